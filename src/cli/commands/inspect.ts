@@ -1,0 +1,46 @@
+import { analyzeGraph } from '../../report/analyze.js';
+import { formatBytes, formatTable } from '../../report/table.js';
+import { oneModel, parse } from '../args.js';
+import type { Command } from '../command.js';
+import { loadModel } from '../load_model.js';
+
+export const inspect: Command = {
+  name: 'inspect',
+  summary: 'per-layer table: shapes, params, MACs, sparsity, bits per weight, bytes',
+  usage: `usage: nnzip inspect MODEL [--json]
+
+Prints one row per node: name, op, output shape (batch 1), parameters, MACs,
+sparsity (% zeros), bits per weight and stored bytes, with totals.
+
+  --json     machine-readable output
+  --graph    also print the graph as text`,
+  async run(argv) {
+    const p = parse('inspect', argv, { json: { type: 'boolean' }, graph: { type: 'boolean' } });
+    const model = loadModel(oneModel('inspect', p));
+    const stats = analyzeGraph(model.graph);
+    if (p.values.json) {
+      console.log(JSON.stringify({ model: model.path, opset: model.graph.opset, ...stats }, null, 2));
+      return 0;
+    }
+    if (p.values.graph) {
+      const { printGraph } = await import('../../ir/print.js');
+      console.log(printGraph(model.graph));
+    }
+    const pct = (z: number, n: number) => (n ? ((100 * z) / n).toFixed(1) + '%' : '-');
+    const rows = stats.layers.map((l) => [
+      l.name,
+      l.op,
+      `[${l.outputShape.join(',')}]`,
+      l.params,
+      l.macs,
+      pct(l.zeros, l.params),
+      l.params ? l.bitsPerWeight.toFixed(1) : '-',
+      l.params ? formatBytes(l.bytes) : '-',
+    ]);
+    const t = stats.total;
+    const footer = ['total', '', '', t.params, t.macs, pct(t.zeros, t.params), t.params ? ((t.bytes * 8) / t.params).toFixed(1) : '-', formatBytes(t.bytes)];
+    console.log(`${model.path}: opset ${model.graph.opset}, ${model.graph.nodes.length} nodes`);
+    console.log(formatTable(['name', 'op', 'output', 'params', 'MACs', 'sparsity', 'bits/w', 'bytes'], rows, footer));
+    return 0;
+  },
+};

@@ -1,0 +1,27 @@
+// Plain-text tables for the terminal (right-aligned numbers, left-aligned text).
+
+export type Cell = string | number;
+
+export function formatTable(header: string[], rows: Cell[][], footer?: Cell[]): string {
+  const all = footer ? [...rows, footer] : rows;
+  const text = all.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
+  const widths = header.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === '-'));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  const out = [line(header), rule, ...text.slice(0, rows.length).map(line)];
+  if (footer) out.push(rule, line(text[text.length - 1]));
+  return out.join('\n');
+}
+
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  return v.toFixed(2);
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}
