@@ -1,4 +1,5 @@
 // The graph IR: ONNX-like nodes over named values, weights as initializers.
+import type { TensorFormat } from './format.js';
 import { Tensor, DType } from './tensor.js';
 
 export type AttrValue = number | string | number[] | string[] | Tensor;
@@ -28,6 +29,8 @@ export class Graph {
   initializers: Map<string, Tensor>;
   /** The ONNX default-domain opset the graph was written for. */
   opset: number;
+  /** Storage format of compressed initializers (absent = dense float). */
+  formats: Map<string, TensorFormat>;
 
   constructor(init: {
     name?: string;
@@ -36,6 +39,7 @@ export class Graph {
     nodes: Node[];
     initializers?: Map<string, Tensor>;
     opset?: number;
+    formats?: Map<string, TensorFormat>;
   }) {
     this.name = init.name ?? 'graph';
     this.inputs = init.inputs;
@@ -43,6 +47,7 @@ export class Graph {
     this.nodes = init.nodes;
     this.initializers = init.initializers ?? new Map();
     this.opset = init.opset ?? 17;
+    this.formats = init.formats ?? new Map();
   }
 
   /** A shallow copy that a pass may change (nodes and maps copied, tensors shared). */
@@ -54,6 +59,7 @@ export class Graph {
       nodes: this.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } })),
       initializers: new Map(this.initializers),
       opset: this.opset,
+      formats: new Map(this.formats),
     });
   }
 

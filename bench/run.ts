@@ -1,0 +1,97 @@
+// `npm run bench`: whole-model timings (bench/models.ts), then the GEMM micro-benchmark
+// (bench/gemm.ts, when present). Options:
+//   --threads 1,2      thread settings (default 1,2)
+//   --models a,b       model keys (lenet300, lenet5, vggs, squeezenet; default all)
+//   --rounds N         timed rounds per row, >= 5 (default 5)
+//   --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
+//   --json FILE        also write every number (samples included) as JSON
+//   --no-gemm          skip bench/gemm.ts
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { NnzipError } from '../src/ir/errors.js';
+import { benchModels, formatModelTables, type BenchOptions, type ModelsReport } from './models.js';
+
+interface RunOptions extends BenchOptions {
+  json?: string;
+  gemm: boolean;
+}
+
+function value(flag: string, v: string | undefined): string {
+  if (!v || v.startsWith('--')) throw new NnzipError(`bench: ${flag} needs a value`);
+  return v;
+}
+
+function list(flag: string, v: string | undefined): string[] {
+  return value(flag, v).split(',').filter(Boolean);
+}
+
+function int(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new NnzipError(`bench: ${flag} ${value}: give an integer`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): RunOptions {
+  const o: RunOptions = { threads: [1, 2], gemm: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--threads') o.threads = list(flag, argv[++i]).map((v) => int(flag, v));
+    else if (flag === '--models') o.models = list(flag, argv[++i]);
+    else if (flag === '--batches') o.batches = list(flag, argv[++i]).map((v) => int(flag, v));
+    else if (flag === '--rounds') o.rounds = int(flag, value(flag, argv[++i]));
+    else if (flag === '--json') o.json = value(flag, argv[++i]);
+    else if (flag === '--no-gemm') o.gemm = false;
+    else throw new NnzipError(`bench: unknown option ${flag}; see the header of bench/run.ts`);
+  }
+  return o;
+}
+
+/** bench/gemm.ts is another helper's; call whichever function it exports under a known name. */
+async function runGemm(o: RunOptions): Promise<unknown> {
+  const path = fileURLToPath(new URL('./gemm.js', import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const mod = (await import(path)) as Record<string, unknown>;
+  const names = ['benchGemm', 'runGemmBench', 'runGemm', 'main', 'default'];
+  const fn = names.map((n) => mod[n]).find((f) => typeof f === 'function') as ((o: unknown) => unknown) | undefined;
+  if (!fn) {
+    process.stderr.write(`bench: bench/gemm.js exports none of ${names.join(', ')}; skipped\n`);
+    return undefined;
+  }
+  const result = await fn({ threads: o.threads, rounds: o.rounds });
+  if (typeof result === 'string') process.stdout.write(`${result}\n`);
+  return result;
+}
+
+function machine(): Record<string, unknown> {
+  return { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpu: cpus()[0]?.model };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  const models: ModelsReport = await benchModels(o);
+  process.stdout.write(`${formatModelTables(models)}\n`);
+  const gemm = o.gemm ? await runGemm(o) : undefined;
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`bench: done in ${seconds.toFixed(0)} s\n`);
+  if (o.json) {
+    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm };
+    writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
+    process.stdout.write(`bench: wrote ${o.json}\n`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      if (e instanceof NnzipError) {
+        process.stderr.write(`nnzip: error: ${e.message}\n`);
+        process.exit(e.exitCode);
+      }
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,17 @@
+// Registers every op schema of the IR (import this module once for its effect).
+import './conv.js';
+import './pool.js';
+import './matmul.js';
+import './elementwise.js';
+import './normalization.js';
+import './reduce.js';
+import './shape.js';
+import './concat.js';
+import './gather.js';
+import './constant.js';
+import './quantize.js';
+
+export { resolvePads, windowOf, windowOutput, kernelAttr, type Window } from './window.js';
+export { chunkSizes, splitSizes } from './concat.js';
+export { constantValue } from './constant.js';
+export { DTYPE_CODE, dtypeOfCode } from './dtype_codes.js';

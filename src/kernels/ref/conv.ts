@@ -1,0 +1,185 @@
+// Conv (im2col + GEMM, float64 accumulation) and ConvTranspose (scatter form),
+// 1-D and 2-D, NCHW, with pads / auto_pad, strides, dilations, groups, optional bias.
+// 1-D is run as 2-D with a height of 1.
+import { type Node, attrInts } from '../../ir/graph.js';
+import type { Tensor } from '../../ir/tensor.js';
+import type { RefKernel } from './index.js';
+import { FloatArray, nodeFail, floatInput, newFloat, shapeStr } from './util.js';
+import { Window, forwardWindow, transposeWindow, groupOf, validRange } from './window.js';
+import { accumulate } from './gemm_core.js';
+
+/** A 2-D problem: input N×C×H×W, kernel KH×KW, output OH×OW, and the window. */
+interface Geom {
+  N: number; C: number; H: number; W: number;
+  M: number; KH: number; KW: number; OH: number; OW: number;
+  sh: number; sw: number; dh: number; dw: number; pt: number; pl: number;
+  group: number;
+}
+
+// Output columns per block: keeps a block of the im2col matrix in cache.
+const COL_BLOCK = 256;
+
+function checkOperands(node: Node, x: Tensor, w: Tensor, b: Tensor | undefined, biasLen: (w: Tensor) => number): void {
+  const rank = x.shape.length;
+  if (rank !== 3 && rank !== 4) nodeFail(node, `input shape ${shapeStr(x.shape)} has rank ${rank}; only 1-D and 2-D ${node.op} (rank 3 or 4) are supported`);
+  if (w.shape.length !== rank) nodeFail(node, `weight shape ${shapeStr(w.shape)} must have the input's rank ${rank}`);
+  if (w.dtype !== x.dtype) nodeFail(node, `weight is ${w.dtype} but the input is ${x.dtype}`);
+  const ks = attrInts(node, 'kernel_shape', w.shape.slice(2));
+  if (ks.join(',') !== w.shape.slice(2).join(',')) nodeFail(node, `kernel_shape=[${ks.join(',')}] disagrees with weight shape ${shapeStr(w.shape)}`);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== biasLen(w) || b.dtype !== x.dtype)) {
+    nodeFail(node, `bias must be ${x.dtype} [${biasLen(w)}], got ${b.dtype} ${shapeStr(b.shape)}`);
+  }
+}
+
+/** Lifts a 1-D window to 2-D (height 1). */
+function geom2d(x: Tensor, w: Tensor, M: number, win: Window, group: number): Geom {
+  const lift = x.shape.length === 3;
+  const pick = (a: number[], i: number, dflt: number) => (lift ? (i === 0 ? dflt : a[0]) : a[i]);
+  return {
+    N: x.shape[0], C: x.shape[1],
+    H: lift ? 1 : x.shape[2], W: x.shape[x.shape.length - 1],
+    M, KH: lift ? 1 : w.shape[2], KW: w.shape[w.shape.length - 1],
+    OH: pick(win.out, 0, 1), OW: pick(win.out, 1, 1),
+    sh: pick(win.strides, 0, 1), sw: pick(win.strides, 1, 1),
+    dh: pick(win.dilations, 0, 1), dw: pick(win.dilations, 1, 1),
+    pt: pick(win.padBegin, 0, 0), pl: pick(win.padBegin, 1, 0),
+    group,
+  };
+}
+
+/** Unfolds one group of one image into col[(c·KH+kh)·KW+kw][oh·OW+ow] (zeros for padding). */
+function im2col(g: Geom, x: FloatArray, xOff: number, cg: number, col: FloatArray): void {
+  const { H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl } = g;
+  const P = OH * OW;
+  let row = 0;
+  for (let c = 0; c < cg; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, row++) {
+        const off = kw * dw - pl;
+        const [lo, hi] = validRange(off, sw, W, OW);
+        for (let oh = 0; oh < OH; oh++) {
+          const o = row * P + oh * OW;
+          const ih = oh * sh - pt + kh * dh;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, o, o + OW);
+            continue;
+          }
+          const xr = xOff + (c * H + ih) * W + off;
+          col.fill(0, o, o + lo);
+          for (let ow = lo; ow < hi; ow++) col[o + ow] = x[xr + ow * sw];
+          col.fill(0, o + hi, o + OW);
+        }
+      }
+    }
+  }
+}
+
+function conv2d(g: Geom, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, y: FloatArray): void {
+  const { N, C, H, W, M, KH, KW, OH, OW, group } = g;
+  const cg = C / group;
+  const mg = M / group;
+  const P = OH * OW;
+  const K = cg * KH * KW;
+  // A 1×1 unit-stride unpadded conv reads the input as its own im2col matrix.
+  const direct = KH === 1 && KW === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && OH === H && OW === W;
+  const col = direct ? x : x instanceof Float64Array ? new Float64Array(K * P) : new Float32Array(K * P);
+  const acc = new Float64Array(4 * Math.min(P, COL_BLOCK));
+  for (let n = 0; n < N; n++) {
+    for (let gi = 0; gi < group; gi++) {
+      const xOff = (n * C + gi * cg) * H * W;
+      if (!direct) im2col(g, x, xOff, cg, col);
+      const src = direct ? xOff : 0;
+      for (let j0 = 0; j0 < P; j0 += COL_BLOCK) {
+        const jn = Math.min(COL_BLOCK, P - j0);
+        // Four output channels at a time share each im2col value.
+        for (let m0 = 0; m0 < mg; m0 += 4) {
+          const rows = Math.min(4, mg - m0);
+          const oc0 = gi * mg + m0;
+          for (let r = 0; r < rows; r++) acc.fill(bias ? bias[oc0 + r] : 0, r * jn, (r + 1) * jn);
+          accumulate(acc, rows, jn, w, oc0 * K, K, col, src + j0, P);
+          for (let r = 0; r < rows; r++) {
+            const yOff = (n * M + oc0 + r) * P + j0;
+            for (let j = 0; j < jn; j++) y[yOff + j] = acc[r * jn + j];
+          }
+        }
+      }
+    }
+  }
+}
+
+const conv: RefKernel = (node, inputs) => {
+  const x = floatInput(node, inputs, 0, 'X');
+  const w = floatInput(node, inputs, 1, 'W');
+  const b = inputs[2];
+  checkOperands(node, x, w, b, (wt) => wt.shape[0]);
+  const M = w.shape[0];
+  const group = groupOf(node, x.shape[1], M);
+  if (w.shape[1] * group !== x.shape[1]) {
+    nodeFail(node, `weight shape ${shapeStr(w.shape)} with group=${group} expects ${w.shape[1] * group} input channels, input ${shapeStr(x.shape)} has ${x.shape[1]}`);
+  }
+  const win = forwardWindow(node, x.shape.slice(2), w.shape.slice(2));
+  const y = newFloat(x.dtype, [x.shape[0], M, ...win.out]);
+  conv2d(geom2d(x, w, M, win, group), x.data, w.data, b?.data as FloatArray | undefined, y.data);
+  return [y];
+};
+
+/** ConvTranspose: every input pixel scatters weight·x into the output (float64 accumulator per group). */
+function convTranspose2d(g: Geom, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, y: FloatArray): void {
+  const { N, C, H, W, M, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, group } = g;
+  const cg = C / group;
+  const mg = M / group;
+  const P = OH * OW;
+  const acc = new Float64Array(mg * P);
+  for (let n = 0; n < N; n++) {
+    for (let gi = 0; gi < group; gi++) {
+      acc.fill(0);
+      for (let c = 0; c < cg; c++) {
+        const xc = (n * C + gi * cg + c) * H * W;
+        for (let m = 0; m < mg; m++) {
+          const wOff = ((gi * cg + c) * mg + m) * KH * KW;
+          for (let kh = 0; kh < KH; kh++) {
+            for (let kw = 0; kw < KW; kw++) {
+              const wv = w[wOff + kh * KW + kw];
+              if (wv === 0) continue;
+              const off = kw * dw - pl;
+              const [lo, hi] = validRange(off, sw, OW, W);
+              for (let ih = 0; ih < H; ih++) {
+                const oh = ih * sh - pt + kh * dh;
+                if (oh < 0 || oh >= OH) continue;
+                const a = m * P + oh * OW + off;
+                const xr = xc + ih * W;
+                for (let iw = lo; iw < hi; iw++) acc[a + iw * sw] += wv * x[xr + iw];
+              }
+            }
+          }
+        }
+      }
+      for (let m = 0; m < mg; m++) {
+        const oc = gi * mg + m;
+        const bv = bias ? bias[oc] : 0;
+        const yOff = (n * M + oc) * P;
+        for (let j = 0; j < P; j++) y[yOff + j] = acc[m * P + j] + bv;
+      }
+    }
+  }
+}
+
+const convTranspose: RefKernel = (node, inputs) => {
+  const x = floatInput(node, inputs, 0, 'X');
+  const w = floatInput(node, inputs, 1, 'W');
+  const b = inputs[2];
+  const group0 = typeof node.attrs.group === 'number' ? node.attrs.group : 1;
+  checkOperands(node, x, w, b, (wt) => wt.shape[1] * group0);
+  if (w.shape[0] !== x.shape[1]) nodeFail(node, `weight shape ${shapeStr(w.shape)} expects ${w.shape[0]} input channels, input ${shapeStr(x.shape)} has ${x.shape[1]}`);
+  const M = w.shape[1] * group0;
+  const group = groupOf(node, x.shape[1], M);
+  const win = transposeWindow(node, x.shape.slice(2), w.shape.slice(2));
+  const y = newFloat(x.dtype, [x.shape[0], M, ...win.out]);
+  convTranspose2d(geom2d(x, w, M, win, group), x.data, w.data, b?.data as FloatArray | undefined, y.data);
+  return [y];
+};
+
+export const CONV_KERNELS: Record<string, RefKernel> = {
+  Conv: conv,
+  ConvTranspose: convTranspose,
+};

@@ -1,0 +1,41 @@
+// The reference-kernel registry: op name → plain-TS kernel. These kernels are the
+// oracle every fast kernel is tested against: correct first, reasonably fast,
+// never writing their inputs (outputs may share an input's data when unchanged).
+import type { Node } from '../../ir/graph.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { CONV_KERNELS } from './conv.js';
+import { GEMM_KERNELS } from './gemm.js';
+import { POOL_KERNELS } from './pool.js';
+import { REDUCE_KERNELS } from './reduce.js';
+import { SOFTMAX_KERNELS } from './softmax.js';
+import { BATCHNORM_KERNELS } from './batchnorm.js';
+import { SHAPE_KERNELS } from './shape.js';
+import { MOVEMENT_KERNELS } from './movement.js';
+import { CAST_KERNELS } from './cast.js';
+import { QUANTIZE_KERNELS } from './quantize.js';
+
+/** A kernel maps a node and its inputs ('' optional inputs arrive as undefined) to its outputs, in order. */
+export type RefKernel = (node: Node, inputs: (Tensor | undefined)[]) => Tensor[];
+
+const TABLE = new Map<string, RefKernel>();
+
+export function registerRef(op: string, kernel: RefKernel): void {
+  if (TABLE.has(op)) throw new Error(`reference kernel for ${op} registered twice`);
+  TABLE.set(op, kernel);
+}
+
+export function getRefKernel(op: string): RefKernel | undefined {
+  return TABLE.get(op);
+}
+
+/** Every op with a reference kernel, sorted. */
+export function refOps(): string[] {
+  return [...TABLE.keys()].sort();
+}
+
+const FAMILIES = [
+  ELEMENTWISE_KERNELS, CONV_KERNELS, GEMM_KERNELS, POOL_KERNELS, REDUCE_KERNELS, SOFTMAX_KERNELS,
+  BATCHNORM_KERNELS, SHAPE_KERNELS, MOVEMENT_KERNELS, CAST_KERNELS, QUANTIZE_KERNELS,
+];
+for (const family of FAMILIES) for (const [op, kernel] of Object.entries(family)) registerRef(op, kernel);

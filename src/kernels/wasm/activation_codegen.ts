@@ -1,0 +1,33 @@
+// Elementwise activations in WASM: clamp (relu = clamp to [0, +inf), relu6, clip),
+// f32x4 over the bulk and a scalar tail. Works in place (dst = src).
+import { ModuleBuilder } from './emitter.js';
+import { memoryImport } from './loader.js';
+import { F32, I32, V128 } from './opcodes.js';
+
+export const ACTIVATION_EXPORTS = {
+  /** (src, dst, n, lo: f32, hi: f32): dst[i] = min(max(src[i], lo), hi). */
+  clamp: 'clamp',
+} as const;
+
+export function activationModule(shared: boolean): Uint8Array {
+  const m = new ModuleBuilder();
+  m.importMemory(memoryImport(shared));
+  m.func(ACTIVATION_EXPORTS.clamp, [I32, I32, I32, F32, F32], [], (f) => {
+    const [src, dst, n, lo, hi] = f.params;
+    const i = f.local(), nVec = f.local(), lo4 = f.local(V128), hi4 = f.local(V128);
+    f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
+    f.get(n).get(n).i32(3).op('i32.and').op('i32.sub').i32(4).op('i32.mul').set(nVec);
+    f.get(n).i32(4).op('i32.mul').set(n); // n in bytes from here on
+    f.forUp(i, 0, nVec, 16, () => {
+      f.get(dst).get(i).op('i32.add');
+      f.get(src).get(i).op('i32.add').mem('v128.load').get(lo4).op('f32x4.max').get(hi4).op('f32x4.min');
+      f.mem('v128.store');
+    });
+    f.forUp(i, nVec, n, 4, () => {
+      f.get(dst).get(i).op('i32.add');
+      f.get(src).get(i).op('i32.add').mem('f32.load').get(lo).op('f32.max').get(hi).op('f32.min');
+      f.mem('f32.store');
+    });
+  });
+  return m.build();
+}

@@ -1,0 +1,72 @@
+// A bump allocator over one WebAssembly.Memory: kernels work on byte offsets
+// into it, so a runtime whose tensors live there pays no copy. Allocations are
+// 64-byte aligned (a cache line; v128 loads need 16) and never move; the memory
+// grows in whole pages when needed.
+import { fail } from '../../ir/errors.js';
+import { PAGE, WA, type WasmMemory } from './wasm_api.js';
+
+const ALIGN = 64;
+
+export interface ArenaOptions {
+  /** Initial size in bytes (rounded up to pages). */
+  initialBytes?: number;
+  /** Upper bound in bytes; required for shared memory (the engine reserves it). */
+  maximumBytes?: number;
+  /** Back the memory with a SharedArrayBuffer (for worker threads). */
+  shared?: boolean;
+}
+
+export class WasmArena {
+  readonly memory: WasmMemory;
+  readonly shared: boolean;
+  readonly maximumPages: number;
+  private top = ALIGN; // offset 0 stays unused so that 0 can mean "no buffer"
+
+  constructor(opts: ArenaOptions = {}) {
+    const initial = Math.max(1, Math.ceil((opts.initialBytes ?? PAGE) / PAGE));
+    this.shared = opts.shared ?? false;
+    this.maximumPages = Math.ceil((opts.maximumBytes ?? (this.shared ? 1 << 30 : 4 * 2 ** 30 - PAGE)) / PAGE);
+    if (initial > this.maximumPages) fail(`wasm arena: initial size ${initial} pages exceeds the maximum ${this.maximumPages}`);
+    this.memory = new WA.Memory({ initial, maximum: this.maximumPages, shared: this.shared });
+  }
+
+  /** Bytes in use (the high-water mark of the bump pointer). */
+  get used(): number {
+    return this.top;
+  }
+
+  /** Reserves `bytes` bytes and returns their offset (64-byte aligned). */
+  alloc(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`wasm arena: bad allocation size ${bytes}`);
+    const at = this.top;
+    const end = at + Math.ceil(bytes / ALIGN) * ALIGN + ALIGN; // + one line of slack for vector over-reads
+    this.ensure(end);
+    this.top = end;
+    return at;
+  }
+
+  /** Reserves room for n float32 values. */
+  allocF32(n: number): number {
+    return this.alloc(n * 4);
+  }
+
+  /** Frees everything allocated after `mark` (a value of `used` taken earlier). */
+  reset(mark = ALIGN): void {
+    this.top = mark;
+  }
+
+  /** A Float32Array view of n floats at a byte offset (recreate after growth: views detach). */
+  f32(offset: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, n);
+  }
+
+  private ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE);
+    if (have / PAGE + pages > this.maximumPages) {
+      fail(`wasm arena: needs ${end} bytes, over its maximum of ${this.maximumPages * PAGE} bytes; create it with a larger maximumBytes`);
+    }
+    this.memory.grow(pages);
+  }
+}

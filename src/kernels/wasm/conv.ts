@@ -1,0 +1,125 @@
+// 2-D convolution (NCHW, ONNX Conv semantics: pads, strides, dilations, groups),
+// with bias and a fused relu/clip. The kernel is chosen from the geometry:
+//   depthwise  group = C = M           → direct SIMD kernel (depthwise.ts)
+//   pointwise  1×1, stride 1, no pads  → the input planes are already B: pack + GEMM
+//   general                            → im2col into packed B + GEMM
+// Weights are packed once (as the GEMM's A operand: M rows, K = C/group·kh·kw).
+import { fail } from '../../ir/errors.js';
+import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
+import { WasmDepthwise } from './depthwise.js';
+import type { WasmGemm } from './gemm.js';
+import { IM2COL_EXPORTS, im2colModule } from './im2col_codegen.js';
+import { compileCached, instantiate } from './loader.js';
+
+export type ConvKernel = 'depthwise' | 'pointwise' | 'im2col';
+
+export interface WasmConvOptions {
+  bias?: Float32Array;
+  /** Fused activation: [lo, hi] (relu = [0, Infinity]). */
+  clamp?: readonly [number, number];
+  /** Force a kernel (tests, the auto-tuner); default: chosen from the geometry. */
+  kernel?: ConvKernel;
+}
+
+interface Im2colExports {
+  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
+    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
+}
+
+export function chooseConvKernel(p: Conv2dParams): ConvKernel {
+  const { group, win } = checkConv('conv', p);
+  if (group === p.C && group === p.M && group > 1) return 'depthwise';
+  const pointwise = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
+  return pointwise ? 'pointwise' : 'im2col';
+}
+
+export class WasmConv2d {
+  readonly kernel: ConvKernel;
+  readonly group: number;
+  private readonly Cg: number;
+  private readonly Mg: number;
+  private readonly win: Window2dFull;
+  private readonly packedW: number[] = []; // per group, byte offsets in the arena
+  private readonly biasAt: number;
+  private readonly im2col?: Im2colExports;
+  private readonly depthwise?: WasmDepthwise;
+
+  constructor(readonly gemm: WasmGemm, readonly params: Conv2dParams, weights: Float32Array, readonly opts: WasmConvOptions = {}) {
+    const what = 'conv';
+    const { group, Cg, Mg, win } = checkConv(what, params);
+    this.group = group; this.Cg = Cg; this.Mg = Mg; this.win = win;
+    const K = Cg * win.kh * win.kw;
+    if (weights.length !== params.M * K) fail(`${what}: weights have ${weights.length} values, [${params.M},${Cg},${win.kh},${win.kw}] needs ${params.M * K}`);
+    if (opts.bias && opts.bias.length !== params.M) fail(`${what}: bias has ${opts.bias.length} values, needs M=${params.M}`);
+    this.kernel = opts.kernel ?? chooseConvKernel(params);
+    if (this.kernel === 'depthwise' && !(group === params.C && group === params.M)) fail(`${what}: the depthwise kernel needs group = C = M`);
+    if (this.kernel === 'pointwise' && chooseConvKernel(params) === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
+    const ar = gemm.arena;
+    this.biasAt = opts.bias ? ar.allocF32(params.M) : 0;
+    if (opts.bias) ar.f32(this.biasAt, params.M).set(opts.bias);
+    if (this.kernel === 'depthwise') {
+      this.depthwise = new WasmDepthwise(ar, { C: params.C, win }, weights, opts.bias, opts.clamp);
+      return;
+    }
+    const wAt = ar.allocF32(weights.length);
+    ar.f32(wAt, weights.length).set(weights);
+    for (let g = 0; g < group; g++) {
+      const dst = ar.alloc(gemm.packedASize(Mg, K));
+      gemm.packA(wAt + g * Mg * K * 4, K, false, Mg, K, dst);
+      this.packedW.push(dst);
+    }
+    if (this.kernel === 'im2col') {
+      const v = gemm.variant;
+      const mod = compileCached(`im2col:nr${v.nr}:${v.shared ? 'shared' : 'private'}`, () => im2colModule(v.nr, v.shared));
+      this.im2col = instantiate<Im2colExports>(mod, ar);
+    }
+  }
+
+  outShape(N: number, H: number, W: number): [number, number, number, number] {
+    const [OH, OW] = outHW('conv', H, W, this.win);
+    return [N, this.params.M, OH, OW];
+  }
+
+  /** y = conv(x) on byte offsets in the arena: x [N, C, H, W], y [N, M, OH, OW]. */
+  run(N: number, H: number, W: number, x: number, y: number): void {
+    if (this.depthwise) { this.depthwise.run(N, H, W, x, y); return; }
+    const [, , OH, OW] = this.outShape(N, H, W);
+    const { Cg, Mg, win, gemm } = this;
+    const K = Cg * win.kh * win.kw, P = OH * OW;
+    const ar = gemm.arena, mark = ar.used;
+    const col = ar.alloc(gemm.packedBSize(K, P));
+    try {
+      for (let n = 0; n < N; n++) {
+        for (let g = 0; g < this.group; g++) {
+          const xg = x + ((n * this.params.C + g * Cg) * H * W) * 4;
+          if (this.im2col) {
+            this.im2col.im2col(xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, col);
+          } else {
+            gemm.packB(xg, P, false, K, P, col);
+          }
+          gemm.gemmPacked(Mg, P, K, this.packedW[g], col, y + ((n * this.params.M + g * Mg) * P) * 4, {
+            bias: this.biasAt ? this.biasAt + g * Mg * 4 : 0, biasPer: 'row', clamp: this.opts.clamp as [number, number] | undefined,
+          });
+        }
+      }
+    } finally {
+      ar.reset(mark);
+    }
+  }
+
+  /** y = conv(x) on arrays (copied in and out of the arena). */
+  conv(N: number, H: number, W: number, x: Float32Array): Float32Array {
+    const shape = this.outShape(N, H, W);
+    const inSize = N * this.params.C * H * W, outSize = shape[0] * shape[1] * shape[2] * shape[3];
+    if (x.length !== inSize) fail(`conv: input has ${x.length} values, [${N},${this.params.C},${H},${W}] needs ${inSize}`);
+    const ar = this.gemm.arena, mark = ar.used;
+    try {
+      const xAt = ar.allocF32(inSize), yAt = ar.allocF32(outSize);
+      ar.f32(xAt, inSize).set(x);
+      this.run(N, H, W, xAt, yAt);
+      return ar.f32(yAt, outSize).slice();
+    } finally {
+      ar.reset(mark);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// 2-D max / average pooling (NCHW, ONNX MaxPool / AveragePool semantics: pads,
+// strides, dilations (max), ceil_mode, count_include_pad) on a kernel specialised
+// per window geometry (pool_codegen.ts).
+import { fail } from '../../ir/errors.js';
+import type { WasmArena } from './arena.js';
+import { fullWindow, outHW, type Window2dFull } from './conv_params.js';
+import type { Pool2dParams } from './conv_ref.js';
+import { compileCached, instantiate } from './loader.js';
+import { poolModule, type PoolGeometry } from './pool_codegen.js';
+
+export type { Pool2dParams } from './conv_ref.js';
+
+interface PoolExports {
+  pool(x: number, y: number, planes: number, H: number, W: number, OH: number, OW: number, pbuf: number, PH: number,
+    PW: number, padT: number, padL: number, invH: number, invW: number): void;
+}
+
+/** Reciprocal divisors along one axis (avg pooling): taps inside the input, or inside the padded input. */
+function axisInverses(out: number, inSize: number, k: number, padBegin: number, padEnd: number, s: number, d: number,
+  includePad: boolean): Float32Array {
+  const inv = new Float32Array(Math.ceil(out / 4) * 4);
+  for (let o = 0; o < out; o++) {
+    const start = o * s - padBegin;
+    let n = 0;
+    if (includePad) n = Math.min(start + k, inSize + padEnd) - start;
+    else for (let i = 0; i < k; i++) { const at = start + i * d; if (at >= 0 && at < inSize) n++; }
+    inv[o] = n > 0 ? 1 / n : 0;
+  }
+  return inv;
+}
+
+export class WasmPool2d {
+  private readonly exports: PoolExports;
+  readonly win: Window2dFull;
+
+  constructor(readonly arena: WasmArena, readonly params: Pool2dParams) {
+    const what = params.kind === 'max' ? 'MaxPool' : 'AveragePool';
+    if (params.kind !== 'max' && params.kind !== 'avg') fail(`pool: kind "${String(params.kind)}" must be "max" or "avg"`);
+    this.win = fullWindow(what, params);
+    if (params.kind === 'avg' && params.countIncludePad && (this.win.dh > 1 || this.win.dw > 1)) {
+      fail(`${what}: count_include_pad with dilations is not supported; use dilations 1 or count_include_pad=0`);
+    }
+    const w = this.win;
+    const geo: PoolGeometry = { kind: params.kind, kh: w.kh, kw: w.kw, sh: w.sh, sw: w.sw, dh: w.dh, dw: w.dw, shared: arena.shared };
+    const key = `pool:${geo.kind}:${w.kh}x${w.kw}:s${w.sh},${w.sw}:d${w.dh},${w.dw}:${geo.shared ? 'shared' : 'private'}`;
+    this.exports = instantiate<PoolExports>(compileCached(key, () => poolModule(geo)), arena);
+  }
+
+  outShape(N: number, C: number, H: number, W: number): [number, number, number, number] {
+    const [OH, OW] = outHW(this.params.kind === 'max' ? 'MaxPool' : 'AveragePool', H, W, this.win, this.params.ceil);
+    return [N, C, OH, OW];
+  }
+
+  /** y [N, C, OH, OW] = pool(x [N, C, H, W]) on byte offsets in the arena. */
+  run(N: number, C: number, H: number, W: number, x: number, y: number): void {
+    const w = this.win;
+    const [, , OH, OW] = this.outShape(N, C, H, W);
+    // ceil mode may let the last window overhang the padded input: the buffer covers the reach
+    const PH = Math.max(H + w.padT + w.padB, (OH - 1) * w.sh + (w.kh - 1) * w.dh + 1);
+    const PW = Math.ceil((Math.max(W + w.padL + w.padR, (OW - 1) * w.sw + (w.kw - 1) * w.dw + 1) + 8) / 4) * 4;
+    const ar = this.arena, mark = ar.used;
+    try {
+      const pbuf = ar.alloc(PH * PW * 4);
+      let invH = 0, invW = 0;
+      if (this.params.kind === 'avg') {
+        const inc = this.params.countIncludePad ?? false;
+        const ih = axisInverses(OH, H, w.kh, w.padT, w.padB, w.sh, w.dh, inc), iw = axisInverses(OW, W, w.kw, w.padL, w.padR, w.sw, w.dw, inc);
+        invH = ar.allocF32(ih.length); ar.f32(invH, ih.length).set(ih);
+        invW = ar.allocF32(iw.length); ar.f32(invW, iw.length).set(iw);
+      }
+      this.exports.pool(x, y, N * C, H, W, OH, OW, pbuf, PH, PW, w.padT, w.padL, invH, invW);
+    } finally {
+      ar.reset(mark);
+    }
+  }
+
+  /** Pooling on arrays (copied in and out of the arena). */
+  pool(N: number, C: number, H: number, W: number, x: Float32Array): Float32Array {
+    const s = this.outShape(N, C, H, W);
+    const inSize = N * C * H * W, outSize = s[0] * s[1] * s[2] * s[3];
+    if (x.length !== inSize) fail(`pool: input has ${x.length} values, [${N},${C},${H},${W}] needs ${inSize}`);
+    const ar = this.arena, mark = ar.used;
+    try {
+      const xAt = ar.allocF32(inSize), yAt = ar.allocF32(outSize);
+      ar.f32(xAt, inSize).set(x);
+      this.run(N, C, H, W, xAt, yAt);
+      return ar.f32(yAt, outSize).slice();
+    } finally {
+      ar.reset(mark);
+    }
+  }
+}

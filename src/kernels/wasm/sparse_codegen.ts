@@ -1,0 +1,382 @@
+// Code generation for the sparse kernels (weights in CSR, src/kernels/sparse_format.ts).
+// WebAssembly SIMD has no gather, so each shape of work gets its own formulation:
+//  - spmv  (batch 1, CSR): per output row, 4 nonzeros at a time: the 4 x values are
+//    gathered with v128.load32_lane, the 4 weights are one v128 load (codes: 4 table
+//    lanes), one f32x4 multiply-add; a horizontal sum at the row's end;
+//  - spmvT (batch 1, CSC = CSR of Wᵀ): for each input i with x[i] ≠ 0 (ReLU outputs
+//    and MNIST pixels are mostly 0) y[rows of column i] += w·x[i]: scalar scatter,
+//    but the work shrinks with the input's zeros;
+//  - spmm  (batch N and conv, CSR × dense B): per output row, each nonzero w(o,k)
+//    adds w·B[k, j0:j0+32] into 8 f32x4 accumulators (no gather: the dense operand
+//    is read along its rows). FC layers pass B = Xᵀ (transpose export) and store
+//    the result transposed (lane stores into Y[n, o]); conv passes B = im2col and
+//    stores rows (NCHW output directly).
+// Every kernel adds the bias and clamps (relu / clip) in its epilogue.
+// Entry k of a row lives at colIdx + k·isz (index) and vals + k·vsz (f32 value or
+// uint8 code into the centroid table).
+import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
+import { memoryImport } from './loader.js';
+import { F32, I32, V128 } from './opcodes.js';
+
+export interface SparseVariant {
+  /** Weights are uint8 codes into an f32 centroid table (else f32 values). */
+  codebook: boolean;
+  /** Column indices are int32 (else uint16). */
+  wideIndex: boolean;
+  /** f32x4.relaxed_madd instead of mul + add. */
+  fma: boolean;
+  /** Import a shared memory. */
+  shared: boolean;
+}
+
+/** Exported functions; all arguments are i32 byte offsets or counts unless noted. */
+export const SPARSE_EXPORTS = {
+  /** (rowPtr, colIdx, vals, table, x, y, bias, rows, lo: f32, hi: f32) */
+  spmv: 'spmv',
+  /** (colPtr, rowIdx, vals, table, x, y, bias, inDim, outDim, lo: f32, hi: f32) */
+  spmvT: 'spmvT',
+  /** (rowPtr, colIdx, vals, table, b, ldb, c, ldc, bias, rows, width, transposed, clampAt); ldb, ldc in elements */
+  spmm: 'spmm',
+  /** (src, rows, cols, dst): dst[c·rows + r] = src[r·cols + c] */
+  transpose: 'transpose',
+  /** (x, C, H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, dst) */
+  im2col: 'im2col',
+} as const;
+
+/** Vectors (of 4 columns) per spmm register tile, widest first; 8 = 32 columns in 8 xmm accumulators. */
+export const SPMM_TILES: readonly number[] = (globalThis.process?.env?.SPMM_TILES ?? '8,4,1').split(',').map(Number);
+
+/** Nonzeros per iteration of the spmm inner loop (a power of two). */
+const SPMM_UNROLL = Number(globalThis.process?.env?.SPMM_UNROLL ?? 2);
+
+export function sparseVariantKey(v: SparseVariant): string {
+  return `sparse:${v.codebook ? 'u8' : 'f32'}:${v.wideIndex ? 'i32' : 'u16'}:${v.fma ? 'fma' : 'muladd'}:${v.shared ? 'shared' : 'private'}`;
+}
+
+export function sparseModule(v: SparseVariant): Uint8Array {
+  const m = new ModuleBuilder();
+  m.importMemory(memoryImport(v.shared));
+  const i32s = (n: number) => Array<typeof I32>(n).fill(I32);
+  m.func(SPARSE_EXPORTS.spmv, [...i32s(8), F32, F32], [], (f) => emitSpmv(f, v));
+  m.func(SPARSE_EXPORTS.spmvT, [...i32s(9), F32, F32], [], (f) => emitSpmvT(f, v));
+  const tiles = SPMM_TILES.map((nv) => m.func(undefined, i32s(13), [], (f) => emitSpmmRows(f, v, nv)));
+  m.func(SPARSE_EXPORTS.spmm, i32s(13), [], (f) => emitSpmmDriver(f, tiles));
+  m.func(SPARSE_EXPORTS.transpose, i32s(4), [], emitTranspose);
+  m.func(SPARSE_EXPORTS.im2col, i32s(15), [], emitIm2col);
+  return m.build();
+}
+
+// ---- shared pieces ------------------------------------------------------------
+
+const indexBytes = (v: SparseVariant): number => (v.wideIndex ? 4 : 2);
+const valueBytes = (v: SparseVariant): number => (v.codebook ? 1 : 4);
+
+/** while (p < end) body — body must advance p. */
+function whileBelow(f: FuncBuilder, p: Local, end: Local, body: () => void): void {
+  f.get(p).get(end).op('i32.lt_u').if(() => {
+    f.loop((top) => {
+      body();
+      f.get(p).get(end).op('i32.lt_u').brIf(top);
+    });
+  });
+}
+
+/** Pushes base + 4·index of entry `e` after pc (the byte address of x[col] or y[row]). */
+function pushIndexed(f: FuncBuilder, v: SparseVariant, base: Local, pc: Local, e: number): void {
+  f.get(base).get(pc).mem(v.wideIndex ? 'i32.load' : 'i32.load16_u', e * indexBytes(v)).i32(2).op('i32.shl').op('i32.add');
+}
+
+/** Loads the weight of entry `e` after pv with `instr` (f32.load, v128.load32_splat, ...). */
+function loadWeight(f: FuncBuilder, v: SparseVariant, pv: Local, table: Local, e: number, instr: string): void {
+  if (v.codebook) f.get(table).get(pv).mem('i32.load8_u', e).i32(2).op('i32.shl').op('i32.add').mem(instr);
+  else f.get(pv).mem(instr, e * 4);
+}
+
+/** acc += a·b (f32x4). */
+function madd(f: FuncBuilder, v: SparseVariant, acc: Local, a: () => void, b: () => void): void {
+  if (v.fma) { a(); b(); f.get(acc).op('f32x4.relaxed_madd').set(acc); }
+  else { f.get(acc); a(); b(); f.op('f32x4.mul').op('f32x4.add').set(acc); }
+}
+
+/** Sets pc, pv, pend for the entries rowPtr[r] .. rowPtr[r+1] (rp = &rowPtr[r]); leaves k1 - k0 in n. */
+function rowRange(f: FuncBuilder, v: SparseVariant, rp: Local, colIdx: Local, vals: Local,
+  pc: Local, pv: Local, pend: Local, n: Local): void {
+  f.get(colIdx).get(rp).mem('i32.load').tee(n).i32(indexBytes(v)).op('i32.mul').op('i32.add').set(pc);
+  f.get(vals).get(n).i32(valueBytes(v)).op('i32.mul').op('i32.add').set(pv);
+  f.get(rp).mem('i32.load', 4).get(n).op('i32.sub').set(n);
+  f.get(pc).get(n).i32(indexBytes(v)).op('i32.mul').op('i32.add').set(pend);
+}
+
+/** Gathers 4 f32 at the addresses pushed by lane(l) into dst. */
+function gather4(f: FuncBuilder, dst: Local, lane: (l: number) => void): void {
+  lane(0);
+  f.mem('v128.load32_zero').set(dst);
+  for (let l = 1; l < 4; l++) {
+    lane(l);
+    f.get(dst).memLane('v128.load32_lane', 0, l).set(dst);
+  }
+}
+
+// ---- spmv: batch 1, CSR rows, 4-lane gathers -----------------------------------
+
+function emitSpmv(f: FuncBuilder, v: SparseVariant): void {
+  const [rowPtr, colIdx, vals, table, x, y, bias, rows, lo, hi] = f.params;
+  const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), pend4 = f.local();
+  const n = f.local(), yp = f.local(), bp = f.local();
+  const acc = f.local(V128), xv = f.local(V128), wv = f.local(V128), s = f.local(F32);
+  f.get(rowPtr).set(rp).get(y).set(yp).get(bias).set(bp);
+  f.get(rowPtr).get(rows).i32(4).op('i32.mul').op('i32.add').set(rend);
+  whileBelow(f, rp, rend, () => {
+    rowRange(f, v, rp, colIdx, vals, pc, pv, pend, n);
+    f.get(pend).get(n).i32(3).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pend4);
+    f.f32x4(0).set(acc);
+    whileBelow(f, pc, pend4, () => {
+      gather4(f, xv, (l) => pushIndexed(f, v, x, pc, l));
+      if (v.codebook) gather4(f, wv, (l) => f.get(table).get(pv).mem('i32.load8_u', l).i32(2).op('i32.shl').op('i32.add'));
+      else f.get(pv).mem('v128.load').set(wv);
+      madd(f, v, acc, () => f.get(xv), () => f.get(wv));
+      f.addTo(pc, 4 * indexBytes(v)).addTo(pv, 4 * valueBytes(v));
+    });
+    // horizontal sum in a fixed order: (a0 + a2) + (a1 + a3)
+    f.get(acc).get(acc).get(acc).shuffle32(2, 3, 0, 1).op('f32x4.add').set(acc);
+    f.get(acc).lane('f32x4.extract_lane', 0).get(acc).lane('f32x4.extract_lane', 1).op('f32.add').set(s);
+    whileBelow(f, pc, pend, () => {
+      f.get(s);
+      pushIndexed(f, v, x, pc, 0);
+      f.mem('f32.load');
+      loadWeight(f, v, pv, table, 0, 'f32.load');
+      f.op('f32.mul').op('f32.add').set(s);
+      f.addTo(pc, indexBytes(v)).addTo(pv, valueBytes(v));
+    });
+    f.get(bias).if(() => { f.get(s).get(bp).mem('f32.load').op('f32.add').set(s); });
+    f.get(yp).get(s).get(lo).op('f32.max').get(hi).op('f32.min').mem('f32.store');
+    f.addTo(rp, 4).addTo(yp, 4).addTo(bp, 4);
+  });
+}
+
+// ---- spmvT: batch 1, CSC scatter, skips zero inputs -----------------------------
+
+function emitSpmvT(f: FuncBuilder, v: SparseVariant): void {
+  const [colPtr, rowIdx, vals, table, x, y, bias, inDim, outDim, lo, hi] = f.params;
+  const cp = f.local(), xp = f.local(), xend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), pend2 = f.local();
+  const n = f.local(), a = f.local(), yp = f.local(), vend = f.local();
+  const xi = f.local(F32), lov = f.local(V128), hiv = f.local(V128);
+  f.get(bias).if(() => { f.get(y).get(bias).get(outDim).i32(4).op('i32.mul').memoryCopy(); },
+    () => { f.get(y).i32(0).get(outDim).i32(4).op('i32.mul').memoryFill(); });
+  f.get(colPtr).set(cp).get(x).set(xp);
+  f.get(x).get(inDim).i32(4).op('i32.mul').op('i32.add').set(xend);
+  const scatter = (e: number): void => {
+    pushIndexed(f, v, y, pc, e);
+    f.tee(a).get(a).mem('f32.load');
+    loadWeight(f, v, pv, table, e, 'f32.load');
+    f.get(xi).op('f32.mul').op('f32.add').mem('f32.store');
+  };
+  whileBelow(f, xp, xend, () => {
+    f.get(xp).mem('f32.load').tee(xi).f32(0).op('f32.ne').if(() => {
+      rowRange(f, v, cp, rowIdx, vals, pc, pv, pend, n);
+      f.get(pend).get(n).i32(1).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pend2);
+      whileBelow(f, pc, pend2, () => {
+        scatter(0);
+        scatter(1);
+        f.addTo(pc, 2 * indexBytes(v)).addTo(pv, 2 * valueBytes(v));
+      });
+      f.get(pc).get(pend).op('i32.lt_u').if(() => scatter(0));
+    });
+    f.addTo(xp, 4).addTo(cp, 4);
+  });
+  // epilogue: clamp y in place
+  f.get(lo).op('f32x4.splat').set(lov).get(hi).op('f32x4.splat').set(hiv);
+  f.get(y).set(yp);
+  f.get(y).get(outDim).i32(-4).op('i32.and').i32(4).op('i32.mul').op('i32.add').set(vend);
+  whileBelow(f, yp, vend, () => {
+    f.get(yp).get(yp).mem('v128.load').get(lov).op('f32x4.max').get(hiv).op('f32x4.min').mem('v128.store');
+    f.addTo(yp, 16);
+  });
+  f.get(y).get(outDim).i32(4).op('i32.mul').op('i32.add').set(vend);
+  whileBelow(f, yp, vend, () => {
+    f.get(yp).get(yp).mem('f32.load').get(lo).op('f32.max').get(hi).op('f32.min').mem('f32.store');
+    f.addTo(yp, 4);
+  });
+}
+
+// ---- spmm: CSR × dense B, register tiles of nv f32x4 along B's rows ---------------
+
+/**
+ * Rows 0..rows-1 of C[:, 0:4·nv] from B[:, 0:4·nv] (b points at column j0).
+ * Params: (rowPtr, colIdx, vals, table, b, ldbBytes, c, ldcBytes, bias, rows, transposed, clampAt, valid);
+ * `valid` (< 4 only when nv = 1) is the number of columns of the last vector to store.
+ */
+function emitSpmmRows(f: FuncBuilder, v: SparseVariant, nv: number): void {
+  const [rowPtr, colIdx, vals, table, b, ldb, c, ldc, bias, rows, transposed, clampAt, valid] = f.params;
+  const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), n = f.local();
+  const brow = f.local(), cp = f.local(), bp = f.local(), at = f.local(), step = f.local(), rowStep = f.local();
+  const acc = Array.from({ length: nv }, () => f.local(V128));
+  const w = f.local(V128), t = f.local(V128), pendU = f.local();
+  const ws = [w, ...Array.from({ length: SPMM_UNROLL - 1 }, () => f.local(V128))];
+  const brows = [brow, ...Array.from({ length: SPMM_UNROLL - 1 }, () => f.local())];
+  f.get(rowPtr).set(rp).get(c).set(cp).get(bias).set(bp);
+  f.get(rowPtr).get(rows).i32(4).op('i32.mul').op('i32.add').set(rend);
+  // transposed: a tile row is a column of C (lanes ldc apart, rows 4 apart); else the reverse
+  f.get(transposed).if(() => f.get(ldc), () => f.i32(4), I32).set(step);
+  f.get(transposed).if(() => f.i32(4), () => f.get(ldc), I32).set(rowStep);
+  whileBelow(f, rp, rend, () => {
+    f.get(bias).if(() => { f.get(bp).mem('v128.load32_splat').set(w); }, () => { f.f32x4(0).set(w); });
+    for (const x of acc) f.get(w).set(x);
+    rowRange(f, v, rp, colIdx, vals, pc, pv, pend, n);
+    const entries = (u: number): void => {
+      for (let e = 0; e < u; e++) {
+        loadWeight(f, v, pv, table, e, 'v128.load32_splat');
+        f.set(ws[e]);
+        f.get(b).get(pc).mem(v.wideIndex ? 'i32.load' : 'i32.load16_u', e * indexBytes(v)).get(ldb).op('i32.mul').op('i32.add').set(brows[e]);
+      }
+      for (let e = 0; e < u; e++) {
+        for (let j = 0; j < nv; j++) madd(f, v, acc[j], () => f.get(ws[e]), () => f.get(brows[e]).mem('v128.load', 16 * j));
+      }
+      f.addTo(pc, u * indexBytes(v)).addTo(pv, u * valueBytes(v));
+    };
+    if (SPMM_UNROLL > 1) {
+      f.get(pend).get(n).i32(SPMM_UNROLL - 1).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pendU);
+      whileBelow(f, pc, pendU, () => entries(SPMM_UNROLL));
+    }
+    whileBelow(f, pc, pend, () => entries(1));
+    f.get(clampAt).mem('v128.load32_splat').set(w).get(clampAt).mem('v128.load32_splat', 4).set(t);
+    for (const x of acc) f.get(x).get(w).op('f32x4.max').get(t).op('f32x4.min').set(x);
+    storeTile(f, acc, { cp, step, transposed, valid, at });
+    f.addTo(rp, 4).addTo(bp, 4);
+    f.addTo(cp, rowStep);
+  });
+}
+
+interface StoreArgs { cp: Local; step: Local; transposed: Local; valid: Local; at: Local }
+
+/**
+ * Stores one row of the tile: as a row of C (v128 stores), or transposed as one
+ * column of C (lane stores `step` = ldc bytes apart). A partial last vector
+ * (nv = 1, valid < 4) is stored lane by lane in either layout (`step` = 4 for rows).
+ */
+function storeTile(f: FuncBuilder, acc: Local[], s: StoreArgs): void {
+  const { cp, step, transposed, valid, at } = s;
+  const lanes = (x: Local, guarded: boolean): void => {
+    for (let l = 0; l < 4; l++) {
+      const put = () => { f.get(at).get(x).memLane('v128.store32_lane', 0, l); };
+      if (guarded && l > 0) f.get(valid).i32(l).op('i32.gt_s').if(put);
+      else put();
+      f.addTo(at, step);
+    }
+  };
+  const full = (): void => {
+    f.get(transposed).if(() => {
+      f.get(cp).set(at);
+      for (const x of acc) lanes(x, false);
+    }, () => {
+      for (let j = 0; j < acc.length; j++) f.get(cp).get(acc[j]).mem('v128.store', 16 * j);
+    });
+  };
+  if (acc.length > 1) { full(); return; }
+  f.get(valid).i32(4).op('i32.ge_s').if(full, () => { f.get(cp).set(at); lanes(acc[0], true); });
+}
+
+/** Walks the columns in tiles of 32, 16, then 4 (the last one partial). */
+function emitSpmmDriver(f: FuncBuilder, tiles: number[]): void {
+  const [rowPtr, colIdx, vals, table, b, ldb, c, ldc, bias, rows, width, transposed, clampAt] = f.params;
+  const j = f.local(), ldbB = f.local(), ldcB = f.local(), left = f.local();
+  f.get(ldb).i32(4).op('i32.mul').set(ldbB).get(ldc).i32(4).op('i32.mul').set(ldcB);
+  const call = (tile: number, cols: number, valid: () => void): void => {
+    f.get(rowPtr).get(colIdx).get(vals).get(table);
+    f.get(b).get(j).i32(4).op('i32.mul').op('i32.add').get(ldbB);
+    // C at column j: c + 4j (rows) or c + j·ldcBytes (transposed)
+    f.get(c).get(j).get(transposed).if(() => f.get(ldcB), () => f.i32(4), I32).op('i32.mul').op('i32.add').get(ldcB);
+    f.get(bias).get(rows).get(transposed).get(clampAt);
+    valid();
+    f.call(tile).addTo(j, cols);
+  };
+  const rest = () => f.get(width).get(j).op('i32.sub').tee(left);
+  f.i32(0).set(j);
+  SPMM_TILES.forEach((nv, i) => {
+    const cols = 4 * nv;
+    if (nv === 1) {
+      f.block((done) => {
+        f.loop((top) => {
+          rest().i32(1).op('i32.lt_s').brIf(done);
+          call(tiles[i], cols, () => { f.get(left).i32(4).get(left).i32(4).op('i32.lt_s').op('select'); });
+          f.br(top);
+        });
+      });
+    } else if (i === 0) {
+      f.block((done) => {
+        f.loop((top) => {
+          rest().i32(cols).op('i32.lt_s').brIf(done);
+          call(tiles[i], cols, () => f.i32(4));
+          f.br(top);
+        });
+      });
+    } else {
+      rest().i32(cols).op('i32.ge_s').if(() => call(tiles[i], cols, () => f.i32(4)));
+    }
+  });
+}
+
+// ---- data movement ------------------------------------------------------------
+
+/** dst[c·rows + r] = src[r·cols + c]: X[N×in] → Xᵀ for the batched FC kernel. */
+function emitTranspose(f: FuncBuilder): void {
+  const [src, rows, cols, dst] = f.params;
+  const r = f.local(), sp = f.local(), send = f.local(), dp = f.local(), stride = f.local();
+  f.get(rows).i32(4).op('i32.mul').set(stride);
+  f.forUp(r, 0, rows, 1, () => {
+    f.get(src).get(r).get(cols).op('i32.mul').i32(4).op('i32.mul').op('i32.add').tee(sp);
+    f.get(cols).i32(4).op('i32.mul').op('i32.add').set(send);
+    f.get(dst).get(r).i32(4).op('i32.mul').op('i32.add').set(dp);
+    whileBelow(f, sp, send, () => {
+      f.get(dp).get(sp).mem('f32.load').mem('f32.store');
+      f.addTo(sp, 4).addTo(dp, stride);
+    });
+  });
+}
+
+/**
+ * One group of one image unfolded to dst[(c·KH + kh)·KW + kw][oh·OW + ow] (zeros for
+ * padding). Unit stride copies the valid span of each output row with memory.copy.
+ */
+function emitIm2col(f: FuncBuilder): void {
+  const [x, C, H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, dst] = f.params;
+  const c = f.local(), kh = f.local(), kw = f.local(), oh = f.local(), ow = f.local(), ih = f.local(), iw = f.local();
+  const src = f.local(), lo = f.local(), hi = f.local(), off = f.local(), rowBytes = f.local();
+  f.get(OW).i32(4).op('i32.mul').set(rowBytes);
+  f.forUp(c, 0, C, 1, () => f.forUp(kh, 0, KH, 1, () => f.forUp(kw, 0, KW, 1, () => {
+    f.get(kw).get(dw).op('i32.mul').get(pl).op('i32.sub').set(off); // iw = ow·sw + off
+    // unit stride: ow in [lo, hi) reads x[off + ow]
+    // lo = clamp(-off, 0, OW), hi = clamp(W - off, lo, OW)
+    f.i32(0).get(off).op('i32.sub').set(lo);
+    f.get(lo).i32(0).op('i32.lt_s').if(() => { f.i32(0).set(lo); });
+    f.get(lo).get(OW).op('i32.gt_s').if(() => { f.get(OW).set(lo); });
+    f.get(W).get(off).op('i32.sub').set(hi);
+    f.get(hi).get(OW).op('i32.gt_s').if(() => { f.get(OW).set(hi); });
+    f.get(hi).get(lo).op('i32.lt_s').if(() => { f.get(lo).set(hi); });
+    f.forUp(oh, 0, OH, 1, () => {
+      f.get(oh).get(sh).op('i32.mul').get(pt).op('i32.sub').get(kh).get(dh).op('i32.mul').op('i32.add').set(ih);
+      f.get(ih).i32(0).op('i32.lt_s').get(ih).get(H).op('i32.ge_s').op('i32.or').if(() => {
+        f.get(dst).i32(0).get(rowBytes).memoryFill();
+      }, () => {
+        f.get(x).get(c).get(H).op('i32.mul').get(ih).op('i32.add').get(W).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
+        f.get(sw).i32(1).op('i32.eq').if(() => {
+          f.get(dst).i32(0).get(lo).i32(4).op('i32.mul').memoryFill();
+          f.get(dst).get(lo).i32(4).op('i32.mul').op('i32.add');
+          f.get(src).get(lo).get(off).op('i32.add').i32(4).op('i32.mul').op('i32.add');
+          f.get(hi).get(lo).op('i32.sub').i32(4).op('i32.mul').memoryCopy();
+          f.get(dst).get(hi).i32(4).op('i32.mul').op('i32.add').i32(0).get(OW).get(hi).op('i32.sub').i32(4).op('i32.mul').memoryFill();
+        }, () => {
+          f.forUp(ow, 0, OW, 1, () => {
+            f.get(ow).get(sw).op('i32.mul').get(off).op('i32.add').set(iw);
+            f.get(dst).get(ow).i32(4).op('i32.mul').op('i32.add');
+            f.get(iw).i32(0).op('i32.ge_s').get(iw).get(W).op('i32.lt_s').op('i32.and').if(() => {
+              f.get(src).get(iw).i32(4).op('i32.mul').op('i32.add').mem('f32.load');
+            }, () => { f.f32(0); }, F32);
+            f.mem('f32.store');
+          });
+        });
+      });
+      f.addTo(dst, rowBytes);
+    });
+  })));
+}

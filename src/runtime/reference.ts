@@ -1,0 +1,110 @@
+// The reference runtime: runs a graph node by node with the plain-TS reference
+// kernels. It is the oracle for the fast runtime, so it checks its feeds strictly
+// and favours clarity; intermediate values are dropped after their last use.
+import type { Graph, Node, ValueInfo } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
+import { NnzipError, fail } from '../ir/errors.js';
+import { getRefKernel, refOps } from '../kernels/ref/index.js';
+
+export interface RunReferenceOptions {
+  /** Value names to return (any value in the graph); default: the graph outputs. */
+  outputs?: string[];
+}
+
+function describe(dtype: string, shape: readonly (number | string)[]): string {
+  return `${dtype} [${shape.join(',')}]`;
+}
+
+/** Checks every graph input against its feed: present, same dtype and rank, fixed dims equal, symbols consistent. */
+function checkFeeds(graph: Graph, feeds: Record<string, Tensor>): void {
+  const inputNames = new Set(graph.inputs.map((v) => v.name));
+  for (const name of Object.keys(feeds)) {
+    if (!inputNames.has(name)) {
+      fail(`feed "${name}" is not an input of graph "${graph.name}"; its inputs are: ${[...inputNames].join(', ') || '(none)'}`);
+    }
+  }
+  const bound = new Map<string, { size: number; input: string }>();
+  for (const vi of graph.inputs) {
+    const t = feeds[vi.name];
+    if (!t) {
+      if (graph.initializers.has(vi.name)) continue; // an input with a default value
+      fail(`input "${vi.name}": missing from the feeds; expected ${describe(vi.dtype, vi.shape)}`);
+    }
+    const mismatch = () => fail(`input "${vi.name}": expected ${describe(vi.dtype, vi.shape)}, got ${describe(t.dtype, t.shape)}`);
+    if (t.dtype !== vi.dtype || t.shape.length !== vi.shape.length) mismatch();
+    vi.shape.forEach((d, i) => {
+      if (typeof d === 'number') {
+        if (d !== t.shape[i]) mismatch();
+        return;
+      }
+      const prev = bound.get(d);
+      if (prev && prev.size !== t.shape[i]) {
+        fail(`input "${vi.name}": dim ${d} is ${t.shape[i]} here but ${prev.size} in input "${prev.input}"; symbolic dims must agree`);
+      }
+      bound.set(d, { size: t.shape[i], input: vi.name });
+    });
+  }
+}
+
+/** Index of the last node that reads each value. */
+function lastUses(nodes: Node[]): Map<string, number> {
+  const last = new Map<string, number>();
+  nodes.forEach((n, i) => n.inputs.forEach((name) => name && last.set(name, i)));
+  return last;
+}
+
+function nodeInputs(node: Node, values: Map<string, Tensor>): (Tensor | undefined)[] {
+  return node.inputs.map((name) => {
+    if (name === '') return undefined;
+    const t = values.get(name);
+    if (!t) fail(`node "${node.name}" (${node.op}): input "${name}" is not defined by any earlier node, initializer or graph input`);
+    return t;
+  });
+}
+
+function runNode(node: Node, inputs: (Tensor | undefined)[]): Tensor[] {
+  const kernel = getRefKernel(node.op);
+  if (!kernel) fail(`node "${node.name}" (${node.op}): op ${node.op} has no reference kernel; supported: ${refOps().join(', ')}`);
+  let outs: Tensor[];
+  try {
+    outs = kernel(node, inputs);
+  } catch (e) {
+    if (e instanceof NnzipError) throw e;
+    // An internal failure: keep the node in the message so it can be found.
+    throw new Error(`node "${node.name}" (${node.op}): ${(e as Error).message}`, { cause: e });
+  }
+  node.outputs.forEach((name, k) => {
+    if (name && !outs[k]) throw new Error(`node "${node.name}" (${node.op}): the kernel returned no output ${k} ("${name}")`);
+  });
+  return outs;
+}
+
+export function runReference(graph: Graph, feeds: Record<string, Tensor>, opts: RunReferenceOptions = {}): Record<string, Tensor> {
+  checkFeeds(graph, feeds);
+  const wanted = opts.outputs ?? graph.outputs.map((v: ValueInfo) => v.name);
+  const known = new Set<string>([...graph.initializers.keys(), ...graph.inputs.map((v) => v.name)]);
+  for (const n of graph.nodes) for (const o of n.outputs) if (o) known.add(o);
+  for (const name of wanted) if (!known.has(name)) fail(`output "${name}" is not a value of graph "${graph.name}"`);
+
+  const values = new Map<string, Tensor>(graph.initializers);
+  for (const [name, t] of Object.entries(feeds)) values.set(name, t);
+  const keep = new Set(wanted);
+  const last = lastUses(graph.nodes);
+  graph.nodes.forEach((node, i) => {
+    const outs = runNode(node, nodeInputs(node, values));
+    node.outputs.forEach((name, k) => {
+      // Outputs nobody reads (and nobody asked for) are dropped at once.
+      if (name && (keep.has(name) || last.has(name))) values.set(name, outs[k]);
+    });
+    for (const name of node.inputs) {
+      if (name && last.get(name) === i && !keep.has(name) && !graph.initializers.has(name)) values.delete(name);
+    }
+  });
+  const result: Record<string, Tensor> = {};
+  for (const name of wanted) {
+    const t = values.get(name);
+    if (!t) fail(`output "${name}" was not computed: no node before it produces it`);
+    result[name] = t;
+  }
+  return result;
+}

@@ -1,0 +1,173 @@
+// The fine-tuning loop: epochs of seeded-shuffled mini-batches with optional
+// augmentation, an optimizer and schedule, per-epoch evaluation, progress
+// callbacks, and divergence handling (a non-finite loss restores the weights of
+// the last good epoch and throws an NnzipError naming the step).
+import { fail, NnzipError } from '../ir/errors.js';
+import { checkAugment, copySample, type AugmentOptions } from './augment.js';
+import type { Model, Snapshot } from './model.js';
+import { makeOptimizer, type OptimizerSpec } from './optim.js';
+import { Rng } from './rng.js';
+import { makeSchedule, type ScheduleSpec } from './schedule.js';
+import { trainStep, type StepResult } from './step.js';
+
+/** Samples as N×C×H×W float32 plus labels (src/data's Dataset fits). */
+export interface TrainData {
+  name?: string;
+  images: Float32Array;
+  labels: ArrayLike<number>;
+  count: number;
+  shape: readonly number[];
+}
+
+export interface Progress {
+  phase: 'train' | 'eval';
+  epoch: number; // 1-based
+  epochs: number;
+  step: number; // 1-based within the epoch
+  steps: number;
+  /** Mean training loss of the epoch so far. */
+  loss: number;
+  /** Training accuracy of the epoch so far (0..1). */
+  accuracy: number;
+  samplesPerSec: number;
+  etaSeconds: number;
+  lr: number;
+  /** Set on the 'eval' report at the end of each epoch. */
+  testAccuracy?: number;
+  testLoss?: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize?: number;
+  seed?: number;
+  optimizer?: OptimizerSpec;
+  schedule?: ScheduleSpec;
+  augment?: AugmentOptions;
+  /** Cap on steps per epoch (quick runs, tests). */
+  maxStepsPerEpoch?: number;
+  onProgress?: (p: Progress) => void;
+  /** Report every n steps (default 10); the last step of an epoch always reports. */
+  progressEvery?: number;
+}
+
+export interface EpochStats {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  testAccuracy?: number;
+  testLoss?: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+export interface TrainResult {
+  epochs: EpochStats[];
+  /** Test accuracy after the last epoch (when test data was given). */
+  testAccuracy?: number;
+}
+
+function checkData(model: Model, d: TrainData, role: string): void {
+  const name = d.name ?? role;
+  const want = model.sampleShape;
+  if (d.shape.length !== want.length || d.shape.some((v, i) => v !== want[i])) {
+    fail(`dataset ${name}: samples are [${d.shape}] but the model input "${model.inputName}" expects [${want}]`);
+  }
+  const per = want.reduce((a, b) => a * b, 1);
+  if (!(d.count >= 1) || d.images.length < d.count * per || d.labels.length < d.count) {
+    fail(`dataset ${name}: ${d.count} samples need ${d.count * per} pixel values and ${d.count} labels (got ${d.images.length} and ${d.labels.length})`);
+  }
+}
+
+function checkOptions(o: TrainOptions): Required<Pick<TrainOptions, 'batchSize' | 'seed' | 'optimizer' | 'schedule' | 'augment' | 'progressEvery'>> {
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) fail(`epochs=${o.epochs} must be a whole number ≥ 0`);
+  const batchSize = o.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1) fail(`batchSize=${batchSize} must be a whole number ≥ 1`);
+  const augment = o.augment ?? {};
+  checkAugment(augment);
+  return {
+    batchSize,
+    seed: o.seed ?? 0,
+    optimizer: o.optimizer ?? { kind: 'sgd', lr: 0.01, momentum: 0.9 },
+    schedule: o.schedule ?? { kind: 'constant' },
+    augment,
+    progressEvery: Math.max(1, o.progressEvery ?? 10),
+  };
+}
+
+export function train(model: Model, data: { train: TrainData; test?: TrainData }, options: TrainOptions): TrainResult {
+  const o = checkOptions(options);
+  checkData(model, data.train, 'train');
+  if (data.test) checkData(model, data.test, 'test');
+  const { train: tr, test } = data;
+  const [C, H, W] = tr.shape.length === 3 ? tr.shape : [1, 1, tr.shape.reduce((a, b) => a * b, 1)];
+  const per = C * H * W;
+  const batch = Math.min(o.batchSize, tr.count);
+  const steps = Math.min(Math.ceil(tr.count / batch), options.maxStepsPerEpoch ?? Infinity);
+  const optimizer = makeOptimizer(o.optimizer);
+  const schedule = makeSchedule(o.schedule, { lr: o.optimizer.lr, totalSteps: steps * options.epochs, stepsPerEpoch: steps });
+  const rng = new Rng(o.seed);
+  const order = new Int32Array(tr.count);
+  const result: TrainResult = { epochs: [] };
+  const stepOut: StepResult = { loss: 0, correct: 0 };
+  let good: Snapshot = model.snapshot();
+  const t0 = performance.now();
+  let seen = 0;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    rng.shuffle(order);
+    const te = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let samples = 0;
+    for (let s = 0; s < steps; s++) {
+      const start = s * batch;
+      const n = Math.min(batch, tr.count - start);
+      const bt = model.tape(n, true);
+      const labels = bt.loss!.labels;
+      for (let i = 0; i < n; i++) {
+        const idx = order[start + i];
+        copySample(tr.images, idx * per, bt.input.data, i * per, C, H, W, o.augment, rng);
+        labels[i] = tr.labels[idx];
+      }
+      const lr = schedule(epoch * steps + s);
+      trainStep(model, bt, labels, 0, optimizer, lr, stepOut);
+      if (!Number.isFinite(stepOut.loss)) {
+        model.restore(good);
+        throw new NnzipError(
+          `training diverged: the loss is not finite at epoch ${epoch + 1}, step ${s + 1} (lr ${lr.toPrecision(3)}); ` +
+          `the model keeps the weights from ${epoch === 0 ? 'before training' : `the end of epoch ${epoch}`}; lower the learning rate`,
+        );
+      }
+      lossSum += stepOut.loss * n;
+      correct += stepOut.correct;
+      samples += n;
+      seen += n;
+      if (options.onProgress && ((s + 1) % o.progressEvery === 0 || s + 1 === steps)) {
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = seen / Math.max(elapsed, 1e-9);
+        const remaining = (options.epochs - epoch - 1) * steps * batch + (steps - s - 1) * batch;
+        options.onProgress({
+          phase: 'train', epoch: epoch + 1, epochs: options.epochs, step: s + 1, steps,
+          loss: lossSum / samples, accuracy: correct / samples, samplesPerSec: rate, etaSeconds: remaining / rate, lr,
+        });
+      }
+    }
+    const seconds = (performance.now() - te) / 1000;
+    const stats: EpochStats = { epoch: epoch + 1, loss: lossSum / samples, trainAccuracy: correct / samples, seconds, samplesPerSec: samples / seconds };
+    if (test) {
+      const ev = model.evaluate(test.images, test.labels, test.count, batch);
+      stats.testAccuracy = ev.accuracy;
+      stats.testLoss = ev.loss;
+      result.testAccuracy = ev.accuracy;
+      options.onProgress?.({
+        phase: 'eval', epoch: epoch + 1, epochs: options.epochs, step: steps, steps, loss: stats.loss, accuracy: stats.trainAccuracy,
+        samplesPerSec: stats.samplesPerSec, etaSeconds: 0, lr: schedule(epoch * steps + steps - 1), testAccuracy: ev.accuracy, testLoss: ev.loss,
+      });
+    }
+    result.epochs.push(stats);
+    good = model.snapshot(good);
+  }
+  model.refreshWeights();
+  return result;
+}

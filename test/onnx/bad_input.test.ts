@@ -1,0 +1,108 @@
+// Bad input gives one clear line naming the file (and node/tensor): truncated files,
+// random bytes, protobufs that are not ONNX, unsupported ops/opsets/types, bad graphs.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import protobuf from 'protobufjs';
+import { NnzipError } from '../../src/ir/errors.js';
+import { Rng } from '../../src/ir/random.js';
+import { Tensor, f32 } from '../../src/ir/tensor.js';
+import { importOnnx } from '../../src/onnx/import.js';
+import { loadOnnxFile } from '../../src/onnx/load.js';
+import { encodeModel } from '../../src/onnx/onnx_proto.js';
+import { attrInt, attrInts, fixture, init, onnxModel, onnxNode, vi } from './helpers.js';
+
+/** Asserts an NnzipError (exit code 2) with a one-line message matching `re`. */
+function rejects(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof NnzipError, `expected NnzipError, got ${String(e)}`);
+    assert.equal(e.exitCode, 2);
+    assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+const tiny = (opset: number, nodes = [onnxNode('Relu', ['x'], ['y'])], extra: object = {}) =>
+  onnxModel({ opset, nodes, inputs: [vi('x', 'float32', [1, 4])], outputs: [vi('y', 'float32', [1, 4])], ...extra });
+
+test('truncated files are refused, naming the file', () => {
+  const bytes = readFileSync(fixture('lenet5_dense'));
+  for (const cut of [3, 1000, bytes.length >> 1, bytes.length - 1]) {
+    rejects(() => importOnnx(bytes.subarray(0, cut), { source: 'lenet5.onnx' }), /^lenet5\.onnx: not a valid ONNX model: protobuf decoding failed .*truncated or not ONNX$/);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'nnzip-bad-'));
+  try {
+    const path = join(dir, 'cut.onnx');
+    writeFileSync(path, bytes.subarray(0, 5000));
+    rejects(() => loadOnnxFile(path), new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid ONNX model`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('random bytes are refused', () => {
+  const rng = new Rng(99);
+  for (let i = 0; i < 20; i++) {
+    const bytes = Uint8Array.from({ length: 64 + rng.int(4000) }, () => rng.int(256));
+    rejects(() => importOnnx(bytes, { source: 'noise.onnx' }), /^noise\.onnx: not (a valid|an) ONNX model/);
+  }
+  rejects(() => importOnnx(new Uint8Array(0), { source: 'empty.onnx' }), /^empty\.onnx: not an ONNX model: it holds no graph/);
+});
+
+test('a protobuf that parses but is not an ONNX model is refused', () => {
+  const other = protobuf.Writer.create().uint32((50 << 3) | 2).string('some other message').uint32((51 << 3) | 0).uint32(7).finish();
+  rejects(() => importOnnx(other, { source: 'other.pb' }), /^other\.pb: not an ONNX model: it holds no graph/);
+  const noGraph = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 17 }], producer_name: 'x' });
+  rejects(() => importOnnx(noGraph), /^model\.onnx: not an ONNX model: it holds no graph/);
+});
+
+test('opsets outside 11–18 are refused with the re-export hint', () => {
+  rejects(() => importOnnx(tiny(9)), /^model\.onnx: opset 9 is not supported \(nnzip reads opsets 11–18\); re-export with opset_version=17$/);
+  rejects(() => importOnnx(tiny(19)), /^model\.onnx: opset 19 is not supported/);
+  const noDefault = encodeModel({ ir_version: 8, opset_import: [{ domain: 'com.microsoft', version: 1 }], graph: { node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }] } });
+  rejects(() => importOnnx(noDefault), /imports no default-domain opset/);
+});
+
+test('unsupported ops, domains and data types name the node or tensor', () => {
+  rejects(() => importOnnx(tiny(17, [onnxNode('Foo', ['x'], ['y'], [], 'x1')]), { source: 'm.onnx' }),
+    /^m\.onnx: node "x1" \(Foo\): op Foo is not supported; supported ops: .*Conv.*$/);
+  rejects(() => importOnnx(tiny(17, [{ ...onnxNode('Gelu', ['x'], ['y'], [], 'g'), domain: 'com.microsoft' }])),
+    /node "g" \(Gelu\): op Gelu from domain "com\.microsoft" is not supported/);
+  const half = { ...init('w', new Tensor('uint16', [4])), data_type: 10 };
+  rejects(() => importOnnx(tiny(17, [onnxNode('Add', ['x', 'w'], ['y'])], { initializers: [half] })),
+    /^model\.onnx: tensor "w" has data type FLOAT16, which nnzip does not support/);
+  const short = { ...init('w', f32([4], [1, 2, 3, 4])), dims: [5] };
+  rejects(() => importOnnx(tiny(17, [onnxNode('Add', ['x', 'w'], ['y'])], { initializers: [short] })),
+    /tensor "w" has 16 bytes of data, but float32\[5\] needs 20/);
+});
+
+test('inconsistent graphs name the node', () => {
+  const conv = onnxModel({
+    opset: 17,
+    inputs: [vi('x', 'float32', [1, 64, 8, 8])],
+    outputs: [vi('y', 'float32', [1, 6, 6, 6])],
+    initializers: [init('w', f32([6, 21, 3, 3]))],
+    nodes: [onnxNode('Conv', ['x', 'w'], ['y'], [attrInt('group', 3), attrInts('kernel_shape', [3, 3])], 'conv2')],
+  });
+  rejects(() => importOnnx(conv), /^model\.onnx: node "conv2" \(Conv\): group=3 does not divide 64 input channels$/);
+  rejects(() => importOnnx(tiny(17, [onnxNode('Relu', ['x'], ['y'], [attrInt('alpha', 1)], 'r')])),
+    /^model\.onnx: node "r" \(Relu\): unknown attribute "alpha" \(Relu has no attributes\)$/);
+  rejects(() => importOnnx(tiny(17, [onnxNode('Relu', ['nope'], ['y'], [], 'r')])),
+    /node "r" \(Relu\): input "nope" is not produced by an earlier node/);
+  const badOut = onnxModel({ opset: 17, inputs: [vi('x', 'float32', [1, 4])], outputs: [vi('y', 'float32', [1, 5])], nodes: [onnxNode('Relu', ['x'], ['y'])] });
+  rejects(() => importOnnx(badOut), /output "y" is declared float32\[1,5\] but computes float32\[1,4\]/);
+  const dyn = onnxModel({
+    opset: 17,
+    inputs: [vi('x', 'float32', [1, 4]), vi('s', 'int64', [2])],
+    outputs: [vi('y', 'float32', [2, 2])],
+    nodes: [onnxNode('Reshape', ['x', 's'], ['y'], [], 'rs')],
+  });
+  rejects(() => importOnnx(dyn), /node "rs" \(Reshape\): shape input "s" must be a constant/);
+});
+
+test('a missing file is reported as such', () => {
+  rejects(() => loadOnnxFile('no/such/model.onnx'), /^no\/such\/model\.onnx: no such file$/);
+});
