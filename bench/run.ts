@@ -1,11 +1,12 @@
 // `npm run bench`: whole-model timings (bench/models.ts), then the GEMM micro-benchmark
-// (bench/gemm.ts, when present). Options:
+// (bench/gemm.ts, when present, in its own process). Options:
 //   --threads 1,2      thread settings (default 1,2)
 //   --models a,b       model keys (lenet300, lenet5, vggs, squeezenet; default all)
 //   --rounds N         timed rounds per row, >= 5 (default 5)
 //   --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
 //   --json FILE        also write every number (samples included) as JSON
 //   --no-gemm          skip bench/gemm.ts
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -47,20 +48,24 @@ export function parseArgs(argv: string[]): RunOptions {
   return o;
 }
 
-/** bench/gemm.ts is another helper's; call whichever function it exports under a known name. */
-async function runGemm(o: RunOptions): Promise<unknown> {
+/**
+ * bench/gemm.ts (another helper's) is a script that runs its main on import, so it runs
+ * in a child process with no arguments; its table is printed and kept for the JSON.
+ */
+function runGemm(): Promise<{ exitCode: number | null; output: string } | undefined> {
   const path = fileURLToPath(new URL('./gemm.js', import.meta.url));
-  if (!existsSync(path)) return undefined;
-  const mod = (await import(path)) as Record<string, unknown>;
-  const names = ['benchGemm', 'runGemmBench', 'runGemm', 'main', 'default'];
-  const fn = names.map((n) => mod[n]).find((f) => typeof f === 'function') as ((o: unknown) => unknown) | undefined;
-  if (!fn) {
-    process.stderr.write(`bench: bench/gemm.js exports none of ${names.join(', ')}; skipped\n`);
-    return undefined;
-  }
-  const result = await fn({ threads: o.threads, rounds: o.rounds });
-  if (typeof result === 'string') process.stdout.write(`${result}\n`);
-  return result;
+  if (!existsSync(path)) return Promise.resolve(undefined);
+  process.stdout.write('\n');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, output }));
+  });
 }
 
 function machine(): Record<string, unknown> {
@@ -72,7 +77,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const models: ModelsReport = await benchModels(o);
   process.stdout.write(`${formatModelTables(models)}\n`);
-  const gemm = o.gemm ? await runGemm(o) : undefined;
+  const gemm = o.gemm ? await runGemm() : undefined;
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`bench: done in ${seconds.toFixed(0)} s\n`);
   if (o.json) {

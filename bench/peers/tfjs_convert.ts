@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NnzipError } from '../../src/ir/errors.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
-import { Tensor, f32 } from '../../src/ir/tensor.js';
+import { Tensor, f32, i64 } from '../../src/ir/tensor.js';
 import type { Feeds } from './peer.js';
 import { nchwToNhwc, nhwcToNchw, type Layout } from './tfjs_layout.js';
 import { TF_OPS } from './tfjs_ops.js';
@@ -57,6 +57,8 @@ function constantOfNode(node: Node): Tensor | undefined {
   if (a.value instanceof Tensor) return a.value;
   if (typeof a.value_float === 'number') return f32([], [a.value_float]);
   if (Array.isArray(a.value_floats)) return f32([a.value_floats.length], a.value_floats as number[]);
+  if (typeof a.value_int === 'number') return i64([], [a.value_int]);
+  if (Array.isArray(a.value_ints)) return i64([a.value_ints.length], a.value_ints as number[]);
   return undefined;
 }
 
@@ -118,7 +120,7 @@ export function convertToTf(graph: Graph): TfModel {
       if (absorbed.has(node)) continue;
       if (node.op === 'Constant') {
         const value = constantOfNode(node);
-        if (!value) throw new NnzipError(`tfjs-wasm peer: node "${node.name}" (Constant): only tensor and float values are supported`);
+        if (!value) throw new NnzipError(`tfjs-wasm peer: node "${node.name}" (Constant): it has no value the converter reads (value, value_float(s), value_int(s))`);
         constants.set(node.outputs[0], value);
         continue;
       }

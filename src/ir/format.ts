@@ -2,11 +2,6 @@
 // graph.initializers always holds the decoded values (so any pass or runtime
 // can read it); the format says how it is encoded and which kernel runs it.
 
-/** Dense float32: the default, no entry in graph.formats. */
-export interface DenseFormat {
-  kind: 'dense';
-}
-
 /** Pruned: zeros are not stored (relative-index sparse). */
 export interface SparseFormat {
   kind: 'sparse';
@@ -14,29 +9,28 @@ export interface SparseFormat {
   indexBits?: number;
 }
 
-/** Weight sharing: each stored weight is centroids[index]. */
+/**
+ * Weight sharing: each weight is centroids[indices[i]]; an index equal to
+ * centroids.length marks a pruned zero (the same convention as the .nnz codebook).
+ */
 export interface CodebookFormat {
   kind: 'codebook';
   bits: number;
   centroids: Float32Array;
-  /** One index per stored weight: per nonzero when `sparse`, else per element. */
-  indices: Uint16Array;
-  /** Pruned zeros are not stored (and have no index). */
-  sparse: boolean;
+  indices: Uint8Array | Uint16Array;
   indexBits?: number;
 }
 
-export type TensorFormat = DenseFormat | SparseFormat | CodebookFormat;
+/** Absent from graph.formats = dense float. */
+export type TensorFormat = SparseFormat | CodebookFormat;
 
 /** Decodes a codebook tensor to float values (zeros where pruned). */
-export function decodeCodebook(f: CodebookFormat, mask: ArrayLike<number> | undefined, size: number): Float32Array {
-  const out = new Float32Array(size);
-  if (!f.sparse) {
-    for (let i = 0; i < size; i++) out[i] = f.centroids[f.indices[i]];
-    return out;
+export function decodeCodebook(f: CodebookFormat): Float32Array {
+  const k = f.centroids.length;
+  const out = new Float32Array(f.indices.length);
+  for (let i = 0; i < out.length; i++) {
+    const j = f.indices[i];
+    out[i] = j === k ? 0 : f.centroids[j];
   }
-  if (!mask) throw new Error('a sparse codebook tensor needs its nonzero mask');
-  let k = 0;
-  for (let i = 0; i < size; i++) if (mask[i] !== 0) out[i] = f.centroids[f.indices[k++]];
   return out;
 }

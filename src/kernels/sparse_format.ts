@@ -101,24 +101,9 @@ export function csrFromCodebook(centroids: Float32Array, indices: ArrayLike<numb
   return { rows, cols, rowPtr, colIdx, data: { kind: 'codebook', codes, centroids: centroids.slice() } };
 }
 
-/**
- * CSR from the IR's codebook format (src/ir/format.ts). A sparse codebook stores
- * indices for the nonzeros of `decoded` only (the initializer's decoded values
- * give the mask); a dense one stores one index per element.
- */
-export function csrFromCodebookFormat(f: CodebookFormat, decoded: Float32Array, rows: number, cols: number,
-  where = 'codebook weight'): CsrMatrix {
-  checkShape(where, rows, cols, decoded.length);
-  if (!f.sparse) return csrFromCodebook(f.centroids, f.indices.subarray(0, rows * cols), rows, cols, where);
-  const perElement = new Uint16Array(rows * cols).fill(f.centroids.length);
-  let k = 0;
-  for (let i = 0; i < decoded.length; i++) {
-    if (decoded[i] === 0) continue;
-    if (k >= f.indices.length) fail(`${where}: ${f.indices.length} codebook indices for more nonzero weights; the format does not match the tensor`);
-    perElement[i] = f.indices[k++];
-  }
-  if (k !== f.indices.length) fail(`${where}: ${f.indices.length} codebook indices for ${k} nonzero weights; the format does not match the tensor`);
-  return csrFromCodebook(f.centroids, perElement, rows, cols, where);
+/** CSR from the IR's codebook format (src/ir/format.ts): one index per element, k = pruned. */
+export function csrFromCodebookFormat(f: CodebookFormat, rows: number, cols: number, where = 'codebook weight'): CsrMatrix {
+  return csrFromCodebook(f.centroids, f.indices, rows, cols, where);
 }
 
 /** The stored weight of entry k as a float. */

@@ -78,8 +78,11 @@ function valueInfo(msg: ValueInfoMsg, what: string): ValueInfo {
   const dtype = dtypeOfCode(tt.elem_type ?? 0);
   if (!dtype) fail(`${what} "${name}" has element type ${tt.elem_type ?? 0}, which nnzip does not support`);
   // a dim with neither value nor name is unknown: give it a symbol of its own
-  const shape: Dim[] = (tt.shape?.dim ?? []).map((d, i) =>
-    d.dim_param ? d.dim_param : d.dim_value !== undefined && d.dim_value !== null ? int64(d.dim_value) : `${name}_d${i}`);
+  const shape: Dim[] = (tt.shape?.dim ?? []).map((d, i) => {
+    if (d.dim_param) return d.dim_param;
+    const v = d.dim_value !== undefined && d.dim_value !== null ? int64(d.dim_value) : -1;
+    return v >= 0 ? v : `${name}_d${i}`;
+  });
   return { name, dtype, shape };
 }
 
@@ -145,7 +148,9 @@ function translateNode(msg: NodeMsg, index: number, b: Builder): void {
   const name = b.nodeName(msg.name ?? '', `${op}_${index}`);
   const inputs = [...(msg.input ?? [])];
   while (inputs.length && !inputs[inputs.length - 1]) inputs.pop(); // trailing '' = optional inputs left out
-  const node: Node = { name, op, inputs, outputs: [...(msg.output ?? [])], attrs: {} };
+  const outputs = [...(msg.output ?? [])];
+  while (outputs.length > 1 && !outputs[outputs.length - 1]) outputs.pop();
+  const node: Node = { name, op, inputs, outputs, attrs: {} };
   if (msg.domain && msg.domain !== 'ai.onnx') nodeFail(node, `op ${op} from domain "${msg.domain}" is not supported (nnzip reads the default ONNX domain)`);
   const row = onnxOp(op, b.opset);
   if (!row) nodeFail(node, `op ${op} is not supported; supported ops: ${supportedOnnxOps().join(', ')}`);

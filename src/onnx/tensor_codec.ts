@@ -43,8 +43,9 @@ function fromBytes(where: string, dtype: DType, shape: number[], bytes: Uint8Arr
 }
 
 function fromTyped(where: string, dtype: DType, shape: number[], values: ArrayLike<number | Int64>): Tensor {
+  // check before allocating: a corrupt file may claim absurd dims
+  if (values.length !== sizeOf(shape)) fail(`${where} has ${values.length} values, but shape [${shape.join(',')}] needs ${sizeOf(shape)}`);
   const t = new Tensor(dtype, shape);
-  if (values.length !== t.size) fail(`${where} has ${values.length} values, but shape [${shape.join(',')}] needs ${t.size}`);
   if (dtype === 'int64') {
     const d = t.data as BigInt64Array;
     for (let i = 0; i < values.length; i++) {
@@ -94,6 +95,7 @@ export function sparseFromProto(msg: SparseTensorMsg, where: string, read?: Exte
   const values = tensorFromProto(msg.values, where, read);
   const indices = tensorFromProto(msg.indices, `${where} (indices)`, read);
   const shape = (msg.dims ?? []).map((d) => int64(d));
+  if (shape.some((d) => !(d >= 0)) || sizeOf(shape) > 2 ** 31) fail(`${where}: sparse tensor has invalid dims [${shape.join(',')}]`);
   const dense = new Tensor(values.dtype, shape);
   const nnz = values.size;
   const coords = indices.shape.length === 2 ? indices.shape[1] : 1;

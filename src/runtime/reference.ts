@@ -46,11 +46,21 @@ function checkFeeds(graph: Graph, feeds: Record<string, Tensor>): void {
   }
 }
 
-/** Index of the last node that reads each value. */
-function lastUses(nodes: Node[]): Map<string, number> {
+/**
+ * For each node, the values to drop once it has run: values read for the last
+ * time, and outputs nobody reads. Kept names and initializers are never dropped.
+ */
+export function releaseSchedule(graph: Graph, keep: ReadonlySet<string>): string[][] {
   const last = new Map<string, number>();
-  nodes.forEach((n, i) => n.inputs.forEach((name) => name && last.set(name, i)));
-  return last;
+  graph.nodes.forEach((n, i) => {
+    for (const name of n.outputs) if (name) last.set(name, i);
+    for (const name of n.inputs) if (name) last.set(name, i);
+  });
+  const schedule = graph.nodes.map(() => [] as string[]);
+  for (const [name, i] of last) {
+    if (!keep.has(name) && !graph.initializers.has(name)) schedule[i].push(name);
+  }
+  return schedule;
 }
 
 function nodeInputs(node: Node, values: Map<string, Tensor>): (Tensor | undefined)[] {
@@ -88,17 +98,11 @@ export function runReference(graph: Graph, feeds: Record<string, Tensor>, opts: 
 
   const values = new Map<string, Tensor>(graph.initializers);
   for (const [name, t] of Object.entries(feeds)) values.set(name, t);
-  const keep = new Set(wanted);
-  const last = lastUses(graph.nodes);
+  const release = releaseSchedule(graph, new Set(wanted));
   graph.nodes.forEach((node, i) => {
     const outs = runNode(node, nodeInputs(node, values));
-    node.outputs.forEach((name, k) => {
-      // Outputs nobody reads (and nobody asked for) are dropped at once.
-      if (name && (keep.has(name) || last.has(name))) values.set(name, outs[k]);
-    });
-    for (const name of node.inputs) {
-      if (name && last.get(name) === i && !keep.has(name) && !graph.initializers.has(name)) values.delete(name);
-    }
+    node.outputs.forEach((name, k) => name && values.set(name, outs[k]));
+    for (const name of release[i]) values.delete(name);
   });
   const result: Record<string, Tensor> = {};
   for (const name of wanted) {

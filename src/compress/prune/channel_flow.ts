@@ -314,21 +314,13 @@ function shrinkTensor(t: Tensor, axis: number, keep: Int32Array): { tensor: Tens
   return { tensor, source };
 }
 
-// A codebook format indexes elements (or nonzeros): its indices follow the kept elements.
-function shrinkFormat(g: Graph, name: string, old: Tensor, source: Int32Array): void {
+// A codebook format holds one index per element: its indices follow the kept elements.
+function shrinkFormat(g: Graph, name: string, source: Int32Array): void {
   const f = g.formats.get(name);
   if (!f || f.kind !== 'codebook') return;
-  let pick = source;
-  if (f.sparse) {
-    const rank = new Int32Array(old.size);
-    let nz = 0;
-    for (let i = 0; i < old.size; i++) {
-      rank[i] = nz;
-      if (old.data[i] !== 0) nz++;
-    }
-    pick = Int32Array.from(Array.from(source).filter((i) => old.data[i] !== 0), (i) => rank[i]);
-  }
-  g.formats.set(name, { ...f, indices: Uint16Array.from(pick, (i) => f.indices[i]) });
+  const indices = new (f.indices.constructor as Uint16ArrayConstructor)(source.length);
+  source.forEach((s, j) => (indices[j] = f.indices[s]));
+  g.formats.set(name, { ...f, indices });
 }
 
 function freshName(g: Graph, base: string): string {
@@ -365,7 +357,7 @@ export function applyEdits(graph: Graph, edits: Edit[]): Graph {
       const old = out.initializers.get(e.init) as Tensor;
       const { tensor, source } = shrinkTensor(old, e.axis, e.keep);
       out.initializers.set(e.init, tensor);
-      shrinkFormat(out, e.init, old, source);
+      shrinkFormat(out, e.init, source);
       done.set(key, e.keep);
     }
   }

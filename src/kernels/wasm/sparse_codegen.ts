@@ -7,14 +7,14 @@
 //    and MNIST pixels are mostly 0) y[rows of column i] += w·x[i]: scalar scatter,
 //    but the work shrinks with the input's zeros;
 //  - spmm  (batch N and conv, CSR × dense B): per output row, each nonzero w(o,k)
-//    adds w·B[k, j0:j0+32] into 8 f32x4 accumulators (no gather: the dense operand
+//    adds w·B[k, j0:j0+16] into 4 f32x4 accumulators (no gather: the dense operand
 //    is read along its rows). FC layers pass B = Xᵀ (transpose export) and store
 //    the result transposed (lane stores into Y[n, o]); conv passes B = im2col and
 //    stores rows (NCHW output directly).
 // Every kernel adds the bias and clamps (relu / clip) in its epilogue.
 // Entry k of a row lives at colIdx + k·isz (index) and vals + k·vsz (f32 value or
 // uint8 code into the centroid table).
-import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
+import { FuncBuilder, Local, ModuleBuilder, type I32Expr } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { F32, I32, V128 } from './opcodes.js';
 
@@ -43,11 +43,16 @@ export const SPARSE_EXPORTS = {
   im2col: 'im2col',
 } as const;
 
-/** Vectors (of 4 columns) per spmm register tile, widest first; 8 = 32 columns in 8 xmm accumulators. */
-export const SPMM_TILES: readonly number[] = (globalThis.process?.env?.SPMM_TILES ?? '8,4,1').split(',').map(Number);
+/**
+ * Vectors (of 4 columns) per spmm register tile, widest first; the last must be 1.
+ * Measured (bench/sparse.ts, 784→300, batch 64): 4 vectors run at 0.063 ns per
+ * multiply-add with a dense pattern, 8 at 0.11 (V8 spills part of the 8
+ * accumulators), 6 at 0.08, 2 at 0.14. Unrolling the nonzero loop by 2 or 4 did
+ * not help.
+ */
+export const SPMM_TILES = [4, 1] as const;
 
-/** Nonzeros per iteration of the spmm inner loop (a power of two). */
-const SPMM_UNROLL = Number(globalThis.process?.env?.SPMM_UNROLL ?? 2);
+const SPMV_GROUPS = Number(globalThis.process?.env?.SPMV_GROUPS ?? 2);
 
 export function sparseVariantKey(v: SparseVariant): string {
   return `sparse:${v.codebook ? 'u8' : 'f32'}:${v.wideIndex ? 'i32' : 'u16'}:${v.fma ? 'fma' : 'muladd'}:${v.shared ? 'shared' : 'private'}`;
@@ -121,22 +126,34 @@ function gather4(f: FuncBuilder, dst: Local, lane: (l: number) => void): void {
 
 function emitSpmv(f: FuncBuilder, v: SparseVariant): void {
   const [rowPtr, colIdx, vals, table, x, y, bias, rows, lo, hi] = f.params;
-  const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), pend4 = f.local();
+  const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), pend4 = f.local(), pendG = f.local();
   const n = f.local(), yp = f.local(), bp = f.local();
-  const acc = f.local(V128), xv = f.local(V128), wv = f.local(V128), s = f.local(F32);
+  const accs = Array.from({ length: SPMV_GROUPS }, () => f.local(V128));
+  const acc = accs[0], xv = f.local(V128), wv = f.local(V128), s = f.local(F32);
+  const group = (a: Local, g: number): void => {
+    gather4(f, xv, (l) => pushIndexed(f, v, x, pc, 4 * g + l));
+    if (v.codebook) gather4(f, wv, (l) => f.get(table).get(pv).mem('i32.load8_u', 4 * g + l).i32(2).op('i32.shl').op('i32.add'));
+    else f.get(pv).mem('v128.load', 16 * g).set(wv);
+    madd(f, v, a, () => f.get(xv), () => f.get(wv));
+  };
   f.get(rowPtr).set(rp).get(y).set(yp).get(bias).set(bp);
   f.get(rowPtr).get(rows).i32(4).op('i32.mul').op('i32.add').set(rend);
   whileBelow(f, rp, rend, () => {
     rowRange(f, v, rp, colIdx, vals, pc, pv, pend, n);
     f.get(pend).get(n).i32(3).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pend4);
-    f.f32x4(0).set(acc);
+    for (const a of accs) f.f32x4(0).set(a);
+    if (SPMV_GROUPS > 1) {
+      f.get(pend).get(n).i32(4 * SPMV_GROUPS - 1).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pendG);
+      whileBelow(f, pc, pendG, () => {
+        accs.forEach((a, g) => group(a, g));
+        f.addTo(pc, 4 * SPMV_GROUPS * indexBytes(v)).addTo(pv, 4 * SPMV_GROUPS * valueBytes(v));
+      });
+    }
     whileBelow(f, pc, pend4, () => {
-      gather4(f, xv, (l) => pushIndexed(f, v, x, pc, l));
-      if (v.codebook) gather4(f, wv, (l) => f.get(table).get(pv).mem('i32.load8_u', l).i32(2).op('i32.shl').op('i32.add'));
-      else f.get(pv).mem('v128.load').set(wv);
-      madd(f, v, acc, () => f.get(xv), () => f.get(wv));
+      group(acc, 0);
       f.addTo(pc, 4 * indexBytes(v)).addTo(pv, 4 * valueBytes(v));
     });
+    for (const a of accs.slice(1)) f.get(acc).get(a).op('f32x4.add').set(acc);
     // horizontal sum in a fixed order: (a0 + a2) + (a1 + a3)
     f.get(acc).get(acc).get(acc).shuffle32(2, 3, 0, 1).op('f32x4.add').set(acc);
     f.get(acc).lane('f32x4.extract_lane', 0).get(acc).lane('f32x4.extract_lane', 1).op('f32.add').set(s);
@@ -211,9 +228,7 @@ function emitSpmmRows(f: FuncBuilder, v: SparseVariant, nv: number): void {
   const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), n = f.local();
   const brow = f.local(), cp = f.local(), bp = f.local(), at = f.local(), step = f.local(), rowStep = f.local();
   const acc = Array.from({ length: nv }, () => f.local(V128));
-  const w = f.local(V128), t = f.local(V128), pendU = f.local();
-  const ws = [w, ...Array.from({ length: SPMM_UNROLL - 1 }, () => f.local(V128))];
-  const brows = [brow, ...Array.from({ length: SPMM_UNROLL - 1 }, () => f.local())];
+  const w = f.local(V128), t = f.local(V128);
   f.get(rowPtr).set(rp).get(c).set(cp).get(bias).set(bp);
   f.get(rowPtr).get(rows).i32(4).op('i32.mul').op('i32.add').set(rend);
   // transposed: a tile row is a column of C (lanes ldc apart, rows 4 apart); else the reverse
@@ -223,22 +238,13 @@ function emitSpmmRows(f: FuncBuilder, v: SparseVariant, nv: number): void {
     f.get(bias).if(() => { f.get(bp).mem('v128.load32_splat').set(w); }, () => { f.f32x4(0).set(w); });
     for (const x of acc) f.get(w).set(x);
     rowRange(f, v, rp, colIdx, vals, pc, pv, pend, n);
-    const entries = (u: number): void => {
-      for (let e = 0; e < u; e++) {
-        loadWeight(f, v, pv, table, e, 'v128.load32_splat');
-        f.set(ws[e]);
-        f.get(b).get(pc).mem(v.wideIndex ? 'i32.load' : 'i32.load16_u', e * indexBytes(v)).get(ldb).op('i32.mul').op('i32.add').set(brows[e]);
-      }
-      for (let e = 0; e < u; e++) {
-        for (let j = 0; j < nv; j++) madd(f, v, acc[j], () => f.get(ws[e]), () => f.get(brows[e]).mem('v128.load', 16 * j));
-      }
-      f.addTo(pc, u * indexBytes(v)).addTo(pv, u * valueBytes(v));
-    };
-    if (SPMM_UNROLL > 1) {
-      f.get(pend).get(n).i32(SPMM_UNROLL - 1).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pendU);
-      whileBelow(f, pc, pendU, () => entries(SPMM_UNROLL));
-    }
-    whileBelow(f, pc, pend, () => entries(1));
+    whileBelow(f, pc, pend, () => {
+      loadWeight(f, v, pv, table, 0, 'v128.load32_splat');
+      f.set(w);
+      f.get(b).get(pc).mem(v.wideIndex ? 'i32.load' : 'i32.load16_u').get(ldb).op('i32.mul').op('i32.add').set(brow);
+      for (let j = 0; j < nv; j++) madd(f, v, acc[j], () => f.get(w), () => f.get(brow).mem('v128.load', 16 * j));
+      f.addTo(pc, indexBytes(v)).addTo(pv, valueBytes(v));
+    });
     f.get(clampAt).mem('v128.load32_splat').set(w).get(clampAt).mem('v128.load32_splat', 4).set(t);
     for (const x of acc) f.get(x).get(w).op('f32x4.max').get(t).op('f32x4.min').set(x);
     storeTile(f, acc, { cp, step, transposed, valid, at });
@@ -276,62 +282,78 @@ function storeTile(f: FuncBuilder, acc: Local[], s: StoreArgs): void {
   f.get(valid).i32(4).op('i32.ge_s').if(full, () => { f.get(cp).set(at); lanes(acc[0], true); });
 }
 
-/** Walks the columns in tiles of 32, 16, then 4 (the last one partial). */
+/** Walks the columns in tiles of 4·SPMM_TILES[0] columns, ..., then of 4 (the last one partial). */
 function emitSpmmDriver(f: FuncBuilder, tiles: number[]): void {
   const [rowPtr, colIdx, vals, table, b, ldb, c, ldc, bias, rows, width, transposed, clampAt] = f.params;
-  const j = f.local(), ldbB = f.local(), ldcB = f.local(), left = f.local();
+  const j = f.local(), ldbB = f.local(), ldcB = f.local(), left = f.local(), cStep = f.local();
   f.get(ldb).i32(4).op('i32.mul').set(ldbB).get(ldc).i32(4).op('i32.mul').set(ldcB);
-  const call = (tile: number, cols: number, valid: () => void): void => {
-    f.get(rowPtr).get(colIdx).get(vals).get(table);
-    f.get(b).get(j).i32(4).op('i32.mul').op('i32.add').get(ldbB);
-    // C at column j: c + 4j (rows) or c + j·ldcBytes (transposed)
-    f.get(c).get(j).get(transposed).if(() => f.get(ldcB), () => f.i32(4), I32).op('i32.mul').op('i32.add').get(ldcB);
-    f.get(bias).get(rows).get(transposed).get(clampAt);
-    valid();
-    f.call(tile).addTo(j, cols);
-  };
-  const rest = () => f.get(width).get(j).op('i32.sub').tee(left);
+  // C at column j: c + 4j (rows) or c + j·ldcBytes (transposed)
+  f.get(transposed).if(() => f.get(ldcB), () => f.i32(4), I32).set(cStep);
   f.i32(0).set(j);
   SPMM_TILES.forEach((nv, i) => {
-    const cols = 4 * nv;
-    if (nv === 1) {
-      f.block((done) => {
-        f.loop((top) => {
-          rest().i32(1).op('i32.lt_s').brIf(done);
-          call(tiles[i], cols, () => { f.get(left).i32(4).get(left).i32(4).op('i32.lt_s').op('select'); });
-          f.br(top);
-        });
+    const cols = 4 * nv, last = i === SPMM_TILES.length - 1;
+    f.block((done) => {
+      f.loop((top) => {
+        f.get(width).get(j).op('i32.sub').tee(left).i32(last ? 1 : cols).op('i32.lt_s').brIf(done);
+        f.get(rowPtr).get(colIdx).get(vals).get(table);
+        f.get(b).get(j).i32(4).op('i32.mul').op('i32.add').get(ldbB);
+        f.get(c).get(j).get(cStep).op('i32.mul').op('i32.add').get(ldcB);
+        f.get(bias).get(rows).get(transposed).get(clampAt);
+        // valid = min(left, 4): only the last vector of the last tile may be partial
+        if (last) f.get(left).i32(4).get(left).i32(4).op('i32.lt_s').op('select');
+        else f.i32(4);
+        f.call(tiles[i]).addTo(j, cols).br(top);
       });
-    } else if (i === 0) {
-      f.block((done) => {
-        f.loop((top) => {
-          rest().i32(cols).op('i32.lt_s').brIf(done);
-          call(tiles[i], cols, () => f.i32(4));
-          f.br(top);
-        });
-      });
-    } else {
-      rest().i32(cols).op('i32.ge_s').if(() => call(tiles[i], cols, () => f.i32(4)));
-    }
+    });
   });
 }
 
 // ---- data movement ------------------------------------------------------------
 
-/** dst[c·rows + r] = src[r·cols + c]: X[N×in] → Xᵀ for the batched FC kernel. */
+/**
+ * dst[c·rows + r] = src[r·cols + c]: X[N×in] → Xᵀ for the batched FC kernel.
+ * 4×4 blocks go through registers (4 loads, 8 shuffles, 4 stores); the edges
+ * are copied one value at a time. Params: (src, rows, cols, dst).
+ */
 function emitTranspose(f: FuncBuilder): void {
   const [src, rows, cols, dst] = f.params;
-  const r = f.local(), sp = f.local(), send = f.local(), dp = f.local(), stride = f.local();
-  f.get(rows).i32(4).op('i32.mul').set(stride);
-  f.forUp(r, 0, rows, 1, () => {
-    f.get(src).get(r).get(cols).op('i32.mul').i32(4).op('i32.mul').op('i32.add').tee(sp);
-    f.get(cols).i32(4).op('i32.mul').op('i32.add').set(send);
-    f.get(dst).get(r).i32(4).op('i32.mul').op('i32.add').set(dp);
-    whileBelow(f, sp, send, () => {
-      f.get(dp).get(sp).mem('f32.load').mem('f32.store');
-      f.addTo(sp, 4).addTo(dp, stride);
+  const r = f.local(), c = f.local(), r4 = f.local(), c4 = f.local(), rb = f.local(), db = f.local(), p = f.local(), q = f.local();
+  const a = Array.from({ length: 4 }, () => f.local(V128)), t = Array.from({ length: 4 }, () => f.local(V128));
+  f.get(rows).i32(-4).op('i32.and').set(r4).get(cols).i32(-4).op('i32.and').set(c4);
+  f.get(cols).i32(4).op('i32.mul').set(rb).get(rows).i32(4).op('i32.mul').set(db);
+  const at = (base: Local, i: Local, n: Local, j: Local): void => {
+    f.get(base).get(i).get(n).op('i32.mul').get(j).op('i32.add').i32(4).op('i32.mul').op('i32.add');
+  };
+  const scalar = (r0: I32Expr, r1: Local, c0: I32Expr, c1: Local): void => {
+    f.forUp(r, r0, r1, 1, () => f.forUp(c, c0, c1, 1, () => {
+      at(dst, c, rows, r);
+      at(src, r, cols, c);
+      f.mem('f32.load').mem('f32.store');
+    }));
+  };
+  f.forUp(r, 0, r4, 4, () => {
+    f.forUp(c, 0, c4, 4, () => {
+      at(src, r, cols, c);
+      f.set(p);
+      for (let i = 0; i < 4; i++) { f.get(p).mem('v128.load').set(a[i]); if (i < 3) f.addTo(p, rb); }
+      f.get(a[0]).get(a[1]).shuffle32(0, 4, 1, 5).set(t[0]).get(a[0]).get(a[1]).shuffle32(2, 6, 3, 7).set(t[1]);
+      f.get(a[2]).get(a[3]).shuffle32(0, 4, 1, 5).set(t[2]).get(a[2]).get(a[3]).shuffle32(2, 6, 3, 7).set(t[3]);
+      at(dst, c, rows, r);
+      f.set(q);
+      const cols4: [Local, Local, number, number][] = [[t[0], t[2], 0, 1], [t[0], t[2], 2, 3], [t[1], t[3], 0, 1], [t[1], t[3], 2, 3]];
+      cols4.forEach(([x, y, l0, l1], i) => {
+        f.get(q).get(x).get(y).shuffle32(l0, l1, l0 + 4, l1 + 4).mem('v128.store');
+        if (i < 3) f.addTo(q, db);
+      });
     });
+    // the columns past the last whole block, for these 4 rows
+    f.get(r).i32(4).op('i32.add').set(p);
+    const rr = f.local();
+    f.get(r).set(rr);
+    scalar(rr, p, c4, cols);
+    f.get(rr).set(r);
   });
+  scalar(r4, rows, 0, cols);
 }
 
 /**

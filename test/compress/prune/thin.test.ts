@@ -5,7 +5,11 @@ import { describe, it } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
 import type { Graph } from '../../../src/ir/graph.js';
 import { Rng } from '../../../src/ir/random.js';
+import { decodeCodebook, type CodebookFormat } from '../../../src/ir/format.js';
 import { f32, toNumbers, type Tensor } from '../../../src/ir/tensor.js';
+import { exportOnnx } from '../../../src/onnx/export.js';
+import { ortRun, ortSession } from '../../../src/report/ort.js';
+import { runReference } from '../../../src/runtime/reference.js';
 import { verify } from '../../../src/ir/verify.js';
 import { rankChannels, selectKeep } from '../../../src/compress/prune/structured.js';
 import { couplingGroups, pruneChannels, thinFilters } from '../../../src/compress/prune/thin.js';
@@ -65,6 +69,14 @@ describe('thinFilters: LeNet-5 (conv → pool → conv → pool → flatten → 
     for (const [k, v] of p.initializers) assert.deepEqual(again.initializers.get(k)?.data, v.data, k);
   });
 
+  it('the thinned model exports to ONNX and onnxruntime computes the same logits', async () => {
+    const t = pruneChannels(g, { ratios: { conv1: 0.5, conv2: 0.5, fc1: 0.5 } });
+    const ort = (await ortRun(await ortSession(exportOnnx(t)), feeds)).logits;
+    const ref = runReference(t, feeds).logits;
+    const scale = Math.max(...Array.from(ref.data as Float32Array, Math.abs));
+    ref.data.forEach((v, i) => assert.ok(Math.abs(Number(v) - Number(ort.data[i])) <= 1e-4 * scale, `logit ${i}: ${v} vs ort ${ort.data[i]}`));
+  });
+
   it('leaves its input graph unchanged', () => {
     const before = new Map([...g.initializers].map(([k, v]) => [k, v.data.slice()]));
     thinFilters(g, { layer: 'conv2', keep: Int32Array.of(0, 5, 9) });
@@ -100,6 +112,26 @@ describe('thinFilters: Conv-BN-Relu chain', () => {
     const t = thinFilters(g, { layer: 'conv2', keep: Int32Array.of(1, 4) });
     const ref = zeroSlices(g, 'fc.weight', 1, blocks([0, 2, 3, 5], 25));
     checkThinned(t, g, ref, 4 * 8 * 9 + 4 * 4 + 4 * 4 * 25, feeds);
+  });
+});
+
+describe('thinFilters: compressed formats follow the tensor', () => {
+  it('codebook indices (one per element; k marks a pruned zero) are sliced with the weights', () => {
+    // conv2.weight [6,8,3,3] stored as a 2-bit codebook with some pruned zeros.
+    const g = convBnRelu();
+    const rng = new Rng(12);
+    const centroids = Float32Array.of(-0.5, -0.1, 0.25, 0.5);
+    const indices = Uint8Array.from({ length: 6 * 8 * 9 }, () => rng.int(5));
+    const format: CodebookFormat = { kind: 'codebook', bits: 2, centroids, indices };
+    g.initializers.set('conv2.weight', f32([6, 8, 3, 3], decodeCodebook(format)));
+    g.formats.set('conv2.weight', format);
+    const t = thinFilters(g, { layer: 'conv1', keep: Int32Array.of(1, 2, 6) });
+    const w = t.initializers.get('conv2.weight') as Tensor<'float32'>;
+    assert.deepEqual(w.shape, [6, 3, 3, 3]);
+    const f = t.formats.get('conv2.weight') as CodebookFormat;
+    assert.ok(f.indices instanceof Uint8Array);
+    assert.deepEqual(decodeCodebook(f), w.data);
+    assert.equal((g.formats.get('conv2.weight') as CodebookFormat).indices, indices, 'the input graph keeps its format');
   });
 });
 

@@ -1,0 +1,71 @@
+// A compressed Graph ↔ .nnz bytes. The graph section is the structure as
+// deflated JSON (src/ir/serialize.ts); each initializer is a tensor section
+// encoded per its format (codebook, sparse) or in the smallest lossless form.
+import { deflateSync, inflateSync } from 'fflate';
+import { encodeNnzWithReport, decodeNnz, type SectionReport } from '../format/container.js';
+import { sharedTensorSpec, type EncodedTensorSpec } from '../format/tensor_codec.js';
+import { fail } from '../ir/errors.js';
+import type { Graph } from '../ir/graph.js';
+import { graphFromJson, graphToJson, type GraphJson } from '../ir/serialize.js';
+import { verify } from '../ir/verify.js';
+
+export interface NnzEncodeOptions {
+  /** Huffman-code the symbol streams: true, false, or undefined = whichever is smaller. */
+  huffman?: boolean;
+  /** Store float tensors that are not compressed (biases) as float16 (lossy). */
+  f16?: boolean;
+  meta?: Record<string, unknown>;
+}
+
+export interface NnzEncoded {
+  bytes: Uint8Array;
+  sections: SectionReport[];
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): EncodedTensorSpec {
+  const tensor = graph.initializers.get(name)!;
+  const f = graph.formats.get(name);
+  if (f?.kind === 'codebook') {
+    return sharedTensorSpec(name, tensor.shape, { centroids: f.centroids, indices: f.indices }, { gapBits: f.indexBits, huffman: opts.huffman });
+  }
+  if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
+  return { name, tensor, huffman: opts.huffman, f16: opts.f16 && tensor.dtype === 'float32' };
+}
+
+export function graphToNnz(graph: Graph, opts: NnzEncodeOptions = {}): NnzEncoded {
+  const structure = deflateSync(utf8.encode(JSON.stringify(graphToJson(graph))), { level: 9 });
+  const tensors = [...graph.initializers.keys()].map((name) => tensorSpec(graph, name, opts));
+  return encodeNnzWithReport({ graph: structure, tensors, meta: opts.meta });
+}
+
+export function nnzToGraph(bytes: Uint8Array, source: string): { graph: Graph; meta?: Record<string, unknown> } {
+  const contents = decodeNnz(bytes, source);
+  let json: GraphJson;
+  try {
+    json = JSON.parse(utf8d.decode(inflateSync(contents.graph)));
+  } catch {
+    fail(`${source}: the graph section does not decode; the file is corrupt`);
+  }
+  const graph = graphFromJson(
+    json,
+    (name) => contents.tensors.get(name)?.tensor ?? fail(`${source}: tensor "${name}" is missing from the file`),
+    source,
+  );
+  for (const [name, t] of contents.tensors) {
+    if (t.codebook) {
+      const k = t.codebook.centroids.length;
+      graph.formats.set(name, { kind: 'codebook', bits: Math.max(1, Math.ceil(Math.log2(k))), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits });
+    } else if (t.sparse) {
+      graph.formats.set(name, { kind: 'sparse', indexBits: t.sparse.gapBits });
+    }
+  }
+  try {
+    verify(graph);
+  } catch (e) {
+    fail(`${source}: the stored graph is invalid (${(e as Error).message})`);
+  }
+  return { graph, meta: contents.meta };
+}
