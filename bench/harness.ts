@@ -74,13 +74,18 @@ async function timeCalls(c: Contender, calls: number): Promise<number> {
 async function warmUp(c: Contender, o: Required<Omit<HarnessOptions, 'between'>>): Promise<number> {
   const times: number[] = [];
   let spent = 0;
+  const more = () =>
+    times.length < Math.max(1, o.warmupCalls) ||
+    spent < o.warmupMs ||
+    (times.length < 3 && times[times.length - 1] < o.minSampleMs); // a cheap call: a few more to calibrate on
   // a very fast contender stops after 1000 calls: enough warm-up
-  while ((times.length < Math.max(1, o.warmupCalls) || spent < o.warmupMs) && times.length < 1000) {
+  while (more() && times.length < 1000) {
     times.push(await timeCalls(c, 1));
     spent += times[times.length - 1];
   }
-  // the median warm-up call (the first one, paying JIT and set-up, left out) sets the repeats
-  const perCall = median(times.length > 1 ? times.slice(1) : times);
+  // the fastest warm-up call (the first, paying JIT and set-up, left out) sets the repeats:
+  // a call preempted by another process must not make the samples too short
+  const perCall = Math.min(...(times.length > 1 ? times.slice(1) : times));
   const repeats = Math.ceil(o.minSampleMs / Math.max(perCall, 1e-3));
   return Math.min(o.maxRepeats, Math.max(1, repeats));
 }

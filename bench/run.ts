@@ -8,7 +8,7 @@
 //   --no-gemm          skip bench/gemm.ts
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NnzipError } from '../src/ir/errors.js';
 import { benchModels, formatModelTables, type BenchOptions, type ModelsReport } from './models.js';
@@ -69,12 +69,15 @@ function runGemm(): Promise<{ exitCode: number | null; output: string } | undefi
 }
 
 function machine(): Record<string, unknown> {
-  return { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpu: cpus()[0]?.model };
+  return { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg() };
 }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const t0 = performance.now();
+  const load = loadavg()[0];
+  // other processes competing for the cores distort every column (the ratios less so)
+  if (load > cpus().length / 2) process.stderr.write(`bench: warning: the machine is busy (load ${load.toFixed(1)} on ${cpus().length} cores); timings will be noisy\n`);
   const models: ModelsReport = await benchModels(o);
   process.stdout.write(`${formatModelTables(models)}\n`);
   const gemm = o.gemm ? await runGemm() : undefined;

@@ -1,9 +1,10 @@
-// onnxruntime-node (native CPU execution provider) as a peer: the ONNX file as it is,
+// onnxruntime-node (native CPU execution provider) as a peer: the ONNX file as it is
+// (or an nnzip Graph exported to ONNX),
 // full graph optimizations, intra-op threads as asked.
 import * as ort from 'onnxruntime-node';
 import { NnzipError } from '../../src/ir/errors.js';
 import { Tensor, type DType, type TensorData } from '../../src/ir/tensor.js';
-import { checkThreads, type Feeds, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
+import { checkThreads, onnxInput, type Feeds, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
 
 export function toOrtFeeds<T>(feeds: Feeds, make: (type: string, data: TensorData[DType], dims: number[]) => T): Record<string, T> {
   const out: Record<string, T> = {};
@@ -28,11 +29,11 @@ export async function createOrtNodePeer(onnx: OnnxSource, opts: PeerOptions): Pr
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   };
+  const { model, where } = onnxInput(onnx);
   let session: ort.InferenceSession;
   try {
-    session = typeof onnx === 'string' ? await ort.InferenceSession.create(onnx, options) : await ort.InferenceSession.create(onnx, options);
+    session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
-    const where = typeof onnx === 'string' ? onnx : 'ONNX bytes';
     throw new NnzipError(`ort-node peer: ${where}: onnxruntime-node cannot load it (${(e as Error).message.split('\n')[0]})`);
   }
   return {

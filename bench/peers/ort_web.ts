@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { NnzipError } from '../../src/ir/errors.js';
-import { checkThreads, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
+import { checkThreads, onnxInput, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
 import { fromOrtOutputs, toOrtFeeds } from './ort_node.js';
 
 /** The thread count the wasm module was started with (undefined until the first session). */
@@ -14,12 +14,12 @@ let startedWith: number | undefined;
 export async function createOrtWebPeer(onnx: OnnxSource, opts: PeerOptions): Promise<Peer> {
   checkThreads('ort-web', opts.threads);
   if (startedWith === undefined) ort.env.wasm.numThreads = opts.threads;
-  const bytes = typeof onnx === 'string' ? readFileSync(onnx) : onnx;
+  const { model, where } = onnxInput(onnx);
+  const bytes = typeof model === 'string' ? readFileSync(model) : model;
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   } catch (e) {
-    const where = typeof onnx === 'string' ? onnx : 'ONNX bytes';
     throw new NnzipError(`ort-web peer: ${where}: onnxruntime-web cannot load it (${String((e as Error).message ?? e).split('\n')[0]})`);
   }
   startedWith ??= ort.env.wasm.numThreads ?? 1;

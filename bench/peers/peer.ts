@@ -1,7 +1,9 @@
 // What every benchmark contender looks like: nnzip itself and each peer runtime
 // take nnzip Tensors in (ONNX layout, NCHW) and give nnzip Tensors back.
 import { NnzipError } from '../../src/ir/errors.js';
+import type { Graph } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/ir/tensor.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 
 export type Feeds = Record<string, Tensor>;
 
@@ -21,8 +23,15 @@ export interface Peer {
   dispose(): Promise<void>;
 }
 
-/** ONNX source for the peers that load ONNX themselves: a file path or the file's bytes. */
-export type OnnxSource = string | Uint8Array;
+/** What the ONNX peers load: a file path, ONNX bytes, or an nnzip Graph (exported to ONNX, dense). */
+export type OnnxSource = string | Uint8Array | Graph;
+
+/** The source as onnxruntime takes it (a path or bytes), and how to name it in errors. */
+export function onnxInput(source: OnnxSource): { model: string | Uint8Array; where: string } {
+  if (typeof source === 'string') return { model: source, where: source };
+  if (source instanceof Uint8Array) return { model: source, where: 'ONNX bytes' };
+  return { model: exportOnnx(source), where: `graph "${source.name}"` };
+}
 
 export function checkThreads(peer: string, threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) {

@@ -80,6 +80,12 @@ function attrToInput(index: number, attr: string): Translate {
   };
 }
 
+/** An empty axes input means "all size-1 axes", as no axes at all. */
+const importSqueeze13: Translate = (node, ctx) => {
+  const [n] = inputToAttr(1, 'axes')(node, ctx);
+  return [(n.attrs.axes as number[] | undefined)?.length === 0 ? { ...n, attrs: without(n.attrs, 'axes') } : n];
+};
+
 /** num_outputs (opset 18) is the output count; an uneven split gets explicit sizes. */
 const importSplit18: Translate = (node, ctx) => {
   const n = node.attrs.num_outputs;
@@ -168,7 +174,7 @@ export const ONNX_OPS: readonly OnnxOp[] = [
   { op: 'Split', since: 13, until: 17, importer: inputToAttr(1, 'split'), exporter: attrToInput(1, 'split') },
   { op: 'Split', since: 18, until: 18, importer: importSplit18, exporter: exportSplit18, onnxAttrs: { num_outputs: 'int' } },
   { op: 'Squeeze', since: 11, until: 12 },
-  { op: 'Squeeze', since: 13, until: 18, importer: inputToAttr(1, 'axes'), exporter: attrToInput(1, 'axes') },
+  { op: 'Squeeze', since: 13, until: 18, importer: importSqueeze13, exporter: attrToInput(1, 'axes') },
   { op: 'Unsqueeze', since: 11, until: 12 },
   { op: 'Unsqueeze', since: 13, until: 18, importer: inputToAttr(1, 'axes'), exporter: attrToInput(1, 'axes') },
   { op: 'Softmax', since: 11, until: 12, importer: importSoftmax12, exporter: exportSoftmax12 },

@@ -89,6 +89,11 @@ function runNode(node: Node, inputs: (Tensor | undefined)[]): Tensor[] {
   return outs;
 }
 
+/**
+ * Runs the graph on the feeds and returns the graph outputs (or opts.outputs).
+ * Returned tensors may share data with feeds or initializers (Identity, Reshape):
+ * treat them as read-only, or clone() before writing.
+ */
 export function runReference(graph: Graph, feeds: Record<string, Tensor>, opts: RunReferenceOptions = {}): Record<string, Tensor> {
   checkFeeds(graph, feeds);
   const wanted = opts.outputs ?? graph.outputs.map((v: ValueInfo) => v.name);

@@ -16,7 +16,7 @@ test('help lists the commands and exits 0', () => {
 test('unknown command and unknown flag are one-line errors', () => {
   assert.equal(assertOneLineError(nnzip(['frobnicate']), /unknown command "frobnicate"/), undefined);
   assert.equal(assertOneLineError(nnzip(['inspect', lenet300, '--bogus']), /bogus/), undefined);
-  assert.equal(assertOneLineError(nnzip(['eval', lenet300, '--dataset', 'mnist', '--limit', '-5']), /--limit -5/), undefined);
+  assert.equal(assertOneLineError(nnzip(['eval', lenet300, '--dataset', 'mnist', '--limit=-5']), /--limit -5/), undefined);
   assert.equal(assertOneLineError(nnzip(['eval', lenet300, '--dataset', 'cifar']), /--dataset cifar: choose one of mnist, fashion-mnist/), undefined);
 });
 

@@ -32,20 +32,22 @@ const node = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op);
 test('opset 13: Squeeze/Unsqueeze axes and Split sizes as inputs become attributes', async () => {
   const bytes = onnxModel({
     opset: 13,
-    inputs: [vi('x', 'float32', ['N', 4, 6])],
-    outputs: [vi('sq', 'float32', ['N', 4, 6]), vi('a', 'float32', ['N', 1, 6]), vi('b', 'float32', ['N', 3, 6]), vi('cl', 'float32', ['N', 4, 6])],
-    initializers: [init('ax1', i64([1], [1])), init('sizes', i64([2], [1, 3])), init('lo', f32([], [-0.25]))],
+    inputs: [vi('x', 'float32', [2, 4, 6])],
+    outputs: [vi('sq', 'float32', [2, 4, 6]), vi('sq2', 'float32', [2, 4, 6]), vi('a', 'float32', [2, 1, 6]), vi('b', 'float32', [2, 3, 6]), vi('cl', 'float32', [2, 4, 6])],
+    initializers: [init('ax1', i64([1], [1])), init('none', i64([0], [])), init('sizes', i64([2], [1, 3])), init('lo', f32([], [-0.25]))],
     nodes: [
       onnxNode('Unsqueeze', ['x', 'ax1'], ['u']),
       onnxNode('Squeeze', ['u', 'ax1'], ['sq']),
+      onnxNode('Squeeze', ['u', 'none'], ['sq2']),
       onnxNode('Split', ['x', 'sizes'], ['a', 'b'], [attrInt('axis', 1)]),
       onnxNode('Clip', ['x', 'lo', ''], ['cl']),
     ],
   });
-  const g = await roundTrip(bytes, { N: 2 }, 1);
+  const g = await roundTrip(bytes, {}, 1);
   assert.deepEqual(node(g, 'Unsqueeze')[0].attrs.axes, [1]);
   assert.deepEqual(node(g, 'Unsqueeze')[0].inputs.length, 1);
   assert.deepEqual(node(g, 'Split')[0].attrs.split, [1, 3]);
+  assert.deepEqual(node(g, 'Squeeze')[1].attrs, {}, 'empty axes input = squeeze all size-1 axes');
   assert.deepEqual(node(g, 'Clip')[0].inputs, ['x', 'lo']);
   assert.ok(!g.initializers.has('ax1') && !g.initializers.has('sizes'), 'axes/split initializers are dropped');
 });

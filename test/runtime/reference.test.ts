@@ -112,11 +112,11 @@ test('runReference: int64 shape arithmetic feeds a Reshape (PyTorch-style dynami
     nodes: [
       node('Shape', ['x'], ['s']),
       node('Gather', ['s', 'zero'], ['n']),
-      node('Unsqueeze', ['n', 'axes0'], ['n1']),
+      node('Unsqueeze', ['n'], ['n1'], { axes: [0] }),
       node('Concat', ['n1', 'minus1'], ['shape'], { axis: 0 }),
       node('Reshape', ['x', 'shape'], ['y']),
     ],
-    initializers: new Map([['zero', i64([], [0])], ['axes0', i64([1], [0])], ['minus1', i64([1], [-1])]]),
+    initializers: new Map([['zero', i64([], [0])], ['minus1', i64([1], [-1])]]),
   });
   const x = f32([2, 2, 3], Array.from({ length: 12 }, (_, i) => i));
   const y = runReference(g, { x }).y;

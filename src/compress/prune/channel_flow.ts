@@ -22,13 +22,16 @@ export type Edit =
   | { kind: 'attr'; node: number; key: string; value: number }
   | { kind: 'shape'; node: number; input: number; values: number[] };
 
-/** An elementwise node reached with channels on some operands only: `coupled` operands need the same channels. */
+/** An elementwise join of channel-carrying operands (`coupled`), of which the walk `reached` some or all. */
 export interface Touch {
   node: Node;
   reached: boolean[];
   coupled: boolean[];
   ident: boolean;
 }
+
+/** A join with a coupled operand the walk did not reach. */
+export const isOpen = (t: Touch): boolean => t.coupled.some((c, i) => c && !t.reached[i]);
 
 /** Why channels cannot flow on (caught by the caller, which names the layer). */
 export class Refusal extends Error {
@@ -108,7 +111,7 @@ const binary: Rule = (w, node, ins) => {
       refuse(node, 'combines operands whose channels are thinned differently');
     }
   }
-  const touch: Touch = { node, reached: flows.map(Boolean), coupled: flows.map(() => false), ident: flows.every((f) => !f || f.ident) };
+  const touch: Touch = { node, reached: flows.map(Boolean), coupled: flows.map(Boolean), ident: flows.every((f) => !f || f.ident) };
   node.inputs.forEach((name, i) => {
     if (flows[i] || !name) return;
     const s = shapeOf(w, node, name);
@@ -117,7 +120,7 @@ const binary: Rule = (w, node, ins) => {
     if (w.graph.initializers.has(name)) shrink(w, node, i, j, first.keep);
     else touch.coupled[i] = true;
   });
-  if (touch.coupled.some(Boolean)) w.touches.push(touch);
+  if (touch.coupled.filter(Boolean).length > 1) w.touches.push(touch);
   setOut(w, node, first);
 };
 
@@ -347,6 +350,8 @@ export function applyEdits(graph: Graph, edits: Edit[]): Graph {
       const target = (users.get(name)?.size ?? 0) > 1 ? freshName(out, name) : name;
       out.initializers.set(target, fromNumbers(old.dtype, old.shape, e.values));
       node.inputs[e.input] = target;
+      // The shared original may now be unused.
+      if (!out.nodes.some((n) => n.inputs.includes(name))) out.initializers.delete(name);
     } else {
       const key = `${e.init}@${e.axis}`;
       const prev = done.get(key);

@@ -94,7 +94,7 @@ function notFilterLayer(graph: Graph, layer: Layer): string | undefined {
   if (n.op === 'Conv' && w.shape.length < 3) return `weight [${w.shape.join(',')}] is not a Conv kernel`;
   if (n.op === 'Gemm' && attrInt(n, 'transA', 0) !== 0) return 'Gemm with transA=1 is not supported';
   if (n.op !== 'Conv' && w.shape.length !== 2) return `weight [${w.shape.join(',')}] is not a matrix`;
-  if (n.op === 'Gemm' && n.inputs[2] && !layer.bias) return `its bias "${n.inputs[2]}" is computed, not a weight`;
+  if (n.op !== 'MatMul' && n.inputs[2] && !layer.bias) return `its bias "${n.inputs[2]}" is computed, not a weight`;
   if (n.op === 'MatMul' && graph.initializers.has(n.inputs[0])) return 'its first input is constant';
   return undefined;
 }

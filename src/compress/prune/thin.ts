@@ -7,7 +7,7 @@ import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
 import { inferShapes } from '../../ir/infer.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { applyEdits, Refusal, walkChannels, type Edit, type Flow, type Touch } from './channel_flow.js';
+import { applyEdits, isOpen, Refusal, walkChannels, type Edit, type Flow, type Touch } from './channel_flow.js';
 import { filterLayers, findFilterLayer, keepCount, rankChannels, selectKeep, type FilterLayer, type Norm } from './structured.js';
 
 /** Layers that must lose the same output channels; `blocked` says why they cannot be thinned. */
@@ -64,7 +64,7 @@ function coupleAtJoins(graph: Graph, touches: Map<string, Touch[]>, sets: Return
         if (r || !t.coupled[i]) return;
         const others = arrivals.filter((a) => a.t.reached[i]);
         if (others.length === 0) {
-          const why = `its channels meet ${sourceOf(graph, node.inputs[i])} at node "${node.name}" (${node.op}), which no prunable layer produces`;
+          const why = `node "${node.name}" (${node.op}) combines its channels with ${sourceOf(graph, node.inputs[i])}, which does not come from a layer nnzip can thin`;
           blocked.set(layer, blocked.get(layer) ?? why);
         } else if (!t.ident || others.some((o) => !o.t.ident)) {
           blocked.set(layer, blocked.get(layer) ?? `its channels reach node "${node.name}" (${node.op}) reordered (through a Concat, Flatten or grouped conv), so they cannot be matched with the other operand`);
@@ -122,7 +122,7 @@ function groupOf(graph: Graph, layer: FilterLayer, where: string): { group: Coup
   const group = couplingGroups(graph).find((g) => g.layers.includes(layer.name)) as CouplingGroup;
   if (group.blocked) {
     const coupled = group.layers.filter((n) => n !== layer.name);
-    const also = coupled.length ? ` (coupled with ${coupled.map((n) => `"${n}"`).join(', ')}: they feed the same residual Add and must lose the same channels)` : '';
+    const also = coupled.length ? ` (coupled with ${coupled.map((n) => `"${n}"`).join(', ')}: their outputs meet in an Add/Sub/Mul/Div such as a residual connection, so they must lose the same channels)` : '';
     fail(`${where}: cannot thin layer "${layer.name}"${also}: ${group.blocked}`);
   }
   const members = filterLayers(graph).filter((l) => group.layers.includes(l.name));
@@ -157,7 +157,7 @@ export function thinFilters(graph: Graph, options: { layer: string; keep: Int32A
   try {
     const walk = walkChannels(graph, shapes, seeds);
     // Coupled operands were seeded with the group, so every elementwise join is reached fully.
-    const open = walk.touches[0];
+    const open = walk.touches.find(isOpen);
     if (open) throw new Refusal(`node "${open.node.name}" (${open.node.op}) combines the thinned channels with channels that are not thinned`);
     const edits: Edit[] = [...members.flatMap((m) => memberEdits(graph, m, options.keep)), ...walk.edits];
     return applyEdits(graph, edits);

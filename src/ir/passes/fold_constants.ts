@@ -2,26 +2,27 @@
 // that are not graph inputs, or absent optionals) with the reference kernels and
 // replaces it by initializers. This removes PyTorch's Shape→Gather→Unsqueeze→
 // Concat→Reshape chains, Cast chains and DequantizeLinear of constant weights.
-// A Shape of a value whose shape is fully static is folded too; a symbolic dim
-// (e.g. the dynamic batch N) keeps it in the graph.
+// A Shape whose dims are static is folded too (Shape(start=1) of an [N,C,H,W]
+// value, say); one that reads a symbolic dim (the dynamic batch N) stays.
 import type { Graph, Node } from '../graph.js';
 import { Tensor, i64 } from '../tensor.js';
 import { getRefKernel } from '../../kernels/ref/index.js';
-import { staticShapes } from './static_shapes.js';
+import { staticDims } from './static_shapes.js';
 
 export interface FoldConstantsOptions {
   /** Ops never folded (e.g. keep DequantizeLinear to preserve int8 weights). */
   skipOps?: readonly string[];
 }
 
-/** The Shape op's output for a known shape (start/end as in opset 15). */
-function shapeSlice(node: Node, shape: number[]): Tensor {
-  const rank = shape.length;
+/** The Shape op's output (start/end as in opset 15) if every dim it reads is known. */
+function shapeSlice(node: Node, dims: (number | undefined)[]): Tensor | undefined {
+  const rank = dims.length;
   const clamp = (v: number) => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
   const start = clamp(typeof node.attrs.start === 'number' ? node.attrs.start : 0);
   const end = clamp(typeof node.attrs.end === 'number' ? node.attrs.end : rank);
-  const dims = shape.slice(start, Math.max(start, end));
-  return i64([dims.length], dims);
+  const picked = dims.slice(start, Math.max(start, end));
+  if (picked.some((d) => d === undefined)) return undefined;
+  return i64([picked.length], picked as number[]);
 }
 
 export function foldConstants(graph: Graph, opts: FoldConstantsOptions = {}): Graph {
@@ -30,7 +31,7 @@ export function foldConstants(graph: Graph, opts: FoldConstantsOptions = {}): Gr
   const inputs = new Set(g.inputs.map((v) => v.name));
   const outputs = new Set(g.outputs.map((v) => v.name));
   const isConst = (name: string) => name === '' || (g.initializers.has(name) && !inputs.has(name));
-  const shapes = staticShapes(g);
+  const dims = staticDims(g);
   const kept: Node[] = [];
   for (const node of g.nodes) {
     const kernel = getRefKernel(node.op);
@@ -47,9 +48,10 @@ export function foldConstants(graph: Graph, opts: FoldConstantsOptions = {}): Gr
       });
       continue;
     }
-    const known = node.op === 'Shape' && foldable ? shapes.get(node.inputs[0]) : undefined;
-    if (known) {
-      g.initializers.set(node.outputs[0], shapeSlice(node, known));
+    const known = node.op === 'Shape' && foldable ? dims.get(node.inputs[0]) : undefined;
+    const value = known && shapeSlice(node, known);
+    if (value) {
+      g.initializers.set(node.outputs[0], value);
       continue;
     }
     kept.push(node);

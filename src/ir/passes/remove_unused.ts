@@ -16,11 +16,15 @@ export function eliminateDeadNodes(graph: Graph): Graph {
   return g;
 }
 
-/** Drops initializers that no node reads and that are neither graph inputs nor outputs. */
+/** Drops initializers (and their storage formats) that no node reads and that are neither graph inputs nor outputs. */
 export function removeUnusedInitializers(graph: Graph): Graph {
   const g = graph.clone();
   const used = new Set<string>([...g.inputs.map((v) => v.name), ...g.outputs.map((v) => v.name)]);
   for (const n of g.nodes) for (const name of n.inputs) if (name) used.add(name);
-  for (const name of [...g.initializers.keys()]) if (!used.has(name)) g.initializers.delete(name);
+  for (const name of [...g.initializers.keys()]) {
+    if (used.has(name)) continue;
+    g.initializers.delete(name);
+    g.formats?.delete(name); // a storage format describes an initializer; it goes with it
+  }
   return g;
 }

@@ -1,18 +1,21 @@
-// Fully static value shapes, for folding Shape nodes. A value whose shape depends
-// on a symbolic input dim (such as the dynamic batch N) is left out, so its Shape
+// Static value dims, for folding Shape nodes. A dim that depends on a symbolic
+// input dim (such as the dynamic batch N) is unknown, so a Shape that reads it
 // stays in the graph.
 //
 // How: shape inference runs once per binding of the symbols to different sizes;
-// a value whose shape comes out the same under every binding does not depend on
-// them. (A dim such as max(N, 3) could fool this for sizes 2, 3 and 17 alike;
+// a dim that comes out the same under every binding does not depend on them. (A dim such as max(N, 3) could fool this for sizes 2, 3 and 17 alike;
 // exported CNNs do not compute such dims.)
 import type { Graph } from '../graph.js';
 import { inferShapes } from '../infer.js';
 
 const TRIAL_SIZES = [2, 3, 17];
 
-/** value name → shape, for values whose every dim is known without running the graph. */
-export function staticShapes(graph: Graph): Map<string, number[]> {
+/**
+ * value name → its dims, each a number when it is known without running the graph
+ * and undefined when it depends on a symbolic input dim (e.g. [undefined, 2, 3] for
+ * an [N,2,3] value).
+ */
+export function staticDims(graph: Graph): Map<string, (number | undefined)[]> {
   const symbols = new Set<string>();
   for (const v of graph.inputs) for (const d of v.shape) if (typeof d === 'string') symbols.add(d);
   const trials = symbols.size === 0 ? [1] : TRIAL_SIZES;
@@ -23,10 +26,11 @@ export function staticShapes(graph: Graph): Map<string, number[]> {
     // Shape inference cannot type this graph (an op it does not know, say): fold nothing by shape.
     return new Map();
   }
-  const shapes = new Map<string, number[]>();
+  const dims = new Map<string, (number | undefined)[]>();
   for (const [name, t] of runs[0]) {
-    const key = t.shape.join(',');
-    if (runs.every((r) => r.get(name)?.shape.join(',') === key)) shapes.set(name, t.shape);
+    const others = runs.map((r) => r.get(name)?.shape);
+    if (others.some((s) => !s || s.length !== t.shape.length)) continue;
+    dims.set(name, t.shape.map((d, i) => (others.every((s) => s![i] === d) ? d : undefined)));
   }
-  return shapes;
+  return dims;
 }

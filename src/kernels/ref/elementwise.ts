@@ -1,6 +1,6 @@
 // Elementwise ops: Add/Sub/Mul/Div with numpy broadcasting (float and integer
 // dtypes), Relu, LeakyRelu, Sigmoid, Tanh, Clip.
-import { Node, attrFloat } from '../../ir/graph.js';
+import { type Node, attrFloat } from '../../ir/graph.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { RefKernel } from './index.js';
 import {

@@ -2,7 +2,7 @@
 // with bias and a fused relu/clip. The kernel is chosen from the geometry:
 //   depthwise  group = C = M           → direct SIMD kernel (depthwise.ts)
 //   pointwise  1×1, stride 1, no pads  → the input planes are already B: pack + GEMM
-//   general                            → im2col into packed B + GEMM
+//   general                            → im2col, pack, GEMM
 // Weights are packed once (as the GEMM's A operand: M rows, K = C/group·kh·kw).
 import { fail } from '../../ir/errors.js';
 import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
@@ -70,7 +70,7 @@ export class WasmConv2d {
     }
     if (this.kernel === 'im2col') {
       const v = gemm.variant;
-      const mod = compileCached(`im2col:nr${v.nr}:${v.shared ? 'shared' : 'private'}`, () => im2colModule(v.nr, v.shared));
+      const mod = compileCached(`im2col:${v.shared ? 'shared' : 'private'}`, () => im2colModule(v.shared));
       this.im2col = instantiate<Im2colExports>(mod, ar);
     }
   }
@@ -88,15 +88,15 @@ export class WasmConv2d {
     const K = Cg * win.kh * win.kw, P = OH * OW;
     const ar = gemm.arena, mark = ar.used;
     const col = ar.alloc(gemm.packedBSize(K, P));
+    const patches = this.im2col ? ar.allocF32(K * P) : 0;
     try {
       for (let n = 0; n < N; n++) {
         for (let g = 0; g < this.group; g++) {
           const xg = x + ((n * this.params.C + g * Cg) * H * W) * 4;
           if (this.im2col) {
-            this.im2col.im2col(xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, col);
-          } else {
-            gemm.packB(xg, P, false, K, P, col);
+            this.im2col.im2col(xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, patches);
           }
+          gemm.packB(this.im2col ? patches : xg, P, false, K, P, col); // the 1×1 input planes are already [K, P]
           gemm.gemmPacked(Mg, P, K, this.packedW[g], col, y + ((n * this.params.M + g * Mg) * P) * 4, {
             bias: this.biasAt ? this.biasAt + g * Mg * 4 : 0, biasPer: 'row', clamp: this.opts.clamp as [number, number] | undefined,
           });

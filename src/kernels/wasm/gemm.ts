@@ -17,6 +17,22 @@ export type { GemmOptions } from './gemm_ref.js';
 /** The tuned default tile (see bench/gemm.ts); fma follows the engine. */
 export const DEFAULT_GEMM_VARIANT: Omit<GemmVariant, 'fma' | 'shared'> = { mr: 4, nr: 8, unroll: 1, kc: 256, mc: 256 };
 
+/** Registers V8 can allocate to a kernel's vectors on x64 (xmm0-14; xmm15 is its scratch register). */
+const VECTOR_REGISTERS = 15;
+
+/**
+ * The tile shapes worth trying (the auto-tuner's search space; every one is
+ * tested): V8 loads a whole K step before computing, so accumulators
+ * (mr·nr/4), B vectors (nr/4) and A broadcasts (mr) must all fit in registers.
+ */
+export function gemmTiles(): { mr: number; nr: number }[] {
+  const tiles: { mr: number; nr: number }[] = [];
+  for (const nr of [4, 8, 12, 16]) {
+    for (let mr = 1; mr <= 8; mr++) if ((mr * nr) / 4 + nr / 4 + mr <= VECTOR_REGISTERS) tiles.push({ mr, nr });
+  }
+  return tiles;
+}
+
 export interface GemmExports {
   packA(a: number, lda: number, iContiguous: number, rows: number, depth: number, dst: number): void;
   packB(b: number, ldb: number, iContiguous: number, rows: number, depth: number, dst: number): void;
@@ -52,7 +68,8 @@ export interface WasmGemmOptions {
 }
 
 export function resolveGemmVariant(arena: WasmArena, over: Partial<GemmVariant> = {}): GemmVariant {
-  return { ...DEFAULT_GEMM_VARIANT, fma: wasmFeatures().relaxedSimd, ...over, shared: arena.shared };
+  const v = { ...DEFAULT_GEMM_VARIANT, fma: wasmFeatures().relaxedSimd, ...over, shared: arena.shared };
+  return { ...v, mc: Math.max(v.mr, v.mc - (v.mc % v.mr)) }; // an M block holds whole A panels
 }
 
 export function gemmVariantKey(v: GemmVariant): string {

@@ -1,50 +1,77 @@
-// im2col straight into the GEMM's packed-B layout: the columns of the patch
-// matrix (one per output pixel) are written in panels of NR, so a convolution is
-// im2col + the packed GEMM with no separate packing pass. K index order is
-// (c, ki, kj), the order of ONNX weights [M, C, kh, kw].
-import { ModuleBuilder } from './emitter.js';
+// im2col: the patch matrix of one image, row-major [K = C·kh·kw, P = OH·OW], K in
+// the (c, ki, kj) order of ONNX weights [M, C, kh, kw]. The GEMM then packs it
+// (a vectorised copy). For stride 1 each patch row is a shifted copy of an input
+// row: the valid span is copied with v128 loads/stores and only the few padded
+// pixels at its ends are zeroed; other strides gather with bounds checks.
+import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
-import { F32, I32 } from './opcodes.js';
+import { F32, I32, type ValType } from './opcodes.js';
 
 export const IM2COL_EXPORTS = {
-  /** (x, C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW, dst): x one image's C planes, dst packed B (K = C*kh*kw, N = OH*OW). */
+  /** (x, C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW, dst): x one image's C planes; dst [K, OH·OW]. */
   im2col: 'im2col',
 } as const;
 
-export function im2colModule(nr: number, shared: boolean): Uint8Array {
+export function im2colModule(shared: boolean): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(shared));
-  m.func(IM2COL_EXPORTS.im2col, Array(15).fill(I32), [], (f) => {
-    const [x, C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW, dst] = f.params;
-    const c = f.local(), ki = f.local(), kj = f.local(), k = f.local(), oh = f.local(), ow = f.local();
-    const ih = f.local(), iw = f.local(), iw0 = f.local(), src = f.local(), dp = f.local(), j = f.local(), skip = f.local();
-    // skip = bytes from the end of an NR-wide row to the same row of the next panel: (K - 1) * NR * 4
-    f.get(C).get(kh).op('i32.mul').get(kw).op('i32.mul').i32(1).op('i32.sub').i32(nr * 4).op('i32.mul').set(skip);
-    f.i32(0).set(k);
-    f.forUp(c, 0, C, 1, () => f.forUp(ki, 0, kh, 1, () => f.forUp(kj, 0, kw, 1, () => {
-      f.get(dst).get(k).i32(nr * 4).op('i32.mul').op('i32.add').set(dp);
-      f.i32(0).set(j);
-      f.get(kj).get(dw).op('i32.mul').get(padL).op('i32.sub').set(iw0);
-      f.forUp(oh, 0, OH, 1, () => {
-        // ih = oh*sh - padT + ki*dh; src = x + (c*H + ih)*W*4
-        f.get(oh).get(sh).op('i32.mul').get(padT).op('i32.sub').get(ki).get(dh).op('i32.mul').op('i32.add').set(ih);
+  m.func(IM2COL_EXPORTS.im2col, Array<ValType>(15).fill(I32), [], (f) => emitIm2col(f));
+  return m.build();
+}
+
+function emitIm2col(f: FuncBuilder): void {
+  const [x, C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW, dst] = f.params;
+  const c = f.local(), ki = f.local(), kj = f.local(), oh = f.local(), ow = f.local(), ih = f.local(), iw0 = f.local();
+  const src = f.local(), row = f.local(), lo = f.local(), hi = f.local(), n = f.local(), i = f.local();
+  f.get(dst).set(row);
+  f.forUp(c, 0, C, 1, () => f.forUp(ki, 0, kh, 1, () => f.forUp(kj, 0, kw, 1, () => {
+    f.get(kj).get(dw).op('i32.mul').get(padL).op('i32.sub').set(iw0); // input column of output column 0
+    f.forUp(oh, 0, OH, 1, () => {
+      f.get(oh).get(sh).op('i32.mul').get(padT).op('i32.sub').get(ki).get(dh).op('i32.mul').op('i32.add').set(ih);
+      f.get(ih).get(H).op('i32.ge_u').if(() => {
+        zeros(f, row, 0, OW, ow); // the whole patch row falls in the vertical padding
+      }, () => {
         f.get(x).get(c).get(H).op('i32.mul').get(ih).op('i32.add').get(W).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
-        f.get(iw0).set(iw);
-        f.forUp(ow, 0, OW, 1, () => {
-          f.get(dp);
-          // in bounds when 0 <= ih < H and 0 <= iw < W (unsigned compares catch the negatives)
-          f.get(ih).get(H).op('i32.lt_u').get(iw).get(W).op('i32.lt_u').op('i32.and').if(() => {
-            f.get(src).get(iw).i32(4).op('i32.mul').op('i32.add').mem('f32.load');
-          }, () => { f.f32(0); }, F32);
-          f.mem('f32.store');
-          f.addTo(dp, 4).addTo(iw, sw).addTo(j, 1);
-          f.get(j).i32(nr).op('i32.eq').if(() => { f.i32(0).set(j).addTo(dp, skip); });
+        f.get(sw).i32(1).op('i32.eq').if(() => {
+          // valid output columns: 0 <= iw0 + ow < W  →  lo = max(0, -iw0), hi = min(OW, W - iw0)
+          f.i32(0).get(iw0).op('i32.sub').set(lo);
+          f.get(lo).i32(0).op('i32.lt_s').if(() => { f.i32(0).set(lo); });
+          f.get(W).get(iw0).op('i32.sub').set(hi);
+          f.get(hi).get(OW).op('i32.gt_s').if(() => { f.get(OW).set(hi); });
+          f.get(hi).get(lo).op('i32.lt_s').if(() => { f.get(lo).set(hi); });
+          zeros(f, row, 0, lo, ow);
+          // copy src[iw0 + lo .. iw0 + hi) to row[lo .. hi): 4 at a time, then singles
+          f.get(hi).get(lo).op('i32.sub').set(n);
+          f.get(src).get(iw0).get(lo).op('i32.add').i32(4).op('i32.mul').op('i32.add').set(i); // i = source byte address
+          f.get(row).get(lo).i32(4).op('i32.mul').op('i32.add').set(ow); // ow = destination byte address
+          f.block((done) => f.loop((top) => {
+            f.get(n).i32(4).op('i32.lt_s').brIf(done);
+            f.get(ow).get(i).mem('v128.load').mem('v128.store');
+            f.addTo(ow, 16).addTo(i, 16).addTo(n, -4).br(top);
+          }));
+          f.block((done) => f.loop((top) => {
+            f.get(n).op('i32.eqz').brIf(done);
+            f.get(ow).get(i).mem('f32.load').mem('f32.store');
+            f.addTo(ow, 4).addTo(i, 4).addTo(n, -1).br(top);
+          }));
+          zeros(f, row, hi, OW, ow);
+        }, () => {
+          f.forUp(ow, 0, OW, 1, () => {
+            f.get(row).get(ow).i32(4).op('i32.mul').op('i32.add');
+            f.get(iw0).get(ow).get(sw).op('i32.mul').op('i32.add').set(i);
+            f.get(i).get(W).op('i32.lt_u').if(() => {
+              f.get(src).get(i).i32(4).op('i32.mul').op('i32.add').mem('f32.load');
+            }, () => { f.f32(0); }, F32);
+            f.mem('f32.store');
+          });
         });
       });
-      // zero the columns past the last pixel in the last panel
-      f.get(j).if(() => { f.get(dp).i32(0).i32(nr).get(j).op('i32.sub').i32(4).op('i32.mul').memoryFill(); });
-      f.addTo(k, 1);
-    })));
-  });
-  return m.build();
+      f.get(row).get(OW).i32(4).op('i32.mul').op('i32.add').set(row);
+    });
+  })));
+}
+
+/** row[from .. to) = 0 (a few pixels of padding: scalar stores). */
+function zeros(f: FuncBuilder, row: Local, from: number | Local, to: number | Local, i: Local): void {
+  f.forUp(i, from, to, 1, () => { f.get(row).get(i).i32(4).op('i32.mul').op('i32.add').f32(0).mem('f32.store'); });
 }

@@ -1,18 +1,19 @@
 // Sparse and codebook layers in WebAssembly: pruned / weight-shared FC and conv
-// layers run on their CSR weights, never densified. Two levels of API, as gemm.ts:
+// layers run on their CSR weights (sparse_format.ts), never densified. Two levels
+// of API, as gemm.ts:
 //  - offsets: fcAt / convAt work on byte offsets within the arena's memory;
 //  - arrays:  fc / conv copy Float32Arrays in and out (tests, callers outside the runtime).
 // Weights are uploaded once (prepareFc / prepareConv) and stay in the arena.
-// chooseFcKernel / chooseConvKernel say when sparse beats the dense GEMM.
+// chooseFcKernel / chooseConvKernel (the cost model, at the end) say which kernel
+// wins, and when the dense GEMM wins instead.
 import { fail } from '../../ir/errors.js';
 import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../sparse_format.js';
 import { WasmArena } from './arena.js';
+import { checkConv, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import { sparseModule, sparseVariantKey, type SparseVariant } from './sparse_codegen.js';
-import { convSizes, epilogueRange, type ConvGeometry, type ConvSizes, type SparseEpilogue } from './sparse_ref.js';
-
-export type { ConvGeometry } from './sparse_ref.js';
+import { epilogueRange, sparseConvSizes, type SparseConvSizes, type SparseEpilogue } from './sparse_ref.js';
 
 export interface SparseExports {
   spmv(rowPtr: number, colIdx: number, vals: number, table: number, x: number, y: number, bias: number, rows: number,
@@ -24,64 +25,8 @@ export interface SparseExports {
   transpose(src: number, rows: number, cols: number, dst: number): void;
   im2col(x: number, C: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number,
     sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, dst: number): void;
+  zeros(x: number, n: number): number;
 }
-
-// ---- cost model ------------------------------------------------------------------
-
-export type FcKernel = 'dense' | 'csr' | 'csc';
-export type ConvKernel = 'dense' | 'csr';
-
-export interface FcChoiceOptions {
-  /** Expected fraction of zero inputs (after a ReLU ~0.5, MNIST pixels ~0.8); the CSC kernel skips them. Default 0. */
-  inputZeros?: number;
-}
-
-/**
- * Measured on this project's reference machine (2-core AMD EPYC, AVX-512, Node 20,
- * single thread; bench/sparse.ts --calibrate), time per call ≈ fixed + per-unit costs, ns.
- * Dense: helper-3's packed GEMM; its M is padded to whole 4-row panels.
- */
-const COST = {
-  denseMac: 0.09, denseFixed: 150,
-  spmvNnz: 0.55, spmvRow: 2.0, spmvFixed: 40,
-  spmvTNnz: 0.75, spmvTIn: 0.9, spmvTOut: 0.25, spmvTFixed: 40,
-  spmmNnzCol: 0.11, spmmRowTile: 3, spmmTranspose: 0.5, spmmFixed: 80,
-};
-
-function checkCounts(what: string, dims: Record<string, number>): void {
-  for (const [k, v] of Object.entries(dims)) if (!Number.isInteger(v) || v < 0) fail(`${what}: ${k}=${v} must be a non-negative integer`);
-}
-
-/** Estimated ns per call of each kernel for an FC layer (the cost model behind chooseFcKernel). */
-export function fcKernelCosts(out: number, inDim: number, nnz: number, batch: number, o: FcChoiceOptions = {}): Record<FcKernel, number> {
-  const z = Math.min(1, Math.max(0, o.inputZeros ?? 0));
-  const tiles = Math.ceil(batch / 32) + (batch % 32 ? 1 : 0);
-  const dense = COST.denseFixed + COST.denseMac * out * inDim * Math.ceil(batch / 4) * 4;
-  const batched = COST.spmmFixed + COST.spmmNnzCol * nnz * Math.max(4, Math.ceil(batch / 4) * 4) +
-    COST.spmmRowTile * out * tiles + COST.spmmTranspose * inDim * batch;
-  const csr = batch === 1 ? COST.spmvFixed + COST.spmvNnz * nnz + COST.spmvRow * out : batched;
-  const csc = batch === 1 ? COST.spmvTFixed + COST.spmvTNnz * nnz * (1 - z) + COST.spmvTIn * inDim + COST.spmvTOut * out : Infinity;
-  return { dense, csr, csc };
-}
-
-/** The fastest kernel for Y[batch×out] = X[batch×in]·Wᵀ with nnz stored weights. */
-export function chooseFcKernel(out: number, inDim: number, nnz: number, batch: number, o: FcChoiceOptions = {}): FcKernel {
-  checkCounts('chooseFcKernel', { out, in: inDim, nnz, batch });
-  if (nnz > out * inDim) fail(`chooseFcKernel: nnz=${nnz} exceeds out·in = ${out * inDim}`);
-  const costs = fcKernelCosts(out, inDim, nnz, batch, o);
-  return (Object.keys(costs) as FcKernel[]).reduce((best, k) => (costs[k] < costs[best] ? k : best), 'dense');
-}
-
-/** The faster kernel for a conv (per group: W [cout × k] with nnz stored weights, times im2col [k × pixels]). */
-export function chooseConvKernel(cout: number, k: number, nnz: number, pixels: number, batch = 1): ConvKernel {
-  checkCounts('chooseConvKernel', { cout, k, nnz, pixels, batch });
-  if (nnz > cout * k) fail(`chooseConvKernel: nnz=${nnz} exceeds cout·k = ${cout * k}`);
-  const dense = COST.denseMac * Math.ceil(cout / 4) * 4 * k * pixels;
-  const sparse = COST.spmmNnzCol * nnz * Math.ceil(pixels / 4) * 4 + COST.spmmRowTile * cout * Math.ceil(pixels / 32);
-  return sparse < dense ? 'csr' : 'dense';
-}
-
-// ---- weights in the arena ----------------------------------------------------------
 
 /** A CSR matrix copied into the arena, with the module that reads its layout. */
 export interface UploadedCsr {
@@ -97,21 +42,26 @@ export interface UploadedCsr {
   readonly exports: SparseExports;
 }
 
+/** Batch-1 kernel: CSR row gathers, CSC scatter (skips zero inputs), or picked per call from the input's zeros. */
+export type Batch1Kernel = 'csr' | 'csc' | 'auto';
+
 export interface SparseFcLayer {
   readonly out: number;
   readonly in: number;
   readonly nnz: number;
-  /** The batch-1 kernel: CSR gathers, or CSC scatter (skips zero inputs). Batches > 1 use CSR × Xᵀ. */
-  readonly batch1: 'csr' | 'csc';
+  readonly batch1: Batch1Kernel;
+  /** Always present: batches > 1 run CSR × Xᵀ. */
   readonly csr: UploadedCsr;
+  /** Present for batch1 'csc' and 'auto'. */
   readonly csc?: UploadedCsr;
+  /** 'auto': CSC runs when the input has at least this many zeros. */
+  readonly cscFromZeros: number;
   /** Byte offset of the bias (0 = none). */
   readonly bias: number;
 }
 
 export interface SparseConvLayer {
-  readonly geometry: ConvGeometry;
-  readonly sizes: ConvSizes;
+  readonly params: Conv2dParams;
   readonly csr: UploadedCsr;
   readonly bias: number;
   /** A 1×1, unit-stride, unpadded conv reads its input as the im2col matrix. */
@@ -120,9 +70,8 @@ export interface SparseConvLayer {
 
 export interface PrepareFcOptions {
   bias?: Float32Array;
-  /** Batch-1 kernel (default: chooseFcKernel's pick between the two, with inputZeros). */
-  batch1?: 'csr' | 'csc';
-  inputZeros?: number;
+  /** Default 'auto' (uploads the weight twice, as CSR and CSC). */
+  batch1?: Batch1Kernel;
 }
 
 /** Epilogue and scratch of one call at the offset level. */
@@ -135,6 +84,10 @@ export interface WasmSparseOptions {
   arena?: WasmArena;
   /** Use f32x4.relaxed_madd (default: when the engine has relaxed SIMD). */
   fma?: boolean;
+}
+
+function checkBatch(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) fail(`${what}: batch=${n} must be a non-negative integer`);
 }
 
 export class WasmSparse {
@@ -167,25 +120,27 @@ export class WasmSparse {
   /** Checks a CSR matrix and copies it into the arena. */
   upload(m: CsrMatrix, where = 'sparse weight'): UploadedCsr {
     checkCsr(m, where);
-    const nnz = nnzOf(m);
-    const rowPtr = this.put(m.rowPtr);
-    const colIdx = this.put(m.colIdx);
     const d = m.data;
-    const vals = this.put(d.kind === 'f32' ? d.values : d.codes);
-    const table = d.kind === 'codebook' ? this.put(d.centroids) : 0;
-    const wide = m.colIdx instanceof Int32Array;
-    return { rows: m.rows, cols: m.cols, nnz, codebook: d.kind === 'codebook', rowPtr, colIdx, vals, table, exports: this.exportsFor(d.kind === 'codebook', wide) };
+    const codebook = d.kind === 'codebook';
+    return {
+      rows: m.rows, cols: m.cols, nnz: nnzOf(m), codebook,
+      rowPtr: this.put(m.rowPtr), colIdx: this.put(m.colIdx), vals: this.put(d.kind === 'f32' ? d.values : d.codes),
+      table: d.kind === 'codebook' ? this.put(d.centroids) : 0,
+      exports: this.exportsFor(codebook, m.colIdx instanceof Int32Array),
+    };
   }
 
-  /** Uploads an FC weight W [out × in] (CSR) and its bias. */
+  /** Uploads an FC weight W [out × in] (CSR, the layout of Gemm transB=1 / Linear) and its bias. */
   prepareFc(w: CsrMatrix, o: PrepareFcOptions = {}): SparseFcLayer {
     checkCsr(w, 'sparse fc weight');
     if (o.bias && o.bias.length !== w.rows) fail(`sparse fc: bias has ${o.bias.length} values, the weight has ${w.rows} output rows`);
+    const batch1 = o.batch1 ?? 'auto';
+    if (!['csr', 'csc', 'auto'].includes(batch1)) fail(`sparse fc: batch1='${batch1}'; use 'csr', 'csc' or 'auto'`);
     const nnz = nnzOf(w);
-    const batch1 = o.batch1 ?? (chooseFcKernel(w.rows, w.cols, nnz, 1, { inputZeros: o.inputZeros }) === 'csc' ? 'csc' : 'csr');
     const csr = this.upload(w, 'sparse fc weight');
-    const csc = batch1 === 'csc' ? this.upload(transposeCsr(w), 'sparse fc weight (transposed)') : undefined;
-    return { out: w.rows, in: w.cols, nnz, batch1, csr, csc, bias: o.bias ? this.put(o.bias) : 0 };
+    const csc = batch1 === 'csr' ? undefined : this.upload(transposeCsr(w), 'sparse fc weight (transposed)');
+    const cscFromZeros = Math.ceil(cscZeroThreshold(w.rows, w.cols, nnz) * w.cols);
+    return { out: w.rows, in: w.cols, nnz, batch1, csr, csc, cscFromZeros, bias: o.bias ? this.put(o.bias) : 0 };
   }
 
   /** Scratch bytes fcAt needs for a batch (Xᵀ for batches > 1). */
@@ -193,17 +148,27 @@ export class WasmSparse {
     return batch > 1 ? layer.in * batch * 4 : 0;
   }
 
+  /** The batch-1 kernel fcAt runs for the input at byte offset x. */
+  batch1KernelFor(layer: SparseFcLayer, x: number): 'csr' | 'csc' {
+    if (layer.batch1 !== 'auto') return layer.batch1;
+    return layer.csr.exports.zeros(x, layer.in) >= layer.cscFromZeros ? 'csc' : 'csr';
+  }
+
   /** Y[batch×out] at byte offset y from X[batch×in] at x (offsets in the arena). */
   fcAt(layer: SparseFcLayer, batch: number, x: number, y: number, o: SparseRunOptions = {}): void {
-    checkCounts('sparse fc', { batch });
+    checkBatch('sparse fc', batch);
     const [lo, hi] = epilogueRange(o);
-    if (batch === 0) return;
     if (batch === 1) {
-      const w = layer.batch1 === 'csc' ? layer.csc! : layer.csr;
-      if (layer.batch1 === 'csc') w.exports.spmvT(w.rowPtr, w.colIdx, w.vals, w.table, x, y, layer.bias, layer.in, layer.out, lo, hi);
-      else w.exports.spmv(w.rowPtr, w.colIdx, w.vals, w.table, x, y, layer.bias, layer.out, lo, hi);
+      if (this.batch1KernelFor(layer, x) === 'csc') {
+        const w = layer.csc!;
+        w.exports.spmvT(w.rowPtr, w.colIdx, w.vals, w.table, x, y, layer.bias, layer.in, layer.out, lo, hi);
+      } else {
+        const w = layer.csr;
+        w.exports.spmv(w.rowPtr, w.colIdx, w.vals, w.table, x, y, layer.bias, layer.out, lo, hi);
+      }
       return;
     }
+    if (batch === 0) return;
     const w = layer.csr;
     this.withScratch(o.scratch, this.fcScratchBytes(layer, batch), (xt) => {
       w.exports.transpose(x, batch, layer.in, xt);
@@ -214,61 +179,71 @@ export class WasmSparse {
 
   /** The FC layer on arrays: x [batch×in] → y [batch×out] (copied in and out). */
   fc(layer: SparseFcLayer, batch: number, x: Float32Array, y: Float32Array, o: Omit<SparseRunOptions, 'scratch'> = {}): void {
-    checkCounts('sparse fc', { batch });
+    checkBatch('sparse fc', batch);
     if (x.length < batch * layer.in) fail(`sparse fc: x has ${x.length} values, needs batch·in = ${batch * layer.in}`);
     if (y.length < batch * layer.out) fail(`sparse fc: y has ${y.length} values, needs batch·out = ${batch * layer.out}`);
     this.inArena(x.subarray(0, batch * layer.in), batch * layer.out, y, (xo, yo) => this.fcAt(layer, batch, xo, yo, o));
   }
 
-  /** Uploads a conv weight (CSR [Cout × C/group·KH·KW], OIHW flattened) for a geometry. */
-  prepareConv(w: CsrMatrix, geometry: ConvGeometry, o: { bias?: Float32Array } = {}): SparseConvLayer {
-    const sizes = convSizes(geometry);
-    if (w.rows !== geometry.Cout || w.cols !== sizes.K) {
-      fail(`sparse conv: weight is ${w.rows}×${w.cols}, the geometry needs Cout × C/group·KH·KW = ${geometry.Cout}×${sizes.K}`);
+  /** Uploads a conv weight: CSR [M × C/group·kh·kw] (OIHW flattened), parameters as the dense conv's. */
+  prepareConv(w: CsrMatrix, params: Conv2dParams, o: { bias?: Float32Array } = {}): SparseConvLayer {
+    const { Cg, win } = checkConv('sparse conv', params); // H and W come with each call
+    const K = Cg * win.kh * win.kw;
+    if (w.rows !== params.M || w.cols !== K) {
+      fail(`sparse conv: weight is ${w.rows}×${w.cols}, the parameters need M × C/group·kh·kw = ${params.M}×${K}`);
     }
-    if (o.bias && o.bias.length !== geometry.Cout) fail(`sparse conv: bias has ${o.bias.length} values, needs Cout = ${geometry.Cout}`);
-    const g = geometry;
-    const direct = g.KH === 1 && g.KW === 1 && g.strides.every((s) => s === 1) && g.pads.every((p) => p === 0);
-    return { geometry: { ...g }, sizes, csr: this.upload(w, 'sparse conv weight'), bias: o.bias ? this.put(o.bias) : 0, direct };
+    if (o.bias && o.bias.length !== params.M) fail(`sparse conv: bias has ${o.bias.length} values, needs M = ${params.M}`);
+    const direct = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
+    return { params: { ...params }, csr: this.upload(w, 'sparse conv weight'), bias: o.bias ? this.put(o.bias) : 0, direct };
+  }
+
+  /** Output shape [N, M, OH, OW] for an N×C×H×W input. */
+  convOutShape(layer: SparseConvLayer, N: number, H: number, W: number): [number, number, number, number] {
+    const s = sparseConvSizes(layer.params, H, W);
+    return [N, layer.params.M, s.OH, s.OW];
   }
 
   /** Scratch bytes convAt needs (one group's im2col matrix). */
-  convScratchBytes(layer: SparseConvLayer): number {
-    return layer.direct ? 0 : layer.sizes.K * layer.sizes.P * 4;
+  convScratchBytes(layer: SparseConvLayer, H: number, W: number): number {
+    const s = sparseConvSizes(layer.params, H, W);
+    return layer.direct ? 0 : s.K * s.P * 4;
   }
 
   /**
-   * y [batch×Cout×OH×OW] at byte offset y from x [batch×C×H×W] at x. A direct (1×1)
-   * conv reads x with 16-byte vectors: up to 12 bytes past its end must be readable.
+   * y [N×M×OH×OW] at byte offset y from x [N×C×H×W] at x. A direct (1×1) conv reads
+   * x with 16-byte vectors: up to 12 bytes past its end must be readable (arena
+   * allocations are).
    */
-  convAt(layer: SparseConvLayer, batch: number, x: number, y: number, o: SparseRunOptions = {}): void {
-    checkCounts('sparse conv', { batch });
-    const g = layer.geometry, s = layer.sizes, w = layer.csr, e = w.exports;
+  convAt(layer: SparseConvLayer, N: number, H: number, W: number, x: number, y: number, o: SparseRunOptions = {}): void {
+    checkBatch('sparse conv', N);
+    const s = sparseConvSizes(layer.params, H, W);
     const [lo, hi] = epilogueRange(o);
     this.setClamp(lo, hi);
-    this.withScratch(o.scratch, this.convScratchBytes(layer), (col) => {
-      for (let n = 0; n < batch; n++) {
-        for (let grp = 0; grp < g.group; grp++) {
-          const xg = x + (n * g.C + grp * s.cg) * g.H * g.W * 4;
-          if (!layer.direct) {
-            e.im2col(xg, s.cg, g.H, g.W, g.KH, g.KW, s.OH, s.OW, g.strides[0], g.strides[1], g.dilations[0], g.dilations[1],
-              g.pads[0], g.pads[1], col);
-          }
-          e.spmm(w.rowPtr + grp * s.mg * 4, w.colIdx, w.vals, w.table, layer.direct ? xg : col, s.P,
-            y + (n * g.Cout + grp * s.mg) * s.P * 4, s.P, layer.bias ? layer.bias + grp * s.mg * 4 : 0, s.mg, s.P, 0, this.clampAt);
-        }
+    this.withScratch(o.scratch, layer.direct ? 0 : s.K * s.P * 4, (col) => {
+      for (let n = 0; n < N; n++) {
+        for (let g = 0; g < s.group; g++) this.convGroup(layer, s, H, W, x + (n * layer.params.C + g * s.Cg) * H * W * 4, col, g,
+          y + (n * layer.params.M + g * s.Mg) * s.P * 4);
       }
     });
   }
 
   /** The conv layer on arrays (copied in and out). */
-  conv(layer: SparseConvLayer, batch: number, x: Float32Array, y: Float32Array, o: Omit<SparseRunOptions, 'scratch'> = {}): void {
-    checkCounts('sparse conv', { batch });
-    const g = layer.geometry, s = layer.sizes;
-    const nx = batch * g.C * g.H * g.W, ny = batch * g.Cout * s.P;
+  conv(layer: SparseConvLayer, N: number, H: number, W: number, x: Float32Array, y: Float32Array,
+    o: Omit<SparseRunOptions, 'scratch'> = {}): void {
+    checkBatch('sparse conv', N);
+    const [, M, OH, OW] = this.convOutShape(layer, N, H, W);
+    const nx = N * layer.params.C * H * W, ny = N * M * OH * OW;
     if (x.length < nx) fail(`sparse conv: x has ${x.length} values, needs N·C·H·W = ${nx}`);
-    if (y.length < ny) fail(`sparse conv: y has ${y.length} values, needs N·Cout·OH·OW = ${ny}`);
-    this.inArena(x.subarray(0, nx), ny, y, (xo, yo) => this.convAt(layer, batch, xo, yo, o));
+    if (y.length < ny) fail(`sparse conv: y has ${y.length} values, needs N·M·OH·OW = ${ny}`);
+    this.inArena(x.subarray(0, nx), ny, y, (xo, yo) => this.convAt(layer, N, H, W, xo, yo, o));
+  }
+
+  /** One group of one image: im2col (unless direct), then rows g·Mg.. of W times it, stored as NCHW rows. */
+  private convGroup(layer: SparseConvLayer, s: SparseConvSizes, H: number, W: number, xg: number, col: number, g: number, yg: number): void {
+    const w = layer.csr, e = w.exports, win = s.win;
+    if (!layer.direct) e.im2col(xg, s.Cg, H, W, win.kh, win.kw, s.OH, s.OW, win.sh, win.sw, win.dh, win.dw, win.padT, win.padL, col);
+    e.spmm(w.rowPtr + g * s.Mg * 4, w.colIdx, w.vals, w.table, layer.direct ? xg : col, s.P, yg, s.P,
+      layer.bias ? layer.bias + g * s.Mg * 4 : 0, s.Mg, s.P, 0, this.clampAt);
   }
 
   private put(data: Int32Array | Uint16Array | Uint8Array | Float32Array): number {
@@ -300,4 +275,78 @@ export class WasmSparse {
       a.reset(mark);
     }
   }
+}
+
+// ---- cost model ------------------------------------------------------------------
+
+export type FcKernelChoice = 'dense' | 'csr' | 'csc';
+export type ConvKernelChoice = 'dense' | 'csr';
+
+export interface FcChoiceOptions {
+  /** Expected fraction of zero inputs (after a ReLU often ~0.5, MNIST pixels ~0.8); CSC skips them. Default 0. */
+  inputZeros?: number;
+}
+
+/**
+ * ns per call ≈ fixed + Σ count·cost, fitted to bench/sparse.ts --calibrate on the
+ * reference machine (2-core AMD EPYC, AVX-512, Node 20, one thread, no relaxed SIMD).
+ * Dense = helper-3's packed GEMM (packA + gemmPacked, rows padded to 4).
+ */
+const COST = {
+  call: 150,
+  denseMac: 0.05,
+  spmvNnz: 0.3, spmvRow: 2,
+  spmvTNnz: 0.6, spmvTIn: 0.8, spmvTOut: 0.3,
+  spmmMac: 0.07, spmmRowTile: 4, transposeElem: 0.2,
+};
+
+function checkCounts(what: string, dims: [string, number][]): void {
+  for (const [k, v] of dims) if (!Number.isInteger(v) || v < 0) fail(`${what}: ${k}=${v} must be a non-negative integer`);
+}
+
+const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+/** Estimated ns per call of each kernel for Y[batch×out] = X[batch×in]·Wᵀ with nnz stored weights. */
+export function fcKernelCosts(out: number, inDim: number, nnz: number, batch: number, o: FcChoiceOptions = {}): Record<FcKernelChoice, number> {
+  checkCounts('fcKernelCosts', [['out', out], ['in', inDim], ['nnz', nnz], ['batch', batch]]);
+  if (nnz > out * inDim) fail(`fcKernelCosts: nnz=${nnz} exceeds out·in = ${out * inDim}`);
+  const z = Math.min(1, Math.max(0, o.inputZeros ?? 0));
+  const dense = COST.call + COST.denseMac * out * inDim * pad4(batch);
+  if (batch <= 1) {
+    const csr = COST.call + COST.spmvNnz * nnz + COST.spmvRow * out;
+    const csc = COST.call + COST.spmvTNnz * nnz * (1 - z) + COST.spmvTIn * inDim + COST.spmvTOut * out;
+    return { dense, csr, csc };
+  }
+  const csr = COST.call + COST.spmmMac * nnz * pad4(batch) + COST.spmmRowTile * out * Math.ceil(batch / 16) +
+    COST.transposeElem * inDim * batch;
+  return { dense, csr, csc: Infinity };
+}
+
+/** The fastest kernel for an FC layer (batch > 1 never picks 'csc'). */
+export function chooseFcKernel(out: number, inDim: number, nnz: number, batch: number, o: FcChoiceOptions = {}): FcKernelChoice {
+  const c = fcKernelCosts(out, inDim, nnz, batch, o);
+  return c.csr <= c.dense && c.csr <= c.csc ? 'csr' : c.csc < c.dense ? 'csc' : 'dense';
+}
+
+/** Fraction of zero inputs from which the batch-1 CSC kernel beats CSR (1 = never). */
+export function cscZeroThreshold(out: number, inDim: number, nnz: number): number {
+  const { csr } = fcKernelCosts(out, inDim, nnz, 1);
+  const fixed = COST.call + COST.spmvTIn * inDim + COST.spmvTOut * out, slope = COST.spmvTNnz * nnz;
+  if (slope === 0) return csr >= fixed ? 0 : 1;
+  return Math.min(1, Math.max(0, 1 - (csr - fixed) / slope));
+}
+
+/** Estimated ns per image and group: W [mg × k] (nnz stored) times im2col [k × pixels]. */
+export function convKernelCosts(mg: number, k: number, nnz: number, pixels: number): Record<ConvKernelChoice, number> {
+  checkCounts('convKernelCosts', [['M/group', mg], ['K', k], ['nnz', nnz], ['pixels', pixels]]);
+  if (nnz > mg * k) fail(`convKernelCosts: nnz=${nnz} exceeds (M/group)·K = ${mg * k}`);
+  const dense = COST.denseMac * pad4(mg) * k * pixels;
+  const csr = COST.spmmMac * nnz * pad4(pixels) + COST.spmmRowTile * mg * Math.ceil(pixels / 16);
+  return { dense, csr };
+}
+
+/** The faster kernel for one conv group (the im2col cost is the same for both and left out). */
+export function chooseConvKernel(mg: number, k: number, nnz: number, pixels: number): ConvKernelChoice {
+  const c = convKernelCosts(mg, k, nnz, pixels);
+  return c.csr < c.dense ? 'csr' : 'dense';
 }

@@ -41,6 +41,8 @@ export const SPARSE_EXPORTS = {
   transpose: 'transpose',
   /** (x, C, H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, dst) */
   im2col: 'im2col',
+  /** (x, n) → how many of the n floats at x are ±0 (picks spmv or spmvT per call) */
+  zeros: 'zeros',
 } as const;
 
 /**
@@ -51,8 +53,6 @@ export const SPARSE_EXPORTS = {
  * not help.
  */
 export const SPMM_TILES = [4, 1] as const;
-
-const SPMV_GROUPS = Number(globalThis.process?.env?.SPMV_GROUPS ?? 2);
 
 export function sparseVariantKey(v: SparseVariant): string {
   return `sparse:${v.codebook ? 'u8' : 'f32'}:${v.wideIndex ? 'i32' : 'u16'}:${v.fma ? 'fma' : 'muladd'}:${v.shared ? 'shared' : 'private'}`;
@@ -68,6 +68,7 @@ export function sparseModule(v: SparseVariant): Uint8Array {
   m.func(SPARSE_EXPORTS.spmm, i32s(13), [], (f) => emitSpmmDriver(f, tiles));
   m.func(SPARSE_EXPORTS.transpose, i32s(4), [], emitTranspose);
   m.func(SPARSE_EXPORTS.im2col, i32s(15), [], emitIm2col);
+  m.func(SPARSE_EXPORTS.zeros, i32s(2), [I32], emitZeros);
   return m.build();
 }
 
@@ -126,34 +127,22 @@ function gather4(f: FuncBuilder, dst: Local, lane: (l: number) => void): void {
 
 function emitSpmv(f: FuncBuilder, v: SparseVariant): void {
   const [rowPtr, colIdx, vals, table, x, y, bias, rows, lo, hi] = f.params;
-  const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), pend4 = f.local(), pendG = f.local();
+  const rp = f.local(), rend = f.local(), pc = f.local(), pv = f.local(), pend = f.local(), pend4 = f.local();
   const n = f.local(), yp = f.local(), bp = f.local();
-  const accs = Array.from({ length: SPMV_GROUPS }, () => f.local(V128));
-  const acc = accs[0], xv = f.local(V128), wv = f.local(V128), s = f.local(F32);
-  const group = (a: Local, g: number): void => {
-    gather4(f, xv, (l) => pushIndexed(f, v, x, pc, 4 * g + l));
-    if (v.codebook) gather4(f, wv, (l) => f.get(table).get(pv).mem('i32.load8_u', 4 * g + l).i32(2).op('i32.shl').op('i32.add'));
-    else f.get(pv).mem('v128.load', 16 * g).set(wv);
-    madd(f, v, a, () => f.get(xv), () => f.get(wv));
-  };
+  const acc = f.local(V128), xv = f.local(V128), wv = f.local(V128), s = f.local(F32);
   f.get(rowPtr).set(rp).get(y).set(yp).get(bias).set(bp);
   f.get(rowPtr).get(rows).i32(4).op('i32.mul').op('i32.add').set(rend);
   whileBelow(f, rp, rend, () => {
     rowRange(f, v, rp, colIdx, vals, pc, pv, pend, n);
     f.get(pend).get(n).i32(3).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pend4);
-    for (const a of accs) f.f32x4(0).set(a);
-    if (SPMV_GROUPS > 1) {
-      f.get(pend).get(n).i32(4 * SPMV_GROUPS - 1).op('i32.and').i32(indexBytes(v)).op('i32.mul').op('i32.sub').set(pendG);
-      whileBelow(f, pc, pendG, () => {
-        accs.forEach((a, g) => group(a, g));
-        f.addTo(pc, 4 * SPMV_GROUPS * indexBytes(v)).addTo(pv, 4 * SPMV_GROUPS * valueBytes(v));
-      });
-    }
+    f.f32x4(0).set(acc);
     whileBelow(f, pc, pend4, () => {
-      group(acc, 0);
+      gather4(f, xv, (l) => pushIndexed(f, v, x, pc, l));
+      if (v.codebook) gather4(f, wv, (l) => f.get(table).get(pv).mem('i32.load8_u', l).i32(2).op('i32.shl').op('i32.add'));
+      else f.get(pv).mem('v128.load').set(wv);
+      madd(f, v, acc, () => f.get(xv), () => f.get(wv));
       f.addTo(pc, 4 * indexBytes(v)).addTo(pv, 4 * valueBytes(v));
     });
-    for (const a of accs.slice(1)) f.get(acc).get(a).op('f32x4.add').set(acc);
     // horizontal sum in a fixed order: (a0 + a2) + (a1 + a3)
     f.get(acc).get(acc).get(acc).shuffle32(2, 3, 0, 1).op('f32x4.add').set(acc);
     f.get(acc).lane('f32x4.extract_lane', 0).get(acc).lane('f32x4.extract_lane', 1).op('f32.add').set(s);
@@ -401,4 +390,25 @@ function emitIm2col(f: FuncBuilder): void {
       f.addTo(dst, rowBytes);
     });
   })));
+}
+
+/** Counts the zeros among n floats: f32x4.eq gives -1 per zero lane, subtracted from a counter. */
+function emitZeros(f: FuncBuilder): void {
+  const [x, n] = f.params;
+  const p = f.local(), vend = f.local(), end = f.local(), cnt = f.local(), acc = f.local(V128);
+  f.get(x).set(p);
+  f.get(x).get(n).i32(-4).op('i32.and').i32(4).op('i32.mul').op('i32.add').set(vend);
+  f.get(x).get(n).i32(4).op('i32.mul').op('i32.add').set(end);
+  f.f32x4(0).set(acc);
+  whileBelow(f, p, vend, () => {
+    f.get(acc).get(p).mem('v128.load').f32x4(0).op('f32x4.eq').op('i32x4.sub').set(acc);
+    f.addTo(p, 16);
+  });
+  for (let l = 0; l < 4; l++) f.get(acc).lane('i32x4.extract_lane', l);
+  f.ops('i32.add', 'i32.add', 'i32.add').set(cnt);
+  whileBelow(f, p, end, () => {
+    f.get(cnt).get(p).mem('f32.load').f32(0).op('f32.eq').op('i32.add').set(cnt);
+    f.addTo(p, 4);
+  });
+  f.get(cnt);
 }

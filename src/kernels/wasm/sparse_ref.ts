@@ -1,10 +1,12 @@
 // The plain reference for the sparse kernels: the oracle they are tested against.
-// Fully connected Y[N×out] = X[N×in]·Wᵀ + b and convolution (im2col then W·col)
+// Fully connected Y[N×out] = X[N×in]·Wᵀ + b and convolution (im2col then W·col;
+// parameters as the dense conv's, conv_params.ts)
 // with W in CSR (src/kernels/sparse_format.ts), f32 values or codebook codes,
 // then the optional clamp (relu / clip). Accumulates in f64 so that the
 // reference is the more exact side.
 import { fail } from '../../ir/errors.js';
 import { entryValue, type CsrMatrix } from '../sparse_format.js';
+import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
 import { clampRange } from './gemm_ref.js';
 
 /** Epilogue of every sparse kernel: per-output bias, then relu / clip. */
@@ -32,57 +34,42 @@ export function sparseFcRef(w: CsrMatrix, batch: number, x: Float32Array, y: Flo
   }
 }
 
-/** A 2-D convolution's shape: NCHW input, OIHW weight (Cout × C/group × KH × KW). */
-export interface ConvGeometry {
-  C: number; H: number; W: number;
-  Cout: number; KH: number; KW: number;
-  /** [sh, sw], [dh, dw], [top, left, bottom, right] as in ONNX Conv. */
-  strides: [number, number];
-  dilations: [number, number];
-  pads: [number, number, number, number];
+/** The sizes of one sparse conv: per-group channels, the window, output and im2col shapes. */
+export interface SparseConvSizes {
   group: number;
-}
-
-/** The derived sizes of a geometry, checked. */
-export interface ConvSizes {
-  OH: number; OW: number;
-  /** Input channels per group. */
-  cg: number;
-  /** Output channels per group (rows of W per group). */
-  mg: number;
-  /** Depth of one group's im2col matrix: cg·KH·KW (= columns of W). */
+  /** Input / output channels per group (rows of W per group = Mg). */
+  Cg: number;
+  Mg: number;
+  win: Window2dFull;
+  OH: number;
+  OW: number;
+  /** Depth of one group's im2col matrix: Cg·kh·kw (= columns of W). */
   K: number;
   /** Output pixels per image: OH·OW. */
   P: number;
 }
 
-export function convSizes(g: ConvGeometry, where = 'sparse conv'): ConvSizes {
-  const ints: [string, number][] = [['C', g.C], ['H', g.H], ['W', g.W], ['Cout', g.Cout], ['KH', g.KH], ['KW', g.KW],
-    ['group', g.group], ['stride', g.strides[0]], ['stride', g.strides[1]], ['dilation', g.dilations[0]], ['dilation', g.dilations[1]]];
-  for (const [k, v] of ints) if (!Number.isInteger(v) || v < 1) fail(`${where}: ${k}=${v} must be an integer >= 1`);
-  for (const p of g.pads) if (!Number.isInteger(p) || p < 0) fail(`${where}: pads=[${g.pads.join(',')}] must be integers >= 0`);
-  if (g.C % g.group || g.Cout % g.group) fail(`${where}: group=${g.group} does not divide C=${g.C} and Cout=${g.Cout}`);
-  const [sh, sw] = g.strides, [dh, dw] = g.dilations, [pt, pl, pb, pr] = g.pads;
-  const OH = Math.floor((g.H + pt + pb - dh * (g.KH - 1) - 1) / sh) + 1;
-  const OW = Math.floor((g.W + pl + pr - dw * (g.KW - 1) - 1) / sw) + 1;
-  if (OH < 1 || OW < 1) fail(`${where}: the ${g.KH}×${g.KW} kernel (dilated) does not fit the padded ${g.H}×${g.W} input`);
-  const cg = g.C / g.group;
-  return { OH, OW, cg, mg: g.Cout / g.group, K: cg * g.KH * g.KW, P: OH * OW };
+/** Checks a conv's parameters against an H×W input (ONNX Conv semantics, as the dense conv). */
+export function sparseConvSizes(p: Conv2dParams, H: number, W: number, what = 'sparse conv'): SparseConvSizes {
+  const { group, Cg, Mg, win } = checkConv(what, p);
+  if (!Number.isInteger(H) || H < 1 || !Number.isInteger(W) || W < 1) fail(`${what}: input size ${H}×${W} must be positive integers`);
+  const [OH, OW] = outHW(what, H, W, win);
+  return { group, Cg, Mg, win, OH, OW, K: Cg * win.kh * win.kw, P: OH * OW };
 }
 
-/** One group of one image unfolded: col[(c·KH + kh)·KW + kw][oh·OW + ow], zeros for padding. */
-export function im2colRef(g: ConvGeometry, x: Float32Array, xOff: number, col: Float32Array): void {
-  const { OH, OW, cg, P } = convSizes(g);
+/** One group of one image unfolded: col[(c·kh + i)·kw + j][oh·OW + ow], zeros for padding. */
+export function im2colRef(s: SparseConvSizes, H: number, W: number, x: Float32Array, xOff: number, col: Float32Array): void {
+  const { win, OH, OW, P } = s;
   let row = 0;
-  for (let c = 0; c < cg; c++) {
-    for (let kh = 0; kh < g.KH; kh++) {
-      for (let kw = 0; kw < g.KW; kw++, row++) {
+  for (let c = 0; c < s.Cg; c++) {
+    for (let i = 0; i < win.kh; i++) {
+      for (let j = 0; j < win.kw; j++, row++) {
         for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * g.strides[0] - g.pads[0] + kh * g.dilations[0];
+          const ih = oh * win.sh - win.padT + i * win.dh;
           for (let ow = 0; ow < OW; ow++) {
-            const iw = ow * g.strides[1] - g.pads[1] + kw * g.dilations[1];
-            const inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
-            col[row * P + oh * OW + ow] = inside ? x[xOff + (c * g.H + ih) * g.W + iw] : 0;
+            const iw = ow * win.sw - win.padL + j * win.dw;
+            const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            col[row * P + oh * OW + ow] = inside ? x[xOff + (c * H + ih) * W + iw] : 0;
           }
         }
       }
@@ -90,22 +77,22 @@ export function im2colRef(g: ConvGeometry, x: Float32Array, xOff: number, col: F
   }
 }
 
-/** y[N×Cout×OH×OW] = conv(x[N×C×H×W], W) + bias, clamped; W is CSR [Cout × cg·KH·KW]. */
-export function sparseConvRef(w: CsrMatrix, g: ConvGeometry, batch: number, x: Float32Array, y: Float32Array,
+/** y[N×M×OH×OW] = conv(x[N×C×H×W], W) + bias, clamped; W is CSR [M × C/group·kh·kw] (OIHW flattened). */
+export function sparseConvRef(w: CsrMatrix, p: Conv2dParams, N: number, H: number, W: number, x: Float32Array, y: Float32Array,
   o: SparseEpilogue = {}): void {
-  const s = convSizes(g);
-  if (w.rows !== g.Cout || w.cols !== s.K) fail(`sparse conv: weight is ${w.rows}×${w.cols}, the geometry needs ${g.Cout}×${s.K}`);
+  const s = sparseConvSizes(p, H, W);
+  if (w.rows !== p.M || w.cols !== s.K) fail(`sparse conv: weight is ${w.rows}×${w.cols}, the parameters need ${p.M}×${s.K}`);
   const [lo, hi] = epilogueRange(o);
   const col = new Float32Array(s.K * s.P);
-  for (let n = 0; n < batch; n++) {
-    for (let grp = 0; grp < g.group; grp++) {
-      im2colRef(g, x, (n * g.C + grp * s.cg) * g.H * g.W, col);
-      for (let m = grp * s.mg; m < (grp + 1) * s.mg; m++) {
-        const yOff = (n * g.Cout + m) * s.P;
-        for (let p = 0; p < s.P; p++) {
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < s.group; g++) {
+      im2colRef(s, H, W, x, (n * p.C + g * s.Cg) * H * W, col);
+      for (let m = g * s.Mg; m < (g + 1) * s.Mg; m++) {
+        const yOff = (n * p.M + m) * s.P;
+        for (let q = 0; q < s.P; q++) {
           let acc = o.bias ? o.bias[m] : 0;
-          for (let k = w.rowPtr[m]; k < w.rowPtr[m + 1]; k++) acc += entryValue(w, k) * col[w.colIdx[k] * s.P + p];
-          y[yOff + p] = Math.min(Math.max(acc, lo), hi);
+          for (let k = w.rowPtr[m]; k < w.rowPtr[m + 1]; k++) acc += entryValue(w, k) * col[w.colIdx[k] * s.P + q];
+          y[yOff + q] = Math.min(Math.max(acc, lo), hi);
         }
       }
     }

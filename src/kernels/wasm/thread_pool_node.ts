@@ -69,6 +69,7 @@ export class NodeThreadPool implements ThreadPool {
 
   async close(): Promise<void> {
     for (const s of this.slots) {
+      s.worker.ref(); // keep the event loop alive until the worker has gone
       const exited = new Promise((r) => s.worker.once('exit', r));
       this.command(s, CTRL.cmdExit, []);
       await exited;

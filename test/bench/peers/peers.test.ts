@@ -63,11 +63,13 @@ describe('benchmark peers agree with onnxruntime-node', () => {
     });
   });
 
-  it('LeNet-5 from bytes: ort-node and ort-web take the file contents too', async () => {
+  it('LeNet-5 from bytes or from the nnzip Graph: ort-node and ort-web take those too', async () => {
     const bytes = readFileSync(join(MODELS, 'lenet5_dense.onnx'));
-    await compare('lenet5_dense.onnx', [1, 28, 28], 2, async () => [
+    await compare('lenet5_dense.onnx', [1, 28, 28], 2, async (path) => [
       await createOrtNodePeer(bytes, { threads: 2 }),
       await createOrtWebPeer(bytes, { threads: 1 }),
+      await createOrtNodePeer(loadOnnxFile(path), { threads: 1 }),
+      await createOrtWebPeer(loadOnnxFile(path), { threads: 1 }),
     ]);
   });
 

@@ -8,7 +8,8 @@ import type { Graph } from '../../../src/ir/graph.js';
 import { loadDataset } from '../../../src/data/datasets.js';
 import { f32, type Tensor } from '../../../src/ir/tensor.js';
 import { runReference } from '../../../src/runtime/reference.js';
-import { sensitivity, sensitivityChart, sensitivityToCsv, type SensitivityResult } from '../../../src/compress/prune/sensitivity.js';
+import { sensitivity, type SensitivityResult } from '../../../src/compress/prune/sensitivity.js';
+import { sensitivityChart, sensitivityToCsv } from '../../../src/report/sensitivity.js';
 import { fixture, paramCount } from './thin_graphs.js';
 
 const g = fixture('lenet300_dense');

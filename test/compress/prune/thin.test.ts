@@ -225,11 +225,14 @@ describe('thinFilters: SqueezeNet 1.1 (real ONNX file, 96×96 input for speed)',
 
 // conv0 → BN → Relu = x; conv1 → BN → Relu → conv2 → BN; Add(·, x) → Relu → conv3 → GAP → Flatten → Gemm.
 // skipFromInput: the skip is the graph input itself; addIsOutput: the Add's Relu is the graph output.
-function residual(opts: { skipFromInput?: boolean; addIsOutput?: boolean } = {}): Graph {
+// blocks: 2 chains a second block (conv1b, conv2b) whose skip is the first block's output.
+function residual(opts: { skipFromInput?: boolean; addIsOutput?: boolean; blocks?: number } = {}): Graph {
   const b = new Builder(new Rng(50), { name: 'x', shape: ['N', opts.skipFromInput ? 6 : 3, 8, 8] });
-  const x = opts.skipFromInput ? 'x' : b.node('Relu', [b.bn('bn0', b.conv('conv0', 'x', 3, 6, 3), 6)]);
-  const h = b.node('Relu', [b.bn('bn1', b.conv('conv1', x, 6, 5, 3), 5)]);
-  const y = b.node('Relu', [b.node('Add', [b.bn('bn2', b.conv('conv2', h, 5, 6, 3), 6), x])]);
+  let y = opts.skipFromInput ? 'x' : b.node('Relu', [b.bn('bn0', b.conv('conv0', 'x', 3, 6, 3), 6)]);
+  for (const k of ['', 'b'].slice(0, opts.blocks ?? 1)) {
+    const h = b.node('Relu', [b.bn(`bn1${k}`, b.conv(`conv1${k}`, y, 6, 5, 3), 5)]);
+    y = b.node('Relu', [b.node('Add', [b.bn(`bn2${k}`, b.conv(`conv2${k}`, h, 5, 6, 3), 6), y])]);
+  }
   if (opts.addIsOutput) return b.build(['N', 6, 8, 8]);
   const v = b.conv('conv3', y, 6, 4, 1, { bias: false });
   b.gemm('fc', b.node('Flatten', [b.node('GlobalAveragePool', [v])], { axis: 1 }), 4, 3);
@@ -268,12 +271,22 @@ describe('thinFilters: residual Add couples its producers', () => {
     assert.throws(() => pruneChannels(g, { ratios: { conv0: 0.5, conv2: 0.25 } }), /"conv0" and "conv2" are coupled.*different ratios/);
   });
 
+  it('a chain of blocks couples the stem with every block\'s last conv', () => {
+    const c = residual({ blocks: 2 });
+    assert.deepEqual(couplingGroups(c).map((x) => x.layers), [['conv0', 'conv2', 'conv2b'], ['conv1'], ['conv1b'], ['conv3'], ['fc']]);
+    const t = thinFilters(c, { layer: 'conv2b', keep: Int32Array.of(1, 5) });
+    let ref = zeroSlices(c, 'conv1.weight', 1, [0, 2, 3, 4]);
+    ref = zeroSlices(zeroSlices(ref, 'conv1b.weight', 1, [0, 2, 3, 4]), 'conv3.weight', 1, [0, 2, 3, 4]);
+    const dropped = 4 * (27 + 1 + 4) + 2 * (5 * 4 * 9 + 4 * (5 * 9 + 1 + 4)) + 4 * 4;
+    checkThinned(t, c, ref, dropped, randomFeeds(c, new Rng(52), 2));
+  });
+
   it('refuses when the skip comes from the graph input, naming it', () => {
     const s = residual({ skipFromInput: true });
     assert.match(couplingGroups(s).find((x) => x.layers.includes('conv2'))?.blocked ?? '', /graph input "x"/);
     assert.throws(() => thinFilters(s, { layer: 'conv2', keep: Int32Array.of(0) }), (e: Error) => {
       assert.ok(e instanceof NnzipError);
-      assert.match(e.message, /cannot thin layer "conv2".*graph input "x".*node "add\d+" \(Add\)/);
+      assert.match(e.message, /cannot thin layer "conv2": node "add\d+" \(Add\) combines its channels with graph input "x"/);
       return true;
     });
   });

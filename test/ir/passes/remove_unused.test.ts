@@ -26,9 +26,13 @@ test('eliminateDeadNodes drops nodes that reach no graph output', () => {
 });
 
 test('removeUnusedInitializers keeps only read initializers (and graph inputs/outputs with defaults)', () => {
-  const out = runPure(removeUnusedInitializers, runPure(eliminateDeadNodes, graph()));
+  const withFormats = graph();
+  withFormats.formats.set('c', { kind: 'sparse' });
+  withFormats.formats.set('d', { kind: 'sparse' });
+  const out = runPure(removeUnusedInitializers, runPure(eliminateDeadNodes, withFormats));
   assert.deepEqual([...out.initializers.keys()], ['c']);
+  assert.deepEqual([...out.formats.keys()], ['c']);
   const g = graph();
   g.inputs.push({ name: 'e', dtype: 'float32', shape: [1] });
-  assert.deepEqual([...runPure(removeUnusedInitializers, g).initializers.keys()], ['c', 'd', 'e']);
+  assert.deepEqual([...runPure(removeUnusedInitializers, g, false).initializers.keys()], ['c', 'd', 'e']);
 });

@@ -31,7 +31,7 @@ function convNet(): Graph {
       node('MaxPool', ['d1'], ['p1'], { kernel_shape: [2, 2], strides: [2, 2] }),
       node('Shape', ['p1'], ['sh']),
       node('Gather', ['sh', 'zero'], ['n'], { axis: 0 }),
-      node('Unsqueeze', ['n', 'axes0'], ['n1']),
+      node('Unsqueeze', ['n'], ['n1'], { axes: [0] }),
       node('Concat', ['n1', 'minus1'], ['flat_shape'], { axis: 0 }),
       node('Reshape', ['p1', 'flat_shape'], ['flat']),
       node('Gemm', ['flat', 'wf', 'bf'], ['g'], { transB: 1 }),
@@ -40,7 +40,7 @@ function convNet(): Graph {
     ],
     initializers: new Map<string, Tensor>([
       ['w1', r([4, 3, 3, 3])], ['b1', r([4])], ['s1', r([4])], ['o1', r([4])], ['m1', r([4])], ['v1', r([4], 0.5, 1.5)],
-      ['zero', i64([], [0])], ['axes0', i64([1], [0])], ['minus1', i64([1], [-1])],
+      ['zero', i64([], [0])], ['minus1', i64([1], [-1])],
       ['wf', r([10, 64])], ['bf', r([10])], ['orphan', r([3])],
     ]),
   });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
-import { WasmGemm } from '../../../src/kernels/wasm/gemm.js';
+import { gemmTiles, WasmGemm } from '../../../src/kernels/wasm/gemm.js';
 import type { GemmVariant } from '../../../src/kernels/wasm/gemm_codegen.js';
 import { gemmRef, type GemmOptions } from '../../../src/kernels/wasm/gemm_ref.js';
 import { assertClose, edgeSizes, rc } from './helpers.js';
@@ -44,6 +44,16 @@ test('gemm matches the reference on larger and lopsided shapes', () => {
   for (const over of VARIANTS.slice(0, 3)) {
     const g = new WasmGemm({ variant: over });
     for (const [M, N, K] of [[64, 64, 64], [100, 100, 100], [100, 37, 600], [3, 100, 300], [1, 257, 33], [257, 1, 20]]) check(g, rng, M, N, K);
+  }
+});
+
+test('every tile of the tuning space (gemmTiles) is correct, unrolled or not', () => {
+  const rng = new Rng(6);
+  for (const { mr, nr } of gemmTiles()) {
+    for (const unroll of [1, 2]) {
+      const g = new WasmGemm({ variant: { mr, nr, unroll, kc: 16, mc: mr * 2 } });
+      for (const [M, N, K] of [[2 * mr + 3, 2 * nr + 3, 33], [mr, nr, 2], [1, 1, 1]]) check(g, rng, M, N, K, { bias: 'row', relu: true });
+    }
   }
 });
 

@@ -1,0 +1,53 @@
+// Weight sharing on a trainable Model: k-means per layer, then centroid
+// fine-tuning (each centroid moves by the summed gradient of its weights).
+import type { CodebookFormat } from '../../ir/format.js';
+import { WeightSharing } from '../../train/hooks.js';
+import type { Model } from '../../train/model.js';
+import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from '../finetune.js';
+import { kmeans1d, type KMeansInit } from './kmeans.js';
+
+export interface ShareTarget {
+  weight: string;
+  bits: number;
+}
+
+export interface ShareResult {
+  formats: Map<string, CodebookFormat>;
+  /** Test accuracy right after clustering, and after centroid fine-tuning. */
+  accuracyClustered?: number;
+  accuracyTuned?: number;
+}
+
+export function shareWeights(
+  model: Model,
+  targets: ShareTarget[],
+  opts: { init: KMeansInit; epochs: number; seed: number; data?: FinetuneData; train: FinetuneConfig },
+): ShareResult {
+  const hooks = new Map<string, { hook: WeightSharing; bits: number }>();
+  for (const t of targets) {
+    const p = model.param(t.weight);
+    const km = kmeans1d(p.master, { bits: t.bits, init: opts.init, seed: opts.seed });
+    const k = km.centroids.length;
+    // the trainer marks pruned weights with -1; the format with k
+    const assignments = Int32Array.from(km.assignments, (a) => (a === k ? -1 : a));
+    const hook = new WeightSharing(km.centroids, assignments);
+    model.setGradTransform(t.weight, hook);
+    hooks.set(t.weight, { hook, bits: t.bits });
+  }
+  const result: ShareResult = { formats: new Map() };
+  if (opts.data) {
+    result.accuracyClustered = accuracyOf(model, opts.data);
+    if (opts.epochs > 0) {
+      finetune(model, opts.data, opts.epochs, opts.train, 'share');
+      result.accuracyTuned = accuracyOf(model, opts.data);
+    }
+  }
+  for (const [weight, { hook, bits }] of hooks) {
+    const k = hook.centroids.length;
+    const indices = k < 256 ? new Uint8Array(hook.assignments.length) : new Uint16Array(hook.assignments.length);
+    hook.assignments.forEach((a, i) => (indices[i] = a < 0 ? k : a));
+    result.formats.set(weight, { kind: 'codebook', bits, centroids: hook.centroids.slice(), indices });
+    model.setGradTransform(weight, null);
+  }
+  return result;
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NnzipError } from '../../../src/ir/errors.js';
+import { Rng } from '../../../src/ir/random.js';
+import { WasmActivation } from '../../../src/kernels/wasm/activation.js';
+import { WasmArena } from '../../../src/kernels/wasm/arena.js';
+import { clampRef } from '../../../src/kernels/wasm/conv_ref.js';
+import { assertClose } from './helpers.js';
+
+test('relu and clip match the reference for every tail length', () => {
+  const rng = new Rng(31);
+  const act = new WasmActivation(new WasmArena());
+  for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 17, 1000]) {
+    const x = rng.floats(n, -2, 2);
+    assertClose(act.apply({ kind: 'relu' }, x), clampRef(x, 0, Infinity), () => 0, `relu n=${n}`);
+    assertClose(act.apply({ kind: 'clip', min: -0.5, max: 6 }, x), clampRef(x, -0.5, 6), () => 0, `clip n=${n}`);
+  }
+});
+
+test('in place on the arena, and out of place leaves the source', () => {
+  const arena = new WasmArena();
+  const act = new WasmActivation(arena);
+  const src = arena.allocF32(6), dst = arena.allocF32(6);
+  arena.f32(src, 6).set([-1, 2, -3, 4, -5, 6]);
+  act.run({ kind: 'relu' }, src, dst, 6);
+  assert.deepEqual([...arena.f32(dst, 6)], [0, 2, 0, 4, 0, 6]);
+  assert.deepEqual([...arena.f32(src, 6)], [-1, 2, -3, 4, -5, 6]);
+  act.run({ kind: 'clip', min: -2, max: 3 }, src, src, 6);
+  assert.deepEqual([...arena.f32(src, 6)], [-1, 2, -2, 3, -2, 3]);
+});
+
+test('bad input: clip with min > max throws NnzipError', () => {
+  const act = new WasmActivation(new WasmArena());
+  assert.throws(() => act.apply({ kind: 'clip', min: 1, max: 0 }, new Float32Array(2)),
+    (e: unknown) => e instanceof NnzipError && /min=1 is greater than max=0/.test(e.message));
+});

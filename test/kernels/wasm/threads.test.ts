@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { NnzipError } from '../../../src/ir/errors.js';
+import { Rng } from '../../../src/ir/random.js';
+import { WasmArena } from '../../../src/kernels/wasm/arena.js';
+import { WasmConv2d } from '../../../src/kernels/wasm/conv.js';
+import { splitGemm, WasmGemm, type GemmArgs } from '../../../src/kernels/wasm/gemm.js';
+import { BIAS } from '../../../src/kernels/wasm/gemm_codegen.js';
+import { gemmRef } from '../../../src/kernels/wasm/gemm_ref.js';
+import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
+import { assertClose, rc } from './helpers.js';
+
+const arena = new WasmArena({ shared: true, maximumBytes: 1 << 26 });
+const pool = new NodeThreadPool(arena, 2);
+after(() => pool.close());
+
+test('splitGemm covers every panel exactly once, along N or along M', () => {
+  const base: GemmArgs = { pa: 1000, pb: 2000, c: 3000, ldc: 50, M: 20, N: 50, K: 7, bias: 4000, mode: BIAS.col, acc: 0, clamp: 0, lo: 0, hi: 0 };
+  const alongN = splitGemm(base, { mr: 4, nr: 8 }, 2);
+  assert.deepEqual(alongN.map((p) => p.N), [24, 26]);
+  assert.deepEqual(alongN.map((p) => p.c), [3000, 3000 + 24 * 4]);
+  assert.deepEqual(alongN.map((p) => p.pb), [2000, 2000 + 3 * 7 * 8 * 4]);
+  assert.deepEqual(alongN.map((p) => p.bias), [4000, 4000 + 24 * 4]);
+  const tall = splitGemm({ ...base, M: 100, N: 8, mode: BIAS.row }, { mr: 4, nr: 8 }, 3);
+  assert.deepEqual(tall.map((p) => p.M), [32, 32, 36]);
+  assert.deepEqual(tall.map((p) => p.c), [3000, 3000 + 32 * 50 * 4, 3000 + 64 * 50 * 4]);
+  assert.deepEqual(tall.map((p) => p.bias), [4000, 4000 + 32 * 4, 4000 + 64 * 4]);
+  const tiny = splitGemm({ ...base, M: 1, N: 3 }, { mr: 4, nr: 8 }, 2);
+  assert.deepEqual(tiny.map((p) => p.N), [0, 3]);
+});
+
+test('2-thread gemm gives bit-identical results to 1 thread and matches the reference', () => {
+  const rng = new Rng(51);
+  const two = new WasmGemm({ threads: pool });
+  const one = new WasmGemm();
+  for (const [M, N, K] of [[64, 256, 64], [300, 10, 200], [7, 1000, 150], [128, 128, 300]]) {
+    for (const opts of [{}, { bias: rng.floats(N), relu: true }, { bias: rng.floats(M), biasPer: 'row' as const, clip: [-1, 1] as [number, number] }]) {
+      const a = rng.floats(M * K), b = rng.floats(K * N);
+      const c2 = new Float32Array(M * N), c1 = new Float32Array(M * N), want = new Float32Array(M * N);
+      two.sgemm(M, N, K, a, b, c2, opts);
+      one.sgemm(M, N, K, a, b, c1, opts);
+      gemmRef(M, N, K, a, b, want, opts);
+      assert.deepEqual(c2, c1, `2 threads differ from 1 thread at ${M}×${N}×${K}`);
+      assertClose(c2, want, () => 1e-5 * K, `2-thread gemm ${M}×${N}×${K}`, rc(N));
+    }
+  }
+});
+
+test('2-thread convolution (GEMM split inside) equals the 1-thread one', () => {
+  const rng = new Rng(52);
+  const p = { C: 16, M: 32, kh: 3, kw: 3, pads: [1, 1, 1, 1] as const };
+  const w = rng.floats(32 * 16 * 9), x = rng.floats(2 * 16 * 14 * 14), bias = rng.floats(32);
+  const y2 = new WasmConv2d(new WasmGemm({ threads: pool }), p, w, { bias, clamp: [0, Infinity] }).conv(2, 14, 14, x);
+  const y1 = new WasmConv2d(new WasmGemm(), p, w, { bias, clamp: [0, Infinity] }).conv(2, 14, 14, x);
+  assert.deepEqual(y2, y1);
+});
+
+test('bad input: a pool needs a shared arena, and a gemm must use the pool\'s arena', () => {
+  assert.throws(() => new NodeThreadPool(new WasmArena(), 2), (e: unknown) => e instanceof NnzipError && /shared: true/.test(e.message));
+  assert.throws(() => new NodeThreadPool(arena, 0), /threads=0/);
+  assert.throws(() => new WasmGemm({ threads: pool, arena: new WasmArena({ shared: true, maximumBytes: 1 << 20 }) }), /another arena/);
+});
