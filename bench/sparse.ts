@@ -12,7 +12,9 @@ import { f32 } from '../src/ir/tensor.js';
 import { csrFromCodebook, csrFromDense, nnzOf, type CsrMatrix } from '../src/kernels/sparse_format.js';
 import { WasmArena } from '../src/kernels/wasm/arena.js';
 import { WasmGemm, type PackedB } from '../src/kernels/wasm/gemm.js';
-import { WasmSparse, chooseFcKernel, type Batch1Kernel, type SparseFcLayer } from '../src/kernels/wasm/sparse.js';
+import { WasmConv2d } from '../src/kernels/wasm/conv.js';
+import type { Conv2dParams } from '../src/kernels/wasm/conv_params.js';
+import { WasmSparse, chooseConvKernel, chooseFcKernel, type Batch1Kernel, type SparseFcLayer } from '../src/kernels/wasm/sparse.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { formatTable, measure, type Contender, type HarnessOptions } from './harness.js';
 
@@ -245,8 +247,42 @@ async function calibrate(): Promise<void> {
     }
   }
   console.log(formatTable(['layer', 'batch', 'density', 'nnz', 'dense ns', 'csr ns', 'csc ns', 'csc ns (50% 0)', 'fastest', 'chooser'], rows));
-  console.log(`cost model picks the fastest (or within 15%) in ${agree}/${total} cases`);
+  console.log(`cost model picks the fastest (or within 15%) in ${agree}/${total} FC cases`);
+  calibrateConv();
 }
 
-if (process.argv.includes('--calibrate')) await calibrate();
+/** Sparse conv against helper-3's dense WasmConv2d (im2col + packed GEMM), one image. */
+function calibrateConv(): void {
+  const cases: [string, Conv2dParams, number, number][] = [
+    ['LeNet-5 conv2 20→50 5×5 @12×12', { C: 20, M: 50, kh: 5, kw: 5 }, 12, 12],
+    ['3×3 32→64 pad 1 @16×16', { C: 32, M: 64, kh: 3, kw: 3, pads: [1, 1, 1, 1] }, 16, 16],
+    ['1×1 64→64 @14×14', { C: 64, M: 64, kh: 1, kw: 1 }, 14, 14],
+  ];
+  const rows: string[][] = [];
+  let agree = 0, total = 0;
+  for (const [name, p, H, W] of cases) {
+    const K = p.C * p.kh * p.kw;
+    for (const density of [1, 0.5, 0.35, 0.25, 0.15, 0.08]) {
+      const wt = weights(p.M, K, density);
+      const mark = arena.used;
+      const dense = new WasmConv2d(gemm, p, wt.w, { bias: wt.bias, clamp: [0, Infinity] });
+      const sp = sparse.prepareConv(wt.csr, p, { bias: wt.bias });
+      const [, M, OH, OW] = sparse.convOutShape(sp, 1, H, W);
+      const x = arena.allocF32(p.C * H * W), y = arena.allocF32(M * OH * OW), scratch = arena.alloc(sparse.convScratchBytes(sp, H, W));
+      arena.f32(x, p.C * H * W).set(input(p.C * H * W, 0));
+      const t = cpuMin([looped('dense', () => dense.run(1, H, W, x, y)), looped('csr', () => sparse.convAt(sp, 1, H, W, x, y, { relu: true, scratch }))]);
+      arena.reset(mark);
+      const nnz = nnzOf(wt.csr), pick = chooseConvKernel(p.M, K, nnz, OH * OW);
+      const fastest = t.get('csr')! < t.get('dense')! ? 'csr' : 'dense';
+      total++;
+      if (pick === fastest || t.get(pick)! <= 1.15 * t.get(fastest)!) agree++;
+      rows.push([name, String(density), String(nnz), t.get('dense')!.toFixed(0), t.get('csr')!.toFixed(0), fastest, pick]);
+    }
+  }
+  console.log(formatTable(['conv (batch 1)', 'density', 'nnz', 'dense ns', 'csr ns', 'fastest', 'chooser'], rows));
+  console.log(`cost model picks the fastest (or within 15%) in ${agree}/${total} conv cases`);
+}
+
+if (process.argv.includes('--calibrate-conv')) calibrateConv();
+else if (process.argv.includes('--calibrate')) await calibrate();
 else await table();

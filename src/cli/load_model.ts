@@ -1,13 +1,17 @@
-// Reads a model file the user names: .onnx now, .nnz once the container lands.
-import { existsSync } from 'node:fs';
+// Reads a model file the user names: .onnx or .nnz.
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
+import { nnzToGraph } from '../compress/nnz.js';
+import { exportOnnx } from '../onnx/export.js';
 import { loadOnnxFile } from '../onnx/load.js';
 
 export interface LoadedModel {
   path: string;
   graph: Graph;
+  /** What the .nnz file recorded about its making (recipe, accuracy). */
+  meta?: Record<string, unknown>;
   /** What onnxruntime loads as the oracle: the file itself for .onnx, an ONNX export otherwise. */
   oracle(): string | Uint8Array;
 }
@@ -19,5 +23,9 @@ export function loadModel(path: string): LoadedModel {
     const graph = loadOnnxFile(path);
     return { path, graph, oracle: () => path };
   }
-  fail(`${path}: unknown model type; nnzip reads .onnx files`);
+  if (name.endsWith('.nnz')) {
+    const { graph, meta } = nnzToGraph(readFileSync(path), path);
+    return { path, graph, meta, oracle: () => exportOnnx(graph) };
+  }
+  fail(`${path}: unknown model type; nnzip reads .onnx and .nnz files`);
 }

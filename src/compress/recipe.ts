@@ -31,7 +31,8 @@ export interface Recipe {
     epochs: number;
   };
   train: { lr: number; batch: number; momentum: number; weightDecay: number };
-  encode: { huffman: boolean };
+  /** indexBits: relative-index bits per kind (the encoder picks the best when absent). */
+  encode: { huffman: boolean; indexBits?: Partial<Record<LayerKind, number>> };
   layers: Record<string, LayerSettings>;
 }
 
@@ -66,7 +67,7 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   if (r.share === null) delete out.share;
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
   if (r.train) out.train = { ...out.train, ...r.train };
-  if (r.encode) out.encode = { ...out.encode, ...r.encode };
+  if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
   checkRecipe(out, source);
   return out;
@@ -86,6 +87,7 @@ export function checkRecipe(r: Recipe, source: string): void {
   }
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
+  for (const [k, v] of Object.entries(r.encode.indexBits ?? {})) checkBits(`${source}: encode.indexBits.${k}`, v);
   for (const [name, s] of Object.entries(r.layers)) {
     if (s.density !== undefined) checkDensity(`${source}: layers.${name}.density`, s.density);
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
@@ -104,7 +106,7 @@ export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSetting
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
     bits: o.bits ?? r.share?.bits[layer.kind] ?? 32,
-    indexBits: o.indexBits,
+    indexBits: o.indexBits ?? r.encode.indexBits?.[layer.kind],
     skip: o.skip ?? false,
   };
 }

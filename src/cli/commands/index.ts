@@ -4,5 +4,8 @@ import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspect } from './inspect.js';
 import { validate } from './validate.js';
+import { compress } from './compress.js';
+import { decompress } from './decompress.js';
+import { sensitivityCommand } from './sensitivity.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, compress, decompress, sensitivityCommand];

@@ -7,9 +7,13 @@
 import { fail } from '../../ir/errors.js';
 import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
 import { WasmDepthwise } from './depthwise.js';
-import type { WasmGemm } from './gemm.js';
+import { gemmArgs, type WasmGemm } from './gemm.js';
+import { BIAS, GEMM_EXPORTS } from './gemm_codegen.js';
 import { IM2COL_EXPORTS, im2colModule } from './im2col_codegen.js';
 import { compileCached, instantiate } from './loader.js';
+import type { PoolCall } from './thread_pool.js';
+
+const IM2COL_KEY = (shared: boolean): string => `im2col:${shared ? 'shared' : 'private'}`;
 
 export type ConvKernel = 'depthwise' | 'pointwise' | 'im2col';
 
@@ -61,17 +65,16 @@ export class WasmConv2d {
       this.depthwise = new WasmDepthwise(ar, { C: params.C, win }, weights, opts.bias, opts.clamp);
       return;
     }
-    const wAt = ar.allocF32(weights.length);
+    for (let g = 0; g < group; g++) this.packedW.push(ar.alloc(gemm.packedASize(Mg, K)));
+    const wAt = ar.allocF32(weights.length); // unpacked copy, dropped once packed
     ar.f32(wAt, weights.length).set(weights);
-    for (let g = 0; g < group; g++) {
-      const dst = ar.alloc(gemm.packedASize(Mg, K));
-      gemm.packA(wAt + g * Mg * K * 4, K, false, Mg, K, dst);
-      this.packedW.push(dst);
-    }
+    for (let g = 0; g < group; g++) gemm.packA(wAt + g * Mg * K * 4, K, false, Mg, K, this.packedW[g]);
+    ar.reset(wAt);
     if (this.kernel === 'im2col') {
-      const v = gemm.variant;
-      const mod = compileCached(`im2col:${v.shared ? 'shared' : 'private'}`, () => im2colModule(v.shared));
+      const shared = gemm.variant.shared;
+      const mod = compileCached(IM2COL_KEY(shared), () => im2colModule(shared));
       this.im2col = instantiate<Im2colExports>(mod, ar);
+      gemm.threads?.register(IM2COL_KEY(shared), mod);
     }
   }
 
@@ -84,26 +87,62 @@ export class WasmConv2d {
   run(N: number, H: number, W: number, x: number, y: number): void {
     if (this.depthwise) { this.depthwise.run(N, H, W, x, y); return; }
     const [, , OH, OW] = this.outShape(N, H, W);
-    const { Cg, Mg, win, gemm } = this;
-    const K = Cg * win.kh * win.kw, P = OH * OW;
-    const ar = gemm.arena, mark = ar.used;
-    const col = ar.alloc(gemm.packedBSize(K, P));
-    const patches = this.im2col ? ar.allocF32(K * P) : 0;
+    const pool = this.gemm.threads;
+    const threads = pool && N >= pool.size ? pool.size : 1; // a batch is split by images; one image by the GEMM
+    const ar = this.gemm.arena, mark = ar.used;
     try {
-      for (let n = 0; n < N; n++) {
-        for (let g = 0; g < this.group; g++) {
-          const xg = x + ((n * this.params.C + g * Cg) * H * W) * 4;
-          if (this.im2col) {
-            this.im2col.im2col(xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, patches);
-          }
-          gemm.packB(this.im2col ? patches : xg, P, false, K, P, col); // the 1×1 input planes are already [K, P]
-          gemm.gemmPacked(Mg, P, K, this.packedW[g], col, y + ((n * this.params.M + g * Mg) * P) * 4, {
-            bias: this.biasAt ? this.biasAt + g * Mg * 4 : 0, biasPer: 'row', clamp: this.opts.clamp as [number, number] | undefined,
-          });
-        }
+      const bufs = Array.from({ length: threads }, () => this.buffers(OH * OW));
+      if (threads === 1) {
+        for (let n = 0; n < N; n++) this.image(n, H, W, OH, OW, x, y, bufs[0], 0, (c) => this.callHere(c));
+        return;
       }
+      const parts = bufs.map((b, t) => {
+        const calls: PoolCall[] = [];
+        for (let n = Math.floor((t * N) / threads); n < Math.floor(((t + 1) * N) / threads); n++) {
+          this.image(n, H, W, OH, OW, x, y, b, t, (c) => calls.push(c));
+        }
+        return calls;
+      });
+      pool!.run(parts);
     } finally {
       ar.reset(mark);
+    }
+  }
+
+  /** Per-thread buffers: the patch matrix (im2col) and its packed panels. */
+  private buffers(P: number): { patches: number; col: number } {
+    const K = this.Cg * this.win.kh * this.win.kw, ar = this.gemm.arena;
+    return { patches: this.im2col ? ar.allocF32(K * P) : 0, col: ar.alloc(this.gemm.packedBSize(K, P)) };
+  }
+
+  /** The calls for image n on thread t: per group, im2col → pack → GEMM (with bias and clamp). */
+  private image(n: number, H: number, W: number, OH: number, OW: number, x: number, y: number,
+    b: { patches: number; col: number }, t: number, emit: (c: PoolCall) => void): void {
+    const { Cg, Mg, win, gemm } = this;
+    const K = Cg * win.kh * win.kw, P = OH * OW;
+    for (let g = 0; g < this.group; g++) {
+      const xg = x + ((n * this.params.C + g * Cg) * H * W) * 4;
+      if (this.im2col) {
+        emit({ key: IM2COL_KEY(gemm.variant.shared), fn: IM2COL_EXPORTS.im2col,
+          args: [xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, b.patches] });
+      }
+      emit(gemm.packBCall(this.im2col ? b.patches : xg, P, false, K, P, b.col)); // 1×1 input planes are already [K, P]
+      const yg = y + ((n * this.params.M + g * Mg) * P) * 4;
+      emit(gemm.call(gemmArgs(Mg, P, K, this.packedW[g], b.col, yg, {
+        bias: this.biasAt ? this.biasAt + g * Mg * 4 : 0, biasPer: 'row', clamp: this.opts.clamp as [number, number] | undefined,
+      }), t));
+    }
+  }
+
+  /** Runs a call on this thread (the single-thread path; the GEMM may still split over the pool). */
+  private callHere(c: PoolCall): void {
+    if (c.fn === IM2COL_EXPORTS.im2col) (this.im2col!.im2col as (...a: readonly number[]) => void)(...c.args);
+    else if (c.fn === GEMM_EXPORTS.packB) (this.gemm.exports.packB as (...a: readonly number[]) => void)(...c.args);
+    else {
+      const [pa, pb, cc, ldc, M, N, K, bias, mode, acc, clamp, lo, hi] = c.args;
+      this.gemm.gemmPacked(M, N, K, pa, pb, cc, {
+        ldc, bias, biasPer: mode === BIAS.row ? 'row' : 'col', accumulate: acc !== 0, clamp: clamp ? [lo, hi] : undefined,
+      });
     }
   }
 

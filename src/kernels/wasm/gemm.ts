@@ -10,7 +10,7 @@ import { wasmFeatures } from './features.js';
 import { BIAS, GEMM_EXPORTS, gemmModule, gemmScratchBytes, type GemmVariant } from './gemm_codegen.js';
 import { clampRange, type GemmOptions } from './gemm_ref.js';
 import { compileCached, instantiate } from './loader.js';
-import type { ThreadPool } from './thread_pool.js';
+import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export type { GemmOptions } from './gemm_ref.js';
 
@@ -130,19 +130,29 @@ export class WasmGemm {
     this.exports.packB(b, ldb, transB ? 0 : 1, N, K, dst);
   }
 
-  /** C (at byte offset c) from packed A and B; all offsets are bytes in the arena's memory. */
+  /** C (at byte offset c) from packed A and B; all offsets are bytes in the arena's memory. Split over the pool's threads if any. */
   gemmPacked(M: number, N: number, K: number, pa: number, pb: number, c: number, o: PackedGemmOptions = {}): void {
-    const ldc = o.ldc ?? N;
-    const mode = o.bias ? BIAS[o.biasPer ?? 'col'] : BIAS.none;
-    const [lo, hi] = o.clamp ?? [-Infinity, Infinity];
-    const args: GemmArgs = { pa, pb, c, ldc, M, N, K, bias: o.bias ?? 0, mode, acc: o.accumulate ? 1 : 0, clamp: o.clamp ? 1 : 0, lo, hi };
+    const args = gemmArgs(M, N, K, pa, pb, c, o);
     const pool = this.threads;
     if (pool && pool.size > 1 && worthSplitting(M, N, K)) {
-      const parts = splitGemm(args, this.variant, pool.size).map((g, t) => gemmArgList(g, this.scratch[t]));
-      pool.run(this.key, GEMM_EXPORTS.gemm, parts, (list) => (this.exports.gemm as (...a: readonly number[]) => void)(...list));
+      pool.run(splitGemm(args, this.variant, pool.size).map((g, t) => [this.call(g, t)]));
     } else {
       callGemm(this.exports, args, this.scratch[0]);
     }
+  }
+
+  /** The pool call that runs one (unsplit) GEMM on thread t, for callers that schedule their own work per thread. */
+  call(g: GemmArgs, thread: number): PoolCall {
+    return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, this.scratch[thread]) };
+  }
+
+  /** Pool calls for packA / packB (same arguments as the methods). */
+  packACall(a: number, lda: number, transA: boolean, M: number, K: number, dst: number): PoolCall {
+    return { key: this.key, fn: GEMM_EXPORTS.packA, args: [a, lda, transA ? 1 : 0, M, K, dst] };
+  }
+
+  packBCall(b: number, ldb: number, transB: boolean, K: number, N: number, dst: number): PoolCall {
+    return { key: this.key, fn: GEMM_EXPORTS.packB, args: [b, ldb, transB ? 0 : 1, N, K, dst] };
   }
 
   /** Packs constant weights B once; the result lives in the arena until it is reset. */
@@ -196,6 +206,15 @@ export class WasmGemm {
       ar.reset(mark);
     }
   }
+}
+
+/** Driver arguments from the offset API's options. */
+export function gemmArgs(M: number, N: number, K: number, pa: number, pb: number, c: number, o: PackedGemmOptions = {}): GemmArgs {
+  const [lo, hi] = o.clamp ?? [-Infinity, Infinity];
+  return {
+    pa, pb, c, ldc: o.ldc ?? N, M, N, K, bias: o.bias ?? 0, mode: o.bias ? BIAS[o.biasPer ?? 'col'] : BIAS.none,
+    acc: o.accumulate ? 1 : 0, clamp: o.clamp ? 1 : 0, lo, hi,
+  };
 }
 
 /** Arguments of one driver call, in the order of the wasm export. */

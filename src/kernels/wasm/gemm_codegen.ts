@@ -87,7 +87,9 @@ function emitPack(f: FuncBuilder, r: number): void {
       // q = src + p*si + k*sk
       f.get(src).get(p).get(si).op('i32.mul').op('i32.add').get(k).get(sk).op('i32.mul').op('i32.add').set(q);
       f.get(iCont).if(() => {
-        for (let v = 0; v < r / 4; v++) f.get(dst).get(q).mem('v128.load', 16 * v).mem('v128.store', 16 * v);
+        const vecs = Math.floor(r / 4); // whole vectors, then single floats: never touch past the row
+        for (let v = 0; v < vecs; v++) f.get(dst).get(q).mem('v128.load', 16 * v).mem('v128.store', 16 * v);
+        for (let e = vecs * 4; e < r; e++) f.get(dst).get(q).mem('f32.load', 4 * e).mem('f32.store', 4 * e);
       }, () => {
         for (let e = 0; e < r; e++) {
           f.get(dst).get(q).mem('f32.load').mem('f32.store', 4 * e);

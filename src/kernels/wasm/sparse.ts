@@ -203,10 +203,10 @@ export class WasmSparse {
     return [N, layer.params.M, s.OH, s.OW];
   }
 
-  /** Scratch bytes convAt needs (one group's im2col matrix). */
+  /** Scratch bytes convAt needs: one group's im2col matrix, + 16 bytes the vector stores may run over. */
   convScratchBytes(layer: SparseConvLayer, H: number, W: number): number {
     const s = sparseConvSizes(layer.params, H, W);
-    return layer.direct ? 0 : s.K * s.P * 4;
+    return layer.direct ? 0 : s.K * s.P * 4 + 16;
   }
 
   /**
@@ -219,7 +219,7 @@ export class WasmSparse {
     const s = sparseConvSizes(layer.params, H, W);
     const [lo, hi] = epilogueRange(o);
     this.setClamp(lo, hi);
-    this.withScratch(o.scratch, layer.direct ? 0 : s.K * s.P * 4, (col) => {
+    this.withScratch(o.scratch, this.convScratchBytes(layer, H, W), (col) => {
       for (let n = 0; n < N; n++) {
         for (let g = 0; g < s.group; g++) this.convGroup(layer, s, H, W, x + (n * layer.params.C + g * s.Cg) * H * W * 4, col, g,
           y + (n * layer.params.M + g * s.Mg) * s.P * 4);
@@ -288,38 +288,58 @@ export interface FcChoiceOptions {
 }
 
 /**
- * ns per call ≈ fixed + Σ count·cost, fitted to bench/sparse.ts --calibrate on the
- * reference machine (2-core AMD EPYC, AVX-512, Node 20, one thread, no relaxed SIMD).
- * Dense = helper-3's packed GEMM (packA + gemmPacked, rows padded to 4).
+ * ns per call ≈ Σ count·cost, fitted to `node dist/bench/sparse.js --calibrate` (process
+ * CPU time, min of 9 rounds) on the reference machine: 2-core AMD EPYC (AVX-512),
+ * Node 20, one thread, no relaxed SIMD. Dense = helper-3's packed GEMM (packA +
+ * gemmPacked; rows padded to 4, columns to 8; at batch 1 it streams the weights).
+ *
+ * Measured dense/sparse crossover (sparse CSR wins at or below this density):
+ *   batch   784→300  300→100  100→10
+ *     1      0.35     0.35     always   (CSC with ≥ 50% zero inputs moves it to ~0.5)
+ *     4      0.25     0.25     0.5
+ *    16      0.5      0.7      always
+ *    64      0.5      0.5      always
+ * At 8% density (pruned LeNet-300-100) sparse is 4.7× (batch 1), 3.4× (4), 7.5× (16)
+ * and 6.2× (64) faster than dense on 784→300.
  */
 const COST = {
-  call: 150,
-  denseMac: 0.05,
-  spmvNnz: 0.3, spmvRow: 2,
-  spmvTNnz: 0.6, spmvTIn: 0.8, spmvTOut: 0.3,
-  spmmMac: 0.07, spmmRowTile: 4, transposeElem: 0.2,
+  denseCall: 400, denseWeightB1: 0.1, denseMac: 0.045,
+  sparseCall: 30,
+  spmvNnz: 0.3, spmvRow: 5,
+  spmvTNnz: 0.5, spmvTIn: 2.5, spmvTZero: 1, spmvTOut: 0.3,
+  spmmMac4: 0.08, spmmMac1: 0.14, spmmRowTile: 4.2, transposeElem: 0.2,
 };
 
 function checkCounts(what: string, dims: [string, number][]): void {
   for (const [k, v] of dims) if (!Number.isInteger(v) || v < 0) fail(`${what}: ${k}=${v} must be a non-negative integer`);
 }
 
-const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+/** CSR × dense B of `width` columns: 16-column tiles, then 4-column ones (sparse_codegen.ts SPMM_TILES). */
+function spmmCost(rows: number, nnz: number, width: number): number {
+  const wide = Math.floor(width / 16), rest = width % 16;
+  return COST.sparseCall + nnz * (16 * wide * COST.spmmMac4 + roundUp(rest, 4) * COST.spmmMac1) +
+    COST.spmmRowTile * rows * (wide + Math.ceil(rest / 4));
+}
 
 /** Estimated ns per call of each kernel for Y[batch×out] = X[batch×in]·Wᵀ with nnz stored weights. */
 export function fcKernelCosts(out: number, inDim: number, nnz: number, batch: number, o: FcChoiceOptions = {}): Record<FcKernelChoice, number> {
   checkCounts('fcKernelCosts', [['out', out], ['in', inDim], ['nnz', nnz], ['batch', batch]]);
   if (nnz > out * inDim) fail(`fcKernelCosts: nnz=${nnz} exceeds out·in = ${out * inDim}`);
   const z = Math.min(1, Math.max(0, o.inputZeros ?? 0));
-  const dense = COST.call + COST.denseMac * out * inDim * pad4(batch);
   if (batch <= 1) {
-    const csr = COST.call + COST.spmvNnz * nnz + COST.spmvRow * out;
-    const csc = COST.call + COST.spmvTNnz * nnz * (1 - z) + COST.spmvTIn * inDim + COST.spmvTOut * out;
-    return { dense, csr, csc };
+    return {
+      dense: COST.denseCall + COST.denseWeightB1 * roundUp(out, 8) * inDim,
+      csr: COST.sparseCall + COST.spmvNnz * nnz + COST.spmvRow * out,
+      csc: COST.sparseCall + (COST.spmvTNnz * nnz + COST.spmvTIn * inDim) * (1 - z) + COST.spmvTZero * inDim * z + COST.spmvTOut * out,
+    };
   }
-  const csr = COST.call + COST.spmmMac * nnz * pad4(batch) + COST.spmmRowTile * out * Math.ceil(batch / 16) +
-    COST.transposeElem * inDim * batch;
-  return { dense, csr, csc: Infinity };
+  return {
+    dense: COST.denseCall + COST.denseMac * roundUp(batch, 4) * roundUp(out, 8) * inDim,
+    csr: spmmCost(out, nnz, batch) + COST.transposeElem * inDim * batch,
+    csc: Infinity,
+  };
 }
 
 /** The fastest kernel for an FC layer (batch > 1 never picks 'csc'). */
@@ -330,22 +350,25 @@ export function chooseFcKernel(out: number, inDim: number, nnz: number, batch: n
 
 /** Fraction of zero inputs from which the batch-1 CSC kernel beats CSR (1 = never). */
 export function cscZeroThreshold(out: number, inDim: number, nnz: number): number {
-  const { csr } = fcKernelCosts(out, inDim, nnz, 1);
-  const fixed = COST.call + COST.spmvTIn * inDim + COST.spmvTOut * out, slope = COST.spmvTNnz * nnz;
-  if (slope === 0) return csr >= fixed ? 0 : 1;
-  return Math.min(1, Math.max(0, 1 - (csr - fixed) / slope));
+  const at = (z: number) => fcKernelCosts(out, inDim, nnz, 1, { inputZeros: z });
+  const c0 = at(0), c1 = at(1);
+  // csc(z) is linear in z: solve csc(z) = csr
+  if (c0.csc <= c0.csr) return 0;
+  if (c1.csc > c1.csr) return 1;
+  return (c0.csc - c0.csr) / (c0.csc - c1.csc);
 }
 
-/** Estimated ns per image and group: W [mg × k] (nnz stored) times im2col [k × pixels]. */
+/** Estimated ns per image and group: W [mg × k] (nnz stored) times the im2col matrix [k × pixels]. */
 export function convKernelCosts(mg: number, k: number, nnz: number, pixels: number): Record<ConvKernelChoice, number> {
   checkCounts('convKernelCosts', [['M/group', mg], ['K', k], ['nnz', nnz], ['pixels', pixels]]);
   if (nnz > mg * k) fail(`convKernelCosts: nnz=${nnz} exceeds (M/group)·K = ${mg * k}`);
-  const dense = COST.denseMac * pad4(mg) * k * pixels;
-  const csr = COST.spmmMac * nnz * pad4(pixels) + COST.spmmRowTile * mg * Math.ceil(pixels / 16);
-  return { dense, csr };
+  return {
+    dense: COST.denseCall + COST.denseMac * roundUp(mg, 4) * k * roundUp(pixels, 8),
+    csr: spmmCost(mg, nnz, pixels),
+  };
 }
 
-/** The faster kernel for one conv group (the im2col cost is the same for both and left out). */
+/** The faster kernel for a conv group (the im2col pass costs both the same and is left out). */
 export function chooseConvKernel(mg: number, k: number, nnz: number, pixels: number): ConvKernelChoice {
   const c = convKernelCosts(mg, k, nnz, pixels);
   return c.csr < c.dense ? 'csr' : 'dense';

@@ -347,46 +347,49 @@ function emitTranspose(f: FuncBuilder): void {
 
 /**
  * One group of one image unfolded to dst[(c·KH + kh)·KW + kw][oh·OW + ow] (zeros for
- * padding). Unit stride copies the valid span of each output row with memory.copy.
+ * padding). Each output row is three runs: zeros, the valid span copied from x
+ * (v128 at unit stride), zeros. memory.fill/copy are not used: V8 calls out of line
+ * for them, which costs more than the 8..56 values of a typical row. Zero runs are
+ * stored in whole vectors and may write up to 12 bytes past their end: into the
+ * run that is written next, or into the 16 bytes of slack dst must have.
  */
 function emitIm2col(f: FuncBuilder): void {
   const [x, C, H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, dst] = f.params;
-  const c = f.local(), kh = f.local(), kw = f.local(), oh = f.local(), ow = f.local(), ih = f.local(), iw = f.local();
-  const src = f.local(), lo = f.local(), hi = f.local(), off = f.local(), rowBytes = f.local();
-  f.get(OW).i32(4).op('i32.mul').set(rowBytes);
+  const c = f.local(), kh = f.local(), kw = f.local(), oh = f.local(), ih = f.local();
+  const src = f.local(), lo = f.local(), hi = f.local(), off = f.local(), rowBytes = f.local(), swB = f.local();
+  const p = f.local(), q = f.local(), end = f.local(), end4 = f.local(), zero = f.local(V128);
+  f.get(OW).i32(4).op('i32.mul').set(rowBytes).get(sw).i32(4).op('i32.mul').set(swB);
+  const zeros = (from: () => void, to: () => void): void => {
+    from(); f.set(p); to(); f.set(end);
+    whileBelow(f, p, end, () => { f.get(p).get(zero).mem('v128.store').addTo(p, 16); });
+  };
+  const ceilDiv = (a: () => void): void => { a(); f.get(sw).op('i32.add').i32(1).op('i32.sub').get(sw).op('i32.div_s'); };
   f.forUp(c, 0, C, 1, () => f.forUp(kh, 0, KH, 1, () => f.forUp(kw, 0, KW, 1, () => {
-    f.get(kw).get(dw).op('i32.mul').get(pl).op('i32.sub').set(off); // iw = ow·sw + off
-    // unit stride: ow in [lo, hi) reads x[off + ow]
-    // lo = clamp(-off, 0, OW), hi = clamp(W - off, lo, OW)
-    f.i32(0).get(off).op('i32.sub').set(lo);
-    f.get(lo).i32(0).op('i32.lt_s').if(() => { f.i32(0).set(lo); });
+    // iw = ow·sw + off is inside [0, W) for ow in [lo, hi) = [ceil(-off/sw), ceil((W-off)/sw)) ∩ [0, OW]
+    f.get(kw).get(dw).op('i32.mul').get(pl).op('i32.sub').set(off);
+    f.i32(0).set(lo);
+    f.get(off).i32(0).op('i32.lt_s').if(() => { ceilDiv(() => f.i32(0).get(off).op('i32.sub')); f.set(lo); });
     f.get(lo).get(OW).op('i32.gt_s').if(() => { f.get(OW).set(lo); });
-    f.get(W).get(off).op('i32.sub').set(hi);
+    f.i32(0).set(hi);
+    f.get(W).get(off).op('i32.gt_s').if(() => { ceilDiv(() => f.get(W).get(off).op('i32.sub')); f.set(hi); });
     f.get(hi).get(OW).op('i32.gt_s').if(() => { f.get(OW).set(hi); });
     f.get(hi).get(lo).op('i32.lt_s').if(() => { f.get(lo).set(hi); });
     f.forUp(oh, 0, OH, 1, () => {
       f.get(oh).get(sh).op('i32.mul').get(pt).op('i32.sub').get(kh).get(dh).op('i32.mul').op('i32.add').set(ih);
-      f.get(ih).i32(0).op('i32.lt_s').get(ih).get(H).op('i32.ge_s').op('i32.or').if(() => {
-        f.get(dst).i32(0).get(rowBytes).memoryFill();
-      }, () => {
-        f.get(x).get(c).get(H).op('i32.mul').get(ih).op('i32.add').get(W).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(src);
+      f.get(ih).get(H).op('i32.lt_u').if(() => { // 0 <= ih < H
+        zeros(() => f.get(dst), () => f.get(dst).get(lo).i32(4).op('i32.mul').op('i32.add'));
+        // copy: q = dst + 4lo .. dst + 4hi from src = x + ((c·H + ih)·W + lo·sw + off)·4
+        f.get(x).get(c).get(H).op('i32.mul').get(ih).op('i32.add').get(W).op('i32.mul').get(lo).get(sw).op('i32.mul').op('i32.add')
+          .get(off).op('i32.add').i32(4).op('i32.mul').op('i32.add').set(src);
+        f.get(dst).get(lo).i32(4).op('i32.mul').op('i32.add').set(q);
+        f.get(dst).get(hi).i32(4).op('i32.mul').op('i32.add').set(end);
         f.get(sw).i32(1).op('i32.eq').if(() => {
-          f.get(dst).i32(0).get(lo).i32(4).op('i32.mul').memoryFill();
-          f.get(dst).get(lo).i32(4).op('i32.mul').op('i32.add');
-          f.get(src).get(lo).get(off).op('i32.add').i32(4).op('i32.mul').op('i32.add');
-          f.get(hi).get(lo).op('i32.sub').i32(4).op('i32.mul').memoryCopy();
-          f.get(dst).get(hi).i32(4).op('i32.mul').op('i32.add').i32(0).get(OW).get(hi).op('i32.sub').i32(4).op('i32.mul').memoryFill();
-        }, () => {
-          f.forUp(ow, 0, OW, 1, () => {
-            f.get(ow).get(sw).op('i32.mul').get(off).op('i32.add').set(iw);
-            f.get(dst).get(ow).i32(4).op('i32.mul').op('i32.add');
-            f.get(iw).i32(0).op('i32.ge_s').get(iw).get(W).op('i32.lt_s').op('i32.and').if(() => {
-              f.get(src).get(iw).i32(4).op('i32.mul').op('i32.add').mem('f32.load');
-            }, () => { f.f32(0); }, F32);
-            f.mem('f32.store');
-          });
+          f.get(end).get(end).get(q).op('i32.sub').i32(15).op('i32.and').op('i32.sub').set(end4);
+          whileBelow(f, q, end4, () => { f.get(q).get(src).mem('v128.load').mem('v128.store').addTo(q, 16).addTo(src, 16); });
         });
-      });
+        whileBelow(f, q, end, () => { f.get(q).get(src).mem('f32.load').mem('f32.store').addTo(q, 4).addTo(src, swB); });
+        zeros(() => f.get(dst).get(hi).i32(4).op('i32.mul').op('i32.add'), () => f.get(dst).get(rowBytes).op('i32.add'));
+      }, () => zeros(() => f.get(dst), () => f.get(dst).get(rowBytes).op('i32.add')));
       f.addTo(dst, rowBytes);
     });
   })));

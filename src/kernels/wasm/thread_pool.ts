@@ -4,18 +4,25 @@
 import type { WasmArena } from './arena.js';
 import type { WasmModule } from './wasm_api.js';
 
+/** One call of an export of a registered module: numbers only (i32 offsets, f32 values). */
+export interface PoolCall {
+  key: string;
+  fn: string;
+  args: readonly number[];
+}
+
 export interface ThreadPool {
   /** The shared memory the workers run on; kernels using the pool must work in it. */
   readonly arena: WasmArena;
   /** Threads that share the work, the calling thread included. */
   readonly size: number;
-  /** Makes a compiled kernel module callable by the workers under `key`, instantiated on the pool's shared memory. */
+  /** Makes a compiled kernel module callable under `key` on every thread, instantiated on the shared memory. */
   register(key: string, module: WasmModule): void;
   /**
-   * Calls export `fn` of module `key` with args[t] on thread t, synchronously:
-   * args[0] runs on the caller through `local`, the others on the workers.
+   * Runs parts[t] (a list of calls, in order) on thread t, synchronously: part 0
+   * on the calling thread, the others on the workers; returns when all are done.
    */
-  run(key: string, fn: string, args: readonly (readonly number[])[], local: (args: readonly number[]) => void): void;
+  run(parts: readonly (readonly PoolCall[])[]): void;
   /** Stops the workers. */
   close(): Promise<void>;
 }

@@ -1,27 +1,27 @@
 // The control block shared by the Node thread pool and its workers: a few i32
-// words (sequence numbers, function id, argument count, error flag) then the
-// arguments as f64 (exact for i32 offsets, and carries f32 values).
+// words (sequence numbers, call count, error flag), then the calls as f64 words
+// [fnId, nargs, args...] (f64 is exact for i32 offsets and carries f32 values).
 
 export const CTRL = {
   /** Bumped by the caller for each command. */
   seq: 0,
   /** Set to seq by the worker when the command is done. */
   done: 1,
-  /** Function id to call, or a command below. */
-  fn: 2,
-  nargs: 3,
+  /** Number of calls in the command, or a command below. */
+  calls: 2,
   /** Non-zero when the last command threw. */
-  error: 4,
-  words: 8,
+  error: 3,
+  words: 4,
   cmdRegister: -1,
   cmdExit: -2,
 } as const;
 
-export const MAX_ARGS = 32;
+/** f64 words for the calls of one command. */
+export const CALL_WORDS = 4096;
 
 /** Spin iterations before sleeping in Atomics.wait (a hand-off is then ~1 µs, not a futex wake-up). */
 export const SPIN = 20000;
 
 export function slotBytes(): number {
-  return CTRL.words * 4 + MAX_ARGS * 8;
+  return CTRL.words * 4 + CALL_WORDS * 8;
 }

@@ -1,5 +1,5 @@
 // Worker thread of NodeThreadPool: instantiates registered kernel modules on the
-// shared memory and runs commands from the control block until told to exit.
+// shared memory and runs the calls of each command until told to exit.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CTRL, SPIN } from './thread_protocol.js';
 import { WA, type WasmMemory, type WasmModule } from './wasm_api.js';
@@ -17,17 +17,26 @@ function register(): void {
   names.forEach((n, k) => { fns[ids[k]] = inst.exports[n] as (...args: number[]) => void; });
 }
 
+function runCalls(count: number): void {
+  let at = 0;
+  for (let c = 0; c < count; c++) {
+    const fn = f64[at], n = f64[at + 1];
+    fns[fn](...Array.from(f64.subarray(at + 2, at + 2 + n)));
+    at += 2 + n;
+  }
+}
+
 let seen = 0;
 for (;;) {
   for (let spin = 0; Atomics.load(i32, CTRL.seq) === seen; spin++) {
     if (spin > SPIN) Atomics.wait(i32, CTRL.seq, seen);
   }
   seen = Atomics.load(i32, CTRL.seq);
-  const fn = i32[CTRL.fn];
-  if (fn === CTRL.cmdExit) break;
+  const calls = i32[CTRL.calls];
+  if (calls === CTRL.cmdExit) break;
   try {
-    if (fn === CTRL.cmdRegister) register();
-    else fns[fn](...Array.from(f64.subarray(0, i32[CTRL.nargs])));
+    if (calls === CTRL.cmdRegister) register();
+    else runCalls(calls);
   } catch (e) {
     console.error('nnzip thread worker:', e);
     Atomics.store(i32, CTRL.error, 1);

@@ -38,6 +38,7 @@ const CONV_CASES: OrtCase[] = [
   convT('output_shape', [1, 2, 3, 3], [2, 2, 3, 3], 1, { strides: [2, 2], output_shape: [6, 5] }),
   convT('SAME_UPPER', [1, 2, 3, 4], [2, 2, 3, 3], 1, { strides: [2, 2], auto_pad: 'SAME_UPPER' }),
   convT('SAME_LOWER', [1, 2, 3, 4], [2, 2, 3, 3], 1, { strides: [2, 2], auto_pad: 'SAME_LOWER' }),
+  convT('1-D', [2, 3, 5], [3, 2, 3], 1, { strides: [2], pads: [1, 0], output_padding: [1] }),
 ];
 
 const gemm = (transA: number, transB: number, c: number[] | undefined): OrtCase => ({

@@ -108,6 +108,28 @@ test('offset API: C inside a wider matrix (ldc > N) leaves the other columns alo
   assertClose(got, want, () => 1e-5 * K, `gemm ${M}×${N}×${K} ldc ${ldc}`, rc(N));
 });
 
+test('packing writes exactly packedASize / packedBSize bytes, for every tile and transposition', () => {
+  const rng = new Rng(7);
+  for (const { mr, nr } of gemmTiles()) {
+    const g = new WasmGemm({ variant: { mr, nr } });
+    const ar = g.arena;
+    for (const trans of [false, true]) {
+      const [rows, K] = [2 * Math.max(mr, nr) + 1, 5];
+      const src = ar.allocF32(rows * K);
+      ar.f32(src, rows * K).set(rng.floats(rows * K));
+      const sizeA = g.packedASize(rows, K), sizeB = g.packedBSize(K, rows);
+      const dst = ar.alloc(Math.max(sizeA, sizeB) + 64);
+      for (const [size, pack] of [[sizeA, () => g.packA(src, trans ? rows : K, trans, rows, K, dst)],
+        [sizeB, () => g.packB(src, trans ? K : rows, trans, K, rows, dst)]] as const) {
+        const guard = new Uint8Array(ar.memory.buffer, dst + size, 64);
+        guard.fill(0xa5);
+        pack();
+        assert.ok(guard.every((b) => b === 0xa5), `tile ${mr}×${nr} trans=${trans}: packing wrote past its ${size} bytes`);
+      }
+    }
+  }
+});
+
 test('prepackB keeps constant weights packed for many calls', () => {
   const rng = new Rng(5);
   const g = new WasmGemm();

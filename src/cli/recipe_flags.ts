@@ -1,0 +1,100 @@
+// Recipes from the command line: --recipe NAME|FILE, then flags override the common knobs.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { BUILTIN_RECIPES, checkRecipe, parseRecipe, type Recipe } from '../compress/recipe.js';
+import type { PruneSchedule } from '../compress/prune/iterative.js';
+import type { KMeansInit } from '../compress/share/kmeans.js';
+import { fail } from '../ir/errors.js';
+import { num, str, type Options, type Parsed } from './args.js';
+
+export const RECIPE_FLAGS: Options = {
+  recipe: { type: 'string' },
+  density: { type: 'string' },
+  bits: { type: 'string' },
+  'index-bits': { type: 'string' },
+  schedule: { type: 'string' },
+  stages: { type: 'string' },
+  epochs: { type: 'string' },
+  'share-epochs': { type: 'string' },
+  lr: { type: 'string' },
+  batch: { type: 'string' },
+  init: { type: 'string' },
+  'no-prune': { type: 'boolean' },
+  'no-share': { type: 'boolean' },
+  'no-huffman': { type: 'boolean' },
+};
+
+export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
+  --density SPEC          fraction of weights kept: 0.1 (all), conv=0.5,fc=0.1, or per layer fc1=0.08
+  --bits SPEC             weight-sharing bits (1–16): 5, conv=8,fc=5, or per layer fc1=6
+  --index-bits SPEC       relative-index bits of sparse storage (default: best per layer)
+  --schedule S            pruning schedule: oneshot, stages or agp
+  --stages N              pruning stages (iterative pruning)
+  --epochs N              fine-tuning epochs per pruning stage
+  --share-epochs N        centroid fine-tuning epochs after weight sharing
+  --lr X                  fine-tuning learning rate (SGD, momentum 0.9, cosine decay)
+  --batch N               fine-tuning batch size
+  --init I                k-means initialisation: linear, density or random
+  --no-prune, --no-share  leave out a stage
+  --no-huffman            no Huffman coding (Han's P+Q stage)`;
+
+function loadRecipe(spec: string): Recipe {
+  const builtin = BUILTIN_RECIPES[spec];
+  if (builtin) return structuredClone(builtin);
+  if (!existsSync(spec)) fail(`--recipe ${spec}: no such built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or file`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(spec, 'utf8'));
+  } catch (e) {
+    fail(`${spec}: not valid YAML/JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  return parseRecipe(raw, spec);
+}
+
+/** Applies "0.1", "conv=0.5,fc=0.1" or "fc1=0.08" to kind defaults and per-layer overrides. */
+function applySpec(r: Recipe, flag: string, spec: string, setKind: (kind: 'conv' | 'fc', v: number) => void, key: 'density' | 'bits' | 'indexBits'): void {
+  for (const part of spec.split(',')) {
+    const [k, v] = part.includes('=') ? part.split('=', 2) : [undefined, part];
+    const value = Number(v);
+    if (v === '' || !Number.isFinite(value)) fail(`--${flag} ${spec}: "${part}" is not a number or name=number`);
+    if (k === undefined) {
+      setKind('conv', value);
+      setKind('fc', value);
+    } else if (k === 'conv' || k === 'fc') setKind(k, value);
+    else r.layers[k] = { ...r.layers[k], [key]: value };
+  }
+}
+
+export function recipeFromFlags(p: Parsed): Recipe {
+  const r = loadRecipe(str(p, 'recipe') ?? 'deep-compression');
+  if (p.values['no-prune']) delete r.prune;
+  if (p.values['no-share']) delete r.share;
+  const density = str(p, 'density');
+  if (density) {
+    if (!r.prune) fail('--density given with --no-prune; drop one of them');
+    applySpec(r, 'density', density, (k, v) => (r.prune!.density[k] = v), 'density');
+  }
+  const bits = str(p, 'bits');
+  if (bits) {
+    if (!r.share) fail('--bits given with --no-share; drop one of them');
+    applySpec(r, 'bits', bits, (k, v) => (r.share!.bits[k] = v), 'bits');
+  }
+  const indexBits = str(p, 'index-bits');
+  if (indexBits) applySpec(r, 'index-bits', indexBits, (k, v) => (r.encode.indexBits = { ...r.encode.indexBits, [k]: v }), 'indexBits');
+  if (r.prune) {
+    const schedule = str(p, 'schedule');
+    if (schedule) r.prune.schedule = schedule as PruneSchedule; // checked by checkRecipe below
+    r.prune.stages = num(p, 'stages', r.prune.stages, 1, 100, true);
+    r.prune.epochsPerStage = num(p, 'epochs', r.prune.epochsPerStage, 0, 1000);
+  }
+  if (r.share) {
+    r.share.epochs = num(p, 'share-epochs', r.share.epochs, 0, 1000);
+    const init = str(p, 'init');
+    if (init) r.share.init = init as KMeansInit; // checked by checkRecipe below
+  }
+  if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
+  r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
+  if (p.values['no-huffman']) r.encode.huffman = false;
+  checkRecipe(r, 'options');
+  return r;
+}
