@@ -10,6 +10,8 @@ import { loadOnnxFile } from '../onnx/load.js';
 export interface LoadedModel {
   path: string;
   graph: Graph;
+  /** Bytes each tensor takes in a .nnz file (absent for dense files). */
+  tensorBytes?: Map<string, number>;
   /** What the .nnz file recorded about its making (recipe, accuracy). */
   meta?: Record<string, unknown>;
   /** What onnxruntime loads as the oracle: the file itself for .onnx, an ONNX export otherwise. */
@@ -24,8 +26,8 @@ export function loadModel(path: string): LoadedModel {
     return { path, graph, oracle: () => path };
   }
   if (name.endsWith('.nnz')) {
-    const { graph, meta } = nnzToGraph(readFileSync(path), path);
-    return { path, graph, meta, oracle: () => exportOnnx(graph) };
+    const { graph, meta, tensorBytes } = nnzToGraph(readFileSync(path), path);
+    return { path, graph, meta, tensorBytes, oracle: () => exportOnnx(graph) };
   }
   fail(`${path}: unknown model type; nnzip reads .onnx and .nnz files`);
 }

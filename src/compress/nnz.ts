@@ -41,7 +41,14 @@ export function graphToNnz(graph: Graph, opts: NnzEncodeOptions = {}): NnzEncode
   return encodeNnzWithReport({ graph: structure, tensors, meta: opts.meta });
 }
 
-export function nnzToGraph(bytes: Uint8Array, source: string): { graph: Graph; meta?: Record<string, unknown> } {
+export interface NnzDecoded {
+  graph: Graph;
+  meta?: Record<string, unknown>;
+  /** Bytes each tensor takes in the file (section frame included). */
+  tensorBytes: Map<string, number>;
+}
+
+export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
   const contents = decodeNnz(bytes, source);
   let json: GraphJson;
   try {
@@ -67,5 +74,6 @@ export function nnzToGraph(bytes: Uint8Array, source: string): { graph: Graph; m
   } catch (e) {
     fail(`${source}: the stored graph is invalid (${(e as Error).message})`);
   }
-  return { graph, meta: contents.meta };
+  const tensorBytes = new Map([...contents.tensors].map(([n, t]) => [n, t.bytes]));
+  return { graph, meta: contents.meta, tensorBytes };
 }

@@ -94,7 +94,9 @@ interface RawSection {
 }
 
 /** Decodes a .nnz file; `source` names it in errors (e.g. the file path). */
-export function decodeNnz(bytes: Uint8Array, source = 'nnz data'): NnzContents {
+export function decodeNnz(input: Uint8Array, source = 'nnz data'): NnzContents {
+  // a plain view: Node's Buffer.slice() would alias instead of copying
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const version = readHeader(bytes, source);
   const sections = readSections(bytes, source);
   const out: NnzContents = { graph: new Uint8Array(0), tensors: new Map(), version };

@@ -17,7 +17,8 @@ sparsity (% zeros), bits per weight and stored bytes, with totals.
   async run(argv) {
     const p = parse('inspect', argv, { json: { type: 'boolean' }, graph: { type: 'boolean' } });
     const model = loadModel(oneModel('inspect', p));
-    const stats = analyzeGraph(model.graph);
+    const stored = model.tensorBytes;
+    const stats = analyzeGraph(model.graph, stored ? (name) => stored.get(name) ?? 0 : undefined);
     if (p.values.json) {
       console.log(JSON.stringify({ model: model.path, opset: model.graph.opset, ...stats }, null, 2));
       return 0;

@@ -7,13 +7,15 @@
 import { fail } from '../../ir/errors.js';
 import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
 import { WasmDepthwise } from './depthwise.js';
-import { gemmArgs, type WasmGemm } from './gemm.js';
-import { BIAS, GEMM_EXPORTS } from './gemm_codegen.js';
+import { gemmArgs, type GemmArgs, type WasmGemm } from './gemm.js';
 import { IM2COL_EXPORTS, im2colModule } from './im2col_codegen.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall } from './thread_pool.js';
 
 const IM2COL_KEY = (shared: boolean): string => `im2col:${shared ? 'shared' : 'private'}`;
+
+/** One step of a convolution: a plain kernel call, or a GEMM (which may split over threads). */
+interface Step { call?: PoolCall; gemm?: GemmArgs }
 
 export type ConvKernel = 'depthwise' | 'pointwise' | 'im2col';
 
@@ -62,7 +64,7 @@ export class WasmConv2d {
     this.biasAt = opts.bias ? ar.allocF32(params.M) : 0;
     if (opts.bias) ar.f32(this.biasAt, params.M).set(opts.bias);
     if (this.kernel === 'depthwise') {
-      this.depthwise = new WasmDepthwise(ar, { C: params.C, win }, weights, opts.bias, opts.clamp);
+      this.depthwise = new WasmDepthwise(ar, { C: params.C, win }, weights, opts.bias, opts.clamp, gemm.threads);
       return;
     }
     for (let g = 0; g < group; g++) this.packedW.push(ar.alloc(gemm.packedASize(Mg, K)));
@@ -93,13 +95,13 @@ export class WasmConv2d {
     try {
       const bufs = Array.from({ length: threads }, () => this.buffers(OH * OW));
       if (threads === 1) {
-        for (let n = 0; n < N; n++) this.image(n, H, W, OH, OW, x, y, bufs[0], 0, (c) => this.callHere(c));
+        for (let n = 0; n < N; n++) this.image(n, H, W, OH, OW, x, y, bufs[0], (s) => this.stepHere(s));
         return;
       }
       const parts = bufs.map((b, t) => {
         const calls: PoolCall[] = [];
         for (let n = Math.floor((t * N) / threads); n < Math.floor(((t + 1) * N) / threads); n++) {
-          this.image(n, H, W, OH, OW, x, y, b, t, (c) => calls.push(c));
+          this.image(n, H, W, OH, OW, x, y, b, (s) => calls.push(s.gemm ? this.gemm.call(s.gemm, t) : s.call!));
         }
         return calls;
       });
@@ -115,35 +117,31 @@ export class WasmConv2d {
     return { patches: this.im2col ? ar.allocF32(K * P) : 0, col: ar.alloc(this.gemm.packedBSize(K, P)) };
   }
 
-  /** The calls for image n on thread t: per group, im2col → pack → GEMM (with bias and clamp). */
+  /** The steps for image n: per group, im2col → pack → GEMM (with bias and clamp). */
   private image(n: number, H: number, W: number, OH: number, OW: number, x: number, y: number,
-    b: { patches: number; col: number }, t: number, emit: (c: PoolCall) => void): void {
+    b: { patches: number; col: number }, emit: (s: Step) => void): void {
     const { Cg, Mg, win, gemm } = this;
     const K = Cg * win.kh * win.kw, P = OH * OW;
     for (let g = 0; g < this.group; g++) {
       const xg = x + ((n * this.params.C + g * Cg) * H * W) * 4;
       if (this.im2col) {
-        emit({ key: IM2COL_KEY(gemm.variant.shared), fn: IM2COL_EXPORTS.im2col,
-          args: [xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, b.patches] });
+        emit({ call: { key: IM2COL_KEY(gemm.variant.shared), fn: IM2COL_EXPORTS.im2col,
+          args: [xg, Cg, H, W, win.kh, win.kw, win.padT, win.padL, win.sh, win.sw, win.dh, win.dw, OH, OW, b.patches] } });
       }
-      emit(gemm.packBCall(this.im2col ? b.patches : xg, P, false, K, P, b.col)); // 1×1 input planes are already [K, P]
+      emit({ call: gemm.packBCall(this.im2col ? b.patches : xg, P, false, K, P, b.col) }); // 1×1 input planes are already [K, P]
       const yg = y + ((n * this.params.M + g * Mg) * P) * 4;
-      emit(gemm.call(gemmArgs(Mg, P, K, this.packedW[g], b.col, yg, {
+      emit({ gemm: gemmArgs(Mg, P, K, this.packedW[g], b.col, yg, {
         bias: this.biasAt ? this.biasAt + g * Mg * 4 : 0, biasPer: 'row', clamp: this.opts.clamp as [number, number] | undefined,
-      }), t));
+      }) });
     }
   }
 
-  /** Runs a call on this thread (the single-thread path; the GEMM may still split over the pool). */
-  private callHere(c: PoolCall): void {
-    if (c.fn === IM2COL_EXPORTS.im2col) (this.im2col!.im2col as (...a: readonly number[]) => void)(...c.args);
-    else if (c.fn === GEMM_EXPORTS.packB) (this.gemm.exports.packB as (...a: readonly number[]) => void)(...c.args);
-    else {
-      const [pa, pb, cc, ldc, M, N, K, bias, mode, acc, clamp, lo, hi] = c.args;
-      this.gemm.gemmPacked(M, N, K, pa, pb, cc, {
-        ldc, bias, biasPer: mode === BIAS.row ? 'row' : 'col', accumulate: acc !== 0, clamp: clamp ? [lo, hi] : undefined,
-      });
-    }
+  /** Runs a step on this thread (the GEMM may still split over the pool). */
+  private stepHere(s: Step): void {
+    if (s.gemm) { this.gemm.gemmWith(s.gemm); return; }
+    const c = s.call!;
+    const f = c.fn === IM2COL_EXPORTS.im2col ? this.im2col!.im2col : this.gemm.exports.packB;
+    (f as (...a: readonly number[]) => void)(...c.args);
   }
 
   /** y = conv(x) on arrays (copied in and out of the arena). */

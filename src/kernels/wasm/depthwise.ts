@@ -3,9 +3,10 @@
 import { fail } from '../../ir/errors.js';
 import type { WasmArena } from './arena.js';
 import { outHW, type Window2dFull } from './conv_params.js';
-import { DEPTHWISE_SLACK, depthwiseModule, type DepthwiseGeometry } from './depthwise_codegen.js';
+import { DEPTHWISE_EXPORTS, DEPTHWISE_SLACK, depthwiseModule, type DepthwiseGeometry } from './depthwise_codegen.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
+import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 interface DepthwiseExports {
   depthwise(x: number, y: number, C: number, H: number, W: number, OH: number, OW: number, w: number, bias: number,
@@ -18,9 +19,12 @@ export class WasmDepthwise {
   private readonly biasAt: number;
   private readonly clampAt: number;
 
-  /** weights [C, 1, kh, kw]; bias [C]; clamp [lo, hi]. */
+  private readonly key: string;
+
+  /** weights [C, 1, kh, kw]; bias [C]; clamp [lo, hi]; with a pool, channels are split over its threads. */
   constructor(readonly arena: WasmArena, readonly params: { C: number; win: Window2dFull }, weights: Float32Array,
-    bias?: Float32Array, clamp?: readonly [number, number]) {
+    bias?: Float32Array, clamp?: readonly [number, number], readonly pool?: ThreadPool) {
+    if (pool && pool.arena !== arena) fail('depthwise conv: the thread pool works on another arena; pass the same one');
     const { C, win } = params;
     if (weights.length !== C * win.kh * win.kw) fail(`depthwise conv: weights have ${weights.length} values, [${C},1,${win.kh},${win.kw}] needs ${C * win.kh * win.kw}`);
     if (bias && bias.length !== C) fail(`depthwise conv: bias has ${bias.length} values, needs ${C}`);
@@ -28,7 +32,10 @@ export class WasmDepthwise {
       kh: win.kh, kw: win.kw, sh: win.sh, sw: win.sw, dh: win.dh, dw: win.dw, fma: wasmFeatures().relaxedSimd, shared: arena.shared,
     };
     const key = `depthwise:${geo.kh}x${geo.kw}:s${geo.sh},${geo.sw}:d${geo.dh},${geo.dw}:${geo.fma ? 'fma' : 'muladd'}:${geo.shared ? 'shared' : 'private'}`;
-    this.exports = instantiate<DepthwiseExports>(compileCached(key, () => depthwiseModule(geo)), arena);
+    const mod = compileCached(key, () => depthwiseModule(geo));
+    this.exports = instantiate<DepthwiseExports>(mod, arena);
+    this.key = key;
+    pool?.register(key, mod);
     this.wAt = arena.allocF32(weights.length);
     arena.f32(this.wAt, weights.length).set(weights);
     this.biasAt = bias ? arena.allocF32(C) : 0;
@@ -42,13 +49,23 @@ export class WasmDepthwise {
     const { C, win } = this.params;
     const [OH, OW] = outHW('depthwise conv', H, W, win);
     const PH = H + win.padT + win.padB, PW = W + win.padL + win.padR + DEPTHWISE_SLACK;
+    const threads = this.pool && C >= this.pool.size ? this.pool.size : 1;
     const mark = this.arena.used;
     try {
-      const pbuf = this.arena.alloc(PH * PW * 4);
-      for (let n = 0; n < N; n++) {
-        this.exports.depthwise(x + n * C * H * W * 4, y + n * C * OH * OW * 4, C, H, W, OH, OW, this.wAt, this.biasAt,
-          this.clampAt, pbuf, PH, PW, win.padT, win.padL);
+      const parts: PoolCall[][] = [];
+      for (let t = 0; t < threads; t++) {
+        const pbuf = this.arena.alloc(PH * PW * 4);
+        const c0 = Math.floor((t * C) / threads), c1 = Math.floor(((t + 1) * C) / threads);
+        const calls: PoolCall[] = [];
+        for (let n = 0; n < N; n++) {
+          calls.push({ key: this.key, fn: DEPTHWISE_EXPORTS.depthwise, args: [
+            x + (n * C + c0) * H * W * 4, y + (n * C + c0) * OH * OW * 4, c1 - c0, H, W, OH, OW, this.wAt + c0 * win.kh * win.kw * 4,
+            this.biasAt ? this.biasAt + c0 * 4 : 0, this.clampAt, pbuf, PH, PW, win.padT, win.padL] });
+        }
+        parts.push(calls);
       }
+      if (threads > 1) this.pool!.run(parts);
+      else for (const c of parts[0]) (this.exports.depthwise as (...a: readonly number[]) => void)(...c.args);
     } finally {
       this.arena.reset(mark);
     }

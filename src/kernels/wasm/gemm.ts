@@ -132,7 +132,12 @@ export class WasmGemm {
 
   /** C (at byte offset c) from packed A and B; all offsets are bytes in the arena's memory. Split over the pool's threads if any. */
   gemmPacked(M: number, N: number, K: number, pa: number, pb: number, c: number, o: PackedGemmOptions = {}): void {
-    const args = gemmArgs(M, N, K, pa, pb, c, o);
+    this.gemmWith(gemmArgs(M, N, K, pa, pb, c, o));
+  }
+
+  /** gemmPacked with the driver's arguments already assembled. */
+  gemmWith(args: GemmArgs): void {
+    const { M, N, K } = args;
     const pool = this.threads;
     if (pool && pool.size > 1 && worthSplitting(M, N, K)) {
       pool.run(splitGemm(args, this.variant, pool.size).map((g, t) => [this.call(g, t)]));

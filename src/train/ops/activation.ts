@@ -18,12 +18,13 @@ class ClipOp implements TapeOp {
     const x = this.x.data;
     const y = this.y.data;
     const { lo, hi, slope } = this;
+    // Math.max/min compile branch-free: random signs would mispredict a select (and NaN propagates).
     if (slope !== null) {
       for (let i = 0; i < x.length; i++) y[i] = x[i] >= 0 ? x[i] : slope * x[i];
     } else if (hi === Infinity) {
-      for (let i = 0; i < x.length; i++) y[i] = x[i] > lo ? x[i] : lo;
+      for (let i = 0; i < x.length; i++) y[i] = Math.max(x[i], lo);
     } else {
-      for (let i = 0; i < x.length; i++) y[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+      for (let i = 0; i < x.length; i++) y[i] = Math.min(Math.max(x[i], lo), hi);
     }
   }
 

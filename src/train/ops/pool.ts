@@ -21,6 +21,10 @@ class MaxPoolOp implements TapeOp {
   forward(): void {
     const { nc, H, W } = this.pl;
     const g = this.g;
+    if (g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 && g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= H && 2 * g.ow <= W) {
+      maxPool2x2(this.x.data, this.y.data, this.arg, nc, H, W, g.oh, g.ow);
+      return;
+    }
     const x = this.x.data;
     const y = this.y.data;
     const arg = this.arg;
@@ -54,6 +58,26 @@ class MaxPoolOp implements TapeOp {
     if (!dx || !dy) return;
     const arg = this.arg;
     for (let o = 0; o < dy.length; o++) if (arg[o] >= 0) dx[arg[o]] += dy[o];
+  }
+}
+
+/** The common 2×2 stride-2 unpadded window, unrolled (first maximum wins, as in the general path). */
+function maxPool2x2(x: Float32Array, y: Float32Array, arg: Int32Array, nc: number, H: number, W: number, OH: number, OW: number): void {
+  let o = 0;
+  for (let p = 0; p < nc; p++) {
+    for (let i = 0; i < OH; i++) {
+      const r0 = p * H * W + 2 * i * W;
+      const r1 = r0 + W;
+      for (let j = 0; j < OW; j++, o++) {
+        const a = r0 + 2 * j;
+        const c = r1 + 2 * j;
+        const ia = x[a + 1] > x[a] ? a + 1 : a;
+        const ic = x[c + 1] > x[c] ? c + 1 : c;
+        const best = x[ic] > x[ia] ? ic : ia;
+        y[o] = x[best];
+        arg[o] = best;
+      }
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
 import { WasmConv2d } from '../../../src/kernels/wasm/conv.js';
+import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { splitGemm, WasmGemm, type GemmArgs } from '../../../src/kernels/wasm/gemm.js';
 import { BIAS } from '../../../src/kernels/wasm/gemm_codegen.js';
 import { gemmRef } from '../../../src/kernels/wasm/gemm_ref.js';
@@ -46,13 +47,23 @@ test('2-thread gemm gives bit-identical results to 1 thread and matches the refe
   }
 });
 
-test('2-thread convolution (GEMM split inside) equals the 1-thread one', () => {
+test('2-thread convolution equals the 1-thread one: a batch split by images, one image by the GEMM, depthwise by channels', () => {
   const rng = new Rng(52);
-  const p = { C: 16, M: 32, kh: 3, kw: 3, pads: [1, 1, 1, 1] as const };
-  const w = rng.floats(32 * 16 * 9), x = rng.floats(2 * 16 * 14 * 14), bias = rng.floats(32);
-  const y2 = new WasmConv2d(new WasmGemm({ threads: pool }), p, w, { bias, clamp: [0, Infinity] }).conv(2, 14, 14, x);
-  const y1 = new WasmConv2d(new WasmGemm(), p, w, { bias, clamp: [0, Infinity] }).conv(2, 14, 14, x);
-  assert.deepEqual(y2, y1);
+  const cases: [Conv2dParams, number][] = [
+    [{ C: 16, M: 32, kh: 3, kw: 3, pads: [1, 1, 1, 1] }, 2],
+    [{ C: 16, M: 32, kh: 3, kw: 3, pads: [1, 1, 1, 1] }, 1],
+    [{ C: 16, M: 32, kh: 3, kw: 3, pads: [1, 1, 1, 1], group: 2 }, 3],
+    [{ C: 16, M: 64, kh: 1, kw: 1 }, 1],
+    [{ C: 16, M: 16, kh: 3, kw: 3, pads: [1, 1, 1, 1], strides: [2, 2], group: 16 }, 2], // depthwise: channels split
+  ];
+  const two = new WasmGemm({ threads: pool }), one = new WasmGemm();
+  for (const [p, N] of cases) {
+    const Cg = p.C / (p.group ?? 1);
+    const w = rng.floats(p.M * Cg * p.kh * p.kw), x = rng.floats(N * p.C * 14 * 14), bias = rng.floats(p.M);
+    const y2 = new WasmConv2d(two, p, w, { bias, clamp: [0, Infinity] }).conv(N, 14, 14, x);
+    const y1 = new WasmConv2d(one, p, w, { bias, clamp: [0, Infinity] }).conv(N, 14, 14, x);
+    assert.deepEqual(y2, y1, `2-thread conv ${JSON.stringify(p)} N=${N} differs from 1 thread`);
+  }
 });
 
 test('bad input: a pool needs a shared arena, and a gemm must use the pool\'s arena', () => {

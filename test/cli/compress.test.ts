@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MODELS, assertOneLineError, nnzip, tempDir } from './helpers.js';
+
+const lenet300 = join(MODELS, 'lenet300_dense.onnx');
+
+test('compress --no-finetune writes a .nnz that decompresses to an ONNX onnxruntime agrees with', () => {
+  const dir = tempDir();
+  const out = join(dir, 'l300.nnz');
+  const r = nnzip(['compress', lenet300, '-o', out, '--no-finetune', '--density', '0.1', '--bits', '5']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /P\+Q\+H: \+ Huffman coding/);
+  const size = readFileSync(out).length;
+  assert.ok(size < 1066456 / 30, `file ${size} bytes`);
+  const report = JSON.parse(readFileSync(join(dir, 'l300.json'), 'utf8'));
+  assert.equal(report.fileBytes, size);
+  // inspect reads .nnz; sparsity shows the pruning
+  const ins = JSON.parse(nnzip(['inspect', out, '--json']).stdout);
+  assert.equal(ins.total.params, 266610);
+  assert.ok(ins.total.zeros > 0.85 * 266200, `zeros ${ins.total.zeros}`);
+  // the decoded model runs the same in nnzip and in onnxruntime (via an ONNX export)
+  const v = nnzip(['validate', out, '--json']);
+  assert.equal(v.code, 0, v.stderr);
+  const onnx = join(dir, 'back.onnx');
+  assert.equal(nnzip(['decompress', out, '-o', onnx]).code, 0);
+  const v2 = nnzip(['validate', onnx, '--json']);
+  assert.equal(v2.code, 0, v2.stderr);
+});
+
+test('compress keeps the zeros of a model pruned elsewhere', () => {
+  const dir = tempDir();
+  const out1 = join(dir, 'a.nnz');
+  assert.equal(nnzip(['compress', lenet300, '-o', out1, '--no-finetune', '--density', '0.2', '--no-share']).code, 0);
+  const pruned = join(dir, 'pruned.onnx');
+  assert.equal(nnzip(['decompress', out1, '-o', pruned]).code, 0);
+  // no pruning asked: the zeros already there are found and stored sparsely
+  const out2 = join(dir, 'b.nnz');
+  const r = nnzip(['compress', pruned, '-o', out2, '--no-finetune', '--no-prune', '--no-share']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(out2).length < 0.3 * readFileSync(pruned).length, 'sparse storage is smaller than dense');
+});
+
+test('compress bad options: one line, exit 2, nothing written', () => {
+  const dir = tempDir();
+  const out = join(dir, 'x.nnz');
+  const cases: [string[], RegExp][] = [
+    [['--density', '1.5'], /density.*must be a number in \(0, 1\]/],
+    [['--density', '0'], /density.*must be a number in \(0, 1\]/],
+    [['--bits', '17'], /bits.*must be an integer in \[1, 16\]/],
+    [['--bits', '0'], /bits.*must be an integer in \[1, 16\]/],
+    [['--density', 'fc9=0.1'], /layer "fc9" does not exist; layers: fc1, fc2, fc3/],
+    [['--schedule', 'sometimes'], /prune\.schedule "sometimes"/],
+    [['--recipe', join(dir, 'none.yaml')], /no such built-in recipe/],
+    [[], /--dataset is required/],
+  ];
+  for (const [flags, re] of cases) {
+    const extra = flags.length ? ['--no-finetune'] : [];
+    const r = nnzip(['compress', lenet300, '-o', out, ...extra, ...flags]);
+    assert.equal(assertOneLineError(r, re), undefined, flags.join(' '));
+  }
+  const recipe = join(dir, 'r.yaml');
+  writeFileSync(recipe, 'layers:\n  conv7: { density: 0.1 }\n');
+  assert.equal(assertOneLineError(nnzip(['compress', lenet300, '-o', out, '--no-finetune', '--recipe', recipe]), /layer "conv7" does not exist/), undefined);
+  assert.deepEqual(readdirSync(dir).sort(), ['r.yaml']);
+});
+
+test('corrupt, truncated and newer-version .nnz files are refused', () => {
+  const dir = tempDir();
+  const good = join(dir, 'g.nnz');
+  assert.equal(nnzip(['compress', lenet300, '-o', good, '--no-finetune', '--density', '0.1']).code, 0);
+  const bytes = readFileSync(good);
+  const corrupt = Uint8Array.from(bytes);
+  corrupt[Math.floor(bytes.length / 2)] ^= 0x55;
+  writeFileSync(join(dir, 'corrupt.nnz'), corrupt);
+  assert.equal(assertOneLineError(nnzip(['inspect', join(dir, 'corrupt.nnz')]), /corrupt\.nnz: .*CRC/), undefined);
+  writeFileSync(join(dir, 'short.nnz'), bytes.subarray(0, bytes.length - 100));
+  assert.equal(assertOneLineError(nnzip(['eval', join(dir, 'short.nnz'), '--dataset', 'mnist']), /short\.nnz/), undefined);
+  const newer = Uint8Array.from(bytes);
+  newer[3] = 9;
+  writeFileSync(join(dir, 'newer.nnz'), newer);
+  assert.equal(assertOneLineError(nnzip(['validate', join(dir, 'newer.nnz')]), /newer\.nnz: format version 9 is newer than this nnzip reads/), undefined);
+  const out = join(dir, 'o.onnx');
+  assert.equal(assertOneLineError(nnzip(['decompress', join(dir, 'corrupt.nnz'), '-o', out]), /corrupt\.nnz/), undefined);
+  assert.ok(!readdirSync(dir).includes('o.onnx'));
+});
