@@ -50,8 +50,8 @@ export async function compare(task: Task, nnzip: (pool?: NodeThreadPool) => Peer
       skipped.push(`${label}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const rounds = o.rounds ?? 7;
-  const results = await measureInterleaved(peers, { warmup: 2, rounds, roundMs: 150 });
+  const rounds = o.rounds ?? 11;
+  const results = await measureInterleaved(peers, { warmup: 2, rounds, roundMs: 100 });
   for (const p of peers) await p.close();
   await pool.close();
   const flops = taskFlops(task);

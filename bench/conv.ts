@@ -29,4 +29,4 @@ const TASKS: Conv[] = [
 ];
 
 const { only } = parseArgs(process.argv.slice(2));
-for (const task of TASKS) await compare(task, (pool) => nnzipConvPeer(task, pool), { only, rounds: 5 });
+for (const task of TASKS) await compare(task, (pool) => nnzipConvPeer(task, pool), { only, rounds: 7 });

@@ -1,7 +1,7 @@
 // The compressed layout the sparse kernels read: CSR over the rows of a weight
 // matrix W [rows × cols] (a Linear/Gemm weight [out × in], or a conv weight
 // [Cout × Cin/group·kh·kw]). Row pointers are int32, column indices uint16 when
-// cols < 65536 (half the index traffic) else int32, and each stored weight is
+// cols ≤ 65536 (half the index traffic) else int32, and each stored weight is
 // either an f32 value or, for weight sharing (Deep Compression), a uint8 code
 // into a table of at most 256 f32 centroids.
 //

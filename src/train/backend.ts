@@ -1,7 +1,11 @@
 // The compute backend the training engine runs its heavy work on: one GEMM.
 // All convolutions and linear layers reduce to it (im2col + GEMM, GEMM + col2im),
-// so plugging in a faster GEMM (WASM SIMD) speeds up all of training.
+// so plugging in a faster GEMM speeds up all of training. Two exist: the
+// plain-TS one (runs anywhere) and the WASM SIMD one (src/kernels/wasm, ~10×
+// faster); the default is WASM when the engine supports SIMD.
+import { wasmFeatures } from '../kernels/wasm/features.js';
 import { sgemmTs } from './gemm_ts.js';
+import { wasmBackend } from './backend_wasm.js';
 
 export interface Backend {
   readonly name: string;
@@ -22,10 +26,13 @@ export interface Backend {
 /** Cache-blocked, register-tiled plain TypeScript GEMM: runs anywhere, no setup. */
 export const tsBackend: Backend = { name: 'ts', sgemm: sgemmTs };
 
-let current: Backend = tsBackend;
+export type BackendName = 'ts' | 'wasm';
 
-/** The backend new tapes use unless told otherwise. */
+let current: Backend | null = null;
+
+/** The backend new models use unless told otherwise: WASM SIMD when available, else TS. */
 export function defaultBackend(): Backend {
+  current ??= wasmFeatures().simd ? wasmBackend() : tsBackend;
   return current;
 }
 

@@ -2,10 +2,10 @@
 // It copies operands into its memory per call; at training sizes that costs far
 // less than the ~10× it gains over the plain-TS GEMM.
 import { WasmGemm } from '../kernels/wasm/gemm.js';
-import { wasmFeatures } from '../kernels/wasm/features.js';
-import { tsBackend, type Backend } from './backend.js';
+import type { Backend } from './backend.js';
 
-export function wasmBackend(gemm: WasmGemm = new WasmGemm()): Backend {
+export function wasmBackend(gemm?: WasmGemm): Backend {
+  let g = gemm;
   return {
     name: 'wasm',
     sgemm(M, N, K, a, transA, b, transB, c, accumulate) {
@@ -14,12 +14,8 @@ export function wasmBackend(gemm: WasmGemm = new WasmGemm()): Backend {
         if (!accumulate) c.fill(0, 0, M * N);
         return;
       }
-      gemm.sgemm(M, N, K, a, b, c, { transA, transB, accumulate });
+      g ??= new WasmGemm(); // created on first use: models that never train pay nothing
+      g.sgemm(M, N, K, a, b, c, { transA, transB, accumulate });
     },
   };
-}
-
-/** WASM SIMD when this engine has it, else the plain-TS GEMM. */
-export function bestBackend(): Backend {
-  return wasmFeatures().simd ? wasmBackend() : tsBackend;
 }

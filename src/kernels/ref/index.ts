@@ -14,6 +14,7 @@ import { SHAPE_KERNELS } from './shape.js';
 import { MOVEMENT_KERNELS } from './movement.js';
 import { CAST_KERNELS } from './cast.js';
 import { QUANTIZE_KERNELS } from './quantize.js';
+import { SLICE_KERNELS } from './slice.js';
 
 /** A kernel maps a node and its inputs ('' optional inputs arrive as undefined) to its outputs, in order. */
 export type RefKernel = (node: Node, inputs: (Tensor | undefined)[]) => Tensor[];
@@ -36,6 +37,6 @@ export function refOps(): string[] {
 
 const FAMILIES = [
   ELEMENTWISE_KERNELS, CONV_KERNELS, GEMM_KERNELS, POOL_KERNELS, REDUCE_KERNELS, SOFTMAX_KERNELS,
-  BATCHNORM_KERNELS, SHAPE_KERNELS, MOVEMENT_KERNELS, CAST_KERNELS, QUANTIZE_KERNELS,
+  BATCHNORM_KERNELS, SHAPE_KERNELS, MOVEMENT_KERNELS, CAST_KERNELS, QUANTIZE_KERNELS, SLICE_KERNELS,
 ];
 for (const family of FAMILIES) for (const [op, kernel] of Object.entries(family)) registerRef(op, kernel);

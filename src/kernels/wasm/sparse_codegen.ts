@@ -11,6 +11,9 @@
 //    is read along its rows). FC layers pass B = Xᵀ (transpose export) and store
 //    the result transposed (lane stores into Y[n, o]); conv passes B = im2col and
 //    stores rows (NCHW output directly).
+// Measured (bench/sparse.ts --calibrate, 784→300 at 8%): spmv ~0.3 ns per nonzero
+// + ~5 ns per row; spmvT ~0.5 ns per nonzero of the non-zero inputs, so it wins
+// from ~1/3 zero inputs; spmm ~0.08 ns per multiply-add (dense GEMM: ~0.045).
 // Every kernel adds the bias and clamps (relu / clip) in its epilogue.
 // Entry k of a row lives at colIdx + k·isz (index) and vals + k·vsz (f32 value or
 // uint8 code into the centroid table).
@@ -47,12 +50,21 @@ export const SPARSE_EXPORTS = {
 
 /**
  * Vectors (of 4 columns) per spmm register tile, widest first; the last must be 1.
- * Measured (bench/sparse.ts, 784→300, batch 64): 4 vectors run at 0.063 ns per
- * multiply-add with a dense pattern, 8 at 0.11 (V8 spills part of the 8
- * accumulators), 6 at 0.08, 2 at 0.14. Unrolling the nonzero loop by 2 or 4 did
- * not help.
+ * Measured (100→300 with every weight stored, batch 32): 4 vectors run at 0.063 ns
+ * per multiply-add, 8 at 0.11 (V8 spills part of the 8 accumulators), 6 at 0.08,
+ * 1 at 0.14. Unrolling the nonzero loop by 2 or 4 did not help; nor did fused
+ * multiply-add (relaxed SIMD): the loop is bound by its loads.
  */
 export const SPMM_TILES = [4, 1] as const;
+
+/** Every module variant (tests validate each; the runtime picks one per weight layout). */
+export function sparseVariants(): SparseVariant[] {
+  const out: SparseVariant[] = [];
+  for (const codebook of [false, true]) for (const wideIndex of [false, true]) for (const fma of [false, true]) {
+    for (const shared of [false, true]) out.push({ codebook, wideIndex, fma, shared });
+  }
+  return out;
+}
 
 export function sparseVariantKey(v: SparseVariant): string {
   return `sparse:${v.codebook ? 'u8' : 'f32'}:${v.wideIndex ? 'i32' : 'u16'}:${v.fma ? 'fma' : 'muladd'}:${v.shared ? 'shared' : 'private'}`;

@@ -14,7 +14,7 @@ import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
 import {
   WasmSparse, chooseConvKernel, chooseFcKernel, cscZeroThreshold, fcKernelCosts, type Batch1Kernel,
 } from '../../../src/kernels/wasm/sparse.js';
-import { sparseModule } from '../../../src/kernels/wasm/sparse_codegen.js';
+import { sparseModule, sparseVariantKey, sparseVariants } from '../../../src/kernels/wasm/sparse_codegen.js';
 import { im2colRef, sparseConvRef, sparseConvSizes, sparseFcRef, type SparseEpilogue } from '../../../src/kernels/wasm/sparse_ref.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
@@ -59,14 +59,10 @@ function runFc(sp: WasmSparse, w: CsrMatrix, batch: number, x: Float32Array, b1:
 }
 
 test('every generated module validates', () => {
-  for (const codebook of [false, true]) {
-    for (const wideIndex of [false, true]) {
-      for (const shared of [false, true]) {
-        const bytes = sparseModule({ codebook, wideIndex, fma: false, shared });
-        assert.ok(WA.validate(bytes), `codebook=${codebook} wide=${wideIndex} shared=${shared}`);
-        if (wasmFeatures().relaxedSimd) assert.ok(WA.validate(sparseModule({ codebook, wideIndex, fma: true, shared })));
-      }
-    }
+  for (const v of sparseVariants()) {
+    // fused multiply-add needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)
+    if (v.fma && !wasmFeatures().relaxedSimd) continue;
+    assert.ok(WA.validate(sparseModule(v)), sparseVariantKey(v));
   }
 });
 
@@ -267,6 +263,17 @@ test('offset API with caller scratch leaves the arena as it was', () => {
   const want = new Float32Array(70);
   sparseFcRef(w, 7, xs, want, { clip: [-0.1, 0.1] });
   assertClose(arena.f32(y, 70), want, fcTol(w, xs, 7), 'fcAt with scratch');
+});
+
+test('runs on a shared arena (worker-thread memory)', () => {
+  const sp = new WasmSparse({ arena: new WasmArena({ shared: true, maximumBytes: 1 << 24 }) });
+  const w = csrFromDense(Float32Array.from([1, 0, 2, 3, 0, -1]), 2, 3);
+  for (const [batch, x] of [[1, [1, 2, 3]], [2, [1, 1, 1, 2, 0, 2]]] as const) {
+    const y = new Float32Array(2 * batch), want = new Float32Array(2 * batch);
+    sp.fc(sp.prepareFc(w), batch, Float32Array.from(x), y);
+    sparseFcRef(w, batch, Float32Array.from(x), want);
+    assert.deepEqual(y, want);
+  }
 });
 
 test('cost model: dense for dense weights, sparse when pruned, CSC for zero-heavy inputs', () => {

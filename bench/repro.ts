@@ -1,0 +1,16 @@
+// `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
+import { deepCompression } from './repro/deep_compression.js';
+
+const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
+  'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const repro = name ? REPROS[name] : undefined;
+if (!repro) {
+  console.log('usage: npm run repro -- NAME\n');
+  for (const [k, v] of Object.entries(REPROS)) console.log(`  ${k.padEnd(20)} ${v.what}`);
+  process.exitCode = name ? 2 : 0;
+} else {
+  await repro.run(args);
+}
