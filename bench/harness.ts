@@ -1,6 +1,7 @@
 // Side-by-side timing: every contender runs in the same process, warm-up first,
 // then interleaved rounds (one sample of each contender per round, the order
 // rotating so no one always runs first), and the median of the rounds is the result.
+import { readFileSync } from 'node:fs';
 import { NnzipError } from '../src/ir/errors.js';
 
 export interface Contender {
@@ -110,6 +111,35 @@ export async function measure(contenders: Contender[], options: HarnessOptions =
     }
   }
   return contenders.map((c, i) => ({ name: c.name, ms: median(samples[i]), samples: samples[i], repeats: repeats[i] }));
+}
+
+/** Busy CPU time of the whole machine in ms (Linux /proc/stat, in USER_HZ = 100 ticks a second), or undefined. */
+function machineBusyMs(): number | undefined {
+  try {
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = ticks[3] + (ticks[4] ?? 0); // idle + iowait
+    return (ticks.reduce((a, b) => a + b, 0) - idle) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts watching how much CPU other processes take; the returned function gives it
+ * in cores (0 = a quiet machine, 1 = one core lost), or undefined off Linux.
+ * This process's own threads (thread pools, workers) are not counted.
+ */
+export function watchForeignLoad(): () => number | undefined {
+  const m0 = machineBusyMs();
+  const p0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const m1 = machineBusyMs();
+    if (m0 === undefined || m1 === undefined) return undefined;
+    const own = process.cpuUsage(p0);
+    const ownMs = (own.user + own.system) / 1000;
+    return Math.max(0, (m1 - m0 - ownMs) / (performance.now() - t0));
+  };
 }
 
 /** Milliseconds with 3 significant digits (0.0123, 1.23, 123, 1234). */

@@ -10,7 +10,7 @@ import type { Graph } from '../src/ir/graph.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
-import { formatMs, formatRatio, formatTable, measure, type Contender } from './harness.js';
+import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import { createOrtWebPeer } from './peers/ort_web.js';
@@ -67,6 +67,8 @@ export interface ModelRow {
 export interface ModelsReport {
   rows: ModelRow[];
   notes: string[];
+  /** Cores other processes kept busy during each thread setting (by thread count; Linux only). */
+  foreignLoad?: Record<number, number>;
 }
 
 /** Idle time before each sample: onnxruntime's pool threads spin a while after a run and would slow the next contender. */
@@ -161,6 +163,7 @@ async function benchRow(spec: ModelSpec, batch: number, threads: number, peers: 
 export async function benchSetting(threads: number, opts: BenchOptions): Promise<ModelsReport> {
   const rows: ModelRow[] = [];
   const notes = new Set<string>();
+  const foreign = watchForeignLoad();
   for (const spec of selectModels(opts.models)) {
     const { peers } = await createPeers(spec, threads, notes);
     for (const batch of spec.batches.filter((b) => !opts.batches?.length || opts.batches.includes(b))) {
@@ -174,7 +177,8 @@ export async function benchSetting(threads: number, opts: BenchOptions): Promise
     }
     for (const p of peers) await p.dispose();
   }
-  return { rows, notes: [...notes] };
+  const load = foreign();
+  return { rows, notes: [...notes], foreignLoad: load === undefined ? undefined : { [threads]: load } };
 }
 
 function runChild(threads: number, opts: BenchOptions): Promise<ModelsReport> {
@@ -198,10 +202,11 @@ export async function benchModels(opts: BenchOptions): Promise<ModelsReport> {
   selectModels(opts.models); // bad keys fail here, before any child starts
   if (opts.rounds !== undefined && (!Number.isInteger(opts.rounds) || opts.rounds < 5)) fail(`rounds=${opts.rounds}; give an integer >= 5`);
   for (const t of opts.threads) if (!Number.isInteger(t) || t < 1) fail(`threads=${t}; give integers >= 1`);
-  const all: ModelsReport = { rows: [], notes: [] };
+  const all: ModelsReport = { rows: [], notes: [], foreignLoad: {} };
   for (const threads of opts.threads) {
     const r = await runChild(threads, opts);
     all.rows.push(...r.rows);
+    Object.assign(all.foreignLoad!, r.foreignLoad);
     for (const n of r.notes) if (!all.notes.includes(n)) all.notes.push(n);
   }
   return all;
@@ -230,7 +235,9 @@ export function formatModelTables(report: ModelsReport): string {
         formatRatio(ms('nnzip'), ms('ort-web')), formatRatio(ms('nnzip'), ms('tfjs-wasm')), formatRatio(ms('nnzip'), ms('ort-node')),
       ];
     });
-    out.push(`${threads} thread${threads > 1 ? 's' : ''}: ms per run (a batch-64 row times the whole batch), median of interleaved rounds; ratio > 1 = nnzip slower`);
+    const load = report.foreignLoad?.[threads];
+    const busy = load === undefined ? '' : `; other processes kept ${load.toFixed(2)} cores busy meanwhile (0 = quiet machine)`;
+    out.push(`${threads} thread${threads > 1 ? 's' : ''}: ms per run (a batch-64 row times the whole batch), median of interleaved rounds; ratio > 1 = nnzip slower${busy}`);
     out.push(formatTable(TABLE_HEADER, rows), '');
   }
   out.push('* ran with fewer threads than the setting (see notes)   ! output differs from ort-node (see notes)');

@@ -143,13 +143,14 @@ export function workerPeer(kind: PeerKind, t: Task, threads: number): Promise<Pe
   });
 }
 
-export interface Measured { peer: Peer; msPerOp: number[]; median: number }
+/** cores: CPU time of this process per wall time during the peer's rounds (worker threads included). */
+export interface Measured { peer: Peer; msPerOp: number[]; median: number; cores: number }
 
 /**
  * Interleaved rounds: each round runs every peer for about `roundMs` (the count
  * of ops per round is calibrated once per peer in the warm-up); medians after warm-up.
  */
-export async function measureInterleaved(peers: Peer[], opts: { warmup?: number; rounds?: number; roundMs?: number } = {}): Promise<Measured[]> {
+export async function measureInterleaved(peers: Peer[], opts: { warmup?: number; rounds?: number; roundMs?: number; pauseMs?: number } = {}): Promise<Measured[]> {
   const warmup = opts.warmup ?? 2, rounds = opts.rounds ?? 7, roundMs = opts.roundMs ?? 150;
   const counts: number[] = [];
   for (const p of peers) {
@@ -157,13 +158,22 @@ export async function measureInterleaved(peers: Peer[], opts: { warmup?: number;
     while (ms * n < roundMs / 4 && n < 1e5) { n *= 4; ms = await p.round(n); }
     counts.push(Math.max(1, Math.round(roundMs / Math.max(ms, 1e-3))));
   }
-  const res: Measured[] = peers.map((peer) => ({ peer, msPerOp: [], median: NaN }));
+  const res: Measured[] = peers.map((peer) => ({ peer, msPerOp: [], median: NaN, cores: 0 }));
+  const cpu = peers.map(() => ({ cpu: 0, wall: 0 }));
   for (let r = 0; r < warmup + rounds; r++) {
     for (let i = 0; i < peers.length; i++) {
+      // a pause between peers: onnxruntime-web's pthreads keep spinning for a while after a run and would slow the next peer
+      await new Promise((r) => setTimeout(r, opts.pauseMs ?? 40));
+      const c0 = process.cpuUsage(), t0 = performance.now();
       const ms = await peers[i].round(counts[i]);
-      if (r >= warmup) res[i].msPerOp.push(ms);
+      const c = process.cpuUsage(c0);
+      if (r < warmup) continue;
+      res[i].msPerOp.push(ms);
+      cpu[i].cpu += (c.user + c.system) / 1000;
+      cpu[i].wall += performance.now() - t0;
     }
   }
+  res.forEach((m, i) => { m.cores = cpu[i].cpu / cpu[i].wall; });
   for (const m of res) {
     const s = [...m.msPerOp].sort((a, b) => a - b);
     m.median = s[s.length >> 1];

@@ -1,18 +1,25 @@
 // Reverse-mode autograd as a static tape. A model is built once per batch size
-// into a Tape: every activation, gradient and scratch buffer is allocated at
-// build time, so a training step allocates nothing (allocation per step kills
-// speed in V8). forward() runs the ops in order; backward() zeroes the
-// activation gradients and runs each op's backward in reverse order. Every
-// backward ACCUMULATES into its inputs' gradients (a value read by two ops gets
-// both contributions).
-import type { Backend } from './backend.js';
+// into a Tape: ops are recorded with the shapes of their values, then
+// finalize() allocates every activation, gradient and scratch buffer in one go
+// from the backend (in WASM memory for the WASM backend, so GEMMs run on them
+// without copies). A training step then allocates nothing (allocation per step
+// kills speed in V8). forward() runs the ops in order; backward() runs each op's
+// backward in reverse. Every backward ACCUMULATES into its inputs' gradients (a
+// value read by two ops gets both contributions); zeroGrads() clears them.
+import type { Backend, GemmCall, TapeMemory } from './backend.js';
 import type { GradTransform, WeightTransform } from './hooks.js';
-import { Rng } from './rng.js';
+import type { ColPlan } from './ops/im2col.js';
+import type { Window2d } from './ops/window.js';
+import type { Rng } from './rng.js';
+
+/** Placeholder for buffers not yet allocated (a tape before finalize()). */
+const PENDING = new Float32Array(0);
 
 /** A float32 tensor with an optional gradient of the same size. */
 export class Var {
   readonly name: string;
   readonly shape: number[];
+  readonly size: number;
   data: Float32Array;
   /** null when nothing upstream needs a gradient (e.g. the input images). */
   grad: Float32Array | null;
@@ -22,13 +29,10 @@ export class Var {
     for (const d of shape) n *= d;
     this.name = name;
     this.shape = [...shape];
+    this.size = n;
     this.data = data ?? new Float32Array(n);
     this.grad = grad === undefined ? null : grad;
-    if (this.data.length !== n) throw new Error(`Var ${name}: shape [${shape.join(',')}] needs ${n} values, got ${this.data.length}`);
-  }
-
-  get size(): number {
-    return this.data.length;
+    if (this.data !== PENDING && this.data.length !== n) throw new Error(`Var ${name}: shape [${shape.join(',')}] needs ${n} values, got ${this.data.length}`);
   }
 }
 
@@ -62,36 +66,34 @@ export interface TapeOp {
   backward(): void;
 }
 
-/** What ops share at run time: the GEMM backend, the mode, the dropout RNG, scratch buffers. */
+/** What a model's tapes share: the backend, the train/eval mode, the dropout RNG. */
 export class TapeCtx {
   readonly backend: Backend;
   readonly rng: Rng;
   /** Train mode (batch statistics, dropout) vs eval mode; read by ops on every forward. */
   training = true;
-  private readonly scratchBufs = new Map<string, Float32Array>();
 
   constructor(backend: Backend, rng: Rng) {
     this.backend = backend;
     this.rng = rng;
   }
-
-  /** A shared buffer of at least n floats under `key`; valid only within one op call. */
-  scratch(key: string, n: number): Float32Array {
-    let buf = this.scratchBufs.get(key);
-    if (!buf || buf.length < n) {
-      buf = new Float32Array(n);
-      this.scratchBufs.set(key, buf);
-    }
-    return buf.length === n ? buf : buf.subarray(0, n);
-  }
 }
+
+interface Request { v: Var; field: 'data' | 'grad'; size: number }
 
 export class Tape {
   readonly ctx: TapeCtx;
   /** false = inference-only tape: no activation gradients, transient scratch for im2col. */
   readonly withGrad: boolean;
   readonly ops: TapeOp[] = [];
-  private readonly gradBufs: Float32Array[] = [];
+  private readonly requests: Request[] = [];
+  private readonly aliases: [view: Var, src: Var][] = [];
+  private readonly scratchVars = new Map<string, Var>();
+  private readonly gemms: [number, number, number][] = [];
+  private readonly mirrors: [Param, Var][] = [];
+  private readonly mirrorOf = new Map<Param, Var>();
+  private gradBufs: Float32Array[] = [];
+  private mem: TapeMemory | null = null;
 
   constructor(ctx: TapeCtx, withGrad: boolean) {
     this.ctx = ctx;
@@ -100,24 +102,104 @@ export class Tape {
 
   /** A new activation; it gets a gradient buffer if `needsGrad` and this tape computes gradients. */
   newVar(name: string, shape: readonly number[], needsGrad: boolean): Var {
-    const v = new Var(name, shape);
-    if (needsGrad && this.withGrad) {
-      v.grad = new Float32Array(v.size);
-      this.gradBufs.push(v.grad);
-    }
+    const v = new Var(name, shape, PENDING, needsGrad && this.withGrad ? PENDING : null);
+    this.requests.push({ v, field: 'data', size: v.size });
+    if (v.grad) this.requests.push({ v, field: 'grad', size: v.size });
+    return v;
+  }
+
+  /** An op's private buffer of n floats, alive as long as the tape (e.g. a conv's im2col). */
+  buffer(name: string, n: number): Var {
+    return this.newVar(name, [n], false);
+  }
+
+  /** A buffer of at least n floats shared by every op that asks for `key` (valid within one op call). */
+  scratch(key: string, n: number): Var {
+    const old = this.scratchVars.get(key);
+    if (old && old.size >= n) return old;
+    const v = this.buffer(`scratch:${key}`, n);
+    this.scratchVars.set(key, v);
+    // Earlier users of the smaller buffer switch to this one at finalize (same key, same role).
+    if (old) this.aliases.push([old, v]);
     return v;
   }
 
   /** A Var sharing data and grad with `src` (Reshape/Flatten/Identity views: zero-copy). */
   view(name: string, src: Var, shape: readonly number[]): Var {
-    return new Var(name, shape, src.data, src.grad);
+    const v = new Var(name, shape, src.data === PENDING ? PENDING : src.data, src.grad);
+    if (src.data === PENDING || src.grad === PENDING) this.aliases.push([v, src]);
+    return v;
+  }
+
+  /** The Var an op reads for a parameter: the Param itself, or its mirror in the backend's memory. */
+  paramVar(p: Param): Var {
+    if (!this.ctx.backend.ownsMemory) return p;
+    let m = this.mirrorOf.get(p);
+    if (!m) {
+      m = this.newVar(p.name, p.shape, true);
+      this.mirrorOf.set(p, m);
+      this.mirrors.push([p, m]);
+    }
+    return m;
+  }
+
+  /** Declares a GEMM shape the tape will run (the backend sizes its packing space from these). */
+  planGemm(M: number, N: number, K: number): void {
+    this.gemms.push([M, N, K]);
   }
 
   push(op: TapeOp): void {
     this.ops.push(op);
   }
 
+  /** Allocates every buffer; call once, after the last op is recorded. */
+  finalize(): void {
+    if (this.mem) throw new Error('tape finalized twice');
+    this.mem = this.ctx.backend.allocate(this.requests.map((r) => r.size), this.gemms);
+    this.requests.forEach((r, i) => { r.v[r.field] = this.mem!.buffers[i]; });
+    for (const [view, src] of this.aliases) {
+      view.data = src.data;
+      if (view.grad) view.grad = src.grad;
+    }
+    this.gradBufs = this.requests.filter((r) => r.field === 'grad').map((r) => r.v.grad!);
+  }
+
+  private memory(): TapeMemory {
+    if (!this.mem) throw new Error('tape used before finalize()');
+    return this.mem;
+  }
+
+  gemm(g: GemmCall): void {
+    this.memory().gemm(g);
+  }
+
+  im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {
+    this.memory().im2col(x, xOff, C, H, W, plan, cols, colsOff);
+  }
+
+  col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void {
+    this.memory().col2im(cols, colsOff, C, H, W, plan, dx, dxOff);
+  }
+
+  clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
+    this.memory().clip(x, y, lo, hi);
+  }
+
+  clipBack(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number): void {
+    this.memory().clipBack(x, dy, dx, lo, hi);
+  }
+
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void {
+    this.memory().maxPool(x, y, arg, planes, H, W, g);
+  }
+
+  maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {
+    this.memory().maxPoolBack(dy, arg, dx);
+  }
+
   forward(): void {
+    this.memory();
+    for (const [p, m] of this.mirrors) m.data.set(p.data);
     for (const op of this.ops) op.forward();
   }
 
@@ -126,9 +208,15 @@ export class Tape {
     for (const g of this.gradBufs) g.fill(0);
   }
 
-  /** Runs the ops' backward passes in reverse; the seed gradient must be set already. */
+  /**
+   * Runs the ops' backward passes in reverse; the seed gradient must be set
+   * already. The parameters' gradients end up in Param.grad: ops add into it
+   * directly, or (mirrored parameters) it is overwritten with the mirror's. So
+   * zero Param.grad before (as trainStep does).
+   */
   backward(): void {
     for (let i = this.ops.length - 1; i >= 0; i--) this.ops[i].backward();
+    for (const [p, m] of this.mirrors) p.grad.set(m.grad!);
   }
 }
 

@@ -1,32 +1,91 @@
-// The compute backend the training engine runs its heavy work on: one GEMM.
-// All convolutions and linear layers reduce to it (im2col + GEMM, GEMM + col2im),
-// so plugging in a faster GEMM speeds up all of training. Two exist: the
-// plain-TS one (runs anywhere) and the WASM SIMD one (src/kernels/wasm, ~10×
-// faster); the default is WASM when the engine supports SIMD.
+// The compute backend the training engine runs its heavy work on. All
+// convolutions and linear layers reduce to GEMMs (im2col + GEMM, GEMM + col2im),
+// so a faster GEMM speeds up all of training. A backend allocates each tape's
+// buffers (so a WASM backend can put them in its own memory and run GEMMs on
+// them without copies) and runs strided GEMMs over them. Two exist: plain
+// TypeScript (runs anywhere) and WASM SIMD (src/kernels/wasm, ~10× faster); the
+// default is WASM when the engine supports SIMD.
 import { wasmFeatures } from '../kernels/wasm/features.js';
-import { sgemmTs } from './gemm_ts.js';
 import { wasmBackend } from './backend_wasm.js';
+import { sgemmStrided } from './gemm_ts.js';
+import type { ColPlan } from './ops/im2col.js';
+import { col2im, im2col } from './ops/im2col.js';
+import { maxPool, maxPoolBack } from './ops/pool.js';
+import type { Window2d } from './ops/window.js';
+
+/**
+ * One GEMM: C[M×N] (+)= op(A)·op(B) (+ bias), row-major with explicit row strides
+ * (ld = the stored matrix's row length) and element offsets. op(A) is M×K, stored
+ * K×M when transA; op(B) is K×N, stored N×K when transB. Ops keep one descriptor
+ * per call site and update it, so a training step allocates nothing.
+ */
+export interface GemmCall {
+  M: number; N: number; K: number;
+  a: Float32Array; aOff: number; lda: number; transA: boolean;
+  b: Float32Array; bOff: number; ldb: number; transB: boolean;
+  c: Float32Array; cOff: number; ldc: number;
+  accumulate: boolean;
+  /** The caller promises A is exactly the previous call's A (the backend may skip re-packing it). */
+  reuseA: boolean;
+  /** Added after the product: per row of C (M values) or per column (N values); null = none. */
+  bias: Float32Array | null;
+  biasOff: number;
+  biasPer: 'row' | 'col';
+}
+
+export function gemmCall(): GemmCall {
+  const none = new Float32Array(0);
+  return {
+    M: 0, N: 0, K: 0, a: none, aOff: 0, lda: 0, transA: false, b: none, bOff: 0, ldb: 0, transB: false,
+    c: none, cOff: 0, ldc: 0, accumulate: false, reuseA: false, bias: null, biasOff: 0, biasPer: 'row',
+  };
+}
+
+/** A tape's buffers and the kernels that run on them. */
+export interface TapeMemory {
+  /** One zeroed buffer per requested size (in floats). */
+  readonly buffers: Float32Array[];
+  gemm(g: GemmCall): void;
+  /** cols [C·KH·KW × P] at colsOff = im2col of one image (C planes at xOff). */
+  im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void;
+  /** dx (one image at dxOff) += col2im(cols at colsOff): the adjoint of im2col. */
+  col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void;
+  /** y = min(max(x, lo), hi) over whole arrays (Relu: lo 0, hi +∞). */
+  clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void;
+  /** dx += dy where lo < x < hi. */
+  clipBack(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number): void;
+  /** Max pooling over `planes` H×W planes; arg = flat index of each window's first maximum. */
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void;
+  /** dx[arg[o]] += dy[o]. */
+  maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void;
+}
 
 export interface Backend {
   readonly name: string;
-  /**
-   * C[M×N] (+)= op(A)·op(B), row-major, float32.
-   * op(A) is M×K: A is stored M×K, or K×M when transA.
-   * op(B) is K×N: B is stored K×N, or N×K when transB.
-   * accumulate=false overwrites C; true adds to it. Arrays may be subarray views.
-   */
-  sgemm(
-    M: number, N: number, K: number,
-    a: Float32Array, transA: boolean,
-    b: Float32Array, transB: boolean,
-    c: Float32Array, accumulate: boolean,
-  ): void;
+  /** True when GEMM operands must live in the backend's memory: the tape then mirrors the parameters there. */
+  readonly ownsMemory: boolean;
+  /** Allocates a tape's buffers; `gemms` lists the [M, N, K] of every GEMM the tape will run (for packing space). */
+  allocate(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[]): TapeMemory;
 }
 
-/** Cache-blocked, register-tiled plain TypeScript GEMM: runs anywhere, no setup. */
-export const tsBackend: Backend = { name: 'ts', sgemm: sgemmTs };
+/** Plain JavaScript arrays and the cache-blocked TypeScript GEMM (~5 GFLOP/s). */
+export const tsBackend: Backend = {
+  name: 'ts',
+  ownsMemory: false,
+  allocate(sizes) {
+    return { buffers: sizes.map((n) => new Float32Array(n)), gemm: sgemmStrided, im2col, col2im, clip, clipBack, maxPool, maxPoolBack };
+  },
+};
 
-export type BackendName = 'ts' | 'wasm';
+function clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
+  // Math.max/min compile branch-free: random signs would mispredict a select (and NaN propagates).
+  if (hi === Infinity) for (let i = 0; i < x.length; i++) y[i] = Math.max(x[i], lo);
+  else for (let i = 0; i < x.length; i++) y[i] = Math.min(Math.max(x[i], lo), hi);
+}
+
+function clipBack(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number): void {
+  for (let i = 0; i < x.length; i++) if (x[i] > lo && x[i] < hi) dx[i] += dy[i];
+}
 
 let current: Backend | null = null;
 

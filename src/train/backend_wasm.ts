@@ -1,21 +1,112 @@
-// The WASM SIMD GEMM (src/kernels/wasm) behind the training Backend interface.
-// It copies operands into its memory per call; at training sizes that costs far
-// less than the ~10× it gains over the plain-TS GEMM.
+// The WASM SIMD backend: each tape's buffers are views of one block in a
+// WebAssembly memory of its own (src/kernels/wasm's arena), so GEMMs run on them
+// by offset, without copies (only the GEMM's own packing), and im2col runs as a
+// SIMD kernel there too. All memory is reserved when the tape is finalized, so
+// the memory never grows afterwards and the views stay valid.
+import type { WasmArena } from '../kernels/wasm/arena.js';
+import { WasmArena as Arena } from '../kernels/wasm/arena.js';
 import { WasmGemm } from '../kernels/wasm/gemm.js';
-import type { Backend } from './backend.js';
+import { IM2COL_EXPORTS, im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { compileCached, instantiate } from '../kernels/wasm/loader.js';
+import type { Backend, GemmCall, TapeMemory } from './backend.js';
+import { sgemmStrided } from './gemm_ts.js';
+import { trainKernelsModule, type TrainKernelExports } from './wasm_kernels.js';
+import type { ColPlan } from './ops/im2col.js';
+import type { Window2d } from './ops/window.js';
 
-export function wasmBackend(gemm?: WasmGemm): Backend {
-  let g = gemm;
+interface Im2colExports {
+  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
+    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
+}
+
+class WasmTapeMemory implements TapeMemory {
+  readonly buffers: Float32Array[];
+  private readonly arena: WasmArena;
+  private readonly gemmK: WasmGemm;
+  private readonly packA: number;
+  private readonly packB: number;
+  private readonly im2colK: Im2colExports;
+  private readonly k: TrainKernelExports;
+
+  constructor(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[]) {
+    let total = 0;
+    const offsets = sizes.map((n) => {
+      const at = total;
+      total += Math.ceil(n / 16) * 16; // 64-byte aligned
+      return at;
+    });
+    this.arena = new Arena({ initialBytes: 1 << 16 });
+    this.gemmK = new WasmGemm({ arena: this.arena });
+    let maxA = 0;
+    let maxB = 0;
+    for (const [M, N, K] of gemms) {
+      maxA = Math.max(maxA, this.gemmK.packedASize(M, K));
+      maxB = Math.max(maxB, this.gemmK.packedBSize(K, N));
+    }
+    this.packA = this.arena.alloc(maxA);
+    this.packB = this.arena.alloc(maxB);
+    const base = this.arena.allocF32(total);
+    // No allocation after this point: the memory keeps its size, the views stay attached.
+    this.buffers = sizes.map((n, i) => this.arena.f32(base + offsets[i] * 4, n));
+    this.im2colK = instantiate<Im2colExports>(compileCached('train-im2col:private', () => im2colModule(false)), this.arena);
+    this.k = instantiate<TrainKernelExports>(compileCached('train-kernels', trainKernelsModule), this.arena);
+  }
+
+  /** Byte address of element `off` of a view of this memory. */
+  private addr(a: Float32Array | Int32Array, off: number, what: string): number {
+    if (a.buffer !== this.arena.memory.buffer) throw new Error(`wasm tape memory: GEMM operand ${what} is not in the tape's memory`);
+    return a.byteOffset + off * 4;
+  }
+
+  gemm(g: GemmCall): void {
+    const { M, N, K } = g;
+    if (M === 0 || N === 0) return;
+    if (K === 0) {
+      sgemmStrided(g); // zero (or keep) C, add the bias
+      return;
+    }
+    const k = this.gemmK;
+    if (!g.reuseA) k.packA(this.addr(g.a, g.aOff, 'A'), g.lda, g.transA, M, K, this.packA);
+    k.packB(this.addr(g.b, g.bOff, 'B'), g.ldb, g.transB, K, N, this.packB);
+    k.gemmPacked(M, N, K, this.packA, this.packB, this.addr(g.c, g.cOff, 'C'), {
+      ldc: g.ldc,
+      accumulate: g.accumulate,
+      bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0,
+      biasPer: g.biasPer,
+    });
+  }
+
+  im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {
+    const w = plan.g;
+    this.im2colK.im2col(this.addr(x, xOff, 'x'), C, H, W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, this.addr(cols, colsOff, 'cols'));
+  }
+
+  col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void {
+    const w = plan.g;
+    this.k.col2im(this.addr(cols, colsOff, 'cols'), C, H, W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, this.addr(dx, dxOff, 'dx'));
+  }
+
+  clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
+    this.k.clip(this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), x.length, lo, hi);
+  }
+
+  clipBack(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number): void {
+    this.k.clipBack(this.addr(x, 0, 'x'), this.addr(dy, 0, 'dy'), this.addr(dx, 0, 'dx'), x.length, lo, hi);
+  }
+
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void {
+    this.k.maxPool(this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), this.addr(arg, 0, 'arg'), planes, H, W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw);
+  }
+
+  maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {
+    this.k.maxPoolBack(this.addr(dy, 0, 'dy'), this.addr(arg, 0, 'arg'), this.addr(dx, 0, 'dx'), dy.length);
+  }
+}
+
+export function wasmBackend(): Backend {
   return {
     name: 'wasm',
-    sgemm(M, N, K, a, transA, b, transB, c, accumulate) {
-      if (M === 0 || N === 0) return;
-      if (K === 0) {
-        if (!accumulate) c.fill(0, 0, M * N);
-        return;
-      }
-      g ??= new WasmGemm(); // created on first use: models that never train pay nothing
-      g.sgemm(M, N, K, a, b, c, { transA, transB, accumulate });
-    },
+    ownsMemory: true,
+    allocate: (sizes, gemms) => new WasmTapeMemory(sizes, gemms),
   };
 }

@@ -2,61 +2,88 @@
 // stays in L2, A packed into 4-row panels, and a 4×4 register tile in the inner
 // loop (16 accumulators as JS numbers). ~5 GFLOP/s on one core in V8, which is
 // what the training engine gets when no WASM backend is plugged in.
+import type { GemmCall } from './backend.js';
 
 const KB = 256; // K block: a packed A panel (4×KB) stays in L1
 const NB = 256; // N block: a KB×NB block of B stays in L2
 
-let aPack = new Float32Array(4 * KB);
-let bPack = new Float32Array(KB * NB);
+const aPack = new Float32Array(4 * KB);
+const bPack = new Float32Array(KB * NB);
 
+/** C (+)= op(A)·op(B) (+ bias) with strides and offsets (see GemmCall in backend.ts). */
+export function sgemmStrided(g: GemmCall): void {
+  const { M, N, K, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc } = g;
+  if (!g.accumulate) for (let i = 0; i < M; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+  if (M > 0 && N > 0 && K > 0) {
+    for (let k0 = 0; k0 < K; k0 += KB) {
+      const kl = Math.min(KB, K - k0);
+      for (let j0 = 0; j0 < N; j0 += NB) {
+        const nl = Math.min(NB, N - j0);
+        // B block as rows of stride `bs`, starting at `bo` in `bb`.
+        let bb = b;
+        let bo = bOff + k0 * ldb + j0;
+        let bs = ldb;
+        if (transB) {
+          packBT(b, bOff, ldb, k0, kl, j0, nl);
+          bb = bPack;
+          bo = 0;
+          bs = nl;
+        }
+        for (let i0 = 0; i0 < M; i0 += 4) {
+          const rows = Math.min(4, M - i0);
+          packA(a, aOff, lda, transA, i0, rows, k0, kl);
+          block(kl, nl, bb, bo, bs, c, cOff + i0 * ldc + j0, ldc, rows);
+        }
+      }
+    }
+  }
+  if (g.bias) addBias(g);
+}
+
+function addBias(g: GemmCall): void {
+  const { M, N, c, cOff, ldc, biasOff } = g;
+  const bias = g.bias!;
+  for (let i = 0; i < M; i++) {
+    const o = cOff + i * ldc;
+    if (g.biasPer === 'row') {
+      const v = bias[biasOff + i];
+      for (let j = 0; j < N; j++) c[o + j] += v;
+    } else {
+      for (let j = 0; j < N; j++) c[o + j] += bias[biasOff + j];
+    }
+  }
+}
+
+/** Dense, unstrided form (tests, callers outside tapes). */
 export function sgemmTs(
   M: number, N: number, K: number,
   a: Float32Array, transA: boolean,
   b: Float32Array, transB: boolean,
   c: Float32Array, accumulate: boolean,
 ): void {
-  if (!accumulate) c.fill(0, 0, M * N);
-  if (M === 0 || N === 0 || K === 0) return;
-  for (let k0 = 0; k0 < K; k0 += KB) {
-    const kl = Math.min(KB, K - k0);
-    for (let j0 = 0; j0 < N; j0 += NB) {
-      const nl = Math.min(NB, N - j0);
-      // B block as rows of stride `bs`, starting at `bo` in `bb`.
-      let bb = b;
-      let bo = k0 * N + j0;
-      let bs = N;
-      if (transB) {
-        packBT(b, K, k0, kl, j0, nl);
-        bb = bPack;
-        bo = 0;
-        bs = nl;
-      }
-      for (let i0 = 0; i0 < M; i0 += 4) {
-        const rows = Math.min(4, M - i0);
-        packA(a, transA, M, K, i0, rows, k0, kl);
-        block(kl, nl, bb, bo, bs, c, i0 * N + j0, N, rows);
-      }
-    }
-  }
+  sgemmStrided({
+    M, N, K, a, aOff: 0, lda: transA ? M : K, transA, b, bOff: 0, ldb: transB ? K : N, transB,
+    c, cOff: 0, ldc: N, accumulate, reuseA: false, bias: null, biasOff: 0, biasPer: 'row',
+  });
 }
 
 /** bPack[k][j] = B(k0+k, j0+j) where B is stored N×K (transB). */
-function packBT(b: Float32Array, K: number, k0: number, kl: number, j0: number, nl: number): void {
+function packBT(b: Float32Array, bOff: number, ldb: number, k0: number, kl: number, j0: number, nl: number): void {
   for (let j = 0; j < nl; j++) {
-    const src = (j0 + j) * K + k0;
+    const src = bOff + (j0 + j) * ldb + k0;
     for (let k = 0; k < kl; k++) bPack[k * nl + j] = b[src + k];
   }
 }
 
 /** aPack[4k + r] = A(i0+r, k0+k), zero for rows past M. */
-function packA(a: Float32Array, transA: boolean, M: number, K: number, i0: number, rows: number, k0: number, kl: number): void {
+function packA(a: Float32Array, aOff: number, lda: number, transA: boolean, i0: number, rows: number, k0: number, kl: number): void {
   for (let r = 0; r < 4; r++) {
     if (r >= rows) {
       for (let k = 0; k < kl; k++) aPack[4 * k + r] = 0;
     } else if (transA) {
-      for (let k = 0; k < kl; k++) aPack[4 * k + r] = a[(k0 + k) * M + i0 + r];
+      for (let k = 0; k < kl; k++) aPack[4 * k + r] = a[aOff + (k0 + k) * lda + i0 + r];
     } else {
-      const src = (i0 + r) * K + k0;
+      const src = aOff + (i0 + r) * lda + k0;
       for (let k = 0; k < kl; k++) aPack[4 * k + r] = a[src + k];
     }
   }

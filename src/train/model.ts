@@ -105,7 +105,10 @@ export class Model {
     };
     for (const node of this.graph.nodes) {
       const entry = trainOp(node.op)!;
-      const inputs = node.inputs.map((name) => (name ? values.get(name) ?? this.params.get(name) : undefined));
+      const inputs = node.inputs.map((name) => {
+        const p = name ? this.params.get(name) : undefined;
+        return name ? values.get(name) ?? (p && tape.paramVar(p)) : undefined;
+      });
       node.inputs.forEach((name, i) => {
         if (name && !inputs[i] && !this.graph.initializers.has(name)) fail(`node "${node.name}" (${node.op}): input "${name}" is not produced by any earlier node`);
       });
@@ -113,6 +116,7 @@ export class Model {
       node.outputs.forEach((o, i) => { if (o && outs[i]) values.set(o, outs[i]); });
     }
     const output = values.get(this.outputName) ?? fail(`graph output "${this.outputName}" is not produced by any node`);
+    tape.finalize();
     const loss = withGrad ? new SoftmaxCrossEntropy(output) : null;
     return { tape, batch, input, output, loss };
   }

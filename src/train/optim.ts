@@ -4,9 +4,11 @@
 //   Adam: g = ∇ (+ wd·w unless decoupled);  m, v with bias correction;
 //         decoupled (AdamW): w −= lr·wd·w before the Adam step.
 // They update Param.master and skip frozen parameters. State is allocated on the
-// first step and reused.
+// first step and reused; with WASM SIMD the update runs there (optim_wasm.ts),
+// else in the JS loops below.
 import { fail } from '../ir/errors.js';
 import type { Param } from './autograd.js';
+import { WasmOptimState } from './optim_wasm.js';
 
 export interface Optimizer {
   readonly name: string;
@@ -16,6 +18,8 @@ export interface Optimizer {
 
 export interface SgdOptions {
   lr: number;
+  /** Run the update with WASM SIMD when the engine has it (default true; false = the JS loops). */
+  simd?: boolean;
   momentum?: number;
   nesterov?: boolean;
   dampening?: number;
@@ -24,6 +28,8 @@ export interface SgdOptions {
 
 export interface AdamOptions {
   lr: number;
+  /** Run the update with WASM SIMD when the engine has it (default true; false = the JS loops). */
+  simd?: boolean;
   beta1?: number;
   beta2?: number;
   eps?: number;
@@ -49,7 +55,7 @@ export class Sgd implements Optimizer {
   private readonly bufs = new Map<Param, Float32Array>();
 
   constructor(opts: SgdOptions) {
-    this.o = { momentum: 0, nesterov: false, dampening: 0, weightDecay: 0, ...opts };
+    this.o = { momentum: 0, nesterov: false, dampening: 0, weightDecay: 0, simd: true, ...opts };
     checkLr(this.o.lr, 'sgd lr');
     checkRange(this.o.momentum, 0, 1, 'sgd momentum');
     checkRange(this.o.dampening, 0, 1, 'sgd dampening', false);
@@ -57,10 +63,17 @@ export class Sgd implements Optimizer {
     if (this.o.nesterov && (this.o.momentum === 0 || this.o.dampening !== 0)) fail('sgd nesterov=true needs momentum > 0 and dampening = 0');
   }
 
+  private wasm: WasmOptimState | null | undefined;
+
   step(params: readonly Param[], lr: number): void {
     const { momentum: mu, nesterov, dampening, weightDecay: wd } = this.o;
+    if (this.wasm === undefined) this.wasm = mu === 0 || !this.o.simd ? null : WasmOptimState.create(params.filter((p) => p.trainable), 1);
     for (const p of params) {
       if (!p.trainable) continue;
+      if (this.wasm?.has(p)) {
+        this.wasm.sgd(p, lr, mu, 1 - dampening, wd, nesterov);
+        continue;
+      }
       const w = p.master;
       const g = p.grad;
       if (mu === 0) {
@@ -110,7 +123,7 @@ export class Adam implements Optimizer {
   private readonly state = new Map<Param, { m: Float32Array; v: Float32Array; t: number }>();
 
   constructor(opts: AdamOptions) {
-    this.o = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, ...opts };
+    this.o = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, simd: true, ...opts };
     this.name = this.o.decoupled ? 'adamw' : 'adam';
     checkLr(this.o.lr, `${this.name} lr`);
     checkRange(this.o.beta1, 0, 1, `${this.name} beta1`);
@@ -119,10 +132,17 @@ export class Adam implements Optimizer {
     checkRange(this.o.weightDecay, 0, Infinity, `${this.name} weightDecay`);
   }
 
+  private wasm: WasmOptimState | null | undefined;
+
   step(params: readonly Param[], lr: number): void {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled } = this.o;
+    if (this.wasm === undefined) this.wasm = this.o.simd ? WasmOptimState.create(params.filter((p) => p.trainable), 2) : null;
     for (const p of params) {
       if (!p.trainable) continue;
+      if (this.wasm?.has(p)) {
+        this.wasm.adam(p, lr, b1, b2, eps, wd, decoupled);
+        continue;
+      }
       let s = this.state.get(p);
       if (!s) this.state.set(p, (s = { m: new Float32Array(p.size), v: new Float32Array(p.size), t: 0 }));
       s.t++;

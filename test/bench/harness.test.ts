@@ -2,7 +2,7 @@
 // the median per contender, option checks, and the table/number formatting.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatMs, formatRatio, formatTable, measure, median, type Contender } from '../../bench/harness.js';
+import { formatMs, formatRatio, formatTable, measure, median, watchForeignLoad, type Contender } from '../../bench/harness.js';
 import { NnzipError } from '../../src/ir/errors.js';
 
 function busy(ms: number): void {
@@ -58,6 +58,13 @@ describe('bench harness', () => {
     await assert.rejects(measure([]), /no contenders/);
     await assert.rejects(measure([c], { pauseMs: -1 }), /pauseMs=-1/);
     await assert.rejects(measure([c], { maxRepeats: 0 }), /maxRepeats=0/);
+  });
+
+  it('watchForeignLoad gives the cores other processes used (a number >= 0 on Linux)', () => {
+    const stop = watchForeignLoad();
+    busy(30);
+    const load = stop();
+    if (process.platform === 'linux') assert.ok(load !== undefined && Number.isFinite(load) && load >= 0, `load ${load}`);
   });
 
   it('formats milliseconds to 3 significant digits, ratios with an x, and aligns table columns', () => {

@@ -1,44 +1,143 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultBackend, setDefaultBackend, tsBackend } from '../../src/train/backend.js';
+import { defaultBackend, gemmCall, setDefaultBackend, tsBackend, type GemmCall } from '../../src/train/backend.js';
 import { wasmBackend } from '../../src/train/backend_wasm.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { sgemmNaive } from '../../src/train/gemm_ts.js';
 import { train } from '../../src/train/loop.js';
+import { colPlan } from '../../src/train/ops/im2col.js';
+import { window2d } from '../../src/train/ops/window.js';
 import { Rng } from '../../src/train/rng.js';
-import { gradCheck, node } from './gradcheck.js';
+import { gradCheck, node, spreadValues } from './gradcheck.js';
 import { tinyData, tinyGraph } from './tiny.js';
 
 const wasm = wasmBackend();
 
-test('the WASM backend computes the same GEMMs as the naive loop (transposes, accumulate, views, K = 0)', () => {
-  const rng = new Rng(1);
-  let n = 0;
-  for (const [M, N, K] of [[1, 1, 1], [5, 9, 7], [17, 33, 260], [64, 10, 500], [3, 4, 0]]) {
-    for (const ta of [false, true]) for (const tb of [false, true]) for (const acc of [false, true]) {
-      const a = rng.fillUniform(new Float32Array(M * K + 3), -1, 1).subarray(3);
-      const b = rng.fillUniform(new Float32Array(K * N), -1, 1);
-      const c0 = rng.fillUniform(new Float32Array(M * N + 2), -1, 1);
-      const got = c0.slice();
-      const want = c0.slice();
-      wasm.sgemm(M, N, K, a, ta, b, tb, got.subarray(1, 1 + M * N), acc);
-      sgemmNaive(M, N, K, a, ta, b, tb, want.subarray(1, 1 + M * N), acc);
-      for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, K), `${M}×${N}×${K} ta=${ta} tb=${tb} acc=${acc}: [${i}] ${got[i]} vs ${want[i]}`);
-      n++;
+/** C(i,j) of a strided GEMM by its definition (float64). */
+function gemmRef(g: GemmCall, c0: Float32Array): Float64Array {
+  const out = Float64Array.from(c0);
+  for (let i = 0; i < g.M; i++) for (let j = 0; j < g.N; j++) {
+    let s = g.accumulate ? c0[g.cOff + i * g.ldc + j] : 0;
+    for (let k = 0; k < g.K; k++) {
+      s += (g.transA ? g.a[g.aOff + k * g.lda + i] : g.a[g.aOff + i * g.lda + k]) * (g.transB ? g.b[g.bOff + j * g.ldb + k] : g.b[g.bOff + k * g.ldb + j]);
     }
+    if (g.bias) s += g.bias[g.biasOff + (g.biasPer === 'row' ? i : j)];
+    out[g.cOff + i * g.ldc + j] = s;
   }
-  assert.equal(n, 40);
+  return out;
+}
+
+test('both backends run strided GEMMs with offsets, bias and accumulate as defined (C outside the block untouched)', () => {
+  for (const backend of [tsBackend, wasm]) {
+    const rng = new Rng(1);
+    let n = 0;
+    for (const [M, N, K] of [[1, 1, 1], [5, 9, 7], [17, 33, 260], [64, 10, 3], [3, 4, 0]]) {
+      for (const ta of [false, true]) for (const tb of [false, true]) for (const acc of [false, true]) {
+        const pad = 3;
+        const lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+        const mem = backend.allocate([5 + (ta ? K : M) * lda, 2 + (tb ? N : K) * ldb, 1 + M * ldc, M + N + 4], [[M, N, K]]);
+        const [a, b, c, bias] = mem.buffers;
+        for (const buf of mem.buffers) rng.fillUniform(buf, -1, 1);
+        const g = gemmCall();
+        Object.assign(g, { M, N, K, a, aOff: 5, lda, transA: ta, b, bOff: 2, ldb, transB: tb, c, cOff: 1, ldc, accumulate: acc,
+          bias: n % 3 === 0 ? null : bias, biasOff: 4, biasPer: n % 2 ? 'row' : 'col' });
+        const want = gemmRef(g, c.slice());
+        mem.gemm(g);
+        for (let i = 0; i < c.length; i++) {
+          assert.ok(Math.abs(c[i] - want[i]) <= 1e-5 * Math.max(1, K), `${backend.name} ${M}×${N}×${K} ta=${ta} tb=${tb} acc=${acc}: C[${i}] ${c[i]} vs ${want[i]}`);
+        }
+        n++;
+      }
+    }
+    assert.equal(n, 40);
+  }
 });
 
-test('Conv and Gemm gradients are right on the WASM backend too', () => {
+test('reuseA skips re-packing A but gives the same result; WASM refuses operands outside its memory', () => {
+  const mem = wasm.allocate([6 * 5, 5 * 7, 6 * 7, 5 * 7, 6 * 7], [[6, 7, 5]]);
+  const [a, b, c, b2, c2] = mem.buffers;
+  const rng = new Rng(2);
+  for (const buf of [a, b, b2]) rng.fillUniform(buf, -1, 1);
+  const g = gemmCall();
+  Object.assign(g, { M: 6, N: 7, K: 5, a, lda: 5, b, ldb: 7, c, ldc: 7 });
+  mem.gemm(g);
+  Object.assign(g, { b: b2, c: c2, reuseA: true });
+  mem.gemm(g);
+  const want = new Float32Array(42);
+  sgemmNaive(6, 7, 5, a, false, b2, false, want, false);
+  for (let i = 0; i < 42; i++) assert.ok(Math.abs(c2[i] - want[i]) < 1e-5);
+  Object.assign(g, { b: new Float32Array(35), reuseA: false });
+  assert.throws(() => mem.gemm(g), /not in the tape's memory/);
+});
+
+test('the WASM im2col equals the TypeScript one (pads, strides, dilations)', () => {
+  const node = { name: 'c', op: 'Conv', inputs: [], outputs: [], attrs: { pads: [1, 2, 0, 1], strides: [2, 1], dilations: [1, 2] } };
+  const [C, H, W] = [3, 7, 8];
+  const plan = colPlan(window2d(node, H, W, 3, 2), H, W);
+  const size = C * 3 * 2 * plan.g.oh * plan.g.ow;
+  const rng = new Rng(3);
+  const x = rng.fillUniform(new Float32Array(C * H * W), -1, 1);
+  const outs = [tsBackend, wasm].map((be) => {
+    const mem = be.allocate([C * H * W + 2, size + 1], []);
+    mem.buffers[0].set(x, 2);
+    mem.buffers[1].fill(9);
+    mem.im2col(mem.buffers[0], 2, C, H, W, plan, mem.buffers[1], 1);
+    return mem.buffers[1].slice();
+  });
+  assert.deepEqual(outs[1], outs[0]);
+  assert.equal(outs[0][0], 9);
+});
+
+test('the WASM col2im, clip and clip-backward equal the TypeScript ones', () => {
+  const rng = new Rng(4);
+  const attrSets: Record<string, number[]>[] = [{ pads: [1, 2, 0, 1], strides: [2, 1], dilations: [1, 2] }, { pads: [2, 2, 2, 2], strides: [1, 3] }, {}];
+  for (const attrs of attrSets) {
+    const [C, H, W] = [2, 9, 11];
+    const plan = colPlan(window2d({ name: 'c', op: 'Conv', inputs: [], outputs: [], attrs }, H, W, 3, 3), H, W);
+    const size = C * 9 * plan.g.oh * plan.g.ow;
+    const cols = rng.fillUniform(new Float32Array(size), -1, 1);
+    const dx0 = rng.fillUniform(new Float32Array(C * H * W), -1, 1);
+    const outs = [tsBackend, wasm].map((be) => {
+      const mem = be.allocate([size + 3, C * H * W + 1], []);
+      mem.buffers[0].set(cols, 3);
+      mem.buffers[1].set(dx0, 1);
+      mem.col2im(mem.buffers[0], 3, C, H, W, plan, mem.buffers[1], 1);
+      return mem.buffers[1].slice();
+    });
+    for (let i = 0; i < outs[0].length; i++) assert.ok(Math.abs(outs[0][i] - outs[1][i]) < 1e-6, `col2im ${JSON.stringify(attrs)} [${i}]`);
+  }
+  for (const n of [1, 7, 64, 103]) {
+    for (const [lo, hi] of [[0, Infinity], [0, 6], [-0.5, 0.25]]) {
+      const x = rng.fillUniform(new Float32Array(n), -1, 7);
+      const dy = rng.fillUniform(new Float32Array(n), -1, 1);
+      const outs = [tsBackend, wasm].map((be) => {
+        const mem = be.allocate([n, n, n, n], []);
+        const [bx, by, bdy, bdx] = mem.buffers;
+        bx.set(x);
+        bdy.set(dy);
+        bdx.fill(0.5);
+        mem.clip(bx, by, lo, hi);
+        mem.clipBack(bx, bdy, bdx, lo, hi);
+        return [...by, ...bdx];
+      });
+      assert.deepEqual(outs[1], outs[0], `clip n=${n} [${lo}, ${hi}]`);
+    }
+  }
+});
+
+test('Conv, Gemm and Relu gradients are right on the WASM backend too', () => {
   const cases = [
     { node: node('Conv', ['x', 'w', 'b'], { pads: [1, 0, 1, 2], strides: [2, 1], group: 2 }), inputs: [{ name: 'x', shape: [3, 4, 6, 5] }, { name: 'w', shape: [6, 2, 3, 2] }, { name: 'b', shape: [6] }] },
+    { node: node('Conv', ['x', 'w'], { pads: [1, 1, 1, 1], strides: [2, 2], dilations: [2, 1] }), inputs: [{ name: 'x', shape: [2, 3, 7, 6] }, { name: 'w', shape: [2, 3, 2, 3] }] },
     { node: node('Gemm', ['x', 'w', 'b'], { transB: 1 }), inputs: [{ name: 'x', shape: [7, 9] }, { name: 'w', shape: [5, 9] }, { name: 'b', shape: [5] }] },
   ];
   for (const c of cases) {
     const r = gradCheck({ ...c, backend: wasm, eps: 0.1 });
     assert.ok(r.worst <= 1, `${c.node.op}: ${r.where}`);
   }
+  const x = spreadValues(60, 3, 0.1).map((v) => v + 0.005);
+  const r = gradCheck({ node: node('Relu', ['x']), inputs: [{ name: 'x', shape: [6, 10], values: x }], backend: wasm, eps: 1e-3 });
+  assert.ok(r.worst <= 1, `Relu: ${r.where}`);
 });
 
 test('training on the TS and WASM backends gives the same weights (to float rounding)', () => {

@@ -3,7 +3,7 @@
 // random r, so dL/dy = r; L is summed in float64.
 import type { Node } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/ir/tensor.js';
-import { Tape, TapeCtx, Var } from '../../src/train/autograd.js';
+import { Tape, TapeCtx } from '../../src/train/autograd.js';
 import { tsBackend, type Backend } from '../../src/train/backend.js';
 import { trainOp } from '../../src/train/ops/index.js';
 import { Rng } from '../../src/train/rng.js';
@@ -43,19 +43,20 @@ export function gradCheck(spec: CheckSpec): CheckResult {
   const ctx = new TapeCtx(spec.backend ?? tsBackend, new Rng(7));
   ctx.training = spec.training ?? true;
   const tape = new Tape(ctx, true);
-  const vars = spec.inputs.map((inp) => {
-    if (!inp) return undefined;
-    const v = new Var(inp.name, inp.shape, inp.values?.slice(), inp.grad === false ? null : undefined);
-    if (!inp.values) rng.fillUniform(v.data, -1, 1);
-    if (inp.grad !== false) v.grad = new Float32Array(v.size);
-    return v;
-  });
+  // Inputs live in the tape's memory (the WASM backend runs GEMMs only there).
+  const vars = spec.inputs.map((inp) => (inp ? tape.newVar(inp.name, inp.shape, inp.grad !== false) : undefined));
   const entry = trainOp(spec.node.op);
   if (!entry) throw new Error(`no train op ${spec.node.op}`);
   const outs = entry.build(spec.node, vars, {
     tape,
     constant: (n) => spec.constants?.[n],
     buffer: (n) => spec.buffers?.[n] ?? (() => { throw new Error(`no buffer ${n}`); })(),
+  });
+  tape.finalize();
+  spec.inputs.forEach((inp, i) => {
+    if (!inp) return;
+    if (inp.values) vars[i]!.data.set(inp.values);
+    else rng.fillUniform(vars[i]!.data, -1, 1);
   });
   const y = outs[0];
   const r = rng.fillUniform(new Float32Array(y.size), -1, 1);

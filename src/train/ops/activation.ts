@@ -4,28 +4,25 @@
 import { attrFloat, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
 import { toNumbers } from '../../ir/tensor.js';
-import type { TapeOp, Var } from '../autograd.js';
+import type { Tape, TapeOp, Var } from '../autograd.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
 
 class ClipOp implements TapeOp {
   /** Relu is Clip(0, +∞); LeakyRelu uses `slope` below 0 instead of clipping. */
   constructor(
-    readonly name: string, private readonly x: Var, private readonly y: Var,
+    readonly name: string, private readonly tape: Tape, private readonly x: Var, private readonly y: Var,
     private readonly lo: number, private readonly hi: number, private readonly slope: number | null,
   ) {}
 
   forward(): void {
     const x = this.x.data;
     const y = this.y.data;
-    const { lo, hi, slope } = this;
-    // Math.max/min compile branch-free: random signs would mispredict a select (and NaN propagates).
-    if (slope !== null) {
-      for (let i = 0; i < x.length; i++) y[i] = x[i] >= 0 ? x[i] : slope * x[i];
-    } else if (hi === Infinity) {
-      for (let i = 0; i < x.length; i++) y[i] = Math.max(x[i], lo);
-    } else {
-      for (let i = 0; i < x.length; i++) y[i] = Math.min(Math.max(x[i], lo), hi);
+    const slope = this.slope;
+    if (slope === null) {
+      this.tape.clip(x, y, this.lo, this.hi);
+      return;
     }
+    for (let i = 0; i < x.length; i++) y[i] = x[i] >= 0 ? x[i] : slope * x[i];
   }
 
   backward(): void {
@@ -33,12 +30,12 @@ class ClipOp implements TapeOp {
     const dy = this.y.grad;
     if (!dx || !dy) return;
     const x = this.x.data;
-    const { lo, hi, slope } = this;
-    if (slope !== null) {
-      for (let i = 0; i < x.length; i++) dx[i] += x[i] >= 0 ? dy[i] : slope * dy[i];
-    } else {
-      for (let i = 0; i < x.length; i++) if (x[i] > lo && x[i] < hi) dx[i] += dy[i];
+    const slope = this.slope;
+    if (slope === null) {
+      this.tape.clipBack(x, dy, dx, this.lo, this.hi);
+      return;
     }
+    for (let i = 0; i < x.length; i++) dx[i] += x[i] >= 0 ? dy[i] : slope * dy[i];
   }
 }
 
@@ -46,7 +43,7 @@ function unary(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx, lo: numbe
   const x = inputs[0];
   if (!x) fail(`${where(node)}: needs an input`);
   const y = ctx.tape.newVar(node.outputs[0], x.shape, x.grad !== null);
-  ctx.tape.push(new ClipOp(node.name, x, y, lo, hi, slope));
+  ctx.tape.push(new ClipOp(node.name, ctx.tape, x, y, lo, hi, slope));
   return [y];
 }
 

@@ -1,13 +1,16 @@
-// Conv (2-D, NCHW) as batch-level GEMMs per group:
-//   forward   Yt[O × N·P]  = W[O × C·K]      · cols[C·K × N·P]     (then Yt → NCHW, + bias)
-//   filter    dW[O × C·K] += dYt[O × N·P]    · cols^T
-//   data      dcols        = W^T[C·K × O]    · dYt   → col2im → dX
-// (per group, the O, C·K rows are the group's slices). cols is kept from the
-// forward pass and overwritten by dcols in backward (the next forward recomputes it).
+// Conv (2-D, NCHW) as GEMMs per image and group (P = OH·OW output pixels,
+// ck = (C/G)·KH·KW), on cols = im2col of the image:
+//   forward   Y_n[O_g × P]    = W_g[O_g × ck] · cols_n[ck × P] (+ bias)   written straight into NCHW
+//   filter    dW_g[O_g × ck] += dY_n[O_g × P] · cols_nᵀ
+//   data      dcols_n         = W_gᵀ · dY_n   → col2im → dX_n
+// The packed W is reused across the images of a batch. Training tapes keep
+// every image's cols from the forward pass for the filter gradient and overwrite
+// them with dcols in backward (the next forward recomputes them).
 import { attrInt, attrInts, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
-import { anyGrad, type Tape, type TapeCtx, type TapeOp, type Var } from '../autograd.js';
-import { col2im, colPlan, im2col, type ColPlan } from './im2col.js';
+import { anyGrad, type Tape, type TapeOp, type Var } from '../autograd.js';
+import { gemmCall, type GemmCall } from '../backend.js';
+import { colPlan, type ColPlan } from './im2col.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
 import { window2d } from './window.js';
 
@@ -20,50 +23,55 @@ interface ConvGeom {
 
 class Conv2dOp implements TapeOp {
   readonly name: string;
-  private readonly ctx: TapeCtx;
-  /** Persistent im2col buffer (training tapes) or null (inference: shared scratch). */
-  private readonly cols: Float32Array | null;
+  /** All images' cols (training) or one image's (inference: shared scratch). */
+  private readonly cols: Var;
+  private readonly perImage: boolean;
+  private readonly g: GemmCall = gemmCall();
 
   constructor(
-    name: string, tape: Tape,
+    name: string, private readonly tape: Tape,
     private readonly x: Var, private readonly w: Var, private readonly b: Var | undefined,
     private readonly y: Var, private readonly geo: ConvGeom, private readonly plan: ColPlan,
   ) {
     this.name = name;
-    this.ctx = tape.ctx;
-    this.cols = tape.withGrad ? new Float32Array(geo.G * geo.ck * geo.N * geo.P) : null;
+    const { N, G, ck, P, O } = geo;
+    const colsPerImage = G * ck * P;
+    this.perImage = tape.withGrad;
+    this.cols = tape.withGrad ? tape.buffer(`${name}:cols`, N * colsPerImage) : tape.scratch('conv.cols', colsPerImage);
+    const og = O / G;
+    tape.planGemm(og, P, ck); // forward
+    if (tape.withGrad) {
+      tape.planGemm(og, ck, P); // filter gradient
+      tape.planGemm(ck, P, og); // data gradient
+    }
   }
 
-  private colsBuf(): Float32Array {
-    const { G, ck, N, P } = this.geo;
-    return this.cols ?? this.ctx.scratch('conv.cols', G * ck * N * P);
+  private colsOff(n: number): number {
+    return this.perImage ? n * this.geo.G * this.geo.ck * this.geo.P : 0;
   }
 
   forward(): void {
     const { N, C, H, W, O, G, P, ck } = this.geo;
-    const NP = N * P;
     const og = O / G;
-    const cols = this.colsBuf();
-    im2col(this.x.data, N, C, H, W, this.plan, cols);
-    const yt = this.ctx.scratch('conv.yt', O * NP);
-    const w = this.w.data;
-    for (let g = 0; g < G; g++) {
-      this.ctx.backend.sgemm(
-        og, NP, ck,
-        w.subarray(g * og * ck, (g + 1) * og * ck), false,
-        cols.subarray(g * ck * NP, (g + 1) * ck * NP), false,
-        yt.subarray(g * og * NP, (g + 1) * og * NP), false,
-      );
-    }
-    // Yt[o][n·P + p] → y[n][o][p] + bias[o]
-    const y = this.y.data;
-    const bias = this.b?.data;
-    for (let o = 0; o < O; o++) {
-      const bv = bias ? bias[o] : 0;
+    const cg = C / G;
+    const x = this.x.data;
+    const cols = this.cols.data;
+    const g = this.g;
+    g.M = og; g.N = P; g.K = ck;
+    g.a = this.w.data; g.lda = ck; g.transA = false;
+    g.b = cols; g.ldb = P; g.transB = false;
+    g.c = this.y.data; g.ldc = P; g.accumulate = false;
+    g.bias = this.b ? this.b.data : null; g.biasPer = 'row';
+    for (let gi = 0; gi < G; gi++) {
+      g.aOff = gi * og * ck;
+      g.biasOff = gi * og;
       for (let n = 0; n < N; n++) {
-        const src = o * NP + n * P;
-        const dst = (n * O + o) * P;
-        for (let p = 0; p < P; p++) y[dst + p] = yt[src + p] + bv;
+        const co = this.colsOff(n) + gi * ck * P;
+        this.tape.im2col(x, (n * C + gi * cg) * H * W, cg, H, W, this.plan, cols, co);
+        g.bOff = co;
+        g.cOff = (n * O + gi * og) * P;
+        g.reuseA = n > 0;
+        this.tape.gemm(g);
       }
     }
   }
@@ -72,35 +80,56 @@ class Conv2dOp implements TapeOp {
     const dy = this.y.grad;
     if (!dy) return;
     const { N, C, H, W, O, G, P, ck } = this.geo;
-    const NP = N * P;
     const og = O / G;
-    const dyt = this.ctx.scratch('conv.dyt', O * NP);
+    const cg = C / G;
     const db = this.b?.grad;
-    for (let o = 0; o < O; o++) {
-      let s = 0;
+    if (db) {
       for (let n = 0; n < N; n++) {
-        const src = (n * O + o) * P;
-        const dst = o * NP + n * P;
-        for (let p = 0; p < P; p++) {
-          const v = dy[src + p];
-          dyt[dst + p] = v;
-          s += v;
+        for (let o = 0; o < O; o++) {
+          let s = 0;
+          for (let i = (n * O + o) * P, e = i + P; i < e; i++) s += dy[i];
+          db[o] += s;
         }
       }
-      if (db) db[o] += s;
     }
-    const cols = this.colsBuf();
-    const be = this.ctx.backend;
+    const cols = this.cols.data;
+    const g = this.g;
+    g.bias = null;
     const dw = this.w.grad;
-    const w = this.w.data;
-    for (let g = 0; g < G; g++) {
-      const dytG = dyt.subarray(g * og * NP, (g + 1) * og * NP);
-      const colsG = cols.subarray(g * ck * NP, (g + 1) * ck * NP);
-      if (dw) be.sgemm(og, ck, NP, dytG, false, colsG, true, dw.subarray(g * og * ck, (g + 1) * og * ck), true);
-      // cols is no longer needed for this group: reuse it for dcols.
-      if (this.x.grad) be.sgemm(ck, NP, og, w.subarray(g * og * ck, (g + 1) * og * ck), true, dytG, false, colsG, false);
+    if (dw) {
+      // dW_g += dY_n · cols_nᵀ
+      g.M = og; g.N = ck; g.K = P;
+      g.a = dy; g.lda = P; g.transA = false;
+      g.b = cols; g.ldb = P; g.transB = true;
+      g.c = dw; g.ldc = ck; g.accumulate = true; g.reuseA = false;
+      for (let gi = 0; gi < G; gi++) {
+        g.cOff = gi * og * ck;
+        for (let n = 0; n < N; n++) {
+          g.aOff = (n * O + gi * og) * P;
+          g.bOff = this.colsOff(n) + gi * ck * P;
+          this.tape.gemm(g);
+        }
+      }
     }
-    if (this.x.grad) col2im(cols, N, C, H, W, this.plan, this.x.grad);
+    const dx = this.x.grad;
+    if (!dx) return;
+    // dcols_n = W_gᵀ · dY_n, written over cols_n, then scattered back by col2im.
+    g.M = ck; g.N = P; g.K = og;
+    g.a = this.w.data; g.lda = ck; g.transA = true;
+    g.b = dy; g.ldb = P; g.transB = false;
+    g.c = cols; g.ldc = P; g.accumulate = false;
+    for (let gi = 0; gi < G; gi++) {
+      g.aOff = gi * og * ck;
+      for (let n = 0; n < N; n++) {
+        g.bOff = (n * O + gi * og) * P;
+        g.cOff = this.colsOff(n) + gi * ck * P;
+        g.reuseA = n > 0;
+        this.tape.gemm(g);
+      }
+    }
+    for (let n = 0; n < N; n++) {
+      for (let gi = 0; gi < G; gi++) this.tape.col2im(cols, this.colsOff(n) + gi * ck * P, cg, H, W, this.plan, dx, (n * C + gi * cg) * H * W);
+    }
   }
 }
 

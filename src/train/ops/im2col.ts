@@ -1,7 +1,7 @@
-// im2col / col2im for a whole batch, laid out for batch-level GEMMs:
-//   cols[(c·KH + kh)·KW + kw][n·P + oh·OW + ow] = x[n][c][oh·sh − pt + kh·dh][ow·sw − pl + kw·dw]  (0 outside)
-// with P = OH·OW. Rows of one conv group are contiguous, so each group is one
-// GEMM over all N·P output pixels (M = out channels, K = C·KH·KW, N = N·P).
+// im2col / col2im of one image:
+//   cols[(c·KH + kh)·KW + kw][oh·OW + ow] = x[c][oh·sh − pt + kh·dh][ow·sw − pl + kw·dw]  (0 outside)
+// with P = OH·OW. The rows of one conv group are contiguous, so each group is one
+// GEMM per image (M = out channels, K = C·KH·KW, N = P) writing NCHW directly.
 import type { Window2d } from './window.js';
 
 /** Per kernel row/column: the output range [lo, hi) whose input lies inside the image (computed once at build). */
@@ -28,61 +28,58 @@ export function colPlan(g: Window2d, H: number, W: number): ColPlan {
   return { g, ohLo, ohHi, owLo, owHi };
 }
 
-export function im2col(x: Float32Array, N: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array): void {
+/** cols[(c·KH + kh)·KW + kw][oh·OW + ow] (from colsOff) = x[c][ih][iw] of one image (from xOff), 0 in the padding. */
+export function im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {
   const g = plan.g;
   const { kh: KH, kw: KW, oh: OH, ow: OW, sh, sw } = g;
   const P = OH * OW;
-  const NP = N * P;
   for (let c = 0; c < C; c++) {
+    const xb = xOff + c * H * W;
     for (let ki = 0; ki < KH; ki++) {
       const hOff = ki * g.dh - g.pt;
       const ohLo = plan.ohLo[ki], ohHi = plan.ohHi[ki];
       for (let kj = 0; kj < KW; kj++) {
         const wOff = kj * g.dw - g.pl;
         const owLo = plan.owLo[kj], owHi = plan.owHi[kj];
-        const row = ((c * KH + ki) * KW + kj) * NP;
-        for (let n = 0; n < N; n++) {
-          const xb = (n * C + c) * H * W;
-          const rb = row + n * P;
-          if (ohLo > 0) cols.fill(0, rb, rb + ohLo * OW);
-          if (ohHi < OH) cols.fill(0, rb + ohHi * OW, rb + P);
-          for (let oh = ohLo; oh < ohHi; oh++) {
-            const dst = rb + oh * OW;
-            const src = xb + (oh * sh + hOff) * W + wOff;
-            for (let ow = 0; ow < owLo; ow++) cols[dst + ow] = 0;
-            if (sw === 1) {
-              for (let ow = owLo; ow < owHi; ow++) cols[dst + ow] = x[src + ow];
-            } else {
-              for (let ow = owLo; ow < owHi; ow++) cols[dst + ow] = x[src + ow * sw];
-            }
-            for (let ow = owHi; ow < OW; ow++) cols[dst + ow] = 0;
+        const rb = colsOff + ((c * KH + ki) * KW + kj) * P;
+        if (ohLo > 0) cols.fill(0, rb, rb + ohLo * OW);
+        if (ohHi < OH) cols.fill(0, rb + ohHi * OW, rb + P);
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const dst = rb + oh * OW;
+          const src = xb + (oh * sh + hOff) * W + wOff;
+          for (let ow = 0; ow < owLo; ow++) cols[dst + ow] = 0;
+          if (sw === 1) {
+            for (let ow = owLo; ow < owHi; ow++) cols[dst + ow] = x[src + ow];
+          } else {
+            for (let ow = owLo; ow < owHi; ow++) cols[dst + ow] = x[src + ow * sw];
           }
+          for (let ow = owHi; ow < OW; ow++) cols[dst + ow] = 0;
         }
       }
     }
   }
 }
 
-/** dx += col2im(cols): the adjoint of im2col. */
-export function col2im(cols: Float32Array, N: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array): void {
+/** dx (one image, from dxOff) += col2im(cols): the adjoint of im2col. */
+export function col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void {
   const g = plan.g;
-  const { kh: KH, kw: KW, oh: OH, ow: OW, sh, sw } = g;
-  const P = OH * OW;
-  const NP = N * P;
+  const { kh: KH, kw: KW, ow: OW, sh, sw } = g;
+  const P = g.oh * OW;
   for (let c = 0; c < C; c++) {
+    const xb = dxOff + c * H * W;
     for (let ki = 0; ki < KH; ki++) {
       const hOff = ki * g.dh - g.pt;
       const ohLo = plan.ohLo[ki], ohHi = plan.ohHi[ki];
       for (let kj = 0; kj < KW; kj++) {
         const wOff = kj * g.dw - g.pl;
         const owLo = plan.owLo[kj], owHi = plan.owHi[kj];
-        const row = ((c * KH + ki) * KW + kj) * NP;
-        for (let n = 0; n < N; n++) {
-          const xb = (n * C + c) * H * W;
-          const rb = row + n * P;
-          for (let oh = ohLo; oh < ohHi; oh++) {
-            const s = rb + oh * OW;
-            const d = xb + (oh * sh + hOff) * W + wOff;
+        const rb = colsOff + ((c * KH + ki) * KW + kj) * P;
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const s = rb + oh * OW;
+          const d = xb + (oh * sh + hOff) * W + wOff;
+          if (sw === 1) {
+            for (let ow = owLo; ow < owHi; ow++) dx[d + ow] += cols[s + ow];
+          } else {
             for (let ow = owLo; ow < owHi; ow++) dx[d + ow * sw] += cols[s + ow];
           }
         }

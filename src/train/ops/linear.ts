@@ -3,27 +3,55 @@
 // gradients are single batch-level GEMMs.
 import { attrFloat, attrInt, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
-import { anyGrad, type TapeCtx, type TapeOp, type Var } from '../autograd.js';
+import { anyGrad, type Tape, type TapeOp, type Var } from '../autograd.js';
+import { gemmCall, type GemmCall } from '../backend.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
 
 /** How C broadcasts over Y[M×N]: C(i,j) = c[i·rs + j·cs]. */
 interface Bcast { rs: number; cs: number }
 
 class GemmOp implements TapeOp {
+  private readonly g: GemmCall = gemmCall();
+  /** α·dY when α ≠ 1 (the gradients use the scaled output gradient). */
+  private readonly dyScaled: Var | null;
+  /** C is one value per column (a Linear bias): added by the GEMM itself. */
+  private readonly fusedBias: boolean;
+
   constructor(
-    readonly name: string, private readonly ctx: TapeCtx,
+    readonly name: string, private readonly tape: Tape,
     private readonly a: Var, private readonly b: Var, private readonly c: Var | undefined, private readonly y: Var,
     private readonly M: number, private readonly N: number, private readonly K: number,
     private readonly transA: boolean, private readonly transB: boolean,
     private readonly alpha: number, private readonly beta: number, private readonly bc: Bcast,
-  ) {}
+  ) {
+    this.dyScaled = alpha !== 1 && tape.withGrad ? tape.scratch('gemm.dy', M * N) : null;
+    this.fusedBias = !!c && beta === 1 && alpha === 1 && bc.rs === 0 && bc.cs === 1;
+    tape.planGemm(M, N, K);
+    if (tape.withGrad) {
+      tape.planGemm(M, K, N);
+      tape.planGemm(K, M, N);
+      tape.planGemm(K, N, M);
+      tape.planGemm(N, K, M);
+    }
+  }
+
+  /** Sets up C (+)= op(A)·op(B) on dense row-major operands and runs it. */
+  private run(M: number, N: number, K: number, a: Float32Array, ta: boolean, b: Float32Array, tb: boolean, c: Float32Array, acc: boolean, bias: Float32Array | null): void {
+    const g = this.g;
+    g.M = M; g.N = N; g.K = K;
+    g.a = a; g.aOff = 0; g.lda = ta ? M : K; g.transA = ta;
+    g.b = b; g.bOff = 0; g.ldb = tb ? K : N; g.transB = tb;
+    g.c = c; g.cOff = 0; g.ldc = N; g.accumulate = acc; g.reuseA = false;
+    g.bias = bias; g.biasOff = 0; g.biasPer = 'col';
+    this.tape.gemm(g);
+  }
 
   forward(): void {
     const { M, N, K } = this;
     const y = this.y.data;
-    this.ctx.backend.sgemm(M, N, K, this.a.data, this.transA, this.b.data, this.transB, y, false);
+    this.run(M, N, K, this.a.data, this.transA, this.b.data, this.transB, y, false, this.fusedBias ? this.c!.data : null);
     if (this.alpha !== 1) for (let i = 0; i < M * N; i++) y[i] *= this.alpha;
-    if (!this.c || this.beta === 0) return;
+    if (!this.c || this.beta === 0 || this.fusedBias) return;
     const c = this.c.data;
     const { rs, cs } = this.bc;
     const beta = this.beta;
@@ -36,29 +64,28 @@ class GemmOp implements TapeOp {
     let dy = this.y.grad;
     if (!dy) return;
     const { M, N, K, transA, transB } = this;
-    const be = this.ctx.backend;
     const c = this.c;
     if (c?.grad && this.beta !== 0) {
       const dc = c.grad;
       const { rs, cs } = this.bc;
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) dc[i * rs + j * cs] += this.beta * dy[i * N + j];
     }
-    if (this.alpha !== 1) {
-      const s = this.ctx.scratch('gemm.dy', M * N);
+    if (this.dyScaled) {
+      const s = this.dyScaled.data;
       for (let i = 0; i < M * N; i++) s[i] = this.alpha * dy[i];
       dy = s;
     }
     const a = this.a;
     const b = this.b;
     if (a.grad) {
-      // dop(A) = dY · op(B)^T; stored transposed when transA.
-      if (!transA) be.sgemm(M, K, N, dy, false, b.data, !transB, a.grad, true);
-      else be.sgemm(K, M, N, b.data, transB, dy, true, a.grad, true);
+      // dop(A) = dY · op(B)ᵀ; stored transposed when transA.
+      if (!transA) this.run(M, K, N, dy, false, b.data, !transB, a.grad, true, null);
+      else this.run(K, M, N, b.data, transB, dy, true, a.grad, true, null);
     }
     if (b.grad) {
-      // dop(B) = op(A)^T · dY; stored transposed when transB.
-      if (!transB) be.sgemm(K, N, M, a.data, !transA, dy, false, b.grad, true);
-      else be.sgemm(N, K, M, dy, true, a.data, transA, b.grad, true);
+      // dop(B) = op(A)ᵀ · dY; stored transposed when transB.
+      if (!transB) this.run(K, N, M, a.data, !transA, dy, false, b.grad, true, null);
+      else this.run(N, K, M, dy, true, a.data, transA, b.grad, true, null);
     }
   }
 }
@@ -85,7 +112,7 @@ function buildGemm(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[
   if (node.inputs[2] && !c) fail(`${where(node)}: C "${node.inputs[2]}" is not a float tensor the trainer can use`);
   const bc = c ? bcastOf(node, c, M, N) : { rs: 0, cs: 0 };
   const y = ctx.tape.newVar(node.outputs[0], [M, N], anyGrad(a, b, c));
-  ctx.tape.push(new GemmOp(node.name, ctx.tape.ctx, a, b, c, y, M, N, K, transA, transB, attrFloat(node, 'alpha', 1), attrFloat(node, 'beta', 1), bc));
+  ctx.tape.push(new GemmOp(node.name, ctx.tape, a, b, c, y, M, N, K, transA, transB, attrFloat(node, 'alpha', 1), attrFloat(node, 'beta', 1), bc));
   return [y];
 }
 
@@ -100,7 +127,7 @@ function buildMatMul(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Va
   const [Kb, N] = b.shape;
   if (K !== Kb) fail(`${where(node)}: inner sizes differ: A[..., ${K}] · B[${Kb}, ${N}]`);
   const y = ctx.tape.newVar(node.outputs[0], [...a.shape.slice(0, -1), N], anyGrad(a, b));
-  ctx.tape.push(new GemmOp(node.name, ctx.tape.ctx, a, b, undefined, y, M, N, K, false, false, 1, 0, { rs: 0, cs: 0 }));
+  ctx.tape.push(new GemmOp(node.name, ctx.tape, a, b, undefined, y, M, N, K, false, false, 1, 0, { rs: 0, cs: 0 }));
   return [y];
 }
 

@@ -3,7 +3,7 @@
 import { attrInt, attrInts, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
 import { toNumbers } from '../../ir/tensor.js';
-import type { TapeOp, Var } from '../autograd.js';
+import type { Tape, TapeOp, Var } from '../autograd.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
 import { window2d, type Window2d } from './window.js';
 
@@ -11,54 +11,65 @@ import { window2d, type Window2d } from './window.js';
 interface Planes { nc: number; H: number; W: number }
 
 class MaxPoolOp implements TapeOp {
-  /** Flat input index of each output's maximum (for backward). */
-  private readonly arg: Int32Array;
+  /** Flat input index of each output's maximum (for backward), stored in the tape's memory. */
+  private readonly argBuf: Var;
+  private arg: Int32Array | null = null;
 
-  constructor(readonly name: string, private readonly x: Var, private readonly y: Var, private readonly pl: Planes, private readonly g: Window2d) {
-    this.arg = new Int32Array(y.size);
+  constructor(readonly name: string, private readonly tape: Tape, private readonly x: Var, private readonly y: Var, private readonly pl: Planes, private readonly g: Window2d) {
+    this.argBuf = tape.buffer(`${name}:argmax`, y.size);
+  }
+
+  private args(): Int32Array {
+    const d = this.argBuf.data;
+    this.arg ??= new Int32Array(d.buffer, d.byteOffset, d.length);
+    return this.arg;
   }
 
   forward(): void {
-    const { nc, H, W } = this.pl;
-    const g = this.g;
-    if (g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 && g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= H && 2 * g.ow <= W) {
-      maxPool2x2(this.x.data, this.y.data, this.arg, nc, H, W, g.oh, g.ow);
-      return;
-    }
-    const x = this.x.data;
-    const y = this.y.data;
-    const arg = this.arg;
-    let o = 0;
-    for (let p = 0; p < nc; p++) {
-      const base = p * H * W;
-      for (let oh = 0; oh < g.oh; oh++) {
-        for (let ow = 0; ow < g.ow; ow++, o++) {
-          let best = -Infinity;
-          let bi = -1;
-          for (let ki = 0; ki < g.kh; ki++) {
-            const ih = oh * g.sh - g.pt + ki * g.dh;
-            if (ih < 0 || ih >= H) continue;
-            for (let kj = 0; kj < g.kw; kj++) {
-              const iw = ow * g.sw - g.pl + kj * g.dw;
-              if (iw < 0 || iw >= W) continue;
-              const v = x[base + ih * W + iw];
-              if (v > best || bi < 0) { best = v; bi = base + ih * W + iw; }
-            }
-          }
-          y[o] = best;
-          arg[o] = bi;
-        }
-      }
-    }
+    this.tape.maxPool(this.x.data, this.y.data, this.args(), this.pl.nc, this.pl.H, this.pl.W, this.g);
   }
 
   backward(): void {
     const dx = this.x.grad;
     const dy = this.y.grad;
     if (!dx || !dy) return;
-    const arg = this.arg;
-    for (let o = 0; o < dy.length; o++) if (arg[o] >= 0) dx[arg[o]] += dy[o];
+    this.tape.maxPoolBack(dy, this.args(), dx);
   }
+}
+
+/** Max over each window; arg = flat index of the first maximum (row-major window order). */
+export function maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, nc: number, H: number, W: number, g: Window2d): void {
+  if (g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 && g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= H && 2 * g.ow <= W) {
+    maxPool2x2(x, y, arg, nc, H, W, g.oh, g.ow);
+    return;
+  }
+  let o = 0;
+  for (let p = 0; p < nc; p++) {
+    const base = p * H * W;
+    for (let oh = 0; oh < g.oh; oh++) {
+      for (let ow = 0; ow < g.ow; ow++, o++) {
+        let best = -Infinity;
+        let bi = -1;
+        for (let ki = 0; ki < g.kh; ki++) {
+          const ih = oh * g.sh - g.pt + ki * g.dh;
+          if (ih < 0 || ih >= H) continue;
+          for (let kj = 0; kj < g.kw; kj++) {
+            const iw = ow * g.sw - g.pl + kj * g.dw;
+            if (iw < 0 || iw >= W) continue;
+            const v = x[base + ih * W + iw];
+            if (v > best || bi < 0) { best = v; bi = base + ih * W + iw; }
+          }
+        }
+        y[o] = best;
+        arg[o] = bi;
+      }
+    }
+  }
+}
+
+/** dx[arg[o]] += dy[o]. */
+export function maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {
+  for (let o = 0; o < dy.length; o++) if (arg[o] >= 0) dx[arg[o]] += dy[o];
 }
 
 /** The common 2×2 stride-2 unpadded window, unrolled (first maximum wins, as in the general path). */
@@ -180,7 +191,7 @@ function buildPool(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx, max: 
   const g = window2d(node, H, W, ks[0], ks[1]);
   const y = ctx.tape.newVar(node.outputs[0], [N, C, g.oh, g.ow], x!.grad !== null);
   const pl = { nc: N * C, H, W };
-  ctx.tape.push(max ? new MaxPoolOp(node.name, x!, y, pl, g) : new AvgPoolOp(node.name, x!, y, pl, g, attrInt(node, 'count_include_pad', 0) === 1));
+  ctx.tape.push(max ? new MaxPoolOp(node.name, ctx.tape, x!, y, pl, g) : new AvgPoolOp(node.name, x!, y, pl, g, attrInt(node, 'count_include_pad', 0) === 1));
   return [y];
 }
 

@@ -13,6 +13,7 @@ function forward(op: string, inputs: string[], attrs: Record<string, number>, x:
   const tape = new Tape(new TapeCtx(tsBackend, new Rng(1)), false);
   const v = new Var('x', [x.length], Float32Array.from(x));
   const [y] = trainOp(op)!.build(node(op, inputs, attrs), [v], { tape, constant: (n) => consts[n as keyof typeof consts], buffer: () => new Float32Array(0) });
+  tape.finalize();
   tape.forward();
   return [...y.data];
 }

@@ -23,6 +23,7 @@ test('Add broadcasts as numpy does', () => {
     const a = new Var('a', as, rng.fillUniform(new Float32Array(size(as)), -1, 1));
     const b = new Var('b', bs, rng.fillUniform(new Float32Array(size(bs)), -1, 1));
     const [y] = trainOp('Add')!.build(node('Add', ['a', 'b']), [a, b], { tape, constant: () => undefined, buffer: () => new Float32Array(0) });
+    tape.finalize();
     tape.forward();
     const r = y.shape.length;
     const at = (v: Var, idx: number[]) => {

@@ -20,6 +20,7 @@ test('BatchNorm train mode normalizes per channel and updates running stats as P
   const b = new Var('b', [C], Float32Array.from([0, 1, -1]));
   const bufs = buffers();
   const [y] = trainOp('BatchNormalization')!.build(bn(), [x, g, b], { tape, constant: () => undefined, buffer: (n) => bufs[n as 'm' | 'v'] });
+  tape.finalize();
   tape.forward();
   const m = N * H * W;
   for (let c = 0; c < C; c++) {

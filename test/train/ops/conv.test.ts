@@ -64,6 +64,7 @@ test('Conv forward matches a direct convolution', () => {
     const vars = convInputs(c).map((i) => (i ? new Var(i.name, i.shape, rng.fillUniform(new Float32Array(i.shape.reduce((a, b) => a * b, 1)), -1, 1)) : undefined));
     const n = node('Conv', ['x', 'w', vars[2] ? 'b' : ''], c.attrs);
     const [y] = trainOp('Conv')!.build(n, vars, { tape, constant: () => undefined, buffer: () => new Float32Array(0) });
+    tape.finalize();
     tape.forward();
     const a = { pads: (c.attrs.pads as number[]) ?? [0, 0, 0, 0], strides: (c.attrs.strides as number[]) ?? [1, 1], dil: (c.attrs.dilations as number[]) ?? [1, 1], group: (c.attrs.group as number) ?? 1 };
     const want = convRef(vars[0]!.data, c.x, vars[1]!.data, vars[1]!.shape, vars[2]?.data ?? null, a, y.shape[2], y.shape[3]);
@@ -78,6 +79,7 @@ test('Conv SAME padding gives ceil(in/stride) outputs', () => {
   const x = new Var('x', [1, 2, 6, 7]);
   const w = new Var('w', [2, 2, 3, 3]);
   const [y] = trainOp('Conv')!.build(node('Conv', ['x', 'w'], { auto_pad: 'SAME_UPPER', strides: [2, 2] }), [x, w], { tape, constant: () => undefined, buffer: () => new Float32Array(0) });
+  tape.finalize();
   assert.deepEqual(y.shape, [1, 2, 3, 4]);
 });
 

@@ -13,6 +13,7 @@ function setup(seed: number, ratioInput = false) {
   const x = new Var('x', [100, 50], new Rng(9).fillUniform(new Float32Array(5000), 0.5, 1.5), new Float32Array(5000));
   const n = ratioInput ? node('Dropout', ['x', 'r']) : node('Dropout', ['x'], { ratio: 0.3 });
   const [y] = trainOp('Dropout')!.build(n, [x], { tape, constant: () => f32([], [0.3]), buffer: () => new Float32Array(0) });
+  tape.finalize();
   return { ctx, tape, x, y };
 }
 

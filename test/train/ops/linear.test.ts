@@ -13,6 +13,7 @@ function run(op: string, n: Node, shapes: (number[] | null)[], seed: number): { 
   const tape = new Tape(new TapeCtx(tsBackend, rng), false);
   const vars = shapes.map((s, i) => (s ? new Var(`in${i}`, s, rng.fillUniform(new Float32Array(s.reduce((a, b) => a * b, 1)), -1, 1)) : undefined));
   const [y] = trainOp(op)!.build(n, vars, { tape, constant: () => undefined, buffer: () => new Float32Array(0) });
+  tape.finalize();
   tape.forward();
   return { vars, y };
 }

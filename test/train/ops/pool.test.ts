@@ -13,6 +13,7 @@ const consts = { axes: i64([2], [-1, -2]) };
 function forward(op: string, attrs: Node['attrs'], xs: number[], x: Float32Array, inputs = ['x']): Var {
   const tape = new Tape(new TapeCtx(tsBackend, new Rng(1)), false);
   const [y] = trainOp(op)!.build(node(op, inputs, attrs), [new Var('x', xs, x)], { tape, constant: (n) => consts[n as keyof typeof consts], buffer: () => new Float32Array(0) });
+  tape.finalize();
   tape.forward();
   return y;
 }

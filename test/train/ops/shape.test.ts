@@ -11,6 +11,7 @@ import { gradCheck, node } from '../gradcheck.js';
 function build(op: string, n: Node, inputs: Var[], consts: Record<string, Tensor> = {}): Var {
   const tape = new Tape(new TapeCtx(tsBackend, new Rng(1)), true);
   const [y] = trainOp(op)!.build(n, inputs, { tape, constant: (k) => consts[k], buffer: () => new Float32Array(0) });
+  tape.finalize();
   tape.forward();
   return y;
 }

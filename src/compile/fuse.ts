@@ -1,0 +1,143 @@
+// Fusion passes over the lowered steps, in order: a constant bias Add into the
+// conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
+// Relu / Clip into the epilogue of a conv / fc, and QuantizeLinear →
+// DequantizeLinear pairs into one float step. A step is fused into its producer
+// only when the producer's output has no other reader and is not a graph output.
+import type { Tensor } from '../ir/tensor.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, QuantParams, QuantStep } from './plan_types.js';
+
+export interface FuseInput {
+  steps: PlanStep[];
+  aliases: ReadonlyMap<string, string>;
+  outputs: readonly string[];
+  /** Constant values (initializers and values folded at plan time). */
+  consts: ReadonlyMap<string, Tensor>;
+}
+
+/** Readers of each value: step inputs, reshapes of it, and being a graph output. */
+function useCounts(f: FuseInput): Map<string, number> {
+  const uses = new Map<string, number>();
+  const add = (v: string) => uses.set(v, (uses.get(v) ?? 0) + 1);
+  for (const s of f.steps) for (const v of s.inputs) add(v);
+  for (const src of f.aliases.values()) add(src);
+  for (const o of f.outputs) add(o);
+  return uses;
+}
+
+type Layer = ConvStep | FcStep;
+
+/** The conv / fc step whose only reader is `step` (through its input `value`), if any. */
+function soleLayerProducer(f: FuseInput, uses: Map<string, number>, value: string): Layer | undefined {
+  if (uses.get(value) !== 1) return undefined;
+  const p = f.steps.find((s) => s.outputs.includes(value));
+  return p && (p.kind === 'conv' || p.kind === 'fc') && p.outputs.length === 1 ? p : undefined;
+}
+
+function absorb(into: PlanStep, step: PlanStep, label: string): void {
+  into.outputs = [...step.outputs];
+  into.nodes.push(...step.nodes);
+  into.kernel += ` + ${label}`;
+}
+
+/** Channels of a layer's output and the stride pattern a per-channel constant has in it. */
+function channelAxis(p: Layer): { count: number; axis: number } {
+  return p.kind === 'fc' ? { count: p.N, axis: -1 } : { count: p.M, axis: 1 };
+}
+
+function perChannel(strides: number[], axis: number): boolean {
+  const at = axis < 0 ? strides.length + axis : axis;
+  return strides.every((s, i) => (i === at ? s === 1 : s === 0));
+}
+
+function fuseBias(f: FuseInput): void {
+  const uses = useCounts(f);
+  f.steps = f.steps.filter((s) => {
+    if (s.kind !== 'binary' || s.fn !== 'Add') return true;
+    for (const [mine, other] of [[s.a, s.b], [s.b, s.a]] as const) {
+      const c = f.consts.get(other.value);
+      const p = soleLayerProducer(f, uses, mine.value);
+      if (!c || c.dtype !== 'float32' || !p || p.clamp) continue;
+      const { count, axis } = channelAxis(p);
+      if (c.size !== count || !perChannel(other.strides, axis) || mine.strides.some((st, i) => st === 0 && s.shape[i] > 1)) continue;
+      const bias = new Float32Array(count);
+      for (let i = 0; i < count; i++) bias[i] = (p.bias?.[i] ?? 0) + (c.data[i] as number);
+      p.bias = bias;
+      absorb(p, s, 'bias add');
+      return false;
+    }
+    return true;
+  });
+}
+
+function foldBatchNorm(f: FuseInput): void {
+  const uses = useCounts(f);
+  f.steps = f.steps.filter((s) => {
+    if (s.kind !== 'affine') return true;
+    const p = soleLayerProducer(f, uses, s.inputs[0]);
+    if (!p || p.clamp || channelAxis(p).count !== s.C || p.weight.format?.kind === 'codebook') return true;
+    if (p.kind === 'fc' && s.inner !== 1) return true;
+    foldInto(p, s);
+    absorb(p, s, 'batchnorm folded');
+    return false;
+  });
+}
+
+/** W'[c,:] = k[c]·W[c,:], b'[c] = k[c]·b[c] + shift[c]: rows of both layouts ([M, ...] and [N×K]) are channels. */
+function foldInto(p: Layer, bn: AffineStep): void {
+  const w = p.weight.data, per = w.length / bn.C;
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) out[i] = w[i] * bn.scale[Math.floor(i / per)];
+  p.weight = { ...p.weight, data: out, derived: `${p.weight.derived ? `${p.weight.derived}, ` : ''}BatchNorm folded` };
+  const bias = new Float32Array(bn.C);
+  for (let c = 0; c < bn.C; c++) bias[c] = (p.bias?.[c] ?? 0) * bn.scale[c] + bn.shift[c];
+  p.bias = bias;
+}
+
+function fuseActivation(f: FuseInput): void {
+  const uses = useCounts(f);
+  f.steps = f.steps.filter((s) => {
+    if (s.kind !== 'clamp') return true;
+    const p = soleLayerProducer(f, uses, s.inputs[0]);
+    if (!p || p.clamp) return true;
+    p.clamp = [s.lo, s.hi];
+    absorb(p, s, clampLabel(s));
+    return false;
+  });
+}
+
+function clampLabel(s: ClampStep): string {
+  return s.lo === 0 && s.hi === Infinity ? 'relu' : `clip [${s.lo}, ${s.hi}]`;
+}
+
+function sameParams(a: QuantParams, b: QuantParams): boolean {
+  return a.inner === b.inner && a.count === b.count && a.lo === b.lo && a.hi === b.hi &&
+    a.scale.every((v, i) => v === b.scale[i]) && a.zero.every((v, i) => v === b.zero[i]);
+}
+
+function fuseQdq(f: FuseInput): void {
+  const uses = useCounts(f);
+  const drop = new Set<PlanStep>();
+  for (const q of f.steps) {
+    if (q.kind !== 'quantize' || uses.get(q.outputs[0]) !== 1) continue;
+    const d = f.steps.find((s): s is QuantStep => s.kind === 'dequantize' && s.inputs[0] === q.outputs[0]);
+    if (!d || !sameParams(q.q, d.q)) continue;
+    // The pair becomes one float → float step at the dequantize's place.
+    Object.assign(d, { kind: 'fakequant', inputs: [...q.inputs], nodes: [...q.nodes, ...d.nodes], kernel: 'quantize+dequantize', reason: `${q.reason}, fused pair` });
+    drop.add(q);
+  }
+  f.steps = f.steps.filter((s) => !drop.has(s));
+}
+
+/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu). */
+export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void }[] = [
+  { name: 'fuseBias', run: fuseBias },
+  { name: 'foldBatchNorm', run: foldBatchNorm },
+  { name: 'fuseActivation', run: fuseActivation },
+  { name: 'fuseQdq', run: fuseQdq },
+];
+
+export function fuse(f: FuseInput): PlanStep[] {
+  for (const pass of FUSION_PASSES) pass.run(f);
+  return f.steps;
+}
+

@@ -1,0 +1,58 @@
+// Lowering of an IR Graph to a Plan for one set of input shapes: concrete types,
+// a kernel per node (with the reason), fusion, concat inputs written in place,
+// and buffer offsets from lifetimes. Weights stay the graph's arrays (or derived
+// copies); packing them into the arena is the runtime's job.
+import { fail } from '../ir/errors.js';
+import type { Graph } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
+import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
+import { placeConcatInputs } from './concat_inplace.js';
+import { fuse } from './fuse.js';
+import { lowerNodes } from './lower.js';
+import type { LowerCtx } from './lower_ctx.js';
+import { planMemory } from './memory.js';
+import type { KernelsMode, Plan } from './plan_types.js';
+import { bindShapes } from './shapes.js';
+
+export interface PlanOptions {
+  /** Concrete shape of every fed graph input (inputs left out use their initializer). */
+  inputShapes: Record<string, number[]>;
+  /** 'dense' ignores compressed formats (to measure what the sparse kernels gain). Default 'auto'. */
+  kernels?: KernelsMode;
+  /** Threads a step may split its work over (default 1). */
+  threads?: number;
+  /** GEMM register tile (packed panels are padded to it); default the GEMM's tuned tile. */
+  tile?: { mr: number; nr: number };
+}
+
+function checkOptions(graph: Graph, o: PlanOptions): void {
+  const kernels = o.kernels ?? 'auto';
+  if (kernels !== 'auto' && kernels !== 'dense') fail(`plan: kernels='${String(kernels)}'; use 'auto' or 'dense'`);
+  const threads = o.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) fail(`plan: threads=${threads}; give an integer >= 1`);
+  const names = new Set(graph.inputs.map((v) => v.name));
+  for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
+}
+
+export function planGraph(graph: Graph, opts: PlanOptions): Plan {
+  checkOptions(graph, opts);
+  const kernels = opts.kernels ?? 'auto';
+  const threads = opts.threads ?? 1;
+  const types = bindShapes(graph, opts.inputShapes);
+  const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const ctx: LowerCtx = { graph, types, kernels, threads, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers };
+  const lowered = lowerNodes(ctx);
+  const inputs = graph.inputs.filter((v) => opts.inputShapes[v.name]).map((v) => v.name);
+  const outputs = graph.outputs.map((v) => v.name);
+  for (const o of outputs) if (!types.has(o)) fail(`output "${o}" of graph "${graph.name}" is not produced by any node`);
+  const consts = new Map<string, Tensor>();
+  for (const [name, t] of types) if (t.value && !inputs.includes(name)) consts.set(name, t.value);
+  const steps = fuse({ steps: lowered.steps, aliases: lowered.aliases, outputs, consts });
+  const external = new Set([...consts.keys(), ...inputs]);
+  const views = placeConcatInputs({ steps, aliases: lowered.aliases, outputs, external });
+  const { values, memory } = planMemory({ steps, aliases: lowered.aliases, views, types, inputs, outputs });
+  const fallbacks = steps.flatMap((s) => (s.kind === 'reference' ? [{ node: s.name, op: s.op, why: s.why }] : []));
+  const shapes: Record<string, number[]> = {};
+  for (const name of inputs) shapes[name] = [...opts.inputShapes[name]];
+  return { graph: graph.name, inputShapes: shapes, threads, kernels, steps, values, inputs, outputs, memory, fallbacks };
+}

@@ -1,0 +1,236 @@
+// What the planner produces: an ordered list of lowered steps (one per kernel
+// call site, with fused nodes folded in), the values they read and write, and
+// the buffers those values live in (offsets assigned by lifetime, memory.ts).
+// Pure data: the runtime (src/runtime/steps/) turns each step kind into an
+// executor bound to arena offsets.
+import type { Window2dFull } from '../kernels/wasm/conv_params.js';
+import type { Node } from '../ir/graph.js';
+import type { TensorFormat } from '../ir/format.js';
+import type { DType, Tensor } from '../ir/tensor.js';
+
+export type KernelsMode = 'auto' | 'dense';
+
+/** A value of the graph as the plan sees it: where its bytes live. */
+export interface PlanValue {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  bytes: number;
+  /** Known when planning (initializer or folded shape arithmetic): no buffer. */
+  const?: Tensor;
+  /** Index into plan.buffers (-1 for constants). */
+  buffer: number;
+  /** Byte offset of the value inside its buffer (non-zero for slices of a concat's output). */
+  offset: number;
+}
+
+export type BufferRole = 'input' | 'intermediate' | 'output' | 'scratch';
+
+export interface PlanBuffer {
+  id: number;
+  bytes: number;
+  role: BufferRole;
+  /** First and last step index that touch it (-1 = before the first step; steps.length = after the last). */
+  first: number;
+  last: number;
+  /** Byte offset in the activation region (assigned by the memory planner). */
+  offset: number;
+  /** Values stored in it (aliases and views included). */
+  values: string[];
+}
+
+/** A weight as the kernels take it: the dense float values (always present) and how the graph stores it. */
+export interface PlanWeight {
+  /** Initializer name (or the name of the node that produced folded weights). */
+  name: string;
+  /** Dense row-major values in the layout the step states; shared with the graph unless `derived`. */
+  data: Float32Array;
+  format?: TensorFormat;
+  /** The values were transformed at plan time (BatchNorm folding, alpha, transposition). */
+  derived?: string;
+}
+
+interface StepBase {
+  /** Name of the main node (the kernel's). */
+  name: string;
+  op: string;
+  /** Every graph node this step covers (fused activations, folded BatchNorm, ...). */
+  nodes: string[];
+  /** Values read (arena or constant) and written. */
+  inputs: string[];
+  outputs: string[];
+  /** Kernel name as shown by describe(), and why it was chosen. */
+  kernel: string;
+  reason: string;
+  /** Cost-model estimate in ns per call, when the model covers the kernel. */
+  estNs?: number;
+  /** Threads the step's work is split over (1 = the calling thread only). */
+  split: number;
+  /** Scratch bytes of the step, all parts together (im2col patches, packed panels, padded planes). */
+  scratch: number;
+  /** Byte offset of the scratch in the activation region (set by the memory planner). */
+  scratchAt: number;
+}
+
+/** Y[M×N] = A[M×K]·W (+ bias) then clamp: Gemm / MatMul with a constant weight. */
+export interface FcStep extends StepBase {
+  kind: 'fc';
+  M: number; N: number; K: number;
+  transA: boolean;
+  /** Weight in [N×K] layout (the Linear / transB=1 layout: one row per output). */
+  weight: PlanWeight;
+  bias?: Float32Array;
+  clamp?: [number, number];
+  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto';
+}
+
+export interface ConvStep extends StepBase {
+  kind: 'conv';
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
+  group: number;
+  win: Window2dFull;
+  /** [M, C/group, kh, kw] flattened. */
+  weight: PlanWeight;
+  bias?: Float32Array;
+  clamp?: [number, number];
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr';
+  /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
+  outImageStride: number;
+}
+
+export interface PoolStep extends StepBase {
+  kind: 'pool';
+  mode: 'max' | 'avg';
+  N: number; C: number; H: number; W: number; OH: number; OW: number;
+  win: Window2dFull;
+  ceil: boolean;
+  countIncludePad: boolean;
+  outImageStride: number;
+}
+
+/** Mean or max over each plane (GlobalAveragePool, ReduceMean over H and W). */
+export interface GlobalPoolStep extends StepBase {
+  kind: 'globalpool';
+  mode: 'avg' | 'max';
+  planes: number;
+  size: number;
+}
+
+/** y = min(max(x, lo), hi) on n floats (Relu, Clip) in WebAssembly. */
+export interface ClampStep extends StepBase {
+  kind: 'clamp';
+  n: number;
+  lo: number;
+  hi: number;
+}
+
+export interface UnaryStep extends StepBase {
+  kind: 'unary';
+  fn: 'Sigmoid' | 'Tanh' | 'LeakyRelu';
+  n: number;
+  alpha: number;
+}
+
+/** One operand of a broadcast binary op: strides per output dim (0 = broadcast). */
+export interface BinaryOperand {
+  value: string;
+  strides: number[];
+}
+
+export interface BinaryStep extends StepBase {
+  kind: 'binary';
+  fn: 'Add' | 'Sub' | 'Mul' | 'Div';
+  shape: number[];
+  a: BinaryOperand;
+  b: BinaryOperand;
+}
+
+export interface ConcatPart {
+  value: string;
+  /** Elements per outer block, and where the block starts in the output's block. */
+  block: number;
+  at: number;
+}
+
+/** Copies the inputs that were not written in place by their producers. */
+export interface ConcatStep extends StepBase {
+  kind: 'concat';
+  /** Bytes per element (any dtype is copied as bytes). */
+  elemBytes: number;
+  outer: number;
+  outBlock: number;
+  parts: ConcatPart[];
+}
+
+export interface SoftmaxStep extends StepBase {
+  kind: 'softmax';
+  outer: number;
+  D: number;
+  inner: number;
+}
+
+/** Per-tensor or per-axis quantization parameters (flat element i uses floor(i / inner) mod count). */
+export interface QuantParams {
+  scale: Float32Array;
+  zero: number[];
+  inner: number;
+  count: number;
+  /** Saturation range of the quantized type. */
+  lo: number;
+  hi: number;
+}
+
+/** QuantizeLinear, DequantizeLinear, or a Q→DQ pair fused into one float-to-float step. */
+export interface QuantStep extends StepBase {
+  kind: 'quantize' | 'dequantize' | 'fakequant';
+  n: number;
+  q: QuantParams;
+}
+
+/** y = x·scale[c] + shift[c] (BatchNormalization that could not be folded into a conv). */
+export interface AffineStep extends StepBase {
+  kind: 'affine';
+  outer: number;
+  C: number;
+  inner: number;
+  scale: Float32Array;
+  shift: Float32Array;
+}
+
+/** Any other op: its reference kernel, inputs viewed in the arena, outputs copied in. */
+export interface ReferenceStep extends StepBase {
+  kind: 'reference';
+  node: Node;
+  why: string;
+}
+
+export type PlanStep =
+  | FcStep | ConvStep | PoolStep | GlobalPoolStep | ClampStep | UnaryStep | BinaryStep | ConcatStep | SoftmaxStep
+  | QuantStep | AffineStep | ReferenceStep;
+
+export type StepKind = PlanStep['kind'];
+
+export interface MemoryPlan {
+  buffers: PlanBuffer[];
+  /** Bytes of the activation region: every buffer and scratch at its offset. */
+  regionBytes: number;
+  /** What the region would take without reuse: the sum of all intermediate values (no inputs, outputs or scratch). */
+  intermediateBytes: number;
+  /** Largest scratch of any step (all parts). */
+  scratchBytes: number;
+}
+
+export interface Plan {
+  graph: string;
+  /** Concrete shapes of the fed inputs this plan was made for. */
+  inputShapes: Record<string, number[]>;
+  threads: number;
+  kernels: KernelsMode;
+  steps: PlanStep[];
+  values: Map<string, PlanValue>;
+  inputs: string[];
+  outputs: string[];
+  memory: MemoryPlan;
+  /** Node names that run on their reference kernel, with the reason. */
+  fallbacks: { node: string; op: string; why: string }[];
+}

@@ -1,0 +1,67 @@
+// A plan bound to the arena: one executor per step (the table below picks it by
+// step kind and kernel), where each fed input is copied in and where each
+// output is read back. Binding prepares weights on first use (cached by the session).
+import type { Plan, PlanStep, StepKind } from '../compile/plan_types.js';
+import type { DType, Tensor } from '../ir/tensor.js';
+import { bindBinary } from './steps/binary.js';
+import { bindConcat } from './steps/concat.js';
+import { bindGemmConv } from './steps/conv.js';
+import { bindDepthwise } from './steps/depthwise.js';
+import { bindAffine, bindClamp, bindUnary } from './steps/elementwise.js';
+import { at, type BindEnv, type StepExecutor } from './steps/env.js';
+import { bindDenseFc, bindSparseFc } from './steps/fc.js';
+import { bindGlobalPool, bindPool } from './steps/pool.js';
+import { bindQuant } from './steps/quant.js';
+import { bindReference } from './steps/reference.js';
+import { bindSoftmax } from './steps/softmax.js';
+import { bindSparseConv } from './steps/sparse_conv.js';
+
+type Binder<S extends PlanStep = PlanStep> = (s: S, env: BindEnv) => StepExecutor | undefined;
+type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
+
+/** Step kind → executor (kernel variants chosen by the step's impl). */
+const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
+  fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : bindSparseFc(s, env)),
+  conv: (s, env) => (s.impl === 'depthwise' ? bindDepthwise(s, env) : s.impl === 'csr' ? bindSparseConv(s, env) : bindGemmConv(s, env)),
+  pool: bindPool,
+  globalpool: bindGlobalPool,
+  clamp: bindClamp,
+  unary: bindUnary,
+  binary: bindBinary,
+  concat: (s, env) => (s.parts.length ? bindConcat(s, env) : undefined), // all inputs written in place: nothing to run
+  softmax: bindSoftmax,
+  quantize: bindQuant,
+  dequantize: bindQuant,
+  fakequant: bindQuant,
+  affine: bindAffine,
+  reference: bindReference,
+};
+
+export interface FeedSlot { name: string; at: number; dtype: DType; size: number }
+export interface FetchSlot { name: string; at: number; dtype: DType; shape: number[]; size: number; const?: Tensor }
+
+export class Binding {
+  readonly steps: StepExecutor[] = [];
+  readonly feeds: FeedSlot[];
+  readonly fetches: FetchSlot[];
+
+  constructor(readonly plan: Plan, env: BindEnv, readonly epoch: number) {
+    for (const s of plan.steps) {
+      const e = (BINDERS[s.kind] as Binder)(s, env);
+      if (e) this.steps.push(e);
+    }
+    this.feeds = plan.inputs.map((name) => {
+      const v = plan.values.get(name)!;
+      return { name, at: v.buffer >= 0 ? at(env, name) : -1, dtype: v.dtype, size: v.shape.reduce((p, d) => p * d, 1) };
+    });
+    this.fetches = plan.outputs.map((name) => {
+      const v = plan.values.get(name)!;
+      return { name, at: v.const ? -1 : at(env, name), dtype: v.dtype, shape: v.shape, size: v.shape.reduce((p, d) => p * d, 1), const: v.const };
+    });
+  }
+}
+
+/** Binds every step once so that weights are packed before the activation region is placed (executors dropped). */
+export function prepareWeights(plan: Plan, env: BindEnv): void {
+  for (const s of plan.steps) (BINDERS[s.kind] as Binder)(s, env);
+}

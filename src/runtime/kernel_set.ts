@@ -1,0 +1,100 @@
+// The WebAssembly kernels of one session, instantiated once on its arena (and
+// registered with its thread pool): the GEMM, the sparse kernels, and the
+// generated im2col / depthwise / pool / clamp modules, each cached by variant.
+import type { WasmArena } from '../kernels/wasm/arena.js';
+import { activationModule } from '../kernels/wasm/activation_codegen.js';
+import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
+import { wasmFeatures } from '../kernels/wasm/features.js';
+import { WasmGemm } from '../kernels/wasm/gemm.js';
+import { im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { compileCached, instantiate } from '../kernels/wasm/loader.js';
+import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
+import { WasmSparse } from '../kernels/wasm/sparse.js';
+import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
+
+type Fn = (...args: number[]) => void;
+
+export interface Im2colExports {
+  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
+    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
+}
+
+export interface DepthwiseExports {
+  depthwise(x: number, y: number, C: number, H: number, W: number, OH: number, OW: number, w: number, bias: number,
+    clampAt: number, pbuf: number, PH: number, PW: number, padT: number, padL: number): void;
+}
+
+export interface PoolExports {
+  pool(x: number, y: number, planes: number, H: number, W: number, OH: number, OW: number, pbuf: number, PH: number,
+    PW: number, padT: number, padL: number, invH: number, invW: number): void;
+}
+
+export interface ClampExports {
+  clamp(src: number, dst: number, n: number, lo: number, hi: number): void;
+}
+
+/** A module's exports on this thread, and the key its functions have in the thread pool. */
+export interface Kernel<T> {
+  key: string;
+  exports: T;
+}
+
+export class KernelSet {
+  readonly gemm: WasmGemm;
+  /** GEMM scratch for calls made directly on this thread (the pool's threads have their own). */
+  readonly gemmScratch: number;
+  readonly sparse: WasmSparse;
+  readonly shared: boolean;
+  private readonly instances = new Map<string, Kernel<unknown>>();
+
+  constructor(readonly arena: WasmArena, readonly pool?: ThreadPool) {
+    this.gemm = new WasmGemm({ arena, threads: pool });
+    this.gemmScratch = arena.alloc(this.gemm.scratchBytes());
+    this.sparse = new WasmSparse({ arena });
+    this.shared = arena.shared;
+  }
+
+  private module<T>(key: string, generate: () => Uint8Array): Kernel<T> {
+    let k = this.instances.get(key) as Kernel<T> | undefined;
+    if (!k) {
+      const mod = compileCached(key, generate);
+      k = { key, exports: instantiate<T>(mod, this.arena) };
+      this.pool?.register(key, mod);
+      this.instances.set(key, k);
+    }
+    return k;
+  }
+
+  private get tag(): string {
+    return this.shared ? 'shared' : 'private';
+  }
+
+  im2col(): Kernel<Im2colExports> {
+    return this.module(`im2col:${this.tag}`, () => im2colModule(this.shared));
+  }
+
+  depthwise(g: Omit<DepthwiseGeometry, 'fma' | 'shared'>): Kernel<DepthwiseExports> {
+    const geo: DepthwiseGeometry = { ...g, fma: wasmFeatures().relaxedSimd, shared: this.shared };
+    const key = `depthwise:${geo.kh}x${geo.kw}:s${geo.sh},${geo.sw}:d${geo.dh},${geo.dw}:${geo.fma ? 'fma' : 'muladd'}:${this.tag}`;
+    return this.module(key, () => depthwiseModule(geo));
+  }
+
+  pool2d(g: Omit<PoolGeometry, 'shared'>): Kernel<PoolExports> {
+    const geo: PoolGeometry = { ...g, shared: this.shared };
+    const key = `pool:${geo.kind}:${geo.kh}x${geo.kw}:s${geo.sh},${geo.sw}:d${geo.dh},${geo.dw}:${this.tag}`;
+    return this.module(key, () => poolModule(geo));
+  }
+
+  clamp(): Kernel<ClampExports> {
+    return this.module(`activation:${this.tag}`, () => activationModule(this.shared));
+  }
+
+  /** Copies data into freshly allocated arena bytes (weights, tables); returns the offset. */
+  upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array): number {
+    const at = this.arena.alloc(data.byteLength);
+    new Uint8Array(this.arena.memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return at;
+  }
+}
+
+export type { Fn };

@@ -1,0 +1,81 @@
+// What a step executor is bound with: the plan, where each value lives in the
+// arena, the session's kernels and views, and a cache of prepared weights
+// (packed once per session, shared by the plans of every batch size).
+import type { Plan, PlanStep } from '../../compile/plan_types.js';
+import type { Tensor } from '../../ir/tensor.js';
+import type { PoolCall, ThreadPool } from '../../kernels/wasm/thread_pool.js';
+import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
+import type { KernelSet } from '../kernel_set.js';
+import type { ArenaViews } from '../views.js';
+
+/** One bound step: all offsets and sizes fixed, run() allocates nothing. */
+export interface StepExecutor {
+  run(): void;
+}
+
+export interface BindEnv {
+  plan: Plan;
+  kernels: KernelSet;
+  views: ArenaViews;
+  pool?: ThreadPool;
+  /** Byte offset of the activation region in the arena. */
+  regionStart: number;
+  /** Prepared weights by key (see prepared()). */
+  weights: Map<string, unknown>;
+}
+
+/** Absolute byte offset of a value computed at run time. */
+export function at(env: BindEnv, name: string): number {
+  const v = env.plan.values.get(name);
+  if (!v || v.buffer < 0) throw new Error(`runtime: value "${name}" has no buffer`);
+  return env.regionStart + env.plan.memory.buffers[v.buffer].offset + v.offset;
+}
+
+/** The constant behind a value, if it is one. */
+export function constant(env: BindEnv, name: string): Tensor | undefined {
+  return env.plan.values.get(name)?.const;
+}
+
+/** Absolute byte offset of the step's scratch. */
+export function scratchAt(env: BindEnv, s: PlanStep): number {
+  return env.regionStart + s.scratchAt;
+}
+
+/** Weights prepared once per session for a step and kernel (the same under every batch size's plan). */
+export function prepared<T>(env: BindEnv, s: PlanStep, what: string, make: () => T): T {
+  const key = `${s.kind}:${what}:${s.name}`;
+  let w = env.weights.get(key) as T | undefined;
+  if (w === undefined) {
+    w = make();
+    env.weights.set(key, w);
+  }
+  return w;
+}
+
+/**
+ * Runs per-thread call lists on the pool; lists longer than one command holds
+ * go in several rounds (round r runs chunk r of every part).
+ */
+export function poolRunner(pool: ThreadPool, parts: PoolCall[][]): () => void {
+  const rounds: PoolCall[][][] = [];
+  parts.forEach((calls, t) => {
+    let round = 0, words = 0;
+    for (const c of calls) {
+      const w = 2 + c.args.length;
+      if (words + w > CALL_WORDS) { round++; words = 0; }
+      words += w;
+      while (rounds.length <= round) rounds.push(parts.map(() => []));
+      rounds[round][t].push(c);
+    }
+  });
+  if (rounds.length === 1) {
+    const only = rounds[0];
+    return () => pool.run(only);
+  }
+  return () => { for (const r of rounds) pool.run(r); };
+}
+
+/** [from, to) of part t when `count` items are shared by `parts`. */
+export function share(count: number, parts: number, t: number): [number, number] {
+  return [Math.floor((t * count) / parts), Math.floor(((t + 1) * count) / parts)];
+}
