@@ -1,21 +1,20 @@
-// The nnzip side of every comparison, in one place. Today it is the plain-TS
-// reference runtime (single-threaded, the correctness oracle, not built for speed).
-// When the fast runtime lands, swap the body for:
-//   const session = await Session.create(graph, { threads: opts.threads });
-//   return { name: 'nnzip', threads: opts.threads, run: (feeds) => session.run(feeds), dispose: ... };
+// The nnzip side of every comparison, in one place: the runtime Session (plan once,
+// WASM kernels, one arena), with worker threads from the Node factory when asked.
 import type { Graph } from '../../src/ir/graph.js';
-import { runReference } from '../../src/runtime/reference.js';
+import { createNodeSession } from '../../src/runtime/session_node.js';
 import { checkThreads, type Peer, type PeerOptions } from './peer.js';
 
 export async function createNnzipPeer(graph: Graph, opts: PeerOptions): Promise<Peer> {
   checkThreads('nnzip', opts.threads);
+  const session = await createNodeSession(graph, { threads: opts.threads });
   return {
     name: 'nnzip',
-    threads: 1,
-    note: opts.threads > 1 ? 'nnzip: the reference runtime is single-threaded (the fast Session is not wired in yet)' : undefined,
+    threads: session.threads,
     async run(feeds) {
-      return runReference(graph, feeds);
+      return session.run(feeds);
     },
-    async dispose() {},
+    async dispose() {
+      await session.dispose();
+    },
   };
 }

@@ -1,9 +1,13 @@
-// Where the bundled models live (shipped in the package, located from this file).
+// Where the bundled models and recipes live (shipped in the package, located from this file).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export const FIXTURES = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function bundledModel(file: string): string {
-  return join(FIXTURES, file);
+  return join(ROOT, 'fixtures/models', file);
+}
+
+export function bundledRecipe(file: string): string {
+  return join(ROOT, 'recipes', file);
 }

@@ -6,11 +6,16 @@ import { MAX_CENTROIDS } from '../kernels/sparse_format.js';
 import { convKernelCosts, cscZeroThreshold, fcKernelCosts } from '../kernels/wasm/sparse.js';
 import type { KernelsMode, PlanWeight } from './plan_types.js';
 
-/** Below ~1 MFLOP a thread hand-off (a few µs) costs more than it saves (as the GEMM's own split rule). */
-export const SPLIT_FLOPS = 1 << 20;
+/**
+ * Smallest step split over threads: 4 MFLOP (~0.25 ms of one thread's work). A hand-off
+ * to a spinning worker takes ~1 µs, but between runs the worker sleeps and waking it
+ * costs tens of µs on a quiet machine (hundreds on a busy one), so small steps stay on one thread.
+ */
+export const SPLIT_FLOPS = 1 << 22;
 
-export function partsFor(flops: number, threads: number): number {
-  return threads > 1 && flops >= SPLIT_FLOPS ? threads : 1;
+/** Threads a step of `flops` is split over: all of them from `minFlops` on, else 1. */
+export function partsFor(flops: number, threads: number, minFlops = SPLIT_FLOPS): number {
+  return threads > 1 && flops >= minFlops ? threads : 1;
 }
 
 export function formatUs(ns: number): string {

@@ -31,10 +31,10 @@ export function describePlan(plan: Plan): string {
   const shapes = Object.entries(plan.inputShapes).map(([k, v]) => `${k} [${v.join(',')}]`).join(', ');
   const lines = [`plan of "${plan.graph}" for ${shapes || 'no inputs'}: ${plan.steps.length} steps, ${plan.threads} thread${plan.threads > 1 ? 's' : ''}, kernels ${plan.kernels}`];
   const nameW = Math.min(28, Math.max(4, ...plan.steps.map((s) => s.name.length)));
-  const kernW = Math.min(44, Math.max(6, ...plan.steps.map((s) => s.kernel.length)));
+  const kernel = (s: PlanStep) => (s.split > 1 ? `${s.kernel} ×${s.split}` : s.kernel);
+  const kernW = Math.min(48, Math.max(6, ...plan.steps.map((s) => kernel(s).length)));
   plan.steps.forEach((s, i) => {
-    const threads = s.split > 1 ? ` ×${s.split}` : '';
-    lines.push(`  ${pad(String(i), 3)} ${pad(s.name, nameW)}  ${pad(s.kernel + threads, kernW)}  ${pad(shapeOf(plan, s), 16)}  ${s.reason}`);
+    lines.push(`  ${pad(String(i), 3)} ${pad(s.name, nameW)}  ${pad(kernel(s), kernW)}  ${pad(shapeOf(plan, s), 16)}  ${s.reason}`);
   });
   const choices = kernelChoices(plan);
   lines.push(choices.length ? 'compressed layers:' : 'compressed layers: none');

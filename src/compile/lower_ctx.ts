@@ -10,6 +10,8 @@ export interface LowerCtx {
   types: ReadonlyMap<string, ValueType>;
   kernels: KernelsMode;
   threads: number;
+  /** Smallest step (in flops) split over the threads. */
+  splitFlops: number;
   /** GEMM register tile: packed panels are padded to whole tiles. */
   tile: { mr: number; nr: number };
   /** Producer node of each value (for hints such as "this input comes out of a ReLU"). */

@@ -69,7 +69,8 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const dense = denseConvKind(win, C, M, group);
   const d = chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
   const flops = 2 * N * M * K * P;
-  const split = d.impl === 'csr' ? 1 : partsFor(flops, ctx.threads);
+  let split = d.impl === 'csr' ? 1 : partsFor(flops, ctx.threads, ctx.splitFlops);
+  if (split > 1 && d.impl !== 'depthwise' && OH < split && !(N >= split && N % split === 0)) split = 1; // too few rows to share
   const step: ConvStep = {
     ...stepBase(node, convKernelName(d.impl, weight), d.reason, [xName]),
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, outImageStride: M * P,
@@ -84,18 +85,33 @@ function convKernelName(impl: ConvStep['impl'], w: PlanWeight): string {
   return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
 }
 
-/** How a conv's scratch is laid out: `sets` copies of [patches | packed panels] (or one padded plane per part for depthwise). */
+/**
+ * How a conv's scratch is laid out: `sets` copies (one per thread when split) of
+ * [patches | packed panels], or one padded plane per thread for depthwise. A split
+ * conv gives each thread whole images, or else a band of output rows of each image.
+ */
 export function convScratchLayout(s: ConvStep, nr: number): { patches: number; panels: number; sets: number; plane: number } {
   const { win } = s;
-  const K = (s.C / s.group) * win.kh * win.kw, P = s.OH * s.OW;
+  const K = (s.C / s.group) * win.kh * win.kw;
   if (s.impl === 'depthwise') {
     const plane = (s.H + win.padT + win.padB) * (s.W + win.padL + win.padR + DEPTHWISE_SLACK) * 4 + SLACK;
     return { patches: 0, panels: 0, sets: s.split, plane };
   }
-  if (s.impl === 'csr') return { patches: isPointwise(win) ? 0 : K * P * 4 + SLACK, panels: 0, sets: 1, plane: 0 };
+  if (s.impl === 'csr') return { patches: isPointwise(win) ? 0 : K * s.OH * s.OW * 4 + SLACK, panels: 0, sets: 1, plane: 0 };
+  const byRows = s.split > 1 && !convSplitsImages(s);
+  const P = (byRows ? Math.ceil(s.OH / s.split) : s.OH) * s.OW; // pixels one set holds
   const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
   const panels = roundUp(P, nr) * K * 4 + SLACK;
-  return { patches, panels, sets: s.split > 1 && s.N >= s.split ? s.split : 1, plane: 0 };
+  return { patches, panels, sets: s.split, plane: 0 };
+}
+
+/**
+ * Whether a split conv gives each thread whole images (else each thread takes a band
+ * of output rows of every image): when the images divide evenly, or are many enough
+ * that one left over matters little.
+ */
+export function convSplitsImages(s: ConvStep): boolean {
+  return s.split > 1 && s.N >= s.split && (s.N % s.split === 0 || s.N >= 4 * s.split);
 }
 
 export function convScratch(s: ConvStep, nr: number): number {
@@ -131,7 +147,7 @@ export function lowerFc(node: Node, ctx: LowerCtx): LowerResult {
   const weight: PlanWeight = { ...weightOf(ctx, bName, data), derived };
   if (!transB) weight.format = transposeFormat(weight.format, K, N);
   const d = chooseFc(weight, N, K, M, ctx.kernels, expectedZeros(ctx, aName));
-  const split = d.impl === 'dense' ? partsFor(2 * M * N * K, ctx.threads) : 1;
+  const split = d.impl === 'dense' ? partsFor(2 * M * N * K, ctx.threads, ctx.splitFlops) : 1;
   const step: FcStep = {
     ...stepBase(node, fcKernelName(d.impl, weight), d.reason, [aName]),
     kind: 'fc', M, N, K, transA, weight, bias, impl: d.impl, estNs: d.estNs, split,
@@ -188,7 +204,7 @@ export function lowerPool(node: Node, ctx: LowerCtx): LowerResult {
   const [N, C] = x.shape;
   const [H, W] = spatial.length === 1 ? [1, spatial[0]] : spatial;
   const [OH, OW] = out;
-  const split = partsFor(2 * N * C * OH * OW * win.kh * win.kw, ctx.threads);
+  const split = partsFor(2 * N * C * OH * OW * win.kh * win.kw, ctx.threads, ctx.splitFlops);
   const { PH, PW } = poolPadded({ H, W, OH, OW, win });
   const shape = `${win.kh}×${win.kw}/${win.sh}`;
   return {

@@ -125,12 +125,13 @@ class Builder {
   private inPlaceBuffer(s: PlanStep, i: number, out: PlanValue): PlanBuffer | undefined {
     if (!IN_PLACE.has(s.kind)) return undefined;
     if (s.kind === 'binary' && [s.a, s.b].some((o) => o.value === s.inputs[0] && o.strides.some((st, d) => st === 0 && s.shape[d] > 1))) return undefined;
-    const x = this.values.get(s.inputs[0]);
+    const rootX = this.root(s.inputs[0]); // a reshape's buffer is its source's (aliases are placed at the end)
+    const x = this.values.get(rootX);
     if (!x || x.buffer < 0 || x.offset !== 0 || x.bytes !== out.bytes) return undefined;
     const b = this.buffers[x.buffer];
-    const rootX = this.root(x.name);
-    if (b.role !== 'intermediate' || b.bytes !== x.bytes || b.values.some((n) => this.root(n) !== rootX)) return undefined;
-    return this.last.get(rootX) === i ? b : undefined;
+    // not a concat's buffer (its slices are other values), and nothing in it is read after this step
+    if (b.role !== 'intermediate' || b.bytes !== x.bytes || b.values.some((n) => this.m.views.has(n))) return undefined;
+    return b.last === i ? b : undefined;
   }
 
   /** Aliases take their root's buffer and offset. */
@@ -154,7 +155,7 @@ export function planMemory(m: MemoryInput): { values: Map<string, PlanValue>; me
   });
   b.resolveAliases();
   m.outputs.forEach((v) => b.value(v));
-  const scratch = m.steps.map((s, i) => (s.scratch > 0 ? b.newBuffer(s.scratch, 'scratch') : undefined));
+  const scratch = m.steps.map((s) => (s.scratch > 0 ? b.newBuffer(s.scratch, 'scratch') : undefined));
   scratch.forEach((buf, i) => { if (buf) { buf.first = i; buf.last = i; } });
   const { offsets, total } = assignOffsets(b.buffers);
   b.buffers.forEach((buf, i) => (buf.offset = offsets[i]));

@@ -7,6 +7,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
 import { placeConcatInputs } from './concat_inplace.js';
+import { SPLIT_FLOPS } from './cost.js';
 import { fuse } from './fuse.js';
 import { lowerNodes } from './lower.js';
 import type { LowerCtx } from './lower_ctx.js';
@@ -23,6 +24,8 @@ export interface PlanOptions {
   threads?: number;
   /** GEMM register tile (packed panels are padded to it); default the GEMM's tuned tile. */
   tile?: { mr: number; nr: number };
+  /** Smallest step (in flops) worth splitting over threads (default 2^22, see cost.ts). */
+  splitFlops?: number;
 }
 
 function checkOptions(graph: Graph, o: PlanOptions): void {
@@ -30,6 +33,7 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   if (kernels !== 'auto' && kernels !== 'dense') fail(`plan: kernels='${String(kernels)}'; use 'auto' or 'dense'`);
   const threads = o.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) fail(`plan: threads=${threads}; give an integer >= 1`);
+  if (o.splitFlops !== undefined && !(o.splitFlops >= 0)) fail(`plan: splitFlops=${o.splitFlops}; give a number >= 0`);
   const names = new Set(graph.inputs.map((v) => v.name));
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
@@ -40,7 +44,9 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const threads = opts.threads ?? 1;
   const types = bindShapes(graph, opts.inputShapes);
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
-  const ctx: LowerCtx = { graph, types, kernels, threads, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers };
+  const ctx: LowerCtx = {
+    graph, types, kernels, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
+  };
   const lowered = lowerNodes(ctx);
   const inputs = graph.inputs.filter((v) => opts.inputShapes[v.name]).map((v) => v.name);
   const outputs = graph.outputs.map((v) => v.name);

@@ -13,6 +13,8 @@ export interface FinetuneConfig {
   batch: number;
   momentum: number;
   weightDecay: number;
+  /** Random shifts of up to this many pixels (augmentation). */
+  shift?: number;
   seed: number;
   /** Steps per epoch cap (quick runs, tests). */
   maxStepsPerEpoch?: number;
@@ -27,6 +29,7 @@ export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: 
     seed: cfg.seed,
     optimizer: { kind: 'sgd', lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
     schedule: { kind: 'cosine', minLr: cfg.lr / 20 },
+    augment: { shift: cfg.shift ?? 0 },
     maxStepsPerEpoch: cfg.maxStepsPerEpoch,
     onProgress: cfg.onProgress ? (p) => cfg.onProgress!(stage, p) : undefined,
   });

@@ -2,6 +2,8 @@
 import type { Graph } from '../ir/graph.js';
 import { f32, type Tensor } from '../ir/tensor.js';
 import { runReference } from '../runtime/reference.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
+import { createNodeSession, type NodeSessionOptions } from '../runtime/session_node.js';
 import type { BatchRunner } from './evaluate.js';
 import type { GraphRunner } from './validate.js';
 
@@ -17,4 +19,31 @@ export function batchRunner(graph: Graph, run: GraphRunner, image: number[]): Ba
 
 export function referenceRunner(graph: Graph): GraphRunner {
   return (feeds: Record<string, Tensor>) => runReference(graph, feeds);
+}
+
+/** A GraphRunner on the fast runtime, with a way to release it (worker threads when threads > 1). */
+export type SessionRunner = GraphRunner & {
+  /** The session (created on first use). */
+  session(): Promise<Session>;
+  dispose(): Promise<void>;
+};
+
+/**
+ * The Session as a GraphRunner: created on the first call (planned for the first
+ * batch; a bigger batch re-plans), Node worker threads when opts.threads > 1.
+ */
+export function sessionRunner(graph: Graph, opts: NodeSessionOptions & Pick<SessionOptions, 'threadPool'> = {}): SessionRunner {
+  let made: Promise<Session> | undefined;
+  const session = (): Promise<Session> => {
+    made ??= opts.threadPool ? Session.create(graph, opts) : createNodeSession(graph, opts);
+    return made;
+  };
+  const run = async (feeds: Record<string, Tensor>) => (await session()).run(feeds);
+  return Object.assign(run, {
+    session,
+    async dispose() {
+      if (made) await (await made).dispose();
+      made = undefined;
+    },
+  });
 }

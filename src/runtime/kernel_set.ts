@@ -12,8 +12,6 @@ import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 
-type Fn = (...args: number[]) => void;
-
 export interface Im2colExports {
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
     sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
@@ -96,5 +94,3 @@ export class KernelSet {
     return at;
   }
 }
-
-export type { Fn };

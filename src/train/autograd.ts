@@ -197,6 +197,14 @@ export class Tape {
     this.memory().maxPoolBack(dy, arg, dx);
   }
 
+  planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void {
+    this.memory().planeStats(a, b, planes, C, HW, ca, cb, s1, s2);
+  }
+
+  planeLinear(a: Float32Array, b: Float32Array, out: Float32Array, planes: number, C: number, HW: number, ka: Float32Array, kb: Float32Array, k0: Float32Array, acc: boolean): void {
+    this.memory().planeLinear(a, b, out, planes, C, HW, ka, kb, k0, acc);
+  }
+
   forward(): void {
     this.memory();
     for (const [p, m] of this.mirrors) m.data.set(p.data);
@@ -216,7 +224,7 @@ export class Tape {
    */
   backward(): void {
     for (let i = this.ops.length - 1; i >= 0; i--) this.ops[i].backward();
-    for (const [p, m] of this.mirrors) p.grad.set(m.grad!);
+    for (const [p, m] of this.mirrors) if (m.grad) p.grad.set(m.grad);
   }
 }
 

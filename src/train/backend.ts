@@ -2,7 +2,8 @@
 // convolutions and linear layers reduce to GEMMs (im2col + GEMM, GEMM + col2im),
 // so a faster GEMM speeds up all of training. A backend allocates each tape's
 // buffers (so a WASM backend can put them in its own memory and run GEMMs on
-// them without copies) and runs strided GEMMs over them. Two exist: plain
+// them without copies) and runs strided GEMMs and the memory-bound kernels
+// around them (im2col, col2im, clip, pooling, BatchNorm planes). Two exist: plain
 // TypeScript (runs anywhere) and WASM SIMD (src/kernels/wasm, ~10× faster); the
 // default is WASM when the engine supports SIMD.
 import { wasmFeatures } from '../kernels/wasm/features.js';
@@ -10,6 +11,7 @@ import { wasmBackend } from './backend_wasm.js';
 import { sgemmStrided } from './gemm_ts.js';
 import type { ColPlan } from './ops/im2col.js';
 import { col2im, im2col } from './ops/im2col.js';
+import { planeLinear, planeStats } from './ops/batchnorm.js';
 import { maxPool, maxPoolBack } from './ops/pool.js';
 import type { Window2d } from './ops/window.js';
 
@@ -58,6 +60,10 @@ export interface TapeMemory {
   maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void;
   /** dx[arg[o]] += dy[o]. */
   maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void;
+  /** Per H×W plane p of channel c = p mod C: s1[p] = Σ a, s2[p] = Σ (a − ca[c])·(b − cb[c]). */
+  planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void;
+  /** out (+= when acc) ka[c]·a + kb[c]·b + k0[c], per plane as above. */
+  planeLinear(a: Float32Array, b: Float32Array, out: Float32Array, planes: number, C: number, HW: number, ka: Float32Array, kb: Float32Array, k0: Float32Array, acc: boolean): void;
 }
 
 export interface Backend {
@@ -73,7 +79,7 @@ export const tsBackend: Backend = {
   name: 'ts',
   ownsMemory: false,
   allocate(sizes) {
-    return { buffers: sizes.map((n) => new Float32Array(n)), gemm: sgemmStrided, im2col, col2im, clip, clipBack, maxPool, maxPoolBack };
+    return { buffers: sizes.map((n) => new Float32Array(n)), gemm: sgemmStrided, im2col, col2im, clip, clipBack, maxPool, maxPoolBack, planeStats, planeLinear };
   },
 };
 

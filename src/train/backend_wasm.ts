@@ -1,16 +1,18 @@
 // The WASM SIMD backend: each tape's buffers are views of one block in a
 // WebAssembly memory of its own (src/kernels/wasm's arena), so GEMMs run on them
-// by offset, without copies (only the GEMM's own packing), and im2col runs as a
-// SIMD kernel there too. All memory is reserved when the tape is finalized, so
-// the memory never grows afterwards and the views stay valid.
-import type { WasmArena } from '../kernels/wasm/arena.js';
-import { WasmArena as Arena } from '../kernels/wasm/arena.js';
+// by offset, without copies (only the GEMM's own packing); im2col (from
+// src/kernels/wasm), col2im, clip, max pooling and BatchNorm's plane kernels
+// (src/train/wasm) run there as SIMD kernels too. All memory is reserved when
+// the tape is finalized, so the memory never grows afterwards and the views
+// stay valid.
+import { fail } from '../ir/errors.js';
+import { WasmArena } from '../kernels/wasm/arena.js';
 import { WasmGemm } from '../kernels/wasm/gemm.js';
-import { IM2COL_EXPORTS, im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { im2colModule } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import type { Backend, GemmCall, TapeMemory } from './backend.js';
 import { sgemmStrided } from './gemm_ts.js';
-import { trainKernelsModule, type TrainKernelExports } from './wasm_kernels.js';
+import { trainKernelsModule, type TrainKernelExports } from './wasm/kernels.js';
 import type { ColPlan } from './ops/im2col.js';
 import type { Window2d } from './ops/window.js';
 
@@ -35,7 +37,11 @@ class WasmTapeMemory implements TapeMemory {
       total += Math.ceil(n / 16) * 16; // 64-byte aligned
       return at;
     });
-    this.arena = new Arena({ initialBytes: 1 << 16 });
+    // wasm32 addresses 4 GiB; keep room for the packing buffers and the GEMM's scratch.
+    if (total * 4 > 0xf0000000) {
+      fail(`the training buffers need ${Math.ceil((total * 4) / 2 ** 20)} MB, more than a WebAssembly memory holds (4 GB); use a smaller batch size`);
+    }
+    this.arena = new WasmArena({ initialBytes: 1 << 16 });
     this.gemmK = new WasmGemm({ arena: this.arena });
     let maxA = 0;
     let maxB = 0;
@@ -95,7 +101,20 @@ class WasmTapeMemory implements TapeMemory {
   }
 
   maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void {
+    if (g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 && g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= H && 2 * g.ow <= W) {
+      this.k.maxPool2x2(this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), this.addr(arg, 0, 'arg'), planes, H, W, g.oh, g.ow);
+      return;
+    }
     this.k.maxPool(this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), this.addr(arg, 0, 'arg'), planes, H, W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw);
+  }
+
+  planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void {
+    this.k.planeStats(this.addr(a, 0, 'a'), this.addr(b, 0, 'b'), planes, C, HW, this.addr(ca, 0, 'ca'), this.addr(cb, 0, 'cb'), this.addr(s1, 0, 's1'), this.addr(s2, 0, 's2'));
+  }
+
+  planeLinear(a: Float32Array, b: Float32Array, out: Float32Array, planes: number, C: number, HW: number, ka: Float32Array, kb: Float32Array, k0: Float32Array, acc: boolean): void {
+    this.k.planeLinear(this.addr(a, 0, 'a'), this.addr(b, 0, 'b'), this.addr(out, 0, 'out'), planes, C, HW,
+      this.addr(ka, 0, 'ka'), this.addr(kb, 0, 'kb'), this.addr(k0, 0, 'k0'), acc ? 1 : 0);
   }
 
   maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {

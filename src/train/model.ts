@@ -121,9 +121,14 @@ export class Model {
     return { tape, batch, input, output, loss };
   }
 
-  /** Recomputes data = transform(master) for parameters with a weight transform. */
+  /** Recomputes data = transform(master) for parameters with a weight transform (pruned weights stay 0). */
   refreshWeights(): void {
-    for (const p of this.params.values()) if (p.transform) p.transform.forward(p.master, p.data, p.shape);
+    for (const p of this.params.values()) {
+      if (!p.transform) continue;
+      p.transform.forward(p.master, p.data, p.shape);
+      const mask = p.mask;
+      if (mask) for (let i = 0; i < mask.length; i++) if (!mask[i]) p.data[i] = 0;
+    }
   }
 
   /** Runs one batch (already copied into bt.input) in train or eval mode. */

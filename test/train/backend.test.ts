@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { NnzipError } from '../../src/ir/errors.js';
 import { defaultBackend, gemmCall, setDefaultBackend, tsBackend, type GemmCall } from '../../src/train/backend.js';
 import { wasmBackend } from '../../src/train/backend_wasm.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
@@ -68,6 +69,7 @@ test('reuseA skips re-packing A but gives the same result; WASM refuses operands
   for (let i = 0; i < 42; i++) assert.ok(Math.abs(c2[i] - want[i]) < 1e-5);
   Object.assign(g, { b: new Float32Array(35), reuseA: false });
   assert.throws(() => mem.gemm(g), /not in the tape's memory/);
+  assert.throws(() => wasm.allocate([2 ** 30], []), (e: Error) => e instanceof NnzipError && /4096 MB, more than a WebAssembly memory holds .*smaller batch size/.test(e.message));
 });
 
 test('the WASM im2col equals the TypeScript one (pads, strides, dilations)', () => {
@@ -125,7 +127,54 @@ test('the WASM col2im, clip and clip-backward equal the TypeScript ones', () => 
   }
 });
 
-test('Conv, Gemm and Relu gradients are right on the WASM backend too', () => {
+test('the WASM max pooling (forward, argmax, backward) equals the TypeScript one', () => {
+  const cases: [number[], Record<string, number[] | number>][] = [
+    [[3, 2, 8, 8], { strides: [2, 2] }], // 2×2 fast paths (TS unrolled, WASM SIMD)
+    [[2, 3, 9, 13], { strides: [2, 2] }], // 2×2 with a scalar tail (OW = 6)
+    [[2, 2, 7, 9], { strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }],
+    [[1, 3, 9, 9], { dilations: [2, 2] }],
+  ];
+  for (const [k, [[N, C, H, W], attrs]] of [...cases, ...cases].entries()) {
+    const g = window2d({ name: 'p', op: 'MaxPool', inputs: [], outputs: [], attrs }, H, W, 2, 2);
+    const nIn = N * C * H * W, nOut = N * C * g.oh * g.ow;
+    // distinct values, then all ties (ReLU zeros): the first maximum of each window wins
+    const x = k < cases.length ? spreadValues(nIn, 5) : new Float32Array(nIn);
+    const dy = new Rng(6).fillUniform(new Float32Array(nOut), -1, 1);
+    const outs = [tsBackend, wasm].map((be) => {
+      const mem = be.allocate([nIn, nOut, nOut, nOut, nIn], []);
+      const [bx, by, barg, bdy, bdx] = mem.buffers;
+      const arg = new Int32Array(barg.buffer, barg.byteOffset, nOut);
+      bx.set(x);
+      bdy.set(dy);
+      mem.maxPool(bx, by, arg, N * C, H, W, g);
+      mem.maxPoolBack(bdy, arg, bdx);
+      return { y: [...by], arg: [...arg], dx: [...bdx] };
+    });
+    assert.deepEqual(outs[1], outs[0], JSON.stringify(attrs));
+  }
+});
+
+test('the WASM plane statistics and plane-linear kernels equal the TypeScript ones', () => {
+  const rng = new Rng(9);
+  for (const [planes, C, HW] of [[6, 3, 7], [8, 4, 16], [5, 5, 1]]) {
+    const n = planes * HW;
+    const src = [n, n, C, C, C].map((k) => rng.fillUniform(new Float32Array(k), -2, 2));
+    const outs = [tsBackend, wasm].map((be) => {
+      const mem = be.allocate([n, n, C, C, C, planes, planes, n], []);
+      const [a, b, c1, c2, c3, s1, s2, out] = mem.buffers;
+      [a, b, c1, c2, c3].forEach((buf, i) => buf.set(src[i]));
+      mem.planeStats(a, b, planes, C, HW, c1, c2, s1, s2);
+      out.fill(0.25);
+      mem.planeLinear(a, b, out, planes, C, HW, c1, c2, c3, true);
+      const acc = [...out];
+      mem.planeLinear(a, b, out, planes, C, HW, c1, c2, c3, false);
+      return [...s1, ...s2, ...acc, ...out];
+    });
+    outs[0].forEach((v, i) => assert.ok(Math.abs(v - outs[1][i]) < 1e-4 * (1 + Math.abs(v)), `[${planes},${C},${HW}] value ${i}: ${v} vs ${outs[1][i]}`));
+  }
+});
+
+test('Conv, Gemm, Relu, MaxPool and BatchNorm gradients are right on the WASM backend too', () => {
   const cases = [
     { node: node('Conv', ['x', 'w', 'b'], { pads: [1, 0, 1, 2], strides: [2, 1], group: 2 }), inputs: [{ name: 'x', shape: [3, 4, 6, 5] }, { name: 'w', shape: [6, 2, 3, 2] }, { name: 'b', shape: [6] }] },
     { node: node('Conv', ['x', 'w'], { pads: [1, 1, 1, 1], strides: [2, 2], dilations: [2, 1] }), inputs: [{ name: 'x', shape: [2, 3, 7, 6] }, { name: 'w', shape: [2, 3, 2, 3] }] },
@@ -138,6 +187,15 @@ test('Conv, Gemm and Relu gradients are right on the WASM backend too', () => {
   const x = spreadValues(60, 3, 0.1).map((v) => v + 0.005);
   const r = gradCheck({ node: node('Relu', ['x']), inputs: [{ name: 'x', shape: [6, 10], values: x }], backend: wasm, eps: 1e-3 });
   assert.ok(r.worst <= 1, `Relu: ${r.where}`);
+  const mp = gradCheck({ node: node('MaxPool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), inputs: [{ name: 'x', shape: [2, 2, 5, 6], values: spreadValues(120, 4) }], backend: wasm, eps: 1e-3 });
+  assert.ok(mp.worst <= 1, `MaxPool: ${mp.where}`);
+  for (const training of [true, false]) {
+    const bn = gradCheck({
+      training, node: node('BatchNormalization', ['x', 'g', 'b', 'm', 'v']), inputs: [{ name: 'x', shape: [3, 2, 3, 5] }, { name: 'g', shape: [2] }, { name: 'b', shape: [2] }, null, null],
+      buffers: { m: Float32Array.from([0.1, -0.3]), v: Float32Array.from([0.8, 1.3]) }, backend: wasm, eps: 1e-2, atol: 5e-4, rtol: 5e-3,
+    });
+    assert.ok(bn.worst <= 1, `BatchNorm training=${training}: ${bn.where}`);
+  }
 });
 
 test('training on the TS and WASM backends gives the same weights (to float rounding)', () => {

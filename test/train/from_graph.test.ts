@@ -9,7 +9,10 @@ import { loadOnnxFile } from '../../src/onnx/load.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { modelToGraph } from '../../src/train/to_graph.js';
 import { Rng } from '../../src/train/rng.js';
-import { tinyGraph } from './tiny.js';
+import { tinyData, tinyGraph } from './tiny.js';
+import { train } from '../../src/train/loop.js';
+import { WeightSharing } from '../../src/train/hooks.js';
+import type { CodebookFormat } from '../../src/ir/format.js';
 
 const MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'models');
 
@@ -87,4 +90,27 @@ test('graphs the trainer cannot handle are NnzipErrors naming the node or value'
   const softmax = tinyGraph(1);
   softmax.nodes.push({ name: 'sm', op: 'Softmax', inputs: ['logits'], outputs: ['prob'], attrs: {} });
   assert.throws(() => modelFromGraph(softmax), /node "sm" \(Softmax\): op Softmax cannot be trained/);
+});
+
+test('modelToGraph keeps codebook formats valid: new centroids from weight sharing, dropped when values moved off the codebook', () => {
+  const src = tinyGraph(3);
+  const w = src.initializers.get('fc1.weight')!.data as Float32Array;
+  const rng = new Rng(5);
+  const indices = new Uint16Array(w.length).map(() => rng.int(3)); // (i mod 3 would give zero centroid gradients: Σ over classes of dlogits = 0)
+  const centroids = Float32Array.from([-0.2, 0.05, 0.3]);
+  for (let i = 0; i < w.length; i++) w[i] = centroids[indices[i]];
+  src.formats.set('fc1.weight', { kind: 'codebook', bits: 2, centroids, indices });
+  const data = tinyData(32, 4);
+  const step = (m: ReturnType<typeof modelFromGraph>) => train(m, { train: data }, { epochs: 1, batchSize: 16, optimizer: { kind: 'sgd', lr: 0.01 } });
+  const shared = modelFromGraph(src);
+  const hook = new WeightSharing(centroids, Int32Array.from(indices));
+  shared.setGradTransform('fc1.weight', hook);
+  step(shared);
+  const f = modelToGraph(shared).formats.get('fc1.weight') as CodebookFormat;
+  assert.notDeepEqual(f.centroids, centroids, 'centroids moved');
+  assert.deepEqual(f.centroids, hook.centroids);
+  const free = modelFromGraph(src);
+  step(free);
+  assert.equal(modelToGraph(free).formats.get('fc1.weight'), undefined, 'free training leaves the codebook');
+  assert.deepEqual(modelToGraph(modelFromGraph(src)).formats.get('fc1.weight'), src.formats.get('fc1.weight'), 'untrained: kept');
 });

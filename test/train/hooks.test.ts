@@ -78,6 +78,11 @@ test('weight transform: forward sees transform(master), gradient reaches master 
   model.refreshWeights();
   const alpha = Math.abs(p.data[0]);
   assert.ok(p.data.subarray(0, 9).every((v) => Math.abs(Math.abs(v) - alpha) < 1e-7));
+  // A mask also holds for the transformed weights (binarize alone would turn 0 into ±α).
+  const mask = new Uint8Array(p.size).map((_, i) => (i % 2 ? 1 : 0));
+  model.setMask('conv1.weight', mask);
+  mask.forEach((m, i) => { if (!m) assert.equal(p.data[i], 0); else assert.notEqual(p.data[i], 0); });
+  model.setMask('conv1.weight', null);
   model.setWeightTransform('conv1.weight', null);
   assert.equal(p.master, p.data);
   assert.deepEqual(p.data, Float32Array.from(p.master));

@@ -1,30 +1,32 @@
-import { loadDataset } from '../../data/datasets.js';
-import { analyzeGraph } from '../../report/analyze.js';
-import { evaluate } from '../../report/evaluate.js';
-import { batchRunner, referenceRunner } from '../../report/runners.js';
-import { formatBytes } from '../../report/table.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { loadModel } from '../load_model.js';
-import { bundledModel } from '../models.js';
+import { bundledModel, bundledRecipe } from '../models.js';
+import { compress } from './compress.js';
 import { inspect } from './inspect.js';
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'the main job on the bundled LeNet-5: inspect it and measure its accuracy',
+  summary: 'the main job on the bundled LeNet-5: Deep Compression with short fine-tuning',
   usage: `usage: nnzip demo
 
-Runs nnzip on the bundled LeNet-5 (ONNX exported from PyTorch): prints its
-per-layer table and its MNIST test accuracy.`,
+Runs Deep Compression on the bundled LeNet-5 (ONNX exported from PyTorch):
+iterative pruning and weight sharing with short fine-tuning on MNIST, then
+relative-index + Huffman coding into a .nnz file (in a temp folder). Prints
+the per-layer table, the P / P+Q / P+Q+H sizes and the accuracy of the file.
+The full-length run is \`npm run repro -- deep-compression\`.`,
   async run(argv) {
     parse('demo', argv, {});
-    const path = bundledModel('lenet5_dense.onnx');
-    await inspect.run([path]);
-    const model = loadModel(path);
-    const ds = loadDataset('mnist', 'test');
-    const r = await evaluate(batchRunner(model.graph, referenceRunner(model.graph), ds.shape), ds);
-    const t = analyzeGraph(model.graph).total;
-    console.log(`\nLeNet-5: ${t.params.toLocaleString('en-US')} params (${formatBytes(t.bytes)}), MNIST test accuracy ${(100 * r.accuracy).toFixed(2)}%`);
-    return 0;
+    const model = bundledModel('lenet5_dense.onnx');
+    const out = join(mkdtempSync(join(tmpdir(), 'nnzip-demo-')), 'lenet5.nnz');
+    console.log(`nnzip demo: Deep Compression of ${model}\n`);
+    await inspect.run([model]);
+    console.log('');
+    const short = ['--stages', '3', '--epochs', '1', '--share-epochs', '1', '--max-steps', '150'];
+    const code = await compress.run([model, '-o', out, '--dataset', 'mnist', '--recipe', bundledRecipe('lenet5.yaml'), ...short]);
+    if (code === 0) console.log(`\nTry: nnzip inspect ${out}    nnzip validate ${out}    nnzip decompress ${out} -o lenet5_small.onnx`);
+    return code;
   },
 };

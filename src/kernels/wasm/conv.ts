@@ -61,12 +61,13 @@ export class WasmConv2d {
     if (this.kernel === 'depthwise' && !(group === params.C && group === params.M)) fail(`${what}: the depthwise kernel needs group = C = M`);
     if (this.kernel === 'pointwise' && chooseConvKernel(params) === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
     const ar = gemm.arena;
-    this.biasAt = opts.bias ? ar.allocF32(params.M) : 0;
-    if (opts.bias) ar.f32(this.biasAt, params.M).set(opts.bias);
     if (this.kernel === 'depthwise') {
+      this.biasAt = 0;
       this.depthwise = new WasmDepthwise(ar, { C: params.C, win }, weights, opts.bias, opts.clamp, gemm.threads);
       return;
     }
+    this.biasAt = opts.bias ? ar.allocF32(params.M) : 0;
+    if (opts.bias) ar.f32(this.biasAt, params.M).set(opts.bias);
     for (let g = 0; g < group; g++) this.packedW.push(ar.alloc(gemm.packedASize(Mg, K)));
     const wAt = ar.allocF32(weights.length); // unpacked copy, dropped once packed
     ar.f32(wAt, weights.length).set(weights);

@@ -1,10 +1,9 @@
 // Dense convolution on the packed GEMM: per image and group, im2col (unless 1×1)
 // → pack the patches as B panels → GEMM against the weights packed once as A
 // panels, bias per row and the fused clamp in the epilogue; the output may go
-// to a concat's slice (image stride). With threads: a batch is split by images
-// (each thread has its own patches and panels); one image by column panels
-// (im2col on this thread, then each thread packs and multiplies its columns).
-import { convScratchLayout } from '../../compile/lower_layers.js';
+// to a concat's slice (image stride). With threads, each thread has its own
+// patches and panels and takes whole images, or a band of output rows of each.
+import { convScratchLayout, convSplitsImages } from '../../compile/lower_layers.js';
 import type { ConvStep } from '../../compile/plan_types.js';
 import { gemmArgs, type WasmGemm } from '../../kernels/wasm/gemm.js';
 import { BIAS } from '../../kernels/wasm/gemm_codegen.js';
@@ -50,7 +49,7 @@ export function bindGemmConv(s: ConvStep, env: BindEnv): StepExecutor {
   const packed = prepared(env, s, 'packed', () => packWeights(gemm, s, (d) => k.upload(d)));
   const ic = s.impl === 'im2col' ? k.im2col() : undefined;
   const geo = geometry(s, env);
-  if (s.split > 1 && env.pool) return s.N >= s.split ? byImages(s, env, packed, ic, geo) : byPanels(s, env, packed, ic, geo);
+  if (s.split > 1 && env.pool) return convSplitsImages(s) ? byImages(s, env, packed, ic, geo) : byRows(s, env, packed, ic, geo);
   const e = gemm.exports, im = ic?.exports, gs = k.gemmScratch, w = s.win;
   const { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
   const layout = convScratchLayout(s, gemm.variant.nr);
@@ -104,35 +103,36 @@ function byImages(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colEx
   return { run: poolRunner(env.pool!, parts) };
 }
 
-/** One image at a time: im2col here, then thread t packs and multiplies its share of the column panels. */
-function byPanels(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
-  const gemm = env.kernels.gemm, nr = gemm.variant.nr, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const layout = convScratchLayout(s, nr);
-  const patches = scratchAt(env, s), panels = patches + layout.patches;
-  const panelCount = Math.ceil(P / nr);
-  const jobs: { pre?: number[]; run: () => void }[] = [];
-  for (let n = 0; n < s.N; n++) {
-    for (let g = 0; g < G; g++) {
-      const xg = x + (n * C + g * Cg) * HW * 4, src = ic ? patches : xg, yg = y + (n * os + g * Mg * P) * 4;
-      const parts: PoolCall[][] = [];
-      for (let t = 0; t < s.split; t++) {
-        const [p0, p1] = share(panelCount, s.split, t);
-        const j0 = p0 * nr, cols = Math.max(0, Math.min(P, p1 * nr) - j0), dst = panels + p0 * K * nr * 4;
-        parts.push(cols === 0 ? [] : [
-          gemm.packBCall(src + j0 * 4, P, false, K, cols, dst),
-          gemm.call(gemmArgs(Mg, cols, K, packed.w[g], dst, yg + j0 * 4, { ...epilogue(s, packed.bias, g, Mg), ldc: P }), t),
-        ]);
+/**
+ * Each thread a band of output rows of every image: its own im2col of the rows the
+ * band reads (the window moved down by giving a smaller, possibly negative, top pad),
+ * its own packing and GEMM, written into the band's columns of the output.
+ */
+function byRows(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
+  const gemm = env.kernels.gemm, w = s.win, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
+  const layout = convScratchLayout(s, gemm.variant.nr);
+  const parts: PoolCall[][] = [];
+  for (let t = 0; t < s.split; t++) {
+    const [r0, r1] = share(s.OH, s.split, t);
+    const patches = scratchAt(env, s) + t * (layout.patches + layout.panels), panels = patches + layout.patches;
+    const rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
+    const padT = w.padT - r0 * w.sh; // the band's top: negative = starts inside the image (im2col computes rows from it)
+    const calls: PoolCall[] = [];
+    for (let n = 0; n < s.N && rows > 0; n++) {
+      for (let g = 0; g < G; g++) {
+        const xg = x + (n * C + g * Cg) * HW * 4, yg = y + (n * os + g * Mg * P) * 4;
+        let src = xg + j0 * 4, ldb = P; // 1×1: the band's pixels are the input's
+        if (ic) {
+          const args = [xg, Cg, s.H, s.W, w.kh, w.kw, padT, w.padL, w.sh, w.sw, w.dh, w.dw, rows, s.OW, patches];
+          calls.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col, args });
+          src = patches;
+          ldb = Pt;
+        }
+        calls.push(gemm.packBCall(src, ldb, false, K, Pt, panels));
+        calls.push(gemm.call(gemmArgs(Mg, Pt, K, packed.w[g], panels, yg + j0 * 4, { ...epilogue(s, packed.bias, g, Mg), ldc: P }), t));
       }
-      jobs.push({ pre: ic ? im2colArgs(s, xg, Cg, patches) : undefined, run: poolRunner(env.pool!, parts) });
     }
+    parts.push(calls);
   }
-  const im = ic?.exports.im2col as ((...a: number[]) => void) | undefined;
-  return {
-    run: () => {
-      for (const j of jobs) {
-        if (im && j.pre) im(...j.pre);
-        j.run();
-      }
-    },
-  };
+  return { run: poolRunner(env.pool!, parts) };
 }

@@ -4,101 +4,144 @@
 // PyTorch does). Eval mode uses the running statistics.
 import { attrFloat, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
-import type { TapeCtx, TapeOp, Var } from '../autograd.js';
+import type { Tape, TapeOp, Var } from '../autograd.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
 
+/** Per-channel coefficient arrays in the tape's memory (the plane kernels read them there). */
+interface BnViews {
+  zeros: Float32Array; mean: Float32Array; scale: Float32Array; shift: Float32Array;
+  k1: Float32Array; k2: Float32Array; k0: Float32Array;
+  s1: Float32Array; s2: Float32Array; // per plane (N·C)
+}
+
 class BatchNormOp implements TapeOp {
-  private readonly mean: Float64Array;
+  private readonly buf: Var;
+  private views: BnViews | null = null;
   private readonly invStd: Float64Array;
   /** The mode the last forward ran in (backward must match it). */
   private trained = false;
 
   constructor(
-    readonly name: string, private readonly ctx: TapeCtx,
+    readonly name: string, private readonly tape: Tape,
     private readonly x: Var, private readonly gamma: Var, private readonly beta: Var, private readonly y: Var,
     private readonly runMean: Float32Array, private readonly runVar: Float32Array,
     private readonly N: number, private readonly C: number, private readonly HW: number,
     private readonly eps: number, private readonly momentum: number,
   ) {
-    this.mean = new Float64Array(C);
     this.invStd = new Float64Array(C);
+    this.buf = tape.buffer(`${name}:bn`, 7 * C + 2 * N * C);
   }
 
-  private batchStats(): void {
+  private v(): BnViews {
+    if (this.views) return this.views;
+    const d = this.buf.data;
+    const C = this.C;
+    const part = (i: number, n = C) => d.subarray(i * C, i * C + n);
+    this.views = {
+      zeros: part(0), mean: part(1), scale: part(2), shift: part(3), k1: part(4), k2: part(5), k0: part(6),
+      s1: part(7, this.N * C), s2: d.subarray(7 * C + this.N * C, 7 * C + 2 * this.N * C),
+    };
+    return this.views;
+  }
+
+  /** Σ over the images of per-plane sums → one value per channel (float64). */
+  private channelSum(s: Float32Array, c: number): number {
+    let t = 0;
+    for (let n = 0; n < this.N; n++) t += s[n * this.C + c];
+    return t;
+  }
+
+  private batchStats(v: BnViews): void {
     const { N, C, HW, momentum } = this;
     const x = this.x.data;
     const m = N * HW;
+    // Two passes (mean, then squared deviations) for a variance that stays accurate.
+    this.tape.planeStats(x, x, N * C, C, HW, v.zeros, v.zeros, v.s1, v.s2);
+    for (let c = 0; c < C; c++) v.mean[c] = this.channelSum(v.s1, c) / m;
+    this.tape.planeStats(x, x, N * C, C, HW, v.mean, v.mean, v.s1, v.s2);
     for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let n = 0; n < N; n++) for (let i = (n * C + c) * HW, e = i + HW; i < e; i++) s += x[i];
-      const mu = s / m;
-      let v = 0;
-      for (let n = 0; n < N; n++) for (let i = (n * C + c) * HW, e = i + HW; i < e; i++) v += (x[i] - mu) * (x[i] - mu);
-      v /= m;
-      this.mean[c] = mu;
-      this.invStd[c] = 1 / Math.sqrt(v + this.eps);
-      this.runMean[c] = momentum * this.runMean[c] + (1 - momentum) * mu;
-      this.runVar[c] = momentum * this.runVar[c] + (1 - momentum) * (m > 1 ? (v * m) / (m - 1) : v);
+      const vr = Math.max(0, this.channelSum(v.s2, c) / m);
+      this.invStd[c] = 1 / Math.sqrt(vr + this.eps);
+      this.runMean[c] = momentum * this.runMean[c] + (1 - momentum) * v.mean[c];
+      this.runVar[c] = momentum * this.runVar[c] + (1 - momentum) * (m > 1 ? (vr * m) / (m - 1) : vr);
     }
   }
 
   forward(): void {
-    this.trained = this.ctx.training;
-    if (this.trained) this.batchStats();
+    const v = this.v();
+    const C = this.C;
+    this.trained = this.tape.ctx.training;
+    if (this.trained) this.batchStats(v);
     else {
-      for (let c = 0; c < this.C; c++) {
-        this.mean[c] = this.runMean[c];
+      for (let c = 0; c < C; c++) {
+        v.mean[c] = this.runMean[c];
         this.invStd[c] = 1 / Math.sqrt(this.runVar[c] + this.eps);
       }
     }
-    const { N, C, HW } = this;
-    const x = this.x.data;
-    const y = this.y.data;
     const g = this.gamma.data;
     const b = this.beta.data;
-    for (let n = 0; n < N; n++) {
-      for (let c = 0; c < C; c++) {
-        const scale = g[c] * this.invStd[c];
-        const shift = b[c] - this.mean[c] * scale;
-        for (let i = (n * C + c) * HW, e = i + HW; i < e; i++) y[i] = x[i] * scale + shift;
-      }
+    for (let c = 0; c < C; c++) {
+      v.scale[c] = g[c] * this.invStd[c];
+      v.shift[c] = b[c] - v.mean[c] * v.scale[c];
     }
+    const x = this.x.data;
+    this.tape.planeLinear(x, x, this.y.data, this.N * C, C, this.HW, v.scale, v.zeros, v.shift, false);
   }
 
   backward(): void {
     const dy = this.y.grad;
     if (!dy) return;
+    const v = this.v();
     const { N, C, HW } = this;
     const m = N * HW;
     const x = this.x.data;
-    const dx = this.x.grad;
     const g = this.gamma.data;
+    // s1 = Σ dy, s2 = Σ dy·(x − μ) per plane
+    this.tape.planeStats(dy, x, N * C, C, HW, v.zeros, v.mean, v.s1, v.s2);
     for (let c = 0; c < C; c++) {
-      const mu = this.mean[c];
       const is = this.invStd[c];
-      let sdy = 0;
-      let sdyx = 0; // Σ dy·x̂
-      for (let n = 0; n < N; n++) {
-        for (let i = (n * C + c) * HW, e = i + HW; i < e; i++) {
-          sdy += dy[i];
-          sdyx += dy[i] * (x[i] - mu) * is;
-        }
-      }
+      const sdy = this.channelSum(v.s1, c);
+      const sdyx = this.channelSum(v.s2, c) * is; // Σ dy·x̂
       if (this.gamma.grad) this.gamma.grad[c] += sdyx;
       if (this.beta.grad) this.beta.grad[c] += sdy;
-      if (!dx) continue;
+      // dx = γσ⁻¹·(dy − Σdy/m − x̂·Σ(dy·x̂)/m) in train mode, γσ⁻¹·dy in eval mode, as k1·dy + k2·x + k0
       const k = g[c] * is;
-      if (!this.trained) {
-        for (let n = 0; n < N; n++) for (let i = (n * C + c) * HW, e = i + HW; i < e; i++) dx[i] += k * dy[i];
-        continue;
-      }
-      // dx = γ·σ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
-      const a = sdy / m;
-      const bq = sdyx / m;
-      for (let n = 0; n < N; n++) {
-        for (let i = (n * C + c) * HW, e = i + HW; i < e; i++) dx[i] += k * (dy[i] - a - (x[i] - mu) * is * bq);
-      }
+      const bq = this.trained ? sdyx / m : 0;
+      v.k1[c] = k;
+      v.k2[c] = -k * is * bq;
+      v.k0[c] = this.trained ? -k * (sdy / m) + k * is * bq * v.mean[c] : 0;
     }
+    if (this.x.grad) this.tape.planeLinear(dy, x, this.x.grad, N * C, C, HW, v.k1, v.k2, v.k0, true);
+  }
+}
+
+/** s1[p] = Σ a, s2[p] = Σ (a − ca[c])·(b − cb[c]) over each H×W plane p (channel c = p mod C). */
+export function planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void {
+  for (let p = 0; p < planes; p++) {
+    const c = p % C;
+    const oa = ca[c];
+    const ob = cb[c];
+    let t1 = 0;
+    let t2 = 0;
+    for (let i = p * HW, e = i + HW; i < e; i++) {
+      t1 += a[i];
+      t2 += (a[i] - oa) * (b[i] - ob);
+    }
+    s1[p] = t1;
+    s2[p] = t2;
+  }
+}
+
+/** out (+= when acc) ka[c]·a + kb[c]·b + k0[c] over each plane. */
+export function planeLinear(a: Float32Array, b: Float32Array, out: Float32Array, planes: number, C: number, HW: number, ka: Float32Array, kb: Float32Array, k0: Float32Array, acc: boolean): void {
+  for (let p = 0; p < planes; p++) {
+    const c = p % C;
+    const u = ka[c];
+    const w = kb[c];
+    const z = k0[c];
+    const e = (p + 1) * HW;
+    if (acc) for (let i = p * HW; i < e; i++) out[i] += u * a[i] + w * b[i] + z;
+    else for (let i = p * HW; i < e; i++) out[i] = u * a[i] + w * b[i] + z;
   }
 }
 
@@ -119,7 +162,7 @@ function buildBatchNorm(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx):
   const y = ctx.tape.newVar(node.outputs[0], x.shape, true);
   const eps = attrFloat(node, 'epsilon', 1e-5);
   const momentum = attrFloat(node, 'momentum', 0.9);
-  ctx.tape.push(new BatchNormOp(node.name, ctx.tape.ctx, x, gamma, beta, y, rm, rv, N, C, HW, eps, momentum));
+  ctx.tape.push(new BatchNormOp(node.name, ctx.tape, x, gamma, beta, y, rm, rv, N, C, HW, eps, momentum));
   return [y];
 }
 

@@ -29,6 +29,14 @@ test('Flatten and Reshape are zero-copy views with the right shapes', () => {
   assert.deepEqual(build('Identity', node('Identity', ['x']), [x]).shape, [2, 3, 4, 5]);
 });
 
+test('view ops pass gradients through unchanged (finite differences)', () => {
+  const cases: [string, string[], Record<string, number>][] = [['Flatten', ['x'], { axis: 2 }], ['Reshape', ['x', 's'], {}], ['Identity', ['x'], {}]];
+  for (const [op, inputs, attrs] of cases) {
+    const r = gradCheck({ node: node(op, inputs, attrs), inputs: [{ name: 'x', shape: [2, 3, 4] }, null], constants: { s: i64([2], [4, -1]) }, eps: 0.1 });
+    assert.ok(r.worst <= 1 && r.checked === 24, `${op}: ${r.where}`);
+  }
+});
+
 test('Reshape errors name the node and say what to do', () => {
   const x = new Var('x', [2, 3]);
   assert.throws(() => build('Reshape', node('Reshape', ['x', 's']), [x], { s: i64([2], [4, 2]) }), /reshape_test.*cannot reshape \[2,3\].*must be -1/);

@@ -1,0 +1,111 @@
+// The planner on its own (no arena): kernel choice with reasons, fusion and its
+// limits, concat inputs in place, thread splits, fallbacks, and bad options.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseConv, chooseFc } from '../../src/compile/cost.js';
+import { describePlan } from '../../src/compile/describe.js';
+import { planGraph } from '../../src/compile/plan.js';
+import type { ConcatStep, PlanWeight } from '../../src/compile/plan_types.js';
+import { NnzipError } from '../../src/ir/errors.js';
+import { Rng } from '../../src/ir/random.js';
+import { f32 } from '../../src/ir/tensor.js';
+import { GraphBuilder } from '../onnx/graph_builder.js';
+
+function weight(n: number, density: number, seed = 1): PlanWeight {
+  const rng = new Rng(seed);
+  return { name: 'w', data: Float32Array.from({ length: n }, () => (rng.next() < density ? rng.uniform(-1, 1) : 0)), format: { kind: 'sparse' } };
+}
+
+test('chooseFc: dense weights stay dense; 8% sparse picks csr/csc; 60% at batch 64 goes dense; forced dense says so', () => {
+  const dense = chooseFc({ name: 'w', data: new Float32Array(784 * 300) }, 300, 784, 1, 'auto', 0);
+  assert.equal(dense.impl, 'dense');
+  assert.match(dense.reason, /^weights stored dense, est [\d.]+ µs$/);
+  const sparse = chooseFc(weight(784 * 300, 0.08), 300, 784, 1, 'auto', 0.5);
+  assert.equal(sparse.impl, 'sparse-auto');
+  assert.match(sparse.reason, /^sparse, density 8\.\d%, est [\d.]+ µs vs dense [\d.]+ µs; csr or csc per call \(csc from \d+% zero inputs\)$/);
+  assert.equal(chooseFc(weight(784 * 300, 0.08), 300, 784, 64, 'auto', 0).impl, 'csr');
+  const crowded = chooseFc(weight(784 * 300, 0.6), 300, 784, 64, 'auto', 0);
+  assert.equal(crowded.impl, 'dense');
+  assert.match(crowded.reason, /dense wins$/);
+  assert.match(chooseFc(weight(784 * 300, 0.08), 300, 784, 1, 'dense', 0).reason, /^kernels: 'dense' forced/);
+});
+
+test('chooseConv: geometry names the dense kernel; a sparse 3×3 conv at 5% picks csr; depthwise stays dense', () => {
+  const g = { Mg: 50, K: 500, group: 1, pixels: 64, N: 1 };
+  assert.equal(chooseConv(weight(50 * 500, 1), 'im2col', g, 'auto').impl, 'im2col');
+  assert.equal(chooseConv(weight(50 * 500, 0.05), 'im2col', g, 'auto').impl, 'csr');
+  const dw = chooseConv(weight(32 * 9, 0.05), 'depthwise', { Mg: 1, K: 9, group: 32, pixels: 100, N: 1 }, 'auto');
+  assert.equal(dw.impl, 'depthwise');
+  assert.match(dw.reason, /no sparse depthwise kernel/);
+});
+
+test('fusion: conv+relu, but not when the conv output has a second reader or is a graph output', () => {
+  const b = new GraphBuilder(1);
+  const x = b.input('x', ['N', 3, 8, 8]);
+  const c1 = b.op1('Conv', [x, b.weight('w1', [4, 3, 3, 3])]);
+  const r1 = b.op1('Relu', [c1]);
+  const c2 = b.op1('Conv', [r1, b.weight('w2', [4, 4, 1, 1])]);
+  const r2 = b.op1('Relu', [c2]);
+  const sum = b.op1('Add', [r2, c2]); // c2 read twice
+  const c3 = b.op1('Conv', [sum, b.weight('w3', [2, 4, 1, 1])]);
+  const r3 = b.op1('Relu', [c3]);
+  const plan = planGraph(b.build([r3, c3], 17, 'N'), { inputShapes: { x: [1, 3, 8, 8] } }); // c3 is an output
+  assert.deepEqual(plan.steps.map((s) => s.kind), ['conv', 'conv', 'clamp', 'binary', 'conv', 'clamp']);
+  assert.deepEqual(plan.steps[0].nodes, ['Conv_0', 'Relu_1']);
+  assert.deepEqual(plan.steps[0].outputs, [r1]);
+});
+
+test('concat in place: conv producers at any batch, other producers only with one outer block', () => {
+  const b = new GraphBuilder(2);
+  const x = b.input('x', ['N', 3, 6, 6]);
+  const a = b.op1('Relu', [b.op1('Conv', [x, b.weight('wa', [4, 3, 1, 1])])]);
+  const t = b.op1('Tanh', [x]);
+  const cat = b.op1('Concat', [a, t], { axis: 1 });
+  const g = b.build([cat], 17, 'N');
+  const at = (batch: number) => planGraph(g, { inputShapes: { x: [batch, 3, 6, 6] } });
+  const three = at(3).steps.find((s): s is ConcatStep => s.kind === 'concat')!;
+  assert.deepEqual(three.parts.map((p) => p.value), [t]);
+  assert.equal(three.kernel, 'concat (partly in place)');
+  const one = at(1);
+  assert.deepEqual(one.steps.find((s): s is ConcatStep => s.kind === 'concat')!.parts, []);
+  const conv = one.steps[0];
+  assert.equal(one.values.get(a)!.buffer, one.values.get(cat)!.buffer);
+  assert.equal(one.values.get(t)!.offset, 4 * 36 * 4);
+  assert.equal(conv.kind === 'conv' && conv.outImageStride, 7 * 36);
+});
+
+test('threads: big steps are split, small ones are not; splitFlops moves the line', () => {
+  const b = new GraphBuilder(3);
+  const x = b.input('x', ['N', 16, 32, 32]);
+  const big = b.op1('Conv', [x, b.weight('w1', [32, 16, 3, 3])], { pads: [1, 1, 1, 1] });
+  const small = b.op1('Conv', [b.op1('GlobalAveragePool', [big]), b.weight('w2', [8, 32, 1, 1])]);
+  const g = b.build([small], 17, 'N');
+  const plan = planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2 });
+  assert.deepEqual(plan.steps.map((s) => s.split), [2, 1, 1]);
+  assert.deepEqual(planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, splitFlops: 0 }).steps.map((s) => s.split), [2, 1, 2]);
+  assert.match(describePlan(plan), /conv im2col\+gemm ×2/);
+});
+
+test('fallbacks carry their reason; constant subgraphs are evaluated at plan time', () => {
+  const b = new GraphBuilder(4);
+  const x = b.input('x', ['N', 2, 5, 5]);
+  const w = b.input('w', [3, 2, 3, 3]); // a weight fed at run time: no packed kernel for it
+  const c = b.op1('Conv', [x, w]);
+  const k = b.op1('Mul', [b.weight('k1', [3, 1, 1]), b.constant('two', f32([], [2]))]); // constant: folded
+  const y = b.op1('Mul', [c, k]);
+  const plan = planGraph(b.build([y], 17, 'N'), { inputShapes: { x: [1, 2, 5, 5], w: [3, 2, 3, 3] } });
+  assert.deepEqual(plan.fallbacks, [{ node: 'Conv_0', op: 'Conv', why: 'the weight is not a float32 constant' }]);
+  assert.deepEqual(plan.steps.map((s) => s.kind), ['reference', 'binary']);
+  assert.ok(plan.values.get(k)!.const);
+});
+
+test('planGraph: bad options fail with one clear line', () => {
+  const b = new GraphBuilder(5);
+  const x = b.input('x', ['N', 4]);
+  const g = b.build([b.op1('Relu', [x])], 17, 'N');
+  const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof NnzipError && re.test(e.message));
+  bad(() => planGraph(g, { inputShapes: {} }), /input "x": no shape given to plan for/);
+  bad(() => planGraph(g, { inputShapes: { x: [1, 4], y: [1] } }), /"y" is not an input of graph/);
+  bad(() => planGraph(g, { inputShapes: { x: [1, 4] }, kernels: 'sparse' as 'auto' }), /kernels='sparse'/);
+  bad(() => planGraph(g, { inputShapes: { x: [1, 4] }, threads: 1.5 }), /threads=1.5/);
+});
