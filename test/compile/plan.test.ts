@@ -78,11 +78,13 @@ test('threads: big steps are split, small ones are not; splitFlops moves the lin
   const b = new GraphBuilder(3);
   const x = b.input('x', ['N', 16, 32, 32]);
   const big = b.op1('Conv', [x, b.weight('w1', [32, 16, 3, 3])], { pads: [1, 1, 1, 1] });
-  const small = b.op1('Conv', [b.op1('GlobalAveragePool', [big]), b.weight('w2', [8, 32, 1, 1])]);
-  const g = b.build([small], 17, 'N');
+  const small = b.op1('Conv', [b.op1('MaxPool', [big], { kernel_shape: [8, 8], strides: [8, 8] }), b.weight('w2', [8, 32, 1, 1])]);
+  const tiny = b.op1('Conv', [b.op1('GlobalAveragePool', [small]), b.weight('w3', [4, 8, 1, 1])]);
+  const g = b.build([tiny], 17, 'N');
   const plan = planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2 });
-  assert.deepEqual(plan.steps.map((s) => s.split), [2, 1, 1]);
-  assert.deepEqual(planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, splitFlops: 0 }).steps.map((s) => s.split), [2, 1, 2]);
+  assert.deepEqual(plan.steps.map((s) => s.split), [2, 1, 1, 1, 1]);
+  // everything splits at splitFlops 0, but a 1×1 output has no rows to share
+  assert.deepEqual(planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, splitFlops: 0 }).steps.map((s) => s.split), [2, 2, 2, 1, 1]);
   assert.match(describePlan(plan), /conv im2col\+gemm ×2/);
 });
 

@@ -41,9 +41,12 @@ export function scratchAt(env: BindEnv, s: PlanStep): number {
   return env.regionStart + s.scratchAt;
 }
 
-/** Weights prepared once per session for a step and kernel (the same under every batch size's plan). */
+/**
+ * Weights prepared once per session for a step and kernel (the same under every batch
+ * size's plan). Keyed by the step's output value: value names are unique, node names need not be.
+ */
 export function prepared<T>(env: BindEnv, s: PlanStep, what: string, make: () => T): T {
-  const key = `${s.kind}:${what}:${s.name}`;
+  const key = `${s.kind}:${what}:${s.outputs[0]}`;
   let w = env.weights.get(key) as T | undefined;
   if (w === undefined) {
     w = make();
