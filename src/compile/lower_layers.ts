@@ -69,13 +69,12 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const dense = denseConvKind(win, C, M, group);
   const d = chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
   const flops = 2 * N * M * K * P;
-  let split = d.impl === 'csr' ? 1 : partsFor(flops, ctx.threads, ctx.splitFlops);
-  if (split > 1 && d.impl !== 'depthwise' && OH < split && !(N >= split && N % split === 0)) split = 1; // too few rows to share
   const step: ConvStep = {
     ...stepBase(node, convKernelName(d.impl, weight), d.reason, [xName]),
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, outImageStride: M * P,
-    estNs: d.estNs, split,
+    estNs: d.estNs, split: d.impl === 'csr' ? 1 : partsFor(flops, ctx.threads, ctx.splitFlops),
   };
+  if (d.impl !== 'depthwise' && !convSplitsImages(step) && OH < step.split) step.split = 1; // too few output rows to share
   step.scratch = convScratch(step, ctx.tile.nr);
   return { step };
 }
