@@ -7,8 +7,7 @@ import { parseRecipe, type Recipe } from '../../src/compress/recipe.js';
 import { loadDataset, type DatasetName } from '../../src/data/datasets.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
-import { evaluate } from '../../src/report/evaluate.js';
-import { batchRunner, referenceRunner } from '../../src/report/runners.js';
+import { sessionAccuracy } from '../../src/report/runners.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -27,8 +26,7 @@ export function data(name: DatasetName) {
 
 /** Test accuracy of the graph as nnzip's runtime runs it (not the trainer's forward pass). */
 export async function accuracy(graph: Graph, name: DatasetName): Promise<number> {
-  const ds = loadDataset(name, 'test');
-  return (await evaluate(batchRunner(graph, referenceRunner(graph), ds.shape), ds)).accuracy;
+  return (await sessionAccuracy(graph, loadDataset(name, 'test'))).accuracy;
 }
 
 export const pct = (a: number | undefined): string => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);

@@ -4,7 +4,8 @@ import { f32, type Tensor } from '../ir/tensor.js';
 import { runReference } from '../runtime/reference.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { createNodeSession, type NodeSessionOptions } from '../runtime/session_node.js';
-import type { BatchRunner } from './evaluate.js';
+import type { Dataset } from '../data/datasets.js';
+import { evaluate, type BatchRunner, type EvalResult } from './evaluate.js';
 import type { GraphRunner } from './validate.js';
 
 /** Image batches through the graph's first input and first output. */
@@ -46,4 +47,18 @@ export function sessionRunner(graph: Graph, opts: NodeSessionOptions & Pick<Sess
       made = undefined;
     },
   });
+}
+
+/** Test-set accuracy of a graph as the fast runtime runs it (the session is released after). */
+export async function sessionAccuracy(
+  graph: Graph,
+  ds: Dataset,
+  opts: { limit?: number; batch?: number; threads?: number; onProgress?: (done: number, total: number, correct: number) => void } = {},
+): Promise<EvalResult> {
+  const runner = sessionRunner(graph, { threads: opts.threads ?? 1, batch: opts.batch ?? 100 });
+  try {
+    return await evaluate(batchRunner(graph, runner, ds.shape), ds, opts);
+  } finally {
+    await runner.dispose();
+  }
 }

@@ -5,8 +5,7 @@ import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js'
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
 import { denseBytes, formatLayerTable, formatStages, layerRows, type StageSize } from '../../report/compress_report.js';
-import { evaluate } from '../../report/evaluate.js';
-import { batchRunner, referenceRunner } from '../../report/runners.js';
+import { sessionAccuracy } from '../../report/runners.js';
 import { formatBytes } from '../../report/table.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
@@ -77,8 +76,7 @@ ${RECIPE_HELP}`,
 };
 
 async function testAccuracy(graph: Graph, dataset: DatasetName): Promise<number> {
-  const ds = loadDataset(dataset, 'test');
-  return (await evaluate(batchRunner(graph, referenceRunner(graph), ds.shape), ds)).accuracy;
+  return (await sessionAccuracy(graph, loadDataset(dataset, 'test'))).accuracy;
 }
 
 function summarize(original: Graph, r: CompressResult, final: ReturnType<typeof graphToNnz>) {

