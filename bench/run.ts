@@ -6,6 +6,8 @@
 //   --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
 //   --json FILE        also write every number (samples included) as JSON
 //   --no-gemm          skip bench/gemm.ts
+//   --no-pruned        skip bench/pruned.ts (pruned vs dense models)
+//   --no-train         skip bench/train.ts (training samples/s vs TF.js)
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -16,6 +18,8 @@ import { benchModels, formatModelTables, type BenchOptions, type ModelsReport } 
 interface RunOptions extends BenchOptions {
   json?: string;
   gemm: boolean;
+  pruned: boolean;
+  train: boolean;
 }
 
 function value(flag: string, v: string | undefined): string {
@@ -34,7 +38,7 @@ function int(flag: string, value: string): number {
 }
 
 export function parseArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { threads: [1, 2], gemm: true };
+  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--threads') o.threads = list(flag, argv[++i]).map((v) => int(flag, v));
@@ -43,17 +47,19 @@ export function parseArgs(argv: string[]): RunOptions {
     else if (flag === '--rounds') o.rounds = int(flag, value(flag, argv[++i]));
     else if (flag === '--json') o.json = value(flag, argv[++i]);
     else if (flag === '--no-gemm') o.gemm = false;
+    else if (flag === '--no-pruned') o.pruned = false;
+    else if (flag === '--no-train') o.train = false;
     else throw new NnzipError(`bench: unknown option ${flag}; see the header of bench/run.ts`);
   }
   return o;
 }
 
 /**
- * bench/gemm.ts (another helper's) is a script that runs its main on import, so it runs
- * in a child process with no arguments; its table is printed and kept for the JSON.
+ * Scripts that run their main on import (bench/gemm.ts, bench/pruned.ts, bench/train.ts)
+ * run in a child process of their own; their table is printed and kept for the JSON.
  */
-function runGemm(): Promise<{ exitCode: number | null; output: string } | undefined> {
-  const path = fileURLToPath(new URL('./gemm.js', import.meta.url));
+function runScript(file: string): Promise<{ exitCode: number | null; output: string } | undefined> {
+  const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
   if (!existsSync(path)) return Promise.resolve(undefined);
   process.stdout.write('\n');
   return new Promise((resolve, reject) => {
@@ -80,11 +86,13 @@ async function main(): Promise<void> {
   if (load > cpus().length / 2) process.stderr.write(`bench: warning: the machine is busy (load ${load.toFixed(1)} on ${cpus().length} cores); timings will be noisy\n`);
   const models: ModelsReport = await benchModels(o);
   process.stdout.write(`${formatModelTables(models)}\n`);
-  const gemm = o.gemm ? await runGemm() : undefined;
+  const gemm = o.gemm ? await runScript('gemm.js') : undefined;
+  const pruned = o.pruned ? await runScript('pruned.js') : undefined;
+  const train = o.train ? await runScript('train.js') : undefined;
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`bench: done in ${seconds.toFixed(0)} s\n`);
   if (o.json) {
-    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm };
+    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm, pruned, train };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
     process.stdout.write(`bench: wrote ${o.json}\n`);
   }

@@ -27,11 +27,16 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'nnzip-test-'));
 }
 
-/** The bad-input contract: exit 2, exactly one `nnzip: error:` line, no stack trace. */
+/**
+ * The bad-input contract: exit 2, exactly one `nnzip: error:` line and it is the
+ * last (progress lines may come before it), no stack trace.
+ */
 export function assertOneLineError(r: CliResult, mustMention: RegExp): string | undefined {
   const lines = r.stderr.trim().split('\n');
+  const errors = lines.filter((l) => l.startsWith('nnzip: error: '));
   if (r.code !== 2) return `exit code ${r.code}, want 2; stderr: ${r.stderr}`;
-  if (lines.length !== 1 || !lines[0].startsWith('nnzip: error: ')) return `want one error line, got: ${r.stderr}`;
-  if (!mustMention.test(lines[0])) return `error line ${JSON.stringify(lines[0])} does not match ${mustMention}`;
+  if (errors.length !== 1 || errors[0] !== lines.at(-1)) return `want one error line, last; got: ${r.stderr}`;
+  if (lines.some((l) => /^\s+at /.test(l))) return `stack trace printed: ${r.stderr}`;
+  if (!mustMention.test(errors[0])) return `error line ${JSON.stringify(errors[0])} does not match ${mustMention}`;
   return undefined;
 }
