@@ -5,45 +5,11 @@ import type { Graph, Node, ValueInfo } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { NnzipError, fail } from '../ir/errors.js';
 import { getRefKernel, refOps } from '../kernels/ref/index.js';
+import { checkFeeds } from './feeds.js';
 
 export interface RunReferenceOptions {
   /** Value names to return (any value in the graph); default: the graph outputs. */
   outputs?: string[];
-}
-
-function describe(dtype: string, shape: readonly (number | string)[]): string {
-  return `${dtype} [${shape.join(',')}]`;
-}
-
-/** Checks every graph input against its feed: present, same dtype and rank, fixed dims equal, symbols consistent. */
-function checkFeeds(graph: Graph, feeds: Record<string, Tensor>): void {
-  const inputNames = new Set(graph.inputs.map((v) => v.name));
-  for (const name of Object.keys(feeds)) {
-    if (!inputNames.has(name)) {
-      fail(`feed "${name}" is not an input of graph "${graph.name}"; its inputs are: ${[...inputNames].join(', ') || '(none)'}`);
-    }
-  }
-  const bound = new Map<string, { size: number; input: string }>();
-  for (const vi of graph.inputs) {
-    const t = feeds[vi.name];
-    if (!t) {
-      if (graph.initializers.has(vi.name)) continue; // an input with a default value
-      fail(`input "${vi.name}": missing from the feeds; expected ${describe(vi.dtype, vi.shape)}`);
-    }
-    const mismatch = () => fail(`input "${vi.name}": expected ${describe(vi.dtype, vi.shape)}, got ${describe(t.dtype, t.shape)}`);
-    if (t.dtype !== vi.dtype || t.shape.length !== vi.shape.length) mismatch();
-    vi.shape.forEach((d, i) => {
-      if (typeof d === 'number') {
-        if (d !== t.shape[i]) mismatch();
-        return;
-      }
-      const prev = bound.get(d);
-      if (prev && prev.size !== t.shape[i]) {
-        fail(`input "${vi.name}": dim ${d} is ${t.shape[i]} here but ${prev.size} in input "${prev.input}"; symbolic dims must agree`);
-      }
-      bound.set(d, { size: t.shape[i], input: vi.name });
-    });
-  }
 }
 
 /**
