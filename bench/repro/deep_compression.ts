@@ -58,5 +58,5 @@ export async function deepCompression(args: string[]): Promise<void> {
     log(`${c.model}: ${minutes.toFixed(1)} min`);
   }
   console.log('\nDeep Compression (nnzip fine-tuning; accuracy of the decoded file, MNIST test set, 10,000 images)\n');
-  console.log(formatTable(['model', 'stage', 'accuracy', 'bytes', 'ratio', 'drop', 'PyTorch ref (ratio / drop)'], rows));
+  console.log(formatTable(['model', 'stage', 'accuracy', 'bytes', 'ratio', 'Δ vs original', 'PyTorch ref (ratio / drop)'], rows));
 }

@@ -91,7 +91,8 @@ export class WasmGemm {
   readonly variant: GemmVariant;
   readonly exports: GemmExports;
   readonly threads?: ThreadPool;
-  private readonly scratch: number[];
+  private readonly scratch: number[]; // per thread
+  private readonly chunkScratch: number[]; // per chunk of a dynamically scheduled GEMM
   private readonly key: string;
 
   constructor(opts: WasmGemmOptions = {}) {
@@ -104,6 +105,8 @@ export class WasmGemm {
     this.exports = instantiate<GemmExports>(mod, this.arena);
     this.threads = opts.threads;
     this.scratch = Array.from({ length: this.threads?.size ?? 1 }, () => this.arena.alloc(this.scratchBytes()));
+    const chunks = this.threads && this.threads.size > 1 ? CHUNKS_PER_THREAD * this.threads.size : 0;
+    this.chunkScratch = Array.from({ length: chunks }, () => this.arena.alloc(this.scratchBytes()));
     this.threads?.register(this.key, mod);
   }
 
@@ -140,7 +143,9 @@ export class WasmGemm {
     const { M, N, K } = args;
     const pool = this.threads;
     if (pool && pool.size > 1 && worthSplitting(M, N, K)) {
-      pool.run(splitGemm(args, this.variant, pool.size).map((g, t) => [this.call(g, t)]));
+      // more chunks than threads, taken dynamically: a late worker cannot hold the caller up for long
+      const chunks = splitGemm(args, this.variant, this.chunkScratch.length).filter((g) => g.M > 0 && g.N > 0);
+      pool.runDynamic(chunks.map((g, i) => ({ key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, this.chunkScratch[i]) })));
     } else {
       callGemm(this.exports, args, this.scratch[0]);
     }
@@ -260,6 +265,9 @@ export function splitGemm(g: GemmArgs, v: Pick<GemmVariant, 'mr' | 'nr'>, parts:
   }
   return out;
 }
+
+/** Chunks per thread of a threaded GEMM (dynamic scheduling evens out late or slow workers). */
+const CHUNKS_PER_THREAD = 4;
 
 /** Below ~1 MFLOP the thread hand-off costs more than it saves. */
 function worthSplitting(M: number, N: number, K: number): boolean {

@@ -23,6 +23,12 @@ export interface ThreadPool {
    * on the calling thread, the others on the workers; returns when all are done.
    */
   run(parts: readonly (readonly PoolCall[])[]): void;
+  /**
+   * Runs independent calls with dynamic scheduling: every thread, the caller
+   * included, takes the next call from a shared queue until none is left.
+   * Robust when a worker wakes late or shares its core with other processes.
+   */
+  runDynamic(calls: readonly PoolCall[]): void;
   /** Stops the workers. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { fail } from '../../ir/errors.js';
 import type { WasmArena } from './arena.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
-import { CALL_WORDS, CTRL, SPIN, slotBytes } from './thread_protocol.js';
+import { CALL_WORDS, CTRL, SPIN, TEAM, slotBytes, teamBytes } from './thread_protocol.js';
 import { WA, type WasmModule } from './wasm_api.js';
 
 interface Slot { worker: Worker; port: MessagePort; i32: Int32Array; f64: Float64Array; seq: number }
@@ -15,9 +15,14 @@ type Fn = (...args: number[]) => void;
 
 export class NodeThreadPool implements ThreadPool {
   readonly size: number;
+  /** Commands run, and the time the caller spent waiting for workers after finishing its own part (load imbalance, wake-ups). */
+  readonly stats = { runs: 0, waitMs: 0 };
   private readonly slots: Slot[] = [];
   private readonly fnIds = new Map<string, number>();
   private readonly localFns = new Map<string, Fn>(); // the calling thread's instances
+  private readonly team = new SharedArrayBuffer(teamBytes());
+  private readonly teamI32 = new Int32Array(this.team, 0, TEAM.offsets + TEAM.maxCalls);
+  private readonly teamF64 = new Float64Array(this.team, (TEAM.offsets + TEAM.maxCalls) * 4);
 
   /** `threads` counts the caller: threads = 2 starts one worker. The arena must be shared. */
   constructor(readonly arena: WasmArena, threads = 2) {
@@ -28,7 +33,7 @@ export class NodeThreadPool implements ThreadPool {
     for (let t = 1; t < threads; t++) {
       const sab = new SharedArrayBuffer(slotBytes());
       const channel = new MessageChannel(); // carries compiled modules (register), read synchronously
-      const worker = new Worker(url, { workerData: { memory: arena.memory, control: sab, port: channel.port2 }, transferList: [channel.port2] });
+      const worker = new Worker(url, { workerData: { memory: arena.memory, control: sab, port: channel.port2, team: this.team }, transferList: [channel.port2] });
       worker.unref();
       this.slots.push({ worker, port: channel.port1, i32: new Int32Array(sab, 0, CTRL.words), f64: new Float64Array(sab, CTRL.words * 4), seq: 0 });
     }
@@ -60,7 +65,43 @@ export class NodeThreadPool implements ThreadPool {
     } catch (e) {
       error = e;
     }
+    const t0 = performance.now();
     this.waitAll(Math.max(0, parts.length - 1));
+    this.stats.runs++;
+    this.stats.waitMs += performance.now() - t0;
+    if (error) throw error;
+  }
+
+  /**
+   * Runs independent calls on all threads with dynamic scheduling: each thread
+   * (the caller included) takes the next call from a shared queue, so a worker
+   * that is slow to wake (or has no core to run on) costs no more than its
+   * share of what is left. Returns when all calls are done.
+   */
+  runDynamic(calls: readonly PoolCall[]): void {
+    if (this.slots.length === 0 || calls.length <= 1) {
+      for (const c of calls) this.local(c)(...c.args);
+      return;
+    }
+    if (calls.length > TEAM.maxCalls) throw new Error(`thread pool: more than ${TEAM.maxCalls} calls in one dynamic run`);
+    let at = 0;
+    calls.forEach((c, i) => { this.teamI32[TEAM.offsets + i] = at; at = this.encode(this.teamF64, at, c); });
+    Atomics.store(this.teamI32, TEAM.next, 0);
+    Atomics.store(this.teamI32, TEAM.count, calls.length);
+    for (const s of this.slots) this.command(s, CTRL.cmdTeam, []);
+    let error: unknown;
+    try {
+      for (let i = Atomics.add(this.teamI32, TEAM.next, 1); i < calls.length; i = Atomics.add(this.teamI32, TEAM.next, 1)) {
+        this.local(calls[i])(...calls[i].args);
+      }
+    } catch (e) {
+      error = e;
+      Atomics.store(this.teamI32, TEAM.next, calls.length); // stop the others taking more
+    }
+    const t0 = performance.now();
+    this.waitAll(this.slots.length);
+    this.stats.runs++;
+    this.stats.waitMs += performance.now() - t0;
     if (error) throw error;
   }
 
@@ -81,17 +122,20 @@ export class NodeThreadPool implements ThreadPool {
     return f;
   }
 
+  /** Writes call c as f64 words [fnId, nargs, args...] at `at`; returns the next free word. */
+  private encode(words: Float64Array, at: number, c: PoolCall): number {
+    const id = this.fnIds.get(`${c.key}#${c.fn}`);
+    if (id === undefined) throw new Error(`thread pool: ${c.key}#${c.fn} was not registered`);
+    if (at + 2 + c.args.length > CALL_WORDS) throw new Error(`thread pool: more than ${CALL_WORDS} words of calls in one command`);
+    words[at] = id;
+    words[at + 1] = c.args.length;
+    words.set(c.args, at + 2);
+    return at + 2 + c.args.length;
+  }
+
   private command(s: Slot, calls: number, list: readonly PoolCall[]): void {
     let at = 0;
-    for (const c of list) {
-      const id = this.fnIds.get(`${c.key}#${c.fn}`);
-      if (id === undefined) throw new Error(`thread pool: ${c.key}#${c.fn} was not registered`);
-      if (at + 2 + c.args.length > CALL_WORDS) throw new Error(`thread pool: more than ${CALL_WORDS} words of calls in one command`);
-      s.f64[at] = id;
-      s.f64[at + 1] = c.args.length;
-      s.f64.set(c.args, at + 2);
-      at += 2 + c.args.length;
-    }
+    for (const c of list) at = this.encode(s.f64, at, c);
     s.i32[CTRL.calls] = calls;
     s.seq++;
     Atomics.store(s.i32, CTRL.seq, s.seq);

@@ -14,7 +14,21 @@ export const CTRL = {
   words: 4,
   cmdRegister: -1,
   cmdExit: -2,
+  /** Take calls from the shared team queue until it is empty. */
+  cmdTeam: -3,
 } as const;
+
+/**
+ * The team queue shared by all threads of a pool (dynamic scheduling): i32
+ * [next, count, offsets of each call...], then the calls as f64 words like a
+ * command's. Each thread claims the next call with Atomics.add, so a worker
+ * that wakes late just finds less left to do.
+ */
+export const TEAM = { next: 0, count: 1, offsets: 16, maxCalls: 1024 } as const;
+
+export function teamBytes(): number {
+  return (TEAM.offsets + TEAM.maxCalls) * 4 + CALL_WORDS * 8;
+}
 
 /** f64 words for the calls of one command. */
 export const CALL_WORDS = 4096;

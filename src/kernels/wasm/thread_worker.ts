@@ -1,13 +1,15 @@
 // Worker thread of NodeThreadPool: instantiates registered kernel modules on the
 // shared memory and runs the calls of each command until told to exit.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CTRL, SPIN } from './thread_protocol.js';
+import { CTRL, SPIN, TEAM } from './thread_protocol.js';
 import { WA, type WasmMemory, type WasmModule } from './wasm_api.js';
 
-const { memory, control, port } = workerData as { memory: WasmMemory; control: SharedArrayBuffer; port: MessagePort };
+const { memory, control, port, team } = workerData as { memory: WasmMemory; control: SharedArrayBuffer; port: MessagePort; team: SharedArrayBuffer };
 const i32 = new Int32Array(control, 0, CTRL.words);
 const f64 = new Float64Array(control, CTRL.words * 4);
 const fns: ((...args: number[]) => void)[] = [];
+const teamI32 = new Int32Array(team, 0, TEAM.offsets + TEAM.maxCalls);
+const teamF64 = new Float64Array(team, (TEAM.offsets + TEAM.maxCalls) * 4);
 
 function register(): void {
   const msg = receiveMessageOnPort(port);
@@ -17,12 +19,22 @@ function register(): void {
   names.forEach((n, k) => { fns[ids[k]] = inst.exports[n] as (...args: number[]) => void; });
 }
 
+/** Runs the call encoded at word `at` of `words`; returns the word after it. */
+function call(words: Float64Array, at: number): number {
+  const fn = words[at], n = words[at + 1];
+  fns[fn](...Array.from(words.subarray(at + 2, at + 2 + n)));
+  return at + 2 + n;
+}
+
 function runCalls(count: number): void {
-  let at = 0;
-  for (let c = 0; c < count; c++) {
-    const fn = f64[at], n = f64[at + 1];
-    fns[fn](...Array.from(f64.subarray(at + 2, at + 2 + n)));
-    at += 2 + n;
+  for (let c = 0, at = 0; c < count; c++) at = call(f64, at);
+}
+
+function runTeam(): void {
+  for (;;) {
+    const i = Atomics.add(teamI32, TEAM.next, 1);
+    if (i >= Atomics.load(teamI32, TEAM.count)) return;
+    call(teamF64, teamI32[TEAM.offsets + i]);
   }
 }
 
@@ -36,6 +48,7 @@ for (;;) {
   if (calls === CTRL.cmdExit) break;
   try {
     if (calls === CTRL.cmdRegister) register();
+    else if (calls === CTRL.cmdTeam) runTeam();
     else runCalls(calls);
   } catch (e) {
     console.error('nnzip thread worker:', e);

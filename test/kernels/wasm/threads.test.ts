@@ -9,6 +9,9 @@ import { splitGemm, WasmGemm, type GemmArgs } from '../../../src/kernels/wasm/ge
 import { BIAS } from '../../../src/kernels/wasm/gemm_codegen.js';
 import { gemmRef } from '../../../src/kernels/wasm/gemm_ref.js';
 import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
+import { ModuleBuilder } from '../../../src/kernels/wasm/emitter.js';
+import { compileCached, memoryImport } from '../../../src/kernels/wasm/loader.js';
+import { I32 } from '../../../src/kernels/wasm/opcodes.js';
 import { assertClose, rc } from './helpers.js';
 
 const arena = new WasmArena({ shared: true, maximumBytes: 1 << 26 });
@@ -64,6 +67,27 @@ test('2-thread convolution equals the 1-thread one: a batch split by images, one
     const y1 = new WasmConv2d(one, p, w, { bias, clamp: [0, Infinity] }).conv(N, 14, 14, x);
     assert.deepEqual(y2, y1, `2-thread conv ${JSON.stringify(p)} N=${N} differs from 1 thread`);
   }
+});
+
+test('run and runDynamic execute every call exactly once, on the shared memory', () => {
+  const m = new ModuleBuilder();
+  m.importMemory(memoryImport(true));
+  m.func('bump', [I32, I32], [], (f) => { // mem[addr] += by
+    const [addr, by] = f.params;
+    f.get(addr).get(addr).mem('i32.load').get(by).op('i32.add').mem('i32.store');
+  });
+  const mod = compileCached('test-bump:shared', () => m.build());
+  pool.register('test-bump', mod);
+  const mark = arena.used;
+  const at = arena.alloc(300 * 4);
+  const cells = () => new Int32Array(arena.memory.buffer, at, 300);
+  cells().fill(0);
+  pool.runDynamic(Array.from({ length: 300 }, (_, i) => ({ key: 'test-bump', fn: 'bump', args: [at + i * 4, i + 1] })));
+  assert.deepEqual([...cells()], Array.from({ length: 300 }, (_, i) => i + 1));
+  pool.run([[{ key: 'test-bump', fn: 'bump', args: [at, 5] }], [{ key: 'test-bump', fn: 'bump', args: [at + 4, 7] }, { key: 'test-bump', fn: 'bump', args: [at + 4, 1] }]]);
+  assert.deepEqual([...cells().subarray(0, 2)], [6, 10]);
+  assert.throws(() => pool.runDynamic([{ key: 'nope', fn: 'bump', args: [] }, { key: 'nope', fn: 'bump', args: [] }]), /not registered/);
+  arena.reset(mark);
 });
 
 test('bad input: a pool needs a shared arena, and a gemm must use the pool\'s arena', () => {
