@@ -43,9 +43,9 @@ describe('bench/models', () => {
   });
 
   it('npm run bench options parse, and bad ones are named', () => {
-    assert.deepEqual(parseArgs([]), { threads: [1, 2], gemm: true });
-    assert.deepEqual(parseArgs(['--threads', '2', '--models', 'lenet5,vggs', '--rounds', '7', '--batches', '1', '--json', 'out.json', '--no-gemm']), {
-      threads: [2], models: ['lenet5', 'vggs'], rounds: 7, batches: [1], json: 'out.json', gemm: false,
+    assert.deepEqual(parseArgs([]), { threads: [1, 2], gemm: true, pruned: true, train: true });
+    assert.deepEqual(parseArgs(['--threads', '2', '--models', 'lenet5,vggs', '--rounds', '7', '--batches', '1', '--json', 'out.json', '--no-gemm', '--no-pruned', '--no-train']), {
+      threads: [2], models: ['lenet5', 'vggs'], rounds: 7, batches: [1], json: 'out.json', gemm: false, pruned: false, train: false,
     });
     assert.throws(() => parseArgs(['--threads']), /--threads needs a value/);
     assert.throws(() => parseArgs(['--rounds', 'five']), /--rounds five: give an integer/);
