@@ -15,7 +15,7 @@ import type { PoolCall, ThreadPool } from './thread_pool.js';
 export type { GemmOptions } from './gemm_ref.js';
 
 /** The tuned default tile (see bench/gemm.ts); fma follows the engine. */
-export const DEFAULT_GEMM_VARIANT: Omit<GemmVariant, 'fma' | 'shared'> = { mr: 4, nr: 8, unroll: 1, kc: 256, mc: 256 };
+export const DEFAULT_GEMM_VARIANT: Omit<GemmVariant, 'fma' | 'shared'> = { mr: 4, nr: 8, unroll: 1, kc: 512, mc: 256 };
 
 /** Registers V8 can allocate to a kernel's vectors on x64 (xmm0-14; xmm15 is its scratch register). */
 const VECTOR_REGISTERS = 15;
