@@ -61,7 +61,7 @@ export async function compare(task: Task, nnzip: (pool?: NodeThreadPool) => Peer
   const flops = taskFlops(task);
   const rows = results.map((r) => ({ name: r.peer.name, threads: r.peer.threads, ms: r.median, gflops: flops / r.median / 1e6, cores: r.cores }));
   const f = wasmFeatures();
-  console.log(`\n${taskName(task)} (f32): median of ${rounds} interleaved rounds after 2 warm-up rounds`);
+  console.log(`\n${taskName(task)} (f32): median of ${rounds} interleaved rounds, after a warm-up of at least 1.5 s per peer`);
   console.log(`engine: Node ${process.version}, wasm SIMD ${f.simd}, relaxed SIMD ${f.relaxedSimd}, wasm threads ${f.threads}`);
   if (foreign !== undefined) console.log(`other processes used ${(foreign * 100).toFixed(0)}% of one CPU during the run (0% = a quiet machine)`);
   printTable(rows, 'nnzip-wasm');

@@ -58,7 +58,7 @@ async function sweepTiles(t: MatMul): Promise<void> {
     const p = nnzipPeer(t, undefined, { mr, nr });
     return { ...p, name: `nnzip-wasm ${mr}×${nr}` };
   });
-  const res = await measureInterleaved(peers, { warmup: 2, rounds: 5, roundMs: 60 });
+  const res = await measureInterleaved(peers, { warmup: 2, warmupMs: 300, rounds: 5, roundMs: 60 });
   printTable(res.map((r) => ({ name: r.peer.name, threads: 1, ms: r.median, gflops: taskFlops(t) / r.median / 1e6 })), 'nnzip-wasm 4×8');
 }
 

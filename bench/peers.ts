@@ -143,40 +143,74 @@ export function workerPeer(kind: PeerKind, t: Task, threads: number): Promise<Pe
   });
 }
 
+/**
+ * Waits until this process is idle: V8 keeps optimising the peers' big wasm
+ * modules (onnxruntime-web, tfjs) in background threads for seconds after their
+ * first runs, and that work would otherwise steal a core from the measurements.
+ */
+export async function settle(maxMs = 20000): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const c0 = process.cpuUsage(), w0 = performance.now();
+    await new Promise((r) => setTimeout(r, 250));
+    const c = process.cpuUsage(c0);
+    if ((c.user + c.system) / 1000 / (performance.now() - w0) < 0.05) return;
+  }
+}
+
 /** cores: CPU time of this process per wall time during the peer's rounds (worker threads included). */
 export interface Measured { peer: Peer; msPerOp: number[]; median: number; cores: number }
 
+export interface MeasureOptions {
+  /** Interleaved warm-up rounds, not measured (at least). */
+  warmup?: number;
+  /** Warm-up goes on until every peer has run this long: V8 tiers wasm up per function, and rarely called ones late. */
+  warmupMs?: number;
+  rounds?: number;
+  /** Target length of one peer's round. */
+  roundMs?: number;
+  /** Idle time before each peer's round, so that one peer's leftover threads do not slow the next. */
+  pauseMs?: number;
+}
+
 /**
  * Interleaved rounds: each round runs every peer for about `roundMs` (the count
- * of ops per round is calibrated once per peer in the warm-up); medians after warm-up.
+ * of ops per round is calibrated once per peer); warm-up first (by rounds and by
+ * time), then a wait for the process to go idle, then the measured rounds.
  */
-export async function measureInterleaved(peers: Peer[], opts: { warmup?: number; rounds?: number; roundMs?: number; pauseMs?: number } = {}): Promise<Measured[]> {
-  const warmup = opts.warmup ?? 2, rounds = opts.rounds ?? 7, roundMs = opts.roundMs ?? 150;
+export async function measureInterleaved(peers: Peer[], opts: MeasureOptions = {}): Promise<Measured[]> {
+  const warmup = opts.warmup ?? 2, warmupMs = opts.warmupMs ?? 1500, rounds = opts.rounds ?? 7, roundMs = opts.roundMs ?? 150;
   const counts: number[] = [];
   for (const p of peers) {
     let n = 1, ms = await p.round(1);
     while (ms * n < roundMs / 4 && n < 1e5) { n *= 4; ms = await p.round(n); }
     counts.push(Math.max(1, Math.round(roundMs / Math.max(ms, 1e-3))));
   }
+  const ran = peers.map(() => 0);
+  for (let r = 0; r < warmup || ran.some((ms) => ms < warmupMs); r++) {
+    for (let i = 0; i < peers.length; i++) {
+      const t0 = performance.now();
+      await peers[i].round(counts[i]);
+      ran[i] += performance.now() - t0;
+    }
+  }
+  await settle();
   const res: Measured[] = peers.map((peer) => ({ peer, msPerOp: [], median: NaN, cores: 0 }));
   const cpu = peers.map(() => ({ cpu: 0, wall: 0 }));
-  for (let r = 0; r < warmup + rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < peers.length; i++) {
-      // a pause between peers: onnxruntime-web's pthreads keep spinning for a while after a run and would slow the next peer
-      await new Promise((r) => setTimeout(r, opts.pauseMs ?? 40));
+      await new Promise((done) => setTimeout(done, opts.pauseMs ?? 40));
       const c0 = process.cpuUsage(), t0 = performance.now();
-      const ms = await peers[i].round(counts[i]);
+      res[i].msPerOp.push(await peers[i].round(counts[i]));
       const c = process.cpuUsage(c0);
-      if (r < warmup) continue;
-      res[i].msPerOp.push(ms);
       cpu[i].cpu += (c.user + c.system) / 1000;
       cpu[i].wall += performance.now() - t0;
     }
   }
-  res.forEach((m, i) => { m.cores = cpu[i].cpu / cpu[i].wall; });
-  for (const m of res) {
+  res.forEach((m, i) => {
+    m.cores = cpu[i].cpu / cpu[i].wall;
     const s = [...m.msPerOp].sort((a, b) => a - b);
     m.median = s[s.length >> 1];
-  }
+  });
   return res;
 }

@@ -17,6 +17,11 @@ const IM2COL_KEY = (shared: boolean): string => `im2col:${shared ? 'shared' : 'p
 /** One step of a convolution: a plain kernel call, or a GEMM (which may split over threads). */
 interface Step { call?: PoolCall; gemm?: GemmArgs }
 
+interface ConvBuffers { patches: number; col: number; scratch: number }
+
+/** Chunks of a batch per thread (dynamic scheduling evens out a late or slower worker). */
+const CHUNKS_PER_THREAD = 4;
+
 export type ConvKernel = 'depthwise' | 'pointwise' | 'im2col';
 
 export interface WasmConvOptions {
@@ -91,36 +96,38 @@ export class WasmConv2d {
     if (this.depthwise) { this.depthwise.run(N, H, W, x, y); return; }
     const [, , OH, OW] = this.outShape(N, H, W);
     const pool = this.gemm.threads;
-    const threads = pool && N >= pool.size ? pool.size : 1; // a batch is split by images; one image by the GEMM
+    // a batch is cut into chunks of images taken dynamically by the threads; one image is split inside (stepHere)
+    const chunks = pool && pool.size > 1 && N > 1 ? Math.min(N, CHUNKS_PER_THREAD * pool.size) : 1;
     const ar = this.gemm.arena, mark = ar.used;
     try {
-      const bufs = Array.from({ length: threads }, () => this.buffers(OH * OW));
-      if (threads === 1) {
+      const bufs = Array.from({ length: chunks }, () => this.buffers(OH * OW));
+      if (chunks === 1) {
         for (let n = 0; n < N; n++) this.image(n, H, W, OH, OW, x, y, bufs[0], (s) => this.stepHere(s));
         return;
       }
-      const parts = bufs.map((b, t) => {
+      pool!.runDynamic(bufs.map((b, t) => {
         const calls: PoolCall[] = [];
-        for (let n = Math.floor((t * N) / threads); n < Math.floor(((t + 1) * N) / threads); n++) {
-          this.image(n, H, W, OH, OW, x, y, b, (s) => calls.push(s.gemm ? this.gemm.call(s.gemm, t) : s.call!));
+        for (let n = Math.floor((t * N) / chunks); n < Math.floor(((t + 1) * N) / chunks); n++) {
+          this.image(n, H, W, OH, OW, x, y, b, (s) => calls.push(s.gemm ? this.gemm.callWithScratch(s.gemm, b.scratch) : s.call!));
         }
         return calls;
-      });
-      pool!.run(parts);
+      }));
     } finally {
       ar.reset(mark);
     }
   }
 
-  /** Per-thread buffers: the patch matrix (im2col) and its packed panels. */
-  private buffers(P: number): { patches: number; col: number } {
+  /** Buffers of one chunk of work: the patch matrix (im2col), its packed panels, the GEMM's scratch. */
+  private buffers(P: number): ConvBuffers {
     const K = this.Cg * this.win.kh * this.win.kw, ar = this.gemm.arena;
-    return { patches: this.im2col ? ar.allocF32(K * P) : 0, col: ar.alloc(this.gemm.packedBSize(K, P)) };
+    return {
+      patches: this.im2col ? ar.allocF32(K * P) : 0, col: ar.alloc(this.gemm.packedBSize(K, P)), scratch: ar.alloc(this.gemm.scratchBytes()),
+    };
   }
 
   /** The steps for image n: per group, im2col → pack → GEMM (with bias and clamp). */
   private image(n: number, H: number, W: number, OH: number, OW: number, x: number, y: number,
-    b: { patches: number; col: number }, emit: (s: Step) => void): void {
+    b: ConvBuffers, emit: (s: Step) => void): void {
     const { Cg, Mg, win, gemm } = this;
     const K = Cg * win.kh * win.kw, P = OH * OW;
     for (let g = 0; g < this.group; g++) {
@@ -141,6 +148,8 @@ export class WasmConv2d {
   private stepHere(s: Step): void {
     if (s.gemm) { this.gemm.gemmWith(s.gemm); return; }
     const c = s.call!;
+    const pool = this.gemm.threads;
+    if (pool && pool.size > 1) { pool.runDynamic(splitStep(c, this.win, this.gemm.variant.nr, 2 * pool.size)); return; }
     const f = c.fn === IM2COL_EXPORTS.im2col ? this.im2col!.im2col : this.gemm.exports.packB;
     (f as (...a: readonly number[]) => void)(...c.args);
   }
@@ -160,4 +169,33 @@ export class WasmConv2d {
       ar.reset(mark);
     }
   }
+}
+
+/**
+ * One image's im2col or pack split into independent parts (for the threads): im2col
+ * by input channels (each writes its own rows of the patch matrix), packB by
+ * whole NR-column panels (each writes its own panels).
+ */
+export function splitStep(c: PoolCall, win: Window2dFull, nr: number, parts: number): PoolCall[] {
+  const a = c.args;
+  if (c.fn === IM2COL_EXPORTS.im2col) {
+    const [x, C, H, W, , , , , , , , , OH, OW, dst] = a;
+    const rowsPerChannel = win.kh * win.kw * OH * OW;
+    return ranges(C, 1, parts).map(([c0, c1]) => ({
+      ...c, args: [x + c0 * H * W * 4, c1 - c0, ...a.slice(2, 14), dst + c0 * rowsPerChannel * 4],
+    }));
+  }
+  const [b, ldb, iCont, N, K, dst] = a; // packB over columns (iCont = 1: B row-major)
+  if (iCont !== 1) return [c];
+  return ranges(N, nr, parts).map(([j0, j1]) => ({ ...c, args: [b + j0 * 4, ldb, iCont, j1 - j0, K, dst + j0 * K * 4] }));
+}
+
+/** [start, end) ranges over 0..n in whole units of `unit`, at most `parts` of them, none empty. */
+function ranges(n: number, unit: number, parts: number): [number, number][] {
+  const units = Math.ceil(n / unit), out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const u0 = Math.floor((t * units) / parts), u1 = Math.floor(((t + 1) * units) / parts);
+    if (u1 > u0) out.push([u0 * unit, Math.min(n, u1 * unit)]);
+  }
+  return out;
 }

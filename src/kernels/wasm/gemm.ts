@@ -153,7 +153,12 @@ export class WasmGemm {
 
   /** The pool call that runs one (unsplit) GEMM on thread t, for callers that schedule their own work per thread. */
   call(g: GemmArgs, thread: number): PoolCall {
-    return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, this.scratch[thread]) };
+    return this.callWithScratch(g, this.scratch[thread]);
+  }
+
+  /** The same with a scratch area of the caller's (scratchBytes() at that offset), e.g. one per dynamically scheduled item. */
+  callWithScratch(g: GemmArgs, scratch: number): PoolCall {
+    return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, scratch) };
   }
 
   /** Pool calls for packA / packB (same arguments as the methods). */

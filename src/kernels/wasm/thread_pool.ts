@@ -24,11 +24,12 @@ export interface ThreadPool {
    */
   run(parts: readonly (readonly PoolCall[])[]): void;
   /**
-   * Runs independent calls with dynamic scheduling: every thread, the caller
-   * included, takes the next call from a shared queue until none is left.
-   * Robust when a worker wakes late or shares its core with other processes.
+   * Runs independent items with dynamic scheduling: every thread, the caller
+   * included, takes the next item from a shared queue until none is left. An
+   * item is one call or a list of calls run in order on one thread. Robust when
+   * a worker wakes late or runs on a slower (shared) core.
    */
-  runDynamic(calls: readonly PoolCall[]): void;
+  runDynamic(items: readonly (PoolCall | readonly PoolCall[])[]): void;
   /** Stops the workers. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { fail } from '../../ir/errors.js';
 import type { WasmArena } from './arena.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
-import { CALL_WORDS, CTRL, SPIN, TEAM, slotBytes, teamBytes } from './thread_protocol.js';
+import { CALL_WORDS, CTRL, SPIN, TEAM, claimWord, slotBytes, teamBytes } from './thread_protocol.js';
 import { WA, type WasmModule } from './wasm_api.js';
 
 interface Slot { worker: Worker; port: MessagePort; i32: Int32Array; f64: Float64Array; seq: number }
@@ -21,6 +21,7 @@ export class NodeThreadPool implements ThreadPool {
   private readonly fnIds = new Map<string, number>();
   private readonly localFns = new Map<string, Fn>(); // the calling thread's instances
   private readonly team = new SharedArrayBuffer(teamBytes());
+  private gen = 0; // dynamic runs so far (tags the team queue's claims)
   private readonly teamI32 = new Int32Array(this.team, 0, TEAM.offsets + TEAM.maxCalls);
   private readonly teamF64 = new Float64Array(this.team, (TEAM.offsets + TEAM.maxCalls) * 4);
 
@@ -73,36 +74,54 @@ export class NodeThreadPool implements ThreadPool {
   }
 
   /**
-   * Runs independent calls on all threads with dynamic scheduling: each thread
-   * (the caller included) takes the next call from a shared queue, so a worker
-   * that is slow to wake (or has no core to run on) costs no more than its
-   * share of what is left. Returns when all calls are done.
+   * Runs independent items (a call, or calls in order) on all threads with
+   * dynamic scheduling: each thread (the caller included) takes the next item
+   * from a shared queue, so a worker that is slow to wake (or runs on a slower
+   * core) costs no more than its share of what is left. Returns when all are done.
    */
-  runDynamic(calls: readonly PoolCall[]): void {
-    if (this.slots.length === 0 || calls.length <= 1) {
-      for (const c of calls) this.local(c)(...c.args);
+  runDynamic(items: readonly (PoolCall | readonly PoolCall[])[]): void {
+    const lists = items.map((it) => ('fn' in it ? [it as PoolCall] : (it as readonly PoolCall[])));
+    if (this.slots.length === 0 || lists.length <= 1) {
+      for (const l of lists) for (const c of l) this.local(c)(...c.args);
       return;
     }
-    if (calls.length > TEAM.maxCalls) throw new Error(`thread pool: more than ${TEAM.maxCalls} calls in one dynamic run`);
+    if (lists.length > TEAM.maxCalls) throw new Error(`thread pool: more than ${TEAM.maxCalls} items in one dynamic run`);
+    const team = this.teamI32, n = lists.length, gen = ++this.gen;
+    // close the queue under the new generation first: a claim read earlier can then no longer succeed
+    Atomics.store(team, TEAM.claim, claimWord(gen, 0xffff));
     let at = 0;
-    calls.forEach((c, i) => { this.teamI32[TEAM.offsets + i] = at; at = this.encode(this.teamF64, at, c); });
-    Atomics.store(this.teamI32, TEAM.next, 0);
-    Atomics.store(this.teamI32, TEAM.count, calls.length);
-    for (const s of this.slots) this.command(s, CTRL.cmdTeam, []);
+    lists.forEach((l, i) => {
+      team[TEAM.offsets + i] = at;
+      this.teamF64[at++] = l.length;
+      for (const c of l) at = this.encode(this.teamF64, at, c);
+    });
+    Atomics.store(team, TEAM.finished, 0);
+    Atomics.store(team, TEAM.error, 0);
+    Atomics.store(team, TEAM.count, n);
+    Atomics.store(team, TEAM.claim, claimWord(gen, 0)); // last: opens the queue to this run
+    // a worker still on its way from an earlier team command will find this run's queue by itself
+    for (const s of this.slots) if (this.idle(s)) this.command(s, CTRL.cmdTeam, []);
     let error: unknown;
-    try {
-      for (let i = Atomics.add(this.teamI32, TEAM.next, 1); i < calls.length; i = Atomics.add(this.teamI32, TEAM.next, 1)) {
-        this.local(calls[i])(...calls[i].args);
+    for (;;) {
+      const w = Atomics.load(team, TEAM.claim), i = w & 0xffff;
+      if (i >= n) break;
+      if (Atomics.compareExchange(team, TEAM.claim, w, w + 1) !== w) continue;
+      try {
+        for (const c of lists[i]) this.local(c)(...c.args);
+      } catch (e) {
+        error ??= e;
       }
-    } catch (e) {
-      error = e;
-      Atomics.store(this.teamI32, TEAM.next, calls.length); // stop the others taking more
+      Atomics.add(team, TEAM.finished, 1);
     }
+    // wait for the calls the workers took (not for the workers: one that wakes late finds the queue empty)
     const t0 = performance.now();
-    this.waitAll(this.slots.length);
+    for (let spin = 0, done = Atomics.load(team, TEAM.finished); done < n; spin++, done = Atomics.load(team, TEAM.finished)) {
+      if (spin > SPIN) Atomics.wait(team, TEAM.finished, done, 50);
+    }
     this.stats.runs++;
     this.stats.waitMs += performance.now() - t0;
     if (error) throw error;
+    if (Atomics.load(team, TEAM.error)) throw new Error('thread pool: a worker failed running a kernel (see its stderr)');
   }
 
   async close(): Promise<void> {
@@ -133,7 +152,13 @@ export class NodeThreadPool implements ThreadPool {
     return at + 2 + c.args.length;
   }
 
+  private idle(s: Slot): boolean {
+    return Atomics.load(s.i32, CTRL.done) === s.seq;
+  }
+
+  /** Posts a command to a worker, after it has taken the previous one (its call area is then free). */
   private command(s: Slot, calls: number, list: readonly PoolCall[]): void {
+    if (!this.idle(s)) this.waitDone(s);
     let at = 0;
     for (const c of list) at = this.encode(s.f64, at, c);
     s.i32[CTRL.calls] = calls;
@@ -142,14 +167,19 @@ export class NodeThreadPool implements ThreadPool {
     Atomics.notify(s.i32, CTRL.seq);
   }
 
-  /** Waits until the first `n` workers have finished their command (spin briefly, then sleep). */
+  /** Waits until a worker has finished its last command (spin briefly, then sleep). */
+  private waitDone(s: Slot): void {
+    for (let spin = 0; Atomics.load(s.i32, CTRL.done) !== s.seq; spin++) {
+      if (spin > SPIN) Atomics.wait(s.i32, CTRL.done, Atomics.load(s.i32, CTRL.done), 50);
+    }
+  }
+
+  /** Waits until the first `n` workers have finished their command; throws if one failed. */
   private waitAll(n: number): void {
     let failed = false;
     for (let t = 0; t < n; t++) {
       const s = this.slots[t];
-      for (let spin = 0; Atomics.load(s.i32, CTRL.done) !== s.seq; spin++) {
-        if (spin > SPIN) Atomics.wait(s.i32, CTRL.done, Atomics.load(s.i32, CTRL.done), 50);
-      }
+      this.waitDone(s);
       if (Atomics.load(s.i32, CTRL.error) !== 0) { Atomics.store(s.i32, CTRL.error, 0); failed = true; }
     }
     if (failed) throw new Error('thread pool: a worker failed running a kernel (see its stderr)');

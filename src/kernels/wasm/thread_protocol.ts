@@ -20,11 +20,19 @@ export const CTRL = {
 
 /**
  * The team queue shared by all threads of a pool (dynamic scheduling): i32
- * [next, count, offsets of each call...], then the calls as f64 words like a
- * command's. Each thread claims the next call with Atomics.add, so a worker
- * that wakes late just finds less left to do.
+ * [claim, count, finished, error, ..., offsets of each item], then the items as
+ * f64 words: [number of calls, then each call as in a command]. `claim` packs the run's generation (high 15 bits)
+ * and the next call index (low 16): a thread takes a call with compare-exchange,
+ * so a worker that wakes up during a later run cannot take one of its calls by
+ * mistake. Done calls are counted in `finished`; the caller waits for
+ * finished = count, not for the workers, so a worker that wakes late costs nothing.
  */
-export const TEAM = { next: 0, count: 1, offsets: 16, maxCalls: 1024 } as const;
+export const TEAM = { claim: 0, count: 1, finished: 2, error: 3, offsets: 16, maxCalls: 1024 } as const;
+
+/** The claim word for call `index` of run `gen`. */
+export function claimWord(gen: number, index: number): number {
+  return ((gen & 0x7fff) << 16) | index;
+}
 
 export function teamBytes(): number {
   return (TEAM.offsets + TEAM.maxCalls) * 4 + CALL_WORDS * 8;

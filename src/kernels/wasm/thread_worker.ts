@@ -30,11 +30,28 @@ function runCalls(count: number): void {
   for (let c = 0, at = 0; c < count; c++) at = call(f64, at);
 }
 
+/**
+ * Takes items from the team queue until it is empty. The queue is read live (not
+ * the run the command was for): a worker that wakes late simply helps with the
+ * current run; the generation in the claim word makes a stale claim fail.
+ */
 function runTeam(): void {
   for (;;) {
-    const i = Atomics.add(teamI32, TEAM.next, 1);
-    if (i >= Atomics.load(teamI32, TEAM.count)) return;
-    call(teamF64, teamI32[TEAM.offsets + i]);
+    const w = Atomics.load(teamI32, TEAM.claim);
+    const count = Atomics.load(teamI32, TEAM.count);
+    const i = w & 0xffff;
+    if (i >= count) return;
+    if (Atomics.compareExchange(teamI32, TEAM.claim, w, w + 1) !== w) continue;
+    try {
+      let at = teamI32[TEAM.offsets + i];
+      const n = teamF64[at++];
+      for (let c = 0; c < n; c++) at = call(teamF64, at);
+    } catch (e) {
+      console.error('nnzip thread worker:', e);
+      Atomics.store(teamI32, TEAM.error, 1);
+    } finally {
+      if (Atomics.add(teamI32, TEAM.finished, 1) + 1 === count) Atomics.notify(teamI32, TEAM.finished);
+    }
   }
 }
 

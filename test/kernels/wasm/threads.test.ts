@@ -86,6 +86,21 @@ test('run and runDynamic execute every call exactly once, on the shared memory',
   assert.deepEqual([...cells()], Array.from({ length: 300 }, (_, i) => i + 1));
   pool.run([[{ key: 'test-bump', fn: 'bump', args: [at, 5] }], [{ key: 'test-bump', fn: 'bump', args: [at + 4, 7] }, { key: 'test-bump', fn: 'bump', args: [at + 4, 1] }]]);
   assert.deepEqual([...cells().subarray(0, 2)], [6, 10]);
+  // many back-to-back runs of varied sizes, mixed with static runs: every call lands exactly once
+  const rng = new Rng(53);
+  const want = new Int32Array(300);
+  cells().fill(0);
+  for (let r = 0; r < 400; r++) {
+    const n = 1 + rng.int(60), base = rng.int(240);
+    if (r % 7 === 3) {
+      pool.run([[{ key: 'test-bump', fn: 'bump', args: [at + base * 4, 1] }], [{ key: 'test-bump', fn: 'bump', args: [at + (base + 1) * 4, 2] }]]);
+      want[base] += 1; want[base + 1] += 2;
+    } else {
+      pool.runDynamic(Array.from({ length: n }, (_, i) => ({ key: 'test-bump', fn: 'bump', args: [at + ((base + i) % 300) * 4, 1] })));
+      for (let i = 0; i < n; i++) want[(base + i) % 300] += 1;
+    }
+  }
+  assert.deepEqual([...cells()], [...want]);
   assert.throws(() => pool.runDynamic([{ key: 'nope', fn: 'bump', args: [] }, { key: 'nope', fn: 'bump', args: [] }]), /not registered/);
   arena.reset(mark);
 });
