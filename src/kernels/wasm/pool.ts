@@ -16,7 +16,7 @@ interface PoolExports {
 }
 
 /** Reciprocal divisors along one axis (avg pooling): taps inside the input, or inside the padded input. */
-function axisInverses(out: number, inSize: number, k: number, padBegin: number, padEnd: number, s: number, d: number,
+export function axisInverses(out: number, inSize: number, k: number, padBegin: number, padEnd: number, s: number, d: number,
   includePad: boolean): Float32Array {
   const inv = new Float32Array(Math.ceil(out / 4) * 4);
   for (let o = 0; o < out; o++) {

@@ -3,23 +3,10 @@
 // global reductions over each plane in JS (one pass over the data).
 import { poolPadded } from '../../compile/lower_layers.js';
 import type { GlobalPoolStep, PoolStep } from '../../compile/plan_types.js';
+import { axisInverses } from '../../kernels/wasm/pool.js';
 import { POOL_EXPORTS } from '../../kernels/wasm/pool_codegen.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { at, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
-
-/** Reciprocal divisors along one axis: taps inside the input (or inside the padded input with count_include_pad). */
-export function axisInverses(out: number, inSize: number, k: number, padBegin: number, padEnd: number, s: number, d: number,
-  includePad: boolean): Float32Array {
-  const inv = new Float32Array(Math.ceil(out / 4) * 4);
-  for (let o = 0; o < out; o++) {
-    const start = o * s - padBegin;
-    let n = 0;
-    if (includePad) n = Math.min(start + k, inSize + padEnd) - start;
-    else for (let i = 0; i < k; i++) { const p = start + i * d; if (p >= 0 && p < inSize) n++; }
-    inv[o] = n > 0 ? 1 / n : 0;
-  }
-  return inv;
-}
 
 export function bindPool(s: PoolStep, env: BindEnv): StepExecutor {
   const k = env.kernels, w = s.win;
