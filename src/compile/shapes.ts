@@ -8,8 +8,8 @@ import type { Graph, Node } from '../ir/graph.js';
 import { inferNode } from '../ir/infer.js';
 import { opSchema, type ValueType } from '../ir/ops.js';
 import { Tensor } from '../ir/tensor.js';
-import { getRefKernel } from '../kernels/ref/index.js';
-import { nodeFail } from '../kernels/ref/util.js';
+import { getRefKernel } from '../ir/ref/index.js';
+import { nodeFail } from '../ir/ref/util.js';
 
 /** Types of the graph inputs (fed, or their initializer default) and initializers. */
 function sourceTypes(graph: Graph, inputShapes: Record<string, number[]>): Map<string, ValueType> {

@@ -1,7 +1,7 @@
 // The op table: every op the IR knows, its attributes (typed, for export and
 // validation) and its shape inference. One entry per op; registering twice throws.
 // ONNX-specific facts (opset ranges, importers) live in src/onnx/op_table.ts;
-// reference kernels in src/kernels/ref/.
+// reference kernels in src/ir/ref/.
 import type { Node } from './graph.js';
 import type { DType, Tensor } from './tensor.js';
 

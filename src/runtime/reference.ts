@@ -4,7 +4,7 @@
 import type { Graph, Node, ValueInfo } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { NnzipError, fail } from '../ir/errors.js';
-import { getRefKernel, refOps } from '../kernels/ref/index.js';
+import { getRefKernel, refOps } from '../ir/ref/index.js';
 import { checkFeeds } from './feeds.js';
 
 export interface RunReferenceOptions {

@@ -10,7 +10,7 @@ import { Tensor, f32, fromNumbers, i64 } from '../../src/ir/tensor.js';
 import { verify } from '../../src/ir/verify.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { importOnnx } from '../../src/onnx/import.js';
-import { getRefKernel } from '../../src/kernels/ref/index.js';
+import { getRefKernel } from '../../src/ir/ref/index.js';
 import { runReference } from '../../src/runtime/reference.js';
 import { GraphBuilder } from './graph_builder.js';
 import { assertClose, ortRun, randomInput } from './helpers.js';

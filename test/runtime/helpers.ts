@@ -7,7 +7,7 @@ import { Tensor, fromNumbers } from '../../src/ir/tensor.js';
 import { runReference } from '../../src/runtime/reference.js';
 import { Session, type SessionOptions } from '../../src/runtime/session.js';
 import { createNodeSession } from '../../src/runtime/session_node.js';
-import { assertClose, assertExact } from '../kernels/ref/helpers.js';
+import { assertClose, assertExact } from '../ir/ref/helpers.js';
 
 /** Random feeds: symbolic dims = batch, floats in [-1, 1), integers in [0, 4). */
 export function randomFeeds(g: Graph, batch: number, seed: number): Record<string, Tensor> {

@@ -10,7 +10,7 @@ import { f32, i64, Tensor } from '../../src/ir/tensor.js';
 import { Rng } from '../../src/ir/random.js';
 import { runReference, releaseSchedule } from '../../src/runtime/reference.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
-import { assertClose, assertBadInput } from '../kernels/ref/helpers.js';
+import { assertClose, assertBadInput } from '../ir/ref/helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

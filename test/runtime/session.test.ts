@@ -13,7 +13,7 @@ import { runReference } from '../../src/runtime/reference.js';
 import { Session } from '../../src/runtime/session.js';
 import { createNodeSession } from '../../src/runtime/session_node.js';
 import { sessionRunner } from '../../src/report/runners.js';
-import { assertBadInput, assertClose } from '../kernels/ref/helpers.js';
+import { assertBadInput, assertClose } from '../ir/ref/helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const modelPath = (name: string) => join(REPO, 'fixtures', 'models', `${name}.onnx`);

@@ -6,7 +6,7 @@
 // value, say); one that reads a symbolic dim (the dynamic batch N) stays.
 import type { Graph, Node } from '../graph.js';
 import { Tensor, i64 } from '../tensor.js';
-import { getRefKernel } from '../../kernels/ref/index.js';
+import { getRefKernel } from '../ref/index.js';
 import { staticDims } from './static_shapes.js';
 
 export interface FoldConstantsOptions {

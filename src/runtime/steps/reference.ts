@@ -5,7 +5,7 @@
 import type { ReferenceStep } from '../../compile/plan_types.js';
 import { NnzipError } from '../../ir/errors.js';
 import { Tensor, type AnyData, type DType } from '../../ir/tensor.js';
-import { getRefKernel } from '../../kernels/ref/index.js';
+import { getRefKernel } from '../../ir/ref/index.js';
 import { at, type BindEnv, type StepExecutor } from './env.js';
 
 interface Slot { name: string; const?: Tensor; at: number; dtype: DType; shape: number[]; size: number }

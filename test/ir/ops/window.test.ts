@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { AttrValue } from '../../../src/ir/graph.js';
 import { inferShapes } from '../../../src/ir/infer.js';
 import { verify } from '../../../src/ir/verify.js';
-import { getRefKernel } from '../../../src/kernels/ref/index.js';
+import { getRefKernel } from '../../../src/ir/ref/index.js';
 import { exportOnnx } from '../../../src/onnx/export.js';
 import { runReference } from '../../../src/runtime/reference.js';
 import { GraphBuilder } from '../../onnx/graph_builder.js';

@@ -6,7 +6,7 @@ import { Graph } from '../../../src/ir/graph.js';
 import { f32, i64, fromNumbers, type Tensor } from '../../../src/ir/tensor.js';
 import { Rng } from '../../../src/ir/random.js';
 import { foldConstants } from '../../../src/ir/passes/fold_constants.js';
-import { assertExact } from '../../kernels/ref/helpers.js';
+import { assertExact } from '../../ir/ref/helpers.js';
 import { node, runPure, assertSameOutputs, ops } from './helpers.js';
 
 /** x → Shape → Gather(0) → Unsqueeze → Concat(·, [-1]) → Reshape(x, ·): PyTorch's x.view(x.size(0), -1). */

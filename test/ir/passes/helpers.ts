@@ -5,7 +5,7 @@ import { Graph, type Node } from '../../../src/ir/graph.js';
 import type { Tensor } from '../../../src/ir/tensor.js';
 import { runReference } from '../../../src/runtime/reference.js';
 import { verify } from '../../../src/ir/verify.js';
-import { assertClose } from '../../kernels/ref/helpers.js';
+import { assertClose } from '../../ir/ref/helpers.js';
 
 export const node = (op: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}, name?: string): Node => ({
   name: name ?? `${op}_${outputs[0]}`, op, inputs, outputs, attrs,

@@ -2,8 +2,8 @@
 // or as attributes (opset < 10). Negative starts/ends count from the end; values
 // past the dim are clamped as the spec says (e.g. INT64_MAX for "to the end").
 // Any dtype; the output is a fresh tensor.
-import type { Node } from '../../ir/graph.js';
-import { Tensor } from '../../ir/tensor.js';
+import type { Node } from '../graph.js';
+import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { input, intsFromInputOrAttr, nodeFail, normAxes, stridesOf } from './util.js';
 

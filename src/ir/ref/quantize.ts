@@ -1,8 +1,8 @@
 // QuantizeLinear / DequantizeLinear exactly as the ONNX spec (and onnxruntime) do it:
 // y = saturate(round_half_even(x / scale) + zero_point), x = (q − zero_point) · scale,
 // per tensor (scalar scale) or per axis (1-D scale along `axis`), in float32 arithmetic.
-import { type Node, attrInt } from '../../ir/graph.js';
-import { Tensor, DType } from '../../ir/tensor.js';
+import { type Node, attrInt } from '../graph.js';
+import { Tensor, DType } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { NumArray, nodeFail, input, normAxis, shapeStr } from './util.js';
 

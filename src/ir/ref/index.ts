@@ -1,8 +1,8 @@
 // The reference-kernel registry: op name → plain-TS kernel. These kernels are the
 // oracle every fast kernel is tested against: correct first, reasonably fast,
 // never writing their inputs (outputs may share an input's data when unchanged).
-import type { Node } from '../../ir/graph.js';
-import type { Tensor } from '../../ir/tensor.js';
+import type { Node } from '../graph.js';
+import type { Tensor } from '../tensor.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { CONV_KERNELS } from './conv.js';
 import { GEMM_KERNELS } from './gemm.js';

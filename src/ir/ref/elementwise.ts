@@ -1,7 +1,7 @@
 // Elementwise ops: Add/Sub/Mul/Div with numpy broadcasting (float and integer
 // dtypes), Relu, LeakyRelu, Sigmoid, Tanh, Clip.
-import { type Node, attrFloat } from '../../ir/graph.js';
-import { Tensor } from '../../ir/tensor.js';
+import { type Node, attrFloat } from '../graph.js';
+import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import {
   NumArray, nodeFail, input, floatInput, broadcastShapes, broadcastStrides, forEachRow, lastStrides, optionalScalar,

@@ -1,7 +1,7 @@
 // Reductions over axes (attribute or input form): ReduceMean, ReduceSum, ReduceMax,
 // ReduceMin with keepdims and noop_with_empty_axes. Float64 accumulation.
-import { attrInt } from '../../ir/graph.js';
-import { Tensor } from '../../ir/tensor.js';
+import { attrInt } from '../graph.js';
+import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { NumArray, nodeFail, input, intsFromInputOrAttr, normAxes, stridesOf, forEachRow, lastStrides } from './util.js';
 

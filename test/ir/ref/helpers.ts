@@ -5,7 +5,7 @@ import type { AttrValue, Node } from '../../../src/ir/graph.js';
 import { Tensor, f32 } from '../../../src/ir/tensor.js';
 import { Rng } from '../../../src/ir/random.js';
 import { NnzipError } from '../../../src/ir/errors.js';
-import { getRefKernel } from '../../../src/kernels/ref/index.js';
+import { getRefKernel } from '../../../src/ir/ref/index.js';
 
 export function makeNode(op: string, nInputs: number, attrs: Record<string, AttrValue> = {}, nOutputs = 1): Node {
   return {

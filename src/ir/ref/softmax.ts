@@ -1,5 +1,5 @@
 // Softmax along one axis (opset ≥ 13 semantics), numerically stable (max subtracted), float64 sums.
-import { attrInt } from '../../ir/graph.js';
+import { attrInt } from '../graph.js';
 import type { RefKernel } from './index.js';
 import { floatInput, newFloat, normAxis } from './util.js';
 

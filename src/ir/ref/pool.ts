@@ -1,7 +1,7 @@
 // MaxPool (with optional Indices), AveragePool (count_include_pad), 1-D and 2-D,
 // pads / auto_pad, strides, dilations, ceil_mode; GlobalAveragePool, GlobalMaxPool (any rank).
-import { type Node, attrInt, attrInts } from '../../ir/graph.js';
-import { Tensor } from '../../ir/tensor.js';
+import { type Node, attrInt, attrInts } from '../graph.js';
+import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { NumArray, FloatArray, nodeFail, input, floatInput, newFloat, shapeStr } from './util.js';
 import { forwardWindow } from './window.js';

@@ -1,8 +1,8 @@
 // Small helpers shared by the reference kernels: errors that name the node,
 // input/attribute access in both the attribute and the input form, axes, strides.
-import type { Node } from '../../ir/graph.js';
-import { NnzipError } from '../../ir/errors.js';
-import { Tensor, DType, AnyData, toNumbers, isFloat } from '../../ir/tensor.js';
+import type { Node } from '../graph.js';
+import { NnzipError } from '../errors.js';
+import { Tensor, DType, AnyData, toNumbers, isFloat } from '../tensor.js';
 
 /** Typed arrays that hold plain numbers (every dtype but int64). */
 export type NumArray = Exclude<AnyData, BigInt64Array>;

@@ -1,7 +1,7 @@
 // The registry: every op the IR form needs has a kernel; duplicates throw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getRefKernel, registerRef, refOps } from '../../../src/kernels/ref/index.js';
+import { getRefKernel, registerRef, refOps } from '../../../src/ir/ref/index.js';
 
 const REQUIRED = [
   'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'Tanh',

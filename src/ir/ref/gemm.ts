@@ -1,7 +1,7 @@
 // Gemm (transA, transB, alpha, beta, broadcast C) and MatMul (numpy semantics:
 // batched, broadcast batch dims, 1-D operands). Float64 accumulation.
-import { attrFloat, attrInt } from '../../ir/graph.js';
-import { Tensor } from '../../ir/tensor.js';
+import { attrFloat, attrInt } from '../graph.js';
+import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { accumulate } from './gemm_core.js';
 import { FloatArray, nodeFail, floatInput, newFloat, shapeStr, broadcastShapes, broadcastStrides, stridesOf } from './util.js';

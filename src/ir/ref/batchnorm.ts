@@ -1,5 +1,5 @@
 // BatchNormalization in inference mode: y = (x − mean) · scale / √(var + ε) + bias, per channel (axis 1).
-import { attrFloat, attrInt } from '../../ir/graph.js';
+import { attrFloat, attrInt } from '../graph.js';
 import type { RefKernel } from './index.js';
 import { nodeFail, floatInput, newFloat, shapeStr } from './util.js';
 

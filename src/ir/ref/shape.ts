@@ -1,8 +1,8 @@
 // Ops that only change the shape or pass data through: Flatten, Reshape, Squeeze,
 // Unsqueeze, Shape, Identity, Dropout (inference), Constant. Outputs share the
 // input's data where the values are unchanged (kernels never write their inputs).
-import { type Node, attrInt } from '../../ir/graph.js';
-import { Tensor, sizeOf, fromNumbers, i64 } from '../../ir/tensor.js';
+import { type Node, attrInt } from '../graph.js';
+import { Tensor, sizeOf, fromNumbers, i64 } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { nodeFail, input, intsFromInputOrAttr, normAxes, shapeStr, optionalScalar } from './util.js';
 

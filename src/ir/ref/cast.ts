@@ -1,7 +1,7 @@
 // Cast between dtypes with C semantics: float → int truncates toward zero (and wraps),
 // anything → bool is "≠ 0", float64 → float32 rounds to nearest.
-import type { Node } from '../../ir/graph.js';
-import { Tensor, DType } from '../../ir/tensor.js';
+import type { Node } from '../graph.js';
+import { Tensor, DType } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { NumArray, nodeFail, input } from './util.js';
 

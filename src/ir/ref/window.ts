@@ -1,6 +1,6 @@
 // Sliding-window geometry shared by Conv, ConvTranspose and the pools:
 // strides, dilations, pads (explicit or auto_pad) and output sizes, per spatial axis.
-import { type Node, attrInts, attrString, attrInt } from '../../ir/graph.js';
+import { type Node, attrInts, attrString, attrInt } from '../graph.js';
 import { nodeFail } from './util.js';
 
 export interface Window {

@@ -1,6 +1,6 @@
 // Data movement for any dtype: Transpose, Concat, Split, Gather.
-import { type Node, attrInt, attrInts } from '../../ir/graph.js';
-import { Tensor, AnyData, sizeOf, toNumbers, isFloat } from '../../ir/tensor.js';
+import { type Node, attrInt, attrInts } from '../graph.js';
+import { Tensor, AnyData, sizeOf, toNumbers, isFloat } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { nodeFail, input, normAxis, shapeStr, stridesOf, forEachRow, intsFromInputOrAttr, copyBlock } from './util.js';
 

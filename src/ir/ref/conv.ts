@@ -1,8 +1,8 @@
 // Conv (im2col + GEMM, float64 accumulation) and ConvTranspose (scatter form),
 // 1-D and 2-D, NCHW, with pads / auto_pad, strides, dilations, groups, optional bias.
 // 1-D is run as 2-D with a height of 1.
-import { type Node, attrInts } from '../../ir/graph.js';
-import type { Tensor } from '../../ir/tensor.js';
+import { type Node, attrInts } from '../graph.js';
+import type { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { FloatArray, nodeFail, floatInput, newFloat, shapeStr } from './util.js';
 import { Window, forwardWindow, transposeWindow, groupOf, validRange } from './window.js';
