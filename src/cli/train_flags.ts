@@ -1,12 +1,13 @@
 // Training options shared by `train` and `finetune`, and the run itself:
 // progress on the terminal, a checkpoint after every epoch, ONNX out.
-import { loadDataset, DATASETS, type DatasetName } from '../data/datasets.js';
+import { loadDataset, DATASETS, type Dataset, type DatasetName } from '../data/datasets.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { foldBatchNorm } from '../ir/passes/fold_batchnorm.js';
 import { exportOnnx } from '../onnx/export.js';
 import { modelFromGraph } from '../train/from_graph.js';
 import { train, type TrainResult } from '../train/loop.js';
+import { withTrainingThreads } from '../train/threads_node.js';
 import { modelToGraph } from '../train/to_graph.js';
 import type { OptimizerSpec } from '../train/optim.js';
 import type { ScheduleSpec } from '../train/schedule.js';
@@ -28,6 +29,7 @@ export const TRAIN_FLAGS: Options = {
   flip: { type: 'boolean' },
   seed: { type: 'string' },
   'max-steps': { type: 'string' },
+  threads: { type: 'string' },
 };
 
 export const TRAIN_HELP = `  --dataset NAME        ${DATASETS.join(' or ')} (required)
@@ -43,7 +45,9 @@ export const TRAIN_HELP = `  --dataset NAME        ${DATASETS.join(' or ')} (req
   --shift K             augmentation: random shift by up to K pixels
   --flip                augmentation: random horizontal flip
   --seed S              seed of initialisation, shuffling and augmentation (default 1)
-  --max-steps N         cap on steps per epoch (quick runs)`;
+  --max-steps N         cap on steps per epoch (quick runs)
+  --threads N           threads the GEMMs are split over (default 1; the result does not
+                        depend on it)`;
 
 export interface TrainDefaults {
   epochs: number;
@@ -68,7 +72,25 @@ export async function runTraining(graph: Graph, p: Parsed, d: TrainDefaults): Pr
     scheduleKind === 'step' ? { kind: 'step', everyEpochs: Math.max(1, Math.round(epochs / 3)) } : scheduleKind === 'cosine' ? { kind: 'cosine', minLr: 0 } : { kind: scheduleKind };
   const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
   const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
+  const threads = num(p, 'threads', 1, 1, 64, true);
   const data = { train: loadDataset(dataset as DatasetName, 'train'), test: loadDataset(dataset as DatasetName, 'test') };
+  return withTrainingThreads(threads, () => trainAndSave(graph, p, { dataset, out, epochs, seed, optimizer, schedule, maxSteps, data, shift: d.shift ?? 0 }));
+}
+
+interface TrainRun {
+  dataset: string;
+  out: string;
+  epochs: number;
+  seed: number;
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  maxSteps: number | undefined;
+  data: { train: Dataset; test: Dataset };
+  shift: number;
+}
+
+function trainAndSave(graph: Graph, p: Parsed, r: TrainRun): number {
+  const { dataset, out, epochs, seed, optimizer, schedule, maxSteps, data } = r;
   const model = modelFromGraph(graph, { seed });
   const save = () => writeFileAtomic(out, exportOnnx(foldBatchNorm(modelToGraph(model))));
   const progress = trainProgress();
@@ -80,7 +102,7 @@ export async function runTraining(graph: Graph, p: Parsed, d: TrainDefaults): Pr
       seed,
       optimizer,
       schedule,
-      augment: { shift: num(p, 'shift', d.shift ?? 0, 0, 8, true), flip: Boolean(p.values.flip) },
+      augment: { shift: num(p, 'shift', r.shift, 0, 8, true), flip: Boolean(p.values.flip) },
       maxStepsPerEpoch: maxSteps,
       onProgress: (pr) => {
         progress.update('train', pr);

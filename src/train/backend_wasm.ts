@@ -4,12 +4,15 @@
 // src/kernels/wasm), col2im, clip, max pooling and BatchNorm's plane kernels
 // (src/train/wasm) run there as SIMD kernels too. All memory is reserved when
 // the tape is finalized, so the memory never grows afterwards and the views
-// stay valid.
+// stay valid. With a thread pool the buffers live in the pool's shared memory
+// and every GEMM big enough is split over the threads (by rows and columns of C,
+// so the sums, and the trained weights, do not depend on the thread count).
 import { fail } from '../ir/errors.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
 import { WasmGemm } from '../kernels/wasm/gemm.js';
 import { im2colModule } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
+import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 import type { Backend, GemmCall, TapeMemory } from './backend.js';
 import { sgemmStrided } from './gemm_ts.js';
 import { trainKernelsModule, type TrainKernelExports } from './wasm/kernels.js';
@@ -29,8 +32,10 @@ class WasmTapeMemory implements TapeMemory {
   private readonly packB: number;
   private readonly im2colK: Im2colExports;
   private readonly k: TrainKernelExports;
+  /** The buffer object this tape's views were made on (a shared memory's changes when it grows). */
+  private readonly heap: ArrayBufferLike;
 
-  constructor(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[]) {
+  constructor(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[], pool?: ThreadPool) {
     let total = 0;
     const offsets = sizes.map((n) => {
       const at = total;
@@ -41,8 +46,8 @@ class WasmTapeMemory implements TapeMemory {
     if (total * 4 > 0xf0000000) {
       fail(`the training buffers need ${Math.ceil((total * 4) / 2 ** 20)} MB, more than a WebAssembly memory holds (4 GB); use a smaller batch size`);
     }
-    this.arena = new WasmArena({ initialBytes: 1 << 16 });
-    this.gemmK = new WasmGemm({ arena: this.arena });
+    this.arena = pool?.arena ?? new WasmArena({ initialBytes: 1 << 16 });
+    this.gemmK = new WasmGemm({ arena: this.arena, threads: pool });
     let maxA = 0;
     let maxB = 0;
     for (const [M, N, K] of gemms) {
@@ -53,14 +58,17 @@ class WasmTapeMemory implements TapeMemory {
     this.packB = this.arena.alloc(maxB);
     const base = this.arena.allocF32(total);
     // No allocation after this point: the memory keeps its size, the views stay attached.
+    this.heap = this.arena.memory.buffer;
     this.buffers = sizes.map((n, i) => this.arena.f32(base + offsets[i] * 4, n));
-    this.im2colK = instantiate<Im2colExports>(compileCached('train-im2col:private', () => im2colModule(false)), this.arena);
-    this.k = instantiate<TrainKernelExports>(compileCached('train-kernels', trainKernelsModule), this.arena);
+    const shared = this.arena.shared;
+    const tag = shared ? 'shared' : 'private';
+    this.im2colK = instantiate<Im2colExports>(compileCached(`train-im2col:${tag}`, () => im2colModule(shared)), this.arena);
+    this.k = instantiate<TrainKernelExports>(compileCached(`train-kernels:${tag}`, () => trainKernelsModule(shared)), this.arena);
   }
 
   /** Byte address of element `off` of a view of this memory. */
   private addr(a: Float32Array | Int32Array, off: number, what: string): number {
-    if (a.buffer !== this.arena.memory.buffer) throw new Error(`wasm tape memory: GEMM operand ${what} is not in the tape's memory`);
+    if (a.buffer !== this.heap) throw new Error(`wasm tape memory: GEMM operand ${what} is not in the tape's memory`);
     return a.byteOffset + off * 4;
   }
 
@@ -122,10 +130,12 @@ class WasmTapeMemory implements TapeMemory {
   }
 }
 
-export function wasmBackend(): Backend {
+/** The WASM backend; with `threads` (a pool over shared memory, see threads_node.ts) GEMMs run on all its threads. */
+export function wasmBackend(opts: { threads?: ThreadPool } = {}): Backend {
+  const pool = opts.threads;
   return {
-    name: 'wasm',
+    name: pool && pool.size > 1 ? `wasm x${pool.size}` : 'wasm',
     ownsMemory: true,
-    allocate: (sizes, gemms) => new WasmTapeMemory(sizes, gemms),
+    allocate: (sizes, gemms) => new WasmTapeMemory(sizes, gemms, pool),
   };
 }

@@ -38,7 +38,7 @@ export class WasmOptimState {
       const b = base + at * 4;
       this.slots.set(p, { w: b, g: b + n * 4, s: Array.from({ length: states }, (_, i) => b + (2 + i) * n * 4), n: p.size, fresh: true, t: 0 });
     }
-    this.k = instantiate<TrainKernelExports>(compileCached('train-kernels', trainKernelsModule), this.arena);
+    this.k = instantiate<TrainKernelExports>(compileCached('train-kernels:private', () => trainKernelsModule(false)), this.arena);
   }
 
   has(p: Param): boolean {

@@ -17,10 +17,10 @@ test('train a few steps of LeNet-300-100 writes an ONNX that onnxruntime scores 
   assert.equal((100 * e.accuracy).toFixed(2), acc.toFixed(2), 'the runtime scores the written file as the trainer did');
 });
 
-test('finetune keeps an imported model working', () => {
+test('finetune keeps an imported model working (on 2 threads)', () => {
   const dir = tempDir();
   const out = join(dir, 'ft.onnx');
-  const r = nnzip(['finetune', join(MODELS, 'lenet300_dense.onnx'), '--dataset', 'mnist', '-o', out, '--max-steps', '50']);
+  const r = nnzip(['finetune', join(MODELS, 'lenet300_dense.onnx'), '--dataset', 'mnist', '-o', out, '--max-steps', '50', '--threads', '2']);
   assert.equal(r.code, 0, r.stderr);
   const acc = Number(/test accuracy ([\d.]+)%/.exec(r.stdout)?.[1]);
   assert.ok(acc > 97.8, `accuracy after fine-tuning ${acc}% (was 98.24%)`);
@@ -33,6 +33,7 @@ test('train bad input: one line, exit 2, nothing written', () => {
   assert.equal(assertOneLineError(nnzip([...base, '--arch', 'resnet9000']), /--arch resnet9000: unknown architecture; choose one of lenet300, lenet5, vggs/), undefined);
   assert.equal(assertOneLineError(nnzip([...base, '--arch', 'lenet300', '--lr', '0']), /learning rate must be > 0/), undefined);
   assert.equal(assertOneLineError(nnzip([...base, '--arch', 'lenet300', '--lr=-1']), /learning rate must be > 0/), undefined);
+  assert.equal(assertOneLineError(nnzip([...base, '--arch', 'lenet300', '--threads', '0']), /--threads/), undefined);
   const fm = nnzip(['train', '--arch', 'lenet300', '--dataset', 'fashion-mnist', '-o', out], { NNZIP_FASHION_MNIST_DIR: join(dir, 'none') });
   assert.equal(assertOneLineError(fm, /apt-get install dataset-fashion-mnist/), undefined);
   const unwritable = nnzip(['train', '--arch', 'lenet300', '--dataset', 'mnist', '-o', join(dir, 'no/such/dir/x.onnx'), '--max-steps', '2', '--epochs', '1']);

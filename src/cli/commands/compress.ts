@@ -13,6 +13,7 @@ import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
 import { trainProgress } from '../train_progress.js';
 import { writeFileAtomic } from '../write_file.js';
+import { withTrainingThreads } from '../../train/threads_node.js';
 
 export const compress: Command = {
   name: 'compress',
@@ -30,6 +31,7 @@ P, P+Q and P+Q+H stages; writes a JSON report next to the output.
   --report FILE           JSON report (default: OUT with .json)
   --seed S                seed of shuffling and k-means (default 1)
   --max-steps N           cap on steps per epoch (quick runs)
+  --threads N             threads for fine-tuning and the accuracy check (default 1; same result)
 ${RECIPE_HELP}`,
   async run(argv) {
     const p = parse('compress', argv, {
@@ -40,6 +42,7 @@ ${RECIPE_HELP}`,
       report: { type: 'string' },
       seed: { type: 'string' },
       'max-steps': { type: 'string' },
+      threads: { type: 'string' },
     });
     const path = oneModel('compress', p);
     const out = str(p, 'output') ?? fail('compress: -o OUT.nnz is required');
@@ -50,17 +53,19 @@ ${RECIPE_HELP}`,
     if (!dataset && !noFinetune) fail('compress: --dataset is required for fine-tuning (or pass --no-finetune)');
     const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
     const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
+    const threads = num(p, 'threads', 1, 1, 64, true);
     const model = loadModel(path);
     const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
     const progress = trainProgress();
-    const r = compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path });
+    const r = await withTrainingThreads(threads, () =>
+      compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path }));
     progress.done();
     const huffman = recipe.encode.huffman ? undefined : false;
     const meta = { source: basename(path), recipe: recipe.name };
     const final = graphToNnz(r.compressed, { huffman, meta });
     writeFileAtomic(out, final.bytes);
     const written = nnzToGraph(final.bytes, out).graph;
-    const accuracy = dataset ? await testAccuracy(written, dataset) : undefined;
+    const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
     const report = summarize(model.graph, r, final);
     console.log(formatLayerTable(report.layers, { before: report.originalBytes, after: final.bytes.length }));
     console.log('');
@@ -75,8 +80,8 @@ ${RECIPE_HELP}`,
   },
 };
 
-async function testAccuracy(graph: Graph, dataset: DatasetName): Promise<number> {
-  return (await sessionAccuracy(graph, loadDataset(dataset, 'test'))).accuracy;
+async function testAccuracy(graph: Graph, dataset: DatasetName, threads: number): Promise<number> {
+  return (await sessionAccuracy(graph, loadDataset(dataset, 'test'), { threads })).accuracy;
 }
 
 function summarize(original: Graph, r: CompressResult, final: ReturnType<typeof graphToNnz>) {

@@ -41,9 +41,10 @@ export interface TrainKernelExports {
     decoupled: number, ic1: number, ic2: number): void;
 }
 
-export function trainKernelsModule(): Uint8Array {
+/** The module over a private memory, or (shared) over worker threads' shared memory. */
+export function trainKernelsModule(shared = false): Uint8Array {
   const m = new ModuleBuilder();
-  m.importMemory(memoryImport(false));
+  m.importMemory(memoryImport(shared));
   m.func('col2im', Array<ValType>(15).fill(I32), [], emitCol2im);
   m.func('clip', [I32, I32, I32, F32, F32], [], emitClip);
   m.func('clipBack', [I32, I32, I32, I32, F32, F32], [], emitClipBack);

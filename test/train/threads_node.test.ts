@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NnzipError } from '../../src/ir/errors.js';
+import { defaultBackend } from '../../src/train/backend.js';
+import { lenet5 } from '../../src/train/arch/index.js';
+import { modelFromGraph } from '../../src/train/from_graph.js';
+import { train } from '../../src/train/loop.js';
+import { withTrainingThreads } from '../../src/train/threads_node.js';
+import { Rng } from '../../src/train/rng.js';
+
+function randomDigits(n: number, seed: number) {
+  const rng = new Rng(seed);
+  const images = new Float32Array(n * 784);
+  for (let i = 0; i < images.length; i++) images[i] = rng.next();
+  const labels = Array.from({ length: n }, (_, i) => i % 10);
+  return { images, labels, count: n, shape: [1, 28, 28] };
+}
+
+// LeNet-5's GEMMs at batch 32 are big enough to be split (conv2: 50×64×500 per image, fc1: 32×500×800).
+function trainedWeights(): Float32Array[] {
+  const model = modelFromGraph(lenet5({ seed: 3 }));
+  train(model, { train: randomDigits(96, 1) }, { epochs: 1, batchSize: 32, seed: 2, optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true } });
+  return model.parameters().map((p) => p.master.slice());
+}
+
+test('training on 2 threads gives bit-identical weights to 1 thread (GEMMs split by rows/columns only)', async () => {
+  const one = trainedWeights();
+  const before = defaultBackend();
+  const two = await withTrainingThreads(2, () => {
+    assert.equal(defaultBackend().name, 'wasm x2');
+    return trainedWeights();
+  });
+  assert.equal(defaultBackend(), before, 'the previous default backend is restored');
+  assert.equal(two.length, one.length);
+  two.forEach((w, i) => assert.deepEqual(w, one[i], `parameter ${i}`));
+  assert.ok(one.some((w) => w.some((v) => v !== 0)));
+});
+
+test('withTrainingThreads refuses a bad thread count and restores the backend after a failure', async () => {
+  await assert.rejects(withTrainingThreads(0, () => 1), (e: unknown) => e instanceof NnzipError && /--threads 0/.test(e.message));
+  const before = defaultBackend();
+  await assert.rejects(withTrainingThreads(2, () => { throw new Error('boom'); }), /boom/);
+  assert.equal(defaultBackend(), before);
+});
