@@ -6,9 +6,8 @@
 // kills speed in V8). forward() runs the ops in order; backward() runs each op's
 // backward in reverse. Every backward ACCUMULATES into its inputs' gradients (a
 // value read by two ops gets both contributions); zeroGrads() clears them.
-import type { Backend, GemmCall, TapeMemory } from './backend.js';
+import type { Backend, GemmCall, ImageBatch, TapeMemory } from './backend.js';
 import type { GradTransform, WeightTransform } from './hooks.js';
-import type { ColPlan } from './ops/im2col.js';
 import type { Window2d } from './ops/window.js';
 import type { Rng } from './rng.js';
 
@@ -173,12 +172,12 @@ export class Tape {
     this.memory().gemm(g);
   }
 
-  im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {
-    this.memory().im2col(x, xOff, C, H, W, plan, cols, colsOff);
+  im2colGemm(g: GemmCall, b: ImageBatch): void {
+    this.memory().im2colGemm(g, b);
   }
 
-  col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void {
-    this.memory().col2im(cols, colsOff, C, H, W, plan, dx, dxOff);
+  gemmCol2im(g: GemmCall, b: ImageBatch): void {
+    this.memory().gemmCol2im(g, b);
   }
 
   clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {

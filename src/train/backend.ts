@@ -43,6 +43,26 @@ export function gemmCall(): GemmCall {
   };
 }
 
+/**
+ * The images of one convolution group, as independent work: image n reads x at
+ * xOff + n·xStride (C planes of H×W) and owns the columns at colsOff + n·colsStride
+ * (colsStride 0: one scratch block shared by all images, which forbids running
+ * them in parallel). A backend with threads may run different images at once.
+ */
+export interface ImageBatch {
+  N: number;
+  x: Float32Array; xOff: number; xStride: number;
+  C: number; H: number; W: number; plan: ColPlan;
+  cols: Float32Array; colsOff: number; colsStride: number;
+  /** Per-image advance of g.bOff (gemmCol2im) and of g.cOff (im2colGemm). */
+  bStride: number; cStride: number;
+}
+
+export function imageBatch(): ImageBatch {
+  const none = new Float32Array(0);
+  return { N: 0, x: none, xOff: 0, xStride: 0, C: 0, H: 0, W: 0, plan: null as unknown as ColPlan, cols: none, colsOff: 0, colsStride: 0, bStride: 0, cStride: 0 };
+}
+
 /** A tape's buffers and the kernels that run on them. */
 export interface TapeMemory {
   /** One zeroed buffer per requested size (in floats). */
@@ -52,6 +72,10 @@ export interface TapeMemory {
   im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void;
   /** dx (one image at dxOff) += col2im(cols at colsOff): the adjoint of im2col. */
   col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void;
+  /** Conv forward: per image n, cols_n = im2col(x_n), then g with B = cols_n and C at g.cOff + n·cStride (g.bOff is ignored). */
+  im2colGemm(g: GemmCall, b: ImageBatch): void;
+  /** Conv data gradient: per image n, g with B at g.bOff + n·bStride writing C = cols_n (g.cOff is ignored), then x_n += col2im(cols_n). */
+  gemmCol2im(g: GemmCall, b: ImageBatch): void;
   /** y = min(max(x, lo), hi) over whole arrays (Relu: lo 0, hi +∞). */
   clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void;
   /** dx += dy where lo < x < hi. */
@@ -79,9 +103,44 @@ export const tsBackend: Backend = {
   name: 'ts',
   ownsMemory: false,
   allocate(sizes) {
-    return { buffers: sizes.map((n) => new Float32Array(n)), gemm: sgemmStrided, im2col, col2im, clip, clipBack, maxPool, maxPoolBack, planeStats, planeLinear };
+    const mem: TapeMemory = {
+      buffers: sizes.map((n) => new Float32Array(n)), gemm: sgemmStrided, im2col, col2im, clip, clipBack, maxPool, maxPoolBack, planeStats, planeLinear,
+      im2colGemm: (g, b) => im2colGemmSerial(mem, g, b),
+      gemmCol2im: (g, b) => gemmCol2imSerial(mem, g, b),
+    };
+    return mem;
   },
 };
+
+/** im2colGemm one image after the other (A is packed once: reuseA from the second image on). g is left as it was. */
+export function im2colGemmSerial(m: TapeMemory, g: GemmCall, b: ImageBatch): void {
+  const c0 = g.cOff, reuse = g.reuseA;
+  for (let n = 0; n < b.N; n++) {
+    const co = b.colsOff + n * b.colsStride;
+    m.im2col(b.x, b.xOff + n * b.xStride, b.C, b.H, b.W, b.plan, b.cols, co);
+    g.bOff = co;
+    g.cOff = c0 + n * b.cStride;
+    g.reuseA = reuse || n > 0;
+    m.gemm(g);
+  }
+  g.cOff = c0;
+  g.reuseA = reuse;
+}
+
+/** gemmCol2im one image after the other. g is left as it was. */
+export function gemmCol2imSerial(m: TapeMemory, g: GemmCall, b: ImageBatch): void {
+  const b0 = g.bOff, reuse = g.reuseA;
+  for (let n = 0; n < b.N; n++) {
+    const co = b.colsOff + n * b.colsStride;
+    g.bOff = b0 + n * b.bStride;
+    g.cOff = co;
+    g.reuseA = reuse || n > 0;
+    m.gemm(g);
+    m.col2im(b.cols, co, b.C, b.H, b.W, b.plan, b.x, b.xOff + n * b.xStride);
+  }
+  g.bOff = b0;
+  g.reuseA = reuse;
+}
 
 function clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
   // Math.max/min compile branch-free: random signs would mispredict a select (and NaN propagates).

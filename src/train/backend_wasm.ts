@@ -4,20 +4,30 @@
 // src/kernels/wasm), col2im, clip, max pooling and BatchNorm's plane kernels
 // (src/train/wasm) run there as SIMD kernels too. All memory is reserved when
 // the tape is finalized, so the memory never grows afterwards and the views
-// stay valid. With a thread pool the buffers live in the pool's shared memory
-// and every GEMM big enough is split over the threads (by rows and columns of C,
-// so the sums, and the trained weights, do not depend on the thread count).
+// stay valid. With a thread pool the buffers live in the pool's shared memory:
+// the images of a convolution (im2col → pack → GEMM, and GEMM → col2im back)
+// are shared out among the threads, and every other GEMM big enough is split
+// by rows and columns of C. Each output is summed in the same order either way,
+// so the trained weights do not depend on the thread count.
 import { fail } from '../ir/errors.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { WasmGemm } from '../kernels/wasm/gemm.js';
-import { im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { gemmArgs, WasmGemm } from '../kernels/wasm/gemm.js';
+import { IM2COL_EXPORTS, im2colModule } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
-import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
-import type { Backend, GemmCall, TapeMemory } from './backend.js';
+import type { PoolCall, ThreadPool } from '../kernels/wasm/thread_pool.js';
+import { gemmCol2imSerial, im2colGemmSerial, type Backend, type GemmCall, type ImageBatch, type TapeMemory } from './backend.js';
 import { sgemmStrided } from './gemm_ts.js';
 import { trainKernelsModule, type TrainKernelExports } from './wasm/kernels.js';
 import type { ColPlan } from './ops/im2col.js';
 import type { Window2d } from './ops/window.js';
+
+/** Work items per thread in a conv batch (taken dynamically: a late worker holds nobody up for long). */
+const CHUNKS_PER_THREAD = 4;
+/** Images per pool run: keeps one run's calls well inside the pool's command area. */
+const IMAGES_PER_RUN = 48;
+
+/** One work item's own buffers: B's packed panels and the GEMM driver's scratch. */
+interface Chunk { packB: number; scratch: number }
 
 interface Im2colExports {
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
@@ -34,6 +44,9 @@ class WasmTapeMemory implements TapeMemory {
   private readonly k: TrainKernelExports;
   /** The buffer object this tape's views were made on (a shared memory's changes when it grows). */
   private readonly heap: ArrayBufferLike;
+  private readonly pool?: ThreadPool;
+  private readonly chunks: Chunk[] = [];
+  private readonly keys: { im2col: string; kernels: string };
 
   constructor(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[], pool?: ThreadPool) {
     let total = 0;
@@ -56,14 +69,23 @@ class WasmTapeMemory implements TapeMemory {
     }
     this.packA = this.arena.alloc(maxA);
     this.packB = this.arena.alloc(maxB);
+    if (pool && pool.size > 1) {
+      this.pool = pool;
+      for (let i = 0; i < CHUNKS_PER_THREAD * pool.size; i++) this.chunks.push({ packB: this.arena.alloc(maxB), scratch: this.arena.alloc(this.gemmK.scratchBytes()) });
+    }
     const base = this.arena.allocF32(total);
     // No allocation after this point: the memory keeps its size, the views stay attached.
     this.heap = this.arena.memory.buffer;
     this.buffers = sizes.map((n, i) => this.arena.f32(base + offsets[i] * 4, n));
     const shared = this.arena.shared;
     const tag = shared ? 'shared' : 'private';
-    this.im2colK = instantiate<Im2colExports>(compileCached(`train-im2col:${tag}`, () => im2colModule(shared)), this.arena);
-    this.k = instantiate<TrainKernelExports>(compileCached(`train-kernels:${tag}`, () => trainKernelsModule(shared)), this.arena);
+    this.keys = { im2col: `train-im2col:${tag}`, kernels: `train-kernels:${tag}` };
+    const im2colMod = compileCached(this.keys.im2col, () => im2colModule(shared));
+    const kernelsMod = compileCached(this.keys.kernels, () => trainKernelsModule(shared));
+    this.im2colK = instantiate<Im2colExports>(im2colMod, this.arena);
+    this.k = instantiate<TrainKernelExports>(kernelsMod, this.arena);
+    pool?.register(this.keys.im2col, im2colMod);
+    pool?.register(this.keys.kernels, kernelsMod);
   }
 
   /** Byte address of element `off` of a view of this memory. */
@@ -88,6 +110,64 @@ class WasmTapeMemory implements TapeMemory {
       bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0,
       biasPer: g.biasPer,
     });
+  }
+
+  im2colGemm(g: GemmCall, b: ImageBatch): void {
+    if (!this.parallel(g, b)) { im2colGemmSerial(this, g, b); return; }
+    const w = b.plan.g;
+    this.runImages(g, b, (n, c) => {
+      const co = b.colsOff + n * b.colsStride;
+      const cols = this.addr(b.cols, co, 'cols');
+      return [
+        { key: this.keys.im2col, fn: IM2COL_EXPORTS.im2col,
+          args: [this.addr(b.x, b.xOff + n * b.xStride, 'x'), b.C, b.H, b.W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, cols] },
+        this.gemmK.packBCall(cols, g.ldb, g.transB, g.K, g.N, c.packB),
+        this.chunkGemm(g, c, g.cOff + n * b.cStride),
+      ];
+    });
+  }
+
+  gemmCol2im(g: GemmCall, b: ImageBatch): void {
+    if (!this.parallel(g, b)) { gemmCol2imSerial(this, g, b); return; }
+    const w = b.plan.g;
+    this.runImages(g, b, (n, c) => {
+      const co = b.colsOff + n * b.colsStride;
+      const cols = this.addr(b.cols, co, 'cols');
+      return [
+        this.gemmK.packBCall(this.addr(g.b, g.bOff + n * b.bStride, 'B'), g.ldb, g.transB, g.K, g.N, c.packB),
+        this.chunkGemm(g, c, co),
+        { key: this.keys.kernels, fn: 'col2im',
+          args: [cols, b.C, b.H, b.W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, this.addr(b.x, b.xOff + n * b.xStride, 'x')] },
+      ];
+    });
+  }
+
+  /** Whether a batch of images can be shared out: threads, more than one image, each with its own columns, a real GEMM. */
+  private parallel(g: GemmCall, b: ImageBatch): boolean {
+    return this.chunks.length > 0 && b.N > 1 && b.colsStride > 0 && g.M > 0 && g.N > 0 && g.K > 0;
+  }
+
+  /** Packs A once, then runs the images' calls on the pool, in chunks of consecutive images with their own buffers. */
+  private runImages(g: GemmCall, b: ImageBatch, image: (n: number, c: Chunk) => PoolCall[]): void {
+    if (!g.reuseA) this.gemmK.packA(this.addr(g.a, g.aOff, 'A'), g.lda, g.transA, g.M, g.K, this.packA);
+    for (let n0 = 0; n0 < b.N; n0 += IMAGES_PER_RUN) {
+      const count = Math.min(IMAGES_PER_RUN, b.N - n0);
+      const parts = Math.min(count, this.chunks.length);
+      const items: PoolCall[][] = [];
+      for (let t = 0; t < parts; t++) {
+        const calls: PoolCall[] = [];
+        for (let n = n0 + Math.floor((t * count) / parts); n < n0 + Math.floor(((t + 1) * count) / parts); n++) calls.push(...image(n, this.chunks[t]));
+        items.push(calls);
+      }
+      this.pool!.runDynamic(items);
+    }
+  }
+
+  /** The GEMM call of one image: packed A (shared), the chunk's packed B, C at element cOff. */
+  private chunkGemm(g: GemmCall, c: Chunk, cOff: number): PoolCall {
+    return this.gemmK.callWithScratch(gemmArgs(g.M, g.N, g.K, this.packA, c.packB, this.addr(g.c, cOff, 'C'), {
+      ldc: g.ldc, accumulate: g.accumulate, bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0, biasPer: g.biasPer,
+    }), c.scratch);
   }
 
   im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {

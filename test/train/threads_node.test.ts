@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { NnzipError } from '../../src/ir/errors.js';
 import { defaultBackend } from '../../src/train/backend.js';
 import { lenet5 } from '../../src/train/arch/index.js';
+import { ArchBuilder } from '../../src/train/arch/builder.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { train } from '../../src/train/loop.js';
 import { withTrainingThreads } from '../../src/train/threads_node.js';
@@ -23,7 +24,7 @@ function trainedWeights(): Float32Array[] {
   return model.parameters().map((p) => p.master.slice());
 }
 
-test('training on 2 threads gives bit-identical weights to 1 thread (GEMMs split by rows/columns only)', async () => {
+test('LeNet-5 trained on 2 threads has bit-identical weights to 1 thread', async () => {
   const one = trainedWeights();
   const before = defaultBackend();
   const two = await withTrainingThreads(2, () => {
@@ -34,6 +35,25 @@ test('training on 2 threads gives bit-identical weights to 1 thread (GEMMs split
   assert.equal(two.length, one.length);
   two.forEach((w, i) => assert.deepEqual(w, one[i], `parameter ${i}`));
   assert.ok(one.some((w) => w.some((v) => v !== 0)));
+});
+
+test('a grouped, strided, padded conv net trains to the same weights on 1 and 3 threads (forward and data gradient by image)', async () => {
+  const graph = () => {
+    const b = new ArchBuilder(5);
+    let x = b.conv('conv1', 'input', 1, 4, 3, { pad: 1 });
+    x = b.conv('conv2', b.relu('relu1', x), 4, 6, 3, { pad: 1, stride: 2, group: 2 });
+    x = b.flatten('flatten', b.relu('relu2', x), 6 * 14 * 14);
+    b.linear('fc', x, 6 * 14 * 14, 10, 'logits');
+    return b.graph('grouped', [1, 28, 28], 'logits', 10);
+  };
+  const run = () => {
+    const model = modelFromGraph(graph());
+    train(model, { train: randomDigits(40, 4) }, { epochs: 2, batchSize: 13, seed: 1, optimizer: { kind: 'adam', lr: 1e-3 } });
+    return model.parameters().map((p) => p.master.slice());
+  };
+  const one = run();
+  const three = await withTrainingThreads(3, run);
+  three.forEach((w, i) => assert.deepEqual(w, one[i], `parameter ${i}`));
 });
 
 test('withTrainingThreads refuses a bad thread count and restores the backend after a failure', async () => {

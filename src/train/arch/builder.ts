@@ -32,13 +32,15 @@ export class ArchBuilder {
     return out;
   }
 
-  conv(name: string, x: string, cin: number, cout: number, k: number, o: { pad?: number; bias?: boolean; out?: string } = {}): string {
-    const bound = 1 / Math.sqrt(cin * k * k);
-    const inputs = [x, this.uniform(`${name}.weight`, [cout, cin, k, k], bound)];
+  conv(name: string, x: string, cin: number, cout: number, k: number,
+    o: { pad?: number; bias?: boolean; out?: string; stride?: number; group?: number } = {}): string {
+    const group = o.group ?? 1, s = o.stride ?? 1;
+    const bound = 1 / Math.sqrt((cin / group) * k * k);
+    const inputs = [x, this.uniform(`${name}.weight`, [cout, cin / group, k, k], bound)];
     if (o.bias ?? true) inputs.push(this.uniform(`${name}.bias`, [cout], bound));
     const p = o.pad ?? 0;
     return this.node('Conv', name, inputs, o.out ?? name, {
-      kernel_shape: [k, k], strides: [1, 1], pads: [p, p, p, p], dilations: [1, 1], group: 1,
+      kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p], dilations: [1, 1], group,
     });
   }
 

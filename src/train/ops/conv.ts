@@ -9,7 +9,7 @@
 import { attrInt, attrInts, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
 import { anyGrad, type Tape, type TapeOp, type Var } from '../autograd.js';
-import { gemmCall, type GemmCall } from '../backend.js';
+import { gemmCall, imageBatch, type GemmCall, type ImageBatch } from '../backend.js';
 import { colPlan, type ColPlan } from './im2col.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
 import { window2d } from './window.js';
@@ -27,6 +27,7 @@ class Conv2dOp implements TapeOp {
   private readonly cols: Var;
   private readonly perImage: boolean;
   private readonly g: GemmCall = gemmCall();
+  private readonly batch = imageBatch();
 
   constructor(
     name: string, private readonly tape: Tape,
@@ -51,29 +52,31 @@ class Conv2dOp implements TapeOp {
   }
 
   forward(): void {
-    const { N, C, H, W, O, G, P, ck } = this.geo;
+    const { O, G, P, ck } = this.geo;
     const og = O / G;
-    const cg = C / G;
-    const x = this.x.data;
-    const cols = this.cols.data;
     const g = this.g;
     g.M = og; g.N = P; g.K = ck;
     g.a = this.w.data; g.lda = ck; g.transA = false;
-    g.b = cols; g.ldb = P; g.transB = false;
-    g.c = this.y.data; g.ldc = P; g.accumulate = false;
+    g.b = this.cols.data; g.ldb = P; g.transB = false;
+    g.c = this.y.data; g.ldc = P; g.accumulate = false; g.reuseA = false;
     g.bias = this.b ? this.b.data : null; g.biasPer = 'row';
     for (let gi = 0; gi < G; gi++) {
       g.aOff = gi * og * ck;
       g.biasOff = gi * og;
-      for (let n = 0; n < N; n++) {
-        const co = this.colsOff(n) + gi * ck * P;
-        this.tape.im2col(x, (n * C + gi * cg) * H * W, cg, H, W, this.plan, cols, co);
-        g.bOff = co;
-        g.cOff = (n * O + gi * og) * P;
-        g.reuseA = n > 0;
-        this.tape.gemm(g);
-      }
+      g.cOff = gi * og * P;
+      this.tape.im2colGemm(g, this.images(gi, this.x.data));
     }
+  }
+
+  /** Group gi of every image: input planes of x (or dx) and the columns. */
+  private images(gi: number, x: Float32Array): ImageBatch {
+    const { N, C, H, W, O, G, P, ck } = this.geo;
+    const b = this.batch;
+    b.N = N; b.x = x; b.C = C / G; b.H = H; b.W = W; b.plan = this.plan;
+    b.xOff = gi * b.C * H * W; b.xStride = C * H * W;
+    b.cols = this.cols.data; b.colsOff = gi * ck * P; b.colsStride = this.perImage ? G * ck * P : 0;
+    b.bStride = O * P; b.cStride = O * P;
+    return b;
   }
 
   backward(): void {
@@ -117,18 +120,11 @@ class Conv2dOp implements TapeOp {
     g.M = ck; g.N = P; g.K = og;
     g.a = this.w.data; g.lda = ck; g.transA = true;
     g.b = dy; g.ldb = P; g.transB = false;
-    g.c = cols; g.ldc = P; g.accumulate = false;
+    g.c = cols; g.ldc = P; g.accumulate = false; g.reuseA = false;
     for (let gi = 0; gi < G; gi++) {
       g.aOff = gi * og * ck;
-      for (let n = 0; n < N; n++) {
-        g.bOff = (n * O + gi * og) * P;
-        g.cOff = this.colsOff(n) + gi * ck * P;
-        g.reuseA = n > 0;
-        this.tape.gemm(g);
-      }
-    }
-    for (let n = 0; n < N; n++) {
-      for (let gi = 0; gi < G; gi++) this.tape.col2im(cols, this.colsOff(n) + gi * ck * P, cg, H, W, this.plan, dx, (n * C + gi * cg) * H * W);
+      g.bOff = gi * og * P;
+      this.tape.gemmCol2im(g, this.images(gi, dx));
     }
   }
 }
