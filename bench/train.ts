@@ -3,7 +3,8 @@
 // LeNet-300-100 against TF.js's wasm backend, LeNet-5 against its CPU backend (its wasm
 // backend cannot train convolutions: the error it throws is shown, not assumed).
 // Same graph, same initial weights, batch 64 of real MNIST, SGD momentum 0.9, lr 0.01,
-// softmax cross-entropy; every step reads its loss back. One thread everywhere.
+// softmax cross-entropy; every step reads its loss back. One thread everywhere; then
+// nnzip alone on 1 and 2 threads (LeNet-300-100, LeNet-5, VGG-S).
 // Run: npx tsc -p . && node dist/bench/train.js [--rounds N] [--models lenet300,lenet5] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,18 +15,19 @@ import type { Graph } from '../src/ir/graph.js';
 import { inferShapes } from '../src/ir/infer.js';
 import { Rng } from '../src/ir/random.js';
 import { WasmGemm } from '../src/kernels/wasm/gemm.js';
-import { buildArchitecture, makeOptimizer, modelFromGraph, trainStep, type Model, type StepResult } from '../src/train/index.js';
+import { buildArchitecture, makeOptimizer, modelFromGraph, trainStep, wasmBackend, type Backend, type Model, type StepResult } from '../src/train/index.js';
+import { WasmArena } from '../src/kernels/wasm/arena.js';
+import { MAX_PAGES } from '../src/kernels/wasm/loader.js';
+import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
+import { PAGE } from '../src/kernels/wasm/wasm_api.js';
 import { formatTable, measure, median, watchForeignLoad, type Contender } from './harness.js';
-import { tfjsWasmThreads } from './peers/tfjs_wasm.js';
+import { createTfTrainer, useTfBackend, type TfBackend, type TfTrainer } from './peers/tfjs_train.js';
 
 export const BATCH = 64;
 export const LR = 0.01;
 export const MOMENTUM = 0.9;
+const SGD = { lr: LR, momentum: MOMENTUM };
 const GEMM_N = 256;
-
-export type TfBackend = 'wasm' | 'cpu';
-/** 'ops': tf.fused ops under optimizer.minimize; 'layers': tf.sequential + trainOnBatch. */
-export type TfApi = 'ops' | 'layers';
 
 /** TF.js's slow peers (tens of seconds a step) get this much time: 3 to 5 timed steps. */
 const SLOW_BUDGET_MS = 100_000;
@@ -38,162 +40,6 @@ const PLAN: Record<string, { timed: TfBackend[]; slow: TfBackend[]; tried: TfBac
   lenet300: { timed: ['wasm', 'cpu'], slow: [], tried: [], rounds: 7, label: 'LeNet-300-100' },
   lenet5: { timed: [], slow: ['cpu'], tried: ['wasm'], rounds: 5, label: 'LeNet-5' },
 };
-
-// ---- TF.js: the model as a chain of layers read off the nnzip graph ----
-
-type Layer =
-  | { kind: 'conv'; filter: Float32Array; shape: [number, number, number, number]; bias: Float32Array; relu: boolean }
-  | { kind: 'dense'; kernel: Float32Array; shape: [number, number]; bias: Float32Array; relu: boolean }
-  | { kind: 'pool'; size: number }
-  | { kind: 'flatten' };
-
-function unsupported(node: { name: string; op: string }, why: string): never {
-  throw new NnzipError(`bench/train: node "${node.name}" (${node.op}): ${why}; the TF.js training peer handles chains of Conv (stride 1, no padding), MaxPool, Reshape (flatten), Gemm (transB=1) and Relu`);
-}
-
-/** nnzip's conv weight [O,I,KH,KW] as TF.js's filter [KH,KW,I,O]. */
-function convFilter(src: Float32Array, [O, I, KH, KW]: readonly number[]): Float32Array {
-  const f = new Float32Array(src.length);
-  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let k = 0; k < KH * KW; k++) f[(k * I + i) * O + o] = src[(o * I + i) * KH * KW + k];
-  return f;
-}
-
-/**
- * nnzip's Linear weight [out,in] as TF.js's kernel [in,out]. After a flatten of [C,H,W]
- * TF.js orders features (h,w,c), nnzip (c,h,w): the rows are permuted to match.
- */
-function denseKernel(src: Float32Array, [out, inp]: readonly number[], chw: readonly number[] | null): Float32Array {
-  const k = new Float32Array(src.length);
-  const [C, HW] = chw ? [chw[0], chw[1] * chw[2]] : [inp, 1];
-  for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) {
-    const row = p * C + c;
-    for (let o = 0; o < out; o++) k[row * out + o] = src[o * inp + c * HW + p];
-  }
-  return k;
-}
-
-/** The graph as a chain of layers in TF.js's layout (NHWC activations). */
-export function tfLayers(graph: Graph): Layer[] {
-  const init = (name: string) => graph.initializers.get(name)?.data as Float32Array;
-  let [C, H, W] = graph.inputs[0].shape.slice(1) as number[];
-  if (C !== 1) throw new NnzipError(`bench/train: input "${graph.inputs[0].name}" has ${C} channels; the TF.js peer feeds NCHW images as NHWC, which only holds for 1 channel`);
-  let chw: number[] | null = null; // the [C,H,W] of the last flatten, until a dense layer uses it
-  const layers: Layer[] = [];
-  for (const node of graph.nodes) {
-    const w = graph.initializers.get(node.inputs[1] ?? '');
-    const last = layers.at(-1);
-    if (node.op === 'Conv') {
-      const [O, , KH, KW] = w!.shape;
-      if ((node.attrs.strides as number[]).some((s) => s !== 1) || (node.attrs.pads as number[]).some((p) => p !== 0)) unsupported(node, 'strides or pads are not 1 and 0');
-      layers.push({ kind: 'conv', filter: convFilter(w!.data as Float32Array, w!.shape), shape: [KH, KW, w!.shape[1], O], bias: init(node.inputs[2]), relu: false });
-      [C, H, W] = [O, H - KH + 1, W - KW + 1];
-    } else if (node.op === 'MaxPool') {
-      const k = (node.attrs.kernel_shape as number[])[0];
-      layers.push({ kind: 'pool', size: k });
-      [H, W] = [Math.floor(H / k), Math.floor(W / k)];
-    } else if (node.op === 'Reshape') {
-      if (last?.kind !== 'flatten') layers.push({ kind: 'flatten' });
-      chw ??= [C, H, W];
-    } else if (node.op === 'Gemm') {
-      if (node.attrs.transB !== 1 || node.attrs.transA) unsupported(node, 'only transA=0, transB=1 (PyTorch Linear) is handled');
-      const kernel = denseKernel(w!.data as Float32Array, w!.shape, chw);
-      layers.push({ kind: 'dense', kernel, shape: [w!.shape[1], w!.shape[0]], bias: init(node.inputs[2]), relu: false });
-      chw = null;
-    } else if (node.op === 'Relu') {
-      if (last?.kind !== 'conv' && last?.kind !== 'dense') unsupported(node, 'Relu must follow a Conv or Gemm');
-      last.relu = true;
-    } else unsupported(node, 'op not handled');
-  }
-  return layers;
-}
-
-/** TF.js's training step on one of its backends, through one of its two APIs. */
-export interface TfTrainer {
-  readonly name: string;
-  readonly backend: TfBackend;
-  /** One SGD step on `batch` samples (NCHW floats, one-hot labels); the loss before the update. */
-  step(images: Float32Array, onehot: Float32Array, batch: number): number | Promise<number>;
-  /** Mean loss on `batch` samples, no update. */
-  loss(images: Float32Array, onehot: Float32Array, batch: number): number;
-  dispose(): void;
-}
-
-/** Makes `name` TF.js's active backend (the wasm one once started with 1 thread, as bench/peers/tfjs_wasm.ts does). */
-export async function useTfBackend(name: TfBackend): Promise<void> {
-  if (name === 'wasm') await tfjsWasmThreads(1);
-  if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new NnzipError(`bench/train: the TF.js ${name} backend failed to start`, 1);
-}
-
-const act = (relu: boolean) => (relu ? 'relu' : 'linear');
-const ce = (ys: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
-const inputs = (images: Float32Array, onehot: Float32Array, n: number) =>
-  [tf.tensor4d(images.subarray(0, n * 784), [n, 28, 28, 1]), tf.tensor2d(onehot.subarray(0, n * 10), [n, 10])] as const;
-
-function opsTrainer(layers: Layer[], backend: TfBackend): TfTrainer {
-  const v = (data: Float32Array, shape: number[]) => tf.variable(tf.tensor(data, shape));
-  const vars = layers.map((l) => (l.kind === 'conv' ? [v(l.filter, l.shape), v(l.bias, [l.bias.length])] : l.kind === 'dense' ? [v(l.kernel, l.shape), v(l.bias, [l.bias.length])] : []));
-  const opt = tf.train.momentum(LR, MOMENTUM);
-  const forward = (x: tf.Tensor): tf.Tensor => {
-    layers.forEach((l, i) => {
-      const [w, b] = vars[i];
-      if (l.kind === 'conv') x = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation: act(l.relu) });
-      else if (l.kind === 'dense') x = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: act(l.relu) });
-      else if (l.kind === 'pool') x = tf.maxPool(x as tf.Tensor4D, l.size, l.size, 'valid');
-      else x = tf.reshape(x, [x.shape[0], -1]);
-    });
-    return x;
-  };
-  return {
-    name: `tfjs-${backend}`, backend,
-    step(images, onehot, n) {
-      const cost = tf.tidy(() => {
-        const [xs, ys] = inputs(images, onehot, n);
-        return opt.minimize(() => ce(ys, forward(xs)), true, vars.flat())!;
-      });
-      const value = cost.dataSync()[0];
-      cost.dispose();
-      return value;
-    },
-    loss: (images, onehot, n) => tf.tidy(() => { const [xs, ys] = inputs(images, onehot, n); return ce(ys, forward(xs)); }).dataSync()[0],
-    dispose() { tf.dispose(vars.flat()); opt.dispose(); },
-  };
-}
-
-function layersTrainer(layers: Layer[], backend: TfBackend): TfTrainer {
-  const model = tf.sequential();
-  const first = { inputShape: [28, 28, 1] };
-  const weights: tf.Tensor[] = [];
-  layers.forEach((l, i) => {
-    const opts = i === 0 ? first : {};
-    if (l.kind === 'conv') model.add(tf.layers.conv2d({ ...opts, filters: l.shape[3], kernelSize: [l.shape[0], l.shape[1]], activation: act(l.relu) }));
-    else if (l.kind === 'dense') model.add(tf.layers.dense({ ...opts, units: l.shape[1], activation: act(l.relu) }));
-    else if (l.kind === 'pool') model.add(tf.layers.maxPooling2d({ ...opts, poolSize: l.size }));
-    else model.add(tf.layers.flatten(opts));
-    if (l.kind === 'conv' || l.kind === 'dense') weights.push(tf.tensor(l.kind === 'conv' ? l.filter : l.kernel, l.shape), tf.tensor1d(l.bias));
-  });
-  model.setWeights(weights);
-  tf.dispose(weights);
-  model.compile({ optimizer: tf.train.momentum(LR, MOMENTUM), loss: ce });
-  return {
-    name: `tfjs-${backend} layers`, backend,
-    async step(images, onehot, n) {
-      const [xs, ys] = inputs(images, onehot, n);
-      const value = (await model.trainOnBatch(xs, ys)) as number;
-      tf.dispose([xs, ys]);
-      return value;
-    },
-    loss: (images, onehot, n) => tf.tidy(() => { const [xs, ys] = inputs(images, onehot, n); return ce(ys, model.predict(xs) as tf.Tensor); }).dataSync()[0],
-    dispose() { model.dispose(); },
-  };
-}
-
-/** A TF.js trainer of `graph`'s architecture and initial weights, on `backend` (made active). */
-export async function createTfTrainer(graph: Graph, backend: TfBackend, api: TfApi = 'ops'): Promise<TfTrainer> {
-  await useTfBackend(backend);
-  tf.enableProdMode(); // TF.js's documented speed switch: no debug checks on every op
-  const layers = tfLayers(graph);
-  return api === 'ops' ? opsTrainer(layers, backend) : layersTrainer(layers, backend);
-}
 
 // ---- nnzip and the shared data ----
 
@@ -217,8 +63,8 @@ class Cursor {
 }
 
 /** nnzip's training step as the CLI's `train` runs it: the batch copied into the tape, trainStep, SGD momentum. */
-export function nnzipTrainer(graph: Graph): { model: Model; step(ds: Dataset, start: number, n?: number): number } {
-  const model = modelFromGraph(graph);
+export function nnzipTrainer(graph: Graph, backend?: Backend): { model: Model; step(ds: Dataset, start: number, n?: number): number } {
+  const model = modelFromGraph(graph, { backend });
   const opt = makeOptimizer({ kind: 'sgd', lr: LR, momentum: MOMENTUM });
   const out: StepResult = { loss: 0, correct: 0 };
   return {
@@ -281,7 +127,25 @@ export interface TrainReport {
   gemmGflops?: number;
   /** ... and the offset API as bench/gemm.ts times it (A packed per call, B packed once). */
   gemmPackedGflops?: number;
+  /** nnzip alone on 1 and 2 threads (same weights either way), interleaved rounds. */
+  threads: { model: string; one: number; two: number }[];
   foreignCores?: number;
+}
+
+/** Models timed on 1 and 2 threads (VGG-S has no TF.js peer: its convs are padded). */
+const THREAD_MODELS: Record<string, string> = { lenet300: 'LeNet-300-100', lenet5: 'LeNet-5', vggs: 'VGG-S' };
+
+/** nnzip's training samples/s on 1 and 2 threads, interleaved (bench/harness.ts). */
+async function benchThreads(ds: Dataset, pool: NodeThreadPool, rounds: number | undefined, report: TrainReport): Promise<void> {
+  for (const [key, label] of Object.entries(THREAD_MODELS)) {
+    const graph = buildArchitecture(key, { seed: 1 });
+    const contenders = [nnzipTrainer(graph), nnzipTrainer(graph, wasmBackend({ threads: pool }))].map((t, i): Contender => {
+      const cursor = new Cursor(ds.count);
+      return { name: `nnzip x${i + 1}`, run: () => t.step(ds, cursor.next()) };
+    });
+    const [one, two] = await measure(contenders, { rounds: rounds ?? 5, warmupMs: 300, minSampleMs: 200, between: () => globalThis.gc?.() });
+    report.threads.push({ model: label, one: rate(one.ms), two: rate(two.ms) });
+  }
 }
 
 const rate = (ms: number) => (BATCH * 1000) / ms;
@@ -342,7 +206,7 @@ async function fewSteps(nz: Contender, t: TfTrainer, ds: Dataset, onehot: Float3
 async function tryStep(graph: Graph, backend: TfBackend, ds: Dataset, onehot: Float32Array): Promise<string | undefined> {
   let t: TfTrainer | undefined;
   try {
-    t = await createTfTrainer(graph, backend);
+    t = await createTfTrainer(graph, backend, 'ops', SGD);
     await t.step(batchImages(ds, 0, BATCH), onehot, BATCH);
     return undefined;
   } catch (e) {
@@ -361,7 +225,7 @@ async function benchModel(key: string, ds: Dataset, onehot: Float32Array, rounds
   let nzRate: number | undefined;
   if (plan.timed.length > 0 || withGemm) {
     const trainers: TfTrainer[] = [];
-    for (const backend of plan.timed) for (const api of ['ops', 'layers'] as const) trainers.push(await createTfTrainer(graph, backend, api));
+    for (const backend of plan.timed) for (const api of ['ops', 'layers'] as const) trainers.push(await createTfTrainer(graph, backend, api, SGD));
     const contenders = [nzc, ...trainers.map((t) => tfContender(t, ds, onehot)), ...(withGemm ? gemmContenders() : [])];
     const timings = await measure(contenders, { rounds: rounds ?? plan.rounds, warmupMs: 300, minSampleMs: 150, between: () => globalThis.gc?.() });
     trainers.forEach((t) => t.dispose());
@@ -370,7 +234,7 @@ async function benchModel(key: string, ds: Dataset, onehot: Float32Array, rounds
     if (withGemm) [report.gemmGflops, report.gemmPackedGflops] = timings.slice(-2).map((t) => (2 * GEMM_N ** 3) / (t.ms * 1e6));
   }
   for (const backend of plan.slow) {
-    const t = await createTfTrainer(graph, backend);
+    const t = await createTfTrainer(graph, backend, 'ops', SGD);
     const r = await fewSteps(nzc, t, ds, onehot);
     t.dispose();
     nzRate ??= rate(r.nzMs);
@@ -393,8 +257,14 @@ export async function benchTrain(args: TrainBenchOptions = {}): Promise<TrainRep
   const ds = loadDataset('mnist', 'train');
   const onehot = oneHot(ds.labels);
   const foreign = watchForeignLoad();
-  const report: TrainReport = { rows: [], gflops: [] };
+  const report: TrainReport = { rows: [], gflops: [], threads: [] };
   for (const [i, m] of models.entries()) await benchModel(m, ds, onehot, args.rounds, i === 0, report);
+  const pool = new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: MAX_PAGES * PAGE }), 2);
+  try {
+    await benchThreads(ds, pool, args.rounds, report);
+  } finally {
+    await pool.close();
+  }
   report.foreignCores = foreign();
   return report;
 }
@@ -417,6 +287,7 @@ export function formatTrainReport(r: TrainReport): string {
     const g = r.gflops.find((x) => x.model === 'LeNet-300-100');
     if (g) lines.push(`target LeNet-300-100 training GFLOP/s >= 40% of GEMM: ${((100 * g.counted) / r.gemmGflops).toFixed(0)}% counted, ${((100 * g.done) / r.gemmGflops).toFixed(0)}% done ${g.counted >= 0.4 * r.gemmGflops ? 'met' : 'MISSED'}`);
   }
+  for (const t of r.threads) lines.push(`nnzip training ${t.model} on 2 threads: ${fmt(t.two)} samples/s vs ${fmt(t.one)} on 1 (${(t.two / t.one).toFixed(2)}x)`);
   if (r.foreignCores !== undefined) lines.push(`other processes used ${r.foreignCores.toFixed(2)} cores during the run${r.foreignCores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
   return lines.join('\n');
 }

@@ -5,9 +5,8 @@
 // slow for a test), and bad options.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  BATCH, benchTrain, createTfTrainer, nnzipTrainer, oneHot, parseTrainArgs, tfLayers, trainingMacs, type TfApi,
-} from '../../bench/train.js';
+import { createTfTrainer, tfLayers, type TfApi } from '../../bench/peers/tfjs_train.js';
+import { BATCH, benchTrain, nnzipTrainer, oneHot, parseTrainArgs, trainingMacs } from '../../bench/train.js';
 import { batchImages, loadDataset } from '../../src/data/datasets.js';
 import { NnzipError } from '../../src/ir/errors.js';
 import { buildArchitecture } from '../../src/train/index.js';
