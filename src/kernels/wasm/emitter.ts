@@ -40,9 +40,9 @@ function name(s: string, out: number[]): void {
 }
 
 /** §5.1.3 Vectors: count then elements. */
-function vec<T>(items: readonly T[], each: (item: T, out: number[]) => void, out: number[]): void {
+function vec<T>(items: readonly T[], each: (item: T, out: number[], index: number) => void, out: number[]): void {
   uleb(items.length, out);
-  for (const it of items) each(it, out);
+  items.forEach((it, i) => each(it, out, i));
 }
 
 // ---- Function bodies (§5.5.13 "Code Section") --------------------------------
@@ -266,7 +266,7 @@ export class ModuleBuilder {
     return this.funcs.length - 1;
   }
 
-  /** The binary module: preamble then sections in spec order (custom sections omitted). */
+  /** The binary module: preamble, sections in spec order, then the "name" custom section (profilers show the functions' names). */
   build(): Uint8Array {
     const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]; // magic "\0asm", version 1
     // §5.5.4 type section: functype = 0x60 vec(param) vec(result)
@@ -293,6 +293,15 @@ export class ModuleBuilder {
       vec(exported, ([f, i], o) => { name(f.exportName!, o); o.push(0x00); uleb(i, o); }, s));
     // §5.5.13 code section
     this.section(SECTION.code, out, (s) => vec(this.funcs, (f, o) => { for (const b of f.body.encode()) o.push(b); }, s));
+    // §7.4.1 name section: custom section 0 named "name"; subsection 1 = function names, vec(index name)
+    this.section(0, out, (s) => {
+      name('name', s);
+      const names: number[] = [];
+      vec(this.funcs, (f, o, i) => { uleb(i, o); name(f.exportName ?? `internal${i}`, o); }, names);
+      s.push(1);
+      uleb(names.length, s);
+      for (const b of names) s.push(b);
+    });
     return new Uint8Array(out);
   }
 

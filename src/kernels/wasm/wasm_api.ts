@@ -20,6 +20,7 @@ export interface WasmApi {
   Module: {
     new (bytes: Uint8Array): WasmModule;
     exports(module: WasmModule): { name: string; kind: string }[];
+    customSections(module: WasmModule, name: string): ArrayBuffer[];
   };
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;

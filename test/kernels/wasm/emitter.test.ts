@@ -57,6 +57,18 @@ test('control flow, locals and i32 arithmetic: sum of 0..n-1 with forUp', () => 
   assert.equal(e.firstOver(50), 8);
 });
 
+test('the name section names every function (exported or not), so profiles show kernel names', () => {
+  const m = new ModuleBuilder();
+  m.func(undefined, [], [I32], (f) => { f.i32(7); });
+  m.func('seven', [], [I32], (f) => { f.i32(7); });
+  const mod = new WA.Module(m.build());
+  const [sec] = WA.Module.customSections(mod, 'name');
+  const bytes = [...new Uint8Array(sec)];
+  // subsection 1 (function names), size, vec of 2: (0 "internal0") (1 "seven")
+  const body = [2, 0, 9, ...Buffer.from('internal0'), 1, 5, ...Buffer.from('seven')];
+  assert.deepEqual(bytes, [1, body.length, ...body]);
+});
+
 test('memory ops with offsets, bulk memory and SIMD lanes on an imported memory', () => {
   const memory = new WA.Memory({ initial: 1 });
   const m = new ModuleBuilder();
