@@ -1,6 +1,6 @@
 // Han et al.'s Deep Compression table on the shared LeNets: P, P+Q, P+Q+H,
 // next to the PyTorch reference measured on the same models.
-import { graphToNnz, nnzToGraph } from '../../src/compress/nnz.js';
+import { graphToNnz, nnzToGraph } from '../../src/format/nnz.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { denseBytes } from '../../src/report/compress_report.js';
 import { formatTable } from '../../src/report/table.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
-import { nnzToGraph } from '../compress/nnz.js';
+import { nnzToGraph } from '../format/nnz.js';
 import { exportOnnx } from '../onnx/export.js';
 import { loadOnnxFile } from '../onnx/load.js';
 

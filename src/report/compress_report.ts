@@ -1,6 +1,6 @@
 // The per-layer table and stage sizes of a compression run (Han's P, P+Q, P+Q+H).
 import type { CompressResult } from '../compress/pipeline.js';
-import type { NnzEncoded } from '../compress/nnz.js';
+import type { NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
 import { DTYPE_BYTES } from '../ir/tensor.js';
 import { formatTable, type Cell } from './table.js';

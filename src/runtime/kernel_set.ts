@@ -48,7 +48,7 @@ export class KernelSet {
   constructor(readonly arena: WasmArena, readonly pool?: ThreadPool) {
     this.gemm = new WasmGemm({ arena, threads: pool });
     this.gemmScratch = arena.alloc(this.gemm.scratchBytes());
-    this.sparse = new WasmSparse({ arena });
+    this.sparse = new WasmSparse({ arena, threads: pool }); // modules registered with the pool: the sparse steps split over it
     this.shared = arena.shared;
   }
 

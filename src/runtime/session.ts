@@ -18,6 +18,7 @@ import { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
+import { isNnz, nnzToGraph } from '../format/nnz.js';
 import { importOnnx } from '../onnx/import.js';
 import { Binding, prepareWeights } from './binding.js';
 import { checkFeeds, shapeKey } from './feeds.js';
@@ -61,8 +62,8 @@ function checkOptions(o: SessionOptions): { threads: number; kernels: KernelsMod
 
 function toGraph(model: Graph | Uint8Array): Graph {
   if (model instanceof Graph) return model;
-  if (model instanceof Uint8Array) return importOnnx(model);
-  return fail('session: the model must be a Graph or the bytes of an ONNX file (Uint8Array)');
+  if (model instanceof Uint8Array) return isNnz(model) ? nnzToGraph(model, 'the .nnz model').graph : importOnnx(model);
+  return fail('session: the model must be a Graph or the bytes of an .onnx or .nnz file (Uint8Array)');
 }
 
 export class Session {
@@ -82,7 +83,7 @@ export class Session {
   private last?: Binding;
   private disposed = false;
 
-  /** Imports (ONNX bytes), plans for `batch` and packs the weights. */
+  /** Imports (the bytes of an .onnx or .nnz file), plans for `batch` and packs the weights. */
   static async create(model: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
     return new Session(model, options);
   }

@@ -28,11 +28,13 @@ function reachable(entry: string): Map<string, string> {
   return bare;
 }
 
-test('the runtime entry reaches no Node-only module', () => {
-  const bare = reachable('runtime/index.js');
-  const bad = [...bare].filter(([spec]) => NODE_ONLY.test(spec)).map(([spec, file]) => `${spec} (from ${file.slice(DIST_SRC.length + 1)})`);
-  assert.deepEqual(bad, []);
-});
+for (const entry of ['runtime/index.js', 'browser.js']) {
+  test(`${entry} (browser entry) reaches no Node-only module`, () => {
+    const bare = reachable(entry);
+    const bad = [...bare].filter(([spec]) => NODE_ONLY.test(spec)).map(([spec, file]) => `${spec} (from ${file.slice(DIST_SRC.length + 1)})`);
+    assert.deepEqual(bad, []);
+  });
+}
 
 test('the Node factory is where worker_threads comes in', () => {
   const bare = reachable('runtime/session_node.js');

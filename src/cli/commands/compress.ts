@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { compressGraph, type CompressResult } from '../../compress/pipeline.js';
-import { graphToNnz, nnzToGraph } from '../../compress/nnz.js';
+import { graphToNnz, nnzToGraph } from '../../format/nnz.js';
 import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';

@@ -13,6 +13,7 @@ import { checkConv, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import { sparseModule, sparseVariantKey, type SparseVariant } from './sparse_codegen.js';
+import type { ThreadPool } from './thread_pool.js';
 import { epilogueRange, sparseConvSizes, type SparseConvSizes, type SparseEpilogue } from './sparse_ref.js';
 
 export interface SparseExports {
@@ -40,6 +41,8 @@ export interface UploadedCsr {
   /** Centroid table (0 for f32 values). */
   readonly table: number;
   readonly exports: SparseExports;
+  /** Key of its module in the thread pool (PoolCall.key), registered when the WasmSparse has one. */
+  readonly key: string;
 }
 
 /** Batch-1 kernel: CSR row gathers, CSC scatter (skips zero inputs), or picked per call from the input's zeros. */
@@ -84,6 +87,8 @@ export interface WasmSparseOptions {
   arena?: WasmArena;
   /** Use f32x4.relaxed_madd (default: when the engine has relaxed SIMD). */
   fma?: boolean;
+  /** Worker threads on the arena's memory: each module is registered with them (the callers split the work). */
+  threads?: ThreadPool;
 }
 
 function checkBatch(what: string, n: number): void {
@@ -93,6 +98,7 @@ function checkBatch(what: string, n: number): void {
 export class WasmSparse {
   readonly arena: WasmArena;
   readonly fma: boolean;
+  readonly threads?: ThreadPool;
   private readonly instances = new Map<string, SparseExports>();
   /** 8 bytes for the spmm clamp bounds (read through memory, see sparse_codegen.ts). */
   private readonly clampAt: number;
@@ -100,33 +106,42 @@ export class WasmSparse {
 
   constructor(opts: WasmSparseOptions = {}) {
     if (!wasmFeatures().simd) fail('wasm sparse: this engine has no WebAssembly SIMD; use a newer Node (>= 16.4) or browser');
-    this.arena = opts.arena ?? new WasmArena({ maximumBytes: 1 << 30 });
+    this.arena = opts.arena ?? opts.threads?.arena ?? new WasmArena({ maximumBytes: 1 << 30 });
+    if (opts.threads && opts.threads.arena !== this.arena) fail('wasm sparse: the thread pool works on another arena; pass the same one');
+    this.threads = opts.threads;
     this.fma = opts.fma ?? wasmFeatures().relaxedSimd;
     this.clampAt = this.arena.alloc(16);
   }
 
   /** The compiled kernels for one weight layout (compiled once per process, instantiated once per arena). */
   exportsFor(codebook: boolean, wideIndex: boolean): SparseExports {
-    const v: SparseVariant = { codebook, wideIndex, fma: this.fma, shared: this.arena.shared };
-    const key = sparseVariantKey(v);
+    const key = this.keyFor(codebook, wideIndex);
     let e = this.instances.get(key);
     if (!e) {
-      e = instantiate<SparseExports>(compileCached(key, () => sparseModule(v)), this.arena);
+      const v: SparseVariant = { codebook, wideIndex, fma: this.fma, shared: this.arena.shared };
+      const mod = compileCached(key, () => sparseModule(v));
+      e = instantiate<SparseExports>(mod, this.arena);
+      this.threads?.register(key, mod);
       this.instances.set(key, e);
     }
     return e;
+  }
+
+  /** The module key of a weight layout (PoolCall.key of its kernels). */
+  keyFor(codebook: boolean, wideIndex: boolean): string {
+    return sparseVariantKey({ codebook, wideIndex, fma: this.fma, shared: this.arena.shared });
   }
 
   /** Checks a CSR matrix and copies it into the arena. */
   upload(m: CsrMatrix, where = 'sparse weight'): UploadedCsr {
     checkCsr(m, where);
     const d = m.data;
-    const codebook = d.kind === 'codebook';
+    const codebook = d.kind === 'codebook', wide = m.colIdx instanceof Int32Array;
     return {
       rows: m.rows, cols: m.cols, nnz: nnzOf(m), codebook,
       rowPtr: this.put(m.rowPtr), colIdx: this.put(m.colIdx), vals: this.put(d.kind === 'f32' ? d.values : d.codes),
       table: d.kind === 'codebook' ? this.put(d.centroids) : 0,
-      exports: this.exportsFor(codebook, m.colIdx instanceof Int32Array),
+      exports: this.exportsFor(codebook, wide), key: this.keyFor(codebook, wide),
     };
   }
 

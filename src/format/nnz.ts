@@ -2,8 +2,8 @@
 // deflated JSON (src/ir/serialize.ts); each initializer is a tensor section
 // encoded per its format (codebook, sparse) or in the smallest lossless form.
 import { deflateSync, inflateSync } from 'fflate';
-import { encodeNnzWithReport, decodeNnz, type SectionReport } from '../format/container.js';
-import { sharedTensorSpec, type EncodedTensorSpec } from '../format/tensor_codec.js';
+import { encodeNnzWithReport, decodeNnz, MAGIC, type SectionReport } from './container.js';
+import { sharedTensorSpec, type EncodedTensorSpec } from './tensor_codec.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { graphFromJson, graphToJson, type GraphJson } from '../ir/serialize.js';
@@ -39,6 +39,11 @@ export function graphToNnz(graph: Graph, opts: NnzEncodeOptions = {}): NnzEncode
   const structure = deflateSync(utf8.encode(JSON.stringify(graphToJson(graph))), { level: 9 });
   const tensors = [...graph.initializers.keys()].map((name) => tensorSpec(graph, name, opts));
   return encodeNnzWithReport({ graph: structure, tensors, meta: opts.meta });
+}
+
+/** True when the bytes start with the .nnz magic (an ONNX file never does: it is a protobuf message). */
+export function isNnz(bytes: Uint8Array): boolean {
+  return MAGIC.every((b, i) => bytes[i] === b);
 }
 
 export interface NnzDecoded {
