@@ -1,15 +1,21 @@
 // Pruned models vs their dense originals, in nnzip and in onnxruntime-node, one
 // process, interleaved (bench/harness.ts). The pruned weights come from one-shot
 // magnitude pruning (+ 5-bit sharing): speed does not depend on fine-tuning.
-// Run: `npm run bench` (included) or `node dist/bench/pruned.js`.
+// Every thread count of a model and batch is timed in the same interleaved rounds
+// (nnzip on createNodeSession's pool, ort-node with intraOpNumThreads), so the
+// 1- vs 2-thread ratios come from one run.
+// Run: `npm run bench` (included) or `node dist/bench/pruned.js [--threads 1,2]`.
+import { fileURLToPath } from 'node:url';
 import { compressGraph } from '../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../src/compress/recipe.js';
 import { loadDataset } from '../src/data/datasets.js';
+import { NnzipError } from '../src/ir/errors.js';
 import type { Graph } from '../src/ir/graph.js';
 import { f32 } from '../src/ir/tensor.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
-import { Session } from '../src/runtime/session.js';
-import { formatMs, formatRatio, formatTable, measure, type Contender } from './harness.js';
+import type { Session } from '../src/runtime/session.js';
+import { createNodeSession } from '../src/runtime/session_node.js';
+import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import type { Feeds, Peer } from './peers/peer.js';
 
@@ -38,42 +44,96 @@ function feedsFor(graph: Graph, batch: number): Feeds {
   return { [graph.inputs[0].name]: f32([batch, 1, 28, 28], ds.images.slice(0, batch * 784)) };
 }
 
-async function sessionContender(name: string, graph: Graph, feeds: Feeds, kernels: 'auto' | 'dense'): Promise<[Contender, Session]> {
-  const s = await Session.create(graph, { kernels, batch: feeds[graph.inputs[0].name].shape[0] });
-  return [{ name, run: () => s.run(feeds) }, s];
+const NNZIP = [['nnzip dense', 'dense'], ['nnzip pruned', 'sparse'], ['nnzip pruned+shared', 'shared']] as const;
+const ORT = [['ort-node dense', 'dense'], ['ort-node pruned', 'sparse']] as const;
+type Variant = (typeof NNZIP)[number][1];
+
+/** A contender's name at a thread count: the 1-thread names are the table's column names. */
+const named = (name: string, threads: number): string => (threads === 1 ? name : `${name} ×${threads}`);
+
+interface Made { contenders: Contender[]; close: () => Promise<void> }
+
+/** Every nnzip and ort-node contender of one model and batch at each thread count. */
+async function contenders(graphs: Record<Variant, Graph>, feeds: Feeds, threadsList: number[]): Promise<Made> {
+  const batch = Object.values(feeds)[0].shape[0];
+  const sessions: Session[] = [];
+  const peers: Peer[] = [];
+  const out: Contender[] = [];
+  for (const threads of threadsList) {
+    for (const [name, v] of NNZIP) {
+      const s = await createNodeSession(graphs[v], { threads, batch });
+      sessions.push(s);
+      out.push({ name: named(name, threads), run: () => s.run(feeds) });
+    }
+    for (const [name, v] of ORT) {
+      const p = await createOrtNodePeer(graphs[v], { threads });
+      peers.push(p);
+      out.push({ name: named(name, threads), run: () => p.run(feeds) });
+    }
+  }
+  const close = async () => {
+    for (const s of sessions) await s.dispose();
+    for (const p of peers) await p.dispose();
+  };
+  return { contenders: out, close };
 }
 
-export async function benchPruned(batches = [1, 64]): Promise<string> {
+export const PRUNED_HEADER = [
+  'model', 'batch', 'threads', 'nnzip dense ms', 'nnzip pruned', 'nnzip pruned+shared', 'ort-node dense', 'ort-node pruned',
+  'speed-up vs nnzip dense', 'speed-up vs ort-node dense', 'nnzip pruned vs 1 thread',
+];
+
+export async function benchPruned(batches = [1, 64], threadsList = [1, 2]): Promise<string> {
   const rows: string[][] = [];
   for (const c of CASES) {
     const dense = loadOnnxFile(new URL(`../../fixtures/models/${c.file}`, import.meta.url).pathname);
-    const sparse = pruned(dense, c, false);
-    const shared = pruned(dense, c, true);
+    const graphs: Record<Variant, Graph> = { dense, sparse: pruned(dense, c, false), shared: pruned(dense, c, true) };
     for (const batch of batches) {
       const feeds = feedsFor(dense, batch);
-      const made: [Contender, Session][] = [
-        await sessionContender('nnzip dense', dense, feeds, 'auto'),
-        await sessionContender('nnzip pruned', sparse, feeds, 'auto'),
-        await sessionContender('nnzip pruned+shared', shared, feeds, 'auto'),
-      ];
-      const peers: Peer[] = [await createOrtNodePeer(dense, { threads: 1 }), await createOrtNodePeer(sparse, { threads: 1 })];
-      const contenders = [...made.map(([k]) => k), ...peers.map((p, i) => ({ name: i ? 'ort-node pruned' : 'ort-node dense', run: () => p.run(feeds) }))];
-      const t = new Map((await measure(contenders, { rounds: 7, pauseMs: 30 })).map((x) => [x.name, x.ms]));
-      for (const [, s] of made) await s.dispose();
-      for (const p of peers) await p.dispose();
-      const nd = t.get('nnzip dense')!;
-      const np = t.get('nnzip pruned')!;
-      const od = t.get('ort-node dense')!;
-      rows.push([c.name, String(batch), formatMs(nd), formatMs(np), formatMs(t.get('nnzip pruned+shared')), formatMs(od), formatMs(t.get('ort-node pruned')), formatRatio(nd, np), formatRatio(od, np)]);
+      const made = await contenders(graphs, feeds, threadsList);
+      const t = new Map((await measure(made.contenders, { rounds: 7, pauseMs: 30 })).map((x) => [x.name, x.ms]));
+      await made.close();
+      for (const threads of threadsList) {
+        const at = (name: string) => t.get(named(name, threads));
+        const nd = at('nnzip dense'), np = at('nnzip pruned'), od = at('ort-node dense');
+        rows.push([
+          c.name, String(batch), String(threads), formatMs(nd), formatMs(np), formatMs(at('nnzip pruned+shared')), formatMs(od),
+          formatMs(at('ort-node pruned')), formatRatio(nd, np), formatRatio(od, np), threads === 1 ? '-' : formatRatio(t.get('nnzip pruned'), np),
+        ]);
+      }
     }
   }
-  return formatTable(
-    ['model', 'batch', 'nnzip dense ms', 'nnzip pruned', 'nnzip pruned+shared', 'ort-node dense', 'ort-node pruned', 'speed-up vs nnzip dense', 'speed-up vs ort-node dense'],
-    rows,
-  );
+  return formatTable(PRUNED_HEADER, rows);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log('Pruned vs dense (1 thread, ms per run, median of 7 interleaved rounds; densities as Han et al.)\n');
-  console.log(await benchPruned());
+/** `--threads 1,2` (default both). */
+export function parsePrunedArgs(argv: string[]): { threads: number[] } {
+  let threads = [1, 2];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, v] = [argv[i], argv[i + 1]];
+    if (flag !== '--threads') throw new NnzipError(`bench/pruned: unknown option ${flag}; use --threads 1,2`);
+    if (!v || v.startsWith('--')) throw new NnzipError('bench/pruned: --threads needs a value, e.g. --threads 1,2');
+    threads = v.split(',').map(Number);
+    if (threads.length === 0 || threads.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+      throw new NnzipError(`bench/pruned: --threads ${v}; give thread counts from 1 to 64, comma-separated, e.g. 1,2`);
+    }
+    i++;
+  }
+  return { threads: [...new Set(threads)].sort((a, b) => a - b) };
+}
+
+async function main(): Promise<void> {
+  const { threads } = parsePrunedArgs(process.argv.slice(2));
+  const foreign = watchForeignLoad();
+  console.log(`Pruned vs dense (threads ${threads.join(', ')}; ms per run, median of 7 interleaved rounds; densities as Han et al.)\n`);
+  console.log(await benchPruned([1, 64], threads));
+  const cores = foreign();
+  if (cores !== undefined) console.log(`\nother processes used ${cores.toFixed(2)} cores during the run${cores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().then(() => process.exit(0), (e) => {
+    process.stderr.write(e instanceof NnzipError ? `nnzip: error: ${e.message}\n` : `${(e as Error).stack ?? e}\n`);
+    process.exit(e instanceof NnzipError ? e.exitCode : 1);
+  });
 }

@@ -133,7 +133,7 @@ test('Session: bad options and models fail with one clear line', async () => {
   await assert.rejects(Session.create(g, { threads: 0 }), /threads=0/);
   await assert.rejects(Session.create(g, { batch: 0 }), /batch=0/);
   await assert.rejects(Session.create(g, { kernels: 'fast' as 'auto' }), /kernels='fast'/);
-  await assert.rejects(Session.create({} as Graph), /must be a Graph or the bytes of an ONNX file/);
+  await assert.rejects(Session.create({} as Graph), /must be a Graph or the bytes of an .onnx or .nnz file/);
   await assert.rejects(Session.create(new Uint8Array([1, 2, 3])), /model\.onnx/);
 });
 

@@ -1,12 +1,16 @@
 // Fully connected steps: the dense packed GEMM (weights packed once as B panels,
 // the activations packed as A per call, bias + clamp in the epilogue), and the
-// sparse CSR / CSC kernels running the compressed weights as stored.
+// sparse CSR / CSC kernels running the compressed weights as stored (shared among
+// the session's threads when the layer is big enough, sparse_split.ts).
 import type { FcStep, PlanStep, PlanWeight } from '../../compile/plan_types.js';
 import { codebookUsable } from '../../compile/cost.js';
-import { csrFromCodebook, csrFromDense, type CsrMatrix } from '../../kernels/sparse_format.js';
+import { csrFromCodebook, csrFromDense, transposeCsr, type CsrMatrix } from '../../kernels/sparse_format.js';
 import { gemmArgs, splitGemm } from '../../kernels/wasm/gemm.js';
-import type { SparseFcLayer } from '../../kernels/wasm/sparse.js';
-import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { fcKernelCosts, type SparseFcLayer, type UploadedCsr } from '../../kernels/wasm/sparse.js';
+import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';
+import { csrRows, ROW_COST, rowRanges, sparseParts, spmmCall, spmvCall } from '../../kernels/wasm/sparse_split.js';
+import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { at, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
 
 /** The CSR matrix of a weight in [rows × cols] layout: codebook codes when the kernel can take them, else f32 values. */
 export function csrOf(w: PlanWeight, rows: number, cols: number, where: string): CsrMatrix {
@@ -43,30 +47,137 @@ export function bindDenseFc(s: FcStep, env: BindEnv): StepExecutor {
   };
 }
 
+/** Threads the session's steps may share work among (1 without a pool). */
+export function sessionThreads(env: BindEnv): number {
+  return env.pool && env.pool.size > 1 ? Math.min(env.plan.threads, env.pool.size) : 1;
+}
+
+/** Rows of an uploaded CSR cut into parts of even work, read back from the arena (bind time only). */
+export function csrRowRanges(env: BindEnv, w: UploadedCsr, from: number, to: number, parts: number, rowCost: number): [number, number][] {
+  const rowPtr = new Int32Array(env.kernels.arena.memory.buffer, w.rowPtr, w.rows + 1);
+  return rowRanges(rowPtr, from, to, parts, rowCost);
+}
+
+/**
+ * Sparse FC. Batch > 1: Xᵀ then CSR × Xᵀ, shared out by samples when the layer
+ * is big enough (sparse_split.ts). Batch 1: the CSR rows (shared out in parts of
+ * even work), or, when the input has enough zeros, the CSC scatter. With threads
+ * the CSC is uploaded in bands of output rows (one band when not shared out).
+ */
 export function bindSparseFc(s: FcStep, env: BindEnv): StepExecutor {
-  const k = env.kernels;
   const batch1 = s.impl === 'sparse-auto' ? 'auto' : s.impl === 'csc' ? 'csc' : 'csr';
-  const layer: SparseFcLayer = prepared(env, s, `sparse ${batch1}`, () =>
-    k.sparse.prepareFc(csrOf(s.weight, s.N, s.K, `node "${s.name}": weight "${s.weight.name}"`), { bias: s.bias, batch1 }));
+  const threads = sessionThreads(env), whole = threads > 1 ? 'csr' : batch1;
+  const layer: SparseFcLayer = prepared(env, s, `sparse ${whole}`, () =>
+    env.kernels.sparse.prepareFc(csrOf(s.weight, s.N, s.K, whereOf(s)), { bias: s.bias, batch1: whole }));
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]);
+  const { parts, by } = fcSplit(s, layer.nnz, threads);
+  s.split = parts; // the planner leaves sparse steps unsplit; recorded so describe() shows it
+  if (s.M > 1) return batchedFc(s, env, layer, x, y, parts, by);
   const [lo, hi] = s.clamp ?? [-Infinity, Infinity];
-  const { csr, csc, bias } = layer;
-  const e = csr.exports;
-  if (s.M > 1) {
-    const xt = scratchAt(env, s), clampAt = clampBounds(env, s, true);
-    const { M, N, K } = s;
-    return {
-      run: () => {
-        e.transpose(x, M, K, xt);
-        e.spmm(csr.rowPtr, csr.colIdx, csr.vals, csr.table, xt, M, y, N, bias, N, M, 1, clampAt);
-      },
-    };
+  const { csr, bias } = layer, e = csr.exports;
+  let runCsr = () => e.spmv(csr.rowPtr, csr.colIdx, csr.vals, csr.table, x, y, bias, layer.out, lo, hi);
+  if (parts > 1) runCsr = onPool(env, csrRowRanges(env, csr, 0, layer.out, parts, ROW_COST.spmv).map(([r0, r1]) => spmvCall(csr, r0, r1, x, y, bias, lo, hi)));
+  if (batch1 === 'csr') return { run: runCsr };
+  let runCsc: () => void;
+  if (threads > 1) runCsc = scatterBands(s, env, parts, x, y, bias, lo, hi);
+  else {
+    const csc = layer.csc!, t = csc.exports;
+    runCsc = () => t.spmvT(csc.rowPtr, csc.colIdx, csc.vals, csc.table, x, y, bias, layer.in, layer.out, lo, hi);
   }
-  const runCsr = () => e.spmv(csr.rowPtr, csr.colIdx, csr.vals, csr.table, x, y, bias, layer.out, lo, hi);
-  if (!csc) return { run: runCsr };
-  const t = csc.exports;
-  const runCsc = () => t.spmvT(csc.rowPtr, csc.colIdx, csc.vals, csc.table, x, y, bias, layer.in, layer.out, lo, hi);
-  if (layer.batch1 === 'csc') return { run: runCsc };
+  if (batch1 === 'csc') return { run: runCsc };
+  // the switch does not move with threads: CSC and CSR sum in different orders, and results must not depend on threads
   const from = layer.cscFromZeros, inDim = layer.in;
   return { run: () => (e.zeros(x, inDim) >= from ? runCsc() : runCsr()) };
+}
+
+const whereOf = (s: FcStep): string => `node "${s.name}": weight "${s.weight.name}"`;
+
+/** Items run on the pool, dynamically: a worker that wakes late leaves its item to the caller. */
+function onPool(env: BindEnv, items: (PoolCall | PoolCall[])[]): () => void {
+  const pool = env.pool!;
+  return () => pool.runDynamic(items);
+}
+
+/**
+ * The batch-1 CSC scatter in bands of output rows of even work, each band a CSC of
+ * its own (W's rows r0..r1 transposed, uploaded once per session): a band's outputs
+ * get the same sums, in the same order (by input), as from the whole CSC.
+ */
+function scatterBands(s: FcStep, env: BindEnv, parts: number, x: number, y: number, bias: number, lo: number, hi: number): () => void {
+  const bands = prepared(env, s, `csc bands ${parts}`, () => {
+    const m = csrOf(s.weight, s.N, s.K, whereOf(s));
+    return rowRanges(m.rowPtr, 0, m.rows, parts, ROW_COST.spmvT).map(([r0, r1]) => ({
+      r0, r1, w: env.kernels.sparse.upload(transposeCsr(csrRows(m, r0, r1)), `${whereOf(s)} (rows ${r0}..${r1 - 1}, transposed)`),
+    }));
+  });
+  const items = bands.map(({ r0, r1, w }): PoolCall => ({
+    key: w.key, fn: SPARSE_EXPORTS.spmvT, args: [w.rowPtr, w.colIdx, w.vals, w.table, x, y + r0 * 4, bias && bias + r0 * 4, s.K, r1 - r0, lo, hi],
+  }));
+  if (items.length > 1) return onPool(env, items);
+  const { w } = bands[0], t = w.exports;
+  return () => t.spmvT(w.rowPtr, w.colIdx, w.vals, w.table, x, y, bias, s.K, s.N, lo, hi);
+}
+
+/**
+ * Y[M×N] = X·Wᵀ: Xᵀ into the scratch, then CSR × Xᵀ stored transposed. Shared out
+ * by samples: each thread transposes its band of X's rows into its own part of
+ * the scratch and multiplies it (the weights, read by every thread, stay in each
+ * core's cache from run to run; no thread waits for a transpose or shares a line
+ * of Y). Or by rows of the weights, after Xᵀ on this thread (see fcSplit).
+ */
+function batchedFc(s: FcStep, env: BindEnv, layer: SparseFcLayer, x: number, y: number, parts: number, by: 'samples' | 'rows'): StepExecutor {
+  const xt = scratchAt(env, s), clampAt = clampBounds(env, s, true);
+  const { M, N, K } = s, { csr, bias } = layer, e = csr.exports;
+  if (parts > 1 && by === 'samples') {
+    const items = sampleBands(M, parts).map(([n0, n1]): PoolCall[] => {
+      const nb = n1 - n0, xb = xt + n0 * K * 4;
+      return [
+        { key: csr.key, fn: SPARSE_EXPORTS.transpose, args: [x + n0 * K * 4, nb, K, xb] },
+        spmmCall(csr, 0, N, { b: xb, ldb: nb, c: y + n0 * N * 4, ldc: N, bias, width: nb, transposed: true, clampAt }),
+      ];
+    });
+    return { run: onPool(env, items) };
+  }
+  if (parts > 1) {
+    const a = { b: xt, ldb: M, c: y, ldc: N, bias, width: M, transposed: true, clampAt };
+    const runRows = onPool(env, csrRowRanges(env, csr, 0, N, parts, ROW_COST.spmm).map(([r0, r1]) => spmmCall(csr, r0, r1, a)));
+    return { run: () => { e.transpose(x, M, K, xt); runRows(); } };
+  }
+  return {
+    run: () => {
+      e.transpose(x, M, K, xt);
+      e.spmm(csr.rowPtr, csr.colIdx, csr.vals, csr.table, xt, M, y, N, bias, N, M, 1, clampAt);
+    },
+  };
+}
+
+/**
+ * How a sparse FC is shared out. Batch 1: rows of the weights. A batch: by samples
+ * when the bands keep the spmm's 16-column tiles (batch 5, or 64 on 2 threads),
+ * else by rows of the weights after Xᵀ on the calling thread, which pays later:
+ * 0.9× at est 50 µs, 1.2× at 90, 1.4× at 190 (384², 512², 768² at 25%, batch 16, 2 threads).
+ */
+function fcSplit(s: FcStep, nnz: number, threads: number): { parts: number; by: 'samples' | 'rows' } {
+  const est = fcKernelCosts(s.N, s.K, nnz, s.M).csr;
+  const parts = sparseParts(est, threads);
+  if (s.M === 1 || parts === 1 || bandsKeepTiles(s.M, sampleBands(s.M, parts), parts)) return { parts, by: 'samples' };
+  return { parts: sparseParts(est / 2, threads), by: 'rows' };
+}
+
+/** ns per stored weight of an spmm over `width` columns: 16-column tiles, then 4-column ones (as spmmCost in sparse.ts). */
+const tileNs = (width: number): number => Math.floor(width / 16) * 16 * 0.08 + Math.ceil((width % 16) / 4) * 4 * 0.14;
+
+/** Whether the sample bands cost about what an even cut of the work would (narrow bands lose the 16-column tiles). */
+function bandsKeepTiles(M: number, bands: [number, number][], parts: number): boolean {
+  return Math.max(...bands.map(([n0, n1]) => tileNs(n1 - n0))) <= (1.25 * tileNs(M)) / parts;
+}
+
+/** Samples [n0, n1) per thread, in whole 16-column tiles of the spmm when there are enough, else 4-column ones. */
+function sampleBands(M: number, parts: number): [number, number][] {
+  const unit = M >= 16 * parts ? 16 : 4, units = Math.ceil(M / unit), out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const [u0, u1] = share(units, parts, t);
+    if (u1 > u0) out.push([u0 * unit, Math.min(M, u1 * unit)]);
+  }
+  return out;
 }
