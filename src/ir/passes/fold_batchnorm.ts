@@ -1,8 +1,10 @@
 // foldBatchNorm: Conv / ConvTranspose / Gemm followed by an inference BatchNormalization
 // (and nothing else reading the first op's output) becomes one op with scaled
 // weights and a shifted bias: k = scale/√(var+ε), W' = k·W, b' = k·(b − mean) + B.
+// Initializers no node reads afterwards (the BatchNorms' parameters) are dropped.
 import type { Graph, Node } from '../graph.js';
 import { Tensor } from '../tensor.js';
+import { removeUnusedInitializers } from './remove_unused.js';
 
 const FOLDABLE = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
@@ -107,5 +109,6 @@ export function foldBatchNorm(graph: Graph): Graph {
     if (foldPair(g, op, bn)) removed.add(bn);
   }
   g.nodes = g.nodes.filter((n) => !removed.has(n));
-  return g;
+  // the folded BatchNorms' parameters and the replaced weights are read by no node now
+  return removed.size > 0 ? removeUnusedInitializers(g) : g;
 }

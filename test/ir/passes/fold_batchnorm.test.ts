@@ -40,6 +40,7 @@ test('Conv + BN folds (with and without conv bias, grouped), outputs unchanged',
     const out = runPure(foldBatchNorm, g);
     assert.deepEqual(ops(out), ['Conv', 'Relu']);
     assert.deepEqual(out.nodes[0].outputs, ['bn']);
+    assert.deepEqual([...out.initializers.keys()].sort(), out.nodes[0].inputs.slice(1).sort(), 'only the folded weight and bias are left');
     assertSameOutputs(g, out, { x: r([2, 3, 7, 7]) });
   }
 });
