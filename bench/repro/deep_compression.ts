@@ -27,8 +27,10 @@ export async function deepCompression(args: string[]): Promise<void> {
     const d = data('mnist');
     const t0 = Date.now();
     let last = 0;
+    const rec = recipe(c.recipe);
+    const f16 = rec.encode.f16;
     const r = compressGraph(graph, {
-      recipe: recipe(c.recipe),
+      recipe: rec,
       data: d,
       seed: 1,
       onProgress: (stage, p) => {
@@ -42,9 +44,9 @@ export async function deepCompression(args: string[]): Promise<void> {
     const original = denseBytes(graph);
     const base = await accuracy(graph, 'mnist');
     const stages = [
-      ['P', graphToNnz(r.pruned, { huffman: false }).bytes, r.pruned],
-      ['P+Q', graphToNnz(r.compressed, { huffman: false }).bytes, r.compressed],
-      ['P+Q+H', graphToNnz(r.compressed).bytes, r.compressed],
+      ['P', graphToNnz(r.pruned, { huffman: false, f16 }).bytes, r.pruned],
+      ['P+Q', graphToNnz(r.compressed, { huffman: false, f16 }).bytes, r.compressed],
+      ['P+Q+H', graphToNnz(r.compressed, { f16 }).bytes, r.compressed],
     ] as const;
     rows.push([c.model, 'original', pct(base), original, '1.0×', '', '']);
     for (const [name, bytes] of stages) {

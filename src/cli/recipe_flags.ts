@@ -22,6 +22,7 @@ export const RECIPE_FLAGS: Options = {
   'no-prune': { type: 'boolean' },
   'no-share': { type: 'boolean' },
   'no-huffman': { type: 'boolean' },
+  f16: { type: 'boolean' },
 };
 
 export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
@@ -36,7 +37,9 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
   --batch N               fine-tuning batch size
   --init I                k-means initialisation: linear, density or random
   --no-prune, --no-share  leave out a stage
-  --no-huffman            no Huffman coding (Han's P+Q stage)`;
+  --no-huffman            no Huffman coding (Han's P+Q stage)
+  --f16                   store the uncompressed float tensors (biases) as float16 (lossy;
+                          the accuracy printed is the written file's)`;
 
 function loadRecipe(spec: string): Recipe {
   const builtin = BUILTIN_RECIPES[spec];
@@ -95,6 +98,7 @@ export function recipeFromFlags(p: Parsed): Recipe {
   if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
   if (p.values['no-huffman']) r.encode.huffman = false;
+  if (p.values.f16) r.encode.f16 = true;
   checkRecipe(r, 'options');
   return r;
 }

@@ -32,8 +32,12 @@ export interface Recipe {
   };
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
   train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number };
-  /** indexBits: relative-index bits per kind (the encoder picks the best when absent). */
-  encode: { huffman: boolean; indexBits?: Partial<Record<LayerKind, number>> };
+  /**
+   * indexBits: relative-index bits per kind (the encoder picks the best when absent).
+   * f16: store the float tensors left uncompressed (biases, skipped layers) as float16 —
+   * lossy, so the accuracy reported is the decoded file's.
+   */
+  encode: { huffman: boolean; f16?: boolean; indexBits?: Partial<Record<LayerKind, number>> };
   layers: Record<string, LayerSettings>;
 }
 
@@ -89,6 +93,7 @@ export function checkRecipe(r: Recipe, source: string): void {
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);
+  if (r.encode.f16 !== undefined && typeof r.encode.f16 !== 'boolean') fail(`${source}: encode.f16 ${JSON.stringify(r.encode.f16)} must be true or false`);
   for (const [k, v] of Object.entries(r.encode.indexBits ?? {})) checkBits(`${source}: encode.indexBits.${k}`, v);
   for (const [name, s] of Object.entries(r.layers)) {
     if (s.density !== undefined) checkDensity(`${source}: layers.${name}.density`, s.density);

@@ -29,6 +29,20 @@ test('compress --no-finetune writes a .nnz that decompresses to an ONNX onnxrunt
   assert.equal(v2.code, 0, v2.stderr);
 });
 
+test('compress --f16 stores the biases as float16: 410 biases × 2 bytes smaller, outputs within f16 rounding', () => {
+  const dir = tempDir();
+  const [a, b] = [join(dir, 'a.nnz'), join(dir, 'b.nnz')];
+  const flags = ['--no-finetune', '--density', '0.1', '--bits', '5'];
+  assert.equal(nnzip(['compress', lenet300, '-o', a, ...flags]).code, 0);
+  const r = nnzip(['compress', lenet300, '-o', b, ...flags, '--f16']);
+  assert.equal(r.code, 0, r.stderr);
+  const saved = readFileSync(a).length - readFileSync(b).length;
+  assert.ok(saved >= 700 && saved <= 820, `--f16 saved ${saved} bytes (410 biases: ≈ 820 before compression of the frames)`);
+  const report = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+  assert.equal(report.stages.at(-1).bytes, readFileSync(b).length, 'the P+Q+H stage is the written file');
+  assert.equal(nnzip(['validate', b, '--json']).code, 0);
+});
+
 test('compress keeps the zeros of a model pruned elsewhere', () => {
   const dir = tempDir();
   const out1 = join(dir, 'a.nnz');
@@ -52,6 +66,7 @@ test('compress bad options: one line, exit 2, nothing written', () => {
     [['--bits', '0'], /bits.*must be an integer in \[1, 16\]/],
     [['--density', 'fc9=0.1'], /layer "fc9" does not exist; layers: fc1, fc2, fc3/],
     [['--schedule', 'sometimes'], /prune\.schedule "sometimes"/],
+    [['--f16=yes'], /f16/],
     [['--recipe', join(dir, 'none.yaml')], /no such built-in recipe/],
     [[], /--dataset is required/],
   ];
@@ -63,6 +78,8 @@ test('compress bad options: one line, exit 2, nothing written', () => {
   const recipe = join(dir, 'r.yaml');
   writeFileSync(recipe, 'layers:\n  conv7: { density: 0.1 }\n');
   assert.equal(assertOneLineError(nnzip(['compress', lenet300, '-o', out, '--no-finetune', '--recipe', recipe]), /layer "conv7" does not exist/), undefined);
+  writeFileSync(recipe, 'encode:\n  f16: yes please\n');
+  assert.equal(assertOneLineError(nnzip(['compress', lenet300, '-o', out, '--no-finetune', '--recipe', recipe]), /encode\.f16 "yes please" must be true or false/), undefined);
   assert.deepEqual(readdirSync(dir).sort(), ['r.yaml']);
 });
 

@@ -11,6 +11,7 @@ import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
+import type { Recipe } from '../../compress/recipe.js';
 import { trainProgress } from '../train_progress.js';
 import { writeFileAtomic } from '../write_file.js';
 import { withTrainingThreads } from '../../train/threads_node.js';
@@ -62,11 +63,12 @@ ${RECIPE_HELP}`,
     progress.done();
     const huffman = recipe.encode.huffman ? undefined : false;
     const meta = { source: basename(path), recipe: recipe.name };
-    const final = graphToNnz(r.compressed, { huffman, meta });
+    const f16 = recipe.encode.f16;
+    const final = graphToNnz(r.compressed, { huffman, meta, f16 });
     writeFileAtomic(out, final.bytes);
     const written = nnzToGraph(final.bytes, out).graph;
     const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
-    const report = summarize(model.graph, r, final);
+    const report = summarize(model.graph, r, final, recipe.encode);
     console.log(formatLayerTable(report.layers, { before: report.originalBytes, after: final.bytes.length }));
     console.log('');
     console.log(formatStages(report.stages));
@@ -84,14 +86,16 @@ async function testAccuracy(graph: Graph, dataset: DatasetName, threads: number)
   return (await sessionAccuracy(graph, loadDataset(dataset, 'test'), { threads })).accuracy;
 }
 
-function summarize(original: Graph, r: CompressResult, final: ReturnType<typeof graphToNnz>) {
+/** Sizes of Han's stages; the written file is the P+Q+H one unless Huffman coding was turned off. */
+function summarize(original: Graph, r: CompressResult, final: ReturnType<typeof graphToNnz>, encode: Recipe['encode']) {
   const originalBytes = denseBytes(original);
   const stage = (name: string, bytes: number): StageSize => ({ stage: name, bytes, ratio: originalBytes / bytes });
+  const f16 = encode.f16;
   const stages = [
     stage('original (float32 weights)', originalBytes),
-    stage('P: pruned, relative index', graphToNnz(r.pruned, { huffman: false }).bytes.length),
-    stage('P+Q: + weight sharing', graphToNnz(r.compressed, { huffman: false }).bytes.length),
-    stage('P+Q+H: + Huffman coding', graphToNnz(r.compressed).bytes.length),
+    stage('P: pruned, relative index', graphToNnz(r.pruned, { huffman: false, f16 }).bytes.length),
+    stage('P+Q: + weight sharing', graphToNnz(r.compressed, { huffman: false, f16 }).bytes.length),
+    stage('P+Q+H: + Huffman coding', encode.huffman ? final.bytes.length : graphToNnz(r.compressed, { f16 }).bytes.length),
   ];
   return { originalBytes, fileBytes: final.bytes.length, stages, layers: layerRows(original, r, final) };
 }
