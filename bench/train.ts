@@ -16,10 +16,8 @@ import { inferShapes } from '../src/ir/infer.js';
 import { Rng } from '../src/ir/random.js';
 import { WasmGemm } from '../src/kernels/wasm/gemm.js';
 import { buildArchitecture, makeOptimizer, modelFromGraph, trainStep, wasmBackend, type Backend, type Model, type StepResult } from '../src/train/index.js';
-import { WasmArena } from '../src/kernels/wasm/arena.js';
-import { MAX_PAGES } from '../src/kernels/wasm/loader.js';
-import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
-import { PAGE } from '../src/kernels/wasm/wasm_api.js';
+import type { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
+import { trainingPool } from '../src/train/threads_node.js';
 import { formatTable, measure, median, watchForeignLoad, type Contender } from './harness.js';
 import { createTfTrainer, useTfBackend, type TfBackend, type TfTrainer } from './peers/tfjs_train.js';
 
@@ -259,7 +257,7 @@ export async function benchTrain(args: TrainBenchOptions = {}): Promise<TrainRep
   const foreign = watchForeignLoad();
   const report: TrainReport = { rows: [], gflops: [], threads: [] };
   for (const [i, m] of models.entries()) await benchModel(m, ds, onehot, args.rounds, i === 0, report);
-  const pool = new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: MAX_PAGES * PAGE }), 2);
+  const pool = trainingPool(2);
   try {
     await benchThreads(ds, pool, args.rounds, report);
   } finally {

@@ -6,7 +6,7 @@ import type { Graph } from '../ir/graph.js';
 import { foldBatchNorm } from '../ir/passes/fold_batchnorm.js';
 import { exportOnnx } from '../onnx/export.js';
 import { modelFromGraph } from '../train/from_graph.js';
-import { train, type TrainResult } from '../train/loop.js';
+import { train, type TrainOptions, type TrainResult } from '../train/loop.js';
 import { withTrainingThreads } from '../train/threads_node.js';
 import { modelToGraph } from '../train/to_graph.js';
 import type { OptimizerSpec } from '../train/optim.js';
@@ -73,37 +73,28 @@ export async function runTraining(graph: Graph, p: Parsed, d: TrainDefaults): Pr
   const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
   const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
   const threads = num(p, 'threads', 1, 1, 64, true);
+  const opts: TrainOptions = {
+    epochs,
+    batchSize: num(p, 'batch', 64, 1, 65536, true),
+    seed,
+    optimizer,
+    schedule,
+    augment: { shift: num(p, 'shift', d.shift ?? 0, 0, 8, true), flip: Boolean(p.values.flip) },
+    maxStepsPerEpoch: maxSteps,
+  };
   const data = { train: loadDataset(dataset as DatasetName, 'train'), test: loadDataset(dataset as DatasetName, 'test') };
-  return withTrainingThreads(threads, () => trainAndSave(graph, p, { dataset, out, epochs, seed, optimizer, schedule, maxSteps, data, shift: d.shift ?? 0 }));
+  // the model is built inside: its tapes take the thread pool's memory
+  return withTrainingThreads(threads, () => trainAndSave(graph, data, opts, out, dataset));
 }
 
-interface TrainRun {
-  dataset: string;
-  out: string;
-  epochs: number;
-  seed: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  maxSteps: number | undefined;
-  data: { train: Dataset; test: Dataset };
-  shift: number;
-}
-
-function trainAndSave(graph: Graph, p: Parsed, r: TrainRun): number {
-  const { dataset, out, epochs, seed, optimizer, schedule, maxSteps, data } = r;
-  const model = modelFromGraph(graph, { seed });
+function trainAndSave(graph: Graph, data: { train: Dataset; test: Dataset }, opts: TrainOptions, out: string, dataset: string): number {
+  const model = modelFromGraph(graph, { seed: opts.seed });
   const save = () => writeFileAtomic(out, exportOnnx(foldBatchNorm(modelToGraph(model))));
   const progress = trainProgress();
   let result: TrainResult;
   try {
     result = train(model, data, {
-      epochs,
-      batchSize: num(p, 'batch', 64, 1, 65536, true),
-      seed,
-      optimizer,
-      schedule,
-      augment: { shift: num(p, 'shift', r.shift, 0, 8, true), flip: Boolean(p.values.flip) },
-      maxStepsPerEpoch: maxSteps,
+      ...opts,
       onProgress: (pr) => {
         progress.update('train', pr);
         if (pr.phase === 'eval') save();
@@ -116,6 +107,6 @@ function trainAndSave(graph: Graph, p: Parsed, r: TrainRun): number {
   const last = result.epochs.at(-1);
   const acc = result.testAccuracy ?? model.evaluate(data.test.images, data.test.labels, data.test.count, 256).accuracy;
   const speed = last ? `, ${last.samplesPerSec.toFixed(0)} samples/s` : '';
-  console.log(`${out}: ${dataset} test accuracy ${(100 * acc).toFixed(2)}% after ${epochs} epochs${speed}`);
+  console.log(`${out}: ${dataset} test accuracy ${(100 * acc).toFixed(2)}% after ${opts.epochs} epochs${speed}`);
   return 0;
 }

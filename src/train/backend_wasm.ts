@@ -11,7 +11,7 @@
 // so the trained weights do not depend on the thread count.
 import { fail } from '../ir/errors.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { gemmArgs, WasmGemm } from '../kernels/wasm/gemm.js';
+import { gemmArgs, WasmGemm, type PackedGemmOptions } from '../kernels/wasm/gemm.js';
 import { IM2COL_EXPORTS, im2colModule } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import type { PoolCall, ThreadPool } from '../kernels/wasm/thread_pool.js';
@@ -104,12 +104,7 @@ class WasmTapeMemory implements TapeMemory {
     const k = this.gemmK;
     if (!g.reuseA) k.packA(this.addr(g.a, g.aOff, 'A'), g.lda, g.transA, M, K, this.packA);
     k.packB(this.addr(g.b, g.bOff, 'B'), g.ldb, g.transB, K, N, this.packB);
-    k.gemmPacked(M, N, K, this.packA, this.packB, this.addr(g.c, g.cOff, 'C'), {
-      ldc: g.ldc,
-      accumulate: g.accumulate,
-      bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0,
-      biasPer: g.biasPer,
-    });
+    k.gemmPacked(M, N, K, this.packA, this.packB, this.addr(g.c, g.cOff, 'C'), this.epilogue(g));
   }
 
   im2colGemm(g: GemmCall, b: ImageBatch): void {
@@ -165,9 +160,12 @@ class WasmTapeMemory implements TapeMemory {
 
   /** The GEMM call of one image: packed A (shared), the chunk's packed B, C at element cOff. */
   private chunkGemm(g: GemmCall, c: Chunk, cOff: number): PoolCall {
-    return this.gemmK.callWithScratch(gemmArgs(g.M, g.N, g.K, this.packA, c.packB, this.addr(g.c, cOff, 'C'), {
-      ldc: g.ldc, accumulate: g.accumulate, bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0, biasPer: g.biasPer,
-    }), c.scratch);
+    return this.gemmK.callWithScratch(gemmArgs(g.M, g.N, g.K, this.packA, c.packB, this.addr(g.c, cOff, 'C'), this.epilogue(g)), c.scratch);
+  }
+
+  /** C's row stride, accumulation and bias of a GEMM call, as the packed driver takes them. */
+  private epilogue(g: GemmCall): PackedGemmOptions {
+    return { ldc: g.ldc, accumulate: g.accumulate, bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0, biasPer: g.biasPer };
   }
 
   im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {

@@ -12,14 +12,17 @@ import { PAGE } from '../kernels/wasm/wasm_api.js';
 import { defaultBackend, setDefaultBackend } from './backend.js';
 import { wasmBackend } from './backend_wasm.js';
 
+/** A pool for training: training tapes keep every layer's activations and im2col columns, so its memory may use the whole wasm32 range. */
+export function trainingPool(threads: number): NodeThreadPool {
+  return new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: MAX_PAGES * PAGE }), threads);
+}
+
 /** Runs `run` with new models training on `threads` threads (1: as without). */
 export async function withTrainingThreads<T>(threads: number, run: () => T | Promise<T>): Promise<T> {
   if (!Number.isInteger(threads) || threads < 1) fail(`--threads ${threads}: give an integer >= 1`);
   if (threads === 1) return run();
   if (!wasmFeatures().simd || !wasmFeatures().threads) fail(`--threads ${threads}: this engine has no shared WebAssembly memory with SIMD; use --threads 1`);
-  // Training tapes keep every layer's activations and im2col columns: reserve the whole wasm32 range.
-  const arena = new WasmArena({ shared: true, maximumBytes: MAX_PAGES * PAGE });
-  const pool = new NodeThreadPool(arena, threads);
+  const pool = trainingPool(threads);
   const before = defaultBackend();
   setDefaultBackend(wasmBackend({ threads: pool }));
   try {

@@ -337,8 +337,12 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** CSR × dense B of `width` columns: 16-column tiles, then 4-column ones (sparse_codegen.ts SPMM_TILES). */
 function spmmCost(rows: number, nnz: number, width: number): number {
   const wide = Math.floor(width / 16), rest = width % 16;
-  return COST.sparseCall + nnz * (16 * wide * COST.spmmMac4 + roundUp(rest, 4) * COST.spmmMac1) +
-    COST.spmmRowTile * rows * (wide + Math.ceil(rest / 4));
+  return COST.sparseCall + nnz * spmmWeightNs(width) + COST.spmmRowTile * rows * (wide + Math.ceil(rest / 4));
+}
+
+/** ns per stored weight of an spmm over `width` columns (16-column tiles, then 4-column ones). */
+export function spmmWeightNs(width: number): number {
+  return 16 * Math.floor(width / 16) * COST.spmmMac4 + roundUp(width % 16, 4) * COST.spmmMac1;
 }
 
 /** Estimated ns per call of each kernel for Y[batch×out] = X[batch×in]·Wᵀ with nnz stored weights. */

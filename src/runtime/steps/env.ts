@@ -55,6 +55,15 @@ export function prepared<T>(env: BindEnv, s: PlanStep, what: string, make: () =>
   return w;
 }
 
+/** Runs rounds of items one after the other, each round dynamically (a worker that wakes late leaves its items to the caller). */
+export function dynamicRunner(pool: ThreadPool, rounds: readonly (readonly (PoolCall | readonly PoolCall[])[])[]): () => void {
+  if (rounds.length === 1) {
+    const only = rounds[0];
+    return () => pool.runDynamic(only);
+  }
+  return () => { for (const r of rounds) pool.runDynamic(r); };
+}
+
 /**
  * Runs per-thread call lists on the pool; lists longer than one command holds
  * go in several rounds (round r runs chunk r of every part).

@@ -6,11 +6,11 @@ import type { FcStep, PlanStep, PlanWeight } from '../../compile/plan_types.js';
 import { codebookUsable } from '../../compile/cost.js';
 import { csrFromCodebook, csrFromDense, transposeCsr, type CsrMatrix } from '../../kernels/sparse_format.js';
 import { gemmArgs, splitGemm } from '../../kernels/wasm/gemm.js';
-import { fcKernelCosts, type SparseFcLayer, type UploadedCsr } from '../../kernels/wasm/sparse.js';
+import { fcKernelCosts, spmmWeightNs, type SparseFcLayer, type UploadedCsr } from '../../kernels/wasm/sparse.js';
 import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';
 import { csrRows, ROW_COST, rowRanges, sparseParts, spmmCall, spmvCall } from '../../kernels/wasm/sparse_split.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { at, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { at, dynamicRunner, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
 
 /** The CSR matrix of a weight in [rows × cols] layout: codebook codes when the kernel can take them, else f32 values. */
 export function csrOf(w: PlanWeight, rows: number, cols: number, where: string): CsrMatrix {
@@ -92,11 +92,8 @@ export function bindSparseFc(s: FcStep, env: BindEnv): StepExecutor {
 
 const whereOf = (s: FcStep): string => `node "${s.name}": weight "${s.weight.name}"`;
 
-/** Items run on the pool, dynamically: a worker that wakes late leaves its item to the caller. */
-function onPool(env: BindEnv, items: (PoolCall | PoolCall[])[]): () => void {
-  const pool = env.pool!;
-  return () => pool.runDynamic(items);
-}
+/** Items run on the pool, dynamically. */
+const onPool = (env: BindEnv, items: (PoolCall | PoolCall[])[]): (() => void) => dynamicRunner(env.pool!, [items]);
 
 /**
  * The batch-1 CSC scatter in bands of output rows of even work, each band a CSC of
@@ -164,12 +161,9 @@ function fcSplit(s: FcStep, nnz: number, threads: number): { parts: number; by: 
   return { parts: sparseParts(est / 2, threads), by: 'rows' };
 }
 
-/** ns per stored weight of an spmm over `width` columns: 16-column tiles, then 4-column ones (as spmmCost in sparse.ts). */
-const tileNs = (width: number): number => Math.floor(width / 16) * 16 * 0.08 + Math.ceil((width % 16) / 4) * 4 * 0.14;
-
 /** Whether the sample bands cost about what an even cut of the work would (narrow bands lose the 16-column tiles). */
 function bandsKeepTiles(M: number, bands: [number, number][], parts: number): boolean {
-  return Math.max(...bands.map(([n0, n1]) => tileNs(n1 - n0))) <= (1.25 * tileNs(M)) / parts;
+  return Math.max(...bands.map(([n0, n1]) => spmmWeightNs(n1 - n0))) <= (1.25 * spmmWeightNs(M)) / parts;
 }
 
 /** Samples [n0, n1) per thread, in whole 16-column tiles of the spmm when there are enough, else 4-column ones. */

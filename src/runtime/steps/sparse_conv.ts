@@ -13,7 +13,7 @@ import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';
 import { sparseParts, spmmCall } from '../../kernels/wasm/sparse_split.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
-import { at, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { at, dynamicRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
 import { clampBounds, csrOf, sessionThreads } from './fc.js';
 
 /** ns per value an im2col writes (0.22 measured on the reference machine: 32 channels, 20×20, 3×3). */
@@ -112,12 +112,6 @@ export function bindSparseConv(s: ConvStep, env: BindEnv): StepExecutor {
   };
 }
 
-/** Runs rounds of dynamic items one after the other. */
-function runner(env: BindEnv, rounds: PoolCall[][][]): StepExecutor {
-  const pool = env.pool!;
-  return { run: () => { for (const r of rounds) pool.runDynamic(r); } };
-}
-
 /**
  * Chunks of consecutive images taken dynamically by the threads, each chunk with
  * its own patch matrix. A batch whose calls do not fit one dynamic run goes in
@@ -143,7 +137,7 @@ function byImages(s: ConvStep, env: BindEnv, geo: Geometry, parts: number): Step
     }
     runs.push(round);
   }
-  return runner(env, runs);
+  return { run: dynamicRunner(env.pool!, runs) };
 }
 
 /**
@@ -166,5 +160,5 @@ function byBands(s: ConvStep, env: BindEnv, geo: Geometry, parts: number): StepE
       }));
     }
   }
-  return runner(env, runs);
+  return { run: dynamicRunner(env.pool!, runs) };
 }
