@@ -1,9 +1,10 @@
 // The cost-model glue: which kernel runs a layer whose weights are stored
-// compressed (graph.formats), from helper-8's calibrated model (kernels/wasm/sparse.ts),
+// compressed (graph.formats), from the calibrated model in kernels/wasm/sparse.ts,
 // with the reason written out for describe(): `csr (density 8.1%, est 2.1 µs vs dense 9.8 µs)`.
 // Also: when a step is worth splitting over threads.
 import { MAX_CENTROIDS } from '../kernels/sparse_format.js';
-import { convKernelCosts, cscZeroThreshold, fcKernelCosts } from '../kernels/wasm/sparse.js';
+import { convKernelCosts, cscZeroThreshold, fcKernelCosts, spmmWeightNs } from '../kernels/wasm/sparse.js';
+import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
 import type { KernelsMode, PlanWeight } from './plan_types.js';
 
 /**
@@ -113,4 +114,22 @@ export function chooseConv(w: PlanWeight, dense: ConvDenseImpl, g: { Mg: number;
     return { impl: 'csr', reason: `${what}, est ${formatUs(perCall(c.csr))} vs dense ${formatUs(perCall(c.dense))}`, estNs: perCall(c.csr) };
   }
   return { impl: dense, reason: `${what}, est ${formatUs(perCall(c.dense))} vs csr ${formatUs(perCall(c.csr))}: dense wins`, estNs: perCall(c.dense) };
+}
+
+/**
+ * How a sparse FC is shared out. Batch 1: rows of the weights. A batch: by samples
+ * when the bands keep the spmm's 16-column tiles (batch 5, or 64 on 2 threads),
+ * else by rows of the weights after Xᵀ on the calling thread, which pays later:
+ * 0.9× at est 50 µs, 1.2× at 90, 1.4× at 190 (384², 512², 768² at 25%, batch 16, 2 threads).
+ */
+export function fcSplit(w: PlanWeight, out: number, inDim: number, batch: number, threads: number): { parts: number; by: 'samples' | 'rows' } {
+  const est = fcKernelCosts(out, inDim, storedCount(w), batch).csr;
+  const parts = sparseParts(est, threads);
+  if (batch === 1 || parts === 1 || bandsKeepTiles(batch, sampleBands(batch, parts), parts)) return { parts, by: 'samples' };
+  return { parts: sparseParts(est / 2, threads), by: 'rows' };
+}
+
+/** Whether the sample bands cost about what an even cut of the work would (narrow bands lose the 16-column tiles). */
+function bandsKeepTiles(M: number, bands: [number, number][], parts: number): boolean {
+  return Math.max(...bands.map(([n0, n1]) => spmmWeightNs(n1 - n0))) <= (1.25 * spmmWeightNs(M)) / parts;
 }

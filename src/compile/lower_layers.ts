@@ -3,17 +3,13 @@
 // sizes its scratch and decides how many threads share its work.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
 import type { Window2dFull } from '../kernels/wasm/conv_params.js';
-import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { forwardWindow } from '../ir/ref/window.js';
 import { intsFromInputOrAttr } from '../ir/ref/util.js';
-import { chooseConv, chooseFc, partsFor, type ConvDenseImpl } from './cost.js';
+import { chooseConv, chooseFc, fcSplit, partsFor, type ConvDenseImpl } from './cost.js';
+import { convLayout, convScratchBytes, isPointwise, roundUp, SLACK } from './conv_layout.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
 
-/** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
-export const SLACK = 64;
-
-const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /** The 2-D window of a 1-D or 2-D Conv / pool (1-D lifted to a height of 1), from ONNX attributes. */
 function window2d(node: Node, spatial: number[], kernel: number[], ceil = false): { win: Window2dFull; out: number[] } {
@@ -35,12 +31,6 @@ function window2d(node: Node, spatial: number[], kernel: number[], ceil = false)
 
 function weightOf(ctx: LowerCtx, name: string, data: Float32Array): PlanWeight {
   return { name, data, format: ctx.graph.formats.get(name) };
-}
-
-/** 1×1, stride 1, unpadded: the input planes are already the GEMM's operand. */
-export function isPointwise(win: Window2dFull): boolean {
-  const pads = win.padT + win.padL + win.padB + win.padR;
-  return win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && pads === 0;
 }
 
 function denseConvKind(win: Window2dFull, C: number, M: number, group: number): ConvDenseImpl {
@@ -72,50 +62,17 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const step: ConvStep = {
     ...stepBase(node, convKernelName(d.impl, weight), d.reason, [xName]),
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, outImageStride: M * P,
-    estNs: d.estNs, split: d.impl === 'csr' ? 1 : partsFor(flops, ctx.threads, ctx.splitFlops),
+    estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
   };
-  if (d.impl !== 'depthwise' && !convSplitsImages(step) && OH < step.split) step.split = 1; // too few output rows to share
-  step.scratch = convScratch(step, ctx.tile.nr);
+  step.layout = convLayout(step, partsFor(flops, ctx.threads, ctx.splitFlops), ctx.threads, ctx.tile.nr);
+  step.split = step.layout.split;
+  step.scratch = convScratchBytes(step.layout);
   return { step };
 }
 
 function convKernelName(impl: ConvStep['impl'], w: PlanWeight): string {
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
   return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
-}
-
-/**
- * How a conv's scratch is laid out: `sets` copies (one per thread when split) of
- * [patches | packed panels], or one padded plane per thread for depthwise. A split
- * conv gives each thread whole images, or else a band of output rows of each image.
- */
-export function convScratchLayout(s: ConvStep, nr: number): { patches: number; panels: number; sets: number; plane: number } {
-  const { win } = s;
-  const K = (s.C / s.group) * win.kh * win.kw;
-  if (s.impl === 'depthwise') {
-    const plane = (s.H + win.padT + win.padB) * (s.W + win.padL + win.padR + DEPTHWISE_SLACK) * 4 + SLACK;
-    return { patches: 0, panels: 0, sets: s.split, plane };
-  }
-  if (s.impl === 'csr') return { patches: isPointwise(win) ? 0 : K * s.OH * s.OW * 4 + SLACK, panels: 0, sets: 1, plane: 0 };
-  const byRows = s.split > 1 && !convSplitsImages(s);
-  const P = (byRows ? Math.ceil(s.OH / s.split) : s.OH) * s.OW; // pixels one set holds
-  const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
-  const panels = roundUp(P, nr) * K * 4 + SLACK;
-  return { patches, panels, sets: s.split, plane: 0 };
-}
-
-/**
- * Whether a split conv gives each thread whole images (else each thread takes a band
- * of output rows of every image): when the images divide evenly, or are many enough
- * that one left over matters little.
- */
-export function convSplitsImages(s: ConvStep): boolean {
-  return s.split > 1 && s.N >= s.split && (s.N % s.split === 0 || s.N >= 4 * s.split);
-}
-
-export function convScratch(s: ConvStep, nr: number): number {
-  const l = convScratchLayout(s, nr);
-  return l.sets * (l.patches + l.panels + l.plane);
 }
 
 /** Gemm (A activation, B constant) and MatMul (A [..., M, K] activation, B [K, N] constant). */
@@ -146,10 +103,11 @@ export function lowerFc(node: Node, ctx: LowerCtx): LowerResult {
   const weight: PlanWeight = { ...weightOf(ctx, bName, data), derived };
   if (!transB) weight.format = transposeFormat(weight.format, K, N);
   const d = chooseFc(weight, N, K, M, ctx.kernels, expectedZeros(ctx, aName));
-  const split = d.impl === 'dense' ? partsFor(2 * M * N * K, ctx.threads, ctx.splitFlops) : 1;
+  const sparse = d.impl === 'dense' ? undefined : fcSplit(weight, N, K, M, ctx.threads);
+  const split = sparse ? sparse.parts : partsFor(2 * M * N * K, ctx.threads, ctx.splitFlops);
   const step: FcStep = {
     ...stepBase(node, fcKernelName(d.impl, weight), d.reason, [aName]),
-    kind: 'fc', M, N, K, transA, weight, bias, impl: d.impl, estNs: d.estNs, split,
+    kind: 'fc', M, N, K, transA, weight, bias, impl: d.impl, estNs: d.estNs, split, splitBy: sparse?.by,
   };
   step.scratch = d.impl === 'dense' ? roundUp(M, ctx.tile.mr) * K * 4 + SLACK : M > 1 ? M * K * 4 + SLACK : 0;
   return { step };

@@ -82,6 +82,23 @@ export interface FcStep extends StepBase {
   bias?: Float32Array;
   clamp?: [number, number];
   impl: 'dense' | 'csr' | 'csc' | 'sparse-auto';
+  /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
+  splitBy?: 'samples' | 'rows';
+}
+
+/**
+ * How a conv shares its work and lays out its scratch (compile/conv_layout.ts):
+ * `sets` areas of [patches | panels | plane] bytes, one per thread (dense), per
+ * chunk of images or band of output rows (sparse).
+ */
+export interface ConvLayout {
+  split: number;
+  /** Threads take whole images (else bands of output rows of each image). */
+  byImages: boolean;
+  sets: number;
+  patches: number;
+  panels: number;
+  plane: number;
 }
 
 export interface ConvStep extends StepBase {
@@ -94,6 +111,7 @@ export interface ConvStep extends StepBase {
   bias?: Float32Array;
   clamp?: [number, number];
   impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr';
+  layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;
 }

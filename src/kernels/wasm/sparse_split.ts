@@ -7,7 +7,7 @@
 import type { CsrMatrix } from '../sparse_format.js';
 import { SPARSE_EXPORTS } from './sparse_codegen.js';
 import type { UploadedCsr } from './sparse.js';
-import type { PoolCall } from './thread_pool.js';
+import { share, type PoolCall } from './thread_pool.js';
 
 /**
  * Smallest estimated one-thread time (ns, the cost model in sparse.ts) worth
@@ -81,4 +81,14 @@ export function csrRows(m: CsrMatrix, r0: number, r1: number): CsrMatrix {
     ? { kind: 'f32', values: m.data.values.subarray(a, b) }
     : { kind: 'codebook', codes: m.data.codes.subarray(a, b), centroids: m.data.centroids };
   return { rows: r1 - r0, cols: m.cols, rowPtr, colIdx: m.colIdx.subarray(a, b), data };
+}
+
+/** Samples [n0, n1) per thread, in whole 16-column tiles of the spmm when there are enough, else 4-column ones. */
+export function sampleBands(M: number, parts: number): [number, number][] {
+  const unit = M >= 16 * parts ? 16 : 4, units = Math.ceil(M / unit), out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const [u0, u1] = share(units, parts, t);
+    if (u1 > u0) out.push([u0 * unit, Math.min(M, u1 * unit)]);
+  }
+  return out;
 }

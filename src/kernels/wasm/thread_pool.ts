@@ -33,3 +33,8 @@ export interface ThreadPool {
   /** Stops the workers. */
   close(): Promise<void>;
 }
+
+/** [from, to) of part t when `count` items are shared by `parts`. */
+export function share(count: number, parts: number, t: number): [number, number] {
+  return [Math.floor((t * count) / parts), Math.floor(((t + 1) * count) / parts)];
+}

@@ -3,14 +3,13 @@
 // panels, bias per row and the fused clamp in the epilogue; the output may go
 // to a concat's slice (image stride). With threads, each thread has its own
 // patches and panels and takes whole images, or a band of output rows of each.
-import { convScratchLayout, convSplitsImages } from '../../compile/lower_layers.js';
 import type { ConvStep } from '../../compile/plan_types.js';
 import { gemmArgs, type WasmGemm } from '../../kernels/wasm/gemm.js';
 import { BIAS } from '../../kernels/wasm/gemm_codegen.js';
 import { IM2COL_EXPORTS } from '../../kernels/wasm/im2col_codegen.js';
-import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import type { Im2colExports, Kernel } from '../kernel_set.js';
-import { at, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 
 interface Packed { w: number[]; bias: number }
 
@@ -49,11 +48,10 @@ export function bindGemmConv(s: ConvStep, env: BindEnv): StepExecutor {
   const packed = prepared(env, s, 'packed', () => packWeights(gemm, s, (d) => k.upload(d)));
   const ic = s.impl === 'im2col' ? k.im2col() : undefined;
   const geo = geometry(s, env);
-  if (s.split > 1 && env.pool) return convSplitsImages(s) ? byImages(s, env, packed, ic, geo) : byRows(s, env, packed, ic, geo);
+  if (s.split > 1 && env.pool) return s.layout.byImages ? byImages(s, env, packed, ic, geo) : byRows(s, env, packed, ic, geo);
   const e = gemm.exports, im = ic?.exports, gs = k.gemmScratch, w = s.win;
   const { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const layout = convScratchLayout(s, gemm.variant.nr);
-  const patches = scratchAt(env, s), panels = patches + layout.patches;
+  const patches = scratchAt(env, s), panels = patches + s.layout.patches;
   const bias = packed.bias, mode = bias ? BIAS.row : BIAS.none;
   const [clamp, lo, hi] = s.clamp ? [1, s.clamp[0], s.clamp[1]] : [0, -Infinity, Infinity];
   const { N, H, W, OH, OW } = s;
@@ -81,7 +79,7 @@ function epilogue(s: ConvStep, bias: number, g: number, Mg: number) {
 /** Thread t takes whole images, with its own patches and panels. */
 function byImages(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
   const gemm = env.kernels.gemm, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const layout = convScratchLayout(s, gemm.variant.nr);
+  const layout = s.layout;
   const parts: PoolCall[][] = [];
   for (let t = 0; t < s.split; t++) {
     const patches = scratchAt(env, s) + t * (layout.patches + layout.panels), panels = patches + layout.patches;
@@ -110,7 +108,7 @@ function byImages(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colEx
  */
 function byRows(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
   const gemm = env.kernels.gemm, w = s.win, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const layout = convScratchLayout(s, gemm.variant.nr);
+  const layout = s.layout;
   const parts: PoolCall[][] = [];
   for (let t = 0; t < s.split; t++) {
     const [r0, r1] = share(s.OH, s.split, t);

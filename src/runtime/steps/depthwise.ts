@@ -1,10 +1,9 @@
 // Depthwise convolution (group = C = M): the direct SIMD kernel specialised per
 // window, bias and clamp fused; threads split the channels (each its own padded plane).
-import { convScratchLayout } from '../../compile/lower_layers.js';
 import type { ConvStep } from '../../compile/plan_types.js';
 import { DEPTHWISE_EXPORTS, DEPTHWISE_SLACK } from '../../kernels/wasm/depthwise_codegen.js';
-import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { at, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { clampBounds } from './fc.js';
 
 export function bindDepthwise(s: ConvStep, env: BindEnv): StepExecutor {
@@ -15,7 +14,7 @@ export function bindDepthwise(s: ConvStep, env: BindEnv): StepExecutor {
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]);
   const { C, H, W, OH, OW, N } = s, os = s.outImageStride, taps = win.kh * win.kw;
   const PH = H + win.padT + win.padB, PW = W + win.padL + win.padR + DEPTHWISE_SLACK;
-  const plane = convScratchLayout(s, k.gemm.variant.nr).plane;
+  const plane = s.layout.plane;
   /** The call for channels [c0, c1) of image n, padding in the plane at `pbuf`. */
   const args = (n: number, c0: number, c1: number, pbuf: number): number[] => [
     x + (n * C + c0) * H * W * 4, y + (n * os + c0 * OH * OW) * 4, c1 - c0, H, W, OH, OW,

@@ -86,8 +86,3 @@ export function poolRunner(pool: ThreadPool, parts: PoolCall[][]): () => void {
   }
   return () => { for (const r of rounds) pool.run(r); };
 }
-
-/** [from, to) of part t when `count` items are shared by `parts`. */
-export function share(count: number, parts: number, t: number): [number, number] {
-  return [Math.floor((t * count) / parts), Math.floor(((t + 1) * count) / parts)];
-}

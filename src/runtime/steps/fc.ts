@@ -6,11 +6,11 @@ import type { FcStep, PlanStep, PlanWeight } from '../../compile/plan_types.js';
 import { codebookUsable } from '../../compile/cost.js';
 import { csrFromCodebook, csrFromDense, transposeCsr, type CsrMatrix } from '../../kernels/sparse_format.js';
 import { gemmArgs, splitGemm } from '../../kernels/wasm/gemm.js';
-import { fcKernelCosts, spmmWeightNs, type SparseFcLayer, type UploadedCsr } from '../../kernels/wasm/sparse.js';
+import type { SparseFcLayer, UploadedCsr } from '../../kernels/wasm/sparse.js';
 import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';
-import { csrRows, ROW_COST, rowRanges, sparseParts, spmmCall, spmvCall } from '../../kernels/wasm/sparse_split.js';
+import { csrRows, ROW_COST, rowRanges, sampleBands, spmmCall, spmvCall } from '../../kernels/wasm/sparse_split.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { at, dynamicRunner, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { at, dynamicRunner, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 
 /** The CSR matrix of a weight in [rows × cols] layout: codebook codes when the kernel can take them, else f32 values. */
 export function csrOf(w: PlanWeight, rows: number, cols: number, where: string): CsrMatrix {
@@ -70,8 +70,7 @@ export function bindSparseFc(s: FcStep, env: BindEnv): StepExecutor {
   const layer: SparseFcLayer = prepared(env, s, `sparse ${whole}`, () =>
     env.kernels.sparse.prepareFc(csrOf(s.weight, s.N, s.K, whereOf(s)), { bias: s.bias, batch1: whole }));
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]);
-  const { parts, by } = fcSplit(s, layer.nnz, threads);
-  s.split = parts; // the planner leaves sparse steps unsplit; recorded so describe() shows it
+  const parts = threads > 1 ? s.split : 1, by = s.splitBy ?? 'samples';
   if (s.M > 1) return batchedFc(s, env, layer, x, y, parts, by);
   const [lo, hi] = s.clamp ?? [-Infinity, Infinity];
   const { csr, bias } = layer, e = csr.exports;
@@ -148,30 +147,3 @@ function batchedFc(s: FcStep, env: BindEnv, layer: SparseFcLayer, x: number, y: 
   };
 }
 
-/**
- * How a sparse FC is shared out. Batch 1: rows of the weights. A batch: by samples
- * when the bands keep the spmm's 16-column tiles (batch 5, or 64 on 2 threads),
- * else by rows of the weights after Xᵀ on the calling thread, which pays later:
- * 0.9× at est 50 µs, 1.2× at 90, 1.4× at 190 (384², 512², 768² at 25%, batch 16, 2 threads).
- */
-function fcSplit(s: FcStep, nnz: number, threads: number): { parts: number; by: 'samples' | 'rows' } {
-  const est = fcKernelCosts(s.N, s.K, nnz, s.M).csr;
-  const parts = sparseParts(est, threads);
-  if (s.M === 1 || parts === 1 || bandsKeepTiles(s.M, sampleBands(s.M, parts), parts)) return { parts, by: 'samples' };
-  return { parts: sparseParts(est / 2, threads), by: 'rows' };
-}
-
-/** Whether the sample bands cost about what an even cut of the work would (narrow bands lose the 16-column tiles). */
-function bandsKeepTiles(M: number, bands: [number, number][], parts: number): boolean {
-  return Math.max(...bands.map(([n0, n1]) => spmmWeightNs(n1 - n0))) <= (1.25 * spmmWeightNs(M)) / parts;
-}
-
-/** Samples [n0, n1) per thread, in whole 16-column tiles of the spmm when there are enough, else 4-column ones. */
-function sampleBands(M: number, parts: number): [number, number][] {
-  const unit = M >= 16 * parts ? 16 : 4, units = Math.ceil(M / unit), out: [number, number][] = [];
-  for (let t = 0; t < parts; t++) {
-    const [u0, u1] = share(units, parts, t);
-    if (u1 > u0) out.push([u0 * unit, Math.min(M, u1 * unit)]);
-  }
-  return out;
-}

@@ -5,8 +5,8 @@ import { poolPadded } from '../../compile/lower_layers.js';
 import type { GlobalPoolStep, PoolStep } from '../../compile/plan_types.js';
 import { axisInverses } from '../../kernels/wasm/pool.js';
 import { POOL_EXPORTS } from '../../kernels/wasm/pool_codegen.js';
-import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { at, poolRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 
 export function bindPool(s: PoolStep, env: BindEnv): StepExecutor {
   const k = env.kernels, w = s.win;

@@ -1,29 +1,20 @@
 // Sparse convolution: per image and group, im2col (skipped for 1×1) then the CSR
 // weights times the patch matrix, rows stored straight as NCHW output with the
-// bias and clamp fused (helper-8's spmm); weights uploaded once, never densified.
-// With threads, when the layer is big enough (sparse_split.ts): a batch is cut
-// into chunks of images, or (one image, or a few that do not share out evenly)
+// bias and clamp fused (the spmm kernel); weights uploaded once, never densified.
+// With threads (the split the planner chose, compile/conv_layout.ts): a batch is
+// cut into chunks of images, or (one image, or a few that do not share out evenly)
 // each image into bands of output rows, as the dense conv does. Each chunk or
 // band has its own patch matrix, so no thread waits for another's im2col and no
 // cache line of it is shared. Either way every output is the same sum as on one thread.
-import { convSplitsImages, isPointwise, SLACK } from '../../compile/lower_layers.js';
+import { isPointwise, sparseWordsPerGroup } from '../../compile/conv_layout.js';
 import type { ConvStep } from '../../compile/plan_types.js';
-import { convKernelCosts, type SparseConvLayer } from '../../kernels/wasm/sparse.js';
+import type { SparseConvLayer } from '../../kernels/wasm/sparse.js';
 import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';
-import { sparseParts, spmmCall } from '../../kernels/wasm/sparse_split.js';
-import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { spmmCall } from '../../kernels/wasm/sparse_split.js';
+import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
-import { at, dynamicRunner, prepared, scratchAt, share, type BindEnv, type StepExecutor } from './env.js';
+import { at, dynamicRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { clampBounds, csrOf, sessionThreads } from './fc.js';
-
-/** ns per value an im2col writes (0.22 measured on the reference machine: 32 channels, 20×20, 3×3). */
-const IM2COL_NS = 0.25;
-
-/** Chunks of a batch per thread: taken dynamically, so a late or preempted worker holds the others up for one small chunk. */
-const CHUNKS_PER_THREAD = 4;
-
-/** Patch matrices of all chunks together stay under this (more chunks are not worth the memory). */
-const CHUNK_SCRATCH_BYTES = 16 << 20;
 
 interface Geometry {
   layer: SparseConvLayer; x: number; y: number; G: number; Cg: number; Mg: number; K: number; P: number; HW: number;
@@ -62,39 +53,14 @@ function bandCalls(s: ConvStep, geo: Geometry, n: number, g: number, r0: number,
   return [{ key: geo.layer.csr.key, fn: SPARSE_EXPORTS.im2col, args }, spmm];
 }
 
-/** Words of a group's calls in a dynamic run: an im2col (2 + 15 words) and an spmm (2 + 13). */
-function wordsPerGroup(geo: Geometry): number {
-  return (geo.direct ? 0 : 17) + 15;
-}
-
-/** Estimated ns of one image on one thread: per group, the spmm and the im2col. */
-function imageNs(geo: Geometry): number {
-  const nnzPerGroup = Math.round(geo.layer.csr.nnz / geo.G); // an average is enough to decide
-  const im2col = geo.direct ? 0 : IM2COL_NS * geo.K * geo.P;
-  return geo.G * (convKernelCosts(geo.Mg, geo.K, nnzPerGroup, geo.P).csr + im2col);
-}
-
-/**
- * `count` patch matrices of `pixels` columns (none for a direct conv): the first in
- * the step's planned scratch (sized for one image's), the others allocated once per
- * step at bind time and kept (the same for the plans of every batch size).
- */
-function patchSets(env: BindEnv, s: ConvStep, geo: Geometry, count: number, pixels: number): number[] {
-  if (geo.direct) return new Array<number>(count).fill(0);
-  const bytes = geo.K * pixels * 4 + SLACK, stride = Math.ceil(bytes / 64) * 64;
-  const first = bytes <= s.scratch ? 1 : 0;
-  const extra = count > first ? prepared(env, s, `patches ${count - first}×${stride}`, () => env.kernels.arena.alloc((count - first) * stride)) : 0;
-  return Array.from({ length: count }, (_, i) => (i < first ? scratchAt(env, s) : extra + (i - first) * stride));
+/** The patch matrix of each chunk or band: the layout's sets, back to back in the step's scratch (none for a 1×1 conv). */
+function patchSets(env: BindEnv, s: ConvStep): number[] {
+  return Array.from({ length: s.layout.sets }, (_, i) => scratchAt(env, s) + i * s.layout.patches);
 }
 
 export function bindSparseConv(s: ConvStep, env: BindEnv): StepExecutor {
   const geo = prepare(s, env);
-  // the planner leaves sparse steps unsplit: decided here, recorded so describe() shows it
-  s.split = sparseParts(s.N * imageNs(geo), sessionThreads(env));
-  const images = convSplitsImages(s); // as the dense conv: whole images when they share out evenly
-  if (!images) s.split = Math.min(s.split, s.OH); // else bands of output rows, at most one per row
-  const parts = s.split;
-  if (parts > 1) return images ? byImages(s, env, geo, parts) : byBands(s, env, geo, parts);
+  if (s.split > 1 && sessionThreads(env) > 1) return s.layout.byImages ? byImages(s, env, geo) : byBands(s, env, geo);
   const col = scratchAt(env, s), w = geo.layer.csr, e = w.exports, win = s.win;
   const { x, y, G, Cg, Mg, P, HW, direct, clampAt } = geo, bias = geo.layer.bias;
   const { N, C, H, W, OH, OW } = s, os = s.outImageStride;
@@ -117,13 +83,9 @@ export function bindSparseConv(s: ConvStep, env: BindEnv): StepExecutor {
  * its own patch matrix. A batch whose calls do not fit one dynamic run goes in
  * rounds; within a round every chunk has its own patch matrix.
  */
-function byImages(s: ConvStep, env: BindEnv, geo: Geometry, parts: number): StepExecutor {
-  const perImage = geo.G * wordsPerGroup(geo);
-  let most = Math.min(parts * CHUNKS_PER_THREAD, Math.floor(CALL_WORDS / (perImage + 1)));
-  if (!geo.direct) most = Math.min(most, Math.max(parts, Math.floor(CHUNK_SCRATCH_BYTES / (geo.K * geo.P * 4))));
-  if (most < 2) return byBands(s, env, geo, parts); // so many groups that two images' calls do not fit a run
-  const cols = patchSets(env, s, geo, most, geo.P);
-  const sets = Math.min(s.N, most);
+function byImages(s: ConvStep, env: BindEnv, geo: Geometry): StepExecutor {
+  const perImage = geo.G * sparseWordsPerGroup(s);
+  const cols = patchSets(env, s), sets = cols.length;
   const perItem = Math.max(1, Math.min(Math.ceil(s.N / sets), Math.floor((Math.floor(CALL_WORDS / sets) - 1) / perImage)));
   const rounds = Math.ceil(s.N / (sets * perItem)), items = rounds * sets;
   const runs: PoolCall[][][] = [];
@@ -145,10 +107,9 @@ function byImages(s: ConvStep, env: BindEnv, geo: Geometry, parts: number): Step
  * worker that wakes late leaves its band to the caller), each band with its own
  * patch matrix; the groups of an image go in rounds when their calls do not fit one run.
  */
-function byBands(s: ConvStep, env: BindEnv, geo: Geometry, parts: number): StepExecutor {
-  const bands = Math.min(parts, s.OH);
-  const cols = patchSets(env, s, geo, bands, Math.ceil(s.OH / bands) * s.OW);
-  const groupsPerRound = Math.max(1, Math.floor((Math.floor(CALL_WORDS / bands) - 1) / wordsPerGroup(geo)));
+function byBands(s: ConvStep, env: BindEnv, geo: Geometry): StepExecutor {
+  const cols = patchSets(env, s), bands = cols.length;
+  const groupsPerRound = Math.max(1, Math.floor((Math.floor(CALL_WORDS / bands) - 1) / sparseWordsPerGroup(s)));
   const runs: PoolCall[][][] = [];
   for (let n = 0; n < s.N; n++) {
     for (let g0 = 0; g0 < geo.G; g0 += groupsPerRound) {
