@@ -6,7 +6,7 @@
 // 1- vs 2-thread ratios come from one run.
 // Run: `npm run bench` (included) or `node dist/bench/pruned.js [--threads 1,2]`.
 import { fileURLToPath } from 'node:url';
-import { compressGraph } from '../src/compress/pipeline.js';
+import { compressGraph, stageGraph } from '../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../src/compress/recipe.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { NnzipError } from '../src/ir/errors.js';
@@ -36,7 +36,7 @@ function pruned(graph: Graph, c: Case, share: boolean): Graph {
   recipe.layers = Object.fromEntries(Object.entries(c.density).map(([k, density]) => [k, { density, bits: 5 }]));
   if (!share) delete recipe.share;
   const r = compressGraph(graph, { recipe });
-  return share ? r.compressed : r.pruned;
+  return share ? r.compressed : stageGraph(r, 'prune')!;
 }
 
 function feedsFor(graph: Graph, batch: number): Feeds {

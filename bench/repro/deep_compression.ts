@@ -1,8 +1,7 @@
 // Han et al.'s Deep Compression table on the shared LeNets: P, P+Q, P+Q+H,
 // next to the PyTorch reference measured on the same models.
-import { graphToNnz, nnzToGraph } from '../../src/format/nnz.js';
+import { nnzToGraph } from '../../src/format/nnz.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
-import { denseBytes } from '../../src/report/compress_report.js';
 import { formatTable } from '../../src/report/table.js';
 import { accuracy, data, fixture, log, pct, recipe } from './common.js';
 
@@ -28,7 +27,6 @@ export async function deepCompression(args: string[]): Promise<void> {
     const t0 = Date.now();
     let last = 0;
     const rec = recipe(c.recipe);
-    const f16 = rec.encode.f16;
     const r = compressGraph(graph, {
       recipe: rec,
       data: d,
@@ -41,13 +39,9 @@ export async function deepCompression(args: string[]): Promise<void> {
       },
     });
     const minutes = (Date.now() - t0) / 60000;
-    const original = denseBytes(graph);
+    const original = r.originalBytes;
     const base = await accuracy(graph, 'mnist');
-    const stages = [
-      ['P', graphToNnz(r.pruned, { huffman: false, f16 }).bytes, r.pruned],
-      ['P+Q', graphToNnz(r.compressed, { huffman: false, f16 }).bytes, r.compressed],
-      ['P+Q+H', graphToNnz(r.compressed, { f16 }).bytes, r.compressed],
-    ] as const;
+    const stages = [['P', r.stages[0].file], ['P+Q', r.stages[1].file], ['P+Q+H', r.file.bytes]] as const;
     rows.push([c.model, 'original', pct(base), original, '1.0×', '', '']);
     for (const [name, bytes] of stages) {
       const decoded = nnzToGraph(bytes, `${c.model} ${name}`).graph;

@@ -15,7 +15,7 @@ export async function kmeansInit(): Promise<void> {
   const r = recipe('lenet300.yaml');
   delete r.share;
   log('pruning LeNet-300-100 once (recipe densities) ...');
-  const pruned = compressGraph(fixture('lenet300_dense.onnx'), { recipe: r, data: d, seed: 1 }).pruned;
+  const pruned = compressGraph(fixture('lenet300_dense.onnx'), { recipe: r, data: d, seed: 1 }).stages[0].graph;
   const train = { ...r.train, seed: 1 };
   const rows: string[][] = [];
   for (const bits of BITS) {

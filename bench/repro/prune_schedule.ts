@@ -22,10 +22,10 @@ export async function pruneSchedule(): Promise<void> {
     delete r.share;
     r.prune = { ...r.prune!, schedule: run.schedule, stages: run.stages, epochsPerStage: EPOCHS / run.stages };
     const res = compressGraph(graph, { recipe: r, data: d, seed: 1 });
-    const acc = await accuracy(res.pruned, 'mnist');
+    const acc = await accuracy(res.stages[0].graph, 'mnist');
     const first = res.pruneStages[0];
     log(`${run.schedule}: ${pct(acc)}`);
-    rows.push([run.schedule, String(run.stages), String(EPOCHS), Object.values(first ? res.pruneStages.at(-1)!.densities : {}).map((v) => `${(100 * v).toFixed(0)}%`).join('/'), pct(res.accuracy.original), pct(acc)]);
+    rows.push([run.schedule, String(run.stages), String(EPOCHS), Object.values(first ? res.pruneStages.at(-1)!.densities : {}).map((v) => `${(100 * v).toFixed(0)}%`).join('/'), pct(res.originalAccuracy), pct(acc)]);
   }
   console.log('\nPruning schedule at equal density and equal epochs (LeNet-300-100, MNIST test accuracy of the pruned model)\n');
   console.log(formatTable(['schedule', 'stages', 'epochs', 'density fc1/fc2/fc3', 'original', 'pruned'], rows));

@@ -1,15 +1,17 @@
-// The Deep Compression pipeline as one ordered list of stages driven by a recipe:
-// prune (iterative, fine-tuned) → share weights (k-means, centroid fine-tune) →
-// the compressed graph (formats say how each tensor is stored; .nnz encodes it).
+// A compression run: the recipe's stages in order (stages.ts), each acting on one
+// trainable model, then the encoding. Returns what each stage left — its graph,
+// its size as encoded (relative-index sparse, codebooks, no Huffman), its test
+// accuracy — and the final file's bytes, so callers print sizes without encoding again.
+import { graphToNnz, type NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
+import { DTYPE_BYTES } from '../ir/tensor.js';
 import { modelFromGraph } from '../train/from_graph.js';
 import { modelToGraph } from '../train/to_graph.js';
-import type { Model } from '../train/model.js';
 import { accuracyOf, type FinetuneConfig, type FinetuneData } from './finetune.js';
 import { compressibleLayers, type Layer } from './layers.js';
-import { pruneIteratively, type PruneStage } from './prune/iterative.js';
-import { checkRecipeLayers, settingsFor, type Recipe } from './recipe.js';
-import { shareWeights } from './share/share.js';
+import type { PruneStage } from './prune/iterative.js';
+import { checkRecipeLayers, type Recipe } from './recipe.js';
+import { STAGES, type StageContext } from './stages.js';
 
 export interface CompressOptions {
   recipe: Recipe;
@@ -19,16 +21,43 @@ export interface CompressOptions {
   maxStepsPerEpoch?: number;
   onProgress?: FinetuneConfig['onProgress'];
   source?: string;
+  /** Metadata stored in the file (source, recipe name). */
+  meta?: Record<string, unknown>;
+}
+
+export interface StageResult {
+  /** The stage's key in the recipe ('prune', 'share'). */
+  name: string;
+  /** Han's letter for the cumulative stage: P, Q (H is the encoding). */
+  letter: string;
+  label: string;
+  graph: Graph;
+  /** The graph at this stage as a .nnz file, encoded without Huffman coding (Han's P, P+Q sizes). */
+  file: Uint8Array;
+  /** Test accuracy after the stage (with data). */
+  accuracy?: number;
+  /** Other measured points of the stage (accuracy right after clustering, ...). */
+  details: Record<string, number>;
 }
 
 export interface CompressResult {
-  /** After pruning (dense float values with zeros): Han's "P" stage. */
-  pruned: Graph;
-  /** The final graph with codebook formats: "P+Q". */
+  /** Bytes of the weights as float32 (dtype sizes), before compression. */
+  originalBytes: number;
+  originalAccuracy?: number;
+  stages: StageResult[];
+  /** The final graph with its formats (the last stage's). */
   compressed: Graph;
+  /** The file as the recipe's encoding writes it (Huffman, float16 biases): what is reported and written. */
+  file: NnzEncoded;
   layers: Layer[];
-  accuracy: { original?: number; pruned?: number; clustered?: number; final?: number };
   pruneStages: PruneStage[];
+}
+
+/** Bytes the initializers take uncompressed. */
+export function denseBytes(g: Graph): number {
+  let n = 0;
+  for (const t of g.initializers.values()) n += t.size * DTYPE_BYTES[t.dtype];
+  return n;
 }
 
 function trainConfig(o: CompressOptions): FinetuneConfig {
@@ -36,50 +65,40 @@ function trainConfig(o: CompressOptions): FinetuneConfig {
   return { ...t, seed: o.seed ?? 1, maxStepsPerEpoch: o.maxStepsPerEpoch, onProgress: o.onProgress };
 }
 
-function prune(model: Model, layers: Layer[], o: CompressOptions): PruneStage[] {
-  const p = o.recipe.prune;
-  if (!p) return [];
-  const targets = layers
-    .map((l) => ({ l, s: settingsFor(o.recipe, l) }))
-    .filter(({ s }) => !s.skip)
-    .map(({ l, s }) => ({ weight: l.weight, density: s.density }));
-  return pruneIteratively(model, targets, {
-    schedule: p.schedule,
-    stages: p.stages,
-    epochsPerStage: o.data ? p.epochsPerStage : 0,
-    data: o.data,
-    train: trainConfig(o),
-  });
-}
-
 export function compressGraph(graph: Graph, o: CompressOptions): CompressResult {
   const layers = compressibleLayers(graph);
   checkRecipeLayers(o.recipe, layers, o.source ?? 'recipe');
   const model = modelFromGraph(graph, { seed: o.seed });
-  const accuracy: CompressResult['accuracy'] = {};
-  if (o.data) accuracy.original = accuracyOf(model, o.data);
-  const pruneStages = prune(model, layers, o);
-  if (o.data) accuracy.pruned = pruneStages.at(-1)?.accuracy ?? accuracyOf(model, o.data);
-  const pruned = modelToGraph(model);
-  for (const l of layers) if (pruned.initializers.get(l.weight)!.data.some((v) => v === 0)) pruned.formats.set(l.weight, { kind: 'sparse' });
-  let compressed = pruned;
-  const share = o.recipe.share;
-  if (share) {
-    const targets = layers
-      .map((l) => ({ l, s: settingsFor(o.recipe, l) }))
-      .filter(({ s }) => !s.skip && s.bits < 32)
-      .map(({ l, s }) => ({ weight: l.weight, bits: s.bits }));
-    const r = shareWeights(model, targets, { init: share.init, epochs: o.data ? share.epochs : 0, seed: o.seed ?? 1, data: o.data, train: trainConfig(o) });
-    accuracy.clustered = r.accuracyClustered;
-    compressed = modelToGraph(model);
-    compressed.formats = new Map(pruned.formats);
-    for (const [w, f] of r.formats) compressed.formats.set(w, f);
+  const ctx: StageContext = {
+    model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), formats: new Map(), pruneStages: [],
+  };
+  const f16 = o.recipe.encode.f16;
+  const originalAccuracy = o.data ? accuracyOf(model, o.data) : undefined;
+  const stages: StageResult[] = [];
+  let compressed = graph;
+  for (const stage of STAGES.filter((s) => s.enabled(o.recipe))) {
+    const details = stage.run(ctx);
+    compressed = modelToGraph(model); // keeps the input's formats that still decode
+    for (const [w, f] of ctx.formats) compressed.formats.set(w, f);
+    const accuracy = o.data ? details.accuracy ?? accuracyOf(model, o.data) : undefined;
+    delete details.accuracy;
+    const file = graphToNnz(compressed, { huffman: false, f16 }).bytes;
+    stages.push({ name: stage.name, letter: stage.letter, label: stage.label, graph: compressed, file, accuracy, details });
   }
+  if (stages.length === 0) compressed = modelToGraph(model);
+  markSparse(compressed, layers);
+  const file = graphToNnz(compressed, { huffman: o.recipe.encode.huffman ? undefined : false, meta: o.meta, f16 });
+  return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages };
+}
+
+/** Layers stored dense that hold zeros (pruned here or elsewhere) are stored sparse: their zeros cost nothing. */
+function markSparse(g: Graph, layers: Layer[]): void {
   for (const l of layers) {
-    const s = settingsFor(o.recipe, l);
-    const f = compressed.formats.get(l.weight);
-    if (f && s.indexBits) f.indexBits = s.indexBits;
+    if (!g.formats.has(l.weight) && g.initializers.get(l.weight)!.data.some((v) => v === 0)) g.formats.set(l.weight, { kind: 'sparse' });
   }
-  if (o.data) accuracy.final = accuracyOf(model, o.data);
-  return { pruned, compressed, layers, accuracy, pruneStages };
+}
+
+/** The graph a stage left (the input graph when the recipe has no such stage). */
+export function stageGraph(r: CompressResult, name: string): Graph | undefined {
+  return r.stages.find((s) => s.name === name)?.graph;
 }

@@ -1,8 +1,6 @@
 // The per-layer table and stage sizes of a compression run (Han's P, P+Q, P+Q+H).
 import type { CompressResult } from '../compress/pipeline.js';
-import type { NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
-import { DTYPE_BYTES } from '../ir/tensor.js';
 import { formatTable, type Cell } from './table.js';
 
 export interface LayerRow {
@@ -20,18 +18,8 @@ export interface StageSize {
   ratio: number;
 }
 
-export function denseBytes(g: Graph): number {
-  let n = 0;
-  for (const t of g.initializers.values()) n += t.size * DTYPE_BYTES[t.dtype];
-  return n;
-}
-
-function sectionBytes(enc: NnzEncoded): Map<string, number> {
-  return new Map(enc.sections.filter((s) => s.kind === 'tensor').map((s) => [s.name ?? '', s.bytes]));
-}
-
-export function layerRows(original: Graph, r: CompressResult, enc: NnzEncoded): LayerRow[] {
-  const bytes = sectionBytes(enc);
+export function layerRows(original: Graph, r: CompressResult): LayerRow[] {
+  const bytes = new Map(r.file.sections.filter((s) => s.kind === 'tensor').map((s) => [s.name ?? '', s.bytes]));
   return r.layers.map((l) => {
     const names = [l.weight, ...(l.bias ? [l.bias] : [])];
     const w = r.compressed.initializers.get(l.weight)!;
@@ -55,6 +43,23 @@ export function formatLayerTable(rows: LayerRow[], total: { before: number; afte
   const params = rows.reduce((s, r) => s + r.params, 0);
   const footer: Cell[] = ['total (file)', params, '', '', total.before, total.after, ratio(total.before, total.after)];
   return formatTable(['layer', 'params', 'kept', 'bits', 'bytes before', 'bytes after', 'ratio'], body, footer);
+}
+
+/**
+ * Han's stage sizes: the original, each stage encoded without Huffman coding
+ * (P, P+Q, ...), then the file as written (+H when the recipe Huffman-codes).
+ */
+export function stageSizes(r: CompressResult, huffman: boolean): StageSize[] {
+  const row = (stage: string, bytes: number): StageSize => ({ stage, bytes, ratio: r.originalBytes / bytes });
+  const rows = [row('original (float32 weights)', r.originalBytes)];
+  let letters = '';
+  for (const s of r.stages) {
+    letters += (letters ? '+' : '') + s.letter;
+    rows.push(row(`${letters}: ${rows.length > 1 ? '+ ' : ''}${s.label}`, s.file.length));
+  }
+  if (huffman) rows.push(row(`${letters ? `${letters}+` : ''}H: + Huffman coding`, r.file.bytes.length));
+  else rows.push(row('the file (no Huffman coding)', r.file.bytes.length));
+  return rows;
 }
 
 export function formatStages(stages: StageSize[]): string {
