@@ -7,7 +7,7 @@ import { parseRecipe, type Recipe } from '../../src/compress/recipe.js';
 import { loadDataset, type DatasetName } from '../../src/data/datasets.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
-import { sessionAccuracy } from '../../src/report/runners.js';
+import { sessionAccuracy } from '../../src/eval/runners.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -1,13 +1,8 @@
 // A plan as text: one line per step (kernel, output shape, why), the kernel
 // choices of layers with compressed weights, the nodes on reference kernels,
 // and the memory figures.
+import { formatBytes } from '../ir/print.js';
 import type { Plan, PlanStep } from './plan_types.js';
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
-}
 
 function shapeOf(plan: Plan, s: PlanStep): string {
   const v = plan.values.get(s.outputs[0]);

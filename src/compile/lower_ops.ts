@@ -3,7 +3,8 @@
 // do not cover (other dtypes, non-constant parameters) falls back to the
 // reference kernel with the reason recorded.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
-import { DTYPE_BYTES, toNumbers, type DType } from '../ir/tensor.js';
+import { quantAxis, QUANT_RANGES } from '../ir/quant.js';
+import { DTYPE_BYTES, type DType } from '../ir/tensor.js';
 import { broadcastStrides } from '../ir/ref/util.js';
 import { constF32, constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConcatPart, QuantParams } from './plan_types.js';
@@ -95,8 +96,6 @@ export function lowerConcat(node: Node, ctx: LowerCtx): LowerResult {
   };
 }
 
-const RANGES: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535] };
-
 /** Scale / zero point as the reference kernel reads them; a string says why they cannot be planned. */
 function quantParams(ctx: LowerCtx, node: Node, shape: number[], qtype: DType): QuantParams | string {
   const scale = constF32(ctx, node.inputs[1]);
@@ -104,18 +103,10 @@ function quantParams(ctx: LowerCtx, node: Node, shape: number[], qtype: DType): 
   if (!scale) return 'the scale is not a float32 constant';
   if (node.inputs[2] && !zero) return 'the zero point is not a constant';
   if (attrInt(node, 'block_size', 0) !== 0) return 'blocked quantization has no fast kernel';
-  const range = RANGES[qtype] ?? (qtype === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : undefined);
+  const range = QUANT_RANGES[qtype] ?? (qtype === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : undefined);
   if (!range) return `quantized type ${qtype} has no fast kernel`;
-  const z = zero ? toNumbers(zero) : new Array<number>(scale.size).fill(0);
-  if (z.length !== scale.size) return 'zero point and scale differ in size';
-  if (scale.size === 1 && scale.shape.length <= 1) {
-    return { scale: scale.data, zero: z, inner: Math.max(product(shape), 1), count: 1, lo: range[0], hi: range[1] };
-  }
-  if (scale.shape.length !== 1) return 'scale is neither a scalar nor 1-D';
-  let axis = attrInt(node, 'axis', 1);
-  if (axis < 0) axis += shape.length;
-  if (shape[axis] !== scale.size) return 'per-axis scale does not match the axis';
-  return { scale: scale.data, zero: z, inner: product(shape.slice(axis + 1)), count: scale.size, lo: range[0], hi: range[1] };
+  const q = quantAxis(shape, attrInt(node, 'axis', 1), scale, zero);
+  return typeof q === 'string' ? q : { ...q, lo: range[0], hi: range[1] };
 }
 
 export function lowerQuant(node: Node, ctx: LowerCtx): LowerResult {

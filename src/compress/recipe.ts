@@ -58,7 +58,7 @@ function checkRange(where: string, v: unknown, lo: number, hi: number, loOpen: b
   return v as number;
 }
 
-export const checkDensity = (where: string, v: unknown) => checkRange(where, v, 0, 1, true, false);
+const checkFraction = (where: string, v: unknown) => checkRange(where, v, 0, 1, true, false);
 export const checkBits = (where: string, v: unknown) => checkRange(where, v, 1, 16, false, true);
 
 /** Merges a user's recipe (parsed YAML/JSON) over a base, checking every value. */
@@ -80,7 +80,7 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
 
 export function checkRecipe(r: Recipe, source: string): void {
   if (r.prune) {
-    for (const k of ['conv', 'fc'] as const) checkDensity(`${source}: prune.density.${k}`, r.prune.density[k]);
+    for (const k of ['conv', 'fc'] as const) checkFraction(`${source}: prune.density.${k}`, r.prune.density[k]);
     if (!['oneshot', 'stages', 'agp'].includes(r.prune.schedule)) fail(`${source}: prune.schedule "${r.prune.schedule}" must be oneshot, stages or agp`);
     checkRange(`${source}: prune.stages`, r.prune.stages, 1, 100, false, true);
     checkRange(`${source}: prune.epochsPerStage`, r.prune.epochsPerStage, 0, 1000, false, false);
@@ -96,7 +96,7 @@ export function checkRecipe(r: Recipe, source: string): void {
   if (r.encode.f16 !== undefined && typeof r.encode.f16 !== 'boolean') fail(`${source}: encode.f16 ${JSON.stringify(r.encode.f16)} must be true or false`);
   for (const [k, v] of Object.entries(r.encode.indexBits ?? {})) checkBits(`${source}: encode.indexBits.${k}`, v);
   for (const [name, s] of Object.entries(r.layers)) {
-    if (s.density !== undefined) checkDensity(`${source}: layers.${name}.density`, s.density);
+    if (s.density !== undefined) checkFraction(`${source}: layers.${name}.density`, s.density);
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
   }

@@ -51,3 +51,10 @@ export function printGraph(graph: Graph): string {
   if (error) lines.push(`shape inference failed: ${error}`);
   return lines.join('\n') + '\n';
 }
+
+/** 812 B, 27.1 KB, 1.02 MB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
+}

@@ -19,9 +19,3 @@ export function formatNumber(v: number): string {
   if (Number.isInteger(v)) return v.toLocaleString('en-US');
   return v.toFixed(2);
 }
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MB`;
-}

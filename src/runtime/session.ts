@@ -10,7 +10,8 @@
 // bound to fixed offsets, so run() only copies the feeds in, calls the steps and
 // copies the outputs out. Browser-safe: threads come in as a ThreadPool
 // (Node: createNodeSession in session_node.ts).
-import { describePlan, formatBytes } from '../compile/describe.js';
+import { describePlan } from '../compile/describe.js';
+import { formatBytes } from '../ir/print.js';
 import { planGraph } from '../compile/plan.js';
 import type { KernelsMode, Plan } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';

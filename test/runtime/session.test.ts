@@ -12,7 +12,7 @@ import { loadOnnxFile } from '../../src/onnx/load.js';
 import { runReference } from '../../src/runtime/reference.js';
 import { Session } from '../../src/runtime/session.js';
 import { createNodeSession } from '../../src/runtime/session_node.js';
-import { sessionRunner } from '../../src/report/runners.js';
+import { sessionRunner } from '../../src/eval/runners.js';
 import { assertBadInput, assertClose } from '../ir/ref/helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

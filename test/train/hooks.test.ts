@@ -7,7 +7,8 @@ import type { Model } from '../../src/train/model.js';
 import { Sgd } from '../../src/train/optim.js';
 import { Rng } from '../../src/train/rng.js';
 import { trainStep, type StepResult } from '../../src/train/step.js';
-import { binarize, fakeQuantize, ternarize } from '../../src/train/transforms.js';
+import { binarize, ternarize } from '../../src/compress/binary/transforms.js';
+import { fakeQuantize } from '../../src/compress/quantize/fake_quant.js';
 import { tinyData, tinyGraph } from './tiny.js';
 
 const data = tinyData(64, 3);

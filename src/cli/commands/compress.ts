@@ -5,13 +5,12 @@ import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js'
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
 import { formatLayerTable, formatStages, layerRows, stageSizes } from '../../report/compress_report.js';
-import { sessionAccuracy } from '../../report/runners.js';
-import { formatBytes } from '../../report/table.js';
+import { sessionAccuracy } from '../../eval/runners.js';
+import { formatBytes } from '../../ir/print.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
-import type { Recipe } from '../../compress/recipe.js';
 import { trainProgress } from '../train_progress.js';
 import { writeFileAtomic } from '../write_file.js';
 import { withTrainingThreads } from '../../train/threads_node.js';

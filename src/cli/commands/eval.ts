@@ -1,6 +1,6 @@
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
-import { sessionAccuracy } from '../../report/runners.js';
+import { sessionAccuracy } from '../../eval/runners.js';
 import { choice, num, oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';

@@ -1,5 +1,6 @@
 import { analyzeGraph } from '../../report/analyze.js';
-import { formatBytes, formatTable } from '../../report/table.js';
+import { formatBytes } from '../../ir/print.js';
+import { formatTable } from '../../report/table.js';
 import { oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';

@@ -1,7 +1,7 @@
 import { sensitivity } from '../../compress/prune/sensitivity.js';
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
-import { sessionAccuracy } from '../../report/runners.js';
+import { sessionAccuracy } from '../../eval/runners.js';
 import { sensitivityChart, sensitivityToCsv } from '../../report/sensitivity.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,7 +1,7 @@
 import { DATASETS, loadDataset } from '../../data/datasets.js';
-import { ortSession } from '../../report/ort.js';
-import { referenceRunner, sessionRunner } from '../../report/runners.js';
-import { compareWithOrt } from '../../report/validate.js';
+import { ortSession } from '../../eval/ort.js';
+import { referenceRunner, sessionRunner } from '../../eval/runners.js';
+import { compareWithOrt } from '../../eval/validate.js';
 import { choice, num, oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';

@@ -12,12 +12,6 @@ export function checkDensity(density: number, where = 'magnitude pruning'): void
   }
 }
 
-/** Weights kept at this density: round(density·n). */
-export function keepCount(n: number, density: number): number {
-  checkDensity(density);
-  return Math.round(density * n);
-}
-
 export function magnitudeMask(weights: Float32Array, density: number): Uint8Array {
   return globalMagnitudeMasks([weights], density)[0];
 }

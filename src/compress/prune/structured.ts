@@ -55,7 +55,7 @@ export function rankChannels(weight: Tensor, axis: 0 | 1, norm: Norm): Float32Ar
 export type KeepSpec = { ratio: number; count?: undefined } | { count: number; ratio?: undefined };
 
 /** Number of channels a keep spec keeps out of n (validated). */
-export function keepCount(n: number, keep: KeepSpec, where = 'selectKeep'): number {
+export function channelsKept(n: number, keep: KeepSpec, where = 'selectKeep'): number {
   if ((keep.ratio === undefined) === (keep.count === undefined)) fail(`${where}: give exactly one of ratio or count`);
   if (keep.ratio !== undefined) {
     const r = keep.ratio;
@@ -77,7 +77,7 @@ export function selectKeep(scores: ArrayLike<number>, keep: KeepSpec): Int32Arra
   const n = scores.length;
   if (n === 0) fail('selectKeep: no scores (the layer has no channels)');
   for (let i = 0; i < n; i++) if (Number.isNaN(scores[i])) fail(`selectKeep: score ${i} is NaN; check the weights for NaN`);
-  const count = keepCount(n, keep);
+  const count = channelsKept(n, keep);
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => scores[b] - scores[a] || a - b);
   return Int32Array.from(order.slice(0, count)).sort();

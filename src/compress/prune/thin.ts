@@ -8,7 +8,7 @@ import type { Graph } from '../../ir/graph.js';
 import { inferShapes } from '../../ir/infer.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { applyEdits, isOpen, Refusal, walkChannels, type Edit, type Flow, type Touch } from './channel_flow.js';
-import { filterLayers, findFilterLayer, keepCount, rankChannels, selectKeep, type FilterLayer, type Norm } from './structured.js';
+import { filterLayers, findFilterLayer, channelsKept, rankChannels, selectKeep, type FilterLayer, type Norm } from './structured.js';
 
 /** Layers that must lose the same output channels; `blocked` says why they cannot be thinned. */
 export interface CouplingGroup {
@@ -186,7 +186,7 @@ export function pruneChannels(graph: Graph, options: PruneChannelsOptions): Grap
   const seen = new Map<string, { layer: string; ratio: number }>();
   for (const [name, ratio] of Object.entries(options.ratios)) {
     const layer = findFilterLayer(graph, name, 'pruneChannels');
-    keepCount(layer.channels, { ratio }, `pruneChannels: layer "${name}"`);
+    channelsKept(layer.channels, { ratio }, `pruneChannels: layer "${name}"`);
     const { group, members } = groupOf(graph, layer, 'pruneChannels');
     const key = group.layers.join('|');
     const prior = seen.get(key);

@@ -8,7 +8,7 @@ import { Rng } from '../../../src/ir/random.js';
 import { decodeCodebook, type CodebookFormat } from '../../../src/ir/format.js';
 import { f32, toNumbers, type Tensor } from '../../../src/ir/tensor.js';
 import { exportOnnx } from '../../../src/onnx/export.js';
-import { ortRun, ortSession } from '../../../src/report/ort.js';
+import { ortRun, ortSession } from '../../../src/eval/ort.js';
 import { runReference } from '../../../src/runtime/reference.js';
 import { verify } from '../../../src/ir/verify.js';
 import { rankChannels, selectKeep } from '../../../src/compress/prune/structured.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import { f32, fromNumbers } from '../../../src/ir/tensor.js';
 import { run1, rand, assertClose, assertExact, assertBadInput, Rng } from './helpers.js';
-import { roundHalfEven } from '../../../src/ir/ref/quantize.js';
+import { roundHalfEven } from '../../../src/ir/quant.js';
 
 test('roundHalfEven: ties go to the even neighbour', () => {
   const cases: [number, number][] = [[0.5, 0], [1.5, 2], [2.5, 2], [-0.5, -0], [-1.5, -2], [-2.5, -2], [2.4999, 2], [2.5001, 3], [-2.6, -3]];
