@@ -10,7 +10,7 @@ import { nodeFail } from '../ir/ops/util.js';
 import { Tensor } from '../ir/tensor.js';
 import { MAX_OPSET, MIN_OPSET, dropNewAttrs, onnxOp, type OpCtx } from './op_table.js';
 import { ONNX_ATTR, encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from './onnx_proto.js';
-import { tensorToProto } from './tensor_codec.js';
+import { tensorToProto } from './tensor_proto.js';
 
 export interface ExportOptions {
   /** producer_name written into the model (default "nnzip"). */

@@ -14,7 +14,7 @@ import type { Tensor } from '../ir/tensor.js';
 import { verify } from '../ir/verify.js';
 import { MAX_OPSET, MIN_OPSET, onnxOp, supportedOnnxOps, type OpCtx } from './op_table.js';
 import { ONNX_ATTR, decodeModel, int64, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg, type ValueInfoMsg } from './onnx_proto.js';
-import { sparseFromProto, tensorFromProto, type ExternalReader } from './tensor_codec.js';
+import { sparseFromProto, tensorFromProto, type ExternalReader } from './tensor_proto.js';
 
 export interface ImportOptions {
   /** Names the model in error messages (default "model.onnx"). */

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { Rng } from '../../src/ir/random.js';
 import { Tensor, f32, type DType, type TensorData } from '../../src/ir/tensor.js';
 import { encodeModel, type NodeMsg, type TensorMsg, type ValueInfoMsg } from '../../src/onnx/onnx_proto.js';
-import { tensorToProto } from '../../src/onnx/tensor_codec.js';
+import { tensorToProto } from '../../src/onnx/tensor_proto.js';
 import { DTYPE_CODE } from '../../src/ir/ops/index.js';
 
 /** The repo root (tests run from dist/test/onnx/). */

@@ -13,7 +13,7 @@ import { Rng } from '../../../src/ir/random.js';
 import { f32, i64, type Tensor } from '../../../src/ir/tensor.js';
 import { importOnnx } from '../../../src/onnx/import.js';
 import { encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from '../../../src/onnx/onnx_proto.js';
-import { tensorToProto } from '../../../src/onnx/tensor_codec.js';
+import { tensorToProto } from '../../../src/onnx/tensor_proto.js';
 
 type Attrs = Record<string, number | number[] | string>;
 const FLOAT_ATTRS = new Set(['alpha', 'beta', 'epsilon']);
