@@ -2,7 +2,7 @@
 // compressed (graph.formats), from helper-8's calibrated model (kernels/wasm/sparse.ts),
 // with the reason written out for describe(): `csr (density 8.1%, est 2.1 µs vs dense 9.8 µs)`.
 // Also: when a step is worth splitting over threads.
-import { MAX_CENTROIDS } from '../kernels/sparse_format.js';
+import { MAX_CENTROIDS } from '../kernels/csr.js';
 import { convKernelCosts, cscZeroThreshold, fcKernelCosts } from '../kernels/wasm/sparse.js';
 import type { KernelsMode, PlanWeight } from './plan_types.js';
 

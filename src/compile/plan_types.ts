@@ -5,7 +5,7 @@
 // executor bound to arena offsets.
 import type { Window2dFull } from '../kernels/wasm/conv_params.js';
 import type { Node } from '../ir/graph.js';
-import type { TensorFormat } from '../ir/format.js';
+import type { TensorFormat } from '../ir/tensor_format.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
 export type KernelsMode = 'auto' | 'dense';

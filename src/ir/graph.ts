@@ -1,5 +1,5 @@
 // The graph IR: ONNX-like nodes over named values, weights as initializers.
-import type { TensorFormat } from './format.js';
+import type { TensorFormat } from './tensor_format.js';
 import { Tensor, DType } from './tensor.js';
 
 export type AttrValue = number | string | number[] | string[] | Tensor;

@@ -9,7 +9,7 @@
 import type { Backend, GemmCall, ImageBatch, TapeMemory } from './backend.js';
 import type { GradTransform, WeightTransform } from './hooks.js';
 import type { Window2d } from './ops/window.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../ir/random.js';
 
 /** Placeholder for buffers not yet allocated (a tape before finalize()). */
 const PENDING = new Float32Array(0);

@@ -9,7 +9,7 @@ import { defaultBackend, type Backend } from './backend.js';
 import type { GradTransform, LossTerm, WeightTransform } from './hooks.js';
 import { countCorrect, SoftmaxCrossEntropy } from './loss.js';
 import { trainOp, type BuildCtx } from './ops/index.js';
-import { Rng } from './rng.js';
+import { Rng } from '../ir/random.js';
 
 /** A tape for one batch size, with its input, output and (for gradient tapes) loss. */
 export interface BuiltTape {

@@ -8,7 +8,7 @@ import { sgemmNaive } from '../../src/train/gemm_ts.js';
 import { train } from '../../src/train/loop.js';
 import { colPlan } from '../../src/train/ops/im2col.js';
 import { window2d } from '../../src/train/ops/window.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 import { gradCheck, node, spreadValues } from './gradcheck.js';
 import { tinyData, tinyGraph } from './tiny.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sgemmNaive, sgemmTs } from '../../src/train/gemm_ts.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 function check(M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, seed: number): void {
   const rng = new Rng(seed);

@@ -7,7 +7,7 @@ import { ArchBuilder } from '../../src/train/arch/builder.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { train } from '../../src/train/loop.js';
 import { withTrainingThreads } from '../../src/train/threads_node.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 function randomDigits(n: number, seed: number) {
   const rng = new Rng(seed);

@@ -37,7 +37,7 @@ interface Im2colExports {
     sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
 }
 
-export function chooseConvKernel(p: Conv2dParams): ConvKernel {
+export function denseConvKernel(p: Conv2dParams): ConvKernel {
   const { group, win } = checkConv('conv', p);
   if (group === p.C && group === p.M && group > 1) return 'depthwise';
   const pointwise = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
@@ -62,9 +62,9 @@ export class WasmConv2d {
     const K = Cg * win.kh * win.kw;
     if (weights.length !== params.M * K) fail(`${what}: weights have ${weights.length} values, [${params.M},${Cg},${win.kh},${win.kw}] needs ${params.M * K}`);
     if (opts.bias && opts.bias.length !== params.M) fail(`${what}: bias has ${opts.bias.length} values, needs M=${params.M}`);
-    this.kernel = opts.kernel ?? chooseConvKernel(params);
+    this.kernel = opts.kernel ?? denseConvKernel(params);
     if (this.kernel === 'depthwise' && !(group === params.C && group === params.M)) fail(`${what}: the depthwise kernel needs group = C = M`);
-    if (this.kernel === 'pointwise' && chooseConvKernel(params) === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
+    if (this.kernel === 'pointwise' && denseConvKernel(params) === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
     const ar = gemm.arena;
     if (this.kernel === 'depthwise') {
       this.biasAt = 0;

@@ -1,5 +1,5 @@
 // Sparse and codebook layers in WebAssembly: pruned / weight-shared FC and conv
-// layers run on their CSR weights (sparse_format.ts), never densified. Two levels
+// layers run on their CSR weights (kernels/csr.ts), never densified. Two levels
 // of API, as gemm.ts:
 //  - offsets: fcAt / convAt work on byte offsets within the arena's memory;
 //  - arrays:  fc / conv copy Float32Arrays in and out (tests, callers outside the runtime).
@@ -7,7 +7,7 @@
 // chooseFcKernel / chooseConvKernel (the cost model, at the end) say which kernel
 // wins, and when the dense GEMM wins instead.
 import { fail } from '../../ir/errors.js';
-import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../sparse_format.js';
+import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../csr.js';
 import { WasmArena } from './arena.js';
 import { checkConv, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';

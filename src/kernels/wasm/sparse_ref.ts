@@ -1,11 +1,11 @@
 // The plain reference for the sparse kernels: the oracle they are tested against.
 // Fully connected Y[N×out] = X[N×in]·Wᵀ + b and convolution (im2col then W·col;
 // parameters as the dense conv's, conv_params.ts)
-// with W in CSR (src/kernels/sparse_format.ts), f32 values or codebook codes,
+// with W in CSR (src/kernels/csr.ts), f32 values or codebook codes,
 // then the optional clamp (relu / clip). Accumulates in f64 so that the
 // reference is the more exact side.
 import { fail } from '../../ir/errors.js';
-import { entryValue, type CsrMatrix } from '../sparse_format.js';
+import { entryValue, type CsrMatrix } from '../csr.js';
 import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
 import { clampRange } from './gemm_ref.js';
 

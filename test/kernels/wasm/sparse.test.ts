@@ -7,7 +7,7 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import {
   checkCsr, csrFromCodebook, csrFromCodebookFormat, csrFromDense, csrToDense, decodeCsr, nnzOf, transposeCsr, type CsrMatrix,
-} from '../../../src/kernels/sparse_format.js';
+} from '../../../src/kernels/csr.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
 import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { wasmFeatures } from '../../../src/kernels/wasm/features.js';

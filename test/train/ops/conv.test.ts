@@ -5,7 +5,7 @@ import type { Node } from '../../../src/ir/graph.js';
 import { Tape, TapeCtx, Var } from '../../../src/train/autograd.js';
 import { tsBackend } from '../../../src/train/backend.js';
 import { trainOp } from '../../../src/train/ops/index.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/ir/random.js';
 import { gradCheck, node } from '../gradcheck.js';
 
 interface ConvCase {

@@ -4,7 +4,7 @@ import { f32 } from '../../../src/ir/tensor.js';
 import { Tape, TapeCtx, Var } from '../../../src/train/autograd.js';
 import { tsBackend } from '../../../src/train/backend.js';
 import { trainOp } from '../../../src/train/ops/index.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/ir/random.js';
 import { node } from '../gradcheck.js';
 
 function setup(seed: number, ratioInput = false) {
