@@ -5,7 +5,7 @@ import { attrFloat, attrInt, type Node } from '../ir/graph.js';
 import type { Window2dFull } from '../kernels/wasm/conv_params.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { forwardWindow } from '../ir/ref/window.js';
-import { intsFromInputOrAttr } from '../ir/ref/util.js';
+import { intsFromInputOrAttr } from '../ir/util.js';
 import { chooseConv, chooseFc, partsFor, type ConvDenseImpl } from './cost.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';

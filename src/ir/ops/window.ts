@@ -1,8 +1,8 @@
 // Sliding-window geometry shared by Conv, ConvTranspose and the pools: attribute
 // checks, output sizes and the explicit pads that auto_pad stands for (kernels
 // call resolvePads so that they and shape inference agree).
-import type { Node } from '../graph.js';
-import { intAttr, intsAttr, nodeFail, shapeStr, stringAttr } from './util.js';
+import { attrInt, attrInts, attrString, type Node } from '../graph.js';
+import { nodeFail, shapeStr } from '../util.js';
 
 export interface Window {
   kernel: number[];
@@ -19,7 +19,7 @@ const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 /** Reads and checks the window attributes of a node with `rank` spatial dims. */
 export function windowOf(node: Node, rank: number, kernel: number[]): Window {
   const listAttr = (key: string, len: number, dflt: number): number[] => {
-    const v = intsAttr(node, key);
+    const v = attrInts(node, key);
     if (v === undefined) return new Array<number>(len).fill(dflt);
     if (v.length !== len) nodeFail(node, `${key} has ${v.length} values, expected ${len} for ${rank} spatial dims`);
     return v;
@@ -29,8 +29,8 @@ export function windowOf(node: Node, rank: number, kernel: number[]): Window {
     strides: listAttr('strides', rank, 1),
     dilations: listAttr('dilations', rank, 1),
     pads: listAttr('pads', 2 * rank, 0),
-    autoPad: stringAttr(node, 'auto_pad', 'NOTSET') as Window['autoPad'],
-    ceilMode: intAttr(node, 'ceil_mode', 0) === 1,
+    autoPad: attrString(node, 'auto_pad', 'NOTSET') as Window['autoPad'],
+    ceilMode: attrInt(node, 'ceil_mode', 0) === 1,
   };
   if (!AUTO_PADS.includes(w.autoPad)) nodeFail(node, `auto_pad="${w.autoPad}" is not one of ${AUTO_PADS.join(', ')}`);
   if (w.strides.some((s) => s < 1)) nodeFail(node, `strides ${shapeStr(w.strides)} must be ≥ 1`);
@@ -42,7 +42,7 @@ export function windowOf(node: Node, rank: number, kernel: number[]): Window {
 
 /** The kernel_shape attribute (required by pools; Conv takes it from the weight). */
 export function kernelAttr(node: Node, rank?: number): number[] {
-  const k = intsAttr(node, 'kernel_shape');
+  const k = attrInts(node, 'kernel_shape');
   if (!k) nodeFail(node, 'kernel_shape attribute is required');
   if (rank !== undefined && k.length !== rank) nodeFail(node, `kernel_shape has ${k.length} values, input has ${rank} spatial dims`);
   return k;

@@ -3,7 +3,8 @@
 import type { Node } from '../graph.js';
 import { Tensor, DType } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import { NumArray, nodeFail, input } from './util.js';
+import { NumArray } from './operands.js';
+import { nodeFail, input } from '../util.js';
 
 /** ONNX TensorProto.DataType codes of the dtypes the IR has. */
 export const ONNX_DTYPES: Record<number, DType> = {

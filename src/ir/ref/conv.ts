@@ -4,7 +4,8 @@
 import { type Node, attrInts } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import { FloatArray, nodeFail, floatInput, newFloat, shapeStr } from './util.js';
+import { FloatArray, floatInput, newFloat } from './operands.js';
+import { nodeFail, shapeStr } from '../util.js';
 import { Window, forwardWindow, transposeWindow, groupOf, validRange } from './window.js';
 import { accumulate } from './gemm_core.js';
 

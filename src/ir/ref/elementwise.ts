@@ -3,9 +3,8 @@
 import { type Node, attrFloat } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import {
-  NumArray, nodeFail, input, floatInput, broadcastShapes, broadcastStrides, forEachRow, lastStrides, optionalScalar,
-} from './util.js';
+import { NumArray, floatInput, optionalScalar } from './operands.js';
+import { nodeFail, input, broadcastShapes, broadcastStrides, forEachRow, lastStrides } from '../util.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 

@@ -4,7 +4,8 @@ import { attrFloat, attrInt } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
 import { accumulate } from './gemm_core.js';
-import { FloatArray, nodeFail, floatInput, newFloat, shapeStr, broadcastShapes, broadcastStrides, stridesOf } from './util.js';
+import { FloatArray, floatInput, newFloat } from './operands.js';
+import { nodeFail, shapeStr, broadcastShapes, broadcastStrides, stridesOf } from '../util.js';
 
 /** out[M×N] = a[M×K]·b[K×N] (row-major), four rows of A at a time through a float64 accumulator. */
 function matmulNN(M: number, K: number, N: number, a: FloatArray, aOff: number, b: FloatArray, bOff: number, out: FloatArray, oOff: number, acc: Float64Array): void {

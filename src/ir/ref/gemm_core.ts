@@ -2,7 +2,7 @@
 // Plain loops, shaped so V8 runs them at a useful speed: four output rows share
 // each loaded input value, and K is unrolled by four so every accumulator is
 // loaded and stored once per sixteen products.
-import type { FloatArray } from './util.js';
+import type { FloatArray } from './operands.js';
 
 /**
  * acc[r·n + j] += Σ_k w[wOff + r·K + k] · src[sOff + k·ld + j] for r < rows, j < n:

@@ -3,7 +3,8 @@
 import { type Node, attrInt, attrInts } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import { NumArray, FloatArray, nodeFail, input, floatInput, newFloat, shapeStr } from './util.js';
+import { NumArray, FloatArray, floatInput, newFloat } from './operands.js';
+import { nodeFail, input, shapeStr } from '../util.js';
 import { forwardWindow } from './window.js';
 
 /** Pool geometry lifted to 2-D (1-D pools run with height 1). */

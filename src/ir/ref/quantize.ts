@@ -4,7 +4,8 @@
 import { type Node, attrInt } from '../graph.js';
 import { Tensor, DType } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import { NumArray, nodeFail, input, normAxis, shapeStr } from './util.js';
+import { NumArray } from './operands.js';
+import { nodeFail, input, normAxis, shapeStr } from '../util.js';
 
 /** Saturation range of each quantized dtype. */
 const RANGES: Partial<Record<DType, [number, number]>> = {

@@ -3,7 +3,8 @@
 import { attrInt } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import { NumArray, nodeFail, input, intsFromInputOrAttr, normAxes, stridesOf, forEachRow, lastStrides } from './util.js';
+import { NumArray } from './operands.js';
+import { nodeFail, input, intsFromInputOrAttr, normAxes, stridesOf, forEachRow, lastStrides } from '../util.js';
 
 type Kind = 'mean' | 'sum' | 'max' | 'min';
 

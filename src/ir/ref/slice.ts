@@ -5,7 +5,7 @@
 import type { Node } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import type { RefKernel } from './index.js';
-import { input, intsFromInputOrAttr, nodeFail, normAxes, stridesOf } from './util.js';
+import { input, intsFromInputOrAttr, nodeFail, normAxes, stridesOf } from '../util.js';
 
 /** One sliced axis: first index, step, and how many elements are taken. */
 export interface SliceAxis {
@@ -41,7 +41,7 @@ export function slicePlan(node: Node, inputs: (Tensor | undefined)[], shape: rea
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
     nodeFail(node, `starts, ends, axes and steps must have the same length (${starts.length}, ${ends.length}, ${axes.length}, ${steps.length})`);
   }
-  const norm = normAxes(node, axes, shape.length); // sorted: keep each axis with its own entries
+  const norm = normAxes(node, axes, shape.length).sort((a, b) => a - b); // sorted: keep each axis with its own entries
   const order = axes.map((a) => (a < 0 ? a + shape.length : a));
   return norm.map((axis) => {
     const i = order.indexOf(axis);

@@ -1,7 +1,7 @@
 // Sliding-window geometry shared by Conv, ConvTranspose and the pools:
 // strides, dilations, pads (explicit or auto_pad) and output sizes, per spatial axis.
 import { type Node, attrInts, attrString, attrInt } from '../graph.js';
-import { nodeFail } from './util.js';
+import { nodeFail } from '../util.js';
 
 export interface Window {
   strides: number[];
