@@ -3,7 +3,7 @@
 import { attrInt, attrInts, type Node } from '../graph.js';
 import { registerOp, type ValueType } from '../ops.js';
 import { input, nodeFail, shapeStr } from '../util.js';
-import { windowOf, windowOutput, type Window } from './window.js';
+import { transposeWindow, windowOf, windowOutput } from '../window.js';
 
 const WINDOW_ATTRS = { auto_pad: 'string', dilations: 'ints', kernel_shape: 'ints', pads: 'ints', strides: 'ints' } as const;
 
@@ -56,32 +56,6 @@ registerOp({
   },
 });
 
-/** ConvTranspose output spatial sizes (ONNX formula; output_shape wins when given). */
-function transposedOutput(node: Node, spatial: number[], win: Window): number[] {
-  const rank = spatial.length;
-  const outPad = attrInts(node, 'output_padding') ?? new Array<number>(rank).fill(0);
-  if (outPad.length !== rank) nodeFail(node, `output_padding has ${outPad.length} values, expected ${rank}`);
-  outPad.forEach((p, i) => {
-    if (p < 0 || (p >= win.strides[i] && p >= win.dilations[i])) {
-      nodeFail(node, `output_padding ${shapeStr(outPad)} must be smaller than the stride or the dilation`);
-    }
-  });
-  const given = attrInts(node, 'output_shape');
-  if (given) {
-    const sp = given.length === rank + 2 ? given.slice(2) : given;
-    if (sp.length !== rank) nodeFail(node, `output_shape ${shapeStr(given)} must have ${rank} spatial values`);
-    return sp;
-  }
-  return spatial.map((inSize, i) => {
-    const span = (win.kernel[i] - 1) * win.dilations[i] + 1;
-    const out = win.autoPad === 'SAME_UPPER' || win.autoPad === 'SAME_LOWER'
-      ? inSize * win.strides[i]
-      : win.strides[i] * (inSize - 1) + outPad[i] + span - (win.autoPad === 'VALID' ? 0 : win.pads[i] + win.pads[i + rank]);
-    if (out < 1) nodeFail(node, `spatial dim ${i} would be ${out}; check pads ${shapeStr(win.pads)}`);
-    return out;
-  });
-}
-
 registerOp({
   op: 'ConvTranspose',
   attrs: { ...WINDOW_ATTRS, group: 'int', output_padding: 'ints', output_shape: 'ints' },
@@ -96,6 +70,6 @@ registerOp({
     const m = w.shape[1] * group;
     checkBias(node, inputs[2], m);
     const win = windowOf(node, x.shape.length - 2, kernelOf(node, w));
-    return [{ dtype: x.dtype, shape: [n, m, ...transposedOutput(node, x.shape.slice(2), win)] }];
+    return [{ dtype: x.dtype, shape: [n, m, ...transposeWindow(node, x.shape.slice(2), win).out] }];
   },
 });

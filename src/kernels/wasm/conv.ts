@@ -5,7 +5,8 @@
 //   general                            → im2col, pack, GEMM
 // Weights are packed once (as the GEMM's A operand: M rows, K = C/group·kh·kw).
 import { fail } from '../../ir/errors.js';
-import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
+import { isPointwise, outHW, type Window2d } from '../../ir/window.js';
+import { checkConv, type Conv2dParams } from './conv_params.js';
 import { WasmDepthwise } from './depthwise.js';
 import { gemmArgs, type GemmArgs, type WasmGemm } from './gemm.js';
 import { IM2COL_EXPORTS, im2colModule } from './im2col_codegen.js';
@@ -40,8 +41,7 @@ interface Im2colExports {
 export function denseConvKernel(p: Conv2dParams): ConvKernel {
   const { group, win } = checkConv('conv', p);
   if (group === p.C && group === p.M && group > 1) return 'depthwise';
-  const pointwise = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
-  return pointwise ? 'pointwise' : 'im2col';
+  return isPointwise(win) ? 'pointwise' : 'im2col';
 }
 
 export class WasmConv2d {
@@ -49,7 +49,7 @@ export class WasmConv2d {
   readonly group: number;
   private readonly Cg: number;
   private readonly Mg: number;
-  private readonly win: Window2dFull;
+  private readonly win: Window2d;
   private readonly packedW: number[] = []; // per group, byte offsets in the arena
   private readonly biasAt: number;
   private readonly im2col?: Im2colExports;
@@ -176,7 +176,7 @@ export class WasmConv2d {
  * by input channels (each writes its own rows of the patch matrix), packB by
  * whole NR-column panels (each writes its own panels).
  */
-export function splitStep(c: PoolCall, win: Window2dFull, nr: number, parts: number): PoolCall[] {
+export function splitStep(c: PoolCall, win: Window2d, nr: number, parts: number): PoolCall[] {
   const a = c.args;
   if (c.fn === IM2COL_EXPORTS.im2col) {
     const [x, C, H, W, , , , , , , , , OH, OW, dst] = a;

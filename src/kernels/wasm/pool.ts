@@ -3,12 +3,19 @@
 // per window geometry (pool_codegen.ts).
 import { fail } from '../../ir/errors.js';
 import type { WasmArena } from './arena.js';
-import { fullWindow, outHW, type Window2dFull } from './conv_params.js';
-import type { Pool2dParams } from './conv_ref.js';
+import { checkWindow2d, outHW, type Window2d } from '../../ir/window.js';
+import type { Conv2dParams } from './conv_params.js';
 import { compileCached, instantiate } from './loader.js';
 import { poolModule, type PoolGeometry } from './pool_codegen.js';
 
-export type { Pool2dParams } from './conv_ref.js';
+/** A pool as the direct API takes it: a conv's window attributes, the kind, ceil_mode and count_include_pad. */
+export interface Pool2dParams extends Pick<Conv2dParams, 'kh' | 'kw' | 'pads' | 'strides' | 'dilations'> {
+  kind: 'max' | 'avg';
+  /** ONNX ceil_mode: round the output size up. */
+  ceil?: boolean;
+  /** AveragePool: count padded positions in the divisor. */
+  countIncludePad?: boolean;
+}
 
 interface PoolExports {
   pool(x: number, y: number, planes: number, H: number, W: number, OH: number, OW: number, pbuf: number, PH: number,
@@ -31,12 +38,12 @@ export function axisInverses(out: number, inSize: number, k: number, padBegin: n
 
 export class WasmPool2d {
   private readonly exports: PoolExports;
-  readonly win: Window2dFull;
+  readonly win: Window2d;
 
   constructor(readonly arena: WasmArena, readonly params: Pool2dParams) {
     const what = params.kind === 'max' ? 'MaxPool' : 'AveragePool';
     if (params.kind !== 'max' && params.kind !== 'avg') fail(`pool: kind "${String(params.kind)}" must be "max" or "avg"`);
-    this.win = fullWindow(what, params);
+    this.win = checkWindow2d(what, params);
     if (params.kind === 'avg' && params.countIncludePad && (this.win.dh > 1 || this.win.dw > 1)) {
       fail(`${what}: count_include_pad with dilations is not supported; use dilations 1 or count_include_pad=0`);
     }

@@ -9,6 +9,7 @@
 import { fail } from '../../ir/errors.js';
 import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../csr.js';
 import { WasmArena } from './arena.js';
+import { isPointwise } from '../../ir/window.js';
 import { checkConv, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
@@ -208,7 +209,7 @@ export class WasmSparse {
       fail(`sparse conv: weight is ${w.rows}×${w.cols}, the parameters need M × C/group·kh·kw = ${params.M}×${K}`);
     }
     if (o.bias && o.bias.length !== params.M) fail(`sparse conv: bias has ${o.bias.length} values, needs M = ${params.M}`);
-    const direct = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
+    const direct = isPointwise(win);
     return { params: { ...params }, csr: this.upload(w, 'sparse conv weight'), bias: o.bias ? this.put(o.bias) : 0, direct };
   }
 

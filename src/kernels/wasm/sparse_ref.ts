@@ -6,7 +6,9 @@
 // reference is the more exact side.
 import { fail } from '../../ir/errors.js';
 import { entryValue, type CsrMatrix } from '../csr.js';
-import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
+import { im2col } from '../../ir/ref/im2col.js';
+import { outHW, type Window2d } from '../../ir/window.js';
+import { checkConv, type Conv2dParams } from './conv_params.js';
 import { clampRange } from './gemm_ref.js';
 
 /** Epilogue of every sparse kernel: per-output bias, then relu / clip. */
@@ -40,7 +42,7 @@ export interface SparseConvSizes {
   /** Input / output channels per group (rows of W per group = Mg). */
   Cg: number;
   Mg: number;
-  win: Window2dFull;
+  win: Window2d;
   OH: number;
   OW: number;
   /** Depth of one group's im2col matrix: Cg·kh·kw (= columns of W). */
@@ -57,26 +59,6 @@ export function sparseConvSizes(p: Conv2dParams, H: number, W: number, what = 's
   return { group, Cg, Mg, win, OH, OW, K: Cg * win.kh * win.kw, P: OH * OW };
 }
 
-/** One group of one image unfolded: col[(c·kh + i)·kw + j][oh·OW + ow], zeros for padding. */
-export function im2colRef(s: SparseConvSizes, H: number, W: number, x: Float32Array, xOff: number, col: Float32Array): void {
-  const { win, OH, OW, P } = s;
-  let row = 0;
-  for (let c = 0; c < s.Cg; c++) {
-    for (let i = 0; i < win.kh; i++) {
-      for (let j = 0; j < win.kw; j++, row++) {
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * win.sh - win.padT + i * win.dh;
-          for (let ow = 0; ow < OW; ow++) {
-            const iw = ow * win.sw - win.padL + j * win.dw;
-            const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-            col[row * P + oh * OW + ow] = inside ? x[xOff + (c * H + ih) * W + iw] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
 /** y[N×M×OH×OW] = conv(x[N×C×H×W], W) + bias, clamped; W is CSR [M × C/group·kh·kw] (OIHW flattened). */
 export function sparseConvRef(w: CsrMatrix, p: Conv2dParams, N: number, H: number, W: number, x: Float32Array, y: Float32Array,
   o: SparseEpilogue = {}): void {
@@ -86,7 +68,7 @@ export function sparseConvRef(w: CsrMatrix, p: Conv2dParams, N: number, H: numbe
   const col = new Float32Array(s.K * s.P);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < s.group; g++) {
-      im2colRef(s, H, W, x, (n * p.C + g * s.Cg) * H * W, col);
+      im2col(x, (n * p.C + g * s.Cg) * H * W, s.Cg, H, W, s.win, s.OH, s.OW, col, 0);
       for (let m = g * s.Mg; m < (g + 1) * s.Mg; m++) {
         const yOff = (n * p.M + m) * s.P;
         for (let q = 0; q < s.P; q++) {

@@ -6,7 +6,8 @@
 // each image into bands of output rows, as the dense conv does. Each chunk or
 // band has its own patch matrix, so no thread waits for another's im2col and no
 // cache line of it is shared. Either way every output is the same sum as on one thread.
-import { convSplitsImages, isPointwise, SLACK } from '../../compile/lower_layers.js';
+import { convSplitsImages, SLACK } from '../../compile/lower_layers.js';
+import { isPointwise } from '../../ir/window.js';
 import type { ConvStep } from '../../compile/plan_types.js';
 import { convKernelCosts, type SparseConvLayer } from '../../kernels/wasm/sparse.js';
 import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';

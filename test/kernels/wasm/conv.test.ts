@@ -4,9 +4,8 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { denseConvKernel, WasmConv2d, type ConvKernel } from '../../../src/kernels/wasm/conv.js';
 import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
-import { conv2dRef } from '../../../src/kernels/wasm/conv_ref.js';
 import { WasmGemm } from '../../../src/kernels/wasm/gemm.js';
-import { assertClose, nchw } from './helpers.js';
+import { assertClose, nchw, refConv } from './helpers.js';
 
 interface Case { p: Conv2dParams; N: number; H: number; W: number }
 
@@ -35,7 +34,7 @@ function run(g: WasmGemm, rng: Rng, c: Case, kernel?: ConvKernel): void {
       const bias = withBias ? rng.floats(c.p.M) : undefined;
       const conv = new WasmConv2d(g, c.p, w, { bias, clamp, kernel });
       const got = conv.conv(c.N, c.H, c.W, x);
-      const want = conv2dRef({ ...c.p, clamp }, c.N, c.H, c.W, x, w, bias);
+      const want = refConv(c.p, c.N, c.H, c.W, x, w, bias, clamp);
       const [, M, OH, OW] = conv.outShape(c.N, c.H, c.W);
       const K = Cg * c.p.kh * c.p.kw;
       assertClose(got, want, (e) => 1e-5 * K * (1 + Math.abs(e)),

@@ -15,7 +15,8 @@ import {
   WasmSparse, chooseConvKernel, chooseFcKernel, cscZeroThreshold, fcKernelCosts, type Batch1Kernel,
 } from '../../../src/kernels/wasm/sparse.js';
 import { sparseModule, sparseVariantKey, sparseVariants } from '../../../src/kernels/wasm/sparse_codegen.js';
-import { im2colRef, sparseConvRef, sparseConvSizes, sparseFcRef, type SparseEpilogue } from '../../../src/kernels/wasm/sparse_ref.js';
+import { im2col } from '../../../src/ir/ref/im2col.js';
+import { sparseConvRef, sparseConvSizes, sparseFcRef, type SparseEpilogue } from '../../../src/kernels/wasm/sparse_ref.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 
@@ -213,7 +214,7 @@ test('conv: im2col export matches the reference exactly', () => {
     const s = sparseConvSizes(p, H, W);
     const x = rng.floats(s.Cg * H * W);
     const want = new Float32Array(s.K * s.P);
-    im2colRef(s, H, W, x, 0, want);
+    im2col(x, 0, s.Cg, H, W, s.win, s.OH, s.OW, want, 0);
     const layer = sp.prepareConv(csrFromDense(new Float32Array(p.M * s.K), p.M, s.K), p);
     const xo = a.allocF32(x.length), col = a.alloc(s.K * s.P * 4 + 16);
     a.f32(xo, x.length).set(x);
