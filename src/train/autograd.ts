@@ -6,9 +6,9 @@
 // kills speed in V8). forward() runs the ops in order; backward() runs each op's
 // backward in reverse. Every backward ACCUMULATES into its inputs' gradients (a
 // value read by two ops gets both contributions); zeroGrads() clears them.
+import type { Pool2dGeom } from '../ir/ref/pool.js';
 import type { Backend, GemmCall, ImageBatch, TapeMemory } from './backend.js';
 import type { GradTransform, WeightTransform } from './hooks.js';
-import type { Window2d } from './ops/window.js';
 import type { Rng } from '../ir/random.js';
 
 /** Placeholder for buffers not yet allocated (a tape before finalize()). */
@@ -188,8 +188,8 @@ export class Tape {
     this.memory().clipBack(x, dy, dx, lo, hi);
   }
 
-  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void {
-    this.memory().maxPool(x, y, arg, planes, H, W, g);
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, g: Pool2dGeom): void {
+    this.memory().maxPool(x, y, arg, g);
   }
 
   maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {

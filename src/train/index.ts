@@ -5,7 +5,9 @@
 // Compression passes fine-tune through the hooks (hooks.ts): model.setMask,
 // setWeightTransform, setGradTransform, addLossTerm.
 export { Param, Var } from './autograd.js';
-export { defaultBackend, setDefaultBackend, tsBackend, type Backend } from './backend.js';
+export type { Backend } from './backend.js';
+export { tsBackend } from './backend_ts.js';
+export { defaultBackend, setDefaultBackend } from './default_backend.js';
 export { wasmBackend } from './backend_wasm.js';
 export { ARCHITECTURES, buildArchitecture, lenet300, lenet5, vggs, type ArchOptions } from './arch/index.js';
 export { modelFromGraph } from './from_graph.js';

@@ -5,7 +5,8 @@
 import type { Graph } from '../ir/graph.js';
 import { fail } from '../ir/errors.js';
 import { Param, Tape, TapeCtx, type Var } from './autograd.js';
-import { defaultBackend, type Backend } from './backend.js';
+import type { Backend } from './backend.js';
+import { defaultBackend } from './default_backend.js';
 import type { GradTransform, LossTerm, WeightTransform } from './hooks.js';
 import { countCorrect, SoftmaxCrossEntropy } from './loss.js';
 import { trainOp, type BuildCtx } from './ops/index.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NnzipError } from '../../src/ir/errors.js';
-import { defaultBackend } from '../../src/train/backend.js';
+import { defaultBackend } from '../../src/train/default_backend.js';
 import { lenet5 } from '../../src/train/arch/index.js';
 import { ArchBuilder } from '../../src/train/arch/builder.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';

@@ -5,7 +5,7 @@ import { type Node, attrInts } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import { nodeFail, shapeStr } from '../util.js';
 import { groupOf, nodeWindow2d, transposeWindow, validRange, window2d, windowOf, type Window2d } from '../window.js';
-import { accumulate } from './gemm_core.js';
+import { accumulate } from './gemm_ref.js';
 import { im2col } from './im2col.js';
 import type { RefKernel } from './index.js';
 import { type FloatArray, floatInput, newFloat } from './operands.js';
@@ -53,7 +53,7 @@ export function conv2d(g: Conv2dGeom, x: FloatArray, w: FloatArray, bias: FloatA
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < group; gi++) {
       const xOff = (n * C + gi * cg) * H * W;
-      if (!direct) im2col(x, xOff, cg, H, W, win, OH, OW, col, 0);
+      if (!direct) im2col(x, xOff, { C: cg, H, W, OH, OW, win }, col, 0);
       const src = direct ? xOff : 0;
       for (let j0 = 0; j0 < P; j0 += COL_BLOCK) {
         const jn = Math.min(COL_BLOCK, P - j0);

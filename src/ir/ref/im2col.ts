@@ -4,13 +4,15 @@
 // so a conv group is one GEMM per image. The reference conv, the sparse conv's
 // reference and the trainer's TypeScript backend all use these; the WASM twins
 // (kernels/wasm/im2col_codegen.ts) are tested against them.
-import type { Window2d } from '../window.js';
-import { validRange } from '../window.js';
+import { validRange, type Window2d } from '../window.js';
 import type { FloatArray } from './operands.js';
 
+/** The patches of one image: C planes of H×W under a window with OH×OW outputs (C·kh·kw rows of OH·OW). */
+export interface Patches { C: number; H: number; W: number; OH: number; OW: number; win: Window2d }
+
 /** cols (from colsOff) = im2col of the image at xOff; 0 in the padding. */
-export function im2col(x: FloatArray, xOff: number, C: number, H: number, W: number, win: Window2d, OH: number, OW: number,
-  cols: FloatArray, colsOff: number): void {
+export function im2col(x: FloatArray, xOff: number, p: Patches, cols: FloatArray, colsOff: number): void {
+  const { C, H, W, OH, OW, win } = p;
   const { kh: KH, kw: KW, sh, sw } = win;
   const P = OH * OW;
   for (let c = 0; c < C; c++) {
@@ -38,8 +40,8 @@ export function im2col(x: FloatArray, xOff: number, C: number, H: number, W: num
 }
 
 /** dx (the image at dxOff) += col2im(cols from colsOff): the adjoint of im2col. */
-export function col2im(cols: FloatArray, colsOff: number, C: number, H: number, W: number, win: Window2d, OH: number, OW: number,
-  dx: FloatArray, dxOff: number): void {
+export function col2im(cols: FloatArray, colsOff: number, p: Patches, dx: FloatArray, dxOff: number): void {
+  const { C, H, W, OH, OW, win } = p;
   const { kh: KH, kw: KW, sh, sw } = win;
   const P = OH * OW;
   for (let c = 0; c < C; c++) {

@@ -9,7 +9,7 @@ import { isPointwise, outHW, type Window2d } from '../../ir/window.js';
 import { checkConv, type Conv2dParams } from './conv_params.js';
 import { WasmDepthwise } from './depthwise.js';
 import { gemmArgs, type GemmArgs, type WasmGemm } from './gemm.js';
-import { IM2COL_EXPORTS, im2colModule } from './im2col_codegen.js';
+import { IM2COL_EXPORTS, im2colModule, type Im2colExports } from './im2col_codegen.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall } from './thread_pool.js';
 
@@ -31,11 +31,6 @@ export interface WasmConvOptions {
   clamp?: readonly [number, number];
   /** Force a kernel (tests, the auto-tuner); default: chosen from the geometry. */
   kernel?: ConvKernel;
-}
-
-interface Im2colExports {
-  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
-    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
 }
 
 export function denseConvKernel(p: Conv2dParams): ConvKernel {

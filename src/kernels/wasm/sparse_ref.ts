@@ -9,7 +9,7 @@ import { entryValue, type CsrMatrix } from '../csr.js';
 import { im2col } from '../../ir/ref/im2col.js';
 import { outHW, type Window2d } from '../../ir/window.js';
 import { checkConv, type Conv2dParams } from './conv_params.js';
-import { clampRange } from './gemm_ref.js';
+import { clampRange } from './gemm.js';
 
 /** Epilogue of every sparse kernel: per-output bias, then relu / clip. */
 export interface SparseEpilogue {
@@ -68,7 +68,7 @@ export function sparseConvRef(w: CsrMatrix, p: Conv2dParams, N: number, H: numbe
   const col = new Float32Array(s.K * s.P);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < s.group; g++) {
-      im2col(x, (n * p.C + g * s.Cg) * H * W, s.Cg, H, W, s.win, s.OH, s.OW, col, 0);
+      im2col(x, (n * p.C + g * s.Cg) * H * W, { C: s.Cg, H, W, OH: s.OH, OW: s.OW, win: s.win }, col, 0);
       for (let m = g * s.Mg; m < (g + 1) * s.Mg; m++) {
         const yOff = (n * p.M + m) * s.P;
         for (let q = 0; q < s.P; q++) {

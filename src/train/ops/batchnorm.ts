@@ -115,36 +115,6 @@ class BatchNormOp implements TapeOp {
   }
 }
 
-/** s1[p] = Σ a, s2[p] = Σ (a − ca[c])·(b − cb[c]) over each H×W plane p (channel c = p mod C). */
-export function planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void {
-  for (let p = 0; p < planes; p++) {
-    const c = p % C;
-    const oa = ca[c];
-    const ob = cb[c];
-    let t1 = 0;
-    let t2 = 0;
-    for (let i = p * HW, e = i + HW; i < e; i++) {
-      t1 += a[i];
-      t2 += (a[i] - oa) * (b[i] - ob);
-    }
-    s1[p] = t1;
-    s2[p] = t2;
-  }
-}
-
-/** out (+= when acc) ka[c]·a + kb[c]·b + k0[c] over each plane. */
-export function planeLinear(a: Float32Array, b: Float32Array, out: Float32Array, planes: number, C: number, HW: number, ka: Float32Array, kb: Float32Array, k0: Float32Array, acc: boolean): void {
-  for (let p = 0; p < planes; p++) {
-    const c = p % C;
-    const u = ka[c];
-    const w = kb[c];
-    const z = k0[c];
-    const e = (p + 1) * HW;
-    if (acc) for (let i = p * HW; i < e; i++) out[i] += u * a[i] + w * b[i] + z;
-    else for (let i = p * HW; i < e; i++) out[i] = u * a[i] + w * b[i] + z;
-  }
-}
-
 function buildBatchNorm(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const [x, gamma, beta] = inputs;
   if (!x || !gamma || !beta) fail(`${where(node)}: needs input, scale and bias (scale and bias must be float initializers or values)`);

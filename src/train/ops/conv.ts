@@ -9,10 +9,10 @@
 import { attrInt, attrInts, type Node } from '../../ir/graph.js';
 import { fail } from '../../ir/errors.js';
 import { anyGrad, type Tape, type TapeOp, type Var } from '../autograd.js';
+import type { Patches } from '../../ir/ref/im2col.js';
+import { nodeWindow2d } from '../../ir/window.js';
 import { gemmCall, imageBatch, type GemmCall, type ImageBatch } from '../backend.js';
-import { colPlan, type ColPlan } from './im2col.js';
 import { where, type BuildCtx, type OpEntry } from './types.js';
-import { window2d } from './window.js';
 
 interface ConvGeom {
   N: number; C: number; H: number; W: number;
@@ -32,7 +32,7 @@ class Conv2dOp implements TapeOp {
   constructor(
     name: string, private readonly tape: Tape,
     private readonly x: Var, private readonly w: Var, private readonly b: Var | undefined,
-    private readonly y: Var, private readonly geo: ConvGeom, private readonly plan: ColPlan,
+    private readonly y: Var, private readonly geo: ConvGeom, private readonly patches: Patches,
   ) {
     this.name = name;
     const { N, G, ck, P, O } = geo;
@@ -72,8 +72,8 @@ class Conv2dOp implements TapeOp {
   private images(gi: number, x: Float32Array): ImageBatch {
     const { N, C, H, W, O, G, P, ck } = this.geo;
     const b = this.batch;
-    b.N = N; b.x = x; b.C = C / G; b.H = H; b.W = W; b.plan = this.plan;
-    b.xOff = gi * b.C * H * W; b.xStride = C * H * W;
+    b.N = N; b.x = x; b.p = this.patches;
+    b.xOff = gi * (C / G) * H * W; b.xStride = C * H * W;
     b.cols = this.cols.data; b.colsOff = gi * ck * P; b.colsStride = this.perImage ? G * ck * P : 0;
     b.bStride = O * P; b.cStride = O * P;
     return b;
@@ -143,11 +143,10 @@ function buildConv(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[
   const ks = attrInts(node, 'kernel_shape', [KH, KW]);
   if (ks[0] !== KH || ks[1] !== KW) fail(`${where(node)}: kernel_shape [${ks}] does not match the weight's ${KH}×${KW}`);
   if (b && (b.size !== O)) fail(`${where(node)}: bias has ${b.size} values, expected ${O}`);
-  const g = window2d(node, H, W, KH, KW);
-  const P = g.oh * g.ow;
-  const y = ctx.tape.newVar(node.outputs[0], [N, O, g.oh, g.ow], anyGrad(x, w, b));
-  const geo: ConvGeom = { N, C, H, W, O, G, P, ck: cg * KH * KW };
-  ctx.tape.push(new Conv2dOp(node.name, ctx.tape, x, w, b, y, geo, colPlan(g, H, W)));
+  const { win, out: [OH, OW] } = nodeWindow2d(node, [H, W], [KH, KW]);
+  const y = ctx.tape.newVar(node.outputs[0], [N, O, OH, OW], anyGrad(x, w, b));
+  const geo: ConvGeom = { N, C, H, W, O, G, P: OH * OW, ck: cg * KH * KW };
+  ctx.tape.push(new Conv2dOp(node.name, ctx.tape, x, w, b, y, geo, { C: C / G, H, W, OH, OW, win }));
   return [y];
 }
 

@@ -1,12 +1,14 @@
 // Test helpers for the WASM kernels: a closeness check whose failure message
 // names the case, the shape and the first bad index, the tile-edge sizes, and the
-// reference conv and pool (src/ir/ref) on the kernels' parameter objects.
+// reference GEMM, conv and pool (src/ir/ref) on the kernels' parameter objects.
 import assert from 'node:assert/strict';
 import { conv2d } from '../../../src/ir/ref/conv.js';
+import { gemmRef } from '../../../src/ir/ref/gemm_ref.js';
 import { avgPool2d, maxPool2d } from '../../../src/ir/ref/pool.js';
 import { checkWindow2d, outHW } from '../../../src/ir/window.js';
 import { clip } from '../../../src/kernels/ts/clip.js';
 import { checkConv, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
+import { clampRange, type GemmOptions } from '../../../src/kernels/wasm/gemm.js';
 import type { Pool2dParams } from '../../../src/kernels/wasm/pool.js';
 
 /** Asserts |actual - expected| <= tol(expected) everywhere; `where(i)` renders an index (e.g. "(row 3, col 7)"). */
@@ -59,4 +61,9 @@ export function refPool(p: Pool2dParams, N: number, C: number, H: number, W: num
   if (p.kind === 'max') maxPool2d(g, x, y);
   else avgPool2d(g, x, y, p.countIncludePad ?? false);
   return y;
+}
+
+/** The reference GEMM (src/ir/ref) with the WASM GEMM's options. */
+export function refGemm(M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, o: GemmOptions = {}): void {
+  gemmRef({ M, N, K, a, b, c, transA: o.transA, transB: o.transB, accumulate: o.accumulate, bias: o.bias, biasPer: o.biasPer, clamp: clampRange(o) });
 }

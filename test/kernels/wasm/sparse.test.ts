@@ -214,7 +214,7 @@ test('conv: im2col export matches the reference exactly', () => {
     const s = sparseConvSizes(p, H, W);
     const x = rng.floats(s.Cg * H * W);
     const want = new Float32Array(s.K * s.P);
-    im2col(x, 0, s.Cg, H, W, s.win, s.OH, s.OW, want, 0);
+    im2col(x, 0, { C: s.Cg, H, W, OH: s.OH, OW: s.OW, win: s.win }, want, 0);
     const layer = sp.prepareConv(csrFromDense(new Float32Array(p.M * s.K), p.M, s.K), p);
     const xo = a.allocF32(x.length), col = a.alloc(s.K * s.P * 4 + 16);
     a.f32(xo, x.length).set(x);
