@@ -17,7 +17,8 @@ export { train, type EpochStats, type Progress, type TrainData, type TrainOption
 export { trainStep, type StepResult } from './step.js';
 export { Adam, makeOptimizer, Sgd, type AdamOptions, type Optimizer, type OptimizerSpec, type SgdOptions } from './optim.js';
 export { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
-export { AdmmTerm, WeightSharing, type GradTransform, type LossTerm, type WeightTransform } from './hooks.js';
+export type { GradTransform, WeightTransform } from './autograd.js';
+export { AdmmTerm, WeightSharing, type LossTerm } from './hooks.js';
 export { binarize, fakeQuantize, ternarize } from './transforms.js';
 export { trainableOps } from './ops/index.js';
 export type { AugmentOptions } from './augment.js';

@@ -1,7 +1,7 @@
 // Ready-made WeightTransforms for quantization-aware training (used with the
 // straight-through estimator: the float master weights receive the gradient of
 // the transformed weights unchanged). Scales are per output channel (axis 0).
-import type { WeightTransform } from './hooks.js';
+import type { WeightTransform } from './autograd.js';
 import { fail } from '../ir/errors.js';
 
 /** Calls fn(start, end) for each output channel's contiguous slice. */

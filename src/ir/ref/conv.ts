@@ -7,8 +7,7 @@ import { nodeFail, shapeStr } from '../util.js';
 import { groupOf, nodeWindow2d, transposeWindow, validRange, window2d, windowOf, type Window2d } from '../window.js';
 import { accumulate } from './gemm_ref.js';
 import { im2col } from './im2col.js';
-import type { RefKernel } from './index.js';
-import { type FloatArray, floatInput, newFloat } from './operands.js';
+import { type FloatArray, floatInput, newFloat, type RefKernel } from './operands.js';
 
 /** A 2-D conv: input N×C×H×W, M output channels of OH×OW, the window and the group count (1-D runs with a height of 1). */
 export interface Conv2dGeom {

@@ -2,8 +2,7 @@
 // dtypes), Relu, LeakyRelu, Sigmoid, Tanh, Clip.
 import { type Node, attrFloat } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { NumArray, floatInput, optionalScalar } from './operands.js';
+import { NumArray, floatInput, optionalScalar, type RefKernel } from './operands.js';
 import { nodeFail, input, broadcastShapes, broadcastStrides, forEachRow, lastStrides } from '../util.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';

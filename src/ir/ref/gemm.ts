@@ -2,9 +2,8 @@
 // batched, broadcast batch dims, 1-D operands). Float64 accumulation.
 import { attrFloat, attrInt } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
 import { gemmRef } from './gemm_ref.js';
-import { FloatArray, floatInput, newFloat } from './operands.js';
+import { FloatArray, floatInput, newFloat, type RefKernel } from './operands.js';
 import { nodeFail, shapeStr, broadcastShapes, broadcastStrides, stridesOf } from '../util.js';
 
 const gemm: RefKernel = (node, inputs) => {

@@ -1,8 +1,12 @@
-// What the reference kernels read and write: typed-array kinds, float inputs
-// and outputs of the input's dtype, scalar inputs, block copies.
+// What the reference kernels are and what they read and write: the kernel type,
+// typed-array kinds, float inputs and outputs of the input's dtype, scalar
+// inputs, block copies.
 import type { Node } from '../graph.js';
 import { Tensor, type AnyData, type DType, isFloat } from '../tensor.js';
 import { input, nodeFail, shapeStr } from '../util.js';
+
+/** A kernel maps a node and its inputs ('' optional inputs arrive as undefined) to its outputs, in order. */
+export type RefKernel = (node: Node, inputs: (Tensor | undefined)[]) => Tensor[];
 
 /** Typed arrays that hold plain numbers (every dtype but int64). */
 export type NumArray = Exclude<AnyData, BigInt64Array>;

@@ -8,8 +8,7 @@ import { type Node, attrInt } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { input, nodeFail, shapeStr } from '../util.js';
 import { kernelAttr, nodeWindow2d, type Window2d } from '../window.js';
-import type { RefKernel } from './index.js';
-import { type FloatArray, type NumArray, floatInput, newFloat } from './operands.js';
+import { type FloatArray, type NumArray, floatInput, newFloat, type RefKernel } from './operands.js';
 
 /** `planes` planes of H×W pooled to OH×OW. */
 export interface Pool2dGeom { planes: number; H: number; W: number; OH: number; OW: number; win: Window2d }

@@ -3,8 +3,7 @@
 // per tensor (scalar scale) or per axis (1-D scale along `axis`), in float32 arithmetic.
 import { type Node, attrInt } from '../graph.js';
 import { Tensor, DType } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { NumArray } from './operands.js';
+import { NumArray, type RefKernel } from './operands.js';
 import { nodeFail, input, normAxis, shapeStr } from '../util.js';
 
 /** Saturation range of each quantized dtype. */

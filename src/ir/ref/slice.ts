@@ -4,8 +4,8 @@
 // Any dtype; the output is a fresh tensor.
 import type { Node } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
 import { input, intsFromInputOrAttr, nodeFail, normAxes, stridesOf } from '../util.js';
+import type { RefKernel } from './operands.js';
 
 /** One sliced axis: first index, step, and how many elements are taken. */
 export interface SliceAxis {

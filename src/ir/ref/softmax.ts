@@ -1,7 +1,6 @@
 // Softmax along one axis (opset ≥ 13 semantics), numerically stable (max subtracted), float64 sums.
 import { attrInt } from '../graph.js';
-import type { RefKernel } from './index.js';
-import { floatInput, newFloat } from './operands.js';
+import { floatInput, newFloat, type RefKernel } from './operands.js';
 import { normAxis } from '../util.js';
 
 const softmax: RefKernel = (node, inputs) => {
