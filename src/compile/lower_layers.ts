@@ -2,10 +2,11 @@
 // Each picks its kernel (geometry, then the cost model for compressed weights),
 // sizes its scratch and decides how many threads share its work.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
+import { denseConvKernel } from '../kernels/wasm/conv.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise, nodeWindow2d, type Window2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
-import { chooseConv, chooseFc, partsFor, type ConvDenseImpl } from './cost.js';
+import { chooseConv, chooseFc, partsFor } from './cost.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
 
@@ -16,11 +17,6 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 function weightOf(ctx: LowerCtx, name: string, data: Float32Array): PlanWeight {
   return { name, data, format: ctx.graph.formats.get(name) };
-}
-
-function denseConvKind(win: Window2d, C: number, M: number, group: number): ConvDenseImpl {
-  if (group > 1 && group === C && group === M) return 'depthwise';
-  return isPointwise(win) ? 'pointwise' : 'im2col';
 }
 
 export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
@@ -41,7 +37,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const dense = denseConvKind(win, C, M, group);
+  const dense = denseConvKernel(C, M, group, win);
   const d = chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
   const flops = 2 * N * M * K * P;
   const step: ConvStep = {

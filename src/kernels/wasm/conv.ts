@@ -33,9 +33,9 @@ export interface WasmConvOptions {
   kernel?: ConvKernel;
 }
 
-export function denseConvKernel(p: Conv2dParams): ConvKernel {
-  const { group, win } = checkConv('conv', p);
-  if (group === p.C && group === p.M && group > 1) return 'depthwise';
+/** The dense kernel a conv's geometry runs (the compiler's choice too). */
+export function denseConvKernel(C: number, M: number, group: number, win: Window2d): ConvKernel {
+  if (group > 1 && group === C && group === M) return 'depthwise';
   return isPointwise(win) ? 'pointwise' : 'im2col';
 }
 
@@ -57,9 +57,10 @@ export class WasmConv2d {
     const K = Cg * win.kh * win.kw;
     if (weights.length !== params.M * K) fail(`${what}: weights have ${weights.length} values, [${params.M},${Cg},${win.kh},${win.kw}] needs ${params.M * K}`);
     if (opts.bias && opts.bias.length !== params.M) fail(`${what}: bias has ${opts.bias.length} values, needs M=${params.M}`);
-    this.kernel = opts.kernel ?? denseConvKernel(params);
+    const natural = denseConvKernel(params.C, params.M, group, win);
+    this.kernel = opts.kernel ?? natural;
     if (this.kernel === 'depthwise' && !(group === params.C && group === params.M)) fail(`${what}: the depthwise kernel needs group = C = M`);
-    if (this.kernel === 'pointwise' && denseConvKernel(params) === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
+    if (this.kernel === 'pointwise' && natural === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
     const ar = gemm.arena;
     if (this.kernel === 'depthwise') {
       this.biasAt = 0;
