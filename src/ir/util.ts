@@ -1,6 +1,7 @@
 // Helpers every stage that reads IR nodes shares (shape inference, the
 // reference kernels, the compiler, the runtime): errors that name the node,
-// required inputs, axes, row-major strides and numpy broadcasting.
+// required inputs, axes, Slice's clamping, row-major strides and numpy
+// broadcasting.
 import { NnzipError } from './errors.js';
 import type { Node } from './graph.js';
 import { isFloat, toNumbers, type Tensor } from './tensor.js';
@@ -34,6 +35,29 @@ export function normAxes(node: Node, axes: readonly number[], rank: number, what
   const out = axes.map((a) => normAxis(node, a, rank, `${what} entry`));
   if (new Set(out).size !== out.length) nodeFail(node, `${what} [${axes.join(',')}] repeat an axis`);
   return out;
+}
+
+/** One sliced axis: first index, step, and how many elements are taken. */
+export interface SliceAxis {
+  axis: number;
+  start: number;
+  step: number;
+  len: number;
+}
+
+/** Start / step / length per axis with the ONNX clamping rules. */
+export function sliceAxis(node: Node, axis: number, dim: number, start: number, end: number, step: number): SliceAxis {
+  if (!Number.isInteger(step) || step === 0) nodeFail(node, `steps entry ${step} for axis ${axis} must be a non-zero integer`);
+  let s = start < 0 ? start + dim : start;
+  let e = end < 0 ? end + dim : end;
+  if (step > 0) {
+    s = Math.min(Math.max(s, 0), dim);
+    e = Math.min(Math.max(e, 0), dim);
+  } else {
+    s = Math.min(Math.max(s, 0), dim - 1);
+    e = Math.min(Math.max(e, -1), dim - 1);
+  }
+  return { axis, start: s, step, len: Math.max(0, Math.ceil((e - s) / step)) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { attrInt, type Node } from '../graph.js';
 import { registerOp } from '../ops.js';
 import { sizeOf, toNumbers } from '../tensor.js';
 import { constInts, foldable, pick } from './values.js';
-import { input, nodeFail, normAxes, normAxis, stridesOf } from '../util.js';
+import { input, nodeFail, normAxes, normAxis, sliceAxis, stridesOf, type SliceAxis } from '../util.js';
 
 registerOp({
   op: 'Gather',
@@ -36,25 +36,9 @@ registerOp({
   },
 });
 
-interface SliceAxis { axis: number; start: number; step: number; len: number }
-
 /** Per-axis start/step/length with ONNX clamping rules. */
 function sliceAxes(node: Node, shape: number[], starts: number[], ends: number[], axes: number[], steps: number[]): SliceAxis[] {
-  return axes.map((axis, i) => {
-    const dim = shape[axis];
-    const step = steps[i];
-    if (step === 0) nodeFail(node, 'steps must not be 0');
-    let s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    let e = ends[i] < 0 ? ends[i] + dim : ends[i];
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), dim);
-      e = Math.min(Math.max(e, 0), dim);
-    } else {
-      s = Math.min(Math.max(s, 0), dim - 1);
-      e = Math.min(Math.max(e, -1), dim - 1);
-    }
-    return { axis, start: s, step, len: Math.max(0, Math.ceil((e - s) / step)) };
-  });
+  return axes.map((axis, i) => sliceAxis(node, axis, shape[axis], starts[i], ends[i], steps[i]));
 }
 
 registerOp({
