@@ -4,6 +4,7 @@
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
 import { denseConvKernel } from '../kernels/wasm/conv.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
+import { poolPadded } from '../kernels/wasm/pool.js';
 import { isPointwise, nodeWindow2d, type Window2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
 import { chooseConv, chooseFc, partsFor } from './cost.js';
@@ -184,14 +185,6 @@ export function lowerPool(node: Node, ctx: LowerCtx): LowerResult {
       split, scratch: split * (PH * PW * 4 + SLACK),
     },
   };
-}
-
-/** The padded plane the pool kernel copies each input plane into (ceil mode may reach past the pads). */
-export function poolPadded(p: { H: number; W: number; OH: number; OW: number; win: Window2d }): { PH: number; PW: number } {
-  const { win } = p;
-  const PH = Math.max(p.H + win.padT + win.padB, (p.OH - 1) * win.sh + (win.kh - 1) * win.dh + 1);
-  const PW = roundUp(Math.max(p.W + win.padL + win.padR, (p.OW - 1) * win.sw + (win.kw - 1) * win.dw + 1) + 8, 4);
-  return { PH, PW };
 }
 
 /** GlobalAveragePool / GlobalMaxPool, and ReduceMean / ReduceMax over every spatial axis of an NC... input. */

@@ -36,6 +36,14 @@ export function axisInverses(out: number, inSize: number, k: number, padBegin: n
   return inv;
 }
 
+/** The padded plane the pool kernel copies each input plane into (ceil mode may reach past the pads). */
+export function poolPadded(p: { H: number; W: number; OH: number; OW: number; win: Window2d }): { PH: number; PW: number } {
+  const { win } = p;
+  const PH = Math.max(p.H + win.padT + win.padB, (p.OH - 1) * win.sh + (win.kh - 1) * win.dh + 1);
+  const PW = Math.ceil((Math.max(p.W + win.padL + win.padR, (p.OW - 1) * win.sw + (win.kw - 1) * win.dw + 1) + 8) / 4) * 4;
+  return { PH, PW };
+}
+
 export class WasmPool2d {
   private readonly exports: PoolExports;
   readonly win: Window2d;
@@ -62,9 +70,7 @@ export class WasmPool2d {
   run(N: number, C: number, H: number, W: number, x: number, y: number): void {
     const w = this.win;
     const [, , OH, OW] = this.outShape(N, C, H, W);
-    // ceil mode may let the last window overhang the padded input: the buffer covers the reach
-    const PH = Math.max(H + w.padT + w.padB, (OH - 1) * w.sh + (w.kh - 1) * w.dh + 1);
-    const PW = Math.ceil((Math.max(W + w.padL + w.padR, (OW - 1) * w.sw + (w.kw - 1) * w.dw + 1) + 8) / 4) * 4;
+    const { PH, PW } = poolPadded({ H, W, OH, OW, win: w });
     const ar = this.arena, mark = ar.used;
     try {
       const pbuf = ar.alloc(PH * PW * 4);
