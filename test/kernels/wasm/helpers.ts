@@ -1,15 +1,18 @@
 // Test helpers for the WASM kernels: a closeness check whose failure message
 // names the case, the shape and the first bad index, the tile-edge sizes, and the
-// reference GEMM, conv and pool (src/ir/ref) on the kernels' parameter objects.
+// reference GEMM, conv and pool (src/ir/ref) on the kernels' parameter objects
+// (the sparse kernels' reference: the dense one on the decoded weights).
 import assert from 'node:assert/strict';
 import { conv2d } from '../../../src/ir/ref/conv.js';
 import { gemmRef } from '../../../src/ir/ref/gemm_ref.js';
 import { avgPool2d, maxPool2d } from '../../../src/ir/ref/pool.js';
 import { checkWindow2d, outHW } from '../../../src/ir/window.js';
 import { clip } from '../../../src/kernels/ts/clip.js';
+import { csrToDense, type CsrMatrix } from '../../../src/kernels/csr.js';
 import { checkConv, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { clampRange, type GemmOptions } from '../../../src/kernels/wasm/gemm.js';
 import type { Pool2dParams } from '../../../src/kernels/wasm/pool.js';
+import { epilogueRange, type SparseEpilogue } from '../../../src/kernels/wasm/sparse.js';
 
 /** Asserts |actual - expected| <= tol(expected) everywhere; `where(i)` renders an index (e.g. "(row 3, col 7)"). */
 export function assertClose(actual: Float32Array, expected: ArrayLike<number>, tol: (expected: number) => number, what: string,
@@ -66,4 +69,15 @@ export function refPool(p: Pool2dParams, N: number, C: number, H: number, W: num
 /** The reference GEMM (src/ir/ref) with the WASM GEMM's options. */
 export function refGemm(M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, o: GemmOptions = {}): void {
   gemmRef({ M, N, K, a, b, c, transA: o.transA, transB: o.transB, accumulate: o.accumulate, bias: o.bias, biasPer: o.biasPer, clamp: clampRange(o) });
+}
+
+/** y[batch×out] = x[batch×in]·Wᵀ + bias, clamped: the dense reference on the decoded CSR weight. */
+export function refSparseFc(w: CsrMatrix, batch: number, x: Float32Array, y: Float32Array, o: SparseEpilogue = {}): void {
+  gemmRef({ M: batch, N: w.rows, K: w.cols, a: x, b: csrToDense(w), transB: true, c: y, bias: o.bias, clamp: epilogueRange(o) });
+}
+
+/** The conv of a CSR weight [M × C/group·kh·kw] (OIHW flattened), clamped: the dense reference on the decoded weight. */
+export function refSparseConv(w: CsrMatrix, p: Conv2dParams, N: number, H: number, W: number, x: Float32Array, y: Float32Array,
+  o: SparseEpilogue = {}): void {
+  y.set(refConv(p, N, H, W, x, csrToDense(w), o.bias, epilogueRange(o)));
 }
