@@ -5,7 +5,7 @@ import { gemmRef } from '../ir/ref/gemm_ref.js';
 import { col2im, im2col } from '../ir/ref/im2col.js';
 import { maxPool2d, maxPoolBack } from '../ir/ref/pool.js';
 import { planeLinear, planeStats } from '../kernels/ts/batchnorm.js';
-import { clip, clipBack } from '../kernels/ts/clip.js';
+import { clip, clipBack } from '../kernels/ts/activation.js';
 import { gemmCol2imSerial, im2colGemmSerial, type Backend, type TapeMemory } from './backend.js';
 
 export const tsBackend: Backend = {

@@ -3,12 +3,12 @@
 // runs on the backend (it keeps each window's argmax for backward); the others
 // run the reference pooling kernels (src/ir/ref/pool.ts).
 import { attrInt, attrInts, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import { avgPool2d, avgPoolBack, globalAvgPoolBack, globalPool, type Pool2dGeom } from '../../ir/ref/pool.js';
 import { toNumbers } from '../../ir/tensor.js';
 import { kernelAttr, nodeWindow2d } from '../../ir/window.js';
 import type { Tape, TapeOp, Var } from '../autograd.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 class MaxPoolOp implements TapeOp {
   /** Flat input index of each output's maximum (for backward), stored in the tape's memory. */
@@ -67,7 +67,7 @@ class PlaneMeanOp implements TapeOp {
 }
 
 function input4d(node: Node, x: Var | undefined): [number, number, number, number] {
-  if (!x || x.shape.length !== 4) fail(`${where(node)}: needs a 4-D NCHW input (got [${x?.shape ?? ''}])`);
+  if (!x || x.shape.length !== 4) nodeFail(node, `needs a 4-D NCHW input (got [${x?.shape ?? ''}])`);
   return x.shape as [number, number, number, number];
 }
 
@@ -91,7 +91,7 @@ function buildPlaneMean(node: Node, x: Var | undefined, ctx: BuildCtx, keep: boo
 function buildReduceMean(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const axesT = node.inputs[1] ? ctx.constant(node.inputs[1]) : undefined;
   const axes = (axesT ? toNumbers(axesT) : attrInts(node, 'axes', [])).map((a) => (a < 0 ? a + 4 : a)).sort();
-  if (axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) fail(`${where(node)}: only the mean over the spatial axes [2, 3] of NCHW is supported (got axes [${axes}])`);
+  if (axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) nodeFail(node, `only the mean over the spatial axes [2, 3] of NCHW is supported (got axes [${axes}])`);
   return buildPlaneMean(node, inputs[0], ctx, attrInt(node, 'keepdims', 1) === 1);
 }
 

@@ -4,7 +4,7 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { WasmActivation } from '../../../src/kernels/wasm/activation.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
-import { clip } from '../../../src/kernels/ts/clip.js';
+import { clip } from '../../../src/kernels/ts/activation.js';
 import { assertClose } from './helpers.js';
 
 const clipped = (x: Float32Array, lo: number, hi: number): Float32Array => {

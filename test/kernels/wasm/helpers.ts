@@ -7,7 +7,7 @@ import { conv2d } from '../../../src/ir/ref/conv.js';
 import { gemmRef } from '../../../src/ir/ref/gemm_ref.js';
 import { avgPool2d, maxPool2d } from '../../../src/ir/ref/pool.js';
 import { checkWindow2d, outHW } from '../../../src/ir/window.js';
-import { clip } from '../../../src/kernels/ts/clip.js';
+import { clip } from '../../../src/kernels/ts/activation.js';
 import { csrToDense, type CsrMatrix } from '../../../src/kernels/csr.js';
 import { checkConv, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { clampRange, type GemmOptions } from '../../../src/kernels/wasm/gemm.js';
