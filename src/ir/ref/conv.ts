@@ -4,7 +4,7 @@
 import { type Node, attrInts } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import { nodeFail, shapeStr } from '../util.js';
-import { groupOf, nodeWindow2d, transposeWindow, validRange, window2d, windowOf, type Window2d } from '../window.js';
+import { groupOf, isPointwise, nodeWindow2d, transposeWindow, validRange, window2d, windowOf, type Window2d } from '../window.js';
 import { accumulate } from './gemm_ref.js';
 import { im2col } from './im2col.js';
 import { type FloatArray, floatInput, newFloat, type RefKernel } from './operands.js';
@@ -46,7 +46,7 @@ export function conv2d(g: Conv2dGeom, x: FloatArray, w: FloatArray, bias: FloatA
   const P = OH * OW;
   const K = cg * win.kh * win.kw;
   // A 1×1 unit-stride unpadded conv reads the input as its own im2col matrix.
-  const direct = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT === 0 && win.padL === 0 && OH === H && OW === W;
+  const direct = isPointwise(win);
   const col = direct ? x : x instanceof Float64Array ? new Float64Array(K * P) : new Float32Array(K * P);
   const acc = new Float64Array(4 * Math.min(P, COL_BLOCK));
   for (let n = 0; n < N; n++) {

@@ -2,8 +2,8 @@
 // strides, dilations (max), ceil_mode, count_include_pad) on a kernel specialised
 // per window geometry (pool_codegen.ts).
 import { fail } from '../../ir/errors.js';
-import type { WasmArena } from './arena.js';
 import { checkWindow2d, outHW, type Window2d } from '../../ir/window.js';
+import type { WasmArena } from './arena.js';
 import type { Conv2dParams } from './conv_params.js';
 import { compileCached, instantiate } from './loader.js';
 import { poolModule, type PoolGeometry } from './pool_codegen.js';

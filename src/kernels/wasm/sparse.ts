@@ -8,9 +8,9 @@
 // chooseFcKernel / chooseConvKernel (the cost model, at the end) say which kernel
 // wins, and when the dense GEMM wins instead.
 import { fail } from '../../ir/errors.js';
+import { isPointwise } from '../../ir/window.js';
 import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../csr.js';
 import { WasmArena } from './arena.js';
-import { isPointwise } from '../../ir/window.js';
 import { checkConv, convSizes, type Conv2dParams, type ConvSizes } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { clampRange } from './gemm.js';
