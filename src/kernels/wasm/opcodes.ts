@@ -31,6 +31,7 @@ export const PLAIN: Record<string, number> = {
   'f32.convert_i32_s': 0xb2, 'f32.convert_i32_u': 0xb3,
   'i32.reinterpret_f32': 0xbc, 'f32.reinterpret_i32': 0xbe,
   'i32.extend8_s': 0xc0, 'i32.extend16_s': 0xc1,
+  'i64.shl': 0x86, 'i64.extend_i32_s': 0xac, 'i64.extend_i32_u': 0xad,
 };
 
 /** Memory instructions: opcode and natural alignment (log2 bytes) for the memarg. */
@@ -88,7 +89,7 @@ export const LANE: Record<string, { code: number; lanes: number }> = {
 /** Vector instructions without immediates: 0xfd prefix then the code as u32 LEB128. */
 export const SIMD: Record<string, number> = {
   'i8x16.swizzle': 0x0e,
-  'i8x16.splat': 0x0f, 'i16x8.splat': 0x10, 'i32x4.splat': 0x11, 'f32x4.splat': 0x13,
+  'i8x16.splat': 0x0f, 'i16x8.splat': 0x10, 'i32x4.splat': 0x11, 'i64x2.splat': 0x12, 'f32x4.splat': 0x13,
   'i8x16.eq': 0x23, 'i32x4.eq': 0x37, 'i32x4.gt_s': 0x3b,
   'f32x4.eq': 0x41, 'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'f32x4.le': 0x45, 'f32x4.ge': 0x46,
   'v128.not': 0x4d, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.xor': 0x51,
@@ -96,7 +97,7 @@ export const SIMD: Record<string, number> = {
   'i8x16.abs': 0x60, 'i8x16.neg': 0x61, 'i8x16.popcnt': 0x62, 'i8x16.all_true': 0x63, 'i8x16.bitmask': 0x64,
   'i8x16.narrow_i16x8_s': 0x65, 'i8x16.narrow_i16x8_u': 0x66,
   'i8x16.shl': 0x6b, 'i8x16.shr_s': 0x6c, 'i8x16.shr_u': 0x6d, 'i8x16.add': 0x6e, 'i8x16.sub': 0x71,
-  'i8x16.min_s': 0x76, 'i8x16.max_s': 0x78,
+  'i8x16.min_s': 0x76, 'i8x16.min_u': 0x77, 'i8x16.max_s': 0x78, 'i8x16.max_u': 0x79,
   'i16x8.extadd_pairwise_i8x16_s': 0x7c, 'i16x8.extadd_pairwise_i8x16_u': 0x7d,
   'i32x4.extadd_pairwise_i16x8_s': 0x7e, 'i32x4.extadd_pairwise_i16x8_u': 0x7f,
   'i16x8.narrow_i32x4_s': 0x85, 'i16x8.narrow_i32x4_u': 0x86,
@@ -109,6 +110,7 @@ export const SIMD: Record<string, number> = {
   'i32x4.add': 0xae, 'i32x4.sub': 0xb1, 'i32x4.mul': 0xb5,
   'i32x4.min_s': 0xb6, 'i32x4.max_s': 0xb8, 'i32x4.dot_i16x8_s': 0xba,
   'i32x4.extmul_low_i16x8_s': 0xbc, 'i32x4.extmul_high_i16x8_s': 0xbd,
+  'i64x2.shr_s': 0xcc, 'i64x2.add': 0xce, 'i64x2.extmul_low_i32x4_s': 0xdc, 'i64x2.extmul_high_i32x4_s': 0xdd,
   'f32x4.abs': 0xe0, 'f32x4.neg': 0xe1, 'f32x4.sqrt': 0xe3,
   'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7,
   'f32x4.min': 0xe8, 'f32x4.max': 0xe9, 'f32x4.pmin': 0xea, 'f32x4.pmax': 0xeb,
