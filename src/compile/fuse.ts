@@ -1,28 +1,11 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Relu / Clip into the epilogue of a conv / fc, and QuantizeLinear →
-// DequantizeLinear pairs into one float step. A step is fused into its producer
+// Relu / Clip into the epilogue of a conv / fc, QDQ units into integer steps
+// (fuse_int.ts), and the QuantizeLinear → DequantizeLinear pairs left into one float step. A step is fused into its producer
 // only when the producer's output has no other reader and is not a graph output.
-import type { Tensor } from '../ir/tensor.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, QuantParams, QuantStep } from './plan_types.js';
-
-export interface FuseInput {
-  steps: PlanStep[];
-  aliases: ReadonlyMap<string, string>;
-  outputs: readonly string[];
-  /** Constant values (initializers and values folded at plan time). */
-  consts: ReadonlyMap<string, Tensor>;
-}
-
-/** Readers of each value: step inputs, reshapes of it, and being a graph output. */
-function useCounts(f: FuseInput): Map<string, number> {
-  const uses = new Map<string, number>();
-  const add = (v: string) => uses.set(v, (uses.get(v) ?? 0) + 1);
-  for (const s of f.steps) for (const v of s.inputs) add(v);
-  for (const src of f.aliases.values()) add(src);
-  for (const o of f.outputs) add(o);
-  return uses;
-}
+import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
+import { fuseInt } from './fuse_int.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, QuantStep } from './plan_types.js';
 
 type Layer = ConvStep | FcStep;
 
@@ -109,11 +92,6 @@ function clampLabel(s: ClampStep): string {
   return s.lo === 0 && s.hi === Infinity ? 'relu' : `clip [${s.lo}, ${s.hi}]`;
 }
 
-function sameParams(a: QuantParams, b: QuantParams): boolean {
-  return a.inner === b.inner && a.count === b.count && a.lo === b.lo && a.hi === b.hi &&
-    a.scale.every((v, i) => v === b.scale[i]) && a.zero.every((v, i) => v === b.zero[i]);
-}
-
 function fuseQdq(f: FuseInput): void {
   const uses = useCounts(f);
   const drop = new Set<PlanStep>();
@@ -133,6 +111,7 @@ export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
+  { name: 'fuseInt', run: fuseInt },
   { name: 'fuseQdq', run: fuseQdq },
 ];
 

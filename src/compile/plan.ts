@@ -53,7 +53,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   for (const o of outputs) if (!types.has(o)) fail(`output "${o}" of graph "${graph.name}" is not produced by any node`);
   const consts = new Map<string, Tensor>();
   for (const [name, t] of types) if (t.value && !inputs.includes(name)) consts.set(name, t.value);
-  const steps = fuse({ steps: lowered.steps, aliases: lowered.aliases, outputs, consts });
+  const steps = fuse({ steps: lowered.steps, aliases: lowered.aliases, outputs, consts, types });
   const external = new Set([...consts.keys(), ...inputs]);
   const views = placeConcatInputs({ steps, aliases: lowered.aliases, outputs, external });
   const { values, memory } = planMemory({ steps, aliases: lowered.aliases, views, types, inputs, outputs });

@@ -7,6 +7,7 @@ import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
 import type { TensorFormat } from '../ir/tensor_format.js';
 import type { DType, Tensor } from '../ir/tensor.js';
+import type { QEpilogue, QInType } from '../kernels/wasm/qgemm.js';
 
 export type KernelsMode = 'auto' | 'dense';
 
@@ -215,6 +216,50 @@ export interface AffineStep extends StepBase {
   shift: Float32Array;
 }
 
+/** The constants of an integer conv / fc (compile/int_layer.ts). */
+export interface IntLayer {
+  /** The input's type (uint8 is read as x − 128) and zero point (a conv's padding). */
+  input: QInType;
+  inZero: number;
+  /** int8 weights (w − w_zero), one row of K per output channel. */
+  weight: Int8Array;
+  /** int32 bias per output channel, the input zero point folded in. */
+  bias: Int32Array;
+  /** Requantization to the output type; absent = the int32 accumulators are the output. */
+  epilogue?: QEpilogue;
+  /** Largest |accumulator| the inputs can give (< 2^31: no overflow). */
+  bound: number;
+}
+
+/** Y[M×N] = epilogue(X[M×K]·Wᵀ): QLinearMatMul, MatMulInteger, or a QDQ Gemm / MatMul, on the integer GEMM. */
+export interface QFcStep extends StepBase {
+  kind: 'qfc';
+  M: number; N: number; K: number;
+  layer: IntLayer;
+}
+
+/** An integer conv: int8 im2col (padded with the input zero point), then the integer GEMM per image and group. */
+export interface QConvStep extends StepBase {
+  kind: 'qconv';
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
+  group: number;
+  win: Window2d;
+  layer: IntLayer;
+  layout: ConvLayout;
+  outImageStride: number;
+}
+
+/** Max pooling on int8 / uint8 (exact: the dequantization is monotonic), or average pooling rounded half to even. */
+export interface QPoolStep extends StepBase {
+  kind: 'qpool';
+  mode: 'max' | 'avg';
+  dtype: 'int8' | 'uint8';
+  N: number; C: number; H: number; W: number; OH: number; OW: number;
+  win: Window2d;
+  countIncludePad: boolean;
+  outImageStride: number;
+}
+
 /** Any other op: its reference kernel, inputs viewed in the arena, outputs copied in. */
 export interface ReferenceStep extends StepBase {
   kind: 'reference';
@@ -224,7 +269,7 @@ export interface ReferenceStep extends StepBase {
 
 export type PlanStep =
   | FcStep | ConvStep | PoolStep | GlobalPoolStep | ClampStep | UnaryStep | BinaryStep | ConcatStep | SoftmaxStep
-  | QuantStep | AffineStep | ReferenceStep;
+  | QuantStep | AffineStep | ReferenceStep | QFcStep | QConvStep | QPoolStep;
 
 export type StepKind = PlanStep['kind'];
 

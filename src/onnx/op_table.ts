@@ -186,6 +186,7 @@ export const ONNX_OPS: readonly OnnxOp[] = [
   { op: 'QuantizeLinear', since: 13, until: 18 },
   { op: 'DequantizeLinear', since: 11, until: 12, exporter: exportQuant12 },
   { op: 'DequantizeLinear', since: 13, until: 18 },
+  ALL('QLinearConv'), ALL('QLinearMatMul'), ALL('ConvInteger'), ALL('MatMulInteger'),
 ];
 
 // Shape's `end` has no fixed default (it is the rank), so it is checked apart from attrSince.

@@ -6,16 +6,14 @@ import { activationModule } from '../kernels/wasm/activation_codegen.js';
 import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
 import { wasmFeatures } from '../kernels/wasm/features.js';
 import { WasmGemm } from '../kernels/wasm/gemm.js';
-import { im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { im2colModule, type Im2colExports } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
+import { WasmQGemm } from '../kernels/wasm/qgemm.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 
-export interface Im2colExports {
-  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
-    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
-}
+export type { Im2colExports };
 
 export interface DepthwiseExports {
   depthwise(x: number, y: number, C: number, H: number, W: number, OH: number, OW: number, w: number, bias: number,
@@ -44,6 +42,7 @@ export class KernelSet {
   readonly sparse: WasmSparse;
   readonly shared: boolean;
   private readonly instances = new Map<string, Kernel<unknown>>();
+  private qgemmKernel?: WasmQGemm;
 
   constructor(readonly arena: WasmArena, readonly pool?: ThreadPool) {
     this.gemm = new WasmGemm({ arena, threads: pool });
@@ -61,6 +60,12 @@ export class KernelSet {
       this.instances.set(key, k);
     }
     return k;
+  }
+
+  /** The integer GEMM (made on first use: float models never compile it). */
+  get qgemm(): WasmQGemm {
+    this.qgemmKernel ??= new WasmQGemm({ arena: this.arena, threads: this.pool });
+    return this.qgemmKernel;
   }
 
   private get tag(): string {
@@ -88,7 +93,7 @@ export class KernelSet {
   }
 
   /** Copies data into freshly allocated arena bytes (weights, tables); returns the offset. */
-  upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array): number {
+  upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array | Int8Array): number {
     const at = this.arena.alloc(data.byteLength);
     new Uint8Array(this.arena.memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return at;

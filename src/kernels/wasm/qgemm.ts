@@ -164,3 +164,20 @@ export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: n
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
   return out;
 }
+
+/**
+ * One driver call split into `parts` along N (whole B panels), for a layer whose
+ * channels are the columns: each part offsets B, C, the bias and the multipliers.
+ * Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
+ */
+export function splitQGemmColumns(g: QGemmArgs, nr: number, parts: number, eb: number): QGemmArgs[] {
+  const panels = Math.ceil(g.N / nr), kp = Math.ceil(g.K / 2);
+  return Array.from({ length: parts }, (_, t) => {
+    const p0 = Math.floor((t * panels) / parts), p1 = Math.floor(((t + 1) * panels) / parts);
+    const j0 = p0 * nr, j1 = Math.min(g.N, p1 * nr);
+    return {
+      ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * kp * nr * 2, c: g.c + j0 * eb,
+      bias: g.bias && g.bias + j0 * 4, mult: g.mult && g.mult + j0 * 4,
+    };
+  });
+}

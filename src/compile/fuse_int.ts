@@ -1,0 +1,131 @@
+// QDQ units into integer steps (what onnxruntime's QDQ transformer does): a conv
+// or fc whose input is dequantized from int8 / uint8 (per tensor), whose weights
+// are on an integer grid, and whose output (after a fused ReLU / Clip) is only
+// quantized again, runs on the integer kernels from the quantized input to the
+// quantized output; so do max / average pooling, reshapes and concats between a
+// DequantizeLinear and a QuantizeLinear of the same parameters. The float values
+// in between disappear, and DequantizeLinear steps nobody reads any more are
+// dropped: a quantized graph runs integer-only from its first QuantizeLinear to
+// its last DequantizeLinear. A unit the integer kernels cannot take stays float,
+// its reason written on the step (describe() shows it).
+import { dequantizeValue } from '../ir/quant.js';
+import type { QInType } from '../kernels/wasm/qgemm.js';
+import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
+import { intLayer, type QOperand } from './int_layer.js';
+import { qconvStep, qfcStep } from './lower_int.js';
+import type { ConvStep, FcStep, PlanStep, PlanWeight, PoolStep, QuantStep } from './plan_types.js';
+
+export function fuseInt(f: FuseInput): void {
+  const producer = new Map<string, PlanStep>();
+  for (const s of f.steps) for (const o of s.outputs) producer.set(o, s);
+  const uses = useCounts(f);
+  const root = (v: string): string => {
+    let r = v;
+    for (let a = f.aliases.get(r); a !== undefined; a = f.aliases.get(r)) r = a;
+    return r;
+  };
+  const dtype = (v: string) => f.types.get(v)?.dtype;
+  /** The per-tensor DequantizeLinear of int8 / uint8 that `v` is (through reshapes). */
+  const dq = (v: string): QuantStep | undefined => {
+    const p = producer.get(root(v));
+    const t = p && dtype(p.inputs[0]);
+    return p?.kind === 'dequantize' && p.q.count === 1 && (t === 'int8' || t === 'uint8') ? p : undefined;
+  };
+  /** The per-tensor QuantizeLinear that is the only reader of `v`. */
+  const soleQ = (v: string): QuantStep | undefined => {
+    if (uses.get(v) !== 1 || f.outputs.includes(v)) return undefined;
+    const q = f.steps.find((s): s is QuantStep => s.kind === 'quantize' && s.inputs[0] === v);
+    return q && q.q.count === 1 ? q : undefined;
+  };
+  const operand = (d: QuantStep): QOperand => ({ dtype: dtype(d.inputs[0]) as QInType, scale: d.q.scale[0], zero: d.q.zero[0] });
+  const replace = new Map<PlanStep, PlanStep>(), drop = new Set<PlanStep>();
+  const done = (s: PlanStep, by: PlanStep, q: QuantStep) => { replace.set(s, by); drop.add(q); };
+
+  for (const s of f.steps) {
+    if (s.kind === 'conv' || s.kind === 'fc') {
+      const d = dq(s.inputs[0]), q = soleQ(s.outputs[0]);
+      if (!d || !q) continue;
+      const step = intStep(s, d, q, operand(d), dtype(q.outputs[0]));
+      if (typeof step === 'string') s.reason += `; float: ${step}`;
+      else done(s, step, q);
+    } else if (s.kind === 'pool') {
+      const d = dq(s.inputs[0]), q = soleQ(s.outputs[0]);
+      if (!d || !q || !sameParams(d.q, q.q) || dtype(q.outputs[0]) !== dtype(d.inputs[0])) continue;
+      done(s, poolStep(s, d, q, dtype(d.inputs[0]) as QInType), q);
+    } else if (s.kind === 'quantize') {
+      // DQ → reshapes → Q of the same parameters: the same integers, seen with another shape
+      const d = dq(s.inputs[0]);
+      if (!d || !sameParams(d.q, s.q) || dtype(s.outputs[0]) !== dtype(d.inputs[0]) || f.outputs.includes(s.outputs[0])) continue;
+      f.aliases.set(s.outputs[0], d.inputs[0]);
+      drop.add(s);
+    } else if (s.kind === 'concat') {
+      const q = soleQ(s.outputs[0]);
+      const ds = s.inputs.map(dq);
+      if (!q || ds.some((d) => !d || !sameParams(d.q, q.q) || dtype(d.inputs[0]) !== dtype(q.outputs[0]))) continue;
+      const ints = ds.map((d) => d!.inputs[0]);
+      replace.set(s, {
+        ...s, inputs: ints, outputs: [...q.outputs], nodes: [...s.nodes, ...q.nodes], elemBytes: 1, kernel: 'concat int8 (copy)',
+        parts: s.parts.map((p, i) => ({ ...p, value: ints[i] })),
+      });
+      drop.add(q);
+    }
+  }
+  f.steps = f.steps.filter((s) => !drop.has(s)).map((s) => replace.get(s) ?? s);
+  dropUnread(f);
+}
+
+/** The integer conv / fc of a float layer between `d` and `q`, or why not. */
+function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOperand, out: string | undefined): PlanStep | string {
+  if (out !== 'int8' && out !== 'uint8' && out !== 'int16') return `the output is quantized to ${out}`;
+  if (s.kind === 'fc' && s.transA) return 'transA has no integer kernel';
+  const [rows, K] = s.kind === 'fc' ? [s.N, s.K] : [s.M, (s.C / s.group) * s.win.kh * s.win.kw];
+  const grid = gridRows(s.weight, rows, K);
+  if (typeof grid === 'string') return grid;
+  const layer = intLayer({
+    input, weight: grid, channels: rows, K, bias: s.bias && { float: s.bias },
+    output: { dtype: out, scale: q.q.scale[0], zero: q.q.zero[0], clamp: s.clamp },
+  });
+  if (typeof layer === 'string') return layer;
+  const base = { name: s.name, op: s.op, nodes: [...s.nodes, ...q.nodes], inputs: [d.inputs[0]], outputs: [...q.outputs] };
+  // the float step's split stands (threshold 0): the planner already weighed its flops
+  return s.kind === 'fc' ? qfcStep(base, s.M, s.N, s.K, layer, s.split, 0) : qconvStep(base, s, layer, s.split, 0);
+}
+
+/** The weight's integers by output row ([rows × K]), checked against the values it runs with (a folded BatchNorm breaks the grid). */
+function gridRows(w: PlanWeight, rows: number, K: number): { q: Int32Array; zero: ArrayLike<number>; scale: ArrayLike<number> } | string {
+  const g = w.format;
+  if (g?.kind !== 'grid') return 'the weights are not on an integer grid (quantize them first)';
+  if (g.scale.length !== 1 && (g.axis !== 0 || g.scale.length !== rows)) return `the weight scales run along axis ${g.axis}, not the output channels`;
+  if (g.q.length !== rows * K) return 'the weight grid does not match the weights';
+  const per = (a: ArrayLike<number>, r: number) => a[a.length === 1 ? 0 : r];
+  const zero = g.zero ?? [0];
+  for (let i = 0; i < g.q.length; i++) {
+    const r = Math.floor(i / K);
+    if (Math.fround(dequantizeValue(g.q[i], per(g.scale, r), per(zero, r))) !== w.data[i]) return `the weights no longer match their grid (${w.derived ?? 'changed'})`;
+  }
+  return { q: g.q, zero, scale: g.scale };
+}
+
+function poolStep(s: PoolStep, d: QuantStep, q: QuantStep, dtype: QInType): PlanStep {
+  return {
+    name: s.name, op: s.op, nodes: [...s.nodes, ...q.nodes], inputs: [d.inputs[0]], outputs: [...q.outputs],
+    kernel: `${s.mode} pool ${dtype}`, reason: `${s.reason}; ${s.mode === 'max' ? 'exact on the integers' : 'rounded half to even'}`,
+    split: 1, scratch: 0, scratchAt: 0,
+    kind: 'qpool', mode: s.mode, dtype, N: s.N, C: s.C, H: s.H, W: s.W, OH: s.OH, OW: s.OW, win: s.win,
+    countIncludePad: s.countIncludePad, outImageStride: s.outImageStride,
+  };
+}
+
+/** Drops (de)quantize steps whose outputs nobody reads any more (a reshape of a value is a reader only while it is read). */
+function dropUnread(f: FuseInput): void {
+  for (;;) {
+    const live = new Set<string>([...f.outputs, ...f.steps.flatMap((s) => s.inputs)]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [view, src] of f.aliases) if (live.has(view) && !live.has(src)) { live.add(src); grew = true; }
+    }
+    const dead = f.steps.filter((s) => (s.kind === 'dequantize' || s.kind === 'quantize') && !s.outputs.some((o) => live.has(o)));
+    if (dead.length === 0) return;
+    f.steps = f.steps.filter((s) => !dead.includes(s));
+  }
+}
