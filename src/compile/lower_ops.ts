@@ -103,7 +103,7 @@ function quantParams(ctx: LowerCtx, node: Node, shape: number[], qtype: DType): 
   if (!scale) return 'the scale is not a float32 constant';
   if (node.inputs[2] && !zero) return 'the zero point is not a constant';
   if (attrInt(node, 'block_size', 0) !== 0) return 'blocked quantization has no fast kernel';
-  const range = QUANT_RANGES[qtype] ?? (qtype === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : undefined);
+  const range = QUANT_RANGES[qtype];
   if (!range) return `quantized type ${qtype} has no fast kernel`;
   const q = quantAxis(shape, attrInt(node, 'axis', 1), scale, zero);
   return typeof q === 'string' ? q : { ...q, lo: range[0], hi: range[1] };

@@ -5,12 +5,17 @@
 // per tensor (one scale) or per axis (a 1-D scale along `axis`).
 import type { DType, Tensor } from './tensor.js';
 
-/** Saturation range of each quantized dtype. */
+/**
+ * Saturation range of each quantized dtype. int32 is nnzip's wide fixed point
+ * (32-bit simulation): DequantizeLinear reads int32 in ONNX, but QuantizeLinear
+ * cannot write it there, so the ONNX exporter refuses it.
+ */
 export const QUANT_RANGES: Partial<Record<DType, [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
   int16: [-32768, 32767],
   uint16: [0, 65535],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
 };
 
 /** Round to nearest, ties to even (the default IEEE mode, as std::nearbyint). */

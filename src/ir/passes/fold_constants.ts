@@ -33,7 +33,7 @@ function shapeSlice(node: Node, dims: (number | undefined)[]): Tensor | undefine
 
 /** The grid of a DequantizeLinear of constant 8- or 16-bit integers (its inputs already checked by the kernel). */
 function gridOf(node: Node, [x, scale, zero]: (Tensor | undefined)[]): GridFormat | undefined {
-  if (!x || !scale || !QUANT_RANGES[x.dtype]) return undefined;
+  if (!x || !scale || !QUANT_RANGES[x.dtype] || x.dtype === 'int32') return undefined; // an int32 bias is no weight grid
   const axis = scale.size > 1 ? attrAxis(node, x.shape.length) : 0;
   const z = zero && Int32Array.from(zero.data as NumArray);
   return {
