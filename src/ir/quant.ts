@@ -85,7 +85,7 @@ export function rangeParams(min: number, max: number, qmin: number, qmax: number
     lo = -m;
     hi = m;
   }
-  const scale = Math.fround((hi - lo) / (qmax - qmin));
+  const scale = Math.fround(Math.fround(hi - lo) / (qmax - qmin)); // float32 arithmetic, as onnxruntime's quantizer
   if (!(scale > 0) || !Number.isFinite(scale)) return { scale: 1, zero: symmetric ? Math.round((qmin + qmax) / 2) : qmin };
   const zero = symmetric ? Math.round((qmin + qmax) / 2) : roundHalfEven(qmin - lo / scale);
   return { scale, zero: Math.min(qmax, Math.max(qmin, zero)) };

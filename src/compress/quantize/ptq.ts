@@ -14,7 +14,7 @@ import type { Graph } from '../../ir/graph.js';
 import { foldBatchNorm } from '../../ir/passes/fold_batchnorm.js';
 import { dequantizeValue, intRange, quantizeValue, rangeParams } from '../../ir/quant.js';
 import { compressibleLayers, findLayer, type Layer } from '../layers.js';
-import { chooseRange, collectStats, HISTOGRAM_BINS, type CalibrationMethod, type CalibrationSet, type TensorStats } from './calibrate.js';
+import { checkCalibrationSet, chooseRange, collectStats, HISTOGRAM_BINS, type CalibrationMethod, type CalibrationSet, type TensorStats } from './calibrate.js';
 import { insertQdq, type ActParams, type ActType, type DequantizedNames, type QdqSpec } from './qdq.js';
 import { checkWeightBits, chooseFraction, outputAxis, quantizeWeight, type FixedSearch } from './weights.js';
 
@@ -152,6 +152,7 @@ function layerWeights(g: Graph, l: QuantizedLayer, o: QuantizeOptions, sx: numbe
 
 export async function quantizeGraph(graph: Graph, o: QuantizeOptions, set: CalibrationSet, where = 'quantize'): Promise<PtqResult> {
   checkQuantizeOptions(o, where);
+  checkCalibrationSet(set, where);
   const float = foldBatchNorm(graph);
   const { layers, calibrated, inherit } = plan(float, o, where);
   const histogram = o.scheme === 'fixed' ? (o.search ?? 'min-error') === 'min-error' : (o.calibrate ?? 'minmax') !== 'minmax';
@@ -161,7 +162,7 @@ export async function quantizeGraph(graph: Graph, o: QuantizeOptions, set: Calib
   for (const [t, src] of inherit) {
     let r = src;
     while (inherit.has(r)) r = inherit.get(r)!;
-    tensors.set(t, tensors.get(r)!);
+    tensors.set(t, { ...tensors.get(r)!, clip: undefined }); // its values are already within the source's range
   }
   const weights: QdqSpec['weights'] = new Map();
   for (const l of layers) for (const [k, v] of layerWeights(float, l, o, tensors.get(l.input)!.scale)) weights.set(k, v);

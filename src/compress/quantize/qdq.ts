@@ -61,19 +61,22 @@ export function insertQdq(graph: Graph, spec: QdqSpec): { graph: Graph; dequanti
 
 /** A quantization whose lower saturation is ≥ 0 in float: a ReLU before it changes nothing. */
 function clampsAtZero(p: ActParams): boolean {
-  if (p.clip) return p.clip[0] >= 0;
   const lo = QUANT_RANGES[p.dtype]?.[0] ?? -Infinity;
   return (lo - p.zero) * p.scale >= 0;
 }
 
-/** Removes ReLUs whose output is quantized at or above 0 (their input, read by nothing else, takes over); returns relu output → input. */
+/**
+ * Removes ReLUs whose output is quantized at or above 0, or clipped (the clip takes
+ * the ReLU's 0 as its lower bound); their input, read by nothing else, takes over.
+ * Returns relu output → input.
+ */
 function dropRedundantRelus(g: Graph, tensors: Map<string, ActParams>): Map<string, string> {
   const consumers = g.consumers(), outputs = new Set(g.outputs.map((o) => o.name)), dropped = new Map<string, string>();
   g.nodes = g.nodes.filter((n) => {
     const [x, y] = [n.inputs[0], n.outputs[0]];
     const p = tensors.get(y);
-    if (n.op !== 'Relu' || !p || !clampsAtZero(p) || outputs.has(y) || outputs.has(x) || consumers.get(x)?.length !== 1 || tensors.has(x)) return true;
-    tensors.set(x, p);
+    if (n.op !== 'Relu' || !p || !(p.clip || clampsAtZero(p)) || outputs.has(y) || outputs.has(x) || consumers.get(x)?.length !== 1 || tensors.has(x)) return true;
+    tensors.set(x, p.clip ? { ...p, clip: [Math.max(0, p.clip[0]), p.clip[1]] } : p);
     tensors.delete(y);
     dropped.set(y, x);
     return false;
