@@ -16,7 +16,7 @@ import { dequantizeValue, intRange, quantizeValue, rangeParams } from '../../ir/
 import { compressibleLayers, findLayer, type Layer } from '../layers.js';
 import { checkCalibrationSet, chooseRange, collectStats, HISTOGRAM_BINS, type CalibrationMethod, type CalibrationSet, type TensorStats } from './calibrate.js';
 import { insertQdq, type ActParams, type ActType, type DequantizedNames, type QdqSpec } from './qdq.js';
-import { checkWeightBits, chooseFraction, outputAxis, quantizeWeight, type FixedSearch } from './weights.js';
+import { checkWeightBits, chooseFraction, outputAxis, quantizeWeight, type FixedSearch, type WeightQuant } from './weights.js';
 
 export type QuantScheme = 'int8' | 'fixed';
 
@@ -129,14 +129,17 @@ function histogramError(s: TensorStats, fl: number, lo: number, hi: number): num
   return e;
 }
 
-/** Weights on their grids, and biases on the accumulator's grid (input scale × weight scale). */
-function layerWeights(g: Graph, l: QuantizedLayer, o: QuantizeOptions, sx: number): QdqSpec['weights'] {
+/** How a layer's weight is quantized under the options. */
+export function weightSpec(l: QuantizedLayer, o: QuantizeOptions): WeightQuant {
+  const axis = outputAxis(l.layer.node);
+  return o.scheme === 'int8' ? { scheme: 'int', bits: o.bits, perChannel: o.perChannel ?? true, axis } : { scheme: 'fixed', bits: o.bits, axis, search: o.search };
+}
+
+/** Weights of g on their grids, and biases on the accumulator's grid (input scale × weight scale). */
+export function layerWeights(g: Graph, l: QuantizedLayer, o: QuantizeOptions, sx: number): QdqSpec['weights'] {
   const out: QdqSpec['weights'] = new Map();
   const w = g.initializers.get(l.layer.weight)!;
-  const axis = outputAxis(l.layer.node);
-  const q = quantizeWeight(w.data as Float32Array, w.shape, o.scheme === 'int8'
-    ? { scheme: 'int', bits: o.bits, perChannel: o.perChannel ?? true, axis }
-    : { scheme: 'fixed', bits: o.bits, axis, search: o.search });
+  const q = quantizeWeight(w.data as Float32Array, w.shape, weightSpec(l, o));
   out.set(l.layer.weight, q);
   const b = l.layer.bias && g.initializers.get(l.layer.bias);
   if (b && q.grid) {

@@ -30,15 +30,21 @@ export interface QdqSpec {
 /** Each quantized tensor's dequantized value (a ReLU dropped: its output maps to its input's). */
 export type DequantizedNames = Map<string, string>;
 
-export function insertQdq(graph: Graph, spec: QdqSpec): { graph: Graph; dequantized: DequantizedNames } {
+/** A copy of the graph with new weight values and their grids (none: the weight is float). */
+export function insertWeights(graph: Graph, weights: QdqSpec['weights']): Graph {
   const g = graph.clone();
-  for (const [name, w] of spec.weights) {
+  for (const [name, w] of weights) {
     const old = g.initializers.get(name);
     if (!old) fail(`quantize: initializer "${name}" is not in the graph`);
     g.initializers.set(name, new Tensor('float32', old.shape, w.values));
     if (w.grid) g.formats.set(name, w.grid);
     else g.formats.delete(name);
   }
+  return g;
+}
+
+export function insertQdq(graph: Graph, spec: QdqSpec): { graph: Graph; dequantized: DequantizedNames } {
+  const g = insertWeights(graph, spec.weights);
   const tensors = new Map(spec.tensors);
   const dropped = dropRedundantRelus(g, tensors);
   const outputs = new Set(g.outputs.map((o) => o.name));
