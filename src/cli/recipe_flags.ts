@@ -1,11 +1,11 @@
 // Recipes from the command line: --recipe NAME|FILE, then flags override the common knobs.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { BUILTIN_RECIPES, checkRecipe, parseRecipe, type Recipe } from '../compress/recipe.js';
+import { BUILTIN_RECIPES, checkRecipe, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
 import type { PruneSchedule } from '../compress/prune/iterative.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
-import { num, str, type Options, type Parsed } from './args.js';
+import { choice, num, str, type Options, type Parsed } from './args.js';
 
 export const RECIPE_FLAGS: Options = {
   recipe: { type: 'string' },
@@ -23,6 +23,8 @@ export const RECIPE_FLAGS: Options = {
   'no-share': { type: 'boolean' },
   'no-huffman': { type: 'boolean' },
   f16: { type: 'boolean' },
+  quantize: { type: 'string' },
+  'quant-bits': { type: 'string' },
 };
 
 export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
@@ -39,7 +41,10 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
   --no-prune, --no-share  leave out a stage
   --no-huffman            no Huffman coding (Han's P+Q stage)
   --f16                   store the uncompressed float tensors (biases) as float16 (lossy;
-                          the accuracy printed is the written file's)`;
+                          the accuracy printed is the written file's)
+  --quantize S            quantize after pruning and sharing: int8 or fixed (dynamic fixed point),
+                          calibrated on 1000 training images (recipe: quantize.*, QAT epochs there)
+  --quant-bits N          weight bits of --quantize (int8: 2–8, fixed: 2–16; default 8)`;
 
 function loadRecipe(spec: string): Recipe {
   const builtin = BUILTIN_RECIPES[spec];
@@ -97,6 +102,12 @@ export function recipeFromFlags(p: Parsed): Recipe {
   }
   if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
+  const scheme = choice(p, 'quantize', ['int8', 'fixed'] as const);
+  if (scheme) r.quantize = { ...(r.quantize ?? QUANTIZE_DEFAULTS), scheme };
+  if (str(p, 'quant-bits') !== undefined) {
+    if (!r.quantize) fail('--quant-bits goes with --quantize int8|fixed (or a recipe with a quantize section)');
+    r.quantize.bits = num(p, 'quant-bits', 8, 2, 16, true);
+  }
   if (p.values['no-huffman']) r.encode.huffman = false;
   if (p.values.f16) r.encode.f16 = true;
   checkRecipe(r, 'options');

@@ -6,6 +6,7 @@ import { graphToNnz, type NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
 import { DTYPE_BYTES } from '../ir/tensor.js';
 import { modelFromGraph } from '../train/from_graph.js';
+import type { TrainData } from '../train/loop.js';
 import { modelToGraph } from '../train/to_graph.js';
 import { accuracyOf, type FinetuneConfig, type FinetuneData } from './finetune.js';
 import { compressibleLayers, type Layer } from './layers.js';
@@ -17,6 +18,8 @@ export interface CompressOptions {
   recipe: Recipe;
   /** Fine-tuning data; absent = no fine-tuning (--no-finetune). */
   data?: FinetuneData;
+  /** Images to calibrate quantization on when there is no fine-tuning data (its training set is used otherwise). */
+  calibration?: TrainData;
   seed?: number;
   maxStepsPerEpoch?: number;
   onProgress?: FinetuneConfig['onProgress'];
@@ -70,7 +73,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   checkRecipeLayers(o.recipe, layers, o.source ?? 'recipe');
   const model = modelFromGraph(graph, { seed: o.seed });
   const ctx: StageContext = {
-    model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), formats: new Map(), pruneStages: [],
+    model, layers, recipe: o.recipe, data: o.data, calibration: o.calibration ?? o.data?.train, seed: o.seed ?? 1, train: trainConfig(o), formats: new Map(), pruneStages: [],
   };
   const f16 = o.recipe.encode.f16;
   const originalAccuracy = o.data ? accuracyOf(model, o.data) : undefined;
@@ -78,14 +81,14 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   let compressed = graph;
   for (const stage of STAGES.filter((s) => s.enabled(o.recipe))) {
     const details = stage.run(ctx);
-    compressed = modelToGraph(model); // keeps the input's formats that still decode
+    compressed = modelToGraph(ctx.model); // keeps the input's formats that still decode (a stage may replace the model)
     for (const [w, f] of ctx.formats) compressed.formats.set(w, f);
-    const accuracy = o.data ? details.accuracy ?? accuracyOf(model, o.data) : undefined;
+    const accuracy = o.data ? details.accuracy ?? accuracyOf(ctx.model, o.data) : undefined;
     delete details.accuracy;
     const file = graphToNnz(compressed, { huffman: false, f16 }).bytes;
     stages.push({ name: stage.name, letter: stage.letter, label: stage.label, graph: compressed, file, accuracy, details });
   }
-  if (stages.length === 0) compressed = modelToGraph(model);
+  if (stages.length === 0) compressed = modelToGraph(ctx.model);
   markSparse(compressed, layers);
   const file = graphToNnz(compressed, { huffman: o.recipe.encode.huffman ? undefined : false, meta: o.meta, f16 });
   return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages };

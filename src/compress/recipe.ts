@@ -2,6 +2,7 @@
 // A recipe is validated whole before any work starts, so a typo fails in a second.
 import { fail } from '../ir/errors.js';
 import type { Layer, LayerKind } from './layers.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from './quantize/calibrate.js';
 import { findLayer } from './layers.js';
 
 export interface LayerSettings {
@@ -30,6 +31,19 @@ export interface Recipe {
     init: 'linear' | 'density' | 'random';
     epochs: number;
   };
+  /**
+   * Quantization after pruning and sharing (compress/quantize): int8 or dynamic fixed
+   * point, activation ranges from `samples` training images, then `epochs` of
+   * quantization-aware training (0 = post-training only). Skipped layers stay float.
+   */
+  quantize?: {
+    scheme: 'int8' | 'fixed';
+    bits: number;
+    actBits?: number;
+    calibrate: CalibrationMethod;
+    samples: number;
+    epochs: number;
+  };
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
   train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number };
   /**
@@ -49,6 +63,9 @@ export const DEEP_COMPRESSION: Recipe = {
   encode: { huffman: true },
   layers: {},
 };
+
+/** The quantize section a recipe (or `compress --quantize`) starts from. */
+export const QUANTIZE_DEFAULTS: NonNullable<Recipe['quantize']> = { scheme: 'int8', bits: 8, calibrate: 'minmax', samples: 1000, epochs: 0 };
 
 export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION };
 
@@ -71,6 +88,8 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.prune) out.prune = { ...(out.prune ?? DEEP_COMPRESSION.prune!), ...r.prune, density: { ...(out.prune ?? DEEP_COMPRESSION.prune!).density, ...r.prune.density } };
   if (r.share === null) delete out.share;
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
+  if (r.quantize === null) delete out.quantize;
+  else if (r.quantize) out.quantize = { ...(out.quantize ?? QUANTIZE_DEFAULTS), ...r.quantize };
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
@@ -90,6 +109,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (!['linear', 'density', 'random'].includes(r.share.init)) fail(`${source}: share.init "${r.share.init}" must be linear, density or random`);
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
+  if (r.quantize) checkQuantize(r.quantize, source);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);
@@ -100,6 +120,15 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
   }
+}
+
+function checkQuantize(q: NonNullable<Recipe['quantize']>, source: string): void {
+  if (q.scheme !== 'int8' && q.scheme !== 'fixed') fail(`${source}: quantize.scheme "${q.scheme}" must be int8 or fixed`);
+  checkRange(`${source}: quantize.bits`, q.bits, 2, q.scheme === 'int8' ? 8 : 16, false, true);
+  if (q.actBits !== undefined) checkRange(`${source}: quantize.actBits`, q.actBits, 2, 32, false, true);
+  if (!CALIBRATION_METHODS.includes(q.calibrate)) fail(`${source}: quantize.calibrate "${q.calibrate}" must be one of ${CALIBRATION_METHODS.join(', ')}`);
+  checkRange(`${source}: quantize.samples`, q.samples, 1, 1e6, false, true);
+  checkRange(`${source}: quantize.epochs`, q.epochs, 0, 1000, false, false);
 }
 
 /** Every layer named in the recipe must exist in the model. */

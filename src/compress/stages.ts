@@ -3,18 +3,22 @@
 // data) and records how each weight is stored from now on in `formats`.
 // A new method adds its entry here, its section to the recipe, and its folder.
 import type { TensorFormat } from '../ir/tensor_format.js';
+import type { TrainData } from '../train/loop.js';
 import type { Model } from '../train/model.js';
 import type { FinetuneConfig, FinetuneData } from './finetune.js';
 import type { Layer } from './layers.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { settingsFor, type Recipe } from './recipe.js';
 import { shareWeights } from './share/share.js';
+import { quantizeStageRun } from './quantize/stage.js';
 
 export interface StageContext {
   model: Model;
   layers: Layer[];
   recipe: Recipe;
   data?: FinetuneData;
+  /** Calibration images of the quantize stage (the fine-tuning data's training set, or given without fine-tuning). */
+  calibration?: TrainData;
   seed: number;
   train: FinetuneConfig;
   /** How the stages so far store each weight they changed (others keep the input's format, or dense float). */
@@ -78,5 +82,18 @@ const share: Stage = {
   },
 };
 
+const quantize: Stage = {
+  name: 'quantize',
+  letter: 'I',
+  label: 'quantized (int8 / fixed point)',
+  enabled: (r) => r.quantize !== undefined,
+  run(ctx) {
+    const skipped = ctx.layers.filter((l) => settingsFor(ctx.recipe, l).skip).map((l) => l.name);
+    const r = quantizeStageRun({ ...ctx, skipped, quantize: ctx.recipe.quantize! });
+    ctx.model = r.model;
+    return r.details;
+  },
+};
+
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [prune, share];
+export const STAGES: readonly Stage[] = [prune, share, quantize];

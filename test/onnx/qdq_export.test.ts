@@ -15,7 +15,7 @@ import { smallNet, syntheticSet } from '../compress/quantize/helpers.js';
 
 test('QDQ export: int8 weights and int32 biases behind DequantizeLinear; onnxruntime agrees; the import keeps the grids', async () => {
   const set = syntheticSet(40);
-  const r = await quantizeGraph(smallNet(), { scheme: 'int8', bits: 8 }, set);
+  const r = quantizeGraph(smallNet(), { scheme: 'int8', bits: 8 }, set);
   const bytes = exportOnnx(r.graph);
   const m = decodeModel(bytes).graph!;
   const init = new Map((m.initializer ?? []).map((t) => [t.name, t]));
@@ -51,6 +51,6 @@ test('QDQ export: int8 weights and int32 biases behind DequantizeLinear; onnxrun
 });
 
 test('QDQ export refuses what ONNX cannot hold: 16-bit activations', async () => {
-  const r = await quantizeGraph(smallNet(), { scheme: 'int8', bits: 8, act16: ['conv2'] }, syntheticSet(10));
+  const r = quantizeGraph(smallNet(), { scheme: 'int8', bits: 8, act16: ['conv2'] }, syntheticSet(10));
   assert.throws(() => exportOnnx(r.graph), (e: Error) => e instanceof NnzipError && /int16 quantization has no ONNX form at opset 17.*\.nnz/.test(e.message));
 });

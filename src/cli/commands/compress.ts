@@ -56,10 +56,11 @@ ${RECIPE_HELP}`,
     const threads = num(p, 'threads', 1, 1, 64, true);
     const model = loadModel(path);
     const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
+    const calibration = dataset && recipe.quantize ? loadDataset(dataset, 'train') : undefined;
     const progress = trainProgress();
     const meta = { source: basename(path), recipe: recipe.name };
     const r = await withTrainingThreads(threads, () =>
-      compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
+      compressGraph(model.graph, { recipe, data, calibration, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
     progress.done();
     const file = r.file.bytes;
     writeFileAtomic(out, file);

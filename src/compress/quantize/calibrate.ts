@@ -8,12 +8,12 @@
 //   entropy     the clip of |x| whose int8 histogram is closest to the float one in
 //               KL divergence (TensorRT's calibration; onnxruntime's "Entropy").
 // A nonnegative tensor (after a ReLU) keeps 0 as its lower end; others are symmetric.
-import type { Dataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
 import { inferShapes } from '../../ir/infer.js';
 import { f32 } from '../../ir/tensor.js';
 import { Session } from '../../runtime/session.js';
+import type { TrainData } from '../../train/loop.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
@@ -31,7 +31,7 @@ export interface TensorStats {
 
 /** Calibration images: the first `count` of a dataset. */
 export interface CalibrationSet {
-  data: Dataset;
+  data: TrainData;
   count: number;
   /** Names the set in messages (e.g. "mnist train, 1000 images"). */
   label: string;
@@ -47,7 +47,7 @@ export function checkCalibrationSet(set: CalibrationSet | undefined, where: stri
 }
 
 /** A session on a copy of the graph whose outputs are the observed tensors. */
-export async function tapSession(graph: Graph, tensors: readonly string[], batch: number) {
+export function tapSession(graph: Graph, tensors: readonly string[], batch: number) {
   const types = inferShapes(graph);
   const g = graph.clone();
   g.outputs = tensors.map((name) => {
@@ -56,7 +56,7 @@ export async function tapSession(graph: Graph, tensors: readonly string[], batch
     if (t.dtype !== 'float32') fail(`calibration: tensor "${name}" is ${t.dtype}; only float tensors are calibrated`);
     return { name, dtype: 'float32', shape: ['N', ...t.shape.slice(1)] };
   });
-  const input = g.inputs[0].name, session = await Session.create(g, { batch });
+  const input = g.inputs[0].name, session = Session.createSync(g, { batch });
   return {
     /** The observed tensors on images [from, from + n) of the set. */
     run(set: CalibrationSet, from: number, n: number): Record<string, Float32Array> {
@@ -64,27 +64,27 @@ export async function tapSession(graph: Graph, tensors: readonly string[], batch
       const out = session.run({ [input]: f32([n, ...set.data.shape], set.data.images.subarray(from * per, (from + n) * per)) });
       return Object.fromEntries(tensors.map((t) => [t, out[t].data as Float32Array]));
     },
-    dispose: () => session.dispose(),
+    dispose: () => void session.dispose(), // no thread pool: nothing to wait for
   };
 }
 
 /** Runs the graph on the calibration images, calling visit(tensor, values) for every observed tensor of every batch. */
-export async function observe(graph: Graph, tensors: readonly string[], set: CalibrationSet, visit: (name: string, v: Float32Array) => void): Promise<void> {
-  const tap = await tapSession(graph, tensors, Math.min(BATCH, set.count));
+export function observe(graph: Graph, tensors: readonly string[], set: CalibrationSet, visit: (name: string, v: Float32Array) => void): void {
+  const tap = tapSession(graph, tensors, Math.min(BATCH, set.count));
   try {
     for (let s = 0; s < set.count; s += BATCH) {
       const out = tap.run(set, s, Math.min(BATCH, set.count - s));
       for (const name of tensors) visit(name, out[name]);
     }
   } finally {
-    await tap.dispose();
+    tap.dispose();
   }
 }
 
 /** Min / max (and the |x| histogram when `histogram`) of each tensor; NaN, ±Inf and constant tensors are refused. */
-export async function collectStats(graph: Graph, tensors: readonly string[], set: CalibrationSet, histogram: boolean): Promise<Map<string, TensorStats>> {
+export function collectStats(graph: Graph, tensors: readonly string[], set: CalibrationSet, histogram: boolean): Map<string, TensorStats> {
   const stats = new Map(tensors.map((t) => [t, { min: Infinity, max: -Infinity } as TensorStats]));
-  await observe(graph, tensors, set, (name, v) => {
+  observe(graph, tensors, set, (name, v) => {
     const s = stats.get(name)!;
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
@@ -98,7 +98,7 @@ export async function collectStats(graph: Graph, tensors: readonly string[], set
   }
   if (!histogram) return stats;
   for (const s of stats.values()) s.hist = new Float64Array(HISTOGRAM_BINS);
-  await observe(graph, tensors, set, (name, v) => {
+  observe(graph, tensors, set, (name, v) => {
     const s = stats.get(name)!, hist = s.hist!, top = Math.max(-s.min, s.max), k = HISTOGRAM_BINS / top;
     for (let i = 0; i < v.length; i++) hist[Math.min(HISTOGRAM_BINS - 1, Math.floor(Math.abs(v[i]) * k))]++;
   });

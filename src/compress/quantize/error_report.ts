@@ -19,11 +19,11 @@ export interface LayerError {
 /** Images the report runs (the first of the calibration set). */
 export const REPORT_IMAGES = 200;
 
-export async function layerErrors(r: PtqResult, set: CalibrationSet, images = REPORT_IMAGES): Promise<LayerError[]> {
+export function layerErrors(r: PtqResult, set: CalibrationSet, images = REPORT_IMAGES): LayerError[] {
   const rows = r.layers.filter((l) => r.dequantized.has(l.output));
   const floatNames = rows.map((l) => l.output), quantNames = rows.map((l) => r.dequantized.get(l.output)!);
   const count = Math.min(images, set.count), batch = Math.min(BATCH, count);
-  const [a, b] = [await tapSession(r.float, floatNames, batch), await tapSession(r.graph, quantNames, batch)];
+  const [a, b] = [tapSession(r.float, floatNames, batch), tapSession(r.graph, quantNames, batch)];
   const sums = rows.map(() => ({ xx: 0, ee: 0, xy: 0, yy: 0 }));
   try {
     for (let s = 0; s < count; s += batch) {
@@ -41,8 +41,8 @@ export async function layerErrors(r: PtqResult, set: CalibrationSet, images = RE
       });
     }
   } finally {
-    await a.dispose();
-    await b.dispose();
+    a.dispose();
+    b.dispose();
   }
   return rows.map((l, i) => {
     const { xx, ee, xy, yy } = sums[i], p = r.tensors.get(l.output)!;

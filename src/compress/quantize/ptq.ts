@@ -153,13 +153,13 @@ export function layerWeights(g: Graph, l: QuantizedLayer, o: QuantizeOptions, sx
   return out;
 }
 
-export async function quantizeGraph(graph: Graph, o: QuantizeOptions, set: CalibrationSet, where = 'quantize'): Promise<PtqResult> {
+export function quantizeGraph(graph: Graph, o: QuantizeOptions, set: CalibrationSet, where = 'quantize'): PtqResult {
   checkQuantizeOptions(o, where);
   checkCalibrationSet(set, where);
   const float = foldBatchNorm(graph);
   const { layers, calibrated, inherit } = plan(float, o, where);
   const histogram = o.scheme === 'fixed' ? (o.search ?? 'min-error') === 'min-error' : (o.calibrate ?? 'minmax') !== 'minmax';
-  const stats = await collectStats(float, [...calibrated], set, histogram);
+  const stats = collectStats(float, [...calibrated], set, histogram);
   const tensors = new Map<string, ActParams>();
   for (const [t, s] of stats) tensors.set(t, (o.scheme === 'int8' ? intParams : fixedParams)(s, o, actBits(o, t, layers)));
   for (const [t, src] of inherit) {

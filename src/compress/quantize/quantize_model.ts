@@ -26,14 +26,14 @@ export interface QuantizeRun {
   qatAccuracy?: number;
 }
 
-export async function quantizeModel(graph: Graph, o: QuantizeOptions, calibration: CalibrationSet, qat?: QatSettings, where = 'quantize'): Promise<QuantizeRun> {
-  const ptq = await quantizeGraph(graph, o, calibration, where);
+export function quantizeModel(graph: Graph, o: QuantizeOptions, calibration: CalibrationSet, qat?: QatSettings, where = 'quantize'): QuantizeRun {
+  const ptq = quantizeGraph(graph, o, calibration, where);
   let final = ptq.graph, qatAccuracy: number | undefined;
   if (qat) {
     const q = quantizationAwareTraining(ptq, o, qat.data, qat.epochs, qat.train, qat.shared);
     final = q.graph;
     qatAccuracy = q.accuracy;
   }
-  const errors = await layerErrors({ ...ptq, graph: final }, calibration);
+  const errors = layerErrors({ ...ptq, graph: final }, calibration);
   return { ptq, graph: final, errors, qatAccuracy };
 }
