@@ -109,8 +109,8 @@ function gridRows(w: PlanWeight, rows: number, K: number): { q: Int32Array; zero
 function poolStep(s: PoolStep, d: QuantStep, q: QuantStep, dtype: QInType): PlanStep {
   return {
     name: s.name, op: s.op, nodes: [...s.nodes, ...q.nodes], inputs: [d.inputs[0]], outputs: [...q.outputs],
-    kernel: `${s.mode} pool ${dtype}`, reason: `${s.reason}; ${s.mode === 'max' ? 'exact on the integers' : 'rounded half to even'}`,
-    split: 1, scratch: 0, scratchAt: 0,
+    kernel: `${s.mode} pool ${dtype}`, reason: `${s.mode === 'max' ? 'separable, exact on the integers' : 'rounded half to even'}`,
+    split: 1, scratch: s.W + 64, scratchAt: 0, // a row of the window's vertical maxima
     kind: 'qpool', mode: s.mode, dtype, N: s.N, C: s.C, H: s.H, W: s.W, OH: s.OH, OW: s.OW, win: s.win,
     countIncludePad: s.countIncludePad, outImageStride: s.outImageStride,
   };

@@ -123,3 +123,18 @@ function integerSpec(ctx: LowerCtx, node: Node, xz: number, wz: number): Spec | 
   if (zx === undefined || (node.inputs[wz] && !zw)) return 'the zero points are not constants (a per-row A zero point has no integer kernel)';
   return { input: { scale: 1, zero: zx }, weight: { scale: [1], zero: zw ? numbers(zw) : [0] } };
 }
+
+/** MaxPool of int8 / uint8 (opset 12): the integer max pool. */
+export function lowerQMaxPool(node: Node, ctx: LowerCtx): LowerResult {
+  const x = typeOf(ctx, node.inputs[0]);
+  if (x.shape.length !== 4 || (node.outputs.length > 1 && node.outputs[1])) return fallback('only 2-D integer max pooling without Indices has a fast kernel');
+  const [N, C, H, W] = x.shape;
+  const { win, out } = nodeWindow2d(node, [H, W], (node.attrs.kernel_shape as number[] | undefined) ?? []);
+  const [OH, OW] = out;
+  return {
+    step: {
+      ...stepBase(node, `max pool ${x.dtype}`, 'separable, exact on the integers', [node.inputs[0]]), scratch: W + 64,
+      kind: 'qpool', mode: 'max', dtype: x.dtype as QInType, N, C, H, W, OH, OW, win, countIncludePad: false, outImageStride: C * OH * OW,
+    },
+  };
+}

@@ -10,6 +10,7 @@ import { im2colModule, type Im2colExports } from '../kernels/wasm/im2col_codegen
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
 import { WasmQGemm } from '../kernels/wasm/qgemm.js';
+import { qopsModule, type QopsExports } from '../kernels/wasm/qops_codegen.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 
@@ -86,6 +87,11 @@ export class KernelSet {
     const geo: PoolGeometry = { ...g, shared: this.shared };
     const key = `pool:${geo.kind}:${geo.kh}x${geo.kw}:s${geo.sh},${geo.sw}:d${geo.dh},${geo.dw}:${this.tag}`;
     return this.module(key, () => poolModule(geo));
+  }
+
+  /** Integer quantize / dequantize / max pooling. */
+  qops(): Kernel<QopsExports> {
+    return this.module(`qops:${this.tag}`, () => qopsModule(this.shared));
   }
 
   clamp(): Kernel<ClampExports> {
