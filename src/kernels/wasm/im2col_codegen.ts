@@ -39,13 +39,13 @@ const BYTE_ELEMENT: Element = { bytes: 1, load: 'i32.load8_u', store: 'i32.store
 
 function emitIm2col(f: FuncBuilder, e: Element): void {
   const [x, C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW, dst] = f.params;
-  const E = e.bytes, perVec = 16 / E;
+  const E = e.bytes;
   // row[from .. to) = the padding (a few pixels: scalar stores)
   const zeros = (row: Local, from: number | Local, to: number | Local, i: Local): void => {
     f.forUp(i, from, to, 1, () => { f.get(row).get(i).i32(E).op('i32.mul').op('i32.add'); e.pad(f, f.params); f.mem(e.store); });
   };
   const c = f.local(), ki = f.local(), kj = f.local(), oh = f.local(), ow = f.local(), ih = f.local(), iw0 = f.local();
-  const src = f.local(), row = f.local(), lo = f.local(), hi = f.local(), n = f.local(), i = f.local();
+  const src = f.local(), row = f.local(), lo = f.local(), hi = f.local(), n = f.local(), i = f.local(), lastD = f.local(), lastS = f.local();
   f.get(dst).set(row);
   f.forUp(c, 0, C, 1, () => f.forUp(ki, 0, kh, 1, () => f.forUp(kj, 0, kw, 1, () => {
     f.get(kj).get(dw).op('i32.mul').get(padL).op('i32.sub').set(iw0); // input column of output column 0
@@ -67,16 +67,32 @@ function emitIm2col(f: FuncBuilder, e: Element): void {
           f.get(hi).get(lo).op('i32.sub').set(n);
           f.get(src).get(iw0).get(lo).op('i32.add').i32(E).op('i32.mul').op('i32.add').set(i); // i = source byte address
           f.get(row).get(lo).i32(E).op('i32.mul').op('i32.add').set(ow); // ow = destination byte address
-          f.block((done) => f.loop((top) => {
-            f.get(n).i32(perVec).op('i32.lt_s').brIf(done);
-            f.get(ow).get(i).mem('v128.load').mem('v128.store');
-            f.addTo(ow, 16).addTo(i, 16).addTo(n, -perVec).br(top);
-          }));
-          f.block((done) => f.loop((top) => {
-            f.get(n).op('i32.eqz').brIf(done);
-            f.get(ow).get(i).mem(e.load).mem(e.store);
-            f.addTo(ow, E).addTo(i, E).addTo(n, -1).br(top);
-          }));
+          // bytes = n·E copied in the widest loads that fit: vectors then one overlapping the last
+          // (same values), or two overlapping 8- or 4-byte words; single elements only below 4 bytes
+          f.get(n).i32(E).op('i32.mul').set(n);
+          f.get(ow).get(n).op('i32.add').set(lastD);
+          f.get(i).get(n).op('i32.add').set(lastS);
+          f.get(n).i32(16).op('i32.ge_s').if(() => {
+            f.block((done) => f.loop((top) => {
+              f.get(n).i32(16).op('i32.lt_s').brIf(done);
+              f.get(ow).get(i).mem('v128.load').mem('v128.store');
+              f.addTo(ow, 16).addTo(i, 16).addTo(n, -16).br(top);
+            }));
+            f.get(n).if(() => { f.get(lastD).i32(16).op('i32.sub').get(lastS).i32(16).op('i32.sub').mem('v128.load').mem('v128.store'); });
+          }, () => {
+            for (const [width, load, store] of [[8, 'i64.load', 'i64.store'], [4, 'i32.load', 'i32.store']] as const) {
+              f.get(n).i32(width).op('i32.ge_s').if(() => {
+                f.get(ow).get(i).mem(load).mem(store);
+                f.get(lastD).i32(width).op('i32.sub').get(lastS).i32(width).op('i32.sub').mem(load).mem(store);
+                f.i32(0).set(n);
+              });
+            }
+            f.block((done) => f.loop((top) => {
+              f.get(n).op('i32.eqz').brIf(done);
+              f.get(ow).get(i).mem('i32.load8_u').mem('i32.store8');
+              f.addTo(ow, 1).addTo(i, 1).addTo(n, -1).br(top);
+            }));
+          });
           zeros(row, hi, OW, ow);
         }, () => {
           f.forUp(ow, 0, OW, 1, () => {

@@ -37,12 +37,14 @@ export const PLAIN: Record<string, number> = {
 /** Memory instructions: opcode and natural alignment (log2 bytes) for the memarg. */
 export const MEMORY: Record<string, { prefix?: number; code: number; align: number }> = {
   'i32.load': { code: 0x28, align: 2 },
+  'i64.load': { code: 0x29, align: 3 },
   'f32.load': { code: 0x2a, align: 2 },
   'i32.load8_s': { code: 0x2c, align: 0 },
   'i32.load8_u': { code: 0x2d, align: 0 },
   'i32.load16_s': { code: 0x2e, align: 1 },
   'i32.load16_u': { code: 0x2f, align: 1 },
   'i32.store': { code: 0x36, align: 2 },
+  'i64.store': { code: 0x37, align: 3 },
   'f32.store': { code: 0x38, align: 2 },
   'i32.store8': { code: 0x3a, align: 0 },
   'i32.store16': { code: 0x3b, align: 1 },

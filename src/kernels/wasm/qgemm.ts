@@ -120,6 +120,13 @@ export class WasmQGemm {
     this.exports.gemm(g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, this.scratch[thread]);
   }
 
+  /** The driver split over the pool's threads by B panels when the pool has several (else on this thread); perRow: channels are rows. */
+  run(g: QGemmArgs, perRow: boolean, outBytes: number): void {
+    const pool = this.threads;
+    if (!pool || pool.size < 2) return this.gemmWith(g);
+    pool.run(splitQGemmColumns(g, this.variant.nr, pool.size, outBytes, perRow).map((part, t) => [this.call(part, t)]));
+  }
+
   /** The pool call that runs one driver call on thread t. */
   call(g: QGemmArgs, thread: number): PoolCall {
     return { key: this.key, fn: QGEMM_EXPORTS.gemm, args: [g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, this.scratch[thread]] };
@@ -166,18 +173,18 @@ export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: n
 }
 
 /**
- * One driver call split into `parts` along N (whole B panels), for a layer whose
- * channels are the columns: each part offsets B, C, the bias and the multipliers.
- * Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
+ * One driver call split into `parts` along N (whole B panels): each part offsets B
+ * and C, and the bias and multipliers too when the channels are the columns (not
+ * perRow). Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
  */
-export function splitQGemmColumns(g: QGemmArgs, nr: number, parts: number, eb: number): QGemmArgs[] {
+export function splitQGemmColumns(g: QGemmArgs, nr: number, parts: number, eb: number, perRow = false): QGemmArgs[] {
   const panels = Math.ceil(g.N / nr), kp = Math.ceil(g.K / 2);
   return Array.from({ length: parts }, (_, t) => {
     const p0 = Math.floor((t * panels) / parts), p1 = Math.floor(((t + 1) * panels) / parts);
     const j0 = p0 * nr, j1 = Math.min(g.N, p1 * nr);
     return {
       ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * kp * nr * 2, c: g.c + j0 * eb,
-      bias: g.bias && g.bias + j0 * 4, mult: g.mult && g.mult + j0 * 4,
+      bias: g.bias && !perRow ? g.bias + j0 * 4 : g.bias, mult: g.mult && !perRow ? g.mult + j0 * 4 : g.mult,
     };
   });
 }

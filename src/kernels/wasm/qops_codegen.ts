@@ -100,7 +100,7 @@ function emitMaxPool(f: FuncBuilder, sign: 's' | 'u'): void {
   // 2×2 windows of stride 2 from column 0: 16 outputs from 32 bytes, even and odd bytes
   f.get(kw).i32(2).op('i32.eq').get(sw).i32(2).op('i32.eq').op('i32.and').get(dw).i32(1).op('i32.eq').op('i32.and')
     .get(padL).op('i32.eqz').op('i32.and').get(OW).i32(2).op('i32.mul').get(W).op('i32.le_s').op('i32.and').set(fast);
-  f.get(fast).if(() => { f.get(OW).get(OW).i32(15).op('i32.and').op('i32.sub').set(vec); }, () => { f.i32(0).set(vec); });
+
   f.get(y).set(out);
   f.forUp(p, 0, planes, 1, () => {
     f.get(x).get(p).get(H).op('i32.mul').get(W).op('i32.mul').op('i32.add').set(plane);
@@ -120,13 +120,20 @@ function emitMaxPool(f: FuncBuilder, sign: 's' | 'u'): void {
         });
       });
       f.get(first).if(() => { f.get(rowbuf).i32(minimum & 0xff).get(W).memoryFill(); });
-      f.forUp(ow, 0, vec, 16, () => {
-        f.get(out).get(rowbuf).get(ow).i32(2).op('i32.mul').op('i32.add').set(iw);
-        f.get(iw).mem('v128.load').get(iw).mem('v128.load', 16).shuffle([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]);
-        f.get(iw).mem('v128.load').get(iw).mem('v128.load', 16).shuffle([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]);
-        f.op(maxOp).mem('v128.store');
-        f.addTo(out, 16);
-      });
+      // 2×2 stride 2: 16 outputs from 32 bytes of rowbuf (even and odd bytes), written over rowbuf's
+      // front (already read), then the row copied out; other windows one output at a time
+      f.get(fast).if(() => {
+        f.forUp(ow, 0, OW, 16, () => {
+          f.get(rowbuf).get(ow).op('i32.add');
+          f.get(rowbuf).get(ow).i32(2).op('i32.mul').op('i32.add').set(iw);
+          f.get(iw).mem('v128.load').get(iw).mem('v128.load', 16).shuffle([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]);
+          f.get(iw).mem('v128.load').get(iw).mem('v128.load', 16).shuffle([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]);
+          f.op(maxOp).mem('v128.store');
+        });
+        f.get(out).get(rowbuf).get(OW).memoryCopy();
+        f.addTo(out, OW);
+        f.get(OW).set(vec); // nothing left for the general loop
+      }, () => { f.i32(0).set(vec); });
       f.forUp(ow, vec, OW, 1, () => {
         f.i32(minimum).set(best);
         f.forUp(kj, 0, kw, 1, () => {
