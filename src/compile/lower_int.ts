@@ -33,13 +33,19 @@ export interface ConvGeometry {
   outImageStride: number;
 }
 
-/** Threads take whole images (one patch matrix and panel set each); a single image runs on one. */
+/**
+ * Threads take whole images when there are enough, else bands of output rows of
+ * each image (one patch matrix and panel set each).
+ */
 export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, splitFlops: number): QConvStep {
-  const K = (g.C / g.group) * g.win.kh * g.win.kw, P = g.OH * g.OW;
-  const split = Math.min(g.N, partsFor(2 * g.N * g.M * K * P, threads, splitFlops * 2));
+  const K = (g.C / g.group) * g.win.kh * g.win.kw;
+  let split = partsFor(2 * g.N * g.M * K * g.OH * g.OW, threads, splitFlops * 2);
+  const byImages = g.N >= split;
+  if (!byImages) split = Math.min(split, g.OH);
+  const P = (byImages ? g.OH : Math.ceil(g.OH / split)) * g.OW; // pixels one set holds
   const direct = isPointwise(g.win);
   const layout: ConvLayout = {
-    split, byImages: true, sets: split, patches: direct ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(packedB(K, P) + SLACK, 64), plane: 0,
+    split, byImages, sets: split, patches: direct ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(packedB(K, P) + SLACK, 64), plane: 0,
   };
   const kernel = direct ? 'qconv 1×1 int8 gemm' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;

@@ -36,27 +36,30 @@ export function bindQFc(s: QFcStep, env: BindEnv): StepExecutor {
 
 export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
   const k = env.kernels, q = k.qgemm, G = s.group, Mg = s.M / G, Cg = s.C / G, w = s.win;
-  const K = Cg * w.kh * w.kw, P = s.OH * s.OW, HW = s.H * s.W, eb = outBytes(s.layer);
+  const K = Cg * w.kh * w.kw, HW = s.H * s.W, eb = outBytes(s.layer);
   const packed = prepared(env, s, 'int8', () => ({
     a: Array.from({ length: G }, (_, g) => q.prepackA(s.layer.weight.subarray(g * Mg * K, (g + 1) * Mg * K), Mg, K)),
     ...constants(q, s.layer, true),
   }));
   const ic = isPointwise(w) ? undefined : k.im2col();
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), xor = s.layer.input === 'uint8' ? 1 : 0, pad = s.layer.inZero & 0xff;
-  const per = s.layout.patches + s.layout.panels;
-  /** The calls of images [n0, n1) with the scratch set at `patches`. */
-  const calls = (n0: number, n1: number, patches: number, t: number): PoolCall[] => {
-    const out: PoolCall[] = [], panels = patches + s.layout.patches;
-    for (let n = n0; n < n1; n++) {
+  const per = s.layout.patches + s.layout.panels, P = s.OH * s.OW;
+  /** The calls of output rows [r0, r1) of images [n0, n1) with the scratch set at `patches`. */
+  const calls = (n0: number, n1: number, r0: number, r1: number, patches: number, t: number): PoolCall[] => {
+    const out: PoolCall[] = [], panels = patches + s.layout.patches, rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
+    const padT = w.padT - r0 * w.sh; // the band's top: negative = it starts inside the image
+    for (let n = n0; n < n1 && rows > 0; n++) {
       for (let g = 0; g < G; g++) {
-        let src = x + (n * s.C + g * Cg) * HW;
+        const xg = x + (n * s.C + g * Cg) * HW;
+        let src = xg + j0, ldb = P; // 1×1: the band's pixels are the input's
         if (ic) {
-          out.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col8, args: [src, Cg, s.H, s.W, w.kh, w.kw, w.padT, w.padL, w.sh, w.sw, w.dh, w.dw, s.OH, s.OW, patches, pad] });
+          out.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col8, args: [xg, Cg, s.H, s.W, w.kh, w.kw, padT, w.padL, w.sh, w.sw, w.dh, w.dw, rows, s.OW, patches, pad] });
           src = patches;
+          ldb = Pt;
         }
-        out.push(q.packBCall(src, P, P, K, panels, xor === 1));
+        out.push(q.packBCall(src, ldb, Pt, K, panels, xor === 1));
         out.push(q.call({
-          pa: packed.a[g], pb: panels, c: y + (n * s.outImageStride + g * Mg * P) * eb, ldc: P, M: Mg, N: P, K,
+          pa: packed.a[g], pb: panels, c: y + (n * s.outImageStride + g * Mg * P + j0) * eb, ldc: P, M: Mg, N: Pt, K,
           bias: packed.bias + g * Mg * 4, mult: packed.mult && packed.mult + g * Mg * 4, ep: packed.ep,
         }, t));
       }
@@ -64,11 +67,16 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
     return out;
   };
   if (s.split > 1 && env.pool) {
-    const parts = Array.from({ length: s.split }, (_, t) => { const [n0, n1] = share(s.N, s.split, t); return calls(n0, n1, scratchAt(env, s) + t * per, t); });
+    const parts = Array.from({ length: s.split }, (_, t) => {
+      const at = scratchAt(env, s) + t * per;
+      if (s.layout.byImages) { const [n0, n1] = share(s.N, s.split, t); return calls(n0, n1, 0, s.OH, at, t); }
+      const [r0, r1] = share(s.OH, s.split, t);
+      return calls(0, s.N, r0, r1, at, t);
+    });
     return { run: poolRunner(env.pool, parts) };
   }
   // one thread: the same calls, made directly
-  const list = calls(0, s.N, scratchAt(env, s), 0);
+  const list = calls(0, s.N, 0, s.OH, scratchAt(env, s), 0);
   const im = ic?.exports, e = q.exports;
   const fns = list.map((c) => {
     const a = c.args;
