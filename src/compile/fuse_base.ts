@@ -16,7 +16,7 @@ export interface FuseInput {
 }
 
 /** Readers of each value: step inputs, reshapes of it, and being a graph output. */
-export function useCounts(f: FuseInput): Map<string, number> {
+export function useCounts(f: Pick<FuseInput, 'steps' | 'outputs'> & { aliases: ReadonlyMap<string, string> }): Map<string, number> {
   const uses = new Map<string, number>();
   const add = (v: string) => uses.set(v, (uses.get(v) ?? 0) + 1);
   for (const s of f.steps) for (const v of s.inputs) add(v);

@@ -13,6 +13,7 @@
 // is a clamp at the zero point) and narrows to int8 / uint8 / int16, or stores
 // the int32 accumulators as they are (MatMulInteger, ConvInteger).
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
+import { panelLoop } from './gemm_codegen.js';
 import { memoryImport } from './loader.js';
 import { I32, V128, type ValType } from './opcodes.js';
 
@@ -181,23 +182,7 @@ function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number): void {
       for (let j = 0; j < nv; j++) f.get(acc[i][j]).get(a).get(bv[j]).op('i32x4.dot_i16x8_s').op('i32x4.add').set(acc[i][j]);
     }
   };
-  // end = pb + count·NR·2; while (pb < end) u pairs of K
-  const kLoop = (count: () => void, u: number): void => {
-    f.get(pb); count(); f.i32(v.nr * 2).op('i32.mul').op('i32.add').set(end);
-    f.get(pb).get(end).op('i32.lt_u').if(() => {
-      f.loop((top) => {
-        for (let s = 0; s < u; s++) step(s);
-        f.addTo(pa, u * v.mr * 4).addTo(pb, u * v.nr * 2);
-        f.get(pb).get(end).op('i32.lt_u').brIf(top);
-      });
-    });
-  };
-  if (v.unroll > 1) {
-    kLoop(() => f.get(kp).get(kp).i32(v.unroll).op('i32.rem_u').op('i32.sub'), v.unroll);
-    kLoop(() => f.get(kp).i32(v.unroll).op('i32.rem_u'), 1);
-  } else {
-    kLoop(() => f.get(kp), 1);
-  }
+  panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 2 }, step);
   const perChannel = (ptr: Local, apply: (x: Local, t: Local) => void): void => {
     const t = f.local(V128);
     f.get(ep).mem('i32.load', EP.perRow).if(() => {
