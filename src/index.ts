@@ -8,3 +8,6 @@ export { compressGraph, type CompressOptions, type CompressResult } from './comp
 export { parseRecipe, DEEP_COMPRESSION, type Recipe } from './compress/recipe.js';
 export { buildArchitecture, modelFromGraph, modelToGraph, train, type TrainOptions, type TrainResult } from './train/index.js';
 export { withTrainingThreads } from './train/threads_node.js';
+export { quantizeModel, type QuantizeRun, type QatSettings } from './compress/quantize/quantize_model.js';
+export { quantizeGraph, type QuantizeOptions, type PtqResult } from './compress/quantize/ptq.js';
+export type { CalibrationSet, CalibrationMethod } from './compress/quantize/calibrate.js';
