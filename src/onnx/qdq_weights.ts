@@ -7,7 +7,7 @@
 import type { Graph, Node } from '../ir/graph.js';
 import { dequantizeValue } from '../ir/quant.js';
 import { fromNumbers, Tensor, f32 } from '../ir/tensor.js';
-import { decodeGrid, type GridFormat } from '../ir/tensor_format.js';
+import type { GridFormat } from '../ir/tensor_format.js';
 
 const LAYERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
@@ -19,10 +19,16 @@ function intType(g: GridFormat): 'int8' | 'uint8' | undefined {
   return lo >= 0 && hi <= 255 ? 'uint8' : undefined;
 }
 
-/** A grid's decoded values are the tensor's, bit for bit. */
+/** The grid's float32 scales give the tensor's values bit for bit (what a DequantizeLinear will compute). */
 function decodes(g: GridFormat, t: Tensor): boolean {
-  const d = decodeGrid(g, t.shape), v = t.data as Float32Array;
-  for (let i = 0; i < d.length; i++) if (d[i] !== v[i] && !(d[i] === 0 && v[i] === 0)) return false;
+  const v = t.data as Float32Array, n = g.scale.length;
+  if (g.q.length !== v.length || (n > 1 && t.shape[g.axis] !== n)) return false;
+  const inner = n > 1 ? t.shape.slice(g.axis + 1).reduce((p, d) => p * d, 1) : v.length;
+  for (let i = 0; i < v.length; i++) {
+    const c = Math.floor(i / inner) % n;
+    const d = Math.fround(dequantizeValue(g.q[i], Math.fround(g.scale[c]), g.zero ? g.zero[c] : 0));
+    if (d !== v[i] && !(d === 0 && v[i] === 0)) return false;
+  }
   return true;
 }
 
