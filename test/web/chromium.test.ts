@@ -4,6 +4,7 @@
 // Workers; the demo page classifies drawn MNIST digits; the HTML report opens
 // offline with every chart drawn and the JSON's numbers in its tables.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +24,13 @@ const SHOTS = join(ROOT, 'dist/screenshots');
 let chromium: Chromium;
 let isolated: Server;
 let plain: Server;
-let site: string;
+let blank: string;
 
 before(async () => {
-  site = mkdtempSync(join(tmpdir(), 'nnzip-site-'));
-  await buildWeb(site);
-  writeFileSync(join(site, 'blank.html'), BLANK);
-  const mounts = { '/': site, '/models/': MODELS };
+  await buildWeb(join(ROOT, 'dist/browser')); // what npm run build:web makes, and nnzip demo --serve serves
+  blank = mkdtempSync(join(tmpdir(), 'nnzip-page-'));
+  writeFileSync(join(blank, 'blank.html'), BLANK);
+  const mounts = { '/': join(ROOT, 'dist/browser'), '/models/': MODELS, '/test/': blank };
   isolated = await serveStatic({ mounts });
   plain = await serveStatic({ mounts, isolated: false });
   chromium = await launchChromium();
@@ -40,8 +41,23 @@ after(async () => {
   await chromium?.close();
   await isolated?.close();
   await plain?.close();
-  rmSync(site, { recursive: true, force: true });
+  rmSync(blank, { recursive: true, force: true });
 });
+
+/** `nnzip demo --serve --port 0` in a child process, and the page's URL it prints. */
+async function demoServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/nnzip.js'), 'demo', '--serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`nnzip demo --serve exited (${code}): ${out}`)));
+  });
+  return { url, child };
+}
 
 interface PageRun { file: string; threads: number; asked: number; splitSteps: number; bits: number[] }
 
@@ -71,7 +87,7 @@ describe('runtime bundle in Chromium', () => {
 
   it('runs a .nnz and a dense .onnx on 1 thread and on 2 (Web Workers): outputs equal Node\'s bit for bit, no console errors', async () => {
     const { page, errors } = await watchedPage(chromium.context);
-    await page.goto(`${isolated.url}/blank.html`);
+    await page.goto(`${isolated.url}/test/blank.html`);
     const r = await page.evaluate(runInPage, { files: FILES, images, count: COUNT, threads: [1, 2] });
     assert.equal(r.isolated, true, 'the page is cross-origin isolated');
     const want = nodeLogitBits(FILES.map((f) => join(MODELS, f)), COUNT, r.relaxedSimd);
@@ -88,21 +104,23 @@ describe('runtime bundle in Chromium', () => {
 
   it('on a page that is not cross-origin isolated, asks for 2 threads and runs on 1 with the same outputs', async () => {
     const { page, errors } = await watchedPage(chromium.context);
-    await page.goto(`${plain.url}/blank.html`);
+    await page.goto(`${plain.url}/test/blank.html`);
     const r = await page.evaluate(runInPage, { files: FILES.slice(0, 1), images, count: COUNT, threads: [2] });
     assert.equal(r.isolated, false);
     assert.equal(r.runs[0].threads, 1);
-    assert.deepEqual(r.runs[0].bits, nodeLogitBits([join(MODELS, FILES[0])], COUNT, r.relaxedSimd)[join(MODELS, FILES[0])]);
+    assert.deepEqual(r.runs[0].bits, nodeLogitBits(FILES.map((f) => join(MODELS, f)), COUNT, r.relaxedSimd)[join(MODELS, FILES[0])]);
     assert.deepEqual(errors, []);
     await page.close();
   });
 });
 
 describe('demo page in Chromium', () => {
-  it('classifies a scripted drawing of MNIST test digits as their labels, compressed and dense; shows sizes and latency', async () => {
+  it('nnzip demo --serve: a scripted drawing of MNIST test digits is classified as their labels, compressed and dense; sizes and latency shown', async (t) => {
     const ds = loadDataset('mnist', 'test');
+    const server = await demoServer();
+    t.after(() => server.child.kill('SIGINT'));
     const { page, errors } = await watchedPage(chromium.context);
-    await page.goto(`${isolated.url}/demo/`);
+    await page.goto(server.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     const box = (await page.locator('#canvas').boundingBox())!;
     // the first test image of each label

@@ -16,6 +16,8 @@ export function firstImages(ds: Dataset, count: number): number[] {
   return Array.from(ds.images.subarray(0, count * 784));
 }
 
+const nodeRuns = new Map<string, Record<string, number[]>>();
+
 /**
  * The bit patterns of the outputs a one-thread Node session gives for the first
  * `count` MNIST test images, per model file. Runs in a child Node with the same
@@ -23,6 +25,9 @@ export function firstImages(ds: Dataset, count: number): number[] {
  * changes the last bits; Node 20 has it behind a flag).
  */
 export function nodeLogitBits(files: string[], count: number, relaxedSimd: boolean): Record<string, number[]> {
+  const key = JSON.stringify([files, count, relaxedSimd]);
+  const hit = nodeRuns.get(key);
+  if (hit) return hit;
   const index = pathToFileURL(join(ROOT, 'dist/src/index.js')).href;
   const script = `
     const nn = await import(${JSON.stringify(index)});
@@ -38,7 +43,8 @@ export function nodeLogitBits(files: string[], count: number, relaxedSimd: boole
   const flags = relaxedSimd ? ['--experimental-wasm-relaxed-simd'] : [];
   const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`node reference run failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Record<string, number[]>;
+  nodeRuns.set(key, JSON.parse(r.stdout) as Record<string, number[]>);
+  return nodeRuns.get(key)!;
 }
 
 /** The ink (≥ 0.5) of a 28×28 image thinned to 1-pixel lines (Zhang–Suen), as 0/1 per pixel. */
@@ -103,5 +109,12 @@ export function digitStrokes(image: ArrayLike<number>, size: number): [number, n
       lines.push(line);
     }
   }
-  return lines.map((l) => l.map((i): [number, number] => [((i % W) + 0.5) * cell, (Math.floor(i / W) + 0.5) * cell]));
+  // a pen goes straight through the points in the middle of a straight run: keep the corners only
+  const xy = (i: number): [number, number] => [i % W, Math.floor(i / W)];
+  const corners = (l: number[]): number[] => l.filter((p, k) => {
+    if (k === 0 || k === l.length - 1) return true;
+    const [a, b, c] = [xy(l[k - 1]), xy(p), xy(l[k + 1])];
+    return b[0] - a[0] !== c[0] - b[0] || b[1] - a[1] !== c[1] - b[1];
+  });
+  return lines.map((l) => corners(l).map((i): [number, number] => [(xy(i)[0] + 0.5) * cell, (xy(i)[1] + 0.5) * cell]));
 }
