@@ -18,7 +18,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 function need(ok: boolean, where: string, what: string): void {
-  if (!ok) fail(`${where}: ${what}; is it the JSON that nnzip compress, nnzip sensitivity or npm run bench wrote?`);
+  if (!ok) fail(`${where}: ${what}`);
 }
 
 function checkCompress(d: Json, where: string): CompressRun {

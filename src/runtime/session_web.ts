@@ -27,10 +27,5 @@ export async function createWebSession(model: Graph | Uint8Array, options: WebSe
   if (threads === 1 || !webThreadsAvailable()) return Session.create(model, { ...rest, threads: 1 });
   const arena = new WasmArena({ shared: true, maximumBytes: maximumBytes ?? 1 << 30 });
   const pool = await WebThreadPool.create(arena, threads);
-  try {
-    return await Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
+  return Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
 }

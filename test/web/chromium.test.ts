@@ -78,7 +78,7 @@ async function runInPage(a: { files: string[]; images: number[]; count: number; 
     }
   }
   let badInput = '';
-  await nn.createWebSession(new Uint8Array([1, 2, 3])).catch((e: Error) => { badInput = `${e.name}: ${e.message}`; });
+  await nn.createWebSession(new Uint8Array([1, 2, 3]), { threads: Math.max(...a.threads) }).catch((e: Error) => { badInput = `${e.name}: ${e.message}`; });
   return { runs, relaxedSimd: nn.wasmFeatures().relaxedSimd, isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated, badInput };
 }
 
