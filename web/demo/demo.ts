@@ -7,10 +7,10 @@ import { createWebSession, Tensor, webThreadsAvailable, type Session } from '../
 const SIZE = 28;
 const BOX = 20;
 /** Latency: the median over runs repeated for about this long (and at least MIN_RUNS). */
-const TIME_MS = 30;
+const TIME_MS = 10;
 const MIN_RUNS = 5;
 /** Strokes in quick succession are classified once, this long after the last one. */
-const SETTLE_MS = 120;
+const SETTLE_MS = 200;
 
 interface Model {
   key: 'nnz' | 'onnx';
