@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const ortDir = join(pkg('onnxruntime-web'), 'dist');
   const server = await serveStatic({ mounts: { '/': site, '/models/': MODELS, '/ort/': ortDir } });
   const chromium = await launchChromium();
-  const version = chromium.context.browser()?.version() ?? 'Chromium';
+  const version = `Chromium ${chromium.context.browser()?.version() ?? ''}`.trim();
   const sizes = downloads(library);
   const rows: PageRow[] = [];
   const load = loadavg()[0];

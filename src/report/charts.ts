@@ -142,7 +142,7 @@ export function speedSpec(points: SpeedPoint[], title: string): ChartSpec {
         { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { ...enc, text: { field: 'ms', type: 'quantitative', format: '.3~r' } } },
       ],
     },
-    resolve: { scale: { x: 'independent' } },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
   });
 }
 
