@@ -3,17 +3,19 @@
 // are on an integer grid, and whose output (after a fused ReLU / Clip) is only
 // quantized again, runs on the integer kernels from the quantized input to the
 // quantized output; so do max / average pooling, reshapes and concats between a
-// DequantizeLinear and a QuantizeLinear of the same parameters. The float values
-// in between disappear, and DequantizeLinear steps nobody reads any more are
+// DequantizeLinear and a QuantizeLinear of the same parameters, and an Add of two
+// dequantized tensors of the output's shape (rescaled; a ReLU / Clip after it
+// becomes its bounds). The float values in between disappear, and DequantizeLinear steps nobody reads any more are
 // dropped: a quantized graph runs integer-only from its first QuantizeLinear to
 // its last DequantizeLinear. A unit the integer kernels cannot take stays float,
 // its reason written on the step (describe() shows it).
-import { dequantizeValue } from '../ir/quant.js';
+import { addMultipliers, dequantizeValue, quantizeValue } from '../ir/quant.js';
+import { broadcastStrides } from '../ir/util.js';
 import type { QInType } from '../kernels/wasm/qgemm.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { intLayer, type QOperand } from './int_layer.js';
 import { qconvStep, qfcStep } from './lower_int.js';
-import type { ConvStep, FcStep, PlanStep, PlanWeight, PoolStep, QuantStep } from './plan_types.js';
+import type { BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanWeight, PoolStep, QuantStep } from './plan_types.js';
 
 export function fuseInt(f: FuseInput): void {
   const producer = new Map<string, PlanStep>();
@@ -37,6 +39,11 @@ export function fuseInt(f: FuseInput): void {
     const q = f.steps.find((s): s is QuantStep => s.kind === 'quantize' && s.inputs[0] === v);
     return q && q.q.count === 1 ? q : undefined;
   };
+  /** A float clamp step (ReLU, Clip) that is the only reader of `v`. */
+  const soleClamp = (v: string): ClampStep | undefined => {
+    if (uses.get(v) !== 1 || f.outputs.includes(v)) return undefined;
+    return f.steps.find((s): s is ClampStep => s.kind === 'clamp' && s.inputs[0] === v);
+  };
   const operand = (d: QuantStep): QOperand => ({ dtype: dtype(d.inputs[0]) as QInType, scale: d.q.scale[0], zero: d.q.zero[0] });
   const replace = new Map<PlanStep, PlanStep>(), drop = new Set<PlanStep>();
   const done = (s: PlanStep, by: PlanStep, q: QuantStep) => { replace.set(s, by); drop.add(q); };
@@ -58,6 +65,17 @@ export function fuseInt(f: FuseInput): void {
       if (!d || !sameParams(d.q, s.q) || dtype(s.outputs[0]) !== dtype(d.inputs[0]) || f.outputs.includes(s.outputs[0])) continue;
       f.aliases.set(s.outputs[0], d.inputs[0]);
       drop.add(s);
+    } else if (s.kind === 'binary' && s.fn === 'Add') {
+      const [da, db] = [dq(s.a.value), dq(s.b.value)];
+      const clamp = soleClamp(s.outputs[0]);
+      const q = soleQ(clamp ? clamp.outputs[0] : s.outputs[0]);
+      const t = da && dtype(da.inputs[0]), dense = broadcastStrides(s.shape, s.shape).join();
+      if (!da || !db || !q || dtype(db.inputs[0]) !== t || dtype(q.outputs[0]) !== t || s.a.strides.join() !== dense || s.b.strides.join() !== dense) continue;
+      const r = Math.max(da.q.scale[0], db.q.scale[0]) / q.q.scale[0];
+      if (!(r < 2 ** 19)) { s.reason += `; float: the output scale is ${r.toExponential(1)} times finer than the inputs'`; continue; }
+      replace.set(s, addStep(s, da, db, q, clamp, t as QInType));
+      drop.add(q);
+      if (clamp) drop.add(clamp);
     } else if (s.kind === 'concat') {
       const q = soleQ(s.outputs[0]);
       const ds = s.inputs.map(dq);
@@ -113,6 +131,19 @@ function poolStep(s: PoolStep, d: QuantStep, q: QuantStep, dtype: QInType): Plan
     split: 1, scratch: s.W + 64, scratchAt: 0, // a row of the window's vertical maxima
     kind: 'qpool', mode: s.mode, dtype, N: s.N, C: s.C, H: s.H, W: s.W, OH: s.OH, OW: s.OW, win: s.win,
     countIncludePad: s.countIncludePad, outImageStride: s.outImageStride,
+  };
+}
+
+/** The integer Add of two dequantized tensors, its output quantized (after a clamp, if any). */
+function addStep(s: BinaryStep, da: QuantStep, db: QuantStep, q: QuantStep, clamp: ClampStep | undefined, dtype: QInType): PlanStep {
+  const [sy, zy] = [q.q.scale[0], q.q.zero[0]];
+  const m = addMultipliers(da.q.scale[0] / sy, db.q.scale[0] / sy);
+  const lo = clamp && clamp.lo > -Infinity ? quantizeValue(clamp.lo, sy, zy, q.q.lo, q.q.hi) : q.q.lo;
+  const hi = clamp && clamp.hi < Infinity ? quantizeValue(clamp.hi, sy, zy, q.q.lo, q.q.hi) : q.q.hi;
+  return {
+    name: s.name, op: s.op, nodes: [...s.nodes, ...(clamp?.nodes ?? []), ...q.nodes], inputs: [da.inputs[0], db.inputs[0]], outputs: [...q.outputs],
+    kernel: `add ${dtype}${clamp ? ' + clamp' : ''}`, reason: 'rescaled in fixed point', split: 1, scratch: 64, scratchAt: 0,
+    kind: 'qadd', n: s.shape.reduce((p, d) => p * d, 1), dtype, za: da.q.zero[0], zb: db.q.zero[0], zy, ...m, lo, hi,
   };
 }
 

@@ -260,6 +260,16 @@ export interface QPoolStep extends StepBase {
   outImageStride: number;
 }
 
+/** y = a + b on int8 / uint8 tensors of one shape, rescaled to y's parameters (ir/quant.ts addValue); a fused ReLU / Clip is in lo / hi. */
+export interface QAddStep extends StepBase {
+  kind: 'qadd';
+  n: number;
+  dtype: 'int8' | 'uint8';
+  za: number; zb: number; zy: number;
+  ma: number; mb: number; shift: number;
+  lo: number; hi: number;
+}
+
 /** Any other op: its reference kernel, inputs viewed in the arena, outputs copied in. */
 export interface ReferenceStep extends StepBase {
   kind: 'reference';
@@ -269,7 +279,7 @@ export interface ReferenceStep extends StepBase {
 
 export type PlanStep =
   | FcStep | ConvStep | PoolStep | GlobalPoolStep | ClampStep | UnaryStep | BinaryStep | ConcatStep | SoftmaxStep
-  | QuantStep | AffineStep | ReferenceStep | QFcStep | QConvStep | QPoolStep;
+  | QuantStep | AffineStep | ReferenceStep | QFcStep | QConvStep | QPoolStep | QAddStep;
 
 export type StepKind = PlanStep['kind'];
 

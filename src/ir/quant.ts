@@ -148,3 +148,24 @@ export function requantizeValue(acc: number, mult: number, shift: number): numbe
   if (shift >= 16) return Math.floor((hi + q1) / 2 ** (shift - 16));
   return hi * 2 ** (16 - shift) + Math.floor(lo / 2 ** shift);
 }
+
+/**
+ * Integer addition of two quantized tensors into a third (QDQ Add, QLinearAdd):
+ * y = clamp(((a − za)·ma + (b − zb)·mb + 2^(shift−1)) >> shift + zy), with
+ * ma ≈ (sa / sy)·2^shift and mb ≈ (sb / sy)·2^shift below 2^21 and shift ≤ 30: with
+ * 8-bit offsets (|·| ≤ 255) the sum is below 2·255·2^21 + 2^29 < 2^31, so int32 lanes
+ * never wrap. Ratios of 2^19 and more (an output step 500 000 times finer) have no such shift.
+ */
+export function addMultipliers(ra: number, rb: number): { ma: number; mb: number; shift: number } {
+  const r = Math.max(ra, rb);
+  if (!(ra > 0 && rb > 0 && r < 2 ** 19)) throw new Error(`add rescale ${ra}, ${rb} must be > 0 and < 2^19`);
+  let shift = Math.min(30, 20 - Math.floor(Math.log2(r)));
+  while (Math.round(r * 2 ** shift) >= 2 ** 21) shift--;
+  return { ma: Math.round(ra * 2 ** shift), mb: Math.round(rb * 2 ** shift), shift };
+}
+
+/** One element of the integer addition (addMultipliers' arithmetic). */
+export function addValue(da: number, db: number, m: { ma: number; mb: number; shift: number }, zy: number, lo: number, hi: number): number {
+  const y = Math.floor((da * m.ma + db * m.mb + 2 ** (m.shift - 1)) / 2 ** m.shift) + zy;
+  return y < lo ? lo : y > hi ? hi : y;
+}

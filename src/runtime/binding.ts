@@ -14,6 +14,7 @@ import { bindGlobalPool, bindPool } from './steps/pool.js';
 import { bindQuant } from './steps/quant.js';
 import { bindQConv, bindQFc } from './steps/qlayer.js';
 import { bindQPool } from './steps/qpool.js';
+import { bindQAdd } from './steps/qadd.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
@@ -40,6 +41,7 @@ const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
   qfc: bindQFc,
   qconv: bindQConv,
   qpool: bindQPool,
+  qadd: bindQAdd,
 };
 
 export interface FeedSlot { name: string; at: number; dtype: DType; size: number }

@@ -140,3 +140,29 @@ test("onnxruntime's QDQ LeNet-5 runs integer-only from its first QuantizeLinear 
   const logitsScale = g.initializers.get('logits_scale')!.data[0] as number;
   assert.ok(maxDiff <= 2 * logitsScale + 1e-6, `logits differ from onnxruntime's by ${maxDiff} (${(maxDiff / logitsScale).toFixed(1)} output steps)`);
 });
+
+test('a QDQ residual Add (with the ReLU after it) runs as one integer add, within one output step of the reference', async () => {
+  const b = new GraphBuilder(9);
+  const x = b.input('x', ['N', 4, 5, 5]);
+  const q = (t: string, s: number, z: number) => {
+    const [sn, zn] = [b.constant(`${t}_s`, scale(s)), b.constant(`${t}_z`, zero('int8', z))];
+    return b.op1('DequantizeLinear', [b.op1('QuantizeLinear', [t, sn, zn]), sn, zn]);
+  };
+  const a = q(x, 0.02, 3), c = q(b.op1('Relu', [x]), 0.01, -128);
+  const y = q(b.op1('Relu', [b.op1('Add', [a, c])]), 0.03, -128);
+  // a broadcast operand (one value per channel) has no integer add: it stays float, and right
+  const bias = q(b.constant('bias', f32([1, 4, 1, 1], [0.5, -0.25, 1, 0])), 0.01, 0);
+  const z = q(b.op1('Add', [a, bias]), 0.03, 0);
+  const g = b.build([y, z], 17, 'N');
+  const s = await Session.create(g, { batch: 2 });
+  const adds = s.plan.steps.filter((st) => st.kind === 'qadd');
+  assert.equal(adds.length, 1, s.describe());
+  assert.equal(adds[0].kernel, 'add int8 + clamp');
+  const feeds = { x: f32([2, 4, 5, 5], new Rng(4).floats(200, -2, 2)) };
+  const got = s.run(feeds), want = runReference(g, feeds);
+  for (const [v, step] of [[y, 0.03], [z, 0.03]] as const) {
+    const [gv, wv] = [got[v].data as Float32Array, want[v].data as Float32Array];
+    gv.forEach((e, i) => assert.ok(Math.abs(e - wv[i]) <= step + 1e-6, `${v} element ${i}: ${e} vs ${wv[i]}`));
+  }
+  await s.dispose();
+});

@@ -3,10 +3,10 @@
 // saturate), DequantizeLinear (int8 / uint8 → f32: f32(q − zero)·scale), both as
 // ir/quant.ts computes them, per tensor; and max pooling on int8 / uint8 planes,
 // separable (max over the window's rows, then over its columns), with a vector
-// path for 2×2 stride-2 windows. Vectors may read up to 64 bytes past an input
+// path for 2×2 stride-2 windows; the addition of two 8-bit tensors (ir/quant.ts addValue). Vectors may read up to 64 bytes past an input
 // (the arena's slack); outputs past `n` go through the scratch.
 // References: ir/ref/quantize.ts, ir/ref/pool.ts.
-import { FuncBuilder, ModuleBuilder } from './emitter.js';
+import { FuncBuilder, ModuleBuilder, type Local } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { F32, I32, V128 } from './opcodes.js';
 
@@ -19,6 +19,8 @@ export const QOPS_EXPORTS = {
   maxpool8s: 'maxpool8s',
   /** the same on uint8 */
   maxpool8u: 'maxpool8u',
+  /** (a, b, y, n, za, zb, ma, mb, shift, zy, lo, hi, unsigned, scratch): y = addValue (ir/quant.ts) on 8-bit tensors of one type */
+  add8: 'add8',
 } as const;
 
 export interface QopsExports {
@@ -26,6 +28,8 @@ export interface QopsExports {
   dequantize8(x: number, y: number, n: number, scale: number, zero: number, unsigned: number, scratch: number): void;
   maxpool8s(...args: number[]): void;
   maxpool8u(...args: number[]): void;
+  add8(a: number, b: number, y: number, n: number, za: number, zb: number, ma: number, mb: number, shift: number, zy: number,
+    lo: number, hi: number, unsigned: number, scratch: number): void;
 }
 
 /** Scratch bytes of one call (the last partial vector of outputs). */
@@ -38,6 +42,7 @@ export function qopsModule(shared: boolean): Uint8Array {
   m.func(QOPS_EXPORTS.dequantize8, [I32, I32, I32, F32, I32, I32, I32], [], (f) => emitDequantize(f));
   m.func(QOPS_EXPORTS.maxpool8s, Array(16).fill(I32), [], (f) => emitMaxPool(f, 's'));
   m.func(QOPS_EXPORTS.maxpool8u, Array(16).fill(I32), [], (f) => emitMaxPool(f, 'u'));
+  m.func(QOPS_EXPORTS.add8, Array(14).fill(I32), [], (f) => emitAdd(f));
   return m.build();
 }
 
@@ -84,6 +89,50 @@ function emitDequantize(f: FuncBuilder): void {
     f.get(dst).get(v).get(z).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(s).op('f32x4.mul').mem('v128.store');
     f.get(dst).get(scratch).op('i32.eq').if(() => { f.get(y).get(scratch).get(n).get(i).op('i32.sub').i32(4).op('i32.mul').memoryCopy(); });
     f.addTo(x, 4).addTo(y, 16);
+  });
+}
+
+/**
+ * 16 elements per step: both operands widened to four i32x4 each (x − zero), scaled,
+ * summed, rounded and shifted, offset by the output zero point, clamped, narrowed.
+ */
+function emitAdd(f: FuncBuilder): void {
+  const [a, b, y, n, za, zb, ma, mb, shift, zy, lo, hi, unsigned, scratch] = f.params;
+  const i = f.local(), dst = f.local(), rnd = f.local(V128), out = f.local(V128);
+  const [vza, vzb, vma, vmb, vzy, vlo, vhi] = [za, zb, ma, mb, zy, lo, hi].map((p) => {
+    const v = f.local(V128);
+    f.get(p).op('i32x4.splat').set(v);
+    return v;
+  });
+  f.i32(1).get(shift).i32(1).op('i32.sub').op('i32.shl').op('i32x4.splat').set(rnd);
+  const acc = [0, 1, 2, 3].map(() => f.local(V128)), bytes = [f.local(V128), f.local(V128)];
+  /** The four i32x4 quarters of 16 bytes, signed or unsigned, into acc (+=) times m after subtracting z. */
+  const widen = (src: Local, z: Local, m: Local, first: boolean): void => {
+    for (let q = 0; q < 4; q++) {
+      const half = q < 2 ? 'low' : 'high', quarter = q % 2 ? 'high' : 'low';
+      f.get(unsigned).if(() => {
+        f.get(src).op(`i16x8.extend_${half}_i8x16_u`).op(`i32x4.extend_${quarter}_i16x8_u`).set(bytes[1]);
+      }, () => {
+        f.get(src).op(`i16x8.extend_${half}_i8x16_s`).op(`i32x4.extend_${quarter}_i16x8_s`).set(bytes[1]);
+      });
+      f.get(bytes[1]).get(z).op('i32x4.sub').get(m).op('i32x4.mul');
+      if (!first) f.get(acc[q]).op('i32x4.add');
+      f.set(acc[q]);
+    }
+  };
+  f.forUp(i, 0, n, 16, () => {
+    f.get(a).get(i).op('i32.add').mem('v128.load').set(bytes[0]);
+    widen(bytes[0], vza, vma, true);
+    f.get(b).get(i).op('i32.add').mem('v128.load').set(bytes[0]);
+    widen(bytes[0], vzb, vmb, false);
+    for (let q = 0; q < 4; q++) {
+      f.get(acc[q]).get(rnd).op('i32x4.add').get(shift).op('i32x4.shr_s').get(vzy).op('i32x4.add').get(vlo).op('i32x4.max_s').get(vhi).op('i32x4.min_s').set(acc[q]);
+    }
+    f.get(acc[0]).get(acc[1]).op('i16x8.narrow_i32x4_s').set(acc[0]).get(acc[2]).get(acc[3]).op('i16x8.narrow_i32x4_s').set(acc[1]);
+    f.get(unsigned).if(() => { f.get(acc[0]).get(acc[1]).op('i8x16.narrow_i16x8_u').set(out); }, () => { f.get(acc[0]).get(acc[1]).op('i8x16.narrow_i16x8_s').set(out); });
+    f.get(n).get(i).op('i32.sub').i32(16).op('i32.lt_s').if(() => { f.get(scratch); }, () => { f.get(y).get(i).op('i32.add'); }, I32);
+    f.tee(dst).get(out).mem('v128.store');
+    f.get(dst).get(scratch).op('i32.eq').if(() => { f.get(y).get(i).op('i32.add').get(scratch).get(n).get(i).op('i32.sub').memoryCopy(); });
   });
 }
 

@@ -1,10 +1,10 @@
 // The integer element and pooling kernels against the references, bit for bit:
 // QuantizeLinear / DequantizeLinear (ir/ref/quantize.ts arithmetic) at lengths
 // around the vector width, and int8 / uint8 max pooling (ir/ref/pool.ts) with pads,
-// strides, dilations, ceil mode and the 2×2 stride-2 vector path.
+// strides, dilations, ceil mode and the 2×2 stride-2 vector path; the integer Add.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dequantizeValue, quantizeValue } from '../../../src/ir/quant.js';
+import { addMultipliers, addValue, dequantizeValue, quantizeValue } from '../../../src/ir/quant.js';
 import { Rng } from '../../../src/ir/random.js';
 import { maxPool2d } from '../../../src/ir/ref/pool.js';
 import { checkWindow2d, outHW } from '../../../src/ir/window.js';
@@ -66,4 +66,50 @@ test('maxpool8 matches the reference max pool on int8 and uint8', () => {
       want.forEach((v, i) => assert.equal(got[i], v, `${JSON.stringify(c)} ${signed ? 'int8' : 'uint8'} at ${i}`));
     }
   }
+});
+
+test('add8 matches the integer addition (ir/quant.ts addValue) and stays within one step of the float rescale', () => {
+  const { ar, k } = setup(), rng = new Rng(3);
+  for (const n of [1, 15, 16, 17, 50]) {
+    for (const unsigned of [false, true]) {
+      const [lo, hi] = unsigned ? [0, 255] : [-128, 127];
+      const [sa, sb, sy] = [0.02 + 0.02 * rng.next(), 0.05 * rng.next() + 0.01, 0.04];
+      const [za, zb, zy] = unsigned ? [120, 131, 90] : [-5, 12, -30];
+      const m = addMultipliers(sa / sy, sb / sy);
+      const ints = () => Uint8Array.from({ length: n }, () => rng.int(256));
+      const [a, b] = [ints(), ints()];
+      const [pa, pb, py, guard, sc] = [ar.alloc(n), ar.alloc(n), ar.alloc(n), ar.alloc(64), ar.alloc(QOPS_SCRATCH)];
+      new Uint8Array(ar.memory.buffer, pa, n).set(a);
+      new Uint8Array(ar.memory.buffer, pb, n).set(b);
+      new Uint8Array(ar.memory.buffer, guard, 64).fill(0xee);
+      k.add8(pa, pb, py, n, za, zb, m.ma, m.mb, m.shift, zy, lo + 2, hi - 3, unsigned ? 1 : 0, sc);
+      const view = (p: number) => (unsigned ? new Uint8Array(ar.memory.buffer, p, n) : new Int8Array(ar.memory.buffer, p, n));
+      const [va, vb, vy] = [view(pa), view(pb), view(py)];
+      for (let i = 0; i < n; i++) {
+        const want = addValue(va[i] - za, vb[i] - zb, m, zy, lo + 2, hi - 3);
+        assert.equal(vy[i], want, `add8 n=${n} ${unsigned ? 'uint8' : 'int8'} at ${i}`);
+        const exact = Math.min(hi - 3, Math.max(lo + 2, Math.round((sa * (va[i] - za) + sb * (vb[i] - zb)) / sy) + zy));
+        assert.ok(Math.abs(vy[i] - exact) <= 1, `add8 at ${i}: ${vy[i]} vs the float rescale ${exact}`);
+      }
+      assert.ok(new Uint8Array(ar.memory.buffer, guard, 64).every((v) => v === 0xee), 'nothing written past n');
+    }
+  }
+});
+
+test('add8 does not wrap at the extreme offsets (±255 on both operands, the largest multipliers and shift)', () => {
+  const { ar, k } = setup();
+  for (const r of [1.999 * 2 ** -10, 1.999 * 2 ** -9, 0.999, 1.999, 2 ** 18 * 1.9]) {
+    const m = addMultipliers(r, r);
+    assert.ok(m.ma < 2 ** 21 && m.shift >= 1 && m.shift <= 30, `multipliers ${JSON.stringify(m)} for ${r}`);
+    const n = 16, [pa, pb, py, sc] = [ar.alloc(n), ar.alloc(n), ar.alloc(n), ar.alloc(QOPS_SCRATCH)];
+    const a = Int8Array.from({ length: n }, (_, i) => (i % 2 ? 127 : -128));
+    new Int8Array(ar.memory.buffer, pa, n).set(a);
+    new Int8Array(ar.memory.buffer, pb, n).set(a);
+    for (const z of [-128, 127]) {
+      k.add8(pa, pb, py, n, z, z, m.ma, m.mb, m.shift, 0, -128, 127, 0, sc);
+      const y = new Int8Array(ar.memory.buffer, py, n);
+      a.forEach((v, i) => assert.equal(y[i], addValue(v - z, v - z, m, 0, -128, 127), `r=${r} z=${z} at ${i}`));
+    }
+  }
+  assert.throws(() => addMultipliers(2 ** 19, 1), /< 2\^19/);
 });
