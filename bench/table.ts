@@ -1,25 +1,24 @@
-// A plain-text table for benchmark results (ms per op, GFLOP/s, ratio to a reference row).
+// The plain-text tables of every benchmark in bench/, and how their numbers are written.
 
-export interface Row {
-  name: string;
-  threads: number;
-  ms: number;
-  gflops: number;
-  /** Cores this process kept busy during the rows's rounds (measures spinning or idle threads). */
-  cores?: number;
+/** Milliseconds with 3 significant digits (0.0123, 1.23, 123, 1234). */
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms >= 100) return ms.toFixed(0);
+  return ms.toPrecision(3);
 }
 
-export function printTable(rows: Row[], reference: string): void {
-  const ref = new Map(rows.filter((r) => r.name === reference).map((r) => [r.threads, r]));
-  const head = ['peer', 'threads', 'ms/op', 'GFLOP/s', `${reference} is ×`, 'cores busy'];
-  const body = rows.map((r) => {
-    const same = ref.get(r.threads);
-    return [r.name, String(r.threads), r.ms.toFixed(3), r.gflops.toFixed(1), same ? (same.gflops / r.gflops).toFixed(2) : '-',
-      r.cores === undefined ? '-' : r.cores.toFixed(2)];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
+/** A ratio a/b as "1.23x" ('-' when either side is missing). */
+export function formatRatio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a)) return '-';
+  const r = a / b;
+  return `${r >= 100 ? r.toFixed(0) : r.toPrecision(3)}x`;
+}
+
+/** A plain-text table: text columns left-aligned, columns whose cells all look numeric right-aligned. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^(-|[0-9.,]+[x*!%]*)$/.test(r[i] ?? '-')));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

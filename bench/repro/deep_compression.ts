@@ -3,7 +3,7 @@
 import { graphToNnz, nnzToGraph } from '../../src/format/nnz.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { denseBytes } from '../../src/report/compress_report.js';
-import { formatTable } from '../../src/report/table.js';
+import { formatTable } from '../table.js';
 import { accuracy, data, fixture, log, pct, recipe } from './common.js';
 
 interface Case {
@@ -21,7 +21,7 @@ const CASES: Case[] = [
 
 export async function deepCompression(args: string[]): Promise<void> {
   const only = args[0];
-  const rows: (string | number)[][] = [];
+  const rows: string[][] = [];
   for (const c of CASES.filter((c) => !only || c.file.startsWith(only))) {
     const graph = fixture(c.file);
     const d = data('mnist');
@@ -48,14 +48,14 @@ export async function deepCompression(args: string[]): Promise<void> {
       ['P+Q', graphToNnz(r.compressed, { huffman: false, f16 }).bytes, r.compressed],
       ['P+Q+H', graphToNnz(r.compressed, { f16 }).bytes, r.compressed],
     ] as const;
-    rows.push([c.model, 'original', pct(base), original, '1.0×', '', '']);
+    rows.push([c.model, 'original', pct(base), original.toLocaleString('en-US'), '1.0×', '', '']);
     for (const [name, bytes] of stages) {
       const decoded = nnzToGraph(bytes, `${c.model} ${name}`).graph;
       const acc = await accuracy(decoded, 'mnist');
       const drop = 100 * (base - acc);
       const ratio = original / bytes.length;
       const ref = name === 'P+Q+H' ? `${c.reference.ratio}× / −${c.reference.drop} pp` : '';
-      rows.push([c.model, name, pct(acc), bytes.length, `${ratio.toFixed(1)}×`, `${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(2)} pp`, ref]);
+      rows.push([c.model, name, pct(acc), bytes.length.toLocaleString('en-US'), `${ratio.toFixed(1)}×`, `${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(2)} pp`, ref]);
     }
     log(`${c.model}: ${minutes.toFixed(1)} min`);
   }

@@ -3,13 +3,12 @@
 // API (tf.fused ops under optimizer.minimize) or its layers API (tf.sequential +
 // trainOnBatch), with plain SGD with momentum and softmax cross-entropy.
 import * as tf from '@tensorflow/tfjs';
-import { NnzipError } from '../../src/ir/errors.js';
-import type { Graph } from '../../src/ir/graph.js';
-import { tfjsWasmThreads } from './tfjs_wasm.js';
+import { NnzipError } from '../../../src/ir/errors.js';
+import type { Graph } from '../../../src/ir/graph.js';
+import { useTfBackend, type TfBackend } from './backend.js';
 
 export type Sgd = { lr: number; momentum: number };
 
-export type TfBackend = 'wasm' | 'cpu';
 /** 'ops': tf.fused ops under optimizer.minimize; 'layers': tf.sequential + trainOnBatch. */
 export type TfApi = 'ops' | 'layers';
 
@@ -88,12 +87,6 @@ export interface TfTrainer {
   /** Mean loss on `batch` samples, no update. */
   loss(images: Float32Array, onehot: Float32Array, batch: number): number;
   dispose(): void;
-}
-
-/** Makes `name` TF.js's active backend (the wasm one once started with 1 thread, as bench/peers/tfjs_wasm.ts does). */
-export async function useTfBackend(name: TfBackend): Promise<void> {
-  if (name === 'wasm') await tfjsWasmThreads(1);
-  if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new NnzipError(`bench/train: the TF.js ${name} backend failed to start`, 1);
 }
 
 const act = (relu: boolean) => (relu ? 'relu' : 'linear');
