@@ -12,7 +12,7 @@ import { opData, opFlops, opGraph, opName, type OpTask } from './op.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import { createOrtWebPeer } from './peers/ort_web.js';
 import { tfjsOpContender } from './peers/tfjs/op.js';
-import { formatMs, formatTable } from './table.js';
+import { formatSig, formatTable } from './table.js';
 
 export type OpPeer = 'ort-node' | 'ort-web' | 'tfjs-wasm';
 
@@ -55,7 +55,7 @@ export function formatRows(rows: Row[], reference: string): string {
   const ref = new Map(rows.filter((r) => r.peer === reference).map((r) => [r.threads, r]));
   return formatTable(['peer', 'threads', 'ms/op', 'GFLOP/s', `${reference} is ×`, 'cores busy'], rows.map((r) => {
     const same = ref.get(r.threads);
-    return [r.peer, String(r.threads), formatMs(r.ms), r.gflops.toFixed(1), same ? (same.gflops / r.gflops).toFixed(2) : '-', r.cores?.toFixed(2) ?? '-'];
+    return [r.peer, String(r.threads), formatSig(r.ms), r.gflops.toFixed(1), same ? (same.gflops / r.gflops).toFixed(2) : '-', r.cores?.toFixed(2) ?? '-'];
   }));
 }
 

@@ -16,7 +16,7 @@ import { createOrtNodePeer } from './peers/ort_node.js';
 import { createOrtWebPeer } from './peers/ort_web.js';
 import type { Feeds, Peer } from './peers/peer.js';
 import { createTfjsWasmPeer } from './peers/tfjs/wasm.js';
-import { formatMs, formatRatio, formatTable } from './table.js';
+import { formatSig, formatRatio, formatTable } from './table.js';
 
 export interface ModelSpec {
   key: string;
@@ -216,7 +216,7 @@ function cell(r: PeerResult | undefined, threads: number): string {
   if (!r || r.ms === undefined) return '-';
   const fewer = r.threads !== undefined && r.threads < threads ? '*' : '';
   const wrong = r.maxRel !== undefined && r.maxRel > MAX_REL ? '!' : '';
-  return formatMs(r.ms) + fewer + wrong;
+  return formatSig(r.ms) + fewer + wrong;
 }
 
 export const TABLE_HEADER = [

@@ -17,7 +17,7 @@ import { contender, foreignLoadLine, measure, watchForeignLoad, type Contender }
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import type { Feeds, Peer } from './peers/peer.js';
-import { formatMs, formatRatio, formatTable } from './table.js';
+import { formatSig, formatRatio, formatTable } from './table.js';
 
 interface Case {
   name: string;
@@ -92,8 +92,8 @@ export async function benchPruned(batches = [1, 64], threadsList = [1, 2]): Prom
         const at = (name: string) => t.get(named(name, threads));
         const nd = at('nnzip dense'), np = at('nnzip pruned'), od = at('ort-node dense');
         rows.push([
-          c.name, String(batch), String(threads), formatMs(nd), formatMs(np), formatMs(at('nnzip pruned+shared')), formatMs(od),
-          formatMs(at('ort-node pruned')), formatRatio(nd, np), formatRatio(od, np), threads === 1 ? '-' : formatRatio(t.get('nnzip pruned'), np),
+          c.name, String(batch), String(threads), formatSig(nd), formatSig(np), formatSig(at('nnzip pruned+shared')), formatSig(od),
+          formatSig(at('ort-node pruned')), formatRatio(nd, np), formatRatio(od, np), threads === 1 ? '-' : formatRatio(t.get('nnzip pruned'), np),
         ]);
       }
     }

@@ -16,7 +16,7 @@ import type { Conv2dParams } from '../src/kernels/wasm/conv_params.js';
 import { WasmSparse, chooseConvKernel, chooseFcKernel, type Batch1Kernel, type SparseFcLayer } from '../src/kernels/wasm/sparse.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { contender, measure, type Contender, type MeasureOptions } from './harness.js';
-import { formatTable } from './table.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 
 const SHAPES: [inDim: number, out: number][] = [[784, 300], [300, 100], [100, 10]];
 const arena = new WasmArena({ maximumBytes: 1 << 30 });
@@ -137,8 +137,8 @@ async function layerRow(c: LayerCase, o: MeasureOptions): Promise<string[]> {
   const t = await timeAll(cs, o);
   await session.release();
   arena.reset(mark);
-  const us = (k: string) => (t.has(k) ? (t.get(k)! / 1000).toPrecision(3) : '-');
-  const ratio = (a: string, b: string) => (t.has(a) && t.has(b) ? `${(t.get(a)! / t.get(b)!).toFixed(2)}x` : '-');
+  const us = (k: string) => formatSig(t.has(k) ? t.get(k)! / 1000 : undefined);
+  const ratio = (a: string, b: string) => formatRatio(t.get(a), t.get(b));
   return [`${inDim}→${out}`, `${Math.round(density * 100)}%`, String(nnzOf(wt.csr)), String(batch), us('dense'), us('ort'), us('csr'), us('codebook'),
     csc ? `${us('csc')} (${zeros * 100}% 0)` : '-', ratio('dense', 'csr'), ratio('ort', 'csr'), ratio('dense', 'csc'),
     chooseFcKernel(out, inDim, nnzOf(wt.csr), batch, { inputZeros: csc ? zeros : 0 })];
@@ -168,10 +168,10 @@ async function lenetRow(densities: number[], batch: number, o: MeasureOptions): 
   const t = await timeAll(cs, o);
   await session.release();
   arena.reset(mark);
-  const us = (k: string) => (t.get(k)! / 1000).toPrecision(3);
+  const us = (k: string) => formatSig(t.get(k)! / 1000);
   const nnz = layers.reduce((s, l) => s + nnzOf(l.csr), 0);
   return [`LeNet-300-100 (${densities.map((d) => Math.round(d * 100)).join('/')}%)`, String(nnz), String(batch), us('dense'), us('ort'), us('sparse'),
-    us('codebook'), `${(t.get('dense')! / t.get('sparse')!).toFixed(2)}x`, `${(t.get('ort')! / t.get('sparse')!).toFixed(2)}x`];
+    us('codebook'), formatRatio(t.get('dense'), t.get('sparse')), formatRatio(t.get('ort'), t.get('sparse'))];
 }
 
 async function table(): Promise<void> {

@@ -1,10 +1,10 @@
 // The plain-text tables of every benchmark in bench/, and how their numbers are written.
 
-/** Milliseconds with 3 significant digits (0.0123, 1.23, 123, 1234). */
-export function formatMs(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '-';
-  if (ms >= 100) return ms.toFixed(0);
-  return ms.toPrecision(3);
+/** A measured value (ms, µs, samples/s) with 3 significant digits: 0.0123, 1.23, 123, 1234. */
+export function formatSig(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '-';
+  if (v >= 100) return v.toFixed(0);
+  return v.toPrecision(3);
 }
 
 /** A ratio a/b as "1.23x" ('-' when either side is missing). */

@@ -21,7 +21,7 @@ import { trainingPool } from '../src/train/threads_node.js';
 import { contender, foreignLoadLine, measure, watchForeignLoad, type Contender } from './harness.js';
 import { useTfBackend, type TfBackend } from './peers/tfjs/backend.js';
 import { createTfTrainer, type TfApi, type TfTrainer } from './peers/tfjs/train.js';
-import { formatTable } from './table.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 
 export const BATCH = 64;
 export const LR = 0.01;
@@ -221,11 +221,10 @@ export async function benchTrain(args: TrainBenchOptions = {}): Promise<TrainRep
   return report;
 }
 
-const fmt = (v: number | undefined, digits = 3) => (v === undefined ? '-' : v >= 1000 ? v.toFixed(0) : v.toPrecision(digits));
 
 export function formatTrainReport(r: TrainReport): string {
-  const rows = r.rows.map((x) => [x.model, x.peer, x.error ? 'not supported' : fmt(x.peerSamplesPerSec), fmt(x.nnzipSamplesPerSec),
-    x.peerSamplesPerSec ? `${(x.nnzipSamplesPerSec / x.peerSamplesPerSec).toFixed(2)}x` : '-']);
+  const rows = r.rows.map((x) => [x.model, x.peer, x.error ? 'not supported' : formatSig(x.peerSamplesPerSec), formatSig(x.nnzipSamplesPerSec),
+    formatRatio(x.nnzipSamplesPerSec, x.peerSamplesPerSec)]);
   const lines = [formatTable(['model', 'peer', 'samples/s', 'nnzip samples/s', 'ratio'], rows), ''];
   for (const x of r.rows) if (x.error) lines.push(`${x.model} ${x.peer}: ${x.error}`);
   const wasm300 = r.rows.filter((x) => x.model === 'LeNet-300-100' && x.peer.startsWith('tfjs-wasm') && x.peerSamplesPerSec);
@@ -239,7 +238,7 @@ export function formatTrainReport(r: TrainReport): string {
     const g = r.gflops.find((x) => x.model === 'LeNet-300-100');
     if (g) lines.push(`target LeNet-300-100 training GFLOP/s >= 40% of GEMM: ${((100 * g.counted) / r.gemmGflops).toFixed(0)}% counted, ${((100 * g.done) / r.gemmGflops).toFixed(0)}% done ${g.counted >= 0.4 * r.gemmGflops ? 'met' : 'MISSED'}`);
   }
-  for (const t of r.threads) lines.push(`nnzip training ${t.model} on 2 threads: ${fmt(t.two)} samples/s vs ${fmt(t.one)} on 1 (${(t.two / t.one).toFixed(2)}x)`);
+  for (const t of r.threads) lines.push(`nnzip training ${t.model} on 2 threads: ${formatSig(t.two)} samples/s vs ${formatSig(t.one)} on 1 (${(t.two / t.one).toFixed(2)}x)`);
   const load = foreignLoadLine(r.foreignCores);
   if (load) lines.push(load);
   return lines.join('\n');

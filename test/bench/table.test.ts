@@ -2,15 +2,15 @@
 // columns (marks and units included) right-aligned, text left-aligned.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatMs, formatRatio, formatTable } from '../../bench/table.js';
+import { formatSig, formatRatio, formatTable } from '../../bench/table.js';
 
 describe('bench tables', () => {
   it('formats milliseconds to 3 significant digits and ratios with an x', () => {
-    assert.equal(formatMs(0.012345), '0.0123');
-    assert.equal(formatMs(1.2345), '1.23');
-    assert.equal(formatMs(1234.5), '1235');
-    assert.equal(formatMs(undefined), '-');
-    assert.equal(formatMs(NaN), '-');
+    assert.equal(formatSig(0.012345), '0.0123');
+    assert.equal(formatSig(1.2345), '1.23');
+    assert.equal(formatSig(1234.5), '1235');
+    assert.equal(formatSig(undefined), '-');
+    assert.equal(formatSig(NaN), '-');
     assert.equal(formatRatio(3, 1.5), '2.00x');
     assert.equal(formatRatio(250, 1), '250x');
     assert.equal(formatRatio(1, undefined), '-');
