@@ -125,7 +125,7 @@ async function warmUp(c: Contender, o: Settings): Promise<number> {
 }
 
 /** Waits (up to `maxMs`) until this process uses under 5% of a core over a quarter second. */
-export async function settle(maxMs: number): Promise<void> {
+async function settle(maxMs: number): Promise<void> {
   const t0 = performance.now();
   while (performance.now() - t0 < maxMs) {
     const c0 = process.cpuUsage();

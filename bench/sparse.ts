@@ -3,7 +3,6 @@
 // (bench/harness.ts). Also the whole LeNet-300-100 (three layers) on MNIST images.
 // Run: npx tsc -p . && node dist/bench/sparse.js              (the table)
 //      node dist/bench/sparse.js --calibrate                  (dense/sparse crossovers, cost-model check)
-import * as ort from 'onnxruntime-node';
 import { loadDataset } from '../src/data/datasets.js';
 import { Graph, type Node } from '../src/ir/graph.js';
 import { Rng } from '../src/ir/random.js';
@@ -14,8 +13,9 @@ import { WasmGemm, type PackedB } from '../src/kernels/wasm/gemm.js';
 import { WasmConv2d } from '../src/kernels/wasm/conv.js';
 import type { Conv2dParams } from '../src/kernels/wasm/conv_params.js';
 import { WasmSparse, chooseConvKernel, chooseFcKernel, type Batch1Kernel, type SparseFcLayer } from '../src/kernels/wasm/sparse.js';
-import { exportOnnx } from '../src/onnx/export.js';
 import { contender, measure, type Contender, type MeasureOptions } from './harness.js';
+import { createOrtNodePeer } from './peers/ort_node.js';
+import type { Peer } from './peers/peer.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 
 const SHAPES: [inDim: number, out: number][] = [[784, 300], [300, 100], [100, 10]];
@@ -55,9 +55,9 @@ class DenseLayer {
   }
 }
 
-/** An ONNX model of chained Gemm(transB=1)+Relu layers (no Relu after the last when `lastRelu` is false). */
-async function ortSession(layers: { w: Float32Array; bias: Float32Array; out: number; inDim: number }[], batch: number,
-  lastRelu: boolean): Promise<ort.InferenceSession> {
+/** onnxruntime-node (one thread) on chained Gemm(transB=1)+Relu layers (no Relu after the last when `lastRelu` is false). */
+async function ortPeer(layers: { w: Float32Array; bias: Float32Array; out: number; inDim: number }[], batch: number,
+  lastRelu: boolean): Promise<Peer> {
   const nodes: Node[] = [];
   const init = new Map();
   let x = 'X';
@@ -74,7 +74,7 @@ async function ortSession(layers: { w: Float32Array; bias: Float32Array; out: nu
   const out = layers[layers.length - 1].out;
   const g = new Graph({ name: 'fc', inputs: [{ name: 'X', dtype: 'float32', shape: [batch, layers[0].inDim] }],
     outputs: [{ name: 'Y', dtype: 'float32', shape: [batch, out] }], nodes, initializers: init, opset: 17 });
-  return ort.InferenceSession.create(exportOnnx(g), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  return createOrtNodePeer(g, { threads: 1 });
 }
 
 /** ns per call of each contender: the median of interleaved rounds (wall clock). */
@@ -119,23 +119,23 @@ async function layerRow(c: LayerCase, o: MeasureOptions): Promise<string[]> {
   arena.f32(x, xs.length).set(xs);
   arena.f32(x0, xz.length).set(xz);
   const scratch = arena.alloc(sparse.fcScratchBytes(csr, batch));
-  const session = await ortSession([{ ...wt, out, inDim }], batch, true);
-  const feeds = { X: new ort.Tensor('float32', xs, [batch, inDim]) };
+  const peer = await ortPeer([{ ...wt, out, inDim }], batch, true);
+  const feeds = { X: f32([batch, inDim], xs) };
   // agreement check before timing
   dense.run(batch, x, y, true);
   sparse.fcAt(csr, batch, x, y2, { relu: true, scratch });
-  const ortY = (await session.run(feeds)).Y.data as Float32Array;
+  const ortY = (await peer.run(feeds)).Y.data as Float32Array;
   const err = Math.max(maxDiff(arena.f32(y, batch * out), arena.f32(y2, batch * out)), maxDiff(arena.f32(y, batch * out), ortY));
   if (err > 1e-3) console.warn(`warning: ${inDim}→${out} d=${density} batch ${batch}: outputs differ by ${err}`);
   const cs: Contender[] = [
     contender('dense', () => dense.run(batch, x, y, true)),
     contender('csr', () => sparse.fcAt(csr, batch, x, y, { relu: true, scratch })),
     contender('codebook', () => sparse.fcAt(cb, batch, x, y, { relu: true, scratch })),
-    contender('ort', () => session.run(feeds)),
+    contender('ort', () => peer.run(feeds)),
   ];
   if (csc) cs.push(contender('csc', () => sparse.fcAt(csc, 1, x0, y, { relu: true })));
   const t = await timeAll(cs, o);
-  await session.release();
+  await peer.dispose();
   arena.reset(mark);
   const us = (k: string) => formatSig(t.has(k) ? t.get(k)! / 1000 : undefined);
   const ratio = (a: string, b: string) => formatRatio(t.get(a), t.get(b));
@@ -157,16 +157,16 @@ async function lenetRow(densities: number[], batch: number, o: MeasureOptions): 
   const h = layers.map((l) => arena.allocF32(batch * l.out));
   const scratch = arena.alloc(batch * 784 * 4);
   const chain = (run: (i: number, from: number, to: number) => void) => () => layers.forEach((_, i) => run(i, i === 0 ? x : h[i - 1], h[i]));
-  const session = await ortSession(layers, batch, false);
-  const feeds = { X: new ort.Tensor('float32', images.slice(), [batch, 784]) };
+  const peer = await ortPeer(layers, batch, false);
+  const feeds = { X: f32([batch, 784], images.slice()) };
   const cs: Contender[] = [
     contender('dense', chain((i, a, b) => dense[i].run(batch, a, b, i < 2))),
     contender('sparse', chain((i, a, b) => sparse.fcAt(sp[i], batch, a, b, { relu: i < 2, scratch }))),
     contender('codebook', chain((i, a, b) => sparse.fcAt(cb[i], batch, a, b, { relu: i < 2, scratch }))),
-    contender('ort', () => session.run(feeds)),
+    contender('ort', () => peer.run(feeds)),
   ];
   const t = await timeAll(cs, o);
-  await session.release();
+  await peer.dispose();
   arena.reset(mark);
   const us = (k: string) => formatSig(t.get(k)! / 1000);
   const nnz = layers.reduce((s, l) => s + nnzOf(l.csr), 0);
@@ -183,7 +183,7 @@ async function table(): Promise<void> {
     }
   }
   console.log('FC layer + bias + relu, µs per call (median of 7 interleaved rounds), one thread. dense = nnzip WASM GEMM;');
-  console.log('ort = onnxruntime-node Gemm+Relu on the dense weights (session.run from JS, its call overhead included);');
+  console.log('ort = onnxruntime-node Gemm+Relu on the dense weights (bench/peers/ort_node.ts run from JS, its call overhead included);');
   console.log('csr / codebook (5-bit) on a dense random input; csc on an input with the zeros noted (MNIST pixels / ReLU outputs).');
   console.log(formatTable(['layer', 'density', 'nnz', 'batch', 'dense µs', 'ort µs', 'csr µs', 'codebook µs', 'csc µs (x zeros)',
     'dense/csr', 'ort/csr', 'dense/csc', 'chooser'], rows));
