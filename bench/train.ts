@@ -8,7 +8,6 @@
 // Run: npx tsc -p . && node dist/bench/train.js [--rounds N] [--models lenet300,lenet5] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { batchImages, loadDataset, type Dataset } from '../src/data/datasets.js';
 import { NnzipError } from '../src/ir/errors.js';
 import type { Graph } from '../src/ir/graph.js';
@@ -19,7 +18,7 @@ import { buildArchitecture, makeOptimizer, modelFromGraph, trainStep, wasmBacken
 import type { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { trainingPool } from '../src/train/threads_node.js';
 import { contender, foreignLoadLine, measure, watchForeignLoad, type Contender } from './harness.js';
-import { useTfBackend, type TfBackend } from './peers/tfjs/backend.js';
+import type { TfBackend } from './peers/tfjs/backend.js';
 import { createTfTrainer, type TfApi, type TfTrainer } from './peers/tfjs/train.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 
@@ -145,8 +144,7 @@ const rate = (ms: number) => (BATCH * 1000) / ms;
 
 function tfContender(t: TfTrainer, ds: Dataset, onehot: Float32Array): Contender {
   const cursor = new Cursor(ds.count);
-  const step = () => { const s = cursor.next(); return t.step(batchImages(ds, s, BATCH), onehot.subarray(s * 10), BATCH); };
-  return contender(t.name, () => (tf.getBackend() === t.backend ? step() : useTfBackend(t.backend).then(step)));
+  return contender(t.name, () => { const s = cursor.next(); return t.step(batchImages(ds, s, BATCH), onehot.subarray(s * 10), BATCH); });
 }
 
 function gemmContenders(): Contender[] {

@@ -82,7 +82,7 @@ export function tfLayers(graph: Graph): Layer[] {
 export interface TfTrainer {
   readonly name: string;
   readonly backend: TfBackend;
-  /** One SGD step on `batch` samples (NCHW floats, one-hot labels); the loss before the update. */
+  /** One SGD step on `batch` samples (NCHW floats, one-hot labels), on this trainer's backend; the loss before the update. */
   step(images: Float32Array, onehot: Float32Array, batch: number): number | Promise<number>;
   /** Mean loss on `batch` samples, no update. */
   loss(images: Float32Array, onehot: Float32Array, batch: number): number;
@@ -157,6 +157,9 @@ export async function createTfTrainer(graph: Graph, backend: TfBackend, api: TfA
   await useTfBackend(backend);
   tf.enableProdMode(); // TF.js's documented speed switch: no debug checks on every op
   const layers = tfLayers(graph);
-  return api === 'ops' ? opsTrainer(layers, backend, sgd) : layersTrainer(layers, backend, sgd);
+  const t = api === 'ops' ? opsTrainer(layers, backend, sgd) : layersTrainer(layers, backend, sgd);
+  // trainers on different backends take turns in one process: a step first makes its own backend active
+  const step: TfTrainer['step'] = (images, onehot, n) => (tf.getBackend() === backend ? t.step(images, onehot, n) : useTfBackend(backend).then(() => t.step(images, onehot, n)));
+  return { ...t, step };
 }
 
