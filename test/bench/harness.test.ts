@@ -75,6 +75,13 @@ describe('bench harness', () => {
     assert.ok(idle.ms >= 3.5, `sleep: ${idle.ms} ms per call`);
   });
 
+  it('a contender as long as a sample is called once per sample after a one-call warm-up', async () => {
+    let calls = 0;
+    const [t] = await measure([contender('long', () => { calls++; busy(3); })], { ...QUICK, rounds: 5, warmupMs: 0, minSampleMs: 2 });
+    assert.equal(t.calls, 1);
+    assert.equal(calls, 6, 'one warm-up call, then one call in each of the 5 rounds');
+  });
+
   it('refuses fewer than 5 rounds, duplicate names, no contenders and negative options', async () => {
     const c = contender('x', () => {});
     await assert.rejects(measure([c], { rounds: 4 }), /rounds=4; the median needs at least 5 rounds/);
