@@ -104,23 +104,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Warms a contender up and returns the calls one sample needs. Warm-up batches grow
- * to about a quarter of a sample; the fastest per-call time of the batches after the
- * first (which pays JIT and set-up) sets the calls, so that a batch preempted by
- * another process does not make the samples too short.
+ * to about a quarter of a sample; the fastest per-call time seen sets the calls (the
+ * first call pays JIT and set-up, a preempted batch is slow: neither is the fastest),
+ * so that another process taking the core does not make the samples too short.
  */
 async function warmUp(c: Contender, o: Settings): Promise<number> {
   const t0 = performance.now();
   const first = await c.time(1);
   let made = 1;
-  let best = Infinity;
+  let best = first;
   const enough = () => made >= o.warmupCalls && performance.now() - t0 >= o.warmupMs;
-  // a call as long as a sample needs no estimate: one call per sample
-  if (first >= o.minSampleMs && enough()) return 1;
-  do {
-    const calls = Math.min(o.maxCalls, Math.max(1, Math.floor(o.minSampleMs / 4 / Math.min(best, first))));
+  // at least 3 more batches while calls look shorter than a sample: one preempted batch must not set the count
+  for (let batches = 0; !enough() || (batches < 3 && best < o.minSampleMs); batches++) {
+    const calls = Math.min(o.maxCalls, Math.max(1, Math.floor(o.minSampleMs / 4 / best)));
     best = Math.min(best, await c.time(calls));
     made += calls;
-  } while (!enough());
+  }
   return Math.min(o.maxCalls, Math.max(1, Math.ceil(o.minSampleMs / Math.max(best, 1e-6))));
 }
 

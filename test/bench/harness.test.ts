@@ -64,7 +64,7 @@ describe('bench harness', () => {
     // a fixed amount of work, not of wall time, so that a loaded machine changes its wall time only
     const work = () => {
       let s = 0;
-      for (let i = 1; i < 2e6; i++) s += Math.sqrt(i);
+      for (let i = 1; i < 6e6; i++) s += Math.sqrt(i);
       return s > 0 ? undefined : s;
     };
     const sleep = () => new Promise((resolve) => setTimeout(resolve, 4));
