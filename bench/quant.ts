@@ -18,11 +18,13 @@ import { WasmGemm } from '../src/kernels/wasm/gemm.js';
 import { epilogueBlock, WasmQGemm } from '../src/kernels/wasm/qgemm.js';
 import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
-import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import { createOrtWebPeer } from './peers/ort_web.js';
 import type { Peer } from './peers/peer.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
 
@@ -50,13 +52,13 @@ async function gemmRow(threads: number): Promise<string[]> {
   const e = { mult, shift, zero: 0, lo: -128, hi: 127, out: 'int8' as const };
   const args = { pa: qpa, pb: qpb, c: qc, ldc: n, M: n, N: n, K: n, bias: q.upload(new Int32Array(n)), mult: q.upload(mult), ep: q.upload(epilogueBlock(e, false)) };
   const contenders: Contender[] = [
-    { name: 'f32', run: () => { g.packA(a, n, false, n, n, pa); g.gemmPacked(n, n, n, pa, pb, c); } },
-    { name: 'int8', run: () => { q.exports.packA(qa, n, n, n, qpa, 0); q.run(args, false, 1); } },
+    contender('f32', () => { g.packA(a, n, false, n, n, pa); g.gemmPacked(n, n, n, pa, pb, c); }),
+    contender('int8', () => { q.exports.packA(qa, n, n, n, qpa, 0); q.run(args, false, 1); }),
   ];
   const t = await measure(contenders, { rounds: 9 });
   await pool?.close();
   const gops = (ms: number) => (2 * n ** 3 / ms / 1e6).toFixed(1);
-  return [`GEMM ${n}³`, '-', String(threads), formatMs(t[0].ms), formatMs(t[1].ms), formatRatio(t[0].ms, t[1].ms), `${gops(t[0].ms)} / ${gops(t[1].ms)} GOP/s`, '-', '-', '-', '-', '-'];
+  return [`GEMM ${n}³`, '-', String(threads), formatSig(t[0].ms), formatSig(t[1].ms), formatRatio(t[0].ms, t[1].ms), `${gops(t[0].ms)} / ${gops(t[1].ms)} GOP/s`, '-', '-', '-', '-', '-'];
 }
 
 interface Contenders { list: Contender[]; peers: Peer[] }
@@ -73,7 +75,7 @@ async function modelContenders(c: (typeof CASES)[number], threads: number, batch
     ['ort-node f32', await createOrtNodePeer(dense, { threads })],
   ];
   const live = peers.filter((p): p is [string, Peer] => p[1] !== undefined);
-  return { list: live.map(([name, p]) => ({ name, run: () => p.run(feeds) })), peers: live.map(([, p]) => p) };
+  return { list: live.map(([name, p]) => contender(name, () => p.run(feeds))), peers: live.map(([, p]) => p) };
 }
 
 export const QUANT_HEADER = [
@@ -90,7 +92,7 @@ export async function benchQuantSetting(threads: number): Promise<string[][]> {
       const t = new Map((await measure(made.list, { rounds: 7, pauseMs: 30 })).map((x) => [x.name, x.ms]));
       for (const p of made.peers) await p.dispose();
       const [nf, ni, w, o] = ['nnzip f32', 'nnzip int8', 'ort-web int8', 'ort-node int8'].map((k) => t.get(k));
-      rows.push([c.name, String(batch), String(threads), formatMs(nf), formatMs(ni), formatRatio(nf, ni), 'same QDQ model', formatMs(w), formatRatio(ni, w), formatMs(o), formatRatio(ni, o), formatMs(t.get('ort-node f32'))]);
+      rows.push([c.name, String(batch), String(threads), formatSig(nf), formatSig(ni), formatRatio(nf, ni), 'same QDQ model', formatSig(w), formatRatio(ni, w), formatSig(o), formatRatio(ni, o), formatSig(t.get('ort-node f32'))]);
     }
   }
   return rows;
@@ -115,8 +117,8 @@ async function main(argv: string[]): Promise<void> {
   for (const n of threads) rows.push(...(await child(n)));
   console.log('Integer vs float (ms per run, median of interleaved rounds; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster)\n');
   console.log(formatTable(QUANT_HEADER, rows));
-  const cores = foreign();
-  if (cores !== undefined) console.log(`\nother processes used ${cores.toFixed(2)} cores during the run${cores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+  const line = foreignLoadLine(foreign());
+  if (line) console.log(`\n${line}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
