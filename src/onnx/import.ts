@@ -154,7 +154,7 @@ function translateNode(msg: NodeMsg, index: number, b: Builder): void {
   while (outputs.length > 1 && !outputs[outputs.length - 1]) outputs.pop();
   const node: Node = { name, op, inputs, outputs, attrs: {} };
   const quantized = /^(QLinear|QGemm|QAttention|DynamicQuantize|QuantizeLinear|DequantizeLinear)|Integer$/.test(op);
-  const runs = quantized ? `; the quantized ops nnzip runs: ${QUANTIZED_OPS.join(', ')} (and QDQ around Conv, Gemm, MatMul, pools)` : '';
+  const runs = quantized ? `; the quantized ops nnzip runs: ${QUANTIZED_OPS.join(', ')} (and QDQ around Conv, Gemm, MatMul, pools, Add, Concat)` : '';
   if (msg.domain && msg.domain !== 'ai.onnx') nodeFail(node, `op ${op} from domain "${msg.domain}" is not supported (nnzip reads the default ONNX domain)${runs}`);
   const row = onnxOp(op, b.opset);
   if (!row) nodeFail(node, quantized ? `quantized op ${op} is not supported${runs}` : `op ${op} is not supported; supported ops: ${supportedOnnxOps().join(', ')}`);
