@@ -6,7 +6,7 @@
 //           that tool's model (fixtures/models/*_int8_qdq.onnx) run by onnxruntime-node,
 //           the three calibration methods, QAT, and onnxruntime on nnzip's QDQ export;
 //   sizes   float ONNX, onnxruntime's QDQ, nnzip's QDQ .onnx and .nnz, pruned + int8 .nnz.
-// Args: [lenet5 | vggs] [fixed | int8 | sizes] (default: all); fine-tuning / QAT epochs via QUANT_EPOCHS (default 1; 0 = none).
+// Args: [lenet5 | vggs] [fixed | int8 | sizes] [W/A ...: fixed-point settings, e.g. 4/8 8/8] (default: all); fine-tuning / QAT epochs via QUANT_EPOCHS (default 1; 0 = none).
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
 import { quantizeModel } from '../../src/compress/quantize/quantize_model.js';
@@ -20,6 +20,7 @@ import type { Graph } from '../../src/ir/graph.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { f32 } from '../../src/ir/tensor.js';
 import { formatTable } from '../../src/report/table.js';
+import { fail } from '../../src/ir/errors.js';
 import { data, fixture, log, pct } from './common.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -55,10 +56,13 @@ function progress(name: string) {
   };
 }
 
-async function fixedPoint(c: Case): Promise<string[][]> {
+/** The fixed-point settings: all, or those named as W/A in the args (e.g. 4/8 8/8), in that order. */
+const FIXED: [string, number, number][] = [['32 / 32', 32, 32], ['16 / 16', 16, 16], ['8 / 8', 8, 8], ['6 / 6', 6, 6], ['4 / 4', 4, 4], ['4 / 8', 4, 8]];
+
+async function fixedPoint(c: Case, only: string[]): Promise<string[][]> {
   const float = await acc(fixture(c.dense), c);
   const rows = [[c.name, 'float32', pct(float), '', '']];
-  const settings: [string, number, number][] = [['32 / 32', 32, 32], ['16 / 16', 16, 16], ['8 / 8', 8, 8], ['6 / 6', 6, 6], ['4 / 4', 4, 4], ['4 / 8', 4, 8]];
+  const settings = only.length ? only.map((w) => FIXED.find(([label]) => label.replace(/ /g, '') === w) ?? fail(`repro quantization: bits ${w}; give W/A among ${FIXED.map(([l]) => l.replace(/ /g, '')).join(', ')}`)) : FIXED;
   for (const [label, bits, actBits] of settings) {
     const o: QuantizeOptions = { scheme: 'fixed', bits, actBits };
     const plain = await acc(quantized(c, o, 0), c);
@@ -132,7 +136,7 @@ export async function quantization(args: string[]): Promise<void> {
   for (const c of cases) {
     if (parts.includes('fixed')) {
       console.log(`\nDynamic fixed point (weights / activations bits), ${c.name}: test accuracy without and with ${EPOCHS} epoch(s) of fine-tuning\n`);
-      console.log(formatTable(['model', 'bits (w / a)', 'no fine-tuning', 'fine-tuned', 'Δ vs float'], await fixedPoint(c)));
+      console.log(formatTable(['model', 'bits (w / a)', 'no fine-tuning', 'fine-tuned', 'Δ vs float'], await fixedPoint(c, args.filter((a) => a.includes('/')))));
     }
     if (parts.includes('int8')) {
       console.log(`\nint8, ${c.name} (calibration: the first 1000 training images, as onnxruntime's quantize_static was given)\n`);
