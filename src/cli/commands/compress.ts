@@ -12,7 +12,7 @@ import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
 import { trainProgress } from '../train_progress.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs, requireExtension } from '../outputs.js';
 import { withTrainingThreads } from '../../train/threads_node.js';
 
 export const compress: Command = {
@@ -46,7 +46,8 @@ ${RECIPE_HELP}`,
     });
     const path = oneModel('compress', p);
     const out = str(p, 'output') ?? fail('compress: -o OUT.nnz is required');
-    if (!out.endsWith('.nnz')) fail(`-o ${out}: the output must end in .nnz`);
+    requireExtension(out, '-o', '.nnz');
+    const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/i, '.json');
     const recipe = recipeFromFlags(p);
     const noFinetune = Boolean(p.values['no-finetune']);
     const dataset = choice(p, 'dataset', DATASETS);
@@ -54,6 +55,8 @@ ${RECIPE_HELP}`,
     const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
     const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
     const threads = num(p, 'threads', 1, 1, 64, true);
+    const recipeFile = str(p, 'recipe');
+    const outputs = new Outputs('compress', recipeFile ? [path, recipeFile] : [path], [{ flag: '-o', path: out }, { flag: '--report', path: reportPath }]);
     const model = loadModel(path);
     const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
     const progress = trainProgress();
@@ -62,7 +65,7 @@ ${RECIPE_HELP}`,
       compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
     progress.done();
     const file = r.file.bytes;
-    writeFileAtomic(out, file);
+    outputs.stage(out, file);
     const written = nnzToGraph(file, out).graph;
     const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
     const layers = layerRows(model.graph, r), stages = stageSizes(r, recipe.encode.huffman);
@@ -71,13 +74,13 @@ ${RECIPE_HELP}`,
     console.log(formatStages(stages));
     if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
     console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
-    const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/, '.json');
     const report = {
       model: path, output: out, recipe, originalBytes: r.originalBytes, fileBytes: file.length, stages, layers,
       accuracy: { original: r.originalAccuracy, ...Object.fromEntries(r.stages.map((s) => [s.name, s.accuracy])), file: accuracy },
       stageDetails: Object.fromEntries(r.stages.map((s) => [s.name, s.details])),
     };
-    writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
+    outputs.stage(reportPath, JSON.stringify(report, null, 2) + '\n');
+    outputs.commit();
     return 0;
   },
 };

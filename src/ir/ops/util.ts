@@ -86,6 +86,13 @@ export function sameAs(t: ValueType, value?: Tensor): ValueType {
   return value ? { dtype: t.dtype, shape: [...t.shape], value } : { dtype: t.dtype, shape: [...t.shape] };
 }
 
+/** Integer Div by a zero element is undefined in ONNX: refused, in folding and in the reference kernel alike. */
+export function checkNoZero(node: Node, divisor: Tensor): void {
+  for (let i = 0; i < divisor.size; i++) {
+    if (divisor.data[i] == 0) nodeFail(node, `integer division by zero (divisor element ${i})`);
+  }
+}
+
 /** Constant folding in inference is for shape arithmetic; bulk weight math is simplify()'s job. */
 export const FOLD_LIMIT = 1 << 16;
 

@@ -6,6 +6,7 @@ import type { RefKernel } from './index.js';
 import {
   NumArray, nodeFail, input, floatInput, broadcastShapes, broadcastStrides, forEachRow, lastStrides, optionalScalar,
 } from './util.js';
+import { checkNoZero } from '../ops/util.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
@@ -61,12 +62,6 @@ function binary(op: BinaryOp): RefKernel {
     }
     return [out];
   };
-}
-
-function checkNoZero(node: Node, b: Tensor): void {
-  for (let i = 0; i < b.size; i++) {
-    if (b.data[i] == 0) nodeFail(node, `integer division by zero (divisor element ${i})`);
-  }
 }
 
 /** Float unary ops: one loop each, no per-element calls. */
