@@ -9,7 +9,7 @@ import './ops/index.js';
 import { fail } from './errors.js';
 import type { AttrValue, Graph, Node, ValueInfo } from './graph.js';
 import { opSchema, type AttrKind, type OpSchema, type ValueType } from './ops.js';
-import { nodeFail } from './ops/util.js';
+import { nodeFail } from './util.js';
 import { isFloat, Tensor } from './tensor.js';
 
 /** Concrete shape of a graph input: numbers kept, symbols looked up in `dims` (default 1). */

@@ -5,7 +5,7 @@ import './ops/index.js';
 import { fail } from './errors.js';
 import type { Graph } from './graph.js';
 import { inferShapes } from './infer.js';
-import { nodeFail, shapeStr } from './ops/util.js';
+import { nodeFail, shapeStr } from './util.js';
 
 /** Checks names: each value defined once, used only after its definition. */
 function checkDataflow(graph: Graph): void {

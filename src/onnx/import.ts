@@ -7,7 +7,7 @@ import type { AttrValue, Dim, Graph as GraphT, Node, ValueInfo } from '../ir/gra
 import { Graph } from '../ir/graph.js';
 import { inferNode, sourceTypes } from '../ir/infer.js';
 import { constantValue, dtypeOfCode } from '../ir/ops/index.js';
-import { nodeFail } from '../ir/ops/util.js';
+import { nodeFail } from '../ir/util.js';
 import { simplify } from '../ir/passes/simplify.js';
 import type { Tensor } from '../ir/tensor.js';
 import { verify } from '../ir/verify.js';

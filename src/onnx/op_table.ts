@@ -14,7 +14,7 @@
 import type { Node } from '../ir/graph.js';
 import { MAX_OPSET, MIN_OPSET, type AttrKind, type ValueType } from '../ir/ops.js';
 import { chunkSizes } from '../ir/ops/index.js';
-import { nodeFail } from '../ir/ops/util.js';
+import { nodeFail } from '../ir/util.js';
 import { fromNumbers, i64, sizeOf, toNumbers, type Tensor } from '../ir/tensor.js';
 
 /** What translators may ask about the graph being imported or exported. */
