@@ -1,7 +1,8 @@
 // The long fuzz run: `npm run fuzz -- [--format onnx|nnz] [--cases N] [--seed S] [--out FILE]`
 // (run it niced: `nice -n 19 npm run fuzz`). Cases run in a worker thread; this thread
 // samples the process's resident memory every millisecond, attributing each peak to the
-// case being run, and restarts the worker past a case that runs over --hang-ms (a hang).
+// case being run, and restarts the worker past a case that takes over --hang-ms of CPU
+// time (a hang; CPU, not wall time, so a niced run on a busy machine sees no false hangs).
 // Replay one case with its stack trace: `npm run fuzz -- --format nnz --seed S --case I [--save FILE]`.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,8 +40,14 @@ function runFormat(format: Format, runSeed: number, cases: number, hangMs: numbe
   const growth = new Map<number, number>();
   const t0 = Date.now();
   let done = 0;
-  let current = -1, startRss = 0, peakRss = 0, since = Date.now(), ready = false;
+  let current = -1, startRss = 0, peakRss = 0, ready = false;
   const rss = (): number => process.memoryUsage.rss();
+  // this thread only samples: the process's CPU time is the worker's
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let since = cpuMs();
   const record = (r: CaseReport): void => {
     done++;
     const kind = r.outcome.kind;
@@ -83,13 +90,13 @@ function runFormat(format: Format, runSeed: number, cases: number, hangMs: numbe
       if (index !== current || running !== measuring) {
         // growth is counted from when nnzip starts on the case, not while the mutator builds it
         if (current >= 0 && measuring && peakRss - startRss > 1 << 20) growth.set(current, peakRss - startRss);
-        if (index !== current) since = Date.now();
+        if (index !== current) since = cpuMs();
         current = index;
         measuring = running;
         startRss = peakRss = now;
       } else {
         peakRss = Math.max(peakRss, now);
-        if (Date.now() - since > hangMs && index < cases) {
+        if (cpuMs() - since > hangMs && index < cases) {
           s.hangs.push(index);
           s.counts.hang = (s.counts.hang ?? 0) + 1;
           current = -1;
