@@ -213,7 +213,7 @@ function readGaps(r: BitReader, ctx: DecodeContext, entryBits = 0): { b: number;
   if (count > ctx.n) throw new NnzipError(`${r.where}: ${count} sparse entries for ${ctx.n} elements; the file is corrupt`);
   needBits(r, count, entryBits, 'sparse entries');
   const { symbols, huffman } = readStream(r, count, 2 ** b);
-  return { b, positions: entryPositions(symbols, ctx.n, r.where), huffman };
+  return { b, positions: entryPositions(symbols, ctx.n, r.where, symbols), huffman };
 }
 
 function positionsOf(indices: IndexArray, zero: number): Uint32Array {
@@ -247,15 +247,22 @@ const sparseCodebook: Codec = {
     const g = readGaps(r, ctx);
     const v = readStream(r, g.positions.length, k + 1);
     const indices = indexArray(ctx.n, k).fill(k);
-    for (let j = 0; j < g.positions.length; j++) if (v.symbols[j] < k) indices[g.positions[j]] = v.symbols[j];
-    const keep = g.positions.filter((_, j) => v.symbols[j] < k);
-    const sparse: SparseForm = {
-      gapBits: g.b,
-      positions: keep,
-      indices: gather(indices, keep, k),
-      values: Float32Array.from(keep, (p) => centroids[indices[p]]),
-      fillers: g.positions.length - keep.length,
-    };
+    let kept = 0;
+    for (let j = 0; j < g.positions.length; j++) {
+      if (v.symbols[j] < k) {
+        indices[g.positions[j]] = v.symbols[j];
+        kept++;
+      }
+    }
+    // plain loops: typed-array filter/from would first build a list as long as the entries
+    const sparse: SparseForm = { gapBits: g.b, positions: new Uint32Array(kept), indices: indexArray(kept, k), values: new Float32Array(kept), fillers: g.positions.length - kept };
+    for (let j = 0, i = 0; j < g.positions.length; j++) {
+      const s = v.symbols[j];
+      if (s >= k) continue;
+      sparse.positions[i] = g.positions[j];
+      sparse.indices![i] = s;
+      sparse.values[i++] = centroids[s];
+    }
     const cb = { centroids, indices };
     return { tensor: new Tensor('float32', ctx.shape, codebookValues(cb)), codebook: cb, sparse, huffman: { gaps: g.huffman, values: v.huffman } };
   },
@@ -292,9 +299,3 @@ export const CODECS: Record<TensorEncoding, Codec> = {
   raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32,
 };
 
-
-function gather(indices: IndexArray, positions: Uint32Array, k: number): IndexArray {
-  const out = indexArray(positions.length, k);
-  for (let j = 0; j < positions.length; j++) out[j] = indices[positions[j]];
-  return out;
-}
