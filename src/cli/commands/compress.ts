@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { compressGraph, type CompressResult } from '../../compress/pipeline.js';
 import { nnzToGraph } from '../../format/nnz.js';
+import { elementLimit } from '../../format/tensor_codec.js';
 import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
@@ -66,7 +67,8 @@ ${RECIPE_HELP}`,
     progress.done();
     const file = r.file.bytes;
     outputs.stage(out, file);
-    const written = nnzToGraph(file, out).graph;
+    const written = nnzToGraph(file, out, { maxElements: Infinity }).graph; // our own output: no cap
+    warnIfOverCap(written, out, file.length);
     const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
     const layers = layerRows(model.graph, r), stages = stageSizes(r, recipe.encode.huffman);
     console.log(formatLayerTable(layers, { before: r.originalBytes, after: file.length }));
@@ -87,6 +89,15 @@ ${RECIPE_HELP}`,
 
 async function testAccuracy(graph: Graph, dataset: DatasetName, threads: number): Promise<number> {
   return (await sessionAccuracy(graph, loadDataset(dataset, 'test'), { threads })).accuracy;
+}
+
+/** A file sparser than the decoders' default cap (docs/format.md §7) loads only with maxElements: say so. */
+function warnIfOverCap(graph: Graph, out: string, bytes: number): void {
+  let held = 0;
+  for (const t of graph.initializers.values()) held += t.size;
+  if (held > elementLimit(bytes)) {
+    console.error(`nnzip: warning: ${out} holds ${held} weights, more than the ${elementLimit(bytes)} a reader accepts by default for ${bytes} bytes (docs/format.md §7); load it with the decode option maxElements`);
+  }
 }
 
 const pct = (a?: number): string => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);
