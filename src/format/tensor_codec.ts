@@ -212,10 +212,10 @@ function checkShape(shape: number[], at: string, budget?: ElementBudget): number
   if (n > MAX_ELEMENTS) throw new NnzipError(`${at}: shape [${shape.join(',')}] is too large; the file is corrupt`);
   if (budget) {
     if (n > budget.left) {
-      throw new NnzipError(
-        `${at}: shape [${shape.join(',')}] takes the file's tensors past ${budget.limit} elements, the most a ${budget.fileBytes}-byte file may hold ` +
-          `(${ELEMENTS_PER_BYTE} per byte, docs/format.md §7); the file is corrupt (a model this sparse needs decode option maxElements)`,
-      );
+      const why = budget.limit === elementLimit(budget.fileBytes)
+        ? `the most a ${budget.fileBytes}-byte file may hold (${ELEMENTS_PER_BYTE} per byte, docs/format.md §7); the file is corrupt (a model this sparse needs decode option maxElements)`
+        : 'the maxElements given';
+      throw new NnzipError(`${at}: shape [${shape.join(',')}] takes the file's tensors past ${budget.limit} elements, ${why}`);
     }
     budget.left -= n;
   }
