@@ -1,10 +1,11 @@
 // The long fuzz run: `npm run fuzz -- [--format onnx|nnz] [--cases N] [--seed S] [--out FILE]`
-// (run it niced: `nice -n 19 npm run fuzz`). Cases run in a worker thread; this thread
+// (run it niced: `nice -n 19 npm run fuzz`). `--from F` runs cases F..N-1 only, so one run can
+// be split over processes; `--merge A.json B.json ...` adds their summaries up. Cases run in a worker thread; this thread
 // samples the process's resident memory every millisecond, attributing each peak to the
 // case being run, and restarts the worker past a case that takes over --hang-ms of CPU
 // time (a hang; CPU, not wall time, so a niced run on a busy machine sees no false hangs).
 // Replay one case with its stack trace: `npm run fuzz -- --format nnz --seed S --case I [--save FILE]`.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -15,7 +16,9 @@ import type { CaseReport, WorkerData } from './worker.js';
 interface Summary {
   format: Format;
   runSeed: number;
-  cases: number;
+  /** Cases from..to-1 of the run. */
+  from: number;
+  to: number;
   seconds: number;
   counts: Record<string, number>;
   /** Normalised error line → count, per outcome kind. */
@@ -30,9 +33,9 @@ interface Summary {
 /** Groups messages: numbers → #, quoted names → "…". */
 const normalise = (m: string): string => m.replace(/"[^"]*"/g, '"…"').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, '#').slice(0, 200);
 
-function runFormat(format: Format, runSeed: number, cases: number, hangMs: number): Promise<Summary> {
+function runFormat(format: Format, runSeed: number, from: number, cases: number, hangMs: number): Promise<Summary> {
   const s: Summary = {
-    format, runSeed, cases, seconds: 0, counts: {}, messages: {}, replay: [], hangs: [], slowest: [],
+    format, runSeed, from, to: cases, seconds: 0, counts: {}, messages: {}, replay: [], hangs: [], slowest: [],
     memory: { baselineMb: 0, peakMb: 0, maxCaseGrowthMb: 0, maxCaseIndex: -1, maxCaseBytes: 0, worstGrowthPerByte: 0 },
   };
   const shared = new Int32Array(new SharedArrayBuffer(8));
@@ -61,7 +64,7 @@ function runFormat(format: Format, runSeed: number, cases: number, hangMs: numbe
     if (!['ok', 'rejected', 'late'].includes(kind) && s.replay.length < 100) s.replay.push({ index: r.index, kind, error: r.outcome.error });
     s.slowest.push({ index: r.index, ms: Math.round(r.ms), kind });
     if (s.slowest.length > 40) s.slowest = s.slowest.sort((a, b) => b.ms - a.ms).slice(0, 10);
-    if (done % 5000 === 0) console.error(`${format}: ${done}/${cases} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s, ${JSON.stringify(s.counts)}`);
+    if (done % 5000 === 0) console.error(`${format}: ${done}/${cases - from} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s, ${JSON.stringify(s.counts)}`);
   };
   return new Promise((resolve) => {
     let worker: Worker;
@@ -115,8 +118,27 @@ function runFormat(format: Format, runSeed: number, cases: number, hangMs: numbe
       }
       resolve(s);
     };
-    start(0);
+    start(from);
   });
+}
+
+/** One summary of several (parts of one run, or runs): counts and messages add up, the worst memory wins. */
+function merge(parts: Summary[]): Summary {
+  const out: Summary = structuredClone(parts[0]);
+  for (const p of parts.slice(1)) {
+    if (p.format !== out.format || p.runSeed !== out.runSeed) throw new Error('merge: the parts are of different formats or seeds');
+    out.from = Math.min(out.from, p.from);
+    out.to = Math.max(out.to, p.to);
+    out.seconds = Math.max(out.seconds, p.seconds);
+    for (const [k, n] of Object.entries(p.counts)) out.counts[k] = (out.counts[k] ?? 0) + n;
+    for (const [kind, m] of Object.entries(p.messages)) for (const [msg, n] of Object.entries(m)) (out.messages[kind] ??= {})[msg] = (out.messages[kind]?.[msg] ?? 0) + n;
+    out.replay.push(...p.replay);
+    out.hangs.push(...p.hangs);
+    out.slowest = [...out.slowest, ...p.slowest].sort((a, b) => b.ms - a.ms).slice(0, 10);
+    if (p.memory.maxCaseGrowthMb > out.memory.maxCaseGrowthMb) out.memory = { ...p.memory, worstGrowthPerByte: Math.max(p.memory.worstGrowthPerByte, out.memory.worstGrowthPerByte) };
+    out.memory.peakMb = Math.max(out.memory.peakMb, p.memory.peakMb);
+  }
+  return out;
 }
 
 async function replay(format: Format, runSeed: number, index: number, save?: string): Promise<void> {
@@ -131,18 +153,27 @@ async function replay(format: Format, runSeed: number, index: number, save?: str
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     options: {
       format: { type: 'string' }, cases: { type: 'string' }, seed: { type: 'string' }, case: { type: 'string' },
-      save: { type: 'string' }, out: { type: 'string' }, 'hang-ms': { type: 'string' },
+      save: { type: 'string' }, out: { type: 'string' }, 'hang-ms': { type: 'string' }, from: { type: 'string' },
+      merge: { type: 'boolean' },
     },
+    allowPositionals: true,
   });
+  if (values.merge) {
+    const parts: Summary[] = positionals.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')));
+    const merged = [...new Set(parts.map((p) => p.format))].map((f) => merge(parts.filter((p) => p.format === f)));
+    console.log(JSON.stringify(merged, null, 2));
+    if (values.out) writeFileSync(values.out, JSON.stringify(merged, null, 2) + '\n');
+    return;
+  }
   const runSeed = Number(values.seed ?? 1);
   const formats: Format[] = values.format ? [values.format as Format] : ['onnx', 'nnz'];
   if (values.case !== undefined) return replay(formats[0], runSeed, Number(values.case), values.save);
   const summaries: Summary[] = [];
   for (const format of formats) {
-    const s = await runFormat(format, runSeed, Number(values.cases ?? 100_000), Number(values['hang-ms'] ?? 30_000));
+    const s = await runFormat(format, runSeed, Number(values.from ?? 0), Number(values.cases ?? 100_000), Number(values['hang-ms'] ?? 30_000));
     console.log(JSON.stringify(s, null, 2));
     summaries.push(s);
   }
