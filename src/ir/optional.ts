@@ -3,9 +3,9 @@
 // library installs light. A missing one is one error line naming what to install.
 import { fail } from './errors.js';
 
-/** Fails with the one line that says which package to install and what needs it. */
-export function missingPackage(pkg: string, purpose: string): never {
-  fail(`${purpose} needs the npm package ${pkg}, which is not installed; run \`npm install ${pkg}\``);
+/** Fails with the one line that says which package to install and what needs it (`install`: all it takes). */
+export function missingPackage(pkg: string, purpose: string, install = pkg): never {
+  fail(`${purpose} needs the npm package ${pkg}, which is not installed; run \`npm install ${install}\``);
 }
 
 /** True when `e` says `pkg` itself cannot be found (not a failure inside it). */
@@ -15,12 +15,12 @@ export function isPackageMissing(e: unknown, pkg: string): boolean {
   return new RegExp(`['"]${pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/[^'"]*)?['"]`).test(String((e as Error).message));
 }
 
-/** Imports an optional package on first use. */
-export async function importOptional<T>(pkg: string, purpose: string): Promise<T> {
+/** Imports an optional package on first use; `install` names everything the purpose takes. */
+export async function importOptional<T>(pkg: string, purpose: string, install = pkg): Promise<T> {
   try {
     return (await import(pkg)) as T;
   } catch (e) {
-    if (isPackageMissing(e, pkg)) missingPackage(pkg, purpose);
+    if (isPackageMissing(e, pkg)) missingPackage(pkg, purpose, install);
     throw e;
   }
 }

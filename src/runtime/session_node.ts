@@ -24,10 +24,5 @@ export async function createNodeSession(model: Graph | Uint8Array, options: Node
   const max = maximumBytes ?? 1 << 30;
   const arena = new WasmArena({ shared: true, maximumBytes: max, whenFull: `pass createNodeSession a maximumBytes larger than ${max} (or use a smaller batch)` });
   const pool = new NodeThreadPool(arena, threads);
-  try {
-    return await Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
+  return Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
 }

@@ -2,6 +2,7 @@ import { sensitivity } from '../../compress/prune/sensitivity.js';
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import { sessionAccuracy } from '../../eval/runners.js';
+import { loadCharting } from '../../report/charts.js';
 import { sensitivityChart, sensitivityToCsv } from '../../report/sensitivity.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
@@ -41,6 +42,7 @@ accuracy. Prints CSV; with -o writes OUT.csv, OUT.json and OUT.svg (a chart).
     const limit = num(p, 'limit', 2000, 1, 1e9, true);
     const base = str(p, 'output');
     const outputs = base ? new Outputs('sensitivity', [path], ['csv', 'json', 'svg'].map((ext) => ({ flag: '-o', path: `${base}.${ext}` }))) : undefined;
+    if (base) await loadCharting(); // the chart needs vega: say so before the work, not after it
     const model = loadModel(path);
     const ds = loadDataset(dataset, 'test');
     let bar: Progress | undefined;
@@ -58,7 +60,7 @@ accuracy. Prints CSV; with -o writes OUT.csv, OUT.json and OUT.svg (a chart).
     if (base && outputs) {
       outputs.stage(`${base}.csv`, csv);
       outputs.stage(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
-      outputs.stage(`${base}.svg`, sensitivityChart(result));
+      outputs.stage(`${base}.svg`, await sensitivityChart(result));
       outputs.commit();
       console.log(`wrote ${base}.csv, ${base}.json, ${base}.svg`);
     } else {
