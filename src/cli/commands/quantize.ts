@@ -16,7 +16,7 @@ import { choice, num, oneModel, parse, str, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { trainProgress } from '../train_progress.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs } from '../outputs.js';
 
 export const quantize: Command = {
   name: 'quantize',
@@ -68,6 +68,8 @@ scales) that onnxruntime runs; nnzip runs either on its integer kernels.
     const samples = num(p, 'calib-samples', 1000, 1, 60000, true);
     const threads = num(p, 'threads', 1, 1, 64, true);
     const epochs = num(p, 'epochs', 1, 0, 1000, true);
+    const reportPath = str(p, 'report') ?? out.replace(/\.(nnz|onnx)$/, '.json');
+    const outputs = new Outputs('quantize', [path], [{ flag: '-o', path: out }, { flag: '--report', path: reportPath }]);
     const model = loadModel(path);
     const data = { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') };
     const calibration = { data: data.train, count: samples, label: `${dataset} train (first ${samples} images)` };
@@ -90,10 +92,11 @@ scales) that onnxruntime runs; nnzip runs either on its integer kernels.
     console.log(`\naccuracy (${dataset} test${images}): float ${(100 * floatAcc).toFixed(2)}%, quantized ${(100 * quantAcc).toFixed(2)}% (${delta >= 0 ? '+' : ''}${delta.toFixed(2)} pp)${qat}`);
     const before = denseBytes(model.graph);
     console.log(`${out}: ${formatBytes(bytes.length)} (${(before / bytes.length).toFixed(1)}× smaller than ${formatBytes(before)} of float32 weights)`);
-    writeFileAtomic(out, bytes);
+    outputs.stage(out, bytes);
     const report = { model: path, output: out, options: o, calibration: calibration.label, fileBytes: bytes.length, floatBytes: before,
       accuracy: { float: floatAcc, quantized: quantAcc, qatTrainer: r.qatAccuracy }, layers: rows };
-    writeFileAtomic(str(p, 'report') ?? out.replace(/\.(nnz|onnx)$/, '.json'), JSON.stringify(report, (_, v) => (v === Infinity ? 'Infinity' : v), 2) + '\n');
+    outputs.stage(reportPath, JSON.stringify(report, (_, v) => (v === Infinity ? 'Infinity' : v), 2) + '\n');
+    outputs.commit();
     return 0;
   },
 };
