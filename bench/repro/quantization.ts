@@ -6,7 +6,8 @@
 //           that tool's model (fixtures/models/*_int8_qdq.onnx) run by onnxruntime-node,
 //           the three calibration methods, QAT, and onnxruntime on nnzip's QDQ export;
 //   sizes   float ONNX, onnxruntime's QDQ, nnzip's QDQ .onnx and .nnz, pruned + int8 .nnz.
-// Args: [lenet5 | vggs] [fixed | int8 | sizes] [W/A ...: fixed-point settings, e.g. 4/8 8/8] (default: all); fine-tuning / QAT epochs via QUANT_EPOCHS (default 1; 0 = none).
+// Args: [lenet5 | vggs] [fixed | int8 | sizes] [W/A ...: fixed-point settings, e.g. 4/8 8/8] (default: all); fine-tuning / QAT epochs via QUANT_EPOCHS (default 1; 0 = none),
+// at most QUANT_MAX_STEPS steps (batch 64) per epoch when set.
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
 import { quantizeModel } from '../../src/compress/quantize/quantize_model.js';
@@ -33,6 +34,9 @@ const CASES: Case[] = [
 ];
 
 const EPOCHS = Number(process.env.QUANT_EPOCHS ?? 1);
+/** Optional cap on steps per fine-tuning epoch (QUANT_MAX_STEPS), said in the tables. */
+const MAX_STEPS = process.env.QUANT_MAX_STEPS ? Number(process.env.QUANT_MAX_STEPS) : undefined;
+const TUNING = `${EPOCHS} epoch${EPOCHS === 1 ? '' : 's'}${MAX_STEPS ? ` of at most ${MAX_STEPS} steps` : ''}`;
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
 
 const pp = (a: number, b: number) => `${a - b >= 0 ? '+' : '−'}${Math.abs(100 * (a - b)).toFixed(2)} pp`;
@@ -44,7 +48,7 @@ async function acc(g: Graph, c: Case): Promise<number> {
 /** Quantizes (and fine-tunes when epochs > 0); returns the final graph. */
 function quantized(c: Case, o: QuantizeOptions, epochs: number): Graph {
   const d = data(c.dataset);
-  const train = { lr: c.lr, batch: 64, momentum: 0.9, weightDecay: 0, seed: 1, onProgress: progress(c.name) };
+  const train = { lr: c.lr, batch: 64, momentum: 0.9, weightDecay: 0, seed: 1, maxStepsPerEpoch: MAX_STEPS, onProgress: progress(c.name) };
   const qat = epochs > 0 ? { epochs, data: d, train } : undefined;
   return quantizeModel(fixture(c.dense), o, { data: d.train, count: 1000, label: 'first 1000 training images' }, qat).graph;
 }
@@ -98,7 +102,7 @@ async function int8(c: Case): Promise<string[][]> {
     }
   }
   const q = await acc(quantized(c, { scheme: 'int8', bits: 8 }, EPOCHS), c);
-  rows.push([c.name, `int8 nnzip QAT (${EPOCHS} epoch${EPOCHS > 1 ? 's' : ''})`, pct(q), pp(q, float)]);
+  rows.push([c.name, `int8 nnzip QAT (${TUNING})`, pct(q), pp(q, float)]);
   return rows;
 }
 
@@ -110,7 +114,7 @@ function prunedInt8(c: Case): Graph {
   r.layers = c.key === 'lenet5' ? { conv1: { density: 0.66 }, conv2: { density: 0.12 }, fc1: { density: 0.08 }, fc2: { density: 0.19 } } : {};
   if (c.key !== 'lenet5') r.prune.density = { conv: 0.35, fc: 0.1 };
   r.quantize = { scheme: 'int8', bits: 8, calibrate: 'minmax', samples: 1000, epochs: 0 };
-  return compressGraph(fixture(c.dense), { recipe: r, data: data(c.dataset), seed: 1, onProgress: progress(c.name) }).compressed;
+  return compressGraph(fixture(c.dense), { recipe: r, data: data(c.dataset), seed: 1, maxStepsPerEpoch: MAX_STEPS, onProgress: progress(c.name) }).compressed;
 }
 
 async function sizes(c: Case): Promise<string[][]> {
@@ -135,7 +139,7 @@ export async function quantization(args: string[]): Promise<void> {
   const t0 = Date.now();
   for (const c of cases) {
     if (parts.includes('fixed')) {
-      console.log(`\nDynamic fixed point (weights / activations bits), ${c.name}: test accuracy without and with ${EPOCHS} epoch(s) of fine-tuning\n`);
+      console.log(`\nDynamic fixed point (weights / activations bits), ${c.name}: test accuracy without and with ${TUNING} of fine-tuning\n`);
       console.log(formatTable(['model', 'bits (w / a)', 'no fine-tuning', 'fine-tuned', 'Δ vs float'], await fixedPoint(c, args.filter((a) => a.includes('/')))));
     }
     if (parts.includes('int8')) {
