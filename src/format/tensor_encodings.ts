@@ -8,9 +8,11 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
+import { decodeGrid } from '../ir/format.js';
+import { gridFromOffsets, gridOffsets, gridRange, readGridBlock, sparseGridLevel, sparseGridSymbol, writeGridBlock, type Grid } from './grid.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -28,6 +30,8 @@ export interface TensorBody {
   tensor: Tensor;
   /** Centroids and per-element indices (codebook and sparse-codebook encodings). */
   codebook?: Codebook;
+  /** Integers and scales (grid and sparse-grid encodings). */
+  grid?: Grid;
   sparse?: SparseForm;
   /** Which symbol streams were Huffman-coded. */
   huffman: { indices?: boolean; gaps?: boolean; values?: boolean };
@@ -42,6 +46,8 @@ export interface EncodeContext {
   streams: SymbolStreamOptions;
   /** The given codebook, or the exact one of the values (undefined if none fits). */
   codebook(): Codebook | undefined;
+  /** The given grid, or the exact one of the values (undefined if they are not on one). */
+  grid(): Grid | undefined;
 }
 
 export interface DecodeContext {
@@ -272,9 +278,67 @@ const sparseF32: Codec = {
   },
 };
 
+// grid: the grid block, then every element's q − zero − lo (alphabet: the levels)
+const grid: Codec = {
+  holds: isF32,
+  applies: (ctx) => ctx.grid() !== undefined,
+  write(w, ctx) {
+    const g = ctx.grid()!;
+    const v = gridOffsets(g, ctx.tensor.shape);
+    const { lo, levels } = gridRange(v);
+    writeGridBlock(w, g, lo, levels);
+    return { indices: writeSymbolStream(w, Uint32Array.from(v, (x) => x - lo), levels, ctx.streams).huffman };
+  },
+  read(r, ctx) {
+    const b = readGridBlock(r, ctx.shape);
+    const { symbols, huffman } = readStream(r, ctx.n, b.levels);
+    const g = gridFromOffsets(b.base, ctx.shape, Int32Array.from(symbols, (s) => s + b.lo));
+    return { tensor: new Tensor('float32', ctx.shape, decodeGrid(g, ctx.shape)), grid: g, huffman: { indices: huffman } };
+  },
+};
+
+// sparse-grid: the grid block, gaps, then one level symbol per entry (nonzero levels, then the filler last)
+const sparseGrid: Codec = {
+  holds: isF32,
+  applies: (ctx) => ctx.grid() !== undefined,
+  write(w, ctx) {
+    const g = ctx.grid()!;
+    const v = gridOffsets(g, ctx.tensor.shape);
+    const { lo, levels } = gridRange(v);
+    const positions = nonzeroOffsets(v);
+    const real = Array.from(positions, (p) => sparseGridSymbol(v[p], lo, levels));
+    const b = ctx.gapBits ?? chooseGapBits(positions, { ...ctx.streams, valueFreqs: histogram(real, levels) }).gapBits;
+    const { gaps, source } = relativeEntries(positions, b);
+    writeGridBlock(w, g, lo, levels);
+    const gapsHuffman = writeGaps(w, gaps, b, ctx.streams);
+    const symbols = Array.from(source, (s) => (s >= 0 ? real[s] : levels - 1));
+    return { gaps: gapsHuffman, values: writeSymbolStream(w, symbols, levels, ctx.streams).huffman };
+  },
+  read(r, ctx) {
+    const b = readGridBlock(r, ctx.shape);
+    const gaps = readGaps(r, ctx);
+    const vs = readStream(r, gaps.positions.length, b.levels);
+    const v = new Int32Array(ctx.n);
+    for (let j = 0; j < gaps.positions.length; j++) v[gaps.positions[j]] = sparseGridLevel(vs.symbols[j], b.lo, b.levels);
+    const g = gridFromOffsets(b.base, ctx.shape, v);
+    const data = decodeGrid(g, ctx.shape);
+    const keep = gaps.positions.filter((p) => v[p] !== 0);
+    const sparse: SparseForm = { gapBits: gaps.b, positions: keep, values: Float32Array.from(keep, (p) => data[p]), fillers: gaps.positions.length - keep.length };
+    return { tensor: new Tensor('float32', ctx.shape, data), grid: g, sparse, huffman: { gaps: gaps.huffman, values: vs.huffman } };
+  },
+};
+
+function nonzeroOffsets(v: Int32Array): Uint32Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
+  const out = new Uint32Array(n);
+  for (let i = 0, j = 0; i < v.length; i++) if (v[i] !== 0) out[j++] = i;
+  return out;
+}
+
 /** The codec of each encoding, in file-code order. */
 export const CODECS: Record<TensorEncoding, Codec> = {
-  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32,
+  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, grid, 'sparse-grid': sparseGrid,
 };
 
 

@@ -1,6 +1,9 @@
 // How a weight tensor is stored once compressed. The float tensor in
 // graph.initializers always holds the decoded values (so any pass or runtime
 // can read it); the format says how it is encoded and which kernel runs it.
+import { fail } from './errors.js';
+import { dequantizeValue, quantAxis } from './quant.js';
+import { Tensor } from './tensor.js';
 
 /** Pruned: zeros are not stored (relative-index sparse). */
 export interface SparseFormat {
@@ -21,8 +24,29 @@ export interface CodebookFormat {
   indexBits?: number;
 }
 
+/**
+ * Fixed point / linear quantization (int8, int4, Qm.f ...): each weight is
+ * f32(q − zero) · scale, as ONNX DequantizeLinear computes it, with one scale for
+ * the tensor or one per index of `axis` (per output channel). Zeros are q = zero.
+ */
+export interface GridFormat {
+  kind: 'grid';
+  /** Bits per stored integer: enough for the range of q − zero (0 included). */
+  bits: number;
+  /** One integer per element. */
+  q: Int32Array;
+  /** One scale, or one per index of `axis`; each finite and > 0. */
+  scale: Float32Array;
+  /** Zero points, one per scale; absent = all 0. */
+  zero?: Int32Array;
+  /** The axis the scales run along (ignored with one scale). */
+  axis: number;
+  /** Bits per relative index when stored sparse. */
+  indexBits?: number;
+}
+
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat;
 
 /** Decodes a codebook tensor to float values (zeros where pruned). */
 export function decodeCodebook(f: CodebookFormat): Float32Array {
@@ -31,6 +55,25 @@ export function decodeCodebook(f: CodebookFormat): Float32Array {
   for (let i = 0; i < out.length; i++) {
     const j = f.indices[i];
     out[i] = j === k ? 0 : f.centroids[j];
+  }
+  return out;
+}
+
+/** Element i's scale index: floor(i / inner) mod count (ir/quant.ts's layout); throws when the scales do not fit the shape. */
+export function gridLayout(f: Pick<GridFormat, 'scale' | 'zero' | 'axis'>, shape: readonly number[]): { inner: number; count: number } {
+  const dims = f.scale.length === 1 ? [] : [f.scale.length];
+  const q = quantAxis(shape, f.axis, new Tensor('float32', dims, f.scale), f.zero && new Tensor('int32', dims, f.zero));
+  if (typeof q === 'string') fail(`grid format: ${q}`);
+  return { inner: q.inner, count: q.count };
+}
+
+/** Decodes a grid tensor of `shape` to float values, exactly as DequantizeLinear does. */
+export function decodeGrid(f: Pick<GridFormat, 'q' | 'scale' | 'zero' | 'axis'>, shape: readonly number[]): Float32Array {
+  const { inner, count } = gridLayout(f, shape);
+  const out = new Float32Array(f.q.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = Math.floor(i / inner) % count;
+    out[i] = dequantizeValue(f.q[i], f.scale[c], f.zero ? f.zero[c] : 0);
   }
   return out;
 }

@@ -65,15 +65,20 @@ test('compress bad options: one line, exit 2, nothing written', () => {
     [['--bits', '17'], /bits.*must be an integer in \[1, 16\]/],
     [['--bits', '0'], /bits.*must be an integer in \[1, 16\]/],
     [['--density', 'fc9=0.1'], /layer "fc9" does not exist; layers: fc1, fc2, fc3/],
-    [['--schedule', 'sometimes'], /prune\.schedule "sometimes"/],
+    [['--schedule', 'sometimes'], /--schedule sometimes: choose one of oneshot, stages, agp/],
+    [['--filters', 'fc3=0.5'], /cannot thin layer "fc3".*graph output "logits"/],
+    [['--filters', 'fc1=1.5'], /layers\.fc1\.filters 1\.5 must be a number in \(0, 1\]/],
     [['--f16=yes'], /f16/],
     [['--recipe', join(dir, 'none.yaml')], /no such built-in recipe/],
-    [[], /--dataset is required/],
   ];
   for (const [flags, re] of cases) {
-    const extra = flags.length ? ['--no-finetune'] : [];
-    const r = nnzip(['compress', lenet300, '-o', out, ...extra, ...flags]);
+    const r = nnzip(['compress', lenet300, '-o', out, '--no-finetune', ...flags]);
     assert.equal(assertOneLineError(r, re), undefined, flags.join(' '));
+  }
+  // changing weights with neither data nor --no-finetune is refused
+  for (const flags of [['--density', '0.1'], ['--bits', '4'], ['--filters', 'fc1=0.5'], ['--recipe', 'deep-compression']]) {
+    const r = nnzip(['compress', lenet300, '-o', out, ...flags]);
+    assert.equal(assertOneLineError(r, new RegExp(`${flags[0]} changes weights: pass --dataset`)), undefined, flags.join(' '));
   }
   const recipe = join(dir, 'r.yaml');
   writeFileSync(recipe, 'layers:\n  conv7: { density: 0.1 }\n');

@@ -1,0 +1,99 @@
+// Intake: what a model's weights already are, layer by layer, before nnzip changes
+// anything — zeros (pruned elsewhere), a few distinct values (weight sharing,
+// palettization, clustering), integers on a grid (int8 QDQ, fixed point). Each layer
+// gets the exact storage format that is smallest in the .nnz file, so a model
+// compressed by another tool is kept bit for bit at the size it deserves.
+import { levelBits } from '../format/bits.js';
+import { exactCodebook } from '../format/codebook.js';
+import { exactGrid, gridOffsets, gridRange } from '../format/grid.js';
+import { encodeTensorPayload } from '../format/tensor_codec.js';
+import type { TensorFormat } from '../ir/format.js';
+import type { Graph } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
+import { compressibleLayers, type Layer } from './layers.js';
+
+export interface LayerIntake {
+  layer: string;
+  weight: string;
+  shape: number[];
+  params: number;
+  /** Fraction of weights that are not +0. */
+  density: number;
+  /** Distinct nonzero values; undefined when over 65535. */
+  distinct?: number;
+  /** The exact format it is stored in (undefined = dense float). */
+  format?: TensorFormat;
+  /** Bits per stored value: 32 for float, the codebook index or grid integer width otherwise. */
+  bits: number;
+}
+
+/**
+ * The exact format of a float32 weight that encodes smallest (undefined: dense float
+ * is), and its number of distinct nonzero values (undefined when over 65535).
+ */
+export function exactFormat(name: string, tensor: Tensor): { format?: TensorFormat; distinct?: number } {
+  if (tensor.dtype !== 'float32') return {};
+  const data = tensor.data as Float32Array;
+  const codebook = exactCodebook(data);
+  const grid = exactGrid(data, tensor.shape);
+  const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid });
+  const distinct = codebook?.centroids.length;
+  switch (encoding) {
+    case 'codebook':
+    case 'sparse-codebook':
+      return { distinct, format: { kind: 'codebook', bits: levelBits(codebook!.centroids.length), centroids: codebook!.centroids, indices: codebook!.indices } };
+    case 'grid':
+    case 'sparse-grid':
+      return { distinct, format: { kind: 'grid', bits: levelBits(gridRange(gridOffsets(grid!, tensor.shape)).levels), ...grid! } };
+    case 'sparse-f32':
+      return { distinct, format: { kind: 'sparse' } };
+    default:
+      return { distinct };
+  }
+}
+
+function layerIntake(graph: Graph, l: Layer): LayerIntake {
+  const t = graph.initializers.get(l.weight)!;
+  const data = t.data as Float32Array;
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  let nz = 0;
+  for (let i = 0; i < bits.length; i++) if (bits[i] !== 0) nz++;
+  const { format, distinct } = exactFormat(l.weight, t);
+  return {
+    layer: l.name,
+    weight: l.weight,
+    shape: [...t.shape],
+    params: t.size,
+    density: t.size ? nz / t.size : 1,
+    distinct,
+    format,
+    bits: format?.kind === 'codebook' || format?.kind === 'grid' ? format.bits : 32,
+  };
+}
+
+/** What each compressible layer's weight already is. */
+export function intake(graph: Graph, layers: Layer[] = compressibleLayers(graph)): LayerIntake[] {
+  return layers.map((l) => layerIntake(graph, l));
+}
+
+/** A copy of the graph whose layers carry their exact formats (other formats kept). */
+export function withFormats(graph: Graph, layers: LayerIntake[]): Graph {
+  const g = graph.clone();
+  for (const l of layers) {
+    if (l.format) g.formats.set(l.weight, l.format);
+    else g.formats.delete(l.weight);
+  }
+  return g;
+}
+
+/** "dense float", "sparse 8.0%", "codebook 27 values (5 bits)", "grid 256 levels (8 bits, 500 scales)" */
+export function describeIntake(l: LayerIntake): string {
+  const f = l.format;
+  const density = l.density < 1 ? `, density ${pct(l.density)}` : '';
+  if (f?.kind === 'codebook') return `codebook of ${f.centroids.length} values (${f.bits} bits)${density}`;
+  if (f?.kind === 'grid') return `${f.bits}-bit grid, ${f.scale.length === 1 ? 'one scale' : `${f.scale.length} scales (axis ${f.axis})`}${density}`;
+  if (f?.kind === 'sparse') return `float, density ${pct(l.density)}`;
+  return 'dense float';
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;

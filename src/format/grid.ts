@@ -1,0 +1,216 @@
+// Grids (fixed point, linear quantization): one integer per weight and a scale per
+// tensor or per channel, each weight f32(q − zero) · scale (GridFormat in
+// ir/format.ts). Finding the exact grid of float weights that another tool
+// quantized (int8 QDQ, fixed point Qm.f), and the grid block of the .nnz encodings.
+import { NnzipError } from '../ir/errors.js';
+import { gridLayout, type GridFormat } from '../ir/format.js';
+import { dequantizeValue } from '../ir/quant.js';
+import { BitReader, BitWriter } from './bits.js';
+
+export type Grid = Pick<GridFormat, 'q' | 'scale' | 'zero' | 'axis'>;
+
+/** Most integer levels a stored grid spans (16-bit integers). */
+export const MAX_GRID_LEVELS = 65536;
+/** The smallest nonzero |w| of a channel may be up to this many steps (so a grid without ±1 is found too). */
+const MAX_STEP_DIVISOR = 16;
+
+/** q − zero of every element. */
+export function gridOffsets(g: Grid, shape: readonly number[]): Int32Array {
+  const { inner, count } = gridLayout(g, shape);
+  const v = new Int32Array(g.q.length);
+  for (let i = 0; i < v.length; i++) v[i] = g.q[i] - (g.zero ? g.zero[Math.floor(i / inner) % count] : 0);
+  return v;
+}
+
+/** The grid whose q − zero are `v` (q = v + zero). */
+export function gridFromOffsets(base: Omit<Grid, 'q'>, shape: readonly number[], v: Int32Array): Grid {
+  const { inner, count } = gridLayout(base, shape);
+  const q = base.zero ? Int32Array.from(v, (x, i) => x + base.zero![Math.floor(i / inner) % count]) : v;
+  return { ...base, q };
+}
+
+/** The range of q − zero with 0 in it: lo ≤ 0 < lo + levels. */
+export function gridRange(v: Int32Array): { lo: number; levels: number } {
+  let lo = 0, hi = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] < lo) lo = v[i];
+    else if (v[i] > hi) hi = v[i];
+  }
+  return { lo, levels: hi - lo + 1 };
+}
+
+/** Checks a grid against its tensor's shape: counts, scales, range. */
+export function checkGrid(g: Grid, shape: readonly number[], where: string): void {
+  if (!(g.q instanceof Int32Array) || !(g.scale instanceof Float32Array)) throw new NnzipError(`${where}: grid q must be an Int32Array and scale a Float32Array`);
+  if (g.zero !== undefined && (!(g.zero instanceof Int32Array) || g.zero.length !== g.scale.length)) {
+    throw new NnzipError(`${where}: grid has ${g.zero.length} zero points for ${g.scale.length} scales; give one per scale`);
+  }
+  for (const s of g.scale) if (!(s > 0 && Number.isFinite(s))) throw new NnzipError(`${where}: grid scale ${s} must be finite and > 0`);
+  try {
+    gridLayout(g, shape);
+  } catch (e) {
+    throw new NnzipError(`${where}: ${(e as Error).message}`);
+  }
+  if (g.q.length !== shape.reduce((p, d) => p * d, 1)) throw new NnzipError(`${where}: grid has ${g.q.length} integers for shape [${shape.join(',')}]`);
+  const { levels } = gridRange(gridOffsets(g, shape));
+  if (levels > MAX_GRID_LEVELS) throw new NnzipError(`${where}: grid spans ${levels} integer levels; at most ${MAX_GRID_LEVELS} (16 bits) are stored`);
+}
+
+// ---- detection ------------------------------------------------------------------
+
+/** The exact scale of one channel's values, writing their integers to q; undefined when they are not on a grid. */
+function channelGrid(values: Float32Array, q: Int32Array): number | undefined {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let a = Infinity, m = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (bits[i] === 0) continue;
+    const x = Math.abs(values[i]);
+    if (bits[i] === 0x80000000 || !Number.isFinite(x)) return undefined; // −0, NaN and ±Inf are not grid values
+    if (x < a) a = x;
+    if (x > m) m = x;
+  }
+  if (m === 0) {
+    q.fill(0);
+    return 1;
+  }
+  for (let k = 1; k <= MAX_STEP_DIVISOR; k++) {
+    const step = a / k;
+    if (m / step >= MAX_GRID_LEVELS / 2) return undefined;
+    if (!nearIntegers(values, step, q)) continue;
+    const scale = exactScale(values, q);
+    if (scale !== undefined) return scale;
+  }
+  return undefined;
+}
+
+/** q = round(values / step), when every ratio is within float32 rounding of an integer. */
+function nearIntegers(values: Float32Array, step: number, q: Int32Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const r = values[i] / step;
+    const n = Math.round(r);
+    if (Math.abs(r - n) > 1e-4 + Math.abs(r) * 2e-6) return false;
+    q[i] = n;
+  }
+  return true;
+}
+
+/** A float32 scale s with f32(q·s) = value bit for bit for all elements; near value/q of the largest |q|. */
+function exactScale(values: Float32Array, q: Int32Array): number | undefined {
+  let j = 0;
+  for (let i = 1; i < q.length; i++) if (Math.abs(q[i]) > Math.abs(q[j])) j = i;
+  const cand = new Float32Array([values[j] / q[j]]);
+  const candBits = new Uint32Array(cand.buffer);
+  const guess = candBits[0];
+  // f32(q·s) rounds: the scale that produced the values is within an ulp of value/q.
+  for (const d of [0, 1, -1, 2, -2]) {
+    candBits[0] = guess + d;
+    const s = cand[0];
+    if (!(s > 0 && Number.isFinite(s))) continue;
+    let ok = true;
+    for (let i = 0; i < q.length && ok; i++) ok = Math.fround(dequantizeValue(q[i], s, 0)) === values[i];
+    if (ok) return s;
+  }
+  return undefined;
+}
+
+/** The grid along `axis` (undefined = one scale for the tensor), or undefined. */
+function gridAlong(data: Float32Array, shape: readonly number[], axis: number | undefined): Grid | undefined {
+  const count = axis === undefined ? 1 : shape[axis];
+  const inner = axis === undefined ? data.length : shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const outer = data.length / (count * inner);
+  const q = new Int32Array(data.length);
+  const scale = new Float32Array(count);
+  // a channel is contiguous when nothing comes before the axis; otherwise it is gathered
+  const values = outer === 1 ? undefined : new Float32Array(outer * inner);
+  const ints = outer === 1 ? undefined : new Int32Array(outer * inner);
+  const at = (c: number, o: number, r: number) => (o * count + c) * inner + r;
+  for (let c = 0; c < count; c++) {
+    if (values && ints) {
+      for (let o = 0; o < outer; o++) for (let r = 0; r < inner; r++) values[o * inner + r] = data[at(c, o, r)];
+      const s = channelGrid(values, ints);
+      if (s === undefined) return undefined;
+      scale[c] = s;
+      for (let o = 0; o < outer; o++) for (let r = 0; r < inner; r++) q[at(c, o, r)] = ints[o * inner + r];
+    } else {
+      const s = channelGrid(data.subarray(c * inner, (c + 1) * inner), q.subarray(c * inner, (c + 1) * inner));
+      if (s === undefined) return undefined;
+      scale[c] = s;
+    }
+  }
+  return gridRange(q).levels <= MAX_GRID_LEVELS ? { q, scale, axis: axis ?? 0 } : undefined;
+}
+
+/**
+ * The exact grid of float32 weights: one scale for the tensor, else one per index of
+ * axis 0, else of axis 1 (output channels of Conv and Gemm [out, in], or of MatMul
+ * [in, out]); decoding gives every value back bit for bit. Undefined when there is
+ * none within 16-bit integers (then the values are not fixed point).
+ */
+export function exactGrid(data: Float32Array, shape: readonly number[]): Grid | undefined {
+  if (data.length === 0) return undefined;
+  const axes = shape.length >= 2 ? [0, 1].filter((a) => shape[a] > 1) : [];
+  for (const axis of [undefined, ...axes]) {
+    const g = gridAlong(data, shape, axis);
+    if (g) return g;
+  }
+  return undefined;
+}
+
+// ---- the grid block of the grid encodings (docs/format.md §5.4) -------------------
+
+/** varint count of scales; varint axis (count > 1); count × float32; 1 bit + zero points; zigzag lo; varint levels − 1. */
+export function writeGridBlock(w: BitWriter, g: Grid, lo: number, levels: number): void {
+  w.writeVarint(g.scale.length);
+  if (g.scale.length > 1) w.writeVarint(g.axis);
+  const bits = new Uint32Array(g.scale.buffer, g.scale.byteOffset, g.scale.length);
+  for (const b of bits) w.writeBits(b, 32);
+  w.writeBit(g.zero !== undefined);
+  if (g.zero) for (const z of g.zero) w.writeSignedVarint(z);
+  w.writeSignedVarint(lo);
+  w.writeVarint(levels - 1);
+}
+
+export interface GridBlock {
+  base: Omit<Grid, 'q'>;
+  lo: number;
+  levels: number;
+}
+
+export function readGridBlock(r: BitReader, shape: readonly number[]): GridBlock {
+  const corrupt = (what: string): never => {
+    throw new NnzipError(`${r.where}: grid ${what}; the file is corrupt`);
+  };
+  const count = r.readVarint();
+  if (count < 1 || count * 32 > r.bitsLeft) corrupt(`of ${count} scales does not fit the data left`);
+  const axis = count > 1 ? r.readVarint() : 0;
+  if (count > 1 && shape[axis] !== count) corrupt(`has ${count} scales along axis ${axis} of shape [${shape.join(',')}]`);
+  const scale = new Float32Array(count);
+  const bits = new Uint32Array(scale.buffer);
+  for (let i = 0; i < count; i++) bits[i] = r.readBits(32);
+  for (const s of scale) if (!(s > 0 && Number.isFinite(s))) corrupt(`scale ${s} is not finite and > 0`);
+  let zero: Int32Array | undefined;
+  if (r.readBit()) {
+    zero = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const z = r.readSignedVarint();
+      if (Math.abs(z) > 2 ** 31 - 1) corrupt(`zero point ${z} is out of range`);
+      zero[i] = z;
+    }
+  }
+  const lo = r.readSignedVarint();
+  const levels = r.readVarint() + 1;
+  if (lo > 0 || levels > MAX_GRID_LEVELS || lo + levels - 1 < 0) corrupt(`range ${lo}..${lo + levels - 1} must hold 0 and at most ${MAX_GRID_LEVELS} levels`);
+  return { base: zero ? { scale, zero, axis } : { scale, axis }, lo, levels };
+}
+
+/**
+ * Value symbols of sparse storage: the nonzero levels in order, then the filler
+ * (level 0) last, as the sparse codebook's zero index.
+ */
+export function sparseGridSymbol(v: number, lo: number, levels: number): number {
+  return v < 0 ? v - lo : v > 0 ? v - lo - 1 : levels - 1;
+}
+
+export function sparseGridLevel(s: number, lo: number, levels: number): number {
+  return s === levels - 1 ? 0 : s < -lo ? s + lo : s + lo + 1;
+}
