@@ -14,19 +14,20 @@ export interface LayerChange {
 
 const pct = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+/** Whether `after` is `before` with some weights set to zero (pruned, not otherwise changed). */
+function onlyZeroed(before: Float32Array, after: Float32Array): boolean {
+  const x = new Uint32Array(before.buffer, before.byteOffset, before.length);
+  const y = new Uint32Array(after.buffer, after.byteOffset, after.length);
+  for (let i = 0; i < x.length; i++) if (y[i] !== x[i] && y[i] !== 0) return false;
   return true;
 }
 
 function shapeChanges(layer: Layer, from: number[], to: number[]): string[] {
   const out = filterAxisOf(layer.node);
+  const [outputs, inputs] = layer.kind === 'conv' ? ['filters', 'input channels'] : ['neurons', 'inputs'];
   return from.flatMap((d, i) => {
     if (d === to[i]) return [];
-    return [i === out ? `${d} → ${to[i]} filters` : i === 1 - out ? `${d} → ${to[i]} inputs` : `dim ${i} ${d} → ${to[i]}`];
+    return [i === out ? `${d} → ${to[i]} ${outputs}` : i === 1 - out ? `${d} → ${to[i]} ${inputs}` : `dim ${i} ${d} → ${to[i]}`];
   });
 }
 
@@ -34,9 +35,10 @@ const values = (l: LayerIntake): string => (l.distinct === undefined ? 'over 655
 
 function describe(layer: Layer, b: LayerIntake, a: LayerIntake, before: Float32Array, after: Float32Array): string[] {
   const out = shapeChanges(layer, b.shape, a.shape);
-  if (b.density !== a.density && Math.abs(b.density - a.density) >= 0.0005) out.push(`density ${pct(b.density)} → ${pct(a.density)}`);
-  if (b.distinct !== a.distinct) out.push(`${values(b)} → ${values(a)} distinct values${a.format?.kind === 'codebook' ? ` (${a.bits}-bit codebook)` : ''}`);
-  if (out.length === 0 && !sameBits(before, after)) out.push('values changed');
+  const thinned = out.length > 0; // then fewer values are left: their count says nothing
+  if (pct(b.density) !== pct(a.density)) out.push(`density ${pct(b.density)} → ${pct(a.density)}`);
+  if (thinned || onlyZeroed(before, after)) return out;
+  out.push(b.distinct !== a.distinct ? `${values(b)} → ${values(a)} distinct values${a.format?.kind === 'codebook' ? ` (${a.bits}-bit codebook)` : ''}` : 'values changed');
   return out;
 }
 

@@ -36,8 +36,10 @@ export function exactFormat(name: string, tensor: Tensor): { format?: TensorForm
   const data = tensor.data as Float32Array;
   const codebook = exactCodebook(data);
   const grid = exactGrid(data, tensor.shape);
-  const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid });
   const distinct = codebook?.centroids.length;
+  if (!codebook && !grid && !data.includes(0)) return { distinct }; // plain float: nothing to find
+  // fixed-width streams: the choice rarely differs from Huffman's and costs no code construction (the file's encoder still picks the smallest)
+  const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid, huffman: false });
   switch (encoding) {
     case 'codebook':
     case 'sparse-codebook':
@@ -71,9 +73,21 @@ function layerIntake(graph: Graph, l: Layer): LayerIntake {
   };
 }
 
-/** What each compressible layer's weight already is. */
-export function intake(graph: Graph, layers: Layer[] = compressibleLayers(graph)): LayerIntake[] {
-  return layers.map((l) => layerIntake(graph, l));
+/** What each compressible layer's weight already is; `before` (an earlier graph and its intake) is reused for weights left bit for bit as they were. */
+export function intake(graph: Graph, layers: Layer[] = compressibleLayers(graph), before?: { graph: Graph; found: LayerIntake[] }): LayerIntake[] {
+  return layers.map((l) => {
+    const old = before?.found.find((f) => f.weight === l.weight);
+    const same = old && sameTensor(before!.graph.initializers.get(l.weight), graph.initializers.get(l.weight)!);
+    return same ? old : layerIntake(graph, l);
+  });
+}
+
+function sameTensor(a: Tensor | undefined, b: Tensor): boolean {
+  if (!a || a.dtype !== b.dtype || a.shape.join() !== b.shape.join()) return false;
+  const x = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** A copy of the graph whose layers carry their exact formats (other formats kept). */

@@ -97,6 +97,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   const enabled = STAGES.filter((s) => s.enabled(o.recipe));
   const f16 = o.recipe.encode.f16;
   let current = input;
+  let last = graph;
   let compressed = formatted(graph, layers, input, o.recipe);
   const stages: StageResult[] = [];
   let ctx: StageContext | undefined;
@@ -108,7 +109,8 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   for (const stage of enabled) {
     const details = stage.run(ctx!);
     const g = modelToGraph(ctx!.model);
-    current = intake(g, ctx!.layers);
+    current = intake(g, ctx!.layers, { graph: last, found: current });
+    last = g;
     ctx!.current = byWeight(current);
     compressed = formatted(g, ctx!.layers, current, o.recipe);
     const accuracy = o.data ? details.accuracy ?? accuracyOf(ctx!.model, o.data) : undefined;

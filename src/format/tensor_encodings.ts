@@ -287,12 +287,16 @@ const grid: Codec = {
     const v = gridOffsets(g, ctx.tensor.shape);
     const { lo, levels } = gridRange(v);
     writeGridBlock(w, g, lo, levels);
-    return { indices: writeSymbolStream(w, Uint32Array.from(v, (x) => x - lo), levels, ctx.streams).huffman };
+    const symbols = new Uint32Array(v.length);
+    for (let i = 0; i < v.length; i++) symbols[i] = v[i] - lo;
+    return { indices: writeSymbolStream(w, symbols, levels, ctx.streams).huffman };
   },
   read(r, ctx) {
     const b = readGridBlock(r, ctx.shape);
     const { symbols, huffman } = readStream(r, ctx.n, b.levels);
-    const g = gridFromOffsets(b.base, ctx.shape, Int32Array.from(symbols, (s) => s + b.lo));
+    const v = new Int32Array(ctx.n);
+    for (let i = 0; i < v.length; i++) v[i] = symbols[i] + b.lo;
+    const g = gridFromOffsets(b.base, ctx.shape, v);
     return { tensor: new Tensor('float32', ctx.shape, decodeGrid(g, ctx.shape)), grid: g, huffman: { indices: huffman } };
   },
 };
@@ -306,12 +310,14 @@ const sparseGrid: Codec = {
     const v = gridOffsets(g, ctx.tensor.shape);
     const { lo, levels } = gridRange(v);
     const positions = nonzeroOffsets(v);
-    const real = Array.from(positions, (p) => sparseGridSymbol(v[p], lo, levels));
+    const real = new Uint32Array(positions.length);
+    for (let j = 0; j < real.length; j++) real[j] = sparseGridSymbol(v[positions[j]], lo, levels);
     const b = ctx.gapBits ?? chooseGapBits(positions, { ...ctx.streams, valueFreqs: histogram(real, levels) }).gapBits;
     const { gaps, source } = relativeEntries(positions, b);
     writeGridBlock(w, g, lo, levels);
     const gapsHuffman = writeGaps(w, gaps, b, ctx.streams);
-    const symbols = Array.from(source, (s) => (s >= 0 ? real[s] : levels - 1));
+    const symbols = new Uint32Array(source.length);
+    for (let j = 0; j < source.length; j++) symbols[j] = source[j] >= 0 ? real[source[j]] : levels - 1;
     return { gaps: gapsHuffman, values: writeSymbolStream(w, symbols, levels, ctx.streams).huffman };
   },
   read(r, ctx) {

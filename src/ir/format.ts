@@ -26,8 +26,10 @@ export interface CodebookFormat {
 
 /**
  * Fixed point / linear quantization (int8, int4, Qm.f ...): each weight is
- * f32(q − zero) · scale, as ONNX DequantizeLinear computes it, with one scale for
- * the tensor or one per index of `axis` (per output channel). Zeros are q = zero.
+ * f32(q − zero) · scale rounded to float32, as ONNX DequantizeLinear computes it,
+ * with one scale for the tensor or one per index of `axis` (per output channel).
+ * Zeros are q = zero. Scales are float32 as in ONNX, or float64 for tools that
+ * quantize in double precision (then the product is rounded twice, as theirs was).
  */
 export interface GridFormat {
   kind: 'grid';
@@ -36,7 +38,7 @@ export interface GridFormat {
   /** One integer per element. */
   q: Int32Array;
   /** One scale, or one per index of `axis`; each finite and > 0. */
-  scale: Float32Array;
+  scale: Float32Array | Float64Array;
   /** Zero points, one per scale; absent = all 0. */
   zero?: Int32Array;
   /** The axis the scales run along (ignored with one scale). */
@@ -62,7 +64,9 @@ export function decodeCodebook(f: CodebookFormat): Float32Array {
 /** Element i's scale index: floor(i / inner) mod count (ir/quant.ts's layout); throws when the scales do not fit the shape. */
 export function gridLayout(f: Pick<GridFormat, 'scale' | 'zero' | 'axis'>, shape: readonly number[]): { inner: number; count: number } {
   const dims = f.scale.length === 1 ? [] : [f.scale.length];
-  const q = quantAxis(shape, f.axis, new Tensor('float32', dims, f.scale), f.zero && new Tensor('int32', dims, f.zero));
+  // the layout depends on the counts only, so a float32 copy of float64 scales will do
+  const scale = f.scale instanceof Float32Array ? f.scale : Float32Array.from(f.scale);
+  const q = quantAxis(shape, f.axis, new Tensor('float32', dims, scale), f.zero && new Tensor('int32', dims, f.zero));
   if (typeof q === 'string') fail(`grid format: ${q}`);
   return { inner: q.inner, count: q.count };
 }
