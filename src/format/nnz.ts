@@ -72,10 +72,10 @@ export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
   for (const [name, t] of contents.tensors) {
     if (t.codebook) {
       const k = t.codebook.centroids.length;
-      graph.formats.set(name, { kind: 'codebook', bits: levelBits(k), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits });
+      graph.formats.set(name, { kind: 'codebook', bits: levelBits(k), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits || undefined });
     } else if (t.grid) {
       const bits = levelBits(gridRange(gridOffsets(t.grid, t.tensor.shape)).levels);
-      graph.formats.set(name, { kind: 'grid', bits, ...t.grid, indexBits: t.sparse?.gapBits });
+      graph.formats.set(name, { kind: 'grid', bits, ...t.grid, indexBits: t.sparse?.gapBits || undefined });
     } else if (t.sparse) {
       graph.formats.set(name, { kind: 'sparse', indexBits: t.sparse.gapBits });
     }

@@ -9,7 +9,8 @@ import { checkGrid, exactGrid, type Grid } from './grid.js';
 import { decodeGrid } from '../ir/format.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
-import { CODECS, DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
+import { CODECS } from './codecs.js';
+import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
 
 /** Index = the dtype code stored in the file. */
 export const DTYPE_CODES: readonly DType[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool'];

@@ -1,5 +1,7 @@
-// The tensor encodings of the .nnz format, one table entry each (docs/format.md §4).
-// Every entry says when it applies, writes a tensor's body to a bit stream and
+// The tensor encodings of the .nnz format (docs/format.md §4): their names in code
+// order, what a codec is, and the plain, codebook and relative-index ones; grids are
+// in grid_encodings.ts, the range-coded ones in ctx_encodings.ts, the table in codecs.ts.
+// Every codec says when it applies, writes a tensor's body to a bit stream and
 // reads it back bit-exactly, keeping the compressed form for sparse/codebook kernels.
 import { NnzipError } from '../ir/errors.js';
 import { DType, Tensor, TensorData } from '../ir/tensor.js';
@@ -8,11 +10,10 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
-import { decodeGrid } from '../ir/format.js';
-import { gridFromOffsets, gridOffsets, gridRange, readGridBlock, sparseGridLevel, sparseGridSymbol, writeGridBlock, type Grid } from './grid.js';
+import type { Grid } from './grid.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -57,7 +58,7 @@ export interface DecodeContext {
   n: number;
 }
 
-interface Codec {
+export interface Codec {
   /** The dtypes this encoding can hold (checked when reading, too). */
   holds(dtype: DType): boolean;
   /** Whether to try it for this tensor (forced = the caller asked for it). */
@@ -67,9 +68,9 @@ interface Codec {
 }
 
 const INT_DTYPES = new Set<DType>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool']);
-const isF32 = (dtype: DType): boolean => dtype === 'float32';
-const f32Data = (t: Tensor): Float32Array => t.data as Float32Array;
-const u32View = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+export const isF32 = (dtype: DType): boolean => dtype === 'float32';
+export const f32Data = (t: Tensor): Float32Array => t.data as Float32Array;
+export const u32View = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The element bytes in little-endian order (a copy). */
@@ -186,19 +187,19 @@ const codebook: Codec = {
 };
 
 /** A symbol stream and whether it was Huffman-coded (the stream's first bit). */
-function readStream(r: BitReader, count: number, alphabetSize: number): { symbols: Uint32Array; huffman: boolean } {
+export function readStream(r: BitReader, count: number, alphabetSize: number): { symbols: Uint32Array; huffman: boolean } {
   const huffman = count > 0 && r.peekBits(1) === 1;
   return { symbols: readSymbolStream(r, count, alphabetSize), huffman };
 }
 
 // sparse bodies share: 5 bits gap width b, varint entry count, the gap stream (alphabet 2^b)
-function writeGaps(w: BitWriter, gaps: Uint32Array, b: number, streams: SymbolStreamOptions): boolean {
+export function writeGaps(w: BitWriter, gaps: Uint32Array, b: number, streams: SymbolStreamOptions): boolean {
   w.writeBits(b, 5);
   w.writeVarint(gaps.length);
   return writeSymbolStream(w, gaps, 2 ** b, streams).huffman;
 }
 
-function readGaps(r: BitReader, ctx: DecodeContext): { b: number; positions: Uint32Array; huffman: boolean } {
+export function readGaps(r: BitReader, ctx: DecodeContext): { b: number; positions: Uint32Array; huffman: boolean } {
   const b = r.readBits(5);
   if (b < 1 || b > MAX_GAP_BITS) throw new NnzipError(`${r.where}: gap width ${b} is outside 1..${MAX_GAP_BITS}; the file is corrupt`);
   const count = r.readVarint();
@@ -207,7 +208,7 @@ function readGaps(r: BitReader, ctx: DecodeContext): { b: number; positions: Uin
   return { b, positions: entryPositions(symbols, ctx.n, r.where), huffman };
 }
 
-function positionsOf(indices: IndexArray, zero: number): Uint32Array {
+export function positionsOf(indices: IndexArray, zero: number): Uint32Array {
   let n = 0;
   for (let i = 0; i < indices.length; i++) if (indices[i] !== zero) n++;
   const out = new Uint32Array(n);
@@ -278,77 +279,11 @@ const sparseF32: Codec = {
   },
 };
 
-// grid: the grid block, then every element's q − zero − lo (alphabet: the levels)
-const grid: Codec = {
-  holds: isF32,
-  applies: (ctx) => ctx.grid() !== undefined,
-  write(w, ctx) {
-    const g = ctx.grid()!;
-    const v = gridOffsets(g, ctx.tensor.shape);
-    const { lo, levels } = gridRange(v);
-    writeGridBlock(w, g, lo, levels);
-    const symbols = new Uint32Array(v.length);
-    for (let i = 0; i < v.length; i++) symbols[i] = v[i] - lo;
-    return { indices: writeSymbolStream(w, symbols, levels, ctx.streams).huffman };
-  },
-  read(r, ctx) {
-    const b = readGridBlock(r, ctx.shape);
-    const { symbols, huffman } = readStream(r, ctx.n, b.levels);
-    const v = new Int32Array(ctx.n);
-    for (let i = 0; i < v.length; i++) v[i] = symbols[i] + b.lo;
-    const g = gridFromOffsets(b.base, ctx.shape, v);
-    return { tensor: new Tensor('float32', ctx.shape, decodeGrid(g, ctx.shape)), grid: g, huffman: { indices: huffman } };
-  },
-};
-
-// sparse-grid: the grid block, gaps, then one level symbol per entry (nonzero levels, then the filler last)
-const sparseGrid: Codec = {
-  holds: isF32,
-  applies: (ctx) => ctx.grid() !== undefined,
-  write(w, ctx) {
-    const g = ctx.grid()!;
-    const v = gridOffsets(g, ctx.tensor.shape);
-    const { lo, levels } = gridRange(v);
-    const positions = nonzeroOffsets(v);
-    const real = new Uint32Array(positions.length);
-    for (let j = 0; j < real.length; j++) real[j] = sparseGridSymbol(v[positions[j]], lo, levels);
-    const b = ctx.gapBits ?? chooseGapBits(positions, { ...ctx.streams, valueFreqs: histogram(real, levels) }).gapBits;
-    const { gaps, source } = relativeEntries(positions, b);
-    writeGridBlock(w, g, lo, levels);
-    const gapsHuffman = writeGaps(w, gaps, b, ctx.streams);
-    const symbols = new Uint32Array(source.length);
-    for (let j = 0; j < source.length; j++) symbols[j] = source[j] >= 0 ? real[source[j]] : levels - 1;
-    return { gaps: gapsHuffman, values: writeSymbolStream(w, symbols, levels, ctx.streams).huffman };
-  },
-  read(r, ctx) {
-    const b = readGridBlock(r, ctx.shape);
-    const gaps = readGaps(r, ctx);
-    const vs = readStream(r, gaps.positions.length, b.levels);
-    const v = new Int32Array(ctx.n);
-    for (let j = 0; j < gaps.positions.length; j++) v[gaps.positions[j]] = sparseGridLevel(vs.symbols[j], b.lo, b.levels);
-    const g = gridFromOffsets(b.base, ctx.shape, v);
-    const data = decodeGrid(g, ctx.shape);
-    const keep = gaps.positions.filter((p) => v[p] !== 0);
-    const sparse: SparseForm = { gapBits: gaps.b, positions: keep, values: Float32Array.from(keep, (p) => data[p]), fillers: gaps.positions.length - keep.length };
-    return { tensor: new Tensor('float32', ctx.shape, data), grid: g, sparse, huffman: { gaps: gaps.huffman, values: vs.huffman } };
-  },
-};
-
-function nonzeroOffsets(v: Int32Array): Uint32Array {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
-  const out = new Uint32Array(n);
-  for (let i = 0, j = 0; i < v.length; i++) if (v[i] !== 0) out[j++] = i;
-  return out;
-}
-
-/** The codec of each encoding, in file-code order. */
-export const CODECS: Record<TensorEncoding, Codec> = {
-  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, grid, 'sparse-grid': sparseGrid,
-};
+/** The codecs of this file (the table of all is codecs.ts). */
+export const BASE_CODECS = { raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32 } as const;
 
 
-function gather(indices: IndexArray, positions: Uint32Array, k: number): IndexArray {
+export function gather(indices: IndexArray, positions: Uint32Array, k: number): IndexArray {
   const out = indexArray(positions.length, k);
   for (let j = 0; j < positions.length; j++) out[j] = indices[positions[j]];
   return out;
