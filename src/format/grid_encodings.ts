@@ -4,10 +4,10 @@ import { NnzipError } from '../ir/errors.js';
 import { decodeGrid } from '../ir/format.js';
 import { Tensor } from '../ir/tensor.js';
 import { histogram, writeSymbolStream } from './huffman.js';
-import { gridFromOffsets, gridOffsets, gridRange, readGridBlock, sparseGridLevel, sparseGridSymbol, writeGridBlock } from './grid.js';
+import { gridFromOffsets, gridOffsets, gridRange, readGridBlock, sparseGridLevel, sparseGridSymbol, writeGridBlock, type Grid, type GridBlock } from './grid.js';
 import { chooseGapBits, relativeEntries } from './relative_index.js';
 import { readContextEntries, writeContextEntries } from './range_models.js';
-import { isF32, readGaps, readStream, writeGaps, type Codec, type SparseForm } from './tensor_encodings.js';
+import { isF32, readGaps, readStream, writeGaps, type Codec, type DecodeContext, type SparseForm, type TensorBody } from './tensor_encodings.js';
 
 // grid: the grid block, then every element's q − zero − lo (alphabet: the levels)
 const grid: Codec = {
@@ -32,17 +32,34 @@ const grid: Codec = {
   },
 };
 
+/** A grid's nonzero elements: positions and level symbols (the nonzero levels in order; the filler, level 0, is levels − 1). */
+function nonzeroLevels(g: Grid, shape: readonly number[]): { lo: number; levels: number; positions: Uint32Array; symbols: Uint32Array } {
+  const v = gridOffsets(g, shape);
+  const { lo, levels } = gridRange(v);
+  const positions = nonzeroOffsets(v);
+  const symbols = new Uint32Array(positions.length);
+  for (let j = 0; j < symbols.length; j++) symbols[j] = sparseGridSymbol(v[positions[j]], lo, levels);
+  return { lo, levels, positions, symbols };
+}
+
+/** The tensor of decoded entries (fillers decode to level 0), with its grid and sparse form. */
+function fromEntries(b: GridBlock, ctx: DecodeContext, positions: Uint32Array, symbols: ArrayLike<number>, gapBits: number): Omit<TensorBody, 'huffman'> {
+  const v = new Int32Array(ctx.n);
+  for (let j = 0; j < positions.length; j++) v[positions[j]] = sparseGridLevel(symbols[j], b.lo, b.levels);
+  const g = gridFromOffsets(b.base, ctx.shape, v);
+  const data = decodeGrid(g, ctx.shape);
+  const keep = positions.filter((p) => v[p] !== 0);
+  const sparse: SparseForm = { gapBits, positions: keep, values: Float32Array.from(keep, (p) => data[p]), fillers: positions.length - keep.length };
+  return { tensor: new Tensor('float32', ctx.shape, data), grid: g, sparse };
+}
+
 // sparse-grid: the grid block, gaps, then one level symbol per entry (nonzero levels, then the filler last)
 const sparseGrid: Codec = {
   holds: isF32,
   applies: (ctx) => ctx.grid() !== undefined,
   write(w, ctx) {
     const g = ctx.grid()!;
-    const v = gridOffsets(g, ctx.tensor.shape);
-    const { lo, levels } = gridRange(v);
-    const positions = nonzeroOffsets(v);
-    const real = new Uint32Array(positions.length);
-    for (let j = 0; j < real.length; j++) real[j] = sparseGridSymbol(v[positions[j]], lo, levels);
+    const { lo, levels, positions, symbols: real } = nonzeroLevels(g, ctx.tensor.shape);
     const b = ctx.gapBits ?? chooseGapBits(positions, { ...ctx.streams, valueFreqs: histogram(real, levels) }).gapBits;
     const { gaps, source } = relativeEntries(positions, b);
     writeGridBlock(w, g, lo, levels);
@@ -55,13 +72,7 @@ const sparseGrid: Codec = {
     const b = readGridBlock(r, ctx.shape);
     const gaps = readGaps(r, ctx);
     const vs = readStream(r, gaps.positions.length, b.levels);
-    const v = new Int32Array(ctx.n);
-    for (let j = 0; j < gaps.positions.length; j++) v[gaps.positions[j]] = sparseGridLevel(vs.symbols[j], b.lo, b.levels);
-    const g = gridFromOffsets(b.base, ctx.shape, v);
-    const data = decodeGrid(g, ctx.shape);
-    const keep = gaps.positions.filter((p) => v[p] !== 0);
-    const sparse: SparseForm = { gapBits: gaps.b, positions: keep, values: Float32Array.from(keep, (p) => data[p]), fillers: gaps.positions.length - keep.length };
-    return { tensor: new Tensor('float32', ctx.shape, data), grid: g, sparse, huffman: { gaps: gaps.huffman, values: vs.huffman } };
+    return { ...fromEntries(b, ctx, gaps.positions, vs.symbols, gaps.b), huffman: { gaps: gaps.huffman, values: vs.huffman } };
   },
 };
 
@@ -71,11 +82,7 @@ const gridCtx: Codec = {
   applies: (ctx) => ctx.grid() !== undefined,
   write(w, ctx) {
     const g = ctx.grid()!;
-    const v = gridOffsets(g, ctx.tensor.shape);
-    const { lo, levels } = gridRange(v);
-    const positions = nonzeroOffsets(v);
-    const symbols = new Uint32Array(positions.length);
-    for (let j = 0; j < symbols.length; j++) symbols[j] = sparseGridSymbol(v[positions[j]], lo, levels);
+    const { lo, levels, positions, symbols } = nonzeroLevels(g, ctx.tensor.shape);
     writeGridBlock(w, g, lo, levels);
     writeContextEntries(w, positions, symbols, Math.max(1, levels - 1));
     return {};
@@ -83,13 +90,8 @@ const gridCtx: Codec = {
   read(r, ctx) {
     const b = readGridBlock(r, ctx.shape);
     const e = readContextEntries(r, ctx.n, Math.max(1, b.levels - 1));
-    const v = new Int32Array(ctx.n);
-    for (let j = 0; j < e.positions.length; j++) v[e.positions[j]] = sparseGridLevel(e.symbols[j], b.lo, b.levels);
     if (b.levels === 1 && e.positions.length > 0) throw new NnzipError(`${r.where}: entries in a grid of one level; the file is corrupt`);
-    const g = gridFromOffsets(b.base, ctx.shape, v);
-    const data = decodeGrid(g, ctx.shape);
-    const sparse: SparseForm = { gapBits: 0, positions: e.positions, values: Float32Array.from(e.positions, (p) => data[p]), fillers: 0 };
-    return { tensor: new Tensor('float32', ctx.shape, data), grid: g, sparse, huffman: {} };
+    return { ...fromEntries(b, ctx, e.positions, e.symbols, 0), huffman: {} };
   },
 };
 
