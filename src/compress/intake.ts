@@ -99,15 +99,3 @@ export function withFormats(graph: Graph, layers: LayerIntake[]): Graph {
   }
   return g;
 }
-
-/** "dense float", "sparse 8.0%", "codebook 27 values (5 bits)", "grid 256 levels (8 bits, 500 scales)" */
-export function describeIntake(l: LayerIntake): string {
-  const f = l.format;
-  const density = l.density < 1 ? `, density ${pct(l.density)}` : '';
-  if (f?.kind === 'codebook') return `codebook of ${f.centroids.length} values (${f.bits} bits)${density}`;
-  if (f?.kind === 'grid') return `${f.bits}-bit grid, ${f.scale.length === 1 ? 'one scale' : `${f.scale.length} scales (axis ${f.axis})`}${density}`;
-  if (f?.kind === 'sparse') return `float, density ${pct(l.density)}`;
-  return 'dense float';
-}
-
-const pct = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
