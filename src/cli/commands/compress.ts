@@ -84,6 +84,7 @@ ${RECIPE_HELP}`,
       model: path, output: out, recipe, originalBytes: r.originalBytes, fileBytes: file.length, stages, layers,
       accuracy: { original: r.originalAccuracy, ...Object.fromEntries(r.stages.map((s) => [s.name, s.accuracy])), file: accuracy },
       stageDetails: Object.fromEntries(r.stages.map((s) => [s.name, s.details])),
+      changedWithoutData: r.unmeasured,
     };
     writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
     return 0;
