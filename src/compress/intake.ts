@@ -4,9 +4,10 @@
 // gets the exact storage format that is smallest in the .nnz file, so a model
 // compressed by another tool is kept bit for bit at the size it deserves.
 import { levelBits } from '../format/bits.js';
-import { exactCodebook } from '../format/codebook.js';
+import { codebookLimit, exactCodebook } from '../format/codebook.js';
 import { exactGrid, gridOffsets, gridRange } from '../format/grid.js';
 import { encodeTensorPayload } from '../format/tensor_codec.js';
+import type { TensorEncoding } from '../format/tensor_encodings.js';
 import type { TensorFormat } from '../ir/format.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
@@ -34,25 +35,31 @@ export interface LayerIntake {
 export function exactFormat(name: string, tensor: Tensor): { format?: TensorFormat; distinct?: number } {
   if (tensor.dtype !== 'float32') return {};
   const data = tensor.data as Float32Array;
-  const codebook = exactCodebook(data);
+  const all = exactCodebook(data);
+  const distinct = all?.centroids.length;
+  const codebook = distinct !== undefined && distinct <= codebookLimit(data.length) ? all : undefined;
   const grid = exactGrid(data, tensor.shape);
-  const distinct = codebook?.centroids.length;
   if (!codebook && !grid && !data.includes(0)) return { distinct }; // plain float: nothing to find
   // fixed-width streams: the choice rarely differs from Huffman's and costs no code construction (the file's encoder still picks the smallest)
   const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid, huffman: false });
-  switch (encoding) {
+  switch (KIND[encoding]) {
     case 'codebook':
-    case 'sparse-codebook':
       return { distinct, format: { kind: 'codebook', bits: levelBits(codebook!.centroids.length), centroids: codebook!.centroids, indices: codebook!.indices } };
     case 'grid':
-    case 'sparse-grid':
       return { distinct, format: { kind: 'grid', bits: levelBits(gridRange(gridOffsets(grid!, tensor.shape)).levels), ...grid! } };
-    case 'sparse-f32':
+    case 'sparse':
       return { distinct, format: { kind: 'sparse' } };
     default:
       return { distinct };
   }
 }
+
+/** The storage format each encoding stands for (the others are dense float). */
+const KIND: Partial<Record<TensorEncoding, TensorFormat['kind']>> = {
+  codebook: 'codebook', 'sparse-codebook': 'codebook', 'codebook-ctx': 'codebook',
+  grid: 'grid', 'sparse-grid': 'grid', 'grid-ctx': 'grid',
+  'sparse-f32': 'sparse',
+};
 
 function layerIntake(graph: Graph, l: Layer): LayerIntake {
   const t = graph.initializers.get(l.weight)!;

@@ -4,7 +4,7 @@
 import { NnzipError } from '../ir/errors.js';
 import { DType, Tensor, sizeOf } from '../ir/tensor.js';
 import { BitReader, BitWriter } from './bits.js';
-import { Codebook, checkCodebook, codebookValues, exactCodebook } from './codebook.js';
+import { Codebook, checkCodebook, codebookLimit, codebookValues, exactCodebook } from './codebook.js';
 import { checkGrid, exactGrid, type Grid } from './grid.js';
 import { decodeGrid } from '../ir/format.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
@@ -96,7 +96,7 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
     streams: { huffman: spec.huffman ?? 'auto', limit: spec.huffmanLimit },
     codebook() {
       if (spec.tensor.dtype !== 'float32') return undefined;
-      cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array) };
+      cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array, codebookLimit(spec.tensor.size)) };
       return cached.cb;
     },
     grid() {

@@ -37,7 +37,8 @@ test('compress --f16 stores the biases as float16: 410 biases × 2 bytes smaller
   const r = nnzip(['compress', lenet300, '-o', b, ...flags, '--f16']);
   assert.equal(r.code, 0, r.stderr);
   const saved = readFileSync(a).length - readFileSync(b).length;
-  assert.ok(saved >= 700 && saved <= 820, `--f16 saved ${saved} bytes (410 biases: ≈ 820 before compression of the frames)`);
+  // without --f16 the biases are range-coded float32 (f32-ctx, about 3.5 bytes each)
+  assert.ok(saved >= 500 && saved <= 820, `--f16 saved ${saved} bytes (410 biases: at most 820)`);
   const report = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
   assert.equal(report.stages.at(-1).bytes, readFileSync(b).length, 'the P+Q+H stage is the written file');
   assert.equal(nnzip(['validate', b, '--json']).code, 0);
