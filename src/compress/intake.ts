@@ -8,7 +8,7 @@ import { codebookLimit, exactCodebook } from '../format/codebook.js';
 import { exactGrid, gridOffsets, gridRange } from '../format/grid.js';
 import { encodeTensorPayload } from '../format/tensor_codec.js';
 import type { TensorEncoding } from '../format/tensor_encodings.js';
-import type { TensorFormat } from '../ir/format.js';
+import type { TensorFormat } from '../ir/tensor_format.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { compressibleLayers, type Layer } from './layers.js';

@@ -1,10 +1,11 @@
 // Grids (fixed point, linear quantization): one integer per weight and a scale per
 // tensor or per channel, each weight f32(q − zero) · scale (GridFormat in
-// ir/format.ts). Finding the exact grid of float weights that another tool
+// ir/tensor_format.ts). Finding the exact grid of float weights that another tool
 // quantized (int8 QDQ, fixed point Qm.f), and the grid block of the .nnz encodings.
-import { NnzipError } from '../ir/errors.js';
-import { gridLayout, type GridFormat } from '../ir/format.js';
-import { dequantizeValue } from '../ir/quant.js';
+import { fail, NnzipError } from '../ir/errors.js';
+import { dequantizeValue, quantAxis } from '../ir/quant.js';
+import { Tensor } from '../ir/tensor.js';
+import type { GridFormat } from '../ir/tensor_format.js';
 import { BitReader, BitWriter } from './bits.js';
 
 export type Grid = Pick<GridFormat, 'q' | 'scale' | 'zero' | 'axis'>;
@@ -14,6 +15,27 @@ export type Grid = Pick<GridFormat, 'q' | 'scale' | 'zero' | 'axis'>;
 export const MAX_GRID_LEVELS = 65536;
 /** Zero points of 8- and 16-bit integers fit. */
 const MAX_ZERO_POINT = 65536;
+
+/** Element i's scale index: floor(i / inner) mod count (ir/quant.ts's layout); throws when the scales do not fit the shape. */
+export function gridLayout(f: Pick<GridFormat, 'scale' | 'zero' | 'axis'>, shape: readonly number[]): { inner: number; count: number } {
+  const dims = f.scale.length === 1 ? [] : [f.scale.length];
+  // the layout depends on the counts only, so a float32 copy of float64 scales will do
+  const scale = f.scale instanceof Float32Array ? f.scale : Float32Array.from(f.scale);
+  const q = quantAxis(shape, f.axis, new Tensor('float32', dims, scale), f.zero && new Tensor('int32', dims, f.zero));
+  if (typeof q === 'string') fail(`grid format: ${q}`);
+  return { inner: q.inner, count: q.count };
+}
+
+/** The float values of a grid of `shape`, exactly as DequantizeLinear computes them. */
+export function decodeGrid(f: Grid, shape: readonly number[]): Float32Array {
+  const { inner, count } = gridLayout(f, shape);
+  const out = new Float32Array(f.q.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = Math.floor(i / inner) % count;
+    out[i] = dequantizeValue(f.q[i], f.scale[c], f.zero ? f.zero[c] : 0);
+  }
+  return out;
+}
 
 /** q − zero of every element. */
 export function gridOffsets(g: Grid, shape: readonly number[]): Int32Array {

@@ -1,10 +1,9 @@
 // The grid encodings (docs/format.md §4, §5.4): integers and scales, dense
 // (grid), relative-index sparse (sparse-grid) and range-coded (grid-ctx).
 import { NnzipError } from '../ir/errors.js';
-import { decodeGrid } from '../ir/format.js';
 import { Tensor } from '../ir/tensor.js';
 import { histogram, writeSymbolStream } from './huffman.js';
-import { gridFromOffsets, gridOffsets, gridRange, readGridBlock, sparseGridLevel, sparseGridSymbol, writeGridBlock, type Grid, type GridBlock } from './grid.js';
+import { decodeGrid, gridFromOffsets, gridOffsets, gridRange, readGridBlock, sparseGridLevel, sparseGridSymbol, writeGridBlock, type Grid, type GridBlock } from './grid.js';
 import { chooseGapBits, relativeEntries } from './relative_index.js';
 import { readContextEntries, writeContextEntries } from './range_models.js';
 import { isF32, readGaps, readStream, writeGaps, type Codec, type DecodeContext, type SparseForm, type TensorBody } from './tensor_encodings.js';

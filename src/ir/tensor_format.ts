@@ -1,9 +1,6 @@
 // How a weight tensor is stored once compressed. The float tensor in
 // graph.initializers always holds the decoded values (so any pass or runtime
 // can read it); the format says how it is encoded and which kernel runs it.
-import { fail } from './errors.js';
-import { dequantizeValue, quantAxis } from './quant.js';
-import { Tensor } from './tensor.js';
 
 /** Pruned: zeros are not stored (relative-index sparse). */
 export interface SparseFormat {
@@ -49,35 +46,3 @@ export interface GridFormat {
 
 /** Absent from graph.formats = dense float. */
 export type TensorFormat = SparseFormat | CodebookFormat | GridFormat;
-
-/** Decodes a codebook tensor to float values (zeros where pruned). */
-export function decodeCodebook(f: CodebookFormat): Float32Array {
-  const k = f.centroids.length;
-  const out = new Float32Array(f.indices.length);
-  for (let i = 0; i < out.length; i++) {
-    const j = f.indices[i];
-    out[i] = j === k ? 0 : f.centroids[j];
-  }
-  return out;
-}
-
-/** Element i's scale index: floor(i / inner) mod count (ir/quant.ts's layout); throws when the scales do not fit the shape. */
-export function gridLayout(f: Pick<GridFormat, 'scale' | 'zero' | 'axis'>, shape: readonly number[]): { inner: number; count: number } {
-  const dims = f.scale.length === 1 ? [] : [f.scale.length];
-  // the layout depends on the counts only, so a float32 copy of float64 scales will do
-  const scale = f.scale instanceof Float32Array ? f.scale : Float32Array.from(f.scale);
-  const q = quantAxis(shape, f.axis, new Tensor('float32', dims, scale), f.zero && new Tensor('int32', dims, f.zero));
-  if (typeof q === 'string') fail(`grid format: ${q}`);
-  return { inner: q.inner, count: q.count };
-}
-
-/** Decodes a grid tensor of `shape` to float values, exactly as DequantizeLinear does. */
-export function decodeGrid(f: Pick<GridFormat, 'q' | 'scale' | 'zero' | 'axis'>, shape: readonly number[]): Float32Array {
-  const { inner, count } = gridLayout(f, shape);
-  const out = new Float32Array(f.q.length);
-  for (let i = 0; i < out.length; i++) {
-    const c = Math.floor(i / inner) % count;
-    out[i] = dequantizeValue(f.q[i], f.scale[c], f.zero ? f.zero[c] : 0);
-  }
-  return out;
-}
