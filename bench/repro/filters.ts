@@ -1,12 +1,12 @@
 // Filter pruning from a recipe (issue 8 §4): VGG-S on Fashion-MNIST with half the
-// filters of its wide layers removed (the 64- and 128-filter convolutions and the
-// 256-neuron fc) and retrained, against the dense model in the same run: test
-// accuracy (10,000 images), file sizes, and batch-1 latency in nnzip and
-// onnxruntime-node at 1 and 2 threads (interleaved rounds, median).
-// Args: [epochs] (default 4) [max steps per epoch].
+// filters of its wide layers removed (recipes/vggs_filters.yaml: the 64- and
+// 128-filter convolutions and the 256-neuron fc) and retrained, against the dense
+// model in the same run: test accuracy (10,000 images), file sizes, and batch-1
+// latency in nnzip and onnxruntime-node at 1 and 2 threads (interleaved rounds, median).
+// Args: [epochs] (default: the recipe's) [max steps per epoch].
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { pruneChannels } from '../../src/compress/prune/thin.js';
-import { LOSSLESS, parseRecipe } from '../../src/compress/recipe.js';
+import { LOSSLESS } from '../../src/compress/recipe.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { sessionAccuracy } from '../../src/eval/runners.js';
 import { nnzToGraph } from '../../src/format/nnz.js';
@@ -19,9 +19,8 @@ import { createNnzipPeer } from '../peers/nnzip.js';
 import { createOrtNodePeer } from '../peers/ort_node.js';
 import type { Peer } from '../peers/peer.js';
 import { model } from '../../test/compress/foreign.js';
-import { data, log, pct } from './common.js';
+import { data, log, pct, recipe as recipeFile } from './common.js';
 
-const WIDE = ['features.7', 'features.10', 'features.14', 'features.17', 'classifier.1'];
 
 async function latency(graphs: { name: string; graph: Graph }[], threads: number): Promise<Map<string, number>> {
   const x = f32([1, 1, 28, 28], loadDataset('fashion-mnist', 'test').images.slice(0, 784));
@@ -37,11 +36,13 @@ async function latency(graphs: { name: string; graph: Graph }[], threads: number
 }
 
 export async function filters(args: string[]): Promise<void> {
-  const epochs = Number(args[0] ?? 4);
+  const recipe = recipeFile('vggs_filters.yaml');
+  if (args[0] !== undefined) recipe.filters!.epochs = Number(args[0]);
+  const epochs = recipe.filters!.epochs;
   const maxSteps = args[1] === undefined ? undefined : Number(args[1]);
+  const WIDE = Object.keys(recipe.layers);
   const dense = model('vggs_fmnist_dense');
   const d = data('fashion-mnist');
-  const recipe = parseRecipe({ filters: { epochs }, layers: Object.fromEntries(WIDE.map((l) => [l, { filters: 0.5 }])) }, 'filters', LOSSLESS);
   log(`VGG-S: removing half the filters of ${WIDE.join(', ')}, then ${epochs} epochs of fine-tuning ...`);
   let last = 0;
   const r = compressGraph(dense, {
