@@ -54,31 +54,31 @@ function biasInts(b: Tensor, sx: number, w: GridFormat): { q: Int32Array; scale:
 /** A copy of the graph whose 8-bit grid weights (and their biases on the int32 grid) are integers behind DequantizeLinear. */
 export function weightsAsQdq(graph: Graph): Graph {
   const g = graph.clone();
-  const producers = g.producers(), added: Node[] = [], renamed = new Map<string, string>();
+  const producers = g.producers(), added: Node[] = [], done = new Set<string>();
   const dequantize = (name: string, q: Tensor, scale: Float32Array, zero: Tensor | undefined, axis: number): void => {
     const base = name.replace(/[^A-Za-z0-9_.]/g, '_');
     g.initializers.set(`${base}_quantized`, q);
     g.initializers.set(`${base}_scale`, f32(scale.length === 1 ? [] : [scale.length], scale));
     if (zero) g.initializers.set(`${base}_zero_point`, zero);
     const inputs = [`${base}_quantized`, `${base}_scale`, ...(zero ? [`${base}_zero_point`] : [])];
-    added.push({ name: `${base}_DequantizeLinear`, op: 'DequantizeLinear', inputs, outputs: [`${base}_dequantized`], attrs: scale.length > 1 ? { axis } : {} });
-    renamed.set(name, `${base}_dequantized`);
+    // the DequantizeLinear's output keeps the weight's name: readers, and an importer folding it back, see the same value
+    added.push({ name: `${base}_DequantizeLinear`, op: 'DequantizeLinear', inputs, outputs: [name], attrs: scale.length > 1 ? { axis } : {} });
+    done.add(name);
     g.initializers.delete(name);
     g.formats.delete(name);
   };
   for (const node of g.nodes) {
     const wName = node.inputs[1], w = wName ? g.initializers.get(wName) : undefined, grid = wName ? g.formats.get(wName) : undefined;
-    if (!LAYERS.has(node.op) || !w || grid?.kind !== 'grid' || renamed.has(wName) || !decodes(grid, w)) continue;
+    if (!LAYERS.has(node.op) || !w || grid?.kind !== 'grid' || done.has(wName) || !decodes(grid, w)) continue;
     const type = intType(grid);
     if (!type) continue;
     const zeros = grid.zero ?? new Int32Array(grid.scale.length);
     dequantize(wName, fromNumbers(type, w.shape, grid.q), Float32Array.from(grid.scale), fromNumbers(type, grid.scale.length === 1 ? [] : [grid.scale.length], zeros), grid.axis);
     const sx = inputScale(g, producers, node.inputs[0]), bName = node.inputs[2], b = bName ? g.initializers.get(bName) : undefined;
-    const onGrid = sx !== undefined && b && !renamed.has(bName) && !grid.zero && biasInts(b, sx, grid);
+    const onGrid = sx !== undefined && b && !done.has(bName) && !grid.zero && biasInts(b, sx, grid);
     if (onGrid) dequantize(bName, new Tensor('int32', b.shape, onGrid.q), onGrid.scale, undefined, 0);
   }
   if (added.length === 0) return graph;
-  for (const n of g.nodes) n.inputs = n.inputs.map((i) => renamed.get(i) ?? i);
   g.nodes = [...added, ...g.nodes];
   return g;
 }
