@@ -35,7 +35,13 @@ export interface GemmExports {
   packB(b: number, ldb: number, iContiguous: number, rows: number, depth: number, dst: number): void;
   gemm(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, biasMode: number,
     accumulate: number, clamp: number, lo: number, hi: number, scratch: number): void;
+  gemmStrided(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, biasMode: number,
+    accumulate: number, clamp: number, lo: number, hi: number, scratch: number, count: number, strideA: number, strideB: number,
+    strideC: number): void;
 }
+
+/** `count` GEMMs of one shape whose A, B and C lie a fixed number of bytes apart. */
+export interface GemmBatch { count: number; strideA: number; strideB: number; strideC: number }
 
 export interface GemmOptions {
   /** A is stored K×M (use its transpose). */
@@ -180,6 +186,11 @@ export class WasmGemm {
   /** The same with a scratch area of the caller's (scratchBytes() at that offset), e.g. one per dynamically scheduled item. */
   callWithScratch(g: GemmArgs, scratch: number): PoolCall {
     return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, scratch) };
+  }
+
+  /** The pool call that runs a batch of GEMMs (g is the first) with the scratch at `scratch`. */
+  stridedCall(g: GemmArgs, b: GemmBatch, scratch: number): PoolCall {
+    return { key: this.key, fn: GEMM_EXPORTS.gemmStrided, args: [...gemmArgList(g, scratch), b.count, b.strideA, b.strideB, b.strideC] };
   }
 
   /** Pool calls for packA / packB (same arguments as the methods). */

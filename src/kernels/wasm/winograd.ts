@@ -1,0 +1,215 @@
+// Winograd convolution F(m×m, 3×3) in WebAssembly (3×3, stride 1, no dilation, one
+// group, any padding; NCHW), with bias and a fused clamp. Per chunk of tile rows
+// (several images at a small size, part of one at a large one):
+//   input transform → α² packed B matrices [C × tiles]  (winograd_codegen.ts)
+//   α² GEMMs U_p [M × C] · V_p, one strided call        (gemm_codegen.ts)
+//   output transform + bias + clamp → NCHW tiles         (winograd_codegen.ts)
+// The filters are transformed once (kernels/winograd.ts) and packed as the GEMM's A
+// panels. Chunks are independent: with threads, each takes whole chunks into its own
+// scratch set. The calls are described once (winogradCalls) for this class (tests,
+// benchmarks) and the runtime's step binder.
+import { fail } from '../../ir/errors.js';
+import { outHW, type Window2d } from '../../ir/window.js';
+import { R, tileGrid, transformFilters, winogradApplies, type WinogradTile } from '../winograd.js';
+import { checkConv, type Conv2dParams } from './conv_params.js';
+import { gemmArgs, type WasmGemm } from './gemm.js';
+import { compileCached, instantiate } from './loader.js';
+import type { PoolCall } from './thread_pool.js';
+import {
+  bandWidth, WINOGRAD_EXPORTS, winogradHbufBytes, winogradModule, winogradVariantKey, type WinogradVariant,
+} from './winograd_codegen.js';
+
+export interface WinogradExports {
+  input(x: number, H: number, W: number, C: number, padT: number, padL: number, tilesH: number, tilesW: number, R0: number,
+    Rt: number, pbuf: number, Wp: number, hbuf: number, dst: number, pStride: number): void;
+  output(src: number, pStride: number, ldm: number, M: number, y: number, imageStride: number, OH: number, OW: number,
+    tilesH: number, tilesW: number, R0: number, count: number, bias: number, lo: number, hi: number, hbuf: number): void;
+}
+
+/** A Winograd conv on one input shape: N images of C×H×W → M×OH×OW. */
+export interface WinogradShape {
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
+  win: Window2d;
+}
+
+/** Bytes one chunk's transforms and products take: the sizing rule of the chunks. */
+const CHUNK_BYTES = 768 << 10;
+
+/** How a Winograd conv is cut into chunks of tile rows and where each chunk's scratch lies (all byte sizes). */
+export interface WinogradLayout {
+  m: WinogradTile;
+  alpha: number;
+  tilesH: number;
+  tilesW: number;
+  /** Tile rows of all images (N·tilesH), and per chunk. */
+  rows: number;
+  rowsPerChunk: number;
+  chunks: number;
+  /** Padded width of a band row (floats). */
+  Wp: number;
+  /** Row stride (floats) of the GEMMs' outputs [M × tiles]. */
+  ldm: number;
+  /** One transform position's packed input [C × tiles] and output [M × ldm]. */
+  vBytes: number;
+  mBytes: number;
+  /** One set of scratch: [bands | transform scratch | GEMM scratch | α² inputs | α² outputs]. */
+  pbuf: number; hbuf: number; gs: number; v: number; out: number; setBytes: number;
+}
+
+const up = (n: number, k: number): number => Math.ceil(n / k) * k;
+
+/** Tile rows per chunk: as many as keep its transforms and products under CHUNK_BYTES, and at least `parts` chunks when there are rows for them. */
+export function chunkRows(s: WinogradShape, m: WinogradTile, parts = 1, budget = CHUNK_BYTES): number {
+  const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
+  const rows = s.N * tilesH, a2 = (m + 2) ** 2;
+  const perRow = a2 * tilesW * (s.C + s.M) * 4;
+  const fit = Math.max(1, Math.floor(budget / perRow));
+  return Math.max(1, Math.min(fit, Math.ceil(rows / parts)));
+}
+
+/** The chunks and one scratch set of a Winograd conv (nr: the GEMM's panel width; gemmScratch: its per-call scratch bytes). */
+export function winogradLayout(s: WinogradShape, m: WinogradTile, rowsPerChunk: number, nr: number, gemmScratch: number): WinogradLayout {
+  const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
+  const alpha = m + 2, rows = s.N * tilesH;
+  const Rt = Math.max(1, Math.min(rowsPerChunk, rows));
+  const tiles = Rt * tilesW, Wp = bandWidth(m, tilesW), ldm = up(tiles, 4);
+  const vBytes = up(up(tiles, nr) * s.C * 4, 64), mBytes = up(s.M * ldm * 4, 64);
+  const sizes = [Rt * alpha * Wp * 4 + 64, winogradHbufBytes(m), gemmScratch, alpha * alpha * vBytes + 64, alpha * alpha * mBytes + 64];
+  const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
+  return {
+    m, alpha, tilesH, tilesW, rows, rowsPerChunk: Rt, chunks: Math.ceil(rows / Rt), Wp, ldm, vBytes, mBytes,
+    pbuf: at[0], hbuf: at[1], gs: at[2], v: at[3], out: at[4], setBytes: at[4] + up(sizes[4], 64),
+  };
+}
+
+/** Where a bound Winograd conv reads and writes (byte offsets in the arena). */
+export interface WinogradOperands {
+  x: number;
+  y: number;
+  /** Elements between consecutive output images (M·OH·OW unless the output is a concat's slice). */
+  imageStride: number;
+  /** The α² packed filter matrices, packedASize(M, C) bytes apart (packFilters). */
+  filters: number;
+  bias: number;
+  clamp?: readonly [number, number];
+  /** Start of each scratch set (layout.setBytes each). */
+  sets: number[];
+}
+
+/** The module key and the calls of every chunk, chunk i on set i mod sets (the caller runs part t on thread t). */
+export function winogradCalls(gemm: WasmGemm, key: string, s: WinogradShape, l: WinogradLayout, o: WinogradOperands): PoolCall[][] {
+  const win = s.win, [lo, hi] = o.clamp ?? [-Infinity, Infinity];
+  const parts: PoolCall[][] = o.sets.map(() => []);
+  for (let i = 0; i < l.chunks; i++) {
+    const R0 = i * l.rowsPerChunk, Rt = Math.min(l.rowsPerChunk, l.rows - R0), count = Rt * l.tilesW;
+    const t = i % o.sets.length, set = o.sets[t];
+    const [pbuf, hbuf, v, out] = [set + l.pbuf, set + l.hbuf, set + l.v, set + l.out];
+    parts[t].push(
+      { key, fn: WINOGRAD_EXPORTS.input, args: [o.x, s.H, s.W, s.C, win.padT, win.padL, l.tilesH, l.tilesW, R0, Rt, pbuf, l.Wp, hbuf, v, l.vBytes] },
+      gemm.stridedCall(gemmArgs(s.M, count, s.C, o.filters, v, out, { ldc: l.ldm }),
+        { count: l.alpha * l.alpha, strideA: gemm.packedASize(s.M, s.C), strideB: l.vBytes, strideC: l.mBytes }, set + l.gs),
+      { key, fn: WINOGRAD_EXPORTS.output, args: [out, l.mBytes, l.ldm, s.M, o.y, o.imageStride, s.OH, s.OW, l.tilesH, l.tilesW, R0, count, o.bias, lo, hi, hbuf] },
+    );
+  }
+  return parts;
+}
+
+/** Transforms the filters [M, C, 3, 3] and packs them as α² A matrices (M × C each) in the arena; returns the first one's offset. */
+export function packFilters(gemm: WasmGemm, w: Float32Array, M: number, C: number, m: WinogradTile): number {
+  const U = transformFilters(w, M, C, m), positions = (m + 2) ** 2, ar = gemm.arena, size = gemm.packedASize(M, C);
+  const at = ar.alloc(positions * size);
+  const mark = ar.used, tmp = ar.allocF32(U.length);
+  ar.f32(tmp, U.length).set(U);
+  for (let p = 0; p < positions; p++) gemm.packA(tmp + p * M * C * 4, C, false, M, C, at + p * size);
+  ar.reset(mark);
+  return at;
+}
+
+/** The Winograd module for a tile size on the GEMM's arena, registered with its pool; returns its key and exports. */
+export function winogradKernel(gemm: WasmGemm, m: WinogradTile): { key: string; exports: WinogradExports } {
+  const v: WinogradVariant = { m, nr: gemm.variant.nr, shared: gemm.arena.shared };
+  const key = winogradVariantKey(v);
+  const mod = compileCached(key, () => winogradModule(v));
+  gemm.threads?.register(key, mod);
+  return { key, exports: instantiate<WinogradExports>(mod, gemm.arena) };
+}
+
+/** A function that runs a list of calls on this thread (functions looked up once). */
+export function callsHere(calls: readonly PoolCall[], lookup: (c: PoolCall) => (...args: number[]) => void): () => void {
+  const fns = calls.map(lookup), args = calls.map((c) => c.args as number[]);
+  return () => { for (let i = 0; i < fns.length; i++) fns[i](...args[i]); };
+}
+
+export interface WasmWinogradOptions {
+  m: WinogradTile;
+  bias?: Float32Array;
+  /** Fused activation: [lo, hi] (relu = [0, Infinity]). */
+  clamp?: readonly [number, number];
+  /** Tile rows per chunk (tests of the chunk edges); default chunkRows(). */
+  rowsPerChunk?: number;
+}
+
+/** A Winograd conv layer on arrays or arena offsets (tests, benchmarks; the runtime binds the same calls). */
+export class WasmWinograd {
+  private readonly filters: number;
+  private readonly biasAt: number;
+  private readonly kernel: { key: string; exports: WinogradExports };
+  private readonly win: Window2d;
+
+  constructor(readonly gemm: WasmGemm, readonly params: Conv2dParams, weights: Float32Array, readonly opts: WasmWinogradOptions) {
+    const what = `winograd F(${opts.m},3)`;
+    const { group, win } = checkConv(what, params);
+    if (!winogradApplies(win, group)) fail(`${what}: needs a 3×3 window, stride 1, dilation 1 and one group`);
+    if (weights.length !== params.M * params.C * R * R) fail(`${what}: weights have ${weights.length} values, [${params.M},${params.C},3,3] needs ${params.M * params.C * 9}`);
+    if (opts.bias && opts.bias.length !== params.M) fail(`${what}: bias has ${opts.bias.length} values, needs M=${params.M}`);
+    this.win = win;
+    this.kernel = winogradKernel(gemm, opts.m);
+    this.filters = packFilters(gemm, weights, params.M, params.C, opts.m);
+    this.biasAt = opts.bias ? gemm.arena.allocF32(params.M) : 0;
+    if (opts.bias) gemm.arena.f32(this.biasAt, params.M).set(opts.bias);
+  }
+
+  shape(N: number, H: number, W: number): WinogradShape {
+    const [OH, OW] = outHW('winograd conv', H, W, this.win);
+    return { N, C: this.params.C, H, W, M: this.params.M, OH, OW, win: this.win };
+  }
+
+  /** y = conv(x) on byte offsets in the arena: x [N, C, H, W], y [N, M, OH, OW]. */
+  run(N: number, H: number, W: number, x: number, y: number): void {
+    const s = this.shape(N, H, W), g = this.gemm, pool = g.threads, ar = g.arena;
+    const threads = pool?.size ?? 1;
+    const l = winogradLayout(s, this.opts.m, this.opts.rowsPerChunk ?? chunkRows(s, this.opts.m, threads), g.variant.nr, g.scratchBytes());
+    const mark = ar.used;
+    try {
+      const sets = Array.from({ length: Math.min(threads, l.chunks) }, () => ar.alloc(l.setBytes));
+      const parts = winogradCalls(g, this.kernel.key, s, l, {
+        x, y, imageStride: s.M * s.OH * s.OW, filters: this.filters, bias: this.biasAt, clamp: this.opts.clamp, sets,
+      });
+      if (parts.length > 1) pool!.run(parts);
+      else callsHere(parts[0], (c) => this.lookup(c))();
+    } finally {
+      ar.reset(mark);
+    }
+  }
+
+  private lookup(c: PoolCall): (...args: number[]) => void {
+    if (c.key === this.kernel.key) return this.kernel.exports[c.fn as keyof WinogradExports] as (...a: number[]) => void;
+    return this.gemm.exports[c.fn as 'gemmStrided'] as (...a: number[]) => void;
+  }
+
+  /** y = conv(x) on arrays (copied in and out of the arena). */
+  conv(N: number, H: number, W: number, x: Float32Array): Float32Array {
+    const s = this.shape(N, H, W), inSize = N * s.C * H * W, outSize = N * s.M * s.OH * s.OW;
+    if (x.length !== inSize) fail(`winograd conv: input has ${x.length} values, [${N},${s.C},${H},${W}] needs ${inSize}`);
+    const ar = this.gemm.arena, mark = ar.used;
+    try {
+      const xAt = ar.allocF32(inSize), yAt = ar.allocF32(outSize);
+      ar.f32(xAt, inSize).set(x);
+      this.run(N, H, W, xAt, yAt);
+      return ar.f32(yAt, outSize).slice();
+    } finally {
+      ar.reset(mark);
+    }
+  }
+}
+
