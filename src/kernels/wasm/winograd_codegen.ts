@@ -61,13 +61,16 @@ interface Term { x: number; c: number }
 interface Virtual { a: number; b?: number; sub?: boolean }
 type Output = { i: number; terms: Term[] } | { i: number; i2: number; even: Term[]; odd: Term[] };
 
+/** Equal up to the rounding of the matrices' inversion (their entries are emitted as f32). */
+const same = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a));
+
 /** Columns a < b with T[i][b] = ±T[i][a] in every row (and zero together) are summed and subtracted once. */
 function pairColumns(T: number[][]): { virt: Virtual[]; rows: Term[][] } {
   const cols = T[0].length, mate = new Map<number, number>();
   for (let a = 0; a < cols; a++) {
     if (mate.has(a) || T.every((r) => r[a] === 0)) continue;
     for (let b = a + 1; b < cols && !mate.has(a); b++) {
-      if (!mate.has(b) && T.every((r) => Math.abs(r[a]) === Math.abs(r[b]))) { mate.set(a, b); mate.set(b, a); }
+      if (!mate.has(b) && T.every((r) => same(Math.abs(r[a]), Math.abs(r[b])))) { mate.set(a, b); mate.set(b, a); }
     }
   }
   const virt: Virtual[] = [], index = new Map<string, number>();
@@ -82,7 +85,7 @@ function pairColumns(T: number[][]): { virt: Virtual[]; rows: Term[][] } {
       if (r[a] === 0) continue;
       const b = mate.get(a);
       if (b === undefined) terms.push({ x: use({ a }), c: r[a] });
-      else if (b > a) terms.push({ x: use({ a, b, sub: r[b] !== r[a] }), c: r[a] });
+      else if (b > a) terms.push({ x: use({ a, b, sub: !same(r[b], r[a]) }), c: r[a] });
     }
     return terms;
   });
@@ -93,14 +96,15 @@ function pairColumns(T: number[][]): { virt: Virtual[]; rows: Term[][] } {
 function pairRows(rows: Term[][]): Output[] {
   const done = new Set<number>(), out: Output[] = [];
   const coef = (terms: Term[], x: number) => terms.find((t) => t.x === x)?.c ?? 0;
+  const agree = (b: Term[], t: Term, sign: number) => same(coef(b, t.x), sign * t.c);
   for (let i = 0; i < rows.length; i++) {
     if (done.has(i)) continue;
     done.add(i);
     let paired = false;
     for (let i2 = i + 1; i2 < rows.length && !paired; i2++) {
       const a = rows[i], b = rows[i2];
-      if (done.has(i2) || a.length !== b.length || !a.every((t) => Math.abs(coef(b, t.x)) === Math.abs(t.c))) continue;
-      const even = a.filter((t) => coef(b, t.x) === t.c), odd = a.filter((t) => coef(b, t.x) === -t.c);
+      if (done.has(i2) || a.length !== b.length || !a.every((t) => agree(b, t, 1) || agree(b, t, -1))) continue;
+      const even = a.filter((t) => agree(b, t, 1)), odd = a.filter((t) => agree(b, t, -1));
       if (even.length && odd.length) { out.push({ i, i2, even, odd }); done.add(i2); paired = true; }
     }
     if (!paired) out.push({ i, terms: rows[i] });
