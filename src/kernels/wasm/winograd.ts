@@ -12,7 +12,7 @@ import { fail } from '../../ir/errors.js';
 import { outHW, type Window2d } from '../../ir/window.js';
 import { R, tileGrid, transformFilters, winogradApplies, type WinogradTile } from '../winograd.js';
 import { checkConv, type Conv2dParams } from './conv_params.js';
-import { gemmArgs, type WasmGemm } from './gemm.js';
+import { GEMM_COST, gemmArgs, type WasmGemm } from './gemm.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall } from './thread_pool.js';
 import {
@@ -80,6 +80,37 @@ export function winogradLayout(s: WinogradShape, m: WinogradTile, rowsPerChunk: 
     m, alpha, tilesH, tilesW, rows, rowsPerChunk: Rt, chunks: Math.ceil(rows / Rt), Wp, ldm, vBytes, mBytes,
     pbuf: at[0], hbuf: at[1], gs: at[2], v: at[3], out: at[4], setBytes: at[4] + up(sizes[4], 64),
   };
+}
+
+/**
+ * Cost per stage in ns, fitted by `node dist/bench/winograd.js --calibrate` (CPU time, min
+ * of rounds; each stage measured against the GEMM's ns per multiply-add in the same run
+ * and scaled to GEMM_COST, so the estimates compare with the dense conv's):
+ *   input   per group of 4 tiles and input channel, plus `copy` per band value copied;
+ *   output  per group of 4 tiles and output channel (bias and clamp included);
+ *   gemm    the α² products at GEMM_COST.mac, `call` each (one strided call, no JS);
+ *   chunk   per chunk (three calls from JS).
+ */
+export const WINOGRAD_COST = {
+  input: { 2: 40, 4: 120, 6: 230 } as Record<WinogradTile, number>,
+  output: { 2: 25, 4: 60, 6: 110 } as Record<WinogradTile, number>,
+  copy: 0.4, call: 100, chunk: 1000,
+};
+
+/** Estimated ns of one chunk of Rt tile rows. */
+function chunkNs(s: WinogradShape, l: WinogradLayout, Rt: number): number {
+  const c = WINOGRAD_COST, m = l.m, count = Rt * l.tilesW, groups = Math.ceil(count / 4);
+  const input = s.C * (c.input[m] * groups + c.copy * Rt * l.alpha * s.W);
+  const gemm = l.alpha * l.alpha * (c.call + GEMM_COST.mac * up(s.M, 4) * s.C * up(count, 8));
+  return c.chunk + input + gemm + c.output[m] * s.M * groups;
+}
+
+/** Estimated ns of a Winograd conv call whose chunks are shared round-robin by `parts` threads (the slowest thread's share). */
+export function winogradNs(s: WinogradShape, m: WinogradTile, parts = 1, rowsPerChunk = chunkRows(s, m, parts)): number {
+  const l = winogradLayout(s, m, rowsPerChunk, 8, 0);
+  const perThread = new Array<number>(Math.min(parts, l.chunks)).fill(0);
+  for (let i = 0; i < l.chunks; i++) perThread[i % perThread.length] += chunkNs(s, l, Math.min(l.rowsPerChunk, l.rows - i * l.rowsPerChunk));
+  return Math.max(...perThread);
 }
 
 /** Where a bound Winograd conv reads and writes (byte offsets in the arena). */
