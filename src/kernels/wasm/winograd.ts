@@ -58,6 +58,16 @@ export interface WinogradLayout {
 
 const up = (n: number, k: number): number => Math.ceil(n / k) * k;
 
+/**
+ * Bytes of one of α² same-size regions, as an odd number of cache lines: a group's α²
+ * values (one per region, at the same offset) then fall in α² different L1 sets,
+ * where a power-of-two size (16 tiles × 64 channels × 4 = 4096) puts them all in one.
+ */
+function regionBytes(bytes: number): number {
+  const lines = Math.ceil(bytes / 64);
+  return 64 * (lines % 2 ? lines : lines + 1);
+}
+
 /** Tile rows per chunk: as many as keep its transforms and products under CHUNK_BYTES, and at least `parts` chunks when there are rows for them. */
 export function chunkRows(s: WinogradShape, m: WinogradTile, parts = 1, budget = CHUNK_BYTES): number {
   const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
@@ -73,7 +83,7 @@ export function winogradLayout(s: WinogradShape, m: WinogradTile, rowsPerChunk: 
   const alpha = m + 2, rows = s.N * tilesH;
   const Rt = Math.max(1, Math.min(rowsPerChunk, rows));
   const tiles = Rt * tilesW, Wp = bandWidth(m, tilesW), ldm = up(tiles, 4);
-  const vBytes = up(up(tiles, nr) * s.C * 4, 64), mBytes = up(s.M * ldm * 4, 64);
+  const vBytes = regionBytes(up(tiles, nr) * s.C * 4), mBytes = regionBytes(s.M * ldm * 4);
   const sizes = [Rt * alpha * Wp * 4 + 64, winogradHbufBytes(m), gemmScratch, alpha * alpha * vBytes + 64, alpha * alpha * mBytes + 64];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
   return {
@@ -86,21 +96,21 @@ export function winogradLayout(s: WinogradShape, m: WinogradTile, rowsPerChunk: 
  * Cost per stage in ns, fitted by `node dist/bench/winograd.js --calibrate` (CPU time, min
  * of rounds; each stage measured against the GEMM's ns per multiply-add in the same run
  * and scaled to GEMM_COST, so the estimates compare with the dense conv's):
- *   input   per group of 4 tiles and input channel, plus `copy` per band value copied;
+ *   input   per group of 4 tiles and input channel (the band copy included);
  *   output  per group of 4 tiles and output channel (bias and clamp included);
  *   gemm    the α² products at GEMM_COST.mac, `call` each (one strided call, no JS);
  *   chunk   per chunk (three calls from JS).
  */
 export const WINOGRAD_COST = {
-  input: { 2: 40, 4: 120, 6: 230 } as Record<WinogradTile, number>,
-  output: { 2: 25, 4: 60, 6: 110 } as Record<WinogradTile, number>,
-  copy: 0.4, call: 100, chunk: 1000,
+  input: { 2: 23, 4: 64, 6: 126 } as Record<WinogradTile, number>,
+  output: { 2: 18, 4: 69, 6: 154 } as Record<WinogradTile, number>,
+  call: 500, chunk: 0,
 };
 
 /** Estimated ns of one chunk of Rt tile rows. */
 function chunkNs(s: WinogradShape, l: WinogradLayout, Rt: number): number {
   const c = WINOGRAD_COST, m = l.m, count = Rt * l.tilesW, groups = Math.ceil(count / 4);
-  const input = s.C * (c.input[m] * groups + c.copy * Rt * l.alpha * s.W);
+  const input = s.C * c.input[m] * groups;
   const gemm = l.alpha * l.alpha * (c.call + GEMM_COST.mac * up(s.M, 4) * s.C * up(count, 8));
   return c.chunk + input + gemm + c.output[m] * s.M * groups;
 }
