@@ -6,7 +6,7 @@
 // transform buffers per thread.
 import { IM2COL_NS } from '../kernels/wasm/conv.js';
 import { gemmScratchBytes } from '../kernels/wasm/gemm_codegen.js';
-import { chunkRows, winogradLayout } from '../kernels/wasm/winograd.js';
+import { winogradLayout, winogradSplit } from '../kernels/wasm/winograd.js';
 import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
@@ -93,13 +93,13 @@ export function convLayout(s: ConvStep, split: number, threads: number, tile: { 
   return { split, byImages: split > 1 && byImages, sets: split, patches, panels, plane: 0 };
 }
 
-/** Winograd: chunks of tile rows shared round-robin by `split` threads, one set of transform buffers each (kernels/wasm/winograd.ts). */
+/** Winograd: chunks of tile rows shared round-robin by `split` threads, or each chunk by output channels; one set of transform buffers per thread (kernels/wasm/winograd.ts). */
 function winogradConvLayout(s: ConvStep, split: number, tile: { mr: number; nr: number }): ConvLayout {
   const shape = { N: s.N, C: s.C, H: s.H, W: s.W, M: s.M, OH: s.OH, OW: s.OW, win: s.win };
-  const rowsPerChunk = chunkRows(shape, s.tile!, split);
+  const { rowsPerChunk, byChannels } = winogradSplit(shape, s.tile!, split);
   const l = winogradLayout(shape, s.tile!, rowsPerChunk, tile.nr, gemmScratchBytes(tile));
-  const sets = Math.min(split, l.chunks);
-  return { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk, setBytes: l.setBytes } };
+  const sets = byChannels ? split : Math.min(split, l.chunks);
+  return { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk, byChannels, setBytes: l.setBytes } };
 }
 
 /** Scratch bytes of a conv layout, all sets together. */

@@ -103,8 +103,8 @@ export interface ConvLayout {
   patches: number;
   panels: number;
   plane: number;
-  /** Winograd: tile rows per chunk (chunks are shared round-robin) and the bytes of one set of its buffers. */
-  winograd?: { rowsPerChunk: number; setBytes: number };
+  /** Winograd: tile rows per chunk, whether threads share each chunk's output channels (else take chunks round-robin), bytes of one set of buffers. */
+  winograd?: { rowsPerChunk: number; byChannels: boolean; setBytes: number };
 }
 
 export interface ConvStep extends StepBase {

@@ -107,20 +107,40 @@ export const WINOGRAD_COST = {
   call: 500, chunk: 0,
 };
 
-/** Estimated ns of one chunk of Rt tile rows. */
-function chunkNs(s: WinogradShape, l: WinogradLayout, Rt: number): number {
+/** Estimated ns of one chunk of Rt tile rows, for `M` of the output channels. */
+function chunkNs(s: WinogradShape, l: WinogradLayout, Rt: number, M: number): number {
   const c = WINOGRAD_COST, m = l.m, count = Rt * l.tilesW, groups = Math.ceil(count / 4);
-  const input = s.C * c.input[m] * groups;
-  const gemm = l.alpha * l.alpha * (c.call + GEMM_COST.mac * up(s.M, 4) * s.C * up(count, 8));
-  return c.chunk + input + gemm + c.output[m] * s.M * groups;
+  const gemm = l.alpha * l.alpha * (c.call + GEMM_COST.mac * up(M, 4) * s.C * up(count, 8));
+  return c.chunk + s.C * c.input[m] * groups + gemm + c.output[m] * M * groups;
 }
 
-/** Estimated ns of a Winograd conv call whose chunks are shared round-robin by `parts` threads (the slowest thread's share). */
-export function winogradNs(s: WinogradShape, m: WinogradTile, parts = 1, rowsPerChunk = chunkRows(s, m, parts)): number {
-  const l = winogradLayout(s, m, rowsPerChunk, 8, 0);
-  const perThread = new Array<number>(Math.min(parts, l.chunks)).fill(0);
-  for (let i = 0; i < l.chunks; i++) perThread[i % perThread.length] += chunkNs(s, l, Math.min(l.rowsPerChunk, l.rows - i * l.rowsPerChunk));
-  return Math.max(...perThread);
+/** How a Winograd call is shared by `parts` threads: chunks of tile rows round-robin, or every chunk by output channels. */
+export interface WinogradSplit {
+  rowsPerChunk: number;
+  byChannels: boolean;
+  /** The slowest thread's estimated ns. */
+  estNs: number;
+}
+
+/** The cheaper way to share a call over `parts` threads (one thread: whole chunks). */
+export function winogradSplit(s: WinogradShape, m: WinogradTile, parts = 1): WinogradSplit {
+  const byChunks = (): WinogradSplit => {
+    const l = winogradLayout(s, m, chunkRows(s, m, parts), 8, 0);
+    const perThread = new Array<number>(Math.min(parts, l.chunks)).fill(0);
+    for (let i = 0; i < l.chunks; i++) perThread[i % perThread.length] += chunkNs(s, l, Math.min(l.rowsPerChunk, l.rows - i * l.rowsPerChunk), s.M);
+    return { rowsPerChunk: l.rowsPerChunk, byChannels: false, estNs: Math.max(...perThread) };
+  };
+  const chunks = byChunks();
+  if (parts === 1 || s.M < 8 * parts) return chunks;
+  const l = winogradLayout(s, m, chunkRows(s, m), 8, 0);
+  let est = 0;
+  for (let i = 0; i < l.chunks; i++) est += chunkNs(s, l, Math.min(l.rowsPerChunk, l.rows - i * l.rowsPerChunk), Math.ceil(s.M / parts));
+  return est < chunks.estNs ? { rowsPerChunk: l.rowsPerChunk, byChannels: true, estNs: est } : chunks;
+}
+
+/** Estimated ns of a Winograd call on `parts` threads. */
+export function winogradNs(s: WinogradShape, m: WinogradTile, parts = 1): number {
+  return winogradSplit(s, m, parts).estNs;
 }
 
 /** Where a bound Winograd conv reads and writes (byte offsets in the arena). */
@@ -137,20 +157,36 @@ export interface WinogradOperands {
   sets: number[];
 }
 
-/** The module key and the calls of every chunk, chunk i on set i mod sets (the caller runs part t on thread t). */
-export function winogradCalls(gemm: WasmGemm, key: string, s: WinogradShape, l: WinogradLayout, o: WinogradOperands): PoolCall[][] {
-  const win = s.win, [lo, hi] = o.clamp ?? [-Infinity, Infinity];
+/** Output channels [M0, M1) of part t of `parts`, cut at whole A panels of `mr` rows. */
+function channelRange(M: number, mr: number, parts: number, t: number): [number, number] {
+  const panels = Math.ceil(M / mr);
+  return [Math.min(M, Math.floor((t * panels) / parts) * mr), Math.min(M, Math.floor(((t + 1) * panels) / parts) * mr)];
+}
+
+/**
+ * The calls of every chunk. By chunks: chunk i on set i mod sets (the caller runs part t
+ * on thread t). By channels (too few chunks to share): every part transforms each
+ * chunk's input into its own set, then runs the GEMMs and output transform of its
+ * share of the output channels; the same sums either way, so the same bits.
+ */
+export function winogradCalls(gemm: WasmGemm, key: string, s: WinogradShape, l: WinogradLayout, o: WinogradOperands, byChannels = false): PoolCall[][] {
+  const win = s.win, [lo, hi] = o.clamp ?? [-Infinity, Infinity], mr = gemm.variant.mr, plane = s.OH * s.OW * 4;
   const parts: PoolCall[][] = o.sets.map(() => []);
   for (let i = 0; i < l.chunks; i++) {
     const R0 = i * l.rowsPerChunk, Rt = Math.min(l.rowsPerChunk, l.rows - R0), count = Rt * l.tilesW;
-    const t = i % o.sets.length, set = o.sets[t];
-    const [pbuf, hbuf, v, out] = [set + l.pbuf, set + l.hbuf, set + l.v, set + l.out];
-    parts[t].push(
-      { key, fn: WINOGRAD_EXPORTS.input, args: [o.x, s.H, s.W, s.C, win.padT, win.padL, l.tilesH, l.tilesW, R0, Rt, pbuf, l.Wp, hbuf, v, l.vBytes] },
-      gemm.stridedCall(gemmArgs(s.M, count, s.C, o.filters, v, out, { ldc: l.ldm }),
-        { count: l.alpha * l.alpha, strideA: gemm.packedASize(s.M, s.C), strideB: l.vBytes, strideC: l.mBytes }, set + l.gs),
-      { key, fn: WINOGRAD_EXPORTS.output, args: [out, l.mBytes, l.ldm, s.M, o.y, o.imageStride, s.OH, s.OW, l.tilesH, l.tilesW, R0, count, o.bias, lo, hi, hbuf] },
-    );
+    for (let t = 0; t < o.sets.length; t++) {
+      if (!byChannels && t !== i % o.sets.length) continue;
+      const [M0, M1] = byChannels ? channelRange(s.M, mr, o.sets.length, t) : [0, s.M];
+      if (M1 <= M0) continue;
+      const set = o.sets[t], [pbuf, hbuf, v, out] = [set + l.pbuf, set + l.hbuf, set + l.v, set + l.out + M0 * l.ldm * 4];
+      parts[t].push(
+        { key, fn: WINOGRAD_EXPORTS.input, args: [o.x, s.H, s.W, s.C, win.padT, win.padL, l.tilesH, l.tilesW, R0, Rt, pbuf, l.Wp, hbuf, v, l.vBytes] },
+        gemm.stridedCall(gemmArgs(M1 - M0, count, s.C, o.filters + M0 * s.C * 4, v, out, { ldc: l.ldm }),
+          { count: l.alpha * l.alpha, strideA: gemm.packedASize(s.M, s.C), strideB: l.vBytes, strideC: l.mBytes }, set + l.gs),
+        { key, fn: WINOGRAD_EXPORTS.output, args: [out, l.mBytes, l.ldm, M1 - M0, o.y + M0 * plane, o.imageStride, s.OH, s.OW, l.tilesH, l.tilesW, R0, count,
+          o.bias && o.bias + M0 * 4, lo, hi, hbuf] },
+      );
+    }
   }
   return parts;
 }
@@ -186,8 +222,10 @@ export interface WasmWinogradOptions {
   bias?: Float32Array;
   /** Fused activation: [lo, hi] (relu = [0, Infinity]). */
   clamp?: readonly [number, number];
-  /** Tile rows per chunk (tests of the chunk edges); default chunkRows(). */
+  /** Tile rows per chunk (tests of the chunk edges); default winogradSplit's. */
   rowsPerChunk?: number;
+  /** With threads, share each chunk by output channels (default: winogradSplit's choice). */
+  byChannels?: boolean;
 }
 
 /** A Winograd conv layer on arrays or arena offsets (tests, benchmarks; the runtime binds the same calls). */
@@ -219,13 +257,15 @@ export class WasmWinograd {
   run(N: number, H: number, W: number, x: number, y: number): void {
     const s = this.shape(N, H, W), g = this.gemm, pool = g.threads, ar = g.arena;
     const threads = pool?.size ?? 1;
-    const l = winogradLayout(s, this.opts.m, this.opts.rowsPerChunk ?? chunkRows(s, this.opts.m, threads), g.variant.nr, g.scratchBytes());
+    const split = winogradSplit(s, this.opts.m, threads);
+    const l = winogradLayout(s, this.opts.m, this.opts.rowsPerChunk ?? split.rowsPerChunk, g.variant.nr, g.scratchBytes());
+    const byChannels = this.opts.byChannels ?? split.byChannels;
     const mark = ar.used;
     try {
-      const sets = Array.from({ length: Math.min(threads, l.chunks) }, () => ar.alloc(l.setBytes));
+      const sets = Array.from({ length: byChannels ? threads : Math.min(threads, l.chunks) }, () => ar.alloc(l.setBytes));
       const parts = winogradCalls(g, this.kernel.key, s, l, {
         x, y, imageStride: s.M * s.OH * s.OW, filters: this.filters, bias: this.biasAt, clamp: this.opts.clamp, sets,
-      });
+      }, byChannels);
       if (parts.length > 1) pool!.run(parts);
       else callsHere(parts[0], (c) => this.lookup(c))();
     } finally {

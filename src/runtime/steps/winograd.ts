@@ -3,7 +3,7 @@
 // per chunk of tile rows the input transform, one strided call of α² GEMMs and the
 // output transform with bias and clamp (kernels/wasm/winograd.ts describes the calls).
 // The planner's layout fixes the chunks and the scratch sets: with threads, thread t
-// takes chunks t, t + split, ... into set t.
+// takes chunks t, t + split, ... into set t, or its share of every chunk's output channels.
 import type { ConvStep } from '../../compile/plan_types.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { callsHere, packFilters, winogradCalls, winogradLayout, type WinogradShape } from '../../kernels/wasm/winograd.js';
@@ -21,7 +21,7 @@ export function bindWinograd(s: ConvStep, env: BindEnv): StepExecutor {
   const parts = winogradCalls(gemm, wino.key, shape, l, {
     x: at(env, s.inputs[0]), y: at(env, s.outputs[0]), imageStride: s.outImageStride, filters: packed.filters, bias: packed.bias,
     clamp: s.clamp, sets,
-  });
+  }, wl.byChannels);
   if (parts.length > 1 && env.pool) return { run: poolRunner(env.pool, parts) };
   const lookup = (c: PoolCall) => (c.key === wino.key ? wino.exports[c.fn as 'input'] : gemm.exports[c.fn as 'gemmStrided']) as (...a: number[]) => void;
   return { run: callsHere(parts.flat(), lookup) };

@@ -143,7 +143,7 @@ const arena = new WasmArena({ shared: true, maximumBytes: 1 << 27 });
 const pool = new NodeThreadPool(arena, 2);
 after(() => pool.close());
 
-test('2 threads give bit-identical results to 1 (whole chunks per thread), batch 1 and a batch', () => {
+test('2 threads give bit-identical results to 1, sharing chunks or each chunk\'s output channels, batch 1 and a batch', () => {
   const rng = new Rng(125);
   const two = new WasmGemm({ threads: pool }), one = new WasmGemm();
   const p: Conv2dParams = { C: 16, M: 24, kh: 3, kw: 3, pads: pads(1) };
@@ -151,9 +151,11 @@ test('2 threads give bit-identical results to 1 (whole chunks per thread), batch
   for (const m of WINOGRAD_TILES) {
     for (const [N, H] of [[1, 23], [5, 9]]) {
       const x = rng.floats(N * 16 * H * H);
-      const a = new WasmWinograd(two, p, w, { m, bias, clamp: [0, Infinity], rowsPerChunk: 1 }).conv(N, H, H, x);
       const b = new WasmWinograd(one, p, w, { m, bias, clamp: [0, Infinity] }).conv(N, H, H, x);
-      assert.deepEqual(a, b, `F(${m},3) N=${N} ${H}×${H}: 2 threads differ from 1`);
+      for (const byChannels of [false, true]) {
+        const a = new WasmWinograd(two, p, w, { m, bias, clamp: [0, Infinity], rowsPerChunk: 1, byChannels }).conv(N, H, H, x);
+        assert.deepEqual(a, b, `F(${m},3) N=${N} ${H}×${H} byChannels=${byChannels}: 2 threads differ from 1`);
+      }
     }
   }
 });
