@@ -2,11 +2,13 @@
 import { deepCompression } from './repro/deep_compression.js';
 import { kmeansInit } from './repro/kmeans_init.js';
 import { pruneSchedule } from './repro/prune_schedule.js';
+import { winogradAccuracy } from './repro/winograd.js';
 
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
+  winograd: { what: 'VGG-S Fashion-MNIST accuracy and top-1 agreement, Winograd F(2,3)/F(4,3)/F(6,3)/auto vs direct (args: batch threads)', run: winogradAccuracy },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -8,6 +8,7 @@
 //   --no-gemm          skip bench/gemm.ts
 //   --no-pruned        skip bench/pruned.ts (pruned vs dense models)
 //   --no-train         skip bench/train.ts (training samples/s vs TF.js)
+//   --no-winograd      skip bench/winograd.ts (per 3×3 layer: im2col vs F(2,3), F(4,3), F(6,3), and the cost model's pick)
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,6 +21,7 @@ interface RunOptions extends BenchOptions {
   gemm: boolean;
   pruned: boolean;
   train: boolean;
+  winograd: boolean;
 }
 
 function value(flag: string, v: string | undefined): string {
@@ -38,7 +40,7 @@ function int(flag: string, value: string): number {
 }
 
 export function parseArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true };
+  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true, winograd: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--threads') o.threads = list(flag, argv[++i]).map((v) => int(flag, v));
@@ -49,13 +51,14 @@ export function parseArgs(argv: string[]): RunOptions {
     else if (flag === '--no-gemm') o.gemm = false;
     else if (flag === '--no-pruned') o.pruned = false;
     else if (flag === '--no-train') o.train = false;
+    else if (flag === '--no-winograd') o.winograd = false;
     else throw new NnzipError(`bench: unknown option ${flag}; see the header of bench/run.ts`);
   }
   return o;
 }
 
 /**
- * Scripts that run their main on import (bench/gemm.ts, bench/pruned.ts, bench/train.ts)
+ * Scripts that run their main on import (bench/gemm.ts, bench/pruned.ts, bench/train.ts, bench/winograd.ts)
  * run in a child process of their own; their table is printed and kept for the JSON.
  */
 function runScript(file: string): Promise<{ exitCode: number | null; output: string } | undefined> {
@@ -89,10 +92,11 @@ async function main(): Promise<void> {
   const gemm = o.gemm ? await runScript('gemm.js') : undefined;
   const pruned = o.pruned ? await runScript('pruned.js') : undefined;
   const train = o.train ? await runScript('train.js') : undefined;
+  const winograd = o.winograd ? await runScript('winograd.js') : undefined;
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`bench: done in ${seconds.toFixed(0)} s\n`);
   if (o.json) {
-    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm, pruned, train };
+    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm, pruned, train, winograd };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
     process.stdout.write(`bench: wrote ${o.json}\n`);
   }

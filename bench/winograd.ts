@@ -17,7 +17,7 @@ import { WasmConv2d } from '../src/kernels/wasm/conv.js';
 import { WasmGemm } from '../src/kernels/wasm/gemm.js';
 import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { WasmWinograd } from '../src/kernels/wasm/winograd.js';
-import { tileName, WINOGRAD_TILES, winogradApplies } from '../src/kernels/winograd.js';
+import { tileName, WINOGRAD_TILES, winogradApplies } from '../src/ir/winograd.js';
 import { calibrate } from './winograd_calibrate.js';
 import { formatMs, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
 

@@ -13,7 +13,7 @@ import type { PoolCall } from '../src/kernels/wasm/thread_pool.js';
 import {
   callsHere, chunkRows, packFilters, WasmWinograd, WINOGRAD_COST, winogradCalls, winogradKernel, winogradLayout, winogradNs, type WinogradShape,
 } from '../src/kernels/wasm/winograd.js';
-import { WINOGRAD_TILES, type WinogradTile } from '../src/kernels/winograd.js';
+import { WINOGRAD_TILES, type WinogradTile } from '../src/ir/winograd.js';
 import { formatTable } from './harness.js';
 
 /** Min over rounds of the CPU time per call (µs → ns), each round at least `ms` long. */
@@ -60,7 +60,7 @@ interface Stages { input: number; gemm: number; output: number; whole: number; s
 function timeStages(gemm: WasmGemm, s: WinogradShape, m: WinogradTile): Stages {
   const ar = gemm.arena, mark = ar.used, rng = new Rng(s.C * s.M);
   const k = winogradKernel(gemm, m);
-  const filters = packFilters(gemm, rng.floats(s.M * s.C * 9), s.M, s.C, m);
+  const filters = packFilters(gemm, rng.floats((m + 2) ** 2 * s.M * s.C), s.M, s.C, m);
   const l = winogradLayout(s, m, chunkRows(s, m), gemm.variant.nr, gemm.scratchBytes());
   const x = ar.allocF32(s.N * s.C * s.H * s.W), y = ar.allocF32(s.N * s.M * s.OH * s.OW), set = ar.alloc(l.setBytes);
   ar.f32(x, s.N * s.C * s.H * s.W).set(rng.floats(s.N * s.C * s.H * s.W));

@@ -1,6 +1,6 @@
 // Session options shared by the commands that run a model on the fast runtime (eval, validate).
 import type { WinogradMode } from '../compile/plan_types.js';
-import { WINOGRAD_TILES } from '../kernels/winograd.js';
+import { WINOGRAD_TILES } from '../ir/winograd.js';
 import { choice, num, type Options, type Parsed } from './args.js';
 
 export const SESSION_FLAGS: Options = {

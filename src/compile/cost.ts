@@ -8,7 +8,7 @@ import { denseConvKernel, denseConvNs, IM2COL_NS } from '../kernels/wasm/conv.js
 import { convKernelCosts, cscZeroThreshold, fcKernelCosts, spmmWeightNs } from '../kernels/wasm/sparse.js';
 import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
-import { tileName, WINOGRAD_TILES, winogradApplies, type WinogradTile } from '../kernels/winograd.js';
+import { tileName, WINOGRAD_TILES, winogradApplies, type WinogradTile } from '../ir/winograd.js';
 import type { ConvStep, KernelsMode, PlanWeight, WinogradMode } from './plan_types.js';
 
 /**
@@ -46,6 +46,11 @@ export function storedCount(w: PlanWeight): number {
   return n;
 }
 
+/** Whether the weight is stored pruned or shared (the formats the sparse kernels run; a Winograd transform is dense). */
+export function sparseStored(w: PlanWeight): boolean {
+  return w.format?.kind === 'sparse' || w.format?.kind === 'codebook';
+}
+
 /** Whether the codebook kernel (uint8 codes) can run this weight as stored. */
 export function codebookUsable(w: PlanWeight): boolean {
   return w.format?.kind === 'codebook' && !w.derived && w.format.centroids.length <= MAX_CENTROIDS;
@@ -69,7 +74,7 @@ export type FcImpl = 'dense' | 'csr' | 'csc' | 'sparse-auto';
  * (about half after a ReLU), which the batch-1 CSC kernel skips.
  */
 export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: number, mode: KernelsMode, inputZeros: number): Decision<FcImpl> {
-  if (!w.format) {
+  if (!sparseStored(w)) {
     const est = fcKernelCosts(out, inDim, out * inDim, batch).dense;
     return { impl: 'dense', reason: `weights stored dense, est ${formatUs(est)}`, estNs: est };
   }
@@ -130,7 +135,7 @@ function denseCandidate(p: ConvProblem): ConvCandidate[] {
 /** The CSR kernel for stored-sparse weights. */
 function sparseCandidate(p: ConvProblem): ConvCandidate[] {
   const w = p.weight;
-  if (!w.format || p.kernels === 'dense' || (p.group > 1 && p.group === p.C && p.group === p.M)) return [];
+  if (!sparseStored(w) || p.kernels === 'dense' || (p.group > 1 && p.group === p.C && p.group === p.M)) return [];
   const Mg = p.M / p.group, K = (p.C / p.group) * p.win.kh * p.win.kw, P = p.OH * p.OW;
   const nnz = Math.min(Math.round(storedCount(w) / p.group), Mg * K);
   return [{ impl: 'csr', label: 'csr', estNs: p.N * p.group * (convKernelCosts(Mg, K, nnz, P).csr + (isPointwise(p.win) ? 0 : IM2COL_NS * K * P)) }];
@@ -161,10 +166,11 @@ export function chooseConv(p: ConvProblem): Decision<ConvImpl> & { tile?: Winogr
   const others = all.filter((c) => c !== best && c.estNs !== undefined).sort((a, b) => est(a) - est(b));
   const vs = others.length ? ` vs ${others.map((c) => `${c.label} ${formatUs(est(c))}`).join(', ')}` : '';
   const w = p.weight, total = p.M * (p.C / p.group) * p.win.kh * p.win.kw;
-  const stored = !w.format ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
+  const stored = !sparseStored(w) ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
     p.kernels === 'dense' ? `, kernels: 'dense' forced` : best.impl === 'depthwise' ? '; no sparse depthwise kernel, runs dense' : ''}; `;
+  const kept = w.format?.kind === 'winograd' && w.format.tile === best.tile && !w.derived ? ', filters stored transformed' : '';
   const why = best.impl === 'depthwise' ? `group = C = M = ${p.group}` : best.impl === 'pointwise' ? '1×1, stride 1, no pads: the input is the GEMM operand'
-    : best.impl === 'im2col' ? 'patches unfolded, then GEMM' : best.impl === 'winograd' ? `${best.label} tiles` : 'sparse rows times the patches';
+    : best.impl === 'im2col' ? 'patches unfolded, then GEMM' : best.impl === 'winograd' ? `${best.label} tiles${kept}` : 'sparse rows times the patches';
   const estimate = best.estNs === undefined ? '' : `, est ${formatUs(best.estNs)}${vs}`;
   return { impl: best.impl, tile: best.tile, estNs: best.estNs, reason: `${best.forced ? `${best.forced}; ` : ''}${stored}${why}${estimate}` };
 }

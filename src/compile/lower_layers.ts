@@ -2,7 +2,7 @@
 // Each picks its kernel (geometry, then the cost model for compressed weights),
 // sizes its scratch and decides how many threads share its work.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
-import { tileName, type WinogradTile } from '../kernels/winograd.js';
+import { tileName, type WinogradTile } from '../ir/winograd.js';
 import { poolPadded } from '../kernels/wasm/pool.js';
 import { nodeWindow2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';

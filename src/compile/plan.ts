@@ -6,7 +6,7 @@ import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
-import { WINOGRAD_TILES } from '../kernels/winograd.js';
+import { WINOGRAD_TILES } from '../ir/winograd.js';
 import { placeConcatInputs } from './concat_inplace.js';
 import { SPLIT_FLOPS } from './cost.js';
 import { fuse } from './fuse.js';

@@ -6,7 +6,7 @@
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
 import type { TensorFormat } from '../ir/tensor_format.js';
-import type { WinogradTile } from '../kernels/winograd.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
 export type KernelsMode = 'auto' | 'dense';

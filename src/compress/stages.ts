@@ -9,6 +9,7 @@ import type { Layer } from './layers.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { settingsFor, type Recipe } from './recipe.js';
 import { shareWeights } from './share/share.js';
+import { winogradFormats } from './winograd/store.js';
 
 export interface StageContext {
   model: Model;
@@ -41,7 +42,7 @@ function applyIndexBits(ctx: StageContext): void {
   for (const l of ctx.layers) {
     const f = ctx.formats.get(l.weight);
     const bits = settingsFor(ctx.recipe, l).indexBits;
-    if (f && bits) f.indexBits = bits;
+    if (f && bits && f.kind !== 'winograd') f.indexBits = bits;
   }
 }
 
@@ -78,5 +79,19 @@ const share: Stage = {
   },
 };
 
+const winograd: Stage = {
+  name: 'winograd',
+  letter: 'W',
+  label: 'Winograd-transformed filters',
+  enabled: (r) => r.winograd !== undefined,
+  run(ctx) {
+    // weights already stored compressed, or holding zeros (pruned here or elsewhere: stored sparse), keep that
+    const keep = (l: Layer) => !ctx.formats.has(l.weight) && !ctx.model.graph.formats.has(l.weight) && !settingsFor(ctx.recipe, l).skip &&
+      !ctx.model.param(l.weight).data.includes(0);
+    for (const [w, f] of winogradFormats(ctx.model, ctx.layers, ctx.recipe.winograd!.tile, keep)) ctx.formats.set(w, f);
+    return {};
+  },
+};
+
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [prune, share];
+export const STAGES: readonly Stage[] = [prune, share, winograd];

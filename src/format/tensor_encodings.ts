@@ -8,9 +8,10 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
+import { isWinogradTile, recoverFilters, type WinogradTile } from '../ir/winograd.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'winograd'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -24,8 +25,16 @@ export interface SparseForm {
   fillers: number;
 }
 
+/** A 3×3 filter stored as its Winograd transform (ir/tensor_format.ts WinogradFormat). */
+export interface WinogradForm {
+  tile: WinogradTile;
+  transformed: Float32Array;
+}
+
 export interface TensorBody {
   tensor: Tensor;
+  /** The transform the winograd encoding stored (tensor holds the filters recovered from it). */
+  winograd?: WinogradForm;
   /** Centroids and per-element indices (codebook and sparse-codebook encodings). */
   codebook?: Codebook;
   sparse?: SparseForm;
@@ -39,6 +48,8 @@ export interface EncodeContext {
   /** Lossy float16 allowed. */
   f16: boolean;
   gapBits?: number;
+  /** The transformed filters to store (the winograd encoding; asked for, never chosen by size). */
+  winograd?: WinogradForm;
   streams: SymbolStreamOptions;
   /** The given codebook, or the exact one of the values (undefined if none fits). */
   codebook(): Codebook | undefined;
@@ -272,9 +283,34 @@ const sparseF32: Codec = {
   },
 };
 
+// winograd: 1 byte tile m, then the α²·M·C transformed values as little-endian float32 (byte-aligned)
+const winograd: Codec = {
+  holds: isF32,
+  applies: (ctx) => ctx.winograd !== undefined,
+  write(w, ctx) {
+    const f = ctx.winograd!, [M, C] = ctx.tensor.shape;
+    if (!isWinogradFilter(ctx.tensor.shape) || f.transformed.length !== (f.tile + 2) ** 2 * M * C) {
+      throw new NnzipError(`${ctx.where}: a Winograd F(${f.tile},3) transform of shape [${ctx.tensor.shape.join(',')}] needs a [M,C,3,3] filter and ${(f.tile + 2) ** 2}·M·C values`);
+    }
+    w.writeBits(f.tile, 8);
+    w.writeBytes(rawBytes(new Tensor('float32', [f.transformed.length], f.transformed)));
+    return {};
+  },
+  read(r, ctx) {
+    const tile = r.readBits(8), [M, C] = ctx.shape;
+    if (!isWinogradTile(tile) || !isWinogradFilter(ctx.shape)) throw new NnzipError(`${r.where}: Winograd tile ${tile} for shape [${ctx.shape.join(',')}]; the file is corrupt`);
+    const n = (tile + 2) ** 2 * M * C;
+    const t = raw.read(r, { ...ctx, shape: [n], n }).tensor;
+    const transformed = t.data as Float32Array;
+    return { tensor: new Tensor('float32', ctx.shape, recoverFilters(transformed, M, C, tile)), winograd: { tile, transformed }, huffman: {} };
+  },
+};
+
+const isWinogradFilter = (shape: readonly number[]): boolean => shape.length === 4 && shape[2] === 3 && shape[3] === 3;
+
 /** The codec of each encoding, in file-code order. */
 export const CODECS: Record<TensorEncoding, Codec> = {
-  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32,
+  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, winograd,
 };
 
 

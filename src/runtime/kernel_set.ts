@@ -13,7 +13,7 @@ import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 import type { WinogradExports } from '../kernels/wasm/winograd.js';
 import { winogradModule, winogradVariantKey, type WinogradVariant } from '../kernels/wasm/winograd_codegen.js';
-import type { WinogradTile } from '../kernels/winograd.js';
+import type { WinogradTile } from '../ir/winograd.js';
 
 export interface Im2colExports {
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,

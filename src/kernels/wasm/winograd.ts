@@ -10,7 +10,7 @@
 // benchmarks) and the runtime's step binder.
 import { fail } from '../../ir/errors.js';
 import { outHW, type Window2d } from '../../ir/window.js';
-import { R, tileGrid, transformFilters, winogradApplies, type WinogradTile } from '../winograd.js';
+import { R, tileGrid, transformFilters, winogradApplies, type WinogradTile } from '../../ir/winograd.js';
 import { checkConv, type Conv2dParams } from './conv_params.js';
 import { GEMM_COST, gemmArgs, type WasmGemm } from './gemm.js';
 import { compileCached, instantiate } from './loader.js';
@@ -191,9 +191,9 @@ export function winogradCalls(gemm: WasmGemm, key: string, s: WinogradShape, l: 
   return parts;
 }
 
-/** Transforms the filters [M, C, 3, 3] and packs them as α² A matrices (M × C each) in the arena; returns the first one's offset. */
-export function packFilters(gemm: WasmGemm, w: Float32Array, M: number, C: number, m: WinogradTile): number {
-  const U = transformFilters(w, M, C, m), positions = (m + 2) ** 2, ar = gemm.arena, size = gemm.packedASize(M, C);
+/** Packs transformed filters (ir/winograd.ts transformFilters' layout) as α² A matrices (M × C each) in the arena; returns the first one's offset. */
+export function packFilters(gemm: WasmGemm, U: Float32Array, M: number, C: number, m: WinogradTile): number {
+  const positions = (m + 2) ** 2, ar = gemm.arena, size = gemm.packedASize(M, C);
   const at = ar.alloc(positions * size);
   const mark = ar.used, tmp = ar.allocF32(U.length);
   ar.f32(tmp, U.length).set(U);
@@ -243,7 +243,7 @@ export class WasmWinograd {
     if (opts.bias && opts.bias.length !== params.M) fail(`${what}: bias has ${opts.bias.length} values, needs M=${params.M}`);
     this.win = win;
     this.kernel = winogradKernel(gemm, opts.m);
-    this.filters = packFilters(gemm, weights, params.M, params.C, opts.m);
+    this.filters = packFilters(gemm, transformFilters(weights, params.M, params.C, opts.m), params.M, params.C, opts.m);
     this.biasAt = opts.bias ? gemm.arena.allocF32(params.M) : 0;
     if (opts.bias) gemm.arena.f32(this.biasAt, params.M).set(opts.bias);
   }

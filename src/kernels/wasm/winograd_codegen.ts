@@ -15,7 +15,7 @@
 // coefficients agree up to sign are added and subtracted once (x1 ± x2), and rows that
 // agree up to sign share their even and odd halves (E ± O), as the hand-written
 // transforms of ncnn and NNPACK do.
-import { winogradMatrices, type WinogradTile } from '../winograd.js';
+import { winogradMatrices, type WinogradTile } from '../../ir/winograd.js';
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { F32, I32, V128, type ValType } from './opcodes.js';

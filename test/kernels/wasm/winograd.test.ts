@@ -4,7 +4,7 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { conv2d } from '../../../src/ir/ref/conv.js';
 import { checkWindow2d } from '../../../src/ir/window.js';
-import { WINOGRAD_TILES, winogradMatrices, type WinogradTile } from '../../../src/kernels/winograd.js';
+import { WINOGRAD_TILES, winogradMatrices, type WinogradTile } from '../../../src/ir/winograd.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
 import { WasmConv2d } from '../../../src/kernels/wasm/conv.js';
 import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';

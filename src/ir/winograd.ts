@@ -7,9 +7,10 @@
 // The element-wise products summed over input channels are α² = (m+2)² GEMMs
 // (out channels × in channels times in channels × tiles): α² multiplications per
 // tile and channel pair instead of 9m² (16 vs 36 for F(2,3), 36 vs 144 for F(4,3)).
-// The WASM kernels (kernels/wasm/winograd*.ts) emit these matrices as constants.
-import { fail } from '../ir/errors.js';
-import type { Window2d } from '../ir/window.js';
+// The WASM kernels (kernels/wasm/winograd*.ts) emit these matrices as constants; the
+// .nnz 'winograd' encoding stores U and gets g back with recoverFilters.
+import { fail } from './errors.js';
+import type { Window2d } from './window.js';
 
 export type WinogradTile = 2 | 4 | 6;
 
@@ -132,6 +133,28 @@ export function transformFilters(w: Float32Array, M: number, C: number, m: Winog
           out[((a * alpha + b) * M + o) * C + c] = v;
         }
       }
+    }
+  }
+  return out;
+}
+
+/** G⁺ = (GᵀG)⁻¹Gᵀ (3 × α): G has full column rank, so G⁺ (G g Gᵀ) G⁺ᵀ = g. */
+function pseudoInverse(G: number[][]): number[][] {
+  const GtG = [0, 1, 2].map((i) => [0, 1, 2].map((j) => G.reduce((s, r) => s + r[i] * r[j], 0)));
+  const inv = inverse(GtG);
+  return inv.map((row) => G.map((r) => row.reduce((s, v, k) => s + v * r[k], 0)));
+}
+
+/** The filters [M, C, 3, 3] back from their transforms (transformFilters' layout), in float64 rounded once. */
+export function recoverFilters(U: Float32Array, M: number, C: number, m: WinogradTile): Float32Array {
+  const { alpha, G } = winogradMatrices(m), P = pseudoInverse(G), a2 = alpha * alpha;
+  if (U.length !== a2 * M * C) fail(`winograd: ${U.length} transformed values, F(${m},3) of [${M},${C},3,3] needs ${a2 * M * C}`);
+  const out = new Float32Array(M * C * R * R), t = new Float64Array(R * alpha);
+  for (let o = 0; o < M; o++) {
+    for (let c = 0; c < C; c++) {
+      const at = (a: number, b: number) => U[((a * alpha + b) * M + o) * C + c];
+      for (let i = 0; i < R; i++) for (let b = 0; b < alpha; b++) t[i * alpha + b] = P[i].reduce((s, v, a) => s + v * at(a, b), 0);
+      for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) out[(o * C + c) * R * R + i * R + j] = P[j].reduce((s, v, b) => s + v * t[i * alpha + b], 0);
     }
   }
   return out;
