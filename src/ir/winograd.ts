@@ -10,7 +10,6 @@
 // The WASM kernels (kernels/wasm/winograd*.ts) emit these matrices as constants; the
 // .nnz 'winograd' encoding stores U and gets g back with recoverFilters.
 import { fail } from './errors.js';
-import type { Window2d } from './window.js';
 
 export type WinogradTile = 2 | 4 | 6;
 
@@ -52,8 +51,11 @@ export function isWinogradTile(m: number): m is WinogradTile {
   return (WINOGRAD_TILES as readonly number[]).includes(m);
 }
 
-/** Whether a conv can run on the Winograd kernels: 3×3, stride 1, dilation 1, one group (any padding). */
-export function winogradApplies(win: Window2d, group: number): boolean {
+/**
+ * Whether a conv can run on the Winograd kernels: 3×3, stride 1, dilation 1, one group (any padding).
+ * `win` is a Window2d (ir/window.ts) by shape only: tensor_format.ts imports this file, and window.ts the graph.
+ */
+export function winogradApplies(win: { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }, group: number): boolean {
   return group === 1 && win.kh === R && win.kw === R && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1;
 }
 
