@@ -19,7 +19,9 @@ import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { WasmWinograd } from '../src/kernels/wasm/winograd.js';
 import { tileName, WINOGRAD_TILES, winogradApplies } from '../src/ir/winograd.js';
 import { calibrate } from './winograd_calibrate.js';
-import { formatMs, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { contender, measure } from './harness.js';
+import { watchForeignLoad } from './harness_node.js';
+import { formatSig, formatTable } from './table.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
 
@@ -56,15 +58,15 @@ async function timeLayer(l: Layer, N: number, gemm: WasmGemm, rounds: number): P
     const kernels = [new WasmConv2d(gemm, params, w, { bias, clamp, kernel: 'im2col' }), ...WINOGRAD_TILES.map((m) => new WasmWinograd(gemm, params, w, { m, bias, clamp }))];
     const x = ar.allocF32(N * s.C * s.H * s.W), y = ar.allocF32(N * s.M * s.OH * s.OW);
     ar.f32(x, N * s.C * s.H * s.W).set(rng.floats(N * s.C * s.H * s.W, 0, 1));
-    const contenders: Contender[] = kernels.map((k, i) => ({ name: TILE_LABELS[i], run: () => k.run(N, s.H, s.W, x, y) }));
+    const contenders = kernels.map((k, i) => contender(TILE_LABELS[i], () => k.run(N, s.H, s.W, x, y)));
     const t = (await measure(contenders, { rounds, warmupMs: 100 })).map((r) => r.ms);
     const d = chooseConv({ N, C: s.C, H: s.H, W: s.W, M: s.M, OH: s.OH, OW: s.OW, group: 1, win: s.win, weight: { name: 'w', data: w }, kernels: 'auto', winograd: 'auto' });
     const pick = d.impl === 'winograd' ? tileName(d.tile!) : 'im2col';
     const best = Math.min(...t), fastest = TILE_LABELS[t.indexOf(best)], picked = t[TILE_LABELS.indexOf(pick)];
     const right = picked <= 1.1 * best;
-    const speed = (ms: number) => `${formatMs(ms)} (${(t[0] / ms).toFixed(2)}x)`;
+    const speed = (ms: number) => `${formatSig(ms)} (${(t[0] / ms).toFixed(2)}x)`;
     return {
-      cells: [l.model, s.name, `${s.C}→${s.M}`, `${s.H}×${s.W}`, String(N), String(gemm.threads?.size ?? 1), formatMs(t[0]),
+      cells: [l.model, s.name, `${s.C}→${s.M}`, `${s.H}×${s.W}`, String(N), String(gemm.threads?.size ?? 1), formatSig(t[0]),
         ...t.slice(1).map(speed), pick, fastest, right ? 'yes' : `no (${(picked / best).toFixed(2)}x)`],
       right, f4: t[0] / t[2], bigChannels: s.C >= 64 && s.M >= 64,
     };

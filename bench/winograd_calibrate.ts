@@ -14,7 +14,7 @@ import {
   callsHere, chunkRows, packFilters, WasmWinograd, WINOGRAD_COST, winogradCalls, winogradKernel, winogradLayout, winogradNs, type WinogradShape,
 } from '../src/kernels/wasm/winograd.js';
 import { WINOGRAD_TILES, type WinogradTile } from '../src/ir/winograd.js';
-import { formatTable } from './harness.js';
+import { formatTable } from './table.js';
 
 /** Min over rounds of the CPU time per call (µs → ns), each round at least `ms` long. */
 function cpuNs(f: () => void, rounds = 7, ms = 10): number {

@@ -8,7 +8,7 @@ import { checkThreads, type Peer, type PeerOptions } from './peer.js';
 /** `winograd: 'off'` (named 'nnzip-direct' in the tables) is nnzip before Winograd: every conv on im2col or its sparse kernel. */
 export async function createNnzipPeer(graph: Graph, opts: PeerOptions & { winograd?: WinogradMode }): Promise<Peer> {
   checkThreads('nnzip', opts.threads);
-  const session = await createNodeSession(graph, { threads: opts.threads, winograd: opts.winograd });
+  const session = await createNodeSession(graph, { threads: opts.threads, batch: opts.batch, winograd: opts.winograd });
   return {
     name: opts.winograd === 'off' ? 'nnzip-direct' : 'nnzip',
     threads: session.threads,
