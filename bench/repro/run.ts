@@ -1,5 +1,7 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
 import { deepCompression } from './deep_compression.js';
+import { filters } from './filters.js';
+import { intake } from './intake.js';
 import { kmeansInit } from './kmeans_init.js';
 import { pruneSchedule } from './prune_schedule.js';
 import { winogradAccuracy } from './winograd.js';
@@ -8,6 +10,8 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
+  filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
+  intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },
   winograd: { what: 'VGG-S Fashion-MNIST accuracy and top-1 agreement, Winograd F(2,3)/F(4,3)/F(6,3)/auto vs direct (args: batch threads)', run: winogradAccuracy },
 };
 
