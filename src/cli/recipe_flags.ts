@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { BUILTIN_RECIPES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import { choice, num, str, type Options, type Parsed } from './args.js';
 
 export const RECIPE_FLAGS: Options = {
@@ -27,6 +28,7 @@ export const RECIPE_FLAGS: Options = {
   f16: { type: 'boolean' },
   quantize: { type: 'string' },
   'quant-bits': { type: 'string' },
+  'winograd-filters': { type: 'string' },
 };
 
 export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
@@ -50,7 +52,9 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
                           the accuracy printed is the written file's)
   --quantize S            quantize after pruning and sharing: int8 or fixed (dynamic fixed point),
                           calibrated on 1000 training images (recipe: quantize.*, QAT epochs there)
-  --quant-bits N          weight bits of --quantize (int8: 2–8, fixed: 2–16; default 8)`;
+  --quant-bits N          weight bits of --quantize (int8: 2–8, fixed: 2–16; default 8)
+  --winograd-filters M    store the dense 3×3 stride-1 conv filters as their Winograd F(M,3)
+                          transforms (M = 2, 4, 6): a session skips the transform; the file grows`;
 
 function loadRecipe(spec: string): Recipe {
   const builtin = BUILTIN_RECIPES[spec];
@@ -135,6 +139,8 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   }
   if (p.values['no-huffman']) r.encode.huffman = false;
   if (p.values.f16) r.encode.f16 = true;
+  const tile = str(p, 'winograd-filters');
+  if (tile !== undefined) r.winograd = { tile: Number(tile) as WinogradTile }; // checked by checkRecipe below
   checkRecipe(r, 'options');
   return r;
 }

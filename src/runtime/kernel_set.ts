@@ -1,6 +1,6 @@
 // The WebAssembly kernels of one session, instantiated once on its arena (and
 // registered with its thread pool): the GEMM, the sparse kernels, and the
-// generated im2col / depthwise / pool / clamp modules, each cached by variant.
+// generated im2col / depthwise / pool / clamp / Winograd modules, each cached by variant.
 import type { WasmArena } from '../kernels/wasm/arena.js';
 import { activationModule } from '../kernels/wasm/activation_codegen.js';
 import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
@@ -13,6 +13,9 @@ import { WasmQGemm } from '../kernels/wasm/qgemm.js';
 import { qopsModule, type QopsExports } from '../kernels/wasm/qops_codegen.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
+import type { WinogradExports } from '../kernels/wasm/winograd.js';
+import { winogradModule, winogradVariantKey, type WinogradVariant } from '../kernels/wasm/winograd_codegen.js';
+import type { WinogradTile } from '../ir/winograd.js';
 
 export type { Im2colExports };
 
@@ -92,6 +95,11 @@ export class KernelSet {
   /** Integer quantize / dequantize / max pooling. */
   qops(): Kernel<QopsExports> {
     return this.module(`qops:${this.tag}`, () => qopsModule(this.shared));
+  }
+
+  winograd(m: WinogradTile): Kernel<WinogradExports> {
+    const v: WinogradVariant = { m, nr: this.gemm.variant.nr, shared: this.shared };
+    return this.module(winogradVariantKey(v), () => winogradModule(v));
   }
 
   clamp(): Kernel<ClampExports> {
