@@ -52,20 +52,35 @@ function machineBusyMs(): number | undefined {
 }
 
 /**
+ * CPU time of this process and of its children that have exited (benchmarks fork one
+ * child per thread setting) in ms: /proc/self/stat utime + stime + cutime + cstime,
+ * or process.cpuUsage() (this process only) where /proc is missing.
+ */
+export function ownBusyMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] = field 3 (state)
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+}
+
+/**
  * Starts watching how much CPU other processes take; the returned function gives it
  * in cores (0 = a quiet machine, 1 = one core lost), or undefined off Linux.
- * This process's own threads (thread pools, workers) are not counted.
+ * This process's own threads (thread pools, workers, onnxruntime's threads) and its
+ * children that have exited by the time it is asked (forked runs) are not counted.
  */
 export function watchForeignLoad(): () => number | undefined {
   const m0 = machineBusyMs();
-  const p0 = process.cpuUsage();
+  const o0 = ownBusyMs();
   const t0 = performance.now();
   return () => {
     const m1 = machineBusyMs();
     if (m0 === undefined || m1 === undefined) return undefined;
-    const own = process.cpuUsage(p0);
-    const ownMs = (own.user + own.system) / 1000;
-    return Math.max(0, (m1 - m0 - ownMs) / (performance.now() - t0));
+    return Math.max(0, (m1 - m0 - (ownBusyMs() - o0)) / (performance.now() - t0));
   };
 }
 

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contender, measure, median, type Contender } from '../../bench/harness.js';
-import { watchForeignLoad, workerContender } from '../../bench/harness_node.js';
+import { execFileSync } from 'node:child_process';
+import { ownBusyMs, watchForeignLoad, workerContender } from '../../bench/harness_node.js';
 import { NnzipError } from '../../src/ir/errors.js';
 
 function busy(ms: number): void {
@@ -99,6 +100,14 @@ describe('bench harness', () => {
     busy(30);
     const load = stop();
     if (process.platform === 'linux') assert.ok(load !== undefined && Number.isFinite(load) && load >= 0, `load ${load}`);
+  });
+
+  it('a forked run that has exited counts as this process\'s own CPU, not as another process\'s', { skip: process.platform !== 'linux' }, () => {
+    const before = ownBusyMs(), mine = process.cpuUsage();
+    // the child spins until it has used 300 ms of CPU, however loaded the machine is
+    execFileSync(process.execPath, ['-e', 'while ((process.cpuUsage().user + process.cpuUsage().system) < 3e5) {}']);
+    const own = ownBusyMs() - before, self = (process.cpuUsage(mine).user + process.cpuUsage(mine).system) / 1000;
+    assert.ok(own - self >= 250, `own CPU grew by ${own} ms, this process's by ${self} ms: the child's 300 ms are missing`);
   });
 });
 
