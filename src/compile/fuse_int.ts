@@ -14,7 +14,7 @@ import { broadcastStrides } from '../ir/util.js';
 import type { QInType } from '../kernels/wasm/qgemm.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { intLayer, type QOperand } from './int_layer.js';
-import { qconvStep, qfcStep } from './lower_int.js';
+import { floatWinogradWins, qconvStep, qfcStep } from './lower_int.js';
 import type { BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanWeight, PoolStep, QuantStep } from './plan_types.js';
 
 export function fuseInt(f: FuseInput): void {
@@ -96,6 +96,8 @@ export function fuseInt(f: FuseInput): void {
 function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOperand, out: string | undefined): PlanStep | string {
   if (out !== 'int8' && out !== 'uint8' && out !== 'int16') return `the output is quantized to ${out}`;
   if (s.kind === 'fc' && s.transA) return 'transA has no integer kernel';
+  const winograd = s.kind === 'conv' ? floatWinogradWins(s) : undefined;
+  if (winograd) return winograd;
   const [rows, K] = s.kind === 'fc' ? [s.N, s.K] : [s.M, (s.C / s.group) * s.win.kh * s.win.kw];
   const grid = gridRows(s.weight, rows, K);
   if (typeof grid === 'string') return grid;

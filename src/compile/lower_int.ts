@@ -7,22 +7,23 @@
 import { attrInt, type Node } from '../ir/graph.js';
 import { nodeWindow2d, isPointwise, type Window2d } from '../ir/window.js';
 import type { Tensor } from '../ir/tensor.js';
-import { DEFAULT_QGEMM_TILE, type QInType } from '../kernels/wasm/qgemm.js';
-import { partsFor } from './cost.js';
+import { tileName } from '../ir/winograd.js';
+import { denseConvNs } from '../kernels/wasm/conv.js';
+import { qgemmPackedASize, qgemmPackedBSize, type QInType } from '../kernels/wasm/qgemm.js';
+import { winogradNs } from '../kernels/wasm/winograd.js';
+import { formatUs, partsFor } from './cost.js';
 import { roundUp, SLACK } from './conv_layout.js';
 import { describeIntLayer, intLayer, type IntLayerSpec } from './int_layer.js';
 import { constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
-import type { ConvLayout, IntLayer, PlanStep, QConvStep, QFcStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, IntLayer, PlanStep, QConvStep, QFcStep } from './plan_types.js';
 
 type Base = Pick<PlanStep, 'name' | 'op' | 'nodes' | 'inputs' | 'outputs'>;
 
-const packedA = (M: number, K: number) => roundUp(M, DEFAULT_QGEMM_TILE.mr) * Math.ceil(K / 2) * 4;
-const packedB = (K: number, N: number) => roundUp(N, DEFAULT_QGEMM_TILE.nr) * Math.ceil(K / 2) * 2;
 
 export function qfcStep(base: Base, M: number, N: number, K: number, layer: IntLayer, threads: number, splitFlops: number): QFcStep {
   return {
     ...base, kind: 'qfc', M, N, K, layer, kernel: 'qgemm int8 (i32x4.dot_i16x8_s)', reason: describeIntLayer(layer),
-    split: partsFor(2 * M * N * K, threads, splitFlops * 2), scratch: packedA(M, K) + SLACK, scratchAt: 0,
+    split: partsFor(2 * M * N * K, threads, splitFlops * 2), scratch: qgemmPackedASize(M, K) + SLACK, scratchAt: 0,
   };
 }
 
@@ -45,7 +46,7 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   const P = (byImages ? g.OH : Math.ceil(g.OH / split)) * g.OW; // pixels one set holds
   const direct = isPointwise(g.win);
   const layout: ConvLayout = {
-    split, byImages, sets: split, patches: direct ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(packedB(K, P) + SLACK, 64), plane: 0,
+    split, byImages, sets: split, patches: direct ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(qgemmPackedBSize(K, P) + SLACK, 64), plane: 0,
   };
   const kernel = direct ? 'qconv 1×1 int8 gemm' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
@@ -53,6 +54,30 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
     ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, layout, kernel, reason: describeIntLayer(layer), split,
     scratch: split * (layout.patches + layout.panels), scratchAt: 0,
   };
+}
+
+/**
+ * The int8 im2col conv's time as a fraction of the f32 im2col estimate (kernels/wasm/conv.ts):
+ * the GEMM runs 1.65× the f32 one at 256³, but im2col8, packing and narrow tiles leave 1.25×
+ * on VGG-S's convs (1.25 ms measured at batch 1 vs 1.51 ms estimated f32, one thread, quiet machine).
+ */
+export const QCONV_OF_F32_IM2COL = 0.8;
+/** ns per element to dequantize a conv's input and quantize its output when it runs in float. */
+const QDQ_NS = 0.5;
+
+/**
+ * Why a QDQ conv the float planner put on Winograd stays float (dequantize → Winograd →
+ * quantize), or undefined when the int8 im2col conv is estimated faster: Winograd's
+ * 2.25–4× fewer products beat int8's ~1.25× (int8 Winograd would need transforms that
+ * grow the operands past 8 bits). `winograd: 'off'` keeps every such conv on int8.
+ */
+export function floatWinogradWins(s: ConvStep): string | undefined {
+  if (s.impl !== 'winograd' || s.tile === undefined) return undefined;
+  const K = (s.C / s.group) * s.win.kh * s.win.kw;
+  const int8 = QCONV_OF_F32_IM2COL * s.N * s.group * denseConvNs('im2col', s.M / s.group, K, s.OH * s.OW);
+  const float = winogradNs(s, s.tile) + QDQ_NS * s.N * (s.C * s.H * s.W + s.M * s.OH * s.OW);
+  if (float >= int8) return undefined;
+  return `float Winograd ${tileName(s.tile)} between dequantize and quantize, est ${formatUs(float)} vs int8 im2col ${formatUs(int8)}`;
 }
 
 /** A constant scalar (scale or zero point), or undefined. */

@@ -10,12 +10,22 @@ import { WasmArena } from './arena.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import {
-  EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
+  bValueBytes, EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
 } from './qgemm_codegen.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 /** The default tile: 4×8 int32 accumulators (8 of the 15 vector registers), 2 B vectors, 1 A splat. */
-export const DEFAULT_QGEMM_TILE = { mr: 4, nr: 8, unroll: 1 } as const;
+export const DEFAULT_QGEMM_TILE: Omit<QGemmVariant, 'shared'> = { mr: 4, nr: 8, unroll: 1, wideB: false };
+
+/** Bytes of A packed for the tile (M rounded up to whole panels, K to pairs of i16). */
+export function qgemmPackedASize(M: number, K: number, tile: Pick<QGemmVariant, 'mr'> = DEFAULT_QGEMM_TILE): number {
+  return Math.ceil(M / tile.mr) * tile.mr * Math.ceil(K / 2) * 4;
+}
+
+/** Bytes of B packed for the tile (N rounded up to whole panels, K to pairs). */
+export function qgemmPackedBSize(K: number, N: number, tile: Pick<QGemmVariant, 'nr' | 'wideB'> = DEFAULT_QGEMM_TILE): number {
+  return Math.ceil(N / tile.nr) * tile.nr * Math.ceil(K / 2) * 2 * bValueBytes(tile);
+}
 
 export type QInType = 'int8' | 'uint8';
 
@@ -69,7 +79,8 @@ export class WasmQGemm {
     this.arena = opts.arena ?? opts.threads?.arena ?? new WasmArena({ maximumBytes: 1 << 30 });
     if (opts.threads && opts.threads.arena !== this.arena) fail('wasm qgemm: the thread pool works on another arena; pass the same one');
     this.variant = { ...DEFAULT_QGEMM_TILE, ...opts.tile, shared: this.arena.shared };
-    this.key = `qgemm:mr${this.variant.mr}:nr${this.variant.nr}:u${this.variant.unroll}:${this.variant.shared ? 'shared' : 'private'}`;
+    const t = this.variant;
+    this.key = `qgemm:mr${t.mr}:nr${t.nr}:u${t.unroll}:${t.wideB ? 'b16' : 'b8'}:${t.shared ? 'shared' : 'private'}`;
     const mod = compileCached(this.key, () => qgemmModule(this.variant));
     this.exports = instantiate<QGemmExports>(mod, this.arena);
     this.threads = opts.threads;
@@ -82,11 +93,11 @@ export class WasmQGemm {
   }
 
   packedASize(M: number, K: number): number {
-    return Math.ceil(M / this.variant.mr) * this.variant.mr * Math.ceil(K / 2) * 4;
+    return qgemmPackedASize(M, K, this.variant);
   }
 
   packedBSize(K: number, N: number): number {
-    return Math.ceil(N / this.variant.nr) * this.variant.nr * Math.ceil(K / 2) * 2;
+    return qgemmPackedBSize(K, N, this.variant);
   }
 
   /** Uploads bytes (weights, bias, multipliers, an epilogue block) into the arena; returns the offset. */
@@ -124,7 +135,7 @@ export class WasmQGemm {
   run(g: QGemmArgs, perRow: boolean, outBytes: number): void {
     const pool = this.threads;
     if (!pool || pool.size < 2) return this.gemmWith(g);
-    pool.run(splitQGemmColumns(g, this.variant.nr, pool.size, outBytes, perRow).map((part, t) => [this.call(part, t)]));
+    pool.run(splitQGemmColumns(g, this.variant, pool.size, outBytes, perRow).map((part, t) => [this.call(part, t)]));
   }
 
   /** The pool call that runs one driver call on thread t. */
@@ -177,13 +188,13 @@ export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: n
  * and C, and the bias and multipliers too when the channels are the columns (not
  * perRow). Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
  */
-export function splitQGemmColumns(g: QGemmArgs, nr: number, parts: number, eb: number, perRow = false): QGemmArgs[] {
-  const panels = Math.ceil(g.N / nr), kp = Math.ceil(g.K / 2);
+export function splitQGemmColumns(g: QGemmArgs, tile: Pick<QGemmVariant, 'nr' | 'wideB'>, parts: number, eb: number, perRow = false): QGemmArgs[] {
+  const nr = tile.nr, panels = Math.ceil(g.N / nr), panelBytes = qgemmPackedBSize(g.K, nr, tile);
   return Array.from({ length: parts }, (_, t) => {
     const p0 = Math.floor((t * panels) / parts), p1 = Math.floor(((t + 1) * panels) / parts);
     const j0 = p0 * nr, j1 = Math.min(g.N, p1 * nr);
     return {
-      ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * kp * nr * 2, c: g.c + j0 * eb,
+      ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * panelBytes, c: g.c + j0 * eb,
       bias: g.bias && !perRow ? g.bias + j0 * 4 : g.bias, mult: g.mult && !perRow ? g.mult + j0 * 4 : g.mult,
     };
   });

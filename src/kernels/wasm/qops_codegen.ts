@@ -15,6 +15,8 @@ export const QOPS_EXPORTS = {
   quantize8: 'quantize8',
   /** (x, y, n, scale: f32, zero, unsigned, scratch) */
   dequantize8: 'dequantize8',
+  /** (x, y, n, scale: f32, zero, lo, hi, scratch): y = dequantize(quantize(x)) on f32, per tensor (a fused Q→DQ pair; y may be x) */
+  fakequant8: 'fakequant8',
   /** (x, y, planes, H, W, OH, OW, kh, kw, sh, sw, dh, dw, padT, padL, rowbuf): int8 */
   maxpool8s: 'maxpool8s',
   /** the same on uint8 */
@@ -26,6 +28,7 @@ export const QOPS_EXPORTS = {
 export interface QopsExports {
   quantize8(x: number, y: number, n: number, scale: number, zero: number, lo: number, hi: number, scratch: number): void;
   dequantize8(x: number, y: number, n: number, scale: number, zero: number, unsigned: number, scratch: number): void;
+  fakequant8(x: number, y: number, n: number, scale: number, zero: number, lo: number, hi: number, scratch: number): void;
   maxpool8s(...args: number[]): void;
   maxpool8u(...args: number[]): void;
   add8(a: number, b: number, y: number, n: number, za: number, zb: number, ma: number, mb: number, shift: number, zy: number,
@@ -40,6 +43,7 @@ export function qopsModule(shared: boolean): Uint8Array {
   m.importMemory(memoryImport(shared));
   m.func(QOPS_EXPORTS.quantize8, [I32, I32, I32, F32, I32, I32, I32, I32], [], (f) => emitQuantize(f));
   m.func(QOPS_EXPORTS.dequantize8, [I32, I32, I32, F32, I32, I32, I32], [], (f) => emitDequantize(f));
+  m.func(QOPS_EXPORTS.fakequant8, [I32, I32, I32, F32, I32, I32, I32, I32], [], (f) => emitFakeQuant(f));
   m.func(QOPS_EXPORTS.maxpool8s, Array(16).fill(I32), [], (f) => emitMaxPool(f, 's'));
   m.func(QOPS_EXPORTS.maxpool8u, Array(16).fill(I32), [], (f) => emitMaxPool(f, 'u'));
   m.func(QOPS_EXPORTS.add8, Array(14).fill(I32), [], (f) => emitAdd(f));
@@ -89,6 +93,25 @@ function emitDequantize(f: FuncBuilder): void {
     f.get(dst).get(v).get(z).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(s).op('f32x4.mul').mem('v128.store');
     f.get(dst).get(scratch).op('i32.eq').if(() => { f.get(y).get(scratch).get(n).get(i).op('i32.sub').i32(4).op('i32.mul').memoryCopy(); });
     f.addTo(x, 4).addTo(y, 16);
+  });
+}
+
+/** 4 values per step: quantized as emitQuantize does, dequantized as emitDequantize does, without leaving the lanes. */
+function emitFakeQuant(f: FuncBuilder): void {
+  const [x, y, n, scale, zero, lo, hi, scratch] = f.params;
+  const i = f.local(), s = f.local(V128), z = f.local(V128), l = f.local(V128), h = f.local(V128), dst = f.local();
+  f.get(scale).op('f32x4.splat').set(s);
+  f.get(zero).op('i32x4.splat').set(z);
+  f.get(lo).op('i32x4.splat').set(l);
+  f.get(hi).op('i32x4.splat').set(h);
+  f.forUp(i, 0, n, 4, () => {
+    f.get(n).get(i).op('i32.sub').i32(4).op('i32.lt_s').if(() => { f.get(scratch); }, () => { f.get(y); }, I32);
+    f.set(dst);
+    f.get(dst).get(x).mem('v128.load').get(s).op('f32x4.div').op('f32x4.nearest').op('i32x4.trunc_sat_f32x4_s');
+    f.get(z).op('i32x4.add').get(l).op('i32x4.max_s').get(h).op('i32x4.min_s');
+    f.get(z).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(s).op('f32x4.mul').mem('v128.store');
+    f.get(dst).get(scratch).op('i32.eq').if(() => { f.get(y).get(scratch).get(n).get(i).op('i32.sub').i32(4).op('i32.mul').memoryCopy(); });
+    f.addTo(x, 16).addTo(y, 16);
   });
 }
 

@@ -27,7 +27,7 @@ export function bindQFc(s: QFcStep, env: BindEnv): StepExecutor {
   const { M, N, K } = s;
   const g = { pa, pb: w.pb, c: at(env, s.outputs[0]), ldc: N, M, N, K, bias: w.bias, mult: w.mult, ep: w.ep };
   if (s.split > 1 && env.pool) {
-    const parts = splitQGemmColumns(g, q.variant.nr, s.split, outBytes(s.layer)).map((part, t) => [q.call(part, t)]);
+    const parts = splitQGemmColumns(g, q.variant, s.split, outBytes(s.layer)).map((part, t) => [q.call(part, t)]);
     const runParts = poolRunner(env.pool, parts);
     return { run: () => { e.packA(x, K, M, K, pa, xor); runParts(); } };
   }

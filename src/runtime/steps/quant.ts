@@ -1,6 +1,6 @@
 // QuantizeLinear, DequantizeLinear and a fused Q→DQ pair, with the arithmetic
 // of ir/quant.ts; per tensor or per axis (one scale per `inner` run). 8-bit per
-// tensor (the ends of an integer region) runs on the WebAssembly kernel, the rest in JS.
+// tensor (the ends of an integer region, and a float layer's Q→DQ pair) runs on the WebAssembly kernel, the rest in JS.
 import type { QuantStep } from '../../compile/plan_types.js';
 import { dequantizeValue, quantizeValue } from '../../ir/quant.js';
 import { DTYPE_BYTES, type AnyData } from '../../ir/tensor.js';
@@ -15,8 +15,10 @@ export function bindQuant(s: QuantStep, env: BindEnv): StepExecutor {
   const x = at(env, s.inputs[0]) / DTYPE_BYTES[xd], y = at(env, s.outputs[0]) / DTYPE_BYTES[yd];
   const { n, q, kind } = s, { scale, zero, inner, count, lo, hi } = q;
   const bytes = kind === 'quantize' ? yd : xd;
-  if (count === 1 && (bytes === 'int8' || bytes === 'uint8') && kind !== 'fakequant') {
+  const eightBit = kind === 'fakequant' ? lo >= -128 && hi <= 255 : bytes === 'int8' || bytes === 'uint8';
+  if (count === 1 && eightBit) {
     const k = env.kernels.qops().exports, [xa, ya, sc] = [at(env, s.inputs[0]), at(env, s.outputs[0]), scratchAt(env, s)];
+    if (kind === 'fakequant') return { run: () => k.fakequant8(xa, ya, n, scale[0], zero[0], lo, hi, sc) };
     if (kind === 'quantize') return { run: () => k.quantize8(xa, ya, n, scale[0], zero[0], lo, hi, sc) };
     return { run: () => k.dequantize8(xa, ya, n, scale[0], zero[0], bytes === 'uint8' ? 1 : 0, sc) };
   }

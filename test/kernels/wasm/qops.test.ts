@@ -43,6 +43,25 @@ test('quantize8 / dequantize8 match QuantizeLinear / DequantizeLinear at every l
   }
 });
 
+test('fakequant8 (a Q→DQ pair in float lanes) matches QuantizeLinear then DequantizeLinear, out of place and in place, at every length', () => {
+  const { ar, k } = setup(), rng = new Rng(4);
+  for (const n of [1, 3, 4, 5, 17, 64, 101]) {
+    for (const [lo, hi, zero] of [[-128, 127, -5], [0, 255, 130], [0, 127, 0]]) {
+      const scale = Math.fround(0.013 + 0.01 * rng.next());
+      const x = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? (zero + 0.5 + i) * scale : rng.uniform(-4, 4))); // ties, saturation
+      const want = x.map((v) => dequantizeValue(quantizeValue(v, scale, zero, lo, hi), scale, zero));
+      const xa = ar.allocF32(n), ya = ar.allocF32(n), guard = ar.alloc(64), sc = ar.alloc(QOPS_SCRATCH);
+      ar.f32(xa, n).set(x);
+      new Uint8Array(ar.memory.buffer, guard, 64).fill(0xee);
+      k.fakequant8(xa, ya, n, scale, zero, lo, hi, sc);
+      assert.deepEqual([...ar.f32(ya, n)], [...want], `n=${n} [${lo},${hi}] zero ${zero}`);
+      assert.ok(new Uint8Array(ar.memory.buffer, guard, 64).every((b) => b === 0xee), 'nothing written past n');
+      k.fakequant8(xa, xa, n, scale, zero, lo, hi, sc);
+      assert.deepEqual([...ar.f32(xa, n)], [...want], `in place, n=${n}`);
+    }
+  }
+});
+
 test('maxpool8 matches the reference max pool on int8 and uint8', () => {
   const { ar, k } = setup(), rng = new Rng(2);
   const cases = [
