@@ -141,6 +141,29 @@ test("onnxruntime's QDQ LeNet-5 runs integer-only from its first QuantizeLinear 
   assert.ok(maxDiff <= 2 * logitsScale + 1e-6, `logits differ from onnxruntime's by ${maxDiff} (${(maxDiff / logitsScale).toFixed(1)} output steps)`);
 });
 
+test("QDQ VGG-S: 3×3 convs where float Winograd beats the int8 im2col conv stay float between Q and DQ (reason given), winograd 'off' keeps them integer; both agree with onnxruntime", async () => {
+  const path = `${FIXTURES}vggs_fmnist_int8_qdq.onnx`;
+  const g = loadOnnxFile(path);
+  const ort = await ortSession(path);
+  const x = f32([100, 1, 28, 28], loadDataset('fashion-mnist', 'test').images.subarray(0, 100 * 784));
+  const theirs = argmaxRows((await ortRun(ort, { input: x })).logits.data as Float32Array, 100);
+  for (const winograd of ['auto', 'off'] as const) {
+    const s = await Session.create(g, { batch: 100, winograd });
+    const convs = s.plan.steps.filter((st) => st.op === 'Conv');
+    if (winograd === 'off') assert.ok(convs.every((st) => st.kind === 'qconv'), s.describe());
+    else {
+      assert.equal(convs[0].kind, 'qconv', 'the 1-channel first conv: Winograd does not win');
+      for (const st of convs.slice(1)) {
+        assert.equal(st.kind, 'conv', s.describe());
+        assert.match(st.reason, /float: float Winograd F\([24],3\) between dequantize and quantize, est .* vs int8 im2col /);
+      }
+    }
+    const mine = argmaxRows(s.run({ input: x }).logits.data as Float32Array, 100);
+    await s.dispose();
+    assert.ok(mine.filter((c, i) => c === theirs[i]).length >= 99, `winograd ${winograd}: top-1 agreement with onnxruntime`);
+  }
+});
+
 test('a QDQ residual Add (with the ReLU after it) runs as one integer add, within one output step of the reference', async () => {
   const b = new GraphBuilder(9);
   const x = b.input('x', ['N', 4, 5, 5]);
