@@ -74,18 +74,19 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   };
   const f16 = o.recipe.encode.f16;
   const originalAccuracy = o.data ? accuracyOf(model, o.data) : undefined;
+  // a stage may replace ctx.model (binary activations change the graph)
   const stages: StageResult[] = [];
   let compressed = graph;
   for (const stage of STAGES.filter((s) => s.enabled(o.recipe))) {
     const details = stage.run(ctx);
-    compressed = modelToGraph(model); // keeps the input's formats that still decode
+    compressed = modelToGraph(ctx.model); // keeps the input's formats that still decode
     for (const [w, f] of ctx.formats) compressed.formats.set(w, f);
-    const accuracy = o.data ? details.accuracy ?? accuracyOf(model, o.data) : undefined;
+    const accuracy = o.data ? details.accuracy ?? accuracyOf(ctx.model, o.data) : undefined;
     delete details.accuracy;
     const file = graphToNnz(compressed, { huffman: false, f16 }).bytes;
     stages.push({ name: stage.name, letter: stage.letter, label: stage.label, graph: compressed, file, accuracy, details });
   }
-  if (stages.length === 0) compressed = modelToGraph(model);
+  if (stages.length === 0) compressed = modelToGraph(ctx.model);
   markSparse(compressed, layers);
   const file = graphToNnz(compressed, { huffman: o.recipe.encode.huffman ? undefined : false, meta: o.meta, f16 });
   return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages };

@@ -3,6 +3,7 @@
 import { fail } from '../ir/errors.js';
 import type { Layer, LayerKind } from './layers.js';
 import { findLayer } from './layers.js';
+import { BINARIZE_DEFAULTS, checkBinarize, checkMethod, type BinarizeSettings, type BinaryMethod } from './binary/settings.js';
 
 export interface LayerSettings {
   /** Fraction of weights kept, in (0, 1]. */
@@ -11,6 +12,8 @@ export interface LayerSettings {
   bits?: number;
   /** Bits per relative index of sparse storage, 1–16 (encoder picks the best when absent). */
   indexBits?: number;
+  /** Binary / ternary method of this layer ('none' = float), over the binarize section's default. */
+  binary?: BinaryMethod | 'none';
   /** Leave this layer dense and unshared. */
   skip?: boolean;
 }
@@ -30,6 +33,8 @@ export interface Recipe {
     init: 'linear' | 'density' | 'random';
     epochs: number;
   };
+  /** Binary and ternary weights (and XNOR-Net's binary activations), after pruning (compress/binary). */
+  binarize?: BinarizeSettings;
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
   train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number };
   /**
@@ -71,6 +76,8 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.prune) out.prune = { ...(out.prune ?? DEEP_COMPRESSION.prune!), ...r.prune, density: { ...(out.prune ?? DEEP_COMPRESSION.prune!).density, ...r.prune.density } };
   if (r.share === null) delete out.share;
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
+  if (r.binarize === null) delete out.binarize;
+  else if (r.binarize) out.binarize = { ...(out.binarize ?? BINARIZE_DEFAULTS), ...r.binarize, method: { ...(out.binarize ?? BINARIZE_DEFAULTS).method, ...r.binarize.method } };
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
@@ -90,6 +97,10 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (!['linear', 'density', 'random'].includes(r.share.init)) fail(`${source}: share.init "${r.share.init}" must be linear, density or random`);
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
+  if (r.binarize) {
+    checkBinarize(r.binarize, source);
+    if (r.share) fail(`${source}: binarize and share both set the weights' values; drop one of them`);
+  }
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);
@@ -99,6 +110,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.density !== undefined) checkFraction(`${source}: layers.${name}.density`, s.density);
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
+    if (s.binary !== undefined) checkMethod(`${source}: layers.${name}.binary`, s.binary, true);
   }
 }
 
@@ -108,12 +120,13 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits'>> & { indexBits?: number } {
+export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'binary'>> & Pick<LayerSettings, 'indexBits' | 'binary'> {
   const o = Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1] ?? {};
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
     bits: o.bits ?? r.share?.bits[layer.kind] ?? 32,
     indexBits: o.indexBits ?? r.encode.indexBits?.[layer.kind],
+    binary: o.binary,
     skip: o.skip ?? false,
   };
 }

@@ -9,6 +9,7 @@ import type { Layer } from './layers.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { settingsFor, type Recipe } from './recipe.js';
 import { shareWeights } from './share/share.js';
+import { binarizeModel, chooseMethods } from './binary/binarize.js';
 
 export interface StageContext {
   model: Model;
@@ -41,7 +42,7 @@ function applyIndexBits(ctx: StageContext): void {
   for (const l of ctx.layers) {
     const f = ctx.formats.get(l.weight);
     const bits = settingsFor(ctx.recipe, l).indexBits;
-    if (f && bits) f.indexBits = bits;
+    if (bits && (f?.kind === 'sparse' || f?.kind === 'codebook')) f.indexBits = bits;
   }
 }
 
@@ -78,5 +79,20 @@ const share: Stage = {
   },
 };
 
+const binarize: Stage = {
+  name: 'binarize',
+  letter: 'B',
+  label: 'binary / ternary weights',
+  enabled: (r) => r.binarize !== undefined,
+  run(ctx) {
+    const methods = chooseMethods(ctx.layers, ctx.recipe.binarize!, (l) => settingsFor(ctx.recipe, l).binary);
+    for (const l of ctx.layers) if (settingsFor(ctx.recipe, l).skip) methods.delete(l);
+    const r = binarizeModel(ctx.model, methods, { settings: ctx.recipe.binarize!, data: ctx.data, train: ctx.train, seed: ctx.seed, where: 'recipe' });
+    ctx.model = r.model;
+    for (const [w, f] of r.formats) ctx.formats.set(w, f);
+    return r.binarized === undefined ? {} : { binarized: r.binarized, accuracy: r.accuracy! } as Record<string, number>;
+  },
+};
+
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [prune, share];
+export const STAGES: readonly Stage[] = [prune, share, binarize];

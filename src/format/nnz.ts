@@ -1,6 +1,6 @@
 // A compressed Graph ↔ .nnz bytes. The graph section is the structure as
 // deflated JSON (src/ir/serialize.ts); each initializer is a tensor section
-// encoded per its format (codebook, sparse) or in the smallest lossless form.
+// encoded per its format (codebook, sparse, binary / ternary) or in the smallest lossless form.
 import { deflateSync, inflateSync } from 'fflate';
 import { encodeNnzWithReport, decodeNnz, MAGIC, type SectionReport } from './container.js';
 import { sharedTensorSpec, type EncodedTensorSpec } from './tensor_codec.js';
@@ -32,6 +32,7 @@ function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): Encoded
     return sharedTensorSpec(name, tensor.shape, { centroids: f.centroids, indices: f.indices }, { gapBits: f.indexBits, huffman: opts.huffman });
   }
   if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
+  if (f?.kind === 'binary' || f?.kind === 'ternary') return { name, tensor, signsAxis: f.axis, huffman: opts.huffman };
   return { name, tensor, huffman: opts.huffman, f16: opts.f16 && tensor.dtype === 'float32' };
 }
 
@@ -72,6 +73,8 @@ export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
       graph.formats.set(name, { kind: 'codebook', bits: Math.max(1, Math.ceil(Math.log2(k))), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits });
     } else if (t.sparse) {
       graph.formats.set(name, { kind: 'sparse', indexBits: t.sparse.gapBits });
+    } else if (t.signs) {
+      graph.formats.set(name, { kind: t.signs.kind, axis: t.signs.axis });
     }
   }
   try {

@@ -7,6 +7,7 @@ import { BitReader, BitWriter } from './bits.js';
 import { Codebook, checkCodebook, codebookValues, exactCodebook } from './codebook.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
+import { signsForm, type SignsForm } from './signs.js';
 import { CODECS, DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
 
 /** Index = the dtype code stored in the file. */
@@ -24,6 +25,8 @@ export interface EncodedTensorSpec {
    * for a pruned zero). Must agree with tensor's values bit for bit.
    */
   codebook?: Codebook;
+  /** Binary / ternary weights: the channel axis of their levels (found along axis 0 when absent). */
+  signsAxis?: number;
   /** Force an encoding; default 'auto' (the smallest). */
   encoding?: TensorEncoding | 'auto';
   /** Allow lossy float16 storage (for biases); float16 is always allowed when exact. */
@@ -67,7 +70,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
   for (const encoding of names) {
     const codec = CODECS[encoding];
     if (!codec.holds(spec.tensor.dtype) || !codec.applies(ctx, forced)) {
-      if (forced) throw new NnzipError(`${where}: encoding "${encoding}" does not apply to this ${spec.tensor.dtype} tensor${encoding.includes('codebook') ? ' without a codebook' : ''}; use another encoding or 'auto'`);
+      if (forced) throw new NnzipError(`${where}: encoding "${encoding}" does not apply to this ${spec.tensor.dtype} tensor${encoding.includes('codebook') ? ' without a codebook' : encoding === 'binary' || encoding === 'ternary' ? ` (its values are not ${encoding} along axis ${spec.signsAxis ?? 0})` : ''}; use another encoding or 'auto'`);
       continue;
     }
     const w = new BitWriter(1024);
@@ -81,6 +84,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
 function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
   checkSpec(spec, where);
   let cached: { cb?: Codebook } | undefined;
+  const signs = new Map<string, SignsForm | undefined>();
   return {
     where,
     tensor: spec.tensor,
@@ -92,6 +96,11 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
       cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array) };
       return cached.cb;
     },
+    signs(kind) {
+      if (spec.tensor.dtype !== 'float32') return undefined;
+      if (!signs.has(kind)) signs.set(kind, signsForm(spec.tensor.data as Float32Array, spec.tensor.shape, spec.signsAxis ?? 0, kind));
+      return signs.get(kind);
+    },
   };
 }
 
@@ -102,6 +111,9 @@ function checkSpec(spec: EncodedTensorSpec, where: string): void {
     throw new NnzipError(`${where}: unknown encoding "${spec.encoding}"; use one of ${ENCODINGS.join(', ')} or 'auto'`);
   }
   if (spec.gapBits !== undefined) checkGapBits(spec.gapBits, where);
+  if (spec.signsAxis !== undefined && !(Number.isInteger(spec.signsAxis) && spec.signsAxis >= 0 && spec.signsAxis < Math.max(1, spec.tensor.shape.length))) {
+    throw new NnzipError(`${where}: signsAxis=${spec.signsAxis} is not an axis of shape [${spec.tensor.shape.join(',')}]`);
+  }
   const limit = spec.huffmanLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_CODE_LENGTH)) {
     throw new NnzipError(`${where}: option huffmanLimit=${limit} is outside 1..${MAX_CODE_LENGTH}`);

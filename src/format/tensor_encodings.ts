@@ -8,9 +8,10 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
+import { readBinary, readTernary, writeBinary, writeTernary, type SignsForm } from './signs.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'binary', 'ternary'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -29,6 +30,8 @@ export interface TensorBody {
   /** Centroids and per-element indices (codebook and sparse-codebook encodings). */
   codebook?: Codebook;
   sparse?: SparseForm;
+  /** The levels of a binary or ternary tensor (binary and ternary encodings). */
+  signs?: SignsForm;
   /** Which symbol streams were Huffman-coded. */
   huffman: { indices?: boolean; gaps?: boolean; values?: boolean };
 }
@@ -42,6 +45,8 @@ export interface EncodeContext {
   streams: SymbolStreamOptions;
   /** The given codebook, or the exact one of the values (undefined if none fits). */
   codebook(): Codebook | undefined;
+  /** The tensor's levels if it is binary (resp. ternary) along the given axis or axis 0. */
+  signs(kind: 'binary' | 'ternary'): SignsForm | undefined;
 }
 
 export interface DecodeContext {
@@ -272,9 +277,35 @@ const sparseF32: Codec = {
   },
 };
 
+// binary / ternary: signs.ts (axis, levels, then 1 bit or 1.6 bits per weight)
+const binary: Codec = {
+  holds: isF32,
+  applies: (ctx) => ctx.signs('binary') !== undefined,
+  write(w, ctx) {
+    writeBinary(w, f32Data(ctx.tensor), ctx.signs('binary')!);
+    return {};
+  },
+  read(r, ctx) {
+    const { data, form } = readBinary(r, ctx.shape, ctx.n);
+    return { tensor: new Tensor('float32', ctx.shape, data), signs: form, huffman: {} };
+  },
+};
+
+const ternary: Codec = {
+  holds: isF32,
+  applies: (ctx) => ctx.signs('ternary') !== undefined,
+  write(w, ctx) {
+    return { values: writeTernary(w, f32Data(ctx.tensor), ctx.signs('ternary')!, ctx.streams) };
+  },
+  read(r, ctx) {
+    const { data, form, huffman } = readTernary(r, ctx.shape, ctx.n);
+    return { tensor: new Tensor('float32', ctx.shape, data), signs: form, huffman: { values: huffman } };
+  },
+};
+
 /** The codec of each encoding, in file-code order. */
 export const CODECS: Record<TensorEncoding, Codec> = {
-  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32,
+  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, binary, ternary,
 };
 
 
