@@ -32,7 +32,8 @@ function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): Encoded
     return sharedTensorSpec(name, tensor.shape, { centroids: f.centroids, indices: f.indices }, { gapBits: f.indexBits, huffman: opts.huffman });
   }
   if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
-  if (f?.kind === 'binary' || f?.kind === 'ternary') return { name, tensor, signsAxis: f.axis, huffman: opts.huffman };
+  // forced: the format promises the signs form to whoever decodes it (a TTQ layer's 2-entry codebook may be a few bytes smaller)
+  if (f?.kind === 'binary' || f?.kind === 'ternary') return { name, tensor, signsAxis: f.axis, encoding: f.kind, huffman: opts.huffman };
   return { name, tensor, huffman: opts.huffman, f16: opts.f16 && tensor.dtype === 'float32' };
 }
 

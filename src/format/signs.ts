@@ -25,30 +25,34 @@ export function signsForm(data: Float32Array, shape: readonly number[], axis: nu
   return typeof levels === 'string' ? undefined : { kind, axis, levels };
 }
 
-// varint axis; bits(1) symmetric; centroid block: pos[0..count) (then neg[0..count) unless symmetric)
+// varint axis; bits(1) symmetric; bits(1) one pair for every channel (TTQ's per-layer
+// scales); centroid block: pos[0..k) then, unless symmetric, neg[0..k) (k = 1 or count)
 function writeLevels(w: BitWriter, f: SignsForm): void {
-  const sym = symmetricLevels(f.levels);
+  const sym = symmetricLevels(f.levels), { pos, neg, count } = f.levels;
+  const shared = count > 1 && pos.every((p, c) => p === pos[0] && neg[c] === neg[0]);
+  const k = shared ? 1 : count;
   w.writeVarint(f.axis);
   w.writeBit(sym);
-  const { pos, neg, count } = f.levels;
-  const block = new Float32Array(sym ? count : 2 * count);
-  block.set(pos);
-  if (!sym) block.set(neg, count);
+  w.writeBit(shared);
+  const block = new Float32Array(sym ? k : 2 * k);
+  block.set(pos.subarray(0, k));
+  if (!sym) block.set(neg.subarray(0, k), k);
   writeCentroids(w, block);
 }
 
 function readLevels(r: BitReader, shape: readonly number[], kind: SignsKind): { axis: number; levels: ChannelLevels } {
   const axis = r.readVarint();
   if (axis >= Math.max(1, shape.length)) throw new NnzipError(`${r.where}: ${kind} axis ${axis} for shape [${shape.join(',')}]; the file is corrupt`);
-  const sym = r.readBit();
+  const sym = r.readBit(), shared = r.readBit();
   const block = readCentroids(r);
-  const count = shape.length ? shape[axis] : 1;
-  if (block.length !== (sym ? count : 2 * count)) {
-    throw new NnzipError(`${r.where}: ${block.length} ${kind} levels for ${count} channels (axis ${axis} of [${shape.join(',')}]); the file is corrupt`);
+  const count = shape.length ? shape[axis] : 1, k = shared ? 1 : count;
+  if (block.length !== (sym ? k : 2 * k)) {
+    throw new NnzipError(`${r.where}: ${block.length} ${kind} levels for ${k} channels (axis ${axis} of [${shape.join(',')}]); the file is corrupt`);
   }
   const bad = block.findIndex((v) => !(Number.isFinite(v) && (kind === 'ternary' ? v >= 0 : v > 0)));
   if (bad >= 0) throw new NnzipError(`${r.where}: ${kind} level ${block[bad]} is not ${kind === 'ternary' ? '≥ 0' : '> 0'}; the file is corrupt`);
-  const pos = block.slice(0, count), neg = sym ? pos.slice() : block.slice(count);
+  const each = (v: Float32Array) => (shared ? new Float32Array(count).fill(v[0]) : v);
+  const pos = each(block.slice(0, k)), neg = sym ? pos.slice() : each(block.slice(k));
   return { axis, levels: { kind, pos, neg, inner: shape.slice(axis + 1).reduce((p, d) => p * d, 1), count } };
 }
 
