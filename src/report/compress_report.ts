@@ -68,7 +68,7 @@ export function layerRows(original: Graph, r: CompressResult): LayerRow[] {
       layer: l.name,
       params: names.reduce((s, n) => s + original.initializers.get(n)!.size, 0),
       keptPct: (100 * nz) / w.size,
-      bits: f?.kind === 'codebook' ? f.bits : 32,
+      bits: f?.kind === 'codebook' ? f.bits : f?.kind === 'binary' ? 1 : f?.kind === 'ternary' ? 1.6 : 32,
       bytesBefore: names.reduce((s, n) => s + original.initializers.get(n)!.size * 4, 0),
       bytesAfter: names.reduce((s, n) => s + (bytes.get(n) ?? 0), 0),
     };

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { compressGraph, type CompressResult } from '../../compress/pipeline.js';
+import type { Recipe } from '../../compress/recipe.js';
 import { nnzToGraph } from '../../format/nnz.js';
 import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
@@ -7,7 +8,7 @@ import type { Graph } from '../../ir/graph.js';
 import { compressRun, formatLayerTable, formatStages } from '../../report/compress_report.js';
 import { sessionAccuracy } from '../../eval/runners.js';
 import { formatBytes } from '../../ir/print.js';
-import { choice, num, oneModel, parse, str } from '../args.js';
+import { choice, num, oneModel, parse, str, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
@@ -47,36 +48,40 @@ ${RECIPE_HELP}`,
     });
     const path = oneModel('compress', p);
     const out = str(p, 'output') ?? fail('compress: -o OUT.nnz is required');
-    if (!out.endsWith('.nnz')) fail(`-o ${out}: the output must end in .nnz`);
-    const recipe = recipeFromFlags(p);
-    const noFinetune = Boolean(p.values['no-finetune']);
-    const dataset = choice(p, 'dataset', DATASETS);
-    if (!dataset && !noFinetune) fail('compress: --dataset is required for fine-tuning (or pass --no-finetune)');
-    const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
-    const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
-    const threads = num(p, 'threads', 1, 1, 64, true);
-    const model = loadModel(path);
-    const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
-    const progress = trainProgress();
-    const meta = { source: basename(path), recipe: recipe.name };
-    const r = await withTrainingThreads(threads, () =>
-      compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
-    progress.done();
-    const file = r.file.bytes;
-    writeFileAtomic(out, file);
-    const written = nnzToGraph(file, out).graph;
-    const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
-    const run = compressRun(model.graph, r, { model: path, output: out, recipe, fileAccuracy: accuracy });
-    console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
-    console.log('');
-    console.log(formatStages(run.stages));
-    if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
-    console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
-    const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/, '.json');
-    writeFileAtomic(reportPath, JSON.stringify(run, null, 2) + '\n');
-    return 0;
+    return writeCompressed('compress', path, out, recipeFromFlags(p), p);
   },
 };
+
+/** The run shared by compress and binarize: the recipe on MODEL, OUT written, the tables and the JSON report printed. */
+export async function writeCompressed(command: string, path: string, out: string, recipe: Recipe, p: Parsed): Promise<number> {
+  if (!out.endsWith('.nnz')) fail(`-o ${out}: the output must end in .nnz`);
+  const noFinetune = Boolean(p.values['no-finetune']);
+  const dataset = choice(p, 'dataset', DATASETS);
+  if (!dataset && !noFinetune) fail(`${command}: --dataset is required for fine-tuning (or pass --no-finetune)`);
+  const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
+  const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
+  const threads = num(p, 'threads', 1, 1, 64, true);
+  const model = loadModel(path);
+  const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
+  const progress = trainProgress();
+  const meta = { source: basename(path), recipe: recipe.name };
+  const r = await withTrainingThreads(threads, () =>
+    compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
+  progress.done();
+  const file = r.file.bytes;
+  writeFileAtomic(out, file);
+  const written = nnzToGraph(file, out).graph;
+  const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
+  const run = compressRun(model.graph, r, { model: path, output: out, recipe, fileAccuracy: accuracy });
+  console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
+  console.log('');
+  console.log(formatStages(run.stages));
+  if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
+  console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
+  const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/, '.json');
+  writeFileAtomic(reportPath, JSON.stringify(run, null, 2) + '\n');
+  return 0;
+}
 
 async function testAccuracy(graph: Graph, dataset: DatasetName, threads: number): Promise<number> {
   return (await sessionAccuracy(graph, loadDataset(dataset, 'test'), { threads })).accuracy;
