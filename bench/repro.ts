@@ -1,4 +1,5 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
+import { binary } from './repro/binary.js';
 import { deepCompression } from './repro/deep_compression.js';
 import { kmeansInit } from './repro/kmeans_init.js';
 import { pruneSchedule } from './repro/prune_schedule.js';
@@ -6,6 +7,7 @@ import { pruneSchedule } from './repro/prune_schedule.js';
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
+  binary: { what: 'binary / ternary LeNet-5 (BWN, TWN, TTQ, XNOR) accuracy and size; xnor conv speed vs f32 on VGG-S layers (args: speed | accuracy, epochs=N, methods=..., model=lenet5|vggs)', run: binary },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
 };
 
