@@ -3,7 +3,7 @@
 // written file as the runtime runs it, its size; then the speed of the xnor-popcount
 // conv on VGG-S's 64→64 (14×14) and 128→128 (7×7) 3×3 layers next to nnzip's own f32
 // conv and onnxruntime on the same shapes, in one run.
-// Run: npm run repro -- binary [speed|accuracy] [epochs=N] [methods=bwn,twn,...] [model=lenet5|vggs]
+// Run: npm run repro -- binary [speed|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs]
 import { BINARIZE_DEFAULTS, type BinaryMethod } from '../../src/compress/binary/settings.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
@@ -36,7 +36,7 @@ function binarizeRecipe(method: BinaryMethod, epochs: number, lr: number): Recip
   return r;
 }
 
-async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number): Promise<void> {
+async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number, steps?: number): Promise<void> {
   const m = MODELS[modelKey];
   const graph = fixture(m.file);
   const d = data(m.dataset);
@@ -46,7 +46,7 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     const t0 = Date.now();
     let last = 0;
     const r = compressGraph(graph, {
-      recipe: binarizeRecipe(method, epochs, m.lr), data: d, seed: 1,
+      recipe: binarizeRecipe(method, epochs, m.lr), data: d, seed: 1, maxStepsPerEpoch: steps,
       onProgress: (stage, p) => {
         if (Date.now() - last > 20000) { last = Date.now(); log(`${m.name} ${method} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}`); }
       },
@@ -61,7 +61,8 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     rows.push([m.name, method, pct(acc), `${(before / after).toFixed(1)}× (${kinds}, ${bin.length} layers)`, `${(r.originalBytes / r.file.bytes.length).toFixed(1)}×`, r.file.bytes.length]);
     log(`${m.name} ${method}: ${pct(acc)} after ${epochs} epochs, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
   }
-  console.log(`\n${m.name} (${m.dataset}), binarized by each method and fine-tuned ${epochs} epochs (SGD lr ${m.lr}, batch 64, cosine); first and last layers float;`);
+  const length = steps ? `${epochs} epoch(s) of at most ${steps} steps` : `${epochs} epochs`;
+  console.log(`\n${m.name} (${m.dataset}), binarized by each method and fine-tuned ${length} (SGD lr ${m.lr}, batch 64, cosine); first and last layers float;`);
   console.log('accuracy of the written .nnz as nnzip\'s runtime runs it, on the full 10,000-image test set\n');
   console.log(formatTable(['model', 'method', 'accuracy', 'binarized layers: ratio', 'whole file: ratio', 'file bytes'], rows));
 }
@@ -112,9 +113,10 @@ export async function binary(args: string[]): Promise<void> {
   const opt = (k: string) => args.find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1);
   const part = args.find((a) => a === 'speed' || a === 'accuracy');
   const epochs = Number(opt('epochs') ?? 3);
+  const steps = opt('steps') === undefined ? undefined : Number(opt('steps'));
   const methods = (opt('methods') ?? 'bwn,twn,ttq,xnor').split(',') as BinaryMethod[];
   const model = (opt('model') ?? 'lenet5') as keyof typeof MODELS;
   if (!MODELS[model]) throw new Error(`repro binary: model=${model}: choose ${Object.keys(MODELS).join(' or ')}`);
   if (part !== 'accuracy') await speedTable();
-  if (part !== 'speed') await accuracyTable(model, methods, epochs);
+  if (part !== 'speed') await accuracyTable(model, methods, epochs, steps);
 }
