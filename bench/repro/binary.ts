@@ -15,11 +15,12 @@ import { WasmGemm } from '../../src/kernels/wasm/gemm.js';
 import type { NodeThreadPool } from '../../src/kernels/wasm/thread_pool_node.js';
 import { WasmXnor } from '../../src/kernels/wasm/xnor.js';
 import { formatTable } from '../../src/report/table.js';
-import { compare, syncPeer } from '../compare.js';
-import { taskData, type Peer, type Task } from '../peers.js';
+import { compare } from '../compare.js';
+import { contender, type Contender } from '../harness.js';
+import { opData, type OpTask } from '../op.js';
 import { accuracy, data, fixture, log, pct } from './common.js';
 
-type Conv = Extract<Task, { kind: 'conv' }>;
+type Conv = Extract<OpTask, { kind: 'conv' }>;
 
 const MODELS = {
   lenet5: { name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist' as const, lr: 0.01 },
@@ -68,7 +69,7 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
 }
 
 /** Random binary weights (α per output channel) and the xnor layer on them. */
-function xnorPeer(t: Conv): Peer {
+function xnorPeer(t: Conv): Contender {
   const xnor = new WasmXnor();
   const rng = new Rng(11), K = t.C * t.kh * t.kw;
   const w = new Float32Array(t.M * K);
@@ -78,21 +79,21 @@ function xnorPeer(t: Conv): Peer {
   const p = t.pad;
   const layer = xnor.prepareConv(rows, { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p], strides: [t.stride, t.stride] },
     { bias: new Float32Array(t.M), clamp: [0, Infinity] });
-  const d = taskData(t), ar = xnor.arena;
+  const d = opData(t), ar = xnor.arena;
   const x = ar.allocF32(d.x.length), OH = (t.H + 2 * p - t.kh) / t.stride + 1, OW = (t.W + 2 * p - t.kw) / t.stride + 1;
   const y = ar.allocF32(t.N * t.M * OH * OW), scratch = ar.alloc(xnor.convScratchBytes(layer, t.H, t.W));
   ar.f32(x, d.x.length).set(d.x);
-  return syncPeer('nnzip-xnor', 1, () => xnor.convAt(layer, t.N, t.H, t.W, x, y, scratch));
+  return contender('nnzip-xnor', () => xnor.convAt(layer, t.N, t.H, t.W, x, y, scratch));
 }
 
-function f32Peer(t: Conv, pool?: NodeThreadPool): Peer {
+function f32Peer(t: Conv, pool?: NodeThreadPool): Contender {
   const g = new WasmGemm({ threads: pool });
-  const d = taskData(t), p = t.pad;
+  const d = opData(t), p = t.pad;
   const conv = new WasmConv2d(g, { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p], strides: [t.stride, t.stride] }, d.w);
   const ar = g.arena, [, , OH, OW] = conv.outShape(t.N, t.H, t.W);
   const x = ar.allocF32(d.x.length), y = ar.allocF32(t.N * t.M * OH * OW);
   ar.f32(x, d.x.length).set(d.x);
-  return syncPeer('nnzip-wasm', pool?.size ?? 1, () => conv.run(t.N, t.H, t.W, x, y));
+  return contender('nnzip-wasm', () => conv.run(t.N, t.H, t.W, x, y), { threads: pool?.size ?? 1 });
 }
 
 const SPEED_TASKS: Conv[] = [

@@ -21,6 +21,7 @@ export interface SignsForm {
 
 /** The levels of `data` along `axis` if it is of `kind` there, else undefined. */
 export function signsForm(data: Float32Array, shape: readonly number[], axis: number, kind: SignsKind): SignsForm | undefined {
+  if (data.length === 0) return undefined; // nothing to sign: raw says it in fewer bytes
   const levels = channelLevels(data, shape, axis, kind);
   return typeof levels === 'string' ? undefined : { kind, axis, levels };
 }
