@@ -110,7 +110,8 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'xnor';
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;

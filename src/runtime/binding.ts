@@ -15,6 +15,7 @@ import { bindQuant } from './steps/quant.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
+import { bindXnorConv } from './steps/xnor.js';
 
 type Binder<S extends PlanStep = PlanStep> = (s: S, env: BindEnv) => StepExecutor | undefined;
 type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
@@ -22,7 +23,10 @@ type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
 /** Step kind → executor (kernel variants chosen by the step's impl). */
 const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
   fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : bindSparseFc(s, env)),
-  conv: (s, env) => (s.impl === 'depthwise' ? bindDepthwise(s, env) : s.impl === 'csr' ? bindSparseConv(s, env) : bindGemmConv(s, env)),
+  conv: (s, env) => {
+    if (s.impl === 'xnor') return bindXnorConv(s, env);
+    return s.impl === 'depthwise' ? bindDepthwise(s, env) : s.impl === 'csr' ? bindSparseConv(s, env) : bindGemmConv(s, env);
+  },
   pool: bindPool,
   globalpool: bindGlobalPool,
   clamp: bindClamp,

@@ -87,6 +87,12 @@ export interface WasmXnorOptions {
 /** Words of 64 channels. */
 export const wordsFor = (C: number): number => Math.ceil(C / 64);
 
+/** Bytes of one image's packed, padded input grid (a conv's scratch): 16 bytes a pixel per 64 channels. */
+export function xnorGridBytes(C: number, H: number, W: number, pads: readonly number[] = [0, 0, 0, 0]): number {
+  const [pt, pl, pb, pr] = pads;
+  return (H + pt + pb) * (W + pl + pr) * 16 * wordsFor(C);
+}
+
 /**
  * The weight bit-planes: tiles of XNOR_TILE rows; per tile, per 64-channel word cw,
  * per tap, the tile's sign words (bit = weight > 0), then its nonzero words when
@@ -138,8 +144,8 @@ export class WasmXnor {
 
   /** The packed grid of a conv on an H×W input: its width and bytes. */
   grid(l: XnorLayer, H: number, W: number): { Wp: number; bytes: number } {
-    const [pt, pl, pb, pr] = l.params?.pads ?? [0, 0, 0, 0];
-    return { Wp: W + pl + pr, bytes: (H + pt + pb) * (W + pl + pr) * 16 * l.Cw };
+    const [, pl, , pr] = l.params?.pads ?? [0, 0, 0, 0];
+    return { Wp: W + pl + pr, bytes: xnorGridBytes(l.C, H, W, l.params?.pads) };
   }
 
   private prepare(kind: 'conv' | 'fc', w: SignRows, M: number, C: number, kh: number, kw: number, o: XnorLayerOptions, params?: Conv2dParams): XnorLayer {
