@@ -16,7 +16,12 @@ import type { NodeThreadPool } from '../../src/kernels/wasm/thread_pool_node.js'
 import { WasmXnor } from '../../src/kernels/wasm/xnor.js';
 import { formatTable } from '../../src/report/table.js';
 import { compare } from '../compare.js';
-import { contender, type Contender } from '../harness.js';
+import { contender, measure, median, type Contender } from '../harness.js';
+import { foreignLoadLine, watchForeignLoad } from '../harness_node.js';
+import { createNnzipPeer } from '../peers/nnzip.js';
+import { createOrtNodePeer } from '../peers/ort_node.js';
+import type { Peer } from '../peers/peer.js';
+import { f32 } from '../../src/ir/tensor.js';
 import { opData, type OpTask } from '../op.js';
 import { accuracy, data, fixture, log, pct } from './common.js';
 
@@ -110,6 +115,37 @@ async function speedTable(): Promise<void> {
   for (const t of SPEED_TASKS) await compare(t, (pool) => f32Peer(t, pool), { only: ['nnzip', 'ort-node'], rounds: 9, extra: [['nnzip-xnor ×1', () => xnorPeer(t)]] });
 }
 
+/**
+ * VGG-S end to end at batch 1 and 16, one thread: the float model on nnzip and onnxruntime-node,
+ * its XNOR form (conv2..conv6 binary on Sign(x), fc1 binary weights, conv1 and the last FC float;
+ * binarized without training: speed does not depend on the values) on nnzip and, exported as float
+ * ±α weights, on onnxruntime-node.
+ */
+async function endToEnd(): Promise<void> {
+  const float = fixture('vggs_fmnist_dense.onnx');
+  const xnor = compressGraph(float, { recipe: binarizeRecipe('xnor', 0, 0.01), seed: 1 }).compressed;
+  const rng = new Rng(5);
+  for (const batch of [1, 16]) {
+    const peers: [string, Peer][] = [
+      ['nnzip f32', await createNnzipPeer(float, { threads: 1, batch })],
+      ['nnzip xnor', await createNnzipPeer(xnor, { threads: 1, batch })],
+      ['ort-node f32', await createOrtNodePeer(float, { threads: 1, spinning: false })],
+      ['ort-node xnor graph (float ±α)', await createOrtNodePeer(xnor, { threads: 1, spinning: false })],
+    ];
+    const feeds = { [float.inputs[0].name]: f32([batch, 1, 28, 28], Array.from({ length: batch * 784 }, () => rng.next())) };
+    const load = watchForeignLoad();
+    const t = await measure(peers.map(([name, p]) => contender(name, () => p.run(feeds))), { rounds: 9, warmupMs: 1500, minSampleMs: 60, pauseMs: 40 });
+    const foreign = load();
+    for (const [, p] of peers) await p.dispose();
+    const cpu = t.map((x) => median(x.cpu));
+    console.log(`\nVGG-S (Fashion-MNIST shapes) end to end, batch ${batch}, 1 thread: median of 9 interleaved rounds`);
+    console.log(formatTable(['runtime', 'ms/batch', 'CPU ms/batch', 'speed-up vs nnzip f32 (CPU)', 'vs ort-node f32 (CPU)', 'cores busy'],
+      t.map((x, i) => [x.name, x.ms.toPrecision(3), cpu[i].toPrecision(3), `${(cpu[0] / cpu[i]).toFixed(2)}×`, `${(cpu[2] / cpu[i]).toFixed(2)}×`, x.cores.toFixed(2)])));
+    const line = foreignLoadLine(foreign);
+    if (line) console.log(line);
+  }
+}
+
 export async function binary(args: string[]): Promise<void> {
   const opt = (k: string) => args.find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1);
   const part = args.find((a) => a === 'speed' || a === 'accuracy');
@@ -118,6 +154,9 @@ export async function binary(args: string[]): Promise<void> {
   const methods = (opt('methods') ?? 'bwn,twn,ttq,xnor').split(',') as BinaryMethod[];
   const model = (opt('model') ?? 'lenet5') as keyof typeof MODELS;
   if (!MODELS[model]) throw new Error(`repro binary: model=${model}: choose ${Object.keys(MODELS).join(' or ')}`);
-  if (part !== 'accuracy') await speedTable();
+  if (part !== 'accuracy') {
+    await speedTable();
+    await endToEnd();
+  }
   if (part !== 'speed') await accuracyTable(model, methods, epochs, steps);
 }
