@@ -115,6 +115,17 @@ test('XNOR graph: BatchNormalization → Sign before each binary layer, the ReLU
   assert.equal(g.formats.get('fc1.weight')?.kind, 'binary');
 });
 
+test('XNOR position scaling: K = mean |x| over each window (Abs → frozen box filter → Mul), kept fixed by training', () => {
+  const r = compressGraph(tinyGraph(3), { recipe: recipe('xnor', { scaling: 'position', epochs: 2 }), data, seed: 1 });
+  const g = r.compressed;
+  const ops = g.nodes.map((n) => n.op);
+  for (const op of ['Abs', 'Sign', 'Mul']) assert.equal(ops.filter((o) => o === op).length, 2, `${op} per xnor layer: ${ops.join(' ')}`);
+  const k = g.initializers.get('conv1.k_filter')!;
+  assert.deepEqual(k.shape, [1, 1, 3, 3]);
+  assert.ok((k.data as Float32Array).every((v) => v === Math.fround(1 / 9)), 'the K filter stays the box filter');
+  assert.ok(r.stages[0].accuracy! > 0.5, `accuracy ${r.stages[0].accuracy}`);
+});
+
 test('bad input: one line naming the option or layer', () => {
   const src = 'r.yaml';
   assert.throws(() => parseRecipe({ binarize: { method: { conv: 'xor' } } }, src), (e: Error) => e instanceof NnzipError && /r\.yaml: binarize\.method\.conv "xor" must be one of bwn, xnor, twn, ttq or none/.test(e.message));
