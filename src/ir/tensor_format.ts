@@ -22,6 +22,29 @@ export interface CodebookFormat {
 }
 
 /**
+ * Fixed point / linear quantization (int8, int4, Qm.f ...): each weight is
+ * f32(q − zero) · scale rounded to float32, as ONNX DequantizeLinear computes it,
+ * with one scale for the tensor or one per index of `axis` (per output channel).
+ * Zeros are q = zero. Scales are float32 as in ONNX, or float64 for tools that
+ * quantize in double precision (then the product is rounded twice, as theirs was).
+ */
+export interface GridFormat {
+  kind: 'grid';
+  /** Bits per stored integer: enough for the range of q − zero (0 included). */
+  bits: number;
+  /** One integer per element. */
+  q: Int32Array;
+  /** One scale, or one per index of `axis`; each finite and > 0. */
+  scale: Float32Array | Float64Array;
+  /** Zero points, one per scale; absent = all 0. */
+  zero?: Int32Array;
+  /** The axis the scales run along (ignored with one scale). */
+  axis: number;
+  /** Bits per relative index when stored sparse. */
+  indexBits?: number;
+}
+
+/**
  * Binary (BWN, XNOR-Net) or ternary (TWN, TTQ) weights: every value of channel c
  * (along `axis`: 0 for conv and Gemm transB=1, 1 for a [K, N] MatMul weight) is
  * +pos[c] or −neg[c], or 0 when ternary. The levels are read from the values (ir/binary.ts).
@@ -32,4 +55,4 @@ export interface SignsFormat {
 }
 
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat | SignsFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | SignsFormat;

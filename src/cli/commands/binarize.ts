@@ -53,7 +53,7 @@ weight plus the scales. The first and last layers stay float unless --first /
     });
     const path = oneModel('binarize', p);
     const out = str(p, 'output') ?? fail('binarize: -o OUT.nnz is required');
-    return writeCompressed('binarize', path, out, () => binarizeRecipe(p), p, [path]);
+    return writeCompressed('binarize', path, out, p, { inputs: [path], recipe: () => binarizeRecipe(p), changes: `--method ${str(p, 'method') ?? '?'}` });
   },
 };
 
