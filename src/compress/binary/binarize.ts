@@ -1,12 +1,10 @@
 // The binarize stage on a trainable model: which layer gets which method, the
-// XNOR graph rewrite (binary activations), the weight transforms, fine-tuning
-// through the trainer's hooks, and the storage format of each binarized weight
-// (binary, or ternary when it holds zeros: TWN/TTQ, or a pruned layer's zeros
-// kept by its mask).
+// XNOR graph rewrite (binary activations), the weight transforms and fine-tuning
+// through the trainer's hooks. The intake then stores each binarized weight in its
+// smallest exact form (binary, ternary when it holds zeros, or a small codebook).
 import { attrInt } from '../../ir/graph.js';
 import { channelLevels } from '../../ir/binary.js';
 import { fail } from '../../ir/errors.js';
-import type { SignsFormat } from '../../ir/tensor_format.js';
 import { modelFromGraph } from '../../train/from_graph.js';
 import type { Model } from '../../train/model.js';
 import { modelToGraph } from '../../train/to_graph.js';
@@ -57,7 +55,6 @@ export interface BinarizeOptions {
 export interface BinarizeResult {
   /** The model trained (a new one when binary activations changed the graph). */
   model: Model;
-  formats: Map<string, SignsFormat>;
   /** Test accuracy right after binarizing, before fine-tuning (with data). */
   binarized?: number;
   accuracy?: number;
@@ -84,16 +81,13 @@ export function binarizeModel(model: Model, methods: ReadonlyMap<Layer, BinaryMe
     finetune(model, o.data, s.epochs, o.train, 'binarize');
     accuracy = accuracyOf(model, o.data);
   }
+  // how each weight is stored is the intake's business (compress/intake.ts); here only a check of the transforms
   model.refreshWeights();
-  const formats = new Map<string, SignsFormat>();
   for (const [l] of methods) {
-    const p = model.param(l.weight), axis = outputAxis(l);
-    const kind = p.data.includes(0) ? 'ternary' : 'binary';
-    const levels = channelLevels(p.data, p.shape, axis, kind);
-    if (typeof levels === 'string') throw new Error(`binarize: layer "${l.name}" is not ${kind} after its transform (${levels})`);
-    formats.set(l.weight, { kind, axis });
+    const p = model.param(l.weight), levels = channelLevels(p.data, p.shape, outputAxis(l), 'ternary');
+    if (typeof levels === 'string') throw new Error(`binarize: layer "${l.name}" is not binary or ternary after its transform (${levels})`);
   }
-  return { model, formats, binarized, accuracy };
+  return { model, binarized, accuracy };
 }
 
 /** A new model on the graph with Sign before the XNOR layers (masks carried over, K filters frozen). */
