@@ -1,6 +1,7 @@
 // Recipes: what to do to which layer, as data (YAML or JSON files, or built-ins).
 // A recipe is validated whole before any work starts, so a typo fails in a second.
 import { fail } from '../ir/errors.js';
+import { isWinogradTile, WINOGRAD_TILES, type WinogradTile } from '../ir/winograd.js';
 import type { Layer, LayerKind } from './layers.js';
 import { findLayer } from './layers.js';
 import { BINARIZE_DEFAULTS, checkBinarize, checkMethod, type BinarizeSettings, type BinaryMethod } from './binary/settings.js';
@@ -45,6 +46,8 @@ export interface Recipe {
   };
   /** Binary and ternary weights (and XNOR-Net's binary activations), after pruning (compress/binary). */
   binarize?: BinarizeSettings;
+  /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
+  winograd?: { tile: WinogradTile };
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
   train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number };
   /**
@@ -100,6 +103,8 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
   if (r.binarize === null) delete out.binarize;
   else if (r.binarize) out.binarize = { ...(out.binarize ?? BINARIZE_DEFAULTS), ...r.binarize, method: { ...(out.binarize ?? BINARIZE_DEFAULTS).method, ...r.binarize.method } };
+  if (r.winograd === null) delete out.winograd;
+  else if (r.winograd) out.winograd = { ...r.winograd };
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
@@ -135,6 +140,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     checkBinarize(r.binarize, source);
     if (r.share) fail(`${source}: binarize and share both set the weights' values; drop one of them`);
   }
+  if (r.winograd && !isWinogradTile(r.winograd.tile)) fail(`${source}: winograd.tile ${JSON.stringify(r.winograd.tile)} must be one of ${WINOGRAD_TILES.join(', ')}`);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);

@@ -1,6 +1,7 @@
 // How a weight tensor is stored once compressed. The float tensor in
 // graph.initializers always holds the decoded values (so any pass or runtime
 // can read it); the format says how it is encoded and which kernel runs it.
+import type { WinogradTile } from './winograd.js';
 
 /** Pruned: zeros are not stored (relative-index sparse). */
 export interface SparseFormat {
@@ -45,6 +46,17 @@ export interface GridFormat {
 }
 
 /**
+ * A 3×3 conv filter [M, C, 3, 3] stored as its Winograd transform U = G g Gᵀ for
+ * F(tile×tile, 3×3) (ir/winograd.ts transformFilters' layout: α² matrices [M × C]),
+ * so a session runs that tile without transforming; the initializer holds g recovered from U.
+ */
+export interface WinogradFormat {
+  kind: 'winograd';
+  tile: WinogradTile;
+  transformed: Float32Array;
+}
+
+/**
  * Binary (BWN, XNOR-Net) or ternary (TWN, TTQ) weights: every value of channel c
  * (along `axis`: 0 for conv and Gemm transB=1, 1 for a [K, N] MatMul weight) is
  * +pos[c] or −neg[c], or 0 when ternary. The levels are read from the values (ir/binary.ts).
@@ -55,4 +67,4 @@ export interface SignsFormat {
 }
 
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | SignsFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | WinogradFormat | SignsFormat;

@@ -30,6 +30,7 @@ export function modelToGraph(model: Model, opts: ToGraphOptions = {}): Graph {
     g.initializers.set(name, new Tensor('float32', p.shape, values));
     const f = g.formats.get(name);
     if ((f?.kind === 'binary' || f?.kind === 'ternary') && typeof channelLevels(values, p.shape, f.axis, f.kind) === 'string') g.formats.delete(name);
+    if (f?.kind === 'winograd') g.formats.delete(name); // a stored transform of weights that may have changed
     if (f?.kind !== 'codebook') continue;
     const fresh = p.gradTransform instanceof WeightSharing ? { ...f, centroids: p.gradTransform.centroids.slice() } : f;
     if (decodes(fresh, values)) g.formats.set(name, fresh);
