@@ -116,7 +116,8 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor';
   /** The Winograd output tile F(m×m, 3×3). */
   tile?: WinogradTile;
   layout: ConvLayout;
