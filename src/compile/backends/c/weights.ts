@@ -1,0 +1,225 @@
+// Weight matrices as constant C arrays in their compressed form, and the C loop
+// that visits the stored weights of one row. Kernels are written against that
+// loop (`col`, `w` per stored weight), so each storage kind is one table entry:
+//   dense f32          every weight, row-major
+//   sparse f32         relative index (Han): per row, b-bit gaps (zeros skipped) and
+//                      the float values; a gap too long takes a filler of value 0
+//   codebook           b-bit indices into the centroids, every weight
+//   sparse codebook    relative index with the centroid index in the same field
+// Bit streams are LSB-first (docs/format.md), read by nnz_field. The smallest kind
+// the weight's format allows is chosen. A new format (binary / ternary bit-planes,
+// say) adds one entry to STORAGES.
+import { fail } from '../../../ir/errors.js';
+import { decodeCodebook, type CodebookFormat } from '../../../ir/format.js';
+import { BitWriter, bitsFor } from '../../../format/bits.js';
+import { relativeEntries } from '../../../format/relative_index.js';
+import type { PlanWeight } from '../../plan_types.js';
+import { arrayBytes, cInt, uintType, type CArray } from './writer.js';
+
+/** A weight matrix rows × cols (row-major) as the kernel visits it. */
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+  /** The codebook behind `data` when it still matches it bit for bit. */
+  codebook?: CodebookFormat;
+  /** The graph stores it pruned (sparse or codebook with zeros). */
+  sparse: boolean;
+}
+
+export interface CStorage {
+  kind: string;
+  /** One line for the report: bits per field, entries, fillers. */
+  detail: string;
+  arrays: CArray[];
+  bytes: number;
+  /** Prelude helpers (prelude.ts) the loop calls. */
+  helpers: string[];
+  /** Statements visiting the stored weights of row `row` (a C expression): `col` (int) and `w` (float) are set before `body`. */
+  loop(row: string, body: string[]): string[];
+}
+
+interface StorageKind {
+  /** Whether the kind can hold this matrix. */
+  applies(m: Matrix): boolean;
+  make(m: Matrix, prefix: string): CStorage;
+}
+
+/** Bytes packed LSB-first, with the 3 bytes of padding nnz_field reads past the last field. */
+function pack(fields: ArrayLike<number>, width: number): Uint8Array {
+  const w = new BitWriter(Math.ceil((fields.length * width) / 8) + 4);
+  for (let i = 0; i < fields.length; i++) w.writeBits(fields[i], width);
+  const bytes = w.finish();
+  const out = new Uint8Array(bytes.length + 3);
+  out.set(bytes);
+  return out;
+}
+
+/** A storage whose loop is wrapped in a block of its own (its declarations stay local). */
+function finish(kind: string, detail: string, arrays: CArray[], loop: CStorage['loop']): CStorage {
+  const helpers = kind === 'dense f32' ? [] : ['field'];
+  return {
+    kind, detail, arrays, helpers, bytes: arrays.reduce((s, a) => s + arrayBytes(a), 0),
+    loop: (row, body) => ['{', ...loop(row, body).map((l) => `  ${l}`), '}'],
+  };
+}
+
+/** Stored positions of one row and the gaps of its entries (fillers included) at gapBits. */
+interface RowEntries {
+  gaps: number[];
+  /** Flat index of the weight of each entry, -1 for a filler. */
+  source: number[];
+  starts: number[];
+}
+
+function rowEntries(m: Matrix, keep: (i: number) => boolean, gapBits: number): RowEntries {
+  const gaps: number[] = [], source: number[] = [], starts = [0];
+  for (let r = 0; r < m.rows; r++) {
+    const pos: number[] = [];
+    for (let c = 0; c < m.cols; c++) if (keep(r * m.cols + c)) pos.push(c);
+    const e = relativeEntries(pos, gapBits);
+    for (let k = 0; k < e.gaps.length; k++) {
+      gaps.push(e.gaps[k]);
+      source.push(e.source[k] < 0 ? -1 : r * m.cols + pos[e.source[k]]);
+    }
+    starts.push(gaps.length);
+  }
+  return { gaps, source, starts };
+}
+
+/** The gap width (1..16) with the fewest total bits when each entry also holds `valueBits`. */
+function bestGapBits(m: Matrix, keep: (i: number) => boolean, valueBits: number, maxField = 32): number {
+  const trueGaps: number[] = [];
+  for (let r = 0; r < m.rows; r++) {
+    let prev = -1;
+    for (let c = 0; c < m.cols; c++) if (keep(r * m.cols + c)) { trueGaps.push(c - prev - 1); prev = c; }
+  }
+  let best = 1, bestBits = Infinity;
+  for (let b = 1; b <= Math.min(16, maxField - valueBits); b++) {
+    let entries = trueGaps.length;
+    for (const g of trueGaps) entries += Math.floor(g / 2 ** b);
+    const bits = entries * (b + valueBits);
+    if (bits < bestBits) { best = b; bestBits = bits; }
+  }
+  return best;
+}
+
+function startsArray(prefix: string, starts: number[]): CArray {
+  return { name: `${prefix}_start`, type: uintType(starts[starts.length - 1]), values: starts, what: 'first entry of each row' };
+}
+
+const nonzero = (m: Matrix) => (i: number) => m.data[i] !== 0 || Object.is(m.data[i], -0);
+
+/** Centroid table with a zero appended for fillers and pruned entries; the index width. */
+function centroidTable(cb: CodebookFormat): { table: Float32Array; bits: number } {
+  const table = new Float32Array(cb.centroids.length + 1);
+  table.set(cb.centroids);
+  return { table, bits: Math.max(1, bitsFor(cb.centroids.length)) };
+}
+
+const STORAGES: Record<string, StorageKind> = {
+  'dense f32': {
+    applies: () => true,
+    make(m, p) {
+      const a: CArray = { name: `${p}_w`, type: 'float', values: m.data, what: `weights [${m.rows}][${m.cols}]` };
+      return finish('dense f32', `${m.rows * m.cols} floats`, [a], (row, body) => [
+        'int col;', `for (col = 0; col < ${m.cols}; col++) {`, `  const float w = ${p}_w[(${row}) * ${m.cols} + col];`, ...body.map((l) => `  ${l}`), '}',
+      ]);
+    },
+  },
+  'sparse f32': {
+    applies: (m) => m.sparse,
+    make(m, p) {
+      const keep = nonzero(m);
+      const g = bestGapBits(m, keep, 32);
+      const e = rowEntries(m, keep, g);
+      const values = Float32Array.from(e.source, (s) => (s < 0 ? 0 : m.data[s]));
+      const arrays: CArray[] = [
+        startsArray(p, e.starts),
+        { name: `${p}_gap`, type: 'uint8_t', values: pack(e.gaps, g), what: `${g}-bit gaps (zeros skipped before each entry)` },
+        { name: `${p}_v`, type: 'float', values, what: 'value of each entry (0 for a filler)' },
+      ];
+      const fillers = e.source.filter((s) => s < 0).length;
+      return finish('sparse f32', `${e.gaps.length} entries (${fillers} fillers), ${g}-bit gaps`, arrays, (row, body) => [
+        'uint32_t e;', 'int col = -1;', `for (e = ${p}_start[${row}]; e < ${p}_start[(${row}) + 1]; e++) {`,
+        `  const float w = ${p}_v[e];`, `  col += (int)nnz_field(${p}_gap, e, ${g}u) + 1;`, ...body.map((l) => `  ${l}`), '}',
+      ]);
+    },
+  },
+  codebook: {
+    applies: (m) => m.codebook !== undefined,
+    make(m, p) {
+      const cb = m.codebook!;
+      const { table, bits } = centroidTable(cb);
+      const arrays: CArray[] = [
+        { name: `${p}_cb`, type: 'float', values: table, what: `${cb.centroids.length} centroids (+ 0 for pruned weights)` },
+        { name: `${p}_idx`, type: 'uint8_t', values: pack(cb.indices, bits), what: `${bits}-bit centroid index of every weight` },
+      ];
+      return finish('codebook', `${cb.centroids.length} centroids, ${bits}-bit indices`, arrays, (row, body) => [
+        'int col;', `for (col = 0; col < ${m.cols}; col++) {`,
+        `  const float w = ${p}_cb[nnz_field(${p}_idx, (uint32_t)((${row}) * ${m.cols} + col), ${bits}u)];`, ...body.map((l) => `  ${l}`), '}',
+      ]);
+    },
+  },
+  'sparse codebook': {
+    applies: (m) => m.codebook !== undefined && m.sparse,
+    make(m, p) {
+      const cb = m.codebook!;
+      const { table, bits } = centroidTable(cb);
+      const k = cb.centroids.length;
+      const keep = (i: number) => cb.indices[i] < k && cb.centroids[cb.indices[i]] !== 0;
+      const g = bestGapBits(m, keep, bits, 24);
+      const e = rowEntries(m, keep, g);
+      const fields = e.gaps.map((gap, j) => gap | ((e.source[j] < 0 ? k : cb.indices[e.source[j]]) << g));
+      const arrays: CArray[] = [
+        startsArray(p, e.starts),
+        { name: `${p}_cb`, type: 'float', values: table, what: `${k} centroids (+ 0 for fillers)` },
+        { name: `${p}_e`, type: 'uint8_t', values: pack(fields, g + bits), what: `entries: ${g}-bit gap | ${bits}-bit centroid index << ${g}` },
+      ];
+      const fillers = e.source.filter((s) => s < 0).length;
+      return finish('sparse codebook', `${e.gaps.length} entries (${fillers} fillers), ${g}-bit gaps + ${bits}-bit indices`, arrays, (row, body) => [
+        'uint32_t e;', 'int col = -1;', `for (e = ${p}_start[${row}]; e < ${p}_start[(${row}) + 1]; e++) {`,
+        `  const uint32_t f = nnz_field(${p}_e, e, ${g + bits}u);`, `  const float w = ${p}_cb[f >> ${g}];`,
+        `  col += (int)(f & ${cInt(2 ** g - 1)}u) + 1;`, ...body.map((l) => `  ${l}`), '}',
+      ]);
+    },
+  },
+};
+
+/** Whether the codebook still describes `data` exactly (folded BatchNorm or alpha would change the values). */
+function matchingCodebook(w: PlanWeight, data: Float32Array): CodebookFormat | undefined {
+  const f = w.format;
+  if (f?.kind !== 'codebook' || f.indices.length !== data.length) return undefined;
+  const dec = decodeCodebook(f);
+  for (let i = 0; i < data.length; i++) if (!Object.is(dec[i], data[i]) && !(dec[i] === 0 && data[i] === 0)) return undefined;
+  return f;
+}
+
+/** The weight [rows × cols] as the C kernel reads it (transposed first when `transpose`: cols × rows in the plan). */
+export function matrixOf(w: PlanWeight, rows: number, cols: number, transpose = false): Matrix {
+  let data = w.data, cb = matchingCodebook(w, w.data);
+  if (data.length !== rows * cols) fail(`C backend: weight "${w.name}" has ${data.length} values for ${rows}×${cols}`);
+  if (transpose) {
+    const t = new Float32Array(data.length);
+    for (let r = 0; r < cols; r++) for (let c = 0; c < rows; c++) t[c * cols + r] = data[r * rows + c];
+    data = t;
+    if (cb) {
+      const idx = new (cb.indices.constructor as Uint16ArrayConstructor)(cb.indices.length);
+      for (let r = 0; r < cols; r++) for (let c = 0; c < rows; c++) idx[c * cols + r] = cb.indices[r * rows + c];
+      cb = { ...cb, indices: idx };
+    }
+  }
+  const sparse = w.format !== undefined && data.some((v) => v === 0);
+  return { rows, cols, data, codebook: cb, sparse };
+}
+
+/** The storage of the fewest bytes among the kinds the matrix allows (the format decides which apply). */
+export function storeMatrix(m: Matrix, prefix: string, formatted: boolean): CStorage {
+  const kinds = formatted ? Object.values(STORAGES).filter((k) => k.applies(m)) : [STORAGES['dense f32']];
+  let best: CStorage | undefined;
+  for (const k of kinds) {
+    const s = k.make(m, prefix);
+    if (!best || s.bytes < best.bytes) best = s;
+  }
+  return best!;
+}
