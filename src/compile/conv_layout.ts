@@ -2,14 +2,15 @@
 // once by the planner and carried by the step, so binding only reads it.
 // Dense (im2col / 1×1): `sets` copies of [patches | packed panels], one per thread;
 // depthwise: one padded plane per thread; sparse (csr): `sets` patch matrices,
-// one per chunk of images or per band of output rows.
+// one per chunk of images or per band of output rows. C target: the rows of a conv
+// made per band when the pool after it is fused (convBand).
 import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import type { Window2dFull } from '../kernels/wasm/conv_params.js';
 import { storedCount } from './cost.js';
-import type { ConvLayout, ConvStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
@@ -100,4 +101,24 @@ export function convLayout(s: ConvStep, split: number, threads: number, nr: numb
 /** Scratch bytes of a conv layout, all sets together. */
 export function convScratchBytes(l: ConvLayout): number {
   return l.sets * (l.patches + l.panels + l.plane);
+}
+
+/** Bytes of band scratch a fused conv may take beyond one pooled row's: this fraction of its pooled output. */
+const BAND_SHARE = 1 / 8;
+
+/**
+ * C target, a pool fused into the conv before it: how many pooled rows each band of
+ * conv rows makes. Consecutive pooled rows must read disjoint conv rows. A band
+ * holds at least one pooled row's rows and, to spread the per-weight overhead over
+ * more rows, as many pooled rows (a divisor of all of them) as fit in 1/8 of the
+ * pooled output: RAM grows by at most that much.
+ */
+export function convBand(s: ConvStep, p: PoolStep): { pooled: number; rows: number } | undefined {
+  const win = p.win, span = (win.kh - 1) * win.dh + 1;
+  if (win.sh < span || s.N !== p.N) return undefined;
+  const rowsFor = (d: number) => (d - 1) * win.sh + span;
+  const budget = Math.max(rowsFor(1) * s.OW * 4, (p.C * p.OH * p.OW * 4) * BAND_SHARE);
+  let pooled = 1;
+  for (let d = 2; d <= p.OH; d++) if (p.OH % d === 0 && rowsFor(d) * s.OW * 4 <= budget) pooled = d;
+  return { pooled, rows: rowsFor(pooled) };
 }

@@ -5,8 +5,9 @@
 // first, fuse_int8.ts, and pools into the conv before them). A step is fused into its producer only when the
 // producer's output has no other reader and is not a graph output.
 import type { Tensor } from '../ir/tensor.js';
+import { convBand } from './conv_layout.js';
 import { fuseInt8 } from './fuse_int8.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PoolStep, PlanTarget, QuantBoundary, QuantParams, QuantStep } from './plan_types.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, QuantBoundary, QuantParams, QuantStep } from './plan_types.js';
 
 export interface FuseInput {
   steps: PlanStep[];
@@ -135,27 +136,23 @@ function fuseQdq(f: FuseInput): void {
   f.steps = f.steps.filter((s) => !drop.has(s));
 }
 
-/** Rows of conv output one pooled row reads, when consecutive pooled rows read disjoint rows (else 0). */
-export function poolBandRows(p: PoolStep): number {
-  const rows = (p.win.kh - 1) * p.win.dh + 1;
-  return p.win.sh >= rows ? rows : 0;
-}
-
 /**
- * C target: a max / average pool into the conv before it. The conv makes its output a
- * band of rows at a time (one pooled row's worth, float scratch) and pools it, so the
- * full-size conv output never exists: LeNet-5's first conv needs 192 bytes, not 46 KB.
+ * C target: a max / average pool into the conv before it. The conv makes its output
+ * a band of rows at a time in scratch and pools it, so the full-size conv output never
+ * exists (LeNet-5's first conv: 1.1 KB of band instead of 46 KB); see convBand.
  */
 function fusePool(f: FuseInput): void {
   const uses = useCounts(f);
   f.steps = f.steps.filter((s) => {
     if (s.kind !== 'pool') return true;
     const p = soleLayerProducer(f, uses, s.inputs[0]);
-    const rows = poolBandRows(s);
-    if (!p || p.kind !== 'conv' || p.pool || rows === 0 || p.outImageStride !== p.M * p.OH * p.OW) return true;
+    if (!p || p.kind !== 'conv' || p.pool || p.outImageStride !== p.M * p.OH * p.OW) return true;
+    const band = convBand(p, s);
+    if (!band) return true;
     p.pool = s;
+    p.band = band;
     p.outImageStride = s.outImageStride;
-    p.scratch = p.quant ? 0 : rows * p.OW * 4;
+    p.scratch = p.quant ? 0 : band.rows * p.OW * 4;
     absorb(p, s, s.kernel);
     return false;
   });

@@ -145,8 +145,10 @@ export interface ConvStep extends StepBase {
   outImageStride: number;
   /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
   quant?: LayerQuant;
-  /** The pool after it, done on each band of output rows as it is made (target 'c', compile/fuse_pool.ts). */
+  /** The pool after it, done on each band of output rows as it is made (target 'c', compile/fuse.ts). */
   pool?: PoolStep;
+  /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
+  band?: { pooled: number; rows: number };
 }
 
 export interface PoolStep extends StepBase {

@@ -9,5 +9,6 @@ import { decompress } from './decompress.js';
 import { sensitivityCommand } from './sensitivity.js';
 import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
+import { compile } from './compile.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, decompress, sensitivityCommand];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, decompress, compile, sensitivityCommand];

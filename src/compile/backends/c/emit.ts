@@ -29,6 +29,7 @@ export interface CLayerInfo {
   op: string;
   nodes: string[];
   kernel: string;
+  weights: string;
   /** Bytes of its constant arrays (weights, biases, tables) by the arrays' own sizes. */
   constBytes: number;
   /** Names of its constant arrays and of its function (to find them in the object file). */
@@ -89,7 +90,7 @@ function emitOne(plan: Plan, s: PlanStep, i: number, used: Set<string>): Emitted
   const arrays = [...layer.arrays, ...consts];
   layer.helpers.forEach((h) => used.add(h));
   const info: CLayerInfo = {
-    id, step: s.name, op: s.op, nodes: s.nodes, kernel: layer.kernel,
+    id, step: s.name, op: s.op, nodes: s.nodes, kernel: layer.kernel, weights: layer.weights,
     constBytes: arrays.reduce((n, a) => n + arrayBytes(a), 0), symbols: { arrays: arrays.map((a) => a.name), fn: id },
     liveBytes: liveBytes(plan, i),
   };
@@ -169,7 +170,7 @@ export function emitC(plan: Plan, o: EmitOptions): CSource {
     ...preludeFor(used),
   ];
   for (const e of emitted) {
-    lines.push(`/* ${cComment(e.info.step)} (${cComment(e.info.nodes.join(' + '))}): ${cComment(e.info.kernel)} */`);
+    lines.push(`/* ${cComment(e.info.step)} (${cComment(e.info.nodes.join(' + '))}): ${cComment(e.info.kernel)}${e.info.weights ? `; ${cComment(e.info.weights)}` : ''} */`);
     for (const a of [...e.layer.arrays, ...e.consts]) lines.push(...declareArray(a));
     lines.push(...e.layer.code, '');
   }

@@ -13,8 +13,10 @@ export interface CLayer {
   helpers: string[];
   /** Standard headers beyond <stdint.h> (math.h for expf, HUGE_VALF; string.h for memcpy). */
   includes: string[];
-  /** The kernel and the form of its weights, for the report. */
+  /** The kernel, for the report. */
   kernel: string;
+  /** How its weights are stored, for the report ('' without weights). */
+  weights: string;
 }
 
 export interface CStepCtx {
@@ -48,7 +50,7 @@ export function signature(ctx: CStepCtx, ins: [string, string][], outs: [string,
 }
 
 export function layer(partial: Partial<CLayer> & Pick<CLayer, 'code' | 'args' | 'kernel'>): CLayer {
-  return { arrays: [], helpers: [], includes: [], ...partial };
+  return { arrays: [], helpers: [], includes: [], weights: '', ...partial };
 }
 
 /** Statements clamping `v` (a float lvalue) to [lo, hi], either side left out when infinite. */

@@ -32,9 +32,9 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs
   return opts.stderr ? r.stdout + r.stderr : r.stdout;
 }
 
-/** Native executable of NAME.c + main.c in `dir`. */
-export function buildNative(dir: string, name: string, flags: string[] = STRICT_FLAGS, defines: string[] = []): string {
-  const exe = join(dir, `${name}_native`);
+/** Native executable of NAME.c + main.c in `dir` (named NAME_SUFFIX). */
+export function buildNative(dir: string, name: string, flags: string[] = STRICT_FLAGS, defines: string[] = [], suffix = 'native'): string {
+  const exe = join(dir, `${name}_${suffix}`);
   run('gcc', [...flags, ...defines.map((d) => `-D${d}`), '-o', exe, `${name}.c`, 'main.c', '-lm'], { cwd: dir });
   return exe;
 }

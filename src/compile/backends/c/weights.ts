@@ -6,8 +6,9 @@
 //                      the float values; a gap too long takes a filler of value 0
 //   codebook           b-bit indices into the centroids, every weight
 //   sparse codebook    relative index with the centroid index in the same field
-// Bit streams are LSB-first (docs/format.md), read by nnz_field. The smallest kind
-// the weight's format allows is chosen. A new format (binary / ternary bit-planes,
+// Fields are whole C integers (8, 16, 32 bits: one load each) when that costs little
+// more than packing them, else LSB-first bit streams (docs/format.md) read by
+// nnz_field. The smallest kind the weight's format allows is chosen. A new format (binary / ternary bit-planes,
 // say) adds one entry to STORAGES.
 import { fail } from '../../../ir/errors.js';
 import { decodeCodebook, type CodebookFormat } from '../../../ir/format.js';
@@ -56,8 +57,41 @@ function pack(fields: ArrayLike<number>, width: number): Uint8Array {
 }
 
 /** A storage whose loop is wrapped in a block of its own (its declarations stay local). */
-function finish(kind: string, detail: string, arrays: CArray[], loop: CStorage['loop']): CStorage {
-  const helpers = kind === 'dense f32' ? [] : ['field'];
+/** Bits of a field stored as a whole C integer (one load each): 8, 16 or 32. */
+const WHOLE = [8, 16, 32];
+
+/** Fields of `width` bits as a C array and the expression reading field e: whole integers, or packed bits read by nnz_field. */
+function fieldStream(name: string, fields: ArrayLike<number>, width: number, what: string): { array: CArray; read(e: string): string; helpers: string[] } {
+  if (WHOLE.includes(width)) {
+    return { array: { name, type: `uint${width}_t`, values: fields, what }, read: (e) => `(uint32_t)${name}[${e}]`, helpers: [] };
+  }
+  return { array: { name, type: 'uint8_t', values: pack(fields, width), what: `${what}, ${width}-bit fields packed LSB-first` }, read: (e) => `nnz_field(${name}, ${e}, ${width}u)`, helpers: ['field'] };
+}
+
+/** Fillers (entries of value 0 that only advance the position) may add at most this fraction to the work. */
+const FILLER_SHARE = 0.01;
+
+/** Whole-integer fields are taken when they cost at most this much more than packed ones. */
+const ALIGNED_SLACK = 1.4;
+
+/**
+ * The field width for entries of `valueBits` plus a gap: among the gap widths whose
+ * fillers add at most 1% to the work (a filler of a conv weight costs a whole pass
+ * over the output), the packed width of the fewest bits, or a whole-integer width
+ * (one load per entry instead of a shift and mask at a bit offset) when it costs at
+ * most ALIGNED_SLACK times as many bits.
+ */
+function fieldWidth(m: Matrix, keep: (i: number) => boolean, valueBits: number, maxGap: number): { gap: number; width: number } {
+  const all = gapCosts(m, keep, valueBits, maxGap);
+  const fewest = Math.min(...all.map((c) => c.fillers));
+  const ok = all.filter((c) => c.fillers <= Math.max(fewest, FILLER_SHARE * c.entries));
+  const packed = ok.reduce((a, b) => (b.bits < a.bits ? b : a));
+  const whole = ok.filter((c) => WHOLE.includes(c.gap + valueBits)).sort((a, b) => a.bits - b.bits)[0];
+  const pick = whole && whole.bits <= ALIGNED_SLACK * packed.bits ? whole : packed;
+  return { gap: pick.gap, width: pick.gap + valueBits };
+}
+
+function finish(kind: string, detail: string, arrays: CArray[], helpers: string[], loop: CStorage['loop']): CStorage {
   return {
     kind, detail, arrays, helpers, bytes: arrays.reduce((s, a) => s + arrayBytes(a), 0),
     loop: (row, body) => ['{', ...loop(row, body).map((l) => `  ${l}`), '}'],
@@ -87,21 +121,22 @@ function rowEntries(m: Matrix, keep: (i: number) => boolean, gapBits: number): R
   return { gaps, source, starts };
 }
 
-/** The gap width (1..16) with the fewest total bits when each entry also holds `valueBits`. */
-function bestGapBits(m: Matrix, keep: (i: number) => boolean, valueBits: number, maxField = 32): number {
+interface GapCost { gap: number; bits: number; entries: number; fillers: number }
+
+/** Entries, fillers and total bits at each gap width 1..maxGap when each entry also holds `valueBits`. */
+function gapCosts(m: Matrix, keep: (i: number) => boolean, valueBits: number, maxGap: number): GapCost[] {
   const trueGaps: number[] = [];
   for (let r = 0; r < m.rows; r++) {
     let prev = -1;
     for (let c = 0; c < m.cols; c++) if (keep(r * m.cols + c)) { trueGaps.push(c - prev - 1); prev = c; }
   }
-  let best = 1, bestBits = Infinity;
-  for (let b = 1; b <= Math.min(16, maxField - valueBits); b++) {
-    let entries = trueGaps.length;
-    for (const g of trueGaps) entries += Math.floor(g / 2 ** b);
-    const bits = entries * (b + valueBits);
-    if (bits < bestBits) { best = b; bestBits = bits; }
+  const out: GapCost[] = [];
+  for (let b = 1; b <= Math.min(16, maxGap); b++) {
+    let fillers = 0;
+    for (const g of trueGaps) fillers += Math.floor(g / 2 ** b);
+    out.push({ gap: b, entries: trueGaps.length, fillers, bits: (trueGaps.length + fillers) * (b + valueBits) });
   }
-  return best;
+  return out;
 }
 
 function startsArray(prefix: string, starts: number[]): CArray {
@@ -122,7 +157,7 @@ const STORAGES: Record<string, StorageKind> = {
     applies: () => true,
     make(m, p) {
       const a: CArray = { name: `${p}_w`, type: 'float', values: m.data, what: `weights [${m.rows}][${m.cols}]` };
-      return finish('dense f32', `${m.rows * m.cols} floats`, [a], (row, body) => [
+      return finish('dense f32', `${m.rows * m.cols} floats`, [a], [], (row, body) => [
         'int col;', `for (col = 0; col < ${m.cols}; col++) {`, `  const float w = ${p}_w[(${row}) * ${m.cols} + col];`, ...body.map((l) => `  ${l}`), '}',
       ]);
     },
@@ -131,18 +166,15 @@ const STORAGES: Record<string, StorageKind> = {
     applies: (m) => m.sparse,
     make(m, p) {
       const keep = nonzero(m);
-      const g = bestGapBits(m, keep, 32);
+      const { gap: g } = fieldWidth(m, keep, 0, 16);
       const e = rowEntries(m, keep, g);
       const values = Float32Array.from(e.source, (s) => (s < 0 ? 0 : m.data[s]));
-      const arrays: CArray[] = [
-        startsArray(p, e.starts),
-        { name: `${p}_gap`, type: 'uint8_t', values: pack(e.gaps, g), what: `${g}-bit gaps (zeros skipped before each entry)` },
-        { name: `${p}_v`, type: 'float', values, what: 'value of each entry (0 for a filler)' },
-      ];
+      const gaps = fieldStream(`${p}_gap`, e.gaps, g, 'gaps (zeros skipped before each entry)');
+      const arrays: CArray[] = [startsArray(p, e.starts), gaps.array, { name: `${p}_v`, type: 'float', values, what: 'value of each entry (0 for a filler)' }];
       const fillers = e.source.filter((s) => s < 0).length;
-      return finish('sparse f32', `${e.gaps.length} entries (${fillers} fillers), ${g}-bit gaps`, arrays, (row, body) => [
+      return finish('sparse f32', `${e.gaps.length} entries (${fillers} fillers), ${g}-bit gaps`, arrays, gaps.helpers, (row, body) => [
         'uint32_t e;', 'int col = -1;', `for (e = ${p}_start[${row}]; e < ${p}_start[(${row}) + 1]; e++) {`,
-        `  const float w = ${p}_v[e];`, `  col += (int)nnz_field(${p}_gap, e, ${g}u) + 1;`, ...body.map((l) => `  ${l}`), '}',
+        `  const float w = ${p}_v[e];`, `  col += (int)${gaps.read('e')} + 1;`, ...body.map((l) => `  ${l}`), '}',
       ]);
     },
   },
@@ -151,13 +183,11 @@ const STORAGES: Record<string, StorageKind> = {
     make(m, p) {
       const cb = m.codebook!;
       const { table, bits } = centroidTable(cb);
-      const arrays: CArray[] = [
-        { name: `${p}_cb`, type: 'float', values: table, what: `${cb.centroids.length} centroids (+ 0 for pruned weights)` },
-        { name: `${p}_idx`, type: 'uint8_t', values: pack(cb.indices, bits), what: `${bits}-bit centroid index of every weight` },
-      ];
-      return finish('codebook', `${cb.centroids.length} centroids, ${bits}-bit indices`, arrays, (row, body) => [
+      const idx = fieldStream(`${p}_idx`, cb.indices, bits, 'centroid index of every weight');
+      const arrays: CArray[] = [{ name: `${p}_cb`, type: 'float', values: table, what: `${cb.centroids.length} centroids (+ 0 for pruned weights)` }, idx.array];
+      return finish('codebook', `${cb.centroids.length} centroids, ${bits}-bit indices`, arrays, idx.helpers, (row, body) => [
         'int col;', `for (col = 0; col < ${m.cols}; col++) {`,
-        `  const float w = ${p}_cb[nnz_field(${p}_idx, (uint32_t)((${row}) * ${m.cols} + col), ${bits}u)];`, ...body.map((l) => `  ${l}`), '}',
+        `  const float w = ${p}_cb[${idx.read(`(uint32_t)((${row}) * ${m.cols} + col)`)}];`, ...body.map((l) => `  ${l}`), '}',
       ]);
     },
   },
@@ -168,18 +198,15 @@ const STORAGES: Record<string, StorageKind> = {
       const { table, bits } = centroidTable(cb);
       const k = cb.centroids.length;
       const keep = (i: number) => cb.indices[i] < k && cb.centroids[cb.indices[i]] !== 0;
-      const g = bestGapBits(m, keep, bits, 24);
+      const { gap: g, width } = fieldWidth(m, keep, bits, 24 - bits);
       const e = rowEntries(m, keep, g);
       const fields = e.gaps.map((gap, j) => gap | ((e.source[j] < 0 ? k : cb.indices[e.source[j]]) << g));
-      const arrays: CArray[] = [
-        startsArray(p, e.starts),
-        { name: `${p}_cb`, type: 'float', values: table, what: `${k} centroids (+ 0 for fillers)` },
-        { name: `${p}_e`, type: 'uint8_t', values: pack(fields, g + bits), what: `entries: ${g}-bit gap | ${bits}-bit centroid index << ${g}` },
-      ];
+      const f = fieldStream(`${p}_e`, fields, width, `entries: ${g}-bit gap | ${bits}-bit centroid index << ${g}`);
+      const arrays: CArray[] = [startsArray(p, e.starts), { name: `${p}_cb`, type: 'float', values: table, what: `${k} centroids (+ 0 for fillers)` }, f.array];
       const fillers = e.source.filter((s) => s < 0).length;
-      return finish('sparse codebook', `${e.gaps.length} entries (${fillers} fillers), ${g}-bit gaps + ${bits}-bit indices`, arrays, (row, body) => [
+      return finish('sparse codebook', `${e.gaps.length} entries (${fillers} fillers), ${g}-bit gaps + ${bits}-bit indices`, arrays, f.helpers, (row, body) => [
         'uint32_t e;', 'int col = -1;', `for (e = ${p}_start[${row}]; e < ${p}_start[(${row}) + 1]; e++) {`,
-        `  const uint32_t f = nnz_field(${p}_e, e, ${g + bits}u);`, `  const float w = ${p}_cb[f >> ${g}];`,
+        `  const uint32_t f = ${f.read('e')};`, `  const float w = ${p}_cb[f >> ${g}];`,
         `  col += (int)(f & ${cInt(2 ** g - 1)}u) + 1;`, ...body.map((l) => `  ${l}`), '}',
       ]);
     },

@@ -1,9 +1,10 @@
 // Fully connected layers (Gemm / MatMul with a constant weight) in C.
-// Batch 1: the scatter form, y += w·x[k] for each input k that is not zero, over
-// the weights stored by input (Wᵀ): after a ReLU or on an MNIST image most inputs
-// are zero and their weights are never read. Larger batches: one dot product per
-// output over the weights stored by output row. 8-bit layers: int32 sums of
-// (x − zero)·q, then the ONNX requantization (fc_int8 below).
+// Batch 1 with many stored weights per input: the scatter form, y += w·x[k] for
+// each input k that is not zero, over the weights stored by input (Wᵀ): after a
+// ReLU or on an MNIST image most inputs are zero and their weights are never read.
+// Otherwise (few weights per input, where the skip's branch costs more than it
+// saves, or a batch): one dot product per output over the weights stored by row.
+// 8-bit layers: int32 sums of (x − zero)·q, then the ONNX requantization.
 import { quantizeValue } from '../../../../ir/quant.js';
 import type { FcStep, LayerQuant } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, signature, valueType, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
@@ -32,7 +33,7 @@ function scatter(s: FcStep, ctx: CStepCtx): CLayer {
   ];
   return layer({
     code, args: [s.inputs[0], s.outputs[0]], arrays: [...st.arrays, ...b.arrays], helpers: st.helpers,
-    kernel: `fc scatter, zero inputs skipped (${st.kind}: ${st.detail})`,
+    kernel: 'fc scatter (zero inputs skipped)', weights: `${st.kind}: ${st.detail}`,
   });
 }
 
@@ -52,7 +53,7 @@ function rows(s: FcStep, ctx: CStepCtx): CLayer {
     '  }',
     '}',
   ];
-  return layer({ code, args: [s.inputs[0], s.outputs[0]], arrays: [...st.arrays, ...b.arrays], helpers: st.helpers, kernel: `fc rows (${st.kind}: ${st.detail})` });
+  return layer({ code, args: [s.inputs[0], s.outputs[0]], arrays: [...st.arrays, ...b.arrays], helpers: st.helpers, kernel: 'fc rows', weights: `${st.kind}: ${st.detail}` });
 }
 
 /** Saturation bounds of an 8-bit output with a fused Clip / ReLU (quantization is monotonic). */
@@ -79,7 +80,7 @@ export function int8Layer(ctx: CStepCtx, q: LayerQuant, bias: Float32Array | und
     const m = mul.length === 1 ? `${ctx.id}_mul[0]` : `${ctx.id}_mul[${row}]`;
     return `nnz_quant((float)acc * ${m} + ${b.at(row)}, ${cFloat(q.output.scale)}, ${cInt(q.output.zero)}, ${cInt(lo)}, ${cInt(hi)})`;
   };
-  return { arrays, requant, what: `int8 weights, int32 sums, ${mul.length === 1 ? 'per-tensor' : 'per-channel'} scales` };
+  return { arrays, requant, what: `int8, ${mul.length === 1 ? 'per-tensor' : 'per-channel'} scales, int32 sums` };
 }
 
 function int8(s: FcStep, ctx: CStepCtx, q: LayerQuant): CLayer {
@@ -99,11 +100,20 @@ function int8(s: FcStep, ctx: CStepCtx, q: LayerQuant): CLayer {
     '}',
   ];
   return layer({
-    code, args: [s.inputs[0], s.outputs[0]], arrays: l.arrays, helpers: ['quant'], kernel: `fc 8-bit (${l.what})`,
+    code, args: [s.inputs[0], s.outputs[0]], arrays: l.arrays, helpers: ['quant'], kernel: 'fc 8-bit', weights: l.what,
   });
+}
+
+/** Stored weights per input from which skipping the zero inputs pays for its unpredictable branch. */
+const SCATTER_PER_INPUT = 8;
+
+function stored(s: FcStep): number {
+  let n = 0;
+  for (const v of s.weight.data) if (v !== 0) n++;
+  return n;
 }
 
 export const emitFc: CEmitter<FcStep> = (s, ctx) => {
   if (s.quant) return int8(s, ctx, s.quant);
-  return s.M === 1 && !s.transA ? scatter(s, ctx) : rows(s, ctx);
+  return s.M === 1 && !s.transA && stored(s) >= SCATTER_PER_INPUT * s.K ? scatter(s, ctx) : rows(s, ctx);
 };
