@@ -1,0 +1,87 @@
+// Whole models through the C backend against nnzip's runtime on MNIST test
+// images: LeNet-5 compressed as Deep Compression does (the recipe's per-layer
+// densities and bits; one-shot, no fine-tuning: the shapes of the stored weights
+// are what matters here) and the onnxruntime QDQ int8 LeNet-5 (8-bit layers: int8
+// in, int8 out), natively and on the Cortex-M4 under QEMU (mps2-an386). Float
+// tolerance 1e-5 of the largest logit; int8: at most one step of the output scale;
+// top-1 the same on every image. The Cortex-M4 build of the compressed LeNet-5 must
+// meet the embedded goal: flash < 64 KB, RAM (arena + measured stack) < 16 KB.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { compileC } from '../../../src/compile/backends/c/index.js';
+import { measureCortexM4 } from '../../../src/compile/backends/c/measure.js';
+import { compressGraph } from '../../../src/compress/pipeline.js';
+import { parseRecipe } from '../../../src/compress/recipe.js';
+import { batchImages, loadDataset } from '../../../src/data/datasets.js';
+import type { Graph } from '../../../src/ir/graph.js';
+import { loadOnnxFile } from '../../../src/onnx/load.js';
+import { ramTotal, flashTotal } from '../../../src/report/c_memory.js';
+import { MODELS, ROOT } from '../../cli/helpers.js';
+import { ARM_MISSING, assertAgrees, HAS_ARM, runC, runNnzip, top1 } from './helpers.js';
+
+const IMAGES = batchImages(loadDataset('mnist', 'test'), 0, 300);
+const M4_IMAGES = IMAGES.subarray(0, 100 * 784);
+
+let dc: Graph | undefined;
+/** LeNet-5 with Deep Compression's stored form (recipes/lenet5.yaml), one-shot without fine-tuning. */
+function lenet5DeepCompression(): Graph {
+  if (!dc) {
+    const recipe = parseRecipe(parseYaml(readFileSync(join(ROOT, 'recipes/lenet5.yaml'), 'utf8')), 'lenet5.yaml');
+    dc = compressGraph(loadOnnxFile(join(MODELS, 'lenet5_dense.onnx')), { recipe }).compressed;
+  }
+  return dc;
+}
+
+const int8Model = () => loadOnnxFile(join(MODELS, 'lenet5_int8_qdq.onnx'));
+
+/** The largest |C − nnzip| in steps of the output's scale, and the same top-1. */
+function assertInt8(c: Float32Array, want: Float32Array, scale: number, label: string): void {
+  let worst = 0;
+  for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(c[i] - want[i]) / scale);
+  assert.ok(worst <= 1 + 1e-6, `${label}: C differs from nnzip by ${worst.toFixed(3)} output steps (at most 1)`);
+  assert.deepEqual(top1(c, 10), top1(want, 10), `${label}: top-1 differs`);
+}
+
+test('C LeNet-5, Deep Compression form, native: the same logits and top-1 as nnzip on 300 MNIST images', async () => {
+  const g = lenet5DeepCompression();
+  const c = runC(g, IMAGES);
+  assertAgrees(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), 1e-5, 10, 'LeNet-5 DC native');
+  const kinds = c.program.layers.map((l) => l.weights.split(':')[0]);
+  assert.deepEqual(kinds, ['sparse codebook', 'sparse codebook', 'sparse codebook', 'sparse codebook']);
+});
+
+test('C int8 LeNet-5 (onnxruntime QDQ), native: 8-bit layers, int8 in and out, within one output step of nnzip', async () => {
+  const g = int8Model();
+  const c = runC(g, IMAGES);
+  const p = c.program;
+  assert.deepEqual(p.layers.map((l) => l.kernel.split(' ')[0] + (l.kernel.includes('8-bit') ? ' 8-bit' : '')), ['conv 8-bit', 'conv 8-bit', 'fc 8-bit', 'fc 8-bit']);
+  assert.equal(p.input.type, 'int8_t');
+  assert.equal(p.output.type, 'int8_t');
+  assert.match(p.header, /#define MODEL_IN_ZERO \(-128\)/);
+  assertInt8(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), p.output.quant!.scale, 'int8 LeNet-5 native');
+});
+
+test('C on the Cortex-M4 (QEMU mps2-an386): compressed LeNet-5 meets < 64 KB flash and < 16 KB RAM and matches nnzip', { skip: HAS_ARM ? false : ARM_MISSING }, async () => {
+  const g = lenet5DeepCompression();
+  const c = runC(g, M4_IMAGES, { m4: true, stack: true });
+  assertAgrees(c.outputs, await runNnzip(g, M4_IMAGES, [1, 1, 28, 28]), 1e-5, 10, 'LeNet-5 DC on the Cortex-M4');
+  const stack = Number(/stack (\d+)/.exec(c.log)?.[1]);
+  const r = measureCortexM4(compileC(g, { name: 'model' }));
+  assert.ok(r.stackMeasured !== undefined && r.stackStatic !== undefined, 'the report has the measured and the static stack');
+  assert.equal(r.stackMeasured, stack, 'the report measures the stack the way the test run does');
+  assert.ok(stack <= r.stackStatic! + 64, `measured stack ${stack} B is past the static bound ${r.stackStatic} B (+64 for memcpy)`);
+  const flash = flashTotal(r)!, ram = ramTotal(r);
+  assert.ok(flash < 64 * 1024, `flash ${flash} B >= 64 KB`);
+  assert.ok(ram < 16 * 1024, `RAM ${ram} B >= 16 KB`);
+  const perLayer = r.layers.reduce((s, l) => s + l.code! + l.flashConst!, 0);
+  assert.equal(perLayer + r.otherFlash!, flash, 'the layers and the rest add up to the object size');
+});
+
+test('C int8 LeNet-5 on the Cortex-M4 (QEMU): within one output step of nnzip, same top-1', { skip: HAS_ARM ? false : ARM_MISSING }, async () => {
+  const g = int8Model();
+  const c = runC(g, M4_IMAGES, { m4: true });
+  assertInt8(c.outputs, await runNnzip(g, M4_IMAGES, [1, 1, 28, 28]), c.program.output.quant!.scale, 'int8 LeNet-5 on the Cortex-M4');
+});
