@@ -9,7 +9,7 @@ import { loadDataset } from '../src/data/datasets.js';
 import { Graph, type Node } from '../src/ir/graph.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
-import { csrFromCodebook, csrFromDense, nnzOf, type CsrMatrix } from '../src/kernels/sparse_format.js';
+import { csrFromCodebook, csrFromDense, nnzOf, type CsrMatrix } from '../src/kernels/csr.js';
 import { WasmArena } from '../src/kernels/wasm/arena.js';
 import { WasmGemm, type PackedB } from '../src/kernels/wasm/gemm.js';
 import { WasmConv2d } from '../src/kernels/wasm/conv.js';

@@ -8,7 +8,7 @@ import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
-import type { Window2dFull } from '../kernels/wasm/conv_params.js';
+import { isPointwise } from '../ir/window.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
 
@@ -25,12 +25,6 @@ const CHUNKS_PER_THREAD = 4;
 const CHUNK_SCRATCH_BYTES = 16 << 20;
 
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
-
-/** 1×1, stride 1, unpadded: the input planes are already the GEMM operand. */
-export function isPointwise(win: Window2dFull): boolean {
-  const pads = win.padT + win.padL + win.padB + win.padR;
-  return win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && pads === 0;
-}
 
 /** Words of one group's calls in a dynamic sparse run: an im2col (2 + 15 words, none when 1×1) and an spmm (2 + 13). */
 export function sparseWordsPerGroup(s: ConvStep): number {

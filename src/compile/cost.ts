@@ -2,7 +2,8 @@
 // compressed (graph.formats), from the calibrated model in kernels/wasm/sparse.ts,
 // with the reason written out for describe(): `csr (density 8.1%, est 2.1 µs vs dense 9.8 µs)`.
 // Also: when a step is worth splitting over threads.
-import { MAX_CENTROIDS } from '../kernels/sparse_format.js';
+import { MAX_CENTROIDS } from '../kernels/csr.js';
+import type { ConvKernel } from '../kernels/wasm/conv.js';
 import { convKernelCosts, cscZeroThreshold, fcKernelCosts, spmmWeightNs } from '../kernels/wasm/sparse.js';
 import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
 import type { KernelsMode, PlanWeight } from './plan_types.js';
@@ -91,11 +92,9 @@ export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: numbe
   return { impl, reason: `${what}, est ${formatUs(best)} vs dense ${formatUs(c.dense)}`, estNs: best };
 }
 
-export type ConvDenseImpl = 'im2col' | 'pointwise' | 'depthwise';
-
 /** Kernel for a conv whose dense kernel (by geometry) is `dense`; the cost is per image. */
-export function chooseConv(w: PlanWeight, dense: ConvDenseImpl, g: { Mg: number; K: number; group: number; pixels: number; N: number },
-  mode: KernelsMode): Decision<ConvDenseImpl | 'csr'> {
+export function chooseConv(w: PlanWeight, dense: ConvKernel, g: { Mg: number; K: number; group: number; pixels: number; N: number },
+  mode: KernelsMode): Decision<ConvKernel | 'csr'> {
   const total = g.Mg * g.group * g.K;
   const nnz = w.format ? storedCount(w) : total;
   const c = convKernelCosts(g.Mg, g.K, Math.min(Math.round(nnz / g.group), g.Mg * g.K), g.pixels);

@@ -2,40 +2,18 @@
 // Each picks its kernel (geometry, then the cost model for compressed weights),
 // sizes its scratch and decides how many threads share its work.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
-import type { Window2dFull } from '../kernels/wasm/conv_params.js';
-import { forwardWindow } from '../ir/ref/window.js';
-import { intsFromInputOrAttr } from '../ir/ref/util.js';
-import { chooseConv, chooseFc, fcSplit, partsFor, type ConvDenseImpl } from './cost.js';
-import { convLayout, convScratchBytes, isPointwise, roundUp, SLACK } from './conv_layout.js';
+import { denseConvKernel } from '../kernels/wasm/conv.js';
+import { poolPadded } from '../kernels/wasm/pool.js';
+import { nodeWindow2d } from '../ir/window.js';
+import { intsFromInputOrAttr } from '../ir/util.js';
+import { chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
+import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
 
 
-/** The 2-D window of a 1-D or 2-D Conv / pool (1-D lifted to a height of 1), from ONNX attributes. */
-function window2d(node: Node, spatial: number[], kernel: number[], ceil = false): { win: Window2dFull; out: number[] } {
-  const w = forwardWindow(node, spatial, kernel, { ceil });
-  if (spatial.length === 1) {
-    return {
-      win: { kh: 1, kw: kernel[0], padT: 0, padB: 0, padL: w.padBegin[0], padR: w.padEnd[0], sh: 1, sw: w.strides[0], dh: 1, dw: w.dilations[0] },
-      out: [1, w.out[0]],
-    };
-  }
-  return {
-    win: {
-      kh: kernel[0], kw: kernel[1], padT: w.padBegin[0], padL: w.padBegin[1], padB: w.padEnd[0], padR: w.padEnd[1],
-      sh: w.strides[0], sw: w.strides[1], dh: w.dilations[0], dw: w.dilations[1],
-    },
-    out: w.out,
-  };
-}
-
 function weightOf(ctx: LowerCtx, name: string, data: Float32Array): PlanWeight {
   return { name, data, format: ctx.graph.formats.get(name) };
-}
-
-function denseConvKind(win: Window2dFull, C: number, M: number, group: number): ConvDenseImpl {
-  if (group > 1 && group === C && group === M) return 'depthwise';
-  return isPointwise(win) ? 'pointwise' : 'im2col';
 }
 
 export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
@@ -48,7 +26,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   if (bName && !bias) return fallback('the bias is not a float32 constant');
   if (x.shape.length !== 3 && x.shape.length !== 4) return fallback('only 1-D and 2-D convolutions have a fast kernel');
   const spatial = x.shape.slice(2);
-  const { win, out } = window2d(node, spatial, w.shape.slice(2));
+  const { win, out } = nodeWindow2d(node, spatial, w.shape.slice(2));
   const [N, C] = x.shape;
   const [H, W] = spatial.length === 1 ? [1, spatial[0]] : spatial;
   const M = w.shape[0];
@@ -56,7 +34,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const dense = denseConvKind(win, C, M, group);
+  const dense = denseConvKernel(C, M, group, win);
   const d = chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
   const flops = 2 * N * M * K * P;
   const step: ConvStep = {
@@ -155,7 +133,7 @@ export function lowerPool(node: Node, ctx: LowerCtx): LowerResult {
   const kernel = (node.attrs.kernel_shape as number[] | undefined) ?? [];
   const ceil = attrInt(node, 'ceil_mode', 0) !== 0;
   const spatial = x.shape.slice(2);
-  const { win, out } = window2d(node, spatial, kernel, ceil);
+  const { win, out } = nodeWindow2d(node, spatial, kernel);
   const countIncludePad = attrInt(node, 'count_include_pad', 0) !== 0;
   if (!max && (win.dh > 1 || win.dw > 1)) return fallback('AveragePool with dilations has no fast kernel');
   const [N, C] = x.shape;
@@ -171,14 +149,6 @@ export function lowerPool(node: Node, ctx: LowerCtx): LowerResult {
       split, scratch: split * (PH * PW * 4 + SLACK),
     },
   };
-}
-
-/** The padded plane the pool kernel copies each input plane into (ceil mode may reach past the pads). */
-export function poolPadded(p: { H: number; W: number; OH: number; OW: number; win: Window2dFull }): { PH: number; PW: number } {
-  const { win } = p;
-  const PH = Math.max(p.H + win.padT + win.padB, (p.OH - 1) * win.sh + (win.kh - 1) * win.dh + 1);
-  const PW = roundUp(Math.max(p.W + win.padL + win.padR, (p.OW - 1) * win.sw + (win.kw - 1) * win.dw + 1) + 8, 4);
-  return { PH, PW };
 }
 
 /** GlobalAveragePool / GlobalMaxPool, and ReduceMean / ReduceMax over every spatial axis of an NC... input. */

@@ -5,7 +5,7 @@
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
 import { quantAxis, QUANT_RANGES } from '../ir/quant.js';
 import { DTYPE_BYTES, type DType } from '../ir/tensor.js';
-import { broadcastStrides } from '../ir/ref/util.js';
+import { broadcastStrides } from '../ir/util.js';
 import { constF32, constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConcatPart, QuantParams } from './plan_types.js';
 

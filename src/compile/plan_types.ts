@@ -3,9 +3,9 @@
 // the buffers those values live in (offsets assigned by lifetime, memory.ts).
 // Pure data: the runtime (src/runtime/steps/) turns each step kind into an
 // executor bound to arena offsets.
-import type { Window2dFull } from '../kernels/wasm/conv_params.js';
+import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
-import type { TensorFormat } from '../ir/format.js';
+import type { TensorFormat } from '../ir/tensor_format.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
 export type KernelsMode = 'auto' | 'dense';
@@ -134,7 +134,7 @@ export interface ConvStep extends StepBase {
   kind: 'conv';
   N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
   group: number;
-  win: Window2dFull;
+  win: Window2d;
   /** [M, C/group, kh, kw] flattened. */
   weight: PlanWeight;
   bias?: Float32Array;
@@ -155,7 +155,7 @@ export interface PoolStep extends StepBase {
   kind: 'pool';
   mode: 'max' | 'avg';
   N: number; C: number; H: number; W: number; OH: number; OW: number;
-  win: Window2dFull;
+  win: Window2d;
   ceil: boolean;
   countIncludePad: boolean;
   outImageStride: number;

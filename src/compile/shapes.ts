@@ -9,7 +9,7 @@ import { inferNode } from '../ir/infer.js';
 import { opSchema, type ValueType } from '../ir/ops.js';
 import { Tensor } from '../ir/tensor.js';
 import { getRefKernel } from '../ir/ref/index.js';
-import { nodeFail } from '../ir/ref/util.js';
+import { nodeFail } from '../ir/util.js';
 
 /** Types of the graph inputs (fed, or their initializer default) and initializers. */
 function sourceTypes(graph: Graph, inputShapes: Record<string, number[]>): Map<string, ValueType> {

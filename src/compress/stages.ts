@@ -2,7 +2,7 @@
 // method. A stage changes the trainable model (and fine-tunes it when there is
 // data) and records how each weight is stored from now on in `formats`.
 // A new method adds its entry here, its section to the recipe, and its folder.
-import type { TensorFormat } from '../ir/format.js';
+import type { TensorFormat } from '../ir/tensor_format.js';
 import type { Model } from '../train/model.js';
 import type { FinetuneConfig, FinetuneData } from './finetune.js';
 import type { Layer } from './layers.js';

@@ -1,5 +1,5 @@
 // The graph IR: ONNX-like nodes over named values, weights as initializers.
-import type { TensorFormat } from './format.js';
+import type { TensorFormat } from './tensor_format.js';
 import { Tensor, DType } from './tensor.js';
 
 export type AttrValue = number | string | number[] | string[] | Tensor;
@@ -94,7 +94,10 @@ export function attrFloat(node: Node, key: string, dflt: number): number {
   return attrInt(node, key, dflt);
 }
 
-export function attrInts(node: Node, key: string, dflt: number[]): number[] {
+/** An ints attribute, or `dflt` (undefined when none is given) when the node does not set it. */
+export function attrInts(node: Node, key: string): number[] | undefined;
+export function attrInts(node: Node, key: string, dflt: number[]): number[];
+export function attrInts(node: Node, key: string, dflt?: number[]): number[] | undefined {
   const v = node.attrs[key];
   return Array.isArray(v) ? (v as number[]) : dflt;
 }

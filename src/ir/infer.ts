@@ -9,7 +9,7 @@ import './ops/index.js';
 import { fail } from './errors.js';
 import type { Graph, Node, ValueInfo } from './graph.js';
 import { opSchema, type ValueType } from './ops.js';
-import { nodeFail } from './ops/util.js';
+import { nodeFail } from './util.js';
 
 /** Concrete shape of a graph input: numbers kept, symbols looked up in `dims` (default 1). */
 export function resolveShape(v: ValueInfo, dims: Record<string, number> = {}): number[] {

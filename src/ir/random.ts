@@ -32,6 +32,12 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** Fills `out` with uniform values in [lo, hi) (initialization, test data). */
+  fillUniform(out: Float32Array, lo: number, hi: number): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = lo + (hi - lo) * this.next();
+    return out;
+  }
+
   /** A Float32Array of uniform values in [lo, hi). */
   floats(n: number, lo = -1, hi = 1): Float32Array {
     const out = new Float32Array(n);

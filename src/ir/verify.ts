@@ -6,7 +6,7 @@ import { fail } from './errors.js';
 import type { AttrValue, Graph, Node } from './graph.js';
 import { inferShapes } from './infer.js';
 import { opSchema, type AttrKind, type OpSchema } from './ops.js';
-import { nodeFail, shapeStr } from './ops/util.js';
+import { nodeFail, shapeStr } from './util.js';
 import { Tensor } from './tensor.js';
 
 const isInt = (v: unknown): boolean => Number.isInteger(v);

@@ -6,7 +6,7 @@ import type { AttrValue, Graph, Node, ValueInfo } from '../ir/graph.js';
 import { inferShapes } from '../ir/infer.js';
 import { opSchema, type AttrKind, type ValueType } from '../ir/ops.js';
 import { DTYPE_CODE } from '../ir/ops/index.js';
-import { nodeFail } from '../ir/ops/util.js';
+import { nodeFail } from '../ir/util.js';
 import { Tensor } from '../ir/tensor.js';
 import { MAX_OPSET, MIN_OPSET, dropNewAttrs, onnxOp, type OpCtx } from './op_table.js';
 import { ONNX_ATTR, encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from './onnx_proto.js';

@@ -8,7 +8,7 @@ import { Graph } from '../ir/graph.js';
 import { inferNode, sourceTypes } from '../ir/infer.js';
 import type { ValueType } from '../ir/ops.js';
 import { constantValue, dtypeOfCode } from '../ir/ops/index.js';
-import { nodeFail } from '../ir/ops/util.js';
+import { nodeFail } from '../ir/util.js';
 import { simplify } from '../ir/passes/simplify.js';
 import type { Tensor } from '../ir/tensor.js';
 import { verify } from '../ir/verify.js';

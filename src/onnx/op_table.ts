@@ -14,7 +14,7 @@
 import type { Node } from '../ir/graph.js';
 import type { AttrKind, ValueType } from '../ir/ops.js';
 import { chunkSizes } from '../ir/ops/index.js';
-import { nodeFail } from '../ir/ops/util.js';
+import { nodeFail } from '../ir/util.js';
 import { fromNumbers, i64, sizeOf, toNumbers, type Tensor } from '../ir/tensor.js';
 
 export const MIN_OPSET = 11;

@@ -2,7 +2,7 @@
 // pixels (zero fill) and a random horizontal flip, applied while copying each
 // sample into the tape's input buffer (no extra allocation).
 import { fail } from '../ir/errors.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../ir/random.js';
 
 export interface AugmentOptions {
   /** Max shift in pixels along each axis (0 = off). */

@@ -6,10 +6,9 @@
 // kills speed in V8). forward() runs the ops in order; backward() runs each op's
 // backward in reverse. Every backward ACCUMULATES into its inputs' gradients (a
 // value read by two ops gets both contributions); zeroGrads() clears them.
+import type { Pool2dGeom } from '../ir/ref/pool.js';
 import type { Backend, GemmCall, ImageBatch, TapeMemory } from './backend.js';
-import type { GradTransform, WeightTransform } from './hooks.js';
-import type { Window2d } from './ops/window.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../ir/random.js';
 
 /** Placeholder for buffers not yet allocated (a tape before finalize()). */
 const PENDING = new Float32Array(0);
@@ -56,6 +55,26 @@ export class Param extends Var {
     super(name, shape, data, new Float32Array(data.length));
     this.master = this.data;
   }
+}
+
+/** A parameter's weight transform (hooks.ts explains the hooks): forward sees transform(master). */
+export interface WeightTransform {
+  readonly name: string;
+  /** out = f(master); `shape` is the parameter's shape (axis 0 = output channels for Conv/Gemm-transB). */
+  forward(master: Float32Array, out: Float32Array, shape: readonly number[]): void;
+  /** Turns the gradient w.r.t. out into the gradient w.r.t. master, in place. Absent = straight-through. */
+  backward?(master: Float32Array, grad: Float32Array, shape: readonly number[]): void;
+}
+
+/** A parameter's gradient transform (hooks.ts), e.g. weight sharing's per-cluster gradient. */
+export interface GradTransform {
+  readonly name: string;
+  /** Called once when set on a parameter (e.g. to snap the weights to the centroids). */
+  attach?(p: Param): void;
+  /** Rewrites p.grad (after masking, before the optimizer step). */
+  transformGrad(p: Param): void;
+  /** Called after the optimizer step (and after the mask is re-applied). */
+  afterStep?(p: Param): void;
 }
 
 /** One recorded operation. backward() reads its outputs' grads and adds to its inputs' grads. */
@@ -188,8 +207,8 @@ export class Tape {
     this.memory().clipBack(x, dy, dx, lo, hi);
   }
 
-  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void {
-    this.memory().maxPool(x, y, arg, planes, H, W, g);
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, g: Pool2dGeom): void {
+    this.memory().maxPool(x, y, arg, g);
   }
 
   maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {

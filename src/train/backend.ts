@@ -1,19 +1,14 @@
-// The compute backend the training engine runs its heavy work on. All
-// convolutions and linear layers reduce to GEMMs (im2col + GEMM, GEMM + col2im),
-// so a faster GEMM speeds up all of training. A backend allocates each tape's
-// buffers (so a WASM backend can put them in its own memory and run GEMMs on
-// them without copies) and runs strided GEMMs and the memory-bound kernels
-// around them (im2col, col2im, clip, pooling, BatchNorm planes). Two exist: plain
-// TypeScript (runs anywhere) and WASM SIMD (src/kernels/wasm, ~10× faster); the
-// default is WASM when the engine supports SIMD.
-import { wasmFeatures } from '../kernels/wasm/features.js';
-import { wasmBackend } from './backend_wasm.js';
-import { sgemmStrided } from './gemm_ts.js';
-import type { ColPlan } from './ops/im2col.js';
-import { col2im, im2col } from './ops/im2col.js';
-import { planeLinear, planeStats } from './ops/batchnorm.js';
-import { maxPool, maxPoolBack } from './ops/pool.js';
-import type { Window2d } from './ops/window.js';
+// The compute backend the training engine runs its heavy work on: the interface
+// the tape calls. All convolutions and linear layers reduce to GEMMs (im2col +
+// GEMM, GEMM + col2im), so a faster GEMM speeds up all of training. A backend
+// allocates each tape's buffers (so a WASM backend can put them in its own
+// memory and run GEMMs on them without copies) and runs strided GEMMs and the
+// memory-bound kernels around them (im2col, col2im, clip, pooling, BatchNorm
+// planes). Two exist, both only calling kernels of src/ir/ref and src/kernels:
+// plain TypeScript (backend_ts.ts, runs anywhere) and WASM SIMD
+// (backend_wasm.ts, ~10× faster); default_backend.ts picks one.
+import type { Patches } from '../ir/ref/im2col.js';
+import type { Pool2dGeom } from '../ir/ref/pool.js';
 
 /**
  * One GEMM: C[M×N] (+)= op(A)·op(B) (+ bias), row-major with explicit row strides
@@ -52,7 +47,8 @@ export function gemmCall(): GemmCall {
 export interface ImageBatch {
   N: number;
   x: Float32Array; xOff: number; xStride: number;
-  C: number; H: number; W: number; plan: ColPlan;
+  /** One image's patches (the C planes of one group). */
+  p: Patches;
   cols: Float32Array; colsOff: number; colsStride: number;
   /** Per-image advance of g.bOff (gemmCol2im) and of g.cOff (im2colGemm). */
   bStride: number; cStride: number;
@@ -60,7 +56,7 @@ export interface ImageBatch {
 
 export function imageBatch(): ImageBatch {
   const none = new Float32Array(0);
-  return { N: 0, x: none, xOff: 0, xStride: 0, C: 0, H: 0, W: 0, plan: null as unknown as ColPlan, cols: none, colsOff: 0, colsStride: 0, bStride: 0, cStride: 0 };
+  return { N: 0, x: none, xOff: 0, xStride: 0, p: null as unknown as Patches, cols: none, colsOff: 0, colsStride: 0, bStride: 0, cStride: 0 };
 }
 
 /** A tape's buffers and the kernels that run on them. */
@@ -69,9 +65,9 @@ export interface TapeMemory {
   readonly buffers: Float32Array[];
   gemm(g: GemmCall): void;
   /** cols [C·KH·KW × P] at colsOff = im2col of one image (C planes at xOff). */
-  im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void;
+  im2col(x: Float32Array, xOff: number, p: Patches, cols: Float32Array, colsOff: number): void;
   /** dx (one image at dxOff) += col2im(cols at colsOff): the adjoint of im2col. */
-  col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void;
+  col2im(cols: Float32Array, colsOff: number, p: Patches, dx: Float32Array, dxOff: number): void;
   /** Conv forward: per image n, cols_n = im2col(x_n), then g with B = cols_n and C at g.cOff + n·cStride (g.bOff is ignored). */
   im2colGemm(g: GemmCall, b: ImageBatch): void;
   /** Conv data gradient: per image n, g with B at g.bOff + n·bStride writing C = cols_n (g.cOff is ignored), then x_n += col2im(cols_n). */
@@ -80,8 +76,8 @@ export interface TapeMemory {
   clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void;
   /** dx += dy where lo < x < hi. */
   clipBack(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number): void;
-  /** Max pooling over `planes` H×W planes; arg = flat index of each window's first maximum. */
-  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void;
+  /** Max pooling over g.planes H×W planes; arg = flat index of each window's first maximum. */
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, g: Pool2dGeom): void;
   /** dx[arg[o]] += dy[o]. */
   maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void;
   /** Per H×W plane p of channel c = p mod C: s1[p] = Σ a, s2[p] = Σ (a − ca[c])·(b − cb[c]). */
@@ -98,26 +94,12 @@ export interface Backend {
   allocate(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[]): TapeMemory;
 }
 
-/** Plain JavaScript arrays and the cache-blocked TypeScript GEMM (~5 GFLOP/s). */
-export const tsBackend: Backend = {
-  name: 'ts',
-  ownsMemory: false,
-  allocate(sizes) {
-    const mem: TapeMemory = {
-      buffers: sizes.map((n) => new Float32Array(n)), gemm: sgemmStrided, im2col, col2im, clip, clipBack, maxPool, maxPoolBack, planeStats, planeLinear,
-      im2colGemm: (g, b) => im2colGemmSerial(mem, g, b),
-      gemmCol2im: (g, b) => gemmCol2imSerial(mem, g, b),
-    };
-    return mem;
-  },
-};
-
 /** im2colGemm one image after the other (A is packed once: reuseA from the second image on). g is left as it was. */
 export function im2colGemmSerial(m: TapeMemory, g: GemmCall, b: ImageBatch): void {
   const c0 = g.cOff, reuse = g.reuseA;
   for (let n = 0; n < b.N; n++) {
     const co = b.colsOff + n * b.colsStride;
-    m.im2col(b.x, b.xOff + n * b.xStride, b.C, b.H, b.W, b.plan, b.cols, co);
+    m.im2col(b.x, b.xOff + n * b.xStride, b.p, b.cols, co);
     g.bOff = co;
     g.cOff = c0 + n * b.cStride;
     g.reuseA = reuse || n > 0;
@@ -136,30 +118,8 @@ export function gemmCol2imSerial(m: TapeMemory, g: GemmCall, b: ImageBatch): voi
     g.cOff = co;
     g.reuseA = reuse || n > 0;
     m.gemm(g);
-    m.col2im(b.cols, co, b.C, b.H, b.W, b.plan, b.x, b.xOff + n * b.xStride);
+    m.col2im(b.cols, co, b.p, b.x, b.xOff + n * b.xStride);
   }
   g.bOff = b0;
   g.reuseA = reuse;
-}
-
-function clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
-  // Math.max/min compile branch-free: random signs would mispredict a select (and NaN propagates).
-  if (hi === Infinity) for (let i = 0; i < x.length; i++) y[i] = Math.max(x[i], lo);
-  else for (let i = 0; i < x.length; i++) y[i] = Math.min(Math.max(x[i], lo), hi);
-}
-
-function clipBack(x: Float32Array, dy: Float32Array, dx: Float32Array, lo: number, hi: number): void {
-  for (let i = 0; i < x.length; i++) if (x[i] > lo && x[i] < hi) dx[i] += dy[i];
-}
-
-let current: Backend | null = null;
-
-/** The backend new models use unless told otherwise: WASM SIMD when available, else TS. */
-export function defaultBackend(): Backend {
-  current ??= wasmFeatures().simd ? wasmBackend() : tsBackend;
-  return current;
-}
-
-export function setDefaultBackend(b: Backend): void {
-  current = b;
 }

@@ -1,8 +1,8 @@
 // The WASM SIMD backend: each tape's buffers are views of one block in a
 // WebAssembly memory of its own (src/kernels/wasm's arena), so GEMMs run on them
-// by offset, without copies (only the GEMM's own packing); im2col (from
-// src/kernels/wasm), col2im, clip, max pooling and BatchNorm's plane kernels
-// (src/train/wasm) run there as SIMD kernels too. All memory is reserved when
+// by offset, without copies (only the GEMM's own packing); im2col, col2im,
+// clip, max pooling and BatchNorm's plane kernels (src/kernels/wasm's training
+// module) run there as SIMD kernels too. All memory is reserved when
 // the tape is finalized, so the memory never grows afterwards and the views
 // stay valid. With a thread pool the buffers live in the pool's shared memory:
 // the images of a convolution (im2col → pack → GEMM, and GEMM → col2im back)
@@ -12,14 +12,14 @@
 import { fail } from '../ir/errors.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
 import { gemmArgs, WasmGemm, type PackedGemmOptions } from '../kernels/wasm/gemm.js';
-import { IM2COL_EXPORTS, im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { IM2COL_EXPORTS, im2colModule, type Im2colExports } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import type { PoolCall, ThreadPool } from '../kernels/wasm/thread_pool.js';
+import { trainKernelsModule, type TrainKernelExports } from '../kernels/wasm/train_codegen.js';
+import { gemmRef } from '../ir/ref/gemm_ref.js';
+import type { Patches } from '../ir/ref/im2col.js';
+import type { Pool2dGeom } from '../ir/ref/pool.js';
 import { gemmCol2imSerial, im2colGemmSerial, type Backend, type GemmCall, type ImageBatch, type TapeMemory } from './backend.js';
-import { sgemmStrided } from './gemm_ts.js';
-import { trainKernelsModule, type TrainKernelExports } from './wasm/kernels.js';
-import type { ColPlan } from './ops/im2col.js';
-import type { Window2d } from './ops/window.js';
 
 /** Work items per thread in a conv batch (taken dynamically: a late worker holds nobody up for long). */
 const CHUNKS_PER_THREAD = 4;
@@ -28,11 +28,6 @@ const IMAGES_PER_RUN = 48;
 
 /** One work item's own buffers: B's packed panels and the GEMM driver's scratch. */
 interface Chunk { packB: number; scratch: number }
-
-interface Im2colExports {
-  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
-    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
-}
 
 class WasmTapeMemory implements TapeMemory {
   readonly buffers: Float32Array[];
@@ -98,7 +93,7 @@ class WasmTapeMemory implements TapeMemory {
     const { M, N, K } = g;
     if (M === 0 || N === 0) return;
     if (K === 0) {
-      sgemmStrided(g); // zero (or keep) C, add the bias
+      gemmRef(g); // zero (or keep) C, add the bias
       return;
     }
     const k = this.gemmK;
@@ -109,13 +104,11 @@ class WasmTapeMemory implements TapeMemory {
 
   im2colGemm(g: GemmCall, b: ImageBatch): void {
     if (!this.parallel(g, b)) { im2colGemmSerial(this, g, b); return; }
-    const w = b.plan.g;
     this.runImages(g, b, (n, c) => {
       const co = b.colsOff + n * b.colsStride;
       const cols = this.addr(b.cols, co, 'cols');
       return [
-        { key: this.keys.im2col, fn: IM2COL_EXPORTS.im2col,
-          args: [this.addr(b.x, b.xOff + n * b.xStride, 'x'), b.C, b.H, b.W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, cols] },
+        { key: this.keys.im2col, fn: IM2COL_EXPORTS.im2col, args: [this.addr(b.x, b.xOff + n * b.xStride, 'x'), ...patchArgs(b.p), cols] },
         this.gemmK.packBCall(cols, g.ldb, g.transB, g.K, g.N, c.packB),
         this.chunkGemm(g, c, g.cOff + n * b.cStride),
       ];
@@ -124,15 +117,13 @@ class WasmTapeMemory implements TapeMemory {
 
   gemmCol2im(g: GemmCall, b: ImageBatch): void {
     if (!this.parallel(g, b)) { gemmCol2imSerial(this, g, b); return; }
-    const w = b.plan.g;
     this.runImages(g, b, (n, c) => {
       const co = b.colsOff + n * b.colsStride;
       const cols = this.addr(b.cols, co, 'cols');
       return [
         this.gemmK.packBCall(this.addr(g.b, g.bOff + n * b.bStride, 'B'), g.ldb, g.transB, g.K, g.N, c.packB),
         this.chunkGemm(g, c, co),
-        { key: this.keys.kernels, fn: 'col2im',
-          args: [cols, b.C, b.H, b.W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, this.addr(b.x, b.xOff + n * b.xStride, 'x')] },
+        { key: this.keys.kernels, fn: 'col2im', args: [cols, ...patchArgs(b.p), this.addr(b.x, b.xOff + n * b.xStride, 'x')] },
       ];
     });
   }
@@ -168,14 +159,12 @@ class WasmTapeMemory implements TapeMemory {
     return { ldc: g.ldc, accumulate: g.accumulate, bias: g.bias ? this.addr(g.bias, g.biasOff, 'bias') : 0, biasPer: g.biasPer };
   }
 
-  im2col(x: Float32Array, xOff: number, C: number, H: number, W: number, plan: ColPlan, cols: Float32Array, colsOff: number): void {
-    const w = plan.g;
-    this.im2colK.im2col(this.addr(x, xOff, 'x'), C, H, W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, this.addr(cols, colsOff, 'cols'));
+  im2col(x: Float32Array, xOff: number, p: Patches, cols: Float32Array, colsOff: number): void {
+    this.im2colK.im2col(this.addr(x, xOff, 'x'), ...patchArgs(p), this.addr(cols, colsOff, 'cols'));
   }
 
-  col2im(cols: Float32Array, colsOff: number, C: number, H: number, W: number, plan: ColPlan, dx: Float32Array, dxOff: number): void {
-    const w = plan.g;
-    this.k.col2im(this.addr(cols, colsOff, 'cols'), C, H, W, w.kh, w.kw, w.pt, w.pl, w.sh, w.sw, w.dh, w.dw, w.oh, w.ow, this.addr(dx, dxOff, 'dx'));
+  col2im(cols: Float32Array, colsOff: number, p: Patches, dx: Float32Array, dxOff: number): void {
+    this.k.col2im(this.addr(cols, colsOff, 'cols'), ...patchArgs(p), this.addr(dx, dxOff, 'dx'));
   }
 
   clip(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
@@ -186,12 +175,14 @@ class WasmTapeMemory implements TapeMemory {
     this.k.clipBack(this.addr(x, 0, 'x'), this.addr(dy, 0, 'dy'), this.addr(dx, 0, 'dx'), x.length, lo, hi);
   }
 
-  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, g: Window2d): void {
-    if (g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 && g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= H && 2 * g.ow <= W) {
-      this.k.maxPool2x2(this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), this.addr(arg, 0, 'arg'), planes, H, W, g.oh, g.ow);
+  maxPool(x: Float32Array, y: Float32Array, arg: Int32Array, g: Pool2dGeom): void {
+    const { planes, H, W, OH, OW, win: w } = g;
+    const [xa, ya, aa] = [this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), this.addr(arg, 0, 'arg')];
+    if (w.kh === 2 && w.kw === 2 && w.sh === 2 && w.sw === 2 && w.dh === 1 && w.dw === 1 && w.padT === 0 && w.padL === 0 && 2 * OH <= H && 2 * OW <= W) {
+      this.k.maxPool2x2(xa, ya, aa, planes, H, W, OH, OW);
       return;
     }
-    this.k.maxPool(this.addr(x, 0, 'x'), this.addr(y, 0, 'y'), this.addr(arg, 0, 'arg'), planes, H, W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw);
+    this.k.maxPool(xa, ya, aa, planes, H, W, OH, OW, w.kh, w.kw, w.sh, w.sw, w.padT, w.padL, w.dh, w.dw);
   }
 
   planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void {
@@ -206,6 +197,12 @@ class WasmTapeMemory implements TapeMemory {
   maxPoolBack(dy: Float32Array, arg: Int32Array, dx: Float32Array): void {
     this.k.maxPoolBack(this.addr(dy, 0, 'dy'), this.addr(arg, 0, 'arg'), this.addr(dx, 0, 'dx'), dy.length);
   }
+}
+
+/** The (C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW) arguments of the im2col / col2im kernels. */
+function patchArgs(p: Patches): [number, number, number, number, number, number, number, number, number, number, number, number, number] {
+  const w = p.win;
+  return [p.C, p.H, p.W, w.kh, w.kw, w.padT, w.padL, w.sh, w.sw, w.dh, w.dw, p.OH, p.OW];
 }
 
 /** The WASM backend; with `threads` (a pool over shared memory, see threads_node.ts) GEMMs run on all its threads. */

@@ -18,31 +18,13 @@
 //   transform.forward → forward/backward → transform.backward → loss terms →
 //   mask the grads → gradTransform.transformGrad → optimizer → mask the weights →
 //   gradTransform.afterStep
-import type { Param } from './autograd.js';
+import type { GradTransform, Param, WeightTransform } from './autograd.js';
 import { fail } from '../ir/errors.js';
-
-export interface WeightTransform {
-  readonly name: string;
-  /** out = f(master); `shape` is the parameter's shape (axis 0 = output channels for Conv/Gemm-transB). */
-  forward(master: Float32Array, out: Float32Array, shape: readonly number[]): void;
-  /** Turns the gradient w.r.t. out into the gradient w.r.t. master, in place. Absent = straight-through. */
-  backward?(master: Float32Array, grad: Float32Array, shape: readonly number[]): void;
-}
 
 export interface LossTerm {
   readonly name: string;
   /** Adds d(term)/d(master) into the parameters' grads and returns the term's value. */
   apply(params: ReadonlyMap<string, Param>): number;
-}
-
-export interface GradTransform {
-  readonly name: string;
-  /** Called once when set on a parameter (e.g. to snap the weights to the centroids). */
-  attach?(p: Param): void;
-  /** Rewrites p.grad (after masking, before the optimizer step). */
-  transformGrad(p: Param): void;
-  /** Called after the optimizer step (and after the mask is re-applied). */
-  afterStep?(p: Param): void;
 }
 
 /** ADMM's augmented-Lagrangian term ρ/2‖W − Z + U‖² on one parameter; Z, U and ρ are updated by the caller between epochs. */

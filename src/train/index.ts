@@ -5,7 +5,9 @@
 // Compression passes fine-tune through the hooks (hooks.ts): model.setMask,
 // setWeightTransform, setGradTransform, addLossTerm.
 export { Param, Var } from './autograd.js';
-export { defaultBackend, setDefaultBackend, tsBackend, type Backend } from './backend.js';
+export type { Backend } from './backend.js';
+export { tsBackend } from './backend_ts.js';
+export { defaultBackend, setDefaultBackend } from './default_backend.js';
 export { wasmBackend } from './backend_wasm.js';
 export { ARCHITECTURES, buildArchitecture, lenet300, lenet5, vggs, type ArchOptions } from './arch/index.js';
 export { modelFromGraph } from './from_graph.js';
@@ -15,6 +17,7 @@ export { train, type EpochStats, type Progress, type TrainData, type TrainOption
 export { trainStep, type StepResult } from './step.js';
 export { Adam, makeOptimizer, Sgd, type AdamOptions, type Optimizer, type OptimizerSpec, type SgdOptions } from './optim.js';
 export { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
-export { AdmmTerm, WeightSharing, type GradTransform, type LossTerm, type WeightTransform } from './hooks.js';
+export type { GradTransform, WeightTransform } from './autograd.js';
+export { AdmmTerm, WeightSharing, type LossTerm } from './hooks.js';
 export { trainableOps } from './ops/index.js';
 export type { AugmentOptions } from './augment.js';

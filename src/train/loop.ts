@@ -6,7 +6,7 @@ import { fail, NnzipError } from '../ir/errors.js';
 import { checkAugment, copySample, type AugmentOptions } from './augment.js';
 import type { Model, Snapshot } from './model.js';
 import { makeOptimizer, type OptimizerSpec } from './optim.js';
-import { Rng } from './rng.js';
+import { Rng } from '../ir/random.js';
 import { makeSchedule, type ScheduleSpec } from './schedule.js';
 import { trainStep, type StepResult } from './step.js';
 

@@ -4,12 +4,13 @@
 // per batch size and cached (see autograd.ts).
 import type { Graph } from '../ir/graph.js';
 import { fail } from '../ir/errors.js';
-import { Param, Tape, TapeCtx, type Var } from './autograd.js';
-import { defaultBackend, type Backend } from './backend.js';
-import type { GradTransform, LossTerm, WeightTransform } from './hooks.js';
+import { Param, Tape, TapeCtx, type GradTransform, type Var, type WeightTransform } from './autograd.js';
+import type { Backend } from './backend.js';
+import { defaultBackend } from './default_backend.js';
+import type { LossTerm } from './hooks.js';
 import { countCorrect, SoftmaxCrossEntropy } from './loss.js';
 import { trainOp, type BuildCtx } from './ops/index.js';
-import { Rng } from './rng.js';
+import { Rng } from '../ir/random.js';
 
 /** A tape for one batch size, with its input, output and (for gradient tapes) loss. */
 export interface BuiltTape {

@@ -5,9 +5,10 @@
 //         decoupled (AdamW): w −= lr·wd·w before the Adam step.
 // They update Param.master and skip frozen parameters. State is allocated on the
 // first step and reused; with WASM SIMD the update runs there (optim_wasm.ts),
-// else in the JS loops below.
+// else in the JS loops of src/kernels/ts/optim.ts.
 import { fail } from '../ir/errors.js';
 import type { Param } from './autograd.js';
+import { adamUpdate, sgdFirst, sgdMomentum, sgdNesterov, sgdPlain } from '../kernels/ts/optim.js';
 import { WasmOptimState } from './optim_wasm.js';
 
 export interface Optimizer {
@@ -82,38 +83,14 @@ export class Sgd implements Optimizer {
       }
       const buf = this.bufs.get(p);
       if (!buf) {
-        // First step: buf = g (PyTorch), so the update equals plain SGD plus the Nesterov term.
         const b = new Float32Array(w.length);
-        for (let i = 0; i < w.length; i++) b[i] = g[i] + wd * w[i];
         this.bufs.set(p, b);
-        for (let i = 0; i < w.length; i++) w[i] -= lr * (nesterov ? (1 + mu) * b[i] : b[i]);
+        sgdFirst(w, g, b, lr, mu, wd, nesterov);
         continue;
       }
       if (nesterov) sgdNesterov(w, g, buf, lr, mu, wd);
       else sgdMomentum(w, g, buf, lr, mu, 1 - dampening, wd);
     }
-  }
-}
-
-// One loop per variant: branch-free inner loops run several times faster in V8.
-function sgdPlain(w: Float32Array, g: Float32Array, lr: number, wd: number): void {
-  for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
-}
-
-function sgdMomentum(w: Float32Array, g: Float32Array, buf: Float32Array, lr: number, mu: number, damp: number, wd: number): void {
-  for (let i = 0; i < w.length; i++) {
-    const b = mu * buf[i] + damp * (g[i] + wd * w[i]);
-    buf[i] = b;
-    w[i] -= lr * b;
-  }
-}
-
-function sgdNesterov(w: Float32Array, g: Float32Array, buf: Float32Array, lr: number, mu: number, wd: number): void {
-  for (let i = 0; i < w.length; i++) {
-    const gi = g[i] + wd * w[i];
-    const b = mu * buf[i] + gi;
-    buf[i] = b;
-    w[i] -= lr * (gi + mu * b);
   }
 }
 
@@ -150,21 +127,6 @@ export class Adam implements Optimizer {
       const c2 = 1 - b2 ** s.t;
       adamUpdate(p.master, p.grad, s.m, s.v, lr, b1, b2, eps, wd, decoupled, 1 / c1, 1 / c2);
     }
-  }
-}
-
-function adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number,
-  eps: number, wd: number, decoupled: boolean, ic1: number, ic2: number): void {
-  const shrink = decoupled ? 1 - lr * wd : 1;
-  const l2 = decoupled ? 0 : wd;
-  for (let i = 0; i < w.length; i++) {
-    const wi = w[i] * shrink;
-    const gi = g[i] + l2 * wi;
-    const mi = b1 * m[i] + (1 - b1) * gi;
-    const vi = b2 * v[i] + (1 - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = wi - (lr * mi * ic1) / (Math.sqrt(vi * ic2) + eps);
   }
 }
 

@@ -7,7 +7,7 @@ import { WasmArena } from '../kernels/wasm/arena.js';
 import { wasmFeatures } from '../kernels/wasm/features.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import type { Param } from './autograd.js';
-import { trainKernelsModule, type TrainKernelExports } from './wasm/kernels.js';
+import { trainKernelsModule, type TrainKernelExports } from '../kernels/wasm/train_codegen.js';
 
 /** Byte offsets of one parameter's regions: weights, gradient, then `states` state arrays. */
 interface Slot { w: number; g: number; s: number[]; n: number; fresh: boolean; t: number }

@@ -9,7 +9,7 @@ import { wasmFeatures } from '../kernels/wasm/features.js';
 import { MAX_PAGES } from '../kernels/wasm/loader.js';
 import { NodeThreadPool } from '../kernels/wasm/thread_pool_node.js';
 import { PAGE } from '../kernels/wasm/wasm_api.js';
-import { defaultBackend, setDefaultBackend } from './backend.js';
+import { defaultBackend, setDefaultBackend } from './default_backend.js';
 import { wasmBackend } from './backend_wasm.js';
 
 /** A pool for training: training tapes keep every layer's activations and im2col columns, so its memory may use the whole wasm32 range. */

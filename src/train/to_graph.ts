@@ -4,7 +4,8 @@
 // Storage formats stay valid: a codebook format takes the centroids of the
 // parameter's WeightSharing hook, and is dropped (the tensor becomes dense) when
 // the trained values no longer decode from it.
-import { decodeCodebook, type CodebookFormat } from '../ir/format.js';
+import { codebookValues } from '../format/codebook.js';
+import type { CodebookFormat } from '../ir/tensor_format.js';
 import type { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
 import { WeightSharing } from './hooks.js';
@@ -40,7 +41,7 @@ export function modelToGraph(model: Model, opts: ToGraphOptions = {}): Graph {
 /** True when the codebook format reproduces `values` exactly. */
 function decodes(f: CodebookFormat, values: Float32Array): boolean {
   if (f.indices.length !== values.length) return false;
-  const decoded = decodeCodebook(f);
+  const decoded = codebookValues(f);
   for (let i = 0; i < values.length; i++) if (decoded[i] !== values[i]) return false;
   return true;
 }

@@ -120,11 +120,11 @@ test('errors name the node and say what is wrong', () => {
   failsWith(() => shapeOf('Conv', [[1, 3, 2, 2], [4, 3, 3, 3]]), /spatial dim 0 of size 2 is too small for a window of 3/);
   failsWith(() => shapeOf('Conv', [[1, 3, 8, 8], [4, 3, 3, 3]], { strides: [1] }), /strides has 1 values, expected 2/);
   failsWith(() => shapeOf('Gemm', [[2, 3], [4, 5]]), /A \[2,3\] and B \[4,5\] disagree on K \(3 vs 4; check transA\/transB\)/);
-  failsWith(() => shapeOf('Add', [[2, 3], [4]]), /shapes \[2,3\] and \[4\] do not broadcast/);
+  failsWith(() => shapeOf('Add', [[2, 3], [4]]), /shapes \[2,3\] and \[4\] cannot be broadcast together/);
   failsWith(() => shapeOf('MatMul', [[2, 3], [4, 5]]), /disagree on K \(3 vs 4\)/);
   failsWith(() => shapeOf('Concat', [[2, 3], [3, 3]], { axis: 1 }), /input 1 \[3,3\] does not match input 0 \[2,3\] outside axis 1/);
   failsWith(() => shapeOf('Squeeze', [[2, 3]], { axes: [0] }), /cannot squeeze axis 0 of \[2,3\]: its size is not 1/);
-  failsWith(() => shapeOf('Softmax', [[2, 3]], { axis: 2 }), /axis=2 is out of range for a rank-2 input \(use -2\.\.1\)/);
+  failsWith(() => shapeOf('Softmax', [[2, 3]], { axis: 2 }), /axis=2 is out of range for a rank-2 tensor \(use -2\.\.1\)/);
   failsWith(() => shapeOf('Split', [[2, 7]], { axis: 1, split: [3] }), /split \[3\] must be ≥ 0 and sum to the axis size 7/);
   failsWith(() => shapeOf('MaxPool', [[1, 1, 4, 4]]), /kernel_shape attribute is required/);
   failsWith(() => shapeOf('Cast', [[2]], { to: 10 }), /to=10 is not a data type nnzip supports/);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelChoices } from '../../src/compile/describe.js';
 import type { FcStep, ConvStep } from '../../src/compile/plan_types.js';
-import type { CodebookFormat } from '../../src/ir/format.js';
+import type { CodebookFormat } from '../../src/ir/tensor_format.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { Rng } from '../../src/ir/random.js';
 import { f32, type Tensor } from '../../src/ir/tensor.js';

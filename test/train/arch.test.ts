@@ -11,7 +11,7 @@ import { loadOnnxFile } from '../../src/onnx/load.js';
 import { buildArchitecture, lenet300, lenet5, vggs } from '../../src/train/arch/index.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { train } from '../../src/train/loop.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 import { modelToGraph } from '../../src/train/to_graph.js';
 
 const MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'models');

@@ -1,21 +1,30 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NnzipError } from '../../src/ir/errors.js';
-import { defaultBackend, gemmCall, setDefaultBackend, tsBackend, type GemmCall } from '../../src/train/backend.js';
+import { gemmRef } from '../../src/ir/ref/gemm_ref.js';
+import type { Patches } from '../../src/ir/ref/im2col.js';
+import type { Node } from '../../src/ir/graph.js';
+import { nodeWindow2d } from '../../src/ir/window.js';
+import { gemmCall, type GemmCall } from '../../src/train/backend.js';
+import { tsBackend } from '../../src/train/backend_ts.js';
 import { wasmBackend } from '../../src/train/backend_wasm.js';
+import { defaultBackend, setDefaultBackend } from '../../src/train/default_backend.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
-import { sgemmNaive } from '../../src/train/gemm_ts.js';
 import { train } from '../../src/train/loop.js';
-import { colPlan } from '../../src/train/ops/im2col.js';
-import { window2d } from '../../src/train/ops/window.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 import { gradCheck, node, spreadValues } from './gradcheck.js';
 import { tinyData, tinyGraph } from './tiny.js';
 
 const wasm = wasmBackend();
 
+/** The patches of C planes of H×W under the window of a Conv node with these attributes. */
+function patches(attrs: Node['attrs'], C: number, H: number, W: number, k: [number, number]): Patches {
+  const { win, out: [OH, OW] } = nodeWindow2d({ name: 'c', op: 'Conv', inputs: [], outputs: [], attrs }, [H, W], k);
+  return { C, H, W, OH, OW, win };
+}
+
 /** C(i,j) of a strided GEMM by its definition (float64). */
-function gemmRef(g: GemmCall, c0: Float32Array): Float64Array {
+function definition(g: GemmCall, c0: Float32Array): Float64Array {
   const out = Float64Array.from(c0);
   for (let i = 0; i < g.M; i++) for (let j = 0; j < g.N; j++) {
     let s = g.accumulate ? c0[g.cOff + i * g.ldc + j] : 0;
@@ -42,7 +51,7 @@ test('both backends run strided GEMMs with offsets, bias and accumulate as defin
         const g = gemmCall();
         Object.assign(g, { M, N, K, a, aOff: 5, lda, transA: ta, b, bOff: 2, ldb, transB: tb, c, cOff: 1, ldc, accumulate: acc,
           bias: n % 3 === 0 ? null : bias, biasOff: 4, biasPer: n % 2 ? 'row' : 'col' });
-        const want = gemmRef(g, c.slice());
+        const want = definition(g, c.slice());
         mem.gemm(g);
         for (let i = 0; i < c.length; i++) {
           assert.ok(Math.abs(c[i] - want[i]) <= 1e-5 * Math.max(1, K), `${backend.name} ${M}×${N}×${K} ta=${ta} tb=${tb} acc=${acc}: C[${i}] ${c[i]} vs ${want[i]}`);
@@ -65,7 +74,7 @@ test('reuseA skips re-packing A but gives the same result; WASM refuses operands
   Object.assign(g, { b: b2, c: c2, reuseA: true });
   mem.gemm(g);
   const want = new Float32Array(42);
-  sgemmNaive(6, 7, 5, a, false, b2, false, want, false);
+  gemmRef({ M: 6, N: 7, K: 5, a, b: b2, c: want });
   for (let i = 0; i < 42; i++) assert.ok(Math.abs(c2[i] - want[i]) < 1e-5);
   Object.assign(g, { b: new Float32Array(35), reuseA: false });
   assert.throws(() => mem.gemm(g), /not in the tape's memory/);
@@ -73,17 +82,16 @@ test('reuseA skips re-packing A but gives the same result; WASM refuses operands
 });
 
 test('the WASM im2col equals the TypeScript one (pads, strides, dilations)', () => {
-  const node = { name: 'c', op: 'Conv', inputs: [], outputs: [], attrs: { pads: [1, 2, 0, 1], strides: [2, 1], dilations: [1, 2] } };
   const [C, H, W] = [3, 7, 8];
-  const plan = colPlan(window2d(node, H, W, 3, 2), H, W);
-  const size = C * 3 * 2 * plan.g.oh * plan.g.ow;
+  const p = patches({ pads: [1, 2, 0, 1], strides: [2, 1], dilations: [1, 2] }, C, H, W, [3, 2]);
+  const size = C * 3 * 2 * p.OH * p.OW;
   const rng = new Rng(3);
   const x = rng.fillUniform(new Float32Array(C * H * W), -1, 1);
   const outs = [tsBackend, wasm].map((be) => {
     const mem = be.allocate([C * H * W + 2, size + 1], []);
     mem.buffers[0].set(x, 2);
     mem.buffers[1].fill(9);
-    mem.im2col(mem.buffers[0], 2, C, H, W, plan, mem.buffers[1], 1);
+    mem.im2col(mem.buffers[0], 2, p, mem.buffers[1], 1);
     return mem.buffers[1].slice();
   });
   assert.deepEqual(outs[1], outs[0]);
@@ -95,15 +103,15 @@ test('the WASM col2im, clip and clip-backward equal the TypeScript ones', () => 
   const attrSets: Record<string, number[]>[] = [{ pads: [1, 2, 0, 1], strides: [2, 1], dilations: [1, 2] }, { pads: [2, 2, 2, 2], strides: [1, 3] }, {}];
   for (const attrs of attrSets) {
     const [C, H, W] = [2, 9, 11];
-    const plan = colPlan(window2d({ name: 'c', op: 'Conv', inputs: [], outputs: [], attrs }, H, W, 3, 3), H, W);
-    const size = C * 9 * plan.g.oh * plan.g.ow;
+    const p = patches(attrs, C, H, W, [3, 3]);
+    const size = C * 9 * p.OH * p.OW;
     const cols = rng.fillUniform(new Float32Array(size), -1, 1);
     const dx0 = rng.fillUniform(new Float32Array(C * H * W), -1, 1);
     const outs = [tsBackend, wasm].map((be) => {
       const mem = be.allocate([size + 3, C * H * W + 1], []);
       mem.buffers[0].set(cols, 3);
       mem.buffers[1].set(dx0, 1);
-      mem.col2im(mem.buffers[0], 3, C, H, W, plan, mem.buffers[1], 1);
+      mem.col2im(mem.buffers[0], 3, p, mem.buffers[1], 1);
       return mem.buffers[1].slice();
     });
     for (let i = 0; i < outs[0].length; i++) assert.ok(Math.abs(outs[0][i] - outs[1][i]) < 1e-6, `col2im ${JSON.stringify(attrs)} [${i}]`);
@@ -135,8 +143,9 @@ test('the WASM max pooling (forward, argmax, backward) equals the TypeScript one
     [[1, 3, 9, 9], { dilations: [2, 2] }],
   ];
   for (const [k, [[N, C, H, W], attrs]] of [...cases, ...cases].entries()) {
-    const g = window2d({ name: 'p', op: 'MaxPool', inputs: [], outputs: [], attrs }, H, W, 2, 2);
-    const nIn = N * C * H * W, nOut = N * C * g.oh * g.ow;
+    const { win, out: [OH, OW] } = nodeWindow2d({ name: 'p', op: 'MaxPool', inputs: [], outputs: [], attrs }, [H, W], [2, 2]);
+    const g = { planes: N * C, H, W, OH, OW, win };
+    const nIn = N * C * H * W, nOut = N * C * OH * OW;
     // distinct values, then all ties (ReLU zeros): the first maximum of each window wins
     const x = k < cases.length ? spreadValues(nIn, 5) : new Float32Array(nIn);
     const dy = new Rng(6).fillUniform(new Float32Array(nOut), -1, 1);
@@ -146,7 +155,7 @@ test('the WASM max pooling (forward, argmax, backward) equals the TypeScript one
       const arg = new Int32Array(barg.buffer, barg.byteOffset, nOut);
       bx.set(x);
       bdy.set(dy);
-      mem.maxPool(bx, by, arg, N * C, H, W, g);
+      mem.maxPool(bx, by, arg, g);
       mem.maxPoolBack(bdy, arg, bdx);
       return { y: [...by], arg: [...arg], dx: [...bdx] };
     });

@@ -8,11 +8,11 @@ import { Graph } from '../../src/ir/graph.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { modelToGraph } from '../../src/train/to_graph.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 import { tinyData, tinyGraph } from './tiny.js';
 import { train } from '../../src/train/loop.js';
 import { WeightSharing } from '../../src/train/hooks.js';
-import type { CodebookFormat } from '../../src/ir/format.js';
+import type { CodebookFormat } from '../../src/ir/tensor_format.js';
 
 const MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'models');
 

@@ -4,9 +4,10 @@
 import type { Node } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { Tape, TapeCtx } from '../../src/train/autograd.js';
-import { tsBackend, type Backend } from '../../src/train/backend.js';
+import type { Backend } from '../../src/train/backend.js';
+import { tsBackend } from '../../src/train/backend_ts.js';
 import { trainOp } from '../../src/train/ops/index.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 export interface CheckInput {
   name: string;

@@ -5,7 +5,7 @@ import { modelFromGraph } from '../../src/train/from_graph.js';
 import { AdmmTerm, WeightSharing } from '../../src/train/hooks.js';
 import type { Model } from '../../src/train/model.js';
 import { Sgd } from '../../src/train/optim.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 import { trainStep, type StepResult } from '../../src/train/step.js';
 import { binarize, ternarize } from '../../src/compress/binary/transforms.js';
 import { fakeQuantize } from '../../src/compress/quantize/fake_quant.js';

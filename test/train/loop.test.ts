@@ -6,7 +6,7 @@ import { lenet300 } from '../../src/train/arch/index.js';
 import { copySample } from '../../src/train/augment.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { train, type Progress, type TrainData } from '../../src/train/loop.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 import { tinyData, tinyGraph } from './tiny.js';
 
 function slice(d: TrainData, start: number, count: number): TrainData {

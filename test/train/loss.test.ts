@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NnzipError } from '../../src/ir/errors.js';
 import { Var } from '../../src/train/autograd.js';
 import { SoftmaxCrossEntropy } from '../../src/train/loss.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 function refLoss(z: Float32Array | Float64Array, labels: number[], C: number): number {
   let t = 0;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NnzipError } from '../../src/ir/errors.js';
 import { Param } from '../../src/train/autograd.js';
 import { Adam, makeOptimizer, Sgd, type OptimizerSpec } from '../../src/train/optim.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 function param(values: number[]): Param {
   return new Param('w', [values.length], Float32Array.from(values));

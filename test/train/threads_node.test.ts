@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NnzipError } from '../../src/ir/errors.js';
-import { defaultBackend } from '../../src/train/backend.js';
+import { defaultBackend } from '../../src/train/default_backend.js';
 import { lenet5 } from '../../src/train/arch/index.js';
 import { ArchBuilder } from '../../src/train/arch/builder.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { train } from '../../src/train/loop.js';
 import { withTrainingThreads } from '../../src/train/threads_node.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 function randomDigits(n: number, seed: number) {
   const rng = new Rng(seed);

@@ -2,7 +2,7 @@
 import type { Graph } from '../../src/ir/graph.js';
 import { ArchBuilder } from '../../src/train/arch/builder.js';
 import type { TrainData } from '../../src/train/loop.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/ir/random.js';
 
 export function tinyGraph(seed = 1, batchNorm = false): Graph {
   const b = new ArchBuilder(seed);

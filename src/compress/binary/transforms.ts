@@ -1,7 +1,7 @@
 // Binary and ternary weights as weight transforms for training through the
 // straight-through estimator (the float master weights receive the gradient of
 // the transformed weights unchanged). Scales are per output channel (axis 0).
-import type { WeightTransform } from '../../train/hooks.js';
+import type { WeightTransform } from '../../train/autograd.js';
 import { fail } from '../../ir/errors.js';
 import { perChannel } from '../per_channel.js';
 

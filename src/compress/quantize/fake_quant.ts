@@ -1,6 +1,6 @@
 // Fake quantization as a weight transform (quantization-aware training: the
 // forward pass sees the quantized weights, the float master gets the gradient).
-import type { WeightTransform } from '../../train/hooks.js';
+import type { WeightTransform } from '../../train/autograd.js';
 import { fail } from '../../ir/errors.js';
 import { perChannel } from '../per_channel.js';
 

@@ -1,6 +1,6 @@
 // Weight sharing on a trainable Model: k-means per layer, then centroid
 // fine-tuning (each centroid moves by the summed gradient of its weights).
-import type { CodebookFormat } from '../../ir/format.js';
+import type { CodebookFormat } from '../../ir/tensor_format.js';
 import { WeightSharing } from '../../train/hooks.js';
 import type { Model } from '../../train/model.js';
 import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from '../finetune.js';

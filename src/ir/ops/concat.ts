@@ -1,9 +1,10 @@
 // Joining and splitting along an axis: Concat and Split (IR form: sizes in the
 // `split` attribute; without it, equal parts).
-import type { Node } from '../graph.js';
+import { attrInt, attrInts, type Node } from '../graph.js';
 import { registerOp, type ValueType } from '../ops.js';
 import { Tensor, sizeOf } from '../tensor.js';
-import { foldable, input, intAttr, intsAttr, nodeFail, normAxis, pick, shapeStr } from './util.js';
+import { foldable, pick } from './values.js';
+import { input, nodeFail, normAxis, shapeStr } from '../util.js';
 
 /** Concatenates constant values along `axis` (outer blocks interleaved per input). */
 function concatValues(parts: Tensor[], axis: number, shape: number[]): Tensor {
@@ -37,7 +38,7 @@ registerOp({
     const ts = node.inputs.map((_, i) => input(node, inputs, i));
     const first = ts[0];
     if (node.attrs.axis === undefined) nodeFail(node, 'the axis attribute is required');
-    const axis = normAxis(node, intAttr(node, 'axis', 0), first.shape.length);
+    const axis = normAxis(node, attrInt(node, 'axis', 0), first.shape.length);
     let total = 0;
     for (const [i, t] of ts.entries()) {
       if (t.dtype !== first.dtype) nodeFail(node, `input ${i} is ${t.dtype}, input 0 is ${first.dtype}`);
@@ -55,7 +56,7 @@ registerOp({
 /** Sizes of each Split output along the axis: the `split` attribute, else equal parts. */
 export function splitSizes(node: Node, dim: number): number[] {
   const n = node.outputs.length;
-  const given = intsAttr(node, 'split');
+  const given = attrInts(node, 'split');
   if (given) {
     if (given.length !== n) nodeFail(node, `split [${given.join(',')}] has ${given.length} sizes for ${n} outputs`);
     const sum = given.reduce((s, v) => s + v, 0);
@@ -79,7 +80,7 @@ registerOp({
   outputs: [1, Infinity],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
-    const axis = normAxis(node, intAttr(node, 'axis', 0), x.shape.length);
+    const axis = normAxis(node, attrInt(node, 'axis', 0), x.shape.length);
     const sizes = splitSizes(node, x.shape[axis]);
     const inner = sizeOf(x.shape.slice(axis + 1));
     const dim = x.shape[axis];

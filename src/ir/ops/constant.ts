@@ -1,10 +1,11 @@
 // Constants and type conversion: Constant (value in an attribute; the ONNX importer
 // turns these into initializers) and Cast (`to` = ONNX data type code).
-import type { Node } from '../graph.js';
+import { attrInt, type Node } from '../graph.js';
 import { registerOp } from '../ops.js';
 import { Tensor, f32, fromNumbers, i64, toNumbers } from '../tensor.js';
 import { dtypeOfCode } from './dtype_codes.js';
-import { foldable, input, intAttr, nodeFail } from './util.js';
+import { foldable } from './values.js';
+import { input, nodeFail } from '../util.js';
 
 /** The tensor a Constant node stands for (value, value_float(s), value_int(s)). */
 export function constantValue(node: Node): Tensor {
@@ -41,7 +42,7 @@ registerOp({
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
-    const code = intAttr(node, 'to', 0);
+    const code = attrInt(node, 'to', 0);
     const dtype = dtypeOfCode(code);
     if (!dtype) nodeFail(node, `to=${code} is not a data type nnzip supports (float32, float64, int8/16/32/64, uint8/16, bool)`);
     if (!x.value || !foldable([x])) return [{ dtype, shape: [...x.shape] }];

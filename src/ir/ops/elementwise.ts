@@ -2,7 +2,8 @@
 // shape arithmetic) and shape-preserving unary ops (activations, Clip, Identity, Dropout).
 import { registerOp } from '../ops.js';
 import { isFloat } from '../tensor.js';
-import { broadcast, foldable, foldBinary, input, nodeFail, sameAs, shapeStr } from './util.js';
+import { broadcastShapes, input, nodeFail, shapeStr } from '../util.js';
+import { foldable, foldBinary, sameAs } from './values.js';
 
 type Binary = (x: number, y: number, float: boolean) => number;
 
@@ -24,7 +25,7 @@ for (const [op, f] of Object.entries(BINARY)) {
       const a = input(node, inputs, 0);
       const b = input(node, inputs, 1);
       if (a.dtype !== b.dtype) nodeFail(node, `inputs have different types (${a.dtype} and ${b.dtype}); insert a Cast`);
-      const shape = broadcast(node, a.shape, b.shape);
+      const shape = broadcastShapes(node, [a.shape, b.shape]);
       if (a.value && b.value && foldable([a, b])) {
         const float = isFloat(a.dtype);
         return [{ dtype: a.dtype, shape, value: foldBinary(a.value, b.value, shape, a.dtype, (x, y) => f(x, y, float)) }];

@@ -1,9 +1,10 @@
 // Indexing: Gather (take along an axis) and Slice (starts/ends/axes/steps inputs,
 // which must be constant). Both fold small constant inputs (shape arithmetic).
-import type { Node } from '../graph.js';
+import { attrInt, type Node } from '../graph.js';
 import { registerOp } from '../ops.js';
 import { sizeOf, toNumbers } from '../tensor.js';
-import { constInts, foldable, input, intAttr, nodeFail, normAxes, normAxis, pick, strides } from './util.js';
+import { constInts, foldable, pick } from './values.js';
+import { input, nodeFail, normAxes, normAxis, sliceAxis, stridesOf, type SliceAxis } from '../util.js';
 
 registerOp({
   op: 'Gather',
@@ -15,7 +16,7 @@ registerOp({
     const idx = input(node, inputs, 1);
     if (idx.dtype !== 'int64' && idx.dtype !== 'int32') nodeFail(node, `indices must be int32 or int64, got ${idx.dtype}`);
     if (data.shape.length === 0) nodeFail(node, 'data must have rank ≥ 1');
-    const axis = normAxis(node, intAttr(node, 'axis', 0), data.shape.length);
+    const axis = normAxis(node, attrInt(node, 'axis', 0), data.shape.length);
     const dim = data.shape[axis];
     const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
     if (!idx.value) return [{ dtype: data.dtype, shape }];
@@ -35,25 +36,9 @@ registerOp({
   },
 });
 
-interface SliceAxis { axis: number; start: number; step: number; len: number }
-
 /** Per-axis start/step/length with ONNX clamping rules. */
 function sliceAxes(node: Node, shape: number[], starts: number[], ends: number[], axes: number[], steps: number[]): SliceAxis[] {
-  return axes.map((axis, i) => {
-    const dim = shape[axis];
-    const step = steps[i];
-    if (step === 0) nodeFail(node, 'steps must not be 0');
-    let s = starts[i] < 0 ? starts[i] + dim : starts[i];
-    let e = ends[i] < 0 ? ends[i] + dim : ends[i];
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), dim);
-      e = Math.min(Math.max(e, 0), dim);
-    } else {
-      s = Math.min(Math.max(s, 0), dim - 1);
-      e = Math.min(Math.max(e, -1), dim - 1);
-    }
-    return { axis, start: s, step, len: Math.max(0, Math.ceil((e - s) / step)) };
-  });
+  return axes.map((axis, i) => sliceAxis(node, axis, shape[axis], starts[i], ends[i], steps[i]));
 }
 
 registerOp({
@@ -81,8 +66,8 @@ registerOp({
       step[p.axis] = p.step;
     }
     if (!x.value || !foldable([x])) return [{ dtype: x.dtype, shape }];
-    const inStrides = strides(x.shape);
-    const outStrides = strides(shape);
+    const inStrides = stridesOf(x.shape);
+    const outStrides = stridesOf(shape);
     const value = pick(x.value, shape, (i) => {
       let src = 0;
       for (let d = 0; d < rank; d++) src += (start[d] + (Math.floor(i / outStrides[d]) % shape[d]) * step[d]) * inStrides[d];

@@ -11,7 +11,6 @@ import './gather.js';
 import './constant.js';
 import './quantize.js';
 
-export { resolvePads, windowOf, windowOutput, kernelAttr, type Window } from './window.js';
 export { chunkSizes, splitSizes } from './concat.js';
 export { constantValue } from './constant.js';
 export { DTYPE_CODE, dtypeOfCode } from './dtype_codes.js';

@@ -1,6 +1,7 @@
 // Matrix products: Gemm (Y = alpha·A'·B' + beta·C, 2-D) and MatMul (numpy matmul).
 import { registerOp } from '../ops.js';
-import { broadcast, input, intAttr, nodeFail, optInput, shapeStr } from './util.js';
+import { broadcastShapes, input, nodeFail, shapeStr } from '../util.js';
+import { attrInt } from '../graph.js';
 
 registerOp({
   op: 'Gemm',
@@ -12,14 +13,14 @@ registerOp({
     const b = input(node, inputs, 1);
     if (a.shape.length !== 2) nodeFail(node, `A ${shapeStr(a.shape)} must be 2-D (insert a Flatten before Gemm)`);
     if (b.shape.length !== 2) nodeFail(node, `B ${shapeStr(b.shape)} must be 2-D`);
-    const [m, ka] = intAttr(node, 'transA', 0) ? [a.shape[1], a.shape[0]] : a.shape;
-    const [kb, n] = intAttr(node, 'transB', 0) ? [b.shape[1], b.shape[0]] : b.shape;
+    const [m, ka] = attrInt(node, 'transA', 0) ? [a.shape[1], a.shape[0]] : a.shape;
+    const [kb, n] = attrInt(node, 'transB', 0) ? [b.shape[1], b.shape[0]] : b.shape;
     if (ka !== kb) {
       nodeFail(node, `A ${shapeStr(a.shape)} and B ${shapeStr(b.shape)} disagree on K (${ka} vs ${kb}; check transA/transB)`);
     }
-    const c = optInput(inputs, 2);
+    const c = inputs[2];
     if (c) {
-      const out = broadcast(node, [m, n], c.shape);
+      const out = broadcastShapes(node, [[m, n], c.shape]);
       if (out.length !== 2 || out[0] !== m || out[1] !== n) {
         nodeFail(node, `C ${shapeStr(c.shape)} does not broadcast to the output [${m},${n}]`);
       }
@@ -43,7 +44,7 @@ registerOp({
     const k1 = as[as.length - 1];
     const k2 = bs[bs.length - 2];
     if (k1 !== k2) nodeFail(node, `A ${shapeStr(a.shape)} and B ${shapeStr(b.shape)} disagree on K (${k1} vs ${k2})`);
-    const batch = broadcast(node, as.slice(0, -2), bs.slice(0, -2));
+    const batch = broadcastShapes(node, [as.slice(0, -2), bs.slice(0, -2)]);
     const shape = [...batch];
     if (a.shape.length > 1) shape.push(as[as.length - 2]);
     if (b.shape.length > 1) shape.push(bs[bs.length - 1]);

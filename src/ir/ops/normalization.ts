@@ -1,7 +1,9 @@
 // Normalisations: Softmax (opset-13 semantics: along one axis; the importer rewrites
 // older coerce-to-2D Softmax) and inference-mode BatchNormalization.
 import { registerOp } from '../ops.js';
-import { input, intAttr, nodeFail, normAxis, sameAs, shapeStr } from './util.js';
+import { input, nodeFail, normAxis, shapeStr } from '../util.js';
+import { attrInt } from '../graph.js';
+import { sameAs } from './values.js';
 
 registerOp({
   op: 'Softmax',
@@ -10,7 +12,7 @@ registerOp({
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
-    normAxis(node, intAttr(node, 'axis', -1), x.shape.length);
+    normAxis(node, attrInt(node, 'axis', -1), x.shape.length);
     return [sameAs(x)];
   },
 });
@@ -22,7 +24,7 @@ registerOp({
   outputs: [1, 3],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
-    if (intAttr(node, 'training_mode', 0) !== 0) nodeFail(node, 'training_mode=1 is not supported (nnzip runs inference; re-export the model in eval mode)');
+    if (attrInt(node, 'training_mode', 0) !== 0) nodeFail(node, 'training_mode=1 is not supported (nnzip runs inference; re-export the model in eval mode)');
     if (x.shape.length < 2) nodeFail(node, `input ${shapeStr(x.shape)} must be [N, C, ...]`);
     const c = x.shape[1];
     const names = ['scale', 'B', 'input_mean', 'input_var'];

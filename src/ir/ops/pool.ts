@@ -2,8 +2,8 @@
 // the global pools (one value per channel).
 import type { Node } from '../graph.js';
 import { registerOp, type ValueType } from '../ops.js';
-import { input, nodeFail, shapeStr } from './util.js';
-import { kernelAttr, windowOf, windowOutput } from './window.js';
+import { input, nodeFail, shapeStr } from '../util.js';
+import { kernelAttr, windowOf, windowOutput } from '../window.js';
 
 function poolInput(node: Node, inputs: (ValueType | undefined)[]): ValueType {
   const x = input(node, inputs, 0);

@@ -1,17 +1,17 @@
 // Linear (de)quantization, per tensor (scalar scale) or per axis (1-D scale along
 // `axis`): QuantizeLinear y = saturate(round(x / scale) + zero_point),
 // DequantizeLinear x = (y - zero_point) · scale.
-import type { Node } from '../graph.js';
+import { attrInt, type Node } from '../graph.js';
 import { registerOp, type ValueType } from '../ops.js';
 import { sizeOf } from '../tensor.js';
-import { input, intAttr, nodeFail, normAxis, optInput, shapeStr } from './util.js';
+import { input, nodeFail, normAxis, shapeStr } from '../util.js';
 
 /** Checks scale/zero-point shapes: scalar (per tensor) or [x.shape[axis]] (per axis). */
 function checkQuantParams(node: Node, x: ValueType, scale: ValueType, zp: ValueType | undefined): void {
   const perTensor = scale.shape.length === 0 || (scale.shape.length === 1 && scale.shape[0] === 1 && sizeOf(scale.shape) === 1);
   if (!perTensor) {
     if (scale.shape.length !== 1) nodeFail(node, `scale ${shapeStr(scale.shape)} must be a scalar or 1-D`);
-    const axis = normAxis(node, intAttr(node, 'axis', 1), x.shape.length);
+    const axis = normAxis(node, attrInt(node, 'axis', 1), x.shape.length);
     if (scale.shape[0] !== x.shape[axis]) {
       nodeFail(node, `per-axis scale has ${scale.shape[0]} values but axis ${axis} of ${shapeStr(x.shape)} has ${x.shape[axis]}`);
     }
@@ -29,7 +29,7 @@ registerOp({
   infer(node, inputs) {
     const x = input(node, inputs, 0);
     const scale = input(node, inputs, 1);
-    const zp = optInput(inputs, 2);
+    const zp = inputs[2];
     checkQuantParams(node, x, scale, zp);
     const dtype = zp?.dtype ?? 'uint8';
     if (dtype !== 'uint8' && dtype !== 'int8' && dtype !== 'uint16' && dtype !== 'int16') {
@@ -47,7 +47,7 @@ registerOp({
   infer(node, inputs) {
     const x = input(node, inputs, 0);
     const scale = input(node, inputs, 1);
-    const zp = optInput(inputs, 2);
+    const zp = inputs[2];
     checkQuantParams(node, x, scale, zp);
     if (zp && zp.dtype !== x.dtype) nodeFail(node, `zero point is ${zp.dtype} but the input is ${x.dtype}`);
     return [{ dtype: scale.dtype, shape: [...x.shape] }];

@@ -2,9 +2,9 @@
 // Squeeze, Unsqueeze (IR form: `axes` attribute), Shape. Constant inputs keep their value.
 import { registerOp } from '../ops.js';
 import { i64, sizeOf } from '../tensor.js';
-import {
-  constInts, foldable, input, intAttr, intsAttr, nodeFail, normAxes, pick, shapeStr, strides,
-} from './util.js';
+import { constInts, foldable, pick } from './values.js';
+import { input, nodeFail, normAxes, shapeStr, stridesOf } from '../util.js';
+import { attrInt, attrInts } from '../graph.js';
 
 registerOp({
   op: 'Flatten',
@@ -14,7 +14,7 @@ registerOp({
   infer(node, inputs) {
     const x = input(node, inputs, 0);
     const rank = x.shape.length;
-    const axis = intAttr(node, 'axis', 1);
+    const axis = attrInt(node, 'axis', 1);
     if (axis < -rank || axis > rank) nodeFail(node, `axis=${axis} is out of range for a rank-${rank} input (use -${rank}..${rank})`);
     const a = axis < 0 ? axis + rank : axis;
     const shape = [sizeOf(x.shape.slice(0, a)), sizeOf(x.shape.slice(a))];
@@ -54,7 +54,7 @@ registerOp({
     const x = input(node, inputs, 0);
     const spec = constInts(node, inputs, 1, 'shape');
     if (!spec) nodeFail(node, 'the shape input is required');
-    const shape = reshapeTarget(node, x.shape, spec, intAttr(node, 'allowzero', 0) === 1);
+    const shape = reshapeTarget(node, x.shape, spec, attrInt(node, 'allowzero', 0) === 1);
     return [{ dtype: x.dtype, shape, value: x.value?.reshape(shape) }];
   },
 });
@@ -67,13 +67,13 @@ registerOp({
   infer(node, inputs) {
     const x = input(node, inputs, 0);
     const rank = x.shape.length;
-    const perm = intsAttr(node, 'perm') ?? x.shape.map((_, i) => rank - 1 - i);
+    const perm = attrInts(node, 'perm') ?? x.shape.map((_, i) => rank - 1 - i);
     if (perm.length !== rank) nodeFail(node, `perm [${perm.join(',')}] has ${perm.length} values, input has rank ${rank}`);
     const p = normAxes(node, perm, rank, 'perm');
     const shape = p.map((a) => x.shape[a]);
     if (!x.value || !foldable([x])) return [{ dtype: x.dtype, shape }];
-    const inStrides = strides(x.shape);
-    const outStrides = strides(shape);
+    const inStrides = stridesOf(x.shape);
+    const outStrides = stridesOf(shape);
     const value = pick(x.value, shape, (i) => {
       let src = 0;
       for (let d = 0; d < rank; d++) src += (Math.floor(i / outStrides[d]) % shape[d]) * inStrides[p[d]];
@@ -90,7 +90,7 @@ registerOp({
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
-    const given = intsAttr(node, 'axes');
+    const given = attrInts(node, 'axes');
     const axes = given ? normAxes(node, given, x.shape.length) : x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
     for (const a of axes) {
       if (x.shape[a] !== 1) nodeFail(node, `cannot squeeze axis ${a} of ${shapeStr(x.shape)}: its size is not 1`);
@@ -107,7 +107,7 @@ registerOp({
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
-    const given = intsAttr(node, 'axes');
+    const given = attrInts(node, 'axes');
     if (!given) nodeFail(node, 'the axes attribute is required');
     const rank = x.shape.length + given.length;
     const axes = normAxes(node, given, rank);
@@ -128,8 +128,8 @@ registerOp({
     const rank = x.shape.length;
     // start/end wrap when negative and clamp to [0, rank] (opset 15)
     const clamp = (v: number): number => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
-    const start = clamp(intAttr(node, 'start', 0));
-    const end = clamp(intAttr(node, 'end', rank));
+    const start = clamp(attrInt(node, 'start', 0));
+    const end = clamp(attrInt(node, 'end', rank));
     const dims = x.shape.slice(start, Math.max(start, end));
     return [{ dtype: 'int64', shape: [dims.length], value: i64([dims.length], dims) }];
   },

@@ -1,7 +1,7 @@
 // BatchNormalization in inference mode: y = (x − mean) · scale / √(var + ε) + bias, per channel (axis 1).
 import { attrFloat, attrInt } from '../graph.js';
-import type { RefKernel } from './index.js';
-import { nodeFail, floatInput, newFloat, shapeStr } from './util.js';
+import { nodeFail, shapeStr } from '../util.js';
+import { floatInput, newFloat, type RefKernel } from './operands.js';
 
 const PARAMS = ['scale', 'B', 'input_mean', 'input_var'] as const;
 

@@ -2,8 +2,8 @@
 // anything → bool is "≠ 0", float64 → float32 rounds to nearest.
 import type { Node } from '../graph.js';
 import { Tensor, DType } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { NumArray, nodeFail, input } from './util.js';
+import { NumArray, type RefKernel } from './operands.js';
+import { nodeFail, input } from '../util.js';
 
 /** ONNX TensorProto.DataType codes of the dtypes the IR has. */
 export const ONNX_DTYPES: Record<number, DType> = {

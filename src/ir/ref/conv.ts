@@ -3,16 +3,17 @@
 // 1-D is run as 2-D with a height of 1.
 import { type Node, attrInts } from '../graph.js';
 import type { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { FloatArray, nodeFail, floatInput, newFloat, shapeStr } from './util.js';
-import { Window, forwardWindow, transposeWindow, groupOf, validRange } from './window.js';
-import { accumulate } from './gemm_core.js';
+import { nodeFail, shapeStr } from '../util.js';
+import { groupOf, isPointwise, nodeWindow2d, transposeWindow, validRange, window2d, windowOf, type Window2d } from '../window.js';
+import { accumulate } from './gemm_ref.js';
+import { im2col } from './im2col.js';
+import { type FloatArray, floatInput, newFloat, type RefKernel } from './operands.js';
 
-/** A 2-D problem: input N×C×H×W, kernel KH×KW, output OH×OW, and the window. */
-interface Geom {
+/** A 2-D conv: input N×C×H×W, M output channels of OH×OW, the window and the group count (1-D runs with a height of 1). */
+export interface Conv2dGeom {
   N: number; C: number; H: number; W: number;
-  M: number; KH: number; KW: number; OH: number; OW: number;
-  sh: number; sw: number; dh: number; dw: number; pt: number; pl: number;
+  M: number; OH: number; OW: number;
+  win: Window2d;
   group: number;
 }
 
@@ -31,63 +32,27 @@ function checkOperands(node: Node, x: Tensor, w: Tensor, b: Tensor | undefined, 
   }
 }
 
-/** Lifts a 1-D window to 2-D (height 1). */
-function geom2d(x: Tensor, w: Tensor, M: number, win: Window, group: number): Geom {
-  const lift = x.shape.length === 3;
-  const pick = (a: number[], i: number, dflt: number) => (lift ? (i === 0 ? dflt : a[0]) : a[i]);
-  return {
-    N: x.shape[0], C: x.shape[1],
-    H: lift ? 1 : x.shape[2], W: x.shape[x.shape.length - 1],
-    M, KH: lift ? 1 : w.shape[2], KW: w.shape[w.shape.length - 1],
-    OH: pick(win.out, 0, 1), OW: pick(win.out, 1, 1),
-    sh: pick(win.strides, 0, 1), sw: pick(win.strides, 1, 1),
-    dh: pick(win.dilations, 0, 1), dw: pick(win.dilations, 1, 1),
-    pt: pick(win.padBegin, 0, 0), pl: pick(win.padBegin, 1, 0),
-    group,
-  };
+/** The 2-D problem of a 1-D or 2-D node (1-D lifted to a height of 1). */
+function geom(x: Tensor, M: number, win: Window2d, out: [number, number], group: number): Conv2dGeom {
+  const rank = x.shape.length;
+  return { N: x.shape[0], C: x.shape[1], H: rank === 3 ? 1 : x.shape[2], W: x.shape[rank - 1], M, OH: out[0], OW: out[1], win, group };
 }
 
-/** Unfolds one group of one image into col[(c·KH+kh)·KW+kw][oh·OW+ow] (zeros for padding). */
-function im2col(g: Geom, x: FloatArray, xOff: number, cg: number, col: FloatArray): void {
-  const { H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl } = g;
-  const P = OH * OW;
-  let row = 0;
-  for (let c = 0; c < cg; c++) {
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, row++) {
-        const off = kw * dw - pl;
-        const [lo, hi] = validRange(off, sw, W, OW);
-        for (let oh = 0; oh < OH; oh++) {
-          const o = row * P + oh * OW;
-          const ih = oh * sh - pt + kh * dh;
-          if (ih < 0 || ih >= H) {
-            col.fill(0, o, o + OW);
-            continue;
-          }
-          const xr = xOff + (c * H + ih) * W + off;
-          col.fill(0, o, o + lo);
-          for (let ow = lo; ow < hi; ow++) col[o + ow] = x[xr + ow * sw];
-          col.fill(0, o + hi, o + OW);
-        }
-      }
-    }
-  }
-}
-
-function conv2d(g: Geom, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, y: FloatArray): void {
-  const { N, C, H, W, M, KH, KW, OH, OW, group } = g;
+/** y = conv(x, w) + bias on NCHW arrays: im2col, then W·cols accumulated in float64. */
+export function conv2d(g: Conv2dGeom, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, y: FloatArray): void {
+  const { N, C, H, W, M, OH, OW, group, win } = g;
   const cg = C / group;
   const mg = M / group;
   const P = OH * OW;
-  const K = cg * KH * KW;
+  const K = cg * win.kh * win.kw;
   // A 1×1 unit-stride unpadded conv reads the input as its own im2col matrix.
-  const direct = KH === 1 && KW === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && OH === H && OW === W;
+  const direct = isPointwise(win);
   const col = direct ? x : x instanceof Float64Array ? new Float64Array(K * P) : new Float32Array(K * P);
   const acc = new Float64Array(4 * Math.min(P, COL_BLOCK));
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < group; gi++) {
       const xOff = (n * C + gi * cg) * H * W;
-      if (!direct) im2col(g, x, xOff, cg, col);
+      if (!direct) im2col(x, xOff, { C: cg, H, W, OH, OW, win }, col, 0);
       const src = direct ? xOff : 0;
       for (let j0 = 0; j0 < P; j0 += COL_BLOCK) {
         const jn = Math.min(COL_BLOCK, P - j0);
@@ -117,15 +82,16 @@ const conv: RefKernel = (node, inputs) => {
   if (w.shape[1] * group !== x.shape[1]) {
     nodeFail(node, `weight shape ${shapeStr(w.shape)} with group=${group} expects ${w.shape[1] * group} input channels, input ${shapeStr(x.shape)} has ${x.shape[1]}`);
   }
-  const win = forwardWindow(node, x.shape.slice(2), w.shape.slice(2));
-  const y = newFloat(x.dtype, [x.shape[0], M, ...win.out]);
-  conv2d(geom2d(x, w, M, win, group), x.data, w.data, b?.data as FloatArray | undefined, y.data);
+  const { win, out } = nodeWindow2d(node, x.shape.slice(2), w.shape.slice(2));
+  const y = newFloat(x.dtype, [x.shape[0], M, ...out.slice(x.shape.length === 3 ? 1 : 0)]);
+  conv2d(geom(x, M, win, out, group), x.data, w.data, b?.data as FloatArray | undefined, y.data);
   return [y];
 };
 
 /** ConvTranspose: every input pixel scatters weight·x into the output (float64 accumulator per group). */
-function convTranspose2d(g: Geom, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, y: FloatArray): void {
-  const { N, C, H, W, M, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, group } = g;
+function convTranspose2d(g: Conv2dGeom, x: FloatArray, w: FloatArray, bias: FloatArray | undefined, y: FloatArray): void {
+  const { N, C, H, W, M, OH, OW, group } = g;
+  const { kh: KH, kw: KW, sh, sw, dh, dw, padT: pt, padL: pl } = g.win;
   const cg = C / group;
   const mg = M / group;
   const P = OH * OW;
@@ -173,9 +139,12 @@ const convTranspose: RefKernel = (node, inputs) => {
   if (w.shape[0] !== x.shape[1]) nodeFail(node, `weight shape ${shapeStr(w.shape)} expects ${w.shape[0]} input channels, input ${shapeStr(x.shape)} has ${x.shape[1]}`);
   const M = w.shape[1] * group0;
   const group = groupOf(node, x.shape[1], M);
-  const win = transposeWindow(node, x.shape.slice(2), w.shape.slice(2));
-  const y = newFloat(x.dtype, [x.shape[0], M, ...win.out]);
-  convTranspose2d(geom2d(x, w, M, win, group), x.data, w.data, b?.data as FloatArray | undefined, y.data);
+  const spatial = x.shape.slice(2);
+  const w0 = windowOf(node, spatial.length, w.shape.slice(2));
+  const { pads, out } = transposeWindow(node, spatial, w0);
+  const y = newFloat(x.dtype, [x.shape[0], M, ...out]);
+  const out2d: [number, number] = out.length === 1 ? [1, out[0]] : [out[0], out[1]];
+  convTranspose2d(geom(x, M, window2d(w0, pads), out2d, group), x.data, w.data, b?.data as FloatArray | undefined, y.data);
   return [y];
 };
 

@@ -2,10 +2,8 @@
 // dtypes), Relu, LeakyRelu, Sigmoid, Tanh, Clip.
 import { type Node, attrFloat } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import {
-  NumArray, nodeFail, input, floatInput, broadcastShapes, broadcastStrides, forEachRow, lastStrides, optionalScalar,
-} from './util.js';
+import { NumArray, floatInput, optionalScalar, type RefKernel } from './operands.js';
+import { nodeFail, input, broadcastShapes, broadcastStrides, forEachRow, lastStrides } from '../util.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 

@@ -2,26 +2,9 @@
 // batched, broadcast batch dims, 1-D operands). Float64 accumulation.
 import { attrFloat, attrInt } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { accumulate } from './gemm_core.js';
-import { FloatArray, nodeFail, floatInput, newFloat, shapeStr, broadcastShapes, broadcastStrides, stridesOf } from './util.js';
-
-/** out[M×N] = a[M×K]·b[K×N] (row-major), four rows of A at a time through a float64 accumulator. */
-function matmulNN(M: number, K: number, N: number, a: FloatArray, aOff: number, b: FloatArray, bOff: number, out: FloatArray, oOff: number, acc: Float64Array): void {
-  for (let i = 0; i < M; i += 4) {
-    const rows = Math.min(4, M - i);
-    acc.fill(0, 0, rows * N);
-    accumulate(acc, rows, N, a, aOff + i * K, K, b, bOff, N);
-    for (let j = 0; j < rows * N; j++) out[oOff + i * N + j] = acc[j];
-  }
-}
-
-/** A transposed copy of the same array type (keeps the inner loops monomorphic). */
-function transpose2d(rows: number, cols: number, src: FloatArray): FloatArray {
-  const t = src instanceof Float64Array ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = src[r * cols + c];
-  return t;
-}
+import { gemmRef } from './gemm_ref.js';
+import { FloatArray, floatInput, newFloat, type RefKernel } from './operands.js';
+import { nodeFail, shapeStr, broadcastShapes, broadcastStrides, stridesOf } from '../util.js';
 
 const gemm: RefKernel = (node, inputs) => {
   const a = floatInput(node, inputs, 0, 'A');
@@ -36,11 +19,8 @@ const gemm: RefKernel = (node, inputs) => {
   const [M, K] = transA ? [a.shape[1], a.shape[0]] : a.shape;
   const [K2, N] = transB ? [b.shape[1], b.shape[0]] : b.shape;
   if (K !== K2) nodeFail(node, `A ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''} and B ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} disagree on the inner dimension (${K} vs ${K2})`);
-  // Both operands row-major (A: M×K, B: K×N); transposing costs O(size), the product O(M·N·K).
-  const aData = transA ? transpose2d(a.shape[0], a.shape[1], a.data) : a.data;
-  const bData = transB ? transpose2d(b.shape[0], b.shape[1], b.data) : b.data;
   const prod = new Float64Array(M * N);
-  matmulNN(M, K, N, aData, 0, bData, 0, prod, 0, new Float64Array(4 * N));
+  gemmRef({ M, N, K, a: a.data, transA, b: b.data, transB, c: prod });
   const y = newFloat(a.dtype, [M, N]);
   if (c && beta !== 0) {
     const shape = broadcastShapes(node, [[M, N], c.shape]);
@@ -71,7 +51,6 @@ const matmul: RefKernel = (node, inputs) => {
   const batchStr = stridesOf(batch);
   const count = batch.reduce((p, d) => p * d, 1);
   const out = new Tensor(a.dtype, [...batch, M, N]);
-  const acc = new Float64Array(4 * N);
   for (let bi = 0; bi < count; bi++) {
     let ao = 0;
     let bo = 0;
@@ -80,7 +59,7 @@ const matmul: RefKernel = (node, inputs) => {
       ao += idx * aStr[d];
       bo += idx * bStr[d];
     }
-    matmulNN(M, K, N, a.data, ao * M * K, b.data, bo * K * N, out.data, bi * M * N, acc);
+    gemmRef({ M, N, K, a: a.data, aOff: ao * M * K, b: b.data, bOff: bo * K * N, c: out.data, cOff: bi * M * N });
   }
   const shape = [...batch];
   if (a.shape.length > 1) shape.push(M);

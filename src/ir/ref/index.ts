@@ -1,8 +1,7 @@
 // The reference-kernel registry: op name → plain-TS kernel. These kernels are the
 // oracle every fast kernel is tested against: correct first, reasonably fast,
 // never writing their inputs (outputs may share an input's data when unchanged).
-import type { Node } from '../graph.js';
-import type { Tensor } from '../tensor.js';
+import type { RefKernel } from './operands.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { CONV_KERNELS } from './conv.js';
 import { GEMM_KERNELS } from './gemm.js';
@@ -16,8 +15,7 @@ import { CAST_KERNELS } from './cast.js';
 import { QUANTIZE_KERNELS } from './quantize.js';
 import { SLICE_KERNELS } from './slice.js';
 
-/** A kernel maps a node and its inputs ('' optional inputs arrive as undefined) to its outputs, in order. */
-export type RefKernel = (node: Node, inputs: (Tensor | undefined)[]) => Tensor[];
+export type { RefKernel } from './operands.js';
 
 const TABLE = new Map<string, RefKernel>();
 

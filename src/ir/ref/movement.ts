@@ -1,8 +1,8 @@
 // Data movement for any dtype: Transpose, Concat, Split, Gather.
 import { type Node, attrInt, attrInts } from '../graph.js';
 import { Tensor, AnyData, sizeOf, toNumbers, isFloat } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { nodeFail, input, normAxis, shapeStr, stridesOf, forEachRow, intsFromInputOrAttr, copyBlock } from './util.js';
+import { nodeFail, input, normAxis, shapeStr, stridesOf, forEachRow, intsFromInputOrAttr } from '../util.js';
+import { copyBlock, type RefKernel } from './operands.js';
 
 // Element copies between two typed arrays of the same kind (number or bigint alike);
 // typed as Float32Array only so one loop serves every dtype.

@@ -2,9 +2,9 @@
 // it; the arithmetic is ir/quant.ts.
 import { type Node, attrInt } from '../graph.js';
 import { Tensor, DType } from '../tensor.js';
-import type { RefKernel } from './index.js';
 import { dequantizeValue, quantAxis, quantizeValue, QUANT_RANGES, type QuantAxis } from '../quant.js';
-import { NumArray, nodeFail, input, normAxis } from './util.js';
+import { NumArray, type RefKernel } from './operands.js';
+import { nodeFail, input, normAxis } from '../util.js';
 
 function qparams(node: Node, x: Tensor, scale: Tensor, zero: Tensor | undefined): QuantAxis {
   if (attrInt(node, 'block_size', 0) !== 0) nodeFail(node, 'blocked quantization (block_size) is not supported');

@@ -2,8 +2,8 @@
 // ReduceMin with keepdims and noop_with_empty_axes. Float64 accumulation.
 import { attrInt } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { NumArray, nodeFail, input, intsFromInputOrAttr, normAxes, stridesOf, forEachRow, lastStrides } from './util.js';
+import { NumArray, type RefKernel } from './operands.js';
+import { nodeFail, input, intsFromInputOrAttr, normAxes, stridesOf, forEachRow, lastStrides } from '../util.js';
 
 type Kind = 'mean' | 'sum' | 'max' | 'min';
 

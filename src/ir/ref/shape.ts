@@ -3,8 +3,8 @@
 // input's data where the values are unchanged (kernels never write their inputs).
 import { type Node, attrInt } from '../graph.js';
 import { Tensor, sizeOf, fromNumbers, i64 } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { nodeFail, input, intsFromInputOrAttr, normAxes, shapeStr, optionalScalar } from './util.js';
+import { nodeFail, input, intsFromInputOrAttr, normAxes, shapeStr } from '../util.js';
+import { optionalScalar, type RefKernel } from './operands.js';
 
 const flatten: RefKernel = (node, inputs) => {
   const x = input(node, inputs, 0, 'input');

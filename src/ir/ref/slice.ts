@@ -4,31 +4,8 @@
 // Any dtype; the output is a fresh tensor.
 import type { Node } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import type { RefKernel } from './index.js';
-import { input, intsFromInputOrAttr, nodeFail, normAxes, stridesOf } from './util.js';
-
-/** One sliced axis: first index, step, and how many elements are taken. */
-export interface SliceAxis {
-  axis: number;
-  start: number;
-  step: number;
-  len: number;
-}
-
-/** Start / step / length per axis with the ONNX clamping rules. */
-export function sliceAxis(node: Node, axis: number, dim: number, start: number, end: number, step: number): SliceAxis {
-  if (!Number.isInteger(step) || step === 0) nodeFail(node, `steps entry ${step} for axis ${axis} must be a non-zero integer`);
-  let s = start < 0 ? start + dim : start;
-  let e = end < 0 ? end + dim : end;
-  if (step > 0) {
-    s = Math.min(Math.max(s, 0), dim);
-    e = Math.min(Math.max(e, 0), dim);
-  } else {
-    s = Math.min(Math.max(s, 0), dim - 1);
-    e = Math.min(Math.max(e, -1), dim - 1);
-  }
-  return { axis, start: s, step, len: Math.max(0, Math.ceil((e - s) / step)) };
-}
+import { input, intsFromInputOrAttr, nodeFail, normAxes, sliceAxis, stridesOf, type SliceAxis } from '../util.js';
+import type { RefKernel } from './operands.js';
 
 /** The per-axis plan of a Slice node on an input shape (inputs win over attributes). */
 export function slicePlan(node: Node, inputs: (Tensor | undefined)[], shape: readonly number[]): SliceAxis[] {
@@ -41,7 +18,7 @@ export function slicePlan(node: Node, inputs: (Tensor | undefined)[], shape: rea
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
     nodeFail(node, `starts, ends, axes and steps must have the same length (${starts.length}, ${ends.length}, ${axes.length}, ${steps.length})`);
   }
-  const norm = normAxes(node, axes, shape.length); // sorted: keep each axis with its own entries
+  const norm = normAxes(node, axes, shape.length).sort((a, b) => a - b); // sorted: keep each axis with its own entries
   const order = axes.map((a) => (a < 0 ? a + shape.length : a));
   return norm.map((axis) => {
     const i = order.indexOf(axis);

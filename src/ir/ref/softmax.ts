@@ -1,7 +1,7 @@
 // Softmax along one axis (opset ≥ 13 semantics), numerically stable (max subtracted), float64 sums.
 import { attrInt } from '../graph.js';
-import type { RefKernel } from './index.js';
-import { floatInput, newFloat, normAxis } from './util.js';
+import { floatInput, newFloat, type RefKernel } from './operands.js';
+import { normAxis } from '../util.js';
 
 const softmax: RefKernel = (node, inputs) => {
   const x = floatInput(node, inputs, 0, 'input');

@@ -5,10 +5,11 @@
 //   general                            → im2col, pack, GEMM
 // Weights are packed once (as the GEMM's A operand: M rows, K = C/group·kh·kw).
 import { fail } from '../../ir/errors.js';
-import { checkConv, outHW, type Conv2dParams, type Window2dFull } from './conv_params.js';
+import { isPointwise, outHW, type Window2d } from '../../ir/window.js';
+import { checkConv, type Conv2dParams } from './conv_params.js';
 import { WasmDepthwise } from './depthwise.js';
 import { gemmArgs, type GemmArgs, type WasmGemm } from './gemm.js';
-import { IM2COL_EXPORTS, im2colModule } from './im2col_codegen.js';
+import { IM2COL_EXPORTS, im2colModule, type Im2colExports } from './im2col_codegen.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall } from './thread_pool.js';
 
@@ -32,16 +33,10 @@ export interface WasmConvOptions {
   kernel?: ConvKernel;
 }
 
-interface Im2colExports {
-  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
-    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
-}
-
-export function chooseConvKernel(p: Conv2dParams): ConvKernel {
-  const { group, win } = checkConv('conv', p);
-  if (group === p.C && group === p.M && group > 1) return 'depthwise';
-  const pointwise = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
-  return pointwise ? 'pointwise' : 'im2col';
+/** The dense kernel a conv's geometry runs (the compiler's choice too). */
+export function denseConvKernel(C: number, M: number, group: number, win: Window2d): ConvKernel {
+  if (group > 1 && group === C && group === M) return 'depthwise';
+  return isPointwise(win) ? 'pointwise' : 'im2col';
 }
 
 export class WasmConv2d {
@@ -49,7 +44,7 @@ export class WasmConv2d {
   readonly group: number;
   private readonly Cg: number;
   private readonly Mg: number;
-  private readonly win: Window2dFull;
+  private readonly win: Window2d;
   private readonly packedW: number[] = []; // per group, byte offsets in the arena
   private readonly biasAt: number;
   private readonly im2col?: Im2colExports;
@@ -62,9 +57,10 @@ export class WasmConv2d {
     const K = Cg * win.kh * win.kw;
     if (weights.length !== params.M * K) fail(`${what}: weights have ${weights.length} values, [${params.M},${Cg},${win.kh},${win.kw}] needs ${params.M * K}`);
     if (opts.bias && opts.bias.length !== params.M) fail(`${what}: bias has ${opts.bias.length} values, needs M=${params.M}`);
-    this.kernel = opts.kernel ?? chooseConvKernel(params);
+    const natural = denseConvKernel(params.C, params.M, group, win);
+    this.kernel = opts.kernel ?? natural;
     if (this.kernel === 'depthwise' && !(group === params.C && group === params.M)) fail(`${what}: the depthwise kernel needs group = C = M`);
-    if (this.kernel === 'pointwise' && chooseConvKernel(params) === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
+    if (this.kernel === 'pointwise' && natural === 'im2col') fail(`${what}: the pointwise kernel needs a 1×1 stride-1 unpadded window`);
     const ar = gemm.arena;
     if (this.kernel === 'depthwise') {
       this.biasAt = 0;
@@ -176,7 +172,7 @@ export class WasmConv2d {
  * by input channels (each writes its own rows of the patch matrix), packB by
  * whole NR-column panels (each writes its own panels).
  */
-export function splitStep(c: PoolCall, win: Window2dFull, nr: number, parts: number): PoolCall[] {
+export function splitStep(c: PoolCall, win: Window2d, nr: number, parts: number): PoolCall[] {
   const a = c.args;
   if (c.fn === IM2COL_EXPORTS.im2col) {
     const [x, C, H, W, , , , , , , , , OH, OW, dst] = a;

@@ -2,7 +2,7 @@
 // kernel specialised per window geometry (depthwise_codegen.ts).
 import { fail } from '../../ir/errors.js';
 import type { WasmArena } from './arena.js';
-import { outHW, type Window2dFull } from './conv_params.js';
+import { outHW, type Window2d } from '../../ir/window.js';
 import { DEPTHWISE_EXPORTS, DEPTHWISE_SLACK, depthwiseModule, type DepthwiseGeometry } from './depthwise_codegen.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
@@ -22,7 +22,7 @@ export class WasmDepthwise {
   private readonly key: string;
 
   /** weights [C, 1, kh, kw]; bias [C]; clamp [lo, hi]; with a pool, channels are split over its threads. */
-  constructor(readonly arena: WasmArena, readonly params: { C: number; win: Window2dFull }, weights: Float32Array,
+  constructor(readonly arena: WasmArena, readonly params: { C: number; win: Window2d }, weights: Float32Array,
     bias?: Float32Array, clamp?: readonly [number, number], readonly pool?: ThreadPool) {
     if (pool && pool.arena !== arena) fail('depthwise conv: the thread pool works on another arena; pass the same one');
     const { C, win } = params;

@@ -91,6 +91,10 @@ export class FuncBuilder {
     const bytes = new Uint8Array(new Float32Array([a, b, c, d]).buffer);
     return this.raw(0xfd, ...uleb(VARIABLE['v128.const']), ...bytes);
   }
+  /** v128.const from four i32 lanes. */
+  i32x4(a: number, b: number, c: number, d: number): this {
+    return this.raw(0xfd, ...uleb(VARIABLE['v128.const']), ...new Uint8Array(new Int32Array([a, b, c, d]).buffer));
+  }
 
   /** Pushes an i32 operand. */
   push(e: I32Expr): this {
@@ -187,6 +191,17 @@ export class FuncBuilder {
         this.get(i).push(step).op('i32.add').tee(i).push(end).op('i32.lt_s').brIf(top);
       });
     });
+  }
+
+  /** Pushes the byte address base + 4·index (of an f32 or i32 element). */
+  addr(base: Local, index: Local): this {
+    return this.get(base).get(index).i32(4).op('i32.mul').op('i32.add');
+  }
+
+  /** Pushes the sum of the four f32 lanes of v. */
+  hsum(v: Local): this {
+    return this.get(v).lane('f32x4.extract_lane', 0).get(v).lane('f32x4.extract_lane', 1).op('f32.add')
+      .get(v).lane('f32x4.extract_lane', 2).get(v).lane('f32x4.extract_lane', 3).op('f32.add').op('f32.add');
   }
 
   /** local += value (i32). */

@@ -8,11 +8,8 @@ import { fail } from '../../ir/errors.js';
 import { WasmArena } from './arena.js';
 import { wasmFeatures } from './features.js';
 import { BIAS, GEMM_EXPORTS, gemmModule, gemmScratchBytes, type GemmVariant } from './gemm_codegen.js';
-import { clampRange, type GemmOptions } from './gemm_ref.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
-
-export type { GemmOptions } from './gemm_ref.js';
 
 /** The tuned default tile (see bench/gemm.ts); fma follows the engine. */
 export const DEFAULT_GEMM_VARIANT: Omit<GemmVariant, 'fma' | 'shared'> = { mr: 4, nr: 8, unroll: 1, kc: 512, mc: 256 };
@@ -38,6 +35,30 @@ export interface GemmExports {
   packB(b: number, ldb: number, iContiguous: number, rows: number, depth: number, dst: number): void;
   gemm(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, biasMode: number,
     accumulate: number, clamp: number, lo: number, hi: number, scratch: number): void;
+}
+
+export interface GemmOptions {
+  /** A is stored K×M (use its transpose). */
+  transA?: boolean;
+  /** B is stored N×K (use its transpose) — the layout of ONNX Gemm weights with transB=1. */
+  transB?: boolean;
+  /** Bias added per column (length N, the usual layer bias) or per row (length M, a conv's output channels). */
+  bias?: Float32Array;
+  biasPer?: 'col' | 'row';
+  /** Add the product into C instead of overwriting it. */
+  accumulate?: boolean;
+  /** Clamp the result: relu = [0, +inf]; clip = [min, max]. */
+  relu?: boolean;
+  clip?: [min: number, max: number];
+}
+
+/** The clamp range the options ask for, or undefined for none. */
+export function clampRange(opts: GemmOptions): [number, number] | undefined {
+  if (opts.clip) {
+    const [lo, hi] = opts.clip;
+    return opts.relu ? [Math.max(0, lo), hi] : [lo, hi];
+  }
+  return opts.relu ? [0, Infinity] : undefined;
 }
 
 /** Epilogue options of the offset-level API. */

@@ -2,13 +2,20 @@
 // strides, dilations (max), ceil_mode, count_include_pad) on a kernel specialised
 // per window geometry (pool_codegen.ts).
 import { fail } from '../../ir/errors.js';
+import { checkWindow2d, outHW, type Window2d } from '../../ir/window.js';
 import type { WasmArena } from './arena.js';
-import { fullWindow, outHW, type Window2dFull } from './conv_params.js';
-import type { Pool2dParams } from './conv_ref.js';
+import type { Conv2dParams } from './conv_params.js';
 import { compileCached, instantiate } from './loader.js';
 import { poolModule, type PoolGeometry } from './pool_codegen.js';
 
-export type { Pool2dParams } from './conv_ref.js';
+/** A pool as the direct API takes it: a conv's window attributes, the kind, ceil_mode and count_include_pad. */
+export interface Pool2dParams extends Pick<Conv2dParams, 'kh' | 'kw' | 'pads' | 'strides' | 'dilations'> {
+  kind: 'max' | 'avg';
+  /** ONNX ceil_mode: round the output size up. */
+  ceil?: boolean;
+  /** AveragePool: count padded positions in the divisor. */
+  countIncludePad?: boolean;
+}
 
 interface PoolExports {
   pool(x: number, y: number, planes: number, H: number, W: number, OH: number, OW: number, pbuf: number, PH: number,
@@ -29,14 +36,22 @@ export function axisInverses(out: number, inSize: number, k: number, padBegin: n
   return inv;
 }
 
+/** The padded plane the pool kernel copies each input plane into (ceil mode may reach past the pads). */
+export function poolPadded(p: { H: number; W: number; OH: number; OW: number; win: Window2d }): { PH: number; PW: number } {
+  const { win } = p;
+  const PH = Math.max(p.H + win.padT + win.padB, (p.OH - 1) * win.sh + (win.kh - 1) * win.dh + 1);
+  const PW = Math.ceil((Math.max(p.W + win.padL + win.padR, (p.OW - 1) * win.sw + (win.kw - 1) * win.dw + 1) + 8) / 4) * 4;
+  return { PH, PW };
+}
+
 export class WasmPool2d {
   private readonly exports: PoolExports;
-  readonly win: Window2dFull;
+  readonly win: Window2d;
 
   constructor(readonly arena: WasmArena, readonly params: Pool2dParams) {
     const what = params.kind === 'max' ? 'MaxPool' : 'AveragePool';
     if (params.kind !== 'max' && params.kind !== 'avg') fail(`pool: kind "${String(params.kind)}" must be "max" or "avg"`);
-    this.win = fullWindow(what, params);
+    this.win = checkWindow2d(what, params);
     if (params.kind === 'avg' && params.countIncludePad && (this.win.dh > 1 || this.win.dw > 1)) {
       fail(`${what}: count_include_pad with dilations is not supported; use dilations 1 or count_include_pad=0`);
     }
@@ -55,9 +70,7 @@ export class WasmPool2d {
   run(N: number, C: number, H: number, W: number, x: number, y: number): void {
     const w = this.win;
     const [, , OH, OW] = this.outShape(N, C, H, W);
-    // ceil mode may let the last window overhang the padded input: the buffer covers the reach
-    const PH = Math.max(H + w.padT + w.padB, (OH - 1) * w.sh + (w.kh - 1) * w.dh + 1);
-    const PW = Math.ceil((Math.max(W + w.padL + w.padR, (OW - 1) * w.sw + (w.kw - 1) * w.dw + 1) + 8) / 4) * 4;
+    const { PH, PW } = poolPadded({ H, W, OH, OW, win: w });
     const ar = this.arena, mark = ar.used;
     try {
       const pbuf = ar.alloc(PH * PW * 4);

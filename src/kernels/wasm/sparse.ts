@@ -1,5 +1,6 @@
 // Sparse and codebook layers in WebAssembly: pruned / weight-shared FC and conv
-// layers run on their CSR weights (sparse_format.ts), never densified. Two levels
+// layers run on their CSR weights (kernels/csr.ts), never densified; their
+// reference is the dense one (src/ir/ref) on the decoded weights. Two levels
 // of API, as gemm.ts:
 //  - offsets: fcAt / convAt work on byte offsets within the arena's memory;
 //  - arrays:  fc / conv copy Float32Arrays in and out (tests, callers outside the runtime).
@@ -7,14 +8,28 @@
 // chooseFcKernel / chooseConvKernel (the cost model, at the end) say which kernel
 // wins, and when the dense GEMM wins instead.
 import { fail } from '../../ir/errors.js';
-import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../sparse_format.js';
+import { isPointwise } from '../../ir/window.js';
+import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../csr.js';
 import { WasmArena } from './arena.js';
-import { checkConv, type Conv2dParams } from './conv_params.js';
+import { checkConv, convSizes, type Conv2dParams, type ConvSizes } from './conv_params.js';
 import { wasmFeatures } from './features.js';
+import { clampRange } from './gemm.js';
 import { compileCached, instantiate } from './loader.js';
 import { sparseModule, sparseVariantKey, type SparseVariant } from './sparse_codegen.js';
 import type { ThreadPool } from './thread_pool.js';
-import { epilogueRange, sparseConvSizes, type SparseConvSizes, type SparseEpilogue } from './sparse_ref.js';
+
+/** Epilogue of every sparse kernel: per-output bias, then relu / clip. */
+export interface SparseEpilogue {
+  /** One value per output row (FC: out; conv: Cout). */
+  bias?: Float32Array;
+  relu?: boolean;
+  clip?: [min: number, max: number];
+}
+
+/** The clamp bounds the epilogue asks for ([-inf, inf] = none). */
+export function epilogueRange(o: SparseEpilogue): [number, number] {
+  return clampRange(o) ?? [-Infinity, Infinity];
+}
 
 export interface SparseExports {
   spmv(rowPtr: number, colIdx: number, vals: number, table: number, x: number, y: number, bias: number, rows: number,
@@ -208,19 +223,19 @@ export class WasmSparse {
       fail(`sparse conv: weight is ${w.rows}×${w.cols}, the parameters need M × C/group·kh·kw = ${params.M}×${K}`);
     }
     if (o.bias && o.bias.length !== params.M) fail(`sparse conv: bias has ${o.bias.length} values, needs M = ${params.M}`);
-    const direct = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && win.padT + win.padL + win.padB + win.padR === 0;
+    const direct = isPointwise(win);
     return { params: { ...params }, csr: this.upload(w, 'sparse conv weight'), bias: o.bias ? this.put(o.bias) : 0, direct };
   }
 
   /** Output shape [N, M, OH, OW] for an N×C×H×W input. */
   convOutShape(layer: SparseConvLayer, N: number, H: number, W: number): [number, number, number, number] {
-    const s = sparseConvSizes(layer.params, H, W);
+    const s = convSizes(layer.params, H, W, 'sparse conv');
     return [N, layer.params.M, s.OH, s.OW];
   }
 
   /** Scratch bytes convAt needs: one group's im2col matrix, + 16 bytes the vector stores may run over. */
   convScratchBytes(layer: SparseConvLayer, H: number, W: number): number {
-    const s = sparseConvSizes(layer.params, H, W);
+    const s = convSizes(layer.params, H, W, 'sparse conv');
     return layer.direct ? 0 : s.K * s.P * 4 + 16;
   }
 
@@ -231,7 +246,7 @@ export class WasmSparse {
    */
   convAt(layer: SparseConvLayer, N: number, H: number, W: number, x: number, y: number, o: SparseRunOptions = {}): void {
     checkBatch('sparse conv', N);
-    const s = sparseConvSizes(layer.params, H, W);
+    const s = convSizes(layer.params, H, W, 'sparse conv');
     const [lo, hi] = epilogueRange(o);
     this.setClamp(lo, hi);
     this.withScratch(o.scratch, this.convScratchBytes(layer, H, W), (col) => {
@@ -254,7 +269,7 @@ export class WasmSparse {
   }
 
   /** One group of one image: im2col (unless direct), then rows g·Mg.. of W times it, stored as NCHW rows. */
-  private convGroup(layer: SparseConvLayer, s: SparseConvSizes, H: number, W: number, xg: number, col: number, g: number, yg: number): void {
+  private convGroup(layer: SparseConvLayer, s: ConvSizes, H: number, W: number, xg: number, col: number, g: number, yg: number): void {
     const w = layer.csr, e = w.exports, win = s.win;
     if (!layer.direct) e.im2col(xg, s.Cg, H, W, win.kh, win.kw, s.OH, s.OW, win.sh, win.sw, win.dh, win.dw, win.padT, win.padL, col);
     e.spmm(w.rowPtr + g * s.Mg * 4, w.colIdx, w.vals, w.table, layer.direct ? xg : col, s.P, yg, s.P,

@@ -1,4 +1,4 @@
-// Code generation for the sparse kernels (weights in CSR, src/kernels/sparse_format.ts).
+// Code generation for the sparse kernels (weights in CSR, src/kernels/csr.ts).
 // WebAssembly SIMD has no gather, so each shape of work gets its own formulation:
 //  - spmv  (batch 1, CSR): per output row, 4 nonzeros at a time: the 4 x values are
 //    gathered with v128.load32_lane, the 4 weights are one v128 load (codes: 4 table

@@ -4,7 +4,7 @@
 // same order, as on one thread: results are bit-identical. Rows are cut where the
 // work (stored weights + a per-row cost) is even, not the row count: pruning
 // leaves rows of very different lengths.
-import type { CsrMatrix } from '../sparse_format.js';
+import type { CsrMatrix } from '../csr.js';
 import { SPARSE_EXPORTS } from './sparse_codegen.js';
 import type { UploadedCsr } from './sparse.js';
 import { share, type PoolCall } from './thread_pool.js';

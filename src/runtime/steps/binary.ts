@@ -3,7 +3,7 @@
 // operand offsets advanced by an odometer over the outer dims (no allocation).
 // A constant operand is read from its own array.
 import type { BinaryOperand, BinaryStep } from '../../compile/plan_types.js';
-import { stridesOf } from '../../ir/ref/util.js';
+import { stridesOf } from '../../ir/util.js';
 import { at, constant, type BindEnv, type StepExecutor } from './env.js';
 
 type Row = (y: Float32Array, o: number, a: Float32Array, ai: number, as: number, b: Float32Array, bi: number, bs: number, n: number) => void;

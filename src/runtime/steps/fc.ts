@@ -4,7 +4,7 @@
 // the session's threads when the layer is big enough, sparse_split.ts).
 import type { FcStep, PlanStep, PlanWeight } from '../../compile/plan_types.js';
 import { codebookUsable } from '../../compile/cost.js';
-import { csrFromCodebook, csrFromDense, transposeCsr, type CsrMatrix } from '../../kernels/sparse_format.js';
+import { csrFromCodebook, csrFromDense, transposeCsr, type CsrMatrix } from '../../kernels/csr.js';
 import { gemmArgs, splitGemm } from '../../kernels/wasm/gemm.js';
 import type { SparseFcLayer, UploadedCsr } from '../../kernels/wasm/sparse.js';
 import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';

@@ -1,9 +1,8 @@
 // Pooling: windowed max / average on the WebAssembly kernel (average divisors as
 // per-row and per-column reciprocal tables, uploaded once per shape), and the
 // global reductions over each plane in JS (one pass over the data).
-import { poolPadded } from '../../compile/lower_layers.js';
 import type { GlobalPoolStep, PoolStep } from '../../compile/plan_types.js';
-import { axisInverses } from '../../kernels/wasm/pool.js';
+import { axisInverses, poolPadded } from '../../kernels/wasm/pool.js';
 import { POOL_EXPORTS } from '../../kernels/wasm/pool_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';

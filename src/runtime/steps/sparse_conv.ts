@@ -6,7 +6,8 @@
 // each image into bands of output rows, as the dense conv does. Each chunk or
 // band has its own patch matrix, so no thread waits for another's im2col and no
 // cache line of it is shared. Either way every output is the same sum as on one thread.
-import { isPointwise, sparseWordsPerGroup } from '../../compile/conv_layout.js';
+import { sparseWordsPerGroup } from '../../compile/conv_layout.js';
+import { isPointwise } from '../../ir/window.js';
 import type { ConvStep } from '../../compile/plan_types.js';
 import type { SparseConvLayer } from '../../kernels/wasm/sparse.js';
 import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';

@@ -4,7 +4,7 @@
 // PyTorch's module names so exported models look like PyTorch exports.
 import { Graph, type Node } from '../../ir/graph.js';
 import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../../ir/random.js';
 
 export interface ArchOptions {
   /** Seeds the weight initialization (default 0). */

@@ -2,10 +2,11 @@
 // Gradients pass where the function's slope is nonzero (at x = 0 for Relu, and at
 // the clip bounds, the gradient is 0, as in PyTorch).
 import { attrFloat, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import { toNumbers } from '../../ir/tensor.js';
+import { leakyRelu, leakyReluBack } from '../../kernels/ts/activation.js';
 import type { Tape, TapeOp, Var } from '../autograd.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 class ClipOp implements TapeOp {
   /** Relu is Clip(0, +∞); LeakyRelu uses `slope` below 0 instead of clipping. */
@@ -17,12 +18,8 @@ class ClipOp implements TapeOp {
   forward(): void {
     const x = this.x.data;
     const y = this.y.data;
-    const slope = this.slope;
-    if (slope === null) {
-      this.tape.clip(x, y, this.lo, this.hi);
-      return;
-    }
-    for (let i = 0; i < x.length; i++) y[i] = x[i] >= 0 ? x[i] : slope * x[i];
+    if (this.slope === null) this.tape.clip(x, y, this.lo, this.hi);
+    else leakyRelu(x, y, this.slope);
   }
 
   backward(): void {
@@ -30,18 +27,14 @@ class ClipOp implements TapeOp {
     const dy = this.y.grad;
     if (!dx || !dy) return;
     const x = this.x.data;
-    const slope = this.slope;
-    if (slope === null) {
-      this.tape.clipBack(x, dy, dx, this.lo, this.hi);
-      return;
-    }
-    for (let i = 0; i < x.length; i++) dx[i] += x[i] >= 0 ? dy[i] : slope * dy[i];
+    if (this.slope === null) this.tape.clipBack(x, dy, dx, this.lo, this.hi);
+    else leakyReluBack(x, dy, dx, this.slope);
   }
 }
 
 function unary(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx, lo: number, hi: number, slope: number | null): Var[] {
   const x = inputs[0];
-  if (!x) fail(`${where(node)}: needs an input`);
+  if (!x) nodeFail(node, `needs an input`);
   const y = ctx.tape.newVar(node.outputs[0], x.shape, x.grad !== null);
   ctx.tape.push(new ClipOp(node.name, ctx.tape, x, y, lo, hi, slope));
   return [y];
@@ -52,7 +45,7 @@ function clipBound(node: Node, ctx: BuildCtx, slot: number, attr: string, dflt: 
   const name = node.inputs[slot];
   if (name) {
     const t = ctx.constant(name);
-    if (!t || t.size !== 1) fail(`${where(node)}: ${attr} "${name}" must be a constant scalar to train through Clip`);
+    if (!t || t.size !== 1) nodeFail(node, `${attr} "${name}" must be a constant scalar to train through Clip`);
     return toNumbers(t)[0];
   }
   return attrFloat(node, attr, dflt);

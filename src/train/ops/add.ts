@@ -2,21 +2,9 @@
 // whose shape differs from the output reads through an index map computed once
 // at build time; its gradient is the sum over the broadcast positions.
 import type { Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
+import { broadcastShapes, nodeFail } from '../../ir/util.js';
 import { anyGrad, type TapeOp, type Var } from '../autograd.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
-
-function broadcastShape(node: Node, a: readonly number[], b: readonly number[]): number[] {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const da = a[a.length - r + i] ?? 1;
-    const db = b[b.length - r + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) fail(`${where(node)}: shapes [${a}] and [${b}] do not broadcast`);
-    out.push(Math.max(da, db));
-  }
-  return out;
-}
+import type { BuildCtx, OpEntry } from './types.js';
 
 /** For each output element, the index of the input element it reads (null when shapes are equal). */
 function indexMap(inShape: readonly number[], outShape: readonly number[]): Int32Array | null {
@@ -73,8 +61,8 @@ function accumulate(g: Float32Array, dy: Float32Array, m: Int32Array | null): vo
 
 function buildAdd(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const [a, b] = inputs;
-  if (!a || !b) fail(`${where(node)}: needs two float inputs`);
-  const shape = broadcastShape(node, a.shape, b.shape);
+  if (!a || !b) nodeFail(node, `needs two float inputs`);
+  const shape = broadcastShapes(node, [a.shape, b.shape]);
   const y = ctx.tape.newVar(node.outputs[0], shape, anyGrad(a, b));
   ctx.tape.push(new AddOp(node.name, a, b, y, indexMap(a.shape, shape), indexMap(b.shape, shape)));
   return [y];

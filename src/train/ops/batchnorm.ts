@@ -3,9 +3,9 @@
 // (1 − m)·batch; the running variance takes the unbiased batch variance, as
 // PyTorch does). Eval mode uses the running statistics.
 import { attrFloat, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import type { Tape, TapeOp, Var } from '../autograd.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 /** Per-channel coefficient arrays in the tape's memory (the plane kernels read them there). */
 interface BnViews {
@@ -115,49 +115,19 @@ class BatchNormOp implements TapeOp {
   }
 }
 
-/** s1[p] = Σ a, s2[p] = Σ (a − ca[c])·(b − cb[c]) over each H×W plane p (channel c = p mod C). */
-export function planeStats(a: Float32Array, b: Float32Array, planes: number, C: number, HW: number, ca: Float32Array, cb: Float32Array, s1: Float32Array, s2: Float32Array): void {
-  for (let p = 0; p < planes; p++) {
-    const c = p % C;
-    const oa = ca[c];
-    const ob = cb[c];
-    let t1 = 0;
-    let t2 = 0;
-    for (let i = p * HW, e = i + HW; i < e; i++) {
-      t1 += a[i];
-      t2 += (a[i] - oa) * (b[i] - ob);
-    }
-    s1[p] = t1;
-    s2[p] = t2;
-  }
-}
-
-/** out (+= when acc) ka[c]·a + kb[c]·b + k0[c] over each plane. */
-export function planeLinear(a: Float32Array, b: Float32Array, out: Float32Array, planes: number, C: number, HW: number, ka: Float32Array, kb: Float32Array, k0: Float32Array, acc: boolean): void {
-  for (let p = 0; p < planes; p++) {
-    const c = p % C;
-    const u = ka[c];
-    const w = kb[c];
-    const z = k0[c];
-    const e = (p + 1) * HW;
-    if (acc) for (let i = p * HW; i < e; i++) out[i] += u * a[i] + w * b[i] + z;
-    else for (let i = p * HW; i < e; i++) out[i] = u * a[i] + w * b[i] + z;
-  }
-}
-
 function buildBatchNorm(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const [x, gamma, beta] = inputs;
-  if (!x || !gamma || !beta) fail(`${where(node)}: needs input, scale and bias (scale and bias must be float initializers or values)`);
-  if (x.shape.length < 2) fail(`${where(node)}: input must be at least 2-D (N, C, ...), got [${x.shape}]`);
-  if (node.outputs.filter((o) => o).length > 1) fail(`${where(node)}: training-mode outputs (running mean/var) are not supported; export the graph in inference form`);
+  if (!x || !gamma || !beta) nodeFail(node, `needs input, scale and bias (scale and bias must be float initializers or values)`);
+  if (x.shape.length < 2) nodeFail(node, `input must be at least 2-D (N, C, ...), got [${x.shape}]`);
+  if (node.outputs.filter((o) => o).length > 1) nodeFail(node, `training-mode outputs (running mean/var) are not supported; export the graph in inference form`);
   const [N, C] = x.shape;
   const HW = x.size / (N * C);
   const [meanName, varName] = [node.inputs[3], node.inputs[4]];
-  if (!meanName || !varName) fail(`${where(node)}: needs running mean and variance inputs`);
+  if (!meanName || !varName) nodeFail(node, `needs running mean and variance inputs`);
   const rm = ctx.buffer(meanName);
   const rv = ctx.buffer(varName);
   for (const [what, n] of [['scale', gamma.size], ['bias', beta.size], ['mean', rm.length], ['var', rv.length]] as const) {
-    if (n !== C) fail(`${where(node)}: ${what} has ${n} values, expected ${C} (one per channel)`);
+    if (n !== C) nodeFail(node, `${what} has ${n} values, expected ${C} (one per channel)`);
   }
   const y = ctx.tape.newVar(node.outputs[0], x.shape, true);
   const eps = attrFloat(node, 'epsilon', 1e-5);

@@ -7,12 +7,12 @@
 // every image's cols from the forward pass for the filter gradient and overwrite
 // them with dcols in backward (the next forward recomputes them).
 import { attrInt, attrInts, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import { anyGrad, type Tape, type TapeOp, type Var } from '../autograd.js';
+import type { Patches } from '../../ir/ref/im2col.js';
+import { nodeWindow2d } from '../../ir/window.js';
 import { gemmCall, imageBatch, type GemmCall, type ImageBatch } from '../backend.js';
-import { colPlan, type ColPlan } from './im2col.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
-import { window2d } from './window.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 interface ConvGeom {
   N: number; C: number; H: number; W: number;
@@ -32,7 +32,7 @@ class Conv2dOp implements TapeOp {
   constructor(
     name: string, private readonly tape: Tape,
     private readonly x: Var, private readonly w: Var, private readonly b: Var | undefined,
-    private readonly y: Var, private readonly geo: ConvGeom, private readonly plan: ColPlan,
+    private readonly y: Var, private readonly geo: ConvGeom, private readonly patches: Patches,
   ) {
     this.name = name;
     const { N, G, ck, P, O } = geo;
@@ -72,8 +72,8 @@ class Conv2dOp implements TapeOp {
   private images(gi: number, x: Float32Array): ImageBatch {
     const { N, C, H, W, O, G, P, ck } = this.geo;
     const b = this.batch;
-    b.N = N; b.x = x; b.C = C / G; b.H = H; b.W = W; b.plan = this.plan;
-    b.xOff = gi * b.C * H * W; b.xStride = C * H * W;
+    b.N = N; b.x = x; b.p = this.patches;
+    b.xOff = gi * (C / G) * H * W; b.xStride = C * H * W;
     b.cols = this.cols.data; b.colsOff = gi * ck * P; b.colsStride = this.perImage ? G * ck * P : 0;
     b.bStride = O * P; b.cStride = O * P;
     return b;
@@ -131,23 +131,22 @@ class Conv2dOp implements TapeOp {
 
 function buildConv(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const [x, w, b] = inputs;
-  if (!x || !w) fail(`${where(node)}: needs an input and a weight (got ${node.inputs.length} inputs)`);
+  if (!x || !w) nodeFail(node, `needs an input and a weight (got ${node.inputs.length} inputs)`);
   if (x.shape.length !== 4 || w.shape.length !== 4) {
-    fail(`${where(node)}: only 2-D convolution over NCHW is supported (input rank ${x.shape.length}, weight rank ${w.shape.length})`);
+    nodeFail(node, `only 2-D convolution over NCHW is supported (input rank ${x.shape.length}, weight rank ${w.shape.length})`);
   }
   const [N, C, H, W] = x.shape;
   const [O, cg, KH, KW] = w.shape;
   const G = attrInt(node, 'group', 1);
-  if (G < 1 || C % G !== 0 || O % G !== 0) fail(`${where(node)}: group=${G} does not divide ${C} input and ${O} output channels`);
-  if (cg !== C / G) fail(`${where(node)}: weight has ${cg} input channels per group, expected ${C / G} (input ${C} channels, group=${G})`);
+  if (G < 1 || C % G !== 0 || O % G !== 0) nodeFail(node, `group=${G} does not divide ${C} input and ${O} output channels`);
+  if (cg !== C / G) nodeFail(node, `weight has ${cg} input channels per group, expected ${C / G} (input ${C} channels, group=${G})`);
   const ks = attrInts(node, 'kernel_shape', [KH, KW]);
-  if (ks[0] !== KH || ks[1] !== KW) fail(`${where(node)}: kernel_shape [${ks}] does not match the weight's ${KH}×${KW}`);
-  if (b && (b.size !== O)) fail(`${where(node)}: bias has ${b.size} values, expected ${O}`);
-  const g = window2d(node, H, W, KH, KW);
-  const P = g.oh * g.ow;
-  const y = ctx.tape.newVar(node.outputs[0], [N, O, g.oh, g.ow], anyGrad(x, w, b));
-  const geo: ConvGeom = { N, C, H, W, O, G, P, ck: cg * KH * KW };
-  ctx.tape.push(new Conv2dOp(node.name, ctx.tape, x, w, b, y, geo, colPlan(g, H, W)));
+  if (ks[0] !== KH || ks[1] !== KW) nodeFail(node, `kernel_shape [${ks}] does not match the weight's ${KH}×${KW}`);
+  if (b && (b.size !== O)) nodeFail(node, `bias has ${b.size} values, expected ${O}`);
+  const { win, out: [OH, OW] } = nodeWindow2d(node, [H, W], [KH, KW]);
+  const y = ctx.tape.newVar(node.outputs[0], [N, O, OH, OW], anyGrad(x, w, b));
+  const geo: ConvGeom = { N, C, H, W, O, G, P: OH * OW, ck: cg * KH * KW };
+  ctx.tape.push(new Conv2dOp(node.name, ctx.tape, x, w, b, y, geo, { C: C / G, H, W, OH, OW, win }));
   return [y];
 }
 

@@ -1,10 +1,10 @@
 // Dropout: in train mode zeroes each value with probability `ratio` (seeded by
 // the model's RNG) and scales the rest by 1/(1 − ratio); identity in eval mode.
 import { attrFloat, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import { toNumbers } from '../../ir/tensor.js';
 import type { TapeCtx, TapeOp, Var } from '../autograd.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 class DropoutOp implements TapeOp {
   /** Per element: the scale applied in the last forward (0 or 1/(1−p); 1 in eval mode). */
@@ -41,15 +41,15 @@ class DropoutOp implements TapeOp {
 
 function buildDropout(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const x = inputs[0];
-  if (!x) fail(`${where(node)}: needs a float input`);
+  if (!x) nodeFail(node, `needs a float input`);
   let ratio = attrFloat(node, 'ratio', 0.5);
   if (node.inputs[1]) {
     const t = ctx.constant(node.inputs[1]);
-    if (!t || t.size !== 1) fail(`${where(node)}: ratio "${node.inputs[1]}" must be a constant scalar`);
+    if (!t || t.size !== 1) nodeFail(node, `ratio "${node.inputs[1]}" must be a constant scalar`);
     ratio = toNumbers(t)[0];
   }
-  if (!(ratio >= 0 && ratio < 1)) fail(`${where(node)}: ratio=${ratio} must be in [0, 1)`);
-  if (node.outputs[1]) fail(`${where(node)}: the mask output is not supported; remove it from the graph`);
+  if (!(ratio >= 0 && ratio < 1)) nodeFail(node, `ratio=${ratio} must be in [0, 1)`);
+  if (node.outputs[1]) nodeFail(node, `the mask output is not supported; remove it from the graph`);
   const y = ctx.tape.newVar(node.outputs[0], x.shape, x.grad !== null);
   ctx.tape.push(new DropoutOp(node.name, ctx.tape.ctx, x, y, ratio));
   return [y];

@@ -2,10 +2,10 @@
 // W stored [out, in]) and MatMul (A[..., K] · B[K, N]). Forward and both
 // gradients are single batch-level GEMMs.
 import { attrFloat, attrInt, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import { anyGrad, type Tape, type TapeOp, type Var } from '../autograd.js';
 import { gemmCall, type GemmCall } from '../backend.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 /** How C broadcasts over Y[M×N]: C(i,j) = c[i·rs + j·cs]. */
 interface Bcast { rs: number; cs: number }
@@ -95,21 +95,21 @@ function bcastOf(node: Node, c: Var, M: number, N: number): Bcast {
   const d0 = s.length === 2 ? s[0] : 1;
   const d1 = s.length === 0 ? 1 : s[s.length - 1];
   if (s.length > 2 || (d0 !== 1 && d0 !== M) || (d1 !== 1 && d1 !== N)) {
-    fail(`${where(node)}: C of shape [${s}] does not broadcast to the ${M}×${N} output`);
+    nodeFail(node, `C of shape [${s}] does not broadcast to the ${M}×${N} output`);
   }
   return { rs: d0 === 1 ? 0 : d1, cs: d1 === 1 ? 0 : 1 };
 }
 
 function buildGemm(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const [a, b, c] = inputs;
-  if (!a || !b) fail(`${where(node)}: needs inputs A and B`);
-  if (a.shape.length !== 2 || b.shape.length !== 2) fail(`${where(node)}: A and B must be 2-D (got [${a.shape}] and [${b.shape}]); add a Flatten before it`);
+  if (!a || !b) nodeFail(node, `needs inputs A and B`);
+  if (a.shape.length !== 2 || b.shape.length !== 2) nodeFail(node, `A and B must be 2-D (got [${a.shape}] and [${b.shape}]); add a Flatten before it`);
   const transA = attrInt(node, 'transA', 0) === 1;
   const transB = attrInt(node, 'transB', 0) === 1;
   const [M, K] = transA ? [a.shape[1], a.shape[0]] : a.shape;
   const [Kb, N] = transB ? [b.shape[1], b.shape[0]] : b.shape;
-  if (K !== Kb) fail(`${where(node)}: inner sizes differ: A gives K=${K}, B gives K=${Kb} (transA=${+transA}, transB=${+transB})`);
-  if (node.inputs[2] && !c) fail(`${where(node)}: C "${node.inputs[2]}" is not a float tensor the trainer can use`);
+  if (K !== Kb) nodeFail(node, `inner sizes differ: A gives K=${K}, B gives K=${Kb} (transA=${+transA}, transB=${+transB})`);
+  if (node.inputs[2] && !c) nodeFail(node, `C "${node.inputs[2]}" is not a float tensor the trainer can use`);
   const bc = c ? bcastOf(node, c, M, N) : { rs: 0, cs: 0 };
   const y = ctx.tape.newVar(node.outputs[0], [M, N], anyGrad(a, b, c));
   ctx.tape.push(new GemmOp(node.name, ctx.tape, a, b, c, y, M, N, K, transA, transB, attrFloat(node, 'alpha', 1), attrFloat(node, 'beta', 1), bc));
@@ -118,14 +118,14 @@ function buildGemm(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[
 
 function buildMatMul(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const [a, b] = inputs;
-  if (!a || !b) fail(`${where(node)}: needs inputs A and B`);
+  if (!a || !b) nodeFail(node, `needs inputs A and B`);
   if (a.shape.length < 2 || b.shape.length !== 2) {
-    fail(`${where(node)}: supported form is A[..., K] · B[K, N] with a 2-D B (got [${a.shape}] · [${b.shape}])`);
+    nodeFail(node, `supported form is A[..., K] · B[K, N] with a 2-D B (got [${a.shape}] · [${b.shape}])`);
   }
   const K = a.shape[a.shape.length - 1];
   const M = a.size / K;
   const [Kb, N] = b.shape;
-  if (K !== Kb) fail(`${where(node)}: inner sizes differ: A[..., ${K}] · B[${Kb}, ${N}]`);
+  if (K !== Kb) nodeFail(node, `inner sizes differ: A[..., ${K}] · B[${Kb}, ${N}]`);
   const y = ctx.tape.newVar(node.outputs[0], [...a.shape.slice(0, -1), N], anyGrad(a, b));
   ctx.tape.push(new GemmOp(node.name, ctx.tape, a, b, undefined, y, M, N, K, false, false, 1, 0, { rs: 0, cs: 0 }));
   return [y];

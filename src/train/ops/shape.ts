@@ -2,14 +2,14 @@
 // shares the input's data and gradient buffers, so their backward is a no-op);
 // Concat copies blocks along its axis.
 import { attrInt, type Node } from '../../ir/graph.js';
-import { fail } from '../../ir/errors.js';
 import { toNumbers } from '../../ir/tensor.js';
 import { anyGrad, type TapeOp, type Var } from '../autograd.js';
-import { where, type BuildCtx, type OpEntry } from './types.js';
+import type { BuildCtx, OpEntry } from './types.js';
+import { nodeFail } from '../../ir/util.js';
 
 function first(node: Node, inputs: (Var | undefined)[]): Var {
   const x = inputs[0];
-  if (!x) fail(`${where(node)}: needs a float input`);
+  if (!x) nodeFail(node, `needs a float input`);
   return x;
 }
 
@@ -18,7 +18,7 @@ function buildFlatten(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): V
   const r = x.shape.length;
   let axis = attrInt(node, 'axis', 1);
   if (axis < 0) axis += r;
-  if (axis < 0 || axis > r) fail(`${where(node)}: axis ${attrInt(node, 'axis', 1)} is out of range for rank ${r}`);
+  if (axis < 0 || axis > r) nodeFail(node, `axis ${attrInt(node, 'axis', 1)} is out of range for rank ${r}`);
   const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
   return [ctx.tape.view(node.outputs[0], x, [outer, x.size / outer])];
 }
@@ -26,19 +26,19 @@ function buildFlatten(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): V
 function buildReshape(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const x = first(node, inputs);
   const t = node.inputs[1] ? ctx.constant(node.inputs[1]) : undefined;
-  if (!t) fail(`${where(node)}: the target shape must be a constant initializer to train through Reshape`);
+  if (!t) nodeFail(node, `the target shape must be a constant initializer to train through Reshape`);
   const allowZero = attrInt(node, 'allowzero', 0) === 1;
   const spec = toNumbers(t);
   const shape = spec.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const minus = shape.filter((d) => d === -1).length;
-  if (minus > 1) fail(`${where(node)}: shape [${spec}] has more than one -1`);
+  if (minus > 1) nodeFail(node, `shape [${spec}] has more than one -1`);
   if (minus === 1) {
-    if (known === 0 || x.size % known !== 0) fail(`${where(node)}: cannot reshape [${x.shape}] (${x.size} values) to [${spec}]`);
+    if (known === 0 || x.size % known !== 0) nodeFail(node, `cannot reshape [${x.shape}] (${x.size} values) to [${spec}]`);
     shape[shape.indexOf(-1)] = x.size / known;
   }
   if (shape.reduce((a, b) => a * b, 1) !== x.size) {
-    fail(`${where(node)}: cannot reshape [${x.shape}] (${x.size} values) to [${spec}]; a fixed batch size in the shape must be -1 to train with other batch sizes`);
+    nodeFail(node, `cannot reshape [${x.shape}] (${x.size} values) to [${spec}]; a fixed batch size in the shape must be -1 to train with other batch sizes`);
   }
   return [ctx.tape.view(node.outputs[0], x, shape)];
 }
@@ -80,14 +80,14 @@ class ConcatOp implements TapeOp {
 
 function buildConcat(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
   const xs = inputs.filter((v): v is Var => v !== undefined);
-  if (xs.length === 0 || xs.length !== node.inputs.filter((n) => n).length) fail(`${where(node)}: every input must be a float tensor`);
+  if (xs.length === 0 || xs.length !== node.inputs.filter((n) => n).length) nodeFail(node, `every input must be a float tensor`);
   const r = xs[0].shape.length;
   let axis = attrInt(node, 'axis', 1);
   if (axis < 0) axis += r;
-  if (axis < 0 || axis >= r) fail(`${where(node)}: axis ${attrInt(node, 'axis', 1)} is out of range for rank ${r}`);
+  if (axis < 0 || axis >= r) nodeFail(node, `axis ${attrInt(node, 'axis', 1)} is out of range for rank ${r}`);
   for (const x of xs) {
     if (x.shape.length !== r || x.shape.some((d, i) => i !== axis && d !== xs[0].shape[i])) {
-      fail(`${where(node)}: input shapes [${xs[0].shape}] and [${x.shape}] differ outside axis ${axis}`);
+      nodeFail(node, `input shapes [${xs[0].shape}] and [${x.shape}] differ outside axis ${axis}`);
     }
   }
   const shape = [...xs[0].shape];

@@ -23,8 +23,3 @@ export interface OpEntry {
   /** Input slots whose initializers become buffers (updated in train mode, not by the optimizer). */
   bufferSlots?: readonly number[];
 }
-
-/** `node "conv1" (Conv)` — the prefix of every build error. */
-export function where(node: Node): string {
-  return `node "${node.name}" (${node.op})`;
-}

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
-import { chooseConvKernel, WasmConv2d, type ConvKernel } from '../../../src/kernels/wasm/conv.js';
-import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
-import { conv2dRef } from '../../../src/kernels/wasm/conv_ref.js';
+import { denseConvKernel, WasmConv2d, type ConvKernel } from '../../../src/kernels/wasm/conv.js';
+import { checkConv, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { WasmGemm } from '../../../src/kernels/wasm/gemm.js';
-import { assertClose, nchw } from './helpers.js';
+import { assertClose, nchw, refConv } from './helpers.js';
 
 interface Case { p: Conv2dParams; N: number; H: number; W: number }
 
@@ -35,7 +34,7 @@ function run(g: WasmGemm, rng: Rng, c: Case, kernel?: ConvKernel): void {
       const bias = withBias ? rng.floats(c.p.M) : undefined;
       const conv = new WasmConv2d(g, c.p, w, { bias, clamp, kernel });
       const got = conv.conv(c.N, c.H, c.W, x);
-      const want = conv2dRef({ ...c.p, clamp }, c.N, c.H, c.W, x, w, bias);
+      const want = refConv(c.p, c.N, c.H, c.W, x, w, bias, clamp);
       const [, M, OH, OW] = conv.outShape(c.N, c.H, c.W);
       const K = Cg * c.p.kh * c.p.kw;
       assertClose(got, want, (e) => 1e-5 * K * (1 + Math.abs(e)),
@@ -55,16 +54,22 @@ test('every kernel that applies gives the same answer (forced im2col for depthwi
   const g = new WasmGemm({ variant: { mr: 3, nr: 12, kc: 8, mc: 6 } });
   for (const c of CASES) {
     run(g, rng, c, 'im2col');
-    if (chooseConvKernel(c.p) === 'pointwise') run(g, rng, c, 'pointwise');
+    if (kernelFor(c.p) === 'pointwise') run(g, rng, c, 'pointwise');
   }
 });
 
+/** The dense kernel the parameters' geometry picks. */
+function kernelFor(p: Conv2dParams): ConvKernel {
+  const { group, win } = checkConv('conv', p);
+  return denseConvKernel(p.C, p.M, group, win);
+}
+
 test('kernel choice follows the geometry', () => {
-  assert.equal(chooseConvKernel({ C: 8, M: 8, kh: 3, kw: 3, group: 8 }), 'depthwise');
-  assert.equal(chooseConvKernel({ C: 8, M: 16, kh: 3, kw: 3, group: 8 }), 'im2col');
-  assert.equal(chooseConvKernel({ C: 8, M: 16, kh: 1, kw: 1 }), 'pointwise');
-  assert.equal(chooseConvKernel({ C: 8, M: 16, kh: 1, kw: 1, pads: [1, 0, 0, 0] }), 'im2col');
-  assert.equal(chooseConvKernel({ C: 1, M: 1, kh: 3, kw: 3, group: 1 }), 'im2col');
+  assert.equal(kernelFor({ C: 8, M: 8, kh: 3, kw: 3, group: 8 }), 'depthwise');
+  assert.equal(kernelFor({ C: 8, M: 16, kh: 3, kw: 3, group: 8 }), 'im2col');
+  assert.equal(kernelFor({ C: 8, M: 16, kh: 1, kw: 1 }), 'pointwise');
+  assert.equal(kernelFor({ C: 8, M: 16, kh: 1, kw: 1, pads: [1, 0, 0, 0] }), 'im2col');
+  assert.equal(kernelFor({ C: 1, M: 1, kh: 3, kw: 3, group: 1 }), 'im2col');
 });
 
 test('bad input: groups, weights, bias, input size and windows that do not fit throw NnzipError', () => {

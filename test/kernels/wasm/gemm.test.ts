@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
-import { gemmTiles, WasmGemm } from '../../../src/kernels/wasm/gemm.js';
+import { gemmTiles, WasmGemm, type GemmOptions } from '../../../src/kernels/wasm/gemm.js';
 import type { GemmVariant } from '../../../src/kernels/wasm/gemm_codegen.js';
-import { gemmRef, type GemmOptions } from '../../../src/kernels/wasm/gemm_ref.js';
-import { assertClose, edgeSizes, rc } from './helpers.js';
+import { assertClose, edgeSizes, rc, refGemm } from './helpers.js';
 
 // The default tile, odd tiles with tiny K/M blocks (so K and M blocking and every
 // row-remainder kernel run), an unrolled one, and the fused (relaxed SIMD) one if present.
@@ -24,7 +23,7 @@ function check(g: WasmGemm, rng: Rng, M: number, N: number, K: number, opts: Omi
   if (opts.bias) o.bias = rng.floats(opts.bias === 'row' ? M : N);
   const got = c0.slice(), want = c0.slice();
   g.sgemm(M, N, K, a, b, got, o);
-  gemmRef(M, N, K, a, b, want, o);
+  refGemm(M, N, K, a, b, want, o);
   const v = g.variant;
   const what = `gemm ${M}×${N}×${K} ${JSON.stringify(opts)} tile ${v.mr}×${v.nr} kc ${v.kc} mc ${v.mc}${v.fma ? ' fma' : ''}`;
   assertClose(got, want, (e) => 1e-5 * Math.max(K, 1) * (1 + Math.abs(e)), what, rc(N));
@@ -98,7 +97,7 @@ test('offset API: C inside a wider matrix (ldc > N) leaves the other columns alo
   g.packB(bAt, N, false, K, N, pb);
   g.gemmPacked(M, N, K, pa, pb, cAt, { ldc });
   const want = new Float32Array(M * N);
-  gemmRef(M, N, K, a, b, want);
+  refGemm(M, N, K, a, b, want);
   const c = ar.f32(cAt, M * ldc);
   const got = new Float32Array(M * N);
   for (let i = 0; i < M; i++) {
@@ -140,7 +139,7 @@ test('prepackB keeps constant weights packed for many calls', () => {
     const a = rng.floats(M * K), bias = rng.floats(N);
     const got = new Float32Array(M * N), want = new Float32Array(M * N);
     g.sgemmPackedB(M, packed, a, got, { bias, relu: true });
-    gemmRef(M, N, K, a, w, want, { transB: true, bias, relu: true });
+    refGemm(M, N, K, a, w, want, { transB: true, bias, relu: true });
     assertClose(got, want, () => 1e-5 * K, `prepacked gemm M=${M}`, rc(N));
   }
 });

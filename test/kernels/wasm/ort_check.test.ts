@@ -6,12 +6,11 @@ import * as ort from 'onnxruntime-node';
 import { tinyModel, type TinyNode } from '../../../bench/onnx_tiny.js';
 import { Rng } from '../../../src/ir/random.js';
 import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
-import { conv2dRef, pool2dRef, type Pool2dParams } from '../../../src/kernels/wasm/conv_ref.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
 import { WasmConv2d } from '../../../src/kernels/wasm/conv.js';
 import { WasmGemm } from '../../../src/kernels/wasm/gemm.js';
-import { WasmPool2d } from '../../../src/kernels/wasm/pool.js';
-import { assertClose, nchw } from './helpers.js';
+import { WasmPool2d, type Pool2dParams } from '../../../src/kernels/wasm/pool.js';
+import { assertClose, nchw, refConv, refPool } from './helpers.js';
 
 async function runOrt(node: TinyNode, xDims: number[], yDims: number[], x: Float32Array,
   weights: Record<string, { dims: number[]; data: Float32Array }> = {}): Promise<Float32Array> {
@@ -36,7 +35,7 @@ test('conv reference and kernel agree with onnxruntime-node', async () => {
   for (const [p, N, H, W] of cases) {
     const Cg = p.C / (p.group ?? 1);
     const w = rng.floats(p.M * Cg * p.kh * p.kw), x = rng.floats(N * p.C * H * W), b = rng.floats(p.M);
-    const want = conv2dRef(p, N, H, W, x, w, b);
+    const want = refConv(p, N, H, W, x, w, b);
     const conv = new WasmConv2d(g, p, w, { bias: b });
     const yDims = conv.outShape(N, H, W);
     const node: TinyNode = { op: 'Conv', inputs: ['X', 'W', 'B'], attrs: { ...windowAttrs(p), group: p.group ?? 1 } };
@@ -66,7 +65,7 @@ test('pool reference and kernel agree with onnxruntime-node (ceil_mode, count_in
     const attrs: Record<string, number | number[]> = { ...windowAttrs(p), ceil_mode: p.ceil ? 1 : 0 };
     if (p.kind === 'avg') { attrs.count_include_pad = p.countIncludePad ? 1 : 0; delete attrs.dilations; }
     const got = await runOrt({ op: p.kind === 'max' ? 'MaxPool' : 'AveragePool', inputs: ['X'], attrs }, [N, C, H, W], yDims, x);
-    assertClose(pool2dRef(p, N, C, H, W, x), got, () => 1e-6, `pool reference vs onnxruntime ${JSON.stringify(p)}`, nchw(C, yDims[2], yDims[3]));
+    assertClose(refPool(p, N, C, H, W, x), got, () => 1e-6, `pool reference vs onnxruntime ${JSON.stringify(p)}`, nchw(C, yDims[2], yDims[3]));
     assertClose(pool.pool(N, C, H, W, x), got, () => 1e-6, `wasm pool vs onnxruntime ${JSON.stringify(p)}`, nchw(C, yDims[2], yDims[3]));
   }
 });

@@ -3,9 +3,8 @@ import { test } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
-import { pool2dRef, type Pool2dParams } from '../../../src/kernels/wasm/conv_ref.js';
-import { WasmPool2d } from '../../../src/kernels/wasm/pool.js';
-import { assertClose, nchw } from './helpers.js';
+import { WasmPool2d, type Pool2dParams } from '../../../src/kernels/wasm/pool.js';
+import { assertClose, nchw, refPool } from './helpers.js';
 
 const WINDOWS: Omit<Pool2dParams, 'kind'>[] = [
   { kh: 2, kw: 2, strides: [2, 2] },
@@ -33,7 +32,7 @@ test('max and average pooling match the reference (pads, strides, dilations, cei
         const x = rng.floats(N * C * H * W);
         const got = pool.pool(N, C, H, W, x);
         const [, , OH, OW] = pool.outShape(N, C, H, W);
-        assertClose(got, pool2dRef(p, N, C, H, W, x), () => 1e-6, `${kind} pool ${JSON.stringify(w)} on [${N},${C},${H},${W}]`, nchw(C, OH, OW));
+        assertClose(got, refPool(p, N, C, H, W, x), () => 1e-6, `${kind} pool ${JSON.stringify(w)} on [${N},${C},${H},${W}]`, nchw(C, OH, OW));
       }
     }
   }

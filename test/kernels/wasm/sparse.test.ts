@@ -1,4 +1,4 @@
-// The sparse / codebook kernels against the plain reference (sparse_ref.ts) with
+// The sparse / codebook kernels against the reference (the dense one of src/ir/ref on the decoded weights) with
 // seeded random weights at many densities and odd sizes; codebook kernels bit-exact
 // against the f32 kernels on the decoded weights; every generated module validated.
 import assert from 'node:assert/strict';
@@ -7,15 +7,16 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import {
   checkCsr, csrFromCodebook, csrFromCodebookFormat, csrFromDense, csrToDense, decodeCsr, nnzOf, transposeCsr, type CsrMatrix,
-} from '../../../src/kernels/sparse_format.js';
+} from '../../../src/kernels/csr.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
-import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
+import { convSizes, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
 import {
-  WasmSparse, chooseConvKernel, chooseFcKernel, cscZeroThreshold, fcKernelCosts, type Batch1Kernel,
+  WasmSparse, chooseConvKernel, chooseFcKernel, cscZeroThreshold, fcKernelCosts, type Batch1Kernel, type SparseEpilogue,
 } from '../../../src/kernels/wasm/sparse.js';
 import { sparseModule, sparseVariantKey, sparseVariants } from '../../../src/kernels/wasm/sparse_codegen.js';
-import { im2colRef, sparseConvRef, sparseConvSizes, sparseFcRef, type SparseEpilogue } from '../../../src/kernels/wasm/sparse_ref.js';
+import { im2col } from '../../../src/ir/ref/im2col.js';
+import { refSparseConv, refSparseFc } from './helpers.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 
@@ -104,7 +105,7 @@ test('FC: batch 1, 3, 6, 64 match the reference at many densities and odd sizes 
         const x = rng.floats(batch * inDim).map((v) => (rng.next() < 0.4 ? 0 : v));
         const o: SparseEpilogue = { bias: rng.next() < 0.5 ? rng.floats(out) : undefined, relu: batch % 2 === 1, clip: batch === 6 ? [-0.3, 0.4] : undefined };
         const want = new Float32Array(batch * out);
-        sparseFcRef(w, batch, x, want, o);
+        refSparseFc(w, batch, x, want, o);
         for (const b1 of (batch === 1 ? ['csr', 'csc', 'auto'] : ['csr']) as Batch1Kernel[]) {
           assertClose(runFc(sp, w, batch, x, b1, o), want, fcTol(w, x, batch), `fc ${inDim}→${out} d=${density} batch ${batch} ${b1}`);
         }
@@ -122,7 +123,7 @@ test('FC: the LeNet-300-100 first layer at 8% and 100%, batch 1 and 64', () => {
     for (const batch of [1, 64]) {
       const x = rng.floats(batch * 784, 0, 1);
       const want = new Float32Array(batch * 300);
-      sparseFcRef(w, batch, x, want, { bias, relu: true });
+      refSparseFc(w, batch, x, want, { bias, relu: true });
       for (const b1 of (batch === 1 ? ['csr', 'csc'] : ['csr']) as Batch1Kernel[]) {
         assertClose(runFc(sp, w, batch, x, b1, { bias, relu: true }), want, fcTol(w, x, batch), `784→300 d=${density} batch ${batch} ${b1}`);
       }
@@ -138,7 +139,7 @@ test('FC: int32 column indices (in > 65536) and int32 CSC row indices (out > 655
     for (const batch of [1, 5]) {
       const x = rng.floats(batch * inDim);
       const want = new Float32Array(batch * out);
-      sparseFcRef(w, batch, x, want, {});
+      refSparseFc(w, batch, x, want, {});
       for (const b1 of (batch === 1 ? ['csr', 'csc'] : ['csr']) as Batch1Kernel[]) {
         assertClose(runFc(sp, w, batch, x, b1, {}), want, fcTol(w, x, batch), `wide ${inDim}→${out} batch ${batch} ${b1}`);
       }
@@ -161,7 +162,7 @@ test('codebook kernels are bit-exact against the f32 kernels on the decoded weig
         const a = runFc(sp, cb, batch, x, b1, { bias, relu: true }), b = runFc(sp, f, batch, x, b1, { bias, relu: true });
         assert.deepEqual(a, b, `codebook ${inDim}→${out} k=${k} batch ${batch} ${b1}`);
         const want = new Float32Array(batch * out);
-        sparseFcRef(cb, batch, x, want, { bias, relu: true });
+        refSparseFc(cb, batch, x, want, { bias, relu: true });
         assertClose(a, want, fcTol(cb, x, batch), `codebook vs reference ${inDim}→${out} batch ${batch}`);
       }
     }
@@ -210,10 +211,10 @@ test('conv: im2col export matches the reference exactly', () => {
   const sp = new WasmSparse();
   const a = sp.arena;
   for (const [name, p, H, W] of CONVS) {
-    const s = sparseConvSizes(p, H, W);
+    const s = convSizes(p, H, W, 'test');
     const x = rng.floats(s.Cg * H * W);
     const want = new Float32Array(s.K * s.P);
-    im2colRef(s, H, W, x, 0, want);
+    im2col(x, 0, { C: s.Cg, H, W, OH: s.OH, OW: s.OW, win: s.win }, want, 0);
     const layer = sp.prepareConv(csrFromDense(new Float32Array(p.M * s.K), p.M, s.K), p);
     const xo = a.allocF32(x.length), col = a.alloc(s.K * s.P * 4 + 16);
     a.f32(xo, x.length).set(x);
@@ -237,7 +238,7 @@ test('conv: matches the reference (strides, pads, dilations, groups, 1×1), f32 
         const layer = sp.prepareConv(f, p, { bias: o.bias }), layerCb = sp.prepareConv(cb, p, { bias: o.bias });
         const [, M, OH, OW] = sp.convOutShape(layer, N, H, W);
         const want = new Float32Array(N * M * OH * OW), got = new Float32Array(want.length), gotCb = new Float32Array(want.length);
-        sparseConvRef(f, p, N, H, W, x, want, o);
+        refSparseConv(f, p, N, H, W, x, want, o);
         sp.conv(layer, N, H, W, x, got, { relu: o.relu });
         sp.conv(layerCb, N, H, W, x, gotCb, { relu: o.relu });
         assertClose(got, want, () => 2e-6 * (K + 1), `conv ${name} d=${density} N=${N}`);
@@ -261,7 +262,7 @@ test('offset API with caller scratch leaves the arena as it was', () => {
   sp.fc(layer, 7, xs, new Float32Array(70));
   assert.equal(arena.used, used);
   const want = new Float32Array(70);
-  sparseFcRef(w, 7, xs, want, { clip: [-0.1, 0.1] });
+  refSparseFc(w, 7, xs, want, { clip: [-0.1, 0.1] });
   assertClose(arena.f32(y, 70), want, fcTol(w, xs, 7), 'fcAt with scratch');
 });
 
@@ -271,7 +272,7 @@ test('runs on a shared arena (worker-thread memory)', () => {
   for (const [batch, x] of [[1, [1, 2, 3]], [2, [1, 1, 1, 2, 0, 2]]] as const) {
     const y = new Float32Array(2 * batch), want = new Float32Array(2 * batch);
     sp.fc(sp.prepareFc(w), batch, Float32Array.from(x), y);
-    sparseFcRef(w, batch, Float32Array.from(x), want);
+    refSparseFc(w, batch, Float32Array.from(x), want);
     assert.deepEqual(y, want);
   }
 });

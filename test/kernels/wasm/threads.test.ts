@@ -7,12 +7,11 @@ import { WasmConv2d } from '../../../src/kernels/wasm/conv.js';
 import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { splitGemm, WasmGemm, type GemmArgs } from '../../../src/kernels/wasm/gemm.js';
 import { BIAS } from '../../../src/kernels/wasm/gemm_codegen.js';
-import { gemmRef } from '../../../src/kernels/wasm/gemm_ref.js';
 import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
 import { ModuleBuilder } from '../../../src/kernels/wasm/emitter.js';
 import { compileCached, memoryImport } from '../../../src/kernels/wasm/loader.js';
 import { I32 } from '../../../src/kernels/wasm/opcodes.js';
-import { assertClose, rc } from './helpers.js';
+import { assertClose, rc, refGemm } from './helpers.js';
 
 const arena = new WasmArena({ shared: true, maximumBytes: 1 << 26 });
 const pool = new NodeThreadPool(arena, 2);
@@ -43,7 +42,7 @@ test('2-thread gemm gives bit-identical results to 1 thread and matches the refe
       const c2 = new Float32Array(M * N), c1 = new Float32Array(M * N), want = new Float32Array(M * N);
       two.sgemm(M, N, K, a, b, c2, opts);
       one.sgemm(M, N, K, a, b, c1, opts);
-      gemmRef(M, N, K, a, b, want, opts);
+      refGemm(M, N, K, a, b, want, opts);
       assert.deepEqual(c2, c1, `2 threads differ from 1 thread at ${M}×${N}×${K}`);
       assertClose(c2, want, () => 1e-5 * K, `2-thread gemm ${M}×${N}×${K}`, rc(N));
     }

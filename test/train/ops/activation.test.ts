@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { f32 } from '../../../src/ir/tensor.js';
 import { Tape, TapeCtx, Var } from '../../../src/train/autograd.js';
-import { tsBackend } from '../../../src/train/backend.js';
+import { tsBackend } from '../../../src/train/backend_ts.js';
 import { trainOp } from '../../../src/train/ops/index.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/ir/random.js';
 import { gradCheck, node, spreadValues } from '../gradcheck.js';
 
 const consts = { lo: f32([], [0]), hi: f32([], [6]) };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tape, TapeCtx, Var } from '../../../src/train/autograd.js';
-import { tsBackend } from '../../../src/train/backend.js';
+import { tsBackend } from '../../../src/train/backend_ts.js';
 import { trainOp } from '../../../src/train/ops/index.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/ir/random.js';
 import { gradCheck, node } from '../gradcheck.js';
 
 const C = 3;

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
 import type { Node } from '../../../src/ir/graph.js';
 import { Tape, TapeCtx, Var } from '../../../src/train/autograd.js';
-import { tsBackend } from '../../../src/train/backend.js';
+import { tsBackend } from '../../../src/train/backend_ts.js';
 import { trainOp } from '../../../src/train/ops/index.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/ir/random.js';
 import { gradCheck, node } from '../gradcheck.js';
 
 interface ConvCase {

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { i64 } from '../../../src/ir/tensor.js';
 import type { Node } from '../../../src/ir/graph.js';
 import { Tape, TapeCtx, Var } from '../../../src/train/autograd.js';
-import { tsBackend } from '../../../src/train/backend.js';
+import { tsBackend } from '../../../src/train/backend_ts.js';
 import { trainOp } from '../../../src/train/ops/index.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/ir/random.js';
 import { gradCheck, node, spreadValues } from '../gradcheck.js';
 
 const consts = { axes: i64([2], [-1, -2]) };

@@ -1,16 +1,18 @@
 // Window geometry (Conv, ConvTranspose, pools) against onnxruntime: for each attribute
 // combination, inferShapes must give onnxruntime's output shape, and the reference
-// runtime (which pads via resolvePads) onnxruntime's values.
+// runtime (which resolves the pads with the same src/ir/window.ts) onnxruntime's values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AttrValue } from '../../../src/ir/graph.js';
-import { inferShapes } from '../../../src/ir/infer.js';
-import { verify } from '../../../src/ir/verify.js';
-import { getRefKernel } from '../../../src/ir/ref/index.js';
-import { exportOnnx } from '../../../src/onnx/export.js';
-import { runReference } from '../../../src/runtime/reference.js';
-import { GraphBuilder } from '../../onnx/graph_builder.js';
-import { assertClose, ortRun, randomInput } from '../../onnx/helpers.js';
+import { NnzipError } from '../../src/ir/errors.js';
+import type { AttrValue } from '../../src/ir/graph.js';
+import { inferShapes } from '../../src/ir/infer.js';
+import { verify } from '../../src/ir/verify.js';
+import { checkWindow2d, nodeWindow2d, outHW, windowOf } from '../../src/ir/window.js';
+import { getRefKernel } from '../../src/ir/ref/index.js';
+import { exportOnnx } from '../../src/onnx/export.js';
+import { runReference } from '../../src/runtime/reference.js';
+import { GraphBuilder } from '../onnx/graph_builder.js';
+import { assertClose, ortRun, randomInput } from '../onnx/helpers.js';
 
 interface Case { op: string; x: number[]; w?: number[]; attrs: Record<string, AttrValue>; want: number[] }
 
@@ -53,3 +55,24 @@ for (const [i, c] of CASES.entries()) {
     if (getRefKernel(c.op)) assertClose(runReference(g, feeds)[y], ort, 1e-4, 1e-5, `${c.op} case ${i} reference vs onnxruntime`);
   });
 }
+
+test('one geometry for every stage: shape inference, the reference, the kernels and the trainer agree on sizes and refuse the same windows', () => {
+  const node = (attrs: Record<string, AttrValue>) => ({ name: 'p', op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs });
+  // the 2-D form the kernels and the trainer take
+  const { win, out } = nodeWindow2d(node({ kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1], dilations: [1, 2] }), [7, 6], [3, 2]);
+  assert.deepEqual(win, { kh: 3, kw: 2, sh: 2, sw: 1, dh: 1, dw: 2, padT: 1, padL: 0, padB: 1, padR: 1 });
+  assert.deepEqual(out, outHW('k', 7, 6, win));
+  assert.deepEqual(out, [4, 5]);
+  // 1-D lifts to a height of 1; auto_pad resolves to explicit pads
+  assert.deepEqual(nodeWindow2d(node({ kernel_shape: [4], auto_pad: 'SAME_LOWER' }), [9], [4]), {
+    win: { kh: 1, kw: 4, sh: 1, sw: 1, dh: 1, dw: 1, padT: 0, padL: 2, padB: 0, padR: 1 }, out: [1, 9],
+  });
+  // ceil mode keeps a last window only when it starts inside the input or its begin padding
+  assert.deepEqual(nodeWindow2d(node({ kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 }), [4, 4], [2, 2]).out, [2, 2]);
+  // a window larger than the padded input is refused by every stage, ceil mode or not
+  const big = node({ kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 });
+  assert.throws(() => nodeWindow2d(big, [2, 2], [3, 3]), (e: unknown) => e instanceof NnzipError && /node "p" \(MaxPool\): spatial dim 0 of size 2 .* does not fit the padded input/.test(e.message));
+  assert.throws(() => outHW('pool', 2, 2, checkWindow2d('pool', { kh: 3, kw: 3, strides: [2, 2] }), true), (e: unknown) => e instanceof NnzipError && /pool: a 3×3 window .* does not fit the 2×2 input/.test(e.message));
+  assert.throws(() => checkWindow2d('conv', { kh: 1, kw: 1, dilations: [1, 0] }), (e: unknown) => e instanceof NnzipError && /^conv: dilations=\[1,0\] must be integers ≥ 1$/.test(e.message));
+  assert.throws(() => windowOf(node({ pads: [0, 0, -1, 0] }), 2, [2, 2]), (e: unknown) => e instanceof NnzipError && /pads=\[0,0,-1,0\] must be integers ≥ 0/.test(e.message));
+});

@@ -7,7 +7,7 @@
 //
 // The CSC form used by the batch-1 scatter kernel is the CSR of Wᵀ
 // (`transposeCsr`): "rows" are then inputs, "column indices" output rows.
-import type { CodebookFormat } from '../ir/format.js';
+import type { CodebookFormat } from '../ir/tensor_format.js';
 import { fail } from '../ir/errors.js';
 
 /** Stored weights: plain f32 values, or uint8 codes into a centroid table. */
@@ -30,10 +30,6 @@ export const MAX_CENTROIDS = 256;
 
 export function nnzOf(m: CsrMatrix): number {
   return m.rowPtr[m.rows];
-}
-
-export function densityOf(m: CsrMatrix): number {
-  return m.rows * m.cols === 0 ? 0 : nnzOf(m) / (m.rows * m.cols);
 }
 
 /** The column index array type for a given column count. */
@@ -101,7 +97,7 @@ export function csrFromCodebook(centroids: Float32Array, indices: ArrayLike<numb
   return { rows, cols, rowPtr, colIdx, data: { kind: 'codebook', codes, centroids: centroids.slice() } };
 }
 
-/** CSR from the IR's codebook format (src/ir/format.ts): one index per element, k = pruned. */
+/** CSR from the IR's codebook format (src/ir/tensor_format.ts): one index per element, k = pruned. */
 export function csrFromCodebookFormat(f: CodebookFormat, rows: number, cols: number, where = 'codebook weight'): CsrMatrix {
   return csrFromCodebook(f.centroids, f.indices, rows, cols, where);
 }

@@ -1,8 +1,10 @@
-// The training engine's own WASM SIMD kernels, generated with the project's
-// emitter (src/kernels/wasm/emitter.ts): the elementwise work around the GEMMs
-// that is memory-bound and several times slower as JS loops.
+// The training module: the WASM SIMD kernels the trainer runs around its GEMMs
+// (memory-bound work, several times slower as JS loops), one module so a tape
+// instantiates it once. The emitters live with their families (im2col, pool,
+// activation, batchnorm, optim codegen); each has a TypeScript reference
+// (src/ir/ref, src/kernels/ts).
 //   col2im(cols, C, H, W, kh, kw, padT, padL, sh, sw, dh, dw, OH, OW, dx)
-//       dx (one image) += the adjoint of im2col (src/train/ops/im2col.ts layout)
+//       dx (one image) += the adjoint of im2col (src/ir/ref/im2col.ts layout)
 //   clip(x, y, n, lo, hi)            y = min(max(x, lo), hi)          (Relu: lo 0, hi +∞)
 //   clipBack(x, dy, dx, n, lo, hi)   dx += dy where lo < x < hi
 //   maxPool(x, y, arg, planes, H, W, OH, OW, kh, kw, sh, sw, pt, pl, dh, dw)
@@ -16,14 +18,14 @@
 //   sgd(w, g, buf, n, lr, mu, damp, wd, nesterov)   one SGD-with-momentum update (PyTorch rule)
 //   adam(w, g, m, v, n, lr, b1, b2, eps, wd, decoupled, ic1, ic2)   one Adam/AdamW update
 // Addresses are byte offsets in a memory the caller owns; n counts elements.
-import { ModuleBuilder } from '../../kernels/wasm/emitter.js';
-import { memoryImport } from '../../kernels/wasm/loader.js';
-import { F32, I32, type ValType } from '../../kernels/wasm/opcodes.js';
-import { emitPlaneLinear, emitPlaneStats } from './batchnorm.js';
-import { emitCol2im } from './col2im.js';
-import { emitClip, emitClipBack } from './elementwise.js';
-import { emitAdam, emitSgd } from './optim.js';
-import { emitMaxPool, emitMaxPool2x2, emitMaxPoolBack } from './pool.js';
+import { emitClamp, emitClampBack } from './activation_codegen.js';
+import { emitPlaneLinear, emitPlaneStats } from './batchnorm_codegen.js';
+import { ModuleBuilder } from './emitter.js';
+import { emitCol2im } from './im2col_codegen.js';
+import { memoryImport } from './loader.js';
+import { F32, I32, type ValType } from './opcodes.js';
+import { emitAdam, emitSgd } from './optim_codegen.js';
+import { emitMaxPool2x2Argmax, emitMaxPoolArgmax, emitMaxPoolBack } from './pool_codegen.js';
 
 export interface TrainKernelExports {
   col2im(cols: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
@@ -46,10 +48,10 @@ export function trainKernelsModule(shared = false): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(shared));
   m.func('col2im', Array<ValType>(15).fill(I32), [], emitCol2im);
-  m.func('clip', [I32, I32, I32, F32, F32], [], emitClip);
-  m.func('clipBack', [I32, I32, I32, I32, F32, F32], [], emitClipBack);
-  m.func('maxPool', Array<ValType>(16).fill(I32), [], emitMaxPool);
-  m.func('maxPool2x2', Array<ValType>(8).fill(I32), [], emitMaxPool2x2);
+  m.func('clip', [I32, I32, I32, F32, F32], [], emitClamp);
+  m.func('clipBack', [I32, I32, I32, I32, F32, F32], [], emitClampBack);
+  m.func('maxPool', Array<ValType>(16).fill(I32), [], emitMaxPoolArgmax);
+  m.func('maxPool2x2', Array<ValType>(8).fill(I32), [], emitMaxPool2x2Argmax);
   m.func('maxPoolBack', [I32, I32, I32, I32], [], emitMaxPoolBack);
   m.func('planeStats', Array<ValType>(9).fill(I32), [], emitPlaneStats);
   m.func('planeLinear', Array<ValType>(10).fill(I32), [], emitPlaneLinear);

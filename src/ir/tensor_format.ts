@@ -23,14 +23,3 @@ export interface CodebookFormat {
 
 /** Absent from graph.formats = dense float. */
 export type TensorFormat = SparseFormat | CodebookFormat;
-
-/** Decodes a codebook tensor to float values (zeros where pruned). */
-export function decodeCodebook(f: CodebookFormat): Float32Array {
-  const k = f.centroids.length;
-  const out = new Float32Array(f.indices.length);
-  for (let i = 0; i < out.length; i++) {
-    const j = f.indices[i];
-    out[i] = j === k ? 0 : f.centroids[j];
-  }
-  return out;
-}

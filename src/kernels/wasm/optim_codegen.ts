@@ -1,7 +1,7 @@
-// Optimizer updates (PyTorch rules), 4 lanes at a time with a scalar tail.
-import type { FuncBuilder, Local } from '../../kernels/wasm/emitter.js';
-import { V128 } from '../../kernels/wasm/opcodes.js';
-import { at } from './util.js';
+// Optimizer updates (PyTorch rules), 4 lanes at a time with a scalar tail
+// (reference: src/kernels/ts/optim.ts).
+import type { FuncBuilder, Local } from './emitter.js';
+import { V128 } from './opcodes.js';
 
 export function emitSgd(f: FuncBuilder): void {
   const [w, g, buf, n, lr, mu, damp, wd, nesterov] = f.params;
@@ -14,17 +14,17 @@ export function emitSgd(f: FuncBuilder): void {
   const body = (width: 4 | 1) => {
     const [load, store, splat] = width === 4 ? ['v128.load', 'v128.store', ''] : ['f32.load', 'f32.store', 'f32x4.splat'];
     const ld = (base: Local) => {
-      at(f, base, i).mem(load);
+      f.addr(base, i).mem(load);
       if (splat) f.op(splat);
     };
     ld(w); f.set(vw);
     ld(g); f.get(vw).get(vwd).op('f32x4.mul').op('f32x4.add').set(vg); // g + wd·w
     ld(buf); f.get(vmu).op('f32x4.mul').get(vg).get(vdamp).op('f32x4.mul').op('f32x4.add').set(vb); // μ·buf + (1−τ)·g
-    at(f, buf, i).get(vb);
+    f.addr(buf, i).get(vb);
     if (width === 1) f.lane('f32x4.extract_lane', 0);
     f.mem(store);
     // w − lr·(nest ? g + μ·b : b)
-    at(f, w, i);
+    f.addr(w, i);
     f.get(vw).get(vlr);
     f.get(vg).get(vnest).op('f32x4.mul');
     f.get(vb).get(vmu).get(vnest).op('f32x4.mul').f32x4(1).op('f32x4.add').get(vnest).op('f32x4.sub').op('f32x4.mul');
@@ -55,11 +55,11 @@ export function emitAdam(f: FuncBuilder): void {
   const body = (width: 4 | 1) => {
     const [load, store] = width === 4 ? ['v128.load', 'v128.store'] : ['f32.load', 'f32.store'];
     const ld = (base: Local) => {
-      at(f, base, i).mem(load);
+      f.addr(base, i).mem(load);
       if (width === 1) f.op('f32x4.splat');
     };
     const st = (base: Local, val: Local) => {
-      at(f, base, i).get(val);
+      f.addr(base, i).get(val);
       if (width === 1) f.lane('f32x4.extract_lane', 0);
       f.mem(store);
     };
