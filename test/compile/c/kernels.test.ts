@@ -7,7 +7,7 @@
 // Tolerance: 1e-5 of the largest output (float sums in another order).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CodebookFormat } from '../../../src/ir/format.js';
+import type { CodebookFormat } from '../../../src/ir/tensor_format.js';
 import type { Graph } from '../../../src/ir/graph.js';
 import { Rng } from '../../../src/ir/random.js';
 import { Tensor, f32 } from '../../../src/ir/tensor.js';

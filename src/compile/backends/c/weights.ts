@@ -11,7 +11,7 @@
 // nnz_field. The smallest kind the weight's format allows is chosen. A new format (binary / ternary bit-planes,
 // say) adds one entry to STORAGES.
 import { fail } from '../../../ir/errors.js';
-import { decodeCodebook, type CodebookFormat } from '../../../ir/format.js';
+import type { CodebookFormat } from '../../../ir/tensor_format.js';
 import { BitWriter, bitsFor } from '../../../format/bits.js';
 import { relativeEntries } from '../../../format/relative_index.js';
 import type { PlanWeight } from '../../plan_types.js';
@@ -217,8 +217,11 @@ const STORAGES: Record<string, StorageKind> = {
 function matchingCodebook(w: PlanWeight, data: Float32Array): CodebookFormat | undefined {
   const f = w.format;
   if (f?.kind !== 'codebook' || f.indices.length !== data.length) return undefined;
-  const dec = decodeCodebook(f);
-  for (let i = 0; i < data.length; i++) if (!Object.is(dec[i], data[i]) && !(dec[i] === 0 && data[i] === 0)) return undefined;
+  const k = f.centroids.length;
+  for (let i = 0; i < data.length; i++) {
+    const j = f.indices[i], v = j === k ? 0 : f.centroids[j];
+    if (!Object.is(v, data[i]) && !(v === 0 && data[i] === 0)) return undefined;
+  }
   return f;
 }
 
