@@ -32,12 +32,34 @@ function absMax(w: Float32Array, from: number, to: number): number {
   return m;
 }
 
-/** The scale that puts w[from, to) on an int8 grid (filling q), or undefined. */
+/** The float32 n units in the last place from s (s > 0). */
+function ulps(s: number, n: number): number {
+  const f = new Float32Array([s]), u = new Uint32Array(f.buffer);
+  u[0] += n;
+  return f[0];
+}
+
+/** Whether q·scale reproduces every weight bit for bit (as DequantizeLinear computed them). */
+function exact(w: Float32Array, from: number, to: number, scale: number, q: Int8Array): boolean {
+  for (let i = from; i < to; i++) if (Math.fround(q[i] * scale) !== w[i]) return false;
+  return true;
+}
+
+/**
+ * The scale that puts w[from, to) on an int8 grid (filling q), or undefined. The
+ * quantizer's own scale is usually within two units in the last place of
+ * largest / top; it is taken when it reproduces the weights exactly.
+ */
 function fit(w: Float32Array, from: number, to: number, q: Int8Array): number | undefined {
   const amax = absMax(w, from, to);
   if (!Number.isFinite(amax)) return undefined;
   if (amax === 0) return 1;
-  for (const top of QMAX) if (onGrid(w, from, to, Math.fround(amax / top), amax, q)) return Math.fround(amax / top);
+  for (const top of QMAX) {
+    const s = Math.fround(amax / top);
+    if (!onGrid(w, from, to, s, amax, q)) continue;
+    for (const n of [0, -1, 1, -2, 2]) if (exact(w, from, to, ulps(s, n), q)) return ulps(s, n);
+    return s;
+  }
   return undefined;
 }
 
