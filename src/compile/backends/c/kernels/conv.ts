@@ -8,7 +8,7 @@
 // pixels computed on the spot (no scratch).
 import type { ConvStep, LayerQuant, PoolStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, valueType, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
-import { matrixOf, storeMatrix, type CStorage } from '../weights.js';
+import { matrixOf, spreadColumns, storeMatrix, type CStorage } from '../weights.js';
 import { cInt } from '../writer.js';
 import { int8Layer } from './fc.js';
 
@@ -55,7 +55,7 @@ function reach(s: ConvStep, ki: number, kj: number, rows: number): { a: number; 
 }
 
 /** The pass of weight w over the band: all rows and columns, one constant-bound case per kernel position, or clipped by nnz_tap. */
-function tapLines(s: ConvStep, mode: TapMode, rows: number): string[] {
+function tapLines(s: ConvStep, mode: TapMode, rows: number, offsets: boolean): string[] {
   const w = s.win, plane = s.H * s.W, khw = w.kh * w.kw;
   if (mode === 'clip') {
     return [
@@ -69,6 +69,7 @@ function tapLines(s: ConvStep, mode: TapMode, rows: number): string[] {
     `for (r = 0; r < ${nr}; r++)`,
     `  for (n = 0; n < ${nc}; n++) dst[(${a} + r) * ${s.OW} + ${c} + n] += w * xs[r * ${w.sh * s.W} + n * ${w.sw}];`,
   ];
+  if (mode === 'whole' && offsets) return axpy(0, rows, 0, s.OW, `xg + col + r0 * ${w.sh * s.W}`);
   if (mode === 'whole') {
     return [
       `const int ci = col / ${khw}, t = col - ci * ${khw}, ki = t / ${w.kw}, kj = t - ki * ${w.kw};`,
@@ -91,7 +92,7 @@ function tapLines(s: ConvStep, mode: TapMode, rows: number): string[] {
  * loops have constant bounds (unrolled, vectorised); a padded conv done in one band
  * gets one constant-bound loop per kernel position; otherwise nnz_tap clips.
  */
-function rowsFunction(s: ConvStep, ctx: CStepCtx, st: CStorage, bias: string, clamp: string[]): string[] {
+function rowsFunction(s: ConvStep, ctx: CStepCtx, st: CStorage, offsets: boolean, bias: string, clamp: string[]): string[] {
   const b = bands(s), mode = tapMode(s), clip = mode === 'clip';
   const n = clip ? `(r1 - r0) * ${s.OW}` : `${b.rows * s.OW}`;
   return [
@@ -100,7 +101,7 @@ function rowsFunction(s: ConvStep, ctx: CStepCtx, st: CStorage, bias: string, cl
     '  int i;',
     ...(mode === 'cases' ? ['  (void)r0;'] : []),
     `  for (i = 0; i < ${n}; i++) dst[i] = ${bias};`,
-    ...indent(st.loop('m', tapLines(s, mode, b.rows))),
+    ...indent(st.loop('m', tapLines(s, mode, b.rows, offsets))),
     ...(clamp.length ? [`  for (i = 0; i < ${n}; i++) {`, '    float v = dst[i];', ...indent(clamp, '    '), '    dst[i] = v;', '  }'] : []),
     '}',
   ];
@@ -122,13 +123,29 @@ function channelBody(s: ConvStep, ctx: CStepCtx, fast: boolean): string[] {
   ];
 }
 
+/**
+ * The weights as stored: pruned weights of a conv whose passes are unclipped are
+ * indexed by their offset into the input (channel, row, column of the first value
+ * they multiply), so a pass needs no division; others by (channel, ki, kj).
+ */
+function convWeights(s: ConvStep, ctx: CStepCtx, mode: TapMode): { st: CStorage; offsets: boolean } {
+  const w = s.win, Cg = s.C / s.group, khw = w.kh * w.kw;
+  const m = matrixOf(s.weight, s.M, Cg * khw), formatted = s.weight.format !== undefined;
+  if (mode !== 'whole' || !m.sparse) return { st: storeMatrix(m, ctx.id, formatted), offsets: false };
+  const at = (c: number) => {
+    const ci = Math.floor(c / khw), t = c % khw;
+    return ci * s.H * s.W + Math.floor(t / w.kw) * w.dh * s.W + (t % w.kw) * w.dw;
+  };
+  return { st: storeMatrix(spreadColumns(m, Cg * s.H * s.W, at), ctx.id, formatted), offsets: true };
+}
+
 function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {
-  const K = (s.C / s.group) * s.win.kh * s.win.kw;
-  const st = storeMatrix(matrixOf(s.weight, s.M, K), ctx.id, s.weight.format !== undefined);
+  const mode = tapMode(s), fast = mode !== 'clip';
+  const { st, offsets } = convWeights(s, ctx, mode);
   const b = biasOf(ctx, s.bias);
-  const plane = s.H * s.W, Mg = s.M / s.group, w = s.win, p = s.pool, mode = tapMode(s), fast = mode !== 'clip';
+  const plane = s.H * s.W, Mg = s.M / s.group, w = s.win, p = s.pool;
   const code = [
-    ...rowsFunction(s, ctx, st, b.at('m'), clampLines('v', s.clamp)),
+    ...rowsFunction(s, ctx, st, offsets, b.at('m'), clampLines('v', s.clamp)),
     '',
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], p ? ['float *t'] : []),
     '  int n, m;',
@@ -145,7 +162,7 @@ function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {
     code, args: p ? [s.inputs[0], s.outputs[0], SCRATCH] : [s.inputs[0], s.outputs[0]], arrays: [...st.arrays, ...b.arrays],
     helpers: [...(fast ? [] : ['tap']), ...st.helpers, ...(p ? ['pool_row:float'] : [])], includes: p ? ['math.h'] : [],
     kernel: `conv ${w.kh}x${w.kw}/${w.sh} (weight axpy, ${{ whole: 'whole rows', cases: 'a loop per kernel position', clip: 'clipped rows' }[mode]})${fused}`,
-    weights: `${st.kind}: ${st.detail}`,
+    weights: `${st.kind}${offsets ? ' by input offset' : ''}: ${st.detail}`,
   });
 }
 
