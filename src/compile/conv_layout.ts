@@ -116,3 +116,20 @@ export function convBand(s: ConvStep, p: PoolStep): { pooled: number; rows: numb
   for (let d = 2; d <= p.OH; d++) if (p.OH % d === 0 && rowsFor(d) * s.OW * 4 <= budget) pooled = d;
   return { pooled, rows: rowsFor(pooled) };
 }
+
+/** Output planes up to this many pixels are too small for a pass per stored weight to pay (see cConvKernel). */
+const SMALL_PLANE = 256;
+
+/**
+ * C target: how a float conv runs. By default one pass per stored weight over the
+ * output rows ('taps', no scratch). A padded conv (group 1) with small output planes
+ * runs input channel by input channel instead ('channels'): the kh·kw shifted copies
+ * of one input plane (zeros where the padding is, kh·kw·OH·OW floats of scratch) make
+ * every stored weight one contiguous axpy over a whole output plane, instead of a
+ * pass clipped at the edges that is mostly overhead on a 7×7 plane.
+ */
+export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels'; scratch: number } {
+  const w = s.win, padded = w.padT + w.padB + w.padL + w.padR > 0;
+  if (!padded || s.group !== 1 || s.quant || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
+  return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
+}

@@ -146,7 +146,7 @@ function fusePool(f: FuseInput): void {
   f.steps = f.steps.filter((s) => {
     if (s.kind !== 'pool') return true;
     const p = soleLayerProducer(f, uses, s.inputs[0]);
-    if (!p || p.kind !== 'conv' || p.pool || p.outImageStride !== p.M * p.OH * p.OW) return true;
+    if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return true;
     const band = convBand(p, s);
     if (!band) return true;
     p.pool = s;

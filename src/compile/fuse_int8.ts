@@ -92,6 +92,7 @@ class Int8Rewrite {
     const grid = findInt8Grid(s.weight.data, rows);
     if (!grid) return;
     s.quant = { input: d.q, output: q.q, q: grid.q, scale: grid.scale };
+    if (s.kind === 'conv') Object.assign(s, { cKernel: undefined, scratch: 0 }); // 8-bit convs sum per pixel, without scratch
     s.kernel = `8-bit ${s.kind === 'fc' ? 'fc' : 'conv'} (int8 weights, int32 sums)`;
     s.reason = `QDQ around it; weights on an int8 grid (${grid.scale.length === 1 ? 'per tensor' : 'per channel'})`;
     this.absorbQuant(s, d.step, q.step);

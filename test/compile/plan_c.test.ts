@@ -39,12 +39,12 @@ test('target c: the QDQ LeNet-5 plans as 8-bit layers with int8 in and out; targ
   assert.deepEqual(w.boundary, []);
 });
 
-test('target c: a conv with its pool makes bands of rows (1/8 of the pooled output), no other scratch, 4-byte offsets', () => {
+test('target c: a conv with its pool makes bands of rows (1/8 of the pooled output); a padded small conv goes by input channel; 4-byte offsets', () => {
   const b = new GraphBuilder(5);
   const x = b.input('x', ['N', 1, 28, 28]);
   const c1 = b.op1('Conv', [x, b.weight('w1', [20, 1, 5, 5])]);
   const p1 = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [2, 2] });
-  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 3, 3])], { pads: [1, 1, 1, 1] });
+  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 3, 3])], { pads: [1, 1, 1, 1] }); // padded, 12×12: by input channel
   const p2 = b.op1('AveragePool', [c2], { kernel_shape: [3, 3], strides: [2, 2] }); // windows overlap: not fused
   const g = b.build([b.op1('Gemm', [b.op1('Flatten', [p2]), b.weight('w3', [10, 7 * 5 * 5])], { transB: 1 })], 17, 'N');
   const plan = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] }, target: 'c' });
@@ -53,7 +53,8 @@ test('target c: a conv with its pool makes bands of rows (1/8 of the pooled outp
   // pooled output 20×12×12 floats = 11,520 B; 1/8 = 1,440 B; 6 pooled rows = 12 conv rows × 24 × 4 = 1,152 B
   assert.deepEqual(conv.band, { pooled: 6, rows: 12 });
   assert.equal(conv.scratch, 12 * 24 * 4);
-  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [0, 0, 0]);
+  assert.deepEqual([conv.cKernel, (plan.steps[1] as ConvStep).cKernel], ['taps', 'channels']);
+  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [9 * 144 * 4, 0, 0], 'the 9 shifted copies of one 12×12 plane');
   for (const buf of plan.memory.buffers) assert.equal(buf.offset % 4, 0);
   const wasm = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] } });
   assert.equal(wasm.steps.length, 5, 'the WASM plan keeps every pool as its own step');

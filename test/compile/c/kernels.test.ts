@@ -44,19 +44,26 @@ export function shareWeight(g: Graph, name: string, bits: number): CodebookForma
   return f;
 }
 
-/** Convs in every tap mode, a fused pool in bands, a standalone average pool, a grouped conv, global pool, Gemm, Softmax. */
+/**
+ * Convs in every form: passes clipped at the edges (a padded 18×18 conv with its pool
+ * fused in bands), one constant-bound loop per kernel position (padded, dilated,
+ * grouped), input channel by input channel (padded, small planes), whole rows
+ * (strided, grouped); a standalone average pool, global pool, Gemm, Softmax.
+ */
 function convNet(): Graph {
   const b = new GraphBuilder(11);
-  const x = b.input('x', ['N', 3, 9, 9]);
+  const x = b.input('x', ['N', 3, 18, 18]);
   const c1 = b.op1('Relu', [b.op1('Conv', [x, b.weight('w1', [4, 3, 3, 3]), b.weight('b1', [4])], { pads: [1, 1, 1, 1] })]);
   const p1 = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [2, 2] });
-  const c2 = b.op1('Conv', [p1, b.weight('w2', [6, 4, 3, 3])], { pads: [2, 2, 2, 2], dilations: [2, 2] });
-  const a = b.op1('AveragePool', [c2], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 });
+  const c2 = b.op1('Conv', [p1, b.weight('w2', [6, 2, 3, 3])], { pads: [2, 2, 2, 2], dilations: [2, 2], group: 2 });
+  const c2b = b.op1('Relu', [b.op1('Conv', [c2, b.weight('w2b', [6, 6, 3, 3]), b.weight('b2b', [6])], { pads: [1, 1, 1, 1] })]);
+  const a = b.op1('AveragePool', [c2b], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 });
   const c3 = b.op1('Conv', [a, b.weight('w3', [6, 3, 2, 2]), b.weight('b3', [6])], { group: 2, strides: [2, 2] });
   const f = b.op1('Flatten', [b.op1('GlobalAveragePool', [c3])]);
   const y = b.op1('Softmax', [b.op1('Gemm', [f, b.weight('w4', [10, 6]), b.weight('b4', [10])], { transB: 1 })], { axis: -1 });
   const g = b.build([y], 17, 'N');
   pruneWeight(g, 'w2', 0.3);
+  pruneWeight(g, 'w2b', 0.4);
   shareWeight(g, 'w3', 3);
   pruneWeight(g, 'w4', 0.5);
   shareWeight(g, 'w4', 2);
@@ -66,7 +73,7 @@ function convNet(): Graph {
 /** A 5×5 padded conv (clipped passes) with a ceil-mode pool fused in bands past the edge, then a global max pool. */
 function clippedNet(): Graph {
   const b = new GraphBuilder(12);
-  const x = b.input('x', ['N', 2, 11, 11]);
+  const x = b.input('x', ['N', 2, 17, 17]); // 17×17 output planes: too big to go by input channel
   const c = b.op1('Conv', [x, b.weight('w', [3, 2, 5, 5]), b.weight('b', [3])], { pads: [2, 2, 2, 2] });
   const p = b.op1('MaxPool', [c], { kernel_shape: [3, 3], strides: [3, 3], ceil_mode: 1 });
   return b.build([b.op1('Flatten', [b.op1('GlobalMaxPool', [p])])], 17, 'N');
@@ -113,19 +120,20 @@ async function check(g: Graph, shape: number[], count: number, label: string, cl
   return c.program.layers.map((l) => `${l.kernel} | ${l.weights}`);
 }
 
-test('C convs: padded / dilated / strided / grouped, each pass bound, fused band pool, average pool, global pool, Gemm, Softmax', async () => {
+test('C convs: padded / dilated / strided / grouped in every form, fused band pool, average pool, global pool, Gemm, Softmax', async () => {
   const g = convNet();
   for (const batch of [1, 2]) {
-    const kernels = await check(g, [batch, 3, 9, 9], 6, `convNet batch ${batch}`, 10);
+    const kernels = await check(g, [batch, 3, 18, 18], 6, `convNet batch ${batch}`, 10);
     const text = kernels.join('\n');
-    for (const want of ['clipped rows', 'a loop per kernel position', 'whole rows', 'max pool 2x2/2 (bands of 2 rows)', 'avg pool 3x3/1', 'dense f32', 'sparse f32', 'codebook: 8 centroids']) {
+    const forms = ['clipped rows', 'a loop per kernel position', 'by input channel', 'whole rows', 'max pool 2x2/2 (bands of 2 rows)', 'avg pool 3x3/1'];
+    for (const want of [...forms, 'dense f32', 'sparse f32 by input', 'codebook: 8 centroids']) {
       assert.ok(text.includes(want), `batch ${batch}: no "${want}" among the kernels:\n${text}`);
     }
   }
 });
 
 test('C conv 5×5 with a ceil-mode pool fused past the edge, global max pool', async () => {
-  const kernels = await check(clippedNet(), [2, 2, 11, 11], 4, 'clippedNet');
+  const kernels = await check(clippedNet(), [2, 2, 17, 17], 4, 'clippedNet');
   assert.match(kernels[0], /clipped rows\) \+ max pool 3x3\/3/);
 });
 

@@ -10,6 +10,7 @@ import type { ConvStep, LayerQuant, PoolStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, valueType, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
 import { matrixOf, spreadColumns, storeMatrix, type CStorage } from '../weights.js';
 import { cInt } from '../writer.js';
+import { channelsConv } from './conv_channels.js';
 import { int8Layer } from './fc.js';
 
 /** Geometry arguments of nnz_tap after (y, x, w, i, j, r0, r1). */
@@ -235,4 +236,7 @@ function int8Conv(s: ConvStep, ctx: CStepCtx, q: LayerQuant): CLayer {
   return layer({ code, args: [s.inputs[0], s.outputs[0]], arrays: l.arrays, helpers: ['quant'], kernel: `conv ${win.kh}x${win.kw}/${win.sh} 8-bit per pixel${fused}`, weights: l.what });
 }
 
-export const emitConv: CEmitter<ConvStep> = (s, ctx) => (s.quant ? int8Conv(s, ctx, s.quant) : floatConv(s, ctx));
+export const emitConv: CEmitter<ConvStep> = (s, ctx) => {
+  if (s.quant) return int8Conv(s, ctx, s.quant);
+  return s.cKernel === 'channels' ? channelsConv(s, ctx) : floatConv(s, ctx);
+};
