@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { compileC } from '../../compile/backends/c/index.js';
 import { measureCortexM4, unmeasured } from '../../compile/backends/c/measure.js';
+import { cIdent } from '../../compile/backends/c/writer.js';
 import { fail } from '../../ir/errors.js';
 import { formatMemoryReport, readme } from '../../report/c_memory.js';
 import { num, oneModel, parse, str } from '../args.js';
@@ -13,8 +14,7 @@ const TARGETS = ['c'];
 
 /** A C identifier from the model's file name (lenet5-dc.nnz → lenet5_dc). */
 function defaultName(path: string): string {
-  const s = basename(path).replace(/\.(onnx|nnz)$/i, '').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32);
-  return /^[A-Za-z]/.test(s) ? s : `model_${s}`.slice(0, 32);
+  return cIdent(basename(path).replace(/\.(onnx|nnz)$/i, '')).slice(0, 32);
 }
 
 function checkOutputDir(dir: string, force: boolean): void {
