@@ -50,7 +50,7 @@ test('C LeNet-5, Deep Compression form, native: the same logits and top-1 as nnz
   const c = runC(g, IMAGES);
   assertAgrees(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), 1e-5, 10, 'LeNet-5 DC native');
   const kinds = c.program.layers.map((l) => l.weights.split(':')[0]);
-  assert.deepEqual(kinds, ['sparse codebook', 'sparse codebook', 'sparse codebook', 'sparse codebook']);
+  assert.deepEqual(kinds, ['sparse codebook by input offset', 'sparse codebook by input offset', 'sparse codebook', 'sparse codebook']);
 });
 
 test('C int8 LeNet-5 (onnxruntime QDQ), native: 8-bit layers, int8 in and out, within one output step of nnzip', async () => {

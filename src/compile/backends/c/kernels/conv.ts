@@ -1,17 +1,15 @@
 // Convolutions in C, any stride, padding, dilation and group, with the pool after
 // them fused when the planner did (compile/fuse.ts): then each pooled row is made
 // from a band of conv rows in scratch and the full conv output never exists.
-// Float: for each stored weight (c, i, j) of an output channel, one axpy of the
-// weight over the output band (nnz_tap), so a pruned weight costs nothing and each
-// stored weight is decoded once per band. 8-bit: one int32 sum per output pixel
-// over the int8 weights, then the requantization; pooled windows are made from
-// pixels computed on the spot (no scratch).
-import type { ConvStep, LayerQuant, PoolStep } from '../../../plan_types.js';
-import { biasOf, clampLines, indent, layer, SCRATCH, signature, valueType, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
+// For each stored weight (c, i, j) of an output channel, one axpy of the weight
+// over the output band, so a pruned weight costs nothing and each stored weight is
+// decoded once per band. Padded convs with small planes: conv_channels.ts; 8-bit
+// convs: conv_int8.ts.
+import type { ConvStep, PoolStep } from '../../../plan_types.js';
+import { biasOf, clampLines, indent, layer, SCRATCH, signature, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
 import { matrixOf, spreadColumns, storeMatrix, type CStorage } from '../weights.js';
-import { cInt } from '../writer.js';
 import { channelsConv } from './conv_channels.js';
-import { int8Layer } from './fc.js';
+import { int8Conv } from './conv_int8.js';
 
 /** Geometry arguments of nnz_tap after (y, x, w, i, j, r0, r1). */
 function tapGeometry(s: ConvStep): string {
@@ -165,75 +163,6 @@ function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {
     kernel: `conv ${w.kh}x${w.kw}/${w.sh} (weight axpy, ${{ whole: 'whole rows', cases: 'a loop per kernel position', clip: 'clipped rows' }[mode]})${fused}`,
     weights: `${st.kind}${offsets ? ' by input offset' : ''}: ${st.detail}`,
   });
-}
-
-function int8Conv(s: ConvStep, ctx: CStepCtx, q: LayerQuant): CLayer {
-  const { win } = s, Cg = s.C / s.group, K = Cg * win.kh * win.kw, plane = s.H * s.W;
-  const xt = valueType(ctx, s.inputs[0]), yt = valueType(ctx, s.outputs[0]);
-  const l = int8Layer(ctx, q, s.bias, s.clamp, `[${s.M}][${Cg}][${win.kh}][${win.kw}]`);
-  const px = [
-    `/* ${ctx.id}: the 8-bit output pixel (oh, ow) of channel m. */`,
-    `static inline int32_t ${ctx.id}_px(const ${xt} *xg, int m, int oh, int ow) {`,
-    `  const int8_t *wm = ${ctx.id}_q + m * ${K};`,
-    '  int32_t acc = 0;',
-    '  int c, i, j;',
-    `  for (c = 0; c < ${Cg}; c++) {`,
-    `    for (i = 0; i < ${win.kh}; i++) {`,
-    `      const int ih = oh * ${win.sh} - ${win.padT} + i * ${win.dh};`,
-    `      if (ih < 0 || ih >= ${s.H}) continue;`,
-    `      for (j = 0; j < ${win.kw}; j++) {`,
-    `        const int iw = ow * ${win.sw} - ${win.padL} + j * ${win.dw};`,
-    `        if (iw < 0 || iw >= ${s.W}) continue;`,
-    `        acc += ((int32_t)xg[(c * ${s.H} + ih) * ${s.W} + iw] - ${cInt(q.input.zero)}) * (int32_t)wm[(c * ${win.kh} + i) * ${win.kw} + j];`,
-    '      }',
-    '    }',
-    '  }',
-    `  return ${l.requant('m')};`,
-    '}',
-  ];
-  const p = s.pool;
-  const body = p
-    ? [
-      'int ph, pw, a, b;',
-      `for (ph = 0; ph < ${p.OH}; ph++) {`,
-      `  for (pw = 0; pw < ${p.OW}; pw++) {`,
-      '    int32_t best = 0, any = 0;',
-      `    for (a = 0; a < ${p.win.kh}; a++) {`,
-      `      const int oh = ph * ${p.win.sh} - ${p.win.padT} + a * ${p.win.dh};`,
-      `      if (oh < 0 || oh >= ${s.OH}) continue;`,
-      `      for (b = 0; b < ${p.win.kw}; b++) {`,
-      `        const int ow = pw * ${p.win.sw} - ${p.win.padL} + b * ${p.win.dw};`,
-      '        int32_t v;',
-      `        if (ow < 0 || ow >= ${s.OW}) continue;`,
-      `        v = ${ctx.id}_px(xg, m, oh, ow);`,
-      '        if (!any || v > best) best = v;',
-      '        any = 1;',
-      '      }',
-      '    }',
-      `    y[n * ${s.outImageStride} + (m * ${p.OH} + ph) * ${p.OW} + pw] = (${yt})(any ? best : ${q.output.lo});`,
-      '  }',
-      '}',
-    ]
-    : [
-      'int oh, ow;',
-      `for (oh = 0; oh < ${s.OH}; oh++)`,
-      `  for (ow = 0; ow < ${s.OW}; ow++) y[n * ${s.outImageStride} + (m * ${s.OH} + oh) * ${s.OW} + ow] = (${yt})${ctx.id}_px(xg, m, oh, ow);`,
-    ];
-  const code = [
-    ...px,
-    '',
-    signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]]),
-    '  int n, m;',
-    `  for (n = 0; n < ${s.N}; n++) {`,
-    `    for (m = 0; m < ${s.M}; m++) {`,
-    `      const ${xt} *xg = x + n * ${s.C * plane} + (m / ${s.M / s.group}) * ${Cg * plane};`,
-    ...indent(body, '      '),
-    '    }',
-    '  }',
-    '}',
-  ];
-  const fused = p ? ` + max pool ${p.win.kh}x${p.win.kw}/${p.win.sh}` : '';
-  return layer({ code, args: [s.inputs[0], s.outputs[0]], arrays: l.arrays, helpers: ['quant'], kernel: `conv ${win.kh}x${win.kw}/${win.sh} 8-bit per pixel${fused}`, weights: l.what });
 }
 
 export const emitConv: CEmitter<ConvStep> = (s, ctx) => {
