@@ -8,8 +8,8 @@
 //   sparse codebook    relative index with the centroid index in the same field
 // Fields are whole C integers (8, 16, 32 bits: one load each) when that costs little
 // more than packing them, else LSB-first bit streams (docs/format.md) read by
-// nnz_field. The smallest kind the weight's format allows is chosen. A new format (binary / ternary bit-planes,
-// say) adds one entry to STORAGES.
+// nnz_field. The smallest kind the weight's format allows is chosen. A new format
+// (binary / ternary bit-planes, say) adds one entry to STORAGES.
 import { fail } from '../../../ir/errors.js';
 import type { CodebookFormat } from '../../../ir/tensor_format.js';
 import { BitWriter, bitsFor } from '../../../format/bits.js';
@@ -60,7 +60,6 @@ function pack(fields: ArrayLike<number>, width: number): Uint8Array {
   return out;
 }
 
-/** A storage whose loop is wrapped in a block of its own (its declarations stay local). */
 /** Bits of a field stored as a whole C integer (one load each): 8, 16 or 32. */
 const WHOLE = [8, 16, 32];
 
@@ -95,6 +94,7 @@ function fieldWidth(m: Matrix, keep: (i: number) => boolean, valueBits: number, 
   return { gap: pick.gap, width: pick.gap + valueBits };
 }
 
+/** A storage whose loop is wrapped in a block of its own (its declarations stay local). */
 function finish(kind: string, detail: string, arrays: CArray[], helpers: string[], loop: (row: string, body: string[]) => string[]): CStorage {
   return {
     kind, detail, arrays, helpers, bytes: arrays.reduce((s, a) => s + arrayBytes(a), 0),
