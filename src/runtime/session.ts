@@ -38,7 +38,7 @@ export interface SessionOptions {
   kernels?: KernelsMode;
   /** Smallest step (in flops) split over the threads (default 2^22; 0 splits every step that can be). */
   splitFlops?: number;
-  /** dispose() also closes the thread pool (set by the factory that made it). */
+  /** dispose() closes the thread pool, and so does a failed create() (set by the factory that made the pool). */
   ownThreadPool?: boolean;
 }
 
@@ -86,7 +86,12 @@ export class Session {
 
   /** Imports (the bytes of an .onnx or .nnz file), plans for `batch` and packs the weights. */
   static async create(model: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
-    return new Session(model, options);
+    try {
+      return new Session(model, options);
+    } catch (e) {
+      if (options.ownThreadPool) await options.threadPool?.close(); // nobody else will
+      throw e;
+    }
   }
 
   private constructor(model: Graph | Uint8Array, private readonly options: SessionOptions) {
