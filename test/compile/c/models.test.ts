@@ -1,8 +1,7 @@
 // Whole models through the C backend against nnzip's runtime on MNIST test
-// images: LeNet-5 compressed as Deep Compression does (the recipe's per-layer
-// densities and bits; one-shot, no fine-tuning: the shapes of the stored weights
-// are what matters here) and the onnxruntime QDQ int8 LeNet-5 (8-bit layers: int8
-// in, int8 out), natively and on the Cortex-M4 under QEMU (mps2-an386). Float
+// images: the Deep Compression LeNet-5 (fixtures/models/lenet5_deep_compression.nnz,
+// 99.23%: pruned, shared, relative-index) and the onnxruntime QDQ int8 LeNet-5
+// (8-bit layers: int8 in, int8 out), natively and on the Cortex-M4 under QEMU (mps2-an386). Float
 // tolerance 1e-5 of the largest logit; int8: at most one step of the output scale;
 // top-1 the same on every image. The Cortex-M4 build of the compressed LeNet-5 must
 // meet the embedded goal: flash < 64 KB, RAM (arena + measured stack) < 16 KB.
@@ -10,30 +9,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { compileC } from '../../../src/compile/backends/c/index.js';
 import { measureCortexM4 } from '../../../src/compile/backends/c/measure.js';
-import { compressGraph } from '../../../src/compress/pipeline.js';
-import { parseRecipe } from '../../../src/compress/recipe.js';
 import { batchImages, loadDataset } from '../../../src/data/datasets.js';
+import { nnzToGraph } from '../../../src/format/nnz.js';
 import type { Graph } from '../../../src/ir/graph.js';
 import { loadOnnxFile } from '../../../src/onnx/load.js';
 import { ramTotal, flashTotal } from '../../../src/report/c_memory.js';
-import { MODELS, ROOT } from '../../cli/helpers.js';
+import { MODELS } from '../../cli/helpers.js';
 import { ARM_MISSING, assertAgrees, HAS_ARM, runC, runNnzip, top1 } from './helpers.js';
 
 const IMAGES = batchImages(loadDataset('mnist', 'test'), 0, 300);
 const M4_IMAGES = IMAGES.subarray(0, 100 * 784);
 
-let dc: Graph | undefined;
-/** LeNet-5 with Deep Compression's stored form (recipes/lenet5.yaml), one-shot without fine-tuning. */
-function lenet5DeepCompression(): Graph {
-  if (!dc) {
-    const recipe = parseRecipe(parseYaml(readFileSync(join(ROOT, 'recipes/lenet5.yaml'), 'utf8')), 'lenet5.yaml');
-    dc = compressGraph(loadOnnxFile(join(MODELS, 'lenet5_dense.onnx')), { recipe }).compressed;
-  }
-  return dc;
-}
+const lenet5DeepCompression = (): Graph => nnzToGraph(readFileSync(join(MODELS, 'lenet5_deep_compression.nnz')), 'lenet5_deep_compression.nnz').graph;
 
 const int8Model = () => loadOnnxFile(join(MODELS, 'lenet5_int8_qdq.onnx'));
 
@@ -45,7 +34,7 @@ function assertInt8(c: Float32Array, want: Float32Array, scale: number, label: s
   assert.deepEqual(top1(c, 10), top1(want, 10), `${label}: top-1 differs`);
 }
 
-test('C LeNet-5, Deep Compression form, native: the same logits and top-1 as nnzip on 300 MNIST images', async () => {
+test('C LeNet-5 Deep Compression, native: the same logits and top-1 as nnzip on 300 MNIST images', async () => {
   const g = lenet5DeepCompression();
   const c = runC(g, IMAGES);
   assertAgrees(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), 1e-5, 10, 'LeNet-5 DC native');
@@ -64,7 +53,7 @@ test('C int8 LeNet-5 (onnxruntime QDQ), native: 8-bit layers, int8 in and out, w
   assertInt8(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), p.output.quant!.scale, 'int8 LeNet-5 native');
 });
 
-test('C on the Cortex-M4 (QEMU mps2-an386): compressed LeNet-5 meets < 64 KB flash and < 16 KB RAM and matches nnzip', { skip: HAS_ARM ? false : ARM_MISSING }, async () => {
+test('C on the Cortex-M4 (QEMU mps2-an386): the Deep Compression LeNet-5 meets < 64 KB flash and < 16 KB RAM and matches nnzip', { skip: HAS_ARM ? false : ARM_MISSING }, async () => {
   const g = lenet5DeepCompression();
   const c = runC(g, M4_IMAGES, { m4: true, stack: true });
   assertAgrees(c.outputs, await runNnzip(g, M4_IMAGES, [1, 1, 28, 28]), 1e-5, 10, 'LeNet-5 DC on the Cortex-M4');
