@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CProgram } from './index.js';
 import { harnessSource } from './harness.js';
-import { armSize, armSymbols, buildM4Elf, buildM4Object, hasTool, parseStackUsage, runQemu } from './toolchain.js';
+import { armSize, armSymbols, buildM4Elf, buildM4Object, fitsMps2, hasTool, parseStackUsage, runQemu, type SectionSizes } from './toolchain.js';
 
 export interface CMemoryLayer {
   step: string;
@@ -51,9 +51,10 @@ function baseReport(p: CProgram): CMemoryReport {
   };
 }
 
-function objectFigures(p: CProgram, dir: string, r: CMemoryReport): void {
+function objectFigures(p: CProgram, dir: string, r: CMemoryReport): SectionSizes {
   const { obj, su } = buildM4Object(dir, p.name);
-  r.object = armSize(obj);
+  const object = armSize(obj);
+  r.object = object;
   const sym = armSymbols(obj);
   let attributed = 0;
   p.layers.forEach((l, i) => {
@@ -64,9 +65,10 @@ function objectFigures(p: CProgram, dir: string, r: CMemoryReport): void {
     r.layers[i].flashConst = flashConst;
     attributed += code + flashConst;
   });
-  r.otherFlash = r.object.text + r.object.data - attributed;
+  r.otherFlash = object.text + object.data - attributed;
   const frames = parseStackUsage(readFileSync(su, 'utf8'));
   r.stackStatic = (frames.get(`${p.name}_run`) ?? 0) + Math.max(0, ...p.layers.map((l) => frames.get(l.symbols.fn) ?? 0));
+  return object;
 }
 
 /** Runs the model once on QEMU on a zero input with the stack painted; returns the bytes NAME_run used. */
@@ -91,9 +93,10 @@ export function measureCortexM4(p: CProgram): CMemoryReport {
   try {
     writeFileSync(join(dir, `${p.name}.h`), p.header);
     writeFileSync(join(dir, `${p.name}.c`), p.source);
-    objectFigures(p, dir, r);
-    if (hasTool('qemu-system-arm')) r.stackMeasured = measureStack(p, dir);
-    else r.notes.push('stack not measured on QEMU: qemu-system-arm is not installed (the static bound is shown)');
+    const object = objectFigures(p, dir, r);
+    if (!hasTool('qemu-system-arm')) r.notes.push('stack not measured on QEMU: qemu-system-arm is not installed (the static bound is shown)');
+    else if (!fitsMps2(object)) r.notes.push('stack not measured on QEMU: the model does not fit the 4 MB memories of mps2-an386 (the static bound is shown)');
+    else r.stackMeasured = measureStack(p, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -45,8 +45,19 @@ export function buildM4Object(dir: string, name: string): { obj: string; su: str
   return { obj: join(dir, `${name}.o`), su: join(dir, `${name}.su`) };
 }
 
-/** Memory map of the mps2-an386 board: 4 MB code SRAM at 0, 4 MB data SRAM at 0x20000000. */
-const MPS2_AN386 = ['__flash=0x00000000', '__flash_size=0x400000', '__ram=0x20000000', '__ram_size=0x400000', '__stack_size=0x10000'];
+/** Memory map of the mps2-an386 board: 4 MB code SRAM at 0, 4 MB data SRAM at 0x20000000 (64 KB of it the stack). */
+const MPS2_MEMORY = 0x400000;
+const MPS2_STACK = 0x10000;
+const MPS2_AN386 = [
+  '__flash=0x00000000', `__flash_size=${MPS2_MEMORY}`, '__ram=0x20000000', `__ram_size=${MPS2_MEMORY}`, `__stack_size=${MPS2_STACK}`,
+];
+/** Room the harness and picolibc keep beside the model in each memory. */
+const MPS2_HARNESS = 0x10000;
+
+/** Whether a model object of these sizes links for mps2-an386 (flash: text + data; RAM: data + bss + stack). */
+export function fitsMps2(o: SectionSizes): boolean {
+  return o.text + o.data <= MPS2_MEMORY - MPS2_HARNESS && o.data + o.bss <= MPS2_MEMORY - MPS2_STACK - MPS2_HARNESS;
+}
 
 /** A semihosted ELF of NAME.c + main.c for QEMU's mps2-an386 (picolibc, exit code passed through). */
 export function buildM4Elf(dir: string, name: string, defines: string[]): string {
