@@ -5,12 +5,16 @@
 // tolerance 1e-5 of the largest logit; int8: at most one step of the output scale;
 // top-1 the same on every image. The Cortex-M4 build of the compressed LeNet-5 must
 // meet the embedded goal: flash < 64 KB, RAM (arena + measured stack) < 16 KB.
+// The other classifier fixtures (LeNet-300-100, VGG-S) go through the compression
+// pipeline (one-shot, the C benchmark's recipes) and run natively pruned and pruned+shared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CASES } from '../../../bench/c_native.js';
 import { compileC } from '../../../src/compile/backends/c/index.js';
 import { measureCortexM4 } from '../../../src/compile/backends/c/measure.js';
+import { compressGraph, stageGraph } from '../../../src/compress/pipeline.js';
 import { batchImages, loadDataset } from '../../../src/data/datasets.js';
 import { nnzToGraph } from '../../../src/format/nnz.js';
 import type { Graph } from '../../../src/ir/graph.js';
@@ -52,6 +56,19 @@ test('C int8 LeNet-5 (onnxruntime QDQ), native: 8-bit layers, int8 in and out, w
   assert.match(p.header, /#define MODEL_IN_ZERO \(-128\)/);
   assertInt8(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), p.output.quant!.scale, 'int8 LeNet-5 native');
 });
+
+for (const c of CASES.filter((k) => k.key !== 'lenet5')) {
+  test(`C ${c.name} compressed by the pipeline, native: pruned (relative-index f32) and pruned+shared (codebook) agree with nnzip on 100 images`, async () => {
+    const r = compressGraph(loadOnnxFile(join(MODELS, c.file)), { recipe: c.recipe() });
+    const images = batchImages(loadDataset(c.dataset, 'test'), 0, 100);
+    for (const [label, g, storage] of [['pruned', stageGraph(r, 'prune')!, 'sparse f32'], ['pruned+shared', r.compressed, 'sparse codebook']] as const) {
+      const run = runC(g, images);
+      assertAgrees(run.outputs, await runNnzip(g, images, [1, 1, 28, 28]), 1e-5, 10, `${c.name} ${label} native`);
+      const stored = run.program.layers.filter((l) => l.weights);
+      assert.ok(stored.length >= 3 && stored.every((l) => l.weights.startsWith(storage)), `${c.name} ${label}: every weight ${storage}: ${stored.map((l) => l.weights).join(' | ')}`);
+    }
+  });
+}
 
 test('C on the Cortex-M4 (QEMU mps2-an386): the Deep Compression LeNet-5 meets < 64 KB flash and < 16 KB RAM and matches nnzip', { skip: HAS_ARM ? false : ARM_MISSING }, async () => {
   const g = lenet5DeepCompression();
