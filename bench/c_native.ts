@@ -8,10 +8,9 @@
 // (speed does not depend on accuracy), at the recipes' per-layer densities and bits.
 // Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { compileC } from '../src/compile/backends/c/index.js';
 import { harnessSource } from '../src/compile/backends/c/harness.js';
 import { buildNative } from '../src/compile/backends/c/toolchain.js';
@@ -23,21 +22,18 @@ import { NnzipError } from '../src/ir/errors.js';
 import type { Graph } from '../src/ir/graph.js';
 import { formatBytes } from '../src/ir/print.js';
 import { f32 } from '../src/ir/tensor.js';
-import { loadOnnxFile } from '../src/onnx/load.js';
 import { Session } from '../src/runtime/session.js';
 import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
+import { fixture, recipe } from './repro/common.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const NATIVE = ['-std=c99', '-O3', '-march=native', '-Wall', '-Wextra', '-Werror'];
 
 interface Case { key: string; name: string; file: string; dataset: DatasetName; recipe: () => Recipe }
 
-const fromYaml = (file: string) => () => parseRecipe(parseYaml(readFileSync(join(ROOT, 'recipes', file), 'utf8')), file);
-
 export const CASES: Case[] = [
-  { key: 'lenet300', name: 'LeNet-300-100', file: 'lenet300_dense.onnx', dataset: 'mnist', recipe: fromYaml('lenet300.yaml') },
-  { key: 'lenet5', name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist', recipe: fromYaml('lenet5.yaml') },
+  { key: 'lenet300', name: 'LeNet-300-100', file: 'lenet300_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet300.yaml') },
+  { key: 'lenet5', name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet5.yaml') },
   {
     key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist',
     recipe: () => parseRecipe({
@@ -89,7 +85,7 @@ class NativeModel {
 interface Variant { label: string; graph: Graph; bytes: number }
 
 function variants(c: Case): Variant[] {
-  const dense = loadOnnxFile(join(ROOT, 'fixtures/models', c.file));
+  const dense = fixture(c.file);
   const r = compressGraph(dense, { recipe: c.recipe() });
   const pruned = stageGraph(r, 'prune')!;
   const size = (g: Graph) => graphToNnz(g, { huffman: false }).bytes.length;

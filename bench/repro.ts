@@ -1,5 +1,6 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
 import { cNative } from './c_native.js';
+import { cFixtures } from './repro/c_fixtures.js';
 import { cMemory } from './repro/c_memory.js';
 import { deepCompression } from './repro/deep_compression.js';
 import { kmeansInit } from './repro/kmeans_init.js';
@@ -9,6 +10,7 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
   'c-memory': { what: 'flash / RAM on the Cortex-M4 of models compiled to C (args: MODEL files; default the LeNet fixtures)', run: cMemory },
+  'c-fixtures': { what: 'every fixture model as stored, compiled to C, built natively and run next to nnzip (args: FILE ...)', run: cFixtures },
   'c-native': { what: 'C backend (gcc -O3 -march=native) dense / pruned / compressed vs onnxruntime-node and nnzip WASM (args: --models lenet300,lenet5,vggs)', run: cNative },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
 };
