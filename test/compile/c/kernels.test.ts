@@ -7,7 +7,7 @@
 // Tolerance: 1e-5 of the largest output (float sums in another order).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CodebookFormat } from '../../../src/ir/tensor_format.js';
+import type { CodebookFormat, TensorFormat } from '../../../src/ir/tensor_format.js';
 import type { Graph } from '../../../src/ir/graph.js';
 import { Rng } from '../../../src/ir/random.js';
 import { Tensor, f32 } from '../../../src/ir/tensor.js';
@@ -154,4 +154,15 @@ test('C fully connected: dense, sparse and shared weights, scatter at batch 1 an
     const three = await check(mlp(storage), [3, 64], 3, `mlp ${storage} batch 3`, 10);
     assert.ok(three.every((k) => k.startsWith('fc rows')), `${storage} batch 3: ${three.join('; ')}`);
   }
+});
+
+test('C weights in a format the C backend does not execute: run from their values, and the report says so', async () => {
+  const g = mlp('sparse');
+  g.formats.set('w2', { kind: 'not-a-c-format' } as unknown as TensorFormat);
+  const xs = samples(64 * 4, 3, 0.3);
+  const c = runC(g, xs);
+  g.formats.delete('w2');
+  assertAgrees(c.outputs, await runNnzip(g, xs, [1, 64]), RTOL, 10, 'mlp, w2 in an unknown format');
+  assert.doesNotMatch(c.program.layers[0].weights, /does not execute/);
+  assert.match(c.program.layers[1].weights, /the model stores it as not-a-c-format, a format the C backend does not execute yet/);
 });

@@ -9,7 +9,8 @@
 // Fields are whole C integers (8, 16, 32 bits: one load each) when that costs little
 // more than packing them, else LSB-first bit streams (docs/format.md) read by
 // nnz_field. The smallest kind the weight's format allows is chosen. A new format
-// (binary / ternary bit-planes, say) adds one entry to STORAGES.
+// (binary / ternary bit-planes, say) adds one entry to STORAGES and its kind to
+// C_FORMATS; until then its weights are written decompressed, and the report says so.
 import { fail } from '../../../ir/errors.js';
 import type { CodebookFormat } from '../../../ir/tensor_format.js';
 import { BitWriter, bitsFor } from '../../../format/bits.js';
@@ -26,7 +27,14 @@ export interface Matrix {
   codebook?: CodebookFormat;
   /** The graph stores it pruned (sparse or codebook with zeros). */
   sparse: boolean;
+  /** The graph stores it compressed (it has a format): the storages below may apply. */
+  formatted: boolean;
+  /** Its format's kind when no storage executes that format (then it is written decompressed). */
+  decompressed?: string;
 }
+
+/** Format kinds (ir/tensor_format.ts) the storages execute in their compressed form. */
+const C_FORMATS: ReadonlySet<string> = new Set(['sparse', 'codebook']);
 
 export interface CStorage {
   kind: string;
@@ -247,8 +255,9 @@ export function matrixOf(w: PlanWeight, rows: number, cols: number, transpose = 
       cb = { ...cb, indices: idx };
     }
   }
-  const sparse = w.format !== undefined && data.some((v) => v === 0);
-  return { rows, cols, data, codebook: cb, sparse };
+  const f = w.format;
+  const sparse = f !== undefined && data.some((v) => v === 0);
+  return { rows, cols, data, codebook: cb, sparse, formatted: f !== undefined, decompressed: f && !C_FORMATS.has(f.kind) ? f.kind : undefined };
 }
 
 /**
@@ -267,16 +276,17 @@ export function spreadColumns(m: Matrix, cols: number, at: (c: number) => number
       if (indices) indices[r * cols + at(c)] = cb!.indices[r * m.cols + c];
     }
   }
-  return { rows: m.rows, cols, data, codebook: cb && indices ? { ...cb, indices } : undefined, sparse: true };
+  return { ...m, cols, data, codebook: cb && indices ? { ...cb, indices } : undefined, sparse: true };
 }
 
 /** The storage of the fewest bytes among the kinds the matrix allows (the format decides which apply). */
-export function storeMatrix(m: Matrix, prefix: string, formatted: boolean): CStorage {
-  const kinds = formatted ? Object.values(STORAGES).filter((k) => k.applies(m)) : [STORAGES['dense f32']];
+export function storeMatrix(m: Matrix, prefix: string): CStorage {
+  const kinds = m.formatted ? Object.values(STORAGES).filter((k) => k.applies(m)) : [STORAGES['dense f32']];
   let best: CStorage | undefined;
   for (const k of kinds) {
     const s = k.make(m, prefix);
     if (!best || s.bytes < best.bytes) best = s;
   }
+  if (m.decompressed) best!.detail += `; the model stores it as ${m.decompressed}, a format the C backend does not execute yet (written from its values)`;
   return best!;
 }

@@ -129,13 +129,13 @@ function channelBody(s: ConvStep, ctx: CStepCtx, fast: boolean): string[] {
  */
 function convWeights(s: ConvStep, ctx: CStepCtx, mode: TapMode): { st: CStorage; offsets: boolean } {
   const w = s.win, Cg = s.C / s.group, khw = w.kh * w.kw;
-  const m = matrixOf(s.weight, s.M, Cg * khw), formatted = s.weight.format !== undefined;
-  if (mode !== 'whole' || !m.sparse) return { st: storeMatrix(m, ctx.id, formatted), offsets: false };
+  const m = matrixOf(s.weight, s.M, Cg * khw);
+  if (mode !== 'whole' || !m.sparse) return { st: storeMatrix(m, ctx.id), offsets: false };
   const at = (c: number) => {
     const ci = Math.floor(c / khw), t = c % khw;
     return ci * s.H * s.W + Math.floor(t / w.kw) * w.dh * s.W + (t % w.kw) * w.dw;
   };
-  return { st: storeMatrix(spreadColumns(m, Cg * s.H * s.W, at), ctx.id, formatted), offsets: true };
+  return { st: storeMatrix(spreadColumns(m, Cg * s.H * s.W, at), ctx.id), offsets: true };
 }
 
 function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {

@@ -26,7 +26,7 @@ function shiftedCopies(s: ConvStep): string[] {
 
 export function channelsConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const w = s.win, khw = w.kh * w.kw, P = s.OH * s.OW;
-  const st = storeMatrix(matrixOf(s.weight, s.C * khw, s.M, true), ctx.id, s.weight.format !== undefined);
+  const st = storeMatrix(matrixOf(s.weight, s.C * khw, s.M, true), ctx.id);
   const b = biasOf(ctx, s.bias);
   const clamp = clampLines('v', s.clamp);
   const code = [

@@ -17,7 +17,7 @@ function xAt(s: FcStep, m: string, k: string): string {
 }
 
 function scatter(s: FcStep, ctx: CStepCtx): CLayer {
-  const st = storeMatrix(matrixOf(s.weight, s.K, s.N, true), ctx.id, s.weight.format !== undefined);
+  const st = storeMatrix(matrixOf(s.weight, s.K, s.N, true), ctx.id);
   const b = biasOf(ctx, s.bias);
   const code = [
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]]),
@@ -38,7 +38,7 @@ function scatter(s: FcStep, ctx: CStepCtx): CLayer {
 }
 
 function rows(s: FcStep, ctx: CStepCtx): CLayer {
-  const st = storeMatrix(matrixOf(s.weight, s.N, s.K), ctx.id, s.weight.format !== undefined);
+  const st = storeMatrix(matrixOf(s.weight, s.N, s.K), ctx.id);
   const b = biasOf(ctx, s.bias);
   const code = [
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]]),
