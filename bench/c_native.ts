@@ -23,7 +23,9 @@ import type { Graph } from '../src/ir/graph.js';
 import { formatBytes } from '../src/ir/print.js';
 import { f32 } from '../src/ir/tensor.js';
 import { Session } from '../src/runtime/session.js';
-import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import { fixture, recipe } from './repro/common.js';
 
@@ -115,10 +117,10 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<st
   const wasmDense = await Session.create(vs[0].graph);
   const wasmComp = await Session.create(vs[2].graph);
   const contenders: Contender[] = [
-    { name: 'ort-node dense', run: () => ort.run(next()) },
-    { name: 'nnzip wasm dense', run: () => wasmDense.run(next()) },
-    { name: 'nnzip wasm compressed', run: () => wasmComp.run(next()) },
-    ...natives.map((m, i) => ({ name: `C ${vs[i].label}`, run: () => m.run(K) })),
+    contender('ort-node dense', () => ort.run(next())),
+    contender('nnzip wasm dense', () => wasmDense.run(next())),
+    contender('nnzip wasm compressed', () => wasmComp.run(next())),
+    ...natives.map((m, i) => contender(`C ${vs[i].label}`, () => m.run(K))),
   ];
   try {
     const t = new Map((await measure(contenders, { rounds, pauseMs: 20 })).map((x) => [x.name, x.name.startsWith('C ') ? x.ms / K : x.ms]));
@@ -127,7 +129,7 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<st
       sizes.push([c.name, v.label, formatBytes(v.bytes), formatBytes(Buffer.byteLength(p.source) + Buffer.byteLength(p.header)), formatBytes(p.layers.reduce((s, l) => s + l.constBytes, 0))]);
     }
     const at = (k: string) => t.get(k);
-    return [c.name, ...HEADER.slice(1, 7).map((h) => formatMs(at(h))),
+    return [c.name, ...HEADER.slice(1, 7).map((h) => formatSig(at(h))),
       formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')), formatRatio(at('ort-node dense'), at('C dense'))];
   } finally {
     natives.forEach((m) => m.stop());
@@ -151,6 +153,6 @@ export async function cNative(args: string[]): Promise<void> {
   console.log(formatTable(HEADER, rows));
   console.log('\nEmitted source vs model file (.nnz without Huffman coding; dense = float32 weights)\n');
   console.log(formatTable(['model', 'variant', '.nnz (no Huffman)', 'NAME.c + NAME.h', 'C constant arrays'], sizes));
-  const cores = foreign();
-  if (cores !== undefined) console.log(`\nother processes used ${cores.toFixed(2)} cores during the run${cores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+  const load = foreignLoadLine(foreign());
+  if (load) console.log(`\n${load}`);
 }

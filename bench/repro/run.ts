@@ -1,10 +1,10 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
-import { cNative } from './c_native.js';
-import { cFixtures } from './repro/c_fixtures.js';
-import { cMemory } from './repro/c_memory.js';
-import { deepCompression } from './repro/deep_compression.js';
-import { kmeansInit } from './repro/kmeans_init.js';
-import { pruneSchedule } from './repro/prune_schedule.js';
+import { cNative } from '../c_native.js';
+import { cFixtures } from './c_fixtures.js';
+import { cMemory } from './c_memory.js';
+import { deepCompression } from './deep_compression.js';
+import { kmeansInit } from './kmeans_init.js';
+import { pruneSchedule } from './prune_schedule.js';
 
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
