@@ -1,14 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compileC } from '../../compile/backends/c/index.js';
-import { measureCortexM4, unmeasured } from '../../compile/backends/c/measure.js';
+import { compileC, type CProgram } from '../../compile/backends/c/index.js';
+import { measureCortexM4, unmeasured, type CMemoryReport } from '../../compile/backends/c/measure.js';
 import { cIdent } from '../../compile/backends/c/writer.js';
 import { fail } from '../../ir/errors.js';
 import { formatMemoryReport, readme } from '../../report/c_memory.js';
 import { num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs } from '../outputs.js';
 
 const TARGETS = ['c'];
 
@@ -58,17 +58,37 @@ measured on QEMU (mps2-an386), when those tools are installed.
     const batch = num(p, 'batch', 1, 1, 65536, true);
     const model = loadModel(path);
     const program = compileC(model.graph, { name, batch, model: basename(path) });
-    const report = p.values['no-measure'] ? unmeasured(program, 'flash and stack not measured (--no-measure)') : measureCortexM4(program);
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(join(dir, `${name}.h`), program.header);
-    writeFileAtomic(join(dir, `${name}.c`), program.source);
-    writeFileAtomic(join(dir, 'README.md'), readme(program, report, basename(path)));
-    if (p.values.json) {
-      console.log(JSON.stringify({ model: path, name, dir, input: program.input, output: program.output, ...report }, null, 2));
-      return 0;
-    }
-    console.log(`${dir}: ${name}.h, ${name}.c, README.md (${program.layers.length} layers from ${path})`);
-    console.log(formatMemoryReport(program, report));
+    const report = writeProgram(dir, path, program, p.values['no-measure'] === true);
+    printReport(p.values.json === true, { path, name, dir }, program, report);
     return 0;
   },
 };
+
+/** Measures the program and writes NAME.h, NAME.c and README.md into `dir` together (or nothing, and no new `dir`). */
+function writeProgram(dir: string, model: string, program: CProgram, noMeasure: boolean): CMemoryReport {
+  const created = !existsSync(dir);
+  mkdirSync(dir, { recursive: true });
+  try {
+    const files = { h: join(dir, `${program.name}.h`), c: join(dir, `${program.name}.c`), readme: join(dir, 'README.md') };
+    const out = new Outputs('compile', [model], Object.values(files).map((f) => ({ flag: '-o', path: f })));
+    const report = noMeasure ? unmeasured(program, 'flash and stack not measured (--no-measure)') : measureCortexM4(program);
+    out.stage(files.h, program.header);
+    out.stage(files.c, program.source);
+    out.stage(files.readme, readme(program, report, basename(model)));
+    out.commit();
+    return report;
+  } catch (e) {
+    if (created) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function printReport(json: boolean, where: { path: string; name: string; dir: string }, program: CProgram, report: CMemoryReport): void {
+  const { path, name, dir } = where;
+  if (json) {
+    console.log(JSON.stringify({ model: path, name, dir, input: program.input, output: program.output, ...report }, null, 2));
+    return;
+  }
+  console.log(`${dir}: ${name}.h, ${name}.c, README.md (${program.layers.length} layers from ${path})`);
+  console.log(formatMemoryReport(program, report));
+}
