@@ -3,6 +3,8 @@ import { cNative } from '../c_native.js';
 import { cFixtures } from './c_fixtures.js';
 import { cMemory } from './c_memory.js';
 import { deepCompression } from './deep_compression.js';
+import { filters } from './filters.js';
+import { intake } from './intake.js';
 import { kmeansInit } from './kmeans_init.js';
 import { pruneSchedule } from './prune_schedule.js';
 
@@ -13,6 +15,8 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   'c-fixtures': { what: 'every fixture model as stored, compiled to C, built natively and run next to nnzip (args: FILE ...)', run: cFixtures },
   'c-native': { what: 'C backend (gcc -O3 -march=native) dense / pruned / compressed vs onnxruntime-node and nnzip WASM (args: --models lenet300,lenet5,vggs)', run: cNative },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
+  filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
+  intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },
 };
 
 const [name, ...args] = process.argv.slice(2);
