@@ -84,7 +84,8 @@ class Int8Rewrite {
 
   /** conv / fc with int8-grid weights between a DQ and a Q. */
   layer(s: ConvStep | FcStep): void {
-    if (s.quant || s.weight.format) return;
+    // a grid format (fixed point, e.g. the intake of this very model) is found again from the values
+    if (s.quant || (s.weight.format && s.weight.format.kind !== 'grid')) return;
     const d = this.dequantOf(s.inputs[0]);
     const q = this.soleQuantReader(s.outputs[0]);
     if (!d || !q) return;

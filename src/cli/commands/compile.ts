@@ -30,7 +30,7 @@ export const compile: Command = {
 
 Writes DIR/NAME.h (one init-free NAME_run(in, out); sizes as macros), DIR/NAME.c
 (kernels specialised per layer, weights as constant arrays in their compressed
-form: relative-index sparse, codebook + packed indices, int8; one static arena
+form: relative-index sparse, codebook + packed indices, fixed point grids, int8; one static arena
 sized by the memory planner; no malloc, no stdio) and DIR/README.md with the
 memory table. A QDQ-quantized model runs on 8-bit integers and takes and gives
 int8 values (their scale and zero point are macros). The memory report comes from

@@ -44,6 +44,20 @@ export function shareWeight(g: Graph, name: string, bits: number): CodebookForma
   return f;
 }
 
+/** Puts the weight on a `bits`-bit grid (fixed point), one scale per output channel or one for the tensor; zeros stay 0. */
+export function gridWeight(g: Graph, name: string, bits: number, perChannel: boolean): void {
+  const t = g.initializers.get(name)!, w = t.data as Float32Array;
+  const groups = perChannel ? t.shape[0] : 1, inner = w.length / groups, top = 2 ** (bits - 1) - 1;
+  const scale = new Float32Array(groups), q = new Int32Array(w.length);
+  for (let c = 0; c < groups; c++) {
+    let max = 0;
+    for (let i = c * inner; i < (c + 1) * inner; i++) max = Math.max(max, Math.abs(w[i]));
+    scale[c] = Math.fround(max / top || 1);
+    for (let i = c * inner; i < (c + 1) * inner; i++) { q[i] = Math.round(w[i] / scale[c]); w[i] = Math.fround(q[i] * scale[c]); }
+  }
+  g.formats.set(name, { kind: 'grid', bits, q, scale, axis: 0 });
+}
+
 /**
  * Convs in every form: passes clipped at the edges (a padded 18×18 conv with its pool
  * fused in bands), one constant-bound loop per kernel position (padded, dilated,
@@ -165,4 +179,24 @@ test('C weights in a format the C backend does not execute: run from their value
   assertAgrees(c.outputs, await runNnzip(g, xs, [1, 64]), RTOL, 10, 'mlp, w2 in an unknown format');
   assert.doesNotMatch(c.program.layers[0].weights, /does not execute/);
   assert.match(c.program.layers[1].weights, /the model stores it as not-a-c-format, a format the C backend does not execute yet/);
+});
+
+test('C grid (fixed point) weights: dense and sparse, scale per tensor, row or column, in convs and fully connected layers', async () => {
+  const g = convNet();
+  gridWeight(g, 'w1', 8, true);
+  gridWeight(g, 'w2', 5, true);
+  gridWeight(g, 'w2b', 8, true);
+  gridWeight(g, 'w4', 3, false);
+  const text = (await check(g, [1, 3, 18, 18], 4, 'convNet on grids', 10)).join('\n');
+  for (const want of ['| grid: 8-bit integers, scale per row', '| sparse grid', 'scale per tensor']) assert.ok(text.includes(want), `no "${want}" in:\n${text}`);
+  for (const storage of ['grid', 'sparse']) {
+    const m = mlp(storage === 'grid' ? 'dense' : 'sparse');
+    gridWeight(m, 'w1', 8, true);
+    gridWeight(m, 'w2', 4, true);
+    for (const batch of [1, 3]) {
+      const k = (await check(m, [batch, 64], 8, `mlp ${storage} grid batch ${batch}`, 10)).join('\n');
+      assert.match(k, batch === 1 ? /fc scatter.*grid.*scale per col/ : /fc rows.*grid.*scale per row/, k);
+      assert.doesNotMatch(k, /written from its values|f32/, k);
+    }
+  }
 });

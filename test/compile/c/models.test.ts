@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { CASES } from '../../../bench/c_native.js';
 import { compileC } from '../../../src/compile/backends/c/index.js';
 import { measureCortexM4 } from '../../../src/compile/backends/c/measure.js';
+import { intake, withFormats } from '../../../src/compress/intake.js';
 import { compressGraph, stageGraph } from '../../../src/compress/pipeline.js';
 import { batchImages, loadDataset } from '../../../src/data/datasets.js';
 import { nnzToGraph } from '../../../src/format/nnz.js';
@@ -55,6 +56,12 @@ test('C int8 LeNet-5 (onnxruntime QDQ), native: 8-bit layers, int8 in and out, w
   assert.equal(p.output.type, 'int8_t');
   assert.match(p.header, /#define MODEL_IN_ZERO \(-128\)/);
   assertInt8(c.outputs, await runNnzip(g, IMAGES, [1, 1, 28, 28]), p.output.quant!.scale, 'int8 LeNet-5 native');
+  // the same model after the lossless intake (weights in the grid format, as its .nnz stores them): the same program
+  const gi = withFormats(g, intake(g));
+  assert.ok([...gi.formats.values()].filter((f) => f.kind === 'grid').length >= 4, 'the intake finds the int8 grids');
+  const ci = compileC(gi, { name: 'model' });
+  assert.deepEqual(ci.layers.map((l) => `${l.kernel} | ${l.weights}`), p.layers.map((l) => `${l.kernel} | ${l.weights}`));
+  assert.equal(ci.source.replace(/\/\*[^]*?\*\//g, ''), p.source.replace(/\/\*[^]*?\*\//g, ''), 'same C apart from comments');
 });
 
 for (const c of CASES.filter((k) => k.key !== 'lenet5')) {

@@ -6,6 +6,9 @@
 //                      the float values; a gap too long takes a filler of value 0
 //   codebook           b-bit indices into the centroids, every weight
 //   sparse codebook    relative index with the centroid index in the same field
+//   grid               fixed point: b-bit integers q − zero, w = f32(q − zero) · scale
+//                      (one scale, or one per row or column), as DequantizeLinear
+//   sparse grid        relative index with the integer in the same field
 // Fields are whole C integers (8, 16, 32 bits: one load each) when that costs little
 // more than packing them, else LSB-first bit streams (docs/format.md) read by
 // nnz_field. The smallest kind the weight's format allows is chosen. A new format
@@ -29,12 +32,14 @@ export interface Matrix {
   sparse: boolean;
   /** The graph stores it compressed (it has a format): the storages below may apply. */
   formatted: boolean;
+  /** The scales (and zero points) of its grid format, float32 scales only. */
+  gridScales?: { scale: Float32Array; zero?: Int32Array };
   /** Its format's kind when no storage executes that format (then it is written decompressed). */
   decompressed?: string;
 }
 
 /** Format kinds (ir/tensor_format.ts) the storages execute in their compressed form. */
-const C_FORMATS: ReadonlySet<string> = new Set(['sparse', 'codebook']);
+const C_FORMATS: ReadonlySet<string> = new Set(['sparse', 'codebook', 'grid']);
 
 export interface CStorage {
   kind: string;
@@ -168,6 +173,39 @@ function centroidTable(cb: CodebookFormat): { table: Float32Array; bits: number 
   return { table, bits: Math.max(1, bitsFor(cb.centroids.length)) };
 }
 
+/** A grid read in the matrix's layout: per element q − zero, and whose scale it takes (one, the row's or the column's). */
+interface MatrixGrid { v: Int32Array; lo: number; bits: number; scale: Float32Array; by: 'tensor' | 'row' | 'col' }
+
+/**
+ * The matrix as integers times scales, when the grid format's float32 scales give every
+ * value bit for bit (f32(q − zero) · scale, as DequantizeLinear): the layout (transposed,
+ * spread) is found by trying the scales per tensor, per row and per column.
+ */
+function gridOf(m: Matrix): MatrixGrid | undefined {
+  const s = m.gridScales?.scale;
+  if (!s) return undefined;
+  const ways = (s.length === 1 ? ['tensor'] : [...(s.length === m.rows ? ['row'] : []), ...(s.length === m.cols ? ['col'] : [])]) as MatrixGrid['by'][];
+  for (const by of ways) {
+    const v = new Int32Array(m.data.length);
+    let lo = 0, hi = 0, exact = true;
+    for (let i = 0; i < v.length && exact; i++) {
+      const scale = s[by === 'tensor' ? 0 : by === 'row' ? Math.floor(i / m.cols) : i % m.cols];
+      v[i] = Math.round(m.data[i] / scale);
+      exact = Math.fround(Math.fround(v[i]) * scale) === m.data[i] && Math.abs(v[i]) < 2 ** 24;
+      lo = Math.min(lo, v[i]);
+      hi = Math.max(hi, v[i]);
+    }
+    if (exact) return { v, lo, bits: Math.max(1, bitsFor(hi - lo + 1)), scale: s, by };
+  }
+  return undefined;
+}
+
+/** The scale array and the C expression of the scale of the weight at (row, col). */
+function gridScale(g: MatrixGrid, p: string, row: string): { array: CArray; expr: string } {
+  const array: CArray = { name: `${p}_s`, type: 'float', values: g.scale, what: `scale per ${g.by}` };
+  return { array, expr: `${p}_s[${g.by === 'tensor' ? '0' : g.by === 'row' ? row : 'col'}]` };
+}
+
 const STORAGES: Record<string, StorageKind> = {
   'dense f32': {
     applies: () => true,
@@ -227,6 +265,36 @@ const STORAGES: Record<string, StorageKind> = {
       ]);
     },
   },
+  grid: {
+    applies: (m) => gridOf(m) !== undefined,
+    make(m, p) {
+      const g = gridOf(m)!;
+      const f = fieldStream(`${p}_q`, Uint32Array.from(g.v, (x) => x - g.lo), g.bits, `q - zero - (${g.lo}) of every weight`);
+      return finish('grid', `${g.bits}-bit integers, scale per ${g.by}`, [f.array, gridScale(g, p, '').array], f.helpers, (row, body) => [
+        'int col;', `for (col = 0; col < ${m.cols}; col++) {`,
+        `  const float w = (float)((int32_t)${f.read(`(uint32_t)((${row}) * ${m.cols} + col)`)} + (${g.lo})) * ${gridScale(g, p, row).expr};`,
+        ...body.map((l) => `  ${l}`), '}',
+      ]);
+    },
+  },
+  'sparse grid': {
+    applies: (m) => m.sparse && gridOf(m) !== undefined,
+    make(m, p) {
+      const g = gridOf(m)!;
+      const keep = nonzero(m);
+      const { gap, width } = fieldWidth(m, keep, g.bits, 24 - g.bits);
+      const e = rowEntries(m, keep, gap);
+      const fields = e.gaps.map((x, j) => x | ((e.source[j] < 0 ? -g.lo : g.v[e.source[j]] - g.lo) << gap));
+      const f = fieldStream(`${p}_e`, fields, width, `entries: ${gap}-bit gap | ${g.bits}-bit q - zero - (${g.lo}) << ${gap}`);
+      const fillers = e.source.filter((x) => x < 0).length;
+      return finish('sparse grid', `${e.gaps.length} entries (${fillers} fillers), ${gap}-bit gaps + ${g.bits}-bit integers, scale per ${g.by}`,
+        [startsArray(p, e.starts), f.array, gridScale(g, p, '').array], f.helpers, (row, body) => [
+          'uint32_t e;', 'int col = -1;', `for (e = ${p}_start[${row}]; e < ${p}_start[(${row}) + 1]; e++) {`,
+          `  const uint32_t f = ${f.read('e')};`, `  col += (int)(f & ${cInt(2 ** gap - 1)}u) + 1;`,
+          `  const float w = (float)((int32_t)(f >> ${gap}) + (${g.lo})) * ${gridScale(g, p, row).expr};`, ...body.map((l) => `  ${l}`), '}',
+        ]);
+    },
+  },
 };
 
 /** Whether the codebook still describes `data` exactly (folded BatchNorm or alpha would change the values). */
@@ -257,7 +325,9 @@ export function matrixOf(w: PlanWeight, rows: number, cols: number, transpose = 
   }
   const f = w.format;
   const sparse = f !== undefined && data.some((v) => v === 0);
-  return { rows, cols, data, codebook: cb, sparse, formatted: f !== undefined, decompressed: f && !C_FORMATS.has(f.kind) ? f.kind : undefined };
+  const grid = f?.kind === 'grid' && f.scale instanceof Float32Array ? { scale: f.scale, zero: f.zero } : undefined;
+  const decompressed = f && (!C_FORMATS.has(f.kind) || (f.kind === 'grid' && !grid)) ? (f.kind === 'grid' ? 'grid with float64 scales' : f.kind) : undefined;
+  return { rows, cols, data, codebook: cb, sparse, formatted: f !== undefined, gridScales: grid, decompressed };
 }
 
 /**
@@ -287,6 +357,7 @@ export function storeMatrix(m: Matrix, prefix: string): CStorage {
     const s = k.make(m, prefix);
     if (!best || s.bytes < best.bytes) best = s;
   }
+  if (m.gridScales && !best!.kind.endsWith('grid')) best!.detail += '; its grid format does not give these values (folded into another op?), so it is written from its values';
   if (m.decompressed) best!.detail += `; the model stores it as ${m.decompressed}, a format the C backend does not execute yet (written from its values)`;
   return best!;
 }
