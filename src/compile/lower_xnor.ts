@@ -12,6 +12,7 @@ import type { ConvStep } from './plan_types.js';
 /** Why `conv` does not run on the xnor kernel, or undefined when it does. */
 export function xnorConvRefusal(conv: Node, ctx: LowerCtx): string | undefined {
   if (conv.op !== 'Conv') return `${conv.op} has no xnor kernel yet`;
+  if (ctx.target === 'c') return 'the C backend has no xnor kernel yet';
   if (ctx.kernels === 'dense') return 'dense kernels asked for';
   const f = ctx.graph.formats.get(conv.inputs[1]);
   if (f?.kind !== 'binary' && f?.kind !== 'ternary') return 'the weight is not stored binary or ternary';

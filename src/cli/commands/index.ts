@@ -11,5 +11,6 @@ import { sensitivityCommand } from './sensitivity.js';
 import { report } from './report.js';
 import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
+import { compile } from './compile.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, binarize, decompress, sensitivityCommand, report];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, binarize, decompress, compile, sensitivityCommand, report];
