@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { BUILTIN_RECIPES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import { choice, num, str, type Options, type Parsed } from './args.js';
 
 export const RECIPE_FLAGS: Options = {
@@ -25,6 +26,7 @@ export const RECIPE_FLAGS: Options = {
   'no-share': { type: 'boolean' },
   'no-huffman': { type: 'boolean' },
   f16: { type: 'boolean' },
+  'winograd-filters': { type: 'string' },
 };
 
 export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
@@ -45,7 +47,9 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
   --no-prune, --no-share  leave out a stage
   --no-huffman            no Huffman coding (Han's P+Q stage)
   --f16                   store the uncompressed float tensors (biases) as float16 (lossy;
-                          the accuracy printed is the written file's)`;
+                          the accuracy printed is the written file's)
+  --winograd-filters M    store the dense 3×3 stride-1 conv filters as their Winograd F(M,3)
+                          transforms (M = 2, 4, 6): a session skips the transform; the file grows`;
 
 function loadRecipe(spec: string): Recipe {
   const builtin = BUILTIN_RECIPES[spec];
@@ -124,6 +128,8 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
   if (p.values['no-huffman']) r.encode.huffman = false;
   if (p.values.f16) r.encode.f16 = true;
+  const tile = str(p, 'winograd-filters');
+  if (tile !== undefined) r.winograd = { tile: Number(tile) as WinogradTile }; // checked by checkRecipe below
   checkRecipe(r, 'options');
   return r;
 }

@@ -2,7 +2,7 @@
 // Each picks its kernel (geometry, then the cost model for compressed weights),
 // sizes its scratch and decides how many threads share its work.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
-import { denseConvKernel } from '../kernels/wasm/conv.js';
+import { tileName, type WinogradTile } from '../ir/winograd.js';
 import { poolPadded } from '../kernels/wasm/pool.js';
 import { nodeWindow2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
@@ -34,22 +34,23 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const dense = denseConvKernel(C, M, group, win);
-  const d = chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
   const flops = 2 * N * M * K * P;
+  const parts = partsFor(flops, ctx.threads, ctx.splitFlops);
+  const d = chooseConv({ N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd });
   const step: ConvStep = {
-    ...stepBase(node, convKernelName(d.impl, weight), d.reason, [xName]),
-    kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, outImageStride: M * P,
+    ...stepBase(node, convKernelName(d.impl, weight, d.tile), d.reason, [xName]),
+    kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, tile: d.tile, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
   };
-  step.layout = convLayout(step, partsFor(flops, ctx.threads, ctx.splitFlops), ctx.threads, ctx.tile.nr);
+  step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);
   return { step };
 }
 
-function convKernelName(impl: ConvStep['impl'], w: PlanWeight): string {
+function convKernelName(impl: ConvStep['impl'], w: PlanWeight, tile?: WinogradTile): string {
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
+  if (impl === 'winograd') return `conv winograd ${tileName(tile!)}`;
   return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
 }
 

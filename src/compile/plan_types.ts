@@ -6,9 +6,13 @@
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
 import type { TensorFormat } from '../ir/tensor_format.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
 export type KernelsMode = 'auto' | 'dense';
+
+/** Whether 3×3 stride-1 convs may run Winograd: 'auto' (the cost model decides), 'off', 'on' (always, the best tile), or one tile. */
+export type WinogradMode = 'auto' | 'off' | 'on' | WinogradTile;
 
 /** A value of the graph as the plan sees it: where its bytes live. */
 export interface PlanValue {
@@ -99,6 +103,8 @@ export interface ConvLayout {
   patches: number;
   panels: number;
   plane: number;
+  /** Winograd: tile rows per chunk, whether threads share each chunk's output channels (else take chunks round-robin), bytes of one set of buffers. */
+  winograd?: { rowsPerChunk: number; byChannels: boolean; setBytes: number };
 }
 
 export interface ConvStep extends StepBase {
@@ -110,7 +116,9 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr';
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd';
+  /** The Winograd output tile F(m×m, 3×3). */
+  tile?: WinogradTile;
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;
@@ -244,6 +252,7 @@ export interface Plan {
   inputShapes: Record<string, number[]>;
   threads: number;
   kernels: KernelsMode;
+  winograd: WinogradMode;
   steps: PlanStep[];
   values: Map<string, PlanValue>;
   inputs: string[];

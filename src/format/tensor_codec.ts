@@ -9,7 +9,7 @@ import { checkGrid, decodeGrid, exactGrid, type Grid } from './grid.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
 import { CODECS } from './codecs.js';
-import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
+import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding, type WinogradForm } from './tensor_encodings.js';
 
 /** Index = the dtype code stored in the file. */
 export const DTYPE_CODES: readonly DType[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool'];
@@ -48,8 +48,10 @@ export interface EncodedTensorSpec {
   codebook?: Codebook;
   /** Fixed point: integers and scales that give the tensor's values bit for bit (default: the exact grid of the values, if any). */
   grid?: Grid;
-  /** Force an encoding; default 'auto' (the smallest). */
+  /** Force an encoding; default 'auto' (the smallest; 'winograd' when `winograd` is given). */
   encoding?: TensorEncoding | 'auto';
+  /** Store this Winograd transform of the filter (tensor: the filter it came from). */
+  winograd?: WinogradForm;
   /** Allow lossy float16 storage (for biases); float16 is always allowed when exact. */
   f16?: boolean;
   /** Force the relative-index gap width (1..16); default: the best for the tensor. */
@@ -86,7 +88,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
   const where = `tensor "${spec.name}"`;
   const ctx = encodeContext(spec, where);
   const forced = spec.encoding !== undefined && spec.encoding !== 'auto';
-  const names: TensorEncoding[] = forced ? [spec.encoding as TensorEncoding] : [...ENCODINGS];
+  const names: TensorEncoding[] = forced ? [spec.encoding as TensorEncoding] : spec.winograd ? ['winograd'] : [...ENCODINGS];
   let best: { w: BitWriter; encoding: TensorEncoding; huffman: TensorBody['huffman'] } | undefined;
   for (const encoding of names) {
     const codec = CODECS[encoding];
@@ -112,6 +114,7 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
     tensor: spec.tensor,
     f16: spec.f16 ?? false,
     gapBits: spec.gapBits,
+    winograd: spec.winograd,
     streams: { huffman: spec.huffman ?? 'auto', limit: spec.huffmanLimit },
     codebook() {
       if (spec.tensor.dtype !== 'float32') return undefined;

@@ -1,8 +1,9 @@
 // The files the fuzzer mutates: small graphs that cover the op table (test/onnx/nets.ts)
 // at several opsets, two real models, and their .nnz encodings: dense (raw, f16, ints),
 // and compressed by the Deep Compression pipeline without data (sparse-codebook,
-// codebook, sparse-f32), with and without Huffman coding, and on a grid (the grid
-// encodings, each forced once: a trained net's float weights never land on a grid).
+// codebook, sparse-f32), with and without Huffman coding, 3×3 filters stored as
+// Winograd transforms (winograd), and on a grid (the grid encodings, each forced
+// once: a trained net's float weights never land on a grid).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'fflate';
@@ -13,6 +14,7 @@ import { graphToNnz } from '../../src/format/nnz.js';
 import type { EncodedTensorSpec } from '../../src/format/tensor_codec.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { graphToJson } from '../../src/ir/serialize.js';
+import { transformFilters } from '../../src/ir/winograd.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { MODELS } from '../cli/helpers.js';
@@ -44,6 +46,16 @@ function smallCnn(): Graph {
   const c2 = b.op1('Relu', [b.op1('Conv', [p1, b.weight('c2.w', [8, 6, 3, 3]), b.weight('c2.b', [8])], { kernel_shape: [3, 3] })]);
   const fc = b.op1('Gemm', [b.op1('Flatten', [c2], { axis: 1 }), b.weight('fc.w', [10, 72]), b.weight('fc.b', [10])], { transB: 1 });
   return b.build([fc], 13, 'N');
+}
+
+/** smallCnn with its 3×3 filters stored as F(2,3) and F(4,3) transforms (the winograd encoding). */
+function winogradCnn(): Graph {
+  const g = smallCnn();
+  for (const [name, tile] of [['c1.w', 2], ['c2.w', 4]] as const) {
+    const w = g.initializers.get(name)!;
+    g.formats.set(name, { kind: 'winograd', tile, transformed: transformFilters(w.data as Float32Array, w.shape[0], w.shape[1], tile) });
+  }
+  return g;
 }
 
 function mlp(): Graph {
@@ -85,6 +97,7 @@ export async function makeSeeds(small = false): Promise<Seeds> {
     nnz.push({ name: `${name} dense`, bytes: graphToNnz(make(), { meta: { seed: name } }).bytes });
     nnz.push({ name: `${name} f16`, bytes: graphToNnz(make(), { f16: true, huffman: false }).bytes });
   }
+  nnz.push({ name: 'smallCnn winograd', bytes: graphToNnz(winogradCnn()).bytes });
   for (const [name, make] of [['smallCnn', smallCnn], ['mlp', mlp]] as const) {
     nnz.push({ name: `${name} compressed`, bytes: await compressed(make(), true) });
     nnz.push({ name: `${name} compressed, no Huffman`, bytes: await compressed(make(), false) });
