@@ -1,17 +1,25 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
 // Relu / Clip into the epilogue of a conv / fc, and QuantizeLinear →
-// DequantizeLinear pairs into one float step. A step is fused into its producer
-// only when the producer's output has no other reader and is not a graph output.
+// DequantizeLinear pairs into one float step (for the C target, 8-bit layers
+// first, fuse_int8.ts, and pools into the conv before them). A step is fused into its producer only when the
+// producer's output has no other reader and is not a graph output.
 import type { Tensor } from '../ir/tensor.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, QuantParams, QuantStep } from './plan_types.js';
+import { convBand } from './conv_layout.js';
+import { fuseInt8 } from './fuse_int8.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, QuantBoundary, QuantParams, QuantStep } from './plan_types.js';
 
 export interface FuseInput {
   steps: PlanStep[];
-  aliases: ReadonlyMap<string, string>;
-  outputs: readonly string[];
+  /** Reshapes (output → input); a pass may add some. */
+  aliases: Map<string, string>;
+  /** The plan's fed inputs and its outputs; a pass may replace one by its 8-bit form (then listed in `boundary`). */
+  inputs: string[];
+  outputs: string[];
   /** Constant values (initializers and values folded at plan time). */
   consts: ReadonlyMap<string, Tensor>;
+  target: PlanTarget;
+  boundary: QuantBoundary[];
 }
 
 /** Readers of each value: step inputs, reshapes of it, and being a graph output. */
@@ -128,16 +136,40 @@ function fuseQdq(f: FuseInput): void {
   f.steps = f.steps.filter((s) => !drop.has(s));
 }
 
-/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu). */
-export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void }[] = [
+/**
+ * C target: a max / average pool into the conv before it. The conv makes its output
+ * a band of rows at a time in scratch and pools it, so the full-size conv output never
+ * exists (LeNet-5's first conv: 1.1 KB of band instead of 46 KB); see convBand.
+ */
+function fusePool(f: FuseInput): void {
+  const uses = useCounts(f);
+  f.steps = f.steps.filter((s) => {
+    if (s.kind !== 'pool') return true;
+    const p = soleLayerProducer(f, uses, s.inputs[0]);
+    if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return true;
+    const band = convBand(p, s);
+    if (!band) return true;
+    p.pool = s;
+    p.band = band;
+    p.outImageStride = s.outImageStride;
+    p.scratch = p.quant ? 0 : band.rows * p.OW * 4;
+    absorb(p, s, s.kernel);
+    return false;
+  });
+}
+
+/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu), and the targets it runs for. */
+export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void; only?: PlanTarget }[] = [
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
+  { name: 'fuseInt8', run: fuseInt8, only: 'c' },
+  { name: 'fusePool', run: fusePool, only: 'c' },
   { name: 'fuseQdq', run: fuseQdq },
 ];
 
 export function fuse(f: FuseInput): PlanStep[] {
-  for (const pass of FUSION_PASSES) pass.run(f);
+  for (const pass of FUSION_PASSES) if (!pass.only || pass.only === f.target) pass.run(f);
   return f.steps;
 }
 
