@@ -255,25 +255,13 @@ export class WasmXnor {
     const s = convSizes(l.params!, H, W, 'xnor conv');
     const nx = N * l.C * H * W, ny = N * l.M * s.P;
     if (x.length !== nx) fail(`xnor conv: x has ${x.length} values, [${N},${l.C},${H},${W}] needs ${nx}`);
-    return this.inArena(x, ny, this.convScratchBytes(l, H, W), (xo, yo, sc) => this.convAt(l, N, H, W, xo, yo, sc));
+    return this.arena.onCopy(x, ny, this.convScratchBytes(l, H, W), (xo, yo, sc) => this.convAt(l, N, H, W, xo, yo, sc));
   }
 
   /** The fully connected layer on arrays. */
   fc(l: XnorLayer, batch: number, x: Float32Array): Float32Array {
     if (x.length !== batch * l.C) fail(`xnor fc: x has ${x.length} values, [${batch},${l.C}] needs ${batch * l.C}`);
-    return this.inArena(x, batch * l.M, this.fcScratchBytes(l, batch), (xo, yo, sc) => this.fcAt(l, batch, xo, yo, sc));
-  }
-
-  private inArena(x: Float32Array, ny: number, scratch: number, body: (x: number, y: number, scratch: number) => void): Float32Array {
-    const a = this.arena, mark = a.used;
-    try {
-      const xo = a.allocF32(x.length), yo = a.allocF32(ny), so = a.alloc(scratch);
-      a.f32(xo, x.length).set(x);
-      body(xo, yo, so);
-      return a.f32(yo, ny).slice();
-    } finally {
-      a.reset(mark);
-    }
+    return this.arena.onCopy(x, batch * l.M, this.fcScratchBytes(l, batch), (xo, yo, sc) => this.fcAt(l, batch, xo, yo, sc));
   }
 
   private put(data: Float32Array | Uint32Array | Int32Array): number {
