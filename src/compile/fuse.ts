@@ -1,11 +1,16 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
 // Relu / Clip into the epilogue of a conv / fc, QDQ units into integer steps
-// (fuse_int.ts), and the QuantizeLinear → DequantizeLinear pairs left into one float step. A step is fused into its producer
-// only when the producer's output has no other reader and is not a graph output.
+// (fuse_int.ts; for the C target the 8-bit graph inputs and outputs too, and pools
+// into the conv before them), and the QuantizeLinear → DequantizeLinear pairs left into
+// one float step. A step is fused into its producer only when the producer's output
+// has no other reader and is not a graph output.
+import { convBand } from './conv_layout.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
-import { fuseInt } from './fuse_int.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, QuantStep } from './plan_types.js';
+import { fuseInt, quantBoundary } from './fuse_int.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, QPoolStep, QuantStep } from './plan_types.js';
+
+export type { FuseInput } from './fuse_base.js';
 
 type Layer = ConvStep | FcStep;
 
@@ -106,17 +111,53 @@ function fuseQdq(f: FuseInput): void {
   f.steps = f.steps.filter((s) => !drop.has(s));
 }
 
-/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu). */
-export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void }[] = [
+/**
+ * C target: a max / average pool into the conv before it. The conv makes its output
+ * a band of rows at a time in scratch and pools it, so the full-size conv output never
+ * exists (LeNet-5's first conv: 1.1 KB of band instead of 46 KB); see convBand.
+ */
+function fusePool(f: FuseInput): void {
+  const uses = useCounts(f);
+  f.steps = f.steps.filter((s) => {
+    if (s.kind === 'qpool') return !fuseQPool(f, uses, s);
+    if (s.kind !== 'pool') return true;
+    const p = soleLayerProducer(f, uses, s.inputs[0]);
+    if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return true;
+    const band = convBand(p, s);
+    if (!band) return true;
+    p.pool = s;
+    p.band = band;
+    p.outImageStride = s.outImageStride;
+    p.scratch = band.rows * p.OW * 4;
+    absorb(p, s, s.kernel);
+    return false;
+  });
+}
+
+/** An integer max pool into the integer conv before it: each pooled value is the largest of its window's pixels, made on the spot (no scratch). */
+function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boolean {
+  const v = s.inputs[0];
+  const p = uses.get(v) === 1 && !f.outputs.includes(v) ? f.steps.find((t) => t.outputs.includes(v)) : undefined;
+  if (s.mode !== 'max' || p?.kind !== 'qconv' || p.pool || p.outputs.length !== 1 || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  p.pool = s;
+  p.outImageStride = s.outImageStride;
+  absorb(p, s, s.kernel);
+  return true;
+}
+
+/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu), and the targets it runs for. */
+export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void; only?: PlanTarget }[] = [
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
   { name: 'fuseInt', run: fuseInt },
+  { name: 'quantBoundary', run: quantBoundary, only: 'c' },
+  { name: 'fusePool', run: fusePool, only: 'c' },
   { name: 'fuseQdq', run: fuseQdq },
 ];
 
 export function fuse(f: FuseInput): PlanStep[] {
-  for (const pass of FUSION_PASSES) pass.run(f);
+  for (const pass of FUSION_PASSES) if (!pass.only || pass.only === f.target) pass.run(f);
   return f.steps;
 }
 

@@ -8,14 +8,26 @@
 // becomes its bounds). The float values in between disappear, and DequantizeLinear steps nobody reads any more are
 // dropped: a quantized graph runs integer-only from its first QuantizeLinear to
 // its last DequantizeLinear. A unit the integer kernels cannot take stays float,
-// its reason written on the step (describe() shows it).
+// its reason written on the step (describe() shows it). The one integer fusion of
+// both targets: the C backend emits the same integer steps (backends/c/kernels/
+// qlayer.ts); a kind it has no C kernel for yet (INT_KINDS) stays float there.
+// For C, quantBoundary then takes the graph's inputs and outputs in 8-bit form.
+import { findInt8Grid } from '../ir/int_grid.js';
 import { addMultipliers, dequantizeValue, quantizeValue } from '../ir/quant.js';
 import { broadcastStrides } from '../ir/util.js';
 import type { QInType } from '../kernels/wasm/qgemm.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { intLayer, type QOperand } from './int_layer.js';
 import { floatWinogradWins, qconvStep, qfcStep } from './lower_int.js';
-import type { BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanWeight, PoolStep, QuantStep } from './plan_types.js';
+import type {
+  BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PlanWeight, PoolStep, Quant8, QuantBoundary, QuantParams, QuantStep,
+} from './plan_types.js';
+
+/** The integer units each target has kernels for ('avg pool': a qpool averaging). */
+const INT_KINDS: Record<PlanTarget, ReadonlySet<string>> = {
+  wasm: new Set(['conv', 'fc', 'max pool', 'avg pool', 'add', 'concat']),
+  c: new Set(['conv', 'fc', 'max pool', 'concat']),
+};
 
 export function fuseInt(f: FuseInput): void {
   const producer = new Map<string, PlanStep>();
@@ -46,7 +58,17 @@ export function fuseInt(f: FuseInput): void {
   };
   const operand = (d: QuantStep): QOperand => ({ dtype: dtype(d.inputs[0]) as QInType, scale: d.q.scale[0], zero: d.q.zero[0] });
   const replace = new Map<PlanStep, PlanStep>(), drop = new Set<PlanStep>();
-  const done = (s: PlanStep, by: PlanStep, q: QuantStep) => { replace.set(s, by); drop.add(q); };
+  const done = (s: PlanStep, by: PlanStep, q: QuantStep) => {
+    if (f.target === 'c') by.scratch = 0; // the C kernels sum in place, without patches or panels
+    replace.set(s, by);
+    drop.add(q);
+  };
+  /** False (and the reason on the step) when the target has no integer kernel for this unit. */
+  const can = (s: PlanStep, unit: string) => {
+    if (INT_KINDS[f.target].has(unit)) return true;
+    s.reason += `; float: the ${f.target.toUpperCase()} backend has no integer ${unit} kernel yet`;
+    return false;
+  };
 
   for (const s of f.steps) {
     if (s.kind === 'conv' || s.kind === 'fc') {
@@ -57,7 +79,7 @@ export function fuseInt(f: FuseInput): void {
       else done(s, step, q);
     } else if (s.kind === 'pool') {
       const d = dq(s.inputs[0]), q = soleQ(s.outputs[0]);
-      if (!d || !q || !sameParams(d.q, q.q) || dtype(q.outputs[0]) !== dtype(d.inputs[0])) continue;
+      if (!d || !q || !sameParams(d.q, q.q) || dtype(q.outputs[0]) !== dtype(d.inputs[0]) || !can(s, `${s.mode} pool`)) continue;
       done(s, poolStep(s, d, q, dtype(d.inputs[0]) as QInType), q);
     } else if (s.kind === 'quantize') {
       // DQ → reshapes → Q of the same parameters: the same integers, seen with another shape
@@ -73,19 +95,18 @@ export function fuseInt(f: FuseInput): void {
       if (!da || !db || !q || dtype(db.inputs[0]) !== t || dtype(q.outputs[0]) !== t || s.a.strides.join() !== dense || s.b.strides.join() !== dense) continue;
       const r = Math.max(da.q.scale[0], db.q.scale[0]) / q.q.scale[0];
       if (!(r < 2 ** 19)) { s.reason += `; float: the output scale is ${r.toExponential(1)} times finer than the inputs'`; continue; }
-      replace.set(s, addStep(s, da, db, q, clamp, t as QInType));
-      drop.add(q);
+      if (!can(s, 'add')) continue;
+      done(s, addStep(s, da, db, q, clamp, t as QInType), q);
       if (clamp) drop.add(clamp);
     } else if (s.kind === 'concat') {
       const q = soleQ(s.outputs[0]);
       const ds = s.inputs.map(dq);
-      if (!q || ds.some((d) => !d || !sameParams(d.q, q.q) || dtype(d.inputs[0]) !== dtype(q.outputs[0]))) continue;
+      if (!q || ds.some((d) => !d || !sameParams(d.q, q.q) || dtype(d.inputs[0]) !== dtype(q.outputs[0])) || !can(s, 'concat')) continue;
       const ints = ds.map((d) => d!.inputs[0]);
-      replace.set(s, {
+      done(s, {
         ...s, inputs: ints, outputs: [...q.outputs], nodes: [...s.nodes, ...q.nodes], elemBytes: 1, kernel: 'concat int8 (copy)',
         parts: s.parts.map((p, i) => ({ ...p, value: ints[i] })),
-      });
-      drop.add(q);
+      }, q);
     }
   }
   f.steps = f.steps.filter((s) => !drop.has(s)).map((s) => replace.get(s) ?? s);
@@ -112,8 +133,10 @@ function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOpera
 }
 
 /** The weight's integers by output row ([rows × K]), checked against the values it runs with (a folded BatchNorm breaks the grid). */
-function gridRows(w: PlanWeight, rows: number, K: number): { q: Int32Array; zero: ArrayLike<number>; scale: ArrayLike<number> } | string {
-  const g = w.format;
+function gridRows(w: PlanWeight, rows: number, K: number): { q: ArrayLike<number>; zero: ArrayLike<number>; scale: ArrayLike<number> } | string {
+  // float weights without a format (a QDQ graph's folded DequantizeLinear): their int8 grid, if they are on one
+  const found = w.format === undefined ? findInt8Grid(w.data, rows) : undefined;
+  const g = found ? { kind: 'grid' as const, q: found.q, scale: found.scale, zero: undefined, axis: 0 } : w.format;
   if (g?.kind !== 'grid') return 'the weights are not on an integer grid (quantize them first)';
   if (g.scale.length !== 1 && (g.axis !== 0 || g.scale.length !== rows)) return `the weight scales run along axis ${g.axis}, not the output channels`;
   if (g.q.length !== rows * K) return 'the weight grid does not match the weights';
@@ -161,4 +184,37 @@ function dropUnread(f: FuseInput): void {
     if (dead.length === 0) return;
     f.steps = f.steps.filter((s) => !dead.includes(s));
   }
+}
+
+/** One scale and zero point over a whole 8-bit tensor (int8 or uint8). */
+function quant8(q: QuantParams): Quant8 | undefined {
+  if (q.count !== 1 || q.hi - q.lo !== 255 || (q.lo !== -128 && q.lo !== 0)) return undefined;
+  return { scale: q.scale[0], zero: q.zero[0], lo: q.lo, hi: q.hi };
+}
+
+/**
+ * C target, after fuseInt: a graph input read only by a QuantizeLinear and an output
+ * made by a DequantizeLinear are taken and given in their 8-bit form (f.boundary),
+ * so an all-integer model has no float at all.
+ */
+export function quantBoundary(f: FuseInput): void {
+  const uses = useCounts(f);
+  const drop = new Set<PlanStep>();
+  f.inputs.forEach((x, i) => {
+    const s = uses.get(x) === 1 ? f.steps.find((t): t is QuantStep => t.kind === 'quantize' && t.inputs[0] === x) : undefined;
+    const q = s && quant8(s.q);
+    if (!s || !q) return;
+    f.boundary.push({ value: s.outputs[0], graphValue: x, q });
+    f.inputs[i] = s.outputs[0];
+    drop.add(s);
+  });
+  f.outputs.forEach((y, i) => {
+    const s = f.steps.find((t): t is QuantStep => t.kind === 'dequantize' && t.outputs[0] === y);
+    const q = s && quant8(s.q);
+    if (!s || !q || f.outputs.includes(s.inputs[0]) || f.inputs.includes(s.inputs[0])) return;
+    f.boundary.push({ value: s.inputs[0], graphValue: y, q } satisfies QuantBoundary);
+    f.outputs[i] = s.inputs[0];
+    drop.add(s);
+  });
+  f.steps = f.steps.filter((s) => !drop.has(s));
 }

@@ -11,6 +11,7 @@ import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
 import { lowerQMaxPool } from './lower_int.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
+import { asXnorConv, xnorConvRefusal } from './lower_xnor.js';
 
 
 function weightOf(ctx: LowerCtx, name: string, data: Float32Array): PlanWeight {
@@ -43,6 +44,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, tile: d.tile, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
   };
+  if (xnorConvRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win) };
   step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);
@@ -52,7 +54,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
 function convKernelName(impl: ConvStep['impl'], w: PlanWeight, tile?: WinogradTile): string {
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
   if (impl === 'winograd') return `conv winograd ${tileName(tile!)}`;
-  return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
+  return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise', xnor: 'xnor conv (popcount)' }[impl];
 }
 
 /** Gemm (A activation, B constant) and MatMul (A [..., M, K] activation, B [K, N] constant). */

@@ -15,6 +15,13 @@ export type KernelsMode = 'auto' | 'dense';
 /** Whether 3×3 stride-1 convs may run Winograd: 'auto' (the cost model decides), 'off', 'on' (always, the best tile), or one tile. */
 export type WinogradMode = 'auto' | 'off' | 'on' | WinogradTile;
 
+/**
+ * What the plan is for: 'wasm' (the runtime: packed panels, scratch, 64-byte lines)
+ * or 'c' (the C backend: direct kernels, 4-byte alignment, pools fused into the conv
+ * before them, 8-bit layers where the graph is quantized).
+ */
+export type PlanTarget = 'wasm' | 'c';
+
 /** A value of the graph as the plan sees it: where its bytes live. */
 export interface PlanValue {
   name: string;
@@ -91,6 +98,15 @@ export interface FcStep extends StepBase {
   splitBy?: 'samples' | 'rows';
 }
 
+/** One scale and zero point of an 8-bit activation (int8 or uint8), and its saturation range. */
+export interface Quant8 {
+  scale: number;
+  zero: number;
+  lo: number;
+  hi: number;
+}
+
+
 /**
  * How a conv shares its work and lays out its scratch (compile/conv_layout.ts):
  * `sets` areas of [patches | panels | plane] bytes, one per thread (dense), per
@@ -117,12 +133,19 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor';
   /** The Winograd output tile F(m×m, 3×3). */
   tile?: WinogradTile;
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;
+  /** The pool after it, done on each band of output rows as it is made (target 'c', compile/fuse.ts). */
+  pool?: PoolStep;
+  /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
+  band?: { pooled: number; rows: number };
+  /** Target 'c': by stored weight over output rows ('taps'), or input channel by input channel over its shifted copies ('channels'; conv_layout.ts, cConvKernel). */
+  cKernel?: 'taps' | 'channels';
 }
 
 export interface PoolStep extends StepBase {
@@ -255,6 +278,8 @@ export interface QConvStep extends StepBase {
   layer: IntLayer;
   layout: ConvLayout;
   outImageStride: number;
+  /** A max pool after it, each pooled value made on the spot (target 'c', compile/fuse.ts). */
+  pool?: QPoolStep;
 }
 
 /** Max pooling on int8 / uint8 (exact: the dequantization is monotonic), or average pooling rounded half to even. */
@@ -301,8 +326,17 @@ export interface MemoryPlan {
   scratchBytes: number;
 }
 
+/** A plan input or output that is the 8-bit form of a float graph value (target 'c': int8 in / out). */
+export interface QuantBoundary {
+  /** The plan's value (8-bit) and the graph's float value it stands for. */
+  value: string;
+  graphValue: string;
+  q: Quant8;
+}
+
 export interface Plan {
   graph: string;
+  target: PlanTarget;
   /** Concrete shapes of the fed inputs this plan was made for. */
   inputShapes: Record<string, number[]>;
   threads: number;
@@ -315,4 +349,6 @@ export interface Plan {
   memory: MemoryPlan;
   /** Node names that run on their reference kernel, with the reason. */
   fallbacks: { node: string; op: string; why: string }[];
+  /** Inputs and outputs taken or given in 8-bit form instead of the graph's float values (target 'c'). */
+  boundary: QuantBoundary[];
 }

@@ -5,6 +5,7 @@ import { isWinogradTile, WINOGRAD_TILES, type WinogradTile } from '../ir/winogra
 import type { Layer, LayerKind } from './layers.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './quantize/calibrate.js';
 import { findLayer } from './layers.js';
+import { BINARIZE_DEFAULTS, checkBinarize, checkMethod, type BinarizeSettings, type BinaryMethod } from './binary/settings.js';
 
 export interface LayerSettings {
   /** Fraction of weights kept, in (0, 1]. */
@@ -15,6 +16,8 @@ export interface LayerSettings {
   indexBits?: number;
   /** Fraction of filters (output channels, neurons) kept, in (0, 1]; the others are removed from the graph. */
   filters?: number;
+  /** Binary / ternary method of this layer ('none' = float), over the binarize section's default. */
+  binary?: BinaryMethod | 'none';
   /** Leave this layer dense and unshared. */
   skip?: boolean;
 }
@@ -55,6 +58,8 @@ export interface Recipe {
     samples: number;
     epochs: number;
   };
+  /** Binary and ternary weights (and XNOR-Net's binary activations), after pruning (compress/binary). */
+  binarize?: BinarizeSettings;
   /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
   winograd?: { tile: WinogradTile };
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
@@ -115,6 +120,8 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
   if (r.quantize === null) delete out.quantize;
   else if (r.quantize) out.quantize = { ...(out.quantize ?? QUANTIZE_DEFAULTS), ...r.quantize };
+  if (r.binarize === null) delete out.binarize;
+  else if (r.binarize) out.binarize = { ...(out.binarize ?? BINARIZE_DEFAULTS), ...r.binarize, method: { ...(out.binarize ?? BINARIZE_DEFAULTS).method, ...r.binarize.method } };
   if (r.winograd === null) delete out.winograd;
   else if (r.winograd) out.winograd = { ...r.winograd };
   if (r.train) out.train = { ...out.train, ...r.train };
@@ -149,6 +156,11 @@ export function checkRecipe(r: Recipe, source: string): void {
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
   if (r.quantize) checkQuantize(r.quantize, source);
+  if (r.binarize) {
+    checkBinarize(r.binarize, source);
+    if (r.share) fail(`${source}: binarize and share both set the weights' values; drop one of them`);
+    if (r.quantize) fail(`${source}: binarize and quantize both set the weights' values; drop one of them`);
+  }
   if (r.winograd && !isWinogradTile(r.winograd.tile)) fail(`${source}: winograd.tile ${JSON.stringify(r.winograd.tile)} must be one of ${WINOGRAD_TILES.join(', ')}`);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
@@ -160,6 +172,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
     if (s.filters !== undefined) checkFraction(`${source}: layers.${name}.filters`, s.filters);
+    if (s.binary !== undefined) checkMethod(`${source}: layers.${name}.binary`, s.binary, true);
   }
 }
 
@@ -178,13 +191,14 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters'>> & { indexBits?: number; filters?: number } {
+export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'binary'>> & Pick<LayerSettings, 'indexBits' | 'filters' | 'binary'> {
   const o = layerOverrides(r, layer);
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
     bits: o.bits ?? r.share?.bits[layer.kind] ?? 32,
     indexBits: o.indexBits ?? r.encode.indexBits?.[layer.kind],
     filters: o.filters ?? r.filters?.keep[layer.kind],
+    binary: o.binary,
     skip: o.skip ?? false,
   };
 }

@@ -13,9 +13,10 @@ import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeC
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
 import type { WinogradTile } from '../ir/winograd.js';
 import type { Grid } from './grid.js';
+import type { SignsForm } from './signs.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'binary', 'ternary'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -44,6 +45,8 @@ export interface TensorBody {
   /** Integers and scales (grid and sparse-grid encodings). */
   grid?: Grid;
   sparse?: SparseForm;
+  /** The levels of a binary or ternary tensor (binary and ternary encodings). */
+  signs?: SignsForm;
   /** Which symbol streams were Huffman-coded. */
   huffman: { indices?: boolean; gaps?: boolean; values?: boolean };
 }
@@ -61,6 +64,8 @@ export interface EncodeContext {
   codebook(): Codebook | undefined;
   /** The given grid, or the exact one of the values (undefined if they are not on one). */
   grid(): Grid | undefined;
+  /** The tensor's levels if it is binary (resp. ternary) along the given axis or axis 0. */
+  signs(kind: 'binary' | 'ternary'): SignsForm | undefined;
 }
 
 export interface DecodeContext {

@@ -31,6 +31,14 @@ function floatShape(op: 'Conv' | 'MatMul', node: Node, x: ValueType, w: ValueTyp
   return opSchema(op)!.infer({ ...node, op }, [f(x), f(w), ...(bias ? [f(bias)] : [])])[0].shape;
 }
 
+/** The output's type from y_scale (input 6) and y_zero_point (input 7; uint8 without one). */
+function outputType(node: Node, inputs: (ValueType | undefined)[]): 'int8' | 'uint8' {
+  checkParam(node, input(node, inputs, 6, 'y_scale'), 'y_scale', 'float32');
+  const yz = inputs[7];
+  if (yz && !INT8S.includes(yz.dtype)) nodeFail(node, `y_zero_point is ${yz.dtype}; it must be int8 or uint8`);
+  return (yz?.dtype ?? 'uint8') as 'int8' | 'uint8';
+}
+
 const WINDOW_ATTRS = { auto_pad: 'string', dilations: 'ints', group: 'int', kernel_shape: 'ints', pads: 'ints', strides: 'ints' } as const;
 
 registerOp({
@@ -45,12 +53,9 @@ registerOp({
     checkParam(node, inputs[2], 'x_zero_point', x.dtype);
     checkParam(node, input(node, inputs, 4, 'w_scale'), 'w_scale', 'float32', M);
     checkParam(node, inputs[5], 'w_zero_point', w.dtype, M);
-    checkParam(node, input(node, inputs, 6, 'y_scale'), 'y_scale', 'float32');
-    const yz = inputs[7];
-    if (yz && !INT8S.includes(yz.dtype)) nodeFail(node, `y_zero_point is ${yz.dtype}; it must be int8 or uint8`);
     const b = inputs[8];
     if (b && b.dtype !== 'int32') nodeFail(node, `B is ${b.dtype}; it must be int32`);
-    return [{ dtype: yz?.dtype ?? 'uint8', shape: floatShape('Conv', node, x, w, b) }];
+    return [{ dtype: outputType(node, inputs), shape: floatShape('Conv', node, x, w, b) }];
   },
 });
 
@@ -66,10 +71,7 @@ registerOp({
     checkParam(node, inputs[2], 'a_zero_point', a.dtype, a.shape[0]);
     checkParam(node, input(node, inputs, 4, 'b_scale'), 'b_scale', 'float32', b.shape[1]);
     checkParam(node, inputs[5], 'b_zero_point', b.dtype, b.shape[1]);
-    checkParam(node, input(node, inputs, 6, 'y_scale'), 'y_scale', 'float32');
-    const yz = inputs[7];
-    if (yz && !INT8S.includes(yz.dtype)) nodeFail(node, `y_zero_point is ${yz.dtype}; it must be int8 or uint8`);
-    return [{ dtype: yz?.dtype ?? 'uint8', shape: floatShape('MatMul', node, a, b) }];
+    return [{ dtype: outputType(node, inputs), shape: floatShape('MatMul', node, a, b) }];
   },
 });
 
