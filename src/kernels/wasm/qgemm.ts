@@ -10,21 +10,21 @@ import { WasmArena } from './arena.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import {
-  bValueBytes, EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
+  EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
 } from './qgemm_codegen.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 /** The default tile: 4×8 int32 accumulators (8 of the 15 vector registers), 2 B vectors, 1 A splat. */
-export const DEFAULT_QGEMM_TILE: Omit<QGemmVariant, 'shared'> = { mr: 4, nr: 8, unroll: 1, wideB: false };
+export const DEFAULT_QGEMM_TILE: Omit<QGemmVariant, 'shared'> = { mr: 4, nr: 8, unroll: 1 };
 
 /** Bytes of A packed for the tile (M rounded up to whole panels, K to pairs of i16). */
 export function qgemmPackedASize(M: number, K: number, tile: Pick<QGemmVariant, 'mr'> = DEFAULT_QGEMM_TILE): number {
   return Math.ceil(M / tile.mr) * tile.mr * Math.ceil(K / 2) * 4;
 }
 
-/** Bytes of B packed for the tile (N rounded up to whole panels, K to pairs). */
-export function qgemmPackedBSize(K: number, N: number, tile: Pick<QGemmVariant, 'nr' | 'wideB'> = DEFAULT_QGEMM_TILE): number {
-  return Math.ceil(N / tile.nr) * tile.nr * Math.ceil(K / 2) * 2 * bValueBytes(tile);
+/** Bytes of B packed for the tile (N rounded up to whole panels, K to pairs of i8). */
+export function qgemmPackedBSize(K: number, N: number, tile: Pick<QGemmVariant, 'nr'> = DEFAULT_QGEMM_TILE): number {
+  return Math.ceil(N / tile.nr) * tile.nr * Math.ceil(K / 2) * 2;
 }
 
 export type QInType = 'int8' | 'uint8';
@@ -80,7 +80,7 @@ export class WasmQGemm {
     if (opts.threads && opts.threads.arena !== this.arena) fail('wasm qgemm: the thread pool works on another arena; pass the same one');
     this.variant = { ...DEFAULT_QGEMM_TILE, ...opts.tile, shared: this.arena.shared };
     const t = this.variant;
-    this.key = `qgemm:mr${t.mr}:nr${t.nr}:u${t.unroll}:${t.wideB ? 'b16' : 'b8'}:${t.shared ? 'shared' : 'private'}`;
+    this.key = `qgemm:mr${t.mr}:nr${t.nr}:u${t.unroll}:${t.shared ? 'shared' : 'private'}`;
     const mod = compileCached(this.key, () => qgemmModule(this.variant));
     this.exports = instantiate<QGemmExports>(mod, this.arena);
     this.threads = opts.threads;
@@ -188,7 +188,7 @@ export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: n
  * and C, and the bias and multipliers too when the channels are the columns (not
  * perRow). Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
  */
-export function splitQGemmColumns(g: QGemmArgs, tile: Pick<QGemmVariant, 'nr' | 'wideB'>, parts: number, eb: number, perRow = false): QGemmArgs[] {
+export function splitQGemmColumns(g: QGemmArgs, tile: Pick<QGemmVariant, 'nr'>, parts: number, eb: number, perRow = false): QGemmArgs[] {
   const nr = tile.nr, panels = Math.ceil(g.N / nr), panelBytes = qgemmPackedBSize(g.K, nr, tile);
   return Array.from({ length: parts }, (_, t) => {
     const p0 = Math.floor((t * panels) / parts), p1 = Math.floor(((t + 1) * panels) / parts);

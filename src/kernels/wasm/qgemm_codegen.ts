@@ -24,8 +24,6 @@ export interface QGemmVariant {
   nr: number;
   /** K-pair steps per loop iteration. */
   unroll: number;
-  /** B panels hold i16 pairs (sign-extended once when packing) instead of i8 pairs widened in the inner loop. */
-  wideB: boolean;
   shared: boolean;
 }
 
@@ -63,7 +61,7 @@ export function qgemmModule(v: QGemmVariant): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(v.shared));
   m.func(QGEMM_EXPORTS.packA, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackA(f, v.mr));
-  m.func(QGEMM_EXPORTS.packB, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackB(f, v));
+  m.func(QGEMM_EXPORTS.packB, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackB(f, v.nr));
   const kernels: number[] = [];
   for (let r = 1; r <= v.mr; r++) kernels[r] = m.func(undefined, KERNEL_PARAMS, [], (f) => emitMicroKernel(f, v, r));
   m.func(QGEMM_EXPORTS.gemm, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => emitDriver(f, v, kernels));
@@ -110,16 +108,12 @@ function emitPackA(f: FuncBuilder, mr: number): void {
   });
 }
 
-/** Bytes of one B value in the panels: 2 when they are stored as i16. */
-export const bValueBytes = (v: Pick<QGemmVariant, 'wideB'>): number => (v.wideB ? 2 : 1);
-
 /**
- * B (K × cols, row stride ldb bytes) into panels of `nr` columns of interleaved
- * pairs (i8, or i16 when wideB): rows 2q and 2q+1 of eight (or four) columns loaded
- * and shuffled together. The last, partial panel is copied value by value (zeros past the last column).
+ * B (K × cols, row stride ldb bytes) into panels of `nr` columns of interleaved i8
+ * pairs: rows 2q and 2q+1 of eight (or four) columns loaded and shuffled together.
+ * The last, partial panel is copied value by value (zeros past the last column).
  */
-function emitPackB(f: FuncBuilder, v: QGemmVariant): void {
-  const nr = v.nr, eb = bValueBytes(v), pairBytes = 2 * eb;
+function emitPackB(f: FuncBuilder, nr: number): void {
   const [src, ldb, cols, K, dst, xor] = f.params;
   const kp = f.local(), j = f.local(), q = f.local(), r0 = f.local(), d = f.local(), full = f.local(), pairs = f.local();
   const v0 = f.local(V128), v1 = f.local(V128);
@@ -129,50 +123,41 @@ function emitPackB(f: FuncBuilder, v: QGemmVariant): void {
   f.get(cols).get(cols).i32(nr).op('i32.rem_u').op('i32.sub').set(full);
   const interleave = (width: 8 | 4, at: number, lastOdd: boolean): void => {
     const load = width === 8 ? 'v128.load64_zero' : 'v128.load32_zero';
-    const widen = (): void => { if (eb === 2) f.op('i16x8.extend_low_i8x16_s'); };
-    f.get(r0).mem(load, at).get(mask).op('v128.xor'); widen(); f.set(v0);
+    f.get(r0).mem(load, at).get(mask).op('v128.xor').set(v0);
     if (lastOdd) f.i32(0).op('i8x16.splat').set(v1);
-    else { f.get(r0).get(ldb).op('i32.add').mem(load, at).get(mask).op('v128.xor'); widen(); f.set(v1); }
+    else f.get(r0).get(ldb).op('i32.add').mem(load, at).get(mask).op('v128.xor').set(v1);
     const lanes: number[] = [];
-    if (eb === 1) for (let e = 0; e < 8; e++) lanes.push(e, 16 + e);
-    else for (let e = 0; e < 4; e++) lanes.push(2 * e, 2 * e + 1, 16 + 2 * e, 17 + 2 * e);
+    for (let e = 0; e < 8; e++) lanes.push(e, 16 + e);
     f.get(d).get(v0).get(v1).shuffle(lanes);
-    if (width === 8 || eb === 2) f.mem('v128.store', at * pairBytes);
-    else f.memLane('v128.store64_lane', at * pairBytes, 0);
-    if (width === 8 && eb === 2) { // columns 4..7: the high i16 lanes
-      f.get(d).get(v0).get(v1).shuffle(lanes.map((l) => l + 8)).mem('v128.store', (at + 4) * pairBytes);
-    }
+    if (width === 8) f.mem('v128.store', at * 2);
+    else f.memLane('v128.store64_lane', at * 2, 0);
   };
   const panel = (lastOdd: boolean): void => {
     for (let at = 0; at + 8 <= nr; at += 8) interleave(8, at, lastOdd);
     if (nr % 8) interleave(4, nr - 4, lastOdd);
   };
   f.forUp(j, 0, full, nr, () => {
-    f.get(dst).get(j).get(kp).op('i32.mul').i32(pairBytes).op('i32.mul').op('i32.add').set(d);
+    f.get(dst).get(j).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(d);
     f.forUp(q, 0, pairs, 1, () => {
       f.get(src).get(q).i32(2).op('i32.mul').get(ldb).op('i32.mul').op('i32.add').get(j).op('i32.add').set(r0);
       panel(false);
-      f.addTo(d, nr * pairBytes);
+      f.addTo(d, nr * 2);
     });
     f.get(K).i32(1).op('i32.and').if(() => {
       f.get(src).get(pairs).i32(2).op('i32.mul').get(ldb).op('i32.mul').op('i32.add').get(j).op('i32.add').set(r0);
       panel(true);
     });
   });
-  // the partial panel, value by value: row k, column j at (k/2)·nr·2 + (j − full)·2 + (k & 1) values into the panel
+  // the partial panel, value by value: row k, column j at byte (k/2)·nr·2 + (j − full)·2 + (k & 1) of the panel
   f.get(full).get(cols).op('i32.lt_s').if(() => {
-    f.get(dst).get(full).get(kp).op('i32.mul').i32(pairBytes).op('i32.mul').op('i32.add').set(d);
-    f.get(d).i32(0).get(kp).i32(nr * pairBytes).op('i32.mul').memoryFill();
+    f.get(dst).get(full).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(d);
+    f.get(d).i32(0).get(kp).i32(nr * 2).op('i32.mul').memoryFill();
     f.forUp(q, 0, K, 1, () => { // q: the row k
       f.forUp(j, full, cols, 1, () => {
-        f.get(d).get(q).i32(1).op('i32.shr_u').i32(nr * 2).op('i32.mul')
+        f.get(d).get(q).i32(1).op('i32.shr_u').i32(nr * 2).op('i32.mul').op('i32.add')
           .get(j).get(full).op('i32.sub').i32(2).op('i32.mul').op('i32.add').get(q).i32(1).op('i32.and').op('i32.add');
-        if (eb === 2) f.i32(1).op('i32.shl');
-        f.op('i32.add');
         f.get(src).get(q).get(ldb).op('i32.mul').op('i32.add').get(j).op('i32.add').mem('i32.load8_u')
-          .get(xor).i32(7).op('i32.shl').op('i32.xor');
-        if (eb === 2) f.op('i32.extend8_s').mem('i32.store16');
-        else f.mem('i32.store8');
+          .get(xor).i32(7).op('i32.shl').op('i32.xor').mem('i32.store8');
       });
     });
   });
@@ -191,13 +176,13 @@ function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number): void {
   const bv = Array.from({ length: nv }, () => f.local(V128));
   const a = f.local(V128), end = f.local();
   const step = (u: number): void => {
-    for (let j = 0; j < nv; j++) f.get(pb).mem(v.wideB ? 'v128.load' : 'v128.load8x8_s', (u * v.nr * 2 + 8 * j) * bValueBytes(v)).set(bv[j]);
+    for (let j = 0; j < nv; j++) f.get(pb).mem('v128.load8x8_s', u * v.nr * 2 + 8 * j).set(bv[j]);
     for (let i = 0; i < rows; i++) {
       f.get(pa).mem('v128.load32_splat', (u * v.mr + i) * 4).set(a);
       for (let j = 0; j < nv; j++) f.get(acc[i][j]).get(a).get(bv[j]).op('i32x4.dot_i16x8_s').op('i32x4.add').set(acc[i][j]);
     }
   };
-  panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 2 * bValueBytes(v) }, step);
+  panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 2 }, step);
   const perChannel = (ptr: Local, apply: (x: Local, t: Local) => void): void => {
     const t = f.local(V128);
     f.get(ep).mem('i32.load', EP.perRow).if(() => {
@@ -287,7 +272,7 @@ function emitDriver(f: FuncBuilder, v: QGemmVariant, kernels: number[]): void {
   f.get(ldc).get(eb).op('i32.mul').set(ldcB);
   f.get(ep).mem('i32.load', EP.perRow).set(perRow);
   f.forUp(jp, 0, N, v.nr, () => {
-    f.get(pb).get(jp).get(kp).op('i32.mul').i32(2 * bValueBytes(v)).op('i32.mul').op('i32.add').set(pbp);
+    f.get(pb).get(jp).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(pbp);
     f.get(N).get(jp).op('i32.sub').set(nrv);
     f.forUp(ip, 0, M, v.mr, () => {
       f.get(pa).get(ip).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(pap);

@@ -11,12 +11,7 @@ import { qgemmModule } from '../../../src/kernels/wasm/qgemm_codegen.js';
 import { WA } from '../../../src/kernels/wasm/wasm_api.js';
 import { edgeSizes } from './helpers.js';
 
-// i8 B panels (widened in the inner loop) and i16 ones (widened when packing), on both nr % 8 = 0 and 4
-const TILES = [
-  { mr: 4, nr: 8, unroll: 1, wideB: false }, { mr: 4, nr: 8, unroll: 1, wideB: true }, { mr: 3, nr: 12, unroll: 2, wideB: true },
-  { mr: 5, nr: 4, unroll: 3, wideB: false }, { mr: 3, nr: 12, unroll: 2, wideB: false }, { mr: 2, nr: 16, unroll: 1, wideB: true },
-  { mr: 1, nr: 4, unroll: 2, wideB: true },
-];
+const TILES = [{ mr: 4, nr: 8, unroll: 1 }, { mr: 3, nr: 12, unroll: 2 }, { mr: 5, nr: 4, unroll: 3 }, { mr: 2, nr: 16, unroll: 1 }, { mr: 1, nr: 4, unroll: 2 }];
 
 function ints(rng: Rng, n: number, type: QInType, lo = type === 'int8' ? -128 : 0, hi = type === 'int8' ? 127 : 255): Int8Array | Uint8Array {
   const out = type === 'int8' ? new Int8Array(n) : new Uint8Array(n);
@@ -81,7 +76,7 @@ test('qgemm output types, operand types, bias and multipliers per row or per col
     { aType: 'uint8' }, { bType: 'uint8', out: 'uint8' }, { aType: 'uint8', bType: 'uint8', transB: true, bias: true },
     { transB: true, perRow: true, bias: true, out: 'int16' }, { transB: true },
   ];
-  for (const tile of TILES.slice(0, 4)) {
+  for (const tile of TILES.slice(0, 3)) {
     const g = new WasmQGemm({ tile });
     for (const o of mixes) for (const [M, N, K] of [[2 * tile.mr + 3, 2 * tile.nr + 3, 33], [tile.mr, tile.nr, 2], [1, 1, 1], [7, 50, 800]]) check(g, rng, { M, N, K, ...o });
   }
