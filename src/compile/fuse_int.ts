@@ -26,7 +26,7 @@ import type {
 /** The integer units each target has kernels for ('avg pool': a qpool averaging). */
 const INT_KINDS: Record<PlanTarget, ReadonlySet<string>> = {
   wasm: new Set(['conv', 'fc', 'max pool', 'avg pool', 'add', 'concat']),
-  c: new Set(['conv', 'fc', 'max pool', 'concat']),
+  c: new Set(['conv', 'fc', 'max pool', 'global max pool', 'concat']),
 };
 
 export function fuseInt(f: FuseInput): void {
@@ -81,6 +81,11 @@ export function fuseInt(f: FuseInput): void {
       const d = dq(s.inputs[0]), q = soleQ(s.outputs[0]);
       if (!d || !q || !sameParams(d.q, q.q) || dtype(q.outputs[0]) !== dtype(d.inputs[0]) || !can(s, `${s.mode} pool`)) continue;
       done(s, poolStep(s, d, q, dtype(d.inputs[0]) as QInType), q);
+    } else if (s.kind === 'globalpool' && s.mode === 'max') {
+      // the same step on the 8-bit values (exact: dequantization is monotonic); WASM has no such kernel yet
+      const d = dq(s.inputs[0]), q = soleQ(s.outputs[0]);
+      if (!d || !q || !sameParams(d.q, q.q) || dtype(q.outputs[0]) !== dtype(d.inputs[0]) || !can(s, 'global max pool')) continue;
+      done(s, { ...s, inputs: [d.inputs[0]], outputs: [...q.outputs], nodes: [...s.nodes, ...q.nodes], kernel: `${s.kernel} (8-bit)` }, q);
     } else if (s.kind === 'quantize') {
       // DQ → reshapes → Q of the same parameters: the same integers, seen with another shape
       const d = dq(s.inputs[0]);
