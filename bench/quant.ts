@@ -3,7 +3,9 @@
 // process-wide), interleaved rounds (bench/harness.ts):
 //   - GEMM 256³: nnzip's int8 GEMM (i32x4.dot_i16x8_s, requantized) vs its f32 GEMM;
 //   - LeNet-5 and VGG-S, batch 1 and 64: nnzip f32 (the float model), nnzip int8
-//     (onnxruntime's quantize_static QDQ model, fixtures/models/*_int8_qdq.onnx),
+//     (onnxruntime's quantize_static QDQ model, fixtures/models/*_int8_qdq.onnx; convs
+//     where float Winograd is estimated faster stay float between their Q and DQ),
+//     the same with every conv on the integer kernels (winograd 'off'),
 //     onnxruntime-web and onnxruntime-node on that same QDQ model, and
 //     onnxruntime-node on the float model.
 // Run: `npm run bench` (included) or `node dist/bench/quant.js [--threads 1,2]`.
@@ -58,7 +60,7 @@ async function gemmRow(threads: number): Promise<string[]> {
   const t = await measure(contenders, { rounds: 9 });
   await pool?.close();
   const gops = (ms: number) => (2 * n ** 3 / ms / 1e6).toFixed(1);
-  return [`GEMM ${n}³`, '-', String(threads), formatSig(t[0].ms), formatSig(t[1].ms), formatRatio(t[0].ms, t[1].ms), `${gops(t[0].ms)} / ${gops(t[1].ms)} GOP/s`, '-', '-', '-', '-', '-'];
+  return [`GEMM ${n}³`, '-', String(threads), formatSig(t[0].ms), formatSig(t[1].ms), formatRatio(t[0].ms, t[1].ms), `${gops(t[0].ms)} / ${gops(t[1].ms)} GOP/s`, ...Array(7).fill('-')];
 }
 
 interface Contenders { list: Contender[]; peers: Peer[] }
@@ -70,6 +72,7 @@ async function modelContenders(c: (typeof CASES)[number], threads: number, batch
   const peers: [string, Peer | undefined][] = [
     ['nnzip f32', await createNnzipPeer(loadOnnxFile(dense), { threads })],
     ['nnzip int8', await createNnzipPeer(loadOnnxFile(qdq), { threads })],
+    ['nnzip int8 only', await createNnzipPeer(loadOnnxFile(qdq), { threads, winograd: 'off' })],
     ['ort-web int8', await createOrtWebPeer(qdq, { threads }).catch(() => undefined)],
     ['ort-node int8', await createOrtNodePeer(qdq, { threads })],
     ['ort-node f32', await createOrtNodePeer(dense, { threads })],
@@ -79,7 +82,7 @@ async function modelContenders(c: (typeof CASES)[number], threads: number, batch
 }
 
 export const QUANT_HEADER = [
-  'model', 'batch', 'threads', 'nnzip f32 ms', 'nnzip int8 ms', 'int8 speed-up', 'note', 'ort-web int8', 'nnzip/ort-web', 'ort-node int8', 'nnzip/ort-node int8', 'ort-node f32',
+  'model', 'batch', 'threads', 'nnzip f32 ms', 'nnzip int8 ms', 'int8 speed-up', 'note', 'int8-only ms', 'int8-only speed-up', 'ort-web int8', 'nnzip/ort-web', 'ort-node int8', 'nnzip/ort-node int8', 'ort-node f32',
 ];
 
 /** One thread setting, in this process. */
@@ -92,7 +95,9 @@ export async function benchQuantSetting(threads: number): Promise<string[][]> {
       const t = new Map((await measure(made.list, { rounds: 7, pauseMs: 30 })).map((x) => [x.name, x.ms]));
       for (const p of made.peers) await p.dispose();
       const [nf, ni, w, o] = ['nnzip f32', 'nnzip int8', 'ort-web int8', 'ort-node int8'].map((k) => t.get(k));
-      rows.push([c.name, String(batch), String(threads), formatSig(nf), formatSig(ni), formatRatio(nf, ni), 'same QDQ model', formatSig(w), formatRatio(ni, w), formatSig(o), formatRatio(ni, o), formatSig(t.get('ort-node f32'))]);
+      const only = t.get('nnzip int8 only');
+      rows.push([c.name, String(batch), String(threads), formatSig(nf), formatSig(ni), formatRatio(nf, ni), 'same QDQ model', formatSig(only), formatRatio(nf, only),
+        formatSig(w), formatRatio(ni, w), formatSig(o), formatRatio(ni, o), formatSig(t.get('ort-node f32'))]);
     }
   }
   return rows;
@@ -115,7 +120,8 @@ async function main(argv: string[]): Promise<void> {
   const foreign = watchForeignLoad();
   const rows: string[][] = [];
   for (const n of threads) rows.push(...(await child(n)));
-  console.log('Integer vs float (ms per run, median of interleaved rounds; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster)\n');
+  console.log('Integer vs float (ms per run, median of interleaved rounds; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster;');
+  console.log("int8: convs where float Winograd is estimated faster run float between their Q and DQ; int8-only: winograd 'off', every conv integer)\n");
   console.log(formatTable(QUANT_HEADER, rows));
   const line = foreignLoadLine(foreign());
   if (line) console.log(`\n${line}`);
