@@ -72,22 +72,23 @@ export function decodeMap(bytes: Uint8Array, shape: readonly number[], alphabet:
   if (rows * cols > MAX_ELEMENTS_PER_BYTE * bytes.length) corrupt(`an occupancy map of ${rows * cols} elements in ${bytes.length} bytes`);
   const model = new MapModel(cols, alphabet);
   const d = new RangeDecoder(bytes, where);
-  const positions: number[] = [];
-  const symbols: number[] = [];
-  let prevPos = -1, prevSymbol = -1;
+  // at most every element is stored: 8 bytes an element, within docs/format.md §7's bound
+  const positions = new Uint32Array(rows * cols);
+  const symbols = new Uint32Array(rows * cols);
+  let count = 0, prevPos = -1, prevSymbol = -1;
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++, i++) {
       if (!d.bit(model.occupancy, mapContext(r, model.kept[c], c > 0 && prevPos === i - 1 ? 1 : 0))) continue;
       model.kept[c]++;
       const s = d.tree(model.m.values, model.valueBase(prevSymbol, i - prevPos), model.m.valueBits);
       if (s >= alphabet) corrupt(`symbol ${s} at position ${i} is outside the alphabet 0..${alphabet - 1}`);
-      positions.push(i);
-      symbols.push(s);
+      positions[count] = i;
+      symbols[count++] = s;
       [prevPos, prevSymbol] = [i, s];
     }
   }
   if (!d.done) corrupt('range-coded stream has bytes left after its map');
-  return { positions: Uint32Array.from(positions), symbols: Uint32Array.from(symbols) };
+  return { positions: positions.subarray(0, count), symbols: symbols.subarray(0, count) };
 }
 
 /** A map as map-ctx stores it: varint byte length, then the range-coded bytes (byte-aligned). */
