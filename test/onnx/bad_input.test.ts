@@ -177,6 +177,13 @@ test('named outputs the runtime does not compute are refused at import; empty on
   }
 });
 
+// the long ONNX run's one "late" case: a perm the kernel refused at run() passed import
+test('a Transpose perm that is not a permutation of 0..rank-1 (negative axes included) is refused at import', () => {
+  const t = (perm: number[]) => tiny(17, [onnxNode('Transpose', ['x'], ['y'], [attrInts('perm', perm)], 't')]);
+  rejects(() => importOnnx(t([-1, 0])), /^model\.onnx: node "t" \(Transpose\): perm=\[-1,0\] is not a permutation of 0\.\.1$/);
+  rejects(() => importOnnx(t([1, 1])), /^model\.onnx: node "t" \(Transpose\): perm \[1,1\] repeat an axis$/);
+});
+
 test('a graph without outputs, and negative or oversized dims, are refused at import', () => {
   rejects(() => importOnnx(tiny(17, undefined, { outputs: [] })), /^model\.onnx: the graph declares no outputs; export the model with its outputs$/);
   rejects(() => importOnnx(onnxModel({ opset: 17, inputs: [vi('x', 'float32', [1, -5])], outputs: [vi('y', 'float32', [1, 4])], nodes: [onnxNode('Relu', ['x'], ['y'])] })),
