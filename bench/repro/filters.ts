@@ -3,7 +3,9 @@
 // 128-filter convolutions and the 256-neuron fc) and retrained, against the dense
 // model in the same run: test accuracy (10,000 images), file sizes, and batch-1
 // latency in nnzip and onnxruntime-node at 1 and 2 threads (interleaved rounds, median).
-// Args: [epochs] (default: the recipe's) [max steps per epoch].
+// Args: [epochs] (default: the recipe's) [max steps per epoch] [ONNX file to write the
+// retrained model to, e.g. to measure its size with a later encoder].
+import { writeFileSync } from 'node:fs';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { pruneChannels } from '../../src/compress/prune/thin.js';
 import { LOSSLESS } from '../../src/compress/recipe.js';
@@ -39,7 +41,7 @@ export async function filters(args: string[]): Promise<void> {
   const recipe = recipeFile('vggs_filters.yaml');
   if (args[0] !== undefined) recipe.filters!.epochs = Number(args[0]);
   const epochs = recipe.filters!.epochs;
-  const maxSteps = args[1] === undefined ? undefined : Number(args[1]);
+  const maxSteps = args[1] === undefined || args[1] === '' ? undefined : Number(args[1]);
   const WIDE = Object.keys(recipe.layers);
   const dense = model('vggs_fmnist_dense');
   const d = data('fashion-mnist');
@@ -55,6 +57,7 @@ export async function filters(args: string[]): Promise<void> {
     },
   });
   const thin = nnzToGraph(r.file.bytes, 'thin.nnz').graph;
+  if (args[2]) writeFileSync(args[2], exportOnnx(thin));
   const denseFile = compressGraph(dense, { recipe: LOSSLESS }).file.bytes;
   const removedOnly = pruneChannels(dense, { ratios: Object.fromEntries(WIDE.map((l) => [l, 0.5])) });
   const [accDense, accRemoved, accThin] = [

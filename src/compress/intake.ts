@@ -43,8 +43,8 @@ export function exactFormat(name: string, tensor: Tensor): { format?: TensorForm
   const signs = typeof channelLevels(data, tensor.shape, 0, 'ternary') !== 'string';
   if (!codebook && !grid && !signs && !data.includes(0)) return { distinct }; // plain float: nothing to find
   // fixed-width streams: the choice rarely differs from Huffman's and costs no code construction (the file's encoder still picks the smallest)
-  const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid, huffman: false });
-  switch (KIND[encoding]) {
+  const { encoding, stored } = encodeTensorPayload({ name, tensor, codebook, grid, huffman: false });
+  switch (stored ?? KIND[encoding]) {
     case 'codebook':
       return { distinct, format: { kind: 'codebook', bits: levelBits(codebook!.centroids.length), centroids: codebook!.centroids, indices: codebook!.indices } };
     case 'grid':

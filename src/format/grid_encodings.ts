@@ -32,7 +32,7 @@ const grid: Codec = {
 };
 
 /** A grid's nonzero elements: positions and level symbols (the nonzero levels in order; the filler, level 0, is levels − 1). */
-function nonzeroLevels(g: Grid, shape: readonly number[]): { lo: number; levels: number; positions: Uint32Array; symbols: Uint32Array } {
+export function nonzeroLevels(g: Grid, shape: readonly number[]): { lo: number; levels: number; positions: Uint32Array; symbols: Uint32Array } {
   const v = gridOffsets(g, shape);
   const { lo, levels } = gridRange(v);
   const positions = nonzeroOffsets(v);
@@ -42,7 +42,7 @@ function nonzeroLevels(g: Grid, shape: readonly number[]): { lo: number; levels:
 }
 
 /** The tensor of decoded entries (fillers decode to level 0), with its grid and sparse form. */
-function fromEntries(b: GridBlock, ctx: DecodeContext, positions: Uint32Array, symbols: ArrayLike<number>, gapBits: number): Omit<TensorBody, 'huffman'> {
+export function fromEntries(b: GridBlock, ctx: DecodeContext, positions: Uint32Array, symbols: ArrayLike<number>, gapBits: number): Omit<TensorBody, 'huffman'> {
   const v = new Int32Array(ctx.n);
   for (let j = 0; j < positions.length; j++) v[positions[j]] = sparseGridLevel(symbols[j], b.lo, b.levels);
   const g = gridFromOffsets(b.base, ctx.shape, v);

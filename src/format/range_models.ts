@@ -20,7 +20,7 @@ const VALUE_CONTEXTS = (VALUE_SLICES + 1) * 2;
 const MAX_CONTEXT_VALUE_BITS = 8;
 const MAX_ENTRIES_PER_BYTE = 64;
 
-interface Models {
+export interface Models {
   lengths: Uint16Array;
   offsets: Uint16Array;
   values: Uint16Array;
@@ -28,7 +28,7 @@ interface Models {
   valueContexts: number;
 }
 
-function models(alphabet: number): Models {
+export function models(alphabet: number): Models {
   const valueBits = levelBits(alphabet);
   const valueContexts = valueBits <= MAX_CONTEXT_VALUE_BITS ? VALUE_CONTEXTS : 1;
   return {
@@ -43,7 +43,7 @@ function models(alphabet: number): Models {
 const bitLength = (x: number): number => 32 - Math.clz32(x);
 const gapClass = (length: number): number => (length === 1 ? 0 : 1);
 
-function valueContext(m: Models, previous: number, alphabet: number, length: number): number {
+export function valueContext(m: Models, previous: number, alphabet: number, length: number): number {
   if (m.valueContexts === 1) return 0;
   const slice = previous < 0 ? VALUE_SLICES : Math.floor((previous * VALUE_SLICES) / alphabet);
   return slice * 2 + gapClass(length);

@@ -85,6 +85,8 @@ export interface EncodedPayload {
   payload: Uint8Array;
   encoding: TensorEncoding;
   huffman: TensorBody['huffman'];
+  /** map-ctx: whether it stored the codebook or the grid (a tensor may have both). */
+  stored?: 'codebook' | 'grid';
 }
 
 export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
@@ -92,7 +94,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
   const ctx = encodeContext(spec, where);
   const forced = spec.encoding !== undefined && spec.encoding !== 'auto';
   const names: TensorEncoding[] = forced ? [spec.encoding as TensorEncoding] : spec.winograd ? ['winograd'] : [...ENCODINGS];
-  let best: { w: BitWriter; encoding: TensorEncoding; huffman: TensorBody['huffman'] } | undefined;
+  let best: { w: BitWriter; encoding: TensorEncoding; huffman: TensorBody['huffman']; stored?: 'codebook' | 'grid' } | undefined;
   for (const encoding of names) {
     const codec = CODECS[encoding];
     if (!codec.holds(spec.tensor.dtype) || !codec.applies(ctx, forced)) {
@@ -103,10 +105,10 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
     }
     const w = new BitWriter(1024);
     writeHeader(w, spec, encoding);
-    const huffman = codec.write(w, ctx);
-    if (!best || w.bitLength < best.w.bitLength) best = { w, encoding, huffman };
+    const { stored, ...huffman } = codec.write(w, ctx);
+    if (!best || w.bitLength < best.w.bitLength) best = { w, encoding, huffman, stored };
   }
-  return { payload: best!.w.finish(), encoding: best!.encoding, huffman: best!.huffman };
+  return { payload: best!.w.finish(), encoding: best!.encoding, huffman: best!.huffman, stored: best!.stored };
 }
 
 function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {

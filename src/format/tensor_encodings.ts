@@ -16,7 +16,7 @@ import type { Grid } from './grid.js';
 import type { SignsForm } from './signs.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'binary', 'ternary'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'binary', 'ternary', 'map-ctx'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -80,7 +80,8 @@ export interface Codec {
   holds(dtype: DType): boolean;
   /** Whether to try it for this tensor (forced = the caller asked for it). */
   applies(ctx: EncodeContext, forced: boolean): boolean;
-  write(w: BitWriter, ctx: EncodeContext): TensorBody['huffman'];
+  /** Writes the body; says which streams were Huffman-coded and, for map-ctx, whether the codebook or the grid was stored. */
+  write(w: BitWriter, ctx: EncodeContext): TensorBody['huffman'] & { stored?: 'codebook' | 'grid' };
   read(r: BitReader, ctx: DecodeContext): TensorBody;
 }
 

@@ -101,8 +101,10 @@ export function inferNode(node: Node, types: ReadonlyMap<string, ValueType>): Va
   checkAttrs(node, schema);
   checkTypes(node, schema, ins);
   const outs = schema.infer(node, ins);
-  if (outs.length < node.outputs.length) {
-    nodeFail(node, `has ${node.outputs.length} outputs, but the op yields ${outs.length}`);
+  // infer returns what the runtime computes; a named output past it would fail only at run()
+  const extra = node.outputs.findIndex((name, i) => i >= outs.length && name);
+  if (extra >= 0) {
+    nodeFail(node, `output ${extra} ("${node.outputs[extra]}") is not computed: ${node.op} yields ${outs.length} output${outs.length === 1 ? '' : 's'} here; remove the node's outputs after output ${outs.length - 1}`);
   }
   return outs;
 }

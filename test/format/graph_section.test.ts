@@ -75,6 +75,12 @@ test('a well-formed section that describes a bad graph is refused by verify, nam
   malformed((j) => (nodes(j)[0][2] = ['x']), /node "QuantizeLinear_0" \(QuantizeLinear\): has 1 inputs, QuantizeLinear takes 2 to 3/);
   // an attribute named like an Object.prototype member is unknown (it was a TypeError in ONNX import)
   malformed((j) => (nodes(j)[0][4] = JSON.parse('{"constructor": 1, "__proto__": 2}')), /node "QuantizeLinear_0" \(QuantizeLinear\): unknown attribute "constructor"/);
+  // a named output the op does not compute (the long ONNX fuzz run's BatchNormalization cases)
+  malformed((j) => (nodes(j)[0][3] = [...(nodes(j)[0][3] as string[]), 'extra']), /node "QuantizeLinear_0" \(QuantizeLinear\): has 2 outputs, QuantizeLinear yields 1/);
+  const bn = graphToNnz(convNet(17)).bytes;
+  const bnAt = (j: Json) => nodes(j).findIndex((n) => n[1] === 'BatchNormalization');
+  assert.throws(() => nnzToGraph(withGraph((j) => ((nodes(j)[bnAt(j)][3] as string[]).push('mean')), bn), 'm.nnz'),
+    /m\.nnz: the stored graph is invalid \(node "BatchNormalization_1" \(BatchNormalization\): output 1 \("mean"\) is a training-mode statistic/);
 });
 
 test('whatever decodes exports to ONNX that loads again (symbolic dims, every op of the nets)', () => {

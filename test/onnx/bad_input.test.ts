@@ -11,6 +11,7 @@ import { Rng } from '../../src/ir/random.js';
 import { Tensor, f32 } from '../../src/ir/tensor.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
+import { Session } from '../../src/runtime/session.js';
 import { encodeModel } from '../../src/onnx/onnx_proto.js';
 import { attrInt, attrInts, fixture, init, onnxModel, onnxNode, vi } from './helpers.js';
 
@@ -140,6 +141,52 @@ test('attributes named like Object.prototype members are unknown attributes, not
     ['Conv', one('Conv', ['x', 'w'], [1, 1, 5, 5], [init('w', f32([2, 1, 3, 3]))], [attrInts('constructor', [1, 2]), attrInts('kernel_shape', [3, 3])])],
   ];
   for (const [op, m] of models) rejects(() => importOnnx(m), new RegExp(`^model\\.onnx: node "n" \\(${op}\\): unknown attribute "constructor" \\(${op} has `));
+});
+
+// seed 1 of the long ONNX run, cases 16836, 17959, 36191, 41834, 93168 (convNet at opsets 11 and 17): a
+// BatchNormalization listing a second output (a fresh name, or the name of a later value) loaded and then
+// failed at run() with a plain Error; every named output an op does not compute is now refused at import
+test('named outputs the runtime does not compute are refused at import; empty ones and computed extras load', async () => {
+  const c = [init('s', f32([2], [1, 2])), init('b', f32([2])), init('m', f32([2])), init('v', f32([2], [1, 1]))];
+  const bn = (opset: number, outputs: string[], later: object[] = []) => onnxModel({
+    opset, inputs: [vi('x', 'float32', [1, 2, 3, 3])], outputs: [vi('z', 'float32', [1, 2, 3, 3])], initializers: c,
+    nodes: [onnxNode('BatchNormalization', ['x', 's', 'b', 'm', 'v'], outputs, [], 'bn'), ...(later.length ? later : [onnxNode('Relu', [outputs[0]], ['z'], [], 'r')])],
+  });
+  const stat = (i: number, name: string) => new RegExp(`^model\\.onnx: node "bn" \\(BatchNormalization\\): output ${i} \\("${name}"\\) is a training-mode statistic, which inference does not compute; remove the node's outputs after Y`);
+  for (const opset of [11, 17]) {
+    rejects(() => importOnnx(bn(opset, ['y', 'nnzip'])), stat(1, 'nnzip'));
+    rejects(() => importOnnx(bn(opset, ['y', 'a'.repeat(2000)])), stat(1, 'a{2000}'));
+    // output 1 named like the value a later node writes (cases 16836, 17959, 41834)
+    rejects(() => importOnnx(bn(opset, ['y', 'z'], [onnxNode('Relu', ['y'], ['z'], [], 'r')])), stat(1, 'z'));
+  }
+  // opsets 11–13 list five outputs: empty names are absent outputs, a named one is refused
+  rejects(() => importOnnx(bn(11, ['y', '', '', '', 'saved_var'])), stat(4, 'saved_var'));
+  const g = importOnnx(bn(11, ['y', '', '', '', '']));
+  const x = f32([1, 2, 3, 3], Array.from({ length: 18 }, (_, i) => i - 9));
+  const s = await Session.create(g);
+  try {
+    const z = s.run({ x }).z.data as Float32Array;
+    x.data.forEach((v, i) => assert.ok(Math.abs(z[i] - Math.max(0, (i < 9 ? 1 : 2) * v / Math.sqrt(1 + 1e-5))) < 1e-5, `z[${i}]`));
+  } finally {
+    await s.dispose();
+  }
+  // outputs the runtime computes still load: MaxPool's Indices, Dropout's mask
+  for (const [op, attrs] of [['MaxPool', [attrInts('kernel_shape', [2, 2])]], ['Dropout', []]] as const) {
+    const m = onnxModel({ opset: 13, inputs: [vi('x', 'float32', [1, 1, 4, 4])], outputs: [{ name: 'y' }, { name: 'k' }], nodes: [onnxNode(op, ['x'], ['y', 'k'], [...attrs], 'n')] });
+    const s2 = await Session.create(importOnnx(m));
+    try {
+      assert.deepEqual(Object.keys(s2.run({ x: f32([1, 1, 4, 4]) })).sort(), ['k', 'y']);
+    } finally {
+      await s2.dispose();
+    }
+  }
+});
+
+// the long ONNX run's one "late" case: a perm the kernel refused at run() passed import
+test('a Transpose perm that is not a permutation of 0..rank-1 (negative axes included) is refused at import', () => {
+  const t = (perm: number[]) => tiny(17, [onnxNode('Transpose', ['x'], ['y'], [attrInts('perm', perm)], 't')]);
+  rejects(() => importOnnx(t([-1, 0])), /^model\.onnx: node "t" \(Transpose\): perm=\[-1,0\] is not a permutation of 0\.\.1$/);
+  rejects(() => importOnnx(t([1, 1])), /^model\.onnx: node "t" \(Transpose\): perm \[1,1\] repeat an axis$/);
 });
 
 test('a graph without outputs, and negative or oversized dims, are refused at import', () => {

@@ -23,10 +23,15 @@ registerOp({
   attrs: { epsilon: 'float', momentum: 'float', training_mode: 'bool' },
   inputs: [5, 5],
   types: { float: [0, 1, 2, 3, 4], same: [0, 1, 2, 3, 4] },
-  outputs: [1, 3],
+  // opsets 11–13 list 5 outputs, 14+ 3; all but Y exist only in training
+  outputs: [1, 5],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
     if (attrInt(node, 'training_mode', 0) !== 0) nodeFail(node, 'training_mode=1 is not supported (nnzip runs inference; re-export the model in eval mode)');
+    const extra = node.outputs.findIndex((name, i) => i > 0 && name);
+    if (extra > 0) {
+      nodeFail(node, `output ${extra} ("${node.outputs[extra]}") is a training-mode statistic, which inference does not compute; remove the node's outputs after Y (re-export the model in eval mode)`);
+    }
     if (x.shape.length < 2) nodeFail(node, `input ${shapeStr(x.shape)} must be [N, C, ...]`);
     const c = x.shape[1];
     const names = ['scale', 'B', 'input_mean', 'input_var'];
@@ -34,8 +39,6 @@ registerOp({
       const t = input(node, inputs, i);
       if (t.shape.length !== 1 || t.shape[0] !== c) nodeFail(node, `${names[i - 1]} ${shapeStr(t.shape)} must be [${c}] (one per channel)`);
     }
-    // outputs 2 and 3 (running mean/var) exist only in training mode; typed for completeness
-    const stat = { dtype: x.dtype, shape: [c] };
-    return [sameAs(x), stat, { ...stat, shape: [c] }];
+    return [sameAs(x)];
   },
 });

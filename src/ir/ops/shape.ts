@@ -69,6 +69,8 @@ registerOp({
     const rank = x.shape.length;
     const perm = attrInts(node, 'perm') ?? x.shape.map((_, i) => rank - 1 - i);
     if (perm.length !== rank) nodeFail(node, `perm [${perm.join(',')}] has ${perm.length} values, input has rank ${rank}`);
+    // ONNX's perm is a permutation of 0..rank-1 (no negative axes; the kernels take it as is)
+    if (perm.some((a) => a < 0)) nodeFail(node, `perm=[${perm.join(',')}] is not a permutation of 0..${rank - 1}`);
     const p = normAxes(node, perm, rank, 'perm');
     const shape = p.map((a) => x.shape[a]);
     if (!x.value || !foldable([x])) return [{ dtype: x.dtype, shape }];
