@@ -92,7 +92,8 @@ export interface FcStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
+  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'xnor';
   /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
   splitBy?: 'samples' | 'rows';
   /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
