@@ -43,7 +43,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, tile: d.tile, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
   };
-  if (xnorRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win) };
+  if (xnorRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win, parts) };
   step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);

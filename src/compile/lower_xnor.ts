@@ -7,7 +7,7 @@
 import { outputAxis } from '../ir/binary.js';
 import { attrInt, type Node } from '../ir/graph.js';
 import type { Window2d } from '../ir/window.js';
-import { wordsFor, xnorGridBytes } from '../kernels/wasm/xnor.js';
+import { convGrids, wordsFor, xnorGridBytes } from '../kernels/wasm/xnor.js';
 import { fallback, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep } from './plan_types.js';
 
@@ -40,8 +40,8 @@ export function lowerSign(node: Node, ctx: LowerCtx): LowerResult {
   return why === undefined ? { alias: true } : fallback(`Sign has no fast kernel (its reader: ${why})`);
 }
 
-/** The xnor form of a conv step lowerConv built: its kernel, reason and scratch (one image's packed padded grid). */
-export function asXnorConv(step: ConvStep, win: Window2d): ConvStep {
+/** The xnor form of a conv step lowerConv built: its kernel, reason, split (parts threads) and scratch (packed padded grids, xnor.ts convGrids). */
+export function asXnorConv(step: ConvStep, win: Window2d, parts: number): ConvStep {
   const kind = step.weight.format?.kind ?? 'binary';
   return {
     ...step,
@@ -49,9 +49,9 @@ export function asXnorConv(step: ConvStep, win: Window2d): ConvStep {
     kernel: 'xnor conv (popcount)',
     reason: `${kind} weights on Sign(x): 64 channels a word, xor + popcnt`,
     estNs: undefined,
-    split: 1,
-    layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
-    scratch: xnorGridBytes(step.C, step.H, step.W, [win.padT, win.padL, win.padB, win.padR]),
+    split: parts,
+    layout: { split: parts, byImages: step.N >= parts, sets: convGrids(step.N, parts), patches: 0, panels: 0, plane: 0 },
+    scratch: convGrids(step.N, parts) * xnorGridBytes(step.C, step.H, step.W, [win.padT, win.padL, win.padB, win.padR]),
   };
 }
 

@@ -16,6 +16,7 @@ import { runReference } from '../../src/runtime/reference.js';
 import { Session } from '../../src/runtime/session.js';
 import { ArchBuilder } from '../../src/train/arch/builder.js';
 import { compareOutputs } from './helpers.js';
+import { createNodeSession } from '../../src/runtime/session_node.js';
 
 /** conv1 (float) → relu → conv2 70→9 (XNOR) → relu → pool → conv3 9→5 (TWN, float inputs) → fc (float). */
 function net() {
@@ -96,4 +97,20 @@ test('xnor fully connected layers (Gemm transB=1 and 0) run on the popcount kern
   const d = await Session.create(g, { kernels: 'dense' });
   assert.ok(d.plan.steps.every((st) => st.kind !== 'fc' || st.impl === 'dense'));
   await d.dispose();
+});
+
+test('xnor convs split over two threads (the output rows of one image, whole images) and match the reference', async () => {
+  const g = nnzToGraph(compressGraph(net(), { recipe: xnorRecipe('xnor'), seed: 1 }).file.bytes, 'x.nnz').graph;
+  const two = await createNodeSession(g, { threads: 2, splitFlops: 0 });
+  const rng = new Rng(5);
+  try {
+    for (const batch of [1, 3]) {
+      const feeds = { input: f32([batch, 1, 8, 8], Array.from({ length: batch * 64 }, () => rng.uniform(-1, 1))) };
+      compareOutputs(two.run(feeds), runReference(g, feeds), `2 threads batch ${batch}`, 1e-4);
+    }
+    const xn = two.plan.steps.find((st): st is ConvStep => st.kind === 'conv' && st.impl === 'xnor');
+    assert.equal(xn?.split, 2, two.describe());
+  } finally {
+    await two.dispose();
+  }
 });

@@ -3,12 +3,14 @@
 // BatchNorm's scaling is in them), the border tables of this input size made while
 // binding (before the activation region is placed), then per call: pack the sign
 // bits (each image's grid, or each sample's row) into the step's scratch and run the
-// popcount kernel (bias and clamp fused). One thread.
+// popcount kernel (bias and clamp fused). Convs split over the session's threads
+// (whole images each, or the output rows of each image); fc layers run on one.
 import type { ConvStep, FcStep } from '../../compile/plan_types.js';
 import { signRows, type SignRows } from '../../ir/binary.js';
 import type { Conv2dParams } from '../../kernels/wasm/conv_params.js';
 import type { XnorLayer } from '../../kernels/wasm/xnor.js';
 import { at, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { sessionThreads } from './fc.js';
 
 /** The step's weight as sign rows (a lowering chose xnor only for a weight stored so). */
 function rowsOf(s: ConvStep | FcStep, rows: number, cols: number): SignRows {
@@ -25,9 +27,11 @@ export function bindXnorConv(s: ConvStep, env: BindEnv): StepExecutor {
     return xnor.prepareConv(rows, params, { bias: s.bias, clamp: s.clamp });
   });
   xnor.borderTables(layer, s.H, s.W);
-  xnor.kernelFor(layer, xnor.grid(layer, s.H, s.W).Wp);
+  const Wp = xnor.grid(layer, s.H, s.W).Wp;
+  xnor.kernelFor(layer, Wp);
+  const parts = s.split > 1 && sessionThreads(env) >= s.split ? s.split : 1; // the scratch holds the planned split's grids
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
-  return { run: () => xnor.convAt(layer, s.N, s.H, s.W, x, y, scratch, s.outImageStride) };
+  return { run: xnor.runner(layer, Wp, xnor.convCalls(layer, s.N, s.H, s.W, x, y, scratch, parts, s.outImageStride)) };
 }
 
 /** y [M, N] from x [M, K]: the weight is [N×K], one row per output. */
