@@ -1,6 +1,7 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Relu / Clip into the epilogue of a conv / fc, and QuantizeLinear →
+// Relu / Clip into the epilogue of a conv / fc, a BatchNormalization before an xnor
+// layer's Sign into its input packing, and QuantizeLinear →
 // DequantizeLinear pairs into one float step (for the C target, 8-bit layers
 // first, fuse_int8.ts, and pools into the conv before them). A step is fused into its producer only when the
 // producer's output has no other reader and is not a graph output.
@@ -158,11 +159,37 @@ function fusePool(f: FuseInput): void {
   });
 }
 
+/**
+ * XNOR-Net's BatchNormalization → Sign → binary layer: the affine (one not folded into a
+ * layer before it, e.g. after a pool) moves into the packing of every xnor layer reading
+ * it through the Sign (an alias), which then reads the affine's input.
+ */
+function fuseXnorInput(f: FuseInput): void {
+  f.steps = f.steps.filter((s) => {
+    if (s.kind !== 'affine') return true;
+    const v = s.outputs[0], signs = [...f.aliases].filter(([, src]) => src === v).map(([out]) => out), via = new Set([v, ...signs]);
+    if ([...via].some((x) => f.outputs.includes(x)) || [...f.aliases.values()].some((src) => src !== v && via.has(src))) return true;
+    const readers = f.steps.filter((r) => r.inputs.some((i) => via.has(i)));
+    const fits = (r: PlanStep): r is ConvStep | FcStep => (r.kind === 'conv' || r.kind === 'fc') && r.impl === 'xnor' && !r.pre
+      && (r.kind === 'conv' ? r.C === s.C && s.inner === r.H * r.W : r.K === s.C && s.inner === 1);
+    if (!readers.length || !readers.every(fits)) return true;
+    for (const r of readers) {
+      r.pre = { scale: s.scale, shift: s.shift };
+      r.inputs = r.inputs.map((i) => (via.has(i) ? s.inputs[0] : i));
+      r.nodes.unshift(...s.nodes);
+      r.kernel += ' + batchnorm on its input';
+    }
+    for (const out of signs) f.aliases.set(out, s.inputs[0]);
+    return false;
+  });
+}
+
 /** Every fusion pass, in order (bias before activation: MatMul → Add → Relu), and the targets it runs for. */
 export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void; only?: PlanTarget }[] = [
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
+  { name: 'fuseXnorInput', run: fuseXnorInput },
   { name: 'fuseInt8', run: fuseInt8, only: 'c' },
   { name: 'fusePool', run: fusePool, only: 'c' },
   { name: 'fuseQdq', run: fuseQdq },

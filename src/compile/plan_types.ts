@@ -83,6 +83,12 @@ interface StepBase {
   scratchAt: number;
 }
 
+/** x·scale[c] + shift[c] per input channel of an xnor layer, before the sign. */
+export interface XnorPre {
+  scale: Float32Array;
+  shift: Float32Array;
+}
+
 /** Y[M×N] = A[M×K]·W (+ bias) then clamp: Gemm / MatMul with a constant weight. */
 export interface FcStep extends StepBase {
   kind: 'fc';
@@ -94,6 +100,8 @@ export interface FcStep extends StepBase {
   clamp?: [number, number];
   /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
   impl: 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'xnor';
+  /** xnor: the per-input affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
+  pre?: XnorPre;
   /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
   splitBy?: 'samples' | 'rows';
   /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
@@ -148,6 +156,8 @@ export interface ConvStep extends StepBase {
   clamp?: [number, number];
   /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
   impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor';
+  /** xnor: the per-channel affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
+  pre?: XnorPre;
   /** The Winograd output tile F(m×m, 3×3). */
   tile?: WinogradTile;
   layout: ConvLayout;

@@ -37,7 +37,7 @@ function xnorRecipe(method: 'xnor', layers: Recipe['layers'] = { conv3: { binary
   return r;
 }
 
-/** conv1 (float) → relu → pool → fc1 128→70 (XNOR) → relu → fc2 70→40 (XNOR or TWN) → relu → fc3 (float). */
+/** conv1 (float) → relu → pool → fc1 128→70 (XNOR) → relu → fc2 70→40 (XNOR) → relu → fc3 (float); XNOR puts a BatchNormalization → Sign before fc1 and fc2. */
 function fcNet() {
   const b = new ArchBuilder(9);
   let x = b.maxPool('p1', b.relu('r1', b.conv('conv1', 'input', 1, 8, 3, { pad: 1 })), 2);
@@ -86,7 +86,8 @@ test('xnor fully connected layers (Gemm transB=1 and 0) run on the popcount kern
       const s = await Session.create(g, { batch });
       const fcs = s.plan.steps.filter((st): st is FcStep => st.kind === 'fc');
       assert.deepEqual(fcs.map((c) => c.impl), ['xnor', 'xnor', 'dense'], `${variant}: ${s.describe()}`);
-      assert.match(s.describe(), /xnor fc \(popcount\)/);
+      assert.match(s.describe(), /xnor fc \(popcount\) \+ batchnorm on its input/, 'the BatchNormalization after the pool packs with fc1');
+      assert.ok(!s.plan.steps.some((st) => st.kind === 'affine'), s.describe());
       assert.ok(!s.plan.steps.some((st) => st.op === 'Sign'), 'Sign is an alias of its input');
       const feeds = { input: f32([batch, 1, 8, 8], Array.from({ length: batch * 64 }, () => rng.uniform(-1, 1))) };
       compareOutputs(s.run(feeds), runReference(g, feeds), `${variant} batch ${batch}`, 1e-4);

@@ -24,7 +24,7 @@ export function bindXnorConv(s: ConvStep, env: BindEnv): StepExecutor {
   const layer: XnorLayer = prepared(env, s, 'xnor', () => {
     const rows = rowsOf(s, s.M, K);
     const params: Conv2dParams = { C: s.C, M: s.M, kh: w.kh, kw: w.kw, pads: [w.padT, w.padL, w.padB, w.padR] as const, strides: [w.sh, w.sw], dilations: [w.dh, w.dw] };
-    return xnor.prepareConv(rows, params, { bias: s.bias, clamp: s.clamp });
+    return xnor.prepareConv(rows, params, { bias: s.bias, clamp: s.clamp, pre: s.pre });
   });
   xnor.borderTables(layer, s.H, s.W);
   const Wp = xnor.grid(layer, s.H, s.W).Wp;
@@ -37,7 +37,7 @@ export function bindXnorConv(s: ConvStep, env: BindEnv): StepExecutor {
 /** y [M, N] from x [M, K]: the weight is [N×K], one row per output. */
 export function bindXnorFc(s: FcStep, env: BindEnv): StepExecutor {
   const xnor = env.kernels.xnor;
-  const layer = prepared(env, s, 'xnor', () => xnor.prepareFc(rowsOf(s, s.N, s.K), s.N, s.K, { bias: s.bias, clamp: s.clamp }));
+  const layer = prepared(env, s, 'xnor', () => xnor.prepareFc(rowsOf(s, s.N, s.K), s.N, s.K, { bias: s.bias, clamp: s.clamp, pre: s.pre }));
   xnor.borderTables(layer, s.M, 1);
   xnor.kernelFor(layer, 1);
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
