@@ -12,10 +12,13 @@ import { signRows } from '../../src/ir/binary.js';
 import { Rng } from '../../src/ir/random.js';
 import { WasmConv2d } from '../../src/kernels/wasm/conv.js';
 import { WasmGemm } from '../../src/kernels/wasm/gemm.js';
-import type { NodeThreadPool } from '../../src/kernels/wasm/thread_pool_node.js';
+import { WasmWinograd } from '../../src/kernels/wasm/winograd.js';
+import type { WinogradTile } from '../../src/ir/winograd.js';
 import { WasmXnor } from '../../src/kernels/wasm/xnor.js';
 import { formatTable } from '../../src/report/table.js';
-import { compare } from '../compare.js';
+import { Session } from '../../src/runtime/session.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { opContender } from '../compare.js';
 import { contender, measure, median, type Contender } from '../harness.js';
 import { foreignLoadLine, watchForeignLoad } from '../harness_node.js';
 import { createNnzipPeer } from '../peers/nnzip.js';
@@ -91,14 +94,16 @@ function xnorPeer(t: Conv): Contender {
   return contender('nnzip-xnor', () => xnor.convAt(layer, t.N, t.H, t.W, x, y, scratch));
 }
 
-function f32Peer(t: Conv, pool?: NodeThreadPool): Contender {
-  const g = new WasmGemm({ threads: pool });
+/** nnzip's f32 conv on the same shape: im2col + packed GEMM, or Winograd F(m,3). */
+function f32Peer(t: Conv, gemm: WasmGemm, m?: WinogradTile): Contender {
   const d = opData(t), p = t.pad;
-  const conv = new WasmConv2d(g, { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p], strides: [t.stride, t.stride] }, d.w);
-  const ar = g.arena, [, , OH, OW] = conv.outShape(t.N, t.H, t.W);
+  const params = { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p] as const, strides: [t.stride, t.stride] as [number, number] };
+  const bias = new Float32Array(t.M), clamp = [0, Infinity] as const;
+  const conv = m ? new WasmWinograd(gemm, params, d.w, { m, bias, clamp }) : new WasmConv2d(gemm, params, d.w, { kernel: 'im2col', bias, clamp });
+  const ar = gemm.arena, OH = (t.H + 2 * p - t.kh) / t.stride + 1, OW = (t.W + 2 * p - t.kw) / t.stride + 1;
   const x = ar.allocF32(d.x.length), y = ar.allocF32(t.N * t.M * OH * OW);
   ar.f32(x, d.x.length).set(d.x);
-  return contender('nnzip-wasm', () => conv.run(t.N, t.H, t.W, x, y), { threads: pool?.size ?? 1 });
+  return contender(m ? `nnzip f32 winograd F(${m},3)` : 'nnzip f32 im2col+gemm', () => conv.run(t.N, t.H, t.W, x, y));
 }
 
 const SPEED_TASKS: Conv[] = [
@@ -108,11 +113,39 @@ const SPEED_TASKS: Conv[] = [
   { kind: 'conv', N: 16, C: 128, H: 7, W: 7, M: 128, kh: 3, kw: 3, pad: 1, stride: 1 },
 ];
 
+/**
+ * Per layer, one thread, one run: the xnor conv (input packing included) next to each of
+ * nnzip's f32 kernels for the shape (im2col + GEMM and the three Winograd tiles, all with
+ * bias and ReLU fused) and onnxruntime-node's f32 conv; CPU time, median of 9 interleaved rounds.
+ */
 async function speedTable(): Promise<void> {
-  console.log('\nxnor-popcount conv (binary weights and activations, input packing included) vs the f32 conv on the same shape;');
-  console.log('the ratio column is against nnzip-wasm (f32, im2col + packed GEMM). Theoretical, per instruction: one i64 xor + popcnt + add');
-  console.log('covers 64 multiply-adds where f32x4 mul + add covers 4 (16×), less the packing and the per-output epilogue.');
-  for (const t of SPEED_TASKS) await compare(t, (pool) => f32Peer(t, pool), { only: ['nnzip', 'ort-node'], rounds: 9, extra: [['nnzip-xnor ×1', () => xnorPeer(t)]] });
+  console.log('\nxnor-popcount conv (binary weights and activations, input packing included) vs the f32 kernels on the same shape, 1 thread.');
+  console.log('Theoretical, per instruction: one i64 xor + popcnt + add covers 64 multiply-adds where f32x4 mul + add covers 4 (16×);');
+  console.log('Winograd F(m,3) does 2.25× (m=2), 4× (m=4), 5.06× (m=6) fewer multiplies than the direct conv, so its bound is 16× / that.');
+  for (const t of SPEED_TASKS) {
+    const gemm = new WasmGemm();
+    const peers = [f32Peer(t, gemm), ...([2, 4, 6] as const).map((m) => f32Peer(t, gemm, m)), xnorPeer(t), await opContender('ort-node', t, 1)];
+    const load = watchForeignLoad();
+    const r = await measure(peers, { rounds: 9, warmupMs: 800, minSampleMs: 40, pauseMs: 20 });
+    const foreign = load();
+    for (const c of peers) await c.close?.();
+    const cpu = r.map((x) => median(x.cpu)), xn = cpu[peers.length - 2];
+    const macs = t.N * t.M * t.C * t.kh * t.kw * t.H * t.W;
+    console.log(`\n${t.C}→${t.M} 3×3, ${t.H}×${t.W}, batch ${t.N} (${(macs / 1e6).toFixed(1)} M multiply-adds)`);
+    console.log(formatTable(['kernel', 'ms', 'CPU ms', 'G multiply-adds/s (CPU)', 'xnor is × faster (CPU)'],
+      r.map((x, i) => [x.name, x.ms.toPrecision(3), cpu[i].toPrecision(3), (macs / cpu[i] / 1e6).toFixed(1), x.name === 'nnzip-xnor' ? '-' : `${(cpu[i] / xn).toFixed(2)}×`])));
+    const line = foreignLoadLine(foreign);
+    if (line) console.log(line);
+  }
+}
+
+/** The conv and fc kernels nnzip's plan picks for a graph at this batch, counted: `conv winograd F(4,3)×4, xnor conv (popcount)×1`. */
+async function layerKernels(g: Graph, batch: number): Promise<string> {
+  const s = await Session.create(g, { batch, threads: 1 });
+  const counts = new Map<string, number>();
+  for (const st of s.plan.steps) if (st.kind === 'conv' || st.kind === 'fc') counts.set(st.kernel, (counts.get(st.kernel) ?? 0) + 1);
+  await s.dispose();
+  return [...counts].map(([k, n]) => `${k}×${n}`).join(', ');
 }
 
 /**
@@ -138,6 +171,7 @@ async function endToEnd(): Promise<void> {
     const foreign = load();
     for (const [, p] of peers) await p.dispose();
     const cpu = t.map((x) => median(x.cpu));
+    for (const [name, g] of [['nnzip f32', float], ['nnzip xnor', xnor]] as const) console.log(`${name} kernels, batch ${batch}: ${await layerKernels(g, batch)}`);
     console.log(`\nVGG-S (Fashion-MNIST shapes) end to end, batch ${batch}, 1 thread: median of 9 interleaved rounds`);
     console.log(formatTable(['runtime', 'ms/batch', 'CPU ms/batch', 'speed-up vs nnzip f32 (CPU)', 'vs ort-node f32 (CPU)', 'cores busy'],
       t.map((x, i) => [x.name, x.ms.toPrecision(3), cpu[i].toPrecision(3), `${(cpu[0] / cpu[i]).toFixed(2)}×`, `${(cpu[2] / cpu[i]).toFixed(2)}×`, x.cores.toFixed(2)])));

@@ -1,6 +1,7 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Relu / Clip into the epilogue of a conv / fc, QDQ units into integer steps
+// Relu / Clip into the epilogue of a conv / fc, a BatchNormalization before an xnor
+// layer's Sign into its input packing, QDQ units into integer steps
 // (fuse_int.ts; for the C target the 8-bit graph inputs and outputs too, and pools
 // into the conv before them), and the QuantizeLinear → DequantizeLinear pairs left into
 // one float step. A step is fused into its producer only when the producer's output
@@ -134,6 +135,31 @@ function fusePool(f: FuseInput): void {
   });
 }
 
+/**
+ * XNOR-Net's BatchNormalization → Sign → binary layer: the affine (one not folded into a
+ * layer before it, e.g. after a pool) moves into the packing of every xnor layer reading
+ * it through the Sign (an alias), which then reads the affine's input.
+ */
+function fuseXnorInput(f: FuseInput): void {
+  f.steps = f.steps.filter((s) => {
+    if (s.kind !== 'affine') return true;
+    const v = s.outputs[0], signs = [...f.aliases].filter(([, src]) => src === v).map(([out]) => out), via = new Set([v, ...signs]);
+    if ([...via].some((x) => f.outputs.includes(x)) || [...f.aliases.values()].some((src) => src !== v && via.has(src))) return true;
+    const readers = f.steps.filter((r) => r.inputs.some((i) => via.has(i)));
+    const fits = (r: PlanStep): r is ConvStep | FcStep => (r.kind === 'conv' || r.kind === 'fc') && r.impl === 'xnor' && !r.pre
+      && (r.kind === 'conv' ? r.C === s.C && s.inner === r.H * r.W : r.K === s.C && s.inner === 1);
+    if (!readers.length || !readers.every(fits)) return true;
+    for (const r of readers) {
+      r.pre = { scale: s.scale, shift: s.shift };
+      r.inputs = r.inputs.map((i) => (via.has(i) ? s.inputs[0] : i));
+      r.nodes.unshift(...s.nodes);
+      r.kernel += ' + batchnorm on its input';
+    }
+    for (const out of signs) f.aliases.set(out, s.inputs[0]);
+    return false;
+  });
+}
+
 /** An integer max pool into the integer conv before it: each pooled value is the largest of its window's pixels, made on the spot (no scratch). */
 function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boolean {
   const v = s.inputs[0];
@@ -150,6 +176,7 @@ export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
+  { name: 'fuseXnorInput', run: fuseXnorInput },
   { name: 'fuseInt', run: fuseInt },
   { name: 'quantBoundary', run: quantBoundary, only: 'c' },
   { name: 'fusePool', run: fusePool, only: 'c' },

@@ -11,7 +11,7 @@ import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
 import { lowerQMaxPool } from './lower_int.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
-import { asXnorConv, xnorConvRefusal } from './lower_xnor.js';
+import { asXnorConv, asXnorFc, xnorRefusal } from './lower_xnor.js';
 
 
 function weightOf(ctx: LowerCtx, name: string, data: Float32Array): PlanWeight {
@@ -44,7 +44,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, tile: d.tile, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
   };
-  if (xnorConvRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win) };
+  if (xnorRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win, parts) };
   step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);
@@ -91,6 +91,7 @@ export function lowerFc(node: Node, ctx: LowerCtx): LowerResult {
     ...stepBase(node, fcKernelName(d.impl, weight), d.reason, [aName]),
     kind: 'fc', M, N, K, transA, weight, bias, impl: d.impl, estNs: d.estNs, split, splitBy: sparse?.by,
   };
+  if (xnorRefusal(node, ctx) === undefined) return { step: asXnorFc(step) };
   step.scratch = d.impl === 'dense' ? roundUp(M, ctx.tile.mr) * K * 4 + SLACK : M > 1 ? M * K * 4 + SLACK : 0;
   return { step };
 }

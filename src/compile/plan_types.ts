@@ -84,6 +84,12 @@ interface StepBase {
   scratchAt: number;
 }
 
+/** x·scale[c] + shift[c] per input channel of an xnor layer, before the sign. */
+export interface XnorPre {
+  scale: Float32Array;
+  shift: Float32Array;
+}
+
 /** Y[M×N] = A[M×K]·W (+ bias) then clamp: Gemm / MatMul with a constant weight. */
 export interface FcStep extends StepBase {
   kind: 'fc';
@@ -93,7 +99,10 @@ export interface FcStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
+  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'xnor';
+  /** xnor: the per-input affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
+  pre?: XnorPre;
   /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
   splitBy?: 'samples' | 'rows';
 }
@@ -135,6 +144,8 @@ export interface ConvStep extends StepBase {
   clamp?: [number, number];
   /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
   impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor';
+  /** xnor: the per-channel affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
+  pre?: XnorPre;
   /** The Winograd output tile F(m×m, 3×3). */
   tile?: WinogradTile;
   layout: ConvLayout;

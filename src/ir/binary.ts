@@ -4,6 +4,7 @@
 // levels back from the values, so every stage (the .nnz encoding, the kernels,
 // the ONNX export) reads them the same way, even from a transposed copy or one
 // whose rows a folded BatchNorm has scaled.
+import { attrInt, type Node } from './graph.js';
 
 export type SignsKind = 'binary' | 'ternary';
 
@@ -112,4 +113,9 @@ export function signRows(data: Float32Array, rows: number, cols: number): SignRo
   const a = Float32Array.from(l.pos, (p, r) => (p + l.neg[r]) / 2);
   const b = symmetricLevels(l) ? null : Float32Array.from(l.pos, (p, r) => (p - l.neg[r]) / 2);
   return { kind: trits.includes(0) ? 'ternary' : 'binary', trits, a, b };
+}
+
+/** The weight axis of a layer's output channels: 0 for Conv and Gemm transB=1, 1 for Gemm transB=0 and MatMul ([K, N]). */
+export function outputAxis(node: Node): number {
+  return node.op === 'Conv' || (node.op === 'Gemm' && attrInt(node, 'transB', 0) !== 0) ? 0 : 1;
 }

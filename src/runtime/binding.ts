@@ -18,7 +18,7 @@ import { bindQAdd } from './steps/qadd.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
-import { bindXnorConv } from './steps/xnor.js';
+import { bindXnorConv, bindXnorFc } from './steps/xnor.js';
 import { bindWinograd } from './steps/winograd.js';
 
 type Binder<S extends PlanStep = PlanStep> = (s: S, env: BindEnv) => StepExecutor | undefined;
@@ -31,7 +31,7 @@ const CONV_BINDERS: Record<ConvStep['impl'], Binder<ConvStep>> = {
 
 /** Step kind → executor (kernel variants chosen by the step's impl). */
 const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
-  fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : bindSparseFc(s, env)),
+  fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : s.impl === 'xnor' ? bindXnorFc(s, env) : bindSparseFc(s, env)),
   conv: (s, env) => CONV_BINDERS[s.impl](s, env),
   pool: bindPool,
   globalpool: bindGlobalPool,

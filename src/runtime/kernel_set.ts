@@ -60,7 +60,7 @@ export class KernelSet {
 
   /** The binary (XNOR-Net) layers, made on first use; single-threaded. */
   get xnor(): WasmXnor {
-    this.xnorKernels ??= new WasmXnor({ arena: this.arena });
+    this.xnorKernels ??= new WasmXnor({ arena: this.arena, threads: this.pool }); // modules registered with the pool: xnor convs split over it
     return this.xnorKernels;
   }
 

@@ -3,7 +3,7 @@
 // through the trainer's hooks. The intake then stores each binarized weight in its
 // smallest exact form (binary, ternary when it holds zeros, or a small codebook).
 import { attrInt } from '../../ir/graph.js';
-import { channelLevels } from '../../ir/binary.js';
+import { channelLevels, outputAxis } from '../../ir/binary.js';
 import { fail } from '../../ir/errors.js';
 import { modelFromGraph } from '../../train/from_graph.js';
 import type { Model } from '../../train/model.js';
@@ -27,11 +27,6 @@ export function chooseMethods(layers: readonly Layer[], s: BinarizeSettings, own
     if (m !== 'none') out.set(l, m);
   });
   return out;
-}
-
-/** The axis of a layer's output channels in its weight: 0 (Conv, Gemm transB=1) or 1 ([K, N] weights). */
-export function outputAxis(l: Layer): number {
-  return l.node.op === 'Conv' || (l.node.op === 'Gemm' && attrInt(l.node, 'transB', 0) !== 0) ? 0 : 1;
 }
 
 /** Refuses what has no binary form, naming the layer. */
@@ -67,7 +62,7 @@ export function binarizeModel(model: Model, methods: ReadonlyMap<Layer, BinaryMe
   if (xnor.length) model = withBinaryActivations(model, xnor, o);
   const s = o.settings;
   for (const [l, m] of methods) {
-    const axis = outputAxis(l);
+    const axis = outputAxis(l.node);
     if (m === 'bwn' || m === 'xnor') model.setWeightTransform(l.weight, binarize(axis));
     else if (m === 'twn') model.setWeightTransform(l.weight, ternarize(s.delta, axis));
     else {
@@ -84,7 +79,7 @@ export function binarizeModel(model: Model, methods: ReadonlyMap<Layer, BinaryMe
   // how each weight is stored is the intake's business (compress/intake.ts); here only a check of the transforms
   model.refreshWeights();
   for (const [l] of methods) {
-    const p = model.param(l.weight), levels = channelLevels(p.data, p.shape, outputAxis(l), 'ternary');
+    const p = model.param(l.weight), levels = channelLevels(p.data, p.shape, outputAxis(l.node), 'ternary');
     if (typeof levels === 'string') throw new Error(`binarize: layer "${l.name}" is not binary or ternary after its transform (${levels})`);
   }
   return { model, binarized, accuracy };

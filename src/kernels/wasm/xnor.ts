@@ -12,7 +12,7 @@ import { WasmArena } from './arena.js';
 import { checkConv, convSizes, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
-import type { ThreadPool } from './thread_pool.js';
+import type { PoolCall, ThreadPool } from './thread_pool.js';
 import { XNOR_TILE, xnorModule, xnorVariantKey, type XnorVariant } from './xnor_codegen.js';
 
 export interface XnorExports {
@@ -86,6 +86,9 @@ export interface WasmXnorOptions {
 
 /** Words of 64 channels. */
 export const wordsFor = (C: number): number => Math.ceil(C / 64);
+
+/** Packed grids convAt uses: one per thread when the threads take whole images (N ≥ parts), else one. */
+export const convGrids = (N: number, parts: number): number => (parts > 1 && N >= parts ? parts : 1);
 
 /** Bytes of one image's packed, padded input grid (a conv's scratch): 16 bytes a pixel per 64 channels. */
 export function xnorGridBytes(C: number, H: number, W: number, pads: readonly number[] = [0, 0, 0, 0]): number {
@@ -221,26 +224,56 @@ export class WasmXnor {
     return t;
   }
 
-  /** Scratch bytes of convAt: one image's padded packed grid. */
-  convScratchBytes(l: XnorLayer, H: number, W: number): number {
-    return this.grid(l, H, W).bytes;
+  /** Scratch bytes of convAt: one image's padded packed grid (convGrids of them). */
+  convScratchBytes(l: XnorLayer, H: number, W: number, N = 1, parts = 1): number {
+    return convGrids(N, parts) * this.grid(l, H, W).bytes;
+  }
+
+  /**
+   * The calls of convAt, in rounds run one after the other, each a list of calls per thread.
+   * With at least as many images as parts, each thread packs and convolves whole images in
+   * its own grid (one round); else, per image, the calling thread packs it (one round) and
+   * the parts share its output rows (another).
+   */
+  convCalls(l: XnorLayer, N: number, H: number, W: number, x: number, y: number, scratch: number, parts = 1, outImageStride?: number): PoolCall[][][] {
+    const p = l.params!, s = convSizes(p, H, W, 'xnor conv'), w = s.win, os = outImageStride ?? p.M * s.P;
+    const { Wp, bytes } = this.grid(l, H, W), key = this.kernelFor(l, Wp).key, t = this.borderTables(l, H, W);
+    const call = (fn: keyof XnorExports, ...args: number[]): PoolCall => ({ key, fn, args });
+    const pack = (n: number, grid: number) => [call('clear', grid, bytes),
+      call('packPlanes', x + n * l.C * H * W * 4, l.C, H, W, Wp, w.padT, w.padL, grid, l.Cw, l.scale, l.shift)];
+    const conv = (n: number, grid: number, oh0: number, oh1: number) => call('conv', grid, oh0, oh1, s.OW, w.sh, w.sw, l.wts, l.M, l.a, l.b, l.bias, l.nW,
+      y + n * os * 4, s.P, 1, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
+    if (parts <= 1 || N >= parts) {
+      const k = convGrids(N, parts);
+      return [Array.from({ length: k }, (_, i) => {
+        const grid = scratch + i * bytes, calls: PoolCall[] = [];
+        for (let n = i; n < N; n += k) calls.push(...pack(n, grid), conv(n, grid, 0, s.OH));
+        return calls;
+      })];
+    }
+    const rounds: PoolCall[][][] = [];
+    for (let n = 0; n < N; n++) {
+      rounds.push([pack(n, scratch)]);
+      rounds.push(Array.from({ length: parts }, (_, i) => [conv(n, scratch, Math.floor((i * s.OH) / parts), Math.floor(((i + 1) * s.OH) / parts))]));
+    }
+    return rounds;
+  }
+
+  /** A runner of convCalls' rounds: on the pool when a round has several parts, else on this thread. */
+  runner(l: XnorLayer, Wp: number, rounds: PoolCall[][][]): () => void {
+    const e = this.kernelFor(l, Wp).exports as unknown as Record<string, (...a: number[]) => void>;
+    const steps = rounds.map((r) => (r.length > 1 ? () => this.threads!.run(r) : () => { for (const c of r[0]) e[c.fn](...c.args); }));
+    return steps.length === 1 ? steps[0] : () => { for (const f of steps) f(); };
+  }
+
+  /** y [N, M, OH, OW] at byte offset y (images outImageStride floats apart) from x [N, C, H, W] at x; `parts` threads of the pool share it. */
+  convAt(l: XnorLayer, N: number, H: number, W: number, x: number, y: number, scratch: number, outImageStride?: number, parts = 1): void {
+    this.runner(l, this.grid(l, H, W).Wp, this.convCalls(l, N, H, W, x, y, scratch, this.threads ? parts : 1, outImageStride))();
   }
 
   /** Scratch bytes of fcAt: the packed rows. */
   fcScratchBytes(l: XnorLayer, batch: number): number {
     return batch * 16 * l.Cw;
-  }
-
-  /** y [N, M, OH, OW] at byte offset y (images outImageStride floats apart) from x [N, C, H, W] at x. */
-  convAt(l: XnorLayer, N: number, H: number, W: number, x: number, y: number, scratch: number, outImageStride?: number): void {
-    const p = l.params!, s = convSizes(p, H, W, 'xnor conv'), w = s.win, os = outImageStride ?? p.M * s.P;
-    const { Wp, bytes } = this.grid(l, H, W), e = this.kernelFor(l, Wp).exports, t = this.borderTables(l, H, W);
-    for (let n = 0; n < N; n++) {
-      e.clear(scratch, bytes);
-      e.packPlanes(x + n * l.C * H * W * 4, l.C, H, W, Wp, w.padT, w.padL, scratch, l.Cw, l.scale, l.shift);
-      e.conv(scratch, 0, s.OH, s.OW, w.sh, w.sw, l.wts, l.M, l.a, l.b, l.bias, l.nW, y + n * os * 4, s.P, 1,
-        t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
-    }
   }
 
   /** y [batch, M] at y from x [batch, K] at x. */
