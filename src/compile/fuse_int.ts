@@ -26,7 +26,7 @@ import type {
 /** The integer units each target has kernels for ('avg pool': a qpool averaging). */
 const INT_KINDS: Record<PlanTarget, ReadonlySet<string>> = {
   wasm: new Set(['conv', 'fc', 'max pool', 'avg pool', 'add', 'concat']),
-  c: new Set(['conv', 'fc', 'max pool', 'global max pool', 'concat']),
+  c: new Set(['conv', 'fc', 'max pool', 'avg pool', 'global max pool', 'add', 'concat']),
 };
 
 export function fuseInt(f: FuseInput): void {

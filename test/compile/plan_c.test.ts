@@ -41,19 +41,20 @@ test('target c: the QDQ LeNet-5 plans as the integer layers of the WASM plan, wi
   assert.deepEqual(w.boundary, []);
 });
 
-test('target c: a unit the C backend has no integer kernel for (Add) stays float with the reason; WASM runs it on integers', () => {
+test('target c: a QDQ Add is an integer add on both targets; a unit a target has no integer kernel for stays float with the reason', () => {
   const b = new GraphBuilder(9);
-  const x = b.input('x', ['N', 4]);
+  const x = b.input('x', ['N', 2, 3, 3]);
   const sc = b.constant('s', new Tensor('float32', [], Float32Array.of(0.05)));
   const zp = b.constant('z', new Tensor('int8', [], Int8Array.of(0)));
   const dq = (v: string) => b.op1('DequantizeLinear', [b.op1('QuantizeLinear', [v, sc, zp]), sc, zp]);
-  const sum = b.op1('Add', [dq(x), dq(b.op1('Relu', [x]))]);
-  const g = b.build([b.op1('DequantizeLinear', [b.op1('QuantizeLinear', [sum, sc, zp]), sc, zp])], 17, 'N');
-  const c = planGraph(g, { inputShapes: { x: [1, 4] }, target: 'c' });
-  const add = c.steps.find((s) => s.op === 'Add')!;
-  assert.equal(add.kind, 'binary');
-  assert.match(add.reason, /float: the C backend has no integer add kernel yet/);
-  assert.ok(planGraph(g, { inputShapes: { x: [1, 4] } }).steps.some((s) => s.kind === 'qadd'));
+  const sum = dq(b.op1('Add', [dq(x), dq(b.op1('Relu', [x]))]));
+  const g = b.build([dq(b.op1('GlobalMaxPool', [sum]))], 17, 'N');
+  const shapes = { inputShapes: { x: [1, 2, 3, 3] } };
+  const c = planGraph(g, { ...shapes, target: 'c' }), wasm = planGraph(g, shapes);
+  for (const p of [c, wasm]) assert.equal(p.steps.find((s) => s.op === 'Add')!.kind, 'qadd');
+  assert.equal(c.steps.find((s) => s.op === 'GlobalMaxPool')!.kind, 'globalpool');
+  const gp = wasm.steps.find((s) => s.op === 'GlobalMaxPool')!;
+  assert.match(gp.reason, /float: the WASM backend has no integer global max pool kernel yet/);
 });
 
 test('target c: a conv with its pool makes bands of rows (1/8 of the pooled output); a padded small conv goes by input channel; 4-byte offsets', () => {

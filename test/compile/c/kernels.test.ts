@@ -58,6 +58,17 @@ export function gridWeight(g: Graph, name: string, bits: number, perChannel: boo
   g.formats.set(name, { kind: 'grid', bits, q, scale, axis: 0 });
 }
 
+/** Makes the weight binary or ternary per output channel (levels +α, −0.8α: asymmetric, as TTQ), with its format. */
+export function signWeight(g: Graph, name: string, kind: 'binary' | 'ternary'): void {
+  const t = g.initializers.get(name)!, w = t.data as Float32Array, inner = w.length / t.shape[0];
+  for (let c = 0; c < t.shape[0]; c++) {
+    const row = w.subarray(c * inner, (c + 1) * inner);
+    const alpha = Math.fround(row.reduce((a, v) => a + Math.abs(v), 0) / inner), cut = kind === 'ternary' ? 0.7 * alpha : 0;
+    for (let i = 0; i < inner; i++) row[i] = Math.abs(row[i]) < cut ? 0 : row[i] >= 0 ? alpha : Math.fround(-0.8 * alpha);
+  }
+  g.formats.set(name, { kind, axis: 0 });
+}
+
 /**
  * Convs in every form: passes clipped at the edges (a padded 18×18 conv with its pool
  * fused in bands), one constant-bound loop per kernel position (padded, dilated,
@@ -198,5 +209,22 @@ test('C grid (fixed point) weights: dense and sparse, scale per tensor, row or c
       assert.match(k, batch === 1 ? /fc scatter.*grid.*scale per col/ : /fc rows.*grid.*scale per row/, k);
       assert.doesNotMatch(k, /written from its values|f32/, k);
     }
+  }
+});
+
+test('C binary and ternary weights: sign bits / trits and two levels per row or column, in convs and fully connected layers', async () => {
+  const g = convNet();
+  signWeight(g, 'w1', 'binary');
+  signWeight(g, 'w2b', 'ternary');
+  signWeight(g, 'w4', 'ternary');
+  const text = (await check(g, [1, 3, 18, 18], 4, 'convNet binary / ternary', 10)).join('\n');
+  for (const want of ['| binary: sign bits, two levels per row', '| ternary: 2-bit trits']) assert.ok(text.includes(want), `no "${want}" in:\n${text}`);
+  const m = mlp('dense');
+  signWeight(m, 'w1', 'binary');
+  signWeight(m, 'w2', 'ternary');
+  for (const batch of [1, 3]) {
+    const k = (await check(m, [batch, 64], 8, `mlp binary / ternary batch ${batch}`, 10)).join('\n');
+    assert.match(k, batch === 1 ? /fc scatter.*binary: sign bits, two levels per col/ : /fc rows.*binary: sign bits, two levels per row/, k);
+    assert.doesNotMatch(k, /written from its values|f32/, k);
   }
 });

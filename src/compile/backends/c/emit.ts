@@ -77,7 +77,7 @@ function emitOne(plan: Plan, s: PlanStep, i: number, used: Set<string>): Emitted
   const layer = emitStep(s, ctx);
   const consts: CArray[] = [];
   const args = layer.args.map((a) => {
-    if (a === SCRATCH) return `(void *)(nnz_arena + ${s.scratchAt})`;
+    if (a === SCRATCH) return `(void *)(arena + ${s.scratchAt})`;
     const v = plan.values.get(a)!;
     if (v.const) {
       const c = constArray(id, consts.length, v);
@@ -85,7 +85,7 @@ function emitOne(plan: Plan, s: PlanStep, i: number, used: Set<string>): Emitted
       return `(const void *)${c.name}`;
     }
     const at = plan.memory.buffers[v.buffer].offset + v.offset;
-    return `(void *)(nnz_arena + ${at})`;
+    return `(void *)(arena + ${at})`;
   });
   const arrays = [...layer.arrays, ...consts];
   layer.helpers.forEach((h) => used.add(h));
@@ -186,14 +186,20 @@ export function emitC(plan: Plan, o: EmitOptions): CSource {
     `/* The activation arena: every intermediate value at the offset the memory planner gave it. */`,
     `static union { float f; int32_t i; } nnz_arena_u[${Math.ceil(arena / 4)}];`,
     '#define nnz_arena ((uint8_t *)nnz_arena_u)',
+    '/* The layers get their pointers from this base, read at run time: when every pointer argument is a',
+    '   constant address in the arena, gcc 12 -O2 specialises each layer on them, its loop optimiser then',
+    '   addresses one buffer from the other\'s induction variable, and the layer\'s stores go missing from',
+    '   its side-effect summary, so a call whose output the next layer reads is deleted (valid C miscompiled). */',
+    'static uint8_t *volatile nnz_arena_base = nnz_arena;',
     '',
     `${input.type} *${o.name}_input(void) { return (${input.type} *)(void *)(nnz_arena + ${input.offset}); }`,
     `${output.type} *${o.name}_output(void) { return (${output.type} *)(void *)(nnz_arena + ${output.offset}); }`,
     '',
     `void ${o.name}_run(const ${input.type} *in, ${output.type} *out) {`,
-    `  if (in != ${o.name}_input()) memcpy(nnz_arena + ${input.offset}, in, ${input.bytes});`,
+    '  uint8_t *const arena = nnz_arena_base;',
+    `  if (in != ${o.name}_input()) memcpy(arena + ${input.offset}, in, ${input.bytes});`,
     ...emitted.map((e) => e.call),
-    `  if (out != ${o.name}_output()) memcpy(out, nnz_arena + ${output.offset}, ${output.bytes});`,
+    `  if (out != ${o.name}_output()) memcpy(out, arena + ${output.offset}, ${output.bytes});`,
     '}',
     '',
   );

@@ -10,6 +10,7 @@ import { emitConv } from './kernels/conv.js';
 import { emitAffine, emitBinary, emitClamp, emitSoftmax, emitUnary } from './kernels/elementwise.js';
 import { emitFc } from './kernels/fc.js';
 import { emitGlobalPool, emitPool } from './kernels/pool.js';
+import { emitQAdd } from './kernels/qadd.js';
 import { emitQConv, emitQFc } from './kernels/qlayer.js';
 import { emitQuant } from './kernels/quant.js';
 import type { CEmitter, CLayer, CStepCtx } from './layer.js';
@@ -33,6 +34,7 @@ export const C_EMITTERS: Readonly<EmitterTable> = {
   qconv: emitQConv,
   qfc: emitQFc,
   qpool: emitPool,
+  qadd: emitQAdd,
 };
 
 /** The step's C, or one clear error naming the node when the C backend has no kernel for it. */

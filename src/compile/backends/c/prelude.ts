@@ -48,6 +48,17 @@ static inline int32_t nnz_requant(int32_t acc, int32_t mult, int shift, int32_t 
   return v < lo ? lo : v > hi ? hi : (int32_t)v;
 }`,
   },
+  div_even: {
+    code: `/* s / n rounded half to even (an integer average pool, as the runtime's exact mean rounded); 0 when n is 0. */
+static inline int32_t nnz_div_even(int32_t s, int n) {
+  int32_t q, r;
+  if (n == 0) return 0;
+  q = s / n; r = s % n;
+  if (r < 0) { q--; r += n; }
+  if (2 * r > n || (2 * r == n && q % 2 != 0)) q++;
+  return q;
+}`,
+  },
   tap: {
     code: `/* y[r - r0][ow] += w * x[r*sh - pt + i*dh][ow*sw - pl + j*dw] for the output rows r in [r0, r1)
    and columns whose input is inside the H x W plane (zero padding adds nothing). */
@@ -76,15 +87,18 @@ static inline void nnz_tap(float *y, const float *x, float w, int i, int j, int 
 function poolRow(type: string): Helper {
   const float = type === 'float';
   const lowest = float ? '-HUGE_VALF' : type === 'uint8_t' ? '0' : '(-128)';
-  const avg = float ? 'avg ? sum / (float)(count_pad ? padded : valid) : ' : '';
+  const count = '(count_pad ? padded : valid)';
+  const avg = float ? `avg ? sum / (float)${count} : ` : `avg ? (${type})nnz_div_even(sum, ${count}) : `;
+  const sumType = float ? 'float' : 'int32_t';
   return {
+    needs: float ? [] : ['div_even'],
     code: `static inline void nnz_pool_row_${type}(${type} *y, const ${type} *x, int r0, int oh, int avg, int count_pad,
     int H, int W, int OW, int KH, int KW, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw) {
   int ow, kh, kw;
   for (ow = 0; ow < OW; ow++) {
     const int h0 = oh * sh - pt, w0 = ow * sw - pl;
     ${type} best = 0;
-    float sum = 0.0f;
+    ${sumType} sum = 0;
     int valid = 0, padded = 0;
     for (kh = 0; kh < KH; kh++) {
       const int ih = h0 + kh * dh;
@@ -96,7 +110,7 @@ function poolRow(type: string): Helper {
         if (!hin || iw < 0 || iw >= W) continue;
         v = x[(ih - r0) * W + iw];
         if (valid == 0 || v > best) best = v;
-        sum += (float)v;
+        sum += (${sumType})v;
         valid++;
       }
     }

@@ -9,11 +9,14 @@
 //   grid               fixed point: b-bit integers q − zero, w = f32(q − zero) · scale
 //                      (one scale, or one per row or column), as DequantizeLinear
 //   sparse grid        relative index with the integer in the same field
+//   signs              binary / ternary (ir/binary.ts): 1 bit (sign) or 2 bits (trit) per
+//                      weight and two levels per row or column, w = +pos or −neg (or 0)
 // Fields are whole C integers (8, 16, 32 bits: one load each) when that costs little
 // more than packing them, else LSB-first bit streams (docs/format.md) read by
 // nnz_field. The smallest kind the weight's format allows is chosen. A new format
-// (binary / ternary bit-planes, say) adds one entry to STORAGES and its kind to
-// C_FORMATS; until then its weights are written decompressed, and the report says so.
+// adds one entry to STORAGES and its kind to C_FORMATS; until then its weights are
+// written decompressed, and the report says so.
+import { channelLevels, trit, type ChannelLevels } from '../../../ir/binary.js';
 import { fail } from '../../../ir/errors.js';
 import type { CodebookFormat } from '../../../ir/tensor_format.js';
 import { BitWriter, bitsFor } from '../../../format/bits.js';
@@ -36,10 +39,12 @@ export interface Matrix {
   gridScales?: { scale: Float32Array; zero?: Int32Array };
   /** Its format's kind when no storage executes that format (then it is written decompressed). */
   decompressed?: string;
+  /** Its binary / ternary format's kind: the signs storage may apply. */
+  signs?: 'binary' | 'ternary';
 }
 
 /** Format kinds (ir/tensor_format.ts) the storages execute in their compressed form. */
-const C_FORMATS: ReadonlySet<string> = new Set(['sparse', 'codebook', 'grid']);
+const C_FORMATS: ReadonlySet<string> = new Set(['sparse', 'codebook', 'grid', 'binary', 'ternary']);
 
 export interface CStorage {
   kind: string;
@@ -206,7 +211,34 @@ function gridScale(g: MatrixGrid, p: string, row: string): { array: CArray; expr
   return { array, expr: `${p}_s[${g.by === 'tensor' ? '0' : g.by === 'row' ? row : 'col'}]` };
 }
 
+/** The two levels of each row (or, for a transposed weight, each column) of a binary / ternary matrix. */
+function signsOf(m: Matrix): { l: ChannelLevels; by: 'row' | 'col' } | undefined {
+  if (!m.signs) return undefined;
+  for (const by of ['row', 'col'] as const) {
+    const l = channelLevels(m.data, [m.rows, m.cols], by === 'row' ? 0 : 1, m.signs);
+    if (typeof l !== 'string') return { l, by };
+  }
+  return undefined;
+}
+
 const STORAGES: Record<string, StorageKind> = {
+  signs: {
+    applies: (m) => signsOf(m) !== undefined,
+    make(m, p) {
+      const { l, by } = signsOf(m)!;
+      const bits = l.kind === 'binary' ? 1 : 2;
+      const digits = Uint8Array.from(m.data, (v) => (bits === 1 ? trit(v) - 1 : trit(v))); // binary: 0 = +, 1 = −; ternary: 0, 1 = +, 2 = −
+      const f = fieldStream(`${p}_t`, digits, bits, bits === 1 ? 'sign of every weight (1 = negative)' : 'trit of every weight (0, 1 = +, 2 = -)');
+      const arrays: CArray[] = [f.array, { name: `${p}_pos`, type: 'float', values: l.pos, what: `positive level per ${by}` }, { name: `${p}_neg`, type: 'float', values: l.neg, what: `negative level (magnitude) per ${by}` }];
+      const c = by === 'row' ? '' : 'col';
+      return finish(l.kind, `${bits === 1 ? 'sign bits' : '2-bit trits'}, two levels per ${by}`, arrays, f.helpers, (row, body) => [
+        'int col;', `for (col = 0; col < ${m.cols}; col++) {`,
+        `  const uint32_t digit = ${f.read(`(uint32_t)((${row}) * ${m.cols} + col)`)};`,
+        `  const float w = digit == ${bits === 1 ? 0 : 1}u ? ${p}_pos[${c || row}] : ${bits === 1 ? `-${p}_neg[${c || row}]` : `digit == 2u ? -${p}_neg[${c || row}] : 0.0f`};`,
+        ...body.map((x) => `  ${x}`), '}',
+      ]);
+    },
+  },
   'dense f32': {
     applies: () => true,
     make(m, p) {
@@ -327,7 +359,8 @@ export function matrixOf(w: PlanWeight, rows: number, cols: number, transpose = 
   const sparse = f !== undefined && data.some((v) => v === 0);
   const grid = f?.kind === 'grid' && f.scale instanceof Float32Array ? { scale: f.scale, zero: f.zero } : undefined;
   const decompressed = f && (!C_FORMATS.has(f.kind) || (f.kind === 'grid' && !grid)) ? (f.kind === 'grid' ? 'grid with float64 scales' : f.kind) : undefined;
-  return { rows, cols, data, codebook: cb, sparse, formatted: f !== undefined, gridScales: grid, decompressed };
+  const signs = f?.kind === 'binary' || f?.kind === 'ternary' ? f.kind : undefined;
+  return { rows, cols, data, codebook: cb, sparse, formatted: f !== undefined, gridScales: grid, decompressed, signs };
 }
 
 /**
@@ -358,6 +391,7 @@ export function storeMatrix(m: Matrix, prefix: string): CStorage {
     if (!best || s.bytes < best.bytes) best = s;
   }
   if (m.gridScales && !best!.kind.endsWith('grid')) best!.detail += '; its grid format does not give these values (folded into another op?), so it is written from its values';
+  if (m.signs && best!.kind !== m.signs) best!.detail += `; its ${m.signs} format does not give these values (two levels per row or column), so it is written from its values`;
   if (m.decompressed) best!.detail += `; the model stores it as ${m.decompressed}, a format the C backend does not execute yet (written from its values)`;
   return best!;
 }

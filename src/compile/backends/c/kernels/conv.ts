@@ -129,7 +129,7 @@ function channelBody(s: ConvStep, ctx: CStepCtx, fast: boolean): string[] {
 function convWeights(s: ConvStep, ctx: CStepCtx, mode: TapMode): { st: CStorage; offsets: boolean } {
   const w = s.win, Cg = s.C / s.group, khw = w.kh * w.kw;
   const m = matrixOf(s.weight, s.M, Cg * khw);
-  if (mode !== 'whole' || !m.sparse) return { st: storeMatrix(m, ctx.id), offsets: false };
+  if (mode !== 'whole' || !m.sparse || m.signs) return { st: storeMatrix(m, ctx.id), offsets: false }; // signs: bits of every (channel, ki, kj)
   const at = (c: number) => {
     const ci = Math.floor(c / khw), t = c % khw;
     return ci * s.H * s.W + Math.floor(t / w.kw) * w.dh * s.W + (t % w.kw) * w.dw;
