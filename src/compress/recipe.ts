@@ -177,3 +177,10 @@ export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSetting
 export function layerOverrides(r: Recipe, layer: Layer): LayerSettings {
   return Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1] ?? {};
 }
+
+/** A recipe as the mapping parseRecipe reads back to the same recipe (absent stages written null, so no default fills them). */
+export function recipeDocument(r: Recipe): Record<string, unknown> {
+  const doc: Record<string, unknown> = { ...structuredClone(r) };
+  for (const k of ['filters', 'prune', 'share', 'binarize', 'winograd'] as const) doc[k] = r[k] === undefined ? null : doc[k];
+  return doc;
+}

@@ -12,5 +12,7 @@ import { report } from './report.js';
 import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
 import { compile } from './compile.js';
+import { searchCommand } from './search.js';
+import { workerCommand } from './worker.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, binarize, decompress, compile, sensitivityCommand, report];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, binarize, decompress, compile, sensitivityCommand, searchCommand, workerCommand, report];
