@@ -9,7 +9,7 @@ import { compressibleLayers, type Layer } from '../compress/layers.js';
 import { filterLayers } from '../compress/prune/structured.js';
 import { couplingGroups } from '../compress/prune/thin.js';
 import { BINARIZE_DEFAULTS } from '../compress/binary/settings.js';
-import { checkRecipe, DEEP_COMPRESSION, type LayerSettings, type Recipe } from '../compress/recipe.js';
+import { DEEP_COMPRESSION, parseRecipe, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
 import type { WinogradTile } from '../ir/winograd.js';
 
 /** What a layer's weights become: float, shared to k bits, binary (BWN) or ternary (TWN). */
@@ -130,8 +130,8 @@ export function candidateRecipe(space: Space, c: Candidate, proxy: Proxy, name =
     r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: 'none', fc: 'none' }, first: true, last: true, epochs: proxy.epochs };
   }
   if (c.winograd) r.winograd = { tile: c.winograd };
-  checkRecipe(r, name);
-  return r;
+  return parseRecipe(recipeDocument(r), name); // checked, and as a user's YAML of it reads back
+
 }
 
 /** How compressed a layer choice is, 0 (unchanged) upwards: the order mutations move along. */
