@@ -17,7 +17,7 @@ import { measureCortexM4 } from '../compile/backends/c/measure.js';
 import { hasTool } from '../compile/backends/c/toolchain.js';
 import { sessionAccuracy } from '../eval/runners.js';
 import { Session } from '../runtime/session.js';
-import { candidateHash, candidateRecipe, searchSpace, smallest, type Candidate, type Proxy, type Space } from './space.js';
+import { candidateHash, candidateRecipe, searchSpace, smallest, type Candidate, type Method, type Proxy, type Space } from './space.js';
 
 /** Everything a worker needs besides the model's bytes to evaluate candidates the same way. */
 export interface ProblemSpec {
@@ -32,6 +32,8 @@ export interface ProblemSpec {
   latency: 'measured' | 'estimated';
   /** Compile each candidate to C for its flash figure. */
   flash: boolean;
+  /** The methods mixed (default: all). */
+  methods?: Method[];
 }
 
 export interface Problem {
@@ -85,7 +87,7 @@ export function slices(name: DatasetName, seed: number, train: number, holdout: 
 export async function makeProblem(graph: Graph, spec: ProblemSpec): Promise<Problem> {
   const data = slices(spec.dataset, spec.seed, spec.train, spec.holdout);
   const baseline = (await sessionAccuracy(graph, data.test)).accuracy;
-  return { graph, spec, space: searchSpace(graph), data, baseline, latencyMemo: new Map() };
+  return { graph, spec, space: searchSpace(graph, spec.methods), data, baseline, latencyMemo: new Map() };
 }
 
 function inputShapes(graph: Graph): Record<string, number[]> {

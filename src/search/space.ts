@@ -55,8 +55,13 @@ export const DENSITIES = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
 export const SHARE_BITS = [8, 6, 5, 4, 3, 2];
 export const FILTER_KEEP = [1, 0.75, 0.5];
 
+/** The methods a search may mix (stage table entries); `--methods` restricts the space to some of them. */
+export const METHODS = ['prune', 'share', 'binary', 'filters', 'winograd'] as const;
+export type Method = (typeof METHODS)[number];
+
 /** The space of a graph: every compressible layer, filters where the layer can be thinned, Winograd when a 3×3 conv exists. */
-export function searchSpace(graph: Graph): Space {
+export function searchSpace(graph: Graph, methods: readonly Method[] = METHODS): Space {
+  const on = new Set(methods);
   const layers = compressibleLayers(graph);
   const thinnable = new Set(filterLayers(graph).map((l) => l.name));
   for (const g of couplingGroups(graph)) if (g.blocked) for (const n of g.layers) thinnable.delete(n);
@@ -69,11 +74,11 @@ export function searchSpace(graph: Graph): Space {
       name: l.name,
       kind: l.kind,
       weights: graph.initializers.get(l.weight)!.size,
-      density: DENSITIES,
-      values: ['f32', ...SHARE_BITS.map((b) => `q${b}` as Values), 'twn', 'bwn'],
-      filters: thinnable.has(l.name) ? FILTER_KEEP : [1],
+      density: on.has('prune') ? DENSITIES : [1],
+      values: ['f32', ...(on.has('share') ? SHARE_BITS.map((b) => `q${b}` as Values) : []), ...(on.has('binary') ? ['twn', 'bwn'] as Values[] : [])],
+      filters: on.has('filters') && thinnable.has(l.name) ? FILTER_KEEP : [1],
     })),
-    winograd: conv3 ? [0, 2, 4] : [0],
+    winograd: on.has('winograd') && conv3 ? [0, 2, 4] : [0],
   };
 }
 
@@ -95,7 +100,7 @@ export function repair(c: Candidate): Candidate {
 /** The most compressed point of the space with the given values on every layer. */
 export function smallest(space: Space, values: Values): Candidate {
   return {
-    layers: space.layers.map((l) => ({ density: l.density.at(-1)!, values, filters: l.filters.at(-1)! })),
+    layers: space.layers.map((l) => ({ density: l.density.at(-1)!, values: l.values.includes(values) ? values : l.values.at(-1)!, filters: l.filters.at(-1)! })),
     winograd: 0,
   };
 }

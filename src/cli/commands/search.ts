@@ -11,6 +11,7 @@ import { leastReachable, makeProblem, type Evaluation, type ProblemSpec } from '
 import { InProcessQueue, type CandidateQueue } from '../../search/queue.js';
 import { checkRedis, parseRedisUrl } from '../../search/redis.js';
 import { goalOf, newState, problemId, recipeOf, runSearch, summarize, type Budget, type SearchState } from '../../search/search.js';
+import { METHODS, type Method } from '../../search/space.js';
 import { STRATEGIES } from '../../search/strategy.js';
 import { metric, parseTarget } from '../../search/targets.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
@@ -44,6 +45,7 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
   --train N             training images of the proxy (default 10000)
   --holdout N           held-out images it is scored on (default 2000)
   --latency M           measured (default) or estimated (the planner's cost model)
+  --methods LIST        mix only these: ${METHODS.join(', ')} (default all)
   --redis URL           coordinate workers (\`nnzip worker --redis URL\`) instead of evaluating here
   -o, --output DIR      where the state and results go`,
   async run(argv) {
@@ -51,7 +53,7 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
       dataset: { type: 'string' }, target: { type: 'string' }, 'max-loss': { type: 'string' }, budget: { type: 'string' },
       strategy: { type: 'string' }, seed: { type: 'string' }, generation: { type: 'string' }, 'proxy-epochs': { type: 'string' },
       'proxy-steps': { type: 'string' }, train: { type: 'string' }, holdout: { type: 'string' }, latency: { type: 'string' },
-      redis: { type: 'string' }, output: { type: 'string', short: 'o' },
+      redis: { type: 'string' }, methods: { type: 'string' }, output: { type: 'string', short: 'o' },
     });
     const path = oneModel('search', p);
     const dir = str(p, 'output') ?? fail('search: -o DIR is required');
@@ -67,6 +69,7 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
       dataset, seed, train: num(p, 'train', 10000, 1, 1e6, true), holdout: num(p, 'holdout', 2000, 1, 1e6, true),
       proxy: { epochs: num(p, 'proxy-epochs', 1, 0, 100, true), maxSteps: num(p, 'proxy-steps', 50, 1, 1e6, true), lr: 0.01, batch: 64 },
       latency: choice(p, 'latency', ['measured', 'estimated'] as const, 'measured')!, flash: target.kind === 'flash',
+      ...(str(p, 'methods') === undefined ? {} : { methods: parseMethods(str(p, 'methods')!) }),
     };
     const url = str(p, 'redis');
     const statePath = join(dir, 'state.json');
@@ -120,6 +123,12 @@ const show = (kind: string, v: number) => (kind === 'latency' ? `${v.toFixed(3)}
 function line(e: Evaluation, kind: 'size' | 'latency' | 'flash'): string {
   const flash = e.flash === undefined ? '' : `  flash ${formatBytes(e.flash)}`;
   return `${formatBytes(e.size)}  ${e.latencyMs.toFixed(4)} ms  ${pct(e.accuracy)}${flash}  (${kind} ${show(kind, metric(kind, e))}, ${e.seconds.toFixed(1)} s)`;
+}
+
+function parseMethods(text: string): Method[] {
+  const list = text.split(',').map((m) => m.trim());
+  for (const m of list) if (!(METHODS as readonly string[]).includes(m)) fail(`--methods ${text}: unknown method "${m}"; choose from ${METHODS.join(', ')}`);
+  return [...new Set(list)] as Method[];
 }
 
 /** `40` candidates, or `90s`, `30m`, `2h`. */
