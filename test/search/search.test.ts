@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { parse as parseYaml, stringify } from 'yaml';
 import { compressGraph } from '../../src/compress/pipeline.js';
-import { parseRecipe, recipeDocument } from '../../src/compress/recipe.js';
+import { parseRecipe, recipeDocument, settingsFor } from '../../src/compress/recipe.js';
+import { compressibleLayers } from '../../src/compress/layers.js';
 import { evaluateCandidate, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
 import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
@@ -37,6 +38,15 @@ test('a candidate is a recipe that compress reproduces: YAML round trip, same fi
   assert.equal(again.stages.map((s) => s.name).join(','), 'filters,prune,share');
   assert.ok(e.size < 0.5 * 4 * (4 * 9 + 4 + 196 * 10 + 10), `size ${e.size}`);
   assert.ok(e.accuracy > 0 && e.accuracy <= 1 && e.latencyMs > 0);
+});
+
+test('a layer left unchanged by a candidate gets no kind default of the base recipe (compress reads the YAML the same)', async () => {
+  const p = await tiny();
+  const c: Candidate = { layers: [{ density: 0.5, values: 'q4', filters: 1 }, { density: 1, values: 'f32', filters: 1 }], winograd: 0 };
+  const recipe = parseRecipe(parseYaml(stringify(recipeDocument(candidateRecipe(p.space, c, p.spec.proxy)))), 'winner.yaml');
+  const [conv1, fc1] = compressibleLayers(p.graph);
+  assert.deepEqual([settingsFor(recipe, conv1).density, settingsFor(recipe, conv1).bits], [0.5, 4]);
+  assert.deepEqual([settingsFor(recipe, fc1).density, settingsFor(recipe, fc1).bits], [1, 32]);
 });
 
 test('repair: a recipe runs sharing or binarization, so the minority kind of layers goes back to float', () => {
