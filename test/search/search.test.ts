@@ -4,7 +4,9 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { parseRecipe, recipeDocument, settingsFor } from '../../src/compress/recipe.js';
 import { compressibleLayers } from '../../src/compress/layers.js';
-import { evaluateCandidate, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
+import { compileC } from '../../src/compile/backends/c/index.js';
+import { hasTool } from '../../src/compile/backends/c/toolchain.js';
+import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
 import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
 import { candidateHash, candidateRecipe, repair, type Candidate } from '../../src/search/space.js';
@@ -47,6 +49,15 @@ test('a layer left unchanged by a candidate gets no kind default of the base rec
   const [conv1, fc1] = compressibleLayers(p.graph);
   assert.deepEqual([settingsFor(recipe, conv1).density, settingsFor(recipe, conv1).bits], [0.5, 4]);
   assert.deepEqual([settingsFor(recipe, fc1).density, settingsFor(recipe, fc1).bits], [1, 32]);
+});
+
+test('flash: the C build of a candidate, measured with the Cortex-M4 toolchain when it is installed', async () => {
+  const p = await tiny();
+  const f = flashOf(p.graph);
+  const constBytes = compileC(p.graph, { name: 'model' }).layers.reduce((n, l) => n + l.constBytes, 0);
+  assert.equal(f.flashSource, hasTool('arm-none-eabi-gcc') ? 'cortex-m4' : 'const-arrays');
+  // the weights are float32 constants: at least 4 bytes each, and code on top when built
+  assert.ok(constBytes >= 4 * (36 + 1960) && f.flash! >= constBytes, `flash ${f.flash}, arrays ${constBytes}`);
 });
 
 test('repair: a recipe runs sharing or binarization, so the minority kind of layers goes back to float', () => {
