@@ -12,16 +12,21 @@ import { goalOf } from '../../src/search/search.js';
 import { violation } from '../../src/search/targets.js';
 import { formatBytes } from '../../src/ir/print.js';
 
-const COMMON = ['--dataset', 'mnist', '--target', 'size=8KB', '--max-loss', '1', '--seed', '1', '--generation', '6', '--train', '5000',
+const COMMON = ['--dataset', 'mnist', '--max-loss', '1', '--seed', '1', '--generation', '6', '--train', '5000',
   '--holdout', '1000', '--proxy-epochs', '1', '--proxy-steps', '30', '--latency', 'measured'];
 
+/**
+ * The mix aims at 8 KB; a method alone cannot reach it, so each aims at the smallest it
+ * can reach on LeNet-5 (what `nnzip search` answers when asked for less): the same
+ * pressure towards small files, compared at the same loss bound.
+ */
 const CASES: [string, string[], number][] = [
-  ['guided', ['--strategy', 'guided'], 18],
-  ['random', ['--strategy', 'random'], 18],
-  ['only-prune', ['--strategy', 'guided', '--methods', 'prune'], 12],
-  ['only-share', ['--strategy', 'guided', '--methods', 'share'], 12],
-  ['only-binary', ['--strategy', 'guided', '--methods', 'binary'], 12],
-  ['only-filters', ['--strategy', 'guided', '--methods', 'filters'], 12],
+  ['guided', ['--strategy', 'guided', '--target', 'size=8KB'], 18],
+  ['random', ['--strategy', 'random', '--target', 'size=8KB'], 18],
+  ['only-prune', ['--strategy', 'guided', '--methods', 'prune', '--target', 'size=101KB'], 12],
+  ['only-share', ['--strategy', 'guided', '--methods', 'share', '--target', 'size=100KB'], 12],
+  ['only-binary', ['--strategy', 'guided', '--methods', 'binary', '--target', 'size=58KB'], 12],
+  ['only-filters', ['--strategy', 'guided', '--methods', 'filters', '--target', 'size=358KB'], 12],
 ];
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
@@ -50,7 +55,7 @@ export async function search(args: string[]): Promise<void> {
     if (code === 2) throw new Error(`search ${name} failed (exit 2)`);
     rows.push(searchRow(name, JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as SearchState));
   }
-  console.log(`\n${model}, target size=8KB, max loss 1 pp on the held-out slice (baseline in each state.json)`);
+  console.log(`\n${model}, max loss 1 pp on the held-out slice (baseline in each state.json)`);
   console.log('| run | evaluated | meet the goal | smallest within the loss bound (size, latency, accuracy) | within twice the bound | time |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
