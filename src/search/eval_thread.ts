@@ -19,10 +19,16 @@ parentPort?.on('message', async (m: ThreadRequest) => {
     if (!problems.has(m.id)) problems.set(m.id, makeProblem(toGraph(m.model), m.spec));
     return;
   }
+  let problem: Problem;
   try {
-    const p = problems.get(m.id);
-    if (!p) throw new Error(`problem ${m.id} was not sent to the evaluation thread`);
-    parentPort!.postMessage({ hash: m.hash, result: await evaluateCandidate(await p, m.candidate) });
+    problem = await (problems.get(m.id) ?? Promise.reject(new Error(`problem ${m.id} was not sent to the evaluation thread`)));
+  } catch (e) {
+    // this worker cannot set the problem up (a dataset not installed here): the job is retried, maybe elsewhere
+    parentPort!.postMessage({ hash: m.hash, error: `internal: ${(e as Error).message}` });
+    return;
+  }
+  try {
+    parentPort!.postMessage({ hash: m.hash, result: await evaluateCandidate(problem, m.candidate) });
   } catch (e) {
     parentPort!.postMessage(failedOutcome(m.hash, e));
   }
