@@ -83,6 +83,7 @@ function greedy(p: Proposal, level: number, threshold: number): Candidate {
 /** Which layer a mutation touches: weighted by size and by the prior (tolerant layers to compress, sensitive to relax). */
 function pickLayer(p: Proposal, rng: Rng, compress: boolean): number {
   const w = p.space.layers.map((l, i) => {
+    if (genes(l).length === 0) return 0; // nothing to choose on this layer (a restricted space)
     const drop = Math.max(0, p.prior.drop[i]?.[2] ?? 0);
     return Math.sqrt(l.weights) * (compress ? 1 / (0.01 + drop) : 0.01 + drop);
   });
@@ -92,9 +93,12 @@ function pickLayer(p: Proposal, rng: Rng, compress: boolean): number {
 }
 
 /** One gene of a layer moved one step (more compressed or less). */
+const genes = (l: LayerSpace) => (['density', 'values', 'filters'] as const).filter((g) => l[g].length > 1);
+
 function step(l: LayerSpace, ch: LayerChoice, rng: Rng, dir: 1 | -1): LayerChoice {
-  const genes = (['density', 'values', 'filters'] as const).filter((g) => l[g].length > 1);
-  const g = pickOf(rng, genes);
+  const all = genes(l);
+  if (all.length === 0) return ch;
+  const g = pickOf(rng, all);
   const opts = l[g] as readonly (number | string)[];
   const i = Math.max(0, Math.min(opts.length - 1, opts.indexOf(ch[g]) + dir));
   return { ...ch, [g]: opts[i] };

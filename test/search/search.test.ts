@@ -9,7 +9,7 @@ import { hasTool } from '../../src/compile/backends/c/toolchain.js';
 import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
 import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
-import { candidateHash, candidateRecipe, repair, type Candidate } from '../../src/search/space.js';
+import { candidateHash, candidateRecipe, repair, searchSpace, type Candidate } from '../../src/search/space.js';
 import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
 import { paretoFront, parseTarget, rank } from '../../src/search/targets.js';
 import { tinyMnist, TINY_SPEC } from './tiny.js';
@@ -100,6 +100,12 @@ test('strategies: the same inputs propose the same candidates, never one already
     seen.seen = new Set(a.map(candidateHash));
     assert.ok(propose(seen).every((c) => !seen.seen.has(candidateHash(c))));
   }
+  // a space restricted to filters: fc1 has no choice left, and mutations still find conv1
+  const only = { ...(await proposal(p, 1)), space: searchSpace(p.graph, ['filters']) };
+  only.history = [{ candidate: { layers: [{ density: 1, values: 'f32', filters: 1 }, { density: 1, values: 'f32', filters: 1 }], winograd: 0 }, result: ev('h', 9000, 1, 0.9) }];
+  only.seen = new Set([candidateHash(only.history[0].candidate)]);
+  const next = proposeGuided(only);
+  assert.ok(next.length >= 1 && next.every((c) => c.layers[1].filters === 1 && c.layers[1].density === 1 && c.layers[0].filters < 1));
   // the greedy start follows the prior: fc1 (flat) is pruned at least as far as conv1 (steep)
   const g = proposeGuided(await proposal(p, 0));
   assert.ok(g.every((c) => c.layers[1].density <= c.layers[0].density));
