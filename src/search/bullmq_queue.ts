@@ -78,11 +78,12 @@ export class BullmqQueue implements CandidateQueue {
       }
       while (pending.size > 0) {
         for (const [id, j] of pending) {
-          const job = await within(this.queue.getJob(id));
-          const state = job ? await within(job.getState()) : 'missing';
-          if (state === 'completed') done(job!.returnvalue as Outcome);
-          else if (state === 'failed') done({ hash: j.hash, error: job!.failedReason || 'failed' });
-          else if (state === 'missing') {
+          const state = await within(this.queue.getJobState(id));
+          // read the job after its state: a job read before it completed has no return value yet
+          const job = state === 'completed' || state === 'failed' ? await within(this.queue.getJob(id)) : undefined;
+          if (state === 'completed' && job?.returnvalue) done(job.returnvalue as Outcome);
+          else if (state === 'failed' && job) done({ hash: j.hash, error: job.failedReason || 'failed' });
+          else if (state === 'unknown') {
             await this.queue.add('candidate', { problemId: this.o.problemId, hash: j.hash, candidate: j.candidate, version: NNZIP_VERSION }, { jobId: id, attempts: this.o.attempts ?? 3 });
             continue;
           } else continue;
