@@ -12,6 +12,9 @@ import { at, type BindEnv, type StepExecutor } from './steps/env.js';
 import { bindDenseFc, bindSparseFc } from './steps/fc.js';
 import { bindGlobalPool, bindPool } from './steps/pool.js';
 import { bindQuant } from './steps/quant.js';
+import { bindQConv, bindQFc } from './steps/qlayer.js';
+import { bindQPool } from './steps/qpool.js';
+import { bindQAdd } from './steps/qadd.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
@@ -42,6 +45,10 @@ const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
   fakequant: bindQuant,
   affine: bindAffine,
   reference: bindReference,
+  qfc: bindQFc,
+  qconv: bindQConv,
+  qpool: bindQPool,
+  qadd: bindQAdd,
 };
 
 export interface FeedSlot { name: string; at: number; dtype: DType; size: number }

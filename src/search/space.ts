@@ -9,7 +9,7 @@ import { compressibleLayers, type Layer } from '../compress/layers.js';
 import { filterLayers } from '../compress/prune/structured.js';
 import { couplingGroups } from '../compress/prune/thin.js';
 import { BINARIZE_DEFAULTS } from '../compress/binary/settings.js';
-import { DEEP_COMPRESSION, parseRecipe, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
+import { DEEP_COMPRESSION, parseRecipe, QUANTIZE_DEFAULTS, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
 import type { WinogradTile } from '../ir/winograd.js';
 
 /** What a layer's weights become: float, shared to k bits, binary (BWN) or ternary (TWN). */
@@ -22,9 +22,14 @@ export interface LayerChoice {
   filters: number;
 }
 
+/** Quantization of the whole model after pruning and sharing (int8 grid at 8 or 4 bits, dynamic fixed point 8 bits). */
+export type Quantize = 'int8' | 'int4' | 'fixed8';
+
 export interface Candidate {
   layers: LayerChoice[];
   winograd: 0 | WinogradTile;
+  /** Absent = float (so a candidate's hash does not change with the option). */
+  quantize?: Quantize;
 }
 
 /** One layer's options, most to least accurate (index 0 = unchanged). */
@@ -40,6 +45,7 @@ export interface LayerSpace {
 export interface Space {
   layers: LayerSpace[];
   winograd: (0 | WinogradTile)[];
+  quantize: (Quantize | undefined)[];
 }
 
 /** Fine-tuning of each stage a candidate runs: short, the proxy for the full run. */
@@ -56,7 +62,7 @@ export const SHARE_BITS = [8, 6, 5, 4, 3, 2];
 export const FILTER_KEEP = [1, 0.75, 0.5];
 
 /** The methods a search may mix (stage table entries); `--methods` restricts the space to some of them. */
-export const METHODS = ['prune', 'share', 'binary', 'filters', 'winograd'] as const;
+export const METHODS = ['prune', 'share', 'quantize', 'binary', 'filters', 'winograd'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** The space of a graph: every compressible layer, filters where the layer can be thinned, Winograd when a 3×3 conv exists. */
@@ -79,6 +85,7 @@ export function searchSpace(graph: Graph, methods: readonly Method[] = METHODS):
       filters: on.has('filters') && thinnable.has(l.name) ? FILTER_KEEP : [1],
     })),
     winograd: on.has('winograd') && conv3 ? [0, 2, 4] : [0],
+    quantize: on.has('quantize') ? [undefined, 'int8', 'fixed8', 'int4'] : [undefined],
   };
 }
 
@@ -87,14 +94,21 @@ const binary = (v: Values) => v === 'bwn' || v === 'twn';
 
 /**
  * A recipe runs either weight sharing or binarization (recipe.ts refuses both), so a
- * candidate with both keeps the more common one and leaves the other layers float.
+ * candidate with both keeps the more common one and leaves the other layers float;
+ * quantization does not go with binarization either, and gives way to it.
  */
 export function repair(c: Candidate): Candidate {
   const nShared = c.layers.filter((l) => shared(l.values)).length;
   const nBinary = c.layers.filter((l) => binary(l.values)).length;
+  if (nBinary > 0 && c.quantize) c = withoutQuantize(c);
   if (nShared === 0 || nBinary === 0) return c;
   const drop = nBinary > nShared ? shared : binary;
   return { ...c, layers: c.layers.map((l) => (drop(l.values) ? { ...l, values: 'f32' } : l)) };
+}
+
+function withoutQuantize(c: Candidate): Candidate {
+  const { quantize: _, ...rest } = c;
+  return rest;
 }
 
 /** The most compressed point of the space with the given values on every layer. */
@@ -135,6 +149,9 @@ export function candidateRecipe(space: Space, c: Candidate, proxy: Proxy, name =
     r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: 'none', fc: 'none' }, first: true, last: true, epochs: proxy.epochs };
   }
   if (c.winograd) r.winograd = { tile: c.winograd };
+  if (c.quantize) {
+    r.quantize = { ...QUANTIZE_DEFAULTS, scheme: c.quantize === 'fixed8' ? 'fixed' : 'int8', bits: c.quantize === 'int4' ? 4 : 8, epochs: proxy.epochs };
+  }
   return parseRecipe(recipeDocument(r), name); // checked, and as a user's YAML of it reads back
 
 }

@@ -41,8 +41,11 @@ function randomCandidate(space: Space, rng: Rng): Candidate {
   return repair({
     layers: space.layers.map((l) => ({ density: pickOf(rng, l.density), values: pickOf(rng, l.values), filters: pickOf(rng, l.filters) })),
     winograd: pickOf(rng, space.winograd),
+    ...quantizeOf(pickOf(rng, space.quantize)),
   });
 }
+
+const quantizeOf = (q: Candidate['quantize']): Pick<Candidate, 'quantize'> => (q ? { quantize: q } : {});
 
 /** Up to `count` candidates not seen before, drawn by `draw` (gives up after many repeats: a small space is exhausted). */
 function fresh(p: Proposal, draw: (rng: Rng, i: number) => Candidate): Candidate[] {
@@ -115,7 +118,8 @@ function mutate(p: Proposal, rng: Rng, c: Candidate, parent: Evaluation): Candid
     layers[i] = step(p.space.layers[i], layers[i], rng, dir);
   }
   const winograd = rng.next() < 0.1 ? pickOf(rng, p.space.winograd) : c.winograd;
-  return repair({ layers, winograd });
+  const quantize = rng.next() < 0.1 ? pickOf(rng, p.space.quantize) : c.quantize;
+  return repair({ layers, winograd, ...quantizeOf(quantize) });
 }
 
 export function proposeGuided(p: Proposal): Candidate[] {
@@ -134,7 +138,7 @@ export function proposeGuided(p: Proposal): Candidate[] {
   return fresh(p, (rng) => {
     const a = tournament(rng);
     const b = tournament(rng);
-    const child = { layers: a.candidate.layers.map((l, i) => (rng.next() < 0.5 ? l : b.candidate.layers[i])), winograd: a.candidate.winograd };
+    const child = { layers: a.candidate.layers.map((l, i) => (rng.next() < 0.5 ? l : b.candidate.layers[i])), winograd: a.candidate.winograd, ...quantizeOf(a.candidate.quantize) };
     return mutate(p, rng, child, a.result);
   });
 }

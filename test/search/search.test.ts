@@ -20,12 +20,14 @@ const tiny = () => (problem ??= makeProblem(tinyMnist(), TINY_SPEC));
 const mixed: (p: Problem) => Candidate = (p) => ({
   layers: [{ density: 0.5, values: 'q4', filters: p.space.layers[0].filters.at(-1)! }, { density: 0.2, values: 'q3', filters: 1 }],
   winograd: 0,
+  quantize: 'int8',
 });
 
 test('the space of a conv + fc model: filters only where the layer can be thinned, Winograd for the 3×3 conv', async () => {
   const p = await tiny();
   assert.deepEqual(p.space.layers.map((l) => [l.name, l.filters.length > 1]), [['conv1', true], ['fc1', false]]);
   assert.deepEqual(p.space.winograd, [0, 2, 4]);
+  assert.deepEqual(p.space.quantize, [undefined, 'int8', 'fixed8', 'int4']);
 });
 
 test('a candidate is a recipe that compress reproduces: YAML round trip, same file, same accuracy', async () => {
@@ -37,7 +39,7 @@ test('a candidate is a recipe that compress reproduces: YAML round trip, same fi
   assert.deepEqual(back, recipe);
   const again = compressGraph(p.graph, { recipe: back, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps });
   assert.equal(again.file.bytes.length, e.size);
-  assert.equal(again.stages.map((s) => s.name).join(','), 'filters,prune,share');
+  assert.equal(again.stages.map((s) => s.name).join(','), 'filters,prune,share,quantize');
   assert.ok(e.size < 0.5 * 4 * (4 * 9 + 4 + 196 * 10 + 10), `size ${e.size}`);
   assert.ok(e.accuracy > 0 && e.accuracy <= 1 && e.latencyMs > 0);
 });
@@ -63,6 +65,7 @@ test('flash: the C build of a candidate, measured with the Cortex-M4 toolchain w
 test('repair: a recipe runs sharing or binarization, so the minority kind of layers goes back to float', () => {
   const c: Candidate = { layers: [{ density: 1, values: 'bwn', filters: 1 }, { density: 1, values: 'q4', filters: 1 }, { density: 1, values: 'twn', filters: 1 }], winograd: 0 };
   assert.deepEqual(repair(c).layers.map((l) => l.values), ['bwn', 'f32', 'twn']);
+  assert.equal(repair({ ...c, quantize: 'int8' }).quantize, undefined);
   assert.equal(candidateHash(c), candidateHash(structuredClone(c)));
 });
 
