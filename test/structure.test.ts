@@ -19,8 +19,9 @@ export const LAYERS: Record<string, number> = {
   eval: 5,
   train: 6,
   compress: 7,
-  report: 8,
-  cli: 9,
+  search: 8,
+  report: 9,
+  cli: 10,
 };
 
 /** Files at the top of src/ (the package's entry points) may import any folder. */

@@ -134,7 +134,9 @@ function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOpera
   if (typeof layer === 'string') return layer;
   const base = { name: s.name, op: s.op, nodes: [...s.nodes, ...q.nodes], inputs: [d.inputs[0]], outputs: [...q.outputs] };
   // the float step's split stands (threshold 0): the planner already weighed its flops
-  return s.kind === 'fc' ? qfcStep(base, s.M, s.N, s.K, layer, s.split, 0) : qconvStep(base, s, layer, s.split, 0);
+  const step = s.kind === 'fc' ? qfcStep(base, s.M, s.N, s.K, layer, s.split, 0) : qconvStep(base, s, layer, s.split, 0);
+  // the integer kernels have no cost model yet: the float kernel's estimate stands as an upper bound
+  return { ...step, estNs: s.estNs };
 }
 
 /** The weight's integers by output row ([rows × K]), checked against the values it runs with (a folded BatchNorm breaks the grid). */

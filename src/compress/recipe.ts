@@ -128,6 +128,7 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
   if (!out.filters && Object.values(out.layers).some((l) => l?.filters !== undefined)) out.filters = structuredClone(FILTERS_DEFAULTS);
+  for (const m of kindMaps(out)) for (const k of Object.keys(m)) if (m[k] === null) delete m[k]; // `fc: null`: no default for that kind
   checkRecipe(out, source);
   return out;
 }
@@ -206,4 +207,21 @@ export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSetting
 /** The recipe's own entry for a layer (by friendly, weight or node name); {} when none. */
 export function layerOverrides(r: Recipe, layer: Layer): LayerSettings {
   return Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1] ?? {};
+}
+
+/** The per-kind default maps of a recipe's stages (filters kept, density, bits). */
+function kindMaps(r: Recipe): Record<string, unknown>[] {
+  return [r.filters?.keep, r.prune?.density, r.share?.bits].filter((m) => m !== undefined) as Record<string, unknown>[];
+}
+
+/**
+ * A recipe as the mapping parseRecipe reads back to the same recipe: absent stages and
+ * absent per-kind defaults written null, so no default of the base recipe fills them.
+ */
+export function recipeDocument(r: Recipe): Record<string, unknown> {
+  const copy = structuredClone(r);
+  for (const m of kindMaps(copy)) for (const k of ['conv', 'fc']) if (!(k in m)) m[k] = null;
+  const doc: Record<string, unknown> = { ...copy };
+  for (const k of ['filters', 'prune', 'share', 'quantize', 'binarize', 'winograd'] as const) if (r[k] === undefined) doc[k] = null;
+  return doc;
 }

@@ -68,7 +68,8 @@ function checkOptions(o: SessionOptions): { threads: number; kernels: KernelsMod
   return { threads, kernels, batch };
 }
 
-function toGraph(model: Graph | Uint8Array): Graph {
+/** A model given as a Graph or as the bytes of an .onnx or .nnz file, as a Graph. */
+export function toGraph(model: Graph | Uint8Array): Graph {
   if (model instanceof Graph) return model;
   if (model instanceof Uint8Array) return isNnz(model) ? nnzToGraph(model, 'the .nnz model').graph : importOnnx(model);
   return fail('session: the model must be a Graph or the bytes of an .onnx or .nnz file (Uint8Array)');

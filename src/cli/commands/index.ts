@@ -13,5 +13,7 @@ import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
 import { quantize } from './quantize.js';
 import { compile } from './compile.js';
+import { searchCommand } from './search.js';
+import { workerCommand } from './worker.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, quantize, binarize, decompress, compile, sensitivityCommand, report];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, quantize, binarize, decompress, compile, sensitivityCommand, searchCommand, workerCommand, report];

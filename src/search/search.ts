@@ -1,0 +1,161 @@
+// The search loop: generations proposed by the strategy, evaluated on a queue, every
+// outcome recorded in the state, which the caller saves after each (atomically);
+// a state given back resumes where it stopped — generations already proposed are
+// kept, candidates already measured are not evaluated again.
+import { createHash } from 'node:crypto';
+import { sensitivity } from '../compress/prune/sensitivity.js';
+import { sessionAccuracy } from '../eval/runners.js';
+import { fail } from '../ir/errors.js';
+import type { Evaluation, Problem, ProblemSpec } from './evaluate.js';
+import type { CandidateQueue, Outcome } from './queue.js';
+import { candidateHash as hashOf, candidateRecipe, type Candidate } from './space.js';
+import { propose, type Prior, type StrategyName } from './strategy.js';
+import { paretoFront, rank, violation, type Goal, type Target } from './targets.js';
+import type { Recipe } from '../compress/recipe.js';
+
+export interface Budget {
+  /** Candidates evaluated, in all. */
+  candidates?: number;
+  /** Wall-clock seconds (no generation starts after it). */
+  seconds?: number;
+}
+
+export interface SearchState {
+  format: 'nnzip-search-state';
+  /** The model and the problem spec's hash: a state resumes only the search it belongs to. */
+  problemId: string;
+  spec: ProblemSpec;
+  strategy: StrategyName;
+  seed: number;
+  target: Target;
+  maxLoss: number;
+  baseline: number;
+  prior: Prior;
+  generationSize: number;
+  /** Candidate hashes of each generation, in proposal order. */
+  generations: string[][];
+  candidates: Record<string, Candidate>;
+  results: Record<string, Evaluation>;
+  failed: Record<string, string>;
+  /** Seconds spent, over all runs. */
+  seconds: number;
+}
+
+export function problemId(model: Uint8Array, spec: ProblemSpec): string {
+  return createHash('sha256').update(model).update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+/** The prior: each layer pruned alone to each density of its space, held-out accuracy drop (compress/prune/sensitivity). */
+export async function computePrior(p: Problem): Promise<Prior> {
+  const densities = p.space.layers[0]?.density ?? [];
+  const s = await sensitivity(p.graph, {
+    densities,
+    mode: 'unstructured',
+    evaluate: async (g) => (await sessionAccuracy(g, p.data.test)).accuracy,
+  });
+  return { drop: s.layers.map((l) => l.accuracy.map((a) => s.baseline - a)) };
+}
+
+export interface StartOptions {
+  problem: Problem;
+  problemId: string;
+  strategy: StrategyName;
+  seed: number;
+  target: Target;
+  maxLoss: number;
+  generationSize: number;
+}
+
+export async function newState(o: StartOptions): Promise<SearchState> {
+  return {
+    format: 'nnzip-search-state', problemId: o.problemId, spec: o.problem.spec, strategy: o.strategy, seed: o.seed,
+    target: o.target, maxLoss: o.maxLoss, baseline: o.problem.baseline, prior: await computePrior(o.problem),
+    generationSize: o.generationSize, generations: [], candidates: {}, results: {}, failed: {}, seconds: 0,
+  };
+}
+
+export const goalOf = (s: SearchState): Goal => ({ target: s.target, maxLoss: s.maxLoss, baseline: s.baseline });
+
+/** The measured candidates in proposal order. */
+export function history(s: SearchState): { candidate: Candidate; result: Evaluation }[] {
+  return s.generations.flat().flatMap((h) => (s.results[h] ? [{ candidate: s.candidates[h], result: s.results[h] }] : []));
+}
+
+export interface RunOptions {
+  queue: CandidateQueue;
+  budget: Budget;
+  /** Called after each change of the state (write it atomically). */
+  save: (s: SearchState) => void;
+  onOutcome?: (o: Outcome, s: SearchState) => void;
+}
+
+/** Runs generations until the budget is spent or the space gives nothing new; returns the state. */
+export async function runSearch(problem: Problem, s: SearchState, o: RunOptions): Promise<SearchState> {
+  const t0 = performance.now();
+  const s0 = s.seconds;
+  const elapsed = () => s0 + (performance.now() - t0) / 1000;
+  for (let gen = 0; ; gen++) {
+    let hashes = s.generations[gen];
+    if (!hashes) {
+      const proposed = s.generations.flat().length;
+      const room = o.budget.candidates === undefined ? s.generationSize : Math.min(s.generationSize, o.budget.candidates - proposed);
+      if (room <= 0 || (o.budget.seconds !== undefined && elapsed() >= o.budget.seconds)) break;
+      const seen = new Set(s.generations.flat());
+      const next = propose(s.strategy, { space: problem.space, prior: s.prior, goal: goalOf(s), history: history(s), seen, generation: gen, count: room, seed: s.seed });
+      if (next.length === 0) break;
+      hashes = next.map((c) => {
+        const h = hashOf(c);
+        s.candidates[h] = c;
+        return h;
+      });
+      s.generations.push(hashes);
+      o.save(s);
+    }
+    const pending = hashes.filter((h) => !s.results[h] && s.failed[h] === undefined);
+    await o.queue.evaluate(pending.map((h) => ({ hash: h, candidate: s.candidates[h] })), (out) => {
+      if (!s.candidates[out.hash] || s.results[out.hash] || s.failed[out.hash] !== undefined) return; // a late duplicate
+      if ('result' in out) s.results[out.hash] = out.result;
+      else s.failed[out.hash] = out.error;
+      s.seconds = elapsed();
+      o.save(s);
+      o.onOutcome?.(out, s);
+    });
+  }
+  s.seconds = elapsed();
+  o.save(s);
+  return s;
+}
+
+export interface SearchSummary {
+  target: Target;
+  maxLoss: number;
+  baseline: number;
+  evaluated: number;
+  failed: number;
+  /** The Pareto front (size, latency, accuracy), with each point's hash and whether it meets the goal. */
+  front: (Evaluation & { meets: boolean })[];
+  /** The best result meeting the goal, if any. */
+  winner?: Evaluation;
+  /** The result closest to the goal when none meets it. */
+  closest?: Evaluation;
+}
+
+export function summarize(s: SearchState): SearchSummary {
+  const all = Object.values(s.results);
+  const goal = goalOf(s);
+  const ranked = rank(goal, all);
+  const best = ranked[0];
+  const meets = best !== undefined && violation(goal, best) === 0;
+  return {
+    target: s.target, maxLoss: s.maxLoss, baseline: s.baseline, evaluated: all.length, failed: Object.keys(s.failed).length,
+    front: paretoFront(all).map((e) => ({ ...e, meets: violation(goal, e) === 0 })),
+    winner: meets ? best : undefined,
+    closest: meets ? undefined : best,
+  };
+}
+
+/** The recipe of a measured candidate, as `compress --recipe` runs it. */
+export function recipeOf(problem: Problem, s: SearchState, hash: string): Recipe {
+  const c = s.candidates[hash] ?? fail(`search: no candidate ${hash} in the state`);
+  return candidateRecipe(problem.space, c, s.spec.proxy, `search-${hash}`);
+}

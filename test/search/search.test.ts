@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { parse as parseYaml, stringify } from 'yaml';
+import { compressGraph } from '../../src/compress/pipeline.js';
+import { parseRecipe, recipeDocument, settingsFor } from '../../src/compress/recipe.js';
+import { compressibleLayers } from '../../src/compress/layers.js';
+import { compileC } from '../../src/compile/backends/c/index.js';
+import { hasTool } from '../../src/compile/backends/c/toolchain.js';
+import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
+import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
+import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
+import { candidateHash, candidateRecipe, repair, searchSpace, type Candidate } from '../../src/search/space.js';
+import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
+import { paretoFront, parseTarget, rank } from '../../src/search/targets.js';
+import { tinyMnist, TINY_SPEC } from './tiny.js';
+
+let problem: Promise<Problem> | undefined;
+const tiny = () => (problem ??= makeProblem(tinyMnist(), TINY_SPEC));
+
+const mixed: (p: Problem) => Candidate = (p) => ({
+  layers: [{ density: 0.5, values: 'q4', filters: p.space.layers[0].filters.at(-1)! }, { density: 0.2, values: 'q3', filters: 1 }],
+  winograd: 0,
+  quantize: 'int8',
+});
+
+test('the space of a conv + fc model: filters only where the layer can be thinned, Winograd for the 3×3 conv', async () => {
+  const p = await tiny();
+  assert.deepEqual(p.space.layers.map((l) => [l.name, l.filters.length > 1]), [['conv1', true], ['fc1', false]]);
+  assert.deepEqual(p.space.winograd, [0, 2, 4]);
+  assert.deepEqual(p.space.quantize, [undefined, 'int8', 'fixed8', 'int4']);
+});
+
+test('a candidate is a recipe that compress reproduces: YAML round trip, same file, same accuracy', async () => {
+  const p = await tiny();
+  const c = mixed(p);
+  const e = await evaluateCandidate(p, c);
+  const recipe = candidateRecipe(p.space, c, p.spec.proxy);
+  const back = parseRecipe(parseYaml(stringify(recipeDocument(recipe))), 'winner.yaml');
+  assert.deepEqual(back, recipe);
+  const again = compressGraph(p.graph, { recipe: back, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps });
+  assert.equal(again.file.bytes.length, e.size);
+  assert.equal(again.stages.map((s) => s.name).join(','), 'filters,prune,share,quantize');
+  assert.ok(e.size < 0.5 * 4 * (4 * 9 + 4 + 196 * 10 + 10), `size ${e.size}`);
+  assert.ok(e.accuracy > 0 && e.accuracy <= 1 && e.latencyMs > 0);
+});
+
+test('a layer left unchanged by a candidate gets no kind default of the base recipe (compress reads the YAML the same)', async () => {
+  const p = await tiny();
+  const c: Candidate = { layers: [{ density: 0.5, values: 'q4', filters: 1 }, { density: 1, values: 'f32', filters: 1 }], winograd: 0 };
+  const recipe = parseRecipe(parseYaml(stringify(recipeDocument(candidateRecipe(p.space, c, p.spec.proxy)))), 'winner.yaml');
+  const [conv1, fc1] = compressibleLayers(p.graph);
+  assert.deepEqual([settingsFor(recipe, conv1).density, settingsFor(recipe, conv1).bits], [0.5, 4]);
+  assert.deepEqual([settingsFor(recipe, fc1).density, settingsFor(recipe, fc1).bits], [1, 32]);
+});
+
+test('flash: the C build of a candidate, measured with the Cortex-M4 toolchain when it is installed', async () => {
+  const p = await tiny();
+  const f = flashOf(p.graph);
+  const constBytes = compileC(p.graph, { name: 'model' }).layers.reduce((n, l) => n + l.constBytes, 0);
+  assert.equal(f.flashSource, hasTool('arm-none-eabi-gcc') ? 'cortex-m4' : 'const-arrays');
+  // the weights are float32 constants: at least 4 bytes each, and code on top when built
+  assert.ok(constBytes >= 4 * (36 + 1960) && f.flash! >= constBytes, `flash ${f.flash}, arrays ${constBytes}`);
+});
+
+test('repair: a recipe runs sharing or binarization, so the minority kind of layers goes back to float', () => {
+  const c: Candidate = { layers: [{ density: 1, values: 'bwn', filters: 1 }, { density: 1, values: 'q4', filters: 1 }, { density: 1, values: 'twn', filters: 1 }], winograd: 0 };
+  assert.deepEqual(repair(c).layers.map((l) => l.values), ['bwn', 'f32', 'twn']);
+  assert.equal(repair({ ...c, quantize: 'int8' }).quantize, undefined);
+  assert.equal(candidateHash(c), candidateHash(structuredClone(c)));
+});
+
+const ev = (hash: string, size: number, latencyMs: number, accuracy: number): Evaluation => ({ hash, size, latencyMs, accuracy, seconds: 0 });
+
+test('Pareto front and ranking against a goal', () => {
+  const all = [ev('a', 100, 1, 0.9), ev('b', 50, 1, 0.9), ev('c', 50, 2, 0.95), ev('d', 20, 3, 0.5), ev('e', 60, 3, 0.8)];
+  assert.deepEqual(paretoFront(all).map((e) => e.hash), ['d', 'b', 'c']);
+  const goal = { target: parseTarget('size=55B'), maxLoss: 0.1, baseline: 0.98 };
+  // meeting: b (0.9 ≥ 0.88) and c; c is more accurate; d meets size but loses 48 pp; a is over size
+  assert.deepEqual(rank(goal, all).map((e) => e.hash).slice(0, 2), ['c', 'b']);
+});
+
+test('targets: units, and bad input in one line', () => {
+  assert.equal(parseTarget('size=20KB').limit, 20480);
+  assert.equal(parseTarget('latency=500us').limit, 0.5);
+  assert.equal(parseTarget('flash=64KB').limit, 65536);
+  assert.throws(() => parseTarget('speed=2x'), /unknown target kind "speed"; use size, latency, flash/);
+  assert.throws(() => parseTarget('size=-3KB'), /KIND=VALUE/);
+  assert.throws(() => parseTarget('latency=2KB'), /latency is in ms/);
+});
+
+async function proposal(p: Problem, generation: number, history: Proposal['history'] = []): Promise<Proposal> {
+  const drop = p.space.layers.map((l, i) => l.density.map((_, j) => (i === 0 ? 0.02 * j : 0.001 * j)));
+  return { space: p.space, prior: { drop }, goal: { target: parseTarget('size=1KB'), maxLoss: 0.02, baseline: p.baseline }, history, seen: new Set(), generation, count: 6, seed: 5 };
+}
+
+test('strategies: the same inputs propose the same candidates, never one already seen', async () => {
+  const p = await tiny();
+  for (const propose of [proposeRandom, proposeGuided]) {
+    const a = propose(await proposal(p, 0));
+    assert.deepEqual(propose(await proposal(p, 0)), a);
+    assert.equal(new Set(a.map(candidateHash)).size, a.length);
+    const seen = await proposal(p, 0);
+    seen.seen = new Set(a.map(candidateHash));
+    assert.ok(propose(seen).every((c) => !seen.seen.has(candidateHash(c))));
+  }
+  // a space restricted to filters: fc1 has no choice left, and mutations still find conv1
+  const only = { ...(await proposal(p, 1)), space: searchSpace(p.graph, ['filters']) };
+  only.history = [{ candidate: { layers: [{ density: 1, values: 'f32', filters: 1 }, { density: 1, values: 'f32', filters: 1 }], winograd: 0 }, result: ev('h', 9000, 1, 0.9) }];
+  only.seen = new Set([candidateHash(only.history[0].candidate)]);
+  const next = proposeGuided(only);
+  assert.ok(next.length >= 1 && next.every((c) => c.layers[1].filters === 1 && c.layers[1].density === 1 && c.layers[0].filters < 1));
+  // the greedy start follows the prior: fc1 (flat) is pruned at least as far as conv1 (steep)
+  const g = proposeGuided(await proposal(p, 0));
+  assert.ok(g.every((c) => c.layers[1].density <= c.layers[0].density));
+});
+
+/** A queue that dies after `n` outcomes, as a killed process would. */
+class Dying implements CandidateQueue {
+  evaluated: string[] = [];
+  constructor(private readonly inner: CandidateQueue, private n: number) {}
+  async evaluate(jobs: Job[], done: (o: Outcome) => void): Promise<void> {
+    await this.inner.evaluate(jobs, (o) => {
+      if (this.n-- <= 0) throw new Error('killed');
+      this.evaluated.push(o.hash);
+      done(o);
+    });
+  }
+  async close(): Promise<void> {}
+}
+
+const strip = (s: SearchState) => ({ ...s, seconds: 0, results: Object.fromEntries(Object.entries(s.results).map(([h, e]) => [h, { ...e, seconds: 0 }])) });
+
+test('the state saved after each candidate resumes a killed search: same results, nothing evaluated twice', async () => {
+  const p = await tiny();
+  const start = () => newState({ problem: p, problemId: 'tiny', strategy: 'guided', seed: 3, target: parseTarget('size=2KB'), maxLoss: 0.05, generationSize: 3 });
+  const whole = await runSearch(p, await start(), { queue: new InProcessQueue(p), budget: { candidates: 7 }, save: () => {} });
+  let saved = '';
+  const dying = new Dying(new InProcessQueue(p), 4);
+  await assert.rejects(runSearch(p, await start(), { queue: dying, budget: { candidates: 7 }, save: (s) => (saved = JSON.stringify(s)) }), /killed/);
+  const resumed = JSON.parse(saved) as SearchState;
+  assert.equal(Object.keys(resumed.results).length, 4);
+  const rest = new Dying(new InProcessQueue(p), Infinity);
+  const done = await runSearch(p, resumed, { queue: rest, budget: { candidates: 7 }, save: () => {} });
+  assert.deepEqual(strip(done), strip(whole));
+  assert.equal(new Set([...dying.evaluated, ...rest.evaluated]).size, dying.evaluated.length + rest.evaluated.length);
+  assert.equal(Object.keys(done.results).length + Object.keys(done.failed).length, 7);
+  const sum = summarize(done);
+  assert.ok(sum.front.length >= 1 && sum.front.every((e) => done.results[e.hash]));
+});
