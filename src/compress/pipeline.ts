@@ -4,6 +4,7 @@
 // accuracy — and the final file's bytes, so callers print sizes without encoding again.
 import { graphToNnz, type NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
+import { detectPatterns } from '../ir/pattern.js';
 import { DTYPE_BYTES } from '../ir/tensor.js';
 import { modelFromGraph } from '../train/from_graph.js';
 import { modelToGraph } from '../train/to_graph.js';
@@ -91,10 +92,16 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages };
 }
 
-/** Layers stored dense that hold zeros (pruned here or elsewhere) are stored sparse: their zeros cost nothing. */
+/**
+ * Layers stored dense that hold zeros (pruned here or elsewhere) are stored as
+ * patterns when their zeros follow patterns (a model pattern-pruned elsewhere),
+ * else sparse: their zeros cost nothing.
+ */
 function markSparse(g: Graph, layers: Layer[]): void {
   for (const l of layers) {
-    if (!g.formats.has(l.weight) && g.initializers.get(l.weight)!.data.some((v) => v === 0)) g.formats.set(l.weight, { kind: 'sparse' });
+    const t = g.initializers.get(l.weight)!;
+    if (g.formats.has(l.weight) || !t.data.some((v) => v === 0)) continue;
+    g.formats.set(l.weight, detectPatterns(t.data as Float32Array, t.shape) ?? { kind: 'sparse' });
   }
 }
 

@@ -11,12 +11,40 @@ export interface LayerSettings {
   bits?: number;
   /** Bits per relative index of sparse storage, 1–16 (encoder picks the best when absent). */
   indexBits?: number;
+  /** Pattern count K of this layer (3×3 convs; the pattern stage's default otherwise). */
+  patterns?: number;
+  /** Connectivity rate of this layer: kernels kept = kernels / rate (the pattern stage's default otherwise). */
+  connectivity?: number;
   /** Leave this layer dense and unshared. */
   skip?: boolean;
 }
 
+/** ADMM (Zhang et al.): `rounds` of `epochsPerRound` epochs on loss + ρ/2‖W − Z + U‖², ρ × rhoGrowth after each. */
+export interface AdmmSettings {
+  rounds: number;
+  epochsPerRound: number;
+  rho: number;
+  rhoGrowth: number;
+}
+
+export interface PatternSettings {
+  /** Patterns per layer (or per model), K = 1..56. */
+  patterns: number;
+  /** Connectivity pruning rate: kernels kept = kernels / rate (1 = none). */
+  connectivity: number;
+  /** One pattern set for every layer ('model') or one per layer. */
+  scope: 'model' | 'layer';
+  /** 3×3 convs with fewer input channels are left dense unless named in `layers` (a first layer over image channels). */
+  minChannels: number;
+  /** ADMM before the hard projection; absent = one-shot projection. */
+  admm?: AdmmSettings;
+  /** Masked retraining epochs after the projection. */
+  epochs: number;
+}
+
 export interface Recipe {
   name: string;
+  pattern?: PatternSettings;
   prune?: {
     /** Per kind defaults; `layers` overrides per layer. */
     density: Record<LayerKind, number>;
@@ -50,7 +78,18 @@ export const DEEP_COMPRESSION: Recipe = {
   layers: {},
 };
 
-export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION };
+export const ADMM_DEFAULTS: AdmmSettings = { rounds: 6, epochsPerRound: 1, rho: 1e-3, rhoGrowth: 1.6 };
+
+/** PatDNN on a VGG: 8 patterns, connectivity 3.6× (8× fewer conv weights), ADMM then masked retraining. */
+export const PATTERN: Recipe = {
+  name: 'pattern',
+  pattern: { patterns: 8, connectivity: 3.6, scope: 'model', minChannels: 4, admm: ADMM_DEFAULTS, epochs: 6 },
+  train: { lr: 0.01, batch: 64, momentum: 0.9, weightDecay: 0 },
+  encode: { huffman: true },
+  layers: {},
+};
+
+export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION, pattern: PATTERN };
 
 function checkRange(where: string, v: unknown, lo: number, hi: number, loOpen: boolean, integer: boolean): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi && (!integer || Number.isInteger(v));
@@ -71,6 +110,12 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.prune) out.prune = { ...(out.prune ?? DEEP_COMPRESSION.prune!), ...r.prune, density: { ...(out.prune ?? DEEP_COMPRESSION.prune!).density, ...r.prune.density } };
   if (r.share === null) delete out.share;
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
+  if (r.pattern === null) delete out.pattern;
+  else if (r.pattern) {
+    const base = out.pattern ?? PATTERN.pattern!;
+    const admm = r.pattern.admm === null ? undefined : r.pattern.admm ? { ...(base.admm ?? ADMM_DEFAULTS), ...r.pattern.admm } : base.admm;
+    out.pattern = { ...base, ...r.pattern, admm };
+  }
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
@@ -90,6 +135,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (!['linear', 'density', 'random'].includes(r.share.init)) fail(`${source}: share.init "${r.share.init}" must be linear, density or random`);
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
+  if (r.pattern) checkPatternSettings(r.pattern, source);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);
@@ -99,6 +145,22 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.density !== undefined) checkFraction(`${source}: layers.${name}.density`, s.density);
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
+    if (s.patterns !== undefined) checkRange(`${source}: layers.${name}.patterns`, s.patterns, 1, 56, false, true);
+    if (s.connectivity !== undefined) checkRange(`${source}: layers.${name}.connectivity`, s.connectivity, 1, 1e6, false, false);
+  }
+}
+
+function checkPatternSettings(p: PatternSettings, source: string): void {
+  checkRange(`${source}: pattern.patterns`, p.patterns, 1, 56, false, true);
+  checkRange(`${source}: pattern.connectivity`, p.connectivity, 1, 1e6, false, false);
+  if (p.scope !== 'model' && p.scope !== 'layer') fail(`${source}: pattern.scope "${p.scope}" must be model or layer`);
+  checkRange(`${source}: pattern.minChannels`, p.minChannels, 1, 1e6, false, true);
+  checkRange(`${source}: pattern.epochs`, p.epochs, 0, 1000, false, false);
+  if (p.admm) {
+    checkRange(`${source}: pattern.admm.rounds`, p.admm.rounds, 0, 1000, false, true);
+    checkRange(`${source}: pattern.admm.epochsPerRound`, p.admm.epochsPerRound, 0, 1000, false, false);
+    checkRange(`${source}: pattern.admm.rho`, p.admm.rho, 0, 1e6, true, false);
+    checkRange(`${source}: pattern.admm.rhoGrowth`, p.admm.rhoGrowth, 1, 100, false, false);
   }
 }
 
@@ -108,8 +170,13 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits'>> & { indexBits?: number } {
-  const o = Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1] ?? {};
+/** The recipe's own entry for a layer (by friendly, weight or node name), if any. */
+export function layerEntry(r: Recipe, layer: Layer): LayerSettings | undefined {
+  return Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1];
+}
+
+export function settingsFor(r: Recipe, layer: Layer): Required<Pick<LayerSettings, 'density' | 'bits' | 'skip'>> & { indexBits?: number } {
+  const o = layerEntry(r, layer) ?? {};
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
     bits: o.bits ?? r.share?.bits[layer.kind] ?? 32,

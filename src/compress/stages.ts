@@ -6,6 +6,7 @@ import type { TensorFormat } from '../ir/tensor_format.js';
 import type { Model } from '../train/model.js';
 import type { FinetuneConfig, FinetuneData } from './finetune.js';
 import type { Layer } from './layers.js';
+import { patternTargets, prunePatterns } from './pattern/pattern_prune.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { settingsFor, type Recipe } from './recipe.js';
 import { shareWeights } from './share/share.js';
@@ -41,9 +42,28 @@ function applyIndexBits(ctx: StageContext): void {
   for (const l of ctx.layers) {
     const f = ctx.formats.get(l.weight);
     const bits = settingsFor(ctx.recipe, l).indexBits;
-    if (f && bits) f.indexBits = bits;
+    if (f && f.kind !== 'pattern' && bits) f.indexBits = bits;
   }
 }
+
+const pattern: Stage = {
+  name: 'pattern',
+  letter: 'K',
+  label: 'pattern + connectivity pruning (FKW)',
+  enabled: (r) => r.pattern !== undefined,
+  run(ctx) {
+    const targets = patternTargets(ctx.model, ctx.layers, ctx.recipe, 'recipe');
+    const r = prunePatterns(ctx.model, targets, ctx.recipe.pattern!, { data: ctx.data, train: ctx.train, where: 'recipe' });
+    for (const [w, f] of r.formats) ctx.formats.set(w, f);
+    const out: Record<string, number> = {};
+    if (r.projected !== undefined) out.projected = r.projected;
+    if (r.accuracy !== undefined) out.accuracy = r.accuracy;
+    return out;
+  },
+};
+
+/** Layers a later stage prunes: not those the pattern stage stores as patterns (pruning them further would break the patterns). */
+const notPatterned = (ctx: StageContext, l: Layer) => ctx.formats.get(l.weight)?.kind !== 'pattern';
 
 const prune: Stage = {
   name: 'prune',
@@ -52,11 +72,11 @@ const prune: Stage = {
   enabled: (r) => r.prune !== undefined,
   run(ctx) {
     const p = ctx.recipe.prune!;
-    const list = targets(ctx, () => true).map(({ layer, s }) => ({ weight: layer.weight, density: s.density }));
+    const list = targets(ctx, () => true).filter(({ layer }) => notPatterned(ctx, layer)).map(({ layer, s }) => ({ weight: layer.weight, density: s.density }));
     ctx.pruneStages = pruneIteratively(ctx.model, list, {
       schedule: p.schedule, stages: p.stages, epochsPerStage: ctx.data ? p.epochsPerStage : 0, data: ctx.data, train: ctx.train,
     });
-    for (const l of ctx.layers) if (ctx.model.param(l.weight).master.some((v) => v === 0)) ctx.formats.set(l.weight, { kind: 'sparse' });
+    for (const l of ctx.layers) if (notPatterned(ctx, l) && ctx.model.param(l.weight).master.some((v) => v === 0)) ctx.formats.set(l.weight, { kind: 'sparse' });
     applyIndexBits(ctx);
     const last = ctx.pruneStages.at(-1)?.accuracy;
     return last === undefined ? {} : { accuracy: last } as Record<string, number>;
@@ -79,4 +99,4 @@ const share: Stage = {
 };
 
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [prune, share];
+export const STAGES: readonly Stage[] = [pattern, prune, share];

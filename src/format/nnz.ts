@@ -32,6 +32,7 @@ function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): Encoded
     return sharedTensorSpec(name, tensor.shape, { centroids: f.centroids, indices: f.indices }, { gapBits: f.indexBits, huffman: opts.huffman });
   }
   if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
+  if (f?.kind === 'pattern') return { name, tensor, pattern: f, huffman: opts.huffman };
   return { name, tensor, huffman: opts.huffman, f16: opts.f16 && tensor.dtype === 'float32' };
 }
 
@@ -70,6 +71,8 @@ export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
     if (t.codebook) {
       const k = t.codebook.centroids.length;
       graph.formats.set(name, { kind: 'codebook', bits: Math.max(1, Math.ceil(Math.log2(k))), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits });
+    } else if (t.pattern) {
+      graph.formats.set(name, t.pattern);
     } else if (t.sparse) {
       graph.formats.set(name, { kind: 'sparse', indexBits: t.sparse.gapBits });
     }

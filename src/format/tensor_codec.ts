@@ -7,6 +7,8 @@ import { BitReader, BitWriter } from './bits.js';
 import { Codebook, checkCodebook, codebookValues, exactCodebook } from './codebook.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
+import { checkPatternFormat, detectPatterns } from '../ir/pattern.js';
+import type { PatternFormat } from '../ir/tensor_format.js';
 import { CODECS, DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
 
 /** Index = the dtype code stored in the file. */
@@ -24,6 +26,8 @@ export interface EncodedTensorSpec {
    * for a pruned zero). Must agree with tensor's values bit for bit.
    */
   codebook?: Codebook;
+  /** Pattern pruning: the patterns the tensor's zeros follow (checked; found from the zeros when absent). */
+  pattern?: PatternFormat;
   /** Force an encoding; default 'auto' (the smallest). */
   encoding?: TensorEncoding | 'auto';
   /** Allow lossy float16 storage (for biases); float16 is always allowed when exact. */
@@ -81,6 +85,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
 function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
   checkSpec(spec, where);
   let cached: { cb?: Codebook } | undefined;
+  let patterns: { f?: PatternFormat } | undefined;
   return {
     where,
     tensor: spec.tensor,
@@ -91,6 +96,11 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
       if (spec.tensor.dtype !== 'float32') return undefined;
       cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array) };
       return cached.cb;
+    },
+    pattern() {
+      if (spec.tensor.dtype !== 'float32') return undefined;
+      patterns ??= { f: spec.pattern ?? detectPatterns(spec.tensor.data as Float32Array, spec.tensor.shape) };
+      return patterns.f;
     },
   };
 }
@@ -108,6 +118,10 @@ function checkSpec(spec: EncodedTensorSpec, where: string): void {
   }
   if (spec.tensor.size > MAX_ELEMENTS) throw new NnzipError(`${where}: ${spec.tensor.size} elements exceed the format's ${MAX_ELEMENTS}`);
   if (spec.codebook) checkSpecCodebook(spec.codebook, spec.tensor, where);
+  if (spec.pattern) {
+    if (spec.tensor.dtype !== 'float32') throw new NnzipError(`${where}: patterns need a float32 tensor, not ${spec.tensor.dtype}`);
+    checkPatternFormat(spec.tensor.data as Float32Array, spec.tensor.shape, spec.pattern, where);
+  }
 }
 
 function checkSpecCodebook(cb: Codebook, tensor: Tensor, where: string): void {

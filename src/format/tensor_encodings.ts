@@ -8,9 +8,11 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
+import { buildFkw, readFkw, writeFkw } from './fkw.js';
+import type { PatternFormat } from '../ir/tensor_format.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'pattern'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -29,6 +31,8 @@ export interface TensorBody {
   /** Centroids and per-element indices (codebook and sparse-codebook encodings). */
   codebook?: Codebook;
   sparse?: SparseForm;
+  /** The patterns of a pattern-pruned 3×3 conv weight (pattern encoding). */
+  pattern?: PatternFormat;
   /** Which symbol streams were Huffman-coded. */
   huffman: { indices?: boolean; gaps?: boolean; values?: boolean };
 }
@@ -42,6 +46,8 @@ export interface EncodeContext {
   streams: SymbolStreamOptions;
   /** The given codebook, or the exact one of the values (undefined if none fits). */
   codebook(): Codebook | undefined;
+  /** The given patterns, or those its zeros follow (undefined if none). */
+  pattern(): PatternFormat | undefined;
 }
 
 export interface DecodeContext {
@@ -272,9 +278,23 @@ const sparseF32: Codec = {
   },
 };
 
+// pattern: the FKW arrays of a pattern-pruned [M, C, 3, 3] weight (fkw.ts)
+const pattern: Codec = {
+  holds: isF32,
+  applies: (ctx) => ctx.pattern() !== undefined,
+  write(w, ctx) {
+    writeFkw(w, buildFkw(f32Data(ctx.tensor), ctx.tensor.shape, ctx.pattern()!));
+    return {};
+  },
+  read(r, ctx) {
+    const { dense, format } = readFkw(r, ctx.shape);
+    return { tensor: new Tensor('float32', ctx.shape, dense), pattern: format, huffman: {} };
+  },
+};
+
 /** The codec of each encoding, in file-code order. */
 export const CODECS: Record<TensorEncoding, Codec> = {
-  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32,
+  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, pattern,
 };
 
 
