@@ -1,11 +1,13 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
 import { deepCompression } from './repro/deep_compression.js';
 import { kmeansInit } from './repro/kmeans_init.js';
+import { patternRepro } from './repro/pattern.js';
 import { pruneSchedule } from './repro/prune_schedule.js';
 
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
+  pattern: { what: 'PatDNN on VGG-S: ADMM vs one-shot, K and connectivity table (args: admm | oneshot | table)', run: patternRepro },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
 };
 

@@ -1,7 +1,7 @@
 // `npm run bench`: whole-model timings (bench/models.ts), then the GEMM micro-benchmark
 // (bench/gemm.ts, when present, in its own process). Options:
 //   --threads 1,2      thread settings (default 1,2)
-//   --models a,b       model keys (lenet300, lenet5, vggs, squeezenet; default all)
+//   --models a,b       model keys (lenet300, lenet5, vggs, squeezenet, vggs-pattern; default all)
 //   --rounds N         timed rounds per row, >= 5 (default 5)
 //   --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
 //   --json FILE        also write every number (samples included) as JSON

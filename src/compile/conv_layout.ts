@@ -8,6 +8,7 @@ import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
+import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep } from './plan_types.js';
 
@@ -15,7 +16,7 @@ import type { ConvLayout, ConvStep } from './plan_types.js';
 export const SLACK = 64;
 
 /** ns per value an im2col writes (0.22 measured on the reference machine: 32 channels, 20×20, 3×3). */
-const IM2COL_NS = 0.25;
+export const IM2COL_NS = 0.25;
 
 /** Sparse chunks of a batch per thread: taken dynamically, so a late or preempted worker holds the others up for one small chunk. */
 const CHUNKS_PER_THREAD = 4;
@@ -71,6 +72,20 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
 }
 
 /**
+ * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): whole
+ * images per thread, each set [padded image | accumulators] its own; or one padded
+ * image whose FKW rows the threads share (one set: the padded image, then each
+ * thread's accumulators in `patches`).
+ */
+function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
+  split = Math.max(split, sparseParts(s.estNs ?? 0, threads));
+  const byImages = splitsImages(s.N, split);
+  const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
+  const plane = roundUp(paddedBytes(geo, s.pattern!.variant), 64), acc = roundUp(accBytes(geo, s.pattern!.variant), 64);
+  return { split, byImages, sets: byImages ? split : 1, patches: byImages ? acc : split * acc, panels: 0, plane };
+}
+
+/**
  * The layout of a conv step whose kernel (`impl`) is chosen: dense steps split
  * over `split` threads (whole images when they share out evenly, else bands of
  * output rows); sparse steps decide their own split from the cost model.
@@ -79,6 +94,7 @@ export function convLayout(s: ConvStep, split: number, threads: number, nr: numb
   const { win } = s;
   const K = (s.C / s.group) * win.kh * win.kw;
   if (s.impl === 'csr') return sparseLayout(s, threads, K);
+  if (s.impl === 'pattern') return patternLayout(s, split, threads);
   if (s.impl === 'depthwise') {
     const plane = (s.H + win.padT + win.padB) * (s.W + win.padL + win.padR + DEPTHWISE_SLACK) * 4 + SLACK;
     return { split, byImages: false, sets: split, patches: 0, panels: 0, plane };

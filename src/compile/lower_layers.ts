@@ -8,6 +8,8 @@ import { nodeWindow2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
 import { chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
 import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
+import { choosePatternConv } from './pattern_choice.js';
+import { patternCounts } from '../ir/pattern.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
 
@@ -35,12 +37,15 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
   const dense = denseConvKernel(C, M, group, win);
-  const d = chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
-  const flops = 2 * N * M * K * P;
+  const pat = choosePatternConv(weight, { node: node.name, N, C, H, W, M, group, win }, ctx.kernels, ctx.patterns);
+  const d = pat && 'decision' in pat ? pat.decision : chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
+  const reason = pat && 'note' in pat ? `${d.reason}; ${pat.note}` : d.reason;
+  const flops = 2 * N * P * (patternWeights(pat) ?? M * K);
   const step: ConvStep = {
-    ...stepBase(node, convKernelName(d.impl, weight), d.reason, [xName]),
+    ...stepBase(node, convKernelName(d.impl, weight), reason, [xName]),
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
+    pattern: pat && 'plan' in pat ? pat.plan : undefined,
   };
   step.layout = convLayout(step, partsFor(flops, ctx.threads, ctx.splitFlops), ctx.threads, ctx.tile.nr);
   step.split = step.layout.split;
@@ -48,8 +53,14 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   return { step };
 }
 
+/** Weights the pattern kernel multiplies (its flops are 2·N·P times these), when it runs the layer. */
+function patternWeights(pat: ReturnType<typeof choosePatternConv>): number | undefined {
+  return pat && 'plan' in pat ? patternCounts(pat.plan.format).weights : undefined;
+}
+
 function convKernelName(impl: ConvStep['impl'], w: PlanWeight): string {
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
+  if (impl === 'pattern') return 'pattern conv (FKW)';
   return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
 }
 

@@ -12,7 +12,7 @@ import { fuse } from './fuse.js';
 import { lowerNodes } from './lower.js';
 import type { LowerCtx } from './lower_ctx.js';
 import { planMemory } from './memory.js';
-import type { KernelsMode, Plan } from './plan_types.js';
+import type { KernelsMode, PatternOptions, Plan } from './plan_types.js';
 import { bindShapes } from './shapes.js';
 
 export interface PlanOptions {
@@ -26,6 +26,8 @@ export interface PlanOptions {
   tile?: { mr: number; nr: number };
   /** Smallest step (in flops) worth splitting over threads (default 2^22, see cost.ts). */
   splitFlops?: number;
+  /** The pattern kernel: when it runs, its tuned variants, FKR on or off (default: by cost, default variant, FKR). */
+  patterns?: PatternOptions;
 }
 
 function checkOptions(graph: Graph, o: PlanOptions): void {
@@ -34,6 +36,8 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   const threads = o.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) fail(`plan: threads=${threads}; give an integer >= 1`);
   if (o.splitFlops !== undefined && !(o.splitFlops >= 0)) fail(`plan: splitFlops=${o.splitFlops}; give a number >= 0`);
+  const use = o.patterns?.use;
+  if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
   const names = new Set(graph.inputs.map((v) => v.name));
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
@@ -46,6 +50,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   const ctx: LowerCtx = {
     graph, types, kernels, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
+    patterns: opts.patterns ?? {},
   };
   const lowered = lowerNodes(ctx);
   const inputs = graph.inputs.filter((v) => opts.inputShapes[v.name]).map((v) => v.name);

@@ -5,10 +5,21 @@
 // executor bound to arena offsets.
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
-import type { TensorFormat } from '../ir/tensor_format.js';
+import type { PatternFormat, TensorFormat } from '../ir/tensor_format.js';
+import type { PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
 export type KernelsMode = 'auto' | 'dense';
+
+/** Planner options of the pattern kernel (benchmarks, the ablation, the tuner). */
+export interface PatternOptions {
+  /** 'auto' (default): when the cost model says it wins; 'always': whenever the layer has patterns; 'never'. */
+  use?: 'auto' | 'always' | 'never';
+  /** The variant of a conv node (tuned), when known. */
+  variant?: (node: string, key: string) => PatternVariant | undefined;
+  /** FKR row order (default true). */
+  reorder?: boolean;
+}
 
 /** A value of the graph as the plan sees it: where its bytes live. */
 export interface PlanValue {
@@ -101,6 +112,13 @@ export interface ConvLayout {
   plane: number;
 }
 
+/** What the pattern kernel runs (impl 'pattern'): the layer's patterns, the generated code's variant, FKR on or off. */
+export interface PatternPlan {
+  format: PatternFormat;
+  variant: PatternVariant;
+  reorder: boolean;
+}
+
 export interface ConvStep extends StepBase {
   kind: 'conv';
   N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
@@ -110,7 +128,9 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr';
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'pattern';
+  /** impl 'pattern' only. */
+  pattern?: PatternPlan;
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;

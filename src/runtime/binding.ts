@@ -11,6 +11,7 @@ import { bindAffine, bindClamp, bindUnary } from './steps/elementwise.js';
 import { at, type BindEnv, type StepExecutor } from './steps/env.js';
 import { bindDenseFc, bindSparseFc } from './steps/fc.js';
 import { bindGlobalPool, bindPool } from './steps/pool.js';
+import { bindPatternConv } from './steps/pattern_conv.js';
 import { bindQuant } from './steps/quant.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
@@ -22,7 +23,8 @@ type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
 /** Step kind → executor (kernel variants chosen by the step's impl). */
 const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
   fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : bindSparseFc(s, env)),
-  conv: (s, env) => (s.impl === 'depthwise' ? bindDepthwise(s, env) : s.impl === 'csr' ? bindSparseConv(s, env) : bindGemmConv(s, env)),
+  conv: (s, env) => (s.impl === 'depthwise' ? bindDepthwise(s, env) : s.impl === 'csr' ? bindSparseConv(s, env)
+    : s.impl === 'pattern' ? bindPatternConv(s, env) : bindGemmConv(s, env)),
   pool: bindPool,
   globalpool: bindGlobalPool,
   clamp: bindClamp,

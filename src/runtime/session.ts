@@ -13,7 +13,7 @@
 import { describePlan } from '../compile/describe.js';
 import { formatBytes } from '../ir/print.js';
 import { planGraph } from '../compile/plan.js';
-import type { KernelsMode, Plan } from '../compile/plan_types.js';
+import type { KernelsMode, PatternOptions, Plan } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';
 import { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
@@ -38,6 +38,8 @@ export interface SessionOptions {
   kernels?: KernelsMode;
   /** Smallest step (in flops) split over the threads (default 2^22; 0 splits every step that can be). */
   splitFlops?: number;
+  /** The pattern kernel: when it runs, tuned variants, FKR (default: by cost). */
+  patterns?: PatternOptions;
   /** dispose() also closes the thread pool (set by the factory that made it). */
   ownThreadPool?: boolean;
 }
@@ -119,7 +121,7 @@ export class Session {
 
   private bind(shapes: Record<string, number[]>, key: string): Binding {
     const plan = planGraph(this.graph, {
-      inputShapes: shapes, kernels: this.kernelsMode, threads: this.threads, tile: this.kernels.gemm.variant, splitFlops: this.options.splitFlops,
+      inputShapes: shapes, kernels: this.kernelsMode, threads: this.threads, tile: this.kernels.gemm.variant, splitFlops: this.options.splitFlops, patterns: this.options.patterns,
     });
     prepareWeights(plan, this.env(plan, 0)); // weights first, so the region stays at the top of the arena and can grow in place
     this.ensureRegion(plan.memory.regionBytes);

@@ -1,0 +1,134 @@
+// The pattern kernel, layer by layer (PatDNN's Fig. 12–13 questions): on each
+// pattern layer of VGG-S, nnzip's pattern kernel against its own dense WASM conv
+// (im2col + GEMM) and its own CSR sparse conv on the same weights (same density),
+// at 1 and 2 threads, batch 1 and 64; and the ablation CSR → +FKR → +FKW → +LRE →
+// +tuning. Every number of a table row comes from one interleaved run (harness.ts).
+//   CSR      im2col + CSR spmm (the sparse conv nnzip runs for pruned layers)
+//   +FKR     direct conv on the padded input, filters in FKR order, kernels grouped by
+//            pattern, one offset per weight (pattern-oblivious code)
+//   +FKW     one channel index per kernel, the pattern's taps in straight-line code (row tiles)
+//   +LRE     each input vector loaded once per tile, used by every tap and row reading it
+//   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling
+// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation]
+import { fileURLToPath } from 'node:url';
+import { tunePatternConv } from '../src/compile/pattern_tune.js';
+import type { PatternOptions } from '../src/compile/plan_types.js';
+import { NnzipError } from '../src/ir/errors.js';
+import { Rng } from '../src/ir/random.js';
+import { f32 } from '../src/ir/tensor.js';
+import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern.js';
+import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
+import type { Session } from '../src/runtime/session.js';
+import { createNodeSession } from '../src/runtime/session_node.js';
+import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
+
+interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean }
+
+/** One way to run a layer: the session options. */
+interface Way { name: string; kernels?: 'dense'; patterns?: PatternOptions }
+
+function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
+  const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  const base = rowsPatternVariant(patternGeometry({ C, M: 0, H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }));
+  const fixed = (v: PatternVariant): PatternOptions => ({ use: 'always', variant: () => v });
+  return [
+    { name: 'dense', kernels: 'dense' },
+    { name: 'CSR', patterns: { use: 'never' } },
+    { name: '+FKR', patterns: fixed({ ...base, storage: 'csr', lre: false }) },
+    { name: '+FKW', patterns: fixed({ ...base, lre: false }) },
+    { name: '+LRE', patterns: fixed(base) },
+    { name: '+tuning', patterns: fixed(tuned) },
+  ];
+}
+
+function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph']): PatternVariant {
+  const [, wName, bName] = layer.node.inputs;
+  const w = g.initializers.get(wName)!, f = g.formats.get(wName);
+  if (f?.kind !== 'pattern') throw new NnzipError(`bench/pattern: ${wName} is not stored as patterns`);
+  const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  const r = tunePatternConv({ C, M: w.shape[0], H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }, w.data as Float32Array, f,
+    { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined });
+  return r.variant;
+}
+
+async function sessionsFor(layer: PatternLayer, batch: number, threads: number[], list: Way[]): Promise<{ contenders: Contender[]; sessions: Session[] }> {
+  const graph = layer.graph(batch);
+  const r = new Rng(batch);
+  const n = batch * layer.input.reduce((a, b) => a * b, 1);
+  const feeds = { x: f32([batch, ...layer.input], r.floats(n, 0, 1)) };
+  const sessions: Session[] = [], contenders: Contender[] = [];
+  for (const t of threads) {
+    for (const way of list) {
+      const s = await createNodeSession(graph, { threads: t, batch, kernels: way.kernels, patterns: way.patterns });
+      sessions.push(s);
+      contenders.push({ name: `${way.name} ×${t}`, run: () => s.run(feeds) });
+    }
+  }
+  return { contenders, sessions };
+}
+
+export async function benchPatternLayers(o: Options): Promise<string> {
+  const model = patternVggs(o.model);
+  const layers = patternLayers(model.graph).filter((l) => !o.layers || o.layers.includes(l.name));
+  const speed: string[][] = [], ablation: string[][] = [];
+  for (const layer of layers) {
+    const list = ways(layer, tuned(layer, model.graph));
+    const chosen = o.ablation ? list : list.filter((w) => ['dense', 'CSR', '+tuning'].includes(w.name));
+    for (const batch of o.batches) {
+      process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
+      const { contenders, sessions } = await sessionsFor(layer, batch, o.threads, chosen);
+      const ms = new Map((await measure(contenders, { rounds: 7, pauseMs: 20 })).map((t) => [t.name, t.ms]));
+      for (const s of sessions) await s.dispose();
+      const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
+      for (const t of o.threads) {
+        const at = (w: string) => ms.get(`${w} ×${t}`);
+        speed.push([layer.name, shape, String(batch), String(t), formatMs(at('dense')), formatMs(at('CSR')), formatMs(at('+tuning')),
+          formatRatio(at('dense'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(ms.get('+tuning ×1'), at('+tuning'))]);
+        if (o.ablation) {
+          ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatMs(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
+        }
+      }
+    }
+  }
+  const out = [`pattern layers of ${model.source}: ms per run (batch 64 = the whole batch), median of 7 interleaved rounds`,
+    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'CSR', 'pattern', 'vs dense', 'vs CSR', 'vs 1 thread'], speed)];
+  if (o.ablation) out.push('', 'ablation, ms (speed-up over CSR):', formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
+  return out.join('\n');
+}
+
+function parse(argv: string[]): Options {
+  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true };
+  const list = (v: string | undefined, flag: string) => {
+    if (!v || v.startsWith('--')) throw new NnzipError(`bench/pattern: ${flag} needs a value`);
+    return v.split(',').filter(Boolean);
+  };
+  const ints = (v: string | undefined, flag: string) => list(v, flag).map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1) throw new NnzipError(`bench/pattern: ${flag} ${v}: give positive integers`);
+    return n;
+  });
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    if (f === '--model') o.model = list(argv[++i], f)[0];
+    else if (f === '--threads') o.threads = ints(argv[++i], f);
+    else if (f === '--batches') o.batches = ints(argv[++i], f);
+    else if (f === '--layers') o.layers = list(argv[++i], f);
+    else if (f === '--no-ablation') o.ablation = false;
+    else throw new NnzipError(`bench/pattern: unknown option ${f}; see the header of bench/pattern.ts`);
+  }
+  return o;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const foreign = watchForeignLoad();
+  benchPatternLayers(parse(process.argv.slice(2))).then((table) => {
+    console.log(table);
+    const cores = foreign();
+    if (cores !== undefined) console.log(`\nother processes used ${cores.toFixed(2)} cores during the run${cores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+    process.exit(0);
+  }, (e) => {
+    process.stderr.write(e instanceof NnzipError ? `nnzip: error: ${e.message}\n` : `${(e as Error).stack ?? e}\n`);
+    process.exit(e instanceof NnzipError ? e.exitCode : 1);
+  });
+}

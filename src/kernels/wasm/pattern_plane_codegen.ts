@@ -1,0 +1,153 @@
+// The pattern conv's 'plane' layout (pads of 1 left and right, stride 1): each
+// input channel padded into rows of pitch Q = W + 1 whose one zero column is both
+// the right pad of a row and the left pad of the next, so the whole output plane
+// is one flat run of f32x4 vectors (one junk column per row) and every tap is a
+// constant offset (ky·Q + kx) from the output position. Per filter: the plane's
+// accumulators start at the bias in scratch memory; each kernel (or pair of
+// kernels of the same pattern) then streams over the plane, each vector taking
+// the taps' products summed as a tree; a last pass clamps and stores the valid
+// columns. Kernel-major order: a kernel's weights stay in registers for the whole
+// plane and the accumulator's store between vectors keeps V8 from hoisting every
+// load of a tile to the top (the spills that cap the 'rows' layout).
+import type { FuncBuilder, Local } from './emitter.js';
+import { I32, V128 } from './opcodes.js';
+import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
+
+/** Row pitch of the plane layout. */
+export const planePitch = (g: PatternGeometry): number => g.W + 1;
+
+/** Floats of one channel's padded plane (with slack for the last vector's over-read). */
+export function planeFloats(g: PatternGeometry): number {
+  return g.PH * planePitch(g) + 8;
+}
+
+/** Output vectors of a filter's plane: every position up to the last valid one. */
+export function planeVectors(g: PatternGeometry): number {
+  return Math.ceil(((g.OH - 1) * planePitch(g) + g.OW) / 4);
+}
+
+/** Bytes of the accumulator plane of one filter. */
+export function planeAccBytes(g: PatternGeometry): number {
+  return planeVectors(g) * 16 + 64;
+}
+
+/** Whether the plane layout can run the geometry: one column of padding each side (so OW = W). */
+export function planeFits(g: PatternGeometry): boolean {
+  return g.padL === 1 && g.PW === g.W + 2;
+}
+
+/** (x, xpad, c0, c1): zero column then the row, per padded row (zero rows above and below). */
+export function emitPlanePad(f: FuncBuilder, g: PatternGeometry): void {
+  const [x, xpad, c0, c1] = f.params;
+  const c = f.local(), r = f.local(), src = f.local(), dst = f.local();
+  const Q = planePitch(g), plane = planeFloats(g) * 4;
+  f.forUp(c, c0, c1, 1, () => {
+    f.get(xpad).get(c).i32(plane).op('i32.mul').op('i32.add').set(dst);
+    f.get(dst).i32(0).i32((g.padT * Q + 1) * 4).memoryFill(); // top rows and the first zero column
+    f.get(x).get(c).i32(g.H * g.W * 4).op('i32.mul').op('i32.add').set(src);
+    f.addTo(dst, (g.padT * Q + 1) * 4);
+    f.forUp(r, 0, g.H, 1, () => {
+      f.get(dst).get(src).i32(g.W * 4).memoryCopy();
+      f.get(dst).i32(0).mem('i32.store', g.W * 4); // the zero column after the row
+      f.addTo(src, g.W * 4).addTo(dst, Q * 4);
+    });
+    f.get(dst).i32(0).i32(((g.PH - g.padT - g.H) * Q + 8) * 4 - 4).memoryFill(); // bottom rows and the slack
+  });
+}
+
+/** Locals and parameters the plane conv shares with the row setup of pattern_codegen.ts. */
+export interface PlaneCtx {
+  f: FuncBuilder;
+  s: PatternModuleSpec;
+  xpad: Local; acc: Local; clampAt: Local;
+  yrow: Local; bias: Local; ip: Local; wp: Local; cp: Local; end: Local;
+  lo: Local; hi: Local;
+  taps: [number, number][][];
+}
+
+/** One filter's plane: bias, the pattern groups, clamp and store. */
+export function emitPlaneRow(c: PlaneCtx): void {
+  const { f, s } = c;
+  const g = s.geo, nvec = planeVectors(g), j = f.local(I32), b1 = f.local(I32), b2 = f.local(I32), a = f.local(I32);
+  const t = f.local(V128), w1 = Array.from({ length: 9 }, () => f.local(V128)), w2 = Array.from({ length: 9 }, () => f.local(V128));
+  f.forUp(j, 0, nvec * 16, 16, () => { f.get(c.acc).get(j).op('i32.add').get(c.bias).mem('v128.store'); });
+  c.taps.forEach((taps, p) => {
+    f.get(c.cp).mem('i32.load', 4 * p).i32(4).op('i32.mul').get(c.ip).op('i32.add').set(c.end);
+    const kernels = (n: 1 | 2) => {
+      f.get(c.xpad).get(c.ip).mem('i32.load').op('i32.add').set(b1);
+      taps.forEach((_, k) => f.get(c.wp).mem('v128.load32_splat', 4 * k).set(w1[k]));
+      if (n === 2) {
+        f.get(c.xpad).get(c.ip).mem('i32.load', 4).op('i32.add').set(b2);
+        taps.forEach((_, k) => f.get(c.wp).mem('v128.load32_splat', 4 * (taps.length + k)).set(w2[k]));
+      }
+      // the plane's vectors `unroll` at a time (constant offsets from two pointers), then the rest
+      const U = Math.max(1, Math.min(s.variant.vecs, nvec)), whole = Math.floor(nvec / U);
+      const load = (i: number, v: number) => {
+        const [base, w, k] = i < taps.length ? [b1, w1, i] : [b2, w2, i - taps.length];
+        const [ky, kx] = taps[k];
+        f.get(base).mem('v128.load', (ky * planePitch(g) + kx + 4 * v) * 4).get(w[k]);
+      };
+      const vector = (v: number) => {
+        if (s.fma) {
+          // a chain of fused multiply-adds into the accumulator (out-of-order execution overlaps the vectors)
+          f.get(a).mem('v128.load', 16 * v).set(t);
+          for (let i = 0; i < n * taps.length; i++) { load(i, v); f.get(t).op('f32x4.relaxed_madd').set(t); }
+        } else {
+          f.get(a).mem('v128.load', 16 * v);
+          tree(f, 0, n * taps.length, (i) => { load(i, v); f.op('f32x4.mul'); });
+          f.op('f32x4.add').set(t);
+        }
+        f.get(a).get(t).mem('v128.store', 16 * v);
+      };
+      f.get(c.acc).set(a);
+      f.forUp(j, 0, whole, 1, () => {
+        for (let v = 0; v < U; v++) vector(v);
+        f.addTo(a, 16 * U).addTo(b1, 16 * U);
+        if (n === 2) f.addTo(b2, 16 * U);
+      });
+      for (let v = 0; v < nvec - whole * U; v++) vector(v);
+      f.addTo(c.ip, 4 * n).addTo(c.wp, 4 * n * taps.length);
+    };
+    if (s.variant.unroll === 2) {
+      f.block((done) => f.loop((top) => {
+        f.get(c.ip).i32(4).op('i32.add').get(c.end).op('i32.ge_u').brIf(done);
+        kernels(2);
+        f.br(top);
+      }));
+    }
+    f.get(c.ip).get(c.end).op('i32.lt_u').if(() => f.loop((top) => {
+      kernels(1);
+      f.get(c.ip).get(c.end).op('i32.lt_u').brIf(top);
+    }));
+  });
+  storePlane(c, t);
+}
+
+/** Clamp (when asked) and store each output row's OW columns from the accumulators. */
+function storePlane(c: PlaneCtx, t: Local): void {
+  const { f, s } = c;
+  const g = s.geo, Q = planePitch(g), r = f.local(I32), src = f.local(I32), dst = f.local(I32);
+  const full = Math.floor(g.OW / 4), lanes = g.OW % 4;
+  f.get(c.acc).set(src).get(c.yrow).set(dst);
+  f.forUp(r, 0, g.OH, 1, () => {
+    for (let v = 0; v <= full; v++) {
+      if (v === full && lanes === 0) break;
+      f.get(src).mem('v128.load', 16 * v).set(t);
+      f.get(c.clampAt).if(() => { f.get(t).get(c.lo).op('f32x4.max').get(c.hi).op('f32x4.min').set(t); });
+      if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
+      if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
+      if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);
+      if (lanes === 3) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v + 8, 2);
+    }
+    f.addTo(src, Q * 4).addTo(dst, g.OW * 4);
+  });
+}
+
+/** Pushes the sum of terms [a, b) as a balanced tree of f32x4.add. */
+export function tree(f: FuncBuilder, a: number, b: number, term: (t: number) => void): void {
+  if (b - a === 1) { term(a); return; }
+  const mid = (a + b) >> 1;
+  tree(f, a, mid, term);
+  tree(f, mid, b, term);
+  f.op('f32x4.add');
+}

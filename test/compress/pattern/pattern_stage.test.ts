@@ -1,0 +1,84 @@
+// The pattern stage end to end on a tiny conv net: which layers it takes, the
+// bad recipes it refuses before any training, one-shot and ADMM runs that leave
+// every target in its patterns (zeros kept by the masks through retraining),
+// and the file that stores them as patterns.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compressGraph } from '../../../src/compress/pipeline.js';
+import { PATTERN, parseRecipe, type Recipe } from '../../../src/compress/recipe.js';
+import { nnzToGraph } from '../../../src/format/nnz.js';
+import { NnzipError } from '../../../src/ir/errors.js';
+import type { Graph } from '../../../src/ir/graph.js';
+import { checkPatternFormat, patternCounts } from '../../../src/ir/pattern.js';
+import { ArchBuilder } from '../../../src/train/arch/builder.js';
+import { tinyData } from '../../train/tiny.js';
+
+/** 1×6×6 → conv1 (1→4) → conv2 (4→8) → pool → conv3 (8→8) → fc (72→4). */
+function net(): Graph {
+  const b = new ArchBuilder(3);
+  let x = b.relu('r1', b.conv('conv1', 'input', 1, 4, 3, { pad: 1, bias: true }));
+  x = b.maxPool('p1', b.relu('r2', b.conv('conv2', x, 4, 8, 3, { pad: 1, bias: true })), 2);
+  x = b.flatten('f', b.relu('r3', b.conv('conv3', x, 8, 8, 3, { pad: 1, bias: true })), 72);
+  b.linear('fc', x, 72, 4, 'logits');
+  return b.graph('tiny-patterns', [1, 6, 6], 'logits', 4);
+}
+
+function recipe(over: object = {}): Recipe {
+  return parseRecipe({ pattern: { patterns: 4, connectivity: 2, admm: null, epochs: 0 }, ...over }, 'test', PATTERN);
+}
+
+const isError = (re: RegExp) => (e: unknown) => e instanceof NnzipError && re.test((e as Error).message);
+
+test('one-shot, no data: the 3×3 convs with ≥ 4 input channels become patterns, stored as patterns', () => {
+  const g = net();
+  const r = compressGraph(g, { recipe: recipe() });
+  const out = r.compressed;
+  assert.equal(out.formats.get('conv1.weight'), undefined, 'one input channel: left dense');
+  for (const name of ['conv2.weight', 'conv3.weight']) {
+    const f = out.formats.get(name);
+    assert.equal(f?.kind, 'pattern', name);
+    if (f?.kind !== 'pattern') return;
+    const t = out.initializers.get(name)!;
+    checkPatternFormat(t.data as Float32Array, t.shape, f, name);
+    assert.equal(f.masks.length, 4);
+    assert.equal(patternCounts(f).kept, Math.round((t.shape[0] * t.shape[1]) / 2));
+  }
+  const back = nnzToGraph(r.file.bytes, 'tiny.nnz').graph;
+  assert.equal(back.formats.get('conv3.weight')?.kind, 'pattern');
+  assert.deepEqual(back.initializers.get('conv3.weight')!.data, out.initializers.get('conv3.weight')!.data);
+});
+
+test('the recipe can name layers: K and connectivity per layer; a non-3×3 layer is refused with the layers that qualify', () => {
+  const r = compressGraph(net(), { recipe: recipe({ layers: { conv1: { patterns: 2, connectivity: 1 }, conv3: { patterns: 6 } } }) });
+  const f1 = r.compressed.formats.get('conv1.weight'), f3 = r.compressed.formats.get('conv3.weight');
+  assert.ok(f1?.kind === 'pattern' && f1.masks.length === 2, 'named conv1 is taken despite one input channel');
+  assert.ok(f3?.kind === 'pattern' && f3.masks.length === 6);
+  assert.throws(() => compressGraph(net(), { recipe: recipe({ layers: { fc: { patterns: 4 } } }) }),
+    isError(/layer fc \(Gemm \[4,72\]\) cannot take patterns: they apply to 3×3 convs with group 1; layers that qualify: conv1, conv2, conv3/));
+});
+
+test('bad pattern settings fail before any training, with one clear line', () => {
+  assert.throws(() => recipe({ pattern: { patterns: 57 } }), isError(/test: pattern.patterns 57 must be an integer in \[1, 56\]/));
+  assert.throws(() => recipe({ pattern: { patterns: 0 } }), isError(/pattern.patterns 0/));
+  assert.throws(() => recipe({ pattern: { connectivity: 0.5 } }), isError(/pattern.connectivity 0.5/));
+  assert.throws(() => recipe({ layers: { conv2: { patterns: 99 } } }), isError(/layers.conv2.patterns 99/));
+  let trained = false;
+  const data = { train: tinyData(64, 1), test: tinyData(32, 2) };
+  const r = recipe({ pattern: { connectivity: 9 }, layers: {} });
+  assert.throws(() => compressGraph(net(), { recipe: r, data, onProgress: () => { trained = true; } }),
+    isError(/layer conv2: connectivity 9 keeps 4 kernels, fewer than its 8 filters, so it would remove every kernel of a filter; use a rate of at most 4/));
+  assert.equal(trained, false);
+});
+
+test('ADMM then masked retraining: every target stays in its patterns, the accuracy is measured', () => {
+  const data = { train: tinyData(256, 1), test: tinyData(64, 2) };
+  const r = recipe({ pattern: { admm: { rounds: 2, epochsPerRound: 1, rho: 0.01, rhoGrowth: 2 }, epochs: 1 } });
+  const out = compressGraph(net(), { recipe: r, data, seed: 1, maxStepsPerEpoch: 4 });
+  const stage = out.stages.find((s) => s.name === 'pattern')!;
+  assert.ok(stage.accuracy !== undefined && stage.details.projected !== undefined);
+  for (const name of ['conv2.weight', 'conv3.weight']) {
+    const f = out.compressed.formats.get(name), t = out.compressed.initializers.get(name)!;
+    assert.ok(f?.kind === 'pattern');
+    if (f?.kind === 'pattern') checkPatternFormat(t.data as Float32Array, t.shape, f, name);
+  }
+});
