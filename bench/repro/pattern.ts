@@ -45,7 +45,7 @@ function convWeights(before: Graph, after: Graph): { dense: number; kept: number
   return { dense, kept };
 }
 
-async function run(graph: Graph, r: Recipe, o: Options, label: string): Promise<{ result: CompressResult; fileAccuracy: number }> {
+async function run(graph: Graph, r: Recipe, o: Options, label: string, out?: string): Promise<{ result: CompressResult; fileAccuracy: number }> {
   const t0 = Date.now();
   let last = 0;
   const result = await withTrainingThreads(o.threads, () => compressGraph(graph, {
@@ -57,6 +57,10 @@ async function run(graph: Graph, r: Recipe, o: Options, label: string): Promise<
       }
     },
   }));
+  if (out) {
+    writeFileSync(out, result.file.bytes); // first: hours of training are not lost to a later failure
+    log(`wrote ${out}`);
+  }
   const fileAccuracy = await accuracy(nnzToGraph(result.file.bytes, label).graph, 'fashion-mnist');
   log(`${label}: ${((Date.now() - t0) / 60000).toFixed(1)} min, file ${result.file.bytes.length} B, accuracy ${pct(fileAccuracy)}`);
   return { result, fileAccuracy };
@@ -94,12 +98,8 @@ export async function patternRepro(args: string[]): Promise<void> {
   const dense = await accuracy(graph, 'fashion-mnist');
   if (o.mode === 'table') return table(graph, base, o);
   const r = o.mode === 'admm' ? base : oneShot(base);
-  const { result, fileAccuracy } = await run(graph, r, o, o.mode);
+  const { result, fileAccuracy } = await run(graph, r, o, o.mode, o.mode === 'admm' && !o.maxSteps ? PATTERN_VGGS : undefined);
   const w = convWeights(graph, result.compressed);
-  if (o.mode === 'admm' && !o.maxSteps) {
-    writeFileSync(PATTERN_VGGS, result.file.bytes);
-    log(`wrote ${PATTERN_VGGS}`);
-  }
   const p = result.stages[0];
   console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : 'one-shot projection + masked retraining'} (${r.pattern!.patterns} patterns, connectivity ${r.pattern!.connectivity})\n`);
   console.log(formatTable(['', 'accuracy'], [

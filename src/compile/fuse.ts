@@ -1,10 +1,11 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Relu / Clip into the epilogue of a conv / fc, and QuantizeLinear →
-// DequantizeLinear pairs into one float step. A step is fused into its producer
+// Relu / Clip into the epilogue of a conv / fc, QuantizeLinear →
+// DequantizeLinear pairs into one float step, and a 2×2 max pool into the pad step
+// of the pattern conv that reads it. A step is fused into its producer
 // only when the producer's output has no other reader and is not a graph output.
 import type { Tensor } from '../ir/tensor.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, QuantParams, QuantStep } from './plan_types.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PoolStep, QuantParams, QuantStep } from './plan_types.js';
 
 export interface FuseInput {
   steps: PlanStep[];
@@ -128,12 +129,35 @@ function fuseQdq(f: FuseInput): void {
   f.steps = f.steps.filter((s) => !drop.has(s));
 }
 
+/**
+ * A 2×2 stride-2 max pool (no pads, floor) read only by a pattern conv goes into the
+ * conv's pad step: the maxima are written straight into its padded planes.
+ */
+function fusePoolIntoPattern(f: FuseInput): void {
+  const uses = useCounts(f);
+  const drop = new Set<PlanStep>();
+  for (const c of f.steps) {
+    if (c.kind !== 'conv' || c.impl !== 'pattern' || c.pattern!.maxPool || uses.get(c.inputs[0]) !== 1) continue;
+    const p = f.steps.find((s): s is PoolStep => s.kind === 'pool' && s.outputs[0] === c.inputs[0]);
+    const w = p?.win;
+    if (!p || !w || p.mode !== 'max' || p.ceil || w.kh !== 2 || w.kw !== 2 || w.sh !== 2 || w.sw !== 2 || w.dh !== 1 || w.dw !== 1 ||
+      w.padT || w.padL || w.padB || w.padR || p.outImageStride !== p.C * p.OH * p.OW) continue;
+    c.pattern!.maxPool = { H0: p.H, W0: p.W };
+    c.inputs = [...p.inputs];
+    c.nodes.unshift(...p.nodes);
+    c.kernel = `max pool + ${c.kernel}`;
+    drop.add(p);
+  }
+  f.steps = f.steps.filter((s) => !drop.has(s));
+}
+
 /** Every fusion pass, in order (bias before activation: MatMul → Add → Relu). */
 export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void }[] = [
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
   { name: 'fuseQdq', run: fuseQdq },
+  { name: 'fusePoolIntoPattern', run: fusePoolIntoPattern },
 ];
 
 export function fuse(f: FuseInput): PlanStep[] {

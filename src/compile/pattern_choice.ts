@@ -6,7 +6,7 @@ import { detectPatterns, patternCounts } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import type { Window2d } from '../ir/window.js';
 import { defaultPatternVariant, patternConvNs, patternGeometry } from '../kernels/wasm/pattern.js';
-import { patternTuneKey, tunedVariant } from './pattern_tune.js';
+import { patternTuneKey, tunedVariant } from './pattern_cache.js';
 import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { IM2COL_NS } from './conv_layout.js';
 import { formatUs, storedCount, type Decision } from './cost.js';

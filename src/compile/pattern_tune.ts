@@ -6,53 +6,18 @@
 // two tiles. Results are cached per process by layer key (shape + pattern
 // histogram), can be exported as JSON and imported again (a .nnz file's meta
 // carries them), and the planner uses them for every matching layer.
-import { fail } from '../ir/errors.js';
-import { patternCounts } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
 import { defaultPatternVariant, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
-import { patternVariantKey, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
+import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
+import type { Graph } from '../ir/graph.js';
+import { cached, cacheTuning, patternTuneKey, type TuneResult } from './pattern_cache.js';
+import { planGraph } from './plan.js';
+import type { ConvStep } from './plan_types.js';
 import { Rng } from '../ir/random.js';
 
-export interface TuneResult {
-  variant: PatternVariant;
-  /** Median-free measure: the fastest ns per image seen for the chosen variant. */
-  ns: number;
-  /** The default variant's ns (what tuning gained). */
-  defaultNs: number;
-  tried: number;
-}
 
-const CACHE = new Map<string, TuneResult>();
-
-/** The tuner's key of a layer: its geometry, filters, patterns and how many kernels use each. */
-export function patternTuneKey(g: PatternGeometry, M: number, f: PatternFormat): string {
-  const hist = patternCounts(f).perPattern;
-  return `${g.C}x${g.H}x${g.W}>${M}:pad${g.padT},${g.padL},${g.PH},${g.PW}:${f.masks.join(',')}:${hist.join(',')}`;
-}
-
-/** The tuned variant of a layer key, if the tuner has seen it. */
-export function tunedVariant(key: string): PatternVariant | undefined {
-  return CACHE.get(key)?.variant;
-}
-
-export function exportTuning(): Record<string, PatternVariant> {
-  return Object.fromEntries([...CACHE].map(([k, r]) => [k, r.variant]));
-}
-
-/** Loads tuned variants (from exportTuning, e.g. a file's meta); a malformed entry is an error naming it. */
-export function importTuning(record: unknown, where: string): void {
-  if (typeof record !== 'object' || record === null) fail(`${where}: pattern tuning must be an object of layer key → variant`);
-  for (const [k, v] of Object.entries(record)) {
-    const x = v as PatternVariant;
-    const ok = (x.storage === 'fkw' || x.storage === 'csr') && Number.isInteger(x.rows) && x.rows >= 1 && x.rows <= 8 &&
-      Number.isInteger(x.vecs) && x.vecs >= 1 && x.vecs <= 16 && typeof x.lre === 'boolean' && (x.order === 'filter' || x.order === 'tile') &&
-      (x.unroll === 1 || x.unroll === 2);
-    if (!ok) fail(`${where}: pattern tuning entry "${k}" is not a kernel variant`);
-    CACHE.set(k, { variant: x, ns: NaN, defaultNs: NaN, tried: 0 });
-  }
-}
 
 /** Tile shapes worth trying for an output of OH rows and OW columns: 2 to 12 accumulators. */
 function tiles(g: PatternGeometry): [number, number][] {
@@ -66,70 +31,85 @@ function tiles(g: PatternGeometry): [number, number][] {
   return out;
 }
 
-/** ns per image of one variant: the fastest of `samples` timings, each long enough to beat the timer. */
-function timeVariant(make: () => WasmPatternConv, x: number, y: number, samples: number): number {
-  const conv = make();
-  const xpad = conv.arena.alloc(conv.padBytes + conv.accBytes);
-  conv.run(1, x, y, xpad); // compile and warm
-  let reps = 1, best = Infinity;
-  for (;;) {
+/**
+ * ns per image of each candidate, timed side by side (as bench/harness.ts does): each
+ * warmed and given enough calls per sample to last ~0.5 ms, then `rounds` rounds timing
+ * every candidate once in a rotating order; a candidate's time is its fastest round
+ * (other processes slow some rounds down, never speed one up).
+ */
+function sideBySide(convs: WasmPatternConv[], x: number, y: number, rounds: number): number[] {
+  const scratch = convs.map((c) => c.arena.alloc(c.padBytes + c.accBytes));
+  const timeOnce = (i: number, reps: number) => {
     const t0 = performance.now();
-    for (let i = 0; i < reps; i++) conv.run(1, x, y, xpad);
-    const ms = performance.now() - t0;
-    if (ms >= 1 || reps >= 1 << 14) { best = (ms * 1e6) / reps; break; }
-    reps *= 2;
-  }
-  for (let s = 1; s < samples; s++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) conv.run(1, x, y, xpad);
-    best = Math.min(best, ((performance.now() - t0) * 1e6) / reps);
+    for (let k = 0; k < reps; k++) convs[i].run(1, x, y, scratch[i]);
+    return performance.now() - t0;
+  };
+  const reps = convs.map((_, i) => {
+    timeOnce(i, 1); // compile and warm
+    let n = 1;
+    while (timeOnce(i, n) < 0.5 && n < 1 << 14) n *= 2;
+    return n;
+  });
+  const best = convs.map(() => Infinity);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < convs.length; k++) {
+      const i = (k + r) % convs.length;
+      best[i] = Math.min(best[i], (timeOnce(i, reps[i]) * 1e6) / reps[i]);
+    }
   }
   return best;
 }
 
-/** Tunes one layer (cached by its key); the weights are the layer's own, the input random. */
-export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: PatternFormat, o: { samples?: number; bias?: Float32Array } = {}): TuneResult {
+/**
+ * Tunes one layer (cached by its key) on its own weights and a random input: first the
+ * default, the plane layout (1–8 vectors, single or paired kernels) and every row tile;
+ * then LRE, loop order and unrolling around the three fastest, beside the first round's best.
+ */
+export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: PatternFormat,
+  o: { samples?: number; bias?: Float32Array; maxPool?: FusedPool } = {}): TuneResult {
   const geo = patternGeometry(p);
   const key = patternTuneKey(geo, p.M, f);
-  const hit = CACHE.get(key);
+  const hit = cached(key);
   if (hit && hit.tried > 0) return hit;
   const arena = new WasmArena({ maximumBytes: 1 << 30 });
-  const r = new Rng(1);
-  const x = arena.allocF32(p.C * p.H * p.W), y = arena.allocF32(p.M * geo.OH * geo.OW);
-  arena.f32(x, p.C * p.H * p.W).set(r.floats(p.C * p.H * p.W, 0, 1));
-  const samples = o.samples ?? 5;
-  const seen = new Map<string, number>();
-  const time = (v: PatternVariant) => {
-    const k = patternVariantKey(v);
-    if (!seen.has(k)) {
-      const mark = arena.used;
-      seen.set(k, timeVariant(() => new WasmPatternConv(arena, p, w, f, { bias: o.bias, clamp: [0, Infinity], variant: v }), x, y, samples));
-      arena.reset(mark);
-    }
-    return seen.get(k)!;
+  const inSize = p.C * (o.maxPool ? o.maxPool.H0 * o.maxPool.W0 : p.H * p.W);
+  const x = arena.allocF32(inSize), y = arena.allocF32(p.M * geo.OH * geo.OW);
+  arena.f32(x, inSize).set(new Rng(1).floats(inSize, 0, 1));
+  const rounds = o.samples ?? 5;
+  let tried = 0;
+  const stage = (variants: PatternVariant[]) => {
+    const unique = [...new Map(variants.map((v) => [patternVariantKey(v), v])).values()];
+    const mark = arena.used;
+    const convs = unique.map((variant) => new WasmPatternConv(arena, p, w, f, { bias: o.bias, clamp: [0, Infinity], variant, maxPool: o.maxPool }));
+    const ns = sideBySide(convs, x, y, rounds);
+    arena.reset(mark);
+    tried += unique.length;
+    return unique.map((v, i) => ({ v, ns: ns[i] })).sort((a, b) => a.ns - b.ns);
   };
-  const base = defaultPatternVariant(geo);
-  const defaultNs = time(base);
-  let best = { v: base, ns: defaultNs };
-  const consider = (v: PatternVariant) => {
-    const ns = time(v);
-    if (ns < best.ns) best = { v, ns };
-    return ns;
-  };
-  if (planeFits(geo)) {
-    for (const vecs of [1, 2, 4, 8]) for (const unroll of [1, 2] as const) consider({ ...base, layout: 'plane', rows: 1, vecs, lre: false, unroll });
-  }
-  const rows = rowsPatternVariant(geo);
-  const byTile = tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })).map((v) => ({ v, ns: consider(v) })).sort((a, b) => a.ns - b.ns);
-  for (const { v } of byTile.slice(0, 2)) {
-    for (const lre of [true, false]) for (const order of ['filter', 'tile'] as const) for (const unroll of [1, 2] as const) consider({ ...v, lre, order, unroll });
-  }
-  const result: TuneResult = { variant: best.v, ns: best.ns, defaultNs, tried: seen.size };
-  CACHE.set(key, result);
+  const base = defaultPatternVariant(geo), rows = rowsPatternVariant(geo);
+  const first = stage([
+    base,
+    ...(planeFits(geo) ? [1, 2, 4, 8].flatMap((vecs) => [1, 2].map((unroll) => ({ ...base, layout: 'plane' as const, rows: 1, vecs, lre: false, unroll: unroll as 1 | 2 }))) : []),
+    ...tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })),
+  ]);
+  const defaultNs = first.find((c) => patternVariantKey(c.v) === patternVariantKey(base))!.ns;
+  const around = first.slice(0, 3).filter((c) => c.v.layout === 'rows').flatMap(({ v }) =>
+    [true, false].flatMap((lre) => (['filter', 'tile'] as const).flatMap((order) => [1, 2].map((unroll) => ({ ...v, lre, order, unroll: unroll as 1 | 2 })))));
+  const second = around.length ? stage([first[0].v, ...around])[0] : first[0];
+  const best = second.ns < first[0].ns ? second : first[0];
+  const result: TuneResult = { variant: best.v, ns: best.ns, defaultNs, tried };
+  cacheTuning(key, result);
   return result;
 }
 
-/** Forgets every tuned layer (tests). */
-export function clearTuning(): void {
-  CACHE.clear();
+/** Tunes every conv of a graph that the planner runs on the pattern kernel (for these input shapes); returns them by node. */
+export function tunePatterns(g: Graph, inputShapes: Record<string, number[]>, o: { samples?: number } = {}): Map<string, TuneResult> {
+  const out = new Map<string, TuneResult>();
+  for (const s of planGraph(g, { inputShapes }).steps) {
+    if (s.kind !== 'conv' || s.impl !== 'pattern') continue;
+    const c = s as ConvStep, w = c.win;
+    out.set(c.name, tunePatternConv({ C: c.C, M: c.M, H: c.H, W: c.W, pads: [w.padT, w.padL, w.padB, w.padR] }, c.weight.data, c.pattern!.format,
+      { samples: o.samples, bias: c.bias, maxPool: c.pattern!.maxPool }));
+  }
+  return out;
 }

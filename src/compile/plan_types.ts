@@ -6,7 +6,7 @@
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
 import type { PatternFormat, TensorFormat } from '../ir/tensor_format.js';
-import type { PatternVariant } from '../kernels/wasm/pattern_spec.js';
+import type { FusedPool, PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
 export type KernelsMode = 'auto' | 'dense';
@@ -117,6 +117,8 @@ export interface PatternPlan {
   format: PatternFormat;
   variant: PatternVariant;
   reorder: boolean;
+  /** The 2×2 stride-2 max pool before the conv, fused into its pad step (the step then reads the pool's input, H0 × W0). */
+  maxPool?: FusedPool;
 }
 
 export interface ConvStep extends StepBase {

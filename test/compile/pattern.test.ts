@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planGraph } from '../../src/compile/plan.js';
 import type { ConvStep } from '../../src/compile/plan_types.js';
-import { clearTuning, exportTuning, importTuning, patternTuneKey, tunedVariant, tunePatternConv } from '../../src/compile/pattern_tune.js';
+import { clearTuning, exportTuning, importTuning, patternTuneKey, tunedVariant } from '../../src/compile/pattern_cache.js';
+import { tunePatternConv } from '../../src/compile/pattern_tune.js';
 import { NnzipError } from '../../src/ir/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { f32 } from '../../src/ir/tensor.js';
@@ -64,6 +65,22 @@ test('the session matches the reference runtime (batch 1, 3 and 4: rows or image
     assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns })[0].pattern?.reorder, patterns.reorder ?? true);
     await s.dispose();
   }
+});
+
+test('a 2×2 max pool before a pattern conv goes into its pad step; the session still matches the reference', async () => {
+  const b = new GraphBuilder(2);
+  const x = b.input('x', ['N', 16, 20, 21]);
+  const p = patternWeight(13, 24, 16, 8, 0.28);
+  b.constant('w', f32([24, 16, 3, 3], p.w));
+  const [m] = b.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  const [c] = b.op('Conv', [m, 'w'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const [r] = b.op('Relu', [c]);
+  const g = b.build([r], 17);
+  g.formats.set('w', p.format);
+  const steps = planGraph(g, { inputShapes: { x: [1, 16, 20, 21] } }).steps;
+  assert.deepEqual(steps.map((s) => s.kernel), ['max pool + pattern conv (FKW) + relu']);
+  assert.deepEqual((steps[0] as ConvStep).pattern?.maxPool, { H0: 20, W0: 21 });
+  await (await checkAgainstReference(g, [1, 4], 'pool + pattern conv', {}, 1e-4)).dispose();
 });
 
 test('the tuner keeps the fastest variant it timed, caches it by layer key, and the planner uses it', () => {

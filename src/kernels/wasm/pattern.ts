@@ -14,7 +14,7 @@ import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import { patternModule } from './pattern_codegen.js';
 import { planeAccBytes, planeFloats, planeFits, planeVectors } from './pattern_plane_codegen.js';
-import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, type PatternGeometry, type PatternVariant } from './pattern_spec.js';
+import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, type FusedPool, type PatternGeometry, type PatternVariant } from './pattern_spec.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export interface PatternExports {
@@ -80,6 +80,8 @@ export interface PatternConvOptions {
   reorder?: boolean;
   /** f32x4.relaxed_madd (default: when the engine has relaxed SIMD). */
   fma?: boolean;
+  /** A 2×2 stride-2 max pool fused into the pad: the input is [C, H0, W0] with ⌊H0/2⌋ = H, ⌊W0/2⌋ = W. */
+  maxPool?: FusedPool;
   pool?: ThreadPool;
 }
 
@@ -105,7 +107,11 @@ export class WasmPatternConv {
       fail(`pattern conv: the plane layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
     }
     this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder });
-    const spec = { geo: this.geo, masks: this.fkw.masks, variant: this.variant, fma: opts.fma ?? wasmFeatures().relaxedSimd, shared: arena.shared };
+    const mp = opts.maxPool;
+    if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
+      fail(`pattern conv: a fused 2×2 pool of ${mp.H0}×${mp.W0} gives ${Math.floor(mp.H0 / 2)}×${Math.floor(mp.W0 / 2)}, not the conv's ${params.H}×${params.W}`);
+    }
+    const spec = { geo: this.geo, masks: this.fkw.masks, variant: this.variant, fma: opts.fma ?? wasmFeatures().relaxedSimd, maxPool: mp, shared: arena.shared };
     this.key = patternModuleKey(spec);
     const mod = compileCached(this.key, () => patternModule(spec));
     this.exports = instantiate<PatternExports>(mod, arena);
@@ -176,8 +182,14 @@ export class WasmPatternConv {
   }
 
   /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds padBytes + threads × accBytes. */
+  /** Bytes of one input image (before the fused pool, if any). */
+  get inImageBytes(): number {
+    const g = this.geo, p = this.opts.maxPool;
+    return g.C * (p ? p.H0 * p.W0 : g.H * g.W) * 4;
+  }
+
   run(N: number, x: number, y: number, scratch: number): void {
-    const g = this.geo, inImage = g.C * g.H * g.W * 4, outImage = this.fkw.M * g.OH * g.OW * 4;
+    const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
     const pool = this.opts.pool;
     const acc = (t: number) => scratch + this.padBytes + t * this.accBytes;
     const call = (c: PoolCall) => (this.exports[c.fn as keyof PatternExports] as (...a: readonly number[]) => void)(...c.args);
@@ -191,8 +203,8 @@ export class WasmPatternConv {
 
   /** y = conv(x) on arrays (copied in and out of the arena). */
   conv(N: number, x: Float32Array): Float32Array {
-    const g = this.geo, outSize = N * this.fkw.M * g.OH * g.OW;
-    if (x.length !== N * g.C * g.H * g.W) fail(`pattern conv: input has ${x.length} values, [${N},${g.C},${g.H},${g.W}] needs ${N * g.C * g.H * g.W}`);
+    const g = this.geo, outSize = N * this.fkw.M * g.OH * g.OW, inSize = (N * this.inImageBytes) / 4;
+    if (x.length !== inSize) fail(`pattern conv: input has ${x.length} values, ${N} images of ${this.inImageBytes / 4} need ${inSize}`);
     const ar = this.arena, mark = ar.used;
     try {
       const xAt = ar.allocF32(x.length), yAt = ar.allocF32(outSize), pad = ar.alloc(this.padBytes + (this.opts.pool?.size ?? 1) * this.accBytes);

@@ -16,31 +16,16 @@
 import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
-import { emitPlanePad, emitPlaneRow, tree } from './pattern_plane_codegen.js';
+import { emitPad } from './pattern_pad_codegen.js';
+import { emitPlaneRow, tree } from './pattern_plane_codegen.js';
 import { PATTERN_EXPORTS, type PatternGeometry, type PatternModuleSpec, type PatternVariant } from './pattern_spec.js';
 
 export function patternModule(s: PatternModuleSpec): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(s.shared));
-  m.func(PATTERN_EXPORTS.pad, [I32, I32, I32, I32], [], (f) => (s.variant.layout === 'plane' ? emitPlanePad(f, s.geo) : emitPad(f, s.geo)));
+  m.func(PATTERN_EXPORTS.pad, [I32, I32, I32, I32], [], (f) => emitPad(f, s));
   m.func(PATTERN_EXPORTS.conv, Array(13).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
   return m.build();
-}
-
-/** Zero the planes, then copy each input row to its place (pads stay zero). */
-function emitPad(f: FuncBuilder, g: PatternGeometry): void {
-  const [x, xpad, c0, c1] = f.params;
-  const c = f.local(), r = f.local(), src = f.local(), dst = f.local();
-  const plane = g.PH * g.PW * 4;
-  f.get(xpad).get(c0).i32(plane).op('i32.mul').op('i32.add').i32(0).get(c1).get(c0).op('i32.sub').i32(plane).op('i32.mul').memoryFill();
-  f.forUp(c, c0, c1, 1, () => {
-    f.get(x).get(c).i32(g.H * g.W * 4).op('i32.mul').op('i32.add').set(src);
-    f.get(xpad).get(c).i32(plane).op('i32.mul').op('i32.add').i32((g.padT * g.PW + g.padL) * 4).op('i32.add').set(dst);
-    f.forUp(r, 0, g.H, 1, () => {
-      f.get(dst).get(src).i32(g.W * 4).memoryCopy();
-      f.addTo(src, g.W * 4).addTo(dst, g.PW * 4);
-    });
-  });
 }
 
 /** Taps of a mask as (row, column) pairs. */

@@ -36,25 +36,6 @@ export function planeFits(g: PatternGeometry): boolean {
   return g.padL === 1 && g.PW === g.W + 2;
 }
 
-/** (x, xpad, c0, c1): zero column then the row, per padded row (zero rows above and below). */
-export function emitPlanePad(f: FuncBuilder, g: PatternGeometry): void {
-  const [x, xpad, c0, c1] = f.params;
-  const c = f.local(), r = f.local(), src = f.local(), dst = f.local();
-  const Q = planePitch(g), plane = planeFloats(g) * 4;
-  f.forUp(c, c0, c1, 1, () => {
-    f.get(xpad).get(c).i32(plane).op('i32.mul').op('i32.add').set(dst);
-    f.get(dst).i32(0).i32((g.padT * Q + 1) * 4).memoryFill(); // top rows and the first zero column
-    f.get(x).get(c).i32(g.H * g.W * 4).op('i32.mul').op('i32.add').set(src);
-    f.addTo(dst, (g.padT * Q + 1) * 4);
-    f.forUp(r, 0, g.H, 1, () => {
-      f.get(dst).get(src).i32(g.W * 4).memoryCopy();
-      f.get(dst).i32(0).mem('i32.store', g.W * 4); // the zero column after the row
-      f.addTo(src, g.W * 4).addTo(dst, Q * 4);
-    });
-    f.get(dst).i32(0).i32(((g.PH - g.padT - g.H) * Q + 8) * 4 - 4).memoryFill(); // bottom rows and the slack
-  });
-}
-
 /** Locals and parameters the plane conv shares with the row setup of pattern_codegen.ts. */
 export interface PlaneCtx {
   f: FuncBuilder;

@@ -34,8 +34,12 @@ export interface PatternModuleSpec {
   variant: PatternVariant;
   /** f32x4.relaxed_madd (relaxed SIMD) instead of mul + add. */
   fma: boolean;
+  /** A 2×2 stride-2 max pool fused into the pad step: the input is H0 × W0 (H = ⌊H0/2⌋, W = ⌊W0/2⌋). */
+  maxPool?: FusedPool;
   shared: boolean;
 }
+
+export interface FusedPool { H0: number; W0: number }
 
 export const PATTERN_EXPORTS = {
   /** (x, xpad, c0, c1): planes c0..c1 of the input [C, H, W] into the zero-padded [C, PH, PW]. */
@@ -61,6 +65,7 @@ export function patternVariantKey(v: PatternVariant): string {
 export function patternModuleKey(s: PatternModuleSpec): string {
   const g = s.geo;
   return `pattern:${g.C}x${g.H}x${g.W}:o${g.OH}x${g.OW}:p${g.padT},${g.padL}:${g.PH}x${g.PW}:` +
-    `${s.variant.storage === 'fkw' ? s.masks.join(',') : 'any'}:${patternVariantKey(s.variant)}:${s.fma ? 'fma' : 'muladd'}:${s.shared ? 'shared' : 'private'}`;
+    `${s.variant.storage === 'fkw' ? s.masks.join(',') : 'any'}:${patternVariantKey(s.variant)}:${s.fma ? 'fma' : 'muladd'}:` +
+    `${s.maxPool ? `maxpool${s.maxPool.H0}x${s.maxPool.W0}:` : ''}${s.shared ? 'shared' : 'private'}`;
 }
 

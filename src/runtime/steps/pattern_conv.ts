@@ -1,6 +1,6 @@
 // Pattern-pruned convolution (impl 'pattern'): the FKW arrays uploaded once, the
-// per-layer generated kernel (kernels/wasm/pattern.ts). Per image: pad into the
-// step's scratch, then the FKW rows. With threads (the plan's split, layout in
+// per-layer generated kernel (kernels/wasm/pattern.ts). Per image: pad (through
+// the fused max pool, if any) into the step's scratch, then the FKW rows. With threads (the plan's split, layout in
 // compile/conv_layout.ts): whole images per thread, each with its own padded
 // planes and accumulators, or one padded image whose rows the threads share in
 // ranges of equal kernel counts, each thread with its own accumulators.
@@ -13,15 +13,15 @@ import { sessionThreads } from './fc.js';
 
 function prepare(s: ConvStep, env: BindEnv): WasmPatternConv {
   const p = s.pattern!, w = s.win;
-  return prepared(env, s, `pattern ${patternVariantKey(p.variant)} ${p.reorder}`, () => new WasmPatternConv(
+  return prepared(env, s, `pattern ${patternVariantKey(p.variant)} ${p.reorder} ${p.maxPool ? 'maxpool' : ''}`, () => new WasmPatternConv(
     env.kernels.arena, { C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] }, s.weight.data, p.format,
-    { bias: s.bias, clamp: s.clamp, variant: p.variant, reorder: p.reorder, pool: env.pool }));
+    { bias: s.bias, clamp: s.clamp, variant: p.variant, reorder: p.reorder, maxPool: p.maxPool, pool: env.pool }));
 }
 
 export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   const conv = prepare(s, env), L = s.layout;
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
-  const inImage = s.C * s.H * s.W * 4, outImage = s.outImageStride * 4;
+  const inImage = conv.inImageBytes, outImage = s.outImageStride * 4;
   const threads = sessionThreads(env);
   if (s.split > 1 && threads > 1 && L.byImages) {
     const parts: PoolCall[][] = Array.from({ length: s.split }, (_, t) => {

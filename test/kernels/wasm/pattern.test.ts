@@ -14,7 +14,7 @@ import { planeFits } from '../../../src/kernels/wasm/pattern_plane_codegen.js';
 import type { PatternVariant } from '../../../src/kernels/wasm/pattern_spec.js';
 import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
 import { patternWeight } from '../../ir/pattern_weights.js';
-import { assertClose, nchw, refConv } from './helpers.js';
+import { assertClose, nchw, refConv, refPool } from './helpers.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 const shared = new WasmArena({ shared: true, maximumBytes: 1 << 28 });
@@ -90,6 +90,23 @@ test('on 2 threads (rows split by kernel counts) the output is the same as on on
     ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
     assert.ok(ranges.length <= parts);
   }
+});
+
+test('a fused 2×2 max pool in the pad step equals the reference pool then conv (odd sizes, both layouts)', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 26 });
+  for (const [H0, W0] of [[14, 14], [15, 9], [7, 22]]) {
+    const H = Math.floor(H0 / 2), W = Math.floor(W0 / 2), C = 5, M = 6;
+    const { w, format } = patternWeight(H0, M, C, 3, 0.5);
+    const x = new Rng(W0).floats(2 * C * H0 * W0, -1, 1);
+    const pooled = refPool({ kind: 'max', kh: 2, kw: 2, strides: [2, 2] }, 2, C, H0, W0, x);
+    const want = refConv({ C, M, kh: 3, kw: 3, pads: [1, 1, 1, 1] }, 2, H, W, pooled, w);
+    for (const variant of [undefined, ROWS]) {
+      const conv = new WasmPatternConv(arena, { C, M, H, W, pads: [1, 1, 1, 1] }, w, format, { variant, maxPool: { H0, W0 } });
+      assertClose(conv.conv(2, x), want, (e) => 1e-5 * (1 + Math.abs(e)), `pool ${H0}×${W0} ${conv.variant.layout}`, nchw(M, H, W));
+    }
+  }
+  assert.throws(() => new WasmPatternConv(arena, { C: 2, M: 2, H: 4, W: 4, pads: [1, 1, 1, 1] }, patternWeight(1, 2, 2, 1, 1).w, patternWeight(1, 2, 2, 1, 1).format,
+    { maxPool: { H0: 10, W0: 8 } }), /a fused 2×2 pool of 10×8 gives 5×4, not the conv's 4×4/);
 });
 
 test('FKR off (filters in order) gives the same output', () => {
