@@ -52,6 +52,8 @@ export interface CompressResult {
   file: NnzEncoded;
   layers: Layer[];
   pruneStages: PruneStage[];
+  /** What the stages want the user to read (co-design choices, bounds). */
+  notes: string[];
 }
 
 /** Bytes the initializers take uncompressed. */
@@ -71,7 +73,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   checkRecipeLayers(o.recipe, layers, o.source ?? 'recipe');
   const model = modelFromGraph(graph, { seed: o.seed });
   const ctx: StageContext = {
-    model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), formats: new Map(), pruneStages: [],
+    model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), formats: new Map(), pruneStages: [], notes: [],
   };
   const f16 = o.recipe.encode.f16;
   const originalAccuracy = o.data ? accuracyOf(model, o.data) : undefined;
@@ -89,7 +91,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   if (stages.length === 0) compressed = modelToGraph(model);
   markSparse(compressed, layers);
   const file = graphToNnz(compressed, { huffman: o.recipe.encode.huffman ? undefined : false, meta: o.meta, f16 });
-  return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages };
+  return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages, notes: ctx.notes };
 }
 
 /**

@@ -27,6 +27,22 @@ export interface AdmmSettings {
   rhoGrowth: number;
 }
 
+/**
+ * Co-design: K and the connectivity rate of each layer chosen from these candidates so
+ * that the layers' time as the compiler measures it (latencyUs, µs per image, one
+ * thread) or their stored bytes (sizeBytes) meet the target; accuracyBound: the lowest
+ * test accuracy (0..1) the result must keep, checked after retraining.
+ */
+export interface CodesignSettings {
+  latencyUs?: number;
+  sizeBytes?: number;
+  accuracyBound?: number;
+  patterns: number[];
+  connectivity: number[];
+}
+
+export const CODESIGN_CANDIDATES = { patterns: [4, 6, 8, 12], connectivity: [1, 2, 3, 3.6, 4.5, 6] };
+
 export interface PatternSettings {
   /** Patterns per layer (or per model), K = 1..56. */
   patterns: number;
@@ -40,6 +56,8 @@ export interface PatternSettings {
   admm?: AdmmSettings;
   /** Masked retraining epochs after the projection. */
   epochs: number;
+  /** Per-layer K and rate from a latency or size target (the layers' own settings are then ignored). */
+  codesign?: CodesignSettings;
 }
 
 export interface Recipe {
@@ -114,7 +132,8 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.pattern) {
     const base = out.pattern ?? PATTERN.pattern!;
     const admm = r.pattern.admm === null ? undefined : r.pattern.admm ? { ...(base.admm ?? ADMM_DEFAULTS), ...r.pattern.admm } : base.admm;
-    out.pattern = { ...base, ...r.pattern, admm };
+    const codesign = r.pattern.codesign === null ? undefined : r.pattern.codesign ? { ...CODESIGN_CANDIDATES, ...base.codesign, ...r.pattern.codesign } : base.codesign;
+    out.pattern = { ...base, ...r.pattern, admm, codesign };
   }
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
@@ -162,6 +181,18 @@ function checkPatternSettings(p: PatternSettings, source: string): void {
     checkRange(`${source}: pattern.admm.rho`, p.admm.rho, 0, 1e6, true, false);
     checkRange(`${source}: pattern.admm.rhoGrowth`, p.admm.rhoGrowth, 1, 100, false, false);
   }
+  if (p.codesign) checkCodesign(p.codesign, `${source}: pattern.codesign`);
+}
+
+export function checkCodesign(c: CodesignSettings, where: string): void {
+  if ((c.latencyUs === undefined) === (c.sizeBytes === undefined)) fail(`${where}: give one target, latencyUs or sizeBytes`);
+  if (c.latencyUs !== undefined) checkRange(`${where}.latencyUs`, c.latencyUs, 0, 1e9, true, false);
+  if (c.sizeBytes !== undefined) checkRange(`${where}.sizeBytes`, c.sizeBytes, 0, 1e12, true, false);
+  if (c.accuracyBound !== undefined) checkRange(`${where}.accuracyBound`, c.accuracyBound, 0, 1, true, false);
+  if (!Array.isArray(c.patterns) || !c.patterns.length) fail(`${where}.patterns must list pattern counts, e.g. [4, 6, 8, 12]`);
+  if (!Array.isArray(c.connectivity) || !c.connectivity.length) fail(`${where}.connectivity must list rates, e.g. [1, 2, 3.6]`);
+  for (const k of c.patterns) checkRange(`${where}.patterns: ${k}`, k, 1, 56, false, true);
+  for (const r of c.connectivity) checkRange(`${where}.connectivity: ${r}`, r, 1, 1e6, false, false);
 }
 
 /** Every layer named in the recipe must exist in the model. */

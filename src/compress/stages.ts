@@ -6,6 +6,7 @@ import type { TensorFormat } from '../ir/tensor_format.js';
 import type { Model } from '../train/model.js';
 import type { FinetuneConfig, FinetuneData } from './finetune.js';
 import type { Layer } from './layers.js';
+import { codesign, codesignNote } from './pattern/codesign.js';
 import { patternTargets, prunePatterns } from './pattern/pattern_prune.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { settingsFor, type Recipe } from './recipe.js';
@@ -21,6 +22,8 @@ export interface StageContext {
   /** How the stages so far store each weight they changed (others keep the input's format, or dense float). */
   formats: Map<string, TensorFormat>;
   pruneStages: PruneStage[];
+  /** Lines a stage wants the user to read (choices it made, bounds it missed). */
+  notes: string[];
 }
 
 export interface Stage {
@@ -52,10 +55,18 @@ const pattern: Stage = {
   label: 'pattern + connectivity pruning (FKW)',
   enabled: (r) => r.pattern !== undefined,
   run(ctx) {
+    const p = ctx.recipe.pattern!;
     const targets = patternTargets(ctx.model, ctx.layers, ctx.recipe, 'recipe');
-    const r = prunePatterns(ctx.model, targets, ctx.recipe.pattern!, { data: ctx.data, train: ctx.train, where: 'recipe' });
+    const cd = p.codesign ? codesign(ctx.model, targets, p.codesign, p.scope, ctx.data) : undefined;
+    cd?.choices.forEach((c, i) => Object.assign(targets[i], { K: c.option.K, rate: c.option.rate }));
+    const r = prunePatterns(ctx.model, targets, p, { data: ctx.data, train: ctx.train, where: 'recipe' });
     for (const [w, f] of r.formats) ctx.formats.set(w, f);
     const out: Record<string, number> = {};
+    if (cd) ctx.notes.push(codesignNote(cd, p.codesign!));
+    const bound = p.codesign?.accuracyBound, final = r.accuracy ?? r.projected;
+    if (bound !== undefined && final !== undefined) {
+      ctx.notes.push(`co-design: accuracy ${(100 * final).toFixed(2)}% ${final >= bound ? 'meets' : 'is BELOW'} the bound ${(100 * bound).toFixed(2)}%`);
+    }
     if (r.projected !== undefined) out.projected = r.projected;
     if (r.accuracy !== undefined) out.accuracy = r.accuracy;
     return out;

@@ -17,13 +17,15 @@ import { withTrainingThreads } from '../../train/threads_node.js';
 
 export const compress: Command = {
   name: 'compress',
-  summary: 'prune, share weights and Huffman-code a model into a .nnz file',
+  summary: 'prune, share weights and Huffman-code a model (or pattern-prune it) into a .nnz file',
   usage: `usage: nnzip compress MODEL -o OUT.nnz [--dataset mnist|fashion-mnist] [options]
 
 Deep Compression (Han et al.): iterative magnitude pruning with fine-tuning,
 k-means weight sharing with centroid fine-tuning, relative-index sparse
 storage and Huffman coding. Prints a per-layer table and the sizes of the
 P, P+Q and P+Q+H stages; writes a JSON report next to the output.
+--recipe pattern: PatDNN pattern + connectivity pruning of the 3×3 convs (ADMM,
+masked retraining), stored as FKW and run by pattern-specialised kernels.
 
   -o, --output FILE       the .nnz file to write (required)
   --dataset NAME          fine-tuning and test data: ${DATASETS.join(', ')}
@@ -69,6 +71,7 @@ ${RECIPE_HELP}`,
     console.log(formatLayerTable(layers, { before: r.originalBytes, after: file.length }));
     console.log('');
     console.log(formatStages(stages));
+    for (const n of r.notes) console.log(n);
     if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
     console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
     const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/, '.json');

@@ -82,3 +82,19 @@ test('ADMM then masked retraining: every target stays in its patterns, the accur
     if (f?.kind === 'pattern') checkPatternFormat(t.data as Float32Array, t.shape, f, name);
   }
 });
+
+test('co-design: K and connectivity per layer from the compiler-measured time or the stored bytes against a target', () => {
+  const tight = compressGraph(net(), { recipe: recipe({ pattern: { codesign: { sizeBytes: 450, patterns: [4, 8], connectivity: [1, 2, 4] } } }) });
+  const note = tight.notes.find((n) => n.startsWith('co-design'))!;
+  assert.match(note, /^co-design: target 450 bytes, (\d+) bytes; conv2 K=\d+ ×\d, conv3 K=\d+ ×\d$/);
+  const stored = ['conv2.weight', 'conv3.weight'].reduce((s, w) => {
+    const f = tight.compressed.formats.get(w);
+    return s + (f?.kind === 'pattern' ? 4 * patternCounts(f).weights + patternCounts(f).kept : 0);
+  }, 0);
+  assert.ok(stored <= 450, `stored ${stored} bytes`);
+  const loose = compressGraph(net(), { recipe: recipe({ pattern: { codesign: { sizeBytes: 1e6, patterns: [4, 8], connectivity: [1, 2, 4] } } }) });
+  assert.match(loose.notes[0], /conv2 K=8 ×1, conv3 K=8 ×1/, 'a loose target keeps the least compressed choice');
+  const fast = compressGraph(net(), { recipe: recipe({ pattern: { codesign: { latencyUs: 0.001, patterns: [4], connectivity: [1, 4] } } }) });
+  assert.match(fast.notes[0], /^co-design: target 0.001 µs, [\d.]+ µs measured \(NOT met: the most compressed candidates are not enough\); conv2 K=4 ×\d, conv3 K=4 ×\d$/);
+  assert.throws(() => recipe({ pattern: { codesign: { latencyUs: 5, sizeBytes: 5 } } }), isError(/pattern.codesign: give one target, latencyUs or sizeBytes/));
+});
