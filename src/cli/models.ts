@@ -1,4 +1,4 @@
-// Where the bundled models and recipes live (shipped in the package, located from this file).
+// Where the bundled models, recipes and built browser files live (shipped in the package, located from this file).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -10,4 +10,9 @@ export function bundledModel(file: string): string {
 
 export function bundledRecipe(file: string): string {
   return join(ROOT, 'recipes', file);
+}
+
+/** The demo page `npm run build:web` writes (dist/browser/demo). */
+export function builtDemoPage(): string {
+  return join(ROOT, 'dist/browser/demo');
 }

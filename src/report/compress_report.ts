@@ -1,6 +1,9 @@
-// The per-layer table and stage sizes of a compression run (Han's P, P+Q, P+Q+H).
+// The per-layer table and stage sizes of a compression run (Han's P, P+Q, P+Q+H),
+// and the run as the JSON document `compress` writes and `report` reads.
 import type { CompressResult } from '../compress/pipeline.js';
+import type { Recipe } from '../compress/recipe.js';
 import type { Graph } from '../ir/graph.js';
+import { weightHistograms, type LayerHistogram } from './histograms.js';
 import { formatTable, type Cell } from './table.js';
 
 export interface LayerRow {
@@ -16,6 +19,41 @@ export interface StageSize {
   stage: string;
   bytes: number;
   ratio: number;
+  /** Test accuracy of the model at this stage (runs with data). */
+  accuracy?: number;
+}
+
+/** A compression run as a JSON document: what `nnzip compress` writes next to the file, and `nnzip report` reads. */
+export interface CompressRun {
+  kind: 'compress';
+  model: string;
+  output: string;
+  recipe: Recipe;
+  originalBytes: number;
+  fileBytes: number;
+  stages: StageSize[];
+  layers: LayerRow[];
+  /** original, each stage by name, and the written file (decoded and run). */
+  accuracy: Record<string, number | undefined>;
+  stageDetails: Record<string, Record<string, number>>;
+  /** Weight distributions per layer before and after each stage. */
+  histograms: LayerHistogram[];
+}
+
+export function compressRun(original: Graph, r: CompressResult, o: { model: string; output: string; recipe: Recipe; fileAccuracy?: number }): CompressRun {
+  return {
+    kind: 'compress',
+    model: o.model,
+    output: o.output,
+    recipe: o.recipe,
+    originalBytes: r.originalBytes,
+    fileBytes: r.file.bytes.length,
+    stages: stageSizes(r, o.recipe.encode.huffman, o.fileAccuracy),
+    layers: layerRows(original, r),
+    accuracy: { original: r.originalAccuracy, ...Object.fromEntries(r.stages.map((s) => [s.name, s.accuracy])), file: o.fileAccuracy },
+    stageDetails: Object.fromEntries(r.stages.map((s) => [s.name, s.details])),
+    histograms: weightHistograms(original, r),
+  };
 }
 
 export function layerRows(original: Graph, r: CompressResult): LayerRow[] {
@@ -49,16 +87,16 @@ export function formatLayerTable(rows: LayerRow[], total: { before: number; afte
  * Han's stage sizes: the original, each stage encoded without Huffman coding
  * (P, P+Q, ...), then the file as written (+H when the recipe Huffman-codes).
  */
-export function stageSizes(r: CompressResult, huffman: boolean): StageSize[] {
-  const row = (stage: string, bytes: number): StageSize => ({ stage, bytes, ratio: r.originalBytes / bytes });
-  const rows = [row('original (float32 weights)', r.originalBytes)];
+export function stageSizes(r: CompressResult, huffman: boolean, fileAccuracy?: number): StageSize[] {
+  const row = (stage: string, bytes: number, accuracy?: number): StageSize => ({ stage, bytes, ratio: r.originalBytes / bytes, accuracy });
+  const rows = [row('original (float32 weights)', r.originalBytes, r.originalAccuracy)];
   let letters = '';
   for (const s of r.stages) {
     letters += (letters ? '+' : '') + s.letter;
-    rows.push(row(`${letters}: ${rows.length > 1 ? '+ ' : ''}${s.label}`, s.file.length));
+    rows.push(row(`${letters}: ${rows.length > 1 ? '+ ' : ''}${s.label}`, s.file.length, s.accuracy));
   }
-  if (huffman) rows.push(row(`${letters ? `${letters}+` : ''}H: + Huffman coding`, r.file.bytes.length));
-  else rows.push(row('the file (no Huffman coding)', r.file.bytes.length));
+  if (huffman) rows.push(row(`${letters ? `${letters}+` : ''}H: + Huffman coding`, r.file.bytes.length, fileAccuracy));
+  else rows.push(row('the file (no Huffman coding)', r.file.bytes.length, fileAccuracy));
   return rows;
 }
 

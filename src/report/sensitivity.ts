@@ -1,8 +1,11 @@
 // Sensitivity results as CSV and as an SVG chart (the analysis is src/compress/prune/sensitivity.ts).
 import type { SensitivityResult } from '../compress/prune/sensitivity.js';
-import { fmt, lineChart } from './chart.js';
+import { renderSvg, sensitivitySpec } from './charts.js';
 
 const csvCell = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** Short decimal text (no float noise like 0.30000000000000004). */
+const fmt = (v: number): string => String(Number(v.toPrecision(6)));
 
 /** One row per (layer, density): layer,op,weights,coupled,density,accuracy. */
 export function sensitivityToCsv(result: SensitivityResult): string {
@@ -16,10 +19,6 @@ export function sensitivityToCsv(result: SensitivityResult): string {
 }
 
 /** An SVG chart: one line per layer, x = density, y = accuracy. */
-export function sensitivityChart(result: SensitivityResult): string {
-  const what = result.mode === 'filters' ? 'fraction of filters kept' : 'fraction of weights kept';
-  return lineChart(
-    result.layers.map((l) => ({ name: l.layer, points: result.densities.map((d, i) => [d, l.accuracy[i]] as [number, number]) })),
-    { title: `Pruning sensitivity (${result.mode}), baseline ${fmt(result.baseline)}`, xLabel: what, yLabel: 'accuracy', xDomain: [0, 1] },
-  );
+export function sensitivityChart(result: SensitivityResult): Promise<string> {
+  return renderSvg(sensitivitySpec(result));
 }

@@ -40,7 +40,7 @@ export interface SessionOptions {
   splitFlops?: number;
   /** The pattern kernel: when it runs, tuned variants, FKR (default: by cost). */
   patterns?: PatternOptions;
-  /** dispose() also closes the thread pool (set by the factory that made it). */
+  /** dispose() closes the thread pool, and so does a failed create() (set by the factory that made the pool). */
   ownThreadPool?: boolean;
 }
 
@@ -88,7 +88,12 @@ export class Session {
 
   /** Imports (the bytes of an .onnx or .nnz file), plans for `batch` and packs the weights. */
   static async create(model: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
-    return new Session(model, options);
+    try {
+      return new Session(model, options);
+    } catch (e) {
+      if (options.ownThreadPool) await options.threadPool?.close(); // nobody else will
+      throw e;
+    }
   }
 
   private constructor(model: Graph | Uint8Array, private readonly options: SessionOptions) {

@@ -23,10 +23,5 @@ export async function createNodeSession(model: Graph | Uint8Array, options: Node
   if (!wasmFeatures().threads) fail('session: this engine has no shared WebAssembly memory; use threads: 1');
   const arena = new WasmArena({ shared: true, maximumBytes: maximumBytes ?? 1 << 30 });
   const pool = new NodeThreadPool(arena, threads);
-  try {
-    return await Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
+  return Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
 }

@@ -137,6 +137,19 @@ test('Session: bad options and models fail with one clear line', async () => {
   await assert.rejects(Session.create(new Uint8Array([1, 2, 3])), /model\.onnx/);
 });
 
+test('a failed Session.create closes the thread pool it was given to own, and only that one', async () => {
+  const { WasmArena } = await import('../../src/kernels/wasm/arena.js');
+  const { NodeThreadPool } = await import('../../src/kernels/wasm/thread_pool_node.js');
+  const pools = [true, false].map((own) => ({ own, pool: new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: 1 << 24 }), 2), closed: false }));
+  for (const p of pools) {
+    const close = p.pool.close.bind(p.pool);
+    p.pool.close = async () => { p.closed = true; await close(); };
+    await assert.rejects(Session.create(new Uint8Array([1, 2, 3]), { threadPool: p.pool, ownThreadPool: p.own }), /model\.onnx/);
+  }
+  assert.deepEqual(pools.map((p) => p.closed), [true, false]);
+  await pools[1].pool.close();
+});
+
 test('Session takes ONNX bytes; sessionRunner runs it as a GraphRunner', async () => {
   const bytes = new Uint8Array(readFileSync(modelPath('lenet300_dense')));
   const s = await Session.create(bytes);

@@ -4,7 +4,7 @@ import { nnzToGraph } from '../../format/nnz.js';
 import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
-import { formatLayerTable, formatStages, layerRows, stageSizes } from '../../report/compress_report.js';
+import { compressRun, formatLayerTable, formatStages } from '../../report/compress_report.js';
 import { sessionAccuracy } from '../../eval/runners.js';
 import { formatBytes } from '../../ir/print.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
@@ -23,7 +23,8 @@ export const compress: Command = {
 Deep Compression (Han et al.): iterative magnitude pruning with fine-tuning,
 k-means weight sharing with centroid fine-tuning, relative-index sparse
 storage and Huffman coding. Prints a per-layer table and the sizes of the
-P, P+Q and P+Q+H stages; writes a JSON report next to the output.
+P, P+Q and P+Q+H stages; writes a JSON report next to the output (with the
+weight histograms of each stage: \`nnzip report\` turns it into an HTML page).
 --recipe pattern: PatDNN pattern + connectivity pruning of the 3×3 convs (ADMM,
 masked retraining), stored as FKW and run by pattern-specialised kernels.
 
@@ -67,20 +68,15 @@ ${RECIPE_HELP}`,
     writeFileAtomic(out, file);
     const written = nnzToGraph(file, out).graph;
     const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
-    const layers = layerRows(model.graph, r), stages = stageSizes(r, recipe.encode.huffman);
-    console.log(formatLayerTable(layers, { before: r.originalBytes, after: file.length }));
+    const run = compressRun(model.graph, r, { model: path, output: out, recipe, fileAccuracy: accuracy });
+    console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
     console.log('');
-    console.log(formatStages(stages));
+    console.log(formatStages(run.stages));
     for (const n of r.notes) console.log(n);
     if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
     console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
     const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/, '.json');
-    const report = {
-      model: path, output: out, recipe, originalBytes: r.originalBytes, fileBytes: file.length, stages, layers,
-      accuracy: { original: r.originalAccuracy, ...Object.fromEntries(r.stages.map((s) => [s.name, s.accuracy])), file: accuracy },
-      stageDetails: Object.fromEntries(r.stages.map((s) => [s.name, s.details])),
-    };
-    writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
+    writeFileAtomic(reportPath, JSON.stringify(run, null, 2) + '\n');
     return 0;
   },
 };

@@ -7,7 +7,8 @@ import { validate } from './validate.js';
 import { compress } from './compress.js';
 import { decompress } from './decompress.js';
 import { sensitivityCommand } from './sensitivity.js';
+import { report } from './report.js';
 import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, decompress, sensitivityCommand];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, decompress, sensitivityCommand, report];

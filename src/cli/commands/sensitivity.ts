@@ -57,7 +57,7 @@ accuracy. Prints CSV; with -o writes OUT.csv, OUT.json and OUT.svg (a chart).
     if (base) {
       writeFileAtomic(`${base}.csv`, csv);
       writeFileAtomic(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
-      writeFileAtomic(`${base}.svg`, sensitivityChart(result));
+      writeFileAtomic(`${base}.svg`, await sensitivityChart(result));
       console.log(`wrote ${base}.csv, ${base}.json, ${base}.svg`);
     } else {
       process.stdout.write(csv);

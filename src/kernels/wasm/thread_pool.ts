@@ -1,6 +1,7 @@
 // Worker threads for the kernels, as an interface: the runtime ships to browsers,
 // so the Node implementation (thread_pool_node.ts, worker_threads) is imported
-// only by Node entry points, and a browser build can supply a Web Worker one.
+// only by Node entry points; browsers use Web Workers (thread_pool_web.ts). Both
+// drive their workers the same way (thread_pool_atomics.ts).
 import type { WasmArena } from './arena.js';
 import type { WasmModule } from './wasm_api.js';
 

@@ -1,6 +1,8 @@
-// The control block shared by the Node thread pool and its workers: a few i32
-// words (sequence numbers, call count, error flag), then the calls as f64 words
-// [fnId, nargs, args...] (f64 is exact for i32 offsets and carries f32 values).
+// The control block shared by a thread pool (thread_pool_atomics.ts) and its
+// workers (thread_worker.ts): a few i32 words (sequence numbers, call count,
+// error flag), then the calls as f64 words [fnId, nargs, args...] (f64 is exact
+// for i32 offsets and carries f32 values).
+import type { WasmMemory, WasmModule } from './wasm_api.js';
 
 export const CTRL = {
   /** Bumped by the caller for each command. */
@@ -46,4 +48,22 @@ export const SPIN = 20000;
 
 export function slotBytes(): number {
   return CTRL.words * 4 + CALL_WORDS * 8;
+}
+
+/** The constants a worker needs, as one plain object (the browser worker gets them as JSON). */
+export const PROTOCOL = { CTRL, TEAM, SPIN } as const;
+export type Protocol = typeof PROTOCOL;
+
+/** What a worker starts with: the kernels' shared memory, its own control block, the team queue. */
+export interface WorkerInit {
+  memory: WasmMemory;
+  control: SharedArrayBuffer;
+  team: SharedArrayBuffer;
+}
+
+/** A compiled kernel module for every thread to instantiate, and the call ids of its exports. */
+export interface ModuleMessage {
+  module: WasmModule;
+  names: string[];
+  ids: number[];
 }

@@ -80,11 +80,13 @@ describe('sensitivity', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   });
 
-  it('chart: one line per layer over density', async () => {
+  it('chart: one line per layer over density (Vega-Lite, SVG)', async () => {
     const r = await sensitivity(g, { layers: ['fc2', 'fc3'], densities: [1, 0.2], evaluate: agreement, mode: 'unstructured' });
-    const svg = sensitivityChart(r);
-    assert.equal((svg.match(/<polyline /g) ?? []).length, 2);
-    assert.ok(svg.includes('data-name="fc2"') && svg.includes('data-name="fc3"'));
+    const svg = await sensitivityChart(r);
+    assert.ok(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'));
+    assert.equal((svg.match(/class="mark-line role-mark/g) ?? []).length, 2);
+    assert.equal((svg.match(/class="mark-group role-axis"/g) ?? []).length, 4, 'x and y axes (grid and labels)');
+    assert.ok(svg.includes('layer: fc2') && svg.includes('layer: fc3'));
     assert.ok(svg.includes('fraction of weights kept'));
   });
 
