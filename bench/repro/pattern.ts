@@ -2,7 +2,11 @@
 // retraining against one-shot projection + retraining at equal epochs, the
 // accuracy of the written file as nnzip's runtime runs it, the conv weights kept,
 // and a table of pattern counts K and connectivity rates (one-shot, short retraining).
-//   npm run repro -- pattern [admm|oneshot|table] [--max-steps N] [--threads N]
+//   npm run repro -- pattern [admm|oneshot|table] [--max-steps N] [--threads N] [--rounds N] [--epochs N] [--eval-images N]
+// --rounds / --epochs override the recipe's ADMM rounds and retraining epochs (a
+// shorter budget on a busy machine; one-shot still retrains for rounds + epochs).
+// --eval-images N: the trainer's per-epoch test (and the stage's "after the
+// projection") use the first N test images; the file's accuracy is always the full 10,000.
 // `admm` (the default) also writes fixtures/models/vggs_fmnist_pattern.nnz, the
 // model `npm run bench` times (vggs-pattern) and bench/pattern.ts reads.
 import { writeFileSync } from 'node:fs';
@@ -17,18 +21,22 @@ import { withTrainingThreads } from '../../src/train/threads_node.js';
 import { PATTERN_VGGS } from '../pattern_model.js';
 import { accuracy, data, fixture, log, pct, recipe } from './common.js';
 
-interface Options { mode: 'admm' | 'oneshot' | 'table'; maxSteps?: number; threads: number }
+interface Options { mode: 'admm' | 'oneshot' | 'table'; maxSteps?: number; threads: number; rounds?: number; epochs?: number; evalImages?: number }
 
 function parse(args: string[]): Options {
   const o: Options = { mode: 'admm', threads: 2 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === 'admm' || a === 'oneshot' || a === 'table') o.mode = a;
-    else if (a === '--max-steps' || a === '--threads') {
+    else if (a === '--max-steps' || a === '--threads' || a === '--rounds' || a === '--epochs' || a === '--eval-images') {
       const n = Number(args[++i]);
       if (!Number.isInteger(n) || n < 1) throw new NnzipError(`repro pattern: ${a} needs a positive integer`);
-      if (a === '--max-steps') o.maxSteps = n; else o.threads = n;
-    } else throw new NnzipError(`repro pattern: unknown argument ${a}; use admm, oneshot or table, --max-steps N, --threads N`);
+      if (a === '--max-steps') o.maxSteps = n;
+      else if (a === '--threads') o.threads = n;
+      else if (a === '--rounds') o.rounds = n;
+      else if (a === '--epochs') o.epochs = n;
+      else o.evalImages = n;
+    } else throw new NnzipError(`repro pattern: unknown argument ${a}; use admm, oneshot or table, --max-steps N, --threads N, --rounds N, --epochs N, --eval-images N`);
   }
   return o;
 }
@@ -49,7 +57,7 @@ async function run(graph: Graph, r: Recipe, o: Options, label: string, out?: str
   const t0 = Date.now();
   let last = 0;
   const result = await withTrainingThreads(o.threads, () => compressGraph(graph, {
-    recipe: r, data: data('fashion-mnist'), seed: 1, maxStepsPerEpoch: o.maxSteps,
+    recipe: r, data: trainingData(o), seed: 1, maxStepsPerEpoch: o.maxSteps,
     onProgress: (stage, p) => {
       if (Date.now() - last > 30000 || p.phase === 'eval') {
         last = Date.now();
@@ -64,6 +72,21 @@ async function run(graph: Graph, r: Recipe, o: Options, label: string, out?: str
   const fileAccuracy = await accuracy(nnzToGraph(result.file.bytes, label).graph, 'fashion-mnist');
   log(`${label}: ${((Date.now() - t0) / 60000).toFixed(1)} min, file ${result.file.bytes.length} B, accuracy ${pct(fileAccuracy)}`);
   return { result, fileAccuracy };
+}
+
+/** Fashion-MNIST, the test split cut to --eval-images for the trainer's own evaluations. */
+function trainingData(o: Options): ReturnType<typeof data> {
+  const d = data('fashion-mnist'), n = Math.min(o.evalImages ?? d.test.count, d.test.count);
+  const per = d.test.images.length / d.test.count;
+  return { train: d.train, test: { ...d.test, images: d.test.images.subarray(0, n * per), labels: d.test.labels.subarray(0, n), count: n } };
+}
+
+/** The recipe with the ADMM rounds and retraining epochs given on the command line. */
+function budget(r: Recipe, o: Options): Recipe {
+  const b = structuredClone(r), p = b.pattern!;
+  if (o.rounds !== undefined && p.admm) p.admm.rounds = o.rounds;
+  if (o.epochs !== undefined) p.epochs = o.epochs;
+  return b;
 }
 
 /** ADMM and one-shot at the same number of epochs (one-shot retrains for ADMM's rounds too). */
@@ -94,16 +117,19 @@ async function table(graph: Graph, base: Recipe, o: Options): Promise<void> {
 export async function patternRepro(args: string[]): Promise<void> {
   const o = parse(args);
   const graph = fixture('vggs_fmnist_dense.onnx');
-  const base = recipe('vggs_pattern.yaml');
+  const base = budget(recipe('vggs_pattern.yaml'), o);
   const dense = await accuracy(graph, 'fashion-mnist');
   if (o.mode === 'table') return table(graph, base, o);
   const r = o.mode === 'admm' ? base : oneShot(base);
-  const { result, fileAccuracy } = await run(graph, r, o, o.mode, o.mode === 'admm' && !o.maxSteps ? PATTERN_VGGS : undefined);
+  const full = !o.maxSteps && o.rounds === undefined && o.epochs === undefined && o.evalImages === undefined;
+  const { result, fileAccuracy } = await run(graph, r, o, o.mode, o.mode === 'admm' && full ? PATTERN_VGGS : undefined);
   const w = convWeights(graph, result.compressed);
   const p = result.stages[0];
-  console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : 'one-shot projection + masked retraining'} (${r.pattern!.patterns} patterns, connectivity ${r.pattern!.connectivity})\n`);
+  const a = r.pattern!.admm, steps = o.maxSteps ? `, at most ${o.maxSteps} steps of ${r.train.batch} per epoch` : '';
+  const plan = `${a ? `${a.rounds} ADMM round(s) of ${a.epochsPerRound} epoch(s) + ` : ''}${r.pattern!.epochs} retraining epoch(s)${steps}`;
+  console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : 'one-shot projection + masked retraining'} (${r.pattern!.patterns} patterns, connectivity ${r.pattern!.connectivity}; ${plan})\n`);
   console.log(formatTable(['', 'accuracy'], [
-    ['dense', pct(dense)], ['after the projection', pct(p.details.projected)], ['after retraining (file, nnzip runtime)', pct(fileAccuracy)],
+    ['dense', pct(dense)], [`after the projection${o.evalImages ? ` (first ${o.evalImages} test images)` : ''}`, pct(p.details.projected)], ['after retraining (file, nnzip runtime)', pct(fileAccuracy)],
   ]));
   console.log(`conv weights ${w.dense} → ${w.kept} (${(w.dense / w.kept).toFixed(2)}× fewer); file ${result.file.bytes.length} B (dense ${result.originalBytes} B)`);
 }
