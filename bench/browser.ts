@@ -10,13 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type * as esbuild from 'esbuild';
 import { serveStatic } from '../src/cli/serve.js';
 import { NnzipError } from '../src/ir/errors.js';
 import { bundle, buildWeb, DEMO_MODELS, fileSize, ROOT, type BuiltFile } from '../web/build.js';
 import { launchChromium, watchedPage } from '../web/chromium.js';
 import type { benchPage, PageCase, PageRow } from './browser_page.js';
-import { formatMs, formatRatio, formatTable } from './harness.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 
 const MODELS = join(ROOT, 'fixtures/models');
 const CASES: PageCase[] = [
@@ -42,15 +41,6 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** harness.ts reads /proc/stat through node:fs for its load watch; the page never calls it. */
-const noFs: esbuild.Plugin = {
-  name: 'no-node-fs',
-  setup(b) {
-    b.onResolve({ filter: /^node:fs$/ }, () => ({ path: 'node:fs', namespace: 'no-fs' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-fs' }, () => ({ contents: 'export function readFileSync() { throw new Error("no file system in a page"); }' }));
-  },
-};
-
 /** Files each runtime needs downloaded to run an ONNX model with WebAssembly, raw and gzipped. */
 /** An installed package's folder (node_modules at the repository's root). */
 const pkg = (name: string): string => join(ROOT, 'node_modules', name);
@@ -74,7 +64,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const site = mkdtempSync(join(tmpdir(), 'nnzip-bench-'));
   const { library } = await buildWeb(site);
-  await bundle(join(ROOT, 'bench/browser_page.ts'), join(site, 'bench.js'), { library: '/nnzip.js', plugins: [noFs] });
+  await bundle(join(ROOT, 'bench/browser_page.ts'), join(site, 'bench.js'), { library: '/nnzip.js' });
   writeFileSync(join(site, 'bench.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>nnzip bench</title><script type="module" src="bench.js"></script>');
   const ortDir = join(pkg('onnxruntime-web'), 'dist');
   const server = await serveStatic({ mounts: { '/': site, '/models/': MODELS, '/ort/': ortDir } });
@@ -103,7 +93,7 @@ async function main(): Promise<void> {
   const ms = (r: PageRow, p: string) => r.peers[p]?.ms;
   console.log(`\nInference in ${version} (headless), median ms per run, same page; load ${load.toFixed(1)} on ${cpus().length} cores\n`);
   console.log(formatTable(['model', 'batch', 'threads', ...PEERS, 'ort-web / nnzip', 'ort-web / nnzip .nnz'], rows.map((r) => [
-    r.model, String(r.batch), String(r.threads), ...PEERS.map((p) => formatMs(ms(r, p))), formatRatio(ms(r, 'ort-web'), ms(r, 'nnzip')), formatRatio(ms(r, 'ort-web'), ms(r, 'nnzip .nnz')),
+    r.model, String(r.batch), String(r.threads), ...PEERS.map((p) => formatSig(ms(r, p))), formatRatio(ms(r, 'ort-web'), ms(r, 'nnzip')), formatRatio(ms(r, 'ort-web'), ms(r, 'nnzip .nnz')),
   ])));
   const far = rows.flatMap((r) => Object.entries(r.peers).filter(([, p]) => (p.maxAbs ?? 0) > 1e-3).map(([n, p]) => `${r.model} batch ${r.batch}: ${n} differs from ort-web by ${p.maxAbs}`));
   if (far.length) console.log(`\n${far.join('\n')}`);

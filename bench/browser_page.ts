@@ -5,7 +5,7 @@
 // count: onnxruntime-web fixes its threads when its wasm module starts.
 import type * as Ort from 'onnxruntime-web';
 import type * as Nnzip from '../src/browser.js';
-import { measure, type Contender } from './harness.js';
+import { contender, measure, type Contender } from './harness.js';
 
 export interface PageCase {
   model: string;
@@ -63,13 +63,13 @@ export async function benchPage(cases: PageCase[], threads: number, rounds: numb
       const ortRun = async () => (await peer.run(feed))[peer.outputNames[0]].data as Float32Array;
       const want = await ortRun();
       const row: PageRow = { model: c.model, batch, threads, peers: { 'ort-web': { threads } } };
-      const contenders: Contender[] = [{ name: 'ort-web', run: ortRun }];
+      const contenders: Contender[] = [contender('ort-web', ortRun)];
       for (const [name, s] of Object.entries(nnzip)) {
         const input = { [s.inputNames[0]]: new nn.Tensor('float32', shape, x) };
         const run = () => s.run(input)[s.outputNames[0]].data as Float32Array;
         // the .nnz holds other (compressed) weights: only the dense model must agree with onnxruntime
         row.peers[name] = { threads: s.threads, maxAbs: name === 'nnzip' ? maxAbs(run(), want) : undefined };
-        contenders.push({ name, run });
+        contenders.push(contender(name, run));
       }
       for (const t of await measure(contenders, { rounds, pauseMs: 30 })) Object.assign(row.peers[t.name], { ms: t.ms, samples: t.samples });
       rows.push(row);

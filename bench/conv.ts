@@ -1,25 +1,26 @@
 // Convolution benchmark: nnzip's WASM conv (im2col into packed panels + GEMM)
 // against onnxruntime-node, onnxruntime-web and tfjs-wasm on LeNet-5 conv2 and a
-// VGG 3×3 layer, in one process run (interleaved rounds, warm-up, median).
+// VGG 3×3 layer, in one process run (bench/compare.ts).
 // Run: npx tsc -p . && node dist/bench/conv.js [--only=nnzip,ort-node,...]
 import { WasmConv2d } from '../src/kernels/wasm/conv.js';
 import { WasmGemm } from '../src/kernels/wasm/gemm.js';
 import type { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
-import { compare, parseArgs, syncPeer } from './compare.js';
-import { taskData, type Peer, type Task } from './peers.js';
+import { compare, parseArgs } from './compare.js';
+import { contender, type Contender } from './harness.js';
+import { opData, type OpTask } from './op.js';
 
-type Conv = Extract<Task, { kind: 'conv' }>;
+type Conv = Extract<OpTask, { kind: 'conv' }>;
 
-function nnzipConvPeer(t: Conv, pool?: NodeThreadPool): Peer {
+function nnzipConv(t: Conv, pool?: NodeThreadPool): Contender {
   const g = new WasmGemm({ threads: pool });
-  const d = taskData(t);
+  const d = opData(t);
   const p = t.pad;
   const conv = new WasmConv2d(g, { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p], strides: [t.stride, t.stride] }, d.w);
   const ar = g.arena;
   const [, , OH, OW] = conv.outShape(t.N, t.H, t.W);
   const x = ar.allocF32(d.x.length), y = ar.allocF32(t.N * t.M * OH * OW);
   ar.f32(x, d.x.length).set(d.x);
-  return syncPeer('nnzip-wasm', pool?.size ?? 1, () => conv.run(t.N, t.H, t.W, x, y));
+  return contender('nnzip-wasm', () => conv.run(t.N, t.H, t.W, x, y), { threads: pool?.size ?? 1 });
 }
 
 const TASKS: Conv[] = [
@@ -29,4 +30,4 @@ const TASKS: Conv[] = [
 ];
 
 const { only } = parseArgs(process.argv.slice(2));
-for (const task of TASKS) await compare(task, (pool) => nnzipConvPeer(task, pool), { only, rounds: 7 });
+for (const task of TASKS) await compare(task, (pool) => nnzipConv(task, pool), { only, rounds: 7 });

@@ -1,43 +1,43 @@
 // GEMM benchmark: nnzip's WASM GEMM against onnxruntime-node, onnxruntime-web and
-// tfjs-wasm, side by side in one process run (interleaved rounds, warm-up, median).
+// tfjs-wasm, side by side in one process run (bench/compare.ts).
 // Run: npx tsc -p . && node dist/bench/gemm.js [M N K] [--only=nnzip,ort-node,...] [--runs=N] [--tiles]
 //      node --experimental-wasm-relaxed-simd dist/bench/gemm.js   (fused multiply-add kernel)
 import { gemmTiles, WasmGemm } from '../src/kernels/wasm/gemm.js';
 import type { GemmVariant } from '../src/kernels/wasm/gemm_codegen.js';
 import type { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
-import { compare, parseArgs, syncPeer } from './compare.js';
-import { measureInterleaved, taskData, taskFlops, type Peer, type Task } from './peers.js';
-import { printTable, type Row } from './table.js';
+import { compare, formatRows, parseArgs, type Row } from './compare.js';
+import { contender, measure, type Contender } from './harness.js';
+import { opData, opFlops, type OpTask } from './op.js';
 
-type MatMul = Extract<Task, { kind: 'matmul' }>;
+type MatMul = Extract<OpTask, { kind: 'matmul' }>;
 
 /** nnzip on the offset API: B packed once (constant weights), A packed per call, no copies. */
-function nnzipPeer(t: MatMul, pool?: NodeThreadPool, variant?: Partial<GemmVariant>): Peer {
+function nnzipGemm(t: MatMul, pool?: NodeThreadPool, variant?: Partial<GemmVariant>, name = 'nnzip-wasm'): Contender {
   const g = new WasmGemm({ threads: pool, variant });
   const { M, N, K } = t;
-  const d = taskData(t);
+  const d = opData(t);
   const ar = g.arena;
   const a = ar.allocF32(M * K), b = ar.allocF32(K * N), c = ar.allocF32(M * N);
   const pa = ar.alloc(g.packedASize(M, K)), pb = ar.alloc(g.packedBSize(K, N));
   ar.f32(a, M * K).set(d.x);
   ar.f32(b, K * N).set(d.w);
   g.packB(b, N, false, K, N, pb);
-  return syncPeer('nnzip-wasm', pool?.size ?? 1, () => { g.packA(a, K, false, M, K, pa); g.gemmPacked(M, N, K, pa, pb, c); });
+  return contender(name, () => { g.packA(a, K, false, M, K, pa); g.gemmPacked(M, N, K, pa, pb, c); }, { threads: pool?.size ?? 1 });
 }
 
 /** nnzip's array API: copies A, B in and C out and packs both every call (training-style use). */
-function nnzipArrayPeer(t: MatMul): Peer {
+function nnzipSgemm(t: MatMul): Contender {
   const g = new WasmGemm();
-  const d = taskData(t);
+  const d = opData(t);
   const c = new Float32Array(t.M * t.N);
-  return syncPeer('nnzip-wasm sgemm()', 1, () => g.sgemm(t.M, t.N, t.K, d.x, d.w, c));
+  return contender('nnzip-wasm sgemm()', () => g.sgemm(t.M, t.N, t.K, d.x, d.w, c), { threads: 1 });
 }
 
 const TARGETS: [peer: string, min: number][] = [['tfjs-wasm', 1.3], ['ort-node', 0.27]];
 
 /** nnzip's speed over each target peer's, single thread, in one run. */
 function ratios(rows: Row[]): (number | undefined)[] {
-  const one = (name: string): Row | undefined => rows.find((r) => r.name === name && r.threads === 1);
+  const one = (name: string): Row | undefined => rows.find((r) => r.peer === name && r.threads === 1);
   const nz = one('nnzip-wasm');
   return TARGETS.map(([peer]) => { const p = one(peer); return nz && p ? nz.gflops / p.gflops : undefined; });
 }
@@ -54,12 +54,9 @@ function printTargets(runs: (number | undefined)[][]): void {
 
 /** --tiles: nnzip alone over the tuning space (every tile of gemmTiles()), interleaved. */
 async function sweepTiles(t: MatMul): Promise<void> {
-  const peers = gemmTiles().map(({ mr, nr }) => {
-    const p = nnzipPeer(t, undefined, { mr, nr });
-    return { ...p, name: `nnzip-wasm ${mr}×${nr}` };
-  });
-  const res = await measureInterleaved(peers, { warmup: 2, warmupMs: 300, rounds: 5, roundMs: 60 });
-  printTable(res.map((r) => ({ name: r.peer.name, threads: 1, ms: r.median, gflops: taskFlops(t) / r.median / 1e6 })), 'nnzip-wasm 4×8');
+  const contenders = gemmTiles().map(({ mr, nr }) => nnzipGemm(t, undefined, { mr, nr }, `nnzip-wasm ${mr}×${nr}`));
+  const res = await measure(contenders, { warmupMs: 300, rounds: 5, minSampleMs: 60, pauseMs: 40 });
+  console.log(formatRows(res.map((r) => ({ peer: r.name, threads: 1, ms: r.ms, gflops: opFlops(t) / r.ms / 1e6, cores: r.cores })), 'nnzip-wasm 4×8'));
 }
 
 const argv = process.argv.slice(2);
@@ -73,7 +70,7 @@ if (argv.includes('--tiles')) {
   const runs = Number(argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 1);
   const all: (number | undefined)[][] = [];
   for (let r = 0; r < runs; r++) {
-    all.push(ratios(await compare(task, (pool) => nnzipPeer(task, pool), { only, extra: [['nnzip sgemm ×1', () => nnzipArrayPeer(task)]] })));
+    all.push(ratios(await compare(task, (pool) => nnzipGemm(task, pool), { only, extra: [['nnzip sgemm ×1', () => nnzipSgemm(task)]] })));
   }
   console.log('');
   printTargets(all);

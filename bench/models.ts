@@ -2,7 +2,7 @@
 // TF.js (wasm) on the reference models, batch-1 latency and batch-64 throughput.
 // ort-web and tfjs-wasm fix their thread count once per process, so each thread
 // setting runs in its own child process; inside it every peer is timed side by side
-// (interleaved rounds, bench/harness.ts), and every ratio in a row comes from one process.
+// (bench/harness.ts), and every ratio in a row comes from one process.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NnzipError } from '../src/ir/errors.js';
@@ -10,12 +10,14 @@ import type { Graph } from '../src/ir/graph.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
-import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { contender, measure } from './harness.js';
+import { watchForeignLoad } from './harness_node.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import { createOrtWebPeer } from './peers/ort_web.js';
 import type { Feeds, Peer } from './peers/peer.js';
-import { createTfjsWasmPeer } from './peers/tfjs_wasm.js';
+import { createTfjsWasmPeer } from './peers/tfjs/wasm.js';
+import { formatSig, formatRatio, formatTable } from './table.js';
 import { patternVggs } from './pattern_model.js';
 
 export interface ModelSpec {
@@ -168,9 +170,8 @@ async function benchRow(spec: ModelSpec, batch: number, threads: number, peers: 
       row.peers[p.name] = { error: (e as Error).message };
     }
   }
-  const contenders: Contender[] = ok.map((p) => ({ name: p.name, run: () => p.run(feeds) }));
   const gc = (globalThis as { gc?: () => void }).gc;
-  const timings = await measure(contenders, { rounds, between: gc, pauseMs: PAUSE_MS });
+  const timings = await measure(ok.map((p) => contender(p.name, () => p.run(feeds))), { rounds, between: gc, pauseMs: PAUSE_MS });
   for (const t of timings) Object.assign(row.peers[t.name]!, { ms: t.ms, samples: t.samples });
   return row;
 }
@@ -233,7 +234,7 @@ function cell(r: PeerResult | undefined, threads: number): string {
   if (!r || r.ms === undefined) return '-';
   const fewer = r.threads !== undefined && r.threads < threads ? '*' : '';
   const wrong = r.maxRel !== undefined && r.maxRel > MAX_REL ? '!' : '';
-  return formatMs(r.ms) + fewer + wrong;
+  return formatSig(r.ms) + fewer + wrong;
 }
 
 export const TABLE_HEADER = [

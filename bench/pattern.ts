@@ -20,7 +20,9 @@ import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern
 import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
-import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
 
 interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean }
@@ -62,7 +64,7 @@ async function sessionsFor(layer: PatternLayer, batch: number, threads: number[]
     for (const way of list) {
       const s = await createNodeSession(graph, { threads: t, batch, kernels: way.kernels, patterns: way.patterns });
       sessions.push(s);
-      contenders.push({ name: `${way.name} ×${t}`, run: () => s.run(feeds) });
+      contenders.push(contender(`${way.name} ×${t}`, () => s.run(feeds), { threads: t }));
     }
   }
   return { contenders, sessions };
@@ -83,10 +85,10 @@ export async function benchPatternLayers(o: Options): Promise<string> {
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
       for (const t of o.threads) {
         const at = (w: string) => ms.get(`${w} ×${t}`);
-        speed.push([layer.name, shape, String(batch), String(t), formatMs(at('dense')), formatMs(at('CSR')), formatMs(at('+tuning')),
+        speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('CSR')), formatSig(at('+tuning')),
           formatRatio(at('dense'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(ms.get('+tuning ×1'), at('+tuning'))]);
         if (o.ablation) {
-          ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatMs(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
+          ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatSig(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
         }
       }
     }
@@ -124,8 +126,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const foreign = watchForeignLoad();
   benchPatternLayers(parse(process.argv.slice(2))).then((table) => {
     console.log(table);
-    const cores = foreign();
-    if (cores !== undefined) console.log(`\nother processes used ${cores.toFixed(2)} cores during the run${cores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+    const line = foreignLoadLine(foreign());
+    if (line) console.log(`\n${line}`);
     process.exit(0);
   }, (e) => {
     process.stderr.write(e instanceof NnzipError ? `nnzip: error: ${e.message}\n` : `${(e as Error).stack ?? e}\n`);

@@ -10,7 +10,7 @@ import { Rng } from '../src/ir/random.js';
 import { WasmArena } from '../src/kernels/wasm/arena.js';
 import { defaultPatternVariant, patternConvNs, patternCostTerms, rowsPatternVariant, WasmPatternConv } from '../src/kernels/wasm/pattern.js';
 import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
-import { formatTable } from './harness.js';
+import { formatTable } from './table.js';
 
 const SHAPES: [C: number, M: number, H: number][] = [
   [16, 32, 28], [32, 32, 28], [32, 64, 14], [64, 64, 14], [64, 128, 7], [128, 128, 7], [128, 256, 7], [32, 32, 14], [64, 64, 28],

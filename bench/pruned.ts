@@ -1,8 +1,8 @@
-// Pruned models vs their dense originals, in nnzip and in onnxruntime-node, one
-// process, interleaved (bench/harness.ts). The pruned weights come from one-shot
+// Pruned models vs their dense originals, in nnzip and in onnxruntime-node, side by
+// side in one process (bench/harness.ts). The pruned weights come from one-shot
 // magnitude pruning (+ 5-bit sharing): speed does not depend on fine-tuning.
 // Every thread count of a model and batch is timed in the same interleaved rounds
-// (nnzip on createNodeSession's pool, ort-node with intraOpNumThreads), so the
+// (nnzip on its session's pool, ort-node with intraOpNumThreads), so the
 // 1- vs 2-thread ratios come from one run.
 // Run: `npm run bench` (included) or `node dist/bench/pruned.js [--threads 1,2]`.
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,12 @@ import { NnzipError } from '../src/ir/errors.js';
 import type { Graph } from '../src/ir/graph.js';
 import { f32 } from '../src/ir/tensor.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
-import type { Session } from '../src/runtime/session.js';
-import { createNodeSession } from '../src/runtime/session_node.js';
-import { formatMs, formatRatio, formatTable, measure, watchForeignLoad, type Contender } from './harness.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import type { Feeds, Peer } from './peers/peer.js';
+import { formatSig, formatRatio, formatTable } from './table.js';
 
 interface Case {
   name: string;
@@ -56,23 +57,18 @@ interface Made { contenders: Contender[]; close: () => Promise<void> }
 /** Every nnzip and ort-node contender of one model and batch at each thread count. */
 async function contenders(graphs: Record<Variant, Graph>, feeds: Feeds, threadsList: number[]): Promise<Made> {
   const batch = Object.values(feeds)[0].shape[0];
-  const sessions: Session[] = [];
   const peers: Peer[] = [];
   const out: Contender[] = [];
   for (const threads of threadsList) {
-    for (const [name, v] of NNZIP) {
-      const s = await createNodeSession(graphs[v], { threads, batch });
-      sessions.push(s);
-      out.push({ name: named(name, threads), run: () => s.run(feeds) });
-    }
-    for (const [name, v] of ORT) {
-      const p = await createOrtNodePeer(graphs[v], { threads });
-      peers.push(p);
-      out.push({ name: named(name, threads), run: () => p.run(feeds) });
+    for (const [create, variants] of [[createNnzipPeer, NNZIP], [createOrtNodePeer, ORT]] as const) {
+      for (const [name, v] of variants) {
+        const p = await create(graphs[v], { threads, batch });
+        peers.push(p);
+        out.push(contender(named(name, threads), () => p.run(feeds)));
+      }
     }
   }
   const close = async () => {
-    for (const s of sessions) await s.dispose();
     for (const p of peers) await p.dispose();
   };
   return { contenders: out, close };
@@ -97,8 +93,8 @@ export async function benchPruned(batches = [1, 64], threadsList = [1, 2]): Prom
         const at = (name: string) => t.get(named(name, threads));
         const nd = at('nnzip dense'), np = at('nnzip pruned'), od = at('ort-node dense');
         rows.push([
-          c.name, String(batch), String(threads), formatMs(nd), formatMs(np), formatMs(at('nnzip pruned+shared')), formatMs(od),
-          formatMs(at('ort-node pruned')), formatRatio(nd, np), formatRatio(od, np), threads === 1 ? '-' : formatRatio(t.get('nnzip pruned'), np),
+          c.name, String(batch), String(threads), formatSig(nd), formatSig(np), formatSig(at('nnzip pruned+shared')), formatSig(od),
+          formatSig(at('ort-node pruned')), formatRatio(nd, np), formatRatio(od, np), threads === 1 ? '-' : formatRatio(t.get('nnzip pruned'), np),
         ]);
       }
     }
@@ -127,8 +123,8 @@ async function main(): Promise<void> {
   const foreign = watchForeignLoad();
   console.log(`Pruned vs dense (threads ${threads.join(', ')}; ms per run, median of 7 interleaved rounds; densities as Han et al.)\n`);
   console.log(await benchPruned([1, 64], threads));
-  const cores = foreign();
-  if (cores !== undefined) console.log(`\nother processes used ${cores.toFixed(2)} cores during the run${cores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+  const line = foreignLoadLine(foreign());
+  if (line) console.log(`\n${line}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

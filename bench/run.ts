@@ -1,13 +1,6 @@
-// `npm run bench`: whole-model timings (bench/models.ts), then the GEMM micro-benchmark
-// (bench/gemm.ts, when present, in its own process). Options:
-//   --threads 1,2      thread settings (default 1,2)
-//   --models a,b       model keys (lenet300, lenet5, vggs, squeezenet, vggs-pattern; default all)
-//   --rounds N         timed rounds per row, >= 5 (default 5)
-//   --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
-//   --json FILE        also write every number (samples included) as JSON
-//   --no-gemm          skip bench/gemm.ts
-//   --no-pruned        skip bench/pruned.ts (pruned vs dense models)
-//   --no-train         skip bench/train.ts (training samples/s vs TF.js)
+// `npm run bench`: whole-model timings (bench/models.ts), then the GEMM, pruned and
+// training benchmarks, each in a process of its own. `npm run bench -- --help` prints
+// the options (USAGE below).
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,11 +8,36 @@ import { fileURLToPath } from 'node:url';
 import { NnzipError } from '../src/ir/errors.js';
 import { benchModels, formatModelTables, type BenchOptions, type ModelsReport } from './models.js';
 
+export const USAGE = `usage: npm run bench -- [options]
+
+Every figure is a ratio measured side by side in one process run (bench/harness.ts):
+warm-up first, then interleaved rounds in a rotating order, the median of >= 5.
+Peers: onnxruntime-node, onnxruntime-web, TF.js with its wasm backend.
+
+  --threads 1,2      thread settings of the model tables (default 1,2)
+  --models a,b       model keys: lenet300, lenet5, vggs, squeezenet, vggs-pattern (default all)
+  --rounds N         timed rounds per model row, >= 5 (default 5)
+  --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
+  --json FILE        also write every number (samples included) as JSON
+  --no-gemm          skip the GEMM benchmark (bench/gemm.ts)
+  --no-pruned        skip pruned vs dense models (bench/pruned.ts)
+  --no-train         skip training samples/s vs TF.js (bench/train.ts)
+  --help             this text
+
+The parts also run alone (after npx tsc -p .):
+  node dist/bench/gemm.js [M N K] [--only=nnzip,ort-node,...] [--runs=N] [--tiles]
+  node dist/bench/conv.js [--only=nnzip,ort-node,...]     convolutions (not in npm run bench)
+  node dist/bench/pruned.js [--threads 1,2]
+  node dist/bench/train.js [--rounds N] [--models lenet300,lenet5] [--json FILE]
+  node dist/bench/sparse.js [--calibrate | --calibrate-conv]   sparse FC kernels (not in npm run bench)
+`;
+
 interface RunOptions extends BenchOptions {
   json?: string;
   gemm: boolean;
   pruned: boolean;
   train: boolean;
+  help: boolean;
 }
 
 function value(flag: string, v: string | undefined): string {
@@ -38,7 +56,7 @@ function int(flag: string, value: string): number {
 }
 
 export function parseArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true };
+  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true, help: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--threads') o.threads = list(flag, argv[++i]).map((v) => int(flag, v));
@@ -49,7 +67,8 @@ export function parseArgs(argv: string[]): RunOptions {
     else if (flag === '--no-gemm') o.gemm = false;
     else if (flag === '--no-pruned') o.pruned = false;
     else if (flag === '--no-train') o.train = false;
-    else throw new NnzipError(`bench: unknown option ${flag}; see the header of bench/run.ts`);
+    else if (flag === '--help' || flag === '-h') o.help = true;
+    else throw new NnzipError(`bench: unknown option ${flag}; see npm run bench -- --help`);
   }
   return o;
 }
@@ -80,6 +99,10 @@ function machine(): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const t0 = performance.now();
   const load = loadavg()[0];
   // other processes competing for the cores distort every column (the ratios less so)

@@ -1,10 +1,8 @@
 // Sparse / codebook FC kernels against the dense WASM GEMM and onnxruntime-node (dense
-// Gemm+Relu, one thread), on the LeNet-300-100 shapes, in one process run (warm-up,
-// interleaved rounds, median: bench/harness.ts). µs-scale kernels are timed in
-// loops of many calls. Also the whole LeNet-300-100 (three layers) on MNIST images.
+// Gemm+Relu, one thread), on the LeNet-300-100 shapes, in one process run
+// (bench/harness.ts). Also the whole LeNet-300-100 (three layers) on MNIST images.
 // Run: npx tsc -p . && node dist/bench/sparse.js              (the table)
 //      node dist/bench/sparse.js --calibrate                  (dense/sparse crossovers, cost-model check)
-import * as ort from 'onnxruntime-node';
 import { loadDataset } from '../src/data/datasets.js';
 import { Graph, type Node } from '../src/ir/graph.js';
 import { Rng } from '../src/ir/random.js';
@@ -15,8 +13,10 @@ import { WasmGemm, type PackedB } from '../src/kernels/wasm/gemm.js';
 import { WasmConv2d } from '../src/kernels/wasm/conv.js';
 import type { Conv2dParams } from '../src/kernels/wasm/conv_params.js';
 import { WasmSparse, chooseConvKernel, chooseFcKernel, type Batch1Kernel, type SparseFcLayer } from '../src/kernels/wasm/sparse.js';
-import { exportOnnx } from '../src/onnx/export.js';
-import { formatTable, measure, type Contender, type HarnessOptions } from './harness.js';
+import { contender, measure, type Contender, type MeasureOptions } from './harness.js';
+import { createOrtNodePeer } from './peers/ort_node.js';
+import type { Peer } from './peers/peer.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 
 const SHAPES: [inDim: number, out: number][] = [[784, 300], [300, 100], [100, 10]];
 const arena = new WasmArena({ maximumBytes: 1 << 30 });
@@ -55,9 +55,9 @@ class DenseLayer {
   }
 }
 
-/** An ONNX model of chained Gemm(transB=1)+Relu layers (no Relu after the last when `lastRelu` is false). */
-async function ortSession(layers: { w: Float32Array; bias: Float32Array; out: number; inDim: number }[], batch: number,
-  lastRelu: boolean): Promise<ort.InferenceSession> {
+/** onnxruntime-node (one thread) on chained Gemm(transB=1)+Relu layers (no Relu after the last when `lastRelu` is false). */
+async function ortPeer(layers: { w: Float32Array; bias: Float32Array; out: number; inDim: number }[], batch: number,
+  lastRelu: boolean): Promise<Peer> {
   const nodes: Node[] = [];
   const init = new Map();
   let x = 'X';
@@ -74,43 +74,22 @@ async function ortSession(layers: { w: Float32Array; bias: Float32Array; out: nu
   const out = layers[layers.length - 1].out;
   const g = new Graph({ name: 'fc', inputs: [{ name: 'X', dtype: 'float32', shape: [batch, layers[0].inDim] }],
     outputs: [{ name: 'Y', dtype: 'float32', shape: [batch, out] }], nodes, initializers: init, opset: 17 });
-  return ort.InferenceSession.create(exportOnnx(g), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  return createOrtNodePeer(g, { threads: 1 });
 }
 
-/** A contender that loops a µs-scale call enough times per run to beat timer and await overhead. */
-function looped(name: string, call: () => void): Contender & { inner: number } {
-  call();
-  const t0 = performance.now();
-  let n = 0;
-  while (performance.now() - t0 < 2) { call(); n++; }
-  const inner = Math.max(1, Math.round((n / 2) * 0.05)); // ~50 µs of work per run
-  return { name, inner, run: () => { for (let i = 0; i < inner; i++) call(); } };
-}
-
-type Timed = Contender & { inner: number };
-
-/** ns per call: the harness's median of interleaved rounds (wall clock). */
-async function timeAll(cs: Timed[], o: HarnessOptions): Promise<Map<string, number>> {
-  const t = await measure(cs, o);
-  return new Map(t.map((r, i) => [r.name, (r.ms * 1e6) / cs[i].inner]));
+/** ns per call of each contender: the median of interleaved rounds (wall clock). */
+async function timeAll(cs: Contender[], o: MeasureOptions): Promise<Map<string, number>> {
+  return new Map((await measure(cs, o)).map((t) => [t.name, t.ms * 1e6]));
 }
 
 /**
- * ns per call for calibration: the minimum over interleaved rounds of process CPU
- * time, which a busy machine (other processes taking the cores) disturbs far less
- * than the wall clock. Synchronous contenders only.
+ * ns per call for calibration: the minimum over interleaved rounds of the process's
+ * CPU time, which a busy machine (other processes taking the cores) disturbs far less
+ * than the wall clock.
  */
-function cpuMin(cs: Timed[], rounds = 9): Map<string, number> {
-  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
-  const best = new Map(cs.map((c) => [c.name, Infinity]));
-  for (let r = 0; r < rounds; r++) {
-    for (const c of cs) {
-      const t0 = cpu();
-      for (let k = 0; k < 40; k++) c.run(); // ~2 ms: well above the µs resolution of cpuUsage
-      best.set(c.name, Math.min(best.get(c.name)!, (cpu() - t0) / (40 * c.inner)));
-    }
-  }
-  return best;
+async function cpuMin(cs: Contender[]): Promise<Map<string, number>> {
+  const t = await measure(cs, { rounds: 9, warmupMs: 20, minSampleMs: 2, settleMs: 0 });
+  return new Map(t.map((r) => [r.name, Math.min(...r.cpu) * 1e6]));
 }
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
@@ -127,7 +106,7 @@ function input(n: number, zeros: number): Float32Array {
 interface LayerCase { inDim: number; out: number; density: number; batch: number }
 
 /** One row of the main table: every contender on one layer shape, density and batch. */
-async function layerRow(c: LayerCase, o: HarnessOptions): Promise<string[]> {
+async function layerRow(c: LayerCase, o: MeasureOptions): Promise<string[]> {
   const { inDim, out, density, batch } = c;
   const wt = weights(out, inDim, density);
   const mark = arena.used;
@@ -140,33 +119,33 @@ async function layerRow(c: LayerCase, o: HarnessOptions): Promise<string[]> {
   arena.f32(x, xs.length).set(xs);
   arena.f32(x0, xz.length).set(xz);
   const scratch = arena.alloc(sparse.fcScratchBytes(csr, batch));
-  const session = await ortSession([{ ...wt, out, inDim }], batch, true);
-  const feeds = { X: new ort.Tensor('float32', xs, [batch, inDim]) };
+  const peer = await ortPeer([{ ...wt, out, inDim }], batch, true);
+  const feeds = { X: f32([batch, inDim], xs) };
   // agreement check before timing
   dense.run(batch, x, y, true);
   sparse.fcAt(csr, batch, x, y2, { relu: true, scratch });
-  const ortY = (await session.run(feeds)).Y.data as Float32Array;
+  const ortY = (await peer.run(feeds)).Y.data as Float32Array;
   const err = Math.max(maxDiff(arena.f32(y, batch * out), arena.f32(y2, batch * out)), maxDiff(arena.f32(y, batch * out), ortY));
   if (err > 1e-3) console.warn(`warning: ${inDim}→${out} d=${density} batch ${batch}: outputs differ by ${err}`);
-  const cs: Timed[] = [
-    looped('dense', () => dense.run(batch, x, y, true)),
-    looped('csr', () => sparse.fcAt(csr, batch, x, y, { relu: true, scratch })),
-    looped('codebook', () => sparse.fcAt(cb, batch, x, y, { relu: true, scratch })),
-    { name: 'ort', inner: 1, run: () => session.run(feeds) },
+  const cs: Contender[] = [
+    contender('dense', () => dense.run(batch, x, y, true)),
+    contender('csr', () => sparse.fcAt(csr, batch, x, y, { relu: true, scratch })),
+    contender('codebook', () => sparse.fcAt(cb, batch, x, y, { relu: true, scratch })),
+    contender('ort', () => peer.run(feeds)),
   ];
-  if (csc) cs.push(looped('csc', () => sparse.fcAt(csc, 1, x0, y, { relu: true })));
+  if (csc) cs.push(contender('csc', () => sparse.fcAt(csc, 1, x0, y, { relu: true })));
   const t = await timeAll(cs, o);
-  await session.release();
+  await peer.dispose();
   arena.reset(mark);
-  const us = (k: string) => (t.has(k) ? (t.get(k)! / 1000).toPrecision(3) : '-');
-  const ratio = (a: string, b: string) => (t.has(a) && t.has(b) ? `${(t.get(a)! / t.get(b)!).toFixed(2)}x` : '-');
+  const us = (k: string) => formatSig(t.has(k) ? t.get(k)! / 1000 : undefined);
+  const ratio = (a: string, b: string) => formatRatio(t.get(a), t.get(b));
   return [`${inDim}→${out}`, `${Math.round(density * 100)}%`, String(nnzOf(wt.csr)), String(batch), us('dense'), us('ort'), us('csr'), us('codebook'),
     csc ? `${us('csc')} (${zeros * 100}% 0)` : '-', ratio('dense', 'csr'), ratio('ort', 'csr'), ratio('dense', 'csc'),
     chooseFcKernel(out, inDim, nnzOf(wt.csr), batch, { inputZeros: csc ? zeros : 0 })];
 }
 
 /** The whole LeNet-300-100 (fc1 relu fc2 relu fc3) on MNIST test images, dense vs sparse vs onnxruntime. */
-async function lenetRow(densities: number[], batch: number, o: HarnessOptions): Promise<string[]> {
+async function lenetRow(densities: number[], batch: number, o: MeasureOptions): Promise<string[]> {
   const mark = arena.used;
   const layers = SHAPES.map(([inDim, out], i) => ({ inDim, out, ...weights(out, inDim, densities[i]) }));
   const dense = layers.map((l) => new DenseLayer(l.out, l.inDim, l.w, l.bias));
@@ -178,25 +157,25 @@ async function lenetRow(densities: number[], batch: number, o: HarnessOptions): 
   const h = layers.map((l) => arena.allocF32(batch * l.out));
   const scratch = arena.alloc(batch * 784 * 4);
   const chain = (run: (i: number, from: number, to: number) => void) => () => layers.forEach((_, i) => run(i, i === 0 ? x : h[i - 1], h[i]));
-  const session = await ortSession(layers, batch, false);
-  const feeds = { X: new ort.Tensor('float32', images.slice(), [batch, 784]) };
-  const cs: Timed[] = [
-    looped('dense', chain((i, a, b) => dense[i].run(batch, a, b, i < 2))),
-    looped('sparse', chain((i, a, b) => sparse.fcAt(sp[i], batch, a, b, { relu: i < 2, scratch }))),
-    looped('codebook', chain((i, a, b) => sparse.fcAt(cb[i], batch, a, b, { relu: i < 2, scratch }))),
-    { name: 'ort', inner: 1, run: () => session.run(feeds) },
+  const peer = await ortPeer(layers, batch, false);
+  const feeds = { X: f32([batch, 784], images.slice()) };
+  const cs: Contender[] = [
+    contender('dense', chain((i, a, b) => dense[i].run(batch, a, b, i < 2))),
+    contender('sparse', chain((i, a, b) => sparse.fcAt(sp[i], batch, a, b, { relu: i < 2, scratch }))),
+    contender('codebook', chain((i, a, b) => sparse.fcAt(cb[i], batch, a, b, { relu: i < 2, scratch }))),
+    contender('ort', () => peer.run(feeds)),
   ];
   const t = await timeAll(cs, o);
-  await session.release();
+  await peer.dispose();
   arena.reset(mark);
-  const us = (k: string) => (t.get(k)! / 1000).toPrecision(3);
+  const us = (k: string) => formatSig(t.get(k)! / 1000);
   const nnz = layers.reduce((s, l) => s + nnzOf(l.csr), 0);
   return [`LeNet-300-100 (${densities.map((d) => Math.round(d * 100)).join('/')}%)`, String(nnz), String(batch), us('dense'), us('ort'), us('sparse'),
-    us('codebook'), `${(t.get('dense')! / t.get('sparse')!).toFixed(2)}x`, `${(t.get('ort')! / t.get('sparse')!).toFixed(2)}x`];
+    us('codebook'), formatRatio(t.get('dense'), t.get('sparse')), formatRatio(t.get('ort'), t.get('sparse'))];
 }
 
 async function table(): Promise<void> {
-  const o: HarnessOptions = { rounds: 7, warmupMs: 100, minSampleMs: 10 };
+  const o: MeasureOptions = { rounds: 7, warmupMs: 100, minSampleMs: 10 };
   const rows: string[][] = [];
   for (const batch of [1, 64]) {
     for (const [inDim, out] of SHAPES) {
@@ -204,7 +183,7 @@ async function table(): Promise<void> {
     }
   }
   console.log('FC layer + bias + relu, µs per call (median of 7 interleaved rounds), one thread. dense = nnzip WASM GEMM;');
-  console.log('ort = onnxruntime-node Gemm+Relu on the dense weights (session.run from JS, its call overhead included);');
+  console.log('ort = onnxruntime-node Gemm+Relu on the dense weights (bench/peers/ort_node.ts run from JS, its call overhead included);');
   console.log('csr / codebook (5-bit) on a dense random input; csc on an input with the zeros noted (MNIST pixels / ReLU outputs).');
   console.log(formatTable(['layer', 'density', 'nnz', 'batch', 'dense µs', 'ort µs', 'csr µs', 'codebook µs', 'csc µs (x zeros)',
     'dense/csr', 'ort/csr', 'dense/csc', 'chooser'], rows));
@@ -234,9 +213,9 @@ async function calibrate(): Promise<void> {
         arena.f32(x, batch * inDim).set(input(batch * inDim, 0));
         arena.f32(x5, inDim).set(input(inDim, 0.5));
         const scratch = arena.alloc(sparse.fcScratchBytes(csr, batch));
-        const cs: Timed[] = [looped('dense', () => dense.run(batch, x, y, true)), looped('csr', () => sparse.fcAt(csr, batch, x, y, { scratch }))];
-        if (csc) cs.push(looped('csc', () => sparse.fcAt(csc, 1, x, y)), looped('csc50', () => sparse.fcAt(csc, 1, x5, y)));
-        const t = cpuMin(cs);
+        const cs: Contender[] = [contender('dense', () => dense.run(batch, x, y, true)), contender('csr', () => sparse.fcAt(csr, batch, x, y, { scratch }))];
+        if (csc) cs.push(contender('csc', () => sparse.fcAt(csc, 1, x, y)), contender('csc50', () => sparse.fcAt(csc, 1, x5, y)));
+        const t = await cpuMin(cs);
         arena.reset(mark);
         const nnz = nnzOf(wt.csr);
         const fastest = [...t.entries()].filter(([k]) => k !== 'csc50').sort((a, b) => a[1] - b[1])[0][0];
@@ -252,11 +231,11 @@ async function calibrate(): Promise<void> {
   }
   console.log(formatTable(['layer', 'batch', 'density', 'nnz', 'dense ns', 'csr ns', 'csc ns', 'csc ns (50% 0)', 'fastest', 'chooser'], rows));
   console.log(`cost model picks the fastest (or within 15%) in ${agree}/${total} FC cases`);
-  calibrateConv();
+  await calibrateConv();
 }
 
-/** Sparse conv against helper-3's dense WasmConv2d (im2col + packed GEMM), one image. */
-function calibrateConv(): void {
+/** Sparse conv against the dense WasmConv2d (im2col + packed GEMM), one image. */
+async function calibrateConv(): Promise<void> {
   const cases: [string, Conv2dParams, number, number][] = [
     ['LeNet-5 conv2 20→50 5×5 @12×12', { C: 20, M: 50, kh: 5, kw: 5 }, 12, 12],
     ['3×3 32→64 pad 1 @16×16', { C: 32, M: 64, kh: 3, kw: 3, pads: [1, 1, 1, 1] }, 16, 16],
@@ -274,7 +253,7 @@ function calibrateConv(): void {
       const [, M, OH, OW] = sparse.convOutShape(sp, 1, H, W);
       const x = arena.allocF32(p.C * H * W), y = arena.allocF32(M * OH * OW), scratch = arena.alloc(sparse.convScratchBytes(sp, H, W));
       arena.f32(x, p.C * H * W).set(input(p.C * H * W, 0));
-      const t = cpuMin([looped('dense', () => dense.run(1, H, W, x, y)), looped('csr', () => sparse.convAt(sp, 1, H, W, x, y, { relu: true, scratch }))]);
+      const t = await cpuMin([contender('dense', () => dense.run(1, H, W, x, y)), contender('csr', () => sparse.convAt(sp, 1, H, W, x, y, { relu: true, scratch }))]);
       arena.reset(mark);
       const nnz = nnzOf(wt.csr), pick = chooseConvKernel(p.M, K, nnz, OH * OW);
       const fastest = t.get('csr')! < t.get('dense')! ? 'csr' : 'dense';
@@ -287,6 +266,6 @@ function calibrateConv(): void {
   console.log(`cost model picks the fastest (or within 15%) in ${agree}/${total} conv cases`);
 }
 
-if (process.argv.includes('--calibrate-conv')) calibrateConv();
+if (process.argv.includes('--calibrate-conv')) await calibrateConv();
 else if (process.argv.includes('--calibrate')) await calibrate();
 else await table();

@@ -1,25 +1,17 @@
-// A plain-text table for benchmark results (ms per op, GFLOP/s, ratio to a reference row).
+// The plain-text tables of every benchmark in bench/, and how their numbers are written.
 
-export interface Row {
-  name: string;
-  threads: number;
-  ms: number;
-  gflops: number;
-  /** Cores this process kept busy during the rows's rounds (measures spinning or idle threads). */
-  cores?: number;
+/** A measured value (ms, µs, samples/s) with 3 significant digits: 0.0123, 1.23, 123, 1234. */
+export function formatSig(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '-';
+  if (v >= 100) return v.toFixed(0);
+  return v.toPrecision(3);
 }
 
-export function printTable(rows: Row[], reference: string): void {
-  const ref = new Map(rows.filter((r) => r.name === reference).map((r) => [r.threads, r]));
-  const head = ['peer', 'threads', 'ms/op', 'GFLOP/s', `${reference} is ×`, 'cores busy'];
-  const body = rows.map((r) => {
-    const same = ref.get(r.threads);
-    return [r.name, String(r.threads), r.ms.toFixed(3), r.gflops.toFixed(1), same ? (same.gflops / r.gflops).toFixed(2) : '-',
-      r.cores === undefined ? '-' : r.cores.toFixed(2)];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
+/** A ratio a/b as "1.23x" ('-' when either side is missing). */
+export function formatRatio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a)) return '-';
+  const r = a / b;
+  return `${r >= 100 ? r.toFixed(0) : r.toPrecision(3)}x`;
 }
+
+export { formatTable } from '../src/report/table.js';

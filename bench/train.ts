@@ -8,7 +8,6 @@
 // Run: npx tsc -p . && node dist/bench/train.js [--rounds N] [--models lenet300,lenet5] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { batchImages, loadDataset, type Dataset } from '../src/data/datasets.js';
 import { NnzipError } from '../src/ir/errors.js';
 import type { Graph } from '../src/ir/graph.js';
@@ -18,8 +17,11 @@ import { WasmGemm } from '../src/kernels/wasm/gemm.js';
 import { buildArchitecture, makeOptimizer, modelFromGraph, trainStep, wasmBackend, type Backend, type Model, type StepResult } from '../src/train/index.js';
 import type { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { trainingPool } from '../src/train/threads_node.js';
-import { formatTable, measure, median, watchForeignLoad, type Contender } from './harness.js';
-import { createTfTrainer, useTfBackend, type TfBackend, type TfTrainer } from './peers/tfjs_train.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import type { TfBackend } from './peers/tfjs/backend.js';
+import { createTfTrainer, type TfApi, type TfTrainer } from './peers/tfjs/train.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
 
 export const BATCH = 64;
 export const LR = 0.01;
@@ -27,16 +29,14 @@ export const MOMENTUM = 0.9;
 const SGD = { lr: LR, momentum: MOMENTUM };
 const GEMM_N = 256;
 
-/** TF.js's slow peers (tens of seconds a step) get this much time: 3 to 5 timed steps. */
-const SLOW_BUDGET_MS = 100_000;
-
 /**
- * Per model, the TF.js backends: timed through both APIs in the harness's rounds, timed
- * for a few steps only (too slow for more), or tried once to show the error they throw.
+ * Per model, the TF.js backends timed (through these APIs) beside nnzip, and those
+ * tried once to show the error they throw. TF.js's CPU backend needs ~30 s a LeNet-5
+ * step: one API only, 5 rounds (plus one warm-up step).
  */
-const PLAN: Record<string, { timed: TfBackend[]; slow: TfBackend[]; tried: TfBackend[]; rounds: number; label: string }> = {
-  lenet300: { timed: ['wasm', 'cpu'], slow: [], tried: [], rounds: 7, label: 'LeNet-300-100' },
-  lenet5: { timed: [], slow: ['cpu'], tried: ['wasm'], rounds: 5, label: 'LeNet-5' },
+const PLAN: Record<string, { timed: TfBackend[]; apis: TfApi[]; tried: TfBackend[]; rounds: number; label: string }> = {
+  lenet300: { timed: ['wasm', 'cpu'], apis: ['ops', 'layers'], tried: [], rounds: 7, label: 'LeNet-300-100' },
+  lenet5: { timed: ['cpu'], apis: ['ops'], tried: ['wasm'], rounds: 5, label: 'LeNet-5' },
 };
 
 // ---- nnzip and the shared data ----
@@ -97,10 +97,7 @@ export function trainingMacs(graph: Graph): { forward: number; firstInput: numbe
 // ---- the bench ----
 
 export interface TrainBenchOptions {
-  /**
-   * Timed rounds per model (default: 7 for LeNet-300-100, 5 for LeNet-5); at least 5. The
-   * TF.js CPU LeNet-5 peer (~30 s a step) gets 3 to 5 steps within SLOW_BUDGET_MS instead.
-   */
+  /** Timed rounds per model (default: 7 for LeNet-300-100, 5 for LeNet-5); at least 5. */
   rounds?: number;
   /** Model keys (default lenet300, lenet5). */
   models?: string[];
@@ -109,8 +106,6 @@ export interface TrainBenchOptions {
 export interface TrainRow {
   model: string;
   peer: string;
-  /** Timed steps (median) when the peer is too slow for the harness's rounds. */
-  steps?: number;
   /** Undefined when the peer cannot train the model (see error). */
   peerSamplesPerSec?: number;
   nnzipSamplesPerSec: number;
@@ -137,9 +132,9 @@ const THREAD_MODELS: Record<string, string> = { lenet300: 'LeNet-300-100', lenet
 async function benchThreads(ds: Dataset, pool: NodeThreadPool, rounds: number | undefined, report: TrainReport): Promise<void> {
   for (const [key, label] of Object.entries(THREAD_MODELS)) {
     const graph = buildArchitecture(key, { seed: 1 });
-    const contenders = [nnzipTrainer(graph), nnzipTrainer(graph, wasmBackend({ threads: pool }))].map((t, i): Contender => {
+    const contenders = [nnzipTrainer(graph), nnzipTrainer(graph, wasmBackend({ threads: pool }))].map((t, i) => {
       const cursor = new Cursor(ds.count);
-      return { name: `nnzip x${i + 1}`, run: () => t.step(ds, cursor.next()) };
+      return contender(`nnzip x${i + 1}`, () => t.step(ds, cursor.next()));
     });
     const [one, two] = await measure(contenders, { rounds: rounds ?? 5, warmupMs: 300, minSampleMs: 200, between: () => globalThis.gc?.() });
     report.threads.push({ model: label, one: rate(one.ms), two: rate(two.ms) });
@@ -150,8 +145,7 @@ const rate = (ms: number) => (BATCH * 1000) / ms;
 
 function tfContender(t: TfTrainer, ds: Dataset, onehot: Float32Array): Contender {
   const cursor = new Cursor(ds.count);
-  const step = () => { const s = cursor.next(); return t.step(batchImages(ds, s, BATCH), onehot.subarray(s * 10), BATCH); };
-  return { name: t.name, run: () => (tf.getBackend() === t.backend ? step() : useTfBackend(t.backend).then(step)) };
+  return contender(t.name, () => { const s = cursor.next(); return t.step(batchImages(ds, s, BATCH), onehot.subarray(s * 10), BATCH); });
 }
 
 function gemmContenders(): Contender[] {
@@ -166,38 +160,9 @@ function gemmContenders(): Contender[] {
   g.packB(pin, n, false, n, n, pb);
   ar.f32(pin, n * n).set(a);
   return [
-    { name: 'gemm256 sgemm', run: () => g.sgemm(n, n, n, a, b, c) },
-    { name: 'gemm256 packed', run: () => { g.packA(pin, n, false, n, n, pa); g.gemmPacked(n, n, n, pa, pb, pc); } },
+    contender('gemm256 sgemm', () => g.sgemm(n, n, n, a, b, c)),
+    contender('gemm256 packed', () => { g.packA(pin, n, false, n, n, pa); g.gemmPacked(n, n, n, pa, pb, pc); }),
   ];
-}
-
-function timeFor(c: Contender, minMs: number): number {
-  const t0 = performance.now();
-  let calls = 0;
-  while (performance.now() - t0 < minMs) { c.run(); calls++; }
-  return (performance.now() - t0) / calls;
-}
-
-/**
- * A TF.js peer that needs tens of seconds a step, against nnzip (synchronous), interleaved:
- * a 4-sample step warms it up and estimates a 64-sample one, which sets how many fit the budget.
- */
-async function fewSteps(nz: Contender, t: TfTrainer, ds: Dataset, onehot: Float32Array): Promise<{ nzMs: number; tfMs: number; steps: number }> {
-  const t0 = performance.now();
-  await t.step(batchImages(ds, 0, 4), onehot, 4);
-  const steps = Math.max(3, Math.min(5, Math.floor(SLOW_BUDGET_MS / (((performance.now() - t0) * BATCH) / 4))));
-  timeFor(nz, 300);
-  const tfc = tfContender(t, ds, onehot);
-  const [nzMs, tfMs]: number[][] = [[], []];
-  for (let r = 0; r < steps; r++) {
-    for (const who of r % 2 ? [1, 0] : [0, 1]) {
-      globalThis.gc?.();
-      const ts = performance.now();
-      if (who === 0) nzMs.push(timeFor(nz, 150));
-      else { await tfc.run(); tfMs.push(performance.now() - ts); }
-    }
-  }
-  return { nzMs: median(nzMs), tfMs: median(tfMs), steps };
 }
 
 /** One training step that a backend cannot run: its error message (measured, not assumed). */
@@ -219,26 +184,14 @@ async function benchModel(key: string, ds: Dataset, onehot: Float32Array, rounds
   const graph = buildArchitecture(key, { seed: 1 });
   const nz = nnzipTrainer(graph);
   const cursor = new Cursor(ds.count);
-  const nzc: Contender = { name: 'nnzip', run: () => nz.step(ds, cursor.next()) };
-  let nzRate: number | undefined;
-  if (plan.timed.length > 0 || withGemm) {
-    const trainers: TfTrainer[] = [];
-    for (const backend of plan.timed) for (const api of ['ops', 'layers'] as const) trainers.push(await createTfTrainer(graph, backend, api, SGD));
-    const contenders = [nzc, ...trainers.map((t) => tfContender(t, ds, onehot)), ...(withGemm ? gemmContenders() : [])];
-    const timings = await measure(contenders, { rounds: rounds ?? plan.rounds, warmupMs: 300, minSampleMs: 150, between: () => globalThis.gc?.() });
-    trainers.forEach((t) => t.dispose());
-    nzRate = rate(timings[0].ms);
-    trainers.forEach((t, i) => report.rows.push({ model: plan.label, peer: t.name, peerSamplesPerSec: rate(timings[i + 1].ms), nnzipSamplesPerSec: nzRate! }));
-    if (withGemm) [report.gemmGflops, report.gemmPackedGflops] = timings.slice(-2).map((t) => (2 * GEMM_N ** 3) / (t.ms * 1e6));
-  }
-  for (const backend of plan.slow) {
-    const t = await createTfTrainer(graph, backend, 'ops', SGD);
-    const r = await fewSteps(nzc, t, ds, onehot);
-    t.dispose();
-    nzRate ??= rate(r.nzMs);
-    report.rows.push({ model: plan.label, peer: t.name, steps: r.steps, peerSamplesPerSec: rate(r.tfMs), nnzipSamplesPerSec: rate(r.nzMs) });
-  }
-  nzRate ??= rate(timeFor(nzc, 1000));
+  const trainers: TfTrainer[] = [];
+  for (const backend of plan.timed) for (const api of plan.apis) trainers.push(await createTfTrainer(graph, backend, api, SGD));
+  const contenders = [contender('nnzip', () => nz.step(ds, cursor.next())), ...trainers.map((t) => tfContender(t, ds, onehot)), ...(withGemm ? gemmContenders() : [])];
+  const timings = await measure(contenders, { rounds: rounds ?? plan.rounds, warmupMs: 300, minSampleMs: 150, between: () => globalThis.gc?.() });
+  trainers.forEach((t) => t.dispose());
+  const nzRate = rate(timings[0].ms);
+  trainers.forEach((t, i) => report.rows.push({ model: plan.label, peer: t.name, peerSamplesPerSec: rate(timings[i + 1].ms), nnzipSamplesPerSec: nzRate }));
+  if (withGemm) [report.gemmGflops, report.gemmPackedGflops] = timings.slice(-2).map((t) => (2 * GEMM_N ** 3) / (t.ms * 1e6));
   for (const backend of plan.tried) {
     const error = await tryStep(graph, backend, ds, onehot);
     report.rows.push({ model: plan.label, peer: `tfjs-${backend}`, nnzipSamplesPerSec: nzRate, error: error ?? 'trains (not timed)' });
@@ -267,11 +220,10 @@ export async function benchTrain(args: TrainBenchOptions = {}): Promise<TrainRep
   return report;
 }
 
-const fmt = (v: number | undefined, digits = 3) => (v === undefined ? '-' : v >= 1000 ? v.toFixed(0) : v.toPrecision(digits));
 
 export function formatTrainReport(r: TrainReport): string {
-  const rows = r.rows.map((x) => [x.model, x.peer + (x.steps ? ` (${x.steps} steps)` : ''), x.error ? 'not supported' : fmt(x.peerSamplesPerSec), fmt(x.nnzipSamplesPerSec),
-    x.peerSamplesPerSec ? `${(x.nnzipSamplesPerSec / x.peerSamplesPerSec).toFixed(2)}x` : '-']);
+  const rows = r.rows.map((x) => [x.model, x.peer, x.error ? 'not supported' : formatSig(x.peerSamplesPerSec), formatSig(x.nnzipSamplesPerSec),
+    formatRatio(x.nnzipSamplesPerSec, x.peerSamplesPerSec)]);
   const lines = [formatTable(['model', 'peer', 'samples/s', 'nnzip samples/s', 'ratio'], rows), ''];
   for (const x of r.rows) if (x.error) lines.push(`${x.model} ${x.peer}: ${x.error}`);
   const wasm300 = r.rows.filter((x) => x.model === 'LeNet-300-100' && x.peer.startsWith('tfjs-wasm') && x.peerSamplesPerSec);
@@ -285,8 +237,9 @@ export function formatTrainReport(r: TrainReport): string {
     const g = r.gflops.find((x) => x.model === 'LeNet-300-100');
     if (g) lines.push(`target LeNet-300-100 training GFLOP/s >= 40% of GEMM: ${((100 * g.counted) / r.gemmGflops).toFixed(0)}% counted, ${((100 * g.done) / r.gemmGflops).toFixed(0)}% done ${g.counted >= 0.4 * r.gemmGflops ? 'met' : 'MISSED'}`);
   }
-  for (const t of r.threads) lines.push(`nnzip training ${t.model} on 2 threads: ${fmt(t.two)} samples/s vs ${fmt(t.one)} on 1 (${(t.two / t.one).toFixed(2)}x)`);
-  if (r.foreignCores !== undefined) lines.push(`other processes used ${r.foreignCores.toFixed(2)} cores during the run${r.foreignCores > 0.5 ? ' (timings noisy; ratios less so)' : ''}`);
+  for (const t of r.threads) lines.push(`nnzip training ${t.model} on 2 threads: ${formatSig(t.two)} samples/s vs ${formatSig(t.one)} on 1 (${(t.two / t.one).toFixed(2)}x)`);
+  const load = foreignLoadLine(r.foreignCores);
+  if (load) lines.push(load);
   return lines.join('\n');
 }
 

@@ -6,7 +6,7 @@ import { checkThreads, type Peer, type PeerOptions } from './peer.js';
 
 export async function createNnzipPeer(graph: Graph, opts: PeerOptions): Promise<Peer> {
   checkThreads('nnzip', opts.threads);
-  const session = await createNodeSession(graph, { threads: opts.threads });
+  const session = await createNodeSession(graph, { threads: opts.threads, batch: opts.batch });
   return {
     name: 'nnzip',
     threads: session.threads,

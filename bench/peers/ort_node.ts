@@ -1,6 +1,5 @@
 // onnxruntime-node (native CPU execution provider) as a peer: the ONNX file as it is
-// (or an nnzip Graph exported to ONNX),
-// full graph optimizations, intra-op threads as asked.
+// (or an nnzip Graph exported to ONNX), full graph optimizations, intra-op threads as asked.
 import * as ort from 'onnxruntime-node';
 import { NnzipError } from '../../src/ir/errors.js';
 import { Tensor, type DType, type TensorData } from '../../src/ir/tensor.js';
@@ -21,6 +20,12 @@ export function fromOrtOutputs(out: Record<string, { type: string; dims: readonl
   return result;
 }
 
+/** Session options that turn onnxruntime's spinning pool threads off when `spinning` is false. */
+export function ortSpinning(opts: PeerOptions): { extra?: Record<string, unknown> } {
+  if (opts.spinning !== false) return {};
+  return { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
+}
+
 export async function createOrtNodePeer(onnx: OnnxSource, opts: PeerOptions): Promise<Peer> {
   checkThreads('ort-node', opts.threads);
   const options: ort.InferenceSession.SessionOptions = {
@@ -28,6 +33,7 @@ export async function createOrtNodePeer(onnx: OnnxSource, opts: PeerOptions): Pr
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    ...ortSpinning(opts),
   };
   const { model, where } = onnxInput(onnx);
   let session: ort.InferenceSession;

@@ -1,12 +1,13 @@
 // onnxruntime-web with its WebAssembly backend, running in Node (the build the
 // package exports for Node). Its thread count is process-wide: ort.env.wasm.numThreads
-// is read once, when the first session starts the wasm module, so one process can run
-// ort-web at one thread count only (bench/models.ts runs each setting in its own process).
+// is read once, when the first session starts the wasm module, so one process (or
+// worker thread) runs ort-web at one thread count only: bench/models.ts runs each
+// setting in its own process, bench/compare.ts each ort-web in its own worker.
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { NnzipError } from '../../src/ir/errors.js';
 import { checkThreads, onnxInput, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
-import { fromOrtOutputs, toOrtFeeds } from './ort_node.js';
+import { fromOrtOutputs, ortSpinning, toOrtFeeds } from './ort_node.js';
 
 /** The thread count the wasm module was started with (undefined until the first session). */
 let startedWith: number | undefined;
@@ -18,7 +19,7 @@ export async function createOrtWebPeer(onnx: OnnxSource, opts: PeerOptions): Pro
   const bytes = typeof model === 'string' ? readFileSync(model) : model;
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...ortSpinning(opts) });
   } catch (e) {
     throw new NnzipError(`ort-web peer: ${where}: onnxruntime-web cannot load it (${String((e as Error).message ?? e).split('\n')[0]})`);
   }

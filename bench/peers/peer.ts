@@ -1,5 +1,6 @@
-// What every benchmark contender looks like: nnzip itself and each peer runtime
-// take nnzip Tensors in (ONNX layout, NCHW) and give nnzip Tensors back.
+// What a peer is: a runtime that runs a model (nnzip itself, onnxruntime-node,
+// onnxruntime-web, TF.js), taking nnzip Tensors in (ONNX layout, NCHW) and giving
+// nnzip Tensors back. The benchmarks time a peer's run as a Contender (harness.ts).
 import { NnzipError } from '../../src/ir/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import type { Tensor } from '../../src/ir/tensor.js';
@@ -10,6 +11,13 @@ export type Feeds = Record<string, Tensor>;
 export interface PeerOptions {
   /** Threads asked for; the peer reports what it really got in `threads`. */
   threads: number;
+  /** nnzip: the largest batch to plan for up front (default 1; a bigger one re-plans at its first run). */
+  batch?: number;
+  /**
+   * onnxruntime: whether its pool threads busy-wait after a run (its default, true). Off, they
+   * cannot steal a core from the next contender, at some cost in hand-off latency.
+   */
+  spinning?: boolean;
 }
 
 export interface Peer {

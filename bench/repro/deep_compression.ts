@@ -2,7 +2,7 @@
 // next to the PyTorch reference measured on the same models.
 import { nnzToGraph } from '../../src/format/nnz.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
-import { formatTable } from '../../src/report/table.js';
+import { formatTable } from '../table.js';
 import { accuracy, data, fixture, log, pct, recipe } from './common.js';
 
 interface Case {
@@ -20,7 +20,7 @@ const CASES: Case[] = [
 
 export async function deepCompression(args: string[]): Promise<void> {
   const only = args[0];
-  const rows: (string | number)[][] = [];
+  const rows: string[][] = [];
   for (const c of CASES.filter((c) => !only || c.file.startsWith(only))) {
     const graph = fixture(c.file);
     const d = data('mnist');
@@ -42,14 +42,14 @@ export async function deepCompression(args: string[]): Promise<void> {
     const original = r.originalBytes;
     const base = await accuracy(graph, 'mnist');
     const stages = [['P', r.stages[0].file], ['P+Q', r.stages[1].file], ['P+Q+H', r.file.bytes]] as const;
-    rows.push([c.model, 'original', pct(base), original, '1.0×', '', '']);
+    rows.push([c.model, 'original', pct(base), original.toLocaleString('en-US'), '1.0×', '', '']);
     for (const [name, bytes] of stages) {
       const decoded = nnzToGraph(bytes, `${c.model} ${name}`).graph;
       const acc = await accuracy(decoded, 'mnist');
       const drop = 100 * (base - acc);
       const ratio = original / bytes.length;
       const ref = name === 'P+Q+H' ? `${c.reference.ratio}× / −${c.reference.drop} pp` : '';
-      rows.push([c.model, name, pct(acc), bytes.length, `${ratio.toFixed(1)}×`, `${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(2)} pp`, ref]);
+      rows.push([c.model, name, pct(acc), bytes.length.toLocaleString('en-US'), `${ratio.toFixed(1)}×`, `${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(2)} pp`, ref]);
     }
     log(`${c.model}: ${minutes.toFixed(1)} min`);
   }

@@ -4,7 +4,7 @@ import { modelFromGraph } from '../../src/train/from_graph.js';
 import { shareWeights } from '../../src/compress/share/share.js';
 import type { KMeansInit } from '../../src/compress/share/kmeans.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
-import { formatTable } from '../../src/report/table.js';
+import { formatTable } from '../table.js';
 import { data, fixture, log, pct, recipe } from './common.js';
 
 const INITS: KMeansInit[] = ['linear', 'density', 'random'];

@@ -2,7 +2,7 @@
 // (LeNet-300-100, the recipe's per-layer densities, no weight sharing).
 import { compressGraph } from '../../src/compress/pipeline.js';
 import type { PruneSchedule } from '../../src/compress/prune/iterative.js';
-import { formatTable } from '../../src/report/table.js';
+import { formatTable } from '../table.js';
 import { accuracy, data, fixture, log, pct, recipe } from './common.js';
 
 const EPOCHS = 18;

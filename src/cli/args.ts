@@ -15,12 +15,37 @@ export const COMMON: Options = {
   debug: { type: 'boolean' },
 };
 
+/**
+ * `--epochs -1`: parseArgs would take "-1" for an option and stop; joined into
+ * `--epochs=-1` it reaches the option's own range check, which names it.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (o.short) takesValue.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (takesValue.has(argv[i]) && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(argv[i].startsWith('--') ? `${argv[i]}=${next}` : `${argv[i]}${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parse(command: string, argv: string[], options: Options): Parsed {
+  const all = { ...COMMON, ...options };
   try {
-    const r = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: joinNegativeValues(argv, all), options: all, allowPositionals: true, strict: true });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
-    fail(`${command}: ${(e as Error).message.split('\n')[0]}; see \`nnzip ${command} --help\``);
+    // node's first sentence ("Unknown option '--x'"); the rest is advice for other programs
+    const first = (e as Error).message.split('\n')[0].split(/\.\s/)[0].replace(/\.$/, '');
+    fail(`${command}: ${first}; see \`nnzip ${command} --help\``);
   }
 }
 

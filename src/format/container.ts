@@ -4,7 +4,7 @@
 import { NnzipError } from '../ir/errors.js';
 import { BitReader, BitWriter } from './bits.js';
 import { crc32 } from './crc32.js';
-import { decodeTensorPayload, DecodedTensor, encodeTensorPayload, EncodedTensorSpec, peekTensorName } from './tensor_codec.js';
+import { decodeTensorPayload, DecodedTensor, elementLimit, encodeTensorPayload, EncodedTensorSpec, peekTensorName, type ElementBudget } from './tensor_codec.js';
 import { TensorEncoding, TensorBody } from './tensor_encodings.js';
 
 export const MAGIC = new Uint8Array([0x4e, 0x4e, 0x5a]); // "NNZ"
@@ -49,15 +49,11 @@ export function encodeNnz(input: NnzInput): Uint8Array {
 /** Encodes and says what each section became and how many bytes it takes. */
 export function encodeNnzWithReport(input: NnzInput): { bytes: Uint8Array; sections: SectionReport[] } {
   if (!(input.graph instanceof Uint8Array)) throw new NnzipError(`encodeNnz: graph must be a Uint8Array (use an empty one for none)`);
-  const w = new BitWriter(1 << 16);
-  w.writeBytes(MAGIC);
-  w.writeBits(FORMAT_MAJOR, 8);
-  w.writeBits(FORMAT_MINOR, 8);
-  const sections: SectionReport[] = [];
+  const sections: RawSection[] = [];
+  const reports: SectionReport[] = [];
   const add = (kind: SectionKind, payload: Uint8Array, extra: Omit<SectionReport, 'kind' | 'bytes'> = {}): void => {
-    const start = w.bitLength / 8;
-    writeSection(w, SECTION_KINDS[kind], payload);
-    sections.push({ kind, ...extra, bytes: w.bitLength / 8 - start });
+    sections.push({ kind: SECTION_KINDS[kind], payload });
+    reports.push({ kind, ...extra, bytes: sectionBytes(payload.length) });
   };
   if (input.meta !== undefined) add('meta', encodeMeta(input.meta));
   if (input.graph.length > 0) add('graph', input.graph);
@@ -68,11 +64,34 @@ export function encodeNnzWithReport(input: NnzInput): { bytes: Uint8Array; secti
     const { payload, encoding, huffman } = encodeTensorPayload(spec);
     add('tensor', payload, { name: spec.name, encoding, huffman });
   }
+  return { bytes: assembleNnz(sections), sections: reports };
+}
+
+/** One section as framed in the file: its kind code and payload. */
+export interface RawSection {
+  kind: number;
+  payload: Uint8Array;
+}
+
+/** Bytes a section with an L-byte payload takes: kind, varint L, payload, CRC. */
+function sectionBytes(length: number): number {
+  let varint = 1;
+  for (let v = length; v >= 0x80; v = Math.floor(v / 0x80)) varint++;
+  return 1 + varint + length + CRC_BYTES;
+}
+
+/** The file: magic, version, the sections framed with their CRCs, the whole-file CRC. */
+export function assembleNnz(sections: readonly RawSection[], version = { major: FORMAT_MAJOR, minor: FORMAT_MINOR }): Uint8Array {
+  const w = new BitWriter(1 << 16);
+  w.writeBytes(MAGIC);
+  w.writeBits(version.major, 8);
+  w.writeBits(version.minor, 8);
+  for (const s of sections) writeSection(w, s.kind, s.payload);
   const body = w.finish();
   const bytes = new Uint8Array(body.length + CRC_BYTES);
   bytes.set(body);
   new DataView(bytes.buffer).setUint32(body.length, crc32(body), true);
-  return { bytes, sections };
+  return bytes;
 }
 
 function writeSection(w: BitWriter, kind: number, payload: Uint8Array): void {
@@ -82,23 +101,38 @@ function writeSection(w: BitWriter, kind: number, payload: Uint8Array): void {
   const headBytes = head.finish();
   w.writeBytes(headBytes);
   w.writeBytes(payload);
-  const crc = crc32(payload, crc32(headBytes));
-  w.writeBits(crc, 32);
+  w.writeBits(crc32(payload, crc32(headBytes)), 32);
 }
 
-interface RawSection {
+interface FramedSection extends RawSection {
+  /** 1-based position in the file, for error messages. */
   index: number;
-  kind: number;
-  payload: Uint8Array;
+  /** Bytes in the file, frame and CRC included. */
   bytes: number;
 }
 
+/** The version and the sections of a file whose CRCs all check (any kind, payloads as views). */
+export function nnzSections(input: Uint8Array, source = 'nnz data'): { version: { major: number; minor: number }; sections: RawSection[] } {
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  return { version: readHeader(bytes, source), sections: readSections(bytes, source) };
+}
+
+export interface DecodeOptions {
+  /**
+   * Most elements the file's tensors may hold together (default: elementLimit(file size),
+   * docs/format.md §7). Raise it for a model that really is sparser than the default allows.
+   */
+  maxElements?: number;
+}
+
 /** Decodes a .nnz file; `source` names it in errors (e.g. the file path). */
-export function decodeNnz(input: Uint8Array, source = 'nnz data'): NnzContents {
+export function decodeNnz(input: Uint8Array, source = 'nnz data', options: DecodeOptions = {}): NnzContents {
   // a plain view: Node's Buffer.slice() would alias instead of copying
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const version = readHeader(bytes, source);
   const sections = readSections(bytes, source);
+  const limit = options.maxElements ?? elementLimit(bytes.length);
+  const budget: ElementBudget = { limit, left: limit, fileBytes: bytes.length };
   const out: NnzContents = { graph: new Uint8Array(0), tensors: new Map(), version };
   const seen = new Set<SectionKind>();
   for (const s of sections) {
@@ -110,7 +144,7 @@ export function decodeNnz(input: Uint8Array, source = 'nnz data'): NnzContents {
     if (kind === 'meta') out.meta = parseMeta(s.payload, where);
     else if (kind === 'graph') out.graph = s.payload.slice();
     else {
-      const t = decodeTensorPayload(s.payload, where);
+      const t = decodeTensorPayload(s.payload, where, budget);
       if (out.tensors.has(t.name)) throw new NnzipError(`${where}: tensor "${t.name}" appears twice; the file is corrupt`);
       out.tensors.set(t.name, { ...t, bytes: s.bytes });
     }
@@ -131,9 +165,9 @@ function readHeader(bytes: Uint8Array, source: string): { major: number; minor: 
 }
 
 /** Splits the sections and checks every CRC, naming the first damaged section. */
-function readSections(bytes: Uint8Array, source: string): RawSection[] {
+function readSections(bytes: Uint8Array, source: string): FramedSection[] {
   const end = bytes.length - CRC_BYTES;
-  const sections: RawSection[] = [];
+  const sections: FramedSection[] = [];
   const r = new BitReader(bytes.subarray(0, end), source);
   r.readBytes(HEADER_BYTES);
   for (let index = 1; r.bitsLeft > 0; index++) {

@@ -122,6 +122,8 @@ export class HuffmanEncoder {
 
 export class HuffmanDecoder {
   private readonly single: number = -1;
+  /** Bits the shortest code takes (0 for a one-symbol code, which spends none). */
+  readonly minBits: number;
   private readonly tableBits: number;
   private readonly table: Int32Array; // (symbol << 5) | length, or -1 (longer code or invalid)
   private readonly maxLen: number;
@@ -148,6 +150,7 @@ export class HuffmanDecoder {
     }
     if (kraft > 2 ** maxLen) throw new NnzipError(`${where}: code lengths are over-subscribed; the file is corrupt`);
     if (this.sorted.length === 1) this.single = this.sorted[0];
+    this.minBits = this.sorted.length === 1 ? 0 : this.sorted.length ? lengths[this.sorted[0]] : 1;
     this.tableBits = Math.min(maxLen, PRIMARY_BITS);
     this.table = new Int32Array(2 ** this.tableBits).fill(-1);
     const codes = canonicalCodes(lengths);
@@ -309,18 +312,25 @@ export function writeSymbolStream(w: BitWriter, symbols: ArrayLike<number>, alph
 }
 
 export function readSymbolStream(r: BitReader, count: number, alphabetSize: number): Uint32Array {
-  const out = new Uint32Array(count);
-  if (count === 0) return out;
+  if (count === 0) return new Uint32Array(0);
+  const need = (bits: number): void => {
+    // checked before allocating: only a one-symbol code spends no bits per symbol
+    if (count * bits > r.bitsLeft) throw new NnzipError(`${r.where}: ${count} symbols of at least ${bits} bits do not fit the ${r.bitsLeft} bits left; the file is truncated or corrupt`);
+  };
   if (r.readBit()) {
     const dec = new HuffmanDecoder(readHuffmanTable(r, alphabetSize), r.where);
+    need(dec.minBits);
+    const out = new Uint32Array(count);
     for (let i = 0; i < count; i++) out[i] = dec.read(r);
-  } else {
-    const width = bitsFor(alphabetSize - 1);
-    for (let i = 0; i < count; i++) {
-      const v = r.readBits(width);
-      if (v >= alphabetSize) throw new NnzipError(`${r.where}: symbol ${v} is outside the alphabet 0..${alphabetSize - 1}; the file is corrupt`);
-      out[i] = v;
-    }
+    return out;
+  }
+  const width = bitsFor(alphabetSize - 1);
+  need(width);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = r.readBits(width);
+    if (v >= alphabetSize) throw new NnzipError(`${r.where}: symbol ${v} is outside the alphabet 0..${alphabetSize - 1}; the file is corrupt`);
+    out[i] = v;
   }
   return out;
 }

@@ -1,12 +1,12 @@
 // A compressed Graph ↔ .nnz bytes. The graph section is the structure as
 // deflated JSON (src/ir/serialize.ts); each initializer is a tensor section
 // encoded per its format (codebook, sparse) or in the smallest lossless form.
-import { deflateSync, inflateSync } from 'fflate';
-import { encodeNnzWithReport, decodeNnz, MAGIC, type SectionReport } from './container.js';
+import { deflateSync, Inflate } from 'fflate';
+import { encodeNnzWithReport, decodeNnz, MAGIC, type DecodeOptions, type SectionReport } from './container.js';
 import { sharedTensorSpec, type EncodedTensorSpec } from './tensor_codec.js';
-import { fail } from '../ir/errors.js';
+import { fail, NnzipError } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
-import { graphFromJson, graphToJson, type GraphJson } from '../ir/serialize.js';
+import { graphFromJson, graphToJson } from '../ir/serialize.js';
 import { verify } from '../ir/verify.js';
 
 export interface NnzEncodeOptions {
@@ -23,7 +23,6 @@ export interface NnzEncoded {
 }
 
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder();
 
 function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): EncodedTensorSpec {
   const tensor = graph.initializers.get(name)!;
@@ -54,12 +53,44 @@ export interface NnzDecoded {
   tensorBytes: Map<string, number>;
 }
 
-export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
-  const contents = decodeNnz(bytes, source);
-  let json: GraphJson;
+/** Bytes the graph section may inflate to: 1 MiB, plus 32 per stored byte (docs/format.md §7). */
+export function maxGraphJsonBytes(sectionBytes: number): number {
+  return 2 ** 20 + 32 * sectionBytes;
+}
+
+/** Inflates the graph section, refusing more than maxGraphJsonBytes (a deflate bomb stops early). */
+function inflateGraph(section: Uint8Array, source: string): Uint8Array {
+  const limit = maxGraphJsonBytes(section.length);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let done = false;
+  const inflate = new Inflate((chunk, final) => {
+    total += chunk.length;
+    if (total > limit) throw new NnzipError(`${source}: the graph section inflates to over ${limit} bytes (the limit for its ${section.length}); the file is corrupt`);
+    chunks.push(chunk);
+    done ||= final;
+  });
   try {
-    json = JSON.parse(utf8d.decode(inflateSync(contents.graph)));
-  } catch {
+    // in small pieces: fflate inflates a whole push before it hands out data (deflate expands at most 1032:1)
+    const PIECE = 1024;
+    for (let at = 0; at < section.length || at === 0; at += PIECE) inflate.push(section.subarray(at, at + PIECE), at + PIECE >= section.length);
+  } catch (e) {
+    if (e instanceof NnzipError) throw e;
+    done = false;
+  }
+  if (!done) fail(`${source}: the graph section does not decode; the file is corrupt`);
+  const out = new Uint8Array(total);
+  for (let i = 0, at = 0; i < chunks.length; at += chunks[i].length, i++) out.set(chunks[i], at);
+  return out;
+}
+
+export function nnzToGraph(bytes: Uint8Array, source: string, options: DecodeOptions = {}): NnzDecoded {
+  const contents = decodeNnz(bytes, source, options);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(inflateGraph(contents.graph, source)));
+  } catch (e) {
+    if (e instanceof NnzipError) throw e;
     fail(`${source}: the graph section does not decode; the file is corrupt`);
   }
   const graph = graphFromJson(
@@ -68,6 +99,7 @@ export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
     source,
   );
   for (const [name, t] of contents.tensors) {
+    if (!graph.initializers.has(name)) fail(`${source}: tensor "${name}" is not one of the graph's initializers; the file is corrupt`);
     if (t.codebook) {
       const k = t.codebook.centroids.length;
       graph.formats.set(name, { kind: 'codebook', bits: Math.max(1, Math.ceil(Math.log2(k))), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits });
@@ -80,7 +112,8 @@ export function nnzToGraph(bytes: Uint8Array, source: string): NnzDecoded {
   try {
     verify(graph);
   } catch (e) {
-    fail(`${source}: the stored graph is invalid (${(e as Error).message})`);
+    if (!(e instanceof NnzipError)) throw e;
+    fail(`${source}: the stored graph is invalid (${e.message})`);
   }
   const tensorBytes = new Map([...contents.tensors].map(([n, t]) => [n, t.bytes]));
   return { graph, meta: contents.meta, tensorBytes };

@@ -71,9 +71,11 @@ export function relativeEntries(positions: ArrayLike<number>, gapBits: number): 
   return { gaps, source, fillers };
 }
 
-/** Flat position of every entry (fillers included); throws if one lands at or past `length`. */
-export function entryPositions(gaps: ArrayLike<number>, length: number, where = 'relative index'): Uint32Array {
-  const out = new Uint32Array(gaps.length);
+/**
+ * Flat position of every entry (fillers included); throws if one lands at or past `length`.
+ * `out` may be `gaps` itself (decoders convert in place: no second array per entry).
+ */
+export function entryPositions(gaps: ArrayLike<number>, length: number, where = 'relative index', out: Uint32Array = new Uint32Array(gaps.length)): Uint32Array {
   let pos = -1;
   for (let i = 0; i < gaps.length; i++) {
     pos += gaps[i] + 1;

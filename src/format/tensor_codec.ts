@@ -16,6 +16,26 @@ export const DTYPE_CODES: readonly DType[] = ['float32', 'float64', 'int8', 'uin
 const MAX_ELEMENTS = 2 ** 31 - 1;
 const MAX_RANK = 32;
 
+/**
+ * A file may decode to at most this many elements per byte of file, and 2^20 whatever its
+ * size (docs/format.md §7). Most encodings spend at least a bit per element, but a sparse
+ * tail, a constant or a one-symbol code spends none, so the cap is what bounds memory.
+ * Deep Compression files hold 10–25 elements per byte; 1%-dense ones about 70.
+ */
+export const ELEMENTS_PER_BYTE = 128;
+const MIN_ELEMENT_LIMIT = 2 ** 20;
+
+export function elementLimit(fileBytes: number): number {
+  return Math.max(MIN_ELEMENT_LIMIT, ELEMENTS_PER_BYTE * fileBytes);
+}
+
+/** Elements the rest of a file may still decode to. */
+export interface ElementBudget {
+  limit: number;
+  left: number;
+  fileBytes: number;
+}
+
 /** What a compress pass hands the encoder for one tensor. */
 export interface EncodedTensorSpec {
   name: string;
@@ -142,15 +162,27 @@ function checkSpecCodebook(cb: Codebook, tensor: Tensor, where: string): void {
   }
 }
 
-// header: varint name length, UTF-8 name, 1 byte (dtype code | encoding code << 4), varint rank, varint dims
+/** The fields before a tensor's body (docs/format.md §4) as stored: the name's bytes and the codes. */
+export interface TensorHeader {
+  name: Uint8Array;
+  dtypeCode: number;
+  encodingCode: number;
+  dims: number[];
+}
+
+// varint name length, UTF-8 name, 1 byte (dtype code | encoding code << 4), varint rank, varint dims
+export function writeTensorHeader(w: BitWriter, h: TensorHeader): void {
+  w.writeVarint(h.name.length);
+  w.writeBytes(h.name);
+  w.writeBits(h.dtypeCode, 4);
+  w.writeBits(h.encodingCode, 4);
+  w.writeVarint(h.dims.length);
+  for (const d of h.dims) w.writeVarint(d);
+}
+
 function writeHeader(w: BitWriter, spec: EncodedTensorSpec, encoding: TensorEncoding): void {
   const name = new TextEncoder().encode(spec.name);
-  w.writeVarint(name.length);
-  w.writeBytes(name);
-  w.writeBits(DTYPE_CODES.indexOf(spec.tensor.dtype), 4);
-  w.writeBits(ENCODINGS.indexOf(encoding), 4);
-  w.writeVarint(spec.tensor.shape.length);
-  for (const d of spec.tensor.shape) w.writeVarint(d);
+  writeTensorHeader(w, { name, dtypeCode: DTYPE_CODES.indexOf(spec.tensor.dtype), encodingCode: ENCODINGS.indexOf(encoding), dims: spec.tensor.shape });
 }
 
 /** Reads the name only (for error messages about a damaged section); undefined if unreadable. */
@@ -164,7 +196,11 @@ export function peekTensorName(payload: Uint8Array): string | undefined {
   }
 }
 
-export function decodeTensorPayload(payload: Uint8Array, where: string): Omit<DecodedTensor, 'bytes'> {
+/**
+ * Reads a payload's header. `body` is left at the first bit of the body and names the
+ * tensor in its errors; `bodyOffset` is where the body starts in the payload.
+ */
+export function readTensorHeader(payload: Uint8Array, where: string): { header: TensorHeader; name: string; body: BitReader; bodyOffset: number } {
   const r = new BitReader(payload, where);
   const nameBytes = r.readBytes(r.readVarint());
   let name: string;
@@ -173,20 +209,45 @@ export function decodeTensorPayload(payload: Uint8Array, where: string): Omit<De
   } catch {
     throw new NnzipError(`${where}: tensor name is not valid UTF-8; the file is corrupt`);
   }
-  const at = `${where} (tensor "${name}")`;
-  const r2 = new BitReader(payload.subarray(r.bitPosition / 8), at);
-  const dtype = DTYPE_CODES[r2.readBits(4)];
-  const encoding = ENCODINGS[r2.readBits(4)];
-  if (!dtype || !encoding) throw new NnzipError(`${at}: unknown dtype or encoding code; the file is corrupt or from a newer nnzip`);
-  const rank = r2.readVarint();
-  if (rank > MAX_RANK) throw new NnzipError(`${at}: rank ${rank} is over ${MAX_RANK}; the file is corrupt`);
-  const shape = Array.from({ length: rank }, () => r2.readVarint());
+  const start = r.bitPosition / 8;
+  const body = new BitReader(payload.subarray(start), `${where} (tensor "${name}")`);
+  const dtypeCode = body.readBits(4);
+  const encodingCode = body.readBits(4);
+  const rank = body.readVarint();
+  if (rank > MAX_RANK) throw new NnzipError(`${body.where}: rank ${rank} is over ${MAX_RANK}; the file is corrupt`);
+  const dims = Array.from({ length: rank }, () => body.readVarint());
+  return { header: { name: nameBytes, dtypeCode, encodingCode, dims }, name, body, bodyOffset: start + body.bitPosition / 8 };
+}
+
+/** Checks the shape before anything is allocated: every dimension, the count, and the file's budget. */
+function checkShape(shape: number[], at: string, budget?: ElementBudget): number {
+  if (shape.some((d) => d > MAX_ELEMENTS)) throw new NnzipError(`${at}: shape [${shape.join(',')}] has a dimension over ${MAX_ELEMENTS}; the file is corrupt`);
   const n = sizeOf(shape);
   if (n > MAX_ELEMENTS) throw new NnzipError(`${at}: shape [${shape.join(',')}] is too large; the file is corrupt`);
+  if (budget) {
+    if (n > budget.left) {
+      const why = budget.limit === elementLimit(budget.fileBytes)
+        ? `the most a ${budget.fileBytes}-byte file may hold (${ELEMENTS_PER_BYTE} per byte, docs/format.md §7); the file is corrupt (a model this sparse needs decode option maxElements)`
+        : 'the maxElements given';
+      throw new NnzipError(`${at}: shape [${shape.join(',')}] takes the file's tensors past ${budget.limit} elements, ${why}`);
+    }
+    budget.left -= n;
+  }
+  return n;
+}
+
+export function decodeTensorPayload(payload: Uint8Array, where: string, budget?: ElementBudget): Omit<DecodedTensor, 'bytes'> {
+  const { header, name, body: r } = readTensorHeader(payload, where);
+  const at = r.where;
+  const dtype = DTYPE_CODES[header.dtypeCode];
+  const encoding = ENCODINGS[header.encodingCode];
+  if (!dtype || !encoding) throw new NnzipError(`${at}: unknown dtype or encoding code; the file is corrupt or from a newer nnzip`);
+  const shape = header.dims;
+  const n = checkShape(shape, at, budget);
   const ctx: DecodeContext = { where: at, dtype, shape, n };
   const codec = CODECS[encoding];
   if (!codec.holds(dtype)) throw new NnzipError(`${at}: encoding "${encoding}" cannot hold a ${dtype} tensor; the file is corrupt`);
-  const body = codec.read(r2, ctx);
-  if (r2.bitsLeft >= 8) throw new NnzipError(`${at}: ${Math.floor(r2.bitsLeft / 8)} unexpected bytes after the tensor data; the file is corrupt`);
+  const body = codec.read(r, ctx);
+  if (r.bitsLeft >= 8) throw new NnzipError(`${at}: ${Math.floor(r.bitsLeft / 8)} unexpected bytes after the tensor data; the file is corrupt`);
   return { name, encoding, ...body };
 }

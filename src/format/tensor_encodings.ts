@@ -123,13 +123,20 @@ const ints: Codec = {
     const z = r.readBigVarint();
     const min = z & 1n ? -(z + 1n) / 2n : z / 2n;
     const width = r.readBits(7);
-    if (width > 64 || ctx.n * width > r.bitsLeft) throw new NnzipError(`${r.where}: ${ctx.n} integers of ${width} bits do not fit the section; the file is corrupt`);
+    if (width > 64) throw new NnzipError(`${r.where}: integer width ${width} is over 64; the file is corrupt`);
+    needBits(r, ctx.n, width, `integers of ${width} bits`);
     const t = new Tensor(ctx.dtype, ctx.shape);
     const d = t.data as unknown as { [i: number]: number | bigint };
     const big = ctx.dtype === 'int64';
-    for (let i = 0; i < ctx.n; i++) {
-      const v = readBig(r, width) + min;
-      d[i] = big ? v : Number(v);
+    if (!big && width <= 32) {
+      // every other dtype fits a double exactly: no BigInt per element
+      const lo = Number(min);
+      for (let i = 0; i < ctx.n; i++) d[i] = lo + r.readBits(width);
+    } else {
+      for (let i = 0; i < ctx.n; i++) {
+        const v = readBig(r, width) + min;
+        d[i] = big ? v : Number(v);
+      }
     }
     return { tensor: t, huffman: {} };
   },
@@ -155,6 +162,7 @@ const f16: Codec = {
     return {};
   },
   read(r, ctx) {
+    needBits(r, ctx.n, 16, 'float16 values');
     const out = new Float32Array(ctx.n);
     for (let i = 0; i < ctx.n; i++) out[i] = fromFloat16Bits(r.readBits(16));
     return { tensor: new Tensor('float32', ctx.shape, out), huffman: {} };
@@ -198,13 +206,20 @@ function writeGaps(w: BitWriter, gaps: Uint32Array, b: number, streams: SymbolSt
   return writeSymbolStream(w, gaps, 2 ** b, streams).huffman;
 }
 
-function readGaps(r: BitReader, ctx: DecodeContext): { b: number; positions: Uint32Array; huffman: boolean } {
+/** Refuses `count` items of `bits` bits each that the bits left cannot hold (checked before allocating). */
+function needBits(r: BitReader, count: number, bits: number, what: string): void {
+  if (count * bits > r.bitsLeft) throw new NnzipError(`${r.where}: ${count} ${what} do not fit the ${r.bitsLeft} bits left; the file is truncated or corrupt`);
+}
+
+/** `entryBits`: bits each entry takes after the gap stream (32 for sparse-f32's values). */
+function readGaps(r: BitReader, ctx: DecodeContext, entryBits = 0): { b: number; positions: Uint32Array; huffman: boolean } {
   const b = r.readBits(5);
   if (b < 1 || b > MAX_GAP_BITS) throw new NnzipError(`${r.where}: gap width ${b} is outside 1..${MAX_GAP_BITS}; the file is corrupt`);
   const count = r.readVarint();
   if (count > ctx.n) throw new NnzipError(`${r.where}: ${count} sparse entries for ${ctx.n} elements; the file is corrupt`);
+  needBits(r, count, entryBits, 'sparse entries');
   const { symbols, huffman } = readStream(r, count, 2 ** b);
-  return { b, positions: entryPositions(symbols, ctx.n, r.where), huffman };
+  return { b, positions: entryPositions(symbols, ctx.n, r.where, symbols), huffman };
 }
 
 function positionsOf(indices: IndexArray, zero: number): Uint32Array {
@@ -238,15 +253,22 @@ const sparseCodebook: Codec = {
     const g = readGaps(r, ctx);
     const v = readStream(r, g.positions.length, k + 1);
     const indices = indexArray(ctx.n, k).fill(k);
-    for (let j = 0; j < g.positions.length; j++) if (v.symbols[j] < k) indices[g.positions[j]] = v.symbols[j];
-    const keep = g.positions.filter((_, j) => v.symbols[j] < k);
-    const sparse: SparseForm = {
-      gapBits: g.b,
-      positions: keep,
-      indices: gather(indices, keep, k),
-      values: Float32Array.from(keep, (p) => centroids[indices[p]]),
-      fillers: g.positions.length - keep.length,
-    };
+    let kept = 0;
+    for (let j = 0; j < g.positions.length; j++) {
+      if (v.symbols[j] < k) {
+        indices[g.positions[j]] = v.symbols[j];
+        kept++;
+      }
+    }
+    // plain loops: typed-array filter/from would first build a list as long as the entries
+    const sparse: SparseForm = { gapBits: g.b, positions: new Uint32Array(kept), indices: indexArray(kept, k), values: new Float32Array(kept), fillers: g.positions.length - kept };
+    for (let j = 0, i = 0; j < g.positions.length; j++) {
+      const s = v.symbols[j];
+      if (s >= k) continue;
+      sparse.positions[i] = g.positions[j];
+      sparse.indices![i] = s;
+      sparse.values[i++] = centroids[s];
+    }
     const cb = { centroids, indices };
     return { tensor: new Tensor('float32', ctx.shape, codebookValues(cb)), codebook: cb, sparse, huffman: { gaps: g.huffman, values: v.huffman } };
   },
@@ -266,11 +288,11 @@ const sparseF32: Codec = {
     return { gaps: gapsHuffman };
   },
   read(r, ctx) {
-    const g = readGaps(r, ctx);
+    const g = readGaps(r, ctx, 32);
+    const count = g.positions.length;
+    needBits(r, count, 32, 'sparse values');
     const data = new Float32Array(ctx.n);
     const bits = u32View(data);
-    const count = g.positions.length;
-    if (count * 32 > r.bitsLeft) throw new NnzipError(`${r.where}: ${count} sparse values do not fit the section; the file is truncated`);
     for (let j = 0; j < count; j++) bits[g.positions[j]] = r.readBits(32);
     const keep = g.positions.filter((p) => bits[p] !== 0);
     const sparse: SparseForm = { gapBits: g.b, positions: keep, values: Float32Array.from(keep, (p) => data[p]), fillers: count - keep.length };
@@ -297,9 +319,3 @@ export const CODECS: Record<TensorEncoding, Codec> = {
   raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, pattern,
 };
 
-
-function gather(indices: IndexArray, positions: Uint32Array, k: number): IndexArray {
-  const out = indexArray(positions.length, k);
-  for (let j = 0; j < positions.length; j++) out[j] = indices[positions[j]];
-  return out;
-}

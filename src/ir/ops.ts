@@ -5,7 +5,12 @@
 import type { Node } from './graph.js';
 import type { DType, Tensor } from './tensor.js';
 
-export type AttrKind = 'int' | 'float' | 'ints' | 'floats' | 'string' | 'strings' | 'tensor';
+/** The ONNX default-domain opsets whose forms the op table follows (a graph's `opset` is one of them). */
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 18;
+
+/** 'bool' is an ONNX INT attribute that must be 0 or 1 (transB, keepdims, ceil_mode...). */
+export type AttrKind = 'int' | 'bool' | 'float' | 'ints' | 'floats' | 'string' | 'strings' | 'tensor';
 
 /** What shape inference knows of a value: dtype, concrete shape, and its data when constant. */
 export interface ValueType {
@@ -20,6 +25,8 @@ export interface OpSchema {
   /** Allowed number of inputs (optional trailing inputs count) and outputs. */
   inputs: [min: number, max: number];
   outputs: [min: number, max: number];
+  /** Type constraints, checked before infer: inputs that must be float32/float64, and inputs that share one dtype (ONNX's T). */
+  types?: { float?: number[]; same?: number[] };
   /** Output types from input types; throws NnzipError on inconsistent shapes/attrs. */
   infer(node: Node, inputs: (ValueType | undefined)[]): ValueType[];
 }

@@ -22,6 +22,13 @@ export function input<T>(node: Node, inputs: readonly (T | undefined)[], i: numb
   return t;
 }
 
+/** Integer Div by a zero element is undefined in ONNX: refused, in constant folding and in the reference kernel alike. */
+export function checkNoZero(node: Node, divisor: Tensor): void {
+  for (let i = 0; i < divisor.size; i++) {
+    if (divisor.data[i] == 0) nodeFail(node, `integer division by zero (divisor element ${i})`);
+  }
+}
+
 /** Normalises a possibly negative axis into [0, rank); out of range is a bad graph. */
 export function normAxis(node: Node, axis: number, rank: number, what = 'axis'): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {

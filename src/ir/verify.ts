@@ -1,51 +1,11 @@
 // Structural and type checks of a graph, run on import and between passes in tests:
-// single definition of each value, topological order, known ops, declared attributes
-// of the right kind, input/output counts, and shapes (via inferShapes).
+// single definition of each value, topological order, then (via inferShapes) known
+// ops, declared attributes of the right kind, input/output counts, types and shapes.
 import './ops/index.js';
 import { fail } from './errors.js';
-import type { AttrValue, Graph, Node } from './graph.js';
+import type { Graph } from './graph.js';
 import { inferShapes } from './infer.js';
-import { opSchema, type AttrKind, type OpSchema } from './ops.js';
 import { nodeFail, shapeStr } from './util.js';
-import { Tensor } from './tensor.js';
-
-const isInt = (v: unknown): boolean => Number.isInteger(v);
-const isNum = (v: unknown): boolean => typeof v === 'number' && !Number.isNaN(v);
-
-const KIND_CHECK: Record<AttrKind, (v: AttrValue) => boolean> = {
-  int: isInt,
-  float: isNum,
-  ints: (v) => Array.isArray(v) && v.every(isInt),
-  floats: (v) => Array.isArray(v) && v.every(isNum),
-  string: (v) => typeof v === 'string',
-  strings: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
-  tensor: (v) => v instanceof Tensor,
-};
-
-function checkAttrs(node: Node, schema: OpSchema): void {
-  for (const [key, value] of Object.entries(node.attrs)) {
-    const kind = schema.attrs[key];
-    if (!kind) {
-      const known = Object.keys(schema.attrs);
-      nodeFail(node, `unknown attribute "${key}" (${node.op} has ${known.length ? known.join(', ') : 'no attributes'})`);
-    }
-    if (!KIND_CHECK[kind](value)) nodeFail(node, `attribute ${key} must be of kind ${kind}, got ${JSON.stringify(value)}`);
-  }
-}
-
-function checkCounts(node: Node, schema: OpSchema): void {
-  const [minIn, maxIn] = schema.inputs;
-  const [minOut, maxOut] = schema.outputs;
-  const range = (a: number, b: number): string => (a === b ? `${a}` : b === Infinity ? `at least ${a}` : `${a} to ${b}`);
-  if (node.inputs.length < minIn || node.inputs.length > maxIn) {
-    nodeFail(node, `has ${node.inputs.length} inputs, ${node.op} takes ${range(minIn, maxIn)}`);
-  }
-  if (node.outputs.length < minOut || node.outputs.length > maxOut) {
-    nodeFail(node, `has ${node.outputs.length} outputs, ${node.op} yields ${range(minOut, maxOut)}`);
-  }
-  for (let i = 0; i < minIn; i++) if (!node.inputs[i]) nodeFail(node, `required input ${i} is empty`);
-  if (!node.outputs[0]) nodeFail(node, 'the first output must be named');
-}
 
 /** Checks names: each value defined once, used only after its definition. */
 function checkDataflow(graph: Graph): void {
@@ -91,11 +51,6 @@ function checkOutputs(graph: Graph, types: Map<string, { dtype: string; shape: n
 /** Throws NnzipError naming the node (or the graph) at the first problem found. */
 export function verify(graph: Graph): void {
   checkDataflow(graph);
-  for (const node of graph.nodes) {
-    const schema = opSchema(node.op);
-    if (!schema) nodeFail(node, `unknown op ${node.op}`);
-    checkCounts(node, schema);
-    checkAttrs(node, schema);
-  }
+  // inference checks each node against its op's schema (counts, attributes, types) before its shapes
   checkOutputs(graph, inferShapes(graph));
 }

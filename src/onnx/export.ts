@@ -4,11 +4,11 @@
 import { fail } from '../ir/errors.js';
 import type { AttrValue, Graph, Node, ValueInfo } from '../ir/graph.js';
 import { inferShapes } from '../ir/infer.js';
-import { opSchema, type AttrKind, type ValueType } from '../ir/ops.js';
+import { MAX_OPSET, MIN_OPSET, opSchema, type AttrKind, type ValueType } from '../ir/ops.js';
 import { DTYPE_CODE } from '../ir/ops/index.js';
 import { nodeFail } from '../ir/util.js';
 import { Tensor } from '../ir/tensor.js';
-import { MAX_OPSET, MIN_OPSET, dropNewAttrs, onnxOp, type OpCtx } from './op_table.js';
+import { dropNewAttrs, onnxOp, type OpCtx } from './op_table.js';
 import { ONNX_ATTR, encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from './onnx_proto.js';
 import { tensorToProto } from './tensor_proto.js';
 
@@ -22,6 +22,7 @@ const utf8 = new TextEncoder();
 // AttrValue → AttributeProto fields, by the attribute's kind in the op schema.
 const ATTR_WRITERS: Record<AttrKind, (v: AttrValue) => Omit<AttributeMsg, 'name'>> = {
   int: (v) => ({ type: ONNX_ATTR.INT, i: v as number }),
+  bool: (v) => ({ type: ONNX_ATTR.INT, i: v as number }),
   float: (v) => ({ type: ONNX_ATTR.FLOAT, f: v as number }),
   ints: (v) => ({ type: ONNX_ATTR.INTS, ints: v as number[] }),
   floats: (v) => ({ type: ONNX_ATTR.FLOATS, floats: v as number[] }),

@@ -6,13 +6,13 @@ import { NnzipError, fail } from '../ir/errors.js';
 import type { AttrValue, Dim, Graph as GraphT, Node, ValueInfo } from '../ir/graph.js';
 import { Graph } from '../ir/graph.js';
 import { inferNode, sourceTypes } from '../ir/infer.js';
-import type { ValueType } from '../ir/ops.js';
 import { constantValue, dtypeOfCode } from '../ir/ops/index.js';
 import { nodeFail } from '../ir/util.js';
 import { simplify } from '../ir/passes/simplify.js';
 import type { Tensor } from '../ir/tensor.js';
 import { verify } from '../ir/verify.js';
-import { MAX_OPSET, MIN_OPSET, onnxOp, supportedOnnxOps, type OpCtx } from './op_table.js';
+import { MAX_OPSET, MIN_OPSET, type ValueType } from '../ir/ops.js';
+import { onnxOp, supportedOnnxOps, type OpCtx } from './op_table.js';
 import { ONNX_ATTR, decodeModel, int64, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg, type ValueInfoMsg } from './onnx_proto.js';
 import { sparseFromProto, tensorFromProto, type ExternalReader } from './tensor_proto.js';
 
@@ -24,6 +24,8 @@ export interface ImportOptions {
 }
 
 const utf8 = new TextDecoder();
+// protobufjs leaves an absent bytes field as an empty array, not a Uint8Array
+const text = (b: unknown): string => (b instanceof Uint8Array ? utf8.decode(b) : '');
 
 function decode(bytes: Uint8Array): ModelMsg {
   let model: ModelMsg;
@@ -53,10 +55,10 @@ function opsetOf(model: ModelMsg): number {
 const ATTR_READERS: Record<number, (a: AttributeMsg, where: string) => AttrValue> = {
   [ONNX_ATTR.FLOAT]: (a) => a.f ?? 0,
   [ONNX_ATTR.INT]: (a) => int64(a.i),
-  [ONNX_ATTR.STRING]: (a) => utf8.decode(a.s ?? new Uint8Array()),
+  [ONNX_ATTR.STRING]: (a) => text(a.s),
   [ONNX_ATTR.FLOATS]: (a) => [...(a.floats ?? [])],
   [ONNX_ATTR.INTS]: (a) => (a.ints ?? []).map((v) => int64(v)),
-  [ONNX_ATTR.STRINGS]: (a) => (a.strings ?? []).map((s) => utf8.decode(s)),
+  [ONNX_ATTR.STRINGS]: (a) => (a.strings ?? []).map(text),
   [ONNX_ATTR.TENSOR]: (a, where) => tensorFromProto(a.t ?? {}, where),
 };
 
@@ -77,10 +79,11 @@ function valueInfo(msg: ValueInfoMsg, what: string): ValueInfo {
   if (!tt) fail(`${what} "${name}" is not a tensor (sequences, maps and optionals are not supported)`);
   const dtype = dtypeOfCode(tt.elem_type ?? 0);
   if (!dtype) fail(`${what} "${name}" has element type ${tt.elem_type ?? 0}, which nnzip does not support`);
-  // a dim with neither value nor name is unknown: give it a symbol of its own
+  // a dim with neither value nor name is unknown (some exporters write -1 for it): a symbol of its own
   const shape: Dim[] = (tt.shape?.dim ?? []).map((d, i) => {
     if (d.dim_param) return d.dim_param;
     const v = d.dim_value !== undefined && d.dim_value !== null ? int64(d.dim_value) : -1;
+    if (v < -1 || v > 2 ** 31 - 1) fail(`${what} "${name}": dimension ${i} is ${v}; give a size ≥ 0, or a dim_param for an unknown one`);
     return v >= 0 ? v : `${name}_d${i}`;
   });
   return { name, dtype, shape };
@@ -174,7 +177,8 @@ function readInitializers(g: GraphMsg, read: ExternalReader | undefined): Map<st
 
 /** Graph outputs; a missing dtype/shape is taken from inference (symbols where the batch is dynamic). */
 function outputsOf(g: GraphMsg, b: Builder, dynamic: boolean): ValueInfo[] {
-  return (g.output ?? []).map((o) => {
+  if (!g.output?.length) fail('the graph declares no outputs; export the model with its outputs');
+  return g.output.map((o) => {
     const name = o.name ?? '';
     const t = b.type(name);
     if (!t) fail(`graph output "${name}" is not produced by any node, input or initializer`);

@@ -12,13 +12,10 @@
 // Attributes that appeared within 11–18 (Reshape allowzero, Shape start/end, ...) are
 // dropped on export to older opsets when they hold their default, else refused.
 import type { Node } from '../ir/graph.js';
-import type { AttrKind, ValueType } from '../ir/ops.js';
+import { MAX_OPSET, MIN_OPSET, type AttrKind, type ValueType } from '../ir/ops.js';
 import { chunkSizes } from '../ir/ops/index.js';
 import { nodeFail } from '../ir/util.js';
 import { fromNumbers, i64, sizeOf, toNumbers, type Tensor } from '../ir/tensor.js';
-
-export const MIN_OPSET = 11;
-export const MAX_OPSET = 18;
 
 /** What translators may ask about the graph being imported or exported. */
 export interface OpCtx {

@@ -2,6 +2,7 @@
 // headless renderer. Vega and Vega-Lite are optional dependencies loaded on the
 // first render only: the library and its browser bundle never load them.
 import { fail } from '../ir/errors.js';
+import { importOptional } from '../ir/optional.js';
 import type { SensitivityResult } from '../compress/prune/sensitivity.js';
 import type { LayerRow, StageSize } from './compress_report.js';
 import type { LayerHistogram } from './histograms.js';
@@ -156,12 +157,10 @@ interface VegaLite {
 
 let charting: Promise<{ vega: Vega; vl: VegaLite }> | undefined;
 
-/** Vega and Vega-Lite, imported on first use. */
-function loadCharting(): Promise<{ vega: Vega; vl: VegaLite }> {
-  charting ??= Promise.all([import('vega'), import('vega-lite')]).then(
-    ([vega, vl]) => ({ vega: vega as unknown as Vega, vl: vl as unknown as VegaLite }),
-    () => fail('report: the charts need the optional packages vega and vega-lite; install them: npm install vega vega-lite'),
-  );
+/** Vega and Vega-Lite, imported on first use (a command that will draw calls it before its work: one outcome). */
+export function loadCharting(): Promise<{ vega: Vega; vl: VegaLite }> {
+  const load = <T>(pkg: string) => importOptional<T>(pkg, 'report: drawing charts', 'vega vega-lite');
+  charting ??= Promise.all([load<Vega>('vega'), load<VegaLite>('vega-lite')]).then(([vega, vl]) => ({ vega, vl }));
   return charting;
 }
 

@@ -102,7 +102,7 @@ export class Session {
     this.threads = o.threads;
     this.kernelsMode = o.kernels;
     this.pool = o.threads > 1 ? options.threadPool : undefined;
-    this.arena = options.threadPool?.arena ?? new WasmArena();
+    this.arena = options.threadPool?.arena ?? new WasmArena({ whenFull: 'the model does not fit in WebAssembly memory at this batch size; use a smaller batch' });
     this.base = this.arena.used;
     this.kernels = new KernelSet(this.arena, this.pool);
     this.views = new ArenaViews(this.arena.memory);

@@ -21,7 +21,8 @@ export async function createNodeSession(model: Graph | Uint8Array, options: Node
   if (!Number.isInteger(threads) || threads < 1) fail(`session: threads=${threads}; give an integer >= 1`);
   if (threads === 1) return Session.create(model, rest);
   if (!wasmFeatures().threads) fail('session: this engine has no shared WebAssembly memory; use threads: 1');
-  const arena = new WasmArena({ shared: true, maximumBytes: maximumBytes ?? 1 << 30 });
+  const max = maximumBytes ?? 1 << 30;
+  const arena = new WasmArena({ shared: true, maximumBytes: max, whenFull: `pass createNodeSession a maximumBytes larger than ${max} (or use a smaller batch)` });
   const pool = new NodeThreadPool(arena, threads);
   return Session.create(model, { ...rest, threadPool: pool, ownThreadPool: true });
 }

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_REL, PEERS, TABLE_HEADER, benchModels, benchSetting, formatModelTables, type ModelsReport } from '../../bench/models.js';
-import { parseArgs } from '../../bench/run.js';
 import { NnzipError } from '../../src/ir/errors.js';
 
 describe('bench/models', () => {
@@ -40,15 +39,5 @@ describe('bench/models', () => {
     await assert.rejects(benchModels({ threads: [1], models: ['resnet'] }), (e: unknown) => e instanceof NnzipError && /unknown model "resnet"/.test(e.message));
     await assert.rejects(benchModels({ threads: [1], rounds: 3 }), /rounds=3; give an integer >= 5/);
     await assert.rejects(benchModels({ threads: [0] }), /threads=0/);
-  });
-
-  it('npm run bench options parse, and bad ones are named', () => {
-    assert.deepEqual(parseArgs([]), { threads: [1, 2], gemm: true, pruned: true, train: true });
-    assert.deepEqual(parseArgs(['--threads', '2', '--models', 'lenet5,vggs', '--rounds', '7', '--batches', '1', '--json', 'out.json', '--no-gemm', '--no-pruned', '--no-train']), {
-      threads: [2], models: ['lenet5', 'vggs'], rounds: 7, batches: [1], json: 'out.json', gemm: false, pruned: false, train: false,
-    });
-    assert.throws(() => parseArgs(['--threads']), /--threads needs a value/);
-    assert.throws(() => parseArgs(['--rounds', 'five']), /--rounds five: give an integer/);
-    assert.throws(() => parseArgs(['--fast']), /unknown option --fast/);
   });
 });

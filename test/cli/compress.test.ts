@@ -3,6 +3,9 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MODELS, assertOneLineError, nnzip, tempDir } from './helpers.js';
+import { Graph } from '../../src/ir/graph.js';
+import { f32 } from '../../src/ir/tensor.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 
 const lenet300 = join(MODELS, 'lenet300_dense.onnx');
 
@@ -101,4 +104,22 @@ test('corrupt, truncated and newer-version .nnz files are refused', () => {
   const out = join(dir, 'o.onnx');
   assert.equal(assertOneLineError(nnzip(['decompress', join(dir, 'corrupt.nnz'), '-o', out]), /corrupt\.nnz/), undefined);
   assert.ok(!readdirSync(dir).includes('o.onnx'));
+});
+
+test('a file sparser than the decoders accept by default is written, with a warning that says how to load it', () => {
+  const dir = tempDir();
+  const w = new Float32Array(2048 * 1024);
+  w[7] = 0.5;
+  const g = new Graph({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 1024] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2048] }],
+    nodes: [{ name: 'fc', op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attrs: { transB: 1 } }],
+    initializers: new Map([['w', f32([2048, 1024], w)]]),
+  });
+  writeFileSync(join(dir, 'sparse.onnx'), exportOnnx(g));
+  const out = join(dir, 'sparse.nnz');
+  const r = nnzip(['compress', join(dir, 'sparse.onnx'), '-o', out, '--no-finetune', '--no-prune', '--no-share']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: .*sparse\.nnz holds 2097152 weights, more than the 1048576 a reader accepts by default .*load it with the decode option maxElements/);
+  assert.equal(assertOneLineError(nnzip(['inspect', out]), /takes the file's tensors past 1048576 elements/), undefined);
 });

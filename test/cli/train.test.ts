@@ -37,7 +37,7 @@ test('train bad input: one line, exit 2, nothing written', () => {
   const fm = nnzip(['train', '--arch', 'lenet300', '--dataset', 'fashion-mnist', '-o', out], { NNZIP_FASHION_MNIST_DIR: join(dir, 'none') });
   assert.equal(assertOneLineError(fm, /apt-get install dataset-fashion-mnist/), undefined);
   const unwritable = nnzip(['train', '--arch', 'lenet300', '--dataset', 'mnist', '-o', join(dir, 'no/such/dir/x.onnx'), '--max-steps', '2', '--epochs', '1']);
-  assert.equal(assertOneLineError(unwritable, /cannot write.*choose a writable output path/), undefined);
+  assert.equal(assertOneLineError(unwritable, /no\/such\/dir does not exist; choose a writable output path/), undefined);
   const nan = nnzip([...base, '--arch', 'lenet300', '--lr', '1e9', '--max-steps', '50']);
   assert.equal(assertOneLineError(nan, /diverged: the loss is not finite at epoch 1, step \d+/), undefined);
   assert.deepEqual(readdirSync(dir), []);

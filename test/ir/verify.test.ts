@@ -56,7 +56,8 @@ test('values must be defined once, before use, and outputs produced', () => {
 test('ops, attributes and input/output counts are checked against the schema', () => {
   rejects(broken((g) => (g.nodes[1].op = 'Swish')), /^node "act" \(Swish\): unknown op Swish$/);
   rejects(broken((g) => (g.nodes[0].attrs.transC = 1)), /^node "fc" \(Gemm\): unknown attribute "transC" \(Gemm has alpha, beta, transA, transB\)$/);
-  rejects(broken((g) => (g.nodes[0].attrs.transB = 0.5)), /^node "fc" \(Gemm\): attribute transB must be of kind int, got 0\.5$/);
+  rejects(broken((g) => (g.nodes[0].attrs.transB = 0.5)), /^node "fc" \(Gemm\): attribute transB must be 0 or 1, got 0\.5$/);
+  rejects(broken((g) => (g.nodes[0].attrs.transB = 2)), /^node "fc" \(Gemm\): attribute transB must be 0 or 1, got 2$/);
   rejects(broken((g) => (g.nodes[0].attrs.alpha = 'big')), /attribute alpha must be of kind float, got "big"/);
   rejects(broken((g) => (g.nodes[0].inputs = ['x'])), /^node "fc" \(Gemm\): has 1 inputs, Gemm takes 2 to 3$/);
   rejects(broken((g) => (g.nodes[0].inputs = ['x', '', 'b'])), /^node "fc" \(Gemm\): required input 1 is empty$/);

@@ -106,3 +106,55 @@ test('inconsistent graphs name the node', () => {
 test('a missing file is reported as such', () => {
   rejects(() => loadOnnxFile('no/such/model.onnx'), /^no\/such\/model\.onnx: no such file$/);
 });
+
+// found by the fuzzer (test/fuzz): each used to end in a TypeError or load and fail at run()
+test('a STRING attribute without its value reads as the empty string; an op with too few inputs is refused before translation', () => {
+  const pool = onnxModel({
+    opset: 17,
+    inputs: [vi('x', 'float32', [1, 1, 4, 4])],
+    outputs: [vi('y', 'float32', [1, 1, 2, 2])],
+    nodes: [onnxNode('MaxPool', ['x'], ['y'], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [2, 2]), { name: 'auto_pad', type: 3 }], 'p')],
+  });
+  rejects(() => importOnnx(pool), /^model\.onnx: node "p" \(MaxPool\): auto_pad="" is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID$/);
+  rejects(() => importOnnx(tiny(17, [onnxNode('Slice', ['x'], ['y'], [], 's')])), /^model\.onnx: node "s" \(Slice\): has 1 inputs, Slice takes 3 to 5$/);
+});
+
+test('a graph without outputs, and negative or oversized dims, are refused at import', () => {
+  rejects(() => importOnnx(tiny(17, undefined, { outputs: [] })), /^model\.onnx: the graph declares no outputs; export the model with its outputs$/);
+  rejects(() => importOnnx(onnxModel({ opset: 17, inputs: [vi('x', 'float32', [1, -5])], outputs: [vi('y', 'float32', [1, 4])], nodes: [onnxNode('Relu', ['x'], ['y'])] })),
+    /^model\.onnx: input "x": dimension 1 is -5; give a size ≥ 0, or a dim_param for an unknown one$/);
+  // -1 is what some exporters write for an unknown dim: a symbol, as dim_param would be
+  const unknown = importOnnx(onnxModel({ opset: 17, inputs: [vi('x', 'float32', [-1, 4])], outputs: [vi('y', 'float32', [-1, 4])], nodes: [onnxNode('Relu', ['x'], ['y'])] }));
+  assert.deepEqual(unknown.inputs[0].shape, ['x_d0', 4]);
+});
+
+test('type mismatches are refused at import, naming the input (not at run())', () => {
+  const withInit = (op: string, t: Tensor, inputs = ['x', 'w'], x = vi('x', 'float32', [2, 4])) =>
+    onnxModel({ opset: 17, inputs: [x], outputs: [{ name: 'y' }], initializers: [init('w', t)], nodes: [onnxNode(op, inputs, ['y'], [], 'n')] });
+  rejects(() => importOnnx(withInit('MatMul', new Tensor('int64', [4, 3]))), /^model\.onnx: node "n" \(MatMul\): input 1 \("w"\) is int64; MatMul takes float32 or float64$/);
+  rejects(() => importOnnx(withInit('MatMul', new Tensor('float64', [4, 3]))), /node "n" \(MatMul\): input 1 \("w"\) is float64 but input 0 is float32; they must have one type \(insert a Cast\)/);
+  rejects(() => importOnnx(withInit('Conv', new Tensor('int8', [2, 1, 3, 3]), ['x', 'w'], vi('x', 'float32', [1, 1, 5, 5]))), /node "n" \(Conv\): input 1 \("w"\) is int8; Conv takes float32 or float64/);
+  rejects(() => importOnnx(withInit('Softmax', new Tensor('int32', [2, 3]), ['w'])), /node "n" \(Softmax\): input 0 \("w"\) is int32; Softmax takes float32 or float64/);
+  rejects(() => importOnnx(withInit('Sigmoid', new Tensor('int32', [2, 3]), ['w'])), /Sigmoid takes float32 or float64/);
+});
+
+test('boolean attributes must be 0 or 1', () => {
+  const gemm = (attr: string, v: number) =>
+    onnxModel({ opset: 17, inputs: [vi('x', 'float32', [2, 4])], outputs: [{ name: 'y' }], initializers: [init('w', f32([4, 3]))], nodes: [onnxNode('Gemm', ['x', 'w'], ['y'], [attrInt(attr, v)], 'g')] });
+  rejects(() => importOnnx(gemm('transA', 2)), /^model\.onnx: node "g" \(Gemm\): attribute transA must be 0 or 1, got 2$/);
+  const pool = (v: number) => onnxModel({
+    opset: 17, inputs: [vi('x', 'float32', [1, 1, 5, 5])], outputs: [{ name: 'y' }],
+    nodes: [onnxNode('MaxPool', ['x'], ['y'], [attrInts('kernel_shape', [2, 2]), attrInt('ceil_mode', v)], 'p')],
+  });
+  rejects(() => importOnnx(pool(3)), /node "p" \(MaxPool\): attribute ceil_mode must be 0 or 1, got 3/);
+  assert.equal(importOnnx(pool(1)).nodes[0].attrs.ceil_mode, 1);
+});
+
+test('integer division of constants by zero is refused while folding (it used to throw a RangeError)', () => {
+  const m = onnxModel({
+    opset: 17, inputs: [vi('x', 'float32', [2, 4])], outputs: [{ name: 'y' }],
+    initializers: [init('a', new Tensor('int64', [1])), init('b', new Tensor('int64', [1]))],
+    nodes: [onnxNode('Div', ['a', 'b'], ['q'], [], 'd'), onnxNode('Reshape', ['x', 'q'], ['y'], [], 'r')],
+  });
+  rejects(() => importOnnx(m), /^model\.onnx: node "d" \(Div\): integer division by zero \(divisor element 0\)$/);
+});

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { allOps, opSchema } from '../../src/ir/ops.js';
 import '../../src/ir/ops/index.js';
-import { MAX_OPSET, MIN_OPSET, ONNX_OPS, onnxOp, supportedOnnxOps } from '../../src/onnx/op_table.js';
+import { MAX_OPSET, MIN_OPSET } from '../../src/ir/ops.js';
+import { ONNX_OPS, onnxOp, supportedOnnxOps } from '../../src/onnx/op_table.js';
 
 test('each ONNX op has exactly one row per supported opset and an IR schema', () => {
   for (const op of supportedOnnxOps()) {

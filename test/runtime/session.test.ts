@@ -137,6 +137,12 @@ test('Session: bad options and models fail with one clear line', async () => {
   await assert.rejects(Session.create(new Uint8Array([1, 2, 3])), /model\.onnx/);
 });
 
+test('a full arena names the option its maker has: createNodeSession maximumBytes, else a smaller batch', async () => {
+  const g = loadOnnxFile(modelPath('lenet300_dense'));
+  await assert.rejects(createNodeSession(g, { threads: 2, maximumBytes: 1 << 20 }), /over its maximum of 1048576 bytes; pass createNodeSession a maximumBytes larger than 1048576 \(or use a smaller batch\)/);
+  await assert.rejects(Session.create(g, { batch: 2 ** 22 }), /does not fit in WebAssembly memory at this batch size; use a smaller batch/);
+});
+
 test('a failed Session.create closes the thread pool it was given to own, and only that one', async () => {
   const { WasmArena } = await import('../../src/kernels/wasm/arena.js');
   const { NodeThreadPool } = await import('../../src/kernels/wasm/thread_pool_node.js');

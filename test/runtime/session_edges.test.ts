@@ -131,7 +131,7 @@ test('ops without a fast kernel fall back to their reference kernel, named in de
   const t = b.op1('Transpose', [x], { perm: [0, 2, 1] });
   const sl = b.op1('Slice', [t, b.constant('st', i64([1], [1])), b.constant('en', i64([1], [5])), b.constant('ax', i64([1], [1]))]);
   const ga = b.op1('Gather', [sl, b.constant('idx', i64([2], [3, 0]))], { axis: 2 });
-  const [s1, s2] = b.op('Split', [ga], { axis: 1, num_outputs: 2 }, 2);
+  const [s1, s2] = b.op('Split', [ga], { axis: 1 }, 2);
   const r = b.op1('Relu', [b.op1('Add', [s1, s2])]);
   const g = b.build([r], 18, 'N');
   // ReduceSum has a reference kernel but no shape schema: the planner probes it

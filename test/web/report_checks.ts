@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
-import { measure } from '../../bench/harness.js';
+import { contender, measure } from '../../bench/harness.js';
 import { recipe } from '../../bench/repro/common.js';
 import { report } from '../../src/cli/commands/report.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
@@ -34,9 +34,9 @@ async function timings(nnz: Uint8Array): Promise<unknown> {
   const peer = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const feed = { input: new ort.Tensor('float32', x.data as Float32Array, x.shape) };
   const t = await measure([
-    { name: 'nnzip', run: () => dense.run({ input: x }) },
-    { name: 'nnzip .nnz', run: () => small.run({ input: x }) },
-    { name: 'ort-node', run: () => peer.run(feed) },
+    contender('nnzip', () => dense.run({ input: x })),
+    contender('nnzip .nnz', () => small.run({ input: x })),
+    contender('ort-node', () => peer.run(feed)),
   ], { rounds: 5, warmupMs: 20, minSampleMs: 5 });
   await peer.release();
   return { models: { rows: [{ model: 'LeNet-5', batch: 1, threads: 1, peers: Object.fromEntries(t.map((r) => [r.name, { ms: r.ms }])) }] } };

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { compressGraph, type CompressResult } from '../../compress/pipeline.js';
 import { nnzToGraph } from '../../format/nnz.js';
+import { elementLimit } from '../../format/tensor_codec.js';
 import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import type { Graph } from '../../ir/graph.js';
@@ -12,7 +13,7 @@ import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
 import { trainProgress } from '../train_progress.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs, requireExtension } from '../outputs.js';
 import { withTrainingThreads } from '../../train/threads_node.js';
 
 export const compress: Command = {
@@ -49,7 +50,8 @@ ${RECIPE_HELP}`,
     });
     const path = oneModel('compress', p);
     const out = str(p, 'output') ?? fail('compress: -o OUT.nnz is required');
-    if (!out.endsWith('.nnz')) fail(`-o ${out}: the output must end in .nnz`);
+    requireExtension(out, '-o', '.nnz');
+    const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/i, '.json');
     const recipe = recipeFromFlags(p);
     const noFinetune = Boolean(p.values['no-finetune']);
     const dataset = choice(p, 'dataset', DATASETS);
@@ -57,6 +59,8 @@ ${RECIPE_HELP}`,
     const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
     const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
     const threads = num(p, 'threads', 1, 1, 64, true);
+    const recipeFile = str(p, 'recipe');
+    const outputs = new Outputs('compress', recipeFile ? [path, recipeFile] : [path], [{ flag: '-o', path: out }, { flag: '--report', path: reportPath }]);
     const model = loadModel(path);
     const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
     const progress = trainProgress();
@@ -65,8 +69,9 @@ ${RECIPE_HELP}`,
       compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
     progress.done();
     const file = r.file.bytes;
-    writeFileAtomic(out, file);
-    const written = nnzToGraph(file, out).graph;
+    outputs.stage(out, file);
+    const written = nnzToGraph(file, out, { maxElements: Infinity }).graph; // our own output: no cap
+    warnIfOverCap(written, out, file.length);
     const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
     const run = compressRun(model.graph, r, { model: path, output: out, recipe, fileAccuracy: accuracy });
     console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
@@ -75,14 +80,23 @@ ${RECIPE_HELP}`,
     for (const n of r.notes) console.log(n);
     if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
     console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
-    const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/, '.json');
-    writeFileAtomic(reportPath, JSON.stringify(run, null, 2) + '\n');
+    outputs.stage(reportPath, JSON.stringify(run, null, 2) + '\n');
+    outputs.commit();
     return 0;
   },
 };
 
 async function testAccuracy(graph: Graph, dataset: DatasetName, threads: number): Promise<number> {
   return (await sessionAccuracy(graph, loadDataset(dataset, 'test'), { threads })).accuracy;
+}
+
+/** A file sparser than the decoders' default cap (docs/format.md §7) loads only with maxElements: say so. */
+function warnIfOverCap(graph: Graph, out: string, bytes: number): void {
+  let held = 0;
+  for (const t of graph.initializers.values()) held += t.size;
+  if (held > elementLimit(bytes)) {
+    console.error(`nnzip: warning: ${out} holds ${held} weights, more than the ${elementLimit(bytes)} a reader accepts by default for ${bytes} bytes (docs/format.md §7); load it with the decode option maxElements`);
+  }
 }
 
 const pct = (a?: number): string => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);

@@ -3,7 +3,7 @@ import { fail } from '../../ir/errors.js';
 import { oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs, requireExtension } from '../outputs.js';
 
 export const decompress: Command = {
   name: 'decompress',
@@ -18,10 +18,12 @@ PyTorch or any other runtime loads.
     const p = parse('decompress', argv, { output: { type: 'string', short: 'o' } });
     const path = oneModel('decompress', p);
     const out = str(p, 'output') ?? fail('decompress: -o MODEL.onnx is required');
-    if (!out.endsWith('.onnx')) fail(`-o ${out}: the output must end in .onnx`);
+    requireExtension(out, '-o', '.onnx');
+    const outputs = new Outputs('decompress', [path], [{ flag: '-o', path: out }]);
     const model = loadModel(path);
     const bytes = exportOnnx(model.graph);
-    writeFileAtomic(out, bytes);
+    outputs.stage(out, bytes);
+    outputs.commit();
     console.log(`${out}: ${bytes.length.toLocaleString('en-US')} bytes (opset ${model.graph.opset}, ${model.graph.nodes.length} nodes)`);
     return 0;
   },

@@ -1,7 +1,7 @@
 import { oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
-import { TRAIN_FLAGS, TRAIN_HELP, runTraining } from '../train_flags.js';
+import { TRAIN_FLAGS, TRAIN_HELP, runTraining, trainingOutput } from '../train_flags.js';
 
 export const finetune: Command = {
   name: 'finetune',
@@ -14,7 +14,9 @@ zeros are not kept fixed here — use compress for that.
 ${TRAIN_HELP}`,
   async run(argv) {
     const p = parse('finetune', argv, TRAIN_FLAGS);
-    const model = loadModel(oneModel('finetune', p));
-    return runTraining(model.graph, p, { epochs: 1, lr: 0.001 });
+    const path = oneModel('finetune', p);
+    const out = trainingOutput('finetune', p, [path]);
+    const model = loadModel(path);
+    return runTraining(model.graph, p, { epochs: 1, lr: 0.001 }, out);
   },
 };

@@ -4,7 +4,7 @@ import { reportHtml } from '../../report/html.js';
 import { parseReportInput } from '../../report/report_inputs.js';
 import { parse, str } from '../args.js';
 import type { Command } from '../command.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs } from '../outputs.js';
 
 export const report: Command = {
   name: 'report',
@@ -26,7 +26,8 @@ Charts are drawn by Vega-Lite (optional dependencies vega and vega-lite).
     const p = parse('report', argv, { output: { type: 'string', short: 'o' } });
     if (p.positionals.length === 0) fail('report: give at least one JSON file (from nnzip compress, nnzip sensitivity or npm run bench); see `nnzip report --help`');
     const out = str(p, 'output') ?? fail('report: -o report.html is required');
-    if (!/\.html?$/.test(out)) fail(`-o ${out}: the output must end in .html`);
+    if (!/\.html?$/i.test(out)) fail(`-o ${out}: the output must end in .html`);
+    const outputs = new Outputs('report', p.positionals, [{ flag: '-o', path: out }]);
     const inputs = p.positionals.map((path) => {
       let text: string;
       try {
@@ -38,7 +39,8 @@ Charts are drawn by Vega-Lite (optional dependencies vega and vega-lite).
     });
     const { version } = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
     const html = await reportHtml(inputs, `nnzip ${version}`);
-    writeFileAtomic(out, html);
+    outputs.stage(out, html);
+    outputs.commit();
     console.log(`${out}: ${html.length.toLocaleString('en-US')} bytes, ${(html.match(/<figure class="chart"/g) ?? []).length} charts from ${inputs.map((i) => `${i.where} (${i.kind})`).join(', ')}`);
     return 0;
   },

@@ -2,12 +2,13 @@ import { sensitivity } from '../../compress/prune/sensitivity.js';
 import { DATASETS, loadDataset } from '../../data/datasets.js';
 import { fail } from '../../ir/errors.js';
 import { sessionAccuracy } from '../../eval/runners.js';
+import { loadCharting } from '../../report/charts.js';
 import { sensitivityChart, sensitivityToCsv } from '../../report/sensitivity.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { Progress } from '../progress.js';
-import { writeFileAtomic } from '../write_file.js';
+import { Outputs } from '../outputs.js';
 
 export const sensitivityCommand: Command = {
   name: 'sensitivity',
@@ -39,6 +40,9 @@ accuracy. Prints CSV; with -o writes OUT.csv, OUT.json and OUT.svg (a chart).
       return d;
     });
     const limit = num(p, 'limit', 2000, 1, 1e9, true);
+    const base = str(p, 'output');
+    const outputs = base ? new Outputs('sensitivity', [path], ['csv', 'json', 'svg'].map((ext) => ({ flag: '-o', path: `${base}.${ext}` }))) : undefined;
+    if (base) await loadCharting(); // the chart needs vega: say so before the work, not after it
     const model = loadModel(path);
     const ds = loadDataset(dataset, 'test');
     let bar: Progress | undefined;
@@ -53,11 +57,11 @@ accuracy. Prints CSV; with -o writes OUT.csv, OUT.json and OUT.svg (a chart).
     });
     bar?.done();
     const csv = sensitivityToCsv(result);
-    const base = str(p, 'output');
-    if (base) {
-      writeFileAtomic(`${base}.csv`, csv);
-      writeFileAtomic(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
-      writeFileAtomic(`${base}.svg`, await sensitivityChart(result));
+    if (base && outputs) {
+      outputs.stage(`${base}.csv`, csv);
+      outputs.stage(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
+      outputs.stage(`${base}.svg`, await sensitivityChart(result));
+      outputs.commit();
       console.log(`wrote ${base}.csv, ${base}.json, ${base}.svg`);
     } else {
       process.stdout.write(csv);

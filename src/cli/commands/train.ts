@@ -2,7 +2,7 @@ import { ARCHITECTURES, buildArchitecture } from '../../train/arch/index.js';
 import { fail } from '../../ir/errors.js';
 import { num, parse, str } from '../args.js';
 import type { Command } from '../command.js';
-import { TRAIN_FLAGS, TRAIN_HELP, runTraining } from '../train_flags.js';
+import { TRAIN_FLAGS, TRAIN_HELP, runTraining, trainingOutput } from '../train_flags.js';
 
 // Settings that reach the accuracy targets (see the README's table).
 const DEFAULTS: Record<string, { epochs: number; lr: number; shift?: number }> = {
@@ -22,7 +22,8 @@ ${TRAIN_HELP}`,
     const p = parse('train', argv, { ...TRAIN_FLAGS, arch: { type: 'string' } });
     if (p.positionals.length) fail(`train: unexpected argument "${p.positionals[0]}"; train builds --arch NAME (use finetune for a model file)`);
     const arch = str(p, 'arch') ?? fail(`train: --arch is required (${Object.keys(ARCHITECTURES).join(', ')})`);
+    const out = trainingOutput('train', p, []);
     const graph = buildArchitecture(arch, { seed: num(p, 'seed', 1, 0, 2 ** 32 - 1, true) });
-    return runTraining(graph, p, DEFAULTS[arch]);
+    return runTraining(graph, p, DEFAULTS[arch], out);
   },
 };

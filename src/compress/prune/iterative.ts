@@ -1,6 +1,7 @@
 // Iterative magnitude pruning (Han et al.: prune → retrain, repeated), on a
 // trainable Model. Masks keep pruned weights at exactly zero through fine-tuning.
 import { agpSparsity } from './schedule.js';
+import { fail } from '../../ir/errors.js';
 import { magnitudeMask } from './magnitude.js';
 import type { Model } from '../../train/model.js';
 import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from '../finetune.js';
@@ -48,6 +49,11 @@ export function pruneIteratively(
   targets: PruneTarget[],
   opts: { schedule: PruneSchedule; stages: number; epochsPerStage: number; data?: FinetuneData; train: FinetuneConfig },
 ): PruneStage[] {
+  for (const t of targets) {
+    const n = model.param(t.weight).master.length;
+    // a density that rounds to no weight at all is a typo (1e-9 for 1e-1), not a plan
+    if (Math.round(t.density * n) < 1) fail(`${t.weight}: density ${t.density} keeps none of its ${n} weights; the smallest that keeps one is ${(0.5 / n).toPrecision(2)}`);
+  }
   const start = new Map(targets.map((t) => [t.weight, densityOf(model.param(t.weight).master)]));
   const S = opts.schedule === 'oneshot' ? 1 : opts.stages;
   const out: PruneStage[] = [];

@@ -39,6 +39,7 @@ registerOp({
   op: 'Conv',
   attrs: { ...WINDOW_ATTRS, group: 'int' },
   inputs: [2, 3],
+  types: { float: [0, 1, 2], same: [0, 1, 2] },
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
@@ -60,6 +61,7 @@ registerOp({
   op: 'ConvTranspose',
   attrs: { ...WINDOW_ATTRS, group: 'int', output_padding: 'ints', output_shape: 'ints' },
   inputs: [2, 3],
+  types: { float: [0, 1, 2], same: [0, 1, 2] },
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);

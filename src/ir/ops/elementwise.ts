@@ -2,7 +2,7 @@
 // shape arithmetic) and shape-preserving unary ops (activations, Clip, Identity, Dropout).
 import { registerOp } from '../ops.js';
 import { isFloat } from '../tensor.js';
-import { broadcastShapes, input, nodeFail, shapeStr } from '../util.js';
+import { broadcastShapes, checkNoZero, input, nodeFail, shapeStr } from '../util.js';
 import { foldable, foldBinary, sameAs } from './values.js';
 
 type Binary = (x: number, y: number, float: boolean) => number;
@@ -28,6 +28,7 @@ for (const [op, f] of Object.entries(BINARY)) {
       const shape = broadcastShapes(node, [a.shape, b.shape]);
       if (a.value && b.value && foldable([a, b])) {
         const float = isFloat(a.dtype);
+        if (op === 'Div' && !float) checkNoZero(node, b.value);
         return [{ dtype: a.dtype, shape, value: foldBinary(a.value, b.value, shape, a.dtype, (x, y) => f(x, y, float)) }];
       }
       return [{ dtype: a.dtype, shape }];
@@ -49,6 +50,8 @@ for (const [op, attrs] of Object.entries(UNARY)) {
     attrs,
     inputs: [1, 1],
     outputs: [1, 1],
+    // Relu also takes signed integers (opset 14); the others compute in floating point
+    types: op === 'Relu' ? undefined : { float: [0] },
     infer: (node, inputs) => [sameAs(input(node, inputs, 0))],
   });
 }
@@ -81,6 +84,7 @@ registerOp({
 // Clip: min/max as optional scalar inputs (opset ≥ 11) or as float attributes (older form).
 registerOp({
   op: 'Clip',
+  types: { same: [0, 1, 2] },
   attrs: { min: 'float', max: 'float' },
   inputs: [1, 3],
   outputs: [1, 1],

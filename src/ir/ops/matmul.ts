@@ -5,8 +5,9 @@ import { attrInt } from '../graph.js';
 
 registerOp({
   op: 'Gemm',
-  attrs: { alpha: 'float', beta: 'float', transA: 'int', transB: 'int' },
+  attrs: { alpha: 'float', beta: 'float', transA: 'bool', transB: 'bool' },
   inputs: [2, 3],
+  types: { float: [0, 1, 2], same: [0, 1, 2] },
   outputs: [1, 1],
   infer(node, inputs) {
     const a = input(node, inputs, 0);
@@ -33,6 +34,7 @@ registerOp({
   op: 'MatMul',
   attrs: {},
   inputs: [2, 2],
+  types: { float: [0, 1], same: [0, 1] },
   outputs: [1, 1],
   infer(node, inputs) {
     const a = input(node, inputs, 0);

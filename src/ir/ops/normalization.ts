@@ -9,6 +9,7 @@ registerOp({
   op: 'Softmax',
   attrs: { axis: 'int' },
   inputs: [1, 1],
+  types: { float: [0] },
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
@@ -19,8 +20,9 @@ registerOp({
 
 registerOp({
   op: 'BatchNormalization',
-  attrs: { epsilon: 'float', momentum: 'float', training_mode: 'int' },
+  attrs: { epsilon: 'float', momentum: 'float', training_mode: 'bool' },
   inputs: [5, 5],
+  types: { float: [0, 1, 2, 3, 4], same: [0, 1, 2, 3, 4] },
   outputs: [1, 3],
   infer(node, inputs) {
     const x = input(node, inputs, 0);

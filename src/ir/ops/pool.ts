@@ -20,11 +20,12 @@ function poolShape(node: Node, x: ValueType): number[] {
 registerOp({
   op: 'MaxPool',
   attrs: {
-    auto_pad: 'string', ceil_mode: 'int', dilations: 'ints', kernel_shape: 'ints', pads: 'ints',
-    storage_order: 'int', strides: 'ints',
+    auto_pad: 'string', ceil_mode: 'bool', dilations: 'ints', kernel_shape: 'ints', pads: 'ints',
+    storage_order: 'bool', strides: 'ints',
   },
   inputs: [1, 1],
   outputs: [1, 2],
+  types: { float: [0] },
   infer(node, inputs) {
     const x = poolInput(node, inputs);
     const shape = poolShape(node, x);
@@ -35,8 +36,9 @@ registerOp({
 
 registerOp({
   op: 'AveragePool',
-  attrs: { auto_pad: 'string', ceil_mode: 'int', count_include_pad: 'int', kernel_shape: 'ints', pads: 'ints', strides: 'ints' },
+  attrs: { auto_pad: 'string', ceil_mode: 'bool', count_include_pad: 'bool', kernel_shape: 'ints', pads: 'ints', strides: 'ints' },
   inputs: [1, 1],
+  types: { float: [0] },
   outputs: [1, 1],
   infer(node, inputs) {
     const x = poolInput(node, inputs);
@@ -50,6 +52,7 @@ for (const op of ['GlobalAveragePool', 'GlobalMaxPool']) {
     attrs: {},
     inputs: [1, 1],
     outputs: [1, 1],
+    types: { float: [0] },
     infer(node, inputs) {
       const x = poolInput(node, inputs);
       return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] }];

@@ -8,6 +8,7 @@ import { input, nodeFail, normAxis, shapeStr } from '../util.js';
 
 /** Checks scale/zero-point shapes: scalar (per tensor) or [x.shape[axis]] (per axis). */
 function checkQuantParams(node: Node, x: ValueType, scale: ValueType, zp: ValueType | undefined): void {
+  if (scale.dtype !== 'float32') nodeFail(node, `scale must be float32, got ${scale.dtype}`);
   const perTensor = scale.shape.length === 0 || (scale.shape.length === 1 && scale.shape[0] === 1 && sizeOf(scale.shape) === 1);
   if (!perTensor) {
     if (scale.shape.length !== 1) nodeFail(node, `scale ${shapeStr(scale.shape)} must be a scalar or 1-D`);
@@ -16,7 +17,8 @@ function checkQuantParams(node: Node, x: ValueType, scale: ValueType, zp: ValueT
       nodeFail(node, `per-axis scale has ${scale.shape[0]} values but axis ${axis} of ${shapeStr(x.shape)} has ${x.shape[axis]}`);
     }
   }
-  if (zp && sizeOf(zp.shape) !== sizeOf(scale.shape)) {
+  // the shapes themselves, as quantAxis (ir/quant.ts) requires when the model runs
+  if (zp && shapeStr(zp.shape) !== shapeStr(scale.shape)) {
     nodeFail(node, `zero point ${shapeStr(zp.shape)} must have the shape of scale ${shapeStr(scale.shape)}`);
   }
 }
@@ -25,6 +27,7 @@ registerOp({
   op: 'QuantizeLinear',
   attrs: { axis: 'int' },
   inputs: [2, 3],
+  types: { float: [0, 1], same: [0, 1] },
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);
@@ -43,6 +46,7 @@ registerOp({
   op: 'DequantizeLinear',
   attrs: { axis: 'int' },
   inputs: [2, 3],
+  types: { float: [1], same: [0, 2] },
   outputs: [1, 1],
   infer(node, inputs) {
     const x = input(node, inputs, 0);

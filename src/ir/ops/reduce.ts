@@ -6,7 +6,7 @@ import { attrInt, attrInts } from '../graph.js';
 
 registerOp({
   op: 'ReduceMean',
-  attrs: { axes: 'ints', keepdims: 'int', noop_with_empty_axes: 'int' },
+  attrs: { axes: 'ints', keepdims: 'bool', noop_with_empty_axes: 'bool' },
   inputs: [1, 1],
   outputs: [1, 1],
   infer(node, inputs) {

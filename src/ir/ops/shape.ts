@@ -47,7 +47,7 @@ function reshapeTarget(node: Parameters<typeof nodeFail>[0], inShape: number[], 
 
 registerOp({
   op: 'Reshape',
-  attrs: { allowzero: 'int' },
+  attrs: { allowzero: 'bool' },
   inputs: [2, 2],
   outputs: [1, 1],
   infer(node, inputs) {

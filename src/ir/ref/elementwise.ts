@@ -3,7 +3,7 @@
 import { type Node, attrFloat } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { NumArray, floatInput, optionalScalar, type RefKernel } from './operands.js';
-import { nodeFail, input, broadcastShapes, broadcastStrides, forEachRow, lastStrides } from '../util.js';
+import { nodeFail, input, broadcastShapes, broadcastStrides, checkNoZero, forEachRow, lastStrides } from '../util.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
@@ -59,12 +59,6 @@ function binary(op: BinaryOp): RefKernel {
     }
     return [out];
   };
-}
-
-function checkNoZero(node: Node, b: Tensor): void {
-  for (let i = 0; i < b.size; i++) {
-    if (b.data[i] == 0) nodeFail(node, `integer division by zero (divisor element ${i})`);
-  }
 }
 
 /** Float unary ops: one loop each, no per-element calls. */

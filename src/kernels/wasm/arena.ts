@@ -14,12 +14,15 @@ export interface ArenaOptions {
   maximumBytes?: number;
   /** Back the memory with a SharedArrayBuffer (for worker threads). */
   shared?: boolean;
+  /** What to do when the memory is full, in the words of whoever made the arena (default: this option). */
+  whenFull?: string;
 }
 
 export class WasmArena {
   readonly memory: WasmMemory;
   readonly shared: boolean;
   readonly maximumPages: number;
+  private readonly whenFull: string;
   private top = ALIGN; // offset 0 stays unused so that 0 can mean "no buffer"
 
   constructor(opts: ArenaOptions = {}) {
@@ -28,6 +31,7 @@ export class WasmArena {
     this.maximumPages = Math.ceil((opts.maximumBytes ?? (this.shared ? 1 << 30 : 4 * 2 ** 30 - PAGE)) / PAGE);
     if (initial > this.maximumPages) fail(`wasm arena: initial size ${initial} pages exceeds the maximum ${this.maximumPages}`);
     this.memory = new WA.Memory({ initial, maximum: this.maximumPages, shared: this.shared });
+    this.whenFull = opts.whenFull ?? 'create it with a larger maximumBytes';
   }
 
   /** Bytes in use (the high-water mark of the bump pointer). */
@@ -65,7 +69,7 @@ export class WasmArena {
     if (end <= have) return;
     const pages = Math.ceil((end - have) / PAGE);
     if (have / PAGE + pages > this.maximumPages) {
-      fail(`wasm arena: needs ${end} bytes, over its maximum of ${this.maximumPages * PAGE} bytes; create it with a larger maximumBytes`);
+      fail(`wasm arena: needs ${end} bytes, over its maximum of ${this.maximumPages * PAGE} bytes; ${this.whenFull}`);
     }
     this.memory.grow(pages);
   }

@@ -10,7 +10,7 @@ import { createNnzipPeer } from '../../../bench/peers/nnzip.js';
 import { createOrtNodePeer } from '../../../bench/peers/ort_node.js';
 import { createOrtWebPeer } from '../../../bench/peers/ort_web.js';
 import type { Feeds, Peer } from '../../../bench/peers/peer.js';
-import { createTfjsWasmPeer } from '../../../bench/peers/tfjs_wasm.js';
+import { createTfjsWasmPeer } from '../../../bench/peers/tfjs/wasm.js';
 import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { f32, type Tensor } from '../../../src/ir/tensor.js';

@@ -3,18 +3,33 @@
 // dilations, groups, ceil_mode, count_include_pad).
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { tinyModel, type TinyNode } from '../../../bench/onnx_tiny.js';
+import { Graph } from '../../../src/ir/graph.js';
 import { Rng } from '../../../src/ir/random.js';
+import { f32 } from '../../../src/ir/tensor.js';
 import type { Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { WasmArena } from '../../../src/kernels/wasm/arena.js';
 import { WasmConv2d } from '../../../src/kernels/wasm/conv.js';
 import { WasmGemm } from '../../../src/kernels/wasm/gemm.js';
 import { WasmPool2d, type Pool2dParams } from '../../../src/kernels/wasm/pool.js';
+import { exportOnnx } from '../../../src/onnx/export.js';
 import { assertClose, nchw, refConv, refPool } from './helpers.js';
 
+interface TinyNode {
+  op: string;
+  inputs: string[];
+  attrs?: Record<string, number | number[]>;
+}
+
+/** A one-node model X → Y (weights as initializers) run by onnxruntime-node. */
 async function runOrt(node: TinyNode, xDims: number[], yDims: number[], x: Float32Array,
   weights: Record<string, { dims: number[]; data: Float32Array }> = {}): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(tinyModel(node, xDims, yDims, weights));
+  const graph = new Graph({
+    inputs: [{ name: 'X', dtype: 'float32', shape: xDims }],
+    outputs: [{ name: 'Y', dtype: 'float32', shape: yDims }],
+    nodes: [{ name: 'n0', op: node.op, inputs: node.inputs, outputs: ['Y'], attrs: node.attrs ?? {} }],
+    initializers: new Map(Object.entries(weights).map(([name, w]) => [name, f32(w.dims, w.data)])),
+  });
+  const session = await ort.InferenceSession.create(exportOnnx(graph));
   const out = await session.run({ X: new ort.Tensor('float32', x, xDims) });
   await session.release();
   return out.Y.data as Float32Array;

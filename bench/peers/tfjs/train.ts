@@ -3,13 +3,12 @@
 // API (tf.fused ops under optimizer.minimize) or its layers API (tf.sequential +
 // trainOnBatch), with plain SGD with momentum and softmax cross-entropy.
 import * as tf from '@tensorflow/tfjs';
-import { NnzipError } from '../../src/ir/errors.js';
-import type { Graph } from '../../src/ir/graph.js';
-import { tfjsWasmThreads } from './tfjs_wasm.js';
+import { NnzipError } from '../../../src/ir/errors.js';
+import type { Graph } from '../../../src/ir/graph.js';
+import { useTfBackend, type TfBackend } from './backend.js';
 
 export type Sgd = { lr: number; momentum: number };
 
-export type TfBackend = 'wasm' | 'cpu';
 /** 'ops': tf.fused ops under optimizer.minimize; 'layers': tf.sequential + trainOnBatch. */
 export type TfApi = 'ops' | 'layers';
 
@@ -83,17 +82,11 @@ export function tfLayers(graph: Graph): Layer[] {
 export interface TfTrainer {
   readonly name: string;
   readonly backend: TfBackend;
-  /** One SGD step on `batch` samples (NCHW floats, one-hot labels); the loss before the update. */
+  /** One SGD step on `batch` samples (NCHW floats, one-hot labels), on this trainer's backend; the loss before the update. */
   step(images: Float32Array, onehot: Float32Array, batch: number): number | Promise<number>;
   /** Mean loss on `batch` samples, no update. */
   loss(images: Float32Array, onehot: Float32Array, batch: number): number;
   dispose(): void;
-}
-
-/** Makes `name` TF.js's active backend (the wasm one once started with 1 thread, as bench/peers/tfjs_wasm.ts does). */
-export async function useTfBackend(name: TfBackend): Promise<void> {
-  if (name === 'wasm') await tfjsWasmThreads(1);
-  if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new NnzipError(`bench/train: the TF.js ${name} backend failed to start`, 1);
 }
 
 const act = (relu: boolean) => (relu ? 'relu' : 'linear');
@@ -164,6 +157,9 @@ export async function createTfTrainer(graph: Graph, backend: TfBackend, api: TfA
   await useTfBackend(backend);
   tf.enableProdMode(); // TF.js's documented speed switch: no debug checks on every op
   const layers = tfLayers(graph);
-  return api === 'ops' ? opsTrainer(layers, backend, sgd) : layersTrainer(layers, backend, sgd);
+  const t = api === 'ops' ? opsTrainer(layers, backend, sgd) : layersTrainer(layers, backend, sgd);
+  // trainers on different backends take turns in one process: a step first makes its own backend active
+  const step: TfTrainer['step'] = (images, onehot, n) => (tf.getBackend() === backend ? t.step(images, onehot, n) : useTfBackend(backend).then(() => t.step(images, onehot, n)));
+  return { ...t, step };
 }
 

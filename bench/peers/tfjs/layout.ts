@@ -4,7 +4,7 @@
 // element order (Reshape, Flatten, Gemm, Softmax, graph outputs). Weights are
 // transposed once at conversion; activations are transposed at run time (timed).
 import * as tf from '@tensorflow/tfjs';
-import type { Tensor } from '../../src/ir/tensor.js';
+import type { Tensor } from '../../../src/ir/tensor.js';
 
 export type Layout = 'nhwc' | 'plain';
 

@@ -1,8 +1,8 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
-import { deepCompression } from './repro/deep_compression.js';
-import { kmeansInit } from './repro/kmeans_init.js';
-import { patternRepro } from './repro/pattern.js';
-import { pruneSchedule } from './repro/prune_schedule.js';
+import { deepCompression } from './deep_compression.js';
+import { kmeansInit } from './kmeans_init.js';
+import { patternRepro } from './pattern.js';
+import { pruneSchedule } from './prune_schedule.js';
 
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },

@@ -3,40 +3,13 @@
 // What a TF.js user would write by hand: NHWC activations, fused bias + ReLU in
 // Conv/Gemm (tf.fused.*), the input transposed NCHW → NHWC inside the timed call.
 import * as tf from '@tensorflow/tfjs';
-import { NnzipError } from '../../src/ir/errors.js';
-import type { Graph, Node } from '../../src/ir/graph.js';
-import { Tensor, f32, i64 } from '../../src/ir/tensor.js';
-import type { Feeds } from './peer.js';
-import { nchwToNhwc, nhwcToNchw, type Layout } from './tfjs_layout.js';
-import { TF_OPS } from './tfjs_ops.js';
-
-/** Activations tf.fused.* applies after the bias. */
-export type FusedActivation = 'linear' | 'relu' | 'relu6';
-
-/** What an op converter sees while converting one node. */
-export interface ConvertContext {
-  readonly node: Node;
-  readonly opset: number;
-  /** Input i when it is known at conversion (initializer or Constant node), else undefined. */
-  constant(i: number): Tensor | undefined;
-  /** Input i, which must be constant; `what` names it in the error. */
-  needConstant(i: number, what: string): Tensor;
-  /** Layout of run-time input i. */
-  layout(i: number): Layout;
-  /** Keeps a tf tensor across runs (disposed with the model). */
-  keep<T extends tf.Tensor>(t: T): T;
-  /** The activation folded into this node (Conv/Gemm/MatMul), else 'linear'. */
-  readonly activation: FusedActivation;
-  fail(message: string): never;
-}
-
-/** A converted node: run-time inputs (aligned with node.inputs; undefined = constant or absent) → outputs. */
-export interface Step {
-  layouts: Layout[];
-  run(inputs: (tf.Tensor | undefined)[]): tf.Tensor[];
-}
-
-export type OpConverter = (cx: ConvertContext) => Step;
+import { NnzipError } from '../../../src/ir/errors.js';
+import type { Graph, Node } from '../../../src/ir/graph.js';
+import { Tensor, f32, i64 } from '../../../src/ir/tensor.js';
+import type { Feeds } from '../peer.js';
+import type { ConvertContext, FusedActivation, Step } from './converter.js';
+import { nchwToNhwc, nhwcToNchw, type Layout } from './layout.js';
+import { TF_OPS } from './ops.js';
 
 export interface TfModel {
   run(feeds: Feeds): Feeds;

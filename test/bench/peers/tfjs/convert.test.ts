@@ -4,16 +4,16 @@
 // ceil-mode windows, broadcasting constants against NHWC, axes renumbered for NHWC.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createOrtNodePeer } from '../../../bench/peers/ort_node.js';
-import type { Feeds } from '../../../bench/peers/peer.js';
-import { ceilExtra } from '../../../bench/peers/tfjs_ops.js';
-import { createTfjsWasmPeer } from '../../../bench/peers/tfjs_wasm.js';
-import { NnzipError } from '../../../src/ir/errors.js';
-import { Rng } from '../../../src/ir/random.js';
-import { f32, i64, type Tensor } from '../../../src/ir/tensor.js';
-import { importOnnx } from '../../../src/onnx/import.js';
-import { encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from '../../../src/onnx/onnx_proto.js';
-import { tensorToProto } from '../../../src/onnx/tensor_proto.js';
+import { createOrtNodePeer } from '../../../../bench/peers/ort_node.js';
+import type { Feeds } from '../../../../bench/peers/peer.js';
+import { ceilExtra } from '../../../../bench/peers/tfjs/ops.js';
+import { createTfjsWasmPeer } from '../../../../bench/peers/tfjs/wasm.js';
+import { NnzipError } from '../../../../src/ir/errors.js';
+import { Rng } from '../../../../src/ir/random.js';
+import { f32, i64, type Tensor } from '../../../../src/ir/tensor.js';
+import { importOnnx } from '../../../../src/onnx/import.js';
+import { encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from '../../../../src/onnx/onnx_proto.js';
+import { tensorToProto } from '../../../../src/onnx/tensor_proto.js';
 
 type Attrs = Record<string, number | number[] | string>;
 const FLOAT_ATTRS = new Set(['alpha', 'beta', 'epsilon']);

@@ -1,12 +1,12 @@
 // The TF.js op table, part 1: the layers with weights or windows (Conv, Gemm,
 // MatMul, pools, BatchNormalization), all in NHWC where TF.js wants it.
-// Part 2 (elementwise and shape ops) is in tfjs_ops_basic.ts; TF_OPS joins both.
+// Part 2 (elementwise and shape ops) is in ops_basic.ts; TF_OPS joins both.
 import * as tf from '@tensorflow/tfjs';
-import { attrFloat, attrInt, attrInts, attrString } from '../../src/ir/graph.js';
-import type { Tensor } from '../../src/ir/tensor.js';
-import type { ConvertContext, FusedActivation, OpConverter } from './tfjs_convert.js';
-import { BASIC_OPS } from './tfjs_ops_basic.js';
-import { asLayout, depthwiseFilter, oihwToHwio, toTf, type Layout } from './tfjs_layout.js';
+import { attrFloat, attrInt, attrInts, attrString } from '../../../src/ir/graph.js';
+import type { Tensor } from '../../../src/ir/tensor.js';
+import type { ConvertContext, FusedActivation, OpConverter } from './converter.js';
+import { BASIC_OPS } from './ops_basic.js';
+import { asLayout, depthwiseFilter, oihwToHwio, toTf, type Layout } from './layout.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 

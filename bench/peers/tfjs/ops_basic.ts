@@ -1,9 +1,9 @@
 // The TF.js op table, part 2: elementwise ops (layout-free, so NHWC values stay
 // NHWC) and the shape ops that need ONNX's own element order ('plain').
 import * as tf from '@tensorflow/tfjs';
-import { attrFloat, attrInt, attrInts } from '../../src/ir/graph.js';
-import type { OpConverter, Step } from './tfjs_convert.js';
-import { NCHW_TO_NHWC_AXIS, asLayout, constantNhwc, normAxis, toTf, type Layout } from './tfjs_layout.js';
+import { attrFloat, attrInt, attrInts } from '../../../src/ir/graph.js';
+import type { OpConverter, Step } from './converter.js';
+import { NCHW_TO_NHWC_AXIS, asLayout, constantNhwc, normAxis, toTf, type Layout } from './layout.js';
 
 type Unary = (x: tf.Tensor, alpha: number) => tf.Tensor;
 
