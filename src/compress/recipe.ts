@@ -118,9 +118,14 @@ function checkRange(where: string, v: unknown, lo: number, hi: number, loOpen: b
 const checkFraction = (where: string, v: unknown) => checkRange(where, v, 0, 1, true, false);
 export const checkBits = (where: string, v: unknown) => checkRange(where, v, 1, 16, false, true);
 
-/** Merges a user's recipe (parsed YAML/JSON) over a base, checking every value. */
-export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_COMPRESSION): Recipe {
+/**
+ * Merges a user's recipe (parsed YAML/JSON) over a base, checking every value. The default
+ * base is the pattern recipe when the user's has a `pattern` section (pruning or sharing
+ * after it would undo its patterns unless asked for), else Deep Compression.
+ */
+export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe {
   if (typeof raw !== 'object' || raw === null) fail(`${source}: a recipe must be a mapping (YAML or JSON object)`);
+  base ??= (raw as Partial<Recipe>).pattern ? PATTERN : DEEP_COMPRESSION;
   const r = raw as Partial<Recipe>;
   const out: Recipe = structuredClone(base);
   out.name = typeof r.name === 'string' ? r.name : source;

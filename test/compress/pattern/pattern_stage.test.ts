@@ -10,6 +10,9 @@ import { nnzToGraph } from '../../../src/format/nnz.js';
 import { NnzipError } from '../../../src/ir/errors.js';
 import type { Graph } from '../../../src/ir/graph.js';
 import { checkPatternFormat, patternCounts } from '../../../src/ir/pattern.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { ArchBuilder } from '../../../src/train/arch/builder.js';
 import { tinyData } from '../../train/tiny.js';
 
@@ -55,6 +58,19 @@ test('the recipe can name layers: K and connectivity per layer; a non-3×3 layer
   assert.ok(f3?.kind === 'pattern' && f3.masks.length === 6);
   assert.throws(() => compressGraph(net(), { recipe: recipe({ layers: { fc: { patterns: 4 } } }) }),
     isError(/layer fc \(Gemm \[4,72\]\) cannot take patterns: they apply to 3×3 convs with group 1; layers that qualify: conv1, conv2, conv3/));
+});
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+test('a recipe file with a pattern section runs patterns only, unless it names other stages', () => {
+  const file = parseRecipe(parseYaml(readFileSync(`${ROOT}recipes/vggs_pattern.yaml`, 'utf8')), 'vggs_pattern.yaml');
+  assert.equal(file.prune, undefined, 'no magnitude pruning after the patterns');
+  assert.equal(file.share, undefined);
+  assert.deepEqual([file.pattern?.patterns, file.pattern?.connectivity, file.pattern?.admm?.rounds], [8, 3.6, 8]);
+  const both = parseRecipe({ pattern: { patterns: 4 }, share: { bits: { conv: 6 } } }, 'r');
+  assert.equal(both.share?.bits.conv, 6);
+  assert.equal(both.prune, undefined);
+  assert.ok(parseRecipe({ prune: { density: { fc: 0.2 } } }, 'r').share, 'without patterns the base stays Deep Compression');
 });
 
 test('bad pattern settings fail before any training, with one clear line', () => {
