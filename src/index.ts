@@ -5,6 +5,7 @@ export { loadOnnxFile } from './onnx/load.js';
 export { createNodeSession, type NodeSessionOptions } from './runtime/session_node.js';
 export { loadDataset, DATASETS, type Dataset, type DatasetName } from './data/datasets.js';
 export { compressGraph, type CompressOptions, type CompressResult } from './compress/pipeline.js';
-export { parseRecipe, DEEP_COMPRESSION, type Recipe } from './compress/recipe.js';
+export { parseRecipe, DEEP_COMPRESSION, LOSSLESS, type Recipe } from './compress/recipe.js';
+export { intake, type LayerIntake } from './compress/intake.js';
 export { buildArchitecture, modelFromGraph, modelToGraph, train, type TrainOptions, type TrainResult } from './train/index.js';
 export { withTrainingThreads } from './train/threads_node.js';

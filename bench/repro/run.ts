@@ -1,5 +1,7 @@
 // `npm run repro -- NAME [args]`: accuracy/size reproductions too long for `npm test`.
 import { deepCompression } from './deep_compression.js';
+import { filters } from './filters.js';
+import { intake } from './intake.js';
 import { kmeansInit } from './kmeans_init.js';
 import { patternRepro } from './pattern.js';
 import { pruneSchedule } from './prune_schedule.js';
@@ -9,6 +11,8 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
   pattern: { what: 'PatDNN on VGG-S: ADMM vs one-shot, K and connectivity table (args: admm | oneshot | table)', run: patternRepro },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
+  filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
+  intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },
 };
 
 const [name, ...args] = process.argv.slice(2);

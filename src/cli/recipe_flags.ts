@@ -1,16 +1,18 @@
 // Recipes from the command line: --recipe NAME|FILE, then flags override the common knobs.
+// Without fine-tuning the base is the lossless recipe: only the flags given change weights.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, parseRecipe, type Recipe } from '../compress/recipe.js';
-import type { PruneSchedule } from '../compress/prune/iterative.js';
+import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
-import { num, str, type Options, type Parsed } from './args.js';
+import { choice, num, str, type Options, type Parsed } from './args.js';
 
 export const RECIPE_FLAGS: Options = {
   recipe: { type: 'string' },
   density: { type: 'string' },
   bits: { type: 'string' },
+  filters: { type: 'string' },
+  'filter-epochs': { type: 'string' },
   'index-bits': { type: 'string' },
   schedule: { type: 'string' },
   stages: { type: 'string' },
@@ -33,6 +35,10 @@ export const RECIPE_FLAGS: Options = {
 };
 
 export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
+                          (default: deep-compression when fine-tuning, else lossless)
+  --filters SPEC          fraction of filters/neurons kept, the rest removed from the graph:
+                          0.5 (every layer that can be thinned), conv=0.5, or per layer conv2=0.5
+  --filter-epochs N       fine-tuning epochs after removing filters
   --density SPEC          fraction of weights kept: 0.1 (all), conv=0.5,fc=0.1, or per layer fc1=0.08
   --bits SPEC             weight-sharing bits (1–16): 5, conv=8,fc=5, or per layer fc1=6
   --index-bits SPEC       relative-index bits of sparse storage (default: best per layer)
@@ -72,7 +78,7 @@ function loadRecipe(spec: string): Recipe {
 
 /** Applies "0.1", "conv=0.5,fc=0.1" or "fc1=0.08" to kind defaults and per-layer overrides. */
 function applySpec(r: Recipe, flag: string, spec: string, setKind: (kind: 'conv' | 'fc', v: number) => void,
-  key: 'density' | 'bits' | 'indexBits' | 'patterns' | 'connectivity'): void {
+  key: 'density' | 'bits' | 'indexBits' | 'filters' | 'patterns' | 'connectivity'): void {
   for (const part of spec.split(',')) {
     const [k, v] = part.includes('=') ? part.split('=', 2) : [undefined, part];
     const value = Number(v);
@@ -114,25 +120,43 @@ function patternFlags(r: Recipe, p: Parsed): void {
   }
 }
 
-export function recipeFromFlags(p: Parsed): Recipe {
-  const r = loadRecipe(str(p, 'recipe') ?? 'deep-compression');
+/** The flags that change weights (the others say how). */
+const CHANGES_WEIGHTS = ['recipe', 'filters', 'density', 'bits'] as const;
+
+/** The first flag given that changes weights, e.g. "--density", or undefined. */
+export function weightFlag(p: Parsed): string | undefined {
+  const k = CHANGES_WEIGHTS.find((k) => str(p, k) !== undefined && !(k === 'recipe' && str(p, k) === 'lossless'));
+  return k && `--${k}`;
+}
+
+/** The recipe: --recipe, else deep-compression when fine-tuning and lossless otherwise; then the flags. */
+export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
+  const r = loadRecipe(str(p, 'recipe') ?? (finetune ? 'deep-compression' : 'lossless'));
   if (p.values['no-prune']) delete r.prune;
   if (p.values['no-share']) delete r.share;
+  const filters = str(p, 'filters');
+  if (filters) {
+    r.filters ??= structuredClone(FILTERS_DEFAULTS);
+    applySpec(r, 'filters', filters, (k, v) => (r.filters!.keep[k] = v), 'filters');
+  }
+  if (r.filters) r.filters.epochs = num(p, 'filter-epochs', r.filters.epochs, 0, 1000);
   const density = str(p, 'density');
   if (density) {
-    if (!r.prune) fail('--density given with --no-prune; drop one of them');
+    if (p.values['no-prune']) fail('--density given with --no-prune; drop one of them');
+    r.prune ??= { ...structuredClone(DEEP_COMPRESSION.prune!), density: {} };
     applySpec(r, 'density', density, (k, v) => (r.prune!.density[k] = v), 'density');
   }
   const bits = str(p, 'bits');
   if (bits) {
-    if (!r.share) fail('--bits given with --no-share; drop one of them');
+    if (p.values['no-share']) fail('--bits given with --no-share; drop one of them');
+    r.share ??= { ...structuredClone(DEEP_COMPRESSION.share!), bits: {} };
     applySpec(r, 'bits', bits, (k, v) => (r.share!.bits[k] = v), 'bits');
   }
   const indexBits = str(p, 'index-bits');
   if (indexBits) applySpec(r, 'index-bits', indexBits, (k, v) => (r.encode.indexBits = { ...r.encode.indexBits, [k]: v }), 'indexBits');
+  const schedule = choice(p, 'schedule', ['oneshot', 'stages', 'agp'] as const);
   if (r.prune) {
-    const schedule = str(p, 'schedule');
-    if (schedule) r.prune.schedule = schedule as PruneSchedule; // checked by checkRecipe below
+    if (schedule) r.prune.schedule = schedule;
     r.prune.stages = num(p, 'stages', r.prune.stages, 1, 100, true);
     r.prune.epochsPerStage = num(p, 'epochs', r.prune.epochsPerStage, 0, 1000);
   }
@@ -141,6 +165,7 @@ export function recipeFromFlags(p: Parsed): Recipe {
     const init = str(p, 'init');
     if (init) r.share.init = init as KMeansInit; // checked by checkRecipe below
   }
+  refuseIdleStageFlags(p, r);
   if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
   patternFlags(r, p);
@@ -148,4 +173,18 @@ export function recipeFromFlags(p: Parsed): Recipe {
   if (p.values.f16) r.encode.f16 = true;
   checkRecipe(r, 'options');
   return r;
+}
+
+/** A stage's flag when that stage does not run: its value checked first, then refused (never ignored silently). */
+function refuseIdleStageFlags(p: Parsed, r: Recipe): void {
+  const idle = [
+    ...(r.prune ? [] : [['epochs', 'pruning'], ['stages', 'pruning'], ['schedule', 'pruning']]),
+    ...(r.share ? [] : [['share-epochs', 'weight sharing'], ['init', 'weight sharing']]),
+  ];
+  for (const [flag, stage] of idle) {
+    if (str(p, flag) === undefined) continue;
+    if (flag === 'stages') num(p, flag, 1, 1, 100, true);
+    else if (flag.endsWith('epochs')) num(p, flag, 0, 0, 1000);
+    fail(`--${flag} sets ${stage}, which this run does not do; drop it, or add the stage (--density/--bits, or --dataset for the default recipe)`);
+  }
 }

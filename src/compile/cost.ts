@@ -49,6 +49,7 @@ export function codebookUsable(w: PlanWeight): boolean {
 }
 
 function formatName(w: PlanWeight): string {
+  if (w.format?.kind === 'grid') return `${w.format.bits}-bit grid decoded to f32`;
   if (w.format?.kind !== 'codebook') return 'sparse';
   return codebookUsable(w) ? `codebook ${w.format.centroids.length} centroids` : 'codebook decoded to f32 (over 256 centroids or transformed)';
 }

@@ -1,17 +1,19 @@
-// A compression run: the recipe's stages in order (stages.ts), each acting on one
-// trainable model, then the encoding. Returns what each stage left — its graph,
-// its size as encoded (relative-index sparse, codebooks, no Huffman), its test
-// accuracy — and the final file's bytes, so callers print sizes without encoding again.
+// A compression run: intake (what the input's weights already are), the recipe's
+// stages in order (stages.ts), each acting on one trainable model, then the
+// encoding. Returns what each stage left — its graph, its size as encoded (no
+// Huffman), its test accuracy — the final file's bytes, and, without data, which
+// layers the recipe changed unmeasured.
 import { graphToNnz, type NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
-import { detectPatterns } from '../ir/pattern.js';
 import { DTYPE_BYTES } from '../ir/tensor.js';
 import { modelFromGraph } from '../train/from_graph.js';
 import { modelToGraph } from '../train/to_graph.js';
 import { accuracyOf, type FinetuneConfig, type FinetuneData } from './finetune.js';
 import { compressibleLayers, type Layer } from './layers.js';
 import type { PruneStage } from './prune/iterative.js';
-import { checkRecipeLayers, type Recipe } from './recipe.js';
+import { checkRecipeLayers, settingsFor, type Recipe } from './recipe.js';
+import { layerChanges, type LayerChange } from './changes.js';
+import { intake, withFormats, type LayerIntake } from './intake.js';
 import { STAGES, type StageContext } from './stages.js';
 
 export interface CompressOptions {
@@ -50,8 +52,14 @@ export interface CompressResult {
   compressed: Graph;
   /** The file as the recipe's encoding writes it (Huffman, float16 biases): what is reported and written. */
   file: NnzEncoded;
+  /** The layers of the final graph. */
   layers: Layer[];
   pruneStages: PruneStage[];
+  /** What each layer's weight already was in the input, and what it is in the file. */
+  intake: LayerIntake[];
+  final: LayerIntake[];
+  /** Without data: the layers whose weights the recipe changed, unmeasured (empty with data). */
+  unmeasured: LayerChange[];
   /** What the stages want the user to read (co-design choices, bounds). */
   notes: string[];
 }
@@ -68,44 +76,59 @@ function trainConfig(o: CompressOptions): FinetuneConfig {
   return { ...t, seed: o.seed ?? 1, maxStepsPerEpoch: o.maxStepsPerEpoch, onProgress: o.onProgress };
 }
 
+/** The graph with each layer in its exact format, and the recipe's relative-index bits. */
+function formatted(graph: Graph, layers: Layer[], found: LayerIntake[], recipe: Recipe): Graph {
+  const g = withFormats(graph, found);
+  for (const l of layers) {
+    const f = g.formats.get(l.weight);
+    const bits = settingsFor(recipe, l).indexBits;
+    if (f && f.kind !== 'pattern' && bits) g.formats.set(l.weight, { ...f, indexBits: bits });
+  }
+  return g;
+}
+
+/**
+ * Finds what the input's layers already are (intake.ts), runs the recipe's stages on
+ * a trainable model (only built when a stage runs), and encodes the result. Layers
+ * no stage changed are stored exactly as they came.
+ */
 export function compressGraph(graph: Graph, o: CompressOptions): CompressResult {
   const layers = compressibleLayers(graph);
   checkRecipeLayers(o.recipe, layers, o.source ?? 'recipe');
-  const model = modelFromGraph(graph, { seed: o.seed });
-  const ctx: StageContext = {
-    model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), formats: new Map(), pruneStages: [], notes: [],
-  };
+  const input = intake(graph, layers);
+  const enabled = STAGES.filter((s) => s.enabled(o.recipe));
   const f16 = o.recipe.encode.f16;
-  const originalAccuracy = o.data ? accuracyOf(model, o.data) : undefined;
+  let current = input;
+  let last = graph;
+  let compressed = formatted(graph, layers, input, o.recipe);
   const stages: StageResult[] = [];
-  let compressed = graph;
-  for (const stage of STAGES.filter((s) => s.enabled(o.recipe))) {
-    const details = stage.run(ctx);
-    compressed = modelToGraph(model); // keeps the input's formats that still decode
-    for (const [w, f] of ctx.formats) compressed.formats.set(w, f);
-    const accuracy = o.data ? details.accuracy ?? accuracyOf(model, o.data) : undefined;
+  let ctx: StageContext | undefined;
+  if (enabled.length > 0) {
+    const model = modelFromGraph(graph, { seed: o.seed });
+    ctx = { model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), current: byWeight(input), pruneStages: [], notes: [] };
+  }
+  const originalAccuracy = ctx && o.data ? accuracyOf(ctx.model, o.data) : undefined;
+  for (const stage of enabled) {
+    const details = stage.run(ctx!);
+    const g = modelToGraph(ctx!.model);
+    current = intake(g, ctx!.layers, { graph: last, found: current });
+    last = g;
+    ctx!.current = byWeight(current);
+    compressed = formatted(g, ctx!.layers, current, o.recipe);
+    const accuracy = o.data ? details.accuracy ?? accuracyOf(ctx!.model, o.data) : undefined;
     delete details.accuracy;
     const file = graphToNnz(compressed, { huffman: false, f16 }).bytes;
     stages.push({ name: stage.name, letter: stage.letter, label: stage.label, graph: compressed, file, accuracy, details });
   }
-  if (stages.length === 0) compressed = modelToGraph(model);
-  markSparse(compressed, layers);
   const file = graphToNnz(compressed, { huffman: o.recipe.encode.huffman ? undefined : false, meta: o.meta, f16 });
-  return { originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers, pruneStages: ctx.pruneStages, notes: ctx.notes };
+  const unmeasured = o.data ? [] : layerChanges(layers, { graph, intake: input }, { graph: compressed, intake: current });
+  return {
+    originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers: ctx?.layers ?? layers,
+    pruneStages: ctx?.pruneStages ?? [], intake: input, final: current, unmeasured, notes: ctx?.notes ?? [],
+  };
 }
 
-/**
- * Layers stored dense that hold zeros (pruned here or elsewhere) are stored as
- * patterns when their zeros follow patterns (a model pattern-pruned elsewhere),
- * else sparse: their zeros cost nothing.
- */
-function markSparse(g: Graph, layers: Layer[]): void {
-  for (const l of layers) {
-    const t = g.initializers.get(l.weight)!;
-    if (g.formats.has(l.weight) || !t.data.some((v) => v === 0)) continue;
-    g.formats.set(l.weight, detectPatterns(t.data as Float32Array, t.shape) ?? { kind: 'sparse' });
-  }
-}
+const byWeight = (found: LayerIntake[]): Map<string, LayerIntake> => new Map(found.map((l) => [l.weight, l]));
 
 /** The graph a stage left (the input graph when the recipe has no such stage). */
 export function stageGraph(r: CompressResult, name: string): Graph | undefined {

@@ -15,6 +15,8 @@ export interface LayerSettings {
   patterns?: number;
   /** Connectivity rate of this layer: kernels kept = kernels / rate (the pattern stage's default otherwise). */
   connectivity?: number;
+  /** Fraction of filters (output channels, neurons) kept, in (0, 1]; the others are removed from the graph. */
+  filters?: number;
   /** Leave this layer dense and unshared. */
   skip?: boolean;
 }
@@ -63,16 +65,24 @@ export interface PatternSettings {
 export interface Recipe {
   name: string;
   pattern?: PatternSettings;
+  /** Filter / neuron pruning (Li et al. 2017): the lowest-norm filters are removed physically, then fine-tuning. */
+  filters?: {
+    /** Per kind defaults of the fraction kept (layers that cannot be thinned are left out); `layers` overrides per layer. */
+    keep: Partial<Record<LayerKind, number>>;
+    norm: 'l1' | 'l2';
+    epochs: number;
+  };
   prune?: {
-    /** Per kind defaults; `layers` overrides per layer. */
-    density: Record<LayerKind, number>;
+    /** Per kind defaults (absent = 1, not pruned); `layers` overrides per layer. */
+    density: Partial<Record<LayerKind, number>>;
     /** oneshot: prune once then fine-tune; stages: N equal steps; agp: gradual cubic schedule. */
     schedule: 'oneshot' | 'stages' | 'agp';
     stages: number;
     epochsPerStage: number;
   };
   share?: {
-    bits: Record<LayerKind, number>;
+    /** Per kind defaults (absent = not shared); `layers` overrides per layer. */
+    bits: Partial<Record<LayerKind, number>>;
     init: 'linear' | 'density' | 'random';
     epochs: number;
   };
@@ -107,7 +117,17 @@ export const PATTERN: Recipe = {
   layers: {},
 };
 
-export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION, pattern: PATTERN };
+/** No stage: every weight kept bit for bit, stored in the exact format it already has (sparse, codebook, grid). */
+export const LOSSLESS: Recipe = {
+  name: 'lossless',
+  train: DEEP_COMPRESSION.train,
+  encode: { huffman: true },
+  layers: {},
+};
+
+export const FILTERS_DEFAULTS: NonNullable<Recipe['filters']> = { keep: {}, norm: 'l1', epochs: 4 };
+
+export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION, lossless: LOSSLESS, pattern: PATTERN };
 
 function checkRange(where: string, v: unknown, lo: number, hi: number, loOpen: boolean, integer: boolean): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi && (!integer || Number.isInteger(v));
@@ -129,6 +149,8 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
   const r = raw as Partial<Recipe>;
   const out: Recipe = structuredClone(base);
   out.name = typeof r.name === 'string' ? r.name : source;
+  if (r.filters === null) delete out.filters;
+  else if (r.filters) out.filters = { ...(out.filters ?? FILTERS_DEFAULTS), ...r.filters, keep: { ...(out.filters ?? FILTERS_DEFAULTS).keep, ...r.filters.keep } };
   if (r.prune === null) delete out.prune;
   else if (r.prune) out.prune = { ...(out.prune ?? DEEP_COMPRESSION.prune!), ...r.prune, density: { ...(out.prune ?? DEEP_COMPRESSION.prune!).density, ...r.prune.density } };
   if (r.share === null) delete out.share;
@@ -143,19 +165,31 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
+  if (!out.filters && Object.values(out.layers).some((l) => l?.filters !== undefined)) out.filters = structuredClone(FILTERS_DEFAULTS);
   checkRecipe(out, source);
   return out;
 }
 
+/** A per-kind key must be conv or fc. */
+function kind(k: string, source: string): string {
+  if (k !== 'conv' && k !== 'fc') fail(`${source}: "${k}": the layer kinds are conv and fc; name single layers under layers`);
+  return k;
+}
+
 export function checkRecipe(r: Recipe, source: string): void {
+  if (r.filters) {
+    for (const [k, v] of Object.entries(r.filters.keep)) checkFraction(`${source}: filters.keep.${kind(k, source)}`, v);
+    if (!['l1', 'l2'].includes(r.filters.norm)) fail(`${source}: filters.norm "${r.filters.norm}" must be l1 or l2`);
+    checkRange(`${source}: filters.epochs`, r.filters.epochs, 0, 1000, false, false);
+  }
   if (r.prune) {
-    for (const k of ['conv', 'fc'] as const) checkFraction(`${source}: prune.density.${k}`, r.prune.density[k]);
+    for (const [k, v] of Object.entries(r.prune.density)) checkFraction(`${source}: prune.density.${kind(k, source)}`, v);
     if (!['oneshot', 'stages', 'agp'].includes(r.prune.schedule)) fail(`${source}: prune.schedule "${r.prune.schedule}" must be oneshot, stages or agp`);
     checkRange(`${source}: prune.stages`, r.prune.stages, 1, 100, false, true);
     checkRange(`${source}: prune.epochsPerStage`, r.prune.epochsPerStage, 0, 1000, false, false);
   }
   if (r.share) {
-    for (const k of ['conv', 'fc'] as const) checkBits(`${source}: share.bits.${k}`, r.share.bits[k]);
+    for (const [k, v] of Object.entries(r.share.bits)) checkBits(`${source}: share.bits.${kind(k, source)}`, v);
     if (!['linear', 'density', 'random'].includes(r.share.init)) fail(`${source}: share.init "${r.share.init}" must be linear, density or random`);
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
@@ -171,6 +205,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
     if (s.patterns !== undefined) checkRange(`${source}: layers.${name}.patterns`, s.patterns, 1, 56, false, true);
     if (s.connectivity !== undefined) checkRange(`${source}: layers.${name}.connectivity`, s.connectivity, 1, 1e6, false, false);
+    if (s.filters !== undefined) checkFraction(`${source}: layers.${name}.filters`, s.filters);
   }
 }
 
@@ -206,17 +241,18 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-/** The recipe's own entry for a layer (by friendly, weight or node name), if any. */
-export function layerEntry(r: Recipe, layer: Layer): LayerSettings | undefined {
-  return Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1];
-}
-
-export function settingsFor(r: Recipe, layer: Layer): Required<Pick<LayerSettings, 'density' | 'bits' | 'skip'>> & { indexBits?: number } {
-  const o = layerEntry(r, layer) ?? {};
+export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'patterns' | 'connectivity'>> & { indexBits?: number; filters?: number } {
+  const o = layerOverrides(r, layer);
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
     bits: o.bits ?? r.share?.bits[layer.kind] ?? 32,
     indexBits: o.indexBits ?? r.encode.indexBits?.[layer.kind],
+    filters: o.filters ?? r.filters?.keep[layer.kind],
     skip: o.skip ?? false,
   };
+}
+
+/** The recipe's own entry for a layer (by friendly, weight or node name); {} when none. */
+export function layerOverrides(r: Recipe, layer: Layer): LayerSettings {
+  return Object.entries(r.layers).find(([k]) => k === layer.name || k === layer.weight || k === layer.node.name)?.[1] ?? {};
 }

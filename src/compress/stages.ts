@@ -1,26 +1,32 @@
 // The compression stages a recipe can run, in the order they run: one entry per
 // method. A stage changes the trainable model (and fine-tunes it when there is
-// data) and records how each weight is stored from now on in `formats`.
+// data); the pipeline then finds how each weight is stored (intake.ts).
 // A new method adds its entry here, its section to the recipe, and its folder.
-import type { TensorFormat } from '../ir/tensor_format.js';
+import { exactCodebook } from '../format/codebook.js';
+import { modelFromGraph } from '../train/from_graph.js';
 import type { Model } from '../train/model.js';
-import type { FinetuneConfig, FinetuneData } from './finetune.js';
-import type { Layer } from './layers.js';
+import { modelToGraph } from '../train/to_graph.js';
+import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from './finetune.js';
+import type { LayerIntake } from './intake.js';
+import { compressibleLayers, type Layer } from './layers.js';
 import { codesign, codesignNote } from './pattern/codesign.js';
 import { patternTargets, prunePatterns } from './pattern/pattern_prune.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
-import { settingsFor, type Recipe } from './recipe.js';
-import { shareWeights } from './share/share.js';
+import { filterLayers } from './prune/structured.js';
+import { couplingGroups, pruneChannels } from './prune/thin.js';
+import { layerOverrides, settingsFor, type Recipe } from './recipe.js';
+import { shareWeights, type ShareTarget } from './share/share.js';
 
 export interface StageContext {
+  /** The model the stages change (a stage that changes the graph's structure replaces it). */
   model: Model;
   layers: Layer[];
   recipe: Recipe;
   data?: FinetuneData;
   seed: number;
   train: FinetuneConfig;
-  /** How the stages so far store each weight they changed (others keep the input's format, or dense float). */
-  formats: Map<string, TensorFormat>;
+  /** What each layer's weight is before this stage, by weight name. */
+  current: Map<string, LayerIntake>;
   pruneStages: PruneStage[];
   /** Lines a stage wants the user to read (choices it made, bounds it missed). */
   notes: string[];
@@ -35,19 +41,52 @@ export interface Stage {
   run(ctx: StageContext): Record<string, number>;
 }
 
+type Settings = ReturnType<typeof settingsFor>;
+
 /** The layers a stage acts on, with their settings (skipped layers left out). */
-function targets(ctx: StageContext, keep: (s: ReturnType<typeof settingsFor>) => boolean): { layer: Layer; s: ReturnType<typeof settingsFor> }[] {
+function targets(ctx: StageContext, keep: (s: Settings) => boolean): { layer: Layer; s: Settings }[] {
   return ctx.layers.map((layer) => ({ layer, s: settingsFor(ctx.recipe, layer) })).filter(({ s }) => !s.skip && keep(s));
 }
 
-/** Bits per relative index from the recipe, on every sparse or shared weight. */
-function applyIndexBits(ctx: StageContext): void {
-  for (const l of ctx.layers) {
-    const f = ctx.formats.get(l.weight);
-    const bits = settingsFor(ctx.recipe, l).indexBits;
-    if (f && f.kind !== 'pattern' && bits) f.indexBits = bits;
+/** Fraction of filters kept per layer: named layers as given, kind defaults on the layers that can be thinned. */
+function filterRatios(ctx: StageContext): Record<string, number> {
+  const graph = ctx.model.graph;
+  const thinnable = new Set(filterLayers(graph).map((l) => l.name));
+  for (const g of couplingGroups(graph)) if (g.blocked) for (const n of g.layers) thinnable.delete(n);
+  const ratios: Record<string, number> = {};
+  for (const { layer, s } of targets(ctx, (s) => s.filters !== undefined && s.filters < 1)) {
+    if (layerOverrides(ctx.recipe, layer).filters !== undefined || thinnable.has(layer.name)) ratios[layer.name] = s.filters!;
+  }
+  return ratios;
+}
+
+/** Keeps the zeros a weight already has (pruned here or elsewhere) through fine-tuning. */
+function maskZeros(model: Model, on: boolean): void {
+  for (const p of model.params.values()) {
+    if (p.shape.length < 2) continue;
+    model.setMask(p.name, on && p.master.includes(0) ? Uint8Array.from(p.master, (v) => (v === 0 ? 0 : 1)) : null);
   }
 }
+
+const filters: Stage = {
+  name: 'filters',
+  letter: 'F',
+  label: 'filters removed',
+  enabled: (r) => r.filters !== undefined,
+  run(ctx): Record<string, number> {
+    const f = ctx.recipe.filters!;
+    const ratios = filterRatios(ctx);
+    if (Object.keys(ratios).length === 0) return {};
+    const thinned = pruneChannels(modelToGraph(ctx.model), { ratios, norm: f.norm });
+    ctx.model = modelFromGraph(thinned, { seed: ctx.seed });
+    ctx.layers = compressibleLayers(ctx.model.graph);
+    if (!ctx.data || f.epochs === 0) return {};
+    maskZeros(ctx.model, true);
+    finetune(ctx.model, ctx.data, f.epochs, ctx.train, 'filters');
+    maskZeros(ctx.model, false);
+    return { accuracy: accuracyOf(ctx.model, ctx.data) };
+  },
+};
 
 const pattern: Stage = {
   name: 'pattern',
@@ -60,7 +99,6 @@ const pattern: Stage = {
     const cd = p.codesign ? codesign(ctx.model, targets, p.codesign, p.scope, ctx.data) : undefined;
     cd?.choices.forEach((c, i) => Object.assign(targets[i], { K: c.option.K, rate: c.option.rate }));
     const r = prunePatterns(ctx.model, targets, p, { data: ctx.data, train: ctx.train, where: 'recipe' });
-    for (const [w, f] of r.formats) ctx.formats.set(w, f);
     const out: Record<string, number> = {};
     if (cd) ctx.notes.push(codesignNote(cd, p.codesign!));
     const bound = p.codesign?.accuracyBound, final = r.accuracy ?? r.projected;
@@ -73,41 +111,50 @@ const pattern: Stage = {
   },
 };
 
-/** Layers a later stage prunes: not those the pattern stage stores as patterns (pruning them further would break the patterns). */
-const notPatterned = (ctx: StageContext, l: Layer) => ctx.formats.get(l.weight)?.kind !== 'pattern';
+/** Layers a later stage prunes: not those stored as patterns (pruning them further would break the patterns). */
+const notPatterned = (ctx: StageContext, l: Layer) => ctx.current.get(l.weight)?.format?.kind !== 'pattern';
 
 const prune: Stage = {
   name: 'prune',
   letter: 'P',
   label: 'pruned, relative index',
   enabled: (r) => r.prune !== undefined,
-  run(ctx) {
+  run(ctx): Record<string, number> {
     const p = ctx.recipe.prune!;
     const list = targets(ctx, () => true).filter(({ layer }) => notPatterned(ctx, layer)).map(({ layer, s }) => ({ weight: layer.weight, density: s.density }));
     ctx.pruneStages = pruneIteratively(ctx.model, list, {
       schedule: p.schedule, stages: p.stages, epochsPerStage: ctx.data ? p.epochsPerStage : 0, data: ctx.data, train: ctx.train,
     });
-    for (const l of ctx.layers) if (notPatterned(ctx, l) && ctx.model.param(l.weight).master.some((v) => v === 0)) ctx.formats.set(l.weight, { kind: 'sparse' });
-    applyIndexBits(ctx);
     const last = ctx.pruneStages.at(-1)?.accuracy;
-    return last === undefined ? {} : { accuracy: last } as Record<string, number>;
+    return last === undefined ? {} : { accuracy: last };
   },
 };
+
+/**
+ * What weight sharing does to a layer: a layer already within the bits keeps its
+ * values (its distinct values are the codebook; a grid stays a grid), others are clustered.
+ */
+function shareTarget(ctx: StageContext, layer: Layer, bits: number): ShareTarget | undefined {
+  const now = ctx.current.get(layer.weight);
+  if (now?.format?.kind === 'grid' && now.bits <= bits) return undefined;
+  if (now?.distinct !== undefined && now.distinct <= 2 ** bits) {
+    return { weight: layer.weight, bits, codebook: exactCodebook(ctx.model.param(layer.weight).master) };
+  }
+  return { weight: layer.weight, bits };
+}
 
 const share: Stage = {
   name: 'share',
   letter: 'Q',
   label: 'weight sharing',
   enabled: (r) => r.share !== undefined,
-  run(ctx) {
+  run(ctx): Record<string, number> {
     const sh = ctx.recipe.share!;
-    const list = targets(ctx, (s) => s.bits < 32).map(({ layer, s }) => ({ weight: layer.weight, bits: s.bits }));
+    const list = targets(ctx, (s) => s.bits < 32).flatMap(({ layer, s }) => shareTarget(ctx, layer, s.bits) ?? []);
     const r = shareWeights(ctx.model, list, { init: sh.init, epochs: ctx.data ? sh.epochs : 0, seed: ctx.seed, data: ctx.data, train: ctx.train });
-    for (const [w, f] of r.formats) ctx.formats.set(w, f);
-    applyIndexBits(ctx);
-    return r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered } as Record<string, number>;
+    return r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered };
   },
 };
 
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [pattern, prune, share];
+export const STAGES: readonly Stage[] = [filters, pattern, prune, share];

@@ -245,3 +245,8 @@ export function bitsFor(maxValue: number): number {
   while (b < 53 && 2 ** b <= maxValue) b++;
   return b;
 }
+
+/** Bits per symbol to tell n levels apart: ceil(log2 n), at least 1 (a codebook's index, a grid's integer). */
+export function levelBits(n: number): number {
+  return Math.max(1, bitsFor(n - 1));
+}

@@ -79,6 +79,15 @@ export function checkCodebook(cb: Codebook, where = 'codebook'): void {
 }
 
 /**
+ * The most centroids an exact codebook of n values is worth trying with: one value
+ * in 16 distinct at most (a table of near-unique values costs more than it saves),
+ * at least 256 (an 8-bit grid or palette of a small tensor), at most 65535.
+ */
+export function codebookLimit(n: number): number {
+  return Math.min(MAX_CODEBOOK_SIZE, Math.max(256, Math.floor(n / 16)));
+}
+
+/**
  * The exact codebook of a float32 array: its distinct nonzero values (by bits),
  * sorted ascending; undefined when there are more than maxSize of them.
  */

@@ -4,6 +4,8 @@
 import { deflateSync, Inflate } from 'fflate';
 import { encodeNnzWithReport, decodeNnz, MAGIC, type DecodeOptions, type SectionReport } from './container.js';
 import { sharedTensorSpec, type EncodedTensorSpec } from './tensor_codec.js';
+import { gridOffsets, gridRange } from './grid.js';
+import { levelBits } from './bits.js';
 import { fail, NnzipError } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { graphFromJson, graphToJson } from '../ir/serialize.js';
@@ -30,6 +32,7 @@ function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): Encoded
   if (f?.kind === 'codebook') {
     return sharedTensorSpec(name, tensor.shape, { centroids: f.centroids, indices: f.indices }, { gapBits: f.indexBits, huffman: opts.huffman });
   }
+  if (f?.kind === 'grid') return { name, tensor, grid: f, gapBits: f.indexBits, huffman: opts.huffman };
   if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
   if (f?.kind === 'pattern') return { name, tensor, pattern: f, huffman: opts.huffman };
   return { name, tensor, huffman: opts.huffman, f16: opts.f16 && tensor.dtype === 'float32' };
@@ -102,7 +105,10 @@ export function nnzToGraph(bytes: Uint8Array, source: string, options: DecodeOpt
     if (!graph.initializers.has(name)) fail(`${source}: tensor "${name}" is not one of the graph's initializers; the file is corrupt`);
     if (t.codebook) {
       const k = t.codebook.centroids.length;
-      graph.formats.set(name, { kind: 'codebook', bits: Math.max(1, Math.ceil(Math.log2(k))), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits });
+      graph.formats.set(name, { kind: 'codebook', bits: levelBits(k), centroids: t.codebook.centroids, indices: t.codebook.indices, indexBits: t.sparse?.gapBits || undefined });
+    } else if (t.grid) {
+      const bits = levelBits(gridRange(gridOffsets(t.grid, t.tensor.shape)).levels);
+      graph.formats.set(name, { kind: 'grid', bits, ...t.grid, indexBits: t.sparse?.gapBits || undefined });
     } else if (t.pattern) {
       graph.formats.set(name, t.pattern);
     } else if (t.sparse) {

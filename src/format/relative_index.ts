@@ -147,14 +147,15 @@ export function chooseGapBits(positions: ArrayLike<number>, options: GapBitsOpti
   if ((options.maxBits ?? MAX_GAP_BITS) < lo) throw new NnzipError(`relative index: option maxBits=${options.maxBits} is below minBits=${lo}`);
   const hi = Math.min(options.maxBits ?? MAX_GAP_BITS, Math.max(lo, bitsFor(maxGap)));
   let best: GapBitsChoice | undefined;
+  const valueBits = new Map<number, number>(); // value stream cost by filler count (most widths have the same)
   for (let b = lo; b <= hi; b++) {
-    const choice = gapBitsCost(trueGaps, b, options);
+    const choice = gapBitsCost(trueGaps, b, options, valueBits);
     if (!best || choice.bits < best.bits) best = choice;
   }
   return best!;
 }
 
-function gapBitsCost(trueGaps: Uint32Array, b: number, options: GapBitsOptions): GapBitsChoice {
+function gapBitsCost(trueGaps: Uint32Array, b: number, options: GapBitsOptions, valueBits: Map<number, number>): GapBitsChoice {
   const span = 2 ** b;
   const hist = new Float64Array(span);
   let fillers = 0;
@@ -166,9 +167,12 @@ function gapBitsCost(trueGaps: Uint32Array, b: number, options: GapBitsOptions):
   hist[span - 1] += fillers;
   let bits = 5 + varintBits(trueGaps.length + fillers) + planSymbolStream(hist, options).bits;
   if (options.valueFreqs) {
-    const vf = Float64Array.from(options.valueFreqs);
-    vf[vf.length - 1] = fillers;
-    bits += planSymbolStream(vf, options).bits;
+    if (!valueBits.has(fillers)) {
+      const vf = Float64Array.from(options.valueFreqs);
+      vf[vf.length - 1] = fillers;
+      valueBits.set(fillers, planSymbolStream(vf, options).bits);
+    }
+    bits += valueBits.get(fillers)!;
   } else {
     bits += fillers * (options.fillerBits ?? 32);
   }

@@ -4,12 +4,14 @@
 import { NnzipError } from '../ir/errors.js';
 import { DType, Tensor, sizeOf } from '../ir/tensor.js';
 import { BitReader, BitWriter } from './bits.js';
-import { Codebook, checkCodebook, codebookValues, exactCodebook } from './codebook.js';
+import { Codebook, checkCodebook, codebookLimit, codebookValues, exactCodebook } from './codebook.js';
+import { checkGrid, decodeGrid, exactGrid, type Grid } from './grid.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
 import { checkPatternFormat, detectPatterns } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
-import { CODECS, DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
+import { CODECS } from './codecs.js';
+import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
 
 /** Index = the dtype code stored in the file. */
 export const DTYPE_CODES: readonly DType[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool'];
@@ -46,6 +48,8 @@ export interface EncodedTensorSpec {
    * for a pruned zero). Must agree with tensor's values bit for bit.
    */
   codebook?: Codebook;
+  /** Fixed point: integers and scales that give the tensor's values bit for bit (default: the exact grid of the values, if any). */
+  grid?: Grid;
   /** Pattern pruning: the patterns the tensor's zeros follow (checked; found from the zeros when absent). */
   pattern?: PatternFormat;
   /** Force an encoding; default 'auto' (the smallest). */
@@ -91,7 +95,8 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
   for (const encoding of names) {
     const codec = CODECS[encoding];
     if (!codec.holds(spec.tensor.dtype) || !codec.applies(ctx, forced)) {
-      if (forced) throw new NnzipError(`${where}: encoding "${encoding}" does not apply to this ${spec.tensor.dtype} tensor${encoding.includes('codebook') ? ' without a codebook' : ''}; use another encoding or 'auto'`);
+      const without = encoding.includes('codebook') ? ' without a codebook' : encoding.includes('grid') ? ' whose values are not on a grid' : '';
+      if (forced) throw new NnzipError(`${where}: encoding "${encoding}" does not apply to this ${spec.tensor.dtype} tensor${without}; use another encoding or 'auto'`);
       continue;
     }
     const w = new BitWriter(1024);
@@ -106,6 +111,7 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
   checkSpec(spec, where);
   let cached: { cb?: Codebook } | undefined;
   let patterns: { f?: PatternFormat } | undefined;
+  let cachedGrid: { g?: Grid } | undefined;
   return {
     where,
     tensor: spec.tensor,
@@ -114,13 +120,18 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
     streams: { huffman: spec.huffman ?? 'auto', limit: spec.huffmanLimit },
     codebook() {
       if (spec.tensor.dtype !== 'float32') return undefined;
-      cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array) };
+      cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array, codebookLimit(spec.tensor.size)) };
       return cached.cb;
     },
     pattern() {
       if (spec.tensor.dtype !== 'float32') return undefined;
       patterns ??= { f: spec.pattern ?? detectPatterns(spec.tensor.data as Float32Array, spec.tensor.shape) };
       return patterns.f;
+    },
+    grid() {
+      if (spec.tensor.dtype !== 'float32') return undefined;
+      cachedGrid ??= { g: spec.grid ?? exactGrid(spec.tensor.data as Float32Array, spec.tensor.shape) };
+      return cachedGrid.g;
     },
   };
 }
@@ -141,6 +152,19 @@ function checkSpec(spec: EncodedTensorSpec, where: string): void {
   if (spec.pattern) {
     if (spec.tensor.dtype !== 'float32') throw new NnzipError(`${where}: patterns need a float32 tensor, not ${spec.tensor.dtype}`);
     checkPatternFormat(spec.tensor.data as Float32Array, spec.tensor.shape, spec.pattern, where);
+  }
+  if (spec.grid) checkSpecGrid(spec.grid, spec.tensor, where);
+}
+
+function checkSpecGrid(g: Grid, tensor: Tensor, where: string): void {
+  if (tensor.dtype !== 'float32') throw new NnzipError(`${where}: a grid needs a float32 tensor, not ${tensor.dtype}`);
+  checkGrid(g, tensor.shape, where);
+  const decoded = decodeGrid(g, tensor.shape);
+  const data = tensor.data as Float32Array;
+  const a = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const b = new Uint32Array(decoded.buffer);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) throw new NnzipError(`${where}: element ${i} is ${data[i]} but its grid integer ${g.q[i]} gives ${decoded[i]}; the tensor and its grid disagree`);
   }
 }
 

@@ -1,5 +1,7 @@
-// The tensor encodings of the .nnz format, one table entry each (docs/format.md §4).
-// Every entry says when it applies, writes a tensor's body to a bit stream and
+// The tensor encodings of the .nnz format (docs/format.md §4): their names in code
+// order, what a codec is, and the plain, codebook and relative-index ones; grids are
+// in grid_encodings.ts, the range-coded ones in ctx_encodings.ts, the table in codecs.ts.
+// Every codec says when it applies, writes a tensor's body to a bit stream and
 // reads it back bit-exactly, keeping the compressed form for sparse/codebook kernels.
 import { NnzipError } from '../ir/errors.js';
 import { DType, Tensor, TensorData } from '../ir/tensor.js';
@@ -8,11 +10,11 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
-import { buildFkw, readFkw, writeFkw } from './fkw.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
+import type { Grid } from './grid.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'pattern'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'pattern'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -30,6 +32,8 @@ export interface TensorBody {
   tensor: Tensor;
   /** Centroids and per-element indices (codebook and sparse-codebook encodings). */
   codebook?: Codebook;
+  /** Integers and scales (grid and sparse-grid encodings). */
+  grid?: Grid;
   sparse?: SparseForm;
   /** The patterns of a pattern-pruned 3×3 conv weight (pattern encoding). */
   pattern?: PatternFormat;
@@ -48,6 +52,8 @@ export interface EncodeContext {
   codebook(): Codebook | undefined;
   /** The given patterns, or those its zeros follow (undefined if none). */
   pattern(): PatternFormat | undefined;
+  /** The given grid, or the exact one of the values (undefined if they are not on one). */
+  grid(): Grid | undefined;
 }
 
 export interface DecodeContext {
@@ -57,7 +63,7 @@ export interface DecodeContext {
   n: number;
 }
 
-interface Codec {
+export interface Codec {
   /** The dtypes this encoding can hold (checked when reading, too). */
   holds(dtype: DType): boolean;
   /** Whether to try it for this tensor (forced = the caller asked for it). */
@@ -67,9 +73,9 @@ interface Codec {
 }
 
 const INT_DTYPES = new Set<DType>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool']);
-const isF32 = (dtype: DType): boolean => dtype === 'float32';
-const f32Data = (t: Tensor): Float32Array => t.data as Float32Array;
-const u32View = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+export const isF32 = (dtype: DType): boolean => dtype === 'float32';
+export const f32Data = (t: Tensor): Float32Array => t.data as Float32Array;
+export const u32View = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The element bytes in little-endian order (a copy). */
@@ -194,13 +200,13 @@ const codebook: Codec = {
 };
 
 /** A symbol stream and whether it was Huffman-coded (the stream's first bit). */
-function readStream(r: BitReader, count: number, alphabetSize: number): { symbols: Uint32Array; huffman: boolean } {
+export function readStream(r: BitReader, count: number, alphabetSize: number): { symbols: Uint32Array; huffman: boolean } {
   const huffman = count > 0 && r.peekBits(1) === 1;
   return { symbols: readSymbolStream(r, count, alphabetSize), huffman };
 }
 
 // sparse bodies share: 5 bits gap width b, varint entry count, the gap stream (alphabet 2^b)
-function writeGaps(w: BitWriter, gaps: Uint32Array, b: number, streams: SymbolStreamOptions): boolean {
+export function writeGaps(w: BitWriter, gaps: Uint32Array, b: number, streams: SymbolStreamOptions): boolean {
   w.writeBits(b, 5);
   w.writeVarint(gaps.length);
   return writeSymbolStream(w, gaps, 2 ** b, streams).huffman;
@@ -212,7 +218,7 @@ function needBits(r: BitReader, count: number, bits: number, what: string): void
 }
 
 /** `entryBits`: bits each entry takes after the gap stream (32 for sparse-f32's values). */
-function readGaps(r: BitReader, ctx: DecodeContext, entryBits = 0): { b: number; positions: Uint32Array; huffman: boolean } {
+export function readGaps(r: BitReader, ctx: DecodeContext, entryBits = 0): { b: number; positions: Uint32Array; huffman: boolean } {
   const b = r.readBits(5);
   if (b < 1 || b > MAX_GAP_BITS) throw new NnzipError(`${r.where}: gap width ${b} is outside 1..${MAX_GAP_BITS}; the file is corrupt`);
   const count = r.readVarint();
@@ -222,7 +228,7 @@ function readGaps(r: BitReader, ctx: DecodeContext, entryBits = 0): { b: number;
   return { b, positions: entryPositions(symbols, ctx.n, r.where, symbols), huffman };
 }
 
-function positionsOf(indices: IndexArray, zero: number): Uint32Array {
+export function positionsOf(indices: IndexArray, zero: number): Uint32Array {
   let n = 0;
   for (let i = 0; i < indices.length; i++) if (indices[i] !== zero) n++;
   const out = new Uint32Array(n);
@@ -300,22 +306,11 @@ const sparseF32: Codec = {
   },
 };
 
-// pattern: the FKW arrays of a pattern-pruned [M, C, 3, 3] weight (fkw.ts)
-const pattern: Codec = {
-  holds: isF32,
-  applies: (ctx) => ctx.pattern() !== undefined,
-  write(w, ctx) {
-    writeFkw(w, buildFkw(f32Data(ctx.tensor), ctx.tensor.shape, ctx.pattern()!));
-    return {};
-  },
-  read(r, ctx) {
-    const { dense, format } = readFkw(r, ctx.shape);
-    return { tensor: new Tensor('float32', ctx.shape, dense), pattern: format, huffman: {} };
-  },
-};
+/** The codecs of this file (the table of all is codecs.ts). */
+export const BASE_CODECS = { raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32 } as const;
 
-/** The codec of each encoding, in file-code order. */
-export const CODECS: Record<TensorEncoding, Codec> = {
-  raw, ints, f16, codebook, 'sparse-codebook': sparseCodebook, 'sparse-f32': sparseF32, pattern,
-};
-
+export function gather(indices: IndexArray, positions: Uint32Array, k: number): IndexArray {
+  const out = indexArray(positions.length, k);
+  for (let j = 0; j < positions.length; j++) out[j] = indices[positions[j]];
+  return out;
+}

@@ -34,5 +34,28 @@ export interface PatternFormat {
   assign: Uint8Array;
 }
 
+/**
+ * Fixed point / linear quantization (int8, int4, Qm.f ...): each weight is
+ * f32(q − zero) · scale rounded to float32, as ONNX DequantizeLinear computes it,
+ * with one scale for the tensor or one per index of `axis` (per output channel).
+ * Zeros are q = zero. Scales are float32 as in ONNX, or float64 for tools that
+ * quantize in double precision (then the product is rounded twice, as theirs was).
+ */
+export interface GridFormat {
+  kind: 'grid';
+  /** Bits per stored integer: enough for the range of q − zero (0 included). */
+  bits: number;
+  /** One integer per element. */
+  q: Int32Array;
+  /** One scale, or one per index of `axis`; each finite and > 0. */
+  scale: Float32Array | Float64Array;
+  /** Zero points, one per scale; absent = all 0. */
+  zero?: Int32Array;
+  /** The axis the scales run along (ignored with one scale). */
+  axis: number;
+  /** Bits per relative index when stored sparse. */
+  indexBits?: number;
+}
+
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat | PatternFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | PatternFormat;

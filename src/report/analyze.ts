@@ -1,5 +1,7 @@
 // Per-layer statistics (Distiller-style `analyze`): output shape, params, MACs,
-// sparsity, bits per weight and bytes, from the graph and its initializers.
+// sparsity, what the weight already is (distinct values, exact format and its
+// bits, compress/intake.ts), bits per weight and bytes, from the graph and its initializers.
+import { intake, type LayerIntake } from '../compress/intake.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { inferShapes } from '../ir/infer.js';
 import { DTYPE_BYTES, isFloat, sizeOf, type Tensor } from '../ir/tensor.js';
@@ -11,6 +13,8 @@ export interface LayerStats {
   params: number;
   macs: number;
   zeros: number;
+  /** The layer's weight as it already is (compressible layers only). */
+  weight?: Pick<LayerIntake, 'distinct' | 'bits'> & { format: string };
   /** Stored bits per parameter (32 for dense float32; less once compressed). */
   bitsPerWeight: number;
   bytes: number;
@@ -59,6 +63,7 @@ function paramsOf(graph: Graph, node: Node, seen: Set<string>): [string, Tensor]
 
 export function analyzeGraph(graph: Graph, stored: StoredBytes = denseBytes): GraphStats {
   const types = inferShapes(graph);
+  const found = new Map(intake(graph).map((l) => [l.weight, l]));
   const seen = new Set<string>();
   const layers: LayerStats[] = [];
   for (const node of graph.nodes) {
@@ -74,6 +79,7 @@ export function analyzeGraph(graph: Graph, stored: StoredBytes = denseBytes): Gr
     const outShape = types.get(node.outputs[0])?.shape ?? [];
     const weight = graph.initializers.get(node.inputs[1] ?? '');
     const inShape = types.get(node.inputs[0])?.shape;
+    const w = found.get(node.inputs[1] ?? '');
     layers.push({
       name: node.name,
       op: node.op,
@@ -81,6 +87,7 @@ export function analyzeGraph(graph: Graph, stored: StoredBytes = denseBytes): Gr
       params,
       macs: macsOf(node, outShape, weight, inShape),
       zeros,
+      weight: w && { distinct: w.distinct, bits: w.bits, format: formatName(w) },
       bitsPerWeight: params > 0 ? (bytes * 8) / params : 0,
       bytes,
     });
@@ -90,4 +97,11 @@ export function analyzeGraph(graph: Graph, stored: StoredBytes = denseBytes): Gr
     { params: 0, macs: 0, zeros: 0, bytes: 0 },
   );
   return { layers, total };
+}
+
+/** "float", "sparse", "codebook", "grid", "grid/ch" (one scale per channel) or "pattern". */
+function formatName(l: LayerIntake): string {
+  const f = l.format;
+  if (f?.kind === 'grid') return f.scale.length > 1 ? 'grid/ch' : 'grid';
+  return f?.kind ?? 'float';
 }

@@ -10,6 +10,8 @@ export interface LayerRow {
   layer: string;
   params: number;
   keptPct: number;
+  /** How the weight is stored: dense, sparse, codebook, grid. */
+  stored: string;
   bits: number;
   bytesBefore: number;
   bytesAfter: number;
@@ -38,6 +40,8 @@ export interface CompressRun {
   stageDetails: Record<string, Record<string, number>>;
   /** Weight distributions per layer before and after each stage. */
   histograms: LayerHistogram[];
+  /** Layers a stage changed with no data to measure the damage (each also warned about on stderr). */
+  changedWithoutData: CompressResult['unmeasured'];
 }
 
 export function compressRun(original: Graph, r: CompressResult, o: { model: string; output: string; recipe: Recipe; fileAccuracy?: number }): CompressRun {
@@ -53,6 +57,7 @@ export function compressRun(original: Graph, r: CompressResult, o: { model: stri
     accuracy: { original: r.originalAccuracy, ...Object.fromEntries(r.stages.map((s) => [s.name, s.accuracy])), file: o.fileAccuracy },
     stageDetails: Object.fromEntries(r.stages.map((s) => [s.name, s.details])),
     histograms: weightHistograms(original, r),
+    changedWithoutData: r.unmeasured,
   };
 }
 
@@ -60,15 +65,14 @@ export function layerRows(original: Graph, r: CompressResult): LayerRow[] {
   const bytes = new Map(r.file.sections.filter((s) => s.kind === 'tensor').map((s) => [s.name ?? '', s.bytes]));
   return r.layers.map((l) => {
     const names = [l.weight, ...(l.bias ? [l.bias] : [])];
-    const w = r.compressed.initializers.get(l.weight)!;
-    let nz = 0;
-    for (let i = 0; i < w.size; i++) if (w.data[i] !== 0) nz++;
-    const f = r.compressed.formats.get(l.weight);
+    const found = r.final.find((f) => f.weight === l.weight)!;
     return {
       layer: l.name,
       params: names.reduce((s, n) => s + original.initializers.get(n)!.size, 0),
-      keptPct: (100 * nz) / w.size,
-      bits: f?.kind === 'codebook' ? f.bits : 32,
+      // of the input's weights: removed filters count as pruned
+      keptPct: (100 * found.density * found.params) / original.initializers.get(l.weight)!.size,
+      stored: found.format?.kind ?? 'dense',
+      bits: found.bits,
       bytesBefore: names.reduce((s, n) => s + original.initializers.get(n)!.size * 4, 0),
       bytesAfter: names.reduce((s, n) => s + (bytes.get(n) ?? 0), 0),
     };
@@ -77,10 +81,10 @@ export function layerRows(original: Graph, r: CompressResult): LayerRow[] {
 
 export function formatLayerTable(rows: LayerRow[], total: { before: number; after: number }): string {
   const ratio = (a: number, b: number) => (b ? `${(a / b).toFixed(1)}×` : '-');
-  const body: Cell[][] = rows.map((r) => [r.layer, r.params, `${r.keptPct.toFixed(1)}%`, r.bits, r.bytesBefore, r.bytesAfter, ratio(r.bytesBefore, r.bytesAfter)]);
+  const body: Cell[][] = rows.map((r) => [r.layer, r.params, `${r.keptPct.toFixed(1)}%`, r.stored, r.bits, r.bytesBefore, r.bytesAfter, ratio(r.bytesBefore, r.bytesAfter)]);
   const params = rows.reduce((s, r) => s + r.params, 0);
-  const footer: Cell[] = ['total (file)', params, '', '', total.before, total.after, ratio(total.before, total.after)];
-  return formatTable(['layer', 'params', 'kept', 'bits', 'bytes before', 'bytes after', 'ratio'], body, footer);
+  const footer: Cell[] = ['total (file)', params, '', '', '', total.before, total.after, ratio(total.before, total.after)];
+  return formatTable(['layer', 'params', 'kept', 'stored', 'bits', 'bytes before', 'bytes after', 'ratio'], body, footer);
 }
 
 /**

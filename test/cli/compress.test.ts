@@ -40,7 +40,8 @@ test('compress --f16 stores the biases as float16: 410 biases × 2 bytes smaller
   const r = nnzip(['compress', lenet300, '-o', b, ...flags, '--f16']);
   assert.equal(r.code, 0, r.stderr);
   const saved = readFileSync(a).length - readFileSync(b).length;
-  assert.ok(saved >= 700 && saved <= 820, `--f16 saved ${saved} bytes (410 biases: ≈ 820 before compression of the frames)`);
+  // without --f16 the biases are range-coded float32 (f32-ctx, about 3.5 bytes each)
+  assert.ok(saved >= 500 && saved <= 820, `--f16 saved ${saved} bytes (410 biases: at most 820)`);
   const report = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
   assert.equal(report.stages.at(-1).bytes, readFileSync(b).length, 'the P+Q+H stage is the written file');
   assert.equal(nnzip(['validate', b, '--json']).code, 0);
@@ -68,15 +69,20 @@ test('compress bad options: one line, exit 2, nothing written', () => {
     [['--bits', '17'], /bits.*must be an integer in \[1, 16\]/],
     [['--bits', '0'], /bits.*must be an integer in \[1, 16\]/],
     [['--density', 'fc9=0.1'], /layer "fc9" does not exist; layers: fc1, fc2, fc3/],
-    [['--schedule', 'sometimes'], /prune\.schedule "sometimes"/],
+    [['--schedule', 'sometimes'], /--schedule sometimes: choose one of oneshot, stages, agp/],
+    [['--filters', 'fc3=0.5'], /cannot thin layer "fc3".*graph output "logits"/],
+    [['--filters', 'fc1=1.5'], /layers\.fc1\.filters 1\.5 must be a number in \(0, 1\]/],
     [['--f16=yes'], /f16/],
     [['--recipe', join(dir, 'none.yaml')], /no such built-in recipe/],
-    [[], /--dataset is required/],
   ];
   for (const [flags, re] of cases) {
-    const extra = flags.length ? ['--no-finetune'] : [];
-    const r = nnzip(['compress', lenet300, '-o', out, ...extra, ...flags]);
+    const r = nnzip(['compress', lenet300, '-o', out, '--no-finetune', ...flags]);
     assert.equal(assertOneLineError(r, re), undefined, flags.join(' '));
+  }
+  // changing weights with neither data nor --no-finetune is refused
+  for (const flags of [['--density', '0.1'], ['--bits', '4'], ['--filters', 'fc1=0.5'], ['--recipe', 'deep-compression']]) {
+    const r = nnzip(['compress', lenet300, '-o', out, ...flags]);
+    assert.equal(assertOneLineError(r, new RegExp(`${flags[0]} changes weights: pass --dataset`)), undefined, flags.join(' '));
   }
   const recipe = join(dir, 'r.yaml');
   writeFileSync(recipe, 'layers:\n  conv7: { density: 0.1 }\n');

@@ -30,7 +30,7 @@ test('charts render to SVG with their axes and one mark per datum', async () => 
   const tradeoff = await renderSvg(tradeoffSpec(stages));
   assert.equal(count(tradeoff, /class="mark-group role-axis"/g), 4);
   for (const name of ['original', 'P', 'P+Q+H']) assert.ok(tradeoff.includes(`>${name}</text>`), name);
-  const bits = await renderSvg(bitsSpec([{ layer: 'fc1', params: 1000, keptPct: 10, bits: 5, bytesBefore: 4000, bytesAfter: 100 }]));
+  const bits = await renderSvg(bitsSpec([{ layer: 'fc1', params: 1000, keptPct: 10, stored: 'codebook', bits: 5, bytesBefore: 4000, bytesAfter: 100 }]));
   assert.ok(bits.includes('>0.8</text>'), 'the bar is labelled with 100 × 8 / 1000 bits');
   const speed = await renderSvg(speedSpec([{ setting: 'LeNet-5, batch 1, 1 thread', peer: 'nnzip', ms: 0.05 }, { setting: 'LeNet-5, batch 1, 1 thread', peer: 'ort-web', ms: 0.2 }], 'Speed'));
   assert.equal(count(speed, /aria-roledescription="bar"/g), 2);

@@ -11,27 +11,31 @@ import { formatBytes } from '../../ir/print.js';
 import { choice, num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
-import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags } from '../recipe_flags.js';
+import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags, weightFlag } from '../recipe_flags.js';
 import { trainProgress } from '../train_progress.js';
 import { Outputs, requireExtension } from '../outputs.js';
 import { withTrainingThreads } from '../../train/threads_node.js';
 
 export const compress: Command = {
   name: 'compress',
-  summary: 'prune, share weights and Huffman-code a model (or pattern-prune it) into a .nnz file',
+  summary: 'store a model losslessly, or prune, share weights, remove filters or pattern-prune, into a .nnz file',
   usage: `usage: nnzip compress MODEL -o OUT.nnz [--dataset mnist|fashion-mnist] [options]
 
-Deep Compression (Han et al.): iterative magnitude pruning with fine-tuning,
-k-means weight sharing with centroid fine-tuning, relative-index sparse
-storage and Huffman coding. Prints a per-layer table and the sizes of the
-P, P+Q and P+Q+H stages; writes a JSON report next to the output (with the
-weight histograms of each stage: \`nnzip report\` turns it into an HTML page).
+Every layer is first stored as what it already is, bit for bit: zeros sparse, a
+few distinct values as a codebook, integers on a grid (int8, fixed point) as
+integers and scales. With --dataset, Deep Compression (Han et al.) runs on top:
+iterative magnitude pruning with fine-tuning, k-means weight sharing with
+centroid fine-tuning, relative-index storage and Huffman coding; --filters
+removes whole filters first. Without fine-tuning only the flags given change
+weights, and each changed layer is named. Prints a per-layer table and the
+stage sizes; writes a JSON report next to the output (with the weight histograms
+of each stage: \`nnzip report\` turns it into an HTML page).
 --recipe pattern: PatDNN pattern + connectivity pruning of the 3×3 convs (ADMM,
 masked retraining), stored as FKW and run by pattern-specialised kernels.
 
   -o, --output FILE       the .nnz file to write (required)
   --dataset NAME          fine-tuning and test data: ${DATASETS.join(', ')}
-  --no-finetune           no training (no dataset needed): prune/share as told; zeros already in the model are kept sparse
+  --no-finetune           no training: only --recipe/--filters/--density/--bits change weights (unmeasured)
   --report FILE           JSON report (default: OUT with .json)
   --seed S                seed of shuffling and k-means (default 1)
   --max-steps N           cap on steps per epoch (quick runs)
@@ -52,10 +56,11 @@ ${RECIPE_HELP}`,
     const out = str(p, 'output') ?? fail('compress: -o OUT.nnz is required');
     requireExtension(out, '-o', '.nnz');
     const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/i, '.json');
-    const recipe = recipeFromFlags(p);
     const noFinetune = Boolean(p.values['no-finetune']);
     const dataset = choice(p, 'dataset', DATASETS);
-    if (!dataset && !noFinetune) fail('compress: --dataset is required for fine-tuning (or pass --no-finetune)');
+    const changes = weightFlag(p);
+    if (!dataset && !noFinetune && changes) fail(`compress: ${changes} changes weights: pass --dataset to fine-tune and measure, or --no-finetune to change them unmeasured`);
+    const recipe = recipeFromFlags(p, dataset !== undefined && !noFinetune);
     const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
     const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
     const threads = num(p, 'threads', 1, 1, 64, true);
@@ -68,6 +73,8 @@ ${RECIPE_HELP}`,
     const r = await withTrainingThreads(threads, () =>
       compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
     progress.done();
+    const tail = dataset ? 'the accuracy below is the written file\'s' : 'accuracy not measured: pass --dataset';
+    for (const c of r.unmeasured) console.error(`nnzip: warning: ${c.layer}: ${c.changes.join(', ')} without fine-tuning; ${tail}`);
     const file = r.file.bytes;
     outputs.stage(out, file);
     const written = nnzToGraph(file, out, { maxElements: Infinity }).graph; // our own output: no cap
@@ -80,6 +87,7 @@ ${RECIPE_HELP}`,
     for (const n of r.notes) console.log(n);
     if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
     console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
+    if (r.stages.length === 0) console.log('every weight stored bit for bit; pass --dataset to prune and share with fine-tuning');
     outputs.stage(reportPath, JSON.stringify(run, null, 2) + '\n');
     outputs.commit();
     return 0;

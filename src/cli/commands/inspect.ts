@@ -8,11 +8,14 @@ import { loadModel } from '../load_model.js';
 
 export const inspect: Command = {
   name: 'inspect',
-  summary: 'per-layer table: shapes, params, MACs, sparsity, bits per weight, bytes',
+  summary: 'per-layer table: shapes, params, MACs, sparsity, distinct values, bits per weight, bytes',
   usage: `usage: nnzip inspect MODEL [--json]
 
 Prints one row per node: name, op, output shape (batch 1), parameters, MACs,
-sparsity (% zeros), bits per weight and stored bytes, with totals; then the
+sparsity (% zeros), then what its weight already is — distinct nonzero values,
+the exact format it keeps (float, sparse, codebook, grid = integers and a scale,
+grid/ch = a scale per channel) and the bits per value that format needs — and
+the bits per weight and bytes this file stores, with totals; then the
 pattern-pruned convs: their patterns, the kernels kept and the kernel the
 compiler chose (stored as patterns, or found in the zeros of a model pruned elsewhere).
 
@@ -40,13 +43,16 @@ compiler chose (stored as patterns, or found in the zeros of a model pruned else
       l.params,
       l.macs,
       pct(l.zeros, l.params),
+      l.weight ? (l.weight.distinct ?? '>65535') : '-',
+      l.weight?.format ?? '-',
+      l.weight?.bits ?? '-',
       l.params ? l.bitsPerWeight.toFixed(1) : '-',
       l.params ? formatBytes(l.bytes) : '-',
     ]);
     const t = stats.total;
-    const footer = ['total', '', '', t.params, t.macs, pct(t.zeros, t.params), t.params ? ((t.bytes * 8) / t.params).toFixed(1) : '-', formatBytes(t.bytes)];
+    const footer = ['total', '', '', t.params, t.macs, pct(t.zeros, t.params), '', '', '', t.params ? ((t.bytes * 8) / t.params).toFixed(1) : '-', formatBytes(t.bytes)];
     console.log(`${model.path}: opset ${model.graph.opset}, ${model.graph.nodes.length} nodes`);
-    console.log(formatTable(['name', 'op', 'output', 'params', 'MACs', 'sparsity', 'bits/w', 'bytes'], rows, footer));
+    console.log(formatTable(['name', 'op', 'output', 'params', 'MACs', 'sparsity', 'distinct', 'format', 'bits', 'bits/w', 'bytes'], rows, footer));
     if (patterns.length) console.log(`\n${formatPatternLayers(patterns)}`);
     return 0;
   },

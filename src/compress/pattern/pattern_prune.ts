@@ -9,7 +9,7 @@ import type { PatternFormat } from '../../ir/tensor_format.js';
 import type { Model } from '../../train/model.js';
 import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from '../finetune.js';
 import type { Layer } from '../layers.js';
-import { layerEntry, type PatternSettings, type Recipe } from '../recipe.js';
+import { layerOverrides, type PatternSettings, type Recipe } from '../recipe.js';
 import { admmPatterns, type AdmmRound } from './admm.js';
 import { checkConnectivity, checkPatternCount, projectLayer, rankPatterns } from './project.js';
 
@@ -39,7 +39,7 @@ export function patternTargets(model: Model, layers: readonly Layer[], r: Recipe
   const shapeOf = (l: Layer) => model.param(l.weight).shape;
   const out: PatternTarget[] = [];
   for (const layer of layers) {
-    const e = layerEntry(r, layer);
+    const e = layerOverrides(r, layer);
     const named = e?.patterns !== undefined || e?.connectivity !== undefined;
     const shape = shapeOf(layer);
     if (named && !qualifies(layer, shape)) {

@@ -99,11 +99,15 @@ function notFilterLayer(graph: Graph, layer: Layer): string | undefined {
   return undefined;
 }
 
+/** The weight axis of a layer's output channels: 0 for Conv [Cout, Cin, ...] and Gemm transB=1 [out, in] (PyTorch Linear); 1 for Gemm transB=0 and MatMul [in, out] (and ConvTranspose [Cin, Cout, ...]). */
+export function filterAxisOf(node: Node): 0 | 1 {
+  return node.op === 'Conv' || (node.op === 'Gemm' && attrInt(node, 'transB', 0) === 1) ? 0 : 1;
+}
+
 function toFilterLayer(graph: Graph, layer: Layer): FilterLayer {
   const n = layer.node;
   const w = graph.initializers.get(layer.weight) as Tensor;
-  // Conv [Cout, Cin, ...]; Gemm transB=1 [out, in] (PyTorch Linear); Gemm transB=0 and MatMul [in, out].
-  const filterAxis: 0 | 1 = n.op === 'Conv' || (n.op === 'Gemm' && attrInt(n, 'transB', 0) === 1) ? 0 : 1;
+  const filterAxis = filterAxisOf(n);
   const bias = n.op === 'MatMul' ? undefined : layer.bias;
   return { name: layer.name, node: n, weight: layer.weight, bias, filterAxis, inputAxis: filterAxis === 0 ? 1 : 0, channels: w.shape[filterAxis] };
 }

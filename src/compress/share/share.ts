@@ -5,10 +5,13 @@ import { WeightSharing } from '../../train/hooks.js';
 import type { Model } from '../../train/model.js';
 import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from '../finetune.js';
 import { kmeans1d, type KMeansInit } from './kmeans.js';
+import type { Codebook } from '../../format/codebook.js';
 
 export interface ShareTarget {
   weight: string;
   bits: number;
+  /** The layer's own exact codebook, when it already has at most 2^bits values: used as is instead of k-means. */
+  codebook?: Codebook;
 }
 
 export interface ShareResult {
@@ -26,7 +29,7 @@ export function shareWeights(
   const hooks = new Map<string, { hook: WeightSharing; bits: number }>();
   for (const t of targets) {
     const p = model.param(t.weight);
-    const km = kmeans1d(p.master, { bits: t.bits, init: opts.init, seed: opts.seed });
+    const km = t.codebook ? { centroids: t.codebook.centroids, assignments: t.codebook.indices } : kmeans1d(p.master, { bits: t.bits, init: opts.init, seed: opts.seed });
     const k = km.centroids.length;
     // the trainer marks pruned weights with -1; the format with k
     const assignments = Int32Array.from(km.assignments, (a) => (a === k ? -1 : a));

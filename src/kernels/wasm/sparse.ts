@@ -320,7 +320,7 @@ export interface FcChoiceOptions {
 /**
  * ns per call ≈ Σ count·cost, fitted to `node dist/bench/sparse.js --calibrate` (process
  * CPU time, min of 9 rounds) on the reference machine: 2-core AMD EPYC (AVX-512),
- * Node 20, one thread, no relaxed SIMD. Dense = helper-3's packed GEMM (packA +
+ * Node 20, one thread, no relaxed SIMD. Dense = the packed GEMM of gemm.ts (packA +
  * gemmPacked; rows padded to 4, columns to 8; at batch 1 it streams the weights).
  *
  * Measured dense/sparse crossover (sparse CSR wins at or below this density):
@@ -331,7 +331,7 @@ export interface FcChoiceOptions {
  *    64      0.5      0.5      always
  * At 8% density (pruned LeNet-300-100) sparse is 4.7× (batch 1), 3.4× (4), 7.5× (16)
  * and 6.2× (64) faster than dense on 784→300.
- * Conv, one image (dense = helper-3's im2col + GEMM conv): sparse wins from 0.5 on
+ * Conv, one image (dense = conv.ts's im2col + GEMM conv): sparse wins from 0.5 on
  * LeNet-5 conv2 (20→50, 5×5, 12×12), 3×3 32→64 on 16×16 and 1×1 64→64 on 14×14;
  * at 8% it is 3.6×, 4.8× and 4.1× faster (im2col is then half of the sparse time).
  */
