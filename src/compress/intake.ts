@@ -41,20 +41,19 @@ export function exactFormat(name: string, tensor: Tensor): { format?: TensorForm
   const codebook = distinct !== undefined && distinct <= codebookLimit(data.length) ? all : undefined;
   const grid = exactGrid(data, tensor.shape);
   if (!codebook && !grid && !data.includes(0)) return { distinct }; // plain float: nothing to find
-  // zeros that follow 3×3 patterns (PatDNN, pruned here or elsewhere): kept as patterns, which the pattern kernel runs
   const pattern = data.includes(0) ? detectPatterns(data, tensor.shape) : undefined;
-  if (pattern && !codebook && !grid) return { distinct, format: pattern };
   // fixed-width streams: the choice rarely differs from Huffman's and costs no code construction (the file's encoder still picks the smallest)
   const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid, pattern, huffman: false });
-  switch (KIND[encoding]) {
+  const kind = KIND[encoding];
+  // zeros that follow 3×3 patterns (PatDNN, pruned here or elsewhere) stay patterns, which the pattern kernel runs, unless values on a codebook or grid store smaller
+  if (pattern && kind !== 'codebook' && kind !== 'grid') return { distinct, format: pattern };
+  switch (kind) {
     case 'codebook':
       return { distinct, format: { kind: 'codebook', bits: levelBits(codebook!.centroids.length), centroids: codebook!.centroids, indices: codebook!.indices } };
     case 'grid':
       return { distinct, format: { kind: 'grid', bits: levelBits(gridRange(gridOffsets(grid!, tensor.shape)).levels), ...grid! } };
     case 'sparse':
       return { distinct, format: { kind: 'sparse' } };
-    case 'pattern':
-      return { distinct, format: pattern! };
     default:
       return { distinct };
   }
