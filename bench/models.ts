@@ -46,8 +46,8 @@ export const MODELS: readonly ModelSpec[] = [
   },
 ];
 
-/** Table columns, in order; 'nnzip' first. */
-export const PEERS = ['nnzip', 'ort-node', 'ort-web', 'tfjs-wasm'] as const;
+/** Table columns, in order; 'nnzip' first, then nnzip without Winograd (every conv direct: im2col or sparse). */
+export const PEERS = ['nnzip', 'nnzip-direct', 'ort-node', 'ort-web', 'tfjs-wasm'] as const;
 
 export interface BenchOptions {
   threads: number[];
@@ -121,6 +121,7 @@ type Factory = (file: string, graph: Graph, threads: number) => Promise<Peer>;
 
 const FACTORIES: Record<(typeof PEERS)[number], Factory> = {
   nnzip: (_, graph, threads) => createNnzipPeer(graph, { threads }),
+  'nnzip-direct': (_, graph, threads) => createNnzipPeer(graph, { threads, winograd: 'off' }),
   'ort-node': (file, _, threads) => createOrtNodePeer(file, { threads }),
   'ort-web': (file, _, threads) => createOrtWebPeer(file, { threads }),
   'tfjs-wasm': (_, graph, threads) => createTfjsWasmPeer(graph, { threads }),
@@ -238,7 +239,7 @@ function cell(r: PeerResult | undefined, threads: number): string {
 }
 
 export const TABLE_HEADER = [
-  'model', 'batch', 'threads', 'nnzip ms', 'ort-node ms', 'ort-web ms', 'tfjs-wasm ms', 'nnzip/ort-web', 'nnzip/tfjs', 'nnzip/ort-node',
+  'model', 'batch', 'threads', 'nnzip ms', 'direct ms', 'ort-node ms', 'ort-web ms', 'tfjs-wasm ms', 'direct/nnzip', 'nnzip/ort-web', 'nnzip/tfjs', 'nnzip/ort-node',
 ];
 
 /** One table per thread setting; ratios > 1 mean nnzip is slower. */
@@ -250,12 +251,13 @@ export function formatModelTables(report: ModelsReport): string {
       const ms = (p: string) => r.peers[p]?.ms;
       return [
         r.model, String(r.batch), String(threads), ...PEERS.map((p) => cell(r.peers[p], threads)),
-        formatRatio(ms('nnzip'), ms('ort-web')), formatRatio(ms('nnzip'), ms('tfjs-wasm')), formatRatio(ms('nnzip'), ms('ort-node')),
+        formatRatio(ms('nnzip-direct'), ms('nnzip')), formatRatio(ms('nnzip'), ms('ort-web')), formatRatio(ms('nnzip'), ms('tfjs-wasm')), formatRatio(ms('nnzip'), ms('ort-node')),
       ];
     });
     const load = report.foreignLoad?.[threads];
     const busy = load === undefined ? '' : `; other processes kept ${load.toFixed(2)} cores busy meanwhile (0 = quiet machine)`;
-    out.push(`${threads} thread${threads > 1 ? 's' : ''}: ms per run (a batch-64 row times the whole batch), median of interleaved rounds; ratio > 1 = nnzip slower${busy}`);
+    out.push(`${threads} thread${threads > 1 ? 's' : ''}: ms per run (a batch-64 row times the whole batch), median of interleaved rounds; ratio > 1 = nnzip slower; ` +
+      `direct = nnzip with winograd: 'off'${busy}`);
     out.push(formatTable(TABLE_HEADER, rows), '');
   }
   out.push('* ran with fewer threads than the setting (see notes)   ! output differs from ort-node (see notes)');

@@ -5,6 +5,7 @@ import { intake } from './intake.js';
 import { kmeansInit } from './kmeans_init.js';
 import { patternRepro } from './pattern.js';
 import { pruneSchedule } from './prune_schedule.js';
+import { winogradAccuracy } from './winograd.js';
 
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
@@ -13,6 +14,7 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
   filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
   intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },
+  winograd: { what: 'VGG-S Fashion-MNIST accuracy and top-1 agreement, Winograd F(2,3)/F(4,3)/F(6,3)/auto vs direct (args: batch threads)', run: winogradAccuracy },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import { choice, num, str, type Options, type Parsed } from './args.js';
 
 export const RECIPE_FLAGS: Options = {
@@ -32,6 +33,7 @@ export const RECIPE_FLAGS: Options = {
   'latency-target': { type: 'string' },
   'size-target': { type: 'string' },
   'accuracy-bound': { type: 'string' },
+  'winograd-filters': { type: 'string' },
 };
 
 export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.keys(BUILTIN_RECIPES).join(', ')}) or a YAML/JSON file
@@ -61,7 +63,9 @@ pattern pruning (--recipe pattern; PatDNN):
   --latency-target US     co-design: K and R per layer so the pattern layers take at most US µs
                           per image as the compiler measures them (one thread)
   --size-target BYTES     co-design: ... so their stored weights take at most BYTES
-  --accuracy-bound PCT    co-design: the lowest test accuracy (%) accepted; checked after retraining`;
+  --accuracy-bound PCT    co-design: the lowest test accuracy (%) accepted; checked after retraining
+  --winograd-filters M    store the dense 3×3 stride-1 conv filters as their Winograd F(M,3)
+                          transforms (M = 2, 4, 6): a session skips the transform; the file grows`;
 
 function loadRecipe(spec: string): Recipe {
   const builtin = BUILTIN_RECIPES[spec];
@@ -171,6 +175,8 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   patternFlags(r, p);
   if (p.values['no-huffman']) r.encode.huffman = false;
   if (p.values.f16) r.encode.f16 = true;
+  const tile = str(p, 'winograd-filters');
+  if (tile !== undefined) r.winograd = { tile: Number(tile) as WinogradTile }; // checked by checkRecipe below
   checkRecipe(r, 'options');
   return r;
 }

@@ -2,7 +2,11 @@
 // once by the planner and carried by the step, so binding only reads it.
 // Dense (im2col / 1×1): `sets` copies of [patches | packed panels], one per thread;
 // depthwise: one padded plane per thread; sparse (csr): `sets` patch matrices,
-// one per chunk of images or per band of output rows.
+// one per chunk of images or per band of output rows; Winograd: one set of
+// transform buffers per thread.
+import { IM2COL_NS } from '../kernels/wasm/conv.js';
+import { gemmScratchBytes } from '../kernels/wasm/gemm_codegen.js';
+import { winogradLayout, winogradSplit } from '../kernels/wasm/winograd.js';
 import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
@@ -14,9 +18,6 @@ import type { ConvLayout, ConvStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
-
-/** ns per value an im2col writes (0.22 measured on the reference machine: 32 channels, 20×20, 3×3). */
-export const IM2COL_NS = 0.25;
 
 /** Sparse chunks of a batch per thread: taken dynamically, so a late or preempted worker holds the others up for one small chunk. */
 const CHUNKS_PER_THREAD = 4;
@@ -90,11 +91,12 @@ function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout 
  * over `split` threads (whole images when they share out evenly, else bands of
  * output rows); sparse steps decide their own split from the cost model.
  */
-export function convLayout(s: ConvStep, split: number, threads: number, nr: number): ConvLayout {
-  const { win } = s;
+export function convLayout(s: ConvStep, split: number, threads: number, tile: { mr: number; nr: number }): ConvLayout {
+  const { win } = s, nr = tile.nr;
   const K = (s.C / s.group) * win.kh * win.kw;
   if (s.impl === 'csr') return sparseLayout(s, threads, K);
   if (s.impl === 'pattern') return patternLayout(s, split, threads);
+  if (s.impl === 'winograd') return winogradConvLayout(s, split, tile);
   if (s.impl === 'depthwise') {
     const plane = (s.H + win.padT + win.padB) * (s.W + win.padL + win.padR + DEPTHWISE_SLACK) * 4 + SLACK;
     return { split, byImages: false, sets: split, patches: 0, panels: 0, plane };
@@ -107,7 +109,16 @@ export function convLayout(s: ConvStep, split: number, threads: number, nr: numb
   return { split, byImages: split > 1 && byImages, sets: split, patches, panels, plane: 0 };
 }
 
+/** Winograd: chunks of tile rows shared round-robin by `split` threads, or each chunk by output channels; one set of transform buffers per thread (kernels/wasm/winograd.ts). */
+function winogradConvLayout(s: ConvStep, split: number, tile: { mr: number; nr: number }): ConvLayout {
+  const shape = { N: s.N, C: s.C, H: s.H, W: s.W, M: s.M, OH: s.OH, OW: s.OW, win: s.win };
+  const { rowsPerChunk, byChannels } = winogradSplit(shape, s.tile!, split);
+  const l = winogradLayout(shape, s.tile!, rowsPerChunk, tile.nr, gemmScratchBytes(tile));
+  const sets = byChannels ? split : Math.min(split, l.chunks);
+  return { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk, byChannels, setBytes: l.setBytes } };
+}
+
 /** Scratch bytes of a conv layout, all sets together. */
 export function convScratchBytes(l: ConvLayout): number {
-  return l.sets * (l.patches + l.panels + l.plane);
+  return l.sets * (l.patches + l.panels + l.plane + (l.winograd?.setBytes ?? 0));
 }

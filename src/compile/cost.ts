@@ -1,12 +1,16 @@
-// The cost-model glue: which kernel runs a layer whose weights are stored
-// compressed (graph.formats), from the calibrated model in kernels/wasm/sparse.ts,
-// with the reason written out for describe(): `csr (density 8.1%, est 2.1 µs vs dense 9.8 µs)`.
-// Also: when a step is worth splitting over threads.
+// The cost-model glue: which kernel runs a layer, from the kernels' calibrated models
+// (kernels/wasm/gemm.ts, conv.ts, sparse.ts, winograd.ts, pattern.ts), with the reason written out
+// for describe(): `sparse, density 8.1%, est 2.1 µs vs dense 9.8 µs`, `F(4,3) tiles, est
+// 210 µs vs F(2,3) 229 µs, im2col 463 µs`. Also: when a step is worth splitting over threads.
+import { isPointwise, type Window2d } from '../ir/window.js';
 import { MAX_CENTROIDS } from '../kernels/csr.js';
-import type { ConvKernel } from '../kernels/wasm/conv.js';
+import { denseConvKernel, denseConvNs, IM2COL_NS } from '../kernels/wasm/conv.js';
 import { convKernelCosts, cscZeroThreshold, fcKernelCosts, spmmWeightNs } from '../kernels/wasm/sparse.js';
 import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
-import type { KernelsMode, PlanWeight } from './plan_types.js';
+import { winogradNs } from '../kernels/wasm/winograd.js';
+import { tileName, WINOGRAD_TILES, winogradApplies, type WinogradTile } from '../ir/winograd.js';
+import { patternCandidates } from './pattern_choice.js';
+import type { ConvStep, KernelsMode, PatternOptions, PatternPlan, PlanWeight, WinogradMode } from './plan_types.js';
 
 /**
  * Smallest step split over threads: 4 MFLOP (~0.25 ms of one thread's work). A hand-off
@@ -43,6 +47,11 @@ export function storedCount(w: PlanWeight): number {
   return n;
 }
 
+/** Whether the weight is stored pruned or shared (the formats the sparse kernels run; a Winograd transform is dense). */
+export function sparseStored(w: PlanWeight): boolean {
+  return w.format?.kind === 'sparse' || w.format?.kind === 'codebook' || w.format?.kind === 'pattern';
+}
+
 /** Whether the codebook kernel (uint8 codes) can run this weight as stored. */
 export function codebookUsable(w: PlanWeight): boolean {
   return w.format?.kind === 'codebook' && !w.derived && w.format.centroids.length <= MAX_CENTROIDS;
@@ -67,7 +76,7 @@ export type FcImpl = 'dense' | 'csr' | 'csc' | 'sparse-auto';
  * (about half after a ReLU), which the batch-1 CSC kernel skips.
  */
 export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: number, mode: KernelsMode, inputZeros: number): Decision<FcImpl> {
-  if (!w.format) {
+  if (!sparseStored(w)) {
     const est = fcKernelCosts(out, inDim, out * inDim, batch).dense;
     return { impl: 'dense', reason: `weights stored dense, est ${formatUs(est)}`, estNs: est };
   }
@@ -93,27 +102,94 @@ export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: numbe
   return { impl, reason: `${what}, est ${formatUs(best)} vs dense ${formatUs(c.dense)}`, estNs: best };
 }
 
-/** Kernel for a conv whose dense kernel (by geometry) is `dense`; the cost is per image. */
-export function chooseConv(w: PlanWeight, dense: ConvKernel, g: { Mg: number; K: number; group: number; pixels: number; N: number },
-  mode: KernelsMode): Decision<ConvKernel | 'csr'> {
-  const total = g.Mg * g.group * g.K;
-  const nnz = w.format ? storedCount(w) : total;
-  const c = convKernelCosts(g.Mg, g.K, Math.min(Math.round(nnz / g.group), g.Mg * g.K), g.pixels);
-  const perCall = (ns: number) => ns * g.group * g.N;
-  if (!w.format || dense === 'depthwise') {
-    const why = dense === 'depthwise' ? `group = C = M = ${g.group}` : dense === 'pointwise' ? '1×1, stride 1, no pads: the input is the GEMM operand' : 'patches unfolded, then GEMM';
-    const stored = w.format ? `; ${formatName(w)} weights run dense (no sparse depthwise kernel)` : '';
-    const est = dense === 'depthwise' ? undefined : perCall(c.dense);
-    return { impl: dense, reason: `${why}${stored}${est === undefined ? '' : `, est ${formatUs(est)}`}`, estNs: est };
-  }
-  const what = `${formatName(w)}, density ${pct(total ? nnz / total : 0)}`;
-  if (mode === 'dense') {
-    return { impl: dense, reason: `kernels: 'dense' forced (${what}; csr est ${formatUs(perCall(c.csr))}), est ${formatUs(perCall(c.dense))}`, estNs: perCall(c.dense) };
-  }
-  if (c.csr < c.dense) {
-    return { impl: 'csr', reason: `${what}, est ${formatUs(perCall(c.csr))} vs dense ${formatUs(perCall(c.dense))}`, estNs: perCall(c.csr) };
-  }
-  return { impl: dense, reason: `${what}, est ${formatUs(perCall(c.dense))} vs csr ${formatUs(perCall(c.csr))}: dense wins`, estNs: perCall(c.dense) };
+/**
+ * A conv layer as the kernel choice sees it: one call runs N images. Estimates are for
+ * one thread, so that the choice (and so every output bit) is the same on any number.
+ */
+export interface ConvProblem {
+  /** The conv node (the pattern kernel looks up its tuned variant by it). */
+  node?: string;
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
+  group: number;
+  win: Window2d;
+  weight: PlanWeight;
+  kernels: KernelsMode;
+  winograd: WinogradMode;
+  /** The pattern kernel's options (default: when the cost model says it wins). */
+  patterns?: PatternOptions;
+}
+
+export type ConvImpl = ConvStep['impl'];
+
+/** One way to run the layer: the kernel, how the reason names it, its estimate per call. */
+export interface ConvCandidate {
+  impl: ConvImpl;
+  label: string;
+  /** ns per call; absent when the kernel has no cost model (it then only runs when alone). */
+  estNs?: number;
+  tile?: WinogradTile;
+  /** Set when an option makes this candidate win wherever it applies. */
+  forced?: string;
+  /** impl 'pattern': what the reason says when it runs (patterns, kernels kept), and its plan. */
+  detail?: string;
+  pattern?: PatternPlan;
+  /** Set when the kernel cannot run this layer though it nearly could: why (appended to the reason); never chosen. */
+  note?: string;
+}
+
+function denseCandidate(p: ConvProblem): ConvCandidate[] {
+  const impl = denseConvKernel(p.C, p.M, p.group, p.win), Mg = p.M / p.group, K = (p.C / p.group) * p.win.kh * p.win.kw;
+  const estNs = impl === 'depthwise' ? undefined : p.N * p.group * denseConvNs(impl, Mg, K, p.OH * p.OW);
+  return [{ impl, label: impl === 'pointwise' ? '1×1 gemm' : impl, estNs }];
+}
+
+/** The CSR kernel for stored-sparse weights. */
+function sparseCandidate(p: ConvProblem): ConvCandidate[] {
+  const w = p.weight;
+  if (!sparseStored(w) || p.kernels === 'dense' || (p.group > 1 && p.group === p.C && p.group === p.M)) return [];
+  const Mg = p.M / p.group, K = (p.C / p.group) * p.win.kh * p.win.kw, P = p.OH * p.OW;
+  const nnz = Math.min(Math.round(storedCount(w) / p.group), Mg * K);
+  return [{ impl: 'csr', label: 'csr', estNs: p.N * p.group * (convKernelCosts(Mg, K, nnz, P).csr + (isPointwise(p.win) ? 0 : IM2COL_NS * K * P)) }];
+}
+
+function winogradCandidates(p: ConvProblem): ConvCandidate[] {
+  if (p.winograd === 'off' || !winogradApplies(p.win, p.group)) return [];
+  const tiles = typeof p.winograd === 'number' ? [p.winograd] : WINOGRAD_TILES;
+  const s = { N: p.N, C: p.C, H: p.H, W: p.W, M: p.M, OH: p.OH, OW: p.OW, win: p.win };
+  const forced = p.winograd === 'auto' ? undefined : `winograd: ${typeof p.winograd === 'number' ? p.winograd : `'on'`} forced`;
+  return tiles.map((m) => ({ impl: 'winograd', label: tileName(m), tile: m, estNs: winogradNs(s, m), forced }));
+}
+
+/**
+ * The kernel families that can run a conv, one entry each: every entry offers its
+ * candidates for the layer with their estimates (none when it does not apply), and
+ * the cheapest wins (or the cheapest forced one). A new conv kernel adds one entry.
+ */
+export const CONV_CANDIDATES: readonly ((p: ConvProblem) => ConvCandidate[])[] = [
+  denseCandidate, sparseCandidate, winogradCandidates,
+  (p) => patternCandidates(p).map((c) => ('note' in c ? { impl: 'pattern', label: 'pattern', note: c.note } : c)),
+];
+
+const est = (c: ConvCandidate): number => c.estNs ?? Infinity;
+
+/** The kernel for a conv, with the reason describe() prints: `F(4,3), est 210 µs vs F(2,3) 229 µs, im2col 463 µs`. */
+export function chooseConv(p: ConvProblem): Decision<ConvImpl> & { tile?: WinogradTile; pattern?: PatternPlan } {
+  const offered = CONV_CANDIDATES.flatMap((f) => f(p));
+  const all = offered.filter((c) => c.note === undefined);
+  const notes = offered.flatMap((c) => (c.note === undefined ? [] : [`; ${c.note}`])).join('');
+  const forced = all.filter((c) => c.forced);
+  const best = (forced.length ? forced : all).reduce((a, b) => (est(b) < est(a) ? b : a));
+  const others = all.filter((c) => c !== best && c.estNs !== undefined).sort((a, b) => est(a) - est(b));
+  const vs = others.length ? ` vs ${others.map((c) => `${c.label} ${formatUs(est(c))}`).join(', ')}` : '';
+  const w = p.weight, total = p.M * (p.C / p.group) * p.win.kh * p.win.kw;
+  const stored = !sparseStored(w) || best.impl === 'pattern' ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
+    p.kernels === 'dense' ? `, kernels: 'dense' forced` : best.impl === 'depthwise' ? '; no sparse depthwise kernel, runs dense' : ''}; `;
+  const kept = w.format?.kind === 'winograd' && w.format.tile === best.tile && !w.derived ? ', filters stored transformed' : '';
+  const why = best.impl === 'depthwise' ? `group = C = M = ${p.group}` : best.impl === 'pointwise' ? '1×1, stride 1, no pads: the input is the GEMM operand'
+    : best.impl === 'im2col' ? 'patches unfolded, then GEMM' : best.impl === 'winograd' ? `${best.label} tiles${kept}`
+    : best.impl === 'pattern' ? best.detail! : 'sparse rows times the patches';
+  const estimate = best.estNs === undefined ? '' : `, est ${formatUs(best.estNs)}${vs}`;
+  return { impl: best.impl, tile: best.tile, pattern: best.pattern, estNs: best.estNs, reason: `${best.forced ? `${best.forced}; ` : ''}${stored}${why}${estimate}${notes}` };
 }
 
 /**

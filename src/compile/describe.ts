@@ -24,7 +24,7 @@ export function kernelChoices(plan: Plan): string[] {
 
 export function describePlan(plan: Plan): string {
   const shapes = Object.entries(plan.inputShapes).map(([k, v]) => `${k} [${v.join(',')}]`).join(', ');
-  const lines = [`plan of "${plan.graph}" for ${shapes || 'no inputs'}: ${plan.steps.length} steps, ${plan.threads} thread${plan.threads > 1 ? 's' : ''}, kernels ${plan.kernels}`];
+  const lines = [`plan of "${plan.graph}" for ${shapes || 'no inputs'}: ${plan.steps.length} steps, ${plan.threads} thread${plan.threads > 1 ? 's' : ''}, kernels ${plan.kernels}, winograd ${plan.winograd}`];
   const nameW = Math.min(28, Math.max(4, ...plan.steps.map((s) => s.name.length)));
   const kernel = (s: PlanStep) => (s.split > 1 ? `${s.kernel} ×${s.split}` : s.kernel);
   const kernW = Math.min(48, Math.max(6, ...plan.steps.map((s) => kernel(s).length)));

@@ -3,12 +3,13 @@
 import type { Graph, Node } from '../ir/graph.js';
 import type { ValueType } from '../ir/ops.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { KernelsMode, PatternOptions, PlanStep } from './plan_types.js';
+import type { KernelsMode, PatternOptions, PlanStep, WinogradMode } from './plan_types.js';
 
 export interface LowerCtx {
   graph: Graph;
   types: ReadonlyMap<string, ValueType>;
   kernels: KernelsMode;
+  winograd: WinogradMode;
   threads: number;
   /** Smallest step (in flops) split over the threads. */
   splitFlops: number;

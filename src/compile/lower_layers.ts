@@ -2,13 +2,12 @@
 // Each picks its kernel (geometry, then the cost model for compressed weights),
 // sizes its scratch and decides how many threads share its work.
 import { attrFloat, attrInt, type Node } from '../ir/graph.js';
-import { denseConvKernel } from '../kernels/wasm/conv.js';
+import { tileName, type WinogradTile } from '../ir/winograd.js';
 import { poolPadded } from '../kernels/wasm/pool.js';
 import { nodeWindow2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
 import { chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
 import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
-import { choosePatternConv } from './pattern_choice.js';
 import { patternCounts } from '../ir/pattern.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
@@ -36,30 +35,23 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const dense = denseConvKernel(C, M, group, win);
-  const pat = choosePatternConv(weight, { node: node.name, N, C, H, W, M, group, win }, ctx.kernels, ctx.patterns);
-  const d = pat && 'decision' in pat ? pat.decision : chooseConv(weight, dense, { Mg, K, group, pixels: P, N }, ctx.kernels);
-  const reason = pat && 'note' in pat ? `${d.reason}; ${pat.note}` : d.reason;
-  const flops = 2 * N * P * (patternWeights(pat) ?? M * K);
+  const d = chooseConv({ node: node.name, N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd, patterns: ctx.patterns });
+  const flops = 2 * N * P * (d.pattern ? patternCounts(d.pattern.format).weights : M * K);
   const step: ConvStep = {
-    ...stepBase(node, convKernelName(d.impl, weight), reason, [xName]),
-    kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, outImageStride: M * P,
+    ...stepBase(node, convKernelName(d.impl, weight, d.tile), d.reason, [xName]),
+    kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, tile: d.tile, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
-    pattern: pat && 'plan' in pat ? pat.plan : undefined,
+    pattern: d.pattern,
   };
-  step.layout = convLayout(step, partsFor(flops, ctx.threads, ctx.splitFlops), ctx.threads, ctx.tile.nr);
+  step.layout = convLayout(step, partsFor(flops, ctx.threads, ctx.splitFlops), ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);
   return { step };
 }
 
-/** Weights the pattern kernel multiplies (its flops are 2·N·P times these), when it runs the layer. */
-function patternWeights(pat: ReturnType<typeof choosePatternConv>): number | undefined {
-  return pat && 'plan' in pat ? patternCounts(pat.plan.format).weights : undefined;
-}
-
-function convKernelName(impl: ConvStep['impl'], w: PlanWeight): string {
+function convKernelName(impl: ConvStep['impl'], w: PlanWeight, tile?: WinogradTile): string {
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
+  if (impl === 'winograd') return `conv winograd ${tileName(tile!)}`;
   if (impl === 'pattern') return 'pattern conv (FKW)';
   return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
 }

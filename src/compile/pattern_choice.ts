@@ -1,18 +1,27 @@
-// When a conv runs on the pattern kernel (kernels/wasm/pattern.ts): its weight is
-// stored as patterns (graph.formats) or its zeros follow patterns (a model
-// pruned elsewhere, found by ir/pattern.ts), its window is 3×3 with stride 1 and
-// no dilation, group 1, and the cost model says it beats the dense and CSR kernels.
+// The pattern kernel's entry in the conv candidate table (cost.ts CONV_CANDIDATES):
+// a conv runs on kernels/wasm/pattern.ts when its weight is stored as patterns
+// (graph.formats) or its zeros follow patterns (a model pruned elsewhere, found by
+// ir/pattern.ts), its window is 3×3 with stride 1 and no dilation, group 1, and its
+// estimate beats the other candidates'.
 import { detectPatterns, patternCounts } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import type { Window2d } from '../ir/window.js';
 import { defaultPatternVariant, patternConvNs, patternGeometry } from '../kernels/wasm/pattern.js';
 import { patternTuneKey, tunedVariant } from './pattern_cache.js';
-import { convKernelCosts } from '../kernels/wasm/sparse.js';
-import { IM2COL_NS } from './conv_layout.js';
-import { formatUs, storedCount, type Decision } from './cost.js';
 import type { KernelsMode, PatternOptions, PatternPlan, PlanWeight } from './plan_types.js';
 
-export interface ConvShape { node: string; N: number; C: number; H: number; W: number; M: number; group: number; win: Window2d }
+/** What the pattern entry reads of a conv (cost.ts ConvProblem has these fields). */
+export interface PatternProblem {
+  node?: string; N: number; C: number; H: number; W: number; M: number; group: number; win: Window2d;
+  weight: PlanWeight;
+  kernels: KernelsMode;
+  patterns?: PatternOptions;
+}
+
+/** The pattern kernel as a candidate: its estimate and plan, or only a note on why it cannot run. */
+export type PatternCandidate =
+  | { impl: 'pattern'; label: string; detail: string; estNs: number; pattern: PatternPlan; forced?: string }
+  | { note: string };
 
 /** The layer's patterns: its format's, or those its zeros follow. */
 export function patternsOf(w: PlanWeight, shape: readonly number[]): { format: PatternFormat; detected: boolean } | undefined {
@@ -23,7 +32,7 @@ export function patternsOf(w: PlanWeight, shape: readonly number[]): { format: P
 }
 
 /** Why the pattern kernel cannot run this window, or undefined when it can. */
-export function patternWindowIssue(s: ConvShape): string | undefined {
+export function patternWindowIssue(s: { group: number; win: Window2d }): string | undefined {
   const { win } = s;
   if (s.group !== 1) return `group ${s.group}`;
   if (win.kh !== 3 || win.kw !== 3) return `a ${win.kh}×${win.kw} window`;
@@ -33,31 +42,26 @@ export function patternWindowIssue(s: ConvShape): string | undefined {
 }
 
 /**
- * The pattern decision for a conv whose weight has patterns, or undefined (the
- * dense/CSR choice then applies); the variant is the tuned one when the tuner knows the layer.
+ * The pattern candidate of a conv whose weight has patterns (none otherwise, or with
+ * kernels: 'dense' / patterns.use 'never'); the variant is the tuned one when the tuner knows the layer.
  */
-export function choosePatternConv(w: PlanWeight, s: ConvShape, mode: KernelsMode, o: PatternOptions):
-  { decision: Decision<'pattern'>; plan: PatternPlan } | { note: string } | undefined {
-  if (s.win.kh !== 3 || s.win.kw !== 3) return undefined;
-  const found = patternsOf(w, [s.M, s.C / s.group, 3, 3]);
-  if (!found) return undefined;
-  const issue = patternWindowIssue(s);
+export function patternCandidates(p: PatternProblem): PatternCandidate[] {
+  if (p.win.kh !== 3 || p.win.kw !== 3) return [];
+  const found = patternsOf(p.weight, [p.M, p.C / p.group, 3, 3]);
+  if (!found) return [];
+  const issue = patternWindowIssue(p);
   const what = `${found.format.masks.length} patterns${found.detected ? ' (found in the zeros)' : ''}`;
-  if (issue) return { note: `${what}, but ${issue}` };
-  if (mode === 'dense' || o.use === 'never') return undefined;
+  if (issue) return [{ note: `${what}, but ${issue}` }];
+  const o = p.patterns ?? {};
+  if (p.kernels === 'dense' || o.use === 'never') return [];
   const c = patternCounts(found.format);
-  const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
-  const key = patternTuneKey(geo, s.M, found.format);
-  const variant = o.variant?.(s.node, key) ?? tunedVariant(key) ?? defaultPatternVariant(geo);
-  const est = s.N * patternConvNs(geo, { rows: s.M, kernels: c.kept, weights: c.weights }, variant);
-  const K = s.C * 9, P = geo.OH * geo.OW;
-  const spmm = convKernelCosts(s.M, K, Math.min(storedCount(w), s.M * K), P);
-  const other = { dense: spmm.dense, csr: spmm.csr + IM2COL_NS * K * P }; // both unfold the patches; the pattern kernel does not
-  const best = Math.min(other.dense, other.csr) * s.N;
-  const kept = `${((100 * c.kept) / c.kernels).toFixed(0)}% of kernels kept`;
-  if (est >= best && o.use !== 'always') return { note: `${what}, ${kept}: est ${formatUs(est)}, but ${other.csr < other.dense ? 'csr' : 'dense'} ${formatUs(best)} wins` };
-  return {
-    decision: { impl: 'pattern', estNs: est, reason: `${what}, ${kept}, est ${formatUs(est)} vs dense ${formatUs(other.dense * s.N)}, csr ${formatUs(other.csr * s.N)}` },
-    plan: { format: found.format, variant, reorder: o.reorder ?? true },
-  };
+  const geo = patternGeometry({ C: p.C, M: p.M, H: p.H, W: p.W, pads: [p.win.padT, p.win.padL, p.win.padB, p.win.padR] });
+  const key = patternTuneKey(geo, p.M, found.format);
+  const variant = (p.node === undefined ? undefined : o.variant?.(p.node, key)) ?? tunedVariant(key) ?? defaultPatternVariant(geo);
+  const estNs = p.N * patternConvNs(geo, { rows: p.M, kernels: c.kept, weights: c.weights }, variant);
+  return [{
+    impl: 'pattern', label: 'pattern', estNs, detail: `${what}, ${((100 * c.kept) / c.kernels).toFixed(0)}% of kernels kept`,
+    pattern: { format: found.format, variant, reorder: o.reorder ?? true },
+    forced: o.use === 'always' ? `patterns.use: 'always' forced` : undefined,
+  }];
 }

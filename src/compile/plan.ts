@@ -6,13 +6,14 @@ import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
+import { WINOGRAD_TILES } from '../ir/winograd.js';
 import { placeConcatInputs } from './concat_inplace.js';
 import { SPLIT_FLOPS } from './cost.js';
 import { fuse } from './fuse.js';
 import { lowerNodes } from './lower.js';
 import type { LowerCtx } from './lower_ctx.js';
 import { planMemory } from './memory.js';
-import type { KernelsMode, PatternOptions, Plan } from './plan_types.js';
+import type { KernelsMode, PatternOptions, Plan, WinogradMode } from './plan_types.js';
 import { bindShapes } from './shapes.js';
 
 export interface PlanOptions {
@@ -20,6 +21,8 @@ export interface PlanOptions {
   inputShapes: Record<string, number[]>;
   /** 'dense' ignores compressed formats (to measure what the sparse kernels gain). Default 'auto'. */
   kernels?: KernelsMode;
+  /** Winograd for 3×3 stride-1 convs: 'auto' (cost model, default), 'off', 'on', or a tile 2 | 4 | 6. */
+  winograd?: WinogradMode;
   /** Threads a step may split its work over (default 1). */
   threads?: number;
   /** GEMM register tile (packed panels are padded to it); default the GEMM's tuned tile. */
@@ -35,6 +38,7 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   if (kernels !== 'auto' && kernels !== 'dense') fail(`plan: kernels='${String(kernels)}'; use 'auto' or 'dense'`);
   const threads = o.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) fail(`plan: threads=${threads}; give an integer >= 1`);
+  checkWinograd('plan', o.winograd);
   if (o.splitFlops !== undefined && !(o.splitFlops >= 0)) fail(`plan: splitFlops=${o.splitFlops}; give a number >= 0`);
   const use = o.patterns?.use;
   if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
@@ -42,14 +46,24 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
 
+const WINOGRAD_MODES: readonly unknown[] = ['auto', 'off', 'on', ...WINOGRAD_TILES];
+
+/** Checks a Winograd option (`where`: the API or flag that took it). */
+export function checkWinograd(where: string, w: unknown): void {
+  if (w !== undefined && !WINOGRAD_MODES.includes(w)) {
+    fail(`${where}: winograd=${JSON.stringify(w)}; use 'auto', 'off', 'on' or a tile ${WINOGRAD_TILES.join(', ')} (F(m,3))`);
+  }
+}
+
 export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   checkOptions(graph, opts);
   const kernels = opts.kernels ?? 'auto';
+  const winograd = opts.winograd ?? 'auto';
   const threads = opts.threads ?? 1;
   const types = bindShapes(graph, opts.inputShapes);
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   const ctx: LowerCtx = {
-    graph, types, kernels, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
+    graph, types, kernels, winograd, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
     patterns: opts.patterns ?? {},
   };
   const lowered = lowerNodes(ctx);
@@ -65,5 +79,5 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const fallbacks = steps.flatMap((s) => (s.kind === 'reference' ? [{ node: s.name, op: s.op, why: s.why }] : []));
   const shapes: Record<string, number[]> = {};
   for (const name of inputs) shapes[name] = [...opts.inputShapes[name]];
-  return { graph: graph.name, inputShapes: shapes, threads, kernels, steps, values, inputs, outputs, memory, fallbacks };
+  return { graph: graph.name, inputShapes: shapes, threads, kernels, winograd, steps, values, inputs, outputs, memory, fallbacks };
 }

@@ -6,6 +6,7 @@
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
 import type { PatternFormat, TensorFormat } from '../ir/tensor_format.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import type { FusedPool, PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 
@@ -20,6 +21,9 @@ export interface PatternOptions {
   /** FKR row order (default true). */
   reorder?: boolean;
 }
+
+/** Whether 3×3 stride-1 convs may run Winograd: 'auto' (the cost model decides), 'off', 'on' (always, the best tile), or one tile. */
+export type WinogradMode = 'auto' | 'off' | 'on' | WinogradTile;
 
 /** A value of the graph as the plan sees it: where its bytes live. */
 export interface PlanValue {
@@ -110,6 +114,8 @@ export interface ConvLayout {
   patches: number;
   panels: number;
   plane: number;
+  /** Winograd: tile rows per chunk, whether threads share each chunk's output channels (else take chunks round-robin), bytes of one set of buffers. */
+  winograd?: { rowsPerChunk: number; byChannels: boolean; setBytes: number };
 }
 
 /** What the pattern kernel runs (impl 'pattern'): the layer's patterns, the generated code's variant, FKR on or off. */
@@ -130,7 +136,9 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'pattern';
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'pattern';
+  /** The Winograd output tile F(m×m, 3×3). */
+  tile?: WinogradTile;
   /** impl 'pattern' only. */
   pattern?: PatternPlan;
   layout: ConvLayout;
@@ -266,6 +274,7 @@ export interface Plan {
   inputShapes: Record<string, number[]>;
   threads: number;
   kernels: KernelsMode;
+  winograd: WinogradMode;
   steps: PlanStep[];
   values: Map<string, PlanValue>;
   inputs: string[];

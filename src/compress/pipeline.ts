@@ -82,7 +82,7 @@ function formatted(graph: Graph, layers: Layer[], found: LayerIntake[], recipe: 
   for (const l of layers) {
     const f = g.formats.get(l.weight);
     const bits = settingsFor(recipe, l).indexBits;
-    if (f && f.kind !== 'pattern' && bits) g.formats.set(l.weight, { ...f, indexBits: bits });
+    if (f && bits && f.kind !== 'pattern' && f.kind !== 'winograd') g.formats.set(l.weight, { ...f, indexBits: bits });
   }
   return g;
 }
@@ -111,7 +111,8 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   for (const stage of enabled) {
     const details = stage.run(ctx!);
     const g = modelToGraph(ctx!.model);
-    current = intake(g, ctx!.layers, { graph: last, found: current });
+    // what a stage recorded in ctx.current stands for weights it left as they were (a storage choice: winograd)
+    current = intake(g, ctx!.layers, { graph: last, found: [...ctx!.current.values()] });
     last = g;
     ctx!.current = byWeight(current);
     compressed = formatted(g, ctx!.layers, current, o.recipe);

@@ -1,6 +1,7 @@
 // Recipes: what to do to which layer, as data (YAML or JSON files, or built-ins).
 // A recipe is validated whole before any work starts, so a typo fails in a second.
 import { fail } from '../ir/errors.js';
+import { isWinogradTile, WINOGRAD_TILES, type WinogradTile } from '../ir/winograd.js';
 import type { Layer, LayerKind } from './layers.js';
 import { findLayer } from './layers.js';
 
@@ -86,6 +87,8 @@ export interface Recipe {
     init: 'linear' | 'density' | 'random';
     epochs: number;
   };
+  /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
+  winograd?: { tile: WinogradTile };
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
   train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number };
   /**
@@ -162,6 +165,8 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
     const codesign = r.pattern.codesign === null ? undefined : r.pattern.codesign ? { ...CODESIGN_CANDIDATES, ...base.codesign, ...r.pattern.codesign } : base.codesign;
     out.pattern = { ...base, ...r.pattern, admm, codesign };
   }
+  if (r.winograd === null) delete out.winograd;
+  else if (r.winograd) out.winograd = { ...r.winograd };
   if (r.train) out.train = { ...out.train, ...r.train };
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
@@ -194,6 +199,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
   if (r.pattern) checkPatternSettings(r.pattern, source);
+  if (r.winograd && !isWinogradTile(r.winograd.tile)) fail(`${source}: winograd.tile ${JSON.stringify(r.winograd.tile)} must be one of ${WINOGRAD_TILES.join(', ')}`);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);

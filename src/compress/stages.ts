@@ -16,6 +16,7 @@ import { filterLayers } from './prune/structured.js';
 import { couplingGroups, pruneChannels } from './prune/thin.js';
 import { layerOverrides, settingsFor, type Recipe } from './recipe.js';
 import { shareWeights, type ShareTarget } from './share/share.js';
+import { winogradFormats } from './winograd/store.js';
 
 export interface StageContext {
   /** The model the stages change (a stage that changes the graph's structure replaces it). */
@@ -156,5 +157,26 @@ const share: Stage = {
   },
 };
 
+/**
+ * A storage choice, not a change of values: the layers left dense float get their
+ * filters stored as Winograd transforms, by what the stage records in `current`
+ * (the pipeline reads it back, since the weights are the same bits).
+ */
+const winograd: Stage = {
+  name: 'winograd',
+  letter: 'W',
+  label: 'Winograd-transformed filters',
+  enabled: (r) => r.winograd !== undefined,
+  run(ctx) {
+    // a weight with an exact format (codebook, grid, zeros stored sparse) keeps it
+    const keep = (l: Layer) => ctx.current.get(l.weight)?.format === undefined && !settingsFor(ctx.recipe, l).skip &&
+      !ctx.model.param(l.weight).data.includes(0);
+    for (const [w, format] of winogradFormats(ctx.model, ctx.layers, ctx.recipe.winograd!.tile, keep)) {
+      ctx.current.set(w, { ...ctx.current.get(w)!, format });
+    }
+    return {};
+  },
+};
+
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [filters, pattern, prune, share];
+export const STAGES: readonly Stage[] = [filters, pattern, prune, share, winograd];

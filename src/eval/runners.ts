@@ -53,9 +53,9 @@ export function sessionRunner(graph: Graph, opts: NodeSessionOptions & Pick<Sess
 export async function sessionAccuracy(
   graph: Graph,
   ds: Dataset,
-  opts: { limit?: number; batch?: number; threads?: number; onProgress?: (done: number, total: number, correct: number) => void } = {},
+  opts: { limit?: number; batch?: number; threads?: number; winograd?: SessionOptions['winograd']; onProgress?: (done: number, total: number, correct: number) => void } = {},
 ): Promise<EvalResult> {
-  const runner = sessionRunner(graph, { threads: opts.threads ?? 1, batch: opts.batch ?? 100 });
+  const runner = sessionRunner(graph, { threads: opts.threads ?? 1, batch: opts.batch ?? 100, winograd: opts.winograd });
   try {
     return await evaluate(batchRunner(graph, runner, ds.shape), ds, opts);
   } finally {

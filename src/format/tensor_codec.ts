@@ -11,7 +11,7 @@ import { checkGapBits } from './relative_index.js';
 import { checkPatternFormat, detectPatterns } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { CODECS } from './codecs.js';
-import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding } from './tensor_encodings.js';
+import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding, type WinogradForm } from './tensor_encodings.js';
 
 /** Index = the dtype code stored in the file. */
 export const DTYPE_CODES: readonly DType[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'bool'];
@@ -52,8 +52,10 @@ export interface EncodedTensorSpec {
   grid?: Grid;
   /** Pattern pruning: the patterns the tensor's zeros follow (checked; found from the zeros when absent). */
   pattern?: PatternFormat;
-  /** Force an encoding; default 'auto' (the smallest). */
+  /** Force an encoding; default 'auto' (the smallest; 'winograd' when `winograd` is given). */
   encoding?: TensorEncoding | 'auto';
+  /** Store this Winograd transform of the filter (tensor: the filter it came from). */
+  winograd?: WinogradForm;
   /** Allow lossy float16 storage (for biases); float16 is always allowed when exact. */
   f16?: boolean;
   /** Force the relative-index gap width (1..16); default: the best for the tensor. */
@@ -90,7 +92,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
   const where = `tensor "${spec.name}"`;
   const ctx = encodeContext(spec, where);
   const forced = spec.encoding !== undefined && spec.encoding !== 'auto';
-  const names: TensorEncoding[] = forced ? [spec.encoding as TensorEncoding] : [...ENCODINGS];
+  const names: TensorEncoding[] = forced ? [spec.encoding as TensorEncoding] : spec.winograd ? ['winograd'] : [...ENCODINGS];
   let best: { w: BitWriter; encoding: TensorEncoding; huffman: TensorBody['huffman'] } | undefined;
   for (const encoding of names) {
     const codec = CODECS[encoding];
@@ -117,6 +119,7 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
     tensor: spec.tensor,
     f16: spec.f16 ?? false,
     gapBits: spec.gapBits,
+    winograd: spec.winograd,
     streams: { huffman: spec.huffman ?? 'auto', limit: spec.huffmanLimit },
     codebook() {
       if (spec.tensor.dtype !== 'float32') return undefined;

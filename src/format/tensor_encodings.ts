@@ -1,6 +1,7 @@
 // The tensor encodings of the .nnz format (docs/format.md §4): their names in code
 // order, what a codec is, and the plain, codebook and relative-index ones; grids are
-// in grid_encodings.ts, the range-coded ones in ctx_encodings.ts, the table in codecs.ts.
+// in grid_encodings.ts, the range-coded ones in ctx_encodings.ts, Winograd transforms in
+// winograd_encoding.ts, the table in codecs.ts.
 // Every codec says when it applies, writes a tensor's body to a bit stream and
 // reads it back bit-exactly, keeping the compressed form for sparse/codebook kernels.
 import { NnzipError } from '../ir/errors.js';
@@ -11,10 +12,11 @@ import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relative
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
+import type { WinogradTile } from '../ir/winograd.js';
 import type { Grid } from './grid.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'pattern'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'pattern'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -28,8 +30,16 @@ export interface SparseForm {
   fillers: number;
 }
 
+/** A 3×3 filter stored as its Winograd transform (ir/tensor_format.ts WinogradFormat). */
+export interface WinogradForm {
+  tile: WinogradTile;
+  transformed: Float32Array;
+}
+
 export interface TensorBody {
   tensor: Tensor;
+  /** The transform the winograd encoding stored (tensor holds the filters recovered from it). */
+  winograd?: WinogradForm;
   /** Centroids and per-element indices (codebook and sparse-codebook encodings). */
   codebook?: Codebook;
   /** Integers and scales (grid and sparse-grid encodings). */
@@ -47,6 +57,8 @@ export interface EncodeContext {
   /** Lossy float16 allowed. */
   f16: boolean;
   gapBits?: number;
+  /** The transformed filters to store (the winograd encoding; asked for, never chosen by size). */
+  winograd?: WinogradForm;
   streams: SymbolStreamOptions;
   /** The given codebook, or the exact one of the values (undefined if none fits). */
   codebook(): Codebook | undefined;

@@ -1,6 +1,7 @@
 // How a weight tensor is stored once compressed. The float tensor in
 // graph.initializers always holds the decoded values (so any pass or runtime
 // can read it); the format says how it is encoded and which kernel runs it.
+import type { WinogradTile } from './winograd.js';
 
 /** Pruned: zeros are not stored (relative-index sparse). */
 export interface SparseFormat {
@@ -57,5 +58,16 @@ export interface GridFormat {
   indexBits?: number;
 }
 
+/**
+ * A 3×3 conv filter [M, C, 3, 3] stored as its Winograd transform U = G g Gᵀ for
+ * F(tile×tile, 3×3) (ir/winograd.ts transformFilters' layout: α² matrices [M × C]),
+ * so a session runs that tile without transforming; the initializer holds g recovered from U.
+ */
+export interface WinogradFormat {
+  kind: 'winograd';
+  tile: WinogradTile;
+  transformed: Float32Array;
+}
+
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | PatternFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | PatternFormat | WinogradFormat;

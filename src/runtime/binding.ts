@@ -1,7 +1,7 @@
 // A plan bound to the arena: one executor per step (the table below picks it by
 // step kind and kernel), where each fed input is copied in and where each
 // output is read back. Binding prepares weights on first use (cached by the session).
-import type { Plan, PlanStep, StepKind } from '../compile/plan_types.js';
+import type { ConvStep, Plan, PlanStep, StepKind } from '../compile/plan_types.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 import { bindBinary } from './steps/binary.js';
 import { bindConcat } from './steps/concat.js';
@@ -16,15 +16,21 @@ import { bindQuant } from './steps/quant.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
+import { bindWinograd } from './steps/winograd.js';
 
 type Binder<S extends PlanStep = PlanStep> = (s: S, env: BindEnv) => StepExecutor | undefined;
 type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
 
+/** Conv kernel → executor. */
+const CONV_BINDERS: Record<ConvStep['impl'], Binder<ConvStep>> = {
+  im2col: bindGemmConv, pointwise: bindGemmConv, depthwise: bindDepthwise, csr: bindSparseConv, winograd: bindWinograd,
+  pattern: bindPatternConv,
+};
+
 /** Step kind → executor (kernel variants chosen by the step's impl). */
 const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
   fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : bindSparseFc(s, env)),
-  conv: (s, env) => (s.impl === 'depthwise' ? bindDepthwise(s, env) : s.impl === 'csr' ? bindSparseConv(s, env)
-    : s.impl === 'pattern' ? bindPatternConv(s, env) : bindGemmConv(s, env)),
+  conv: (s, env) => CONV_BINDERS[s.impl](s, env),
   pool: bindPool,
   globalpool: bindGlobalPool,
   clamp: bindClamp,

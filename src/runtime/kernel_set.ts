@@ -1,6 +1,6 @@
 // The WebAssembly kernels of one session, instantiated once on its arena (and
 // registered with its thread pool): the GEMM, the sparse kernels, and the
-// generated im2col / depthwise / pool / clamp modules, each cached by variant.
+// generated im2col / depthwise / pool / clamp / Winograd modules, each cached by variant.
 import type { WasmArena } from '../kernels/wasm/arena.js';
 import { activationModule } from '../kernels/wasm/activation_codegen.js';
 import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
@@ -11,6 +11,9 @@ import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
+import type { WinogradExports } from '../kernels/wasm/winograd.js';
+import { winogradModule, winogradVariantKey, type WinogradVariant } from '../kernels/wasm/winograd_codegen.js';
+import type { WinogradTile } from '../ir/winograd.js';
 
 export interface Im2colExports {
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
@@ -81,6 +84,11 @@ export class KernelSet {
     const geo: PoolGeometry = { ...g, shared: this.shared };
     const key = `pool:${geo.kind}:${geo.kh}x${geo.kw}:s${geo.sh},${geo.sw}:d${geo.dh},${geo.dw}:${this.tag}`;
     return this.module(key, () => poolModule(geo));
+  }
+
+  winograd(m: WinogradTile): Kernel<WinogradExports> {
+    const v: WinogradVariant = { m, nr: this.gemm.variant.nr, shared: this.shared };
+    return this.module(winogradVariantKey(v), () => winogradModule(v));
   }
 
   clamp(): Kernel<ClampExports> {

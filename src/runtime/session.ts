@@ -12,8 +12,8 @@
 // (Node: createNodeSession in session_node.ts).
 import { describePlan } from '../compile/describe.js';
 import { formatBytes } from '../ir/print.js';
-import { planGraph } from '../compile/plan.js';
-import type { KernelsMode, PatternOptions, Plan } from '../compile/plan_types.js';
+import { checkWinograd, planGraph } from '../compile/plan.js';
+import type { KernelsMode, PatternOptions, Plan, WinogradMode } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';
 import { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
@@ -36,6 +36,12 @@ export interface SessionOptions {
   batch?: number;
   /** 'dense' runs compressed layers on the dense kernels (to measure what the sparse ones gain). Default 'auto'. */
   kernels?: KernelsMode;
+  /**
+   * Winograd for 3×3, stride-1 convs: 'auto' (the cost model picks im2col, a sparse
+   * kernel or F(2,3) / F(4,3) / F(6,3) per layer; default), 'off', 'on' (wherever it
+   * applies, the best tile), or a tile 2 | 4 | 6 wherever it applies.
+   */
+  winograd?: WinogradMode;
   /** Smallest step (in flops) split over the threads (default 2^22; 0 splits every step that can be). */
   splitFlops?: number;
   /** The pattern kernel: when it runs, tuned variants, FKR (default: by cost). */
@@ -60,6 +66,7 @@ function checkOptions(o: SessionOptions): { threads: number; kernels: KernelsMod
   if (kernels !== 'auto' && kernels !== 'dense') fail(`session: kernels='${String(kernels)}'; use 'auto' or 'dense'`);
   const batch = o.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) fail(`session: batch=${batch}; give an integer >= 1`);
+  checkWinograd('session', o.winograd);
   return { threads, kernels, batch };
 }
 
@@ -126,7 +133,8 @@ export class Session {
 
   private bind(shapes: Record<string, number[]>, key: string): Binding {
     const plan = planGraph(this.graph, {
-      inputShapes: shapes, kernels: this.kernelsMode, threads: this.threads, tile: this.kernels.gemm.variant, splitFlops: this.options.splitFlops, patterns: this.options.patterns,
+      inputShapes: shapes, kernels: this.kernelsMode, winograd: this.options.winograd, threads: this.threads, tile: this.kernels.gemm.variant,
+      splitFlops: this.options.splitFlops, patterns: this.options.patterns,
     });
     prepareWeights(plan, this.env(plan, 0)); // weights first, so the region stays at the top of the arena and can grow in place
     this.ensureRegion(plan.memory.regionBytes);
@@ -218,7 +226,7 @@ export class Session {
   describe(): string {
     const a = this.arenaBytes;
     const moved = this.region.abandoned ? `, ${formatBytes(this.region.abandoned)} left by an outgrown region` : '';
-    const head = `session: ${this.threads} thread${this.threads > 1 ? 's' : ''}, kernels ${this.kernelsMode}; arena ${formatBytes(a.total)} ` +
+    const head = `session: ${this.threads} thread${this.threads > 1 ? 's' : ''}, kernels ${this.kernelsMode}, winograd ${this.options.winograd ?? 'auto'}; arena ${formatBytes(a.total)} ` +
       `(weights and tables ${formatBytes(a.weights)}, activation region ${formatBytes(a.activations)}${moved}); ${this.bindings.size} plan(s) cached`;
     return this.last ? `${head}\n${describePlan(this.last.plan)}` : head;
   }

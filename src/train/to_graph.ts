@@ -26,6 +26,7 @@ export function modelToGraph(model: Model, opts: ToGraphOptions = {}): Graph {
     const values = (opts.weights === 'master' ? p.master : p.data).slice();
     g.initializers.set(name, new Tensor('float32', p.shape, values));
     const f = g.formats.get(name);
+    if (f?.kind === 'winograd') g.formats.delete(name); // a stored transform of weights that may have changed
     if (f?.kind !== 'codebook') continue;
     const fresh = p.gradTransform instanceof WeightSharing ? { ...f, centroids: p.gradTransform.centroids.slice() } : f;
     if (decodes(fresh, values)) g.formats.set(name, fresh);

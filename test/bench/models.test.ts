@@ -22,7 +22,7 @@ describe('bench/models', () => {
   it('prints one table per thread setting, marks fewer threads (*) and wrong outputs (!), ratios nnzip/peer', () => {
     const report: ModelsReport = {
       rows: [
-        { model: 'LeNet-5', batch: 1, threads: 1, peers: { nnzip: { ms: 2, threads: 1 }, 'ort-node': { ms: 0.5, threads: 1 }, 'ort-web': { ms: 1, threads: 1 }, 'tfjs-wasm': { ms: 4, threads: 1 } } },
+        { model: 'LeNet-5', batch: 1, threads: 1, peers: { nnzip: { ms: 2, threads: 1 }, 'nnzip-direct': { ms: 3, threads: 1 }, 'ort-node': { ms: 0.5, threads: 1 }, 'ort-web': { ms: 1, threads: 1 }, 'tfjs-wasm': { ms: 4, threads: 1 } } },
         { model: 'LeNet-5', batch: 1, threads: 2, peers: { nnzip: { ms: 2, threads: 2 }, 'ort-node': { ms: 0.25, threads: 2, maxRel: 0.5 }, 'tfjs-wasm': { ms: 4, threads: 1 } } },
       ],
       notes: ['tfjs-wasm: asked for 2 threads, runs 1'],
@@ -30,8 +30,8 @@ describe('bench/models', () => {
     const text = formatModelTables(report);
     assert.equal(text.split('\n').filter((l) => l.startsWith(TABLE_HEADER[0])).length, 2, text);
     const rows = text.split('\n').filter((l) => l.startsWith('LeNet-5'));
-    assert.deepEqual(rows[0].split(/\s+/), ['LeNet-5', '1', '1', '2.00', '0.500', '1.00', '4.00', '2.00x', '0.500x', '4.00x']);
-    assert.deepEqual(rows[1].split(/\s+/), ['LeNet-5', '1', '2', '2.00', '0.250!', '-', '4.00*', '-', '0.500x', '8.00x']);
+    assert.deepEqual(rows[0].split(/\s+/), ['LeNet-5', '1', '1', '2.00', '3.00', '0.500', '1.00', '4.00', '1.50x', '2.00x', '0.500x', '4.00x']);
+    assert.deepEqual(rows[1].split(/\s+/), ['LeNet-5', '1', '2', '2.00', '-', '0.250!', '-', '4.00*', '-', '-', '0.500x', '8.00x']);
     assert.match(text, /note: tfjs-wasm: asked for 2 threads/);
   });
 

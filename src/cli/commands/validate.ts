@@ -5,6 +5,7 @@ import { compareWithOrt } from '../../eval/validate.js';
 import { choice, num, oneModel, parse } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
+import { SESSION_FLAGS, SESSION_HELP, sessionFlags } from '../session_flags.js';
 
 export const validate: Command = {
   name: 'validate',
@@ -22,7 +23,7 @@ relative error is within the tolerance.
   --seed S         seed of the random inputs (default 1)
   --tolerance T    max relative error (default 1e-4)
   --runtime R      session (default, the fast WASM runtime) or reference (plain TS)
-  --threads N      worker threads of the session (default 1)
+${SESSION_HELP}
   --json           machine-readable output`,
   async run(argv) {
     const p = parse('validate', argv, {
@@ -32,7 +33,7 @@ relative error is within the tolerance.
       seed: { type: 'string' },
       tolerance: { type: 'string' },
       runtime: { type: 'string' },
-      threads: { type: 'string' },
+      ...SESSION_FLAGS,
       json: { type: 'boolean' },
     });
     const path = oneModel('validate', p);
@@ -47,7 +48,7 @@ relative error is within the tolerance.
     const model = loadModel(path);
     const ort = await ortSession(model.oracle());
     const runtime = choice(p, 'runtime', ['session', 'reference'] as const, 'session');
-    const runner = runtime === 'reference' ? undefined : sessionRunner(model.graph, { threads: num(p, 'threads', 1, 1, 64, true) });
+    const runner = runtime === 'reference' ? undefined : sessionRunner(model.graph, sessionFlags(p));
     let c;
     try {
       c = await compareWithOrt(model.graph, runner ?? referenceRunner(model.graph), ort, opts);

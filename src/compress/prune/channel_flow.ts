@@ -317,9 +317,11 @@ function shrinkTensor(t: Tensor, axis: number, keep: Int32Array): { tensor: Tens
   return { tensor, source };
 }
 
-// A codebook format holds one index per element: its indices follow the kept elements.
+// A codebook format holds one index per element: its indices follow the kept elements
+// (a stored Winograd transform is of the old shape: dropped, the session transforms again).
 function shrinkFormat(g: Graph, name: string, source: Int32Array): void {
   const f = g.formats.get(name);
+  if (f?.kind === 'winograd') g.formats.delete(name);
   if (!f || f.kind !== 'codebook') return;
   const indices = new (f.indices.constructor as Uint16ArrayConstructor)(source.length);
   source.forEach((s, j) => (indices[j] = f.indices[s]));

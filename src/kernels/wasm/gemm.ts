@@ -14,6 +14,19 @@ import type { PoolCall, ThreadPool } from './thread_pool.js';
 /** The tuned default tile (see bench/gemm.ts); fma follows the engine. */
 export const DEFAULT_GEMM_VARIANT: Omit<GemmVariant, 'fma' | 'shared'> = { mr: 4, nr: 8, unroll: 1, kc: 512, mc: 256 };
 
+/**
+ * The packed GEMM's cost: ns per call and per multiply-add of the tiles (rows padded
+ * to MR = 4, columns to NR = 8), fitted with the sparse kernels' (sparse.ts) on the
+ * reference machine: 2-core AMD EPYC, Node 20, one thread, no relaxed SIMD.
+ */
+export const GEMM_COST = { call: 400, mac: 0.045 };
+
+/** Estimated ns of C[M×N] = A[M×K]·B[K×N] on packed operands. */
+export function gemmNs(M: number, N: number, K: number): number {
+  const { mr, nr } = DEFAULT_GEMM_VARIANT;
+  return GEMM_COST.call + GEMM_COST.mac * Math.ceil(M / mr) * mr * K * Math.ceil(N / nr) * nr;
+}
+
 /** Registers V8 can allocate to a kernel's vectors on x64 (xmm0-14; xmm15 is its scratch register). */
 const VECTOR_REGISTERS = 15;
 
@@ -35,7 +48,13 @@ export interface GemmExports {
   packB(b: number, ldb: number, iContiguous: number, rows: number, depth: number, dst: number): void;
   gemm(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, biasMode: number,
     accumulate: number, clamp: number, lo: number, hi: number, scratch: number): void;
+  gemmStrided(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, biasMode: number,
+    accumulate: number, clamp: number, lo: number, hi: number, scratch: number, count: number, strideA: number, strideB: number,
+    strideC: number): void;
 }
+
+/** `count` GEMMs of one shape whose A, B and C lie a fixed number of bytes apart. */
+export interface GemmBatch { count: number; strideA: number; strideB: number; strideC: number }
 
 export interface GemmOptions {
   /** A is stored K×M (use its transpose). */
@@ -180,6 +199,11 @@ export class WasmGemm {
   /** The same with a scratch area of the caller's (scratchBytes() at that offset), e.g. one per dynamically scheduled item. */
   callWithScratch(g: GemmArgs, scratch: number): PoolCall {
     return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, scratch) };
+  }
+
+  /** The pool call that runs a batch of GEMMs (g is the first) with the scratch at `scratch`. */
+  stridedCall(g: GemmArgs, b: GemmBatch, scratch: number): PoolCall {
+    return { key: this.key, fn: GEMM_EXPORTS.gemmStrided, args: [...gemmArgList(g, scratch), b.count, b.strideA, b.strideB, b.strideC] };
   }
 
   /** Pool calls for packA / packB (same arguments as the methods). */

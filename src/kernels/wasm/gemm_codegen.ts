@@ -46,6 +46,8 @@ export const GEMM_EXPORTS = {
   packB: 'packB',
   /** (pa, pb, c, ldc, M, N, K, bias, biasMode, accumulate, clamp, lo: f32, hi: f32, scratch) */
   gemm: 'gemm',
+  /** gemm's parameters, then (count, strideA, strideB, strideC): `count` GEMMs at offsets + i·stride (bytes), one call. */
+  gemmStrided: 'gemmStrided',
 } as const;
 
 const KERNEL_PARAMS: ValType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32];
@@ -62,9 +64,21 @@ export function gemmModule(v: GemmVariant): Uint8Array {
   const kernels: number[] = [];
   for (let r = 1; r <= v.mr; r++) kernels[r] = m.func(undefined, KERNEL_PARAMS, [], (f) => emitMicroKernel(f, v, r));
   const edge = m.func(undefined, [...KERNEL_PARAMS, I32, I32, I32], [], (f) => emitEdgeTile(f, v, kernels));
-  m.func(GEMM_EXPORTS.gemm, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, I32], [], (f) =>
-    emitDriver(f, v, kernels, edge));
+  const driverParams: ValType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, I32];
+  const driver = m.func(GEMM_EXPORTS.gemm, driverParams, [], (f) => emitDriver(f, v, kernels, edge));
+  m.func(GEMM_EXPORTS.gemmStrided, [...driverParams, I32, I32, I32, I32], [], (f) => emitStrided(f, driver));
   return m.build();
+}
+
+/** A batch of same-shape GEMMs whose A, B and C are a fixed stride apart (Winograd's α² products): one call from JS. */
+function emitStrided(f: FuncBuilder, driver: number): void {
+  const p = f.params, [pa, pb, c] = p, [count, sa, sb, sc] = p.slice(14);
+  const i = f.local();
+  f.forUp(i, 0, count, 1, () => {
+    for (const q of p.slice(0, 14)) f.get(q);
+    f.call(driver);
+    f.addTo(pa, sa).addTo(pb, sb).addTo(c, sc);
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { checkCsr, nnzOf, transposeCsr, type CsrMatrix } from '../csr.js';
 import { WasmArena } from './arena.js';
 import { checkConv, convSizes, type Conv2dParams, type ConvSizes } from './conv_params.js';
 import { wasmFeatures } from './features.js';
-import { clampRange } from './gemm.js';
+import { clampRange, GEMM_COST, gemmNs } from './gemm.js';
 import { compileCached, instantiate } from './loader.js';
 import { sparseModule, sparseVariantKey, type SparseVariant } from './sparse_codegen.js';
 import type { ThreadPool } from './thread_pool.js';
@@ -336,7 +336,7 @@ export interface FcChoiceOptions {
  * at 8% it is 3.6×, 4.8× and 4.1× faster (im2col is then half of the sparse time).
  */
 const COST = {
-  denseCall: 400, denseWeightB1: 0.1, denseMac: 0.045,
+  denseWeightB1: 0.1, // the GEMM's other costs: gemm.ts GEMM_COST
   sparseCall: 30,
   spmvNnz: 0.3, spmvRow: 5,
   spmvTNnz: 0.5, spmvTIn: 2.5, spmvTZero: 1, spmvTOut: 0.3,
@@ -367,13 +367,13 @@ export function fcKernelCosts(out: number, inDim: number, nnz: number, batch: nu
   const z = Math.min(1, Math.max(0, o.inputZeros ?? 0));
   if (batch <= 1) {
     return {
-      dense: COST.denseCall + COST.denseWeightB1 * roundUp(out, 8) * inDim,
+      dense: GEMM_COST.call + COST.denseWeightB1 * roundUp(out, 8) * inDim,
       csr: COST.sparseCall + COST.spmvNnz * nnz + COST.spmvRow * out,
       csc: COST.sparseCall + (COST.spmvTNnz * nnz + COST.spmvTIn * inDim) * (1 - z) + COST.spmvTZero * inDim * z + COST.spmvTOut * out,
     };
   }
   return {
-    dense: COST.denseCall + COST.denseMac * roundUp(batch, 4) * roundUp(out, 8) * inDim,
+    dense: gemmNs(batch, out, inDim),
     csr: spmmCost(out, nnz, batch) + COST.transposeElem * inDim * batch,
     csc: Infinity,
   };
@@ -400,7 +400,7 @@ export function convKernelCosts(mg: number, k: number, nnz: number, pixels: numb
   checkCounts('convKernelCosts', [['M/group', mg], ['K', k], ['nnz', nnz], ['pixels', pixels]]);
   if (nnz > mg * k) fail(`convKernelCosts: nnz=${nnz} exceeds (M/group)·K = ${mg * k}`);
   return {
-    dense: COST.denseCall + COST.denseMac * roundUp(mg, 4) * k * roundUp(pixels, 8),
+    dense: gemmNs(mg, pixels, k),
     csr: spmmCost(mg, nnz, pixels),
   };
 }

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ArchBuilder } from '../../../src/train/arch/builder.js';
 import { tinyData } from '../../train/tiny.js';
+import { checkAgainstReference } from '../../runtime/helpers.js';
 
 /** 1×6×6 → conv1 (1→4) → conv2 (4→8) → pool → conv3 (8→8) → fc (72→4). */
 function net(): Graph {
@@ -49,6 +50,21 @@ test('one-shot, no data: the 3×3 convs with ≥ 4 input channels become pattern
   const back = nnzToGraph(r.file.bytes, 'tiny.nnz').graph;
   assert.equal(back.formats.get('conv3.weight')?.kind, 'pattern');
   assert.deepEqual(back.initializers.get('conv3.weight')!.data, out.initializers.get('conv3.weight')!.data);
+});
+
+test('patterns and winograd in one recipe: a layer stored as patterns is never also stored as transforms', async () => {
+  const r = compressGraph(net(), { recipe: recipe({ winograd: { tile: 4 } }) });
+  const kinds = (g: Graph) => Object.fromEntries(['conv1.weight', 'conv2.weight', 'conv3.weight'].map((w) => [w, g.formats.get(w)?.kind]));
+  const want = { 'conv1.weight': 'winograd', 'conv2.weight': 'pattern', 'conv3.weight': 'pattern' };
+  assert.deepEqual(kinds(r.compressed), want, 'conv1 (left dense by the patterns) transformed, the pattern layers kept as patterns');
+  const encodings = Object.fromEntries(r.file.sections.filter((s) => s.name?.endsWith('.weight')).map((s) => [s.name, s.encoding]));
+  assert.deepEqual([encodings['conv1.weight'], encodings['conv2.weight'], encodings['conv3.weight']], ['winograd', 'pattern', 'pattern']);
+  const back = nnzToGraph(r.file.bytes, 'both.nnz').graph;
+  assert.deepEqual(kinds(back), want);
+  const s = await checkAgainstReference(back, [1, 2], 'patterns + winograd', { patterns: { use: 'always' } }, 1e-4);
+  const impls = s.plan.steps.flatMap((st) => (st.kind === 'conv' ? [st.impl] : []));
+  assert.deepEqual(impls.slice(1), ['pattern', 'pattern'], `conv kernels: ${impls.join(', ')}`);
+  await s.dispose();
 });
 
 test('the recipe can name layers: K and connectivity per layer; a non-3×3 layer is refused with the layers that qualify', () => {
