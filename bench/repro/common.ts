@@ -11,8 +11,10 @@ import { sessionAccuracy } from '../../src/eval/runners.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+export const FIXTURE_DIR = `${ROOT}fixtures/models`;
+
 export function fixture(file: string): Graph {
-  return loadOnnxFile(`${ROOT}fixtures/models/${file}`);
+  return loadOnnxFile(`${FIXTURE_DIR}/${file}`);
 }
 
 export function recipe(file: string): Recipe {

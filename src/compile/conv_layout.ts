@@ -3,7 +3,8 @@
 // Dense (im2col / 1×1): `sets` copies of [patches | packed panels], one per thread;
 // depthwise: one padded plane per thread; sparse (csr): `sets` patch matrices,
 // one per chunk of images or per band of output rows; Winograd: one set of
-// transform buffers per thread.
+// transform buffers per thread. C target: the rows of a conv made per band when
+// the pool after it is fused (convBand).
 import { IM2COL_NS } from '../kernels/wasm/conv.js';
 import { gemmScratchBytes } from '../kernels/wasm/gemm_codegen.js';
 import { winogradLayout, winogradSplit } from '../kernels/wasm/winograd.js';
@@ -14,7 +15,7 @@ import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
-import type { ConvLayout, ConvStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
@@ -121,4 +122,41 @@ function winogradConvLayout(s: ConvStep, split: number, tile: { mr: number; nr: 
 /** Scratch bytes of a conv layout, all sets together. */
 export function convScratchBytes(l: ConvLayout): number {
   return l.sets * (l.patches + l.panels + l.plane + (l.winograd?.setBytes ?? 0));
+}
+
+/** Bytes of band scratch a fused conv may take beyond one pooled row's: this fraction of its pooled output. */
+const BAND_SHARE = 1 / 8;
+
+/**
+ * C target, a pool fused into the conv before it: how many pooled rows each band of
+ * conv rows makes. Consecutive pooled rows must read disjoint conv rows. A band
+ * holds at least one pooled row's rows and, to spread the per-weight overhead over
+ * more rows, as many pooled rows (a divisor of all of them) as fit in 1/8 of the
+ * pooled output: RAM grows by at most that much.
+ */
+export function convBand(s: ConvStep, p: PoolStep): { pooled: number; rows: number } | undefined {
+  const win = p.win, span = (win.kh - 1) * win.dh + 1;
+  if (win.sh < span || s.N !== p.N) return undefined;
+  const rowsFor = (d: number) => (d - 1) * win.sh + span;
+  const budget = Math.max(rowsFor(1) * s.OW * 4, (p.C * p.OH * p.OW * 4) * BAND_SHARE);
+  let pooled = 1;
+  for (let d = 2; d <= p.OH; d++) if (p.OH % d === 0 && rowsFor(d) * s.OW * 4 <= budget) pooled = d;
+  return { pooled, rows: rowsFor(pooled) };
+}
+
+/** Output planes up to this many pixels are too small for a pass per stored weight to pay (see cConvKernel). */
+const SMALL_PLANE = 256;
+
+/**
+ * C target: how a float conv runs. By default one pass per stored weight over the
+ * output rows ('taps', no scratch). A padded conv (group 1) with small output planes
+ * runs input channel by input channel instead ('channels'): the kh·kw shifted copies
+ * of one input plane (zeros where the padding is, kh·kw·OH·OW floats of scratch) make
+ * every stored weight one contiguous axpy over a whole output plane, instead of a
+ * pass clipped at the edges that is mostly overhead on a 7×7 plane.
+ */
+export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels'; scratch: number } {
+  const w = s.win, padded = w.padT + w.padB + w.padL + w.padR > 0;
+  if (!padded || s.group !== 1 || s.quant || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
+  return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
 }

@@ -10,7 +10,7 @@ import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { tileName, WINOGRAD_TILES, winogradApplies, type WinogradTile } from '../ir/winograd.js';
 import { patternCandidates } from './pattern_choice.js';
-import type { ConvStep, KernelsMode, PatternOptions, PatternPlan, PlanWeight, WinogradMode } from './plan_types.js';
+import type { ConvStep, KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight, WinogradMode } from './plan_types.js';
 
 /**
  * Smallest step split over threads: 4 MFLOP (~0.25 ms of one thread's work). A hand-off
@@ -117,6 +117,8 @@ export interface ConvProblem {
   winograd: WinogradMode;
   /** The pattern kernel's options (default: when the cost model says it wins). */
   patterns?: PatternOptions;
+  /** What the plan is for (default 'wasm'): the C target has no pattern kernel. */
+  target?: PlanTarget;
 }
 
 export type ConvImpl = ConvStep['impl'];

@@ -1,18 +1,28 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Relu / Clip into the epilogue of a conv / fc, QuantizeLinear →
-// DequantizeLinear pairs into one float step, and a 2×2 max pool into the pad step
-// of the pattern conv that reads it. A step is fused into its producer
+// Fusion passes over the lowered steps, in order: a constant bias Add into the
+// conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
+// Relu / Clip into the epilogue of a conv / fc, pools into a conv (C target: into
+// the conv before them; WASM: a 2×2 max pool into the pad step of the pattern conv
+// that reads it), and QuantizeLinear → DequantizeLinear pairs into one float step
+// (for the C target, 8-bit layers first, fuse_int8.ts). A step is fused into its producer
 // only when the producer's output has no other reader and is not a graph output.
 import type { Tensor } from '../ir/tensor.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PoolStep, QuantParams, QuantStep } from './plan_types.js';
+import { convBand } from './conv_layout.js';
+import { fuseInt8 } from './fuse_int8.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QuantBoundary, QuantParams, QuantStep } from './plan_types.js';
 
 export interface FuseInput {
   steps: PlanStep[];
-  aliases: ReadonlyMap<string, string>;
-  outputs: readonly string[];
+  /** Reshapes (output → input); a pass may add some. */
+  aliases: Map<string, string>;
+  /** The plan's fed inputs and its outputs; a pass may replace one by its 8-bit form (then listed in `boundary`). */
+  inputs: string[];
+  outputs: string[];
   /** Constant values (initializers and values folded at plan time). */
   consts: ReadonlyMap<string, Tensor>;
+  target: PlanTarget;
+  boundary: QuantBoundary[];
 }
 
 /** Readers of each value: step inputs, reshapes of it, and being a graph output. */
@@ -130,38 +140,57 @@ function fuseQdq(f: FuseInput): void {
 }
 
 /**
- * A 2×2 stride-2 max pool (no pads, floor) read only by a pattern conv goes into the
- * conv's pad step: the maxima are written straight into its padded planes.
+/**
+ * Pools into a conv, one pass for both targets. C: a max / average pool into the conv
+ * before it. The conv makes its output a band of rows at a time in scratch and pools
+ * it, so the full-size conv output never exists (LeNet-5's first conv: 1.1 KB of band
+ * instead of 46 KB); see convBand. WASM: a 2×2 stride-2 max pool (no pads, floor) read
+ * only by a pattern conv goes into that conv's pad step: the maxima are written
+ * straight into its padded planes.
  */
-function fusePoolIntoPattern(f: FuseInput): void {
+function fusePool(f: FuseInput): void {
   const uses = useCounts(f);
-  const drop = new Set<PlanStep>();
-  for (const c of f.steps) {
-    if (c.kind !== 'conv' || c.impl !== 'pattern' || c.pattern!.maxPool || uses.get(c.inputs[0]) !== 1) continue;
-    const p = f.steps.find((s): s is PoolStep => s.kind === 'pool' && s.outputs[0] === c.inputs[0]);
-    const w = p?.win;
-    if (!p || !w || p.mode !== 'max' || p.ceil || w.kh !== 2 || w.kw !== 2 || w.sh !== 2 || w.sw !== 2 || w.dh !== 1 || w.dw !== 1 ||
-      w.padT || w.padL || w.padB || w.padR || p.outImageStride !== p.C * p.OH * p.OW) continue;
-    c.pattern!.maxPool = { H0: p.H, W0: p.W };
-    c.inputs = [...p.inputs];
-    c.nodes.unshift(...p.nodes);
-    c.kernel = `max pool + ${c.kernel}`;
-    drop.add(p);
-  }
-  f.steps = f.steps.filter((s) => !drop.has(s));
+  f.steps = f.steps.filter((s) => s.kind !== 'pool' || !(f.target === 'c' ? poolIntoProducer(f, uses, s) : poolIntoPatternReader(f, uses, s)));
 }
 
-/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu). */
-export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void }[] = [
+function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep): boolean {
+  const p = soleLayerProducer(f, uses, s.inputs[0]);
+  if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  const band = convBand(p, s);
+  if (!band) return false;
+  p.pool = s;
+  p.band = band;
+  p.outImageStride = s.outImageStride;
+  p.scratch = p.quant ? 0 : band.rows * p.OW * 4;
+  absorb(p, s, s.kernel);
+  return true;
+}
+
+function poolIntoPatternReader(f: FuseInput, uses: Map<string, number>, p: PoolStep): boolean {
+  if (uses.get(p.outputs[0]) !== 1) return false;
+  const c = f.steps.find((s): s is ConvStep => s.kind === 'conv' && s.inputs[0] === p.outputs[0]);
+  const w = p.win;
+  if (!c || c.impl !== 'pattern' || c.pattern!.maxPool || !w || p.mode !== 'max' || p.ceil || w.kh !== 2 || w.kw !== 2 || w.sh !== 2 || w.sw !== 2 ||
+    w.dh !== 1 || w.dw !== 1 || w.padT || w.padL || w.padB || w.padR || p.outImageStride !== p.C * p.OH * p.OW) return false;
+  c.pattern!.maxPool = { H0: p.H, W0: p.W };
+  c.inputs = [...p.inputs];
+  c.nodes.unshift(...p.nodes);
+  c.kernel = `max pool + ${c.kernel}`;
+  return true;
+}
+
+/** Every fusion pass, in order (bias before activation: MatMul → Add → Relu), and the targets it runs for. */
+export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void; only?: PlanTarget }[] = [
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
+  { name: 'fuseInt8', run: fuseInt8, only: 'c' },
+  { name: 'fusePool', run: fusePool },
   { name: 'fuseQdq', run: fuseQdq },
-  { name: 'fusePoolIntoPattern', run: fusePoolIntoPattern },
 ];
 
 export function fuse(f: FuseInput): PlanStep[] {
-  for (const pass of FUSION_PASSES) pass.run(f);
+  for (const pass of FUSION_PASSES) if (!pass.only || pass.only === f.target) pass.run(f);
   return f.steps;
 }
 

@@ -6,6 +6,7 @@ import { lowerConv, lowerFc, lowerGlobalPool, lowerPool } from './lower_layers.j
 import { fallback, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import { lowerBatchNorm, lowerBinary, lowerClamp, lowerConcat, lowerQuant, lowerSoftmax, lowerUnary } from './lower_ops.js';
 import type { PlanStep, ReferenceStep } from './plan_types.js';
+import { lowerSign } from './lower_xnor.js';
 
 type Lowering = (node: Node, ctx: LowerCtx) => LowerResult;
 
@@ -21,6 +22,7 @@ const alias: Lowering = (node, ctx) => {
 
 export const LOWERINGS: Readonly<Record<string, Lowering>> = {
   Conv: lowerConv,
+  Sign: lowerSign,
   Gemm: lowerFc,
   MatMul: lowerFc,
   MaxPool: lowerPool,

@@ -3,11 +3,13 @@
 import type { Graph, Node } from '../ir/graph.js';
 import type { ValueType } from '../ir/ops.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { KernelsMode, PatternOptions, PlanStep, WinogradMode } from './plan_types.js';
+import type { KernelsMode, PatternOptions, PlanStep, PlanTarget, WinogradMode } from './plan_types.js';
 
 export interface LowerCtx {
   graph: Graph;
   types: ReadonlyMap<string, ValueType>;
+  /** What the plan is for: the C backend has no xnor or Winograd kernel. */
+  target: PlanTarget;
   kernels: KernelsMode;
   winograd: WinogradMode;
   threads: number;

@@ -11,6 +11,7 @@ import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
 import { patternCounts } from '../ir/pattern.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
+import { asXnorConv, xnorConvRefusal } from './lower_xnor.js';
 
 
 function weightOf(ctx: LowerCtx, name: string, data: Float32Array): PlanWeight {
@@ -35,7 +36,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const d = chooseConv({ node: node.name, N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd, patterns: ctx.patterns });
+  const d = chooseConv({ node: node.name, N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd, patterns: ctx.patterns, target: ctx.target });
   const flops = 2 * N * P * (d.pattern ? patternCounts(d.pattern.format).weights : M * K);
   const step: ConvStep = {
     ...stepBase(node, convKernelName(d.impl, weight, d.tile), d.reason, [xName]),
@@ -43,6 +44,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
     pattern: d.pattern,
   };
+  if (xnorConvRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win) };
   step.layout = convLayout(step, partsFor(flops, ctx.threads, ctx.splitFlops), ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);
@@ -53,7 +55,7 @@ function convKernelName(impl: ConvStep['impl'], w: PlanWeight, tile?: WinogradTi
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
   if (impl === 'winograd') return `conv winograd ${tileName(tile!)}`;
   if (impl === 'pattern') return 'pattern conv (FKW)';
-  return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise' }[impl];
+  return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise', xnor: 'xnor conv (popcount)' }[impl];
 }
 
 /** Gemm (A activation, B constant) and MatMul (A [..., M, K] activation, B [K, N] constant). */

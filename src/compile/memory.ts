@@ -4,6 +4,7 @@
 // (and each step's scratch) are live from their first writer to their last reader;
 // offsets in one region are assigned greedily by size (largest first, into the
 // tightest gap among buffers live at the same time), so dead buffers are reused.
+// The C target packs tighter (4-byte alignment, no vector tails).
 import type { ValueType } from '../ir/ops.js';
 import { DTYPE_BYTES, sizeOf } from '../ir/tensor.js';
 import type { View } from './concat_inplace.js';
@@ -13,6 +14,16 @@ import type { BufferRole, MemoryPlan, PlanBuffer, PlanStep, PlanValue } from './
 export const ALIGN = 64;
 const TAIL = 16;
 
+/** How buffers are laid out in the region: start alignment and bytes kept free past each end. */
+export interface RegionLayout {
+  align: number;
+  tail: number;
+}
+
+export const WASM_REGION: RegionLayout = { align: ALIGN, tail: TAIL };
+/** C kernels read no vectors past a buffer's end; 4 bytes align float and int32. */
+export const C_REGION: RegionLayout = { align: 4, tail: 0 };
+
 export interface Interval {
   bytes: number;
   first: number;
@@ -20,8 +31,8 @@ export interface Interval {
 }
 
 /** Offsets for intervals so that no two live at the same time overlap; returns the offsets and the total size. */
-export function assignOffsets(items: readonly Interval[]): { offsets: number[]; total: number } {
-  const size = (b: number) => Math.ceil((b + TAIL) / ALIGN) * ALIGN;
+export function assignOffsets(items: readonly Interval[], layout: RegionLayout = WASM_REGION): { offsets: number[]; total: number } {
+  const size = (b: number) => Math.ceil((b + layout.tail) / layout.align) * layout.align;
   const order = items.map((_, i) => i).sort((a, b) => items[b].bytes - items[a].bytes || items[a].first - items[b].first);
   const placed: { off: number; end: number; first: number; last: number }[] = [];
   const offsets = new Array<number>(items.length).fill(0);
@@ -53,6 +64,7 @@ export interface MemoryInput {
   /** Fed graph inputs and graph outputs. */
   inputs: readonly string[];
   outputs: readonly string[];
+  layout?: RegionLayout;
 }
 
 /** Steps that may write their output over input 0 (same size, elementwise or row-local). */
@@ -157,7 +169,7 @@ export function planMemory(m: MemoryInput): { values: Map<string, PlanValue>; me
   m.outputs.forEach((v) => b.value(v));
   const scratch = m.steps.map((s) => (s.scratch > 0 ? b.newBuffer(s.scratch, 'scratch') : undefined));
   scratch.forEach((buf, i) => { if (buf) { buf.first = i; buf.last = i; } });
-  const { offsets, total } = assignOffsets(b.buffers);
+  const { offsets, total } = assignOffsets(b.buffers, m.layout);
   b.buffers.forEach((buf, i) => (buf.offset = offsets[i]));
   m.steps.forEach((s, i) => (s.scratchAt = scratch[i]?.offset ?? 0));
   let intermediateBytes = 0;

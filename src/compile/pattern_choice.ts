@@ -8,7 +8,7 @@ import type { PatternFormat } from '../ir/tensor_format.js';
 import type { Window2d } from '../ir/window.js';
 import { defaultPatternVariant, patternConvNs, patternGeometry } from '../kernels/wasm/pattern.js';
 import { patternTuneKey, tunedVariant } from './pattern_cache.js';
-import type { KernelsMode, PatternOptions, PatternPlan, PlanWeight } from './plan_types.js';
+import type { KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight } from './plan_types.js';
 
 /** What the pattern entry reads of a conv (cost.ts ConvProblem has these fields). */
 export interface PatternProblem {
@@ -16,6 +16,8 @@ export interface PatternProblem {
   weight: PlanWeight;
   kernels: KernelsMode;
   patterns?: PatternOptions;
+  /** Default 'wasm'; the C backend has no pattern kernel yet. */
+  target?: PlanTarget;
 }
 
 /** The pattern kernel as a candidate: its estimate and plan, or only a note on why it cannot run. */
@@ -52,6 +54,7 @@ export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   const issue = patternWindowIssue(p);
   const what = `${found.format.masks.length} patterns${found.detected ? ' (found in the zeros)' : ''}`;
   if (issue) return [{ note: `${what}, but ${issue}` }];
+  if (p.target === 'c') return [{ note: `${what}, but the C backend has no pattern kernel yet (the stored nonzeros run as sparse)` }];
   const o = p.patterns ?? {};
   if (p.kernels === 'dense' || o.use === 'never') return [];
   const c = patternCounts(found.format);

@@ -1,19 +1,21 @@
 // Lowering of an IR Graph to a Plan for one set of input shapes: concrete types,
 // a kernel per node (with the reason), fusion, concat inputs written in place,
 // and buffer offsets from lifetimes. Weights stay the graph's arrays (or derived
-// copies); packing them into the arena is the runtime's job.
+// copies); packing them into the arena is the runtime's job. The same plan,
+// made for target 'c', drives the C backend (compile/backends/c).
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
 import { WINOGRAD_TILES } from '../ir/winograd.js';
 import { placeConcatInputs } from './concat_inplace.js';
+import { cConvKernel } from './conv_layout.js';
 import { SPLIT_FLOPS } from './cost.js';
-import { fuse } from './fuse.js';
+import { fuse, type FuseInput } from './fuse.js';
 import { lowerNodes } from './lower.js';
 import type { LowerCtx } from './lower_ctx.js';
-import { planMemory } from './memory.js';
-import type { KernelsMode, PatternOptions, Plan, WinogradMode } from './plan_types.js';
+import { C_REGION, planMemory, WASM_REGION } from './memory.js';
+import type { KernelsMode, PatternOptions, Plan, PlanTarget, WinogradMode } from './plan_types.js';
 import { bindShapes } from './shapes.js';
 
 export interface PlanOptions {
@@ -31,6 +33,8 @@ export interface PlanOptions {
   splitFlops?: number;
   /** The pattern kernel: when it runs, its tuned variants, FKR on or off (default: by cost, default variant, FKR). */
   patterns?: PatternOptions;
+  /** What the plan is for (plan_types.ts); default 'wasm'. */
+  target?: PlanTarget;
 }
 
 function checkOptions(graph: Graph, o: PlanOptions): void {
@@ -40,8 +44,15 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   if (!Number.isInteger(threads) || threads < 1) fail(`plan: threads=${threads}; give an integer >= 1`);
   checkWinograd('plan', o.winograd);
   if (o.splitFlops !== undefined && !(o.splitFlops >= 0)) fail(`plan: splitFlops=${o.splitFlops}; give a number >= 0`);
+  const target = o.target ?? 'wasm';
+  if (target !== 'wasm' && target !== 'c') fail(`plan: target='${String(target)}'; use 'wasm' or 'c'`);
+  if (target === 'c' && threads !== 1) fail(`plan: target 'c' runs on one thread; threads=${threads}`);
+  // the C backend has no Winograd kernel: its convs run directly
+  if (target === 'c' && o.winograd !== undefined && o.winograd !== 'off' && o.winograd !== 'auto') fail(`plan: target 'c' has no Winograd kernel; winograd=${JSON.stringify(o.winograd)} (use 'off' or 'auto')`);
   const use = o.patterns?.use;
   if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
+  // nor a pattern kernel: pattern-stored convs run their nonzeros as sparse
+  if (target === 'c' && use === 'always') fail(`plan: target 'c' has no pattern kernel; patterns.use='always' (use 'auto' or 'never')`);
   const names = new Set(graph.inputs.map((v) => v.name));
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
@@ -57,27 +68,37 @@ export function checkWinograd(where: string, w: unknown): void {
 
 export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   checkOptions(graph, opts);
+  const target = opts.target ?? 'wasm';
   const kernels = opts.kernels ?? 'auto';
-  const winograd = opts.winograd ?? 'auto';
+  const winograd: WinogradMode = target === 'c' ? 'off' : opts.winograd ?? 'auto';
   const threads = opts.threads ?? 1;
   const types = bindShapes(graph, opts.inputShapes);
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   const ctx: LowerCtx = {
-    graph, types, kernels, winograd, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
+    graph, types, target, kernels, winograd, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
     patterns: opts.patterns ?? {},
   };
   const lowered = lowerNodes(ctx);
-  const inputs = graph.inputs.filter((v) => opts.inputShapes[v.name]).map((v) => v.name);
+  const graphInputs = graph.inputs.filter((v) => opts.inputShapes[v.name]).map((v) => v.name);
   const outputs = graph.outputs.map((v) => v.name);
   for (const o of outputs) if (!types.has(o)) fail(`output "${o}" of graph "${graph.name}" is not produced by any node`);
   const consts = new Map<string, Tensor>();
-  for (const [name, t] of types) if (t.value && !inputs.includes(name)) consts.set(name, t.value);
-  const steps = fuse({ steps: lowered.steps, aliases: lowered.aliases, outputs, consts });
+  for (const [name, t] of types) if (t.value && !graphInputs.includes(name)) consts.set(name, t.value);
+  // The C kernels work directly on their operands: no patches, packed panels or padded planes.
+  if (target === 'c') for (const s of lowered.steps) Object.assign(s, s.kind === 'conv' ? cConvKernel(s) : { scratch: 0 });
+  const f: FuseInput = { steps: lowered.steps, aliases: lowered.aliases, inputs: [...graphInputs], outputs, consts, target, boundary: [] };
+  const steps = fuse(f);
+  const inputs = f.inputs;
   const external = new Set([...consts.keys(), ...inputs]);
   const views = placeConcatInputs({ steps, aliases: lowered.aliases, outputs, external });
-  const { values, memory } = planMemory({ steps, aliases: lowered.aliases, views, types, inputs, outputs });
+  const { values, memory } = planMemory({
+    steps, aliases: lowered.aliases, views, types, inputs, outputs,
+    layout: target === 'c' ? C_REGION : WASM_REGION,
+  });
   const fallbacks = steps.flatMap((s) => (s.kind === 'reference' ? [{ node: s.name, op: s.op, why: s.why }] : []));
   const shapes: Record<string, number[]> = {};
-  for (const name of inputs) shapes[name] = [...opts.inputShapes[name]];
-  return { graph: graph.name, inputShapes: shapes, threads, kernels, winograd, steps, values, inputs, outputs, memory, fallbacks };
+  for (const name of graphInputs) shapes[name] = [...opts.inputShapes[name]];
+  return {
+    graph: graph.name, target, inputShapes: shapes, threads, kernels, winograd, steps, values, inputs, outputs, memory, fallbacks, boundary: f.boundary,
+  };
 }

@@ -25,6 +25,13 @@ export interface PatternOptions {
 /** Whether 3×3 stride-1 convs may run Winograd: 'auto' (the cost model decides), 'off', 'on' (always, the best tile), or one tile. */
 export type WinogradMode = 'auto' | 'off' | 'on' | WinogradTile;
 
+/**
+ * What the plan is for: 'wasm' (the runtime: packed panels, scratch, 64-byte lines)
+ * or 'c' (the C backend: direct kernels, 4-byte alignment, pools fused into the conv
+ * before them, 8-bit layers where the graph is quantized).
+ */
+export type PlanTarget = 'wasm' | 'c';
+
 /** A value of the graph as the plan sees it: where its bytes live. */
 export interface PlanValue {
   name: string;
@@ -99,6 +106,28 @@ export interface FcStep extends StepBase {
   impl: 'dense' | 'csr' | 'csc' | 'sparse-auto';
   /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
   splitBy?: 'samples' | 'rows';
+  /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
+  quant?: LayerQuant;
+}
+
+/** One scale and zero point of an 8-bit activation (int8 or uint8), and its saturation range. */
+export interface Quant8 {
+  scale: number;
+  zero: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * A conv / fc on 8-bit activations and int8 weights: y = saturate(round((acc·sIn·sW[row] + bias) / sOut) + zOut)
+ * with acc = Σ (x − zIn)·q, the QDQ arithmetic of ONNX on integers.
+ */
+export interface LayerQuant {
+  input: Quant8;
+  output: Quant8;
+  /** The weights on their integer grid, in the step's weight layout, and one scale per row (output channel). */
+  q: Int8Array;
+  scale: Float32Array;
 }
 
 /**
@@ -136,7 +165,8 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'pattern';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts); pattern: FKW pattern kernels (compile/pattern_choice.ts). */
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor' | 'pattern';
   /** The Winograd output tile F(m×m, 3×3). */
   tile?: WinogradTile;
   /** impl 'pattern' only. */
@@ -144,6 +174,14 @@ export interface ConvStep extends StepBase {
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;
+  /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
+  quant?: LayerQuant;
+  /** The pool after it, done on each band of output rows as it is made (target 'c', compile/fuse.ts). */
+  pool?: PoolStep;
+  /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
+  band?: { pooled: number; rows: number };
+  /** Target 'c': by stored weight over output rows ('taps'), or input channel by input channel over its shifted copies ('channels'; conv_layout.ts, cConvKernel). */
+  cKernel?: 'taps' | 'channels';
 }
 
 export interface PoolStep extends StepBase {
@@ -268,8 +306,17 @@ export interface MemoryPlan {
   scratchBytes: number;
 }
 
+/** A plan input or output that is the 8-bit form of a float graph value (target 'c': int8 in / out). */
+export interface QuantBoundary {
+  /** The plan's value (8-bit) and the graph's float value it stands for. */
+  value: string;
+  graphValue: string;
+  q: Quant8;
+}
+
 export interface Plan {
   graph: string;
+  target: PlanTarget;
   /** Concrete shapes of the fed inputs this plan was made for. */
   inputShapes: Record<string, number[]>;
   threads: number;
@@ -282,4 +329,6 @@ export interface Plan {
   memory: MemoryPlan;
   /** Node names that run on their reference kernel, with the reason. */
   fallbacks: { node: string; op: string; why: string }[];
+  /** Inputs and outputs taken or given in 8-bit form instead of the graph's float values (target 'c'). */
+  boundary: QuantBoundary[];
 }

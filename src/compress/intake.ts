@@ -8,6 +8,7 @@ import { codebookLimit, exactCodebook } from '../format/codebook.js';
 import { exactGrid, gridOffsets, gridRange } from '../format/grid.js';
 import { encodeTensorPayload } from '../format/tensor_codec.js';
 import type { TensorEncoding } from '../format/tensor_encodings.js';
+import { channelLevels } from '../ir/binary.js';
 import { detectPatterns } from '../ir/pattern.js';
 import type { TensorFormat } from '../ir/tensor_format.js';
 import type { Graph } from '../ir/graph.js';
@@ -40,13 +41,15 @@ export function exactFormat(name: string, tensor: Tensor): { format?: TensorForm
   const distinct = all?.centroids.length;
   const codebook = distinct !== undefined && distinct <= codebookLimit(data.length) ? all : undefined;
   const grid = exactGrid(data, tensor.shape);
-  if (!codebook && !grid && !data.includes(0)) return { distinct }; // plain float: nothing to find
+  const signs = typeof channelLevels(data, tensor.shape, 0, 'ternary') !== 'string';
+  if (!codebook && !grid && !signs && !data.includes(0)) return { distinct }; // plain float: nothing to find
   const pattern = data.includes(0) ? detectPatterns(data, tensor.shape) : undefined;
   // fixed-width streams: the choice rarely differs from Huffman's and costs no code construction (the file's encoder still picks the smallest)
   const { encoding } = encodeTensorPayload({ name, tensor, codebook, grid, pattern, huffman: false });
   const kind = KIND[encoding];
-  // zeros that follow 3×3 patterns (PatDNN, pruned here or elsewhere) stay patterns, which the pattern kernel runs, unless values on a codebook or grid store smaller
-  if (pattern && kind !== 'codebook' && kind !== 'grid') return { distinct, format: pattern };
+  // zeros that follow 3×3 patterns (PatDNN, pruned here or elsewhere) stay patterns, which the pattern kernel runs, unless values on
+  // a codebook or grid, or binary / ternary levels (a TWN layer's zeros may follow patterns), store smaller
+  if (pattern && kind !== 'codebook' && kind !== 'grid' && kind !== 'binary' && kind !== 'ternary') return { distinct, format: pattern };
   switch (kind) {
     case 'codebook':
       return { distinct, format: { kind: 'codebook', bits: levelBits(codebook!.centroids.length), centroids: codebook!.centroids, indices: codebook!.indices } };
@@ -54,6 +57,9 @@ export function exactFormat(name: string, tensor: Tensor): { format?: TensorForm
       return { distinct, format: { kind: 'grid', bits: levelBits(gridRange(gridOffsets(grid!, tensor.shape)).levels), ...grid! } };
     case 'sparse':
       return { distinct, format: { kind: 'sparse' } };
+    case 'binary':
+    case 'ternary':
+      return { distinct, format: { kind: KIND[encoding] as 'binary' | 'ternary', axis: 0 } };
     default:
       return { distinct };
   }
@@ -65,6 +71,7 @@ const KIND: Partial<Record<TensorEncoding, TensorFormat['kind']>> = {
   grid: 'grid', 'sparse-grid': 'grid', 'grid-ctx': 'grid',
   'sparse-f32': 'sparse',
   pattern: 'pattern',
+  binary: 'binary', ternary: 'ternary',
 };
 
 function layerIntake(graph: Graph, l: Layer): LayerIntake {
@@ -82,7 +89,7 @@ function layerIntake(graph: Graph, l: Layer): LayerIntake {
     density: t.size ? nz / t.size : 1,
     distinct,
     format,
-    bits: format?.kind === 'codebook' || format?.kind === 'grid' ? format.bits : 32,
+    bits: format?.kind === 'codebook' || format?.kind === 'grid' ? format.bits : format?.kind === 'binary' ? 1 : format?.kind === 'ternary' ? 1.6 : 32,
   };
 }
 

@@ -82,7 +82,7 @@ function formatted(graph: Graph, layers: Layer[], found: LayerIntake[], recipe: 
   for (const l of layers) {
     const f = g.formats.get(l.weight);
     const bits = settingsFor(recipe, l).indexBits;
-    if (f && bits && f.kind !== 'pattern' && f.kind !== 'winograd') g.formats.set(l.weight, { ...f, indexBits: bits });
+    if (f && bits && (f.kind === 'sparse' || f.kind === 'codebook' || f.kind === 'grid')) g.formats.set(l.weight, { ...f, indexBits: bits });
   }
   return g;
 }

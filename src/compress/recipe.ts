@@ -4,6 +4,7 @@ import { fail } from '../ir/errors.js';
 import { isWinogradTile, WINOGRAD_TILES, type WinogradTile } from '../ir/winograd.js';
 import type { Layer, LayerKind } from './layers.js';
 import { findLayer } from './layers.js';
+import { BINARIZE_DEFAULTS, checkBinarize, checkMethod, type BinarizeSettings, type BinaryMethod } from './binary/settings.js';
 
 export interface LayerSettings {
   /** Fraction of weights kept, in (0, 1]. */
@@ -18,6 +19,8 @@ export interface LayerSettings {
   connectivity?: number;
   /** Fraction of filters (output channels, neurons) kept, in (0, 1]; the others are removed from the graph. */
   filters?: number;
+  /** Binary / ternary method of this layer ('none' = float), over the binarize section's default. */
+  binary?: BinaryMethod | 'none';
   /** Leave this layer dense and unshared. */
   skip?: boolean;
 }
@@ -87,6 +90,8 @@ export interface Recipe {
     init: 'linear' | 'density' | 'random';
     epochs: number;
   };
+  /** Binary and ternary weights (and XNOR-Net's binary activations), after pruning (compress/binary). */
+  binarize?: BinarizeSettings;
   /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
   winograd?: { tile: WinogradTile };
   /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
@@ -165,6 +170,8 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
     const codesign = r.pattern.codesign === null ? undefined : r.pattern.codesign ? { ...CODESIGN_CANDIDATES, ...base.codesign, ...r.pattern.codesign } : base.codesign;
     out.pattern = { ...base, ...r.pattern, admm, codesign };
   }
+  if (r.binarize === null) delete out.binarize;
+  else if (r.binarize) out.binarize = { ...(out.binarize ?? BINARIZE_DEFAULTS), ...r.binarize, method: { ...(out.binarize ?? BINARIZE_DEFAULTS).method, ...r.binarize.method } };
   if (r.winograd === null) delete out.winograd;
   else if (r.winograd) out.winograd = { ...r.winograd };
   if (r.train) out.train = { ...out.train, ...r.train };
@@ -199,6 +206,10 @@ export function checkRecipe(r: Recipe, source: string): void {
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
   if (r.pattern) checkPatternSettings(r.pattern, source);
+  if (r.binarize) {
+    checkBinarize(r.binarize, source);
+    if (r.share) fail(`${source}: binarize and share both set the weights' values; drop one of them`);
+  }
   if (r.winograd && !isWinogradTile(r.winograd.tile)) fail(`${source}: winograd.tile ${JSON.stringify(r.winograd.tile)} must be one of ${WINOGRAD_TILES.join(', ')}`);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
@@ -212,6 +223,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.patterns !== undefined) checkRange(`${source}: layers.${name}.patterns`, s.patterns, 1, 56, false, true);
     if (s.connectivity !== undefined) checkRange(`${source}: layers.${name}.connectivity`, s.connectivity, 1, 1e6, false, false);
     if (s.filters !== undefined) checkFraction(`${source}: layers.${name}.filters`, s.filters);
+    if (s.binary !== undefined) checkMethod(`${source}: layers.${name}.binary`, s.binary, true);
   }
 }
 
@@ -247,13 +259,14 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'patterns' | 'connectivity'>> & { indexBits?: number; filters?: number } {
+export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'binary' | 'patterns' | 'connectivity'>> & Pick<LayerSettings, 'indexBits' | 'filters' | 'binary'> {
   const o = layerOverrides(r, layer);
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
     bits: o.bits ?? r.share?.bits[layer.kind] ?? 32,
     indexBits: o.indexBits ?? r.encode.indexBits?.[layer.kind],
     filters: o.filters ?? r.filters?.keep[layer.kind],
+    binary: o.binary,
     skip: o.skip ?? false,
   };
 }

@@ -16,6 +16,7 @@ import { filterLayers } from './prune/structured.js';
 import { couplingGroups, pruneChannels } from './prune/thin.js';
 import { layerOverrides, settingsFor, type Recipe } from './recipe.js';
 import { shareWeights, type ShareTarget } from './share/share.js';
+import { binarizeModel, chooseMethods } from './binary/binarize.js';
 import { winogradFormats } from './winograd/store.js';
 
 export interface StageContext {
@@ -157,6 +158,20 @@ const share: Stage = {
   },
 };
 
+const binarize: Stage = {
+  name: 'binarize',
+  letter: 'B',
+  label: 'binary / ternary weights',
+  enabled: (r) => r.binarize !== undefined,
+  run(ctx) {
+    const methods = chooseMethods(ctx.layers, ctx.recipe.binarize!, (l) => settingsFor(ctx.recipe, l).binary);
+    for (const l of ctx.layers) if (settingsFor(ctx.recipe, l).skip) methods.delete(l);
+    const r = binarizeModel(ctx.model, methods, { settings: ctx.recipe.binarize!, data: ctx.data, train: ctx.train, seed: ctx.seed, where: 'recipe' });
+    ctx.model = r.model;
+    return r.binarized === undefined ? {} : { binarized: r.binarized, accuracy: r.accuracy! } as Record<string, number>;
+  },
+};
+
 /**
  * A storage choice, not a change of values: the layers left dense float get their
  * filters stored as Winograd transforms, by what the stage records in `current`
@@ -179,4 +194,4 @@ const winograd: Stage = {
 };
 
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [filters, pattern, prune, share, winograd];
+export const STAGES: readonly Stage[] = [filters, pattern, prune, share, binarize, winograd];

@@ -1,6 +1,6 @@
 // A compressed Graph ↔ .nnz bytes. The graph section is the structure as
 // deflated JSON (src/ir/serialize.ts); each initializer is a tensor section
-// encoded per its format (codebook, sparse, Winograd transform) or in the smallest lossless form.
+// encoded per its format (codebook, sparse, Winograd transform, binary / ternary) or in the smallest lossless form.
 import { deflateSync, Inflate } from 'fflate';
 import { encodeNnzWithReport, decodeNnz, MAGIC, type DecodeOptions, type SectionReport } from './container.js';
 import { sharedTensorSpec, type EncodedTensorSpec } from './tensor_codec.js';
@@ -35,6 +35,8 @@ function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): Encoded
   if (f?.kind === 'grid') return { name, tensor, grid: f, gapBits: f.indexBits, huffman: opts.huffman };
   if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
   if (f?.kind === 'pattern') return { name, tensor, pattern: f, huffman: opts.huffman };
+  // forced: the format promises the signs form to whoever decodes it (a TTQ layer's 2-entry codebook may be a few bytes smaller)
+  if (f?.kind === 'binary' || f?.kind === 'ternary') return { name, tensor, signsAxis: f.axis, encoding: f.kind, huffman: opts.huffman };
   if (f?.kind === 'winograd') return { name, tensor, winograd: { tile: f.tile, transformed: f.transformed } };
   return { name, tensor, huffman: opts.huffman, f16: opts.f16 && tensor.dtype === 'float32' };
 }
@@ -114,6 +116,8 @@ export function nnzToGraph(bytes: Uint8Array, source: string, options: DecodeOpt
       graph.formats.set(name, t.pattern);
     } else if (t.sparse) {
       graph.formats.set(name, { kind: 'sparse', indexBits: t.sparse.gapBits });
+    } else if (t.signs) {
+      graph.formats.set(name, { kind: t.signs.kind, axis: t.signs.axis });
     } else if (t.winograd) {
       graph.formats.set(name, { kind: 'winograd', ...t.winograd });
     }

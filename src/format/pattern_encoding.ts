@@ -1,4 +1,4 @@
-// The pattern encoding (docs/format.md §5.6): the FKW arrays of a pattern-pruned
+// The pattern encoding (docs/format.md §5.7): the FKW arrays of a pattern-pruned
 // [M, C, 3, 3] conv weight (fkw.ts).
 import { Tensor } from '../ir/tensor.js';
 import { buildFkw, readFkw, writeFkw } from './fkw.js';

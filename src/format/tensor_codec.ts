@@ -10,6 +10,7 @@ import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
 import { checkPatternFormat, detectPatterns } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
+import { signsForm, type SignsForm } from './signs.js';
 import { CODECS } from './codecs.js';
 import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding, type WinogradForm } from './tensor_encodings.js';
 
@@ -52,6 +53,8 @@ export interface EncodedTensorSpec {
   grid?: Grid;
   /** Pattern pruning: the patterns the tensor's zeros follow (checked; found from the zeros when absent). */
   pattern?: PatternFormat;
+  /** Binary / ternary weights: the channel axis of their levels (found along axis 0 when absent). */
+  signsAxis?: number;
   /** Force an encoding; default 'auto' (the smallest; 'winograd' when `winograd` is given). */
   encoding?: TensorEncoding | 'auto';
   /** Store this Winograd transform of the filter (tensor: the filter it came from). */
@@ -97,7 +100,8 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
   for (const encoding of names) {
     const codec = CODECS[encoding];
     if (!codec.holds(spec.tensor.dtype) || !codec.applies(ctx, forced)) {
-      const without = encoding.includes('codebook') ? ' without a codebook' : encoding.includes('grid') ? ' whose values are not on a grid' : '';
+      const without = encoding.includes('codebook') ? ' without a codebook' : encoding.includes('grid') ? ' whose values are not on a grid'
+        : encoding === 'binary' || encoding === 'ternary' ? ` (its values are not ${encoding} along axis ${spec.signsAxis ?? 0})` : '';
       if (forced) throw new NnzipError(`${where}: encoding "${encoding}" does not apply to this ${spec.tensor.dtype} tensor${without}; use another encoding or 'auto'`);
       continue;
     }
@@ -114,6 +118,7 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
   let cached: { cb?: Codebook } | undefined;
   let patterns: { f?: PatternFormat } | undefined;
   let cachedGrid: { g?: Grid } | undefined;
+  const signs = new Map<string, SignsForm | undefined>();
   return {
     where,
     tensor: spec.tensor,
@@ -136,6 +141,11 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
       cachedGrid ??= { g: spec.grid ?? exactGrid(spec.tensor.data as Float32Array, spec.tensor.shape) };
       return cachedGrid.g;
     },
+    signs(kind) {
+      if (spec.tensor.dtype !== 'float32') return undefined;
+      if (!signs.has(kind)) signs.set(kind, signsForm(spec.tensor.data as Float32Array, spec.tensor.shape, spec.signsAxis ?? 0, kind));
+      return signs.get(kind);
+    },
   };
 }
 
@@ -146,6 +156,9 @@ function checkSpec(spec: EncodedTensorSpec, where: string): void {
     throw new NnzipError(`${where}: unknown encoding "${spec.encoding}"; use one of ${ENCODINGS.join(', ')} or 'auto'`);
   }
   if (spec.gapBits !== undefined) checkGapBits(spec.gapBits, where);
+  if (spec.signsAxis !== undefined && !(Number.isInteger(spec.signsAxis) && spec.signsAxis >= 0 && spec.signsAxis < Math.max(1, spec.tensor.shape.length))) {
+    throw new NnzipError(`${where}: signsAxis=${spec.signsAxis} is not an axis of shape [${spec.tensor.shape.join(',')}]`);
+  }
   const limit = spec.huffmanLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_CODE_LENGTH)) {
     throw new NnzipError(`${where}: option huffmanLimit=${limit} is outside 1..${MAX_CODE_LENGTH}`);

@@ -14,9 +14,10 @@ import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import type { WinogradTile } from '../ir/winograd.js';
 import type { Grid } from './grid.js';
+import type { SignsForm } from './signs.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'pattern'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'binary', 'ternary', 'pattern'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -47,6 +48,8 @@ export interface TensorBody {
   sparse?: SparseForm;
   /** The patterns of a pattern-pruned 3×3 conv weight (pattern encoding). */
   pattern?: PatternFormat;
+  /** The levels of a binary or ternary tensor (binary and ternary encodings). */
+  signs?: SignsForm;
   /** Which symbol streams were Huffman-coded. */
   huffman: { indices?: boolean; gaps?: boolean; values?: boolean };
 }
@@ -66,6 +69,8 @@ export interface EncodeContext {
   pattern(): PatternFormat | undefined;
   /** The given grid, or the exact one of the values (undefined if they are not on one). */
   grid(): Grid | undefined;
+  /** The tensor's levels if it is binary (resp. ternary) along the given axis or axis 0. */
+  signs(kind: 'binary' | 'ternary'): SignsForm | undefined;
 }
 
 export interface DecodeContext {

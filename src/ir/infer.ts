@@ -62,7 +62,8 @@ const KIND_CHECK: Record<AttrKind, (v: AttrValue) => boolean> = {
 /** Attributes the op declares, each of its declared kind. */
 function checkAttrs(node: Node, schema: OpSchema): void {
   for (const [key, value] of Object.entries(node.attrs)) {
-    const kind = schema.attrs[key];
+    // own keys only: an attribute named "constructor" must not find Object.prototype's
+    const kind = Object.hasOwn(schema.attrs, key) ? schema.attrs[key] : undefined;
     if (!kind) {
       const known = Object.keys(schema.attrs);
       nodeFail(node, `unknown attribute "${key}" (${node.op} has ${known.length ? known.join(', ') : 'no attributes'})`);

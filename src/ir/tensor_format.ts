@@ -69,5 +69,15 @@ export interface WinogradFormat {
   transformed: Float32Array;
 }
 
+/**
+ * Binary (BWN, XNOR-Net) or ternary (TWN, TTQ) weights: every value of channel c
+ * (along `axis`: 0 for conv and Gemm transB=1, 1 for a [K, N] MatMul weight) is
+ * +pos[c] or −neg[c], or 0 when ternary. The levels are read from the values (ir/binary.ts).
+ */
+export interface SignsFormat {
+  kind: 'binary' | 'ternary';
+  axis: number;
+}
+
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | PatternFormat | WinogradFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | PatternFormat | WinogradFormat | SignsFormat;

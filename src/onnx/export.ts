@@ -1,6 +1,7 @@
 // Graph → ONNX ModelProto bytes at the graph's opset: nodes go through the op table's
 // exporters (IR forms back to that opset's forms), attribute types come from the op
 // schemas, initializers are written as raw_data, graph inputs/outputs keep symbolic dims.
+import { channelLevels, levelsNote } from '../ir/binary.js';
 import { fail } from '../ir/errors.js';
 import type { AttrValue, Graph, Node, ValueInfo } from '../ir/graph.js';
 import { inferShapes } from '../ir/infer.js';
@@ -90,6 +91,14 @@ function nodeMsg(node: Node, extraKinds: Record<string, AttrKind>): NodeMsg {
   return { name: node.name, op_type: node.op, domain: '', input: node.inputs, output: node.outputs, attribute };
 }
 
+/** A binary / ternary weight is exported as its float values; the tensor's doc_string says they are ±α (and 0). */
+function signsNote(graph: Graph, name: string): string | undefined {
+  const f = graph.formats.get(name), t = graph.initializers.get(name);
+  if (!t || (f?.kind !== 'binary' && f?.kind !== 'ternary')) return undefined;
+  const l = channelLevels(t.data as Float32Array, t.shape, f.axis, f.kind);
+  return typeof l === 'string' ? undefined : levelsNote(l, f.axis);
+}
+
 /** Writes the graph as an ONNX model (opset = graph.opset). */
 export function exportOnnx(graph: Graph, opts: ExportOptions = {}): Uint8Array {
   const opset = graph.opset;
@@ -102,7 +111,7 @@ export function exportOnnx(graph: Graph, opts: ExportOptions = {}): Uint8Array {
     const plain = dropNewAttrs(node, row, opset);
     for (const n of row.exporter ? row.exporter(plain, w) : [plain]) nodes.push(nodeMsg(n, row.onnxAttrs ?? {}));
   }
-  const initializer = [...graph.initializers, ...w.added].map(([name, t]) => tensorToProto(name, t));
+  const initializer = [...graph.initializers, ...w.added].map(([name, t]) => ({ ...tensorToProto(name, t), doc_string: signsNote(graph, name) }));
   return encodeModel({
     ir_version: irVersionFor(opset),
     opset_import: [{ domain: '', version: opset }],

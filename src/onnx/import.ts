@@ -68,7 +68,8 @@ function attrsOf(msg: NodeMsg, node: Node): Record<string, AttrValue> {
     const name = a.name ?? '';
     const read = ATTR_READERS[a.type ?? 0];
     if (!read) nodeFail(node, `attribute ${name} has type ${a.type ?? 'UNDEFINED'} (graphs and sparse tensors are not supported)`);
-    attrs[name] = read(a, `attribute ${name} of node "${node.name}"`);
+    // defined, not assigned: an attribute named "__proto__" stays an attribute (and is refused as unknown)
+    Object.defineProperty(attrs, name, { value: read(a, `attribute ${name} of node "${node.name}"`), enumerable: true, writable: true, configurable: true });
   }
   return attrs;
 }

@@ -177,6 +177,7 @@ export interface TensorMsg {
   string_data?: Uint8Array[];
   int64_data?: Int64[];
   name?: string;
+  doc_string?: string;
   raw_data?: Uint8Array;
   external_data?: StringStringEntry[];
   data_location?: number;

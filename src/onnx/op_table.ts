@@ -159,7 +159,7 @@ const ALL = (op: string, extra: Partial<OnnxOp> = {}): OnnxOp => ({ op, since: M
 export const ONNX_OPS: readonly OnnxOp[] = [
   ALL('Conv'), ALL('ConvTranspose'), ALL('Gemm'), ALL('MatMul'),
   ALL('Add'), ALL('Sub'), ALL('Mul'), ALL('Div'),
-  ALL('Relu'), ALL('LeakyRelu'), ALL('Sigmoid'), ALL('Tanh'), ALL('Identity'),
+  ALL('Relu'), ALL('LeakyRelu'), ALL('Sigmoid'), ALL('Tanh'), ALL('Sign'), ALL('Abs'), ALL('Identity'),
   ALL('Clip', { importer: clipAttrsToInputs, exporter: clipAttrsToInputs }),
   ALL('MaxPool'), ALL('AveragePool'), ALL('GlobalAveragePool'), ALL('GlobalMaxPool'),
   { op: 'ReduceMean', since: 11, until: 17, exporter: exportReduceMean17 },

@@ -16,6 +16,7 @@ import { bindQuant } from './steps/quant.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
+import { bindXnorConv } from './steps/xnor.js';
 import { bindWinograd } from './steps/winograd.js';
 
 type Binder<S extends PlanStep = PlanStep> = (s: S, env: BindEnv) => StepExecutor | undefined;
@@ -23,7 +24,7 @@ type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
 
 /** Conv kernel → executor. */
 const CONV_BINDERS: Record<ConvStep['impl'], Binder<ConvStep>> = {
-  im2col: bindGemmConv, pointwise: bindGemmConv, depthwise: bindDepthwise, csr: bindSparseConv, winograd: bindWinograd,
+  im2col: bindGemmConv, pointwise: bindGemmConv, depthwise: bindDepthwise, csr: bindSparseConv, winograd: bindWinograd, xnor: bindXnorConv,
   pattern: bindPatternConv,
 };
 

@@ -1,6 +1,7 @@
 // The WebAssembly kernels of one session, instantiated once on its arena (and
 // registered with its thread pool): the GEMM, the sparse kernels, and the
 // generated im2col / depthwise / pool / clamp / Winograd modules, each cached by variant.
+import { WasmXnor } from '../kernels/wasm/xnor.js';
 import type { WasmArena } from '../kernels/wasm/arena.js';
 import { activationModule } from '../kernels/wasm/activation_codegen.js';
 import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
@@ -53,6 +54,14 @@ export class KernelSet {
     this.gemmScratch = arena.alloc(this.gemm.scratchBytes());
     this.sparse = new WasmSparse({ arena, threads: pool }); // modules registered with the pool: the sparse steps split over it
     this.shared = arena.shared;
+  }
+
+  private xnorKernels?: WasmXnor;
+
+  /** The binary (XNOR-Net) layers, made on first use; single-threaded. */
+  get xnor(): WasmXnor {
+    this.xnorKernels ??= new WasmXnor({ arena: this.arena });
+    return this.xnorKernels;
   }
 
   private module<T>(key: string, generate: () => Uint8Array): Kernel<T> {

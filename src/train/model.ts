@@ -208,6 +208,14 @@ export class Model {
     this.refreshWeights();
   }
 
+  /** A trained value outside the graph (TTQ's scales): the optimizer updates it, snapshots keep it, modelToGraph leaves it out. */
+  addParam(name: string, values: Float32Array): Param {
+    if (this.params.has(name) || this.graph.initializers.has(name)) fail(`parameter "${name}" already exists; pick another name`);
+    const p = new Param(name, [values.length], values.slice());
+    this.params.set(name, p);
+    return p;
+  }
+
   addLossTerm(term: LossTerm): void {
     this.lossTerms.push(term);
   }

@@ -1,10 +1,12 @@
 // Writes a model's trained weights back into an IR graph: the same structure as
 // the graph the model came from, with new initializer tensors for every
 // parameter and BatchNorm buffer (other initializers are shared unchanged).
-// Storage formats stay valid: a codebook format takes the centroids of the
-// parameter's WeightSharing hook, and is dropped (the tensor becomes dense) when
-// the trained values no longer decode from it.
+// Parameters the graph does not hold (TTQ's scales) are left out. Storage formats
+// stay valid: a codebook format takes the centroids of the parameter's
+// WeightSharing hook; a codebook, binary or ternary format is dropped (the tensor
+// becomes dense) when the trained values no longer decode from it.
 import { codebookValues } from '../format/codebook.js';
+import { channelLevels } from '../ir/binary.js';
 import type { CodebookFormat } from '../ir/tensor_format.js';
 import type { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
@@ -23,9 +25,11 @@ export function modelToGraph(model: Model, opts: ToGraphOptions = {}): Graph {
   model.refreshWeights();
   const g = model.graph.clone();
   for (const [name, p] of model.params) {
+    if (!g.initializers.has(name)) continue;
     const values = (opts.weights === 'master' ? p.master : p.data).slice();
     g.initializers.set(name, new Tensor('float32', p.shape, values));
     const f = g.formats.get(name);
+    if ((f?.kind === 'binary' || f?.kind === 'ternary') && typeof channelLevels(values, p.shape, f.axis, f.kind) === 'string') g.formats.delete(name);
     if (f?.kind === 'winograd') g.formats.delete(name); // a stored transform of weights that may have changed
     if (f?.kind !== 'codebook') continue;
     const fresh = p.gradTransform instanceof WeightSharing ? { ...f, centroids: p.gradTransform.centroids.slice() } : f;

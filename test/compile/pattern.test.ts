@@ -15,6 +15,7 @@ import { patternGeometry } from '../../src/kernels/wasm/pattern.js';
 import { patternWeight } from '../ir/pattern_weights.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
 import { checkAgainstReference } from '../runtime/helpers.js';
+import { assertAgrees, runC, runNnzip } from './c/helpers.js';
 
 /** x [N, 16, 10, 10] → conv (16→24, 3×3, the stride and pads given) → relu → conv (24→8, 3×3) → y. */
 function graph(o: { format?: boolean; strides?: number[]; seed?: number } = {}): Graph {
@@ -58,6 +59,19 @@ test('stride 2, kernels: dense and patterns: never keep the other kernels, and s
   assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns: { use: 'never' } })[0].impl, 'csr');
   assert.throws(() => planGraph(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns: { use: 'maybe' as 'auto' } }),
     (e: unknown) => e instanceof NnzipError && /patterns.use='maybe'; use 'auto', 'always' or 'never'/.test((e as Error).message));
+});
+
+test('target c: no pattern kernel in C yet; the reason says so, patterns.use always is refused, and the C runs the stored nonzeros like nnzip', async () => {
+  for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' })) {
+    assert.notEqual(s.impl, 'pattern');
+    assert.match(s.reason, /\d patterns, but the C backend has no pattern kernel yet \(the stored nonzeros run as sparse\)$/);
+  }
+  assert.throws(() => planGraph(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', patterns: { use: 'always' } }),
+    (e: unknown) => e instanceof NnzipError && /target 'c' has no pattern kernel; patterns.use='always'/.test((e as Error).message));
+  const g = graph(), xs = new Float32Array(2 * 16 * 10 * 10).map((_, i) => Math.sin(i * 0.37));
+  const c = runC(g, xs);
+  assert.match(c.program.layers[0].weights, /the model stores it as pattern, a format the C backend does not execute yet/);
+  assertAgrees(c.outputs, await runNnzip(g, xs, [1, 16, 10, 10]), 1e-5, undefined, 'pattern convs in C');
 });
 
 test('the session matches the reference runtime (batch 1, 3 and 4: rows or images per thread; 1 and 2 threads, both layouts, FKR on and off)', async () => {

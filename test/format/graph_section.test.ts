@@ -73,6 +73,8 @@ test('a tensor section the graph does not list, and a listed one the file lacks,
 test('a well-formed section that describes a bad graph is refused by verify, naming the node', () => {
   malformed((j) => (nodes(j)[1][1] = 'Swish'), /the stored graph is invalid \(node "DequantizeLinear_1" \(Swish\): unknown op Swish\)/);
   malformed((j) => (nodes(j)[0][2] = ['x']), /node "QuantizeLinear_0" \(QuantizeLinear\): has 1 inputs, QuantizeLinear takes 2 to 3/);
+  // an attribute named like an Object.prototype member is unknown (it was a TypeError in ONNX import)
+  malformed((j) => (nodes(j)[0][4] = JSON.parse('{"constructor": 1, "__proto__": 2}')), /node "QuantizeLinear_0" \(QuantizeLinear\): unknown attribute "constructor"/);
 });
 
 test('whatever decodes exports to ONNX that loads again (symbolic dims, every op of the nets)', () => {

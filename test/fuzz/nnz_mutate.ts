@@ -8,6 +8,7 @@ import { assembleNnz, nnzSections, SECTION_KINDS, type RawSection } from '../../
 import { BitWriter } from '../../src/format/bits.js';
 import { decodeTensorPayload, encodeTensorPayload, readTensorHeader, writeTensorHeader, type TensorHeader } from '../../src/format/tensor_codec.js';
 import { ENCODINGS, type TensorEncoding } from '../../src/format/tensor_encodings.js';
+import { dequantizeValue } from '../../src/ir/quant.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { editJson, interestingBytes, interestingUint, type Edit } from './values.js';
 
@@ -58,6 +59,24 @@ export function serializeNnz(m: NnzModel): Uint8Array {
 
 const REENCODE: (TensorEncoding | 'auto')[] = ['auto', ...ENCODINGS];
 
+/**
+ * Moves float values onto a grid with `levels` steps each side of zero (one scale, or
+ * one per row when `perRow`), as DequantizeLinear computes them: the grid encodings
+ * apply only to such values, so a forced grid encoding of trained weights needs this.
+ * Values that are not finite stay (the grid encodings then refuse the tensor).
+ */
+export function snapToGrid(t: Tensor, levels: number, perRow: boolean): void {
+  const d = t.data as Float32Array;
+  const rows = perRow && t.shape.length >= 2 && t.shape[0] > 1 ? t.shape[0] : 1;
+  const inner = d.length / rows;
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let i = r * inner; i < (r + 1) * inner; i++) if (Number.isFinite(d[i])) max = Math.max(max, Math.abs(d[i]));
+    const scale = Math.fround(max / levels) || 1;
+    for (let i = r * inner; i < (r + 1) * inner; i++) if (Number.isFinite(d[i])) d[i] = dequantizeValue(Math.round(d[i] / scale), scale, 0);
+  }
+}
+
 /** Decode the tensor, change its values or shape, encode it again with forced options. */
 function reencode(s: Extract<Section, { kind: 'tensor' }>, e: Edit): void {
   let t;
@@ -85,6 +104,7 @@ function reencode(s: Extract<Section, { kind: 'tensor' }>, e: Edit): void {
       if (n && tensor.dtype === 'float32') (tensor.data as Float32Array).fill(0, 0, e.b % (n + 1));
   }
   const encoding = REENCODE[e.b % REENCODE.length];
+  if (encoding.includes('grid') && tensor.dtype === 'float32') snapToGrid(tensor, [1, 7, 127, 2047][(e.op >>> 2) % 4], ((e.b >>> 8) & 1) === 1);
   const spec = { name: new TextDecoder().decode(s.header.name), tensor, encoding, huffman: [undefined, true, false][e.op % 3], gapBits: e.a % 4 ? undefined : 1 + (e.b % 16), f16: e.b % 7 === 0 };
   try {
     s.payload = encodeTensorPayload(spec).payload;

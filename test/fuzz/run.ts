@@ -4,6 +4,7 @@
 // samples the process's resident memory every millisecond, attributing each peak to the
 // case being run, and restarts the worker past a case that takes over --hang-ms of CPU
 // time (a hang; CPU, not wall time, so a niced run on a busy machine sees no false hangs).
+// `--seconds T` stops after T seconds and reports the cases run so far (`to` = the first not run).
 // Replay one case with its stack trace: `npm run fuzz -- --format nnz --seed S --case I [--save FILE]`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,7 +34,7 @@ interface Summary {
 /** Groups messages: numbers → #, quoted names → "…". */
 const normalise = (m: string): string => m.replace(/"[^"]*"/g, '"…"').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, '#').slice(0, 200);
 
-function runFormat(format: Format, runSeed: number, from: number, cases: number, hangMs: number): Promise<Summary> {
+function runFormat(format: Format, runSeed: number, from: number, cases: number, hangMs: number, seconds = Infinity): Promise<Summary> {
   const s: Summary = {
     format, runSeed, from, to: cases, seconds: 0, counts: {}, messages: {}, replay: [], hangs: [], slowest: [],
     memory: { baselineMb: 0, peakMb: 0, maxCaseGrowthMb: 0, maxCaseIndex: -1, maxCaseBytes: 0, worstGrowthPerByte: 0 },
@@ -42,7 +43,7 @@ function runFormat(format: Format, runSeed: number, from: number, cases: number,
   const bytesOf = new Map<number, number>();
   const growth = new Map<number, number>();
   const t0 = Date.now();
-  let done = 0;
+  let done = 0, next = from;
   let current = -1, startRss = 0, peakRss = 0, ready = false;
   const rss = (): number => process.memoryUsage.rss();
   // this thread only samples: the process's CPU time is the worker's
@@ -53,6 +54,7 @@ function runFormat(format: Format, runSeed: number, from: number, cases: number,
   let since = cpuMs();
   const record = (r: CaseReport): void => {
     done++;
+    next = r.index + 1;
     const kind = r.outcome.kind;
     s.counts[kind] = (s.counts[kind] ?? 0) + 1;
     bytesOf.set(r.index, r.outcome.bytes);
@@ -85,6 +87,13 @@ function runFormat(format: Format, runSeed: number, from: number, cases: number,
     };
     let measuring = false;
     const sampler = setInterval(() => {
+      if (Date.now() - t0 > seconds * 1000) {
+        // out of time: the cases before `next` ran (in order), the one running is dropped
+        s.to = next;
+        clearInterval(sampler);
+        void worker.terminate().then(finish);
+        return;
+      }
       const index = Atomics.load(shared, 0);
       const running = Atomics.load(shared, 1) === 1;
       const now = rss();
@@ -103,6 +112,7 @@ function runFormat(format: Format, runSeed: number, from: number, cases: number,
           s.hangs.push(index);
           s.counts.hang = (s.counts.hang ?? 0) + 1;
           current = -1;
+          next = index + 1;
           void worker.terminate().then(() => start(index + 1));
         }
       }
@@ -156,7 +166,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: {
       format: { type: 'string' }, cases: { type: 'string' }, seed: { type: 'string' }, case: { type: 'string' },
-      save: { type: 'string' }, out: { type: 'string' }, 'hang-ms': { type: 'string' }, from: { type: 'string' },
+      save: { type: 'string' }, out: { type: 'string' }, 'hang-ms': { type: 'string' }, from: { type: 'string' }, seconds: { type: 'string' },
       merge: { type: 'boolean' },
     },
     allowPositionals: true,
@@ -173,7 +183,7 @@ async function main(): Promise<void> {
   if (values.case !== undefined) return replay(formats[0], runSeed, Number(values.case), values.save);
   const summaries: Summary[] = [];
   for (const format of formats) {
-    const s = await runFormat(format, runSeed, Number(values.from ?? 0), Number(values.cases ?? 100_000), Number(values['hang-ms'] ?? 30_000));
+    const s = await runFormat(format, runSeed, Number(values.from ?? 0), Number(values.cases ?? 100_000), Number(values['hang-ms'] ?? 30_000), Number(values.seconds ?? Infinity));
     console.log(JSON.stringify(s, null, 2));
     summaries.push(s);
   }

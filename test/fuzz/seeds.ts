@@ -1,14 +1,19 @@
 // The files the fuzzer mutates: small graphs that cover the op table (test/onnx/nets.ts)
 // at several opsets, two real models, and their .nnz encodings: dense (raw, f16, ints),
 // and compressed by the Deep Compression pipeline without data (sparse-codebook,
-// codebook, sparse-f32), with and without Huffman coding, and 3×3 filters stored as
-// Winograd transforms (winograd).
+// codebook, sparse-f32), with and without Huffman coding, 3×3 filters stored as
+// Winograd transforms (winograd), and on a grid (the grid encodings, each forced
+// once: a trained net's float weights never land on a grid).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'fflate';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION } from '../../src/compress/recipe.js';
+import { encodeNnzWithReport } from '../../src/format/container.js';
 import { graphToNnz } from '../../src/format/nnz.js';
+import type { EncodedTensorSpec } from '../../src/format/tensor_codec.js';
 import type { Graph } from '../../src/ir/graph.js';
+import { graphToJson } from '../../src/ir/serialize.js';
 import { transformFilters } from '../../src/ir/winograd.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { importOnnx } from '../../src/onnx/import.js';
@@ -16,7 +21,7 @@ import { MODELS } from '../cli/helpers.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
 import { convNet, miscNet, quantNet, sliceNet } from '../onnx/nets.js';
 import { onnxToObject } from './onnx_mutate.js';
-import { parseNnz, type NnzModel } from './nnz_mutate.js';
+import { parseNnz, snapToGrid, type NnzModel } from './nnz_mutate.js';
 
 export interface Seeds {
   onnx: { name: string; bytes: Uint8Array; object: ReturnType<typeof onnxToObject> }[];
@@ -67,6 +72,23 @@ async function compressed(g: Graph, huffman: boolean): Promise<Uint8Array> {
   return (await compressGraph(g, { recipe, meta: { seed: 'fuzz' } })).file.bytes;
 }
 
+/** The net with its weights on an int8 grid per row, the smaller ones zero, stored as grid, sparse-grid and grid-ctx in turn. */
+function onGrid(g: Graph): Uint8Array {
+  const encodings = ['grid', 'sparse-grid', 'grid-ctx'] as const;
+  let k = 0;
+  const tensors: EncodedTensorSpec[] = [...g.initializers].map(([name, w]) => {
+    if (w.shape.length < 2) return { name, tensor: w };
+    const t = w.clone();
+    const d = t.data as Float32Array;
+    const mean = d.reduce((a, v) => a + Math.abs(v), 0) / d.length;
+    d.forEach((v, i) => Math.abs(v) < mean && (d[i] = 0));
+    snapToGrid(t, 127, true);
+    return { name, tensor: t, encoding: encodings[k++ % encodings.length] };
+  });
+  const structure = deflateSync(new TextEncoder().encode(JSON.stringify(graphToJson(g))));
+  return encodeNnzWithReport({ graph: structure, tensors }).bytes;
+}
+
 /** Builds the seeds (a few seconds: the pipeline runs k-means). `small` leaves out the real models. */
 export async function makeSeeds(small = false): Promise<Seeds> {
   const onnx = NETS.map(([name, make]) => ({ name, bytes: exportOnnx(make()) }));
@@ -79,6 +101,7 @@ export async function makeSeeds(small = false): Promise<Seeds> {
   for (const [name, make] of [['smallCnn', smallCnn], ['mlp', mlp]] as const) {
     nnz.push({ name: `${name} compressed`, bytes: await compressed(make(), true) });
     nnz.push({ name: `${name} compressed, no Huffman`, bytes: await compressed(make(), false) });
+    nnz.push({ name: `${name} on a grid`, bytes: onGrid(make()) });
   }
   if (!small) {
     for (const file of ['lenet300_dense.onnx', 'lenet5_int8_qdq.onnx']) onnx.push({ name: file, bytes: readFileSync(join(MODELS, file)) });

@@ -119,6 +119,24 @@ test('a STRING attribute without its value reads as the empty string; an op with
   rejects(() => importOnnx(tiny(17, [onnxNode('Slice', ['x'], ['y'], [], 's')])), /^model\.onnx: node "s" \(Slice\): has 1 inputs, Slice takes 3 to 5$/);
 });
 
+// seed 1 of the long ONNX run, cases 8882 (Transpose), 9335 (BatchNormalization) and 9644 (Conv):
+// an attribute named "constructor" found Object.prototype's in the op's schema (TypeError)
+test('attributes named like Object.prototype members are unknown attributes, not TypeErrors', () => {
+  const relu = (name: string) => tiny(17, [onnxNode('Relu', ['x'], ['y'], [attrInt(name, 1)], 'r')]);
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    rejects(() => importOnnx(relu(name)), new RegExp(`^model\\.onnx: node "r" \\(Relu\\): unknown attribute "${name}" \\(Relu has no attributes\\)$`));
+  }
+  const one = (op: string, inputs: string[], x: number[], inits: ReturnType<typeof init>[], attrs: object[]) =>
+    onnxModel({ opset: 17, inputs: [vi('x', 'float32', x)], outputs: [{ name: 'y' }], initializers: inits, nodes: [onnxNode(op, inputs, ['y'], attrs, 'n')] });
+  const c = [init('s', f32([2])), init('b', f32([2])), init('m', f32([2])), init('v', f32([2]))];
+  const models: [string, Uint8Array][] = [
+    ['Transpose', one('Transpose', ['x'], [2, 3], [], [attrInts('perm', [1, 0]), attrInt('constructor', 0)])],
+    ['BatchNormalization', one('BatchNormalization', ['x', 's', 'b', 'm', 'v'], [1, 2, 3, 3], c, [attrInt('constructor', 7)])],
+    ['Conv', one('Conv', ['x', 'w'], [1, 1, 5, 5], [init('w', f32([2, 1, 3, 3]))], [attrInts('constructor', [1, 2]), attrInts('kernel_shape', [3, 3])])],
+  ];
+  for (const [op, m] of models) rejects(() => importOnnx(m), new RegExp(`^model\\.onnx: node "n" \\(${op}\\): unknown attribute "constructor" \\(${op} has `));
+});
+
 test('a graph without outputs, and negative or oversized dims, are refused at import', () => {
   rejects(() => importOnnx(tiny(17, undefined, { outputs: [] })), /^model\.onnx: the graph declares no outputs; export the model with its outputs$/);
   rejects(() => importOnnx(onnxModel({ opset: 17, inputs: [vi('x', 'float32', [1, -5])], outputs: [vi('y', 'float32', [1, 4])], nodes: [onnxNode('Relu', ['x'], ['y'])] })),

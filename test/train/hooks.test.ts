@@ -93,7 +93,8 @@ test('binarize, ternarize and fake-quantize values (per output channel)', () => 
   const w = Float32Array.from([0.5, -1.5, 0.1, -0.1, /* ch 1 */ 2, 2, -2, 0]);
   const out = new Float32Array(8);
   binarize().forward(w, out, [2, 4]);
-  assert.deepEqual([...out], [0.55, -0.55, 0.55, -0.55, 1.5, 1.5, -1.5, 1.5].map(Math.fround));
+  // α = mean |w| over the channel's nonzero weights (a pruned zero does not shrink it): ch 1 → 2
+  assert.deepEqual([...out], [0.55, -0.55, 0.55, -0.55, 2, 2, -2, 2].map(Math.fround));
   ternarize(0.7).forward(w, out, [2, 4]);
   // ch 0: Δ = 0.7·0.55 = 0.385 → keep 0.5, -1.5 (α = 1); ch 1: Δ = 1.05 → keep ±2 (α = 2)
   assert.deepEqual([...out], [1, -1, 0, 0, 2, 2, -2, 0]);

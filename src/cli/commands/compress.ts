@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { compressGraph, type CompressResult } from '../../compress/pipeline.js';
+import type { Recipe } from '../../compress/recipe.js';
 import { nnzToGraph } from '../../format/nnz.js';
 import { elementLimit } from '../../format/tensor_codec.js';
 import { DATASETS, loadDataset, type DatasetName } from '../../data/datasets.js';
@@ -8,7 +9,7 @@ import type { Graph } from '../../ir/graph.js';
 import { compressRun, formatLayerTable, formatStages } from '../../report/compress_report.js';
 import { sessionAccuracy } from '../../eval/runners.js';
 import { formatBytes } from '../../ir/print.js';
-import { choice, num, oneModel, parse, str } from '../args.js';
+import { choice, num, oneModel, parse, str, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { RECIPE_FLAGS, RECIPE_HELP, recipeFromFlags, weightFlag } from '../recipe_flags.js';
@@ -54,45 +55,59 @@ ${RECIPE_HELP}`,
     });
     const path = oneModel('compress', p);
     const out = str(p, 'output') ?? fail('compress: -o OUT.nnz is required');
-    requireExtension(out, '-o', '.nnz');
-    const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/i, '.json');
-    const noFinetune = Boolean(p.values['no-finetune']);
-    const dataset = choice(p, 'dataset', DATASETS);
-    const changes = weightFlag(p);
-    if (!dataset && !noFinetune && changes) fail(`compress: ${changes} changes weights: pass --dataset to fine-tune and measure, or --no-finetune to change them unmeasured`);
-    const recipe = recipeFromFlags(p, dataset !== undefined && !noFinetune);
-    const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
-    const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
-    const threads = num(p, 'threads', 1, 1, 64, true);
     const recipeFile = str(p, 'recipe');
-    const outputs = new Outputs('compress', recipeFile ? [path, recipeFile] : [path], [{ flag: '-o', path: out }, { flag: '--report', path: reportPath }]);
-    const model = loadModel(path);
-    const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
-    const progress = trainProgress();
-    const meta = { source: basename(path), recipe: recipe.name };
-    const r = await withTrainingThreads(threads, () =>
-      compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
-    progress.done();
-    const tail = dataset ? 'the accuracy below is the written file\'s' : 'accuracy not measured: pass --dataset';
-    for (const c of r.unmeasured) console.error(`nnzip: warning: ${c.layer}: ${c.changes.join(', ')} without fine-tuning; ${tail}`);
-    const file = r.file.bytes;
-    outputs.stage(out, file);
-    const written = nnzToGraph(file, out, { maxElements: Infinity }).graph; // our own output: no cap
-    warnIfOverCap(written, out, file.length);
-    const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
-    const run = compressRun(model.graph, r, { model: path, output: out, recipe, fileAccuracy: accuracy });
-    console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
-    console.log('');
-    console.log(formatStages(run.stages));
-    for (const n of r.notes) console.log(n);
-    if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
-    console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
-    if (r.stages.length === 0) console.log('every weight stored bit for bit; pass --dataset to prune and share with fine-tuning');
-    outputs.stage(reportPath, JSON.stringify(run, null, 2) + '\n');
-    outputs.commit();
-    return 0;
+    return writeCompressed('compress', path, out, p, { inputs: recipeFile ? [path, recipeFile] : [path], recipe: (finetune) => recipeFromFlags(p, finetune), changes: weightFlag(p) });
   },
 };
+
+/** What a run shared by compress and binarize needs besides the flags. */
+export interface CompressRun {
+  /** Files the outputs must not overwrite. */
+  inputs: string[];
+  /** The recipe (finetune: there is data to fine-tune on). */
+  recipe: (finetune: boolean) => Recipe;
+  /** The flag that changes weights, if any (then data or --no-finetune is needed). */
+  changes?: string;
+}
+
+/** The recipe on MODEL, OUT and its JSON report written together, the tables printed. */
+export async function writeCompressed(command: string, path: string, out: string, p: Parsed, o: CompressRun): Promise<number> {
+  requireExtension(out, '-o', '.nnz');
+  const reportPath = str(p, 'report') ?? out.replace(/\.nnz$/i, '.json');
+  const noFinetune = Boolean(p.values['no-finetune']);
+  const dataset = choice(p, 'dataset', DATASETS);
+  if (!dataset && !noFinetune && o.changes) fail(`${command}: ${o.changes} changes weights: pass --dataset to fine-tune and measure, or --no-finetune to change them unmeasured`);
+  const recipe = o.recipe(dataset !== undefined && !noFinetune);
+  const seed = num(p, 'seed', 1, 0, 2 ** 32 - 1, true);
+  const maxSteps = str(p, 'max-steps') === undefined ? undefined : num(p, 'max-steps', 0, 1, 1e9, true);
+  const threads = num(p, 'threads', 1, 1, 64, true);
+  const outputs = new Outputs(command, o.inputs, [{ flag: '-o', path: out }, { flag: '--report', path: reportPath }]);
+  const model = loadModel(path);
+  const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
+  const progress = trainProgress();
+  const meta = { source: basename(path), recipe: recipe.name };
+  const r = await withTrainingThreads(threads, () =>
+    compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
+  progress.done();
+  const tail = dataset ? 'the accuracy below is the written file\'s' : 'accuracy not measured: pass --dataset';
+  for (const c of r.unmeasured) console.error(`nnzip: warning: ${c.layer}: ${c.changes.join(', ')} without fine-tuning; ${tail}`);
+  const file = r.file.bytes;
+  outputs.stage(out, file);
+  const written = nnzToGraph(file, out, { maxElements: Infinity }).graph; // our own output: no cap
+  warnIfOverCap(written, out, file.length);
+  const accuracy = dataset ? await testAccuracy(written, dataset, threads) : undefined;
+  const run = compressRun(model.graph, r, { model: path, output: out, recipe, fileAccuracy: accuracy });
+  console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
+  console.log('');
+  console.log(formatStages(run.stages));
+  for (const n of r.notes) console.log(n);
+  if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
+  console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
+  if (r.stages.length === 0) console.log('every weight stored bit for bit; pass --dataset to prune and share with fine-tuning');
+  outputs.stage(reportPath, JSON.stringify(run, null, 2) + '\n');
+  outputs.commit();
+  return 0;
+}
 
 async function testAccuracy(graph: Graph, dataset: DatasetName, threads: number): Promise<number> {
   return (await sessionAccuracy(graph, loadDataset(dataset, 'test'), { threads })).accuracy;

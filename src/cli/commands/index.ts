@@ -5,10 +5,12 @@ import { evalCommand } from './eval.js';
 import { inspect } from './inspect.js';
 import { validate } from './validate.js';
 import { compress } from './compress.js';
+import { binarize } from './binarize.js';
 import { decompress } from './decompress.js';
 import { sensitivityCommand } from './sensitivity.js';
 import { report } from './report.js';
 import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
+import { compile } from './compile.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, decompress, sensitivityCommand, report];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, binarize, decompress, compile, sensitivityCommand, report];

@@ -41,6 +41,8 @@ const UNARY: Record<string, Record<string, 'float'>> = {
   Relu: {},
   Sigmoid: {},
   Tanh: {},
+  Sign: {},
+  Abs: {},
   LeakyRelu: { alpha: 'float' },
 };
 

@@ -1,5 +1,5 @@
 // Elementwise ops: Add/Sub/Mul/Div with numpy broadcasting (float and integer
-// dtypes), Relu, LeakyRelu, Sigmoid, Tanh, Clip.
+// dtypes), Relu, LeakyRelu, Sigmoid, Tanh, Sign, Abs, Clip.
 import { type Node, attrFloat } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { NumArray, floatInput, optionalScalar, type RefKernel } from './operands.js';
@@ -72,6 +72,9 @@ const FLOAT_UNARY: Record<string, (x: Float32Array | Float64Array, y: Float32Arr
     }
   },
   Tanh: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]); },
+  // as onnxruntime: (0 < x) − (x < 0), so ±0 and NaN give 0
+  Sign: (x, y) => { for (let i = 0; i < x.length; i++) { const v = x[i]; y[i] = v > 0 ? 1 : v < 0 ? -1 : 0; } },
+  Abs: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.abs(x[i]); },
   LeakyRelu: (x, y, node) => {
     const alpha = Math.fround(attrFloat(node, 'alpha', 0.01));
     for (let i = 0; i < x.length; i++) { const v = x[i]; y[i] = v < 0 ? alpha * v : v; }
@@ -150,5 +153,7 @@ export const ELEMENTWISE_KERNELS: Record<string, RefKernel> = {
   LeakyRelu: floatUnary('LeakyRelu'),
   Sigmoid: floatUnary('Sigmoid'),
   Tanh: floatUnary('Tanh'),
+  Sign: floatUnary('Sign'),
+  Abs: floatUnary('Abs'),
   Clip: clip,
 };

@@ -59,6 +59,22 @@ export class WasmArena {
     this.top = mark;
   }
 
+  /**
+   * Runs a kernel on arrays: x copied in, `outSize` floats and `scratch` bytes reserved, the output
+   * copied out, everything freed after (tests and one-off calls; sessions plan their memory).
+   */
+  onCopy(x: Float32Array, outSize: number, scratch: number, body: (x: number, y: number, scratch: number) => void): Float32Array {
+    const mark = this.top;
+    try {
+      const xAt = this.allocF32(x.length), yAt = this.allocF32(outSize), sAt = this.alloc(scratch);
+      this.f32(xAt, x.length).set(x);
+      body(xAt, yAt, sAt);
+      return this.f32(yAt, outSize).slice();
+    } finally {
+      this.reset(mark);
+    }
+  }
+
   /** A Float32Array view of n floats at a byte offset (recreate after growth: views detach). */
   f32(offset: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer, offset, n);

@@ -163,15 +163,7 @@ export class WasmConv2d {
     const shape = this.outShape(N, H, W);
     const inSize = N * this.params.C * H * W, outSize = shape[0] * shape[1] * shape[2] * shape[3];
     if (x.length !== inSize) fail(`conv: input has ${x.length} values, [${N},${this.params.C},${H},${W}] needs ${inSize}`);
-    const ar = this.gemm.arena, mark = ar.used;
-    try {
-      const xAt = ar.allocF32(inSize), yAt = ar.allocF32(outSize);
-      ar.f32(xAt, inSize).set(x);
-      this.run(N, H, W, xAt, yAt);
-      return ar.f32(yAt, outSize).slice();
-    } finally {
-      ar.reset(mark);
-    }
+    return this.gemm.arena.onCopy(x, outSize, 0, (xAt, yAt) => this.run(N, H, W, xAt, yAt));
   }
 }
 

@@ -82,6 +82,11 @@ export class FuncBuilder {
 
   // §5.4.7 Numeric instructions: constants
   i32(v: number): this { return this.raw(VARIABLE['i32.const'], ...sleb(v)); }
+  /** i64.const of a value in the i32 range (its LEB128 is the same). */
+  i64(v: number): this {
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new Error(`emitter: i64 constant ${v} outside the i32 range`);
+    return this.raw(VARIABLE['i64.const'], ...sleb(v));
+  }
   f32(v: number): this {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.raw(VARIABLE['f32.const'], ...b);

@@ -28,14 +28,19 @@ export const PLAIN: Record<string, number> = {
   'f32.nearest': 0x90, 'f32.sqrt': 0x91, 'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94,
   'f32.div': 0x95, 'f32.min': 0x96, 'f32.max': 0x97, 'f32.copysign': 0x98,
   'i32.trunc_f32_s': 0xa8, 'i32.trunc_f32_u': 0xa9,
-  'f32.convert_i32_s': 0xb2, 'f32.convert_i32_u': 0xb3,
+  'f32.convert_i32_s': 0xb2, 'f32.convert_i32_u': 0xb3, 'f32.convert_i64_s': 0xb4,
   'i32.reinterpret_f32': 0xbc, 'f32.reinterpret_i32': 0xbe,
   'i32.extend8_s': 0xc0, 'i32.extend16_s': 0xc1,
+  'i64.eqz': 0x50, 'i64.popcnt': 0x7b, 'i64.add': 0x7c, 'i64.sub': 0x7d,
+  'i64.and': 0x83, 'i64.or': 0x84, 'i64.xor': 0x85, 'i64.shl': 0x86, 'i64.shr_u': 0x88,
+  'i32.wrap_i64': 0xa7, 'i64.extend_i32_u': 0xad,
 };
 
 /** Memory instructions: opcode and natural alignment (log2 bytes) for the memarg. */
 export const MEMORY: Record<string, { prefix?: number; code: number; align: number }> = {
   'i32.load': { code: 0x28, align: 2 },
+  'i64.load': { code: 0x29, align: 3 },
+  'i64.store': { code: 0x37, align: 3 },
   'f32.load': { code: 0x2a, align: 2 },
   'i32.load8_s': { code: 0x2c, align: 0 },
   'i32.load8_u': { code: 0x2d, align: 0 },
@@ -105,7 +110,7 @@ export const SIMD: Record<string, number> = {
   'i16x8.shl': 0x8b, 'i16x8.shr_s': 0x8c, 'i16x8.add': 0x8e, 'i16x8.sub': 0x91, 'i16x8.mul': 0x95,
   'i16x8.extmul_low_i8x16_s': 0x9c, 'i16x8.extmul_high_i8x16_s': 0x9d,
   'i32x4.extend_low_i16x8_s': 0xa7, 'i32x4.extend_high_i16x8_s': 0xa8,
-  'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.shr_u': 0xad,
+  'i32x4.bitmask': 0xa4, 'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.shr_u': 0xad,
   'i32x4.add': 0xae, 'i32x4.sub': 0xb1, 'i32x4.mul': 0xb5,
   'i32x4.min_s': 0xb6, 'i32x4.max_s': 0xb8, 'i32x4.dot_i16x8_s': 0xba,
   'i32x4.extmul_low_i16x8_s': 0xbc, 'i32x4.extmul_high_i16x8_s': 0xbd,
@@ -127,7 +132,7 @@ export const CONTROL = {
 /** Variable and constant instructions. */
 export const VARIABLE = {
   'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22, 'global.get': 0x23, 'global.set': 0x24,
-  'i32.const': 0x41, 'f32.const': 0x43, 'v128.const': 0x0c /* after 0xfd */, 'i8x16.shuffle': 0x0d /* after 0xfd */,
+  'i32.const': 0x41, 'i64.const': 0x42, 'f32.const': 0x43, 'v128.const': 0x0c /* after 0xfd */, 'i8x16.shuffle': 0x0d /* after 0xfd */,
 } as const;
 
 /** Bulk memory (0xfc prefix): memory.copy / memory.fill on memory 0. */

@@ -205,15 +205,7 @@ export class WasmPatternConv {
   conv(N: number, x: Float32Array): Float32Array {
     const g = this.geo, outSize = N * this.fkw.M * g.OH * g.OW, inSize = (N * this.inImageBytes) / 4;
     if (x.length !== inSize) fail(`pattern conv: input has ${x.length} values, ${N} images of ${this.inImageBytes / 4} need ${inSize}`);
-    const ar = this.arena, mark = ar.used;
-    try {
-      const xAt = ar.allocF32(x.length), yAt = ar.allocF32(outSize), pad = ar.alloc(this.padBytes + (this.opts.pool?.size ?? 1) * this.accBytes);
-      ar.f32(xAt, x.length).set(x);
-      this.run(N, xAt, yAt, pad);
-      return ar.f32(yAt, outSize).slice();
-    } finally {
-      ar.reset(mark);
-    }
+    return this.arena.onCopy(x, outSize, this.padBytes + (this.opts.pool?.size ?? 1) * this.accBytes, (xAt, yAt, pad) => this.run(N, xAt, yAt, pad));
   }
 }
 

@@ -92,14 +92,6 @@ export class WasmPool2d {
     const s = this.outShape(N, C, H, W);
     const inSize = N * C * H * W, outSize = s[0] * s[1] * s[2] * s[3];
     if (x.length !== inSize) fail(`pool: input has ${x.length} values, [${N},${C},${H},${W}] needs ${inSize}`);
-    const ar = this.arena, mark = ar.used;
-    try {
-      const xAt = ar.allocF32(inSize), yAt = ar.allocF32(outSize);
-      ar.f32(xAt, inSize).set(x);
-      this.run(N, C, H, W, xAt, yAt);
-      return ar.f32(yAt, outSize).slice();
-    } finally {
-      ar.reset(mark);
-    }
+    return this.arena.onCopy(x, outSize, 0, (xAt, yAt) => this.run(N, C, H, W, xAt, yAt));
   }
 }

@@ -282,15 +282,7 @@ export class WasmWinograd {
   conv(N: number, H: number, W: number, x: Float32Array): Float32Array {
     const s = this.shape(N, H, W), inSize = N * s.C * H * W, outSize = N * s.M * s.OH * s.OW;
     if (x.length !== inSize) fail(`winograd conv: input has ${x.length} values, [${N},${s.C},${H},${W}] needs ${inSize}`);
-    const ar = this.gemm.arena, mark = ar.used;
-    try {
-      const xAt = ar.allocF32(inSize), yAt = ar.allocF32(outSize);
-      ar.f32(xAt, inSize).set(x);
-      this.run(N, H, W, xAt, yAt);
-      return ar.f32(yAt, outSize).slice();
-    } finally {
-      ar.reset(mark);
-    }
+    return this.gemm.arena.onCopy(x, outSize, 0, (xAt, yAt) => this.run(N, H, W, xAt, yAt));
   }
 }
 

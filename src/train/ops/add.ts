@@ -1,6 +1,7 @@
-// Add with numpy broadcasting (residual connections, bias vectors). An input
-// whose shape differs from the output reads through an index map computed once
-// at build time; its gradient is the sum over the broadcast positions.
+// Add and Mul with numpy broadcasting (residual connections, bias vectors,
+// XNOR-Net's per-position scaling). An input whose shape differs from the output
+// reads through an index map computed once at build time; its gradient is the
+// sum over the broadcast positions.
 import type { Node } from '../../ir/graph.js';
 import { broadcastShapes, nodeFail } from '../../ir/util.js';
 import { anyGrad, type TapeOp, type Var } from '../autograd.js';
@@ -31,8 +32,8 @@ function indexMap(inShape: readonly number[], outShape: readonly number[]): Int3
 
 class AddOp implements TapeOp {
   constructor(
-    readonly name: string, private readonly a: Var, private readonly b: Var, private readonly y: Var,
-    private readonly ma: Int32Array | null, private readonly mb: Int32Array | null,
+    readonly name: string, protected readonly a: Var, protected readonly b: Var, protected readonly y: Var,
+    protected readonly ma: Int32Array | null, protected readonly mb: Int32Array | null,
   ) {}
 
   forward(): void {
@@ -54,20 +55,42 @@ class AddOp implements TapeOp {
   }
 }
 
+/** y = a·b; da = dy·b, db = dy·a (summed over broadcast positions). */
+class MulOp extends AddOp {
+  override forward(): void {
+    const a = this.a.data, b = this.b.data, y = this.y.data, { ma, mb } = this;
+    for (let i = 0; i < y.length; i++) y[i] = a[ma ? ma[i] : i] * b[mb ? mb[i] : i];
+  }
+
+  override backward(): void {
+    const dy = this.y.grad;
+    if (!dy) return;
+    const a = this.a.data, b = this.b.data, ga = this.a.grad, gb = this.b.grad, { ma, mb } = this;
+    for (let i = 0; i < dy.length; i++) {
+      const ia = ma ? ma[i] : i, ib = mb ? mb[i] : i;
+      if (ga) ga[ia] += dy[i] * b[ib];
+      if (gb) gb[ib] += dy[i] * a[ia];
+    }
+  }
+}
+
 function accumulate(g: Float32Array, dy: Float32Array, m: Int32Array | null): void {
   if (!m) for (let i = 0; i < dy.length; i++) g[i] += dy[i];
   else for (let i = 0; i < dy.length; i++) g[m[i]] += dy[i];
 }
 
-function buildAdd(node: Node, inputs: (Var | undefined)[], ctx: BuildCtx): Var[] {
-  const [a, b] = inputs;
-  if (!a || !b) nodeFail(node, `needs two float inputs`);
-  const shape = broadcastShapes(node, [a.shape, b.shape]);
-  const y = ctx.tape.newVar(node.outputs[0], shape, anyGrad(a, b));
-  ctx.tape.push(new AddOp(node.name, a, b, y, indexMap(a.shape, shape), indexMap(b.shape, shape)));
-  return [y];
+function buildArith(Op: typeof AddOp): (node: Node, inputs: (Var | undefined)[], ctx: BuildCtx) => Var[] {
+  return (node, inputs, ctx) => {
+    const [a, b] = inputs;
+    if (!a || !b) nodeFail(node, `needs two float inputs`);
+    const shape = broadcastShapes(node, [a.shape, b.shape]);
+    const y = ctx.tape.newVar(node.outputs[0], shape, anyGrad(a, b));
+    ctx.tape.push(new Op(node.name, a, b, y, indexMap(a.shape, shape), indexMap(b.shape, shape)));
+    return [y];
+  };
 }
 
 export const ADD_OPS: Record<string, OpEntry> = {
-  Add: { build: buildAdd, paramSlots: [0, 1] },
+  Add: { build: buildArith(AddOp), paramSlots: [0, 1] },
+  Mul: { build: buildArith(MulOp), paramSlots: [0, 1] },
 };

@@ -8,9 +8,10 @@ import { DROPOUT_OPS } from './dropout.js';
 import { LINEAR_OPS } from './linear.js';
 import { POOL_OPS } from './pool.js';
 import { SHAPE_OPS } from './shape.js';
+import { SIGN_OPS } from './sign.js';
 import type { OpEntry } from './types.js';
 
-const FAMILIES = [CONV_OPS, LINEAR_OPS, ACTIVATION_OPS, POOL_OPS, BATCHNORM_OPS, ADD_OPS, SHAPE_OPS, DROPOUT_OPS];
+const FAMILIES = [CONV_OPS, LINEAR_OPS, ACTIVATION_OPS, POOL_OPS, BATCHNORM_OPS, ADD_OPS, SHAPE_OPS, DROPOUT_OPS, SIGN_OPS];
 
 const TABLE = new Map<string, OpEntry>();
 for (const family of FAMILIES) {

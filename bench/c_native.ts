@@ -1,0 +1,158 @@
+// Native speed of the C backend (`nnzip compile --target c`, built with
+// gcc -O3 -march=native) on dense, pruned and pruned+shared models, against
+// onnxruntime-node on the dense model and nnzip's WASM runtime, batch 1, 1 thread,
+// one process, interleaved (bench/harness.ts). Each C build runs as a child
+// process that keeps its inputs and answers "K" with K inferences, so process
+// start-up is not timed (the pipe round trip is, spread over K runs). The pruned
+// and shared weights come from one-shot pruning and k-means without fine-tuning
+// (speed does not depend on accuracy), at the recipes' per-layer densities and bits.
+// Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileC } from '../src/compile/backends/c/index.js';
+import { harnessSource } from '../src/compile/backends/c/harness.js';
+import { buildNative } from '../src/compile/backends/c/toolchain.js';
+import { compressGraph, stageGraph } from '../src/compress/pipeline.js';
+import { parseRecipe, type Recipe } from '../src/compress/recipe.js';
+import { batchImages, loadDataset, type DatasetName } from '../src/data/datasets.js';
+import { graphToNnz } from '../src/format/nnz.js';
+import { NnzipError } from '../src/ir/errors.js';
+import type { Graph } from '../src/ir/graph.js';
+import { formatBytes } from '../src/ir/print.js';
+import { f32 } from '../src/ir/tensor.js';
+import { Session } from '../src/runtime/session.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
+import { createOrtNodePeer } from './peers/ort_node.js';
+import { fixture, recipe } from './repro/common.js';
+
+const NATIVE = ['-std=c99', '-O3', '-march=native', '-Wall', '-Wextra', '-Werror'];
+
+interface Case { key: string; name: string; file: string; dataset: DatasetName; recipe: () => Recipe }
+
+export const CASES: Case[] = [
+  { key: 'lenet300', name: 'LeNet-300-100', file: 'lenet300_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet300.yaml') },
+  { key: 'lenet5', name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet5.yaml') },
+  {
+    key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist',
+    recipe: () => parseRecipe({
+      name: 'vggs-c-bench', prune: { density: { conv: 0.35, fc: 0.05 }, schedule: 'oneshot' }, share: { bits: { conv: 8, fc: 5 } },
+      layers: { 'features.0': { density: 0.65 } },
+    }, 'vggs bench recipe'),
+  },
+];
+
+/** A compiled model running in a child process: run(k) resolves after k inferences. */
+class NativeModel {
+  private pending?: () => void;
+  private buffered = '';
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      this.buffered += d;
+      while (this.buffered.includes('done\n')) {
+        this.buffered = this.buffered.slice(this.buffered.indexOf('done\n') + 5);
+        const p = this.pending;
+        this.pending = undefined;
+        p?.();
+      }
+    });
+  }
+
+  static start(graph: Graph, inputs: Float32Array, dir: string, name: string): NativeModel {
+    const program = compileC(graph, { name, model: name });
+    writeFileSync(join(dir, `${name}.h`), program.header);
+    writeFileSync(join(dir, `${name}.c`), program.source);
+    writeFileSync(join(dir, 'main.c'), harnessSource(name));
+    writeFileSync(join(dir, `${name}_in.bin`), new Uint8Array(inputs.buffer, inputs.byteOffset, inputs.byteLength));
+    const exe = buildNative(dir, name, NATIVE, ['NNZ_SERVE'], 'serve');
+    return new NativeModel(spawn(exe, [join(dir, `${name}_in.bin`), join(dir, `${name}_out.bin`)]));
+  }
+
+  run(k: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.child.stdin.write(`${k}\n`);
+    });
+  }
+
+  stop(): void {
+    this.child.stdin.end();
+  }
+}
+
+interface Variant { label: string; graph: Graph; bytes: number }
+
+function variants(c: Case): Variant[] {
+  const dense = fixture(c.file);
+  const r = compressGraph(dense, { recipe: c.recipe() });
+  const pruned = stageGraph(r, 'prune')!;
+  const size = (g: Graph) => graphToNnz(g, { huffman: false }).bytes.length;
+  return [
+    { label: 'dense', graph: dense, bytes: size(dense) },
+    { label: 'pruned', graph: pruned, bytes: size(pruned) },
+    { label: 'pruned+shared', graph: r.compressed, bytes: size(r.compressed) },
+  ];
+}
+
+const HEADER = ['model', 'ort-node dense', 'nnzip wasm dense', 'nnzip wasm compressed', 'C dense', 'C pruned', 'C pruned+shared',
+  'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C dense vs ort dense'];
+
+/** C inferences per timed call: enough that the pipe round trip (~50 µs) is a few percent. */
+const K = 64;
+
+async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<string[]> {
+  const vs = variants(c);
+  const ds = loadDataset(c.dataset, 'test');
+  const inputs = batchImages(ds, 0, 64);
+  const dir = mkdtempSync(join(tmpdir(), 'nnzip-cbench-'));
+  const natives = vs.map((v, i) => NativeModel.start(v.graph, inputs, dir, `${c.key}_${i}`));
+  const feeds = Array.from({ length: 64 }, (_, i) => ({ [vs[0].graph.inputs[0].name]: f32([1, 1, 28, 28], inputs.slice(i * 784, (i + 1) * 784)) }));
+  let n = 0;
+  const next = () => feeds[n++ % feeds.length];
+  const ort = await createOrtNodePeer(vs[0].graph, { threads: 1 });
+  const wasmDense = await Session.create(vs[0].graph);
+  const wasmComp = await Session.create(vs[2].graph);
+  const contenders: Contender[] = [
+    contender('ort-node dense', () => ort.run(next())),
+    contender('nnzip wasm dense', () => wasmDense.run(next())),
+    contender('nnzip wasm compressed', () => wasmComp.run(next())),
+    ...natives.map((m, i) => contender(`C ${vs[i].label}`, () => m.run(K))),
+  ];
+  try {
+    const t = new Map((await measure(contenders, { rounds, pauseMs: 20 })).map((x) => [x.name, x.name.startsWith('C ') ? x.ms / K : x.ms]));
+    for (const v of vs) {
+      const p = compileC(v.graph, { name: 'm' });
+      sizes.push([c.name, v.label, formatBytes(v.bytes), formatBytes(Buffer.byteLength(p.source) + Buffer.byteLength(p.header)), formatBytes(p.layers.reduce((s, l) => s + l.constBytes, 0))]);
+    }
+    const at = (k: string) => t.get(k);
+    return [c.name, ...HEADER.slice(1, 7).map((h) => formatSig(at(h))),
+      formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')), formatRatio(at('ort-node dense'), at('C dense'))];
+  } finally {
+    natives.forEach((m) => m.stop());
+    await ort.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function cNative(args: string[]): Promise<void> {
+  let keys = CASES.map((c) => c.key), rounds = 7;
+  for (let i = 0; i < args.length; i += 2) {
+    if (args[i] === '--models') keys = (args[i + 1] ?? '').split(',');
+    else if (args[i] === '--rounds') rounds = Number(args[i + 1]);
+    else throw new NnzipError(`c-native: unknown option ${args[i]}; use --models lenet300,lenet5,vggs and --rounds N`);
+  }
+  const cases = keys.map((k) => CASES.find((c) => c.key === k) ?? (() => { throw new NnzipError(`c-native: unknown model ${k}; known: ${CASES.map((c) => c.key).join(', ')}`); })());
+  const foreign = watchForeignLoad();
+  const rows: string[][] = [], sizes: string[][] = [];
+  for (const c of cases) rows.push(await benchCase(c, rounds, sizes));
+  console.log(`C backend, native (gcc ${NATIVE.join(' ')}), batch 1, 1 thread; ms per inference, median of ${rounds} interleaved rounds\n`);
+  console.log(formatTable(HEADER, rows));
+  console.log('\nEmitted source vs model file (.nnz without Huffman coding; dense = float32 weights)\n');
+  console.log(formatTable(['model', 'variant', '.nnz (no Huffman)', 'NAME.c + NAME.h', 'C constant arrays'], sizes));
+  const load = foreignLoadLine(foreign());
+  if (load) console.log(`\n${load}`);
+}

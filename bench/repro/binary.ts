@@ -1,0 +1,162 @@
+// Binary and ternary networks (issue 11): LeNet-5 on MNIST binarized by each method
+// (BWN, TWN, TTQ, XNOR-Net) through the fine-tuning engine, the accuracy of the
+// written file as the runtime runs it, its size; then the speed of the xnor-popcount
+// conv on VGG-S's 64→64 (14×14) and 128→128 (7×7) 3×3 layers next to nnzip's own f32
+// conv and onnxruntime on the same shapes, in one run.
+// Run: npm run repro -- binary [speed|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs]
+import { BINARIZE_DEFAULTS, type BinaryMethod } from '../../src/compress/binary/settings.js';
+import { compressGraph } from '../../src/compress/pipeline.js';
+import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
+import { nnzToGraph } from '../../src/format/nnz.js';
+import { signRows } from '../../src/ir/binary.js';
+import { Rng } from '../../src/ir/random.js';
+import { WasmConv2d } from '../../src/kernels/wasm/conv.js';
+import { WasmGemm } from '../../src/kernels/wasm/gemm.js';
+import type { NodeThreadPool } from '../../src/kernels/wasm/thread_pool_node.js';
+import { WasmXnor } from '../../src/kernels/wasm/xnor.js';
+import { formatTable } from '../../src/report/table.js';
+import { compare } from '../compare.js';
+import { contender, measure, median, type Contender } from '../harness.js';
+import { foreignLoadLine, watchForeignLoad } from '../harness_node.js';
+import { createNnzipPeer } from '../peers/nnzip.js';
+import { createOrtNodePeer } from '../peers/ort_node.js';
+import type { Peer } from '../peers/peer.js';
+import { f32 } from '../../src/ir/tensor.js';
+import { opData, type OpTask } from '../op.js';
+import { accuracy, data, fixture, log, pct } from './common.js';
+
+type Conv = Extract<OpTask, { kind: 'conv' }>;
+
+const MODELS = {
+  lenet5: { name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist' as const, lr: 0.01 },
+  vggs: { name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist' as const, lr: 0.01 },
+};
+
+function binarizeRecipe(method: BinaryMethod, epochs: number, lr: number): Recipe {
+  const r = structuredClone(DEEP_COMPRESSION);
+  delete r.prune;
+  delete r.share;
+  r.name = `binarize-${method}`;
+  r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: method, fc: method }, epochs };
+  r.train = { ...r.train, lr };
+  return r;
+}
+
+async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number, steps?: number): Promise<void> {
+  const m = MODELS[modelKey];
+  const graph = fixture(m.file);
+  const d = data(m.dataset);
+  const base = await accuracy(graph, m.dataset);
+  const rows: (string | number)[][] = [[m.name, 'float (original)', pct(base), '', '', '']];
+  for (const method of methods) {
+    const t0 = Date.now();
+    let last = 0;
+    const r = compressGraph(graph, {
+      recipe: binarizeRecipe(method, epochs, m.lr), data: d, seed: 1, maxStepsPerEpoch: steps,
+      onProgress: (stage, p) => {
+        if (Date.now() - last > 20000) { last = Date.now(); log(`${m.name} ${method} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}`); }
+      },
+    });
+    const decoded = nnzToGraph(r.file.bytes, `${m.name} ${method}`).graph;
+    const acc = await accuracy(decoded, m.dataset);
+    // the binarized layers alone: their float32 bytes over their sections' bytes
+    const bin = [...r.compressed.formats].filter(([, f]) => f.kind === 'binary' || f.kind === 'ternary').map(([w]) => w);
+    const before = bin.reduce((s, w) => s + 4 * graph.initializers.get(w)!.size, 0);
+    const after = bin.reduce((s, w) => s + (r.file.sections.find((x) => x.name === w)?.bytes ?? 0), 0);
+    const kinds = [...new Set(bin.map((w) => r.compressed.formats.get(w)!.kind))].join('/');
+    rows.push([m.name, method, pct(acc), `${(before / after).toFixed(1)}× (${kinds}, ${bin.length} layers)`, `${(r.originalBytes / r.file.bytes.length).toFixed(1)}×`, r.file.bytes.length]);
+    log(`${m.name} ${method}: ${pct(acc)} after ${epochs} epochs, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+  }
+  const length = steps ? `${epochs} epoch(s) of at most ${steps} steps` : `${epochs} epochs`;
+  console.log(`\n${m.name} (${m.dataset}), binarized by each method and fine-tuned ${length} (SGD lr ${m.lr}, batch 64, cosine); first and last layers float;`);
+  console.log('accuracy of the written .nnz as nnzip\'s runtime runs it, on the full 10,000-image test set\n');
+  console.log(formatTable(['model', 'method', 'accuracy', 'binarized layers: ratio', 'whole file: ratio', 'file bytes'], rows));
+}
+
+/** Random binary weights (α per output channel) and the xnor layer on them. */
+function xnorPeer(t: Conv): Contender {
+  const xnor = new WasmXnor();
+  const rng = new Rng(11), K = t.C * t.kh * t.kw;
+  const w = new Float32Array(t.M * K);
+  for (let m = 0; m < t.M; m++) { const a = rng.uniform(0.01, 0.1); for (let k = 0; k < K; k++) w[m * K + k] = rng.next() < 0.5 ? a : -a; }
+  const rows = signRows(w, t.M, K);
+  if (typeof rows === 'string') throw new Error(rows);
+  const p = t.pad;
+  const layer = xnor.prepareConv(rows, { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p], strides: [t.stride, t.stride] },
+    { bias: new Float32Array(t.M), clamp: [0, Infinity] });
+  const d = opData(t), ar = xnor.arena;
+  const x = ar.allocF32(d.x.length), OH = (t.H + 2 * p - t.kh) / t.stride + 1, OW = (t.W + 2 * p - t.kw) / t.stride + 1;
+  const y = ar.allocF32(t.N * t.M * OH * OW), scratch = ar.alloc(xnor.convScratchBytes(layer, t.H, t.W));
+  ar.f32(x, d.x.length).set(d.x);
+  return contender('nnzip-xnor', () => xnor.convAt(layer, t.N, t.H, t.W, x, y, scratch));
+}
+
+function f32Peer(t: Conv, pool?: NodeThreadPool): Contender {
+  const g = new WasmGemm({ threads: pool });
+  const d = opData(t), p = t.pad;
+  const conv = new WasmConv2d(g, { C: t.C, M: t.M, kh: t.kh, kw: t.kw, pads: [p, p, p, p], strides: [t.stride, t.stride] }, d.w);
+  const ar = g.arena, [, , OH, OW] = conv.outShape(t.N, t.H, t.W);
+  const x = ar.allocF32(d.x.length), y = ar.allocF32(t.N * t.M * OH * OW);
+  ar.f32(x, d.x.length).set(d.x);
+  return contender('nnzip-wasm', () => conv.run(t.N, t.H, t.W, x, y), { threads: pool?.size ?? 1 });
+}
+
+const SPEED_TASKS: Conv[] = [
+  { kind: 'conv', N: 1, C: 64, H: 14, W: 14, M: 64, kh: 3, kw: 3, pad: 1, stride: 1 }, // VGG-S conv4 (node_Conv_99)
+  { kind: 'conv', N: 1, C: 128, H: 7, W: 7, M: 128, kh: 3, kw: 3, pad: 1, stride: 1 }, // VGG-S conv6 (node_Conv_103)
+  { kind: 'conv', N: 16, C: 64, H: 14, W: 14, M: 64, kh: 3, kw: 3, pad: 1, stride: 1 },
+  { kind: 'conv', N: 16, C: 128, H: 7, W: 7, M: 128, kh: 3, kw: 3, pad: 1, stride: 1 },
+];
+
+async function speedTable(): Promise<void> {
+  console.log('\nxnor-popcount conv (binary weights and activations, input packing included) vs the f32 conv on the same shape;');
+  console.log('the ratio column is against nnzip-wasm (f32, im2col + packed GEMM). Theoretical, per instruction: one i64 xor + popcnt + add');
+  console.log('covers 64 multiply-adds where f32x4 mul + add covers 4 (16×), less the packing and the per-output epilogue.');
+  for (const t of SPEED_TASKS) await compare(t, (pool) => f32Peer(t, pool), { only: ['nnzip', 'ort-node'], rounds: 9, extra: [['nnzip-xnor ×1', () => xnorPeer(t)]] });
+}
+
+/**
+ * VGG-S end to end at batch 1 and 16, one thread: the float model on nnzip and onnxruntime-node,
+ * its XNOR form (conv2..conv6 binary on Sign(x), fc1 binary weights, conv1 and the last FC float;
+ * binarized without training: speed does not depend on the values) on nnzip and, exported as float
+ * ±α weights, on onnxruntime-node.
+ */
+async function endToEnd(): Promise<void> {
+  const float = fixture('vggs_fmnist_dense.onnx');
+  const xnor = compressGraph(float, { recipe: binarizeRecipe('xnor', 0, 0.01), seed: 1 }).compressed;
+  const rng = new Rng(5);
+  for (const batch of [1, 16]) {
+    const peers: [string, Peer][] = [
+      ['nnzip f32', await createNnzipPeer(float, { threads: 1, batch })],
+      ['nnzip xnor', await createNnzipPeer(xnor, { threads: 1, batch })],
+      ['ort-node f32', await createOrtNodePeer(float, { threads: 1, spinning: false })],
+      ['ort-node xnor graph (float ±α)', await createOrtNodePeer(xnor, { threads: 1, spinning: false })],
+    ];
+    const feeds = { [float.inputs[0].name]: f32([batch, 1, 28, 28], Array.from({ length: batch * 784 }, () => rng.next())) };
+    const load = watchForeignLoad();
+    const t = await measure(peers.map(([name, p]) => contender(name, () => p.run(feeds))), { rounds: 9, warmupMs: 1500, minSampleMs: 60, pauseMs: 40 });
+    const foreign = load();
+    for (const [, p] of peers) await p.dispose();
+    const cpu = t.map((x) => median(x.cpu));
+    console.log(`\nVGG-S (Fashion-MNIST shapes) end to end, batch ${batch}, 1 thread: median of 9 interleaved rounds`);
+    console.log(formatTable(['runtime', 'ms/batch', 'CPU ms/batch', 'speed-up vs nnzip f32 (CPU)', 'vs ort-node f32 (CPU)', 'cores busy'],
+      t.map((x, i) => [x.name, x.ms.toPrecision(3), cpu[i].toPrecision(3), `${(cpu[0] / cpu[i]).toFixed(2)}×`, `${(cpu[2] / cpu[i]).toFixed(2)}×`, x.cores.toFixed(2)])));
+    const line = foreignLoadLine(foreign);
+    if (line) console.log(line);
+  }
+}
+
+export async function binary(args: string[]): Promise<void> {
+  const opt = (k: string) => args.find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1);
+  const part = args.find((a) => a === 'speed' || a === 'accuracy');
+  const epochs = Number(opt('epochs') ?? 3);
+  const steps = opt('steps') === undefined ? undefined : Number(opt('steps'));
+  const methods = (opt('methods') ?? 'bwn,twn,ttq,xnor').split(',') as BinaryMethod[];
+  const model = (opt('model') ?? 'lenet5') as keyof typeof MODELS;
+  if (!MODELS[model]) throw new Error(`repro binary: model=${model}: choose ${Object.keys(MODELS).join(' or ')}`);
+  if (part !== 'accuracy') {
+    await speedTable();
+    await endToEnd();
+  }
+  if (part !== 'speed') await accuracyTable(model, methods, epochs, steps);
+}

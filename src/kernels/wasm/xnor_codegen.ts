@@ -1,0 +1,286 @@
+// Code generation for the binary kernels (XNOR-Net): activations bit-packed along
+// the input channels, 64 to an i64 word, each word with a twin word of "nonzero"
+// bits, so that zero inputs and the padding (neither −1 nor +1) count exactly
+// nothing: a window's dot product with a row of binary weights is
+//   S = n − 2·popcnt((a ⊕ w) ∧ z)  (z = the nonzero bits; n = popcnt(z))
+// and for ternary weights (a second plane w≠0 ANDed into z) the same with n per row.
+// Asymmetric levels (TTQ) also need T = 2·popcnt(a ∧ z) − n. The float epilogue is
+// y = S·a (+ T·b) + bias, clamped (ir/ref/binary_layer.ts, the oracle, in this order).
+//
+// Layouts (byte offsets; Cw = ceil(C/64) words per pixel):
+//   packed input: pixel p at in + p·16·Cw; channel block cw at +16·cw: the sign
+//     word (bit c%64 = x > 0) then the nonzero word (x ≠ 0). A conv's input is
+//     packed into its padded grid (Hp × Wp, the border all zero).
+//   weights: tiles of 4 output channels; per tile, per cw, per tap a block of the
+//     4 sign words (then the 4 nonzero words when ternary), 32 (64) bytes.
+import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
+import { memoryImport } from './loader.js';
+import { F32, I32, I64, V128, type ValType } from './opcodes.js';
+
+/** Output channels per register tile (the weights are packed in tiles of this many rows). */
+export const XNOR_TILE = 4;
+
+export interface XnorVariant {
+  kh: number;
+  kw: number;
+  dh: number;
+  dw: number;
+  /** Width of the packed (padded) input grid, and 64-channel words per pixel: the taps' offsets are constants. */
+  Wp: number;
+  Cw: number;
+  /** Weights have zeros: a second bit-plane. */
+  ternary: boolean;
+  /** Levels differ in magnitude (TTQ): the epilogue also needs T. */
+  asym: boolean;
+  shared: boolean;
+}
+
+export const XNOR_EXPORTS = {
+  /** (dst, bytes): zeroes the packed grid (its border stays zero while the interior is packed). */
+  clear: 'clear',
+  /** (x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift): one image's NCHW planes into the padded grid. */
+  packPlanes: 'packPlanes',
+  /** (x, K, rows, dst, Cw, scale, shift): rows [rows × K] (FC inputs), one pixel per row. */
+  packRows: 'packRows',
+  /**
+   * (in, oh0, oh1, OW, sh, sw, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, lo: f32, hi: f32):
+   * outputs (m, oh, ow) for oh in [oh0, oh1) at y + 4·(m·ms + (oh·OW + ow)·ps). Per row tile: a, b,
+   * bias, nW (i32 nonzero weights per row) padded to whole tiles. Border classes (xnor.ts
+   * borderTables): class = rowCls[oh] + colCls[ow]; valid[class] = the nonzero count of a full
+   * window there; corrX / corrN [class][M padded] (i32) = the +1 / nonzero weight bits on its padded taps.
+   */
+  conv: 'conv',
+} as const;
+
+export function xnorVariantKey(v: XnorVariant): string {
+  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.shared ? 'shared' : 'private'}`;
+}
+
+export function xnorModule(v: XnorVariant): Uint8Array {
+  const m = new ModuleBuilder();
+  m.importMemory(memoryImport(v.shared));
+  const i32s = (n: number): ValType[] => Array<ValType>(n).fill(I32);
+  m.func(XNOR_EXPORTS.clear, i32s(2), [], (f) => { f.get(f.params[0]).i32(0).get(f.params[1]).memoryFill(); });
+  m.func(XNOR_EXPORTS.packPlanes, i32s(11), [], emitPackPlanes);
+  m.func(XNOR_EXPORTS.packRows, i32s(7), [], emitPackRows);
+  m.func(XNOR_EXPORTS.conv, [...i32s(20), F32, F32], [], (f) => emitConv(f, v));
+  return m.build();
+}
+
+/** v ← v·scale[c] + shift[c] (splats) when scale ≠ 0; `load` pushes the address of scale[c] relative to the arrays. */
+function affine(f: FuncBuilder, v: Local, scale: Local, shift: Local, at: () => void, splat: boolean): void {
+  const load = splat ? 'v128.load32_splat' : 'v128.load';
+  f.get(scale).if(() => {
+    f.get(v).get(scale); at(); f.op('i32.add').mem(load).op('f32x4.mul');
+    f.get(shift); at(); f.op('i32.add').mem(load).op('f32x4.add').set(v);
+  });
+}
+
+// ---- packPlanes: 4 pixels of a row per step; channels c..c+32 into the low / high 32-bit halves
+
+function emitPackPlanes(f: FuncBuilder): void {
+  const [x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift] = f.params;
+  const cw = f.local(), c0 = f.local(), c1 = f.local(), h = f.local(), w = f.local(), c = f.local(), cEnd = f.local();
+  const P = f.local(), out = f.local(), pix = f.local(), lanes = f.local(), cByte = f.local();
+  const v = f.local(V128), g = f.local(V128), bit = f.local(V128);
+  const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)]; // sign lo, sign hi, nonzero lo, nonzero hi
+  f.get(H).get(W).op('i32.mul').i32(4).op('i32.mul').set(P); // plane bytes
+  f.get(Cw).i32(16).op('i32.mul').set(pix);
+  f.forUp(cw, 0, Cw, 1, () => {
+    f.get(cw).i32(64).op('i32.mul').tee(c0).i32(64).op('i32.add').set(c1);
+    f.get(c1).get(C).op('i32.gt_s').if(() => { f.get(C).set(c1); });
+    f.forUp(h, 0, H, 1, () => f.forUp(w, 0, W, 4, () => {
+      for (const a of acc) f.f32x4(0).set(a);
+      for (const half of [0, 1]) {
+        // channels [c0 + 32·half, min(c1, c0 + 32·half + 32))
+        f.get(c0).i32(32 * half).op('i32.add').tee(c).i32(32).op('i32.add').set(cEnd);
+        f.get(cEnd).get(c1).op('i32.gt_s').if(() => { f.get(c1).set(cEnd); });
+        f.forUp(c, c, cEnd, 1, () => {
+          f.get(c).i32(2).op('i32.shl').set(cByte);
+          f.get(x).get(c).get(P).op('i32.mul').op('i32.add').get(h).get(W).op('i32.mul').get(w).op('i32.add').i32(2).op('i32.shl').op('i32.add');
+          f.mem('v128.load').set(v);
+          affine(f, v, scale, shift, () => f.get(cByte), true);
+          f.i32(1).get(c).op('i32.shl').op('i32x4.splat').set(bit);
+          f.get(v).f32x4(0).op('f32x4.gt').tee(g).get(bit).op('v128.and').get(acc[half]).op('v128.or').set(acc[half]);
+          f.get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').get(bit).op('v128.and').get(acc[2 + half]).op('v128.or').set(acc[2 + half]);
+        });
+      }
+      // store the lanes of the pixels inside the row
+      f.get(W).get(w).op('i32.sub').set(lanes);
+      f.get(dst).get(h).get(padT).op('i32.add').get(Wp).op('i32.mul').get(w).op('i32.add').get(padL).op('i32.add').get(pix).op('i32.mul').op('i32.add')
+        .get(cw).i32(16).op('i32.mul').op('i32.add').set(out);
+      for (let l = 0; l < 4; l++) {
+        const store = () => acc.forEach((a, k) => { f.get(out).get(a).memLane('v128.store32_lane', [0, 4, 8, 12][k], l); });
+        if (l === 0) store();
+        else f.get(lanes).i32(l).op('i32.gt_s').if(store);
+        f.get(out).get(pix).op('i32.add').set(out);
+      }
+    }));
+  });
+}
+
+// ---- packRows: 4 channels per step through i32x4.bitmask into the 64-bit words
+
+function emitPackRows(f: FuncBuilder): void {
+  const [x, K, rows, dst, Cw, scale, shift] = f.params;
+  const r = f.local(), cw = f.local(), k = f.local(), kEnd = f.local(), rowAt = f.local(), out = f.local(), kByte = f.local(), sh = f.local();
+  const s = f.local(I64), z = f.local(I64), mask = f.local();
+  const v = f.local(V128), g = f.local(V128);
+  f.forUp(r, 0, rows, 1, () => {
+    f.get(x).get(r).get(K).op('i32.mul').i32(2).op('i32.shl').op('i32.add').set(rowAt);
+    f.get(dst).get(r).get(Cw).op('i32.mul').i32(16).op('i32.mul').op('i32.add').set(out);
+    f.forUp(cw, 0, Cw, 1, () => {
+      f.i64(0).set(s).i64(0).set(z);
+      f.get(cw).i32(64).op('i32.mul').tee(k).i32(64).op('i32.add').set(kEnd);
+      f.get(kEnd).get(K).op('i32.gt_s').if(() => { f.get(K).set(kEnd); });
+      f.forUp(k, k, kEnd, 4, () => {
+        f.get(k).i32(2).op('i32.shl').set(kByte);
+        f.get(rowAt).get(kByte).op('i32.add').mem('v128.load').set(v);
+        affine(f, v, scale, shift, () => f.get(kByte), false);
+        // lanes past K hold other data: keep only the min(4, kEnd − k) valid bits
+        f.get(kEnd).get(k).op('i32.sub').set(mask);
+        f.get(mask).i32(4).op('i32.gt_s').if(() => { f.i32(4).set(mask); });
+        f.i32(1).get(mask).op('i32.shl').i32(1).op('i32.sub').set(mask);
+        f.get(k).i32(63).op('i32.and').set(sh);
+        f.get(v).f32x4(0).op('f32x4.gt').tee(g).op('i32x4.bitmask').get(mask).op('i32.and').op('i64.extend_i32_u')
+          .get(sh).op('i64.extend_i32_u').op('i64.shl').get(s).op('i64.or').set(s);
+        f.get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').op('i32x4.bitmask').get(mask).op('i32.and').op('i64.extend_i32_u')
+          .get(sh).op('i64.extend_i32_u').op('i64.shl').get(z).op('i64.or').set(z);
+      });
+      f.get(out).get(s).mem('i64.store', 0).get(out).get(z).mem('i64.store', 8);
+      f.addTo(out, 16);
+    });
+  });
+}
+
+// ---- conv: per output pixel, tiles of 4 output channels; taps and channel words
+// unrolled with constant offsets (the module is made for one grid width and channel
+// count). A window whose in-image inputs are all nonzero takes the fast path, two
+// pixels at a time sharing the weight loads, without the nonzero words: its padded
+// taps (zero words) then count as mismatches with every +1 weight bit, which the
+// pixel's border class subtracts (corrX; ternary also corrN from the row's nonzero
+// weights nW). Any other window takes the exact path with the nonzero words.
+
+function emitConv(f: FuncBuilder, v: XnorVariant): void {
+  const [inp, oh0, oh1, OW, sh, sw, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, lo, hi] = f.params;
+  const taps = v.kh * v.kw, pix = 16 * v.Cw, words = taps * v.Cw, block = XNOR_TILE * 8 * (v.ternary ? 2 : 1);
+  const offsets: number[] = []; // byte offset of word (cw, t) in the window, in the weights' (cw, t) order
+  for (let cw = 0; cw < v.Cw; cw++) {
+    for (let ky = 0; ky < v.kh; ky++) for (let kx = 0; kx < v.kw; kx++) offsets.push((ky * v.dh * v.Wp + kx * v.dw) * pix + 16 * cw);
+  }
+  const oh = f.local(), ow = f.local(), swPix = f.local(), ms4 = f.local(), ps4 = f.local(), mp4 = f.local(), rowBase = f.local(), rowY = f.local(), rc = f.local();
+  const mt = f.local(), wp = f.local(), ap = f.local(), bp = f.local(), biasp = f.local(), np = f.local();
+  const base = [f.local(), f.local()], ym = [f.local(), f.local()], cls = [f.local(), f.local()], cx = [f.local(), f.local()], cn = [f.local(), f.local()];
+  const cnt = [f.local(I64), f.local(I64)], yb = [f.local(I64), f.local(I64)];
+  const s = [f.local(I64), f.local(I64)], nz = f.local(I64), zz = f.local(I64), wv = f.local(I64);
+  const X = [0, 1].map(() => Array.from({ length: XNOR_TILE }, () => f.local(I64)));
+  const N = v.ternary ? Array.from({ length: XNOR_TILE }, () => f.local(I64)) : [];
+  const Y = [0, 1].map(() => (v.ternary && v.asym ? Array.from({ length: XNOR_TILE }, () => f.local(I64)) : []));
+  const vn = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128);
+  const add64 = (acc: Local, push: () => void) => { f.get(acc); push(); f.op('i64.popcnt').op('i64.add').set(acc); };
+  f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
+  f.get(ms).i32(4).op('i32.mul').set(ms4).get(ps).i32(4).op('i32.mul').set(ps4).get(sw).i32(pix).op('i32.mul').set(swPix);
+  f.get(M).i32(3).op('i32.add').i32(-4).op('i32.and').i32(4).op('i32.mul').set(mp4);
+
+  /** The i32x4 of four i64 counts (each < 2^31). */
+  const lanes = (l: Local[]) => {
+    f.get(l[0]).op('i32.wrap_i64').op('i32x4.splat');
+    for (let j = 1; j < XNOR_TILE; j++) f.get(l[j]).op('i32.wrap_i64').lane('i32x4.replace_lane', j);
+  };
+  /**
+   * The tile's four outputs of pixel p, as vectors: n = the nonzero pairs (binary: cnt;
+   * ternary: nW − corrN, or counted), S = n − 2X (X less corrX on the fast path),
+   * y = S·a (+ (2Y − n)·b) + bias, clamped; stored lane by lane (channels ms apart).
+   */
+  const epilogue = (fast: boolean, p: number) => {
+    if (!v.ternary) f.get(cnt[p]).op('i32.wrap_i64').op('i32x4.splat');
+    else if (fast) f.get(np).mem('v128.load').get(cn[p]).mem('v128.load').op('i32x4.sub');
+    else lanes(N);
+    f.tee(vn);
+    lanes(X[p]);
+    if (fast) f.get(cx[p]).mem('v128.load').op('i32x4.sub');
+    f.i32(1).op('i32x4.shl').op('i32x4.sub').op('f32x4.convert_i32x4_s').get(ap).mem('v128.load').op('f32x4.mul');
+    if (v.asym) {
+      if (v.ternary) lanes(Y[p]);
+      else f.get(yb[p]).op('i32.wrap_i64').op('i32x4.splat');
+      f.i32(1).op('i32x4.shl').get(vn).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(bp).mem('v128.load').op('f32x4.mul').op('f32x4.add');
+    }
+    f.get(biasp).mem('v128.load').op('f32x4.add').get(lo4).op('f32x4.max').get(hi4).op('f32x4.min').set(vy);
+    for (let j = 0; j < XNOR_TILE; j++) {
+      const store = () => { f.get(ym[p]).get(vy).memLane('v128.store32_lane', 0, j); };
+      if (j === 0) store();
+      else f.get(mt).i32(j).op('i32.add').get(M).op('i32.lt_s').if(store);
+      f.get(ym[p]).get(ms4).op('i32.add').set(ym[p]);
+    }
+  };
+
+  /** One tile of output channels for `px` pixels (2 only on the fast path). */
+  const tile = (fast: boolean, px: number) => {
+    const P = [0, 1].slice(0, px);
+    for (const p of P) for (const l of [...X[p], ...Y[p]]) f.i64(0).set(l);
+    for (const l of N) f.i64(0).set(l);
+    offsets.forEach((off, k) => {
+      for (const p of P) f.get(base[p]).mem('i64.load', off).set(s[p]);
+      if (!fast) f.get(base[0]).mem('i64.load', off + 8).set(nz);
+      for (let j = 0; j < XNOR_TILE; j++) {
+        f.get(wp).mem('i64.load', k * block + 8 * j).set(wv);
+        if (!v.ternary) {
+          for (const p of P) add64(X[p][j], () => { f.get(wv).get(s[p]).op('i64.xor'); if (!fast) f.get(nz).op('i64.and'); });
+          continue;
+        }
+        f.get(wp).mem('i64.load', k * block + 32 + 8 * j);
+        if (!fast) f.get(nz).op('i64.and');
+        f.set(zz);
+        if (!fast) add64(N[j], () => f.get(zz));
+        for (const p of P) {
+          add64(X[p][j], () => f.get(wv).get(s[p]).op('i64.xor').get(zz).op('i64.and'));
+          if (v.asym) add64(Y[p][j], () => f.get(s[p]).get(zz).op('i64.and'));
+        }
+      }
+    });
+    for (const p of P) epilogue(fast, p);
+    f.addTo(wp, words * block).addTo(ap, 16).addTo(bp, 16).addTo(biasp, 16).addTo(np, 16);
+    for (const p of P) f.addTo(cx[p], 16).addTo(cn[p], 16);
+  };
+
+  /** All tiles of the pixels from ow (px of them). */
+  const tiles = (fast: boolean, px: number) => {
+    f.get(wts).set(wp).get(a).set(ap).get(b).set(bp).get(bias).set(biasp).get(nW).set(np);
+    for (let p = 0; p < px; p++) {
+      f.get(cls[p]).get(mp4).op('i32.mul').tee(cx[p]).get(corrX).op('i32.add').set(cx[p]);
+      f.get(cx[p]).get(corrN).op('i32.add').get(corrX).op('i32.sub').set(cn[p]);
+    }
+    f.forUp(mt, 0, M, XNOR_TILE, () => tile(fast, px));
+  };
+  /** Pixel ow + p: its window, output, border class and counts. */
+  const at = (p: number) => {
+    f.get(rowBase).get(ow).i32(p).op('i32.add').get(swPix).op('i32.mul').op('i32.add').set(base[p]);
+    f.get(rowY).get(ow).i32(p).op('i32.add').get(ps4).op('i32.mul').op('i32.add').set(ym[p]);
+    f.get(rc).get(colCls).get(ow).i32(p).op('i32.add').i32(2).op('i32.shl').op('i32.add').mem('i32.load').op('i32.add').set(cls[p]);
+    f.i64(0).set(cnt[p]).i64(0).set(yb[p]);
+    for (const off of offsets) {
+      add64(cnt[p], () => f.get(base[p]).mem('i64.load', off + 8));
+      if (v.asym && !v.ternary) add64(yb[p], () => f.get(base[p]).mem('i64.load', off).get(base[p]).mem('i64.load', off + 8).op('i64.and'));
+    }
+  };
+  /** Whether pixel p's in-image inputs are all nonzero. */
+  const fullAt = (p: number) => f.get(cnt[p]).op('i32.wrap_i64').get(valid).get(cls[p]).i32(2).op('i32.shl').op('i32.add').mem('i32.load').op('i32.eq');
+
+  f.forUp(oh, oh0, oh1, 1, () => {
+    f.get(oh).get(sh).op('i32.mul').i32(v.Wp * pix).op('i32.mul').get(inp).op('i32.add').set(rowBase);
+    f.get(oh).get(OW).op('i32.mul').get(ps4).op('i32.mul').get(y).op('i32.add').set(rowY);
+    f.get(rowCls).get(oh).i32(2).op('i32.shl').op('i32.add').mem('i32.load').set(rc);
+    f.i32(0).set(ow);
+    f.block((done) => f.loop((top) => {
+      f.get(ow).get(OW).op('i32.ge_s').brIf(done);
+      at(0);
+      f.get(ow).i32(1).op('i32.add').get(OW).op('i32.lt_s').if(() => {
+        at(1);
+        fullAt(0); fullAt(1); f.op('i32.and').if(() => { tiles(true, 2); f.addTo(ow, 2).br(top); });
+      });
+      fullAt(0);
+      f.if(() => tiles(true, 1), () => tiles(false, 1));
+      f.addTo(ow, 1).br(top);
+    }));
+  });
+}

@@ -1,0 +1,76 @@
+// Plans made for the C target: the onnxruntime QDQ LeNet-5 becomes four 8-bit
+// layers taking and giving int8 (its pools fused into the convs before them), a
+// conv + pool pair is made band by band with the band sized by its pooled output,
+// the region is packed at 4 bytes with no scratch but the bands; the WASM plan of the
+// same graph is unchanged (float steps, Q→DQ pairs fused into float steps).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { convBand } from '../../src/compile/conv_layout.js';
+import { planGraph } from '../../src/compile/plan.js';
+import type { ConvStep, PoolStep } from '../../src/compile/plan_types.js';
+import { loadOnnxFile } from '../../src/onnx/load.js';
+import { GraphBuilder } from '../onnx/graph_builder.js';
+import { MODELS } from '../cli/helpers.js';
+
+const shapes = { input: [1, 1, 28, 28] };
+
+test('target c: the QDQ LeNet-5 plans as 8-bit layers with int8 in and out; target wasm keeps float steps', () => {
+  const g = loadOnnxFile(join(MODELS, 'lenet5_int8_qdq.onnx'));
+  const c = planGraph(g, { inputShapes: shapes, target: 'c' });
+  assert.deepEqual(c.steps.map((s) => s.kind), ['conv', 'conv', 'fc', 'fc']);
+  for (const s of c.steps) {
+    const q = (s as ConvStep).quant!;
+    assert.ok(q, `${s.name} is not 8-bit`);
+    assert.ok(q.scale.length > 1 && q.q.length === (s as ConvStep).weight.data.length, `${s.name}: per-channel int8 weights`);
+    const per = q.q.length / q.scale.length, w = (s as ConvStep).weight.data;
+    const off = w.findIndex((v, i) => Math.fround(q.q[i] * q.scale[Math.floor(i / per)]) !== v);
+    assert.equal(off, -1, `${s.name}: weight ${off} is not q · scale bit for bit`);
+  }
+  assert.deepEqual(c.steps.slice(0, 2).map((s) => (s as ConvStep).pool?.mode), ['max', 'max']);
+  assert.deepEqual(c.boundary.map((b) => [b.graphValue, b.q.zero]), [['input', -128], ['logits', -37]]);
+  assert.equal(c.values.get(c.inputs[0])!.dtype, 'int8');
+  assert.equal(c.values.get(c.outputs[0])!.dtype, 'int8');
+  assert.equal(c.memory.regionBytes, 2880 + 800, 'the peak: the first and second pooled outputs (int8) while the second conv runs');
+  const w = planGraph(g, { inputShapes: shapes });
+  assert.equal(w.target, 'wasm');
+  assert.ok(w.steps.every((s) => !('quant' in s && s.quant)), 'the WASM plan has no 8-bit steps');
+  assert.ok(w.steps.some((s) => s.kind === 'fakequant'));
+  assert.deepEqual(w.boundary, []);
+});
+
+test('target c: a conv with its pool makes bands of rows (1/8 of the pooled output); a padded small conv goes by input channel; 4-byte offsets', () => {
+  const b = new GraphBuilder(5);
+  const x = b.input('x', ['N', 1, 28, 28]);
+  const c1 = b.op1('Conv', [x, b.weight('w1', [20, 1, 5, 5])]);
+  const p1 = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [2, 2] });
+  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 3, 3])], { pads: [1, 1, 1, 1] }); // padded, 12×12: by input channel
+  const p2 = b.op1('AveragePool', [c2], { kernel_shape: [3, 3], strides: [2, 2] }); // windows overlap: not fused
+  const g = b.build([b.op1('Gemm', [b.op1('Flatten', [p2]), b.weight('w3', [10, 7 * 5 * 5])], { transB: 1 })], 17, 'N');
+  const plan = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] }, target: 'c' });
+  assert.deepEqual(plan.steps.map((s) => s.kind), ['conv', 'conv', 'pool', 'fc']);
+  const conv = plan.steps[0] as ConvStep;
+  // pooled output 20×12×12 floats = 11,520 B; 1/8 = 1,440 B; 6 pooled rows = 12 conv rows × 24 × 4 = 1,152 B
+  assert.deepEqual(conv.band, { pooled: 6, rows: 12 });
+  assert.equal(conv.scratch, 12 * 24 * 4);
+  assert.deepEqual([conv.cKernel, (plan.steps[1] as ConvStep).cKernel], ['taps', 'channels']);
+  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [9 * 144 * 4, 0, 0], 'the 9 shifted copies of one 12×12 plane');
+  for (const buf of plan.memory.buffers) assert.equal(buf.offset % 4, 0);
+  const wasm = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] } });
+  assert.equal(wasm.steps.length, 5, 'the WASM plan keeps every pool as its own step');
+});
+
+test('convBand: overlapping windows are not fused; one pooled row is the least a band makes', () => {
+  const conv = { N: 1, OH: 10, OW: 10 } as ConvStep;
+  const pool = (kh: number, sh: number, C: number, OH: number) => ({ N: 1, C, OH, OW: OH, win: { kh, kw: kh, sh, sw: sh, dh: 1, dw: 1, padT: 0, padL: 0, padB: 0, padR: 0 } }) as PoolStep;
+  assert.equal(convBand(conv, pool(3, 2, 4, 4)), undefined);
+  assert.deepEqual(convBand(conv, pool(2, 2, 1, 5)), { pooled: 1, rows: 2 }, 'a budget below one pooled row still makes one');
+  assert.deepEqual(convBand(conv, pool(2, 2, 64, 5)), { pooled: 5, rows: 10 });
+});
+
+test('plan: target and threads are checked', () => {
+  const b = new GraphBuilder(6);
+  const g = b.build([b.op1('Relu', [b.input('x', [1, 4])])], 17);
+  assert.throws(() => planGraph(g, { inputShapes: { x: [1, 4] }, target: 'gpu' as 'c' }), /target='gpu'; use 'wasm' or 'c'/);
+  assert.throws(() => planGraph(g, { inputShapes: { x: [1, 4] }, target: 'c', threads: 2 }), /target 'c' runs on one thread/);
+});
