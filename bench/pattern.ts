@@ -9,7 +9,12 @@
 //   +FKW     one channel index per kernel, the pattern's taps in straight-line code (row tiles)
 //   +LRE     each input vector loaded once per tile, used by every tap and row reading it
 //   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling
-// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation]
+//   dense    the planner's best dense kernel (im2col + GEMM or Winograd, whichever it estimates faster)
+//   im2col   im2col + GEMM only (Winograd off): the dense kernel of the issue's bar
+// --cpu: the figures are the process's CPU time per run (median of the rounds) instead of wall time:
+// on a shared machine a descheduled run costs wall time but no CPU time (1-thread rows; a 2-thread
+// row's CPU time is both threads' work, spinning included).
+// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu]
 import { fileURLToPath } from 'node:url';
 import { tunePatternConv } from '../src/compile/pattern_tune.js';
 import type { PatternOptions } from '../src/compile/plan_types.js';
@@ -20,15 +25,15 @@ import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern
 import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
-import { contender, measure, type Contender } from './harness.js';
+import { contender, measure, median, type Contender } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
 
-interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean }
+interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean; cpu: boolean }
 
 /** One way to run a layer: the session options. */
-interface Way { name: string; kernels?: 'dense'; patterns?: PatternOptions }
+interface Way { name: string; kernels?: 'dense'; winograd?: 'off'; patterns?: PatternOptions }
 
 function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
   const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
@@ -36,6 +41,7 @@ function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
   const fixed = (v: PatternVariant): PatternOptions => ({ use: 'always', variant: () => v });
   return [
     { name: 'dense', kernels: 'dense' },
+    { name: 'im2col', kernels: 'dense', winograd: 'off' },
     { name: 'CSR', patterns: { use: 'never' } },
     { name: '+FKR', patterns: fixed({ ...base, storage: 'csr', lre: false }) },
     { name: '+FKW', patterns: fixed({ ...base, lre: false }) },
@@ -62,7 +68,7 @@ async function sessionsFor(layer: PatternLayer, batch: number, threads: number[]
   const sessions: Session[] = [], contenders: Contender[] = [];
   for (const t of threads) {
     for (const way of list) {
-      const s = await createNodeSession(graph, { threads: t, batch, kernels: way.kernels, patterns: way.patterns });
+      const s = await createNodeSession(graph, { threads: t, batch, kernels: way.kernels, winograd: way.winograd, patterns: way.patterns });
       sessions.push(s);
       contenders.push(contender(`${way.name} ×${t}`, () => s.run(feeds), { threads: t }));
     }
@@ -76,31 +82,32 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const speed: string[][] = [], ablation: string[][] = [];
   for (const layer of layers) {
     const list = ways(layer, tuned(layer, model.graph));
-    const chosen = o.ablation ? list : list.filter((w) => ['dense', 'CSR', '+tuning'].includes(w.name));
+    const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));
     for (const batch of o.batches) {
       process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
       const { contenders, sessions } = await sessionsFor(layer, batch, o.threads, chosen);
-      const ms = new Map((await measure(contenders, { rounds: 7, pauseMs: 20 })).map((t) => [t.name, t.ms]));
+      const ms = new Map((await measure(contenders, { rounds: 7, pauseMs: 20 })).map((t) => [t.name, o.cpu ? median(t.cpu) : t.ms]));
       for (const s of sessions) await s.dispose();
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
       for (const t of o.threads) {
         const at = (w: string) => ms.get(`${w} ×${t}`);
-        speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('CSR')), formatSig(at('+tuning')),
-          formatRatio(at('dense'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(ms.get('+tuning ×1'), at('+tuning'))]);
+        speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('im2col')), formatSig(at('CSR')), formatSig(at('+tuning')),
+          formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(ms.get('+tuning ×1'), at('+tuning'))]);
         if (o.ablation) {
           ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatSig(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
         }
       }
     }
   }
-  const out = [`pattern layers of ${model.source}: ms per run (batch 64 = the whole batch), median of 7 interleaved rounds`,
-    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'CSR', 'pattern', 'vs dense', 'vs CSR', 'vs 1 thread'], speed)];
-  if (o.ablation) out.push('', 'ablation, ms (speed-up over CSR):', formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
+  const what = o.cpu ? 'CPU ms per run (the process\'s CPU time)' : 'ms per run';
+  const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch), median of 7 interleaved rounds`,
+    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread'], speed)];
+  if (o.ablation) out.push('', `ablation, ${o.cpu ? 'CPU ms' : 'ms'} (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   return out.join('\n');
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true };
+  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true, cpu: false };
   const list = (v: string | undefined, flag: string) => {
     if (!v || v.startsWith('--')) throw new NnzipError(`bench/pattern: ${flag} needs a value`);
     return v.split(',').filter(Boolean);
@@ -117,6 +124,7 @@ function parse(argv: string[]): Options {
     else if (f === '--batches') o.batches = ints(argv[++i], f);
     else if (f === '--layers') o.layers = list(argv[++i], f);
     else if (f === '--no-ablation') o.ablation = false;
+    else if (f === '--cpu') o.cpu = true;
     else throw new NnzipError(`bench/pattern: unknown option ${f}; see the header of bench/pattern.ts`);
   }
   return o;

@@ -32,17 +32,30 @@ function tiles(g: PatternGeometry): [number, number][] {
 }
 
 /**
+ * This thread's clock for the tuner: CPU time where the process can tell (Node: a
+ * candidate descheduled by another process costs wall time but no CPU time, so a
+ * shared machine does not pick the variant that happened to run alone), else wall time.
+ */
+function tunerClock(): () => number {
+  const cpu = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage;
+  if (typeof cpu !== 'function') return () => performance.now();
+  return () => { const c = cpu(); return (c.user + c.system) / 1000; };
+}
+
+/**
  * ns per image of each candidate, timed side by side (as bench/harness.ts does): each
  * warmed and given enough calls per sample to last ~0.5 ms, then `rounds` rounds timing
  * every candidate once in a rotating order; a candidate's time is its fastest round
- * (other processes slow some rounds down, never speed one up).
+ * (other processes slow some rounds down, never speed one up). Times are CPU time in
+ * Node (tunerClock; the tuner runs on the calling thread only).
  */
 function sideBySide(convs: WasmPatternConv[], x: number, y: number, rounds: number): number[] {
   const scratch = convs.map((c) => c.arena.alloc(c.padBytes + c.accBytes));
+  const now = tunerClock();
   const timeOnce = (i: number, reps: number) => {
-    const t0 = performance.now();
+    const t0 = now();
     for (let k = 0; k < reps; k++) convs[i].run(1, x, y, scratch[i]);
-    return performance.now() - t0;
+    return now() - t0;
   };
   const reps = convs.map((_, i) => {
     timeOnce(i, 1); // compile and warm
