@@ -11,7 +11,7 @@
 //   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling
 //   dense    the planner's best dense kernel (im2col + GEMM or Winograd, whichever it estimates faster)
 //   im2col   im2col + GEMM only (Winograd off): the dense kernel of the issue's bar
-// --cpu: the figures are the process's CPU time per run (median of the rounds) instead of wall time:
+// --cpu: the figures are the process's CPU time per run (the fastest of the rounds) instead of wall time:
 // on a shared machine a descheduled run costs wall time but no CPU time (1-thread rows; a 2-thread
 // row's CPU time is both threads' work, spinning included).
 // Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu]
@@ -25,7 +25,7 @@ import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern
 import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
-import { contender, measure, median, type Contender } from './harness.js';
+import { contender, measure, type Contender } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
@@ -86,7 +86,7 @@ export async function benchPatternLayers(o: Options): Promise<string> {
     for (const batch of o.batches) {
       process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
       const { contenders, sessions } = await sessionsFor(layer, batch, o.threads, chosen);
-      const ms = new Map((await measure(contenders, { rounds: 7, pauseMs: 20 })).map((t) => [t.name, o.cpu ? median(t.cpu) : t.ms]));
+      const ms = new Map((await measure(contenders, { rounds: o.cpu ? 15 : 7, pauseMs: 20 })).map((t) => [t.name, o.cpu ? Math.min(...t.cpu) : t.ms]));
       for (const s of sessions) await s.dispose();
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
       for (const t of o.threads) {
@@ -99,8 +99,8 @@ export async function benchPatternLayers(o: Options): Promise<string> {
       }
     }
   }
-  const what = o.cpu ? 'CPU ms per run (the process\'s CPU time)' : 'ms per run';
-  const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch), median of 7 interleaved rounds`,
+  const what = o.cpu ? 'CPU ms per run (the process\'s CPU time, fastest of 15 interleaved rounds)' : 'ms per run (median of 7 interleaved rounds)';
+  const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch)`,
     formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread'], speed)];
   if (o.ablation) out.push('', `ablation, ${o.cpu ? 'CPU ms' : 'ms'} (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   return out.join('\n');

@@ -40,7 +40,7 @@ export function importTuning(record: unknown, where: string): void {
     const ok = typeof x === 'object' && x !== null && (x.storage === 'fkw' || x.storage === 'csr') && (x.layout === 'rows' || x.layout === 'plane') &&
       Number.isInteger(x.rows) && x.rows >= 1 && x.rows <= 8 &&
       Number.isInteger(x.vecs) && x.vecs >= 1 && x.vecs <= 16 && typeof x.lre === 'boolean' && (x.order === 'filter' || x.order === 'tile') &&
-      (x.unroll === 1 || x.unroll === 2);
+      (x.unroll === 1 || x.unroll === 2 || (x.unroll === 4 && x.layout === 'plane'));
     if (!ok) fail(`${where}: pattern tuning entry "${k}" is not a kernel variant`);
     CACHE.set(k, { variant: x, ns: NaN, defaultNs: NaN, tried: 0 });
   }

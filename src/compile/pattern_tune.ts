@@ -1,7 +1,7 @@
 // The pattern kernel's auto-tuner: for one layer (shape and pattern histogram),
 // time the generated kernel's variants on the layer's own weights and keep the
 // fastest. The search space is PatternVariant's (kernels/wasm/pattern_spec.ts):
-// the kernel-major plane layout 1–8 vectors at a time, single or paired kernels;
+// the kernel-major plane layout 1–8 vectors at a time, kernels 1, 2 or 4 at a time;
 // row tiles (rows × vectors), then LRE, loop order and unrolling around the best
 // two tiles. Results are cached per process by layer key (shape + pattern
 // histogram), can be exported as JSON and imported again (a .nnz file's meta
@@ -75,7 +75,7 @@ function sideBySide(convs: WasmPatternConv[], x: number, y: number, rounds: numb
 
 /**
  * Tunes one layer (cached by its key) on its own weights and a random input: first the
- * default, the plane layout (1–8 vectors, single or paired kernels) and every row tile;
+ * default, the plane layout (1–8 vectors, kernels 1, 2 or 4 at a time) and every row tile;
  * then LRE, loop order and unrolling around the three fastest, beside the first round's best.
  */
 export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: PatternFormat,
@@ -102,7 +102,7 @@ export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: Patter
   const base = defaultPatternVariant(geo), rows = rowsPatternVariant(geo);
   const first = stage([
     base,
-    ...(planeFits(geo) ? [1, 2, 4, 8].flatMap((vecs) => [1, 2].map((unroll) => ({ ...base, layout: 'plane' as const, rows: 1, vecs, lre: false, unroll: unroll as 1 | 2 }))) : []),
+    ...(planeFits(geo) ? [1, 2, 4, 8].flatMap((vecs) => [1, 2, 4].map((unroll) => ({ ...base, layout: 'plane' as const, rows: 1, vecs, lre: false, unroll: unroll as 1 | 2 | 4 }))) : []),
     ...tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })),
   ]);
   const defaultNs = first.find((c) => patternVariantKey(c.v) === patternVariantKey(base))!.ns;

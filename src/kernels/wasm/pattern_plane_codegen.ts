@@ -3,8 +3,8 @@
 // the right pad of a row and the left pad of the next, so the whole output plane
 // is one flat run of f32x4 vectors (one junk column per row) and every tap is a
 // constant offset (ky·Q + kx) from the output position. Per filter: the plane's
-// accumulators start at the bias in scratch memory; each kernel (or pair of
-// kernels of the same pattern) then streams over the plane, each vector taking
+// accumulators start at the bias in scratch memory; each kernel (or group of 2
+// or 4 kernels of the same pattern) then streams over the plane, each vector taking
 // the taps' products summed as a tree; a last pass clamps and stores the valid
 // columns. Kernel-major order: a kernel's weights stay in registers for the whole
 // plane and the accumulator's store between vectors keeps V8 from hoisting every
@@ -49,24 +49,24 @@ export interface PlaneCtx {
 /** One filter's plane: bias, the pattern groups, clamp and store. */
 export function emitPlaneRow(c: PlaneCtx): void {
   const { f, s } = c;
-  const g = s.geo, nvec = planeVectors(g), j = f.local(I32), b1 = f.local(I32), b2 = f.local(I32), a = f.local(I32);
-  const t = f.local(V128), w1 = Array.from({ length: 9 }, () => f.local(V128)), w2 = Array.from({ length: 9 }, () => f.local(V128));
+  const g = s.geo, nvec = planeVectors(g), j = f.local(I32), a = f.local(I32), U = s.variant.unroll;
+  const bs = Array.from({ length: U }, () => f.local(I32));
+  const t = f.local(V128), ws = Array.from({ length: U }, () => Array.from({ length: 9 }, () => f.local(V128)));
   f.forUp(j, 0, nvec * 16, 16, () => { f.get(c.acc).get(j).op('i32.add').get(c.bias).mem('v128.store'); });
   c.taps.forEach((taps, p) => {
     f.get(c.cp).mem('i32.load', 4 * p).i32(4).op('i32.mul').get(c.ip).op('i32.add').set(c.end);
-    const kernels = (n: 1 | 2) => {
-      f.get(c.xpad).get(c.ip).mem('i32.load').op('i32.add').set(b1);
-      taps.forEach((_, k) => f.get(c.wp).mem('v128.load32_splat', 4 * k).set(w1[k]));
-      if (n === 2) {
-        f.get(c.xpad).get(c.ip).mem('i32.load', 4).op('i32.add').set(b2);
-        taps.forEach((_, k) => f.get(c.wp).mem('v128.load32_splat', 4 * (taps.length + k)).set(w2[k]));
+    /** n kernels of pattern p in one pass over the plane: the accumulator read and written once for all of them. */
+    const kernels = (n: number) => {
+      for (let q = 0; q < n; q++) {
+        f.get(c.xpad).get(c.ip).mem('i32.load', 4 * q).op('i32.add').set(bs[q]);
+        taps.forEach((_, k) => f.get(c.wp).mem('v128.load32_splat', 4 * (q * taps.length + k)).set(ws[q][k]));
       }
-      // the plane's vectors `unroll` at a time (constant offsets from two pointers), then the rest
-      const U = Math.max(1, Math.min(s.variant.vecs, nvec)), whole = Math.floor(nvec / U);
+      // the plane's vectors `vecs` at a time (constant offsets from the pointers), then the rest
+      const V = Math.max(1, Math.min(s.variant.vecs, nvec)), whole = Math.floor(nvec / V);
       const load = (i: number, v: number) => {
-        const [base, w, k] = i < taps.length ? [b1, w1, i] : [b2, w2, i - taps.length];
+        const q = Math.floor(i / taps.length), k = i % taps.length;
         const [ky, kx] = taps[k];
-        f.get(base).mem('v128.load', (ky * planePitch(g) + kx + 4 * v) * 4).get(w[k]);
+        f.get(bs[q]).mem('v128.load', (ky * planePitch(g) + kx + 4 * v) * 4).get(ws[q][k]);
       };
       const vector = (v: number) => {
         if (s.fma) {
@@ -82,17 +82,18 @@ export function emitPlaneRow(c: PlaneCtx): void {
       };
       f.get(c.acc).set(a);
       f.forUp(j, 0, whole, 1, () => {
-        for (let v = 0; v < U; v++) vector(v);
-        f.addTo(a, 16 * U).addTo(b1, 16 * U);
-        if (n === 2) f.addTo(b2, 16 * U);
+        for (let v = 0; v < V; v++) vector(v);
+        f.addTo(a, 16 * V);
+        for (let q = 0; q < n; q++) f.addTo(bs[q], 16 * V);
       });
-      for (let v = 0; v < nvec - whole * U; v++) vector(v);
+      for (let v = 0; v < nvec - whole * V; v++) vector(v);
       f.addTo(c.ip, 4 * n).addTo(c.wp, 4 * n * taps.length);
     };
-    if (s.variant.unroll === 2) {
+    // groups of U kernels while U are left, then pairs (U = 4), then single kernels
+    for (const n of [4, 2].filter((n) => n <= U)) {
       f.block((done) => f.loop((top) => {
-        f.get(c.ip).i32(4).op('i32.add').get(c.end).op('i32.ge_u').brIf(done);
-        kernels(2);
+        f.get(c.ip).i32(4 * (n - 1)).op('i32.add').get(c.end).op('i32.ge_u').brIf(done);
+        kernels(n);
         f.br(top);
       }));
     }

@@ -15,7 +15,7 @@ export interface PatternGeometry {
  *          'plane': kernel-major over the whole output plane (pattern_plane_codegen.ts; pads of 1 each side)
  * lre      ('rows') each input vector loaded once per tile for every tap and row that reads it
  * order    ('rows') filters outside tiles or tiles outside filters
- * unroll   kernels per loop iteration (1 or 2 of the same pattern)
+ * unroll   kernels per loop iteration (1 or 2 of the same pattern; 'plane' also 4)
  */
 export interface PatternVariant {
   storage: 'fkw' | 'csr';
@@ -24,7 +24,7 @@ export interface PatternVariant {
   vecs: number;
   lre: boolean;
   order: 'filter' | 'tile';
-  unroll: 1 | 2;
+  unroll: 1 | 2 | 4;
 }
 
 export interface PatternModuleSpec {

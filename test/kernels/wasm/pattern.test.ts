@@ -31,7 +31,7 @@ function variants(OH: number, OW: number, plane: boolean): PatternVariant[] {
     for (const lre of [true, false]) out.push({ ...ROWS, rows, vecs, lre, order: rows === 3 ? 'tile' : 'filter', unroll: vecs === 3 ? 2 : 1 });
   }
   out.push({ ...ROWS, storage: 'csr', lre: false }, { ...ROWS, storage: 'csr', rows: 1, vecs: vtot + 2, lre: false, order: 'tile' });
-  if (plane) for (const vecs of [1, 3, 8]) for (const unroll of [1, 2] as const) out.push({ ...ROWS, layout: 'plane', rows: 1, vecs, lre: false, unroll });
+  if (plane) for (const vecs of [1, 3, 8]) for (const unroll of [1, 2, 4] as const) out.push({ ...ROWS, layout: 'plane', rows: 1, vecs, lre: false, unroll });
   return out;
 }
 
