@@ -1,7 +1,5 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Fusion passes over the lowered steps, in order: a constant bias Add into the
-// conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
 // Relu / Clip into the epilogue of a conv / fc, pools into a conv (C target: into
 // the conv before them; WASM: a 2×2 max pool into the pad step of the pattern conv
 // that reads it), and QuantizeLinear → DequantizeLinear pairs into one float step
@@ -139,7 +137,6 @@ function fuseQdq(f: FuseInput): void {
   f.steps = f.steps.filter((s) => !drop.has(s));
 }
 
-/**
 /**
  * Pools into a conv, one pass for both targets. C: a max / average pool into the conv
  * before it. The conv makes its output a band of rows at a time in scratch and pools
