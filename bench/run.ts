@@ -1,5 +1,5 @@
 // `npm run bench`: whole-model timings (bench/models.ts), then the GEMM, pruned,
-// training and Winograd benchmarks, each in a process of its own. `npm run bench -- --help` prints
+// training, int8 and Winograd benchmarks, each in a process of its own. `npm run bench -- --help` prints
 // the options (USAGE below).
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ Peers: onnxruntime-node, onnxruntime-web, TF.js with its wasm backend.
   --no-gemm          skip the GEMM benchmark (bench/gemm.ts)
   --no-pruned        skip pruned vs dense models (bench/pruned.ts)
   --no-train         skip training samples/s vs TF.js (bench/train.ts)
+  --no-quant         skip int8 vs f32 and vs onnxruntime on the same QDQ model (bench/quant.ts)
   --no-winograd      skip per 3×3 layer im2col vs F(2,3), F(4,3), F(6,3) and the cost model's pick (bench/winograd.ts)
   --help             this text
 
@@ -30,6 +31,7 @@ The parts also run alone (after npx tsc -p .):
   node dist/bench/conv.js [--only=nnzip,ort-node,...]     convolutions (not in npm run bench)
   node dist/bench/pruned.js [--threads 1,2]
   node dist/bench/train.js [--rounds N] [--models lenet300,lenet5] [--json FILE]
+  node dist/bench/quant.js [--threads 1,2]
   node dist/bench/winograd.js [--threads 1,2] [--rounds N] [--models vggs,squeezenet] [--calibrate]
   node dist/bench/sparse.js [--calibrate | --calibrate-conv]   sparse FC kernels (not in npm run bench)
 `;
@@ -39,6 +41,7 @@ interface RunOptions extends BenchOptions {
   gemm: boolean;
   pruned: boolean;
   train: boolean;
+  quant: boolean;
   winograd: boolean;
   help: boolean;
 }
@@ -59,7 +62,7 @@ function int(flag: string, value: string): number {
 }
 
 export function parseArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true, winograd: true, help: false };
+  const o: RunOptions = { threads: [1, 2], gemm: true, pruned: true, train: true, quant: true, winograd: true, help: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--threads') o.threads = list(flag, argv[++i]).map((v) => int(flag, v));
@@ -70,6 +73,7 @@ export function parseArgs(argv: string[]): RunOptions {
     else if (flag === '--no-gemm') o.gemm = false;
     else if (flag === '--no-pruned') o.pruned = false;
     else if (flag === '--no-train') o.train = false;
+    else if (flag === '--no-quant') o.quant = false;
     else if (flag === '--no-winograd') o.winograd = false;
     else if (flag === '--help' || flag === '-h') o.help = true;
     else throw new NnzipError(`bench: unknown option ${flag}; see npm run bench -- --help`);
@@ -78,8 +82,8 @@ export function parseArgs(argv: string[]): RunOptions {
 }
 
 /**
- * Scripts that run their main on import (bench/gemm.ts, bench/pruned.ts, bench/train.ts,
- * bench/winograd.ts) run in a child process of their own; their table is printed and kept for the JSON.
+ * Scripts that run their main on import (bench/gemm.ts, pruned.ts, train.ts, quant.ts,
+ * winograd.ts) run in a child process of their own; their table is printed and kept for the JSON.
  */
 function runScript(file: string): Promise<{ exitCode: number | null; output: string } | undefined> {
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
@@ -116,11 +120,12 @@ async function main(): Promise<void> {
   const gemm = o.gemm ? await runScript('gemm.js') : undefined;
   const pruned = o.pruned ? await runScript('pruned.js') : undefined;
   const train = o.train ? await runScript('train.js') : undefined;
+  const quant = o.quant ? await runScript('quant.js') : undefined;
   const winograd = o.winograd ? await runScript('winograd.js') : undefined;
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`bench: done in ${seconds.toFixed(0)} s\n`);
   if (o.json) {
-    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm, pruned, train, winograd };
+    const doc = { date: new Date().toISOString(), machine: machine(), options: o, seconds, models, gemm, pruned, train, quant, winograd };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
     process.stdout.write(`bench: wrote ${o.json}\n`);
   }

@@ -9,3 +9,6 @@ export { parseRecipe, DEEP_COMPRESSION, LOSSLESS, type Recipe } from './compress
 export { intake, type LayerIntake } from './compress/intake.js';
 export { buildArchitecture, modelFromGraph, modelToGraph, train, type TrainOptions, type TrainResult } from './train/index.js';
 export { withTrainingThreads } from './train/threads_node.js';
+export { quantizeModel, type QuantizeRun, type QatSettings } from './compress/quantize/quantize_model.js';
+export { quantizeGraph, type QuantizeOptions, type PtqResult } from './compress/quantize/ptq.js';
+export type { CalibrationSet, CalibrationMethod } from './compress/quantize/calibrate.js';

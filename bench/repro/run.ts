@@ -9,6 +9,7 @@ import { intake } from './intake.js';
 import { kmeansInit } from './kmeans_init.js';
 import { patternRepro } from './pattern.js';
 import { pruneSchedule } from './prune_schedule.js';
+import { quantization } from './quantization.js';
 import { winogradAccuracy } from './winograd.js';
 
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
@@ -22,6 +23,7 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
   filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
   intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },
+  quantization: { what: 'fixed point 32-4 bits ± fine-tuning (Fig. 5-13), int8 PTQ/QAT vs onnxruntime quantize_static, sizes (args: lenet5 | vggs, fixed | int8 | sizes)', run: quantization },
   winograd: { what: 'VGG-S Fashion-MNIST accuracy and top-1 agreement, Winograd F(2,3)/F(4,3)/F(6,3)/auto vs direct (args: batch threads)', run: winogradAccuracy },
 };
 

@@ -2,7 +2,7 @@
 // Without fine-tuning the base is the lossless recipe: only the flags given change weights.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, type Recipe } from '../compress/recipe.js';
+import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
 import type { WinogradTile } from '../ir/winograd.js';
@@ -33,6 +33,8 @@ export const RECIPE_FLAGS: Options = {
   'latency-target': { type: 'string' },
   'size-target': { type: 'string' },
   'accuracy-bound': { type: 'string' },
+  quantize: { type: 'string' },
+  'quant-bits': { type: 'string' },
   'winograd-filters': { type: 'string' },
 };
 
@@ -64,6 +66,9 @@ pattern pruning (--recipe pattern; PatDNN):
                           per image as the compiler measures them (one thread)
   --size-target BYTES     co-design: ... so their stored weights take at most BYTES
   --accuracy-bound PCT    co-design: the lowest test accuracy (%) accepted; checked after retraining
+  --quantize S            quantize after pruning and sharing: int8 or fixed (dynamic fixed point),
+                          calibrated on 1000 training images (recipe: quantize.*, QAT epochs there)
+  --quant-bits N          weight bits of --quantize (int8: 2–8, fixed: 2–16; default 8)
   --winograd-filters M    store the dense 3×3 stride-1 conv filters as their Winograd F(M,3)
                           transforms (M = 2, 4, 6): a session skips the transform; the file grows`;
 
@@ -173,6 +178,12 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
   patternFlags(r, p);
+  const scheme = choice(p, 'quantize', ['int8', 'fixed'] as const);
+  if (scheme) r.quantize = { ...(r.quantize ?? QUANTIZE_DEFAULTS), scheme };
+  if (str(p, 'quant-bits') !== undefined) {
+    if (!r.quantize) fail('--quant-bits goes with --quantize int8|fixed (or a recipe with a quantize section)');
+    r.quantize.bits = num(p, 'quant-bits', 8, 2, 16, true);
+  }
   if (p.values['no-huffman']) r.encode.huffman = false;
   if (p.values.f16) r.encode.f16 = true;
   const tile = str(p, 'winograd-filters');

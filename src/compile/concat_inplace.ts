@@ -3,6 +3,7 @@
 // or a concat along axis 0) every slice is contiguous, so any step can; otherwise
 // a slice is one block per image, which conv and pool steps write with an image
 // stride. Inputs that cannot be placed are still copied by the concat step.
+import { useCounts } from './fuse_base.js';
 import type { ConcatStep, PlanStep } from './plan_types.js';
 
 /** A value stored inside another value's buffer, `offset` bytes in. */
@@ -19,15 +20,6 @@ export interface ConcatInput {
   external: ReadonlySet<string>;
 }
 
-function readers(c: ConcatInput): Map<string, number> {
-  const n = new Map<string, number>();
-  const add = (v: string) => n.set(v, (n.get(v) ?? 0) + 1);
-  for (const s of c.steps) for (const v of s.inputs) add(v);
-  for (const src of c.aliases.values()) add(src);
-  for (const o of c.outputs) add(o);
-  return n;
-}
-
 /** Whether step p can write value `v` (one image of `block` elements) with images `outBlock` elements apart. */
 function canPlace(p: PlanStep, cat: ConcatStep, block: number): boolean {
   if (p.kind === 'concat' || p.outputs.length !== 1) return false;
@@ -40,7 +32,7 @@ function canPlace(p: PlanStep, cat: ConcatStep, block: number): boolean {
 /** Places what it can; returns the views and leaves each concat step with only the parts it must still copy. */
 export function placeConcatInputs(c: ConcatInput): Map<string, View> {
   const views = new Map<string, View>();
-  const uses = readers(c);
+  const uses = useCounts(c);
   const producer = new Map<string, PlanStep>();
   for (const s of c.steps) for (const o of s.outputs) producer.set(o, s);
   for (const cat of c.steps) {

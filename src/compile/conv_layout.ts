@@ -157,6 +157,6 @@ const SMALL_PLANE = 256;
  */
 export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels'; scratch: number } {
   const w = s.win, padded = w.padT + w.padB + w.padL + w.padR > 0;
-  if (!padded || s.group !== 1 || s.quant || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
+  if (!padded || s.group !== 1 || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
 }

@@ -1,37 +1,17 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
-// Relu / Clip into the epilogue of a conv / fc, pools into a conv (C target: into
-// the conv before them; WASM: a 2×2 max pool into the pad step of the pattern conv
-// that reads it), and QuantizeLinear → DequantizeLinear pairs into one float step
-// (for the C target, 8-bit layers first, fuse_int8.ts). A step is fused into its producer
-// only when the producer's output has no other reader and is not a graph output.
-import type { Tensor } from '../ir/tensor.js';
+// Relu / Clip into the epilogue of a conv / fc, QDQ units into integer steps
+// (fuse_int.ts; for the C target the 8-bit graph inputs and outputs too), pools into
+// a conv (C target: into the conv before them; WASM: a 2×2 max pool into the pad step
+// of the pattern conv that reads it), and the QuantizeLinear → DequantizeLinear pairs
+// left into one float step. A step is fused into its producer only when the producer's
+// output has no other reader and is not a graph output.
 import { convBand } from './conv_layout.js';
-import { fuseInt8 } from './fuse_int8.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QuantBoundary, QuantParams, QuantStep } from './plan_types.js';
+import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
+import { fuseInt, quantBoundary } from './fuse_int.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
 
-export interface FuseInput {
-  steps: PlanStep[];
-  /** Reshapes (output → input); a pass may add some. */
-  aliases: Map<string, string>;
-  /** The plan's fed inputs and its outputs; a pass may replace one by its 8-bit form (then listed in `boundary`). */
-  inputs: string[];
-  outputs: string[];
-  /** Constant values (initializers and values folded at plan time). */
-  consts: ReadonlyMap<string, Tensor>;
-  target: PlanTarget;
-  boundary: QuantBoundary[];
-}
-
-/** Readers of each value: step inputs, reshapes of it, and being a graph output. */
-function useCounts(f: FuseInput): Map<string, number> {
-  const uses = new Map<string, number>();
-  const add = (v: string) => uses.set(v, (uses.get(v) ?? 0) + 1);
-  for (const s of f.steps) for (const v of s.inputs) add(v);
-  for (const src of f.aliases.values()) add(src);
-  for (const o of f.outputs) add(o);
-  return uses;
-}
+export type { FuseInput } from './fuse_base.js';
 
 type Layer = ConvStep | FcStep;
 
@@ -118,11 +98,6 @@ function clampLabel(s: ClampStep): string {
   return s.lo === 0 && s.hi === Infinity ? 'relu' : `clip [${s.lo}, ${s.hi}]`;
 }
 
-function sameParams(a: QuantParams, b: QuantParams): boolean {
-  return a.inner === b.inner && a.count === b.count && a.lo === b.lo && a.hi === b.hi &&
-    a.scale.every((v, i) => v === b.scale[i]) && a.zero.every((v, i) => v === b.zero[i]);
-}
-
 function fuseQdq(f: FuseInput): void {
   const uses = useCounts(f);
   const drop = new Set<PlanStep>();
@@ -147,7 +122,11 @@ function fuseQdq(f: FuseInput): void {
  */
 function fusePool(f: FuseInput): void {
   const uses = useCounts(f);
-  f.steps = f.steps.filter((s) => s.kind !== 'pool' || !(f.target === 'c' ? poolIntoProducer(f, uses, s) : poolIntoPatternReader(f, uses, s)));
+  f.steps = f.steps.filter((s) => {
+    if (s.kind === 'qpool') return !(f.target === 'c' && fuseQPool(f, uses, s));
+    if (s.kind !== 'pool') return true;
+    return !(f.target === 'c' ? poolIntoProducer(f, uses, s) : poolIntoPatternReader(f, uses, s));
+  });
 }
 
 function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep): boolean {
@@ -158,7 +137,7 @@ function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep):
   p.pool = s;
   p.band = band;
   p.outImageStride = s.outImageStride;
-  p.scratch = p.quant ? 0 : band.rows * p.OW * 4;
+  p.scratch = band.rows * p.OW * 4;
   absorb(p, s, s.kernel);
   return true;
 }
@@ -176,12 +155,24 @@ function poolIntoPatternReader(f: FuseInput, uses: Map<string, number>, p: PoolS
   return true;
 }
 
+/** An integer max pool into the integer conv before it: each pooled value is the largest of its window's pixels, made on the spot (no scratch). */
+function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boolean {
+  const v = s.inputs[0];
+  const p = uses.get(v) === 1 && !f.outputs.includes(v) ? f.steps.find((t) => t.outputs.includes(v)) : undefined;
+  if (s.mode !== 'max' || p?.kind !== 'qconv' || p.pool || p.outputs.length !== 1 || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  p.pool = s;
+  p.outImageStride = s.outImageStride;
+  absorb(p, s, s.kernel);
+  return true;
+}
+
 /** Every fusion pass, in order (bias before activation: MatMul → Add → Relu), and the targets it runs for. */
 export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void; only?: PlanTarget }[] = [
   { name: 'fuseBias', run: fuseBias },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivation', run: fuseActivation },
-  { name: 'fuseInt8', run: fuseInt8, only: 'c' },
+  { name: 'fuseInt', run: fuseInt },
+  { name: 'quantBoundary', run: quantBoundary, only: 'c' },
   { name: 'fusePool', run: fusePool },
   { name: 'fuseQdq', run: fuseQdq },
 ];

@@ -5,6 +5,7 @@ import type { Node } from '../ir/graph.js';
 import { lowerConv, lowerFc, lowerGlobalPool, lowerPool } from './lower_layers.js';
 import { fallback, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import { lowerBatchNorm, lowerBinary, lowerClamp, lowerConcat, lowerQuant, lowerSoftmax, lowerUnary } from './lower_ops.js';
+import { lowerQConv, lowerQMatMul } from './lower_int.js';
 import type { PlanStep, ReferenceStep } from './plan_types.js';
 import { lowerSign } from './lower_xnor.js';
 
@@ -44,6 +45,10 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
   Concat: lowerConcat,
   QuantizeLinear: lowerQuant,
   DequantizeLinear: lowerQuant,
+  QLinearConv: lowerQConv,
+  ConvInteger: lowerQConv,
+  QLinearMatMul: lowerQMatMul,
+  MatMulInteger: lowerQMatMul,
   BatchNormalization: lowerBatchNorm,
   Reshape: alias,
   Flatten: alias,

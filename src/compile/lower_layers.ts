@@ -9,6 +9,7 @@ import { intsFromInputOrAttr } from '../ir/util.js';
 import { chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
 import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
 import { patternCounts } from '../ir/pattern.js';
+import { lowerQMaxPool } from './lower_int.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
 import { asXnorConv, xnorConvRefusal } from './lower_xnor.js';
@@ -132,6 +133,7 @@ function transposeFormat(f: PlanWeight['format'], K: number, N: number): PlanWei
 export function lowerPool(node: Node, ctx: LowerCtx): LowerResult {
   const x = typeOf(ctx, node.inputs[0]);
   const max = node.op === 'MaxPool';
+  if (max && (x.dtype === 'int8' || x.dtype === 'uint8')) return lowerQMaxPool(node, ctx);
   if (x.dtype !== 'float32') return fallback(`input is ${x.dtype}; the fast kernels take float32`);
   if (x.shape.length !== 3 && x.shape.length !== 4) return fallback('only 1-D and 2-D pooling has a fast kernel');
   if (max && node.outputs.length > 1 && node.outputs[1]) return fallback('the Indices output has no fast kernel');

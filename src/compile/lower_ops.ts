@@ -7,6 +7,7 @@ import { quantAxis, QUANT_RANGES } from '../ir/quant.js';
 import { DTYPE_BYTES, type DType } from '../ir/tensor.js';
 import { broadcastStrides } from '../ir/util.js';
 import { constF32, constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
+import { QOPS_SCRATCH } from '../kernels/wasm/qops_codegen.js';
 import type { ConcatPart, QuantParams } from './plan_types.js';
 
 function floatInputs(ctx: LowerCtx, node: Node, count: number): string | undefined {
@@ -103,7 +104,7 @@ function quantParams(ctx: LowerCtx, node: Node, shape: number[], qtype: DType): 
   if (!scale) return 'the scale is not a float32 constant';
   if (node.inputs[2] && !zero) return 'the zero point is not a constant';
   if (attrInt(node, 'block_size', 0) !== 0) return 'blocked quantization has no fast kernel';
-  const range = QUANT_RANGES[qtype] ?? (qtype === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : undefined);
+  const range = QUANT_RANGES[qtype];
   if (!range) return `quantized type ${qtype} has no fast kernel`;
   const q = quantAxis(shape, attrInt(node, 'axis', 1), scale, zero);
   return typeof q === 'string' ? q : { ...q, lo: range[0], hi: range[1] };
@@ -119,7 +120,8 @@ export function lowerQuant(node: Node, ctx: LowerCtx): LowerResult {
   if (!quantize && qtype === 'int32' && q.zero.some((z) => z !== 0)) return fallback('an int32 input needs a zero point of 0');
   const kind = quantize ? 'quantize' : 'dequantize';
   const how = q.count === 1 ? 'per tensor' : `per axis (${q.count} scales)`;
-  return { step: { ...stepBase(node, kind, how, [node.inputs[0]]), kind, n: product(x.shape), q } };
+  // 8-bit per tensor runs on the WebAssembly kernel, whose last partial vector goes through a scratch line
+  return { step: { ...stepBase(node, kind, how, [node.inputs[0]]), kind, n: product(x.shape), q, scratch: QOPS_SCRATCH } };
 }
 
 export function lowerBatchNorm(node: Node, ctx: LowerCtx): LowerResult {

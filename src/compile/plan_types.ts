@@ -9,6 +9,7 @@ import type { PatternFormat, TensorFormat } from '../ir/tensor_format.js';
 import type { WinogradTile } from '../ir/winograd.js';
 import type { FusedPool, PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import type { DType, Tensor } from '../ir/tensor.js';
+import type { QEpilogue, QInType } from '../kernels/wasm/qgemm.js';
 
 export type KernelsMode = 'auto' | 'dense';
 
@@ -106,8 +107,6 @@ export interface FcStep extends StepBase {
   impl: 'dense' | 'csr' | 'csc' | 'sparse-auto';
   /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
   splitBy?: 'samples' | 'rows';
-  /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
-  quant?: LayerQuant;
 }
 
 /** One scale and zero point of an 8-bit activation (int8 or uint8), and its saturation range. */
@@ -118,17 +117,6 @@ export interface Quant8 {
   hi: number;
 }
 
-/**
- * A conv / fc on 8-bit activations and int8 weights: y = saturate(round((acc·sIn·sW[row] + bias) / sOut) + zOut)
- * with acc = Σ (x − zIn)·q, the QDQ arithmetic of ONNX on integers.
- */
-export interface LayerQuant {
-  input: Quant8;
-  output: Quant8;
-  /** The weights on their integer grid, in the step's weight layout, and one scale per row (output channel). */
-  q: Int8Array;
-  scale: Float32Array;
-}
 
 /**
  * How a conv shares its work and lays out its scratch (compile/conv_layout.ts):
@@ -174,8 +162,6 @@ export interface ConvStep extends StepBase {
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;
-  /** Reads and writes 8-bit values (target 'c', compile/fuse_int8.ts). */
-  quant?: LayerQuant;
   /** The pool after it, done on each band of output rows as it is made (target 'c', compile/fuse.ts). */
   pool?: PoolStep;
   /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
@@ -283,6 +269,62 @@ export interface AffineStep extends StepBase {
   shift: Float32Array;
 }
 
+/** The constants of an integer conv / fc (compile/int_layer.ts). */
+export interface IntLayer {
+  /** The input's type (uint8 is read as x − 128) and zero point (a conv's padding). */
+  input: QInType;
+  inZero: number;
+  /** int8 weights (w − w_zero), one row of K per output channel. */
+  weight: Int8Array;
+  /** int32 bias per output channel, the input zero point folded in. */
+  bias: Int32Array;
+  /** Requantization to the output type; absent = the int32 accumulators are the output. */
+  epilogue?: QEpilogue;
+  /** Largest |accumulator| the inputs can give (< 2^31: no overflow). */
+  bound: number;
+}
+
+/** Y[M×N] = epilogue(X[M×K]·Wᵀ): QLinearMatMul, MatMulInteger, or a QDQ Gemm / MatMul, on the integer GEMM. */
+export interface QFcStep extends StepBase {
+  kind: 'qfc';
+  M: number; N: number; K: number;
+  layer: IntLayer;
+}
+
+/** An integer conv: int8 im2col (padded with the input zero point), then the integer GEMM per image and group. */
+export interface QConvStep extends StepBase {
+  kind: 'qconv';
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
+  group: number;
+  win: Window2d;
+  layer: IntLayer;
+  layout: ConvLayout;
+  outImageStride: number;
+  /** A max pool after it, each pooled value made on the spot (target 'c', compile/fuse.ts). */
+  pool?: QPoolStep;
+}
+
+/** Max pooling on int8 / uint8 (exact: the dequantization is monotonic), or average pooling rounded half to even. */
+export interface QPoolStep extends StepBase {
+  kind: 'qpool';
+  mode: 'max' | 'avg';
+  dtype: 'int8' | 'uint8';
+  N: number; C: number; H: number; W: number; OH: number; OW: number;
+  win: Window2d;
+  countIncludePad: boolean;
+  outImageStride: number;
+}
+
+/** y = a + b on int8 / uint8 tensors of one shape, rescaled to y's parameters (ir/quant.ts addValue); a fused ReLU / Clip is in lo / hi. */
+export interface QAddStep extends StepBase {
+  kind: 'qadd';
+  n: number;
+  dtype: 'int8' | 'uint8';
+  za: number; zb: number; zy: number;
+  ma: number; mb: number; shift: number;
+  lo: number; hi: number;
+}
+
 /** Any other op: its reference kernel, inputs viewed in the arena, outputs copied in. */
 export interface ReferenceStep extends StepBase {
   kind: 'reference';
@@ -292,7 +334,7 @@ export interface ReferenceStep extends StepBase {
 
 export type PlanStep =
   | FcStep | ConvStep | PoolStep | GlobalPoolStep | ClampStep | UnaryStep | BinaryStep | ConcatStep | SoftmaxStep
-  | QuantStep | AffineStep | ReferenceStep;
+  | QuantStep | AffineStep | ReferenceStep | QFcStep | QConvStep | QPoolStep | QAddStep;
 
 export type StepKind = PlanStep['kind'];
 

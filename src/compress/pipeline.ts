@@ -7,6 +7,7 @@ import { graphToNnz, type NnzEncoded } from '../format/nnz.js';
 import type { Graph } from '../ir/graph.js';
 import { DTYPE_BYTES } from '../ir/tensor.js';
 import { modelFromGraph } from '../train/from_graph.js';
+import type { TrainData } from '../train/loop.js';
 import { modelToGraph } from '../train/to_graph.js';
 import { accuracyOf, type FinetuneConfig, type FinetuneData } from './finetune.js';
 import { compressibleLayers, type Layer } from './layers.js';
@@ -20,6 +21,8 @@ export interface CompressOptions {
   recipe: Recipe;
   /** Fine-tuning data; absent = no fine-tuning (--no-finetune). */
   data?: FinetuneData;
+  /** Images to calibrate quantization on when there is no fine-tuning data (its training set is used otherwise). */
+  calibration?: TrainData;
   seed?: number;
   maxStepsPerEpoch?: number;
   onProgress?: FinetuneConfig['onProgress'];
@@ -105,7 +108,10 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   let ctx: StageContext | undefined;
   if (enabled.length > 0) {
     const model = modelFromGraph(graph, { seed: o.seed });
-    ctx = { model, layers, recipe: o.recipe, data: o.data, seed: o.seed ?? 1, train: trainConfig(o), current: byWeight(input), pruneStages: [], notes: [] };
+    ctx = {
+      model, layers, recipe: o.recipe, data: o.data, calibration: o.calibration ?? o.data?.train, seed: o.seed ?? 1, train: trainConfig(o), current: byWeight(input), pruneStages: [],
+      notes: [],
+    };
   }
   const originalAccuracy = ctx && o.data ? accuracyOf(ctx.model, o.data) : undefined;
   for (const stage of enabled) {

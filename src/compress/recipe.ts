@@ -3,6 +3,7 @@
 import { fail } from '../ir/errors.js';
 import { isWinogradTile, WINOGRAD_TILES, type WinogradTile } from '../ir/winograd.js';
 import type { Layer, LayerKind } from './layers.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from './quantize/calibrate.js';
 import { findLayer } from './layers.js';
 import { BINARIZE_DEFAULTS, checkBinarize, checkMethod, type BinarizeSettings, type BinaryMethod } from './binary/settings.js';
 
@@ -90,6 +91,19 @@ export interface Recipe {
     init: 'linear' | 'density' | 'random';
     epochs: number;
   };
+  /**
+   * Quantization after pruning and sharing (compress/quantize): int8 or dynamic fixed
+   * point, activation ranges from `samples` training images, then `epochs` of
+   * quantization-aware training (0 = post-training only). Skipped layers stay float.
+   */
+  quantize?: {
+    scheme: 'int8' | 'fixed';
+    bits: number;
+    actBits?: number;
+    calibrate: CalibrationMethod;
+    samples: number;
+    epochs: number;
+  };
   /** Binary and ternary weights (and XNOR-Net's binary activations), after pruning (compress/binary). */
   binarize?: BinarizeSettings;
   /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
@@ -124,6 +138,8 @@ export const PATTERN: Recipe = {
   encode: { huffman: true },
   layers: {},
 };
+/** The quantize section a recipe (or `compress --quantize`) starts from. */
+export const QUANTIZE_DEFAULTS: NonNullable<Recipe['quantize']> = { scheme: 'int8', bits: 8, calibrate: 'minmax', samples: 1000, epochs: 0 };
 
 /** No stage: every weight kept bit for bit, stored in the exact format it already has (sparse, codebook, grid). */
 export const LOSSLESS: Recipe = {
@@ -170,6 +186,8 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
     const codesign = r.pattern.codesign === null ? undefined : r.pattern.codesign ? { ...CODESIGN_CANDIDATES, ...base.codesign, ...r.pattern.codesign } : base.codesign;
     out.pattern = { ...base, ...r.pattern, admm, codesign };
   }
+  if (r.quantize === null) delete out.quantize;
+  else if (r.quantize) out.quantize = { ...(out.quantize ?? QUANTIZE_DEFAULTS), ...r.quantize };
   if (r.binarize === null) delete out.binarize;
   else if (r.binarize) out.binarize = { ...(out.binarize ?? BINARIZE_DEFAULTS), ...r.binarize, method: { ...(out.binarize ?? BINARIZE_DEFAULTS).method, ...r.binarize.method } };
   if (r.winograd === null) delete out.winograd;
@@ -206,9 +224,11 @@ export function checkRecipe(r: Recipe, source: string): void {
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
   if (r.pattern) checkPatternSettings(r.pattern, source);
+  if (r.quantize) checkQuantize(r.quantize, source);
   if (r.binarize) {
     checkBinarize(r.binarize, source);
     if (r.share) fail(`${source}: binarize and share both set the weights' values; drop one of them`);
+    if (r.quantize) fail(`${source}: binarize and quantize both set the weights' values; drop one of them`);
   }
   if (r.winograd && !isWinogradTile(r.winograd.tile)) fail(`${source}: winograd.tile ${JSON.stringify(r.winograd.tile)} must be one of ${WINOGRAD_TILES.join(', ')}`);
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
@@ -251,6 +271,15 @@ export function checkCodesign(c: CodesignSettings, where: string): void {
   if (!Array.isArray(c.connectivity) || !c.connectivity.length) fail(`${where}.connectivity must list rates, e.g. [1, 2, 3.6]`);
   for (const k of c.patterns) checkRange(`${where}.patterns: ${k}`, k, 1, 56, false, true);
   for (const r of c.connectivity) checkRange(`${where}.connectivity: ${r}`, r, 1, 1e6, false, false);
+}
+
+function checkQuantize(q: NonNullable<Recipe['quantize']>, source: string): void {
+  if (q.scheme !== 'int8' && q.scheme !== 'fixed') fail(`${source}: quantize.scheme "${q.scheme}" must be int8 or fixed`);
+  checkRange(`${source}: quantize.bits`, q.bits, 2, q.scheme === 'int8' ? 8 : 16, false, true);
+  if (q.actBits !== undefined) checkRange(`${source}: quantize.actBits`, q.actBits, 2, 32, false, true);
+  if (!CALIBRATION_METHODS.includes(q.calibrate)) fail(`${source}: quantize.calibrate "${q.calibrate}" must be one of ${CALIBRATION_METHODS.join(', ')}`);
+  checkRange(`${source}: quantize.samples`, q.samples, 1, 1e6, false, true);
+  checkRange(`${source}: quantize.epochs`, q.epochs, 0, 1000, false, false);
 }
 
 /** Every layer named in the recipe must exist in the model. */

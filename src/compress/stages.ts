@@ -4,6 +4,7 @@
 // A new method adds its entry here, its section to the recipe, and its folder.
 import { exactCodebook } from '../format/codebook.js';
 import { modelFromGraph } from '../train/from_graph.js';
+import type { TrainData } from '../train/loop.js';
 import type { Model } from '../train/model.js';
 import { modelToGraph } from '../train/to_graph.js';
 import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from './finetune.js';
@@ -16,6 +17,7 @@ import { filterLayers } from './prune/structured.js';
 import { couplingGroups, pruneChannels } from './prune/thin.js';
 import { layerOverrides, settingsFor, type Recipe } from './recipe.js';
 import { shareWeights, type ShareTarget } from './share/share.js';
+import { quantizeStageRun } from './quantize/stage.js';
 import { binarizeModel, chooseMethods } from './binary/binarize.js';
 import { winogradFormats } from './winograd/store.js';
 
@@ -25,6 +27,8 @@ export interface StageContext {
   layers: Layer[];
   recipe: Recipe;
   data?: FinetuneData;
+  /** Calibration images of the quantize stage (the fine-tuning data's training set, or given without fine-tuning). */
+  calibration?: TrainData;
   seed: number;
   train: FinetuneConfig;
   /** What each layer's weight is before this stage, by weight name. */
@@ -158,6 +162,19 @@ const share: Stage = {
   },
 };
 
+const quantize: Stage = {
+  name: 'quantize',
+  letter: 'I',
+  label: 'quantized (int8 / fixed point)',
+  enabled: (r) => r.quantize !== undefined,
+  run(ctx) {
+    const skipped = ctx.layers.filter((l) => settingsFor(ctx.recipe, l).skip).map((l) => l.name);
+    const r = quantizeStageRun({ ...ctx, skipped, quantize: ctx.recipe.quantize! });
+    ctx.model = r.model;
+    return r.details;
+  },
+};
+
 const binarize: Stage = {
   name: 'binarize',
   letter: 'B',
@@ -194,4 +211,4 @@ const winograd: Stage = {
 };
 
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [filters, pattern, prune, share, binarize, winograd];
+export const STAGES: readonly Stage[] = [filters, pattern, prune, share, binarize, quantize, winograd];

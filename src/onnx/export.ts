@@ -12,10 +12,13 @@ import { Tensor } from '../ir/tensor.js';
 import { dropNewAttrs, onnxOp, type OpCtx } from './op_table.js';
 import { ONNX_ATTR, encodeModel, type AttributeMsg, type NodeMsg, type ValueInfoMsg } from './onnx_proto.js';
 import { tensorToProto } from './tensor_proto.js';
+import { weightsAsQdq } from './qdq_weights.js';
 
 export interface ExportOptions {
   /** producer_name written into the model (default "nnzip"). */
   producer?: string;
+  /** Write weights on 8-bit grids as float values instead of integers behind DequantizeLinear (qdq_weights.ts). */
+  floatWeights?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -100,7 +103,8 @@ function signsNote(graph: Graph, name: string): string | undefined {
 }
 
 /** Writes the graph as an ONNX model (opset = graph.opset). */
-export function exportOnnx(graph: Graph, opts: ExportOptions = {}): Uint8Array {
+export function exportOnnx(model: Graph, opts: ExportOptions = {}): Uint8Array {
+  const graph = opts.floatWeights ? model : weightsAsQdq(model);
   const opset = graph.opset;
   if (opset < MIN_OPSET || opset > MAX_OPSET) fail(`graph "${graph.name}": cannot export opset ${opset} (nnzip writes opsets ${MIN_OPSET}–${MAX_OPSET})`);
   const w = new Writer(graph);

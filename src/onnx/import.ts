@@ -27,6 +27,8 @@ const utf8 = new TextDecoder();
 // protobufjs leaves an absent bytes field as an empty array, not a Uint8Array
 const text = (b: unknown): string => (b instanceof Uint8Array ? utf8.decode(b) : '');
 
+const QUANTIZED_OPS = ['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger'];
+
 function decode(bytes: Uint8Array): ModelMsg {
   let model: ModelMsg;
   try {
@@ -155,9 +157,11 @@ function translateNode(msg: NodeMsg, index: number, b: Builder): void {
   const outputs = [...(msg.output ?? [])];
   while (outputs.length > 1 && !outputs[outputs.length - 1]) outputs.pop();
   const node: Node = { name, op, inputs, outputs, attrs: {} };
-  if (msg.domain && msg.domain !== 'ai.onnx') nodeFail(node, `op ${op} from domain "${msg.domain}" is not supported (nnzip reads the default ONNX domain)`);
+  const quantized = /^(QLinear|QGemm|QAttention|DynamicQuantize|QuantizeLinear|DequantizeLinear)|Integer$/.test(op);
+  const runs = quantized ? `; the quantized ops nnzip runs: ${QUANTIZED_OPS.join(', ')} (and QDQ around Conv, Gemm, MatMul, pools, Add, Concat)` : '';
+  if (msg.domain && msg.domain !== 'ai.onnx') nodeFail(node, `op ${op} from domain "${msg.domain}" is not supported (nnzip reads the default ONNX domain)${runs}`);
   const row = onnxOp(op, b.opset);
-  if (!row) nodeFail(node, `op ${op} is not supported; supported ops: ${supportedOnnxOps().join(', ')}`);
+  if (!row) nodeFail(node, quantized ? `quantized op ${op} is not supported${runs}` : `op ${op} is not supported; supported ops: ${supportedOnnxOps().join(', ')}`);
   node.attrs = attrsOf(msg, node);
   if (op === 'Constant') {
     b.setConstant(node.outputs[0], constantValue(node));

@@ -147,11 +147,20 @@ const exportSoftmax12: Translate = (node, ctx) => {
 const exportDropout11: Translate = (node) => [{ ...node, inputs: node.inputs.slice(0, 1) }];
 const exportDropout12: Translate = (node) => [{ ...node, attrs: without(node.attrs, 'ratio') }];
 
+/** Up to opset 18 QuantizeLinear writes int8 / uint8 and DequantizeLinear reads those and int32 (nnzip's int16 / int32 activations have no ONNX form). */
+const exportQuant: Translate = (node, ctx) => {
+  const q = node.op === 'QuantizeLinear';
+  const t = q ? (node.inputs[2] ? ctx.type(node.inputs[2])?.dtype : 'uint8') : ctx.type(node.inputs[0])?.dtype;
+  const allowed = q ? ['int8', 'uint8'] : ['int8', 'uint8', 'int32'];
+  if (t && !allowed.includes(t)) nodeFail(node, `${t} ${q ? 'quantization' : 'dequantization'} has no ONNX form at opset ${ctx.opset} (${allowed.join(', ')} only); keep the model as .nnz, or quantize those activations to 8 bits`);
+  return [node];
+};
+
 /** Per-axis (de)quantization needs opset 13; per-tensor drops the axis attribute. */
 const exportQuant12: Translate = (node, ctx) => {
   const scale = ctx.type(node.inputs[1]);
   if (scale && sizeOf(scale.shape) > 1) nodeFail(node, `per-axis quantization needs opset ≥ 13 (exporting opset ${ctx.opset})`);
-  return [{ ...node, attrs: without(node.attrs, 'axis') }];
+  return exportQuant({ ...node, attrs: without(node.attrs, 'axis') }, ctx);
 };
 
 const ALL = (op: string, extra: Partial<OnnxOp> = {}): OnnxOp => ({ op, since: MIN_OPSET, until: MAX_OPSET, ...extra });
@@ -180,9 +189,10 @@ export const ONNX_OPS: readonly OnnxOp[] = [
   { op: 'Dropout', since: 11, until: 11, exporter: exportDropout11 },
   { op: 'Dropout', since: 12, until: 18, exporter: exportDropout12 },
   { op: 'QuantizeLinear', since: 11, until: 12, exporter: exportQuant12 },
-  { op: 'QuantizeLinear', since: 13, until: 18 },
+  { op: 'QuantizeLinear', since: 13, until: 18, exporter: exportQuant },
   { op: 'DequantizeLinear', since: 11, until: 12, exporter: exportQuant12 },
-  { op: 'DequantizeLinear', since: 13, until: 18 },
+  { op: 'DequantizeLinear', since: 13, until: 18, exporter: exportQuant },
+  ALL('QLinearConv'), ALL('QLinearMatMul'), ALL('ConvInteger'), ALL('MatMulInteger'),
 ];
 
 // Shape's `end` has no fixed default (it is the rank), so it is checked apart from attrSince.

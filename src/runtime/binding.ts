@@ -13,6 +13,9 @@ import { bindDenseFc, bindSparseFc } from './steps/fc.js';
 import { bindGlobalPool, bindPool } from './steps/pool.js';
 import { bindPatternConv } from './steps/pattern_conv.js';
 import { bindQuant } from './steps/quant.js';
+import { bindQConv, bindQFc } from './steps/qlayer.js';
+import { bindQPool } from './steps/qpool.js';
+import { bindQAdd } from './steps/qadd.js';
 import { bindReference } from './steps/reference.js';
 import { bindSoftmax } from './steps/softmax.js';
 import { bindSparseConv } from './steps/sparse_conv.js';
@@ -44,6 +47,10 @@ const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
   fakequant: bindQuant,
   affine: bindAffine,
   reference: bindReference,
+  qfc: bindQFc,
+  qconv: bindQConv,
+  qpool: bindQPool,
+  qadd: bindQAdd,
 };
 
 export interface FeedSlot { name: string; at: number; dtype: DType; size: number }

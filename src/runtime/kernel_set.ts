@@ -7,19 +7,18 @@ import { activationModule } from '../kernels/wasm/activation_codegen.js';
 import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
 import { wasmFeatures } from '../kernels/wasm/features.js';
 import { WasmGemm } from '../kernels/wasm/gemm.js';
-import { im2colModule } from '../kernels/wasm/im2col_codegen.js';
+import { im2colModule, type Im2colExports } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
+import { WasmQGemm } from '../kernels/wasm/qgemm.js';
+import { qopsModule, type QopsExports } from '../kernels/wasm/qops_codegen.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 import type { WinogradExports } from '../kernels/wasm/winograd.js';
 import { winogradModule, winogradVariantKey, type WinogradVariant } from '../kernels/wasm/winograd_codegen.js';
 import type { WinogradTile } from '../ir/winograd.js';
 
-export interface Im2colExports {
-  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, padT: number, padL: number,
-    sh: number, sw: number, dh: number, dw: number, OH: number, OW: number, dst: number): void;
-}
+export type { Im2colExports };
 
 export interface DepthwiseExports {
   depthwise(x: number, y: number, C: number, H: number, W: number, OH: number, OW: number, w: number, bias: number,
@@ -48,6 +47,7 @@ export class KernelSet {
   readonly sparse: WasmSparse;
   readonly shared: boolean;
   private readonly instances = new Map<string, Kernel<unknown>>();
+  private qgemmKernel?: WasmQGemm;
 
   constructor(readonly arena: WasmArena, readonly pool?: ThreadPool) {
     this.gemm = new WasmGemm({ arena, threads: pool });
@@ -75,6 +75,12 @@ export class KernelSet {
     return k;
   }
 
+  /** The integer GEMM (made on first use: float models never compile it). */
+  get qgemm(): WasmQGemm {
+    this.qgemmKernel ??= new WasmQGemm({ arena: this.arena, threads: this.pool });
+    return this.qgemmKernel;
+  }
+
   private get tag(): string {
     return this.shared ? 'shared' : 'private';
   }
@@ -95,6 +101,11 @@ export class KernelSet {
     return this.module(key, () => poolModule(geo));
   }
 
+  /** Integer quantize / dequantize / max pooling. */
+  qops(): Kernel<QopsExports> {
+    return this.module(`qops:${this.tag}`, () => qopsModule(this.shared));
+  }
+
   winograd(m: WinogradTile): Kernel<WinogradExports> {
     const v: WinogradVariant = { m, nr: this.gemm.variant.nr, shared: this.shared };
     return this.module(winogradVariantKey(v), () => winogradModule(v));
@@ -105,7 +116,7 @@ export class KernelSet {
   }
 
   /** Copies data into freshly allocated arena bytes (weights, tables); returns the offset. */
-  upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array): number {
+  upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array | Int8Array): number {
     const at = this.arena.alloc(data.byteLength);
     new Uint8Array(this.arena.memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return at;

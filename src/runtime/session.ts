@@ -103,6 +103,11 @@ export class Session {
     }
   }
 
+  /** The same, synchronously (for callers that cannot await, such as compression stages). */
+  static createSync(model: Graph | Uint8Array, options: SessionOptions = {}): Session {
+    return new Session(model, options);
+  }
+
   private constructor(model: Graph | Uint8Array, private readonly options: SessionOptions) {
     const o = checkOptions(options);
     this.graph = toGraph(model);

@@ -5,9 +5,9 @@ import { USAGE, parseArgs } from '../../bench/run.js';
 
 describe('bench/run options', () => {
   it('parse, and bad ones are named', () => {
-    assert.deepEqual(parseArgs([]), { threads: [1, 2], gemm: true, pruned: true, train: true, winograd: true, help: false });
-    assert.deepEqual(parseArgs(['--threads', '2', '--models', 'lenet5,vggs', '--rounds', '7', '--batches', '1', '--json', 'out.json', '--no-gemm', '--no-pruned', '--no-train', '--no-winograd']), {
-      threads: [2], models: ['lenet5', 'vggs'], rounds: 7, batches: [1], json: 'out.json', gemm: false, pruned: false, train: false, winograd: false, help: false,
+    assert.deepEqual(parseArgs([]), { threads: [1, 2], gemm: true, pruned: true, train: true, quant: true, winograd: true, help: false });
+    assert.deepEqual(parseArgs(['--threads', '2', '--models', 'lenet5,vggs', '--rounds', '7', '--batches', '1', '--json', 'out.json', '--no-gemm', '--no-pruned', '--no-train', '--no-quant', '--no-winograd']), {
+      threads: [2], models: ['lenet5', 'vggs'], rounds: 7, batches: [1], json: 'out.json', gemm: false, pruned: false, train: false, quant: false, winograd: false, help: false,
     });
     assert.throws(() => parseArgs(['--threads']), /--threads needs a value/);
     assert.throws(() => parseArgs(['--rounds', 'five']), /--rounds five: give an integer/);
@@ -16,7 +16,7 @@ describe('bench/run options', () => {
 
   it('--help is documented: every option parseArgs takes is in the usage text', () => {
     assert.equal(parseArgs(['--help']).help, true);
-    for (const flag of ['--threads', '--models', '--rounds', '--batches', '--json', '--no-gemm', '--no-pruned', '--no-train', '--no-winograd', '--help']) {
+    for (const flag of ['--threads', '--models', '--rounds', '--batches', '--json', '--no-gemm', '--no-pruned', '--no-train', '--no-quant', '--no-winograd', '--help']) {
       assert.match(USAGE, new RegExp(`^  ${flag} `, 'm'), `${flag} missing from the usage`);
     }
   });

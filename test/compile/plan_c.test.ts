@@ -1,42 +1,59 @@
-// Plans made for the C target: the onnxruntime QDQ LeNet-5 becomes four 8-bit
-// layers taking and giving int8 (its pools fused into the convs before them), a
-// conv + pool pair is made band by band with the band sized by its pooled output,
-// the region is packed at 4 bytes with no scratch but the bands; the WASM plan of the
-// same graph is unchanged (float steps, Q→DQ pairs fused into float steps).
+// Plans made for the C target: the onnxruntime QDQ LeNet-5 becomes four integer
+// layers (compile/fuse_int.ts, the same steps as the WASM plan's) taking and giving
+// int8 (its pools fused into the convs before them), a conv + pool pair is made band
+// by band with the band sized by its pooled output, the region is packed at 4 bytes
+// with no scratch but the bands; the WASM plan of the same graph has the same integer
+// layers, its pools as steps, and its graph input and output in float.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { convBand } from '../../src/compile/conv_layout.js';
 import { planGraph } from '../../src/compile/plan.js';
-import type { ConvStep, PoolStep } from '../../src/compile/plan_types.js';
+import type { ConvStep, PoolStep, QConvStep, QFcStep } from '../../src/compile/plan_types.js';
+import { Tensor } from '../../src/ir/tensor.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
 import { MODELS } from '../cli/helpers.js';
 
 const shapes = { input: [1, 1, 28, 28] };
 
-test('target c: the QDQ LeNet-5 plans as 8-bit layers with int8 in and out; target wasm keeps float steps', () => {
+test('target c: the QDQ LeNet-5 plans as the integer layers of the WASM plan, with int8 in and out and the pools fused', () => {
   const g = loadOnnxFile(join(MODELS, 'lenet5_int8_qdq.onnx'));
   const c = planGraph(g, { inputShapes: shapes, target: 'c' });
-  assert.deepEqual(c.steps.map((s) => s.kind), ['conv', 'conv', 'fc', 'fc']);
-  for (const s of c.steps) {
-    const q = (s as ConvStep).quant!;
-    assert.ok(q, `${s.name} is not 8-bit`);
-    assert.ok(q.scale.length > 1 && q.q.length === (s as ConvStep).weight.data.length, `${s.name}: per-channel int8 weights`);
-    const per = q.q.length / q.scale.length, w = (s as ConvStep).weight.data;
-    const off = w.findIndex((v, i) => Math.fround(q.q[i] * q.scale[Math.floor(i / per)]) !== v);
-    assert.equal(off, -1, `${s.name}: weight ${off} is not q · scale bit for bit`);
-  }
-  assert.deepEqual(c.steps.slice(0, 2).map((s) => (s as ConvStep).pool?.mode), ['max', 'max']);
+  const w = planGraph(g, { inputShapes: shapes });
+  assert.deepEqual(c.steps.map((s) => s.kind), ['qconv', 'qconv', 'qfc', 'qfc']);
+  const wasmLayers = w.steps.filter((s): s is QConvStep | QFcStep => s.kind === 'qconv' || s.kind === 'qfc');
+  assert.equal(wasmLayers.length, 4, 'the WASM plan runs the same four layers on integers');
+  c.steps.forEach((s, i) => {
+    const l = (s as QConvStep | QFcStep).layer;
+    assert.ok(l.epilogue && l.epilogue.mult.length > 1, `${s.name}: per-channel int8 weights, requantized to int8`);
+    assert.equal(l.input, 'int8');
+    assert.deepEqual(l, wasmLayers[i].layer, `${s.name}: the same integer constants on both targets`);
+    assert.equal(s.scratch, 0, `${s.name}: the C kernels need no scratch`);
+  });
+  assert.deepEqual(c.steps.slice(0, 2).map((s) => (s as QConvStep).pool?.mode), ['max', 'max']);
   assert.deepEqual(c.boundary.map((b) => [b.graphValue, b.q.zero]), [['input', -128], ['logits', -37]]);
   assert.equal(c.values.get(c.inputs[0])!.dtype, 'int8');
   assert.equal(c.values.get(c.outputs[0])!.dtype, 'int8');
   assert.equal(c.memory.regionBytes, 2880 + 800, 'the peak: the first and second pooled outputs (int8) while the second conv runs');
-  const w = planGraph(g, { inputShapes: shapes });
   assert.equal(w.target, 'wasm');
-  assert.ok(w.steps.every((s) => !('quant' in s && s.quant)), 'the WASM plan has no 8-bit steps');
-  assert.ok(w.steps.some((s) => s.kind === 'fakequant'));
+  assert.deepEqual(w.steps.map((s) => s.kind), ['quantize', 'qconv', 'qpool', 'qconv', 'qpool', 'qfc', 'qfc', 'dequantize']);
   assert.deepEqual(w.boundary, []);
+});
+
+test('target c: a unit the C backend has no integer kernel for (Add) stays float with the reason; WASM runs it on integers', () => {
+  const b = new GraphBuilder(9);
+  const x = b.input('x', ['N', 4]);
+  const sc = b.constant('s', new Tensor('float32', [], Float32Array.of(0.05)));
+  const zp = b.constant('z', new Tensor('int8', [], Int8Array.of(0)));
+  const dq = (v: string) => b.op1('DequantizeLinear', [b.op1('QuantizeLinear', [v, sc, zp]), sc, zp]);
+  const sum = b.op1('Add', [dq(x), dq(b.op1('Relu', [x]))]);
+  const g = b.build([b.op1('DequantizeLinear', [b.op1('QuantizeLinear', [sum, sc, zp]), sc, zp])], 17, 'N');
+  const c = planGraph(g, { inputShapes: { x: [1, 4] }, target: 'c' });
+  const add = c.steps.find((s) => s.op === 'Add')!;
+  assert.equal(add.kind, 'binary');
+  assert.match(add.reason, /float: the C backend has no integer add kernel yet/);
+  assert.ok(planGraph(g, { inputShapes: { x: [1, 4] } }).steps.some((s) => s.kind === 'qadd'));
 });
 
 test('target c: a conv with its pool makes bands of rows (1/8 of the pooled output); a padded small conv goes by input channel; 4-byte offsets', () => {

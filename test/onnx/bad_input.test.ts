@@ -71,6 +71,11 @@ test('unsupported ops, domains and data types name the node or tensor', () => {
     /^m\.onnx: node "x1" \(Foo\): op Foo is not supported; supported ops: .*Conv.*$/);
   rejects(() => importOnnx(tiny(17, [{ ...onnxNode('Gelu', ['x'], ['y'], [], 'g'), domain: 'com.microsoft' }])),
     /node "g" \(Gelu\): op Gelu from domain "com\.microsoft" is not supported/);
+  // a quantized op nnzip cannot run: named, with the quantized ops it runs
+  rejects(() => importOnnx(tiny(17, [onnxNode('DynamicQuantizeLinear', ['x'], ['y', 's', 'z'], [], 'dq')])),
+    /node "dq" \(DynamicQuantizeLinear\): quantized op DynamicQuantizeLinear is not supported; the quantized ops nnzip runs: QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger/);
+  rejects(() => importOnnx(tiny(17, [{ ...onnxNode('QLinearAdd', ['x'], ['y'], [], 'qa'), domain: 'com.microsoft' }])),
+    /op QLinearAdd from domain "com\.microsoft" is not supported .*; the quantized ops nnzip runs: /);
   const half = { ...init('w', new Tensor('uint16', [4])), data_type: 10 };
   rejects(() => importOnnx(tiny(17, [onnxNode('Add', ['x', 'w'], ['y'])], { initializers: [half] })),
     /^model\.onnx: tensor "w" has data type FLOAT16, which nnzip does not support/);

@@ -8,7 +8,7 @@ import { Sgd } from '../../src/train/optim.js';
 import { Rng } from '../../src/ir/random.js';
 import { trainStep, type StepResult } from '../../src/train/step.js';
 import { binarize, ternarize } from '../../src/compress/binary/transforms.js';
-import { fakeQuantize } from '../../src/compress/quantize/fake_quant.js';
+import { fakeQuantize } from '../../src/compress/quantize/weights.js';
 import { tinyData, tinyGraph } from './tiny.js';
 
 const data = tinyData(64, 3);
@@ -98,10 +98,13 @@ test('binarize, ternarize and fake-quantize values (per output channel)', () => 
   ternarize(0.7).forward(w, out, [2, 4]);
   // ch 0: Δ = 0.7·0.55 = 0.385 → keep 0.5, -1.5 (α = 1); ch 1: Δ = 1.05 → keep ±2 (α = 2)
   assert.deepEqual([...out], [1, -1, 0, 0, 2, 2, -2, 0]);
-  fakeQuantize(3).forward(w, out, [2, 4]);
+  fakeQuantize({ scheme: 'int', bits: 3, axis: 0 }).forward(w, out, [2, 4]);
   // 3 bits: qmax 3; ch 0 scale 0.5 → 0.5, -1.5, 0, -0 ; ch 1 scale 2/3
   [0.5, -1.5, 0, 0, 2, 2, -2, 0].forEach((v, i) => assert.ok(Math.abs(out[i] - v) < 1e-6, `q[${i}] = ${out[i]}`));
-  assert.throws(() => fakeQuantize(1), /bits=1 must be an integer in 2..16/);
+  fakeQuantize({ scheme: 'fixed', bits: 4, axis: 0, search: 'max-range' }).forward(w, out, [2, 4]);
+  // 4-bit fixed point of max |w| = 2: 2 ≤ 7·2^−fl → fl = 1, step 0.5, integers −8..7
+  assert.deepEqual([...out], [0.5, -1.5, 0, 0, 2, 2, -2, 0]);
+  assert.throws(() => fakeQuantize({ scheme: 'int', bits: 1, axis: 0 }), /bits=1 must be an integer in 2..16/);
 });
 
 test('ADMM loss term adds ρ(W − Z + U) to the gradient and ρ/2‖W − Z + U‖² to the loss', () => {

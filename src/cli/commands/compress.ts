@@ -84,10 +84,11 @@ export async function writeCompressed(command: string, path: string, out: string
   const outputs = new Outputs(command, o.inputs, [{ flag: '-o', path: out }, { flag: '--report', path: reportPath }]);
   const model = loadModel(path);
   const data = dataset && !noFinetune ? { train: loadDataset(dataset, 'train'), test: loadDataset(dataset, 'test') } : undefined;
+  const calibration = dataset && recipe.quantize ? loadDataset(dataset, 'train') : undefined;
   const progress = trainProgress();
   const meta = { source: basename(path), recipe: recipe.name };
   const r = await withTrainingThreads(threads, () =>
-    compressGraph(model.graph, { recipe, data, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
+    compressGraph(model.graph, { recipe, data, calibration, seed, maxStepsPerEpoch: maxSteps, onProgress: progress.update, source: path, meta }));
   progress.done();
   const tail = dataset ? 'the accuracy below is the written file\'s' : 'accuracy not measured: pass --dataset';
   for (const c of r.unmeasured) console.error(`nnzip: warning: ${c.layer}: ${c.changes.join(', ')} without fine-tuning; ${tail}`);

@@ -11,6 +11,7 @@ import { sensitivityCommand } from './sensitivity.js';
 import { report } from './report.js';
 import { trainCommand } from './train.js';
 import { finetune } from './finetune.js';
+import { quantize } from './quantize.js';
 import { compile } from './compile.js';
 
-export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, binarize, decompress, compile, sensitivityCommand, report];
+export const COMMANDS: Command[] = [demo, inspect, validate, evalCommand, trainCommand, finetune, compress, quantize, binarize, decompress, compile, sensitivityCommand, report];

@@ -10,6 +10,7 @@ import './concat.js';
 import './gather.js';
 import './constant.js';
 import './quantize.js';
+import './qlinear.js';
 
 export { chunkSizes, splitSizes } from './concat.js';
 export { constantValue } from './constant.js';

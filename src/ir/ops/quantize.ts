@@ -5,6 +5,7 @@ import { attrInt, type Node } from '../graph.js';
 import { registerOp, type ValueType } from '../ops.js';
 import { sizeOf } from '../tensor.js';
 import { input, nodeFail, normAxis, shapeStr } from '../util.js';
+import { QUANT_RANGES } from '../quant.js';
 
 /** Checks scale/zero-point shapes: scalar (per tensor) or [x.shape[axis]] (per axis). */
 function checkQuantParams(node: Node, x: ValueType, scale: ValueType, zp: ValueType | undefined): void {
@@ -35,8 +36,8 @@ registerOp({
     const zp = inputs[2];
     checkQuantParams(node, x, scale, zp);
     const dtype = zp?.dtype ?? 'uint8';
-    if (dtype !== 'uint8' && dtype !== 'int8' && dtype !== 'uint16' && dtype !== 'int16') {
-      nodeFail(node, `zero point type ${dtype} is not a quantized type (int8, uint8, int16, uint16)`);
+    if (!QUANT_RANGES[dtype]) {
+      nodeFail(node, `zero point type ${dtype} is not a quantized type (int8, uint8, int16, uint16, int32)`);
     }
     return [{ dtype, shape: [...x.shape] }];
   },

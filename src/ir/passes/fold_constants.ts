@@ -4,8 +4,14 @@
 // Concat→Reshape chains, Cast chains and DequantizeLinear of constant weights.
 // A Shape whose dims are static is folded too (Shape(start=1) of an [N,C,H,W]
 // value, say); one that reads a symbolic dim (the dynamic batch N) stays.
-import type { Graph, Node } from '../graph.js';
+// A folded DequantizeLinear of 8- or 16-bit integers keeps what the weight is: its
+// grid (integers, scales, zero points) goes to graph.formats, so the integer
+// kernels and the .nnz encoder use it as it was.
+import { attrInt, type Graph, type Node } from '../graph.js';
+import { QUANT_RANGES } from '../quant.js';
 import { Tensor, i64 } from '../tensor.js';
+import type { NumArray } from '../ref/operands.js';
+import type { GridFormat } from '../tensor_format.js';
 import { getRefKernel } from '../ref/index.js';
 import { staticDims } from './static_shapes.js';
 
@@ -24,6 +30,22 @@ function shapeSlice(node: Node, dims: (number | undefined)[]): Tensor | undefine
   if (picked.some((d) => d === undefined)) return undefined;
   return i64([picked.length], picked as number[]);
 }
+
+/** The grid of a DequantizeLinear of constant 8- or 16-bit integers (its inputs already checked by the kernel). */
+function gridOf(node: Node, [x, scale, zero]: (Tensor | undefined)[]): GridFormat | undefined {
+  if (!x || !scale || !QUANT_RANGES[x.dtype] || x.dtype === 'int32') return undefined; // an int32 bias is no weight grid
+  const axis = scale.size > 1 ? attrAxis(node, x.shape.length) : 0;
+  const z = zero && Int32Array.from(zero.data as NumArray);
+  return {
+    kind: 'grid', bits: x.dtype.endsWith('8') ? 8 : 16, q: Int32Array.from(x.data as NumArray),
+    scale: Float32Array.from(scale.data as Float32Array), zero: z && z.some((v) => v !== 0) ? z : undefined, axis,
+  };
+}
+
+const attrAxis = (node: Node, rank: number): number => {
+  const a = attrInt(node, 'axis', 1);
+  return a < 0 ? a + rank : a;
+};
 
 export function foldConstants(graph: Graph, opts: FoldConstantsOptions = {}): Graph {
   const g = graph.clone();
@@ -46,6 +68,8 @@ export function foldConstants(graph: Graph, opts: FoldConstantsOptions = {}): Gr
         const shared = ins.some((t) => t && t.data === outs[k].data);
         g.initializers.set(name, shared ? outs[k].clone() : outs[k]);
       });
+      const grid = node.op === 'DequantizeLinear' ? gridOf(node, ins) : undefined;
+      if (grid) g.formats.set(node.outputs[0], grid);
       continue;
     }
     const known = node.op === 'Shape' && foldable ? dims.get(node.inputs[0]) : undefined;

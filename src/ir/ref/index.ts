@@ -13,6 +13,7 @@ import { SHAPE_KERNELS } from './shape.js';
 import { MOVEMENT_KERNELS } from './movement.js';
 import { CAST_KERNELS } from './cast.js';
 import { QUANTIZE_KERNELS } from './quantize.js';
+import { QLINEAR_KERNELS } from './qlinear.js';
 import { SLICE_KERNELS } from './slice.js';
 
 export type { RefKernel } from './operands.js';
@@ -35,6 +36,6 @@ export function refOps(): string[] {
 
 const FAMILIES = [
   ELEMENTWISE_KERNELS, CONV_KERNELS, GEMM_KERNELS, POOL_KERNELS, REDUCE_KERNELS, SOFTMAX_KERNELS,
-  BATCHNORM_KERNELS, SHAPE_KERNELS, MOVEMENT_KERNELS, CAST_KERNELS, QUANTIZE_KERNELS, SLICE_KERNELS,
+  BATCHNORM_KERNELS, SHAPE_KERNELS, MOVEMENT_KERNELS, CAST_KERNELS, QUANTIZE_KERNELS, QLINEAR_KERNELS, SLICE_KERNELS,
 ];
 for (const family of FAMILIES) for (const [op, kernel] of Object.entries(family)) registerRef(op, kernel);

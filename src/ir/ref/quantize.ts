@@ -20,7 +20,7 @@ const quantize: RefKernel = (node, inputs) => {
   if (x.dtype !== 'float32') nodeFail(node, `x must be float32, got ${x.dtype}`);
   const to: DType = zero ? zero.dtype : 'uint8';
   const range = QUANT_RANGES[to];
-  if (!range) nodeFail(node, `zero point dtype ${to} is not supported (int8, uint8, int16, uint16)`);
+  if (!range) nodeFail(node, `zero point dtype ${to} is not supported (int8, uint8, int16, uint16, int32)`);
   const q = qparams(node, x, scale, zero);
   const y = new Tensor(to, x.shape);
   const [xd, yd] = [x.data as Float32Array, y.data as NumArray];
@@ -36,7 +36,7 @@ const dequantize: RefKernel = (node, inputs) => {
   const x = input(node, inputs, 0, 'x');
   const scale = input(node, inputs, 1, 'x_scale');
   const zero = inputs[2];
-  if (!QUANT_RANGES[x.dtype] && x.dtype !== 'int32') nodeFail(node, `x must be int8, uint8, int16, uint16 or int32, got ${x.dtype}`);
+  if (!QUANT_RANGES[x.dtype]) nodeFail(node, `x must be int8, uint8, int16, uint16 or int32, got ${x.dtype}`);
   if (zero && zero.dtype !== x.dtype) nodeFail(node, `zero point is ${zero.dtype} but x is ${x.dtype}`);
   const q = qparams(node, x, scale, zero);
   if (x.dtype === 'int32' && q.zero.some((z) => z !== 0)) nodeFail(node, 'an int32 input needs a zero point of 0');

@@ -155,23 +155,7 @@ function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number): void {
       }
     }
   };
-  const kLoop = (count: () => void, u: number): void => {
-    // end = pb + count*NR*4; while (pb < end) { u steps }
-    f.get(pb); count(); f.i32(v.nr * 4).op('i32.mul').op('i32.add').set(end);
-    f.get(pb).get(end).op('i32.lt_u').if(() => {
-      f.loop((top) => {
-        for (let s = 0; s < u; s++) step(s);
-        f.addTo(pa, u * v.mr * 4).addTo(pb, u * v.nr * 4);
-        f.get(pb).get(end).op('i32.lt_u').brIf(top);
-      });
-    });
-  };
-  if (v.unroll > 1) {
-    kLoop(() => f.get(kc).get(kc).i32(v.unroll).op('i32.rem_u').op('i32.sub'), v.unroll);
-    kLoop(() => f.get(kc).i32(v.unroll).op('i32.rem_u'), 1);
-  } else {
-    kLoop(() => f.get(kc), 1);
-  }
+  panelLoop(f, { pa, pb, end, count: kc, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 4 }, step);
 
   const eachRow = (body: (i: number) => void): void => {
     f.get(c).set(row);
@@ -202,6 +186,32 @@ function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number): void {
   eachRow((i) => {
     for (let j = 0; j < nv; j++) f.get(row).get(acc[i][j]).mem('v128.store', 16 * j);
   });
+}
+
+/**
+ * The K loop of a micro-kernel over packed panels: `count` steps of `step(u)`
+ * (u = the step's index within an unrolled iteration), pa and pb advancing by
+ * aStep / bStep bytes per step; with unroll > 1, whole groups then the remainder.
+ */
+export function panelLoop(f: FuncBuilder, l: { pa: Local; pb: Local; end: Local; count: Local; unroll: number; aStep: number; bStep: number },
+  step: (u: number) => void): void {
+  const loop = (count: () => void, u: number): void => {
+    // end = pb + count·bStep; while (pb < end) { u steps }
+    f.get(l.pb); count(); f.i32(l.bStep).op('i32.mul').op('i32.add').set(l.end);
+    f.get(l.pb).get(l.end).op('i32.lt_u').if(() => {
+      f.loop((top) => {
+        for (let s = 0; s < u; s++) step(s);
+        f.addTo(l.pa, u * l.aStep).addTo(l.pb, u * l.bStep);
+        f.get(l.pb).get(l.end).op('i32.lt_u').brIf(top);
+      });
+    });
+  };
+  if (l.unroll > 1) {
+    loop(() => f.get(l.count).get(l.count).i32(l.unroll).op('i32.rem_u').op('i32.sub'), l.unroll);
+    loop(() => f.get(l.count).i32(l.unroll).op('i32.rem_u'), 1);
+  } else {
+    loop(() => f.get(l.count), 1);
+  }
 }
 
 /** Calls kernels[rows] for a run-time row count 1..MR (an if-chain generated from the table). */

@@ -1,9 +1,10 @@
 // QuantizeLinear, DequantizeLinear and a fused Q→DQ pair, with the arithmetic
-// of ir/quant.ts; per tensor or per axis (one scale per `inner` run).
+// of ir/quant.ts; per tensor or per axis (one scale per `inner` run). 8-bit per
+// tensor (the ends of an integer region) runs on the WebAssembly kernel, the rest in JS.
 import type { QuantStep } from '../../compile/plan_types.js';
 import { dequantizeValue, quantizeValue } from '../../ir/quant.js';
 import { DTYPE_BYTES, type AnyData } from '../../ir/tensor.js';
-import { at, type BindEnv, type StepExecutor } from './env.js';
+import { at, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 
 type Num = Exclude<AnyData, BigInt64Array>;
 
@@ -13,6 +14,12 @@ export function bindQuant(s: QuantStep, env: BindEnv): StepExecutor {
   if (xd === 'int64' || yd === 'int64') throw new Error(`runtime: quant step "${s.name}" on ${xd} → ${yd}`);
   const x = at(env, s.inputs[0]) / DTYPE_BYTES[xd], y = at(env, s.outputs[0]) / DTYPE_BYTES[yd];
   const { n, q, kind } = s, { scale, zero, inner, count, lo, hi } = q;
+  const bytes = kind === 'quantize' ? yd : xd;
+  if (count === 1 && (bytes === 'int8' || bytes === 'uint8') && kind !== 'fakequant') {
+    const k = env.kernels.qops().exports, [xa, ya, sc] = [at(env, s.inputs[0]), at(env, s.outputs[0]), scratchAt(env, s)];
+    if (kind === 'quantize') return { run: () => k.quantize8(xa, ya, n, scale[0], zero[0], lo, hi, sc) };
+    return { run: () => k.dequantize8(xa, ya, n, scale[0], zero[0], bytes === 'uint8' ? 1 : 0, sc) };
+  }
   return {
     run: () => {
       const X = views.of[xd], Y = views.of[yd] as Num;

@@ -7,11 +7,12 @@ import { CONV_OPS } from './conv.js';
 import { DROPOUT_OPS } from './dropout.js';
 import { LINEAR_OPS } from './linear.js';
 import { POOL_OPS } from './pool.js';
+import { QUANT_OPS } from './quant.js';
 import { SHAPE_OPS } from './shape.js';
 import { SIGN_OPS } from './sign.js';
 import type { OpEntry } from './types.js';
 
-const FAMILIES = [CONV_OPS, LINEAR_OPS, ACTIVATION_OPS, POOL_OPS, BATCHNORM_OPS, ADD_OPS, SHAPE_OPS, DROPOUT_OPS, SIGN_OPS];
+const FAMILIES = [CONV_OPS, LINEAR_OPS, ACTIVATION_OPS, POOL_OPS, BATCHNORM_OPS, ADD_OPS, SHAPE_OPS, DROPOUT_OPS, SIGN_OPS, QUANT_OPS];
 
 const TABLE = new Map<string, OpEntry>();
 for (const family of FAMILIES) {

@@ -129,9 +129,37 @@ const QUANT_CASES: OrtCase[] = [
   { name: 'dequant int32 bias', op: 'DequantizeLinear', inputs: [ints('int32', [10], -100000, 100000), f32([], [0.0003])], consts: [1] },
 ];
 
+// The QOperator ops: int8 / uint8 operands, scalar and per-channel weight scales and zero points, int32 bias.
+const s = (v: number): Tensor => f32([], [v]);
+const z = (dtype: 'int8' | 'uint8', v: number | number[]): Tensor => (typeof v === 'number' ? fromNumbers(dtype, [], [v]) : fromNumbers(dtype, [v.length], v));
+const qconv = (name: string, xt: 'int8' | 'uint8', x: number[], w: number[], attrs: OrtCase['attrs'], perChannel: boolean, bias: boolean): OrtCase => ({
+  name, op: 'QLinearConv', consts: [1, 2, 3, 4, 5, 6, 7, 8], attrs,
+  inputs: [
+    ints(xt, x, xt === 'int8' ? -128 : 0, xt === 'int8' ? 127 : 255), s(0.02), z(xt, xt === 'int8' ? -5 : 130),
+    ints('int8', w, -127, 127), perChannel ? f32([w[0]], Array.from({ length: w[0] }, (_, i) => 0.002 + 0.001 * i)) : s(0.003),
+    perChannel ? z('int8', new Array<number>(w[0]).fill(0)) : z('int8', 0), s(0.05), z(xt, xt === 'int8' ? 3 : 120),
+    bias ? ints('int32', [w[0]], -3000, 3000) : undefined,
+  ],
+});
+const QLINEAR_CASES: OrtCase[] = [
+  qconv('uint8 x, per-channel int8 w, bias, pad 1', 'uint8', [2, 3, 7, 7], [5, 3, 3, 3], { pads: [1, 1, 1, 1] }, true, true),
+  qconv('int8 x, per-tensor w, stride 2, no bias', 'int8', [1, 4, 9, 8], [6, 4, 3, 2], { strides: [2, 2], pads: [0, 1, 1, 0] }, false, false),
+  qconv('int8 grouped', 'int8', [1, 4, 6, 6], [4, 2, 3, 3], { group: 2 }, true, true),
+  {
+    name: 'int8, per-column b', op: 'QLinearMatMul', consts: [1, 2, 3, 4, 5, 6, 7],
+    inputs: [ints('int8', [5, 20], -128, 127), s(0.05), z('int8', 4), ints('int8', [20, 7], -127, 127), f32([7], [0.01, 0.02, 0.005, 0.01, 0.03, 0.002, 0.01]), z('int8', [0, 0, 0, 0, 0, 0, 0]), s(0.2), z('int8', -10)],
+  },
+  {
+    name: 'uint8', op: 'QLinearMatMul', consts: [1, 2, 3, 4, 5, 6, 7],
+    inputs: [ints('uint8', [3, 9], 0, 255), s(0.05), z('uint8', 120), ints('uint8', [9, 4], 0, 255), s(0.01), z('uint8', 128), s(0.3), z('uint8', 100)],
+  },
+  { name: 'uint8 with zero points', op: 'ConvInteger', inputs: [ints('uint8', [1, 3, 6, 5], 0, 255), ints('uint8', [4, 3, 3, 3], 0, 255), z('uint8', 7), z('uint8', 130)], consts: [1, 2, 3], attrs: { pads: [1, 1, 1, 1] } },
+  { name: 'uint8 × int8', op: 'MatMulInteger', inputs: [ints('uint8', [4, 11], 0, 255), ints('int8', [11, 6], -128, 127), z('uint8', 128)], consts: [1, 2] },
+];
+
 const GROUPS: Record<string, OrtCase[]> = {
   conv: CONV_CASES, linalg: LINALG_CASES, elementwise: ELEMENTWISE_CASES, pool: POOL_CASES,
-  reduce: REDUCE_CASES, shape: SHAPE_CASES, quantize: QUANT_CASES,
+  reduce: REDUCE_CASES, shape: SHAPE_CASES, quantize: QUANT_CASES, qlinear: QLINEAR_CASES,
 };
 
 for (const [group, cases] of Object.entries(GROUPS)) {

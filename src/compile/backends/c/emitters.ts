@@ -10,6 +10,7 @@ import { emitConv } from './kernels/conv.js';
 import { emitAffine, emitBinary, emitClamp, emitSoftmax, emitUnary } from './kernels/elementwise.js';
 import { emitFc } from './kernels/fc.js';
 import { emitGlobalPool, emitPool } from './kernels/pool.js';
+import { emitQConv, emitQFc } from './kernels/qlayer.js';
 import { emitQuant } from './kernels/quant.js';
 import type { CEmitter, CLayer, CStepCtx } from './layer.js';
 
@@ -29,6 +30,9 @@ export const C_EMITTERS: Readonly<EmitterTable> = {
   quantize: emitQuant,
   dequantize: emitQuant,
   fakequant: emitQuant,
+  qconv: emitQConv,
+  qfc: emitQFc,
+  qpool: emitPool,
 };
 
 /** The step's C, or one clear error naming the node when the C backend has no kernel for it. */

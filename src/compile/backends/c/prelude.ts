@@ -39,6 +39,15 @@ static inline int32_t nnz_quant(float v, float scale, int32_t zero, int32_t lo, 
   return (int32_t)nnz_rint(r) + zero;
 }`,
   },
+  requant: {
+    code: `/* The fixed-point requantization of an int32 sum (ir/quant.ts requantizeValue): round(acc * mult / 2^shift),
+   ties up, plus the output zero point, saturated to [lo, hi]; >> on int64_t is arithmetic (floor). */
+static inline int32_t nnz_requant(int32_t acc, int32_t mult, int shift, int32_t zero, int32_t lo, int32_t hi) {
+  const int64_t r = ((int64_t)acc * mult + ((int64_t)1 << (shift - 1))) >> shift;
+  const int64_t v = r + zero;
+  return v < lo ? lo : v > hi ? hi : (int32_t)v;
+}`,
+  },
   tap: {
     code: `/* y[r - r0][ow] += w * x[r*sh - pt + i*dh][ow*sw - pl + j*dw] for the output rows r in [r0, r1)
    and columns whose input is inside the H x W plane (zero padding adds nothing). */

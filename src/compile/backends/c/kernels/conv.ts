@@ -4,12 +4,11 @@
 // For each stored weight (c, i, j) of an output channel, one axpy of the weight
 // over the output band, so a pruned weight costs nothing and each stored weight is
 // decoded once per band. Padded convs with small planes: conv_channels.ts; 8-bit
-// convs: conv_int8.ts.
+// convs: qlayer.ts.
 import type { ConvStep, PoolStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
 import { matrixOf, spreadColumns, storeMatrix, type CStorage } from '../weights.js';
 import { channelsConv } from './conv_channels.js';
-import { int8Conv } from './conv_int8.js';
 
 /** Geometry arguments of nnz_tap after (y, x, w, i, j, r0, r1). */
 function tapGeometry(s: ConvStep): string {
@@ -18,7 +17,7 @@ function tapGeometry(s: ConvStep): string {
 }
 
 /** Arguments of nnz_pool_row after (y, x, r0, oh) for a pool over an H × W plane. */
-export function poolArgs(p: PoolStep, H: number, W: number): string {
+export function poolArgs(p: Pick<PoolStep, 'mode' | 'countIncludePad' | 'OW' | 'win'>, H: number, W: number): string {
   const w = p.win;
   return `${p.mode === 'avg' ? 1 : 0}, ${p.countIncludePad ? 1 : 0}, ${H}, ${W}, ${p.OW}, ${w.kh}, ${w.kw}, ${w.sh}, ${w.sw}, ${w.padT}, ${w.padL}, ${w.padB}, ${w.padR}, ${w.dh}, ${w.dw}`;
 }
@@ -166,6 +165,5 @@ function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {
 }
 
 export const emitConv: CEmitter<ConvStep> = (s, ctx) => {
-  if (s.quant) return int8Conv(s, ctx, s.quant);
   return s.cKernel === 'channels' ? channelsConv(s, ctx) : floatConv(s, ctx);
 };

@@ -1,11 +1,12 @@
 // Pooling in C: windowed max / average (float, or max on 8-bit values) row by row
 // with nnz_pool_row (the same helper the conv's fused pool uses), and global
 // max / average over each plane.
-import type { GlobalPoolStep, PoolStep } from '../../../plan_types.js';
+import type { GlobalPoolStep, PoolStep, QPoolStep } from '../../../plan_types.js';
 import { layer, signature, valueType, type CEmitter } from '../layer.js';
 import { poolArgs } from './conv.js';
 
-export const emitPool: CEmitter<PoolStep> = (s, ctx) => {
+/** A float pool, or an integer max pool (compile/fuse_int.ts: exact on the 8-bit values). */
+export const emitPool: CEmitter<PoolStep | QPoolStep> = (s, ctx) => {
   const t = valueType(ctx, s.inputs[0]);
   const code = [
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]]),

@@ -1,0 +1,132 @@
+// Integer inference against float, and against onnxruntime on the same QDQ model,
+// side by side in one process per thread setting (ort-web's thread count is
+// process-wide), interleaved rounds (bench/harness.ts):
+//   - GEMM 256³: nnzip's int8 GEMM (i32x4.dot_i16x8_s, requantized) vs its f32 GEMM;
+//   - LeNet-5 and VGG-S, batch 1 and 64: nnzip f32 (the float model), nnzip int8
+//     (onnxruntime's quantize_static QDQ model, fixtures/models/*_int8_qdq.onnx),
+//     onnxruntime-web and onnxruntime-node on that same QDQ model, and
+//     onnxruntime-node on the float model.
+// Run: `npm run bench` (included) or `node dist/bench/quant.js [--threads 1,2]`.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { requantMultipliers } from '../src/ir/quant.js';
+import { NnzipError } from '../src/ir/errors.js';
+import { Rng } from '../src/ir/random.js';
+import { f32 } from '../src/ir/tensor.js';
+import { WasmArena } from '../src/kernels/wasm/arena.js';
+import { WasmGemm } from '../src/kernels/wasm/gemm.js';
+import { epilogueBlock, WasmQGemm } from '../src/kernels/wasm/qgemm.js';
+import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
+import { loadOnnxFile } from '../src/onnx/load.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { createNnzipPeer } from './peers/nnzip.js';
+import { createOrtNodePeer } from './peers/ort_node.js';
+import { createOrtWebPeer } from './peers/ort_web.js';
+import type { Peer } from './peers/peer.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
+
+const CASES = [
+  { name: 'LeNet-5', dense: 'lenet5_dense.onnx', qdq: 'lenet5_int8_qdq.onnx', image: [1, 28, 28] },
+  { name: 'VGG-S', dense: 'vggs_fmnist_dense.onnx', qdq: 'vggs_fmnist_int8_qdq.onnx', image: [1, 28, 28] },
+];
+
+const GEMM = 256;
+
+/** f32 and int8 GEMM 256³ on the offset API (B packed once, A packed per call), on `threads` threads. */
+async function gemmRow(threads: number): Promise<string[]> {
+  const pool = threads > 1 ? new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: 1 << 28 }), threads) : undefined;
+  const arena = pool?.arena ?? new WasmArena({ maximumBytes: 1 << 28 });
+  const n = GEMM, rng = new Rng(1);
+  const g = new WasmGemm({ arena, threads: pool });
+  const a = arena.allocF32(n * n), b = arena.allocF32(n * n), c = arena.allocF32(n * n), pa = arena.alloc(g.packedASize(n, n)), pb = arena.alloc(g.packedBSize(n, n));
+  arena.f32(a, n * n).set(rng.floats(n * n));
+  arena.f32(b, n * n).set(rng.floats(n * n));
+  g.packB(b, n, false, n, n, pb);
+  const q = new WasmQGemm({ arena, threads: pool });
+  const ints = () => Int8Array.from({ length: n * n }, () => rng.int(255) - 127);
+  const qa = q.upload(ints()), qpa = arena.alloc(q.packedASize(n, n)), qpb = q.prepackB(ints(), n, n, true), qc = arena.alloc(n * n);
+  const { mult, shift } = requantMultipliers(new Array(n).fill(1e-4));
+  const e = { mult, shift, zero: 0, lo: -128, hi: 127, out: 'int8' as const };
+  const args = { pa: qpa, pb: qpb, c: qc, ldc: n, M: n, N: n, K: n, bias: q.upload(new Int32Array(n)), mult: q.upload(mult), ep: q.upload(epilogueBlock(e, false)) };
+  const contenders: Contender[] = [
+    contender('f32', () => { g.packA(a, n, false, n, n, pa); g.gemmPacked(n, n, n, pa, pb, c); }),
+    contender('int8', () => { q.exports.packA(qa, n, n, n, qpa, 0); q.run(args, false, 1); }),
+  ];
+  const t = await measure(contenders, { rounds: 9 });
+  await pool?.close();
+  const gops = (ms: number) => (2 * n ** 3 / ms / 1e6).toFixed(1);
+  return [`GEMM ${n}³`, '-', String(threads), formatSig(t[0].ms), formatSig(t[1].ms), formatRatio(t[0].ms, t[1].ms), `${gops(t[0].ms)} / ${gops(t[1].ms)} GOP/s`, '-', '-', '-', '-', '-'];
+}
+
+interface Contenders { list: Contender[]; peers: Peer[] }
+
+async function modelContenders(c: (typeof CASES)[number], threads: number, batch: number): Promise<Contenders> {
+  const shape = [batch, ...c.image];
+  const feeds = { input: f32(shape, new Rng(batch).floats(shape.reduce((p, d) => p * d, 1), 0, 1)) };
+  const [dense, qdq] = [FIXTURES + c.dense, FIXTURES + c.qdq];
+  const peers: [string, Peer | undefined][] = [
+    ['nnzip f32', await createNnzipPeer(loadOnnxFile(dense), { threads })],
+    ['nnzip int8', await createNnzipPeer(loadOnnxFile(qdq), { threads })],
+    ['ort-web int8', await createOrtWebPeer(qdq, { threads }).catch(() => undefined)],
+    ['ort-node int8', await createOrtNodePeer(qdq, { threads })],
+    ['ort-node f32', await createOrtNodePeer(dense, { threads })],
+  ];
+  const live = peers.filter((p): p is [string, Peer] => p[1] !== undefined);
+  return { list: live.map(([name, p]) => contender(name, () => p.run(feeds))), peers: live.map(([, p]) => p) };
+}
+
+export const QUANT_HEADER = [
+  'model', 'batch', 'threads', 'nnzip f32 ms', 'nnzip int8 ms', 'int8 speed-up', 'note', 'ort-web int8', 'nnzip/ort-web', 'ort-node int8', 'nnzip/ort-node int8', 'ort-node f32',
+];
+
+/** One thread setting, in this process. */
+export async function benchQuantSetting(threads: number): Promise<string[][]> {
+  const rows = [await gemmRow(threads)];
+  for (const c of CASES) {
+    for (const batch of [1, 64]) {
+      process.stderr.write(`bench/quant: ${c.name}, batch ${batch}, ${threads} thread(s)\n`);
+      const made = await modelContenders(c, threads, batch);
+      const t = new Map((await measure(made.list, { rounds: 7, pauseMs: 30 })).map((x) => [x.name, x.ms]));
+      for (const p of made.peers) await p.dispose();
+      const [nf, ni, w, o] = ['nnzip f32', 'nnzip int8', 'ort-web int8', 'ort-node int8'].map((k) => t.get(k));
+      rows.push([c.name, String(batch), String(threads), formatSig(nf), formatSig(ni), formatRatio(nf, ni), 'same QDQ model', formatSig(w), formatRatio(ni, w), formatSig(o), formatRatio(ni, o), formatSig(t.get('ort-node f32'))]);
+    }
+  }
+  return rows;
+}
+
+function child(threads: number): Promise<string[][]> {
+  return new Promise((resolve, reject) => {
+    const p = fork(fileURLToPath(import.meta.url), ['--child', String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let rows: string[][] | undefined;
+    p.on('message', (m) => (rows = m as string[][]));
+    p.on('error', reject);
+    p.on('exit', (code) => (rows ? resolve(rows) : reject(new NnzipError(`bench/quant: the ${threads}-thread run exited with code ${code}`, 1))));
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const i = argv.indexOf('--threads');
+  const threads = i >= 0 ? (argv[i + 1] ?? '').split(',').map(Number) : [1, 2];
+  if (threads.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new NnzipError(`bench/quant: --threads ${argv[i + 1]}; give thread counts such as 1,2`);
+  const foreign = watchForeignLoad();
+  const rows: string[][] = [];
+  for (const n of threads) rows.push(...(await child(n)));
+  console.log('Integer vs float (ms per run, median of interleaved rounds; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster)\n');
+  console.log(formatTable(QUANT_HEADER, rows));
+  const line = foreignLoadLine(foreign());
+  if (line) console.log(`\n${line}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const run = process.argv[2] === '--child'
+    ? benchQuantSetting(Number(process.argv[3])).then((rows) => new Promise<void>((res) => process.send!(rows, () => res())))
+    : main(process.argv.slice(2));
+  run.then(() => process.exit(0), (e) => {
+    process.stderr.write(e instanceof NnzipError ? `nnzip: error: ${e.message}\n` : `${(e as Error).stack ?? e}\n`);
+    process.exit(e instanceof NnzipError ? e.exitCode : 1);
+  });
+}

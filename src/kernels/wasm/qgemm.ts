@@ -1,0 +1,190 @@
+// The integer GEMM in WebAssembly (qgemm_codegen.ts): int8 / uint8 operands,
+// int32 accumulators, a requantizing epilogue. Offset-level calls for the runtime
+// (packA / packB / gemm on arena offsets, constant weights packed once) and an
+// array-level qgemm() for tests and callers outside the runtime.
+//
+// The kernel sums a'·b' where a', b' are the stored integers (uint8 read as
+// x − 128); zero points are folded into the bias by the caller (foldZeroPoints).
+import { fail } from '../../ir/errors.js';
+import { WasmArena } from './arena.js';
+import { wasmFeatures } from './features.js';
+import { compileCached, instantiate } from './loader.js';
+import {
+  EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
+} from './qgemm_codegen.js';
+import type { PoolCall, ThreadPool } from './thread_pool.js';
+
+/** The default tile: 4×8 int32 accumulators (8 of the 15 vector registers), 2 B vectors, 1 A splat. */
+export const DEFAULT_QGEMM_TILE = { mr: 4, nr: 8, unroll: 1 } as const;
+
+export type QInType = 'int8' | 'uint8';
+
+export interface QGemmExports {
+  packA(src: number, lda: number, rows: number, K: number, dst: number, xor: number): void;
+  packB(src: number, ldb: number, cols: number, K: number, dst: number, xor: number): void;
+  gemm(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, mult: number, ep: number, scratch: number): void;
+}
+
+/** What the epilogue does after the int32 sums (absent = keep the int32 accumulators). */
+export interface QEpilogue {
+  /** Multipliers per channel (ir/quant.ts requantMultipliers) and their common shift. */
+  mult: Int32Array;
+  shift: number;
+  zero: number;
+  lo: number;
+  hi: number;
+  out: Exclude<QOutType, 'int32'>;
+}
+
+/** The epilogue block the kernels read (EP offsets); int32 output when `e` is undefined. */
+export function epilogueBlock(e: QEpilogue | undefined, perRow: boolean): Int32Array {
+  const b = new Int32Array(EPILOGUE_BYTES / 4);
+  b[EP.out / 4] = QOUT[e ? e.out : 'int32'];
+  b[EP.perRow / 4] = perRow ? 1 : 0;
+  if (e) {
+    b[EP.shift / 4] = e.shift;
+    b[EP.zero / 4] = e.zero;
+    b[EP.lo / 4] = e.lo;
+    b[EP.hi / 4] = e.hi;
+  }
+  return b;
+}
+
+/** Arguments of one driver call, in the export's order. */
+export interface QGemmArgs {
+  pa: number; pb: number; c: number; ldc: number; M: number; N: number; K: number;
+  bias: number; mult: number; ep: number;
+}
+
+export class WasmQGemm {
+  readonly arena: WasmArena;
+  readonly variant: QGemmVariant;
+  readonly exports: QGemmExports;
+  readonly key: string;
+  readonly threads?: ThreadPool;
+  private readonly scratch: number[];
+
+  constructor(opts: { arena?: WasmArena; threads?: ThreadPool; tile?: Partial<Omit<QGemmVariant, 'shared'>> } = {}) {
+    if (!wasmFeatures().simd) fail('wasm qgemm: this engine has no WebAssembly SIMD; use a newer Node (>= 16.4) or browser');
+    this.arena = opts.arena ?? opts.threads?.arena ?? new WasmArena({ maximumBytes: 1 << 30 });
+    if (opts.threads && opts.threads.arena !== this.arena) fail('wasm qgemm: the thread pool works on another arena; pass the same one');
+    this.variant = { ...DEFAULT_QGEMM_TILE, ...opts.tile, shared: this.arena.shared };
+    this.key = `qgemm:mr${this.variant.mr}:nr${this.variant.nr}:u${this.variant.unroll}:${this.variant.shared ? 'shared' : 'private'}`;
+    const mod = compileCached(this.key, () => qgemmModule(this.variant));
+    this.exports = instantiate<QGemmExports>(mod, this.arena);
+    this.threads = opts.threads;
+    this.scratch = Array.from({ length: this.threads?.size ?? 1 }, () => this.arena.alloc(this.scratchBytes()));
+    this.threads?.register(this.key, mod);
+  }
+
+  scratchBytes(): number {
+    return qgemmScratchBytes(this.variant);
+  }
+
+  packedASize(M: number, K: number): number {
+    return Math.ceil(M / this.variant.mr) * this.variant.mr * Math.ceil(K / 2) * 4;
+  }
+
+  packedBSize(K: number, N: number): number {
+    return Math.ceil(N / this.variant.nr) * this.variant.nr * Math.ceil(K / 2) * 2;
+  }
+
+  /** Uploads bytes (weights, bias, multipliers, an epilogue block) into the arena; returns the offset. */
+  upload(data: Int8Array | Uint8Array | Int32Array): number {
+    const at = this.arena.alloc(data.byteLength);
+    new Uint8Array(this.arena.memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return at;
+  }
+
+  /** Packs constant A (M×K row-major) once; the unpacked copy is dropped. */
+  prepackA(a: Int8Array | Uint8Array, M: number, K: number): number {
+    const dst = this.arena.alloc(this.packedASize(M, K));
+    const mark = this.arena.used;
+    this.exports.packA(this.upload(a), K, M, K, dst, a instanceof Uint8Array ? 1 : 0);
+    this.arena.reset(mark);
+    return dst;
+  }
+
+  /** Packs constant B once, given as N×K row-major (a layer's weights, one row per output) or K×N. */
+  prepackB(b: Int8Array | Uint8Array, K: number, N: number, transB: boolean): number {
+    const kn = transB ? transposeBytes(b, N, K) : b;
+    const dst = this.arena.alloc(this.packedBSize(K, N));
+    const mark = this.arena.used;
+    this.exports.packB(this.upload(kn), N, N, K, dst, b instanceof Uint8Array ? 1 : 0);
+    this.arena.reset(mark);
+    return dst;
+  }
+
+  /** The driver on this thread. */
+  gemmWith(g: QGemmArgs, thread = 0): void {
+    this.exports.gemm(g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, this.scratch[thread]);
+  }
+
+  /** The driver split over the pool's threads by B panels when the pool has several (else on this thread); perRow: channels are rows. */
+  run(g: QGemmArgs, perRow: boolean, outBytes: number): void {
+    const pool = this.threads;
+    if (!pool || pool.size < 2) return this.gemmWith(g);
+    pool.run(splitQGemmColumns(g, this.variant.nr, pool.size, outBytes, perRow).map((part, t) => [this.call(part, t)]));
+  }
+
+  /** The pool call that runs one driver call on thread t. */
+  call(g: QGemmArgs, thread: number): PoolCall {
+    return { key: this.key, fn: QGEMM_EXPORTS.gemm, args: [g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, this.scratch[thread]] };
+  }
+
+  packBCall(src: number, ldb: number, cols: number, K: number, dst: number, xor: boolean): PoolCall {
+    return { key: this.key, fn: QGEMM_EXPORTS.packB, args: [src, ldb, cols, K, dst, xor ? 1 : 0] };
+  }
+
+  /**
+   * C[M×N] = epilogue(A·B + bias) on arrays (copied in and out): A M×K, B K×N (N×K
+   * when transB), bias one int32 per row or per column (biasPer), multipliers likewise.
+   */
+  qgemm(M: number, N: number, K: number, a: Int8Array | Uint8Array, b: Int8Array | Uint8Array,
+    o: { transB?: boolean; bias?: Int32Array; perRow?: boolean; epilogue?: QEpilogue } = {}): Int8Array | Uint8Array | Int16Array | Int32Array {
+    for (const [k, v] of Object.entries({ M, N, K })) if (!Number.isInteger(v) || v < 0) fail(`qgemm: ${k}=${v} must be a non-negative integer`);
+    if (a.length < M * K || b.length < K * N) fail(`qgemm: A has ${a.length} values and B ${b.length}; ${M}×${K} and ${K}×${N} need ${M * K} and ${K * N}`);
+    const channels = o.perRow ? M : N;
+    if (o.bias && o.bias.length !== channels) fail(`qgemm: bias has ${o.bias.length} values, needs ${channels}`);
+    if (o.epilogue && o.epilogue.mult.length !== channels) fail(`qgemm: ${o.epilogue.mult.length} multipliers, needs ${channels}`);
+    const out = o.epilogue?.out ?? 'int32';
+    const ar = this.arena, mark = ar.used;
+    try {
+      const pb = this.prepackB(b, K, N, o.transB ?? false);
+      const pa = ar.alloc(this.packedASize(M, K));
+      this.exports.packA(this.upload(a), K, M, K, pa, a instanceof Uint8Array ? 1 : 0);
+      const c = ar.alloc(M * N * QOUT_BYTES[out]);
+      const bias = o.bias ? this.upload(o.bias) : 0, mult = o.epilogue ? this.upload(o.epilogue.mult) : 0;
+      const ep = this.upload(epilogueBlock(o.epilogue, o.perRow ?? false));
+      this.gemmWith({ pa, pb, c, ldc: N, M, N, K, bias, mult, ep });
+      const Ctor = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array }[out];
+      return new Ctor(ar.memory.buffer.slice(c, c + M * N * QOUT_BYTES[out]));
+    } finally {
+      ar.reset(mark);
+    }
+  }
+}
+
+/** rows×cols bytes → cols×rows. */
+export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: number, cols: number): T {
+  const out = new (src.constructor as { new (n: number): T })(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+  return out;
+}
+
+/**
+ * One driver call split into `parts` along N (whole B panels): each part offsets B
+ * and C, and the bias and multipliers too when the channels are the columns (not
+ * perRow). Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
+ */
+export function splitQGemmColumns(g: QGemmArgs, nr: number, parts: number, eb: number, perRow = false): QGemmArgs[] {
+  const panels = Math.ceil(g.N / nr), kp = Math.ceil(g.K / 2);
+  return Array.from({ length: parts }, (_, t) => {
+    const p0 = Math.floor((t * panels) / parts), p1 = Math.floor(((t + 1) * panels) / parts);
+    const j0 = p0 * nr, j1 = Math.min(g.N, p1 * nr);
+    return {
+      ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * kp * nr * 2, c: g.c + j0 * eb,
+      bias: g.bias && !perRow ? g.bias + j0 * 4 : g.bias, mult: g.mult && !perRow ? g.mult + j0 * 4 : g.mult,
+    };
+  });
+}

@@ -1,0 +1,94 @@
+// The integer GEMM against the plain-TS integer reference (ir/ref/qgemm_ref.ts),
+// bit for bit, at tile edges: every output type, bias and multipliers per row and
+// per column, int8 and uint8 operands, and accumulators near the int32 limits.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { intRange, requantMultipliers } from '../../../src/ir/quant.js';
+import { Rng } from '../../../src/ir/random.js';
+import { qgemmRef } from '../../../src/ir/ref/qgemm_ref.js';
+import { WasmQGemm, type QEpilogue, type QInType } from '../../../src/kernels/wasm/qgemm.js';
+import { qgemmModule } from '../../../src/kernels/wasm/qgemm_codegen.js';
+import { WA } from '../../../src/kernels/wasm/wasm_api.js';
+import { edgeSizes } from './helpers.js';
+
+const TILES = [{ mr: 4, nr: 8, unroll: 1 }, { mr: 3, nr: 12, unroll: 2 }, { mr: 5, nr: 4, unroll: 3 }, { mr: 2, nr: 16, unroll: 1 }, { mr: 1, nr: 4, unroll: 2 }];
+
+function ints(rng: Rng, n: number, type: QInType, lo = type === 'int8' ? -128 : 0, hi = type === 'int8' ? 127 : 255): Int8Array | Uint8Array {
+  const out = type === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + rng.int(hi - lo + 1);
+  return out;
+}
+
+interface Case {
+  M: number; N: number; K: number;
+  aType?: QInType; bType?: QInType; transB?: boolean; perRow?: boolean; bias?: boolean;
+  out?: QEpilogue['out'] | 'int32';
+}
+
+function check(g: WasmQGemm, rng: Rng, c: Case): void {
+  const { M, N, K } = c, aType = c.aType ?? 'int8', bType = c.bType ?? 'int8', out = c.out ?? 'int8';
+  const a = ints(rng, M * K, aType), b = ints(rng, K * N, bType);
+  const channels = c.perRow ? M : N;
+  const spread = Math.round(4000 * Math.sqrt(K + 1)); // about the accumulators' own spread
+  const bias = c.bias ? Int32Array.from({ length: channels }, () => rng.int(2 * spread + 1) - spread) : undefined;
+  let epilogue: QEpilogue | undefined;
+  if (out !== 'int32') {
+    const [lo, hi] = out === 'int16' ? intRange(16, true) : intRange(8, out === 'int8');
+    // scales that map a typical accumulator (~128·128·√K) onto a few hundred levels, per channel
+    const scales = Array.from({ length: channels }, () => (0.5 + rng.next()) / (40 * Math.sqrt(K + 1)));
+    const { mult, shift } = requantMultipliers(scales);
+    const zero = out === 'uint8' ? 100 + rng.int(50) : rng.int(40) - 20;
+    epilogue = { mult, shift, zero, lo: lo + rng.int(3), hi: hi - rng.int(3), out };
+  }
+  const got = g.qgemm(M, N, K, a, b, { transB: c.transB, bias, perRow: c.perRow, epilogue });
+  const want = new (got.constructor as Int32ArrayConstructor)(M * N);
+  qgemmRef({
+    M, N, K, a, aZero: aType === 'uint8' ? 128 : 0, b, bZero: bType === 'uint8' ? 128 : 0, transB: c.transB,
+    bias, biasPer: c.perRow ? 'row' : 'col', c: want,
+    requant: epilogue && { ...epilogue, per: c.perRow ? 'row' : 'col' },
+  });
+  if (out !== 'int32' && M * N >= 64) {
+    const distinct = new Set(got).size;
+    assert.ok(distinct > 8, `qgemm ${M}×${N}×${K}: only ${distinct} distinct outputs (the test scales saturate)`);
+  }
+  const what = `qgemm ${M}×${N}×${K} ${JSON.stringify({ ...c, M: undefined, N: undefined, K: undefined })} tile ${g.variant.mr}×${g.variant.nr}`;
+  for (let i = 0; i < M * N; i++) {
+    if (got[i] !== want[i]) assert.fail(`${what}: at (row ${Math.floor(i / N)}, col ${i % N}) got ${got[i]}, expected ${want[i]}`);
+  }
+}
+
+test('qgemm module validates for every tile', () => {
+  for (const t of TILES) assert.ok(WA.validate(qgemmModule({ ...t, shared: false })));
+});
+
+test('qgemm matches the integer reference bit for bit at tile edges (M, N around the tile; K odd, even, around the 8-wide pack)', () => {
+  const rng = new Rng(1);
+  for (const tile of TILES) {
+    const g = new WasmQGemm({ tile });
+    for (const M of edgeSizes(tile.mr)) for (const N of edgeSizes(tile.nr)) for (const K of [1, 2, 7, 8, 9, 17]) check(g, rng, { M, N, K, bias: true });
+  }
+});
+
+test('qgemm output types, operand types, bias and multipliers per row or per column', () => {
+  const rng = new Rng(2);
+  const mixes: Omit<Case, 'M' | 'N' | 'K'>[] = [
+    { out: 'int32' }, { out: 'int32', bias: true, perRow: true }, { out: 'int16' }, { out: 'uint8' }, { out: 'int8', perRow: true },
+    { aType: 'uint8' }, { bType: 'uint8', out: 'uint8' }, { aType: 'uint8', bType: 'uint8', transB: true, bias: true },
+    { transB: true, perRow: true, bias: true, out: 'int16' }, { transB: true },
+  ];
+  for (const tile of TILES.slice(0, 3)) {
+    const g = new WasmQGemm({ tile });
+    for (const o of mixes) for (const [M, N, K] of [[2 * tile.mr + 3, 2 * tile.nr + 3, 33], [tile.mr, tile.nr, 2], [1, 1, 1], [7, 50, 800]]) check(g, rng, { M, N, K, ...o });
+  }
+});
+
+test('qgemm: accumulators near the int32 limit and a full int8 range stay exact; K = 0 gives the bias', () => {
+  const g = new WasmQGemm();
+  // 131071 products of −128·−128 = 2^31 − 2^14: the largest sum below 2^31 of one sign
+  const K = 131071, a = new Int8Array(K).fill(-128), b = new Int8Array(K).fill(-128);
+  assert.equal(g.qgemm(1, 1, K, a, b)[0], K * 16384);
+  const rng = new Rng(3);
+  check(g, rng, { M: 9, N: 13, K: 4000, out: 'int32', bias: true });
+  const bias = Int32Array.from([5, -7, 9]);
+  assert.deepEqual([...g.qgemm(1, 3, 0, new Int8Array(0), new Int8Array(0), { bias })], [5, -7, 9]);
+});

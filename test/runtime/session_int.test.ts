@@ -1,0 +1,168 @@
+// The integer path of the runtime: QOperator ops and QDQ units planned onto the
+// integer kernels, run on 1 thread and on 2 (every step split), bit for bit
+// against the integer oracle (ir/ref/im2col + qgemmRef with the step's constants),
+// within one output step of the ONNX reference (onnxruntime's float
+// requantization), and the QDQ LeNet-5 of onnxruntime's quantizer integer-only.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { QConvStep, QFcStep } from '../../src/compile/plan_types.js';
+import { loadDataset } from '../../src/data/datasets.js';
+import { argmaxRows } from '../../src/eval/evaluate.js';
+import { ortRun, ortSession } from '../../src/eval/ort.js';
+import { Rng } from '../../src/ir/random.js';
+import { im2col } from '../../src/ir/ref/im2col.js';
+import { qgemmRef } from '../../src/ir/ref/qgemm_ref.js';
+import { f32, fromNumbers, Tensor, type DType } from '../../src/ir/tensor.js';
+import { loadOnnxFile } from '../../src/onnx/load.js';
+import { runReference } from '../../src/runtime/reference.js';
+import { Session } from '../../src/runtime/session.js';
+import { createNodeSession } from '../../src/runtime/session_node.js';
+import { GraphBuilder } from '../onnx/graph_builder.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
+
+function ints(rng: Rng, dtype: 'int8' | 'uint8' | 'int32', shape: number[], lo: number, hi: number): Tensor {
+  return fromNumbers(dtype, shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + rng.int(hi - lo + 1)));
+}
+
+/** The integer oracle of a qconv step: im2col (padded with the input zero point) and qgemmRef per image and group. */
+function qconvOracle(s: QConvStep, x: Tensor): Int32Array {
+  const { N, C, H, W, M, OH, OW, group: G, win, layer: l } = s;
+  const Cg = C / G, Mg = M / G, K = Cg * win.kh * win.kw, P = OH * OW;
+  const xs = Float64Array.from(x.data as ArrayLike<number>), cols = new Float64Array(K * P), y = new Int32Array(N * M * P);
+  const off = l.input === 'uint8' ? 128 : 0;
+  for (let n = 0; n < N; n++) for (let g = 0; g < G; g++) {
+    im2col(xs, (n * C + g * Cg) * H * W, { C: Cg, H, W, OH, OW, win }, cols, 0, l.inZero);
+    qgemmRef({
+      M: Mg, N: P, K, a: l.weight, aOff: g * Mg * K, b: cols.map((v) => v - off), c: y, cOff: (n * M + g * Mg) * P,
+      bias: l.bias.subarray(g * Mg, (g + 1) * Mg), biasPer: 'row',
+      requant: l.epilogue && { ...l.epilogue, mult: l.epilogue.mult.subarray(g * Mg, (g + 1) * Mg), per: 'row' },
+    });
+  }
+  return y;
+}
+
+function qfcOracle(s: QFcStep, x: Tensor): Int32Array {
+  const l = s.layer, y = new Int32Array(s.M * s.N);
+  qgemmRef({
+    M: s.M, N: s.N, K: s.K, a: x.data as Int8Array, aZero: l.input === 'uint8' ? 128 : 0, b: l.weight, transB: true, c: y,
+    bias: l.bias, requant: l.epilogue && { ...l.epilogue, per: 'col' },
+  });
+  return y;
+}
+
+/** Runs a one-node integer graph on 1 and 2 threads: exact against the integer oracle, within `tol` of the reference runtime. */
+async function check(g: ReturnType<GraphBuilder['build']>, x: Tensor, label: string, tol: number): Promise<void> {
+  const feeds = { x };
+  const want = runReference(g, feeds)[g.outputs[0].name];
+  for (const session of [await Session.create(g, { batch: x.shape[0] }), await createNodeSession(g, { threads: 2, splitFlops: 0, batch: x.shape[0] })]) {
+    try {
+      const got = session.run(feeds)[g.outputs[0].name];
+      const step = session.plan.steps[0];
+      assert.ok(step.kind === 'qconv' || step.kind === 'qfc', `${label}: planned as ${step.kind} (${step.reason})`);
+      const oracle = step.kind === 'qconv' ? qconvOracle(step, x) : qfcOracle(step as QFcStep, x);
+      const where = `${label} (${session.threads} thread${session.threads > 1 ? 's' : ''})`;
+      for (let i = 0; i < oracle.length; i++) {
+        if (got.data[i] !== oracle[i]) assert.fail(`${where}: element ${i} is ${got.data[i]}, the integer oracle gives ${oracle[i]}`);
+        if (Math.abs(Number(got.data[i]) - Number(want.data[i])) > tol) assert.fail(`${where}: element ${i} is ${got.data[i]}, the ONNX reference ${want.data[i]}`);
+      }
+    } finally {
+      await session.dispose();
+    }
+  }
+}
+
+const scale = (v: number) => f32([], [v]);
+const zero = (dtype: DType, v: number) => fromNumbers(dtype, [], [v]);
+
+test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1, int8 and uint8, per-channel scales', async () => {
+  const rng = new Rng(7);
+  const cases: { x: number[]; w: number[]; attrs: Record<string, number[] | number>; xt: 'int8' | 'uint8'; bias: boolean }[] = [
+    { x: [3, 3, 9, 8], w: [5, 3, 3, 3], attrs: { pads: [1, 1, 1, 1] }, xt: 'uint8', bias: true },
+    { x: [2, 4, 11, 10], w: [9, 4, 3, 2], attrs: { strides: [2, 3], pads: [0, 1, 2, 0] }, xt: 'int8', bias: false },
+    { x: [1, 6, 12, 11], w: [6, 2, 3, 3], attrs: { group: 3, dilations: [2, 1], pads: [2, 1, 2, 1] }, xt: 'int8', bias: true },
+    { x: [2, 16, 5, 7], w: [10, 16, 1, 1], attrs: {}, xt: 'uint8', bias: true },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const b = new GraphBuilder(i);
+    const M = c.w[0];
+    const ws = f32([M], Array.from({ length: M }, () => 0.002 + 0.004 * rng.next()));
+    const inputs = [
+      b.input('x', c.x, c.xt), b.constant('xs', scale(0.02)), b.constant('xz', zero(c.xt, c.xt === 'int8' ? -7 : 121)),
+      b.constant('w', ints(rng, 'int8', c.w, -127, 127)), b.constant('ws', ws), b.constant('wz', fromNumbers('int8', [M], new Array(M).fill(0))),
+      b.constant('ys', scale(0.08)), b.constant('yz', zero(c.xt, c.xt === 'int8' ? 5 : 110)),
+      ...(c.bias ? [b.constant('b', ints(rng, 'int32', [M], -2000, 2000))] : []),
+    ];
+    const g = b.build([b.op1('QLinearConv', inputs, c.attrs)], 17);
+    await check(g, ints(rng, c.xt, c.x, c.xt === 'int8' ? -128 : 0, c.xt === 'int8' ? 127 : 255), `QLinearConv case ${i}`, 1);
+  }
+});
+
+test('QLinearMatMul, MatMulInteger and ConvInteger on the integer kernels (int32 out exact)', async () => {
+  const rng = new Rng(8);
+  const b = new GraphBuilder(1);
+  const inputs = [
+    b.input('x', [5, 37], 'int8'), b.constant('as', scale(0.05)), b.constant('az', zero('int8', 3)), b.constant('b', ints(rng, 'int8', [37, 19], -127, 127)),
+    b.constant('bs', f32([19], Array.from({ length: 19 }, () => 0.003 + 0.01 * rng.next()))), b.constant('bz', fromNumbers('int8', [19], new Array(19).fill(0))),
+    b.constant('ys', scale(0.2)), b.constant('yz', zero('int8', -4)),
+  ];
+  await check(b.build([b.op1('QLinearMatMul', inputs)], 17), ints(rng, 'int8', [5, 37], -128, 127), 'QLinearMatMul', 1);
+  const m = new GraphBuilder(2);
+  const mm = m.op1('MatMulInteger', [m.input('x', [4, 23], 'uint8'), m.constant('b', ints(rng, 'int8', [23, 9], -128, 127)), m.constant('az', zero('uint8', 130))]);
+  await check(m.build([mm], 17), ints(rng, 'uint8', [4, 23], 0, 255), 'MatMulInteger', 0);
+  const c = new GraphBuilder(3);
+  const ci = c.op1('ConvInteger', [c.input('x', [2, 3, 7, 6], 'uint8'), c.constant('w', ints(rng, 'uint8', [4, 3, 3, 3], 0, 255)), c.constant('xz', zero('uint8', 9)),
+    c.constant('wz', zero('uint8', 128))], { pads: [1, 1, 1, 1] });
+  await check(c.build([ci], 17), ints(rng, 'uint8', [2, 3, 7, 6], 0, 255), 'ConvInteger', 0);
+});
+
+test("onnxruntime's QDQ LeNet-5 runs integer-only from its first QuantizeLinear to its last DequantizeLinear, agreeing with onnxruntime", async () => {
+  const path = `${FIXTURES}lenet5_int8_qdq.onnx`;
+  const g = loadOnnxFile(path);
+  const s = await Session.create(g, { batch: 100 });
+  const kinds = s.plan.steps.map((st) => st.kind);
+  assert.deepEqual(kinds, ['quantize', 'qconv', 'qpool', 'qconv', 'qpool', 'qfc', 'qfc', 'dequantize'], s.describe());
+  const ort = await ortSession(path);
+  const ds = loadDataset('mnist', 'test');
+  let agree = 0, maxDiff = 0;
+  const n = 500;
+  for (let i = 0; i < n; i += 100) {
+    const x = f32([100, 1, 28, 28], ds.images.subarray(i * 784, (i + 100) * 784));
+    const mine = s.run({ input: x }).logits.data as Float32Array;
+    const theirs = (await ortRun(ort, { input: x })).logits.data as Float32Array;
+    const [a, b] = [argmaxRows(mine, 100), argmaxRows(theirs, 100)];
+    for (let r = 0; r < 100; r++) if (a[r] === b[r]) agree++;
+    for (let j = 0; j < mine.length; j++) maxDiff = Math.max(maxDiff, Math.abs(mine[j] - theirs[j]));
+  }
+  await s.dispose();
+  assert.ok(agree >= n - 1, `top-1 agreement with onnxruntime ${agree}/${n}`);
+  const logitsScale = g.initializers.get('logits_scale')!.data[0] as number;
+  assert.ok(maxDiff <= 2 * logitsScale + 1e-6, `logits differ from onnxruntime's by ${maxDiff} (${(maxDiff / logitsScale).toFixed(1)} output steps)`);
+});
+
+test('a QDQ residual Add (with the ReLU after it) runs as one integer add, within one output step of the reference', async () => {
+  const b = new GraphBuilder(9);
+  const x = b.input('x', ['N', 4, 5, 5]);
+  const q = (t: string, s: number, z: number) => {
+    const [sn, zn] = [b.constant(`${t}_s`, scale(s)), b.constant(`${t}_z`, zero('int8', z))];
+    return b.op1('DequantizeLinear', [b.op1('QuantizeLinear', [t, sn, zn]), sn, zn]);
+  };
+  const a = q(x, 0.02, 3), c = q(b.op1('Relu', [x]), 0.01, -128);
+  const y = q(b.op1('Relu', [b.op1('Add', [a, c])]), 0.03, -128);
+  // a broadcast operand (one value per channel) has no integer add: it stays float, and right
+  const bias = q(b.constant('bias', f32([1, 4, 1, 1], [0.5, -0.25, 1, 0])), 0.01, 0);
+  const z = q(b.op1('Add', [a, bias]), 0.03, 0);
+  const g = b.build([y, z], 17, 'N');
+  const s = await Session.create(g, { batch: 2 });
+  const adds = s.plan.steps.filter((st) => st.kind === 'qadd');
+  assert.equal(adds.length, 1, s.describe());
+  assert.equal(adds[0].kernel, 'add int8 + clamp');
+  const feeds = { x: f32([2, 4, 5, 5], new Rng(4).floats(200, -2, 2)) };
+  const got = s.run(feeds), want = runReference(g, feeds);
+  for (const [v, step] of [[y, 0.03], [z, 0.03]] as const) {
+    const [gv, wv] = [got[v].data as Float32Array, want[v].data as Float32Array];
+    gv.forEach((e, i) => assert.ok(Math.abs(e - wv[i]) <= step + 1e-6, `${v} element ${i}: ${e} vs ${wv[i]}`));
+  }
+  await s.dispose();
+});
