@@ -18,6 +18,7 @@ import { createOrtWebPeer } from './peers/ort_web.js';
 import type { Feeds, Peer } from './peers/peer.js';
 import { createTfjsWasmPeer } from './peers/tfjs/wasm.js';
 import { formatSig, formatRatio, formatTable } from './table.js';
+import { patternVggs } from './pattern_model.js';
 
 export interface ModelSpec {
   key: string;
@@ -26,6 +27,12 @@ export interface ModelSpec {
   /** C, H, W of one input image. */
   image: number[];
   batches: number[];
+  /**
+   * The model nnzip runs when it is not `file` (the peers run `file`): the pattern-pruned
+   * VGG-S against the peers on the dense one. nnzip's outputs are then checked against
+   * ort-node on nnzip's own model exported to ONNX.
+   */
+  nnzipModel?: () => { graph: Graph; source: string };
 }
 
 export const MODELS: readonly ModelSpec[] = [
@@ -33,6 +40,10 @@ export const MODELS: readonly ModelSpec[] = [
   { key: 'lenet5', name: 'LeNet-5', file: 'lenet5_dense.onnx', image: [1, 28, 28], batches: [1, 64] },
   { key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', image: [1, 28, 28], batches: [1, 64] },
   { key: 'squeezenet', name: 'SqueezeNet 1.1', file: 'squeezenet1_1_random.onnx', image: [3, 224, 224], batches: [1] },
+  {
+    key: 'vggs-pattern', name: 'VGG-S pattern (peers: dense)', file: 'vggs_fmnist_dense.onnx', image: [1, 28, 28], batches: [1, 64],
+    nnzipModel: () => patternVggs(),
+  },
 ];
 
 /** Table columns, in order; 'nnzip' first, then nnzip without Winograd (every conv direct: im2col or sparse). */
@@ -116,14 +127,17 @@ const FACTORIES: Record<(typeof PEERS)[number], Factory> = {
   'tfjs-wasm': (_, graph, threads) => createTfjsWasmPeer(graph, { threads }),
 };
 
-async function createPeers(spec: ModelSpec, threads: number, notes: Set<string>): Promise<{ peers: Peer[]; errors: Map<string, string> }> {
+async function createPeers(spec: ModelSpec, threads: number, notes: Set<string>): Promise<{ peers: Peer[]; errors: Map<string, string>; nnzipOracle?: Peer }> {
   const file = FIXTURES + spec.file;
   const graph = loadOnnxFile(file);
+  const own = spec.nnzipModel?.();
+  if (own) notes.add(`${spec.name}: nnzip runs ${own.source}; the peers run ${spec.file}`);
   const peers: Peer[] = [];
   const errors = new Map<string, string>();
+  const nnzipOracle = own ? await createOrtNodePeer(own.graph, { threads: 1 }) : undefined;
   for (const name of PEERS) {
     try {
-      const peer = await FACTORIES[name](file, graph, threads);
+      const peer = await FACTORIES[name](file, name === 'nnzip' && own ? own.graph : graph, threads);
       peers.push(peer);
       if (peer.note) notes.add(peer.note);
     } catch (e) {
@@ -131,7 +145,7 @@ async function createPeers(spec: ModelSpec, threads: number, notes: Set<string>)
       notes.add(`${spec.name}: ${name} unavailable: ${(e as Error).message}`);
     }
   }
-  return { peers, errors };
+  return { peers, errors, nnzipOracle };
 }
 
 /** Same seeded inputs for every peer: pixels in [0, 1), as the models expect. */
@@ -140,16 +154,18 @@ function feedsFor(spec: ModelSpec, batch: number): Feeds {
   return { input: f32(shape, new Rng(batch).floats(shape.reduce((a, b) => a * b, 1), 0, 1)) };
 }
 
-async function benchRow(spec: ModelSpec, batch: number, threads: number, peers: Peer[], rounds: number): Promise<ModelRow> {
+async function benchRow(spec: ModelSpec, batch: number, threads: number, peers: Peer[], rounds: number, nnzipOracle?: Peer): Promise<ModelRow> {
   const feeds = feedsFor(spec, batch);
   const row: ModelRow = { model: spec.name, batch, threads, peers: {} };
   const oracle = peers.find((p) => p.name === 'ort-node');
   const expected = oracle ? await oracle.run(feeds) : undefined;
+  const expectedNnzip = nnzipOracle ? await nnzipOracle.run(feeds) : expected;
   const ok: Peer[] = [];
   for (const p of peers) {
     try {
       const got = await p.run(feeds);
-      row.peers[p.name] = { threads: p.threads, maxRel: expected ? maxRel(got, expected) : undefined };
+      const want = p.name === 'nnzip' ? expectedNnzip : expected;
+      row.peers[p.name] = { threads: p.threads, maxRel: want ? maxRel(got, want) : undefined };
       ok.push(p);
     } catch (e) {
       row.peers[p.name] = { error: (e as Error).message };
@@ -167,10 +183,10 @@ export async function benchSetting(threads: number, opts: BenchOptions): Promise
   const notes = new Set<string>();
   const foreign = watchForeignLoad();
   for (const spec of selectModels(opts.models)) {
-    const { peers } = await createPeers(spec, threads, notes);
+    const { peers, nnzipOracle } = await createPeers(spec, threads, notes);
     for (const batch of spec.batches.filter((b) => !opts.batches?.length || opts.batches.includes(b))) {
       process.stderr.write(`bench: ${spec.name}, batch ${batch}, ${threads} thread(s)\n`);
-      const row = await benchRow(spec, batch, threads, peers, opts.rounds ?? 5);
+      const row = await benchRow(spec, batch, threads, peers, opts.rounds ?? 5, nnzipOracle);
       for (const [name, r] of Object.entries(row.peers)) {
         if (r?.maxRel !== undefined && r.maxRel > MAX_REL) notes.add(`${spec.name} batch ${batch}: ${name} differs from ort-node by ${r.maxRel.toExponential(2)} (relative); marked !`);
         if (r?.error) notes.add(`${spec.name} batch ${batch}: ${name} failed: ${r.error}`);
@@ -178,6 +194,7 @@ export async function benchSetting(threads: number, opts: BenchOptions): Promise
       rows.push(row);
     }
     for (const p of peers) await p.dispose();
+    await nnzipOracle?.dispose();
   }
   const load = foreign();
   return { rows, notes: [...notes], foreignLoad: load === undefined ? undefined : { [threads]: load } };

@@ -15,7 +15,7 @@ warm-up first, then interleaved rounds in a rotating order, the median of >= 5.
 Peers: onnxruntime-node, onnxruntime-web, TF.js with its wasm backend.
 
   --threads 1,2      thread settings of the model tables (default 1,2)
-  --models a,b       model keys: lenet300, lenet5, vggs, squeezenet (default all)
+  --models a,b       model keys: lenet300, lenet5, vggs, squeezenet, vggs-pattern (default all)
   --rounds N         timed rounds per model row, >= 5 (default 5)
   --batches 1,64     only these batch sizes (default: each model's own, 1 and 64; SqueezeNet 1)
   --json FILE        also write every number (samples included) as JSON

@@ -2,7 +2,7 @@
 // Without fine-tuning the base is the lossless recipe: only the flags given change weights.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { BUILTIN_RECIPES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
+import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
 import type { WinogradTile } from '../ir/winograd.js';
@@ -26,6 +26,13 @@ export const RECIPE_FLAGS: Options = {
   'no-share': { type: 'boolean' },
   'no-huffman': { type: 'boolean' },
   f16: { type: 'boolean' },
+  patterns: { type: 'string' },
+  connectivity: { type: 'string' },
+  'admm-rounds': { type: 'string' },
+  'pattern-epochs': { type: 'string' },
+  'latency-target': { type: 'string' },
+  'size-target': { type: 'string' },
+  'accuracy-bound': { type: 'string' },
   quantize: { type: 'string' },
   'quant-bits': { type: 'string' },
   'winograd-filters': { type: 'string' },
@@ -50,6 +57,15 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
   --no-huffman            no Huffman coding (Han's P+Q stage)
   --f16                   store the uncompressed float tensors (biases) as float16 (lossy;
                           the accuracy printed is the written file's)
+pattern pruning (--recipe pattern; PatDNN):
+  --patterns K            patterns per model (1–56), or per layer: conv2=6
+  --connectivity R        kernels kept = kernels / R (1 = all), or per layer: conv2=2
+  --admm-rounds N         ADMM rounds before the projection (0 = one-shot projection)
+  --pattern-epochs N      masked retraining epochs after the projection
+  --latency-target US     co-design: K and R per layer so the pattern layers take at most US µs
+                          per image as the compiler measures them (one thread)
+  --size-target BYTES     co-design: ... so their stored weights take at most BYTES
+  --accuracy-bound PCT    co-design: the lowest test accuracy (%) accepted; checked after retraining
   --quantize S            quantize after pruning and sharing: int8 or fixed (dynamic fixed point),
                           calibrated on 1000 training images (recipe: quantize.*, QAT epochs there)
   --quant-bits N          weight bits of --quantize (int8: 2–8, fixed: 2–16; default 8)
@@ -70,7 +86,8 @@ function loadRecipe(spec: string): Recipe {
 }
 
 /** Applies "0.1", "conv=0.5,fc=0.1" or "fc1=0.08" to kind defaults and per-layer overrides. */
-function applySpec(r: Recipe, flag: string, spec: string, setKind: (kind: 'conv' | 'fc', v: number) => void, key: 'density' | 'bits' | 'indexBits' | 'filters'): void {
+function applySpec(r: Recipe, flag: string, spec: string, setKind: (kind: 'conv' | 'fc', v: number) => void,
+  key: 'density' | 'bits' | 'indexBits' | 'filters' | 'patterns' | 'connectivity'): void {
   for (const part of spec.split(',')) {
     const [k, v] = part.includes('=') ? part.split('=', 2) : [undefined, part];
     const value = Number(v);
@@ -80,6 +97,35 @@ function applySpec(r: Recipe, flag: string, spec: string, setKind: (kind: 'conv'
       setKind('fc', value);
     } else if (k === 'conv' || k === 'fc') setKind(k, value);
     else r.layers[k] = { ...r.layers[k], [key]: value };
+  }
+}
+
+const PATTERN_FLAGS = ['patterns', 'connectivity', 'admm-rounds', 'pattern-epochs', 'latency-target', 'size-target', 'accuracy-bound'];
+
+/** The pattern stage's flags (checked with the rest of the recipe by checkRecipe). */
+function patternFlags(r: Recipe, p: Parsed): void {
+  const given = PATTERN_FLAGS.filter((f) => p.values[f] !== undefined);
+  if (!given.length) return;
+  const ps = r.pattern ?? fail(`--${given[0]} needs the pattern stage: add --recipe pattern (or a recipe with a pattern: section)`);
+  const patterns = str(p, 'patterns'), connectivity = str(p, 'connectivity');
+  if (patterns) applySpec(r, 'patterns', patterns, (_k, v) => (ps.patterns = v), 'patterns');
+  if (connectivity) applySpec(r, 'connectivity', connectivity, (_k, v) => (ps.connectivity = v), 'connectivity');
+  const rounds = str(p, 'admm-rounds');
+  if (rounds !== undefined) {
+    const n = num(p, 'admm-rounds', 0, 0, 1000, true);
+    if (n === 0) delete ps.admm;
+    else ps.admm = { ...(ps.admm ?? ADMM_DEFAULTS), rounds: n };
+  }
+  ps.epochs = num(p, 'pattern-epochs', ps.epochs, 0, 1000);
+  const latency = str(p, 'latency-target'), size = str(p, 'size-target'), bound = str(p, 'accuracy-bound');
+  if (latency !== undefined || size !== undefined || bound !== undefined) {
+    if (latency === undefined && size === undefined) fail('--accuracy-bound needs a target: --latency-target US or --size-target BYTES');
+    ps.codesign = {
+      ...CODESIGN_CANDIDATES, ...ps.codesign,
+      latencyUs: latency === undefined ? undefined : num(p, 'latency-target', 0, 1e-3, 1e9),
+      sizeBytes: size === undefined ? undefined : num(p, 'size-target', 0, 1, 1e12),
+      accuracyBound: bound === undefined ? undefined : num(p, 'accuracy-bound', 0, 0.01, 100) / 100,
+    };
   }
 }
 
@@ -131,6 +177,7 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   refuseIdleStageFlags(p, r);
   if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
+  patternFlags(r, p);
   const scheme = choice(p, 'quantize', ['int8', 'fixed'] as const);
   if (scheme) r.quantize = { ...(r.quantize ?? QUANTIZE_DEFAULTS), scheme };
   if (str(p, 'quant-bits') !== undefined) {

@@ -13,6 +13,7 @@ import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
+import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
 
@@ -73,6 +74,20 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
 }
 
 /**
+ * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): whole
+ * images per thread, each set [padded image | accumulators] its own; or one padded
+ * image whose FKW rows the threads share (one set: the padded image, then each
+ * thread's accumulators in `patches`).
+ */
+function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
+  split = Math.max(split, sparseParts(s.estNs ?? 0, threads));
+  const byImages = splitsImages(s.N, split);
+  const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
+  const plane = roundUp(paddedBytes(geo, s.pattern!.variant), 64), acc = roundUp(accBytes(geo, s.pattern!.variant), 64);
+  return { split, byImages, sets: byImages ? split : 1, patches: byImages ? acc : split * acc, panels: 0, plane };
+}
+
+/**
  * The layout of a conv step whose kernel (`impl`) is chosen: dense steps split
  * over `split` threads (whole images when they share out evenly, else bands of
  * output rows); sparse steps decide their own split from the cost model.
@@ -81,6 +96,7 @@ export function convLayout(s: ConvStep, split: number, threads: number, tile: { 
   const { win } = s, nr = tile.nr;
   const K = (s.C / s.group) * win.kh * win.kw;
   if (s.impl === 'csr') return sparseLayout(s, threads, K);
+  if (s.impl === 'pattern') return patternLayout(s, split, threads);
   if (s.impl === 'winograd') return winogradConvLayout(s, split, tile);
   if (s.impl === 'depthwise') {
     const plane = (s.H + win.padT + win.padB) * (s.W + win.padL + win.padR + DEPTHWISE_SLACK) * 4 + SLACK;

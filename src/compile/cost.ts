@@ -1,5 +1,5 @@
 // The cost-model glue: which kernel runs a layer, from the kernels' calibrated models
-// (kernels/wasm/gemm.ts, conv.ts, sparse.ts, winograd.ts), with the reason written out
+// (kernels/wasm/gemm.ts, conv.ts, sparse.ts, winograd.ts, pattern.ts), with the reason written out
 // for describe(): `sparse, density 8.1%, est 2.1 µs vs dense 9.8 µs`, `F(4,3) tiles, est
 // 210 µs vs F(2,3) 229 µs, im2col 463 µs`. Also: when a step is worth splitting over threads.
 import { isPointwise, type Window2d } from '../ir/window.js';
@@ -9,7 +9,8 @@ import { convKernelCosts, cscZeroThreshold, fcKernelCosts, spmmWeightNs } from '
 import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { tileName, WINOGRAD_TILES, winogradApplies, type WinogradTile } from '../ir/winograd.js';
-import type { ConvStep, KernelsMode, PlanWeight, WinogradMode } from './plan_types.js';
+import { patternCandidates } from './pattern_choice.js';
+import type { ConvStep, KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight, WinogradMode } from './plan_types.js';
 
 /**
  * Smallest step split over threads: 4 MFLOP (~0.25 ms of one thread's work). A hand-off
@@ -48,7 +49,7 @@ export function storedCount(w: PlanWeight): number {
 
 /** Whether the weight is stored pruned or shared (the formats the sparse kernels run; a Winograd transform is dense). */
 export function sparseStored(w: PlanWeight): boolean {
-  return w.format?.kind === 'sparse' || w.format?.kind === 'codebook';
+  return w.format?.kind === 'sparse' || w.format?.kind === 'codebook' || w.format?.kind === 'pattern';
 }
 
 /** Whether the codebook kernel (uint8 codes) can run this weight as stored. */
@@ -106,12 +107,18 @@ export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: numbe
  * one thread, so that the choice (and so every output bit) is the same on any number.
  */
 export interface ConvProblem {
+  /** The conv node (the pattern kernel looks up its tuned variant by it). */
+  node?: string;
   N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
   group: number;
   win: Window2d;
   weight: PlanWeight;
   kernels: KernelsMode;
   winograd: WinogradMode;
+  /** The pattern kernel's options (default: when the cost model says it wins). */
+  patterns?: PatternOptions;
+  /** What the plan is for (default 'wasm'): the C target has no pattern kernel. */
+  target?: PlanTarget;
 }
 
 export type ConvImpl = ConvStep['impl'];
@@ -125,6 +132,11 @@ export interface ConvCandidate {
   tile?: WinogradTile;
   /** Set when an option makes this candidate win wherever it applies. */
   forced?: string;
+  /** impl 'pattern': what the reason says when it runs (patterns, kernels kept), and its plan. */
+  detail?: string;
+  pattern?: PatternPlan;
+  /** Set when the kernel cannot run this layer though it nearly could: why (appended to the reason); never chosen. */
+  note?: string;
 }
 
 function denseCandidate(p: ConvProblem): ConvCandidate[] {
@@ -155,25 +167,31 @@ function winogradCandidates(p: ConvProblem): ConvCandidate[] {
  * candidates for the layer with their estimates (none when it does not apply), and
  * the cheapest wins (or the cheapest forced one). A new conv kernel adds one entry.
  */
-export const CONV_CANDIDATES: readonly ((p: ConvProblem) => ConvCandidate[])[] = [denseCandidate, sparseCandidate, winogradCandidates];
+export const CONV_CANDIDATES: readonly ((p: ConvProblem) => ConvCandidate[])[] = [
+  denseCandidate, sparseCandidate, winogradCandidates,
+  (p) => patternCandidates(p).map((c) => ('note' in c ? { impl: 'pattern', label: 'pattern', note: c.note } : c)),
+];
 
 const est = (c: ConvCandidate): number => c.estNs ?? Infinity;
 
 /** The kernel for a conv, with the reason describe() prints: `F(4,3), est 210 µs vs F(2,3) 229 µs, im2col 463 µs`. */
-export function chooseConv(p: ConvProblem): Decision<ConvImpl> & { tile?: WinogradTile } {
-  const all = CONV_CANDIDATES.flatMap((f) => f(p));
+export function chooseConv(p: ConvProblem): Decision<ConvImpl> & { tile?: WinogradTile; pattern?: PatternPlan } {
+  const offered = CONV_CANDIDATES.flatMap((f) => f(p));
+  const all = offered.filter((c) => c.note === undefined);
+  const notes = offered.flatMap((c) => (c.note === undefined ? [] : [`; ${c.note}`])).join('');
   const forced = all.filter((c) => c.forced);
   const best = (forced.length ? forced : all).reduce((a, b) => (est(b) < est(a) ? b : a));
   const others = all.filter((c) => c !== best && c.estNs !== undefined).sort((a, b) => est(a) - est(b));
   const vs = others.length ? ` vs ${others.map((c) => `${c.label} ${formatUs(est(c))}`).join(', ')}` : '';
   const w = p.weight, total = p.M * (p.C / p.group) * p.win.kh * p.win.kw;
-  const stored = !sparseStored(w) ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
+  const stored = !sparseStored(w) || best.impl === 'pattern' ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
     p.kernels === 'dense' ? `, kernels: 'dense' forced` : best.impl === 'depthwise' ? '; no sparse depthwise kernel, runs dense' : ''}; `;
   const kept = w.format?.kind === 'winograd' && w.format.tile === best.tile && !w.derived ? ', filters stored transformed' : '';
   const why = best.impl === 'depthwise' ? `group = C = M = ${p.group}` : best.impl === 'pointwise' ? '1×1, stride 1, no pads: the input is the GEMM operand'
-    : best.impl === 'im2col' ? 'patches unfolded, then GEMM' : best.impl === 'winograd' ? `${best.label} tiles${kept}` : 'sparse rows times the patches';
+    : best.impl === 'im2col' ? 'patches unfolded, then GEMM' : best.impl === 'winograd' ? `${best.label} tiles${kept}`
+    : best.impl === 'pattern' ? best.detail! : 'sparse rows times the patches';
   const estimate = best.estNs === undefined ? '' : `, est ${formatUs(best.estNs)}${vs}`;
-  return { impl: best.impl, tile: best.tile, estNs: best.estNs, reason: `${best.forced ? `${best.forced}; ` : ''}${stored}${why}${estimate}` };
+  return { impl: best.impl, tile: best.tile, pattern: best.pattern, estNs: best.estNs, reason: `${best.forced ? `${best.forced}; ` : ''}${stored}${why}${estimate}${notes}` };
 }
 
 /**

@@ -1,15 +1,16 @@
 // Fusion passes over the lowered steps, in order: a constant bias Add into the
 // conv / fc before it, a BatchNormalization into its conv / fc (scaled weights),
 // Relu / Clip into the epilogue of a conv / fc, a BatchNormalization before an xnor
-// layer's Sign into its input packing, QDQ units into integer steps
-// (fuse_int.ts; for the C target the 8-bit graph inputs and outputs too, and pools
-// into the conv before them), and the QuantizeLinear → DequantizeLinear pairs left into
-// one float step. A step is fused into its producer only when the producer's output
-// has no other reader and is not a graph output.
+// layer's Sign into its input packing, QDQ units into integer steps (fuse_int.ts; for
+// the C target the 8-bit graph inputs and outputs too), pools into a conv (C target:
+// into the conv before them; WASM: a 2×2 max pool into the pad step of the pattern
+// conv that reads it), and the QuantizeLinear → DequantizeLinear pairs left into one
+// float step. A step is fused into its producer only when the producer's output has no
+// other reader and is not a graph output.
 import { convBand } from './conv_layout.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, QPoolStep, QuantStep } from './plan_types.js';
+import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
 
 export type { FuseInput } from './fuse_base.js';
 
@@ -113,25 +114,19 @@ function fuseQdq(f: FuseInput): void {
 }
 
 /**
- * C target: a max / average pool into the conv before it. The conv makes its output
- * a band of rows at a time in scratch and pools it, so the full-size conv output never
- * exists (LeNet-5's first conv: 1.1 KB of band instead of 46 KB); see convBand.
+ * Pools into a conv, one pass for both targets. C: a max / average pool into the conv
+ * before it. The conv makes its output a band of rows at a time in scratch and pools
+ * it, so the full-size conv output never exists (LeNet-5's first conv: 1.1 KB of band
+ * instead of 46 KB); see convBand. WASM: a 2×2 stride-2 max pool (no pads, floor) read
+ * only by a pattern conv goes into that conv's pad step: the maxima are written
+ * straight into its padded planes.
  */
 function fusePool(f: FuseInput): void {
   const uses = useCounts(f);
   f.steps = f.steps.filter((s) => {
-    if (s.kind === 'qpool') return !fuseQPool(f, uses, s);
+    if (s.kind === 'qpool') return !(f.target === 'c' && fuseQPool(f, uses, s));
     if (s.kind !== 'pool') return true;
-    const p = soleLayerProducer(f, uses, s.inputs[0]);
-    if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return true;
-    const band = convBand(p, s);
-    if (!band) return true;
-    p.pool = s;
-    p.band = band;
-    p.outImageStride = s.outImageStride;
-    p.scratch = band.rows * p.OW * 4;
-    absorb(p, s, s.kernel);
-    return false;
+    return !(f.target === 'c' ? poolIntoProducer(f, uses, s) : poolIntoPatternReader(f, uses, s));
   });
 }
 
@@ -160,6 +155,32 @@ function fuseXnorInput(f: FuseInput): void {
   });
 }
 
+function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep): boolean {
+  const p = soleLayerProducer(f, uses, s.inputs[0]);
+  if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  const band = convBand(p, s);
+  if (!band) return false;
+  p.pool = s;
+  p.band = band;
+  p.outImageStride = s.outImageStride;
+  p.scratch = band.rows * p.OW * 4;
+  absorb(p, s, s.kernel);
+  return true;
+}
+
+function poolIntoPatternReader(f: FuseInput, uses: Map<string, number>, p: PoolStep): boolean {
+  if (uses.get(p.outputs[0]) !== 1) return false;
+  const c = f.steps.find((s): s is ConvStep => s.kind === 'conv' && s.inputs[0] === p.outputs[0]);
+  const w = p.win;
+  if (!c || c.impl !== 'pattern' || c.pattern!.maxPool || !w || p.mode !== 'max' || p.ceil || w.kh !== 2 || w.kw !== 2 || w.sh !== 2 || w.sw !== 2 ||
+    w.dh !== 1 || w.dw !== 1 || w.padT || w.padL || w.padB || w.padR || p.outImageStride !== p.C * p.OH * p.OW) return false;
+  c.pattern!.maxPool = { H0: p.H, W0: p.W };
+  c.inputs = [...p.inputs];
+  c.nodes.unshift(...p.nodes);
+  c.kernel = `max pool + ${c.kernel}`;
+  return true;
+}
+
 /** An integer max pool into the integer conv before it: each pooled value is the largest of its window's pixels, made on the spot (no scratch). */
 function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boolean {
   const v = s.inputs[0];
@@ -179,7 +200,7 @@ export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void
   { name: 'fuseXnorInput', run: fuseXnorInput },
   { name: 'fuseInt', run: fuseInt },
   { name: 'quantBoundary', run: quantBoundary, only: 'c' },
-  { name: 'fusePool', run: fusePool, only: 'c' },
+  { name: 'fusePool', run: fusePool },
   { name: 'fuseQdq', run: fuseQdq },
 ];
 

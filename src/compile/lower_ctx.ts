@@ -3,7 +3,7 @@
 import type { Graph, Node } from '../ir/graph.js';
 import type { ValueType } from '../ir/ops.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { KernelsMode, PlanStep, PlanTarget, WinogradMode } from './plan_types.js';
+import type { KernelsMode, PatternOptions, PlanStep, PlanTarget, WinogradMode } from './plan_types.js';
 
 export interface LowerCtx {
   graph: Graph;
@@ -17,6 +17,7 @@ export interface LowerCtx {
   splitFlops: number;
   /** GEMM register tile: packed panels are padded to whole tiles. */
   tile: { mr: number; nr: number };
+  patterns: PatternOptions;
   /** Producer node of each value (for hints such as "this input comes out of a ReLU"). */
   producers: ReadonlyMap<string, Node>;
 }

@@ -8,6 +8,7 @@ import { nodeWindow2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
 import { chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
 import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
+import { patternCounts } from '../ir/pattern.js';
 import { lowerQMaxPool } from './lower_int.js';
 import { constF32, constOf, expectedZeros, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep, PlanWeight } from './plan_types.js';
@@ -36,14 +37,15 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const flops = 2 * N * M * K * P;
-  const parts = partsFor(flops, ctx.threads, ctx.splitFlops);
-  const d = chooseConv({ N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd });
+  const d = chooseConv({ node: node.name, N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd, patterns: ctx.patterns, target: ctx.target });
+  const flops = 2 * N * P * (d.pattern ? patternCounts(d.pattern.format).weights : M * K);
   const step: ConvStep = {
     ...stepBase(node, convKernelName(d.impl, weight, d.tile), d.reason, [xName]),
     kind: 'conv', N, C, H, W, M, OH, OW, group, win, weight, bias: bias?.data, impl: d.impl, tile: d.tile, outImageStride: M * P,
     estNs: d.estNs, split: 1, layout: { split: 1, byImages: false, sets: 1, patches: 0, panels: 0, plane: 0 },
+    pattern: d.pattern,
   };
+  const parts = partsFor(flops, ctx.threads, ctx.splitFlops);
   if (xnorRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win, parts) };
   step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
@@ -54,6 +56,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
 function convKernelName(impl: ConvStep['impl'], w: PlanWeight, tile?: WinogradTile): string {
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
   if (impl === 'winograd') return `conv winograd ${tileName(tile!)}`;
+  if (impl === 'pattern') return 'pattern conv (FKW)';
   return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise', xnor: 'xnor conv (popcount)' }[impl];
 }
 

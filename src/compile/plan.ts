@@ -15,7 +15,7 @@ import { fuse, type FuseInput } from './fuse.js';
 import { lowerNodes } from './lower.js';
 import type { LowerCtx } from './lower_ctx.js';
 import { C_REGION, planMemory, WASM_REGION } from './memory.js';
-import type { KernelsMode, Plan, PlanTarget, WinogradMode } from './plan_types.js';
+import type { KernelsMode, PatternOptions, Plan, PlanTarget, WinogradMode } from './plan_types.js';
 import { bindShapes } from './shapes.js';
 
 export interface PlanOptions {
@@ -31,6 +31,8 @@ export interface PlanOptions {
   tile?: { mr: number; nr: number };
   /** Smallest step (in flops) worth splitting over threads (default 2^22, see cost.ts). */
   splitFlops?: number;
+  /** The pattern kernel: when it runs, its tuned variants, FKR on or off (default: by cost, default variant, FKR). */
+  patterns?: PatternOptions;
   /** What the plan is for (plan_types.ts); default 'wasm'. */
   target?: PlanTarget;
 }
@@ -47,6 +49,10 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   if (target === 'c' && threads !== 1) fail(`plan: target 'c' runs on one thread; threads=${threads}`);
   // the C backend has no Winograd kernel: its convs run directly
   if (target === 'c' && o.winograd !== undefined && o.winograd !== 'off' && o.winograd !== 'auto') fail(`plan: target 'c' has no Winograd kernel; winograd=${JSON.stringify(o.winograd)} (use 'off' or 'auto')`);
+  const use = o.patterns?.use;
+  if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
+  // nor a pattern kernel: pattern-stored convs run their nonzeros as sparse
+  if (target === 'c' && use === 'always') fail(`plan: target 'c' has no pattern kernel; patterns.use='always' (use 'auto' or 'never')`);
   const names = new Set(graph.inputs.map((v) => v.name));
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
@@ -70,6 +76,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   const ctx: LowerCtx = {
     graph, types, target, kernels, winograd, threads, splitFlops: opts.splitFlops ?? SPLIT_FLOPS, tile: opts.tile ?? DEFAULT_GEMM_VARIANT, producers,
+    patterns: opts.patterns ?? {},
   };
   const lowered = lowerNodes(ctx);
   const graphInputs = graph.inputs.filter((v) => opts.inputShapes[v.name]).map((v) => v.name);

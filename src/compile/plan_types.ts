@@ -5,12 +5,23 @@
 // executor bound to arena offsets.
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
-import type { TensorFormat } from '../ir/tensor_format.js';
+import type { PatternFormat, TensorFormat } from '../ir/tensor_format.js';
 import type { WinogradTile } from '../ir/winograd.js';
+import type { FusedPool, PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 import type { QEpilogue, QInType } from '../kernels/wasm/qgemm.js';
 
 export type KernelsMode = 'auto' | 'dense';
+
+/** Planner options of the pattern kernel (benchmarks, the ablation, the tuner). */
+export interface PatternOptions {
+  /** 'auto' (default): when the cost model says it wins; 'always': whenever the layer has patterns; 'never'. */
+  use?: 'auto' | 'always' | 'never';
+  /** The variant of a conv node (tuned), when known. */
+  variant?: (node: string, key: string) => PatternVariant | undefined;
+  /** FKR row order (default true). */
+  reorder?: boolean;
+}
 
 /** Whether 3×3 stride-1 convs may run Winograd: 'auto' (the cost model decides), 'off', 'on' (always, the best tile), or one tile. */
 export type WinogradMode = 'auto' | 'off' | 'on' | WinogradTile;
@@ -133,6 +144,15 @@ export interface ConvLayout {
   winograd?: { rowsPerChunk: number; byChannels: boolean; setBytes: number };
 }
 
+/** What the pattern kernel runs (impl 'pattern'): the layer's patterns, the generated code's variant, FKR on or off. */
+export interface PatternPlan {
+  format: PatternFormat;
+  variant: PatternVariant;
+  reorder: boolean;
+  /** The 2×2 stride-2 max pool before the conv, fused into its pad step (the step then reads the pool's input, H0 × W0). */
+  maxPool?: FusedPool;
+}
+
 export interface ConvStep extends StepBase {
   kind: 'conv';
   N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
@@ -142,12 +162,14 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts); pattern: FKW pattern kernels (compile/pattern_choice.ts). */
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor' | 'pattern';
   /** xnor: the per-channel affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
   pre?: XnorPre;
   /** The Winograd output tile F(m×m, 3×3). */
   tile?: WinogradTile;
+  /** impl 'pattern' only. */
+  pattern?: PatternPlan;
   layout: ConvLayout;
   /** Elements between consecutive images of the output (M·OH·OW unless it writes into a concat). */
   outImageStride: number;

@@ -2,6 +2,7 @@
 // recipe's train block into the trainer's options.
 import { train, type Progress, type TrainData, type TrainResult } from '../train/loop.js';
 import type { Model } from '../train/model.js';
+import type { ScheduleSpec } from '../train/schedule.js';
 
 export interface FinetuneData {
   train: TrainData;
@@ -21,14 +22,15 @@ export interface FinetuneConfig {
   onProgress?: (stage: string, p: Progress) => void;
 }
 
-/** Trains `epochs` epochs with SGD + momentum and a cosine decay to lr/20 over them. */
-export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: FinetuneConfig, stage: string): TrainResult {
+/** Trains `epochs` epochs with SGD + momentum and (unless told otherwise) a cosine decay to lr/20 over them. */
+export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: FinetuneConfig, stage: string,
+  schedule: ScheduleSpec = { kind: 'cosine', minLr: cfg.lr / 20 }): TrainResult {
   return train(model, data, {
     epochs,
     batchSize: cfg.batch,
     seed: cfg.seed,
     optimizer: { kind: 'sgd', lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
-    schedule: { kind: 'cosine', minLr: cfg.lr / 20 },
+    schedule,
     augment: { shift: cfg.shift ?? 0 },
     maxStepsPerEpoch: cfg.maxStepsPerEpoch,
     onProgress: cfg.onProgress ? (p) => cfg.onProgress!(stage, p) : undefined,

@@ -9,6 +9,7 @@ import { exactGrid, gridOffsets, gridRange } from '../format/grid.js';
 import { encodeTensorPayload } from '../format/tensor_codec.js';
 import type { TensorEncoding } from '../format/tensor_encodings.js';
 import { channelLevels } from '../ir/binary.js';
+import { detectPatterns } from '../ir/pattern.js';
 import type { TensorFormat } from '../ir/tensor_format.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
@@ -42,9 +43,14 @@ export function exactFormat(name: string, tensor: Tensor): { format?: TensorForm
   const grid = exactGrid(data, tensor.shape);
   const signs = typeof channelLevels(data, tensor.shape, 0, 'ternary') !== 'string';
   if (!codebook && !grid && !signs && !data.includes(0)) return { distinct }; // plain float: nothing to find
+  const pattern = data.includes(0) ? detectPatterns(data, tensor.shape) : undefined;
   // fixed-width streams: the choice rarely differs from Huffman's and costs no code construction (the file's encoder still picks the smallest)
-  const { encoding, stored } = encodeTensorPayload({ name, tensor, codebook, grid, huffman: false });
-  switch (stored ?? KIND[encoding]) {
+  const { encoding, stored } = encodeTensorPayload({ name, tensor, codebook, grid, pattern, huffman: false });
+  const kind = stored ?? KIND[encoding];
+  // zeros that follow 3×3 patterns (PatDNN, pruned here or elsewhere) stay patterns, which the pattern kernel runs, unless values on
+  // a codebook or grid, or binary / ternary levels (a TWN layer's zeros may follow patterns), store smaller
+  if (pattern && kind !== 'codebook' && kind !== 'grid' && kind !== 'binary' && kind !== 'ternary') return { distinct, format: pattern };
+  switch (kind) {
     case 'codebook':
       return { distinct, format: { kind: 'codebook', bits: levelBits(codebook!.centroids.length), centroids: codebook!.centroids, indices: codebook!.indices } };
     case 'grid':
@@ -64,6 +70,7 @@ const KIND: Partial<Record<TensorEncoding, TensorFormat['kind']>> = {
   codebook: 'codebook', 'sparse-codebook': 'codebook', 'codebook-ctx': 'codebook',
   grid: 'grid', 'sparse-grid': 'grid', 'grid-ctx': 'grid',
   'sparse-f32': 'sparse',
+  pattern: 'pattern',
   binary: 'binary', ternary: 'ternary',
 };
 

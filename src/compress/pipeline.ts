@@ -63,6 +63,8 @@ export interface CompressResult {
   final: LayerIntake[];
   /** Without data: the layers whose weights the recipe changed, unmeasured (empty with data). */
   unmeasured: LayerChange[];
+  /** What the stages want the user to read (co-design choices, bounds). */
+  notes: string[];
 }
 
 /** Bytes the initializers take uncompressed. */
@@ -108,6 +110,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
     const model = modelFromGraph(graph, { seed: o.seed });
     ctx = {
       model, layers, recipe: o.recipe, data: o.data, calibration: o.calibration ?? o.data?.train, seed: o.seed ?? 1, train: trainConfig(o), current: byWeight(input), pruneStages: [],
+      notes: [],
     };
   }
   const originalAccuracy = ctx && o.data ? accuracyOf(ctx.model, o.data) : undefined;
@@ -128,7 +131,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   const unmeasured = o.data ? [] : layerChanges(layers, { graph, intake: input }, { graph: compressed, intake: current });
   return {
     originalBytes: denseBytes(graph), originalAccuracy, stages, compressed, file, layers: ctx?.layers ?? layers,
-    pruneStages: ctx?.pruneStages ?? [], intake: input, final: current, unmeasured,
+    pruneStages: ctx?.pruneStages ?? [], intake: input, final: current, unmeasured, notes: ctx?.notes ?? [],
   };
 }
 

@@ -14,6 +14,10 @@ export interface LayerSettings {
   bits?: number;
   /** Bits per relative index of sparse storage, 1–16 (encoder picks the best when absent). */
   indexBits?: number;
+  /** Pattern count K of this layer (3×3 convs; the pattern stage's default otherwise). */
+  patterns?: number;
+  /** Connectivity rate of this layer: kernels kept = kernels / rate (the pattern stage's default otherwise). */
+  connectivity?: number;
   /** Fraction of filters (output channels, neurons) kept, in (0, 1]; the others are removed from the graph. */
   filters?: number;
   /** Binary / ternary method of this layer ('none' = float), over the binarize section's default. */
@@ -22,8 +26,50 @@ export interface LayerSettings {
   skip?: boolean;
 }
 
+/** ADMM (Zhang et al.): `rounds` of `epochsPerRound` epochs on loss + ρ/2‖W − Z + U‖², ρ × rhoGrowth after each. */
+export interface AdmmSettings {
+  rounds: number;
+  epochsPerRound: number;
+  rho: number;
+  rhoGrowth: number;
+}
+
+/**
+ * Co-design: K and the connectivity rate of each layer chosen from these candidates so
+ * that the layers' time as the compiler measures it (latencyUs, µs per image, one
+ * thread) or their stored bytes (sizeBytes) meet the target; accuracyBound: the lowest
+ * test accuracy (0..1) the result must keep, checked after retraining.
+ */
+export interface CodesignSettings {
+  latencyUs?: number;
+  sizeBytes?: number;
+  accuracyBound?: number;
+  patterns: number[];
+  connectivity: number[];
+}
+
+export const CODESIGN_CANDIDATES = { patterns: [4, 6, 8, 12], connectivity: [1, 2, 3, 3.6, 4.5, 6] };
+
+export interface PatternSettings {
+  /** Patterns per layer (or per model), K = 1..56. */
+  patterns: number;
+  /** Connectivity pruning rate: kernels kept = kernels / rate (1 = none). */
+  connectivity: number;
+  /** One pattern set for every layer ('model') or one per layer. */
+  scope: 'model' | 'layer';
+  /** 3×3 convs with fewer input channels are left dense unless named in `layers` (a first layer over image channels). */
+  minChannels: number;
+  /** ADMM before the hard projection; absent = one-shot projection. */
+  admm?: AdmmSettings;
+  /** Masked retraining epochs after the projection. */
+  epochs: number;
+  /** Per-layer K and rate from a latency or size target (the layers' own settings are then ignored). */
+  codesign?: CodesignSettings;
+}
+
 export interface Recipe {
   name: string;
+  pattern?: PatternSettings;
   /** Filter / neuron pruning (Li et al. 2017): the lowest-norm filters are removed physically, then fine-tuning. */
   filters?: {
     /** Per kind defaults of the fraction kept (layers that cannot be thinned are left out); `layers` overrides per layer. */
@@ -82,6 +128,16 @@ export const DEEP_COMPRESSION: Recipe = {
   layers: {},
 };
 
+export const ADMM_DEFAULTS: AdmmSettings = { rounds: 6, epochsPerRound: 1, rho: 1e-3, rhoGrowth: 1.6 };
+
+/** PatDNN on a VGG: 8 patterns, connectivity 3.6× (8× fewer conv weights), ADMM then masked retraining. */
+export const PATTERN: Recipe = {
+  name: 'pattern',
+  pattern: { patterns: 8, connectivity: 3.6, scope: 'model', minChannels: 4, admm: ADMM_DEFAULTS, epochs: 6 },
+  train: { lr: 0.01, batch: 64, momentum: 0.9, weightDecay: 0 },
+  encode: { huffman: true },
+  layers: {},
+};
 /** The quantize section a recipe (or `compress --quantize`) starts from. */
 export const QUANTIZE_DEFAULTS: NonNullable<Recipe['quantize']> = { scheme: 'int8', bits: 8, calibrate: 'minmax', samples: 1000, epochs: 0 };
 
@@ -95,7 +151,7 @@ export const LOSSLESS: Recipe = {
 
 export const FILTERS_DEFAULTS: NonNullable<Recipe['filters']> = { keep: {}, norm: 'l1', epochs: 4 };
 
-export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION, lossless: LOSSLESS };
+export const BUILTIN_RECIPES: Record<string, Recipe> = { 'deep-compression': DEEP_COMPRESSION, lossless: LOSSLESS, pattern: PATTERN };
 
 function checkRange(where: string, v: unknown, lo: number, hi: number, loOpen: boolean, integer: boolean): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi && (!integer || Number.isInteger(v));
@@ -106,9 +162,14 @@ function checkRange(where: string, v: unknown, lo: number, hi: number, loOpen: b
 const checkFraction = (where: string, v: unknown) => checkRange(where, v, 0, 1, true, false);
 export const checkBits = (where: string, v: unknown) => checkRange(where, v, 1, 16, false, true);
 
-/** Merges a user's recipe (parsed YAML/JSON) over a base, checking every value. */
-export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_COMPRESSION): Recipe {
+/**
+ * Merges a user's recipe (parsed YAML/JSON) over a base, checking every value. The default
+ * base is the pattern recipe when the user's has a `pattern` section (pruning or sharing
+ * after it would undo its patterns unless asked for), else Deep Compression.
+ */
+export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe {
   if (typeof raw !== 'object' || raw === null) fail(`${source}: a recipe must be a mapping (YAML or JSON object)`);
+  base ??= (raw as Partial<Recipe>).pattern ? PATTERN : DEEP_COMPRESSION;
   const r = raw as Partial<Recipe>;
   const out: Recipe = structuredClone(base);
   out.name = typeof r.name === 'string' ? r.name : source;
@@ -118,6 +179,13 @@ export function parseRecipe(raw: unknown, source: string, base: Recipe = DEEP_CO
   else if (r.prune) out.prune = { ...(out.prune ?? DEEP_COMPRESSION.prune!), ...r.prune, density: { ...(out.prune ?? DEEP_COMPRESSION.prune!).density, ...r.prune.density } };
   if (r.share === null) delete out.share;
   else if (r.share) out.share = { ...(out.share ?? DEEP_COMPRESSION.share!), ...r.share, bits: { ...(out.share ?? DEEP_COMPRESSION.share!).bits, ...r.share.bits } };
+  if (r.pattern === null) delete out.pattern;
+  else if (r.pattern) {
+    const base = out.pattern ?? PATTERN.pattern!;
+    const admm = r.pattern.admm === null ? undefined : r.pattern.admm ? { ...(base.admm ?? ADMM_DEFAULTS), ...r.pattern.admm } : base.admm;
+    const codesign = r.pattern.codesign === null ? undefined : r.pattern.codesign ? { ...CODESIGN_CANDIDATES, ...base.codesign, ...r.pattern.codesign } : base.codesign;
+    out.pattern = { ...base, ...r.pattern, admm, codesign };
+  }
   if (r.quantize === null) delete out.quantize;
   else if (r.quantize) out.quantize = { ...(out.quantize ?? QUANTIZE_DEFAULTS), ...r.quantize };
   if (r.binarize === null) delete out.binarize;
@@ -156,6 +224,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (!['linear', 'density', 'random'].includes(r.share.init)) fail(`${source}: share.init "${r.share.init}" must be linear, density or random`);
     checkRange(`${source}: share.epochs`, r.share.epochs, 0, 1000, false, false);
   }
+  if (r.pattern) checkPatternSettings(r.pattern, source);
   if (r.quantize) checkQuantize(r.quantize, source);
   if (r.binarize) {
     checkBinarize(r.binarize, source);
@@ -172,9 +241,37 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.density !== undefined) checkFraction(`${source}: layers.${name}.density`, s.density);
     if (s.bits !== undefined) checkBits(`${source}: layers.${name}.bits`, s.bits);
     if (s.indexBits !== undefined) checkBits(`${source}: layers.${name}.indexBits`, s.indexBits);
+    if (s.patterns !== undefined) checkRange(`${source}: layers.${name}.patterns`, s.patterns, 1, 56, false, true);
+    if (s.connectivity !== undefined) checkRange(`${source}: layers.${name}.connectivity`, s.connectivity, 1, 1e6, false, false);
     if (s.filters !== undefined) checkFraction(`${source}: layers.${name}.filters`, s.filters);
     if (s.binary !== undefined) checkMethod(`${source}: layers.${name}.binary`, s.binary, true);
   }
+}
+
+function checkPatternSettings(p: PatternSettings, source: string): void {
+  checkRange(`${source}: pattern.patterns`, p.patterns, 1, 56, false, true);
+  checkRange(`${source}: pattern.connectivity`, p.connectivity, 1, 1e6, false, false);
+  if (p.scope !== 'model' && p.scope !== 'layer') fail(`${source}: pattern.scope "${p.scope}" must be model or layer`);
+  checkRange(`${source}: pattern.minChannels`, p.minChannels, 1, 1e6, false, true);
+  checkRange(`${source}: pattern.epochs`, p.epochs, 0, 1000, false, false);
+  if (p.admm) {
+    checkRange(`${source}: pattern.admm.rounds`, p.admm.rounds, 0, 1000, false, true);
+    checkRange(`${source}: pattern.admm.epochsPerRound`, p.admm.epochsPerRound, 0, 1000, false, false);
+    checkRange(`${source}: pattern.admm.rho`, p.admm.rho, 0, 1e6, true, false);
+    checkRange(`${source}: pattern.admm.rhoGrowth`, p.admm.rhoGrowth, 1, 100, false, false);
+  }
+  if (p.codesign) checkCodesign(p.codesign, `${source}: pattern.codesign`);
+}
+
+export function checkCodesign(c: CodesignSettings, where: string): void {
+  if ((c.latencyUs === undefined) === (c.sizeBytes === undefined)) fail(`${where}: give one target, latencyUs or sizeBytes`);
+  if (c.latencyUs !== undefined) checkRange(`${where}.latencyUs`, c.latencyUs, 0, 1e9, true, false);
+  if (c.sizeBytes !== undefined) checkRange(`${where}.sizeBytes`, c.sizeBytes, 0, 1e12, true, false);
+  if (c.accuracyBound !== undefined) checkRange(`${where}.accuracyBound`, c.accuracyBound, 0, 1, true, false);
+  if (!Array.isArray(c.patterns) || !c.patterns.length) fail(`${where}.patterns must list pattern counts, e.g. [4, 6, 8, 12]`);
+  if (!Array.isArray(c.connectivity) || !c.connectivity.length) fail(`${where}.connectivity must list rates, e.g. [1, 2, 3.6]`);
+  for (const k of c.patterns) checkRange(`${where}.patterns: ${k}`, k, 1, 56, false, true);
+  for (const r of c.connectivity) checkRange(`${where}.connectivity: ${r}`, r, 1, 1e6, false, false);
 }
 
 function checkQuantize(q: NonNullable<Recipe['quantize']>, source: string): void {
@@ -192,7 +289,7 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'binary'>> & Pick<LayerSettings, 'indexBits' | 'filters' | 'binary'> {
+export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'binary' | 'patterns' | 'connectivity'>> & Pick<LayerSettings, 'indexBits' | 'filters' | 'binary'> {
   const o = layerOverrides(r, layer);
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,

@@ -10,6 +10,8 @@ import { modelToGraph } from '../train/to_graph.js';
 import { accuracyOf, finetune, type FinetuneConfig, type FinetuneData } from './finetune.js';
 import type { LayerIntake } from './intake.js';
 import { compressibleLayers, type Layer } from './layers.js';
+import { codesign, codesignNote } from './pattern/codesign.js';
+import { patternTargets, prunePatterns } from './pattern/pattern_prune.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { filterLayers } from './prune/structured.js';
 import { couplingGroups, pruneChannels } from './prune/thin.js';
@@ -32,6 +34,8 @@ export interface StageContext {
   /** What each layer's weight is before this stage, by weight name. */
   current: Map<string, LayerIntake>;
   pruneStages: PruneStage[];
+  /** Lines a stage wants the user to read (choices it made, bounds it missed). */
+  notes: string[];
 }
 
 export interface Stage {
@@ -90,6 +94,32 @@ const filters: Stage = {
   },
 };
 
+const pattern: Stage = {
+  name: 'pattern',
+  letter: 'K',
+  label: 'pattern + connectivity pruning (FKW)',
+  enabled: (r) => r.pattern !== undefined,
+  run(ctx) {
+    const p = ctx.recipe.pattern!;
+    const targets = patternTargets(ctx.model, ctx.layers, ctx.recipe, 'recipe');
+    const cd = p.codesign ? codesign(ctx.model, targets, p.codesign, p.scope, ctx.data) : undefined;
+    cd?.choices.forEach((c, i) => Object.assign(targets[i], { K: c.option.K, rate: c.option.rate }));
+    const r = prunePatterns(ctx.model, targets, p, { data: ctx.data, train: ctx.train, where: 'recipe' });
+    const out: Record<string, number> = {};
+    if (cd) ctx.notes.push(codesignNote(cd, p.codesign!));
+    const bound = p.codesign?.accuracyBound, final = r.accuracy ?? r.projected;
+    if (bound !== undefined && final !== undefined) {
+      ctx.notes.push(`co-design: accuracy ${(100 * final).toFixed(2)}% ${final >= bound ? 'meets' : 'is BELOW'} the bound ${(100 * bound).toFixed(2)}%`);
+    }
+    if (r.projected !== undefined) out.projected = r.projected;
+    if (r.accuracy !== undefined) out.accuracy = r.accuracy;
+    return out;
+  },
+};
+
+/** Layers a later stage prunes: not those stored as patterns (pruning them further would break the patterns). */
+const notPatterned = (ctx: StageContext, l: Layer) => ctx.current.get(l.weight)?.format?.kind !== 'pattern';
+
 const prune: Stage = {
   name: 'prune',
   letter: 'P',
@@ -97,7 +127,7 @@ const prune: Stage = {
   enabled: (r) => r.prune !== undefined,
   run(ctx): Record<string, number> {
     const p = ctx.recipe.prune!;
-    const list = targets(ctx, () => true).map(({ layer, s }) => ({ weight: layer.weight, density: s.density }));
+    const list = targets(ctx, () => true).filter(({ layer }) => notPatterned(ctx, layer)).map(({ layer, s }) => ({ weight: layer.weight, density: s.density }));
     ctx.pruneStages = pruneIteratively(ctx.model, list, {
       schedule: p.schedule, stages: p.stages, epochsPerStage: ctx.data ? p.epochsPerStage : 0, data: ctx.data, train: ctx.train,
     });
@@ -181,4 +211,4 @@ const winograd: Stage = {
 };
 
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [filters, prune, share, binarize, quantize, winograd];
+export const STAGES: readonly Stage[] = [filters, pattern, prune, share, binarize, quantize, winograd];

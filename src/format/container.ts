@@ -10,7 +10,7 @@ import { TensorEncoding, TensorBody } from './tensor_encodings.js';
 export const MAGIC = new Uint8Array([0x4e, 0x4e, 0x5a]); // "NNZ"
 /** Readers refuse a newer major version; a newer minor version only adds section kinds, which are skipped. */
 export const FORMAT_MAJOR = 2;
-export const FORMAT_MINOR = 4;
+export const FORMAT_MINOR = 5;
 const HEADER_BYTES = 5;
 const CRC_BYTES = 4;
 

@@ -34,6 +34,7 @@ function tensorSpec(graph: Graph, name: string, opts: NnzEncodeOptions): Encoded
   }
   if (f?.kind === 'grid') return { name, tensor, grid: f, gapBits: f.indexBits, huffman: opts.huffman };
   if (f?.kind === 'sparse') return { name, tensor, gapBits: f.indexBits, huffman: opts.huffman };
+  if (f?.kind === 'pattern') return { name, tensor, pattern: f, huffman: opts.huffman };
   // forced: the format promises the signs form to whoever decodes it (a TTQ layer's 2-entry codebook may be a few bytes smaller)
   if (f?.kind === 'binary' || f?.kind === 'ternary') return { name, tensor, signsAxis: f.axis, encoding: f.kind, huffman: opts.huffman };
   if (f?.kind === 'winograd') return { name, tensor, winograd: { tile: f.tile, transformed: f.transformed } };
@@ -111,6 +112,8 @@ export function nnzToGraph(bytes: Uint8Array, source: string, options: DecodeOpt
     } else if (t.grid) {
       const bits = levelBits(gridRange(gridOffsets(t.grid, t.tensor.shape)).levels);
       graph.formats.set(name, { kind: 'grid', bits, ...t.grid, indexBits: t.sparse?.gapBits || undefined });
+    } else if (t.pattern) {
+      graph.formats.set(name, t.pattern);
     } else if (t.sparse) {
       graph.formats.set(name, { kind: 'sparse', indexBits: t.sparse.gapBits });
     } else if (t.signs) {

@@ -8,6 +8,8 @@ import { Codebook, checkCodebook, codebookLimit, codebookValues, exactCodebook }
 import { checkGrid, decodeGrid, exactGrid, type Grid } from './grid.js';
 import { MAX_CODE_LENGTH } from './huffman.js';
 import { checkGapBits } from './relative_index.js';
+import { checkPatternFormat, detectPatterns } from '../ir/pattern.js';
+import type { PatternFormat } from '../ir/tensor_format.js';
 import { signsForm, type SignsForm } from './signs.js';
 import { CODECS } from './codecs.js';
 import { DecodeContext, EncodeContext, ENCODINGS, TensorBody, TensorEncoding, type WinogradForm } from './tensor_encodings.js';
@@ -49,6 +51,8 @@ export interface EncodedTensorSpec {
   codebook?: Codebook;
   /** Fixed point: integers and scales that give the tensor's values bit for bit (default: the exact grid of the values, if any). */
   grid?: Grid;
+  /** Pattern pruning: the patterns the tensor's zeros follow (checked; found from the zeros when absent). */
+  pattern?: PatternFormat;
   /** Binary / ternary weights: the channel axis of their levels (found along axis 0 when absent). */
   signsAxis?: number;
   /** Force an encoding; default 'auto' (the smallest; 'winograd' when `winograd` is given). */
@@ -114,6 +118,7 @@ export function encodeTensorPayload(spec: EncodedTensorSpec): EncodedPayload {
 function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
   checkSpec(spec, where);
   let cached: { cb?: Codebook } | undefined;
+  let patterns: { f?: PatternFormat } | undefined;
   let cachedGrid: { g?: Grid } | undefined;
   const signs = new Map<string, SignsForm | undefined>();
   return {
@@ -127,6 +132,11 @@ function encodeContext(spec: EncodedTensorSpec, where: string): EncodeContext {
       if (spec.tensor.dtype !== 'float32') return undefined;
       cached ??= { cb: spec.codebook ?? exactCodebook(spec.tensor.data as Float32Array, codebookLimit(spec.tensor.size)) };
       return cached.cb;
+    },
+    pattern() {
+      if (spec.tensor.dtype !== 'float32') return undefined;
+      patterns ??= { f: spec.pattern ?? detectPatterns(spec.tensor.data as Float32Array, spec.tensor.shape) };
+      return patterns.f;
     },
     grid() {
       if (spec.tensor.dtype !== 'float32') return undefined;
@@ -157,6 +167,10 @@ function checkSpec(spec: EncodedTensorSpec, where: string): void {
   }
   if (spec.tensor.size > MAX_ELEMENTS) throw new NnzipError(`${where}: ${spec.tensor.size} elements exceed the format's ${MAX_ELEMENTS}`);
   if (spec.codebook) checkSpecCodebook(spec.codebook, spec.tensor, where);
+  if (spec.pattern) {
+    if (spec.tensor.dtype !== 'float32') throw new NnzipError(`${where}: patterns need a float32 tensor, not ${spec.tensor.dtype}`);
+    checkPatternFormat(spec.tensor.data as Float32Array, spec.tensor.shape, spec.pattern, where);
+  }
   if (spec.grid) checkSpecGrid(spec.grid, spec.tensor, where);
 }
 
@@ -198,12 +212,16 @@ export interface TensorHeader {
   dims: number[];
 }
 
-// varint name length, UTF-8 name, 1 byte (dtype code | encoding code << 4), varint rank, varint dims
+/** The largest encoding code the header's 4-bit field holds; the value 15 says a varint e follows and the code is 15 + e. */
+const EXTENDED_CODE = 15;
+
+// varint name length, UTF-8 name, 1 byte (dtype code | encoding code << 4) [, varint e for an extended code], varint rank, varint dims
 export function writeTensorHeader(w: BitWriter, h: TensorHeader): void {
   w.writeVarint(h.name.length);
   w.writeBytes(h.name);
   w.writeBits(h.dtypeCode, 4);
-  w.writeBits(h.encodingCode, 4);
+  w.writeBits(Math.min(h.encodingCode, EXTENDED_CODE), 4);
+  if (h.encodingCode >= EXTENDED_CODE) w.writeVarint(h.encodingCode - EXTENDED_CODE);
   w.writeVarint(h.dims.length);
   for (const d of h.dims) w.writeVarint(d);
 }
@@ -240,7 +258,8 @@ export function readTensorHeader(payload: Uint8Array, where: string): { header: 
   const start = r.bitPosition / 8;
   const body = new BitReader(payload.subarray(start), `${where} (tensor "${name}")`);
   const dtypeCode = body.readBits(4);
-  const encodingCode = body.readBits(4);
+  let encodingCode = body.readBits(4);
+  if (encodingCode === EXTENDED_CODE) encodingCode += body.readVarint();
   const rank = body.readVarint();
   if (rank > MAX_RANK) throw new NnzipError(`${body.where}: rank ${rank} is over ${MAX_RANK}; the file is corrupt`);
   const dims = Array.from({ length: rank }, () => body.readVarint());

@@ -11,12 +11,13 @@ import { histogram, readSymbolStream, SymbolStreamOptions, writeSymbolStream } f
 import { chooseGapBits, entryPositions, MAX_GAP_BITS, nonzeroPositions, relativeEntries } from './relative_index.js';
 import { Codebook, codebookValues, IndexArray, indexArray, readCentroids, writeCentroids } from './codebook.js';
 import { fromFloat16Bits, isExactFloat16, toFloat16Bits } from './float16.js';
+import type { PatternFormat } from '../ir/tensor_format.js';
 import type { WinogradTile } from '../ir/winograd.js';
 import type { Grid } from './grid.js';
 import type { SignsForm } from './signs.js';
 
 /** Index = the code stored in the file. */
-export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'binary', 'ternary', 'map-ctx'] as const;
+export const ENCODINGS = ['raw', 'ints', 'f16', 'codebook', 'sparse-codebook', 'sparse-f32', 'grid', 'sparse-grid', 'codebook-ctx', 'grid-ctx', 'f32-ctx', 'winograd', 'binary', 'ternary', 'map-ctx', 'pattern'] as const;
 export type TensorEncoding = (typeof ENCODINGS)[number];
 
 /** The compressed form of a sparse tensor, ready for a sparse kernel. */
@@ -45,6 +46,8 @@ export interface TensorBody {
   /** Integers and scales (grid and sparse-grid encodings). */
   grid?: Grid;
   sparse?: SparseForm;
+  /** The patterns of a pattern-pruned 3×3 conv weight (pattern encoding). */
+  pattern?: PatternFormat;
   /** The levels of a binary or ternary tensor (binary and ternary encodings). */
   signs?: SignsForm;
   /** Which symbol streams were Huffman-coded. */
@@ -62,6 +65,8 @@ export interface EncodeContext {
   streams: SymbolStreamOptions;
   /** The given codebook, or the exact one of the values (undefined if none fits). */
   codebook(): Codebook | undefined;
+  /** The given patterns, or those its zeros follow (undefined if none). */
+  pattern(): PatternFormat | undefined;
   /** The given grid, or the exact one of the values (undefined if they are not on one). */
   grid(): Grid | undefined;
   /** The tensor's levels if it is binary (resp. ternary) along the given axis or axis 0. */

@@ -23,6 +23,19 @@ export interface CodebookFormat {
 }
 
 /**
+ * Pattern pruning (PatDNN) of a [M, C, 3, 3] conv weight: every kept kernel (m, c)
+ * has its nonzeros inside one of a few 3×3 patterns; removed kernels (connectivity
+ * pruning) are all zero. ir/pattern.ts has the arithmetic.
+ */
+export interface PatternFormat {
+  kind: 'pattern';
+  /** The layer's patterns as 9-bit masks over the 3×3 window (bit ky·3 + kx), 1 to 56 of them. */
+  masks: number[];
+  /** Per kernel m·C + c: its pattern's index in masks, or REMOVED_KERNEL (255). */
+  assign: Uint8Array;
+}
+
+/**
  * Fixed point / linear quantization (int8, int4, Qm.f ...): each weight is
  * f32(q − zero) · scale rounded to float32, as ONNX DequantizeLinear computes it,
  * with one scale for the tensor or one per index of `axis` (per output channel).
@@ -67,4 +80,4 @@ export interface SignsFormat {
 }
 
 /** Absent from graph.formats = dense float. */
-export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | WinogradFormat | SignsFormat;
+export type TensorFormat = SparseFormat | CodebookFormat | GridFormat | PatternFormat | WinogradFormat | SignsFormat;

@@ -99,7 +99,7 @@ export function analyzeGraph(graph: Graph, stored: StoredBytes = denseBytes): Gr
   return { layers, total };
 }
 
-/** "float", "sparse", "codebook", "grid" or "grid/ch" (one scale per channel). */
+/** "float", "sparse", "codebook", "grid", "grid/ch" (one scale per channel) or "pattern". */
 function formatName(l: LayerIntake): string {
   const f = l.format;
   if (f?.kind === 'grid') return f.scale.length > 1 ? 'grid/ch' : 'grid';

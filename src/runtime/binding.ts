@@ -11,6 +11,7 @@ import { bindAffine, bindClamp, bindUnary } from './steps/elementwise.js';
 import { at, type BindEnv, type StepExecutor } from './steps/env.js';
 import { bindDenseFc, bindSparseFc } from './steps/fc.js';
 import { bindGlobalPool, bindPool } from './steps/pool.js';
+import { bindPatternConv } from './steps/pattern_conv.js';
 import { bindQuant } from './steps/quant.js';
 import { bindQConv, bindQFc } from './steps/qlayer.js';
 import { bindQPool } from './steps/qpool.js';
@@ -27,6 +28,7 @@ type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
 /** Conv kernel → executor. */
 const CONV_BINDERS: Record<ConvStep['impl'], Binder<ConvStep>> = {
   im2col: bindGemmConv, pointwise: bindGemmConv, depthwise: bindDepthwise, csr: bindSparseConv, winograd: bindWinograd, xnor: bindXnorConv,
+  pattern: bindPatternConv,
 };
 
 /** Step kind → executor (kernel variants chosen by the step's impl). */

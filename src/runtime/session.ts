@@ -13,7 +13,7 @@
 import { describePlan } from '../compile/describe.js';
 import { formatBytes } from '../ir/print.js';
 import { checkWinograd, planGraph } from '../compile/plan.js';
-import type { KernelsMode, Plan, WinogradMode } from '../compile/plan_types.js';
+import type { KernelsMode, PatternOptions, Plan, WinogradMode } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';
 import { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
@@ -44,6 +44,8 @@ export interface SessionOptions {
   winograd?: WinogradMode;
   /** Smallest step (in flops) split over the threads (default 2^22; 0 splits every step that can be). */
   splitFlops?: number;
+  /** The pattern kernel: when it runs, tuned variants, FKR (default: by cost). */
+  patterns?: PatternOptions;
   /** dispose() closes the thread pool, and so does a failed create() (set by the factory that made the pool). */
   ownThreadPool?: boolean;
 }
@@ -138,7 +140,7 @@ export class Session {
   private bind(shapes: Record<string, number[]>, key: string): Binding {
     const plan = planGraph(this.graph, {
       inputShapes: shapes, kernels: this.kernelsMode, winograd: this.options.winograd, threads: this.threads, tile: this.kernels.gemm.variant,
-      splitFlops: this.options.splitFlops,
+      splitFlops: this.options.splitFlops, patterns: this.options.patterns,
     });
     prepareWeights(plan, this.env(plan, 0)); // weights first, so the region stays at the top of the arena and can grow in place
     this.ensureRegion(plan.memory.regionBytes);

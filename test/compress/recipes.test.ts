@@ -9,7 +9,7 @@ import { checkRecipeLayers, parseRecipe } from '../../src/compress/recipe.js';
 import { REPO } from '../onnx/helpers.js';
 import { model } from './foreign.js';
 
-const MODEL: Record<string, string> = { 'lenet300.yaml': 'lenet300_dense', 'lenet5.yaml': 'lenet5_dense', 'vggs_filters.yaml': 'vggs_fmnist_dense' };
+const MODEL: Record<string, string> = { 'lenet300.yaml': 'lenet300_dense', 'lenet5.yaml': 'lenet5_dense', 'vggs_filters.yaml': 'vggs_fmnist_dense', 'vggs_pattern.yaml': 'vggs_fmnist_dense' };
 
 test('every recipe in recipes/ parses and names layers of its model', () => {
   const files = readdirSync(join(REPO, 'recipes')).filter((f) => f.endsWith('.yaml'));

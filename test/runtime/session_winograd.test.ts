@@ -65,7 +65,8 @@ function pruned(density: number): Graph {
 }
 
 test('a pruned 3×3 conv keeps the sparse kernel when it is faster, takes Winograd when the weights are dense enough', async () => {
-  const sparse = await checkAgainstReference(pruned(0.03), [1, 2], 'pruned 3%', {}, 1e-4);
+  // at 3% the kept taps also fit a few 3×3 patterns: the pattern kernel is left out to compare CSR with Winograd
+  const sparse = await checkAgainstReference(pruned(0.03), [1, 2], 'pruned 3%', { patterns: { use: 'never' } }, 1e-4);
   assert.equal(convs(sparse)[0].impl, 'csr');
   assert.match(convs(sparse)[0].reason, /F\(4,3\) [\d.]+ µs/);
   await sparse.dispose();

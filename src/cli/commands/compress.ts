@@ -19,7 +19,7 @@ import { withTrainingThreads } from '../../train/threads_node.js';
 
 export const compress: Command = {
   name: 'compress',
-  summary: 'store a model losslessly, or prune, share weights and remove filters, into a .nnz file',
+  summary: 'store a model losslessly, or prune, share weights, remove filters or pattern-prune, into a .nnz file',
   usage: `usage: nnzip compress MODEL -o OUT.nnz [--dataset mnist|fashion-mnist] [options]
 
 Every layer is first stored as what it already is, bit for bit: zeros sparse, a
@@ -31,6 +31,8 @@ removes whole filters first. Without fine-tuning only the flags given change
 weights, and each changed layer is named. Prints a per-layer table and the
 stage sizes; writes a JSON report next to the output (with the weight histograms
 of each stage: \`nnzip report\` turns it into an HTML page).
+--recipe pattern: PatDNN pattern + connectivity pruning of the 3×3 convs (ADMM,
+masked retraining), stored as FKW and run by pattern-specialised kernels.
 
   -o, --output FILE       the .nnz file to write (required)
   --dataset NAME          fine-tuning and test data: ${DATASETS.join(', ')}
@@ -99,6 +101,7 @@ export async function writeCompressed(command: string, path: string, out: string
   console.log(formatLayerTable(run.layers, { before: r.originalBytes, after: file.length }));
   console.log('');
   console.log(formatStages(run.stages));
+  for (const n of r.notes) console.log(n);
   if (dataset) console.log(`\naccuracy (${dataset} test): ${accuracyLine(r)}; the written file: ${pct(accuracy)}`);
   console.log(`${out}: ${formatBytes(file.length)} (${(r.originalBytes / file.length).toFixed(1)}× smaller than ${formatBytes(r.originalBytes)} of float32 weights)`);
   if (r.stages.length === 0) console.log('every weight stored bit for bit; pass --dataset to prune and share with fine-tuning');

@@ -1,4 +1,5 @@
 import { analyzeGraph } from '../../report/analyze.js';
+import { formatPatternLayers, patternLayerRows } from '../../report/pattern_report.js';
 import { formatBytes } from '../../ir/print.js';
 import { formatTable } from '../../report/table.js';
 import { oneModel, parse } from '../args.js';
@@ -14,7 +15,9 @@ Prints one row per node: name, op, output shape (batch 1), parameters, MACs,
 sparsity (% zeros), then what its weight already is — distinct nonzero values,
 the exact format it keeps (float, sparse, codebook, grid = integers and a scale,
 grid/ch = a scale per channel) and the bits per value that format needs — and
-the bits per weight and bytes this file stores, with totals.
+the bits per weight and bytes this file stores, with totals; then the
+pattern-pruned convs: their patterns, the kernels kept and the kernel the
+compiler chose (stored as patterns, or found in the zeros of a model pruned elsewhere).
 
   --json     machine-readable output
   --graph    also print the graph as text`,
@@ -23,8 +26,9 @@ the bits per weight and bytes this file stores, with totals.
     const model = loadModel(oneModel('inspect', p));
     const stored = model.tensorBytes;
     const stats = analyzeGraph(model.graph, stored ? (name) => stored.get(name) ?? 0 : undefined);
+    const patterns = patternLayerRows(model.graph);
     if (p.values.json) {
-      console.log(JSON.stringify({ model: model.path, opset: model.graph.opset, ...stats }, null, 2));
+      console.log(JSON.stringify({ model: model.path, opset: model.graph.opset, ...stats, patterns }, null, 2));
       return 0;
     }
     if (p.values.graph) {
@@ -49,6 +53,7 @@ the bits per weight and bytes this file stores, with totals.
     const footer = ['total', '', '', t.params, t.macs, pct(t.zeros, t.params), '', '', '', t.params ? ((t.bytes * 8) / t.params).toFixed(1) : '-', formatBytes(t.bytes)];
     console.log(`${model.path}: opset ${model.graph.opset}, ${model.graph.nodes.length} nodes`);
     console.log(formatTable(['name', 'op', 'output', 'params', 'MACs', 'sparsity', 'distinct', 'format', 'bits', 'bits/w', 'bytes'], rows, footer));
+    if (patterns.length) console.log(`\n${formatPatternLayers(patterns)}`);
     return 0;
   },
 };

@@ -1,0 +1,144 @@
+// The pattern kernel, layer by layer (PatDNN's Fig. 12–13 questions): on each
+// pattern layer of VGG-S, nnzip's pattern kernel against its own dense WASM conv
+// (im2col + GEMM) and its own CSR sparse conv on the same weights (same density),
+// at 1 and 2 threads, batch 1 and 64; and the ablation CSR → +FKR → +FKW → +LRE →
+// +tuning. Every number of a table row comes from one interleaved run (harness.ts).
+//   CSR      im2col + CSR spmm (the sparse conv nnzip runs for pruned layers)
+//   +FKR     direct conv on the padded input, filters in FKR order, kernels grouped by
+//            pattern, one offset per weight (pattern-oblivious code)
+//   +FKW     one channel index per kernel, the pattern's taps in straight-line code (row tiles)
+//   +LRE     each input vector loaded once per tile, used by every tap and row reading it
+//   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling
+//   dense    the planner's best dense kernel (im2col + GEMM or Winograd, whichever it estimates faster)
+//   im2col   im2col + GEMM only (Winograd off): the dense kernel of the issue's bar
+// --cpu: the figures are the process's CPU time per run (the fastest of the rounds) instead of wall time:
+// on a shared machine a descheduled run costs wall time but no CPU time (1-thread rows; a 2-thread
+// row's CPU time is both threads' work, spinning included).
+// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu]
+import { fileURLToPath } from 'node:url';
+import { tunePatternConv } from '../src/compile/pattern_tune.js';
+import type { PatternOptions } from '../src/compile/plan_types.js';
+import { NnzipError } from '../src/ir/errors.js';
+import { Rng } from '../src/ir/random.js';
+import { f32 } from '../src/ir/tensor.js';
+import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern.js';
+import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
+import type { Session } from '../src/runtime/session.js';
+import { createNodeSession } from '../src/runtime/session_node.js';
+import { contender, measure, type Contender } from './harness.js';
+import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { formatRatio, formatSig, formatTable } from './table.js';
+import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
+
+interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean; cpu: boolean }
+
+/** One way to run a layer: the session options. */
+interface Way { name: string; kernels?: 'dense'; winograd?: 'off'; patterns?: PatternOptions }
+
+function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
+  const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  const base = rowsPatternVariant(patternGeometry({ C, M: 0, H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }));
+  const fixed = (v: PatternVariant): PatternOptions => ({ use: 'always', variant: () => v });
+  return [
+    { name: 'dense', kernels: 'dense' },
+    { name: 'im2col', kernels: 'dense', winograd: 'off' },
+    { name: 'CSR', patterns: { use: 'never' } },
+    { name: '+FKR', patterns: fixed({ ...base, storage: 'csr', lre: false }) },
+    { name: '+FKW', patterns: fixed({ ...base, lre: false }) },
+    { name: '+LRE', patterns: fixed(base) },
+    { name: '+tuning', patterns: fixed(tuned) },
+  ];
+}
+
+function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph']): PatternVariant {
+  const [, wName, bName] = layer.node.inputs;
+  const w = g.initializers.get(wName)!, f = g.formats.get(wName);
+  if (f?.kind !== 'pattern') throw new NnzipError(`bench/pattern: ${wName} is not stored as patterns`);
+  const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  const r = tunePatternConv({ C, M: w.shape[0], H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }, w.data as Float32Array, f,
+    { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined });
+  return r.variant;
+}
+
+async function sessionsFor(layer: PatternLayer, batch: number, threads: number[], list: Way[]): Promise<{ contenders: Contender[]; sessions: Session[] }> {
+  const graph = layer.graph(batch);
+  const r = new Rng(batch);
+  const n = batch * layer.input.reduce((a, b) => a * b, 1);
+  const feeds = { x: f32([batch, ...layer.input], r.floats(n, 0, 1)) };
+  const sessions: Session[] = [], contenders: Contender[] = [];
+  for (const t of threads) {
+    for (const way of list) {
+      const s = await createNodeSession(graph, { threads: t, batch, kernels: way.kernels, winograd: way.winograd, patterns: way.patterns });
+      sessions.push(s);
+      contenders.push(contender(`${way.name} ×${t}`, () => s.run(feeds), { threads: t }));
+    }
+  }
+  return { contenders, sessions };
+}
+
+export async function benchPatternLayers(o: Options): Promise<string> {
+  const model = patternVggs(o.model);
+  const layers = patternLayers(model.graph).filter((l) => !o.layers || o.layers.includes(l.name));
+  const speed: string[][] = [], ablation: string[][] = [];
+  for (const layer of layers) {
+    const list = ways(layer, tuned(layer, model.graph));
+    const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));
+    for (const batch of o.batches) {
+      process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
+      const { contenders, sessions } = await sessionsFor(layer, batch, o.threads, chosen);
+      const ms = new Map((await measure(contenders, { rounds: o.cpu ? 15 : 7, pauseMs: 20 })).map((t) => [t.name, o.cpu ? Math.min(...t.cpu) : t.ms]));
+      for (const s of sessions) await s.dispose();
+      const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
+      for (const t of o.threads) {
+        const at = (w: string) => ms.get(`${w} ×${t}`);
+        speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('im2col')), formatSig(at('CSR')), formatSig(at('+tuning')),
+          formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(ms.get('+tuning ×1'), at('+tuning'))]);
+        if (o.ablation) {
+          ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatSig(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
+        }
+      }
+    }
+  }
+  const what = o.cpu ? 'CPU ms per run (the process\'s CPU time, fastest of 15 interleaved rounds)' : 'ms per run (median of 7 interleaved rounds)';
+  const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch)`,
+    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread'], speed)];
+  if (o.ablation) out.push('', `ablation, ${o.cpu ? 'CPU ms' : 'ms'} (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
+  return out.join('\n');
+}
+
+function parse(argv: string[]): Options {
+  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true, cpu: false };
+  const list = (v: string | undefined, flag: string) => {
+    if (!v || v.startsWith('--')) throw new NnzipError(`bench/pattern: ${flag} needs a value`);
+    return v.split(',').filter(Boolean);
+  };
+  const ints = (v: string | undefined, flag: string) => list(v, flag).map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1) throw new NnzipError(`bench/pattern: ${flag} ${v}: give positive integers`);
+    return n;
+  });
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    if (f === '--model') o.model = list(argv[++i], f)[0];
+    else if (f === '--threads') o.threads = ints(argv[++i], f);
+    else if (f === '--batches') o.batches = ints(argv[++i], f);
+    else if (f === '--layers') o.layers = list(argv[++i], f);
+    else if (f === '--no-ablation') o.ablation = false;
+    else if (f === '--cpu') o.cpu = true;
+    else throw new NnzipError(`bench/pattern: unknown option ${f}; see the header of bench/pattern.ts`);
+  }
+  return o;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const foreign = watchForeignLoad();
+  benchPatternLayers(parse(process.argv.slice(2))).then((table) => {
+    console.log(table);
+    const line = foreignLoadLine(foreign());
+    if (line) console.log(`\n${line}`);
+    process.exit(0);
+  }, (e) => {
+    process.stderr.write(e instanceof NnzipError ? `nnzip: error: ${e.message}\n` : `${(e as Error).stack ?? e}\n`);
+    process.exit(e instanceof NnzipError ? e.exitCode : 1);
+  });
+}

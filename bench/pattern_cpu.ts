@@ -1,0 +1,40 @@
+// Whole VGG-S, 1 thread, the issue's bar on a shared machine: nnzip on the pattern
+// model (bench/pattern_model.ts) and on the dense ONNX, and onnxruntime-node on the
+// dense ONNX, interleaved in one process; each figure is the process's CPU time per
+// run (worker threads included), the fastest of the rounds, beside the fastest wall
+// time. A run descheduled by another process costs wall time but no CPU time, so on a
+// loaded machine these are the comparable figures (npm run bench's medians are wall time).
+// Run: node dist/bench/pattern_cpu.js [BATCH]   (default 1)
+import { patternVggs, DENSE_VGGS } from './pattern_model.js';
+import { createNnzipPeer } from './peers/nnzip.js';
+import { createOrtNodePeer } from './peers/ort_node.js';
+import { loadOnnxFile } from '../src/onnx/load.js';
+import { f32 } from '../src/ir/tensor.js';
+import { Rng } from '../src/ir/random.js';
+const batch = Number(process.argv[2] ?? 1);
+const model = patternVggs();
+const peers = [
+  ['nnzip pattern', await createNnzipPeer(model.graph, { threads: 1, batch })],
+  ['nnzip dense', await createNnzipPeer(loadOnnxFile(DENSE_VGGS), { threads: 1, batch })],
+  ['ort-node dense', await createOrtNodePeer(DENSE_VGGS, { threads: 1, spinning: false })],
+] as const;
+const input = model.graph.inputs[0];
+const shape = input.shape.map((d) => (typeof d === 'number' ? d : batch));
+const feeds = { [input.name]: f32(shape, new Rng(3).floats(shape.reduce((a, b) => a * b, 1), 0, 1)) };
+const reps = batch === 1 ? 10 : 1, rounds = batch === 1 ? 40 : 12;
+const best = peers.map(() => Infinity), wall = peers.map(() => Infinity);
+for (const [, p] of peers) for (let i = 0; i < 3; i++) await p.run(feeds);
+for (let r = 0; r < rounds; r++) {
+  for (let k = 0; k < peers.length; k++) {
+    const i = (k + r) % peers.length, p = peers[i][1];
+    const c0 = process.cpuUsage(), w0 = performance.now();
+    for (let n = 0; n < reps; n++) await p.run(feeds);
+    const c = process.cpuUsage(c0);
+    best[i] = Math.min(best[i], (c.user + c.system) / 1000 / reps);
+    wall[i] = Math.min(wall[i], (performance.now() - w0) / reps);
+  }
+}
+peers.forEach(([name], i) => console.log(`${name}: CPU ${best[i].toFixed(3)} ms, wall (fastest) ${wall[i].toFixed(3)} ms per run of batch ${batch}`));
+console.log(`nnzip pattern / ort-node dense (CPU): ${(best[0] / best[2]).toFixed(3)}`);
+for (const [, p] of peers) await p.dispose();
+process.exit(0);

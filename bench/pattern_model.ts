@@ -1,0 +1,65 @@
+// The pattern-pruned VGG-S the pattern benchmarks run: the repro's trained file
+// (fixtures/models/vggs_fmnist_pattern.nnz, `npm run repro -- pattern`) when it
+// exists, else the dense fixture projected one-shot onto 8 patterns and
+// connectivity 3.6 (no retraining: the speed depends on the structure, not on
+// the accuracy). Also the one-conv graphs of its pattern layers.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compressGraph } from '../src/compress/pipeline.js';
+import { PATTERN } from '../src/compress/recipe.js';
+import { nnzToGraph } from '../src/format/nnz.js';
+import { Graph, type Node } from '../src/ir/graph.js';
+import { inferShapes } from '../src/ir/infer.js';
+import { loadOnnxFile } from '../src/onnx/load.js';
+
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
+export const DENSE_VGGS = `${FIXTURES}vggs_fmnist_dense.onnx`;
+export const PATTERN_VGGS = `${FIXTURES}vggs_fmnist_pattern.nnz`;
+
+export interface PatternModel {
+  graph: Graph;
+  /** Where it came from, for the tables' notes. */
+  source: string;
+}
+
+export function patternVggs(file?: string): PatternModel {
+  const path = file ?? (existsSync(PATTERN_VGGS) ? PATTERN_VGGS : undefined);
+  if (path) return { graph: nnzToGraph(readFileSync(path), path).graph, source: path.replace(FIXTURES, 'fixtures/models/') };
+  const graph = compressGraph(loadOnnxFile(DENSE_VGGS), { recipe: PATTERN }).compressed;
+  return { graph, source: 'the dense VGG-S projected one-shot (8 patterns, connectivity 3.6; no retraining)' };
+}
+
+export interface PatternLayer {
+  name: string;
+  node: Node;
+  /** Input [C, H, W] of one image. */
+  input: number[];
+  /** The conv and a ReLU alone, with the layer's weights and formats, input "x" of `batch` images. */
+  graph(batch: number): Graph;
+}
+
+/** The convs of a graph whose weights are stored as patterns. */
+export function patternLayers(g: Graph): PatternLayer[] {
+  const types = inferShapes(g);
+  return g.nodes.filter((n) => n.op === 'Conv' && g.formats.get(n.inputs[1])?.kind === 'pattern').map((node) => {
+    const input = types.get(node.inputs[0])!.shape.slice(1) as number[];
+    const output = types.get(node.outputs[0])!.shape.slice(1) as number[];
+    const [, wName, bName] = node.inputs;
+    const name = wName.replace(/\.weight$/, '');
+    return {
+      name, node, input,
+      graph: (batch: number) => {
+        const inits = new Map([[wName, g.initializers.get(wName)!]]);
+        if (bName) inits.set(bName, g.initializers.get(bName)!);
+        const out = new Graph({
+          name, opset: g.opset, initializers: inits,
+          inputs: [{ name: 'x', dtype: 'float32', shape: [batch, ...input] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [batch, ...output] }],
+          nodes: [{ ...node, inputs: ['x', wName, ...(bName ? [bName] : [])], outputs: ['c'] }, { name: 'relu', op: 'Relu', inputs: ['c'], outputs: ['y'], attrs: {} }],
+        });
+        out.formats.set(wName, g.formats.get(wName)!);
+        return out;
+      },
+    };
+  });
+}

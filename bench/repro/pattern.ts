@@ -1,0 +1,135 @@
+// PatDNN on VGG-S / Fashion-MNIST (recipes/vggs_pattern.yaml): ADMM + masked
+// retraining against one-shot projection + retraining at equal epochs, the
+// accuracy of the written file as nnzip's runtime runs it, the conv weights kept,
+// and a table of pattern counts K and connectivity rates (one-shot, short retraining).
+//   npm run repro -- pattern [admm|oneshot|table] [--max-steps N] [--threads N] [--rounds N] [--epochs N] [--eval-images N]
+// --rounds / --epochs override the recipe's ADMM rounds and retraining epochs (a
+// shorter budget on a busy machine; one-shot still retrains for rounds + epochs).
+// --eval-images N: the trainer's per-epoch test (and the stage's "after the
+// projection") use the first N test images; the file's accuracy is always the full 10,000.
+// `admm` (the default) also writes fixtures/models/vggs_fmnist_pattern.nnz, the
+// model `npm run bench` times (vggs-pattern) and bench/pattern.ts reads.
+import { writeFileSync } from 'node:fs';
+import { compressGraph, type CompressResult } from '../../src/compress/pipeline.js';
+import type { Recipe } from '../../src/compress/recipe.js';
+import { nnzToGraph } from '../../src/format/nnz.js';
+import { NnzipError } from '../../src/ir/errors.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { patternCounts } from '../../src/ir/pattern.js';
+import { formatTable } from '../../src/report/table.js';
+import { withTrainingThreads } from '../../src/train/threads_node.js';
+import { PATTERN_VGGS } from '../pattern_model.js';
+import { accuracy, data, fixture, log, pct, recipe } from './common.js';
+
+interface Options { mode: 'admm' | 'oneshot' | 'table'; maxSteps?: number; threads: number; rounds?: number; epochs?: number; evalImages?: number }
+
+function parse(args: string[]): Options {
+  const o: Options = { mode: 'admm', threads: 2 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === 'admm' || a === 'oneshot' || a === 'table') o.mode = a;
+    else if (a === '--max-steps' || a === '--threads' || a === '--rounds' || a === '--epochs' || a === '--eval-images') {
+      const n = Number(args[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new NnzipError(`repro pattern: ${a} needs a positive integer`);
+      if (a === '--max-steps') o.maxSteps = n;
+      else if (a === '--threads') o.threads = n;
+      else if (a === '--rounds') o.rounds = n;
+      else if (a === '--epochs') o.epochs = n;
+      else o.evalImages = n;
+    } else throw new NnzipError(`repro pattern: unknown argument ${a}; use admm, oneshot or table, --max-steps N, --threads N, --rounds N, --epochs N, --eval-images N`);
+  }
+  return o;
+}
+
+/** Conv weights before and after: dense count over the stored pattern weights (the first conv counts as dense). */
+function convWeights(before: Graph, after: Graph): { dense: number; kept: number } {
+  let dense = 0, kept = 0;
+  for (const n of before.nodes.filter((n) => n.op === 'Conv')) {
+    const t = before.initializers.get(n.inputs[1])!;
+    dense += t.size;
+    const f = after.formats.get(n.inputs[1]);
+    kept += f?.kind === 'pattern' ? patternCounts(f).weights : t.size;
+  }
+  return { dense, kept };
+}
+
+async function run(graph: Graph, r: Recipe, o: Options, label: string, out?: string): Promise<{ result: CompressResult; fileAccuracy: number }> {
+  const t0 = Date.now();
+  let last = 0;
+  const result = await withTrainingThreads(o.threads, () => compressGraph(graph, {
+    recipe: r, data: trainingData(o), seed: 1, maxStepsPerEpoch: o.maxSteps,
+    onProgress: (stage, p) => {
+      if (Date.now() - last > 30000 || p.phase === 'eval') {
+        last = Date.now();
+        log(`${label}: ${stage} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.testAccuracy ? ` test ${pct(p.testAccuracy)}` : ''}`);
+      }
+    },
+  }));
+  if (out) {
+    writeFileSync(out, result.file.bytes); // first: hours of training are not lost to a later failure
+    log(`wrote ${out}`);
+  }
+  const fileAccuracy = await accuracy(nnzToGraph(result.file.bytes, label).graph, 'fashion-mnist');
+  log(`${label}: ${((Date.now() - t0) / 60000).toFixed(1)} min, file ${result.file.bytes.length} B, accuracy ${pct(fileAccuracy)}`);
+  return { result, fileAccuracy };
+}
+
+/** Fashion-MNIST, the test split cut to --eval-images for the trainer's own evaluations. */
+function trainingData(o: Options): ReturnType<typeof data> {
+  const d = data('fashion-mnist'), n = Math.min(o.evalImages ?? d.test.count, d.test.count);
+  const per = d.test.images.length / d.test.count;
+  return { train: d.train, test: { ...d.test, images: d.test.images.subarray(0, n * per), labels: d.test.labels.subarray(0, n), count: n } };
+}
+
+/** The recipe with the ADMM rounds and retraining epochs given on the command line. */
+function budget(r: Recipe, o: Options): Recipe {
+  const b = structuredClone(r), p = b.pattern!;
+  if (o.rounds !== undefined && p.admm) p.admm.rounds = o.rounds;
+  if (o.epochs !== undefined) p.epochs = o.epochs;
+  return b;
+}
+
+/** ADMM and one-shot at the same number of epochs (one-shot retrains for ADMM's rounds too). */
+function oneShot(r: Recipe): Recipe {
+  const o = structuredClone(r);
+  const p = o.pattern!;
+  p.epochs += p.admm ? p.admm.rounds * p.admm.epochsPerRound : 0;
+  delete p.admm;
+  return o;
+}
+
+async function table(graph: Graph, base: Recipe, o: Options): Promise<void> {
+  const rows: string[][] = [];
+  const cases: [number, number][] = [[4, 3.6], [6, 3.6], [8, 3.6], [12, 3.6], [8, 1], [8, 2], [8, 5]];
+  for (const [K, rate] of cases) {
+    const r = oneShot(base);
+    r.pattern!.patterns = K;
+    r.pattern!.connectivity = rate;
+    r.pattern!.epochs = 3;
+    const { result, fileAccuracy } = await run(graph, r, o, `K=${K} ×${rate}`);
+    const w = convWeights(graph, result.compressed);
+    rows.push([String(K), String(rate), pct(result.stages[0].details.projected), pct(fileAccuracy), `${(w.dense / w.kept).toFixed(2)}×`, String(result.file.bytes.length)]);
+  }
+  console.log('\nPattern count K and connectivity rate (one-shot projection + 3 epochs of masked retraining; Fashion-MNIST test, 10,000 images)\n');
+  console.log(formatTable(['K', 'connectivity', 'after projection', 'after retraining', 'conv weights', '.nnz bytes'], rows));
+}
+
+export async function patternRepro(args: string[]): Promise<void> {
+  const o = parse(args);
+  const graph = fixture('vggs_fmnist_dense.onnx');
+  const base = budget(recipe('vggs_pattern.yaml'), o);
+  const dense = await accuracy(graph, 'fashion-mnist');
+  if (o.mode === 'table') return table(graph, base, o);
+  const r = o.mode === 'admm' ? base : oneShot(base);
+  const full = !o.maxSteps && o.rounds === undefined && o.epochs === undefined && o.evalImages === undefined;
+  const { result, fileAccuracy } = await run(graph, r, o, o.mode, o.mode === 'admm' && full ? PATTERN_VGGS : undefined);
+  const w = convWeights(graph, result.compressed);
+  const p = result.stages[0];
+  const a = r.pattern!.admm, steps = o.maxSteps ? `, at most ${o.maxSteps} steps of ${r.train.batch} per epoch` : '';
+  const plan = `${a ? `${a.rounds} ADMM round(s) of ${a.epochsPerRound} epoch(s) + ` : ''}${r.pattern!.epochs} retraining epoch(s)${steps}`;
+  console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : 'one-shot projection + masked retraining'} (${r.pattern!.patterns} patterns, connectivity ${r.pattern!.connectivity}; ${plan})\n`);
+  console.log(formatTable(['', 'accuracy'], [
+    ['dense', pct(dense)], [`after the projection${o.evalImages ? ` (first ${o.evalImages} test images)` : ''}`, pct(p.details.projected)], ['after retraining (file, nnzip runtime)', pct(fileAccuracy)],
+  ]));
+  console.log(`conv weights ${w.dense} → ${w.kept} (${(w.dense / w.kept).toFixed(2)}× fewer); file ${result.file.bytes.length} B (dense ${result.originalBytes} B)`);
+}

@@ -1,0 +1,255 @@
+// Pattern-pruned 3×3 convolution on the FKW arrays (format/fkw.ts), with the
+// per-layer generated kernel of pattern_codegen.ts. The weights are uploaded once
+// as the kernel reads them (byte offsets precomputed: each kernel's channel plane
+// in the padded input, each row's output plane); each image is padded into the
+// layer's padded planes, then the FKW rows run, split over threads by rows of
+// equal kernel counts (FKR puts similar rows together). The reference is the
+// dense conv (src/ir/ref) on the decoded weights.
+import { fail } from '../../ir/errors.js';
+import { KERNEL_TAPS, maskTaps } from '../../ir/pattern.js';
+import type { PatternFormat } from '../../ir/tensor_format.js';
+import { buildFkw, type Fkw } from '../../format/fkw.js';
+import type { WasmArena } from './arena.js';
+import { wasmFeatures } from './features.js';
+import { compileCached, instantiate } from './loader.js';
+import { patternModule } from './pattern_codegen.js';
+import { planeAccBytes, planeFloats, planeFits, planeVectors } from './pattern_plane_codegen.js';
+import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, type FusedPool, type PatternGeometry, type PatternVariant } from './pattern_spec.js';
+import type { PoolCall, ThreadPool } from './thread_pool.js';
+
+export interface PatternExports {
+  pad(x: number, xpad: number, c0: number, c1: number): void;
+  conv(xpad: number, y: number, r0: number, r1: number, rowOut: number, rowBias: number, rowIdx: number, rowW: number,
+    stride: number, index: number, weights: number, clampAt: number, acc: number): void;
+}
+
+/**
+ * The variant before tuning: the plane layout 4 vectors at a time where the pads
+ * allow it (measured fastest on VGG-S's layers); else row tiles of up to 4 vectors
+ * across and rows to make 8 accumulators (28 wide: 2 × 4; 14: 2 × 4; 7: 4 × 2), with LRE.
+ */
+export function defaultPatternVariant(g: PatternGeometry): PatternVariant {
+  if (planeFits(g)) return { storage: 'fkw', layout: 'plane', rows: 1, vecs: 4, lre: false, order: 'filter', unroll: 1 };
+  return rowsPatternVariant(g);
+}
+
+/** The row-tile variant (any pads): 8 accumulators, LRE. */
+export function rowsPatternVariant(g: { OH: number; OW: number }): PatternVariant {
+  const vecs = Math.min(4, Math.ceil(g.OW / 4));
+  return { storage: 'fkw', layout: 'rows', rows: Math.max(1, Math.min(g.OH, Math.floor(8 / vecs))), vecs, lre: true, order: 'filter', unroll: 1 };
+}
+
+export interface PatternConvParams {
+  C: number;
+  M: number;
+  H: number;
+  W: number;
+  /** [top, left, bottom, right]. */
+  pads: readonly [number, number, number, number];
+}
+
+/** The padded planes and output of a 3×3, stride-1 conv. */
+export function patternGeometry(p: PatternConvParams): PatternGeometry {
+  const [padT, padL, padB, padR] = p.pads;
+  const PH = p.H + padT + padB, PW = p.W + padL + padR;
+  if (PH < 3 || PW < 3) fail(`pattern conv: input ${p.H}×${p.W} with pads [${p.pads.join(',')}] is smaller than the 3×3 window`);
+  return { C: p.C, H: p.H, W: p.W, OH: PH - 2, OW: PW - 2, padT, padL, PH, PW };
+}
+
+/** Bytes of one input channel's padded plane in a layout. */
+export function channelBytes(g: PatternGeometry, v: PatternVariant): number {
+  return (v.layout === 'plane' ? planeFloats(g) : g.PH * g.PW) * 4;
+}
+
+/** Bytes of one image's padded planes (with the tail the last tile over-reads). */
+export function paddedBytes(g: PatternGeometry, v: PatternVariant): number {
+  return g.C * channelBytes(g, v) + padSlackFloats(g) * 4;
+}
+
+/** Scratch of one thread's conv call: the plane layout's accumulators (none for rows). */
+export function accBytes(g: PatternGeometry, v: PatternVariant): number {
+  return v.layout === 'plane' ? planeAccBytes(g) : 0;
+}
+
+export interface PatternConvOptions {
+  bias?: Float32Array;
+  /** Fused clamp [lo, hi] (relu = [0, Infinity]). */
+  clamp?: readonly [number, number];
+  variant?: PatternVariant;
+  /** FKR row order (default true; false = filters in order, the ablation). */
+  reorder?: boolean;
+  /** f32x4.relaxed_madd (default: when the engine has relaxed SIMD). */
+  fma?: boolean;
+  /** A 2×2 stride-2 max pool fused into the pad: the input is [C, H0, W0] with ⌊H0/2⌋ = H, ⌊W0/2⌋ = W. */
+  maxPool?: FusedPool;
+  pool?: ThreadPool;
+}
+
+/** The arrays the kernel reads, in the arena (byte offsets). */
+interface Uploaded { rowOut: number; rowBias: number; rowIdx: number; rowW: number; stride: number; index: number; weights: number; clampAt: number }
+
+export class WasmPatternConv {
+  readonly geo: PatternGeometry;
+  readonly fkw: Fkw;
+  readonly variant: PatternVariant;
+  readonly key: string;
+  readonly exports: PatternExports;
+  private readonly at: Uploaded;
+
+  constructor(readonly arena: WasmArena, readonly params: PatternConvParams, w: Float32Array, format: PatternFormat, readonly opts: PatternConvOptions = {}) {
+    const { C, M } = params;
+    if (w.length !== M * C * KERNEL_TAPS) fail(`pattern conv: weights have ${w.length} values, [${M},${C},3,3] needs ${M * C * KERNEL_TAPS}`);
+    if (opts.bias && opts.bias.length !== M) fail(`pattern conv: bias has ${opts.bias.length} values, needs M=${M}`);
+    if (opts.pool && opts.pool.arena !== arena) fail('pattern conv: the thread pool works on another arena; pass the same one');
+    this.geo = patternGeometry(params);
+    this.variant = opts.variant ?? defaultPatternVariant(this.geo);
+    if (this.variant.layout === 'plane' && (!planeFits(this.geo) || this.variant.storage !== 'fkw')) {
+      fail(`pattern conv: the plane layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
+    }
+    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder });
+    const mp = opts.maxPool;
+    if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
+      fail(`pattern conv: a fused 2×2 pool of ${mp.H0}×${mp.W0} gives ${Math.floor(mp.H0 / 2)}×${Math.floor(mp.W0 / 2)}, not the conv's ${params.H}×${params.W}`);
+    }
+    const spec = { geo: this.geo, masks: this.fkw.masks, variant: this.variant, fma: opts.fma ?? wasmFeatures().relaxedSimd, maxPool: mp, shared: arena.shared };
+    this.key = patternModuleKey(spec);
+    const mod = compileCached(this.key, () => patternModule(spec));
+    this.exports = instantiate<PatternExports>(mod, arena);
+    opts.pool?.register(this.key, mod);
+    this.at = this.upload();
+  }
+
+  private upload(): Uploaded {
+    const { fkw, geo, arena } = this;
+    const plane = channelBytes(geo, this.variant), M = fkw.M;
+    const i32 = (a: ArrayLike<number>) => { const o = arena.alloc(a.length * 4); new Int32Array(arena.memory.buffer, o, a.length).set(a); return o; };
+    const f32 = (a: ArrayLike<number>) => { const o = arena.alloc(a.length * 4); new Float32Array(arena.memory.buffer, o, a.length).set(a); return o; };
+    const rowBias = f32(Array.from(fkw.reorder, (m) => this.opts.bias?.[m] ?? 0));
+    const rowOut = i32(Array.from(fkw.reorder, (m) => m * geo.OH * geo.OW * 4));
+    const clampAt = this.opts.clamp ? f32(this.opts.clamp) : 0;
+    if (this.variant.storage === 'fkw') {
+      return {
+        rowOut, rowBias, clampAt, rowIdx: i32(Array.from(fkw.offset.subarray(0, M), (k) => k * 4)),
+        rowW: i32(Array.from(fkw.weightOffset.subarray(0, M), (v) => v * 4)), stride: i32(fkw.stride),
+        index: i32(Array.from(fkw.index, (c) => c * plane)), weights: f32(fkw.weights),
+      };
+    }
+    // 'csr': one offset per weight (channel plane + tap), one count per row
+    const taps = fkw.masks.map(maskTaps), K = fkw.masks.length, offsets: number[] = [];
+    let k = 0;
+    for (let r = 0; r < M; r++) {
+      for (let p = 0; p < K; p++) {
+        for (let j = 0; j < fkw.stride[r * K + p]; j++, k++) {
+          for (const t of taps[p]) offsets.push(fkw.index[k] * plane + (Math.floor(t / 3) * geo.PW + (t % 3)) * 4);
+        }
+      }
+    }
+    const wo = Array.from(fkw.weightOffset.subarray(0, M), (v) => v * 4);
+    return {
+      rowOut, rowBias, clampAt, rowIdx: i32(wo), rowW: i32(wo), stride: i32(Array.from({ length: M }, (_, r) => fkw.weightOffset[r + 1] - fkw.weightOffset[r])),
+      index: i32(offsets), weights: f32(fkw.weights),
+    };
+  }
+
+  /** The rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty). */
+  rowRanges(parts: number): [number, number][] {
+    const { offset, M } = this.fkw, total = offset[M];
+    const bounds = [0];
+    for (let t = 1; t < parts; t++) {
+      let r = bounds[bounds.length - 1];
+      while (r < M && offset[r] < (total * t) / parts) r++;
+      bounds.push(r);
+    }
+    bounds.push(M);
+    const out: [number, number][] = [];
+    for (let t = 0; t < parts; t++) if (bounds[t + 1] > bounds[t]) out.push([bounds[t], bounds[t + 1]]);
+    return out;
+  }
+
+  /** The pad call for image planes x → xpad (channels c0..c1). */
+  padCall(x: number, xpad: number, c0 = 0, c1 = this.geo.C): PoolCall {
+    return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1] };
+  }
+
+  /** Bytes of one image's padded input, and of one thread's conv scratch. */
+  get padBytes(): number { return paddedBytes(this.geo, this.variant); }
+  get accBytes(): number { return accBytes(this.geo, this.variant); }
+
+  /** The conv call of rows [r0, r1) from a padded image into the output image y (acc: the thread's accBytes). */
+  convCall(xpad: number, y: number, acc: number, r0 = 0, r1 = this.fkw.M): PoolCall {
+    const a = this.at;
+    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, r0, r1, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc] };
+  }
+
+  /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds padBytes + threads × accBytes. */
+  /** Bytes of one input image (before the fused pool, if any). */
+  get inImageBytes(): number {
+    const g = this.geo, p = this.opts.maxPool;
+    return g.C * (p ? p.H0 * p.W0 : g.H * g.W) * 4;
+  }
+
+  run(N: number, x: number, y: number, scratch: number): void {
+    const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
+    const pool = this.opts.pool;
+    const acc = (t: number) => scratch + this.padBytes + t * this.accBytes;
+    const call = (c: PoolCall) => (this.exports[c.fn as keyof PatternExports] as (...a: readonly number[]) => void)(...c.args);
+    for (let n = 0; n < N; n++) {
+      call(this.padCall(x + n * inImage, scratch));
+      const yn = y + n * outImage;
+      if (pool && pool.size > 1) pool.run(this.rowRanges(pool.size).map(([r0, r1], t) => [this.convCall(scratch, yn, acc(t), r0, r1)]));
+      else call(this.convCall(scratch, yn, acc(0)));
+    }
+  }
+
+  /** y = conv(x) on arrays (copied in and out of the arena). */
+  conv(N: number, x: Float32Array): Float32Array {
+    const g = this.geo, outSize = N * this.fkw.M * g.OH * g.OW, inSize = (N * this.inImageBytes) / 4;
+    if (x.length !== inSize) fail(`pattern conv: input has ${x.length} values, ${N} images of ${this.inImageBytes / 4} need ${inSize}`);
+    return this.arena.onCopy(x, outSize, this.padBytes + (this.opts.pool?.size ?? 1) * this.accBytes, (xAt, yAt, pad) => this.run(N, xAt, yAt, pad));
+  }
+}
+
+// ---- cost model ------------------------------------------------------------------
+
+/** What the cost of a pattern conv depends on, besides the geometry. */
+export interface PatternCounts {
+  /** Filters (FKW rows). */
+  rows: number;
+  /** Kept kernels. */
+  kernels: number;
+  /** Stored weights (the taps of the kept kernels). */
+  weights: number;
+}
+
+/**
+ * ns per image ≈ Σ term·cost (patternCostTerms), fitted by `node dist/bench/pattern_calibrate.js`
+ * on the reference machine (process CPU time, real-time priority; the main terms fitted,
+ * the small ones (pads, per-filter passes, the call) set by hand where the fit is ill-posed,
+ * within ±20% on VGG-like layers): per weight and output
+ * vector (a load, a multiply and an add), per kernel and output vector (the plane layout's
+ * accumulator load and store; the row tiles' index, address and weight splats per tile),
+ * per filter and output vector (bias, clamp, stores), the padding copy per float, and a call.
+ */
+const PATTERN_COST: Record<PatternVariant['layout'], number[]> = {
+  plane: [0.24, 0, 0.6, 0.15, 500],
+  rows: [0.21, 6, 2, 0.15, 500],
+};
+
+/**
+ * The cost model's terms: (weights + kernels)·vectors for the plane layout (each weight's
+ * load, multiply and add; each kernel's accumulator load and store) or weights·vectors and
+ * kernels·tiles for row tiles; filters·vectors (or tiles); padded floats; 1.
+ */
+export function patternCostTerms(g: PatternGeometry, c: PatternCounts, v: PatternVariant): number[] {
+  if (v.layout === 'plane') {
+    const vectors = planeVectors(g);
+    return [(c.weights + c.kernels) * vectors, 0, c.rows * vectors, g.C * g.PH * g.PW, 1];
+  }
+  const tiles = Math.ceil(g.OH / v.rows) * Math.ceil(Math.ceil(g.OW / 4) / v.vecs);
+  return [c.weights * g.OH * Math.ceil(g.OW / 4), c.kernels * tiles, c.rows * tiles, g.C * g.PH * g.PW, 1];
+}
+
+export function patternConvNs(g: PatternGeometry, c: PatternCounts, v: PatternVariant = defaultPatternVariant(g)): number {
+  const k = PATTERN_COST[v.layout];
+  return patternCostTerms(g, c, v).reduce((s, t, i) => s + t * k[i], 0);
+}

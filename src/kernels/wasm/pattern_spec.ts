@@ -1,0 +1,71 @@
+// What a generated pattern-conv module is specialised to: the layer's geometry,
+// its patterns and the variant of the code (the auto-tuner's search space), and
+// the keys modules and tuned variants are cached under.
+
+/** The layer's geometry: a 3×3 window, stride 1, no dilation; the padded planes are PH × PW. */
+export interface PatternGeometry {
+  C: number; H: number; W: number; OH: number; OW: number;
+  padT: number; padL: number;
+  PH: number; PW: number;
+}
+
+/**
+ * storage  'fkw': one channel index per kernel, taps from the pattern (code); 'csr': one offset per weight
+ * layout   'rows': tiles of rows × vecs f32x4 accumulators in registers, kernels inside;
+ *          'plane': kernel-major over the whole output plane (pattern_plane_codegen.ts; pads of 1 each side)
+ * lre      ('rows') each input vector loaded once per tile for every tap and row that reads it
+ * order    ('rows') filters outside tiles or tiles outside filters
+ * unroll   kernels per loop iteration (1 or 2 of the same pattern; 'plane' also 4)
+ */
+export interface PatternVariant {
+  storage: 'fkw' | 'csr';
+  layout: 'rows' | 'plane';
+  rows: number;
+  vecs: number;
+  lre: boolean;
+  order: 'filter' | 'tile';
+  unroll: 1 | 2 | 4;
+}
+
+export interface PatternModuleSpec {
+  geo: PatternGeometry;
+  /** The layer's pattern masks (bit ky·3 + kx), in FKW order ('fkw' storage). */
+  masks: readonly number[];
+  variant: PatternVariant;
+  /** f32x4.relaxed_madd (relaxed SIMD) instead of mul + add. */
+  fma: boolean;
+  /** A 2×2 stride-2 max pool fused into the pad step: the input is H0 × W0 (H = ⌊H0/2⌋, W = ⌊W0/2⌋). */
+  maxPool?: FusedPool;
+  shared: boolean;
+}
+
+export interface FusedPool { H0: number; W0: number }
+
+export const PATTERN_EXPORTS = {
+  /** (x, xpad, c0, c1): planes c0..c1 of the input [C, H, W] into the zero-padded [C, PH, PW]. */
+  pad: 'pad',
+  /**
+   * (xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt): FKW rows r0..r1.
+   * Per row r: rowOut[r] byte offset of its output plane from y, rowBias[r] its bias, rowIdx[r] / rowW[r]
+   * byte offsets of its first index and weight; stride[r·K + p] its kernels of pattern p ('csr': stride[r]
+   * its weights); index: channel byte offsets in xpad ('csr': channel + tap byte offsets); clampAt 0 = none.
+   */
+  conv: 'conv',
+} as const;
+
+/** Floats read past the padded planes by the last tile (vector over-reads of the last row). */
+export function padSlackFloats(g: PatternGeometry): number {
+  return 2 * g.PW + 4 * Math.ceil(g.OW / 4) + 8;
+}
+
+export function patternVariantKey(v: PatternVariant): string {
+  return `${v.storage}:${v.layout}:r${v.rows}v${v.vecs}:${v.lre ? 'lre' : 'nolre'}:${v.order}:u${v.unroll}`;
+}
+
+export function patternModuleKey(s: PatternModuleSpec): string {
+  const g = s.geo;
+  return `pattern:${g.C}x${g.H}x${g.W}:o${g.OH}x${g.OW}:p${g.padT},${g.padL}:${g.PH}x${g.PW}:` +
+    `${s.variant.storage === 'fkw' ? s.masks.join(',') : 'any'}:${patternVariantKey(s.variant)}:${s.fma ? 'fma' : 'muladd'}:` +
+    `${s.maxPool ? `maxpool${s.maxPool.H0}x${s.maxPool.W0}:` : ''}${s.shared ? 'shared' : 'private'}`;
+}
+

@@ -1,0 +1,58 @@
+// Pattern-pruned convolution (impl 'pattern'): the FKW arrays uploaded once, the
+// per-layer generated kernel (kernels/wasm/pattern.ts). Per image: pad (through
+// the fused max pool, if any) into the step's scratch, then the FKW rows. With threads (the plan's split, layout in
+// compile/conv_layout.ts): whole images per thread, each with its own padded
+// planes and accumulators, or one padded image whose rows the threads share in
+// ranges of equal kernel counts, each thread with its own accumulators.
+import type { ConvStep } from '../../compile/plan_types.js';
+import { WasmPatternConv } from '../../kernels/wasm/pattern.js';
+import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
+import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { sessionThreads } from './fc.js';
+
+function prepare(s: ConvStep, env: BindEnv): WasmPatternConv {
+  const p = s.pattern!, w = s.win;
+  return prepared(env, s, `pattern ${patternVariantKey(p.variant)} ${p.reorder} ${p.maxPool ? 'maxpool' : ''}`, () => new WasmPatternConv(
+    env.kernels.arena, { C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] }, s.weight.data, p.format,
+    { bias: s.bias, clamp: s.clamp, variant: p.variant, reorder: p.reorder, maxPool: p.maxPool, pool: env.pool }));
+}
+
+export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
+  const conv = prepare(s, env), L = s.layout;
+  const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
+  const inImage = conv.inImageBytes, outImage = s.outImageStride * 4;
+  const threads = sessionThreads(env);
+  if (s.split > 1 && threads > 1 && L.byImages) {
+    const parts: PoolCall[][] = Array.from({ length: s.split }, (_, t) => {
+      const [n0, n1] = share(s.N, s.split, t);
+      const pad = scratch + t * (L.plane + L.patches), acc = pad + L.plane;
+      return Array.from({ length: n1 - n0 }, (_, i) => [conv.padCall(x + (n0 + i) * inImage, pad), conv.convCall(pad, y + (n0 + i) * outImage, acc)]).flat();
+    });
+    return { run: poolRunner(env.pool!, parts) };
+  }
+  const e = conv.exports;
+  if (s.split > 1 && threads > 1) {
+    const ranges = conv.rowRanges(Math.min(s.split, threads)), accBytes = L.patches / s.split;
+    const images = Array.from({ length: s.N }, (_, n) =>
+      ranges.map(([r0, r1], t) => [conv.convCall(scratch, y + n * outImage, scratch + L.plane + t * accBytes, r0, r1)]));
+    const pool = env.pool!;
+    return {
+      run: () => {
+        for (let n = 0; n < s.N; n++) {
+          e.pad(x + n * inImage, scratch, 0, s.C);
+          pool.run(images[n]);
+        }
+      },
+    };
+  }
+  const [, , , , rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc] = conv.convCall(scratch, y, scratch + L.plane).args;
+  return {
+    run: () => {
+      for (let n = 0; n < s.N; n++) {
+        e.pad(x + n * inImage, scratch, 0, s.C);
+        e.conv(scratch, y + n * outImage, 0, s.M, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc);
+      }
+    },
+  };
+}

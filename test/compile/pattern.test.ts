@@ -1,0 +1,118 @@
+// The planner and the session with pattern-pruned convs: the pattern kernel is
+// chosen for a layer stored as patterns or whose zeros follow patterns (a model
+// pruned elsewhere), with the reason; not for windows it cannot run; the session
+// matches the reference runtime at batch 1 and 3, on 1 and 2 threads; the tuner.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { planGraph } from '../../src/compile/plan.js';
+import type { ConvStep } from '../../src/compile/plan_types.js';
+import { clearTuning, exportTuning, importTuning, patternTuneKey, tunedVariant } from '../../src/compile/pattern_cache.js';
+import { tunePatternConv } from '../../src/compile/pattern_tune.js';
+import { NnzipError } from '../../src/ir/errors.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { f32 } from '../../src/ir/tensor.js';
+import { patternGeometry } from '../../src/kernels/wasm/pattern.js';
+import { patternWeight } from '../ir/pattern_weights.js';
+import { GraphBuilder } from '../onnx/graph_builder.js';
+import { checkAgainstReference } from '../runtime/helpers.js';
+import { assertAgrees, runC, runNnzip } from './c/helpers.js';
+
+/** x [N, 16, 10, 10] → conv (16→24, 3×3, the stride and pads given) → relu → conv (24→8, 3×3) → y. */
+function graph(o: { format?: boolean; strides?: number[]; seed?: number } = {}): Graph {
+  const b = new GraphBuilder(o.seed ?? 1);
+  const x = b.input('x', ['N', 16, 10, 10]);
+  const p1 = patternWeight(11, 24, 16, 8, 0.28), p2 = patternWeight(12, 8, 24, 4, 0.3);
+  b.constant('w1', f32([24, 16, 3, 3], p1.w));
+  b.constant('w2', f32([8, 24, 3, 3], p2.w));
+  b.weight('b1', [24]);
+  const [c1] = b.op('Conv', [x, 'w1', 'b1'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: o.strides ?? [1, 1] });
+  const [r1] = b.op('Relu', [c1]);
+  const [c2] = b.op('Conv', [r1, 'w2'], { kernel_shape: [3, 3], pads: [0, 0, 0, 0] });
+  const g = b.build([c2], 17);
+  if (o.format !== false) {
+    g.formats.set('w1', p1.format);
+    g.formats.set('w2', p2.format);
+  }
+  return g;
+}
+
+const convs = (g: Graph, o: Parameters<typeof planGraph>[1]) => planGraph(g, o).steps.filter((s): s is ConvStep => s.kind === 'conv');
+
+test('a conv stored as patterns, or whose zeros follow patterns, runs on the pattern kernel with the reason', () => {
+  for (const format of [true, false]) {
+    const [a, b] = convs(graph({ format }), { inputShapes: { x: [1, 16, 10, 10] } });
+    assert.equal(a.impl, 'pattern');
+    assert.equal(a.kernel, 'pattern conv (FKW) + relu');
+    assert.match(a.reason, new RegExp(`^8 patterns${format ? '' : ' \\(found in the zeros\\)'}, \\d+% of kernels kept, est [\\d.]+ µs vs (\\S+ [\\d.]+ µs, )*im2col [\\d.]+ µs`));
+    if (format) assert.match(a.reason, / csr [\d.]+ µs/, 'stored as patterns: the CSR kernel could run it too');
+    assert.equal(a.pattern?.variant.layout, 'plane', 'pads of 1: the plane layout');
+    assert.equal(b.impl, 'pattern');
+    assert.equal(b.pattern?.variant.layout, 'rows', 'no pads: row tiles');
+  }
+});
+
+test('stride 2, kernels: dense and patterns: never keep the other kernels, and say why', () => {
+  const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] } });
+  assert.notEqual(s2.impl, 'pattern');
+  assert.match(s2.reason, /8 patterns, but stride 2×2 \(the pattern kernel takes stride 1\)$/);
+  assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, kernels: 'dense' })[0].impl, 'im2col');
+  assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns: { use: 'never' } })[0].impl, 'csr');
+  assert.throws(() => planGraph(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns: { use: 'maybe' as 'auto' } }),
+    (e: unknown) => e instanceof NnzipError && /patterns.use='maybe'; use 'auto', 'always' or 'never'/.test((e as Error).message));
+});
+
+test('target c: no pattern kernel in C yet; the reason says so, patterns.use always is refused, and the C runs the stored nonzeros like nnzip', async () => {
+  for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' })) {
+    assert.notEqual(s.impl, 'pattern');
+    assert.match(s.reason, /\d patterns, but the C backend has no pattern kernel yet \(the stored nonzeros run as sparse\)$/);
+  }
+  assert.throws(() => planGraph(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', patterns: { use: 'always' } }),
+    (e: unknown) => e instanceof NnzipError && /target 'c' has no pattern kernel; patterns.use='always'/.test((e as Error).message));
+  const g = graph(), xs = new Float32Array(2 * 16 * 10 * 10).map((_, i) => Math.sin(i * 0.37));
+  const c = runC(g, xs);
+  assert.match(c.program.layers[0].weights, /the model stores it as pattern, a format the C backend does not execute yet/);
+  assertAgrees(c.outputs, await runNnzip(g, xs, [1, 16, 10, 10]), 1e-5, undefined, 'pattern convs in C');
+});
+
+test('the session matches the reference runtime (batch 1, 3 and 4: rows or images per thread; 1 and 2 threads, both layouts, FKR on and off)', async () => {
+  for (const patterns of [{ use: 'always' as const }, { use: 'always' as const, reorder: false }]) {
+    const s = await checkAgainstReference(graph(), [1, 3, 4], `pattern convs ${JSON.stringify(patterns)}`, { patterns }, 1e-4);
+    assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns })[0].pattern?.reorder, patterns.reorder ?? true);
+    await s.dispose();
+  }
+});
+
+test('a 2×2 max pool before a pattern conv goes into its pad step; the session still matches the reference', async () => {
+  const b = new GraphBuilder(2);
+  const x = b.input('x', ['N', 16, 20, 21]);
+  const p = patternWeight(13, 24, 16, 8, 0.28);
+  b.constant('w', f32([24, 16, 3, 3], p.w));
+  const [m] = b.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  const [c] = b.op('Conv', [m, 'w'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const [r] = b.op('Relu', [c]);
+  const g = b.build([r], 17);
+  g.formats.set('w', p.format);
+  const steps = planGraph(g, { inputShapes: { x: [1, 16, 20, 21] } }).steps;
+  assert.deepEqual(steps.map((s) => s.kernel), ['max pool + pattern conv (FKW) + relu']);
+  assert.deepEqual((steps[0] as ConvStep).pattern?.maxPool, { H0: 20, W0: 21 });
+  await (await checkAgainstReference(g, [1, 4], 'pool + pattern conv', {}, 1e-4)).dispose();
+});
+
+test('the tuner keeps the fastest variant it timed, caches it by layer key, and the planner uses it', () => {
+  clearTuning();
+  const { w, format } = patternWeight(5, 16, 8, 4, 0.4);
+  const params = { C: 8, M: 16, H: 7, W: 7, pads: [1, 1, 1, 1] as const };
+  const r = tunePatternConv(params, w, format, { samples: 2 });
+  assert.ok(r.ns <= r.defaultNs, `tuned ${r.ns} ns ≤ default ${r.defaultNs} ns`);
+  assert.ok(r.tried > 10, `${r.tried} variants timed`);
+  const key = patternTuneKey(patternGeometry(params), 16, format);
+  assert.deepEqual(tunedVariant(key), r.variant);
+  const saved = exportTuning();
+  clearTuning();
+  assert.equal(tunedVariant(key), undefined);
+  importTuning(saved, 'meta');
+  assert.deepEqual(tunedVariant(key), r.variant);
+  assert.throws(() => importTuning({ k: { storage: 'fkw', layout: 'diagonal' } }, 'model.nnz meta'),
+    (e: unknown) => e instanceof NnzipError && /model.nnz meta: pattern tuning entry "k" is not a kernel variant/.test((e as Error).message));
+  clearTuning();
+});

@@ -1,0 +1,134 @@
+// The pattern conv kernel against the reference conv (src/ir/ref) on the decoded
+// weights: every variant of the generated code (storage, layout, tiles at their
+// edges, LRE, loop order, unrolling, fused multiply-add when the engine has it),
+// odd sizes, pads, threads; every generated module validated.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { NnzipError } from '../../../src/ir/errors.js';
+import { Rng } from '../../../src/ir/random.js';
+import { WasmArena } from '../../../src/kernels/wasm/arena.js';
+import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
+import { defaultPatternVariant, patternGeometry, WasmPatternConv } from '../../../src/kernels/wasm/pattern.js';
+import { patternModule } from '../../../src/kernels/wasm/pattern_codegen.js';
+import { planeFits } from '../../../src/kernels/wasm/pattern_plane_codegen.js';
+import type { PatternVariant } from '../../../src/kernels/wasm/pattern_spec.js';
+import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
+import { patternWeight } from '../../ir/pattern_weights.js';
+import { assertClose, nchw, refConv, refPool } from './helpers.js';
+
+const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+const shared = new WasmArena({ shared: true, maximumBytes: 1 << 28 });
+const pool = new NodeThreadPool(shared, 2);
+after(() => pool.close());
+
+const ROWS: PatternVariant = { storage: 'fkw', layout: 'rows', rows: 2, vecs: 2, lre: true, order: 'filter', unroll: 1 };
+
+/** Row tiles at and around the output's edges (1 row/vector, the whole width, one more than it has). */
+function variants(OH: number, OW: number, plane: boolean): PatternVariant[] {
+  const vtot = Math.ceil(OW / 4);
+  const out: PatternVariant[] = [];
+  for (const [rows, vecs] of [[1, 1], [2, 3], [OH, vtot], [OH + 1, vtot + 1], [3, 1]]) {
+    for (const lre of [true, false]) out.push({ ...ROWS, rows, vecs, lre, order: rows === 3 ? 'tile' : 'filter', unroll: vecs === 3 ? 2 : 1 });
+  }
+  out.push({ ...ROWS, storage: 'csr', lre: false }, { ...ROWS, storage: 'csr', rows: 1, vecs: vtot + 2, lre: false, order: 'tile' });
+  if (plane) for (const vecs of [1, 3, 8]) for (const unroll of [1, 2, 4] as const) out.push({ ...ROWS, layout: 'plane', rows: 1, vecs, lre: false, unroll });
+  return out;
+}
+
+function check(arena: WasmArena, C: number, M: number, H: number, W: number, pads: [number, number, number, number], K: number, N: number,
+  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number } = {}): void {
+  const { w, format } = patternWeight(o.seed ?? C * 131 + M, M, C, K, 0.35);
+  const r = new Rng(H * 7 + W);
+  const x = r.floats(N * C * H * W, -1, 1), bias = r.floats(M, -0.5, 0.5);
+  const clamp: [number, number] = [0, 6];
+  const conv = new WasmPatternConv(arena, { C, M, H, W, pads }, w, format, { bias, clamp, variant, fma: o.fma, pool: o.withPool ? pool : undefined });
+  const got = conv.conv(N, x);
+  const want = refConv({ C, M, kh: 3, kw: 3, pads }, N, H, W, x, w, bias, clamp);
+  const g = conv.geo;
+  const what = `C ${C} M ${M} ${H}×${W} pads [${pads}] K ${K} N ${N} ${JSON.stringify(conv.variant)}${o.fma ? ' fma' : ''}${o.withPool ? ' 2 threads' : ''}`;
+  assertClose(got, want, (e) => 1e-5 * (1 + Math.abs(e)) * C, what, nchw(M, g.OH, g.OW));
+}
+
+test('every variant matches the reference conv at the tile edges (odd sizes, pads 0–2, 1–12 patterns)', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 28 });
+  const cases: [number, number, number, number, [number, number, number, number], number][] = [
+    [3, 5, 7, 9, [1, 1, 1, 1], 4], [8, 6, 14, 14, [1, 1, 1, 1], 8], [4, 4, 5, 6, [0, 0, 0, 0], 2], [5, 7, 1, 1, [1, 1, 1, 1], 1],
+    [6, 3, 3, 13, [2, 1, 0, 1], 12], [2, 9, 6, 4, [1, 2, 1, 0], 3],
+  ];
+  for (const [C, M, H, W, pads, K] of cases) {
+    const g = patternGeometry({ C, M, H, W, pads });
+    for (const v of variants(g.OH, g.OW, planeFits(g))) check(arena, C, M, H, W, pads, K, 2, v);
+    check(arena, C, M, H, W, pads, K, 1, undefined);
+  }
+});
+
+test('fused multiply-add (relaxed SIMD) when the engine has it', { skip: !wasmFeatures().relaxedSimd && 'no relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)' }, () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 28 });
+  for (const v of variants(7, 7, true)) check(arena, 8, 6, 7, 7, [1, 1, 1, 1], 4, 2, v, { fma: true });
+});
+
+test('the default variant: the plane layout where the pads allow it, else row tiles', () => {
+  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 1, 1, 1] })).layout, 'plane');
+  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [0, 0, 0, 0] })).layout, 'rows');
+  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 2, 1, 0] })).layout, 'rows');
+});
+
+test('on 2 threads (rows split by kernel counts) the output is the same as on one', () => {
+  for (const v of [undefined, ROWS]) {
+    check(shared, 16, 24, 9, 11, [1, 1, 1, 1], 6, 3, v, { withPool: true });
+    const { w, format } = patternWeight(3, 24, 16, 6, 0.3);
+    const x = new Rng(5).floats(16 * 9 * 11, -1, 1);
+    const one = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v }).conv(1, x);
+    const two = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v, pool }).conv(1, x);
+    assert.deepEqual(two, one, 'bit-identical: rows are split, never a sum');
+  }
+  const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, patternWeight(4, 24, 16, 6, 0.3).w, patternWeight(4, 24, 16, 6, 0.3).format);
+  for (const parts of [1, 2, 3, 24, 40]) {
+    const ranges = conv.rowRanges(parts);
+    assert.equal(ranges[0][0], 0);
+    assert.equal(ranges.at(-1)![1], 24);
+    ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
+    assert.ok(ranges.length <= parts);
+  }
+});
+
+test('a fused 2×2 max pool in the pad step equals the reference pool then conv (odd sizes, both layouts)', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 26 });
+  for (const [H0, W0] of [[14, 14], [15, 9], [7, 22]]) {
+    const H = Math.floor(H0 / 2), W = Math.floor(W0 / 2), C = 5, M = 6;
+    const { w, format } = patternWeight(H0, M, C, 3, 0.5);
+    const x = new Rng(W0).floats(2 * C * H0 * W0, -1, 1);
+    const pooled = refPool({ kind: 'max', kh: 2, kw: 2, strides: [2, 2] }, 2, C, H0, W0, x);
+    const want = refConv({ C, M, kh: 3, kw: 3, pads: [1, 1, 1, 1] }, 2, H, W, pooled, w);
+    for (const variant of [undefined, ROWS]) {
+      const conv = new WasmPatternConv(arena, { C, M, H, W, pads: [1, 1, 1, 1] }, w, format, { variant, maxPool: { H0, W0 } });
+      assertClose(conv.conv(2, x), want, (e) => 1e-5 * (1 + Math.abs(e)), `pool ${H0}×${W0} ${conv.variant.layout}`, nchw(M, H, W));
+    }
+  }
+  assert.throws(() => new WasmPatternConv(arena, { C: 2, M: 2, H: 4, W: 4, pads: [1, 1, 1, 1] }, patternWeight(1, 2, 2, 1, 1).w, patternWeight(1, 2, 2, 1, 1).format,
+    { maxPool: { H0: 10, W0: 8 } }), /a fused 2×2 pool of 10×8 gives 5×4, not the conv's 4×4/);
+});
+
+test('FKR off (filters in order) gives the same output', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 26 });
+  const { w, format } = patternWeight(8, 10, 7, 5, 0.4);
+  const x = new Rng(9).floats(7 * 8 * 8, -1, 1);
+  const a = new WasmPatternConv(arena, { C: 7, M: 10, H: 8, W: 8, pads: [1, 1, 1, 1] }, w, format).conv(1, x);
+  const b = new WasmPatternConv(arena, { C: 7, M: 10, H: 8, W: 8, pads: [1, 1, 1, 1] }, w, format, { reorder: false }).conv(1, x);
+  assert.deepEqual(b, a);
+});
+
+test('generated modules validate; bad input is one clear error', () => {
+  const geo = patternGeometry({ C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] });
+  for (const v of variants(5, 5, true)) {
+    for (const fma of wasmFeatures().relaxedSimd ? [false, true] : [false]) assert.ok(WA.validate(patternModule({ geo, masks: [0b10111, 0b11010000], variant: v, fma, shared: false })));
+  }
+  const arena = new WasmArena({ maximumBytes: 1 << 24 });
+  const { w, format } = patternWeight(1, 2, 3, 2, 0.5);
+  const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof NnzipError && re.test((e as Error).message));
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] }, w.subarray(1), format), /weights have 53 values, \[2,3,3,3\] needs 54/);
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] }, w, format, { bias: new Float32Array(3) }), /bias has 3 values, needs M=2/);
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 1, W: 1, pads: [0, 0, 0, 0] }, w, format), /smaller than the 3×3 window/);
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [0, 0, 0, 0] }, w, format, { variant: { ...ROWS, layout: 'plane' } }), /plane layout needs pads of 1/);
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] }, w, format).conv(1, new Float32Array(7)), /input has 7 values/);
+});
