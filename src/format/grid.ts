@@ -97,6 +97,9 @@ interface ChannelScale {
  * when they are not on a grid. The largest |value| is Q steps for the smallest Q
  * that puts every value within float rounding of an integer number of steps.
  */
+/** Steps whose integers no scale reproduces before a channel is declared off-grid. */
+const MAX_SCALE_TRIES = 64;
+
 function channelGrid(values: Float32Array, q: Int32Array): ChannelScale | undefined {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const nz: number[] = [];
@@ -110,10 +113,14 @@ function channelGrid(values: Float32Array, q: Int32Array): ChannelScale | undefi
   }
   q.fill(0);
   if (m === 0) return { scale: 1, f64: false };
-  for (let Q = 1; Q < MAX_GRID_LEVELS; Q++) {
+  // q near integers at a step but no scale reproducing them is rare past the first few steps (float rounding); the bound keeps
+  // a channel of such values at O(n·MAX_SCALE_TRIES) instead of O(n·65,535)
+  let tries = 0;
+  for (let Q = 1; Q < MAX_GRID_LEVELS && tries < MAX_SCALE_TRIES; Q++) {
     if (!nearIntegers(values, nz, m / Q, q)) continue;
     const scale = exactScale(values, q);
     if (scale !== undefined) return scale;
+    tries++;
   }
   return undefined;
 }
@@ -123,7 +130,8 @@ function nearIntegers(values: Float32Array, nz: number[], step: number, q: Int32
   for (const i of nz) {
     const r = values[i] / step;
     const n = Math.round(r);
-    if (Math.abs(r - n) > 1e-9 + Math.abs(r) * 3e-7) return false;
+    // NaN-safe: a step that underflows (subnormal values) makes r infinite, which is no integer
+    if (!(Math.abs(r - n) <= 1e-9 + Math.abs(r) * 3e-7)) return false;
     q[i] = n;
   }
   return true;
