@@ -86,7 +86,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   for (const [name, t] of types) if (t.value && !graphInputs.includes(name)) consts.set(name, t.value);
   // The C kernels work directly on their operands: no patches, packed panels or padded planes.
   if (target === 'c') for (const s of lowered.steps) Object.assign(s, s.kind === 'conv' ? cConvKernel(s) : { scratch: 0 });
-  const f: FuseInput = { steps: lowered.steps, aliases: lowered.aliases, inputs: [...graphInputs], outputs, consts, types, target, boundary: [] };
+  const f: FuseInput = { steps: lowered.steps, aliases: lowered.aliases, inputs: [...graphInputs], outputs, consts, types, target, boundary: [], winograd };
   const steps = fuse(f);
   const inputs = f.inputs;
   const external = new Set([...consts.keys(), ...inputs]);

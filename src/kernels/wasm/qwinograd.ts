@@ -73,14 +73,16 @@ export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerCh
 }
 
 /**
- * Cost in ns, fitted on VGG-S's layers (`node dist/bench/qwinograd.js`, one thread): input per
- * 8 tiles and input channel, output per 4 tiles and output channel, the GEMMs per
- * multiply-add at the integer GEMM's rate, and each chunk's calls.
+ * Cost in ns, fitted on VGG-S's 3×3 layers at batch 1 and 8 (one thread, the stages timed
+ * apart, fastest of 30 rounds): input per 8 tiles of a tile row and input channel (band
+ * copy included), output per 4 tiles and output channel (requantization and stores
+ * included), the GEMMs per multiply-add (padded to the register tile: 23–29 ps, 1.7× the
+ * f32 GEMM's GEMM_COST.mac), and each chunk's three calls.
  */
 export const QWINOGRAD_COST = {
-  input: { 2: 30, 4: 110 } as Record<IntWinogradTile, number>,
-  output: { 2: 25, 4: 90 } as Record<IntWinogradTile, number>,
-  mac: GEMM_COST.mac / 1.6, chunk: 1500,
+  input: { 2: 24, 4: 100 } as Record<IntWinogradTile, number>,
+  output: { 2: 18, 4: 67 } as Record<IntWinogradTile, number>,
+  mac: GEMM_COST.mac / 1.7, chunk: 500,
 };
 
 /** Estimated ns of the conv on `parts` threads (chunks round-robin). */
