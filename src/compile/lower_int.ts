@@ -63,8 +63,8 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
 function qwinogradStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, choice: QConvChoice): QConvStep {
   const m = choice.tile!, rowsPerChunk = qwinogradChunkRows(g, m, threads);
   const l = qwinogradLayout(g, m, rowsPerChunk, qgemmScratchBytes(DEFAULT_QGEMM_TILE));
-  const sets = Math.max(1, Math.min(threads, g.N * l.chunksPerImage));
-  const layout: ConvLayout = { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk: l.rowsPerChunk, byChannels: false, setBytes: l.setBytes } };
+  const sets = Math.max(1, Math.min(threads, l.chunks));
+  const layout: ConvLayout = { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk, byChannels: false, setBytes: l.setBytes } };
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
   return {
     ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, tile: m, layout, kernel: `qconv int8 winograd ${tileName(m)}`, reason: `${describeIntLayer(layer)}; ${choice.reason}`,

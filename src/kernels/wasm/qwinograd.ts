@@ -35,14 +35,20 @@ const CHUNK_BYTES = 512 << 10;
 
 const up = (n: number, k: number): number => Math.ceil(n / k) * k;
 
-/** How the conv is cut into chunks (tile rows of one image) and one scratch set's regions (bytes). */
+/**
+ * How the conv is cut into chunks and one scratch set's regions (bytes). A chunk is tile rows
+ * of one image, or whole images (small images: one GEMM for several), their tiles one after
+ * the other in the GEMM's columns.
+ */
 export interface QWinogradLayout {
   m: IntWinogradTile;
   alpha: number;
   tilesH: number;
   tilesW: number;
   rowsPerChunk: number;
-  chunksPerImage: number;
+  /** Images per chunk (> 1 only when a chunk holds all tilesH rows of each). */
+  imagesPerChunk: number;
+  chunks: number;
   /** Band row width (bytes); i16 pair rows of the transformed inputs and int32 rows of the products (elements). */
   Wb: number; ldv: number; ldm: number;
   /** One transform position's inputs and products. */
@@ -50,24 +56,29 @@ export interface QWinogradLayout {
   band: number; tmp: number; gs: number; v: number; out: number; stage: number; setBytes: number;
 }
 
-/** Tile rows per chunk: as many as keep a chunk's transforms and products under CHUNK_BYTES, at least `parts` chunks per image when the images are fewer. */
+/**
+ * Tile rows per chunk: as many as keep a chunk's transforms and products under CHUNK_BYTES
+ * (past tilesH: whole images, a multiple of tilesH), leaving at least `parts` chunks when there is work for them.
+ */
 export function qwinogradChunkRows(s: QWinogradShape, m: IntWinogradTile, parts = 1): number {
   const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
   const perRow = (m + 2) ** 2 * tilesW * (2 * s.C + 4 * s.M);
   const fit = Math.max(1, Math.floor(CHUNK_BYTES / perRow));
-  return Math.max(1, Math.min(fit, s.N >= parts ? tilesH : Math.ceil(tilesH / Math.ceil(parts / s.N))));
+  if (fit >= tilesH && s.N > 1) return tilesH * Math.max(1, Math.min(Math.floor(fit / tilesH), Math.ceil(s.N / parts)));
+  return Math.max(1, Math.min(fit, tilesH, s.N >= parts ? tilesH : Math.ceil(tilesH / Math.ceil(parts / s.N))));
 }
 
 export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerChunk: number, gemmScratch: number): QWinogradLayout {
   const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
-  const alpha = m + 2, a2 = alpha * alpha, Rt = Math.max(1, Math.min(rowsPerChunk, tilesH)), T = Rt * tilesW;
+  const images = rowsPerChunk > tilesH ? Math.min(s.N, Math.floor(rowsPerChunk / tilesH)) : 1;
+  const alpha = m + 2, a2 = alpha * alpha, Rt = Math.max(1, Math.min(rowsPerChunk, tilesH)), T = images * Rt * tilesW;
   // the input transform reads 8 tiles (and 32 bytes) past a row's last tile, writes 8 tiles past the chunk's; the output reads 4
   const Wb = up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
   const vStride = regionBytes(Math.ceil(s.C / 2) * ldv * 4), mStride = regionBytes(s.M * ldm * 4);
   const sizes = [2 * (Rt * m + 2) * Wb + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
   return {
-    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, chunksPerImage: Math.ceil(tilesH / Rt), Wb, ldv, ldm, vStride, mStride,
+    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), Wb, ldv, ldm, vStride, mStride,
     band: at[0], tmp: at[1], gs: at[2], v: at[3], out: at[4], stage: at[5], setBytes: at[5] + up(sizes[5], 64),
   };
 }
@@ -88,14 +99,24 @@ export const QWINOGRAD_COST = {
 /** Estimated ns of the conv on `parts` threads (chunks round-robin). */
 export function qwinogradNs(s: QWinogradShape, m: IntWinogradTile, parts = 1): number {
   const l = qwinogradLayout(s, m, qwinogradChunkRows(s, m, parts), 0), c = QWINOGRAD_COST;
-  const perThread = new Array<number>(Math.max(1, Math.min(parts, s.N * l.chunksPerImage))).fill(0);
-  for (let i = 0; i < s.N * l.chunksPerImage; i++) {
-    const Rt = Math.min(l.rowsPerChunk, l.tilesH - (i % l.chunksPerImage) * l.rowsPerChunk), T = Rt * l.tilesW;
-    const groups8 = Rt * Math.ceil(l.tilesW / 8), groups4 = Rt * Math.ceil(l.tilesW / 4);
-    perThread[i % perThread.length] += c.chunk + c.input[m] * up(s.C, 2) * groups8 + c.output[m] * s.M * groups4
-      + l.alpha ** 2 * c.mac * up(s.M, 4) * up(s.C, 2) * up(T, 8);
-  }
+  const perThread = new Array<number>(Math.max(1, Math.min(parts, l.chunks))).fill(0);
+  chunkList(s, l).forEach((k, i) => {
+    const rows = k.images * k.Rt, groups8 = rows * Math.ceil(l.tilesW / 8), groups4 = rows * Math.ceil(l.tilesW / 4);
+    perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * up(s.C, 2) * groups8 + c.output[m] * s.M * groups4
+      + l.alpha ** 2 * c.mac * up(s.M, 4) * up(s.C, 2) * up(rows * l.tilesW, 8);
+  });
   return Math.max(...perThread);
+}
+
+/** The chunks: first image, images, first tile row and tile rows of each. */
+function chunkList(s: QWinogradShape, l: QWinogradLayout): { n0: number; images: number; R0: number; Rt: number }[] {
+  const out: { n0: number; images: number; R0: number; Rt: number }[] = [];
+  if (l.imagesPerChunk > 1) {
+    for (let n0 = 0; n0 < s.N; n0 += l.imagesPerChunk) out.push({ n0, images: Math.min(l.imagesPerChunk, s.N - n0), R0: 0, Rt: l.tilesH });
+  } else {
+    for (let n0 = 0; n0 < s.N; n0++) for (let R0 = 0; R0 < l.tilesH; R0 += l.rowsPerChunk) out.push({ n0, images: 1, R0, Rt: Math.min(l.rowsPerChunk, l.tilesH - R0) });
+  }
+  return out;
 }
 
 /**
@@ -149,22 +170,27 @@ export interface QWinogradOperands {
   sets: number[];
 }
 
-/** The calls of every chunk: chunk i into set i mod sets (the caller runs part t on thread t). */
+/**
+ * The calls of every chunk: chunk i into set i mod sets (the caller runs part t on thread t).
+ * A chunk of several images transforms each into its own columns of the same matrices (in
+ * order: the 8 tiles an image's last row writes past its end are the next image's, rewritten
+ * after), runs one set of GEMMs, and transforms each image's columns back.
+ */
 export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayout, o: QWinogradOperands): PoolCall[][] {
   const parts: PoolCall[][] = o.sets.map(() => []), k = o.constants, xor = o.input === 'uint8' ? 1 : 0;
-  for (let n = 0, i = 0; n < s.N; n++) {
-    for (let R0 = 0; R0 < l.tilesH; R0 += l.rowsPerChunk, i++) {
-      const Rt = Math.min(l.rowsPerChunk, l.tilesH - R0), set = o.sets[i % o.sets.length];
-      parts[i % o.sets.length].push(
-        { key, fn: QWINOGRAD_EXPORTS.input, args: [o.x + n * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW,
-          set + l.band, l.Wb, set + l.tmp, set + l.v, l.ldv, l.vStride, o.inZero & 0xff, xor] },
-        { key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, Rt * l.tilesW, s.C,
-          k.epInt, set + l.gs, l.alpha ** 2] },
-        { key, fn: QWINOGRAD_EXPORTS.output, args: [set + l.out, l.mStride, l.ldm, s.M, o.y + n * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt,
-          k.bias, k.mult, k.ep, set + l.stage] },
-      );
+  chunkList(s, l).forEach(({ n0, images, R0, Rt }, i) => {
+    const set = o.sets[i % o.sets.length], calls = parts[i % o.sets.length], cols = Rt * l.tilesW;
+    for (let j = 0; j < images; j++) {
+      calls.push({ key, fn: QWINOGRAD_EXPORTS.input, args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW,
+        set + l.band, l.Wb, set + l.tmp, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor] });
     }
-  }
+    calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, images * cols, s.C,
+      k.epInt, set + l.gs, l.alpha ** 2] });
+    for (let j = 0; j < images; j++) {
+      calls.push({ key, fn: QWINOGRAD_EXPORTS.output, args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt,
+        k.bias, k.mult, k.ep, set + l.stage] });
+    }
+  });
   return parts;
 }
 
@@ -217,7 +243,7 @@ export class WasmQWinograd {
     const l = qwinogradLayout(s, this.opts.m, this.opts.rowsPerChunk ?? qwinogradChunkRows(s, this.opts.m, threads), q.scratchBytes());
     const mark = ar.used;
     try {
-      const sets = Array.from({ length: Math.min(threads, N * l.chunksPerImage) }, () => ar.alloc(l.setBytes));
+      const sets = Array.from({ length: Math.min(threads, l.chunks) }, () => ar.alloc(l.setBytes));
       const parts = qwinogradCalls(this.kernel.key, s, l, {
         x, y, imageStride: s.M * s.OH * s.OW, constants: this.constants, input: this.opts.input, inZero: this.opts.inZero, sets,
       });

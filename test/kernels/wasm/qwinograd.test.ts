@@ -2,7 +2,8 @@
 // zero point + the reference integer GEMM, ir/ref), bit for bit: everything is integer
 // arithmetic, so the two must agree exactly. Tile edges: odd H / W, every padding, C odd,
 // M not a multiple of 4, chunks of one tile row, batch 2, int8 and uint8 in and out, a
-// fused ReLU, weights and inputs at their extremes (the int16 and int32 bounds).
+// fused ReLU, weights and inputs at their extremes (the int16 and int32 bounds), several
+// images in one chunk.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { intRange, requantMultipliers } from '../../../src/ir/quant.js';
@@ -91,6 +92,9 @@ test('integer Winograd conv equals the direct integer conv bit for bit at tile e
       { m, N: 1, C: 33, M: 9, H: 5, W: 21, pads: [1, 2, 1, 0], out: 'uint8' },
       { m, N: 1, C: 64, M: 6, H: 9, W: 9, pads: [1, 1, 1, 1], extreme: true },
       { m, N: 1, C: 7, M: 3, H: 10, W: 30, pads: [1, 1, 1, 1], input: 'uint8', extreme: true, rowsPerChunk: 3 },
+      // several images per chunk: all of them (the default at this size), and 2 of 3 then 1
+      { m, N: 3, C: 6, M: 5, H: 7, W: 7, pads: [1, 1, 1, 1] },
+      { m, N: 3, C: 3, M: 4, H: 5, W: 9, pads: [0, 1, 2, 1], input: 'uint8', out: 'uint8', rowsPerChunk: 2 * Math.ceil(6 / m) },
     );
   }
   for (const c of cases) check(q, rng, c);
