@@ -61,18 +61,22 @@ function constants(f: FuncBuilder): (c: number) => Local {
   };
 }
 
-/** Declares the splats a `constants` table handed out (emitted where called: at the function's start). */
+const isPow2 = (c: number): boolean => (c & (c - 1)) === 0;
+
+/** Splats of the coefficients that are not powers of two (those are shifts), at the function's start. */
 function splatAll(f: FuncBuilder, lanes: Lanes, coefs: number[], at: (c: number) => Local): void {
-  for (const c of new Set(coefs.map(Math.abs).filter((c) => c > 1))) f.i32(c).op(`${lanes}.splat`).set(at(c));
+  for (const c of new Set(coefs.map(Math.abs).filter((c) => !isPow2(c)))) f.i32(c).op(`${lanes}.splat`).set(at(c));
 }
 
-/** dst = Σ coef_k · term_k (integer coefficients; at least one non-zero). */
+/** dst = Σ coef_k · term_k (integer coefficients; at least one non-zero); powers of two as shifts (i32x4.mul is slow on x64). */
 function combine(f: FuncBuilder, lanes: Lanes, coefs: number[], terms: Local[], at: (c: number) => Local, dst: Local): void {
   let first = true;
   coefs.forEach((c, k) => {
     if (c === 0) return;
     f.get(terms[k]);
-    if (Math.abs(c) !== 1) f.get(at(Math.abs(c))).op(`${lanes}.mul`);
+    const a = Math.abs(c);
+    if (a > 1 && isPow2(a)) f.i32(Math.log2(a)).op(`${lanes}.shl`);
+    else if (a > 1) f.get(at(a)).op(`${lanes}.mul`);
     if (first && c < 0) f.op(`${lanes}.neg`);
     else if (!first) f.op(c < 0 ? `${lanes}.sub` : `${lanes}.add`);
     first = false;
@@ -100,7 +104,7 @@ function emitInput(f: FuncBuilder, m: IntWinogradTile): void {
   const at = constants(f);
   splatAll(f, 'i16x8', BT.flat(), at);
   const rowsB = f.local(), bandBytes = f.local(), c2 = f.local(), i = f.local(), y = f.local(), r = f.local(), tc = f.local();
-  const base = f.local(), dst = f.local(), mask = f.local(V128), lo = f.local(V128), hi = f.local(V128);
+  const base = f.local(), row = f.local(), dst = f.local(), mask = f.local(V128), lo = f.local(V128), hi = f.local(V128);
   f.get(xor).if(() => { f.i32(0x80).op('i8x16.splat').set(mask); });
   f.get(Rt).i32(m).op('i32.mul').i32(2).op('i32.add').set(rowsB);
   f.get(rowsB).get(Wb).op('i32.mul').set(bandBytes);
@@ -127,10 +131,14 @@ function emitInput(f: FuncBuilder, m: IntWinogradTile): void {
           f.get(band).get(bandBytes).i32(h).op('i32.mul').op('i32.add').get(r).i32(m).op('i32.mul').get(Wb).op('i32.mul').op('i32.add')
             .get(tc).i32(m).op('i32.mul').op('i32.add').set(base);
           for (let a = 0; a < alpha; a++) {
-            for (let b = 0; b < alpha; b++) {
-              f.get(base).get(Wb).i32(a).op('i32.mul').op('i32.add').mem('v128.load', b).set(lo);
-              if (m * 7 >= 16) f.get(base).get(Wb).i32(a).op('i32.mul').op('i32.add').mem('v128.load', b + 16).set(hi);
-              f.get(lo).get(m * 7 >= 16 ? hi : lo).shuffle(pick).get(mask).op('v128.xor').op('i16x8.extend_low_i8x16_s').set(d[a][b]);
+            // the row's bytes from `from` on (32 of them) cover columns b = from.. of the 8 tiles while m·7 + b − from < 32
+            for (let from = 0; from < alpha; from += 32 - 7 * m) {
+              f.get(base).get(Wb).i32(a).op('i32.mul').op('i32.add').set(row);
+              f.get(row).mem('v128.load', from).get(mask).op('v128.xor').set(lo);
+              f.get(row).mem('v128.load', from + 16).get(mask).op('v128.xor').set(hi);
+              for (let b = from; b < Math.min(alpha, from + 32 - 7 * m); b++) {
+                f.get(lo).get(hi).shuffle(pick.map((p, j) => (j < 8 ? p + b - from : 0))).op('i16x8.extend_low_i8x16_s').set(d[a][b]);
+              }
             }
           }
           const V = sandwich(f, 'i16x8', BT, d, at);
