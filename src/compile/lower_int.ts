@@ -2,8 +2,9 @@
 // ConvInteger, MatMulInteger) and the step constructors the QDQ fusion
 // (fuse_int.ts) shares with them. Activations are int8 or uint8 NCHW; a conv runs
 // im2col8 (padded with the input's zero point) and the integer GEMM per image and
-// group, its weights packed once as A panels; an fc packs the activations as A and
-// its weights once as B panels.
+// group, its weights packed once as A panels, or (3×3, stride 1, when estimated
+// faster: chooseQConv) the integer Winograd F(2,3) / F(4,3), bit for bit the same;
+// an fc packs the activations as A and its weights once as B panels.
 import { attrInt, type Node } from '../ir/graph.js';
 import { nodeWindow2d, isPointwise, type Window2d } from '../ir/window.js';
 import type { Tensor } from '../ir/tensor.js';
@@ -93,7 +94,7 @@ export interface QConvChoice {
  * the integer Winograd F(2,3) / F(4,3) (WASM target, 3×3 stride 1, Winograd not 'off', the
  * sums' bound leaving room for the transforms' 2^e, kernels/wasm/qwinograd.ts qwinogradRefusal).
  */
-export function chooseQConv(s: ConvStep, layer: IntLayer, target: PlanTarget, mode: WinogradMode = 'auto'): QConvChoice {
+export function chooseQConv(s: ConvGeometry, layer: IntLayer, target: PlanTarget, mode: WinogradMode = 'auto'): QConvChoice {
   const K = (s.C / s.group) * s.win.kh * s.win.kw;
   const cands: QConvChoice[] = [{ label: 'int8 im2col', estNs: QCONV_OF_F32_IM2COL * s.N * s.group * denseConvNs('im2col', s.M / s.group, K, s.OH * s.OW), reason: '' }];
   const refused: string[] = [];
@@ -152,7 +153,7 @@ export function lowerQConv(node: Node, ctx: LowerCtx): LowerResult {
   const layer = intLayer({ ...spec, input: { ...spec.input, dtype: x.dtype }, weight: { ...spec.weight, q: numbers(w) }, channels: M, K: product(w.shape.slice(1)) });
   if (typeof layer === 'string') return fallback(layer);
   const geo = { N, C, H, W, M, OH: out[0], OW: out[1], group: attrInt(node, 'group', 1), win, outImageStride: M * out[0] * out[1] };
-  return { step: qconvStep(stepBase(node, '', '', [xName]), geo, layer, ctx.threads, ctx.splitFlops) };
+  return { step: qconvStep(stepBase(node, '', '', [xName]), geo, layer, ctx.threads, ctx.splitFlops, chooseQConv(geo, layer, ctx.target, ctx.winograd)) };
 }
 
 /** QLinearMatMul and MatMulInteger: A activation [M, K], B constant [K, N] (per-column parameters). */

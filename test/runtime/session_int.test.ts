@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { planGraph } from '../../src/compile/plan.js';
 import type { QConvStep, QFcStep } from '../../src/compile/plan_types.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { argmaxRows } from '../../src/eval/evaluate.js';
@@ -76,13 +77,14 @@ async function check(g: ReturnType<GraphBuilder['build']>, x: Tensor, label: str
 const scale = (v: number) => f32([], [v]);
 const zero = (dtype: DType, v: number) => fromNumbers(dtype, [], [v]);
 
-test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1, int8 and uint8, per-channel scales', async () => {
+test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1, int8 and uint8, per-channel scales, the integer Winograd', async () => {
   const rng = new Rng(7);
   const cases: { x: number[]; w: number[]; attrs: Record<string, number[] | number>; xt: 'int8' | 'uint8'; bias: boolean }[] = [
     { x: [3, 3, 9, 8], w: [5, 3, 3, 3], attrs: { pads: [1, 1, 1, 1] }, xt: 'uint8', bias: true },
     { x: [2, 4, 11, 10], w: [9, 4, 3, 2], attrs: { strides: [2, 3], pads: [0, 1, 2, 0] }, xt: 'int8', bias: false },
     { x: [1, 6, 12, 11], w: [6, 2, 3, 3], attrs: { group: 3, dilations: [2, 1], pads: [2, 1, 2, 1] }, xt: 'int8', bias: true },
     { x: [2, 16, 5, 7], w: [10, 16, 1, 1], attrs: {}, xt: 'uint8', bias: true },
+    { x: [2, 24, 13, 10], w: [20, 24, 3, 3], attrs: { pads: [1, 0, 1, 1] }, xt: 'uint8', bias: true },
   ];
   for (const [i, c] of cases.entries()) {
     const b = new GraphBuilder(i);
@@ -95,6 +97,10 @@ test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1,
       ...(c.bias ? [b.constant('b', ints(rng, 'int32', [M], -2000, 2000))] : []),
     ];
     const g = b.build([b.op1('QLinearConv', inputs, c.attrs)], 17);
+    if (i === 4) {
+      const step = planGraph(g, { inputShapes: { x: c.x } }).steps[0] as QConvStep;
+      assert.ok(step.tile !== undefined && /int8 Winograd F\([24],3\), est /.test(step.reason), `${step.kernel}: ${step.reason}`);
+    }
     await check(g, ints(rng, c.xt, c.x, c.xt === 'int8' ? -128 : 0, c.xt === 'int8' ? 127 : 255), `QLinearConv case ${i}`, 1);
   }
 });
