@@ -155,8 +155,21 @@ const SMALL_PLANE = 256;
  * every stored weight one contiguous axpy over a whole output plane, instead of a
  * pass clipped at the edges that is mostly overhead on a 7×7 plane.
  */
-export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels'; scratch: number } {
+export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels' | 'pattern'; scratch: number } {
   const w = s.win, padded = w.padT + w.padB + w.padL + w.padR > 0;
+  if (s.impl === 'pattern') return { cKernel: 'pattern', scratch: cPatternPlanes(s).bytes };
   if (!padded || s.group !== 1 || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
+}
+
+/**
+ * C target, pattern conv (3×3, stride 1): the input in padded planes of PW columns
+ * (none when unpadded: the kernel reads the input itself) and one filter's output
+ * as PH − 2 rows of PW floats (the last two columns of a row are not outputs), so
+ * every tap is one constant offset into a flat pass over `span` floats.
+ */
+export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plane: number; span: number; bytes: number } {
+  const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
+  const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW;
+  return { padded, PW: g.PW, plane, span: (g.OH - 1) * g.PW + g.OW, bytes: ((padded ? s.C * plane : 0) + g.OH * g.PW) * 4 };
 }

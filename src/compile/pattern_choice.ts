@@ -16,7 +16,7 @@ export interface PatternProblem {
   weight: PlanWeight;
   kernels: KernelsMode;
   patterns?: PatternOptions;
-  /** Default 'wasm'; the C backend has no pattern kernel yet. */
+  /** Default 'wasm'; the C backend runs every pattern layer it can on its FKW kernel (backends/c/kernels/conv_pattern.ts). */
   target?: PlanTarget;
 }
 
@@ -54,7 +54,6 @@ export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   const issue = patternWindowIssue(p);
   const what = `${found.format.masks.length} patterns${found.detected ? ' (found in the zeros)' : ''}`;
   if (issue) return [{ note: `${what}, but ${issue}` }];
-  if (p.target === 'c') return [{ note: `${what}, but the C backend has no pattern kernel yet (the stored nonzeros run as sparse)` }];
   const o = p.patterns ?? {};
   if (p.kernels === 'dense' || o.use === 'never') return [];
   const c = patternCounts(found.format);
@@ -65,6 +64,7 @@ export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   return [{
     impl: 'pattern', label: 'pattern', estNs, detail: `${what}, ${((100 * c.kept) / c.kernels).toFixed(0)}% of kernels kept`,
     pattern: { format: found.format, variant, reorder: o.reorder ?? true },
-    forced: o.use === 'always' ? `patterns.use: 'always' forced` : undefined,
+    // C: the FKW kernel does the work of the stored weights only, in straight-line code; no other C kernel is as lean on them
+    forced: o.use === 'always' ? `patterns.use: 'always' forced` : p.target === 'c' ? 'target c: the FKW pattern kernel' : undefined,
   }];
 }

@@ -51,8 +51,6 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   if (target === 'c' && o.winograd !== undefined && o.winograd !== 'off' && o.winograd !== 'auto') fail(`plan: target 'c' has no Winograd kernel; winograd=${JSON.stringify(o.winograd)} (use 'off' or 'auto')`);
   const use = o.patterns?.use;
   if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
-  // nor a pattern kernel: pattern-stored convs run their nonzeros as sparse
-  if (target === 'c' && use === 'always') fail(`plan: target 'c' has no pattern kernel; patterns.use='always' (use 'auto' or 'never')`);
   const names = new Set(graph.inputs.map((v) => v.name));
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
