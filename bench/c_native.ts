@@ -6,6 +6,9 @@
 // start-up is not timed (the pipe round trip is, spread over K runs). The pruned
 // and shared weights come from one-shot pruning and k-means without fine-tuning
 // (speed does not depend on accuracy), at the recipes' per-layer densities and bits.
+// VGG-S also runs pattern-pruned (bench/pattern_model.ts: 8 patterns, connectivity
+// 3.6, one-shot unless the repro's trained file exists): C's FKW kernel against
+// nnzip WASM's pattern kernel on the same model.
 // Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,17 +30,18 @@ import { contender, measure, type Contender } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
+import { patternVggs } from './pattern_model.js';
 import { fixture, recipe } from './repro/common.js';
 
 const NATIVE = ['-std=c99', '-O3', '-march=native', '-Wall', '-Wextra', '-Werror'];
 
-interface Case { key: string; name: string; file: string; dataset: DatasetName; recipe: () => Recipe }
+interface Case { key: string; name: string; file: string; dataset: DatasetName; recipe: () => Recipe; pattern?: boolean }
 
 export const CASES: Case[] = [
   { key: 'lenet300', name: 'LeNet-300-100', file: 'lenet300_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet300.yaml') },
   { key: 'lenet5', name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet5.yaml') },
   {
-    key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist',
+    key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist', pattern: true,
     recipe: () => parseRecipe({
       name: 'vggs-c-bench', prune: { density: { conv: 0.35, fc: 0.05 }, schedule: 'oneshot' }, share: { bits: { conv: 8, fc: 5 } },
       layers: { 'features.0': { density: 0.65 } },
@@ -91,15 +95,17 @@ function variants(c: Case): Variant[] {
   const r = compressGraph(dense, { recipe: c.recipe() });
   const pruned = stageGraph(r, 'prune')!;
   const size = (g: Graph) => graphToNnz(g, { huffman: false }).bytes.length;
+  const pattern = c.pattern ? patternVggs().graph : undefined;
   return [
     { label: 'dense', graph: dense, bytes: size(dense) },
     { label: 'pruned', graph: pruned, bytes: size(pruned) },
     { label: 'pruned+shared', graph: r.compressed, bytes: size(r.compressed) },
+    ...(pattern ? [{ label: 'pattern', graph: pattern, bytes: size(pattern) }] : []),
   ];
 }
 
-const HEADER = ['model', 'ort-node dense', 'nnzip wasm dense', 'nnzip wasm compressed', 'C dense', 'C pruned', 'C pruned+shared',
-  'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C dense vs ort dense'];
+const HEADER = ['model', 'ort-node dense', 'nnzip wasm dense', 'nnzip wasm compressed', 'nnzip wasm pattern', 'C dense', 'C pruned', 'C pruned+shared', 'C pattern',
+  'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C pattern vs ort dense', 'C pattern vs wasm pattern', 'C dense vs ort dense'];
 
 /** C inferences per timed call: enough that the pipe round trip (~50 µs) is a few percent. */
 const K = 64;
@@ -116,10 +122,12 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<st
   const ort = await createOrtNodePeer(vs[0].graph, { threads: 1 });
   const wasmDense = await Session.create(vs[0].graph);
   const wasmComp = await Session.create(vs[2].graph);
+  const wasmPattern = vs[3] && await Session.create(vs[3].graph);
   const contenders: Contender[] = [
     contender('ort-node dense', () => ort.run(next())),
     contender('nnzip wasm dense', () => wasmDense.run(next())),
     contender('nnzip wasm compressed', () => wasmComp.run(next())),
+    ...(wasmPattern ? [contender('nnzip wasm pattern', () => wasmPattern.run(next()))] : []),
     ...natives.map((m, i) => contender(`C ${vs[i].label}`, () => m.run(K))),
   ];
   try {
@@ -129,8 +137,9 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<st
       sizes.push([c.name, v.label, formatBytes(v.bytes), formatBytes(Buffer.byteLength(p.source) + Buffer.byteLength(p.header)), formatBytes(p.layers.reduce((s, l) => s + l.constBytes, 0))]);
     }
     const at = (k: string) => t.get(k);
-    return [c.name, ...HEADER.slice(1, 7).map((h) => formatSig(at(h))),
-      formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')), formatRatio(at('ort-node dense'), at('C dense'))];
+    return [c.name, ...HEADER.slice(1, 9).map((h) => formatSig(at(h))),
+      formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')),
+      formatRatio(at('ort-node dense'), at('C pattern')), formatRatio(at('nnzip wasm pattern'), at('C pattern')), formatRatio(at('ort-node dense'), at('C dense'))];
   } finally {
     natives.forEach((m) => m.stop());
     await ort.dispose();

@@ -162,14 +162,20 @@ export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels' | 'patt
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
 }
 
+/** Floats a pattern conv's flat pass is rounded up to when its input is padded (a 512-bit vector: no scalar tail). */
+const PATTERN_PASS_ROUND = 16;
+
 /**
- * C target, pattern conv (3×3, stride 1): the input in padded planes of PW columns
- * (none when unpadded: the kernel reads the input itself) and one filter's output
- * as PH − 2 rows of PW floats (the last two columns of a row are not outputs), so
- * every tap is one constant offset into a flat pass over `span` floats.
+ * C target, pattern conv (3×3, stride 1): one filter's output made as PH − 2 rows of
+ * PW floats (the last two columns of a row are not outputs), so every tap is one
+ * constant offset into a flat pass over `span` floats; then the input in padded
+ * planes of PW columns (none when unpadded: the kernel reads the input itself).
+ * With padded planes the pass is rounded up to PATTERN_PASS_ROUND floats, which
+ * reads up to that many floats past the last plane (scratch) into outputs never kept.
  */
 export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plane: number; span: number; bytes: number } {
   const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
-  const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW;
-  return { padded, PW: g.PW, plane, span: (g.OH - 1) * g.PW + g.OW, bytes: ((padded ? s.C * plane : 0) + g.OH * g.PW) * 4 };
+  const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW, exact = (g.OH - 1) * g.PW + g.OW;
+  const span = padded ? Math.ceil(exact / PATTERN_PASS_ROUND) * PATTERN_PASS_ROUND : exact;
+  return { padded, PW: g.PW, plane, span, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
 }

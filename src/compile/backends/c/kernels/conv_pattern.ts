@@ -3,9 +3,10 @@
 // the kept kernels pattern by pattern, one input-channel index and the pattern's
 // taps per kernel), and per pattern of the layer a straight-line block whose taps
 // are constant offsets into the (padded) input plane. A filter's output is made
-// in scratch as a flat pass over its plane (compile/conv_layout.ts cPatternPlanes),
-// two kernels of a pattern per pass so each accumulator load and store carries
-// both; the rows a pattern touches are addressed once per block and shared by its
+// in scratch as a flat pass over its plane (compile/conv_layout.ts cPatternPlanes: the
+// scratch holds that plane, then the padded input),
+// up to four kernels of a pattern per pass so each accumulator load and store
+// carries them all; the rows a pattern touches are addressed once per block and shared by its
 // taps. Bias, clamp and a pool after the conv are applied as the plane is copied out.
 import { KERNEL_TAPS, maskPicture, maskTaps, patternCounts } from '../../../../ir/pattern.js';
 import { buildFkw } from '../../../../format/fkw.js';
@@ -30,7 +31,8 @@ function patternBlock(id: string, p: number, mask: number, kernels: number, PW: 
   const ks = Array.from({ length: kernels }, (_, k) => String.fromCharCode(97 + k));
   const weights = ks.flatMap((_, k) => taps.map((_t, j) => `w${k}_${j} = w[${k * T + j}]`));
   const pointers = ks.flatMap((k) => rows.map((ky) => `*restrict ${k}${ky} = x${k}${ky ? ` + ${ky * PW}` : ''}`));
-  const terms = ks.flatMap((k, kk) => taps.map((t, j) => `w${kk}_${j} * ${k}${t.ky}[i${t.kx ? ` + ${t.kx}` : ''}]`));
+  const terms = ks.flatMap((k, kk) => taps.map((t, j) => [`w${kk}_${j}`, `${k}${t.ky}[i${t.kx ? ` + ${t.kx}` : ''}]`]));
+  const sum = terms.reduce((c, [w, x]) => `NNZ_MADD(${w}, ${x}, ${c})`, 'acc[i]');
   const name = `${id}_p${p}${kernels > 1 ? `x${kernels}` : ''}`;
   return [
     `/* pattern ${p} (${maskPicture(mask)}), ${kernels} kernel${kernels > 1 ? 's' : ''} per pass */`,
@@ -38,26 +40,33 @@ function patternBlock(id: string, p: number, mask: number, kernels: number, PW: 
     `  const float ${weights.join(', ')};`,
     `  const float ${pointers.join(', ')};`,
     '  int i;',
-    `  for (i = 0; i < ${span}; i++) acc[i] += ${terms.join(' + ')};`,
+    `  for (i = 0; i < ${span}; i++) acc[i] = ${sum};`,
     '}',
   ];
 }
 
-/** Statements running a filter's kernels of pattern p (count *cnt): pairs, then the odd one. */
+/** Kernels of a pattern run per pass: the widest first, then the rest (each accumulator load and store carries them all). */
+const PASSES = [4, 2, 1];
+
+/** Statements running a filter's kernels of pattern p (count cnt[p]): passes of 4, then 2, then 1. */
 function patternRun(id: string, p: number, T: number, plane: number): string[] {
+  const xs = (n: number) => Array.from({ length: n }, (_, j) => `xp + ci[${j}] * ${plane}`).join(', ');
   return [
-    `for (k = cnt[${p}]; k >= 2; k -= 2, ci += 2, wt += ${2 * T}) ${id}_p${p}x2(acc, xp + ci[0] * ${plane}, xp + ci[1] * ${plane}, wt);`,
-    `if (k) { ${id}_p${p}(acc, xp + ci[0] * ${plane}, wt); ci++; wt += ${T}; }`,
+    `k = cnt[${p}];`,
+    ...PASSES.map((n, i) => {
+      const head = n === 1 ? 'if (k)' : i === 0 ? `for (; k >= ${n}; k -= ${n})` : `if (k >= ${n})`;
+      return `${head} { ${id}_p${p}${n > 1 ? `x${n}` : ''}(acc, ${xs(n)}, wt); ci += ${n}; wt += ${n * T};${i > 0 && n > 1 ? ` k -= ${n};` : ''} }`;
+    }),
   ];
 }
 
-/** The padding copy: zeros, then the input rows inside. */
-function padFunction(id: string, s: ConvStep, PW: number, plane: number): string[] {
+/** The padding copy: zeros (the planes and the slack the rounded pass reads past them), then the input rows inside. */
+function padFunction(id: string, s: ConvStep, PW: number, plane: number, slack: number): string[] {
   const w = s.win;
   return [
     `static void ${id}_pad(const float *restrict x, float *restrict xp) {`,
     '  int i, c, h, v;',
-    `  for (i = 0; i < ${s.C * plane}; i++) xp[i] = 0.0f;`,
+    `  for (i = 0; i < ${s.C * plane + slack}; i++) xp[i] = 0.0f;`,
     `  for (c = 0; c < ${s.C}; c++)`,
     `    for (h = 0; h < ${s.H}; h++)`,
     `      for (v = 0; v < ${s.W}; v++) xp[c * ${plane} + (h + ${w.padT}) * ${PW} + ${w.padL} + v] = x[(c * ${s.H} + h) * ${s.W} + v];`,
@@ -84,7 +93,7 @@ function outputLines(s: ConvStep, PW: number, bias: string): string[] {
 export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const f = s.pattern!.format, id = ctx.id;
   const fkw = buildFkw(s.weight.data, [s.M, s.C, 3, 3], f, { reorder: s.pattern!.reorder });
-  const { padded, PW, plane, span } = cPatternPlanes(s);
+  const { padded, PW, plane, span, bytes } = cPatternPlanes(s);
   const K = fkw.masks.length, T = fkw.masks.map((m) => maskTaps(m).length);
   const counts = patternCounts(f);
   const arrays: CArray[] = [
@@ -95,20 +104,20 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   ];
   const b = biasOf(ctx, s.bias);
   const p = s.pool, outPlane = p ? p.OH * p.OW : s.OH * s.OW;
-  const blocks = fkw.masks.flatMap((m, i) => [...patternBlock(id, i, m, 1, PW, span), ...patternBlock(id, i, m, 2, PW, span)]);
+  const blocks = fkw.masks.flatMap((m, i) => PASSES.flatMap((n) => patternBlock(id, i, m, n, PW, span)));
   const code = [
     ...blocks,
-    ...(padded ? padFunction(id, s, PW, plane) : []),
+    ...(padded ? padFunction(id, s, PW, plane, bytes / 4 - span - s.C * plane) : []),
     '',
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], ['float *t']),
     '  int n, r, i, k, oh, ow;',
     `  for (n = 0; n < ${s.N}; n++) {`,
-    `    const float *restrict xp = ${padded ? 't' : `x + n * ${s.C * s.H * s.W}`};`,
-    `    float *restrict acc = t${padded ? ` + ${s.C * plane}` : ''};`,
+    `    float *restrict acc = t;`,
+    `    const float *restrict xp = ${padded ? `t + ${span}` : `x + n * ${s.C * s.H * s.W}`};`,
     `    const ${arrays[2].type} *ci = ${id}_ci;`,
     `    const float *wt = ${id}_w;`,
     `    const ${arrays[1].type} *cnt = ${id}_n;`,
-    ...(padded ? [`    ${id}_pad(x + n * ${s.C * s.H * s.W}, t);`] : []),
+    ...(padded ? [`    ${id}_pad(x + n * ${s.C * s.H * s.W}, t + ${span});`] : []),
     `    for (r = 0; r < ${s.M}; r++, cnt += ${K}) {`,
     `      const int m = ${id}_m[r];`,
     `      float *restrict ym = y + n * ${s.outImageStride} + m * ${outPlane};`,
@@ -122,8 +131,8 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const fused = p ? ` + ${p.mode} pool ${p.win.kh}x${p.win.kw}/${p.win.sh}` : '';
   return layer({
     code, args: [s.inputs[0], s.outputs[0], SCRATCH], arrays: [...arrays, ...b.arrays],
-    helpers: p ? ['pool_row:float'] : [], includes: p ? ['math.h'] : [],
-    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, 2 kernels per pass${padded ? ', padded planes' : ''})${fused}`,
+    helpers: ['madd', ...(p ? ['pool_row:float'] : [])], includes: ['math.h'],
+    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? ', padded planes' : ''})${fused}`,
     weights: `pattern FKW: ${K} patterns, ${counts.kept} of ${counts.kernels} kernels kept, ${counts.weights} of ${counts.kernels * KERNEL_TAPS} weights f32, ` +
       `channel index ${arrays[2].type}, FKR row order`,
   });
