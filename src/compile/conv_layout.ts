@@ -13,6 +13,7 @@ import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
+import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
@@ -155,9 +156,10 @@ const SMALL_PLANE = 256;
  * every stored weight one contiguous axpy over a whole output plane, instead of a
  * pass clipped at the edges that is mostly overhead on a 7×7 plane.
  */
-export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels' | 'pattern'; scratch: number } {
+export function cConvKernel(s: ConvStep): { cKernel: NonNullable<ConvStep['cKernel']>; scratch: number } {
   const w = s.win, padded = w.padT + w.padB + w.padL + w.padR > 0;
   if (s.impl === 'pattern') return { cKernel: 'pattern', scratch: cPatternPlanes(s).bytes };
+  if (s.impl === 'winograd') return { cKernel: 'winograd', scratch: cWinogradPlanes(s).bytes };
   if (!padded || s.group !== 1 || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
 }
@@ -178,4 +180,15 @@ export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plan
   const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW, exact = (g.OH - 1) * g.PW + g.OW;
   const span = padded ? Math.ceil(exact / PATTERN_PASS_ROUND) * PATTERN_PASS_ROUND : exact;
   return { padded, PW: g.PW, plane, span, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
+}
+
+/**
+ * C target, Winograd F(m×m, 3×3): the input in padded planes of whole tiles (tilesH·m + 2
+ * rows of tilesW·m + 2 columns, the conv's pads at the top and left, zeros elsewhere), then
+ * the transformed input of one row of tiles, α² floats per (channel, tile).
+ */
+export function cWinogradPlanes(s: ConvStep): { PH: number; PW: number; tilesH: number; tilesW: number; bytes: number } {
+  const m = s.tile!, { tilesH, tilesW } = tileGrid(s.OH, s.OW, m), a = m + 2;
+  const PH = tilesH * m + 2, PW = tilesW * m + 2;
+  return { PH, PW, tilesH, tilesW, bytes: s.C * (PH * PW + tilesW * a * a) * 4 };
 }

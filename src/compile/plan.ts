@@ -47,8 +47,6 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   const target = o.target ?? 'wasm';
   if (target !== 'wasm' && target !== 'c') fail(`plan: target='${String(target)}'; use 'wasm' or 'c'`);
   if (target === 'c' && threads !== 1) fail(`plan: target 'c' runs on one thread; threads=${threads}`);
-  // the C backend has no Winograd kernel: its convs run directly
-  if (target === 'c' && o.winograd !== undefined && o.winograd !== 'off' && o.winograd !== 'auto') fail(`plan: target 'c' has no Winograd kernel; winograd=${JSON.stringify(o.winograd)} (use 'off' or 'auto')`);
   const use = o.patterns?.use;
   if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
   const names = new Set(graph.inputs.map((v) => v.name));
@@ -68,7 +66,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   checkOptions(graph, opts);
   const target = opts.target ?? 'wasm';
   const kernels = opts.kernels ?? 'auto';
-  const winograd: WinogradMode = target === 'c' ? 'off' : opts.winograd ?? 'auto';
+  const winograd: WinogradMode = opts.winograd ?? 'auto';
   const threads = opts.threads ?? 1;
   const types = bindShapes(graph, opts.inputShapes);
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));

@@ -4,12 +4,13 @@
 // For each stored weight (c, i, j) of an output channel, one axpy of the weight
 // over the output band, so a pruned weight costs nothing and each stored weight is
 // decoded once per band. Padded convs with small planes: conv_channels.ts; pattern
-// convs: conv_pattern.ts; 8-bit convs: qlayer.ts.
+// convs: conv_pattern.ts; Winograd: conv_winograd.ts; 8-bit convs: qlayer.ts.
 import type { ConvStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
 import { matrixOf, spreadColumns, storeMatrix, type CStorage } from '../weights.js';
 import { channelsConv } from './conv_channels.js';
 import { patternConv } from './conv_pattern.js';
+import { winogradConv } from './conv_winograd.js';
 import { poolArgs } from './pool.js';
 
 /** Geometry arguments of nnz_tap after (y, x, w, i, j, r0, r1). */
@@ -161,5 +162,6 @@ function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {
 }
 
 export const emitConv: CEmitter<ConvStep> = (s, ctx) => {
-  return s.cKernel === 'pattern' ? patternConv(s, ctx) : s.cKernel === 'channels' ? channelsConv(s, ctx) : floatConv(s, ctx);
+  const by = { pattern: patternConv, winograd: winogradConv, channels: channelsConv, taps: floatConv };
+  return by[s.cKernel ?? 'taps'](s, ctx);
 };
