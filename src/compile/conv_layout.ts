@@ -185,10 +185,11 @@ export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plan
 /**
  * C target, Winograd F(m×m, 3×3): the input in padded planes of whole tiles (tilesH·m + 2
  * rows of tilesW·m + 2 columns, the conv's pads at the top and left, zeros elsewhere), then
- * the transformed input of one row of tiles, α² floats per (channel, tile).
+ * the transformed input of one row of tiles, α² floats per (channel, tile), and one
+ * filter's sums over that row (α² per tile).
  */
 export function cWinogradPlanes(s: ConvStep): { PH: number; PW: number; tilesH: number; tilesW: number; bytes: number } {
   const m = s.tile!, { tilesH, tilesW } = tileGrid(s.OH, s.OW, m), a = m + 2;
   const PH = tilesH * m + 2, PW = tilesW * m + 2;
-  return { PH, PW, tilesH, tilesW, bytes: s.C * (PH * PW + tilesW * a * a) * 4 };
+  return { PH, PW, tilesH, tilesW, bytes: (s.C * (PH * PW + tilesW * a * a) + tilesW * a * a) * 4 };
 }

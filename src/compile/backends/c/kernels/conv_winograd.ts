@@ -2,9 +2,10 @@
 // U = G g Gᵀ): U as a constant array — the .nnz 'winograd' format's stored filters
 // when the layer runs their tile (docs/format.md §4.1), else transformed from the
 // values at compile time — in [filter][channel][α²] order. Per row of tiles, the
-// input transform Bᵀ d B of every (channel, tile) into scratch; then per filter and
-// tile the α² products summed over channels (a vector of α² accumulators) and the
-// output transform Aᵀ M A with bias and clamp. The transforms are straight-line code
+// input transform Bᵀ d B of every (channel, tile) into scratch; then per filter the
+// α² products of the row's tiles summed over channels, a few tiles per pass with
+// their accumulators in registers, and the output transform Aᵀ S A of each tile
+// with bias and clamp. The transforms are straight-line code
 // with the matrices' entries as constants (zeros skipped, ±1 without a multiply).
 import { transformFilters, winogradMatrices } from '../../../../ir/winograd.js';
 import { cWinogradPlanes } from '../../../conv_layout.js';
@@ -42,9 +43,27 @@ function filters(s: ConvStep): { U: Float32Array; stored: boolean } {
   return { U, stored };
 }
 
+/** Tiles whose sums one pass over the channels makes (independent accumulators: the multiply-adds do not wait on each other). */
+const TILES_PER_SUM = 4;
+
+/** s[j·α² + p] = Σ_c u[c·α² + p] · v[(c·tilesW + j)·α² + p] for nb tiles j: one filter's products over the channels. */
+function sumFunction(id: string, nb: number, C: number, a2: number, tilesW: number): string[] {
+  return [
+    `static inline void ${id}_sum${nb}(const float *restrict u, const float *restrict v, float *restrict s) {`,
+    `  float acc[${nb * a2}];`,
+    '  int c, i, j;',
+    `  for (i = 0; i < ${nb * a2}; i++) acc[i] = 0.0f;`,
+    `  for (c = 0; c < ${C}; c++, u += ${a2}, v += ${tilesW * a2})`,
+    `    for (j = 0; j < ${nb}; j++)`,
+    `      for (i = 0; i < ${a2}; i++) acc[j * ${a2} + i] = NNZ_MADD(u[i], v[j * ${a2} + i], acc[j * ${a2} + i]);`,
+    `  for (i = 0; i < ${nb * a2}; i++) s[i] = acc[i];`,
+    '}',
+  ];
+}
+
 export function winogradConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const m = s.tile!, id = ctx.id, { alpha, AT, BT } = winogradMatrices(m), a2 = alpha * alpha;
-  const { PH, PW, tilesH, tilesW } = cWinogradPlanes(s), plane = PH * PW, w = s.win;
+  const { PH, PW, tilesH, tilesW } = cWinogradPlanes(s), plane = PH * PW, w = s.win, TB = Math.min(TILES_PER_SUM, tilesW);
   const { U, stored } = filters(s);
   const b = biasOf(ctx, s.bias);
   const inT = transformLines(BT, BT, (i, j) => `d[${i * PW + j}]`, (x, y) => `v[${x * alpha + y}]`, alpha);
@@ -59,10 +78,12 @@ export function winogradConv(s: ConvStep, ctx: CStepCtx): CLayer {
     `static inline void ${id}_out(const float *restrict s, float *restrict z) {`,
     ...indent(outT),
     '}',
+    ...sumFunction(id, TB, s.C, a2, tilesW),
+    ...(tilesW % TB ? sumFunction(id, 1, s.C, a2, tilesW) : []),
     '',
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], ['float *t']),
     '  int n, c, h, i, o, th, tw, p, a, e;',
-    `  float *restrict xp = t, *restrict V = t + ${s.C * plane};`,
+    `  float *restrict xp = t, *restrict V = t + ${s.C * plane}, *restrict S = V + ${s.C * tilesW * a2};`,
     `  for (n = 0; n < ${s.N}; n++) {`,
     `    const float *xn = x + n * ${s.C * s.H * s.W};`,
     `    float *yn = y + n * ${s.outImageStride};`,
@@ -74,14 +95,11 @@ export function winogradConv(s: ConvStep, ctx: CStepCtx): CLayer {
     `      for (c = 0; c < ${s.C}; c++)`,
     `        for (tw = 0; tw < ${tilesW}; tw++) ${id}_in(xp + c * ${plane} + th * ${m * PW} + tw * ${m}, V + (c * ${tilesW} + tw) * ${a2});`,
     `      for (o = 0; o < ${s.M}; o++) {`,
+    `        for (tw = 0; tw + ${TB} <= ${tilesW}; tw += ${TB}) ${id}_sum${TB}(${id}_u + o * ${s.C * a2}, V + tw * ${a2}, S + tw * ${a2});`,
+    ...(tilesW % TB ? [`        for (; tw < ${tilesW}; tw++) ${id}_sum1(${id}_u + o * ${s.C * a2}, V + tw * ${a2}, S + tw * ${a2});`] : []),
     `        for (tw = 0; tw < ${tilesW}; tw++) {`,
-    `          float acc[${a2}], z[${m * m}];`,
-    `          for (p = 0; p < ${a2}; p++) acc[p] = 0.0f;`,
-    `          for (c = 0; c < ${s.C}; c++) {`,
-    `            const float *restrict u = ${id}_u + (o * ${s.C} + c) * ${a2}, *restrict vv = V + (c * ${tilesW} + tw) * ${a2};`,
-    `            for (p = 0; p < ${a2}; p++) acc[p] = NNZ_MADD(u[p], vv[p], acc[p]);`,
-    '          }',
-    `          ${id}_out(acc, z);`,
+    `          float z[${m * m}];`,
+    `          ${id}_out(S + tw * ${a2}, z);`,
     `          for (a = 0; a < ${m} && th * ${m} + a < ${s.OH}; a++) {`,
     `            for (e = 0; e < ${m} && tw * ${m} + e < ${s.OW}; e++) {`,
     `              float v = z[a * ${m} + e] + ${b.at('o')};`,
