@@ -82,7 +82,7 @@ export function winogradConv(s: ConvStep, ctx: CStepCtx): CLayer {
     ...(tilesW % TB ? sumFunction(id, 1, s.C, a2, tilesW) : []),
     '',
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], ['float *t']),
-    '  int n, c, h, i, o, th, tw, p, a, e;',
+    '  int n, c, h, i, o, th, tw, a, e;',
     `  float *restrict xp = t, *restrict V = t + ${s.C * plane}, *restrict S = V + ${s.C * tilesW * a2};`,
     `  for (n = 0; n < ${s.N}; n++) {`,
     `    const float *xn = x + n * ${s.C * s.H * s.W};`,
