@@ -62,7 +62,7 @@ test('target c: a conv with its pool makes bands of rows (1/8 of the pooled outp
   const x = b.input('x', ['N', 1, 28, 28]);
   const c1 = b.op1('Conv', [x, b.weight('w1', [20, 1, 5, 5])]);
   const p1 = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [2, 2] });
-  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 3, 3])], { pads: [1, 1, 1, 1] }); // padded, 12×12: by input channel
+  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 5, 5])], { pads: [2, 2, 2, 2] }); // padded, 12×12: by input channel (a dense 3×3 would run as a pattern)
   const p2 = b.op1('AveragePool', [c2], { kernel_shape: [3, 3], strides: [2, 2] }); // windows overlap: not fused
   const g = b.build([b.op1('Gemm', [b.op1('Flatten', [p2]), b.weight('w3', [10, 7 * 5 * 5])], { transB: 1 })], 17, 'N');
   const plan = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] }, target: 'c' });
@@ -72,7 +72,7 @@ test('target c: a conv with its pool makes bands of rows (1/8 of the pooled outp
   assert.deepEqual(conv.band, { pooled: 6, rows: 12 });
   assert.equal(conv.scratch, 12 * 24 * 4);
   assert.deepEqual([conv.cKernel, (plan.steps[1] as ConvStep).cKernel], ['taps', 'channels']);
-  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [9 * 144 * 4, 0, 0], 'the 9 shifted copies of one 12×12 plane');
+  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [25 * 144 * 4, 0, 0], 'the 25 shifted copies of one 12×12 plane');
   for (const buf of plan.memory.buffers) assert.equal(buf.offset % 4, 0);
   const wasm = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] } });
   assert.equal(wasm.steps.length, 5, 'the WASM plan keeps every pool as its own step');

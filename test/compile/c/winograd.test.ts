@@ -1,7 +1,7 @@
 // Winograd convs through the C backend (kernels/conv_winograd.ts) against nnzip's
 // runtime: weights stored as their F(2,3) and F(4,3) transforms (the .nnz 'winograd'
 // format) run from the stored filters at their tile; a dense 3×3 layer runs on
-// tiles only when asked (winograd 'on' or a tile). Odd planes whose last row and
+// tiles only when asked (winograd 'on' or a tile), else as one 9-tap pattern. Odd planes whose last row and
 // column of tiles are partial, pad 1, no pads and asymmetric pads, bias and ReLU,
 // a pool after a Winograd layer (not fused), batch 1 and 2; gcc strict flags.
 import { test } from 'node:test';
@@ -46,7 +46,7 @@ test('C Winograd: stored F(4,3) / F(2,3) filters run at their tile, partial tile
     const k = c.program.layers.map((l) => `${l.kernel} | ${l.weights}`);
     assert.match(k[0], /^conv 3x3\/1 Winograd F\(4,3\) \(3×3 tiles.*\| winograd F\(4,3\): 864 transformed f32, as the model stores them$/, k.join('\n'));
     assert.match(k.find((l) => l.includes('F(2,3)'))!, /Winograd F\(2,3\) \(3×2 tiles.*as the model stores them$/, k.join('\n'));
-    assert.ok(k.some((l) => l.startsWith('conv 3x3/1 (weight axpy')), `the dense conv runs directly under 'auto':\n${k.join('\n')}`);
+    assert.ok(k.some((l) => l.startsWith('conv 3x3/1 pattern FKW (1 pattern blocks')), `the dense conv runs directly (one 9-tap pattern) under 'auto':\n${k.join('\n')}`);
   }
   for (const winograd of ['on', 4, 'off'] as const) {
     const xs = samples(PER * 3, 4);
