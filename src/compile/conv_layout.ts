@@ -16,7 +16,7 @@ import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
-import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
@@ -192,9 +192,4 @@ export function cWinogradPlanes(s: ConvStep): { PH: number; PW: number; tilesH: 
   const m = s.tile!, { tilesH, tilesW } = tileGrid(s.OH, s.OW, m), a = m + 2;
   const PH = tilesH * m + 2, PW = tilesW * m + 2;
   return { PH, PW, tilesH, tilesW, bytes: (s.C * (PH * PW + tilesW * a * a) + tilesW * a * a) * 4 };
-}
-
-/** C target, integer conv: one output plane of int32 sums (backends/c/kernels/qlayer.ts). */
-export function cQConvScratch(s: Pick<QConvStep, 'OH' | 'OW'>): number {
-  return s.OH * s.OW * 4;
 }

@@ -42,7 +42,7 @@ function tapMode(s: ConvStep): TapMode {
 }
 
 /** Output rows [a, b] and columns [c, d] (inclusive) that kernel position (ki, kj) reaches inside the input. */
-export function reach(s: Pick<ConvStep, 'win' | 'H' | 'W' | 'OW'>, ki: number, kj: number, rows: number): { a: number; b: number; c: number; d: number; top: number; left: number } {
+function reach(s: ConvStep, ki: number, kj: number, rows: number): { a: number; b: number; c: number; d: number; top: number; left: number } {
   const w = s.win, top = ki * w.dh - w.padT, left = kj * w.dw - w.padL;
   const lo = (off: number, st: number) => (off >= 0 ? 0 : Math.ceil(-off / st));
   const hi = (n: number, off: number, st: number, out: number) => Math.min(out - 1, Math.floor((n - 1 - off) / st));
