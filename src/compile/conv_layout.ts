@@ -16,7 +16,7 @@ import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
-import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
@@ -178,7 +178,7 @@ const PATTERN_PASS_ROUND = 16;
 export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plane: number; span: number; bytes: number } {
   const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
   const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW, exact = (g.OH - 1) * g.PW + g.OW;
-  const span = padded ? Math.ceil(exact / PATTERN_PASS_ROUND) * PATTERN_PASS_ROUND : exact;
+  const span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
   return { padded, PW: g.PW, plane, span, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
 }
 
@@ -192,4 +192,20 @@ export function cWinogradPlanes(s: ConvStep): { PH: number; PW: number; tilesH: 
   const m = s.tile!, { tilesH, tilesW } = tileGrid(s.OH, s.OW, m), a = m + 2;
   const PH = tilesH * m + 2, PW = tilesW * m + 2;
   return { PH, PW, tilesH, tilesW, bytes: (s.C * (PH * PW + tilesW * a * a) + tilesW * a * a) * 4 };
+}
+
+/**
+ * C target, integer conv of stride 1 (backends/c/kernels/qlayer.ts): one filter's int32
+ * sums as OH rows of PW (the padded width; the last columns of a row are not outputs),
+ * every tap a constant offset into a flat pass over `span` values; with padding, one
+ * input channel at a time copied into a padded plane of bytes (the input zero point
+ * around it), the pass rounded up to PATTERN_PASS_ROUND. Other strides: no scratch
+ * (each output pixel on its own).
+ */
+export function cQConvPlanes(s: Pick<QConvStep, 'H' | 'W' | 'OH' | 'OW' | 'win'>): { flat: boolean; padded: boolean; PW: number; plane: number; span: number; bytes: number } {
+  const w = s.win, PH = s.H + w.padT + w.padB, PW = s.W + w.padL + w.padR, padded = PH !== s.H || PW !== s.W;
+  const flat = w.sh === 1 && w.sw === 1, exact = (s.OH - 1) * PW + s.OW;
+  const span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
+  const bytes = flat ? span * 4 + (padded ? roundUp(PH * PW + span - exact, 4) : 0) : 0;
+  return { flat, padded, PW, plane: PH * PW, span, bytes };
 }

@@ -9,7 +9,7 @@ import type { Tensor } from '../ir/tensor.js';
 import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
 import { WINOGRAD_TILES } from '../ir/winograd.js';
 import { placeConcatInputs } from './concat_inplace.js';
-import { cConvKernel } from './conv_layout.js';
+import { cConvKernel, cQConvPlanes } from './conv_layout.js';
 import { SPLIT_FLOPS } from './cost.js';
 import { fuse, type FuseInput } from './fuse.js';
 import { lowerNodes } from './lower.js';
@@ -81,7 +81,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const consts = new Map<string, Tensor>();
   for (const [name, t] of types) if (t.value && !graphInputs.includes(name)) consts.set(name, t.value);
   // The C kernels work directly on their operands: no patches, packed panels or padded planes.
-  if (target === 'c') for (const s of lowered.steps) Object.assign(s, s.kind === 'conv' ? cConvKernel(s) : { scratch: 0 });
+  if (target === 'c') for (const s of lowered.steps) Object.assign(s, s.kind === 'conv' ? cConvKernel(s) : { scratch: s.kind === 'qconv' ? cQConvPlanes(s).bytes : 0 });
   const f: FuseInput = { steps: lowered.steps, aliases: lowered.aliases, inputs: [...graphInputs], outputs, consts, types, target, boundary: [] };
   const steps = fuse(f);
   const inputs = f.inputs;

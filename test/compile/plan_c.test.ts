@@ -29,13 +29,14 @@ test('target c: the QDQ LeNet-5 plans as the integer layers of the WASM plan, wi
     assert.ok(l.epilogue && l.epilogue.mult.length > 1, `${s.name}: per-channel int8 weights, requantized to int8`);
     assert.equal(l.input, 'int8');
     assert.deepEqual(l, wasmLayers[i].layer, `${s.name}: the same integer constants on both targets`);
-    assert.equal(s.scratch, 0, `${s.name}: the C kernels need no scratch`);
+    // unpadded 5×5 convs: 23 rows of 28 + 24 sums (28×28 → 24×24), 7 rows of 12 + 8 (12×12 → 8×8)
+    assert.equal(s.scratch, [(23 * 28 + 24) * 4, (7 * 12 + 8) * 4, 0, 0][i], `${s.name}: a C integer conv sums one int32 plane at a time (flat rows of the input width); the fc none`);
   });
   assert.deepEqual(c.steps.slice(0, 2).map((s) => (s as QConvStep).pool?.mode), ['max', 'max']);
   assert.deepEqual(c.boundary.map((b) => [b.graphValue, b.q.zero]), [['input', -128], ['logits', -37]]);
   assert.equal(c.values.get(c.inputs[0])!.dtype, 'int8');
   assert.equal(c.values.get(c.outputs[0])!.dtype, 'int8');
-  assert.equal(c.memory.regionBytes, 2880 + 800, 'the peak: the first and second pooled outputs (int8) while the second conv runs');
+  assert.equal(c.memory.regionBytes, 784 + 2880 + (23 * 28 + 24) * 4, 'the peak: the input, the first pooled output (int8) and the first conv\'s int32 plane');
   assert.equal(w.target, 'wasm');
   assert.deepEqual(w.steps.map((s) => s.kind), ['quantize', 'qconv', 'qpool', 'qconv', 'qpool', 'qfc', 'qfc', 'dequantize']);
   assert.deepEqual(w.boundary, []);
