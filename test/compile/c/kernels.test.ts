@@ -190,7 +190,7 @@ test('C weights in a format the C backend does not execute: run from their value
   g.formats.delete('w2');
   assertAgrees(c.outputs, await runNnzip(g, xs, [1, 64]), RTOL, 10, 'mlp, w2 in an unknown format');
   assert.doesNotMatch(c.program.layers[0].weights, /does not execute/);
-  assert.match(c.program.layers[1].weights, /the model stores it as not-a-c-format, a format the C backend does not execute yet/);
+  assert.match(c.program.layers[1].weights, /the model stores it as not-a-c-format, a format the C backend does not execute here/);
 });
 
 test('C grid (fixed point) weights: dense and sparse, scale per tensor, row or column, in convs and fully connected layers', async () => {
