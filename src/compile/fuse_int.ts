@@ -12,6 +12,7 @@
 // both targets: the C backend emits the same integer steps (backends/c/kernels/
 // qlayer.ts); a kind it has no C kernel for yet (INT_KINDS) stays float there.
 // For C, quantBoundary then takes the graph's inputs and outputs in 8-bit form.
+import { cQConvPlanes } from './conv_layout.js';
 import { findInt8Grid } from '../ir/int_grid.js';
 import { addMultipliers, dequantizeValue, quantizeValue } from '../ir/quant.js';
 import { broadcastStrides } from '../ir/util.js';
@@ -59,7 +60,7 @@ export function fuseInt(f: FuseInput): void {
   const operand = (d: QuantStep): QOperand => ({ dtype: dtype(d.inputs[0]) as QInType, scale: d.q.scale[0], zero: d.q.zero[0] });
   const replace = new Map<PlanStep, PlanStep>(), drop = new Set<PlanStep>();
   const done = (s: PlanStep, by: PlanStep, q: QuantStep) => {
-    if (f.target === 'c') by.scratch = 0; // the C kernels sum in place, without patches or panels
+    if (f.target === 'c') by.scratch = by.kind === 'qconv' ? cQConvPlanes(by).bytes : 0; // C: no patches or panels; a conv sums one plane at a time
     replace.set(s, by);
     drop.add(q);
   };

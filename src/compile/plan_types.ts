@@ -177,8 +177,8 @@ export interface ConvStep extends StepBase {
   pool?: PoolStep;
   /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
   band?: { pooled: number; rows: number };
-  /** Target 'c': by stored weight over output rows ('taps'), or input channel by input channel over its shifted copies ('channels'; conv_layout.ts, cConvKernel). */
-  cKernel?: 'taps' | 'channels';
+  /** Target 'c': by stored weight over output rows ('taps'), input channel by input channel over its shifted copies ('channels'), FKW pattern blocks ('pattern') or Winograd tiles ('winograd'; conv_layout.ts, cConvKernel). */
+  cKernel?: 'taps' | 'channels' | 'pattern' | 'winograd';
 }
 
 export interface PoolStep extends StepBase {
