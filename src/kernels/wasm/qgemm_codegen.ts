@@ -9,7 +9,7 @@
 //      to i16 by one v128.load8x8_s.
 // kp = ceil(K/2). Only A's padding must be zero (B's odd-K pad meets A's zero).
 // The epilogue adds an int32 bias, requantizes (i64 products, one rounding shift,
-// ir/quant.ts requantizeValue), adds the output zero point, clamps (a fused ReLU
+// ir/quant.ts requantizeValue; `requantized`), adds the output zero point, clamps (a fused ReLU
 // is a clamp at the zero point) and narrows to int8 / uint8 / int16, or stores
 // the int32 accumulators as they are (MatMulInteger, ConvInteger).
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
@@ -225,12 +225,13 @@ function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number, b16: boo
   emitStore(f, v, acc, c, ldc, ep);
 }
 
-/** The epilogue block's requantization constants in locals (requantLanes' registers). */
-export interface RequantRegs { shift: Local; rnd: Local; zero: Local; lo: Local; hi: Local }
+/** The epilogue block's requantization constants in locals (`requantized`'s registers); high = shift − 32. */
+export interface RequantRegs { shift: Local; high: Local; rnd: Local; zero: Local; lo: Local; hi: Local }
 
 export function loadRequantRegs(f: FuncBuilder, ep: Local): RequantRegs {
-  const r = { shift: f.local(), rnd: f.local(V128), zero: f.local(V128), lo: f.local(V128), hi: f.local(V128) };
+  const r = { shift: f.local(), high: f.local(), rnd: f.local(V128), zero: f.local(V128), lo: f.local(V128), hi: f.local(V128) };
   f.get(ep).mem('i32.load', EP.shift).set(r.shift);
+  f.get(r.shift).i32(32).op('i32.sub').set(r.high);
   f.i32(1).op('i64.extend_i32_u').get(r.shift).i32(1).op('i32.sub').op('i64.extend_i32_u').op('i64.shl').op('i64x2.splat').set(r.rnd);
   f.get(ep).mem('v128.load32_splat', EP.zero).set(r.zero);
   f.get(ep).mem('v128.load32_splat', EP.lo).set(r.lo);
@@ -238,16 +239,35 @@ export function loadRequantRegs(f: FuncBuilder, ep: Local): RequantRegs {
   return r;
 }
 
-/** x = clamp(((x·m + 2^(shift−1)) >> shift) + zero, lo, hi) lane by lane, with 64-bit products (ir/quant.ts requantizeValue). */
-export function requantLanes(f: FuncBuilder, x: Local, m: Local, r: RequantRegs): void {
-  for (const which of ['low', 'high']) f.get(x).get(m).op(`i64x2.extmul_${which}_i32x4_s`).get(r.rnd).op('i64x2.add').get(r.shift).op('i64x2.shr_s');
-  f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]);
-  f.get(r.zero).op('i32x4.add').get(r.lo).op('i32x4.max_s').get(r.hi).op('i32x4.min_s').set(x);
+/** One lane-wise requantization of x by m: what `requantized` hands its body. */
+export type RequantLanes = (x: Local, m: Local) => void;
+
+/**
+ * Emits `body` twice, under one test of the shift, each copy given its requantization:
+ * x = clamp(((x·m + 2^(shift−1)) >> shift) + zero, lo, hi) lane by lane with 64-bit products
+ * (ir/quant.ts requantizeValue). shift ≥ 32 (the usual case): the high words of the 64-bit
+ * sums, shifted by shift − 32 in i32 lanes — floor(floor(P / 2^32) / 2^(shift−32)) =
+ * floor(P / 2^shift), the same integers without i64x2.shr_s (emulated on x64, the costly
+ * part); below 32, the 64-bit shift.
+ */
+export function requantized(f: FuncBuilder, r: RequantRegs, body: (requant: RequantLanes) => void): void {
+  const sums = (x: Local, m: Local, then: () => void): void => {
+    for (const which of ['low', 'high']) { f.get(x).get(m).op(`i64x2.extmul_${which}_i32x4_s`).get(r.rnd).op('i64x2.add'); then(); }
+  };
+  const finish = (x: Local): void => { f.get(r.zero).op('i32x4.add').get(r.lo).op('i32x4.max_s').get(r.hi).op('i32x4.min_s').set(x); };
+  f.get(r.shift).i32(32).op('i32.ge_u').if(() => body((x, m) => {
+    sums(x, m, () => undefined);
+    f.shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]).get(r.high).op('i32x4.shr_s');
+    finish(x);
+  }), () => body((x, m) => {
+    sums(x, m, () => { f.get(r.shift).op('i64x2.shr_s'); });
+    f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]);
+    finish(x);
+  }));
 }
 
 function emitRequant(f: FuncBuilder, mult: Local, ep: Local, perChannel: (ptr: Local, apply: (x: Local, t: Local) => void) => void): void {
-  const r = loadRequantRegs(f, ep);
-  perChannel(mult, (x, m) => requantLanes(f, x, m, r));
+  requantized(f, loadRequantRegs(f, ep), (requant) => perChannel(mult, requant));
 }
 
 /** Stores the tile's rows in the epilogue's output type (narrowing saturates, the clamp already bounded the values). */

@@ -6,14 +6,14 @@
 //   gemms   α² integer GEMMs U''_p [M × C] · V_p, int32 out (qgemm_codegen.ts, b16 driver);
 //   output  per output channel and 4 tiles of a tile row (i32 lanes): Aᵀ'' M A'' (mod 2^32),
 //           × odd⁻¹, + 2^e·bias, the layer's requantization with its shift + e and the fused
-//           clamp (qgemm_codegen.ts requantLanes), narrowed to 8 bits and stored NCHW.
+//           clamp (qgemm_codegen.ts requantized), narrowed to 8 bits and stored NCHW.
 // All arithmetic is on integers, wrapping mod 2^16 / 2^32 only where the final value fits:
 // the result equals the direct integer conv bit for bit (the planner checks the bound).
 import { type IntWinogradTile, integerWinograd } from '../../ir/winograd.js';
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
-import { addQGemmFuncs, EP, loadRequantRegs, QOUT, requantLanes, type QGemmVariant } from './qgemm_codegen.js';
+import { addQGemmFuncs, EP, loadRequantRegs, QOUT, requantized, type QGemmVariant } from './qgemm_codegen.js';
 
 export interface QWinogradVariant {
   m: IntWinogradTile;
@@ -196,11 +196,13 @@ function emitOutput(f: FuncBuilder, m: IntWinogradTile): void {
           }
         }
         const Y = sandwich(f, 'i32x4', w.AT, Mv, at);
-        for (const yv of Y.flat()) {
-          if (w.odd !== 1) f.get(yv).get(inv).op('i32x4.mul').set(yv);
-          f.get(yv).get(bv).op('i32x4.add').set(yv);
-          requantLanes(f, yv, mv, regs);
-        }
+        requantized(f, regs, (requant) => {
+          for (const yv of Y.flat()) {
+            if (w.odd !== 1) f.get(yv).get(inv).op('i32x4.mul').set(yv);
+            f.get(yv).get(bv).op('i32x4.add').set(yv);
+            requant(yv, mv);
+          }
+        });
         f.get(OW).get(tc).i32(m).op('i32.mul').op('i32.sub').set(valid);
         for (let i = 0; i < m; i++) {
           f.get(r0).get(r).op('i32.add').i32(m).op('i32.mul').i32(i).op('i32.add').set(row);

@@ -23,9 +23,12 @@ interface Case {
   M: number; N: number; K: number;
   aType?: QInType; bType?: QInType; transB?: boolean; perRow?: boolean; bias?: boolean;
   out?: QEpilogue['out'] | 'int32';
+  /** Requantization scales (0.5..1.5)·scale instead of ones fitted to K. */
+  scale?: number;
 }
 
-function check(g: WasmQGemm, rng: Rng, c: Case): void {
+/** Checks one case; returns the requantization shift it used (0: none). */
+function check(g: WasmQGemm, rng: Rng, c: Case): number {
   const { M, N, K } = c, aType = c.aType ?? 'int8', bType = c.bType ?? 'int8', out = c.out ?? 'int8';
   const a = ints(rng, M * K, aType), b = ints(rng, K * N, bType);
   const channels = c.perRow ? M : N;
@@ -35,7 +38,7 @@ function check(g: WasmQGemm, rng: Rng, c: Case): void {
   if (out !== 'int32') {
     const [lo, hi] = out === 'int16' ? intRange(16, true) : intRange(8, out === 'int8');
     // scales that map a typical accumulator (~128·128·√K) onto a few hundred levels, per channel
-    const scales = Array.from({ length: channels }, () => (0.5 + rng.next()) / (40 * Math.sqrt(K + 1)));
+    const scales = Array.from({ length: channels }, () => (0.5 + rng.next()) * (c.scale ?? 1 / (40 * Math.sqrt(K + 1))));
     const { mult, shift } = requantMultipliers(scales);
     const zero = out === 'uint8' ? 100 + rng.int(50) : rng.int(40) - 20;
     epilogue = { mult, shift, zero, lo: lo + rng.int(3), hi: hi - rng.int(3), out };
@@ -55,6 +58,7 @@ function check(g: WasmQGemm, rng: Rng, c: Case): void {
   for (let i = 0; i < M * N; i++) {
     if (got[i] !== want[i]) assert.fail(`${what}: at (row ${Math.floor(i / N)}, col ${i % N}) got ${got[i]}, expected ${want[i]}`);
   }
+  return epilogue?.shift ?? 0;
 }
 
 test('qgemm module validates for every tile', () => {
@@ -80,6 +84,20 @@ test('qgemm output types, operand types, bias and multipliers per row or per col
     const g = new WasmQGemm({ tile });
     for (const o of mixes) for (const [M, N, K] of [[2 * tile.mr + 3, 2 * tile.nr + 3, 33], [tile.mr, tile.nr, 2], [1, 1, 1], [7, 50, 800]]) check(g, rng, { M, N, K, ...o });
   }
+});
+
+test('qgemm requantization with shifts on both sides of 32 (the 64-bit shift and the high-word path)', () => {
+  const rng = new Rng(4), shifts = new Set<number>();
+  for (const tile of TILES.slice(0, 2)) {
+    const g = new WasmQGemm({ tile });
+    for (const scale of [3, 1, 0.6, 0.4, 0.3, 0.2, 0.12, 0.07, 1e-2, 2e-3]) {
+      for (const [M, N, K] of [[tile.mr + 1, tile.nr + 3, 2], [2 * tile.mr, 2 * tile.nr - 1, 3]]) {
+        shifts.add(check(g, rng, { M, N, K, out: 'int16', bias: true, scale, perRow: K === 3, aType: K === 3 ? 'uint8' : 'int8' }));
+      }
+    }
+  }
+  const seen = [...shifts].sort((a, b) => a - b);
+  assert.ok(shifts.has(31) && shifts.has(32) && seen[0] < 31 && seen[seen.length - 1] > 32, `shifts covered: ${seen.join(', ')}`);
 });
 
 test('qgemm: accumulators near the int32 limit and a full int8 range stay exact; K = 0 gives the bias', () => {

@@ -21,22 +21,26 @@ interface Case {
   m: IntWinogradTile; N: number; C: number; M: number; H: number; W: number;
   pads: [number, number, number, number];
   input?: QInType; out?: 'int8' | 'uint8'; relu?: boolean; extreme?: boolean; rowsPerChunk?: number;
+  /** Weights and inputs in −1..1 / −2..2 (zero point 0), requantization scales (0.5..1.5)·scale: shifts below 32. */
+  small?: { scale: number };
 }
 
 function ints(rng: Rng, n: number, lo: number, hi: number): number[] {
   return Array.from({ length: n }, () => lo + rng.int(hi - lo + 1));
 }
 
-function check(q: WasmQGemm, rng: Rng, c: Case): void {
+/** Checks one case; returns its requantization shift (before the transforms' e). */
+function check(q: WasmQGemm, rng: Rng, c: Case): number {
   const input = c.input ?? 'int8', out = c.out ?? 'int8', K = c.C * 9;
   const [xlo, xhi] = intRange(8, input === 'int8');
-  const w = Int8Array.from(c.extreme ? ints(rng, c.M * K, 0, 1).map((b) => (b ? 127 : -128)) : ints(rng, c.M * K, -128, 127));
-  const xs = c.extreme ? ints(rng, c.N * c.C * c.H * c.W, 0, 1).map((b) => (b ? xhi : xlo)) : ints(rng, c.N * c.C * c.H * c.W, xlo, xhi);
+  const w = Int8Array.from(c.extreme ? ints(rng, c.M * K, 0, 1).map((b) => (b ? 127 : -128)) : c.small ? ints(rng, c.M * K, -1, 1) : ints(rng, c.M * K, -128, 127));
+  const xs = c.extreme ? ints(rng, c.N * c.C * c.H * c.W, 0, 1).map((b) => (b ? xhi : xlo))
+    : c.small ? ints(rng, c.N * c.C * c.H * c.W, -2, 2).map((v) => v + (input === 'uint8' ? 128 : 0)) : ints(rng, c.N * c.C * c.H * c.W, xlo, xhi);
   const x = input === 'int8' ? Int8Array.from(xs) : Uint8Array.from(xs);
-  const inZero = input === 'int8' ? rng.int(41) - 20 : 100 + rng.int(50), off = input === 'uint8' ? 128 : 0;
-  const bias = Int32Array.from(ints(rng, c.M, -50000, 50000));
+  const inZero = c.small ? (input === 'uint8' ? 128 : 0) : input === 'int8' ? rng.int(41) - 20 : 100 + rng.int(50), off = input === 'uint8' ? 128 : 0;
+  const bias = Int32Array.from(c.small ? ints(rng, c.M, -3, 3) : ints(rng, c.M, -50000, 50000));
   const [lo, hi] = intRange(8, out === 'int8');
-  const { mult, shift } = requantMultipliers(Array.from({ length: c.M }, () => (0.5 + rng.next()) / (40 * Math.sqrt(K))));
+  const { mult, shift } = requantMultipliers(Array.from({ length: c.M }, () => (0.5 + rng.next()) * (c.small?.scale ?? 1 / (40 * Math.sqrt(K)))));
   const zero = out === 'uint8' ? 60 + rng.int(40) : rng.int(21) - 10;
   const epilogue: QEpilogue = { mult, shift, zero, lo: c.relu ? zero : lo, hi, out };
   const win = checkWindow2d('test', { kh: 3, kw: 3, pads: c.pads });
@@ -53,6 +57,7 @@ function check(q: WasmQGemm, rng: Rng, c: Case): void {
   const conv = new WasmQWinograd(q, { C: c.C, M: c.M, kh: 3, kw: 3, pads: c.pads }, w, { m: c.m, input, inZero, bias, epilogue, rowsPerChunk: c.rowsPerChunk });
   const got = conv.conv(c.N, c.H, c.W, x);
   assert.deepEqual(Array.from(got), Array.from(want), `F(${c.m},3) ${JSON.stringify(c)}`);
+  return shift;
 }
 
 test('integer Winograd transforms: Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A = 2^e·odd × the correlation, in int16 range', () => {
@@ -98,6 +103,19 @@ test('integer Winograd conv equals the direct integer conv bit for bit at tile e
     );
   }
   for (const c of cases) check(q, rng, c);
+});
+
+test('integer Winograd requantization with shift + e on both sides of 32 (the 64-bit shift and the high-word path)', () => {
+  const q = new WasmQGemm(), rng = new Rng(12), totals = new Set<number>();
+  for (const m of [2, 4] as const) {
+    for (const scale of [40, 12, 3, 1, 0.25, 0.05]) {
+      const shift = check(q, rng, { m, N: 1, C: 3, M: 6, H: 7, W: 9, pads: [1, 1, 1, 1], small: { scale } });
+      check(q, rng, { m, N: 2, C: 4, M: 5, H: 6, W: 5, pads: [1, 0, 1, 0], input: 'uint8', out: 'uint8', small: { scale: scale * 1.3 } });
+      totals.add(shift + integerWinograd(m).shift);
+    }
+  }
+  const seen = [...totals].sort((a, b) => a - b);
+  assert.ok(seen[0] < 32 && seen.some((s) => s >= 32 && s <= 34), `shift + e covered: ${seen.join(', ')}`);
 });
 
 test('integer Winograd refuses a layer whose sums could pass int32 after the transforms, naming why', () => {
