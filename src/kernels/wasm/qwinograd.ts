@@ -20,6 +20,7 @@ import { callsHere, regionBytes } from './winograd.js';
 
 export interface QWinogradExports {
   input(...a: number[]): void;
+  inputSlots(...a: number[]): void;
   gemms(...a: number[]): void;
   output(...a: number[]): void;
 }
@@ -49,11 +50,15 @@ export interface QWinogradLayout {
   /** Images per chunk (> 1 only when a chunk holds all tilesH rows of each). */
   imagesPerChunk: number;
   chunks: number;
-  /** Band row width (bytes); i16 pair rows of the transformed inputs and int32 rows of the products (elements). */
-  Wb: number; ldv: number; ldm: number;
+  /**
+   * The input transform by slots (small images: all the chunk's tile rows in 8-lane groups) or
+   * by tile rows; bytes of a band row (by rows) or strip (by slots); i16 pair rows of the
+   * transformed inputs and int32 rows of the products (elements).
+   */
+  bySlots: boolean; rowBytes: number; ldv: number; ldm: number;
   /** One transform position's inputs and products. */
   vStride: number; mStride: number;
-  band: number; tmp: number; gs: number; v: number; out: number; stage: number; setBytes: number;
+  band: number; tmp: number; gs: number; v: number; out: number; stage: number; masks: number; setBytes: number;
 }
 
 /**
@@ -72,21 +77,22 @@ export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerCh
   const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
   const images = rowsPerChunk > tilesH ? Math.min(s.N, Math.floor(rowsPerChunk / tilesH)) : 1;
   const alpha = m + 2, a2 = alpha * alpha, Rt = Math.max(1, Math.min(rowsPerChunk, tilesH)), T = images * Rt * tilesW;
-  // the input transform reads 8 tiles (and 32 bytes) past a row's last tile, writes 8 tiles past the chunk's; the output reads 4
-  const Wb = up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
+  // the input transform reads 8 tiles or slots (and 32 bytes) past a row's last tile or the last slot, writes 8 tiles past the chunk's; the output reads 4
+  const bySlots = inputGroups(images, Rt, tilesW, true) <= 0.7 * inputGroups(images, Rt, tilesW, false);
+  const rowBytes = bySlots ? (up(images * Rt * (tilesW + 1), 8) + 8) * m + 64 : up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
   const vStride = regionBytes(Math.ceil(s.C / 2) * ldv * 4), mStride = regionBytes(s.M * ldm * 4);
-  const sizes = [2 * (Rt * m + 2) * Wb + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64];
+  const sizes = [2 * rowBytes * (bySlots ? alpha : Rt * m + 2) + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64, 48 * (tilesW + 1)];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
   return {
-    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), Wb, ldv, ldm, vStride, mStride,
-    band: at[0], tmp: at[1], gs: at[2], v: at[3], out: at[4], stage: at[5], setBytes: at[5] + up(sizes[5], 64),
+    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), bySlots, rowBytes, ldv, ldm, vStride, mStride,
+    band: at[0], tmp: at[1], gs: at[2], v: at[3], out: at[4], stage: at[5], masks: at[6], setBytes: at[6] + up(sizes[6], 64),
   };
 }
 
 /**
  * Cost in ns, fitted on VGG-S's 3×3 layers at batch 1 and 8 (one thread, the stages timed
- * apart, fastest of 30 rounds): input per 8 tiles of a tile row and input channel (band
- * copy included), output per 4 tiles and output channel (requantization and stores
+ * apart, fastest of 30 rounds): input per 8-lane group and input channel (band copy
+ * included), output per 4 tiles and output channel (requantization and stores
  * included), the GEMMs per multiply-add (padded to the register tile: 23–29 ps, 1.7× the
  * f32 GEMM's GEMM_COST.mac), and each chunk's three calls.
  */
@@ -96,12 +102,17 @@ export const QWINOGRAD_COST = {
   mac: GEMM_COST.mac / 1.7, chunk: 500,
 };
 
+/** 8-lane groups of the input transform for `images` × Rt tile rows of tilesW tiles: by tile rows, or by slots (tilesW + 1 a row). */
+function inputGroups(images: number, Rt: number, tilesW: number, bySlots: boolean): number {
+  return bySlots ? Math.ceil((images * Rt * (tilesW + 1)) / 8) : images * Rt * Math.ceil(tilesW / 8);
+}
+
 /** Estimated ns of the conv on `parts` threads (chunks round-robin). */
 export function qwinogradNs(s: QWinogradShape, m: IntWinogradTile, parts = 1): number {
   const l = qwinogradLayout(s, m, qwinogradChunkRows(s, m, parts), 0), c = QWINOGRAD_COST;
   const perThread = new Array<number>(Math.max(1, Math.min(parts, l.chunks))).fill(0);
   chunkList(s, l).forEach((k, i) => {
-    const rows = k.images * k.Rt, groups8 = rows * Math.ceil(l.tilesW / 8), groups4 = rows * Math.ceil(l.tilesW / 4);
+    const rows = k.images * k.Rt, groups8 = inputGroups(k.images, k.Rt, l.tilesW, l.bySlots), groups4 = rows * Math.ceil(l.tilesW / 4);
     perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * up(s.C, 2) * groups8 + c.output[m] * s.M * groups4
       + l.alpha ** 2 * c.mac * up(s.M, 4) * up(s.C, 2) * up(rows * l.tilesW, 8);
   });
@@ -172,19 +183,21 @@ export interface QWinogradOperands {
 
 /**
  * The calls of every chunk: chunk i into set i mod sets (the caller runs part t on thread t).
- * A chunk of several images transforms each into its own columns of the same matrices (in
- * order: the 8 tiles an image's last row writes past its end are the next image's, rewritten
- * after), runs one set of GEMMs, and transforms each image's columns back.
+ * A chunk of several images transforms them into consecutive columns of the same matrices (by
+ * rows one call per image, in order: the 8 tiles an image's last row writes past its end are
+ * the next image's, rewritten after; by slots one call), runs one set of GEMMs, and transforms
+ * each image's columns back.
  */
 export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayout, o: QWinogradOperands): PoolCall[][] {
   const parts: PoolCall[][] = o.sets.map(() => []), k = o.constants, xor = o.input === 'uint8' ? 1 : 0;
   chunkList(s, l).forEach(({ n0, images, R0, Rt }, i) => {
     const set = o.sets[i % o.sets.length], calls = parts[i % o.sets.length], cols = Rt * l.tilesW;
-    for (let j = 0; j < images; j++) {
-      calls.push({ key, fn: QWINOGRAD_EXPORTS.input, args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW,
-        set + l.band, l.Wb, set + l.tmp, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor] });
-    }
-    calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, images * cols, s.C,
+    const input = (j: number, more: number[]): PoolCall => ({ key, fn: more.length ? QWINOGRAD_EXPORTS.inputSlots : QWINOGRAD_EXPORTS.input,
+      args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW, set + l.band, l.rowBytes, set + l.tmp, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor, ...more] });
+    if (l.bySlots) calls.push(input(0, [images, set + l.masks]));
+    else for (let j = 0; j < images; j++) calls.push(input(j, []));
+    // columns up to the next 8: the products' rows (ldm) and the inputs' (ldv) have them, so the GEMM's 8-wide tiles need no edge copies
+    calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, up(images * cols, 8), s.C,
       k.epInt, set + l.gs, l.alpha ** 2] });
     for (let j = 0; j < images; j++) {
       calls.push({ key, fn: QWINOGRAD_EXPORTS.output, args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt,
