@@ -10,7 +10,7 @@ import { nodeWindow2d, isPointwise, type Window2d } from '../ir/window.js';
 import type { Tensor } from '../ir/tensor.js';
 import { INT_WINOGRAD_TILES, tileName, winogradApplies, type IntWinogradTile } from '../ir/winograd.js';
 import { denseConvNs } from '../kernels/wasm/conv.js';
-import { DEFAULT_QGEMM_TILE, qgemmPackedASize, qgemmPackedBSize, type QInType } from '../kernels/wasm/qgemm.js';
+import { DEFAULT_QGEMM_TILE, packsFromImage, qgemmPackedASize, qgemmPackedBSize, type QInType } from '../kernels/wasm/qgemm.js';
 import { qgemmScratchBytes } from '../kernels/wasm/qgemm_codegen.js';
 import { qwinogradChunkRows, qwinogradLayout, qwinogradNs, qwinogradRefusal } from '../kernels/wasm/qwinograd.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
@@ -49,11 +49,11 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   const byImages = g.N >= split;
   if (!byImages) split = Math.min(split, g.OH);
   const P = (byImages ? g.OH : Math.ceil(g.OH / split)) * g.OW; // pixels one set holds
-  const direct = isPointwise(g.win);
+  const direct = isPointwise(g.win), fused = packsFromImage(g.win);
   const layout: ConvLayout = {
-    split, byImages, sets: split, patches: direct ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(qgemmPackedBSize(K, P) + SLACK, 64), plane: 0,
+    split, byImages, sets: split, patches: direct || fused ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(qgemmPackedBSize(K, P) + SLACK, 64), plane: 0,
   };
-  const kernel = direct ? 'qconv 1×1 int8 gemm' : 'qconv int8 im2col+gemm';
+  const kernel = direct ? 'qconv 1×1 int8 gemm' : fused ? 'qconv int8 gemm, patches packed from the image' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
   return {
     ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, layout, kernel, reason: describeIntLayer(layer) + (choice ? `; ${choice.reason}` : ''),

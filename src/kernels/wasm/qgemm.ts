@@ -6,6 +6,7 @@
 // The kernel sums a'·b' where a', b' are the stored integers (uint8 read as
 // x − 128); zero points are folded into the bias by the caller (foldZeroPoints).
 import { fail } from '../../ir/errors.js';
+import { isPointwise, type Window2d } from '../../ir/window.js';
 import { WasmArena } from './arena.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
@@ -13,6 +14,14 @@ import {
   EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
 } from './qgemm_codegen.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
+
+/**
+ * Whether a conv window packs its GEMM operand straight from the image (packConv: no padding,
+ * so every window lies inside it; 1×1 windows need no packing of patches at all).
+ */
+export function packsFromImage(w: Window2d): boolean {
+  return w.padT + w.padL + w.padB + w.padR === 0 && !isPointwise(w);
+}
 
 /** The default tile: 4×8 int32 accumulators (8 of the 15 vector registers), 2 B vectors, 1 A splat. */
 export const DEFAULT_QGEMM_TILE: Omit<QGemmVariant, 'shared'> = { mr: 4, nr: 8, unroll: 1 };
@@ -33,6 +42,7 @@ export interface QGemmExports {
   packA(src: number, lda: number, rows: number, K: number, dst: number, xor: number): void;
   packB(src: number, ldb: number, cols: number, K: number, dst: number, xor: number): void;
   gemm(pa: number, pb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, mult: number, ep: number, scratch: number): void;
+  packConv(...args: number[]): void;
 }
 
 /** What the epilogue does after the int32 sums (absent = keep the int32 accumulators). */
@@ -145,6 +155,11 @@ export class WasmQGemm {
 
   packBCall(src: number, ldb: number, cols: number, K: number, dst: number, xor: boolean): PoolCall {
     return { key: this.key, fn: QGEMM_EXPORTS.packB, args: [src, ldb, cols, K, dst, xor ? 1 : 0] };
+  }
+
+  /** B panels of output pixels P0 .. P0 + cols packed from one image's C planes at x (packsFromImage windows). */
+  packConvCall(x: number, C: number, H: number, W: number, w: Window2d, OW: number, P0: number, cols: number, dst: number, xor: boolean): PoolCall {
+    return { key: this.key, fn: QGEMM_EXPORTS.packConv, args: [x, C, H, W, w.kh, w.kw, w.sh, w.sw, w.dh, w.dw, OW, P0, cols, dst, xor ? 1 : 0] };
   }
 
   /**

@@ -14,6 +14,7 @@
 // the int32 accumulators as they are (MatMulInteger, ConvInteger).
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { panelLoop } from './gemm_codegen.js';
+import { emitPackConv } from './qgemm_pack_codegen.js';
 import { memoryImport } from './loader.js';
 import { I32, V128, type ValType } from './opcodes.js';
 
@@ -47,6 +48,8 @@ export const QGEMM_EXPORTS = {
   packB: 'packB',
   /** (pa, pb, c, ldc, M, N, K, bias, mult, ep, scratch); ldc in elements; bias / mult = 0 for none. */
   gemm: 'gemm',
+  /** (x, C, H, W, kh, kw, sh, sw, dh, dw, OW, P0, cols, dst, xor): B packed from a conv's unpadded input (qgemm_pack_codegen.ts). */
+  packConv: 'packConv',
 } as const;
 
 /** Scratch bytes per thread: one edge tile of int32. */
@@ -62,6 +65,7 @@ export function qgemmModule(v: QGemmVariant): Uint8Array {
   m.importMemory(memoryImport(v.shared));
   m.func(QGEMM_EXPORTS.packA, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackA(f, v.mr));
   m.func(QGEMM_EXPORTS.packB, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackB(f, v.nr));
+  m.func(QGEMM_EXPORTS.packConv, Array<ValType>(15).fill(I32), [], (f) => emitPackConv(f, v.nr));
   addQGemmFuncs(m, v, false, QGEMM_EXPORTS.gemm);
   return m.build();
 }

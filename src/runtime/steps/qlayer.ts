@@ -2,12 +2,12 @@
 // packed once (a conv's as A panels per group, an fc's as B panels), bias,
 // multipliers and the epilogue block uploaded once; per call an fc packs its
 // activations as A, a conv runs im2col8 (padded with the input zero point) and
-// packs the patches as B, per image and group. Threads: an fc shares out its B
+// packs the patches as B (an unpadded window packs B straight from the image), per image and group. Threads: an fc shares out its B
 // panels, a conv its images (each thread its own patches and panels).
 import type { IntLayer, QConvStep, QFcStep } from '../../compile/plan_types.js';
 import { isPointwise } from '../../ir/window.js';
 import { IM2COL_EXPORTS } from '../../kernels/wasm/im2col_codegen.js';
-import { epilogueBlock, splitQGemmColumns, type WasmQGemm } from '../../kernels/wasm/qgemm.js';
+import { epilogueBlock, packsFromImage, splitQGemmColumns, type WasmQGemm } from '../../kernels/wasm/qgemm.js';
 import { QOUT_BYTES, QGEMM_EXPORTS } from '../../kernels/wasm/qgemm_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
@@ -43,16 +43,25 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
     a: Array.from({ length: G }, (_, g) => q.prepackA(s.layer.weight.subarray(g * Mg * K, (g + 1) * Mg * K), Mg, K)),
     ...constants(q, s.layer, true),
   }));
-  const ic = isPointwise(w) ? undefined : k.im2col();
+  const fused = packsFromImage(w), ic = isPointwise(w) || fused ? undefined : k.im2col();
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), xor = s.layer.input === 'uint8' ? 1 : 0, pad = s.layer.inZero & 0xff;
   const per = s.layout.patches + s.layout.panels, P = s.OH * s.OW;
   /** The calls of output rows [r0, r1) of images [n0, n1) with the scratch set at `patches`. */
   const calls = (n0: number, n1: number, r0: number, r1: number, patches: number, t: number): PoolCall[] => {
     const out: PoolCall[] = [], panels = patches + s.layout.patches, rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
+    const gemm = (n: number, g: number, pb: number, j: number, cols: number): PoolCall => q.call({
+      pa: packed.a[g], pb, c: y + (n * s.outImageStride + g * Mg * P + j) * eb, ldc: P, M: Mg, N: cols, K,
+      bias: packed.bias + g * Mg * 4, mult: packed.mult && packed.mult + g * Mg * 4, ep: packed.ep,
+    }, t);
     const padT = w.padT - r0 * w.sh; // the band's top: negative = it starts inside the image
     for (let n = n0; n < n1 && rows > 0; n++) {
       for (let g = 0; g < G; g++) {
         const xg = x + (n * s.C + g * Cg) * HW;
+        if (fused) {
+          out.push(q.packConvCall(xg, Cg, s.H, s.W, w, s.OW, j0, Pt, panels, xor === 1));
+          out.push(gemm(n, g, panels, j0, Pt));
+          continue;
+        }
         let src = xg + j0, ldb = P; // 1×1: the band's pixels are the input's
         if (ic) {
           out.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col8, args: [xg, Cg, s.H, s.W, w.kh, w.kw, padT, w.padL, w.sh, w.sw, w.dh, w.dw, rows, s.OW, patches, pad] });
@@ -60,10 +69,7 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
           ldb = Pt;
         }
         out.push(q.packBCall(src, ldb, Pt, K, panels, xor === 1));
-        out.push(q.call({
-          pa: packed.a[g], pb: panels, c: y + (n * s.outImageStride + g * Mg * P + j0) * eb, ldc: P, M: Mg, N: Pt, K,
-          bias: packed.bias + g * Mg * 4, mult: packed.mult && packed.mult + g * Mg * 4, ep: packed.ep,
-        }, t));
+        out.push(gemm(n, g, panels, j0, Pt));
       }
     }
     return out;
@@ -84,6 +90,7 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
     const a = c.args;
     if (c.fn === IM2COL_EXPORTS.im2col8) return () => im!.im2col8(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
     if (c.fn === QGEMM_EXPORTS.packB) return () => e.packB(a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (c.fn === QGEMM_EXPORTS.packConv) return () => e.packConv(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]);
     return () => e.gemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
   });
   return { run: () => { for (let i = 0; i < fns.length; i++) fns[i](); } };
