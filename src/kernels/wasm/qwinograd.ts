@@ -78,7 +78,8 @@ export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerCh
   const images = rowsPerChunk > tilesH ? Math.min(s.N, Math.floor(rowsPerChunk / tilesH)) : 1;
   const alpha = m + 2, a2 = alpha * alpha, Rt = Math.max(1, Math.min(rowsPerChunk, tilesH)), T = images * Rt * tilesW;
   // the input transform reads 8 tiles or slots (and 32 bytes) past a row's last tile or the last slot, writes 8 tiles past the chunk's; the output reads 4
-  const bySlots = inputGroups(images, Rt, tilesW, true) <= 0.7 * inputGroups(images, Rt, tilesW, false);
+  // a slot group costs about 1.35 row groups (the swizzles, more row copies): slots when they halve the groups
+  const bySlots = inputGroups(images, Rt, tilesW, true) <= 0.5 * inputGroups(images, Rt, tilesW, false);
   const rowBytes = bySlots ? (up(images * Rt * (tilesW + 1), 8) + 8) * m + 64 : up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
   const vStride = regionBytes(Math.ceil(s.C / 2) * ldv * 4), mStride = regionBytes(s.M * ldm * 4);
   const sizes = [2 * rowBytes * (bySlots ? alpha : Rt * m + 2) + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64, 48 * (tilesW + 1)];
