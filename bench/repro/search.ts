@@ -25,7 +25,7 @@ const CASES: [string, string[], number][] = [
   ['random', ['--strategy', 'random', '--target', 'size=8KB'], 18],
   ['only-prune', ['--strategy', 'guided', '--methods', 'prune', '--target', 'size=101KB'], 12],
   ['only-share', ['--strategy', 'guided', '--methods', 'share', '--target', 'size=100KB'], 12],
-  ['only-binary', ['--strategy', 'guided', '--methods', 'binary', '--target', 'size=58KB'], 12],
+  ['only-binary', ['--strategy', 'guided', '--methods', 'binarize', '--target', 'size=58KB'], 12],
   ['only-filters', ['--strategy', 'guided', '--methods', 'filters', '--target', 'size=358KB'], 12],
 ];
 
