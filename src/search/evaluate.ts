@@ -151,17 +151,22 @@ export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evalu
 
 /**
  * The least a target's figure can be in this space: the most compressed candidates
- * (binary, ternary, 2-bit shared, at the lowest density and filters kept) run without
- * fine-tuning. A target below it cannot be met whatever the search tries.
+ * (binary, ternary, 2-bit shared, at the lowest density, filters kept and quantization
+ * bits, with and without the most pruned patterns) run without fine-tuning. A target
+ * below it cannot be met whatever the search tries.
  */
 export async function leastReachable(p: Problem, kind: 'size' | 'latency' | 'flash'): Promise<number> {
   let least = Infinity;
+  const patterns = p.space.layers.some((l) => l.pattern.length > 1) ? [false, true] : [false];
   for (const values of ['bwn', 'twn', 'q2'] as const) {
-    const c = smallest(p.space, values);
-    const bytes = compressGraph(p.graph, { recipe: candidateRecipe(p.space, c, p.spec.proxy), seed: p.spec.seed }).file.bytes;
-    const g = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
-    const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo) : flashOf(g).flash!;
-    least = Math.min(least, v);
+    for (const pattern of patterns) {
+      const c = smallest(p.space, values, pattern);
+      const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
+      const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
+      const g = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
+      const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo) : flashOf(g).flash!;
+      least = Math.min(least, v);
+    }
   }
   return least;
 }
