@@ -1,11 +1,12 @@
-// `npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS]`: the co-design search — the
+// `npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS]`: the co-design search — the
 // mix of every method (guided and random, the same budget) against each method alone
 // (guided, each at the smallest size it can reach: `nnzip search` refuses less and names
 // it), the same accuracy bound. Each run fine-tunes its best points fully (the whole
 // training set, scored on the test set); then the mix's smallest final point within the
 // bound is re-run by `nnzip compress --recipe` and must reproduce its bytes and accuracy.
 // Runs `nnzip search` per case into OUT/<case> (a case already there resumes, or is only
-// read when finished). MODEL: LeNet-5 (MNIST, default) or VGG-S (Fashion-MNIST).
+// read when finished). MODEL: LeNet-5 (MNIST, default) or VGG-S (Fashion-MNIST); METHODS
+// (comma-separated) limits the single-method runs (default: every method with a choice).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -22,6 +23,13 @@ const MAX_LOSS_PP = 1;
 
 interface Setup {
   dataset: DatasetName;
+  /** Proxy slices and steps (VGG-S: smaller, its candidates cost ~20× LeNet-5's). */
+  train: number;
+  holdout: number;
+  steps: number;
+  generation: number;
+  /** Best points of each run fine-tuned fully. */
+  finalPoints: number;
   /** The mix's size target (no single method reaches it). */
   target: string;
   /** Candidates of the mix (guided and random); each method alone gets two thirds. */
@@ -29,24 +37,24 @@ interface Setup {
 }
 
 const SETUPS: Record<string, Setup> = {
-  lenet5: { dataset: 'mnist', target: 'size=8KB', budget: 24 },
-  vggs: { dataset: 'fashion-mnist', target: 'size=24KB', budget: 12 },
+  lenet5: { dataset: 'mnist', train: 5000, holdout: 1000, steps: 30, generation: 6, finalPoints: 2, target: 'size=8KB', budget: 24 },
+  vggs: { dataset: 'fashion-mnist', train: 2000, holdout: 500, steps: 10, generation: 3, finalPoints: 1, target: 'size=32KB', budget: 9 },
 };
 
 const proxy = (setup: Setup, finalSteps: number): string[] => ['--dataset', setup.dataset, '--max-loss', String(MAX_LOSS_PP), '--seed', String(SEED),
-  '--generation', '6', '--train', '5000', '--holdout', '1000', '--proxy-epochs', '1', '--proxy-steps', '30', '--latency', 'measured',
-  '--final-points', '2', '--final-epochs', '1', '--final-steps', String(finalSteps)];
+  '--generation', String(setup.generation), '--train', String(setup.train), '--holdout', String(setup.holdout), '--proxy-epochs', '1', '--proxy-steps', String(setup.steps), '--latency', 'measured',
+  '--final-points', String(setup.finalPoints), '--final-epochs', '1', '--final-steps', String(finalSteps)];
 
 /** The same problem as the CLI makes of these flags, restricted to one method. */
 function spec(setup: Setup, methods: string[]): ProblemSpec {
-  return { dataset: setup.dataset, seed: SEED, train: 5000, holdout: 1000, proxy: { epochs: 1, maxSteps: 30, lr: 0.01, batch: 64 }, latency: 'measured', flash: false, methods };
+  return { dataset: setup.dataset, seed: SEED, train: setup.train, holdout: setup.holdout, proxy: { epochs: 1, maxSteps: setup.steps, lr: 0.01, batch: 64 }, latency: 'measured', flash: false, methods };
 }
 
 /** Each method that has a choice on this model, with the smallest size it reaches (rounded up to a KB). */
-async function singleMethods(model: string, setup: Setup): Promise<[string, string][]> {
+async function singleMethods(model: string, setup: Setup, methods: readonly string[]): Promise<[string, string][]> {
   const graph = toGraph(new Uint8Array(readFileSync(model)));
   const out: [string, string][] = [];
-  for (const m of METHODS) {
+  for (const m of methods) {
     const space = searchSpace(graph, [m]);
     const choice = space.winograd.length > 1 || space.quantize.length > 1 || space.layers.some((l) => [l.density, l.values, l.filters, l.pattern].some((g) => g.length > 1));
     if (!choice) {
@@ -96,14 +104,14 @@ async function reproduce(model: string, setup: Setup, dir: string, finalSteps: n
 }
 
 export async function search(args: string[]): Promise<void> {
-  const [out, model = 'fixtures/models/lenet5_dense.onnx', budgetArg, stepsArg] = args;
-  if (!out) throw new Error('usage: npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS]');
+  const [out, model = 'fixtures/models/lenet5_dense.onnx', budgetArg, stepsArg, methodsArg] = args;
+  if (!out) throw new Error('usage: npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS]');
   const setup = SETUPS[/vgg/i.test(model) ? 'vggs' : 'lenet5'];
   const budget = Number(budgetArg ?? setup.budget), finalSteps = Number(stepsArg ?? 150);
   const cases: [string, string[], number][] = [
     ['guided', ['--strategy', 'guided', '--target', setup.target], budget],
     ['random', ['--strategy', 'random', '--target', setup.target], budget],
-    ...(await singleMethods(model, setup)).map(([m, target]): [string, string[], number] =>
+    ...(await singleMethods(model, setup, methodsArg ? methodsArg.split(',') : METHODS)).map(([m, target]): [string, string[], number] =>
       [`only-${m}`, ['--strategy', 'guided', '--methods', m, '--target', target], Math.ceil((2 * budget) / 3)]),
   ];
   const rows: string[] = [];
@@ -114,7 +122,7 @@ export async function search(args: string[]): Promise<void> {
     rows.push(row(`${name} (${extra.at(-1)})`, dir).line);
   }
   const reproduced = [await reproduce(model, setup, join(out, 'guided'), finalSteps)];
-  console.log(`\n${model}, ${setup.dataset}, at most ${MAX_LOSS_PP} pp lost (proxy: held-out slice of the training set; final: test set, ${finalSteps} steps per stage)`);
+  console.log(`\n${model}, ${setup.dataset}, at most ${MAX_LOSS_PP} pp lost (proxy: ${setup.steps} steps per stage on ${setup.train} training images, scored on ${setup.holdout} others; final: ${finalSteps} steps per stage on the training set, scored on the test set)`);
   console.log('| run (target) | evaluated | smallest within the bound, proxy (size, latency, held-out acc.) | smallest within the bound, final (size, latency, test acc.) | fastest within the bound, final | time |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
