@@ -1,4 +1,4 @@
-// `npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS]`: the co-design search — the
+// `npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS] [SEED]`: the co-design search — the
 // mix of every method (guided and random, the same budget) against each method alone
 // (guided, each at the smallest size it can reach: `nnzip search` refuses less and names
 // it), the same accuracy bound. Each run fine-tunes its best points fully (the whole
@@ -6,7 +6,7 @@
 // bound is re-run by `nnzip compress --recipe` and must reproduce its bytes and accuracy.
 // Runs `nnzip search` per case into OUT/<case> (a case already there resumes, or is only
 // read when finished). MODEL: LeNet-5 (MNIST, default) or VGG-S (Fashion-MNIST); METHODS
-// (comma-separated) limits the single-method runs (default: every method with a choice).
+// (comma-separated, '' for none) limits the single-method runs (default: every method with a choice).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -18,11 +18,12 @@ import { leastReachable, makeProblem, type Evaluation, type ProblemSpec } from '
 import type { SearchSummary } from '../../src/search/search.js';
 import { METHODS, searchSpace } from '../../src/search/space.js';
 
-const SEED = 1;
 const MAX_LOSS_PP = 1;
 
 interface Setup {
   dataset: DatasetName;
+  /** Seed of the slices, fine-tunes and strategies (and of compress when reproducing). */
+  seed: number;
   /** Proxy slices and steps (VGG-S: smaller, its candidates cost ~20× LeNet-5's). */
   train: number;
   holdout: number;
@@ -37,17 +38,17 @@ interface Setup {
 }
 
 const SETUPS: Record<string, Setup> = {
-  lenet5: { dataset: 'mnist', train: 5000, holdout: 1000, steps: 30, generation: 6, finalPoints: 2, target: 'size=8KB', budget: 24 },
-  vggs: { dataset: 'fashion-mnist', train: 2000, holdout: 500, steps: 10, generation: 3, finalPoints: 1, target: 'size=32KB', budget: 9 },
+  lenet5: { dataset: 'mnist', seed: 1, train: 5000, holdout: 1000, steps: 30, generation: 6, finalPoints: 2, target: 'size=8KB', budget: 24 },
+  vggs: { dataset: 'fashion-mnist', seed: 1, train: 2000, holdout: 500, steps: 10, generation: 3, finalPoints: 1, target: 'size=32KB', budget: 9 },
 };
 
-const proxy = (setup: Setup, finalSteps: number): string[] => ['--dataset', setup.dataset, '--max-loss', String(MAX_LOSS_PP), '--seed', String(SEED),
+const proxy = (setup: Setup, finalSteps: number): string[] => ['--dataset', setup.dataset, '--max-loss', String(MAX_LOSS_PP), '--seed', String(setup.seed),
   '--generation', String(setup.generation), '--train', String(setup.train), '--holdout', String(setup.holdout), '--proxy-epochs', '1', '--proxy-steps', String(setup.steps), '--latency', 'measured',
   '--final-points', String(setup.finalPoints), '--final-epochs', '1', '--final-steps', String(finalSteps)];
 
 /** The same problem as the CLI makes of these flags, restricted to one method. */
 function spec(setup: Setup, methods: string[]): ProblemSpec {
-  return { dataset: setup.dataset, seed: SEED, train: setup.train, holdout: setup.holdout, proxy: { epochs: 1, maxSteps: setup.steps, lr: 0.01, batch: 64 }, latency: 'measured', flash: false, methods };
+  return { dataset: setup.dataset, seed: setup.seed, train: setup.train, holdout: setup.holdout, proxy: { epochs: 1, maxSteps: setup.steps, lr: 0.01, batch: 64 }, latency: 'measured', flash: false, methods };
 }
 
 /** Each method that has a choice on this model, with the smallest size it reaches (rounded up to a KB). */
@@ -96,7 +97,7 @@ async function reproduce(model: string, setup: Setup, dir: string, finalSteps: n
   if (!fin || !recipe) return `${dir}: no final point within the bound on the final front: nothing to reproduce`;
   const yaml = join(dir, `${fin.hash}.yaml`), nnz = join(dir, `${fin.hash}.nnz`);
   writeFileSync(yaml, stringify(recipe));
-  const args = ['compress', model, '--recipe', yaml, '--dataset', setup.dataset, '--seed', String(SEED), '--max-steps', String(finalSteps), '-o', nnz];
+  const args = ['compress', model, '--recipe', yaml, '--dataset', setup.dataset, '--seed', String(setup.seed), '--max-steps', String(finalSteps), '-o', nnz];
   if ((await main(args)) !== 0) throw new Error(`nnzip ${args.join(' ')} failed`);
   const run = JSON.parse(readFileSync(nnz.replace(/\.nnz$/, '.json'), 'utf8')) as { fileBytes: number; accuracy: { file: number } };
   const same = run.fileBytes === fin.size && run.accuracy.file === fin.accuracy;
@@ -104,14 +105,15 @@ async function reproduce(model: string, setup: Setup, dir: string, finalSteps: n
 }
 
 export async function search(args: string[]): Promise<void> {
-  const [out, model = 'fixtures/models/lenet5_dense.onnx', budgetArg, stepsArg, methodsArg] = args;
-  if (!out) throw new Error('usage: npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS]');
-  const setup = SETUPS[/vgg/i.test(model) ? 'vggs' : 'lenet5'];
+  const [out, model = 'fixtures/models/lenet5_dense.onnx', budgetArg, stepsArg, methodsArg, seedArg] = args;
+  if (!out) throw new Error('usage: npm run repro -- search OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS] [SEED]');
+  const base = SETUPS[/vgg/i.test(model) ? 'vggs' : 'lenet5'];
+  const setup = { ...base, seed: Number(seedArg ?? base.seed) };
   const budget = Number(budgetArg ?? setup.budget), finalSteps = Number(stepsArg ?? 150);
   const cases: [string, string[], number][] = [
     ['guided', ['--strategy', 'guided', '--target', setup.target], budget],
     ['random', ['--strategy', 'random', '--target', setup.target], budget],
-    ...(await singleMethods(model, setup, methodsArg ? methodsArg.split(',') : METHODS)).map(([m, target]): [string, string[], number] =>
+    ...(await singleMethods(model, setup, methodsArg === undefined ? METHODS : methodsArg.split(',').filter((m) => m))).map(([m, target]): [string, string[], number] =>
       [`only-${m}`, ['--strategy', 'guided', '--methods', m, '--target', target], Math.ceil((2 * budget) / 3)]),
   ];
   const rows: string[] = [];
