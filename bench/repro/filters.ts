@@ -39,9 +39,11 @@ async function latency(graphs: { name: string; graph: Graph }[], threads: number
 
 export async function filters(args: string[]): Promise<void> {
   const recipe = recipeFile('vggs_filters.yaml');
-  if (args[0] !== undefined) recipe.filters!.epochs = Number(args[0]);
+  // an empty argument keeps the default (e.g. `filters "" 50` caps the steps at the recipe's epochs)
+  const given = (i: number): number | undefined => (args[i] === undefined || args[i] === '' ? undefined : Number(args[i]));
+  recipe.filters!.epochs = given(0) ?? recipe.filters!.epochs;
   const epochs = recipe.filters!.epochs;
-  const maxSteps = args[1] === undefined || args[1] === '' ? undefined : Number(args[1]);
+  const maxSteps = given(1);
   const WIDE = Object.keys(recipe.layers);
   const dense = model('vggs_fmnist_dense');
   const d = data('fashion-mnist');

@@ -34,7 +34,7 @@ const repro = name ? REPROS[name] : undefined;
 if (!repro) {
   console.log('usage: npm run repro -- NAME\n');
   for (const [k, v] of Object.entries(REPROS)) console.log(`  ${k.padEnd(20)} ${v.what}`);
-  process.exitCode = name ? 2 : 0;
+  process.exitCode = name && name !== '--help' ? 2 : 0;
 } else {
   await repro.run(args);
 }

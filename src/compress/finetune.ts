@@ -16,6 +16,8 @@ export interface FinetuneConfig {
   weightDecay: number;
   /** Random shifts of up to this many pixels (augmentation). */
   shift?: number;
+  /** Random horizontal flips (augmentation). */
+  flip?: boolean;
   seed: number;
   /** Steps per epoch cap (quick runs, tests). */
   maxStepsPerEpoch?: number;
@@ -31,7 +33,7 @@ export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: 
     seed: cfg.seed,
     optimizer: { kind: 'sgd', lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
     schedule,
-    augment: { shift: cfg.shift ?? 0 },
+    augment: { shift: cfg.shift ?? 0, flip: cfg.flip ?? false },
     maxStepsPerEpoch: cfg.maxStepsPerEpoch,
     onProgress: cfg.onProgress ? (p) => cfg.onProgress!(stage, p) : undefined,
   });

@@ -124,7 +124,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
     compressed = formatted(g, ctx!.layers, current, o.recipe);
     const accuracy = o.data ? details.accuracy ?? accuracyOf(ctx!.model, o.data) : undefined;
     delete details.accuracy;
-    const file = graphToNnz(compressed, { huffman: false, f16 }).bytes;
+    const file = graphToNnz(compressed, { huffman: false, meta: o.meta, f16 }).bytes; // with the file's metadata, so the stage rows and the file compare like with like
     stages.push({ name: stage.name, letter: stage.letter, label: stage.label, graph: compressed, file, accuracy, details });
   }
   const file = graphToNnz(compressed, { huffman: o.recipe.encode.huffman ? undefined : false, meta: o.meta, f16 });

@@ -110,8 +110,8 @@ export interface Recipe {
   binarize?: BinarizeSettings;
   /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
   winograd?: { tile: WinogradTile };
-  /** shift: augmentation by random shifts of up to this many pixels (0 = off). */
-  train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number };
+  /** shift: augmentation by random shifts of up to this many pixels (0 = off); flip: random horizontal flips (images whose classes survive a mirror, e.g. Fashion-MNIST, not digits). */
+  train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number; flip?: boolean };
   /**
    * indexBits: relative-index bits per kind (the encoder picks the best when absent).
    * f16: store the float tensors left uncompressed (biases, skipped layers) as float16 —
@@ -237,6 +237,9 @@ export function checkRecipe(r: Recipe, source: string): void {
   checkRange(`${source}: train.lr`, r.train.lr, 0, 10, true, false);
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);
+  if (r.train.flip !== undefined && typeof r.train.flip !== 'boolean') fail(`${source}: train.flip ${JSON.stringify(r.train.flip)} must be true or false`);
+  const trainKeys = ['lr', 'batch', 'momentum', 'weightDecay', 'shift', 'flip'];
+  for (const k of Object.keys(r.train)) if (!trainKeys.includes(k)) fail(`${source}: train.${k} is not a training setting; use ${trainKeys.join(', ')}`);
   if (r.encode.f16 !== undefined && typeof r.encode.f16 !== 'boolean') fail(`${source}: encode.f16 ${JSON.stringify(r.encode.f16)} must be true or false`);
   for (const [k, v] of Object.entries(r.encode.indexBits ?? {})) checkBits(`${source}: encode.indexBits.${k}`, v);
   for (const [name, s] of Object.entries(r.layers)) {

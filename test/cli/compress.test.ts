@@ -19,6 +19,10 @@ test('compress --no-finetune writes a .nnz that decompresses to an ONNX onnxrunt
   assert.ok(size < 1066456 / 30, `file ${size} bytes`);
   const report = JSON.parse(readFileSync(join(dir, 'l300.json'), 'utf8'));
   assert.equal(report.fileBytes, size);
+  // the stage rows are files with the same metadata as the written one: Huffman coding never makes it bigger
+  const [beforeH, withH] = report.stages.slice(-2).map((s: { bytes: number }) => s.bytes);
+  assert.equal(withH, size);
+  assert.ok(withH <= beforeH, `+H ${withH} B vs ${beforeH} B before it`);
   // inspect reads .nnz; sparsity shows the pruning
   const ins = JSON.parse(nnzip(['inspect', out, '--json']).stdout);
   assert.equal(ins.total.params, 266610);

@@ -21,3 +21,9 @@ test('every recipe in recipes/ parses and names layers of its model', () => {
   const vggs = parseRecipe(parseYaml(readFileSync(join(REPO, 'recipes/vggs_filters.yaml'), 'utf8')), 'vggs_filters.yaml');
   assert.ok(vggs.filters && !vggs.prune && !vggs.share, 'filters only');
 });
+
+test('the train section: flip parses (finetune passes it to the augmentation), a wrong value or an unknown setting is one error naming it', () => {
+  assert.equal(parseRecipe({ train: { flip: true } }, 'r.yaml').train.flip, true);
+  assert.throws(() => parseRecipe({ train: { flip: 'yes' } }, 'r.yaml'), /r\.yaml: train\.flip "yes" must be true or false/);
+  assert.throws(() => parseRecipe({ train: { fllip: true } }, 'r.yaml'), /r\.yaml: train\.fllip is not a training setting; use lr, batch, momentum, weightDecay, shift, flip/);
+});
