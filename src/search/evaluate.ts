@@ -34,6 +34,8 @@ export interface ProblemSpec {
   flash: boolean;
   /** The methods mixed (default: all). */
   methods?: Method[];
+  /** The model's file name, stored in each file's metadata as `compress` stores it (so the sizes are the same bytes). */
+  source?: string;
 }
 
 export interface Problem {
@@ -140,7 +142,8 @@ export function flashOf(graph: Graph): Pick<Evaluation, 'flash' | 'flashSource'>
 export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evaluation> {
   const t0 = performance.now();
   const recipe = candidateRecipe(p.space, c, p.spec.proxy);
-  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps });
+  const meta = p.spec.source === undefined ? undefined : { source: p.spec.source, recipe: recipe.name };
+  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps, meta });
   const bytes = r.file.bytes;
   const decoded = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
   const accuracy = (await sessionAccuracy(decoded, p.data.test)).accuracy;

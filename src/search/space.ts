@@ -110,8 +110,8 @@ export function searchSpace(graph: Graph, methods: readonly Method[] = METHODS):
   };
 }
 
-/** A rate keeps at least one kernel per filter (the pattern stage's rule) even when the layer before keeps the fewest filters. */
-const connectable = (c: PatternChoice, inputs: number) => Number(c.split('/')[1]) <= inputs * FILTER_KEEP.at(-1)!;
+/** A rate keeps at least one kernel per filter (the pattern stage's rule) even when the layer before keeps the fewest filters; rate 1 keeps every kernel. */
+const connectable = (c: PatternChoice, inputs: number) => Number(c.split('/')[1]) <= Math.max(1, inputs * FILTER_KEEP.at(-1)!);
 
 const shared = (v: Values) => v.startsWith('q');
 const binary = (v: Values) => v === 'bwn' || v === 'twn';

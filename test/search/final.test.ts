@@ -19,7 +19,7 @@ import { parseReportInput } from '../../src/report/report_inputs.js';
 import { tinyMnist, TINY_SPEC } from './tiny.js';
 
 test('the best proxy results fine-tuned fully: test-set figures next to the proxy, the recipe reproduces the point, a rerun resumes', async () => {
-  const p = await makeProblem(tinyMnist(), TINY_SPEC);
+  const p = await makeProblem(tinyMnist(), { ...TINY_SPEC, source: 'tiny.onnx' });
   const s = await newState({ problem: p, problemId: 'tiny', strategy: 'random', seed: 5, target: parseTarget('size=4KB'), maxLoss: 0.05, generationSize: 4 });
   await runSearch(p, s, { queue: new InProcessQueue(p), budget: { candidates: 4 }, save: () => {} });
   const spec: FinalSpec = { epochs: 1, steps: 3, points: 1 };
@@ -29,12 +29,12 @@ test('the best proxy results fine-tuned fully: test-set figures next to the prox
   assert.deepEqual(fin.hashes, best);
   assert.equal(Object.keys(fin.results).length + Object.keys(fin.failed).length, 1);
   assert.equal(fin.baseline, (await sessionAccuracy(p.graph, loadDataset('mnist', 'test'))).accuracy);
-  // the point as compress runs the recipe (YAML round trip): the whole training set, the test set, --seed, --max-steps
+  // the point as compress runs the recipe (YAML round trip): the whole training set, the test set, --seed, --max-steps, its metadata
   const h = Object.keys(fin.results)[0];
   const recipe = parseRecipe(parseYaml(stringify(recipeDocument(finalRecipe(p, s, h)))), 'winner.yaml');
   assert.equal(recipe.prune?.epochsPerStage ?? recipe.share?.epochs ?? recipe.quantize?.epochs ?? recipe.filters?.epochs ?? recipe.binarize?.epochs ?? 1, 1);
   const data = { train: loadDataset('mnist', 'train'), test: loadDataset('mnist', 'test') };
-  const r = compressGraph(p.graph, { recipe, data, seed: TINY_SPEC.seed, maxStepsPerEpoch: 3 });
+  const r = compressGraph(p.graph, { recipe, data, seed: TINY_SPEC.seed, maxStepsPerEpoch: 3, meta: { source: 'tiny.onnx', recipe: recipe.name } });
   const accuracy = (await sessionAccuracy(nnzToGraph(r.file.bytes, 'x.nnz', { maxElements: Infinity }).graph, data.test)).accuracy;
   assert.deepEqual([r.file.bytes.length, accuracy], [fin.results[h].size, fin.results[h].accuracy]);
   // a rerun with the same spec fine-tunes nothing again

@@ -14,6 +14,10 @@ import { candidateHash, candidateRecipe, FLOAT_BITS, repair, searchSpace, type C
 import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
 import { paretoFront, parseTarget, rank } from '../../src/search/targets.js';
 import { tinyMnist, TINY_SPEC } from './tiny.js';
+import { toGraph } from '../../src/runtime/session.js';
+import { readFileSync } from 'node:fs';
+
+const vggs = () => toGraph(new Uint8Array(readFileSync(new URL('../../../fixtures/models/vggs_fmnist_dense.onnx', import.meta.url))));
 
 /** A layer choice: no patterns, left float unless `quant` bits are given (a quantized candidate). */
 const L = (density: number, values: Values, filters: number, quant = FLOAT_BITS, pattern: PatternChoice = 'none'): LayerChoice => ({ density, values, filters, pattern, quant });
@@ -33,9 +37,10 @@ test('the space of a conv + fc model: filters only where the layer can be thinne
   assert.deepEqual(p.space.winograd, [0, 2, 4]);
   assert.deepEqual(p.space.quantize, [undefined, 'int8', 'fixed']);
   assert.deepEqual(p.space.layers.map((l) => l.quant), [[32, 8, 6, 4], [32, 8, 6, 4]]);
-  // patterns on the 3×3 conv only: none, then K/rate of the pattern stage's co-design candidates
-  assert.deepEqual([p.space.layers[0].pattern.slice(0, 3), p.space.layers[1].pattern], [['none', '12/1', '8/1'], ['none']]);
-  assert.equal(p.space.layers[0].pattern.length, 1 + 4 * 6);
+  // patterns on the 3×3 conv only: none, then K/rate of the pattern stage's co-design candidates; one input channel: rate 1 only
+  assert.deepEqual([p.space.layers[0].pattern, p.space.layers[1].pattern], [['none', '12/1', '8/1', '6/1', '4/1'], ['none']]);
+  const wide = searchSpace(vggs(), ['pattern']).layers.map((l) => l.pattern.length);
+  assert.deepEqual(wide, [5, 25, 25, 25, 25, 25, 1, 1]); // >= 32 inputs (16 after filters): every rate up to 6; fc: none
 });
 
 test('a candidate is a recipe that compress reproduces: YAML round trip, same file, same accuracy', async () => {

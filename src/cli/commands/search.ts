@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { recipeDocument } from '../../compress/recipe.js';
 import { DATASETS } from '../../data/datasets.js';
@@ -81,6 +81,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
       proxy: { epochs: num(p, 'proxy-epochs', 1, 0, 100, true), maxSteps: num(p, 'proxy-steps', 50, 1, 1e6, true), lr: 0.01, batch: 64 },
       latency: choice(p, 'latency', ['measured', 'estimated'] as const, 'measured')!, flash: target.kind === 'flash',
       ...(str(p, 'methods') === undefined ? {} : { methods: parseMethods(str(p, 'methods')!) }),
+      source: basename(path),
     };
     const final: FinalSpec = {
       points: num(p, 'final-points', 4, 0, 1000, true), epochs: num(p, 'final-epochs', 1, 0, 100, true),
