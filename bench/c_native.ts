@@ -6,6 +6,9 @@
 // start-up is not timed (the pipe round trip is, spread over K runs). The pruned
 // and shared weights come from one-shot pruning and k-means without fine-tuning
 // (speed does not depend on accuracy), at the recipes' per-layer densities and bits.
+// VGG-S also runs pattern-pruned (bench/pattern_model.ts: 8 patterns, connectivity
+// 3.6, one-shot unless the repro's trained file exists): C's FKW kernel against
+// nnzip WASM's pattern kernel on the same model.
 // Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,21 +26,22 @@ import type { Graph } from '../src/ir/graph.js';
 import { formatBytes } from '../src/ir/print.js';
 import { f32 } from '../src/ir/tensor.js';
 import { Session } from '../src/runtime/session.js';
-import { contender, measure, type Contender } from './harness.js';
+import { contender, measure, median, type Contender } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
+import { patternVggs } from './pattern_model.js';
 import { fixture, recipe } from './repro/common.js';
 
 const NATIVE = ['-std=c99', '-O3', '-march=native', '-Wall', '-Wextra', '-Werror'];
 
-interface Case { key: string; name: string; file: string; dataset: DatasetName; recipe: () => Recipe }
+interface Case { key: string; name: string; file: string; dataset: DatasetName; recipe: () => Recipe; pattern?: boolean }
 
 export const CASES: Case[] = [
   { key: 'lenet300', name: 'LeNet-300-100', file: 'lenet300_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet300.yaml') },
   { key: 'lenet5', name: 'LeNet-5', file: 'lenet5_dense.onnx', dataset: 'mnist', recipe: () => recipe('lenet5.yaml') },
   {
-    key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist',
+    key: 'vggs', name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist', pattern: true,
     recipe: () => parseRecipe({
       name: 'vggs-c-bench', prune: { density: { conv: 0.35, fc: 0.05 }, schedule: 'oneshot' }, share: { bits: { conv: 8, fc: 5 } },
       layers: { 'features.0': { density: 0.65 } },
@@ -45,16 +49,19 @@ export const CASES: Case[] = [
   },
 ];
 
-/** A compiled model running in a child process: run(k) resolves after k inferences. */
+/** A compiled model running in a child process: run(k) resolves after k inferences; `cpu` collects each call's CPU ms per inference. */
 class NativeModel {
   private pending?: () => void;
   private buffered = '';
+  private k = 1;
+  readonly cpu: number[] = [];
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
       this.buffered += d;
-      while (this.buffered.includes('done\n')) {
-        this.buffered = this.buffered.slice(this.buffered.indexOf('done\n') + 5);
+      for (let m = /done ([\d.]+)\n/.exec(this.buffered); m; m = /done ([\d.]+)\n/.exec(this.buffered)) {
+        this.buffered = this.buffered.slice(m.index + m[0].length);
+        this.cpu.push(Number(m[1]) / this.k);
         const p = this.pending;
         this.pending = undefined;
         p?.();
@@ -73,6 +80,7 @@ class NativeModel {
   }
 
   run(k: number): Promise<void> {
+    this.k = k;
     return new Promise((resolve) => {
       this.pending = resolve;
       this.child.stdin.write(`${k}\n`);
@@ -91,20 +99,34 @@ function variants(c: Case): Variant[] {
   const r = compressGraph(dense, { recipe: c.recipe() });
   const pruned = stageGraph(r, 'prune')!;
   const size = (g: Graph) => graphToNnz(g, { huffman: false }).bytes.length;
+  const pattern = c.pattern ? patternVggs().graph : undefined;
   return [
     { label: 'dense', graph: dense, bytes: size(dense) },
     { label: 'pruned', graph: pruned, bytes: size(pruned) },
     { label: 'pruned+shared', graph: r.compressed, bytes: size(r.compressed) },
+    ...(pattern ? [{ label: 'pattern', graph: pattern, bytes: size(pattern) }] : []),
   ];
 }
 
-const HEADER = ['model', 'ort-node dense', 'nnzip wasm dense', 'nnzip wasm compressed', 'C dense', 'C pruned', 'C pruned+shared',
-  'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C dense vs ort dense'];
+const HEADER = ['model', 'ort-node dense', 'nnzip wasm dense', 'nnzip wasm compressed', 'nnzip wasm pattern', 'C dense', 'C pruned', 'C pruned+shared', 'C pattern',
+  'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C pattern vs ort dense', 'C pattern vs wasm pattern', 'C dense vs ort dense'];
 
 /** C inferences per timed call: enough that the pipe round trip (~50 µs) is a few percent. */
 const K = 64;
 
-async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<string[]> {
+/** A table row from ms per inference by contender name. */
+function row(model: string, at: (k: string) => number | undefined): string[] {
+  return [model, ...HEADER.slice(1, 9).map((h) => formatSig(at(h))),
+    formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')),
+    formatRatio(at('ort-node dense'), at('C pattern')), formatRatio(at('nnzip wasm pattern'), at('C pattern')), formatRatio(at('ort-node dense'), at('C dense'))];
+}
+
+/**
+ * Wall time, and CPU time (this process's per call for the in-process contenders, the
+ * child's own clock() for the C builds): under load from other processes the second
+ * is what the code costs, the first includes waiting for a core.
+ */
+async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<{ wall: string[]; cpu: string[] }> {
   const vs = variants(c);
   const ds = loadDataset(c.dataset, 'test');
   const inputs = batchImages(ds, 0, 64);
@@ -116,21 +138,23 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<st
   const ort = await createOrtNodePeer(vs[0].graph, { threads: 1 });
   const wasmDense = await Session.create(vs[0].graph);
   const wasmComp = await Session.create(vs[2].graph);
+  const wasmPattern = vs[3] && await Session.create(vs[3].graph);
   const contenders: Contender[] = [
     contender('ort-node dense', () => ort.run(next())),
     contender('nnzip wasm dense', () => wasmDense.run(next())),
     contender('nnzip wasm compressed', () => wasmComp.run(next())),
+    ...(wasmPattern ? [contender('nnzip wasm pattern', () => wasmPattern.run(next()))] : []),
     ...natives.map((m, i) => contender(`C ${vs[i].label}`, () => m.run(K))),
   ];
   try {
-    const t = new Map((await measure(contenders, { rounds, pauseMs: 20 })).map((x) => [x.name, x.name.startsWith('C ') ? x.ms / K : x.ms]));
+    const timings = await measure(contenders, { rounds, pauseMs: 20 });
+    const t = new Map(timings.map((x) => [x.name, x.name.startsWith('C ') ? x.ms / K : x.ms]));
+    const cpu = new Map(timings.map((x, i) => [x.name, x.name.startsWith('C ') ? median(natives[i - (contenders.length - natives.length)].cpu) : median(x.cpu)]));
     for (const v of vs) {
       const p = compileC(v.graph, { name: 'm' });
       sizes.push([c.name, v.label, formatBytes(v.bytes), formatBytes(Buffer.byteLength(p.source) + Buffer.byteLength(p.header)), formatBytes(p.layers.reduce((s, l) => s + l.constBytes, 0))]);
     }
-    const at = (k: string) => t.get(k);
-    return [c.name, ...HEADER.slice(1, 7).map((h) => formatSig(at(h))),
-      formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')), formatRatio(at('ort-node dense'), at('C dense'))];
+    return { wall: row(c.name, (k) => t.get(k)), cpu: row(c.name, (k) => cpu.get(k)) };
   } finally {
     natives.forEach((m) => m.stop());
     await ort.dispose();
@@ -147,10 +171,12 @@ export async function cNative(args: string[]): Promise<void> {
   }
   const cases = keys.map((k) => CASES.find((c) => c.key === k) ?? (() => { throw new NnzipError(`c-native: unknown model ${k}; known: ${CASES.map((c) => c.key).join(', ')}`); })());
   const foreign = watchForeignLoad();
-  const rows: string[][] = [], sizes: string[][] = [];
+  const rows: { wall: string[]; cpu: string[] }[] = [], sizes: string[][] = [];
   for (const c of cases) rows.push(await benchCase(c, rounds, sizes));
   console.log(`C backend, native (gcc ${NATIVE.join(' ')}), batch 1, 1 thread; ms per inference, median of ${rounds} interleaved rounds\n`);
-  console.log(formatTable(HEADER, rows));
+  console.log(formatTable(HEADER, rows.map((r) => r.wall)));
+  console.log('\nCPU ms per inference (medians; the process\'s CPU time for onnxruntime and WASM, the child\'s clock() for C): the same ratios without the waits for a core\n');
+  console.log(formatTable(HEADER, rows.map((r) => r.cpu)));
   console.log('\nEmitted source vs model file (.nnz without Huffman coding; dense = float32 weights)\n');
   console.log(formatTable(['model', 'variant', '.nnz (no Huffman)', 'NAME.c + NAME.h', 'C constant arrays'], sizes));
   const load = foreignLoadLine(foreign());

@@ -3,11 +3,13 @@
 // process-wide), interleaved rounds (bench/harness.ts):
 //   - GEMM 256³: nnzip's int8 GEMM (i32x4.dot_i16x8_s, requantized) vs its f32 GEMM;
 //   - LeNet-5 and VGG-S, batch 1 and 64: nnzip f32 (the float model), nnzip int8
-//     (onnxruntime's quantize_static QDQ model, fixtures/models/*_int8_qdq.onnx; convs
-//     where float Winograd is estimated faster stay float between their Q and DQ),
-//     the same with every conv on the integer kernels (winograd 'off'),
+//     (onnxruntime's quantize_static QDQ model, fixtures/models/*_int8_qdq.onnx; each conv
+//     on int8 im2col or the integer Winograd, whichever the planner estimates faster, or
+//     float Winograd between its Q and DQ when that is), the same with every conv on int8
+//     im2col (winograd 'off'),
 //     onnxruntime-web and onnxruntime-node on that same QDQ model, and
 //     onnxruntime-node on the float model.
+//   - per 3×3 conv of VGG-S: f32 Winograd, int8 im2col, int8 Winograd F(2,3) and F(4,3), the planner's pick.
 // Run: `npm run bench` (included) or `node dist/bench/quant.js [--threads 1,2]`.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,8 @@ import { WasmGemm } from '../src/kernels/wasm/gemm.js';
 import { epilogueBlock, WasmQGemm } from '../src/kernels/wasm/qgemm.js';
 import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
+import { createNodeSession } from '../src/runtime/session_node.js';
+import type { ConvStep, WinogradMode } from '../src/compile/plan_types.js';
 import { contender, measure, type Contender } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { createNnzipPeer } from './peers/nnzip.js';
@@ -85,8 +89,37 @@ export const QUANT_HEADER = [
   'model', 'batch', 'threads', 'nnzip f32 ms', 'nnzip int8 ms', 'int8 speed-up', 'note', 'int8-only ms', 'int8-only speed-up', 'ort-web int8', 'nnzip/ort-web', 'ort-node int8', 'nnzip/ort-node int8', 'ort-node f32',
 ];
 
-/** One thread setting, in this process. */
-export async function benchQuantSetting(threads: number): Promise<string[][]> {
+export const LAYER_HEADER = ['VGG-S 3×3 conv', 'batch', 'threads', 'f32 Winograd ms', 'int8 im2col ms', 'int8 F(2,3) ms', 'int8 F(4,3) ms', 'planner int8 pick', 'pick ms', 'f32 / pick'];
+
+/**
+ * Per 3×3 conv of VGG-S: the step each plan runs, timed alone and interleaved: nnzip f32 (the
+ * float planner's Winograd tile), and on the QDQ model int8 im2col (winograd 'off'), int8
+ * Winograd F(2,3) and F(4,3) (winograd 2 / 4), and the planner's own int8 pick.
+ */
+async function layerRows(threads: number): Promise<string[][]> {
+  const c = CASES[1], rows: string[][] = [];
+  for (const batch of [1, 64]) {
+    process.stderr.write(`bench/quant: VGG-S layers, batch ${batch}, ${threads} thread(s)\n`);
+    const shape = [batch, ...c.image];
+    const feeds = { input: f32(shape, new Rng(batch).floats(shape.reduce((p, d) => p * d, 1), 0, 1)) };
+    const sessions = await Promise.all([[c.dense, 'auto'], [c.qdq, 'off'], [c.qdq, 2], [c.qdq, 4], [c.qdq, 'auto']].map(([file, winograd]) =>
+      createNodeSession(loadOnnxFile(FIXTURES + file), { threads, batch, winograd: winograd as WinogradMode })));
+    const convs = sessions.map((s) => s.boundSteps(feeds).filter((b) => b.step.op === 'Conv'));
+    for (let i = 0; i < convs[0].length; i++) {
+      const st = convs[0][i].step as ConvStep;
+      if (st.win.kh !== 3 || st.win.sh !== 1) continue;
+      const t = await measure(convs.map((list, k) => contender(String(k), list[i].run)), { rounds: 9, pauseMs: 10 });
+      const pick = convs[4][i].step;
+      rows.push([`${st.C}→${st.M} ${st.H}×${st.W}`, String(batch), String(threads), `${formatSig(t[0].ms)} (${st.impl === 'winograd' ? `F(${st.tile},3)` : st.impl})`,
+        ...t.slice(1, 4).map((x) => formatSig(x.ms)), pick.kernel.replace(/^qconv /, ''), formatSig(t[4].ms), formatRatio(t[0].ms, t[4].ms)]);
+    }
+    for (const s of sessions) await s.dispose();
+  }
+  return rows;
+}
+
+/** One thread setting, in this process: the model rows, then the per-layer rows. */
+export async function benchQuantSetting(threads: number): Promise<{ models: string[][]; layers: string[][] }> {
   const rows = [await gemmRow(threads)];
   for (const c of CASES) {
     for (const batch of [1, 64]) {
@@ -100,14 +133,16 @@ export async function benchQuantSetting(threads: number): Promise<string[][]> {
         formatSig(w), formatRatio(ni, w), formatSig(o), formatRatio(ni, o), formatSig(t.get('ort-node f32'))]);
     }
   }
-  return rows;
+  return { models: rows, layers: await layerRows(threads) };
 }
 
-function child(threads: number): Promise<string[][]> {
+type SettingRows = Awaited<ReturnType<typeof benchQuantSetting>>;
+
+function child(threads: number): Promise<SettingRows> {
   return new Promise((resolve, reject) => {
     const p = fork(fileURLToPath(import.meta.url), ['--child', String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let rows: string[][] | undefined;
-    p.on('message', (m) => (rows = m as string[][]));
+    let rows: SettingRows | undefined;
+    p.on('message', (m) => (rows = m as SettingRows));
     p.on('error', reject);
     p.on('exit', (code) => (rows ? resolve(rows) : reject(new NnzipError(`bench/quant: the ${threads}-thread run exited with code ${code}`, 1))));
   });
@@ -118,11 +153,18 @@ async function main(argv: string[]): Promise<void> {
   const threads = i >= 0 ? (argv[i + 1] ?? '').split(',').map(Number) : [1, 2];
   if (threads.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new NnzipError(`bench/quant: --threads ${argv[i + 1]}; give thread counts such as 1,2`);
   const foreign = watchForeignLoad();
-  const rows: string[][] = [];
-  for (const n of threads) rows.push(...(await child(n)));
+  const rows: string[][] = [], layers: string[][] = [];
+  for (const n of threads) {
+    const r = await child(n);
+    rows.push(...r.models);
+    layers.push(...r.layers);
+  }
   console.log('Integer vs float (ms per run, median of interleaved rounds; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster;');
-  console.log("int8: convs where float Winograd is estimated faster run float between their Q and DQ; int8-only: winograd 'off', every conv integer)\n");
+  console.log("int8: each conv on the integer kernel the planner picks (im2col or integer Winograd), or float Winograd between its Q and DQ when");
+  console.log("estimated faster; int8-only: winograd 'off', every conv on int8 im2col)\n");
   console.log(formatTable(QUANT_HEADER, rows));
+  console.log('\nPer layer (each step alone, median of interleaved rounds; the same weights: VGG-S float and its QDQ model)\n');
+  console.log(formatTable(LAYER_HEADER, layers));
   const line = foreignLoadLine(foreign());
   if (line) console.log(`\n${line}`);
 }

@@ -13,9 +13,10 @@ import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
+import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
 import { storedCount } from './cost.js';
-import type { ConvLayout, ConvStep, PoolStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
@@ -155,8 +156,56 @@ const SMALL_PLANE = 256;
  * every stored weight one contiguous axpy over a whole output plane, instead of a
  * pass clipped at the edges that is mostly overhead on a 7×7 plane.
  */
-export function cConvKernel(s: ConvStep): { cKernel: 'taps' | 'channels'; scratch: number } {
+export function cConvKernel(s: ConvStep): { cKernel: NonNullable<ConvStep['cKernel']>; scratch: number } {
   const w = s.win, padded = w.padT + w.padB + w.padL + w.padR > 0;
+  if (s.impl === 'pattern') return { cKernel: 'pattern', scratch: cPatternPlanes(s).bytes };
+  if (s.impl === 'winograd') return { cKernel: 'winograd', scratch: cWinogradPlanes(s).bytes };
   if (!padded || s.group !== 1 || s.OH * s.OW > SMALL_PLANE) return { cKernel: 'taps', scratch: 0 };
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
+}
+
+/** Floats a pattern conv's flat pass is rounded up to when its input is padded (a 512-bit vector: no scalar tail). */
+const PATTERN_PASS_ROUND = 16;
+
+/**
+ * C target, pattern conv (3×3, stride 1): one filter's output made as PH − 2 rows of
+ * PW floats (the last two columns of a row are not outputs), so every tap is one
+ * constant offset into a flat pass over `span` floats; then the input in padded
+ * planes of PW columns (none when unpadded: the kernel reads the input itself).
+ * With padded planes the pass is rounded up to PATTERN_PASS_ROUND floats, which
+ * reads up to that many floats past the last plane (scratch) into outputs never kept.
+ */
+export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plane: number; span: number; bytes: number } {
+  const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
+  const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW, exact = (g.OH - 1) * g.PW + g.OW;
+  const span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
+  return { padded, PW: g.PW, plane, span, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
+}
+
+/**
+ * C target, Winograd F(m×m, 3×3): the input in padded planes of whole tiles (tilesH·m + 2
+ * rows of tilesW·m + 2 columns, the conv's pads at the top and left, zeros elsewhere), then
+ * the transformed input of one row of tiles, α² floats per (channel, tile), and one
+ * filter's sums over that row (α² per tile).
+ */
+export function cWinogradPlanes(s: ConvStep): { PH: number; PW: number; tilesH: number; tilesW: number; bytes: number } {
+  const m = s.tile!, { tilesH, tilesW } = tileGrid(s.OH, s.OW, m), a = m + 2;
+  const PH = tilesH * m + 2, PW = tilesW * m + 2;
+  return { PH, PW, tilesH, tilesW, bytes: (s.C * (PH * PW + tilesW * a * a) + tilesW * a * a) * 4 };
+}
+
+/**
+ * C target, integer conv of stride 1 (backends/c/kernels/qlayer.ts): one filter's int32
+ * sums as OH rows of PW (the padded width; the last columns of a row are not outputs),
+ * every tap a constant offset into a flat pass over `span` values; with padding, one
+ * input channel at a time copied into a padded plane of bytes (the input zero point
+ * around it), the pass rounded up to PATTERN_PASS_ROUND. Other strides: no scratch
+ * (each output pixel on its own).
+ */
+export function cQConvPlanes(s: Pick<QConvStep, 'H' | 'W' | 'OH' | 'OW' | 'win'>): { flat: boolean; padded: boolean; PW: number; plane: number; span: number; bytes: number } {
+  const w = s.win, PH = s.H + w.padT + w.padB, PW = s.W + w.padL + w.padR, padded = PH !== s.H || PW !== s.W;
+  const flat = w.sh === 1 && w.sw === 1, exact = (s.OH - 1) * PW + s.OW;
+  const span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
+  const bytes = flat ? span * 4 + (padded ? roundUp(PH * PW + span - exact, 4) : 0) : 0;
+  return { flat, padded, PW, plane: PH * PW, span, bytes };
 }

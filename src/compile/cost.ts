@@ -117,7 +117,7 @@ export interface ConvProblem {
   winograd: WinogradMode;
   /** The pattern kernel's options (default: when the cost model says it wins). */
   patterns?: PatternOptions;
-  /** What the plan is for (default 'wasm'): the C target has no pattern kernel. */
+  /** What the plan is for (default 'wasm'): the C target runs pattern layers on its FKW kernel and Winograd only for stored transforms under 'auto'. */
   target?: PlanTarget;
 }
 
@@ -154,11 +154,18 @@ function sparseCandidate(p: ConvProblem): ConvCandidate[] {
   return [{ impl: 'csr', label: 'csr', estNs: p.N * p.group * (convKernelCosts(Mg, K, nnz, P).csr + (isPointwise(p.win) ? 0 : IM2COL_NS * K * P)) }];
 }
 
+/**
+ * Winograd tiles by estimate, or the forced ones. Target c under 'auto' has no cost model
+ * against its direct kernels: a weight stored transformed runs its stored tile (the
+ * filters as the format keeps them), others run directly unless 'on' or a tile forces it.
+ */
 function winogradCandidates(p: ConvProblem): ConvCandidate[] {
   if (p.winograd === 'off' || !winogradApplies(p.win, p.group)) return [];
-  const tiles = typeof p.winograd === 'number' ? [p.winograd] : WINOGRAD_TILES;
+  const f = p.weight.format, stored = f?.kind === 'winograd' && !p.weight.derived ? f.tile : undefined;
+  if (p.target === 'c' && p.winograd === 'auto' && stored === undefined) return [];
+  const tiles = typeof p.winograd === 'number' ? [p.winograd] : p.target === 'c' && p.winograd === 'auto' ? [stored!] : WINOGRAD_TILES;
   const s = { N: p.N, C: p.C, H: p.H, W: p.W, M: p.M, OH: p.OH, OW: p.OW, win: p.win };
-  const forced = p.winograd === 'auto' ? undefined : `winograd: ${typeof p.winograd === 'number' ? p.winograd : `'on'`} forced`;
+  const forced = p.winograd !== 'auto' ? `winograd: ${typeof p.winograd === 'number' ? p.winograd : `'on'`} forced` : p.target === 'c' ? 'target c: the stored Winograd filters' : undefined;
   return tiles.map((m) => ({ impl: 'winograd', label: tileName(m), tile: m, estNs: winogradNs(s, m), forced }));
 }
 

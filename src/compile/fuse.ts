@@ -157,7 +157,13 @@ function fuseXnorInput(f: FuseInput): void {
 
 function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep): boolean {
   const p = soleLayerProducer(f, uses, s.inputs[0]);
-  if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.cKernel === 'winograd' || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  if (p.cKernel === 'pattern') { // a filter's whole output plane is in its scratch: pooled from there
+    p.pool = s;
+    p.outImageStride = s.outImageStride;
+    absorb(p, s, s.kernel);
+    return true;
+  }
   const band = convBand(p, s);
   if (!band) return false;
   p.pool = s;

@@ -3,7 +3,7 @@
 // constants, the value types and the target; and who reads each value.
 import type { ValueType } from '../ir/ops.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { PlanStep, PlanTarget, QuantBoundary, QuantParams } from './plan_types.js';
+import type { PlanStep, PlanTarget, QuantBoundary, QuantParams, WinogradMode } from './plan_types.js';
 
 export interface FuseInput {
   steps: PlanStep[];
@@ -17,6 +17,8 @@ export interface FuseInput {
   types: ReadonlyMap<string, ValueType>;
   target: PlanTarget;
   boundary: QuantBoundary[];
+  /** The plan's Winograd setting ('off' keeps integer convs on im2col too); absent = 'auto'. */
+  winograd?: WinogradMode;
 }
 
 /** Readers of each value: step inputs, reshapes of it, and being a graph output. */

@@ -12,13 +12,14 @@
 // both targets: the C backend emits the same integer steps (backends/c/kernels/
 // qlayer.ts); a kind it has no C kernel for yet (INT_KINDS) stays float there.
 // For C, quantBoundary then takes the graph's inputs and outputs in 8-bit form.
+import { cQConvPlanes } from './conv_layout.js';
 import { findInt8Grid } from '../ir/int_grid.js';
 import { addMultipliers, dequantizeValue, quantizeValue } from '../ir/quant.js';
 import { broadcastStrides } from '../ir/util.js';
 import type { QInType } from '../kernels/wasm/qgemm.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { intLayer, type QOperand } from './int_layer.js';
-import { floatWinogradWins, qconvStep, qfcStep } from './lower_int.js';
+import { chooseQConv, floatWinogradWins, qconvStep, qfcStep } from './lower_int.js';
 import type {
   BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PlanWeight, PoolStep, Quant8, QuantBoundary, QuantParams, QuantStep,
 } from './plan_types.js';
@@ -59,7 +60,7 @@ export function fuseInt(f: FuseInput): void {
   const operand = (d: QuantStep): QOperand => ({ dtype: dtype(d.inputs[0]) as QInType, scale: d.q.scale[0], zero: d.q.zero[0] });
   const replace = new Map<PlanStep, PlanStep>(), drop = new Set<PlanStep>();
   const done = (s: PlanStep, by: PlanStep, q: QuantStep) => {
-    if (f.target === 'c') by.scratch = 0; // the C kernels sum in place, without patches or panels
+    if (f.target === 'c') by.scratch = by.kind === 'qconv' ? cQConvPlanes(by).bytes : 0; // C: no patches or panels; a conv sums one plane at a time
     replace.set(s, by);
     drop.add(q);
   };
@@ -74,7 +75,7 @@ export function fuseInt(f: FuseInput): void {
     if (s.kind === 'conv' || s.kind === 'fc') {
       const d = dq(s.inputs[0]), q = soleQ(s.outputs[0]);
       if (!d || !q) continue;
-      const step = intStep(s, d, q, operand(d), dtype(q.outputs[0]));
+      const step = intStep(s, d, q, operand(d), dtype(q.outputs[0]), f);
       if (typeof step === 'string') s.reason += `; float: ${step}`;
       else done(s, step, q);
     } else if (s.kind === 'pool') {
@@ -119,11 +120,9 @@ export function fuseInt(f: FuseInput): void {
 }
 
 /** The integer conv / fc of a float layer between `d` and `q`, or why not. */
-function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOperand, out: string | undefined): PlanStep | string {
+function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOperand, out: string | undefined, f: FuseInput): PlanStep | string {
   if (out !== 'int8' && out !== 'uint8' && out !== 'int16') return `the output is quantized to ${out}`;
   if (s.kind === 'fc' && s.transA) return 'transA has no integer kernel';
-  const winograd = s.kind === 'conv' ? floatWinogradWins(s) : undefined;
-  if (winograd) return winograd;
   const [rows, K] = s.kind === 'fc' ? [s.N, s.K] : [s.M, (s.C / s.group) * s.win.kh * s.win.kw];
   const grid = gridRows(s.weight, rows, K);
   if (typeof grid === 'string') return grid;
@@ -132,11 +131,14 @@ function intStep(s: ConvStep | FcStep, d: QuantStep, q: QuantStep, input: QOpera
     output: { dtype: out, scale: q.q.scale[0], zero: q.q.zero[0], clamp: s.clamp },
   });
   if (typeof layer === 'string') return layer;
+  const choice = s.kind === 'conv' ? chooseQConv(s, layer, f.target, f.winograd) : undefined;
+  const float = s.kind === 'conv' ? floatWinogradWins(s, choice!) : undefined;
+  if (float) return float;
   const base = { name: s.name, op: s.op, nodes: [...s.nodes, ...q.nodes], inputs: [d.inputs[0]], outputs: [...q.outputs] };
   // the float step's split stands (threshold 0): the planner already weighed its flops
-  const step = s.kind === 'fc' ? qfcStep(base, s.M, s.N, s.K, layer, s.split, 0) : qconvStep(base, s, layer, s.split, 0);
-  // the integer kernels have no cost model yet: the float kernel's estimate stands as an upper bound
-  return { ...step, estNs: s.estNs };
+  const step = s.kind === 'fc' ? qfcStep(base, s.M, s.N, s.K, layer, s.split, 0) : qconvStep(base, s, layer, s.split, 0, choice);
+  // an fc has no integer cost model yet: the float kernel's estimate stands as an upper bound
+  return { ...step, estNs: choice?.estNs ?? s.estNs };
 }
 
 /** The weight's integers by output row ([rows × K]), checked against the values it runs with (a folded BatchNorm breaks the grid). */

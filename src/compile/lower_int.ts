@@ -2,20 +2,23 @@
 // ConvInteger, MatMulInteger) and the step constructors the QDQ fusion
 // (fuse_int.ts) shares with them. Activations are int8 or uint8 NCHW; a conv runs
 // im2col8 (padded with the input's zero point) and the integer GEMM per image and
-// group, its weights packed once as A panels; an fc packs the activations as A and
-// its weights once as B panels.
+// group, its weights packed once as A panels, or (3×3, stride 1, when estimated
+// faster: chooseQConv) the integer Winograd F(2,3) / F(4,3), bit for bit the same;
+// an fc packs the activations as A and its weights once as B panels.
 import { attrInt, type Node } from '../ir/graph.js';
 import { nodeWindow2d, isPointwise, type Window2d } from '../ir/window.js';
 import type { Tensor } from '../ir/tensor.js';
-import { tileName } from '../ir/winograd.js';
+import { INT_WINOGRAD_TILES, tileName, winogradApplies, type IntWinogradTile } from '../ir/winograd.js';
 import { denseConvNs } from '../kernels/wasm/conv.js';
-import { qgemmPackedASize, qgemmPackedBSize, type QInType } from '../kernels/wasm/qgemm.js';
+import { DEFAULT_QGEMM_TILE, qgemmPackedASize, qgemmPackedBSize, type QInType } from '../kernels/wasm/qgemm.js';
+import { qgemmScratchBytes } from '../kernels/wasm/qgemm_codegen.js';
+import { qwinogradChunkRows, qwinogradLayout, qwinogradNs, qwinogradRefusal } from '../kernels/wasm/qwinograd.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { formatUs, partsFor } from './cost.js';
 import { roundUp, SLACK } from './conv_layout.js';
 import { describeIntLayer, intLayer, type IntLayerSpec } from './int_layer.js';
 import { constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
-import type { ConvLayout, ConvStep, IntLayer, PlanStep, QConvStep, QFcStep } from './plan_types.js';
+import type { ConvLayout, ConvStep, IntLayer, PlanStep, PlanTarget, QConvStep, QFcStep, WinogradMode } from './plan_types.js';
 
 type Base = Pick<PlanStep, 'name' | 'op' | 'nodes' | 'inputs' | 'outputs'>;
 
@@ -36,9 +39,11 @@ export interface ConvGeometry {
 
 /**
  * Threads take whole images when there are enough, else bands of output rows of
- * each image (one patch matrix and panel set each).
+ * each image (one patch matrix and panel set each). On an integer Winograd tile:
+ * chunks of tile rows round-robin, one scratch set per thread.
  */
-export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, splitFlops: number): QConvStep {
+export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, splitFlops: number, choice?: QConvChoice): QConvStep {
+  if (choice?.tile) return qwinogradStep(base, g, layer, threads, choice);
   const K = (g.C / g.group) * g.win.kh * g.win.kw;
   let split = partsFor(2 * g.N * g.M * K * g.OH * g.OW, threads, splitFlops * 2);
   const byImages = g.N >= split;
@@ -51,11 +56,22 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   const kernel = direct ? 'qconv 1×1 int8 gemm' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
   return {
-    ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, layout, kernel, reason: describeIntLayer(layer), split,
-    scratch: split * (layout.patches + layout.panels), scratchAt: 0,
+    ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, layout, kernel, reason: describeIntLayer(layer) + (choice ? `; ${choice.reason}` : ''),
+    split, scratch: split * (layout.patches + layout.panels), scratchAt: 0,
   };
 }
 
+function qwinogradStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, choice: QConvChoice): QConvStep {
+  const m = choice.tile!, rowsPerChunk = qwinogradChunkRows(g, m, threads);
+  const l = qwinogradLayout(g, m, rowsPerChunk, qgemmScratchBytes(DEFAULT_QGEMM_TILE));
+  const sets = Math.max(1, Math.min(threads, l.chunks));
+  const layout: ConvLayout = { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk, byChannels: false, setBytes: l.setBytes } };
+  const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
+  return {
+    ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, tile: m, layout, kernel: `qconv int8 winograd ${tileName(m)}`, reason: `${describeIntLayer(layer)}; ${choice.reason}`,
+    split: sets, scratch: sets * l.setBytes, scratchAt: 0,
+  };
+}
 /**
  * The int8 im2col conv's time as a fraction of the f32 im2col estimate (kernels/wasm/conv.ts):
  * the GEMM runs 1.65× the f32 one at 256³, but im2col8, packing and narrow tiles leave 1.25×
@@ -65,19 +81,49 @@ export const QCONV_OF_F32_IM2COL = 0.8;
 /** ns per element to dequantize a conv's input and quantize its output when it runs in float. */
 const QDQ_NS = 0.5;
 
+/** An integer conv's kernel: im2col + GEMM, or an integer Winograd tile; its estimate and why. */
+export interface QConvChoice {
+  tile?: IntWinogradTile;
+  label: string;
+  estNs: number;
+  reason: string;
+}
+
+/**
+ * The integer kernel estimated fastest for a conv on its layer's constants: int8 im2col, or
+ * the integer Winograd F(2,3) / F(4,3) (WASM target, 3×3 stride 1, Winograd not 'off', the
+ * sums' bound leaving room for the transforms' 2^e, kernels/wasm/qwinograd.ts qwinogradRefusal).
+ */
+export function chooseQConv(s: ConvGeometry, layer: IntLayer, target: PlanTarget, mode: WinogradMode = 'auto'): QConvChoice {
+  const K = (s.C / s.group) * s.win.kh * s.win.kw;
+  const cands: QConvChoice[] = [{ label: 'int8 im2col', estNs: QCONV_OF_F32_IM2COL * s.N * s.group * denseConvNs('im2col', s.M / s.group, K, s.OH * s.OW), reason: '' }];
+  const refused: string[] = [];
+  if (target === 'wasm' && mode !== 'off' && winogradApplies(s.win, s.group)) {
+    for (const m of INT_WINOGRAD_TILES) {
+      if (typeof mode === 'number' && mode !== m) continue;
+      const why = qwinogradRefusal(m, layer.bound, layer.epilogue?.shift ?? 0, layer.epilogue?.out ?? 'int32');
+      if (why) refused.push(`int8 ${tileName(m)}: ${why}`);
+      else cands.push({ tile: m, label: `int8 Winograd ${tileName(m)}`, estNs: qwinogradNs(s, m), reason: '' });
+    }
+  }
+  cands.sort((a, b) => a.estNs - b.estNs);
+  const forced = mode !== 'auto' && cands.find((c) => c.tile) ? cands.find((c) => c.tile)! : undefined;
+  const best = forced ?? cands[0];
+  const others = cands.filter((c) => c !== best).map((c) => `${c.label} ${formatUs(c.estNs)}`);
+  const why = `${best.label}${forced ? ` (winograd: ${JSON.stringify(mode)})` : ''}, est ${formatUs(best.estNs)}${others.length ? ` vs ${others.join(', ')}` : ''}`;
+  return { ...best, reason: [why, ...refused].join('; ') };
+}
+
 /**
  * Why a QDQ conv the float planner put on Winograd stays float (dequantize → Winograd →
- * quantize), or undefined when the int8 im2col conv is estimated faster: Winograd's
- * 2.25–4× fewer products beat int8's ~1.25× (int8 Winograd would need transforms that
- * grow the operands past 8 bits). `winograd: 'off'` keeps every such conv on int8.
+ * quantize), or undefined when the best integer kernel (`int8`, chooseQConv's) is estimated
+ * at least as fast. `winograd: 'off'` keeps every such conv integer.
  */
-export function floatWinogradWins(s: ConvStep): string | undefined {
+export function floatWinogradWins(s: ConvStep, int8: QConvChoice): string | undefined {
   if (s.impl !== 'winograd' || s.tile === undefined) return undefined;
-  const K = (s.C / s.group) * s.win.kh * s.win.kw;
-  const int8 = QCONV_OF_F32_IM2COL * s.N * s.group * denseConvNs('im2col', s.M / s.group, K, s.OH * s.OW);
   const float = winogradNs(s, s.tile) + QDQ_NS * s.N * (s.C * s.H * s.W + s.M * s.OH * s.OW);
-  if (float >= int8) return undefined;
-  return `float Winograd ${tileName(s.tile)} between dequantize and quantize, est ${formatUs(float)} vs int8 im2col ${formatUs(int8)}`;
+  if (float >= int8.estNs) return undefined;
+  return `float Winograd ${tileName(s.tile)} between dequantize and quantize, est ${formatUs(float)} vs ${int8.label} ${formatUs(int8.estNs)}`;
 }
 
 /** A constant scalar (scale or zero point), or undefined. */
@@ -107,7 +153,7 @@ export function lowerQConv(node: Node, ctx: LowerCtx): LowerResult {
   const layer = intLayer({ ...spec, input: { ...spec.input, dtype: x.dtype }, weight: { ...spec.weight, q: numbers(w) }, channels: M, K: product(w.shape.slice(1)) });
   if (typeof layer === 'string') return fallback(layer);
   const geo = { N, C, H, W, M, OH: out[0], OW: out[1], group: attrInt(node, 'group', 1), win, outImageStride: M * out[0] * out[1] };
-  return { step: qconvStep(stepBase(node, '', '', [xName]), geo, layer, ctx.threads, ctx.splitFlops) };
+  return { step: qconvStep(stepBase(node, '', '', [xName]), geo, layer, ctx.threads, ctx.splitFlops, chooseQConv(geo, layer, ctx.target, ctx.winograd)) };
 }
 
 /** QLinearMatMul and MatMulInteger: A activation [M, K], B constant [K, N] (per-column parameters). */

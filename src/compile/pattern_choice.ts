@@ -3,12 +3,12 @@
 // (graph.formats) or its zeros follow patterns (a model pruned elsewhere, found by
 // ir/pattern.ts), its window is 3×3 with stride 1 and no dilation, group 1, and its
 // estimate beats the other candidates'.
-import { detectPatterns, patternCounts } from '../ir/pattern.js';
+import { detectPatterns, KERNEL_TAPS, kernelMasks, patternCounts, REMOVED_KERNEL } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import type { Window2d } from '../ir/window.js';
 import { defaultPatternVariant, patternConvNs, patternGeometry } from '../kernels/wasm/pattern.js';
 import { patternTuneKey, tunedVariant } from './pattern_cache.js';
-import type { KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight } from './plan_types.js';
+import type { KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight, WinogradMode } from './plan_types.js';
 
 /** What the pattern entry reads of a conv (cost.ts ConvProblem has these fields). */
 export interface PatternProblem {
@@ -16,8 +16,10 @@ export interface PatternProblem {
   weight: PlanWeight;
   kernels: KernelsMode;
   patterns?: PatternOptions;
-  /** Default 'wasm'; the C backend has no pattern kernel yet. */
+  /** Default 'wasm'; the C backend runs every pattern layer it can on its FKW kernel (backends/c/kernels/conv_pattern.ts). */
   target?: PlanTarget;
+  /** Winograd forced ('on' or a tile) leaves C's dense 3×3 layers to it. */
+  winograd?: WinogradMode;
 }
 
 /** The pattern kernel as a candidate: its estimate and plan, or only a note on why it cannot run. */
@@ -31,6 +33,16 @@ export function patternsOf(w: PlanWeight, shape: readonly number[]): { format: P
   if (!w.data.includes(0)) return undefined;
   const f = detectPatterns(w.data, shape);
   return f && { format: f, detected: true };
+}
+
+/**
+ * Target c: an uncompressed 3×3 weight as one pattern of all 9 taps (its all-zero kernels
+ * removed), so dense layers also run the FKW kernel's straight-line blocks, the C backend's
+ * fastest direct conv (the filters stay as they are: no transform, no extra flash).
+ */
+function denseAsPattern(w: PlanWeight, shape: readonly number[]): PatternFormat {
+  const masks = kernelMasks(w.data, shape[0] * shape[1]);
+  return { kind: 'pattern', masks: [(1 << KERNEL_TAPS) - 1], assign: Uint8Array.from(masks, (m) => (m ? 0 : REMOVED_KERNEL)) };
 }
 
 /** Why the pattern kernel cannot run this window, or undefined when it can. */
@@ -49,12 +61,14 @@ export function patternWindowIssue(s: { group: number; win: Window2d }): string 
  */
 export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   if (p.win.kh !== 3 || p.win.kw !== 3) return [];
-  const found = patternsOf(p.weight, [p.M, p.C / p.group, 3, 3]);
+  const shape = [p.M, p.C / p.group, 3, 3];
+  const winogradForced = p.winograd !== undefined && p.winograd !== 'auto' && p.winograd !== 'off';
+  const dense = p.target === 'c' && !winogradForced && !p.weight.format && !patternWindowIssue(p) && !detectPatterns(p.weight.data, shape);
+  const found = dense ? { format: denseAsPattern(p.weight, shape), detected: false } : patternsOf(p.weight, shape);
   if (!found) return [];
   const issue = patternWindowIssue(p);
-  const what = `${found.format.masks.length} patterns${found.detected ? ' (found in the zeros)' : ''}`;
+  const what = dense ? 'dense 3×3 as one 9-tap pattern' : `${found.format.masks.length} patterns${found.detected ? ' (found in the zeros)' : ''}`;
   if (issue) return [{ note: `${what}, but ${issue}` }];
-  if (p.target === 'c') return [{ note: `${what}, but the C backend has no pattern kernel yet (the stored nonzeros run as sparse)` }];
   const o = p.patterns ?? {};
   if (p.kernels === 'dense' || o.use === 'never') return [];
   const c = patternCounts(found.format);
@@ -65,6 +79,7 @@ export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   return [{
     impl: 'pattern', label: 'pattern', estNs, detail: `${what}, ${((100 * c.kept) / c.kernels).toFixed(0)}% of kernels kept`,
     pattern: { format: found.format, variant, reorder: o.reorder ?? true },
-    forced: o.use === 'always' ? `patterns.use: 'always' forced` : undefined,
+    // C: the FKW kernel does the work of the stored weights only, in straight-line code; no other C kernel is as lean on them
+    forced: o.use === 'always' ? `patterns.use: 'always' forced` : p.target === 'c' ? 'target c: the FKW pattern kernel' : undefined,
   }];
 }

@@ -9,7 +9,7 @@ import type { Tensor } from '../ir/tensor.js';
 import { DEFAULT_GEMM_VARIANT } from '../kernels/wasm/gemm.js';
 import { WINOGRAD_TILES } from '../ir/winograd.js';
 import { placeConcatInputs } from './concat_inplace.js';
-import { cConvKernel } from './conv_layout.js';
+import { cConvKernel, cQConvPlanes } from './conv_layout.js';
 import { SPLIT_FLOPS } from './cost.js';
 import { fuse, type FuseInput } from './fuse.js';
 import { lowerNodes } from './lower.js';
@@ -47,12 +47,8 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   const target = o.target ?? 'wasm';
   if (target !== 'wasm' && target !== 'c') fail(`plan: target='${String(target)}'; use 'wasm' or 'c'`);
   if (target === 'c' && threads !== 1) fail(`plan: target 'c' runs on one thread; threads=${threads}`);
-  // the C backend has no Winograd kernel: its convs run directly
-  if (target === 'c' && o.winograd !== undefined && o.winograd !== 'off' && o.winograd !== 'auto') fail(`plan: target 'c' has no Winograd kernel; winograd=${JSON.stringify(o.winograd)} (use 'off' or 'auto')`);
   const use = o.patterns?.use;
   if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
-  // nor a pattern kernel: pattern-stored convs run their nonzeros as sparse
-  if (target === 'c' && use === 'always') fail(`plan: target 'c' has no pattern kernel; patterns.use='always' (use 'auto' or 'never')`);
   const names = new Set(graph.inputs.map((v) => v.name));
   for (const name of Object.keys(o.inputShapes)) if (!names.has(name)) fail(`plan: "${name}" is not an input of graph "${graph.name}"`);
 }
@@ -70,7 +66,7 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   checkOptions(graph, opts);
   const target = opts.target ?? 'wasm';
   const kernels = opts.kernels ?? 'auto';
-  const winograd: WinogradMode = target === 'c' ? 'off' : opts.winograd ?? 'auto';
+  const winograd: WinogradMode = opts.winograd ?? 'auto';
   const threads = opts.threads ?? 1;
   const types = bindShapes(graph, opts.inputShapes);
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
@@ -85,8 +81,8 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const consts = new Map<string, Tensor>();
   for (const [name, t] of types) if (t.value && !graphInputs.includes(name)) consts.set(name, t.value);
   // The C kernels work directly on their operands: no patches, packed panels or padded planes.
-  if (target === 'c') for (const s of lowered.steps) Object.assign(s, s.kind === 'conv' ? cConvKernel(s) : { scratch: 0 });
-  const f: FuseInput = { steps: lowered.steps, aliases: lowered.aliases, inputs: [...graphInputs], outputs, consts, types, target, boundary: [] };
+  if (target === 'c') for (const s of lowered.steps) Object.assign(s, s.kind === 'conv' ? cConvKernel(s) : { scratch: s.kind === 'qconv' ? cQConvPlanes(s).bytes : 0 });
+  const f: FuseInput = { steps: lowered.steps, aliases: lowered.aliases, inputs: [...graphInputs], outputs, consts, types, target, boundary: [], winograd };
   const steps = fuse(f);
   const inputs = f.inputs;
   const external = new Set([...consts.keys(), ...inputs]);

@@ -6,7 +6,7 @@
 import type { Window2d } from '../ir/window.js';
 import type { Node } from '../ir/graph.js';
 import type { PatternFormat, TensorFormat } from '../ir/tensor_format.js';
-import type { WinogradTile } from '../ir/winograd.js';
+import type { IntWinogradTile, WinogradTile } from '../ir/winograd.js';
 import type { FusedPool, PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import type { DType, Tensor } from '../ir/tensor.js';
 import type { QEpilogue, QInType } from '../kernels/wasm/qgemm.js';
@@ -177,8 +177,8 @@ export interface ConvStep extends StepBase {
   pool?: PoolStep;
   /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
   band?: { pooled: number; rows: number };
-  /** Target 'c': by stored weight over output rows ('taps'), or input channel by input channel over its shifted copies ('channels'; conv_layout.ts, cConvKernel). */
-  cKernel?: 'taps' | 'channels';
+  /** Target 'c': by stored weight over output rows ('taps'), input channel by input channel over its shifted copies ('channels'), FKW pattern blocks ('pattern') or Winograd tiles ('winograd'; conv_layout.ts, cConvKernel). */
+  cKernel?: 'taps' | 'channels' | 'pattern' | 'winograd';
 }
 
 export interface PoolStep extends StepBase {
@@ -309,6 +309,8 @@ export interface QConvStep extends StepBase {
   group: number;
   win: Window2d;
   layer: IntLayer;
+  /** The integer Winograd tile (chunks and scratch sets in layout.winograd); absent = im2col + GEMM. */
+  tile?: IntWinogradTile;
   layout: ConvLayout;
   outImageStride: number;
   /** A max pool after it, each pooled value made on the spot (target 'c', compile/fuse.ts). */

@@ -89,7 +89,7 @@ function clean(x: number): number {
   return Math.abs(r - x) < 1e-12 ? r : x;
 }
 
-const cache = new Map<WinogradTile, WinogradMatrices>();
+const cache = new Map<string, WinogradMatrices>();
 
 /**
  * Toom-Cook: with V the α×α Vandermonde matrix of the points (∞ last),
@@ -97,12 +97,11 @@ const cache = new Map<WinogradTile, WinogradMatrices>();
  * Each finite point's row of V⁻ᵀ is scaled by Π(p_j − p_l) and its row of G by the
  * inverse, so Bᵀ has small entries and G carries the fractions (as in Lavin & Gray).
  */
-export function winogradMatrices(m: WinogradTile): WinogradMatrices {
-  const hit = cache.get(m);
+function toomCook(m: WinogradTile, points: readonly number[]): WinogradMatrices {
+  const key = `${m}:${points.join()}`, hit = cache.get(key);
   if (hit) return hit;
-  if (!isWinogradTile(m)) fail(`winograd: tile F(${m},3) has no kernel; use one of ${WINOGRAD_TILES.join(', ')}`);
   const alpha = m + R - 1;
-  const pts: (number | undefined)[] = [...POINTS[m], undefined];
+  const pts: (number | undefined)[] = [...points, undefined];
   const V = pts.map((p) => powers(p, alpha));
   const Vinv = inverse(V);
   const scale = pts.map((p, j) => (p === undefined ? 1 : pts.reduce<number>((f, q, l) => (l === j || q === undefined ? f : f * (p - q)), 1)));
@@ -110,8 +109,14 @@ export function winogradMatrices(m: WinogradTile): WinogradMatrices {
   const G = pts.map((p, j) => powers(p, R).map((v) => (p === undefined ? v : v / scale[j])));
   const AT = Array.from({ length: m }, (_, i) => pts.map((p) => (p === undefined ? (i === m - 1 ? 1 : 0) : p ** i)));
   const mats = { m, alpha, AT, G, BT };
-  cache.set(m, mats);
+  cache.set(key, mats);
   return mats;
+}
+
+/** The float kernels' transforms of F(m,3) (POINTS). */
+export function winogradMatrices(m: WinogradTile): WinogradMatrices {
+  if (!isWinogradTile(m)) fail(`winograd: tile F(${m},3) has no kernel; use one of ${WINOGRAD_TILES.join(', ')}`);
+  return toomCook(m, POINTS[m]);
 }
 
 /**
@@ -165,4 +170,90 @@ export function recoverFilters(U: Float32Array, M: number, C: number, m: Winogra
 /** Tiles of m×m outputs covering an OH×OW output (the last row and column of tiles may be partial). */
 export function tileGrid(OH: number, OW: number, m: WinogradTile): { tilesH: number; tilesW: number } {
   return { tilesH: Math.ceil(OH / m), tilesW: Math.ceil(OW / m) };
+}
+
+/** Integer Winograd tiles: F(2,3) on 0, ±1 and F(4,3) on 0, ±1, ±2 (points whose transforms are integers after scaling). */
+export type IntWinogradTile = 2 | 4;
+export const INT_WINOGRAD_TILES: readonly IntWinogradTile[] = [2, 4];
+const INT_POINTS: Record<IntWinogradTile, readonly number[]> = { 2: [0, 1, -1], 4: [0, 1, -1, 2, -2] };
+
+/**
+ * The integer form of F(m,3) for int8 convolution, everything exact in integers:
+ * G's row a scaled by the smallest s_a that makes it integral (U'' = G'' g G''ᵀ = s_a s_b U),
+ * Aᵀ's column a by L/s_a (L = lcm s), so Aᵀ'' M'' A'' = L²·Y. With L² = 2^shift · odd,
+ * multiplying by odd⁻¹ mod 2^32 leaves 2^shift·Y: every step is a ring operation mod 2^32,
+ * so int32 lanes that wrap still give the exact result when |2^shift·Y| < 2^31.
+ */
+export interface IntWinograd {
+  m: IntWinogradTile;
+  alpha: number;
+  /** α × α, α × 3 and m × α integer matrices. */
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+  /** L² = 2^shift · odd; oddInv = odd⁻¹ mod 2^32 as an int32. */
+  shift: number;
+  odd: number;
+  oddInv: number;
+  /** Largest |Bᵀ d B| for int8 d and |G'' g G''ᵀ| for int8 g: both must fit int16. */
+  inMax: number;
+  filterMax: number;
+}
+
+/** The smallest positive integer that makes every entry of `row` an integer. */
+function rowScale(row: number[]): number {
+  for (let s = 1; s <= 1 << 12; s++) if (row.every((v) => Math.abs(v * s - Math.round(v * s)) < 1e-9)) return s;
+  throw new Error(`winograd: no integer scale for the row ${row.join(', ')}`);
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const absRowSum = (a: number[][]): number => Math.max(...a.map((r) => r.reduce((s, v) => s + Math.abs(v), 0)));
+
+/** Inverse of an odd number mod 2^32 (Newton: each step doubles the correct low bits). */
+function oddInverse(odd: number): number {
+  let x = odd;
+  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(odd, x));
+  return x;
+}
+
+const intCache = new Map<IntWinogradTile, IntWinograd>();
+
+export function integerWinograd(m: IntWinogradTile): IntWinograd {
+  const hit = intCache.get(m);
+  if (hit) return hit;
+  if (!INT_WINOGRAD_TILES.includes(m)) fail(`winograd: integer tile F(${m},3) has no kernel; use one of ${INT_WINOGRAD_TILES.join(', ')}`);
+  const f = toomCook(m, INT_POINTS[m]);
+  if (f.BT.some((r) => r.some((v) => !Number.isInteger(v)))) throw new Error(`winograd: integer F(${m},3) has a fractional Bᵀ`);
+  const s = f.G.map(rowScale), L = s.reduce((a, b) => (a * b) / gcd(a, b), 1);
+  const G = f.G.map((r, a) => r.map((v) => Math.round(v * s[a])));
+  const AT = f.AT.map((r) => r.map((v, a) => Math.round((v * L) / s[a])));
+  let shift = 0, odd = L * L;
+  while (odd % 2 === 0) { odd /= 2; shift++; }
+  const r: IntWinograd = {
+    m, alpha: f.alpha, BT: f.BT, G, AT, shift, odd, oddInv: oddInverse(odd),
+    inMax: absRowSum(f.BT) ** 2 * 128, filterMax: absRowSum(G) ** 2 * 128,
+  };
+  if (r.inMax >= 2 ** 15 || r.filterMax >= 2 ** 15) throw new Error(`winograd: integer F(${m},3) transforms pass int16`);
+  intCache.set(m, r);
+  return r;
+}
+
+/**
+ * U'' = G'' g G''ᵀ of int8 weights [M, C, 3, 3], exact, as int16 in transformFilters' layout
+ * (position p = a·α + b at p·M·C): |U''| ≤ filterMax < 2^15.
+ */
+export function transformFiltersInt(w: Int8Array, M: number, C: number, m: IntWinogradTile): Int16Array {
+  if (w.length !== M * C * R * R) fail(`winograd: weights have ${w.length} values, [${M},${C},3,3] needs ${M * C * R * R}`);
+  const { alpha, G } = integerWinograd(m);
+  const out = new Int16Array(alpha * alpha * M * C), t = new Int32Array(alpha * R);
+  for (let o = 0; o < M; o++) {
+    for (let c = 0; c < C; c++) {
+      const g = (o * C + c) * R * R;
+      for (let a = 0; a < alpha; a++) for (let k = 0; k < R; k++) t[a * R + k] = G[a][0] * w[g + k] + G[a][1] * w[g + R + k] + G[a][2] * w[g + 2 * R + k];
+      for (let a = 0; a < alpha; a++) {
+        for (let b = 0; b < alpha; b++) out[((a * alpha + b) * M + o) * C + c] = t[a * R] * G[b][0] + t[a * R + 1] * G[b][1] + t[a * R + 2] * G[b][2];
+      }
+    }
+  }
+  return out;
 }

@@ -58,13 +58,18 @@ export interface FetchSlot { name: string; at: number; dtype: DType; shape: numb
 
 export class Binding {
   readonly steps: StepExecutor[] = [];
+  /** The plan step of each executor (steps that need no code, such as a concat written in place, have none). */
+  readonly stepOf: PlanStep[] = [];
   readonly feeds: FeedSlot[];
   readonly fetches: FetchSlot[];
 
   constructor(readonly plan: Plan, env: BindEnv, readonly epoch: number) {
     for (const s of plan.steps) {
       const e = (BINDERS[s.kind] as Binder)(s, env);
-      if (e) this.steps.push(e);
+      if (e) {
+        this.steps.push(e);
+        this.stepOf.push(s);
+      }
     }
     this.feeds = plan.inputs.map((name) => {
       const v = plan.values.get(name)!;

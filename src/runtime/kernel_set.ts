@@ -12,11 +12,13 @@ import { compileCached, instantiate } from '../kernels/wasm/loader.js';
 import { poolModule, type PoolGeometry } from '../kernels/wasm/pool_codegen.js';
 import { WasmQGemm } from '../kernels/wasm/qgemm.js';
 import { qopsModule, type QopsExports } from '../kernels/wasm/qops_codegen.js';
+import type { QWinogradExports } from '../kernels/wasm/qwinograd.js';
+import { qwinogradModule, qwinogradVariantKey, type QWinogradVariant } from '../kernels/wasm/qwinograd_codegen.js';
 import { WasmSparse } from '../kernels/wasm/sparse.js';
 import type { ThreadPool } from '../kernels/wasm/thread_pool.js';
 import type { WinogradExports } from '../kernels/wasm/winograd.js';
 import { winogradModule, winogradVariantKey, type WinogradVariant } from '../kernels/wasm/winograd_codegen.js';
-import type { WinogradTile } from '../ir/winograd.js';
+import type { IntWinogradTile, WinogradTile } from '../ir/winograd.js';
 
 export type { Im2colExports };
 
@@ -109,6 +111,12 @@ export class KernelSet {
   winograd(m: WinogradTile): Kernel<WinogradExports> {
     const v: WinogradVariant = { m, nr: this.gemm.variant.nr, shared: this.shared };
     return this.module(winogradVariantKey(v), () => winogradModule(v));
+  }
+
+  /** The integer Winograd conv of a tile size (its GEMM tile is the integer GEMM's). */
+  qwinograd(m: IntWinogradTile): Kernel<QWinogradExports> {
+    const v: QWinogradVariant = { m, mr: this.qgemm.variant.mr, nr: this.qgemm.variant.nr, shared: this.shared };
+    return this.module(qwinogradVariantKey(v), () => qwinogradModule(v));
   }
 
   clamp(): Kernel<ClampExports> {

@@ -13,7 +13,7 @@
 import { describePlan } from '../compile/describe.js';
 import { formatBytes } from '../ir/print.js';
 import { checkWinograd, planGraph } from '../compile/plan.js';
-import type { KernelsMode, PatternOptions, Plan, WinogradMode } from '../compile/plan_types.js';
+import type { KernelsMode, PatternOptions, Plan, PlanStep, WinogradMode } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';
 import { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
@@ -208,6 +208,16 @@ export class Session {
     const out: Record<string, Tensor> = {};
     for (const o of b.fetches) out[o.name] = o.const ? o.const.clone() : new Tensor(o.dtype, o.shape, v.copyOut(o.dtype, o.at, o.size));
     return out;
+  }
+
+  /**
+   * The plan's steps for these feeds, each callable on its own (per-layer timing, bench/quant.ts):
+   * the feeds are copied in and the graph run once, so every step's inputs hold real values.
+   */
+  boundSteps(feeds: Record<string, Tensor>): { step: PlanStep; run: () => void }[] {
+    this.run(feeds);
+    const b = this.bindingFor(feeds);
+    return b.steps.map((e, i) => ({ step: b.stepOf[i], run: () => e.run() }));
   }
 
   /** run() behind a promise (the same work; for callers written against async runtimes). */

@@ -71,6 +71,7 @@ test('compile: unknown or missing target, a non-empty directory without --force,
     [['--target', 'c', '-o', dir], /is not empty; choose an empty one or pass --force/],
     [['--target', 'c', '-o', join(dir, 'd'), '--name', '2fast'], /--name "2fast": must be a C identifier/],
     [['--target', 'c', '-o', join(dir, 'e'), '--batch', '0'], /--batch 0: must be an integer in \[1, 65536\]/],
+    [['--target', 'c', '-o', join(dir, 'g'), '--winograd', '3'], /--winograd/],
   ];
   for (const [args, msg] of cases) {
     const bad = assertOneLineError(nnzip(['compile', model, ...args]), msg);

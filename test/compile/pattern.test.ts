@@ -61,16 +61,21 @@ test('stride 2, kernels: dense and patterns: never keep the other kernels, and s
     (e: unknown) => e instanceof NnzipError && /patterns.use='maybe'; use 'auto', 'always' or 'never'/.test((e as Error).message));
 });
 
-test('target c: no pattern kernel in C yet; the reason says so, patterns.use always is refused, and the C runs the stored nonzeros like nnzip', async () => {
+test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps the taps kernel with the reason; patterns.use never and kernels dense refuse it', async () => {
   for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' })) {
-    assert.notEqual(s.impl, 'pattern');
-    assert.match(s.reason, /\d patterns, but the C backend has no pattern kernel yet \(the stored nonzeros run as sparse\)$/);
+    assert.equal(s.impl, 'pattern');
+    assert.equal(s.cKernel, 'pattern');
+    assert.match(s.reason, /^target c: the FKW pattern kernel; \d patterns, \d+% of kernels kept/);
   }
-  assert.throws(() => planGraph(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', patterns: { use: 'always' } }),
-    (e: unknown) => e instanceof NnzipError && /target 'c' has no pattern kernel; patterns.use='always'/.test((e as Error).message));
+  const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' });
+  assert.notEqual(s2.impl, 'pattern');
+  assert.match(s2.reason, /8 patterns, but stride 2×2 \(the pattern kernel takes stride 1\)$/);
+  for (const o of [{ patterns: { use: 'never' as const } }, { kernels: 'dense' as const }]) {
+    assert.ok(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', ...o }).every((s) => s.impl !== 'pattern'), JSON.stringify(o));
+  }
   const g = graph(), xs = new Float32Array(2 * 16 * 10 * 10).map((_, i) => Math.sin(i * 0.37));
   const c = runC(g, xs);
-  assert.match(c.program.layers[0].weights, /the model stores it as pattern, a format the C backend does not execute yet/);
+  assert.match(c.program.layers[0].weights, /^pattern FKW: 8 patterns/);
   assertAgrees(c.outputs, await runNnzip(g, xs, [1, 16, 10, 10]), 1e-5, undefined, 'pattern convs in C');
 });
 

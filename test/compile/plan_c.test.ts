@@ -29,13 +29,14 @@ test('target c: the QDQ LeNet-5 plans as the integer layers of the WASM plan, wi
     assert.ok(l.epilogue && l.epilogue.mult.length > 1, `${s.name}: per-channel int8 weights, requantized to int8`);
     assert.equal(l.input, 'int8');
     assert.deepEqual(l, wasmLayers[i].layer, `${s.name}: the same integer constants on both targets`);
-    assert.equal(s.scratch, 0, `${s.name}: the C kernels need no scratch`);
+    // unpadded 5×5 convs: 23 rows of 28 + 24 sums (28×28 → 24×24), 7 rows of 12 + 8 (12×12 → 8×8)
+    assert.equal(s.scratch, [(23 * 28 + 24) * 4, (7 * 12 + 8) * 4, 0, 0][i], `${s.name}: a C integer conv sums one int32 plane at a time (flat rows of the input width); the fc none`);
   });
   assert.deepEqual(c.steps.slice(0, 2).map((s) => (s as QConvStep).pool?.mode), ['max', 'max']);
   assert.deepEqual(c.boundary.map((b) => [b.graphValue, b.q.zero]), [['input', -128], ['logits', -37]]);
   assert.equal(c.values.get(c.inputs[0])!.dtype, 'int8');
   assert.equal(c.values.get(c.outputs[0])!.dtype, 'int8');
-  assert.equal(c.memory.regionBytes, 2880 + 800, 'the peak: the first and second pooled outputs (int8) while the second conv runs');
+  assert.equal(c.memory.regionBytes, 784 + 2880 + (23 * 28 + 24) * 4, 'the peak: the input, the first pooled output (int8) and the first conv\'s int32 plane');
   assert.equal(w.target, 'wasm');
   assert.deepEqual(w.steps.map((s) => s.kind), ['quantize', 'qconv', 'qpool', 'qconv', 'qpool', 'qfc', 'qfc', 'dequantize']);
   assert.deepEqual(w.boundary, []);
@@ -62,7 +63,7 @@ test('target c: a conv with its pool makes bands of rows (1/8 of the pooled outp
   const x = b.input('x', ['N', 1, 28, 28]);
   const c1 = b.op1('Conv', [x, b.weight('w1', [20, 1, 5, 5])]);
   const p1 = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [2, 2] });
-  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 3, 3])], { pads: [1, 1, 1, 1] }); // padded, 12×12: by input channel
+  const c2 = b.op1('Conv', [p1, b.weight('w2', [7, 20, 5, 5])], { pads: [2, 2, 2, 2] }); // padded, 12×12: by input channel (a dense 3×3 would run as a pattern)
   const p2 = b.op1('AveragePool', [c2], { kernel_shape: [3, 3], strides: [2, 2] }); // windows overlap: not fused
   const g = b.build([b.op1('Gemm', [b.op1('Flatten', [p2]), b.weight('w3', [10, 7 * 5 * 5])], { transB: 1 })], 17, 'N');
   const plan = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] }, target: 'c' });
@@ -72,7 +73,7 @@ test('target c: a conv with its pool makes bands of rows (1/8 of the pooled outp
   assert.deepEqual(conv.band, { pooled: 6, rows: 12 });
   assert.equal(conv.scratch, 12 * 24 * 4);
   assert.deepEqual([conv.cKernel, (plan.steps[1] as ConvStep).cKernel], ['taps', 'channels']);
-  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [9 * 144 * 4, 0, 0], 'the 9 shifted copies of one 12×12 plane');
+  assert.deepEqual(plan.steps.slice(1).map((s) => s.scratch), [25 * 144 * 4, 0, 0], 'the 25 shifted copies of one 12×12 plane');
   for (const buf of plan.memory.buffers) assert.equal(buf.offset % 4, 0);
   const wasm = planGraph(g, { inputShapes: { x: [1, 1, 28, 28] } });
   assert.equal(wasm.steps.length, 5, 'the WASM plan keeps every pool as its own step');

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { planGraph } from '../../src/compile/plan.js';
 import type { QConvStep, QFcStep } from '../../src/compile/plan_types.js';
 import { loadDataset } from '../../src/data/datasets.js';
 import { argmaxRows } from '../../src/eval/evaluate.js';
@@ -76,13 +77,14 @@ async function check(g: ReturnType<GraphBuilder['build']>, x: Tensor, label: str
 const scale = (v: number) => f32([], [v]);
 const zero = (dtype: DType, v: number) => fromNumbers(dtype, [], [v]);
 
-test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1, int8 and uint8, per-channel scales', async () => {
+test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1, int8 and uint8, per-channel scales, the integer Winograd', async () => {
   const rng = new Rng(7);
   const cases: { x: number[]; w: number[]; attrs: Record<string, number[] | number>; xt: 'int8' | 'uint8'; bias: boolean }[] = [
     { x: [3, 3, 9, 8], w: [5, 3, 3, 3], attrs: { pads: [1, 1, 1, 1] }, xt: 'uint8', bias: true },
     { x: [2, 4, 11, 10], w: [9, 4, 3, 2], attrs: { strides: [2, 3], pads: [0, 1, 2, 0] }, xt: 'int8', bias: false },
     { x: [1, 6, 12, 11], w: [6, 2, 3, 3], attrs: { group: 3, dilations: [2, 1], pads: [2, 1, 2, 1] }, xt: 'int8', bias: true },
     { x: [2, 16, 5, 7], w: [10, 16, 1, 1], attrs: {}, xt: 'uint8', bias: true },
+    { x: [2, 24, 13, 10], w: [20, 24, 3, 3], attrs: { pads: [1, 0, 1, 1] }, xt: 'uint8', bias: true },
   ];
   for (const [i, c] of cases.entries()) {
     const b = new GraphBuilder(i);
@@ -95,6 +97,10 @@ test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1,
       ...(c.bias ? [b.constant('b', ints(rng, 'int32', [M], -2000, 2000))] : []),
     ];
     const g = b.build([b.op1('QLinearConv', inputs, c.attrs)], 17);
+    if (i === 4) {
+      const step = planGraph(g, { inputShapes: { x: c.x } }).steps[0] as QConvStep;
+      assert.ok(step.tile !== undefined && /int8 Winograd F\([24],3\), est /.test(step.reason), `${step.kernel}: ${step.reason}`);
+    }
     await check(g, ints(rng, c.xt, c.x, c.xt === 'int8' ? -128 : 0, c.xt === 'int8' ? 127 : 255), `QLinearConv case ${i}`, 1);
   }
 });
@@ -141,27 +147,35 @@ test("onnxruntime's QDQ LeNet-5 runs integer-only from its first QuantizeLinear 
   assert.ok(maxDiff <= 2 * logitsScale + 1e-6, `logits differ from onnxruntime's by ${maxDiff} (${(maxDiff / logitsScale).toFixed(1)} output steps)`);
 });
 
-test("QDQ VGG-S: 3×3 convs where float Winograd beats the int8 im2col conv stay float between Q and DQ (reason given), winograd 'off' keeps them integer; both agree with onnxruntime", async () => {
+test("QDQ VGG-S: the 3×3 convs run on the integer Winograd (reason given), bit for bit the int8 im2col of winograd 'off', on 1 and 2 threads; a forced float tile (winograd: 6) keeps them float between Q and DQ; all agree with onnxruntime", async () => {
   const path = `${FIXTURES}vggs_fmnist_int8_qdq.onnx`;
   const g = loadOnnxFile(path);
   const ort = await ortSession(path);
   const x = f32([100, 1, 28, 28], loadDataset('fashion-mnist', 'test').images.subarray(0, 100 * 784));
   const theirs = argmaxRows((await ortRun(ort, { input: x })).logits.data as Float32Array, 100);
-  for (const winograd of ['auto', 'off'] as const) {
-    const s = await Session.create(g, { batch: 100, winograd });
+  const logits: Record<string, Float32Array> = {};
+  for (const [label, winograd, threads] of [['off', 'off', 1], ['auto', 'auto', 1], ['auto 2 threads', 'auto', 2], ['6', 6, 1]] as const) {
+    const s = threads > 1 ? await createNodeSession(g, { batch: 100, winograd, threads, splitFlops: 0 }) : await Session.create(g, { batch: 100, winograd });
     const convs = s.plan.steps.filter((st) => st.op === 'Conv');
-    if (winograd === 'off') assert.ok(convs.every((st) => st.kind === 'qconv'), s.describe());
-    else {
-      assert.equal(convs[0].kind, 'qconv', 'the 1-channel first conv: Winograd does not win');
-      for (const st of convs.slice(1)) {
+    assert.equal(convs[0].kind, 'qconv', 'the 1-channel first conv stays on im2col');
+    assert.equal((convs[0] as QConvStep).tile, undefined);
+    for (const st of convs.slice(1)) {
+      if (winograd === 'off') assert.ok(st.kind === 'qconv' && st.tile === undefined, s.describe());
+      else if (winograd === 'auto') {
+        assert.ok(st.kind === 'qconv' && st.tile !== undefined, s.describe());
+        assert.match(st.reason, /; int8 Winograd F\([24],3\), est .* vs .*int8 im2col /);
+      } else {
         assert.equal(st.kind, 'conv', s.describe());
-        assert.match(st.reason, /float: float Winograd F\([24],3\) between dequantize and quantize, est .* vs int8 im2col /);
+        assert.match(st.reason, /float: float Winograd F\(6,3\) between dequantize and quantize, est .* vs int8 im2col /);
       }
     }
-    const mine = argmaxRows(s.run({ input: x }).logits.data as Float32Array, 100);
+    logits[label] = s.run({ input: x }).logits.data as Float32Array;
     await s.dispose();
-    assert.ok(mine.filter((c, i) => c === theirs[i]).length >= 99, `winograd ${winograd}: top-1 agreement with onnxruntime`);
+    const mine = argmaxRows(logits[label], 100);
+    assert.ok(mine.filter((c, i) => c === theirs[i]).length >= 99, `winograd ${label}: top-1 agreement with onnxruntime`);
   }
+  assert.deepEqual(logits.auto, logits.off, 'integer Winograd and integer im2col: the same integers');
+  assert.deepEqual(logits['auto 2 threads'], logits.off);
 });
 
 test('a QDQ residual Add (with the ReLU after it) runs as one integer add, within one output step of the reference', async () => {

@@ -9,6 +9,8 @@ import { num, oneModel, parse, str } from '../args.js';
 import type { Command } from '../command.js';
 import { loadModel } from '../load_model.js';
 import { Outputs } from '../outputs.js';
+import { SESSION_FLAGS, sessionFlags } from '../session_flags.js';
+import { WINOGRAD_TILES } from '../../ir/winograd.js';
 
 const TARGETS = ['c'];
 
@@ -26,11 +28,12 @@ function checkOutputDir(dir: string, force: boolean): void {
 export const compile: Command = {
   name: 'compile',
   summary: 'emit C99 for microcontrollers and native builds, with a flash/RAM report',
-  usage: `usage: nnzip compile MODEL(.nnz|.onnx) --target c -o DIR [--name NAME] [--batch 1] [--force] [--json]
+  usage: `usage: nnzip compile MODEL(.nnz|.onnx) --target c -o DIR [--name NAME] [--batch 1] [--winograd W] [--force] [--json]
 
 Writes DIR/NAME.h (one init-free NAME_run(in, out); sizes as macros), DIR/NAME.c
 (kernels specialised per layer, weights as constant arrays in their compressed
-form: relative-index sparse, codebook + packed indices, fixed point grids, int8; one static arena
+form: relative-index sparse, codebook + packed indices, fixed point grids, int8, binary / ternary
+bits, pattern FKW, Winograd-transformed filters; one static arena
 sized by the memory planner; no malloc, no stdio) and DIR/README.md with the
 memory table. A QDQ-quantized model runs on 8-bit integers and takes and gives
 int8 values (their scale and zero point are macros). The memory report comes from
@@ -41,13 +44,16 @@ measured on QEMU (mps2-an386), when those tools are installed.
   -o, --output DIR  the directory to write (created; must be empty unless --force)
   --name NAME       C identifier of the model (default: from the file name)
   --batch N         samples per NAME_run (default 1)
+  --winograd W      3×3 stride-1 convs on Winograd tiles: auto (the filters stored transformed, at
+                    their tile; default), off, on (every dense one: ~3× faster, (α/3)² the filter
+                    flash), or a tile ${WINOGRAD_TILES.join(' | ')}
   --force           write into a directory that is not empty (overwrites NAME.c, NAME.h, README.md)
   --no-measure      do not build for the Cortex-M4 (no flash or stack figures)
   --json            print the memory report as JSON`,
   async run(argv) {
     const p = parse('compile', argv, {
       target: { type: 'string' }, output: { type: 'string', short: 'o' }, name: { type: 'string' }, batch: { type: 'string' },
-      force: { type: 'boolean' }, 'no-measure': { type: 'boolean' }, json: { type: 'boolean' },
+      force: { type: 'boolean' }, 'no-measure': { type: 'boolean' }, json: { type: 'boolean' }, winograd: SESSION_FLAGS.winograd,
     });
     const path = oneModel('compile', p);
     const target = str(p, 'target') ?? fail('compile: --target is required (known targets: c)');
@@ -57,7 +63,8 @@ measured on QEMU (mps2-an386), when those tools are installed.
     const name = str(p, 'name') ?? defaultName(path);
     const batch = num(p, 'batch', 1, 1, 65536, true);
     const model = loadModel(path);
-    const program = compileC(model.graph, { name, batch, model: basename(path) });
+    const { winograd } = sessionFlags(p);
+    const program = compileC(model.graph, { name, batch, model: basename(path), winograd });
     const report = writeProgram(dir, path, program, p.values['no-measure'] === true);
     printReport(p.values.json === true, { path, name, dir }, program, report);
     return 0;

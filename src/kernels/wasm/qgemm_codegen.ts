@@ -62,10 +62,20 @@ export function qgemmModule(v: QGemmVariant): Uint8Array {
   m.importMemory(memoryImport(v.shared));
   m.func(QGEMM_EXPORTS.packA, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackA(f, v.mr));
   m.func(QGEMM_EXPORTS.packB, [I32, I32, I32, I32, I32, I32], [], (f) => emitPackB(f, v.nr));
-  const kernels: number[] = [];
-  for (let r = 1; r <= v.mr; r++) kernels[r] = m.func(undefined, KERNEL_PARAMS, [], (f) => emitMicroKernel(f, v, r));
-  m.func(QGEMM_EXPORTS.gemm, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => emitDriver(f, v, kernels));
+  addQGemmFuncs(m, v, false, QGEMM_EXPORTS.gemm);
   return m.build();
+}
+
+/**
+ * The micro-kernels and the driver into a module; returns the driver's index. b16: B is not
+ * packed but a matrix of i16 pairs (pair q of column j at pb + q·ldb + 4j, ldb in bytes, the
+ * driver's last parameter): the integer Winograd conv's transformed inputs (qwinograd_codegen.ts).
+ */
+export function addQGemmFuncs(m: ModuleBuilder, v: QGemmVariant, b16: boolean, exportName?: string): number {
+  const extra: ValType[] = b16 ? [I32] : [];
+  const kernels: number[] = [];
+  for (let r = 1; r <= v.mr; r++) kernels[r] = m.func(undefined, [...KERNEL_PARAMS, ...extra], [], (f) => emitMicroKernel(f, v, r, b16));
+  return m.func(exportName, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, ...extra], [], (f) => emitDriver(f, v, kernels, b16));
 }
 
 /** An i8 vector of 0x80 when `xor` is set (uint8 → int8 as x − 128), else of zeros. */
@@ -168,21 +178,34 @@ function emitPackB(f: FuncBuilder, nr: number): void {
  * Params: (pa, pb, kp, c, ldcBytes, bias, mult, ep): bias / mult already offset to
  * this tile's first channel (0 = none; no mult = store the int32 accumulators).
  */
-function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number): void {
-  const [pa, pb, kp, c, ldc, bias, mult, ep] = f.params;
+function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number, b16: boolean): void {
+  const [pa, pb, kp, c, ldc, bias, mult, ep, ldb] = f.params;
   const nv = v.nr / 4;
   const acc: Local[][] = [];
   for (let i = 0; i < rows; i++) acc.push(Array.from({ length: nv }, () => f.local(V128)));
   const bv = Array.from({ length: nv }, () => f.local(V128));
   const a = f.local(V128), end = f.local();
   const step = (u: number): void => {
-    for (let j = 0; j < nv; j++) f.get(pb).mem('v128.load8x8_s', u * v.nr * 2 + 8 * j).set(bv[j]);
+    for (let j = 0; j < nv; j++) {
+      if (b16) f.get(pb).mem('v128.load', 16 * j).set(bv[j]);
+      else f.get(pb).mem('v128.load8x8_s', u * v.nr * 2 + 8 * j).set(bv[j]);
+    }
     for (let i = 0; i < rows; i++) {
       f.get(pa).mem('v128.load32_splat', (u * v.mr + i) * 4).set(a);
       for (let j = 0; j < nv; j++) f.get(acc[i][j]).get(a).get(bv[j]).op('i32x4.dot_i16x8_s').op('i32x4.add').set(acc[i][j]);
     }
   };
-  panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 2 }, step);
+  if (b16) {
+    // B rows ldb bytes apart: A walks to its end, B follows
+    f.get(pa).get(kp).i32(v.mr * 4).op('i32.mul').op('i32.add').set(end);
+    f.get(pa).get(end).op('i32.lt_u').if(() => f.loop((top) => {
+      step(0);
+      f.addTo(pa, v.mr * 4).addTo(pb, ldb);
+      f.get(pa).get(end).op('i32.lt_u').brIf(top);
+    }));
+  } else {
+    panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 2 }, step);
+  }
   const perChannel = (ptr: Local, apply: (x: Local, t: Local) => void): void => {
     const t = f.local(V128);
     f.get(ep).mem('i32.load', EP.perRow).if(() => {
@@ -198,27 +221,33 @@ function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number): void {
     });
   };
   f.get(bias).if(() => perChannel(bias, (x, t) => { f.get(x).get(t).op('i32x4.add').set(x); }));
-  f.get(mult).if(() => emitRequant(f, acc, mult, ep, perChannel));
+  f.get(mult).if(() => emitRequant(f, mult, ep, perChannel));
   emitStore(f, v, acc, c, ldc, ep);
 }
 
-/** acc = clamp(((acc·mult + 2^(shift−1)) >> shift) + zero, lo, hi) lane by lane, with 64-bit products. */
-function emitRequant(f: FuncBuilder, acc: Local[][], mult: Local, ep: Local, perChannel: (ptr: Local, apply: (x: Local, t: Local) => void) => void): void {
-  const shift = f.local(), rnd = f.local(V128), zero = f.local(V128), lo = f.local(V128), hi = f.local(V128);
-  f.get(ep).mem('i32.load', EP.shift).set(shift);
-  f.i32(1).op('i64.extend_i32_u').get(shift).i32(1).op('i32.sub').op('i64.extend_i32_u').op('i64.shl').op('i64x2.splat').set(rnd);
-  f.get(ep).mem('v128.load32_splat', EP.zero).set(zero);
-  f.get(ep).mem('v128.load32_splat', EP.lo).set(lo);
-  f.get(ep).mem('v128.load32_splat', EP.hi).set(hi);
-  const half = (x: Local, m: Local, which: 'low' | 'high'): void => {
-    f.get(x).get(m).op(`i64x2.extmul_${which}_i32x4_s`).get(rnd).op('i64x2.add').get(shift).op('i64x2.shr_s');
-  };
-  perChannel(mult, (x, m) => {
-    half(x, m, 'low');
-    half(x, m, 'high');
-    f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]);
-    f.get(zero).op('i32x4.add').get(lo).op('i32x4.max_s').get(hi).op('i32x4.min_s').set(x);
-  });
+/** The epilogue block's requantization constants in locals (requantLanes' registers). */
+export interface RequantRegs { shift: Local; rnd: Local; zero: Local; lo: Local; hi: Local }
+
+export function loadRequantRegs(f: FuncBuilder, ep: Local): RequantRegs {
+  const r = { shift: f.local(), rnd: f.local(V128), zero: f.local(V128), lo: f.local(V128), hi: f.local(V128) };
+  f.get(ep).mem('i32.load', EP.shift).set(r.shift);
+  f.i32(1).op('i64.extend_i32_u').get(r.shift).i32(1).op('i32.sub').op('i64.extend_i32_u').op('i64.shl').op('i64x2.splat').set(r.rnd);
+  f.get(ep).mem('v128.load32_splat', EP.zero).set(r.zero);
+  f.get(ep).mem('v128.load32_splat', EP.lo).set(r.lo);
+  f.get(ep).mem('v128.load32_splat', EP.hi).set(r.hi);
+  return r;
+}
+
+/** x = clamp(((x·m + 2^(shift−1)) >> shift) + zero, lo, hi) lane by lane, with 64-bit products (ir/quant.ts requantizeValue). */
+export function requantLanes(f: FuncBuilder, x: Local, m: Local, r: RequantRegs): void {
+  for (const which of ['low', 'high']) f.get(x).get(m).op(`i64x2.extmul_${which}_i32x4_s`).get(r.rnd).op('i64x2.add').get(r.shift).op('i64x2.shr_s');
+  f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]);
+  f.get(r.zero).op('i32x4.add').get(r.lo).op('i32x4.max_s').get(r.hi).op('i32x4.min_s').set(x);
+}
+
+function emitRequant(f: FuncBuilder, mult: Local, ep: Local, perChannel: (ptr: Local, apply: (x: Local, t: Local) => void) => void): void {
+  const r = loadRequantRegs(f, ep);
+  perChannel(mult, (x, m) => requantLanes(f, x, m, r));
 }
 
 /** Stores the tile's rows in the epilogue's output type (narrowing saturates, the clamp already bounded the values). */
@@ -259,8 +288,8 @@ function emitStore(f: FuncBuilder, v: QGemmVariant, acc: Local[][], c: Local, ld
  * A; full tiles store into C, right-edge tiles into scratch, then their valid columns are copied.
  * Params: (pa, pb, c, ldc, M, N, K, bias, mult, ep, scratch).
  */
-function emitDriver(f: FuncBuilder, v: QGemmVariant, kernels: number[]): void {
-  const [pa, pb, c, ldc, M, N, K, bias, mult, ep, scratch] = f.params;
+function emitDriver(f: FuncBuilder, v: QGemmVariant, kernels: number[], b16: boolean): void {
+  const [pa, pb, c, ldc, M, N, K, bias, mult, ep, scratch, ldb] = f.params;
   const kp = f.local(), eb = f.local(), ldcB = f.local(), jp = f.local(), ip = f.local(), pbp = f.local(), pap = f.local();
   const mrv = f.local(), nrv = f.local(), ct = f.local(), bt = f.local(), mt = f.local(), perRow = f.local(), i = f.local(), ch = f.local();
   f.get(K).i32(1).op('i32.add').i32(1).op('i32.shr_u').set(kp);
@@ -272,7 +301,8 @@ function emitDriver(f: FuncBuilder, v: QGemmVariant, kernels: number[]): void {
   f.get(ldc).get(eb).op('i32.mul').set(ldcB);
   f.get(ep).mem('i32.load', EP.perRow).set(perRow);
   f.forUp(jp, 0, N, v.nr, () => {
-    f.get(pb).get(jp).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(pbp);
+    if (b16) f.get(pb).get(jp).i32(4).op('i32.mul').op('i32.add').set(pbp);
+    else f.get(pb).get(jp).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(pbp);
     f.get(N).get(jp).op('i32.sub').set(nrv);
     f.forUp(ip, 0, M, v.mr, () => {
       f.get(pa).get(ip).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(pap);
@@ -287,6 +317,7 @@ function emitDriver(f: FuncBuilder, v: QGemmVariant, kernels: number[]): void {
       f.set(mt);
       const call = (dst: Local, ld: () => void): void => callRows(f, kernels, mrv, () => {
         f.get(pap).get(pbp).get(kp).get(dst); ld(); f.get(bt).get(mt).get(ep);
+        if (b16) f.get(ldb);
       });
       f.get(nrv).i32(v.nr).op('i32.ge_s').if(() => call(ct, () => f.get(ldcB)), () => {
         call(scratch, () => f.i32(v.nr).get(eb).op('i32.mul'));

@@ -63,7 +63,7 @@ const up = (n: number, k: number): number => Math.ceil(n / k) * k;
  * values (one per region, at the same offset) then fall in α² different L1 sets,
  * where a power-of-two size (16 tiles × 64 channels × 4 = 4096) puts them all in one.
  */
-function regionBytes(bytes: number): number {
+export function regionBytes(bytes: number): number {
   const lines = Math.ceil(bytes / 64);
   return 64 * (lines % 2 ? lines : lines + 1);
 }

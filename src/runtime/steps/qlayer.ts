@@ -11,6 +11,7 @@ import { epilogueBlock, splitQGemmColumns, type WasmQGemm } from '../../kernels/
 import { QOUT_BYTES, QGEMM_EXPORTS } from '../../kernels/wasm/qgemm_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { bindQWinograd } from './qwinograd.js';
 
 interface Constants { bias: number; mult: number; ep: number }
 
@@ -35,6 +36,7 @@ export function bindQFc(s: QFcStep, env: BindEnv): StepExecutor {
 }
 
 export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
+  if (s.tile) return bindQWinograd(s, env);
   const k = env.kernels, q = k.qgemm, G = s.group, Mg = s.M / G, Cg = s.C / G, w = s.win;
   const K = Cg * w.kh * w.kw, HW = s.H * s.W, eb = outBytes(s.layer);
   const packed = prepared(env, s, 'int8', () => ({

@@ -16,8 +16,8 @@ import { Tensor, f32 } from '../../../src/ir/tensor.js';
 import { GraphBuilder } from '../../onnx/graph_builder.js';
 import { ARM_MISSING, HAS_ARM, runC, runNnzip } from './helpers.js';
 
-/** The net; `mid` inserts mid(p, p) (QDQ 0.05) after the max pool, an Add then a padded average pool. */
-function qdqNet(mid?: 'Add' | 'Mul'): Graph {
+/** The net; `mid` inserts mid(p, p) (QDQ 0.05) after the max pool, an Add then a padded average pool; `o` sets the input zero point and the conv's window. */
+function qdqNet(mid?: 'Add' | 'Mul', o: { xZero?: number; conv?: Record<string, number[]> } = {}): Graph {
   const b = new GraphBuilder(21);
   const rng = new Rng(5);
   const u8 = (name: string, z: number) => b.constant(name, new Tensor('uint8', [], Uint8Array.of(z)));
@@ -35,8 +35,8 @@ function qdqNet(mid?: 'Add' | 'Mul'): Graph {
     return b.op1('DequantizeLinear', [q, s, z], scales.length > 1 ? { axis: 0 } : {});
   };
   const x = b.input('x', ['N', 2, 6, 6]);
-  const a = qdq(x, 0.02, 128, 'x');
-  const conv = b.op1('Conv', [a, int8w('w1', [4, 2, 3, 3], [0.004, 0.006, 0.005, 0.003]), b.weight('b1', [4])], { pads: [1, 1, 1, 1] });
+  const a = qdq(x, 0.02, o.xZero ?? 128, 'x');
+  const conv = b.op1('Conv', [a, int8w('w1', [4, 2, 3, 3], [0.004, 0.006, 0.005, 0.003]), b.weight('b1', [4])], o.conv ?? { pads: [1, 1, 1, 1] });
   const r = qdq(b.op1('Relu', [conv]), 0.03, 0, 'r');
   const p = qdq(b.op1('MaxPool', [r], { kernel_shape: [2, 2], strides: [2, 2] }), 0.03, 0, 'r2');
   let s = mid ? qdq(b.op1(mid, [p, p]), 0.05, 0, 'mid') : p;
@@ -60,6 +60,17 @@ test('C integer layers: uint8 in, padded conv + relu + max pool, global max pool
     assert.deepEqual(Array.from(run.outputs), Array.from(want), `batch ${batch}: C and WASM differ`);
     assert.ok(new Set(want).size > 3, 'the outputs are not all alike');
   }
+});
+
+test('C integer conv: asymmetric pads with an input zero point off the reading offset, stride 2 × 1, dilation 1 × 2: bit for bit the WASM runtime', async () => {
+  const g = qdqNet(undefined, { xZero: 100, conv: { pads: [2, 1, 0, 2], strides: [2, 1], dilations: [1, 2] } });
+  const rng = new Rng(4);
+  const xs = Float32Array.from({ length: 72 * 4 }, () => rng.uniform(-2.5, 2.5));
+  const run = runC(g, xs);
+  assert.match(run.program.layers[0].kernel, /^conv 3x3\/2 8-bit .*\+ max pool 2x2\/2$/);
+  const want = await runNnzip(g, xs, [1, 2, 6, 6]);
+  assert.deepEqual(Array.from(run.outputs), Array.from(want), 'C and WASM differ');
+  assert.ok(new Set(want).size > 3, 'the outputs are not all alike');
 });
 
 test('C integer Add and average pool: bit for bit the WASM runtime', async () => {

@@ -4,8 +4,8 @@
 // Cortex-M4 under QEMU (picolibc semihosting: files by fixed paths, since argv is
 // not passed). Options (-D): NNZ_STACK paints the stack before the first run and
 // prints the bytes NAME_run used; NNZ_SERVE keeps up to 64 samples and then, for
-// each line "K" on stdin, runs K inferences over them and answers "done" (timing
-// from another process with the start-up left out).
+// each line "K" on stdin, runs K inferences over them and answers "done MS" with the
+// CPU milliseconds they took (timing from another process with the start-up left out).
 
 export function harnessSource(name: string): string {
   const N = name.toUpperCase();
@@ -44,13 +44,15 @@ static unsigned char in_buf[IN_BYTES * KEEP];
 static unsigned char out_buf[OUT_BYTES];
 
 #ifdef NNZ_SERVE
+#include <time.h>
 static void serve(long kept) {
   char line[64];
   long i = 0;
   while (fgets(line, sizeof line, stdin)) {
     long k = atol(line);
+    const clock_t c0 = clock();
     for (; k > 0; k--, i++) ${name}_run((const void *)(in_buf + (i % kept) * IN_BYTES), (void *)out_buf);
-    printf("done\\n");
+    printf("done %.6f\\n", (double)(clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
     fflush(stdout);
   }
 }

@@ -17,6 +17,15 @@ static inline uint32_t nnz_field(const uint8_t *p, uint32_t k, uint32_t w) {
   return (v >> (bit & 7u)) & ((1u << w) - 1u);
 }`,
   },
+  madd: {
+    code: `/* a * b + c as one fused instruction where the FPU has one (FP_FAST_FMAF, from <math.h>): ISO C modes
+   (-std=c99) never contract a * b + c, so without this an FMA unit does a multiply and an add. */
+#if defined(FP_FAST_FMAF)
+#define NNZ_MADD(a, b, c) fmaf(a, b, c)
+#else
+#define NNZ_MADD(a, b, c) ((a) * (b) + (c))
+#endif`,
+  },
   rint: {
     code: `/* Round to nearest, ties to even, for |v| < 2^22: IEEE addition rounds for us (no libm call).
    Needs float arithmetic in float (FLT_EVAL_METHOD 0, no -ffast-math). */

@@ -15,7 +15,9 @@
 // more than packing them, else LSB-first bit streams (docs/format.md) read by
 // nnz_field. The smallest kind the weight's format allows is chosen. A new format
 // adds one entry to STORAGES and its kind to C_FORMATS; until then its weights are
-// written decompressed, and the report says so.
+// written decompressed, and the report says so. Pattern and Winograd weights run on
+// their own conv kernels (kernels/conv_pattern.ts, conv_winograd.ts); a layer those
+// cannot take (a stride of 2, Winograd off) reaches this table with the note.
 import { channelLevels, trit, type ChannelLevels } from '../../../ir/binary.js';
 import { fail } from '../../../ir/errors.js';
 import type { CodebookFormat } from '../../../ir/tensor_format.js';
@@ -392,6 +394,6 @@ export function storeMatrix(m: Matrix, prefix: string): CStorage {
   }
   if (m.gridScales && !best!.kind.endsWith('grid')) best!.detail += '; its grid format does not give these values (folded into another op?), so it is written from its values';
   if (m.signs && best!.kind !== m.signs) best!.detail += `; its ${m.signs} format does not give these values (two levels per row or column), so it is written from its values`;
-  if (m.decompressed) best!.detail += `; the model stores it as ${m.decompressed}, a format the C backend does not execute yet (written from its values)`;
+  if (m.decompressed) best!.detail += `; the model stores it as ${m.decompressed}, a format the C backend does not execute here (written from its values)`;
   return best!;
 }

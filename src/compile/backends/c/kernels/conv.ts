@@ -3,23 +3,20 @@
 // from a band of conv rows in scratch and the full conv output never exists.
 // For each stored weight (c, i, j) of an output channel, one axpy of the weight
 // over the output band, so a pruned weight costs nothing and each stored weight is
-// decoded once per band. Padded convs with small planes: conv_channels.ts; 8-bit
-// convs: qlayer.ts.
-import type { ConvStep, PoolStep } from '../../../plan_types.js';
+// decoded once per band. Padded convs with small planes: conv_channels.ts; pattern
+// convs: conv_pattern.ts; Winograd: conv_winograd.ts; 8-bit convs: qlayer.ts.
+import type { ConvStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, type CEmitter, type CLayer, type CStepCtx } from '../layer.js';
 import { matrixOf, spreadColumns, storeMatrix, type CStorage } from '../weights.js';
 import { channelsConv } from './conv_channels.js';
+import { patternConv } from './conv_pattern.js';
+import { winogradConv } from './conv_winograd.js';
+import { poolArgs } from './pool.js';
 
 /** Geometry arguments of nnz_tap after (y, x, w, i, j, r0, r1). */
 function tapGeometry(s: ConvStep): string {
   const w = s.win;
   return `${s.H}, ${s.W}, ${s.OW}, ${w.sh}, ${w.sw}, ${w.padT}, ${w.padL}, ${w.dh}, ${w.dw}`;
-}
-
-/** Arguments of nnz_pool_row after (y, x, r0, oh) for a pool over an H × W plane. */
-export function poolArgs(p: Pick<PoolStep, 'mode' | 'countIncludePad' | 'OW' | 'win'>, H: number, W: number): string {
-  const w = p.win;
-  return `${p.mode === 'avg' ? 1 : 0}, ${p.countIncludePad ? 1 : 0}, ${H}, ${W}, ${p.OW}, ${w.kh}, ${w.kw}, ${w.sh}, ${w.sw}, ${w.padT}, ${w.padL}, ${w.padB}, ${w.padR}, ${w.dh}, ${w.dw}`;
 }
 
 /** Bands of conv rows: [r0, r0 + rows) per band, and whether every one lies inside the output (no clipping). */
@@ -165,5 +162,6 @@ function floatConv(s: ConvStep, ctx: CStepCtx): CLayer {
 }
 
 export const emitConv: CEmitter<ConvStep> = (s, ctx) => {
-  return s.cKernel === 'channels' ? channelsConv(s, ctx) : floatConv(s, ctx);
+  const by = { pattern: patternConv, winograd: winogradConv, channels: channelsConv, taps: floatConv };
+  return by[s.cKernel ?? 'taps'](s, ctx);
 };

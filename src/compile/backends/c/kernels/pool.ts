@@ -3,7 +3,12 @@
 // max / average over each plane.
 import type { GlobalPoolStep, PoolStep, QPoolStep } from '../../../plan_types.js';
 import { layer, signature, valueType, type CEmitter } from '../layer.js';
-import { poolArgs } from './conv.js';
+
+/** Arguments of nnz_pool_row after (y, x, r0, oh) for a pool over an H × W plane. */
+export function poolArgs(p: Pick<PoolStep, 'mode' | 'countIncludePad' | 'OW' | 'win'>, H: number, W: number): string {
+  const w = p.win;
+  return `${p.mode === 'avg' ? 1 : 0}, ${p.countIncludePad ? 1 : 0}, ${H}, ${W}, ${p.OW}, ${w.kh}, ${w.kw}, ${w.sh}, ${w.sw}, ${w.padT}, ${w.padL}, ${w.padB}, ${w.padR}, ${w.dh}, ${w.dw}`;
+}
 
 /** A float pool, or an integer max pool (compile/fuse_int.ts: exact on the 8-bit values). */
 export const emitPool: CEmitter<PoolStep | QPoolStep> = (s, ctx) => {

@@ -1,0 +1,71 @@
+// Pattern-pruned convs through the C backend's FKW kernel (kernels/conv_pattern.ts)
+// against nnzip's runtime at the edges: odd plane sizes, stride 1 with pad 1, no
+// pads and asymmetric pads, 1, 3 and 8 patterns, removed kernels, a filter with no
+// kernel left (its output is its bias), a max pool fused after one, batch 1 and 2;
+// built with gcc -std=c99 -O2 -Wall -Wextra -Werror, and on the Cortex-M4 under QEMU.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Graph } from '../../../src/ir/graph.js';
+import { REMOVED_KERNEL } from '../../../src/ir/pattern.js';
+import { Rng } from '../../../src/ir/random.js';
+import { f32 } from '../../../src/ir/tensor.js';
+import { patternWeight } from '../../ir/pattern_weights.js';
+import { GraphBuilder } from '../../onnx/graph_builder.js';
+import { ARM_MISSING, assertAgrees, HAS_ARM, runC, runNnzip } from './helpers.js';
+
+const RTOL = 1e-5;
+
+/**
+ * x [N, 5, 11, 9] → conv 5→6 pad 1 (3 patterns, filter 2 empty) + bias → relu → max pool 2×2
+ * (fused) → conv 6→7 pads [0, 1, 2, 0] (8 patterns) → relu → conv 7→4 no pads (1 pattern) → Gemm → 10.
+ */
+function patternNet(): Graph {
+  const b = new GraphBuilder(21);
+  const x = b.input('x', ['N', 5, 11, 9]);
+  const p1 = patternWeight(31, 6, 5, 3, 0.4), p2 = patternWeight(32, 7, 6, 8, 0.5), p3 = patternWeight(33, 4, 7, 1, 0.6);
+  for (let c = 0; c < 5; c++) { // filter 2 loses every kernel
+    p1.format.assign[2 * 5 + c] = REMOVED_KERNEL;
+    p1.w.fill(0, (2 * 5 + c) * 9, (2 * 5 + c + 1) * 9);
+  }
+  b.constant('w1', f32([6, 5, 3, 3], p1.w));
+  b.constant('w2', f32([7, 6, 3, 3], p2.w));
+  b.constant('w3', f32([4, 7, 3, 3], p3.w));
+  const c1 = b.op1('Relu', [b.op1('Conv', [x, 'w1', b.weight('b1', [6])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+  const p = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [2, 2] });
+  const c2 = b.op1('Relu', [b.op1('Conv', [p, 'w2', b.weight('b2', [7])], { kernel_shape: [3, 3], pads: [0, 1, 2, 0] })]);
+  const c3 = b.op1('Conv', [c2, 'w3'], { kernel_shape: [3, 3] });
+  const y = b.op1('Gemm', [b.op1('Flatten', [c3]), b.weight('w4', [10, 12]), b.weight('b4', [10])], { transB: 1 });
+  const g = b.build([y], 17, 'N');
+  g.formats.set('w1', p1.format);
+  g.formats.set('w2', p2.format);
+  g.formats.set('w3', p3.format);
+  return g;
+}
+
+function samples(n: number, seed: number): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => r.uniform(-1, 1));
+}
+
+const PER = 5 * 11 * 9;
+
+test('C pattern convs (FKW blocks): odd planes, pad 1 / none / asymmetric, 1, 3 and 8 patterns, an empty filter, fused pool, batch 1 and 2', async () => {
+  const g = patternNet();
+  for (const batch of [1, 2]) {
+    const xs = samples(PER * 6, 5);
+    const c = runC(g, xs, { batch });
+    assertAgrees(c.outputs, await runNnzip(g, xs, [batch, 5, 11, 9]), RTOL, 10, `pattern net batch ${batch}`);
+    const convs = c.program.layers.filter((l) => l.kernel.includes('pattern FKW'));
+    assert.equal(convs.length, 3, c.program.layers.map((l) => l.kernel).join('\n'));
+    assert.match(convs[0].kernel, /3 pattern blocks.*padded planes\) \+ max pool 2x2\/2$/);
+    assert.match(convs[1].kernel, /8 pattern blocks/);
+    assert.doesNotMatch(convs[2].kernel, /padded/, 'no pads: the kernel reads the input itself');
+    assert.match(convs[0].weights, /^pattern FKW: 3 patterns, \d+ of 30 kernels kept, \d+ of 270 weights f32, channel index uint8_t, FKR row order$/);
+  }
+});
+
+test('C pattern convs on the Cortex-M4 (QEMU mps2-an386): the same outputs as nnzip', { skip: HAS_ARM ? false : ARM_MISSING }, async () => {
+  const g = patternNet(), xs = samples(PER * 3, 6);
+  const c = runC(g, xs, { m4: true });
+  assertAgrees(c.outputs, await runNnzip(g, xs, [1, 5, 11, 9]), RTOL, 10, 'pattern net on the Cortex-M4');
+});
