@@ -23,6 +23,7 @@ export interface QWinogradExports {
   inputSlots(...a: number[]): void;
   gemms(...a: number[]): void;
   output(...a: number[]): void;
+  outputTiles(...a: number[]): void;
 }
 
 /** An integer Winograd conv on one input shape: N images of C×H×W → M×OH×OW. */
@@ -56,6 +57,8 @@ export interface QWinogradLayout {
    * transformed inputs and int32 rows of the products (elements).
    */
   bySlots: boolean; rowBytes: number; ldv: number; ldm: number;
+  /** The output transform 4 tiles of the chunk at a time (short tile rows), else 4 of a tile row. */
+  outByTiles: boolean;
   /** One transform position's inputs and products. */
   vStride: number; mStride: number;
   band: number; tmp: number; gs: number; v: number; out: number; stage: number; masks: number; setBytes: number;
@@ -80,12 +83,14 @@ export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerCh
   // the input transform reads 8 tiles or slots (and 32 bytes) past a row's last tile or the last slot, writes 8 tiles past the chunk's; the output reads 4
   // a slot group costs about 1.35 row groups (the swizzles, more row copies): slots when they halve the groups
   const bySlots = inputGroups(images, Rt, tilesW, true) <= 0.5 * inputGroups(images, Rt, tilesW, false);
+  // a group of 4 loose tiles costs more stores than one of a tile row: when they save 40% of the groups
+  const outByTiles = outputGroups(images * Rt, tilesW, true) <= 0.6 * outputGroups(images * Rt, tilesW, false);
   const rowBytes = bySlots ? (up(images * Rt * (tilesW + 1), 8) + 8) * m + 64 : up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
   const vStride = regionBytes(Math.ceil(s.C / 2) * ldv * 4), mStride = regionBytes(s.M * ldm * 4);
   const sizes = [2 * rowBytes * (bySlots ? alpha : Rt * m + 2) + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64, 48 * (tilesW + 1)];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
   return {
-    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), bySlots, rowBytes, ldv, ldm, vStride, mStride,
+    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), bySlots, rowBytes, ldv, ldm, outByTiles, vStride, mStride,
     band: at[0], tmp: at[1], gs: at[2], v: at[3], out: at[4], stage: at[5], masks: at[6], setBytes: at[6] + up(sizes[6], 64),
   };
 }
@@ -108,12 +113,17 @@ function inputGroups(images: number, Rt: number, tilesW: number, bySlots: boolea
   return bySlots ? Math.ceil((images * Rt * (tilesW + 1)) / 8) : images * Rt * Math.ceil(tilesW / 8);
 }
 
+/** 4-lane groups of the output transform for `rows` tile rows of tilesW tiles: by tiles or by tile rows. */
+function outputGroups(rows: number, tilesW: number, byTiles: boolean): number {
+  return byTiles ? Math.ceil((rows * tilesW) / 4) : rows * Math.ceil(tilesW / 4);
+}
+
 /** Estimated ns of the conv on `parts` threads (chunks round-robin). */
 export function qwinogradNs(s: QWinogradShape, m: IntWinogradTile, parts = 1): number {
   const l = qwinogradLayout(s, m, qwinogradChunkRows(s, m, parts), 0), c = QWINOGRAD_COST;
   const perThread = new Array<number>(Math.max(1, Math.min(parts, l.chunks))).fill(0);
   chunkList(s, l).forEach((k, i) => {
-    const rows = k.images * k.Rt, groups8 = inputGroups(k.images, k.Rt, l.tilesW, l.bySlots), groups4 = rows * Math.ceil(l.tilesW / 4);
+    const rows = k.images * k.Rt, groups8 = inputGroups(k.images, k.Rt, l.tilesW, l.bySlots), groups4 = outputGroups(rows, l.tilesW, l.outByTiles);
     perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * up(s.C, 2) * groups8 + c.output[m] * s.M * groups4
       + l.alpha ** 2 * c.mac * up(s.M, 4) * up(s.C, 2) * up(rows * l.tilesW, 8);
   });
@@ -187,7 +197,7 @@ export interface QWinogradOperands {
  * A chunk of several images transforms them into consecutive columns of the same matrices (by
  * rows one call per image, in order: the 8 tiles an image's last row writes past its end are
  * the next image's, rewritten after; by slots one call), runs one set of GEMMs, and transforms
- * each image's columns back.
+ * the columns back (per image, or all at once by tiles).
  */
 export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayout, o: QWinogradOperands): PoolCall[][] {
   const parts: PoolCall[][] = o.sets.map(() => []), k = o.constants, xor = o.input === 'uint8' ? 1 : 0;
@@ -200,10 +210,10 @@ export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayou
     // columns up to the next 8: the products' rows (ldm) and the inputs' (ldv) have them, so the GEMM's 8-wide tiles need no edge copies
     calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, up(images * cols, 8), s.C,
       k.epInt, set + l.gs, l.alpha ** 2] });
-    for (let j = 0; j < images; j++) {
-      calls.push({ key, fn: QWINOGRAD_EXPORTS.output, args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt,
-        k.bias, k.mult, k.ep, set + l.stage] });
-    }
+    const output = (j: number, more: number[]): PoolCall => ({ key, fn: more.length ? QWINOGRAD_EXPORTS.outputTiles : QWINOGRAD_EXPORTS.output,
+      args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt, k.bias, k.mult, k.ep, set + l.stage, ...more] });
+    if (l.outByTiles) calls.push(output(0, [images, o.imageStride]));
+    else for (let j = 0; j < images; j++) calls.push(output(j, []));
   });
   return parts;
 }

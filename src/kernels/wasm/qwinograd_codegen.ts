@@ -6,16 +6,20 @@
 //           row (`input`); small ones (a tile row of 2–4 tiles would leave most lanes empty):
 //           8 slots of strips holding the tile rows of all the chunk's images (`inputSlots`);
 //   gemms   α² integer GEMMs U''_p [M × C] · V_p, int32 out (qgemm_codegen.ts, b16 driver);
-//   output  per output channel and 4 tiles of a tile row (i32 lanes): Aᵀ'' M A'' (mod 2^32),
-//           × odd⁻¹, + 2^e·bias, the layer's requantization with its shift + e and the fused
-//           clamp (qgemm_codegen.ts requantized), narrowed to 8 bits and stored NCHW.
+//   output  per output channel and 4 tiles (i32 lanes) of a tile row (`output`), or of the
+//           chunk's tiles across rows and images when rows are short (`outputTiles`):
+//           Aᵀ'' M A'' (mod 2^32), × odd⁻¹, + 2^e·bias, the layer's requantization with its
+//           shift + e and the fused clamp (qgemm_codegen.ts requantized), narrowed to 8 bits
+//           and stored NCHW.
 // All arithmetic is on integers, wrapping mod 2^16 / 2^32 only where the final value fits:
 // the result equals the direct integer conv bit for bit (the planner checks the bound).
 import { type IntWinogradTile, integerWinograd } from '../../ir/winograd.js';
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
-import { addQGemmFuncs, EP, loadRequantRegs, QOUT, requantized, type QGemmVariant } from './qgemm_codegen.js';
+import { addQGemmFuncs, type QGemmVariant } from './qgemm_codegen.js';
+import { emitOutput, emitOutputTiles } from './qwinograd_output_codegen.js';
+import { constants, sandwich, splatAll } from './qwinograd_sums_codegen.js';
 
 export interface QWinogradVariant {
   m: IntWinogradTile;
@@ -36,8 +40,10 @@ export const QWINOGRAD_EXPORTS = {
   inputSlots: 'inputSlots',
   /** (pa, aStride, pb, vStride, ldv, c, mStride, ldm, M, N, K, ep, scratch, count) */
   gemms: 'gemms',
-  /** (src, mStride, ldm, M, y, OH, OW, tilesW, r0, Rt, bias, mult, ep, stage) */
+  /** (src, mStride, ldm, M, y, OH, OW, tilesW, r0, Rt, bias, mult, ep, stage): one image, per tile row */
   output: 'output',
+  /** (src, mStride, ldm, M, y, OH, OW, tilesW, r0, Rt, bias, mult, ep, stage, images, imageStride): images, 4 tiles at a time */
+  outputTiles: 'outputTiles',
 } as const;
 
 export function qwinogradModule(v: QWinogradVariant): Uint8Array {
@@ -48,109 +54,8 @@ export function qwinogradModule(v: QWinogradVariant): Uint8Array {
   m.func(QWINOGRAD_EXPORTS.inputSlots, Array<typeof I32>(19).fill(I32), [], (f) => emitInputSlots(f, v.m));
   m.func(QWINOGRAD_EXPORTS.gemms, Array<typeof I32>(14).fill(I32), [], (f) => emitGemms(f, gemm));
   m.func(QWINOGRAD_EXPORTS.output, Array<typeof I32>(14).fill(I32), [], (f) => emitOutput(f, v.m));
+  m.func(QWINOGRAD_EXPORTS.outputTiles, Array<typeof I32>(16).fill(I32), [], (f) => emitOutputTiles(f, v.m));
   return m.build();
-}
-
-type Lanes = 'i16x8' | 'i32x4';
-
-/** Splatted constants, made once per function. */
-function constants(f: FuncBuilder): (c: number) => Local {
-  const made = new Map<number, Local>();
-  return (c) => {
-    let l = made.get(c);
-    if (!l) {
-      l = f.local(V128);
-      made.set(c, l);
-    }
-    return l;
-  };
-}
-
-const isPow2 = (c: number): boolean => (c & (c - 1)) === 0;
-
-/** Splats of the coefficients that are not powers of two (those are shifts), at the function's start. */
-function splatAll(f: FuncBuilder, lanes: Lanes, coefs: number[], at: (c: number) => Local): void {
-  for (const c of new Set(coefs.map(Math.abs).filter((c) => !isPow2(c)))) f.i32(c).op(`${lanes}.splat`).set(at(c));
-}
-
-/** A linear combination: (term, integer coefficient) pairs, coefficients non-zero. */
-type Terms = [Local, number][];
-
-/**
- * dst = Σ c·term (at least one term); powers of two as shifts (i32x4.mul is slow on x64), a
- * power of two common to all coefficients applied once at the end, a positive term first.
- */
-function emitSum(f: FuncBuilder, lanes: Lanes, terms: Terms, at: (c: number) => Local, dst: Local): void {
-  let common = 0;
-  while (terms.every(([, c]) => c % 2 ** (common + 1) === 0)) common++;
-  const list = [...terms].sort((a, b) => Number(b[1] > 0) - Number(a[1] > 0)).map(([t, c]): [Local, number] => [t, c / 2 ** common]);
-  list.forEach(([t, c], k) => {
-    f.get(t);
-    const a = Math.abs(c);
-    if (a > 1 && isPow2(a)) f.i32(Math.log2(a)).op(`${lanes}.shl`);
-    else if (a > 1) f.get(at(a)).op(`${lanes}.mul`);
-    if (k === 0 && c < 0) f.op(`${lanes}.neg`);
-    else if (k > 0) f.op(c < 0 ? `${lanes}.sub` : `${lanes}.add`);
-  });
-  if (common) f.i32(common).op(`${lanes}.shl`);
-  f.set(dst);
-}
-
-const sameAbs = (a: number[], b: number[]): boolean => a.every((v, k) => Math.abs(v) === Math.abs(b[k]));
-
-/**
- * out_i = Σ_k L[i][k]·terms[k] for every row of L, sharing work the way Winograd matrices
- * allow (points ±p): two columns whose coefficients agree up to sign in every row are
- * combined once as their sum and difference; two rows that agree up to sign in every column
- * are S + D and S − D (S: the columns of equal sign, D: the others). All ring operations, so
- * the results are the same integers (mod 2^16 / 2^32) as the plain sums.
- */
-function applyRows(f: FuncBuilder, lanes: Lanes, L: number[][], terms: Local[], at: (c: number) => Local): Local[] {
-  // columns → (term, coefficient) per row, pairs of columns merged into their sum / difference
-  const rows: Terms[] = L.map(() => []);
-  const done = new Set<number>();
-  for (let k = 0; k < terms.length; k++) {
-    if (done.has(k)) continue;
-    const col = L.map((r) => r[k]);
-    const k2 = terms.findIndex((_, j) => j > k && !done.has(j) && col.some((v) => v !== 0) && sameAbs(col, L.map((r) => r[j])));
-    if (k2 < 0) {
-      L.forEach((r, i) => { if (r[k]) rows[i].push([terms[k], r[k]]); });
-      continue;
-    }
-    done.add(k2);
-    const made: Partial<Record<'sum' | 'diff', Local>> = {};
-    const pairTerm = (which: 'sum' | 'diff'): Local => {
-      if (!made[which]) {
-        made[which] = f.local(V128);
-        f.get(terms[k]).get(terms[k2]).op(`${lanes}.${which === 'sum' ? 'add' : 'sub'}`).set(made[which]!);
-      }
-      return made[which]!;
-    };
-    L.forEach((r, i) => { if (r[k]) rows[i].push([pairTerm(r[k] === r[k2] ? 'sum' : 'diff'), r[k]]); });
-  }
-  // rows: pairs that agree up to sign → S ± D
-  const out: Local[] = L.map(() => f.local(V128));
-  const coefOf = (row: Terms, t: Local): number => row.find(([u]) => u === t)?.[1] ?? 0;
-  const paired = new Set<number>();
-  rows.forEach((row, i) => {
-    if (paired.has(i)) return;
-    const j = rows.findIndex((other, j2) => j2 > i && !paired.has(j2) && other.length === row.length && row.every(([t, c]) => Math.abs(coefOf(other, t)) === Math.abs(c)));
-    const S = row.filter(([t, c]) => j >= 0 && coefOf(rows[j], t) === c), D = row.filter(([t, c]) => j >= 0 && coefOf(rows[j], t) === -c);
-    if (j < 0 || S.length === 0 || D.length === 0) { emitSum(f, lanes, row, at, out[i]); return; }
-    paired.add(j);
-    const sv = f.local(V128), dv = f.local(V128);
-    emitSum(f, lanes, S, at, sv);
-    emitSum(f, lanes, D, at, dv);
-    f.get(sv).get(dv).op(`${lanes}.add`).set(out[i]);
-    f.get(sv).get(dv).op(`${lanes}.sub`).set(out[j]);
-  });
-  return out;
-}
-
-/** out[i][j] = Σ_a Σ_b L[i][a] x[a][b] L[j][b] (L: rows × α), through rows of L·x. */
-function sandwich(f: FuncBuilder, lanes: Lanes, L: number[][], x: Local[][], at: (c: number) => Local): Local[][] {
-  const cols = x[0].map((_, b) => applyRows(f, lanes, L, x.map((r) => r[b]), at)); // cols[b][i] = (L·x)[i][b]
-  return L.map((_, i) => applyRows(f, lanes, L, cols.map((c) => c[i]), at));
 }
 
 /** What both input transforms share: locals and constants made once per function. */
@@ -338,64 +243,5 @@ function emitGemms(f: FuncBuilder, gemm: number): void {
   f.forUp(p, 0, count, 1, () => {
     f.get(pa).get(pb).get(c).get(ldm).get(M).get(N).get(K).i32(0).i32(0).get(ep).get(scratch).get(ldv).i32(4).op('i32.mul').call(gemm);
     f.addTo(pa, aStride).addTo(pb, vStride).addTo(c, mStride);
-  });
-}
-
-function emitOutput(f: FuncBuilder, m: IntWinogradTile): void {
-  const [src, mStride, ldm, M, y, OH, OW, tilesW, r0, Rt, bias, mult, ep, stage] = f.params;
-  const w = integerWinograd(m), alpha = w.alpha;
-  const at = constants(f);
-  splatAll(f, 'i32x4', w.AT.flat(), at);
-  const inv = f.local(V128);
-  f.i32(w.oddInv).op('i32x4.splat').set(inv);
-  const regs = loadRequantRegs(f, ep);
-  const o = f.local(), r = f.local(), tc = f.local(), row = f.local(), s = f.local(), dst = f.local(), valid = f.local(), unsigned = f.local();
-  const bv = f.local(V128), mv = f.local(V128), n8 = f.local(V128), n16a = f.local(V128), n16b = f.local(V128);
-  f.get(ep).mem('i32.load', EP.out).i32(QOUT.uint8).op('i32.eq').set(unsigned);
-  const Mv = Array.from({ length: alpha }, () => Array.from({ length: alpha }, () => f.local(V128)));
-  // byte k·m + j of a row = tile k, column j; the narrowed row holds column j of tile k at 4j + k
-  const order = Array.from({ length: 16 }, (_, e) => (e < 4 * m ? (e % m) * 4 + Math.floor(e / m) : 0));
-  f.forUp(o, 0, M, 1, () => {
-    f.get(bias).get(o).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bv);
-    f.get(mult).get(o).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(mv);
-    f.forUp(r, 0, Rt, 1, () => {
-      f.forUp(tc, 0, tilesW, 4, () => {
-        f.get(src).get(o).get(ldm).op('i32.mul').get(r).get(tilesW).op('i32.mul').op('i32.add').get(tc).op('i32.add').i32(4).op('i32.mul').op('i32.add').set(s);
-        for (let a = 0; a < alpha; a++) {
-          for (let b = 0; b < alpha; b++) {
-            f.get(s).mem('v128.load').set(Mv[a][b]);
-            f.get(s).get(mStride).op('i32.add').set(s);
-          }
-        }
-        const Y = sandwich(f, 'i32x4', w.AT, Mv, at);
-        requantized(f, regs, (requant) => {
-          for (const yv of Y.flat()) {
-            if (w.odd !== 1) f.get(yv).get(inv).op('i32x4.mul').set(yv);
-            f.get(yv).get(bv).op('i32x4.add').set(yv);
-            requant(yv, mv);
-          }
-        });
-        f.get(OW).get(tc).i32(m).op('i32.mul').op('i32.sub').set(valid);
-        for (let i = 0; i < m; i++) {
-          f.get(r0).get(r).op('i32.add').i32(m).op('i32.mul').i32(i).op('i32.add').set(row);
-          f.get(row).get(OH).op('i32.lt_s').if(() => {
-            const Yi = Y[i];
-            f.get(Yi[0]).get(Yi[1]).op('i16x8.narrow_i32x4_s').set(n16a);
-            if (m === 4) f.get(Yi[2]).get(Yi[3]).op('i16x8.narrow_i32x4_s').set(n16b);
-            const n16 = m === 4 ? n16b : n16a;
-            f.get(unsigned).if(() => { f.get(n16a).get(n16).op('i8x16.narrow_i16x8_u').set(n8); }, () => { f.get(n16a).get(n16).op('i8x16.narrow_i16x8_s').set(n8); });
-            f.get(n8).get(n8).shuffle(order).set(n8);
-            f.get(y).get(o).get(OH).op('i32.mul').get(row).op('i32.add').get(OW).op('i32.mul').op('i32.add').get(tc).i32(m).op('i32.mul').op('i32.add').set(dst);
-            f.get(valid).i32(4 * m).op('i32.ge_s').if(() => {
-              if (m === 4) f.get(dst).get(n8).mem('v128.store');
-              else f.get(dst).get(n8).memLane('v128.store64_lane', 0, 0);
-            }, () => {
-              f.get(stage).get(n8).mem('v128.store');
-              f.get(dst).get(stage).get(valid).memoryCopy();
-            });
-          });
-        }
-      });
-    });
   });
 }
