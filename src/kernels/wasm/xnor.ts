@@ -19,7 +19,7 @@ export interface XnorExports {
   clear(dst: number, bytes: number): void;
   packPlanes(x: number, C: number, H: number, W: number, Wp: number, padT: number, padL: number, dst: number, Cw: number, scale: number, shift: number): void;
   packRows(x: number, K: number, rows: number, dst: number, Cw: number, scale: number, shift: number): void;
-  conv(inp: number, oh0: number, oh1: number, OW: number, sh: number, sw: number, wts: number, M: number, a: number, b: number,
+  conv(inp: number, oh0: number, oh1: number, OW: number, sh: number, wts: number, M: number, a: number, b: number,
     bias: number, nW: number, y: number, ms: number, ps: number, rowCls: number, colCls: number, valid: number, corrX: number, corrN: number,
     lo: number, hi: number): void;
 }
@@ -97,8 +97,8 @@ export function xnorGridBytes(C: number, H: number, W: number, pads: readonly nu
 }
 
 /**
- * The weight bit-planes: tiles of XNOR_TILE rows; per tile, per 64-channel word cw,
- * per tap, the tile's sign words (bit = weight > 0), then its nonzero words when
+ * The weight bit-planes: tiles of XNOR_TILE rows; per tile, per tap, per 64-channel
+ * word cw, the tile's sign words (bit = weight > 0), then its nonzero words when
  * ternary. trits are [M, C, taps] (ONNX [M, C, kh, kw] order).
  */
 export function packWeightBits(trits: Uint8Array, M: number, C: number, taps: number, ternary: boolean): Uint32Array {
@@ -110,7 +110,7 @@ export function packWeightBits(trits: Uint8Array, M: number, C: number, taps: nu
       const cw = Math.floor(c / 64), bit = c % 64;
       for (let t = 0; t < taps; t++) {
         const tr = trits[(m * C + c) * taps + t];
-        const block = ((tile * Cw + cw) * taps + t) * planes * XNOR_TILE;
+        const block = ((tile * taps + t) * Cw + cw) * planes * XNOR_TILE;
         const word = (plane: number) => (block + plane * XNOR_TILE + j) * 2 + (bit >> 5);
         if (tr === 1) out[word(0)] |= 1 << (bit & 31);
         if (ternary && tr !== 0) out[word(1)] |= 1 << (bit & 31);
@@ -171,7 +171,7 @@ export class WasmXnor {
     const [lo, hi] = o.clamp ?? [-Infinity, Infinity];
     const [dh, dw] = params?.dilations ?? [1, 1];
     return {
-      kind, C, Cw, M, params, lo, hi, shape: { kh, kw, dh, dw, Cw, ternary, asym }, tapPos, tapNz, tables: new Map(),
+      kind, C, Cw, M, params, lo, hi, shape: { kh, kw, dh, dw, sw: params?.strides?.[1] ?? 1, Cw, ternary, asym }, tapPos, tapNz, tables: new Map(),
       wts: this.put(packWeightBits(w.trits, M, C, taps, ternary)),
       a: this.put(padded(w.a)), b: asym ? this.put(padded(w.b)) : 0, bias: this.put(padded(o.bias)), nW: this.put(nW),
       scale: o.pre ? this.put(o.pre.scale) : 0, shift: o.pre ? this.put(o.pre.shift) : 0,
@@ -241,7 +241,7 @@ export class WasmXnor {
     const call = (fn: keyof XnorExports, ...args: number[]): PoolCall => ({ key, fn, args });
     const pack = (n: number, grid: number) => [call('clear', grid, bytes),
       call('packPlanes', x + n * l.C * H * W * 4, l.C, H, W, Wp, w.padT, w.padL, grid, l.Cw, l.scale, l.shift)];
-    const conv = (n: number, grid: number, oh0: number, oh1: number) => call('conv', grid, oh0, oh1, s.OW, w.sh, w.sw, l.wts, l.M, l.a, l.b, l.bias, l.nW,
+    const conv = (n: number, grid: number, oh0: number, oh1: number) => call('conv', grid, oh0, oh1, s.OW, w.sh, l.wts, l.M, l.a, l.b, l.bias, l.nW,
       y + n * os * 4, s.P, 1, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
     if (parts <= 1 || N >= parts) {
       const k = convGrids(N, parts);
@@ -280,7 +280,7 @@ export class WasmXnor {
   fcAt(l: XnorLayer, batch: number, x: number, y: number, scratch: number): void {
     const e = this.kernelFor(l, 1).exports, t = this.borderTables(l, batch, 1);
     e.packRows(x, l.C, batch, scratch, l.Cw, l.scale, l.shift);
-    e.conv(scratch, 0, batch, 1, 1, 1, l.wts, l.M, l.a, l.b, l.bias, l.nW, y, 1, l.M, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
+    e.conv(scratch, 0, batch, 1, 1, l.wts, l.M, l.a, l.b, l.bias, l.nW, y, 1, l.M, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
   }
 
   /** The conv on arrays (copied in and out). */
