@@ -26,7 +26,7 @@ export interface XnorVariant {
   kw: number;
   dh: number;
   dw: number;
-  /** Stride along the width: the fast path's second pixel is its words at a constant offset. */
+  /** Stride along the width (a pixel's window start is a constant multiple of its column). */
   sw: number;
   /** Width of the packed (padded) input grid, and 64-channel words per pixel: the taps' offsets are constants. */
   Wp: number;
@@ -46,11 +46,12 @@ export const XNOR_EXPORTS = {
   /** (x, K, rows, dst, Cw, scale, shift): rows [rows × K] (FC inputs), one pixel per row. */
   packRows: 'packRows',
   /**
-   * (in, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, lo: f32, hi: f32):
+   * (in, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, offs, win, lo: f32, hi: f32):
    * outputs (m, oh, ow) for oh in [oh0, oh1) at y + 4·(m·ms + (oh·OW + ow)·ps). Per row tile: a, b,
    * bias, nW (i32 nonzero weights per row) padded to whole tiles. Border classes (xnor.ts
    * borderTables): class = rowCls[oh] + colCls[ow]; valid[class] = the nonzero count of a full
-   * window there; corrX / corrN [class][M padded] (i32) = the +1 / nonzero weight bits on its padded taps.
+   * window there; corrX / corrN [class][M padded] (i32) = the +1 / nonzero weight bits on its padded taps;
+   * offs = windowOffsets (i32); win = xnorWindowBytes of scratch (the gathered windows of two pixels).
    */
   conv: 'conv',
 } as const;
@@ -59,6 +60,17 @@ export function xnorVariantKey(v: XnorVariant): string {
   return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.shared ? 'shared' : 'private'}`;
 }
 
+/** Byte offsets in the packed grid of a window's words from its first, in the weights' order (tap, then channel word). */
+export function windowOffsets(v: Pick<XnorVariant, 'kh' | 'kw' | 'dh' | 'dw' | 'Wp' | 'Cw'>): Int32Array {
+  const out = new Int32Array(v.kh * v.kw * v.Cw), pix = 16 * v.Cw;
+  let i = 0;
+  for (let ky = 0; ky < v.kh; ky++) for (let kx = 0; kx < v.kw; kx++) for (let cw = 0; cw < v.Cw; cw++) out[i++] = (ky * v.dh * v.Wp + kx * v.dw) * pix + 16 * cw;
+  return out;
+}
+
+/** Bytes of the conv's window buffer: two pixels' windows, 16 bytes (sign and nonzero word) a word. */
+export const xnorWindowBytes = (v: Pick<XnorVariant, 'kh' | 'kw' | 'Cw'>): number => 2 * 16 * v.kh * v.kw * v.Cw;
+
 export function xnorModule(v: XnorVariant): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(v.shared));
@@ -66,7 +78,7 @@ export function xnorModule(v: XnorVariant): Uint8Array {
   m.func(XNOR_EXPORTS.clear, i32s(2), [], (f) => { f.get(f.params[0]).i32(0).get(f.params[1]).memoryFill(); });
   m.func(XNOR_EXPORTS.packPlanes, i32s(11), [], emitPackPlanes);
   m.func(XNOR_EXPORTS.packRows, i32s(7), [], emitPackRows);
-  m.func(XNOR_EXPORTS.conv, [...i32s(19), F32, F32], [], (f) => emitConv(f, v));
+  m.func(XNOR_EXPORTS.conv, [...i32s(21), F32, F32], [], (f) => emitConv(f, v));
   return m.build();
 }
 
@@ -156,56 +168,46 @@ function emitPackRows(f: FuncBuilder): void {
   });
 }
 
-// ---- conv: per output pixel, tiles of 4 output channels. The window's words are
-// walked by loops (kernel rows, then the row's taps × channel words), not unrolled:
-// TurboFan keeps every wasm load in program order but sinks the arithmetic to its
-// use, so an unrolled window loads all its words before the first popcount and
-// spills; one word per loop iteration bounds the live values to that word's loads
-// and the accumulators. A window whose in-image inputs are all nonzero takes the
+// ---- conv: per output pixel, its window's words are first gathered (windowOffsets)
+// into a contiguous buffer, then every tile of 4 output channels walks them by a loop
+// of one word per iteration, not unrolled: TurboFan keeps every wasm load in program
+// order but sinks the arithmetic to its use, so an unrolled window loads all its
+// words before the first popcount and spills; one word per iteration bounds the live
+// values to that word's loads and the accumulators, and the gathered window makes
+// the walk two pointer increments. A window whose in-image inputs are all nonzero takes the
 // fast path, two pixels at a time sharing the weight loads, without the nonzero
 // words: its padded taps (zero words) then count as mismatches with every +1 weight
 // bit, which the pixel's border class subtracts (corrX; ternary also corrN from the
 // row's nonzero weights nW). Any other window takes the exact path with the nonzero words.
 
-/** Rows of the tile accumulated per pass over the window, by pixels per tile (1, 2). */
-export const XNOR_PASS_ROWS: Record<1 | 2, number> = { 1: 4, 2: 2 };
-
 function emitConv(f: FuncBuilder, v: XnorVariant): void {
-  const [inp, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, lo, hi] = f.params;
+  const [inp, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, offs, win, lo, hi] = f.params;
   const pix = 16 * v.Cw, words = v.kh * v.kw * v.Cw, block = XNOR_TILE * 8 * (v.ternary ? 2 : 1), swPix = v.sw * pix;
   const oh = f.local(), ow = f.local(), ms4 = f.local(), ps4 = f.local(), mp4 = f.local(), rowBase = f.local(), rowY = f.local(), rc = f.local();
   const mt = f.local(), wp = f.local(), ap = f.local(), bp = f.local(), biasp = f.local(), np = f.local();
-  const base = [f.local(), f.local()], ym = [f.local(), f.local()], cls = [f.local(), f.local()], cx = [f.local(), f.local()], cn = [f.local(), f.local()];
-  const q = f.local(), wq = f.local(), ctr = [f.local(), f.local(), f.local()];
+  const ym = [f.local(), f.local()], cls = [f.local(), f.local()], cx = [f.local(), f.local()], cn = [f.local(), f.local()];
+  const q = f.local(), wq = f.local(), op = f.local(), offsEnd = f.local(), winEnd = f.local(), at0 = f.local();
+  const winPix = 16 * words; // the second pixel's window
   const cnt = [f.local(I64), f.local(I64)], yb = [f.local(I64), f.local(I64)];
   const s = [f.local(I64), f.local(I64)], nz = f.local(I64), zz = f.local(I64), wv = f.local(I64);
   const X = [0, 1].map(() => Array.from({ length: XNOR_TILE }, () => f.local(I64)));
   const N = v.ternary ? Array.from({ length: XNOR_TILE }, () => f.local(I64)) : [];
   const Y = [0, 1].map(() => (v.ternary && v.asym ? Array.from({ length: XNOR_TILE }, () => f.local(I64)) : []));
-  const vn = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128);
+  const vn = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), hasLo = f.local(), hasHi = f.local();
   const add64 = (acc: Local, push: () => void) => { f.get(acc); push(); f.op('i64.popcnt').op('i64.add').set(acc); };
+  f.get(offs).i32(4 * words).op('i32.add').set(offsEnd).get(win).i32(winPix).op('i32.add').set(winEnd);
   f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
+  f.get(lo).f32(-Infinity).op('f32.ne').set(hasLo).get(hi).f32(Infinity).op('f32.ne').set(hasHi);
   f.get(ms).i32(4).op('i32.mul').set(ms4).get(ps).i32(4).op('i32.mul').set(ps4);
   f.get(M).i32(3).op('i32.add').i32(-4).op('i32.and').i32(4).op('i32.mul').set(mp4);
 
-  /** body() n times (a counted loop on ctr[depth] when n > 1). */
-  const times = (n: number, depth: number, body: () => void) => {
-    if (n === 1) { body(); return; }
-    f.i32(n).set(ctr[depth]);
-    f.loop((top) => { body(); f.get(ctr[depth]).i32(-1).op('i32.add').tee(ctr[depth]).brIf(top); });
-  };
-  /**
-   * word() once per word of the window at `from`, in the weights' order (tap, then
-   * channel word): q at the word's sign word, wq at its weight block (from w0). With dilation 1
-   * along the width, a kernel row's words are contiguous in the grid: one loop over them.
-   */
-  const walk = (from: Local, w0: number, word: () => void) => {
-    const merged = v.dw === 1 || v.kw === 1, step = () => { word(); f.addTo(q, 16).addTo(wq, block); };
-    f.get(from).set(q).get(wp).i32(w0).op('i32.add').set(wq);
-    times(v.kh, 0, () => {
-      if (merged) times(v.kw * v.Cw, 1, step);
-      else times(v.kw, 1, () => { times(v.Cw, 2, step); f.addTo(q, (v.dw - 1) * pix); });
-      f.addTo(q, v.dh * v.Wp * pix - (merged ? v.kw * pix : v.kw * v.dw * pix));
+  /** word() once per word of the gathered window: q at its sign word (pixel 0), wq at its weight block. */
+  const walk = (word: () => void) => {
+    f.get(win).set(q).get(wp).set(wq);
+    f.loop((top) => {
+      word();
+      f.addTo(wq, block).addTo(q, 16);
+      f.get(q).get(winEnd).op('i32.ne').brIf(top);
     });
   };
 
@@ -232,7 +234,10 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
       else f.get(yb[p]).op('i32.wrap_i64').op('i32x4.splat');
       f.i32(1).op('i32x4.shl').get(vn).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(bp).mem('v128.load').op('f32x4.mul').op('f32x4.add');
     }
-    f.get(biasp).mem('v128.load').op('f32x4.add').get(lo4).op('f32x4.max').get(hi4).op('f32x4.min').set(vy);
+    f.get(biasp).mem('v128.load').op('f32x4.add').set(vy);
+    // f32x4.max / min lower to ~9 instructions each (NaN and signed-zero rules): skipped when the bound is infinite
+    f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.max').set(vy); });
+    f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.min').set(vy); });
     f.get(ym[p]).set(q); // q is free after the walks: the output cursor, the next tile's start left in ym[p]
     for (let j = 0; j < XNOR_TILE; j++) {
       const store = () => { f.get(q).get(vy).memLane('v128.store32_lane', 0, j); };
@@ -243,32 +248,30 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
     f.get(q).set(ym[p]);
   };
 
-  /** One tile of output channels for `px` pixels (2 only on the fast path): passes of R rows over the window. */
+  /** One tile of output channels for `px` pixels (2 only on the fast path). */
   const tile = (fast: boolean, px: number) => {
-    const P = [0, 1].slice(0, px), R = fast ? XNOR_PASS_ROWS[px as 1 | 2] : XNOR_TILE;
+    const P = [0, 1].slice(0, px);
     for (const p of P) for (const l of [...X[p], ...Y[p]]) f.i64(0).set(l);
     for (const l of N) f.i64(0).set(l);
-    for (let r0 = 0; r0 < XNOR_TILE; r0 += R) {
-      walk(base[0], 8 * r0, () => {
-        for (const p of P) f.get(q).mem('i64.load', p * swPix).set(s[p]);
-        if (!fast) f.get(q).mem('i64.load', 8).set(nz);
-        for (let j = r0; j < r0 + R; j++) {
-          f.get(wq).mem('i64.load', 8 * (j - r0)).set(wv);
-          if (!v.ternary) {
-            for (const p of P) add64(X[p][j], () => { f.get(wv).get(s[p]).op('i64.xor'); if (!fast) f.get(nz).op('i64.and'); });
-            continue;
-          }
-          f.get(wq).mem('i64.load', 32 + 8 * (j - r0));
-          if (!fast) f.get(nz).op('i64.and');
-          f.set(zz);
-          if (!fast) add64(N[j], () => f.get(zz));
-          for (const p of P) {
-            add64(X[p][j], () => f.get(wv).get(s[p]).op('i64.xor').get(zz).op('i64.and'));
-            if (v.asym) add64(Y[p][j], () => f.get(s[p]).get(zz).op('i64.and'));
-          }
+    walk(() => {
+      for (const p of P) f.get(q).mem('i64.load', p * winPix).set(s[p]);
+      if (!fast) f.get(q).mem('i64.load', 8).set(nz);
+      for (let j = 0; j < XNOR_TILE; j++) {
+        f.get(wq).mem('i64.load', 8 * j).set(wv);
+        if (!v.ternary) {
+          for (const p of P) add64(X[p][j], () => { f.get(wv).get(s[p]).op('i64.xor'); if (!fast) f.get(nz).op('i64.and'); });
+          continue;
         }
-      });
-    }
+        f.get(wq).mem('i64.load', 32 + 8 * j);
+        if (!fast) f.get(nz).op('i64.and');
+        f.set(zz);
+        if (!fast) add64(N[j], () => f.get(zz));
+        for (const p of P) {
+          add64(X[p][j], () => f.get(wv).get(s[p]).op('i64.xor').get(zz).op('i64.and'));
+          if (v.asym) add64(Y[p][j], () => f.get(s[p]).get(zz).op('i64.and'));
+        }
+      }
+    });
     for (const p of P) epilogue(fast, p);
     f.addTo(wp, words * block).addTo(ap, 16).addTo(bp, 16).addTo(biasp, 16).addTo(np, 16);
     for (const p of P) f.addTo(cx[p], 16).addTo(cn[p], 16);
@@ -283,15 +286,19 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
     }
     f.forUp(mt, 0, M, XNOR_TILE, () => tile(fast, px));
   };
-  /** Pixel ow + p: its window, output, border class and counts (the nonzero inputs; asym binary: the +1 ones). */
+  /** Pixel ow + p: its window gathered, output, border class and counts (the nonzero inputs; asym binary: the +1 ones). */
   const at = (p: number) => {
-    f.get(rowBase).get(ow).i32(p).op('i32.add').i32(swPix).op('i32.mul').op('i32.add').set(base[p]);
+    f.get(rowBase).get(ow).i32(p).op('i32.add').i32(swPix).op('i32.mul').op('i32.add').set(at0);
     f.get(rowY).get(ow).i32(p).op('i32.add').get(ps4).op('i32.mul').op('i32.add').set(ym[p]);
     f.get(rc).get(colCls).get(ow).i32(p).op('i32.add').i32(2).op('i32.shl').op('i32.add').mem('i32.load').op('i32.add').set(cls[p]);
     f.i64(0).set(cnt[p]).i64(0).set(yb[p]);
-    walk(base[p], 0, () => {
+    f.get(win).i32(p * winPix).op('i32.add').set(q).get(offs).set(op);
+    f.loop((top) => {
+      f.get(q).get(at0).get(op).mem('i32.load').op('i32.add').mem('v128.load').mem('v128.store');
       add64(cnt[p], () => f.get(q).mem('i64.load', 8));
       if (v.asym && !v.ternary) add64(yb[p], () => f.get(q).mem('i64.load').get(q).mem('i64.load', 8).op('i64.and'));
+      f.addTo(q, 16).addTo(op, 4);
+      f.get(op).get(offsEnd).op('i32.ne').brIf(top);
     });
   };
   /** Whether pixel p's in-image inputs are all nonzero. */
