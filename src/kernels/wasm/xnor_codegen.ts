@@ -28,7 +28,7 @@ export interface XnorVariant {
   dw: number;
   /** Stride along the width (a pixel's window start is a constant multiple of its column). */
   sw: number;
-  /** Width of the packed (padded) input grid, and 64-channel words per pixel: the taps' offsets are constants. */
+  /** Width of the packed (padded) input grid, and 64-channel words per pixel: a row's and a pixel's strides are constants. */
   Wp: number;
   Cw: number;
   /** Weights have zeros: a second bit-plane. */
