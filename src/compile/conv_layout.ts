@@ -168,18 +168,35 @@ export function cConvKernel(s: ConvStep): { cKernel: NonNullable<ConvStep['cKern
 const PATTERN_PASS_ROUND = 16;
 
 /**
- * C target, pattern conv (3×3, stride 1): one filter's output made as PH − 2 rows of
- * PW floats (the last two columns of a row are not outputs), so every tap is one
- * constant offset into a flat pass over `span` floats; then the input in padded
- * planes of PW columns (none when unpadded: the kernel reads the input itself).
- * With padded planes the pass is rounded up to PATTERN_PASS_ROUND floats, which
- * reads up to that many floats past the last plane (scratch) into outputs never kept.
+ * Band sizes (output rows) a pattern conv may use, ascending: divisors of OH, and with a fused
+ * pool one whose windows tile the rows (no overlap, no pads) only multiples of its stride, so
+ * each pooled row's conv rows lie in one band; other pools need the whole plane.
  */
-export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plane: number; span: number; bytes: number } {
+export function cPatternBands(s: ConvStep): number[] {
+  const p = s.pool, w = p?.win;
+  const tiles = !w || (w.kh <= w.sh && w.padT === 0 && w.dh === 1);
+  const out: number[] = [];
+  for (let b = 1; b <= s.OH; b++) if (s.OH % b === 0 && (b === s.OH || (tiles && (!w || b % w.sh === 0)))) out.push(b);
+  return out;
+}
+
+/**
+ * C target, pattern conv (3×3, stride 1): one filter's output made a band of `rows` output rows
+ * at a time (s.patternRows, else the whole plane), as rows − 1 rows of PW floats and OW more (the
+ * last two columns of a row are not outputs), so every tap is one constant offset into a flat
+ * pass over `span` floats. A padded conv first copies the band's rows + 2 of every input channel
+ * into padded planes of PW columns (`plane` floats each; zeros outside the input); an unpadded one
+ * reads its input in place (`plane` = H·W, whole planes). With padding the pass is rounded up to
+ * PATTERN_PASS_ROUND floats, which reads up to that many floats past the last plane (scratch) into
+ * outputs never kept. Scratch: the pass, then the padded planes.
+ */
+export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH): { padded: boolean; PW: number; plane: number; span: number; rows: number; bytes: number } {
   const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
-  const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW, exact = (g.OH - 1) * g.PW + g.OW;
-  const span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
-  return { padded, PW: g.PW, plane, span, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
+  const padded = g.PH !== s.H || g.PW !== s.W;
+  if (!padded) rows = g.OH;
+  const exact = (rows - 1) * g.PW + g.OW, span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
+  const plane = padded ? (rows + 2) * g.PW : s.H * s.W;
+  return { padded, PW: g.PW, plane, span, rows, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
 }
 
 /**

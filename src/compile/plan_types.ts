@@ -177,6 +177,8 @@ export interface ConvStep extends StepBase {
   pool?: PoolStep;
   /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
   band?: { pooled: number; rows: number };
+  /** Target 'c', pattern kernel: output rows made per band of padded input rows (conv_layout.ts cPatternPlanes; default the whole plane). */
+  patternRows?: number;
   /** Target 'c': by stored weight over output rows ('taps'), input channel by input channel over its shifted copies ('channels'), FKW pattern blocks ('pattern') or Winograd tiles ('winograd'; conv_layout.ts, cConvKernel). */
   cKernel?: 'taps' | 'channels' | 'pattern' | 'winograd';
 }
