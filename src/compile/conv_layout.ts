@@ -164,8 +164,12 @@ export function cConvKernel(s: ConvStep): { cKernel: NonNullable<ConvStep['cKern
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
 }
 
-/** Floats a pattern conv's flat pass is rounded up to when its input is padded (a 512-bit vector: no scalar tail). */
-const PATTERN_PASS_ROUND = 16;
+/** Floats a pattern conv's flat pass is rounded up to when its input is padded (a 256-bit vector: no scalar tail). */
+const PATTERN_PASS_ROUND = 8;
+
+/** Padded rows of a pattern conv are widened to a multiple of this many floats (a 512-bit vector) when it costs at most ALIGNED_ROW_COST× the floats. */
+const ALIGNED_ROW = 16;
+const ALIGNED_ROW_COST = 1.15;
 
 /**
  * Band sizes (output rows) a pattern conv may use, ascending: divisors of OH, and with a fused
@@ -180,23 +184,53 @@ export function cPatternBands(s: ConvStep): number[] {
   return out;
 }
 
+/** A 2×2 stride-2 max pool without pads or dilation (a pattern conv takes it straight from its pass). */
+export function isMaxPool2(p: PoolStep | undefined): boolean {
+  const w = p?.win;
+  return !!p && !!w && p.mode === 'max' && w.kh === 2 && w.kw === 2 && w.sh === 2 && w.sw === 2 && w.dh === 1 && w.dw === 1 &&
+    w.padT + w.padL + w.padB + w.padR === 0;
+}
+
+/** Where a pattern conv's pass holds its output rows: `lines` rows of PW floats, `fold` output rows side by side in each (segments of PW / fold). */
+export interface PatternPlanes {
+  padded: boolean;
+  PW: number;
+  /** Floats of one input channel's padded planes (H·W when read in place). */
+  plane: number;
+  span: number;
+  /** Output rows per band. */
+  rows: number;
+  fold: 1 | 2;
+  lines: number;
+  bytes: number;
+}
+
 /**
  * C target, pattern conv (3×3, stride 1): one filter's output made a band of `rows` output rows
  * at a time (s.patternRows, else the whole plane), as rows − 1 rows of PW floats and OW more (the
- * last two columns of a row are not outputs), so every tap is one constant offset into a flat
+ * last PW − OW columns of a row are not outputs), so every tap is one constant offset into a flat
  * pass over `span` floats. A padded conv first copies the band's rows + 2 of every input channel
- * into padded planes of PW columns (`plane` floats each; zeros outside the input); an unpadded one
- * reads its input in place (`plane` = H·W, whole planes). With padding the pass is rounded up to
- * PATTERN_PASS_ROUND floats, which reads up to that many floats past the last plane (scratch) into
- * outputs never kept. Scratch: the pass, then the padded planes.
+ * into padded planes of PW columns (`plane` floats each; zeros outside the input; a row's right
+ * pad is the next row's left pad), rows widened to whole 512-bit vectors when that costs little
+ * (the taps of the first column then load aligned); an unpadded one reads its input in place
+ * (`plane` = H·W, whole planes). Planes at most half a vector wide are folded (fold 2, whole
+ * planes only): row r and row r + lines side by side in one line of ALIGNED_ROW floats, so the
+ * pass runs over lines of whole vectors. With padding the pass is rounded up to whole vectors,
+ * which reads past the last plane (scratch) into outputs never kept. Scratch: the pass, then
+ * the padded planes.
  */
-export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH): { padded: boolean; PW: number; plane: number; span: number; rows: number; bytes: number } {
-  const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
+export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH): PatternPlanes {
+  const w = s.win, g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] });
   const padded = g.PH !== s.H || g.PW !== s.W;
   if (!padded) rows = g.OH;
-  const exact = (rows - 1) * g.PW + g.OW, span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
-  const plane = padded ? (rows + 2) * g.PW : s.H * s.W;
-  return { padded, PW: g.PW, plane, span, rows, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
+  const least = padded && w.padR <= w.padL ? s.W + w.padL : g.PW, aligned = roundUp(least, ALIGNED_ROW);
+  const fold = padded && rows === g.OH && least <= ALIGNED_ROW / 2 && (!s.pool || isMaxPool2(s.pool)) ? 2 : 1;
+  const PW = fold === 2 || (padded && aligned <= least * ALIGNED_ROW_COST) ? aligned : least;
+  const lines = Math.ceil(rows / fold);
+  const exact = (lines - 1) * PW + (fold === 2 ? PW : g.OW);
+  const span = padded ? roundUp(exact, PW % ALIGNED_ROW ? PATTERN_PASS_ROUND : ALIGNED_ROW) : exact;
+  const plane = padded ? (lines + 2) * PW : s.H * s.W;
+  return { padded, PW, plane, span, rows, fold, lines, bytes: (span + (padded ? s.C * plane + span - exact + w.padR : 0)) * 4 };
 }
 
 /**

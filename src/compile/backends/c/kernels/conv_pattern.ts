@@ -10,7 +10,7 @@
 // taps. Bias, clamp and a pool after the conv are applied as the plane is copied out.
 import { KERNEL_TAPS, maskPicture, maskTaps, patternCounts } from '../../../../ir/pattern.js';
 import { buildFkw } from '../../../../format/fkw.js';
-import { cPatternPlanes } from '../../../conv_layout.js';
+import { cPatternPlanes, isMaxPool2, type PatternPlanes } from '../../../conv_layout.js';
 import type { ConvStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, type CLayer, type CStepCtx } from '../layer.js';
 import { uintType, type CArray } from '../writer.js';
@@ -83,47 +83,48 @@ function patternRun(id: string, p: number, T: number, plane: number): string[] {
 /**
  * The band copy: output rows [r0, r0 + rows) need input rows r0 − padT … r0 + rows + 1 − padT
  * of every channel, each copied inside its padded row (zeros where it is outside the input; the
- * pad columns were zeroed once, see patternConv).
+ * pad columns were zeroed once, see patternConv). Folded planes: line h holds padded rows h and
+ * h + lines side by side.
  */
-function bandFunction(id: string, s: ConvStep, PW: number, plane: number, rows: number): string[] {
-  const w = s.win;
+function bandFunction(id: string, s: ConvStep, g: PatternPlanes): string[] {
+  const w = s.win, seg = g.PW / g.fold;
+  const row = g.fold === 1 ? 'r0 + h' : `r0 + h + f * ${g.lines}`;
   return [
     `static void ${id}_band(const float *restrict x, float *restrict xp, int r0) {`,
-    '  int c, h, v;',
+    '  int c, h, f, v;',
     `  for (c = 0; c < ${s.C}; c++)`,
-    `    for (h = 0; h < ${rows + 2}; h++) {`,
-    `      const int ih = r0 + h - ${w.padT};`,
-    `      float *restrict d = xp + c * ${plane} + h * ${PW} + ${w.padL};`,
-    `      if (ih >= 0 && ih < ${s.H}) for (v = 0; v < ${s.W}; v++) d[v] = x[(c * ${s.H} + ih) * ${s.W} + v];`,
-    `      else for (v = 0; v < ${s.W}; v++) d[v] = 0.0f;`,
-    '    }',
+    `    for (h = 0; h < ${g.lines + 2}; h++)`,
+    `      for (f = 0; f < ${g.fold}; f++) {`,
+    `        const int ih = ${row} - ${w.padT};`,
+    `        float *restrict d = xp + c * ${g.plane} + h * ${g.PW} + f * ${seg} + ${w.padL};`,
+    `        if (ih >= 0 && ih < ${s.H}) for (v = 0; v < ${s.W}; v++) d[v] = x[(c * ${s.H} + ih) * ${s.W} + v];`,
+    `        else for (v = 0; v < ${s.W}; v++) d[v] = 0.0f;`,
+    '      }',
     '}',
   ];
 }
 
-/** A 2×2 stride-2 max pool without pads or dilation: taken straight from the pass's rows (see outputLines). */
-function isMax2x2(p: ConvStep['pool']): boolean {
-  const w = p?.win;
-  return !!p && !!w && p.mode === 'max' && w.kh === 2 && w.kw === 2 && w.sh === 2 && w.sw === 2 && w.dh === 1 && w.dw === 1 &&
-    w.padT + w.padL + w.padB + w.padR === 0;
+/** The C expression of where output row `oh` of the band starts in the pass. */
+function rowAt(g: PatternPlanes, oh: string): string {
+  return g.fold === 1 ? `(${oh}) * ${g.PW}` : `((${oh}) % ${g.lines}) * ${g.PW} + ((${oh}) / ${g.lines}) * ${g.PW / 2}`;
 }
 
 /**
  * Copying a filter's band out: + bias, clamp, into its output rows; a 2×2/2 max pool straight
  * from the pass's rows (bias and clamp after the max: both are monotone, so the value is the
- * same); other pools from the band compacted in place (the band's pooled rows).
+ * same); other pools from the band compacted in place (unfolded; the band's pooled rows).
  */
-function outputLines(s: ConvStep, PW: number, rows: number, bias: string): string[] {
-  const clamp = clampLines('v', s.clamp), p = s.pool;
-  if (p && isMax2x2(p)) {
+function outputLines(s: ConvStep, g: PatternPlanes, bias: string): string[] {
+  const clamp = clampLines('v', s.clamp), p = s.pool, rows = g.rows;
+  if (p && isMaxPool2(p)) {
     return [
       `for (oh = 0; oh < ${Math.min(Math.floor(rows / 2), p.OH)}; oh++) {`,
+      `  const float *restrict a0 = acc + ${rowAt(g, '2 * oh')}, *restrict a1 = acc + ${rowAt(g, '(2 * oh + 1)')};`,
       `  for (ow = 0; ow < ${p.OW}; ow++) {`,
-      `    const float *restrict a = acc + 2 * oh * ${PW} + 2 * ow;`,
-      '    float v = a[0];',
-      `    if (a[1] > v) v = a[1];`,
-      `    if (a[${PW}] > v) v = a[${PW}];`,
-      `    if (a[${PW + 1}] > v) v = a[${PW + 1}];`,
+      '    float v = a0[2 * ow];',
+      '    if (a0[2 * ow + 1] > v) v = a0[2 * ow + 1];',
+      '    if (a1[2 * ow] > v) v = a1[2 * ow];',
+      '    if (a1[2 * ow + 1] > v) v = a1[2 * ow + 1];',
       `    v += ${bias};`,
       ...indent(clamp, '    '),
       `    ym[(r0 / 2 + oh) * ${p.OW} + ow] = v;`,
@@ -136,7 +137,7 @@ function outputLines(s: ConvStep, PW: number, rows: number, bias: string): strin
   return [
     `for (oh = 0; oh < ${rows}; oh++) {`,
     `  for (ow = 0; ow < ${s.OW}; ow++) {`,
-    `    float v = acc[oh * ${PW} + ow] + ${bias};`,
+    `    float v = acc[${rowAt(g, 'oh')} + ow] + ${bias};`,
     ...indent(clamp, '    '),
     `    ${at} = v;`,
     '  }',
@@ -148,7 +149,7 @@ function outputLines(s: ConvStep, PW: number, rows: number, bias: string): strin
 export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const f = s.pattern!.format, id = ctx.id;
   const fkw = buildFkw(s.weight.data, [s.M, s.C, 3, 3], f, { reorder: s.pattern!.reorder });
-  const { padded, PW, plane, span, rows, bytes } = cPatternPlanes(s);
+  const g = cPatternPlanes(s), { padded, PW, plane, span, rows, bytes } = g;
   const bands = s.OH / rows, pads = bytes / 4 - span;
   const K = fkw.masks.length, T = fkw.masks.map((m) => maskTaps(m).length);
   const counts = patternCounts(f);
@@ -163,7 +164,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const blocks = fkw.masks.flatMap((m, i) => PASSES.flatMap((n) => patternBlock(id, i, m, n, PW, span)));
   const code = [
     ...blocks,
-    ...(padded ? bandFunction(id, s, PW, plane, rows) : []),
+    ...(padded ? bandFunction(id, s, g) : []),
     '',
     signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], ['float *t']),
     '  int n, b, r, i, k, oh, ow;',
@@ -182,7 +183,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
     `        float *restrict ym = y + n * ${s.outImageStride} + m * ${outPlane};`,
     `        for (i = 0; i < ${span}; i++) acc[i] = 0.0f;`,
     ...indent(fkw.masks.flatMap((_, i) => patternRun(id, i, T[i], plane)), '        '),
-    ...indent(outputLines(s, PW, rows, b.at('m')), '        '),
+    ...indent(outputLines(s, g, b.at('m')), '        '),
     '      }',
     '    }',
     '  }',
@@ -191,7 +192,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const fused = p ? ` + ${p.mode} pool ${p.win.kh}x${p.win.kw}/${p.win.sh}` : '';
   return layer({
     code, args: [s.inputs[0], s.outputs[0], SCRATCH], arrays: [...arrays, ...b.arrays],
-    helpers: ['madd', ...(p && !isMax2x2(p) ? ['pool_row:float'] : [])], includes: ['math.h'],
+    helpers: ['madd', ...(p && !isMaxPool2(p) ? ['pool_row:float'] : [])], includes: ['math.h'],
     kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}` : ''})${fused}`,
     weights: `pattern FKW: ${K} patterns, ${counts.kept} of ${counts.kernels} kernels kept, ${counts.weights} of ${counts.kernels * KERNEL_TAPS} weights f32, ` +
       `channel index ${arrays[2].type}, FKR row order`,
