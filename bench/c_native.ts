@@ -10,6 +10,7 @@
 // 3.6, one-shot unless the repro's trained file exists): C's FKW kernel against
 // nnzip WASM's pattern kernel on the same model; and that model with its FC layers
 // pruned one-shot to the pruned variant's FC density ('pattern+fc pruned').
+// The C builds are compiled with `optimize: 'time'` (whole padded planes: speed before RAM).
 // Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,7 +72,7 @@ class NativeModel {
   }
 
   static start(graph: Graph, inputs: Float32Array, dir: string, name: string): NativeModel {
-    const program = compileC(graph, { name, model: name });
+    const program = compileC(graph, { name, model: name, optimize: 'time' });
     writeFileSync(join(dir, `${name}.h`), program.header);
     writeFileSync(join(dir, `${name}.c`), program.source);
     writeFileSync(join(dir, 'main.c'), harnessSource(name));
@@ -167,7 +168,7 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<{ 
     const t = new Map(timings.map((x) => [x.name, x.name.startsWith('C ') ? x.ms / K : x.ms]));
     const cpu = new Map(timings.map((x, i) => [x.name, x.name.startsWith('C ') ? median(natives[i - (contenders.length - natives.length)].cpu) : median(x.cpu)]));
     for (const v of vs) {
-      const p = compileC(v.graph, { name: 'm' });
+      const p = compileC(v.graph, { name: 'm', optimize: 'time' });
       sizes.push([c.name, v.label, formatBytes(v.bytes), formatBytes(Buffer.byteLength(p.source) + Buffer.byteLength(p.header)), formatBytes(p.layers.reduce((s, l) => s + l.constBytes, 0))]);
     }
     return { wall: row(c.name, (k) => t.get(k)), cpu: row(c.name, (k) => cpu.get(k)) };

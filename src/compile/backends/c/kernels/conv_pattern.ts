@@ -193,7 +193,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   return layer({
     code, args: [s.inputs[0], s.outputs[0], SCRATCH], arrays: [...arrays, ...b.arrays],
     helpers: ['madd', ...(p && !isMaxPool2(p) ? ['pool_row:float'] : [])], includes: ['math.h'],
-    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}` : ''})${fused}`,
+    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}${g.fold > 1 ? `, ${g.fold} rows per line` : ''}` : ''})${fused}`,
     weights: `pattern FKW: ${K} patterns, ${counts.kept} of ${counts.kernels} kernels kept, ${counts.weights} of ${counts.kernels * KERNEL_TAPS} weights f32, ` +
       `channel index ${arrays[2].type}, FKR row order`,
   });
