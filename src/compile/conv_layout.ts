@@ -15,6 +15,7 @@ import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
+import { patternCounts } from '../ir/pattern.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
 
@@ -202,6 +203,10 @@ export interface PatternPlanes {
   rows: number;
   fold: 1 | 2;
   lines: number;
+  /** Floats from one copy of the padded planes to the next shifted by a column (3 copies: every tap loads aligned); 0 = one copy. */
+  shift: number;
+  /** Bytes the scratch pointer is rounded up to (rows of whole vectors); 0 = as given. */
+  align: number;
   bytes: number;
 }
 
@@ -215,11 +220,23 @@ export interface PatternPlanes {
  * (the taps of the first column then load aligned); an unpadded one reads its input in place
  * (`plane` = H·W, whole planes). Planes at most half a vector wide are folded (fold 2, whole
  * planes only): row r and row r + lines side by side in one line of ALIGNED_ROW floats, so the
- * pass runs over lines of whole vectors. With padding the pass is rounded up to whole vectors,
+ * pass runs over lines of whole vectors. Rows of whole vectors also get two more copies of the
+ * padded planes shifted by one and two columns (`shifted`, s.patternShifted; by default when a
+ * filter's kernels read them from a core's L1 cache, SHIFTED_CACHE_BYTES), so every tap of the
+ * pass loads aligned. With padding the pass is rounded up to whole vectors,
  * which reads past the last plane (scratch) into outputs never kept. Scratch: the pass, then
  * the padded planes.
  */
-export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH): PatternPlanes {
+/** Bytes of a core's L1 data cache the shifted copies a filter reads should fit in (see cPatternPlanes): beyond it the copies cost more in misses than the aligned loads save. */
+const SHIFTED_CACHE_BYTES = 48 << 10;
+
+/** Whether a filter's kernels (on average) read their three shifted copies of `plane` floats from a core's L1 cache. */
+function shiftsFit(s: ConvStep, plane: number): boolean {
+  const kept = s.pattern ? patternCounts(s.pattern.format).kept : s.M * s.C;
+  return (kept / s.M) * plane * 3 * 4 <= SHIFTED_CACHE_BYTES;
+}
+
+export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH, shifted = s.patternShifted): PatternPlanes {
   const w = s.win, g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] });
   const padded = g.PH !== s.H || g.PW !== s.W;
   if (!padded) rows = g.OH;
@@ -230,7 +247,10 @@ export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH): Patte
   const exact = (lines - 1) * PW + (fold === 2 ? PW : g.OW);
   const span = padded ? roundUp(exact, PW % ALIGNED_ROW ? PATTERN_PASS_ROUND : ALIGNED_ROW) : exact;
   const plane = padded ? (lines + 2) * PW : s.H * s.W;
-  return { padded, PW, plane, span, rows, fold, lines, bytes: (span + (padded ? s.C * plane + span - exact + w.padR : 0)) * 4 };
+  const copy = padded ? s.C * plane + span - exact + w.padR : 0, aligned16 = padded && PW % ALIGNED_ROW === 0;
+  const shift = (shifted ?? shiftsFit(s, plane)) && aligned16 ? roundUp(copy + 2, ALIGNED_ROW) : 0;
+  const align = aligned16 ? ALIGNED_ROW * 4 : 0;
+  return { padded, PW, plane, span, rows, fold, lines, shift, align, bytes: (span + (shift ? 3 * shift : copy)) * 4 + align };
 }
 
 /**

@@ -179,6 +179,8 @@ export interface ConvStep extends StepBase {
   band?: { pooled: number; rows: number };
   /** Target 'c', pattern kernel: output rows made per band of padded input rows (conv_layout.ts cPatternPlanes; default the whole plane). */
   patternRows?: number;
+  /** Target 'c', pattern kernel: copies of the padded planes shifted by 1 and 2 columns too (cPatternPlanes; default on where rows are whole vectors). */
+  patternShifted?: boolean;
   /** Target 'c': by stored weight over output rows ('taps'), input channel by input channel over its shifted copies ('channels'), FKW pattern blocks ('pattern') or Winograd tiles ('winograd'; conv_layout.ts, cConvKernel). */
   cKernel?: 'taps' | 'channels' | 'pattern' | 'winograd';
 }

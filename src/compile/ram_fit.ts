@@ -3,7 +3,8 @@
 // first planned as the in-place weight-axpy kernel ('taps': no copy; scratch only for a fused
 // pool's band of conv rows); at each of them the room under that plan's peak (the peak minus
 // the buffers live across the step) then takes the largest band of padded rows that fits (the
-// whole plane when it does), and a step where not even the smallest band fits stays in place.
+// whole plane when it does, with its shifted copies when they fit too), and a step where not
+// even the smallest band fits stays in place.
 // 'time' copies whole planes: the fastest kernels, up to twice the RAM on VGG-like models.
 import { fail } from '../ir/errors.js';
 import { convBand, cPatternBands, cPatternPlanes } from './conv_layout.js';
@@ -26,8 +27,8 @@ function runInPlace(s: ConvStep): boolean {
   return true;
 }
 
-function runBanded(s: ConvStep, rows: number): void {
-  Object.assign(s, { cKernel: 'pattern', band: undefined, patternRows: rows, scratch: cPatternPlanes(s, rows).bytes });
+function runBanded(s: ConvStep, rows: number, shifted: boolean | undefined = false): void {
+  Object.assign(s, { cKernel: 'pattern', band: undefined, patternRows: rows, patternShifted: shifted, scratch: cPatternPlanes(s, rows, shifted).bytes });
 }
 
 /** Sizes the padded copies of the pattern convs in `steps` (see above); `plan` plans the steps' memory as they stand. */
@@ -39,9 +40,9 @@ export function fitPatternScratch(steps: PlanStep[], plan: () => MemoryPlan): vo
   for (const { s, i } of movable) {
     const live = base.buffers.filter((b) => b.role !== 'scratch' && b.first <= i && i <= b.last).reduce((n, b) => n + b.bytes, 0);
     const room = base.regionBytes - live;
-    s.cKernel = 'pattern';
-    const fits = cPatternBands(s).filter((rows) => cPatternPlanes(s, rows).bytes <= room);
-    if (fits.length) runBanded(s, fits[fits.length - 1]);
+    const choices: [number, boolean | undefined][] = [[s.OH, undefined], ...cPatternBands(s).reverse().map((rows): [number, boolean | undefined] => [rows, false])];
+    const fit = choices.find(([rows, shifted]) => cPatternPlanes(s, rows, shifted).bytes <= room);
+    if (fit) runBanded(s, ...fit);
     else runInPlace(s);
   }
 }

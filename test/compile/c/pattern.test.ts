@@ -57,8 +57,8 @@ test('C pattern convs (FKW blocks): odd planes, pad 1 / none / asymmetric, 1, 3 
     assertAgrees(c.outputs, await runNnzip(g, xs, [batch, 5, 11, 9]), RTOL, 10, `pattern net batch ${batch}`);
     const convs = c.program.layers.filter((l) => l.kernel.includes('pattern FKW'));
     assert.equal(convs.length, 3, c.program.layers.map((l) => l.kernel).join('\n'));
-    assert.match(convs[0].kernel, /3 pattern blocks.*padded planes\) \+ max pool 2x2\/2$/);
-    assert.match(convs[1].kernel, /8 pattern blocks.*padded planes, 2 rows per line/, 'a 4-wide plane is folded');
+    assert.match(convs[0].kernel, /3 pattern blocks.*padded planes\) \+ max pool 2x2\/2$/, 'rows of 10 floats: one copy');
+    assert.match(convs[1].kernel, /8 pattern blocks.*padded planes, 2 rows per line, shifted copies\)$/, 'a 4-wide plane is folded');
     assert.doesNotMatch(convs[2].kernel, /padded/, 'no pads: the kernel reads the input itself');
     assert.match(convs[0].weights, /^pattern FKW: 3 patterns, \d+ of 30 kernels kept, \d+ of 270 weights f32, channel index uint8_t, FKR row order$/);
   }
@@ -109,7 +109,8 @@ test('C pattern convs by optimize: ram (in place at the peak, bands of padded ro
     assertAgrees(time.outputs, want, RTOL, 10, `${what}, time`);
     const t = kernels(time);
     assert.ok(t.every((s) => /pattern FKW.*padded planes/.test(s)), t.join('\n'));
-    assert.match(t[3], pool === 'MaxPool' ? /2 rows per line/ : /planes\) \+ avg/, t.join('\n'));
+    assert.match(t[3], pool === 'MaxPool' ? /2 rows per line, shifted copies/ : /planes\) \+ avg/, t.join('\n'));
+    assert.match(t[0], /planes, shifted copies\)$/, 'rows of 16 floats: aligned copies');
     assert.ok(time.program.arenaBytes > ram.program.arenaBytes, `time ${time.program.arenaBytes} B vs ram ${ram.program.arenaBytes} B`);
   }
 });

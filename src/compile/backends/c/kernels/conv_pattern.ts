@@ -43,24 +43,23 @@ function tapSum(terms: string[][]): string {
 
 /**
  * The block of pattern p over `kernels` kernels at once: acc[i] += Σ w·x[i + offset]
- * for i in [0, span), the weights in registers, one row pointer per (kernel, row touched).
+ * for i in [0, span), the weights in registers, each tap a constant offset from its
+ * kernel's plane (row ky·PW, column kx; with shifted copies the column is the copy kx).
  */
-function patternBlock(id: string, p: number, mask: number, kernels: number, PW: number, span: number): string[] {
+function patternBlock(id: string, p: number, mask: number, kernels: number, g: PatternPlanes): string[] {
   const taps = tapPlaces(mask), T = taps.length;
-  const rows = [...new Set(taps.map((t) => t.ky))];
   const ks = Array.from({ length: kernels }, (_, k) => String.fromCharCode(97 + k));
   const weights = ks.flatMap((_, k) => taps.map((_t, j) => `w${k}_${j} = w[${k * T + j}]`));
-  const pointers = ks.flatMap((k) => rows.map((ky) => `*restrict ${k}${ky} = x${k}${ky ? ` + ${ky * PW}` : ''}`));
-  const terms = ks.flatMap((k, kk) => taps.map((t, j) => [`w${kk}_${j}`, `${k}${t.ky}[i${t.kx ? ` + ${t.kx}` : ''}]`]));
+  const at = (ky: number, kx: number) => ky * g.PW + (g.shift ? kx * g.shift : kx);
+  const terms = ks.flatMap((k, kk) => taps.map((t, j) => [`w${kk}_${j}`, `x${k}[i${at(t.ky, t.kx) ? ` + ${at(t.ky, t.kx)}` : ''}]`]));
   const sum = `acc[i] + ${tapSum(terms)}`;
   const name = `${id}_p${p}${kernels > 1 ? `x${kernels}` : ''}`;
   return [
     `/* pattern ${p} (${maskPicture(mask)}), ${kernels} kernel${kernels > 1 ? 's' : ''} per pass */`,
     `static inline void ${name}(float *restrict acc, ${ks.map((k) => `const float *restrict x${k}`).join(', ')}, const float *restrict w) {`,
     `  const float ${weights.join(', ')};`,
-    `  const float ${pointers.join(', ')};`,
     '  int i;',
-    `  for (i = 0; i < ${span}; i++) acc[i] = ${sum};`,
+    `  for (i = 0; i < ${g.span}; i++) acc[i] = ${sum};`,
     '}',
   ];
 }
@@ -89,16 +88,19 @@ function patternRun(id: string, p: number, T: number, plane: number): string[] {
 function bandFunction(id: string, s: ConvStep, g: PatternPlanes): string[] {
   const w = s.win, seg = g.PW / g.fold;
   const row = g.fold === 1 ? 'r0 + h' : `r0 + h + f * ${g.lines}`;
+  const copies = g.shift ? 3 : 1, at = g.shift ? `q * ${g.shift - 1}` : '';
   return [
     `static void ${id}_band(const float *restrict x, float *restrict xp, int r0) {`,
-    '  int c, h, f, v;',
+    `  int c, h, f, v${g.shift ? ', q' : ''};`,
     `  for (c = 0; c < ${s.C}; c++)`,
     `    for (h = 0; h < ${g.lines + 2}; h++)`,
     `      for (f = 0; f < ${g.fold}; f++) {`,
     `        const int ih = ${row} - ${w.padT};`,
-    `        float *restrict d = xp + c * ${g.plane} + h * ${g.PW} + f * ${seg} + ${w.padL};`,
-    `        if (ih >= 0 && ih < ${s.H}) for (v = 0; v < ${s.W}; v++) d[v] = x[(c * ${s.H} + ih) * ${s.W} + v];`,
-    `        else for (v = 0; v < ${s.W}; v++) d[v] = 0.0f;`,
+    ...(g.shift ? [`        for (q = 0; q < ${copies}; q++) { /* copy q: the planes ${copies > 1 ? 'shifted left by q columns' : ''} */`] : ['        {']),
+    `          float *restrict d = xp + ${at ? `${at} + ` : ''}c * ${g.plane} + h * ${g.PW} + f * ${seg} + ${w.padL};`,
+    `          if (ih >= 0 && ih < ${s.H}) for (v = 0; v < ${s.W}; v++) d[v] = x[(c * ${s.H} + ih) * ${s.W} + v];`,
+    `          else for (v = 0; v < ${s.W}; v++) d[v] = 0.0f;`,
+    '        }',
     '      }',
     '}',
   ];
@@ -150,7 +152,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const f = s.pattern!.format, id = ctx.id;
   const fkw = buildFkw(s.weight.data, [s.M, s.C, 3, 3], f, { reorder: s.pattern!.reorder });
   const g = cPatternPlanes(s), { padded, PW, plane, span, rows, bytes } = g;
-  const bands = s.OH / rows, pads = bytes / 4 - span;
+  const bands = s.OH / rows, pads = (bytes - g.align) / 4 - span;
   const K = fkw.masks.length, T = fkw.masks.map((m) => maskTaps(m).length);
   const counts = patternCounts(f);
   const arrays: CArray[] = [
@@ -161,12 +163,13 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   ];
   const b = biasOf(ctx, s.bias);
   const p = s.pool, outPlane = p ? p.OH * p.OW : s.OH * s.OW;
-  const blocks = fkw.masks.flatMap((m, i) => PASSES.flatMap((n) => patternBlock(id, i, m, n, PW, span)));
+  const blocks = fkw.masks.flatMap((m, i) => PASSES.flatMap((n) => patternBlock(id, i, m, n, g)));
   const code = [
     ...blocks,
     ...(padded ? bandFunction(id, s, g) : []),
     '',
-    signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], ['float *t']),
+    signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], [g.align ? 'float *t0' : 'float *t']),
+    ...(g.align ? [`  float *const t = (float *)(((uintptr_t)t0 + ${g.align - 1}u) & ~(uintptr_t)${g.align - 1}u); /* rows of whole vectors load aligned */`] : []),
     '  int n, b, r, i, k, oh, ow;',
     ...(padded ? [`  for (i = 0; i < ${pads}; i++) t[${span} + i] = 0.0f;`] : []),
     `  for (n = 0; n < ${s.N}; n++) {`,
@@ -193,7 +196,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   return layer({
     code, args: [s.inputs[0], s.outputs[0], SCRATCH], arrays: [...arrays, ...b.arrays],
     helpers: ['madd', ...(p && !isMaxPool2(p) ? ['pool_row:float'] : [])], includes: ['math.h'],
-    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}${g.fold > 1 ? `, ${g.fold} rows per line` : ''}` : ''})${fused}`,
+    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}${g.fold > 1 ? `, ${g.fold} rows per line` : ''}${g.shift ? ', shifted copies' : ''}` : ''})${fused}`,
     weights: `pattern FKW: ${K} patterns, ${counts.kept} of ${counts.kernels} kernels kept, ${counts.weights} of ${counts.kernels * KERNEL_TAPS} weights f32, ` +
       `channel index ${arrays[2].type}, FKR row order`,
   });
