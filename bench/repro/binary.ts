@@ -8,7 +8,7 @@ import { BINARIZE_DEFAULTS, type BinaryMethod } from '../../src/compress/binary/
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
 import { nnzToGraph } from '../../src/format/nnz.js';
-import { signRows } from '../../src/ir/binary.js';
+import { detectLevels, outputAxis, signRows } from '../../src/ir/binary.js';
 import { Rng } from '../../src/ir/random.js';
 import { WasmConv2d } from '../../src/kernels/wasm/conv.js';
 import { WasmGemm } from '../../src/kernels/wasm/gemm.js';
@@ -62,12 +62,17 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     });
     const decoded = nnzToGraph(r.file.bytes, `${m.name} ${method}`).graph;
     const acc = await accuracy(decoded, m.dataset);
-    // the binarized layers alone: their float32 bytes over their sections' bytes
-    const bin = [...r.compressed.formats].filter(([, f]) => f.kind === 'binary' || f.kind === 'ternary').map(([w]) => w);
-    const before = bin.reduce((s, w) => s + 4 * graph.initializers.get(w)!.size, 0);
-    const after = bin.reduce((s, w) => s + (r.file.sections.find((x) => x.name === w)?.bytes ?? 0), 0);
-    const kinds = [...new Set(bin.map((w) => r.compressed.formats.get(w)!.kind))].join('/');
-    rows.push([m.name, method, pct(acc), `${(before / after).toFixed(1)}× (${kinds}, ${bin.length} layers)`, `${(r.originalBytes / r.file.bytes.length).toFixed(1)}×`, r.file.bytes.length]);
+    // the binarized layers alone (found from their values: the file may store a ternary layer as a
+    // codebook or sparse section when that is smaller): their float32 bytes over their sections' bytes
+    const bin = r.layers.flatMap((l) => {
+      const t = r.compressed.initializers.get(l.weight)!;
+      const levels = t.dtype === 'float32' ? detectLevels(t.data as Float32Array, t.shape, outputAxis(l.node)) : undefined;
+      return levels ? [{ w: l.weight, kind: levels.kind, stored: r.compressed.formats.get(l.weight)?.kind ?? 'float' }] : [];
+    });
+    const before = bin.reduce((s, b) => s + 4 * graph.initializers.get(b.w)!.size, 0);
+    const after = bin.reduce((s, b) => s + (r.file.sections.find((x) => x.name === b.w)?.bytes ?? 0), 0);
+    const kinds = bin.map((b) => (b.kind === b.stored ? b.kind : `${b.kind} as ${b.stored}`)).join(', ');
+    rows.push([m.name, method, pct(acc), `${(before / after).toFixed(1)}× (${bin.length} layers: ${kinds})`, `${(r.originalBytes / r.file.bytes.length).toFixed(1)}×`, r.file.bytes.length]);
     log(`${m.name} ${method}: ${pct(acc)} after ${epochs} epochs, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
   }
   const length = steps ? `${epochs} epoch(s) of at most ${steps} steps` : `${epochs} epochs`;

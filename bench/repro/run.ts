@@ -25,7 +25,7 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
   intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },
   quantization: { what: 'fixed point 32-4 bits ± fine-tuning (Fig. 5-13), int8 PTQ/QAT vs onnxruntime quantize_static, sizes (args: lenet5 | vggs, fixed | int8 | sizes)', run: quantization },
-  search: { what: 'co-design search on LeNet-5 / MNIST: every method mixed (guided, random) vs each alone, same target and loss bound (args: OUT [MODEL] [BUDGET])', run: search },
+  search: { what: 'co-design search, LeNet-5 / MNIST or VGG-S / Fashion-MNIST: every method mixed (guided, random) vs each alone at the same loss bound, best points fine-tuned fully, a found recipe re-run by compress (args: OUT [MODEL] [BUDGET] [FINAL_STEPS] [METHODS] [SEED])', run: search },
   winograd: { what: 'VGG-S Fashion-MNIST accuracy and top-1 agreement, Winograd F(2,3)/F(4,3)/F(6,3)/auto vs direct (args: batch threads)', run: winogradAccuracy },
 };
 

@@ -20,6 +20,8 @@ export interface LayerSettings {
   connectivity?: number;
   /** Fraction of filters (output channels, neurons) kept, in (0, 1]; the others are removed from the graph. */
   filters?: number;
+  /** Weight bits of this layer in the quantize stage, over quantize.bits ('float' = this layer left float). */
+  quantize?: number | 'float';
   /** Binary / ternary method of this layer ('none' = float), over the binarize section's default. */
   binary?: BinaryMethod | 'none';
   /** Leave this layer dense and unshared. */
@@ -248,6 +250,7 @@ export function checkRecipe(r: Recipe, source: string): void {
     if (s.connectivity !== undefined) checkRange(`${source}: layers.${name}.connectivity`, s.connectivity, 1, 1e6, false, false);
     if (s.filters !== undefined) checkFraction(`${source}: layers.${name}.filters`, s.filters);
     if (s.binary !== undefined) checkMethod(`${source}: layers.${name}.binary`, s.binary, true);
+    if (s.quantize !== undefined && s.quantize !== 'float') checkRange(`${source}: layers.${name}.quantize (bits, or float)`, s.quantize, 2, 16, false, true);
   }
 }
 
@@ -292,7 +295,7 @@ export function checkRecipeLayers(r: Recipe, layers: Layer[], source: string): v
 }
 
 /** The settings that apply to one layer: its kind's defaults, then its overrides. */
-export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'binary' | 'patterns' | 'connectivity'>> & Pick<LayerSettings, 'indexBits' | 'filters' | 'binary'> {
+export function settingsFor(r: Recipe, layer: Layer): Required<Omit<LayerSettings, 'indexBits' | 'filters' | 'binary' | 'patterns' | 'connectivity' | 'quantize'>> & Pick<LayerSettings, 'indexBits' | 'filters' | 'binary'> {
   const o = layerOverrides(r, layer);
   return {
     density: o.density ?? r.prune?.density[layer.kind] ?? 1,
@@ -322,6 +325,7 @@ export function recipeDocument(r: Recipe): Record<string, unknown> {
   const copy = structuredClone(r);
   for (const m of kindMaps(copy)) for (const k of ['conv', 'fc']) if (!(k in m)) m[k] = null;
   const doc: Record<string, unknown> = { ...copy };
-  for (const k of ['filters', 'prune', 'share', 'quantize', 'binarize', 'winograd'] as const) if (r[k] === undefined) doc[k] = null;
+  for (const k of ['filters', 'pattern', 'prune', 'share', 'quantize', 'binarize', 'winograd'] as const) if (r[k] === undefined) doc[k] = null;
+  if (copy.pattern) doc.pattern = { ...copy.pattern, admm: copy.pattern.admm ?? null, codesign: copy.pattern.codesign ?? null };
   return doc;
 }

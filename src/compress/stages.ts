@@ -168,8 +168,10 @@ const quantize: Stage = {
   label: 'quantized (int8 / fixed point)',
   enabled: (r) => r.quantize !== undefined,
   run(ctx) {
-    const skipped = ctx.layers.filter((l) => settingsFor(ctx.recipe, l).skip).map((l) => l.name);
-    const r = quantizeStageRun({ ...ctx, skipped, quantize: ctx.recipe.quantize! });
+    const own = (l: Layer) => layerOverrides(ctx.recipe, l).quantize;
+    const skipped = ctx.layers.filter((l) => settingsFor(ctx.recipe, l).skip || own(l) === 'float').map((l) => l.name);
+    const layerBits = Object.fromEntries(ctx.layers.flatMap((l) => (typeof own(l) === 'number' ? [[l.name, own(l) as number]] : [])));
+    const r = quantizeStageRun({ ...ctx, skipped, layerBits, quantize: ctx.recipe.quantize! });
     ctx.model = r.model;
     return r.details;
   },

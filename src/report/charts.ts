@@ -147,6 +147,46 @@ export function speedSpec(points: SpeedPoint[], title: string): ChartSpec {
   });
 }
 
+/** One point of a search's front: proxy (short fine-tune) or final (fine-tuned fully), its loss against its own baseline. */
+export interface FrontChartPoint {
+  hash: string;
+  run: 'proxy' | 'final';
+  bytes: number;
+  ms: number;
+  /** Accuracy lost, percentage points (against the held-out baseline for the proxy, the test set's for final runs). */
+  lossPp: number;
+  meets: boolean;
+}
+
+/** Loss against size and against latency, proxy and final points, the loss bound (and the target, on its axis) as dashed rules. */
+export function frontSpec(points: FrontChartPoint[], maxLossPp: number, target: { kind: string; limit: number }): ChartSpec {
+  const runs = ['proxy', 'final'];
+  const panel = (field: 'bytes' | 'ms', title: string, limit: number | undefined): ChartSpec => ({
+    width: WIDTH / 2 - 20, height: 260,
+    layer: [
+      { mark: { type: 'line', color: '#bbb', strokeWidth: 1 }, encoding: { x: { field, type: 'quantitative' }, y: { field: 'lossPp', type: 'quantitative' }, detail: { field: 'hash' } } },
+      {
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          x: { field, type: 'quantitative', scale: { type: 'log' }, title },
+          y: { field: 'lossPp', type: 'quantitative', title: 'accuracy lost (pp)' },
+          color: { field: 'run', type: 'nominal', sort: runs, scale: { domain: runs, range: ['#9ab6d3', '#e15759'] }, title: 'fine-tune' },
+          shape: { field: 'meets', type: 'nominal', title: 'meets the goal' },
+        },
+      },
+      { data: { values: [{ y: maxLossPp }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+      ...(limit === undefined ? [] : [{ data: { values: [{ x: limit }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#59a14f' }, encoding: { x: { field: 'x', type: 'quantitative' } } }]),
+    ],
+  });
+  return spec('Search front: accuracy lost against size and latency', {
+    data: { values: points },
+    hconcat: [
+      panel('bytes', 'file bytes (log scale)', target.kind === 'size' ? target.limit : undefined),
+      panel('ms', 'ms per image, 1 thread (log scale)', target.kind === 'latency' ? target.limit : undefined),
+    ],
+  });
+}
+
 interface Vega {
   View: new (runtime: unknown, o: { renderer: 'none' }) => { toSVG(): Promise<string>; finalize(): void };
   parse(spec: unknown): unknown;

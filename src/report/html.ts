@@ -1,9 +1,11 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, no
 // fetch) that opens offline. Sections for what the inputs hold: a compression
 // run (stages, layers, weight histograms, bits per weight), sensitivity curves,
-// and speed next to peers. Every number cell carries its exact value in data-value.
+// speed next to peers, and a search's front (proxy and fully fine-tuned points). Every number cell carries its exact value in data-value.
 import type { SensitivityResult } from '../compress/prune/sensitivity.js';
-import { bitsSpec, histogramSpec, renderSvg, sensitivitySpec, speedSpec, stageShort, tradeoffSpec, type ChartSpec, type SpeedPoint } from './charts.js';
+import type { Evaluation } from '../search/evaluate.js';
+import type { SearchSummary } from '../search/search.js';
+import { bitsSpec, frontSpec, histogramSpec, renderSvg, sensitivitySpec, speedSpec, stageShort, tradeoffSpec, type ChartSpec, type FrontChartPoint, type SpeedPoint } from './charts.js';
 import type { CompressRun } from './compress_report.js';
 import type { ReportInput } from './report_inputs.js';
 
@@ -80,6 +82,35 @@ async function speedSection(title: string, points: SpeedPoint[], where: string, 
   ].join('\n');
 }
 
+/** The proxy's front and, when there are final runs, the fully fine-tuned points with the proxy result each came from. */
+function frontPoints(s: SearchSummary): FrontChartPoint[] {
+  const pt = (e: Evaluation & { meets?: boolean }, run: FrontChartPoint['run'], baseline: number): FrontChartPoint =>
+    ({ hash: e.hash, run, bytes: e.size, ms: e.latencyMs, lossPp: Number((100 * (baseline - e.accuracy)).toFixed(3)), meets: e.meets ?? false });
+  const proxy = new Map(s.front.map((e) => [e.hash, pt(e, 'proxy', s.baseline)]));
+  for (const e of s.final?.front ?? []) if (!proxy.has(e.hash)) proxy.set(e.hash, pt(e.proxy, 'proxy', s.baseline));
+  return [...proxy.values(), ...(s.final?.front ?? []).map((e) => pt(e, 'final', s.final!.baseline))];
+}
+
+async function searchSection(s: SearchSummary): Promise<string> {
+  const f = s.final;
+  const tuning = f ? `${f.epochs} epoch${f.epochs > 1 ? 's' : ''} per stage${f.steps ? ` of ${f.steps} steps` : ''} on the whole training set, scored on the test set (baseline ${pct(f.baseline)})` : '';
+  const summary = `Target ${escapeHtml(s.target.text)}, at most ${(100 * s.maxLoss).toFixed(2)} pp lost; ${int(s.evaluated)} candidates evaluated with the proxy ` +
+    `(held-out baseline ${pct(s.baseline)})${f ? `; the best ${f.finished} fine-tuned fully: ${escapeHtml(tuning)}` : ''}. ` +
+    (s.winner ? `Winner <b>${escapeHtml(s.winner.hash)}</b>: ${int(s.winner.size)} bytes, ${s.winner.latencyMs.toPrecision(3)} ms, ${pct(s.winner.accuracy)}.` : 'No candidate meets the goal.');
+  const byHash = new Map(s.front.map((e) => [e.hash, e]));
+  const rows = [...(f?.front ?? []), ...s.front.filter((e) => !f?.front.some((g) => g.hash === e.hash))].map((e) => {
+    const proxy = 'proxy' in e ? (e.proxy as Evaluation) : byHash.get(e.hash)!;
+    const final = 'proxy' in e ? e : undefined;
+    return [e.hash, num('bytes', e.size, int), num('ms', e.latencyMs, (v) => v.toPrecision(3)), num('proxyAccuracy', proxy.accuracy, pct),
+      num('finalAccuracy', final?.accuracy, pct), e.meets ? 'yes' : 'no'];
+  });
+  return [
+    `<section id="search"><h2>Co-design search</h2><p class="summary">${summary}</p>`,
+    await figure('search-front', frontSpec(frontPoints(s), 100 * s.maxLoss, s.target), 'Accuracy lost against file size and latency: pale points after the short proxy fine-tune, red after the full fine-tune (a grey line joins the two runs of one candidate); dashed: the loss bound and the target.'),
+    table('front', ['candidate', 'bytes', 'ms', 'proxy accuracy (held-out)', 'final accuracy (test)', 'meets'], rows), '</section>',
+  ].join('\n');
+}
+
 const STYLE = `
 body { font-family: system-ui, sans-serif; color: #1d2433; max-width: 1000px; margin: 24px auto; padding: 0 16px; line-height: 1.4; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #dde1e8; padding-bottom: 4px; } h3 { font-size: 15px; margin-top: 22px; }
@@ -95,6 +126,7 @@ export async function reportHtml(inputs: ReportInput[], generator: string): Prom
   for (const input of inputs) {
     if (input.kind === 'compress') sections.push(await compressSection(input.run));
     else if (input.kind === 'sensitivity') sections.push(await sensitivitySection(input.result, input.where));
+    else if (input.kind === 'search') sections.push(await searchSection(input.summary));
     else sections.push(await speedSection(input.title, input.points, input.where, speed++));
   }
   const run = inputs.find((i) => i.kind === 'compress');

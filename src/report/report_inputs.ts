@@ -1,16 +1,18 @@
 // The JSON documents `nnzip report` reads, recognised by their shape and checked
 // field by field: a compression run (`nnzip compress`), a sensitivity analysis
 // (`nnzip sensitivity -o`), and benchmark timings (`npm run bench -- --json`,
-// `npm run bench:browser -- --json`).
+// `npm run bench:browser -- --json`), and a search's front (`nnzip search`, DIR/front.json).
 import type { SensitivityResult } from '../compress/prune/sensitivity.js';
 import { fail } from '../ir/errors.js';
 import type { SpeedPoint } from './charts.js';
 import type { CompressRun } from './compress_report.js';
+import type { SearchSummary } from '../search/search.js';
 
 export type ReportInput =
   | { kind: 'compress'; where: string; run: CompressRun }
   | { kind: 'sensitivity'; where: string; result: SensitivityResult }
-  | { kind: 'bench'; where: string; title: string; points: SpeedPoint[] };
+  | { kind: 'bench'; where: string; title: string; points: SpeedPoint[] }
+  | { kind: 'search'; where: string; summary: SearchSummary };
 
 type Json = Record<string, unknown>;
 
@@ -35,6 +37,19 @@ function checkSensitivity(d: Json, where: string): SensitivityResult {
   need(Array.isArray(d.layers) && (d.densities as unknown[]).every(isNumber), where, 'a sensitivity analysis needs densities (numbers) and layers');
   (d.layers as unknown[]).forEach((l, i) => need(isObject(l) && typeof l.layer === 'string' && Array.isArray(l.accuracy) && l.accuracy.length === n && l.accuracy.every(isNumber), where, `layers[${i}] needs a layer name and ${n} accuracies`));
   return d as unknown as SensitivityResult;
+}
+
+function checkSearch(d: Json, where: string): SearchSummary {
+  const target = d.target as Json | undefined;
+  need(isObject(target) && typeof target.kind === 'string' && isNumber(target.limit) && isNumber(d.maxLoss) && isNumber(d.baseline) && Array.isArray(d.front), where, 'a search front needs target, maxLoss, baseline and front');
+  const point = (e: unknown) => isObject(e) && typeof e.hash === 'string' && isNumber(e.size) && isNumber(e.latencyMs) && isNumber(e.accuracy);
+  (d.front as unknown[]).forEach((e, i) => need(point(e), where, `front[${i}] needs hash, size, latencyMs and accuracy`));
+  if (d.final !== undefined) {
+    const f = d.final as Json;
+    need(isObject(f) && isNumber(f.baseline) && Array.isArray(f.front), where, 'final needs baseline and front');
+    (f.front as unknown[]).forEach((e, i) => need(point(e) && point((e as Json).proxy), where, `final.front[${i}] needs hash, size, latencyMs, accuracy and its proxy result`));
+  }
+  return d as unknown as SearchSummary;
 }
 
 /** Bench rows { model, batch, threads, peers: { name: { ms } } } as chart points (peers without a time left out). */
@@ -64,6 +79,7 @@ export function parseReportInput(text: string, where: string): ReportInput {
   if (doc.kind === 'compress' || ('stages' in doc && 'originalBytes' in doc)) return { kind: 'compress', where, run: checkCompress(doc, where) };
   if (Array.isArray(doc.densities) && 'baseline' in doc) return { kind: 'sensitivity', where, result: checkSensitivity(doc, where) };
   if (isObject(doc.models) && 'rows' in doc.models) return { kind: 'bench', where, title: 'Speed vs peers (Node, npm run bench)', points: benchPoints(doc.models.rows, where) };
+  if (doc.kind === 'search-front') return { kind: 'search', where, summary: checkSearch(doc, where) };
   if (doc.kind === 'bench-browser') return { kind: 'bench', where, title: `Speed vs peers (${String(doc.browser ?? 'browser')}, npm run bench:browser)`, points: benchPoints(doc.rows, where) };
-  return fail(`${where}: not a document nnzip report knows; give the JSON of nnzip compress, nnzip sensitivity -o, or npm run bench -- --json`);
+  return fail(`${where}: not a document nnzip report knows; give the JSON of nnzip compress, nnzip sensitivity -o, nnzip search (front.json), or npm run bench -- --json`);
 }

@@ -34,6 +34,8 @@ export interface ProblemSpec {
   flash: boolean;
   /** The methods mixed (default: all). */
   methods?: Method[];
+  /** The model's file name, stored in each file's metadata as `compress` stores it (so the sizes are the same bytes). */
+  source?: string;
 }
 
 export interface Problem {
@@ -140,7 +142,8 @@ export function flashOf(graph: Graph): Pick<Evaluation, 'flash' | 'flashSource'>
 export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evaluation> {
   const t0 = performance.now();
   const recipe = candidateRecipe(p.space, c, p.spec.proxy);
-  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps });
+  const meta = p.spec.source === undefined ? undefined : { source: p.spec.source, recipe: recipe.name };
+  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps, meta });
   const bytes = r.file.bytes;
   const decoded = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
   const accuracy = (await sessionAccuracy(decoded, p.data.test)).accuracy;
@@ -151,17 +154,22 @@ export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evalu
 
 /**
  * The least a target's figure can be in this space: the most compressed candidates
- * (binary, ternary, 2-bit shared, at the lowest density and filters kept) run without
- * fine-tuning. A target below it cannot be met whatever the search tries.
+ * (binary, ternary, 2-bit shared, at the lowest density, filters kept and quantization
+ * bits, with and without the most pruned patterns) run without fine-tuning. A target
+ * below it cannot be met whatever the search tries.
  */
 export async function leastReachable(p: Problem, kind: 'size' | 'latency' | 'flash'): Promise<number> {
   let least = Infinity;
+  const patterns = p.space.layers.some((l) => l.pattern.length > 1) ? [false, true] : [false];
   for (const values of ['bwn', 'twn', 'q2'] as const) {
-    const c = smallest(p.space, values);
-    const bytes = compressGraph(p.graph, { recipe: candidateRecipe(p.space, c, p.spec.proxy), seed: p.spec.seed }).file.bytes;
-    const g = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
-    const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo) : flashOf(g).flash!;
-    least = Math.min(least, v);
+    for (const pattern of patterns) {
+      const c = smallest(p.space, values, pattern);
+      const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
+      const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
+      const g = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
+      const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo) : flashOf(g).flash!;
+      least = Math.min(least, v);
+    }
   }
   return least;
 }

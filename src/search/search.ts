@@ -20,6 +20,25 @@ export interface Budget {
   seconds?: number;
 }
 
+export interface FinalSpec {
+  /** Fine-tuning epochs of each stage (0 = no final fine-tune). */
+  epochs: number;
+  /** Cap on steps per epoch (compress --max-steps); absent = whole epochs. */
+  steps?: number;
+  /** How many points: the best ranked of the proxy's results against the goal. */
+  points: number;
+}
+
+export interface FinalState {
+  spec: FinalSpec;
+  /** Test-set accuracy of the model as given (the proxy's baseline is the held-out slice's). */
+  baseline: number;
+  /** The proxy results fine-tuned, best ranked first. */
+  hashes: string[];
+  results: Record<string, Evaluation>;
+  failed: Record<string, string>;
+}
+
 export interface SearchState {
   format: 'nnzip-search-state';
   /** The model and the problem spec's hash: a state resumes only the search it belongs to. */
@@ -39,6 +58,8 @@ export interface SearchState {
   failed: Record<string, string>;
   /** Seconds spent, over all runs. */
   seconds: number;
+  /** The best points fine-tuned fully (final.ts), once the search is done. */
+  final?: FinalState;
 }
 
 export function problemId(model: Uint8Array, spec: ProblemSpec): string {
@@ -126,32 +147,46 @@ export async function runSearch(problem: Problem, s: SearchState, o: RunOptions)
   return s;
 }
 
+/** A result and whether it meets the goal. */
+export type FrontPoint = Evaluation & { meets: boolean };
+
 export interface SearchSummary {
   target: Target;
   maxLoss: number;
+  /** Held-out accuracy of the model as given (the proxy's scores are on the same slice). */
   baseline: number;
   evaluated: number;
   failed: number;
-  /** The Pareto front (size, latency, accuracy), with each point's hash and whether it meets the goal. */
-  front: (Evaluation & { meets: boolean })[];
-  /** The best result meeting the goal, if any. */
+  /** The proxy's Pareto front (size, latency, accuracy), with each point's hash and whether it meets the goal. */
+  front: FrontPoint[];
+  /** The final runs: test-set baseline, the front of the fully fine-tuned points, each with its proxy result. */
+  final?: { epochs: number; steps?: number; baseline: number; finished: number; failed: number; front: (FrontPoint & { proxy: Evaluation })[] };
+  /** The best result meeting the goal (a final one when there are final runs), if any. */
   winner?: Evaluation;
   /** The result closest to the goal when none meets it. */
   closest?: Evaluation;
 }
 
+/** The front of some results against a goal, and the best of them. */
+function judge(goal: Goal, all: Evaluation[]): { front: FrontPoint[]; winner?: Evaluation; closest?: Evaluation } {
+  const best = rank(goal, all)[0];
+  const meets = best !== undefined && violation(goal, best) === 0;
+  return { front: paretoFront(all).map((e) => ({ ...e, meets: violation(goal, e) === 0 })), winner: meets ? best : undefined, closest: meets ? undefined : best };
+}
+
 export function summarize(s: SearchState): SearchSummary {
   const all = Object.values(s.results);
-  const goal = goalOf(s);
-  const ranked = rank(goal, all);
-  const best = ranked[0];
-  const meets = best !== undefined && violation(goal, best) === 0;
-  return {
-    target: s.target, maxLoss: s.maxLoss, baseline: s.baseline, evaluated: all.length, failed: Object.keys(s.failed).length,
-    front: paretoFront(all).map((e) => ({ ...e, meets: violation(goal, e) === 0 })),
-    winner: meets ? best : undefined,
-    closest: meets ? undefined : best,
+  const proxy = judge(goalOf(s), all);
+  const sum: SearchSummary = { target: s.target, maxLoss: s.maxLoss, baseline: s.baseline, evaluated: all.length, failed: Object.keys(s.failed).length, ...proxy };
+  if (!s.final) return sum;
+  const f = s.final;
+  const fin = judge({ ...goalOf(s), baseline: f.baseline }, Object.values(f.results));
+  sum.final = {
+    epochs: f.spec.epochs, ...(f.spec.steps === undefined ? {} : { steps: f.spec.steps }), baseline: f.baseline,
+    finished: Object.keys(f.results).length, failed: Object.keys(f.failed).length,
+    front: fin.front.map((e) => ({ ...e, proxy: s.results[e.hash] })),
   };
+  return sum.final.finished === 0 ? sum : { ...sum, winner: fin.winner, closest: fin.closest };
 }
 
 /** The recipe of a measured candidate, as `compress --recipe` runs it. */

@@ -12,7 +12,7 @@
 import { Rng } from '../ir/random.js';
 import type { Evaluation } from './evaluate.js';
 import { rank, violation, type Goal } from './targets.js';
-import { candidateHash, repair, type Candidate, type LayerChoice, type LayerSpace, type Space } from './space.js';
+import { candidateHash, GENES, repair, type Candidate, type LayerChoice, type LayerSpace, type Space } from './space.js';
 
 export const STRATEGIES = ['guided', 'random'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -39,7 +39,7 @@ const pickOf = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 function randomCandidate(space: Space, rng: Rng): Candidate {
   return repair({
-    layers: space.layers.map((l) => ({ density: pickOf(rng, l.density), values: pickOf(rng, l.values), filters: pickOf(rng, l.filters) })),
+    layers: space.layers.map((l) => Object.fromEntries(GENES.map((g) => [g, pickOf(rng, l[g] as readonly unknown[])])) as unknown as LayerChoice),
     winograd: pickOf(rng, space.winograd),
     ...quantizeOf(pickOf(rng, space.quantize)),
   });
@@ -66,7 +66,7 @@ export function proposeRandom(p: Proposal): Candidate[] {
   return fresh(p, (rng) => randomCandidate(p.space, rng));
 }
 
-/** Sensitivity-greedy: per layer the lowest density within `threshold` drop; values and filters by the same level. */
+/** Sensitivity-greedy: per layer the lowest density within `threshold` drop; values and filters by the same level (no patterns, float). */
 function greedy(p: Proposal, level: number, threshold: number): Candidate {
   return repair({
     layers: p.space.layers.map((l, i): LayerChoice => {
@@ -77,6 +77,8 @@ function greedy(p: Proposal, level: number, threshold: number): Candidate {
         density: l.density[d],
         values: level === 0 ? 'f32' : shares[Math.min(shares.length - 1, Math.floor(level * shares.length))] ?? 'f32',
         filters: l.filters[Math.min(l.filters.length - 1, Math.floor(level * level * l.filters.length))],
+        pattern: 'none',
+        quant: l.quant[0],
       };
     }),
     winograd: 0,
@@ -96,7 +98,7 @@ function pickLayer(p: Proposal, rng: Rng, compress: boolean): number {
 }
 
 /** One gene of a layer moved one step (more compressed or less). */
-const genes = (l: LayerSpace) => (['density', 'values', 'filters'] as const).filter((g) => l[g].length > 1);
+const genes = (l: LayerSpace) => GENES.filter((g) => l[g].length > 1);
 
 function step(l: LayerSpace, ch: LayerChoice, rng: Rng, dir: 1 | -1): LayerChoice {
   const all = genes(l);

@@ -16,7 +16,7 @@ const cases: [string, string[], RegExp][] = [
   ['no --max-loss', ['--target', 'size=20KB'], /--max-loss is required/],
   ['bad budget', ['--target', 'size=20KB', '--max-loss', '1', '--budget', '2 days'], /--budget 2 days: give a number of candidates/],
   ['unknown strategy', ['--target', 'size=20KB', '--max-loss', '1', '--strategy', 'annealing'], /--strategy annealing: choose one of guided, random/],
-  ['unknown method', ['--target', 'size=20KB', '--max-loss', '1', '--methods', 'prune,magic'], /--methods prune,magic: unknown method "magic"; choose from prune, share, quantize, binary, filters, winograd/],
+  ['unknown method', ['--target', 'size=20KB', '--max-loss', '1', '--methods', 'prune,magic'], /--methods prune,magic: unknown method "magic"; choose from filters, pattern, prune, share, binarize, quantize, winograd/],
   ['Redis unreachable', ['--target', 'size=20KB', '--max-loss', '1', '--redis', 'redis://127.0.0.1:1'], /--redis redis:\/\/127.0.0.1:1: Redis is unreachable \(ECONNREFUSED\); the search state is kept in/],
   ['not a redis URL', ['--target', 'size=20KB', '--max-loss', '1', '--redis', 'http://x'], /must start with redis:\/\//],
   ['impossible target', ['--target', 'size=100B', '--max-loss', '1'], /--target size=100B: cannot be reached; the most compressed candidates of .*tiny.onnx give \d+ B/],

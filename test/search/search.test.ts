@@ -2,23 +2,31 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { parse as parseYaml, stringify } from 'yaml';
 import { compressGraph } from '../../src/compress/pipeline.js';
-import { parseRecipe, recipeDocument, settingsFor } from '../../src/compress/recipe.js';
+import { nnzToGraph } from '../../src/format/nnz.js';
+import { parseRecipe, recipeDocument, settingsFor, type Recipe } from '../../src/compress/recipe.js';
 import { compressibleLayers } from '../../src/compress/layers.js';
 import { compileC } from '../../src/compile/backends/c/index.js';
 import { hasTool } from '../../src/compile/backends/c/toolchain.js';
 import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
 import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
-import { candidateHash, candidateRecipe, repair, searchSpace, type Candidate } from '../../src/search/space.js';
+import { candidateHash, candidateRecipe, FLOAT_BITS, repair, searchSpace, type Candidate, type LayerChoice, type PatternChoice, type Values } from '../../src/search/space.js';
 import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
 import { paretoFront, parseTarget, rank } from '../../src/search/targets.js';
 import { tinyMnist, TINY_SPEC } from './tiny.js';
+import { toGraph } from '../../src/runtime/session.js';
+import { readFileSync } from 'node:fs';
+
+const vggs = () => toGraph(new Uint8Array(readFileSync(new URL('../../../fixtures/models/vggs_fmnist_dense.onnx', import.meta.url))));
+
+/** A layer choice: no patterns, left float unless `quant` bits are given (a quantized candidate). */
+const L = (density: number, values: Values, filters: number, quant = FLOAT_BITS, pattern: PatternChoice = 'none'): LayerChoice => ({ density, values, filters, pattern, quant });
 
 let problem: Promise<Problem> | undefined;
 const tiny = () => (problem ??= makeProblem(tinyMnist(), TINY_SPEC));
 
 const mixed: (p: Problem) => Candidate = (p) => ({
-  layers: [{ density: 0.5, values: 'q4', filters: p.space.layers[0].filters.at(-1)! }, { density: 0.2, values: 'q3', filters: 1 }],
+  layers: [L(0.5, 'q4', p.space.layers[0].filters.at(-1)!, 6), L(0.2, 'q3', 1, FLOAT_BITS)],
   winograd: 0,
   quantize: 'int8',
 });
@@ -27,7 +35,12 @@ test('the space of a conv + fc model: filters only where the layer can be thinne
   const p = await tiny();
   assert.deepEqual(p.space.layers.map((l) => [l.name, l.filters.length > 1]), [['conv1', true], ['fc1', false]]);
   assert.deepEqual(p.space.winograd, [0, 2, 4]);
-  assert.deepEqual(p.space.quantize, [undefined, 'int8', 'fixed8', 'int4']);
+  assert.deepEqual(p.space.quantize, [undefined, 'int8', 'fixed']);
+  assert.deepEqual(p.space.layers.map((l) => l.quant), [[32, 8, 6, 4], [32, 8, 6, 4]]);
+  // patterns on the 3×3 conv only: none, then K/rate of the pattern stage's co-design candidates; one input channel: rate 1 only
+  assert.deepEqual([p.space.layers[0].pattern, p.space.layers[1].pattern], [['none', '12/1', '8/1', '6/1', '4/1'], ['none']]);
+  const wide = searchSpace(vggs(), ['pattern']).layers.map((l) => l.pattern.length);
+  assert.deepEqual(wide, [5, 25, 25, 25, 25, 25, 1, 1]); // >= 32 inputs (16 after filters): every rate up to 6; fc: none
 });
 
 test('a candidate is a recipe that compress reproduces: YAML round trip, same file, same accuracy', async () => {
@@ -46,11 +59,39 @@ test('a candidate is a recipe that compress reproduces: YAML round trip, same fi
 
 test('a layer left unchanged by a candidate gets no kind default of the base recipe (compress reads the YAML the same)', async () => {
   const p = await tiny();
-  const c: Candidate = { layers: [{ density: 0.5, values: 'q4', filters: 1 }, { density: 1, values: 'f32', filters: 1 }], winograd: 0 };
+  const c: Candidate = { layers: [L(0.5, 'q4', 1), L(1, 'f32', 1)], winograd: 0 };
   const recipe = parseRecipe(parseYaml(stringify(recipeDocument(candidateRecipe(p.space, c, p.spec.proxy)))), 'winner.yaml');
   const [conv1, fc1] = compressibleLayers(p.graph);
   assert.deepEqual([settingsFor(recipe, conv1).density, settingsFor(recipe, conv1).bits], [0.5, 4]);
   assert.deepEqual([settingsFor(recipe, fc1).density, settingsFor(recipe, fc1).bits], [1, 32]);
+});
+
+test('patterns, per-layer quantization bits and float layers: the recipe says them, the file holds them', async () => {
+  const p = await tiny();
+  // conv1: 6 patterns, all kernels kept, int8 weights at 6 bits; fc1: pruned to 0.2, left float
+  const c: Candidate = { layers: [L(1, 'f32', 1, 6, '6/1'), L(0.2, 'f32', 1, FLOAT_BITS)], winograd: 0, quantize: 'int8' };
+  const recipe = candidateRecipe(p.space, c, p.spec.proxy);
+  assert.deepEqual(parseRecipe(parseYaml(stringify(recipeDocument(recipe))), 'winner.yaml'), recipe);
+  assert.deepEqual(recipe.layers, { conv1: { patterns: 6, connectivity: 1, quantize: 6 }, fc1: { density: 0.2, quantize: 'float' } });
+  assert.equal(recipe.pattern!.admm, undefined); // a proxy projects without ADMM, and the YAML keeps it so
+  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps });
+  assert.equal(r.stages.map((s) => s.name).join(','), 'pattern,prune,quantize');
+  const g = nnzToGraph(r.file.bytes, 'candidate', { maxElements: Infinity }).graph;
+  const conv = g.formats.get('conv1.weight'), w = g.initializers.get('conv1.weight')!.data as Float32Array;
+  assert.equal(conv?.kind === 'grid' && conv.bits, 6);
+  for (let k = 0; k < w.length; k += 9) assert.ok(w.subarray(k, k + 9).filter((v) => v !== 0).length <= 4, `kernel ${k / 9} is no pattern`);
+  assert.notEqual(g.formats.get('fc1.weight')?.kind, 'grid');
+  const fc = g.initializers.get('fc1.weight')!.data as Float32Array;
+  assert.ok(Math.abs(fc.filter((v) => v !== 0).length / fc.length - 0.2) < 0.01);
+  // repair: a patterned layer is not pruned or shared; bits mean something only when quantized; a quantized model quantizes a layer
+  const loose: Candidate = { layers: [L(0.5, 'q4', 1, 4, '6/1'), L(1, 'f32', 1, 6)], winograd: 0 };
+  assert.deepEqual(repair(loose).layers, [L(1, 'f32', 1, FLOAT_BITS, '6/1'), L(1, 'f32', 1)]);
+  assert.deepEqual(repair({ layers: [L(1, 'f32', 1), L(1, 'f32', 1)], winograd: 0, quantize: 'fixed' }).layers.map((l) => l.quant), [8, 8]);
+  // bad input: a layer's bits, in one line
+  assert.throws(() => parseRecipe({ quantize: {}, layers: { conv1: { quantize: 'half' } } }, 'r.yaml'), /^NnzipError: r\.yaml: layers\.conv1\.quantize \(bits, or float\) "half" must be an integer in \[2, 16\]$/);
+  const int12 = structuredClone(recipe) as Recipe;
+  int12.layers.conv1 = { quantize: 12 };
+  assert.throws(() => compressGraph(p.graph, { recipe: int12, data: p.data, seed: 1, maxStepsPerEpoch: 1 }), /layer conv1: bits=12: int8 weights take 2\.\.8 bits/);
 });
 
 test('flash: the C build of a candidate, measured with the Cortex-M4 toolchain when it is installed', async () => {
@@ -63,7 +104,7 @@ test('flash: the C build of a candidate, measured with the Cortex-M4 toolchain w
 });
 
 test('repair: a recipe runs sharing or binarization, so the minority kind of layers goes back to float', () => {
-  const c: Candidate = { layers: [{ density: 1, values: 'bwn', filters: 1 }, { density: 1, values: 'q4', filters: 1 }, { density: 1, values: 'twn', filters: 1 }], winograd: 0 };
+  const c: Candidate = { layers: [L(1, 'bwn', 1), L(1, 'q4', 1), L(1, 'twn', 1)], winograd: 0 };
   assert.deepEqual(repair(c).layers.map((l) => l.values), ['bwn', 'f32', 'twn']);
   assert.equal(repair({ ...c, quantize: 'int8' }).quantize, undefined);
   assert.equal(candidateHash(c), candidateHash(structuredClone(c)));
@@ -105,7 +146,7 @@ test('strategies: the same inputs propose the same candidates, never one already
   }
   // a space restricted to filters: fc1 has no choice left, and mutations still find conv1
   const only = { ...(await proposal(p, 1)), space: searchSpace(p.graph, ['filters']) };
-  only.history = [{ candidate: { layers: [{ density: 1, values: 'f32', filters: 1 }, { density: 1, values: 'f32', filters: 1 }], winograd: 0 }, result: ev('h', 9000, 1, 0.9) }];
+  only.history = [{ candidate: { layers: [L(1, 'f32', 1), L(1, 'f32', 1)], winograd: 0 }, result: ev('h', 9000, 1, 0.9) }];
   only.seen = new Set([candidateHash(only.history[0].candidate)]);
   const next = proposeGuided(only);
   assert.ok(next.length >= 1 && next.every((c) => c.layers[1].filters === 1 && c.layers[1].density === 1 && c.layers[0].filters < 1));

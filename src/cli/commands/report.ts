@@ -19,6 +19,8 @@ writes, each recognised by its content:
   nnzip sensitivity ... -o BASE   BASE.json: accuracy vs density curves per layer
   npm run bench -- --json B.json  speed next to onnxruntime and TF.js (also the
                                   browser bench's JSON)
+  nnzip search ... -o DIR         DIR/front.json: the search's fronts, proxy and
+                                  fully fine-tuned, against size and latency
 Charts are drawn by Vega-Lite (optional dependencies vega and vega-lite).
 
   -o, --output FILE   the .html file to write (required)`,

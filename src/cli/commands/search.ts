@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { recipeDocument } from '../../compress/recipe.js';
 import { DATASETS } from '../../data/datasets.js';
@@ -7,10 +7,12 @@ import { fail, NnzipError } from '../../ir/errors.js';
 import { formatBytes } from '../../ir/print.js';
 import { toGraph } from '../../runtime/session.js';
 import { BullmqQueue } from '../../search/bullmq_queue.js';
-import { leastReachable, makeProblem, type Evaluation, type ProblemSpec } from '../../search/evaluate.js';
+import { leastReachable, makeProblem, type Evaluation, type Problem, type ProblemSpec } from '../../search/evaluate.js';
+import { finalRecipe, fineTuneFront } from '../../search/final.js';
+import { reportHtml } from '../../report/html.js';
 import { InProcessQueue, type CandidateQueue } from '../../search/queue.js';
-import { checkRedis, parseRedisUrl } from '../../search/redis.js';
-import { goalOf, newState, problemId, recipeOf, runSearch, summarize, type Budget, type SearchState } from '../../search/search.js';
+import { checkRedis, NNZIP_VERSION, parseRedisUrl } from '../../search/redis.js';
+import { goalOf, newState, problemId, recipeOf, runSearch, summarize, type Budget, type FinalSpec, type SearchState, type SearchSummary } from '../../search/search.js';
 import { METHODS, type Method } from '../../search/space.js';
 import { STRATEGIES } from '../../search/strategy.js';
 import { metric, parseTarget } from '../../search/targets.js';
@@ -24,14 +26,19 @@ export const searchCommand: Command = {
   summary: 'search per-layer mixes of every method for a size, latency or flash target',
   usage: `usage: nnzip search MODEL --dataset D --target KIND=VALUE --max-loss PP -o DIR [options]
 
-Searches, per layer, the density, weight sharing bits, binary / ternary weights,
-filters kept, and Winograd storage for the model, each candidate a recipe run by
-\`compress\` with a short fine-tune (the proxy), scored on a held-out slice of
-the training set. Size is the encoded file's, latency nnzip's runtime here
-(1 thread, batch 1), flash the C backend's. Writes DIR/state.json after every
-candidate (run the same command again to resume), then DIR/front.json (the
-Pareto front of size, latency and accuracy) and DIR/winner.yaml (the best recipe
-meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
+Searches, per layer, the filters kept, the pattern set and connectivity (3×3
+convs), the density, weight sharing bits, binary / ternary weights and the
+weight bits under int8 / fixed-point quantization (or float), and Winograd
+storage, each candidate a recipe run by \`compress\` with a short fine-tune (the
+proxy), scored on a held-out slice of the training set. Size is the encoded
+file's, latency nnzip's runtime here (1 thread, batch 1), flash the C backend's.
+Then the best --final-points are fine-tuned fully (the whole training set,
+scored on the test set). Writes DIR/state.json after every candidate (run the
+same command again to resume), then DIR/front.json (the Pareto fronts of size,
+latency and accuracy, proxy and final), DIR/front.html (its chart, when the
+report's charting is installed) and DIR/winner.yaml (the best recipe meeting the
+target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
+--dataset D --seed N [--max-steps S]\` reproduces its point).
 
   --dataset NAME        ${DATASETS.join(', ')}
   --target KIND=VALUE   size=20KB, latency=0.5ms or flash=64KB
@@ -45,6 +52,9 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
   --train N             training images of the proxy (default 10000)
   --holdout N           held-out images it is scored on (default 2000)
   --latency M           measured (default) or estimated (the planner's cost model)
+  --final-points N      proxy results fine-tuned fully, best ranked first (default 4; 0 = none)
+  --final-epochs N      their fine-tuning epochs per stage (default 1)
+  --final-steps N       steps per epoch of the final runs (default: whole epochs)
   --methods LIST        mix only these: ${METHODS.join(', ')} (default all)
   --redis URL           coordinate workers (\`nnzip worker --redis URL\`) instead of evaluating here
   -o, --output DIR      where the state and results go`,
@@ -54,6 +64,7 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
       strategy: { type: 'string' }, seed: { type: 'string' }, generation: { type: 'string' }, 'proxy-epochs': { type: 'string' },
       'proxy-steps': { type: 'string' }, train: { type: 'string' }, holdout: { type: 'string' }, latency: { type: 'string' },
       redis: { type: 'string' }, methods: { type: 'string' }, output: { type: 'string', short: 'o' },
+      'final-points': { type: 'string' }, 'final-epochs': { type: 'string' }, 'final-steps': { type: 'string' },
     });
     const path = oneModel('search', p);
     const dir = str(p, 'output') ?? fail('search: -o DIR is required');
@@ -70,6 +81,11 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
       proxy: { epochs: num(p, 'proxy-epochs', 1, 0, 100, true), maxSteps: num(p, 'proxy-steps', 50, 1, 1e6, true), lr: 0.01, batch: 64 },
       latency: choice(p, 'latency', ['measured', 'estimated'] as const, 'measured')!, flash: target.kind === 'flash',
       ...(str(p, 'methods') === undefined ? {} : { methods: parseMethods(str(p, 'methods')!) }),
+      source: basename(path),
+    };
+    const final: FinalSpec = {
+      points: num(p, 'final-points', 4, 0, 1000, true), epochs: num(p, 'final-epochs', 1, 0, 100, true),
+      ...(str(p, 'final-steps') === undefined ? {} : { steps: num(p, 'final-steps', 0, 1, 1e9, true) }),
     };
     const url = str(p, 'redis');
     const statePath = join(dir, 'state.json');
@@ -98,23 +114,47 @@ meeting the target: \`nnzip compress MODEL --recipe DIR/winner.yaml\`).
     } finally {
       await queue.close();
     }
+    if (final.points > 0 && final.epochs > 0) console.log(`fine-tuning the best ${final.points} fully (${final.epochs} epoch(s) per stage${final.steps ? ` of ${final.steps} steps` : ''}):`);
+    await fineTuneFront(problem, state, final, save, (h, e, proxy) =>
+      console.log(`  ${h}  ${typeof e === 'string' ? `failed: ${e}` : `${line(e, state.target.kind)}; proxy ${pct(proxy.accuracy)}`}`));
     return finish(dir, problem, state);
   },
 };
 
-function finish(dir: string, problem: Awaited<ReturnType<typeof makeProblem>>, state: SearchState): number {
+async function finish(dir: string, problem: Problem, state: SearchState): Promise<number> {
   const sum = summarize(state);
-  writeFileAtomic(join(dir, 'front.json'), JSON.stringify({ ...sum, front: sum.front.map((e) => ({ ...e, recipe: recipeDocument(recipeOf(problem, state, e.hash)) })) }, null, 2) + '\n');
-  console.log(`front (${sum.front.length} of ${sum.evaluated} evaluated, ${sum.failed} failed; baseline ${pct(sum.baseline)}):`);
+  const recipe = (h: string) => recipeDocument(state.final?.results[h] ? finalRecipe(problem, state, h) : recipeOf(problem, state, h));
+  const doc = {
+    kind: 'search-front', ...sum, front: sum.front.map((e) => ({ ...e, recipe: recipeDocument(recipeOf(problem, state, e.hash)) })),
+    ...(sum.final ? { final: { ...sum.final, front: sum.final.front.map((e) => ({ ...e, recipe: recipe(e.hash) })) } } : {}),
+  };
+  writeFileAtomic(join(dir, 'front.json'), JSON.stringify(doc, null, 2) + '\n');
+  await writeChart(dir, sum);
+  console.log(`proxy front (${sum.front.length} of ${sum.evaluated} evaluated, ${sum.failed} failed; held-out baseline ${pct(sum.baseline)}):`);
   for (const e of sum.front) console.log(`  ${e.hash}  ${line(e, state.target.kind)}${e.meets ? '  meets' : ''}`);
+  if (sum.final) {
+    console.log(`final front (${sum.final.finished} fine-tuned fully, ${sum.final.failed} failed; test baseline ${pct(sum.final.baseline)}):`);
+    for (const e of sum.final.front) console.log(`  ${e.hash}  ${line(e, state.target.kind)}; proxy ${pct(e.proxy.accuracy)}${e.meets ? '  meets' : ''}`);
+  }
   if (!sum.winner) {
     const c = sum.closest;
     throw new NnzipError(`search: no candidate met ${state.target.text} within ${(100 * state.maxLoss).toFixed(2)} pp${c ? `; the closest: ${line(c, state.target.kind)}` : ''}; the front is in ${join(dir, 'front.json')}`, 1);
   }
-  const yaml = stringify(recipeDocument(recipeOf(problem, state, sum.winner.hash)));
+  const yaml = stringify(recipe(sum.winner.hash));
   writeFileAtomic(join(dir, 'winner.yaml'), yaml);
   console.log(`winner ${sum.winner.hash}: ${line(sum.winner, state.target.kind)} -> ${join(dir, 'winner.yaml')}`);
   return 0;
+}
+
+/** DIR/front.html: the report's page of the front (skipped, with a note, when the charting packages are not installed). */
+async function writeChart(dir: string, sum: SearchSummary): Promise<void> {
+  const path = join(dir, 'front.html');
+  try {
+    writeFileAtomic(path, await reportHtml([{ kind: 'search', where: join(dir, 'front.json'), summary: sum }], `nnzip ${NNZIP_VERSION}`));
+  } catch (e) {
+    if (!(e instanceof NnzipError)) throw e;
+    console.error(`nnzip: note: ${path} not written: ${e.message}`);
+  }
 }
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;

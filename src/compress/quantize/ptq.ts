@@ -35,6 +35,8 @@ export interface QuantizeOptions {
   search?: FixedSearch;
   /** Layers left float (friendly, weight or node names). */
   exclude?: string[];
+  /** Weight bits of single layers (friendly, weight or node names) over `bits`. */
+  layerBits?: Record<string, number>;
   /** Layers whose input and output activations are 16-bit. */
   act16?: string[];
 }
@@ -61,8 +63,11 @@ const ACTIVATIONS = new Set(['Relu', 'Clip']);
 
 export function checkQuantizeOptions(o: QuantizeOptions, where: string): void {
   if (o.scheme !== 'int8' && o.scheme !== 'fixed') fail(`${where}: scheme "${String(o.scheme)}" must be int8 or fixed`);
-  if (o.scheme === 'int8' && (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8)) fail(`${where}: bits=${o.bits}: int8 weights take 2..8 bits (use --scheme fixed for more)`);
-  checkWeightBits(o.bits, o.scheme === 'int8' ? 'int' : 'fixed', where);
+  for (const [name, bits] of [['', o.bits], ...Object.entries(o.layerBits ?? {})] as [string, number][]) {
+    const at = name ? `${where}: layer ${name}` : where;
+    if (o.scheme === 'int8' && (!Number.isInteger(bits) || bits < 2 || bits > 8)) fail(`${at}: bits=${bits}: int8 weights take 2..8 bits (use --scheme fixed for more)`);
+    checkWeightBits(bits, o.scheme === 'int8' ? 'int' : 'fixed', at);
+  }
   if (o.actBits !== undefined) checkWeightBits(o.actBits, 'fixed', `${where} (activation bits)`);
 }
 
@@ -132,7 +137,9 @@ function histogramError(s: TensorStats, fl: number, lo: number, hi: number): num
 /** How a layer's weight is quantized under the options. */
 export function weightSpec(l: QuantizedLayer, o: QuantizeOptions): WeightQuant {
   const axis = outputAxis(l.layer.node);
-  return o.scheme === 'int8' ? { scheme: 'int', bits: o.bits, perChannel: o.perChannel ?? true, axis } : { scheme: 'fixed', bits: o.bits, axis, search: o.search };
+  const own = Object.entries(o.layerBits ?? {}).find(([k]) => k === l.layer.name || k === l.layer.weight || k === l.layer.node.name)?.[1];
+  const bits = own ?? o.bits;
+  return o.scheme === 'int8' ? { scheme: 'int', bits, perChannel: o.perChannel ?? true, axis } : { scheme: 'fixed', bits, axis, search: o.search };
 }
 
 /** Weights of g on their grids, and biases on the accumulator's grid (input scale × weight scale). */

@@ -17,8 +17,10 @@ import { quantizeModel } from './quantize_model.js';
 export interface QuantizeStageInput {
   model: Model;
   layers: Layer[];
-  /** Names of the layers the recipe skips. */
+  /** Names of the layers the recipe skips or leaves float. */
   skipped: string[];
+  /** Weight bits of single layers over the section's bits. */
+  layerBits: Record<string, number>;
   quantize: NonNullable<Recipe['quantize']>;
   data?: FinetuneData;
   calibration?: TrainData;
@@ -37,7 +39,7 @@ export function quantizeStageRun(s: QuantizeStageInput): { model: Model; details
   for (const [w, l] of s.current) if (l.format) graph.formats.set(w, l.format);
   const shared = new Set(s.layers.filter((l) => s.current.get(l.weight)?.format?.kind === 'codebook').map((l) => l.weight));
   const count = Math.min(q.samples, images.count);
-  const o = { scheme: q.scheme, bits: q.bits, actBits: q.actBits, calibrate: q.calibrate, exclude: s.skipped };
+  const o = { scheme: q.scheme, bits: q.bits, actBits: q.actBits, calibrate: q.calibrate, exclude: s.skipped, layerBits: s.layerBits };
   const qat = q.epochs > 0 && s.data ? { epochs: q.epochs, data: s.data, train: s.train, shared } : undefined;
   const run = quantizeModel(graph, o, { data: images, count, label: `training images (first ${count})` }, qat, 'recipe quantize');
   const details: Record<string, number> = run.qatAccuracy === undefined ? {} : { accuracy: run.qatAccuracy };
