@@ -45,4 +45,8 @@ export function fitPatternScratch(steps: PlanStep[], plan: () => MemoryPlan): vo
     if (fit) runBanded(s, ...fit);
     else runInPlace(s);
   }
+  for (const { s } of convs) {
+    if (s.cKernel === 'taps') s.reason += '; runs in place (the weight-axpy kernel): a padded copy would raise the RAM peak (optimize ram)';
+    else if ((s.patternRows ?? s.OH) < s.OH) s.reason += `; bands of ${s.patternRows} rows: a whole padded copy would raise the RAM peak (optimize ram)`;
+  }
 }

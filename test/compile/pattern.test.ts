@@ -62,11 +62,14 @@ test('stride 2, kernels: dense and patterns: never keep the other kernels, and s
 });
 
 test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps the taps kernel with the reason; patterns.use never and kernels dense refuse it', async () => {
-  for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' })) {
+  for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', optimize: 'time' })) {
     assert.equal(s.impl, 'pattern');
     assert.equal(s.cKernel, 'pattern');
     assert.match(s.reason, /^target c: the FKW pattern kernel; \d patterns, \d+% of kernels kept/);
   }
+  const [ram] = convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' }); // at the peak: no room for a padded copy
+  assert.equal(ram.cKernel, 'taps');
+  assert.match(ram.reason, /; runs in place \(the weight-axpy kernel\): a padded copy would raise the RAM peak \(optimize ram\)$/);
   const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' });
   assert.notEqual(s2.impl, 'pattern');
   assert.match(s2.reason, /8 patterns, but stride 2×2 \(the pattern kernel takes stride 1\)$/);
