@@ -15,6 +15,10 @@ import { WasmGemm } from '../../src/kernels/wasm/gemm.js';
 import { WasmWinograd } from '../../src/kernels/wasm/winograd.js';
 import type { WinogradTile } from '../../src/ir/winograd.js';
 import { WasmXnor } from '../../src/kernels/wasm/xnor.js';
+import { WasmArena } from '../../src/kernels/wasm/arena.js';
+import { ModuleBuilder } from '../../src/kernels/wasm/emitter.js';
+import { compileCached, instantiate, memoryImport } from '../../src/kernels/wasm/loader.js';
+import { I32, I64 } from '../../src/kernels/wasm/opcodes.js';
 import { formatTable } from '../../src/report/table.js';
 import { Session } from '../../src/runtime/session.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -99,6 +103,43 @@ function xnorPeer(t: Conv): Contender {
   return contender('nnzip-xnor', () => xnor.convAt(layer, t.N, t.H, t.W, x, y, scratch));
 }
 
+/**
+ * The xnor kernel's inner loop alone (the bound of this code generator): the same number of
+ * 64-bit xor + popcnt + add, in the kernel's loop of one window word per iteration, 2 pixels ×
+ * 4 rows (xnor_codegen.ts emitConv's fast path), weights and window in cache; no packing,
+ * gathering, border classes or epilogue.
+ */
+function loopPeer(t: Conv): Contender {
+  const words = t.kh * t.kw * Math.ceil(t.C / 64), X = 8, m = new ModuleBuilder();
+  m.importMemory(memoryImport(false));
+  m.func('f', [I32, I32, I32], [I64], (f) => {
+    const [win, wts, reps] = f.params, q = f.local(), wq = f.local(), end = f.local(), r = f.local(), wv = f.local(I64), tot = f.local(I64);
+    const acc = Array.from({ length: X }, () => f.local(I64)), s = [f.local(I64), f.local(I64)];
+    f.get(win).i32(16 * words).op('i32.add').set(end);
+    f.forUp(r, 0, reps, 1, () => {
+      for (const a of acc) f.i64(0).set(a);
+      f.get(win).set(q).get(wts).set(wq);
+      f.loop((top) => {
+        for (const p of [0, 1]) f.get(q).mem('i64.load', p * 16 * words).set(s[p]);
+        for (let j = 0; j < 4; j++) {
+          f.get(wq).mem('i64.load', 8 * j).set(wv);
+          for (const p of [0, 1]) f.get(acc[p * 4 + j]).get(wv).get(s[p]).op('i64.xor').op('i64.popcnt').op('i64.add').set(acc[p * 4 + j]);
+        }
+        f.get(wq).i32(32).op('i32.add').set(wq).get(q).i32(16).op('i32.add').tee(q).get(end).op('i32.ne').brIf(top);
+      });
+      for (const a of acc) f.get(tot).get(a).op('i64.add').set(tot);
+    });
+    f.get(tot);
+  });
+  const arena = new WasmArena({ maximumBytes: 1 << 24 }), e = instantiate<{ f(win: number, wts: number, reps: number): bigint }>(compileCached('bench:xnor-loop', () => m.build()), arena);
+  const win = arena.alloc(32 * words), wts = arena.alloc(32 * words);
+  new Uint8Array(arena.memory.buffer, win, 32 * words).fill(0x5a);
+  new Uint8Array(arena.memory.buffer, wts, 32 * words).fill(0xc3);
+  const OH = (t.H + 2 * t.pad - t.kh) / t.stride + 1, OW = (t.W + 2 * t.pad - t.kw) / t.stride + 1;
+  const reps = (t.N * OH * OW * Math.ceil(t.M / 4)) / 2; // per pair of pixels, per tile of 4 rows
+  return contender('xor+popcnt loop alone (bound)', () => e.f(win, wts, reps));
+}
+
 /** nnzip's f32 conv on the same shape: im2col + packed GEMM, or Winograd F(m,3). */
 function f32Peer(t: Conv, gemm: WasmGemm, m?: WinogradTile): Contender {
   const d = opData(t), p = t.pad;
@@ -127,14 +168,15 @@ async function speedTable(): Promise<void> {
   console.log('\nxnor-popcount conv (binary weights and activations, input packing included) vs the f32 kernels on the same shape, 1 thread.');
   console.log('Theoretical, per instruction: one i64 xor + popcnt + add covers 64 multiply-adds where f32x4 mul + add covers 4 (16×);');
   console.log('Winograd F(m,3) does 2.25× (m=2), 4× (m=4), 5.06× (m=6) fewer multiplies than the direct conv, so its bound is 16× / that.');
+  console.log('"xor+popcnt loop alone" is the kernel\'s inner loop with the same popcount count and nothing else: the bound of the kernel as V8 compiles it.');
   for (const t of SPEED_TASKS) {
     const gemm = new WasmGemm();
-    const peers = [f32Peer(t, gemm), ...([2, 4, 6] as const).map((m) => f32Peer(t, gemm, m)), xnorPeer(t), await opContender('ort-node', t, 1)];
+    const peers = [f32Peer(t, gemm), ...([2, 4, 6] as const).map((m) => f32Peer(t, gemm, m)), xnorPeer(t), loopPeer(t), await opContender('ort-node', t, 1)];
     const load = watchForeignLoad();
     const r = await measure(peers, { rounds: 9, warmupMs: 800, minSampleMs: 40, pauseMs: 20 });
     const foreign = load();
     for (const c of peers) await c.close?.();
-    const cpu = r.map((x) => median(x.cpu)), xn = cpu[peers.length - 2];
+    const cpu = r.map((x) => median(x.cpu)), xn = cpu[peers.length - 3];
     const macs = t.N * t.M * t.C * t.kh * t.kw * t.H * t.W;
     console.log(`\n${t.C}→${t.M} 3×3, ${t.H}×${t.W}, batch ${t.N} (${(macs / 1e6).toFixed(1)} M multiply-adds)`);
     console.log(formatTable(['kernel', 'ms', 'CPU ms', 'G multiply-adds/s (CPU)', 'xnor is × faster (CPU)'],

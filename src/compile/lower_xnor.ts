@@ -7,7 +7,7 @@
 import { outputAxis } from '../ir/binary.js';
 import { attrInt, type Node } from '../ir/graph.js';
 import type { Window2d } from '../ir/window.js';
-import { convGrids, wordsFor, xnorGridBytes } from '../kernels/wasm/xnor.js';
+import { convGrids, xnorConvScratchBytes, xnorFcScratchBytes } from '../kernels/wasm/xnor.js';
 import { fallback, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvStep, FcStep } from './plan_types.js';
 
@@ -40,7 +40,7 @@ export function lowerSign(node: Node, ctx: LowerCtx): LowerResult {
   return why === undefined ? { alias: true } : fallback(`Sign has no fast kernel (its reader: ${why})`);
 }
 
-/** The xnor form of a conv step lowerConv built: its kernel, reason, split (parts threads) and scratch (packed padded grids, xnor.ts convGrids). */
+/** The xnor form of a conv step lowerConv built: its kernel, reason, split (parts threads) and scratch (packed padded grids and window buffers, xnor.ts). */
 export function asXnorConv(step: ConvStep, win: Window2d, parts: number): ConvStep {
   const kind = step.weight.format?.kind ?? 'binary';
   return {
@@ -51,11 +51,11 @@ export function asXnorConv(step: ConvStep, win: Window2d, parts: number): ConvSt
     estNs: undefined,
     split: parts,
     layout: { split: parts, byImages: step.N >= parts, sets: convGrids(step.N, parts), patches: 0, panels: 0, plane: 0 },
-    scratch: convGrids(step.N, parts) * xnorGridBytes(step.C, step.H, step.W, [win.padT, win.padL, win.padB, win.padR]),
+    scratch: xnorConvScratchBytes(step.C, step.H, step.W, win.kh, win.kw, [win.padT, win.padL, win.padB, win.padR], step.N, parts),
   };
 }
 
-/** The xnor form of an fc step lowerFc built: one packed row (16 bytes per 64 inputs) per sample in its scratch. */
+/** The xnor form of an fc step lowerFc built: one packed row (16 bytes per 64 inputs) per sample and the window buffer in its scratch. */
 export function asXnorFc(step: FcStep): FcStep {
   const kind = step.weight.format?.kind ?? 'binary';
   return {
@@ -66,6 +66,6 @@ export function asXnorFc(step: FcStep): FcStep {
     estNs: undefined,
     split: 1,
     splitBy: undefined,
-    scratch: step.M * 16 * wordsFor(step.K),
+    scratch: xnorFcScratchBytes(step.K, step.M),
   };
 }

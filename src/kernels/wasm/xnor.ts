@@ -13,15 +13,15 @@ import { checkConv, convSizes, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
-import { XNOR_TILE, xnorModule, xnorVariantKey, type XnorVariant } from './xnor_codegen.js';
+import { windowOffsets, XNOR_TILE, xnorModule, xnorWindowBytes, xnorVariantKey, type XnorVariant } from './xnor_codegen.js';
 
 export interface XnorExports {
   clear(dst: number, bytes: number): void;
   packPlanes(x: number, C: number, H: number, W: number, Wp: number, padT: number, padL: number, dst: number, Cw: number, scale: number, shift: number): void;
   packRows(x: number, K: number, rows: number, dst: number, Cw: number, scale: number, shift: number): void;
-  conv(inp: number, oh0: number, oh1: number, OW: number, sh: number, sw: number, wts: number, M: number, a: number, b: number,
+  conv(inp: number, oh0: number, oh1: number, OW: number, sh: number, wts: number, M: number, a: number, b: number,
     bias: number, nW: number, y: number, ms: number, ps: number, rowCls: number, colCls: number, valid: number, corrX: number, corrN: number,
-    lo: number, hi: number): void;
+    offs: number, win: number, lo: number, hi: number): void;
 }
 
 /** Per input channel before the sign: x·scale + shift (float32). */
@@ -71,6 +71,8 @@ export interface BorderTables {
   valid: number;
   corrX: number;
   corrN: number;
+  /** The window's word offsets in the packed grid (windowOffsets). */
+  offs: number;
 }
 
 /** A module's exports and its key in the thread pool. */
@@ -90,15 +92,23 @@ export const wordsFor = (C: number): number => Math.ceil(C / 64);
 /** Packed grids convAt uses: one per thread when the threads take whole images (N ≥ parts), else one. */
 export const convGrids = (N: number, parts: number): number => (parts > 1 && N >= parts ? parts : 1);
 
-/** Bytes of one image's packed, padded input grid (a conv's scratch): 16 bytes a pixel per 64 channels. */
+/** Bytes of one image's packed, padded input grid: 16 bytes a pixel per 64 channels. */
 export function xnorGridBytes(C: number, H: number, W: number, pads: readonly number[] = [0, 0, 0, 0]): number {
   const [pt, pl, pb, pr] = pads;
   return (H + pt + pb) * (W + pl + pr) * 16 * wordsFor(C);
 }
 
+/** Bytes of a conv's scratch: its packed grids (convGrids) and a window buffer per part (xnor_codegen.ts). */
+export function xnorConvScratchBytes(C: number, H: number, W: number, kh: number, kw: number, pads: readonly number[], N: number, parts: number): number {
+  return convGrids(N, parts) * xnorGridBytes(C, H, W, pads) + Math.max(1, parts) * xnorWindowBytes({ kh, kw, Cw: wordsFor(C) });
+}
+
+/** Bytes of an fc's scratch: the packed rows and the window buffer. */
+export const xnorFcScratchBytes = (K: number, batch: number): number => batch * 16 * wordsFor(K) + xnorWindowBytes({ kh: 1, kw: 1, Cw: wordsFor(K) });
+
 /**
- * The weight bit-planes: tiles of XNOR_TILE rows; per tile, per 64-channel word cw,
- * per tap, the tile's sign words (bit = weight > 0), then its nonzero words when
+ * The weight bit-planes: tiles of XNOR_TILE rows; per tile, per tap, per 64-channel
+ * word cw, the tile's sign words (bit = weight > 0), then its nonzero words when
  * ternary. trits are [M, C, taps] (ONNX [M, C, kh, kw] order).
  */
 export function packWeightBits(trits: Uint8Array, M: number, C: number, taps: number, ternary: boolean): Uint32Array {
@@ -110,7 +120,7 @@ export function packWeightBits(trits: Uint8Array, M: number, C: number, taps: nu
       const cw = Math.floor(c / 64), bit = c % 64;
       for (let t = 0; t < taps; t++) {
         const tr = trits[(m * C + c) * taps + t];
-        const block = ((tile * Cw + cw) * taps + t) * planes * XNOR_TILE;
+        const block = ((tile * taps + t) * Cw + cw) * planes * XNOR_TILE;
         const word = (plane: number) => (block + plane * XNOR_TILE + j) * 2 + (bit >> 5);
         if (tr === 1) out[word(0)] |= 1 << (bit & 31);
         if (ternary && tr !== 0) out[word(1)] |= 1 << (bit & 31);
@@ -171,7 +181,7 @@ export class WasmXnor {
     const [lo, hi] = o.clamp ?? [-Infinity, Infinity];
     const [dh, dw] = params?.dilations ?? [1, 1];
     return {
-      kind, C, Cw, M, params, lo, hi, shape: { kh, kw, dh, dw, Cw, ternary, asym }, tapPos, tapNz, tables: new Map(),
+      kind, C, Cw, M, params, lo, hi, shape: { kh, kw, dh, dw, sw: params?.strides?.[1] ?? 1, Cw, ternary, asym }, tapPos, tapNz, tables: new Map(),
       wts: this.put(packWeightBits(w.trits, M, C, taps, ternary)),
       a: this.put(padded(w.a)), b: asym ? this.put(padded(w.b)) : 0, bias: this.put(padded(o.bias)), nW: this.put(nW),
       scale: o.pre ? this.put(o.pre.scale) : 0, shift: o.pre ? this.put(o.pre.shift) : 0,
@@ -219,14 +229,15 @@ export class WasmXnor {
     t = {
       rowCls: this.put(Int32Array.from(rows, (m) => rowKinds.indexOf(m) * colKinds.length)), colCls: this.put(Int32Array.from(cols, (m) => colKinds.indexOf(m))),
       valid: this.put(valid), corrX: this.put(corrX), corrN: this.put(corrN),
+      offs: this.put(windowOffsets({ ...l.shape, Wp: w ? this.grid(l, H, W).Wp : 1 })),
     };
     l.tables.set(key, t);
     return t;
   }
 
-  /** Scratch bytes of convAt: one image's padded packed grid (convGrids of them). */
+  /** Scratch bytes of convAt (xnorConvScratchBytes). */
   convScratchBytes(l: XnorLayer, H: number, W: number, N = 1, parts = 1): number {
-    return convGrids(N, parts) * this.grid(l, H, W).bytes;
+    return xnorConvScratchBytes(l.C, H, W, l.shape.kh, l.shape.kw, l.params?.pads ?? [0, 0, 0, 0], N, parts);
   }
 
   /**
@@ -241,20 +252,20 @@ export class WasmXnor {
     const call = (fn: keyof XnorExports, ...args: number[]): PoolCall => ({ key, fn, args });
     const pack = (n: number, grid: number) => [call('clear', grid, bytes),
       call('packPlanes', x + n * l.C * H * W * 4, l.C, H, W, Wp, w.padT, w.padL, grid, l.Cw, l.scale, l.shift)];
-    const conv = (n: number, grid: number, oh0: number, oh1: number) => call('conv', grid, oh0, oh1, s.OW, w.sh, w.sw, l.wts, l.M, l.a, l.b, l.bias, l.nW,
-      y + n * os * 4, s.P, 1, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
+    const grids = convGrids(N, parts), win = (part: number) => scratch + grids * bytes + part * xnorWindowBytes(l.shape);
+    const conv = (n: number, grid: number, oh0: number, oh1: number, part: number) => call('conv', grid, oh0, oh1, s.OW, w.sh, l.wts, l.M, l.a, l.b, l.bias, l.nW,
+      y + n * os * 4, s.P, 1, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, t.offs, win(part), l.lo, l.hi);
     if (parts <= 1 || N >= parts) {
-      const k = convGrids(N, parts);
-      return [Array.from({ length: k }, (_, i) => {
+      return [Array.from({ length: grids }, (_, i) => {
         const grid = scratch + i * bytes, calls: PoolCall[] = [];
-        for (let n = i; n < N; n += k) calls.push(...pack(n, grid), conv(n, grid, 0, s.OH));
+        for (let n = i; n < N; n += grids) calls.push(...pack(n, grid), conv(n, grid, 0, s.OH, i));
         return calls;
       })];
     }
     const rounds: PoolCall[][][] = [];
     for (let n = 0; n < N; n++) {
       rounds.push([pack(n, scratch)]);
-      rounds.push(Array.from({ length: parts }, (_, i) => [conv(n, scratch, Math.floor((i * s.OH) / parts), Math.floor(((i + 1) * s.OH) / parts))]));
+      rounds.push(Array.from({ length: parts }, (_, i) => [conv(n, scratch, Math.floor((i * s.OH) / parts), Math.floor(((i + 1) * s.OH) / parts), i)]));
     }
     return rounds;
   }
@@ -271,16 +282,16 @@ export class WasmXnor {
     this.runner(l, this.grid(l, H, W).Wp, this.convCalls(l, N, H, W, x, y, scratch, this.threads ? parts : 1, outImageStride))();
   }
 
-  /** Scratch bytes of fcAt: the packed rows. */
+  /** Scratch bytes of fcAt (xnorFcScratchBytes). */
   fcScratchBytes(l: XnorLayer, batch: number): number {
-    return batch * 16 * l.Cw;
+    return xnorFcScratchBytes(l.C, batch);
   }
 
   /** y [batch, M] at y from x [batch, K] at x. */
   fcAt(l: XnorLayer, batch: number, x: number, y: number, scratch: number): void {
     const e = this.kernelFor(l, 1).exports, t = this.borderTables(l, batch, 1);
     e.packRows(x, l.C, batch, scratch, l.Cw, l.scale, l.shift);
-    e.conv(scratch, 0, batch, 1, 1, 1, l.wts, l.M, l.a, l.b, l.bias, l.nW, y, 1, l.M, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, l.lo, l.hi);
+    e.conv(scratch, 0, batch, 1, 1, l.wts, l.M, l.a, l.b, l.bias, l.nW, y, 1, l.M, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, t.offs, scratch + batch * 16 * l.Cw, l.lo, l.hi);
   }
 
   /** The conv on arrays (copied in and out). */

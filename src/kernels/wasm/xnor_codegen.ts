@@ -11,8 +11,9 @@
 //   packed input: pixel p at in + p·16·Cw; channel block cw at +16·cw: the sign
 //     word (bit c%64 = x > 0) then the nonzero word (x ≠ 0). A conv's input is
 //     packed into its padded grid (Hp × Wp, the border all zero).
-//   weights: tiles of 4 output channels; per tile, per cw, per tap a block of the
-//     4 sign words (then the 4 nonzero words when ternary), 32 (64) bytes.
+//   weights: tiles of 4 output channels; per tile, per tap, per cw a block of the
+//     4 sign words (then the 4 nonzero words when ternary), 32 (64) bytes: the order
+//     in which the conv walks a window.
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { F32, I32, I64, V128, type ValType } from './opcodes.js';
@@ -25,7 +26,9 @@ export interface XnorVariant {
   kw: number;
   dh: number;
   dw: number;
-  /** Width of the packed (padded) input grid, and 64-channel words per pixel: the taps' offsets are constants. */
+  /** Stride along the width (a pixel's window start is a constant multiple of its column). */
+  sw: number;
+  /** Width of the packed (padded) input grid, and 64-channel words per pixel: a row's and a pixel's strides are constants. */
   Wp: number;
   Cw: number;
   /** Weights have zeros: a second bit-plane. */
@@ -43,18 +46,30 @@ export const XNOR_EXPORTS = {
   /** (x, K, rows, dst, Cw, scale, shift): rows [rows × K] (FC inputs), one pixel per row. */
   packRows: 'packRows',
   /**
-   * (in, oh0, oh1, OW, sh, sw, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, lo: f32, hi: f32):
+   * (in, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, offs, win, lo: f32, hi: f32):
    * outputs (m, oh, ow) for oh in [oh0, oh1) at y + 4·(m·ms + (oh·OW + ow)·ps). Per row tile: a, b,
    * bias, nW (i32 nonzero weights per row) padded to whole tiles. Border classes (xnor.ts
    * borderTables): class = rowCls[oh] + colCls[ow]; valid[class] = the nonzero count of a full
-   * window there; corrX / corrN [class][M padded] (i32) = the +1 / nonzero weight bits on its padded taps.
+   * window there; corrX / corrN [class][M padded] (i32) = the +1 / nonzero weight bits on its padded taps;
+   * offs = windowOffsets (i32); win = xnorWindowBytes of scratch (the gathered windows of two pixels).
    */
   conv: 'conv',
 } as const;
 
 export function xnorVariantKey(v: XnorVariant): string {
-  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.shared ? 'shared' : 'private'}`;
+  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.shared ? 'shared' : 'private'}`;
 }
+
+/** Byte offsets in the packed grid of a window's words from its first, in the weights' order (tap, then channel word). */
+export function windowOffsets(v: Pick<XnorVariant, 'kh' | 'kw' | 'dh' | 'dw' | 'Wp' | 'Cw'>): Int32Array {
+  const out = new Int32Array(v.kh * v.kw * v.Cw), pix = 16 * v.Cw;
+  let i = 0;
+  for (let ky = 0; ky < v.kh; ky++) for (let kx = 0; kx < v.kw; kx++) for (let cw = 0; cw < v.Cw; cw++) out[i++] = (ky * v.dh * v.Wp + kx * v.dw) * pix + 16 * cw;
+  return out;
+}
+
+/** Bytes of the conv's window buffer: two pixels' windows, 16 bytes (sign and nonzero word) a word. */
+export const xnorWindowBytes = (v: Pick<XnorVariant, 'kh' | 'kw' | 'Cw'>): number => 2 * 16 * v.kh * v.kw * v.Cw;
 
 export function xnorModule(v: XnorVariant): Uint8Array {
   const m = new ModuleBuilder();
@@ -63,7 +78,7 @@ export function xnorModule(v: XnorVariant): Uint8Array {
   m.func(XNOR_EXPORTS.clear, i32s(2), [], (f) => { f.get(f.params[0]).i32(0).get(f.params[1]).memoryFill(); });
   m.func(XNOR_EXPORTS.packPlanes, i32s(11), [], emitPackPlanes);
   m.func(XNOR_EXPORTS.packRows, i32s(7), [], emitPackRows);
-  m.func(XNOR_EXPORTS.conv, [...i32s(20), F32, F32], [], (f) => emitConv(f, v));
+  m.func(XNOR_EXPORTS.conv, [...i32s(21), F32, F32], [], (f) => emitConv(f, v));
   return m.build();
 }
 
@@ -153,34 +168,48 @@ function emitPackRows(f: FuncBuilder): void {
   });
 }
 
-// ---- conv: per output pixel, tiles of 4 output channels; taps and channel words
-// unrolled with constant offsets (the module is made for one grid width and channel
-// count). A window whose in-image inputs are all nonzero takes the fast path, two
-// pixels at a time sharing the weight loads, without the nonzero words: its padded
-// taps (zero words) then count as mismatches with every +1 weight bit, which the
-// pixel's border class subtracts (corrX; ternary also corrN from the row's nonzero
-// weights nW). Any other window takes the exact path with the nonzero words.
+// ---- conv: per output pixel, its window's words are first gathered (windowOffsets)
+// into a contiguous buffer, then every tile of 4 output channels walks them by a loop
+// of one word per iteration, not unrolled: TurboFan keeps every wasm load in program
+// order but sinks the arithmetic to its use, so an unrolled window loads all its
+// words before the first popcount and spills; one word per iteration bounds the live
+// values to that word's loads and the accumulators, and the gathered window makes
+// the walk two pointer increments. A window whose in-image inputs are all nonzero takes the
+// fast path, two pixels at a time sharing the weight loads, without the nonzero
+// words: its padded taps (zero words) then count as mismatches with every +1 weight
+// bit, which the pixel's border class subtracts (corrX; ternary also corrN from the
+// row's nonzero weights nW). Any other window takes the exact path with the nonzero words.
 
 function emitConv(f: FuncBuilder, v: XnorVariant): void {
-  const [inp, oh0, oh1, OW, sh, sw, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, lo, hi] = f.params;
-  const taps = v.kh * v.kw, pix = 16 * v.Cw, words = taps * v.Cw, block = XNOR_TILE * 8 * (v.ternary ? 2 : 1);
-  const offsets: number[] = []; // byte offset of word (cw, t) in the window, in the weights' (cw, t) order
-  for (let cw = 0; cw < v.Cw; cw++) {
-    for (let ky = 0; ky < v.kh; ky++) for (let kx = 0; kx < v.kw; kx++) offsets.push((ky * v.dh * v.Wp + kx * v.dw) * pix + 16 * cw);
-  }
-  const oh = f.local(), ow = f.local(), swPix = f.local(), ms4 = f.local(), ps4 = f.local(), mp4 = f.local(), rowBase = f.local(), rowY = f.local(), rc = f.local();
+  const [inp, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, offs, win, lo, hi] = f.params;
+  const pix = 16 * v.Cw, words = v.kh * v.kw * v.Cw, block = XNOR_TILE * 8 * (v.ternary ? 2 : 1), swPix = v.sw * pix;
+  const oh = f.local(), ow = f.local(), ms4 = f.local(), ps4 = f.local(), mp4 = f.local(), rowBase = f.local(), rowY = f.local(), rc = f.local();
   const mt = f.local(), wp = f.local(), ap = f.local(), bp = f.local(), biasp = f.local(), np = f.local();
-  const base = [f.local(), f.local()], ym = [f.local(), f.local()], cls = [f.local(), f.local()], cx = [f.local(), f.local()], cn = [f.local(), f.local()];
+  const ym = [f.local(), f.local()], cls = [f.local(), f.local()], cx = [f.local(), f.local()], cn = [f.local(), f.local()];
+  const q = f.local(), wq = f.local(), op = f.local(), offsEnd = f.local(), winEnd = f.local(), at0 = f.local();
+  const winPix = 16 * words; // the second pixel's window
   const cnt = [f.local(I64), f.local(I64)], yb = [f.local(I64), f.local(I64)];
   const s = [f.local(I64), f.local(I64)], nz = f.local(I64), zz = f.local(I64), wv = f.local(I64);
   const X = [0, 1].map(() => Array.from({ length: XNOR_TILE }, () => f.local(I64)));
   const N = v.ternary ? Array.from({ length: XNOR_TILE }, () => f.local(I64)) : [];
   const Y = [0, 1].map(() => (v.ternary && v.asym ? Array.from({ length: XNOR_TILE }, () => f.local(I64)) : []));
-  const vn = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128);
+  const vn = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), hasLo = f.local(), hasHi = f.local();
   const add64 = (acc: Local, push: () => void) => { f.get(acc); push(); f.op('i64.popcnt').op('i64.add').set(acc); };
+  f.get(offs).i32(4 * words).op('i32.add').set(offsEnd).get(win).i32(winPix).op('i32.add').set(winEnd);
   f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
-  f.get(ms).i32(4).op('i32.mul').set(ms4).get(ps).i32(4).op('i32.mul').set(ps4).get(sw).i32(pix).op('i32.mul').set(swPix);
+  f.get(lo).f32(-Infinity).op('f32.ne').set(hasLo).get(hi).f32(Infinity).op('f32.ne').set(hasHi);
+  f.get(ms).i32(4).op('i32.mul').set(ms4).get(ps).i32(4).op('i32.mul').set(ps4);
   f.get(M).i32(3).op('i32.add').i32(-4).op('i32.and').i32(4).op('i32.mul').set(mp4);
+
+  /** word() once per word of the gathered window: q at its sign word (pixel 0), wq at its weight block. */
+  const walk = (word: () => void) => {
+    f.get(win).set(q).get(wp).set(wq);
+    f.loop((top) => {
+      word();
+      f.addTo(wq, block).addTo(q, 16);
+      f.get(q).get(winEnd).op('i32.ne').brIf(top);
+    });
+  };
 
   /** The i32x4 of four i64 counts (each < 2^31). */
   const lanes = (l: Local[]) => {
@@ -205,13 +234,18 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
       else f.get(yb[p]).op('i32.wrap_i64').op('i32x4.splat');
       f.i32(1).op('i32x4.shl').get(vn).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(bp).mem('v128.load').op('f32x4.mul').op('f32x4.add');
     }
-    f.get(biasp).mem('v128.load').op('f32x4.add').get(lo4).op('f32x4.max').get(hi4).op('f32x4.min').set(vy);
+    f.get(biasp).mem('v128.load').op('f32x4.add').set(vy);
+    // f32x4.max / min lower to ~9 instructions each (NaN and signed-zero rules): skipped when the bound is infinite
+    f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.max').set(vy); });
+    f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.min').set(vy); });
+    f.get(ym[p]).set(q); // q is free after the walks: the output cursor, the next tile's start left in ym[p]
     for (let j = 0; j < XNOR_TILE; j++) {
-      const store = () => { f.get(ym[p]).get(vy).memLane('v128.store32_lane', 0, j); };
+      const store = () => { f.get(q).get(vy).memLane('v128.store32_lane', 0, j); };
       if (j === 0) store();
       else f.get(mt).i32(j).op('i32.add').get(M).op('i32.lt_s').if(store);
-      f.get(ym[p]).get(ms4).op('i32.add').set(ym[p]);
+      f.get(q).get(ms4).op('i32.add').set(q);
     }
+    f.get(q).set(ym[p]);
   };
 
   /** One tile of output channels for `px` pixels (2 only on the fast path). */
@@ -219,16 +253,16 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
     const P = [0, 1].slice(0, px);
     for (const p of P) for (const l of [...X[p], ...Y[p]]) f.i64(0).set(l);
     for (const l of N) f.i64(0).set(l);
-    offsets.forEach((off, k) => {
-      for (const p of P) f.get(base[p]).mem('i64.load', off).set(s[p]);
-      if (!fast) f.get(base[0]).mem('i64.load', off + 8).set(nz);
+    walk(() => {
+      for (const p of P) f.get(q).mem('i64.load', p * winPix).set(s[p]);
+      if (!fast) f.get(q).mem('i64.load', 8).set(nz);
       for (let j = 0; j < XNOR_TILE; j++) {
-        f.get(wp).mem('i64.load', k * block + 8 * j).set(wv);
+        f.get(wq).mem('i64.load', 8 * j).set(wv);
         if (!v.ternary) {
           for (const p of P) add64(X[p][j], () => { f.get(wv).get(s[p]).op('i64.xor'); if (!fast) f.get(nz).op('i64.and'); });
           continue;
         }
-        f.get(wp).mem('i64.load', k * block + 32 + 8 * j);
+        f.get(wq).mem('i64.load', 32 + 8 * j);
         if (!fast) f.get(nz).op('i64.and');
         f.set(zz);
         if (!fast) add64(N[j], () => f.get(zz));
@@ -252,16 +286,20 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
     }
     f.forUp(mt, 0, M, XNOR_TILE, () => tile(fast, px));
   };
-  /** Pixel ow + p: its window, output, border class and counts. */
+  /** Pixel ow + p: its window gathered, output, border class and counts (the nonzero inputs; asym binary: the +1 ones). */
   const at = (p: number) => {
-    f.get(rowBase).get(ow).i32(p).op('i32.add').get(swPix).op('i32.mul').op('i32.add').set(base[p]);
+    f.get(rowBase).get(ow).i32(p).op('i32.add').i32(swPix).op('i32.mul').op('i32.add').set(at0);
     f.get(rowY).get(ow).i32(p).op('i32.add').get(ps4).op('i32.mul').op('i32.add').set(ym[p]);
     f.get(rc).get(colCls).get(ow).i32(p).op('i32.add').i32(2).op('i32.shl').op('i32.add').mem('i32.load').op('i32.add').set(cls[p]);
     f.i64(0).set(cnt[p]).i64(0).set(yb[p]);
-    for (const off of offsets) {
-      add64(cnt[p], () => f.get(base[p]).mem('i64.load', off + 8));
-      if (v.asym && !v.ternary) add64(yb[p], () => f.get(base[p]).mem('i64.load', off).get(base[p]).mem('i64.load', off + 8).op('i64.and'));
-    }
+    f.get(win).i32(p * winPix).op('i32.add').set(q).get(offs).set(op);
+    f.loop((top) => {
+      f.get(q).get(at0).get(op).mem('i32.load').op('i32.add').mem('v128.load').mem('v128.store');
+      add64(cnt[p], () => f.get(q).mem('i64.load', 8));
+      if (v.asym && !v.ternary) add64(yb[p], () => f.get(q).mem('i64.load').get(q).mem('i64.load', 8).op('i64.and'));
+      f.addTo(q, 16).addTo(op, 4);
+      f.get(op).get(offsEnd).op('i32.ne').brIf(top);
+    });
   };
   /** Whether pixel p's in-image inputs are all nonzero. */
   const fullAt = (p: number) => f.get(cnt[p]).op('i32.wrap_i64').get(valid).get(cls[p]).i32(2).op('i32.shl').op('i32.add').mem('i32.load').op('i32.eq');

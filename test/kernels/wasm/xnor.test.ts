@@ -13,7 +13,7 @@ import { getRefKernel } from '../../../src/ir/ref/index.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { convSizes, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { WasmXnor } from '../../../src/kernels/wasm/xnor.js';
-import { xnorModule, xnorVariantKey } from '../../../src/kernels/wasm/xnor_codegen.js';
+import { xnorModule, xnorVariantKey, xnorWindowBytes } from '../../../src/kernels/wasm/xnor_codegen.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 
@@ -54,6 +54,9 @@ function assertSame(got: Float32Array, want: Float32Array, what: string): void {
 
 const xnor = new WasmXnor();
 
+/** Fused activations: none, ReLU, a Clip with both bounds, an upper bound only (the kernel skips an infinite bound). */
+const CLAMPS: ([number, number] | undefined)[] = [undefined, [0, Infinity], [-1.5, 2.5], [-Infinity, 1]];
+
 interface ConvCase { C: number; M: number; H: number; W: number; k: [number, number]; pads?: [number, number, number, number]; strides?: [number, number]; dilations?: [number, number] }
 
 const CONV_CASES: ConvCase[] = [
@@ -80,11 +83,11 @@ test('xnor conv: bit for bit the oracle at channel, size, stride, dilation and p
       const N = 2, x = inputs(rng, N * cs.C * cs.H * cs.W, zeros);
       const bias = Float32Array.from({ length: cs.M }, () => rng.uniform(-3, 3));
       const pre = rng.next() < 0.5 ? affine(rng, cs.C) : undefined;
-      const clamp: [number, number] | undefined = rng.next() < 0.5 ? [0, Infinity] : undefined;
+      const clamp = CLAMPS[rng.int(CLAMPS.length)];
       const layer = xnor.prepareConv(w, p, { bias, clamp, pre });
       const got = xnor.conv(layer, N, cs.H, cs.W, x);
       const want = binaryConvRef(x, N, cs.C, cs.H, cs.W, cs.M, s.win, s.OH, s.OW, w, { bias, clamp }, pre);
-      assertSame(got, want, `conv C=${cs.C} M=${cs.M} ${cs.H}×${cs.W} k${cs.k} pads ${cs.pads} strides ${cs.strides} dil ${cs.dilations} ${kind}${asym ? ' asym' : ''}${pre ? ' affine' : ''} zeros ${zeros}`);
+      assertSame(got, want, `conv C=${cs.C} M=${cs.M} ${cs.H}×${cs.W} k${cs.k} pads ${cs.pads} strides ${cs.strides} dil ${cs.dilations} ${kind}${asym ? ' asym' : ''}${pre ? ' affine' : ''} clamp ${clamp} zeros ${zeros}`);
     }
   }
 });
@@ -99,9 +102,26 @@ test('xnor fc: bit for bit the oracle for K around 64, batches 1 and 3, output c
         const x = inputs(rng, batch * K, batch === 1 ? 0 : 0.05);
         const bias = Float32Array.from({ length: M }, () => rng.uniform(-1, 1));
         const pre = K > 4 ? affine(rng, K) : undefined;
-        const layer = xnor.prepareFc(w, M, K, { bias, pre });
-        assertSame(xnor.fc(layer, batch, x), binaryFcRef(x, batch, K, M, w, { bias }, pre), `fc K=${K} M=${M} batch ${batch} ${kind}${asym ? ' asym' : ''}`);
+        const clamp = CLAMPS[rng.int(CLAMPS.length)];
+        const layer = xnor.prepareFc(w, M, K, { bias, pre, clamp });
+        assertSame(xnor.fc(layer, batch, x), binaryFcRef(x, batch, K, M, w, { bias, clamp }, pre), `fc K=${K} M=${M} batch ${batch} ${kind}${asym ? ' asym' : ''} clamp ${clamp}`);
       }
+    }
+  }
+});
+
+test('xnor conv calls over parts: each part gathers its windows into its own buffer inside the scratch', () => {
+  const rng = new Rng(14);
+  const p: Conv2dParams = { C: 70, M: 6, kh: 3, kw: 3, pads: [1, 1, 1, 1] };
+  const layer = xnor.prepareConv(rowsOf(levelWeights(rng, 6, 70 * 9, 'binary', false), 6, 70 * 9), p);
+  const winBytes = xnorWindowBytes(layer.shape), scratch = 1 << 20;
+  for (const [N, parts] of [[1, 2], [3, 2], [1, 3], [4, 3]]) {
+    const end = scratch + xnor.convScratchBytes(layer, 9, 8, N, parts);
+    for (const round of xnor.convCalls(layer, N, 9, 8, 0, 0, scratch, parts)) {
+      const wins = round.map((calls) => [...new Set(calls.filter((c) => c.fn === 'conv').map((c) => c.args[20]))]);
+      for (const w of wins) assert.ok(w.length <= 1 && w.every((o) => o >= scratch && o + winBytes <= end), `N=${N} parts=${parts}: windows ${w} in [${scratch}, ${end})`);
+      const starts = wins.flat().sort((a, b) => a - b);
+      for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= winBytes, `N=${N} parts=${parts}: parts' windows overlap (${starts})`);
     }
   }
 });
@@ -127,7 +147,7 @@ test('the oracle is the float conv on the decoded weights and sign(x)', () => {
 test('every xnor module variant validates; bad input names the option', () => {
   for (const [kh, kw, Wp, Cw] of [[1, 1, 1, 13], [3, 3, 16, 1], [5, 5, 9, 2], [1, 7, 30, 1]]) {
     for (const ternary of [false, true]) for (const asym of [false, true]) for (const shared of [false, true]) {
-      const v = { kh, kw, dh: 1, dw: 2, Wp, Cw, ternary, asym, shared };
+      const v = { kh, kw, dh: 1, dw: 2, sw: 1, Wp, Cw, ternary, asym, shared };
       assert.ok(WA.validate(xnorModule(v)), xnorVariantKey(v));
     }
   }
