@@ -8,7 +8,9 @@
 // (speed does not depend on accuracy), at the recipes' per-layer densities and bits.
 // VGG-S also runs pattern-pruned (bench/pattern_model.ts: 8 patterns, connectivity
 // 3.6, one-shot unless the repro's trained file exists): C's FKW kernel against
-// nnzip WASM's pattern kernel on the same model.
+// nnzip WASM's pattern kernel on the same model; and that model with its FC layers
+// pruned one-shot to the pruned variant's FC density ('pattern+fc pruned').
+// The C builds are compiled with `optimize: 'time'` (whole padded planes: speed before RAM).
 // Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,7 +72,7 @@ class NativeModel {
   }
 
   static start(graph: Graph, inputs: Float32Array, dir: string, name: string): NativeModel {
-    const program = compileC(graph, { name, model: name });
+    const program = compileC(graph, { name, model: name, optimize: 'time' });
     writeFileSync(join(dir, `${name}.h`), program.header);
     writeFileSync(join(dir, `${name}.c`), program.source);
     writeFileSync(join(dir, 'main.c'), harnessSource(name));
@@ -94,31 +96,46 @@ class NativeModel {
 
 interface Variant { label: string; graph: Graph; bytes: number }
 
+/**
+ * The pattern model with its fully connected layers pruned as well (one-shot, to the density the
+ * case's recipe gives them; convs as in `patternVggs`): pattern pruning is for convs, and the
+ * compressed model prunes the FC layers as Deep Compression does.
+ */
+function patternFcPruned(c: Case, pattern: Graph): Graph {
+  const fc = c.recipe().prune!.density.fc;
+  const r = compressGraph(pattern, { recipe: parseRecipe({ name: 'vggs-c-bench-fc', prune: { density: { conv: 1, fc }, schedule: 'oneshot' } }, 'fc prune') });
+  return stageGraph(r, 'prune')!;
+}
+
 function variants(c: Case): Variant[] {
   const dense = fixture(c.file);
   const r = compressGraph(dense, { recipe: c.recipe() });
   const pruned = stageGraph(r, 'prune')!;
   const size = (g: Graph) => graphToNnz(g, { huffman: false }).bytes.length;
   const pattern = c.pattern ? patternVggs().graph : undefined;
+  const patternFc = pattern && patternFcPruned(c, pattern);
   return [
     { label: 'dense', graph: dense, bytes: size(dense) },
     { label: 'pruned', graph: pruned, bytes: size(pruned) },
     { label: 'pruned+shared', graph: r.compressed, bytes: size(r.compressed) },
     ...(pattern ? [{ label: 'pattern', graph: pattern, bytes: size(pattern) }] : []),
+    ...(patternFc ? [{ label: 'pattern+fc pruned', graph: patternFc, bytes: size(patternFc) }] : []),
   ];
 }
 
 const HEADER = ['model', 'ort-node dense', 'nnzip wasm dense', 'nnzip wasm compressed', 'nnzip wasm pattern', 'C dense', 'C pruned', 'C pruned+shared', 'C pattern',
-  'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C pattern vs ort dense', 'C pattern vs wasm pattern', 'C dense vs ort dense'];
+  'C pattern+fc pruned', 'C compressed vs ort dense', 'C compressed vs wasm compressed', 'C pattern vs ort dense', 'C pattern+fc pruned vs ort dense',
+  'C pattern vs wasm pattern', 'C dense vs ort dense'];
 
 /** C inferences per timed call: enough that the pipe round trip (~50 µs) is a few percent. */
 const K = 64;
 
 /** A table row from ms per inference by contender name. */
 function row(model: string, at: (k: string) => number | undefined): string[] {
-  return [model, ...HEADER.slice(1, 9).map((h) => formatSig(at(h))),
+  return [model, ...HEADER.slice(1, 10).map((h) => formatSig(at(h))),
     formatRatio(at('ort-node dense'), at('C pruned+shared')), formatRatio(at('nnzip wasm compressed'), at('C pruned+shared')),
-    formatRatio(at('ort-node dense'), at('C pattern')), formatRatio(at('nnzip wasm pattern'), at('C pattern')), formatRatio(at('ort-node dense'), at('C dense'))];
+    formatRatio(at('ort-node dense'), at('C pattern')), formatRatio(at('ort-node dense'), at('C pattern+fc pruned')),
+    formatRatio(at('nnzip wasm pattern'), at('C pattern')), formatRatio(at('ort-node dense'), at('C dense'))];
 }
 
 /**
@@ -151,7 +168,7 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<{ 
     const t = new Map(timings.map((x) => [x.name, x.name.startsWith('C ') ? x.ms / K : x.ms]));
     const cpu = new Map(timings.map((x, i) => [x.name, x.name.startsWith('C ') ? median(natives[i - (contenders.length - natives.length)].cpu) : median(x.cpu)]));
     for (const v of vs) {
-      const p = compileC(v.graph, { name: 'm' });
+      const p = compileC(v.graph, { name: 'm', optimize: 'time' });
       sizes.push([c.name, v.label, formatBytes(v.bytes), formatBytes(Buffer.byteLength(p.source) + Buffer.byteLength(p.header)), formatBytes(p.layers.reduce((s, l) => s + l.constBytes, 0))]);
     }
     return { wall: row(c.name, (k) => t.get(k)), cpu: row(c.name, (k) => cpu.get(k)) };

@@ -15,6 +15,7 @@ import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
+import { patternCounts } from '../ir/pattern.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
 
@@ -164,22 +165,92 @@ export function cConvKernel(s: ConvStep): { cKernel: NonNullable<ConvStep['cKern
   return { cKernel: 'channels', scratch: w.kh * w.kw * s.OH * s.OW * 4 };
 }
 
-/** Floats a pattern conv's flat pass is rounded up to when its input is padded (a 512-bit vector: no scalar tail). */
-const PATTERN_PASS_ROUND = 16;
+/** Floats a pattern conv's flat pass is rounded up to when its input is padded (a 256-bit vector: no scalar tail). */
+const PATTERN_PASS_ROUND = 8;
+
+/** Padded rows of a pattern conv are widened to a multiple of this many floats (a 512-bit vector) when it costs at most ALIGNED_ROW_COST× the floats. */
+const ALIGNED_ROW = 16;
+const ALIGNED_ROW_COST = 1.15;
 
 /**
- * C target, pattern conv (3×3, stride 1): one filter's output made as PH − 2 rows of
- * PW floats (the last two columns of a row are not outputs), so every tap is one
- * constant offset into a flat pass over `span` floats; then the input in padded
- * planes of PW columns (none when unpadded: the kernel reads the input itself).
- * With padded planes the pass is rounded up to PATTERN_PASS_ROUND floats, which
- * reads up to that many floats past the last plane (scratch) into outputs never kept.
+ * Band sizes (output rows) a pattern conv may use, ascending: divisors of OH, and with a fused
+ * pool one whose windows tile the rows (no overlap, no pads) only multiples of its stride, so
+ * each pooled row's conv rows lie in one band; other pools need the whole plane.
  */
-export function cPatternPlanes(s: ConvStep): { padded: boolean; PW: number; plane: number; span: number; bytes: number } {
-  const g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
-  const padded = g.PH !== s.H || g.PW !== s.W, plane = g.PH * g.PW, exact = (g.OH - 1) * g.PW + g.OW;
-  const span = padded ? roundUp(exact, PATTERN_PASS_ROUND) : exact;
-  return { padded, PW: g.PW, plane, span, bytes: (span + (padded ? s.C * plane + span - exact : 0)) * 4 };
+export function cPatternBands(s: ConvStep): number[] {
+  const p = s.pool, w = p?.win;
+  const tiles = !w || (w.kh <= w.sh && w.padT === 0 && w.dh === 1);
+  const out: number[] = [];
+  for (let b = 1; b <= s.OH; b++) if (s.OH % b === 0 && (b === s.OH || (tiles && (!w || b % w.sh === 0)))) out.push(b);
+  return out;
+}
+
+/** A 2×2 stride-2 max pool without pads or dilation (a pattern conv takes it straight from its pass). */
+export function isMaxPool2(p: PoolStep | undefined): boolean {
+  const w = p?.win;
+  return !!p && !!w && p.mode === 'max' && w.kh === 2 && w.kw === 2 && w.sh === 2 && w.sw === 2 && w.dh === 1 && w.dw === 1 &&
+    w.padT + w.padL + w.padB + w.padR === 0;
+}
+
+/** Where a pattern conv's pass holds its output rows: `lines` rows of PW floats, `fold` output rows side by side in each (segments of PW / fold). */
+export interface PatternPlanes {
+  padded: boolean;
+  PW: number;
+  /** Floats of one input channel's padded planes (H·W when read in place). */
+  plane: number;
+  span: number;
+  /** Output rows per band. */
+  rows: number;
+  fold: 1 | 2;
+  lines: number;
+  /** Floats from one copy of the padded planes to the next shifted by a column (3 copies: every tap loads aligned); 0 = one copy. */
+  shift: number;
+  /** Bytes the scratch pointer is rounded up to (rows of whole vectors); 0 = as given. */
+  align: number;
+  bytes: number;
+}
+
+/**
+ * C target, pattern conv (3×3, stride 1): one filter's output made a band of `rows` output rows
+ * at a time (s.patternRows, else the whole plane), as rows − 1 rows of PW floats and OW more (the
+ * last PW − OW columns of a row are not outputs), so every tap is one constant offset into a flat
+ * pass over `span` floats. A padded conv first copies the band's rows + 2 of every input channel
+ * into padded planes of PW columns (`plane` floats each; zeros outside the input; a row's right
+ * pad is the next row's left pad), rows widened to whole 512-bit vectors when that costs little
+ * (the taps of the first column then load aligned); an unpadded one reads its input in place
+ * (`plane` = H·W, whole planes). Planes at most half a vector wide are folded (fold 2, whole
+ * planes only): row r and row r + lines side by side in one line of ALIGNED_ROW floats, so the
+ * pass runs over lines of whole vectors. Rows of whole vectors also get two more copies of the
+ * padded planes shifted by one and two columns (`shifted`, s.patternShifted; by default when a
+ * filter's kernels read them from a core's L1 cache, SHIFTED_CACHE_BYTES), so every tap of the
+ * pass loads aligned. With padding the pass is rounded up to whole vectors,
+ * which reads past the last plane (scratch) into outputs never kept. Scratch: the pass, then
+ * the padded planes.
+ */
+/** Bytes of a core's L1 data cache the shifted copies a filter reads should fit in (see cPatternPlanes): beyond it the copies cost more in misses than the aligned loads save. */
+const SHIFTED_CACHE_BYTES = 48 << 10;
+
+/** Whether a filter's kernels (on average) read their three shifted copies of `plane` floats from a core's L1 cache. */
+function shiftsFit(s: ConvStep, plane: number): boolean {
+  const kept = s.pattern ? patternCounts(s.pattern.format).kept : s.M * s.C;
+  return (kept / s.M) * plane * 3 * 4 <= SHIFTED_CACHE_BYTES;
+}
+
+export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH, shifted = s.patternShifted): PatternPlanes {
+  const w = s.win, g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] });
+  const padded = g.PH !== s.H || g.PW !== s.W;
+  if (!padded) rows = g.OH;
+  const least = padded && w.padR <= w.padL ? s.W + w.padL : g.PW, aligned = roundUp(least, ALIGNED_ROW);
+  const fold = padded && rows === g.OH && least <= ALIGNED_ROW / 2 && (!s.pool || isMaxPool2(s.pool)) ? 2 : 1;
+  const PW = fold === 2 || (padded && aligned <= least * ALIGNED_ROW_COST) ? aligned : least;
+  const lines = Math.ceil(rows / fold);
+  const exact = (lines - 1) * PW + (fold === 2 ? PW : g.OW);
+  const span = padded ? roundUp(exact, PW % ALIGNED_ROW ? PATTERN_PASS_ROUND : ALIGNED_ROW) : exact;
+  const plane = padded ? (lines + 2) * PW : s.H * s.W;
+  const copy = padded ? s.C * plane + span - exact + w.padR : 0, aligned16 = padded && PW % ALIGNED_ROW === 0;
+  const shift = (shifted ?? shiftsFit(s, plane)) && aligned16 ? roundUp(copy + 2, ALIGNED_ROW) : 0;
+  const align = aligned16 ? ALIGNED_ROW * 4 : 0;
+  return { padded, PW, plane, span, rows, fold, lines, shift, align, bytes: (span + (shift ? 3 * shift : copy)) * 4 + align };
 }
 
 /**

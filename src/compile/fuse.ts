@@ -7,7 +7,7 @@
 // conv that reads it), and the QuantizeLinear → DequantizeLinear pairs left into one
 // float step. A step is fused into its producer only when the producer's output has no
 // other reader and is not a graph output.
-import { convBand } from './conv_layout.js';
+import { convBand, cPatternPlanes } from './conv_layout.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
 import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
@@ -158,9 +158,10 @@ function fuseXnorInput(f: FuseInput): void {
 function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep): boolean {
   const p = soleLayerProducer(f, uses, s.inputs[0]);
   if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.cKernel === 'winograd' || p.outImageStride !== p.M * p.OH * p.OW) return false;
-  if (p.cKernel === 'pattern') { // a filter's whole output plane is in its scratch: pooled from there
+  if (p.cKernel === 'pattern') { // each band of a filter's output is in its scratch: pooled from there
     p.pool = s;
     p.outImageStride = s.outImageStride;
+    p.scratch = cPatternPlanes(p).bytes; // bands that suit the pool
     absorb(p, s, s.kernel);
     return true;
   }

@@ -16,6 +16,7 @@ import { lowerNodes } from './lower.js';
 import type { LowerCtx } from './lower_ctx.js';
 import { C_REGION, planMemory, WASM_REGION } from './memory.js';
 import type { KernelsMode, PatternOptions, Plan, PlanTarget, WinogradMode } from './plan_types.js';
+import { checkOptimize, fitPatternScratch, type COptimize } from './ram_fit.js';
 import { bindShapes } from './shapes.js';
 
 export interface PlanOptions {
@@ -35,6 +36,8 @@ export interface PlanOptions {
   patterns?: PatternOptions;
   /** What the plan is for (plan_types.ts); default 'wasm'. */
   target?: PlanTarget;
+  /** Target 'c': 'ram' (default) sizes the pattern convs' padded copies so none raises the arena's peak, 'time' copies whole planes (ram_fit.ts). */
+  optimize?: COptimize;
 }
 
 function checkOptions(graph: Graph, o: PlanOptions): void {
@@ -47,6 +50,7 @@ function checkOptions(graph: Graph, o: PlanOptions): void {
   const target = o.target ?? 'wasm';
   if (target !== 'wasm' && target !== 'c') fail(`plan: target='${String(target)}'; use 'wasm' or 'c'`);
   if (target === 'c' && threads !== 1) fail(`plan: target 'c' runs on one thread; threads=${threads}`);
+  checkOptimize('plan', o.optimize);
   const use = o.patterns?.use;
   if (use !== undefined && !['auto', 'always', 'never'].includes(use)) fail(`plan: patterns.use='${String(use)}'; use 'auto', 'always' or 'never'`);
   const names = new Set(graph.inputs.map((v) => v.name));
@@ -87,10 +91,12 @@ export function planGraph(graph: Graph, opts: PlanOptions): Plan {
   const inputs = f.inputs;
   const external = new Set([...consts.keys(), ...inputs]);
   const views = placeConcatInputs({ steps, aliases: lowered.aliases, outputs, external });
-  const { values, memory } = planMemory({
+  const memoryOf = () => planMemory({
     steps, aliases: lowered.aliases, views, types, inputs, outputs,
     layout: target === 'c' ? C_REGION : WASM_REGION,
   });
+  if (target === 'c' && (opts.optimize ?? 'ram') === 'ram') fitPatternScratch(steps, () => memoryOf().memory);
+  const { values, memory } = memoryOf();
   const fallbacks = steps.flatMap((s) => (s.kind === 'reference' ? [{ node: s.name, op: s.op, why: s.why }] : []));
   const shapes: Record<string, number[]> = {};
   for (const name of graphInputs) shapes[name] = [...opts.inputShapes[name]];

@@ -177,6 +177,10 @@ export interface ConvStep extends StepBase {
   pool?: PoolStep;
   /** With a pool: pooled rows made per band, and the conv rows a band holds (conv_layout.ts, convBand). */
   band?: { pooled: number; rows: number };
+  /** Target 'c', pattern kernel: output rows made per band of padded input rows (conv_layout.ts cPatternPlanes; default the whole plane). */
+  patternRows?: number;
+  /** Target 'c', pattern kernel: copies of the padded planes shifted by 1 and 2 columns too (cPatternPlanes; default on where rows are whole vectors). */
+  patternShifted?: boolean;
   /** Target 'c': by stored weight over output rows ('taps'), input channel by input channel over its shifted copies ('channels'), FKW pattern blocks ('pattern') or Winograd tiles ('winograd'; conv_layout.ts, cConvKernel). */
   cKernel?: 'taps' | 'channels' | 'pattern' | 'winograd';
 }

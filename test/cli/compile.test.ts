@@ -61,7 +61,7 @@ test('compile: an op without a C kernel is named with its node, and nothing is w
   assert.equal(existsSync(out), false, 'the output directory was created');
 });
 
-test('compile: unknown or missing target, a non-empty directory without --force, a bad --name', () => {
+test('compile: unknown or missing target, a non-empty directory without --force, a bad --name or --optimize', () => {
   const dir = tempDir();
   const model = mlpFile(dir);
   const cases: [string[], RegExp][] = [
@@ -72,6 +72,7 @@ test('compile: unknown or missing target, a non-empty directory without --force,
     [['--target', 'c', '-o', join(dir, 'd'), '--name', '2fast'], /--name "2fast": must be a C identifier/],
     [['--target', 'c', '-o', join(dir, 'e'), '--batch', '0'], /--batch 0: must be an integer in \[1, 65536\]/],
     [['--target', 'c', '-o', join(dir, 'g'), '--winograd', '3'], /--winograd/],
+    [['--target', 'c', '-o', join(dir, 'h'), '--optimize', 'speed'], /--optimize speed: use ram or time/],
   ];
   for (const [args, msg] of cases) {
     const bad = assertOneLineError(nnzip(['compile', model, ...args]), msg);

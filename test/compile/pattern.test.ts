@@ -62,11 +62,14 @@ test('stride 2, kernels: dense and patterns: never keep the other kernels, and s
 });
 
 test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps the taps kernel with the reason; patterns.use never and kernels dense refuse it', async () => {
-  for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' })) {
+  for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', optimize: 'time' })) {
     assert.equal(s.impl, 'pattern');
     assert.equal(s.cKernel, 'pattern');
     assert.match(s.reason, /^target c: the FKW pattern kernel; \d patterns, \d+% of kernels kept/);
   }
+  const [ram] = convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' }); // at the peak: no room for a padded copy
+  assert.equal(ram.cKernel, 'taps');
+  assert.match(ram.reason, /; runs in place \(the weight-axpy kernel\): a padded copy would raise the RAM peak \(optimize ram\)$/);
   const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' });
   assert.notEqual(s2.impl, 'pattern');
   assert.match(s2.reason, /8 patterns, but stride 2×2 \(the pattern kernel takes stride 1\)$/);
@@ -74,9 +77,11 @@ test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps th
     assert.ok(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', ...o }).every((s) => s.impl !== 'pattern'), JSON.stringify(o));
   }
   const g = graph(), xs = new Float32Array(2 * 16 * 10 * 10).map((_, i) => Math.sin(i * 0.37));
-  const c = runC(g, xs);
+  const want = await runNnzip(g, xs, [1, 16, 10, 10]);
+  const c = runC(g, xs, { optimize: 'time' });
   assert.match(c.program.layers[0].weights, /^pattern FKW: 8 patterns/);
-  assertAgrees(c.outputs, await runNnzip(g, xs, [1, 16, 10, 10]), 1e-5, undefined, 'pattern convs in C');
+  assertAgrees(c.outputs, want, 1e-5, undefined, 'pattern convs in C');
+  assertAgrees(runC(g, xs).outputs, want, 1e-5, undefined, 'pattern convs in C, optimize ram (the first in place)');
 });
 
 test('the session matches the reference runtime (batch 1, 3 and 4: rows or images per thread; 1 and 2 threads, both layouts, FKR on and off)', async () => {

@@ -11,6 +11,7 @@ import { loadModel } from '../load_model.js';
 import { Outputs } from '../outputs.js';
 import { SESSION_FLAGS, sessionFlags } from '../session_flags.js';
 import { WINOGRAD_TILES } from '../../ir/winograd.js';
+import { C_OPTIMIZE, type COptimize } from '../../compile/ram_fit.js';
 
 const TARGETS = ['c'];
 
@@ -28,7 +29,7 @@ function checkOutputDir(dir: string, force: boolean): void {
 export const compile: Command = {
   name: 'compile',
   summary: 'emit C99 for microcontrollers and native builds, with a flash/RAM report',
-  usage: `usage: nnzip compile MODEL(.nnz|.onnx) --target c -o DIR [--name NAME] [--batch 1] [--winograd W] [--force] [--json]
+  usage: `usage: nnzip compile MODEL(.nnz|.onnx) --target c -o DIR [--name NAME] [--batch 1] [--winograd W] [--optimize ram|time] [--force] [--json]
 
 Writes DIR/NAME.h (one init-free NAME_run(in, out); sizes as macros), DIR/NAME.c
 (kernels specialised per layer, weights as constant arrays in their compressed
@@ -47,13 +48,16 @@ measured on QEMU (mps2-an386), when those tools are installed.
   --winograd W      3×3 stride-1 convs on Winograd tiles: auto (the filters stored transformed, at
                     their tile; default), off, on (every dense one: ~3× faster, (α/3)² the filter
                     flash), or a tile ${WINOGRAD_TILES.join(' | ')}
+  --optimize O      ram (default): the pattern convs copy their padded input only as far as it
+                    raises no RAM peak (bands of rows, or none); time: whole padded planes, the
+                    fastest on a desktop CPU (up to twice the RAM on VGG-like models)
   --force           write into a directory that is not empty (overwrites NAME.c, NAME.h, README.md)
   --no-measure      do not build for the Cortex-M4 (no flash or stack figures)
   --json            print the memory report as JSON`,
   async run(argv) {
     const p = parse('compile', argv, {
       target: { type: 'string' }, output: { type: 'string', short: 'o' }, name: { type: 'string' }, batch: { type: 'string' },
-      force: { type: 'boolean' }, 'no-measure': { type: 'boolean' }, json: { type: 'boolean' }, winograd: SESSION_FLAGS.winograd,
+      optimize: { type: 'string' }, force: { type: 'boolean' }, 'no-measure': { type: 'boolean' }, json: { type: 'boolean' }, winograd: SESSION_FLAGS.winograd,
     });
     const path = oneModel('compile', p);
     const target = str(p, 'target') ?? fail('compile: --target is required (known targets: c)');
@@ -64,7 +68,9 @@ measured on QEMU (mps2-an386), when those tools are installed.
     const batch = num(p, 'batch', 1, 1, 65536, true);
     const model = loadModel(path);
     const { winograd } = sessionFlags(p);
-    const program = compileC(model.graph, { name, batch, model: basename(path), winograd });
+    const optimize = str(p, 'optimize') ?? 'ram';
+    if (!C_OPTIMIZE.includes(optimize as COptimize)) fail(`--optimize ${optimize}: use ${C_OPTIMIZE.join(' or ')}`);
+    const program = compileC(model.graph, { name, batch, model: basename(path), winograd, optimize: optimize as COptimize });
     const report = writeProgram(dir, path, program, p.values['no-measure'] === true);
     printReport(p.values.json === true, { path, name, dir }, program, report);
     return 0;

@@ -9,6 +9,7 @@ import { compileC, type CProgram } from '../../../src/compile/backends/c/index.j
 import { harnessSource } from '../../../src/compile/backends/c/harness.js';
 import { buildM4Elf, buildNative, hasTool, run, runQemu } from '../../../src/compile/backends/c/toolchain.js';
 import type { WinogradMode } from '../../../src/compile/plan_types.js';
+import type { COptimize } from '../../../src/compile/ram_fit.js';
 import type { Graph } from '../../../src/ir/graph.js';
 import { dequantizeValue, quantizeValue } from '../../../src/ir/quant.js';
 import { Tensor } from '../../../src/ir/tensor.js';
@@ -43,8 +44,8 @@ function outputFloats(p: CProgram, raw: Buffer): Float32Array {
 }
 
 /** Compiles `graph`, builds it natively (gcc -std=c99 -O2 -Wall -Wextra -Werror) or for QEMU's Cortex-M4, and runs it on the samples. */
-export function runC(graph: Graph, samples: Float32Array, o: { batch?: number; m4?: boolean; stack?: boolean; winograd?: WinogradMode } = {}): CRun {
-  const program = compileC(graph, { name: 'model', batch: o.batch, winograd: o.winograd });
+export function runC(graph: Graph, samples: Float32Array, o: { batch?: number; m4?: boolean; stack?: boolean; winograd?: WinogradMode; optimize?: COptimize } = {}): CRun {
+  const program = compileC(graph, { name: 'model', batch: o.batch, winograd: o.winograd, optimize: o.optimize });
   const dir = mkdtempSync(join(tmpdir(), 'nnzip-ctest-'));
   try {
     writeFileSync(join(dir, 'model.h'), program.header);

@@ -53,14 +53,65 @@ test('C pattern convs (FKW blocks): odd planes, pad 1 / none / asymmetric, 1, 3 
   const g = patternNet();
   for (const batch of [1, 2]) {
     const xs = samples(PER * 6, 5);
-    const c = runC(g, xs, { batch });
+    const c = runC(g, xs, { batch, optimize: 'time' });
     assertAgrees(c.outputs, await runNnzip(g, xs, [batch, 5, 11, 9]), RTOL, 10, `pattern net batch ${batch}`);
     const convs = c.program.layers.filter((l) => l.kernel.includes('pattern FKW'));
     assert.equal(convs.length, 3, c.program.layers.map((l) => l.kernel).join('\n'));
-    assert.match(convs[0].kernel, /3 pattern blocks.*padded planes\) \+ max pool 2x2\/2$/);
-    assert.match(convs[1].kernel, /8 pattern blocks/);
+    assert.match(convs[0].kernel, /3 pattern blocks.*padded planes\) \+ max pool 2x2\/2$/, 'rows of 10 floats: one copy');
+    assert.match(convs[1].kernel, /8 pattern blocks.*padded planes, 2 rows per line, shifted copies\)$/, 'a 4-wide plane is folded');
     assert.doesNotMatch(convs[2].kernel, /padded/, 'no pads: the kernel reads the input itself');
     assert.match(convs[0].weights, /^pattern FKW: 3 patterns, \d+ of 30 kernels kept, \d+ of 270 weights f32, channel index uint8_t, FKR row order$/);
+  }
+});
+
+/**
+ * x [N, 3, 16, 14] → dense conv 3→32 pad 1 → relu → pattern conv 32→32 pad 1 → relu → max pool 2×2 (the peak)
+ * → pattern conv 32→96 pad 1 → relu → pattern conv 96→16 pad 1 → `pool` 2×2 → Gemm → 10.
+ * optimize 'ram': the second conv is at the peak (in place), the third and fourth copy bands of padded rows
+ * (or whole folded planes where they fit), the fourth's each pooled as made; 'time': whole planes, 16-float rows for the 14-wide ones,
+ * 8-wide ones folded (not under an avg pool).
+ */
+function bandNet(pool: 'MaxPool' | 'AveragePool'): Graph {
+  const b = new GraphBuilder(22);
+  const x = b.input('x', ['N', 3, 16, 14]);
+  const p2 = patternWeight(41, 32, 32, 8, 0.3), p3 = patternWeight(42, 96, 32, 8, 0.3), p4 = patternWeight(43, 16, 96, 4, 0.3);
+  b.constant('w2', f32([32, 32, 3, 3], p2.w));
+  b.constant('w3', f32([96, 32, 3, 3], p3.w));
+  b.constant('w4', f32([16, 96, 3, 3], p4.w));
+  const pad = { kernel_shape: [3, 3], pads: [1, 1, 1, 1] };
+  const c1 = b.op1('Relu', [b.op1('Conv', [x, b.weight('w1', [32, 3, 3, 3]), b.weight('b1', [32])], pad)]);
+  const c2 = b.op1('Relu', [b.op1('Conv', [c1, 'w2', b.weight('b2', [32])], pad)]);
+  const p = b.op1('MaxPool', [c2], { kernel_shape: [2, 2], strides: [2, 2] });
+  const c3 = b.op1('Relu', [b.op1('Conv', [p, 'w3', b.weight('b3', [96])], pad)]);
+  const c4 = b.op1(pool, [b.op1('Conv', [c3, 'w4'], pad)], { kernel_shape: [2, 2], strides: [2, 2] });
+  const y = b.op1('Gemm', [b.op1('Flatten', [c4]), b.weight('w5', [10, 16 * 4 * 3]), b.weight('b5', [10])], { transB: 1 });
+  const g = b.build([y], 17, 'N');
+  g.formats.set('w2', p2.format);
+  g.formats.set('w3', p3.format);
+  g.formats.set('w4', p4.format);
+  return g;
+}
+
+test('C pattern convs by optimize: ram (in place at the peak, bands of padded rows pooled as made) and time (whole planes, aligned and folded rows), max and avg pool, batch 1 and 2', async () => {
+  const per = 3 * 16 * 14;
+  const kernels = (c: ReturnType<typeof runC>) => c.program.layers.filter((l) => l.kernel.startsWith('conv')).map((l) => l.kernel);
+  for (const [pool, batch] of [['MaxPool', 1], ['AveragePool', 1], ['MaxPool', 2]] as const) {
+    const g = bandNet(pool), xs = samples(per * 4, 7), what = `band net, ${pool}, batch ${batch}`;
+    const want = await runNnzip(g, xs, [batch, 3, 16, 14]);
+    const ram = runC(g, xs, { batch });
+    assertAgrees(ram.outputs, want, RTOL, 10, `${what}, ram`);
+    const k = kernels(ram), mode = pool === 'MaxPool' ? 'max' : 'avg';
+    assert.match(k[1], /weight axpy.*\+ max pool 2x2\/2/, k.join('\n'));
+    // batch 2 doubles the peak: the third conv's folded planes fit whole
+    assert.match(k[2], batch === 1 ? /pattern FKW.*padded bands of 4 rows\)$/ : /pattern FKW.*padded planes, 2 rows per line\)$/, k.join('\n'));
+    assert.match(k[3], new RegExp(`pattern FKW.*padded bands of ${batch === 1 ? 2 : 4} rows\\) \\+ ${mode} pool 2x2/2$`), k.join('\n'));
+    const time = runC(g, xs, { batch, optimize: 'time' });
+    assertAgrees(time.outputs, want, RTOL, 10, `${what}, time`);
+    const t = kernels(time);
+    assert.ok(t.every((s) => /pattern FKW.*padded planes/.test(s)), t.join('\n'));
+    assert.match(t[3], pool === 'MaxPool' ? /2 rows per line, shifted copies/ : /planes\) \+ avg/, t.join('\n'));
+    assert.match(t[0], /planes, shifted copies\)$/, 'rows of 16 floats: aligned copies');
+    assert.ok(time.program.arenaBytes > ram.program.arenaBytes, `time ${time.program.arenaBytes} B vs ram ${ram.program.arenaBytes} B`);
   }
 });
 

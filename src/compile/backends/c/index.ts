@@ -4,6 +4,7 @@ import { fail } from '../../../ir/errors.js';
 import type { Graph } from '../../../ir/graph.js';
 import { planGraph } from '../../plan.js';
 import type { Plan, WinogradMode } from '../../plan_types.js';
+import type { COptimize } from '../../ram_fit.js';
 import { emitC, type CSource } from './emit.js';
 
 export type { CIo, CLayerInfo, CSource } from './emit.js';
@@ -18,6 +19,8 @@ export interface CompileCOptions {
   model?: string;
   /** 3×3 stride-1 convs on Winograd tiles: 'auto' (default: the weights stored transformed, at their tile), 'off', 'on' or a tile. */
   winograd?: WinogradMode;
+  /** 'ram' (default): the pattern convs' padded copies never raise the arena's peak; 'time': whole padded planes, the fastest (compile/ram_fit.ts). */
+  optimize?: COptimize;
 }
 
 export interface CProgram extends CSource {
@@ -49,7 +52,7 @@ export function compileC(graph: Graph, o: CompileCOptions): CProgram {
   const batch = o.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) fail(`--batch ${batch}: give an integer >= 1`);
   if (graph.outputs.length !== 1) fail(`compile --target c: the model has ${graph.outputs.length} outputs; NAME_run gives exactly one`);
-  const plan = planGraph(graph, { inputShapes: inputShapes(graph, batch), target: 'c', winograd: o.winograd });
+  const plan = planGraph(graph, { inputShapes: inputShapes(graph, batch), target: 'c', winograd: o.winograd, optimize: o.optimize });
   const out = plan.values.get(plan.outputs[0]);
   if (!out || out.const || out.buffer < 0) fail(`compile --target c: output "${plan.outputs[0]}" is a constant; there is nothing to run`);
   const src = emitC(plan, { name: o.name, model: o.model ?? graph.name, batch });

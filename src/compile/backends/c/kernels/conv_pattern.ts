@@ -10,7 +10,7 @@
 // taps. Bias, clamp and a pool after the conv are applied as the plane is copied out.
 import { KERNEL_TAPS, maskPicture, maskTaps, patternCounts } from '../../../../ir/pattern.js';
 import { buildFkw } from '../../../../format/fkw.js';
-import { cPatternPlanes } from '../../../conv_layout.js';
+import { cPatternPlanes, isMaxPool2, type PatternPlanes } from '../../../conv_layout.js';
 import type { ConvStep } from '../../../plan_types.js';
 import { biasOf, clampLines, indent, layer, SCRATCH, signature, type CLayer, type CStepCtx } from '../layer.js';
 import { uintType, type CArray } from '../writer.js';
@@ -22,25 +22,44 @@ function tapPlaces(mask: number): { ky: number; kx: number }[] {
 }
 
 /**
- * The block of pattern p over `kernels` kernels at once: acc[i] += Σ w·x[i + offset]
- * for i in [0, span), the weights in registers, one row pointer per (kernel, row touched).
+ * Σ w·x over the terms as a balanced tree of pairs w₁·x₁ + w₀·x₀: short dependency chains,
+ * so an out-of-order core overlaps the pass's vectors (a chain of one multiply-add per
+ * term through the accumulator runs at half the speed on x86), and the accumulator is added
+ * last, once per pass.
  */
-function patternBlock(id: string, p: number, mask: number, kernels: number, PW: number, span: number): string[] {
+function tapSum(terms: string[][]): string {
+  let level = [];
+  for (let j = 0; j < terms.length; j += 2) {
+    const [w0, x0] = terms[j], second = terms[j + 1];
+    level.push(second ? `NNZ_MADD(${second[0]}, ${second[1]}, ${w0} * ${x0})` : `${w0} * ${x0}`);
+  }
+  while (level.length > 1) {
+    const next = [];
+    for (let j = 0; j < level.length; j += 2) next.push(j + 1 < level.length ? `(${level[j]} + ${level[j + 1]})` : level[j]);
+    level = next;
+  }
+  return level[0];
+}
+
+/**
+ * The block of pattern p over `kernels` kernels at once: acc[i] += Σ w·x[i + offset]
+ * for i in [0, span), the weights in registers, each tap a constant offset from its
+ * kernel's plane (row ky·PW, column kx; with shifted copies the column is the copy kx).
+ */
+function patternBlock(id: string, p: number, mask: number, kernels: number, g: PatternPlanes): string[] {
   const taps = tapPlaces(mask), T = taps.length;
-  const rows = [...new Set(taps.map((t) => t.ky))];
   const ks = Array.from({ length: kernels }, (_, k) => String.fromCharCode(97 + k));
   const weights = ks.flatMap((_, k) => taps.map((_t, j) => `w${k}_${j} = w[${k * T + j}]`));
-  const pointers = ks.flatMap((k) => rows.map((ky) => `*restrict ${k}${ky} = x${k}${ky ? ` + ${ky * PW}` : ''}`));
-  const terms = ks.flatMap((k, kk) => taps.map((t, j) => [`w${kk}_${j}`, `${k}${t.ky}[i${t.kx ? ` + ${t.kx}` : ''}]`]));
-  const sum = terms.reduce((c, [w, x]) => `NNZ_MADD(${w}, ${x}, ${c})`, 'acc[i]');
+  const at = (ky: number, kx: number) => ky * g.PW + (g.shift ? kx * g.shift : kx);
+  const terms = ks.flatMap((k, kk) => taps.map((t, j) => [`w${kk}_${j}`, `x${k}[i${at(t.ky, t.kx) ? ` + ${at(t.ky, t.kx)}` : ''}]`]));
+  const sum = `acc[i] + ${tapSum(terms)}`;
   const name = `${id}_p${p}${kernels > 1 ? `x${kernels}` : ''}`;
   return [
     `/* pattern ${p} (${maskPicture(mask)}), ${kernels} kernel${kernels > 1 ? 's' : ''} per pass */`,
     `static inline void ${name}(float *restrict acc, ${ks.map((k) => `const float *restrict x${k}`).join(', ')}, const float *restrict w) {`,
     `  const float ${weights.join(', ')};`,
-    `  const float ${pointers.join(', ')};`,
     '  int i;',
-    `  for (i = 0; i < ${span}; i++) acc[i] = ${sum};`,
+    `  for (i = 0; i < ${g.span}; i++) acc[i] = ${sum};`,
     '}',
   ];
 }
@@ -60,40 +79,80 @@ function patternRun(id: string, p: number, T: number, plane: number): string[] {
   ];
 }
 
-/** The padding copy: zeros (the planes and the slack the rounded pass reads past them), then the input rows inside. */
-function padFunction(id: string, s: ConvStep, PW: number, plane: number, slack: number): string[] {
-  const w = s.win;
+/**
+ * The band copy: output rows [r0, r0 + rows) need input rows r0 − padT … r0 + rows + 1 − padT
+ * of every channel, each copied inside its padded row (zeros where it is outside the input; the
+ * pad columns were zeroed once, see patternConv). Folded planes: line h holds padded rows h and
+ * h + lines side by side.
+ */
+function bandFunction(id: string, s: ConvStep, g: PatternPlanes): string[] {
+  const w = s.win, seg = g.PW / g.fold;
+  const row = g.fold === 1 ? 'r0 + h' : `r0 + h + f * ${g.lines}`;
+  const copies = g.shift ? 3 : 1, at = g.shift ? `q * ${g.shift - 1}` : '';
   return [
-    `static void ${id}_pad(const float *restrict x, float *restrict xp) {`,
-    '  int i, c, h, v;',
-    `  for (i = 0; i < ${s.C * plane + slack}; i++) xp[i] = 0.0f;`,
+    `static void ${id}_band(const float *restrict x, float *restrict xp, int r0) {`,
+    `  int c, h, f, v${g.shift ? ', q' : ''};`,
     `  for (c = 0; c < ${s.C}; c++)`,
-    `    for (h = 0; h < ${s.H}; h++)`,
-    `      for (v = 0; v < ${s.W}; v++) xp[c * ${plane} + (h + ${w.padT}) * ${PW} + ${w.padL} + v] = x[(c * ${s.H} + h) * ${s.W} + v];`,
+    `    for (h = 0; h < ${g.lines + 2}; h++)`,
+    `      for (f = 0; f < ${g.fold}; f++) {`,
+    `        const int ih = ${row} - ${w.padT};`,
+    ...(g.shift ? [`        for (q = 0; q < ${copies}; q++) { /* copy q: the planes ${copies > 1 ? 'shifted left by q columns' : ''} */`] : ['        {']),
+    `          float *restrict d = xp + ${at ? `${at} + ` : ''}c * ${g.plane} + h * ${g.PW} + f * ${seg} + ${w.padL};`,
+    `          if (ih >= 0 && ih < ${s.H}) for (v = 0; v < ${s.W}; v++) d[v] = x[(c * ${s.H} + ih) * ${s.W} + v];`,
+    `          else for (v = 0; v < ${s.W}; v++) d[v] = 0.0f;`,
+    '        }',
+    '      }',
     '}',
   ];
 }
 
-/** Copying a filter's plane out: + bias, clamp, into its output plane, or compacted in place and pooled. */
-function outputLines(s: ConvStep, PW: number, bias: string): string[] {
-  const clamp = clampLines('v', s.clamp), p = s.pool;
-  const at = p ? `acc[oh * ${s.OW} + ow]` : `ym[oh * ${s.OW} + ow]`;
+/** The C expression of where output row `oh` of the band starts in the pass. */
+function rowAt(g: PatternPlanes, oh: string): string {
+  return g.fold === 1 ? `(${oh}) * ${g.PW}` : `((${oh}) % ${g.lines}) * ${g.PW} + ((${oh}) / ${g.lines}) * ${g.PW / 2}`;
+}
+
+/**
+ * Copying a filter's band out: + bias, clamp, into its output rows; a 2×2/2 max pool straight
+ * from the pass's rows (bias and clamp after the max: both are monotone, so the value is the
+ * same); other pools from the band compacted in place (unfolded; the band's pooled rows).
+ */
+function outputLines(s: ConvStep, g: PatternPlanes, bias: string): string[] {
+  const clamp = clampLines('v', s.clamp), p = s.pool, rows = g.rows;
+  if (p && isMaxPool2(p)) {
+    return [
+      `for (oh = 0; oh < ${Math.min(Math.floor(rows / 2), p.OH)}; oh++) {`,
+      `  const float *restrict a0 = acc + ${rowAt(g, '2 * oh')}, *restrict a1 = acc + ${rowAt(g, '(2 * oh + 1)')};`,
+      `  for (ow = 0; ow < ${p.OW}; ow++) {`,
+      '    float v = a0[2 * ow];',
+      '    if (a0[2 * ow + 1] > v) v = a0[2 * ow + 1];',
+      '    if (a1[2 * ow] > v) v = a1[2 * ow];',
+      '    if (a1[2 * ow + 1] > v) v = a1[2 * ow + 1];',
+      `    v += ${bias};`,
+      ...indent(clamp, '    '),
+      `    ym[(r0 / 2 + oh) * ${p.OW} + ow] = v;`,
+      '  }',
+      '}',
+    ];
+  }
+  const at = p ? `acc[oh * ${s.OW} + ow]` : `ym[(r0 + oh) * ${s.OW} + ow]`;
+  const pooled = p && (rows === s.OH ? [0, p.OH] : [`r0 / ${p.win.sh}`, `(r0 + ${rows}) / ${p.win.sh}`]);
   return [
-    `for (oh = 0; oh < ${s.OH}; oh++) {`,
+    `for (oh = 0; oh < ${rows}; oh++) {`,
     `  for (ow = 0; ow < ${s.OW}; ow++) {`,
-    `    float v = acc[oh * ${PW} + ow] + ${bias};`,
+    `    float v = acc[${rowAt(g, 'oh')} + ow] + ${bias};`,
     ...indent(clamp, '    '),
     `    ${at} = v;`,
     '  }',
     '}',
-    ...(p ? [`for (oh = 0; oh < ${p.OH}; oh++) nnz_pool_row_float(ym + oh * ${p.OW}, acc, 0, oh, ${poolArgs(p, s.OH, s.OW)});`] : []),
+    ...(p && pooled ? [`for (oh = ${pooled[0]}; oh < ${pooled[1]} && oh < ${p.OH}; oh++) nnz_pool_row_float(ym + oh * ${p.OW}, acc, r0, oh, ${poolArgs(p, s.OH, s.OW)});`] : []),
   ];
 }
 
 export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const f = s.pattern!.format, id = ctx.id;
   const fkw = buildFkw(s.weight.data, [s.M, s.C, 3, 3], f, { reorder: s.pattern!.reorder });
-  const { padded, PW, plane, span, bytes } = cPatternPlanes(s);
+  const g = cPatternPlanes(s), { padded, PW, plane, span, rows, bytes } = g;
+  const bands = s.OH / rows, pads = (bytes - g.align) / 4 - span;
   const K = fkw.masks.length, T = fkw.masks.map((m) => maskTaps(m).length);
   const counts = patternCounts(f);
   const arrays: CArray[] = [
@@ -104,26 +163,31 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   ];
   const b = biasOf(ctx, s.bias);
   const p = s.pool, outPlane = p ? p.OH * p.OW : s.OH * s.OW;
-  const blocks = fkw.masks.flatMap((m, i) => PASSES.flatMap((n) => patternBlock(id, i, m, n, PW, span)));
+  const blocks = fkw.masks.flatMap((m, i) => PASSES.flatMap((n) => patternBlock(id, i, m, n, g)));
   const code = [
     ...blocks,
-    ...(padded ? padFunction(id, s, PW, plane, bytes / 4 - span - s.C * plane) : []),
+    ...(padded ? bandFunction(id, s, g) : []),
     '',
-    signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], ['float *t']),
-    '  int n, r, i, k, oh, ow;',
+    signature(ctx, [['x', s.inputs[0]]], [['y', s.outputs[0]]], [g.align ? 'float *t0' : 'float *t']),
+    ...(g.align ? [`  float *const t = (float *)(((uintptr_t)t0 + ${g.align - 1}u) & ~(uintptr_t)${g.align - 1}u); /* rows of whole vectors load aligned */`] : []),
+    '  int n, b, r, i, k, oh, ow;',
+    ...(padded ? [`  for (i = 0; i < ${pads}; i++) t[${span} + i] = 0.0f;`] : []),
     `  for (n = 0; n < ${s.N}; n++) {`,
-    `    float *restrict acc = t;`,
-    `    const float *restrict xp = ${padded ? `t + ${span}` : `x + n * ${s.C * s.H * s.W}`};`,
-    `    const ${arrays[2].type} *ci = ${id}_ci;`,
-    `    const float *wt = ${id}_w;`,
-    `    const ${arrays[1].type} *cnt = ${id}_n;`,
-    ...(padded ? [`    ${id}_pad(x + n * ${s.C * s.H * s.W}, t + ${span});`] : []),
-    `    for (r = 0; r < ${s.M}; r++, cnt += ${K}) {`,
-    `      const int m = ${id}_m[r];`,
-    `      float *restrict ym = y + n * ${s.outImageStride} + m * ${outPlane};`,
-    `      for (i = 0; i < ${span}; i++) acc[i] = 0.0f;`,
-    ...indent(fkw.masks.flatMap((_, i) => patternRun(id, i, T[i], plane)), '      '),
-    ...indent(outputLines(s, PW, b.at('m')), '      '),
+    `    for (b = 0; b < ${bands}; b++) {`,
+    `      const int r0 = b * ${rows};`,
+    `      float *restrict acc = t;`,
+    `      const float *restrict xp = ${padded ? `t + ${span}` : `x + n * ${s.C * s.H * s.W} + r0 * ${s.W}`};`,
+    `      const ${arrays[2].type} *ci = ${id}_ci;`,
+    `      const float *wt = ${id}_w;`,
+    `      const ${arrays[1].type} *cnt = ${id}_n;`,
+    ...(padded ? [`      ${id}_band(x + n * ${s.C * s.H * s.W}, t + ${span}, r0);`] : []),
+    `      for (r = 0; r < ${s.M}; r++, cnt += ${K}) {`,
+    `        const int m = ${id}_m[r];`,
+    `        float *restrict ym = y + n * ${s.outImageStride} + m * ${outPlane};`,
+    `        for (i = 0; i < ${span}; i++) acc[i] = 0.0f;`,
+    ...indent(fkw.masks.flatMap((_, i) => patternRun(id, i, T[i], plane)), '        '),
+    ...indent(outputLines(s, g, b.at('m')), '        '),
+    '      }',
     '    }',
     '  }',
     '}',
@@ -131,8 +195,8 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   const fused = p ? ` + ${p.mode} pool ${p.win.kh}x${p.win.kw}/${p.win.sh}` : '';
   return layer({
     code, args: [s.inputs[0], s.outputs[0], SCRATCH], arrays: [...arrays, ...b.arrays],
-    helpers: ['madd', ...(p ? ['pool_row:float'] : [])], includes: ['math.h'],
-    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? ', padded planes' : ''})${fused}`,
+    helpers: ['madd', ...(p && !isMaxPool2(p) ? ['pool_row:float'] : [])], includes: ['math.h'],
+    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}${g.fold > 1 ? `, ${g.fold} rows per line` : ''}${g.shift ? ', shifted copies' : ''}` : ''})${fused}`,
     weights: `pattern FKW: ${K} patterns, ${counts.kept} of ${counts.kernels} kernels kept, ${counts.weights} of ${counts.kernels * KERNEL_TAPS} weights f32, ` +
       `channel index ${arrays[2].type}, FKR row order`,
   });
