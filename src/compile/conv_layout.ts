@@ -210,6 +210,15 @@ export interface PatternPlanes {
   bytes: number;
 }
 
+/** Bytes of a core's L1 data cache the shifted copies a filter reads should fit in (see cPatternPlanes): beyond it the copies cost more in misses than the aligned loads save. */
+const SHIFTED_CACHE_BYTES = 48 << 10;
+
+/** Whether a filter's kernels (on average) read their three shifted copies of `plane` floats from a core's L1 cache. */
+function shiftsFit(s: ConvStep, plane: number): boolean {
+  const kept = s.pattern ? patternCounts(s.pattern.format).kept : s.M * s.C;
+  return (kept / s.M) * plane * 3 * 4 <= SHIFTED_CACHE_BYTES;
+}
+
 /**
  * C target, pattern conv (3×3, stride 1): one filter's output made a band of `rows` output rows
  * at a time (s.patternRows, else the whole plane), as rows − 1 rows of PW floats and OW more (the
@@ -227,15 +236,6 @@ export interface PatternPlanes {
  * which reads past the last plane (scratch) into outputs never kept. Scratch: the pass, then
  * the padded planes.
  */
-/** Bytes of a core's L1 data cache the shifted copies a filter reads should fit in (see cPatternPlanes): beyond it the copies cost more in misses than the aligned loads save. */
-const SHIFTED_CACHE_BYTES = 48 << 10;
-
-/** Whether a filter's kernels (on average) read their three shifted copies of `plane` floats from a core's L1 cache. */
-function shiftsFit(s: ConvStep, plane: number): boolean {
-  const kept = s.pattern ? patternCounts(s.pattern.format).kept : s.M * s.C;
-  return (kept / s.M) * plane * 3 * 4 <= SHIFTED_CACHE_BYTES;
-}
-
 export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH, shifted = s.patternShifted): PatternPlanes {
   const w = s.win, g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] });
   const padded = g.PH !== s.H || g.PW !== s.W;

@@ -35,7 +35,12 @@ function runBanded(s: ConvStep, rows: number, shifted: boolean | undefined = fal
 export function fitPatternScratch(steps: PlanStep[], plan: () => MemoryPlan): void {
   const convs = steps.flatMap((s, i) => (s.kind === 'conv' && s.cKernel === 'pattern' && cPatternPlanes(s).padded ? [{ s, i }] : []));
   if (convs.length === 0) return;
-  const movable = convs.filter(({ s }) => runInPlace(s) || (runBanded(s, cPatternBands(s)[0]), false));
+  // a conv that cannot run in place (a fused pool it cannot band) takes its smallest band
+  const movable: typeof convs = [];
+  for (const c of convs) {
+    if (runInPlace(c.s)) movable.push(c);
+    else runBanded(c.s, cPatternBands(c.s)[0]);
+  }
   const base = plan();
   for (const { s, i } of movable) {
     const live = base.buffers.filter((b) => b.role !== 'scratch' && b.first <= i && i <= b.last).reduce((n, b) => n + b.bytes, 0);

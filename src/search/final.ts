@@ -35,17 +35,19 @@ async function finalProblem(p: Problem, f: FinalSpec): Promise<Problem> {
 export async function fineTuneFront(problem: Problem, s: SearchState, f: FinalSpec, save: (s: SearchState) => void,
   onPoint?: (hash: string, e: Evaluation | string, proxy: Evaluation) => void): Promise<FinalState | undefined> {
   if (f.epochs === 0 || f.points === 0) return undefined;
-  const full = await finalProblem(problem, f);
+  // the whole datasets and the test-set baseline only when a point is still to run (a finished state resumes without them)
+  let full: Problem | undefined;
+  const fullProblem = async () => (full ??= await finalProblem(problem, f));
   if (!s.final || JSON.stringify(s.final.spec) !== JSON.stringify(f)) {
     const hashes = rank(goalOf(s), Object.values(s.results)).slice(0, f.points).map((e) => e.hash);
-    s.final = { spec: f, baseline: full.baseline, hashes, results: {}, failed: {} };
+    s.final = { spec: f, baseline: (await fullProblem()).baseline, hashes, results: {}, failed: {} };
     save(s);
   }
   const fin = s.final;
   for (const h of fin.hashes) {
     if (fin.results[h] || fin.failed[h] !== undefined) continue;
     try {
-      fin.results[h] = await evaluateCandidate(full, s.candidates[h]);
+      fin.results[h] = await evaluateCandidate(await fullProblem(), s.candidates[h]);
     } catch (e) {
       fin.failed[h] = (e as Error).message;
     }
