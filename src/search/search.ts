@@ -77,10 +77,15 @@ export interface StartOptions {
   onPrior?: (done: number, total: number) => void;
 }
 
+/** Only the guided strategy reads a prior; random gets an empty one (nothing measured, no time spent). */
+async function priorFor(problem: Problem, strategy: StrategyName, kind: Target['kind'], onMove?: (done: number, total: number) => void): Promise<Prior> {
+  return strategy === 'guided' ? computePrior(problem, kind, onMove) : { kind: kind === 'latency' ? 'latency' : 'size', moves: [], seconds: 0 };
+}
+
 export async function newState(o: StartOptions): Promise<SearchState> {
   return {
     format: 'nnzip-search-state', problemId: o.problemId, spec: o.problem.spec, strategy: o.strategy, seed: o.seed,
-    target: o.target, maxLoss: o.maxLoss, baseline: o.problem.baseline, prior: await computePrior(o.problem, o.target.kind, o.onPrior),
+    target: o.target, maxLoss: o.maxLoss, baseline: o.problem.baseline, prior: await priorFor(o.problem, o.strategy, o.target.kind, o.onPrior),
     generationSize: o.generationSize, generations: [], candidates: {}, results: {}, failed: {}, seconds: 0,
   };
 }
@@ -102,7 +107,7 @@ export interface RunOptions {
 
 /** A state saved by an nnzip whose prior measured pruning only gets the prior of every move (proposals already made are kept). */
 export async function upgradePrior(problem: Problem, s: SearchState): Promise<void> {
-  if (!Array.isArray((s.prior as Partial<Prior> | undefined)?.moves)) s.prior = await computePrior(problem, s.target.kind);
+  if (!Array.isArray((s.prior as Partial<Prior> | undefined)?.moves)) s.prior = await priorFor(problem, s.strategy, s.target.kind);
 }
 
 /** Runs generations until the budget is spent or the space gives nothing new; returns the state. */

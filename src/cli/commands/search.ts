@@ -52,7 +52,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
   --train N             training images of the proxy (default 10000)
   --holdout N           held-out images it is scored on (default 2000)
   --latency M           measured (default) or estimated (the planner's cost model)
-  --final-points N      proxy results fine-tuned fully, best ranked first (default 4; 0 = none)
+  --final-points N      proxy results fine-tuned fully: best ranked and smallest within the loss, in turn (default 4; 0 = none)
   --final-epochs N      their fine-tuning epochs per stage (default 1)
   --final-steps N       steps per epoch of the final runs (default: whole epochs)
   --methods LIST        mix only these: ${METHODS.join(', ')} (default all)
