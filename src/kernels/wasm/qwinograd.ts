@@ -24,6 +24,8 @@ export interface QWinogradExports {
   gemms(...a: number[]): void;
   output(...a: number[]): void;
   outputTiles(...a: number[]): void;
+  outputPool(...a: number[]): void;
+  outputTilesPool(...a: number[]): void;
 }
 
 /** An integer Winograd conv on one input shape: N images of C×H×W → M×OH×OW. */
@@ -190,6 +192,19 @@ export interface QWinogradOperands {
   inZero: number;
   /** Start of each scratch set (layout.setBytes each). */
   sets: number[];
+  /** A 2×2 stride-2 max pool fused into the output transform (qwinogradPools): y is the pooled output. */
+  pool?: boolean;
+}
+
+/**
+ * Whether a max pool after the conv can be fused into its output transform: a 2×2 window
+ * of stride 2, no padding or dilation, floor rounding (OH = ⌊H/2⌋): every window lies inside
+ * one tile (tiles start at multiples of m, which is even).
+ */
+export function qwinogradPools(p: { mode: string; win: Window2d; H: number; W: number; OH: number; OW: number }): boolean {
+  const w = p.win;
+  return p.mode === 'max' && w.kh === 2 && w.kw === 2 && w.sh === 2 && w.sw === 2 && w.dh === 1 && w.dw === 1
+    && w.padT + w.padL + w.padB + w.padR === 0 && p.OH === Math.floor(p.H / 2) && p.OW === Math.floor(p.W / 2);
 }
 
 /**
@@ -210,8 +225,10 @@ export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayou
     // columns up to the next 8: the products' rows (ldm) and the inputs' (ldv) have them, so the GEMM's 8-wide tiles need no edge copies
     calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, up(images * cols, 8), s.C,
       k.epInt, set + l.gs, l.alpha ** 2] });
-    const output = (j: number, more: number[]): PoolCall => ({ key, fn: more.length ? QWINOGRAD_EXPORTS.outputTiles : QWINOGRAD_EXPORTS.output,
-      args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt, k.bias, k.mult, k.ep, set + l.stage, ...more] });
+    const fn = o.pool ? [QWINOGRAD_EXPORTS.outputPool, QWINOGRAD_EXPORTS.outputTilesPool] : [QWINOGRAD_EXPORTS.output, QWINOGRAD_EXPORTS.outputTiles];
+    const [OH, OW] = o.pool ? [s.OH >> 1, s.OW >> 1] : [s.OH, s.OW];
+    const output = (j: number, more: number[]): PoolCall => ({ key, fn: fn[more.length ? 1 : 0],
+      args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, OH, OW, l.tilesW, R0, Rt, k.bias, k.mult, k.ep, set + l.stage, ...more] });
     if (l.outByTiles) calls.push(output(0, [images, o.imageStride]));
     else for (let j = 0; j < images; j++) calls.push(output(j, []));
   });
@@ -234,6 +251,8 @@ export interface WasmQWinogradOptions {
   bias: Int32Array;
   epilogue: QEpilogue;
   rowsPerChunk?: number;
+  /** A 2×2 stride-2 max pool after the conv (floor), fused into the output transform. */
+  pool?: boolean;
 }
 
 /** An integer Winograd conv layer on arrays (tests, benchmarks; the runtime binds the same calls). */
@@ -261,7 +280,12 @@ export class WasmQWinograd {
     return { N, C: this.params.C, H, W, M: this.params.M, OH, OW, win: this.win };
   }
 
-  /** y = conv(x) on byte offsets in the arena: x [N, C, H, W], y [N, M, OH, OW] (8-bit). */
+  /** Bytes of one output plane (pooled: ⌊OH/2⌋·⌊OW/2⌋). */
+  private outPlane(s: QWinogradShape): number {
+    return this.opts.pool ? (s.OH >> 1) * (s.OW >> 1) : s.OH * s.OW;
+  }
+
+  /** y = conv(x) on byte offsets in the arena: x [N, C, H, W], y [N, M, OH, OW] (8-bit; pooled, the pooled size). */
   run(N: number, H: number, W: number, x: number, y: number): void {
     const s = this.shape(N, H, W), q = this.q, ar = q.arena, threads = q.threads?.size ?? 1;
     const l = qwinogradLayout(s, this.opts.m, this.opts.rowsPerChunk ?? qwinogradChunkRows(s, this.opts.m, threads), q.scratchBytes());
@@ -269,7 +293,7 @@ export class WasmQWinograd {
     try {
       const sets = Array.from({ length: Math.min(threads, l.chunks) }, () => ar.alloc(l.setBytes));
       const parts = qwinogradCalls(this.kernel.key, s, l, {
-        x, y, imageStride: s.M * s.OH * s.OW, constants: this.constants, input: this.opts.input, inZero: this.opts.inZero, sets,
+        x, y, imageStride: s.M * this.outPlane(s), constants: this.constants, input: this.opts.input, inZero: this.opts.inZero, sets, pool: this.opts.pool,
       });
       if (parts.length > 1) q.threads!.run(parts);
       else callsHere(parts[0], (c) => this.kernel.exports[c.fn as keyof QWinogradExports])();
@@ -279,7 +303,7 @@ export class WasmQWinograd {
   }
 
   conv(N: number, H: number, W: number, x: Int8Array | Uint8Array): Int8Array | Uint8Array {
-    const s = this.shape(N, H, W), inSize = N * s.C * H * W, outSize = N * s.M * s.OH * s.OW, ar = this.q.arena;
+    const s = this.shape(N, H, W), inSize = N * s.C * H * W, outSize = N * s.M * this.outPlane(s), ar = this.q.arena;
     if (x.length !== inSize) fail(`int8 winograd conv: input has ${x.length} values, [${N},${s.C},${H},${W}] needs ${inSize}`);
     const mark = ar.used;
     try {

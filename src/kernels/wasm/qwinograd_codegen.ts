@@ -10,7 +10,7 @@
 //           chunk's tiles across rows and images when rows are short (`outputTiles`):
 //           Aᵀ'' M A'' (mod 2^32), × odd⁻¹, + 2^e·bias, the layer's requantization with its
 //           shift + e and the fused clamp (qgemm_codegen.ts requantized), narrowed to 8 bits
-//           and stored NCHW.
+//           and stored NCHW; `outputPool` / `outputTilesPool` with a 2×2 stride-2 max pool.
 // All arithmetic is on integers, wrapping mod 2^16 / 2^32 only where the final value fits:
 // the result equals the direct integer conv bit for bit (the planner checks the bound).
 import { type IntWinogradTile, integerWinograd } from '../../ir/winograd.js';
@@ -44,6 +44,9 @@ export const QWINOGRAD_EXPORTS = {
   output: 'output',
   /** (src, mStride, ldm, M, y, OH, OW, tilesW, r0, Rt, bias, mult, ep, stage, images, imageStride): images, 4 tiles at a time */
   outputTiles: 'outputTiles',
+  /** output and outputTiles with a fused 2×2 stride-2 max pool (OH, OW: the pooled size) */
+  outputPool: 'outputPool',
+  outputTilesPool: 'outputTilesPool',
 } as const;
 
 export function qwinogradModule(v: QWinogradVariant): Uint8Array {
@@ -53,8 +56,10 @@ export function qwinogradModule(v: QWinogradVariant): Uint8Array {
   m.func(QWINOGRAD_EXPORTS.input, Array<typeof I32>(17).fill(I32), [], (f) => emitInputRows(f, v.m));
   m.func(QWINOGRAD_EXPORTS.inputSlots, Array<typeof I32>(19).fill(I32), [], (f) => emitInputSlots(f, v.m));
   m.func(QWINOGRAD_EXPORTS.gemms, Array<typeof I32>(14).fill(I32), [], (f) => emitGemms(f, gemm));
-  m.func(QWINOGRAD_EXPORTS.output, Array<typeof I32>(14).fill(I32), [], (f) => emitOutput(f, v.m));
-  m.func(QWINOGRAD_EXPORTS.outputTiles, Array<typeof I32>(16).fill(I32), [], (f) => emitOutputTiles(f, v.m));
+  for (const pool of [false, true]) {
+    m.func(pool ? QWINOGRAD_EXPORTS.outputPool : QWINOGRAD_EXPORTS.output, Array<typeof I32>(14).fill(I32), [], (f) => emitOutput(f, v.m, pool));
+    m.func(pool ? QWINOGRAD_EXPORTS.outputTilesPool : QWINOGRAD_EXPORTS.outputTiles, Array<typeof I32>(16).fill(I32), [], (f) => emitOutputTiles(f, v.m, pool));
+  }
   return m.build();
 }
 
