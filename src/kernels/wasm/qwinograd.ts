@@ -20,7 +20,6 @@ import { callsHere, regionBytes } from './winograd.js';
 
 export interface QWinogradExports {
   input(...a: number[]): void;
-  inputSlots(...a: number[]): void;
   gemms(...a: number[]): void;
   output(...a: number[]): void;
   outputTiles(...a: number[]): void;
@@ -53,17 +52,13 @@ export interface QWinogradLayout {
   /** Images per chunk (> 1 only when a chunk holds all tilesH rows of each). */
   imagesPerChunk: number;
   chunks: number;
-  /**
-   * The input transform by slots (small images: all the chunk's tile rows in 8-lane groups) or
-   * by tile rows; bytes of a band row (by rows) or strip (by slots); i16 pair rows of the
-   * transformed inputs and int32 rows of the products (elements).
-   */
-  bySlots: boolean; rowBytes: number; ldv: number; ldm: number;
+  /** Bytes of a band row of the input transform; i16 pair rows of the transformed inputs and int32 rows of the products (elements). */
+  rowBytes: number; ldv: number; ldm: number;
   /** The output transform 4 tiles of the chunk at a time (short tile rows), else 4 of a tile row. */
   outByTiles: boolean;
   /** One transform position's inputs and products. */
   vStride: number; mStride: number;
-  band: number; tmp: number; gs: number; v: number; out: number; stage: number; masks: number; setBytes: number;
+  band: number; gs: number; v: number; out: number; stage: number; setBytes: number;
 }
 
 /**
@@ -82,37 +77,36 @@ export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerCh
   const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
   const images = rowsPerChunk > tilesH ? Math.min(s.N, Math.floor(rowsPerChunk / tilesH)) : 1;
   const alpha = m + 2, a2 = alpha * alpha, Rt = Math.max(1, Math.min(rowsPerChunk, tilesH)), T = images * Rt * tilesW;
-  // the input transform reads 8 tiles or slots (and 32 bytes) past a row's last tile or the last slot, writes 8 tiles past the chunk's; the output reads 4
-  // a slot group costs about 1.35 row groups (the swizzles, more row copies): slots when they halve the groups
-  const bySlots = inputGroups(images, Rt, tilesW, true) <= 0.5 * inputGroups(images, Rt, tilesW, false);
+  // the input transform reads 4 tiles (and 20 bytes) past a row's last tile and writes 4 tiles past the chunk's; the output reads 4
   // a group of 4 loose tiles costs more stores than one of a tile row: when they save 40% of the groups
   const outByTiles = outputGroups(images * Rt, tilesW, true) <= 0.6 * outputGroups(images * Rt, tilesW, false);
-  const rowBytes = bySlots ? (up(images * Rt * (tilesW + 1), 8) + 8) * m + 64 : up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
+  const rowBytes = up(tilesW, 4) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
   const vStride = regionBytes(Math.ceil(s.C / 2) * ldv * 4), mStride = regionBytes(s.M * ldm * 4);
-  const sizes = [2 * rowBytes * (bySlots ? alpha : Rt * m + 2) + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64, 48 * (tilesW + 1)];
+  const sizes = [2 * rowBytes * (Rt * m + 2) + 64, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
   return {
-    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), bySlots, rowBytes, ldv, ldm, outByTiles, vStride, mStride,
-    band: at[0], tmp: at[1], gs: at[2], v: at[3], out: at[4], stage: at[5], masks: at[6], setBytes: at[6] + up(sizes[6], 64),
+    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), rowBytes, ldv, ldm, outByTiles, vStride, mStride,
+    band: at[0], gs: at[1], v: at[2], out: at[3], stage: at[4], setBytes: at[4] + up(sizes[4], 64),
   };
 }
 
 /**
  * Cost in ns, fitted on VGG-S's 3×3 layers at batch 1 and 8 (one thread, the stages timed
- * apart, fastest of 30 rounds): input per 8-lane group and input channel (band copy
- * included), output per 4 tiles and output channel (requantization and stores
- * included), the GEMMs per multiply-add (padded to the register tile: 23–29 ps, 1.7× the
- * f32 GEMM's GEMM_COST.mac), and each chunk's three calls.
+ * apart, fastest of 30 rounds): input per group (4 tiles of a tile row, a pair of input
+ * channels; band copy included; refitted 2026-12-03 at batch 1 and 64 under load),
+ * output per 4 tiles and output channel (requantization and stores included), the GEMMs
+ * per multiply-add (padded to the register tile: 23–29 ps, 1.7× the f32 GEMM's
+ * GEMM_COST.mac), and each chunk's three calls.
  */
 export const QWINOGRAD_COST = {
-  input: { 2: 24, 4: 100 } as Record<IntWinogradTile, number>,
+  input: { 2: 30, 4: 85 } as Record<IntWinogradTile, number>,
   output: { 2: 18, 4: 67 } as Record<IntWinogradTile, number>,
   mac: GEMM_COST.mac / 1.7, chunk: 500,
 };
 
-/** 8-lane groups of the input transform for `images` × Rt tile rows of tilesW tiles: by tile rows, or by slots (tilesW + 1 a row). */
-function inputGroups(images: number, Rt: number, tilesW: number, bySlots: boolean): number {
-  return bySlots ? Math.ceil((images * Rt * (tilesW + 1)) / 8) : images * Rt * Math.ceil(tilesW / 8);
+/** Groups of the input transform (4 tiles of a tile row, two channels) for `rows` tile rows of tilesW tiles. */
+function inputGroups(rows: number, tilesW: number): number {
+  return rows * Math.ceil(tilesW / 4);
 }
 
 /** 4-lane groups of the output transform for `rows` tile rows of tilesW tiles: by tiles or by tile rows. */
@@ -125,8 +119,8 @@ export function qwinogradNs(s: QWinogradShape, m: IntWinogradTile, parts = 1): n
   const l = qwinogradLayout(s, m, qwinogradChunkRows(s, m, parts), 0), c = QWINOGRAD_COST;
   const perThread = new Array<number>(Math.max(1, Math.min(parts, l.chunks))).fill(0);
   chunkList(s, l).forEach((k, i) => {
-    const rows = k.images * k.Rt, groups8 = inputGroups(k.images, k.Rt, l.tilesW, l.bySlots), groups4 = outputGroups(rows, l.tilesW, l.outByTiles);
-    perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * up(s.C, 2) * groups8 + c.output[m] * s.M * groups4
+    const rows = k.images * k.Rt;
+    perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * Math.ceil(s.C / 2) * inputGroups(rows, l.tilesW) + c.output[m] * s.M * outputGroups(rows, l.tilesW, l.outByTiles)
       + l.alpha ** 2 * c.mac * up(s.M, 4) * up(s.C, 2) * up(rows * l.tilesW, 8);
   });
   return Math.max(...perThread);
@@ -209,19 +203,19 @@ export function qwinogradPools(p: { mode: string; win: Window2d; H: number; W: n
 
 /**
  * The calls of every chunk: chunk i into set i mod sets (the caller runs part t on thread t).
- * A chunk of several images transforms them into consecutive columns of the same matrices (by
- * rows one call per image, in order: the 8 tiles an image's last row writes past its end are
- * the next image's, rewritten after; by slots one call), runs one set of GEMMs, and transforms
- * the columns back (per image, or all at once by tiles).
+ * A chunk of several images transforms them into consecutive columns of the same matrices (one
+ * call per image, in order: the tiles an image's last row writes past its end are the next
+ * image's, rewritten after), runs one set of GEMMs, and transforms the columns back (per
+ * image, or all at once by tiles).
  */
 export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayout, o: QWinogradOperands): PoolCall[][] {
   const parts: PoolCall[][] = o.sets.map(() => []), k = o.constants, xor = o.input === 'uint8' ? 1 : 0;
   chunkList(s, l).forEach(({ n0, images, R0, Rt }, i) => {
     const set = o.sets[i % o.sets.length], calls = parts[i % o.sets.length], cols = Rt * l.tilesW;
-    const input = (j: number, more: number[]): PoolCall => ({ key, fn: more.length ? QWINOGRAD_EXPORTS.inputSlots : QWINOGRAD_EXPORTS.input,
-      args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW, set + l.band, l.rowBytes, set + l.tmp, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor, ...more] });
-    if (l.bySlots) calls.push(input(0, [images, set + l.masks]));
-    else for (let j = 0; j < images; j++) calls.push(input(j, []));
+    for (let j = 0; j < images; j++) {
+      calls.push({ key, fn: QWINOGRAD_EXPORTS.input, args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW,
+        set + l.band, l.rowBytes, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor] });
+    }
     // columns up to the next 8: the products' rows (ldm) and the inputs' (ldv) have them, so the GEMM's 8-wide tiles need no edge copies
     calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, up(images * cols, 8), s.C,
       k.epInt, set + l.gs, l.alpha ** 2] });
