@@ -109,7 +109,7 @@ test('integer Winograd conv equals the direct integer conv bit for bit at tile e
       // several images per chunk: all of them (the default at this size), and 2 of 3 then 1
       { m, N: 3, C: 6, M: 5, H: 7, W: 7, pads: [1, 1, 1, 1] },
       { m, N: 3, C: 3, M: 4, H: 5, W: 9, pads: [0, 1, 2, 1], input: 'uint8', out: 'uint8', rowsPerChunk: 2 * Math.ceil(6 / m) },
-      // band rows past 240 bytes (padded row copies instead of the masked vectors), 2–3 slots a row
+      // band rows past 240 bytes; tile rows of 1–2 tiles (a group of 4 spills into the next row, or image)
       { m, N: 1, C: 3, M: 3, H: 4, W: 230, pads: [1, 1, 1, 1] },
       { m, N: 4, C: 5, M: 4, H: 3, W: 2, pads: [1, 2, 1, 1], input: 'uint8' },
     );
