@@ -33,8 +33,12 @@ export interface QWinogradShape {
   win: Window2d;
 }
 
-/** Bytes one chunk's transforms and products take: the sizing rule of the chunks. */
-const CHUNK_BYTES = 512 << 10;
+/**
+ * Bytes one chunk's transforms and products take: the sizing rule of the chunks. 1 MB rather
+ * than 512 KB: several small images per chunk pad fewer GEMM columns (VGG-S 28×28 at F(4,3):
+ * 49 tiles → 56 columns for one image, 152 for three; its GEMMs 13 % faster at batch 64).
+ */
+const CHUNK_BYTES = 1024 << 10;
 
 const up = (n: number, k: number): number => Math.ceil(n / k) * k;
 
