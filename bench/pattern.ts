@@ -30,6 +30,7 @@ import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
 import { contender, measure, type Contender, type Timing } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { simdPeakProbe } from './simd_peak.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
 
@@ -73,16 +74,31 @@ async function timeWays(layer: PatternLayer, batch: number, threads: number, lis
   const n = batch * layer.input.reduce((a, b) => a * b, 1);
   const feeds = { x: f32([batch, ...layer.input], r.floats(n, 0, 1)) };
   const sessions: Session[] = [], contenders: Contender[] = [];
+  const probe = simdPeakProbe();
+  // the machine's multiply-add peak in the same rounds (its clock and neighbours change during a run)
+  contenders.push(contender(PEAK, () => probe.run()));
   for (const way of list) {
     const s = await createNodeSession(graph, { threads, batch, kernels: way.kernels, winograd: way.winograd, patterns: way.patterns });
     sessions.push(s);
     contenders.push(contender(way.name, () => s.run(feeds), { threads }));
   }
   try {
-    return new Map((await measure(contenders, { rounds: cpu ? 15 : 7, pauseMs: 20 })).map((t) => [t.name, t]));
+    const timed = new Map((await measure(contenders, { rounds: cpu ? 15 : 7, pauseMs: 20 })).map((t) => [t.name, t]));
+    const p = timed.get(PEAK)!;
+    peakMacNs.set(threads, probe.macs / (Math.min(...p.cpu) * 1e6));
+    return timed;
   } finally {
     for (const s of sessions) await s.dispose();
   }
+}
+
+const PEAK = 'simd peak';
+/** f32x4 multiply-adds per ns of CPU time of the peak probe, last timed at each thread count. */
+const peakMacNs = new Map<number, number>();
+
+/** Weights the layer keeps (its nonzeros). */
+function keptWeights(layer: PatternLayer): number {
+  return (layer.graph(1).initializers.get(layer.node.inputs[1])!.data as Float32Array).reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
 }
 
 /** A table's figure: with --cpu the 1-thread CPU time or the fastest wall time of more threads, else the median. */
@@ -102,11 +118,15 @@ export async function benchPatternLayers(o: Options): Promise<string> {
       const byThreads = new Map<number, Map<string, Timing>>();
       for (const t of o.threads) byThreads.set(t, await timeWays(layer, batch, t, chosen, o.cpu));
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
+      // f32x4 multiply-adds of the kept weights per run (every kernel here does at least these), per ns at the peak
+      const macNs = (keptWeights(layer) * layer.input[1] * layer.input[2] * batch) / 4 / peakMacNs.get(1)!;
+      const ofPeak = (t: number, ms: number | undefined) => (t === 1 && o.cpu && ms ? `${Math.round((100 * macNs) / (ms * 1e6))}%` : '-');
       for (const t of o.threads) {
         const at = (w: string) => figure(byThreads.get(t)?.get(w), t, o.cpu);
         const wall = (n: number) => { const x = byThreads.get(n)?.get('+tuning'); return x && (o.cpu ? Math.min(...x.samples) : x.ms); };
         speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('im2col')), formatSig(at('CSR')), formatSig(at('+tuning')),
-          formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(wall(1), wall(t))]);
+          formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(wall(1), wall(t)),
+          ofPeak(t, at('+tuning')), ofPeak(t, at('CSR'))]);
         if (o.ablation) {
           ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatSig(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
         }
@@ -117,7 +137,8 @@ export async function benchPatternLayers(o: Options): Promise<string> {
     ? 'ms per run, fastest of 15 interleaved rounds per thread count: 1 thread the process\'s CPU time, more threads wall time (vs 1 thread: both wall)'
     : 'ms per run (median of 7 interleaved rounds per thread count)';
   const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch)`,
-    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread'], speed)];
+    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread', 'pattern of peak', 'CSR of peak'], speed),
+    `of peak: the kept weights' f32x4 multiply-adds per ns of CPU time, over those of bench/simd_peak.ts (12 independent mul + add chains from L1) timed in the same rounds (last: ${formatSig(peakMacNs.get(1))} per ns)`];
   if (o.ablation) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   return out.join('\n');
 }
