@@ -25,7 +25,7 @@ import { NnzipError } from '../src/ir/errors.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
 import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern.js';
-import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
+import { patternVariantKey, type PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
 import { contender, measure, type Contender, type Timing } from './harness.js';
@@ -113,7 +113,9 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const layers = patternLayers(model.graph).filter((l) => !o.layers || o.layers.includes(l.name));
   const speed: string[][] = [], ablation: string[][] = [];
   for (const layer of layers) {
-    const list = ways(layer, tuned(layer, model.graph));
+    const variant = tuned(layer, model.graph);
+    process.stderr.write(`bench/pattern: ${layer.name} tuned to ${patternVariantKey(variant)}\n`);
+    const list = ways(layer, variant);
     const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));
     for (const batch of o.batches) {
       process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
