@@ -36,6 +36,8 @@ export interface ProblemSpec {
   methods?: Method[];
   /** The model's file name, stored in each file's metadata as `compress` stores it (so the sizes are the same bytes). */
   source?: string;
+  /** A final run's problem: the whole training set, scored on the test set (train and holdout unused). */
+  final?: boolean;
 }
 
 export interface Problem {
@@ -87,7 +89,9 @@ export function slices(name: DatasetName, seed: number, train: number, holdout: 
 }
 
 export async function makeProblem(graph: Graph, spec: ProblemSpec): Promise<Problem> {
-  const data = slices(spec.dataset, spec.seed, spec.train, spec.holdout);
+  const data = spec.final
+    ? { train: loadDataset(spec.dataset, 'train'), test: loadDataset(spec.dataset, 'test') }
+    : slices(spec.dataset, spec.seed, spec.train, spec.holdout);
   const baseline = (await sessionAccuracy(graph, data.test)).accuracy;
   return { graph, spec, space: searchSpace(graph, spec.methods), data, baseline, latencyMemo: new Map() };
 }

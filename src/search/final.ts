@@ -3,10 +3,9 @@
 // set, exactly as `nnzip compress --recipe --dataset --seed [--max-steps]` runs it —
 // reported next to its proxy figures. Each point is saved in the state as it
 // finishes, so a killed run resumes without fine-tuning a point twice.
-import { loadDataset } from '../data/datasets.js';
-import { sessionAccuracy } from '../eval/runners.js';
 import type { Recipe } from '../compress/recipe.js';
-import { evaluateCandidate, type Evaluation, type Problem } from './evaluate.js';
+import { makeProblem, type Evaluation, type Problem, type ProblemSpec } from './evaluate.js';
+import { InProcessQueue, type CandidateQueue } from './queue.js';
 import { goalOf, type FinalSpec, type FinalState, type SearchState } from './search.js';
 import { candidateRecipe, type Proxy } from './space.js';
 import { metric, rank, violation, type Goal } from './targets.js';
@@ -21,11 +20,9 @@ export function finalRecipe(problem: Problem, s: SearchState, hash: string): Rec
   return candidateRecipe(problem.space, s.candidates[hash], finalProxy(s.spec.proxy, s.final!.spec), `search-${hash}`);
 }
 
-/** The problem of the final runs: the full training set, the test set, the final fine-tuning. */
-async function finalProblem(p: Problem, f: FinalSpec): Promise<Problem> {
-  const data = { train: loadDataset(p.spec.dataset, 'train'), test: loadDataset(p.spec.dataset, 'test') };
-  const baseline = (await sessionAccuracy(p.graph, data.test)).accuracy;
-  return { ...p, spec: { ...p.spec, proxy: finalProxy(p.spec.proxy, f) }, data, baseline };
+/** The problem of the final runs: the full training set, the test set, the final fine-tuning (its own id: workers cache it apart). */
+export function finalSpec(spec: ProblemSpec, f: FinalSpec): ProblemSpec {
+  return { ...spec, proxy: finalProxy(spec.proxy, f), final: true };
 }
 
 /**
@@ -47,30 +44,36 @@ export function finalPoints(goal: Goal, results: Evaluation[], n: number): strin
 }
 
 /**
- * Fine-tunes the best `points` of the search fully, one after the other (a state
- * with the same final spec resumes; another spec starts the final runs again).
+ * Fine-tunes the best `points` of the search fully, as jobs on the queue `queueFor`
+ * gives for the final problem (this process by default; workers with --redis); a
+ * state with the same final spec resumes, another spec starts the final runs again.
  */
 export async function fineTuneFront(problem: Problem, s: SearchState, f: FinalSpec, save: (s: SearchState) => void,
-  onPoint?: (hash: string, e: Evaluation | string, proxy: Evaluation) => void): Promise<FinalState | undefined> {
+  onPoint?: (hash: string, e: Evaluation | string, proxy: Evaluation) => void,
+  queueFor: (final: Problem) => Promise<CandidateQueue> = async (final) => new InProcessQueue(final)): Promise<FinalState | undefined> {
   if (f.epochs === 0 || f.points === 0) return undefined;
   // the whole datasets and the test-set baseline only when a point is still to run (a finished state resumes without them)
-  let full: Problem | undefined;
-  const fullProblem = async () => (full ??= await finalProblem(problem, f));
+  let full: Promise<Problem> | undefined;
+  const fullProblem = () => (full ??= makeProblem(problem.graph, finalSpec(problem.spec, f)));
   if (!s.final || JSON.stringify(s.final.spec) !== JSON.stringify(f)) {
     const hashes = finalPoints(goalOf(s), Object.values(s.results), f.points);
     s.final = { spec: f, baseline: (await fullProblem()).baseline, hashes, results: {}, failed: {} };
     save(s);
   }
   const fin = s.final;
-  for (const h of fin.hashes) {
-    if (fin.results[h] || fin.failed[h] !== undefined) continue;
-    try {
-      fin.results[h] = await evaluateCandidate(await fullProblem(), s.candidates[h]);
-    } catch (e) {
-      fin.failed[h] = (e as Error).message;
-    }
-    save(s);
-    onPoint?.(h, fin.results[h] ?? fin.failed[h], s.results[h]);
+  const jobs = fin.hashes.filter((h) => !fin.results[h] && fin.failed[h] === undefined).map((h) => ({ hash: h, candidate: s.candidates[h] }));
+  if (jobs.length === 0) return fin;
+  const queue = await queueFor(await fullProblem());
+  try {
+    await queue.evaluate(jobs, (o) => {
+      if (fin.results[o.hash] || fin.failed[o.hash] !== undefined) return; // a late duplicate
+      if ('result' in o) fin.results[o.hash] = o.result;
+      else fin.failed[o.hash] = o.error;
+      save(s);
+      onPoint?.(o.hash, fin.results[o.hash] ?? fin.failed[o.hash], s.results[o.hash]);
+    });
+  } finally {
+    await queue.close();
   }
   return fin;
 }

@@ -119,8 +119,12 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
       await queue.close();
     }
     if (final.points > 0 && final.epochs > 0) console.log(`fine-tuning the best ${final.points} fully (${final.epochs} epoch(s) per stage${final.steps ? ` of ${final.steps} steps` : ''}):`);
+    // with --redis the final runs are jobs too (their own problem id: workers load the whole datasets for them)
+    const finalQueue = url
+      ? (fp: Problem) => BullmqQueue.open({ url, problemId: problemId(bytes, fp.spec), model: bytes, spec: fp.spec, whenUnreachable })
+      : undefined;
     await fineTuneFront(problem, state, final, save, (h, e, proxy) =>
-      console.log(`  ${h}  ${typeof e === 'string' ? `failed: ${e}` : `${line(e, state.target.kind)}; proxy ${pct(proxy.accuracy)}`}`));
+      console.log(`  ${h}  ${typeof e === 'string' ? `failed: ${e}` : `${line(e, state.target.kind)}; proxy ${pct(proxy.accuracy)}`}`), finalQueue);
     return finish(dir, problem, state);
   },
 };
