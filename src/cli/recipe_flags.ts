@@ -190,8 +190,11 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   if (str(p, 'distill') !== undefined) r.train.distill = { ...DISTILL_DEFAULTS, ...r.train.distill, alpha: num(p, 'distill', 0, 0, 1) };
   if (str(p, 'distill-temperature') !== undefined) {
     if (!r.train.distill) fail('--distill-temperature goes with --distill ALPHA (or a recipe with train.distill)');
-    r.train.distill.temperature = num(p, 'distill-temperature', 4, 1e-6, 1e6);
+    r.train.distill.temperature = num(p, 'distill-temperature', 4, 0, Infinity); // 0 refused by checkRecipe: "must be > 0"
   }
+  checkRecipe(r, 'options');
+  const tuning = ['batchnorm', 'distill', 'distill-temperature'].find((f) => str(p, f) !== undefined);
+  if (tuning && !finetune) fail(`--${tuning} sets fine-tuning, which this run does not do (--no-finetune or no --dataset); drop it`);
   patternFlags(r, p);
   const scheme = choice(p, 'quantize', ['int8', 'fixed'] as const);
   if (scheme) r.quantize = { ...(r.quantize ?? QUANTIZE_DEFAULTS), scheme };
