@@ -27,6 +27,8 @@ export interface CompressOptions {
   maxStepsPerEpoch?: number;
   onProgress?: FinetuneConfig['onProgress'];
   source?: string;
+  /** The distillation teacher (train.distill) when it is not the input graph (e.g. fine-tuning an already compressed model). */
+  teacher?: Graph;
   /** Metadata stored in the file (source, recipe name). */
   meta?: Record<string, unknown>;
 }
@@ -77,7 +79,7 @@ export function denseBytes(g: Graph): number {
 function trainConfig(o: CompressOptions, graph: Graph): FinetuneConfig {
   const t = o.recipe.train;
   // the distillation teacher: the input model as it came, in its own copy of the weights
-  const teacher = t.distill && t.distill.alpha > 0 && o.data ? modelFromGraph(graph, { seed: o.seed }) : undefined;
+  const teacher = t.distill && t.distill.alpha > 0 && o.data ? modelFromGraph(o.teacher ?? graph, { seed: o.seed }) : undefined;
   return { ...t, teacher, seed: o.seed ?? 1, maxStepsPerEpoch: o.maxStepsPerEpoch, onProgress: o.onProgress };
 }
 
