@@ -6,25 +6,15 @@ import { test } from 'node:test';
 import { finetune } from '../../src/compress/finetune.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { PATTERN, parseRecipe } from '../../src/compress/recipe.js';
-import type { Graph } from '../../src/ir/graph.js';
 import { checkPatternFormat } from '../../src/ir/pattern.js';
-import { ArchBuilder } from '../../src/train/arch/builder.js';
 import { foldBatchNorms, insertBatchNorms } from '../../src/train/bn_refold.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
 import { WeightSharing } from '../../src/train/hooks.js';
 import { train } from '../../src/train/loop.js';
 import type { Model } from '../../src/train/model.js';
-import { tinyData, tinyGraph } from './tiny.js';
+import { patternNet, tinyData, tinyGraph } from './tiny.js';
 
-/** 1×6×6 → conv1 (1→4) → conv2 (4→8) → pool → conv3 (8→8) → fc (72→4). */
-function net(): Graph {
-  const b = new ArchBuilder(3);
-  let x = b.relu('r1', b.conv('conv1', 'input', 1, 4, 3, { pad: 1, bias: true }));
-  x = b.maxPool('p1', b.relu('r2', b.conv('conv2', x, 4, 8, 3, { pad: 1, bias: true })), 2);
-  x = b.flatten('f', b.relu('r3', b.conv('conv3', x, 8, 8, 3, { pad: 1, bias: true })), 72);
-  b.linear('fc', x, 72, 4, 'logits');
-  return b.graph('tiny-patterns', [1, 6, 6], 'logits', 4);
-}
+const net = patternNet;
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
   let scale = 1e-6, d = 0;
