@@ -171,7 +171,8 @@ export async function patternRepro(args: string[]): Promise<void> {
   const dense = await accuracy(graph, 'fashion-mnist');
   if (o.mode === 'table') return table(graph, base, o);
   const r = o.mode === 'admm' ? base : o.mode === 'retrain' ? noAdmm(base) : oneShot(base);
-  const full = !o.maxSteps && o.rounds === undefined && o.epochs === undefined && o.evalImages === undefined && !o.recipe && !o.start;
+  const full = !o.maxSteps && o.rounds === undefined && o.epochs === undefined && o.evalImages === undefined && !o.recipe && !o.start
+    && !o.batchnorm && o.distill === undefined && o.temperature === undefined && o.rho === undefined && o.rhoGrowth === undefined && o.lr === undefined;
   const { result, fileAccuracy } = await run(graph, r, o, o.mode, o.out ?? (o.mode === 'admm' && full ? PATTERN_VGGS : undefined));
   const w = convWeights(graph, result.compressed);
   const p = result.stages[0];
