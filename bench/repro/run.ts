@@ -16,7 +16,7 @@ import { winogradAccuracy } from './winograd.js';
 const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<void> }> = {
   'deep-compression': { what: 'Han et al. P / P+Q / P+Q+H on LeNet-300-100 and LeNet-5 (args: lenet300 | lenet5)', run: deepCompression },
   'prune-schedule': { what: 'iterative (stages, AGP) vs one-shot pruning at equal density and epochs (LeNet-300-100)', run: pruneSchedule },
-  pattern: { what: 'PatDNN on VGG-S: ADMM vs one-shot, K and connectivity table (args: admm | oneshot | table)', run: patternRepro },
+  pattern: { what: 'PatDNN on VGG-S: ADMM vs one-shot, K and connectivity table (args: admm | oneshot | retrain | table; --bn, --distill A, --start FILE.nnz, --out FILE)', run: patternRepro },
   binary: { what: 'binary / ternary LeNet-5 (BWN, TWN, TTQ, XNOR) accuracy and size; xnor conv speed vs f32 on VGG-S layers (args: speed | accuracy, epochs=N, methods=..., model=lenet5|vggs)', run: binary },
   'c-memory': { what: 'flash / RAM on the Cortex-M4 of models compiled to C (args: MODEL files; default the LeNet fixtures)', run: cMemory },
   'c-fixtures': { what: 'every fixture model as stored, compiled to C, built natively and run next to nnzip (args: FILE ...)', run: cFixtures },

@@ -2,7 +2,7 @@
 // Without fine-tuning the base is the lossless recipe: only the flags given change weights.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, FILTERS_DEFAULTS, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
+import { ADMM_DEFAULTS, BUILTIN_RECIPES, CODESIGN_CANDIDATES, checkRecipe, DEEP_COMPRESSION, DISTILL_DEFAULTS, FILTERS_DEFAULTS, parseRecipe, QUANTIZE_DEFAULTS, type Recipe } from '../compress/recipe.js';
 import type { KMeansInit } from '../compress/share/kmeans.js';
 import { fail } from '../ir/errors.js';
 import type { WinogradTile } from '../ir/winograd.js';
@@ -21,6 +21,9 @@ export const RECIPE_FLAGS: Options = {
   'share-epochs': { type: 'string' },
   lr: { type: 'string' },
   batch: { type: 'string' },
+  batchnorm: { type: 'string' },
+  distill: { type: 'string' },
+  'distill-temperature': { type: 'string' },
   init: { type: 'string' },
   'no-prune': { type: 'boolean' },
   'no-share': { type: 'boolean' },
@@ -52,6 +55,11 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
   --share-epochs N        centroid fine-tuning epochs after weight sharing
   --lr X                  fine-tuning learning rate (SGD, momentum 0.9, cosine decay)
   --batch N               fine-tuning batch size
+  --batchnorm refold|off  refold: every fine-tuning trains with a BatchNorm after each conv that has
+                          none (calibrated to the identity), folded back into the conv at its end
+  --distill ALPHA         knowledge distillation from the uncompressed model: loss =
+                          (1 − ALPHA)·CE + ALPHA·T²·KL(teacher ‖ student) at temperature T
+  --distill-temperature T the distillation temperature (> 0; default 4)
   --init I                k-means initialisation: linear, density or random
   --no-prune, --no-share  leave out a stage
   --no-huffman            no Huffman coding (Han's P+Q stage)
@@ -177,6 +185,16 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
   refuseIdleStageFlags(p, r);
   if (str(p, 'lr') !== undefined) r.train.lr = Number(str(p, 'lr'));
   r.train.batch = num(p, 'batch', r.train.batch, 1, 65536, true);
+  const bn = choice(p, 'batchnorm', ['refold', 'off'] as const);
+  if (bn) r.train.batchnorm = bn;
+  if (str(p, 'distill') !== undefined) r.train.distill = { ...DISTILL_DEFAULTS, ...r.train.distill, alpha: num(p, 'distill', 0, 0, 1) };
+  if (str(p, 'distill-temperature') !== undefined) {
+    if (!r.train.distill) fail('--distill-temperature goes with --distill ALPHA (or a recipe with train.distill)');
+    r.train.distill.temperature = num(p, 'distill-temperature', 4, 0, Infinity); // 0 refused by checkRecipe: "must be > 0"
+  }
+  checkRecipe(r, 'options');
+  const tuning = ['batchnorm', 'distill', 'distill-temperature'].find((f) => str(p, f) !== undefined);
+  if (tuning && !finetune) fail(`--${tuning} sets fine-tuning, which this run does not do (--no-finetune or no --dataset); drop it`);
   patternFlags(r, p);
   const scheme = choice(p, 'quantize', ['int8', 'fixed'] as const);
   if (scheme) r.quantize = { ...(r.quantize ?? QUANTIZE_DEFAULTS), scheme };

@@ -1,5 +1,10 @@
 // Fine-tuning settings shared by the compression stages: one place turns a
-// recipe's train block into the trainer's options.
+// recipe's train block into the trainer's options. Two options apply to every
+// stage's fine-tuning: `batchnorm: refold` (a BatchNorm after each conv during
+// training, folded back into its weights and bias at the end: train/bn_refold.ts)
+// and `distill` (knowledge distillation from the uncompressed model).
+import { foldBatchNorms, insertBatchNorms } from '../train/bn_refold.js';
+import { fail } from '../ir/errors.js';
 import { train, type Progress, type TrainData, type TrainResult } from '../train/loop.js';
 import type { Model } from '../train/model.js';
 import type { ScheduleSpec } from '../train/schedule.js';
@@ -8,6 +13,9 @@ export interface FinetuneData {
   train: TrainData;
   test: TrainData;
 }
+
+/** Training images the inserted BatchNorms are calibrated on (the first ones of the training set). */
+export const REFOLD_CALIBRATION_IMAGES = 512;
 
 export interface FinetuneConfig {
   lr: number;
@@ -18,6 +26,12 @@ export interface FinetuneConfig {
   shift?: number;
   /** Random horizontal flips (augmentation). */
   flip?: boolean;
+  /** 'refold': train with a BatchNorm after each conv that has none, folded back at the end. */
+  batchnorm?: 'refold' | 'off';
+  /** Knowledge distillation from `teacher` (the uncompressed model). */
+  distill?: { alpha: number; temperature: number };
+  /** The distillation teacher (the pipeline builds it from the input graph). */
+  teacher?: Model;
   seed: number;
   /** Steps per epoch cap (quick runs, tests). */
   maxStepsPerEpoch?: number;
@@ -27,16 +41,29 @@ export interface FinetuneConfig {
 /** Trains `epochs` epochs with SGD + momentum and (unless told otherwise) a cosine decay to lr/20 over them. */
 export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: FinetuneConfig, stage: string,
   schedule: ScheduleSpec = { kind: 'cosine', minLr: cfg.lr / 20 }): TrainResult {
-  return train(model, data, {
-    epochs,
-    batchSize: cfg.batch,
-    seed: cfg.seed,
-    optimizer: { kind: 'sgd', lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
-    schedule,
-    augment: { shift: cfg.shift ?? 0, flip: cfg.flip ?? false },
-    maxStepsPerEpoch: cfg.maxStepsPerEpoch,
-    onProgress: cfg.onProgress ? (p) => cfg.onProgress!(stage, p) : undefined,
-  });
+  const distill = cfg.distill && cfg.distill.alpha > 0
+    ? { teacher: cfg.teacher ?? fail(`${stage}: distillation needs the uncompressed model as its teacher`), alpha: cfg.distill.alpha, temperature: cfg.distill.temperature }
+    : undefined;
+  const tr = data.train;
+  const calib = Math.min(REFOLD_CALIBRATION_IMAGES, tr.count);
+  const refold = cfg.batchnorm === 'refold' && epochs > 0
+    ? insertBatchNorms(model, { images: tr.images.subarray(0, calib * tr.shape.reduce((a, b) => a * b, 1)), count: calib }, { seed: cfg.seed, batch: cfg.batch })
+    : undefined;
+  try {
+    return train(refold?.model ?? model, data, {
+      epochs,
+      batchSize: cfg.batch,
+      seed: cfg.seed,
+      optimizer: { kind: 'sgd', lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
+      schedule,
+      augment: { shift: cfg.shift ?? 0, flip: cfg.flip ?? false },
+      maxStepsPerEpoch: cfg.maxStepsPerEpoch,
+      onProgress: cfg.onProgress ? (p) => cfg.onProgress!(stage, p) : undefined,
+      distill,
+    });
+  } finally {
+    if (refold) foldBatchNorms(refold);
+  }
 }
 
 export function accuracyOf(model: Model, data: FinetuneData): number {

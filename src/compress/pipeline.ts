@@ -27,6 +27,8 @@ export interface CompressOptions {
   maxStepsPerEpoch?: number;
   onProgress?: FinetuneConfig['onProgress'];
   source?: string;
+  /** The distillation teacher (train.distill) when it is not the input graph (e.g. fine-tuning an already compressed model). */
+  teacher?: Graph;
   /** Metadata stored in the file (source, recipe name). */
   meta?: Record<string, unknown>;
 }
@@ -74,9 +76,11 @@ export function denseBytes(g: Graph): number {
   return n;
 }
 
-function trainConfig(o: CompressOptions): FinetuneConfig {
+function trainConfig(o: CompressOptions, graph: Graph): FinetuneConfig {
   const t = o.recipe.train;
-  return { ...t, seed: o.seed ?? 1, maxStepsPerEpoch: o.maxStepsPerEpoch, onProgress: o.onProgress };
+  // the distillation teacher: the input model as it came, in its own copy of the weights
+  const teacher = t.distill && t.distill.alpha > 0 && o.data ? modelFromGraph(o.teacher ?? graph, { seed: o.seed }) : undefined;
+  return { ...t, teacher, seed: o.seed ?? 1, maxStepsPerEpoch: o.maxStepsPerEpoch, onProgress: o.onProgress };
 }
 
 /** The graph with each layer in its exact format, and the recipe's relative-index bits. */
@@ -109,7 +113,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
   if (enabled.length > 0) {
     const model = modelFromGraph(graph, { seed: o.seed });
     ctx = {
-      model, layers, recipe: o.recipe, data: o.data, calibration: o.calibration ?? o.data?.train, seed: o.seed ?? 1, train: trainConfig(o), current: byWeight(input), pruneStages: [],
+      model, layers, recipe: o.recipe, data: o.data, calibration: o.calibration ?? o.data?.train, seed: o.seed ?? 1, train: trainConfig(o, graph), current: byWeight(input), pruneStages: [],
       notes: [],
     };
   }

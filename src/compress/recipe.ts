@@ -1,6 +1,7 @@
 // Recipes: what to do to which layer, as data (YAML or JSON files, or built-ins).
 // A recipe is validated whole before any work starts, so a typo fails in a second.
 import { fail } from '../ir/errors.js';
+import { checkDistill } from '../train/loss.js';
 import { isWinogradTile, WINOGRAD_TILES, type WinogradTile } from '../ir/winograd.js';
 import type { Layer, LayerKind } from './layers.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './quantize/calibrate.js';
@@ -110,8 +111,16 @@ export interface Recipe {
   binarize?: BinarizeSettings;
   /** Store the 3×3 stride-1 conv filters left dense as their Winograd F(tile,3) transforms (larger file, no transform at load). */
   winograd?: { tile: WinogradTile };
-  /** shift: augmentation by random shifts of up to this many pixels (0 = off); flip: random horizontal flips (images whose classes survive a mirror, e.g. Fashion-MNIST, not digits). */
-  train: { lr: number; batch: number; momentum: number; weightDecay: number; shift?: number; flip?: boolean };
+  /**
+   * shift: augmentation by random shifts of up to this many pixels (0 = off); flip: random horizontal flips (images whose classes survive a mirror, e.g. Fashion-MNIST, not digits).
+   * batchnorm: 'refold' trains every fine-tuning with a BatchNorm after each conv that has none (calibrated to
+   * the identity, batch statistics in training), folded back into the conv at the end of each fine-tuning.
+   * distill: knowledge distillation from the uncompressed input model, loss = (1 − α)·CE + α·T²·KL.
+   */
+  train: {
+    lr: number; batch: number; momentum: number; weightDecay: number; shift?: number; flip?: boolean;
+    batchnorm?: 'refold' | 'off'; distill?: { alpha: number; temperature: number };
+  };
   /**
    * indexBits: relative-index bits per kind (the encoder picks the best when absent).
    * f16: store the float tensors left uncompressed (biases, skipped layers) as float16 —
@@ -129,6 +138,9 @@ export const DEEP_COMPRESSION: Recipe = {
   encode: { huffman: true },
   layers: {},
 };
+
+/** train.distill's defaults (Hinton et al.'s usual temperature; half the loss from the teacher). */
+export const DISTILL_DEFAULTS = { alpha: 0.5, temperature: 4 };
 
 export const ADMM_DEFAULTS: AdmmSettings = { rounds: 6, epochsPerRound: 1, rho: 1e-3, rhoGrowth: 1.6 };
 
@@ -194,7 +206,11 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
   else if (r.binarize) out.binarize = { ...(out.binarize ?? BINARIZE_DEFAULTS), ...r.binarize, method: { ...(out.binarize ?? BINARIZE_DEFAULTS).method, ...r.binarize.method } };
   if (r.winograd === null) delete out.winograd;
   else if (r.winograd) out.winograd = { ...r.winograd };
-  if (r.train) out.train = { ...out.train, ...r.train };
+  if (r.train) {
+    const distill = (r.train.distill as unknown) === null ? undefined : r.train.distill ? { ...DISTILL_DEFAULTS, ...out.train.distill, ...r.train.distill } : out.train.distill;
+    out.train = { ...out.train, ...r.train, distill };
+    if (!distill) delete out.train.distill;
+  }
   if (r.encode) out.encode = { ...out.encode, ...r.encode, indexBits: { ...out.encode.indexBits, ...r.encode.indexBits } };
   if (r.layers) out.layers = { ...out.layers, ...r.layers };
   if (!out.filters && Object.values(out.layers).some((l) => l?.filters !== undefined)) out.filters = structuredClone(FILTERS_DEFAULTS);
@@ -238,7 +254,14 @@ export function checkRecipe(r: Recipe, source: string): void {
   checkRange(`${source}: train.batch`, r.train.batch, 1, 65536, false, true);
   if (r.train.shift !== undefined) checkRange(`${source}: train.shift`, r.train.shift, 0, 8, false, true);
   if (r.train.flip !== undefined && typeof r.train.flip !== 'boolean') fail(`${source}: train.flip ${JSON.stringify(r.train.flip)} must be true or false`);
-  const trainKeys = ['lr', 'batch', 'momentum', 'weightDecay', 'shift', 'flip'];
+  if (r.train.batchnorm !== undefined && r.train.batchnorm !== 'refold' && r.train.batchnorm !== 'off') fail(`${source}: train.batchnorm ${JSON.stringify(r.train.batchnorm)} must be refold or off`);
+  if (r.train.distill !== undefined) {
+    const d = r.train.distill;
+    if (typeof d !== 'object' || d === null) fail(`${source}: train.distill must be a mapping { alpha, temperature }`);
+    for (const k of Object.keys(d)) if (k !== 'alpha' && k !== 'temperature') fail(`${source}: train.distill.${k} is not a distillation setting; use alpha, temperature`);
+    checkDistill(d.alpha, d.temperature, `${source}: train.distill`);
+  }
+  const trainKeys = ['lr', 'batch', 'momentum', 'weightDecay', 'shift', 'flip', 'batchnorm', 'distill'];
   for (const k of Object.keys(r.train)) if (!trainKeys.includes(k)) fail(`${source}: train.${k} is not a training setting; use ${trainKeys.join(', ')}`);
   if (r.encode.f16 !== undefined && typeof r.encode.f16 !== 'boolean') fail(`${source}: encode.f16 ${JSON.stringify(r.encode.f16)} must be true or false`);
   for (const [k, v] of Object.entries(r.encode.indexBits ?? {})) checkBits(`${source}: encode.indexBits.${k}`, v);

@@ -4,6 +4,7 @@
 // the last good epoch and throws an NnzipError naming the step).
 import { fail, NnzipError } from '../ir/errors.js';
 import { checkAugment, copySample, type AugmentOptions } from './augment.js';
+import { checkDistill } from './loss.js';
 import type { Model, Snapshot } from './model.js';
 import { makeOptimizer, type OptimizerSpec } from './optim.js';
 import { Rng } from '../ir/random.js';
@@ -49,6 +50,17 @@ export interface TrainOptions {
   onProgress?: (p: Progress) => void;
   /** Report every n steps (default 10); the last step of an epoch always reports. */
   progressEvery?: number;
+  /**
+   * Knowledge distillation: the teacher (eval mode) sees the same augmented
+   * batch; loss = (1 − α)·CE + α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)).
+   */
+  distill?: Distill;
+}
+
+export interface Distill {
+  teacher: Model;
+  alpha: number;
+  temperature: number;
 }
 
 export interface EpochStats {
@@ -85,6 +97,7 @@ function checkOptions(o: TrainOptions): Required<Pick<TrainOptions, 'batchSize' 
   if (!Number.isInteger(batchSize) || batchSize < 1) fail(`batchSize=${batchSize} must be a whole number ≥ 1`);
   const augment = o.augment ?? {};
   checkAugment(augment);
+  if (o.distill) checkDistill(o.distill.alpha, o.distill.temperature, 'distill');
   return {
     batchSize,
     seed: o.seed ?? 0,
@@ -99,6 +112,10 @@ export function train(model: Model, data: { train: TrainData; test?: TrainData }
   const o = checkOptions(options);
   checkData(model, data.train, 'train');
   if (data.test) checkData(model, data.test, 'test');
+  const t = options.distill?.teacher;
+  if (t && (t.sampleShape.length !== model.sampleShape.length || t.sampleShape.some((v, i) => v !== model.sampleShape[i]))) {
+    fail(`distill: the teacher takes samples of [${t.sampleShape}], the model [${model.sampleShape}]`);
+  }
   const { train: tr, test } = data;
   const [C, H, W] = tr.shape.length === 3 ? tr.shape : [1, 1, tr.shape.reduce((a, b) => a * b, 1)];
   const per = C * H * W;
@@ -130,6 +147,8 @@ export function train(model: Model, data: { train: TrainData; test?: TrainData }
         copySample(tr.images, idx * per, bt.input.data, i * per, C, H, W, o.augment, rng);
         labels[i] = tr.labels[idx];
       }
+      const d = options.distill;
+      bt.loss!.setTeacher(d ? d.teacher.predict(bt.input.data, n, n) : null, d?.alpha, d?.temperature);
       const lr = schedule(epoch * steps + s);
       trainStep(model, bt, labels, 0, optimizer, lr, stepOut);
       if (!Number.isFinite(stepOut.loss)) {

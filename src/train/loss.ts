@@ -1,6 +1,9 @@
 // Softmax cross-entropy fused with its gradient, numerically stable (max
 // subtracted before exp). Loss = mean over the batch of −log softmax(z)[label];
 // d loss / d z = (softmax(z) − onehot(label)) / B.
+// With a teacher (knowledge distillation, Hinton et al. 2015), per row:
+//   loss = (1 − α)·CE + α·T²·KL(softmax(t/T) ‖ softmax(z/T))
+//   d loss / d z = ((1 − α)·(softmax(z) − onehot) + α·T·(softmax(z/T) − softmax(t/T))) / B
 import { fail } from '../ir/errors.js';
 import type { Var } from './autograd.js';
 
@@ -14,6 +17,11 @@ export class SoftmaxCrossEntropy {
   readonly probs: Float32Array;
   /** Number of rows (from the front) that count; the rest are padding. */
   rows: number;
+  /** Distillation: the teacher's logits for the counted rows, α and T (null = plain cross-entropy). */
+  private kd: { teacher: Float32Array; alpha: number; T: number } | null = null;
+  /** softmax(z/T) and softmax(t/T) (distillation, kept for backward). */
+  private soft: Float32Array | null = null;
+  private teacherSoft: Float32Array | null = null;
 
   constructor(logits: Var) {
     if (logits.shape.length !== 2) fail(`loss: the model output "${logits.name}" must be [batch, classes], got [${logits.shape}]`);
@@ -33,8 +41,39 @@ export class SoftmaxCrossEntropy {
     }
   }
 
+  /** Distils from `teacher` (row-major logits, at least rows × classes) from the next forward on; null = plain cross-entropy. */
+  setTeacher(teacher: Float32Array | null, alpha = 0, T = 1): void {
+    if (!teacher) {
+      this.kd = null;
+      return;
+    }
+    checkDistill(alpha, T, 'distillation');
+    this.kd = { teacher, alpha, T };
+    this.soft ??= new Float32Array(this.logits.size);
+    this.teacherSoft ??= new Float32Array(this.logits.size);
+  }
+
   /** Mean loss over the counted rows (also fills probs). */
   forward(): number {
+    const ce = this.crossEntropy();
+    if (!this.kd) return ce;
+    const { teacher, alpha, T } = this.kd;
+    if (teacher.length < this.rows * this.classes) fail(`distillation: the teacher gave ${teacher.length} logits for ${this.rows} rows of ${this.classes} classes`);
+    let kl = 0;
+    for (let r = 0; r < this.rows; r++) {
+      const o = r * this.classes;
+      const lt = softmaxRow(teacher, o, this.classes, T, this.teacherSoft!);
+      const ls = softmaxRow(this.logits.data, o, this.classes, T, this.soft!);
+      // KL = Σ p_t·(log p_t − log q_s), log p = z/T − logsumexp(z/T)
+      for (let j = 0; j < this.classes; j++) {
+        const p = this.teacherSoft![o + j];
+        if (p > 0) kl += p * ((teacher[o + j] / T - lt) - (this.logits.data[o + j] / T - ls));
+      }
+    }
+    return (1 - alpha) * ce + alpha * T * T * (kl / this.rows);
+  }
+
+  private crossEntropy(): number {
     const z = this.logits.data;
     const C = this.classes;
     let total = 0;
@@ -59,18 +98,42 @@ export class SoftmaxCrossEntropy {
     const g = this.logits.grad;
     if (!g) return;
     const C = this.classes;
-    const inv = 1 / this.rows;
+    const a = this.kd ? this.kd.alpha : 0;
+    const inv = (1 - a) / this.rows;
     for (let r = 0; r < this.rows; r++) {
       const o = r * C;
       for (let j = 0; j < C; j++) g[o + j] += this.probs[o + j] * inv;
       g[o + this.labels[r]] -= inv;
     }
+    if (!this.kd) return;
+    const k = (a * this.kd.T) / this.rows;
+    for (let i = 0; i < this.rows * C; i++) g[i] += k * (this.soft![i] - this.teacherSoft![i]);
   }
 
   /** How many counted rows have their label as the top logit. */
   correct(): number {
     return countCorrect(this.logits.data, this.labels, this.rows, this.classes);
   }
+}
+
+/** Distillation settings: α in [0, 1] (the weight of the teacher's term), temperature T > 0. */
+export function checkDistill(alpha: number, T: number, where: string): void {
+  if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) fail(`${where}: alpha ${JSON.stringify(alpha)} must be a number in [0, 1]`);
+  if (!(typeof T === 'number' && Number.isFinite(T) && T > 0)) fail(`${where}: temperature ${JSON.stringify(T)} must be a number > 0`);
+}
+
+/** out[o..o+C) = softmax(z[o..o+C) / T); returns logsumexp(z/T) over the row. */
+function softmaxRow(z: Float32Array, o: number, C: number, T: number, out: Float32Array): number {
+  let m = -Infinity;
+  for (let j = 0; j < C; j++) m = Math.max(m, z[o + j] / T);
+  let s = 0;
+  for (let j = 0; j < C; j++) {
+    const e = Math.exp(z[o + j] / T - m);
+    out[o + j] = e;
+    s += e;
+  }
+  for (let j = 0; j < C; j++) out[o + j] /= s;
+  return m + Math.log(s);
 }
 
 export function countCorrect(logits: Float32Array, labels: ArrayLike<number>, rows: number, classes: number, offset = 0): number {

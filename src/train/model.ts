@@ -19,6 +19,8 @@ export interface BuiltTape {
   input: Var;
   output: Var;
   loss: SoftmaxCrossEntropy | null;
+  /** Every value of the graph by name (activations after a forward pass). */
+  values: Map<string, Var>;
 }
 
 /** Copies of the master weights and buffers (to restore after a divergence). */
@@ -119,7 +121,7 @@ export class Model {
     const output = values.get(this.outputName) ?? fail(`graph output "${this.outputName}" is not produced by any node`);
     tape.finalize();
     const loss = withGrad ? new SoftmaxCrossEntropy(output) : null;
-    return { tape, batch, input, output, loss };
+    return { tape, batch, input, output, loss, values };
   }
 
   /** Recomputes data = transform(master) for parameters with a weight transform (pruned weights stay 0). */

@@ -35,6 +35,11 @@ test('bad pattern options: one clear error line and no file', () => {
     [['--recipe', 'pattern', '--patterns', 'classifier.1=4'], /layer classifier\.1 \(Gemm \[256,1152\]\) cannot take patterns: they apply to 3×3 convs with group 1; layers that qualify: features\.0, features\.3/],
     [['--recipe', 'pattern', '--connectivity', '40'], /layer features\.3: connectivity 40 keeps 26 kernels, fewer than its 32 filters, so it would remove every kernel of a filter; use a rate of at most 32/],
     [['--recipe', 'pattern', '--accuracy-bound', '90'], /--accuracy-bound needs a target/],
+    [['--recipe', 'pattern', '--distill', '1.5'], /--distill 1.5: must be a number in \[0, 1\]/],
+    [['--recipe', 'pattern', '--distill', '0.5', '--distill-temperature', '0'], /train.distill: temperature 0 must be a number > 0/],
+    [['--recipe', 'pattern', '--distill-temperature', '2'], /--distill-temperature goes with --distill ALPHA/],
+    [['--recipe', 'pattern', '--batchnorm', 'on'], /--batchnorm on: choose one of refold, off/],
+    [['--recipe', 'pattern', '--batchnorm', 'refold'], /--batchnorm sets fine-tuning, which this run does not do/],
   ];
   for (const [flags, re] of cases) {
     const out = join(dir, 'x.nnz');

@@ -14,6 +14,16 @@ export function tinyGraph(seed = 1, batchNorm = false): Graph {
   return b.graph('tiny', [1, 6, 6], 'logits', 4);
 }
 
+/** 1×6×6 → conv1 (1→4) → conv2 (4→8) → pool → conv3 (8→8) → fc (72→4): three 3×3 convs with biases. */
+export function patternNet(): Graph {
+  const b = new ArchBuilder(3);
+  let x = b.relu('r1', b.conv('conv1', 'input', 1, 4, 3, { pad: 1, bias: true }));
+  x = b.maxPool('p1', b.relu('r2', b.conv('conv2', x, 4, 8, 3, { pad: 1, bias: true })), 2);
+  x = b.flatten('f', b.relu('r3', b.conv('conv3', x, 8, 8, 3, { pad: 1, bias: true })), 72);
+  b.linear('fc', x, 72, 4, 'logits');
+  return b.graph('tiny-patterns', [1, 6, 6], 'logits', 4);
+}
+
 /** Learnable data: the label is which quadrant holds the brightest blob. */
 export function tinyData(count: number, seed: number): TrainData {
   const rng = new Rng(seed);

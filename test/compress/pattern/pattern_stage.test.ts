@@ -13,19 +13,10 @@ import { checkPatternFormat, patternCounts } from '../../../src/ir/pattern.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { ArchBuilder } from '../../../src/train/arch/builder.js';
-import { tinyData } from '../../train/tiny.js';
+import { patternNet, tinyData } from '../../train/tiny.js';
 import { checkAgainstReference } from '../../runtime/helpers.js';
 
-/** 1×6×6 → conv1 (1→4) → conv2 (4→8) → pool → conv3 (8→8) → fc (72→4). */
-function net(): Graph {
-  const b = new ArchBuilder(3);
-  let x = b.relu('r1', b.conv('conv1', 'input', 1, 4, 3, { pad: 1, bias: true }));
-  x = b.maxPool('p1', b.relu('r2', b.conv('conv2', x, 4, 8, 3, { pad: 1, bias: true })), 2);
-  x = b.flatten('f', b.relu('r3', b.conv('conv3', x, 8, 8, 3, { pad: 1, bias: true })), 72);
-  b.linear('fc', x, 72, 4, 'logits');
-  return b.graph('tiny-patterns', [1, 6, 6], 'logits', 4);
-}
+const net = patternNet;
 
 function recipe(over: object = {}): Recipe {
   return parseRecipe({ pattern: { patterns: 4, connectivity: 2, admm: null, epochs: 0 }, ...over }, 'test', PATTERN);
