@@ -62,7 +62,7 @@ function convContenders(t: Layer, gemm: WasmGemm): { peers: Contender[]; pick: s
     peers.push(contender(`add/subtract ${ternary ? 'ternary' : 'binary'}`, () => as.convAt(l, t.N, t.H, t.H, x, y, sc)));
   }
   const win = checkWindow2d('bench', params);
-  const d = chooseConv({ N: t.N, C: t.C, H: t.H, W: t.H, M: t.M, OH, OW: OH, group: 1, win, weight: { name: 'w', data: w }, kernels: 'auto', winograd: 'auto' });
+  const d = chooseConv({ N: t.N, C: t.C, H: t.H, W: t.H, M: t.M, OH, OW: OH, group: 1, win, weight: { name: 'w', data: w, format: { kind: 'binary', axis: 0 } }, kernels: 'auto', winograd: 'auto' });
   return { peers, pick: d.impl === 'winograd' ? tileName(d.tile!) : d.impl };
 }
 
@@ -78,7 +78,7 @@ function fcContenders(f: (typeof FCS)[number], B: number, gemm: WasmGemm): { pee
     const l = as.prepare(rowsOf(signWeights(M, K, ternary), M, K), M, K, { clamp: [0, Infinity] }), sc = ar.alloc(as.fcScratchBytes(l, B));
     peers.push(contender(`add/subtract ${ternary ? 'ternary' : 'binary'}`, () => as.fcAt(l, B, x, y, sc)));
   }
-  return { peers, pick: chooseFc({ name: 'w', data: w }, M, K, B, 'auto', 0, 'binary').impl };
+  return { peers, pick: chooseFc({ name: 'w', data: w, format: { kind: 'binary', axis: 0 } }, M, K, B, 'auto', 0, 'binary').impl };
 }
 
 /** One row per layer and batch: CPU µs of each kernel, add/subtract's speed-up over im2col / the best f32, the planner's pick. */

@@ -75,12 +75,12 @@ export type FcImpl = 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'addsub';
 
 /**
  * Whether a layer's weight [rows × cols] can run on the add/subtract kernel, and how:
- * its values binary or ternary row by row (whatever encoding the file chose for them:
- * binary, ternary, a 3-level grid, a 2-entry codebook), WebAssembly target, kernels not
- * forced dense. A float layer fails on its second distinct value: cheap.
+ * stored compressed with values binary or ternary row by row (whatever encoding the file
+ * chose for them: binary, ternary, a 3-level grid, a 2-entry codebook), WebAssembly
+ * target, kernels not forced dense. Other values fail on the row's second distinct value: cheap.
  */
 export function addsubKind(w: PlanWeight, rows: number, mode: KernelsMode, target: PlanTarget = 'wasm'): SignsKind | undefined {
-  if (mode === 'dense' || target !== 'wasm' || !rows || w.data.length % rows) return undefined;
+  if (!w.format || mode === 'dense' || target !== 'wasm' || !rows || w.data.length % rows) return undefined;
   if (typeof channelLevels(w.data, [rows, w.data.length / rows], 0, 'ternary') === 'string') return undefined;
   return w.data.includes(0) ? 'ternary' : 'binary';
 }
