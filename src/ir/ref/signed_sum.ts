@@ -1,7 +1,7 @@
 // The oracle of the add/subtract kernels (kernels/wasm/addsub*.ts): binary or ternary
 // weights (ir/binary.ts SignRows) on float inputs, without a multiplication per
 // weight: per output, P = the sum of the inputs whose weight is +1 and Q = the sum of
-// those whose weight is −1, then y = pos·P − neg·Q + bias (float32), clamped. Binary
+// those whose weight is −1, then y = pos·P − neg·Q + bias (float32), clamped (clampOut). Binary
 // rows take Q = (the sum of all inputs) − P. The sums run in the kernels' order, so
 // the kernels match this bit for bit: the K inputs (rows of a [K × P] operand) in
 // groups of ADDSUB_GROUP, K padded with zeros to whole pairs of groups; a group's
@@ -9,7 +9,7 @@
 // groups' sums to the accumulator in ascending order.
 import type { SignRows } from '../binary.js';
 import type { Window2d } from '../window.js';
-import type { BinaryEpilogue } from './binary_layer.js';
+import { clampOut, type BinaryEpilogue } from './binary_layer.js';
 import { im2col } from './im2col.js';
 
 /** Inputs per table lookup (a nibble of weight bits). */
@@ -43,7 +43,7 @@ function nibble(w: SignRows, K: number, m: number, g: number, t: number): number
 
 /** y [M × P] from x [K × P] (row-major) and weight rows [M × K]. */
 export function signedSumRef(x: Float32Array, K: number, P: number, M: number, w: SignRows, e: BinaryEpilogue = {}): Float32Array {
-  const y = new Float32Array(M * P), G = addsubRows(K) / ADDSUB_GROUP, [lo, hi] = e.clamp ?? [-Infinity, Infinity];
+  const y = new Float32Array(M * P), G = addsubRows(K) / ADDSUB_GROUP;
   const sum = (m: number, p: number, t: number) => {
     let acc = 0;
     for (let g = 0; g < G; g++) acc = f(acc + groupSum(x, K, P, g * ADDSUB_GROUP, p, nibble(w, K, m, g, t)));
@@ -53,7 +53,7 @@ export function signedSumRef(x: Float32Array, K: number, P: number, M: number, w
     for (let p = 0; p < P; p++) {
       const pos = sum(m, p, 1), neg = w.kind === 'ternary' ? sum(m, p, 2) : f(sum(m, p, 3) - pos);
       const v = f(f(f(w.pos[m] * pos) - f(w.neg[m] * neg)) + (e.bias ? e.bias[m] : 0));
-      y[m * P + p] = Math.min(Math.max(v, lo), hi);
+      y[m * P + p] = clampOut(v, e.clamp);
     }
   }
   return y;

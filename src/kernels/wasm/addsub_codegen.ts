@@ -137,8 +137,9 @@ function emitSums(f: FuncBuilder, v: AddSubVariant): void {
       if (v.ternary) f.get(Qacc[j][h]);
       else f.get(tot[h]).get(Pacc[j][h]).op('f32x4.sub');
       f.op('f32x4.mul').op('f32x4.sub').get(vb).op('f32x4.add').set(vy);
-      f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.max').set(vy); });
-      f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.min').set(vy); });
+      // pmax / pmin: one maxps / minps each (binary_layer.ts clampOut)
+      f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.pmax').set(vy); });
+      f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.pmin').set(vy); });
       f.get(p0).i32(4 * h).op('i32.add').set(col);
       f.get(y).get(row).get(ms).op('i32.mul').get(col).get(ps).op('i32.mul').op('i32.add').i32(2).op('i32.shl').op('i32.add').set(out);
       const lanes = () => {
