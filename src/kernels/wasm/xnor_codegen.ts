@@ -35,6 +35,8 @@ export interface XnorVariant {
   ternary: boolean;
   /** Levels differ in magnitude (TTQ): the epilogue also needs T. */
   asym: boolean;
+  /** Output channels are whole tiles (M % XNOR_TILE = 0): every lane is stored without a check. */
+  wholeTiles: boolean;
   shared: boolean;
 }
 
@@ -57,7 +59,7 @@ export const XNOR_EXPORTS = {
 } as const;
 
 export function xnorVariantKey(v: XnorVariant): string {
-  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.shared ? 'shared' : 'private'}`;
+  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.wholeTiles ? 'whole' : 'edge'}:${v.shared ? 'shared' : 'private'}`;
 }
 
 /** Byte offsets in the packed grid of a window's words from its first, in the weights' order (tap, then channel word). */
@@ -242,7 +244,7 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
     f.get(ym[p]).set(q); // q is free after the walks: the output cursor, the next tile's start left in ym[p]
     for (let j = 0; j < XNOR_TILE; j++) {
       const store = () => { f.get(q).get(vy).memLane('v128.store32_lane', 0, j); };
-      if (j === 0) store();
+      if (j === 0 || v.wholeTiles) store();
       else f.get(mt).i32(j).op('i32.add').get(M).op('i32.lt_s').if(store);
       f.get(q).get(ms4).op('i32.add').set(q);
     }
