@@ -15,6 +15,14 @@ import { checkWindow2d } from '../../src/ir/window.js';
 import { formatTable } from '../../src/report/table.js';
 import { contender, measure, median, type Contender } from '../harness.js';
 import { foreignLoadLine, watchForeignLoad } from '../harness_node.js';
+import { BINARIZE_DEFAULTS } from '../../src/compress/binary/settings.js';
+import { compressGraph } from '../../src/compress/pipeline.js';
+import { DEEP_COMPRESSION } from '../../src/compress/recipe.js';
+import { nnzToGraph } from '../../src/format/nnz.js';
+import { f32 } from '../../src/ir/tensor.js';
+import { Session } from '../../src/runtime/session.js';
+import { createOrtNodePeer } from '../peers/ort_node.js';
+import { fixture } from './common.js';
 
 interface Layer { model: string; name: string; N: number; C: number; M: number; H: number; k: number; pad: number }
 
@@ -100,4 +108,38 @@ export async function addsubTable(): Promise<void> {
   console.log(formatTable(['layer', 'batch', 'f32 kernels CPU µs', 'add/sub binary µs', 'add/sub ternary µs', 'binary vs im2col/gemm', 'binary vs best f32', 'planner picks'], rows));
   const line = foreignLoadLine(load());
   if (line) console.log(line);
+  await addsubEndToEnd();
+}
+
+/**
+ * Whole models, BWN (binarized without training: speed does not depend on the values), read back
+ * from their .nnz, one thread: nnzip as planned (add/subtract where the cost model picks it) vs
+ * nnzip on its f32 kernels only (kernels: 'dense', the same ±α values) and onnxruntime-node.
+ */
+export async function addsubEndToEnd(): Promise<void> {
+  for (const [name, file] of [['LeNet-5', 'lenet5_dense.onnx'], ['VGG-S', 'vggs_fmnist_dense.onnx']] as const) {
+    const r = structuredClone(DEEP_COMPRESSION);
+    delete r.prune;
+    delete r.share;
+    r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: 'bwn', fc: 'bwn' }, epochs: 0 };
+    const g = nnzToGraph(compressGraph(fixture(file), { recipe: r, seed: 1 }).file.bytes, `${name} bwn`).graph;
+    const rng = new Rng(5), shape = g.inputs[0].shape.slice(1) as number[];
+    for (const batch of [1, 16]) {
+      const planned = await Session.create(g, { batch, threads: 1 }), dense = await Session.create(g, { batch, threads: 1, kernels: 'dense' });
+      const ort = await createOrtNodePeer(g, { threads: 1, spinning: false });
+      const size = batch * shape.reduce((a, b) => a * b, 1);
+      const feeds = { [g.inputs[0].name]: f32([batch, ...shape], Array.from({ length: size }, () => rng.next())) };
+      const load = watchForeignLoad();
+      const t = await measure([contender('nnzip (add/subtract where planned)', () => planned.run(feeds)), contender("nnzip f32 kernels (kernels: 'dense')", () => dense.run(feeds)),
+        contender('ort-node f32', () => ort.run(feeds))], { rounds: 9, warmupMs: 800, minSampleMs: 40, pauseMs: 20 });
+      const foreign = load();
+      const picks = planned.plan.steps.flatMap((st) => (st.kind === 'conv' || st.kind === 'fc' ? [st.kernel.replace(/ \(.*/, '')] : [])).join(', ');
+      await planned.dispose(); await dense.dispose(); await ort.dispose();
+      const cpu = t.map((x) => median(x.cpu) * 1000);
+      console.log(`\n${name} BWN end to end, batch ${batch}, 1 thread (layers: ${picks})`);
+      console.log(formatTable(['runtime', 'CPU µs/batch', 'vs nnzip f32 kernels', 'vs ort-node'], t.map((x, i) => [x.name, cpu[i].toFixed(1), `${(cpu[1] / cpu[i]).toFixed(2)}×`, `${(cpu[2] / cpu[i]).toFixed(2)}×`])));
+      const line = foreignLoadLine(foreign);
+      if (line) console.log(line);
+    }
+  }
 }
