@@ -11,9 +11,12 @@
 //   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling
 //   dense    the planner's best dense kernel (im2col + GEMM or Winograd, whichever it estimates faster)
 //   im2col   im2col + GEMM only (Winograd off): the dense kernel of the issue's bar
-// --cpu: the figures are the process's CPU time per run (the fastest of the rounds) instead of wall time:
-// on a shared machine a descheduled run costs wall time but no CPU time (1-thread rows; a 2-thread
-// row's CPU time is both threads' work, spinning included).
+// Each thread count is timed in its own rounds (its sessions made, measured, disposed, before the
+// next count's): a 2-thread session's workers would otherwise share the cores with the 1-thread
+// rounds. Within one thread count every way of running the layer is interleaved, as the ratios need.
+// --cpu: 1-thread figures are the process's CPU time per run (the fastest of the rounds) instead of wall
+// time (on a shared machine a descheduled run costs wall time but no CPU time); rows of more threads
+// are the fastest wall time of the rounds (their CPU time is every thread's work, spinning included).
 // Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu]
 import { fileURLToPath } from 'node:url';
 import { tunePatternConv } from '../src/compile/pattern_tune.js';
@@ -22,11 +25,12 @@ import { NnzipError } from '../src/ir/errors.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
 import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern.js';
-import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
+import { patternVariantKey, type PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
-import { contender, measure, type Contender } from './harness.js';
+import { contender, measure, type Contender, type Timing } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
+import { simdPeakProbe } from './simd_peak.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
 
@@ -60,20 +64,48 @@ function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph']):
   return r.variant;
 }
 
-async function sessionsFor(layer: PatternLayer, batch: number, threads: number[], list: Way[]): Promise<{ contenders: Contender[]; sessions: Session[] }> {
+/**
+ * Each way at `threads` threads, timed in interleaved rounds of their own; the sessions (and their
+ * worker threads) are disposed before returning.
+ */
+async function timeWays(layer: PatternLayer, batch: number, threads: number, list: Way[], cpu: boolean): Promise<Map<string, Timing>> {
   const graph = layer.graph(batch);
   const r = new Rng(batch);
   const n = batch * layer.input.reduce((a, b) => a * b, 1);
   const feeds = { x: f32([batch, ...layer.input], r.floats(n, 0, 1)) };
   const sessions: Session[] = [], contenders: Contender[] = [];
-  for (const t of threads) {
-    for (const way of list) {
-      const s = await createNodeSession(graph, { threads: t, batch, kernels: way.kernels, winograd: way.winograd, patterns: way.patterns });
-      sessions.push(s);
-      contenders.push(contender(`${way.name} ×${t}`, () => s.run(feeds), { threads: t }));
-    }
+  const probe = simdPeakProbe();
+  // the machine's multiply-add peak in the same rounds (its clock and neighbours change during a run)
+  contenders.push(contender(PEAK, () => probe.run()));
+  for (const way of list) {
+    const s = await createNodeSession(graph, { threads, batch, kernels: way.kernels, winograd: way.winograd, patterns: way.patterns });
+    sessions.push(s);
+    contenders.push(contender(way.name, () => s.run(feeds), { threads }));
   }
-  return { contenders, sessions };
+  try {
+    // more threads with --cpu: many short samples, so that some run while no other process holds a core
+    const short = cpu && threads > 1 ? { rounds: 41, minSampleMs: 2 } : { rounds: cpu ? 15 : 7 };
+    const timed = new Map((await measure(contenders, { ...short, pauseMs: 20 })).map((t) => [t.name, t]));
+    const p = timed.get(PEAK)!;
+    peakMacNs.set(threads, probe.macs / (Math.min(...p.cpu) * 1e6));
+    return timed;
+  } finally {
+    for (const s of sessions) await s.dispose();
+  }
+}
+
+const PEAK = 'simd peak';
+/** f32x4 multiply-adds per ns of CPU time of the peak probe, last timed at each thread count. */
+const peakMacNs = new Map<number, number>();
+
+/** Weights the layer keeps (its nonzeros). */
+function keptWeights(layer: PatternLayer): number {
+  return (layer.graph(1).initializers.get(layer.node.inputs[1])!.data as Float32Array).reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+}
+
+/** A table's figure: with --cpu the 1-thread CPU time or the fastest wall time of more threads, else the median. */
+function figure(x: Timing | undefined, threads: number, cpu: boolean): number | undefined {
+  return !x ? undefined : !cpu ? x.ms : threads === 1 ? Math.min(...x.cpu) : Math.min(...x.samples);
 }
 
 export async function benchPatternLayers(o: Options): Promise<string> {
@@ -81,28 +113,37 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const layers = patternLayers(model.graph).filter((l) => !o.layers || o.layers.includes(l.name));
   const speed: string[][] = [], ablation: string[][] = [];
   for (const layer of layers) {
-    const list = ways(layer, tuned(layer, model.graph));
+    const variant = tuned(layer, model.graph);
+    process.stderr.write(`bench/pattern: ${layer.name} tuned to ${patternVariantKey(variant)}\n`);
+    const list = ways(layer, variant);
     const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));
     for (const batch of o.batches) {
       process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
-      const { contenders, sessions } = await sessionsFor(layer, batch, o.threads, chosen);
-      const ms = new Map((await measure(contenders, { rounds: o.cpu ? 15 : 7, pauseMs: 20 })).map((t) => [t.name, o.cpu ? Math.min(...t.cpu) : t.ms]));
-      for (const s of sessions) await s.dispose();
+      const byThreads = new Map<number, Map<string, Timing>>();
+      for (const t of o.threads) byThreads.set(t, await timeWays(layer, batch, t, chosen, o.cpu));
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
+      // f32x4 multiply-adds of the kept weights per run (every kernel here does at least these), per ns at the peak
+      const macNs = (keptWeights(layer) * layer.input[1] * layer.input[2] * batch) / 4 / peakMacNs.get(1)!;
+      const ofPeak = (t: number, ms: number | undefined) => (t === 1 && o.cpu && ms ? `${Math.round((100 * macNs) / (ms * 1e6))}%` : '-');
       for (const t of o.threads) {
-        const at = (w: string) => ms.get(`${w} ×${t}`);
+        const at = (w: string) => figure(byThreads.get(t)?.get(w), t, o.cpu);
+        const wall = (n: number) => { const x = byThreads.get(n)?.get('+tuning'); return x && (o.cpu ? Math.min(...x.samples) : x.ms); };
         speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('im2col')), formatSig(at('CSR')), formatSig(at('+tuning')),
-          formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(ms.get('+tuning ×1'), at('+tuning'))]);
+          formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(wall(1), wall(t)),
+          ofPeak(t, at('+tuning')), ofPeak(t, at('CSR'))]);
         if (o.ablation) {
           ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatSig(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
         }
       }
     }
   }
-  const what = o.cpu ? 'CPU ms per run (the process\'s CPU time, fastest of 15 interleaved rounds)' : 'ms per run (median of 7 interleaved rounds)';
+  const what = o.cpu
+    ? 'ms per run, interleaved rounds per thread count: 1 thread the process\'s CPU time, fastest of 15 rounds; more threads the fastest wall time of 41 rounds of 2 ms samples (vs 1 thread: both wall)'
+    : 'ms per run (median of 7 interleaved rounds per thread count)';
   const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch)`,
-    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread'], speed)];
-  if (o.ablation) out.push('', `ablation, ${o.cpu ? 'CPU ms' : 'ms'} (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
+    formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread', 'pattern of peak', 'CSR of peak'], speed),
+    `of peak: the kept weights' f32x4 multiply-adds per ns of CPU time, over those of bench/simd_peak.ts (12 independent mul + add chains from L1) timed in the same rounds (last: ${formatSig(peakMacNs.get(1))} per ns)`];
+  if (o.ablation) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   return out.join('\n');
 }
 

@@ -14,7 +14,9 @@ import { f32 } from '../../src/ir/tensor.js';
 import { patternGeometry } from '../../src/kernels/wasm/pattern.js';
 import { patternWeight } from '../ir/pattern_weights.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
-import { checkAgainstReference } from '../runtime/helpers.js';
+import { runReference } from '../../src/runtime/reference.js';
+import { createNodeSession } from '../../src/runtime/session_node.js';
+import { checkAgainstReference, compareOutputs, randomFeeds } from '../runtime/helpers.js';
 import { assertAgrees, runC, runNnzip } from './c/helpers.js';
 
 /** x [N, 16, 10, 10] → conv (16→24, 3×3, the stride and pads given) → relu → conv (24→8, 3×3) → y. */
@@ -89,6 +91,32 @@ test('the session matches the reference runtime (batch 1, 3 and 4: rows or image
     const s = await checkAgainstReference(graph(), [1, 3, 4], `pattern convs ${JSON.stringify(patterns)}`, { patterns }, 1e-4);
     assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns })[0].pattern?.reorder, patterns.reorder ?? true);
     await s.dispose();
+  }
+});
+
+/** x [N, C, S, S] → a pattern conv C → C (3×3, pads 1). */
+function oneConv(C: number, S: number): Graph {
+  const b = new GraphBuilder(3);
+  const x = b.input('x', ['N', C, S, S]);
+  const p = patternWeight(14, C, C, 8, 0.3);
+  b.constant('w', f32([C, C, 3, 3], p.w));
+  const [c] = b.op('Conv', [x, 'w'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const g = b.build([c], 17);
+  g.formats.set('w', p.format);
+  return g;
+}
+
+test('2 threads take images and row ranges dynamically, each item on its own padded planes and accumulators: long overlapping items still match', async () => {
+  // items long enough that the worker and the caller run theirs at the same time
+  await (await checkAgainstReference(oneConv(32, 20), [16], 'dynamic image items', { patterns: { use: 'always' } }, 1e-4)).dispose();
+  // batch 1: row ranges; repeated runs, so that the worker is still spinning and takes its range at once
+  // (a shared accumulator plane is a race: on a loaded 2-core machine this caught it in 2 of 3 runs)
+  const g = oneConv(64, 28), two = await createNodeSession(g, { threads: 2, splitFlops: 0, patterns: { use: 'always' } });
+  try {
+    const feeds = randomFeeds(g, 1, 5), want = runReference(g, feeds);
+    for (let k = 0; k < 80; k++) compareOutputs(two.run(feeds), want, `dynamic row ranges, run ${k}`, 1e-4);
+  } finally {
+    await two.dispose();
   }
 });
 

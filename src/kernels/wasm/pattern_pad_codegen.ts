@@ -22,12 +22,16 @@ function source(s: PatternModuleSpec): { plane: number; row: number } {
 
 /**
  * One row of W values from src to dst: a copy, or the 2×2 maxima of input rows src
- * and src + W0 (whole vectors: up to 3 floats past the row are written, and fixed
- * by the caller's zero fills afterwards).
+ * and src + W0; whole vectors either way (a memory.copy per row was a call per row):
+ * up to 3 floats past the row are read (arena allocations allow it) and written, and
+ * fixed afterwards by the next row or the caller's zero fills.
  */
 function writeRow(f: FuncBuilder, s: PatternModuleSpec, src: Local, dst: Local, t: Local[]): void {
   const g = s.geo, p = s.maxPool;
-  if (!p) { f.get(dst).get(src).i32(g.W * 4).memoryCopy(); return; }
+  if (!p) {
+    for (let k = 0; k < Math.ceil(g.W / 4); k++) f.get(dst).get(src).mem('v128.load', 16 * k).mem('v128.store', 16 * k);
+    return;
+  }
   const [a, b] = t;
   for (let k = 0; k < Math.ceil(g.W / 4); k++) {
     f.get(src).mem('v128.load', 32 * k).get(src).mem('v128.load', p.W0 * 4 + 32 * k).op('f32x4.max').set(a);
@@ -50,7 +54,7 @@ function emitRowsPad(f: FuncBuilder, s: PatternModuleSpec): void {
     f.addTo(dst, (g.padT * g.PW + g.padL) * 4);
     f.forUp(r, 0, g.H, 1, () => {
       writeRow(f, s, src, dst, t);
-      if (gap) f.get(dst).i32(g.W * 4).op('i32.add').i32(0).i32(gap).memoryFill(); // right pad, next left pad
+      for (let k = 0; k < gap; k += 4) f.get(dst).i32(0).mem('i32.store', g.W * 4 + k); // right pad, next left pad
       f.addTo(src, src0.row).addTo(dst, g.PW * 4);
     });
     f.get(dst).i32(-g.padL * 4).op('i32.add').i32(0).i32(plane - (g.padT + g.H) * g.PW * 4).memoryFill(); // the bottom rows

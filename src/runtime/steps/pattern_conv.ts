@@ -7,8 +7,9 @@
 import type { ConvStep } from '../../compile/plan_types.js';
 import { WasmPatternConv } from '../../kernels/wasm/pattern.js';
 import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
-import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
+import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
+import { at, dynamicRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { sessionThreads } from './fc.js';
 
 function prepare(s: ConvStep, env: BindEnv): WasmPatternConv {
@@ -23,25 +24,34 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
   const inImage = conv.inImageBytes, outImage = s.outImageStride * 4;
   const threads = sessionThreads(env);
+  // Work is taken dynamically (as the sparse conv's): a worker that wakes late, or is
+  // descheduled on a shared machine, leaves its item to the caller. Each item has its own
+  // scratch (images) or accumulators (row ranges), so any thread may run any item.
   if (s.split > 1 && threads > 1 && L.byImages) {
-    const parts: PoolCall[][] = Array.from({ length: s.split }, (_, t) => {
-      const [n0, n1] = share(s.N, s.split, t);
-      const pad = scratch + t * (L.plane + L.patches), acc = pad + L.plane;
-      return Array.from({ length: n1 - n0 }, (_, i) => [conv.padCall(x + (n0 + i) * inImage, pad), conv.convCall(pad, y + (n0 + i) * outImage, acc)]).flat();
-    });
-    return { run: poolRunner(env.pool!, parts) };
+    const set = (t: number) => { const pad = scratch + t * (L.plane + L.patches); return { pad, acc: pad + L.plane }; };
+    const image = (n: number, t: number): PoolCall[] => [conv.padCall(x + n * inImage, set(t).pad), conv.convCall(set(t).pad, y + n * outImage, set(t).acc)];
+    const perImage = image(0, 0).reduce((w, c) => w + 2 + c.args.length, 0);
+    const perItem = Math.max(1, Math.min(Math.ceil(s.N / s.split), Math.floor((Math.floor(CALL_WORDS / s.split) - 1) / perImage)));
+    const rounds: PoolCall[][][] = [];
+    for (let n0 = 0; n0 < s.N; n0 += perItem * s.split) {
+      rounds.push(Array.from({ length: s.split }, (_, t) => {
+        const a = Math.min(s.N, n0 + t * perItem), b = Math.min(s.N, a + perItem);
+        return Array.from({ length: b - a }, (_, i) => image(a + i, t)).flat();
+      }).filter((calls) => calls.length > 0));
+    }
+    return { run: dynamicRunner(env.pool!, rounds) };
   }
   const e = conv.exports;
   if (s.split > 1 && threads > 1) {
     const ranges = conv.rowRanges(Math.min(s.split, threads)), accBytes = L.patches / s.split;
     const images = Array.from({ length: s.N }, (_, n) =>
-      ranges.map(([r0, r1], t) => [conv.convCall(scratch, y + n * outImage, scratch + L.plane + t * accBytes, r0, r1)]));
+      ranges.map(([r0, r1], t) => conv.convCall(scratch, y + n * outImage, scratch + L.plane + t * accBytes, r0, r1)));
     const pool = env.pool!;
     return {
       run: () => {
         for (let n = 0; n < s.N; n++) {
           e.pad(x + n * inImage, scratch, 0, s.C);
-          pool.run(images[n]);
+          pool.runDynamic(images[n]);
         }
       },
     };
