@@ -10,7 +10,10 @@
 //     onnxruntime-web and onnxruntime-node on that same QDQ model, and
 //     onnxruntime-node on the float model.
 //   - per 3×3 conv of VGG-S: f32 Winograd, int8 im2col, int8 Winograd F(2,3) and F(4,3), the planner's pick.
-// Run: `npm run bench` (included) or `node dist/bench/quant.js [--threads 1,2]`.
+// --cpu: each figure is the process's CPU time per run (the fastest of 15 interleaved rounds)
+// instead of the median wall time: on a shared machine a descheduled run costs wall time but no
+// CPU time (1-thread rows; a 2-thread row's CPU time is both threads' work, spinning included).
+// Run: `npm run bench` (included) or `node dist/bench/quant.js [--threads 1,2] [--cpu]`.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { requantMultipliers } from '../src/ir/quant.js';
@@ -24,7 +27,7 @@ import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
 import type { ConvStep, WinogradMode } from '../src/compile/plan_types.js';
-import { contender, measure, type Contender } from './harness.js';
+import { contender, measure, type Contender, type Timing } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
@@ -41,8 +44,13 @@ const CASES = [
 
 const GEMM = 256;
 
+/** The figure of one contender: median wall ms, or with --cpu the fastest round's CPU ms. */
+type Figure = (t: Timing) => number;
+const figureOf = (cpu: boolean): Figure => (cpu ? (t) => Math.min(...t.cpu) : (t) => t.ms);
+const roundsOf = (cpu: boolean, wall: number): number => (cpu ? 15 : wall);
+
 /** f32 and int8 GEMM 256³ on the offset API (B packed once, A packed per call), on `threads` threads. */
-async function gemmRow(threads: number): Promise<string[]> {
+async function gemmRow(threads: number, cpu: boolean): Promise<string[]> {
   const pool = threads > 1 ? new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: 1 << 28 }), threads) : undefined;
   const arena = pool?.arena ?? new WasmArena({ maximumBytes: 1 << 28 });
   const n = GEMM, rng = new Rng(1);
@@ -61,10 +69,10 @@ async function gemmRow(threads: number): Promise<string[]> {
     contender('f32', () => { g.packA(a, n, false, n, n, pa); g.gemmPacked(n, n, n, pa, pb, c); }),
     contender('int8', () => { q.exports.packA(qa, n, n, n, qpa, 0); q.run(args, false, 1); }),
   ];
-  const t = await measure(contenders, { rounds: 9 });
+  const t = (await measure(contenders, { rounds: roundsOf(cpu, 9) })).map(figureOf(cpu));
   await pool?.close();
   const gops = (ms: number) => (2 * n ** 3 / ms / 1e6).toFixed(1);
-  return [`GEMM ${n}³`, '-', String(threads), formatSig(t[0].ms), formatSig(t[1].ms), formatRatio(t[0].ms, t[1].ms), `${gops(t[0].ms)} / ${gops(t[1].ms)} GOP/s`, ...Array(7).fill('-')];
+  return [`GEMM ${n}³`, '-', String(threads), formatSig(t[0]), formatSig(t[1]), formatRatio(t[0], t[1]), `${gops(t[0])} / ${gops(t[1])} GOP/s`, ...Array(7).fill('-')];
 }
 
 interface Contenders { list: Contender[]; peers: Peer[] }
@@ -96,7 +104,7 @@ export const LAYER_HEADER = ['VGG-S 3×3 conv', 'batch', 'threads', 'f32 Winogra
  * float planner's Winograd tile), and on the QDQ model int8 im2col (winograd 'off'), int8
  * Winograd F(2,3) and F(4,3) (winograd 2 / 4), and the planner's own int8 pick.
  */
-async function layerRows(threads: number): Promise<string[][]> {
+async function layerRows(threads: number, cpu: boolean): Promise<string[][]> {
   const c = CASES[1], rows: string[][] = [];
   for (const batch of [1, 64]) {
     process.stderr.write(`bench/quant: VGG-S layers, batch ${batch}, ${threads} thread(s)\n`);
@@ -108,10 +116,10 @@ async function layerRows(threads: number): Promise<string[][]> {
     for (let i = 0; i < convs[0].length; i++) {
       const st = convs[0][i].step as ConvStep;
       if (st.win.kh !== 3 || st.win.sh !== 1) continue;
-      const t = await measure(convs.map((list, k) => contender(String(k), list[i].run)), { rounds: 9, pauseMs: 10 });
+      const t = (await measure(convs.map((list, k) => contender(String(k), list[i].run)), { rounds: roundsOf(cpu, 9), pauseMs: 10 })).map(figureOf(cpu));
       const pick = convs[4][i].step;
-      rows.push([`${st.C}→${st.M} ${st.H}×${st.W}`, String(batch), String(threads), `${formatSig(t[0].ms)} (${st.impl === 'winograd' ? `F(${st.tile},3)` : st.impl})`,
-        ...t.slice(1, 4).map((x) => formatSig(x.ms)), pick.kernel.replace(/^qconv /, ''), formatSig(t[4].ms), formatRatio(t[0].ms, t[4].ms)]);
+      rows.push([`${st.C}→${st.M} ${st.H}×${st.W}`, String(batch), String(threads), `${formatSig(t[0])} (${st.impl === 'winograd' ? `F(${st.tile},3)` : st.impl})`,
+        ...t.slice(1, 4).map((x) => formatSig(x)), pick.kernel.replace(/^qconv /, ''), formatSig(t[4]), formatRatio(t[0], t[4])]);
     }
     for (const s of sessions) await s.dispose();
   }
@@ -119,13 +127,13 @@ async function layerRows(threads: number): Promise<string[][]> {
 }
 
 /** One thread setting, in this process: the model rows, then the per-layer rows. */
-export async function benchQuantSetting(threads: number): Promise<{ models: string[][]; layers: string[][] }> {
-  const rows = [await gemmRow(threads)];
+export async function benchQuantSetting(threads: number, cpu = false): Promise<{ models: string[][]; layers: string[][] }> {
+  const rows = [await gemmRow(threads, cpu)];
   for (const c of CASES) {
     for (const batch of [1, 64]) {
       process.stderr.write(`bench/quant: ${c.name}, batch ${batch}, ${threads} thread(s)\n`);
       const made = await modelContenders(c, threads, batch);
-      const t = new Map((await measure(made.list, { rounds: 7, pauseMs: 30 })).map((x) => [x.name, x.ms]));
+      const t = new Map((await measure(made.list, { rounds: roundsOf(cpu, 7), pauseMs: 30 })).map((x) => [x.name, figureOf(cpu)(x)]));
       for (const p of made.peers) await p.dispose();
       const [nf, ni, w, o] = ['nnzip f32', 'nnzip int8', 'ort-web int8', 'ort-node int8'].map((k) => t.get(k));
       const only = t.get('nnzip int8 only');
@@ -133,14 +141,14 @@ export async function benchQuantSetting(threads: number): Promise<{ models: stri
         formatSig(w), formatRatio(ni, w), formatSig(o), formatRatio(ni, o), formatSig(t.get('ort-node f32'))]);
     }
   }
-  return { models: rows, layers: await layerRows(threads) };
+  return { models: rows, layers: await layerRows(threads, cpu) };
 }
 
 type SettingRows = Awaited<ReturnType<typeof benchQuantSetting>>;
 
-function child(threads: number): Promise<SettingRows> {
+function child(threads: number, cpu: boolean): Promise<SettingRows> {
   return new Promise((resolve, reject) => {
-    const p = fork(fileURLToPath(import.meta.url), ['--child', String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const p = fork(fileURLToPath(import.meta.url), ['--child', String(threads), ...(cpu ? ['--cpu'] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let rows: SettingRows | undefined;
     p.on('message', (m) => (rows = m as SettingRows));
     p.on('error', reject);
@@ -152,18 +160,20 @@ async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf('--threads');
   const threads = i >= 0 ? (argv[i + 1] ?? '').split(',').map(Number) : [1, 2];
   if (threads.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new NnzipError(`bench/quant: --threads ${argv[i + 1]}; give thread counts such as 1,2`);
+  const cpu = argv.includes('--cpu');
   const foreign = watchForeignLoad();
   const rows: string[][] = [], layers: string[][] = [];
   for (const n of threads) {
-    const r = await child(n);
+    const r = await child(n, cpu);
     rows.push(...r.models);
     layers.push(...r.layers);
   }
-  console.log('Integer vs float (ms per run, median of interleaved rounds; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster;');
+  const what = cpu ? "CPU ms per run, the process's CPU time, fastest of 15 interleaved rounds" : 'ms per run, median of interleaved rounds';
+  console.log(`Integer vs float (${what}; speed-up > 1 = int8 faster; nnzip/peer < 1 = nnzip faster;`);
   console.log("int8: each conv on the integer kernel the planner picks (im2col or integer Winograd), or float Winograd between its Q and DQ when");
   console.log("estimated faster; int8-only: winograd 'off', every conv on int8 im2col)\n");
   console.log(formatTable(QUANT_HEADER, rows));
-  console.log('\nPer layer (each step alone, median of interleaved rounds; the same weights: VGG-S float and its QDQ model)\n');
+  console.log(`\nPer layer (each step alone, ${what}; the same weights: VGG-S float and its QDQ model)\n`);
   console.log(formatTable(LAYER_HEADER, layers));
   const line = foreignLoadLine(foreign());
   if (line) console.log(`\n${line}`);
@@ -171,7 +181,7 @@ async function main(argv: string[]): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const run = process.argv[2] === '--child'
-    ? benchQuantSetting(Number(process.argv[3])).then((rows) => new Promise<void>((res) => process.send!(rows, () => res())))
+    ? benchQuantSetting(Number(process.argv[3]), process.argv.includes('--cpu')).then((rows) => new Promise<void>((res) => process.send!(rows, () => res())))
     : main(process.argv.slice(2));
   run.then(() => process.exit(0), (e) => {
     process.stderr.write(e instanceof NnzipError ? `nnzip: error: ${e.message}\n` : `${(e as Error).stack ?? e}\n`);

@@ -80,12 +80,12 @@ function best(all: Evaluation[], baseline: number, loss: number): { small?: Eval
 /** front.json: the summary, each final point with its recipe. */
 type Front = SearchSummary & { final?: { front: { recipe?: unknown }[] } };
 
-function row(name: string, dir: string): { line: string; front: Front; state: { seconds: number; results: Record<string, Evaluation>; final?: { results: Record<string, Evaluation> } } } {
+function row(name: string, dir: string): { line: string; front: Front; state: { seconds: number; prior?: { seconds?: number }; results: Record<string, Evaluation>; final?: { results: Record<string, Evaluation> } } } {
   const front = JSON.parse(readFileSync(join(dir, 'front.json'), 'utf8')) as Front;
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
   const proxy = best(Object.values(state.results), front.baseline, front.maxLoss);
   const fin = front.final ? best(Object.values(state.final?.results ?? {}), front.final.baseline, front.maxLoss) : {};
-  const line = `| ${name} | ${front.evaluated} | ${point(proxy.small)} | ${point(fin.small)} | ${point(fin.fast)} | ${state.seconds.toFixed(0)} s |`;
+  const line = `| ${name} | ${front.evaluated} | ${point(proxy.small)} | ${point(fin.small)} | ${point(fin.fast)} | ${state.seconds.toFixed(0)} s + prior ${(state.prior?.seconds ?? 0).toFixed(0)} s |`;
   return { line, front, state };
 }
 
@@ -125,7 +125,7 @@ export async function search(args: string[]): Promise<void> {
   }
   const reproduced = [await reproduce(model, setup, join(out, 'guided'), finalSteps)];
   console.log(`\n${model}, ${setup.dataset}, at most ${MAX_LOSS_PP} pp lost (proxy: ${setup.steps} steps per stage on ${setup.train} training images, scored on ${setup.holdout} others; final: ${finalSteps} steps per stage on the training set, scored on the test set)`);
-  console.log('| run (target) | evaluated | smallest within the bound, proxy (size, latency, held-out acc.) | smallest within the bound, final (size, latency, test acc.) | fastest within the bound, final | time |');
+  console.log('| run (target) | evaluated | smallest within the bound, proxy (size, latency, held-out acc.) | smallest within the bound, final (size, latency, test acc.) | fastest within the bound, final | time (search + prior) |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   console.log(`\n${reproduced.join('\n')}`);

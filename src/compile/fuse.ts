@@ -4,12 +4,13 @@
 // layer's Sign into its input packing, QDQ units into integer steps (fuse_int.ts; for
 // the C target the 8-bit graph inputs and outputs too), pools into a conv (C target:
 // into the conv before them; WASM: a 2×2 max pool into the pad step of the pattern
-// conv that reads it), and the QuantizeLinear → DequantizeLinear pairs left into one
-// float step. A step is fused into its producer only when the producer's output has no
-// other reader and is not a graph output.
+// conv that reads it, an integer one into the integer Winograd conv before it), and the
+// QuantizeLinear → DequantizeLinear pairs left into one float step. A step is fused into
+// its producer only when the producer's output has no other reader and is not a graph output.
 import { convBand, cPatternPlanes } from './conv_layout.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
+import { qwinogradPools } from '../kernels/wasm/qwinograd.js';
 import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
 
 export type { FuseInput } from './fuse_base.js';
@@ -124,7 +125,7 @@ function fuseQdq(f: FuseInput): void {
 function fusePool(f: FuseInput): void {
   const uses = useCounts(f);
   f.steps = f.steps.filter((s) => {
-    if (s.kind === 'qpool') return !(f.target === 'c' && fuseQPool(f, uses, s));
+    if (s.kind === 'qpool') return !fuseQPool(f, uses, s);
     if (s.kind !== 'pool') return true;
     return !(f.target === 'c' ? poolIntoProducer(f, uses, s) : poolIntoPatternReader(f, uses, s));
   });
@@ -188,11 +189,16 @@ function poolIntoPatternReader(f: FuseInput, uses: Map<string, number>, p: PoolS
   return true;
 }
 
-/** An integer max pool into the integer conv before it: each pooled value is the largest of its window's pixels, made on the spot (no scratch). */
+/**
+ * An integer max pool into the integer conv before it. C: each pooled value is the largest of
+ * its window's pixels, made on the spot (no scratch). WASM: a 2×2 stride-2 pool into an
+ * integer Winograd conv's output transform (kernels/wasm/qwinograd.ts qwinogradPools).
+ */
 function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boolean {
   const v = s.inputs[0];
   const p = uses.get(v) === 1 && !f.outputs.includes(v) ? f.steps.find((t) => t.outputs.includes(v)) : undefined;
   if (s.mode !== 'max' || p?.kind !== 'qconv' || p.pool || p.outputs.length !== 1 || p.outImageStride !== p.M * p.OH * p.OW) return false;
+  if (f.target === 'wasm' && (p.tile === undefined || !qwinogradPools(s))) return false;
   p.pool = s;
   p.outImageStride = s.outImageStride;
   absorb(p, s, s.kernel);

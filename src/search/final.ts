@@ -9,7 +9,7 @@ import type { Recipe } from '../compress/recipe.js';
 import { evaluateCandidate, type Evaluation, type Problem } from './evaluate.js';
 import { goalOf, type FinalSpec, type FinalState, type SearchState } from './search.js';
 import { candidateRecipe, type Proxy } from './space.js';
-import { rank } from './targets.js';
+import { metric, rank, violation, type Goal } from './targets.js';
 
 /** The fine-tuning of a final run: the proxy's learning rate and batch, full epochs. */
 export function finalProxy(proxy: Proxy, f: FinalSpec): Proxy {
@@ -29,6 +29,24 @@ async function finalProblem(p: Problem, f: FinalSpec): Promise<Problem> {
 }
 
 /**
+ * The points to fine-tune fully: the best ranked against the goal and the smallest
+ * (by the target's figure) within the loss bound, taken in turn — the latter first when
+ * the best ranked misses the goal, so a search that did not reach its target still
+ * fine-tunes the best point the user can take rather than only near misses.
+ */
+export function finalPoints(goal: Goal, results: Evaluation[], n: number): string[] {
+  const ranked = rank(goal, results);
+  const within = rank(goal, results.filter((e) => goal.baseline - e.accuracy <= goal.maxLoss))
+    .sort((a, b) => metric(goal.target.kind, a) - metric(goal.target.kind, b));
+  const lists = ranked.length > 0 && violation(goal, ranked[0]) > 0 ? [within, ranked] : [ranked, within];
+  const out: string[] = [];
+  for (let i = 0; out.length < n && i < ranked.length; i++) {
+    for (const l of lists) if (l[i] && out.length < n && !out.includes(l[i].hash)) out.push(l[i].hash);
+  }
+  return out;
+}
+
+/**
  * Fine-tunes the best `points` of the search fully, one after the other (a state
  * with the same final spec resumes; another spec starts the final runs again).
  */
@@ -39,7 +57,7 @@ export async function fineTuneFront(problem: Problem, s: SearchState, f: FinalSp
   let full: Problem | undefined;
   const fullProblem = async () => (full ??= await finalProblem(problem, f));
   if (!s.final || JSON.stringify(s.final.spec) !== JSON.stringify(f)) {
-    const hashes = rank(goalOf(s), Object.values(s.results)).slice(0, f.points).map((e) => e.hash);
+    const hashes = finalPoints(goalOf(s), Object.values(s.results), f.points);
     s.final = { spec: f, baseline: (await fullProblem()).baseline, hashes, results: {}, failed: {} };
     save(s);
   }

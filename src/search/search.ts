@@ -3,13 +3,12 @@
 // a state given back resumes where it stopped — generations already proposed are
 // kept, candidates already measured are not evaluated again.
 import { createHash } from 'node:crypto';
-import { sensitivity } from '../compress/prune/sensitivity.js';
-import { sessionAccuracy } from '../eval/runners.js';
 import { fail } from '../ir/errors.js';
 import type { Evaluation, Problem, ProblemSpec } from './evaluate.js';
 import type { CandidateQueue, Outcome } from './queue.js';
 import { candidateHash as hashOf, candidateRecipe, type Candidate } from './space.js';
-import { propose, type Prior, type StrategyName } from './strategy.js';
+import { propose, type StrategyName } from './strategy.js';
+import { computePrior, type Prior } from './prior.js';
 import { paretoFront, rank, violation, type Goal, type Target } from './targets.js';
 import type { Recipe } from '../compress/recipe.js';
 
@@ -66,17 +65,6 @@ export function problemId(model: Uint8Array, spec: ProblemSpec): string {
   return createHash('sha256').update(model).update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 }
 
-/** The prior: each layer pruned alone to each density of its space, held-out accuracy drop (compress/prune/sensitivity). */
-export async function computePrior(p: Problem): Promise<Prior> {
-  const densities = p.space.layers[0]?.density ?? [];
-  const s = await sensitivity(p.graph, {
-    densities,
-    mode: 'unstructured',
-    evaluate: async (g) => (await sessionAccuracy(g, p.data.test)).accuracy,
-  });
-  return { drop: s.layers.map((l) => l.accuracy.map((a) => s.baseline - a)) };
-}
-
 export interface StartOptions {
   problem: Problem;
   problemId: string;
@@ -85,12 +73,19 @@ export interface StartOptions {
   target: Target;
   maxLoss: number;
   generationSize: number;
+  /** Progress of the prior's single moves. */
+  onPrior?: (done: number, total: number) => void;
+}
+
+/** Only the guided strategy reads a prior; random gets an empty one (nothing measured, no time spent). */
+async function priorFor(problem: Problem, strategy: StrategyName, kind: Target['kind'], onMove?: (done: number, total: number) => void): Promise<Prior> {
+  return strategy === 'guided' ? computePrior(problem, kind, onMove) : { kind: kind === 'latency' ? 'latency' : 'size', moves: [], seconds: 0 };
 }
 
 export async function newState(o: StartOptions): Promise<SearchState> {
   return {
     format: 'nnzip-search-state', problemId: o.problemId, spec: o.problem.spec, strategy: o.strategy, seed: o.seed,
-    target: o.target, maxLoss: o.maxLoss, baseline: o.problem.baseline, prior: await computePrior(o.problem),
+    target: o.target, maxLoss: o.maxLoss, baseline: o.problem.baseline, prior: await priorFor(o.problem, o.strategy, o.target.kind, o.onPrior),
     generationSize: o.generationSize, generations: [], candidates: {}, results: {}, failed: {}, seconds: 0,
   };
 }
@@ -108,6 +103,11 @@ export interface RunOptions {
   /** Called after each change of the state (write it atomically). */
   save: (s: SearchState) => void;
   onOutcome?: (o: Outcome, s: SearchState) => void;
+}
+
+/** A state saved by an nnzip whose prior measured pruning only gets the prior of every move (proposals already made are kept). */
+export async function upgradePrior(problem: Problem, s: SearchState): Promise<void> {
+  if (!Array.isArray((s.prior as Partial<Prior> | undefined)?.moves)) s.prior = await priorFor(problem, s.strategy, s.target.kind);
 }
 
 /** Runs generations until the budget is spent or the space gives nothing new; returns the state. */

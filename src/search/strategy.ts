@@ -3,24 +3,22 @@
 // results before it, never on the order results arrive in, so one process and N
 // workers find the same front.
 //   random: every choice uniform.
-//   guided: generation 0 = sensitivity-greedy (per layer the lowest density whose
-//   accuracy drop, measured layer by layer without fine-tuning, stays under a
-//   threshold; one threshold per candidate); then evolution — parents by tournament
-//   over the ranked results, uniform crossover, and mutations that compress the
-//   layers the prior says tolerate it when a parent is within the loss bound and
-//   relax the sensitive ones when it is not.
+//   guided: generation 0 spends a loss budget move by move, the moves that save the
+//   most of the target's figure per accuracy lost first (prior.ts measures each
+//   move alone, without fine-tuning; one budget per candidate, from a fraction of
+//   the allowed loss to many times it, since fine-tuning wins much of it back);
+//   then evolution — parents by tournament over the ranked results, uniform
+//   crossover, and mutations that move one gene of one layer a step: towards
+//   more compression, picked by saving per loss, when a parent is within the loss
+//   bound; back, picked by the loss the current option costs, when it is not.
 import { Rng } from '../ir/random.js';
 import type { Evaluation } from './evaluate.js';
 import { rank, violation, type Goal } from './targets.js';
-import { candidateHash, GENES, repair, type Candidate, type LayerChoice, type LayerSpace, type Space } from './space.js';
+import { candidateHash, GENES, repair, type Candidate, type LayerChoice, type Space } from './space.js';
+import { moveOf, unchanged, withMove, type Gene, type Move, type Prior } from './prior.js';
 
 export const STRATEGIES = ['guided', 'random'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
-
-/** Accuracy drop of each layer pruned alone to each density of its space (no fine-tuning). */
-export interface Prior {
-  drop: number[][];
-}
 
 export interface Proposal {
   space: Space;
@@ -47,13 +45,13 @@ function randomCandidate(space: Space, rng: Rng): Candidate {
 
 const quantizeOf = (q: Candidate['quantize']): Pick<Candidate, 'quantize'> => (q ? { quantize: q } : {});
 
-/** Up to `count` candidates not seen before, drawn by `draw` (gives up after many repeats: a small space is exhausted). */
-function fresh(p: Proposal, draw: (rng: Rng, i: number) => Candidate): Candidate[] {
+/** Up to `count` candidates not seen before, drawn by `draw` (given the attempt's number; gives up after many repeats: a small space is exhausted). */
+function fresh(p: Proposal, draw: (rng: Rng, attempt: number) => Candidate): Candidate[] {
   const rng = new Rng((p.seed * 1000003 + p.generation * 7919) >>> 0);
   const out: Candidate[] = [];
   const seen = new Set(p.seen);
   for (let tries = 0; out.length < p.count && tries < p.count * 50; tries++) {
-    const c = draw(rng, out.length);
+    const c = draw(rng, tries);
     const h = candidateHash(c);
     if (seen.has(h)) continue;
     seen.add(h);
@@ -66,68 +64,91 @@ export function proposeRandom(p: Proposal): Candidate[] {
   return fresh(p, (rng) => randomCandidate(p.space, rng));
 }
 
-/** Sensitivity-greedy: per layer the lowest density within `threshold` drop; values and filters by the same level (no patterns, float). */
-function greedy(p: Proposal, level: number, threshold: number): Candidate {
-  return repair({
-    layers: p.space.layers.map((l, i): LayerChoice => {
-      let d = 0;
-      for (let j = 0; j < l.density.length; j++) if ((p.prior.drop[i]?.[j] ?? Infinity) <= threshold) d = j;
-      const shares = l.values.filter((v) => v.startsWith('q'));
-      return {
-        density: l.density[d],
-        values: level === 0 ? 'f32' : shares[Math.min(shares.length - 1, Math.floor(level * shares.length))] ?? 'f32',
-        filters: l.filters[Math.min(l.filters.length - 1, Math.floor(level * level * l.filters.length))],
-        pattern: 'none',
-        quant: l.quant[0],
-      };
-    }),
-    winograd: 0,
-  });
+/** Saving per accuracy lost (a move that costs nothing or gains accuracy ranks by its saving alone). */
+const efficiency = (m: Move) => (m.gain + 1e-6) / (Math.max(0, m.drop) + 1e-4);
+
+const optionOf = (space: Space, c: Candidate, layer: number, gene: Gene) =>
+  (space.layers[layer][gene] as readonly unknown[]).indexOf(c.layers[layer][gene]);
+
+/**
+ * The greedy start: from the model as given, apply the measured moves best saving per
+ * loss first while the sum of their drops (each replacing the drop of the option it
+ * supersedes) stays within `budget`; a move that the others make impossible (repair
+ * would change it: patterns and pruning on one layer, sharing next to binary) is skipped.
+ */
+function allocate(p: Proposal, budget: number): Candidate {
+  const order = p.prior.moves.filter((m) => Number.isFinite(m.drop) && m.gain > 0)
+    .sort((a, b) => efficiency(b) - efficiency(a) || a.layer - b.layer || a.option - b.option || (a.gene < b.gene ? -1 : a.gene > b.gene ? 1 : 0));
+  let c = unchanged(p.space);
+  let spent = 0;
+  for (const m of order) {
+    const cur = optionOf(p.space, c, m.layer, m.gene);
+    if (m.option <= cur) continue;
+    const extra = Math.max(0, m.drop) - Math.max(0, moveOf(p.prior, m.layer, m.gene, cur)?.drop ?? 0);
+    if (spent + extra > budget) continue;
+    const next = withMove(p.space, c, m.layer, m.gene, m.option);
+    if (JSON.stringify(repair(next)) !== JSON.stringify(next)) continue;
+    c = next;
+    spent += extra;
+  }
+  return repair(c);
 }
 
-/** Which layer a mutation touches: weighted by size and by the prior (tolerant layers to compress, sensitive to relax). */
-function pickLayer(p: Proposal, rng: Rng, compress: boolean): number {
-  const w = p.space.layers.map((l, i) => {
-    if (genes(l).length === 0) return 0; // nothing to choose on this layer (a restricted space)
-    const drop = Math.max(0, p.prior.drop[i]?.[2] ?? 0);
-    return Math.sqrt(l.weights) * (compress ? 1 / (0.01 + drop) : 0.01 + drop);
-  });
-  let r = rng.next() * w.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < w.length; i++) if ((r -= w[i]) <= 0) return i;
-  return w.length - 1;
+/** A weighted pick (deterministic for a given rng state); -1 when every weight is 0. */
+function pickWeighted(rng: Rng, w: number[]): number {
+  const total = w.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return -1;
+  let r = rng.next() * total;
+  let last = -1;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i] <= 0) continue;
+    last = i;
+    if ((r -= w[i]) <= 0) return i;
+  }
+  return last; // rounding left a little of r
 }
 
-/** One gene of a layer moved one step (more compressed or less). */
-const genes = (l: LayerSpace) => GENES.filter((g) => l[g].length > 1);
-
-function step(l: LayerSpace, ch: LayerChoice, rng: Rng, dir: 1 | -1): LayerChoice {
-  const all = genes(l);
-  if (all.length === 0) return ch;
-  const g = pickOf(rng, all);
-  const opts = l[g] as readonly (number | string)[];
-  const i = Math.max(0, Math.min(opts.length - 1, opts.indexOf(ch[g]) + dir));
-  return { ...ch, [g]: opts[i] };
+/**
+ * One gene of one layer moved one option: towards compression, weighted by the next
+ * option's saving per loss; or back, weighted by the loss the current option costs.
+ */
+function step(p: Proposal, rng: Rng, c: Candidate, dir: 1 | -1): Candidate {
+  const steps: { layer: number; gene: Gene; option: number }[] = [];
+  const w: number[] = [];
+  const measured = p.prior.moves.filter((m) => Number.isFinite(m.drop));
+  const typical = measured.length ? measured.reduce((s, m) => s + efficiency(m), 0) / measured.length : 1; // a move the prior did not measure
+  p.space.layers.forEach((l, layer) => {
+    for (const gene of GENES) {
+      const cur = optionOf(p.space, c, layer, gene);
+      const option = cur + dir;
+      if (cur < 0 || option < 0 || option >= l[gene].length) continue;
+      const m = moveOf(p.prior, layer, gene, dir === 1 ? option : cur);
+      const weight = !m ? (dir === 1 ? typical : 1e-4) : !Number.isFinite(m.drop) ? (dir === 1 ? 0 : 1) : dir === 1 ? efficiency(m) : Math.max(0, m.drop) + 1e-4;
+      steps.push({ layer, gene, option });
+      w.push(weight);
+    }
+  });
+  const i = pickWeighted(rng, w);
+  return i < 0 ? c : withMove(p.space, c, steps[i].layer, steps[i].gene, steps[i].option);
 }
 
 function mutate(p: Proposal, rng: Rng, c: Candidate, parent: Evaluation): Candidate {
   const lossOk = p.goal.baseline - parent.accuracy <= p.goal.maxLoss;
   const meets = violation(p.goal, parent) === 0;
-  const layers = [...c.layers];
+  let child = c;
   const moves = 1 + rng.int(2);
-  for (let m = 0; m < moves; m++) {
-    const dir: 1 | -1 = meets ? (rng.next() < 0.5 ? 1 : -1) : lossOk ? 1 : -1;
-    const i = pickLayer(p, rng, dir === 1);
-    layers[i] = step(p.space.layers[i], layers[i], rng, dir);
-  }
-  const winograd = rng.next() < 0.1 ? pickOf(rng, p.space.winograd) : c.winograd;
-  const quantize = rng.next() < 0.1 ? pickOf(rng, p.space.quantize) : c.quantize;
-  return repair({ layers, winograd, ...quantizeOf(quantize) });
+  for (let m = 0; m < moves; m++) child = step(p, rng, child, meets ? (rng.next() < 0.5 ? 1 : -1) : lossOk ? 1 : -1);
+  const winograd = rng.next() < 0.1 ? pickOf(rng, p.space.winograd) : child.winograd;
+  const quantize = rng.next() < 0.1 ? pickOf(rng, p.space.quantize) : child.quantize;
+  return repair({ layers: child.layers, winograd, ...quantizeOf(quantize) });
 }
 
 export function proposeGuided(p: Proposal): Candidate[] {
   if (p.generation === 0 || p.history.length === 0) {
     const n = Math.max(p.count, 1);
-    return fresh(p, (rng, i) => (i < n ? greedy(p, i / n, 0.002 * 2 ** (i * 8 / n)) : randomCandidate(p.space, rng)));
+    const loss = Math.max(p.goal.maxLoss, 1e-3);
+    // one budget per attempt (a budget that repeats an earlier candidate moves on to the next)
+    return fresh(p, (rng, t) => (t < 2 * n ? allocate(p, loss * 2 ** (t * 8 / n - 2)) : randomCandidate(p.space, rng)));
   }
   const ranked = rank(p.goal, p.history.map((h) => h.result));
   const byHash = new Map(p.history.map((h) => [h.result.hash, h]));

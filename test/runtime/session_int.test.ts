@@ -147,7 +147,7 @@ test("onnxruntime's QDQ LeNet-5 runs integer-only from its first QuantizeLinear 
   assert.ok(maxDiff <= 2 * logitsScale + 1e-6, `logits differ from onnxruntime's by ${maxDiff} (${(maxDiff / logitsScale).toFixed(1)} output steps)`);
 });
 
-test("QDQ VGG-S: the 3×3 convs run on the integer Winograd (reason given), bit for bit the int8 im2col of winograd 'off', on 1 and 2 threads; a forced float tile (winograd: 6) keeps them float between Q and DQ; all agree with onnxruntime", async () => {
+test("QDQ VGG-S: the 3×3 convs run on the integer Winograd (reason given, its 2×2 max pools fused), bit for bit the int8 im2col of winograd 'off', on 1 and 2 threads; a forced float tile (winograd: 6) keeps them float between Q and DQ; all agree with onnxruntime", async () => {
   const path = `${FIXTURES}vggs_fmnist_int8_qdq.onnx`;
   const g = loadOnnxFile(path);
   const ort = await ortSession(path);
@@ -169,6 +169,9 @@ test("QDQ VGG-S: the 3×3 convs run on the integer Winograd (reason given), bit 
         assert.match(st.reason, /float: float Winograd F\(6,3\) between dequantize and quantize, est .* vs int8 im2col /);
       }
     }
+    // the three 2×2 max pools: separate int8 steps on im2col ('off'), in the integer Winograd's output transform ('auto')
+    const pools = s.plan.steps.filter((st) => st.op === 'MaxPool').length, fused = convs.filter((st) => st.kind === 'qconv' && st.pool).length;
+    if (winograd !== 6) assert.deepEqual([pools, fused], winograd === 'off' ? [3, 0] : [0, 3], s.describe());
     logits[label] = s.run({ input: x }).logits.data as Float32Array;
     await s.dispose();
     const mine = argmaxRows(logits[label], 100);

@@ -10,10 +10,11 @@ import { loadDataset } from '../../src/data/datasets.js';
 import { sessionAccuracy } from '../../src/eval/runners.js';
 import { nnzToGraph } from '../../src/format/nnz.js';
 import { makeProblem } from '../../src/search/evaluate.js';
-import { finalRecipe, fineTuneFront } from '../../src/search/final.js';
+import { finalPoints, finalRecipe, fineTuneFront } from '../../src/search/final.js';
 import { InProcessQueue } from '../../src/search/queue.js';
 import { goalOf, newState, runSearch, summarize, type FinalSpec, type SearchState } from '../../src/search/search.js';
-import { rank, parseTarget } from '../../src/search/targets.js';
+import { parseTarget } from '../../src/search/targets.js';
+import type { Evaluation } from '../../src/search/evaluate.js';
 import { reportHtml } from '../../src/report/html.js';
 import { parseReportInput } from '../../src/report/report_inputs.js';
 import { tinyMnist, TINY_SPEC } from './tiny.js';
@@ -25,8 +26,7 @@ test('the best proxy results fine-tuned fully: test-set figures next to the prox
   const spec: FinalSpec = { epochs: 1, steps: 3, points: 1 };
   let saves = 0;
   const fin = (await fineTuneFront(p, s, spec, () => saves++))!;
-  const best = rank(goalOf(s), Object.values(s.results)).slice(0, 1).map((e) => e.hash);
-  assert.deepEqual(fin.hashes, best);
+  assert.deepEqual(fin.hashes, finalPoints(goalOf(s), Object.values(s.results), 1));
   assert.equal(Object.keys(fin.results).length + Object.keys(fin.failed).length, 1);
   assert.equal(fin.baseline, (await sessionAccuracy(p.graph, loadDataset('mnist', 'test'))).accuracy);
   // the point as compress runs the recipe (YAML round trip): the whole training set, the test set, --seed, --max-steps, its metadata
@@ -53,4 +53,19 @@ test('the best proxy results fine-tuned fully: test-set figures next to the prox
   for (const e of sum.final!.front) assert.match(html, new RegExp(`<td>${e.hash}</td>`));
   assert.throws(() => parseReportInput(JSON.stringify({ kind: 'search-front', target: sum.target, maxLoss: 0.01, baseline: 0.9, front: [{ hash: 'a' }] }), 'f.json'),
     /^NnzipError: f\.json: front\[0\] needs hash, size, latencyMs and accuracy$/);
+});
+
+test('final points: the best ranked and the smallest within the loss bound, in turn; within the bound first when the target is missed', () => {
+  const ev = (hash: string, size: number, accuracy: number): Evaluation => ({ hash, size, latencyMs: 1, accuracy, seconds: 0 });
+  // baseline 0.99, 1 pp allowed, target 8 KB: nothing meets it; a and b are near misses (small, just over the loss)
+  const goal = { target: parseTarget('size=8KB'), maxLoss: 0.01, baseline: 0.99 };
+  const all = [ev('a', 9000, 0.978), ev('b', 9500, 0.979), ev('c', 20000, 0.985), ev('d', 30000, 0.99), ev('e', 25000, 0.95)];
+  assert.deepEqual(finalPoints(goal, all, 1), ['c']);
+  assert.deepEqual(finalPoints(goal, all, 3), ['c', 'b', 'd']); // b misses by less than a (ranked by how far)
+  // a point meets the goal: the best ranked first
+  const met = [...all, ev('f', 8000, 0.982)];
+  assert.deepEqual(finalPoints(goal, met, 2), ['f', 'b']);
+  // nothing within the loss bound: the ranked order alone
+  assert.deepEqual(finalPoints(goal, [ev('a', 9000, 0.9), ev('b', 7000, 0.8)], 2), ['a', 'b']);
+  assert.deepEqual(finalPoints(goal, [], 2), []);
 });

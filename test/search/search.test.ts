@@ -10,8 +10,9 @@ import { hasTool } from '../../src/compile/backends/c/toolchain.js';
 import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
 import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
-import { candidateHash, candidateRecipe, FLOAT_BITS, repair, searchSpace, type Candidate, type LayerChoice, type PatternChoice, type Values } from '../../src/search/space.js';
+import { candidateHash, candidateRecipe, FLOAT_BITS, GENES, repair, searchSpace, type Candidate, type LayerChoice, type PatternChoice, type Values } from '../../src/search/space.js';
 import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
+import { computePrior, moveOf, unchanged, withMove, type Move, type Prior } from '../../src/search/prior.js';
 import { paretoFront, parseTarget, rank } from '../../src/search/targets.js';
 import { tinyMnist, TINY_SPEC } from './tiny.js';
 import { toGraph } from '../../src/runtime/session.js';
@@ -129,9 +130,16 @@ test('targets: units, and bad input in one line', () => {
   assert.throws(() => parseTarget('latency=2KB'), /latency is in ms/);
 });
 
+/** A synthetic prior: conv1 loses 2 pp per density step, fc1 0.1 pp; the saving is the weights removed. */
+function syntheticPrior(p: Problem): Prior {
+  const total = p.space.layers.reduce((s, l) => s + l.weights, 0);
+  const moves: Move[] = p.space.layers.flatMap((l, layer) => l.density.slice(1).map((d, k) =>
+    ({ layer, gene: 'density' as const, option: k + 1, drop: (layer === 0 ? 0.02 : 0.001) * (k + 1), gain: (1 - d) * l.weights / total })));
+  return { kind: 'size', moves, seconds: 0 };
+}
+
 async function proposal(p: Problem, generation: number, history: Proposal['history'] = []): Promise<Proposal> {
-  const drop = p.space.layers.map((l, i) => l.density.map((_, j) => (i === 0 ? 0.02 * j : 0.001 * j)));
-  return { space: p.space, prior: { drop }, goal: { target: parseTarget('size=1KB'), maxLoss: 0.02, baseline: p.baseline }, history, seen: new Set(), generation, count: 6, seed: 5 };
+  return { space: p.space, prior: syntheticPrior(p), goal: { target: parseTarget('size=1KB'), maxLoss: 0.02, baseline: p.baseline }, history, seen: new Set(), generation, count: 6, seed: 5 };
 }
 
 test('strategies: the same inputs propose the same candidates, never one already seen', async () => {
@@ -150,9 +158,35 @@ test('strategies: the same inputs propose the same candidates, never one already
   only.seen = new Set([candidateHash(only.history[0].candidate)]);
   const next = proposeGuided(only);
   assert.ok(next.length >= 1 && next.every((c) => c.layers[1].filters === 1 && c.layers[1].density === 1 && c.layers[0].filters < 1));
-  // the greedy start follows the prior: fc1 (flat) is pruned at least as far as conv1 (steep)
-  const g = proposeGuided(await proposal(p, 0));
+  // the greedy start follows the prior: fc1 (flat) is pruned at least as far as conv1 (steep), and
+  // each start spends at most its budget (maxLoss/4 · 2^(8t/n) for attempt t), the smallest first
+  const pr = await proposal(p, 0);
+  const g = proposeGuided(pr);
   assert.ok(g.every((c) => c.layers[1].density <= c.layers[0].density));
+  const spent = (c: Candidate) => c.layers.reduce((s, ch, i) => s + (moveOf(pr.prior, i, 'density', p.space.layers[i].density.indexOf(ch.density))?.drop ?? NaN), 0);
+  assert.ok(spent(g[0]) <= 0.005 + 1e-12, `first start spent ${spent(g[0])}`);
+  assert.deepEqual(g[0].layers.map((l) => l.density), [1, 0.05]); // fc1 alone fits 0.5 pp: pruned to its last density
+  assert.ok(g.some((c) => c.layers[0].density < 1)); // larger budgets reach conv1
+  assert.ok(g.every((c) => spent(c) <= 0.005 * 2 ** 16));
+});
+
+test('the prior: every single move measured alone, without fine-tuning, as compress writes it', async () => {
+  const p = await tiny();
+  const prior = await computePrior(p, 'size');
+  const want = p.space.layers.flatMap((l, layer) => GENES.flatMap((gene) => l[gene].slice(1).map((_, k) => `${layer}/${gene}/${k + 1}`)));
+  const got = prior.moves.map((m) => `${m.layer}/${m.gene}/${m.option}`);
+  // every option of every gene is a move except quant bits without a scheme (withMove adds int8), all of them present
+  assert.deepEqual(got, want);
+  const bwn = prior.moves.find((m) => m.layer === 1 && m.gene === 'values' && p.space.layers[1].values[m.option] === 'bwn')!;
+  const c = withMove(p.space, unchanged(p.space), 1, 'values', bwn.option);
+  const bytes = compressGraph(p.graph, { recipe: candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 }), seed: p.spec.seed, calibration: p.data.train }).file.bytes;
+  const base = compressGraph(p.graph, { recipe: candidateRecipe(p.space, unchanged(p.space), p.spec.proxy), seed: p.spec.seed }).file.bytes;
+  assert.ok(Math.abs(bwn.gain - (1 - bytes.length / base.length)) < 1e-12);
+  assert.ok(bwn.gain > 0.5, `binary fc1 saves most of the file: ${bwn.gain}`);
+  assert.ok(prior.moves.every((m) => Number.isFinite(m.drop) && m.drop <= 1 && m.drop >= -1));
+  // more compression on one gene saves more: density options are ordered
+  const dens = prior.moves.filter((m) => m.layer === 1 && m.gene === 'density').map((m) => m.gain);
+  assert.ok(dens.every((g, i) => i === 0 || g >= dens[i - 1] - 1e-3), `${dens}`);
 });
 
 /** A queue that dies after `n` outcomes, as a killed process would. */
@@ -169,7 +203,7 @@ class Dying implements CandidateQueue {
   async close(): Promise<void> {}
 }
 
-const strip = (s: SearchState) => ({ ...s, seconds: 0, results: Object.fromEntries(Object.entries(s.results).map(([h, e]) => [h, { ...e, seconds: 0 }])) });
+const strip = (s: SearchState) => ({ ...s, seconds: 0, prior: { ...s.prior, seconds: 0 }, results: Object.fromEntries(Object.entries(s.results).map(([h, e]) => [h, { ...e, seconds: 0 }])) });
 
 test('the state saved after each candidate resumes a killed search: same results, nothing evaluated twice', async () => {
   const p = await tiny();

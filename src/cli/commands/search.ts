@@ -12,7 +12,7 @@ import { finalRecipe, fineTuneFront } from '../../search/final.js';
 import { reportHtml } from '../../report/html.js';
 import { InProcessQueue, type CandidateQueue } from '../../search/queue.js';
 import { checkRedis, NNZIP_VERSION, parseRedisUrl } from '../../search/redis.js';
-import { goalOf, newState, problemId, recipeOf, runSearch, summarize, type Budget, type FinalSpec, type SearchState, type SearchSummary } from '../../search/search.js';
+import { goalOf, newState, problemId, upgradePrior, recipeOf, runSearch, summarize, type Budget, type FinalSpec, type SearchState, type SearchSummary } from '../../search/search.js';
 import { METHODS, type Method } from '../../search/space.js';
 import { STRATEGIES } from '../../search/strategy.js';
 import { metric, parseTarget } from '../../search/targets.js';
@@ -44,7 +44,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
   --target KIND=VALUE   size=20KB, latency=0.5ms or flash=64KB
   --max-loss PP         accuracy loss allowed, in percentage points (e.g. 0.2)
   --budget B            candidates (40) or time (30m, 2h); default 40
-  --strategy S          guided (sensitivity prior + evolution, default) or random
+  --strategy S          guided (prior of every single move + evolution, default) or random
   --seed N              seed of slices, fine-tunes and the strategy (default 1)
   --generation N        candidates proposed together (default 8)
   --proxy-epochs N      fine-tuning epochs per stage of each candidate (default 1)
@@ -52,7 +52,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
   --train N             training images of the proxy (default 10000)
   --holdout N           held-out images it is scored on (default 2000)
   --latency M           measured (default) or estimated (the planner's cost model)
-  --final-points N      proxy results fine-tuned fully, best ranked first (default 4; 0 = none)
+  --final-points N      proxy results fine-tuned fully: best ranked and smallest within the loss, in turn (default 4; 0 = none)
   --final-epochs N      their fine-tuning epochs per stage (default 1)
   --final-steps N       steps per epoch of the final runs (default: whole epochs)
   --methods LIST        mix only these: ${METHODS.join(', ')} (default all)
@@ -102,7 +102,11 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
       if (least > target.limit) fail(`--target ${target.text}: cannot be reached; the most compressed candidates of ${model.path} give ${show(target.kind, least)}`);
     }
     const queue: CandidateQueue = url ? await BullmqQueue.open({ url, problemId: id, model: bytes, spec, whenUnreachable }) : new InProcessQueue(problem);
-    state ??= await newState({ problem, problemId: id, strategy, seed, target, maxLoss, generationSize: generation });
+    if (state) await upgradePrior(problem, state);
+    state ??= await newState({
+      problem, problemId: id, strategy, seed, target, maxLoss, generationSize: generation,
+      onPrior: (done, total) => { if (done === total || done % 20 === 0) console.log(`prior: ${done}/${total} single moves measured without fine-tuning`); },
+    });
     mkdirSync(dir, { recursive: true });
     const save = (s: SearchState) => writeFileAtomic(statePath, JSON.stringify(s) + '\n', '-o');
     let n = Object.keys(state.results).length + Object.keys(state.failed).length;

@@ -20,10 +20,11 @@ import { callsHere, regionBytes } from './winograd.js';
 
 export interface QWinogradExports {
   input(...a: number[]): void;
-  inputSlots(...a: number[]): void;
   gemms(...a: number[]): void;
   output(...a: number[]): void;
   outputTiles(...a: number[]): void;
+  outputPool(...a: number[]): void;
+  outputTilesPool(...a: number[]): void;
 }
 
 /** An integer Winograd conv on one input shape: N images of C×H×W → M×OH×OW. */
@@ -32,8 +33,12 @@ export interface QWinogradShape {
   win: Window2d;
 }
 
-/** Bytes one chunk's transforms and products take: the sizing rule of the chunks. */
-const CHUNK_BYTES = 512 << 10;
+/**
+ * Bytes one chunk's transforms and products take: the sizing rule of the chunks. 1 MB rather
+ * than 512 KB: several small images per chunk pad fewer GEMM columns (VGG-S 28×28 at F(4,3):
+ * 49 tiles → 56 columns for one image, 152 for three; its GEMMs 13 % faster at batch 64).
+ */
+const CHUNK_BYTES = 1024 << 10;
 
 const up = (n: number, k: number): number => Math.ceil(n / k) * k;
 
@@ -51,17 +56,13 @@ export interface QWinogradLayout {
   /** Images per chunk (> 1 only when a chunk holds all tilesH rows of each). */
   imagesPerChunk: number;
   chunks: number;
-  /**
-   * The input transform by slots (small images: all the chunk's tile rows in 8-lane groups) or
-   * by tile rows; bytes of a band row (by rows) or strip (by slots); i16 pair rows of the
-   * transformed inputs and int32 rows of the products (elements).
-   */
-  bySlots: boolean; rowBytes: number; ldv: number; ldm: number;
+  /** Bytes of a band row of the input transform; i16 pair rows of the transformed inputs and int32 rows of the products (elements). */
+  rowBytes: number; ldv: number; ldm: number;
   /** The output transform 4 tiles of the chunk at a time (short tile rows), else 4 of a tile row. */
   outByTiles: boolean;
   /** One transform position's inputs and products. */
   vStride: number; mStride: number;
-  band: number; tmp: number; gs: number; v: number; out: number; stage: number; masks: number; setBytes: number;
+  band: number; gs: number; v: number; out: number; stage: number; setBytes: number;
 }
 
 /**
@@ -80,37 +81,36 @@ export function qwinogradLayout(s: QWinogradShape, m: IntWinogradTile, rowsPerCh
   const { tilesH, tilesW } = tileGrid(s.OH, s.OW, m);
   const images = rowsPerChunk > tilesH ? Math.min(s.N, Math.floor(rowsPerChunk / tilesH)) : 1;
   const alpha = m + 2, a2 = alpha * alpha, Rt = Math.max(1, Math.min(rowsPerChunk, tilesH)), T = images * Rt * tilesW;
-  // the input transform reads 8 tiles or slots (and 32 bytes) past a row's last tile or the last slot, writes 8 tiles past the chunk's; the output reads 4
-  // a slot group costs about 1.35 row groups (the swizzles, more row copies): slots when they halve the groups
-  const bySlots = inputGroups(images, Rt, tilesW, true) <= 0.5 * inputGroups(images, Rt, tilesW, false);
+  // the input transform reads 4 tiles (and 20 bytes) past a row's last tile and writes 4 tiles past the chunk's; the output reads 4
   // a group of 4 loose tiles costs more stores than one of a tile row: when they save 40% of the groups
   const outByTiles = outputGroups(images * Rt, tilesW, true) <= 0.6 * outputGroups(images * Rt, tilesW, false);
-  const rowBytes = bySlots ? (up(images * Rt * (tilesW + 1), 8) + 8) * m + 64 : up(tilesW, 8) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
+  const rowBytes = up(tilesW, 4) * m + 32, ldv = up(T, 8) + 8, ldm = up(T, 4) + 4;
   const vStride = regionBytes(Math.ceil(s.C / 2) * ldv * 4), mStride = regionBytes(s.M * ldm * 4);
-  const sizes = [2 * rowBytes * (bySlots ? alpha : Rt * m + 2) + 64, 2 * a2 * 16, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64, 48 * (tilesW + 1)];
+  const sizes = [2 * rowBytes * (Rt * m + 2) + 64, gemmScratch, a2 * vStride + 64, a2 * mStride + 64, 64];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + up(b, 64), 0));
   return {
-    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), bySlots, rowBytes, ldv, ldm, outByTiles, vStride, mStride,
-    band: at[0], tmp: at[1], gs: at[2], v: at[3], out: at[4], stage: at[5], masks: at[6], setBytes: at[6] + up(sizes[6], 64),
+    m, alpha, tilesH, tilesW, rowsPerChunk: Rt, imagesPerChunk: images, chunks: images > 1 ? Math.ceil(s.N / images) : s.N * Math.ceil(tilesH / Rt), rowBytes, ldv, ldm, outByTiles, vStride, mStride,
+    band: at[0], gs: at[1], v: at[2], out: at[3], stage: at[4], setBytes: at[4] + up(sizes[4], 64),
   };
 }
 
 /**
  * Cost in ns, fitted on VGG-S's 3×3 layers at batch 1 and 8 (one thread, the stages timed
- * apart, fastest of 30 rounds): input per 8-lane group and input channel (band copy
- * included), output per 4 tiles and output channel (requantization and stores
- * included), the GEMMs per multiply-add (padded to the register tile: 23–29 ps, 1.7× the
- * f32 GEMM's GEMM_COST.mac), and each chunk's three calls.
+ * apart, fastest of 30 rounds): input per group (4 tiles of a tile row, a pair of input
+ * channels; band copy included; refitted 2026-12-03 at batch 1 and 64 under load),
+ * output per 4 tiles and output channel (requantization and stores included), the GEMMs
+ * per multiply-add (padded to the register tile: 23–29 ps, 1.7× the f32 GEMM's
+ * GEMM_COST.mac), and each chunk's three calls.
  */
 export const QWINOGRAD_COST = {
-  input: { 2: 24, 4: 100 } as Record<IntWinogradTile, number>,
+  input: { 2: 30, 4: 85 } as Record<IntWinogradTile, number>,
   output: { 2: 18, 4: 67 } as Record<IntWinogradTile, number>,
   mac: GEMM_COST.mac / 1.7, chunk: 500,
 };
 
-/** 8-lane groups of the input transform for `images` × Rt tile rows of tilesW tiles: by tile rows, or by slots (tilesW + 1 a row). */
-function inputGroups(images: number, Rt: number, tilesW: number, bySlots: boolean): number {
-  return bySlots ? Math.ceil((images * Rt * (tilesW + 1)) / 8) : images * Rt * Math.ceil(tilesW / 8);
+/** Groups of the input transform (4 tiles of a tile row, two channels) for `rows` tile rows of tilesW tiles. */
+function inputGroups(rows: number, tilesW: number): number {
+  return rows * Math.ceil(tilesW / 4);
 }
 
 /** 4-lane groups of the output transform for `rows` tile rows of tilesW tiles: by tiles or by tile rows. */
@@ -123,8 +123,8 @@ export function qwinogradNs(s: QWinogradShape, m: IntWinogradTile, parts = 1): n
   const l = qwinogradLayout(s, m, qwinogradChunkRows(s, m, parts), 0), c = QWINOGRAD_COST;
   const perThread = new Array<number>(Math.max(1, Math.min(parts, l.chunks))).fill(0);
   chunkList(s, l).forEach((k, i) => {
-    const rows = k.images * k.Rt, groups8 = inputGroups(k.images, k.Rt, l.tilesW, l.bySlots), groups4 = outputGroups(rows, l.tilesW, l.outByTiles);
-    perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * up(s.C, 2) * groups8 + c.output[m] * s.M * groups4
+    const rows = k.images * k.Rt;
+    perThread[i % perThread.length] += c.chunk * k.images + c.input[m] * Math.ceil(s.C / 2) * inputGroups(rows, l.tilesW) + c.output[m] * s.M * outputGroups(rows, l.tilesW, l.outByTiles)
       + l.alpha ** 2 * c.mac * up(s.M, 4) * up(s.C, 2) * up(rows * l.tilesW, 8);
   });
   return Math.max(...perThread);
@@ -190,28 +190,43 @@ export interface QWinogradOperands {
   inZero: number;
   /** Start of each scratch set (layout.setBytes each). */
   sets: number[];
+  /** A 2×2 stride-2 max pool fused into the output transform (qwinogradPools): y is the pooled output. */
+  pool?: boolean;
+}
+
+/**
+ * Whether a max pool after the conv can be fused into its output transform: a 2×2 window
+ * of stride 2, no padding or dilation, floor rounding (OH = ⌊H/2⌋): every window lies inside
+ * one tile (tiles start at multiples of m, which is even).
+ */
+export function qwinogradPools(p: { mode: string; win: Window2d; H: number; W: number; OH: number; OW: number }): boolean {
+  const w = p.win;
+  return p.mode === 'max' && w.kh === 2 && w.kw === 2 && w.sh === 2 && w.sw === 2 && w.dh === 1 && w.dw === 1
+    && w.padT + w.padL + w.padB + w.padR === 0 && p.OH === Math.floor(p.H / 2) && p.OW === Math.floor(p.W / 2);
 }
 
 /**
  * The calls of every chunk: chunk i into set i mod sets (the caller runs part t on thread t).
- * A chunk of several images transforms them into consecutive columns of the same matrices (by
- * rows one call per image, in order: the 8 tiles an image's last row writes past its end are
- * the next image's, rewritten after; by slots one call), runs one set of GEMMs, and transforms
- * the columns back (per image, or all at once by tiles).
+ * A chunk of several images transforms them into consecutive columns of the same matrices (one
+ * call per image, in order: the tiles an image's last row writes past its end are the next
+ * image's, rewritten after), runs one set of GEMMs, and transforms the columns back (per
+ * image, or all at once by tiles).
  */
 export function qwinogradCalls(key: string, s: QWinogradShape, l: QWinogradLayout, o: QWinogradOperands): PoolCall[][] {
   const parts: PoolCall[][] = o.sets.map(() => []), k = o.constants, xor = o.input === 'uint8' ? 1 : 0;
   chunkList(s, l).forEach(({ n0, images, R0, Rt }, i) => {
     const set = o.sets[i % o.sets.length], calls = parts[i % o.sets.length], cols = Rt * l.tilesW;
-    const input = (j: number, more: number[]): PoolCall => ({ key, fn: more.length ? QWINOGRAD_EXPORTS.inputSlots : QWINOGRAD_EXPORTS.input,
-      args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW, set + l.band, l.rowBytes, set + l.tmp, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor, ...more] });
-    if (l.bySlots) calls.push(input(0, [images, set + l.masks]));
-    else for (let j = 0; j < images; j++) calls.push(input(j, []));
+    for (let j = 0; j < images; j++) {
+      calls.push({ key, fn: QWINOGRAD_EXPORTS.input, args: [o.x + (n0 + j) * s.C * s.H * s.W, s.C, s.H, s.W, s.win.padT, s.win.padL, R0, Rt, l.tilesW,
+        set + l.band, l.rowBytes, set + l.v + j * cols * 4, l.ldv, l.vStride, o.inZero & 0xff, xor] });
+    }
     // columns up to the next 8: the products' rows (ldm) and the inputs' (ldv) have them, so the GEMM's 8-wide tiles need no edge copies
     calls.push({ key, fn: QWINOGRAD_EXPORTS.gemms, args: [k.filters, k.filterStride, set + l.v, l.vStride, l.ldv, set + l.out, l.mStride, l.ldm, s.M, up(images * cols, 8), s.C,
       k.epInt, set + l.gs, l.alpha ** 2] });
-    const output = (j: number, more: number[]): PoolCall => ({ key, fn: more.length ? QWINOGRAD_EXPORTS.outputTiles : QWINOGRAD_EXPORTS.output,
-      args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, s.OH, s.OW, l.tilesW, R0, Rt, k.bias, k.mult, k.ep, set + l.stage, ...more] });
+    const fn = o.pool ? [QWINOGRAD_EXPORTS.outputPool, QWINOGRAD_EXPORTS.outputTilesPool] : [QWINOGRAD_EXPORTS.output, QWINOGRAD_EXPORTS.outputTiles];
+    const [OH, OW] = o.pool ? [s.OH >> 1, s.OW >> 1] : [s.OH, s.OW];
+    const output = (j: number, more: number[]): PoolCall => ({ key, fn: fn[more.length ? 1 : 0],
+      args: [set + l.out + j * cols * 4, l.mStride, l.ldm, s.M, o.y + (n0 + j) * o.imageStride, OH, OW, l.tilesW, R0, Rt, k.bias, k.mult, k.ep, set + l.stage, ...more] });
     if (l.outByTiles) calls.push(output(0, [images, o.imageStride]));
     else for (let j = 0; j < images; j++) calls.push(output(j, []));
   });
@@ -234,6 +249,8 @@ export interface WasmQWinogradOptions {
   bias: Int32Array;
   epilogue: QEpilogue;
   rowsPerChunk?: number;
+  /** A 2×2 stride-2 max pool after the conv (floor), fused into the output transform. */
+  pool?: boolean;
 }
 
 /** An integer Winograd conv layer on arrays (tests, benchmarks; the runtime binds the same calls). */
@@ -261,7 +278,12 @@ export class WasmQWinograd {
     return { N, C: this.params.C, H, W, M: this.params.M, OH, OW, win: this.win };
   }
 
-  /** y = conv(x) on byte offsets in the arena: x [N, C, H, W], y [N, M, OH, OW] (8-bit). */
+  /** Bytes of one output plane (pooled: ⌊OH/2⌋·⌊OW/2⌋). */
+  private outPlane(s: QWinogradShape): number {
+    return this.opts.pool ? (s.OH >> 1) * (s.OW >> 1) : s.OH * s.OW;
+  }
+
+  /** y = conv(x) on byte offsets in the arena: x [N, C, H, W], y [N, M, OH, OW] (8-bit; pooled, the pooled size). */
   run(N: number, H: number, W: number, x: number, y: number): void {
     const s = this.shape(N, H, W), q = this.q, ar = q.arena, threads = q.threads?.size ?? 1;
     const l = qwinogradLayout(s, this.opts.m, this.opts.rowsPerChunk ?? qwinogradChunkRows(s, this.opts.m, threads), q.scratchBytes());
@@ -269,7 +291,7 @@ export class WasmQWinograd {
     try {
       const sets = Array.from({ length: Math.min(threads, l.chunks) }, () => ar.alloc(l.setBytes));
       const parts = qwinogradCalls(this.kernel.key, s, l, {
-        x, y, imageStride: s.M * s.OH * s.OW, constants: this.constants, input: this.opts.input, inZero: this.opts.inZero, sets,
+        x, y, imageStride: s.M * this.outPlane(s), constants: this.constants, input: this.opts.input, inZero: this.opts.inZero, sets, pool: this.opts.pool,
       });
       if (parts.length > 1) q.threads!.run(parts);
       else callsHere(parts[0], (c) => this.kernel.exports[c.fn as keyof QWinogradExports])();
@@ -279,7 +301,7 @@ export class WasmQWinograd {
   }
 
   conv(N: number, H: number, W: number, x: Int8Array | Uint8Array): Int8Array | Uint8Array {
-    const s = this.shape(N, H, W), inSize = N * s.C * H * W, outSize = N * s.M * s.OH * s.OW, ar = this.q.arena;
+    const s = this.shape(N, H, W), inSize = N * s.C * H * W, outSize = N * s.M * this.outPlane(s), ar = this.q.arena;
     if (x.length !== inSize) fail(`int8 winograd conv: input has ${x.length} values, [${N},${s.C},${H},${W}] needs ${inSize}`);
     const mark = ar.used;
     try {

@@ -2,7 +2,7 @@
 // and packed once per session (U'' = G'' g G''ᵀ as the integer GEMM's A panels, with the
 // bias and requantization adjusted for the transforms' 2^e), then per chunk of tile rows the
 // input transform, one call of α² integer GEMMs and the output transform with the
-// requantization. With threads, thread t takes chunks t, t + sets, ... into scratch set t.
+// requantization (and a fused 2×2 max pool). With threads, thread t takes chunks t, t + sets, ... into scratch set t.
 import type { QConvStep } from '../../compile/plan_types.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { qwinogradCalls, qwinogradConstants, qwinogradLayout, type QWinogradExports } from '../../kernels/wasm/qwinograd.js';
@@ -18,7 +18,7 @@ export function bindQWinograd(s: QConvStep, env: BindEnv): StepExecutor {
   const layout = qwinogradLayout(shape, m, wl.rowsPerChunk, q.scratchBytes());
   const sets = Array.from({ length: s.layout.sets }, (_, t) => scratchAt(env, s) + t * wl.setBytes);
   const parts = qwinogradCalls(kernel.key, shape, layout, {
-    x: at(env, s.inputs[0]), y: at(env, s.outputs[0]), imageStride: s.outImageStride, constants, input: l.input, inZero: l.inZero, sets,
+    x: at(env, s.inputs[0]), y: at(env, s.outputs[0]), imageStride: s.outImageStride, constants, input: l.input, inZero: l.inZero, sets, pool: s.pool !== undefined,
   });
   if (parts.length > 1 && env.pool) return { run: poolRunner(env.pool, parts) };
   return { run: callsHere(parts.flat(), (c: PoolCall) => kernel.exports[c.fn as keyof QWinogradExports]) };

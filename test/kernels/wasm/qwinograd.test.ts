@@ -3,12 +3,13 @@
 // arithmetic, so the two must agree exactly. Tile edges: odd H / W, every padding, C odd,
 // M not a multiple of 4, chunks of one tile row, batch 2, int8 and uint8 in and out, a
 // fused ReLU, weights and inputs at their extremes (the int16 and int32 bounds), several
-// images in one chunk.
+// images in one chunk; with a fused 2×2 max pool, against the direct conv then the reference max pool.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { intRange, requantMultipliers } from '../../../src/ir/quant.js';
 import { Rng } from '../../../src/ir/random.js';
 import { im2col } from '../../../src/ir/ref/im2col.js';
+import { maxPool2d } from '../../../src/ir/ref/pool.js';
 import { qgemmRef } from '../../../src/ir/ref/qgemm_ref.js';
 import { checkWindow2d, outHW } from '../../../src/ir/window.js';
 import { integerWinograd, transformFiltersInt, type IntWinogradTile } from '../../../src/ir/winograd.js';
@@ -23,6 +24,8 @@ interface Case {
   input?: QInType; out?: 'int8' | 'uint8'; relu?: boolean; extreme?: boolean; rowsPerChunk?: number;
   /** Weights and inputs in −1..1 / −2..2 (zero point 0), requantization scales (0.5..1.5)·scale: shifts below 32. */
   small?: { scale: number };
+  /** A 2×2 stride-2 max pool fused into the output transform. */
+  pool?: boolean;
 }
 
 function ints(rng: Rng, n: number, lo: number, hi: number): number[] {
@@ -54,9 +57,15 @@ function check(q: WasmQGemm, rng: Rng, c: Case): number {
       biasPer: 'row', requant: { ...epilogue, per: 'row' },
     });
   }
-  const conv = new WasmQWinograd(q, { C: c.C, M: c.M, kh: 3, kw: 3, pads: c.pads }, w, { m: c.m, input, inZero, bias, epilogue, rowsPerChunk: c.rowsPerChunk });
+  const conv = new WasmQWinograd(q, { C: c.C, M: c.M, kh: 3, kw: 3, pads: c.pads }, w, { m: c.m, input, inZero, bias, epilogue, rowsPerChunk: c.rowsPerChunk, pool: c.pool });
   const got = conv.conv(c.N, c.H, c.W, x);
-  assert.deepEqual(Array.from(got), Array.from(want), `F(${c.m},3) ${JSON.stringify(c)}`);
+  let expect: Int32Array = want;
+  if (c.pool) {
+    const POH = OH >> 1, POW = OW >> 1;
+    expect = new Int32Array(c.N * c.M * POH * POW);
+    maxPool2d({ planes: c.N * c.M, H: OH, W: OW, OH: POH, OW: POW, win: checkWindow2d('pool', { kh: 2, kw: 2, strides: [2, 2] }) }, want, expect);
+  }
+  assert.deepEqual(Array.from(got), Array.from(expect), `F(${c.m},3) ${JSON.stringify(c)}`);
   return shift;
 }
 
@@ -100,7 +109,7 @@ test('integer Winograd conv equals the direct integer conv bit for bit at tile e
       // several images per chunk: all of them (the default at this size), and 2 of 3 then 1
       { m, N: 3, C: 6, M: 5, H: 7, W: 7, pads: [1, 1, 1, 1] },
       { m, N: 3, C: 3, M: 4, H: 5, W: 9, pads: [0, 1, 2, 1], input: 'uint8', out: 'uint8', rowsPerChunk: 2 * Math.ceil(6 / m) },
-      // band rows past 240 bytes (padded row copies instead of the masked vectors), 2–3 slots a row
+      // band rows past 240 bytes; tile rows of 1–2 tiles (a group of 4 spills into the next row, or image)
       { m, N: 1, C: 3, M: 3, H: 4, W: 230, pads: [1, 1, 1, 1] },
       { m, N: 4, C: 5, M: 4, H: 3, W: 2, pads: [1, 2, 1, 1], input: 'uint8' },
     );
@@ -119,6 +128,25 @@ test('integer Winograd requantization with shift + e on both sides of 32 (the 64
   }
   const seen = [...totals].sort((a, b) => a - b);
   assert.ok(seen[0] < 32 && seen.some((s) => s >= 32 && s <= 34), `shift + e covered: ${seen.join(', ')}`);
+});
+
+test('integer Winograd conv with a fused 2×2 max pool equals the direct conv then the max pool, bit for bit', () => {
+  const q = new WasmQGemm(), rng = new Rng(13);
+  for (const m of [2, 4] as const) {
+    for (const c of [
+      { m, N: 1, C: 8, M: 8, H: 8, W: 8, pads: [1, 1, 1, 1] },
+      // odd sizes (the last row / column dropped), by rows and by tiles, one tile row per chunk
+      { m, N: 2, C: 3, M: 5, H: 7, W: 9, pads: [1, 1, 1, 1], rowsPerChunk: 1 },
+      { m, N: 3, C: 6, M: 5, H: 7, W: 7, pads: [1, 1, 1, 1] },
+      { m, N: 1, C: 9, M: 7, H: 11, W: 5, pads: [0, 0, 0, 0], input: 'uint8', out: 'uint8', relu: true },
+      { m, N: 1, C: 33, M: 9, H: 5, W: 21, pads: [1, 2, 1, 0], out: 'uint8' },
+      { m, N: 1, C: 16, M: 6, H: 14, W: 30, pads: [1, 1, 1, 1], extreme: true },
+      { m, N: 1, C: 1, M: 4, H: 3, W: 3, pads: [1, 1, 1, 1] },
+      { m, N: 4, C: 5, M: 4, H: 4, W: 3, pads: [1, 2, 1, 1], input: 'uint8' },
+      { m, N: 1, C: 3, M: 6, H: 10, W: 13, pads: [1, 1, 1, 1], small: { scale: 40 } },
+      { m, N: 1, C: 3, M: 6, H: 10, W: 13, pads: [1, 1, 1, 1], small: { scale: 0.05 } },
+    ] as Case[]) check(q, rng, { ...c, pool: true });
+  }
 });
 
 test('integer Winograd refuses a layer whose sums could pass int32 after the transforms, naming why', () => {

@@ -1,0 +1,86 @@
+// The guided strategy's prior: every single move of the space — one gene of one layer
+// set to one of its options, everything else as given — applied without fine-tuning,
+// with its held-out accuracy drop and the part of the target's figure it saves. No
+// training, so it is cheap next to one candidate; it tells the greedy start how to
+// spend the loss budget (the most saved per accuracy lost first, as HAWQ/NNCF and
+// AMC's per-layer probes do) and the mutations which gene of which layer to move.
+import { compressGraph } from '../compress/pipeline.js';
+import { nnzToGraph } from '../format/nnz.js';
+import { sessionAccuracy } from '../eval/runners.js';
+import { latencyOf, type Problem } from './evaluate.js';
+import { candidateRecipe, GENES, repair, type Candidate, type LayerChoice, type Space } from './space.js';
+import type { TargetKind } from './targets.js';
+
+export type Gene = (typeof GENES)[number];
+
+/** One layer's gene at one option (index into the layer's options, ≥ 1), applied alone. */
+export interface Move {
+  layer: number;
+  gene: Gene;
+  option: number;
+  /** Held-out accuracy lost (a fraction; negative = gained). Infinity when the move fails. */
+  drop: number;
+  /** Part of the unchanged model's figure (size or latency) the move saves (a fraction). */
+  gain: number;
+}
+
+export interface Prior {
+  /** What the gains measure. */
+  kind: 'size' | 'latency';
+  moves: Move[];
+  seconds: number;
+}
+
+/** The candidate with every layer as given (option 0 of each gene). */
+export function unchanged(space: Space): Candidate {
+  return { layers: space.layers.map((l) => Object.fromEntries(GENES.map((g) => [g, l[g][0]])) as unknown as LayerChoice), winograd: 0 };
+}
+
+/** `c` with one layer's gene set to option `option` (quantized with the space's first scheme when the gene is quant). */
+export function withMove(space: Space, c: Candidate, layer: number, gene: Gene, option: number): Candidate {
+  const layers = c.layers.map((ch, i) => (i === layer ? { ...ch, [gene]: space.layers[i][gene][option] } : ch));
+  const scheme = c.quantize ?? space.quantize.find((q) => q !== undefined);
+  return { layers, winograd: c.winograd, ...(gene === 'quant' && scheme ? { quantize: scheme } : c.quantize ? { quantize: c.quantize } : {}) };
+}
+
+/** Size (bytes) or latency (ms) and held-out accuracy of a candidate compressed without fine-tuning. */
+async function probe(p: Problem, c: Candidate, kind: Prior['kind']): Promise<{ figure: number; accuracy: number }> {
+  const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
+  const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
+  const g = nnzToGraph(bytes, 'probe', { maxElements: Infinity }).graph;
+  const accuracy = (await sessionAccuracy(g, p.data.test)).accuracy;
+  return { figure: kind === 'size' ? bytes.length : await latencyOf(g, p.spec.latency, p.latencyMemo), accuracy };
+}
+
+const sameChoice = (a: Candidate, b: Candidate) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Every move of the space measured alone (flash targets use size: their constant data is the file's weights). */
+export async function computePrior(p: Problem, target: TargetKind, onMove?: (done: number, total: number) => void): Promise<Prior> {
+  const t0 = performance.now();
+  const kind = target === 'latency' ? 'latency' : 'size';
+  const base = unchanged(p.space);
+  const ref = await probe(p, base, kind);
+  const todo: Omit<Move, 'drop' | 'gain'>[] = [];
+  p.space.layers.forEach((l, layer) => {
+    for (const gene of GENES) for (let option = 1; option < l[gene].length; option++) todo.push({ layer, gene, option });
+  });
+  const moves: Move[] = [];
+  for (const [i, m] of todo.entries()) {
+    const c = withMove(p.space, base, m.layer, m.gene, m.option);
+    if (!sameChoice(repair(c), c)) continue; // not a move on its own (e.g. quant bits of a float model)
+    try {
+      const r = await probe(p, c, kind);
+      moves.push({ ...m, drop: p.baseline - r.accuracy, gain: 1 - r.figure / ref.figure });
+    } catch {
+      moves.push({ ...m, drop: Infinity, gain: 0 }); // e.g. calibration of a layer this move makes constant
+    }
+    onMove?.(i + 1, todo.length);
+  }
+  return { kind, moves, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The measured move of a layer's gene at an option (option 0 = unchanged: no drop, no gain). */
+export function moveOf(prior: Prior, layer: number, gene: Gene, option: number): Move | undefined {
+  if (option === 0) return { layer, gene, option, drop: 0, gain: 0 };
+  return prior.moves.find((m) => m.layer === layer && m.gene === gene && m.option === option);
+}
