@@ -3,7 +3,7 @@
 // written file as the runtime runs it, its size; then the speed of the xnor-popcount
 // conv on VGG-S's 64→64 (14×14) and 128→128 (7×7) 3×3 layers next to nnzip's own f32
 // conv and onnxruntime on the same shapes, in one run.
-// Run: npm run repro -- binary [speed|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs]
+// Run: npm run repro -- binary [speed|addsub|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs] [seed=N]
 import { BINARIZE_DEFAULTS, type BinaryMethod } from '../../src/compress/binary/settings.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
@@ -31,6 +31,7 @@ import type { Peer } from '../peers/peer.js';
 import { f32 } from '../../src/ir/tensor.js';
 import { opData, type OpTask } from '../op.js';
 import { accuracy, data, fixture, log, pct } from './common.js';
+import { addsubTable } from './binary_addsub.js';
 
 type Conv = Extract<OpTask, { kind: 'conv' }>;
 
@@ -49,7 +50,7 @@ function binarizeRecipe(method: BinaryMethod, epochs: number, lr: number): Recip
   return r;
 }
 
-async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number, steps?: number): Promise<void> {
+async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number, steps?: number, seed = 1): Promise<void> {
   const m = MODELS[modelKey];
   const graph = fixture(m.file);
   const d = data(m.dataset);
@@ -59,7 +60,7 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     const t0 = Date.now();
     let last = 0;
     const r = compressGraph(graph, {
-      recipe: binarizeRecipe(method, epochs, m.lr), data: d, seed: 1, maxStepsPerEpoch: steps,
+      recipe: binarizeRecipe(method, epochs, m.lr), data: d, seed, maxStepsPerEpoch: steps,
       onProgress: (stage, p) => {
         if (Date.now() - last > 20000) { last = Date.now(); log(`${m.name} ${method} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}`); }
       },
@@ -77,7 +78,7 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     const after = bin.reduce((s, b) => s + (r.file.sections.find((x) => x.name === b.w)?.bytes ?? 0), 0);
     const kinds = bin.map((b) => (b.kind === b.stored ? b.kind : `${b.kind} as ${b.stored}`)).join(', ');
     rows.push([m.name, method, pct(acc), `${(before / after).toFixed(1)}× (${bin.length} layers: ${kinds})`, `${(r.originalBytes / r.file.bytes.length).toFixed(1)}×`, r.file.bytes.length]);
-    log(`${m.name} ${method}: ${pct(acc)} after ${epochs} epochs, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+    log(`${m.name} ${method} (seed ${seed}; binarized: ${bin.map((b) => b.w).join(', ')}): ${pct(acc)} after ${epochs} epochs, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
   }
   const length = steps ? `${epochs} epoch(s) of at most ${steps} steps` : `${epochs} epochs`;
   console.log(`\n${m.name} (${m.dataset}), binarized by each method and fine-tuned ${length} (SGD lr ${m.lr}, batch 64, cosine); first and last layers float;`);
@@ -100,7 +101,9 @@ function xnorPeer(t: Conv): Contender {
   const x = ar.allocF32(d.x.length), OH = (t.H + 2 * p - t.kh) / t.stride + 1, OW = (t.W + 2 * p - t.kw) / t.stride + 1;
   const y = ar.allocF32(t.N * t.M * OH * OW), scratch = ar.alloc(xnor.convScratchBytes(layer, t.H, t.W));
   ar.f32(x, d.x.length).set(d.x);
-  return contender('nnzip-xnor', () => xnor.convAt(layer, t.N, t.H, t.W, x, y, scratch));
+  // the calls made once, as the runtime binds them (convAt assembles them on every call: ~10 µs of JS at batch 1)
+  const run = xnor.runner(layer, xnor.grid(layer, t.H, t.W).Wp, xnor.convCalls(layer, t.N, t.H, t.W, x, y, scratch));
+  return contender('nnzip-xnor', run);
 }
 
 /**
@@ -229,7 +232,8 @@ async function endToEnd(): Promise<void> {
 
 export async function binary(args: string[]): Promise<void> {
   const opt = (k: string) => args.find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1);
-  const part = args.find((a) => a === 'speed' || a === 'accuracy');
+  const part = args.find((a) => a === 'speed' || a === 'accuracy' || a === 'addsub');
+  if (part === 'addsub') return addsubTable();
   const epochs = Number(opt('epochs') ?? 3);
   const steps = opt('steps') === undefined ? undefined : Number(opt('steps'));
   const methods = (opt('methods') ?? 'bwn,twn,ttq,xnor').split(',') as BinaryMethod[];
@@ -237,7 +241,8 @@ export async function binary(args: string[]): Promise<void> {
   if (!MODELS[model]) throw new Error(`repro binary: model=${model}: choose ${Object.keys(MODELS).join(' or ')}`);
   if (part !== 'accuracy') {
     await speedTable();
+    await addsubTable();
     await endToEnd();
   }
-  if (part !== 'speed') await accuracyTable(model, methods, epochs, steps);
+  if (part !== 'speed') await accuracyTable(model, methods, epochs, steps, Number(opt('seed') ?? 1));
 }

@@ -10,6 +10,8 @@ import { sampleBands, sparseParts } from '../kernels/wasm/sparse_split.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { tileName, WINOGRAD_TILES, winogradApplies, type WinogradTile } from '../ir/winograd.js';
 import { patternCandidates } from './pattern_choice.js';
+import { addsubNs } from '../kernels/wasm/addsub.js';
+import { channelLevels, type SignsKind } from '../ir/binary.js';
 import type { ConvStep, KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight, WinogradMode } from './plan_types.js';
 
 /**
@@ -69,13 +71,35 @@ export interface Decision<K extends string> {
   estNs?: number;
 }
 
-export type FcImpl = 'dense' | 'csr' | 'csc' | 'sparse-auto';
+export type FcImpl = 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'addsub';
+
+/**
+ * Whether a layer's weight [rows × cols] can run on the add/subtract kernel, and how:
+ * stored compressed with values binary or ternary row by row (whatever encoding the file
+ * chose for them: binary, ternary, a 3-level grid, a 2-entry codebook), WebAssembly
+ * target, kernels not forced dense. Other values fail on the row's second distinct value: cheap.
+ */
+export function addsubKind(w: PlanWeight, rows: number, mode: KernelsMode, target: PlanTarget = 'wasm'): SignsKind | undefined {
+  if (!w.format || mode === 'dense' || target !== 'wasm' || !rows || w.data.length % rows) return undefined;
+  if (typeof channelLevels(w.data, [rows, w.data.length / rows], 0, 'ternary') === 'string') return undefined;
+  return w.data.includes(0) ? 'ternary' : 'binary';
+}
+
+/** The reason of an add/subtract choice: `binary weights on float inputs: table sums, est 80 µs vs dense 120 µs`. */
+function addsubReason(kind: SignsKind, est: number, vs: string): string {
+  return `${kind} weights on float inputs: 16 table sums of 4 inputs, one add per weight nibble, est ${formatUs(est)}${vs}`;
+}
 
 /**
  * Kernel for Y[batch×out] = X·Wᵀ. `inputZeros`: expected fraction of zero inputs
  * (about half after a ReLU), which the batch-1 CSC kernel skips.
  */
-export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: number, mode: KernelsMode, inputZeros: number): Decision<FcImpl> {
+export function chooseFc(w: PlanWeight, out: number, inDim: number, batch: number, mode: KernelsMode, inputZeros: number, signs?: SignsKind): Decision<FcImpl> {
+  if (signs) {
+    const est = fcKernelCosts(out, inDim, out * inDim, batch).dense, as = addsubNs(out, inDim, batch, signs === 'ternary');
+    if (as < est) return { impl: 'addsub', reason: addsubReason(signs, as, ` vs dense ${formatUs(est)}`), estNs: as };
+    return { impl: 'dense', reason: `${signs} weights, est ${formatUs(est)} vs add/subtract ${formatUs(as)}: dense wins`, estNs: est };
+  }
   if (!sparseStored(w)) {
     const est = fcKernelCosts(out, inDim, out * inDim, batch).dense;
     return { impl: 'dense', reason: `weights stored dense, est ${formatUs(est)}`, estNs: est };
@@ -145,6 +169,14 @@ function denseCandidate(p: ConvProblem): ConvCandidate[] {
   return [{ impl, label: impl === 'pointwise' ? '1×1 gemm' : impl, estNs }];
 }
 
+/** The add/subtract kernel for binary / ternary weights (im2col as the dense conv, then table sums). */
+function addsubCandidate(p: ConvProblem): ConvCandidate[] {
+  const kind = p.group === 1 ? addsubKind(p.weight, p.M, p.kernels, p.target) : undefined;
+  if (!kind) return [];
+  const K = p.C * p.win.kh * p.win.kw, P = p.OH * p.OW;
+  return [{ impl: 'addsub', label: 'add/subtract', estNs: p.N * (addsubNs(p.M, K, P, kind === 'ternary') + IM2COL_NS * K * P), detail: `${kind} weights on float inputs: patches unfolded, 16 table sums of 4 inputs, one add per weight nibble` }];
+}
+
 /** The CSR kernel for stored-sparse weights. */
 function sparseCandidate(p: ConvProblem): ConvCandidate[] {
   const w = p.weight;
@@ -175,7 +207,7 @@ function winogradCandidates(p: ConvProblem): ConvCandidate[] {
  * the cheapest wins (or the cheapest forced one). A new conv kernel adds one entry.
  */
 export const CONV_CANDIDATES: readonly ((p: ConvProblem) => ConvCandidate[])[] = [
-  denseCandidate, sparseCandidate, winogradCandidates,
+  denseCandidate, sparseCandidate, winogradCandidates, addsubCandidate,
   (p) => patternCandidates(p).map((c) => ('note' in c ? { impl: 'pattern', label: 'pattern', note: c.note } : c)),
 ];
 
@@ -191,12 +223,13 @@ export function chooseConv(p: ConvProblem): Decision<ConvImpl> & { tile?: Winogr
   const others = all.filter((c) => c !== best && c.estNs !== undefined).sort((a, b) => est(a) - est(b));
   const vs = others.length ? ` vs ${others.map((c) => `${c.label} ${formatUs(est(c))}`).join(', ')}` : '';
   const w = p.weight, total = p.M * (p.C / p.group) * p.win.kh * p.win.kw;
-  const stored = !sparseStored(w) || best.impl === 'pattern' ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
+  const stored = !sparseStored(w) || best.impl === 'pattern' || best.impl === 'addsub' ? '' : `${formatName(w)}, density ${pct(total ? storedCount(w) / total : 0)}${
     p.kernels === 'dense' ? `, kernels: 'dense' forced` : best.impl === 'depthwise' ? '; no sparse depthwise kernel, runs dense' : ''}; `;
   const kept = w.format?.kind === 'winograd' && w.format.tile === best.tile && !w.derived ? ', filters stored transformed' : '';
   const why = best.impl === 'depthwise' ? `group = C = M = ${p.group}` : best.impl === 'pointwise' ? '1×1, stride 1, no pads: the input is the GEMM operand'
     : best.impl === 'im2col' ? 'patches unfolded, then GEMM' : best.impl === 'winograd' ? `${best.label} tiles${kept}`
-    : best.impl === 'pattern' ? best.detail! : 'sparse rows times the patches';
+    : best.impl === 'pattern' ? best.detail! : best.impl === 'addsub' ? best.detail!
+    : 'sparse rows times the patches';
   const estimate = best.estNs === undefined ? '' : `, est ${formatUs(best.estNs)}${vs}`;
   return { impl: best.impl, tile: best.tile, pattern: best.pattern, estNs: best.estNs, reason: `${best.forced ? `${best.forced}; ` : ''}${stored}${why}${estimate}${notes}` };
 }

@@ -6,7 +6,8 @@ import { tileName, type WinogradTile } from '../ir/winograd.js';
 import { poolPadded } from '../kernels/wasm/pool.js';
 import { nodeWindow2d } from '../ir/window.js';
 import { intsFromInputOrAttr } from '../ir/util.js';
-import { chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
+import { addsubKind, chooseConv, chooseFc, fcSplit, partsFor } from './cost.js';
+import { addsubScratchBytes } from '../kernels/wasm/addsub.js';
 import { convLayout, convScratchBytes, roundUp, SLACK } from './conv_layout.js';
 import { patternCounts } from '../ir/pattern.js';
 import { lowerQMaxPool } from './lower_int.js';
@@ -47,6 +48,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   };
   const parts = partsFor(flops, ctx.threads, ctx.splitFlops);
   if (xnorRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win, parts) };
+  if (d.impl === 'addsub') return { step: { ...step, scratch: addsubScratchBytes(K, P) } }; // one thread
   step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);
@@ -57,7 +59,7 @@ function convKernelName(impl: ConvStep['impl'], w: PlanWeight, tile?: WinogradTi
   if (impl === 'csr') return w.format?.kind === 'codebook' ? 'sparse conv (csr, codebook)' : 'sparse conv (csr)';
   if (impl === 'winograd') return `conv winograd ${tileName(tile!)}`;
   if (impl === 'pattern') return 'pattern conv (FKW)';
-  return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise', xnor: 'xnor conv (popcount)' }[impl];
+  return { im2col: 'conv im2col+gemm', pointwise: 'conv 1×1 gemm', depthwise: 'conv depthwise', xnor: 'xnor conv (popcount)', addsub: 'conv add/subtract (±1/0 weights)' }[impl];
 }
 
 /** Gemm (A activation, B constant) and MatMul (A [..., M, K] activation, B [K, N] constant). */
@@ -87,20 +89,22 @@ export function lowerFc(node: Node, ctx: LowerCtx): LowerResult {
   }
   const weight: PlanWeight = { ...weightOf(ctx, bName, data), derived };
   if (!transB) weight.format = transposeFormat(weight.format, K, N);
-  const d = chooseFc(weight, N, K, M, ctx.kernels, expectedZeros(ctx, aName));
-  const sparse = d.impl === 'dense' ? undefined : fcSplit(weight, N, K, M, ctx.threads);
+  const d = chooseFc(weight, N, K, M, ctx.kernels, expectedZeros(ctx, aName), transA ? undefined : addsubKind(weight, N, ctx.kernels, ctx.target));
+  const sparse = d.impl === 'dense' || d.impl === 'addsub' ? undefined : fcSplit(weight, N, K, M, ctx.threads);
   const split = sparse ? sparse.parts : partsFor(2 * M * N * K, ctx.threads, ctx.splitFlops);
   const step: FcStep = {
     ...stepBase(node, fcKernelName(d.impl, weight), d.reason, [aName]),
     kind: 'fc', M, N, K, transA, weight, bias, impl: d.impl, estNs: d.estNs, split, splitBy: sparse?.by,
   };
   if (xnorRefusal(node, ctx) === undefined) return { step: asXnorFc(step) };
+  if (d.impl === 'addsub') return { step: { ...step, split: 1, scratch: addsubScratchBytes(K, M) } };
   step.scratch = d.impl === 'dense' ? roundUp(M, ctx.tile.mr) * K * 4 + SLACK : M > 1 ? M * K * 4 + SLACK : 0;
   return { step };
 }
 
 function fcKernelName(impl: FcStep['impl'], w: PlanWeight): string {
   const cb = w.format?.kind === 'codebook' ? ', codebook' : '';
+  if (impl === 'addsub') return 'fc add/subtract (±1/0 weights)';
   return impl === 'dense' ? 'gemm (packed weights)' : impl === 'sparse-auto' ? `sparse fc (csr/csc${cb})` : `sparse fc (${impl}${cb})`;
 }
 

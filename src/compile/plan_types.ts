@@ -110,8 +110,8 @@ export interface FcStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts). */
-  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'xnor';
+  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts); addsub: binary / ternary weights on float inputs (kernels/wasm/addsub.ts). */
+  impl: 'dense' | 'csr' | 'csc' | 'sparse-auto' | 'xnor' | 'addsub';
   /** xnor: the per-input affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
   pre?: XnorPre;
   /** How a split batched sparse step shares out: by samples (each thread its band of X) or by rows of the weights. */
@@ -162,8 +162,11 @@ export interface ConvStep extends StepBase {
   weight: PlanWeight;
   bias?: Float32Array;
   clamp?: [number, number];
-  /** xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts); pattern: FKW pattern kernels (compile/pattern_choice.ts). */
-  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor' | 'pattern';
+  /**
+   * xnor: binary / ternary weights on Sign(x), the popcount kernel (compile/lower_xnor.ts); addsub: binary / ternary
+   * weights on float inputs, table sums (kernels/wasm/addsub.ts); pattern: FKW pattern kernels (compile/pattern_choice.ts).
+   */
+  impl: 'im2col' | 'pointwise' | 'depthwise' | 'csr' | 'winograd' | 'xnor' | 'addsub' | 'pattern';
   /** xnor: the per-channel affine (a BatchNormalization) before its Sign, applied while packing (compile/fuse.ts). */
   pre?: XnorPre;
   /** The Winograd output tile F(m×m, 3×3). */

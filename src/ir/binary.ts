@@ -103,6 +103,9 @@ export interface SignRows {
   trits: Uint8Array;
   a: Float32Array;
   b: Float32Array | null;
+  /** The levels themselves (the add/subtract kernels scale the two sums by them). */
+  pos: Float32Array;
+  neg: Float32Array;
 }
 
 /** The kernel form of rows whose values are binary or ternary row by row, or why not. */
@@ -112,7 +115,7 @@ export function signRows(data: Float32Array, rows: number, cols: number): SignRo
   const trits = Uint8Array.from(data, trit);
   const a = Float32Array.from(l.pos, (p, r) => (p + l.neg[r]) / 2);
   const b = symmetricLevels(l) ? null : Float32Array.from(l.pos, (p, r) => (p - l.neg[r]) / 2);
-  return { kind: trits.includes(0) ? 'ternary' : 'binary', trits, a, b };
+  return { kind: trits.includes(0) ? 'ternary' : 'binary', trits, a, b, pos: l.pos, neg: l.neg };
 }
 
 /** The weight axis of a layer's output channels: 0 for Conv and Gemm transB=1, 1 for Gemm transB=0 and MatMul ([K, N]). */

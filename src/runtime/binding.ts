@@ -3,6 +3,7 @@
 // output is read back. Binding prepares weights on first use (cached by the session).
 import type { ConvStep, Plan, PlanStep, StepKind } from '../compile/plan_types.js';
 import type { DType, Tensor } from '../ir/tensor.js';
+import { bindAddSubConv, bindAddSubFc } from './steps/addsub.js';
 import { bindBinary } from './steps/binary.js';
 import { bindConcat } from './steps/concat.js';
 import { bindGemmConv } from './steps/conv.js';
@@ -28,12 +29,12 @@ type StepOf<K extends StepKind> = Extract<PlanStep, { kind: K }>;
 /** Conv kernel → executor. */
 const CONV_BINDERS: Record<ConvStep['impl'], Binder<ConvStep>> = {
   im2col: bindGemmConv, pointwise: bindGemmConv, depthwise: bindDepthwise, csr: bindSparseConv, winograd: bindWinograd, xnor: bindXnorConv,
-  pattern: bindPatternConv,
+  addsub: bindAddSubConv, pattern: bindPatternConv,
 };
 
 /** Step kind → executor (kernel variants chosen by the step's impl). */
 const BINDERS: { [K in StepKind]: Binder<StepOf<K>> } = {
-  fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : s.impl === 'xnor' ? bindXnorFc(s, env) : bindSparseFc(s, env)),
+  fc: (s, env) => (s.impl === 'dense' ? bindDenseFc(s, env) : s.impl === 'xnor' ? bindXnorFc(s, env) : s.impl === 'addsub' ? bindAddSubFc(s, env) : bindSparseFc(s, env)),
   conv: (s, env) => CONV_BINDERS[s.impl](s, env),
   pool: bindPool,
   globalpool: bindGlobalPool,

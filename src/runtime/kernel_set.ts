@@ -2,6 +2,7 @@
 // registered with its thread pool): the GEMM, the sparse kernels, and the
 // generated im2col / depthwise / pool / clamp / Winograd modules, each cached by variant.
 import { WasmXnor } from '../kernels/wasm/xnor.js';
+import { WasmAddSub } from '../kernels/wasm/addsub.js';
 import type { WasmArena } from '../kernels/wasm/arena.js';
 import { activationModule } from '../kernels/wasm/activation_codegen.js';
 import { depthwiseModule, type DepthwiseGeometry } from '../kernels/wasm/depthwise_codegen.js';
@@ -64,6 +65,14 @@ export class KernelSet {
   get xnor(): WasmXnor {
     this.xnorKernels ??= new WasmXnor({ arena: this.arena, threads: this.pool }); // modules registered with the pool: xnor convs split over it
     return this.xnorKernels;
+  }
+
+  private addsubKernels?: WasmAddSub;
+
+  /** The add/subtract kernels (binary / ternary weights on float inputs), made on first use; single-threaded. */
+  get addsub(): WasmAddSub {
+    this.addsubKernels ??= new WasmAddSub({ arena: this.arena });
+    return this.addsubKernels;
   }
 
   private module<T>(key: string, generate: () => Uint8Array): Kernel<T> {

@@ -31,9 +31,18 @@ export function inputSign(x: number, c: number, pre?: InputAffine): number {
 export function binaryEpilogue(S: number, T: number, m: number, w: SignRows, e: BinaryEpilogue): number {
   let v = f(S * w.a[m]);
   if (w.b) v = f(v + f(T * w.b[m]));
-  v = f(v + (e.bias ? e.bias[m] : 0));
-  const [lo, hi] = e.clamp ?? [-Infinity, Infinity];
-  return Math.min(Math.max(v, lo), hi);
+  return clampOut(f(v + (e.bias ? e.bias[m] : 0)), e.clamp);
+}
+
+/**
+ * The binary kernels' fused clamp, as WebAssembly's f32x4.pmax / pmin (one instruction
+ * each): v < lo ? lo : v, then hi < v ? hi : v. As Math.max / min but for −0, which stays −0.
+ */
+export function clampOut(v: number, clamp?: readonly [number, number]): number {
+  if (!clamp) return v;
+  const [lo, hi] = clamp;
+  const u = v < lo ? lo : v;
+  return hi < u ? hi : u;
 }
 
 /** y [N, M, OH, OW] from x [N, C, H, W] and weights [M, C, kh, kw] (ungrouped). */

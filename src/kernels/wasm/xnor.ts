@@ -181,7 +181,7 @@ export class WasmXnor {
     const [lo, hi] = o.clamp ?? [-Infinity, Infinity];
     const [dh, dw] = params?.dilations ?? [1, 1];
     return {
-      kind, C, Cw, M, params, lo, hi, shape: { kh, kw, dh, dw, sw: params?.strides?.[1] ?? 1, Cw, ternary, asym }, tapPos, tapNz, tables: new Map(),
+      kind, C, Cw, M, params, lo, hi, shape: { kh, kw, dh, dw, sw: params?.strides?.[1] ?? 1, Cw, ternary, asym, wholeTiles: M % XNOR_TILE === 0 }, tapPos, tapNz, tables: new Map(),
       wts: this.put(packWeightBits(w.trits, M, C, taps, ternary)),
       a: this.put(padded(w.a)), b: asym ? this.put(padded(w.b)) : 0, bias: this.put(padded(o.bias)), nW: this.put(nW),
       scale: o.pre ? this.put(o.pre.scale) : 0, shift: o.pre ? this.put(o.pre.shift) : 0,

@@ -35,6 +35,8 @@ export interface XnorVariant {
   ternary: boolean;
   /** Levels differ in magnitude (TTQ): the epilogue also needs T. */
   asym: boolean;
+  /** Output channels are whole tiles (M % XNOR_TILE = 0): every lane is stored without a check. */
+  wholeTiles: boolean;
   shared: boolean;
 }
 
@@ -57,7 +59,7 @@ export const XNOR_EXPORTS = {
 } as const;
 
 export function xnorVariantKey(v: XnorVariant): string {
-  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.shared ? 'shared' : 'private'}`;
+  return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.wholeTiles ? 'whole' : 'edge'}:${v.shared ? 'shared' : 'private'}`;
 }
 
 /** Byte offsets in the packed grid of a window's words from its first, in the weights' order (tap, then channel word). */
@@ -235,13 +237,14 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
       f.i32(1).op('i32x4.shl').get(vn).op('i32x4.sub').op('f32x4.convert_i32x4_s').get(bp).mem('v128.load').op('f32x4.mul').op('f32x4.add');
     }
     f.get(biasp).mem('v128.load').op('f32x4.add').set(vy);
-    // f32x4.max / min lower to ~9 instructions each (NaN and signed-zero rules): skipped when the bound is infinite
-    f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.max').set(vy); });
-    f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.min').set(vy); });
+    // the clamp as pmax / pmin (v < lo ? lo : v; one maxps / minps each; f32x4.max / min lower to ~8 instructions for
+    // their NaN and signed-zero rules): NaN passes, −0 stays −0 (the oracle's clamp); skipped when the bound is infinite
+    f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.pmax').set(vy); });
+    f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.pmin').set(vy); });
     f.get(ym[p]).set(q); // q is free after the walks: the output cursor, the next tile's start left in ym[p]
     for (let j = 0; j < XNOR_TILE; j++) {
       const store = () => { f.get(q).get(vy).memLane('v128.store32_lane', 0, j); };
-      if (j === 0) store();
+      if (j === 0 || v.wholeTiles) store();
       else f.get(mt).i32(j).op('i32.add').get(M).op('i32.lt_s').if(store);
       f.get(q).get(ms4).op('i32.add').set(q);
     }
@@ -250,28 +253,37 @@ function emitConv(f: FuncBuilder, v: XnorVariant): void {
 
   /** One tile of output channels for `px` pixels (2 only on the fast path). */
   const tile = (fast: boolean, px: number) => {
-    const P = [0, 1].slice(0, px);
+    const P = [0, 1].slice(0, px), packed = px === 2;
+    // two pixels: one accumulator per row holds both counts (pixel 1's in the high 32 bits; a count is < 2^31):
+    // 4 accumulators instead of 8 keep the walk's values in registers (8 spilled 3 of them, through memory each word)
+    const acc = packed ? X[0] : null;
     for (const p of P) for (const l of [...X[p], ...Y[p]]) f.i64(0).set(l);
     for (const l of N) f.i64(0).set(l);
+    /** acc += popcnt(pixel 0's word) + popcnt(pixel 1's word) << 32, each word from `word(p)`. */
+    const add2 = (a: Local, word: (p: number) => void) => {
+      f.get(a); word(0); f.op('i64.popcnt'); word(1); f.op('i64.popcnt').i64(32).op('i64.shl').op('i64.add').op('i64.add').set(a);
+    };
     walk(() => {
       for (const p of P) f.get(q).mem('i64.load', p * winPix).set(s[p]);
       if (!fast) f.get(q).mem('i64.load', 8).set(nz);
       for (let j = 0; j < XNOR_TILE; j++) {
         f.get(wq).mem('i64.load', 8 * j).set(wv);
         if (!v.ternary) {
-          for (const p of P) add64(X[p][j], () => { f.get(wv).get(s[p]).op('i64.xor'); if (!fast) f.get(nz).op('i64.and'); });
+          if (acc) add2(acc[j], (p) => f.get(wv).get(s[p]).op('i64.xor'));
+          else for (const p of P) add64(X[p][j], () => { f.get(wv).get(s[p]).op('i64.xor'); if (!fast) f.get(nz).op('i64.and'); });
           continue;
         }
         f.get(wq).mem('i64.load', 32 + 8 * j);
         if (!fast) f.get(nz).op('i64.and');
         f.set(zz);
         if (!fast) add64(N[j], () => f.get(zz));
-        for (const p of P) {
-          add64(X[p][j], () => f.get(wv).get(s[p]).op('i64.xor').get(zz).op('i64.and'));
-          if (v.asym) add64(Y[p][j], () => f.get(s[p]).get(zz).op('i64.and'));
-        }
+        if (acc) add2(acc[j], (p) => f.get(wv).get(s[p]).op('i64.xor').get(zz).op('i64.and'));
+        else for (const p of P) add64(X[p][j], () => f.get(wv).get(s[p]).op('i64.xor').get(zz).op('i64.and'));
+        for (const p of P) if (v.asym) add64(Y[p][j], () => f.get(s[p]).get(zz).op('i64.and'));
       }
     });
+    // pixel 1's counts; pixel 0's are the low halves the epilogue takes (i32.wrap_i64)
+    if (acc) for (let j = 0; j < XNOR_TILE; j++) f.get(acc[j]).i64(32).op('i64.shr_u').set(X[1][j]);
     for (const p of P) epilogue(fast, p);
     f.addTo(wp, words * block).addTo(ap, 16).addTo(bp, 16).addTo(biasp, 16).addTo(np, 16);
     for (const p of P) f.addTo(cx[p], 16).addTo(cn[p], 16);

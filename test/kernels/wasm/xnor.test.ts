@@ -147,7 +147,7 @@ test('the oracle is the float conv on the decoded weights and sign(x)', () => {
 test('every xnor module variant validates; bad input names the option', () => {
   for (const [kh, kw, Wp, Cw] of [[1, 1, 1, 13], [3, 3, 16, 1], [5, 5, 9, 2], [1, 7, 30, 1]]) {
     for (const ternary of [false, true]) for (const asym of [false, true]) for (const shared of [false, true]) {
-      const v = { kh, kw, dh: 1, dw: 2, sw: 1, Wp, Cw, ternary, asym, shared };
+      const v = { kh, kw, dh: 1, dw: 2, sw: 1, Wp, Cw, ternary, asym, shared, wholeTiles: shared };
       assert.ok(WA.validate(xnorModule(v)), xnorVariantKey(v));
     }
   }
