@@ -8,10 +8,8 @@ import { compressGraph } from '../compress/pipeline.js';
 import { nnzToGraph } from '../format/nnz.js';
 import { sessionAccuracy } from '../eval/runners.js';
 import { latencyOf, type Problem } from './evaluate.js';
-import { candidateRecipe, GENES, repair, type Candidate, type LayerChoice, type Space } from './space.js';
+import { candidateRecipe, GENES, isRepaired, type Candidate, type Gene, type LayerChoice, type Space } from './space.js';
 import type { TargetKind } from './targets.js';
-
-export type Gene = (typeof GENES)[number];
 
 /** One layer's gene at one option (index into the layer's options, ≥ 1), applied alone. */
 export interface Move {
@@ -39,8 +37,8 @@ export function unchanged(space: Space): Candidate {
 /** `c` with one layer's gene set to option `option` (quantized with the space's first scheme when the gene is quant). */
 export function withMove(space: Space, c: Candidate, layer: number, gene: Gene, option: number): Candidate {
   const layers = c.layers.map((ch, i) => (i === layer ? { ...ch, [gene]: space.layers[i][gene][option] } : ch));
-  const scheme = c.quantize ?? space.quantize.find((q) => q !== undefined);
-  return { layers, winograd: c.winograd, ...(gene === 'quant' && scheme ? { quantize: scheme } : c.quantize ? { quantize: c.quantize } : {}) };
+  const quantize = c.quantize ?? (gene === 'quant' ? space.quantize.find((q) => q !== undefined) : undefined);
+  return { layers, winograd: c.winograd, ...(quantize ? { quantize } : {}) };
 }
 
 /** Size (bytes) or latency (ms) and held-out accuracy of a candidate compressed without fine-tuning. */
@@ -52,22 +50,26 @@ async function probe(p: Problem, c: Candidate, kind: Prior['kind']): Promise<{ f
   return { figure: kind === 'size' ? bytes.length : await latencyOf(g, p.spec.latency, p.latencyMemo), accuracy };
 }
 
-const sameChoice = (a: Candidate, b: Candidate) => JSON.stringify(a) === JSON.stringify(b);
+/** What a prior's gains measure for a target (flash: size, its constant data is the file's weights). */
+export const gainKind = (target: TargetKind): Prior['kind'] => (target === 'latency' ? 'latency' : 'size');
 
-/** Every move of the space measured alone (flash targets use size: their constant data is the file's weights). */
+/** Every move of the space measured alone. */
 export async function computePrior(p: Problem, target: TargetKind, onMove?: (done: number, total: number) => void): Promise<Prior> {
   const t0 = performance.now();
-  const kind = target === 'latency' ? 'latency' : 'size';
+  const kind = gainKind(target);
   const base = unchanged(p.space);
   const ref = await probe(p, base, kind);
-  const todo: Omit<Move, 'drop' | 'gain'>[] = [];
+  const todo: (Omit<Move, 'drop' | 'gain'> & { c: Candidate })[] = [];
   p.space.layers.forEach((l, layer) => {
-    for (const gene of GENES) for (let option = 1; option < l[gene].length; option++) todo.push({ layer, gene, option });
+    for (const gene of GENES) {
+      for (let option = 1; option < l[gene].length; option++) {
+        const c = withMove(p.space, base, layer, gene, option);
+        if (isRepaired(c)) todo.push({ layer, gene, option, c }); // else not a move on its own
+      }
+    }
   });
   const moves: Move[] = [];
-  for (const [i, m] of todo.entries()) {
-    const c = withMove(p.space, base, m.layer, m.gene, m.option);
-    if (!sameChoice(repair(c), c)) continue; // not a move on its own (e.g. quant bits of a float model)
+  for (const [i, { c, ...m }] of todo.entries()) {
     try {
       const r = await probe(p, c, kind);
       moves.push({ ...m, drop: p.baseline - r.accuracy, gain: 1 - r.figure / ref.figure });

@@ -8,7 +8,7 @@ import type { Evaluation, Problem, ProblemSpec } from './evaluate.js';
 import type { CandidateQueue, Outcome } from './queue.js';
 import { candidateHash as hashOf, candidateRecipe, type Candidate } from './space.js';
 import { propose, type StrategyName } from './strategy.js';
-import { computePrior, type Prior } from './prior.js';
+import { computePrior, gainKind, type Prior } from './prior.js';
 import { paretoFront, rank, violation, type Goal, type Target } from './targets.js';
 import type { Recipe } from '../compress/recipe.js';
 
@@ -24,7 +24,7 @@ export interface FinalSpec {
   epochs: number;
   /** Cap on steps per epoch (compress --max-steps); absent = whole epochs. */
   steps?: number;
-  /** How many points: the best ranked of the proxy's results against the goal. */
+  /** How many points (final.ts finalPoints: the best ranked and the smallest within the loss bound, in turn). */
   points: number;
 }
 
@@ -32,7 +32,7 @@ export interface FinalState {
   spec: FinalSpec;
   /** Test-set accuracy of the model as given (the proxy's baseline is the held-out slice's). */
   baseline: number;
-  /** The proxy results fine-tuned, best ranked first. */
+  /** The proxy results fine-tuned, in finalPoints' order. */
   hashes: string[];
   results: Record<string, Evaluation>;
   failed: Record<string, string>;
@@ -79,7 +79,7 @@ export interface StartOptions {
 
 /** Only the guided strategy reads a prior; random gets an empty one (nothing measured, no time spent). */
 async function priorFor(problem: Problem, strategy: StrategyName, kind: Target['kind'], onMove?: (done: number, total: number) => void): Promise<Prior> {
-  return strategy === 'guided' ? computePrior(problem, kind, onMove) : { kind: kind === 'latency' ? 'latency' : 'size', moves: [], seconds: 0 };
+  return strategy === 'guided' ? computePrior(problem, kind, onMove) : { kind: gainKind(kind), moves: [], seconds: 0 };
 }
 
 export async function newState(o: StartOptions): Promise<SearchState> {

@@ -45,6 +45,7 @@ export interface Candidate {
 
 /** The per-layer choices, in the order of LayerChoice. */
 export const GENES = ['density', 'values', 'filters', 'pattern', 'quant'] as const;
+export type Gene = (typeof GENES)[number];
 
 /** One layer's options, most to least accurate (index 0 = unchanged). */
 export interface LayerSpace {
@@ -138,6 +139,9 @@ export function repair(c: Candidate): Candidate {
   else if (layers.every((l) => l.quant === FLOAT_BITS)) layers = layers.map((l) => ({ ...l, quant: 8 }));
   return { layers, winograd: c.winograd, ...(quantize ? { quantize } : {}) };
 }
+
+/** Whether `repair` leaves a candidate as it is (every choice in it can stand together). */
+export const isRepaired = (c: Candidate): boolean => JSON.stringify(repair(c)) === JSON.stringify(c);
 
 /** The most compressed point of the space with the given values on every layer (patterns where they apply, when asked). */
 export function smallest(space: Space, values: Values, patterns = false): Candidate {

@@ -14,8 +14,8 @@
 import { Rng } from '../ir/random.js';
 import type { Evaluation } from './evaluate.js';
 import { rank, violation, type Goal } from './targets.js';
-import { candidateHash, GENES, repair, type Candidate, type LayerChoice, type Space } from './space.js';
-import { moveOf, unchanged, withMove, type Gene, type Move, type Prior } from './prior.js';
+import { candidateHash, GENES, isRepaired, repair, type Candidate, type Gene, type LayerChoice, type Space } from './space.js';
+import { moveOf, unchanged, withMove, type Move, type Prior } from './prior.js';
 
 export const STRATEGIES = ['guided', 'random'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -87,7 +87,7 @@ function allocate(p: Proposal, budget: number): Candidate {
     const extra = Math.max(0, m.drop) - Math.max(0, moveOf(p.prior, m.layer, m.gene, cur)?.drop ?? 0);
     if (spent + extra > budget) continue;
     const next = withMove(p.space, c, m.layer, m.gene, m.option);
-    if (JSON.stringify(repair(next)) !== JSON.stringify(next)) continue;
+    if (!isRepaired(next)) continue;
     c = next;
     spent += extra;
   }

@@ -7,13 +7,15 @@
 // identity: running mean μ and variance σ² of the channel, γ = √(σ² + ε), β = μ.
 // Training then normalises with batch statistics. foldBatchNorms writes each BN
 // (eval mode, running statistics) back into its conv:
-//   s = γ / √(σ²_run + ε);  W[o,…] ← s[o]·W[o,…];  b[o] ← s[o]·(b[o] − μ_run[o]) + β[o]
+//   k = γ / √(σ²_run + ε);  W[o,…] ← k[o]·W[o,…];  b[o] ← k[o]·(b[o] − μ_run[o]) + β[o]
+// (the arithmetic of ir/passes/fold_batchnorm.ts: bnScale, bnShift)
 // A per-output-channel scale keeps every zero, so masks, patterns and
 // connectivity stay exact. Convs without a bias, with a weight transform
 // (binarize, fake quantization) or a gradient transform (weight sharing: a
 // per-channel scale would split the shared centroids) are left without BN.
 import { attrFloat, type Graph, type Node } from '../ir/graph.js';
 import { fail } from '../ir/errors.js';
+import { bnScale, bnShift } from '../ir/passes/fold_batchnorm.js';
 import { Tensor } from '../ir/tensor.js';
 import { Param } from './autograd.js';
 import { Model } from './model.js';
@@ -170,10 +172,10 @@ export function foldBatchNorms(r: Refold): void {
     const mean = m.buffers.get(l.mean)!, vr = m.buffers.get(l.variance)!;
     const O = gamma.length, per = w.size / O;
     const eps = attrFloat(m.graph.nodes.find((n) => n.name === `${l.conv}.bn_refold`)!, 'epsilon', REFOLD_EPS);
+    const k = bnScale(gamma, vr, eps);
     for (let o = 0; o < O; o++) {
-      const s = gamma[o] / Math.sqrt(vr[o] + eps);
-      for (let i = o * per, e = i + per; i < e; i++) w.master[i] *= s;
-      b.master[o] = s * (b.master[o] - mean[o]) + beta[o];
+      for (let i = o * per, e = i + per; i < e; i++) w.master[i] *= k[o];
+      b.master[o] = bnShift(k[o], b.master[o], mean[o], beta[o]);
     }
     if (w.mask) for (let i = 0; i < w.size; i++) if (!w.mask[i]) w.master[i] = 0; // -0 from a negative scale → 0
   }

@@ -75,20 +75,10 @@ export class SoftmaxCrossEntropy {
 
   private crossEntropy(): number {
     const z = this.logits.data;
-    const C = this.classes;
     let total = 0;
     for (let r = 0; r < this.rows; r++) {
-      const o = r * C;
-      let m = -Infinity;
-      for (let j = 0; j < C; j++) if (z[o + j] > m) m = z[o + j];
-      let s = 0;
-      for (let j = 0; j < C; j++) {
-        const e = Math.exp(z[o + j] - m);
-        this.probs[o + j] = e;
-        s += e;
-      }
-      for (let j = 0; j < C; j++) this.probs[o + j] /= s;
-      total += m + Math.log(s) - z[o + this.labels[r]];
+      const o = r * this.classes;
+      total += softmaxRow(z, o, this.classes, 1, this.probs) - z[o + this.labels[r]];
     }
     return total / this.rows;
   }

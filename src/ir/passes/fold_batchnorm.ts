@@ -14,13 +14,25 @@ function constant(g: Graph, name: string | undefined): Tensor | undefined {
   return g.initializers.get(name);
 }
 
-/** Per-channel k = scale/√(var+ε) (as the reference kernel computes it), mean and beta, or undefined if not constant. */
+/**
+ * The fold of an inference BatchNorm into the op before it, per output channel:
+ * k = scale/√(var+ε) (as the reference kernel computes it) multiplies the weights,
+ * and the bias becomes k·(b − mean) + beta. Also used by training's BN refold.
+ */
+export function bnScale(scale: ArrayLike<number>, variance: ArrayLike<number>, eps: number): Float64Array {
+  return Float64Array.from({ length: scale.length }, (_, c) => scale[c] / Math.sqrt(variance[c] + eps));
+}
+
+/** The bias after the fold: k·(b − mean) + beta. */
+export const bnShift = (k: number, bias: number, mean: number, beta: number): number => k * (bias - mean) + beta;
+
+/** Per-channel k (bnScale), mean and beta, or undefined if not constant. */
 function bnFactors(g: Graph, bn: Node): { k: Float64Array; mean: Float64Array; beta: Float64Array } | undefined {
   const [scale, beta, mean, variance] = bn.inputs.slice(1, 5).map((n) => constant(g, n));
   if (!scale || !beta || !mean || !variance) return undefined;
   if (![scale, beta, mean, variance].every((t) => t.dtype === 'float32' && t.size === scale.size)) return undefined;
   const eps = typeof bn.attrs.epsilon === 'number' ? bn.attrs.epsilon : 1e-5;
-  const k = Float64Array.from(scale.data as Float32Array, (s, c) => s / Math.sqrt((variance.data[c] as number) + eps));
+  const k = bnScale(scale.data as Float32Array, variance.data as Float32Array, eps);
   return { k, mean: Float64Array.from(mean.data as Float32Array), beta: Float64Array.from(beta.data as Float32Array) };
 }
 
@@ -83,7 +95,7 @@ function foldPair(g: Graph, op: Node, bn: Node): boolean {
     newW.data[i] = alpha * f.k[c] * (w.data[i] as number);
   }
   const newB = new Tensor('float32', [channels]);
-  for (let c = 0; c < channels; c++) newB.data[c] = f.k[c] * (bias[c] - f.mean[c]) + f.beta[c];
+  for (let c = 0; c < channels; c++) newB.data[c] = bnShift(f.k[c], bias[c], f.mean[c], f.beta[c]);
   const wName = uniqueName(g, `${op.inputs[1]}_bnfolded`);
   const bName = uniqueName(g, `${op.inputs[2] || `${op.name}_bias`}_bnfolded`);
   g.initializers.set(wName, newW);
