@@ -85,9 +85,12 @@ export function addsubKind(w: PlanWeight, rows: number, mode: KernelsMode, targe
   return w.data.includes(0) ? 'ternary' : 'binary';
 }
 
+/** How the add/subtract kernel works, as its reasons say it. */
+const ADDSUB_HOW = '16 table sums of 4 inputs, one add per weight nibble';
+
 /** The reason of an add/subtract choice: `binary weights on float inputs: table sums, est 80 µs vs dense 120 µs`. */
 function addsubReason(kind: SignsKind, est: number, vs: string): string {
-  return `${kind} weights on float inputs: 16 table sums of 4 inputs, one add per weight nibble, est ${formatUs(est)}${vs}`;
+  return `${kind} weights on float inputs: ${ADDSUB_HOW}, est ${formatUs(est)}${vs}`;
 }
 
 /**
@@ -174,7 +177,7 @@ function addsubCandidate(p: ConvProblem): ConvCandidate[] {
   const kind = p.group === 1 ? addsubKind(p.weight, p.M, p.kernels, p.target) : undefined;
   if (!kind) return [];
   const K = p.C * p.win.kh * p.win.kw, P = p.OH * p.OW;
-  return [{ impl: 'addsub', label: 'add/subtract', estNs: p.N * (addsubNs(p.M, K, P, kind === 'ternary') + IM2COL_NS * K * P), detail: `${kind} weights on float inputs: patches unfolded, 16 table sums of 4 inputs, one add per weight nibble` }];
+  return [{ impl: 'addsub', label: 'add/subtract', estNs: p.N * (addsubNs(p.M, K, P, kind === 'ternary') + IM2COL_NS * K * P), detail: `${kind} weights on float inputs: patches unfolded, ${ADDSUB_HOW}` }];
 }
 
 /** The CSR kernel for stored-sparse weights. */
