@@ -108,6 +108,12 @@ function oneConv(C: number, S: number): Graph {
 }
 
 test('2 threads take images and row ranges dynamically, each item on its own padded planes and accumulators: long overlapping items still match', async () => {
+  // several items per thread: 4 image chunks (batch 16 → 8 sets of 2 images), 2 row ranges (4 accumulator planes)
+  const layoutAt = (N: number) => convs(oneConv(32, 20), { inputShapes: { x: [N, 32, 20, 20] }, threads: 2, splitFlops: 0, patterns: { use: 'always' } })[0].layout;
+  const batch = layoutAt(16), one = layoutAt(1);
+  assert.deepEqual([batch.byImages, batch.split, batch.sets], [true, 2, 8]);
+  assert.deepEqual([one.byImages, one.split, one.sets], [false, 2, 1]);
+  assert.equal(one.patches, 4 * batch.patches, 'one accumulator plane per row range');
   // items long enough that the worker and the caller run theirs at the same time
   await (await checkAgainstReference(oneConv(32, 20), [16], 'dynamic image items', { patterns: { use: 'always' } }, 1e-4)).dispose();
   // batch 1: row ranges; repeated runs, so that the worker is still spinning and takes its range at once
