@@ -88,6 +88,9 @@ function sideBySide(timed: Timed[], rounds: number): number[] {
   return best;
 }
 
+/** The default variant stays unless another is faster by more than this share of its time. */
+const KEEP_DEFAULT = 0.03;
+
 /** Images per timed call of the many-images class: enough that inputs and outputs leave the caches. */
 const MANY_IMAGES = 8;
 
@@ -118,7 +121,8 @@ export function ablationVariants(geo: { OH: number; OW: number }): PatternVarian
  * random input: `batch` > 1 times MANY_IMAGES distinct images per call, batch 1 on
  * `threads` > 1 one thread's share of the rows (after the pad); see firstStageCandidates,
  * then LRE, loop order and unrolling around the three fastest row tiles, then the
- * fastest four of both stages again with twice the rounds.
+ * fastest four of both stages and the default again with twice the rounds: the fastest,
+ * unless the default is within KEEP_DEFAULT of it.
  */
 export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: PatternFormat,
   o: { samples?: number; bias?: Float32Array; maxPool?: FusedPool; batch?: number; threads?: number } = {}): TuneResult {
@@ -153,8 +157,9 @@ export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: Patter
   // the close finishers again, side by side with more rounds (and the default, for defaultNs)
   const finalists = [...first.slice(0, 4), ...second.slice(0, 4)].sort((a, b) => a.ns - b.ns).map((c) => c.v);
   const final = stage([...finalists.slice(0, 4), base], 2 * rounds);
-  const best = final[0];
-  const defaultNs = final.find((c) => patternVariantKey(c.v) === patternVariantKey(base))!.ns;
+  const dflt = final.find((c) => patternVariantKey(c.v) === patternVariantKey(base))!, defaultNs = dflt.ns;
+  // the default unless the winner is clearly faster: near-equal variants swap places from run to run on a shared machine
+  const best = final[0].ns < (1 - KEEP_DEFAULT) * defaultNs ? final[0] : dflt;
   const result: TuneResult = { variant: best.v, ns: best.ns, defaultNs, tried, cls };
   cacheTuning(key, result);
   return result;
