@@ -201,9 +201,9 @@ test('the tuner times each class apart (many images, one thread\'s rows) and cac
   const { w, format } = patternWeight(5, 16, 8, 4, 0.4);
   const params = { C: 8, M: 16, H: 7, W: 7, pads: [1, 1, 1, 1] as const };
   const key = patternTuneKey(patternGeometry(params), 16, format);
-  const one = tunePatternConv(params, w, format, { samples: 1 });
-  const many = tunePatternConv(params, w, format, { samples: 1, batch: 64 });
-  const rows = tunePatternConv(params, w, format, { samples: 1, batch: 1, threads: 2 });
+  const one = tunePatternConv(params, w, format, { samples: 2 });
+  const many = tunePatternConv(params, w, format, { samples: 2, batch: 64 });
+  const rows = tunePatternConv(params, w, format, { samples: 2, batch: 1, threads: 2 });
   assert.deepEqual([one.cls, many.cls, rows.cls], ['b1', 'bN', 'b1t2']);
   for (const r of [one, many, rows]) {
     assert.ok(r.tried > 10, `${r.cls}: ${r.tried} variants timed`);
