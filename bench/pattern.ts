@@ -8,7 +8,10 @@
 //            pattern, one offset per weight (pattern-oblivious code)
 //   +FKW     one channel index per kernel, the pattern's taps in straight-line code (row tiles)
 //   +LRE     each input vector loaded once per tile, used by every tap and row reading it
-//   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling
+//   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling,
+//            tuned for the row's class (compile/pattern_cache.ts tuneClass: batch 1 on 1 thread, batch 1
+//            on 2 threads = one thread's share of the rows, batch 64 = many images); the ablation's
+//            configurations are among its candidates (compile/pattern_tune.ts ablationVariants)
 //   dense    the planner's best dense kernel (im2col + GEMM or Winograd, whichever it estimates faster)
 //   im2col   im2col + GEMM only (Winograd off): the dense kernel of the issue's bar
 // Each thread count is timed in its own rounds (its sessions made, measured, disposed, before the
@@ -17,14 +20,17 @@
 // --cpu: 1-thread figures are the process's CPU time per run (the fastest of the rounds) instead of wall
 // time (on a shared machine a descheduled run costs wall time but no CPU time); rows of more threads
 // are the fastest wall time of the rounds (their CPU time is every thread's work, spinning included).
-// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu]
+// Each run is the layer's plan steps (Session.boundSteps: as the layer runs inside a model, its input
+// already in the arena); --io times session.run() instead (the feeds copied in and the output copied
+// out: the same cost for every way, which narrows the ratios).
+// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu] [--io]
 import { fileURLToPath } from 'node:url';
-import { tunePatternConv } from '../src/compile/pattern_tune.js';
+import { ablationVariants, tunePatternConv } from '../src/compile/pattern_tune.js';
 import type { PatternOptions } from '../src/compile/plan_types.js';
 import { NnzipError } from '../src/ir/errors.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
-import { patternGeometry, rowsPatternVariant } from '../src/kernels/wasm/pattern.js';
+import { patternGeometry } from '../src/kernels/wasm/pattern.js';
 import { patternVariantKey, type PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
@@ -34,41 +40,43 @@ import { simdPeakProbe } from './simd_peak.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
 
-interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean; cpu: boolean }
+interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean; cpu: boolean; io: boolean }
 
 /** One way to run a layer: the session options. */
 interface Way { name: string; kernels?: 'dense'; winograd?: 'off'; patterns?: PatternOptions }
 
 function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
   const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const base = rowsPatternVariant(patternGeometry({ C, M: 0, H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }));
+  const [fkr, fkw, lre] = ablationVariants(patternGeometry({ C, M: 0, H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }));
   const fixed = (v: PatternVariant): PatternOptions => ({ use: 'always', variant: () => v });
   return [
     { name: 'dense', kernels: 'dense' },
     { name: 'im2col', kernels: 'dense', winograd: 'off' },
     { name: 'CSR', patterns: { use: 'never' } },
-    { name: '+FKR', patterns: fixed({ ...base, storage: 'csr', lre: false }) },
-    { name: '+FKW', patterns: fixed({ ...base, lre: false }) },
-    { name: '+LRE', patterns: fixed(base) },
+    { name: '+FKR', patterns: fixed(fkr) },
+    { name: '+FKW', patterns: fixed(fkw) },
+    { name: '+LRE', patterns: fixed(lre) },
     { name: '+tuning', patterns: fixed(tuned) },
   ];
 }
 
-function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph']): PatternVariant {
+/** The tuner's variant for the layer at this batch and thread count (its class), and the tuning's wall time. */
+function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph'], batch: number, threads: number): { variant: PatternVariant; ms: number } {
   const [, wName, bName] = layer.node.inputs;
   const w = g.initializers.get(wName)!, f = g.formats.get(wName);
   if (f?.kind !== 'pattern') throw new NnzipError(`bench/pattern: ${wName} is not stored as patterns`);
   const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  const t0 = performance.now();
   const r = tunePatternConv({ C, M: w.shape[0], H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }, w.data as Float32Array, f,
-    { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined });
-  return r.variant;
+    { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined, batch, threads });
+  return { variant: r.variant, ms: performance.now() - t0 };
 }
 
 /**
  * Each way at `threads` threads, timed in interleaved rounds of their own; the sessions (and their
  * worker threads) are disposed before returning.
  */
-async function timeWays(layer: PatternLayer, batch: number, threads: number, list: Way[], cpu: boolean): Promise<Map<string, Timing>> {
+async function timeWays(layer: PatternLayer, batch: number, threads: number, list: Way[], cpu: boolean, io: boolean): Promise<Map<string, Timing>> {
   const graph = layer.graph(batch);
   const r = new Rng(batch);
   const n = batch * layer.input.reduce((a, b) => a * b, 1);
@@ -80,7 +88,8 @@ async function timeWays(layer: PatternLayer, batch: number, threads: number, lis
   for (const way of list) {
     const s = await createNodeSession(graph, { threads, batch, kernels: way.kernels, winograd: way.winograd, patterns: way.patterns });
     sessions.push(s);
-    contenders.push(contender(way.name, () => s.run(feeds), { threads }));
+    const steps = io ? [] : s.boundSteps(feeds).map((b) => b.run);
+    contenders.push(contender(way.name, io ? () => s.run(feeds) : () => { for (const run of steps) run(); }, { threads }));
   }
   try {
     // more threads with --cpu: many short samples, so that some run while no other process holds a core
@@ -112,15 +121,18 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const model = patternVggs(o.model);
   const layers = patternLayers(model.graph).filter((l) => !o.layers || o.layers.includes(l.name));
   const speed: string[][] = [], ablation: string[][] = [];
+  const tunings: string[] = [];
   for (const layer of layers) {
-    const variant = tuned(layer, model.graph);
-    process.stderr.write(`bench/pattern: ${layer.name} tuned to ${patternVariantKey(variant)}\n`);
-    const list = ways(layer, variant);
-    const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));
     for (const batch of o.batches) {
       process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
       const byThreads = new Map<number, Map<string, Timing>>();
-      for (const t of o.threads) byThreads.set(t, await timeWays(layer, batch, t, chosen, o.cpu));
+      for (const t of o.threads) {
+        const tune = tuned(layer, model.graph, batch, t);
+        tunings.push(`${layer.name} batch ${batch} ${t} thread${t > 1 ? 's' : ''}: ${patternVariantKey(tune.variant)} (${tune.ms < 1 ? 'cached' : `tuned in ${Math.round(tune.ms)} ms`})`);
+        const list = ways(layer, tune.variant);
+        const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));
+        byThreads.set(t, await timeWays(layer, batch, t, chosen, o.cpu, o.io));
+      }
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
       // f32x4 multiply-adds of the kept weights per run (every kernel here does at least these), per ns at the peak
       const macNs = (keptWeights(layer) * layer.input[1] * layer.input[2] * batch) / 4 / peakMacNs.get(1)!;
@@ -140,15 +152,17 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const what = o.cpu
     ? 'ms per run, interleaved rounds per thread count: 1 thread the process\'s CPU time, fastest of 15 rounds; more threads the fastest wall time of 41 rounds of 2 ms samples (vs 1 thread: both wall)'
     : 'ms per run (median of 7 interleaved rounds per thread count)';
-  const out = [`pattern layers of ${model.source}: ${what} (batch 64 = the whole batch)`,
+  const run = o.io ? 'session.run() with the input copied in and the output out' : 'the layer\'s plan steps (no input/output copies)';
+  const out = [`pattern layers of ${model.source}: ${what}; a run = ${run} (batch 64 = the whole batch)`,
     formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread', 'pattern of peak', 'CSR of peak'], speed),
     `of peak: the kept weights' f32x4 multiply-adds per ns of CPU time, over those of bench/simd_peak.ts (12 independent mul + add chains from L1) timed in the same rounds (last: ${formatSig(peakMacNs.get(1))} per ns)`];
   if (o.ablation) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
+  out.push('', 'tuned variants (per tuning class; a class tuned once is cached for the other rows of it):', ...tunings);
   return out.join('\n');
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true, cpu: false };
+  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true, cpu: false, io: false };
   const list = (v: string | undefined, flag: string) => {
     if (!v || v.startsWith('--')) throw new NnzipError(`bench/pattern: ${flag} needs a value`);
     return v.split(',').filter(Boolean);
@@ -166,6 +180,7 @@ function parse(argv: string[]): Options {
     else if (f === '--layers') o.layers = list(argv[++i], f);
     else if (f === '--no-ablation') o.ablation = false;
     else if (f === '--cpu') o.cpu = true;
+    else if (f === '--io') o.io = true;
     else throw new NnzipError(`bench/pattern: unknown option ${f}; see the header of bench/pattern.ts`);
   }
   return o;

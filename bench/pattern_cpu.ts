@@ -4,6 +4,8 @@
 // run (worker threads included), the fastest of the rounds, beside the fastest wall
 // time. A run descheduled by another process costs wall time but no CPU time, so on a
 // loaded machine these are the comparable figures (npm run bench's medians are wall time).
+// "nnzip pattern tuned": the same model with every pattern layer auto-tuned for this batch and thread
+// count at session creation (patterns.tune; the tuning time is printed).
 // Run: node dist/bench/pattern_cpu.js [BATCH]   (default 1)
 import { patternVggs, DENSE_VGGS } from './pattern_model.js';
 import { createNnzipPeer } from './peers/nnzip.js';
@@ -13,10 +15,16 @@ import { f32 } from '../src/ir/tensor.js';
 import { Rng } from '../src/ir/random.js';
 const batch = Number(process.argv[2] ?? 1);
 const model = patternVggs();
+// the untuned session first: it plans at creation, before the tuner fills the (per-process) cache
+const untuned = await createNnzipPeer(model.graph, { threads: 1, batch });
+const t0 = performance.now();
+const tunedPeer = await createNnzipPeer(model.graph, { threads: 1, batch, patterns: { tune: true } });
+const tuneMs = performance.now() - t0;
 const peers = [
-  ['nnzip pattern', await createNnzipPeer(model.graph, { threads: 1, batch })],
+  ['nnzip pattern', untuned],
   ['nnzip dense', await createNnzipPeer(loadOnnxFile(DENSE_VGGS), { threads: 1, batch })],
   ['ort-node dense', await createOrtNodePeer(DENSE_VGGS, { threads: 1, spinning: false })],
+  ['nnzip pattern tuned', tunedPeer],
 ] as const;
 const input = model.graph.inputs[0];
 const shape = input.shape.map((d) => (typeof d === 'number' ? d : batch));
@@ -35,6 +43,6 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 peers.forEach(([name], i) => console.log(`${name}: CPU ${best[i].toFixed(3)} ms, wall (fastest) ${wall[i].toFixed(3)} ms per run of batch ${batch}`));
-console.log(`nnzip pattern / ort-node dense (CPU): ${(best[0] / best[2]).toFixed(3)}`);
+console.log(`nnzip pattern / ort-node dense (CPU): ${(best[0] / best[2]).toFixed(3)}; tuned: ${(best[3] / best[2]).toFixed(3)} (session with patterns.tune created in ${Math.round(tuneMs)} ms)`);
 for (const [, p] of peers) await p.dispose();
 process.exit(0);

@@ -75,18 +75,36 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
   return { split: l.split, byImages: l.byImages, sets: l.sets, patches, panels: 0, plane: 0 };
 }
 
+/** Pattern-conv items per thread, taken dynamically: image chunks (a late or preempted worker holds the others up for one small chunk). */
+const PATTERN_CHUNKS_PER_THREAD = 4;
+
+/** The pattern conv's image sets (padded image + accumulators each) together stay under this. */
+const PATTERN_SETS_BYTES = 8 << 20;
+
+/** Row ranges per thread of one image's FKW rows (each with its own accumulators). */
+const PATTERN_RANGES_PER_THREAD = 2;
+
+/** The row ranges a pattern conv split over `split` threads shares one image's rows into (runtime/steps/pattern_conv.ts). */
+export function patternRowRanges(split: number): number {
+  return split > 1 ? split * PATTERN_RANGES_PER_THREAD : 1;
+}
+
 /**
- * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): whole
- * images per thread, each set [padded image | accumulators] its own; or one padded
- * image whose FKW rows the threads share (one set: the padded image, then each
- * thread's accumulators in `patches`).
+ * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): chunks
+ * of whole images taken dynamically, each set [padded image | accumulators] its own (up to 4 per
+ * thread); or one padded image whose FKW rows the threads share in patternRowRanges ranges (one
+ * set: the padded image, then each range's accumulators in `patches`).
  */
 function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
   split = Math.max(split, sparseParts(s.estNs ?? 0, threads));
   const byImages = splitsImages(s.N, split);
   const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
   const plane = roundUp(paddedBytes(geo, s.pattern!.variant), 64), acc = roundUp(accBytes(geo, s.pattern!.variant), 64);
-  return { split, byImages, sets: byImages ? split : 1, patches: byImages ? acc : split * acc, panels: 0, plane };
+  if (byImages) {
+    const sets = Math.max(split, Math.min(s.N, split * PATTERN_CHUNKS_PER_THREAD, Math.floor(PATTERN_SETS_BYTES / (plane + acc))));
+    return { split, byImages, sets, patches: acc, panels: 0, plane };
+  }
+  return { split, byImages, sets: 1, patches: patternRowRanges(split) * acc, panels: 0, plane };
 }
 
 /**

@@ -146,6 +146,8 @@ export interface ConvProblem {
   patterns?: PatternOptions;
   /** What the plan is for (default 'wasm'): the C target runs pattern layers on its FKW kernel and Winograd only for stored transforms under 'auto'. */
   target?: PlanTarget;
+  /** The plan's threads (the pattern kernel's tuned variant depends on them at batch 1). */
+  threads?: number;
 }
 
 export type ConvImpl = ConvStep['impl'];

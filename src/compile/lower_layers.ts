@@ -38,7 +38,7 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   const [OH, OW] = out;
   const Cg = C / group, Mg = M / group, K = Cg * win.kh * win.kw, P = OH * OW;
   const weight = weightOf(ctx, wName, w.data);
-  const d = chooseConv({ node: node.name, N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd, patterns: ctx.patterns, target: ctx.target });
+  const d = chooseConv({ node: node.name, N, C, H, W, M, OH, OW, group, win, weight, kernels: ctx.kernels, winograd: ctx.winograd, patterns: ctx.patterns, target: ctx.target, threads: ctx.threads });
   const flops = 2 * N * P * (d.pattern ? patternCounts(d.pattern.format).weights : M * K);
   const step: ConvStep = {
     ...stepBase(node, convKernelName(d.impl, weight, d.tile), d.reason, [xName]),

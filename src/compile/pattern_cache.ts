@@ -1,6 +1,8 @@
-// Tuned pattern-kernel variants by layer key (shape + pattern histogram): filled
-// by the tuner (pattern_tune.ts) or imported (a .nnz file's meta), read by the
-// planner for every matching layer. Per process, like the compiled modules.
+// Tuned pattern-kernel variants by layer key (shape + pattern histogram) and
+// tuning class (one image on one thread, one image whose rows K threads share, or
+// many images): filled by the tuner (pattern_tune.ts) or imported (JSON from
+// exportTuning), read by the planner for every matching layer. Per process, like
+// the compiled modules.
 import { fail } from '../ir/errors.js';
 import { patternCounts } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
@@ -13,7 +15,12 @@ export interface TuneResult {
   /** The default variant's ns (what tuning gained). */
   defaultNs: number;
   tried: number;
+  /** The tuning class it was timed for (tuneClass). */
+  cls: string;
 }
+
+/** The version of exportTuning's record (1: a flat record of layer key → variant, all timed on one image and one thread). */
+export const TUNING_VERSION = 2;
 
 const CACHE = new Map<string, TuneResult>();
 
@@ -23,36 +30,71 @@ export function patternTuneKey(g: PatternGeometry, M: number, f: PatternFormat):
   return `${g.C}x${g.H}x${g.W}>${M}:pad${g.padT},${g.padL},${g.PH},${g.PW}:${f.masks.join(',')}:${hist.join(',')}`;
 }
 
-/** The tuned variant of a layer key, if the tuner has seen it. */
-export function tunedVariant(key: string): PatternVariant | undefined {
-  return CACHE.get(key)?.variant;
+/**
+ * The tuning class of a run: 'b1' (one image, one thread), 'b1tK' (one image whose
+ * filters K threads share: each runs a range of rows) or 'bN' (many images: each
+ * thread runs whole images, so the per-image kernel is the same on any thread count,
+ * but inputs and outputs stream through the caches instead of staying in them).
+ */
+export function tuneClass(batch: number, threads = 1): string {
+  if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(threads) || threads < 1) fail(`pattern tuning: batch ${batch}, threads ${threads}; give positive integers`);
+  return batch > 1 ? 'bN' : threads > 1 ? `b1t${threads}` : 'b1';
 }
 
-export function exportTuning(): Record<string, PatternVariant> {
-  return Object.fromEntries([...CACHE].map(([k, r]) => [k, r.variant]));
+const CLASS = /^(b1|b1t\d+|bN)$/;
+
+/**
+ * The tuned variant of a layer key for a class: the class's own, else (a class never
+ * tuned) the one-image one-thread variant, else any class's; undefined when the tuner
+ * has not seen the layer.
+ */
+export function tunedVariant(key: string, cls = 'b1'): PatternVariant | undefined {
+  const own = CACHE.get(`${key}@${cls}`) ?? CACHE.get(`${key}@b1`);
+  if (own) return own.variant;
+  for (const [k, r] of CACHE) if (k.slice(0, k.lastIndexOf('@')) === key) return r.variant;
+  return undefined;
 }
 
-/** Loads tuned variants (from exportTuning, e.g. a file's meta); a malformed entry is an error naming it. */
+/** Every tuned variant, as JSON-ready data importTuning reads back (a model's side file, a cache on disk). */
+export function exportTuning(): { version: number; variants: Record<string, PatternVariant> } {
+  return { version: TUNING_VERSION, variants: Object.fromEntries([...CACHE].map(([k, r]) => [k, r.variant])) };
+}
+
+function isVariant(x: PatternVariant): boolean {
+  return typeof x === 'object' && x !== null && (x.storage === 'fkw' || x.storage === 'csr') && (x.layout === 'rows' || x.layout === 'plane') &&
+    Number.isInteger(x.rows) && x.rows >= 1 && x.rows <= 8 &&
+    Number.isInteger(x.vecs) && x.vecs >= 1 && x.vecs <= 16 && typeof x.lre === 'boolean' && (x.order === 'filter' || x.order === 'tile') &&
+    (x.unroll === 1 || x.unroll === 2 || (x.unroll === 4 && x.layout === 'plane')) && !(x.layout === 'plane' && x.storage !== 'fkw');
+}
+
+/**
+ * Loads tuned variants from exportTuning's record (version 2: keys "layer key@class"), or
+ * a version-1 record (layer key → variant, timed on one image: class 'b1'); a malformed
+ * entry or an unknown version is an error naming it.
+ */
 export function importTuning(record: unknown, where: string): void {
-  if (typeof record !== 'object' || record === null) fail(`${where}: pattern tuning must be an object of layer key → variant`);
-  for (const [k, v] of Object.entries(record)) {
-    const x = v as PatternVariant;
-    const ok = typeof x === 'object' && x !== null && (x.storage === 'fkw' || x.storage === 'csr') && (x.layout === 'rows' || x.layout === 'plane') &&
-      Number.isInteger(x.rows) && x.rows >= 1 && x.rows <= 8 &&
-      Number.isInteger(x.vecs) && x.vecs >= 1 && x.vecs <= 16 && typeof x.lre === 'boolean' && (x.order === 'filter' || x.order === 'tile') &&
-      (x.unroll === 1 || x.unroll === 2 || (x.unroll === 4 && x.layout === 'plane'));
-    if (!ok) fail(`${where}: pattern tuning entry "${k}" is not a kernel variant`);
-    CACHE.set(k, { variant: x, ns: NaN, defaultNs: NaN, tried: 0 });
+  if (typeof record !== 'object' || record === null) fail(`${where}: pattern tuning must be an object (exportTuning's record)`);
+  const r = record as { version?: unknown; variants?: unknown };
+  let entries: [string, string, PatternVariant][]; // as written, cache key, variant
+  if (r.version === undefined) {
+    entries = Object.entries(record as Record<string, PatternVariant>).map(([k, v]) => [k, `${k}@b1`, v]);
+  } else if (r.version === TUNING_VERSION && typeof r.variants === 'object' && r.variants !== null) {
+    entries = Object.entries(r.variants as Record<string, PatternVariant>).map(([k, v]) => [k, k, v]);
+    for (const [k] of entries) if (!k.includes('@') || !CLASS.test(k.slice(k.lastIndexOf('@') + 1))) fail(`${where}: pattern tuning key "${k}" has no tuning class (…@b1, @b1tK or @bN)`);
+  } else {
+    fail(`${where}: pattern tuning version ${JSON.stringify(r.version)} is not one this nnzip reads (${TUNING_VERSION}, or 1 without a version)`);
   }
+  for (const [k, , v] of entries) if (!isVariant(v)) fail(`${where}: pattern tuning entry "${k}" is not a kernel variant`);
+  for (const [, k, v] of entries) CACHE.set(k, { variant: v, ns: NaN, defaultNs: NaN, tried: 0, cls: k.slice(k.lastIndexOf('@') + 1) });
 }
 
-/** The cached result of a key (imported entries have no timings: tried 0). */
-export function cached(key: string): TuneResult | undefined {
-  return CACHE.get(key);
+/** The cached result of a key and class (imported entries have no timings: tried 0). */
+export function cached(key: string, cls = 'b1'): TuneResult | undefined {
+  return CACHE.get(`${key}@${cls}`);
 }
 
 export function cacheTuning(key: string, r: TuneResult): void {
-  CACHE.set(key, r);
+  CACHE.set(`${key}@${r.cls}`, r);
 }
 
 /** Forgets every tuned layer (tests). */

@@ -7,7 +7,7 @@ import { detectPatterns, KERNEL_TAPS, kernelMasks, patternCounts, REMOVED_KERNEL
 import type { PatternFormat } from '../ir/tensor_format.js';
 import type { Window2d } from '../ir/window.js';
 import { defaultPatternVariant, patternConvNs, patternGeometry } from '../kernels/wasm/pattern.js';
-import { patternTuneKey, tunedVariant } from './pattern_cache.js';
+import { patternTuneKey, tuneClass, tunedVariant } from './pattern_cache.js';
 import type { KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight, WinogradMode } from './plan_types.js';
 
 /** What the pattern entry reads of a conv (cost.ts ConvProblem has these fields). */
@@ -20,6 +20,8 @@ export interface PatternProblem {
   target?: PlanTarget;
   /** Winograd forced ('on' or a tile) leaves C's dense 3×3 layers to it. */
   winograd?: WinogradMode;
+  /** The plan's threads (default 1): with N, the tuning class whose variant runs (pattern_cache.ts tuneClass). */
+  threads?: number;
 }
 
 /** The pattern kernel as a candidate: its estimate and plan, or only a note on why it cannot run. */
@@ -57,7 +59,8 @@ export function patternWindowIssue(s: { group: number; win: Window2d }): string 
 
 /**
  * The pattern candidate of a conv whose weight has patterns (none otherwise, or with
- * kernels: 'dense' / patterns.use 'never'); the variant is the tuned one when the tuner knows the layer.
+ * kernels: 'dense' / patterns.use 'never'); the variant is the one tuned for this batch class and thread
+ * count when the tuner knows the layer (else its one-image variant), else the default.
  */
 export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   if (p.win.kh !== 3 || p.win.kw !== 3) return [];
@@ -74,7 +77,7 @@ export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   const c = patternCounts(found.format);
   const geo = patternGeometry({ C: p.C, M: p.M, H: p.H, W: p.W, pads: [p.win.padT, p.win.padL, p.win.padB, p.win.padR] });
   const key = patternTuneKey(geo, p.M, found.format);
-  const variant = (p.node === undefined ? undefined : o.variant?.(p.node, key)) ?? tunedVariant(key) ?? defaultPatternVariant(geo);
+  const variant = (p.node === undefined ? undefined : o.variant?.(p.node, key)) ?? tunedVariant(key, tuneClass(p.N, p.threads ?? 1)) ?? defaultPatternVariant(geo);
   const estNs = p.N * patternConvNs(geo, { rows: p.M, kernels: c.kept, weights: c.weights }, variant);
   return [{
     impl: 'pattern', label: 'pattern', estNs, detail: `${what}, ${((100 * c.kept) / c.kernels).toFixed(0)}% of kernels kept`,

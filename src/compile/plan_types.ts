@@ -21,6 +21,12 @@ export interface PatternOptions {
   variant?: (node: string, key: string) => PatternVariant | undefined;
   /** FKR row order (default true). */
   reorder?: boolean;
+  /**
+   * Session: tune every pattern layer the plan runs (compile/pattern_tune.ts) for its batch class
+   * and thread count before planning, unless the tuning cache has it (default false: the tuned
+   * variants already cached or imported, else the default).
+   */
+  tune?: boolean;
 }
 
 /** Whether 3×3 stride-1 convs may run Winograd: 'auto' (the cost model decides), 'off', 'on' (always, the best tile), or one tile. */

@@ -13,6 +13,7 @@
 import { describePlan } from '../compile/describe.js';
 import { formatBytes } from '../ir/print.js';
 import { checkWinograd, planGraph } from '../compile/plan.js';
+import { tunePatterns } from '../compile/pattern_tune.js';
 import type { KernelsMode, PatternOptions, Plan, PlanStep, WinogradMode } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';
 import { Graph } from '../ir/graph.js';
@@ -138,6 +139,9 @@ export class Session {
   }
 
   private bind(shapes: Record<string, number[]>, key: string): Binding {
+    if (this.options.patterns?.tune) {
+      tunePatterns(this.graph, shapes, { threads: this.threads, plan: { kernels: this.kernelsMode, winograd: this.options.winograd, patterns: this.options.patterns } });
+    }
     const plan = planGraph(this.graph, {
       inputShapes: shapes, kernels: this.kernelsMode, winograd: this.options.winograd, threads: this.threads, tile: this.kernels.gemm.variant,
       splitFlops: this.options.splitFlops, patterns: this.options.patterns,

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planGraph } from '../../src/compile/plan.js';
 import type { ConvStep } from '../../src/compile/plan_types.js';
-import { clearTuning, exportTuning, importTuning, patternTuneKey, tunedVariant } from '../../src/compile/pattern_cache.js';
-import { tunePatternConv } from '../../src/compile/pattern_tune.js';
+import { cached, clearTuning, exportTuning, importTuning, patternTuneKey, TUNING_VERSION, tuneClass, tunedVariant } from '../../src/compile/pattern_cache.js';
+import { ablationVariants, firstStageCandidates, tunePatternConv } from '../../src/compile/pattern_tune.js';
+import { patternVariantKey, type PatternVariant } from '../../src/kernels/wasm/pattern_spec.js';
 import { NnzipError } from '../../src/ir/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { f32 } from '../../src/ir/tensor.js';
@@ -107,6 +108,12 @@ function oneConv(C: number, S: number): Graph {
 }
 
 test('2 threads take images and row ranges dynamically, each item on its own padded planes and accumulators: long overlapping items still match', async () => {
+  // several items per thread: 4 image chunks (batch 16 → 8 sets of 2 images), 2 row ranges (4 accumulator planes)
+  const layoutAt = (N: number) => convs(oneConv(32, 20), { inputShapes: { x: [N, 32, 20, 20] }, threads: 2, splitFlops: 0, patterns: { use: 'always' } })[0].layout;
+  const batch = layoutAt(16), one = layoutAt(1);
+  assert.deepEqual([batch.byImages, batch.split, batch.sets], [true, 2, 8]);
+  assert.deepEqual([one.byImages, one.split, one.sets], [false, 2, 1]);
+  assert.equal(one.patches, 4 * batch.patches, 'one accumulator plane per row range');
   // items long enough that the worker and the caller run theirs at the same time
   await (await checkAgainstReference(oneConv(32, 20), [16], 'dynamic image items', { patterns: { use: 'always' } }, 1e-4)).dispose();
   // batch 1: row ranges; repeated runs, so that the worker is still spinning and takes its range at once
@@ -148,9 +155,85 @@ test('the tuner keeps the fastest variant it timed, caches it by layer key, and 
   const saved = exportTuning();
   clearTuning();
   assert.equal(tunedVariant(key), undefined);
-  importTuning(saved, 'meta');
+  assert.equal(JSON.parse(JSON.stringify(saved)).version, TUNING_VERSION);
+  importTuning(JSON.parse(JSON.stringify(saved)), 'meta');
   assert.deepEqual(tunedVariant(key), r.variant);
   assert.throws(() => importTuning({ k: { storage: 'fkw', layout: 'diagonal' } }, 'model.nnz meta'),
     (e: unknown) => e instanceof NnzipError && /model.nnz meta: pattern tuning entry "k" is not a kernel variant/.test((e as Error).message));
+  clearTuning();
+});
+
+/** Three distinct variants of a layer with pads of 1 (one per tuning class). */
+const V: Record<string, PatternVariant> = {
+  b1: { storage: 'fkw', layout: 'plane', rows: 1, vecs: 2, lre: false, order: 'filter', unroll: 1 },
+  bN: { storage: 'fkw', layout: 'rows', rows: 2, vecs: 3, lre: true, order: 'tile', unroll: 2 },
+  b1t2: { storage: 'csr', layout: 'rows', rows: 1, vecs: 3, lre: false, order: 'filter', unroll: 1 },
+};
+
+test('tuned variants are kept per batch class and thread count; the planner runs the class of its batch and threads', () => {
+  clearTuning();
+  const { format } = patternWeight(11, 24, 16, 8, 0.28); // graph()'s first conv
+  const key = patternTuneKey(patternGeometry({ C: 16, M: 24, H: 10, W: 10, pads: [1, 1, 1, 1] }), 24, format);
+  assert.deepEqual([tuneClass(1), tuneClass(1, 2), tuneClass(64), tuneClass(64, 2), tuneClass(3, 4)], ['b1', 'b1t2', 'bN', 'bN', 'bN']);
+  importTuning({ version: TUNING_VERSION, variants: Object.fromEntries(Object.entries(V).map(([c, v]) => [`${key}@${c}`, v])) }, 'tuning.json');
+  const variantAt = (batch: number, threads: number) =>
+    convs(graph(), { inputShapes: { x: [batch, 16, 10, 10] }, threads, patterns: { use: 'always' } })[0].pattern!.variant;
+  assert.deepEqual(variantAt(1, 1), V.b1);
+  assert.deepEqual(variantAt(64, 1), V.bN, 'batch 64 runs the many-images variant');
+  assert.deepEqual(variantAt(64, 2), V.bN, 'whole images per thread: the same per-image kernel');
+  assert.deepEqual(variantAt(1, 2), V.b1t2, 'one image on 2 threads runs the variant timed on one thread\'s rows');
+  // a class never tuned: the one-image variant; a version-1 record (no version) is the one-image class
+  clearTuning();
+  importTuning({ [key]: V.bN }, 'old.json');
+  assert.deepEqual(cached(key, 'b1')?.variant, V.bN);
+  assert.deepEqual(variantAt(64, 2), V.bN);
+  assert.deepEqual(exportTuning(), { version: TUNING_VERSION, variants: { [`${key}@b1`]: V.bN } });
+  const bad = (record: unknown, msg: RegExp) => assert.throws(() => importTuning(record, 'tuning.json'), (e: unknown) => e instanceof NnzipError && msg.test((e as Error).message));
+  bad({ version: 3, variants: {} }, /tuning.json: pattern tuning version 3 is not one this nnzip reads/);
+  bad({ version: TUNING_VERSION, variants: { [key]: V.b1 } }, /has no tuning class/);
+  bad({ version: TUNING_VERSION, variants: { [`${key}@b7`]: V.b1 } }, /has no tuning class/);
+  bad({ version: TUNING_VERSION, variants: { [`${key}@bN`]: { ...V.b1, storage: 'csr' } } }, /entry ".*@bN" is not a kernel variant/);
+  clearTuning();
+});
+
+test('the tuner times each class apart (many images, one thread\'s rows) and caches it under its class', () => {
+  clearTuning();
+  const { w, format } = patternWeight(5, 16, 8, 4, 0.4);
+  const params = { C: 8, M: 16, H: 7, W: 7, pads: [1, 1, 1, 1] as const };
+  const key = patternTuneKey(patternGeometry(params), 16, format);
+  const one = tunePatternConv(params, w, format, { samples: 2 });
+  const many = tunePatternConv(params, w, format, { samples: 2, batch: 64 });
+  const rows = tunePatternConv(params, w, format, { samples: 2, batch: 1, threads: 2 });
+  assert.deepEqual([one.cls, many.cls, rows.cls], ['b1', 'bN', 'b1t2']);
+  for (const r of [one, many, rows]) {
+    assert.ok(r.tried > 10, `${r.cls}: ${r.tried} variants timed`);
+    assert.equal(cached(key, r.cls), r);
+  }
+  assert.ok(rows.ns < one.ns, `one thread's share of the rows (${rows.ns} ns) takes less than the whole image (${one.ns} ns)`);
+  assert.equal(tunePatternConv(params, w, format, { batch: 8 }), many, 'any batch > 1 is the many-images class');
+  clearTuning();
+});
+
+test('the tuner\'s candidates include every ablation configuration (+FKR, +FKW, +LRE)', () => {
+  for (const pads of [[1, 1, 1, 1], [0, 0, 0, 0]] as const) {
+    for (const [H, W] of [[28, 28], [14, 14], [7, 7]]) {
+      const geo = patternGeometry({ C: 8, M: 8, H, W, pads });
+      const keys = new Set(firstStageCandidates(geo).map(patternVariantKey));
+      const ablation = ablationVariants(geo);
+      assert.deepEqual(ablation.map((v) => [v.storage, v.lre]), [['csr', false], ['fkw', false], ['fkw', true]]);
+      for (const v of ablation) assert.ok(keys.has(patternVariantKey(v)), `${H}×${W} pads ${pads[0]}: ${patternVariantKey(v)} is a candidate`);
+    }
+  }
+});
+
+test('a session with patterns.tune tunes its pattern layers for its class and matches the reference', async () => {
+  clearTuning();
+  const g = graph();
+  const s = await checkAgainstReference(g, [1, 3], 'tuned pattern convs', { patterns: { tune: true } }, 1e-4);
+  await s.dispose();
+  const classes = exportTuning().variants;
+  const seen = new Set(Object.keys(classes).map((k) => k.slice(k.lastIndexOf('@') + 1)));
+  assert.deepEqual([...seen].sort(), ['b1', 'b1t2', 'bN'], 'batch 1 and 3, on 1 and 2 threads');
+  assert.equal(Object.keys(classes).length, 6, 'two pattern layers × three classes');
   clearTuning();
 });

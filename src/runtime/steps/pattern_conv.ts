@@ -1,12 +1,13 @@
 // Pattern-pruned convolution (impl 'pattern'): the FKW arrays uploaded once, the
 // per-layer generated kernel (kernels/wasm/pattern.ts). Per image: pad (through
 // the fused max pool, if any) into the step's scratch, then the FKW rows. With threads (the plan's split, layout in
-// compile/conv_layout.ts): whole images per thread, each with its own padded
-// planes and accumulators, or one padded image whose rows the threads share in
-// ranges of equal kernel counts, each thread with its own accumulators.
+// compile/conv_layout.ts): chunks of whole images (several per thread), each with its own
+// padded planes and accumulators, or one padded image whose rows the threads share in
+// ranges of equal kernel counts (two per thread), each range with its own accumulators.
 import type { ConvStep } from '../../compile/plan_types.js';
 import { WasmPatternConv } from '../../kernels/wasm/pattern.js';
 import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
+import { patternRowRanges } from '../../compile/conv_layout.js';
 import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
 import { at, dynamicRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
@@ -28,13 +29,14 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   // descheduled on a shared machine, leaves its item to the caller. Each item has its own
   // scratch (images) or accumulators (row ranges), so any thread may run any item.
   if (s.split > 1 && threads > 1 && L.byImages) {
+    // L.sets chunks of images per round (several per thread), chunk i on set i
     const set = (t: number) => { const pad = scratch + t * (L.plane + L.patches); return { pad, acc: pad + L.plane }; };
     const image = (n: number, t: number): PoolCall[] => [conv.padCall(x + n * inImage, set(t).pad), conv.convCall(set(t).pad, y + n * outImage, set(t).acc)];
-    const perImage = image(0, 0).reduce((w, c) => w + 2 + c.args.length, 0);
-    const perItem = Math.max(1, Math.min(Math.ceil(s.N / s.split), Math.floor((Math.floor(CALL_WORDS / s.split) - 1) / perImage)));
+    const perImage = image(0, 0).reduce((w, c) => w + 2 + c.args.length, 0), k = L.sets;
+    const perItem = Math.max(1, Math.min(Math.ceil(s.N / k), Math.floor((Math.floor(CALL_WORDS / k) - 1) / perImage)));
     const rounds: PoolCall[][][] = [];
-    for (let n0 = 0; n0 < s.N; n0 += perItem * s.split) {
-      rounds.push(Array.from({ length: s.split }, (_, t) => {
+    for (let n0 = 0; n0 < s.N; n0 += perItem * k) {
+      rounds.push(Array.from({ length: k }, (_, t) => {
         const a = Math.min(s.N, n0 + t * perItem), b = Math.min(s.N, a + perItem);
         return Array.from({ length: b - a }, (_, i) => image(a + i, t)).flat();
       }).filter((calls) => calls.length > 0));
@@ -43,7 +45,7 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   }
   const e = conv.exports;
   if (s.split > 1 && threads > 1) {
-    const ranges = conv.rowRanges(Math.min(s.split, threads)), accBytes = L.patches / s.split;
+    const count = patternRowRanges(Math.min(s.split, threads)), ranges = conv.rowRanges(count), accBytes = L.patches / count;
     const images = Array.from({ length: s.N }, (_, n) =>
       ranges.map(([r0, r1], t) => conv.convCall(scratch, y + n * outImage, scratch + L.plane + t * accBytes, r0, r1)));
     const pool = env.pool!;
