@@ -264,7 +264,7 @@ export class WasmXnor {
     const p = l.params!, s = convSizes(p, H, W, 'xnor conv'), w = s.win, os = outImageStride ?? p.M * s.P;
     const { Wp, bytes } = this.grid(l, H, W), key = this.kernelFor(l, Wp).key, t = this.borderTables(l, H, W);
     const call = (fn: keyof XnorExports, ...args: number[]): PoolCall => ({ key, fn, args });
-    // scratch: the grids, then their zero flags (16 bytes each), then per part its window and row buffers
+    // scratch: the grids, then their zero flags (16 bytes each), then a window buffer per part
     const grids = convGrids(N, parts), flag = (grid: number) => scratch + grids * bytes + 16 * ((grid - scratch) / bytes);
     const win = (part: number) => scratch + grids * (bytes + 16) + part * xnorWindowBytes(l.shape);
     const pack = (n: number, grid: number) => [call('clear', grid, bytes),
