@@ -3,7 +3,7 @@
 // written file as the runtime runs it, its size; then the speed of the xnor-popcount
 // conv on VGG-S's 64→64 (14×14) and 128→128 (7×7) 3×3 layers next to nnzip's own f32
 // conv and onnxruntime on the same shapes, in one run.
-// Run: npm run repro -- binary [speed|addsub|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs] [seed=N]
+// Run: npm run repro -- binary [speed|xnor|addsub|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs] [seed=N]
 //   [distill=A] (knowledge distillation from the float model, weight A, T 4) [bn=refold] (train.batchnorm)
 import { BINARIZE_DEFAULTS, type BinaryMethod } from '../../src/compress/binary/settings.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
@@ -116,15 +116,15 @@ function xnorPeer(t: Conv): Contender {
 /**
  * The xnor kernel's inner loop alone (the bound of this code generator): the same number of
  * 64-bit xor + popcnt + add, in the kernel's loop of one window word per iteration, 2 pixels ×
- * 4 rows (xnor_codegen.ts emitConv's fast path), weights and window in cache; no packing,
- * gathering, border classes or epilogue.
+ * 4 rows (xnor_fast_codegen.ts), weights and window in cache; no packing, gathering, border
+ * classes or epilogue. One module per window length (the cache key names it).
  */
 function loopPeer(t: Conv): Contender {
-  const words = t.kh * t.kw * Math.ceil(t.C / 64), X = 8, m = new ModuleBuilder();
+  const words = t.kh * t.kw * Math.ceil(t.C / 64), m = new ModuleBuilder();
   m.importMemory(memoryImport(false));
   m.func('f', [I32, I32, I32], [I64], (f) => {
     const [win, wts, reps] = f.params, q = f.local(), wq = f.local(), end = f.local(), r = f.local(), wv = f.local(I64), tot = f.local(I64);
-    const acc = Array.from({ length: X }, () => f.local(I64)), s = [f.local(I64), f.local(I64)];
+    const acc = Array.from({ length: 4 }, () => f.local(I64)), s = [f.local(I64), f.local(I64)];
     f.get(win).i32(16 * words).op('i32.add').set(end);
     f.forUp(r, 0, reps, 1, () => {
       for (const a of acc) f.i64(0).set(a);
@@ -133,7 +133,9 @@ function loopPeer(t: Conv): Contender {
         for (const p of [0, 1]) f.get(q).mem('i64.load', p * 16 * words).set(s[p]);
         for (let j = 0; j < 4; j++) {
           f.get(wq).mem('i64.load', 8 * j).set(wv);
-          for (const p of [0, 1]) f.get(acc[p * 4 + j]).get(wv).get(s[p]).op('i64.xor').op('i64.popcnt').op('i64.add').set(acc[p * 4 + j]);
+          // as the kernel: both pixels' counts in one i64 (pixel 1's in the high half)
+          f.get(acc[j]).get(wv).get(s[0]).op('i64.xor').op('i64.popcnt').get(wv).get(s[1]).op('i64.xor').op('i64.popcnt').i64(32).op('i64.shl')
+            .op('i64.add').op('i64.add').set(acc[j]);
         }
         f.get(wq).i32(32).op('i32.add').set(wq).get(q).i32(16).op('i32.add').tee(q).get(end).op('i32.ne').brIf(top);
       });
@@ -141,7 +143,7 @@ function loopPeer(t: Conv): Contender {
     });
     f.get(tot);
   });
-  const arena = new WasmArena({ maximumBytes: 1 << 24 }), e = instantiate<{ f(win: number, wts: number, reps: number): bigint }>(compileCached('bench:xnor-loop', () => m.build()), arena);
+  const arena = new WasmArena({ maximumBytes: 1 << 24 }), e = instantiate<{ f(win: number, wts: number, reps: number): bigint }>(compileCached(`bench:xnor-loop:${words}`, () => m.build()), arena);
   const win = arena.alloc(32 * words), wts = arena.alloc(32 * words);
   new Uint8Array(arena.memory.buffer, win, 32 * words).fill(0x5a);
   new Uint8Array(arena.memory.buffer, wts, 32 * words).fill(0xc3);
@@ -239,8 +241,9 @@ async function endToEnd(): Promise<void> {
 
 export async function binary(args: string[]): Promise<void> {
   const opt = (k: string) => args.find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1);
-  const part = args.find((a) => a === 'speed' || a === 'accuracy' || a === 'addsub');
+  const part = args.find((a) => a === 'speed' || a === 'accuracy' || a === 'addsub' || a === 'xnor');
   if (part === 'addsub') return addsubTable();
+  if (part === 'xnor') { await speedTable(); return endToEnd(); }
   const epochs = Number(opt('epochs') ?? 3);
   const steps = opt('steps') === undefined ? undefined : Number(opt('steps'));
   const methods = (opt('methods') ?? 'bwn,twn,ttq,xnor').split(',') as BinaryMethod[];

@@ -40,7 +40,7 @@ export function lowerSign(node: Node, ctx: LowerCtx): LowerResult {
   return why === undefined ? { alias: true } : fallback(`Sign has no fast kernel (its reader: ${why})`);
 }
 
-/** The xnor form of a conv step lowerConv built: its kernel, reason, split (parts threads) and scratch (packed padded grids and window buffers, xnor.ts). */
+/** The xnor form of a conv step lowerConv built: its kernel, reason, split (parts threads) and scratch (packed padded grids with their zero flags, window buffers, xnor.ts). */
 export function asXnorConv(step: ConvStep, win: Window2d, parts: number): ConvStep {
   const kind = step.weight.format?.kind ?? 'binary';
   return {

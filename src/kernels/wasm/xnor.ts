@@ -13,15 +13,17 @@ import { checkConv, convSizes, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
-import { windowOffsets, XNOR_TILE, xnorModule, xnorWindowBytes, xnorVariantKey, type XnorVariant } from './xnor_codegen.js';
+import { windowOffsets, XNOR_TILE, xnorWindowBytes, xnorVariantKey, type XnorVariant } from './xnor_codegen.js';
+import { hasFastPath } from './xnor_fast_codegen.js';
+import { xnorModule } from './xnor_module.js';
 
 export interface XnorExports {
   clear(dst: number, bytes: number): void;
-  packPlanes(x: number, C: number, H: number, W: number, Wp: number, padT: number, padL: number, dst: number, Cw: number, scale: number, shift: number): void;
+  packPlanes(x: number, C: number, H: number, W: number, Wp: number, padT: number, padL: number, dst: number, Cw: number, scale: number, shift: number, flag: number): void;
   packRows(x: number, K: number, rows: number, dst: number, Cw: number, scale: number, shift: number): void;
   conv(inp: number, oh0: number, oh1: number, OW: number, sh: number, wts: number, M: number, a: number, b: number,
     bias: number, nW: number, y: number, ms: number, ps: number, rowCls: number, colCls: number, valid: number, corrX: number, corrN: number,
-    offs: number, win: number, lo: number, hi: number): void;
+    offs: number, win: number, lo: number, hi: number, flag: number, bTab: number): void;
 }
 
 /** Per input channel before the sign: x·scale + shift (float32). */
@@ -73,6 +75,8 @@ export interface BorderTables {
   corrN: number;
   /** The window's word offsets in the packed grid (windowOffsets). */
   offs: number;
+  /** The fast path's S = B − 2·mismatches (xnor_fast_codegen.ts): i32 B = valid + 2·corrX per output channel (padded to whole tiles) and pixel; 0 without a fast path. */
+  bTab: number;
 }
 
 /** A module's exports and its key in the thread pool. */
@@ -98,9 +102,9 @@ export function xnorGridBytes(C: number, H: number, W: number, pads: readonly nu
   return (H + pt + pb) * (W + pl + pr) * 16 * wordsFor(C);
 }
 
-/** Bytes of a conv's scratch: its packed grids (convGrids) and a window buffer per part (xnor_codegen.ts). */
+/** Bytes of a conv's scratch: its packed grids (convGrids), each with its 16-byte zero flag, and a window buffer per part (xnor_codegen.ts). */
 export function xnorConvScratchBytes(C: number, H: number, W: number, kh: number, kw: number, pads: readonly number[], N: number, parts: number): number {
-  return convGrids(N, parts) * xnorGridBytes(C, H, W, pads) + Math.max(1, parts) * xnorWindowBytes({ kh, kw, Cw: wordsFor(C) });
+  return convGrids(N, parts) * (xnorGridBytes(C, H, W, pads) + 16) + Math.max(1, parts) * xnorWindowBytes({ kh, kw, Cw: wordsFor(C) });
 }
 
 /** Bytes of an fc's scratch: the packed rows and the window buffer. */
@@ -226,10 +230,20 @@ export class WasmXnor {
         for (let m = 0; m < l.M; m++) { corrX[k * Mp + m] += l.tapPos[m * taps + t]; corrN[k * Mp + m] += l.tapNz[m * taps + t]; }
       }
     }));
+    // the fast path's B[m][pixel] = valid + 2·corrX of the pixel's class, laid out as the outputs (conv, binary symmetric)
+    const fast = win && hasFastPath(l.shape), P = rows.length * cols.length, bTab = new Int32Array(fast ? Mp * P : 0);
+    if (fast) {
+      const colK = cols.map((m) => colKinds.indexOf(m));
+      rows.forEach((rm, oh) => {
+        const r = rowKinds.indexOf(rm) * colKinds.length;
+        for (let m = 0; m < Mp; m++) for (let ow = 0; ow < cols.length; ow++) bTab[m * P + oh * cols.length + ow] = valid[r + colK[ow]] + 2 * corrX[(r + colK[ow]) * Mp + m];
+      });
+    }
     t = {
       rowCls: this.put(Int32Array.from(rows, (m) => rowKinds.indexOf(m) * colKinds.length)), colCls: this.put(Int32Array.from(cols, (m) => colKinds.indexOf(m))),
       valid: this.put(valid), corrX: this.put(corrX), corrN: this.put(corrN),
       offs: this.put(windowOffsets({ ...l.shape, Wp: w ? this.grid(l, H, W).Wp : 1 })),
+      bTab: fast ? this.put(bTab) : 0,
     };
     l.tables.set(key, t);
     return t;
@@ -250,11 +264,14 @@ export class WasmXnor {
     const p = l.params!, s = convSizes(p, H, W, 'xnor conv'), w = s.win, os = outImageStride ?? p.M * s.P;
     const { Wp, bytes } = this.grid(l, H, W), key = this.kernelFor(l, Wp).key, t = this.borderTables(l, H, W);
     const call = (fn: keyof XnorExports, ...args: number[]): PoolCall => ({ key, fn, args });
+    // scratch: the grids, then their zero flags (16 bytes each), then a window buffer per part
+    const grids = convGrids(N, parts), flag = (grid: number) => scratch + grids * bytes + 16 * ((grid - scratch) / bytes);
+    const win = (part: number) => scratch + grids * (bytes + 16) + part * xnorWindowBytes(l.shape);
     const pack = (n: number, grid: number) => [call('clear', grid, bytes),
-      call('packPlanes', x + n * l.C * H * W * 4, l.C, H, W, Wp, w.padT, w.padL, grid, l.Cw, l.scale, l.shift)];
-    const grids = convGrids(N, parts), win = (part: number) => scratch + grids * bytes + part * xnorWindowBytes(l.shape);
+      call('packPlanes', x + n * l.C * H * W * 4, l.C, H, W, Wp, w.padT, w.padL, grid, l.Cw, l.scale, l.shift, flag(grid))];
     const conv = (n: number, grid: number, oh0: number, oh1: number, part: number) => call('conv', grid, oh0, oh1, s.OW, w.sh, l.wts, l.M, l.a, l.b, l.bias, l.nW,
-      y + n * os * 4, s.P, 1, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, t.offs, win(part), l.lo, l.hi);
+      y + n * os * 4, s.P, 1, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, t.offs, win(part), l.lo, l.hi,
+      flag(grid), t.bTab);
     if (parts <= 1 || N >= parts) {
       return [Array.from({ length: grids }, (_, i) => {
         const grid = scratch + i * bytes, calls: PoolCall[] = [];
@@ -291,7 +308,7 @@ export class WasmXnor {
   fcAt(l: XnorLayer, batch: number, x: number, y: number, scratch: number): void {
     const e = this.kernelFor(l, 1).exports, t = this.borderTables(l, batch, 1);
     e.packRows(x, l.C, batch, scratch, l.Cw, l.scale, l.shift);
-    e.conv(scratch, 0, batch, 1, 1, l.wts, l.M, l.a, l.b, l.bias, l.nW, y, 1, l.M, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, t.offs, scratch + batch * 16 * l.Cw, l.lo, l.hi);
+    e.conv(scratch, 0, batch, 1, 1, l.wts, l.M, l.a, l.b, l.bias, l.nW, y, 1, l.M, t.rowCls, t.colCls, t.valid, t.corrX, t.corrN, t.offs, scratch + batch * 16 * l.Cw, l.lo, l.hi, 0, 0);
   }
 
   /** The conv on arrays (copied in and out). */

@@ -14,9 +14,8 @@
 //   weights: tiles of 4 output channels; per tile, per tap, per cw a block of the
 //     4 sign words (then the 4 nonzero words when ternary), 32 (64) bytes: the order
 //     in which the conv walks a window.
-import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
-import { memoryImport } from './loader.js';
-import { F32, I32, I64, V128, type ValType } from './opcodes.js';
+import type { FuncBuilder, Local } from './emitter.js';
+import { I32, I64, V128 } from './opcodes.js';
 
 /** Output channels per register tile (the weights are packed in tiles of this many rows). */
 export const XNOR_TILE = 4;
@@ -40,23 +39,6 @@ export interface XnorVariant {
   shared: boolean;
 }
 
-export const XNOR_EXPORTS = {
-  /** (dst, bytes): zeroes the packed grid (its border stays zero while the interior is packed). */
-  clear: 'clear',
-  /** (x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift): one image's NCHW planes into the padded grid. */
-  packPlanes: 'packPlanes',
-  /** (x, K, rows, dst, Cw, scale, shift): rows [rows × K] (FC inputs), one pixel per row. */
-  packRows: 'packRows',
-  /**
-   * (in, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, offs, win, lo: f32, hi: f32):
-   * outputs (m, oh, ow) for oh in [oh0, oh1) at y + 4·(m·ms + (oh·OW + ow)·ps). Per row tile: a, b,
-   * bias, nW (i32 nonzero weights per row) padded to whole tiles. Border classes (xnor.ts
-   * borderTables): class = rowCls[oh] + colCls[ow]; valid[class] = the nonzero count of a full
-   * window there; corrX / corrN [class][M padded] (i32) = the +1 / nonzero weight bits on its padded taps;
-   * offs = windowOffsets (i32); win = xnorWindowBytes of scratch (the gathered windows of two pixels).
-   */
-  conv: 'conv',
-} as const;
 
 export function xnorVariantKey(v: XnorVariant): string {
   return `xnor:${v.kh}x${v.kw}:d${v.dh},${v.dw}:sw${v.sw}:Wp${v.Wp}:Cw${v.Cw}:${v.ternary ? 'ternary' : 'binary'}:${v.asym ? 'asym' : 'sym'}:${v.wholeTiles ? 'whole' : 'edge'}:${v.shared ? 'shared' : 'private'}`;
@@ -73,16 +55,6 @@ export function windowOffsets(v: Pick<XnorVariant, 'kh' | 'kw' | 'dh' | 'dw' | '
 /** Bytes of the conv's window buffer: two pixels' windows, 16 bytes (sign and nonzero word) a word. */
 export const xnorWindowBytes = (v: Pick<XnorVariant, 'kh' | 'kw' | 'Cw'>): number => 2 * 16 * v.kh * v.kw * v.Cw;
 
-export function xnorModule(v: XnorVariant): Uint8Array {
-  const m = new ModuleBuilder();
-  m.importMemory(memoryImport(v.shared));
-  const i32s = (n: number): ValType[] => Array<ValType>(n).fill(I32);
-  m.func(XNOR_EXPORTS.clear, i32s(2), [], (f) => { f.get(f.params[0]).i32(0).get(f.params[1]).memoryFill(); });
-  m.func(XNOR_EXPORTS.packPlanes, i32s(11), [], emitPackPlanes);
-  m.func(XNOR_EXPORTS.packRows, i32s(7), [], emitPackRows);
-  m.func(XNOR_EXPORTS.conv, [...i32s(21), F32, F32], [], (f) => emitConv(f, v));
-  return m.build();
-}
 
 /** v ← v·scale[c] + shift[c] (splats) when scale ≠ 0; `load` pushes the address of scale[c] relative to the arrays. */
 function affine(f: FuncBuilder, v: Local, scale: Local, shift: Local, at: () => void, splat: boolean): void {
@@ -95,8 +67,9 @@ function affine(f: FuncBuilder, v: Local, scale: Local, shift: Local, at: () => 
 
 // ---- packPlanes: 4 pixels of a row per step; channels c..c+32 into the low / high 32-bit halves
 
-function emitPackPlanes(f: FuncBuilder): void {
-  const [x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift] = f.params;
+export function emitPackPlanes(f: FuncBuilder): void {
+  const [x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift, flag] = f.params;
+  const n = f.local(), zs = f.local(V128), full = [f.local(V128), f.local(V128)];
   const cw = f.local(), c0 = f.local(), c1 = f.local(), h = f.local(), w = f.local(), c = f.local(), cEnd = f.local();
   const P = f.local(), out = f.local(), pix = f.local(), lanes = f.local(), cByte = f.local();
   const v = f.local(V128), g = f.local(V128), bit = f.local(V128);
@@ -106,6 +79,12 @@ function emitPackPlanes(f: FuncBuilder): void {
   f.forUp(cw, 0, Cw, 1, () => {
     f.get(cw).i32(64).op('i32.mul').tee(c0).i32(64).op('i32.add').set(c1);
     f.get(c1).get(C).op('i32.gt_s').if(() => { f.get(C).set(c1); });
+    // the nonzero bits of a pixel without zeros: channels [c0 + 32·half, c1), at most 32 a half
+    for (const half of [0, 1]) {
+      f.get(c1).get(c0).op('i32.sub').i32(32 * half).op('i32.sub').set(n);
+      f.i32(-1).i32(1).get(n).op('i32.shl').i32(1).op('i32.sub').get(n).i32(32).op('i32.ge_s').op('select')
+        .i32(0).get(n).i32(0).op('i32.gt_s').op('select').op('i32x4.splat').set(full[half]);
+    }
     f.forUp(h, 0, H, 1, () => f.forUp(w, 0, W, 4, () => {
       for (const a of acc) f.f32x4(0).set(a);
       for (const half of [0, 1]) {
@@ -122,8 +101,10 @@ function emitPackPlanes(f: FuncBuilder): void {
           f.get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').get(bit).op('v128.and').get(acc[2 + half]).op('v128.or').set(acc[2 + half]);
         });
       }
-      // store the lanes of the pixels inside the row
-      f.get(W).get(w).op('i32.sub').set(lanes);
+      // store the lanes of the pixels inside the row; any of them with a zero (or NaN) input marks the image
+      f.get(W).get(w).op('i32.sub').tee(lanes).op('i32x4.splat').i32x4(0, 1, 2, 3).op('i32x4.gt_s')
+        .get(acc[2]).get(full[0]).op('i32x4.eq').get(acc[3]).get(full[1]).op('i32x4.eq').op('v128.and').op('v128.andnot')
+        .get(zs).op('v128.or').set(zs);
       f.get(dst).get(h).get(padT).op('i32.add').get(Wp).op('i32.mul').get(w).op('i32.add').get(padL).op('i32.add').get(pix).op('i32.mul').op('i32.add')
         .get(cw).i32(16).op('i32.mul').op('i32.add').set(out);
       for (let l = 0; l < 4; l++) {
@@ -134,11 +115,12 @@ function emitPackPlanes(f: FuncBuilder): void {
       }
     }));
   });
+  f.get(flag).if(() => { f.get(flag).get(zs).op('v128.any_true').mem('i32.store'); });
 }
 
 // ---- packRows: 4 channels per step through i32x4.bitmask into the 64-bit words
 
-function emitPackRows(f: FuncBuilder): void {
+export function emitPackRows(f: FuncBuilder): void {
   const [x, K, rows, dst, Cw, scale, shift] = f.params;
   const r = f.local(), cw = f.local(), k = f.local(), kEnd = f.local(), rowAt = f.local(), out = f.local(), kByte = f.local(), sh = f.local();
   const s = f.local(I64), z = f.local(I64), mask = f.local();
@@ -182,7 +164,7 @@ function emitPackRows(f: FuncBuilder): void {
 // bit, which the pixel's border class subtracts (corrX; ternary also corrN from the
 // row's nonzero weights nW). Any other window takes the exact path with the nonzero words.
 
-function emitConv(f: FuncBuilder, v: XnorVariant): void {
+export function emitConv(f: FuncBuilder, v: XnorVariant): void {
   const [inp, oh0, oh1, OW, sh, wts, M, a, b, bias, nW, y, ms, ps, rowCls, colCls, valid, corrX, corrN, offs, win, lo, hi] = f.params;
   const pix = 16 * v.Cw, words = v.kh * v.kw * v.Cw, block = XNOR_TILE * 8 * (v.ternary ? 2 : 1), swPix = v.sw * pix;
   const oh = f.local(), ow = f.local(), ms4 = f.local(), ps4 = f.local(), mp4 = f.local(), rowBase = f.local(), rowY = f.local(), rc = f.local();

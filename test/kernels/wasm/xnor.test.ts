@@ -13,7 +13,8 @@ import { getRefKernel } from '../../../src/ir/ref/index.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { convSizes, type Conv2dParams } from '../../../src/kernels/wasm/conv_params.js';
 import { WasmXnor } from '../../../src/kernels/wasm/xnor.js';
-import { xnorModule, xnorVariantKey, xnorWindowBytes } from '../../../src/kernels/wasm/xnor_codegen.js';
+import { xnorVariantKey, xnorWindowBytes } from '../../../src/kernels/wasm/xnor_codegen.js';
+import { xnorModule } from '../../../src/kernels/wasm/xnor_module.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 

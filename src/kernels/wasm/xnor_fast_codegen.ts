@@ -1,0 +1,112 @@
+// The binary conv's whole-image fast path (xnor_codegen.ts emitConv is the general one):
+// taken when packPlanes found no input that is not ±1 after the sign (no exact zero, no
+// NaN), the weights are binary with symmetric levels and the call has at least 4 outputs
+// per channel. Every window then counts only mismatches, S = B − 2·popcnt(a ⊕ w) over the
+// whole window, the padded taps included (their zero words mismatch every +1 weight bit):
+// B = valid + 2·corrX of the pixel's border class, a table [channel][pixel] (xnor.ts
+// borderTables). The call's pixels (rows oh0..oh1, contiguous in each output plane) go in
+// pairs, consecutive across row ends: the two windows are gathered (sign words only), every
+// tile of 4 channels walks them with both counts in one i64 per channel (as emitConv) and
+// stores that i64 as the two pixels' i32 counts in place of their outputs; then one pass per
+// channel turns 4 pixels at a time into outputs in place: S, convert, ·a + bias, clamp, one
+// v128 store. An odd count recomputes one pixel (the last pair overlaps); the last vector of a
+// plane's range may overlap the one before: its counts are loaded before the pass.
+import type { FuncBuilder } from './emitter.js';
+import { F32, I32, I64, V128, type ValType } from './opcodes.js';
+import { XNOR_TILE, type XnorVariant } from './xnor_codegen.js';
+
+/** convFast's parameters: (inp, oh0, oh1, OW, sh, wts, M, a, bias, y, ms, offs, win, bTab, lo: f32, hi: f32), a subset of conv's. */
+export const XNOR_FAST_PARAMS: ValType[] = [...Array<ValType>(14).fill(I32), F32, F32];
+
+/** Whether a variant has the fast path (binary weights, symmetric levels). */
+export const hasFastPath = (v: Pick<XnorVariant, 'ternary' | 'asym'>): boolean => !v.ternary && !v.asym;
+
+/** Outputs (m, p) at y + 4·(m·ms + p) for the pixels p = oh·OW + ow of rows [oh0, oh1); bTab = B as i32 [M padded][ms] (ms = OH·OW). */
+export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
+  const [inp, oh0, oh1, OW, sh, wts, M, a, bias, y, ms, offs, win, bTab, lo, hi] = f.params;
+  const pix = 16 * v.Cw, words = v.kh * v.kw * v.Cw, block = XNOR_TILE * 8, swPix = v.sw * pix;
+  const p0 = f.local(), p1 = f.local(), px = f.local(), at = [f.local(), f.local()], q = f.local(), op = f.local(), wq = f.local(), wp = f.local();
+  const mt = f.local(), m = f.local(), yq = f.local(), ms4 = f.local(), yr = f.local(), br = f.local(), j = f.local(), jEnd = f.local(), winEnd = f.local(), t = f.local();
+  const hasLo = f.local(), hasHi = f.local();
+  const acc = Array.from({ length: XNOR_TILE }, () => f.local(I64)), s = [f.local(I64), f.local(I64)], wv = f.local(I64);
+  const av = f.local(V128), bv = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), tail = f.local(V128);
+  f.get(win).i32(16 * words).op('i32.add').set(winEnd);
+  f.get(ms).i32(4).op('i32.mul').set(ms4);
+  f.get(oh0).get(OW).op('i32.mul').set(p0).get(oh1).get(OW).op('i32.mul').set(p1);
+  f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
+  f.get(lo).f32(-Infinity).op('f32.ne').set(hasLo).get(hi).f32(Infinity).op('f32.ne').set(hasHi);
+
+  /** at[k] ← the grid address of pixel px + k's window. */
+  const base = (k: number) => {
+    f.get(px).i32(k).op('i32.add').tee(t).get(OW).op('i32.div_u').tee(q).get(sh).op('i32.mul').i32(v.Wp * pix).op('i32.mul')
+      .get(t).get(q).get(OW).op('i32.mul').op('i32.sub').i32(swPix).op('i32.mul').op('i32.add').get(inp).op('i32.add').set(at[k]);
+  };
+  /** The counts of pixels px, px + 1 for every tile, as i32 in place of their outputs. */
+  const pair = () => {
+    base(0); base(1);
+    // gather: window word i of pixel 0 at win + 16i, of pixel 1 at +8
+    f.get(win).set(q).get(offs).set(op);
+    f.loop((top) => {
+      for (const k of [0, 1]) f.get(q).get(at[k]).get(op).mem('i32.load').op('i32.add').mem('i64.load').mem('i64.store', 8 * k);
+      f.addTo(q, 16).addTo(op, 4).get(q).get(winEnd).op('i32.ne').brIf(top);
+    });
+    f.get(wts).set(wp).get(y).get(px).i32(4).op('i32.mul').op('i32.add').set(yq);
+    f.forUp(mt, 0, M, XNOR_TILE, () => {
+      for (const l of acc) f.i64(0).set(l);
+      f.get(win).set(q).get(wp).set(wq);
+      f.loop((top) => {
+        f.get(q).mem('i64.load').set(s[0]).get(q).mem('i64.load', 8).set(s[1]);
+        for (let r = 0; r < XNOR_TILE; r++) {
+          // acc += popcnt(w ⊕ a0) + popcnt(w ⊕ a1) << 32 (a count < 2^31): 4 accumulators stay in registers
+          f.get(wq).mem('i64.load', 8 * r).set(wv);
+          f.get(acc[r]).get(wv).get(s[0]).op('i64.xor').op('i64.popcnt')
+            .get(wv).get(s[1]).op('i64.xor').op('i64.popcnt').i64(32).op('i64.shl').op('i64.add').op('i64.add').set(acc[r]);
+        }
+        f.addTo(wq, block).addTo(q, 16).get(q).get(winEnd).op('i32.ne').brIf(top);
+      });
+      // the i64 is the two pixels' counts, little-endian: channel mt + r, pixels px and px + 1
+      for (let r = 0; r < XNOR_TILE; r++) {
+        const store = () => { f.get(yq).get(acc[r]).mem('i64.store', 0, 2); };
+        if (r === 0 || v.wholeTiles) store();
+        else f.get(mt).i32(r).op('i32.add').get(M).op('i32.lt_s').if(store);
+        f.get(yq).get(ms4).op('i32.add').set(yq);
+      }
+      f.addTo(wp, words * block);
+    });
+  };
+
+  /** S = B − 2X (exact in i32), then as the oracle: f32(S)·a + bias, clamped (pmax / pmin: v < lo ? lo : v); stored at yr + j. */
+  const outputs = (counts: () => void) => {
+    f.get(br).get(j).op('i32.add').mem('v128.load', 0, 2); counts(); f.i32(1).op('i32x4.shl').op('i32x4.sub')
+      .op('f32x4.convert_i32x4_s').get(av).op('f32x4.mul').get(bv).op('f32x4.add').set(vy);
+    f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.pmax').set(vy); });
+    f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.pmin').set(vy); });
+    f.get(yr).get(j).op('i32.add').get(vy).mem('v128.store', 0, 2);
+  };
+
+  // the pairs, the last one ending at p1
+  f.get(p0).set(px);
+  f.block((done) => f.loop((top) => {
+    f.get(px).get(p1).i32(2).op('i32.sub').op('i32.gt_s').if(() => { f.get(p1).i32(2).op('i32.sub').set(px); });
+    pair();
+    f.get(px).get(p1).i32(2).op('i32.sub').op('i32.eq').brIf(done);
+    f.addTo(px, 2).br(top);
+  }));
+  // per channel, 4 pixels a vector; jEnd = the byte offset of the last vector (p1 − 4 − p0 pixels)
+  f.get(p1).get(p0).op('i32.sub').i32(4).op('i32.sub').i32(4).op('i32.mul').set(jEnd);
+  f.forUp(m, 0, M, 1, () => {
+    f.get(a).get(m).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(av);
+    f.get(bias).get(m).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bv);
+    f.get(y).get(m).get(ms).op('i32.mul').get(p0).op('i32.add').i32(4).op('i32.mul').op('i32.add').set(yr);
+    f.get(bTab).get(yr).op('i32.add').get(y).op('i32.sub').set(br); // B is laid out as the outputs (row stride ms)
+    f.get(yr).get(jEnd).op('i32.add').mem('v128.load', 0, 2).set(tail);
+    f.i32(0).set(j);
+    f.block((done) => f.loop((top) => {
+      f.get(j).get(jEnd).op('i32.ge_s').brIf(done);
+      outputs(() => { f.get(yr).get(j).op('i32.add').mem('v128.load', 0, 2); });
+      f.addTo(j, 16).br(top);
+    }));
+    f.get(jEnd).set(j);
+    outputs(() => { f.get(tail); });
+  });
+}
