@@ -147,7 +147,7 @@ export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evalu
   const t0 = performance.now();
   const recipe = candidateRecipe(p.space, c, p.spec.proxy);
   const meta = p.spec.source === undefined ? undefined : { source: p.spec.source, recipe: recipe.name };
-  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps, meta });
+  const r = compressGraph(p.graph, { recipe, data: { ...p.data, score: false }, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps, meta });
   const bytes = r.file.bytes;
   const decoded = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
   const accuracy = (await sessionAccuracy(decoded, p.data.test)).accuracy;
