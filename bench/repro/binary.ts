@@ -4,9 +4,10 @@
 // conv on VGG-S's 64→64 (14×14) and 128→128 (7×7) 3×3 layers next to nnzip's own f32
 // conv and onnxruntime on the same shapes, in one run.
 // Run: npm run repro -- binary [speed|addsub|accuracy] [epochs=N] [steps=N per epoch] [methods=bwn,twn,...] [model=lenet5|vggs] [seed=N]
+//   [distill=A] (knowledge distillation from the float model, weight A, T 4) [bn=refold] (train.batchnorm)
 import { BINARIZE_DEFAULTS, type BinaryMethod } from '../../src/compress/binary/settings.js';
 import { compressGraph } from '../../src/compress/pipeline.js';
-import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
+import { DEEP_COMPRESSION, DISTILL_DEFAULTS, type Recipe } from '../../src/compress/recipe.js';
 import { nnzToGraph } from '../../src/format/nnz.js';
 import { detectLevels, outputAxis, signRows } from '../../src/ir/binary.js';
 import { Rng } from '../../src/ir/random.js';
@@ -40,17 +41,22 @@ const MODELS = {
   vggs: { name: 'VGG-S', file: 'vggs_fmnist_dense.onnx', dataset: 'fashion-mnist' as const, lr: 0.01 },
 };
 
-function binarizeRecipe(method: BinaryMethod, epochs: number, lr: number): Recipe {
+/** How the fine-tuning trains, beyond the recipe's defaults (repro options distill= and bn=). */
+interface TrainExtras { distill?: number; batchnorm?: 'refold' }
+
+function binarizeRecipe(method: BinaryMethod, epochs: number, lr: number, extras: TrainExtras = {}): Recipe {
   const r = structuredClone(DEEP_COMPRESSION);
   delete r.prune;
   delete r.share;
   r.name = `binarize-${method}`;
   r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: method, fc: method }, epochs };
   r.train = { ...r.train, lr };
+  if (extras.distill !== undefined) r.train.distill = { ...DISTILL_DEFAULTS, alpha: extras.distill };
+  if (extras.batchnorm) r.train.batchnorm = extras.batchnorm;
   return r;
 }
 
-async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number, steps?: number, seed = 1): Promise<void> {
+async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMethod[], epochs: number, steps?: number, seed = 1, extras: TrainExtras = {}): Promise<void> {
   const m = MODELS[modelKey];
   const graph = fixture(m.file);
   const d = data(m.dataset);
@@ -60,7 +66,7 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     const t0 = Date.now();
     let last = 0;
     const r = compressGraph(graph, {
-      recipe: binarizeRecipe(method, epochs, m.lr), data: d, seed, maxStepsPerEpoch: steps,
+      recipe: binarizeRecipe(method, epochs, m.lr, extras), data: d, seed, maxStepsPerEpoch: steps,
       onProgress: (stage, p) => {
         if (Date.now() - last > 20000) { last = Date.now(); log(`${m.name} ${method} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}`); }
       },
@@ -81,7 +87,8 @@ async function accuracyTable(modelKey: keyof typeof MODELS, methods: BinaryMetho
     log(`${m.name} ${method} (seed ${seed}; binarized: ${bin.map((b) => b.w).join(', ')}): ${pct(acc)} after ${epochs} epochs, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
   }
   const length = steps ? `${epochs} epoch(s) of at most ${steps} steps` : `${epochs} epochs`;
-  console.log(`\n${m.name} (${m.dataset}), binarized by each method and fine-tuned ${length} (SGD lr ${m.lr}, batch 64, cosine); first and last layers float;`);
+  const how = [extras.distill !== undefined ? `distilled from the float model, α ${extras.distill} T ${DISTILL_DEFAULTS.temperature}` : '', extras.batchnorm ? 'BatchNorm refold' : ''].filter(Boolean).join(', ');
+  console.log(`\n${m.name} (${m.dataset}), binarized by each method and fine-tuned ${length} (SGD lr ${m.lr}, batch 64, cosine${how ? `; ${how}` : ''}; seed ${seed}); first and last layers float;`);
   console.log('accuracy of the written .nnz as nnzip\'s runtime runs it, on the full 10,000-image test set\n');
   console.log(formatTable(['model', 'method', 'accuracy', 'binarized layers: ratio', 'whole file: ratio', 'file bytes'], rows));
 }
@@ -244,5 +251,9 @@ export async function binary(args: string[]): Promise<void> {
     await addsubTable();
     await endToEnd();
   }
-  if (part !== 'speed') await accuracyTable(model, methods, epochs, steps, Number(opt('seed') ?? 1));
+  const distill = opt('distill') === undefined ? undefined : Number(opt('distill'));
+  if (distill !== undefined && !(distill > 0 && distill <= 1)) throw new Error(`repro binary: distill=${opt('distill')}: give the teacher's weight in (0, 1]`);
+  const bn = opt('bn');
+  if (bn !== undefined && bn !== 'refold') throw new Error(`repro binary: bn=${bn}: the only choice is bn=refold`);
+  if (part !== 'speed') await accuracyTable(model, methods, epochs, steps, Number(opt('seed') ?? 1), { distill, batchnorm: bn });
 }
