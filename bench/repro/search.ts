@@ -7,6 +7,9 @@
 // Runs `nnzip search` per case into OUT/<case> (a case already there resumes, or is only
 // read when finished). MODEL: LeNet-5 (MNIST, default) or VGG-S (Fashion-MNIST); METHODS
 // (comma-separated, '' for none) limits the single-method runs (default: every method with a choice).
+// SEARCH_CASES=guided,only-prune (environment) runs only those cases and prints their rows without
+// reproducing: two processes can share OUT case by case (2 cores), a last run without it reads
+// the finished cases and re-runs the mix's point by compress.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -116,14 +119,15 @@ export async function search(args: string[]): Promise<void> {
     ...(await singleMethods(model, setup, methodsArg === undefined ? METHODS : methodsArg.split(',').filter((m) => m))).map(([m, target]): [string, string[], number] =>
       [`only-${m}`, ['--strategy', 'guided', '--methods', m, '--target', target], Math.ceil((2 * budget) / 3)]),
   ];
+  const only = process.env.SEARCH_CASES?.split(',').filter((c) => c);
   const rows: string[] = [];
-  for (const [name, extra, n] of cases) {
+  for (const [name, extra, n] of cases.filter(([name]) => !only || only.includes(name))) {
     const dir = join(out, name);
     const code = await main(['search', model, ...proxy(setup, finalSteps), ...extra, '--budget', String(n), '-o', dir]);
     if (code === 2) throw new Error(`search ${name} failed (exit 2)`);
     rows.push(row(`${name} (${extra.at(-1)})`, dir).line);
   }
-  const reproduced = [await reproduce(model, setup, join(out, 'guided'), finalSteps)];
+  const reproduced = only ? [] : [await reproduce(model, setup, join(out, 'guided'), finalSteps)];
   console.log(`\n${model}, ${setup.dataset}, at most ${MAX_LOSS_PP} pp lost (proxy: ${setup.steps} steps per stage on ${setup.train} training images, scored on ${setup.holdout} others; final: ${finalSteps} steps per stage on the training set, scored on the test set)`);
   console.log('| run (target) | evaluated | smallest within the bound, proxy (size, latency, held-out acc.) | smallest within the bound, final (size, latency, test acc.) | fastest within the bound, final | time (search + prior) |');
   console.log('|---|---|---|---|---|---|');

@@ -12,6 +12,12 @@ import type { ScheduleSpec } from '../train/schedule.js';
 export interface FinetuneData {
   train: TrainData;
   test: TrainData;
+  /**
+   * false: the test set is not scored after each epoch and stage (accuracyOf gives NaN):
+   * the caller scores only the file it writes. Scoring changes no weight, so the file is
+   * the same bytes either way (the search's final runs: 10k test images per score).
+   */
+  score?: boolean;
 }
 
 /** Training images the inserted BatchNorms are calibrated on (the first ones of the training set). */
@@ -50,7 +56,7 @@ export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: 
     ? insertBatchNorms(model, { images: tr.images.subarray(0, calib * tr.shape.reduce((a, b) => a * b, 1)), count: calib }, { seed: cfg.seed, batch: cfg.batch })
     : undefined;
   try {
-    return train(refold?.model ?? model, data, {
+    return train(refold?.model ?? model, data.score === false ? { train: data.train } : data, {
       epochs,
       batchSize: cfg.batch,
       seed: cfg.seed,
@@ -67,5 +73,6 @@ export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: 
 }
 
 export function accuracyOf(model: Model, data: FinetuneData): number {
+  if (data.score === false) return NaN;
   return model.evaluate(data.test.images, data.test.labels, data.test.count, 256).accuracy;
 }

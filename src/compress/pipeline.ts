@@ -117,7 +117,8 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
       notes: [],
     };
   }
-  const originalAccuracy = ctx && o.data ? accuracyOf(ctx.model, o.data) : undefined;
+  const scored = o.data !== undefined && o.data.score !== false;
+  const originalAccuracy = ctx && scored ? accuracyOf(ctx.model, o.data!) : undefined;
   for (const stage of enabled) {
     const details = stage.run(ctx!);
     const g = modelToGraph(ctx!.model);
@@ -126,7 +127,7 @@ export function compressGraph(graph: Graph, o: CompressOptions): CompressResult 
     last = g;
     ctx!.current = byWeight(current);
     compressed = formatted(g, ctx!.layers, current, o.recipe);
-    const accuracy = o.data ? details.accuracy ?? accuracyOf(ctx!.model, o.data) : undefined;
+    const accuracy = scored ? details.accuracy ?? accuracyOf(ctx!.model, o.data!) : undefined;
     delete details.accuracy;
     const file = graphToNnz(compressed, { huffman: false, meta: o.meta, f16 }).bytes; // with the file's metadata, so the stage rows and the file compare like with like
     stages.push({ name: stage.name, letter: stage.letter, label: stage.label, graph: compressed, file, accuracy, details });

@@ -149,6 +149,22 @@ function shareTarget(ctx: StageContext, layer: Layer, bits: number): ShareTarget
   return { weight: layer.weight, bits };
 }
 
+/** Accuracy the centroid fine-tune may lose against the clustered model before compress says so (1 pp). */
+const SHARE_LOSS_NOTE = 0.01;
+
+/** The centroid fine-tune made the model worse: the largest cluster, and what to change. */
+function shareLossNote(r: ReturnType<typeof shareWeights>, lr: number, lost: number): string {
+  let most = 0, where = '';
+  for (const [w, f] of r.formats) {
+    const n = new Array<number>(f.centroids.length + 1).fill(0);
+    for (const i of f.indices) n[i]++;
+    const m = Math.max(...n.slice(0, f.centroids.length));
+    if (m > most) [most, where] = [m, w];
+  }
+  return `share: fine-tuning the centroids lost ${(100 * lost).toFixed(2)} pp (clustered ${(100 * r.accuracyClustered!).toFixed(2)}%, tuned ${(100 * r.accuracyTuned!).toFixed(2)}%): ` +
+    `each centroid moves by lr × the summed gradient of its weights (lr ${lr}; the largest cluster: ${most} weights of ${where}); give share.lr a smaller one (e.g. ${lr / 10})`;
+}
+
 const share: Stage = {
   name: 'share',
   letter: 'Q',
@@ -157,7 +173,10 @@ const share: Stage = {
   run(ctx): Record<string, number> {
     const sh = ctx.recipe.share!;
     const list = targets(ctx, (s) => s.bits < 32).flatMap(({ layer, s }) => shareTarget(ctx, layer, s.bits) ?? []);
-    const r = shareWeights(ctx.model, list, { init: sh.init, epochs: ctx.data ? sh.epochs : 0, seed: ctx.seed, data: ctx.data, train: ctx.train });
+    const train = sh.lr === undefined ? ctx.train : { ...ctx.train, lr: sh.lr };
+    const r = shareWeights(ctx.model, list, { init: sh.init, epochs: ctx.data ? sh.epochs : 0, seed: ctx.seed, data: ctx.data, train });
+    const lost = (r.accuracyClustered ?? NaN) - (r.accuracyTuned ?? NaN);
+    if (lost > SHARE_LOSS_NOTE) ctx.notes.push(shareLossNote(r, train.lr, lost));
     return r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered };
   },
 };

@@ -159,7 +159,7 @@ export interface FrontChartPoint {
 }
 
 /** Loss against size and against latency, proxy and final points, the loss bound (and the target, on its axis) as dashed rules. */
-export function frontSpec(points: FrontChartPoint[], maxLossPp: number, target: { kind: string; limit: number }): ChartSpec {
+export function frontSpec(points: FrontChartPoint[], maxLossPp: number, target: { kind: string; limit: number }, threads = 1): ChartSpec {
   const runs = ['proxy', 'final'];
   const panel = (field: 'bytes' | 'ms', title: string, limit: number | undefined): ChartSpec => ({
     width: WIDTH / 2 - 20, height: 260,
@@ -182,7 +182,7 @@ export function frontSpec(points: FrontChartPoint[], maxLossPp: number, target: 
     data: { values: points },
     hconcat: [
       panel('bytes', 'file bytes (log scale)', target.kind === 'size' ? target.limit : undefined),
-      panel('ms', 'ms per image, 1 thread (log scale)', target.kind === 'latency' ? target.limit : undefined),
+      panel('ms', `ms per image, ${threads} thread${threads > 1 ? 's' : ''} (log scale)`, target.kind === 'latency' ? target.limit : undefined),
     ],
   });
 }

@@ -106,7 +106,7 @@ async function searchSection(s: SearchSummary): Promise<string> {
   });
   return [
     `<section id="search"><h2>Co-design search</h2><p class="summary">${summary}</p>`,
-    await figure('search-front', frontSpec(frontPoints(s), 100 * s.maxLoss, s.target), 'Accuracy lost against file size and latency: pale points after the short proxy fine-tune, red after the full fine-tune (a grey line joins the two runs of one candidate); dashed: the loss bound and the target.'),
+    await figure('search-front', frontSpec(frontPoints(s), 100 * s.maxLoss, s.target, s.threads), 'Accuracy lost against file size and latency: pale points after the short proxy fine-tune, red after the full fine-tune (a grey line joins the two runs of one candidate); dashed: the loss bound and the target.'),
     table('front', ['candidate', 'bytes', 'ms', 'proxy accuracy (held-out)', 'final accuracy (test)', 'meets'], rows), '</section>',
   ].join('\n');
 }

@@ -42,6 +42,7 @@ function checkSensitivity(d: Json, where: string): SensitivityResult {
 function checkSearch(d: Json, where: string): SearchSummary {
   const target = d.target as Json | undefined;
   need(isObject(target) && typeof target.kind === 'string' && isNumber(target.limit) && isNumber(d.maxLoss) && isNumber(d.baseline) && Array.isArray(d.front), where, 'a search front needs target, maxLoss, baseline and front');
+  need(d.threads === undefined || (Number.isInteger(d.threads) && (d.threads as number) >= 1), where, `threads ${JSON.stringify(d.threads)}: an integer >= 1`);
   const point = (e: unknown) => isObject(e) && typeof e.hash === 'string' && isNumber(e.size) && isNumber(e.latencyMs) && isNumber(e.accuracy);
   (d.front as unknown[]).forEach((e, i) => need(point(e), where, `front[${i}] needs hash, size, latencyMs and accuracy`));
   if (d.final !== undefined) {

@@ -1,7 +1,7 @@
 // Evaluating one candidate: its recipe run by the compress pipeline with a short
 // fine-tune (the proxy), then size = the encoded file's bytes, accuracy = the
 // decoded file on a held-out slice of the training set (seeded, never the test set),
-// latency = nnzip's runtime on this machine (1 thread, batch 1), memoised by plan,
+// latency = nnzip's runtime on this machine (batch 1, 1 thread or `threads`), memoised by plan,
 // flash = the C backend's memory report.
 import { createHash } from 'node:crypto';
 import { compressGraph } from '../compress/pipeline.js';
@@ -16,7 +16,7 @@ import { compileC } from '../compile/backends/c/index.js';
 import { measureCortexM4 } from '../compile/backends/c/measure.js';
 import { hasTool } from '../compile/backends/c/toolchain.js';
 import { sessionAccuracy } from '../eval/runners.js';
-import { Session } from '../runtime/session.js';
+import { createNodeSession } from '../runtime/session_node.js';
 import { candidateHash, candidateRecipe, searchSpace, smallest, type Candidate, type Method, type Proxy, type Space } from './space.js';
 
 /** Everything a worker needs besides the model's bytes to evaluate candidates the same way. */
@@ -30,6 +30,8 @@ export interface ProblemSpec {
   proxy: Proxy;
   /** measured: the runtime timed here; estimated: the planner's cost model (the same on every machine). */
   latency: 'measured' | 'estimated';
+  /** Threads the latency is measured (or planned) at; absent = 1 (left out at 1, so a 1-thread search keeps its problem id). */
+  threads?: number;
   /** Compile each candidate to C for its flash figure. */
   flash: boolean;
   /** The methods mixed (default: all). */
@@ -101,9 +103,9 @@ function inputShapes(graph: Graph): Record<string, number[]> {
   return Object.fromEntries(fed.map((v) => [v.name, v.shape.map((d) => (typeof d === 'number' ? d : 1))]));
 }
 
-/** Median ms per run of the runtime at 1 thread, batch 1 (warm-up, then samples of >= 2 ms). */
-async function timeRuns(graph: Graph): Promise<number> {
-  const session = await Session.create(graph, { threads: 1, batch: 1 });
+/** Median ms per run of the runtime at `threads` threads, batch 1 (warm-up, then samples of >= 2 ms). */
+async function timeRuns(graph: Graph, threads: number): Promise<number> {
+  const session = await createNodeSession(graph, { threads, batch: 1 });
   try {
     const feeds = Object.fromEntries(Object.entries(inputShapes(graph)).map(([k, s]) => [k, f32(s, new Float32Array(s.reduce((a, b) => a * b, 1)))]));
     let t = performance.now();
@@ -122,13 +124,14 @@ async function timeRuns(graph: Graph): Promise<number> {
   }
 }
 
-/** Latency of a graph: the planner's estimate, or the runtime timed (once per plan key). */
-export async function latencyOf(graph: Graph, mode: ProblemSpec['latency'], memo: Map<string, number>): Promise<number> {
-  const plan = planGraph(graph, { inputShapes: inputShapes(graph), threads: 1 });
-  if (mode === 'estimated') return plan.steps.reduce((s, st) => s + (st.estNs ?? 0), 0) / 1e6;
-  const key = createHash('sha256').update(plan.steps.map((s) => `${s.kernel}|${s.reason}`).join('\n')).digest('hex');
+/** Latency of a graph at `threads` threads, batch 1: the planner's estimate (its steps' shares), or the runtime timed (once per plan key). */
+export async function latencyOf(graph: Graph, mode: ProblemSpec['latency'], memo: Map<string, number>, threads = 1): Promise<number> {
+  const plan = planGraph(graph, { inputShapes: inputShapes(graph), threads });
+  // each step's estimate is one thread's work; a step split over threads takes its share of it
+  if (mode === 'estimated') return plan.steps.reduce((s, st) => s + (st.estNs ?? 0) / st.split, 0) / 1e6;
+  const key = createHash('sha256').update(`${threads}\n`).update(plan.steps.map((s) => `${s.kernel}|${s.reason}|${s.split}`).join('\n')).digest('hex');
   let ms = memo.get(key);
-  if (ms === undefined) memo.set(key, (ms = await timeRuns(graph)));
+  if (ms === undefined) memo.set(key, (ms = await timeRuns(graph, threads)));
   return ms;
 }
 
@@ -147,11 +150,11 @@ export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evalu
   const t0 = performance.now();
   const recipe = candidateRecipe(p.space, c, p.spec.proxy);
   const meta = p.spec.source === undefined ? undefined : { source: p.spec.source, recipe: recipe.name };
-  const r = compressGraph(p.graph, { recipe, data: p.data, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps, meta });
+  const r = compressGraph(p.graph, { recipe, data: { ...p.data, score: false }, seed: p.spec.seed, maxStepsPerEpoch: p.spec.proxy.maxSteps, meta });
   const bytes = r.file.bytes;
   const decoded = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
   const accuracy = (await sessionAccuracy(decoded, p.data.test)).accuracy;
-  const latencyMs = await latencyOf(decoded, p.spec.latency, p.latencyMemo);
+  const latencyMs = await latencyOf(decoded, p.spec.latency, p.latencyMemo, p.spec.threads);
   const flash = p.spec.flash ? flashOf(decoded) : {};
   return { hash: candidateHash(c), size: bytes.length, latencyMs, accuracy, ...flash, seconds: (performance.now() - t0) / 1000 };
 }
@@ -171,7 +174,7 @@ export async function leastReachable(p: Problem, kind: 'size' | 'latency' | 'fla
       const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
       const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
       const g = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
-      const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo) : flashOf(g).flash!;
+      const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo, p.spec.threads) : flashOf(g).flash!;
       least = Math.min(least, v);
     }
   }

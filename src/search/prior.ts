@@ -47,7 +47,7 @@ async function probe(p: Problem, c: Candidate, kind: Prior['kind']): Promise<{ f
   const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
   const g = nnzToGraph(bytes, 'probe', { maxElements: Infinity }).graph;
   const accuracy = (await sessionAccuracy(g, p.data.test)).accuracy;
-  return { figure: kind === 'size' ? bytes.length : await latencyOf(g, p.spec.latency, p.latencyMemo), accuracy };
+  return { figure: kind === 'size' ? bytes.length : await latencyOf(g, p.spec.latency, p.latencyMemo, p.spec.threads), accuracy };
 }
 
 /** What a prior's gains measure for a target (flash: size, its constant data is the file's weights). */

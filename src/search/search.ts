@@ -153,6 +153,8 @@ export type FrontPoint = Evaluation & { meets: boolean };
 export interface SearchSummary {
   target: Target;
   maxLoss: number;
+  /** Threads the latencies were measured (or planned) at. */
+  threads?: number;
   /** Held-out accuracy of the model as given (the proxy's scores are on the same slice). */
   baseline: number;
   evaluated: number;
@@ -177,7 +179,7 @@ function judge(goal: Goal, all: Evaluation[]): { front: FrontPoint[]; winner?: E
 export function summarize(s: SearchState): SearchSummary {
   const all = Object.values(s.results);
   const proxy = judge(goalOf(s), all);
-  const sum: SearchSummary = { target: s.target, maxLoss: s.maxLoss, baseline: s.baseline, evaluated: all.length, failed: Object.keys(s.failed).length, ...proxy };
+  const sum: SearchSummary = { target: s.target, maxLoss: s.maxLoss, threads: s.spec.threads ?? 1, baseline: s.baseline, evaluated: all.length, failed: Object.keys(s.failed).length, ...proxy };
   if (!s.final) return sum;
   const f = s.final;
   const fin = judge({ ...goalOf(s), baseline: f.baseline }, Object.values(f.results));

@@ -31,7 +31,7 @@ convs), the density, weight sharing bits, binary / ternary weights and the
 weight bits under int8 / fixed-point quantization (or float), and Winograd
 storage, each candidate a recipe run by \`compress\` with a short fine-tune (the
 proxy), scored on a held-out slice of the training set. Size is the encoded
-file's, latency nnzip's runtime here (1 thread, batch 1), flash the C backend's.
+file's, latency nnzip's runtime here (batch 1, --threads), flash the C backend's.
 Then the best --final-points are fine-tuned fully (the whole training set,
 scored on the test set). Writes DIR/state.json after every candidate (run the
 same command again to resume), then DIR/front.json (the Pareto fronts of size,
@@ -52,6 +52,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
   --train N             training images of the proxy (default 10000)
   --holdout N           held-out images it is scored on (default 2000)
   --latency M           measured (default) or estimated (the planner's cost model)
+  --threads N           threads the latency is measured (or planned) at: 1 (default), 2 = WASM on 2 worker threads
   --final-points N      proxy results fine-tuned fully: best ranked and smallest within the loss, in turn (default 4; 0 = none)
   --final-epochs N      their fine-tuning epochs per stage (default 1)
   --final-steps N       steps per epoch of the final runs (default: whole epochs)
@@ -62,7 +63,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
     const p = parse('search', argv, {
       dataset: { type: 'string' }, target: { type: 'string' }, 'max-loss': { type: 'string' }, budget: { type: 'string' },
       strategy: { type: 'string' }, seed: { type: 'string' }, generation: { type: 'string' }, 'proxy-epochs': { type: 'string' },
-      'proxy-steps': { type: 'string' }, train: { type: 'string' }, holdout: { type: 'string' }, latency: { type: 'string' },
+      'proxy-steps': { type: 'string' }, train: { type: 'string' }, holdout: { type: 'string' }, latency: { type: 'string' }, threads: { type: 'string' },
       redis: { type: 'string' }, methods: { type: 'string' }, output: { type: 'string', short: 'o' },
       'final-points': { type: 'string' }, 'final-epochs': { type: 'string' }, 'final-steps': { type: 'string' },
     });
@@ -76,10 +77,11 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
     const strategy = choice(p, 'strategy', STRATEGIES, 'guided')!;
     const seed = num(p, 'seed', 1, 0, 2 ** 31 - 1, true);
     const generation = num(p, 'generation', 8, 1, 1000, true);
+    const threads = num(p, 'threads', 1, 1, 64, true);
     const spec: ProblemSpec = {
       dataset, seed, train: num(p, 'train', 10000, 1, 1e6, true), holdout: num(p, 'holdout', 2000, 1, 1e6, true),
       proxy: { epochs: num(p, 'proxy-epochs', 1, 0, 100, true), maxSteps: num(p, 'proxy-steps', 50, 1, 1e6, true), lr: 0.01, batch: 64 },
-      latency: choice(p, 'latency', ['measured', 'estimated'] as const, 'measured')!, flash: target.kind === 'flash',
+      latency: choice(p, 'latency', ['measured', 'estimated'] as const, 'measured')!, ...(threads > 1 ? { threads } : {}), flash: target.kind === 'flash',
       ...(str(p, 'methods') === undefined ? {} : { methods: parseMethods(str(p, 'methods')!) }),
       source: basename(path),
     };
