@@ -3,11 +3,11 @@
 // multipliers and the epilogue block uploaded once; per call an fc packs its
 // activations as A, a conv runs im2col8 (padded with the input zero point) and
 // packs the patches as B (an unpadded window packs B straight from the image), per image and group. Threads: an fc shares out its B
-// panels, a conv its images (each thread its own patches and panels).
+// panels (or its A panels when it has more: splitQGemm), a conv its images (each thread its own patches and panels).
 import type { IntLayer, QConvStep, QFcStep } from '../../compile/plan_types.js';
 import { isPointwise } from '../../ir/window.js';
 import { IM2COL_EXPORTS } from '../../kernels/wasm/im2col_codegen.js';
-import { epilogueBlock, packsFromImage, splitQGemmColumns, type WasmQGemm } from '../../kernels/wasm/qgemm.js';
+import { epilogueBlock, packsFromImage, splitQGemm, type WasmQGemm } from '../../kernels/wasm/qgemm.js';
 import { QOUT_BYTES, QGEMM_EXPORTS } from '../../kernels/wasm/qgemm_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
@@ -28,7 +28,7 @@ export function bindQFc(s: QFcStep, env: BindEnv): StepExecutor {
   const { M, N, K } = s;
   const g = { pa, pb: w.pb, c: at(env, s.outputs[0]), ldc: N, M, N, K, bias: w.bias, mult: w.mult, ep: w.ep };
   if (s.split > 1 && env.pool) {
-    const parts = splitQGemmColumns(g, q.variant, s.split, outBytes(s.layer)).map((part, t) => [q.call(part, t)]);
+    const parts = splitQGemm(g, q.variant, s.split, outBytes(s.layer)).map((part, t) => [q.call(part, t)]);
     const runParts = poolRunner(env.pool, parts);
     return { run: () => { e.packA(x, K, M, K, pa, xor); runParts(); } };
   }
