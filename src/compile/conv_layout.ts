@@ -11,6 +11,7 @@ import { winogradLayout, winogradSplit } from '../kernels/wasm/winograd.js';
 import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
+import { CHUNKS_PER_THREAD } from '../kernels/wasm/thread_pool.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
@@ -22,11 +23,8 @@ import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js'
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
 
-/** Sparse chunks of a batch per thread: taken dynamically, so a late or preempted worker holds the others up for one small chunk. */
-const CHUNKS_PER_THREAD = 4;
-
-/** Sparse patch matrices of all chunks together stay under this (more chunks are not worth the memory). */
-const CHUNK_SCRATCH_BYTES = 16 << 20;
+/** Patch matrices of all chunks of a dynamically shared conv together stay under this (more chunks are not worth the memory). */
+export const CHUNK_SCRATCH_BYTES = 16 << 20;
 
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 

@@ -85,6 +85,9 @@ test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1,
     { x: [1, 6, 12, 11], w: [6, 2, 3, 3], attrs: { group: 3, dilations: [2, 1], pads: [2, 1, 2, 1] }, xt: 'int8', bias: true },
     { x: [2, 16, 5, 7], w: [10, 16, 1, 1], attrs: {}, xt: 'uint8', bias: true },
     { x: [2, 24, 13, 10], w: [20, 24, 3, 3], attrs: { pads: [1, 0, 1, 1] }, xt: 'uint8', bias: true },
+    // 2 threads: chunks of images taken dynamically, in two rounds (groups: many calls per image); patches packed from the image
+    { x: [40, 6, 12, 11], w: [9, 2, 3, 3], attrs: { group: 3, pads: [1, 1, 0, 1], strides: [1, 2] }, xt: 'uint8', bias: true },
+    { x: [11, 5, 10, 9], w: [7, 5, 5, 5], attrs: {}, xt: 'int8', bias: true },
   ];
   for (const [i, c] of cases.entries()) {
     const b = new GraphBuilder(i);

@@ -13,7 +13,7 @@ import { compileCached, instantiate } from './loader.js';
 import {
   EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
 } from './qgemm_codegen.js';
-import type { PoolCall, ThreadPool } from './thread_pool.js';
+import { CHUNKS_PER_THREAD, type PoolCall, type ThreadPool } from './thread_pool.js';
 
 /**
  * Whether a conv window packs its GEMM operand straight from the image (packConv: no padding,
@@ -96,7 +96,7 @@ export class WasmQGemm {
     this.exports = instantiate<QGemmExports>(mod, this.arena);
     this.threads = opts.threads;
     this.scratch = Array.from({ length: this.threads?.size ?? 1 }, () => this.arena.alloc(this.scratchBytes()));
-    const chunks = this.threads && this.threads.size > 1 ? QGEMM_CHUNKS_PER_THREAD * this.threads.size : 0;
+    const chunks = this.threads && this.threads.size > 1 ? CHUNKS_PER_THREAD * this.threads.size : 0;
     this.chunkScratch = Array.from({ length: chunks }, () => this.arena.alloc(this.scratchBytes()));
     this.threads?.register(this.key, mod);
   }
@@ -153,7 +153,7 @@ export class WasmQGemm {
     const pool = this.threads;
     if (!pool || pool.size < 2) return this.gemmWith(g);
     const chunks = splitQGemm(g, this.variant, this.chunkScratch.length, outBytes, perRow).filter((c) => c.M > 0 && c.N > 0);
-    pool.runDynamic(chunks.map((c, i) => this.callWithScratch(c, this.chunkScratch[i])));
+    pool.runDynamic(chunks.map((c, i) => this.chunkCall(c, i)));
   }
 
   /** The pool call that runs one driver call on thread t. */
@@ -161,8 +161,16 @@ export class WasmQGemm {
     return this.callWithScratch(g, this.scratch[thread]);
   }
 
-  /** The same with a scratch area (scratchBytes()) of the caller's, e.g. one per dynamically scheduled chunk. */
-  callWithScratch(g: QGemmArgs, scratch: number): PoolCall {
+  /**
+   * The pool call that runs one driver call as chunk `i` of a dynamically scheduled run (any
+   * thread may take it): chunk i's own scratch; i < CHUNKS_PER_THREAD × the pool's threads.
+   */
+  chunkCall(g: QGemmArgs, i: number): PoolCall {
+    if (!(i < this.chunkScratch.length)) throw new Error(`wasm qgemm: chunk ${i} of a dynamic run; this pool has scratch for ${this.chunkScratch.length}`);
+    return this.callWithScratch(g, this.chunkScratch[i]);
+  }
+
+  private callWithScratch(g: QGemmArgs, scratch: number): PoolCall {
     return { key: this.key, fn: QGEMM_EXPORTS.gemm, args: [g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, scratch] };
   }
 
@@ -210,9 +218,6 @@ export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: n
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
   return out;
 }
-
-/** Chunks per thread of WasmQGemm.run (dynamic scheduling evens out late or slow workers). */
-const QGEMM_CHUNKS_PER_THREAD = 4;
 
 /**
  * One driver call split into `parts` independent ones over whole panels, as splitGemm does for

@@ -3,14 +3,16 @@
 // multipliers and the epilogue block uploaded once; per call an fc packs its
 // activations as A, a conv runs im2col8 (padded with the input zero point) and
 // packs the patches as B (an unpadded window packs B straight from the image), per image and group. Threads: an fc shares out its B
-// panels (or its A panels when it has more: splitQGemm), a conv its images (each thread its own patches and panels).
+// panels (or its A panels when it has more: splitQGemm); a conv its images, in chunks taken dynamically (each chunk its own
+// patches, panels and GEMM edge scratch), or bands of output rows (one set each).
 import type { IntLayer, QConvStep, QFcStep } from '../../compile/plan_types.js';
 import { isPointwise } from '../../ir/window.js';
 import { IM2COL_EXPORTS } from '../../kernels/wasm/im2col_codegen.js';
-import { epilogueBlock, packsFromImage, splitQGemm, type WasmQGemm } from '../../kernels/wasm/qgemm.js';
+import { epilogueBlock, packsFromImage, splitQGemm, type QGemmArgs, type WasmQGemm } from '../../kernels/wasm/qgemm.js';
 import { QOUT_BYTES, QGEMM_EXPORTS } from '../../kernels/wasm/qgemm_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
+import { at, dynamicRunner, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { bindQWinograd } from './qwinograd.js';
 
 interface Constants { bias: number; mult: number; ep: number }
@@ -46,13 +48,13 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
   const fused = packsFromImage(w), ic = isPointwise(w) || fused ? undefined : k.im2col();
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), xor = s.layer.input === 'uint8' ? 1 : 0, pad = s.layer.inZero & 0xff;
   const per = s.layout.patches + s.layout.panels, P = s.OH * s.OW;
-  /** The calls of output rows [r0, r1) of images [n0, n1) with the scratch set at `patches`. */
-  const calls = (n0: number, n1: number, r0: number, r1: number, patches: number, t: number): PoolCall[] => {
+  /** The calls of output rows [r0, r1) of images [n0, n1) with the scratch set at `patches`, the GEMMs' calls made by `call`. */
+  const calls = (n0: number, n1: number, r0: number, r1: number, patches: number, call: (g: QGemmArgs) => PoolCall): PoolCall[] => {
     const out: PoolCall[] = [], panels = patches + s.layout.patches, rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
-    const gemm = (n: number, g: number, pb: number, j: number, cols: number): PoolCall => q.call({
+    const gemm = (n: number, g: number, pb: number, j: number, cols: number): PoolCall => call({
       pa: packed.a[g], pb, c: y + (n * s.outImageStride + g * Mg * P + j) * eb, ldc: P, M: Mg, N: cols, K,
       bias: packed.bias + g * Mg * 4, mult: packed.mult && packed.mult + g * Mg * 4, ep: packed.ep,
-    }, t);
+    });
     const padT = w.padT - r0 * w.sh; // the band's top: negative = it starts inside the image
     for (let n = n0; n < n1 && rows > 0; n++) {
       for (let g = 0; g < G; g++) {
@@ -74,17 +76,26 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
     }
     return out;
   };
+  if (s.split > 1 && env.pool && s.layout.byImages) {
+    // chunk c of each round: its images with set c (a round's calls fit the pool's team queue)
+    const sets = s.layout.sets, words = calls(0, 1, 0, s.OH, 0, (g) => q.call(g, 0)).reduce((w, c) => w + 2 + c.args.length, 0);
+    const perItem = Math.max(1, Math.min(Math.ceil(s.N / sets), Math.floor((Math.floor(CALL_WORDS / sets) - 1) / words)));
+    const rounds = Math.ceil(s.N / (sets * perItem)), items = rounds * sets;
+    const runs = Array.from({ length: rounds }, (_, r) => Array.from({ length: sets }, (_, c) => {
+      const [n0, n1] = share(s.N, items, r * sets + c);
+      return calls(n0, n1, 0, s.OH, scratchAt(env, s) + c * per, (g) => q.chunkCall(g, c));
+    }).filter((l) => l.length > 0));
+    return { run: dynamicRunner(env.pool, runs) };
+  }
   if (s.split > 1 && env.pool) {
     const parts = Array.from({ length: s.split }, (_, t) => {
-      const at = scratchAt(env, s) + t * per;
-      if (s.layout.byImages) { const [n0, n1] = share(s.N, s.split, t); return calls(n0, n1, 0, s.OH, at, t); }
       const [r0, r1] = share(s.OH, s.split, t);
-      return calls(0, s.N, r0, r1, at, t);
+      return calls(0, s.N, r0, r1, scratchAt(env, s) + t * per, (g) => q.call(g, t));
     });
     return { run: poolRunner(env.pool, parts) };
   }
   // one thread: the same calls, made directly
-  const list = calls(0, s.N, 0, s.OH, scratchAt(env, s), 0);
+  const list = calls(0, s.N, 0, s.OH, scratchAt(env, s), (g) => q.call(g, 0));
   const im = ic?.exports, e = q.exports;
   const fns = list.map((c) => {
     const a = c.args;
