@@ -63,6 +63,14 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   };
 }
 
+/**
+ * Per scratch set of an im2col integer conv with a max pool fused (compile/fuse.ts): the conv's
+ * output of one image (8-bit, M planes), then the pool kernel's row buffer.
+ */
+export function qconvPoolBuffers(s: Pick<QConvStep, 'M' | 'OH' | 'OW'>): { image: number; rowbuf: number } {
+  return { image: roundUp(s.M * s.OH * s.OW + SLACK, 64), rowbuf: roundUp(s.OW + SLACK, 64) };
+}
+
 function qwinogradStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, choice: QConvChoice): QConvStep {
   const m = choice.tile!, rowsPerChunk = qwinogradChunkRows(g, m, threads);
   const l = qwinogradLayout(g, m, rowsPerChunk, qgemmScratchBytes(DEFAULT_QGEMM_TILE));
