@@ -13,10 +13,9 @@ import { denseConvNs } from '../kernels/wasm/conv.js';
 import { DEFAULT_QGEMM_TILE, packsFromImage, qgemmPackedASize, qgemmPackedBSize, type QInType } from '../kernels/wasm/qgemm.js';
 import { qgemmScratchBytes } from '../kernels/wasm/qgemm_codegen.js';
 import { qwinogradChunkRows, qwinogradLayout, qwinogradNs, qwinogradRefusal } from '../kernels/wasm/qwinograd.js';
-import { CHUNKS_PER_THREAD } from '../kernels/wasm/thread_pool.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { formatUs, partsFor } from './cost.js';
-import { CHUNK_SCRATCH_BYTES, roundUp, SLACK } from './conv_layout.js';
+import { imageChunks, roundUp, SLACK } from './conv_layout.js';
 import { describeIntLayer, intLayer, type IntLayerSpec } from './int_layer.js';
 import { constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvLayout, ConvStep, IntLayer, PlanStep, PlanTarget, QConvStep, QFcStep, WinogradMode } from './plan_types.js';
@@ -53,7 +52,7 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   const P = (byImages ? g.OH : Math.ceil(g.OH / split)) * g.OW; // pixels one set holds
   const direct = isPointwise(g.win), fused = packsFromImage(g.win);
   const patches = direct || fused ? 0 : roundUp(K * P + SLACK, 64), panels = roundUp(qgemmPackedBSize(K, P) + SLACK, 64);
-  const sets = byImages && split > 1 ? Math.min(g.N, split * CHUNKS_PER_THREAD, Math.max(split, Math.floor(CHUNK_SCRATCH_BYTES / (patches + panels)))) : split;
+  const sets = byImages && split > 1 ? imageChunks(g.N, split, patches + panels) : split;
   const layout: ConvLayout = { split, byImages, sets, patches, panels, plane: 0 };
   const kernel = direct ? 'qconv 1×1 int8 gemm' : fused ? 'qconv int8 gemm, patches packed from the image' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;

@@ -196,6 +196,15 @@ export class WasmGemm {
     return this.callWithScratch(g, this.scratch[thread]);
   }
 
+  /**
+   * The pool call that runs one (unsplit) GEMM as chunk `i` of a dynamically scheduled run (any thread
+   * may take it): chunk i's own scratch; i < CHUNKS_PER_THREAD × the pool's threads.
+   */
+  chunkCall(g: GemmArgs, i: number): PoolCall {
+    if (!(i < this.chunkScratch.length)) throw new Error(`wasm gemm: chunk ${i} of a dynamic run; this pool has scratch for ${this.chunkScratch.length}`);
+    return this.callWithScratch(g, this.chunkScratch[i]);
+  }
+
   /** The same with a scratch area of the caller's (scratchBytes() at that offset), e.g. one per dynamically scheduled item. */
   callWithScratch(g: GemmArgs, scratch: number): PoolCall {
     return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, scratch) };

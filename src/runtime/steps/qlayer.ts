@@ -13,8 +13,7 @@ import { epilogueBlock, packsFromImage, splitQGemm, type QGemmArgs, type WasmQGe
 import { QOUT_BYTES, QGEMM_EXPORTS } from '../../kernels/wasm/qgemm_codegen.js';
 import { QOPS_EXPORTS } from '../../kernels/wasm/qops_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
-import { at, dynamicRunner, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { at, imageChunkRunner, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { bindQWinograd } from './qwinograd.js';
 
 interface Constants { bias: number; mult: number; ep: number }
@@ -92,15 +91,7 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
     return out;
   };
   if (s.split > 1 && env.pool && s.layout.byImages) {
-    // chunk c of each round: its images with set c (a round's calls fit the pool's team queue)
-    const sets = s.layout.sets, words = calls(0, 1, 0, s.OH, 0, (g) => q.call(g, 0)).reduce((w, c) => w + 2 + c.args.length, 0);
-    const perItem = Math.max(1, Math.min(Math.ceil(s.N / sets), Math.floor((Math.floor(CALL_WORDS / sets) - 1) / words)));
-    const rounds = Math.ceil(s.N / (sets * perItem)), items = rounds * sets;
-    const runs = Array.from({ length: rounds }, (_, r) => Array.from({ length: sets }, (_, c) => {
-      const [n0, n1] = share(s.N, items, r * sets + c);
-      return calls(n0, n1, 0, s.OH, scratchAt(env, s) + c * per, (g) => q.chunkCall(g, c));
-    }).filter((l) => l.length > 0));
-    return { run: dynamicRunner(env.pool, runs) };
+    return { run: imageChunkRunner(env.pool, s.N, s.layout.sets, (n0, n1, c) => calls(n0, n1, 0, s.OH, scratchAt(env, s) + c * per, (g) => q.chunkCall(g, c))) };
   }
   if (s.split > 1 && env.pool) {
     const parts = Array.from({ length: s.split }, (_, t) => {
