@@ -1,6 +1,6 @@
 // How a conv step shares its work among threads and lays out its scratch: decided
 // once by the planner and carried by the step, so binding only reads it.
-// Dense (im2col / 1×1): `sets` copies of [patches | packed panels], one per thread;
+// Dense (im2col / 1×1): `sets` copies of [patches | packed panels], one per chunk of images or band of rows;
 // depthwise: one padded plane per thread; sparse (csr): `sets` patch matrices,
 // one per chunk of images or per band of output rows; Winograd: one set of
 // transform buffers per thread. C target: the rows of a conv made per band when
@@ -11,6 +11,7 @@ import { winogradLayout, winogradSplit } from '../kernels/wasm/winograd.js';
 import { convKernelCosts } from '../kernels/wasm/sparse.js';
 import { sparseParts } from '../kernels/wasm/sparse_split.js';
 import { CALL_WORDS } from '../kernels/wasm/thread_protocol.js';
+import { CHUNKS_PER_THREAD } from '../kernels/wasm/thread_pool.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
@@ -22,13 +23,19 @@ import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js'
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
 export const SLACK = 64;
 
-/** Sparse chunks of a batch per thread: taken dynamically, so a late or preempted worker holds the others up for one small chunk. */
-const CHUNKS_PER_THREAD = 4;
-
-/** Sparse patch matrices of all chunks together stay under this (more chunks are not worth the memory). */
+/** Patch matrices of all chunks of a dynamically shared conv together stay under this (more chunks are not worth the memory). */
 const CHUNK_SCRATCH_BYTES = 16 << 20;
 
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+/**
+ * Scratch sets of a conv whose threads take chunks of whole images dynamically (dense and integer
+ * im2col convs): CHUNKS_PER_THREAD per thread, no more than the images, nor (beyond one per thread)
+ * than CHUNK_SCRATCH_BYTES of sets of `setBytes`.
+ */
+export function imageChunks(N: number, split: number, setBytes: number): number {
+  return Math.min(N, split * CHUNKS_PER_THREAD, Math.max(split, Math.floor(CHUNK_SCRATCH_BYTES / setBytes)));
+}
 
 /** Words of one group's calls in a dynamic sparse run: an im2col (2 + 15 words, none when 1×1) and an spmm (2 + 13). */
 export function sparseWordsPerGroup(s: ConvStep): number {
@@ -127,7 +134,7 @@ export function convLayout(s: ConvStep, split: number, threads: number, tile: { 
   const P = (split > 1 && !byImages ? Math.ceil(s.OH / split) : s.OH) * s.OW; // pixels one set holds
   const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
   const panels = roundUp(P, nr) * K * 4 + SLACK;
-  return { split, byImages: split > 1 && byImages, sets: split, patches, panels, plane: 0 };
+  return { split, byImages: split > 1 && byImages, sets: split > 1 && byImages ? imageChunks(s.N, split, patches + panels) : split, patches, panels, plane: 0 };
 }
 
 /** Winograd: chunks of tile rows shared round-robin by `split` threads, or each chunk by output channels; one set of transform buffers per thread (kernels/wasm/winograd.ts). */

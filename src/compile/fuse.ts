@@ -7,9 +7,10 @@
 // conv that reads it, an integer one into the integer Winograd conv before it), and the
 // QuantizeLinear → DequantizeLinear pairs left into one float step. A step is fused into
 // its producer only when the producer's output has no other reader and is not a graph output.
-import { convBand, cPatternPlanes } from './conv_layout.js';
+import { convBand, convScratchBytes, cPatternPlanes } from './conv_layout.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
+import { qconvPoolBuffers } from './lower_int.js';
 import { qwinogradPools } from '../kernels/wasm/qwinograd.js';
 import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
 
@@ -192,13 +193,21 @@ function poolIntoPatternReader(f: FuseInput, uses: Map<string, number>, p: PoolS
 /**
  * An integer max pool into the integer conv before it. C: each pooled value is the largest of
  * its window's pixels, made on the spot (no scratch). WASM: a 2×2 stride-2 pool into an
- * integer Winograd conv's output transform (kernels/wasm/qwinograd.ts qwinogradPools).
+ * integer Winograd conv's output transform (kernels/wasm/qwinograd.ts qwinogradPools); any max
+ * pool after an im2col conv that runs whole images (one thread, or chunks of images): each image's
+ * output goes to a buffer of its scratch set and is pooled from there by the same thread
+ * (runtime/steps/qlayer.ts), so the pool shares the conv's threads and finds the values in cache.
  */
 function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boolean {
   const v = s.inputs[0];
   const p = uses.get(v) === 1 && !f.outputs.includes(v) ? f.steps.find((t) => t.outputs.includes(v)) : undefined;
   if (s.mode !== 'max' || p?.kind !== 'qconv' || p.pool || p.outputs.length !== 1 || p.outImageStride !== p.M * p.OH * p.OW) return false;
-  if (f.target === 'wasm' && (p.tile === undefined || !qwinogradPools(s))) return false;
+  if (f.target === 'wasm' && (p.tile !== undefined ? !qwinogradPools(s) : p.split > 1 && !p.layout.byImages)) return false;
+  if (f.target === 'wasm' && p.tile === undefined) {
+    const b = qconvPoolBuffers(p);
+    p.layout = { ...p.layout, plane: b.image + b.rowbuf };
+    p.scratch = convScratchBytes(p.layout);
+  }
   p.pool = s;
   p.outImageStride = s.outImageStride;
   absorb(p, s, s.kernel);

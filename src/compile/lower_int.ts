@@ -15,7 +15,7 @@ import { qgemmScratchBytes } from '../kernels/wasm/qgemm_codegen.js';
 import { qwinogradChunkRows, qwinogradLayout, qwinogradNs, qwinogradRefusal } from '../kernels/wasm/qwinograd.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { formatUs, partsFor } from './cost.js';
-import { roundUp, SLACK } from './conv_layout.js';
+import { imageChunks, roundUp, SLACK } from './conv_layout.js';
 import { describeIntLayer, intLayer, type IntLayerSpec } from './int_layer.js';
 import { constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvLayout, ConvStep, IntLayer, PlanStep, PlanTarget, QConvStep, QFcStep, WinogradMode } from './plan_types.js';
@@ -38,8 +38,9 @@ export interface ConvGeometry {
 }
 
 /**
- * Threads take whole images when there are enough, else bands of output rows of
- * each image (one patch matrix and panel set each). On an integer Winograd tile:
+ * Threads take whole images when there are enough — chunks of images taken dynamically, one patch
+ * matrix and panel set per chunk, so that a worker that wakes late leaves its chunks to the others —
+ * else bands of output rows of each image (one set per band). On an integer Winograd tile:
  * chunks of tile rows round-robin, one scratch set per thread.
  */
 export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, splitFlops: number, choice?: QConvChoice): QConvStep {
@@ -50,15 +51,23 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   if (!byImages) split = Math.min(split, g.OH);
   const P = (byImages ? g.OH : Math.ceil(g.OH / split)) * g.OW; // pixels one set holds
   const direct = isPointwise(g.win), fused = packsFromImage(g.win);
-  const layout: ConvLayout = {
-    split, byImages, sets: split, patches: direct || fused ? 0 : roundUp(K * P + SLACK, 64), panels: roundUp(qgemmPackedBSize(K, P) + SLACK, 64), plane: 0,
-  };
+  const patches = direct || fused ? 0 : roundUp(K * P + SLACK, 64), panels = roundUp(qgemmPackedBSize(K, P) + SLACK, 64);
+  const sets = byImages && split > 1 ? imageChunks(g.N, split, patches + panels) : split;
+  const layout: ConvLayout = { split, byImages, sets, patches, panels, plane: 0 };
   const kernel = direct ? 'qconv 1×1 int8 gemm' : fused ? 'qconv int8 gemm, patches packed from the image' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
   return {
     ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, layout, kernel, reason: describeIntLayer(layer) + (choice ? `; ${choice.reason}` : ''),
-    split, scratch: split * (layout.patches + layout.panels), scratchAt: 0,
+    split, scratch: sets * (patches + panels), scratchAt: 0,
   };
+}
+
+/**
+ * Per scratch set of an im2col integer conv with a max pool fused (compile/fuse.ts): the conv's
+ * output of one image (8-bit, M planes), then the pool kernel's row buffer.
+ */
+export function qconvPoolBuffers(s: Pick<QConvStep, 'M' | 'OH' | 'OW'>): { image: number; rowbuf: number } {
+  return { image: roundUp(s.M * s.OH * s.OW + SLACK, 64), rowbuf: roundUp(s.OW + SLACK, 64) };
 }
 
 function qwinogradStep(base: Base, g: ConvGeometry, layer: IntLayer, threads: number, choice: QConvChoice): QConvStep {

@@ -326,7 +326,7 @@ export interface QConvStep extends StepBase {
   tile?: IntWinogradTile;
   layout: ConvLayout;
   outImageStride: number;
-  /** A max pool after it: target 'c' makes each pooled value on the spot, WASM (2×2 stride 2) in the integer Winograd's output transform (compile/fuse.ts). */
+  /** A max pool after it: target 'c' makes each pooled value on the spot; WASM (2×2 stride 2) in the integer Winograd's output transform, or after an im2col conv from each image's output in its scratch set (compile/fuse.ts). */
   pool?: QPoolStep;
 }
 

@@ -14,15 +14,13 @@ import { WasmArena } from '../kernels/wasm/arena.js';
 import { gemmArgs, WasmGemm, type PackedGemmOptions } from '../kernels/wasm/gemm.js';
 import { IM2COL_EXPORTS, im2colModule, type Im2colExports } from '../kernels/wasm/im2col_codegen.js';
 import { compileCached, instantiate } from '../kernels/wasm/loader.js';
-import type { PoolCall, ThreadPool } from '../kernels/wasm/thread_pool.js';
+import { CHUNKS_PER_THREAD, type PoolCall, type ThreadPool } from '../kernels/wasm/thread_pool.js';
 import { trainKernelsModule, type TrainKernelExports } from '../kernels/wasm/train_codegen.js';
 import { gemmRef } from '../ir/ref/gemm_ref.js';
 import type { Patches } from '../ir/ref/im2col.js';
 import type { Pool2dGeom } from '../ir/ref/pool.js';
 import { gemmCol2imSerial, im2colGemmSerial, type Backend, type GemmCall, type ImageBatch, type TapeMemory } from './backend.js';
 
-/** Work items per thread in a conv batch (taken dynamically: a late worker holds nobody up for long). */
-const CHUNKS_PER_THREAD = 4;
 /** Images per pool run: keeps one run's calls well inside the pool's command area. */
 const IMAGES_PER_RUN = 48;
 

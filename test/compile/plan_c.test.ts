@@ -38,7 +38,8 @@ test('target c: the QDQ LeNet-5 plans as the integer layers of the WASM plan, wi
   assert.equal(c.values.get(c.outputs[0])!.dtype, 'int8');
   assert.equal(c.memory.regionBytes, 784 + 2880 + (23 * 28 + 24) * 4, 'the peak: the input, the first pooled output (int8) and the first conv\'s int32 plane');
   assert.equal(w.target, 'wasm');
-  assert.deepEqual(w.steps.map((s) => s.kind), ['quantize', 'qconv', 'qpool', 'qconv', 'qpool', 'qfc', 'qfc', 'dequantize']);
+  assert.deepEqual(w.steps.map((s) => s.kind), ['quantize', 'qconv', 'qconv', 'qfc', 'qfc', 'dequantize']);
+  assert.deepEqual(w.steps.filter((s) => s.kind === 'qconv').map((s) => (s as QConvStep).pool?.mode), ['max', 'max'], 'WASM: the pools fused into the im2col convs too');
   assert.deepEqual(w.boundary, []);
 });
 

@@ -11,7 +11,7 @@ import { WasmDepthwise } from './depthwise.js';
 import { gemmArgs, gemmNs, type GemmArgs, type WasmGemm } from './gemm.js';
 import { IM2COL_EXPORTS, im2colModule, type Im2colExports } from './im2col_codegen.js';
 import { compileCached, instantiate } from './loader.js';
-import type { PoolCall } from './thread_pool.js';
+import { CHUNKS_PER_THREAD, type PoolCall } from './thread_pool.js';
 
 const IM2COL_KEY = (shared: boolean): string => `im2col:${shared ? 'shared' : 'private'}`;
 
@@ -19,9 +19,6 @@ const IM2COL_KEY = (shared: boolean): string => `im2col:${shared ? 'shared' : 'p
 interface Step { call?: PoolCall; gemm?: GemmArgs }
 
 interface ConvBuffers { patches: number; col: number; scratch: number }
-
-/** Chunks of a batch per thread (dynamic scheduling evens out a late or slower worker). */
-const CHUNKS_PER_THREAD = 4;
 
 export type ConvKernel = 'depthwise' | 'pointwise' | 'im2col';
 

@@ -9,7 +9,7 @@ import { WasmArena } from './arena.js';
 import { wasmFeatures } from './features.js';
 import { BIAS, GEMM_EXPORTS, gemmModule, gemmScratchBytes, type GemmVariant } from './gemm_codegen.js';
 import { compileCached, instantiate } from './loader.js';
-import type { PoolCall, ThreadPool } from './thread_pool.js';
+import { CHUNKS_PER_THREAD, type PoolCall, type ThreadPool } from './thread_pool.js';
 
 /** The tuned default tile (see bench/gemm.ts); fma follows the engine. */
 export const DEFAULT_GEMM_VARIANT: Omit<GemmVariant, 'fma' | 'shared'> = { mr: 4, nr: 8, unroll: 1, kc: 512, mc: 256 };
@@ -196,6 +196,15 @@ export class WasmGemm {
     return this.callWithScratch(g, this.scratch[thread]);
   }
 
+  /**
+   * The pool call that runs one (unsplit) GEMM as chunk `i` of a dynamically scheduled run (any thread
+   * may take it): chunk i's own scratch; i < CHUNKS_PER_THREAD × the pool's threads.
+   */
+  chunkCall(g: GemmArgs, i: number): PoolCall {
+    if (!(i < this.chunkScratch.length)) throw new Error(`wasm gemm: chunk ${i} of a dynamic run; this pool has scratch for ${this.chunkScratch.length}`);
+    return this.callWithScratch(g, this.chunkScratch[i]);
+  }
+
   /** The same with a scratch area of the caller's (scratchBytes() at that offset), e.g. one per dynamically scheduled item. */
   callWithScratch(g: GemmArgs, scratch: number): PoolCall {
     return { key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, scratch) };
@@ -316,8 +325,6 @@ export function splitGemm(g: GemmArgs, v: Pick<GemmVariant, 'mr' | 'nr'>, parts:
   return out;
 }
 
-/** Chunks per thread of a threaded GEMM (dynamic scheduling evens out late or slow workers). */
-const CHUNKS_PER_THREAD = 4;
 
 /** Below ~1 MFLOP the thread hand-off costs more than it saves. */
 function worthSplitting(M: number, N: number, K: number): boolean {

@@ -13,7 +13,7 @@ import { compileCached, instantiate } from './loader.js';
 import {
   EP, EPILOGUE_BYTES, QGEMM_EXPORTS, QOUT, QOUT_BYTES, qgemmModule, qgemmScratchBytes, type QGemmVariant, type QOutType,
 } from './qgemm_codegen.js';
-import type { PoolCall, ThreadPool } from './thread_pool.js';
+import { CHUNKS_PER_THREAD, type PoolCall, type ThreadPool } from './thread_pool.js';
 
 /**
  * Whether a conv window packs its GEMM operand straight from the image (packConv: no padding,
@@ -83,6 +83,7 @@ export class WasmQGemm {
   readonly key: string;
   readonly threads?: ThreadPool;
   private readonly scratch: number[];
+  private readonly chunkScratch: number[]; // per chunk of a dynamically scheduled run()
 
   constructor(opts: { arena?: WasmArena; threads?: ThreadPool; tile?: Partial<Omit<QGemmVariant, 'shared'>> } = {}) {
     if (!wasmFeatures().simd) fail('wasm qgemm: this engine has no WebAssembly SIMD; use a newer Node (>= 16.4) or browser');
@@ -95,6 +96,8 @@ export class WasmQGemm {
     this.exports = instantiate<QGemmExports>(mod, this.arena);
     this.threads = opts.threads;
     this.scratch = Array.from({ length: this.threads?.size ?? 1 }, () => this.arena.alloc(this.scratchBytes()));
+    const chunks = this.threads && this.threads.size > 1 ? CHUNKS_PER_THREAD * this.threads.size : 0;
+    this.chunkScratch = Array.from({ length: chunks }, () => this.arena.alloc(this.scratchBytes()));
     this.threads?.register(this.key, mod);
   }
 
@@ -141,16 +144,34 @@ export class WasmQGemm {
     this.exports.gemm(g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, this.scratch[thread]);
   }
 
-  /** The driver split over the pool's threads by B panels when the pool has several (else on this thread); perRow: channels are rows. */
+  /**
+   * The driver on the pool's threads when it has several (else on this thread): more chunks than
+   * threads (splitQGemm), taken dynamically as WasmGemm does, so that a worker slow to wake or
+   * descheduled costs only what is left of its share. perRow: channels are rows.
+   */
   run(g: QGemmArgs, perRow: boolean, outBytes: number): void {
     const pool = this.threads;
     if (!pool || pool.size < 2) return this.gemmWith(g);
-    pool.run(splitQGemmColumns(g, this.variant, pool.size, outBytes, perRow).map((part, t) => [this.call(part, t)]));
+    const chunks = splitQGemm(g, this.variant, this.chunkScratch.length, outBytes, perRow).filter((c) => c.M > 0 && c.N > 0);
+    pool.runDynamic(chunks.map((c, i) => this.chunkCall(c, i)));
   }
 
   /** The pool call that runs one driver call on thread t. */
   call(g: QGemmArgs, thread: number): PoolCall {
-    return { key: this.key, fn: QGEMM_EXPORTS.gemm, args: [g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, this.scratch[thread]] };
+    return this.callWithScratch(g, this.scratch[thread]);
+  }
+
+  /**
+   * The pool call that runs one driver call as chunk `i` of a dynamically scheduled run (any
+   * thread may take it): chunk i's own scratch; i < CHUNKS_PER_THREAD × the pool's threads.
+   */
+  chunkCall(g: QGemmArgs, i: number): PoolCall {
+    if (!(i < this.chunkScratch.length)) throw new Error(`wasm qgemm: chunk ${i} of a dynamic run; this pool has scratch for ${this.chunkScratch.length}`);
+    return this.callWithScratch(g, this.chunkScratch[i]);
+  }
+
+  private callWithScratch(g: QGemmArgs, scratch: number): PoolCall {
+    return { key: this.key, fn: QGEMM_EXPORTS.gemm, args: [g.pa, g.pb, g.c, g.ldc, g.M, g.N, g.K, g.bias, g.mult, g.ep, scratch] };
   }
 
   packBCall(src: number, ldb: number, cols: number, K: number, dst: number, xor: boolean): PoolCall {
@@ -199,18 +220,29 @@ export function transposeBytes<T extends Int8Array | Uint8Array>(src: T, rows: n
 }
 
 /**
- * One driver call split into `parts` along N (whole B panels): each part offsets B
- * and C, and the bias and multipliers too when the channels are the columns (not
- * perRow). Empty parts get N = 0 (the driver then does nothing). eb: bytes per output element.
+ * One driver call split into `parts` independent ones over whole panels, as splitGemm does for
+ * f32: along N (B panels; B, C and, when the channels are the columns, bias and multipliers
+ * offset) when there are at least as many B panels as A panels, else along M (A panels; A, C
+ * and, when perRow, bias and multipliers offset). Empty parts get M = 0 or N = 0 (the driver
+ * then does nothing). eb: bytes per output element.
  */
-export function splitQGemmColumns(g: QGemmArgs, tile: Pick<QGemmVariant, 'nr'>, parts: number, eb: number, perRow = false): QGemmArgs[] {
-  const nr = tile.nr, panels = Math.ceil(g.N / nr), panelBytes = qgemmPackedBSize(g.K, nr, tile);
+export function splitQGemm(g: QGemmArgs, tile: Pick<QGemmVariant, 'mr' | 'nr'>, parts: number, eb: number, perRow = false): QGemmArgs[] {
+  const panelsN = Math.ceil(g.N / tile.nr), panelsM = Math.ceil(g.M / tile.mr), alongN = panelsN >= panelsM;
+  const panels = alongN ? panelsN : panelsM;
   return Array.from({ length: parts }, (_, t) => {
     const p0 = Math.floor((t * panels) / parts), p1 = Math.floor(((t + 1) * panels) / parts);
-    const j0 = p0 * nr, j1 = Math.min(g.N, p1 * nr);
+    const shift = (ptr: number, channels: boolean, first: number): number => (ptr && channels ? ptr + first * 4 : ptr);
+    if (alongN) {
+      const j0 = p0 * tile.nr, j1 = Math.min(g.N, p1 * tile.nr);
+      return {
+        ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * qgemmPackedBSize(g.K, tile.nr, tile), c: g.c + j0 * eb,
+        bias: shift(g.bias, !perRow, j0), mult: shift(g.mult, !perRow, j0),
+      };
+    }
+    const i0 = p0 * tile.mr, i1 = Math.min(g.M, p1 * tile.mr);
     return {
-      ...g, N: Math.max(0, j1 - j0), pb: g.pb + p0 * panelBytes, c: g.c + j0 * eb,
-      bias: g.bias && !perRow ? g.bias + j0 * 4 : g.bias, mult: g.mult && !perRow ? g.mult + j0 * 4 : g.mult,
+      ...g, M: Math.max(0, i1 - i0), pa: g.pa + p0 * qgemmPackedASize(tile.mr, g.K, tile), c: g.c + i0 * g.ldc * eb,
+      bias: shift(g.bias, perRow, i0), mult: shift(g.mult, perRow, i0),
     };
   });
 }

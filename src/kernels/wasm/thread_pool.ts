@@ -35,6 +35,12 @@ export interface ThreadPool {
   close(): Promise<void>;
 }
 
+/**
+ * Chunks per thread when work is taken dynamically (runDynamic): a worker that wakes late or is
+ * preempted holds the others up for one small chunk at most.
+ */
+export const CHUNKS_PER_THREAD = 4;
+
 /** [from, to) of part t when `count` items are shared by `parts`. */
 export function share(count: number, parts: number, t: number): [number, number] {
   return [Math.floor((t * count) / parts), Math.floor(((t + 1) * count) / parts)];

@@ -1,15 +1,15 @@
 // Dense convolution on the packed GEMM: per image and group, im2col (unless 1×1)
 // → pack the patches as B panels → GEMM against the weights packed once as A
 // panels, bias per row and the fused clamp in the epilogue; the output may go
-// to a concat's slice (image stride). With threads, each thread has its own
-// patches and panels and takes whole images, or a band of output rows of each.
+// to a concat's slice (image stride). With threads: chunks of whole images taken
+// dynamically (each its own patches and panels), or each thread a band of output rows of each image.
 import type { ConvStep } from '../../compile/plan_types.js';
 import { gemmArgs, type WasmGemm } from '../../kernels/wasm/gemm.js';
 import { BIAS } from '../../kernels/wasm/gemm_codegen.js';
 import { IM2COL_EXPORTS } from '../../kernels/wasm/im2col_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import type { Im2colExports, Kernel } from '../kernel_set.js';
-import { at, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { at, imageChunkRunner, poolRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 
 interface Packed { w: number[]; bias: number }
 
@@ -76,15 +76,13 @@ function epilogue(s: ConvStep, bias: number, g: number, Mg: number) {
   return { bias: bias ? bias + g * Mg * 4 : 0, biasPer: 'row' as const, clamp: s.clamp };
 }
 
-/** Thread t takes whole images, with its own patches and panels. */
+/** Chunks of whole images taken dynamically by the threads, each with its own patches, panels and GEMM scratch. */
 function byImages(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
   const gemm = env.kernels.gemm, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
   const layout = s.layout;
-  const parts: PoolCall[][] = [];
-  for (let t = 0; t < s.split; t++) {
+  return { run: imageChunkRunner(env.pool!, s.N, layout.sets, (n0, n1, t) => {
     const patches = scratchAt(env, s) + t * (layout.patches + layout.panels), panels = patches + layout.patches;
     const calls: PoolCall[] = [];
-    const [n0, n1] = share(s.N, s.split, t);
     for (let n = n0; n < n1; n++) {
       for (let g = 0; g < G; g++) {
         let src = x + (n * C + g * Cg) * HW * 4;
@@ -93,12 +91,11 @@ function byImages(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colEx
           src = patches;
         }
         calls.push(gemm.packBCall(src, P, false, K, P, panels));
-        calls.push(gemm.call(gemmArgs(Mg, P, K, packed.w[g], panels, y + (n * os + g * Mg * P) * 4, epilogue(s, packed.bias, g, Mg)), t));
+        calls.push(gemm.chunkCall(gemmArgs(Mg, P, K, packed.w[g], panels, y + (n * os + g * Mg * P) * 4, epilogue(s, packed.bias, g, Mg)), t));
       }
     }
-    parts.push(calls);
-  }
-  return { run: poolRunner(env.pool!, parts) };
+    return calls;
+  }) };
 }
 
 /**

@@ -3,7 +3,7 @@
 // (packed once per session, shared by the plans of every batch size).
 import type { Plan, PlanStep } from '../../compile/plan_types.js';
 import type { Tensor } from '../../ir/tensor.js';
-import type { PoolCall, ThreadPool } from '../../kernels/wasm/thread_pool.js';
+import { share, type PoolCall, type ThreadPool } from '../../kernels/wasm/thread_pool.js';
 import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
 import type { KernelSet } from '../kernel_set.js';
 import type { ArenaViews } from '../views.js';
@@ -53,6 +53,21 @@ export function prepared<T>(env: BindEnv, s: PlanStep, what: string, make: () =>
     env.weights.set(key, w);
   }
   return w;
+}
+
+/**
+ * Chunks of consecutive images taken dynamically by the threads, chunk c of every round with
+ * scratch set c (`calls` makes a chunk's calls: images [n0, n1) with set c); a batch whose calls
+ * do not fit one dynamic run (the team queue's CALL_WORDS) goes in rounds.
+ */
+export function imageChunkRunner(pool: ThreadPool, N: number, sets: number, calls: (n0: number, n1: number, c: number) => PoolCall[]): () => void {
+  const words = calls(0, 1, 0).reduce((w, c) => w + 2 + c.args.length, 0); // one image's
+  const perItem = Math.max(1, Math.min(Math.ceil(N / sets), Math.floor((Math.floor(CALL_WORDS / sets) - 1) / words)));
+  const rounds = Math.ceil(N / (sets * perItem)), items = rounds * sets;
+  return dynamicRunner(pool, Array.from({ length: rounds }, (_, r) => Array.from({ length: sets }, (_, c) => {
+    const [n0, n1] = share(N, items, r * sets + c);
+    return calls(n0, n1, c);
+  }).filter((l) => l.length > 0)));
 }
 
 /** Runs rounds of items one after the other, each round dynamically (a worker that wakes late leaves its items to the caller). */

@@ -14,7 +14,7 @@ import { SPARSE_EXPORTS } from '../../kernels/wasm/sparse_codegen.js';
 import { spmmCall } from '../../kernels/wasm/sparse_split.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
-import { at, dynamicRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { at, dynamicRunner, imageChunkRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { clampBounds, csrOf, sessionThreads } from './fc.js';
 
 interface Geometry {
@@ -85,22 +85,14 @@ export function bindSparseConv(s: ConvStep, env: BindEnv): StepExecutor {
  * rounds; within a round every chunk has its own patch matrix.
  */
 function byImages(s: ConvStep, env: BindEnv, geo: Geometry): StepExecutor {
-  const perImage = geo.G * sparseWordsPerGroup(s);
-  const cols = patchSets(env, s), sets = cols.length;
-  const perItem = Math.max(1, Math.min(Math.ceil(s.N / sets), Math.floor((Math.floor(CALL_WORDS / sets) - 1) / perImage)));
-  const rounds = Math.ceil(s.N / (sets * perItem)), items = rounds * sets;
-  const runs: PoolCall[][][] = [];
-  for (let r = 0; r < rounds; r++) {
-    const round: PoolCall[][] = [];
-    for (let c = 0; c < sets; c++) {
-      const [n0, n1] = share(s.N, items, r * sets + c);
+  const cols = patchSets(env, s);
+  return {
+    run: imageChunkRunner(env.pool!, s.N, cols.length, (n0, n1, c) => {
       const calls: PoolCall[] = [];
       for (let n = n0; n < n1; n++) for (let g = 0; g < geo.G; g++) calls.push(...bandCalls(s, geo, n, g, 0, s.OH, cols[c]));
-      if (calls.length) round.push(calls);
-    }
-    runs.push(round);
-  }
-  return { run: dynamicRunner(env.pool!, runs) };
+      return calls;
+    }),
+  };
 }
 
 /**

@@ -2,11 +2,13 @@
 // bit for bit, at tile edges: every output type, bias and multipliers per row and
 // per column, int8 and uint8 operands, and accumulators near the int32 limits.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { intRange, requantMultipliers } from '../../../src/ir/quant.js';
 import { Rng } from '../../../src/ir/random.js';
 import { qgemmRef } from '../../../src/ir/ref/qgemm_ref.js';
-import { WasmQGemm, type QEpilogue, type QInType } from '../../../src/kernels/wasm/qgemm.js';
+import { WasmArena } from '../../../src/kernels/wasm/arena.js';
+import { epilogueBlock, splitQGemm, WasmQGemm, type QEpilogue, type QGemmArgs, type QInType } from '../../../src/kernels/wasm/qgemm.js';
+import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
 import { qgemmModule } from '../../../src/kernels/wasm/qgemm_codegen.js';
 import { WA } from '../../../src/kernels/wasm/wasm_api.js';
 import { edgeSizes } from './helpers.js';
@@ -109,4 +111,46 @@ test('qgemm: accumulators near the int32 limit and a full int8 range stay exact;
   check(g, rng, { M: 9, N: 13, K: 4000, out: 'int32', bias: true });
   const bias = Int32Array.from([5, -7, 9]);
   assert.deepEqual([...g.qgemm(1, 3, 0, new Int8Array(0), new Int8Array(0), { bias })], [5, -7, 9]);
+});
+
+test('splitQGemm covers every panel once, along N or along M, offsetting bias and multipliers with the channels', () => {
+  const base: QGemmArgs = { pa: 1000, pb: 2000, c: 3000, ldc: 50, M: 20, N: 50, K: 7, bias: 4000, mult: 5000, ep: 6000 };
+  const wide = splitQGemm(base, { mr: 4, nr: 8 }, 2, 1);
+  assert.deepEqual(wide.map((p) => [p.N, p.M, p.c, p.pb, p.pa, p.bias, p.mult]), [[24, 20, 3000, 2000, 1000, 4000, 5000], [26, 20, 3024, 2000 + 3 * 4 * 8 * 2, 1000, 4096, 5096]]);
+  const tall = splitQGemm({ ...base, M: 100, N: 8 }, { mr: 4, nr: 8 }, 3, 2, true);
+  assert.deepEqual(tall.map((p) => [p.M, p.c, p.pa, p.bias, p.mult]), [[32, 3000, 1000, 4000, 5000], [32, 3000 + 32 * 50 * 2, 1000 + 8 * 4 * 4 * 4, 4128, 5128], [36, 3000 + 64 * 100, 1000 + 16 * 4 * 4 * 4, 4256, 5256]]);
+  assert.deepEqual(splitQGemm({ ...base, M: 100, N: 8, bias: 0, mult: 0 }, { mr: 4, nr: 8 }, 2, 1).map((p) => [p.bias, p.mult]), [[0, 0], [0, 0]]);
+  assert.deepEqual(splitQGemm({ ...base, M: 1, N: 3 }, { mr: 4, nr: 8 }, 2, 1).map((p) => p.N), [0, 3]);
+});
+
+const shared = new WasmArena({ shared: true, maximumBytes: 1 << 26 });
+const pool = new NodeThreadPool(shared, 2);
+after(() => pool.close());
+
+test('qgemm run() on 2 threads (dynamic chunks along M or N) is bit for bit the 1-thread driver', () => {
+  const rng = new Rng(5), two = new WasmQGemm({ threads: pool });
+  const cases: [number, number, number, boolean, QEpilogue['out'] | 'int32'][] = [
+    [256, 256, 256, false, 'int8'], [37, 300, 45, true, 'uint8'], [300, 13, 33, true, 'int16'], [61, 70, 9, false, 'int32'], [3, 5, 4, false, 'int8'],
+  ];
+  for (const [M, N, K, perRow, out] of cases) {
+    const channels = perRow ? M : N, eb = { int8: 1, uint8: 1, int16: 2, int32: 4 }[out];
+    const mark = shared.used;
+    const pa = two.prepackA(ints(rng, M * K, 'int8'), M, K), pb = two.prepackB(ints(rng, N * K, 'uint8'), K, N, true);
+    const scales = Array.from({ length: channels }, () => (0.5 + rng.next()) / (40 * Math.sqrt(K + 1)));
+    const { mult, shift } = requantMultipliers(scales);
+    const e: QEpilogue | undefined = out === 'int32' ? undefined : { mult, shift, zero: out === 'uint8' ? 120 : 3, lo: out === 'int16' ? -32768 : out === 'uint8' ? 0 : -128, hi: out === 'int16' ? 32767 : out === 'uint8' ? 255 : 127, out };
+    const g = {
+      pa, pb, c: shared.alloc(M * N * eb), ldc: N, M, N, K, bias: two.upload(Int32Array.from({ length: channels }, () => rng.int(20001) - 10000)),
+      mult: e ? two.upload(e.mult) : 0, ep: two.upload(epilogueBlock(e, perRow)),
+    };
+    const bytes = () => new Uint8Array(shared.memory.buffer, g.c, M * N * eb).slice();
+    two.gemmWith(g);
+    const want = bytes();
+    new Uint8Array(shared.memory.buffer, g.c, M * N * eb).fill(0x5a);
+    two.run(g, perRow, eb);
+    const got = bytes();
+    assert.ok(new Set(want).size > 4, `${M}×${N}×${K}: a degenerate output`);
+    for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) assert.fail(`${M}×${N}×${K} ${out} perRow ${perRow}: byte ${i} got ${got[i]}, expected ${want[i]}`);
+    shared.reset(mark);
+  }
 });
