@@ -82,9 +82,6 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
   return { split: l.split, byImages: l.byImages, sets: l.sets, patches, panels: 0, plane: 0 };
 }
 
-/** Pattern-conv items per thread, taken dynamically: image chunks (a late or preempted worker holds the others up for one small chunk). */
-const PATTERN_CHUNKS_PER_THREAD = 4;
-
 /** The pattern conv's image sets (padded image + accumulators each) together stay under this. */
 const PATTERN_SETS_BYTES = 8 << 20;
 
@@ -108,7 +105,7 @@ function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout 
   const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
   const plane = roundUp(paddedBytes(geo, s.pattern!.variant), 64), acc = roundUp(accBytes(geo, s.pattern!.variant), 64);
   if (byImages) {
-    const sets = Math.max(split, Math.min(s.N, split * PATTERN_CHUNKS_PER_THREAD, Math.floor(PATTERN_SETS_BYTES / (plane + acc))));
+    const sets = Math.max(split, Math.min(s.N, split * CHUNKS_PER_THREAD, Math.floor(PATTERN_SETS_BYTES / (plane + acc))));
     return { split, byImages, sets, patches: acc, panels: 0, plane };
   }
   return { split, byImages, sets: 1, patches: patternRowRanges(split) * acc, panels: 0, plane };

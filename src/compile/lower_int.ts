@@ -15,7 +15,7 @@ import { qgemmScratchBytes } from '../kernels/wasm/qgemm_codegen.js';
 import { qwinogradChunkRows, qwinogradLayout, qwinogradNs, qwinogradRefusal } from '../kernels/wasm/qwinograd.js';
 import { winogradNs } from '../kernels/wasm/winograd.js';
 import { formatUs, partsFor } from './cost.js';
-import { imageChunks, roundUp, SLACK } from './conv_layout.js';
+import { convScratchBytes, imageChunks, roundUp, SLACK } from './conv_layout.js';
 import { describeIntLayer, intLayer, type IntLayerSpec } from './int_layer.js';
 import { constOf, fallback, product, stepBase, typeOf, type LowerCtx, type LowerResult } from './lower_ctx.js';
 import type { ConvLayout, ConvStep, IntLayer, PlanStep, PlanTarget, QConvStep, QFcStep, WinogradMode } from './plan_types.js';
@@ -58,7 +58,7 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
   return {
     ...base, N, C, H, W, M, OH, OW, group, win, outImageStride, kind: 'qconv', layer, layout, kernel, reason: describeIntLayer(layer) + (choice ? `; ${choice.reason}` : ''),
-    split, scratch: sets * (patches + panels), scratchAt: 0,
+    split, scratch: convScratchBytes(layout), scratchAt: 0,
   };
 }
 

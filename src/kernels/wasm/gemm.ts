@@ -185,7 +185,7 @@ export class WasmGemm {
     if (pool && pool.size > 1 && worthSplitting(M, N, K)) {
       // more chunks than threads, taken dynamically: a late worker cannot hold the caller up for long
       const chunks = splitGemm(args, this.variant, this.chunkScratch.length).filter((g) => g.M > 0 && g.N > 0);
-      pool.runDynamic(chunks.map((g, i) => ({ key: this.key, fn: GEMM_EXPORTS.gemm, args: gemmArgList(g, this.chunkScratch[i]) })));
+      pool.runDynamic(chunks.map((g, i) => this.callWithScratch(g, this.chunkScratch[i])));
     } else {
       callGemm(this.exports, args, this.scratch[0]);
     }

@@ -110,23 +110,6 @@ function transformPairs(f: FuncBuilder, c: InputCtx, base0: Local, base1: Local,
   });
 }
 
-/** Pads the two channels' bands, then loopRows(h, copy) copies input row y (where it exists) of channel c2 + h. */
-function fillBands(f: FuncBuilder, c2: Local, C: Local, H: Local, W: Local, band: Local, bandBytes: Local, pad: Local,
-  loopRows: (h: number, copy: (dst: () => void, srcPlane: () => void, y: Local) => void) => void): void {
-  for (let h = 0; h < 2; h++) {
-    f.get(c2).i32(h).op('i32.add').get(C).op('i32.lt_s').if(() => {
-      f.get(band).get(bandBytes).i32(h).op('i32.mul').op('i32.add').get(pad).get(bandBytes).memoryFill();
-      loopRows(h, (dst, srcPlane, y) => {
-        f.get(y).get(H).op('i32.lt_u').if(() => {
-          dst();
-          srcPlane(); f.get(y).get(W).op('i32.mul').op('i32.add');
-          f.get(W).memoryCopy();
-        });
-      });
-    });
-  }
-}
-
 /** Tile rows (wide images): per tile row, 4 tiles of it per group; a band of Rt·m + 2 rows, Wb bytes each. */
 function emitInputRows(f: FuncBuilder, m: IntWinogradTile): void {
   const [x, C, H, W, padT, padL, r0, Rt, tilesW, band, Wb, v, ldv, vStride, pad, xor] = f.params;
@@ -135,11 +118,20 @@ function emitInputRows(f: FuncBuilder, m: IntWinogradTile): void {
   f.get(Rt).i32(m).op('i32.mul').i32(2).op('i32.add').set(rowsB);
   f.get(rowsB).get(Wb).op('i32.mul').set(bandBytes);
   const body = (unsigned: boolean) => f.forUp(c2, 0, C, 2, () => {
-    fillBands(f, c2, C, H, W, band, bandBytes, pad, (h, copy) => f.forUp(i, 0, rowsB, 1, () => {
-      f.get(r0).i32(m).op('i32.mul').get(padT).op('i32.sub').get(i).op('i32.add').set(y);
-      copy(() => { f.get(band).get(bandBytes).i32(h).op('i32.mul').op('i32.add').get(i).get(Wb).op('i32.mul').op('i32.add').get(padL).op('i32.add'); },
-        () => { f.get(x).get(c2).i32(h).op('i32.add').get(H).op('i32.mul').get(W).op('i32.mul').op('i32.add'); }, y);
-    }));
+    // each channel's band: padded, then input row y (where it exists) into band row i
+    for (let h = 0; h < 2; h++) {
+      f.get(c2).i32(h).op('i32.add').get(C).op('i32.lt_s').if(() => {
+        f.get(band).get(bandBytes).i32(h).op('i32.mul').op('i32.add').get(pad).get(bandBytes).memoryFill();
+        f.forUp(i, 0, rowsB, 1, () => {
+          f.get(r0).i32(m).op('i32.mul').get(padT).op('i32.sub').get(i).op('i32.add').set(y);
+          f.get(y).get(H).op('i32.lt_u').if(() => {
+            f.get(band).get(bandBytes).i32(h).op('i32.mul').op('i32.add').get(i).get(Wb).op('i32.mul').op('i32.add').get(padL).op('i32.add');
+            f.get(x).get(c2).i32(h).op('i32.add').get(H).op('i32.mul').get(W).op('i32.mul').op('i32.add').get(y).get(W).op('i32.mul').op('i32.add');
+            f.get(W).memoryCopy();
+          });
+        });
+      });
+    }
     f.forUp(r, 0, Rt, 1, () => {
       f.forUp(tc, 0, tilesW, 4, () => {
         f.get(band).get(r).i32(m).op('i32.mul').get(Wb).op('i32.mul').op('i32.add').get(tc).i32(m).op('i32.mul').op('i32.add').tee(base0)

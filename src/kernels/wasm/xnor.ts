@@ -230,17 +230,16 @@ export class WasmXnor {
         for (let m = 0; m < l.M; m++) { corrX[k * Mp + m] += l.tapPos[m * taps + t]; corrN[k * Mp + m] += l.tapNz[m * taps + t]; }
       }
     }));
+    const rowCls = Int32Array.from(rows, (m) => rowKinds.indexOf(m) * colKinds.length), colCls = Int32Array.from(cols, (m) => colKinds.indexOf(m));
     // the fast path's B[m][pixel] = valid + 2·corrX of the pixel's class, laid out as the outputs (conv, binary symmetric)
     const fast = win && hasFastPath(l.shape), P = rows.length * cols.length, bTab = new Int32Array(fast ? Mp * P : 0);
     if (fast) {
-      const colK = cols.map((m) => colKinds.indexOf(m));
-      rows.forEach((rm, oh) => {
-        const r = rowKinds.indexOf(rm) * colKinds.length;
-        for (let m = 0; m < Mp; m++) for (let ow = 0; ow < cols.length; ow++) bTab[m * P + oh * cols.length + ow] = valid[r + colK[ow]] + 2 * corrX[(r + colK[ow]) * Mp + m];
+      rowCls.forEach((r, oh) => {
+        for (let m = 0; m < Mp; m++) for (let ow = 0; ow < cols.length; ow++) bTab[m * P + oh * cols.length + ow] = valid[r + colCls[ow]] + 2 * corrX[(r + colCls[ow]) * Mp + m];
       });
     }
     t = {
-      rowCls: this.put(Int32Array.from(rows, (m) => rowKinds.indexOf(m) * colKinds.length)), colCls: this.put(Int32Array.from(cols, (m) => colKinds.indexOf(m))),
+      rowCls: this.put(rowCls), colCls: this.put(colCls),
       valid: this.put(valid), corrX: this.put(corrX), corrN: this.put(corrN),
       offs: this.put(windowOffsets({ ...l.shape, Wp: w ? this.grid(l, H, W).Wp : 1 })),
       bTab: fast ? this.put(bTab) : 0,
