@@ -49,13 +49,13 @@ function tunerClock(): () => number {
  * inputs and outputs: many images stream through the caches), or one image's pad and
  * the first of `threads` row ranges (the share one thread runs when they split the rows).
  */
-interface Timed { conv: WasmPatternConv; call: () => void; images: number }
+interface Timed { call: () => void; images: number }
 
 function timedCall(conv: WasmPatternConv, x: number, y: number, scratch: number, images: number, threads: number): Timed {
-  if (images > 1 || threads === 1) return { conv, call: () => conv.run(images, x, y, scratch), images };
+  if (threads === 1) return { call: () => conv.run(images, x, y, scratch), images };
   const [r0, r1] = conv.rowRanges(threads)[0], e = conv.exports;
   const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1).args as Parameters<typeof e.conv>;
-  return { conv, call: () => { e.pad(x, scratch, 0, conv.geo.C); e.conv(...args); }, images: 1 };
+  return { call: () => { e.pad(x, scratch, 0, conv.geo.C); e.conv(...args); }, images: 1 };
 }
 
 /**

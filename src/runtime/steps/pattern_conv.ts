@@ -8,9 +8,7 @@ import type { ConvStep } from '../../compile/plan_types.js';
 import { WasmPatternConv } from '../../kernels/wasm/pattern.js';
 import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
 import { patternRowRanges } from '../../compile/conv_layout.js';
-import type { PoolCall } from '../../kernels/wasm/thread_pool.js';
-import { CALL_WORDS } from '../../kernels/wasm/thread_protocol.js';
-import { at, dynamicRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
+import { at, imageChunkRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { sessionThreads } from './fc.js';
 
 function prepare(s: ConvStep, env: BindEnv): WasmPatternConv {
@@ -29,19 +27,13 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   // descheduled on a shared machine, leaves its item to the caller. Each item has its own
   // scratch (images) or accumulators (row ranges), so any thread may run any item.
   if (s.split > 1 && threads > 1 && L.byImages) {
-    // L.sets chunks of images per round (several per thread), chunk i on set i
-    const set = (t: number) => { const pad = scratch + t * (L.plane + L.patches); return { pad, acc: pad + L.plane }; };
-    const image = (n: number, t: number): PoolCall[] => [conv.padCall(x + n * inImage, set(t).pad), conv.convCall(set(t).pad, y + n * outImage, set(t).acc)];
-    const perImage = image(0, 0).reduce((w, c) => w + 2 + c.args.length, 0), k = L.sets;
-    const perItem = Math.max(1, Math.min(Math.ceil(s.N / k), Math.floor((Math.floor(CALL_WORDS / k) - 1) / perImage)));
-    const rounds: PoolCall[][][] = [];
-    for (let n0 = 0; n0 < s.N; n0 += perItem * k) {
-      rounds.push(Array.from({ length: k }, (_, t) => {
-        const a = Math.min(s.N, n0 + t * perItem), b = Math.min(s.N, a + perItem);
-        return Array.from({ length: b - a }, (_, i) => image(a + i, t)).flat();
-      }).filter((calls) => calls.length > 0));
-    }
-    return { run: dynamicRunner(env.pool!, rounds) };
+    // L.sets chunks of images per round (several per thread), chunk c on set c
+    return {
+      run: imageChunkRunner(env.pool!, s.N, L.sets, (n0, n1, c) => {
+        const pad = scratch + c * (L.plane + L.patches), acc = pad + L.plane;
+        return Array.from({ length: n1 - n0 }, (_, i) => [conv.padCall(x + (n0 + i) * inImage, pad), conv.convCall(pad, y + (n0 + i) * outImage, acc)]).flat();
+      }),
+    };
   }
   const e = conv.exports;
   if (s.split > 1 && threads > 1) {
