@@ -159,6 +159,13 @@ export async function evaluateCandidate(p: Problem, c: Candidate): Promise<Evalu
   return { hash: candidateHash(c), size: bytes.length, latencyMs, accuracy, ...flash, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** A candidate compressed without fine-tuning (calibrated on the training slice): the file's bytes and the graph decoded from them. */
+export function compressUntuned(p: Problem, c: Candidate): { bytes: Uint8Array; graph: Graph } {
+  const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
+  const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
+  return { bytes, graph: nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph };
+}
+
 /**
  * The least a target's figure can be in this space: the most compressed candidates
  * (binary, ternary, 2-bit shared, at the lowest density, filters kept and quantization
@@ -170,10 +177,7 @@ export async function leastReachable(p: Problem, kind: 'size' | 'latency' | 'fla
   const patterns = p.space.layers.some((l) => l.pattern.length > 1) ? [false, true] : [false];
   for (const values of ['bwn', 'twn', 'q2'] as const) {
     for (const pattern of patterns) {
-      const c = smallest(p.space, values, pattern);
-      const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
-      const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
-      const g = nnzToGraph(bytes, 'candidate', { maxElements: Infinity }).graph;
+      const { bytes, graph: g } = compressUntuned(p, smallest(p.space, values, pattern));
       const v = kind === 'size' ? bytes.length : kind === 'latency' ? await latencyOf(g, p.spec.latency, p.latencyMemo, p.spec.threads) : flashOf(g).flash!;
       least = Math.min(least, v);
     }

@@ -4,11 +4,9 @@
 // training, so it is cheap next to one candidate; it tells the greedy start how to
 // spend the loss budget (the most saved per accuracy lost first, as HAWQ/NNCF and
 // AMC's per-layer probes do) and the mutations which gene of which layer to move.
-import { compressGraph } from '../compress/pipeline.js';
-import { nnzToGraph } from '../format/nnz.js';
 import { sessionAccuracy } from '../eval/runners.js';
-import { latencyOf, type Problem } from './evaluate.js';
-import { candidateRecipe, GENES, isRepaired, type Candidate, type Gene, type LayerChoice, type Space } from './space.js';
+import { compressUntuned, latencyOf, type Problem } from './evaluate.js';
+import { GENES, isRepaired, type Candidate, type Gene, type LayerChoice, type Space } from './space.js';
 import type { TargetKind } from './targets.js';
 
 /** One layer's gene at one option (index into the layer's options, ≥ 1), applied alone. */
@@ -43,9 +41,7 @@ export function withMove(space: Space, c: Candidate, layer: number, gene: Gene, 
 
 /** Size (bytes) or latency (ms) and held-out accuracy of a candidate compressed without fine-tuning. */
 async function probe(p: Problem, c: Candidate, kind: Prior['kind']): Promise<{ figure: number; accuracy: number }> {
-  const recipe = candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 });
-  const bytes = compressGraph(p.graph, { recipe, seed: p.spec.seed, calibration: p.data.train }).file.bytes;
-  const g = nnzToGraph(bytes, 'probe', { maxElements: Infinity }).graph;
+  const { bytes, graph: g } = compressUntuned(p, c);
   const accuracy = (await sessionAccuracy(g, p.data.test)).accuracy;
   return { figure: kind === 'size' ? bytes.length : await latencyOf(g, p.spec.latency, p.latencyMemo, p.spec.threads), accuracy };
 }

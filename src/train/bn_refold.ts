@@ -13,7 +13,7 @@
 // connectivity stay exact. Convs without a bias, with a weight transform
 // (binarize, fake quantization) or a gradient transform (weight sharing: a
 // per-channel scale would split the shared centroids) are left without BN.
-import { attrFloat, type Graph, type Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import { fail } from '../ir/errors.js';
 import { bnScale, bnShift } from '../ir/passes/fold_batchnorm.js';
 import { Tensor } from '../ir/tensor.js';
@@ -171,8 +171,7 @@ export function foldBatchNorms(r: Refold): void {
     const gamma = m.param(l.gamma).master, beta = m.param(l.beta).master;
     const mean = m.buffers.get(l.mean)!, vr = m.buffers.get(l.variance)!;
     const O = gamma.length, per = w.size / O;
-    const eps = attrFloat(m.graph.nodes.find((n) => n.name === `${l.conv}.bn_refold`)!, 'epsilon', REFOLD_EPS);
-    const k = bnScale(gamma, vr, eps);
+    const k = bnScale(gamma, vr, REFOLD_EPS); // the ε insertBatchNorms gave every BN
     for (let o = 0; o < O; o++) {
       for (let i = o * per, e = i + per; i < e; i++) w.master[i] *= k[o];
       b.master[o] = bnShift(k[o], b.master[o], mean[o], beta[o]);
