@@ -1,14 +1,16 @@
 // Reads a model file the user names: .onnx or .nnz.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { nnzToGraph } from '../format/nnz.js';
 import { exportOnnx } from '../onnx/export.js';
-import { loadOnnxFile } from '../onnx/load.js';
+import { loadOnnxFile, readModelFile } from '../onnx/load.js';
 
 export interface LoadedModel {
   path: string;
+  /** The file as read (once). */
+  bytes: Uint8Array;
   graph: Graph;
   /** Bytes each tensor takes in a .nnz file (absent for dense files). */
   tensorBytes?: Map<string, number>;
@@ -20,14 +22,10 @@ export interface LoadedModel {
 
 export function loadModel(path: string): LoadedModel {
   if (!existsSync(path)) fail(`${path}: no such file`);
-  const name = basename(path).toLowerCase();
-  if (name.endsWith('.onnx')) {
-    const graph = loadOnnxFile(path);
-    return { path, graph, oracle: () => path };
-  }
-  if (name.endsWith('.nnz')) {
-    const { graph, meta, tensorBytes } = nnzToGraph(readFileSync(path), path);
-    return { path, graph, meta, tensorBytes, oracle: () => exportOnnx(graph) };
-  }
-  fail(`${path}: unknown model type; nnzip reads .onnx and .nnz files`);
+  const name = basename(path).toLowerCase(), onnx = name.endsWith('.onnx');
+  if (!onnx && !name.endsWith('.nnz')) fail(`${path}: unknown model type; nnzip reads .onnx and .nnz files`);
+  const bytes = readModelFile(path);
+  if (onnx) return { path, bytes, graph: loadOnnxFile(path, bytes), oracle: () => path };
+  const { graph, meta, tensorBytes } = nnzToGraph(bytes, path);
+  return { path, bytes, graph, meta, tensorBytes, oracle: () => exportOnnx(graph) };
 }

@@ -29,12 +29,14 @@ const CHUNK_SCRATCH_BYTES = 16 << 20;
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /**
- * Scratch sets of a conv whose threads take chunks of whole images dynamically (dense and integer
- * im2col convs): CHUNKS_PER_THREAD per thread, no more than the images, nor (beyond one per thread)
- * than CHUNK_SCRATCH_BYTES of sets of `setBytes`.
+ * Scratch sets of a dense or integer im2col conv layout: one per thread, or when its threads take
+ * chunks of whole images dynamically, CHUNKS_PER_THREAD per thread, no more than the images, nor
+ * (beyond one per thread) than CHUNK_SCRATCH_BYTES of sets (everything a set holds, a fused pool's
+ * plane too).
  */
-export function imageChunks(N: number, split: number, setBytes: number): number {
-  return Math.min(N, split * CHUNKS_PER_THREAD, Math.max(split, Math.floor(CHUNK_SCRATCH_BYTES / setBytes)));
+export function imageChunks(N: number, l: Omit<ConvLayout, 'sets'>): number {
+  if (!l.byImages || l.split <= 1) return l.split;
+  return Math.min(N, l.split * CHUNKS_PER_THREAD, Math.max(l.split, Math.floor(CHUNK_SCRATCH_BYTES / setBytes(l))));
 }
 
 /** Words of one group's calls in a dynamic sparse run: an im2col (2 + 15 words, none when 1×1) and an spmm (2 + 13). */
@@ -131,7 +133,8 @@ export function convLayout(s: ConvStep, split: number, threads: number, tile: { 
   const P = (split > 1 && !byImages ? Math.ceil(s.OH / split) : s.OH) * s.OW; // pixels one set holds
   const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
   const panels = roundUp(P, nr) * K * 4 + SLACK;
-  return { split, byImages: split > 1 && byImages, sets: split > 1 && byImages ? imageChunks(s.N, split, patches + panels) : split, patches, panels, plane: 0 };
+  const l = { split, byImages: split > 1 && byImages, patches, panels, plane: 0 };
+  return { ...l, sets: imageChunks(s.N, l) };
 }
 
 /** Winograd: chunks of tile rows shared round-robin by `split` threads, or each chunk by output channels; one set of transform buffers per thread (kernels/wasm/winograd.ts). */
@@ -143,9 +146,14 @@ function winogradConvLayout(s: ConvStep, split: number, tile: { mr: number; nr: 
   return { split: sets, byImages: false, sets, patches: 0, panels: 0, plane: 0, winograd: { rowsPerChunk, byChannels, setBytes: l.setBytes } };
 }
 
+/** Bytes of one scratch set of a conv layout. */
+export function setBytes(l: Omit<ConvLayout, 'sets'>): number {
+  return l.patches + l.panels + l.plane + (l.winograd?.setBytes ?? 0);
+}
+
 /** Scratch bytes of a conv layout, all sets together. */
 export function convScratchBytes(l: ConvLayout): number {
-  return l.sets * (l.patches + l.panels + l.plane + (l.winograd?.setBytes ?? 0));
+  return l.sets * setBytes(l);
 }
 
 /** Bytes of band scratch a fused conv may take beyond one pooled row's: this fraction of its pooled output. */

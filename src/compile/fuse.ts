@@ -7,7 +7,7 @@
 // conv that reads it, an integer one into the integer Winograd conv before it), and the
 // QuantizeLinear → DequantizeLinear pairs left into one float step. A step is fused into
 // its producer only when the producer's output has no other reader and is not a graph output.
-import { convBand, convScratchBytes, cPatternPlanes } from './conv_layout.js';
+import { convBand, convScratchBytes, cPatternPlanes, imageChunks } from './conv_layout.js';
 import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
 import { qconvPoolBuffers } from './lower_int.js';
@@ -204,8 +204,8 @@ function fuseQPool(f: FuseInput, uses: Map<string, number>, s: QPoolStep): boole
   if (s.mode !== 'max' || p?.kind !== 'qconv' || p.pool || p.outputs.length !== 1 || p.outImageStride !== p.M * p.OH * p.OW) return false;
   if (f.target === 'wasm' && (p.tile !== undefined ? !qwinogradPools(s) : p.split > 1 && !p.layout.byImages)) return false;
   if (f.target === 'wasm' && p.tile === undefined) {
-    const b = qconvPoolBuffers(p);
-    p.layout = { ...p.layout, plane: b.image + b.rowbuf };
+    const b = qconvPoolBuffers(p), l = { ...p.layout, plane: b.image + b.rowbuf };
+    p.layout = { ...l, sets: imageChunks(p.N, l) }; // fewer sets when the plane would take them past the cap
     p.scratch = convScratchBytes(p.layout);
   }
   p.pool = s;

@@ -52,8 +52,8 @@ export function qconvStep(base: Base, g: ConvGeometry, layer: IntLayer, threads:
   const P = (byImages ? g.OH : Math.ceil(g.OH / split)) * g.OW; // pixels one set holds
   const direct = isPointwise(g.win), fused = packsFromImage(g.win);
   const patches = direct || fused ? 0 : roundUp(K * P + SLACK, 64), panels = roundUp(qgemmPackedBSize(K, P) + SLACK, 64);
-  const sets = byImages && split > 1 ? imageChunks(g.N, split, patches + panels) : split;
-  const layout: ConvLayout = { split, byImages, sets, patches, panels, plane: 0 };
+  const chunked = { split, byImages, patches, panels, plane: 0 };
+  const layout: ConvLayout = { ...chunked, sets: imageChunks(g.N, chunked) };
   const kernel = direct ? 'qconv 1×1 int8 gemm' : fused ? 'qconv int8 gemm, patches packed from the image' : 'qconv int8 im2col+gemm';
   const { N, C, H, W, M, OH, OW, group, win, outImageStride } = g;
   return {

@@ -13,10 +13,8 @@ import { WasmArena } from '../kernels/wasm/arena.js';
 import { defaultPatternVariant, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
-import type { Graph } from '../ir/graph.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
-import { planGraph, type PlanOptions } from './plan.js';
-import type { ConvStep } from './plan_types.js';
+import type { ConvStep, Plan } from './plan_types.js';
 import { Rng } from '../ir/random.js';
 
 
@@ -166,17 +164,18 @@ export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: Patter
 }
 
 /**
- * Tunes every conv of a graph that the planner runs on the pattern kernel (for these input
- * shapes, on `threads` threads: the class of the first input's batch), returns them by node.
+ * Tunes every conv a plan runs on the pattern kernel, for its class (the step's batch on the plan's
+ * threads; cached ones are not timed again). Returns whether a tuned variant differs from the one the
+ * plan holds: the estimates, the kernel choices and the scratch that follow from it then need planning again.
  */
-export function tunePatterns(g: Graph, inputShapes: Record<string, number[]>,
-  o: { samples?: number; threads?: number; plan?: Pick<PlanOptions, 'kernels' | 'winograd' | 'patterns'> } = {}): Map<string, TuneResult> {
-  const out = new Map<string, TuneResult>();
-  for (const s of planGraph(g, { ...o.plan, inputShapes, threads: o.threads }).steps) {
+export function tunePlan(plan: Pick<Plan, 'steps' | 'threads'>, o: { samples?: number } = {}): boolean {
+  let changed = false;
+  for (const s of plan.steps) {
     if (s.kind !== 'conv' || s.impl !== 'pattern') continue;
-    const c = s as ConvStep, w = c.win;
-    out.set(c.name, tunePatternConv({ C: c.C, M: c.M, H: c.H, W: c.W, pads: [w.padT, w.padL, w.padB, w.padR] }, c.weight.data, c.pattern!.format,
-      { samples: o.samples, bias: c.bias, maxPool: c.pattern!.maxPool, batch: c.N, threads: o.threads }));
+    const c = s as ConvStep, w = c.win, planned = c.pattern!;
+    const r = tunePatternConv({ C: c.C, M: c.M, H: c.H, W: c.W, pads: [w.padT, w.padL, w.padB, w.padR] }, c.weight.data, planned.format,
+      { samples: o.samples, bias: c.bias, maxPool: planned.maxPool, batch: c.N, threads: plan.threads });
+    if (patternVariantKey(r.variant) !== patternVariantKey(planned.variant)) changed = true;
   }
-  return out;
+  return changed;
 }

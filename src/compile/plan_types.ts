@@ -22,9 +22,9 @@ export interface PatternOptions {
   /** FKR row order (default true). */
   reorder?: boolean;
   /**
-   * Session: tune every pattern layer the plan runs (compile/pattern_tune.ts) for its batch class
-   * and thread count before planning, unless the tuning cache has it (default false: the tuned
-   * variants already cached or imported, else the default).
+   * Session: tune every pattern layer the plan runs (compile/pattern_tune.ts tunePlan) for its batch
+   * class and thread count, unless the tuning cache has it, and plan again when a tuned variant is
+   * not the planned one (default false: the tuned variants already cached or imported, else the default).
    */
   tune?: boolean;
 }

@@ -15,7 +15,7 @@ import { patternTargets, prunePatterns } from './pattern/pattern_prune.js';
 import { pruneIteratively, type PruneStage } from './prune/iterative.js';
 import { filterLayers } from './prune/structured.js';
 import { couplingGroups, pruneChannels } from './prune/thin.js';
-import { layerOverrides, settingsFor, type Recipe } from './recipe.js';
+import { denseShareLr, layerOverrides, settingsFor, type Recipe } from './recipe.js';
 import { shareWeights, type ShareTarget } from './share/share.js';
 import { quantizeStageRun } from './quantize/stage.js';
 import { binarizeModel, chooseMethods } from './binary/binarize.js';
@@ -162,7 +162,7 @@ function shareLossNote(r: ReturnType<typeof shareWeights>, lr: number, lost: num
     if (m > most) [most, where] = [m, w];
   }
   return `share: fine-tuning the centroids lost ${(100 * lost).toFixed(2)} pp (clustered ${(100 * r.accuracyClustered!).toFixed(2)}%, tuned ${(100 * r.accuracyTuned!).toFixed(2)}%): ` +
-    `each centroid moves by lr × the summed gradient of its weights (lr ${lr}; the largest cluster: ${most} weights of ${where}); give share.lr a smaller one (e.g. ${lr / 10})`;
+    `each centroid moves by lr × the summed gradient of its weights (lr ${lr}; the largest cluster: ${most} weights of ${where}); give share.lr a smaller one (e.g. ${denseShareLr(lr)})`;
 }
 
 const share: Stage = {

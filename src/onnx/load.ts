@@ -25,14 +25,17 @@ function externalReader(modelPath: string): (location: string) => Uint8Array | u
   };
 }
 
-/** Loads an ONNX model file (with external data) into a Graph; bad files throw NnzipError naming `path`. */
-export function loadOnnxFile(path: string): Graph {
-  let bytes: Uint8Array;
+/** The bytes of a model file; a file that cannot be read throws NnzipError naming `path`. */
+export function readModelFile(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     const code = (e as { code?: string }).code;
     fail(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read the file (${code ?? (e as Error).message})`);
   }
+}
+
+/** Loads an ONNX model file (with external data) into a Graph, from `bytes` when already read; bad files throw NnzipError naming `path`. */
+export function loadOnnxFile(path: string, bytes = readModelFile(path)): Graph {
   return importOnnx(bytes, { source: path, readExternal: externalReader(path) });
 }

@@ -13,7 +13,7 @@
 import { describePlan } from '../compile/describe.js';
 import { formatBytes } from '../ir/print.js';
 import { checkWinograd, planGraph } from '../compile/plan.js';
-import { tunePatterns } from '../compile/pattern_tune.js';
+import { tunePlan } from '../compile/pattern_tune.js';
 import type { KernelsMode, PatternOptions, Plan, PlanStep, WinogradMode } from '../compile/plan_types.js';
 import { fail } from '../ir/errors.js';
 import { Graph } from '../ir/graph.js';
@@ -139,13 +139,13 @@ export class Session {
   }
 
   private bind(shapes: Record<string, number[]>, key: string): Binding {
-    if (this.options.patterns?.tune) {
-      tunePatterns(this.graph, shapes, { threads: this.threads, plan: { kernels: this.kernelsMode, winograd: this.options.winograd, patterns: this.options.patterns } });
-    }
-    const plan = planGraph(this.graph, {
+    const planFor = () => planGraph(this.graph, {
       inputShapes: shapes, kernels: this.kernelsMode, winograd: this.options.winograd, threads: this.threads, tile: this.kernels.gemm.variant,
       splitFlops: this.options.splitFlops, patterns: this.options.patterns,
     });
+    let plan = planFor();
+    // tuning its pattern layers needs the plan (which run on the pattern kernel, fused pools, folded weights); planned again only when the tuner just picked another variant
+    if (this.options.patterns?.tune && tunePlan(plan)) plan = planFor();
     prepareWeights(plan, this.env(plan, 0)); // weights first, so the region stays at the top of the arena and can grow in place
     this.ensureRegion(plan.memory.regionBytes);
     const b = new Binding(plan, this.env(plan, this.region.start), this.region.epoch);

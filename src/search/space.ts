@@ -14,7 +14,7 @@ import { qualifies } from '../compress/pattern/pattern_prune.js';
 import type { QuantScheme } from '../compress/quantize/ptq.js';
 import { BINARIZE_DEFAULTS } from '../compress/binary/settings.js';
 import { STAGES } from '../compress/stages.js';
-import { CODESIGN_CANDIDATES, DEEP_COMPRESSION, parseRecipe, PATTERN, QUANTIZE_DEFAULTS, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
+import { CODESIGN_CANDIDATES, DEEP_COMPRESSION, denseShareLr, parseRecipe, PATTERN, QUANTIZE_DEFAULTS, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
 import type { WinogradTile } from '../ir/winograd.js';
 
 /** What a layer's weights become: float, shared to k bits, binary (BWN) or ternary (TWN). */
@@ -185,7 +185,10 @@ export function candidateRecipe(space: Space, c: Candidate, proxy: Proxy, name =
   // only the layers named get patterns (minChannels at its largest); no ADMM in a proxy: projection, then retraining
   if (patterned) r.pattern = { ...PATTERN.pattern!, patterns: patterned.patterns!, connectivity: 1, scope: 'layer', minChannels: 1e6, admm: undefined, epochs: proxy.epochs };
   if (used.some((s) => s.density !== undefined)) r.prune = { density: {}, schedule: 'oneshot', stages: 1, epochsPerStage: proxy.epochs };
-  if (used.some((s) => s.bits !== undefined)) r.share = { bits: {}, init: 'linear', epochs: proxy.epochs };
+  // a layer shared without pruning has clusters too large for the proxy's lr (compress's share note)
+  if (used.some((s) => s.bits !== undefined)) {
+    r.share = { bits: {}, init: 'linear', epochs: proxy.epochs, ...(used.some((s) => s.bits !== undefined && s.density === undefined) ? { lr: denseShareLr(proxy.lr) } : {}) };
+  }
   if (used.some((s) => s.binary !== undefined)) {
     r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: 'none', fc: 'none' }, first: true, last: true, epochs: proxy.epochs };
   }

@@ -16,6 +16,7 @@ import { patternGeometry } from '../../src/kernels/wasm/pattern.js';
 import { patternWeight } from '../ir/pattern_weights.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
 import { runReference } from '../../src/runtime/reference.js';
+import { Session } from '../../src/runtime/session.js';
 import { createNodeSession } from '../../src/runtime/session_node.js';
 import { checkAgainstReference, compareOutputs, randomFeeds } from '../runtime/helpers.js';
 import { assertAgrees, runC, runNnzip } from './c/helpers.js';
@@ -223,6 +224,22 @@ test('the tuner\'s candidates include every ablation configuration (+FKR, +FKW, 
       assert.deepEqual(ablation.map((v) => [v.storage, v.lre]), [['csr', false], ['fkw', false], ['fkw', true]]);
       for (const v of ablation) assert.ok(keys.has(patternVariantKey(v)), `${H}×${W} pads ${pads[0]}: ${patternVariantKey(v)} is a candidate`);
     }
+  }
+});
+
+test('a session with patterns.tune plans once per bind when its pattern layers are tuned for the class already', async () => {
+  clearTuning();
+  const g = graph();
+  await (await Session.create(g, { batch: 1, patterns: { tune: true } })).dispose(); // tunes both layers for one image
+  let asked = 0; // the planner asks the variant hook once per pattern layer per plan
+  const s = await Session.create(g, { batch: 1, patterns: { tune: true, variant: () => void asked++ } });
+  try {
+    assert.equal(asked, 2, 'two pattern layers, planned once');
+    const feeds = randomFeeds(g, 1, 5);
+    compareOutputs(s.run(feeds), runReference(g, feeds), 'tuned pattern convs', 1e-4);
+  } finally {
+    await s.dispose();
+    clearTuning();
   }
 });
 

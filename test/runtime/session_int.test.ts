@@ -117,30 +117,48 @@ test('QLinearConv on the integer kernels: pads, strides, dilation, groups, 1×1,
   }
 });
 
+interface QConvPoolCase { x: number[]; w: number[]; conv: Record<string, number[] | number>; pool: Record<string, number[] | number>; xt: 'int8' | 'uint8' }
+
+/** QLinearConv → DequantizeLinear → MaxPool → QuantizeLinear, as a QDQ model has it: the pool between a DequantizeLinear and a QuantizeLinear of the conv's output scale. */
+function qconvPoolGraph(b: GraphBuilder, rng: Rng, c: QConvPoolCase): ReturnType<GraphBuilder['build']> {
+  const M = c.w[0];
+  const inputs = [
+    b.input('x', c.x, c.xt), b.constant('xs', scale(0.02)), b.constant('xz', zero(c.xt, c.xt === 'int8' ? 4 : 125)),
+    b.constant('w', ints(rng, 'int8', c.w, -127, 127)), b.constant('ws', f32([M], Array.from({ length: M }, () => 0.002 + 0.004 * rng.next()))),
+    b.constant('wz', fromNumbers('int8', [M], new Array(M).fill(0))), b.constant('ys', scale(0.08)), b.constant('yz', zero(c.xt, c.xt === 'int8' ? -3 : 100)),
+    b.constant('b', ints(rng, 'int32', [M], -2000, 2000)),
+  ];
+  const pooled = b.op1('MaxPool', [b.op1('DequantizeLinear', [b.op1('QLinearConv', inputs, c.conv), 'ys', 'yz'])], c.pool);
+  return b.build([b.op1('QuantizeLinear', [pooled, 'ys', 'yz'])], 17);
+}
+
 test('QLinearConv → DequantizeLinear → MaxPool → QuantizeLinear: the pool fused into the int8 im2col conv (windows with pads, strides, dilation, ceil mode; groups; a slice of a batch in rounds), bit for bit on 1 and 2 threads', async () => {
   const rng = new Rng(9);
-  const cases: { x: number[]; w: number[]; conv: Record<string, number[] | number>; pool: Record<string, number[] | number>; xt: 'int8' | 'uint8' }[] = [
+  const cases: QConvPoolCase[] = [
     { x: [5, 3, 12, 11], w: [6, 3, 3, 3], conv: { pads: [1, 1, 1, 1] }, pool: { kernel_shape: [2, 2], strides: [2, 2] }, xt: 'int8' },
     { x: [4, 4, 13, 12], w: [7, 4, 5, 5], conv: {}, pool: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, xt: 'uint8' },
     { x: [3, 2, 10, 9], w: [5, 2, 1, 1], conv: {}, pool: { kernel_shape: [2, 3], strides: [1, 2], dilations: [2, 1], ceil_mode: 1 }, xt: 'int8' },
     { x: [40, 6, 9, 8], w: [9, 2, 3, 3], conv: { group: 3, pads: [1, 1, 1, 1] }, pool: { kernel_shape: [2, 2], strides: [2, 2] }, xt: 'uint8' },
   ];
   for (const [i, c] of cases.entries()) {
-    const b = new GraphBuilder(20 + i);
-    const M = c.w[0];
-    const inputs = [
-      b.input('x', c.x, c.xt), b.constant('xs', scale(0.02)), b.constant('xz', zero(c.xt, c.xt === 'int8' ? 4 : 125)),
-      b.constant('w', ints(rng, 'int8', c.w, -127, 127)), b.constant('ws', f32([M], Array.from({ length: M }, () => 0.002 + 0.004 * rng.next()))),
-      b.constant('wz', fromNumbers('int8', [M], new Array(M).fill(0))), b.constant('ys', scale(0.08)), b.constant('yz', zero(c.xt, c.xt === 'int8' ? -3 : 100)),
-      b.constant('b', ints(rng, 'int32', [M], -2000, 2000)),
-    ];
-    // as a QDQ model has it: the pool between a DequantizeLinear and a QuantizeLinear of the conv's output scale
-    const pooled = b.op1('MaxPool', [b.op1('DequantizeLinear', [b.op1('QLinearConv', inputs, c.conv), 'ys', 'yz'])], c.pool);
-    const g = b.build([b.op1('QuantizeLinear', [pooled, 'ys', 'yz'])], 17);
+    const g = qconvPoolGraph(new GraphBuilder(20 + i), rng, c);
     const step = planGraph(g, { inputShapes: { x: c.x }, winograd: 'off' }).steps;
     assert.deepEqual(step.map((s) => [s.kind, (s as QConvStep).pool?.mode]), [['qconv', 'max']], `case ${i}: one integer conv step with its pool`);
     await check(g, ints(rng, c.xt, c.x, c.xt === 'int8' ? -128 : 0, c.xt === 'int8' ? 127 : 255), `QLinearConv → MaxPool case ${i}`, 1, { winograd: 'off' });
   }
+});
+
+test('a max pool fused into an int8 im2col conv on 2 threads: its plane counts in the chunks\' 16 MB cap (fewer sets), bit for bit the unfused oracle', async () => {
+  // 1×1, 2 → 256 channels on 96×96: a set's patches and panels are 18 KB, the pool's plane (the conv's output of one image) 2.3 MB
+  const c: QConvPoolCase = { x: [8, 2, 96, 96], w: [256, 2, 1, 1], conv: {}, pool: { kernel_shape: [2, 2], strides: [2, 2] }, xt: 'int8' };
+  const rng = new Rng(11), g = qconvPoolGraph(new GraphBuilder(30), rng, c);
+  const step = planGraph(g, { inputShapes: { x: c.x }, threads: 2, splitFlops: 0, winograd: 'off' }).steps[0] as QConvStep;
+  const l = step.layout, per = step.scratch / l.sets;
+  assert.ok(step.kind === 'qconv' && step.pool && l.byImages && step.split === 2, `chunks of images with the pool fused: ${step.kernel}`);
+  assert.ok(l.plane > 0 && per === l.patches + l.panels + l.plane, `a set holds the pool's plane: ${JSON.stringify(l)}`);
+  assert.ok(l.sets > step.split && l.sets * per <= 16 << 20, `${l.sets} sets of ${per} B stay under 16 MB (more than one per thread)`);
+  assert.ok((l.sets + 1) * per > 16 << 20 && l.sets < c.x[0], `as many sets as fit: ${l.sets} of ${per} B`);
+  await check(g, ints(rng, c.xt, c.x, -128, 127), 'QLinearConv → MaxPool at the chunk cap', 1, { winograd: 'off' });
 });
 
 test('QLinearMatMul, MatMulInteger and ConvInteger on the integer kernels (int32 out exact)', async () => {

@@ -67,6 +67,18 @@ test('a layer left unchanged by a candidate gets no kind default of the base rec
   assert.deepEqual([settingsFor(recipe, fc1).density, settingsFor(recipe, fc1).bits], [1, 32]);
 });
 
+test('a candidate sharing a layer it does not prune: its recipe gives the centroid fine-tune share.lr, a tenth of the proxy\'s lr (compress\'s share note); sharing pruned layers only keeps train.lr', async () => {
+  const p = await tiny();
+  const recipe = (c: Candidate) => parseRecipe(parseYaml(stringify(recipeDocument(candidateRecipe(p.space, c, p.spec.proxy)))), 'winner.yaml');
+  for (const layers of [[L(1, 'q4', 1), L(0.2, 'q5', 1)], [L(0.5, 'q4', 0.5), L(1, 'q3', 1)], [L(1, 'f32', 1), L(1, 'q6', 1)]]) {
+    const r = recipe({ layers, winograd: 0 });
+    assert.equal(r.share?.lr, p.spec.proxy.lr / 10, JSON.stringify(layers));
+    assert.equal(r.train.lr, p.spec.proxy.lr);
+  }
+  assert.equal(recipe({ layers: [L(0.5, 'q4', 1), L(0.2, 'q5', 1)], winograd: 0 }).share?.lr, undefined, 'pruned layers only');
+  assert.equal(recipe({ layers: [L(1, 'f32', 1), L(0.5, 'f32', 1)], winograd: 0 }).share, undefined, 'no sharing');
+});
+
 test('patterns, per-layer quantization bits and float layers: the recipe says them, the file holds them', async () => {
   const p = await tiny();
   // conv1: 6 patterns, all kernels kept, int8 weights at 6 bits; fc1: pruned to 0.2, left float

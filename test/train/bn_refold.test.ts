@@ -91,17 +91,24 @@ test('masks stay exact through refold fine-tuning; the mask hook still holds aft
 
 test('pattern stage with train.batchnorm refold: every target stays in its patterns, no BN in the written graph', () => {
   const data = { train: tinyData(256, 1), test: tinyData(64, 2) };
-  const r = parseRecipe({
-    pattern: { patterns: 4, connectivity: 2, admm: { rounds: 1, epochsPerRound: 1, rho: 0.01, rhoGrowth: 2 }, epochs: 1 },
-    train: { batchnorm: 'refold' },
-  }, 'test', PATTERN);
-  const out = compressGraph(net(), { recipe: r, data, seed: 1, maxStepsPerEpoch: 4 });
-  assert.deepEqual(out.compressed.nodes.map((n) => n.op), net().nodes.map((n) => n.op));
-  for (const name of ['conv2.weight', 'conv3.weight']) {
-    const f = out.compressed.formats.get(name), t = out.compressed.initializers.get(name)!;
-    assert.ok(f?.kind === 'pattern', `${name} is ${f?.kind}`);
-    if (f?.kind === 'pattern') checkPatternFormat(t.data as Float32Array, t.shape, f, name);
+  const run = (batchnorm: 'refold' | 'off') => compressGraph(net(), {
+    recipe: parseRecipe({
+      pattern: { patterns: 4, connectivity: 2, admm: { rounds: 1, epochsPerRound: 1, rho: 0.01, rhoGrowth: 2 }, epochs: 1 },
+      train: { batchnorm },
+    }, 'test', PATTERN),
+    data, seed: 1, maxStepsPerEpoch: 4,
+  }).compressed;
+  const g = run('refold');
+  assert.deepEqual(g.nodes.map((n) => n.op), net().nodes.map((n) => n.op));
+  const targets = [...g.formats].filter(([, f]) => f.kind === 'pattern').map(([name]) => name);
+  assert.deepEqual(targets, ['conv2.weight', 'conv3.weight'], 'the convs of more than one input channel');
+  for (const name of targets) {
+    const f = g.formats.get(name)!, t = g.initializers.get(name)!;
+    if (f.kind === 'pattern') checkPatternFormat(t.data as Float32Array, t.shape, f, name);
   }
+  // the BNs were there in training (and folded): the same stage without them learns other weights and biases
+  const weights = (x: typeof g) => [...x.initializers.values()].map((t) => [...(t.data as Float32Array)]);
+  assert.notDeepEqual(weights(g), weights(run('off')), 'refold changes the fine-tuning');
 });
 
 test('prune then share with refold: the shared stage clusters the folded weights; its own fine-tuning leaves shared layers without BN', () => {

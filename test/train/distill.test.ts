@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { PATTERN, parseRecipe } from '../../src/compress/recipe.js';
 import { NnzipError } from '../../src/ir/errors.js';
+import type { Graph } from '../../src/ir/graph.js';
 import { Rng } from '../../src/ir/random.js';
 import { Var } from '../../src/train/autograd.js';
 import { modelFromGraph } from '../../src/train/from_graph.js';
@@ -118,8 +119,19 @@ test('training with a teacher: deterministic, the teacher unchanged, the student
 
 test('compress with train.distill: the pipeline distils from the input model (pattern stage, refold too)', () => {
   const data = { train: tinyData(128, 1), test: tinyData(32, 2) };
-  const r = parseRecipe({ pattern: { patterns: 4, connectivity: 1, admm: null, epochs: 1, minChannels: 1 }, train: { distill: { alpha: 0.5, temperature: 2 }, batchnorm: 'refold' } }, 'test', PATTERN);
-  const out = compressGraph(tinyGraph(1), { recipe: r, data, seed: 1, maxStepsPerEpoch: 3 });
-  assert.equal(out.compressed.formats.get('conv1.weight')?.kind, 'pattern');
-  assert.ok(out.stages[0].accuracy !== undefined);
+  const recipe = (distill: boolean) => parseRecipe({
+    pattern: { patterns: 4, connectivity: 1, admm: null, epochs: 1, minChannels: 1 },
+    train: { ...(distill ? { distill: { alpha: 0.5, temperature: 2 } } : {}), batchnorm: 'refold' },
+  }, 'test', PATTERN);
+  /** Every weight and bias of the compressed graph, in order. */
+  const run = (distill: boolean, teacher?: Graph) => {
+    const out = compressGraph(tinyGraph(1), { recipe: recipe(distill), data, seed: 1, maxStepsPerEpoch: 3, teacher });
+    assert.equal(out.compressed.formats.get('conv1.weight')?.kind, 'pattern');
+    assert.ok(out.stages[0].accuracy !== undefined);
+    return [...out.compressed.initializers.values()].map((t) => [...(t.data as Float32Array)]);
+  };
+  const distilled = run(true);
+  assert.deepEqual(run(true, tinyGraph(1)), distilled, 'the teacher is the input model: given explicitly, the same weights');
+  assert.notDeepEqual(run(true, tinyGraph(5)), distilled, 'another teacher: other weights');
+  assert.notDeepEqual(run(false), distilled, 'without distillation: other weights');
 });

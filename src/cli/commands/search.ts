@@ -5,7 +5,6 @@ import { recipeDocument } from '../../compress/recipe.js';
 import { DATASETS } from '../../data/datasets.js';
 import { fail, NnzipError } from '../../ir/errors.js';
 import { formatBytes } from '../../ir/print.js';
-import { toGraph } from '../../runtime/session.js';
 import { BullmqQueue } from '../../search/bullmq_queue.js';
 import { leastReachable, makeProblem, type Evaluation, type Problem, type ProblemSpec } from '../../search/evaluate.js';
 import { finalRecipe, fineTuneFront } from '../../search/final.js';
@@ -94,11 +93,10 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
     const whenUnreachable = `the search state is kept in ${statePath}; run the same command again to resume`;
     if (url) await checkRedis(parseRedisUrl(url), url, whenUnreachable);
     if (existsSync(dir) && !existsSync(join(dir, 'state.json')) && !isEmptyDir(dir)) fail(`-o ${dir}: exists and holds no search state; give a new or empty folder`);
-    const model = loadModel(path);
-    const bytes = new Uint8Array(readFileSync(path));
+    const model = loadModel(path), bytes = model.bytes; // read and parsed once; the bytes name the problem and go to the workers
     const id = problemId(bytes, spec);
     let state = existsSync(statePath) ? resumable(statePath, id, { strategy, seed, target: target.text, maxLoss }) : undefined;
-    const problem = await makeProblem(toGraph(bytes), spec);
+    const problem = await makeProblem(model.graph, spec);
     if (!state) {
       const least = await leastReachable(problem, target.kind);
       if (least > target.limit) fail(`--target ${target.text}: cannot be reached; the most compressed candidates of ${model.path} give ${show(target.kind, least)}`);

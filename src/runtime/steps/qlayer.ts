@@ -5,6 +5,7 @@
 // packs the patches as B (an unpadded window packs B straight from the image), per image and group. Threads: an fc shares out its B
 // panels (or its A panels when it has more: splitQGemm); a conv its images, in chunks taken dynamically (each chunk its own
 // patches, panels and GEMM edge scratch), or bands of output rows (one set each).
+import { setBytes } from '../../compile/conv_layout.js';
 import { qconvPoolBuffers } from '../../compile/lower_int.js';
 import type { IntLayer, QConvStep, QFcStep, QPoolStep } from '../../compile/plan_types.js';
 import { isPointwise } from '../../ir/window.js';
@@ -59,7 +60,7 @@ export function bindQConv(s: QConvStep, env: BindEnv): StepExecutor {
   }));
   const fused = packsFromImage(w), ic = isPointwise(w) || fused ? undefined : k.im2col();
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), xor = s.layer.input === 'uint8' ? 1 : 0, pad = s.layer.inZero & 0xff;
-  const per = s.layout.patches + s.layout.panels + s.layout.plane, P = s.OH * s.OW, pooled = s.pool && pooling(s, s.pool, env);
+  const per = setBytes(s.layout), P = s.OH * s.OW, pooled = s.pool && pooling(s, s.pool, env);
   /** The calls of output rows [r0, r1) of images [n0, n1) with the scratch set at `patches`, the GEMMs' calls made by `call`. */
   const calls = (n0: number, n1: number, r0: number, r1: number, patches: number, call: (g: QGemmArgs) => PoolCall): PoolCall[] => {
     const out: PoolCall[] = [], panels = patches + s.layout.patches, rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
