@@ -15,6 +15,9 @@ import type { FuncBuilder } from './emitter.js';
 import { F32, I32, I64, V128, type ValType } from './opcodes.js';
 import { XNOR_TILE, type XnorVariant } from './xnor_codegen.js';
 
+/** Words of the window between widenings of the vector rows' byte counts (each word adds at most 8 to a byte). */
+const VEC_WORDS = 31;
+
 /** convFast's parameters: (inp, oh0, oh1, OW, sh, wts, M, a, bias, y, ms, offs, win, bTab, lo: f32, hi: f32), a subset of conv's. */
 export const XNOR_FAST_PARAMS: ValType[] = [...Array<ValType>(14).fill(I32), F32, F32];
 
@@ -29,9 +32,11 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   const mt = f.local(), m = f.local(), yq = f.local(), ms4 = f.local(), yr = f.local(), br = f.local(), j = f.local(), jEnd = f.local(), winEnd = f.local(), t = f.local();
   const hasLo = f.local(), hasHi = f.local();
   const acc = Array.from({ length: XNOR_TILE }, () => f.local(I64)), s = [f.local(I64), f.local(I64)], wv = f.local(I64);
+  const m8 = f.local(), qEnd = f.local(), sv = f.local(V128), vacc = acc.map(() => f.local(V128)), tot = acc.map(() => f.local(V128));
   const av = f.local(V128), bv = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), tail = f.local(V128);
   f.get(win).i32(16 * words).op('i32.add').set(winEnd);
   f.get(ms).i32(4).op('i32.mul').set(ms4);
+  f.get(M).i32(3).op('i32.add').i32(-4).op('i32.and').i32(7).op('i32.sub').set(m8); // tiles of 8 while mt + 8 ≤ M padded to 4; then one of 4 if mt < M
   f.get(oh0).get(OW).op('i32.mul').set(p0).get(oh1).get(OW).op('i32.mul').set(p1);
   f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
   f.get(lo).f32(-Infinity).op('f32.ne').set(hasLo).get(hi).f32(Infinity).op('f32.ne').set(hasHi);
@@ -41,7 +46,52 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
     f.get(px).i32(k).op('i32.add').tee(t).get(OW).op('i32.div_u').tee(q).get(sh).op('i32.mul').i32(v.Wp * pix).op('i32.mul')
       .get(t).get(q).get(OW).op('i32.mul').op('i32.sub').i32(swPix).op('i32.mul').op('i32.add').get(inp).op('i32.add').set(at[k]);
   };
-  /** The counts of pixels px, px + 1 for every tile, as i32 in place of their outputs. */
+  /**
+   * One tile of 4 rows (mt.. mt + 3), or of 8 (eight): rows mt + 4.. mt + 7 are the next tile of the weights (words·block
+   * bytes on) and count on the vector unit while the first 4 count on the integer unit, in the same loop: the two units
+   * run side by side (one tile of 8 this way is ~18% faster than two tiles of 4 in the integer loop). Vector row r: the
+   * weight word splat ⊕ the gathered pair [a0, a1], i8x16.popcnt, summed per byte (≤ 8 a word: ≤ 31 words between widenings).
+   */
+  const tile = (eight: boolean) => {
+    for (const l of acc) f.i64(0).set(l);
+    for (const l of eight ? tot : []) f.i32x4(0, 0, 0, 0).set(l);
+    f.get(win).set(q).get(wp).set(wq);
+    for (let w0 = 0; w0 < words; w0 += VEC_WORDS) {
+      for (const l of eight ? vacc : []) f.i32x4(0, 0, 0, 0).set(l);
+      f.get(win).i32(16 * Math.min(words, w0 + VEC_WORDS)).op('i32.add').set(qEnd);
+      f.loop((top) => {
+        f.get(q).mem('i64.load').set(s[0]).get(q).mem('i64.load', 8).set(s[1]);
+        if (eight) f.get(q).mem('v128.load').set(sv);
+        for (let r = 0; r < XNOR_TILE; r++) {
+          // acc += popcnt(w ⊕ a0) + popcnt(w ⊕ a1) << 32 (a count < 2^31): 4 accumulators stay in registers
+          f.get(wq).mem('i64.load', 8 * r).set(wv);
+          f.get(acc[r]).get(wv).get(s[0]).op('i64.xor').op('i64.popcnt')
+            .get(wv).get(s[1]).op('i64.xor').op('i64.popcnt').i64(32).op('i64.shl').op('i64.add').op('i64.add').set(acc[r]);
+          if (eight) f.get(vacc[r]).get(wq).mem('v128.load64_splat', words * block + 8 * r).get(sv).op('v128.xor').op('i8x16.popcnt').op('i8x16.add').set(vacc[r]);
+        }
+        f.addTo(wq, block).addTo(q, 16).get(q).get(qEnd).op('i32.ne').brIf(top);
+      });
+      // per pixel (64-bit half) the byte counts summed to two i32: [a, b] (pixel 0), [c, d] (pixel 1)
+      for (const [k, l] of (eight ? vacc : []).entries()) {
+        f.get(tot[k]).get(l).op('i16x8.extadd_pairwise_i8x16_u').op('i32x4.extadd_pairwise_i16x8_u').op('i32x4.add').set(tot[k]);
+      }
+    }
+    // as emitConv: the i64 is the two pixels' counts, little-endian; vector rows: a + b in lane 0, c + d in lane 2
+    for (let r = 0; r < (eight ? 2 : 1) * XNOR_TILE; r++) {
+      const store = r < XNOR_TILE ? () => { f.get(yq).get(acc[r]).mem('i64.store', 0, 2); }
+        : () => {
+          const t = tot[r - XNOR_TILE];
+          f.get(t).get(t).i32(32).op('i64x2.shr_u').op('i32x4.add').set(t);
+          f.get(yq).get(t).memLane('v128.store32_lane', 0, 0).get(yq).get(t).memLane('v128.store32_lane', 4, 2);
+        };
+      if (r === 0 || v.wholeTiles) store();
+      else f.get(mt).i32(r).op('i32.add').get(M).op('i32.lt_s').if(store);
+      f.get(yq).get(ms4).op('i32.add').set(yq);
+    }
+    f.addTo(wp, (eight ? 2 : 1) * words * block);
+  };
+
+  /** The counts of pixels px, px + 1 for every tile, as i32 in place of their outputs: tiles of 8 rows, then one of 4 if M needs it. */
   const pair = () => {
     base(0); base(1);
     // gather: window word i of pixel 0 at win + 16i, of pixel 1 at +8
@@ -51,28 +101,8 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
       f.addTo(q, 16).addTo(op, 4).get(q).get(winEnd).op('i32.ne').brIf(top);
     });
     f.get(wts).set(wp).get(y).get(px).i32(4).op('i32.mul').op('i32.add').set(yq);
-    f.forUp(mt, 0, M, XNOR_TILE, () => {
-      for (const l of acc) f.i64(0).set(l);
-      f.get(win).set(q).get(wp).set(wq);
-      f.loop((top) => {
-        f.get(q).mem('i64.load').set(s[0]).get(q).mem('i64.load', 8).set(s[1]);
-        for (let r = 0; r < XNOR_TILE; r++) {
-          // acc += popcnt(w ⊕ a0) + popcnt(w ⊕ a1) << 32 (a count < 2^31): 4 accumulators stay in registers
-          f.get(wq).mem('i64.load', 8 * r).set(wv);
-          f.get(acc[r]).get(wv).get(s[0]).op('i64.xor').op('i64.popcnt')
-            .get(wv).get(s[1]).op('i64.xor').op('i64.popcnt').i64(32).op('i64.shl').op('i64.add').op('i64.add').set(acc[r]);
-        }
-        f.addTo(wq, block).addTo(q, 16).get(q).get(winEnd).op('i32.ne').brIf(top);
-      });
-      // the i64 is the two pixels' counts, little-endian: channel mt + r, pixels px and px + 1
-      for (let r = 0; r < XNOR_TILE; r++) {
-        const store = () => { f.get(yq).get(acc[r]).mem('i64.store', 0, 2); };
-        if (r === 0 || v.wholeTiles) store();
-        else f.get(mt).i32(r).op('i32.add').get(M).op('i32.lt_s').if(store);
-        f.get(yq).get(ms4).op('i32.add').set(yq);
-      }
-      f.addTo(wp, words * block);
-    });
+    f.forUp(mt, 0, m8, 2 * XNOR_TILE, () => tile(true));
+    f.get(mt).get(M).op('i32.lt_s').if(() => tile(false));
   };
 
   /** S = B − 2X (exact in i32), then as the oracle: f32(S)·a + bias, clamped (pmax / pmin: v < lo ? lo : v); stored at yr + j. */
