@@ -32,7 +32,7 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   const mt = f.local(), m = f.local(), yq = f.local(), ms4 = f.local(), yr = f.local(), br = f.local(), j = f.local(), jEnd = f.local(), winEnd = f.local(), t = f.local();
   const hasLo = f.local(), hasHi = f.local();
   const acc = Array.from({ length: XNOR_TILE }, () => f.local(I64)), s = [f.local(I64), f.local(I64)], wv = f.local(I64);
-  const m8 = f.local(), qEnd = f.local(), sv = f.local(V128), vacc = acc.map(() => f.local(V128)), tot = acc.map(() => f.local(V128));
+  const m8 = f.local(), qEnd = f.local(), sv = [f.local(V128), f.local(V128)], wv2 = [f.local(V128), f.local(V128)], vacc = acc.map(() => f.local(V128)), tot = acc.map(() => f.local(V128));
   const av = f.local(V128), bv = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), tail = f.local(V128);
   f.get(win).i32(16 * words).op('i32.add').set(winEnd);
   f.get(ms).i32(4).op('i32.mul').set(ms4);
@@ -49,8 +49,9 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   /**
    * One tile of 4 rows (mt.. mt + 3), or of 8 (eight): rows mt + 4.. mt + 7 are the next tile of the weights (words·block
    * bytes on) and count on the vector unit while the first 4 count on the integer unit, in the same loop: the two units
-   * run side by side (one tile of 8 this way is ~18% faster than two tiles of 4 in the integer loop). Vector row r: the
-   * weight word splat ⊕ the gathered pair [a0, a1], i8x16.popcnt, summed per byte (≤ 8 a word: ≤ 31 words between widenings).
+   * run side by side (one tile of 8 this way is ~18% faster than two tiles of 4 in the integer loop). Vector k = 2p + h:
+   * the weight words of rows 4 + 2h, 5 + 2h ⊕ pixel p's word splat, i8x16.popcnt, summed per byte (≤ 8 a word: ≤ 31 words
+   * between widenings). Plain v128 loads and one splat at offset 0: TurboFan keeps a base register per offset of a splat.
    */
   const tile = (eight: boolean) => {
     for (const l of acc) f.i64(0).set(l);
@@ -61,28 +62,31 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
       f.get(win).i32(16 * Math.min(words, w0 + VEC_WORDS)).op('i32.add').set(qEnd);
       f.loop((top) => {
         f.get(q).mem('i64.load').set(s[0]).get(q).mem('i64.load', 8).set(s[1]);
-        if (eight) f.get(q).mem('v128.load').set(sv);
+        if (eight) {
+          f.get(q).mem('v128.load64_splat').set(sv[0]).get(s[1]).op('i64x2.splat').set(sv[1]);
+          f.get(wq).mem('v128.load', words * block).set(wv2[0]).get(wq).mem('v128.load', words * block + 16).set(wv2[1]);
+        }
         for (let r = 0; r < XNOR_TILE; r++) {
           // acc += popcnt(w ⊕ a0) + popcnt(w ⊕ a1) << 32 (a count < 2^31): 4 accumulators stay in registers
           f.get(wq).mem('i64.load', 8 * r).set(wv);
           f.get(acc[r]).get(wv).get(s[0]).op('i64.xor').op('i64.popcnt')
             .get(wv).get(s[1]).op('i64.xor').op('i64.popcnt').i64(32).op('i64.shl').op('i64.add').op('i64.add').set(acc[r]);
-          if (eight) f.get(vacc[r]).get(wq).mem('v128.load64_splat', words * block + 8 * r).get(sv).op('v128.xor').op('i8x16.popcnt').op('i8x16.add').set(vacc[r]);
+          if (eight) f.get(vacc[r]).get(wv2[r & 1]).get(sv[r >> 1]).op('v128.xor').op('i8x16.popcnt').op('i8x16.add').set(vacc[r]);
         }
         f.addTo(wq, block).addTo(q, 16).get(q).get(qEnd).op('i32.ne').brIf(top);
       });
-      // per pixel (64-bit half) the byte counts summed to two i32: [a, b] (pixel 0), [c, d] (pixel 1)
+      // per row (64-bit half) the byte counts summed to two i32: vector k lanes [a, b, c, d], row 4 + 2h: a + b, row 5 + 2h: c + d
       for (const [k, l] of (eight ? vacc : []).entries()) {
         f.get(tot[k]).get(l).op('i16x8.extadd_pairwise_i8x16_u').op('i32x4.extadd_pairwise_i16x8_u').op('i32x4.add').set(tot[k]);
       }
     }
-    // as emitConv: the i64 is the two pixels' counts, little-endian; vector rows: a + b in lane 0, c + d in lane 2
+    for (const t of eight ? tot : []) f.get(t).get(t).i32(32).op('i64x2.shr_u').op('i32x4.add').set(t);
+    // as emitConv: the i64 is the two pixels' counts, little-endian; vector rows: pixel p's count in lane 0 or 2 of tot[2p + h]
     for (let r = 0; r < (eight ? 2 : 1) * XNOR_TILE; r++) {
       const store = r < XNOR_TILE ? () => { f.get(yq).get(acc[r]).mem('i64.store', 0, 2); }
         : () => {
-          const t = tot[r - XNOR_TILE];
-          f.get(t).get(t).i32(32).op('i64x2.shr_u').op('i32x4.add').set(t);
-          f.get(yq).get(t).memLane('v128.store32_lane', 0, 0).get(yq).get(t).memLane('v128.store32_lane', 4, 2);
+          const h = (r - XNOR_TILE) >> 1, lane = 2 * (r & 1);
+          f.get(yq).get(tot[h]).memLane('v128.store32_lane', 0, lane).get(yq).get(tot[2 + h]).memLane('v128.store32_lane', 4, lane);
         };
       if (r === 0 || v.wholeTiles) store();
       else f.get(mt).i32(r).op('i32.add').get(M).op('i32.lt_s').if(store);
