@@ -65,17 +65,30 @@ function affine(f: FuncBuilder, v: Local, scale: Local, shift: Local, at: () => 
   });
 }
 
-// ---- packPlanes: 4 pixels of a row per step; channels c..c+32 into the low / high 32-bit halves
+// ---- packPlanes: 4 pixels of a row per step; channels c..c+32 into the low / high 32-bit halves, by Horner's rule
+// from the last channel down (bits = 2·bits − mask: one add and one sub a channel, the mask being −1 or 0)
 
 export function emitPackPlanes(f: FuncBuilder): void {
   const [x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift, flag] = f.params;
   const n = f.local(), zs = f.local(V128), full = [f.local(V128), f.local(V128)];
   const cw = f.local(), c0 = f.local(), c1 = f.local(), h = f.local(), w = f.local(), c = f.local(), cEnd = f.local();
-  const P = f.local(), out = f.local(), pix = f.local(), lanes = f.local(), cByte = f.local();
-  const v = f.local(V128), g = f.local(V128), bit = f.local(V128);
+  const P = f.local(), out = f.local(), pix = f.local(), lanes = f.local(), px = f.local(), ptr = f.local();
+  const v = f.local(V128), g = f.local(V128);
   const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)]; // sign lo, sign hi, nonzero lo, nonzero hi
   f.get(H).get(W).op('i32.mul').i32(4).op('i32.mul').set(P); // plane bytes
   f.get(Cw).i32(16).op('i32.mul').set(pix);
+  /** Channels cEnd − 1 down to c (ptr at channel cEnd's plane) into acc[half], acc[2 + half]; with the affine or not. */
+  const channels = (half: number, affine: boolean) => f.loop((top) => {
+    f.get(ptr).get(P).op('i32.sub').tee(ptr).mem('v128.load').set(v);
+    f.get(cEnd).i32(1).op('i32.sub').set(cEnd);
+    if (affine) {
+      f.get(v).get(scale).get(cEnd).i32(2).op('i32.shl').op('i32.add').mem('v128.load32_splat').op('f32x4.mul')
+        .get(shift).get(cEnd).i32(2).op('i32.shl').op('i32.add').mem('v128.load32_splat').op('f32x4.add').set(v);
+    }
+    f.get(acc[half]).get(acc[half]).op('i32x4.add').get(v).f32x4(0).op('f32x4.gt').tee(g).op('i32x4.sub').set(acc[half]);
+    f.get(acc[2 + half]).get(acc[2 + half]).op('i32x4.add').get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').op('i32x4.sub').set(acc[2 + half]);
+    f.get(cEnd).get(c).op('i32.gt_s').brIf(top);
+  });
   f.forUp(cw, 0, Cw, 1, () => {
     f.get(cw).i32(64).op('i32.mul').tee(c0).i32(64).op('i32.add').set(c1);
     f.get(c1).get(C).op('i32.gt_s').if(() => { f.get(C).set(c1); });
@@ -86,19 +99,15 @@ export function emitPackPlanes(f: FuncBuilder): void {
         .i32(0).get(n).i32(0).op('i32.gt_s').op('select').op('i32x4.splat').set(full[half]);
     }
     f.forUp(h, 0, H, 1, () => f.forUp(w, 0, W, 4, () => {
-      for (const a of acc) f.f32x4(0).set(a);
+      f.get(x).get(h).get(W).op('i32.mul').get(w).op('i32.add').i32(2).op('i32.shl').op('i32.add').set(px);
       for (const half of [0, 1]) {
-        // channels [c0 + 32·half, min(c1, c0 + 32·half + 32))
+        f.f32x4(0).set(acc[half]).f32x4(0).set(acc[2 + half]);
+        // channels [c0 + 32·half, min(c1, c0 + 32·half + 32)), from the last
         f.get(c0).i32(32 * half).op('i32.add').tee(c).i32(32).op('i32.add').set(cEnd);
         f.get(cEnd).get(c1).op('i32.gt_s').if(() => { f.get(c1).set(cEnd); });
-        f.forUp(c, c, cEnd, 1, () => {
-          f.get(c).i32(2).op('i32.shl').set(cByte);
-          f.get(x).get(c).get(P).op('i32.mul').op('i32.add').get(h).get(W).op('i32.mul').get(w).op('i32.add').i32(2).op('i32.shl').op('i32.add');
-          f.mem('v128.load').set(v);
-          affine(f, v, scale, shift, () => f.get(cByte), true);
-          f.i32(1).get(c).op('i32.shl').op('i32x4.splat').set(bit);
-          f.get(v).f32x4(0).op('f32x4.gt').tee(g).get(bit).op('v128.and').get(acc[half]).op('v128.or').set(acc[half]);
-          f.get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').get(bit).op('v128.and').get(acc[2 + half]).op('v128.or').set(acc[2 + half]);
+        f.get(cEnd).get(c).op('i32.gt_s').if(() => {
+          f.get(px).get(cEnd).get(P).op('i32.mul').op('i32.add').set(ptr);
+          f.get(scale).if(() => channels(half, true), () => channels(half, false));
         });
       }
       // store the lanes of the pixels inside the row; any of them with a zero (or NaN) input marks the image
