@@ -30,7 +30,6 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   const pix = 16 * v.Cw, words = v.kh * v.kw * v.Cw, block = XNOR_TILE * 8, swPix = v.sw * pix;
   const p0 = f.local(), p1 = f.local(), px = f.local(), at = [f.local(), f.local()], q = f.local(), op = f.local(), wq = f.local(), wp = f.local();
   const mt = f.local(), m = f.local(), yq = f.local(), ms4 = f.local(), yr = f.local(), br = f.local(), j = f.local(), jEnd = f.local(), winEnd = f.local(), t = f.local();
-  const hasLo = f.local(), hasHi = f.local();
   const acc = Array.from({ length: XNOR_TILE }, () => f.local(I64)), s = [f.local(I64), f.local(I64)], wv = f.local(I64);
   const m8 = f.local(), qEnd = f.local(), sv = [f.local(V128), f.local(V128)], wv2 = [f.local(V128), f.local(V128)], vacc = acc.map(() => f.local(V128)), tot = acc.map(() => f.local(V128));
   const av = f.local(V128), bv = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), tail = f.local(V128);
@@ -39,7 +38,6 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   f.get(M).i32(3).op('i32.add').i32(-4).op('i32.and').i32(7).op('i32.sub').set(m8); // tiles of 8 while mt + 8 ≤ M padded to 4; then one of 4 if mt < M
   f.get(oh0).get(OW).op('i32.mul').set(p0).get(oh1).get(OW).op('i32.mul').set(p1);
   f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
-  f.get(lo).f32(-Infinity).op('f32.ne').set(hasLo).get(hi).f32(Infinity).op('f32.ne').set(hasHi);
 
   /** at[k] ← the grid address of pixel px + k's window. */
   const base = (k: number) => {
@@ -113,8 +111,8 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   const outputs = (counts: () => void) => {
     f.get(br).get(j).op('i32.add').mem('v128.load', 0, 2); counts(); f.i32(1).op('i32x4.shl').op('i32x4.sub')
       .op('f32x4.convert_i32x4_s').get(av).op('f32x4.mul').get(bv).op('f32x4.add').set(vy);
-    f.get(hasLo).if(() => { f.get(vy).get(lo4).op('f32x4.pmax').set(vy); });
-    f.get(hasHi).if(() => { f.get(vy).get(hi4).op('f32x4.pmin').set(vy); });
+    // unconditional: with lo = −∞ (hi = +∞) the comparison is never true, and NaN and −0 pass unchanged
+    f.get(vy).get(lo4).op('f32x4.pmax').get(hi4).op('f32x4.pmin').set(vy);
     f.get(yr).get(j).op('i32.add').get(vy).mem('v128.store', 0, 2);
   };
 
