@@ -31,10 +31,11 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
   const p0 = f.local(), p1 = f.local(), px = f.local(), at = [f.local(), f.local()], q = f.local(), op = f.local(), wq = f.local(), wp = f.local();
   const mt = f.local(), m = f.local(), yq = f.local(), ms4 = f.local(), yr = f.local(), br = f.local(), j = f.local(), jEnd = f.local(), winEnd = f.local(), t = f.local();
   const acc = Array.from({ length: XNOR_TILE }, () => f.local(I64)), s = [f.local(I64), f.local(I64)], wv = f.local(I64);
-  const m8 = f.local(), qEnd = f.local(), sv = [f.local(V128), f.local(V128)], wv2 = [f.local(V128), f.local(V128)], vacc = acc.map(() => f.local(V128)), tot = acc.map(() => f.local(V128));
+  const ones16 = f.local(V128), m8 = f.local(), qEnd = f.local(), sv = [f.local(V128), f.local(V128)], wv2 = [f.local(V128), f.local(V128)], vacc = acc.map(() => f.local(V128)), tot = acc.map(() => f.local(V128));
   const av = f.local(V128), bv = f.local(V128), vy = f.local(V128), lo4 = f.local(V128), hi4 = f.local(V128), tail = f.local(V128);
   f.get(win).i32(16 * words).op('i32.add').set(winEnd);
   f.get(ms).i32(4).op('i32.mul').set(ms4);
+  f.i32x4(0x10001, 0x10001, 0x10001, 0x10001).set(ones16);
   f.get(M).i32(3).op('i32.add').i32(-4).op('i32.and').i32(7).op('i32.sub').set(m8); // tiles of 8 while mt + 8 ≤ M padded to 4; then one of 4 if mt < M
   f.get(oh0).get(OW).op('i32.mul').set(p0).get(oh1).get(OW).op('i32.mul').set(p1);
   f.get(lo).op('f32x4.splat').set(lo4).get(hi).op('f32x4.splat').set(hi4);
@@ -53,7 +54,7 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
    */
   const tile = (eight: boolean) => {
     for (const l of acc) f.i64(0).set(l);
-    for (const l of eight ? tot : []) f.i32x4(0, 0, 0, 0).set(l);
+    for (const l of eight && words > VEC_WORDS ? tot : []) f.i32x4(0, 0, 0, 0).set(l);
     f.get(win).set(q).get(wp).set(wq);
     for (let w0 = 0; w0 < words; w0 += VEC_WORDS) {
       for (const l of eight ? vacc : []) f.i32x4(0, 0, 0, 0).set(l);
@@ -74,8 +75,12 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
         f.addTo(wq, block).addTo(q, 16).get(q).get(qEnd).op('i32.ne').brIf(top);
       });
       // per row (64-bit half) the byte counts summed to two i32: vector k lanes [a, b, c, d], row 4 + 2h: a + b, row 5 + 2h: c + d
+      // (pairs of u16 < 2^15 by i32x4.dot with ones: one pmaddwd); a window of one chunk sets tot, no add
       for (const [k, l] of (eight ? vacc : []).entries()) {
-        f.get(tot[k]).get(l).op('i16x8.extadd_pairwise_i8x16_u').op('i32x4.extadd_pairwise_i16x8_u').op('i32x4.add').set(tot[k]);
+        if (words > VEC_WORDS) f.get(tot[k]);
+        f.get(l).op('i16x8.extadd_pairwise_i8x16_u').get(ones16).op('i32x4.dot_i16x8_s');
+        if (words > VEC_WORDS) f.op('i32x4.add');
+        f.set(tot[k]);
       }
     }
     for (const t of eight ? tot : []) f.get(t).get(t).i32(32).op('i64x2.shr_u').op('i32x4.add').set(t);
