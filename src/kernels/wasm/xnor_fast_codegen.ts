@@ -6,8 +6,9 @@
 // B = valid + 2·corrX of the pixel's border class, a table [channel][pixel] (xnor.ts
 // borderTables). The call's pixels (rows oh0..oh1, contiguous in each output plane) go in
 // pairs, consecutive across row ends: the two windows are gathered (sign words only), every
-// tile of 4 channels walks them with both counts in one i64 per channel (as emitConv) and
-// stores that i64 as the two pixels' i32 counts in place of their outputs; then one pass per
+// tile of 8 channels walks them (emitTileLoop: 4 on the integer unit with both counts in one
+// i64 per channel, as emitConv; 4 on the vector unit; a last tile of 4 if M needs it) and
+// stores each channel's two counts as i32 in place of their outputs; then one pass per
 // channel turns 4 pixels at a time into outputs in place: S, convert, ·a + bias, clamp, one
 // v128 store. An odd count recomputes one pixel (the last pair overlaps); the last vector of a
 // plane's range may overlap the one before: its counts are loaded before the pass.
