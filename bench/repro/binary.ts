@@ -19,7 +19,8 @@ import { WasmXnor } from '../../src/kernels/wasm/xnor.js';
 import { WasmArena } from '../../src/kernels/wasm/arena.js';
 import { ModuleBuilder } from '../../src/kernels/wasm/emitter.js';
 import { compileCached, instantiate, memoryImport } from '../../src/kernels/wasm/loader.js';
-import { I32, I64 } from '../../src/kernels/wasm/opcodes.js';
+import { I32, I64, V128 } from '../../src/kernels/wasm/opcodes.js';
+import { emitTileLoop } from '../../src/kernels/wasm/xnor_fast_codegen.js';
 import { formatTable } from '../../src/report/table.js';
 import { Session } from '../../src/runtime/session.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -114,41 +115,39 @@ function xnorPeer(t: Conv): Contender {
 }
 
 /**
- * The xnor kernel's inner loop alone (the bound of this code generator): the same number of
- * 64-bit xor + popcnt + add, in the kernel's loop of one window word per iteration, 2 pixels ×
- * 4 rows (xnor_fast_codegen.ts), weights and window in cache; no packing, gathering, border
- * classes or epilogue. One module per window length (the cache key names it).
+ * The xnor kernel's inner loop alone (the bound of this code generator): xnor_fast_codegen.ts emitTileLoop itself, tiles
+ * of 8 rows (4 on the integer unit, 4 on the vector unit) over 2 pixels, as many as the conv walks (a last tile of 4
+ * counted as half of one of 8), weights and window in cache; no packing, gathering, border classes, widening or epilogue.
+ * One module per window length (the cache key names it).
  */
 function loopPeer(t: Conv): Contender {
   const words = t.kh * t.kw * Math.ceil(t.C / 64), m = new ModuleBuilder();
   m.importMemory(memoryImport(false));
   m.func('f', [I32, I32, I32], [I64], (f) => {
-    const [win, wts, reps] = f.params, q = f.local(), wq = f.local(), end = f.local(), r = f.local(), wv = f.local(I64), tot = f.local(I64);
-    const acc = Array.from({ length: 4 }, () => f.local(I64)), s = [f.local(I64), f.local(I64)];
-    f.get(win).i32(16 * words).op('i32.add').set(end);
+    const [win, wts, reps] = f.params, r = f.local(), tot = f.local(I64), v = f.local(V128);
+    const regs = {
+      q: f.local(), wq: f.local(), qEnd: f.local(), s: [f.local(I64), f.local(I64)], wv: f.local(I64), sv: [f.local(V128), f.local(V128)],
+      wv2: [f.local(V128), f.local(V128)], acc: Array.from({ length: 4 }, () => f.local(I64)), vacc: Array.from({ length: 4 }, () => f.local(V128)),
+    };
+    f.get(win).i32(16 * words).op('i32.add').set(regs.qEnd);
+    f.f32x4(0).set(v);
     f.forUp(r, 0, reps, 1, () => {
-      for (const a of acc) f.i64(0).set(a);
-      f.get(win).set(q).get(wts).set(wq);
-      f.loop((top) => {
-        for (const p of [0, 1]) f.get(q).mem('i64.load', p * 16 * words).set(s[p]);
-        for (let j = 0; j < 4; j++) {
-          f.get(wq).mem('i64.load', 8 * j).set(wv);
-          // as the kernel: both pixels' counts in one i64 (pixel 1's in the high half)
-          f.get(acc[j]).get(wv).get(s[0]).op('i64.xor').op('i64.popcnt').get(wv).get(s[1]).op('i64.xor').op('i64.popcnt').i64(32).op('i64.shl')
-            .op('i64.add').op('i64.add').set(acc[j]);
-        }
-        f.get(wq).i32(32).op('i32.add').set(wq).get(q).i32(16).op('i32.add').tee(q).get(end).op('i32.ne').brIf(top);
-      });
-      for (const a of acc) f.get(tot).get(a).op('i64.add').set(tot);
+      for (const a of regs.acc) f.i64(0).set(a);
+      for (const a of regs.vacc) f.f32x4(0).set(a);
+      f.get(win).set(regs.q).get(wts).set(regs.wq);
+      emitTileLoop(f, regs, words, true);
+      // keep the counts live
+      for (const a of regs.acc) f.get(tot).get(a).op('i64.add').set(tot);
+      for (const a of regs.vacc) f.get(v).get(a).op('v128.xor').set(v);
     });
-    f.get(tot);
+    f.get(tot).get(v).lane('i32x4.extract_lane', 0).op('i64.extend_i32_u').op('i64.add');
   });
-  const arena = new WasmArena({ maximumBytes: 1 << 24 }), e = instantiate<{ f(win: number, wts: number, reps: number): bigint }>(compileCached(`bench:xnor-loop:${words}`, () => m.build()), arena);
-  const win = arena.alloc(32 * words), wts = arena.alloc(32 * words);
-  new Uint8Array(arena.memory.buffer, win, 32 * words).fill(0x5a);
-  new Uint8Array(arena.memory.buffer, wts, 32 * words).fill(0xc3);
+  const arena = new WasmArena({ maximumBytes: 1 << 24 }), e = instantiate<{ f(win: number, wts: number, reps: number): bigint }>(compileCached(`bench:xnor-loop8:${words}`, () => m.build()), arena);
+  const win = arena.alloc(16 * words), wts = arena.alloc(64 * words);
+  new Uint8Array(arena.memory.buffer, win, 16 * words).fill(0x5a);
+  new Uint8Array(arena.memory.buffer, wts, 64 * words).fill(0xc3);
   const OH = (t.H + 2 * t.pad - t.kh) / t.stride + 1, OW = (t.W + 2 * t.pad - t.kw) / t.stride + 1;
-  const reps = (t.N * OH * OW * Math.ceil(t.M / 4)) / 2; // per pair of pixels, per tile of 4 rows
+  const reps = (t.N * OH * OW * Math.ceil(t.M / 8)) / 2; // per pair of pixels, per tile of 8 rows
   return contender('xor+popcnt loop alone (bound)', () => e.f(win, wts, reps));
 }
 

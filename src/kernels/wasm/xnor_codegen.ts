@@ -65,55 +65,74 @@ function affine(f: FuncBuilder, v: Local, scale: Local, shift: Local, at: () => 
   });
 }
 
-// ---- packPlanes: 4 pixels of a row per step; channels c..c+32 into the low / high 32-bit halves
+// ---- packPlanes: per 64-channel word and 32-channel half, the image's pixels in groups of 16 (then 4), flat over its
+// rows: each of the half's channels adds its bit to the group's words by Horner's rule from the last channel down
+// (bits = 2·bits − mask: one add and one sub, the mask being −1 or 0), so that a channel's plane is read as a stream.
 
 export function emitPackPlanes(f: FuncBuilder): void {
   const [x, C, H, W, Wp, padT, padL, dst, Cw, scale, shift, flag] = f.params;
-  const n = f.local(), zs = f.local(V128), full = [f.local(V128), f.local(V128)];
-  const cw = f.local(), c0 = f.local(), c1 = f.local(), h = f.local(), w = f.local(), c = f.local(), cEnd = f.local();
-  const P = f.local(), out = f.local(), pix = f.local(), lanes = f.local(), cByte = f.local();
-  const v = f.local(V128), g = f.local(V128), bit = f.local(V128);
-  const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)]; // sign lo, sign hi, nonzero lo, nonzero hi
-  f.get(H).get(W).op('i32.mul').i32(4).op('i32.mul').set(P); // plane bytes
+  const n = f.local(), zs = f.local(V128), full = f.local(V128);
+  const cw = f.local(), c0 = f.local(), c1 = f.local(), c = f.local(), cEnd = f.local(), HW = f.local(), p = f.local();
+  const P = f.local(), out = f.local(), pix = f.local(), skip = f.local(), w = f.local(), ptr = f.local();
+  const v = f.local(V128), g = f.local(V128), sa = f.local(V128), sb = f.local(V128);
+  const sgn = Array.from({ length: 4 }, () => f.local(V128)), nz = Array.from({ length: 4 }, () => f.local(V128));
+  f.get(H).get(W).op('i32.mul').tee(HW).i32(4).op('i32.mul').set(P); // plane bytes
   f.get(Cw).i32(16).op('i32.mul').set(pix);
-  f.forUp(cw, 0, Cw, 1, () => {
-    f.get(cw).i32(64).op('i32.mul').tee(c0).i32(64).op('i32.add').set(c1);
-    f.get(c1).get(C).op('i32.gt_s').if(() => { f.get(C).set(c1); });
-    // the nonzero bits of a pixel without zeros: channels [c0 + 32·half, c1), at most 32 a half
-    for (const half of [0, 1]) {
-      f.get(c1).get(c0).op('i32.sub').i32(32 * half).op('i32.sub').set(n);
-      f.i32(-1).i32(1).get(n).op('i32.shl').i32(1).op('i32.sub').get(n).i32(32).op('i32.ge_s').op('select')
-        .i32(0).get(n).i32(0).op('i32.gt_s').op('select').op('i32x4.splat').set(full[half]);
+  f.get(Wp).get(W).op('i32.sub').get(pix).op('i32.mul').set(skip); // from a row's end to the next row's start in the grid
+  /** Pixels p.. p + 4·groups − 1: channels cEnd − 1 down to c (ptr at channel cEnd's plane) into sgn, nz; with the affine or not. */
+  const channels = (groups: number, affine: boolean) => f.loop((top) => {
+    f.get(ptr).get(P).op('i32.sub').set(ptr);
+    f.get(cEnd).i32(1).op('i32.sub').set(cEnd);
+    if (affine) {
+      f.get(scale).get(cEnd).i32(2).op('i32.shl').op('i32.add').mem('v128.load32_splat').set(sa);
+      f.get(shift).get(cEnd).i32(2).op('i32.shl').op('i32.add').mem('v128.load32_splat').set(sb);
     }
-    f.forUp(h, 0, H, 1, () => f.forUp(w, 0, W, 4, () => {
-      for (const a of acc) f.f32x4(0).set(a);
-      for (const half of [0, 1]) {
-        // channels [c0 + 32·half, min(c1, c0 + 32·half + 32))
-        f.get(c0).i32(32 * half).op('i32.add').tee(c).i32(32).op('i32.add').set(cEnd);
-        f.get(cEnd).get(c1).op('i32.gt_s').if(() => { f.get(c1).set(cEnd); });
-        f.forUp(c, c, cEnd, 1, () => {
-          f.get(c).i32(2).op('i32.shl').set(cByte);
-          f.get(x).get(c).get(P).op('i32.mul').op('i32.add').get(h).get(W).op('i32.mul').get(w).op('i32.add').i32(2).op('i32.shl').op('i32.add');
-          f.mem('v128.load').set(v);
-          affine(f, v, scale, shift, () => f.get(cByte), true);
-          f.i32(1).get(c).op('i32.shl').op('i32x4.splat').set(bit);
-          f.get(v).f32x4(0).op('f32x4.gt').tee(g).get(bit).op('v128.and').get(acc[half]).op('v128.or').set(acc[half]);
-          f.get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').get(bit).op('v128.and').get(acc[2 + half]).op('v128.or').set(acc[2 + half]);
-        });
-      }
-      // store the lanes of the pixels inside the row; any of them with a zero (or NaN) input marks the image
-      f.get(W).get(w).op('i32.sub').tee(lanes).op('i32x4.splat').i32x4(0, 1, 2, 3).op('i32x4.gt_s')
-        .get(acc[2]).get(full[0]).op('i32x4.eq').get(acc[3]).get(full[1]).op('i32x4.eq').op('v128.and').op('v128.andnot')
-        .get(zs).op('v128.or').set(zs);
-      f.get(dst).get(h).get(padT).op('i32.add').get(Wp).op('i32.mul').get(w).op('i32.add').get(padL).op('i32.add').get(pix).op('i32.mul').op('i32.add')
-        .get(cw).i32(16).op('i32.mul').op('i32.add').set(out);
+    for (let k = 0; k < groups; k++) {
+      f.get(ptr).mem('v128.load', 16 * k);
+      if (affine) f.get(sa).op('f32x4.mul').get(sb).op('f32x4.add');
+      f.set(v);
+      f.get(sgn[k]).get(sgn[k]).op('i32x4.add').get(v).f32x4(0).op('f32x4.gt').tee(g).op('i32x4.sub').set(sgn[k]);
+      f.get(nz[k]).get(nz[k]).op('i32x4.add').get(g).get(v).f32x4(0).op('f32x4.lt').op('v128.or').op('i32x4.sub').set(nz[k]);
+    }
+    f.get(cEnd).get(c).op('i32.gt_s').brIf(top);
+  });
+  /** One group of 4·groups pixels from p: count, then store each pixel's words in the grid (out, w: the next pixel's place and column). */
+  const group = (groups: number) => {
+    for (let k = 0; k < groups; k++) f.f32x4(0).set(sgn[k]).f32x4(0).set(nz[k]);
+    f.get(c1).set(cEnd).get(x).get(p).i32(2).op('i32.shl').op('i32.add').get(cEnd).get(P).op('i32.mul').op('i32.add').set(ptr);
+    f.get(scale).if(() => channels(groups, true), () => channels(groups, false));
+    for (let k = 0; k < groups; k++) {
+      // the lanes inside the image; any of them with a zero (or NaN) input marks it
+      f.get(HW).get(p).op('i32.sub').i32(4 * k).op('i32.sub').op('i32x4.splat').i32x4(0, 1, 2, 3).op('i32x4.gt_s')
+        .get(nz[k]).get(full).op('i32x4.eq').op('v128.andnot').get(zs).op('v128.or').set(zs);
       for (let l = 0; l < 4; l++) {
-        const store = () => acc.forEach((a, k) => { f.get(out).get(a).memLane('v128.store32_lane', [0, 4, 8, 12][k], l); });
-        if (l === 0) store();
-        else f.get(lanes).i32(l).op('i32.gt_s').if(store);
-        f.get(out).get(pix).op('i32.add').set(out);
+        const store = () => {
+          f.get(out).get(sgn[k]).memLane('v128.store32_lane', 0, l).get(out).get(nz[k]).memLane('v128.store32_lane', 8, l);
+          f.get(out).get(pix).op('i32.add').set(out);
+          f.get(w).i32(1).op('i32.add').tee(w).get(W).op('i32.eq').if(() => { f.i32(0).set(w).get(out).get(skip).op('i32.add').set(out); });
+        };
+        if (groups === 4) store();
+        else f.get(p).i32(l).op('i32.add').get(HW).op('i32.lt_s').if(store);
       }
-    }));
+    }
+  };
+  f.forUp(cw, 0, Cw, 1, () => {
+    f.get(cw).i32(64).op('i32.mul').set(c0);
+    for (const half of [0, 1]) {
+      // channels [c, c1) = [c0 + 32·half, min(C, c0 + 32·half + 32)); full = the nonzero bits of a pixel without zeros
+      f.get(c0).i32(32 * half).op('i32.add').tee(c).i32(32).op('i32.add').set(c1);
+      f.get(c1).get(C).op('i32.gt_s').if(() => { f.get(C).set(c1); });
+      f.get(c1).get(c).op('i32.sub').set(n);
+      f.get(n).i32(0).op('i32.gt_s').if(() => {
+        f.i32(-1).i32(1).get(n).op('i32.shl').i32(1).op('i32.sub').get(n).i32(32).op('i32.ge_s').op('select').op('i32x4.splat').set(full);
+        f.get(dst).get(padT).get(Wp).op('i32.mul').get(padL).op('i32.add').get(pix).op('i32.mul').op('i32.add')
+          .get(cw).i32(16).op('i32.mul').op('i32.add').i32(4 * half).op('i32.add').set(out);
+        f.i32(0).set(w).i32(0).set(p);
+        // groups of 16 while whole, then of 4 (the last reads at most 3 values past the plane, as a row of 4)
+        f.block((done) => f.loop((top) => { f.get(p).i32(16).op('i32.add').get(HW).op('i32.gt_s').brIf(done); group(4); f.addTo(p, 16).br(top); }));
+        f.block((done) => f.loop((top) => { f.get(p).get(HW).op('i32.ge_s').brIf(done); group(1); f.addTo(p, 4).br(top); }));
+      });
+    }
   });
   f.get(flag).if(() => { f.get(flag).get(zs).op('v128.any_true').mem('i32.store'); });
 }

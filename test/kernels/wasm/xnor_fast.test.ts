@@ -64,7 +64,20 @@ const CASES: Case[] = [
   { C: 65, M: 5, H: 9, W: 9, pads: [1, 0, 2, 1], strides: [2, 2] },
   { C: 3, M: 8, H: 10, W: 11, pads: [2, 2, 2, 2], dilations: [2, 2] },
   { C: 40, M: 4, H: 3, W: 3, pads: [1, 1, 1, 1] },
+  { C: 200, M: 13, H: 5, W: 6, pads: [1, 1, 1, 1] }, // 36 words a window: the vector rows' byte counts widen between chunks
 ];
+
+/** Runs the conv through its call lists (parts one after the other) on NaN-filled outputs. */
+function runCalls(layer: ReturnType<typeof xnor.prepareConv>, cs: Case, x: Float32Array, N: number, parts: number): Float32Array {
+  const s = convSizes(layer.params!, cs.H, cs.W, 'test'), ar = xnor.arena;
+  const e = xnor.kernelFor(layer, xnor.grid(layer, cs.H, cs.W).Wp).exports as unknown as Record<string, (...a: number[]) => void>;
+  const xo = ar.allocF32(x.length), yo = ar.allocF32(N * cs.M * s.P), sc = ar.alloc(xnor.convScratchBytes(layer, cs.H, cs.W, N, parts));
+  ar.f32(xo, x.length).set(x);
+  ar.f32(yo, N * cs.M * s.P).fill(NaN);
+  // the parts of a round write disjoint rows with their own buffers: one after the other is the same as at once
+  for (const round of xnor.convCalls(layer, N, cs.H, cs.W, xo, yo, sc, parts)) for (const calls of round) for (const c of calls) e[c.fn](...c.args);
+  return ar.f32(yo, N * cs.M * s.P).slice();
+}
 
 test('the fast path is bit for bit the oracle over parts, odd pixel counts and images with and without a zero', () => {
   const rng = new Rng(22);
@@ -74,20 +87,26 @@ test('the fast path is bit for bit the oracle over parts, odd pixel counts and i
     const bias = Float32Array.from({ length: cs.M }, () => rng.uniform(-3, 3));
     for (const clamp of [undefined, [0, Infinity], [-1.5, 2.5]] as ([number, number] | undefined)[]) {
       const layer = xnor.prepareConv(w, p, { bias, clamp });
-      const e = xnor.kernelFor(layer, xnor.grid(layer, cs.H, cs.W).Wp).exports as unknown as Record<string, (...a: number[]) => void>;
       for (const [N, parts] of [[1, 1], [2, 1], [1, 2], [1, 3], [3, 2], [1, 5]]) {
         const x = nonzero(rng, N * cs.C * cs.H * cs.W);
         if (N > 1) x[rng.int(cs.C * cs.H * cs.W)] = 0; // the first image takes the general path, the others the fast one
-        const ar = xnor.arena, xo = ar.allocF32(x.length), yo = ar.allocF32(N * cs.M * s.P), sc = ar.alloc(xnor.convScratchBytes(layer, cs.H, cs.W, N, parts));
-        ar.f32(xo, x.length).set(x);
-        ar.f32(yo, N * cs.M * s.P).fill(NaN);
-        // the parts of a round write disjoint rows with their own buffers: one after the other is the same as at once
-        for (const round of xnor.convCalls(layer, N, cs.H, cs.W, xo, yo, sc, parts)) for (const calls of round) for (const c of calls) e[c.fn](...c.args);
-        const got = ar.f32(yo, N * cs.M * s.P), want = binaryConvRef(x, N, cs.C, cs.H, cs.W, cs.M, s.win, s.OH, s.OW, w, { bias, clamp });
+        const got = runCalls(layer, cs, x, N, parts), want = binaryConvRef(x, N, cs.C, cs.H, cs.W, cs.M, s.win, s.OH, s.OW, w, { bias, clamp });
         for (let i = 0; i < want.length; i++) {
           if (!Object.is(got[i], want[i])) assert.fail(`C=${cs.C} M=${cs.M} ${cs.H}×${cs.W} N=${N} parts=${parts} clamp ${clamp}: index ${i}: got ${got[i]}, want ${want[i]}`);
         }
       }
     }
   }
+});
+
+test('the fast path counts windows whose every bit mismatches, past 255 a byte (36 words)', () => {
+  // all weights +α and all inputs negative: each 64-bit word adds 8 to every byte of the vector rows' counts
+  const cs: Case = { C: 256, M: 16, H: 4, W: 5, pads: [1, 1, 1, 1] }, K = cs.C * 9;
+  const rows = signRows(new Float32Array(cs.M * K).fill(0.5), cs.M, K);
+  if (typeof rows === 'string') throw new Error(rows);
+  const p: Conv2dParams = { C: cs.C, M: cs.M, kh: 3, kw: 3, pads: cs.pads }, s = convSizes(p, cs.H, cs.W, 'test');
+  const layer = xnor.prepareConv(rows, p), x = new Float32Array(cs.C * cs.H * cs.W).fill(-1);
+  const got = runCalls(layer, cs, x, 1, 1), want = binaryConvRef(x, 1, cs.C, cs.H, cs.W, cs.M, s.win, s.OH, s.OW, rows, {});
+  assert.equal(want[cs.W + 1], -0.5 * K, 'an inner window: every product −α');
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) assert.fail(`index ${i}: got ${got[i]}, want ${want[i]}`);
 });
