@@ -17,7 +17,7 @@ import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
 import { emitPad } from './pattern_pad_codegen.js';
-import { emitPlaneRow, tree } from './pattern_plane_codegen.js';
+import { emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
 import { PATTERN_EXPORTS, type PatternGeometry, type PatternModuleSpec, type PatternVariant } from './pattern_spec.js';
 
 export function patternModule(s: PatternModuleSpec): Uint8Array {
@@ -66,7 +66,9 @@ class ConvEmitter {
     f.get(p.clampAt).if(() => {
       f.get(p.clampAt).mem('v128.load32_splat', 0).set(this.lo).get(p.clampAt).mem('v128.load32_splat', 4).set(this.hi);
     });
-    if (this.v.layout === 'plane') {
+    if (this.v.layout === 'pairs') {
+      emitPairs({ f, s: this.s, p, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf) });
+    } else if (this.v.layout === 'plane') {
       const c = {
         f, s: this.s, xpad: p.xpad, acc: p.acc, clampAt: p.clampAt, yrow: this.yrow, bias: this.bias, ip: this.ip, wp: this.wp, cp: this.cp,
         end: this.end, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf),
