@@ -86,6 +86,12 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, vecs: number, t: 
         // a chain of fused multiply-adds into the accumulator (out-of-order execution overlaps the vectors)
         f.get(o.acc).mem('v128.load', 16 * v).set(t);
         for (let i = 0; i < o.terms.length; i++) { load(i); f.get(t).op('f32x4.relaxed_madd').set(t); }
+      } else if (outs.length > 1) {
+        // shared loads: the products added one by one need one register less than a tree, and V8
+        // then keeps all 8 weights of a pair in registers (measured 3–12% faster; alone, no change)
+        f.get(o.acc).mem('v128.load', 16 * v);
+        for (let i = 0; i < o.terms.length; i++) { load(i); f.op('f32x4.mul').op('f32x4.add'); }
+        f.set(t);
       } else {
         f.get(o.acc).mem('v128.load', 16 * v);
         tree(f, 0, o.terms.length, (i) => { load(i); f.op('f32x4.mul'); });
