@@ -13,6 +13,8 @@
 //   rows, vecs  the tile;  lre  each input vector loaded once per tile and used
 //            by every tap (and tile row) that reads it;  order  filters outside
 //            tiles or tiles outside filters;  unroll  kernels per loop iteration.
+// The plane and pairs layouts (kernel-major passes over a flat plane; the pairs
+// layout two filters' kernels per pass) are in pattern_plane_codegen.ts.
 import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';

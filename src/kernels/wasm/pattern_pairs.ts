@@ -1,10 +1,11 @@
 // The pattern conv's 'pairs' layout (plane padding, pattern_plane_codegen.ts emitPairs):
 // the FKW rows in groups of G filters, each group's accumulator planes together; within
 // a group, two kernels on the same input channel (of two filters) run as one pass over
-// the plane, every input vector both read loaded once. A lone kernel costs about 1.25
-// loads per multiply-add (its taps and the accumulator's load and store, per 4 taps), a
-// pair sharing 3 or 4 taps about 1, which is what the machine's two loads per cycle
-// allow at its multiply-add peak. Kernels pair greedily by shared taps (at least
+// the plane, every input vector both read loaded once. A lone kernel costs 1.25 loads
+// per multiply-add (its 4 taps and the accumulator, per 4 products), a pair sharing its
+// 4 taps 0.75 (3 taps: 0.875): under the machine's 2 loads per cycle at its peak of 2
+// multiply-adds per cycle (a pair's pass alone runs at ~94% of that peak, a lone
+// kernel's at ~70%). Kernels pair greedily by shared taps (at least
 // PAIR_MIN_SHARED); each group's passes run pair kind by pair kind (then the lone
 // kernels pattern by pattern), so one group's accumulation order is fixed whatever
 // threads share the groups out (results are bit-exact across splits).
