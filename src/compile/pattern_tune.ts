@@ -11,7 +11,7 @@
 // again, and the planner uses them for every matching layer.
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { defaultPatternVariant, PAIRS_GROUP, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
+import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
@@ -104,7 +104,7 @@ export function firstStageCandidates(geo: PatternGeometry): PatternVariant[] {
   const base = defaultPatternVariant(geo), rows = rowsPatternVariant(geo);
   return [
     base,
-    ...(planeFits(geo) ? [...[8, 16, 32, 64, 128].map((group) => ({ ...PAIRS, rows: group })), { ...PAIRS, vecs: 2 }] : []),
+    ...(planeFits(geo) ? [...[8, 16, 32, 64, 128].map((group) => ({ ...PAIRS, rows: pairsGroup(geo, group) })), { ...PAIRS, rows: pairsGroup(geo, PAIRS_GROUP), vecs: 2 }].filter((v) => v.rows >= 2) : []),
     ...(planeFits(geo) ? [1, 2, 4, 8].flatMap((vecs) => [1, 2, 4].map((unroll) => ({ ...base, layout: 'plane' as const, rows: 1, vecs, lre: false, unroll: unroll as 1 | 2 | 4 }))) : []),
     ...tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })),
     ...ablationVariants(geo),

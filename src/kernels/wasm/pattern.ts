@@ -26,17 +26,28 @@ export interface PatternExports {
 
 /**
  * The variant before tuning: where the pads allow the plane padding, the pairs layout in
- * groups of PAIRS_GROUP filters, 4 vectors at a time (measured fastest on VGG-S's layers:
- * 1.1–1.3× the plane layout); else row tiles of up to 4 vectors across and rows to make 8
- * accumulators (28 wide: 2 × 4; 14: 2 × 4; 7: 4 × 2), with LRE.
+ * groups of PAIRS_GROUP filters (fewer when their accumulators would pass PAIRS_ACC_BYTES),
+ * 4 vectors at a time (measured fastest on VGG-S's layers: 1.1–1.3× the plane layout), or
+ * the plane layout where not even 2 filters' accumulators fit; else row tiles of up to 4
+ * vectors across and rows to make 8 accumulators (28 wide: 2 × 4; 14: 2 × 4; 7: 4 × 2), with LRE.
  */
 export function defaultPatternVariant(g: PatternGeometry): PatternVariant {
-  if (planeFits(g)) return { storage: 'fkw', layout: 'pairs', rows: PAIRS_GROUP, vecs: 4, lre: false, order: 'filter', unroll: 1 };
-  return rowsPatternVariant(g);
+  if (!planeFits(g)) return rowsPatternVariant(g);
+  const group = pairsGroup(g, PAIRS_GROUP);
+  if (group < 2) return { storage: 'fkw', layout: 'plane', rows: 1, vecs: 4, lre: false, order: 'filter', unroll: 1 };
+  return { storage: 'fkw', layout: 'pairs', rows: group, vecs: 4, lre: false, order: 'filter', unroll: 1 };
 }
 
 /** Filters per group of the default pairs layout: nearly every kernel finds a partner (90% on VGG-S), and 2-thread splits have groups to share. */
 export const PAIRS_GROUP = 32;
+
+/** A pairs group's accumulator planes stay under this (in L2 with the input; VGG-S's 28×28 layer: 32 × 3.3 KB). */
+export const PAIRS_ACC_BYTES = 256 << 10;
+
+/** Up to `group` filters per pairs group, as many as PAIRS_ACC_BYTES holds the accumulators of. */
+export function pairsGroup(g: PatternGeometry, group: number): number {
+  return Math.min(group, Math.floor(PAIRS_ACC_BYTES / planeAccBytes(g)));
+}
 
 /** The row-tile variant (any pads): 8 accumulators, LRE. */
 export function rowsPatternVariant(g: { OH: number; OW: number }): PatternVariant {

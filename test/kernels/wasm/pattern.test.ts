@@ -75,6 +75,10 @@ test('fused multiply-add (relaxed SIMD) when the engine has it', { skip: !wasmFe
 
 test('the default variant: the pairs layout where the pads allow it, else row tiles', () => {
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 1, 1, 1] })).layout, 'pairs');
+  // large planes: fewer filters per group (their accumulators stay under PAIRS_ACC_BYTES), the plane layout when not 2 fit
+  const big = defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 56, W: 56, pads: [1, 1, 1, 1] }));
+  assert.deepEqual([big.layout, big.rows], ['pairs', 20]);
+  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 224, W: 224, pads: [1, 1, 1, 1] })).layout, 'plane');
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [0, 0, 0, 0] })).layout, 'rows');
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 2, 1, 0] })).layout, 'rows');
 });
