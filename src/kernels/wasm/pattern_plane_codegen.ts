@@ -153,7 +153,11 @@ export function emitPlaneRow(c: PlaneCtx): void {
   storePlane(c, t);
 }
 
-/** Clamp (when asked) and store each output row's OW columns from the accumulators. */
+/**
+ * Clamp (when asked) and store each output row's OW columns from the accumulators. The clamp
+ * as pmax / pmin (v < lo ? lo : v: one maxps / minps each; f32x4.max / min lower to ~7
+ * instructions each for their NaN and signed-zero rules): NaN passes, −0 stays −0.
+ */
 export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'acc' | 'yrow' | 'clampAt' | 'lo' | 'hi'>, t: Local): void {
   const { f, s } = c;
   const g = s.geo, Q = planePitch(g), r = f.local(I32), src = f.local(I32), dst = f.local(I32);
@@ -163,7 +167,7 @@ export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'acc' | 'yrow' | 'clamp
     for (let v = 0; v <= full; v++) {
       if (v === full && lanes === 0) break;
       f.get(src).mem('v128.load', 16 * v).set(t);
-      f.get(c.clampAt).if(() => { f.get(t).get(c.lo).op('f32x4.max').get(c.hi).op('f32x4.min').set(t); });
+      f.get(c.clampAt).if(() => { f.get(t).get(c.lo).op('f32x4.pmax').get(c.hi).op('f32x4.pmin').set(t); });
       if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
       if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
       if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);
