@@ -8,7 +8,8 @@
 //            pattern, one offset per weight (pattern-oblivious code)
 //   +FKW     one channel index per kernel, the pattern's taps in straight-line code (row tiles)
 //   +LRE     each input vector loaded once per tile, used by every tap and row reading it
-//   +tuning  the auto-tuner's layout (row tiles or kernel-major planes), tile, LRE, loop order and unrolling,
+//   +tuning  the auto-tuner's layout (row tiles, kernel-major planes, or planes with two filters' kernels of
+//            one channel per pass: pairs), tile, group, LRE, loop order and unrolling,
 //            tuned for the row's class (compile/pattern_cache.ts tuneClass: batch 1 on 1 thread, batch 1
 //            on 2 threads = one thread's share of the rows, batch 64 = many images); the ablation's
 //            configurations are among its candidates (compile/pattern_tune.ts ablationVariants)

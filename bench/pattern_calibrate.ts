@@ -67,7 +67,9 @@ function main(): void {
         const params = { C, M, H, W: H, pads: [1, 1, 1, 1] as const };
         const mark = arena.used;
         const x = arena.allocF32(C * H * H), y = arena.allocF32(M * H * H);
-        for (const variant of [defaultPatternVariant({ C, H, W: H, OH: H, OW: H, padT: 1, padL: 1, PH: H + 2, PW: H + 2 }), rowsPatternVariant({ OH: H, OW: H })] as PatternVariant[]) {
+        const pairs = defaultPatternVariant({ C, H, W: H, OH: H, OW: H, padT: 1, padL: 1, PH: H + 2, PW: H + 2 });
+        const plane: PatternVariant = { ...pairs, layout: 'plane', rows: 1, unroll: 1 };
+        for (const variant of [pairs, plane, rowsPatternVariant({ OH: H, OW: H })]) {
           const conv = new WasmPatternConv(arena, params, p.w, p.format, { clamp: [0, Infinity], variant });
           const scratch = arena.alloc(conv.padBytes + conv.accBytes);
           const c = patternCounts(p.format);
@@ -79,8 +81,9 @@ function main(): void {
       }
     }
   }
-  for (const layout of ['plane', 'rows']) {
+  for (const layout of ['pairs', 'plane', 'rows']) {
     const mine = cases.filter((c) => c.layout === layout);
+    if (mine.length === 0) continue;
     const k = nnls(mine.map((c) => c.terms), mine.map((c) => c.ns));
     console.log(`${layout}: constants [${k.map((v) => v.toPrecision(3)).join(', ')}] for the terms of patternCostTerms`);
     console.log(formatTable(['layer', 'measured µs', 'fit µs', 'error', 'built-in model µs', 'error'], mine.map((c) => {

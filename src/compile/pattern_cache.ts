@@ -61,10 +61,10 @@ export function exportTuning(): { version: number; variants: Record<string, Patt
 }
 
 function isVariant(x: PatternVariant): boolean {
-  return typeof x === 'object' && x !== null && (x.storage === 'fkw' || x.storage === 'csr') && (x.layout === 'rows' || x.layout === 'plane') &&
-    Number.isInteger(x.rows) && x.rows >= 1 && x.rows <= 8 &&
+  return typeof x === 'object' && x !== null && (x.storage === 'fkw' || x.storage === 'csr') && (x.layout === 'rows' || x.layout === 'plane' || x.layout === 'pairs') &&
+    Number.isInteger(x.rows) && x.rows >= 1 && x.rows <= (x.layout === 'pairs' ? 4096 : 8) &&
     Number.isInteger(x.vecs) && x.vecs >= 1 && x.vecs <= 16 && typeof x.lre === 'boolean' && (x.order === 'filter' || x.order === 'tile') &&
-    (x.unroll === 1 || x.unroll === 2 || (x.unroll === 4 && x.layout === 'plane')) && !(x.layout === 'plane' && x.storage !== 'fkw');
+    (x.unroll === 1 || (x.unroll === 2 && x.layout !== 'pairs') || (x.unroll === 4 && x.layout === 'plane')) && !(x.layout !== 'rows' && x.storage !== 'fkw');
 }
 
 /**

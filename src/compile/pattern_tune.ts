@@ -2,7 +2,8 @@
 // one tuning class (one image, one image over K threads, many images), time the
 // generated kernel's variants on the layer's own weights as that class runs them and
 // keep the fastest. The search space is PatternVariant's (kernels/wasm/pattern_spec.ts):
-// the kernel-major plane layout 1–8 vectors at a time, kernels 1, 2 or 4 at a time;
+// the pairs layout in groups of 8–128 filters, 2 or 4 vectors at a time; the kernel-major
+// plane layout 1–8 vectors at a time, kernels 1, 2 or 4 at a time;
 // row tiles (rows × vectors); the ablation's configurations (CSR offsets, FKW without
 // and with LRE); then LRE, loop order and unrolling around the best three tiles; then
 // the fastest few of both stages again, side by side with twice the rounds. Results
@@ -10,7 +11,7 @@
 // again, and the planner uses them for every matching layer.
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { defaultPatternVariant, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
+import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
@@ -93,8 +94,9 @@ const KEEP_DEFAULT = 0.03;
 const MANY_IMAGES = 8;
 
 /**
- * The first stage's candidates: the default, the plane layout (1–8 vectors, kernels 1, 2
- * or 4 at a time), every row tile, and the ablation's configurations (bench/pattern.ts:
+ * The first stage's candidates: the default, the pairs layout (groups of 8–128 filters: small
+ * groups leave threads more to share, large ones pair more kernels), the plane layout (1–8
+ * vectors, kernels 1, 2 or 4 at a time), every row tile, and the ablation's configurations (bench/pattern.ts:
  * +FKR = CSR offsets, +FKW = FKW without LRE, +LRE), so that the tuned kernel is never one
  * of them beaten.
  */
@@ -102,11 +104,15 @@ export function firstStageCandidates(geo: PatternGeometry): PatternVariant[] {
   const base = defaultPatternVariant(geo), rows = rowsPatternVariant(geo);
   return [
     base,
+    ...(planeFits(geo) ? [...[8, 16, 32, 64, 128].map((group) => ({ ...PAIRS, rows: pairsGroup(geo, group) })), { ...PAIRS, rows: pairsGroup(geo, PAIRS_GROUP), vecs: 2 }].filter((v) => v.rows >= 2) : []),
     ...(planeFits(geo) ? [1, 2, 4, 8].flatMap((vecs) => [1, 2, 4].map((unroll) => ({ ...base, layout: 'plane' as const, rows: 1, vecs, lre: false, unroll: unroll as 1 | 2 | 4 }))) : []),
     ...tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })),
     ...ablationVariants(geo),
   ];
 }
+
+/** The pairs layout's candidates start from this (groups of PAIRS_GROUP, 4 vectors at a time). */
+const PAIRS: PatternVariant = { storage: 'fkw', layout: 'pairs', rows: PAIRS_GROUP, vecs: 4, lre: false, order: 'filter', unroll: 1 };
 
 /** The ablation's steps after CSR (bench/pattern.ts): +FKR, +FKW, +LRE, on the default row tile. */
 export function ablationVariants(geo: { OH: number; OW: number }): PatternVariant[] {

@@ -49,7 +49,7 @@ test('a conv stored as patterns, or whose zeros follow patterns, runs on the pat
     assert.equal(a.kernel, 'pattern conv (FKW) + relu');
     assert.match(a.reason, new RegExp(`^8 patterns${format ? '' : ' \\(found in the zeros\\)'}, \\d+% of kernels kept, est [\\d.]+ µs vs (\\S+ [\\d.]+ µs, )*im2col [\\d.]+ µs`));
     if (format) assert.match(a.reason, / csr [\d.]+ µs/, 'stored as patterns: the CSR kernel could run it too');
-    assert.equal(a.pattern?.variant.layout, 'plane', 'pads of 1: the plane layout');
+    assert.equal(a.pattern?.variant.layout, 'pairs', 'pads of 1: the pairs layout');
     assert.equal(b.impl, 'pattern');
     assert.equal(b.pattern?.variant.layout, 'rows', 'no pads: row tiles');
   }

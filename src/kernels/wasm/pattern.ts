@@ -14,7 +14,8 @@ import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
 import { patternModule } from './pattern_codegen.js';
 import { planeAccBytes, planeFloats, planeFits, planeVectors } from './pattern_plane_codegen.js';
-import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, type FusedPool, type PatternGeometry, type PatternVariant } from './pattern_spec.js';
+import { pairKernels, type PairsLayout } from './pattern_pairs.js';
+import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, planePadded, type FusedPool, type PatternGeometry, type PatternVariant } from './pattern_spec.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export interface PatternExports {
@@ -24,13 +25,28 @@ export interface PatternExports {
 }
 
 /**
- * The variant before tuning: the plane layout 4 vectors at a time where the pads
- * allow it (measured fastest on VGG-S's layers); else row tiles of up to 4 vectors
- * across and rows to make 8 accumulators (28 wide: 2 × 4; 14: 2 × 4; 7: 4 × 2), with LRE.
+ * The variant before tuning: where the pads allow the plane padding, the pairs layout in
+ * groups of PAIRS_GROUP filters (fewer when their accumulators would pass PAIRS_ACC_BYTES),
+ * 4 vectors at a time (measured fastest on VGG-S's layers: 1.1–1.3× the plane layout), or
+ * the plane layout where not even 2 filters' accumulators fit; else row tiles of up to 4
+ * vectors across and rows to make 8 accumulators (28 wide: 2 × 4; 14: 2 × 4; 7: 4 × 2), with LRE.
  */
 export function defaultPatternVariant(g: PatternGeometry): PatternVariant {
-  if (planeFits(g)) return { storage: 'fkw', layout: 'plane', rows: 1, vecs: 4, lre: false, order: 'filter', unroll: 1 };
-  return rowsPatternVariant(g);
+  if (!planeFits(g)) return rowsPatternVariant(g);
+  const group = pairsGroup(g, PAIRS_GROUP);
+  if (group < 2) return { storage: 'fkw', layout: 'plane', rows: 1, vecs: 4, lre: false, order: 'filter', unroll: 1 };
+  return { storage: 'fkw', layout: 'pairs', rows: group, vecs: 4, lre: false, order: 'filter', unroll: 1 };
+}
+
+/** Filters per group of the default pairs layout: nearly every kernel finds a partner (90% on VGG-S), and 2-thread splits have groups to share. */
+export const PAIRS_GROUP = 32;
+
+/** A pairs group's accumulator planes stay under this (in L2 with the input; VGG-S's 28×28 layer: 32 × 3.3 KB). */
+export const PAIRS_ACC_BYTES = 256 << 10;
+
+/** Up to `group` filters per pairs group, as many as PAIRS_ACC_BYTES holds the accumulators of. */
+export function pairsGroup(g: PatternGeometry, group: number): number {
+  return Math.min(group, Math.floor(PAIRS_ACC_BYTES / planeAccBytes(g)));
 }
 
 /** The row-tile variant (any pads): 8 accumulators, LRE. */
@@ -58,7 +74,7 @@ export function patternGeometry(p: PatternConvParams): PatternGeometry {
 
 /** Bytes of one input channel's padded plane in a layout. */
 export function channelBytes(g: PatternGeometry, v: PatternVariant): number {
-  return (v.layout === 'plane' ? planeFloats(g) : g.PH * g.PW) * 4;
+  return (planePadded(v) ? planeFloats(g) : g.PH * g.PW) * 4;
 }
 
 /** Bytes of one image's padded planes (with the tail the last tile over-reads). */
@@ -66,9 +82,9 @@ export function paddedBytes(g: PatternGeometry, v: PatternVariant): number {
   return g.C * channelBytes(g, v) + padSlackFloats(g) * 4;
 }
 
-/** Scratch of one thread's conv call: the plane layout's accumulators (none for rows). */
+/** Scratch of one thread's conv call: the plane layout's accumulators (a group's for 'pairs', none for rows). */
 export function accBytes(g: PatternGeometry, v: PatternVariant): number {
-  return v.layout === 'plane' ? planeAccBytes(g) : 0;
+  return v.layout === 'plane' ? planeAccBytes(g) : v.layout === 'pairs' ? v.rows * planeAccBytes(g) : 0;
 }
 
 export interface PatternConvOptions {
@@ -94,6 +110,8 @@ export class WasmPatternConv {
   readonly variant: PatternVariant;
   readonly key: string;
   readonly exports: PatternExports;
+  /** ('pairs') the groups' passes. */
+  readonly pairs?: PairsLayout;
   private readonly at: Uploaded;
 
   constructor(readonly arena: WasmArena, readonly params: PatternConvParams, w: Float32Array, format: PatternFormat, readonly opts: PatternConvOptions = {}) {
@@ -103,15 +121,17 @@ export class WasmPatternConv {
     if (opts.pool && opts.pool.arena !== arena) fail('pattern conv: the thread pool works on another arena; pass the same one');
     this.geo = patternGeometry(params);
     this.variant = opts.variant ?? defaultPatternVariant(this.geo);
-    if (this.variant.layout === 'plane' && (!planeFits(this.geo) || this.variant.storage !== 'fkw')) {
-      fail(`pattern conv: the plane layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
+    if (planePadded(this.variant) && (!planeFits(this.geo) || this.variant.storage !== 'fkw')) {
+      fail(`pattern conv: the ${this.variant.layout} layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
     }
+    if (this.variant.layout === 'pairs' && !(Number.isInteger(this.variant.rows) && this.variant.rows >= 1)) fail(`pattern conv: the pairs layout needs groups of 1 or more filters, not ${this.variant.rows}`);
     this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder });
+    this.pairs = this.variant.layout === 'pairs' ? pairKernels(this.fkw, this.variant.rows) : undefined;
     const mp = opts.maxPool;
     if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
       fail(`pattern conv: a fused 2×2 pool of ${mp.H0}×${mp.W0} gives ${Math.floor(mp.H0 / 2)}×${Math.floor(mp.W0 / 2)}, not the conv's ${params.H}×${params.W}`);
     }
-    const spec = { geo: this.geo, masks: this.fkw.masks, variant: this.variant, fma: opts.fma ?? wasmFeatures().relaxedSimd, maxPool: mp, shared: arena.shared };
+    const spec = { geo: this.geo, masks: this.fkw.masks, variant: this.variant, pairKinds: this.pairs?.kinds, fma: opts.fma ?? wasmFeatures().relaxedSimd, maxPool: mp, shared: arena.shared };
     this.key = patternModuleKey(spec);
     const mod = compileCached(this.key, () => patternModule(spec));
     this.exports = instantiate<PatternExports>(mod, arena);
@@ -127,6 +147,15 @@ export class WasmPatternConv {
     const rowBias = f32(Array.from(fkw.reorder, (m) => this.opts.bias?.[m] ?? 0));
     const rowOut = i32(Array.from(fkw.reorder, (m) => m * geo.OH * geo.OW * 4));
     const clampAt = this.opts.clamp ? f32(this.opts.clamp) : 0;
+    const pairs = this.pairs;
+    if (pairs) {
+      // per group its counts, first pass (bytes from index) and first weight (bytes from weights)
+      const acc = planeAccBytes(geo), entries = Array.from(pairs.entries, (v, i) => (i % 3 === 0 ? v * plane : v * acc));
+      return {
+        rowOut, rowBias, clampAt, rowIdx: i32(Array.from(pairs.firstEntry, (e) => e * 12)), rowW: i32(Array.from(pairs.firstWeight, (w) => w * 4)),
+        stride: i32(pairs.counts), index: i32(entries), weights: f32(pairs.weights),
+      };
+    }
     if (this.variant.storage === 'fkw') {
       return {
         rowOut, rowBias, clampAt, rowIdx: i32(Array.from(fkw.offset.subarray(0, M), (k) => k * 4)),
@@ -151,13 +180,13 @@ export class WasmPatternConv {
     };
   }
 
-  /** The rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty). */
+  /** The rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty; whole groups for 'pairs'). */
   rowRanges(parts: number): [number, number][] {
-    const { offset, M } = this.fkw, total = offset[M];
+    const { offset, M } = this.fkw, total = offset[M], step = this.variant.layout === 'pairs' ? this.variant.rows : 1;
     const bounds = [0];
     for (let t = 1; t < parts; t++) {
       let r = bounds[bounds.length - 1];
-      while (r < M && offset[r] < (total * t) / parts) r++;
+      while (r < M && offset[r] < (total * t) / parts) r = Math.min(M, r + step);
       bounds.push(r);
     }
     bounds.push(M);
@@ -232,6 +261,7 @@ export interface PatternCounts {
  */
 const PATTERN_COST: Record<PatternVariant['layout'], number[]> = {
   plane: [0.24, 0, 0.6, 0.15, 500],
+  pairs: [0.19, 0, 0.6, 0.15, 500],
   rows: [0.21, 6, 2, 0.15, 500],
 };
 
@@ -241,7 +271,7 @@ const PATTERN_COST: Record<PatternVariant['layout'], number[]> = {
  * kernels·tiles for row tiles; filters·vectors (or tiles); padded floats; 1.
  */
 export function patternCostTerms(g: PatternGeometry, c: PatternCounts, v: PatternVariant): number[] {
-  if (v.layout === 'plane') {
+  if (v.layout !== 'rows') {
     const vectors = planeVectors(g);
     return [(c.weights + c.kernels) * vectors, 0, c.rows * vectors, g.C * g.PH * g.PW, 1];
   }

@@ -13,11 +13,13 @@
 //   rows, vecs  the tile;  lre  each input vector loaded once per tile and used
 //            by every tap (and tile row) that reads it;  order  filters outside
 //            tiles or tiles outside filters;  unroll  kernels per loop iteration.
+// The plane and pairs layouts (kernel-major passes over a flat plane; the pairs
+// layout two filters' kernels per pass) are in pattern_plane_codegen.ts.
 import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
 import { emitPad } from './pattern_pad_codegen.js';
-import { emitPlaneRow, tree } from './pattern_plane_codegen.js';
+import { emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
 import { PATTERN_EXPORTS, type PatternGeometry, type PatternModuleSpec, type PatternVariant } from './pattern_spec.js';
 
 export function patternModule(s: PatternModuleSpec): Uint8Array {
@@ -66,7 +68,9 @@ class ConvEmitter {
     f.get(p.clampAt).if(() => {
       f.get(p.clampAt).mem('v128.load32_splat', 0).set(this.lo).get(p.clampAt).mem('v128.load32_splat', 4).set(this.hi);
     });
-    if (this.v.layout === 'plane') {
+    if (this.v.layout === 'pairs') {
+      emitPairs({ f, s: this.s, p, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf) });
+    } else if (this.v.layout === 'plane') {
       const c = {
         f, s: this.s, xpad: p.xpad, acc: p.acc, clampAt: p.clampAt, yrow: this.yrow, bias: this.bias, ip: this.ip, wp: this.wp, cp: this.cp,
         end: this.end, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf),
@@ -236,12 +240,12 @@ class ConvEmitter {
     });
   }
 
-  /** Clamp (when asked) and store the tile; the last vector of a row keeps only `lanes` lanes. */
+  /** Clamp (when asked; pmax / pmin as storePlane's) and store the tile; the last vector of a row keeps only `lanes` lanes. */
   private store(rows: number, vecs: number, lanes: number): void {
     const { f, g } = this;
     f.get(this.p.clampAt).if(() => {
       for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < vecs; c++) f.get(this.acc[r][c]).get(this.lo).op('f32x4.max').get(this.hi).op('f32x4.min').set(this.acc[r][c]);
+        for (let c = 0; c < vecs; c++) f.get(this.acc[r][c]).get(this.lo).op('f32x4.pmax').get(this.hi).op('f32x4.pmin').set(this.acc[r][c]);
       }
     });
     f.get(this.yrow).get(this.tileY).op('i32.add').set(this.base);

@@ -6,11 +6,11 @@
 import type { FuncBuilder, Local } from './emitter.js';
 import { V128 } from './opcodes.js';
 import { planeFloats, planePitch } from './pattern_plane_codegen.js';
-import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
+import { planePadded, type PatternGeometry, type PatternModuleSpec } from './pattern_spec.js';
 
 /** (x, xpad, c0, c1): planes c0..c1 of x into the padded planes. */
 export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
-  if (s.variant.layout === 'plane') emitPlanePad(f, s);
+  if (planePadded(s.variant)) emitPlanePad(f, s);
   else emitRowsPad(f, s);
 }
 

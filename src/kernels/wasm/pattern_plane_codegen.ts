@@ -46,13 +46,84 @@ export interface PlaneCtx {
   taps: [number, number][][];
 }
 
+/** One product of a pass: the input vector at byte `off` from `base` times the splat `w`. */
+export interface PassTerm { base: Local; off: number; w: Local }
+
+/** One accumulator plane of a pass (at `acc`) and the products added to it. */
+export interface PassOut { acc: Local; terms: PassTerm[] }
+
+/**
+ * One pass over the plane's vectors, `vecs` at a time (constant offsets from the pointers,
+ * which all step by 16 · vecs), then the rest: each output's accumulator loaded, its
+ * products summed as a tree and added, stored. An input vector that several products read
+ * (outputs sharing a channel) is loaded once per vector position.
+ */
+export function emitPass(f: FuncBuilder, s: PatternModuleSpec, vecs: number, t: Local, outs: PassOut[], xs: Local[]): void {
+  const nvec = planeVectors(s.geo), j = f.local(I32);
+  const V = Math.max(1, Math.min(vecs, nvec)), whole = Math.floor(nvec / V);
+  const key = (x: PassTerm) => `${x.base.index}:${x.off}`;
+  const uses = new Map<string, number>();
+  for (const o of outs) for (const x of o.terms) uses.set(key(x), (uses.get(key(x)) ?? 0) + 1);
+  const shared = [...uses].filter(([, n]) => n > 1).map(([k]) => k);
+  if (shared.length > xs.length) throw new Error(`pattern pass: ${shared.length} shared input vectors, ${xs.length} locals`);
+  const vector = (v: number) => {
+    const loaded = new Map<string, Local>();
+    for (const o of outs) {
+      for (const x of o.terms) {
+        if (!shared.includes(key(x)) || loaded.has(key(x))) continue;
+        const l = xs[loaded.size];
+        f.get(x.base).mem('v128.load', x.off + 16 * v).set(l);
+        loaded.set(key(x), l);
+      }
+    }
+    for (const o of outs) {
+      const load = (i: number) => {
+        const x = o.terms[i], l = loaded.get(key(x));
+        if (l) f.get(l); else f.get(x.base).mem('v128.load', x.off + 16 * v);
+        f.get(x.w);
+      };
+      if (s.fma) {
+        // a chain of fused multiply-adds into the accumulator (out-of-order execution overlaps the vectors)
+        f.get(o.acc).mem('v128.load', 16 * v).set(t);
+        for (let i = 0; i < o.terms.length; i++) { load(i); f.get(t).op('f32x4.relaxed_madd').set(t); }
+      } else if (outs.length > 1) {
+        // shared loads: the products added one by one need one register less than a tree, and V8
+        // then keeps all 8 weights of a pair in registers (measured 3–12% faster; alone, no change)
+        f.get(o.acc).mem('v128.load', 16 * v);
+        for (let i = 0; i < o.terms.length; i++) { load(i); f.op('f32x4.mul').op('f32x4.add'); }
+        f.set(t);
+      } else {
+        f.get(o.acc).mem('v128.load', 16 * v);
+        tree(f, 0, o.terms.length, (i) => { load(i); f.op('f32x4.mul'); });
+        f.op('f32x4.add').set(t);
+      }
+      f.get(o.acc).get(t).mem('v128.store', 16 * v);
+    }
+  };
+  const pointers = [...new Set([...outs.map((o) => o.acc), ...outs.flatMap((o) => o.terms.map((x) => x.base))])];
+  f.forUp(j, 0, whole, 1, () => {
+    for (let v = 0; v < V; v++) vector(v);
+    for (const p of pointers) f.addTo(p, 16 * V);
+  });
+  for (let v = 0; v < nvec - whole * V; v++) vector(v);
+}
+
+/** Byte offset of tap (ky, kx) from the output position in a padded plane. */
+export const tapBytes = (g: PatternGeometry, [ky, kx]: [number, number]): number => (ky * planePitch(g) + kx) * 4;
+
+/** Fills an accumulator plane with the bias. */
+export function emitBiasFill(f: FuncBuilder, g: PatternGeometry, acc: Local, bias: Local): void {
+  const j = f.local(I32);
+  f.forUp(j, 0, planeVectors(g) * 16, 16, () => { f.get(acc).get(j).op('i32.add').get(bias).mem('v128.store'); });
+}
+
 /** One filter's plane: bias, the pattern groups, clamp and store. */
 export function emitPlaneRow(c: PlaneCtx): void {
   const { f, s } = c;
-  const g = s.geo, nvec = planeVectors(g), j = f.local(I32), a = f.local(I32), U = s.variant.unroll;
+  const g = s.geo, a = f.local(I32), U = s.variant.unroll;
   const bs = Array.from({ length: U }, () => f.local(I32));
   const t = f.local(V128), ws = Array.from({ length: U }, () => Array.from({ length: 9 }, () => f.local(V128)));
-  f.forUp(j, 0, nvec * 16, 16, () => { f.get(c.acc).get(j).op('i32.add').get(c.bias).mem('v128.store'); });
+  emitBiasFill(f, g, c.acc, c.bias);
   c.taps.forEach((taps, p) => {
     f.get(c.cp).mem('i32.load', 4 * p).i32(4).op('i32.mul').get(c.ip).op('i32.add').set(c.end);
     /** n kernels of pattern p in one pass over the plane: the accumulator read and written once for all of them. */
@@ -61,32 +132,9 @@ export function emitPlaneRow(c: PlaneCtx): void {
         f.get(c.xpad).get(c.ip).mem('i32.load', 4 * q).op('i32.add').set(bs[q]);
         taps.forEach((_, k) => f.get(c.wp).mem('v128.load32_splat', 4 * (q * taps.length + k)).set(ws[q][k]));
       }
-      // the plane's vectors `vecs` at a time (constant offsets from the pointers), then the rest
-      const V = Math.max(1, Math.min(s.variant.vecs, nvec)), whole = Math.floor(nvec / V);
-      const load = (i: number, v: number) => {
-        const q = Math.floor(i / taps.length), k = i % taps.length;
-        const [ky, kx] = taps[k];
-        f.get(bs[q]).mem('v128.load', (ky * planePitch(g) + kx + 4 * v) * 4).get(ws[q][k]);
-      };
-      const vector = (v: number) => {
-        if (s.fma) {
-          // a chain of fused multiply-adds into the accumulator (out-of-order execution overlaps the vectors)
-          f.get(a).mem('v128.load', 16 * v).set(t);
-          for (let i = 0; i < n * taps.length; i++) { load(i, v); f.get(t).op('f32x4.relaxed_madd').set(t); }
-        } else {
-          f.get(a).mem('v128.load', 16 * v);
-          tree(f, 0, n * taps.length, (i) => { load(i, v); f.op('f32x4.mul'); });
-          f.op('f32x4.add').set(t);
-        }
-        f.get(a).get(t).mem('v128.store', 16 * v);
-      };
       f.get(c.acc).set(a);
-      f.forUp(j, 0, whole, 1, () => {
-        for (let v = 0; v < V; v++) vector(v);
-        f.addTo(a, 16 * V);
-        for (let q = 0; q < n; q++) f.addTo(bs[q], 16 * V);
-      });
-      for (let v = 0; v < nvec - whole * V; v++) vector(v);
+      const terms = Array.from({ length: n }, (_, q) => taps.map((tap, k) => ({ base: bs[q], off: tapBytes(g, tap), w: ws[q][k] }))).flat();
+      emitPass(f, s, s.variant.vecs, t, [{ acc: a, terms }], []);
       f.addTo(c.ip, 4 * n).addTo(c.wp, 4 * n * taps.length);
     };
     // groups of U kernels while U are left, then pairs (U = 4), then single kernels
@@ -105,8 +153,12 @@ export function emitPlaneRow(c: PlaneCtx): void {
   storePlane(c, t);
 }
 
-/** Clamp (when asked) and store each output row's OW columns from the accumulators. */
-function storePlane(c: PlaneCtx, t: Local): void {
+/**
+ * Clamp (when asked) and store each output row's OW columns from the accumulators. The clamp
+ * as pmax / pmin (v < lo ? lo : v: one maxps / minps each; f32x4.max / min lower to ~7
+ * instructions each for their NaN and signed-zero rules): NaN passes, −0 stays −0.
+ */
+export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'acc' | 'yrow' | 'clampAt' | 'lo' | 'hi'>, t: Local): void {
   const { f, s } = c;
   const g = s.geo, Q = planePitch(g), r = f.local(I32), src = f.local(I32), dst = f.local(I32);
   const full = Math.floor(g.OW / 4), lanes = g.OW % 4;
@@ -115,7 +167,7 @@ function storePlane(c: PlaneCtx, t: Local): void {
     for (let v = 0; v <= full; v++) {
       if (v === full && lanes === 0) break;
       f.get(src).mem('v128.load', 16 * v).set(t);
-      f.get(c.clampAt).if(() => { f.get(t).get(c.lo).op('f32x4.max').get(c.hi).op('f32x4.min').set(t); });
+      f.get(c.clampAt).if(() => { f.get(t).get(c.lo).op('f32x4.pmax').get(c.hi).op('f32x4.pmin').set(t); });
       if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
       if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
       if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);
@@ -132,4 +184,71 @@ export function tree(f: FuncBuilder, a: number, b: number, term: (t: number) => 
   tree(f, a, mid, term);
   tree(f, mid, b, term);
   f.op('f32x4.add');
+}
+
+/** The conv's parameters and the clamp bounds, for the 'pairs' layout (pattern_pairs.ts). */
+export interface PairsCtx {
+  f: FuncBuilder;
+  s: PatternModuleSpec;
+  p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc', Local>;
+  lo: Local; hi: Local;
+  taps: [number, number][][];
+}
+
+/**
+ * 'pairs': the rows r0..r1 in groups of G (variant.rows; r0 a multiple of G): the group's
+ * accumulator planes (G of planeAccBytes at acc) from the bias, then its passes kind by kind
+ * (pattern pairs, then lone kernels; counts per group and kind at stride, 3 i32 per pass at
+ * index from rowIdx[group]: channel plane and two accumulator planes, byte offsets; the
+ * weights at weights + rowW[group]), then each row's clamp and store.
+ */
+export function emitPairs(c: PairsCtx): void {
+  const { f, s, p } = c;
+  const g = s.geo, G = s.variant.rows, PA = planeAccBytes(g), kinds = s.pairKinds ?? [], NK = kinds.length + c.taps.length;
+  const [gr, ge, r, ip, wp, cp, end, base, a1, a2, yrow] = Array.from({ length: 11 }, () => f.local(I32));
+  const bias = f.local(V128), t = f.local(V128);
+  const ws = [0, 1].map(() => Array.from({ length: 9 }, () => f.local(V128))), xs = Array.from({ length: 9 }, () => f.local(V128));
+  /** The passes of one kind: `count` from the group's counts, each its channel, planes and weights. */
+  const passes = (kind: number, patterns: number[]) => {
+    f.get(cp).mem('i32.load', 4 * kind).i32(12).op('i32.mul').get(ip).op('i32.add').set(end);
+    f.get(ip).get(end).op('i32.lt_u').if(() => f.loop((top) => {
+      f.get(p.xpad).get(ip).mem('i32.load').op('i32.add').set(base);
+      const accs = [a1, a2].slice(0, patterns.length);
+      accs.forEach((a, i) => f.get(p.acc).get(ip).mem('i32.load', 4 + 4 * i).op('i32.add').set(a));
+      let w = 0;
+      const outs = patterns.map((pat, i) => ({
+        acc: accs[i],
+        terms: c.taps[pat].map((tap, k) => {
+          f.get(wp).mem('v128.load32_splat', 4 * w++).set(ws[i][k]);
+          return { base, off: tapBytes(g, tap), w: ws[i][k] };
+        }),
+      }));
+      emitPass(f, s, s.variant.vecs, t, outs, xs);
+      f.addTo(ip, 12).addTo(wp, 4 * w);
+      f.get(ip).get(end).op('i32.lt_u').brIf(top);
+    }));
+  };
+  /** Each row of the group with its accumulator plane in a1. */
+  const eachRow = (body: () => void) => f.forUp(r, gr, ge, 1, () => {
+    f.get(p.acc).get(r).get(gr).op('i32.sub').i32(PA).op('i32.mul').op('i32.add').set(a1);
+    body();
+  });
+  f.forUp(gr, p.r0, p.r1, G, () => {
+    f.get(gr).i32(G).op('i32.add').get(p.r1).get(gr).i32(G).op('i32.add').get(p.r1).op('i32.lt_u').op('select').set(ge);
+    eachRow(() => {
+      f.get(p.rowBias).get(r).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bias);
+      emitBiasFill(f, g, a1, bias);
+    });
+    // this group's counts, first pass and first weight
+    f.get(gr).i32(G).op('i32.div_u').i32(4).op('i32.mul').set(end);
+    f.get(p.stride).get(end).i32(NK).op('i32.mul').op('i32.add').set(cp);
+    f.get(p.index).get(p.rowIdx).get(end).op('i32.add').mem('i32.load').op('i32.add').set(ip);
+    f.get(p.weights).get(p.rowW).get(end).op('i32.add').mem('i32.load').op('i32.add').set(wp);
+    kinds.forEach(([a, b], kind) => passes(kind, [a, b]));
+    c.taps.forEach((_, pat) => passes(kinds.length + pat, [pat]));
+    eachRow(() => {
+      f.get(p.y).get(p.rowOut).get(r).i32(4).op('i32.mul').op('i32.add').mem('i32.load').op('i32.add').set(yrow);
+      storePlane({ f, s, acc: a1, yrow, clampAt: p.clampAt, lo: c.lo, hi: c.hi }, t);
+    });
+  });
 }

@@ -12,14 +12,17 @@ export interface PatternGeometry {
 /**
  * storage  'fkw': one channel index per kernel, taps from the pattern (code); 'csr': one offset per weight
  * layout   'rows': tiles of rows × vecs f32x4 accumulators in registers, kernels inside;
- *          'plane': kernel-major over the whole output plane (pattern_plane_codegen.ts; pads of 1 each side)
+ *          'plane': kernel-major over the whole output plane (pattern_plane_codegen.ts; pads of 1 each side);
+ *          'pairs': the plane's passes over groups of `rows` filters, two kernels of one input
+ *          channel per pass where they share taps (pattern_pairs.ts)
  * lre      ('rows') each input vector loaded once per tile for every tap and row that reads it
  * order    ('rows') filters outside tiles or tiles outside filters
- * unroll   kernels per loop iteration (1 or 2 of the same pattern; 'plane' also 4)
+ * unroll   kernels per loop iteration (1 or 2 of the same pattern; 'plane' also 4; 'pairs' 1)
+ * vecs     ('plane', 'pairs') vectors per loop iteration of a pass
  */
 export interface PatternVariant {
   storage: 'fkw' | 'csr';
-  layout: 'rows' | 'plane';
+  layout: 'rows' | 'plane' | 'pairs';
   rows: number;
   vecs: number;
   lre: boolean;
@@ -32,6 +35,8 @@ export interface PatternModuleSpec {
   /** The layer's pattern masks (bit ky·3 + kx), in FKW order ('fkw' storage). */
   masks: readonly number[];
   variant: PatternVariant;
+  /** ('pairs') the pattern pairs [p, q] with code, in the order each group runs them (pattern_pairs.ts). */
+  pairKinds?: readonly (readonly [number, number])[];
   /** f32x4.relaxed_madd (relaxed SIMD) instead of mul + add. */
   fma: boolean;
   /** A 2×2 stride-2 max pool fused into the pad step: the input is H0 × W0 (H = ⌊H0/2⌋, W = ⌊W0/2⌋). */
@@ -62,10 +67,14 @@ export function patternVariantKey(v: PatternVariant): string {
   return `${v.storage}:${v.layout}:r${v.rows}v${v.vecs}:${v.lre ? 'lre' : 'nolre'}:${v.order}:u${v.unroll}`;
 }
 
+/** Whether a variant pads into the plane layout's planes (pitch W + 1). */
+export const planePadded = (v: PatternVariant): boolean => v.layout !== 'rows';
+
 export function patternModuleKey(s: PatternModuleSpec): string {
   const g = s.geo;
   return `pattern:${g.C}x${g.H}x${g.W}:o${g.OH}x${g.OW}:p${g.padT},${g.padL}:${g.PH}x${g.PW}:` +
     `${s.variant.storage === 'fkw' ? s.masks.join(',') : 'any'}:${patternVariantKey(s.variant)}:${s.fma ? 'fma' : 'muladd'}:` +
+    `${s.pairKinds ? `pairs${s.pairKinds.map(([p, q]) => `${p}.${q}`).join(',')}:` : ''}` +
     `${s.maxPool ? `maxpool${s.maxPool.H0}x${s.maxPool.W0}:` : ''}${s.shared ? 'shared' : 'private'}`;
 }
 

@@ -1,7 +1,7 @@
 // The pattern conv kernel against the reference conv (src/ir/ref) on the decoded
 // weights: every variant of the generated code (storage, layout, tiles at their
-// edges, LRE, loop order, unrolling, fused multiply-add when the engine has it),
-// odd sizes, pads, threads; every generated module validated.
+// edges, LRE, loop order, unrolling, pair groups, fused multiply-add when the engine
+// has it), odd sizes, pads, threads; the pairing itself; every generated module validated.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { NnzipError } from '../../../src/ir/errors.js';
@@ -10,6 +10,9 @@ import { WasmArena } from '../../../src/kernels/wasm/arena.js';
 import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
 import { defaultPatternVariant, patternGeometry, WasmPatternConv } from '../../../src/kernels/wasm/pattern.js';
 import { patternModule } from '../../../src/kernels/wasm/pattern_codegen.js';
+import { MAX_PAIR_KINDS, PAIR_MIN_SHARED, pairKernels } from '../../../src/kernels/wasm/pattern_pairs.js';
+import { buildFkw } from '../../../src/format/fkw.js';
+import { popcount } from '../../../src/ir/pattern.js';
 import { planeFits } from '../../../src/kernels/wasm/pattern_plane_codegen.js';
 import type { PatternVariant } from '../../../src/kernels/wasm/pattern_spec.js';
 import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
@@ -22,6 +25,7 @@ const pool = new NodeThreadPool(shared, 2);
 after(() => pool.close());
 
 const ROWS: PatternVariant = { storage: 'fkw', layout: 'rows', rows: 2, vecs: 2, lre: true, order: 'filter', unroll: 1 };
+const PAIRS: PatternVariant = { storage: 'fkw', layout: 'pairs', rows: 4, vecs: 4, lre: false, order: 'filter', unroll: 1 };
 
 /** Row tiles at and around the output's edges (1 row/vector, the whole width, one more than it has). */
 function variants(OH: number, OW: number, plane: boolean): PatternVariant[] {
@@ -32,6 +36,8 @@ function variants(OH: number, OW: number, plane: boolean): PatternVariant[] {
   }
   out.push({ ...ROWS, storage: 'csr', lre: false }, { ...ROWS, storage: 'csr', rows: 1, vecs: vtot + 2, lre: false, order: 'tile' });
   if (plane) for (const vecs of [1, 3, 8]) for (const unroll of [1, 2, 4] as const) out.push({ ...ROWS, layout: 'plane', rows: 1, vecs, lre: false, unroll });
+  // pairs: groups of one filter (nothing pairs), a few, more than there are; 1 to 8 vectors a step
+  if (plane) for (const [rows, vecs] of [[1, 4], [2, 1], [3, 3], [64, 8], [5, 2]]) out.push({ ...PAIRS, rows, vecs });
   return out;
 }
 
@@ -67,14 +73,18 @@ test('fused multiply-add (relaxed SIMD) when the engine has it', { skip: !wasmFe
   for (const v of variants(7, 7, true)) check(arena, 8, 6, 7, 7, [1, 1, 1, 1], 4, 2, v, { fma: true });
 });
 
-test('the default variant: the plane layout where the pads allow it, else row tiles', () => {
-  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 1, 1, 1] })).layout, 'plane');
+test('the default variant: the pairs layout where the pads allow it, else row tiles', () => {
+  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 1, 1, 1] })).layout, 'pairs');
+  // large planes: fewer filters per group (their accumulators stay under PAIRS_ACC_BYTES), the plane layout when not 2 fit
+  const big = defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 56, W: 56, pads: [1, 1, 1, 1] }));
+  assert.deepEqual([big.layout, big.rows], ['pairs', 20]);
+  assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 224, W: 224, pads: [1, 1, 1, 1] })).layout, 'plane');
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [0, 0, 0, 0] })).layout, 'rows');
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 2, 1, 0] })).layout, 'rows');
 });
 
-test('on 2 threads (rows split by kernel counts) the output is the same as on one', () => {
-  for (const v of [undefined, ROWS]) {
+test('on 2 threads (rows split by kernel counts, whole pair groups) the output is the same as on one', () => {
+  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }]) {
     check(shared, 16, 24, 9, 11, [1, 1, 1, 1], 6, 3, v, { withPool: true });
     const { w, format } = patternWeight(3, 24, 16, 6, 0.3);
     const x = new Rng(5).floats(16 * 9 * 11, -1, 1);
@@ -82,14 +92,56 @@ test('on 2 threads (rows split by kernel counts) the output is the same as on on
     const two = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v, pool }).conv(1, x);
     assert.deepEqual(two, one, 'bit-identical: rows are split, never a sum');
   }
-  const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, patternWeight(4, 24, 16, 6, 0.3).w, patternWeight(4, 24, 16, 6, 0.3).format);
-  for (const parts of [1, 2, 3, 24, 40]) {
-    const ranges = conv.rowRanges(parts);
-    assert.equal(ranges[0][0], 0);
-    assert.equal(ranges.at(-1)![1], 24);
-    ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
-    assert.ok(ranges.length <= parts);
+  for (const variant of [ROWS, { ...PAIRS, rows: 5 }]) {
+    const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, patternWeight(4, 24, 16, 6, 0.3).w, patternWeight(4, 24, 16, 6, 0.3).format, { variant });
+    for (const parts of [1, 2, 3, 24, 40]) {
+      const ranges = conv.rowRanges(parts);
+      assert.equal(ranges[0][0], 0);
+      assert.equal(ranges.at(-1)![1], 24);
+      ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
+      assert.ok(ranges.length <= parts);
+      if (variant.layout === 'pairs') ranges.forEach(([r0]) => assert.equal(r0 % 5, 0, 'pair groups are never cut'));
+    }
   }
+});
+
+test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds are capped', () => {
+  for (const [M, C, K, G] of [[24, 16, 6, 8], [9, 5, 3, 4], [40, 12, 20, 40], [3, 2, 1, 1]]) {
+    const { w, format } = patternWeight(M + C, M, C, K, 0.5);
+    const fkw = buildFkw(w, [M, C, 3, 3], format);
+    const p = pairKernels(fkw, G), NK = p.kinds.length + K, groups = Math.ceil(M / G);
+    assert.ok(p.kinds.length <= MAX_PAIR_KINDS);
+    let passes = 0, paired = 0;
+    const seen = new Set<string>();
+    for (let g = 0; g < groups; g++) {
+      let e = p.firstEntry[g];
+      for (let kind = 0; kind < NK; kind++) {
+        for (let n = 0; n < p.counts[g * NK + kind]; n++, e++, passes++) {
+          const [channel, a, b] = p.entries.subarray(3 * e, 3 * e + 3);
+          const rows = kind < p.kinds.length ? [a, b] : [a];
+          if (kind < p.kinds.length) {
+            paired += 2;
+            assert.notEqual(a, b, 'two filters');
+            const [pa, pb] = p.kinds[kind];
+            assert.ok(popcount(fkw.masks[pa] & fkw.masks[pb]) >= PAIR_MIN_SHARED);
+          }
+          for (const r of rows) {
+            assert.ok(r < G && g * G + r < M);
+            const key = `${g * G + r}:${channel}`;
+            assert.ok(!seen.has(key), `kernel ${key} runs once`);
+            seen.add(key);
+          }
+        }
+      }
+    }
+    assert.equal(seen.size, fkw.offset[M], 'every kept kernel');
+    assert.equal(paired, p.paired);
+    assert.equal(p.weights.length, fkw.weights.length, 'every weight once');
+    if (G > 1 && M > 8) assert.ok(p.paired > fkw.offset[M] / 2, `most kernels pair (${p.paired} of ${fkw.offset[M]})`);
+    if (G === 1) assert.equal(p.paired, 0, 'one filter per group: nothing pairs');
+  }
+  // many patterns: more pair kinds than code is generated for, the rest run alone (still the reference's output)
+  check(new WasmArena({ maximumBytes: 1 << 26 }), 12, 40, 6, 6, [1, 1, 1, 1], 20, 1, { ...PAIRS, rows: 40 }, { seed: 2 });
 });
 
 test('a fused 2×2 max pool in the pad step equals the reference pool then conv (odd sizes, both layouts)', () => {
@@ -121,7 +173,7 @@ test('FKR off (filters in order) gives the same output', () => {
 test('generated modules validate; bad input is one clear error', () => {
   const geo = patternGeometry({ C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] });
   for (const v of variants(5, 5, true)) {
-    for (const fma of wasmFeatures().relaxedSimd ? [false, true] : [false]) assert.ok(WA.validate(patternModule({ geo, masks: [0b10111, 0b11010000], variant: v, fma, shared: false })));
+    for (const fma of wasmFeatures().relaxedSimd ? [false, true] : [false]) assert.ok(WA.validate(patternModule({ geo, masks: [0b10111, 0b11010000], variant: v, pairKinds: v.layout === 'pairs' ? [[0, 0], [0, 1], [1, 1]] : undefined, fma, shared: false })));
   }
   const arena = new WasmArena({ maximumBytes: 1 << 24 });
   const { w, format } = patternWeight(1, 2, 3, 2, 0.5);
@@ -130,5 +182,7 @@ test('generated modules validate; bad input is one clear error', () => {
   bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] }, w, format, { bias: new Float32Array(3) }), /bias has 3 values, needs M=2/);
   bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 1, W: 1, pads: [0, 0, 0, 0] }, w, format), /smaller than the 3×3 window/);
   bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [0, 0, 0, 0] }, w, format, { variant: { ...ROWS, layout: 'plane' } }), /plane layout needs pads of 1/);
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 0, 1, 0] }, w, format, { variant: PAIRS }), /pairs layout needs pads of 1/);
+  bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] }, w, format, { variant: { ...PAIRS, rows: 0 } }), /groups of 1 or more filters, not 0/);
   bad(() => new WasmPatternConv(arena, { C: 3, M: 2, H: 5, W: 5, pads: [1, 1, 1, 1] }, w, format).conv(1, new Float32Array(7)), /input has 7 values/);
 });

@@ -1,0 +1,122 @@
+// The pattern conv's 'pairs' layout (plane padding, pattern_plane_codegen.ts emitPairs):
+// the FKW rows in groups of G filters, each group's accumulator planes together; within
+// a group, two kernels on the same input channel (of two filters) run as one pass over
+// the plane, every input vector both read loaded once. A lone kernel costs 1.25 loads
+// per multiply-add (its 4 taps and the accumulator, per 4 products), a pair sharing its
+// 4 taps 0.75 (3 taps: 0.875): under the machine's 2 loads per cycle at its peak of 2
+// multiply-adds per cycle (a pair's pass alone runs at ~94% of that peak, a lone
+// kernel's at ~70%). Kernels pair greedily by shared taps (at least
+// PAIR_MIN_SHARED); each group's passes run pair kind by pair kind (then the lone
+// kernels pattern by pattern), so one group's accumulation order is fixed whatever
+// threads share the groups out (results are bit-exact across splits).
+import { maskTaps, popcount } from '../../ir/pattern.js';
+import type { Fkw } from '../../format/fkw.js';
+
+/** Two kernels pair when their patterns share at least this many taps (the centre and one more). */
+export const PAIR_MIN_SHARED = 2;
+
+/** Pair kinds a module is generated for at most (the most frequent; the rest run as lone kernels). */
+export const MAX_PAIR_KINDS = 40;
+
+/** One pass of a group: its input channel, its rows' positions in the group, their weights. */
+interface Pass { channel: number; rows: [number, number]; weights: number[] }
+
+/** A kept kernel: its FKW row, pattern, input channel and first weight. */
+interface Kernel { row: number; pattern: number; channel: number; weight: number }
+
+export interface PairsLayout {
+  /** Pattern pairs [p, q] (p ≤ q) with generated code, in the order every group runs them; then the K lone kinds. */
+  kinds: [number, number][];
+  /** Per group: passes per kind (kinds.length + K entries). */
+  counts: Int32Array;
+  /** Per group: its first entry (3 i32 each: channel, first and second row of the group, 0 for a lone kernel). */
+  firstEntry: Int32Array;
+  /** Per group: its first weight. */
+  firstWeight: Int32Array;
+  /** 3 per pass: input channel, the two rows' positions within their group. */
+  entries: Int32Array;
+  weights: Float32Array;
+  /** Kernels that run in pairs (for tests and notes). */
+  paired: number;
+}
+
+/** The kernels of FKW row r. */
+function rowKernels(fkw: Fkw, r: number): Kernel[] {
+  const K = fkw.masks.length, out: Kernel[] = [];
+  let k = fkw.offset[r], w = fkw.weightOffset[r];
+  for (let p = 0; p < K; p++) {
+    for (let j = 0; j < fkw.stride[r * K + p]; j++, k++) {
+      out.push({ row: r, pattern: p, channel: fkw.index[k], weight: w });
+      w += popcount(fkw.masks[p]);
+    }
+  }
+  return out;
+}
+
+/** Pairs the kernels of FKW rows in groups of G (see the header). */
+export function pairKernels(fkw: Fkw, G: number): PairsLayout {
+  const K = fkw.masks.length, groups = Math.ceil(fkw.M / G);
+  type Pair = [Kernel, Kernel];
+  const taps = (p: number) => maskTaps(fkw.masks[p]).length;
+  const perGroup: { pairs: Pair[]; lone: Kernel[] }[] = [];
+  for (let g = 0; g < groups; g++) {
+    const byChannel = new Map<number, Kernel[]>();
+    for (let r = g * G; r < Math.min(fkw.M, (g + 1) * G); r++) {
+      for (const k of rowKernels(fkw, r)) {
+        const list = byChannel.get(k.channel) ?? [];
+        list.push(k);
+        byChannel.set(k.channel, list);
+      }
+    }
+    const pairs: Pair[] = [], lone: Kernel[] = [];
+    for (const [, ks] of [...byChannel].sort((a, b) => a[0] - b[0])) {
+      const candidates: [number, number, number][] = [];
+      for (let i = 0; i < ks.length; i++) {
+        for (let j = i + 1; j < ks.length; j++) {
+          const shared = popcount(fkw.masks[ks[i].pattern] & fkw.masks[ks[j].pattern]);
+          if (shared >= PAIR_MIN_SHARED) candidates.push([shared, i, j]);
+        }
+      }
+      candidates.sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2]);
+      const used = new Set<number>();
+      for (const [, i, j] of candidates) {
+        if (used.has(i) || used.has(j)) continue;
+        used.add(i).add(j);
+        const [a, b] = ks[i].pattern <= ks[j].pattern ? [ks[i], ks[j]] : [ks[j], ks[i]];
+        pairs.push([a, b]);
+      }
+      ks.forEach((k, i) => { if (!used.has(i)) lone.push(k); });
+    }
+    perGroup.push({ pairs, lone });
+  }
+  // the most frequent pair kinds get code; pairs of the others run as two lone kernels
+  const freq = new Map<number, number>();
+  for (const { pairs } of perGroup) for (const [a, b] of pairs) freq.set(a.pattern * K + b.pattern, (freq.get(a.pattern * K + b.pattern) ?? 0) + 1);
+  const kept = new Set([...freq].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, MAX_PAIR_KINDS).map(([k]) => k));
+  const kinds = [...kept].sort((a, b) => a - b).map((k) => [Math.floor(k / K), k % K] as [number, number]);
+  const kindOf = new Map(kinds.map(([p, q], i) => [p * K + q, i]));
+  const NK = kinds.length + K;
+  const counts = new Int32Array(groups * NK), firstEntry = new Int32Array(groups), firstWeight = new Int32Array(groups);
+  const entries: number[] = [], weights: number[] = [];
+  let paired = 0;
+  perGroup.forEach(({ pairs, lone }, g) => {
+    const passes: Pass[][] = Array.from({ length: NK }, () => []);
+    const w = (k: Kernel) => Array.from(fkw.weights.subarray(k.weight, k.weight + taps(k.pattern)));
+    for (const [a, b] of pairs) {
+      const kind = kindOf.get(a.pattern * K + b.pattern);
+      if (kind === undefined) { lone.push(a, b); continue; }
+      passes[kind].push({ channel: a.channel, rows: [a.row - g * G, b.row - g * G], weights: [...w(a), ...w(b)] });
+      paired += 2;
+    }
+    for (const k of lone) passes[kinds.length + k.pattern].push({ channel: k.channel, rows: [k.row - g * G, 0], weights: w(k) });
+    firstEntry[g] = entries.length / 3;
+    firstWeight[g] = weights.length;
+    passes.forEach((list, kind) => {
+      // channel order within a kind: neighbouring passes read neighbouring planes
+      list.sort((x, y) => x.channel - y.channel || x.rows[0] - y.rows[0]);
+      counts[g * NK + kind] = list.length;
+      for (const p of list) { entries.push(p.channel, ...p.rows); weights.push(...p.weights); }
+    });
+  });
+  return { kinds, counts, firstEntry, firstWeight, entries: Int32Array.from(entries), weights: Float32Array.from(weights), paired };
+}
