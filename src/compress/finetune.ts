@@ -68,7 +68,10 @@ export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: 
       distill,
     });
   } finally {
-    if (refold) foldBatchNorms(refold);
+    if (refold) {
+      foldBatchNorms(refold);
+      refold.model.dispose();
+    }
   }
 }
 

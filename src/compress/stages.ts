@@ -84,6 +84,7 @@ const filters: Stage = {
     const ratios = filterRatios(ctx);
     if (Object.keys(ratios).length === 0) return {};
     const thinned = pruneChannels(modelToGraph(ctx.model), { ratios, norm: f.norm });
+    ctx.model.dispose();
     ctx.model = modelFromGraph(thinned, { seed: ctx.seed });
     ctx.layers = compressibleLayers(ctx.model.graph);
     if (!ctx.data || f.epochs === 0) return {};
@@ -191,6 +192,7 @@ const quantize: Stage = {
     const skipped = ctx.layers.filter((l) => settingsFor(ctx.recipe, l).skip || own(l) === 'float').map((l) => l.name);
     const layerBits = Object.fromEntries(ctx.layers.flatMap((l) => (typeof own(l) === 'number' ? [[l.name, own(l) as number]] : [])));
     const r = quantizeStageRun({ ...ctx, skipped, layerBits, quantize: ctx.recipe.quantize! });
+    if (r.model !== ctx.model) ctx.model.dispose();
     ctx.model = r.model;
     return r.details;
   },
@@ -205,6 +207,7 @@ const binarize: Stage = {
     const methods = chooseMethods(ctx.layers, ctx.recipe.binarize!, (l) => settingsFor(ctx.recipe, l).binary);
     for (const l of ctx.layers) if (settingsFor(ctx.recipe, l).skip) methods.delete(l);
     const r = binarizeModel(ctx.model, methods, { settings: ctx.recipe.binarize!, data: ctx.data, train: ctx.train, seed: ctx.seed, where: 'recipe' });
+    if (r.model !== ctx.model) ctx.model.dispose();
     ctx.model = r.model;
     return r.binarized === undefined ? {} : { binarized: r.binarized, accuracy: r.accuracy! } as Record<string, number>;
   },

@@ -112,6 +112,7 @@ export class Tape {
   private readonly mirrorOf = new Map<Param, Var>();
   private gradBufs: Float32Array[] = [];
   private mem: TapeMemory | null = null;
+  private released = false;
 
   constructor(ctx: TapeCtx, withGrad: boolean) {
     this.ctx = ctx;
@@ -182,8 +183,15 @@ export class Tape {
     this.gradBufs = this.requests.filter((r) => r.field === 'grad').map((r) => r.v.grad!);
   }
 
+  /** Gives the buffers back to the backend (a shared WASM arena reuses them); the tape cannot run after. */
+  release(): void {
+    this.mem?.release?.();
+    this.mem = null;
+    this.released = true;
+  }
+
   private memory(): TapeMemory {
-    if (!this.mem) throw new Error('tape used before finalize()');
+    if (!this.mem) throw new Error(this.released ? 'tape used after release()' : 'tape used before finalize()');
     return this.mem;
   }
 

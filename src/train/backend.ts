@@ -63,6 +63,8 @@ export function imageBatch(): ImageBatch {
 export interface TapeMemory {
   /** One zeroed buffer per requested size (in floats). */
   readonly buffers: Float32Array[];
+  /** Gives the buffers' memory back (a shared arena reuses it); the tape must not run after. */
+  release?(): void;
   gemm(g: GemmCall): void;
   /** cols [C·KH·KW × P] at colsOff = im2col of one image (C planes at xOff). */
   im2col(x: Float32Array, xOff: number, p: Patches, cols: Float32Array, colsOff: number): void;

@@ -39,6 +39,8 @@ class WasmTapeMemory implements TapeMemory {
   private readonly heap: ArrayBufferLike;
   private readonly pool?: ThreadPool;
   private readonly chunks: Chunk[] = [];
+  /** Every block this tape took from the arena, [offset, bytes]: release() gives them back. */
+  private readonly blocks: [number, number][] = [];
   private readonly keys: { im2col: string; kernels: string };
 
   constructor(sizes: readonly number[], gemms: readonly (readonly [number, number, number])[], pool?: ThreadPool) {
@@ -60,13 +62,13 @@ class WasmTapeMemory implements TapeMemory {
       maxA = Math.max(maxA, this.gemmK.packedASize(M, K));
       maxB = Math.max(maxB, this.gemmK.packedBSize(K, N));
     }
-    this.packA = this.arena.alloc(maxA);
-    this.packB = this.arena.alloc(maxB);
+    this.packA = this.take(maxA);
+    this.packB = this.take(maxB);
     if (pool && pool.size > 1) {
       this.pool = pool;
-      for (let i = 0; i < CHUNKS_PER_THREAD * pool.size; i++) this.chunks.push({ packB: this.arena.alloc(maxB), scratch: this.arena.alloc(this.gemmK.scratchBytes()) });
+      for (let i = 0; i < CHUNKS_PER_THREAD * pool.size; i++) this.chunks.push({ packB: this.take(maxB), scratch: this.take(this.gemmK.scratchBytes()) });
     }
-    const base = this.arena.allocF32(total);
+    const base = this.take(total * 4);
     // No allocation after this point: the memory keeps its size, the views stay attached.
     this.heap = this.arena.memory.buffer;
     this.buffers = sizes.map((n, i) => this.arena.f32(base + offsets[i] * 4, n));
@@ -80,6 +82,16 @@ class WasmTapeMemory implements TapeMemory {
     pool?.register(this.keys.im2col, im2colMod);
     pool?.register(this.keys.kernels, kernelsMod);
   }
+  private take(bytes: number): number {
+    const at = this.arena.alloc(bytes);
+    this.blocks.push([at, bytes]);
+    return at;
+  }
+
+  release(): void {
+    for (const [at, bytes] of this.blocks.splice(0)) this.arena.free(at, bytes);
+  }
+
 
   /** Byte address of element `off` of a view of this memory. */
   private addr(a: Float32Array | Int32Array, off: number, what: string): number {

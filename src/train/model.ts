@@ -82,6 +82,15 @@ export class Model {
     return p;
   }
 
+  /**
+   * Gives back every tape's memory. Call it on a model that will not run again: on a thread pool's
+   * shared arena a dropped model's tapes would otherwise hold their memory until the pool closes.
+   */
+  dispose(): void {
+    for (const t of this.tapes.values()) t.tape.release();
+    this.tapes.clear();
+  }
+
   /** The tape for `batch` (built on first use). Gradient tapes also carry the loss. */
   tape(batch: number, withGrad: boolean): BuiltTape {
     const key = `${batch}/${withGrad}`;

@@ -62,3 +62,24 @@ test('withTrainingThreads refuses a bad thread count and restores the backend af
   await assert.rejects(withTrainingThreads(2, () => { throw new Error('boom'); }), /boom/);
   assert.equal(defaultBackend(), before);
 });
+
+test('fine-tuning with BatchNorm refold on a thread pool gives the refold model\'s memory back each round', async () => {
+  const { finetune } = await import('../../src/compress/finetune.js');
+  const { trainingPool } = await import('../../src/train/threads_node.js');
+  const { wasmBackend } = await import('../../src/train/backend_wasm.js');
+  const pool = trainingPool(2);
+  try {
+    const model = modelFromGraph(lenet5({ seed: 3 }), { backend: wasmBackend({ threads: pool }) });
+    const data = { train: randomDigits(64, 1), test: randomDigits(32, 2), score: false as const };
+    const cfg = { lr: 0.01, batch: 32, momentum: 0.9, weightDecay: 1e-4, seed: 2, batchnorm: 'refold' as const };
+    const used: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      finetune(model, data, 1, cfg, 'test');
+      used.push(pool.arena.used);
+    }
+    // round 1 also builds the model's own tapes (kept for the next rounds); the BN model's come back every round
+    assert.deepEqual(used.slice(2), [used[1], used[1]], `arena bytes in use after each round: ${used}`);
+  } finally {
+    await pool.close();
+  }
+});

@@ -1,7 +1,10 @@
 // A bump allocator over one WebAssembly.Memory: kernels work on byte offsets
 // into it, so a runtime whose tensors live there pays no copy. Allocations are
 // 64-byte aligned (a cache line; v128 loads need 16) and never move; the memory
-// grows in whole pages when needed.
+// grows in whole pages when needed. Blocks given back with free() are reused
+// (zeroed) by later allocations that fit: an arena shared by many short-lived
+// users (training tapes on a thread pool's memory) then stays the size of the
+// largest set alive at once.
 import { fail } from '../../ir/errors.js';
 import { PAGE, WA, type WasmMemory } from './wasm_api.js';
 
@@ -24,6 +27,8 @@ export class WasmArena {
   readonly maximumPages: number;
   private readonly whenFull: string;
   private top = ALIGN; // offset 0 stays unused so that 0 can mean "no buffer"
+  /** Freed blocks below `top`, in address order. */
+  private readonly freed: { at: number; bytes: number }[] = [];
 
   constructor(opts: ArenaOptions = {}) {
     const initial = Math.max(1, Math.ceil((opts.initialBytes ?? PAGE) / PAGE));
@@ -39,14 +44,37 @@ export class WasmArena {
     return this.top;
   }
 
-  /** Reserves `bytes` bytes and returns their offset (64-byte aligned). */
+  /** Reserves `bytes` bytes and returns their offset (64-byte aligned; zeroed). */
   alloc(bytes: number): number {
-    if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`wasm arena: bad allocation size ${bytes}`);
+    const size = blockBytes(bytes);
+    const reuse = this.bestFit(size);
+    if (reuse >= 0) {
+      const b = this.freed[reuse];
+      if (b.bytes === size) this.freed.splice(reuse, 1);
+      else this.freed[reuse] = { at: b.at + size, bytes: b.bytes - size };
+      new Uint8Array(this.memory.buffer, b.at, size).fill(0);
+      return b.at;
+    }
     const at = this.top;
-    const end = at + Math.ceil(bytes / ALIGN) * ALIGN + ALIGN; // + one line of slack for vector over-reads
-    this.ensure(end);
-    this.top = end;
+    this.ensure(at + size);
+    this.top = at + size;
     return at;
+  }
+
+  /** Gives back a block from alloc(`bytes`) at `at`; it must not be used after. */
+  free(at: number, bytes: number): void {
+    const size = blockBytes(bytes);
+    if (at < ALIGN || at + size > this.top || at % ALIGN) throw new Error(`wasm arena: free(${at}, ${bytes}) is not a block of this arena`);
+    let i = 0;
+    while (i < this.freed.length && this.freed[i].at < at) i++;
+    const prev = this.freed[i - 1], next = this.freed[i];
+    if ((prev && prev.at + prev.bytes > at) || (next && at + size > next.at)) throw new Error(`wasm arena: free(${at}, ${bytes}) overlaps a freed block (freed twice?)`);
+    this.freed.splice(i, 0, { at, bytes: size });
+    // merge with the neighbours, then give a free block at the top back to the bump pointer
+    if (next && at + size === next.at) { this.freed[i].bytes += next.bytes; this.freed.splice(i + 1, 1); }
+    if (prev && prev.at + prev.bytes === at) { prev.bytes += this.freed[i].bytes; this.freed.splice(i, 1); }
+    const last = this.freed[this.freed.length - 1];
+    if (last.at + last.bytes === this.top) { this.top = last.at; this.freed.pop(); }
   }
 
   /** Reserves room for n float32 values. */
@@ -57,6 +85,9 @@ export class WasmArena {
   /** Frees everything allocated after `mark` (a value of `used` taken earlier). */
   reset(mark = ALIGN): void {
     this.top = mark;
+    while (this.freed.length && this.freed[this.freed.length - 1].at >= mark) this.freed.pop();
+    const last = this.freed[this.freed.length - 1];
+    if (last && last.at + last.bytes > mark) last.bytes = mark - last.at;
   }
 
   /**
@@ -80,6 +111,13 @@ export class WasmArena {
     return new Float32Array(this.memory.buffer, offset, n);
   }
 
+  /** The index of the smallest freed block of at least `size` bytes, or −1. */
+  private bestFit(size: number): number {
+    let best = -1;
+    this.freed.forEach((b, i) => { if (b.bytes >= size && (best < 0 || b.bytes < this.freed[best].bytes)) best = i; });
+    return best;
+  }
+
   private ensure(end: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
@@ -89,4 +127,10 @@ export class WasmArena {
     }
     this.memory.grow(pages);
   }
+}
+
+/** The bytes a block of `bytes` takes: whole lines, plus one line of slack for vector over-reads. */
+function blockBytes(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`wasm arena: bad allocation size ${bytes}`);
+  return Math.ceil(bytes / ALIGN) * ALIGN + ALIGN;
 }
