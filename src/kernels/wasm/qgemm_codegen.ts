@@ -93,34 +93,64 @@ function xorMask(f: FuncBuilder, xor: Local): Local {
 
 /**
  * A (rows × K, row stride lda bytes) into panels of `mr` rows of i16 pairs; the
- * destination is zeroed first (the padding rows and the odd-K pad stay 0).
- * Eight values of a row at a time: one 8-byte load, sign-extended, four lane stores.
+ * destination is zeroed first (the padding rows and the odd-K pad stay 0). With mr a
+ * multiple of 4, four rows at a time: eight values of each (one 8-byte load, sign-extended),
+ * their pairs transposed so that each pair index is one 16-byte store (twice as fast as row
+ * by row: A is an fc's activations, packed per call). Other rows: one row at a time, four lane stores.
  */
 function emitPackA(f: FuncBuilder, mr: number): void {
   const [src, lda, rows, K, dst, xor] = f.params;
-  const kp = f.local(), i = f.local(), k = f.local(), s = f.local(), d = f.local(), full = f.local(), x = f.local(V128);
+  const kp = f.local(), i = f.local(), row = f.local(), k = f.local(), s = f.local(), d = f.local(), full = f.local(), x = f.local(V128), quads = f.local();
+  const r = Array.from({ length: 4 }, () => f.local(V128)), t = Array.from({ length: 4 }, () => f.local(V128));
   const mask = xorMask(f, xor);
   f.get(K).i32(1).op('i32.add').i32(1).op('i32.shr_u').set(kp);
   // dst: ceil(rows/mr)·mr·kp·4 bytes of zeros
   f.get(dst).i32(0).get(rows).i32(mr - 1).op('i32.add').i32(mr).op('i32.div_u').i32(mr * 4).op('i32.mul').get(kp).op('i32.mul').memoryFill();
   f.get(K).get(K).i32(7).op('i32.and').op('i32.sub').set(full); // K rounded down to 8
-  f.forUp(i, 0, rows, 1, () => {
-    // d = dst + (i / mr)·mr·kp·4 + (i % mr)·4: pair 0 of row i
-    f.get(dst).get(i).i32(mr).op('i32.div_u').i32(mr * 4).op('i32.mul').get(kp).op('i32.mul').op('i32.add')
-      .get(i).i32(mr).op('i32.rem_u').i32(4).op('i32.mul').op('i32.add').set(d);
-    f.get(src).get(i).get(lda).op('i32.mul').op('i32.add').set(s);
+  /** s, d = the row's first value and its pair 0 (dst + (row / mr)·mr·kp·4 + (row % mr)·4). */
+  const rowStart = (row: Local): void => {
+    f.get(dst).get(row).i32(mr).op('i32.div_u').i32(mr * 4).op('i32.mul').get(kp).op('i32.mul').op('i32.add')
+      .get(row).i32(mr).op('i32.rem_u').i32(4).op('i32.mul').op('i32.add').set(d);
+    f.get(src).get(row).get(lda).op('i32.mul').op('i32.add').set(s);
+  };
+  /** Values full .. K − 1 of a row, one at a time: the low or high i16 of its pair. */
+  const rowTail = (row: Local): void => {
+    rowStart(row);
+    f.forUp(k, full, K, 1, () => {
+      f.get(d).get(k).i32(1).op('i32.shr_u').i32(mr * 4).op('i32.mul').op('i32.add').get(k).i32(1).op('i32.and').i32(2).op('i32.mul').op('i32.add');
+      f.get(s).get(k).op('i32.add').mem('i32.load8_u').get(xor).i32(7).op('i32.shl').op('i32.xor').op('i32.extend8_s').mem('i32.store16');
+    });
+  };
+  f.i32(0).set(quads);
+  if (mr % 4 === 0) {
+    f.get(rows).get(rows).i32(3).op('i32.and').op('i32.sub').set(quads);
+    f.forUp(i, 0, quads, 4, () => {
+      rowStart(i);
+      f.forUp(k, 0, full, 8, () => {
+        r.forEach((v, l) => {
+          f.get(s); if (l > 0) f.get(lda).i32(l).op('i32.mul').op('i32.add');
+          f.mem('v128.load64_zero').get(mask).op('v128.xor').op('i16x8.extend_low_i8x16_s').set(v);
+        });
+        // rows' pairs (32-bit lanes) transposed: out q = [r0 q, r1 q, r2 q, r3 q]
+        f.get(r[0]).get(r[1]).shuffle32(0, 4, 1, 5).set(t[0]).get(r[2]).get(r[3]).shuffle32(0, 4, 1, 5).set(t[1]);
+        f.get(r[0]).get(r[1]).shuffle32(2, 6, 3, 7).set(t[2]).get(r[2]).get(r[3]).shuffle32(2, 6, 3, 7).set(t[3]);
+        f.get(d).get(t[0]).get(t[1]).shuffle32(0, 1, 4, 5).mem('v128.store');
+        f.get(d).get(t[0]).get(t[1]).shuffle32(2, 3, 6, 7).mem('v128.store', mr * 4);
+        f.get(d).get(t[2]).get(t[3]).shuffle32(0, 1, 4, 5).mem('v128.store', 2 * mr * 4);
+        f.get(d).get(t[2]).get(t[3]).shuffle32(2, 3, 6, 7).mem('v128.store', 3 * mr * 4);
+        f.addTo(s, 8).addTo(d, 4 * mr * 4);
+      });
+      f.forUp(row, i, () => { f.get(i).i32(4).op('i32.add'); }, 1, () => rowTail(row));
+    });
+  }
+  f.forUp(i, quads, rows, 1, () => {
+    rowStart(i);
     f.forUp(k, 0, full, 8, () => {
       f.get(s).mem('v128.load64_zero').get(mask).op('v128.xor').op('i16x8.extend_low_i8x16_s').set(x);
       for (let l = 0; l < 4; l++) f.get(d).get(x).memLane('v128.store32_lane', l * mr * 4, l);
       f.addTo(s, 8).addTo(d, 4 * mr * 4);
     });
-    f.forUp(k, full, K, 1, () => {
-      // element k of the row: the low or high i16 of its pair
-      f.get(d).get(k).get(full).op('i32.sub').i32(1).op('i32.shr_u').i32(mr * 4).op('i32.mul').op('i32.add')
-        .get(k).i32(1).op('i32.and').i32(2).op('i32.mul').op('i32.add');
-      f.get(s).get(k).get(full).op('i32.sub').op('i32.add').mem('i32.load8_u').get(xor).i32(7).op('i32.shl').op('i32.xor')
-        .op('i32.extend8_s').mem('i32.store16');
-    });
+    rowTail(i);
   });
 }
 

@@ -13,7 +13,8 @@ import { qgemmModule } from '../../../src/kernels/wasm/qgemm_codegen.js';
 import { WA } from '../../../src/kernels/wasm/wasm_api.js';
 import { edgeSizes } from './helpers.js';
 
-const TILES = [{ mr: 4, nr: 8, unroll: 1 }, { mr: 3, nr: 12, unroll: 2 }, { mr: 5, nr: 4, unroll: 3 }, { mr: 2, nr: 16, unroll: 1 }, { mr: 1, nr: 4, unroll: 2 }];
+// mr 4 and 8 pack A four rows at a time (8: two such groups per panel); the others row by row
+const TILES = [{ mr: 4, nr: 8, unroll: 1 }, { mr: 3, nr: 12, unroll: 2 }, { mr: 5, nr: 4, unroll: 3 }, { mr: 2, nr: 16, unroll: 1 }, { mr: 1, nr: 4, unroll: 2 }, { mr: 8, nr: 4, unroll: 1 }];
 
 function ints(rng: Rng, n: number, type: QInType, lo = type === 'int8' ? -128 : 0, hi = type === 'int8' ? 127 : 255): Int8Array | Uint8Array {
   const out = type === 'int8' ? new Int8Array(n) : new Uint8Array(n);
