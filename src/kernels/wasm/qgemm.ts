@@ -31,9 +31,9 @@ export function qgemmPackedASize(M: number, K: number, tile: Pick<QGemmVariant, 
   return Math.ceil(M / tile.mr) * tile.mr * Math.ceil(K / 2) * 4;
 }
 
-/** Bytes of B packed for the tile (N rounded up to whole panels, K to pairs of i8). */
+/** Bytes of B packed for the tile (N rounded up to whole panels, K to pairs of i16). */
 export function qgemmPackedBSize(K: number, N: number, tile: Pick<QGemmVariant, 'nr'> = DEFAULT_QGEMM_TILE): number {
-  return Math.ceil(N / tile.nr) * tile.nr * Math.ceil(K / 2) * 2;
+  return Math.ceil(N / tile.nr) * tile.nr * Math.ceil(K / 2) * 4;
 }
 
 export type QInType = 'int8' | 'uint8';

@@ -4,9 +4,11 @@
 // operands are packed pair-wise (zero-padded to whole panels and an even K):
 //   A: panels of MR rows, panel p at pa + p·kp·MR·4; pair q of row i at [q·MR + i]
 //      as two i16 (a(i,2q), a(i,2q+1)), read with one v128.load32_splat;
-//   B: panels of NR columns, panel p at pb + p·kp·NR·2; pair q of column j at
-//      bytes [q·NR + j]·2 as two i8 (b(2q,j), b(2q+1,j)), four columns sign-extended
-//      to i16 by one v128.load8x8_s.
+//   B: panels of NR columns, panel p at pb + p·kp·NR·4; pair q of column j at
+//      bytes [q·NR + j]·4 as two i16 (b(2q,j), b(2q+1,j)), four columns by one v128.load.
+// Both operands are widened to i16 when packed (B's weights once at plan time, an
+// activation panel per call), so the loop is loads, dot and add only: widening i8 B in
+// the loop (v128.load8x8_s) cost 2 of its 18 vector ops and ~10% of the loop's time.
 // kp = ceil(K/2). Only A's padding must be zero (B's odd-K pad meets A's zero).
 // The epilogue adds an int32 bias, requantizes (i64 products, one rounding shift,
 // ir/quant.ts requantizeValue; `requantized`), adds the output zero point, clamps (a fused ReLU
@@ -14,7 +16,7 @@
 // the int32 accumulators as they are (MatMulInteger, ConvInteger).
 import { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { panelLoop } from './gemm_codegen.js';
-import { emitPackConv } from './qgemm_pack_codegen.js';
+import { emitPackConv, storePairs } from './qgemm_pack_codegen.js';
 import { memoryImport } from './loader.js';
 import { I32, V128, type ValType } from './opcodes.js';
 
@@ -44,7 +46,7 @@ export const EPILOGUE_BYTES = 32;
 export const QGEMM_EXPORTS = {
   /** (src, lda, rows, K, dst, xor): packs A (row-major int8, or uint8 with xor = 1) as i16 pairs. */
   packA: 'packA',
-  /** (src, ldb, cols, K, dst, xor): packs B (row-major K×N int8, or uint8 with xor = 1) as interleaved i8 pairs. */
+  /** (src, ldb, cols, K, dst, xor): packs B (row-major K×N int8, or uint8 with xor = 1) as interleaved i16 pairs. */
   packB: 'packB',
   /** (pa, pb, c, ldc, M, N, K, bias, mult, ep, scratch); ldc in elements; bias / mult = 0 for none. */
   gemm: 'gemm',
@@ -72,7 +74,7 @@ export function qgemmModule(v: QGemmVariant): Uint8Array {
 
 /**
  * The micro-kernels and the driver into a module; returns the driver's index. b16: B is not
- * packed but a matrix of i16 pairs (pair q of column j at pb + q·ldb + 4j, ldb in bytes, the
+ * in panels but a matrix of i16 pairs (pair q of column j at pb + q·ldb + 4j, ldb in bytes, the
  * driver's last parameter): the integer Winograd conv's transformed inputs (qwinograd_codegen.ts).
  */
 export function addQGemmFuncs(m: ModuleBuilder, v: QGemmVariant, b16: boolean, exportName?: string): number {
@@ -91,39 +93,69 @@ function xorMask(f: FuncBuilder, xor: Local): Local {
 
 /**
  * A (rows × K, row stride lda bytes) into panels of `mr` rows of i16 pairs; the
- * destination is zeroed first (the padding rows and the odd-K pad stay 0).
- * Eight values of a row at a time: one 8-byte load, sign-extended, four lane stores.
+ * destination is zeroed first (the padding rows and the odd-K pad stay 0). With mr a
+ * multiple of 4, four rows at a time: eight values of each (one 8-byte load, sign-extended),
+ * their pairs transposed so that each pair index is one 16-byte store (twice as fast as row
+ * by row: A is an fc's activations, packed per call). Other rows: one row at a time, four lane stores.
  */
 function emitPackA(f: FuncBuilder, mr: number): void {
   const [src, lda, rows, K, dst, xor] = f.params;
-  const kp = f.local(), i = f.local(), k = f.local(), s = f.local(), d = f.local(), full = f.local(), x = f.local(V128);
+  const kp = f.local(), i = f.local(), row = f.local(), k = f.local(), s = f.local(), d = f.local(), full = f.local(), x = f.local(V128), quads = f.local();
+  const r = Array.from({ length: 4 }, () => f.local(V128)), t = Array.from({ length: 4 }, () => f.local(V128));
   const mask = xorMask(f, xor);
   f.get(K).i32(1).op('i32.add').i32(1).op('i32.shr_u').set(kp);
   // dst: ceil(rows/mr)·mr·kp·4 bytes of zeros
   f.get(dst).i32(0).get(rows).i32(mr - 1).op('i32.add').i32(mr).op('i32.div_u').i32(mr * 4).op('i32.mul').get(kp).op('i32.mul').memoryFill();
   f.get(K).get(K).i32(7).op('i32.and').op('i32.sub').set(full); // K rounded down to 8
-  f.forUp(i, 0, rows, 1, () => {
-    // d = dst + (i / mr)·mr·kp·4 + (i % mr)·4: pair 0 of row i
-    f.get(dst).get(i).i32(mr).op('i32.div_u').i32(mr * 4).op('i32.mul').get(kp).op('i32.mul').op('i32.add')
-      .get(i).i32(mr).op('i32.rem_u').i32(4).op('i32.mul').op('i32.add').set(d);
-    f.get(src).get(i).get(lda).op('i32.mul').op('i32.add').set(s);
+  /** s, d = the row's first value and its pair 0 (dst + (row / mr)·mr·kp·4 + (row % mr)·4). */
+  const rowStart = (row: Local): void => {
+    f.get(dst).get(row).i32(mr).op('i32.div_u').i32(mr * 4).op('i32.mul').get(kp).op('i32.mul').op('i32.add')
+      .get(row).i32(mr).op('i32.rem_u').i32(4).op('i32.mul').op('i32.add').set(d);
+    f.get(src).get(row).get(lda).op('i32.mul').op('i32.add').set(s);
+  };
+  /** Values full .. K − 1 of a row, one at a time: the low or high i16 of its pair. */
+  const rowTail = (row: Local): void => {
+    rowStart(row);
+    f.forUp(k, full, K, 1, () => {
+      f.get(d).get(k).i32(1).op('i32.shr_u').i32(mr * 4).op('i32.mul').op('i32.add').get(k).i32(1).op('i32.and').i32(2).op('i32.mul').op('i32.add');
+      f.get(s).get(k).op('i32.add').mem('i32.load8_u').get(xor).i32(7).op('i32.shl').op('i32.xor').op('i32.extend8_s').mem('i32.store16');
+    });
+  };
+  f.i32(0).set(quads);
+  if (mr % 4 === 0) {
+    f.get(rows).get(rows).i32(3).op('i32.and').op('i32.sub').set(quads);
+    f.forUp(i, 0, quads, 4, () => {
+      rowStart(i);
+      f.forUp(k, 0, full, 8, () => {
+        r.forEach((v, l) => {
+          f.get(s); if (l > 0) f.get(lda).i32(l).op('i32.mul').op('i32.add');
+          f.mem('v128.load64_zero').get(mask).op('v128.xor').op('i16x8.extend_low_i8x16_s').set(v);
+        });
+        // rows' pairs (32-bit lanes) transposed: out q = [r0 q, r1 q, r2 q, r3 q]
+        f.get(r[0]).get(r[1]).shuffle32(0, 4, 1, 5).set(t[0]).get(r[2]).get(r[3]).shuffle32(0, 4, 1, 5).set(t[1]);
+        f.get(r[0]).get(r[1]).shuffle32(2, 6, 3, 7).set(t[2]).get(r[2]).get(r[3]).shuffle32(2, 6, 3, 7).set(t[3]);
+        f.get(d).get(t[0]).get(t[1]).shuffle32(0, 1, 4, 5).mem('v128.store');
+        f.get(d).get(t[0]).get(t[1]).shuffle32(2, 3, 6, 7).mem('v128.store', mr * 4);
+        f.get(d).get(t[2]).get(t[3]).shuffle32(0, 1, 4, 5).mem('v128.store', 2 * mr * 4);
+        f.get(d).get(t[2]).get(t[3]).shuffle32(2, 3, 6, 7).mem('v128.store', 3 * mr * 4);
+        f.addTo(s, 8).addTo(d, 4 * mr * 4);
+      });
+      f.forUp(row, i, () => { f.get(i).i32(4).op('i32.add'); }, 1, () => rowTail(row));
+    });
+  }
+  f.forUp(i, quads, rows, 1, () => {
+    rowStart(i);
     f.forUp(k, 0, full, 8, () => {
       f.get(s).mem('v128.load64_zero').get(mask).op('v128.xor').op('i16x8.extend_low_i8x16_s').set(x);
       for (let l = 0; l < 4; l++) f.get(d).get(x).memLane('v128.store32_lane', l * mr * 4, l);
       f.addTo(s, 8).addTo(d, 4 * mr * 4);
     });
-    f.forUp(k, full, K, 1, () => {
-      // element k of the row: the low or high i16 of its pair
-      f.get(d).get(k).get(full).op('i32.sub').i32(1).op('i32.shr_u').i32(mr * 4).op('i32.mul').op('i32.add')
-        .get(k).i32(1).op('i32.and').i32(2).op('i32.mul').op('i32.add');
-      f.get(s).get(k).get(full).op('i32.sub').op('i32.add').mem('i32.load8_u').get(xor).i32(7).op('i32.shl').op('i32.xor')
-        .op('i32.extend8_s').mem('i32.store16');
-    });
+    rowTail(i);
   });
 }
 
 /**
- * B (K × cols, row stride ldb bytes) into panels of `nr` columns of interleaved i8
+ * B (K × cols, row stride ldb bytes) into panels of `nr` columns of interleaved i16
  * pairs: rows 2q and 2q+1 of eight (or four) columns loaded and shuffled together.
  * The last, partial panel is copied value by value (zeros past the last column).
  */
@@ -140,38 +172,34 @@ function emitPackB(f: FuncBuilder, nr: number): void {
     f.get(r0).mem(load, at).get(mask).op('v128.xor').set(v0);
     if (lastOdd) f.i32(0).op('i8x16.splat').set(v1);
     else f.get(r0).get(ldb).op('i32.add').mem(load, at).get(mask).op('v128.xor').set(v1);
-    const lanes: number[] = [];
-    for (let e = 0; e < 8; e++) lanes.push(e, 16 + e);
-    f.get(d).get(v0).get(v1).shuffle(lanes);
-    if (width === 8) f.mem('v128.store', at * 2);
-    else f.memLane('v128.store64_lane', at * 2, 0);
+    storePairs(f, d, v0, v1, width, at);
   };
   const panel = (lastOdd: boolean): void => {
     for (let at = 0; at + 8 <= nr; at += 8) interleave(8, at, lastOdd);
     if (nr % 8) interleave(4, nr - 4, lastOdd);
   };
   f.forUp(j, 0, full, nr, () => {
-    f.get(dst).get(j).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(d);
+    f.get(dst).get(j).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(d);
     f.forUp(q, 0, pairs, 1, () => {
       f.get(src).get(q).i32(2).op('i32.mul').get(ldb).op('i32.mul').op('i32.add').get(j).op('i32.add').set(r0);
       panel(false);
-      f.addTo(d, nr * 2);
+      f.addTo(d, nr * 4);
     });
     f.get(K).i32(1).op('i32.and').if(() => {
       f.get(src).get(pairs).i32(2).op('i32.mul').get(ldb).op('i32.mul').op('i32.add').get(j).op('i32.add').set(r0);
       panel(true);
     });
   });
-  // the partial panel, value by value: row k, column j at byte (k/2)·nr·2 + (j − full)·2 + (k & 1) of the panel
+  // the partial panel, value by value: row k, column j at byte (k/2)·nr·4 + (j − full)·4 + (k & 1)·2 of the panel
   f.get(full).get(cols).op('i32.lt_s').if(() => {
-    f.get(dst).get(full).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(d);
-    f.get(d).i32(0).get(kp).i32(nr * 2).op('i32.mul').memoryFill();
+    f.get(dst).get(full).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(d);
+    f.get(d).i32(0).get(kp).i32(nr * 4).op('i32.mul').memoryFill();
     f.forUp(q, 0, K, 1, () => { // q: the row k
       f.forUp(j, full, cols, 1, () => {
-        f.get(d).get(q).i32(1).op('i32.shr_u').i32(nr * 2).op('i32.mul').op('i32.add')
-          .get(j).get(full).op('i32.sub').i32(2).op('i32.mul').op('i32.add').get(q).i32(1).op('i32.and').op('i32.add');
+        f.get(d).get(q).i32(1).op('i32.shr_u').i32(nr * 4).op('i32.mul').op('i32.add')
+          .get(j).get(full).op('i32.sub').i32(4).op('i32.mul').op('i32.add').get(q).i32(1).op('i32.and').i32(2).op('i32.mul').op('i32.add');
         f.get(src).get(q).get(ldb).op('i32.mul').op('i32.add').get(j).op('i32.add').mem('i32.load8_u')
-          .get(xor).i32(7).op('i32.shl').op('i32.xor').mem('i32.store8');
+          .get(xor).i32(7).op('i32.shl').op('i32.xor').op('i32.extend8_s').mem('i32.store16');
       });
     });
   });
@@ -190,10 +218,7 @@ function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number, b16: boo
   const bv = Array.from({ length: nv }, () => f.local(V128));
   const a = f.local(V128), end = f.local();
   const step = (u: number): void => {
-    for (let j = 0; j < nv; j++) {
-      if (b16) f.get(pb).mem('v128.load', 16 * j).set(bv[j]);
-      else f.get(pb).mem('v128.load8x8_s', u * v.nr * 2 + 8 * j).set(bv[j]);
-    }
+    for (let j = 0; j < nv; j++) f.get(pb).mem('v128.load', (b16 ? 0 : u * v.nr * 4) + 16 * j).set(bv[j]);
     for (let i = 0; i < rows; i++) {
       f.get(pa).mem('v128.load32_splat', (u * v.mr + i) * 4).set(a);
       for (let j = 0; j < nv; j++) f.get(acc[i][j]).get(a).get(bv[j]).op('i32x4.dot_i16x8_s').op('i32x4.add').set(acc[i][j]);
@@ -208,7 +233,7 @@ function emitMicroKernel(f: FuncBuilder, v: QGemmVariant, rows: number, b16: boo
       f.get(pa).get(end).op('i32.lt_u').brIf(top);
     }));
   } else {
-    panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 2 }, step);
+    panelLoop(f, { pa, pb, end, count: kp, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 4 }, step);
   }
   const perChannel = (ptr: Local, apply: (x: Local, t: Local) => void): void => {
     const t = f.local(V128);
@@ -326,7 +351,7 @@ function emitDriver(f: FuncBuilder, v: QGemmVariant, kernels: number[], b16: boo
   f.get(ep).mem('i32.load', EP.perRow).set(perRow);
   f.forUp(jp, 0, N, v.nr, () => {
     if (b16) f.get(pb).get(jp).i32(4).op('i32.mul').op('i32.add').set(pbp);
-    else f.get(pb).get(jp).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(pbp);
+    else f.get(pb).get(jp).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(pbp);
     f.get(N).get(jp).op('i32.sub').set(nrv);
     f.forUp(ip, 0, M, v.mr, () => {
       f.get(pa).get(ip).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(pap);

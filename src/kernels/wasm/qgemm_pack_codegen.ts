@@ -5,9 +5,20 @@
 // (or 4) columns that lie on one output row at stride 1 are consecutive bytes of an input
 // row, one 8-byte load per row k; other column groups (across output rows, strided, past
 // the last column) gather their bytes one lane at a time. Rows 2q and 2q+1 are interleaved
-// as packB does; the patch matrix of im2col8 is never written.
+// and widened to i16 pairs as packB does; the patch matrix of im2col8 is never written.
 import { FuncBuilder, Local } from './emitter.js';
 import { V128 } from './opcodes.js';
+
+/**
+ * Stores rows 2q and 2q + 1 of `width` (8 or 4) columns of a B panel, given as i8 in v0 and
+ * v1, at column `at` of the panel's pair row d: interleaved into pairs, widened to i16.
+ */
+export function storePairs(f: FuncBuilder, d: Local, v0: Local, v1: Local, width: number, at: number): void {
+  const lanes: number[] = [];
+  for (let e = 0; e < 8; e++) lanes.push(e, 16 + e);
+  f.get(d).get(v0).get(v1).shuffle(lanes).op('i16x8.extend_low_i8x16_s').mem('v128.store', at * 4);
+  if (width === 8) f.get(d).get(v0).get(v1).shuffle(lanes).op('i16x8.extend_high_i8x16_s').mem('v128.store', at * 4 + 16);
+}
 
 /**
  * (x, C, H, W, kh, kw, sh, sw, dh, dw, OW, P0, cols, dst, xor): panels of `nr` columns for
@@ -48,13 +59,7 @@ export function emitPackConv(f: FuncBuilder, nr: number): void {
     for (let j = 0; j < width; j++) f.get(pix[j]).get(off).op('i32.add').get(v).memLane('v128.load8_lane', 0, j).set(v);
     f.get(v).get(mask).op('v128.xor').set(v);
   };
-  const lanes: number[] = [];
-  for (let e = 0; e < 8; e++) lanes.push(e, 16 + e);
-  const store = (width: number, at: number): void => {
-    f.get(d).get(v0).get(v1).shuffle(lanes);
-    if (width === 8) f.mem('v128.store', at * 2);
-    else f.memLane('v128.store64_lane', at * 2, 0);
-  };
+  const store = (width: number, at: number): void => storePairs(f, d, v0, v1, width, at);
   /** All pairs of one column group: rows 2q, 2q + 1 interleaved (the odd last row with zeros). */
   const pairsOf = (width: number, at: number, fast: boolean): void => {
     f.i32(0).set(off).i32(0).set(ki).i32(0).set(kj);
@@ -62,7 +67,7 @@ export function emitPackConv(f: FuncBuilder, nr: number): void {
       load(v0, width, fast); nextK();
       load(v1, width, fast); nextK();
       store(width, at);
-      f.addTo(d, nr * 2);
+      f.addTo(d, nr * 4);
     });
     f.get(K).i32(1).op('i32.and').if(() => {
       load(v0, width, fast);
@@ -88,7 +93,7 @@ export function emitPackConv(f: FuncBuilder, nr: number): void {
         f.get(x); pixelOffset(); f.op('i32.add').set(pix[j]);
       }
     });
-    f.get(dst).get(j0).get(kp).op('i32.mul').i32(2).op('i32.mul').op('i32.add').set(d);
+    f.get(dst).get(j0).get(kp).op('i32.mul').i32(4).op('i32.mul').op('i32.add').set(d);
     f.get(contiguous).if(() => pairsOf(width, at, true), () => pairsOf(width, at, false));
   };
   f.forUp(j0, 0, cols, nr, () => {

@@ -80,24 +80,24 @@ export function dynamicRunner(pool: ThreadPool, rounds: readonly (readonly (Pool
 }
 
 /**
- * Runs per-thread call lists on the pool; lists longer than one command holds
- * go in several rounds (round r runs chunk r of every part).
+ * Runs per-part call lists on the pool: each part is one item of a dynamic run (its calls in
+ * order on whichever thread takes it; a part's scratch is its own, not its thread's), so a
+ * worker that is asleep or descheduled leaves its part to the caller instead of holding the
+ * step up for its wake-up. Parts whose calls do not fit one dynamic run (the team queue's
+ * CALL_WORDS, shared by all parts) go in rounds: round r runs chunk r of every part.
  */
 export function poolRunner(pool: ThreadPool, parts: PoolCall[][]): () => void {
+  const budget = Math.floor(CALL_WORDS / parts.length) - 1; // a list also takes a word for its length
   const rounds: PoolCall[][][] = [];
   parts.forEach((calls, t) => {
     let round = 0, words = 0;
     for (const c of calls) {
       const w = 2 + c.args.length;
-      if (words + w > CALL_WORDS) { round++; words = 0; }
+      if (words + w > budget) { round++; words = 0; }
       words += w;
       while (rounds.length <= round) rounds.push(parts.map(() => []));
       rounds[round][t].push(c);
     }
   });
-  if (rounds.length === 1) {
-    const only = rounds[0];
-    return () => pool.run(only);
-  }
-  return () => { for (const r of rounds) pool.run(r); };
+  return dynamicRunner(pool, rounds.map((r) => r.filter((l) => l.length > 0)));
 }

@@ -13,7 +13,8 @@ import { qgemmModule } from '../../../src/kernels/wasm/qgemm_codegen.js';
 import { WA } from '../../../src/kernels/wasm/wasm_api.js';
 import { edgeSizes } from './helpers.js';
 
-const TILES = [{ mr: 4, nr: 8, unroll: 1 }, { mr: 3, nr: 12, unroll: 2 }, { mr: 5, nr: 4, unroll: 3 }, { mr: 2, nr: 16, unroll: 1 }, { mr: 1, nr: 4, unroll: 2 }];
+// mr 4 and 8 pack A four rows at a time (8: two such groups per panel); the others row by row
+const TILES = [{ mr: 4, nr: 8, unroll: 1 }, { mr: 3, nr: 12, unroll: 2 }, { mr: 5, nr: 4, unroll: 3 }, { mr: 2, nr: 16, unroll: 1 }, { mr: 1, nr: 4, unroll: 2 }, { mr: 8, nr: 4, unroll: 1 }];
 
 function ints(rng: Rng, n: number, type: QInType, lo = type === 'int8' ? -128 : 0, hi = type === 'int8' ? 127 : 255): Int8Array | Uint8Array {
   const out = type === 'int8' ? new Int8Array(n) : new Uint8Array(n);
@@ -116,7 +117,7 @@ test('qgemm: accumulators near the int32 limit and a full int8 range stay exact;
 test('splitQGemm covers every panel once, along N or along M, offsetting bias and multipliers with the channels', () => {
   const base: QGemmArgs = { pa: 1000, pb: 2000, c: 3000, ldc: 50, M: 20, N: 50, K: 7, bias: 4000, mult: 5000, ep: 6000 };
   const wide = splitQGemm(base, { mr: 4, nr: 8 }, 2, 1);
-  assert.deepEqual(wide.map((p) => [p.N, p.M, p.c, p.pb, p.pa, p.bias, p.mult]), [[24, 20, 3000, 2000, 1000, 4000, 5000], [26, 20, 3024, 2000 + 3 * 4 * 8 * 2, 1000, 4096, 5096]]);
+  assert.deepEqual(wide.map((p) => [p.N, p.M, p.c, p.pb, p.pa, p.bias, p.mult]), [[24, 20, 3000, 2000, 1000, 4000, 5000], [26, 20, 3024, 2000 + 3 * 4 * 8 * 4, 1000, 4096, 5096]]);
   const tall = splitQGemm({ ...base, M: 100, N: 8 }, { mr: 4, nr: 8 }, 3, 2, true);
   assert.deepEqual(tall.map((p) => [p.M, p.c, p.pa, p.bias, p.mult]), [[32, 3000, 1000, 4000, 5000], [32, 3000 + 32 * 50 * 2, 1000 + 8 * 4 * 4 * 4, 4128, 5128], [36, 3000 + 64 * 100, 1000 + 16 * 4 * 4 * 4, 4256, 5256]]);
   assert.deepEqual(splitQGemm({ ...base, M: 100, N: 8, bias: 0, mult: 0 }, { mr: 4, nr: 8 }, 2, 1).map((p) => [p.bias, p.mult]), [[0, 0], [0, 0]]);

@@ -11,6 +11,8 @@ import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
 import { ModuleBuilder } from '../../../src/kernels/wasm/emitter.js';
 import { compileCached, memoryImport } from '../../../src/kernels/wasm/loader.js';
 import { I32 } from '../../../src/kernels/wasm/opcodes.js';
+import { CALL_WORDS } from '../../../src/kernels/wasm/thread_protocol.js';
+import { poolRunner } from '../../../src/runtime/steps/env.js';
 import { assertClose, rc, refGemm } from './helpers.js';
 
 const arena = new WasmArena({ shared: true, maximumBytes: 1 << 26 });
@@ -101,6 +103,25 @@ test('run and runDynamic execute every call exactly once, on the shared memory',
   }
   assert.deepEqual([...cells()], [...want]);
   assert.throws(() => pool.runDynamic([{ key: 'nope', fn: 'bump', args: [] }, { key: 'nope', fn: 'bump', args: [] }]), /not registered/);
+  arena.reset(mark);
+});
+
+test('poolRunner runs each part\'s calls once and in order, in rounds when the parts outgrow one dynamic run', () => {
+  const m = new ModuleBuilder();
+  m.importMemory(memoryImport(true));
+  m.func('mix', [I32, I32, I32, I32], [], (f) => { // mem[addr] = mem[addr]·31 + v (order-dependent); two unused args
+    const [addr, v] = f.params;
+    f.get(addr).get(addr).mem('i32.load').i32(31).op('i32.mul').get(v).op('i32.add').mem('i32.store');
+  });
+  pool.register('test-mix', compileCached('test-mix:shared', () => m.build()));
+  const mark = arena.used, at = arena.alloc(3 * 4), cells = () => new Int32Array(arena.memory.buffer, at, 3);
+  for (const calls of [3, Math.ceil((2 * CALL_WORDS) / 6)]) { // one round; parts of 2·CALL_WORDS words each (several rounds)
+    cells().fill(0);
+    const parts = [0, 1, 2].map((p) => Array.from({ length: calls + p }, (_, i) => ({ key: 'test-mix', fn: 'mix', args: [at + p * 4, i * 7 + p, 0, 0] })));
+    poolRunner(pool, parts)();
+    const want = parts.map((l) => l.reduce((x, c) => (Math.imul(x, 31) + c.args[1]) | 0, 0));
+    assert.deepEqual([...cells()], want, `${calls} calls per part`);
+  }
   arena.reset(mark);
 });
 
