@@ -29,6 +29,8 @@ export class WasmArena {
   private top = ALIGN; // offset 0 stays unused so that 0 can mean "no buffer"
   /** Freed blocks below `top`, in address order. */
   private readonly freed: { at: number; bytes: number }[] = [];
+  /** Bytes below this that free() gave back to the bump pointer may be dirty: alloc zeroes them. */
+  private dirtyTop = 0;
 
   constructor(opts: ArenaOptions = {}) {
     const initial = Math.max(1, Math.ceil((opts.initialBytes ?? PAGE) / PAGE));
@@ -58,6 +60,7 @@ export class WasmArena {
     const at = this.top;
     this.ensure(at + size);
     this.top = at + size;
+    if (at < this.dirtyTop) new Uint8Array(this.memory.buffer, at, Math.min(size, this.dirtyTop - at)).fill(0);
     return at;
   }
 
@@ -74,7 +77,11 @@ export class WasmArena {
     if (next && at + size === next.at) { this.freed[i].bytes += next.bytes; this.freed.splice(i + 1, 1); }
     if (prev && prev.at + prev.bytes === at) { prev.bytes += this.freed[i].bytes; this.freed.splice(i, 1); }
     const last = this.freed[this.freed.length - 1];
-    if (last.at + last.bytes === this.top) { this.top = last.at; this.freed.pop(); }
+    if (last.at + last.bytes === this.top) {
+      this.dirtyTop = Math.max(this.dirtyTop, this.top);
+      this.top = last.at;
+      this.freed.pop();
+    }
   }
 
   /** Reserves room for n float32 values. */

@@ -47,6 +47,9 @@ test('freed blocks are reused zeroed, merge with their neighbours, and a free bl
   a.free(x, 250);
   a.free(z, 100);
   assert.equal(a.used, 64, 'everything freed: the bump pointer is back at the start');
+  const w = a.alloc(300);
+  assert.ok(new Uint8Array(a.memory.buffer, w, 300).every((v) => v === 0), 'memory given back to the bump pointer is zeroed when taken again');
+  a.free(w, 300);
   assert.throws(() => a.free(z, 100), /not a block/);
   const p = a.alloc(10), q = a.alloc(10);
   a.free(p, 10);
