@@ -5,12 +5,15 @@ import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { nnzToGraph } from '../format/nnz.js';
 import { exportOnnx } from '../onnx/export.js';
-import { loadOnnxFile, readModelFile } from '../onnx/load.js';
+import { loadOnnxModel, readModelFile } from '../onnx/load.js';
 
 export interface LoadedModel {
   path: string;
-  /** The file as read (once). */
-  bytes: Uint8Array;
+  /**
+   * The model as one self-contained file: the bytes read, or, when its tensors live in
+   * external-data files, an ONNX export of the graph (what a search worker on another machine gets).
+   */
+  portable(): Uint8Array;
   graph: Graph;
   /** Bytes each tensor takes in a .nnz file (absent for dense files). */
   tensorBytes?: Map<string, number>;
@@ -25,7 +28,10 @@ export function loadModel(path: string): LoadedModel {
   const name = basename(path).toLowerCase(), onnx = name.endsWith('.onnx');
   if (!onnx && !name.endsWith('.nnz')) fail(`${path}: unknown model type; nnzip reads .onnx and .nnz files`);
   const bytes = readModelFile(path);
-  if (onnx) return { path, bytes, graph: loadOnnxFile(path, bytes), oracle: () => path };
+  if (onnx) {
+    const { graph, external } = loadOnnxModel(path, bytes);
+    return { path, portable: () => (external ? exportOnnx(graph) : bytes), graph, oracle: () => path };
+  }
   const { graph, meta, tensorBytes } = nnzToGraph(bytes, path);
-  return { path, bytes, graph, meta, tensorBytes, oracle: () => exportOnnx(graph) };
+  return { path, portable: () => bytes, graph, meta, tensorBytes, oracle: () => exportOnnx(graph) };
 }

@@ -37,5 +37,13 @@ export function readModelFile(path: string): Uint8Array {
 
 /** Loads an ONNX model file (with external data) into a Graph, from `bytes` when already read; bad files throw NnzipError naming `path`. */
 export function loadOnnxFile(path: string, bytes = readModelFile(path)): Graph {
-  return importOnnx(bytes, { source: path, readExternal: externalReader(path) });
+  return loadOnnxModel(path, bytes).graph;
+}
+
+/** loadOnnxFile, and whether any tensor came from an external-data file (then `bytes` alone are not the model). */
+export function loadOnnxModel(path: string, bytes = readModelFile(path)): { graph: Graph; external: boolean } {
+  const read = externalReader(path);
+  let external = false;
+  const graph = importOnnx(bytes, { source: path, readExternal: (location) => { external = true; return read(location); } });
+  return { graph, external };
 }

@@ -11,6 +11,8 @@ import { f32 } from '../../src/ir/tensor.js';
 import { verify } from '../../src/ir/verify.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
+import { loadModel } from '../../src/cli/load_model.js';
+import { toGraph } from '../../src/runtime/session.js';
 import type { TensorMsg } from '../../src/onnx/onnx_proto.js';
 import { runReference } from '../../src/runtime/reference.js';
 import { Rng } from '../../src/ir/random.js';
@@ -55,6 +57,18 @@ test('a model with external data loads, and agrees with onnxruntime', async () =
   const feeds = { x: randomInput([2, 5], 8) };
   const want = (await ortRun(path, feeds)).y;
   assertClose(runReference(g, feeds).y, want, 1e-5, 1e-6, 'external-data Gemm');
+});
+
+test('portable(): an external-data model becomes one self-contained file (what search workers get); others stay their own bytes', () => {
+  const path = writeModel('portable.onnx');
+  const m = loadModel(path);
+  const bytes = m.portable();
+  assert.throws(() => importOnnx(readFileSync(path)), /no reader was given/); // the file alone is not the model
+  const feeds = { x: randomInput([2, 5], 9) };
+  assert.deepEqual([...runReference(toGraph(bytes), feeds).y.data], [...runReference(m.graph, feeds).y.data]);
+  const inline = join(dir, 'inline.onnx');
+  writeFileSync(inline, bytes);
+  assert.ok(Buffer.from(loadModel(inline).portable()).equals(readFileSync(inline)), 'a self-contained model is passed on as read');
 });
 
 test('errors: missing file, file too short, location outside the folder, no reader', () => {

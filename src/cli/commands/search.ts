@@ -93,7 +93,7 @@ target, as the final run ran it: \`nnzip compress MODEL --recipe DIR/winner.yaml
     const whenUnreachable = `the search state is kept in ${statePath}; run the same command again to resume`;
     if (url) await checkRedis(parseRedisUrl(url), url, whenUnreachable);
     if (existsSync(dir) && !existsSync(join(dir, 'state.json')) && !isEmptyDir(dir)) fail(`-o ${dir}: exists and holds no search state; give a new or empty folder`);
-    const model = loadModel(path), bytes = model.bytes; // read and parsed once; the bytes name the problem and go to the workers
+    const model = loadModel(path), bytes = model.portable(); // read and parsed once; the self-contained bytes name the problem and go to the workers
     const id = problemId(bytes, spec);
     let state = existsSync(statePath) ? resumable(statePath, id, { strategy, seed, target: target.text, maxLoss }) : undefined;
     const problem = await makeProblem(model.graph, spec);
