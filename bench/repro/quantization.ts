@@ -7,7 +7,7 @@
 //           the three calibration methods, QAT, and onnxruntime on nnzip's QDQ export;
 //   sizes   float ONNX, onnxruntime's QDQ, nnzip's QDQ .onnx and .nnz, pruned + int8 .nnz.
 // Args: [lenet5 | vggs] [fixed | int8 | sizes] [W/A ...: fixed-point settings, e.g. 4/8 8/8] (default: all); fine-tuning / QAT epochs via QUANT_EPOCHS (default 1; 0 = none),
-// at most QUANT_MAX_STEPS steps (batch 64) per epoch when set.
+// at most QUANT_MAX_STEPS steps (batch 64) per epoch when set, on QUANT_THREADS training threads (default 1).
 import { compressGraph } from '../../src/compress/pipeline.js';
 import { DEEP_COMPRESSION, type Recipe } from '../../src/compress/recipe.js';
 import { quantizeModel } from '../../src/compress/quantize/quantize_model.js';
@@ -22,6 +22,7 @@ import { exportOnnx } from '../../src/onnx/export.js';
 import { f32 } from '../../src/ir/tensor.js';
 import { formatTable } from '../../src/report/table.js';
 import { fail } from '../../src/ir/errors.js';
+import { withTrainingThreads } from '../../src/train/threads_node.js';
 import { data, fixture, log, pct } from './common.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,7 @@ const CASES: Case[] = [
 const EPOCHS = Number(process.env.QUANT_EPOCHS ?? 1);
 /** Optional cap on steps per fine-tuning epoch (QUANT_MAX_STEPS), said in the tables. */
 const MAX_STEPS = process.env.QUANT_MAX_STEPS ? Number(process.env.QUANT_MAX_STEPS) : undefined;
+const THREADS = Number(process.env.QUANT_THREADS ?? 1);
 const TUNING = `${EPOCHS} epoch${EPOCHS === 1 ? '' : 's'}${MAX_STEPS ? ` of at most ${MAX_STEPS} steps` : ''}`;
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
 
@@ -134,6 +136,10 @@ async function sizes(c: Case): Promise<string[][]> {
 }
 
 export async function quantization(args: string[]): Promise<void> {
+  await withTrainingThreads(THREADS, () => quantizationTables(args));
+}
+
+async function quantizationTables(args: string[]): Promise<void> {
   const cases = CASES.filter((c) => !args.some((a) => CASES.some((k) => k.key === a)) || args.includes(c.key));
   const parts = ['fixed', 'int8', 'sizes'].filter((p) => !args.some((a) => ['fixed', 'int8', 'sizes'].includes(a)) || args.includes(p));
   const t0 = Date.now();
