@@ -19,9 +19,9 @@ import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, planePadded, type Fu
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export interface PatternExports {
-  pad(x: number, xpad: number, c0: number, c1: number): void;
+  pad(x: number, xpad: number, c0: number, c1: number, y0: number, y1: number): void;
   conv(xpad: number, y: number, r0: number, r1: number, rowOut: number, rowBias: number, rowIdx: number, rowW: number,
-    stride: number, index: number, weights: number, clampAt: number, acc: number): void;
+    stride: number, index: number, weights: number, clampAt: number, acc: number, y0: number, y1: number): void;
 }
 
 /**
@@ -82,10 +82,13 @@ export function paddedBytes(g: PatternGeometry, v: PatternVariant): number {
   return g.C * channelBytes(g, v) + padSlackFloats(g) * 4;
 }
 
-/** Scratch of one thread's conv call: the plane layout's accumulators (a group's for 'pairs', none for rows). */
+/** Scratch of one conv call: the plane layout's accumulators (a group's for 'pairs', none for rows). */
 export function accBytes(g: PatternGeometry, v: PatternVariant): number {
   return v.layout === 'plane' ? planeAccBytes(g) : v.layout === 'pairs' ? v.rows * planeAccBytes(g) : 0;
 }
+
+/** Whether threads share an image by output rows (plane, pairs: each part pads its own rows into its own planes) rather than by filters (row tiles). */
+export const splitsOutputRows = (v: PatternVariant): boolean => planePadded(v);
 
 export interface PatternConvOptions {
   bias?: Float32Array;
@@ -180,7 +183,7 @@ export class WasmPatternConv {
     };
   }
 
-  /** The rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty; whole groups for 'pairs'). */
+  /** The FKW rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty; whole groups for 'pairs'). */
   rowRanges(parts: number): [number, number][] {
     const { offset, M } = this.fkw, total = offset[M], step = this.variant.layout === 'pairs' ? this.variant.rows : 1;
     const bounds = [0];
@@ -195,38 +198,67 @@ export class WasmPatternConv {
     return out;
   }
 
-  /** The pad call for image planes x → xpad (channels c0..c1). */
-  padCall(x: number, xpad: number, c0 = 0, c1 = this.geo.C): PoolCall {
-    return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1] };
+  /** The output rows split into at most `parts` contiguous ranges of about equal size (none empty). */
+  outputRanges(parts: number): [number, number][] {
+    const OH = this.geo.OH, n = Math.min(parts, OH);
+    return Array.from({ length: n }, (_, t) => [Math.floor((t * OH) / n), Math.floor(((t + 1) * OH) / n)]);
   }
 
-  /** Bytes of one image's padded input, and of one thread's conv scratch. */
+  /**
+   * One image's work in `parts` items for threads to share: output row ranges (splitsOutputRows;
+   * each item pads its own rows into its own planes) or FKW row ranges of one padded image.
+   */
+  imageParts(parts: number): { r0: number; r1: number; y0: number; y1: number }[] {
+    const M = this.fkw.M, OH = this.geo.OH;
+    return splitsOutputRows(this.variant) ? this.outputRanges(parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 })) : this.rowRanges(parts).map(([r0, r1]) => ({ r0, r1, y0: 0, y1: OH }));
+  }
+
+  /** The pad call for image planes x → xpad (channels c0..c1, the rows output rows y0..y1 read). */
+  padCall(x: number, xpad: number, c0 = 0, c1 = this.geo.C, y0 = 0, y1 = this.geo.OH): PoolCall {
+    return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1, y0, y1] };
+  }
+
+  /** Bytes of one image's padded input, and of one conv call's accumulators. */
   get padBytes(): number { return paddedBytes(this.geo, this.variant); }
   get accBytes(): number { return accBytes(this.geo, this.variant); }
 
-  /** The conv call of rows [r0, r1) from a padded image into the output image y (acc: the thread's accBytes). */
-  convCall(xpad: number, y: number, acc: number, r0 = 0, r1 = this.fkw.M): PoolCall {
+  /** The conv call of FKW rows [r0, r1) and output rows [y0, y1) from a padded image into the output image y (acc: accBytes). */
+  convCall(xpad: number, y: number, acc: number, r0 = 0, r1 = this.fkw.M, y0 = 0, y1 = this.geo.OH): PoolCall {
     const a = this.at;
-    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, r0, r1, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc] };
+    if (!planePadded(this.variant) && (y0 !== 0 || y1 !== this.geo.OH)) throw new Error('pattern conv: row tiles run whole output planes');
+    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, r0, r1, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc, y0, y1] };
   }
 
-  /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds padBytes + threads × accBytes. */
   /** Bytes of one input image (before the fused pool, if any). */
   get inImageBytes(): number {
     const g = this.geo, p = this.opts.maxPool;
     return g.C * (p ? p.H0 * p.W0 : g.H * g.W) * 4;
   }
 
+  /** Scratch run() needs: padded planes and accumulators per part of an image (one part without the pool). */
+  get scratchBytes(): number {
+    const parts = this.poolParts;
+    return splitsOutputRows(this.variant) ? parts * (this.padBytes + this.accBytes) : this.padBytes + parts * this.accBytes;
+  }
+
+  private get poolParts(): number {
+    const pool = this.opts.pool;
+    return pool && pool.size > 1 ? pool.size : 1;
+  }
+
+  /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds scratchBytes. */
   run(N: number, x: number, y: number, scratch: number): void {
     const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
-    const pool = this.opts.pool;
-    const acc = (t: number) => scratch + this.padBytes + t * this.accBytes;
+    const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = splitsOutputRows(this.variant);
+    const pad = (t: number) => (own ? scratch + t * (this.padBytes + this.accBytes) : scratch);
+    const acc = (t: number) => (own ? pad(t) + this.padBytes : scratch + this.padBytes + t * this.accBytes);
     const call = (c: PoolCall) => (this.exports[c.fn as keyof PatternExports] as (...a: readonly number[]) => void)(...c.args);
     for (let n = 0; n < N; n++) {
-      call(this.padCall(x + n * inImage, scratch));
-      const yn = y + n * outImage;
-      if (pool && pool.size > 1) pool.run(this.rowRanges(pool.size).map(([r0, r1], t) => [this.convCall(scratch, yn, acc(t), r0, r1)]));
-      else call(this.convCall(scratch, yn, acc(0)));
+      const xn = x + n * inImage, yn = y + n * outImage;
+      if (!own) call(this.padCall(xn, scratch));
+      const items = parts.map((p, t) => [...(own ? [this.padCall(xn, pad(t), 0, g.C, p.y0, p.y1)] : []), this.convCall(pad(t), yn, acc(t), p.r0, p.r1, p.y0, p.y1)]);
+      if (pool && items.length > 1) pool.run(items);
+      else for (const c of items.flat()) call(c);
     }
   }
 
@@ -234,7 +266,7 @@ export class WasmPatternConv {
   conv(N: number, x: Float32Array): Float32Array {
     const g = this.geo, outSize = N * this.fkw.M * g.OH * g.OW, inSize = (N * this.inImageBytes) / 4;
     if (x.length !== inSize) fail(`pattern conv: input has ${x.length} values, ${N} images of ${this.inImageBytes / 4} need ${inSize}`);
-    return this.arena.onCopy(x, outSize, this.padBytes + (this.opts.pool?.size ?? 1) * this.accBytes, (xAt, yAt, pad) => this.run(N, xAt, yAt, pad));
+    return this.arena.onCopy(x, outSize, this.scratchBytes, (xAt, yAt, pad) => this.run(N, xAt, yAt, pad));
   }
 }
 
