@@ -185,10 +185,6 @@ export class FuncBuilder {
   }
   br(l: Label): this { return this.raw(CONTROL.br, ...uleb(this.depth(l))); }
   brIf(l: Label): this { return this.raw(CONTROL.br_if, ...uleb(this.depth(l))); }
-  /** br_table: to targets[i] for i (on the stack) below targets.length, else to `otherwise`. */
-  brTable(targets: readonly Label[], otherwise: Label): this {
-    return this.raw(CONTROL.br_table, ...uleb(targets.length), ...targets.flatMap((l) => uleb(this.depth(l))), ...uleb(this.depth(otherwise)));
-  }
 
   /** for (i = start; i < end; i += step) body — signed compare, no iteration when start >= end. */
   forUp(i: Local, start: I32Expr, end: I32Expr, step: I32Expr, body: (brk: Label) => void): this {

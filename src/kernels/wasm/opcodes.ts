@@ -128,7 +128,7 @@ export const SIMD: Record<string, number> = {
 
 /** Control instructions with immediates (block/loop/if take a block type, br/br_if a label depth). */
 export const CONTROL = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, br_if: 0x0d, br_table: 0x0e, call: 0x10,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, br_if: 0x0d, call: 0x10,
 } as const;
 
 /** Variable and constant instructions. */
