@@ -87,18 +87,23 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
 /** The pattern conv's image sets (padded image + accumulators each) together stay under this. */
 const PATTERN_SETS_BYTES = 8 << 20;
 
-/** Parts per thread of one image (output row ranges or FKW row ranges, each with its own accumulators). */
+/** Ranges per thread of one image's FKW rows (row tiles; each with its own accumulators). */
 const PATTERN_RANGES_PER_THREAD = 2;
 
-/** The parts a pattern conv split over `split` threads shares one image into (runtime/steps/pattern_conv.ts). */
-export function patternRowRanges(split: number): number {
-  return split > 1 ? split * PATTERN_RANGES_PER_THREAD : 1;
+/**
+ * The parts a pattern conv split over `split` threads shares one image into (runtime/steps/pattern_conv.ts):
+ * output row ranges one per thread (each part pads its rows again and runs every pass over fewer
+ * vectors: on VGG-S's 14×14 layers two halves cost 1.14× the whole, so more parts would cost more
+ * than they balance), or PATTERN_RANGES_PER_THREAD FKW row ranges per thread.
+ */
+export function patternParts(split: number, outputRows: boolean): number {
+  return split > 1 ? split * (outputRows ? 1 : PATTERN_RANGES_PER_THREAD) : 1;
 }
 
 /**
  * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): chunks
  * of whole images taken dynamically, each set [padded image | accumulators] its own (up to 4 per
- * thread); or one image shared in patternRowRanges parts: ranges of output rows (plane, pairs: one
+ * thread); or one image shared in patternParts parts: ranges of output rows (plane, pairs: one
  * set per part, each padding its own rows), or ranges of FKW rows of one padded image (row tiles:
  * one set, the padded image, then each range's accumulators in `patches`).
  */
@@ -111,8 +116,8 @@ function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout 
     const sets = Math.max(split, Math.min(s.N, split * CHUNKS_PER_THREAD, Math.floor(PATTERN_SETS_BYTES / (plane + acc))));
     return { split, byImages, sets, patches: acc, panels: 0, plane };
   }
-  if (splitsOutputRows(v)) return { split, byImages, sets: patternRowRanges(split), patches: acc, panels: 0, plane };
-  return { split, byImages, sets: 1, patches: patternRowRanges(split) * acc, panels: 0, plane };
+  if (splitsOutputRows(v)) return { split, byImages, sets: patternParts(split, true), patches: acc, panels: 0, plane };
+  return { split, byImages, sets: 1, patches: patternParts(split, false) * acc, panels: 0, plane };
 }
 
 /**
