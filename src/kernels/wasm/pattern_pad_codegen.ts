@@ -49,23 +49,32 @@ export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
   const plane = planePadded(s.variant);
   const P = plane ? planePitch(g) : g.PW, lead = plane ? 1 : g.padL, trail = plane ? 0 : g.PW - g.padL - g.W;
   const planeBytes = (plane ? planeFloats(g) : g.PH * g.PW) * 4, src0 = source(s);
-  const [c, r, r1, da, db, src, dst, chan] = Array.from({ length: 8 }, () => f.local(I32));
-  const t = [f.local(V128), f.local(V128)];
+  const [c, r, r1, da, db, src, dst, chan, top, bottom, p, end] = Array.from({ length: 12 }, () => f.local(I32));
+  const t = [f.local(V128), f.local(V128)], zero = f.local(V128);
+  const max = (a: () => void, b: () => void) => { a(); b(); a(); b(); f.op('i32.gt_s').op('select'); };
   const min = (a: () => void, b: () => void) => { a(); b(); a(); b(); f.op('i32.lt_s').op('select'); };
-  /** Zero rows [from, to) of the channel at chan, when any. */
-  const zeroRows = (from: () => void, to: () => void) => {
-    to(); from(); f.op('i32.gt_s').if(() => {
-      f.get(chan); from(); f.i32(P * 4).op('i32.mul').op('i32.add').i32(0);
-      to(); from(); f.op('i32.sub').i32(P * 4).op('i32.mul').memoryFill();
-    });
+  /** Zero rows from..to of the channel at chan: whole vectors, then floats (a memory.fill of a run-time length is a call). */
+  const zeroRows = (from: Local, to: Local) => {
+    f.get(chan).get(from).i32(P * 4).op('i32.mul').op('i32.add').set(p);
+    f.get(chan).get(to).i32(P * 4).op('i32.mul').op('i32.add').set(end);
+    f.block((done) => f.loop((next) => {
+      f.get(p).i32(16).op('i32.add').get(end).op('i32.gt_u').brIf(done);
+      f.get(p).get(zero).mem('v128.store').addTo(p, 16).br(next);
+    }));
+    f.block((done) => f.loop((next) => {
+      f.get(p).get(end).op('i32.ge_u').brIf(done);
+      f.get(p).i32(0).mem('i32.store').addTo(p, 4).br(next);
+    }));
   };
   min(() => f.get(y1).i32(2).op('i32.add'), () => f.i32(g.PH)); f.set(r1);
-  // the input's rows: da..db (the rows of y0..r1 between padT and padT + H)
-  f.get(y0).i32(g.padT).get(y0).i32(g.padT).op('i32.gt_s').op('select').set(da);
+  // zero rows y0..top above the input, its rows da..db, zero rows bottom..r1 below it
+  min(() => f.get(r1), () => f.i32(g.padT)); f.set(top);
+  max(() => f.get(y0), () => f.i32(g.padT)); f.set(da);
   min(() => f.get(r1), () => f.i32(g.padT + g.H)); f.set(db);
+  max(() => f.get(y0), () => f.i32(g.padT + g.H)); f.set(bottom);
   f.forUp(c, c0, c1, 1, () => {
     f.get(xpad).get(c).i32(planeBytes).op('i32.mul').op('i32.add').set(chan);
-    zeroRows(() => f.get(y0), () => { min(() => f.get(r1), () => f.i32(g.padT)); });
+    zeroRows(y0, top);
     f.get(x).get(c).i32(src0.plane).op('i32.mul').op('i32.add').get(da).i32(g.padT).op('i32.sub').i32(src0.row).op('i32.mul').op('i32.add').set(src);
     f.get(chan).get(da).i32(P * 4).op('i32.mul').op('i32.add').set(dst);
     f.forUp(r, da, db, 1, () => {
@@ -75,11 +84,12 @@ export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
       for (let k = 0; k < trail; k++) f.get(dst).i32(0).mem('i32.store', 4 * (g.W + k));
       f.addTo(src, src0.row).addTo(dst, (P - lead) * 4);
     });
-    zeroRows(() => { f.get(y0).i32(g.padT + g.H).get(y0).i32(g.padT + g.H).op('i32.gt_s').op('select'); }, () => f.get(r1));
+    zeroRows(bottom, r1);
     if (plane) {
       // the last row's right pad (the next row's zero column), or at the plane's end its slack
-      f.get(chan).get(r1).i32(P * 4).op('i32.mul').op('i32.add').i32(0);
-      f.i32((planeFloats(g) - g.PH * P) * 4).i32(4).get(r1).i32(g.PH).op('i32.eq').op('select').memoryFill();
+      f.get(chan).get(r1).i32(P * 4).op('i32.mul').op('i32.add').set(p);
+      f.get(r1).i32(g.PH).op('i32.eq').if(() => { for (let o = 0; o < planeFloats(g) - g.PH * P; o++) f.get(p).i32(0).mem('i32.store', 4 * o); },
+        () => { f.get(p).i32(0).mem('i32.store'); });
     }
   });
 }
