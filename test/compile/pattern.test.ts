@@ -117,6 +117,8 @@ test('2 threads take images and output row ranges dynamically, each item on its 
   assert.deepEqual([one.plane, one.patches], [batch.plane, batch.patches], 'each range its padded planes and accumulators');
   // items long enough that the worker and the caller run theirs at the same time
   await (await checkAgainstReference(oneConv(32, 20), [16], 'dynamic image items', { patterns: { use: 'always' } }, 1e-4)).dispose();
+  // a batch whose inputs and outputs pass 4 MB (each image's output lines touched before its conv), 1 and 2 threads
+  await (await checkAgainstReference(oneConv(16, 40), [44], 'a streaming batch', { patterns: { use: 'always' } }, 1e-4)).dispose();
   // batch 1: output row ranges; repeated runs, so that the worker is still spinning and takes its range at once
   // (a shared accumulator plane or padded plane is a race: on a loaded 2-core machine this caught it in 2 of 3 runs)
   const g = oneConv(64, 28), two = await createNodeSession(g, { threads: 2, splitFlops: 0, patterns: { use: 'always' } });

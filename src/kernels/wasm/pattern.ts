@@ -22,6 +22,7 @@ export interface PatternExports {
   pad(x: number, xpad: number, c0: number, c1: number, y0: number, y1: number): void;
   conv(xpad: number, y: number, r0: number, r1: number, rowOut: number, rowBias: number, rowIdx: number, rowW: number,
     stride: number, index: number, weights: number, clampAt: number, acc: number, y0: number, y1: number): void;
+  touch(at: number, bytes: number): number;
 }
 
 /**
@@ -216,6 +217,11 @@ export class WasmPatternConv {
   /** The pad call for image planes x → xpad (channels c0..c1, the rows output rows y0..y1 read). */
   padCall(x: number, xpad: number, c0 = 0, c1 = this.geo.C, y0 = 0, y1 = this.geo.OH): PoolCall {
     return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1, y0, y1] };
+  }
+
+  /** The touch call of bytes at `at` (one load per cache line). */
+  touchCall(at: number, bytes: number): PoolCall {
+    return { key: this.key, fn: PATTERN_EXPORTS.touch, args: [at, bytes] };
   }
 
   /** Bytes of one image's padded input, and of one conv call's accumulators. */

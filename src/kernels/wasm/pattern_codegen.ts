@@ -27,7 +27,19 @@ export function patternModule(s: PatternModuleSpec): Uint8Array {
   m.importMemory(memoryImport(s.shared));
   m.func(PATTERN_EXPORTS.pad, Array(6).fill(I32), [], (f) => emitPad(f, s));
   m.func(PATTERN_EXPORTS.conv, Array(15).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
+  m.func(PATTERN_EXPORTS.touch, [I32, I32], [I32], (f) => emitTouch(f));
   return m.build();
+}
+
+/** (at, bytes): reads one word of every 64-byte line of at..at + bytes (returns their or, so that none is dropped). */
+function emitTouch(f: FuncBuilder): void {
+  const [at, bytes] = f.params, end = f.local(I32), acc = f.local(I32);
+  f.get(at).get(bytes).op('i32.add').set(end);
+  f.get(at).get(end).op('i32.lt_u').if(() => f.loop((next) => {
+    f.get(acc).get(at).mem('i32.load').op('i32.or').set(acc);
+    f.addTo(at, 64).get(at).get(end).op('i32.lt_u').brIf(next);
+  }));
+  f.get(acc);
 }
 
 /** Taps of a mask as (row, column) pairs. */

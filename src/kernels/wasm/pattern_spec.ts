@@ -60,6 +60,8 @@ export const PATTERN_EXPORTS = {
    * its weights); index: channel byte offsets in xpad ('csr': channel + tap byte offsets); clampAt 0 = none.
    */
   conv: 'conv',
+  /** (at, bytes): one load per cache line of at..at + bytes (their or): the lines fetched together, before the conv stores to them. */
+  touch: 'touch',
 } as const;
 
 /** Floats read past the padded planes by the last tile (vector over-reads of the last row). */

@@ -139,6 +139,19 @@ test('ranges of output rows, each padding its own rows into planes of its own (N
   }
 });
 
+test('touch reads one word of every 64-byte line of its range (their or)', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 24 });
+  const conv = new WasmPatternConv(arena, { C: 2, M: 2, H: 4, W: 4, pads: [1, 1, 1, 1] }, patternWeight(1, 2, 2, 1, 1).w, patternWeight(1, 2, 2, 1, 1).format);
+  const at = arena.alloc(4096);
+  const view = new Int32Array(arena.memory.buffer, at, 1024);
+  view.fill(0);
+  for (let line = 0; line < 64; line++) view[line * 16] = 1 << (line % 31);
+  view[1] = 1 << 31; // not the line's first word: not read
+  assert.equal(conv.exports.touch(at, 64 * 10), 0b1111111111);
+  assert.equal(conv.exports.touch(at + 64, 64 * 2 + 1), 0b1110, 'a range ending inside a line reads that line too');
+  assert.equal(conv.exports.touch(at, 0), 0);
+});
+
 test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds are capped', () => {
   for (const [M, C, K, G] of [[24, 16, 6, 8], [9, 5, 3, 4], [40, 12, 20, 40], [3, 2, 1, 1]]) {
     const { w, format } = patternWeight(M + C, M, C, K, 0.5);
