@@ -45,14 +45,15 @@ function tunerClock(): () => number {
 
 /**
  * How a class runs one image's worth of a conv: `images` images in one call (distinct
- * inputs and outputs: many images stream through the caches), or the first of `threads`
- * parts of one image (the share one thread runs when they split it: its pad and conv).
+ * inputs and outputs: many images stream through the caches), or the last of `threads`
+ * parts of one image (the share one thread runs when they split it, its pad and conv; of
+ * output rows the last part has the most).
  */
 interface Timed { call: () => void; images: number }
 
 function timedCall(conv: WasmPatternConv, x: number, y: number, scratch: number, images: number, threads: number): Timed {
   if (threads === 1) return { call: () => conv.run(images, x, y, scratch), images };
-  const { r0, r1, y0, y1 } = conv.imageParts(threads)[0], e = conv.exports, C = conv.geo.C;
+  const { r0, r1, y0, y1 } = conv.imageParts(threads).at(-1)!, e = conv.exports, C = conv.geo.C;
   const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1, y0, y1).args as Parameters<typeof e.conv>;
   const pad = splitsOutputRows(conv.variant) ? [y0, y1] : [0, conv.geo.OH];
   return { call: () => { e.pad(x, scratch, 0, C, pad[0], pad[1]); e.conv(...args); }, images: 1 };
@@ -124,7 +125,7 @@ export function ablationVariants(geo: { OH: number; OW: number }): PatternVarian
 /**
  * Tunes one layer for one class (cached by its key and class) on its own weights and a
  * random input: `batch` > 1 times MANY_IMAGES distinct images per call, batch 1 on
- * `threads` > 1 one thread's share of the rows (after the pad); see firstStageCandidates,
+ * `threads` > 1 one thread's share of the image (timedCall); see firstStageCandidates,
  * then LRE, loop order and unrolling around the three fastest row tiles, then the
  * fastest four of both stages and the default again with twice the rounds: the fastest,
  * unless the default is within KEEP_DEFAULT of it.
