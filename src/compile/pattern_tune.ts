@@ -45,17 +45,19 @@ function tunerClock(): () => number {
 
 /**
  * How a class runs one image's worth of a conv: `images` images in one call (distinct
- * inputs and outputs: many images stream through the caches), or the last of `threads`
- * parts of one image (the share one thread runs when they split it, its pad and conv; of
- * output rows the last part has the most).
+ * inputs and outputs: many images stream through the caches), or one of `threads` parts
+ * of one image, the share one thread runs when they split it (its pad and conv): of output
+ * rows the last, which has the most rows; of FKW rows the first (after the pad of the whole
+ * image, which the caller does before the threads start).
  */
 interface Timed { call: () => void; images: number }
 
 function timedCall(conv: WasmPatternConv, x: number, y: number, scratch: number, images: number, threads: number): Timed {
   if (threads === 1) return { call: () => conv.run(images, x, y, scratch), images };
-  const { r0, r1, y0, y1 } = conv.imageParts(threads).at(-1)!, e = conv.exports, C = conv.geo.C;
+  const own = splitsOutputRows(conv.variant), parts = conv.imageParts(threads), e = conv.exports, C = conv.geo.C;
+  const { r0, r1, y0, y1 } = own ? parts[parts.length - 1] : parts[0];
   const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1, y0, y1).args as Parameters<typeof e.conv>;
-  const pad = splitsOutputRows(conv.variant) ? [y0, y1] : [0, conv.geo.OH];
+  const pad = own ? [y0, y1] : [0, conv.geo.OH];
   return { call: () => { e.pad(x, scratch, 0, C, pad[0], pad[1]); e.conv(...args); }, images: 1 };
 }
 

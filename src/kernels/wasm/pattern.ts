@@ -2,9 +2,10 @@
 // per-layer generated kernel of pattern_codegen.ts. The weights are uploaded once
 // as the kernel reads them (byte offsets precomputed: each kernel's channel plane
 // in the padded input, each row's output plane); each image is padded into the
-// layer's padded planes, then the FKW rows run, split over threads by rows of
-// equal kernel counts (FKR puts similar rows together). The reference is the
-// dense conv (src/ir/ref) on the decoded weights.
+// layer's padded planes, then the FKW rows run. Threads share one image by output
+// rows (plane, pairs: each part pads the rows it reads into planes of its own) or by
+// FKW rows of equal kernel counts (row tiles). The reference is the dense conv
+// (src/ir/ref) on the decoded weights.
 import { fail } from '../../ir/errors.js';
 import { KERNEL_TAPS, maskTaps } from '../../ir/pattern.js';
 import type { PatternFormat } from '../../ir/tensor_format.js';
@@ -258,13 +259,21 @@ export class WasmPatternConv {
     const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = splitsOutputRows(this.variant);
     const pad = (t: number) => (own ? scratch + t * (this.padBytes + this.accBytes) : scratch);
     const acc = (t: number) => (own ? pad(t) + this.padBytes : scratch + this.padBytes + t * this.accBytes);
-    const call = (c: PoolCall) => (this.exports[c.fn as keyof PatternExports] as (...a: readonly number[]) => void)(...c.args);
+    const e = this.exports;
+    if (!pool || parts.length === 1) {
+      // one thread: the calls' arguments made once (the tuner times this path)
+      const args = this.convCall(scratch, y, acc(0)).args.slice() as Parameters<typeof e.conv>;
+      for (let n = 0; n < N; n++) {
+        e.pad(x + n * inImage, scratch, 0, g.C, 0, g.OH);
+        args[1] = y + n * outImage;
+        e.conv(...args);
+      }
+      return;
+    }
     for (let n = 0; n < N; n++) {
       const xn = x + n * inImage, yn = y + n * outImage;
-      if (!own) call(this.padCall(xn, scratch));
-      const items = parts.map((p, t) => [...(own ? [this.padCall(xn, pad(t), 0, g.C, p.y0, p.y1)] : []), this.convCall(pad(t), yn, acc(t), p.r0, p.r1, p.y0, p.y1)]);
-      if (pool && items.length > 1) pool.run(items);
-      else for (const c of items.flat()) call(c);
+      if (!own) e.pad(xn, scratch, 0, g.C, 0, g.OH);
+      pool.run(parts.map((p, t) => [...(own ? [this.padCall(xn, pad(t), 0, g.C, p.y0, p.y1)] : []), this.convCall(pad(t), yn, acc(t), p.r0, p.r1, p.y0, p.y1)]));
     }
   }
 
