@@ -11,7 +11,7 @@
 // again, and the planner uses them for every matching layer.
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, splitsOutputRows, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
+import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, partsOwnPlanes, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
@@ -54,7 +54,7 @@ interface Timed { call: () => void; images: number }
 
 function timedCall(conv: WasmPatternConv, x: number, y: number, scratch: number, images: number, threads: number): Timed {
   if (threads === 1) return { call: () => conv.run(images, x, y, scratch), images };
-  const own = splitsOutputRows(conv.variant), parts = conv.imageParts(threads), e = conv.exports, C = conv.geo.C;
+  const own = partsOwnPlanes(conv.variant), parts = conv.imageParts(threads), e = conv.exports, C = conv.geo.C;
   const { r0, r1, y0, y1 } = own ? parts[parts.length - 1] : parts[0];
   const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1, y0, y1).args as Parameters<typeof e.conv>;
   const pad = own ? [y0, y1] : [0, conv.geo.OH];

@@ -89,8 +89,8 @@ export function accBytes(g: PatternGeometry, v: PatternVariant): number {
   return v.layout === 'plane' ? planeAccBytes(g) : v.layout === 'pairs' ? v.rows * planeAccBytes(g) : 0;
 }
 
-/** Whether threads share an image by output rows (plane, pairs: each part pads its own rows into its own planes) rather than by filters (row tiles). */
-export const splitsOutputRows = (v: PatternVariant): boolean => planePadded(v);
+/** Whether each part of an image threads share pads the rows it reads into planes of its own (plane, pairs; row tiles: one padded image). */
+export const partsOwnPlanes = (v: PatternVariant): boolean => planePadded(v);
 
 export interface PatternConvOptions {
   bias?: Float32Array;
@@ -130,7 +130,7 @@ export class WasmPatternConv {
       fail(`pattern conv: the ${this.variant.layout} layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
     }
     if (this.variant.layout === 'pairs' && !(Number.isInteger(this.variant.rows) && this.variant.rows >= 1)) fail(`pattern conv: the pairs layout needs groups of 1 or more filters, not ${this.variant.rows}`);
-    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder });
+    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder, groups: this.variant.layout === 'pairs' ? this.variant.rows : undefined });
     this.pairs = this.variant.layout === 'pairs' ? pairKernels(this.fkw, this.variant.rows) : undefined;
     const mp = opts.maxPool;
     if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
@@ -190,9 +190,12 @@ export class WasmPatternConv {
     const { offset, M } = this.fkw, total = offset[M], step = this.variant.layout === 'pairs' ? this.variant.rows : 1;
     const bounds = [0];
     for (let t = 1; t < parts; t++) {
+      // the boundary (every `step` rows) nearest the share's end
+      const want = (total * t) / parts;
       let r = bounds[bounds.length - 1];
-      while (r < M && offset[r] < (total * t) / parts) r = Math.min(M, r + step);
-      bounds.push(r);
+      while (r < M && offset[r] < want) r = Math.min(M, r + step);
+      const prev = Math.max(bounds[bounds.length - 1], r - step);
+      bounds.push(r > prev && want - offset[prev] < offset[r] - want ? prev : r);
     }
     bounds.push(M);
     const out: [number, number][] = [];
@@ -207,12 +210,16 @@ export class WasmPatternConv {
   }
 
   /**
-   * One image's work in `parts` items for threads to share: output row ranges (splitsOutputRows;
-   * each item pads its own rows into its own planes) or FKW row ranges of one padded image.
+   * One image's work in `parts` items for threads to share: ranges of FKW rows (row tiles: of one
+   * padded image; plane, pairs: with at least `parts` rows or groups, each padding the whole image
+   * into planes of its own), else ranges of output rows of every filter (each padding the rows it reads).
+   * Whole groups keep the pairs layout's passes whole (no pass's fixed cost paid twice, no image row
+   * padded twice); output rows keep its groups as large as they are.
    */
   imageParts(parts: number): { r0: number; r1: number; y0: number; y1: number }[] {
-    const M = this.fkw.M, OH = this.geo.OH;
-    return splitsOutputRows(this.variant) ? this.outputRanges(parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 })) : this.rowRanges(parts).map(([r0, r1]) => ({ r0, r1, y0: 0, y1: OH }));
+    const M = this.fkw.M, OH = this.geo.OH, G = this.variant.layout === 'pairs' ? this.variant.rows : 1;
+    if (!partsOwnPlanes(this.variant) || Math.ceil(M / G) >= parts) return this.rowRanges(parts).map(([r0, r1]) => ({ r0, r1, y0: 0, y1: OH }));
+    return this.outputRanges(parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 }));
   }
 
   /** The pad call for image planes x → xpad (channels c0..c1, the rows output rows y0..y1 read). */
@@ -245,7 +252,7 @@ export class WasmPatternConv {
   /** Scratch run() needs: padded planes and accumulators per part of an image (one part without the pool). */
   get scratchBytes(): number {
     const parts = this.poolParts;
-    return splitsOutputRows(this.variant) ? parts * (this.padBytes + this.accBytes) : this.padBytes + parts * this.accBytes;
+    return partsOwnPlanes(this.variant) ? parts * (this.padBytes + this.accBytes) : this.padBytes + parts * this.accBytes;
   }
 
   private get poolParts(): number {
@@ -256,7 +263,7 @@ export class WasmPatternConv {
   /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds scratchBytes. */
   run(N: number, x: number, y: number, scratch: number): void {
     const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
-    const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = splitsOutputRows(this.variant);
+    const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = partsOwnPlanes(this.variant);
     const pad = (t: number) => (own ? scratch + t * (this.padBytes + this.accBytes) : scratch);
     const acc = (t: number) => (own ? pad(t) + this.padBytes : scratch + this.padBytes + t * this.accBytes);
     const e = this.exports;

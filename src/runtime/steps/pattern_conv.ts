@@ -2,11 +2,12 @@
 // per-layer generated kernel (kernels/wasm/pattern.ts). Per image: pad (through
 // the fused max pool, if any) into the step's scratch, then the FKW rows. With threads (the plan's split, layout in
 // compile/conv_layout.ts): chunks of whole images (several per thread), each with its own
-// padded planes and accumulators; or one image in parts: ranges of output rows (one per thread),
-// each padding the input rows it reads into its own planes (plane, pairs layouts), or ranges of
-// equal kernel counts of one padded image's FKW rows (two per thread), each with its own accumulators (row tiles).
+// padded planes and accumulators; or one image in parts (WasmPatternConv.imageParts): plane and
+// pairs one part per thread, whole groups of FKW rows or a range of output rows, each padding the
+// input rows it reads into planes of its own; row tiles ranges of equal kernel counts of one padded
+// image's FKW rows (two per thread), each with its own accumulators.
 import type { ConvStep } from '../../compile/plan_types.js';
-import { splitsOutputRows, WasmPatternConv } from '../../kernels/wasm/pattern.js';
+import { partsOwnPlanes, WasmPatternConv } from '../../kernels/wasm/pattern.js';
 import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
 import { patternParts } from '../../compile/conv_layout.js';
 import { at, imageChunkRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
@@ -50,9 +51,9 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   }
   const e = conv.exports;
   if (s.split > 1 && threads > 1) {
-    // one image at a time, its parts taken dynamically: output row ranges, each padding its own rows into its own
-    // set (plane, pairs), or FKW row ranges of one padded image, each with its own accumulators (row tiles)
-    const own = splitsOutputRows(conv.variant), count = patternParts(Math.min(s.split, threads), own), parts = conv.imageParts(count);
+    // one image at a time, its parts taken dynamically, each padding what it reads into its own set (plane,
+    // pairs), or FKW row ranges of one padded image, each with its own accumulators (row tiles)
+    const own = partsOwnPlanes(conv.variant), count = patternParts(Math.min(s.split, threads), own), parts = conv.imageParts(count);
     const set = (t: number) => (own ? scratch + t * (L.plane + L.patches) : scratch), acc = (t: number) => (own ? set(t) + L.plane : scratch + L.plane + t * (L.patches / count));
     const images = Array.from({ length: s.N }, (_, n) => parts.map(({ r0, r1, y0, y1 }, t) => [
       ...(own ? [conv.padCall(x + n * inImage, set(t), 0, s.C, y0, y1)] : []), conv.convCall(set(t), y + n * outImage, acc(t), r0, r1, y0, y1)]));

@@ -83,8 +83,8 @@ test('the default variant: the pairs layout where the pads allow it, else row ti
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 2, 1, 0] })).layout, 'rows');
 });
 
-test('on 2 threads (output rows split for plane and pairs, FKW rows by kernel counts for row tiles) the output is the same as on one', () => {
-  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }, { ...ROWS, layout: 'plane' as const, rows: 1, vecs: 4, lre: false }]) {
+test('on 2 threads (FKW rows of equal kernel counts, whole pair groups; output rows when a pairs layout has fewer groups than threads) the output is the same as on one', () => {
+  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }, { ...ROWS, layout: 'plane' as const, rows: 1, vecs: 4, lre: false }]) {
     check(shared, 16, 24, 9, 11, [1, 1, 1, 1], 6, 3, v, { withPool: true });
     const { w, format } = patternWeight(3, 24, 16, 6, 0.3);
     const x = new Rng(5).floats(16 * 9 * 11, -1, 1);
@@ -92,7 +92,7 @@ test('on 2 threads (output rows split for plane and pairs, FKW rows by kernel co
     const two = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v, pool }).conv(1, x);
     assert.deepEqual(two, one, 'bit-identical: rows are split, never a sum');
   }
-  for (const variant of [ROWS, { ...PAIRS, rows: 5 }]) {
+  for (const variant of [ROWS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }]) {
     const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, patternWeight(4, 24, 16, 6, 0.3).w, patternWeight(4, 24, 16, 6, 0.3).format, { variant });
     for (const parts of [1, 2, 3, 24, 40]) {
       const ranges = conv.rowRanges(parts);
@@ -100,13 +100,13 @@ test('on 2 threads (output rows split for plane and pairs, FKW rows by kernel co
       assert.equal(ranges.at(-1)![1], 24);
       ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
       assert.ok(ranges.length <= parts);
-      if (variant.layout === 'pairs') ranges.forEach(([r0]) => assert.equal(r0 % 5, 0, 'pair groups are never cut'));
+      if (variant.layout === 'pairs') ranges.forEach(([r0]) => assert.equal(r0 % variant.rows, 0, 'pair groups are never cut'));
       const rows = conv.outputRanges(parts);
       assert.deepEqual([rows[0][0], rows.at(-1)![1], rows.length], [0, 9, Math.min(parts, 9)]);
       rows.forEach(([y0, y1], i) => { assert.ok(y1 > y0); if (i) assert.equal(y0, rows[i - 1][1]); });
-      // plane and pairs share output rows (every filter), row tiles FKW rows (every output row)
-      const split = conv.imageParts(parts);
-      if (variant.layout === 'pairs') assert.deepEqual(split, rows.map(([y0, y1]) => ({ r0: 0, r1: 24, y0, y1 })));
+      // FKW rows (whole groups) while there are as many groups as parts, else (plane, pairs) output rows of every filter
+      const split = conv.imageParts(parts), groups = variant.layout === 'pairs' ? Math.ceil(24 / variant.rows) : 24;
+      if (variant.layout !== 'rows' && groups < parts) assert.deepEqual(split, rows.map(([y0, y1]) => ({ r0: 0, r1: 24, y0, y1 })));
       else assert.deepEqual(split, ranges.map(([r0, r1]) => ({ r0, r1, y0: 0, y1: 9 })));
     }
   }
