@@ -77,18 +77,23 @@ class ConvEmitter {
 
   emit(): void {
     const { f, p } = this;
+    if (this.v.layout === 'pairs') {
+      emitPairs({ f, s: this.s, p, taps: this.s.masks.map(tapsOf) });
+      return;
+    }
+    if (this.v.layout === 'plane') {
+      const c = {
+        f, s: this.s, xpad: p.xpad, acc: p.acc, clampAt: p.clampAt, yrow: this.yrow, bias: this.bias, ip: this.ip, wp: this.wp, cp: this.cp,
+        end: this.end, taps: this.s.masks.map(tapsOf), band: emitBand(f, this.s, p.y0, p.y1, p.xpad),
+      };
+      f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); f.get(this.ip0).set(this.ip).get(this.wp0).set(this.wp); emitPlaneRow(c); });
+      return;
+    }
+    // row tiles: the clamp bounds in registers for the whole call (the plane layouts load them at each store)
     f.get(p.clampAt).if(() => {
       f.get(p.clampAt).mem('v128.load32_splat', 0).set(this.lo).get(p.clampAt).mem('v128.load32_splat', 4).set(this.hi);
     });
-    if (this.v.layout === 'pairs') {
-      emitPairs({ f, s: this.s, p, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf) });
-    } else if (this.v.layout === 'plane') {
-      const c = {
-        f, s: this.s, xpad: p.xpad, acc: p.acc, clampAt: p.clampAt, yrow: this.yrow, bias: this.bias, ip: this.ip, wp: this.wp, cp: this.cp,
-        end: this.end, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf), band: emitBand(f, this.s, p.y0, p.y1, p.xpad),
-      };
-      f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); f.get(this.ip0).set(this.ip).get(this.wp0).set(this.wp); emitPlaneRow(c); });
-    } else if (this.v.order === 'filter') {
+    if (this.v.order === 'filter') {
       f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); this.tiles(this.body); });
     } else {
       this.tiles((rows, vecs, lanes) => f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); this.body(rows, vecs, lanes); }));

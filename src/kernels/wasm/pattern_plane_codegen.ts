@@ -44,7 +44,6 @@ export interface PlaneCtx {
   yrow: Local; bias: Local; ip: Local; wp: Local; cp: Local; end: Local;
   /** The output rows the call runs. */
   band: Band;
-  lo: Local; hi: Local;
   taps: [number, number][][];
 }
 
@@ -56,7 +55,7 @@ export interface PassOut { acc: Local; terms: PassTerm[] }
 
 /**
  * One pass over `n` vectors (emitBand's), variant.vecs at a time (constant offsets from the pointers,
- * which all step by 16 · vecs), then one at a time: each output's accumulator loaded, its
+ * which all step by 16 · vecs), then the plane's rest: each output's accumulator loaded, its
  * products summed as a tree and added, stored. An input vector that several products read
  * (outputs sharing a channel) is loaded once per vector position.
  */
@@ -66,7 +65,7 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: P
   const key = (x: PassTerm) => `${x.base.index}:${x.off}`;
   const uses = new Map<string, number>();
   for (const o of outs) for (const x of o.terms) uses.set(key(x), (uses.get(key(x)) ?? 0) + 1);
-  const shared = [...uses].filter(([, c]) => c > 1).map(([c]) => c);
+  const shared = [...uses].filter(([, count]) => count > 1).map(([id]) => id);
   if (shared.length > xs.length) throw new Error(`pattern pass: ${shared.length} shared input vectors, ${xs.length} locals`);
   const vector = (v: number) => {
     const loaded = new Map<string, Local>();
@@ -236,15 +235,15 @@ export interface PairsCtx {
   f: FuncBuilder;
   s: PatternModuleSpec;
   p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1', Local>;
-  lo: Local; hi: Local;
   taps: [number, number][][];
 }
 
 /**
  * 'pairs': the rows r0..r1 in groups of G (variant.rows; r0 a multiple of G), output rows y0..y1:
- * the group's accumulators (G of planeAccBytes at acc) from the bias, then its passes kind by kind (pattern pairs, then lone kernels; counts per
- * group and kind at stride, 3 i32 per pass at index from rowIdx[group]: channel plane and two
- * accumulators, byte offsets; the weights at weights + rowW[group]), then each row's clamp and store.
+ * the group's accumulators (G of planeAccBytes at acc) from the bias, then its passes kind by
+ * kind (pattern pairs, then lone kernels; counts per group and kind at stride, 3 i32 per pass at
+ * index from rowIdx[group]: channel plane and two accumulators, byte offsets; the weights at
+ * weights + rowW[group]), then each row's clamp and store.
  */
 export function emitPairs(c: PairsCtx): void {
   const { f, s, p } = c;
