@@ -11,7 +11,7 @@
 //   +tuning  the auto-tuner's layout (row tiles, kernel-major planes, or planes with two filters' kernels of
 //            one channel per pass: pairs), tile, group, LRE, loop order and unrolling,
 //            tuned for the row's class (compile/pattern_cache.ts tuneClass: batch 1 on 1 thread, batch 1
-//            on 2 threads = one thread's share of the rows, batch 64 = many images); the ablation's
+//            on 2 threads = one thread's share of the image, batch 64 = many images); the ablation's
 //            configurations are among its candidates (compile/pattern_tune.ts ablationVariants)
 //   dense    the planner's best dense kernel (im2col + GEMM or Winograd, whichever it estimates faster)
 //   im2col   im2col + GEMM only (Winograd off): the dense kernel of the issue's bar

@@ -15,7 +15,7 @@ import { CHUNKS_PER_THREAD } from '../kernels/wasm/thread_pool.js';
 import { DEPTHWISE_SLACK } from '../kernels/wasm/depthwise_codegen.js';
 import { isPointwise } from '../ir/window.js';
 import { tileGrid } from '../ir/winograd.js';
-import { accBytes, paddedBytes, patternGeometry } from '../kernels/wasm/pattern.js';
+import { accBytes, paddedBytes, patternGeometry, partsOwnPlanes } from '../kernels/wasm/pattern.js';
 import { patternCounts } from '../ir/pattern.js';
 import { storedCount } from './cost.js';
 import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
@@ -87,30 +87,38 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
 /** The pattern conv's image sets (padded image + accumulators each) together stay under this. */
 const PATTERN_SETS_BYTES = 8 << 20;
 
-/** Row ranges per thread of one image's FKW rows (each with its own accumulators). */
+/** Ranges per thread of one image's FKW rows (row tiles; each with its own accumulators). */
 const PATTERN_RANGES_PER_THREAD = 2;
 
-/** The row ranges a pattern conv split over `split` threads shares one image's rows into (runtime/steps/pattern_conv.ts). */
-export function patternRowRanges(split: number): number {
-  return split > 1 ? split * PATTERN_RANGES_PER_THREAD : 1;
+/**
+ * The parts a pattern conv split over `split` threads shares one image into (runtime/steps/pattern_conv.ts):
+ * one per thread when each part pads into planes of its own (plane, pairs: whole groups of FKW rows, or
+ * output row ranges, whose halves cost 1.14× the whole on VGG-S's 14×14 layers, so more parts would
+ * cost more than they balance), or PATTERN_RANGES_PER_THREAD FKW row ranges per thread of one padded image.
+ */
+export function patternParts(split: number, ownPlanes: boolean): number {
+  return split > 1 ? split * (ownPlanes ? 1 : PATTERN_RANGES_PER_THREAD) : 1;
 }
 
 /**
  * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): chunks
  * of whole images taken dynamically, each set [padded image | accumulators] its own (up to 4 per
- * thread); or one padded image whose FKW rows the threads share in patternRowRanges ranges (one
- * set: the padded image, then each range's accumulators in `patches`).
+ * thread); or one image shared in patternParts parts: plane, pairs one set per part (each padding
+ * the rows it reads: whole groups of FKW rows or a range of output rows, WasmPatternConv.imageParts),
+ * row tiles ranges of FKW rows of one padded image (one set: the padded image, then each range's
+ * accumulators in `patches`).
  */
 function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
   split = Math.max(split, sparseParts(s.estNs ?? 0, threads));
-  const byImages = splitsImages(s.N, split);
+  const byImages = splitsImages(s.N, split), v = s.pattern!.variant;
   const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
-  const plane = roundUp(paddedBytes(geo, s.pattern!.variant), 64), acc = roundUp(accBytes(geo, s.pattern!.variant), 64);
+  const plane = roundUp(paddedBytes(geo, v), 64), acc = roundUp(accBytes(geo, v), 64);
   if (byImages) {
     const sets = Math.max(split, Math.min(s.N, split * CHUNKS_PER_THREAD, Math.floor(PATTERN_SETS_BYTES / (plane + acc))));
     return { split, byImages, sets, patches: acc, panels: 0, plane };
   }
-  return { split, byImages, sets: 1, patches: patternRowRanges(split) * acc, panels: 0, plane };
+  if (partsOwnPlanes(v)) return { split, byImages, sets: patternParts(split, true), patches: acc, panels: 0, plane };
+  return { split, byImages, sets: 1, patches: patternParts(split, false) * acc, panels: 0, plane };
 }
 
 /**

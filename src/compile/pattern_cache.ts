@@ -31,8 +31,8 @@ export function patternTuneKey(g: PatternGeometry, M: number, f: PatternFormat):
 }
 
 /**
- * The tuning class of a run: 'b1' (one image, one thread), 'b1tK' (one image whose
- * filters K threads share: each runs a range of rows) or 'bN' (many images: each
+ * The tuning class of a run: 'b1' (one image, one thread), 'b1tK' (one image K threads
+ * share: each runs a range of output rows, or of FKW rows for row tiles) or 'bN' (many images: each
  * thread runs whole images, so the per-image kernel is the same on any thread count,
  * but inputs and outputs stream through the caches instead of staying in them).
  */

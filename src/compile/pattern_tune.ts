@@ -11,7 +11,7 @@
 // again, and the planner uses them for every matching layer.
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
+import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, partsOwnPlanes, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
@@ -45,16 +45,20 @@ function tunerClock(): () => number {
 
 /**
  * How a class runs one image's worth of a conv: `images` images in one call (distinct
- * inputs and outputs: many images stream through the caches), or one image's pad and
- * the first of `threads` row ranges (the share one thread runs when they split the rows).
+ * inputs and outputs: many images stream through the caches), or one of `threads` parts
+ * of one image, the share one thread runs when they split it (its pad and conv): of output
+ * rows the last, which has the most rows; of FKW rows the first (after the pad of the whole
+ * image, which the caller does before the threads start).
  */
 interface Timed { call: () => void; images: number }
 
 function timedCall(conv: WasmPatternConv, x: number, y: number, scratch: number, images: number, threads: number): Timed {
   if (threads === 1) return { call: () => conv.run(images, x, y, scratch), images };
-  const [r0, r1] = conv.rowRanges(threads)[0], e = conv.exports;
-  const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1).args as Parameters<typeof e.conv>;
-  return { call: () => { e.pad(x, scratch, 0, conv.geo.C); e.conv(...args); }, images: 1 };
+  const own = partsOwnPlanes(conv.variant), parts = conv.imageParts(threads), e = conv.exports, C = conv.geo.C;
+  const { r0, r1, y0, y1 } = own ? parts[parts.length - 1] : parts[0];
+  const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1, y0, y1).args as Parameters<typeof e.conv>;
+  const pad = own ? [y0, y1] : [0, conv.geo.OH];
+  return { call: () => { e.pad(x, scratch, 0, C, pad[0], pad[1]); e.conv(...args); }, images: 1 };
 }
 
 /**
@@ -123,7 +127,7 @@ export function ablationVariants(geo: { OH: number; OW: number }): PatternVarian
 /**
  * Tunes one layer for one class (cached by its key and class) on its own weights and a
  * random input: `batch` > 1 times MANY_IMAGES distinct images per call, batch 1 on
- * `threads` > 1 one thread's share of the rows (after the pad); see firstStageCandidates,
+ * `threads` > 1 one thread's share of the image (timedCall); see firstStageCandidates,
  * then LRE, loop order and unrolling around the three fastest row tiles, then the
  * fastest four of both stages and the default again with twice the rounds: the fastest,
  * unless the default is within KEEP_DEFAULT of it.

@@ -44,8 +44,29 @@ function filterOrder(M: number, K: number, hist: Int32Array, counts: Int32Array)
   return Int32Array.from(order);
 }
 
-/** The FKW arrays of a pattern-pruned weight; `reorder: false` keeps the filters in order (the ablation without FKR). */
-export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFormat, opts: { reorder?: boolean } = {}): Fkw {
+/**
+ * FKR order for filters run in groups of G (the pairs layout): the FKR order dealt into the groups,
+ * each filter to the group with the fewest kernels so far that has room (so threads sharing out
+ * whole groups get even shares; FKR alone puts the filters with the most kernels in the first
+ * group), each group's filters in FKR order.
+ */
+function groupOrder(order: Int32Array, counts: Int32Array, G: number): Int32Array {
+  const M = order.length, n = Math.ceil(M / G);
+  const groups = Array.from({ length: n }, (_, g) => ({ room: Math.min(G, M - g * G), kernels: 0, rows: [] as number[] }));
+  for (const m of order) {
+    let best = -1;
+    groups.forEach((g, i) => { if (g.rows.length < g.room && (best < 0 || g.kernels < groups[best].kernels)) best = i; });
+    groups[best].rows.push(m);
+    groups[best].kernels += counts[m];
+  }
+  return Int32Array.from(groups.flatMap((g) => g.rows));
+}
+
+/**
+ * The FKW arrays of a pattern-pruned weight; `reorder: false` keeps the filters in order (the ablation
+ * without FKR); `groups`: the rows run in groups of that many filters (FKR balances the groups' kernels).
+ */
+export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFormat, opts: { reorder?: boolean; groups?: number } = {}): Fkw {
   const [M, C] = shape, K = f.masks.length;
   const hist = new Int32Array(M * K), counts = new Int32Array(M);
   for (let m = 0; m < M; m++) {
@@ -54,7 +75,8 @@ export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFo
       if (a !== REMOVED_KERNEL) { hist[m * K + a]++; counts[m]++; }
     }
   }
-  const reorder = opts.reorder === false ? Int32Array.from({ length: M }, (_, m) => m) : filterOrder(M, K, hist, counts);
+  const fkr = () => filterOrder(M, K, hist, counts);
+  const reorder = opts.reorder === false ? Int32Array.from({ length: M }, (_, m) => m) : opts.groups && opts.groups < M ? groupOrder(fkr(), counts, opts.groups) : fkr();
   const taps = f.masks.map(maskTaps);
   const stride = new Int32Array(M * K), offset = new Int32Array(M + 1), weightOffset = new Int32Array(M + 1);
   const index: number[] = [], weights: number[] = [];

@@ -108,17 +108,19 @@ function oneConv(C: number, S: number): Graph {
   return g;
 }
 
-test('2 threads take images and row ranges dynamically, each item on its own padded planes and accumulators: long overlapping items still match', async () => {
-  // several items per thread: 4 image chunks (batch 16 → 8 sets of 2 images), 2 row ranges (4 accumulator planes)
+test('2 threads take images and output row ranges dynamically, each item on its own padded planes and accumulators: long overlapping items still match', async () => {
+  // several items per thread: 4 image chunks (batch 16 → 8 sets of 2 images); batch 1: one output row range per thread, each its own set
   const layoutAt = (N: number) => convs(oneConv(32, 20), { inputShapes: { x: [N, 32, 20, 20] }, threads: 2, splitFlops: 0, patterns: { use: 'always' } })[0].layout;
   const batch = layoutAt(16), one = layoutAt(1);
   assert.deepEqual([batch.byImages, batch.split, batch.sets], [true, 2, 8]);
-  assert.deepEqual([one.byImages, one.split, one.sets], [false, 2, 1]);
-  assert.equal(one.patches, 4 * batch.patches, 'one accumulator plane per row range');
+  assert.deepEqual([one.byImages, one.split, one.sets], [false, 2, 2]);
+  assert.deepEqual([one.plane, one.patches], [batch.plane, batch.patches], 'each range its padded planes and accumulators');
   // items long enough that the worker and the caller run theirs at the same time
   await (await checkAgainstReference(oneConv(32, 20), [16], 'dynamic image items', { patterns: { use: 'always' } }, 1e-4)).dispose();
-  // batch 1: row ranges; repeated runs, so that the worker is still spinning and takes its range at once
-  // (a shared accumulator plane is a race: on a loaded 2-core machine this caught it in 2 of 3 runs)
+  // a batch whose inputs and outputs pass 4 MB (each image's output lines touched before its conv), 1 and 2 threads
+  await (await checkAgainstReference(oneConv(16, 40), [44], 'a streaming batch', { patterns: { use: 'always' } }, 1e-4)).dispose();
+  // batch 1: output row ranges; repeated runs, so that the worker is still spinning and takes its range at once
+  // (a shared accumulator plane or padded plane is a race: on a loaded 2-core machine this caught it in 2 of 3 runs)
   const g = oneConv(64, 28), two = await createNodeSession(g, { threads: 2, splitFlops: 0, patterns: { use: 'always' } });
   try {
     const feeds = randomFeeds(g, 1, 5), want = runReference(g, feeds);

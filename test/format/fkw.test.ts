@@ -31,6 +31,26 @@ test('FKW: rows in FKR order (more kernels first), kernels grouped by pattern, c
   assert.deepEqual(bitsOf(denseOf(plain)), bitsOf(w));
 });
 
+test('FKR for groups of G filters: the kernels dealt evenly over the groups, each group in FKR order (and FKR alone left them uneven)', () => {
+  for (const [M, C, G] of [[64, 32, 32], [40, 24, 16], [30, 20, 7]]) {
+    const { w, format } = patternWeight(M + G, M, C, 4, 0.3);
+    const plain = buildFkw(w, [M, C, 3, 3], format), fkw = buildFkw(w, [M, C, 3, 3], format, { groups: G });
+    assert.deepEqual([...fkw.reorder].sort((a, b) => a - b), Array.from({ length: M }, (_, i) => i), 'a permutation');
+    const kernels = (f: typeof fkw, r: number) => f.offset[r + 1] - f.offset[r];
+    const sums = (f: typeof fkw) => Array.from({ length: Math.ceil(M / G) }, (_, g) => f.offset[Math.min(M, (g + 1) * G)] - f.offset[g * G]);
+    const most = Math.max(...Array.from({ length: M }, (_, r) => kernels(fkw, r)));
+    // full groups within one filter's kernels of each other (the last, smaller group has fewer)
+    const full = sums(fkw).slice(0, Math.floor(M / G));
+    assert.ok(Math.max(...full) - Math.min(...full) <= most, `M ${M} G ${G}: group kernels ${full}`);
+    const before = sums(plain).slice(0, Math.floor(M / G));
+    assert.ok(Math.max(...before) - Math.min(...before) > Math.max(...full) - Math.min(...full), `FKR alone: ${before}`);
+    for (let r = 1; r < M; r++) if (r % G) assert.ok(kernels(fkw, r) <= kernels(fkw, r - 1), 'FKR order within a group');
+  }
+  const { w, format } = patternWeight(3, 12, 10, 4, 0.3);
+  assert.deepEqual(buildFkw(w, [12, 10, 3, 3], format, { groups: 12 }).reorder, buildFkw(w, [12, 10, 3, 3], format).reorder, 'one group: FKR');
+  assert.deepEqual([...buildFkw(w, [12, 10, 3, 3], format, { groups: 4, reorder: false }).reorder], Array.from({ length: 12 }, (_, i) => i), 'no FKR: in order');
+});
+
 test('the pattern encoding round-trips bit for bit (f32 and exact-f16 weights, −0 inside a pattern) and is chosen by auto', () => {
   for (const [seed, M, C, K] of [[2, 32, 16, 8], [3, 5, 3, 2], [4, 64, 32, 12]] as const) {
     const { w, format } = patternWeight(seed, M, C, K, 0.28);

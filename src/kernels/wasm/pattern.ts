@@ -2,9 +2,10 @@
 // per-layer generated kernel of pattern_codegen.ts. The weights are uploaded once
 // as the kernel reads them (byte offsets precomputed: each kernel's channel plane
 // in the padded input, each row's output plane); each image is padded into the
-// layer's padded planes, then the FKW rows run, split over threads by rows of
-// equal kernel counts (FKR puts similar rows together). The reference is the
-// dense conv (src/ir/ref) on the decoded weights.
+// layer's padded planes, then the FKW rows run. Threads share one image by output
+// rows (plane, pairs: each part pads the rows it reads into planes of its own) or by
+// FKW rows of equal kernel counts (row tiles). The reference is the dense conv
+// (src/ir/ref) on the decoded weights.
 import { fail } from '../../ir/errors.js';
 import { KERNEL_TAPS, maskTaps } from '../../ir/pattern.js';
 import type { PatternFormat } from '../../ir/tensor_format.js';
@@ -19,9 +20,10 @@ import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, planePadded, type Fu
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export interface PatternExports {
-  pad(x: number, xpad: number, c0: number, c1: number): void;
+  pad(x: number, xpad: number, c0: number, c1: number, y0: number, y1: number): void;
   conv(xpad: number, y: number, r0: number, r1: number, rowOut: number, rowBias: number, rowIdx: number, rowW: number,
-    stride: number, index: number, weights: number, clampAt: number, acc: number): void;
+    stride: number, index: number, weights: number, clampAt: number, acc: number, y0: number, y1: number): void;
+  touch(at: number, bytes: number): number;
 }
 
 /**
@@ -82,10 +84,13 @@ export function paddedBytes(g: PatternGeometry, v: PatternVariant): number {
   return g.C * channelBytes(g, v) + padSlackFloats(g) * 4;
 }
 
-/** Scratch of one thread's conv call: the plane layout's accumulators (a group's for 'pairs', none for rows). */
+/** Scratch of one conv call: the plane layout's accumulators (a group's for 'pairs', none for rows). */
 export function accBytes(g: PatternGeometry, v: PatternVariant): number {
   return v.layout === 'plane' ? planeAccBytes(g) : v.layout === 'pairs' ? v.rows * planeAccBytes(g) : 0;
 }
+
+/** Whether each part of an image threads share pads the rows it reads into planes of its own (plane, pairs; row tiles: one padded image). */
+export const partsOwnPlanes = (v: PatternVariant): boolean => planePadded(v);
 
 export interface PatternConvOptions {
   bias?: Float32Array;
@@ -125,7 +130,7 @@ export class WasmPatternConv {
       fail(`pattern conv: the ${this.variant.layout} layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
     }
     if (this.variant.layout === 'pairs' && !(Number.isInteger(this.variant.rows) && this.variant.rows >= 1)) fail(`pattern conv: the pairs layout needs groups of 1 or more filters, not ${this.variant.rows}`);
-    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder });
+    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder, groups: this.variant.layout === 'pairs' ? this.variant.rows : undefined });
     this.pairs = this.variant.layout === 'pairs' ? pairKernels(this.fkw, this.variant.rows) : undefined;
     const mp = opts.maxPool;
     if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
@@ -180,14 +185,17 @@ export class WasmPatternConv {
     };
   }
 
-  /** The rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty; whole groups for 'pairs'). */
+  /** The FKW rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty; whole groups for 'pairs'). */
   rowRanges(parts: number): [number, number][] {
     const { offset, M } = this.fkw, total = offset[M], step = this.variant.layout === 'pairs' ? this.variant.rows : 1;
     const bounds = [0];
     for (let t = 1; t < parts; t++) {
+      // the boundary (every `step` rows) nearest the share's end
+      const want = (total * t) / parts;
       let r = bounds[bounds.length - 1];
-      while (r < M && offset[r] < (total * t) / parts) r = Math.min(M, r + step);
-      bounds.push(r);
+      while (r < M && offset[r] < want) r = Math.min(M, r + step);
+      const prev = Math.max(bounds[bounds.length - 1], r - step);
+      bounds.push(r > prev && want - offset[prev] < offset[r] - want ? prev : r);
     }
     bounds.push(M);
     const out: [number, number][] = [];
@@ -195,38 +203,84 @@ export class WasmPatternConv {
     return out;
   }
 
-  /** The pad call for image planes x → xpad (channels c0..c1). */
-  padCall(x: number, xpad: number, c0 = 0, c1 = this.geo.C): PoolCall {
-    return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1] };
+  /** The output rows split into at most `parts` contiguous ranges of about equal size (none empty). */
+  outputRanges(parts: number): [number, number][] {
+    const OH = this.geo.OH, n = Math.min(parts, OH);
+    return Array.from({ length: n }, (_, t) => [Math.floor((t * OH) / n), Math.floor(((t + 1) * OH) / n)]);
   }
 
-  /** Bytes of one image's padded input, and of one thread's conv scratch. */
+  /**
+   * One image's work in `parts` items for threads to share: ranges of FKW rows (row tiles: of one
+   * padded image; plane, pairs: with at least `parts` rows or groups, each padding the whole image
+   * into planes of its own), else ranges of output rows of every filter (each padding the rows it reads).
+   * Whole groups keep the pairs layout's passes whole (no pass's fixed cost paid twice, no image row
+   * padded twice); output rows keep its groups as large as they are.
+   */
+  imageParts(parts: number): { r0: number; r1: number; y0: number; y1: number }[] {
+    const M = this.fkw.M, OH = this.geo.OH, G = this.variant.layout === 'pairs' ? this.variant.rows : 1;
+    if (!partsOwnPlanes(this.variant) || Math.ceil(M / G) >= parts) return this.rowRanges(parts).map(([r0, r1]) => ({ r0, r1, y0: 0, y1: OH }));
+    return this.outputRanges(parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 }));
+  }
+
+  /** The pad call for image planes x → xpad (channels c0..c1, the rows output rows y0..y1 read). */
+  padCall(x: number, xpad: number, c0 = 0, c1 = this.geo.C, y0 = 0, y1 = this.geo.OH): PoolCall {
+    return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1, y0, y1] };
+  }
+
+  /** The touch call of bytes at `at` (one load per cache line). */
+  touchCall(at: number, bytes: number): PoolCall {
+    return { key: this.key, fn: PATTERN_EXPORTS.touch, args: [at, bytes] };
+  }
+
+  /** Bytes of one image's padded input, and of one conv call's accumulators. */
   get padBytes(): number { return paddedBytes(this.geo, this.variant); }
   get accBytes(): number { return accBytes(this.geo, this.variant); }
 
-  /** The conv call of rows [r0, r1) from a padded image into the output image y (acc: the thread's accBytes). */
-  convCall(xpad: number, y: number, acc: number, r0 = 0, r1 = this.fkw.M): PoolCall {
+  /** The conv call of FKW rows [r0, r1) and output rows [y0, y1) from a padded image into the output image y (acc: accBytes). */
+  convCall(xpad: number, y: number, acc: number, r0 = 0, r1 = this.fkw.M, y0 = 0, y1 = this.geo.OH): PoolCall {
     const a = this.at;
-    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, r0, r1, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc] };
+    if (!planePadded(this.variant) && (y0 !== 0 || y1 !== this.geo.OH)) throw new Error('pattern conv: row tiles run whole output planes');
+    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, r0, r1, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc, y0, y1] };
   }
 
-  /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds padBytes + threads × accBytes. */
   /** Bytes of one input image (before the fused pool, if any). */
   get inImageBytes(): number {
     const g = this.geo, p = this.opts.maxPool;
     return g.C * (p ? p.H0 * p.W0 : g.H * g.W) * 4;
   }
 
+  /** Scratch run() needs: padded planes and accumulators per part of an image (one part without the pool). */
+  get scratchBytes(): number {
+    const parts = this.poolParts;
+    return partsOwnPlanes(this.variant) ? parts * (this.padBytes + this.accBytes) : this.padBytes + parts * this.accBytes;
+  }
+
+  private get poolParts(): number {
+    const pool = this.opts.pool;
+    return pool && pool.size > 1 ? pool.size : 1;
+  }
+
+  /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds scratchBytes. */
   run(N: number, x: number, y: number, scratch: number): void {
     const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
-    const pool = this.opts.pool;
-    const acc = (t: number) => scratch + this.padBytes + t * this.accBytes;
-    const call = (c: PoolCall) => (this.exports[c.fn as keyof PatternExports] as (...a: readonly number[]) => void)(...c.args);
+    const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = partsOwnPlanes(this.variant);
+    const pad = (t: number) => (own ? scratch + t * (this.padBytes + this.accBytes) : scratch);
+    const acc = (t: number) => (own ? pad(t) + this.padBytes : scratch + this.padBytes + t * this.accBytes);
+    const e = this.exports;
+    if (!pool || parts.length === 1) {
+      // one thread: the calls' arguments made once (the tuner times this path)
+      const args = this.convCall(scratch, y, acc(0)).args.slice() as Parameters<typeof e.conv>;
+      for (let n = 0; n < N; n++) {
+        e.pad(x + n * inImage, scratch, 0, g.C, 0, g.OH);
+        args[1] = y + n * outImage;
+        e.conv(...args);
+      }
+      return;
+    }
     for (let n = 0; n < N; n++) {
-      call(this.padCall(x + n * inImage, scratch));
-      const yn = y + n * outImage;
-      if (pool && pool.size > 1) pool.run(this.rowRanges(pool.size).map(([r0, r1], t) => [this.convCall(scratch, yn, acc(t), r0, r1)]));
-      else call(this.convCall(scratch, yn, acc(0)));
+      const xn = x + n * inImage, yn = y + n * outImage;
+      if (!own) e.pad(xn, scratch, 0, g.C, 0, g.OH);
+      pool.run(parts.map((p, t) => [...(own ? [this.padCall(xn, pad(t), 0, g.C, p.y0, p.y1)] : []), this.convCall(pad(t), yn, acc(t), p.r0, p.r1, p.y0, p.y1)]));
     }
   }
 
@@ -234,7 +288,7 @@ export class WasmPatternConv {
   conv(N: number, x: Float32Array): Float32Array {
     const g = this.geo, outSize = N * this.fkw.M * g.OH * g.OW, inSize = (N * this.inImageBytes) / 4;
     if (x.length !== inSize) fail(`pattern conv: input has ${x.length} values, ${N} images of ${this.inImageBytes / 4} need ${inSize}`);
-    return this.arena.onCopy(x, outSize, this.padBytes + (this.opts.pool?.size ?? 1) * this.accBytes, (xAt, yAt, pad) => this.run(N, xAt, yAt, pad));
+    return this.arena.onCopy(x, outSize, this.scratchBytes, (xAt, yAt, pad) => this.run(N, xAt, yAt, pad));
   }
 }
 

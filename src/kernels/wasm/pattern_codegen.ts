@@ -19,15 +19,27 @@ import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
 import { emitPad } from './pattern_pad_codegen.js';
-import { emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
+import { emitBand, emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
 import { PATTERN_EXPORTS, type PatternGeometry, type PatternModuleSpec, type PatternVariant } from './pattern_spec.js';
 
 export function patternModule(s: PatternModuleSpec): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(s.shared));
-  m.func(PATTERN_EXPORTS.pad, [I32, I32, I32, I32], [], (f) => emitPad(f, s));
-  m.func(PATTERN_EXPORTS.conv, Array(13).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
+  m.func(PATTERN_EXPORTS.pad, Array(6).fill(I32), [], (f) => emitPad(f, s));
+  m.func(PATTERN_EXPORTS.conv, Array(15).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
+  m.func(PATTERN_EXPORTS.touch, [I32, I32], [I32], (f) => emitTouch(f));
   return m.build();
+}
+
+/** (at, bytes): reads one word of every 64-byte line of at..at + bytes (returns their or, so that none is dropped). */
+function emitTouch(f: FuncBuilder): void {
+  const [at, bytes] = f.params, end = f.local(I32), acc = f.local(I32);
+  f.get(at).get(bytes).op('i32.add').set(end);
+  f.get(at).get(end).op('i32.lt_u').if(() => f.loop((next) => {
+    f.get(acc).get(at).mem('i32.load').op('i32.or').set(acc);
+    f.addTo(at, 64).get(at).get(end).op('i32.lt_u').brIf(next);
+  }));
+  f.get(acc);
 }
 
 /** Taps of a mask as (row, column) pairs. */
@@ -40,7 +52,7 @@ export function tapsOf(mask: number): [number, number][] {
 class ConvEmitter {
   private readonly g: PatternGeometry;
   private readonly v: PatternVariant;
-  private readonly p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc', Local>;
+  private readonly p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1', Local>;
   private readonly r: Local; private readonly ip: Local; private readonly wp: Local; private readonly end: Local;
   private readonly base: Local; private readonly tileX: Local; private readonly tileY: Local; private readonly yrow: Local;
   private readonly ip0: Local; private readonly wp0: Local; private readonly cp: Local; private readonly t: Local;
@@ -53,8 +65,8 @@ class ConvEmitter {
   constructor(private readonly f: FuncBuilder, private readonly s: PatternModuleSpec) {
     this.g = s.geo;
     this.v = s.variant;
-    const [xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc] = f.params;
-    this.p = { xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc };
+    const [xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1] = f.params;
+    this.p = { xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1 };
     [this.r, this.ip, this.wp, this.end, this.base, this.tileX, this.tileY, this.yrow, this.ip0, this.wp0, this.cp, this.t] =
       Array.from({ length: 12 }, () => f.local(I32));
     [this.bias, this.lo, this.hi, this.x] = Array.from({ length: 4 }, () => f.local(V128));
@@ -65,18 +77,23 @@ class ConvEmitter {
 
   emit(): void {
     const { f, p } = this;
+    if (this.v.layout === 'pairs') {
+      emitPairs({ f, s: this.s, p, taps: this.s.masks.map(tapsOf) });
+      return;
+    }
+    if (this.v.layout === 'plane') {
+      const c = {
+        f, s: this.s, xpad: p.xpad, acc: p.acc, clampAt: p.clampAt, yrow: this.yrow, bias: this.bias, ip: this.ip, wp: this.wp, cp: this.cp,
+        end: this.end, taps: this.s.masks.map(tapsOf), band: emitBand(f, this.s, p.y0, p.y1, p.xpad),
+      };
+      f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); f.get(this.ip0).set(this.ip).get(this.wp0).set(this.wp); emitPlaneRow(c); });
+      return;
+    }
+    // row tiles: the clamp bounds in registers for the whole call (the plane layouts load them at each store)
     f.get(p.clampAt).if(() => {
       f.get(p.clampAt).mem('v128.load32_splat', 0).set(this.lo).get(p.clampAt).mem('v128.load32_splat', 4).set(this.hi);
     });
-    if (this.v.layout === 'pairs') {
-      emitPairs({ f, s: this.s, p, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf) });
-    } else if (this.v.layout === 'plane') {
-      const c = {
-        f, s: this.s, xpad: p.xpad, acc: p.acc, clampAt: p.clampAt, yrow: this.yrow, bias: this.bias, ip: this.ip, wp: this.wp, cp: this.cp,
-        end: this.end, lo: this.lo, hi: this.hi, taps: this.s.masks.map(tapsOf),
-      };
-      f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); f.get(this.ip0).set(this.ip).get(this.wp0).set(this.wp); emitPlaneRow(c); });
-    } else if (this.v.order === 'filter') {
+    if (this.v.order === 'filter') {
       f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); this.tiles(this.body); });
     } else {
       this.tiles((rows, vecs, lanes) => f.forUp(this.r, p.r0, p.r1, 1, () => { this.rowSetup(); this.body(rows, vecs, lanes); }));

@@ -4,15 +4,10 @@
 // stride-2 max pool (the pool before the conv is then never written out: its
 // maxima go straight into the padded planes).
 import type { FuncBuilder, Local } from './emitter.js';
-import { V128 } from './opcodes.js';
+import { I32, V128 } from './opcodes.js';
 import { planeFloats, planePitch } from './pattern_plane_codegen.js';
-import { planePadded, type PatternGeometry, type PatternModuleSpec } from './pattern_spec.js';
+import { planePadded, type PatternModuleSpec } from './pattern_spec.js';
 
-/** (x, xpad, c0, c1): planes c0..c1 of x into the padded planes. */
-export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
-  if (planePadded(s.variant)) emitPlanePad(f, s);
-  else emitRowsPad(f, s);
-}
 
 /** Input floats of one channel (before the fused pool, if any) and of one source row step. */
 function source(s: PatternModuleSpec): { plane: number; row: number } {
@@ -42,40 +37,59 @@ function writeRow(f: FuncBuilder, s: PatternModuleSpec, src: Local, dst: Local, 
   }
 }
 
-/** Row tiles: each row at padL in a row of pitch PW; pads zero-filled after the rows are written. */
-function emitRowsPad(f: FuncBuilder, s: PatternModuleSpec): void {
-  const g = s.geo, [x, xpad, c0, c1] = f.params;
-  const c = f.local(), r = f.local(), src = f.local(), dst = f.local(), t = [f.local(V128), f.local(V128)];
-  const plane = g.PH * g.PW * 4, gap = (g.PW - g.W) * 4, src0 = source(s);
+/**
+ * (x, xpad, c0, c1, y0, y1): the padded rows y0 .. min(PH, y1 + 2) that output rows y0..y1 read, each channel c0..c1:
+ * zero rows above and below the input; each input row as its left pad (row tiles: padL zeros;
+ * plane: the one zero column), its W values and its right pad (row tiles: padR zeros; plane:
+ * none, the next row's zero column is it, so after the last row one more zero, and when that
+ * is the plane's end its slack). A row's vector over-write is fixed by the next row.
+ */
+export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
+  const g = s.geo, [x, xpad, c0, c1, y0, y1] = f.params;
+  const plane = planePadded(s.variant);
+  const P = plane ? planePitch(g) : g.PW, lead = plane ? 1 : g.padL, trail = plane ? 0 : g.PW - g.padL - g.W;
+  const planeBytes = (plane ? planeFloats(g) : g.PH * g.PW) * 4, src0 = source(s);
+  const [c, r, r1, da, db, src, dst, chan, top, bottom, p, end] = Array.from({ length: 12 }, () => f.local(I32));
+  const t = [f.local(V128), f.local(V128)], zero = f.local(V128);
+  const max = (a: () => void, b: () => void) => { a(); b(); a(); b(); f.op('i32.gt_s').op('select'); };
+  const min = (a: () => void, b: () => void) => { a(); b(); a(); b(); f.op('i32.lt_s').op('select'); };
+  /** Zero rows from..to of the channel at chan: whole vectors, then floats (a memory.fill of a run-time length is a call). */
+  const zeroRows = (from: Local, to: Local) => {
+    f.get(chan).get(from).i32(P * 4).op('i32.mul').op('i32.add').set(p);
+    f.get(chan).get(to).i32(P * 4).op('i32.mul').op('i32.add').set(end);
+    f.block((done) => f.loop((next) => {
+      f.get(p).i32(16).op('i32.add').get(end).op('i32.gt_u').brIf(done);
+      f.get(p).get(zero).mem('v128.store').addTo(p, 16).br(next);
+    }));
+    f.block((done) => f.loop((next) => {
+      f.get(p).get(end).op('i32.ge_u').brIf(done);
+      f.get(p).i32(0).mem('i32.store').addTo(p, 4).br(next);
+    }));
+  };
+  min(() => f.get(y1).i32(2).op('i32.add'), () => f.i32(g.PH)); f.set(r1);
+  // zero rows y0..top above the input, its rows da..db, zero rows bottom..r1 below it
+  min(() => f.get(r1), () => f.i32(g.padT)); f.set(top);
+  max(() => f.get(y0), () => f.i32(g.padT)); f.set(da);
+  min(() => f.get(r1), () => f.i32(g.padT + g.H)); f.set(db);
+  max(() => f.get(y0), () => f.i32(g.padT + g.H)); f.set(bottom);
   f.forUp(c, c0, c1, 1, () => {
-    f.get(xpad).get(c).i32(plane).op('i32.mul').op('i32.add').set(dst);
-    f.get(dst).i32(0).i32((g.padT * g.PW + g.padL) * 4).memoryFill(); // top rows and the first left pad
-    f.get(x).get(c).i32(src0.plane).op('i32.mul').op('i32.add').set(src);
-    f.addTo(dst, (g.padT * g.PW + g.padL) * 4);
-    f.forUp(r, 0, g.H, 1, () => {
+    f.get(xpad).get(c).i32(planeBytes).op('i32.mul').op('i32.add').set(chan);
+    zeroRows(y0, top);
+    f.get(x).get(c).i32(src0.plane).op('i32.mul').op('i32.add').get(da).i32(g.padT).op('i32.sub').i32(src0.row).op('i32.mul').op('i32.add').set(src);
+    f.get(chan).get(da).i32(P * 4).op('i32.mul').op('i32.add').set(dst);
+    f.forUp(r, da, db, 1, () => {
+      for (let k = 0; k < lead; k++) f.get(dst).i32(0).mem('i32.store', 4 * k);
+      f.get(dst).i32(4 * lead).op('i32.add').set(dst);
       writeRow(f, s, src, dst, t);
-      for (let k = 0; k < gap; k += 4) f.get(dst).i32(0).mem('i32.store', g.W * 4 + k); // right pad, next left pad
-      f.addTo(src, src0.row).addTo(dst, g.PW * 4);
+      for (let k = 0; k < trail; k++) f.get(dst).i32(0).mem('i32.store', 4 * (g.W + k));
+      f.addTo(src, src0.row).addTo(dst, (P - lead) * 4);
     });
-    f.get(dst).i32(-g.padL * 4).op('i32.add').i32(0).i32(plane - (g.padT + g.H) * g.PW * 4).memoryFill(); // the bottom rows
-  });
-}
-
-/** Plane: per padded row, the zero column then the row's W values; zero rows above and below. */
-function emitPlanePad(f: FuncBuilder, s: PatternModuleSpec): void {
-  const g = s.geo, [x, xpad, c0, c1] = f.params;
-  const c = f.local(), r = f.local(), src = f.local(), dst = f.local(), t = [f.local(V128), f.local(V128)];
-  const Q = planePitch(g), plane = planeFloats(g) * 4, src0 = source(s);
-  f.forUp(c, c0, c1, 1, () => {
-    f.get(xpad).get(c).i32(plane).op('i32.mul').op('i32.add').set(dst);
-    f.get(dst).i32(0).i32((g.padT * Q + 1) * 4).memoryFill(); // top rows and the first zero column
-    f.get(x).get(c).i32(src0.plane).op('i32.mul').op('i32.add').set(src);
-    f.addTo(dst, (g.padT * Q + 1) * 4);
-    f.forUp(r, 0, g.H, 1, () => {
-      writeRow(f, s, src, dst, t);
-      f.get(dst).i32(0).mem('i32.store', g.W * 4); // the zero column after the row
-      f.addTo(src, src0.row).addTo(dst, Q * 4);
-    });
-    f.get(dst).i32(0).i32(((g.PH - g.padT - g.H) * Q + 8) * 4 - 4).memoryFill(); // bottom rows and the slack
+    zeroRows(bottom, r1);
+    if (plane) {
+      // the last row's right pad (the next row's zero column), or at the plane's end its slack
+      f.get(chan).get(r1).i32(P * 4).op('i32.mul').op('i32.add').set(p);
+      f.get(r1).i32(g.PH).op('i32.eq').if(() => { for (let o = 0; o < planeFloats(g) - g.PH * P; o++) f.get(p).i32(0).mem('i32.store', 4 * o); },
+        () => { f.get(p).i32(0).mem('i32.store'); });
+    }
   });
 }

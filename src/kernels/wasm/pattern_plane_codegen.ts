@@ -26,9 +26,9 @@ export function planeVectors(g: PatternGeometry): number {
   return Math.ceil(((g.OH - 1) * planePitch(g) + g.OW) / 4);
 }
 
-/** Bytes of the accumulator plane of one filter. */
+/** Bytes of the accumulator plane of one filter (with room for the vectors emitBand rounds a call up to). */
 export function planeAccBytes(g: PatternGeometry): number {
-  return planeVectors(g) * 16 + 64;
+  return planeVectors(g) * 16 + 128;
 }
 
 /** Whether the plane layout can run the geometry: one column of padding each side (so OW = W). */
@@ -42,7 +42,8 @@ export interface PlaneCtx {
   s: PatternModuleSpec;
   xpad: Local; acc: Local; clampAt: Local;
   yrow: Local; bias: Local; ip: Local; wp: Local; cp: Local; end: Local;
-  lo: Local; hi: Local;
+  /** The output rows the call runs. */
+  band: Band;
   taps: [number, number][][];
 }
 
@@ -53,18 +54,18 @@ export interface PassTerm { base: Local; off: number; w: Local }
 export interface PassOut { acc: Local; terms: PassTerm[] }
 
 /**
- * One pass over the plane's vectors, `vecs` at a time (constant offsets from the pointers,
- * which all step by 16 · vecs), then the rest: each output's accumulator loaded, its
+ * One pass over `n` vectors (emitBand's), variant.vecs at a time (constant offsets from the pointers,
+ * which all step by 16 · vecs), then the plane's rest: each output's accumulator loaded, its
  * products summed as a tree and added, stored. An input vector that several products read
  * (outputs sharing a channel) is loaded once per vector position.
  */
-export function emitPass(f: FuncBuilder, s: PatternModuleSpec, vecs: number, t: Local, outs: PassOut[], xs: Local[]): void {
-  const nvec = planeVectors(s.geo), j = f.local(I32);
-  const V = Math.max(1, Math.min(vecs, nvec)), whole = Math.floor(nvec / V);
+export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: PassOut[], xs: Local[], n: Local): void {
+  const k = f.local(I32);
+  const V = passStep(s);
   const key = (x: PassTerm) => `${x.base.index}:${x.off}`;
   const uses = new Map<string, number>();
   for (const o of outs) for (const x of o.terms) uses.set(key(x), (uses.get(key(x)) ?? 0) + 1);
-  const shared = [...uses].filter(([, n]) => n > 1).map(([k]) => k);
+  const shared = [...uses].filter(([, count]) => count > 1).map(([id]) => id);
   if (shared.length > xs.length) throw new Error(`pattern pass: ${shared.length} shared input vectors, ${xs.length} locals`);
   const vector = (v: number) => {
     const loaded = new Map<string, Local>();
@@ -101,32 +102,72 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, vecs: number, t: 
     }
   };
   const pointers = [...new Set([...outs.map((o) => o.acc), ...outs.flatMap((o) => o.terms.map((x) => x.base))])];
-  f.forUp(j, 0, whole, 1, () => {
+  f.get(n).set(k);
+  // V vectors a step while V are left; then what is left is the plane's last nvec mod V (emitBand), unrolled
+  f.get(k).i32(V).op('i32.ge_s').if(() => f.loop((top) => {
     for (let v = 0; v < V; v++) vector(v);
     for (const p of pointers) f.addTo(p, 16 * V);
-  });
-  for (let v = 0; v < nvec - whole * V; v++) vector(v);
+    f.get(k).i32(V).op('i32.sub').tee(k).i32(V).op('i32.ge_s').brIf(top);
+  }));
+  const rest = planeVectors(s.geo) % V;
+  if (rest) f.get(k).if(() => { for (let v = 0; v < rest; v++) vector(v); });
 }
 
 /** Byte offset of tap (ky, kx) from the output position in a padded plane. */
 export const tapBytes = (g: PatternGeometry, [ky, kx]: [number, number]): number => (ky * planePitch(g) + kx) * 4;
 
-/** Fills an accumulator plane with the bias. */
-export function emitBiasFill(f: FuncBuilder, g: PatternGeometry, acc: Local, bias: Local): void {
+/** Fills a band's accumulators (`bytes` of them) with the bias. */
+export function emitBiasFill(f: FuncBuilder, acc: Local, bias: Local, bytes: Local): void {
   const j = f.local(I32);
-  f.forUp(j, 0, planeVectors(g) * 16, 16, () => { f.get(acc).get(j).op('i32.add').get(bias).mem('v128.store'); });
+  f.forUp(j, 0, bytes, 16, () => { f.get(acc).get(j).op('i32.add').get(bias).mem('v128.store'); });
 }
 
-/** One filter's plane: bias, the pattern groups, clamp and store. */
+/** The output rows b0..b1 a conv call runs: the byte offset `vb` of their first vector in a plane (added to xpad), their vectors `n` and those vectors' `bytes`. */
+export interface Band { b0: Local; b1: Local; vb: Local; n: Local; bytes: Local }
+
+/**
+ * The vectors a call of output rows y0..y1 runs (emitPass's loop count): from the one holding
+ * row y0's first output, rounded down to a multiple of V (variant.vecs), to the plane's last
+ * (y1 = OH) or to the one holding row y1 − 1's last output, rounded up to whole steps of V; so
+ * only a call that ends the plane has a rest (nvec mod V vectors, unrolled as a static count:
+ * a count known only at run time cost 4–7% on 7×7 planes). The extra vectors compute outputs
+ * no row of the call stores (from padded rows it may not have written). A loop over bands around
+ * the passes made V8 keep a pair's weights on the stack (10–40% slower): one band per call.
+ */
+export function emitBand(f: FuncBuilder, s: PatternModuleSpec, y0: Local, y1: Local, xpad: Local): Band {
+  const g = s.geo, [vb, n, bytes] = Array.from({ length: 3 }, () => f.local(I32));
+  const Q = planePitch(g), V = passStep(s), nvec = planeVectors(g);
+  f.get(y0).i32(Q).op('i32.mul').i32(2).op('i32.shr_u').i32(V).op('i32.div_u').i32(V).op('i32.mul').set(vb);
+  f.get(y1).i32(g.OH).op('i32.ge_s').if(() => { f.i32(nvec).get(vb).op('i32.sub').set(n); }, () => {
+    f.get(y1).i32(1).op('i32.sub').i32(Q).op('i32.mul').i32(g.OW + 3).op('i32.add').i32(2).op('i32.shr_u').get(vb).op('i32.sub');
+    f.i32(V - 1).op('i32.add').i32(V).op('i32.div_u').i32(V).op('i32.mul').set(n);
+  });
+  f.get(vb).i32(4).op('i32.shl').set(vb).get(n).i32(4).op('i32.shl').set(bytes);
+  f.addTo(xpad, vb);
+  return { b0: y0, b1: y1, vb, n, bytes };
+}
+
+/** Vectors per step of a pass. */
+export function passStep(s: PatternModuleSpec): number {
+  return Math.max(1, Math.min(s.variant.vecs, planeVectors(s.geo)));
+}
+
+/** Where a band's first output row is in its accumulators (from acc) and in the output plane (from yrow), into `src` and `dst`. */
+export function emitBandRows(f: FuncBuilder, g: PatternGeometry, b: Band, acc: Local, yrow: Local, src: Local, dst: Local): void {
+  f.get(acc).get(b.b0).i32(planePitch(g) * 4).op('i32.mul').op('i32.add').get(b.vb).op('i32.sub').set(src);
+  f.get(yrow).get(b.b0).i32(g.OW * 4).op('i32.mul').op('i32.add').set(dst);
+}
+
+/** One filter's band of output rows: bias, the pattern groups, clamp and store. */
 export function emitPlaneRow(c: PlaneCtx): void {
-  const { f, s } = c;
-  const g = s.geo, a = f.local(I32), U = s.variant.unroll;
+  const { f, s, band } = c;
+  const g = s.geo, a = f.local(I32), U = s.variant.unroll, src = f.local(I32), dst = f.local(I32);
   const bs = Array.from({ length: U }, () => f.local(I32));
   const t = f.local(V128), ws = Array.from({ length: U }, () => Array.from({ length: 9 }, () => f.local(V128)));
-  emitBiasFill(f, g, c.acc, c.bias);
+  emitBiasFill(f, c.acc, c.bias, band.bytes);
   c.taps.forEach((taps, p) => {
     f.get(c.cp).mem('i32.load', 4 * p).i32(4).op('i32.mul').get(c.ip).op('i32.add').set(c.end);
-    /** n kernels of pattern p in one pass over the plane: the accumulator read and written once for all of them. */
+    /** n kernels of pattern p in one pass over the band: the accumulator read and written once for all of them. */
     const kernels = (n: number) => {
       for (let q = 0; q < n; q++) {
         f.get(c.xpad).get(c.ip).mem('i32.load', 4 * q).op('i32.add').set(bs[q]);
@@ -134,7 +175,7 @@ export function emitPlaneRow(c: PlaneCtx): void {
       }
       f.get(c.acc).set(a);
       const terms = Array.from({ length: n }, (_, q) => taps.map((tap, k) => ({ base: bs[q], off: tapBytes(g, tap), w: ws[q][k] }))).flat();
-      emitPass(f, s, s.variant.vecs, t, [{ acc: a, terms }], []);
+      emitPass(f, s, t, [{ acc: a, terms }], [], band.n);
       f.addTo(c.ip, 4 * n).addTo(c.wp, 4 * n * taps.length);
     };
     // groups of U kernels while U are left, then pairs (U = 4), then single kernels
@@ -150,24 +191,27 @@ export function emitPlaneRow(c: PlaneCtx): void {
       f.get(c.ip).get(c.end).op('i32.lt_u').brIf(top);
     }));
   });
-  storePlane(c, t);
+  emitBandRows(f, g, band, c.acc, c.yrow, src, dst);
+  storePlane({ f, s, clampAt: c.clampAt }, t, src, dst, band);
 }
 
 /**
- * Clamp (when asked) and store each output row's OW columns from the accumulators. The clamp
+ * Clamp (when asked) and store each output row of a band (OW columns) from its accumulators
+ * (the band's first row at src) to the output (at dst). The clamp
  * as pmax / pmin (v < lo ? lo : v: one maxps / minps each; f32x4.max / min lower to ~7
  * instructions each for their NaN and signed-zero rules): NaN passes, −0 stays −0.
  */
-export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'acc' | 'yrow' | 'clampAt' | 'lo' | 'hi'>, t: Local): void {
+export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band): void {
   const { f, s } = c;
-  const g = s.geo, Q = planePitch(g), r = f.local(I32), src = f.local(I32), dst = f.local(I32);
+  const g = s.geo, Q = planePitch(g), r = f.local(I32), lo = f.local(V128), hi = f.local(V128);
+  // the bounds loaded here, not kept from the function's start: a long-lived vector would take a register from the passes
+  f.get(c.clampAt).if(() => { f.get(c.clampAt).mem('v128.load32_splat', 0).set(lo).get(c.clampAt).mem('v128.load32_splat', 4).set(hi); });
   const full = Math.floor(g.OW / 4), lanes = g.OW % 4;
-  f.get(c.acc).set(src).get(c.yrow).set(dst);
-  f.forUp(r, 0, g.OH, 1, () => {
+  f.forUp(r, band.b0, band.b1, 1, () => {
     for (let v = 0; v <= full; v++) {
       if (v === full && lanes === 0) break;
       f.get(src).mem('v128.load', 16 * v).set(t);
-      f.get(c.clampAt).if(() => { f.get(t).get(c.lo).op('f32x4.pmax').get(c.hi).op('f32x4.pmin').set(t); });
+      f.get(c.clampAt).if(() => { f.get(t).get(lo).op('f32x4.pmax').get(hi).op('f32x4.pmin').set(t); });
       if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
       if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
       if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);
@@ -190,25 +234,25 @@ export function tree(f: FuncBuilder, a: number, b: number, term: (t: number) => 
 export interface PairsCtx {
   f: FuncBuilder;
   s: PatternModuleSpec;
-  p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc', Local>;
-  lo: Local; hi: Local;
+  p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1', Local>;
   taps: [number, number][][];
 }
 
 /**
- * 'pairs': the rows r0..r1 in groups of G (variant.rows; r0 a multiple of G): the group's
- * accumulator planes (G of planeAccBytes at acc) from the bias, then its passes kind by kind
- * (pattern pairs, then lone kernels; counts per group and kind at stride, 3 i32 per pass at
- * index from rowIdx[group]: channel plane and two accumulator planes, byte offsets; the
- * weights at weights + rowW[group]), then each row's clamp and store.
+ * 'pairs': the rows r0..r1 in groups of G (variant.rows; r0 a multiple of G), output rows y0..y1:
+ * the group's accumulators (G of planeAccBytes at acc) from the bias, then its passes kind by
+ * kind (pattern pairs, then lone kernels; counts per group and kind at stride, 3 i32 per pass at
+ * index from rowIdx[group]: channel plane and two accumulators, byte offsets; the weights at
+ * weights + rowW[group]), then each row's clamp and store.
  */
 export function emitPairs(c: PairsCtx): void {
   const { f, s, p } = c;
   const g = s.geo, G = s.variant.rows, PA = planeAccBytes(g), kinds = s.pairKinds ?? [], NK = kinds.length + c.taps.length;
-  const [gr, ge, r, ip, wp, cp, end, base, a1, a2, yrow] = Array.from({ length: 11 }, () => f.local(I32));
+  const [gr, ge, r, ip, wp, cp, end, base, a1, a2, yrow, src, dst] = Array.from({ length: 13 }, () => f.local(I32));
   const bias = f.local(V128), t = f.local(V128);
   const ws = [0, 1].map(() => Array.from({ length: 9 }, () => f.local(V128))), xs = Array.from({ length: 9 }, () => f.local(V128));
-  /** The passes of one kind: `count` from the group's counts, each its channel, planes and weights. */
+  const band = emitBand(f, s, p.y0, p.y1, p.xpad);
+  /** The passes of one kind over a band: `count` from the group's counts, each its channel, accumulators and weights. */
   const passes = (kind: number, patterns: number[]) => {
     f.get(cp).mem('i32.load', 4 * kind).i32(12).op('i32.mul').get(ip).op('i32.add').set(end);
     f.get(ip).get(end).op('i32.lt_u').if(() => f.loop((top) => {
@@ -223,12 +267,12 @@ export function emitPairs(c: PairsCtx): void {
           return { base, off: tapBytes(g, tap), w: ws[i][k] };
         }),
       }));
-      emitPass(f, s, s.variant.vecs, t, outs, xs);
+      emitPass(f, s, t, outs, xs, band.n);
       f.addTo(ip, 12).addTo(wp, 4 * w);
       f.get(ip).get(end).op('i32.lt_u').brIf(top);
     }));
   };
-  /** Each row of the group with its accumulator plane in a1. */
+  /** Each row of the group with its accumulators in a1. */
   const eachRow = (body: () => void) => f.forUp(r, gr, ge, 1, () => {
     f.get(p.acc).get(r).get(gr).op('i32.sub').i32(PA).op('i32.mul').op('i32.add').set(a1);
     body();
@@ -237,7 +281,7 @@ export function emitPairs(c: PairsCtx): void {
     f.get(gr).i32(G).op('i32.add').get(p.r1).get(gr).i32(G).op('i32.add').get(p.r1).op('i32.lt_u').op('select').set(ge);
     eachRow(() => {
       f.get(p.rowBias).get(r).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bias);
-      emitBiasFill(f, g, a1, bias);
+      emitBiasFill(f, a1, bias, band.bytes);
     });
     // this group's counts, first pass and first weight
     f.get(gr).i32(G).op('i32.div_u').i32(4).op('i32.mul').set(end);
@@ -248,7 +292,8 @@ export function emitPairs(c: PairsCtx): void {
     c.taps.forEach((_, pat) => passes(kinds.length + pat, [pat]));
     eachRow(() => {
       f.get(p.y).get(p.rowOut).get(r).i32(4).op('i32.mul').op('i32.add').mem('i32.load').op('i32.add').set(yrow);
-      storePlane({ f, s, acc: a1, yrow, clampAt: p.clampAt, lo: c.lo, hi: c.hi }, t);
+      emitBandRows(f, g, band, a1, yrow, src, dst);
+      storePlane({ f, s, clampAt: p.clampAt }, t, src, dst, band);
     });
   });
 }

@@ -47,15 +47,21 @@ export interface PatternModuleSpec {
 export interface FusedPool { H0: number; W0: number }
 
 export const PATTERN_EXPORTS = {
-  /** (x, xpad, c0, c1): planes c0..c1 of the input [C, H, W] into the zero-padded [C, PH, PW]. */
+  /**
+   * (x, xpad, c0, c1, y0, y1): planes c0..c1 of the input [C, H, W] into the zero-padded [C, PH, PW],
+   * the padded rows that output rows y0..y1 read (y0 .. y1 + 2, and the zero right pad of the last).
+   */
   pad: 'pad',
   /**
-   * (xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt): FKW rows r0..r1.
+   * (xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1): FKW rows r0..r1,
+   * output rows y0..y1 ('rows' layout: always the whole plane, 0..OH).
    * Per row r: rowOut[r] byte offset of its output plane from y, rowBias[r] its bias, rowIdx[r] / rowW[r]
    * byte offsets of its first index and weight; stride[r·K + p] its kernels of pattern p ('csr': stride[r]
    * its weights); index: channel byte offsets in xpad ('csr': channel + tap byte offsets); clampAt 0 = none.
    */
   conv: 'conv',
+  /** (at, bytes): one load per cache line of at..at + bytes (their or): the lines fetched together, before the conv stores to them. */
+  touch: 'touch',
 } as const;
 
 /** Floats read past the padded planes by the last tile (vector over-reads of the last row). */

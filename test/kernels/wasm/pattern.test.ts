@@ -83,8 +83,8 @@ test('the default variant: the pairs layout where the pads allow it, else row ti
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 2, 1, 0] })).layout, 'rows');
 });
 
-test('on 2 threads (rows split by kernel counts, whole pair groups) the output is the same as on one', () => {
-  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }]) {
+test('on 2 threads (FKW rows of equal kernel counts, whole pair groups; output rows when a pairs layout has fewer groups than threads) the output is the same as on one', () => {
+  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }, { ...ROWS, layout: 'plane' as const, rows: 1, vecs: 4, lre: false }]) {
     check(shared, 16, 24, 9, 11, [1, 1, 1, 1], 6, 3, v, { withPool: true });
     const { w, format } = patternWeight(3, 24, 16, 6, 0.3);
     const x = new Rng(5).floats(16 * 9 * 11, -1, 1);
@@ -92,7 +92,7 @@ test('on 2 threads (rows split by kernel counts, whole pair groups) the output i
     const two = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v, pool }).conv(1, x);
     assert.deepEqual(two, one, 'bit-identical: rows are split, never a sum');
   }
-  for (const variant of [ROWS, { ...PAIRS, rows: 5 }]) {
+  for (const variant of [ROWS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }]) {
     const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, patternWeight(4, 24, 16, 6, 0.3).w, patternWeight(4, 24, 16, 6, 0.3).format, { variant });
     for (const parts of [1, 2, 3, 24, 40]) {
       const ranges = conv.rowRanges(parts);
@@ -100,9 +100,56 @@ test('on 2 threads (rows split by kernel counts, whole pair groups) the output i
       assert.equal(ranges.at(-1)![1], 24);
       ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
       assert.ok(ranges.length <= parts);
-      if (variant.layout === 'pairs') ranges.forEach(([r0]) => assert.equal(r0 % 5, 0, 'pair groups are never cut'));
+      if (variant.layout === 'pairs') ranges.forEach(([r0]) => assert.equal(r0 % variant.rows, 0, 'pair groups are never cut'));
+      const rows = conv.outputRanges(parts);
+      assert.deepEqual([rows[0][0], rows.at(-1)![1], rows.length], [0, 9, Math.min(parts, 9)]);
+      rows.forEach(([y0, y1], i) => { assert.ok(y1 > y0); if (i) assert.equal(y0, rows[i - 1][1]); });
+      // FKW rows (whole groups) while there are as many groups as parts, else (plane, pairs) output rows of every filter
+      const split = conv.imageParts(parts), groups = variant.layout === 'pairs' ? Math.ceil(24 / variant.rows) : 24;
+      if (variant.layout !== 'rows' && groups < parts) assert.deepEqual(split, rows.map(([y0, y1]) => ({ r0: 0, r1: 24, y0, y1 })));
+      else assert.deepEqual(split, ranges.map(([r0, r1]) => ({ r0, r1, y0: 0, y1: 9 })));
     }
   }
+});
+
+test('ranges of output rows, each padding its own rows into planes of its own (NaN elsewhere), give the whole plane\'s output bit for bit', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 26 });
+  const cases: [number, number, number, number][] = [[6, 9, 7, 7], [5, 8, 14, 14], [3, 5, 9, 13], [4, 3, 2, 5], [7, 6, 1, 6]];
+  const variants: PatternVariant[] = [PAIRS, { ...PAIRS, rows: 3, vecs: 8 }, { ...PAIRS, rows: 64, vecs: 1 }, { ...ROWS, layout: 'plane', rows: 1, vecs: 3, lre: false, unroll: 2 }];
+  for (const [C, M, H, W] of cases) {
+    const { w, format } = patternWeight(C * 7 + H, M, C, 4, 0.4);
+    const x = new Rng(H + W).floats(C * H * W, -1, 1), bias = new Rng(M).floats(M, -0.5, 0.5);
+    for (const variant of variants) {
+      const conv = new WasmPatternConv(arena, { C, M, H, W, pads: [1, 1, 1, 1] }, w, format, { bias, clamp: [-1, 1], variant });
+      const whole = conv.conv(1, x), OH = conv.geo.OH;
+      for (const parts of [2, 3, OH]) {
+        const ranges = conv.outputRanges(parts), set = conv.padBytes + conv.accBytes;
+        const mark = arena.used, xAt = arena.allocF32(x.length), yAt = arena.allocF32(whole.length), sets = arena.alloc(ranges.length * set);
+        arena.f32(xAt, x.length).set(x);
+        arena.f32(sets, (ranges.length * set) / 4).fill(NaN); // a valid output reading a row its part did not pad would be NaN
+        ranges.forEach(([y0, y1], t) => {
+          const e = conv.exports, at = sets + t * set;
+          e.pad(xAt, at, 0, C, y0, y1);
+          e.conv(...(conv.convCall(at, yAt, at + conv.padBytes, 0, M, y0, y1).args as Parameters<typeof e.conv>));
+        });
+        assert.deepEqual(arena.f32(yAt, whole.length).slice(), whole, `C ${C} M ${M} ${H}×${W} ${JSON.stringify(variant)}: ${ranges.length} parts ${JSON.stringify(ranges)}`);
+        arena.reset(mark);
+      }
+    }
+  }
+});
+
+test('touch reads one word of every 64-byte line of its range (their or)', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 24 });
+  const conv = new WasmPatternConv(arena, { C: 2, M: 2, H: 4, W: 4, pads: [1, 1, 1, 1] }, patternWeight(1, 2, 2, 1, 1).w, patternWeight(1, 2, 2, 1, 1).format);
+  const at = arena.alloc(4096);
+  const view = new Int32Array(arena.memory.buffer, at, 1024);
+  view.fill(0);
+  for (let line = 0; line < 64; line++) view[line * 16] = 1 << (line % 31);
+  view[1] = 1 << 31; // not the line's first word: not read
+  assert.equal(conv.exports.touch(at, 64 * 10), 0b1111111111);
+  assert.equal(conv.exports.touch(at + 64, 64 * 2 + 1), 0b1110, 'a range ending inside a line reads that line too');
+  assert.equal(conv.exports.touch(at, 0), 0);
 });
 
 test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds are capped', () => {
