@@ -92,6 +92,9 @@ export function accBytes(g: PatternGeometry, v: PatternVariant): number {
 /** Whether each part of an image threads share pads the rows it reads into planes of its own (plane, pairs; row tiles: one padded image). */
 export const partsOwnPlanes = (v: PatternVariant): boolean => planePadded(v);
 
+/** A thread's part of one image: FKW rows r0..r1, output rows y0..y1. */
+export interface ImagePart { r0: number; r1: number; y0: number; y1: number }
+
 export interface PatternConvOptions {
   bias?: Float32Array;
   /** Fused clamp [lo, hi] (relu = [0, Infinity]). */
@@ -216,7 +219,7 @@ export class WasmPatternConv {
    * Whole groups keep the pairs layout's passes whole (no pass's fixed cost paid twice, no image row
    * padded twice); output rows keep its groups as large as they are.
    */
-  imageParts(parts: number): { r0: number; r1: number; y0: number; y1: number }[] {
+  imageParts(parts: number): ImagePart[] {
     const M = this.fkw.M, OH = this.geo.OH, G = this.variant.layout === 'pairs' ? this.variant.rows : 1;
     if (!partsOwnPlanes(this.variant) || Math.ceil(M / G) >= parts) return this.rowRanges(parts).map(([r0, r1]) => ({ r0, r1, y0: 0, y1: OH }));
     return this.outputRanges(parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 }));
@@ -264,12 +267,10 @@ export class WasmPatternConv {
   run(N: number, x: number, y: number, scratch: number): void {
     const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
     const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = partsOwnPlanes(this.variant);
-    const pad = (t: number) => (own ? scratch + t * (this.padBytes + this.accBytes) : scratch);
-    const acc = (t: number) => (own ? pad(t) + this.padBytes : scratch + this.padBytes + t * this.accBytes);
     const e = this.exports;
     if (!pool || parts.length === 1) {
       // one thread: the calls' arguments made once (the tuner times this path)
-      const args = this.convCall(scratch, y, acc(0)).args.slice() as Parameters<typeof e.conv>;
+      const args = this.convCall(scratch, y, scratch + this.padBytes).args.slice() as Parameters<typeof e.conv>;
       for (let n = 0; n < N; n++) {
         e.pad(x + n * inImage, scratch, 0, g.C, 0, g.OH);
         args[1] = y + n * outImage;
@@ -280,8 +281,22 @@ export class WasmPatternConv {
     for (let n = 0; n < N; n++) {
       const xn = x + n * inImage, yn = y + n * outImage;
       if (!own) e.pad(xn, scratch, 0, g.C, 0, g.OH);
-      pool.run(parts.map((p, t) => [...(own ? [this.padCall(xn, pad(t), 0, g.C, p.y0, p.y1)] : []), this.convCall(pad(t), yn, acc(t), p.r0, p.r1, p.y0, p.y1)]));
+      pool.run(this.imageItems(xn, yn, scratch, parts, this.padBytes, this.accBytes));
     }
+  }
+
+  /**
+   * One image's parts (imageParts) as pool items. Plane, pairs: each part pads the rows it reads
+   * into its own set at scratch + t · (plane + acc), its accumulators after the planes. Row tiles:
+   * each part runs on the one padded image at scratch (the caller pads it first), its accumulators
+   * at scratch + plane + t · acc.
+   */
+  imageItems(x: number, y: number, scratch: number, parts: readonly ImagePart[], plane: number, acc: number): PoolCall[][] {
+    const own = partsOwnPlanes(this.variant);
+    return parts.map(({ r0, r1, y0, y1 }, t) => {
+      const set = own ? scratch + t * (plane + acc) : scratch, accAt = own ? set + plane : scratch + plane + t * acc;
+      return [...(own ? [this.padCall(x, set, 0, this.geo.C, y0, y1)] : []), this.convCall(set, y, accAt, r0, r1, y0, y1)];
+    });
   }
 
   /** y = conv(x) on arrays (copied in and out of the arena). */

@@ -54,9 +54,8 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
     // one image at a time, its parts taken dynamically, each padding what it reads into its own set (plane,
     // pairs), or FKW row ranges of one padded image, each with its own accumulators (row tiles)
     const own = partsOwnPlanes(conv.variant), count = patternParts(Math.min(s.split, threads), own), parts = conv.imageParts(count);
-    const set = (t: number) => (own ? scratch + t * (L.plane + L.patches) : scratch), acc = (t: number) => (own ? set(t) + L.plane : scratch + L.plane + t * (L.patches / count));
-    const images = Array.from({ length: s.N }, (_, n) => parts.map(({ r0, r1, y0, y1 }, t) => [
-      ...(own ? [conv.padCall(x + n * inImage, set(t), 0, s.C, y0, y1)] : []), conv.convCall(set(t), y + n * outImage, acc(t), r0, r1, y0, y1)]));
+    const acc = own ? L.patches : L.patches / count; // one part's accumulators
+    const images = Array.from({ length: s.N }, (_, n) => conv.imageItems(x + n * inImage, y + n * outImage, scratch, parts, L.plane, acc));
     const pool = env.pool!;
     return {
       run: () => {
