@@ -37,7 +37,7 @@ import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
 import { contender, measure, type Contender, type Timing } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
-import { simdPeakProbe } from './simd_peak.js';
+import { simdPeakPerThread, simdPeakProbe } from './simd_peak.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
 
@@ -157,6 +157,13 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const out = [`pattern layers of ${model.source}: ${what}; a run = ${run} (batch 64 = the whole batch)`,
     formatTable(['layer', 'shape', 'batch', 'threads', 'dense', 'im2col', 'CSR', 'pattern', 'vs dense', 'vs im2col', 'vs CSR', 'vs 1 thread', 'pattern of peak', 'CSR of peak'], speed),
     `of peak: the kept weights' f32x4 multiply-adds per ns of CPU time, over those of bench/simd_peak.ts (12 independent mul + add chains from L1) timed in the same rounds (last: ${formatSig(peakMacNs.get(1))} per ns)`];
+  const most = Math.max(...o.threads);
+  if (most > 1) {
+    // a multi-thread row can only gain what the other cores give: on a VM they may be slower than the first
+    const peaks = await simdPeakPerThread(most);
+    out.push(`the same peak on each thread of a ${most}-thread pool, alone (after the rows): ${peaks.map((p, t) => `${t === 0 ? 'caller' : `worker ${t}`} ${formatSig(p)}`).join(', ')} per ns` +
+      ` (the slowest at ${Math.round((100 * Math.min(...peaks)) / peaks[0])}% of the caller's)`);
+  }
   if (o.ablation) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   out.push('', 'tuned variants (per tuning class; a class tuned once is cached for the other rows of it):', ...tunings);
   return out.join('\n');

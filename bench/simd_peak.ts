@@ -3,16 +3,19 @@
 // relaxed SIMD): a loop of 12 independent accumulators, each step acc += load · w with
 // the loads from a 1 KiB buffer (L1). A kernel's vector multiply-adds per ns divided
 // by this peak says how close to the hardware it runs (bench/pattern.ts prints it).
+// simdPeakPerThread: the same loop on each thread of a pool, alone: whether the cores a
+// multi-thread figure runs on are equally fast (a VM's vCPUs need not be).
 import { WasmArena } from '../src/kernels/wasm/arena.js';
+import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { ModuleBuilder } from '../src/kernels/wasm/emitter.js';
 import { compileCached, instantiate, memoryImport } from '../src/kernels/wasm/loader.js';
 import { I32, V128 } from '../src/kernels/wasm/opcodes.js';
 
 const ACCS = 12;
 
-function peakModule(): Uint8Array {
+function peakModule(shared = false): Uint8Array {
   const m = new ModuleBuilder();
-  m.importMemory(memoryImport(false));
+  m.importMemory(memoryImport(shared));
   m.func('run', [I32, I32, I32], [], (f) => {
     const [buf, steps, out] = f.params;
     const i = f.local(I32), p = f.local(I32), w = f.local(V128);
@@ -35,4 +38,35 @@ export function simdPeakProbe(macs = 1_200_000): { run(): void; macs: number } {
   const { run } = instantiate<{ run(buf: number, steps: number, out: number): void }>(compileCached('bench:simd-peak', peakModule), arena);
   const steps = Math.ceil(macs / ACCS);
   return { run: () => run(buf, steps, out), macs: steps * ACCS };
+}
+
+/**
+ * f32x4 multiply-adds per ns of the probe on each thread of a `threads`-thread pool (the caller
+ * first), each timed alone (the fastest of `rounds` wall times; a call is long enough that waking
+ * a worker costs under 1%), each thread on a buffer of its own.
+ */
+export async function simdPeakPerThread(threads: number, rounds = 9, macs = 24_000_000): Promise<number[]> {
+  const arena = new WasmArena({ shared: true, maximumBytes: 1 << 20 });
+  const pool = new NodeThreadPool(arena, threads);
+  try {
+    const key = 'bench:simd-peak:shared';
+    pool.register(key, compileCached(key, () => peakModule(true)));
+    const steps = Math.ceil(macs / ACCS);
+    const calls = Array.from({ length: threads }, () => {
+      const buf = arena.alloc(1024 + 16 * ACCS), out = arena.alloc(16 * ACCS);
+      return { key, fn: 'run', args: [buf, steps, out] };
+    });
+    const best = calls.map(() => Infinity);
+    for (let r = 0; r < rounds; r++) {
+      calls.forEach((c, t) => {
+        const parts = calls.map((_, u) => (u === t ? [c] : []));
+        const t0 = performance.now();
+        pool.run(parts.slice(0, t + 1));
+        best[t] = Math.min(best[t], performance.now() - t0);
+      });
+    }
+    return best.map((ms) => (steps * ACCS) / (ms * 1e6));
+  } finally {
+    await pool.close();
+  }
 }
