@@ -103,6 +103,18 @@ test('run and runDynamic execute every call exactly once, on the shared memory',
   }
   assert.deepEqual([...cells()], [...want]);
   assert.throws(() => pool.runDynamic([{ key: 'nope', fn: 'bump', args: [] }, { key: 'nope', fn: 'bump', args: [] }]), /not registered/);
+  assert.throws(() => pool.runDynamic([{ key: 'test-bump', fn: 'nope', args: [] }, { key: 'test-bump', fn: 'nope', args: [] }]), /test-bump#nope was not registered/);
+  // another module whose export has the same name: each key's calls reach its own module, on every thread
+  const m10 = new ModuleBuilder();
+  m10.importMemory(memoryImport(true));
+  m10.func('bump', [I32, I32], [], (f) => { // mem[addr] += 10·by
+    const [addr, by] = f.params;
+    f.get(addr).get(addr).mem('i32.load').get(by).i32(10).op('i32.mul').op('i32.add').mem('i32.store');
+  });
+  pool.register('test-bump10', compileCached('test-bump10:shared', () => m10.build()));
+  cells().fill(0);
+  pool.runDynamic(Array.from({ length: 200 }, (_, i) => ({ key: i % 2 ? 'test-bump10' : 'test-bump', fn: 'bump', args: [at + i * 4, 1] })));
+  assert.deepEqual([...cells().subarray(0, 200)], Array.from({ length: 200 }, (_, i) => (i % 2 ? 10 : 1)));
   arena.reset(mark);
 });
 
