@@ -93,8 +93,10 @@ async function timeWays(layer: PatternLayer, batch: number, threads: number, lis
     contenders.push(contender(way.name, io ? () => s.run(feeds) : () => { for (const run of steps) run(); }, { threads }));
   }
   try {
-    // more threads with --cpu: many short samples, so that some run while no other process holds a core
-    const short = cpu && threads > 1 ? { rounds: 41, minSampleMs: 2 } : { rounds: cpu ? 15 : 7 };
+    // more threads with --cpu: many short samples, so that some run while no other process holds a core; a
+    // batch's samples hold several runs (2 ms held one or two batch-64 runs, each sample's first paying for the
+    // switch from the other ways: caches they filled, a worker gone to sleep; VGG-S features.7 1.32 ms vs 1.00 at 20 ms)
+    const short = cpu && threads > 1 ? { rounds: 41, minSampleMs: batch > 1 ? 20 : 2 } : { rounds: cpu ? 15 : 7 };
     const timed = new Map((await measure(contenders, { ...short, pauseMs: 20 })).map((t) => [t.name, t]));
     const p = timed.get(PEAK)!;
     peakMacNs.set(threads, probe.macs / (Math.min(...p.cpu) * 1e6));
