@@ -79,7 +79,7 @@ export abstract class AtomicsThreadPool implements ThreadPool {
     for (let t = 1; t < parts.length; t++) this.command(this.slots[t - 1], parts[t].length, parts[t]);
     let error: unknown;
     try {
-      for (const c of parts[0] ?? []) this.local(c)(...c.args);
+      for (const c of parts[0] ?? []) this.fn(c).local(...c.args);
     } catch (e) {
       error = e;
     }
@@ -99,7 +99,7 @@ export abstract class AtomicsThreadPool implements ThreadPool {
   runDynamic(items: readonly (PoolCall | readonly PoolCall[])[]): void {
     const lists = items.map((it) => ('fn' in it ? [it as PoolCall] : (it as readonly PoolCall[])));
     if (this.slots.length === 0 || lists.length <= 1) {
-      for (const l of lists) for (const c of l) this.local(c)(...c.args);
+      for (const l of lists) for (const c of l) this.fn(c).local(...c.args);
       return;
     }
     if (lists.length > TEAM.maxCalls) throw new Error(`thread pool: more than ${TEAM.maxCalls} items in one dynamic run`);
@@ -124,7 +124,7 @@ export abstract class AtomicsThreadPool implements ThreadPool {
       if (i >= n) break;
       if (Atomics.compareExchange(team, TEAM.claim, w, w + 1) !== w) continue;
       try {
-        for (const c of lists[i]) this.local(c)(...c.args);
+        for (const c of lists[i]) this.fn(c).local(...c.args);
       } catch (e) {
         error ??= e;
       }
@@ -149,10 +149,7 @@ export abstract class AtomicsThreadPool implements ThreadPool {
     this.slots.length = 0;
   }
 
-  private local(c: PoolCall): Fn {
-    return this.fn(c).local;
-  }
-
+  /** Call c's function: its id in encoded calls and the calling thread's instance. */
   private fn(c: PoolCall): { id: number; local: Fn } {
     const f = this.fns.get(c.key)?.get(c.fn);
     if (!f) throw new Error(`thread pool: ${c.key}#${c.fn} was not registered`);
