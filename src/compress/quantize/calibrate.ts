@@ -81,7 +81,12 @@ export function observe(graph: Graph, tensors: readonly string[], set: Calibrati
   }
 }
 
-/** Min / max (and the |x| histogram when `histogram`) of each tensor; NaN, ±Inf and constant tensors are refused. */
+/**
+ * Min / max (and the |x| histogram when `histogram`) of each tensor; NaN and ±Inf
+ * are refused. A constant tensor (a ReLU that is dead on every image) is kept:
+ * the range then spans 0 and the value, and an all-zero one takes scale 1
+ * (rangeParams), as onnxruntime's quantize_static does.
+ */
 export function collectStats(graph: Graph, tensors: readonly string[], set: CalibrationSet, histogram: boolean): Map<string, TensorStats> {
   const stats = new Map(tensors.map((t) => [t, { min: Infinity, max: -Infinity } as TensorStats]));
   observe(graph, tensors, set, (name, v) => {
@@ -93,13 +98,11 @@ export function collectStats(graph: Graph, tensors: readonly string[], set: Cali
       if (x > s.max) s.max = x;
     }
   });
-  for (const [name, s] of stats) {
-    if (s.min === s.max) fail(`calibration: tensor "${name}" is constant (${s.min}) on ${set.label}: its range is zero; calibrate on varied inputs, or --exclude the layers around it`);
-  }
   if (!histogram) return stats;
   for (const s of stats.values()) s.hist = new Float64Array(HISTOGRAM_BINS);
   observe(graph, tensors, set, (name, v) => {
     const s = stats.get(name)!, hist = s.hist!, top = Math.max(-s.min, s.max), k = HISTOGRAM_BINS / top;
+    if (top === 0) return; // all zero: an empty histogram, whose clip is 0
     for (let i = 0; i < v.length; i++) hist[Math.min(HISTOGRAM_BINS - 1, Math.floor(Math.abs(v[i]) * k))]++;
   });
   return stats;
