@@ -34,7 +34,7 @@ interface Setup {
   generation: number;
   /** Best points of each run fine-tuned fully. */
   finalPoints: number;
-  /** The mix's size target (no single method reaches it). */
+  /** The mix's size target (no single method reaches it; VGG-S at 32 KB left every point 3 pp or more below its baseline at this budget). */
   target: string;
   /** Candidates of the mix (guided and random); each method alone gets two thirds. */
   budget: number;
@@ -42,7 +42,7 @@ interface Setup {
 
 const SETUPS: Record<string, Setup> = {
   lenet5: { dataset: 'mnist', seed: 1, train: 5000, holdout: 1000, steps: 30, generation: 6, finalPoints: 2, target: 'size=8KB', budget: 24 },
-  vggs: { dataset: 'fashion-mnist', seed: 1, train: 4000, holdout: 2000, steps: 60, generation: 3, finalPoints: 1, target: 'size=32KB', budget: 9 },
+  vggs: { dataset: 'fashion-mnist', seed: 1, train: 4000, holdout: 2000, steps: 60, generation: 3, finalPoints: 1, target: 'size=64KB', budget: 9 },
 };
 
 const proxy = (setup: Setup, finalSteps: number): string[] => ['--dataset', setup.dataset, '--max-loss', String(MAX_LOSS_PP), '--seed', String(setup.seed),
