@@ -23,6 +23,8 @@ export interface Move {
 export interface Prior {
   /** What the gains measure. */
   kind: 'size' | 'latency';
+  /** The unchanged model's figure (bytes or ms) the gains are parts of (absent in states saved before it was kept). */
+  figure?: number;
   moves: Move[];
   seconds: number;
 }
@@ -49,12 +51,17 @@ async function probe(p: Problem, c: Candidate, kind: Prior['kind']): Promise<{ f
 /** What a prior's gains measure for a target (flash: size, its constant data is the file's weights). */
 export const gainKind = (target: TargetKind): Prior['kind'] => (target === 'latency' ? 'latency' : 'size');
 
+/** The unchanged model's size (bytes) or latency (ms), compressed as a candidate is. */
+export async function unchangedFigure(p: Problem, kind: Prior['kind']): Promise<number> {
+  return (await probe(p, unchanged(p.space), kind)).figure;
+}
+
 /** Every move of the space measured alone. */
 export async function computePrior(p: Problem, target: TargetKind, onMove?: (done: number, total: number) => void): Promise<Prior> {
   const t0 = performance.now();
   const kind = gainKind(target);
   const base = unchanged(p.space);
-  const ref = await probe(p, base, kind);
+  const figure = await unchangedFigure(p, kind);
   const todo: (Omit<Move, 'drop' | 'gain'> & { c: Candidate })[] = [];
   p.space.layers.forEach((l, layer) => {
     for (const gene of GENES) {
@@ -68,13 +75,13 @@ export async function computePrior(p: Problem, target: TargetKind, onMove?: (don
   for (const [i, { c, ...m }] of todo.entries()) {
     try {
       const r = await probe(p, c, kind);
-      moves.push({ ...m, drop: p.baseline - r.accuracy, gain: 1 - r.figure / ref.figure });
+      moves.push({ ...m, drop: p.baseline - r.accuracy, gain: 1 - r.figure / figure });
     } catch {
       moves.push({ ...m, drop: Infinity, gain: 0 }); // e.g. calibration of a layer this move makes constant
     }
     onMove?.(i + 1, todo.length);
   }
-  return { kind, moves, seconds: (performance.now() - t0) / 1000 };
+  return { kind, figure, moves, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The measured move of a layer's gene at an option (option 0 = unchanged: no drop, no gain). */

@@ -8,7 +8,7 @@ import type { Evaluation, Problem, ProblemSpec } from './evaluate.js';
 import type { CandidateQueue, Outcome } from './queue.js';
 import { candidateHash as hashOf, candidateRecipe, type Candidate } from './space.js';
 import { propose, type StrategyName } from './strategy.js';
-import { computePrior, gainKind, type Prior } from './prior.js';
+import { computePrior, gainKind, unchangedFigure, type Prior } from './prior.js';
 import { paretoFront, rank, violation, type Goal, type Target } from './targets.js';
 import type { Recipe } from '../compress/recipe.js';
 
@@ -105,9 +105,13 @@ export interface RunOptions {
   onOutcome?: (o: Outcome, s: SearchState) => void;
 }
 
-/** A state saved by an nnzip whose prior measured pruning only gets the prior of every move (proposals already made are kept). */
+/**
+ * A state saved by an nnzip whose prior measured pruning only gets the prior of every move; one
+ * saved before the prior kept the unchanged model's figure gets it measured (proposals already made are kept).
+ */
 export async function upgradePrior(problem: Problem, s: SearchState): Promise<void> {
   if (!Array.isArray((s.prior as Partial<Prior> | undefined)?.moves)) s.prior = await priorFor(problem, s.strategy, s.target.kind);
+  else if (s.strategy === 'guided' && s.prior.figure === undefined) s.prior.figure = await unchangedFigure(problem, s.prior.kind);
 }
 
 /** Runs generations until the budget is spent or the space gives nothing new; returns the state. */

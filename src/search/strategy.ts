@@ -6,7 +6,8 @@
 //   guided: generation 0 spends a loss budget move by move, the moves that save the
 //   most of the target's figure per accuracy lost first (prior.ts measures each
 //   move alone, without fine-tuning; one budget per candidate, from a fraction of
-//   the allowed loss to many times it, since fine-tuning wins much of it back);
+//   the allowed loss to many times it, since fine-tuning wins much of it back),
+//   stopping once the moves' summed savings reach the target (then tighter ones);
 //   then evolution — parents by tournament over the ranked results, uniform
 //   crossover, and mutations that move one gene of one layer a step: towards
 //   more compression, picked by saving per loss, when a parent is within the loss
@@ -73,25 +74,41 @@ const optionOf = (space: Space, c: Candidate, layer: number, gene: Gene) =>
 /**
  * The greedy start: from the model as given, apply the measured moves best saving per
  * loss first while the sum of their drops (each replacing the drop of the option it
- * supersedes) stays within `budget`; a move that the others make impossible (repair
- * would change it: patterns and pruning on one layer, sharing next to binary) is skipped.
+ * supersedes) stays within `budget`, until the sum of their savings (counted the same
+ * way) reaches `enough`; a move that the others make impossible (repair would change
+ * it: patterns and pruning on one layer, sharing next to binary) is skipped.
  */
-function allocate(p: Proposal, budget: number): Candidate {
+function allocate(p: Proposal, budget: number, enough: number): Candidate {
   const order = p.prior.moves.filter((m) => Number.isFinite(m.drop) && m.gain > 0)
     .sort((a, b) => efficiency(b) - efficiency(a) || a.layer - b.layer || a.option - b.option || (a.gene < b.gene ? -1 : a.gene > b.gene ? 1 : 0));
   let c = unchanged(p.space);
-  let spent = 0;
+  let spent = 0, saved = 0;
   for (const m of order) {
+    if (saved >= enough) break;
     const cur = optionOf(p.space, c, m.layer, m.gene);
     if (m.option <= cur) continue;
-    const extra = Math.max(0, m.drop) - Math.max(0, moveOf(p.prior, m.layer, m.gene, cur)?.drop ?? 0);
+    const was = moveOf(p.prior, m.layer, m.gene, cur);
+    const extra = Math.max(0, m.drop) - Math.max(0, was?.drop ?? 0);
     if (spent + extra > budget) continue;
     const next = withMove(p.space, c, m.layer, m.gene, m.option);
     if (!isRepaired(next)) continue;
     c = next;
     spent += extra;
+    saved += m.gain - Math.max(0, was?.gain ?? 0);
   }
   return repair(c);
+}
+
+/**
+ * The part of the unchanged model's figure a candidate must save to reach the target
+ * tightened k times by 0.8 (a margin: savings of moves made together do not simply
+ * add up); Infinity when the prior cannot tell (a flash target, or a prior saved
+ * without its figure): the budget alone then stops the greedy start.
+ */
+function enoughFor(p: Proposal, k: number): number {
+  const { prior, goal } = p;
+  if (!prior.figure || goal.target.kind !== prior.kind) return Infinity;
+  return 1 - (goal.target.limit * 0.8 ** k) / prior.figure;
 }
 
 /** A weighted pick (deterministic for a given rng state); -1 when every weight is 0. */
@@ -147,8 +164,9 @@ export function proposeGuided(p: Proposal): Candidate[] {
   if (p.generation === 0 || p.history.length === 0) {
     const n = Math.max(p.count, 1);
     const loss = Math.max(p.goal.maxLoss, 1e-3);
-    // one budget per attempt (a budget that repeats an earlier candidate moves on to the next)
-    return fresh(p, (rng, t) => (t < 2 * n ? allocate(p, loss * 2 ** (t * 8 / n - 2)) : randomCandidate(p.space, rng)));
+    // one budget per attempt (a budget that repeats an earlier candidate moves on to the next), each
+    // stopping at the target; past n attempts, larger budgets stop at a tighter target each
+    return fresh(p, (rng, t) => (t < 2 * n ? allocate(p, loss * 2 ** (t * 8 / n - 2), enoughFor(p, Math.max(0, t - n + 1))) : randomCandidate(p.space, rng)));
   }
   const ranked = rank(p.goal, p.history.map((h) => h.result));
   const byHash = new Map(p.history.map((h) => [h.result.hash, h]));

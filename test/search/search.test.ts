@@ -9,7 +9,7 @@ import { compileC } from '../../src/compile/backends/c/index.js';
 import { hasTool } from '../../src/compile/backends/c/toolchain.js';
 import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
-import { newState, runSearch, summarize, type SearchState } from '../../src/search/search.js';
+import { newState, runSearch, summarize, upgradePrior, type SearchState } from '../../src/search/search.js';
 import { candidateHash, candidateRecipe, FLOAT_BITS, GENES, repair, searchSpace, type Candidate, type LayerChoice, type PatternChoice, type Values } from '../../src/search/space.js';
 import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
 import { computePrior, moveOf, unchanged, withMove, type Move, type Prior } from '../../src/search/prior.js';
@@ -180,6 +180,10 @@ test('strategies: the same inputs propose the same candidates, never one already
   assert.deepEqual(g[0].layers.map((l) => l.density), [1, 0.05]); // fc1 alone fits 0.5 pp: pruned to its last density
   assert.ok(g.some((c) => c.layers[0].density < 1)); // larger budgets reach conv1
   assert.ok(g.every((c) => spent(c) <= 0.005 * 2 ** 16));
+  // with the unchanged model's figure known, each start stops once its savings reach the target
+  // (8,000 of 10,000 B: 20%; fc1 at 0.5 saves 49%), later ones at tighter targets (0.8^k of it: 36, 49, 67, 74, 79%)
+  const tp: Proposal = { ...pr, prior: { ...pr.prior, figure: 10000 }, goal: { ...pr.goal, target: parseTarget('size=8000B') } };
+  assert.deepEqual(proposeGuided(tp).slice(0, 4).map((c) => c.layers.map((l) => l.density)), [[1, 0.5], [1, 0.3], [1, 0.2], [1, 0.1]]);
 });
 
 test('the prior: every single move measured alone, without fine-tuning, as compress writes it', async () => {
@@ -194,6 +198,11 @@ test('the prior: every single move measured alone, without fine-tuning, as compr
   const bytes = compressGraph(p.graph, { recipe: candidateRecipe(p.space, c, { ...p.spec.proxy, epochs: 0 }), seed: p.spec.seed, calibration: p.data.train }).file.bytes;
   const base = compressGraph(p.graph, { recipe: candidateRecipe(p.space, unchanged(p.space), p.spec.proxy), seed: p.spec.seed }).file.bytes;
   assert.ok(Math.abs(bwn.gain - (1 - bytes.length / base.length)) < 1e-12);
+  assert.equal(prior.figure, base.length, 'the gains are parts of the unchanged file');
+  // a state saved before the prior kept its figure gets it on resume, its moves kept
+  const old = { strategy: 'guided', target: parseTarget('size=1KB'), prior: { kind: 'size', moves: prior.moves, seconds: 1 } } as unknown as SearchState;
+  await upgradePrior(p, old);
+  assert.deepEqual(old.prior, { ...prior, seconds: 1 });
   assert.ok(bwn.gain > 0.5, `binary fc1 saves most of the file: ${bwn.gain}`);
   assert.ok(prior.moves.every((m) => Number.isFinite(m.drop) && m.drop <= 1 && m.drop >= -1));
   // more compression on one gene saves more: density options are ordered
