@@ -175,10 +175,10 @@ const share: Stage = {
     const sh = ctx.recipe.share!;
     const list = targets(ctx, (s) => s.bits < 32).flatMap(({ layer, s }) => shareTarget(ctx, layer, s.bits) ?? []);
     const train = sh.lr === undefined ? ctx.train : { ...ctx.train, lr: sh.lr };
-    const r = shareWeights(ctx.model, list, { init: sh.init, epochs: ctx.data ? sh.epochs : 0, seed: ctx.seed, data: ctx.data, train });
+    const r = shareWeights(ctx.model, list, { init: sh.init, epochs: ctx.data ? sh.epochs : 0, seed: ctx.seed, data: ctx.data, train, maxStep: sh.maxStep });
     const lost = (r.accuracyClustered ?? NaN) - (r.accuracyTuned ?? NaN);
-    if (lost > SHARE_LOSS_NOTE) ctx.notes.push(shareLossNote(r, train.lr, lost));
-    return r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered };
+    if (lost > SHARE_LOSS_NOTE) ctx.notes.push(shareLossNote(r, r.lr ?? train.lr, lost));
+    return { ...(r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered }), ...(r.lr === undefined ? {} : { lr: r.lr }) };
   },
 };
 

@@ -14,7 +14,7 @@ import { qualifies } from '../compress/pattern/pattern_prune.js';
 import type { QuantScheme } from '../compress/quantize/ptq.js';
 import { BINARIZE_DEFAULTS } from '../compress/binary/settings.js';
 import { STAGES } from '../compress/stages.js';
-import { CODESIGN_CANDIDATES, DEEP_COMPRESSION, denseShareLr, parseRecipe, PATTERN, QUANTIZE_DEFAULTS, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
+import { CODESIGN_CANDIDATES, DEEP_COMPRESSION, parseRecipe, PATTERN, QUANTIZE_DEFAULTS, recipeDocument, type LayerSettings, type Recipe } from '../compress/recipe.js';
 import type { WinogradTile } from '../ir/winograd.js';
 
 /** What a layer's weights become: float, shared to k bits, binary (BWN) or ternary (TWN). */
@@ -76,6 +76,12 @@ export interface Proxy {
 
 export const DENSITIES = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
 export const SHARE_BITS = [8, 6, 5, 4, 3, 2];
+/**
+ * share.maxStep of candidates: lr × the largest cluster's weights, between what kept its
+ * accuracy (LeNet-5's dense fc1, 0.001 × 12.5k) and what collapsed (VGG-S's fc1 at
+ * density 0.3 and 2 bits, 0.001 × 37.7k).
+ */
+export const SHARE_MAX_STEP = 10;
 export const FILTER_KEEP = [1, 0.75, 0.5];
 /** Weight bits of a quantized layer: float first (unchanged), then fewer bits. */
 export const QUANT_BITS = [FLOAT_BITS, 8, 6, 4];
@@ -185,10 +191,8 @@ export function candidateRecipe(space: Space, c: Candidate, proxy: Proxy, name =
   // only the layers named get patterns (minChannels at its largest); no ADMM in a proxy: projection, then retraining
   if (patterned) r.pattern = { ...PATTERN.pattern!, patterns: patterned.patterns!, connectivity: 1, scope: 'layer', minChannels: 1e6, admm: undefined, epochs: proxy.epochs };
   if (used.some((s) => s.density !== undefined)) r.prune = { density: {}, schedule: 'oneshot', stages: 1, epochsPerStage: proxy.epochs };
-  // a layer shared without pruning has clusters too large for the proxy's lr (compress's share note)
-  if (used.some((s) => s.bits !== undefined)) {
-    r.share = { bits: {}, init: 'linear', epochs: proxy.epochs, ...(used.some((s) => s.bits !== undefined && s.density === undefined) ? { lr: denseShareLr(proxy.lr) } : {}) };
-  }
+  // large clusters (a dense layer's, or a pruned wide layer's at few bits) diverge at the proxy's lr: capped by their size
+  if (used.some((s) => s.bits !== undefined)) r.share = { bits: {}, init: 'linear', epochs: proxy.epochs, maxStep: SHARE_MAX_STEP };
   if (used.some((s) => s.binary !== undefined)) {
     r.binarize = { ...BINARIZE_DEFAULTS, method: { conv: 'none', fc: 'none' }, first: true, last: true, epochs: proxy.epochs };
   }

@@ -10,7 +10,7 @@ import { hasTool } from '../../src/compile/backends/c/toolchain.js';
 import { evaluateCandidate, flashOf, makeProblem, type Evaluation, type Problem } from '../../src/search/evaluate.js';
 import { InProcessQueue, type CandidateQueue, type Job, type Outcome } from '../../src/search/queue.js';
 import { newState, runSearch, summarize, upgradePrior, type SearchState } from '../../src/search/search.js';
-import { candidateHash, candidateRecipe, FLOAT_BITS, GENES, repair, searchSpace, type Candidate, type LayerChoice, type PatternChoice, type Values } from '../../src/search/space.js';
+import { candidateHash, candidateRecipe, FLOAT_BITS, GENES, repair, SHARE_MAX_STEP, searchSpace, type Candidate, type LayerChoice, type PatternChoice, type Values } from '../../src/search/space.js';
 import { proposeGuided, proposeRandom, type Proposal } from '../../src/search/strategy.js';
 import { computePrior, moveOf, unchanged, withMove, type Move, type Prior } from '../../src/search/prior.js';
 import { paretoFront, parseTarget, rank } from '../../src/search/targets.js';
@@ -67,15 +67,13 @@ test('a layer left unchanged by a candidate gets no kind default of the base rec
   assert.deepEqual([settingsFor(recipe, fc1).density, settingsFor(recipe, fc1).bits], [1, 32]);
 });
 
-test('a candidate sharing a layer it does not prune: its recipe gives the centroid fine-tune share.lr, a tenth of the proxy\'s lr (compress\'s share note); sharing pruned layers only keeps train.lr', async () => {
+test('a candidate that shares layers caps the centroid fine-tune by its largest cluster (share.maxStep), at the proxy\'s lr otherwise', async () => {
   const p = await tiny();
   const recipe = (c: Candidate) => parseRecipe(parseYaml(stringify(recipeDocument(candidateRecipe(p.space, c, p.spec.proxy)))), 'winner.yaml');
-  for (const layers of [[L(1, 'q4', 1), L(0.2, 'q5', 1)], [L(0.5, 'q4', 0.5), L(1, 'q3', 1)], [L(1, 'f32', 1), L(1, 'q6', 1)]]) {
+  for (const layers of [[L(1, 'q4', 1), L(0.2, 'q5', 1)], [L(0.5, 'q4', 0.5), L(1, 'q3', 1)], [L(0.5, 'q4', 1), L(0.2, 'q5', 1)]]) {
     const r = recipe({ layers, winograd: 0 });
-    assert.equal(r.share?.lr, p.spec.proxy.lr / 10, JSON.stringify(layers));
-    assert.equal(r.train.lr, p.spec.proxy.lr);
+    assert.deepEqual([r.share?.maxStep, r.share?.lr, r.train.lr], [SHARE_MAX_STEP, undefined, p.spec.proxy.lr], JSON.stringify(layers));
   }
-  assert.equal(recipe({ layers: [L(0.5, 'q4', 1), L(0.2, 'q5', 1)], winograd: 0 }).share?.lr, undefined, 'pruned layers only');
   assert.equal(recipe({ layers: [L(1, 'f32', 1), L(0.5, 'f32', 1)], winograd: 0 }).share, undefined, 'no sharing');
 });
 

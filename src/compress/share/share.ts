@@ -19,12 +19,14 @@ export interface ShareResult {
   /** Test accuracy right after clustering, and after centroid fine-tuning. */
   accuracyClustered?: number;
   accuracyTuned?: number;
+  /** The centroid fine-tune's lr (train.lr, or less under maxStep). */
+  lr?: number;
 }
 
 export function shareWeights(
   model: Model,
   targets: ShareTarget[],
-  opts: { init: KMeansInit; epochs: number; seed: number; data?: FinetuneData; train: FinetuneConfig },
+  opts: { init: KMeansInit; epochs: number; seed: number; data?: FinetuneData; train: FinetuneConfig; maxStep?: number },
 ): ShareResult {
   const hooks = new Map<string, { hook: WeightSharing; bits: number }>();
   for (const t of targets) {
@@ -41,7 +43,8 @@ export function shareWeights(
   if (opts.data) {
     result.accuracyClustered = accuracyOf(model, opts.data);
     if (opts.epochs > 0) {
-      finetune(model, opts.data, opts.epochs, opts.train, 'share');
+      result.lr = opts.maxStep === undefined ? opts.train.lr : Math.min(opts.train.lr, opts.maxStep / largestCluster([...hooks.values()].map((h) => h.hook)));
+      finetune(model, opts.data, opts.epochs, { ...opts.train, lr: result.lr }, 'share');
       result.accuracyTuned = accuracyOf(model, opts.data);
     }
   }
@@ -53,4 +56,15 @@ export function shareWeights(
     model.setGradTransform(weight, null);
   }
   return result;
+}
+
+/** Weights in the most populated cluster of any layer (pruned weights, assigned -1, left out). */
+function largestCluster(hooks: readonly WeightSharing[]): number {
+  let most = 1;
+  for (const h of hooks) {
+    const n = new Array<number>(h.centroids.length).fill(0);
+    for (const a of h.assignments) if (a >= 0) n[a]++;
+    most = Math.max(most, ...n);
+  }
+  return most;
 }

@@ -1,7 +1,8 @@
 // Weight sharing on a dense model: each centroid moves by lr × the summed gradient of
 // its weights (Han et al.), so LeNet-5's dense fc1 at 5 bits (12.5k weights a cluster)
 // diverges at the lr pruned layers take (0.01, momentum 0.9): compress says so, and
-// share.lr gives the centroid fine-tune its own, smaller rate.
+// share.lr gives the centroid fine-tune its own, smaller rate; share.maxStep caps it by the
+// largest cluster once the clusters are known.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compressGraph } from '../../../src/compress/pipeline.js';
@@ -12,8 +13,8 @@ import { model } from '../foreign.js';
 const g = model('lenet5_dense');
 const train = loadDataset('mnist', 'train');
 const data = { train: { ...train, count: 4000 }, test: { ...loadDataset('mnist', 'test'), count: 500 } };
-const shared = (lr?: number) => compressGraph(g, {
-  recipe: parseRecipe({ prune: null, share: { epochs: 1, bits: { conv: 5, fc: 5 }, ...(lr === undefined ? {} : { lr }) } }, 'share.yaml', LOSSLESS),
+const shared = (lr?: number, maxStep?: number) => compressGraph(g, {
+  recipe: parseRecipe({ prune: null, share: { epochs: 1, bits: { conv: 5, fc: 5 }, ...(lr === undefined ? {} : { lr }), ...(maxStep === undefined ? {} : { maxStep }) } }, 'share.yaml', LOSSLESS),
   data, seed: 1, maxStepsPerEpoch: 40,
 });
 
@@ -32,5 +33,18 @@ test('share.lr 0.001: the same run keeps the clustered accuracy (within 1 pp), n
   assert.equal(r.notes.filter((n) => n.startsWith('share:')).length, 0);
   for (const bad of [0, -1, 'x', 11]) {
     assert.throws(() => parseRecipe({ share: { lr: bad } }, 'r.yaml', LOSSLESS), new RegExp(`^NnzipError: r\\.yaml: share\\.lr ${JSON.stringify(bad)} must be a number in \\(0, 10\\]$`));
+  }
+});
+
+test('share.maxStep 10: lr = 10 / the largest cluster (the same file as that lr given), the clustered accuracy kept; bad maxStep refused', () => {
+  const r = shared(undefined, 10);
+  const st = r.stages.find((s) => s.name === 'share')!;
+  const lr = st.details.lr;
+  assert.ok(lr > 1e-4 && lr < 0.002, `fc1's largest cluster holds thousands of weights: lr ${lr}`);
+  assert.ok(st.accuracy! >= st.details.clustered - 0.01, JSON.stringify({ clustered: st.details.clustered, tuned: st.accuracy }));
+  assert.deepEqual(shared(lr).file.bytes, r.file.bytes);
+  assert.equal(shared(0.01, 1e6).stages.find((s) => s.name === 'share')!.details.lr, 0.01, 'a cap above train.lr leaves it');
+  for (const bad of [0, -1, 'x']) {
+    assert.throws(() => parseRecipe({ share: { maxStep: bad } }, 'r.yaml', LOSSLESS), new RegExp(`^NnzipError: r\\.yaml: share\\.maxStep ${JSON.stringify(bad)} must be a number in \\(0, 1000000\\]$`));
   }
 });
