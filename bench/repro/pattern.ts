@@ -155,6 +155,7 @@ async function table(graph: Graph, base: Recipe, o: Options): Promise<void> {
     const r = oneShot(base);
     r.pattern!.patterns = K;
     r.pattern!.connectivity = rate;
+    for (const l of Object.values(r.layers)) delete l.connectivity; // the rate of the row, on every layer
     r.pattern!.epochs = 3;
     const { result, fileAccuracy } = await run(graph, r, o, `K=${K} ×${rate}`);
     const w = convWeights(graph, result.compressed);
@@ -179,7 +180,9 @@ export async function patternRepro(args: string[]): Promise<void> {
   const a = r.pattern!.admm, steps = o.maxSteps ? `, at most ${o.maxSteps} steps of ${r.train.batch} per epoch` : '';
   const t = r.train, tuning = `${t.batchnorm === 'refold' ? ', BatchNorm refold' : ''}${t.distill ? `, distillation α ${t.distill.alpha} T ${t.distill.temperature}` : ''}`;
   const plan = `${a ? `${a.rounds} ADMM round(s) of ${a.epochsPerRound} epoch(s), ρ ${a.rho} ×${a.rhoGrowth} + ` : ''}${r.pattern!.epochs} retraining epoch(s)${steps}; lr ${t.lr}${tuning}`;
-  console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : `one-shot projection + masked retraining${o.start ? ` from ${o.start}` : ''}`} (${r.pattern!.patterns} patterns, connectivity ${r.pattern!.connectivity}; ${plan})\n`);
+  const rates = Object.entries(r.layers).flatMap(([name, l]) => (l.connectivity === undefined ? [] : [`${name} ${l.connectivity}`]));
+  const connectivity = `connectivity ${r.pattern!.connectivity}${rates.length ? ` (${rates.join(', ')})` : ''}`;
+  console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : `one-shot projection + masked retraining${o.start ? ` from ${o.start}` : ''}`} (${r.pattern!.patterns} patterns, ${connectivity}; ${plan})\n`);
   console.log(formatTable(['', 'accuracy'], [
     ['dense', pct(dense)], [`after the projection${o.evalImages ? ` (first ${o.evalImages} test images)` : ''}`, pct(p.details.projected)], ['after retraining (file, nnzip runtime)', pct(fileAccuracy)],
   ]));

@@ -73,7 +73,7 @@ test('a recipe file with a pattern section runs patterns only, unless it names o
   const file = parseRecipe(parseYaml(readFileSync(`${ROOT}recipes/vggs_pattern.yaml`, 'utf8')), 'vggs_pattern.yaml');
   assert.equal(file.prune, undefined, 'no magnitude pruning after the patterns');
   assert.equal(file.share, undefined);
-  assert.deepEqual([file.pattern?.patterns, file.pattern?.connectivity, file.pattern?.admm?.rounds], [8, 3.6, 8]);
+  assert.deepEqual([file.pattern?.patterns, file.pattern?.connectivity, file.pattern?.admm?.rounds, file.layers['features.17'].connectivity], [8, 3.6, 4, 4.5]);
   const both = parseRecipe({ pattern: { patterns: 4 }, share: { bits: { conv: 6 } } }, 'r');
   assert.equal(both.share?.bits.conv, 6);
   assert.equal(both.prune, undefined);
