@@ -77,11 +77,12 @@ export interface Proxy {
 export const DENSITIES = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
 export const SHARE_BITS = [8, 6, 5, 4, 3, 2];
 /**
- * share.maxStep of candidates: lr × the largest cluster's weights, between what kept its
- * accuracy (LeNet-5's dense fc1, 0.001 × 12.5k) and what collapsed (VGG-S's fc1 at
- * density 0.3 and 2 bits, 0.001 × 37.7k).
+ * share.maxStep of candidates: lr × the largest cluster's weights. LeNet-5's dense fc1 kept
+ * its accuracy at 0.001 × 12.5k; VGG-S's fc1 at density 0.3 and 2 bits (37.7k) collapsed at
+ * 0.001, and at 0.000265 (10) beside a pruned, unshared features.17, not at 0.00001: a tenth
+ * of that, since a collapse costs the candidate and a slow centroid fine-tune little.
  */
-export const SHARE_MAX_STEP = 10;
+export const SHARE_MAX_STEP = 1;
 export const FILTER_KEEP = [1, 0.75, 0.5];
 /** Weight bits of a quantized layer: float first (unchanged), then fewer bits. */
 export const QUANT_BITS = [FLOAT_BITS, 8, 6, 4];
