@@ -177,8 +177,9 @@ const share: Stage = {
     const train = sh.lr === undefined ? ctx.train : { ...ctx.train, lr: sh.lr };
     const r = shareWeights(ctx.model, list, { init: sh.init, epochs: ctx.data ? sh.epochs : 0, seed: ctx.seed, data: ctx.data, train, maxStep: sh.maxStep });
     const lost = (r.accuracyClustered ?? NaN) - (r.accuracyTuned ?? NaN);
+    if (r.lr !== undefined && r.lr < train.lr) ctx.notes.push(`share: centroid fine-tune at lr ${r.lr.toPrecision(3)} (share.maxStep ${sh.maxStep} / the largest cluster's weights), not ${train.lr}`);
     if (lost > SHARE_LOSS_NOTE) ctx.notes.push(shareLossNote(r, r.lr ?? train.lr, lost));
-    return { ...(r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered }), ...(r.lr === undefined ? {} : { lr: r.lr }) };
+    return r.accuracyClustered === undefined ? {} : { clustered: r.accuracyClustered };
   },
 };
 

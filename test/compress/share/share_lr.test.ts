@@ -36,14 +36,23 @@ test('share.lr 0.001: the same run keeps the clustered accuracy (within 1 pp), n
   }
 });
 
-test('share.maxStep 10: lr = 10 / the largest cluster (the same file as that lr given), the clustered accuracy kept; bad maxStep refused', () => {
+test('share.maxStep 10: lr = 10 / the largest cluster (the same file as that lr given), the clustered accuracy kept, a note; bad maxStep refused', () => {
   const r = shared(undefined, 10);
   const st = r.stages.find((s) => s.name === 'share')!;
-  const lr = st.details.lr;
+  // the centroid fine-tune keeps the assignments: the file's codebooks give the clusters
+  let largest = 0;
+  for (const f of r.compressed.formats.values()) {
+    if (f.kind !== 'codebook') continue;
+    const n = new Array<number>(f.centroids.length).fill(0);
+    for (const i of f.indices) if (i < f.centroids.length) n[i]++;
+    largest = Math.max(largest, ...n);
+  }
+  const lr = 10 / largest;
   assert.ok(lr > 1e-4 && lr < 0.002, `fc1's largest cluster holds thousands of weights: lr ${lr}`);
   assert.ok(st.accuracy! >= st.details.clustered - 0.01, JSON.stringify({ clustered: st.details.clustered, tuned: st.accuracy }));
   assert.deepEqual(shared(lr).file.bytes, r.file.bytes);
-  assert.equal(shared(0.01, 1e6).stages.find((s) => s.name === 'share')!.details.lr, 0.01, 'a cap above train.lr leaves it');
+  assert.ok(r.notes.some((n) => n === `share: centroid fine-tune at lr ${lr.toPrecision(3)} (share.maxStep 10 / the largest cluster's weights), not 0.01`), r.notes.join('\n'));
+  assert.equal(shared(0.01, 1e6).notes.filter((n) => n.startsWith('share:')).length, 1, 'a cap above train.lr leaves it: only the divergence note');
   for (const bad of [0, -1, 'x']) {
     assert.throws(() => parseRecipe({ share: { maxStep: bad } }, 'r.yaml', LOSSLESS), new RegExp(`^NnzipError: r\\.yaml: share\\.maxStep ${JSON.stringify(bad)} must be a number in \\(0, 1000000\\]$`));
   }
