@@ -155,13 +155,7 @@ const SHARE_LOSS_NOTE = 0.01;
 
 /** The centroid fine-tune made the model worse: the largest cluster, and what to change. */
 function shareLossNote(r: ReturnType<typeof shareWeights>, lr: number, lost: number): string {
-  let most = 0, where = '';
-  for (const [w, f] of r.formats) {
-    const n = new Array<number>(f.centroids.length + 1).fill(0);
-    for (const i of f.indices) n[i]++;
-    const m = Math.max(...n.slice(0, f.centroids.length));
-    if (m > most) [most, where] = [m, w];
-  }
+  const { weights: most, where } = r.largest;
   return `share: fine-tuning the centroids lost ${(100 * lost).toFixed(2)} pp (clustered ${(100 * r.accuracyClustered!).toFixed(2)}%, tuned ${(100 * r.accuracyTuned!).toFixed(2)}%): ` +
     `each centroid moves by lr × the summed gradient of its weights (lr ${lr}; the largest cluster: ${most} weights of ${where}); give share.lr a smaller one (e.g. ${denseShareLr(lr)})`;
 }

@@ -7,7 +7,7 @@
 //   most of the target's figure per accuracy lost first (prior.ts measures each
 //   move alone, without fine-tuning; one budget per candidate, from a fraction of
 //   the allowed loss to many times it, since fine-tuning wins much of it back),
-//   stopping once the moves' summed savings reach the target (then tighter ones);
+//   stopping once the moves' estimated savings reach the target (then tighter ones);
 //   then evolution — parents by tournament over the ranked results, uniform
 //   crossover, and mutations that move one gene of one layer a step: towards
 //   more compression, picked by saving per loss, when a parent is within the loss
@@ -74,8 +74,8 @@ const optionOf = (space: Space, c: Candidate, layer: number, gene: Gene) =>
 /**
  * The greedy start: from the model as given, apply the measured moves best saving per
  * loss first while the sum of their drops (each replacing the drop of the option it
- * supersedes) stays within `budget`, until the sum of their savings (counted the same
- * way) reaches `enough`; a move that the others make impossible (repair would change
+ * supersedes) stays within `budget`, until their estimated savings (Savings) reach
+ * `enough`; a move that the others make impossible (repair would change
  * it: patterns and pruning on one layer, sharing next to binary) is skipped.
  */
 function allocate(p: Proposal, budget: number, enough: number): Candidate {

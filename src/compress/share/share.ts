@@ -21,6 +21,8 @@ export interface ShareResult {
   accuracyTuned?: number;
   /** The centroid fine-tune's lr (train.lr, or less under maxStep). */
   lr?: number;
+  /** The most populated cluster of any layer: its weights and the layer's weight tensor. */
+  largest: { weights: number; where: string };
 }
 
 export function shareWeights(
@@ -39,11 +41,11 @@ export function shareWeights(
     model.setGradTransform(t.weight, hook);
     hooks.set(t.weight, { hook, bits: t.bits });
   }
-  const result: ShareResult = { formats: new Map() };
+  const result: ShareResult = { formats: new Map(), largest: largestCluster(hooks) };
   if (opts.data) {
     result.accuracyClustered = accuracyOf(model, opts.data);
     if (opts.epochs > 0) {
-      result.lr = opts.maxStep === undefined ? opts.train.lr : Math.min(opts.train.lr, opts.maxStep / largestCluster([...hooks.values()].map((h) => h.hook)));
+      result.lr = opts.maxStep === undefined ? opts.train.lr : Math.min(opts.train.lr, opts.maxStep / Math.max(1, result.largest.weights));
       finetune(model, opts.data, opts.epochs, { ...opts.train, lr: result.lr }, 'share');
       result.accuracyTuned = accuracyOf(model, opts.data);
     }
@@ -58,13 +60,14 @@ export function shareWeights(
   return result;
 }
 
-/** Weights in the most populated cluster of any layer (pruned weights, assigned -1, left out). */
-function largestCluster(hooks: readonly WeightSharing[]): number {
-  let most = 1;
-  for (const h of hooks) {
-    const n = new Array<number>(h.centroids.length).fill(0);
-    for (const a of h.assignments) if (a >= 0) n[a]++;
-    most = Math.max(most, ...n);
+/** The most populated cluster of any layer (pruned weights, assigned -1, left out); the fine-tune keeps the assignments. */
+function largestCluster(hooks: ReadonlyMap<string, { hook: WeightSharing }>): ShareResult['largest'] {
+  const largest = { weights: 0, where: '' };
+  for (const [weight, { hook }] of hooks) {
+    const n = new Array<number>(hook.centroids.length).fill(0);
+    for (const a of hook.assignments) if (a >= 0) n[a]++;
+    const most = Math.max(0, ...n);
+    if (most > largest.weights) [largest.weights, largest.where] = [most, weight];
   }
-  return most;
+  return largest;
 }
