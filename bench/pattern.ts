@@ -162,9 +162,9 @@ export async function benchPatternLayers(o: Options): Promise<string> {
   const most = Math.max(...o.threads);
   if (most > 1) {
     // a multi-thread row can only gain what the other cores give: on a VM they may be slower than the first
-    const peaks = await simdPeakPerThread(most);
-    out.push(`the same peak on each thread of a ${most}-thread pool, alone (after the rows): ${peaks.map((p, t) => `${t === 0 ? 'caller' : `worker ${t}`} ${formatSig(p)}`).join(', ')} per ns` +
-      ` (the slowest at ${Math.round((100 * Math.min(...peaks)) / peaks[0])}% of the caller's)`);
+    const { alone, together } = await simdPeakPerThread(most);
+    out.push(`the same peak on each thread of a ${most}-thread pool, alone (after the rows): ${alone.map((p, t) => `${t === 0 ? 'caller' : `worker ${t}`} ${formatSig(p)}`).join(', ')} per ns` +
+      ` (the slowest at ${Math.round((100 * Math.min(...alone)) / alone[0])}% of the caller's); on all ${most} at once ${formatSig(together)} per ns in all (${(together / alone[0]).toFixed(2)}× the caller alone)`);
   }
   if (o.ablation) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   out.push('', 'tuned variants (per tuning class; a class tuned once is cached for the other rows of it):', ...tunings);

@@ -4,7 +4,9 @@
 // the loads from a 1 KiB buffer (L1). A kernel's vector multiply-adds per ns divided
 // by this peak says how close to the hardware it runs (bench/pattern.ts prints it).
 // simdPeakPerThread: the same loop on each thread of a pool, alone: whether the cores a
-// multi-thread figure runs on are equally fast (a VM's vCPUs need not be).
+// multi-thread figure runs on are equally fast (a VM's vCPUs need not be); and on every
+// thread at once: whether they add up (two vCPUs on one core's SMT siblings share its
+// FP pipes, so a kernel near the peak cannot gain from the second, a slower one can).
 import { WasmArena } from '../src/kernels/wasm/arena.js';
 import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import { ModuleBuilder } from '../src/kernels/wasm/emitter.js';
@@ -43,9 +45,9 @@ export function simdPeakProbe(macs = 1_200_000): { run(): void; macs: number } {
 /**
  * f32x4 multiply-adds per ns of the probe on each thread of a `threads`-thread pool (the caller
  * first), each timed alone (the fastest of `rounds` wall times; a call is long enough that waking
- * a worker costs under 1%), each thread on a buffer of its own.
+ * a worker costs under 1%), each thread on a buffer of its own; and of all threads at once, summed.
  */
-export async function simdPeakPerThread(threads: number, rounds = 9, macs = 24_000_000): Promise<number[]> {
+export async function simdPeakPerThread(threads: number, rounds = 9, macs = 24_000_000): Promise<{ alone: number[]; together: number }> {
   const arena = new WasmArena({ shared: true, maximumBytes: 1 << 20 });
   const pool = new NodeThreadPool(arena, threads);
   try {
@@ -57,6 +59,7 @@ export async function simdPeakPerThread(threads: number, rounds = 9, macs = 24_0
       return { key, fn: 'run', args: [buf, steps, out] };
     });
     const best = calls.map(() => Infinity);
+    let together = Infinity;
     for (let r = 0; r < rounds; r++) {
       calls.forEach((c, t) => {
         const parts = Array.from({ length: t + 1 }, (_, u) => (u === t ? [c] : [])); // thread t alone
@@ -64,8 +67,12 @@ export async function simdPeakPerThread(threads: number, rounds = 9, macs = 24_0
         pool.run(parts);
         best[t] = Math.min(best[t], performance.now() - t0);
       });
+      const t0 = performance.now();
+      pool.run(calls.map((c) => [c]));
+      together = Math.min(together, performance.now() - t0);
     }
-    return best.map((ms) => (steps * ACCS) / (ms * 1e6));
+    const rate = (ms: number, calls: number) => (calls * steps * ACCS) / (ms * 1e6);
+    return { alone: best.map((ms) => rate(ms, 1)), together: rate(together, threads) };
   } finally {
     await pool.close();
   }
