@@ -182,6 +182,12 @@ test('strategies: the same inputs propose the same candidates, never one already
   // (8,000 of 10,000 B: 20%; fc1 at 0.5 saves 49%), later ones at tighter targets (0.8^k of it: 36, 49, 67, 74, 79%)
   const tp: Proposal = { ...pr, prior: { ...pr.prior, figure: 10000 }, goal: { ...pr.goal, target: parseTarget('size=8000B') } };
   assert.deepEqual(proposeGuided(tp).slice(0, 4).map((c) => c.layers.map((l) => l.density)), [[1, 0.5], [1, 0.3], [1, 0.2], [1, 0.1]]);
+  // thinning conv1's filters also shrinks fc1's inputs: its saving (60% here) is not conv1's own
+  // part of the file, which its own moves tell (at most 95% of its weights): the start goes on to fc1
+  const thin: Move = { layer: 0, gene: 'filters', option: 1, drop: 0, gain: 0.6 };
+  const tf: Proposal = { ...tp, prior: { ...tp.prior, moves: [...tp.prior.moves, thin] } };
+  const first = proposeGuided(tf)[0];
+  assert.deepEqual([first.layers[0].filters, first.layers[1].density], [p.space.layers[0].filters[1], 0.5]);
 });
 
 test('the prior: every single move measured alone, without fine-tuning, as compress writes it', async () => {
