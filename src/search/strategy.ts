@@ -107,7 +107,7 @@ function allocate(p: Proposal, budget: number, enough: number): Candidate {
  * of VGG-S's file, where the three save 50%). Thinning filters also shrinks the next
  * layer's inputs, so its saving is not the layer's own: it sets the share only of a layer
  * with no other move (VGG-S's features.17 thinned to half saved 38% of the file, its own
- * bytes 25%: taken as its share, the estimate reached a 64 KB target at 330 KB).
+ * bytes 25%: taken as its share, the estimate reached a 64 KB target at 310–330 KB).
  */
 class Savings {
   private readonly share = new Map<number, number>();
