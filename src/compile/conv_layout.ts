@@ -87,29 +87,38 @@ function sparseLayout(s: ConvStep, threads: number, K: number): ConvLayout {
 /** The pattern conv's image sets (padded image + accumulators each) together stay under this. */
 const PATTERN_SETS_BYTES = 8 << 20;
 
+/**
+ * A pattern conv estimated at this much or more (ns on one thread) shares one image over the
+ * threads (lower than the sparse kernels' SPARSE_SPLIT_NS: its parts duplicate only a pad of
+ * ~1 µs). VGG-S, 2 threads, batch 1 (bench/pattern.js): features.7 and .14 (est ~23 µs)
+ * 1.24× and 1.27× faster split; a dynamic run of two empty items costs 1.2–1.8 µs.
+ */
+export const PATTERN_SPLIT_NS = 15_000;
+
 /** Ranges per thread of one image's FKW rows (row tiles; each with its own accumulators). */
 const PATTERN_RANGES_PER_THREAD = 2;
 
 /**
- * The parts a pattern conv split over `split` threads shares one image into (runtime/steps/pattern_conv.ts):
- * one per thread when each part pads into planes of its own (plane, pairs: whole groups of FKW rows, or
- * output row ranges, whose halves cost 1.14× the whole on VGG-S's 14×14 layers, so more parts would
- * cost more than they balance), or PATTERN_RANGES_PER_THREAD FKW row ranges per thread of one padded image.
+ * The parts a pattern conv split over `split` threads shares one image into (runtime/steps/pattern_conv.ts,
+ * WasmPatternConv.imageParts): one per thread when each part pads the image into planes of its own
+ * (plane, pairs: a block of filters each, whose halves cost 1.03–1.11× the whole on VGG-S, so more
+ * parts would cost more than they balance), or PATTERN_RANGES_PER_THREAD blocks of filters per thread
+ * of one padded image (row tiles).
  */
 export function patternParts(split: number, ownPlanes: boolean): number {
   return split > 1 ? split * (ownPlanes ? 1 : PATTERN_RANGES_PER_THREAD) : 1;
 }
 
 /**
- * The pattern conv's split (`split` from its own flops, or its estimate as the sparse kernels'): chunks
+ * The pattern conv's split (`split` from its own flops, or all threads from PATTERN_SPLIT_NS): chunks
  * of whole images taken dynamically, each set [padded image | accumulators] its own (up to 4 per
  * thread); or one image shared in patternParts parts: plane, pairs one set per part (each padding
- * the rows it reads: whole groups of FKW rows or a range of output rows, WasmPatternConv.imageParts),
- * row tiles ranges of FKW rows of one padded image (one set: the padded image, then each range's
- * accumulators in `patches`).
+ * what it reads: a block of filters, or a range of output rows of every filter when there are fewer
+ * filters than parts, WasmPatternConv.imageParts), row tiles blocks of filters of one padded image
+ * (one set: the padded image, then each block's accumulators in `patches`).
  */
 function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
-  split = Math.max(split, sparseParts(s.estNs ?? 0, threads));
+  split = Math.max(split, threads > 1 && (s.estNs ?? 0) >= PATTERN_SPLIT_NS ? threads : 1);
   const byImages = splitsImages(s.N, split), v = s.pattern!.variant;
   const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
   const plane = roundUp(paddedBytes(geo, v), 64), acc = roundUp(accBytes(geo, v), 64);

@@ -11,9 +11,10 @@
 // again, and the planner uses them for every matching layer.
 import type { PatternFormat } from '../ir/tensor_format.js';
 import { WasmArena } from '../kernels/wasm/arena.js';
-import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, partsOwnPlanes, WasmPatternConv, type PatternConvParams } from '../kernels/wasm/pattern.js';
+import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPatternVariant, partsOwnPlanes, WasmPatternConv, type ImagePart, type PatternConvParams } from '../kernels/wasm/pattern.js';
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
+import { patternParts } from './conv_layout.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
 import type { ConvStep, Plan } from './plan_types.js';
 import { Rng } from '../ir/random.js';
@@ -45,20 +46,31 @@ function tunerClock(): () => number {
 
 /**
  * How a class runs one image's worth of a conv: `images` images in one call (distinct
- * inputs and outputs: many images stream through the caches), or one of `threads` parts
- * of one image, the share one thread runs when they split it (its pad and conv): of output
- * rows the last, which has the most rows; of FKW rows the first (after the pad of the whole
- * image, which the caller does before the threads start).
+ * inputs and outputs: many images stream through the caches), or one thread's share of
+ * the parts threads share one image in, the largest ones (plane, pairs: each part with its
+ * pad; row tiles: after the pad of the whole image, which the caller does before the threads start).
  */
 interface Timed { call: () => void; images: number }
 
 function timedCall(conv: WasmPatternConv, x: number, y: number, scratch: number, images: number, threads: number): Timed {
   if (threads === 1) return { call: () => conv.run(images, x, y, scratch), images };
-  const own = partsOwnPlanes(conv.variant), parts = conv.imageParts(threads), e = conv.exports, C = conv.geo.C;
-  const { r0, r1, y0, y1 } = own ? parts[parts.length - 1] : parts[0];
-  const args = conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1, y0, y1).args as Parameters<typeof e.conv>;
-  const pad = own ? [y0, y1] : [0, conv.geo.OH];
-  return { call: () => { e.pad(x, scratch, 0, C, pad[0], pad[1]); e.conv(...args); }, images: 1 };
+  const own = partsOwnPlanes(conv.variant), parts = conv.imageParts(), e = conv.exports, C = conv.geo.C, OH = conv.geo.OH;
+  const size = (p: ImagePart) => (conv.fkw.offset[p.r1] - conv.fkw.offset[p.r0]) * (p.y1 - p.y0);
+  const share = [...parts].sort((a, b) => size(b) - size(a)).slice(0, Math.max(1, Math.round(parts.length / threads)));
+  const calls = share.map(({ r0, r1, y0, y1 }) => ({
+    pad: own ? [y0, y1] : undefined,
+    args: conv.convCall(scratch, y, scratch + conv.padBytes, r0, r1, y0, y1).args as Parameters<typeof e.conv>,
+  }));
+  return {
+    call: () => {
+      if (!own) e.pad(x, scratch, 0, C, 0, OH);
+      for (const c of calls) {
+        if (c.pad) e.pad(x, scratch, 0, C, c.pad[0], c.pad[1]);
+        e.conv(...c.args);
+      }
+    },
+    images: 1,
+  };
 }
 
 /**
@@ -149,7 +161,7 @@ export function tunePatternConv(p: PatternConvParams, w: Float32Array, f: Patter
     const unique = [...new Map(variants.map((v) => [patternVariantKey(v), v])).values()];
     const mark = arena.used;
     const timed = unique.map((variant) => {
-      const conv = new WasmPatternConv(arena, p, w, f, { bias: o.bias, clamp: [0, Infinity], variant, maxPool: o.maxPool });
+      const conv = new WasmPatternConv(arena, p, w, f, { bias: o.bias, clamp: [0, Infinity], variant, maxPool: o.maxPool, parts: patternParts(threads, partsOwnPlanes(variant)) });
       return timedCall(conv, x, y, arena.alloc(conv.padBytes + conv.accBytes), images, threads);
     });
     const ns = sideBySide(timed, r);

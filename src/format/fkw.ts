@@ -15,6 +15,12 @@ export interface Fkw {
   masks: number[];
   /** FKR: the filter (output channel) of each row. */
   reorder: Int32Array;
+  /**
+   * First row of each part (one more entry than parts, the last M): a part's rows are one
+   * contiguous range of filters (output channels) in FKR order, so threads sharing an image
+   * part by part write separate blocks of the output. [0, M] for one part (and from a file).
+   */
+  parts: Int32Array;
   /** Kernels of pattern p in row r at stride[r·K + p]; a row's kernels come pattern by pattern. */
   stride: Int32Array;
   /** First kernel of each row (M + 1 entries). */
@@ -32,9 +38,9 @@ export interface Fkw {
  * with the same histogram end up adjacent), then by index — similar rows run the
  * same pattern loops back to back and split evenly over threads.
  */
-function filterOrder(M: number, K: number, hist: Int32Array, counts: Int32Array): Int32Array {
+function filterOrder(filters: readonly number[], K: number, hist: Int32Array, counts: Int32Array): Int32Array {
   const key = (m: number) => Array.from(hist.subarray(m * K, (m + 1) * K));
-  const order = Array.from({ length: M }, (_, m) => m);
+  const order = [...filters];
   order.sort((a, b) => {
     if (counts[a] !== counts[b]) return counts[b] - counts[a];
     const ka = key(a), kb = key(b);
@@ -46,9 +52,8 @@ function filterOrder(M: number, K: number, hist: Int32Array, counts: Int32Array)
 
 /**
  * FKR order for filters run in groups of G (the pairs layout): the FKR order dealt into the groups,
- * each filter to the group with the fewest kernels so far that has room (so threads sharing out
- * whole groups get even shares; FKR alone puts the filters with the most kernels in the first
- * group), each group's filters in FKR order.
+ * each filter to the group with the fewest kernels so far that has room (groups of even work; FKR
+ * alone puts the filters with the most kernels in the first group), each group's filters in FKR order.
  */
 function groupOrder(order: Int32Array, counts: Int32Array, G: number): Int32Array {
   const M = order.length, n = Math.ceil(M / G);
@@ -62,21 +67,41 @@ function groupOrder(order: Int32Array, counts: Int32Array, G: number): Int32Arra
   return Int32Array.from(groups.flatMap((g) => g.rows));
 }
 
+/** Kept kernels of each filter of an [M, C, 3, 3] pattern weight. */
+export function filterKernels(f: PatternFormat, M: number, C: number): Int32Array {
+  const counts = new Int32Array(M);
+  for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) if (f.assign[m * C + c] !== REMOVED_KERNEL) counts[m]++;
+  return counts;
+}
+
 /**
  * The FKW arrays of a pattern-pruned weight; `reorder: false` keeps the filters in order (the ablation
- * without FKR); `groups`: the rows run in groups of that many filters (FKR balances the groups' kernels).
+ * without FKR); `groups`: the rows run in groups of that many filters (FKR balances the groups' kernels);
+ * `parts`: contiguous ranges [m0, m1) of filters covering 0..M in order, each reordered (and grouped)
+ * on its own, so each part's rows write one block of output channels.
  */
-export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFormat, opts: { reorder?: boolean; groups?: number } = {}): Fkw {
+export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFormat,
+  opts: { reorder?: boolean; groups?: number; parts?: readonly (readonly [number, number])[] } = {}): Fkw {
   const [M, C] = shape, K = f.masks.length;
-  const hist = new Int32Array(M * K), counts = new Int32Array(M);
+  const hist = new Int32Array(M * K), counts = filterKernels(f, M, C);
   for (let m = 0; m < M; m++) {
     for (let c = 0; c < C; c++) {
       const a = f.assign[m * C + c];
-      if (a !== REMOVED_KERNEL) { hist[m * K + a]++; counts[m]++; }
+      if (a !== REMOVED_KERNEL) hist[m * K + a]++;
     }
   }
-  const fkr = () => filterOrder(M, K, hist, counts);
-  const reorder = opts.reorder === false ? Int32Array.from({ length: M }, (_, m) => m) : opts.groups && opts.groups < M ? groupOrder(fkr(), counts, opts.groups) : fkr();
+  const ranges = opts.parts ?? [[0, M]];
+  if (ranges[0]?.[0] !== 0 || ranges.at(-1)![1] !== M || ranges.some(([a, b], i) => b <= a || (i > 0 && a !== ranges[i - 1][1]))) {
+    throw new Error(`FKW: parts ${JSON.stringify(ranges)} must be non-empty contiguous ranges covering filters 0..${M}`);
+  }
+  const order = (m0: number, m1: number): Int32Array => {
+    const filters = Array.from({ length: m1 - m0 }, (_, i) => m0 + i);
+    if (opts.reorder === false) return Int32Array.from(filters);
+    const fkr = filterOrder(filters, K, hist, counts);
+    return opts.groups && opts.groups < filters.length ? groupOrder(fkr, counts, opts.groups) : fkr;
+  };
+  const reorder = Int32Array.from(ranges.flatMap(([m0, m1]) => [...order(m0, m1)]));
+  const parts = Int32Array.from([0, ...ranges.map(([, m1]) => m1)]);
   const taps = f.masks.map(maskTaps);
   const stride = new Int32Array(M * K), offset = new Int32Array(M + 1), weightOffset = new Int32Array(M + 1);
   const index: number[] = [], weights: number[] = [];
@@ -92,7 +117,7 @@ export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFo
     offset[r + 1] = index.length;
     weightOffset[r + 1] = weights.length;
   });
-  return { M, C, masks: [...f.masks], reorder, stride, offset, weightOffset, index: Int32Array.from(index), weights: Float32Array.from(weights) };
+  return { M, C, masks: [...f.masks], reorder, parts, stride, offset, weightOffset, index: Int32Array.from(index), weights: Float32Array.from(weights) };
 }
 
 // ---- the .nnz `pattern` encoding body -------------------------------------------------
@@ -168,7 +193,7 @@ export function readFkw(r: BitReader, shape: readonly number[]): { fkw: Fkw; den
     if (half) weights[i] = fromFloat16Bits(r.readBits(16));
     else bits[i] = r.readBits(32);
   }
-  const fkw: Fkw = { M, C, masks, reorder, stride, offset, weightOffset, index: Int32Array.from(index), weights };
+  const fkw: Fkw = { M, C, masks, reorder, parts: Int32Array.of(0, M), stride, offset, weightOffset, index: Int32Array.from(index), weights };
   return { fkw, dense: denseOf(fkw), format: { kind: 'pattern', masks, assign } };
 }
 

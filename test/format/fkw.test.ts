@@ -51,6 +51,25 @@ test('FKR for groups of G filters: the kernels dealt evenly over the groups, eac
   assert.deepEqual([...buildFkw(w, [12, 10, 3, 3], format, { groups: 4, reorder: false }).reorder], Array.from({ length: 12 }, (_, i) => i), 'no FKR: in order');
 });
 
+test('FKW parts: each a contiguous range of filters reordered on its own; ranges that do not cover the filters are refused', () => {
+  const { w, format } = patternWeight(5, 12, 10, 4, 0.3);
+  const parts = [[0, 5], [5, 12]] as const;
+  const fkw = buildFkw(w, [12, 10, 3, 3], format, { parts });
+  assert.deepEqual([...fkw.parts], [0, 5, 12]);
+  const alone = (m0: number, m1: number) => {
+    const keep = { kind: 'pattern' as const, masks: format.masks, assign: format.assign.map((a, i) => (Math.floor(i / 10) >= m0 && Math.floor(i / 10) < m1 ? a : REMOVED_KERNEL)) };
+    return Array.from(buildFkw(w, [12, 10, 3, 3], keep).reorder).filter((m) => m >= m0 && m < m1);
+  };
+  assert.deepEqual([...fkw.reorder.subarray(0, 5)], alone(0, 5), 'part 0 in its own FKR order');
+  assert.deepEqual([...fkw.reorder.subarray(5)], alone(5, 12), 'part 1 in its own FKR order');
+  assert.deepEqual(bitsOf(denseOf(fkw)), bitsOf(w));
+  assert.deepEqual([...buildFkw(w, [12, 10, 3, 3], format, { parts, reorder: false }).reorder], Array.from({ length: 12 }, (_, i) => i));
+  assert.deepEqual([...buildFkw(w, [12, 10, 3, 3], format).parts], [0, 12], 'one part by default');
+  for (const bad of [[[0, 5], [6, 12]], [[0, 12], [12, 12]], [[1, 12]], [[0, 11]]] as [number, number][][]) {
+    assert.throws(() => buildFkw(w, [12, 10, 3, 3], format, { parts: bad }), /must be non-empty contiguous ranges covering filters 0\.\.12/);
+  }
+});
+
 test('the pattern encoding round-trips bit for bit (f32 and exact-f16 weights, −0 inside a pattern) and is chosen by auto', () => {
   for (const [seed, M, C, K] of [[2, 32, 16, 8], [3, 5, 3, 2], [4, 64, 32, 12]] as const) {
     const { w, format } = patternWeight(seed, M, C, K, 0.28);

@@ -9,7 +9,7 @@
 import { fail } from '../../ir/errors.js';
 import { KERNEL_TAPS, maskTaps } from '../../ir/pattern.js';
 import type { PatternFormat } from '../../ir/tensor_format.js';
-import { buildFkw, type Fkw } from '../../format/fkw.js';
+import { buildFkw, filterKernels, type Fkw } from '../../format/fkw.js';
 import type { WasmArena } from './arena.js';
 import { wasmFeatures } from './features.js';
 import { compileCached, instantiate } from './loader.js';
@@ -17,12 +17,13 @@ import { patternModule } from './pattern_codegen.js';
 import { planeAccBytes, planeFloats, planeFits, planeVectors } from './pattern_plane_codegen.js';
 import { pairKernels, type PairsLayout } from './pattern_pairs.js';
 import { PATTERN_EXPORTS, padSlackFloats, patternModuleKey, planePadded, type FusedPool, type PatternGeometry, type PatternVariant } from './pattern_spec.js';
+import { rowRanges } from './sparse_split.js';
 import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export interface PatternExports {
   pad(x: number, xpad: number, c0: number, c1: number, y0: number, y1: number): void;
   conv(xpad: number, y: number, r0: number, r1: number, rowOut: number, rowBias: number, rowIdx: number, rowW: number,
-    stride: number, index: number, weights: number, clampAt: number, acc: number, y0: number, y1: number): void;
+    stride: number, index: number, weights: number, clampAt: number, acc: number, y0: number, y1: number, groups: number): void;
   touch(at: number, bytes: number): number;
 }
 
@@ -107,10 +108,18 @@ export interface PatternConvOptions {
   /** A 2×2 stride-2 max pool fused into the pad: the input is [C, H0, W0] with ⌊H0/2⌋ = H, ⌊W0/2⌋ = W. */
   maxPool?: FusedPool;
   pool?: ThreadPool;
+  /**
+   * Parts threads share one image in (default: the pool's threads): the filters in as many contiguous
+   * ranges of about equal kernel counts, FKR within each, so that each part writes one block of output
+   * channels. Parts writing interleaved rows or planes of the output ran 15–50% slower side by side than
+   * one at a time (VGG-S, 2 threads; they did not when writing separate buffers): the prefetchers pull
+   * the other core's lines across every boundary.
+   */
+  parts?: number;
 }
 
 /** The arrays the kernel reads, in the arena (byte offsets). */
-interface Uploaded { rowOut: number; rowBias: number; rowIdx: number; rowW: number; stride: number; index: number; weights: number; clampAt: number }
+interface Uploaded { rowOut: number; rowBias: number; rowIdx: number; rowW: number; stride: number; index: number; weights: number; clampAt: number; groups: number }
 
 export class WasmPatternConv {
   readonly geo: PatternGeometry;
@@ -118,6 +127,8 @@ export class WasmPatternConv {
   readonly variant: PatternVariant;
   readonly key: string;
   readonly exports: PatternExports;
+  /** Parts one image is shared in (opts.parts). */
+  readonly parts: number;
   /** ('pairs') the groups' passes. */
   readonly pairs?: PairsLayout;
   private readonly at: Uploaded;
@@ -133,7 +144,13 @@ export class WasmPatternConv {
       fail(`pattern conv: the ${this.variant.layout} layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
     }
     if (this.variant.layout === 'pairs' && !(Number.isInteger(this.variant.rows) && this.variant.rows >= 1)) fail(`pattern conv: the pairs layout needs groups of 1 or more filters, not ${this.variant.rows}`);
-    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder, groups: this.variant.layout === 'pairs' ? this.variant.rows : undefined });
+    this.parts = opts.parts ?? opts.pool?.size ?? 1;
+    if (!Number.isInteger(this.parts) || this.parts < 1) fail(`pattern conv: parts=${this.parts} must be an integer ≥ 1`);
+    const kernels = filterKernels(format, M, C), prefix = Int32Array.from({ length: M + 1 }, () => 0);
+    kernels.forEach((k, m) => { prefix[m + 1] = prefix[m] + k; });
+    // a filter's bias, clamp and store cost about one kernel's multiply-adds (patternConvNs: 0.6 vs 4 × 0.19 per vector)
+    const ranges = rowRanges(prefix, 0, M, this.parts, 1);
+    this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder, groups: this.variant.layout === 'pairs' ? this.variant.rows : undefined, parts: ranges });
     this.pairs = this.variant.layout === 'pairs' ? pairKernels(this.fkw, this.variant.rows) : undefined;
     const mp = opts.maxPool;
     if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
@@ -157,18 +174,19 @@ export class WasmPatternConv {
     const clampAt = this.opts.clamp ? f32(this.opts.clamp) : 0;
     const pairs = this.pairs;
     if (pairs) {
+      const groups = i32(pairs.starts);
       // per group its counts, first pass (bytes from index) and first weight (bytes from weights)
       const acc = planeAccBytes(geo), entries = Array.from(pairs.entries, (v, i) => (i % 3 === 0 ? v * plane : v * acc));
       return {
         rowOut, rowBias, clampAt, rowIdx: i32(Array.from(pairs.firstEntry, (e) => e * 12)), rowW: i32(Array.from(pairs.firstWeight, (w) => w * 4)),
-        stride: i32(pairs.counts), index: i32(entries), weights: f32(pairs.weights),
+        stride: i32(pairs.counts), index: i32(entries), weights: f32(pairs.weights), groups,
       };
     }
     if (this.variant.storage === 'fkw') {
       return {
         rowOut, rowBias, clampAt, rowIdx: i32(Array.from(fkw.offset.subarray(0, M), (k) => k * 4)),
         rowW: i32(Array.from(fkw.weightOffset.subarray(0, M), (v) => v * 4)), stride: i32(fkw.stride),
-        index: i32(Array.from(fkw.index, (c) => c * plane)), weights: f32(fkw.weights),
+        index: i32(Array.from(fkw.index, (c) => c * plane)), weights: f32(fkw.weights), groups: 0,
       };
     }
     // 'csr': one offset per weight (channel plane + tap), one count per row
@@ -184,26 +202,8 @@ export class WasmPatternConv {
     const wo = Array.from(fkw.weightOffset.subarray(0, M), (v) => v * 4);
     return {
       rowOut, rowBias, clampAt, rowIdx: i32(wo), rowW: i32(wo), stride: i32(Array.from({ length: M }, (_, r) => fkw.weightOffset[r + 1] - fkw.weightOffset[r])),
-      index: i32(offsets), weights: f32(fkw.weights),
+      index: i32(offsets), weights: f32(fkw.weights), groups: 0,
     };
-  }
-
-  /** The FKW rows split into at most `parts` contiguous ranges of about equal kernel counts (none empty; whole groups for 'pairs'). */
-  rowRanges(parts: number): [number, number][] {
-    const { offset, M } = this.fkw, total = offset[M], step = this.variant.layout === 'pairs' ? this.variant.rows : 1;
-    const bounds = [0];
-    for (let t = 1; t < parts; t++) {
-      // the boundary (every `step` rows) nearest the share's end
-      const want = (total * t) / parts;
-      let r = bounds[bounds.length - 1];
-      while (r < M && offset[r] < want) r = Math.min(M, r + step);
-      const prev = Math.max(bounds[bounds.length - 1], r - step);
-      bounds.push(r > prev && want - offset[prev] < offset[r] - want ? prev : r);
-    }
-    bounds.push(M);
-    const out: [number, number][] = [];
-    for (let t = 0; t < parts; t++) if (bounds[t + 1] > bounds[t]) out.push([bounds[t], bounds[t + 1]]);
-    return out;
   }
 
   /** The output rows split into at most `parts` contiguous ranges of about equal size (none empty). */
@@ -213,16 +213,15 @@ export class WasmPatternConv {
   }
 
   /**
-   * One image's work in `parts` items for threads to share: ranges of FKW rows (row tiles: of one
-   * padded image; plane, pairs: with at least `parts` rows or groups, each padding the whole image
-   * into planes of its own), else ranges of output rows of every filter (each padding the rows it reads).
-   * Whole groups keep the pairs layout's passes whole (no pass's fixed cost paid twice, no image row
-   * padded twice); output rows keep its groups as large as they are.
+   * One image's work in `parts` items for threads to share: the FKW parts (contiguous blocks of
+   * output channels; row tiles: of one padded image, plane and pairs: each padding the whole image
+   * into planes of its own), or, plane and pairs with fewer filters than parts, ranges of output
+   * rows of every filter (each padding the rows it reads).
    */
-  imageParts(parts: number): ImagePart[] {
-    const M = this.fkw.M, OH = this.geo.OH, G = this.variant.layout === 'pairs' ? this.variant.rows : 1;
-    if (!partsOwnPlanes(this.variant) || Math.ceil(M / G) >= parts) return this.rowRanges(parts).map(([r0, r1]) => ({ r0, r1, y0: 0, y1: OH }));
-    return this.outputRanges(parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 }));
+  imageParts(): ImagePart[] {
+    const { parts, M } = this.fkw, OH = this.geo.OH;
+    if (parts.length - 1 < this.parts && partsOwnPlanes(this.variant)) return this.outputRanges(this.parts).map(([y0, y1]) => ({ r0: 0, r1: M, y0, y1 }));
+    return Array.from({ length: parts.length - 1 }, (_, t) => ({ r0: parts[t], r1: parts[t + 1], y0: 0, y1: OH }));
   }
 
   /** The pad call for image planes x → xpad (channels c0..c1, the rows output rows y0..y1 read). */
@@ -243,7 +242,15 @@ export class WasmPatternConv {
   convCall(xpad: number, y: number, acc: number, r0 = 0, r1 = this.fkw.M, y0 = 0, y1 = this.geo.OH): PoolCall {
     const a = this.at;
     if (!planePadded(this.variant) && (y0 !== 0 || y1 !== this.geo.OH)) throw new Error('pattern conv: row tiles run whole output planes');
-    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, r0, r1, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc, y0, y1] };
+    const [from, to] = this.pairs ? [this.groupOf(r0), this.groupOf(r1)] : [r0, r1];
+    return { key: this.key, fn: PATTERN_EXPORTS.conv, args: [xpad, y, from, to, a.rowOut, a.rowBias, a.rowIdx, a.rowW, a.stride, a.index, a.weights, a.clampAt, acc, y0, y1, a.groups] };
+  }
+
+  /** ('pairs') The group that starts at FKW row r (M: the number of groups); a call runs whole groups. */
+  private groupOf(r: number): number {
+    const g = this.pairs!.starts.indexOf(r);
+    if (g < 0) throw new Error(`pattern conv: FKW row ${r} does not start a group of the pairs layout (${[...this.pairs!.starts].join(',')})`);
+    return g;
   }
 
   /** Bytes of one input image (before the fused pool, if any). */
@@ -254,19 +261,14 @@ export class WasmPatternConv {
 
   /** Scratch run() needs: padded planes and accumulators per part of an image (one part without the pool). */
   get scratchBytes(): number {
-    const parts = this.poolParts;
+    const parts = this.opts.pool ? this.imageParts().length : 1;
     return partsOwnPlanes(this.variant) ? parts * (this.padBytes + this.accBytes) : this.padBytes + parts * this.accBytes;
-  }
-
-  private get poolParts(): number {
-    const pool = this.opts.pool;
-    return pool && pool.size > 1 ? pool.size : 1;
   }
 
   /** y [N, M, OH, OW] = conv(x [N, C, H, W]) on byte offsets; `scratch` holds scratchBytes. */
   run(N: number, x: number, y: number, scratch: number): void {
     const g = this.geo, inImage = this.inImageBytes, outImage = this.fkw.M * g.OH * g.OW * 4;
-    const pool = this.opts.pool, parts = this.imageParts(this.poolParts), own = partsOwnPlanes(this.variant);
+    const pool = this.opts.pool, parts = this.imageParts(), own = partsOwnPlanes(this.variant);
     const e = this.exports;
     if (!pool || parts.length === 1) {
       // one thread: the calls' arguments made once (the tuner times this path)

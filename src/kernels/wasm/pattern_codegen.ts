@@ -19,14 +19,14 @@ import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
 import { emitPad } from './pattern_pad_codegen.js';
-import { emitBand, emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
+import { type ConvParams, emitBand, emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
 import { PATTERN_EXPORTS, type PatternGeometry, type PatternModuleSpec, type PatternVariant } from './pattern_spec.js';
 
 export function patternModule(s: PatternModuleSpec): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(s.shared));
   m.func(PATTERN_EXPORTS.pad, Array(6).fill(I32), [], (f) => emitPad(f, s));
-  m.func(PATTERN_EXPORTS.conv, Array(15).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
+  m.func(PATTERN_EXPORTS.conv, Array(16).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
   m.func(PATTERN_EXPORTS.touch, [I32, I32], [I32], (f) => emitTouch(f));
   return m.build();
 }
@@ -52,7 +52,7 @@ export function tapsOf(mask: number): [number, number][] {
 class ConvEmitter {
   private readonly g: PatternGeometry;
   private readonly v: PatternVariant;
-  private readonly p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1', Local>;
+  private readonly p: ConvParams;
   private readonly r: Local; private readonly ip: Local; private readonly wp: Local; private readonly end: Local;
   private readonly base: Local; private readonly tileX: Local; private readonly tileY: Local; private readonly yrow: Local;
   private readonly ip0: Local; private readonly wp0: Local; private readonly cp: Local; private readonly t: Local;
@@ -65,8 +65,8 @@ class ConvEmitter {
   constructor(private readonly f: FuncBuilder, private readonly s: PatternModuleSpec) {
     this.g = s.geo;
     this.v = s.variant;
-    const [xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1] = f.params;
-    this.p = { xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1 };
+    const [xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1, groups] = f.params;
+    this.p = { xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1, groups };
     [this.r, this.ip, this.wp, this.end, this.base, this.tileX, this.tileY, this.yrow, this.ip0, this.wp0, this.cp, this.t] =
       Array.from({ length: 12 }, () => f.local(I32));
     [this.bias, this.lo, this.hi, this.x] = Array.from({ length: 4 }, () => f.local(V128));

@@ -25,6 +25,8 @@ interface Pass { channel: number; rows: [number, number]; weights: number[] }
 interface Kernel { row: number; pattern: number; channel: number; weight: number }
 
 export interface PairsLayout {
+  /** First FKW row of each group (groups + 1 entries, the last M): each part's rows (fkw.parts) in groups of G from its start. */
+  starts: Int32Array;
   /** Pattern pairs [p, q] (p ≤ q) with generated code, in the order every group runs them; then the K lone kinds. */
   kinds: [number, number][];
   /** Per group: passes per kind (kinds.length + K entries). */
@@ -53,15 +55,23 @@ function rowKernels(fkw: Fkw, r: number): Kernel[] {
   return out;
 }
 
-/** Pairs the kernels of FKW rows in groups of G (see the header). */
+/** The first row of each group of up to G rows, each part (first rows `parts`, M last) in groups from its start; M last. */
+export function groupStarts(parts: ArrayLike<number>, G: number): Int32Array {
+  const starts: number[] = [];
+  for (let t = 0; t + 1 < parts.length; t++) for (let r = parts[t]; r < parts[t + 1]; r += G) starts.push(r);
+  starts.push(parts[parts.length - 1]);
+  return Int32Array.from(starts);
+}
+
+/** Pairs the kernels of FKW rows in groups of up to G within each part (see the header). */
 export function pairKernels(fkw: Fkw, G: number): PairsLayout {
-  const K = fkw.masks.length, groups = Math.ceil(fkw.M / G);
+  const K = fkw.masks.length, starts = groupStarts(fkw.parts, G), groups = starts.length - 1;
   type Pair = [Kernel, Kernel];
   const taps = (p: number) => maskTaps(fkw.masks[p]).length;
   const perGroup: { pairs: Pair[]; lone: Kernel[] }[] = [];
   for (let g = 0; g < groups; g++) {
     const byChannel = new Map<number, Kernel[]>();
-    for (let r = g * G; r < Math.min(fkw.M, (g + 1) * G); r++) {
+    for (let r = starts[g]; r < starts[g + 1]; r++) {
       for (const k of rowKernels(fkw, r)) {
         const list = byChannel.get(k.channel) ?? [];
         list.push(k);
@@ -105,10 +115,10 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
     for (const [a, b] of pairs) {
       const kind = kindOf.get(a.pattern * K + b.pattern);
       if (kind === undefined) { lone.push(a, b); continue; }
-      passes[kind].push({ channel: a.channel, rows: [a.row - g * G, b.row - g * G], weights: [...w(a), ...w(b)] });
+      passes[kind].push({ channel: a.channel, rows: [a.row - starts[g], b.row - starts[g]], weights: [...w(a), ...w(b)] });
       paired += 2;
     }
-    for (const k of lone) passes[kinds.length + k.pattern].push({ channel: k.channel, rows: [k.row - g * G, 0], weights: w(k) });
+    for (const k of lone) passes[kinds.length + k.pattern].push({ channel: k.channel, rows: [k.row - starts[g], 0], weights: w(k) });
     firstEntry[g] = entries.length / 3;
     firstWeight[g] = weights.length;
     passes.forEach((list, kind) => {
@@ -118,5 +128,5 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
       for (const p of list) { entries.push(p.channel, ...p.rows); weights.push(...p.weights); }
     });
   });
-  return { kinds, counts, firstEntry, firstWeight, entries: Int32Array.from(entries), weights: Float32Array.from(weights), paired };
+  return { starts, kinds, counts, firstEntry, firstWeight, entries: Int32Array.from(entries), weights: Float32Array.from(weights), paired };
 }

@@ -123,6 +123,9 @@ export function emitBiasFill(f: FuncBuilder, acc: Local, bias: Local, bytes: Loc
 }
 
 /** The output rows b0..b1 a conv call runs: the byte offset `vb` of their first vector in a plane (added to xpad), their vectors `n` and those vectors' `bytes`. */
+/** The conv export's parameters (pattern_spec.ts PATTERN_EXPORTS.conv). */
+export type ConvParams = Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1' | 'groups', Local>;
+
 export interface Band { b0: Local; b1: Local; vb: Local; n: Local; bytes: Local }
 
 /**
@@ -234,21 +237,21 @@ export function tree(f: FuncBuilder, a: number, b: number, term: (t: number) => 
 export interface PairsCtx {
   f: FuncBuilder;
   s: PatternModuleSpec;
-  p: Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1', Local>;
+  p: ConvParams;
   taps: [number, number][][];
 }
 
 /**
- * 'pairs': the rows r0..r1 in groups of G (variant.rows; r0 a multiple of G), output rows y0..y1:
- * the group's accumulators (G of planeAccBytes at acc) from the bias, then its passes kind by
- * kind (pattern pairs, then lone kernels; counts per group and kind at stride, 3 i32 per pass at
- * index from rowIdx[group]: channel plane and two accumulators, byte offsets; the weights at
- * weights + rowW[group]), then each row's clamp and store.
+ * 'pairs': the groups r0..r1 (of up to G rows, variant.rows; group g's first row at groups[g], its
+ * end at groups[g + 1]), output rows y0..y1: the group's accumulators (one planeAccBytes per row at acc)
+ * from the bias, then its passes kind by kind (pattern pairs, then lone kernels; counts per group and
+ * kind at stride, 3 i32 per pass at index from rowIdx[group]: channel plane and two accumulators, byte
+ * offsets; the weights at weights + rowW[group]), then each row's clamp and store.
  */
 export function emitPairs(c: PairsCtx): void {
   const { f, s, p } = c;
-  const g = s.geo, G = s.variant.rows, PA = planeAccBytes(g), kinds = s.pairKinds ?? [], NK = kinds.length + c.taps.length;
-  const [gr, ge, r, ip, wp, cp, end, base, a1, a2, yrow, src, dst] = Array.from({ length: 13 }, () => f.local(I32));
+  const g = s.geo, PA = planeAccBytes(g), kinds = s.pairKinds ?? [], NK = kinds.length + c.taps.length;
+  const [gi, gr, ge, r, ip, wp, cp, end, base, a1, a2, yrow, src, dst] = Array.from({ length: 14 }, () => f.local(I32));
   const bias = f.local(V128), t = f.local(V128);
   const ws = [0, 1].map(() => Array.from({ length: 9 }, () => f.local(V128))), xs = Array.from({ length: 9 }, () => f.local(V128));
   const band = emitBand(f, s, p.y0, p.y1, p.xpad);
@@ -277,14 +280,15 @@ export function emitPairs(c: PairsCtx): void {
     f.get(p.acc).get(r).get(gr).op('i32.sub').i32(PA).op('i32.mul').op('i32.add').set(a1);
     body();
   });
-  f.forUp(gr, p.r0, p.r1, G, () => {
-    f.get(gr).i32(G).op('i32.add').get(p.r1).get(gr).i32(G).op('i32.add').get(p.r1).op('i32.lt_u').op('select').set(ge);
+  f.forUp(gi, p.r0, p.r1, 1, () => {
+    f.get(p.groups).get(gi).i32(4).op('i32.mul').op('i32.add').set(end);
+    f.get(end).mem('i32.load').set(gr).get(end).mem('i32.load', 4).set(ge);
     eachRow(() => {
       f.get(p.rowBias).get(r).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bias);
       emitBiasFill(f, a1, bias, band.bytes);
     });
     // this group's counts, first pass and first weight
-    f.get(gr).i32(G).op('i32.div_u').i32(4).op('i32.mul').set(end);
+    f.get(gi).i32(4).op('i32.mul').set(end);
     f.get(p.stride).get(end).i32(NK).op('i32.mul').op('i32.add').set(cp);
     f.get(p.index).get(p.rowIdx).get(end).op('i32.add').mem('i32.load').op('i32.add').set(ip);
     f.get(p.weights).get(p.rowW).get(end).op('i32.add').mem('i32.load').op('i32.add').set(wp);

@@ -53,7 +53,8 @@ export const PATTERN_EXPORTS = {
    */
   pad: 'pad',
   /**
-   * (xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1): FKW rows r0..r1,
+   * (xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1, groups): FKW rows r0..r1
+   * ('pairs': groups r0..r1, group g's rows from groups[g] (i32) to groups[g + 1]; others ignore `groups`),
    * output rows y0..y1 ('rows' layout: always the whole plane, 0..OH).
    * Per row r: rowOut[r] byte offset of its output plane from y, rowBias[r] its bias, rowIdx[r] / rowW[r]
    * byte offsets of its first index and weight; stride[r·K + p] its kernels of pattern p ('csr': stride[r]

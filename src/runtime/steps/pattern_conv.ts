@@ -2,10 +2,10 @@
 // per-layer generated kernel (kernels/wasm/pattern.ts). Per image: pad (through
 // the fused max pool, if any) into the step's scratch, then the FKW rows. With threads (the plan's split, layout in
 // compile/conv_layout.ts): chunks of whole images (several per thread), each with its own
-// padded planes and accumulators; or one image in parts (WasmPatternConv.imageParts): plane and
-// pairs one part per thread, whole groups of FKW rows or a range of output rows, each padding the
-// input rows it reads into planes of its own; row tiles ranges of equal kernel counts of one padded
-// image's FKW rows (two per thread), each with its own accumulators.
+// padded planes and accumulators; or one image in parts (WasmPatternConv.imageParts), each a
+// block of output channels of about equal kernel counts: plane and pairs one part per thread, each
+// padding the input into planes of its own (a range of output rows of every filter when there are
+// fewer filters than parts); row tiles two per thread of one padded image, each with its own accumulators.
 import type { ConvStep } from '../../compile/plan_types.js';
 import { partsOwnPlanes, WasmPatternConv } from '../../kernels/wasm/pattern.js';
 import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
@@ -13,11 +13,12 @@ import { patternParts } from '../../compile/conv_layout.js';
 import { at, imageChunkRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { sessionThreads } from './fc.js';
 
-function prepare(s: ConvStep, env: BindEnv): WasmPatternConv {
+/** `parts`: the parts one image is shared in (1 when the step runs whole images). */
+function prepare(s: ConvStep, env: BindEnv, parts: number): WasmPatternConv {
   const p = s.pattern!, w = s.win;
-  return prepared(env, s, `pattern ${patternVariantKey(p.variant)} ${p.reorder} ${p.maxPool ? 'maxpool' : ''}`, () => new WasmPatternConv(
+  return prepared(env, s, `pattern ${patternVariantKey(p.variant)} ${p.reorder} ${p.maxPool ? 'maxpool' : ''} ${parts}`, () => new WasmPatternConv(
     env.kernels.arena, { C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] }, s.weight.data, p.format,
-    { bias: s.bias, clamp: s.clamp, variant: p.variant, reorder: p.reorder, maxPool: p.maxPool, pool: env.pool }));
+    { bias: s.bias, clamp: s.clamp, variant: p.variant, reorder: p.reorder, maxPool: p.maxPool, pool: env.pool, parts }));
 }
 
 /**
@@ -29,10 +30,11 @@ function prepare(s: ConvStep, env: BindEnv): WasmPatternConv {
 const STREAM_BYTES = 4 << 20;
 
 export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
-  const conv = prepare(s, env), L = s.layout;
+  const L = s.layout, threads = sessionThreads(env), own = partsOwnPlanes(s.pattern!.variant);
+  const oneImage = s.split > 1 && threads > 1 && !L.byImages;
+  const conv = prepare(s, env, oneImage ? patternParts(Math.min(s.split, threads), own) : 1);
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
   const inImage = conv.inImageBytes, outImage = s.outImageStride * 4;
-  const threads = sessionThreads(env);
   const streams = s.N * (inImage + outImage) > STREAM_BYTES;
   // Work is taken dynamically (as the sparse conv's): a worker that wakes late, or is
   // descheduled on a shared machine, leaves its item to the caller. Each item has its own
@@ -50,11 +52,11 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
     };
   }
   const e = conv.exports;
-  if (s.split > 1 && threads > 1) {
+  if (oneImage) {
     // one image at a time, its parts taken dynamically, each padding what it reads into its own set (plane,
     // pairs), or FKW row ranges of one padded image, each with its own accumulators (row tiles)
-    const own = partsOwnPlanes(conv.variant), count = patternParts(Math.min(s.split, threads), own), parts = conv.imageParts(count);
-    const acc = own ? L.patches : L.patches / count; // one part's accumulators
+    const parts = conv.imageParts();
+    const acc = own ? L.patches : L.patches / conv.parts; // one part's accumulators
     const images = Array.from({ length: s.N }, (_, n) => conv.imageItems(x + n * inImage, y + n * outImage, scratch, parts, L.plane, acc));
     const pool = env.pool!;
     return {
@@ -66,13 +68,13 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
       },
     };
   }
-  const [, , , , rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc] = conv.convCall(scratch, y, scratch + L.plane).args;
+  const [, , r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, , , groups] = conv.convCall(scratch, y, scratch + L.plane).args;
   return {
     run: () => {
       for (let n = 0; n < s.N; n++) {
         e.pad(x + n * inImage, scratch, 0, s.C, 0, s.OH);
         if (streams) e.touch(y + n * outImage, outImage);
-        e.conv(scratch, y + n * outImage, 0, s.M, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, 0, s.OH);
+        e.conv(scratch, y + n * outImage, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, 0, s.OH, groups);
       }
     },
   };

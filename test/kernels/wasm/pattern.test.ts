@@ -11,7 +11,7 @@ import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
 import { defaultPatternVariant, patternGeometry, WasmPatternConv } from '../../../src/kernels/wasm/pattern.js';
 import { patternModule } from '../../../src/kernels/wasm/pattern_codegen.js';
 import { MAX_PAIR_KINDS, PAIR_MIN_SHARED, pairKernels } from '../../../src/kernels/wasm/pattern_pairs.js';
-import { buildFkw } from '../../../src/format/fkw.js';
+import { buildFkw, filterKernels } from '../../../src/format/fkw.js';
 import { popcount } from '../../../src/ir/pattern.js';
 import { planeFits } from '../../../src/kernels/wasm/pattern_plane_codegen.js';
 import type { PatternVariant } from '../../../src/kernels/wasm/pattern_spec.js';
@@ -23,6 +23,9 @@ const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): b
 const shared = new WasmArena({ shared: true, maximumBytes: 1 << 28 });
 const pool = new NodeThreadPool(shared, 2);
 after(() => pool.close());
+
+/** from, from + step, ... below to. */
+const range = (from: number, to: number, step: number) => Array.from({ length: Math.ceil((to - from) / step) }, (_, i) => from + i * step);
 
 const ROWS: PatternVariant = { storage: 'fkw', layout: 'rows', rows: 2, vecs: 2, lre: true, order: 'filter', unroll: 1 };
 const PAIRS: PatternVariant = { storage: 'fkw', layout: 'pairs', rows: 4, vecs: 4, lre: false, order: 'filter', unroll: 1 };
@@ -83,33 +86,47 @@ test('the default variant: the pairs layout where the pads allow it, else row ti
   assert.equal(defaultPatternVariant(patternGeometry({ C: 1, M: 1, H: 14, W: 14, pads: [1, 2, 1, 0] })).layout, 'rows');
 });
 
-test('on 2 threads (FKW rows of equal kernel counts, whole pair groups; output rows when a pairs layout has fewer groups than threads) the output is the same as on one', () => {
-  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }, { ...ROWS, layout: 'plane' as const, rows: 1, vecs: 4, lre: false }]) {
+test('threads sharing one image: parts are contiguous blocks of output channels of about equal kernel counts (output rows only with fewer filters than parts), bit-identical to one thread', () => {
+  const PLANE: PatternVariant = { ...ROWS, layout: 'plane', rows: 1, vecs: 4, lre: false };
+  for (const v of [undefined, ROWS, PAIRS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }, PLANE]) {
     check(shared, 16, 24, 9, 11, [1, 1, 1, 1], 6, 3, v, { withPool: true });
     const { w, format } = patternWeight(3, 24, 16, 6, 0.3);
     const x = new Rng(5).floats(16 * 9 * 11, -1, 1);
-    const one = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v }).conv(1, x);
-    const two = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v, pool }).conv(1, x);
-    assert.deepEqual(two, one, 'bit-identical: rows are split, never a sum');
+    const make = (o: { parts?: number; pool?: NodeThreadPool }) => new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant: v, ...o });
+    const two = make({ pool }).conv(1, x);
+    assert.deepEqual(two, make({ parts: 2 }).conv(1, x), 'bit-identical to one thread running the same parts: rows are split, never a sum');
+    // one part: other pair groups, so other sums of the same products
+    assertClose(two, make({}).conv(1, x), (e) => 1e-5 * (1 + Math.abs(e)), 'one part');
   }
-  for (const variant of [ROWS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }]) {
-    const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, patternWeight(4, 24, 16, 6, 0.3).w, patternWeight(4, 24, 16, 6, 0.3).format, { variant });
+  const { w, format } = patternWeight(4, 24, 16, 6, 0.3);
+  const kernels = filterKernels(format, 24, 16), most = Math.max(...kernels), total = kernels.reduce((a, b) => a + b, 0);
+  for (const variant of [ROWS, { ...PAIRS, rows: 5 }, { ...PAIRS, rows: 24 }, PLANE]) {
     for (const parts of [1, 2, 3, 24, 40]) {
-      const ranges = conv.rowRanges(parts);
-      assert.equal(ranges[0][0], 0);
-      assert.equal(ranges.at(-1)![1], 24);
-      ranges.slice(1).forEach(([r0], i) => assert.equal(r0, ranges[i][1], 'contiguous'));
-      assert.ok(ranges.length <= parts);
-      if (variant.layout === 'pairs') ranges.forEach(([r0]) => assert.equal(r0 % variant.rows, 0, 'pair groups are never cut'));
-      const rows = conv.outputRanges(parts);
-      assert.deepEqual([rows[0][0], rows.at(-1)![1], rows.length], [0, 9, Math.min(parts, 9)]);
+      const conv = new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { variant, parts });
+      const fkw = conv.fkw, n = Math.min(parts, 24), what = `${JSON.stringify(variant)}, ${parts} parts`;
+      assert.equal(fkw.parts.length - 1, n, what);
+      let next = 0;
+      for (let t = 0; t < n; t++) {
+        const filters = Array.from(fkw.reorder.subarray(fkw.parts[t], fkw.parts[t + 1])).sort((a, b) => a - b);
+        assert.deepEqual(filters, Array.from({ length: filters.length }, (_, i) => next + i), `${what}: part ${t} is the next block of output channels`);
+        next += filters.length;
+        const sum = filters.reduce((a, m) => a + kernels[m], 0);
+        assert.ok(Math.abs(sum + filters.length - (total + 24) / n) <= 2 * (most + 1), `${what}: part ${t} has ${sum} of ${total} kernels`);
+        const counts = filters.map((m) => kernels[m]);
+        if (variant.layout !== 'pairs') assert.deepEqual(Array.from(fkw.reorder.subarray(fkw.parts[t], fkw.parts[t + 1]), (m) => kernels[m]), counts.sort((a, b) => b - a), 'FKR within the part');
+      }
+      if (variant.layout === 'pairs') {
+        const starts = [...conv.pairs!.starts];
+        for (const r of fkw.parts) assert.ok(starts.includes(r), `${what}: no group crosses a part`);
+        starts.slice(1).forEach((r, i) => assert.ok(r > starts[i] && r - starts[i] <= variant.rows, `${what}: groups of 1..G rows`));
+      }
+      const split = conv.imageParts(), rows = conv.outputRanges(parts);
+      if (variant.layout !== 'rows' && n < parts) assert.deepEqual(split, rows.map(([y0, y1]) => ({ r0: 0, r1: 24, y0, y1 })), what);
+      else assert.deepEqual(split, Array.from({ length: n }, (_, t) => ({ r0: fkw.parts[t], r1: fkw.parts[t + 1], y0: 0, y1: 9 })), what);
       rows.forEach(([y0, y1], i) => { assert.ok(y1 > y0); if (i) assert.equal(y0, rows[i - 1][1]); });
-      // FKW rows (whole groups) while there are as many groups as parts, else (plane, pairs) output rows of every filter
-      const split = conv.imageParts(parts), groups = variant.layout === 'pairs' ? Math.ceil(24 / variant.rows) : 24;
-      if (variant.layout !== 'rows' && groups < parts) assert.deepEqual(split, rows.map(([y0, y1]) => ({ r0: 0, r1: 24, y0, y1 })));
-      else assert.deepEqual(split, ranges.map(([r0, r1]) => ({ r0, r1, y0: 0, y1: 9 })));
     }
   }
+  assert.throws(() => new WasmPatternConv(shared, { C: 16, M: 24, H: 9, W: 11, pads: [1, 1, 1, 1] }, w, format, { parts: 0 }), /parts=0/);
 });
 
 test('ranges of output rows, each padding its own rows into planes of its own (NaN elsewhere), give the whole plane\'s output bit for bit', () => {
@@ -153,10 +170,11 @@ test('touch reads one word of every 64-byte line of its range (their or)', () =>
 });
 
 test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds are capped', () => {
-  for (const [M, C, K, G] of [[24, 16, 6, 8], [9, 5, 3, 4], [40, 12, 20, 40], [3, 2, 1, 1]]) {
+  for (const [M, C, K, G, cut] of [[24, 16, 6, 8, 0], [9, 5, 3, 4, 0], [40, 12, 20, 40, 0], [3, 2, 1, 1, 0], [24, 16, 6, 8, 11], [40, 12, 20, 40, 17]]) {
     const { w, format } = patternWeight(M + C, M, C, K, 0.5);
-    const fkw = buildFkw(w, [M, C, 3, 3], format);
-    const p = pairKernels(fkw, G), NK = p.kinds.length + K, groups = Math.ceil(M / G);
+    const fkw = buildFkw(w, [M, C, 3, 3], format, cut ? { parts: [[0, cut], [cut, M]] } : {});
+    const p = pairKernels(fkw, G), NK = p.kinds.length + K, groups = p.starts.length - 1;
+    assert.deepEqual([...p.starts], cut ? [...range(0, cut, G), ...range(cut, M, G), M] : [...range(0, M, G), M], 'groups of G from each part\'s start');
     assert.ok(p.kinds.length <= MAX_PAIR_KINDS);
     let passes = 0, paired = 0;
     const seen = new Set<string>();
@@ -173,8 +191,8 @@ test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds
             assert.ok(popcount(fkw.masks[pa] & fkw.masks[pb]) >= PAIR_MIN_SHARED);
           }
           for (const r of rows) {
-            assert.ok(r < G && g * G + r < M);
-            const key = `${g * G + r}:${channel}`;
+            assert.ok(p.starts[g] + r < p.starts[g + 1]);
+            const key = `${p.starts[g] + r}:${channel}`;
             assert.ok(!seen.has(key), `kernel ${key} runs once`);
             seen.add(key);
           }
