@@ -6,7 +6,7 @@
 // loaded machine these are the comparable figures (npm run bench's medians are wall time).
 // "nnzip pattern tuned": the same model with every pattern layer auto-tuned for this batch and thread
 // count at session creation (patterns.tune; the tuning time is printed).
-// Run: node dist/bench/pattern_cpu.js [BATCH]   (default 1)
+// Run: node dist/bench/pattern_cpu.js [BATCH] [MODEL.nnz]   (default 1; the model: bench/pattern_model.ts patternVggs)
 import { patternVggs, DENSE_VGGS } from './pattern_model.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
@@ -14,7 +14,8 @@ import { loadOnnxFile } from '../src/onnx/load.js';
 import { f32 } from '../src/ir/tensor.js';
 import { Rng } from '../src/ir/random.js';
 const batch = Number(process.argv[2] ?? 1);
-const model = patternVggs();
+const model = patternVggs(process.argv[3]);
+console.log(`model: ${model.source}`);
 // the untuned session first: it plans at creation, before the tuner fills the (per-process) cache
 const untuned = await createNnzipPeer(model.graph, { threads: 1, batch });
 const t0 = performance.now();
