@@ -26,7 +26,7 @@ export function emitClamp(f: FuncBuilder): void {
   f.get(n).i32(4).op('i32.mul').set(n); // n in bytes from here on
   f.forUp(i, 0, nVec, 16, () => {
     f.get(dst).get(i).op('i32.add');
-    f.get(src).get(i).op('i32.add').mem('v128.load').get(lo4).op('f32x4.max').get(hi4).op('f32x4.min');
+    f.get(src).get(i).op('i32.add').mem('v128.load').clampTo(lo4, hi4);
     f.mem('v128.store');
   });
   f.forUp(i, nVec, n, 4, () => {

@@ -73,7 +73,7 @@ function emitDepthwise(f: FuncBuilder, g: DepthwiseGeometry): void {
             else f.op('f32x4.mul').get(acc).op('f32x4.add').set(acc);
           }
         }
-        f.get(clampAt).if(() => { f.get(acc).get(lo).op('f32x4.max').get(hi).op('f32x4.min').set(acc); });
+        f.get(clampAt).if(() => { f.get(acc).clampTo(lo, hi).set(acc); });
         f.get(yrow).get(acc).mem('v128.store').addTo(yrow, 16);
         for (const p of rows) f.addTo(p, 4 * 4 * g.sw);
       });

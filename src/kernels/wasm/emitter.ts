@@ -209,6 +209,15 @@ export class FuncBuilder {
       .get(v).lane('f32x4.extract_lane', 2).get(v).lane('f32x4.extract_lane', 3).op('f32.add').op('f32.add');
   }
 
+  /**
+   * Clamps the f32x4 on the stack to [lo, hi] lane by lane as pmax / pmin (v < lo ? lo : v, then
+   * hi < v ? hi : v: one maxps / minps each, a NaN stays NaN; f32x4.max / min lower to about seven
+   * instructions each for their NaN and −0 rules: a fused ReLU cost a third of a 1→32 3×3 conv).
+   */
+  clampTo(lo: Local, hi: Local): this {
+    return this.get(lo).op('f32x4.pmax').get(hi).op('f32x4.pmin');
+  }
+
   /** local += value (i32). */
   addTo(l: Local, value: I32Expr): this {
     return this.get(l).push(value).op('i32.add').set(l);

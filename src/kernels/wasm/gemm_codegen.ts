@@ -181,7 +181,7 @@ function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number): void {
   });
   f.get(clampAt).if(() => {
     f.get(clampAt).mem('v128.load32_splat', 0).set(a).get(clampAt).mem('v128.load32_splat', 4).set(t);
-    for (const r of acc) for (const x of r) f.get(x).get(a).op('f32x4.max').get(t).op('f32x4.min').set(x);
+    for (const r of acc) for (const x of r) f.get(x).clampTo(a, t).set(x);
   });
   eachRow((i) => {
     for (let j = 0; j < nv; j++) f.get(row).get(acc[i][j]).mem('v128.store', 16 * j);

@@ -257,12 +257,12 @@ class ConvEmitter {
     });
   }
 
-  /** Clamp (when asked; pmax / pmin as storePlane's) and store the tile; the last vector of a row keeps only `lanes` lanes. */
+  /** Clamp (when asked; FuncBuilder.clampTo) and store the tile; the last vector of a row keeps only `lanes` lanes. */
   private store(rows: number, vecs: number, lanes: number): void {
     const { f, g } = this;
     f.get(this.p.clampAt).if(() => {
       for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < vecs; c++) f.get(this.acc[r][c]).get(this.lo).op('f32x4.pmax').get(this.hi).op('f32x4.pmin').set(this.acc[r][c]);
+        for (let c = 0; c < vecs; c++) f.get(this.acc[r][c]).clampTo(this.lo, this.hi).set(this.acc[r][c]);
       }
     });
     f.get(this.yrow).get(this.tileY).op('i32.add').set(this.base);

@@ -200,9 +200,7 @@ export function emitPlaneRow(c: PlaneCtx): void {
 
 /**
  * Clamp (when asked) and store each output row of a band (OW columns) from its accumulators
- * (the band's first row at src) to the output (at dst). The clamp
- * as pmax / pmin (v < lo ? lo : v: one maxps / minps each; f32x4.max / min lower to ~7
- * instructions each for their NaN and signed-zero rules): NaN passes, −0 stays −0.
+ * (the band's first row at src) to the output (at dst); the clamp is FuncBuilder.clampTo.
  */
 export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band): void {
   const { f, s } = c;
@@ -214,7 +212,7 @@ export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, s
     for (let v = 0; v <= full; v++) {
       if (v === full && lanes === 0) break;
       f.get(src).mem('v128.load', 16 * v).set(t);
-      f.get(c.clampAt).if(() => { f.get(t).get(lo).op('f32x4.pmax').get(hi).op('f32x4.pmin').set(t); });
+      f.get(c.clampAt).if(() => { f.get(t).clampTo(lo, hi).set(t); });
       if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
       if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
       if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);

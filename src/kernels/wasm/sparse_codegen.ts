@@ -207,7 +207,7 @@ function emitSpmvT(f: FuncBuilder, v: SparseVariant): void {
   f.get(y).set(yp);
   f.get(y).get(outDim).i32(-4).op('i32.and').i32(4).op('i32.mul').op('i32.add').set(vend);
   whileBelow(f, yp, vend, () => {
-    f.get(yp).get(yp).mem('v128.load').get(lov).op('f32x4.max').get(hiv).op('f32x4.min').mem('v128.store');
+    f.get(yp).get(yp).mem('v128.load').clampTo(lov, hiv).mem('v128.store');
     f.addTo(yp, 16);
   });
   f.get(y).get(outDim).i32(4).op('i32.mul').op('i32.add').set(vend);
@@ -247,7 +247,7 @@ function emitSpmmRows(f: FuncBuilder, v: SparseVariant, nv: number): void {
       f.addTo(pc, indexBytes(v)).addTo(pv, valueBytes(v));
     });
     f.get(clampAt).mem('v128.load32_splat').set(w).get(clampAt).mem('v128.load32_splat', 4).set(t);
-    for (const x of acc) f.get(x).get(w).op('f32x4.max').get(t).op('f32x4.min').set(x);
+    for (const x of acc) f.get(x).clampTo(w, t).set(x);
     storeTile(f, acc, { cp, step, transposed, valid, at });
     f.addTo(rp, 4).addTo(bp, 4);
     f.addTo(cp, rowStep);

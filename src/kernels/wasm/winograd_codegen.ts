@@ -400,7 +400,7 @@ function outputChannel(f: FuncBuilder, v: WinogradVariant, lanes: OutLanes, l: R
       tr.emit(f, x, (oy, push) => {
         f.get(l.hbuf);
         push();
-        f.get(l.biasv).op('f32x4.add').get(l.lov).op('f32x4.max').get(l.hiv).op('f32x4.min').mem('v128.store', yAt + (oy * m + ox) * 16);
+        f.get(l.biasv).op('f32x4.add').clampTo(l.lov, l.hiv).mem('v128.store', yAt + (oy * m + ox) * 16);
       });
     }
     f.get(l.full).if(store, storeEdge);

@@ -135,12 +135,12 @@ export function emitConvFast(f: FuncBuilder, v: XnorVariant): void {
     f.get(mt).get(M).op('i32.lt_s').if(() => tile(false));
   };
 
-  /** S = B − 2X (exact in i32), then as the oracle: f32(S)·a + bias, clamped (pmax / pmin: v < lo ? lo : v); stored at yr + j. */
+  /** S = B − 2X (exact in i32), then as the oracle: f32(S)·a + bias, clamped (FuncBuilder.clampTo); stored at yr + j. */
   const outputs = (counts: () => void) => {
     f.get(br).get(j).op('i32.add').mem('v128.load', 0, 2); counts(); f.i32(1).op('i32x4.shl').op('i32x4.sub')
       .op('f32x4.convert_i32x4_s').get(av).op('f32x4.mul').get(bv).op('f32x4.add').set(vy);
     // unconditional: with lo = −∞ (hi = +∞) the comparison is never true, and NaN and −0 pass unchanged
-    f.get(vy).get(lo4).op('f32x4.pmax').get(hi4).op('f32x4.pmin').set(vy);
+    f.get(vy).clampTo(lo4, hi4).set(vy);
     f.get(yr).get(j).op('i32.add').get(vy).mem('v128.store', 0, 2);
   };
 
