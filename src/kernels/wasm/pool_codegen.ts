@@ -2,7 +2,8 @@
 // Inference: 2-D max / average pooling, specialised per window geometry like the
 // depthwise kernel: each plane is copied into a buffer padded with the pool's
 // identity (-inf for max, 0 for avg), then 4 outputs at a time are reduced with
-// f32x4. Average divisors are separable (window clipped independently along H
+// f32x4 (max: from the window's first tap, as f32x4.pmax, t > m ? t : m, the
+// reference's rule; f32x4.max lowers to about seven instructions). Average divisors are separable (window clipped independently along H
 // and W), so the caller passes per-row and per-column reciprocals.
 // Training (emitted into the training module, train_codegen.ts): max pooling
 // that also records the argmax (general windows, and a SIMD 2×2 stride-2 path),
@@ -38,9 +39,8 @@ function emitPool(f: FuncBuilder, g: PoolGeometry): void {
   const c = f.local(), oh = f.local(), ow = f.local(), r = f.local(), plane = f.local(), yrow = f.local(), owVec = f.local();
   const rowBytes = f.local(), p = f.local(), end = f.local();
   const rows = Array.from({ length: g.kh }, () => f.local());
-  const acc = f.local(V128), t = f.local(V128), fill = f.local(V128), acc1 = f.local(F32), ih = f.local(F32);
-  const reduce = g.kind === 'max' ? 'f32x4.max' : 'f32x4.add';
-  const reduce1 = g.kind === 'max' ? 'f32.max' : 'f32.add';
+  const acc = f.local(V128), t = f.local(V128), fill = f.local(V128), acc1 = f.local(F32), ih = f.local(F32), ih1 = f.local(F32);
+  const max = g.kind === 'max';
   f.f32x4(g.kind === 'max' ? -Infinity : 0).set(fill);
   f.get(OW).get(OW).i32(3).op('i32.and').op('i32.sub').set(owVec);
   f.get(PW).i32(4).op('i32.mul').set(rowBytes);
@@ -61,9 +61,12 @@ function emitPool(f: FuncBuilder, g: PoolGeometry): void {
       }
       if (g.kind === 'avg') f.get(invH).get(oh).i32(4).op('i32.mul').op('i32.add').mem('f32.load').set(ih);
       f.forUp(ow, 0, owVec, 4, () => {
-        f.get(fill).set(acc);
+        if (!max) f.get(fill).set(acc);
         for (let ki = 0; ki < g.kh; ki++) {
-          for (let kj = 0; kj < g.kw; kj++) { f.get(acc); loadTaps(f, g, rows[ki], kj * g.dw * 4, t); f.op(reduce).set(acc); }
+          for (let kj = 0; kj < g.kw; kj++) {
+            if (max && ki + kj === 0) { loadTaps(f, g, rows[0], 0, t); f.set(acc); continue; }
+            f.get(acc); loadTaps(f, g, rows[ki], kj * g.dw * 4, t); f.op(max ? 'f32x4.pmax' : 'f32x4.add').set(acc);
+          }
         }
         if (g.kind === 'avg') {
           f.get(acc).get(ih).op('f32x4.splat').op('f32x4.mul');
@@ -75,7 +78,13 @@ function emitPool(f: FuncBuilder, g: PoolGeometry): void {
       f.forUp(ow, owVec, OW, 1, () => {
         f.get(fill).lane('f32x4.extract_lane', 0).set(acc1);
         for (let ki = 0; ki < g.kh; ki++) {
-          for (let kj = 0; kj < g.kw; kj++) f.get(acc1).get(rows[ki]).mem('f32.load', kj * g.dw * 4).op(reduce1).set(acc1);
+          for (let kj = 0; kj < g.kw; kj++) {
+            f.get(rows[ki]).mem('f32.load', kj * g.dw * 4).set(ih1);
+            if (!max) { f.get(acc1).get(ih1).op('f32.add').set(acc1); continue; }
+            // the first tap, then t > m ? t : m (the vector lanes' rule)
+            if (ki + kj === 0) f.get(ih1).set(acc1);
+            else f.get(ih1).get(acc1).get(ih1).get(acc1).op('f32.gt').op('select').set(acc1);
+          }
         }
         if (g.kind === 'avg') {
           f.get(acc1).get(ih).op('f32.mul').get(invW).get(ow).i32(4).op('i32.mul').op('i32.add').mem('f32.load').op('f32.mul').set(acc1);
