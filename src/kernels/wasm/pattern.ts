@@ -111,9 +111,9 @@ export interface PatternConvOptions {
   /**
    * Parts threads share one image in (default: the pool's threads): the filters in as many contiguous
    * ranges of about equal kernel counts, FKR within each, so that each part writes one block of output
-   * channels. Parts writing interleaved rows or planes of the output ran 15–50% slower side by side than
-   * one at a time (VGG-S, 2 threads; they did not when writing separate buffers): the prefetchers pull
-   * the other core's lines across every boundary.
+   * channels. Parts writing interleaved rows or planes of the output took 1.15–1.8× as long side by side
+   * as one at a time (VGG-S, 2 threads; not when writing separate buffers): the prefetchers pull the
+   * other core's lines across every boundary (docs/pattern.md, Threads).
    */
   parts?: number;
 }
