@@ -90,8 +90,8 @@ const PATTERN_SETS_BYTES = 8 << 20;
 /**
  * A pattern conv estimated at this much or more (ns on one thread) shares one image over the
  * threads (lower than the sparse kernels' SPARSE_SPLIT_NS: its parts duplicate only a pad of
- * ~1 µs). VGG-S, 2 threads, batch 1 (bench/pattern.js): features.7 and .14 (est ~23 µs)
- * 1.24× and 1.27× faster split; a dynamic run of two empty items costs 1.2–1.8 µs.
+ * ~1 µs). VGG-S, 2 threads, batch 1 (bench/pattern.js): features.7 and .14 (est 32 µs, 22–23 µs
+ * measured) 1.24× and 1.27× faster split; a dynamic run of two empty items costs 1.2–1.8 µs.
  */
 export const PATTERN_SPLIT_NS = 15_000;
 
