@@ -118,7 +118,7 @@ export function patternParts(split: number, ownPlanes: boolean): number {
  * (one set: the padded image, then each block's accumulators in `patches`).
  */
 function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
-  split = Math.max(split, threads > 1 && (s.estNs ?? 0) >= PATTERN_SPLIT_NS ? threads : 1);
+  split = Math.max(split, sparseParts(s.estNs ?? 0, threads, PATTERN_SPLIT_NS));
   const byImages = splitsImages(s.N, split), v = s.pattern!.variant;
   const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
   const plane = roundUp(paddedBytes(geo, v), 64), acc = roundUp(accBytes(geo, v), 64);

@@ -36,7 +36,7 @@ export interface Fkw {
 /**
  * FKR order: filters with more kernels first, then by their pattern mix (filters
  * with the same histogram end up adjacent), then by index — similar rows run the
- * same pattern loops back to back and split evenly over threads.
+ * same pattern loops back to back.
  */
 function filterOrder(filters: readonly number[], K: number, hist: Int32Array, counts: Int32Array): Int32Array {
   const key = (m: number) => Array.from(hist.subarray(m * K, (m + 1) * K));
@@ -84,12 +84,7 @@ export function buildFkw(w: Float32Array, shape: readonly number[], f: PatternFo
   opts: { reorder?: boolean; groups?: number; parts?: readonly (readonly [number, number])[] } = {}): Fkw {
   const [M, C] = shape, K = f.masks.length;
   const hist = new Int32Array(M * K), counts = filterKernels(f, M, C);
-  for (let m = 0; m < M; m++) {
-    for (let c = 0; c < C; c++) {
-      const a = f.assign[m * C + c];
-      if (a !== REMOVED_KERNEL) hist[m * K + a]++;
-    }
-  }
+  f.assign.forEach((a, i) => { if (a !== REMOVED_KERNEL) hist[Math.floor(i / C) * K + a]++; });
   const ranges = opts.parts ?? [[0, M]];
   if (ranges[0]?.[0] !== 0 || ranges.at(-1)![1] !== M || ranges.some(([a, b], i) => b <= a || (i > 0 && a !== ranges[i - 1][1]))) {
     throw new Error(`FKW: parts ${JSON.stringify(ranges)} must be non-empty contiguous ranges covering filters 0..${M}`);

@@ -146,7 +146,7 @@ export class WasmPatternConv {
     if (this.variant.layout === 'pairs' && !(Number.isInteger(this.variant.rows) && this.variant.rows >= 1)) fail(`pattern conv: the pairs layout needs groups of 1 or more filters, not ${this.variant.rows}`);
     this.parts = opts.parts ?? opts.pool?.size ?? 1;
     if (!Number.isInteger(this.parts) || this.parts < 1) fail(`pattern conv: parts=${this.parts} must be an integer ≥ 1`);
-    const kernels = filterKernels(format, M, C), prefix = Int32Array.from({ length: M + 1 }, () => 0);
+    const kernels = filterKernels(format, M, C), prefix = new Int32Array(M + 1);
     kernels.forEach((k, m) => { prefix[m + 1] = prefix[m] + k; });
     // a filter's bias, clamp and store cost about one kernel's multiply-adds (patternConvNs: 0.6 vs 4 × 0.19 per vector)
     const ranges = rowRanges(prefix, 0, M, this.parts, 1);

@@ -122,10 +122,10 @@ export function emitBiasFill(f: FuncBuilder, acc: Local, bias: Local, bytes: Loc
   f.forUp(j, 0, bytes, 16, () => { f.get(acc).get(j).op('i32.add').get(bias).mem('v128.store'); });
 }
 
-/** The output rows b0..b1 a conv call runs: the byte offset `vb` of their first vector in a plane (added to xpad), their vectors `n` and those vectors' `bytes`. */
 /** The conv export's parameters (pattern_spec.ts PATTERN_EXPORTS.conv). */
 export type ConvParams = Record<'xpad' | 'y' | 'r0' | 'r1' | 'rowOut' | 'rowBias' | 'rowIdx' | 'rowW' | 'stride' | 'index' | 'weights' | 'clampAt' | 'acc' | 'y0' | 'y1' | 'groups', Local>;
 
+/** The output rows b0..b1 a conv call runs: the byte offset `vb` of their first vector in a plane (added to xpad), their vectors `n` and those vectors' `bytes`. */
 export interface Band { b0: Local; b1: Local; vb: Local; n: Local; bytes: Local }
 
 /**

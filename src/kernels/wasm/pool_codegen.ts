@@ -3,8 +3,9 @@
 // depthwise kernel: each plane is copied into a buffer padded with the pool's
 // identity (-inf for max, 0 for avg), then 4 outputs at a time are reduced with
 // f32x4 (max: from the window's first tap, as f32x4.pmax, t > m ? t : m, the
-// reference's rule; f32x4.max lowers to about seven instructions). Average divisors are separable (window clipped independently along H
-// and W), so the caller passes per-row and per-column reciprocals.
+// reference's rule; f32x4.max lowers to about seven instructions). Average divisors
+// are separable (window clipped independently along H and W), so the caller passes
+// per-row and per-column reciprocals.
 // Training (emitted into the training module, train_codegen.ts): max pooling
 // that also records the argmax (general windows, and a SIMD 2×2 stride-2 path),
 // and its backward.
@@ -41,7 +42,7 @@ function emitPool(f: FuncBuilder, g: PoolGeometry): void {
   const rows = Array.from({ length: g.kh }, () => f.local());
   const acc = f.local(V128), t = f.local(V128), fill = f.local(V128), acc1 = f.local(F32), ih = f.local(F32), ih1 = f.local(F32);
   const max = g.kind === 'max';
-  f.f32x4(g.kind === 'max' ? -Infinity : 0).set(fill);
+  f.f32x4(max ? -Infinity : 0).set(fill);
   f.get(OW).get(OW).i32(3).op('i32.and').op('i32.sub').set(owVec);
   f.get(PW).i32(4).op('i32.mul').set(rowBytes);
   f.forUp(c, 0, planes, 1, () => {

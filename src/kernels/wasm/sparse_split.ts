@@ -28,9 +28,9 @@ export const SPARSE_SPLIT_NS = 40_000;
  */
 export const ROW_COST = { spmv: 16, spmvT: 1, spmm: 3 } as const;
 
-/** Threads to share work estimated at `estNs` on one thread: all of them from SPARSE_SPLIT_NS on, else 1. */
-export function sparseParts(estNs: number, threads: number): number {
-  return threads > 1 && estNs >= SPARSE_SPLIT_NS ? threads : 1;
+/** Threads to share work estimated at `estNs` on one thread: all of them from `minNs` (default SPARSE_SPLIT_NS) on, else 1. */
+export function sparseParts(estNs: number, threads: number, minNs = SPARSE_SPLIT_NS): number {
+  return threads > 1 && estNs >= minNs ? threads : 1;
 }
 
 /**
