@@ -90,9 +90,10 @@ async function run(graph: Graph, r: Recipe, o: Options, label: string, out?: str
   const result = await withTrainingThreads(o.threads, () => compressGraph(start ?? graph, {
     recipe: r, data: trainingData(o), seed: 1, maxStepsPerEpoch: o.maxSteps, teacher: start ? graph : undefined,
     onProgress: (stage, p) => {
-      if (Date.now() - last > 30000 || p.phase === 'eval') {
+      if (Date.now() - last > 30000 || p.phase !== 'train') {
         last = Date.now();
-        log(`${label}: ${stage} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.testAccuracy ? ` test ${pct(p.testAccuracy)}` : ''}`);
+        if (p.phase === 'average') log(`${label}: ${stage}: the mean of ${p.averaged} epochs' weights, test ${pct(p.testAccuracy!)}`);
+        else log(`${label}: ${stage} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.testAccuracy ? ` test ${pct(p.testAccuracy)}` : ''}`);
       }
     },
   }));

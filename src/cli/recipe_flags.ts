@@ -24,6 +24,8 @@ export const RECIPE_FLAGS: Options = {
   batchnorm: { type: 'string' },
   distill: { type: 'string' },
   'distill-temperature': { type: 'string' },
+  swa: { type: 'string' },
+  'swa-lr': { type: 'string' },
   init: { type: 'string' },
   'no-prune': { type: 'boolean' },
   'no-share': { type: 'boolean' },
@@ -60,6 +62,9 @@ export const RECIPE_HELP = `  --recipe NAME|FILE      built-in recipe (${Object.
   --distill ALPHA         knowledge distillation from the uncompressed model: loss =
                           (1 − ALPHA)·CE + ALPHA·T²·KL(teacher ‖ student) at temperature T
   --distill-temperature T the distillation temperature (> 0; default 4)
+  --swa N                 stochastic weight averaging: after each stage's final fine-tuning, N more
+                          epochs at a constant rate, the weights then the mean of their ends
+  --swa-lr X              the averaged epochs' learning rate (default: half the fine-tuning's)
   --init I                k-means initialisation: linear, density or random
   --no-prune, --no-share  leave out a stage
   --no-huffman            no Huffman coding (Han's P+Q stage)
@@ -192,8 +197,13 @@ export function recipeFromFlags(p: Parsed, finetune = true): Recipe {
     if (!r.train.distill) fail('--distill-temperature goes with --distill ALPHA (or a recipe with train.distill)');
     r.train.distill.temperature = num(p, 'distill-temperature', 4, 0, Infinity); // 0 refused by checkRecipe: "must be > 0"
   }
+  if (str(p, 'swa') !== undefined) r.train.swa = { epochs: num(p, 'swa', 0, 1, 1000, true), lr: r.train.swa?.lr ?? r.train.lr / 2 };
+  if (str(p, 'swa-lr') !== undefined) {
+    if (!r.train.swa) fail('--swa-lr goes with --swa N (or a recipe with train.swa)');
+    r.train.swa.lr = num(p, 'swa-lr', 0, 0, 10); // 0 refused by checkRecipe: the range is open at 0
+  }
   checkRecipe(r, 'options');
-  const tuning = ['batchnorm', 'distill', 'distill-temperature'].find((f) => str(p, f) !== undefined);
+  const tuning = ['batchnorm', 'distill', 'distill-temperature', 'swa', 'swa-lr'].find((f) => str(p, f) !== undefined);
   if (tuning && !finetune) fail(`--${tuning} sets fine-tuning, which this run does not do (--no-finetune or no --dataset); drop it`);
   patternFlags(r, p);
   const scheme = choice(p, 'quantize', ['int8', 'fixed'] as const);

@@ -2,7 +2,8 @@
 // recipe's train block into the trainer's options. Two options apply to every
 // stage's fine-tuning: `batchnorm: refold` (a BatchNorm after each conv during
 // training, folded back into its weights and bias at the end: train/bn_refold.ts)
-// and `distill` (knowledge distillation from the uncompressed model).
+// `distill` (knowledge distillation from the uncompressed model) and `swa`
+// (stochastic weight averaging after the scheduled epochs).
 import { foldBatchNorms, insertBatchNorms } from '../train/bn_refold.js';
 import { fail } from '../ir/errors.js';
 import { train, type Progress, type TrainData, type TrainResult } from '../train/loop.js';
@@ -36,6 +37,12 @@ export interface FinetuneConfig {
   batchnorm?: 'refold' | 'off';
   /** Knowledge distillation from `teacher` (the uncompressed model). */
   distill?: { alpha: number; temperature: number };
+  /**
+   * Stochastic weight averaging (Izmailov et al., 2018): after the scheduled epochs, `epochs`
+   * more at a constant `lr`; the weights become the mean of those epochs' ends, BatchNorm
+   * statistics recomputed for them.
+   */
+  swa?: { epochs: number; lr: number };
   /** The distillation teacher (the pipeline builds it from the input graph). */
   teacher?: Model;
   seed: number;
@@ -44,7 +51,10 @@ export interface FinetuneConfig {
   onProgress?: (stage: string, p: Progress) => void;
 }
 
-/** Trains `epochs` epochs with SGD + momentum and (unless told otherwise) a cosine decay to lr/20 over them. */
+/**
+ * Trains `epochs` epochs with SGD + momentum and (unless told otherwise) a cosine decay to
+ * lr/20 over them, then cfg.swa's averaged epochs.
+ */
 export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: FinetuneConfig, stage: string,
   schedule: ScheduleSpec = { kind: 'cosine', minLr: cfg.lr / 20 }): TrainResult {
   const distill = cfg.distill && cfg.distill.alpha > 0
@@ -52,21 +62,28 @@ export function finetune(model: Model, data: FinetuneData, epochs: number, cfg: 
     : undefined;
   const tr = data.train;
   const calib = Math.min(REFOLD_CALIBRATION_IMAGES, tr.count);
-  const refold = cfg.batchnorm === 'refold' && epochs > 0
+  const swa = cfg.swa && cfg.swa.epochs > 0 ? cfg.swa : undefined;
+  const refold = cfg.batchnorm === 'refold' && epochs + (swa?.epochs ?? 0) > 0
     ? insertBatchNorms(model, { images: tr.images.subarray(0, calib * tr.shape.reduce((a, b) => a * b, 1)), count: calib }, { seed: cfg.seed, batch: cfg.batch })
     : undefined;
-  try {
-    return train(refold?.model ?? model, data.score === false ? { train: data.train } : data, {
-      epochs,
+  const run = (n: number, lr: number, sched: ScheduleSpec, seed: number, name: string, average?: { fromEpoch: number }) =>
+    train(refold?.model ?? model, data.score === false ? { train: data.train } : data, {
+      epochs: n,
       batchSize: cfg.batch,
-      seed: cfg.seed,
-      optimizer: { kind: 'sgd', lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
-      schedule,
+      seed,
+      optimizer: { kind: 'sgd', lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
+      schedule: sched,
       augment: { shift: cfg.shift ?? 0, flip: cfg.flip ?? false },
       maxStepsPerEpoch: cfg.maxStepsPerEpoch,
-      onProgress: cfg.onProgress ? (p) => cfg.onProgress!(stage, p) : undefined,
+      onProgress: cfg.onProgress ? (p) => cfg.onProgress!(name, p) : undefined,
       distill,
+      average,
     });
+  try {
+    const main = run(epochs, cfg.lr, schedule, cfg.seed, stage);
+    if (!swa) return main;
+    const avg = run(swa.epochs, swa.lr, { kind: 'constant' }, cfg.seed + 1, `${stage} swa`, { fromEpoch: 1 });
+    return { epochs: [...main.epochs, ...avg.epochs], testAccuracy: avg.testAccuracy, averaged: avg.averaged };
   } finally {
     if (refold) {
       foldBatchNorms(refold);

@@ -129,10 +129,12 @@ export interface Recipe {
    * batchnorm: 'refold' trains every fine-tuning with a BatchNorm after each conv that has none (calibrated to
    * the identity, batch statistics in training), folded back into the conv at the end of each fine-tuning.
    * distill: knowledge distillation from the uncompressed input model, loss = (1 − α)·CE + α·T²·KL.
+   * swa: stochastic weight averaging after each stage's final fine-tuning (not ADMM's rounds): `epochs` more at
+   * a constant `lr`, the weights then the mean of those epochs' ends (BatchNorm statistics recomputed).
    */
   train: {
     lr: number; batch: number; momentum: number; weightDecay: number; shift?: number; flip?: boolean;
-    batchnorm?: 'refold' | 'off'; distill?: { alpha: number; temperature: number };
+    batchnorm?: 'refold' | 'off'; distill?: { alpha: number; temperature: number }; swa?: { epochs: number; lr: number };
   };
   /**
    * indexBits: relative-index bits per kind (the encoder picks the best when absent).
@@ -283,7 +285,14 @@ export function checkRecipe(r: Recipe, source: string): void {
     for (const k of Object.keys(d)) if (k !== 'alpha' && k !== 'temperature') fail(`${source}: train.distill.${k} is not a distillation setting; use alpha, temperature`);
     checkDistill(d.alpha, d.temperature, `${source}: train.distill`);
   }
-  const trainKeys = ['lr', 'batch', 'momentum', 'weightDecay', 'shift', 'flip', 'batchnorm', 'distill'];
+  if (r.train.swa !== undefined) {
+    const w = r.train.swa;
+    if (typeof w !== 'object' || w === null) fail(`${source}: train.swa must be a mapping { epochs, lr }`);
+    for (const k of Object.keys(w)) if (k !== 'epochs' && k !== 'lr') fail(`${source}: train.swa.${k} is not a weight-averaging setting; use epochs, lr`);
+    checkRange(`${source}: train.swa.epochs`, w.epochs, 1, 1000, false, true);
+    checkRange(`${source}: train.swa.lr`, w.lr, 0, 10, true, false);
+  }
+  const trainKeys = ['lr', 'batch', 'momentum', 'weightDecay', 'shift', 'flip', 'batchnorm', 'distill', 'swa'];
   for (const k of Object.keys(r.train)) if (!trainKeys.includes(k)) fail(`${source}: train.${k} is not a training setting; use ${trainKeys.join(', ')}`);
   if (r.encode.f16 !== undefined && typeof r.encode.f16 !== 'boolean') fail(`${source}: encode.f16 ${JSON.stringify(r.encode.f16)} must be true or false`);
   for (const [k, v] of Object.entries(r.encode.indexBits ?? {})) checkBits(`${source}: encode.indexBits.${k}`, v);

@@ -90,6 +90,11 @@ export class TapeCtx {
   readonly rng: Rng;
   /** Train mode (batch statistics, dropout) vs eval mode; read by ops on every forward. */
   training = true;
+  /**
+   * When set, every BatchNorm's running-statistics momentum in train mode (instead of its
+   * own): (k − 1)/k on the k-th batch makes the running statistics the batches' plain mean.
+   */
+  bnMomentum: number | null = null;
 
   constructor(backend: Backend, rng: Rng) {
     this.backend = backend;

@@ -21,7 +21,8 @@ export interface TrainData {
 }
 
 export interface Progress {
-  phase: 'train' | 'eval';
+  /** 'average': the test score of the averaged weights (TrainOptions.average), after the last epoch. */
+  phase: 'train' | 'eval' | 'average';
   epoch: number; // 1-based
   epochs: number;
   step: number; // 1-based within the epoch
@@ -33,9 +34,11 @@ export interface Progress {
   samplesPerSec: number;
   etaSeconds: number;
   lr: number;
-  /** Set on the 'eval' report at the end of each epoch. */
+  /** Set on the 'eval' report at the end of each epoch and on the 'average' report. */
   testAccuracy?: number;
   testLoss?: number;
+  /** On the 'average' report: how many epochs' weights were averaged. */
+  averaged?: number;
 }
 
 export interface TrainOptions {
@@ -55,6 +58,13 @@ export interface TrainOptions {
    * batch; loss = (1 − α)·CE + α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)).
    */
   distill?: Distill;
+  /**
+   * Stochastic weight averaging (Izmailov et al., 2018): after the last epoch the weights
+   * become the mean of the weights at the ends of epochs fromEpoch..epochs (1-based), and
+   * every BatchNorm's running statistics are recomputed for them over one pass of the
+   * training set. Masked weights stay 0 (a mean of zeros).
+   */
+  average?: { fromEpoch: number };
 }
 
 export interface Distill {
@@ -75,8 +85,10 @@ export interface EpochStats {
 
 export interface TrainResult {
   epochs: EpochStats[];
-  /** Test accuracy after the last epoch (when test data was given). */
+  /** Test accuracy of the returned weights (when test data was given): after the last epoch, or of the average. */
   testAccuracy?: number;
+  /** With TrainOptions.average: the epochs averaged and the average's test score. */
+  averaged?: { epochs: number; testAccuracy?: number; testLoss?: number };
 }
 
 function checkData(model: Model, d: TrainData, role: string): void {
@@ -98,6 +110,10 @@ function checkOptions(o: TrainOptions): Required<Pick<TrainOptions, 'batchSize' 
   const augment = o.augment ?? {};
   checkAugment(augment);
   if (o.distill) checkDistill(o.distill.alpha, o.distill.temperature, 'distill');
+  const from = o.average?.fromEpoch;
+  if (o.average && (!Number.isInteger(from) || from! < 1 || from! > Math.max(1, o.epochs))) {
+    fail(`average.fromEpoch=${from} must be a whole number from 1 to the epochs (${o.epochs})`);
+  }
   return {
     batchSize,
     seed: o.seed ?? 0,
@@ -128,6 +144,7 @@ export function train(model: Model, data: { train: TrainData; test?: TrainData }
   const result: TrainResult = { epochs: [] };
   const stepOut: StepResult = { loss: 0, correct: 0 };
   let good: Snapshot = model.snapshot();
+  const sum = options.average ? new WeightSum(model) : null;
   const t0 = performance.now();
   let seen = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -186,7 +203,73 @@ export function train(model: Model, data: { train: TrainData; test?: TrainData }
     }
     result.epochs.push(stats);
     good = model.snapshot(good);
+    if (sum && epoch + 1 >= options.average!.fromEpoch) sum.add();
+  }
+  if (sum && sum.count > 0) {
+    sum.setMean();
+    recomputeBatchNormStats(model, tr, batch, o.augment, rng);
+    result.averaged = { epochs: sum.count };
+    if (test) {
+      const ev = model.evaluate(test.images, test.labels, test.count, batch);
+      result.averaged.testAccuracy = result.testAccuracy = ev.accuracy;
+      result.averaged.testLoss = ev.loss;
+      const last = result.epochs.at(-1)!;
+      options.onProgress?.({
+        phase: 'average', epoch: options.epochs, epochs: options.epochs, step: steps, steps, loss: last.loss, accuracy: last.trainAccuracy,
+        samplesPerSec: last.samplesPerSec, etaSeconds: 0, lr: 0, testAccuracy: ev.accuracy, testLoss: ev.loss, averaged: sum.count,
+      });
+    }
   }
   model.refreshWeights();
   return result;
+}
+
+/** A running sum of the trainable weights (float64), for weight averaging. */
+class WeightSum {
+  private readonly sums: Float64Array[];
+  count = 0;
+
+  constructor(private readonly model: Model) {
+    this.sums = model.parameters().map((p) => new Float64Array(p.master.length));
+  }
+
+  add(): void {
+    this.model.parameters().forEach((p, i) => {
+      const s = this.sums[i];
+      for (let j = 0; j < s.length; j++) s[j] += p.master[j];
+    });
+    this.count++;
+  }
+
+  /** Replaces every weight by its mean. */
+  setMean(): void {
+    this.model.parameters().forEach((p, i) => {
+      const s = this.sums[i];
+      for (let j = 0; j < s.length; j++) p.master[j] = s[j] / this.count;
+    });
+    this.model.refreshWeights();
+  }
+}
+
+/**
+ * One pass over the training set in train mode (full batches, the training augmentation),
+ * no weight changes: every BatchNorm's running statistics become the mean of its batch
+ * statistics (PyTorch's update_bn). A model without BatchNorm is left as it is.
+ */
+function recomputeBatchNormStats(model: Model, tr: TrainData, batch: number, augment: AugmentOptions, rng: Rng): void {
+  if (model.buffers.size === 0) return;
+  const [C, H, W] = tr.shape.length === 3 ? tr.shape : [1, 1, tr.shape.reduce((a, b) => a * b, 1)];
+  const per = C * H * W;
+  const batches = Math.max(1, Math.floor(tr.count / batch));
+  const bt = model.tape(batch, true);
+  model.refreshWeights();
+  try {
+    for (let k = 0; k < batches; k++) {
+      for (let i = 0; i < batch; i++) copySample(tr.images, ((k * batch + i) % tr.count) * per, bt.input.data, i * per, C, H, W, augment, rng);
+      model.setBatchNormMomentum(k / (k + 1));
+      model.run(bt, true);
+    }
+  } finally {
+    model.setBatchNormMomentum(null);
+  }
 }

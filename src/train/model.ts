@@ -149,6 +149,11 @@ export class Model {
     bt.tape.forward();
   }
 
+  /** Overrides every BatchNorm's running-statistics momentum in train mode (null: each its own). */
+  setBatchNormMomentum(m: number | null): void {
+    this.ctx.bnMomentum = m;
+  }
+
   /** Logits for `count` samples (count × classes), in eval mode. */
   predict(images: Float32Array, count: number, batchSize = 64): Float32Array {
     this.refreshWeights();

@@ -40,6 +40,10 @@ test('bad pattern options: one clear error line and no file', () => {
     [['--recipe', 'pattern', '--distill-temperature', '2'], /--distill-temperature goes with --distill ALPHA/],
     [['--recipe', 'pattern', '--batchnorm', 'on'], /--batchnorm on: choose one of refold, off/],
     [['--recipe', 'pattern', '--batchnorm', 'refold'], /--batchnorm sets fine-tuning, which this run does not do/],
+    [['--recipe', 'pattern', '--swa', '0'], /--swa 0: must be an integer in \[1, 1000\]/],
+    [['--recipe', 'pattern', '--swa', '3', '--swa-lr', '0'], /train.swa.lr 0 must be a number in \(0, 10\]/],
+    [['--recipe', 'pattern', '--swa-lr', '0.01'], /--swa-lr goes with --swa N/],
+    [['--recipe', 'pattern', '--swa', '3'], /--swa sets fine-tuning, which this run does not do/],
   ];
   for (const [flags, re] of cases) {
     const out = join(dir, 'x.nnz');

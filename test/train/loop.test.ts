@@ -104,3 +104,69 @@ test('augmentation shifts by up to ±k pixels with zero fill and flips left-righ
     }
   }
 });
+
+test('weight averaging: the weights become the mean of the chosen epochs’ ends, masked weights stay 0', () => {
+  const data = tinyData(96, 1);
+  const model = modelFromGraph(tinyGraph(3, true));
+  const mask = new Uint8Array(model.param('conv1.weight').size).map((_, i) => (i % 3 === 0 ? 0 : 1));
+  model.setMask('conv1.weight', mask);
+  const ends: Float32Array[][] = [];
+  const seen: Progress[] = [];
+  const r = train(model, { train: data, test: tinyData(40, 9) }, {
+    epochs: 4, batchSize: 16, seed: 2, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 }, average: { fromEpoch: 2 },
+    onProgress: (p) => {
+      seen.push({ ...p });
+      if (p.phase === 'eval') ends.push(model.parameters().map((q) => q.master.slice()));
+    },
+  });
+  assert.equal(ends.length, 4);
+  model.parameters().forEach((p, i) => {
+    const mean = p.master.map((_, j) => (ends[1][i][j] + ends[2][i][j] + ends[3][i][j]) / 3);
+    assert.deepEqual(p.master, mean, p.name);
+    assert.notDeepEqual(p.master, ends[3][i], `${p.name} moved from the last epoch's weights`);
+  });
+  const w = model.param('conv1.weight').master;
+  assert.ok(mask.every((m, i) => m === 1 || w[i] === 0));
+  const avg = seen.filter((p) => p.phase === 'average');
+  assert.equal(avg.length, 1);
+  assert.equal(avg[0].averaged, 3);
+  assert.deepEqual(r.averaged, { epochs: 3, testAccuracy: avg[0].testAccuracy, testLoss: avg[0].testLoss });
+  assert.equal(r.testAccuracy, r.averaged.testAccuracy);
+  assert.equal(r.testAccuracy, model.evaluate(tinyData(40, 9).images, tinyData(40, 9).labels, 40, 16).accuracy);
+  assert.throws(() => train(model, { train: data }, { epochs: 2, average: { fromEpoch: 3 } }), /average.fromEpoch=3 must be a whole number from 1 to the epochs \(2\)/);
+  assert.throws(() => train(model, { train: data }, { epochs: 2, average: { fromEpoch: 0 } }), /average.fromEpoch=0/);
+});
+
+test('weight averaging recomputes BatchNorm statistics as the mean over full training batches', () => {
+  const data = tinyData(90, 4); // 5 full batches of 16; the last 10 samples are left out
+  const model = modelFromGraph(tinyGraph(3, true));
+  train(model, { train: data }, { epochs: 2, batchSize: 16, seed: 1, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 }, average: { fromEpoch: 1 } });
+  // Reference: conv1 (1→3, 3×3, pad 1, no bias) over the first 80 samples, per channel:
+  // the mean of the 5 batch means, and of the 5 unbiased batch variances.
+  const w = model.param('conv1.weight').data;
+  const plane = 36, batch = 16;
+  const mean = [0, 0, 0], variance = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    for (let b = 0; b < 5; b++) {
+      const vals: number[] = [];
+      for (let n = b * batch; n < (b + 1) * batch; n++) {
+        for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) {
+          let s = 0;
+          for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+            const iy = y + ky - 1, ix = x + kx - 1;
+            if (iy >= 0 && iy < 6 && ix >= 0 && ix < 6) s += w[c * 9 + ky * 3 + kx] * data.images[n * plane + iy * 6 + ix];
+          }
+          vals.push(s);
+        }
+      }
+      const m = vals.reduce((a, v) => a + v, 0) / vals.length;
+      mean[c] += m / 5;
+      variance[c] += vals.reduce((a, v) => a + (v - m) ** 2, 0) / (vals.length - 1) / 5;
+    }
+  }
+  const rm = model.buffers.get('bn1.running_mean')!, rv = model.buffers.get('bn1.running_var')!;
+  for (let c = 0; c < 3; c++) {
+    assert.ok(Math.abs(rm[c] - mean[c]) < 1e-5, `mean ${c}: ${rm[c]} vs ${mean[c]}`);
+    assert.ok(Math.abs(rv[c] - variance[c]) < 1e-5 * Math.max(1, variance[c]), `variance ${c}: ${rv[c]} vs ${variance[c]}`);
+  }
+});

@@ -44,8 +44,8 @@ export function admmPatterns(model: Model, targets: readonly AdmmTarget[], s: Ad
   try {
     for (let r = 1; r <= s.rounds; r++) {
       for (const term of terms) term.rho = rho;
-      // a constant rate within ADMM: the decay belongs to the retraining
-      finetune(model, data, s.epochsPerRound, train, `admm ${r}/${s.rounds}`, { kind: 'constant' });
+      // a constant rate within ADMM: the decay (and any weight averaging) belongs to the retraining
+      finetune(model, data, s.epochsPerRound, { ...train, swa: undefined }, `admm ${r}/${s.rounds}`, { kind: 'constant' });
       let residual = 0;
       targets.forEach((t, i) => {
         const term = terms[i], w = model.param(t.weight).master;

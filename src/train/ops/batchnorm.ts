@@ -52,7 +52,8 @@ class BatchNormOp implements TapeOp {
   }
 
   private batchStats(v: BnViews): void {
-    const { N, C, HW, momentum } = this;
+    const { N, C, HW } = this;
+    const momentum = this.tape.ctx.bnMomentum ?? this.momentum;
     const x = this.x.data;
     const m = N * HW;
     // Two passes (mean, then squared deviations) for a variance that stays accurate.
