@@ -229,11 +229,6 @@ export class WasmPatternConv {
     return { key: this.key, fn: PATTERN_EXPORTS.pad, args: [x, xpad, c0, c1, y0, y1] };
   }
 
-  /** The touch call of bytes at `at` (one load per cache line). */
-  touchCall(at: number, bytes: number): PoolCall {
-    return { key: this.key, fn: PATTERN_EXPORTS.touch, args: [at, bytes] };
-  }
-
   /** Bytes of one image's padded input, and of one conv call's accumulators. */
   get padBytes(): number { return paddedBytes(this.geo, this.variant); }
   get accBytes(): number { return accBytes(this.geo, this.variant); }

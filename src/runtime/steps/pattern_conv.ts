@@ -22,10 +22,11 @@ function prepare(s: ConvStep, env: BindEnv, parts: number): WasmPatternConv {
 }
 
 /**
- * A batch whose inputs and outputs together pass this many bytes streams them from memory: before
- * each image's conv its output lines are loaded in one burst (touch), not one miss per store of the
- * conv (VGG-S, 1 thread, batch 64: 28×28 and 14×14 layers 4–7% faster per image; batch 1 and 8,
- * whose outputs stay in the caches, 1–2% slower with it).
+ * A batch whose inputs and outputs together pass this many bytes streams them from memory: on one
+ * thread, before each image's conv its output lines are loaded in one burst (touch), not one miss
+ * per store of the conv (VGG-S, batch 64: the 28×28 layer 10% faster per image; batch 1 and 8,
+ * whose outputs stay in the caches, 1–2% slower with it). Threads sharing the batch do not touch:
+ * two cores' bursts at once made the 14×14 and 28×28 layers 2–6% slower, not faster.
  */
 const STREAM_BYTES = 4 << 20;
 
@@ -46,7 +47,7 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
         const pad = scratch + c * (L.plane + L.patches), acc = pad + L.plane;
         return Array.from({ length: n1 - n0 }, (_, i) => {
           const yn = y + (n0 + i) * outImage;
-          return [conv.padCall(x + (n0 + i) * inImage, pad), ...(streams ? [conv.touchCall(yn, outImage)] : []), conv.convCall(pad, yn, acc)];
+          return [conv.padCall(x + (n0 + i) * inImage, pad), conv.convCall(pad, yn, acc)];
         }).flat();
       }),
     };
