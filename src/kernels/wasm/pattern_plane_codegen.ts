@@ -116,10 +116,15 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: P
 /** Byte offset of tap (ky, kx) from the output position in a padded plane. */
 export const tapBytes = (g: PatternGeometry, [ky, kx]: [number, number]): number => (ky * planePitch(g) + kx) * 4;
 
-/** Fills a band's accumulators (`bytes` of them) with the bias. */
+/**
+ * Fills a band's accumulators (`bytes` of them, a multiple of 16) with the bias, four vectors a
+ * step: up to three past the band, inside planeAccBytes' slack.
+ */
 export function emitBiasFill(f: FuncBuilder, acc: Local, bias: Local, bytes: Local): void {
   const j = f.local(I32);
-  f.forUp(j, 0, bytes, 16, () => { f.get(acc).get(j).op('i32.add').get(bias).mem('v128.store'); });
+  f.forUp(j, 0, bytes, 64, () => {
+    for (let v = 0; v < 4; v++) f.get(acc).get(j).op('i32.add').get(bias).mem('v128.store', 16 * v);
+  });
 }
 
 /** The conv export's parameters (pattern_spec.ts PATTERN_EXPORTS.conv). */
@@ -205,14 +210,12 @@ export function emitPlaneRow(c: PlaneCtx): void {
 export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band): void {
   const { f, s } = c;
   const g = s.geo, Q = planePitch(g), r = f.local(I32), lo = f.local(V128), hi = f.local(V128);
-  // the bounds loaded here, not kept from the function's start: a long-lived vector would take a register from the passes
-  f.get(c.clampAt).if(() => { f.get(c.clampAt).mem('v128.load32_splat', 0).set(lo).get(c.clampAt).mem('v128.load32_splat', 4).set(hi); });
   const full = Math.floor(g.OW / 4), lanes = g.OW % 4;
-  f.forUp(r, band.b0, band.b1, 1, () => {
+  const rows = (clamp: boolean) => f.forUp(r, band.b0, band.b1, 1, () => {
     for (let v = 0; v <= full; v++) {
       if (v === full && lanes === 0) break;
       f.get(src).mem('v128.load', 16 * v).set(t);
-      f.get(c.clampAt).if(() => { f.get(t).clampTo(lo, hi).set(t); });
+      if (clamp) f.get(t).clampTo(lo, hi).set(t);
       if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
       if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
       if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);
@@ -220,6 +223,11 @@ export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, s
     }
     f.addTo(src, Q * 4).addTo(dst, g.OW * 4);
   });
+  // the bounds loaded here, not kept from the function's start: a long-lived vector would take a register from the passes
+  f.get(c.clampAt).if(() => {
+    f.get(c.clampAt).mem('v128.load32_splat', 0).set(lo).get(c.clampAt).mem('v128.load32_splat', 4).set(hi);
+    rows(true);
+  }, () => rows(false));
 }
 
 /** Pushes the sum of terms [a, b) as a balanced tree of f32x4.add. */
