@@ -180,7 +180,7 @@ export async function patternRepro(args: string[]): Promise<void> {
   const p = result.stages[0];
   const a = r.pattern!.admm, steps = o.maxSteps ? `, at most ${o.maxSteps} steps of ${r.train.batch} per epoch` : '';
   const t = r.train, tuning = `${t.batchnorm === 'refold' ? ', BatchNorm refold' : ''}${t.distill ? `, distillation α ${t.distill.alpha} T ${t.distill.temperature}` : ''}`;
-  const plan = `${a ? `${a.rounds} ADMM round(s) of ${a.epochsPerRound} epoch(s), ρ ${a.rho} ×${a.rhoGrowth} + ` : ''}${r.pattern!.epochs} retraining epoch(s)${steps}; lr ${t.lr}${tuning}`;
+  const plan = `${a ? `${a.rounds} ADMM round(s) of ${a.epochsPerRound} epoch(s), ρ ${a.rho} ×${a.rhoGrowth} + ` : ''}${r.pattern!.epochs} retraining epoch(s)${t.swa ? ` + ${t.swa.epochs} averaged (SWA, lr ${t.swa.lr})` : ''}${steps}; lr ${t.lr}${tuning}`;
   const rates = Object.entries(r.layers).flatMap(([name, l]) => (l.connectivity === undefined ? [] : [`${name} ${l.connectivity}`]));
   const connectivity = `connectivity ${r.pattern!.connectivity}${rates.length ? ` (${rates.join(', ')})` : ''}`;
   console.log(`\nVGG-S on Fashion-MNIST, ${o.mode === 'admm' ? 'ADMM + masked retraining' : `one-shot projection + masked retraining${o.start ? ` from ${o.start}` : ''}`} (${r.pattern!.patterns} patterns, ${connectivity}; ${plan})\n`);
