@@ -1,7 +1,7 @@
 // Fine-tuning settings shared by the compression stages: one place turns a
-// recipe's train block into the trainer's options. Two options apply to every
+// recipe's train block into the trainer's options. Three options apply to every
 // stage's fine-tuning: `batchnorm: refold` (a BatchNorm after each conv during
-// training, folded back into its weights and bias at the end: train/bn_refold.ts)
+// training, folded back into its weights and bias at the end: train/bn_refold.ts),
 // `distill` (knowledge distillation from the uncompressed model) and `swa`
 // (stochastic weight averaging after the scheduled epochs).
 import { foldBatchNorms, insertBatchNorms } from '../train/bn_refold.js';
