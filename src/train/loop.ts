@@ -91,6 +91,12 @@ export interface TrainResult {
   averaged?: { epochs: number; testAccuracy?: number; testLoss?: number };
 }
 
+/** A sample as C × H × W (flat samples as 1 × 1 × n), as the augmentation copies it. */
+function sampleDims(d: TrainData): [number, number, number] {
+  const s = d.shape;
+  return s.length === 3 ? [s[0], s[1], s[2]] : [1, 1, s.reduce((a, b) => a * b, 1)];
+}
+
 function checkData(model: Model, d: TrainData, role: string): void {
   const name = d.name ?? role;
   const want = model.sampleShape;
@@ -133,7 +139,7 @@ export function train(model: Model, data: { train: TrainData; test?: TrainData }
     fail(`distill: the teacher takes samples of [${t.sampleShape}], the model [${model.sampleShape}]`);
   }
   const { train: tr, test } = data;
-  const [C, H, W] = tr.shape.length === 3 ? tr.shape : [1, 1, tr.shape.reduce((a, b) => a * b, 1)];
+  const [C, H, W] = sampleDims(tr);
   const per = C * H * W;
   const batch = Math.min(o.batchSize, tr.count);
   const steps = Math.min(Math.ceil(tr.count / batch), options.maxStepsPerEpoch ?? Infinity);
@@ -258,14 +264,13 @@ class WeightSum {
  */
 function recomputeBatchNormStats(model: Model, tr: TrainData, batch: number, augment: AugmentOptions, rng: Rng): void {
   if (model.buffers.size === 0) return;
-  const [C, H, W] = tr.shape.length === 3 ? tr.shape : [1, 1, tr.shape.reduce((a, b) => a * b, 1)];
+  const [C, H, W] = sampleDims(tr);
   const per = C * H * W;
-  const batches = Math.max(1, Math.floor(tr.count / batch));
   const bt = model.tape(batch, true);
-  model.refreshWeights();
   try {
-    for (let k = 0; k < batches; k++) {
-      for (let i = 0; i < batch; i++) copySample(tr.images, ((k * batch + i) % tr.count) * per, bt.input.data, i * per, C, H, W, augment, rng);
+    // batch ≤ tr.count (train's), so every batch is full and inside the set
+    for (let k = 0; k < Math.floor(tr.count / batch); k++) {
+      for (let i = 0; i < batch; i++) copySample(tr.images, (k * batch + i) * per, bt.input.data, i * per, C, H, W, augment, rng);
       model.setBatchNormMomentum(k / (k + 1));
       model.run(bt, true);
     }

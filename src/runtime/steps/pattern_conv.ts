@@ -36,7 +36,6 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
   const conv = prepare(s, env, oneImage ? patternParts(Math.min(s.split, threads), own) : 1);
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
   const inImage = conv.inImageBytes, outImage = s.outImageStride * 4;
-  const streams = s.N * (inImage + outImage) > STREAM_BYTES;
   // Work is taken dynamically (as the sparse conv's): a worker that wakes late, or is
   // descheduled on a shared machine, leaves its item to the caller. Each item has its own
   // scratch (images) or accumulators (row ranges), so any thread may run any item.
@@ -69,6 +68,7 @@ export function bindPatternConv(s: ConvStep, env: BindEnv): StepExecutor {
       },
     };
   }
+  const streams = s.N * (inImage + outImage) > STREAM_BYTES;
   const [, , r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, , , groups] = conv.convCall(scratch, y, scratch + L.plane).args;
   return {
     run: () => {
