@@ -8,7 +8,7 @@ import { CANDIDATES, projectLayer } from '../src/compress/pattern/project.js';
 import { patternCounts } from '../src/ir/pattern.js';
 import { Rng } from '../src/ir/random.js';
 import { WasmArena } from '../src/kernels/wasm/arena.js';
-import { defaultPatternVariant, patternConvNs, patternCostTerms, rowsPatternVariant, WasmPatternConv } from '../src/kernels/wasm/pattern.js';
+import { defaultPatternVariant, patternConvNs, patternCostTerms, patternGeometry, rowsPatternVariant, WasmPatternConv } from '../src/kernels/wasm/pattern.js';
 import type { PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import { formatTable } from './table.js';
 
@@ -67,7 +67,7 @@ function main(): void {
         const params = { C, M, H, W: H, pads: [1, 1, 1, 1] as const };
         const mark = arena.used;
         const x = arena.allocF32(C * H * H), y = arena.allocF32(M * H * H);
-        const pairs = defaultPatternVariant({ C, H, W: H, OH: H, OW: H, padT: 1, padL: 1, PH: H + 2, PW: H + 2 });
+        const pairs = defaultPatternVariant(patternGeometry(params));
         const plane: PatternVariant = { ...pairs, layout: 'plane', rows: 1, unroll: 1 };
         for (const variant of [pairs, plane, rowsPatternVariant({ OH: H, OW: H })]) {
           const conv = new WasmPatternConv(arena, params, p.w, p.format, { clamp: [0, Infinity], variant });

@@ -18,6 +18,7 @@ import { tileGrid } from '../ir/winograd.js';
 import { accBytes, paddedBytes, patternGeometry, partsOwnPlanes } from '../kernels/wasm/pattern.js';
 import { patternCounts } from '../ir/pattern.js';
 import { storedCount } from './cost.js';
+import { patternParams } from './pattern_choice.js';
 import type { ConvLayout, ConvStep, PoolStep, QConvStep } from './plan_types.js';
 
 /** Extra bytes after each scratch area: vector loads and stores may run up to a line past the end. */
@@ -120,7 +121,7 @@ export function patternParts(split: number, ownPlanes: boolean): number {
 function patternLayout(s: ConvStep, split: number, threads: number): ConvLayout {
   split = Math.max(split, sparseParts(s.estNs ?? 0, threads, PATTERN_SPLIT_NS));
   const byImages = splitsImages(s.N, split), v = s.pattern!.variant;
-  const geo = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [s.win.padT, s.win.padL, s.win.padB, s.win.padR] });
+  const geo = patternGeometry(patternParams(s));
   const plane = roundUp(paddedBytes(geo, v), 64), acc = roundUp(accBytes(geo, v), 64);
   if (byImages) {
     const sets = Math.max(split, Math.min(s.N, split * CHUNKS_PER_THREAD, Math.floor(PATTERN_SETS_BYTES / (plane + acc))));

@@ -181,7 +181,7 @@ function poolIntoPatternReader(f: FuseInput, uses: Map<string, number>, p: PoolS
   if (uses.get(p.outputs[0]) !== 1) return false;
   const c = f.steps.find((s): s is ConvStep => s.kind === 'conv' && s.inputs[0] === p.outputs[0]);
   const w = p.win;
-  if (!c || c.impl !== 'pattern' || c.pattern!.maxPool || !w || p.mode !== 'max' || p.ceil || w.kh !== 2 || w.kw !== 2 || w.sh !== 2 || w.sw !== 2 ||
+  if (!c || c.impl !== 'pattern' || c.pattern!.maxPool || c.win.sh !== 1 || !w || p.mode !== 'max' || p.ceil || w.kh !== 2 || w.kw !== 2 || w.sh !== 2 || w.sw !== 2 ||
     w.dh !== 1 || w.dw !== 1 || w.padT || w.padL || w.padB || w.padR || p.outImageStride !== p.C * p.OH * p.OW) return false;
   c.pattern!.maxPool = { H0: p.H, W0: p.W };
   c.inputs = [...p.inputs];

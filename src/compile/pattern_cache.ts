@@ -27,7 +27,7 @@ const CACHE = new Map<string, TuneResult>();
 /** The tuner's key of a layer: its geometry, filters, patterns and how many kernels use each. */
 export function patternTuneKey(g: PatternGeometry, M: number, f: PatternFormat): string {
   const hist = patternCounts(f).perPattern;
-  return `${g.C}x${g.H}x${g.W}>${M}:pad${g.padT},${g.padL},${g.PH},${g.PW}:${f.masks.join(',')}:${hist.join(',')}`;
+  return `${g.C}x${g.H}x${g.W}>${M}:pad${g.padT},${g.padL},${g.PH},${g.PW}:s${g.S}:${f.masks.join(',')}:${hist.join(',')}`;
 }
 
 /**

@@ -1,12 +1,13 @@
 // The pattern kernel's entry in the conv candidate table (cost.ts CONV_CANDIDATES):
 // a conv runs on kernels/wasm/pattern.ts when its weight is stored as patterns
 // (graph.formats) or its zeros follow patterns (a model pruned elsewhere, found by
-// ir/pattern.ts), its window is 3×3 with stride 1 and no dilation, group 1, and its
-// estimate beats the other candidates'.
+// ir/pattern.ts), its window is 3×3 with stride 1 (WASM: or 2) and no dilation, group 1,
+// and its estimate beats the other candidates'.
 import { detectPatterns, KERNEL_TAPS, kernelMasks, patternCounts, REMOVED_KERNEL } from '../ir/pattern.js';
 import type { PatternFormat } from '../ir/tensor_format.js';
 import type { Window2d } from '../ir/window.js';
-import { defaultPatternVariant, patternConvNs, patternGeometry } from '../kernels/wasm/pattern.js';
+import { defaultPatternVariant, patternConvNs, patternGeometry, type PatternConvParams } from '../kernels/wasm/pattern.js';
+import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternTuneKey, tuneClass, tunedVariant } from './pattern_cache.js';
 import type { KernelsMode, PatternOptions, PatternPlan, PlanTarget, PlanWeight, WinogradMode } from './plan_types.js';
 
@@ -47,13 +48,24 @@ function denseAsPattern(w: PlanWeight, shape: readonly number[]): PatternFormat 
   return { kind: 'pattern', masks: [(1 << KERNEL_TAPS) - 1], assign: Uint8Array.from(masks, (m) => (m ? 0 : REMOVED_KERNEL)) };
 }
 
-/** Why the pattern kernel cannot run this window, or undefined when it can. */
-export function patternWindowIssue(s: { group: number; win: Window2d }): string | undefined {
+/** The pattern kernel's parameters of a conv (its input, filters, pads and stride). */
+export function patternParams(s: { C: number; M: number; H: number; W: number; win: Window2d }): PatternConvParams {
+  const w = s.win;
+  return { C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR], stride: w.sh };
+}
+
+/**
+ * Why the pattern kernel cannot run this window, or undefined when it can: stride 1, or on WASM 2
+ * (the same both ways, pads of at most 1 above and left: the plane layouts' phase planes).
+ */
+export function patternWindowIssue(s: { C: number; M: number; H: number; W: number; group: number; win: Window2d; target?: PlanTarget }): string | undefined {
   const { win } = s;
   if (s.group !== 1) return `group ${s.group}`;
   if (win.kh !== 3 || win.kw !== 3) return `a ${win.kh}×${win.kw} window`;
-  if (win.sh !== 1 || win.sw !== 1) return `stride ${win.sh}×${win.sw} (the pattern kernel takes stride 1)`;
   if (win.dh !== 1 || win.dw !== 1) return `dilation ${win.dh}×${win.dw}`;
+  if (win.sh === 1 && win.sw === 1) return undefined;
+  const takes = s.target === 'c' ? 'the C pattern kernel takes stride 1' : 'the pattern kernel takes stride 1, or 2 both ways with pads of at most 1 above and left';
+  if (s.target === 'c' || win.sh !== 2 || win.sw !== 2 || !planeFits(patternGeometry(patternParams(s)))) return `stride ${win.sh}×${win.sw} (${takes})`;
   return undefined;
 }
 
@@ -75,7 +87,7 @@ export function patternCandidates(p: PatternProblem): PatternCandidate[] {
   const o = p.patterns ?? {};
   if (p.kernels === 'dense' || o.use === 'never') return [];
   const c = patternCounts(found.format);
-  const geo = patternGeometry({ C: p.C, M: p.M, H: p.H, W: p.W, pads: [p.win.padT, p.win.padL, p.win.padB, p.win.padR] });
+  const geo = patternGeometry(patternParams(p));
   const key = patternTuneKey(geo, p.M, found.format);
   const variant = (p.node === undefined ? undefined : o.variant?.(p.node, key)) ?? tunedVariant(key, tuneClass(p.N, p.threads ?? 1)) ?? defaultPatternVariant(geo);
   const estNs = p.N * patternConvNs(geo, { rows: p.M, kernels: c.kept, weights: c.weights }, variant);

@@ -15,6 +15,7 @@ import { defaultPatternVariant, PAIRS_GROUP, pairsGroup, patternGeometry, rowsPa
 import { planeFits } from '../kernels/wasm/pattern_plane_codegen.js';
 import { patternVariantKey, type FusedPool, type PatternGeometry, type PatternVariant } from '../kernels/wasm/pattern_spec.js';
 import { patternParts } from './conv_layout.js';
+import { patternParams } from './pattern_choice.js';
 import { cached, cacheTuning, patternTuneKey, tuneClass, type TuneResult } from './pattern_cache.js';
 import type { ConvStep, Plan } from './plan_types.js';
 import { Rng } from '../ir/random.js';
@@ -122,8 +123,8 @@ export function firstStageCandidates(geo: PatternGeometry): PatternVariant[] {
     base,
     ...(planeFits(geo) ? [...[8, 16, 32, 64, 128].map((group) => ({ ...PAIRS, rows: pairsGroup(geo, group) })), { ...PAIRS, rows: pairsGroup(geo, PAIRS_GROUP), vecs: 2 }].filter((v) => v.rows >= 2) : []),
     ...(planeFits(geo) ? [1, 2, 4, 8].flatMap((vecs) => [1, 2, 4].map((unroll) => ({ ...base, layout: 'plane' as const, rows: 1, vecs, lre: false, unroll: unroll as 1 | 2 | 4 }))) : []),
-    ...tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })),
-    ...ablationVariants(geo),
+    // row tiles read a stride-1 window only
+    ...(geo.S === 1 ? [...tiles(geo).map(([r, vecs]) => ({ ...rows, rows: r, vecs })), ...ablationVariants(geo)] : []),
   ];
 }
 
@@ -194,8 +195,8 @@ export function tunePlan(plan: Pick<Plan, 'steps' | 'threads'>, o: { samples?: n
   let changed = false;
   for (const s of plan.steps) {
     if (s.kind !== 'conv' || s.impl !== 'pattern') continue;
-    const c = s as ConvStep, w = c.win, planned = c.pattern!;
-    const r = tunePatternConv({ C: c.C, M: c.M, H: c.H, W: c.W, pads: [w.padT, w.padL, w.padB, w.padR] }, c.weight.data, planned.format,
+    const c = s as ConvStep, planned = c.pattern!;
+    const r = tunePatternConv(patternParams(c), c.weight.data, planned.format,
       { samples: o.samples, bias: c.bias, maxPool: planned.maxPool, batch: c.N, threads: plan.threads });
     if (patternVariantKey(r.variant) !== patternVariantKey(planned.variant)) changed = true;
   }

@@ -55,10 +55,33 @@ test('a conv stored as patterns, or whose zeros follow patterns, runs on the pat
   }
 });
 
-test('stride 2, kernels: dense and patterns: never keep the other kernels, and say why', () => {
+test('stride 2 runs on the pattern kernel (phase planes) and matches the reference runtime; other strides keep the other kernels, and say why', async () => {
   const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] } });
-  assert.notEqual(s2.impl, 'pattern');
-  assert.match(s2.reason, /8 patterns, but stride 2×2 \(the pattern kernel takes stride 1\)$/);
+  assert.equal(s2.impl, 'pattern');
+  assert.equal(s2.pattern?.variant.layout, 'pairs');
+  const s = await checkAgainstReference(graph({ strides: [2, 2] }), [1, 3, 4], 'stride-2 pattern conv', { patterns: { use: 'always' } }, 1e-4);
+  await s.dispose();
+  // a max pool before a stride-2 pattern conv stays a step of its own (the fused pool reads stride-1 planes)
+  const b = new GraphBuilder(2);
+  const x = b.input('x', ['N', 16, 12, 12]);
+  const p1 = patternWeight(13, 24, 16, 8, 0.28);
+  b.constant('w1', f32([24, 16, 3, 3], p1.w));
+  const [mp] = b.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  const [c1] = b.op('Conv', [mp, 'w1'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] });
+  const pooled = b.build([c1], 5);
+  pooled.formats.set('w1', p1.format);
+  const [pc] = convs(pooled, { inputShapes: { x: [1, 16, 12, 12] } });
+  assert.equal(pc.impl, 'pattern');
+  assert.equal(pc.pattern?.maxPool, undefined);
+  await (await checkAgainstReference(pooled, [1, 2], 'max pool then a stride-2 pattern conv', { patterns: { use: 'always' } }, 1e-4)).dispose();
+  for (const strides of [[2, 1], [3, 3]]) {
+    const [other] = convs(graph({ strides }), { inputShapes: { x: [1, 16, 10, 10] } });
+    assert.notEqual(other.impl, 'pattern');
+    assert.match(other.reason, new RegExp(`8 patterns, but stride ${strides.join('×')} \\(the pattern kernel takes stride 1, or 2 both ways with pads of at most 1 above and left\\)$`));
+  }
+});
+
+test('kernels: dense and patterns: never keep the other kernels', () => {
   assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, kernels: 'dense' })[0].impl, 'im2col');
   assert.equal(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns: { use: 'never' } })[0].impl, 'csr');
   assert.throws(() => planGraph(graph(), { inputShapes: { x: [1, 16, 10, 10] }, patterns: { use: 'maybe' as 'auto' } }),
@@ -76,7 +99,7 @@ test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps th
   assert.match(ram.reason, /; runs in place \(the weight-axpy kernel\): a padded copy would raise the RAM peak \(optimize ram\)$/);
   const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' });
   assert.notEqual(s2.impl, 'pattern');
-  assert.match(s2.reason, /8 patterns, but stride 2×2 \(the pattern kernel takes stride 1\)$/);
+  assert.match(s2.reason, /8 patterns, but stride 2×2 \(the C pattern kernel takes stride 1\)$/);
   for (const o of [{ patterns: { use: 'never' as const } }, { kernels: 'dense' as const }]) {
     assert.ok(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', ...o }).every((s) => s.impl !== 'pattern'), JSON.stringify(o));
   }

@@ -35,7 +35,10 @@ export interface PatternExports {
  * vectors across and rows to make 8 accumulators (28 wide: 2 × 4; 14: 2 × 4; 7: 4 × 2), with LRE.
  */
 export function defaultPatternVariant(g: PatternGeometry): PatternVariant {
-  if (!planeFits(g)) return rowsPatternVariant(g);
+  if (!planeFits(g)) {
+    if (g.S !== 1) fail(`pattern conv: stride ${g.S} needs pads of at most 1 above and left (pads ${g.padT}, ${g.padL})`);
+    return rowsPatternVariant(g);
+  }
   const group = pairsGroup(g, PAIRS_GROUP);
   if (group < 2) return { storage: 'fkw', layout: 'plane', rows: 1, vecs: 4, lre: false, order: 'filter', unroll: 1 };
   return { storage: 'fkw', layout: 'pairs', rows: group, vecs: 4, lre: false, order: 'filter', unroll: 1 };
@@ -65,19 +68,22 @@ export interface PatternConvParams {
   W: number;
   /** [top, left, bottom, right]. */
   pads: readonly [number, number, number, number];
+  /** The same stride both ways: 1 (default) or 2 (plane layouts only). */
+  stride?: number;
 }
 
-/** The padded planes and output of a 3×3, stride-1 conv. */
+/** The padded planes and output of a 3×3 conv. */
 export function patternGeometry(p: PatternConvParams): PatternGeometry {
-  const [padT, padL, padB, padR] = p.pads;
+  const [padT, padL, padB, padR] = p.pads, S = p.stride ?? 1;
+  if (S !== 1 && S !== 2) fail(`pattern conv: stride ${S}; the pattern kernel takes stride 1 or 2`);
   const PH = p.H + padT + padB, PW = p.W + padL + padR;
   if (PH < 3 || PW < 3) fail(`pattern conv: input ${p.H}×${p.W} with pads [${p.pads.join(',')}] is smaller than the 3×3 window`);
-  return { C: p.C, H: p.H, W: p.W, OH: PH - 2, OW: PW - 2, padT, padL, PH, PW };
+  return { C: p.C, H: p.H, W: p.W, OH: Math.floor((PH - 3) / S) + 1, OW: Math.floor((PW - 3) / S) + 1, padT, padL, PH, PW, S };
 }
 
-/** Bytes of one input channel's padded plane in a layout. */
+/** Bytes of one input channel's padded plane in a layout (stride 2: its four phase planes). */
 export function channelBytes(g: PatternGeometry, v: PatternVariant): number {
-  return (planePadded(v) ? planeFloats(g) : g.PH * g.PW) * 4;
+  return (planePadded(v) ? g.S * g.S * planeFloats(g) : g.PH * g.PW) * 4;
 }
 
 /** Bytes of one image's padded planes (with the tail the last tile over-reads). */
@@ -141,8 +147,9 @@ export class WasmPatternConv {
     this.geo = patternGeometry(params);
     this.variant = opts.variant ?? defaultPatternVariant(this.geo);
     if (planePadded(this.variant) && (!planeFits(this.geo) || this.variant.storage !== 'fkw')) {
-      fail(`pattern conv: the ${this.variant.layout} layout needs pads of 1 on the left and right and FKW storage (pads [${params.pads.join(',')}])`);
+      fail(`pattern conv: the ${this.variant.layout} layout needs pads of 1 on the left and right (stride 2: at most 1 above and left) and FKW storage (pads [${params.pads.join(',')}], stride ${this.geo.S})`);
     }
+    if (!planePadded(this.variant) && this.geo.S !== 1) fail(`pattern conv: the rows layout takes stride 1, not ${this.geo.S}; use plane or pairs`);
     if (this.variant.layout === 'pairs' && !(Number.isInteger(this.variant.rows) && this.variant.rows >= 1)) fail(`pattern conv: the pairs layout needs groups of 1 or more filters, not ${this.variant.rows}`);
     this.parts = opts.parts ?? opts.pool?.size ?? 1;
     if (!Number.isInteger(this.parts) || this.parts < 1) fail(`pattern conv: parts=${this.parts} must be an integer ≥ 1`);
@@ -153,6 +160,7 @@ export class WasmPatternConv {
     this.fkw = buildFkw(w, [M, C, 3, 3], format, { reorder: opts.reorder, groups: this.variant.layout === 'pairs' ? this.variant.rows : undefined, parts: ranges });
     this.pairs = this.variant.layout === 'pairs' ? pairKernels(this.fkw, this.variant.rows) : undefined;
     const mp = opts.maxPool;
+    if (mp && this.geo.S !== 1) fail('pattern conv: a fused max pool needs a stride-1 conv');
     if (mp && (Math.floor(mp.H0 / 2) !== params.H || Math.floor(mp.W0 / 2) !== params.W)) {
       fail(`pattern conv: a fused 2×2 pool of ${mp.H0}×${mp.W0} gives ${Math.floor(mp.H0 / 2)}×${Math.floor(mp.W0 / 2)}, not the conv's ${params.H}×${params.W}`);
     }

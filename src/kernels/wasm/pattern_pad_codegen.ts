@@ -1,11 +1,11 @@
 // The pattern conv's pad step: each input channel into the zero-padded planes
 // of the layer's layout (row tiles: pitch PW = W + pads; plane: pitch W + 1, one
-// zero column shared by neighbouring rows), optionally through a fused 2×2
-// stride-2 max pool (the pool before the conv is then never written out: its
-// maxima go straight into the padded planes).
+// zero column shared by neighbouring rows; stride 2: four phase planes of pitch
+// OW + 1), optionally through a fused 2×2 stride-2 max pool (the pool before the
+// conv is then never written out: its maxima go straight into the padded planes).
 import type { FuncBuilder, Local } from './emitter.js';
 import { I32, V128 } from './opcodes.js';
-import { planeFloats, planePitch } from './pattern_plane_codegen.js';
+import { planeFloats, planePitch, planeRows } from './pattern_plane_codegen.js';
 import { planePadded, type PatternModuleSpec } from './pattern_spec.js';
 
 
@@ -45,6 +45,7 @@ function writeRow(f: FuncBuilder, s: PatternModuleSpec, src: Local, dst: Local, 
  * is the plane's end its slack). A row's vector over-write is fixed by the next row.
  */
 export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
+  if (s.geo.S === 2) { emitPhasePad(f, s); return; }
   const g = s.geo, [x, xpad, c0, c1, y0, y1] = f.params;
   const plane = planePadded(s.variant);
   const P = plane ? planePitch(g) : g.PW, lead = plane ? 1 : g.padL, trail = plane ? 0 : g.PW - g.padL - g.W;
@@ -91,5 +92,59 @@ export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
       f.get(r1).i32(g.PH).op('i32.eq').if(() => { for (let o = 0; o < planeFloats(g) - g.PH * P; o++) f.get(p).i32(0).mem('i32.store', 4 * o); },
         () => { f.get(p).i32(0).mem('i32.store'); });
     }
+  });
+}
+
+/**
+ * Stride 2: (x, xpad, c0, c1, y0, y1) rows i = y0 .. min(OH + 1, y1 + 1) of each channel's four
+ * phase planes, phase (py, px) row i holding the padded image's row 2i + py, columns px, px + 2, …
+ * (pattern_plane_codegen.ts); at the planes' end their slack. An input row goes to the two phases
+ * of its row parity as its even and odd columns (one shuffle per 8 values, whole vectors: up to 4
+ * floats past a phase row are written, fixed by the next row or the slack's zeros); the phase
+ * columns that fall on the pads, and rows outside the input, are zeros.
+ */
+function emitPhasePad(f: FuncBuilder, s: PatternModuleSpec): void {
+  const g = s.geo, [x, xpad, c0, c1, y0, y1] = f.params;
+  const Q = planePitch(g), R = planeRows(g), PF = planeFloats(g) * 4;
+  const [c, i, r1, chan, src, row, dst] = Array.from({ length: 7 }, () => f.local(I32));
+  const a = f.local(V128), b = f.local(V128), zero = f.local(V128);
+  // the phase column px holds input columns 2j + px − padL: evens from j = 0 in phase padL, odds from j = padL in the other
+  const streams = [{ px: g.padL, start: 0, count: Math.ceil(g.W / 2), lanes: [0, 2, 4, 6] as const },
+    { px: 1 - g.padL, start: g.padL, count: Math.floor(g.W / 2), lanes: [1, 3, 5, 7] as const }];
+  const vecs = Math.ceil(g.W / 8);
+  f.get(y1).i32(1).op('i32.add').set(r1);
+  f.get(r1).i32(R).op('i32.gt_s').if(() => { f.i32(R).set(r1); });
+  f.forUp(c, c0, c1, 1, () => {
+    f.get(xpad).get(c).i32(4 * PF).op('i32.mul').op('i32.add').set(chan);
+    f.forUp(i, y0, r1, 1, () => {
+      for (let py = 0; py < 2; py++) {
+        /** dst = phase (py, px) row i. */
+        const phaseRow = (px: number) => f.get(chan).get(i).i32(Q * 4).op('i32.mul').op('i32.add').i32((py * 2 + px) * PF).op('i32.add').set(dst);
+        // the input row 2i + py − padT, when inside the input (unsigned: a negative row is outside too)
+        f.get(i).i32(2).op('i32.mul').i32(py - g.padT).op('i32.add').tee(row).i32(g.H).op('i32.lt_u').if(() => {
+          f.get(x).get(c).i32(g.H * g.W * 4).op('i32.mul').op('i32.add').get(row).i32(g.W * 4).op('i32.mul').op('i32.add').set(src);
+          for (const st of streams) {
+            phaseRow(st.px);
+            for (let k = 0; k < vecs; k++) {
+              f.get(src).mem('v128.load', 32 * k).set(a);
+              if (8 * k + 4 < g.W) f.get(src).mem('v128.load', 32 * k + 16).set(b); else f.get(a).set(b);
+              f.get(dst).get(a).get(b).shuffle32(st.lanes[0], st.lanes[1], st.lanes[2], st.lanes[3]).mem('v128.store', 4 * (st.start + 4 * k));
+            }
+            for (let j = 0; j < Q; j++) if (j < st.start || j >= st.start + st.count) f.get(dst).i32(0).mem('i32.store', 4 * j);
+          }
+        }, () => {
+          for (let px = 0; px < 2; px++) {
+            phaseRow(px);
+            for (let k = 0; k < Math.ceil(Q / 4); k++) f.get(dst).get(zero).mem('v128.store', 16 * k);
+          }
+        });
+      }
+    });
+    // at the planes' end, their slack (the last vectors' over-reads, and the over-writes above)
+    f.get(r1).i32(R).op('i32.eq').if(() => {
+      for (let ph = 0; ph < 4; ph++) {
+        for (let o = R * Q; o < planeFloats(g); o += 4) f.get(chan).get(zero).mem('v128.store', ph * PF + 4 * o);
+      }
+    });
   });
 }

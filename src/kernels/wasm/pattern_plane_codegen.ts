@@ -2,8 +2,11 @@
 // input channel padded into rows of pitch Q = W + 1 whose one zero column is both
 // the right pad of a row and the left pad of the next, so the whole output plane
 // is one flat run of f32x4 vectors (one junk column per row) and every tap is a
-// constant offset (ky·Q + kx) from the output position. Per filter: the plane's
-// accumulators start at the bias in scratch memory; each kernel (or group of 2
+// constant offset (ky·Q + kx) from the output position. Stride 2: each channel in
+// four phase planes (the padded image's even or odd rows × even or odd columns), each
+// of pitch Q = OW + 1, so tap (ky, kx) is again a constant offset: in phase
+// (ky mod 2, kx mod 2), ⌊ky/2⌋ rows and ⌊kx/2⌋ columns from the output position.
+// Per filter: the plane's accumulators start at the bias in scratch memory; each kernel (or group of 2
 // or 4 kernels of the same pattern) then streams over the plane, each vector taking
 // the taps' products summed as a tree; a last pass clamps and stores the valid
 // columns. Kernel-major order: a kernel's weights stay in registers for the whole
@@ -13,12 +16,15 @@ import type { FuncBuilder, Local } from './emitter.js';
 import { I32, V128 } from './opcodes.js';
 import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
 
-/** Row pitch of the plane layout. */
-export const planePitch = (g: PatternGeometry): number => g.W + 1;
+/** Row pitch of the plane layout (stride 1: W + 1). */
+export const planePitch = (g: PatternGeometry): number => g.OW + 1;
 
-/** Floats of one channel's padded plane (with slack for the last vector's over-read). */
+/** Rows of one (phase) plane: the padded rows (stride 1), or the output rows and one more (stride 2). */
+export const planeRows = (g: PatternGeometry): number => (g.S === 1 ? g.PH : g.OH + 1);
+
+/** Floats of one (phase) plane of a channel (with slack for the last vector's over-read); a channel has S² of them. */
 export function planeFloats(g: PatternGeometry): number {
-  return g.PH * planePitch(g) + 8;
+  return planeRows(g) * planePitch(g) + 8;
 }
 
 /** Output vectors of a filter's plane: every position up to the last valid one. */
@@ -31,9 +37,12 @@ export function planeAccBytes(g: PatternGeometry): number {
   return planeVectors(g) * 16 + 128;
 }
 
-/** Whether the plane layout can run the geometry: one column of padding each side (so OW = W). */
+/**
+ * Whether the plane layouts can run the geometry: stride 1 with one column of padding each side
+ * (so OW = W), or stride 2 with pads of at most 1 above and left.
+ */
 export function planeFits(g: PatternGeometry): boolean {
-  return g.padL === 1 && g.PW === g.W + 2;
+  return g.S === 1 ? g.padL === 1 && g.PW === g.W + 2 : g.S === 2 && g.padL <= 1 && g.padT <= 1;
 }
 
 /** Locals and parameters the plane conv shares with the row setup of pattern_codegen.ts. */
@@ -113,8 +122,11 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: P
   if (rest) f.get(k).if(() => { for (let v = 0; v < rest; v++) vector(v); });
 }
 
-/** Byte offset of tap (ky, kx) from the output position in a padded plane. */
-export const tapBytes = (g: PatternGeometry, [ky, kx]: [number, number]): number => (ky * planePitch(g) + kx) * 4;
+/** Byte offset of tap (ky, kx) from the output position in a channel's (phase) planes. */
+export function tapBytes(g: PatternGeometry, [ky, kx]: [number, number]): number {
+  const S = g.S, phase = (ky % S) * S + (kx % S);
+  return (phase * planeFloats(g) + Math.floor(ky / S) * planePitch(g) + Math.floor(kx / S)) * 4;
+}
 
 /**
  * Fills a band's accumulators (`bytes` of them, a multiple of 16) with the bias, four vectors a

@@ -2,11 +2,15 @@
 // its patterns and the variant of the code (the auto-tuner's search space), and
 // the keys modules and tuned variants are cached under.
 
-/** The layer's geometry: a 3×3 window, stride 1, no dilation; the padded planes are PH × PW. */
+/**
+ * The layer's geometry: a 3×3 window, stride S (1, or 2 in the plane layouts), no dilation; the
+ * padded image is PH × PW.
+ */
 export interface PatternGeometry {
   C: number; H: number; W: number; OH: number; OW: number;
   padT: number; padL: number;
   PH: number; PW: number;
+  S: number;
 }
 
 /**
@@ -48,8 +52,8 @@ export interface FusedPool { H0: number; W0: number }
 
 export const PATTERN_EXPORTS = {
   /**
-   * (x, xpad, c0, c1, y0, y1): planes c0..c1 of the input [C, H, W] into the zero-padded [C, PH, PW],
-   * the padded rows that output rows y0..y1 read (y0 .. y1 + 2, and the zero right pad of the last).
+   * (x, xpad, c0, c1, y0, y1): planes c0..c1 of the input [C, H, W] into the zero-padded [C, PH, PW]
+   * (plane layouts: each channel's S² phase planes), the rows that output rows y0..y1 read.
    */
   pad: 'pad',
   /**
@@ -79,7 +83,7 @@ export const planePadded = (v: PatternVariant): boolean => v.layout !== 'rows';
 
 export function patternModuleKey(s: PatternModuleSpec): string {
   const g = s.geo;
-  return `pattern:${g.C}x${g.H}x${g.W}:o${g.OH}x${g.OW}:p${g.padT},${g.padL}:${g.PH}x${g.PW}:` +
+  return `pattern:${g.C}x${g.H}x${g.W}:o${g.OH}x${g.OW}:s${g.S}:p${g.padT},${g.padL}:${g.PH}x${g.PW}:` +
     `${s.variant.storage === 'fkw' ? s.masks.join(',') : 'any'}:${patternVariantKey(s.variant)}:${s.fma ? 'fma' : 'muladd'}:` +
     `${s.pairKinds ? `pairs${s.pairKinds.map(([p, q]) => `${p}.${q}`).join(',')}:` : ''}` +
     `${s.maxPool ? `maxpool${s.maxPool.H0}x${s.maxPool.W0}:` : ''}${s.shared ? 'shared' : 'private'}`;

@@ -10,14 +10,15 @@ import type { ConvStep } from '../../compile/plan_types.js';
 import { partsOwnPlanes, WasmPatternConv } from '../../kernels/wasm/pattern.js';
 import { patternVariantKey } from '../../kernels/wasm/pattern_spec.js';
 import { patternParts } from '../../compile/conv_layout.js';
+import { patternParams } from '../../compile/pattern_choice.js';
 import { at, imageChunkRunner, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
 import { sessionThreads } from './fc.js';
 
 /** `parts`: the parts one image is shared in (1 when the step runs whole images). */
 function prepare(s: ConvStep, env: BindEnv, parts: number): WasmPatternConv {
-  const p = s.pattern!, w = s.win;
+  const p = s.pattern!;
   return prepared(env, s, `pattern ${patternVariantKey(p.variant)} ${p.reorder} ${p.maxPool ? 'maxpool' : ''} ${parts}`, () => new WasmPatternConv(
-    env.kernels.arena, { C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] }, s.weight.data, p.format,
+    env.kernels.arena, patternParams(s), s.weight.data, p.format,
     { bias: s.bias, clamp: s.clamp, variant: p.variant, reorder: p.reorder, maxPool: p.maxPool, pool: env.pool, parts }));
 }
 

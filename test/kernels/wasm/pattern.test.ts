@@ -45,16 +45,16 @@ function variants(OH: number, OW: number, plane: boolean): PatternVariant[] {
 }
 
 function check(arena: WasmArena, C: number, M: number, H: number, W: number, pads: [number, number, number, number], K: number, N: number,
-  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number } = {}): void {
+  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number; stride?: number } = {}): void {
   const { w, format } = patternWeight(o.seed ?? C * 131 + M, M, C, K, 0.35);
   const r = new Rng(H * 7 + W);
   const x = r.floats(N * C * H * W, -1, 1), bias = r.floats(M, -0.5, 0.5);
-  const clamp: [number, number] = [0, 6];
-  const conv = new WasmPatternConv(arena, { C, M, H, W, pads }, w, format, { bias, clamp, variant, fma: o.fma, pool: o.withPool ? pool : undefined });
+  const clamp: [number, number] = [0, 6], S = o.stride ?? 1;
+  const conv = new WasmPatternConv(arena, { C, M, H, W, pads, stride: S }, w, format, { bias, clamp, variant, fma: o.fma, pool: o.withPool ? pool : undefined });
   const got = conv.conv(N, x);
-  const want = refConv({ C, M, kh: 3, kw: 3, pads }, N, H, W, x, w, bias, clamp);
+  const want = refConv({ C, M, kh: 3, kw: 3, pads, strides: [S, S] }, N, H, W, x, w, bias, clamp);
   const g = conv.geo;
-  const what = `C ${C} M ${M} ${H}×${W} pads [${pads}] K ${K} N ${N} ${JSON.stringify(conv.variant)}${o.fma ? ' fma' : ''}${o.withPool ? ' 2 threads' : ''}`;
+  const what = `C ${C} M ${M} ${H}×${W} pads [${pads}] stride ${S} K ${K} N ${N} ${JSON.stringify(conv.variant)}${o.fma ? ' fma' : ''}${o.withPool ? ' 2 threads' : ''}`;
   assertClose(got, want, (e) => 1e-5 * (1 + Math.abs(e)) * C, what, nchw(M, g.OH, g.OW));
 }
 
@@ -69,6 +69,38 @@ test('every variant matches the reference conv at the tile edges (odd sizes, pad
     for (const v of variants(g.OH, g.OW, planeFits(g))) check(arena, C, M, H, W, pads, K, 2, v);
     check(arena, C, M, H, W, pads, K, 1, undefined);
   }
+});
+
+test('stride 2: the plane and pairs layouts on four phase planes match the reference conv (even and odd sizes, pads 0 or 1 above and left, threads)', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 28 });
+  const cases: [number, number, number, number, [number, number, number, number], number][] = [
+    [8, 6, 14, 14, [1, 1, 1, 1], 8], [3, 5, 9, 7, [1, 1, 1, 1], 4], [4, 4, 15, 16, [1, 1, 1, 1], 3], [5, 7, 8, 6, [0, 0, 1, 1], 6],
+    [6, 3, 7, 13, [1, 0, 0, 1], 2], [2, 9, 3, 3, [1, 1, 1, 1], 1], [5, 4, 1, 1, [1, 1, 1, 1], 2], [4, 6, 10, 21, [0, 1, 0, 0], 5],
+  ];
+  for (const [C, M, H, W, pads, K] of cases) {
+    const g = patternGeometry({ C, M, H, W, pads, stride: 2 });
+    assert.ok(planeFits(g), `${H}×${W} pads [${pads}]: the phase planes fit`);
+    for (const v of variants(g.OH, g.OW, true).filter((v) => v.layout !== 'rows')) check(arena, C, M, H, W, pads, K, 2, v, { stride: 2 });
+    check(arena, C, M, H, W, pads, K, 1, undefined, { stride: 2 });
+    check(shared, C, M, H, W, pads, K, 3, undefined, { stride: 2, withPool: true });
+    if (wasmFeatures().relaxedSimd) check(arena, C, M, H, W, pads, K, 2, undefined, { stride: 2, fma: true });
+  }
+  // fewer filters than threads: each thread pads the phase rows of its own output rows
+  const { w, format } = patternWeight(5, 1, 6, 3, 0.35);
+  const x = new Rng(3).floats(6 * 17 * 12, -1, 1);
+  const make = (o: { parts?: number; pool?: NodeThreadPool }) => new WasmPatternConv(shared, { C: 6, M: 1, H: 17, W: 12, pads: [1, 1, 1, 1], stride: 2 }, w, format, { variant: PAIRS, ...o });
+  assert.deepEqual(make({ pool }).conv(1, x), make({}).conv(1, x), 'output-row parts: bit-identical to one thread');
+});
+
+test('stride 2: what it cannot run is one clear error', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 24 });
+  const { w, format } = patternWeight(1, 4, 4, 2, 0.35);
+  const make = (p: { pads?: [number, number, number, number]; stride?: number }, v?: PatternVariant, maxPool?: { H0: number; W0: number }) =>
+    new WasmPatternConv(arena, { C: 4, M: 4, H: 8, W: 8, pads: p.pads ?? [1, 1, 1, 1], stride: p.stride }, w, format, { variant: v, maxPool });
+  assert.throws(() => make({ stride: 3 }), /stride 3; the pattern kernel takes stride 1 or 2/);
+  assert.throws(() => make({ stride: 2 }, ROWS), /the rows layout takes stride 1, not 2/);
+  assert.throws(() => make({ stride: 2, pads: [2, 2, 2, 2] }), /stride 2 needs pads of at most 1 above and left/);
+  assert.throws(() => make({ stride: 2 }, PAIRS, { H0: 16, W0: 16 }), /a fused max pool needs a stride-1 conv/);
 });
 
 test('fused multiply-add (relaxed SIMD) when the engine has it', { skip: !wasmFeatures().relaxedSimd && 'no relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)' }, () => {
