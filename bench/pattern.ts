@@ -24,14 +24,16 @@
 // Each run is the layer's plan steps (Session.boundSteps: as the layer runs inside a model, its input
 // already in the arena); --io times session.run() instead (the feeds copied in and the output copied
 // out: the same cost for every way, which narrows the ratios).
-// Run: node dist/bench/pattern.js [--model FILE.nnz] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu] [--io]
+// --strided: instead of VGG-S, stride-2 convs of ResNet's downsampling shapes (pattern_model.ts stridedModel;
+// the kernel's phase planes), without the ablation (its row tiles take stride 1).
+// Run: node dist/bench/pattern.js [--model FILE.nnz | --strided] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu] [--io]
 import { fileURLToPath } from 'node:url';
 import { ablationVariants, tunePatternConv } from '../src/compile/pattern_tune.js';
 import type { PatternOptions } from '../src/compile/plan_types.js';
 import { NnzipError } from '../src/ir/errors.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
-import { patternGeometry } from '../src/kernels/wasm/pattern.js';
+import { patternGeometry, type PatternConvParams } from '../src/kernels/wasm/pattern.js';
 import { patternVariantKey, type PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
@@ -39,17 +41,25 @@ import { contender, measure, type Contender, type Timing } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { simdPeakPerThread, simdPeakProbe } from './simd_peak.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
-import { patternLayers, patternVggs, type PatternLayer } from './pattern_model.js';
+import { patternLayers, patternVggs, stridedModel, type PatternLayer } from './pattern_model.js';
 
-interface Options { model?: string; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean; cpu: boolean; io: boolean }
+interface Options { model?: string; strided: boolean; threads: number[]; batches: number[]; layers?: string[]; ablation: boolean; cpu: boolean; io: boolean }
 
 /** One way to run a layer: the session options. */
 interface Way { name: string; kernels?: 'dense'; winograd?: 'off'; patterns?: PatternOptions }
 
-function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
+/** The layer's pattern kernel parameters (its pads and stride from the node). */
+function layerParams(layer: PatternLayer, M: number): PatternConvParams {
   const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const [fkr, fkw, lre] = ablationVariants(patternGeometry({ C, M: 0, H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }));
+  return { C, M, H, W, pads: [pads[0], pads[1], pads[2], pads[3]], stride: ((layer.node.attrs.strides as number[] | undefined) ?? [1])[0] };
+}
+
+function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
   const fixed = (v: PatternVariant): PatternOptions => ({ use: 'always', variant: () => v });
+  const geo = patternGeometry(layerParams(layer, 0));
+  const base: Way[] = [{ name: 'dense', kernels: 'dense' }, { name: 'im2col', kernels: 'dense', winograd: 'off' }, { name: 'CSR', patterns: { use: 'never' } }];
+  if (geo.S !== 1) return [...base, { name: '+tuning', patterns: fixed(tuned) }]; // the ablation's row tiles take stride 1
+  const [fkr, fkw, lre] = ablationVariants(geo);
   return [
     { name: 'dense', kernels: 'dense' },
     { name: 'im2col', kernels: 'dense', winograd: 'off' },
@@ -66,9 +76,8 @@ function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph'], 
   const [, wName, bName] = layer.node.inputs;
   const w = g.initializers.get(wName)!, f = g.formats.get(wName);
   if (f?.kind !== 'pattern') throw new NnzipError(`bench/pattern: ${wName} is not stored as patterns`);
-  const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
   const t0 = performance.now();
-  const r = tunePatternConv({ C, M: w.shape[0], H, W, pads: [pads[0], pads[1], pads[2], pads[3]] }, w.data as Float32Array, f,
+  const r = tunePatternConv(layerParams(layer, w.shape[0]), w.data as Float32Array, f,
     { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined, batch, threads });
   return { variant: r.variant, ms: performance.now() - t0 };
 }
@@ -121,7 +130,7 @@ function figure(x: Timing | undefined, threads: number, cpu: boolean): number | 
 }
 
 export async function benchPatternLayers(o: Options): Promise<string> {
-  const model = patternVggs(o.model);
+  const model = o.strided ? stridedModel() : patternVggs(o.model);
   const layers = patternLayers(model.graph).filter((l) => !o.layers || o.layers.includes(l.name));
   const speed: string[][] = [], ablation: string[][] = [];
   const tunings: string[] = [];
@@ -137,8 +146,8 @@ export async function benchPatternLayers(o: Options): Promise<string> {
         byThreads.set(t, await timeWays(layer, batch, t, chosen, o.cpu, o.io));
       }
       const shape = `${layer.input[0]}→${layer.graph(1).initializers.get(layer.node.inputs[1])!.shape[0]} ${layer.input[1]}×${layer.input[2]}`;
-      // f32x4 multiply-adds of the kept weights per run (every kernel here does at least these), per ns at the peak
-      const macNs = (keptWeights(layer) * layer.input[1] * layer.input[2] * batch) / 4 / peakMacNs.get(1)!;
+      // f32x4 multiply-adds of the kept weights per run (every kernel here does at least these, one per output), per ns at the peak
+      const out = patternGeometry(layerParams(layer, 0)), macNs = (keptWeights(layer) * out.OH * out.OW * batch) / 4 / peakMacNs.get(1)!;
       const ofPeak = (t: number, ms: number | undefined) => (t === 1 && o.cpu && ms ? `${Math.round((100 * macNs) / (ms * 1e6))}%` : '-');
       for (const t of o.threads) {
         const at = (w: string) => figure(byThreads.get(t)?.get(w), t, o.cpu);
@@ -146,7 +155,7 @@ export async function benchPatternLayers(o: Options): Promise<string> {
         speed.push([layer.name, shape, String(batch), String(t), formatSig(at('dense')), formatSig(at('im2col')), formatSig(at('CSR')), formatSig(at('+tuning')),
           formatRatio(at('dense'), at('+tuning')), formatRatio(at('im2col'), at('+tuning')), formatRatio(at('CSR'), at('+tuning')), t === 1 ? '-' : formatRatio(wall(1), wall(t)),
           ofPeak(t, at('+tuning')), ofPeak(t, at('CSR'))]);
-        if (o.ablation) {
+        if (o.ablation && byThreads.get(t)?.has('+FKR')) {
           ablation.push([layer.name, String(batch), String(t), ...['CSR', '+FKR', '+FKW', '+LRE', '+tuning'].map((w) => `${formatSig(at(w))} (${formatRatio(at('CSR'), at(w))})`)]);
         }
       }
@@ -166,13 +175,13 @@ export async function benchPatternLayers(o: Options): Promise<string> {
     out.push(`the same peak on each thread of a ${most}-thread pool, alone (after the rows): ${alone.map((p, t) => `${t === 0 ? 'caller' : `worker ${t}`} ${formatSig(p)}`).join(', ')} per ns` +
       ` (the slowest at ${Math.round((100 * Math.min(...alone)) / alone[0])}% of the caller's); on all ${most} at once ${formatSig(together)} per ns in all (${(together / alone[0]).toFixed(2)}× the caller alone)`);
   }
-  if (o.ablation) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
+  if (o.ablation && ablation.length) out.push('', `ablation, ms as above (speed-up over CSR):`, formatTable(['layer', 'batch', 'threads', 'CSR', '+FKR', '+FKW', '+LRE', '+tuning'], ablation));
   out.push('', 'tuned variants (per tuning class; a class tuned once is cached for the other rows of it):', ...tunings);
   return out.join('\n');
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { threads: [1, 2], batches: [1, 64], ablation: true, cpu: false, io: false };
+  const o: Options = { strided: false, threads: [1, 2], batches: [1, 64], ablation: true, cpu: false, io: false };
   const list = (v: string | undefined, flag: string) => {
     if (!v || v.startsWith('--')) throw new NnzipError(`bench/pattern: ${flag} needs a value`);
     return v.split(',').filter(Boolean);
@@ -189,10 +198,12 @@ function parse(argv: string[]): Options {
     else if (f === '--batches') o.batches = ints(argv[++i], f);
     else if (f === '--layers') o.layers = list(argv[++i], f);
     else if (f === '--no-ablation') o.ablation = false;
+    else if (f === '--strided') o.strided = true;
     else if (f === '--cpu') o.cpu = true;
     else if (f === '--io') o.io = true;
     else throw new NnzipError(`bench/pattern: unknown option ${f}; see the header of bench/pattern.ts`);
   }
+  if (o.model && o.strided) throw new NnzipError('bench/pattern: --model and --strided are two models; give one');
   return o;
 }
 

@@ -9,6 +9,8 @@ import { compressGraph } from '../src/compress/pipeline.js';
 import { PATTERN } from '../src/compress/recipe.js';
 import { nnzToGraph } from '../src/format/nnz.js';
 import { Graph, type Node } from '../src/ir/graph.js';
+import { Rng } from '../src/ir/random.js';
+import { f32 } from '../src/ir/tensor.js';
 import { inferShapes } from '../src/ir/infer.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
 
@@ -27,6 +29,25 @@ export function patternVggs(file?: string): PatternModel {
   if (path) return { graph: nnzToGraph(readFileSync(path), path).graph, source: path.replace(FIXTURES, 'fixtures/models/') };
   const graph = compressGraph(loadOnnxFile(DENSE_VGGS), { recipe: PATTERN }).compressed;
   return { graph, source: 'the dense VGG-S projected one-shot (8 patterns, connectivity 3.6; no retraining)' };
+}
+
+/**
+ * Stride-2 3×3 convs (pads 1) of ResNet's downsampling shapes, as a chain: 32→64 channels at
+ * 56×56 in, 64→128 at 28×28, 128→256 at 14×14, 256→512 at 7×7; He-normal weights (seeded)
+ * projected one-shot onto 8 patterns and connectivity 3.6, as patternVggs does without a file.
+ */
+export function stridedModel(): PatternModel {
+  const r = new Rng(2), inits = new Map(), nodes: Node[] = [];
+  const shapes = [[32, 64], [64, 128], [128, 256], [256, 512]];
+  shapes.forEach(([C, M], i) => {
+    const w = `s2conv${i}.weight`;
+    inits.set(w, f32([M, C, 3, 3], Float32Array.from({ length: M * C * 9 }, () => r.normal() * Math.sqrt(2 / (9 * C)))));
+    nodes.push({ name: `s2conv${i}`, op: 'Conv', inputs: [i === 0 ? 'x' : `r${i - 1}`, w], outputs: [`c${i}`], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } });
+    nodes.push({ name: `relu${i}`, op: 'Relu', inputs: [`c${i}`], outputs: [`r${i}`], attrs: {} });
+  });
+  nodes[nodes.length - 1].outputs = ['y'];
+  const dense = new Graph({ name: 'stride-2 convs', initializers: inits, nodes, inputs: [{ name: 'x', dtype: 'float32', shape: [1, 32, 56, 56] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 512, 4, 4] }] });
+  return { graph: compressGraph(dense, { recipe: PATTERN }).compressed, source: 'stride-2 3×3 convs of ResNet\'s downsampling shapes, random weights projected one-shot (8 patterns, connectivity 3.6)' };
 }
 
 export interface PatternLayer {
