@@ -56,9 +56,11 @@ test('a conv stored as patterns, or whose zeros follow patterns, runs on the pat
 });
 
 test('stride 2 runs on the pattern kernel (phase planes) and matches the reference runtime; other strides keep the other kernels, and say why', async () => {
-  const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] } });
-  assert.equal(s2.impl, 'pattern');
-  assert.equal(s2.pattern?.variant.layout, 'pairs');
+  for (const format of [true, false]) {
+    const [s2] = convs(graph({ strides: [2, 2], format }), { inputShapes: { x: [1, 16, 10, 10] } });
+    assert.equal(s2.impl, 'pattern', format ? 'stored as patterns' : 'patterns found in the zeros');
+    assert.equal(s2.pattern?.variant.layout, 'pairs');
+  }
   const s = await checkAgainstReference(graph({ strides: [2, 2] }), [1, 3, 4], 'stride-2 pattern conv', { patterns: { use: 'always' } }, 1e-4);
   await s.dispose();
   // a max pool before a stride-2 pattern conv stays a step of its own (the fused pool reads stride-1 planes)
