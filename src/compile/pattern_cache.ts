@@ -27,7 +27,8 @@ const CACHE = new Map<string, TuneResult>();
 /** The tuner's key of a layer: its geometry, filters, patterns and how many kernels use each. */
 export function patternTuneKey(g: PatternGeometry, M: number, f: PatternFormat): string {
   const hist = patternCounts(f).perPattern;
-  return `${g.C}x${g.H}x${g.W}>${M}:pad${g.padT},${g.padL},${g.PH},${g.PW}:s${g.S}:${f.masks.join(',')}:${hist.join(',')}`;
+  // the stride only when it is not 1: tuning records saved before stride 2 keep their keys
+  return `${g.C}x${g.H}x${g.W}>${M}:pad${g.padT},${g.padL},${g.PH},${g.PW}:${g.S === 1 ? '' : `s${g.S}:`}${f.masks.join(',')}:${hist.join(',')}`;
 }
 
 /**

@@ -281,3 +281,11 @@ test('a session with patterns.tune tunes its pattern layers for its class and ma
   assert.equal(Object.keys(classes).length, 6, 'two pattern layers × three classes');
   clearTuning();
 });
+
+test('tuning keys: stride 2 has its own; stride-1 keys are as records saved before stride 2 have them', () => {
+  const { format } = patternWeight(3, 8, 8, 4, 0.3);
+  const at = (stride: number) => patternTuneKey(patternGeometry({ C: 8, M: 8, H: 10, W: 10, pads: [1, 1, 1, 1], stride }), 8, format);
+  assert.notEqual(at(2), at(1));
+  assert.match(at(1), /^8x10x10>8:pad1,1,12,12:\d/);
+  assert.match(at(2), /^8x10x10>8:pad1,1,12,12:s2:\d/);
+});
