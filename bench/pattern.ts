@@ -28,9 +28,11 @@
 // the kernel's phase planes), without the ablation (its row tiles take stride 1).
 // Run: node dist/bench/pattern.js [--model FILE.nnz | --strided] [--threads 1,2] [--batches 1,64] [--layers a,b] [--no-ablation] [--cpu] [--io]
 import { fileURLToPath } from 'node:url';
+import { patternParams } from '../src/compile/pattern_choice.js';
 import { ablationVariants, tunePatternConv } from '../src/compile/pattern_tune.js';
 import type { PatternOptions } from '../src/compile/plan_types.js';
 import { NnzipError } from '../src/ir/errors.js';
+import { nodeWindow2d } from '../src/ir/window.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
 import { patternGeometry, type PatternConvParams } from '../src/kernels/wasm/pattern.js';
@@ -48,10 +50,10 @@ interface Options { model?: string; strided: boolean; threads: number[]; batches
 /** One way to run a layer: the session options. */
 interface Way { name: string; kernels?: 'dense'; winograd?: 'off'; patterns?: PatternOptions }
 
-/** The layer's pattern kernel parameters (its pads and stride from the node). */
+/** The layer's pattern kernel parameters (its window from the node). */
 function layerParams(layer: PatternLayer, M: number): PatternConvParams {
-  const [C, H, W] = layer.input, pads = (layer.node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  return { C, M, H, W, pads: [pads[0], pads[1], pads[2], pads[3]], stride: ((layer.node.attrs.strides as number[] | undefined) ?? [1])[0] };
+  const [C, H, W] = layer.input;
+  return patternParams({ C, M, H, W, win: nodeWindow2d(layer.node, [H, W], [3, 3]).win });
 }
 
 function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
@@ -61,9 +63,7 @@ function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
   if (geo.S !== 1) return [...base, { name: '+tuning', patterns: fixed(tuned) }]; // the ablation's row tiles take stride 1
   const [fkr, fkw, lre] = ablationVariants(geo);
   return [
-    { name: 'dense', kernels: 'dense' },
-    { name: 'im2col', kernels: 'dense', winograd: 'off' },
-    { name: 'CSR', patterns: { use: 'never' } },
+    ...base,
     { name: '+FKR', patterns: fixed(fkr) },
     { name: '+FKW', patterns: fixed(fkw) },
     { name: '+LRE', patterns: fixed(lre) },
@@ -209,7 +209,7 @@ function parse(argv: string[]): Options {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const foreign = watchForeignLoad();
-  benchPatternLayers(parse(process.argv.slice(2))).then((table) => {
+  Promise.resolve().then(() => benchPatternLayers(parse(process.argv.slice(2)))).then((table) => {
     console.log(table);
     const line = foreignLoadLine(foreign());
     if (line) console.log(`\n${line}`);

@@ -43,9 +43,8 @@ export function stridedModel(): PatternModel {
     const w = `s2conv${i}.weight`;
     inits.set(w, f32([M, C, 3, 3], Float32Array.from({ length: M * C * 9 }, () => r.normal() * Math.sqrt(2 / (9 * C)))));
     nodes.push({ name: `s2conv${i}`, op: 'Conv', inputs: [i === 0 ? 'x' : `r${i - 1}`, w], outputs: [`c${i}`], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } });
-    nodes.push({ name: `relu${i}`, op: 'Relu', inputs: [`c${i}`], outputs: [`r${i}`], attrs: {} });
+    nodes.push({ name: `relu${i}`, op: 'Relu', inputs: [`c${i}`], outputs: [i === shapes.length - 1 ? 'y' : `r${i}`], attrs: {} });
   });
-  nodes[nodes.length - 1].outputs = ['y'];
   const dense = new Graph({ name: 'stride-2 convs', initializers: inits, nodes, inputs: [{ name: 'x', dtype: 'float32', shape: [1, 32, 56, 56] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 512, 4, 4] }] });
   return { graph: compressGraph(dense, { recipe: PATTERN }).compressed, source: 'stride-2 3×3 convs of ResNet\'s downsampling shapes, random weights projected one-shot (8 patterns, connectivity 3.6)' };
 }

@@ -15,6 +15,11 @@ function source(s: PatternModuleSpec): { plane: number; row: number } {
   return p ? { plane: p.H0 * p.W0 * 4, row: 2 * p.W0 * 4 } : { plane: g.H * g.W * 4, row: g.W * 4 };
 }
 
+/** Pushes a if (a cmp b) else b (i32.lt_s: the smaller, i32.gt_s: the larger). */
+function pick(f: FuncBuilder, a: () => void, b: () => void, cmp: 'i32.lt_s' | 'i32.gt_s'): void {
+  a(); b(); a(); b(); f.op(cmp).op('select');
+}
+
 /**
  * One row of W values from src to dst: a copy, or the 2×2 maxima of input rows src
  * and src + W0; whole vectors either way (a memory.copy per row was a call per row):
@@ -52,8 +57,8 @@ export function emitPad(f: FuncBuilder, s: PatternModuleSpec): void {
   const planeBytes = (plane ? planeFloats(g) : g.PH * g.PW) * 4, src0 = source(s);
   const [c, r, r1, da, db, src, dst, chan, top, bottom, p, end] = Array.from({ length: 12 }, () => f.local(I32));
   const t = [f.local(V128), f.local(V128)], zero = f.local(V128);
-  const max = (a: () => void, b: () => void) => { a(); b(); a(); b(); f.op('i32.gt_s').op('select'); };
-  const min = (a: () => void, b: () => void) => { a(); b(); a(); b(); f.op('i32.lt_s').op('select'); };
+  const max = (a: () => void, b: () => void) => pick(f, a, b, 'i32.gt_s');
+  const min = (a: () => void, b: () => void) => pick(f, a, b, 'i32.lt_s');
   /** Zero rows from..to of the channel at chan: whole vectors, then floats (a memory.fill of a run-time length is a call). */
   const zeroRows = (from: Local, to: Local) => {
     f.get(chan).get(from).i32(P * 4).op('i32.mul').op('i32.add').set(p);
@@ -112,8 +117,7 @@ function emitPhasePad(f: FuncBuilder, s: PatternModuleSpec): void {
   const streams = [{ px: g.padL, start: 0, count: Math.ceil(g.W / 2), lanes: [0, 2, 4, 6] as const },
     { px: 1 - g.padL, start: g.padL, count: Math.floor(g.W / 2), lanes: [1, 3, 5, 7] as const }];
   const vecs = Math.ceil(g.W / 8);
-  f.get(y1).i32(1).op('i32.add').set(r1);
-  f.get(r1).i32(R).op('i32.gt_s').if(() => { f.i32(R).set(r1); });
+  pick(f, () => f.get(y1).i32(1).op('i32.add'), () => f.i32(R), 'i32.lt_s'); f.set(r1);
   f.forUp(c, c0, c1, 1, () => {
     f.get(xpad).get(c).i32(4 * PF).op('i32.mul').op('i32.add').set(chan);
     f.forUp(i, y0, r1, 1, () => {
