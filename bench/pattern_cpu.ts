@@ -6,31 +6,41 @@
 // loaded machine these are the comparable figures (npm run bench's medians are wall time).
 // "nnzip pattern tuned": the same model with every pattern layer auto-tuned for this batch and thread
 // count at session creation (patterns.tune; the tuning time is printed).
+// --resnet18: ResNet-18 at 224×224 instead (pattern_model.ts resnet18Model: random weights, its 3×3
+// convs projected one-shot; the dense peers run the same graph unprojected), THREADS 1 or 2.
 // Run: node dist/bench/pattern_cpu.js [BATCH] [MODEL.nnz]   (default 1; the model: bench/pattern_model.ts patternVggs)
-import { patternVggs, DENSE_VGGS } from './pattern_model.js';
+//      node dist/bench/pattern_cpu.js --resnet18 [THREADS]
+import { patternVggs, DENSE_VGGS, resnet18Model } from './pattern_model.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
 import { f32 } from '../src/ir/tensor.js';
 import { Rng } from '../src/ir/random.js';
-const batch = Number(process.argv[2] ?? 1);
-const model = patternVggs(process.argv[3]);
-console.log(`model: ${model.source}`);
+const resnet = process.argv[2] === '--resnet18';
+const batch = resnet ? 1 : Number(process.argv[2] ?? 1), threads = resnet ? Number(process.argv[3] ?? 1) : 1;
+if (!(Number.isInteger(batch) && batch >= 1) || !(threads === 1 || threads === 2)) {
+  console.error('nnzip: error: pattern_cpu takes [BATCH ≥ 1] [MODEL.nnz], or --resnet18 [THREADS 1 or 2]');
+  process.exit(2);
+}
+const r18 = resnet ? resnet18Model() : undefined;
+const model = r18?.pattern ?? patternVggs(process.argv[3]);
+const dense = r18?.dense ?? loadOnnxFile(DENSE_VGGS);
+console.log(`model: ${model.source}; ${threads} thread(s)`);
 // the untuned session first: it plans at creation, before the tuner fills the (per-process) cache
-const untuned = await createNnzipPeer(model.graph, { threads: 1, batch });
+const untuned = await createNnzipPeer(model.graph, { threads, batch });
 const t0 = performance.now();
-const tunedPeer = await createNnzipPeer(model.graph, { threads: 1, batch, patterns: { tune: true } });
+const tunedPeer = await createNnzipPeer(model.graph, { threads, batch, patterns: { tune: true } });
 const tuneMs = performance.now() - t0;
 const peers = [
   ['nnzip pattern', untuned],
-  ['nnzip dense', await createNnzipPeer(loadOnnxFile(DENSE_VGGS), { threads: 1, batch })],
-  ['ort-node dense', await createOrtNodePeer(DENSE_VGGS, { threads: 1, spinning: false })],
+  ['nnzip dense', await createNnzipPeer(dense, { threads, batch })],
+  ['ort-node dense', await createOrtNodePeer(r18 ? dense : DENSE_VGGS, { threads, spinning: false })],
   ['nnzip pattern tuned', tunedPeer],
 ] as const;
 const input = model.graph.inputs[0];
 const shape = input.shape.map((d) => (typeof d === 'number' ? d : batch));
 const feeds = { [input.name]: f32(shape, new Rng(3).floats(shape.reduce((a, b) => a * b, 1), 0, 1)) };
-const reps = batch === 1 ? 10 : 1, rounds = batch === 1 ? 40 : 12;
+const reps = batch === 1 && !resnet ? 10 : 1, rounds = batch === 1 && !resnet ? 40 : 12;
 const best = peers.map(() => Infinity), wall = peers.map(() => Infinity);
 for (const [, p] of peers) for (let i = 0; i < 3; i++) await p.run(feeds);
 for (let r = 0; r < rounds; r++) {

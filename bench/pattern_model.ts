@@ -49,6 +49,50 @@ export function stridedModel(): PatternModel {
   return { graph: compressGraph(dense, { recipe: PATTERN }).compressed, source: 'stride-2 3×3 convs of ResNet\'s downsampling shapes, random weights projected one-shot (8 patterns, connectivity 3.6)' };
 }
 
+/**
+ * torchvision's ResNet-18 at 224×224 (BatchNorm folded: each conv with a bias), He-normal
+ * weights and small biases (seeded), and the same graph with its 3×3 convs projected one-shot
+ * onto 8 patterns and connectivity 3.6 (the 7×7 stem, the 1×1 downsampling convs and the fc
+ * stay dense). A speed model: the weights are random.
+ */
+export function resnet18Model(): { dense: Graph; pattern: PatternModel } {
+  const r = new Rng(18), inits = new Map(), nodes: Node[] = [];
+  const conv = (name: string, x: string, C: number, M: number, k: number, stride: number, relu: boolean): string => {
+    inits.set(`${name}.weight`, f32([M, C, k, k], Float32Array.from({ length: M * C * k * k }, () => r.normal() * Math.sqrt(2 / (k * k * C)))));
+    inits.set(`${name}.bias`, f32([M], Float32Array.from({ length: M }, () => 0.01 * r.normal())));
+    const p = (k - 1) / 2;
+    nodes.push({ name, op: 'Conv', inputs: [x, `${name}.weight`, `${name}.bias`], outputs: [`${name}.out`], attrs: { kernel_shape: [k, k], pads: [p, p, p, p], strides: [stride, stride] } });
+    if (!relu) return `${name}.out`;
+    nodes.push({ name: `${name}.relu`, op: 'Relu', inputs: [`${name}.out`], outputs: [`${name}.act`], attrs: {} });
+    return `${name}.act`;
+  };
+  let x = conv('conv1', 'x', 3, 64, 7, 2, true);
+  nodes.push({ name: 'maxpool', op: 'MaxPool', inputs: [x], outputs: ['maxpool.out'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } });
+  x = 'maxpool.out';
+  let C = 64;
+  [64, 128, 256, 512].forEach((M, l) => {
+    for (let b = 0; b < 2; b++) {
+      const name = `layer${l + 1}.${b}`, stride = l > 0 && b === 0 ? 2 : 1;
+      const h = conv(`${name}.conv2`, conv(`${name}.conv1`, x, C, M, 3, stride, true), M, M, 3, 1, false);
+      const skip = stride === 2 ? conv(`${name}.downsample`, x, C, M, 1, 2, false) : x;
+      nodes.push({ name: `${name}.add`, op: 'Add', inputs: [h, skip], outputs: [`${name}.sum`], attrs: {} });
+      nodes.push({ name: `${name}.relu`, op: 'Relu', inputs: [`${name}.sum`], outputs: [`${name}.out`], attrs: {} });
+      x = `${name}.out`;
+      C = M;
+    }
+  });
+  nodes.push({ name: 'avgpool', op: 'GlobalAveragePool', inputs: [x], outputs: ['pooled'], attrs: {} });
+  nodes.push({ name: 'flatten', op: 'Flatten', inputs: ['pooled'], outputs: ['flat'], attrs: { axis: 1 } });
+  inits.set('fc.weight', f32([1000, 512], Float32Array.from({ length: 512000 }, () => r.normal() * Math.sqrt(1 / 512))));
+  inits.set('fc.bias', f32([1000], new Float32Array(1000)));
+  nodes.push({ name: 'fc', op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['y'], attrs: { transB: 1 } });
+  const dense = new Graph({
+    name: 'resnet18', initializers: inits, nodes,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 224, 224] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 1000] }],
+  });
+  return { dense, pattern: { graph: compressGraph(dense, { recipe: PATTERN }).compressed, source: 'ResNet-18 (224×224, random weights), its 3×3 convs projected one-shot (8 patterns, connectivity 3.6)' } };
+}
+
 export interface PatternLayer {
   name: string;
   node: Node;

@@ -148,11 +148,28 @@ export function convLayout(s: ConvStep, split: number, threads: number, tile: { 
   }
   const byImages = splitsImages(s.N, split);
   if (split > 1 && !byImages && s.OH < split) split = 1; // too few output rows to share
-  const P = (split > 1 && !byImages ? Math.ceil(s.OH / split) : s.OH) * s.OW; // pixels one set holds
+  const band = split > 1 && !byImages ? Math.ceil(s.OH / split) : s.OH;
+  const rows = gemmRows(s.impl === 'im2col' ? 2 * K : K, s.OW, band), P = rows * s.OW; // pixels one set holds
   const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
   const panels = roundUp(P, nr) * K * 4 + SLACK;
-  const l = { split, byImages: split > 1 && byImages, patches, panels, plane: 0 };
+  const l = { split, byImages: split > 1 && byImages, patches, panels, plane: 0, ...(rows < band ? { rows } : {}) };
   return { ...l, sets: imageChunks(s.N, l) };
+}
+
+/** A dense conv's GEMM takes a chunk of output rows whose patches and packed panels stay under this (in L2, with the packed weights). */
+export const GEMM_CHUNK_BYTES = 512 << 10;
+
+/** ... and at least this many output pixels (the GEMM's columns), whatever their bytes. */
+export const GEMM_CHUNK_PIXELS = 512;
+
+/**
+ * Output rows per GEMM of a dense conv with `floatsPerPixel` floats of scratch a pixel (patches and
+ * panels) and rows of OW pixels, out of `rows`: a stem conv's 7×7 patches over 112×112 outputs take
+ * 14.8 MB at once, streamed through memory three times (written, packed, read); in chunks they stay in L2.
+ */
+export function gemmRows(floatsPerPixel: number, OW: number, rows: number): number {
+  const fit = Math.floor(GEMM_CHUNK_BYTES / (floatsPerPixel * 4 * OW));
+  return Math.min(rows, Math.max(fit, Math.ceil(GEMM_CHUNK_PIXELS / OW), 1));
 }
 
 /** Winograd: chunks of tile rows shared round-robin by `split` threads, or each chunk by output channels; one set of transform buffers per thread (kernels/wasm/winograd.ts). */

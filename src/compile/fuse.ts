@@ -12,17 +12,23 @@ import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
 import { qconvPoolBuffers } from './lower_int.js';
 import { qwinogradPools } from '../kernels/wasm/qwinograd.js';
-import type { AffineStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
+import type { AffineStep, BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
 
 export type { FuseInput } from './fuse_base.js';
 
 type Layer = ConvStep | FcStep;
 
-/** The conv / fc step whose only reader is `step` (through its input `value`), if any. */
-function soleLayerProducer(f: FuseInput, uses: Map<string, number>, value: string): Layer | undefined {
+/** The step of one output that makes `value` when that value has one reader, if any. */
+function soleProducer(f: FuseInput, uses: Map<string, number>, value: string): PlanStep | undefined {
   if (uses.get(value) !== 1) return undefined;
   const p = f.steps.find((s) => s.outputs.includes(value));
-  return p && (p.kind === 'conv' || p.kind === 'fc') && p.outputs.length === 1 ? p : undefined;
+  return p?.outputs.length === 1 ? p : undefined;
+}
+
+/** The conv / fc step whose only reader is `step` (through its input `value`), if any. */
+function soleLayerProducer(f: FuseInput, uses: Map<string, number>, value: string): Layer | undefined {
+  const p = soleProducer(f, uses, value);
+  return p?.kind === 'conv' || p?.kind === 'fc' ? p : undefined;
 }
 
 function absorb(into: PlanStep, step: PlanStep, label: string): void {
@@ -86,10 +92,25 @@ function foldInto(p: Layer, bn: AffineStep): void {
 }
 
 function fuseActivation(f: FuseInput): void {
+  fuseClamp(f, (uses, value) => soleLayerProducer(f, uses, value));
+}
+
+/**
+ * A Relu / Clip into the float Add / Sub / Mul / Div before it (a residual Add → Relu in one
+ * pass); after fuseInt, which makes an 8-bit add of a QDQ Add → Relu → Q.
+ */
+function fuseBinaryActivation(f: FuseInput): void {
+  fuseClamp(f, (uses, value) => {
+    const p = soleProducer(f, uses, value);
+    return p?.kind === 'binary' ? p : undefined;
+  });
+}
+
+function fuseClamp(f: FuseInput, producer: (uses: Map<string, number>, value: string) => Layer | BinaryStep | undefined): void {
   const uses = useCounts(f);
   f.steps = f.steps.filter((s) => {
     if (s.kind !== 'clamp') return true;
-    const p = soleLayerProducer(f, uses, s.inputs[0]);
+    const p = producer(uses, s.inputs[0]);
     if (!p || p.clamp) return true;
     p.clamp = [s.lo, s.hi];
     absorb(p, s, clampLabel(s));
@@ -97,7 +118,8 @@ function fuseActivation(f: FuseInput): void {
   });
 }
 
-function clampLabel(s: ClampStep): string {
+/** A clamp as describe() and the C kernels name it. */
+export function clampLabel(s: Pick<ClampStep, 'lo' | 'hi'>): string {
   return s.lo === 0 && s.hi === Infinity ? 'relu' : `clip [${s.lo}, ${s.hi}]`;
 }
 
@@ -221,6 +243,7 @@ export const FUSION_PASSES: readonly { name: string; run: (f: FuseInput) => void
   { name: 'fuseActivation', run: fuseActivation },
   { name: 'fuseXnorInput', run: fuseXnorInput },
   { name: 'fuseInt', run: fuseInt },
+  { name: 'fuseBinaryActivation', run: fuseBinaryActivation },
   { name: 'quantBoundary', run: quantBoundary, only: 'c' },
   { name: 'fusePool', run: fusePool },
   { name: 'fuseQdq', run: fuseQdq },

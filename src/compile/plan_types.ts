@@ -146,6 +146,8 @@ export interface ConvLayout {
   patches: number;
   panels: number;
   plane: number;
+  /** Dense im2col / 1×1: output rows per GEMM (absent: all of an image's, or of a thread's band). */
+  rows?: number;
   /** Winograd: tile rows per chunk, whether threads share each chunk's output channels (else take chunks round-robin), bytes of one set of buffers. */
   winograd?: { rowsPerChunk: number; byChannels: boolean; setBytes: number };
 }
@@ -239,6 +241,8 @@ export interface BinaryStep extends StepBase {
   shape: number[];
   a: BinaryOperand;
   b: BinaryOperand;
+  /** A Relu / Clip after it, fused (a residual Add → Relu). */
+  clamp?: [number, number];
 }
 
 export interface ConcatPart {

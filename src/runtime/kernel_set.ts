@@ -33,8 +33,12 @@ export interface PoolExports {
     PW: number, padT: number, padL: number, invH: number, invW: number): void;
 }
 
-export interface ClampExports {
+type BinaryKernel = (a: number, b: number, y: number, n: number, lo: number, hi: number) => void;
+
+/** activation_codegen.ts: clamp, and the same-shape binary ops with the clamp fused. */
+export interface ElementwiseExports {
   clamp(src: number, dst: number, n: number, lo: number, hi: number): void;
+  add: BinaryKernel; sub: BinaryKernel; mul: BinaryKernel; div: BinaryKernel;
 }
 
 /** A module's exports on this thread, and the key its functions have in the thread pool. */
@@ -128,7 +132,7 @@ export class KernelSet {
     return this.module(qwinogradVariantKey(v), () => qwinogradModule(v));
   }
 
-  clamp(): Kernel<ClampExports> {
+  elementwise(): Kernel<ElementwiseExports> {
     return this.module(`activation:${this.tag}`, () => activationModule(this.shared));
   }
 

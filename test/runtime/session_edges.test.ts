@@ -55,8 +55,36 @@ test('concat of convs written in place, concat with a graph input and a constant
   const flat = b.op1('Flatten', [mixed]);
   const s = await checkAgainstReference(b.build([flat, cat], 17, 'N'), [1, 3, 4], 'concat');
   const k = kernelsOf(s);
+  assert.equal(k.Add_6, 'add + relu'); // the residual Add → Relu in one step
   assert.equal(k.Concat_4, 'concat (in place)');
   assert.match(k.Concat_9, /concat \(partly in place\)|concat \(copy\)/);
+  await s.dispose();
+});
+
+test('an Add read by its Relu and by another step keeps the Relu apart; Sub / Mul / Div take a fused Clip', async () => {
+  const b = new GraphBuilder(21);
+  const x = b.input('x', ['N', 3, 5, 7]), y = b.input('y', ['N', 3, 5, 7]);
+  const sum = b.op1('Add', [x, y]);
+  const r = b.op1('Relu', [sum]);
+  const clip = (v: string, i: number) => b.op1('Clip', [v, b.constant(`lo${i}`, f32([], [-0.25])), b.constant(`hi${i}`, f32([], [0.75]))]);
+  const outs = [r, b.op1('Mul', [sum, x]), clip(b.op1('Sub', [x, y]), 0), clip(b.op1('Mul', [x, y]), 1), clip(b.op1('Div', [x, b.op1('Add', [y, b.constant('three', f32([], [3]))])]), 2)];
+  const s = await checkAgainstReference(b.build(outs, 17, 'N'), [1, 3], 'binary + clamp');
+  const k = Object.values(kernelsOf(s));
+  assert.ok(k.includes('add') && k.includes('clamp (wasm)'), k.join(', '));
+  for (const op of ['sub', 'mul', 'div']) assert.ok(k.includes(`${op} + clip [-0.25, 0.75]`), k.join(', '));
+  await s.dispose();
+});
+
+test('a dense conv whose patches pass the chunk budget runs in chunks of output rows (im2col and 1×1)', async () => {
+  const b = new GraphBuilder(22);
+  const x = b.input('x', ['N', 3, 70, 70]);
+  const stem = b.op1('Relu', [b.op1('Conv', [x, b.weight('w1', [16, 3, 7, 7]), b.weight('b1', [16])], { strides: [2, 2], pads: [3, 3, 3, 3] })]);
+  const pw = b.op1('Conv', [b.op1('Conv', [x, b.weight('w2', [64, 3, 1, 1])]), b.weight('w3', [8, 64, 1, 1])]);
+  const s = await checkAgainstReference(b.build([stem, pw], 17, 'N'), [1, 4], 'chunked convs');
+  for (const [name, rows] of [['Conv_0', 15], ['Conv_3', 29]] as const) {
+    const st = s.plan.steps.find((t) => t.name === name);
+    assert.ok(st?.kind === 'conv' && st.layout.rows === rows, `${name}: rows ${st?.kind === 'conv' ? st.layout.rows : '-'}`);
+  }
   await s.dispose();
 });
 

@@ -133,7 +133,8 @@ export class WasmGemm {
   readonly threads?: ThreadPool;
   private readonly scratch: number[]; // per thread
   private readonly chunkScratch: number[]; // per chunk of a dynamically scheduled GEMM
-  private readonly key: string;
+  /** The module's key in the thread pool (its calls name it). */
+  readonly key: string;
 
   constructor(opts: WasmGemmOptions = {}) {
     if (!wasmFeatures().simd) fail('wasm gemm: this engine has no WebAssembly SIMD; use a newer Node (>= 16.4) or browser');

@@ -1,9 +1,10 @@
-// Add / Sub / Mul / Div with numpy broadcasting on float32: a plain loop when
-// both operands have the output's shape, else one loop per output row with the
-// operand offsets advanced by an odometer over the outer dims (no allocation).
-// A constant operand is read from its own array.
+// Add / Sub / Mul / Div with numpy broadcasting on float32, and a fused Relu / Clip:
+// the WASM kernel (activation_codegen.ts) when both operands are in the arena with
+// the output's shape; else one loop per output row with the operand offsets advanced
+// by an odometer over the outer dims (no allocation), then the clamp kernel. A
+// constant operand is read from its own array.
 import type { BinaryOperand, BinaryStep } from '../../compile/plan_types.js';
-import { stridesOf } from '../../ir/util.js';
+import { broadcastStrides } from '../../ir/util.js';
 import { at, constant, type BindEnv, type StepExecutor } from './env.js';
 
 type Row = (y: Float32Array, o: number, a: Float32Array, ai: number, as: number, b: Float32Array, bi: number, bs: number, n: number) => void;
@@ -23,34 +24,45 @@ function operand(env: BindEnv, o: BinaryOperand): Operand {
 }
 
 export function bindBinary(s: BinaryStep, env: BindEnv): StepExecutor {
-  const row = ROWS[s.fn], views = env.views, shape = s.shape, rank = shape.length;
-  const a = operand(env, s.a), b = operand(env, s.b), y = at(env, s.outputs[0]) >> 2;
+  const e = env.kernels.elementwise().exports, [lo, hi] = s.clamp ?? [-Infinity, Infinity];
+  const a = operand(env, s.a), b = operand(env, s.b), y = at(env, s.outputs[0]);
+  const total = s.shape.reduce((p, d) => p * d, 1), dense = broadcastStrides(s.shape, s.shape).join();
+  if (!a.data && !b.data && a.strides.join() === dense && b.strides.join() === dense) {
+    const kernel = e[KERNELS[s.fn]];
+    return { run: () => kernel(a.off << 2, b.off << 2, y, total, lo, hi) };
+  }
+  const loop = rowLoop(s, env.views, a, b, y >> 2);
+  return { run: s.clamp ? () => { loop(); e.clamp(y, y, total, lo, hi); } : loop };
+}
+
+const KERNELS = { Add: 'add', Sub: 'sub', Mul: 'mul', Div: 'div' } as const;
+
+/** The step (without its clamp) as row loops over the arena's float view; a constant operand from its own array. */
+function rowLoop(s: BinaryStep, views: BindEnv['views'], a: Operand, b: Operand, y: number): () => void {
+  const row = ROWS[s.fn], shape = s.shape, rank = shape.length;
   const total = shape.reduce((p, d) => p * d, 1);
-  const dense = stridesOf(shape).join();
-  if (a.strides.join() === dense && b.strides.join() === dense) {
-    return { run: () => { const f = views.f32; row(f, y, a.data ?? f, a.off, 1, b.data ?? f, b.off, 1, total); } };
+  if (a.strides.join() === broadcastStrides(shape, shape).join() && b.strides.join() === a.strides.join()) {
+    return () => { const f = views.f32; row(f, y, a.data ?? f, a.off, 1, b.data ?? f, b.off, 1, total); };
   }
   const n = rank === 0 ? 1 : shape[rank - 1];
   const sa = rank === 0 ? 0 : a.strides[rank - 1], sb = rank === 0 ? 0 : b.strides[rank - 1];
   const rows = n === 0 ? 0 : total / n;
   const idx = new Int32Array(Math.max(rank - 1, 1));
-  return {
-    run: () => {
-      const f = views.f32, fa = a.data ?? f, fb = b.data ?? f;
-      idx.fill(0);
-      let oa = a.off, ob = b.off;
-      for (let r = 0; r < rows; r++) {
-        row(f, y + r * n, fa, oa, sa, fb, ob, sb, n);
-        for (let d = rank - 2; d >= 0; d--) {
-          idx[d]++;
-          oa += a.strides[d];
-          ob += b.strides[d];
-          if (idx[d] < shape[d]) break;
-          oa -= a.strides[d] * shape[d];
-          ob -= b.strides[d] * shape[d];
-          idx[d] = 0;
-        }
+  return () => {
+    const f = views.f32, fa = a.data ?? f, fb = b.data ?? f;
+    idx.fill(0);
+    let oa = a.off, ob = b.off;
+    for (let r = 0; r < rows; r++) {
+      row(f, y + r * n, fa, oa, sa, fb, ob, sb, n);
+      for (let d = rank - 2; d >= 0; d--) {
+        idx[d]++;
+        oa += a.strides[d];
+        ob += b.strides[d];
+        if (idx[d] < shape[d]) break;
+        oa -= a.strides[d] * shape[d];
+        ob -= b.strides[d] * shape[d];
+        idx[d] = 0;
       }
-    },
+    }
   };
 }

@@ -1,11 +1,11 @@
 // Dense convolution on the packed GEMM: per image and group, im2col (unless 1×1)
 // → pack the patches as B panels → GEMM against the weights packed once as A
 // panels, bias per row and the fused clamp in the epilogue; the output may go
-// to a concat's slice (image stride). With threads: chunks of whole images taken
-// dynamically (each its own patches and panels), or each thread a band of output rows of each image.
+// to a concat's slice (image stride). Large outputs run in chunks of output rows
+// (layout.rows) whose patches and panels stay in L2. With threads: chunks of whole images
+// taken dynamically (each its own patches and panels), or each thread a band of output rows of each image.
 import type { ConvStep } from '../../compile/plan_types.js';
-import { gemmArgs, type WasmGemm } from '../../kernels/wasm/gemm.js';
-import { BIAS } from '../../kernels/wasm/gemm_codegen.js';
+import { gemmArgs, type GemmArgs, type WasmGemm } from '../../kernels/wasm/gemm.js';
 import { IM2COL_EXPORTS } from '../../kernels/wasm/im2col_codegen.js';
 import { share, type PoolCall } from '../../kernels/wasm/thread_pool.js';
 import type { Im2colExports, Kernel } from '../kernel_set.js';
@@ -38,9 +38,42 @@ function geometry(s: ConvStep, env: BindEnv): Geometry {
   };
 }
 
-function im2colArgs(s: ConvStep, xg: number, Cg: number, dst: number): number[] {
-  const w = s.win;
-  return [xg, Cg, s.H, s.W, w.kh, w.kw, w.padT, w.padL, w.sh, w.sw, w.dh, w.dw, s.OH, s.OW, dst];
+/**
+ * The calls that make output rows r0..r1 of image n, group g: the im2col of the rows they read
+ * (the window moved down by giving a smaller, possibly negative, top pad), the packing and the
+ * GEMM into those rows' columns of the output. `gemmCall` gives the GEMM its scratch.
+ */
+function rowCalls(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry,
+  part: { n: number; g: number; r0: number; r1: number; patches: number; panels: number }, gemmCall: (g: GemmArgs) => PoolCall): PoolCall[] {
+  const gemm = env.kernels.gemm, w = s.win, { x, y, Cg, Mg, K, P, HW, C, os } = geo, { n, g, r0, r1 } = part;
+  const rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
+  const xg = x + (n * C + g * Cg) * HW * 4, yg = y + (n * os + g * Mg * P) * 4;
+  const calls: PoolCall[] = [];
+  let src = xg + j0 * 4, ldb = P; // 1×1: the rows' pixels are the input's
+  if (ic) {
+    const args = [xg, Cg, s.H, s.W, w.kh, w.kw, w.padT - r0 * w.sh, w.padL, w.sh, w.sw, w.dh, w.dw, rows, s.OW, part.patches];
+    calls.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col, args });
+    src = part.patches;
+    ldb = Pt;
+  }
+  calls.push(gemm.packBCall(src, ldb, false, K, Pt, part.panels));
+  calls.push(gemmCall(gemmArgs(Mg, Pt, K, packed.w[g], part.panels, yg + j0 * 4, { ...epilogue(s, packed.bias, g, Mg), ldc: P })));
+  return calls;
+}
+
+/** The calls of every group's rows r0..r1 of images n0..n1, in chunks of the layout's rows, on one scratch set. */
+function setCalls(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry,
+  images: [number, number], rows: [number, number], set: number, gemmCall: (g: GemmArgs) => PoolCall): PoolCall[] {
+  const l = s.layout, step = l.rows ?? s.OH, patches = scratchAt(env, s) + set * (l.patches + l.panels), panels = patches + l.patches;
+  const calls: PoolCall[] = [];
+  for (let n = images[0]; n < images[1]; n++) {
+    for (let g = 0; g < geo.G; g++) {
+      for (let r0 = rows[0]; r0 < rows[1]; r0 += step) {
+        calls.push(...rowCalls(s, env, packed, ic, geo, { n, g, r0, r1: Math.min(r0 + step, rows[1]), patches, panels }, gemmCall));
+      }
+    }
+  }
+  return calls;
 }
 
 export function bindGemmConv(s: ConvStep, env: BindEnv): StepExecutor {
@@ -49,27 +82,11 @@ export function bindGemmConv(s: ConvStep, env: BindEnv): StepExecutor {
   const ic = s.impl === 'im2col' ? k.im2col() : undefined;
   const geo = geometry(s, env);
   if (s.split > 1 && env.pool) return s.layout.byImages ? byImages(s, env, packed, ic, geo) : byRows(s, env, packed, ic, geo);
-  const e = gemm.exports, im = ic?.exports, gs = k.gemmScratch, w = s.win;
-  const { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const patches = scratchAt(env, s), panels = patches + s.layout.patches;
-  const bias = packed.bias, mode = bias ? BIAS.row : BIAS.none;
-  const [clamp, lo, hi] = s.clamp ? [1, s.clamp[0], s.clamp[1]] : [0, -Infinity, Infinity];
-  const { N, H, W, OH, OW } = s;
-  return {
-    run: () => {
-      for (let n = 0; n < N; n++) {
-        for (let g = 0; g < G; g++) {
-          let src = x + (n * C + g * Cg) * HW * 4;
-          if (im) {
-            im.im2col(src, Cg, H, W, w.kh, w.kw, w.padT, w.padL, w.sh, w.sw, w.dh, w.dw, OH, OW, patches);
-            src = patches;
-          }
-          e.packB(src, P, 1, P, K, panels);
-          e.gemm(packed.w[g], panels, y + (n * os + g * Mg * P) * 4, P, Mg, P, K, bias && bias + g * Mg * 4, mode, 0, clamp, lo, hi, gs);
-        }
-      }
-    },
-  };
+  // one thread: the same calls, each bound to its export
+  const exportsOf: Record<string, Record<string, (...a: number[]) => void>> = { [gemm.key]: gemm.exports as never, ...(ic ? { [ic.key]: ic.exports as never } : {}) };
+  const calls = setCalls(s, env, packed, ic, geo, [0, s.N], [0, s.OH], 0, (g) => gemm.callWithScratch(g, k.gemmScratch))
+    .map((c) => ({ f: exportsOf[c.key][c.fn], args: c.args }));
+  return { run: () => { for (const c of calls) c.f(...c.args); } };
 }
 
 function epilogue(s: ConvStep, bias: number, g: number, Mg: number) {
@@ -78,56 +95,13 @@ function epilogue(s: ConvStep, bias: number, g: number, Mg: number) {
 
 /** Chunks of whole images taken dynamically by the threads, each with its own patches, panels and GEMM scratch. */
 function byImages(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
-  const gemm = env.kernels.gemm, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const layout = s.layout;
-  return { run: imageChunkRunner(env.pool!, s.N, layout.sets, (n0, n1, t) => {
-    const patches = scratchAt(env, s) + t * (layout.patches + layout.panels), panels = patches + layout.patches;
-    const calls: PoolCall[] = [];
-    for (let n = n0; n < n1; n++) {
-      for (let g = 0; g < G; g++) {
-        let src = x + (n * C + g * Cg) * HW * 4;
-        if (ic) {
-          calls.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col, args: im2colArgs(s, src, Cg, patches) });
-          src = patches;
-        }
-        calls.push(gemm.packBCall(src, P, false, K, P, panels));
-        calls.push(gemm.chunkCall(gemmArgs(Mg, P, K, packed.w[g], panels, y + (n * os + g * Mg * P) * 4, epilogue(s, packed.bias, g, Mg)), t));
-      }
-    }
-    return calls;
-  }) };
+  const gemm = env.kernels.gemm;
+  return { run: imageChunkRunner(env.pool!, s.N, s.layout.sets, (n0, n1, t) => setCalls(s, env, packed, ic, geo, [n0, n1], [0, s.OH], t, (g) => gemm.chunkCall(g, t))) };
 }
 
-/**
- * Each thread a band of output rows of every image: its own im2col of the rows the
- * band reads (the window moved down by giving a smaller, possibly negative, top pad),
- * its own packing and GEMM, written into the band's columns of the output.
- */
+/** Each thread a band of output rows of every image, with its own scratch set. */
 function byRows(s: ConvStep, env: BindEnv, packed: Packed, ic: Kernel<Im2colExports> | undefined, geo: Geometry): StepExecutor {
-  const gemm = env.kernels.gemm, w = s.win, { x, y, G, Cg, Mg, K, P, HW, C, os } = geo;
-  const layout = s.layout;
-  const parts: PoolCall[][] = [];
-  for (let t = 0; t < s.split; t++) {
-    const [r0, r1] = share(s.OH, s.split, t);
-    const patches = scratchAt(env, s) + t * (layout.patches + layout.panels), panels = patches + layout.patches;
-    const rows = r1 - r0, Pt = rows * s.OW, j0 = r0 * s.OW;
-    const padT = w.padT - r0 * w.sh; // the band's top: negative = starts inside the image (im2col computes rows from it)
-    const calls: PoolCall[] = [];
-    for (let n = 0; n < s.N && rows > 0; n++) {
-      for (let g = 0; g < G; g++) {
-        const xg = x + (n * C + g * Cg) * HW * 4, yg = y + (n * os + g * Mg * P) * 4;
-        let src = xg + j0 * 4, ldb = P; // 1×1: the band's pixels are the input's
-        if (ic) {
-          const args = [xg, Cg, s.H, s.W, w.kh, w.kw, padT, w.padL, w.sh, w.sw, w.dh, w.dw, rows, s.OW, patches];
-          calls.push({ key: ic.key, fn: IM2COL_EXPORTS.im2col, args });
-          src = patches;
-          ldb = Pt;
-        }
-        calls.push(gemm.packBCall(src, ldb, false, K, Pt, panels));
-        calls.push(gemm.call(gemmArgs(Mg, Pt, K, packed.w[g], panels, yg + j0 * 4, { ...epilogue(s, packed.bias, g, Mg), ldc: P }), t));
-      }
-    }
-    parts.push(calls);
-  }
+  const gemm = env.kernels.gemm;
+  const parts = Array.from({ length: s.split }, (_, t) => setCalls(s, env, packed, ic, geo, [0, s.N], share(s.OH, s.split, t), t, (g) => gemm.call(g, t)));
   return { run: poolRunner(env.pool!, parts) };
 }

@@ -5,7 +5,7 @@ import type { AffineStep, ClampStep, UnaryStep } from '../../compile/plan_types.
 import { at, type BindEnv, type StepExecutor } from './env.js';
 
 export function bindClamp(s: ClampStep, env: BindEnv): StepExecutor {
-  const e = env.kernels.clamp().exports;
+  const e = env.kernels.elementwise().exports;
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), { n, lo, hi } = s;
   return { run: () => e.clamp(x, y, n, lo, hi) };
 }

@@ -105,12 +105,12 @@ function clippedNet(): Graph {
   return b.build([b.op1('Flatten', [b.op1('GlobalMaxPool', [p])])], 17, 'N');
 }
 
-/** Elementwise, broadcast, concat, an unfolded BatchNormalization, Clip, a per-axis Q→DQ pair, Softmax. */
+/** Elementwise, broadcast (with a fused Relu), concat, an unfolded BatchNormalization, Clip, a per-axis Q→DQ pair, Softmax. */
 function elementwiseNet(): Graph {
   const b = new GraphBuilder(13);
   const x = b.input('x', ['N', 4, 5]);
   const s = b.op1('Sigmoid', [x]);
-  const m = b.op1('Mul', [b.op1('Add', [s, b.weight('c1', [5])]), x]);
+  const m = b.op1('Mul', [b.op1('Relu', [b.op1('Add', [s, b.weight('c1', [5])])]), x]);
   const l = b.op1('LeakyRelu', [b.op1('Tanh', [m])], { alpha: 0.2 });
   const d = b.op1('Sub', [b.op1('Div', [l, b.weight('c2', [4, 1], 2, 0.5)]), x]);
   const cat = b.op1('Concat', [d, s], { axis: 1 });
@@ -165,7 +165,7 @@ test('C conv 5×5 with a ceil-mode pool fused past the edge, global max pool', a
 
 test('C elementwise: sigmoid, tanh, leaky relu, broadcast arithmetic, concat, batchnorm, clip, per-axis Q→DQ, softmax', async () => {
   const kernels = await check(elementwiseNet(), [3, 4, 5], 4, 'elementwiseNet');
-  for (const k of ['sigmoid', 'add (broadcast)', 'concat', 'batchnorm', 'clip [-0.5, 0.5]', 'fakequant per axis (8 scales)', 'softmax over 5']) {
+  for (const k of ['sigmoid', 'add (broadcast) + relu', 'concat', 'batchnorm', 'clip [-0.5, 0.5]', 'fakequant per axis (8 scales)', 'softmax over 5']) {
     assert.ok(kernels.some((l) => l.startsWith(k)), `no ${k} kernel among ${kernels.join('; ')}`);
   }
 });

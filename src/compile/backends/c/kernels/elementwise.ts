@@ -5,6 +5,7 @@
 import type { AffineStep, BinaryStep, ClampStep, SoftmaxStep, UnaryStep } from '../../../plan_types.js';
 import { clampLines, indent, layer, signature, type CEmitter } from '../layer.js';
 import { cFloat } from '../writer.js';
+import { clampLabel } from '../../../fuse.js';
 
 export const emitClamp: CEmitter<ClampStep> = (s, ctx) => {
   const code = [
@@ -17,7 +18,7 @@ export const emitClamp: CEmitter<ClampStep> = (s, ctx) => {
     '  }',
     '}',
   ];
-  return layer({ code, args: [s.inputs[0], s.outputs[0]], kernel: s.lo === 0 && s.hi === Infinity ? 'relu' : `clip [${s.lo}, ${s.hi}]` });
+  return layer({ code, args: [s.inputs[0], s.outputs[0]], kernel: clampLabel(s) });
 };
 
 const UNARY: Record<UnaryStep['fn'], (alpha: number) => string[]> = {
@@ -44,16 +45,19 @@ const OPS: Record<BinaryStep['fn'], string> = { Add: '+', Sub: '-', Mul: '*', Di
 export const emitBinary: CEmitter<BinaryStep> = (s, ctx) => {
   const dims = s.shape.map((d, i) => ({ d, v: `i${i}` }));
   const index = (strides: number[]) => strides.map((st, i) => (st === 0 || s.shape[i] === 1 ? '' : `${dims[i].v} * ${st}`)).filter(Boolean).join(' + ') || '0';
-  const loops = dims.map(({ d, v }, k) => `${'  '.repeat(k + 1)}for (${v} = 0; ${v} < ${d}; ${v}++)`);
+  const loops = dims.map(({ d, v }, k) => `${'  '.repeat(k + 1)}for (${v} = 0; ${v} < ${d}; ${v}++)`), pad = '  '.repeat(dims.length + 1);
   const code = [
     signature(ctx, [['a', s.a.value], ['b', s.b.value]], [['y', s.outputs[0]]]),
     ...(dims.length ? [`  int ${dims.map((d) => d.v).join(', ')};`] : []),
     '  int o = 0;',
     ...loops,
-    `${'  '.repeat(dims.length + 1)}y[o++] = a[${index(s.a.strides)}] ${OPS[s.fn]} b[${index(s.b.strides)}];`,
+    ...(s.clamp
+      ? [`${pad}{`, `${pad}  float v = a[${index(s.a.strides)}] ${OPS[s.fn]} b[${index(s.b.strides)}];`, ...indent(clampLines('v', s.clamp), `${pad}  `), `${pad}  y[o++] = v;`, `${pad}}`]
+      : [`${pad}y[o++] = a[${index(s.a.strides)}] ${OPS[s.fn]} b[${index(s.b.strides)}];`]),
     '}',
   ];
-  return layer({ code, args: [s.a.value, s.b.value, s.outputs[0]], kernel: `${s.fn.toLowerCase()}${s.a.strides.join() === s.b.strides.join() ? '' : ' (broadcast)'}` });
+  const kernel = `${s.fn.toLowerCase()}${s.a.strides.join() === s.b.strides.join() ? '' : ' (broadcast)'}${s.clamp ? ` + ${clampLabel({ lo: s.clamp[0], hi: s.clamp[1] })}` : ''}`;
+  return layer({ code, args: [s.a.value, s.b.value, s.outputs[0]], kernel });
 };
 
 export const emitAffine: CEmitter<AffineStep> = (s, ctx) => {
