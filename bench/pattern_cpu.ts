@@ -1,5 +1,5 @@
 // Whole VGG-S, 1 thread, the issue's bar on a shared machine: nnzip on the pattern
-// model (bench/pattern_model.ts) and on the dense ONNX, and onnxruntime-node on the
+// model (bench/pattern_model.ts) and on the dense ONNX, and onnxruntime-node and -web on the
 // dense ONNX, interleaved in one process; each figure is the process's CPU time per
 // run (worker threads included), the fastest of the rounds, beside the fastest wall
 // time. A run descheduled by another process costs wall time but no CPU time, so on a
@@ -13,6 +13,7 @@
 import { patternVggs, DENSE_VGGS, resnet18Model } from './pattern_model.js';
 import { createNnzipPeer } from './peers/nnzip.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
+import { createOrtWebPeer } from './peers/ort_web.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
 import { f32 } from '../src/ir/tensor.js';
 import { Rng } from '../src/ir/random.js';
@@ -36,6 +37,7 @@ const peers = [
   ['nnzip dense', await createNnzipPeer(dense, { threads, batch })],
   ['ort-node dense', await createOrtNodePeer(r18 ? dense : DENSE_VGGS, { threads, spinning: false })],
   ['nnzip pattern tuned', tunedPeer],
+  ['ort-web dense', await createOrtWebPeer(r18 ? dense : DENSE_VGGS, { threads, spinning: false })],
 ] as const;
 const input = model.graph.inputs[0];
 const shape = input.shape.map((d) => (typeof d === 'number' ? d : batch));
@@ -56,6 +58,6 @@ for (let r = 0; r < rounds; r++) {
 peers.forEach(([name], i) => console.log(`${name}: CPU ${best[i].toFixed(3)} ms, wall (fastest) ${wall[i].toFixed(3)} ms per run of batch ${batch}`));
 // one thread: CPU time (the comparable figure on a shared machine); more: wall time (the CPU time sums the threads')
 const [measure, t] = threads === 1 ? ['CPU', best] : ['wall', wall];
-console.log(`nnzip pattern / ort-node dense (${measure}): ${(t[0] / t[2]).toFixed(3)}; tuned: ${(t[3] / t[2]).toFixed(3)} (session with patterns.tune created in ${Math.round(tuneMs)} ms)`);
+console.log(`nnzip pattern / ort-node dense (${measure}): ${(t[0] / t[2]).toFixed(3)}; tuned: ${(t[3] / t[2]).toFixed(3)} (session with patterns.tune created in ${Math.round(tuneMs)} ms); / ort-web dense: ${(t[0] / t[4]).toFixed(3)}`);
 for (const [, p] of peers) await p.dispose();
 process.exit(0);

@@ -272,6 +272,8 @@ export interface PatternPlanes {
   shift: number;
   /** Bytes the scratch pointer is rounded up to (rows of whole vectors); 0 = as given. */
   align: number;
+  /** Stride 2: floats of one of a channel's four phase planes (cPhasePlanes); 0 = stride 1. */
+  phase: number;
   bytes: number;
 }
 
@@ -285,7 +287,7 @@ function shiftsFit(s: ConvStep, plane: number): boolean {
 }
 
 /**
- * C target, pattern conv (3×3, stride 1): one filter's output made a band of `rows` output rows
+ * C target, pattern conv (3×3, stride 1; stride 2: cPhasePlanes): one filter's output made a band of `rows` output rows
  * at a time (s.patternRows, else the whole plane), as rows − 1 rows of PW floats and OW more (the
  * last PW − OW columns of a row are not outputs), so every tap is one constant offset into a flat
  * pass over `span` floats. A padded conv first copies the band's rows + 2 of every input channel
@@ -302,6 +304,7 @@ function shiftsFit(s: ConvStep, plane: number): boolean {
  * the padded planes.
  */
 export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH, shifted = s.patternShifted): PatternPlanes {
+  if (s.win.sh === 2) return cPhasePlanes(s, rows);
   const w = s.win, g = patternGeometry({ C: s.C, M: s.M, H: s.H, W: s.W, pads: [w.padT, w.padL, w.padB, w.padR] });
   const padded = g.PH !== s.H || g.PW !== s.W;
   if (!padded) rows = g.OH;
@@ -315,7 +318,21 @@ export function cPatternPlanes(s: ConvStep, rows = s.patternRows ?? s.OH, shifte
   const copy = padded ? s.C * plane + span - exact + w.padR : 0, aligned16 = padded && PW % ALIGNED_ROW === 0;
   const shift = (shifted ?? shiftsFit(s, plane)) && aligned16 ? roundUp(copy + 2, ALIGNED_ROW) : 0;
   const align = aligned16 ? ALIGNED_ROW * 4 : 0;
-  return { padded, PW, plane, span, rows, fold, lines, shift, align, bytes: (span + (shift ? 3 * shift : copy)) * 4 + align };
+  return { padded, PW, plane, span, rows, fold, lines, shift, align, phase: 0, bytes: (span + (shift ? 3 * shift : copy)) * 4 + align };
+}
+
+/**
+ * C target, stride-2 pattern conv: a band's rows of each input channel copied as the padded
+ * image's four phase planes (its even or odd rows × even or odd columns), rows + 1 rows of PW =
+ * OW + 1 floats each, as the WASM kernel's (pattern_plane_codegen.ts). Tap (ky, kx) of output
+ * position i is then phase (ky mod 2, kx mod 2) at i + ⌊ky/2⌋·PW + ⌊kx/2⌋: the flat
+ * pass of stride 1 unchanged. No folding, shifted copies or fused pool. Each phase plane has
+ * room for the pass's round-up past its last output.
+ */
+function cPhasePlanes(s: ConvStep, rows: number): PatternPlanes {
+  const PW = s.OW + 1, exact = (rows - 1) * PW + s.OW, span = roundUp(exact, PATTERN_PASS_ROUND);
+  const phase = (rows + 1) * PW + span - exact, plane = 4 * phase;
+  return { padded: true, PW, plane, span, rows, fold: 1, lines: rows, shift: 0, align: 0, phase, bytes: (span + s.C * plane) * 4 };
 }
 
 /**

@@ -183,6 +183,7 @@ function poolIntoProducer(f: FuseInput, uses: Map<string, number>, s: PoolStep):
   const p = soleLayerProducer(f, uses, s.inputs[0]);
   if (!p || p.kind !== 'conv' || p.pool || p.cKernel === 'channels' || p.cKernel === 'winograd' || p.outImageStride !== p.M * p.OH * p.OW) return false;
   if (p.cKernel === 'pattern') { // each band of a filter's output is in its scratch: pooled from there
+    if (p.win.sh !== 1) return false; // the stride-2 phase planes take no pool
     p.pool = s;
     p.outImageStride = s.outImageStride;
     p.scratch = cPatternPlanes(p).bytes; // bands that suit the pool

@@ -90,7 +90,7 @@ test('kernels: dense and patterns: never keep the other kernels', () => {
     (e: unknown) => e instanceof NnzipError && /patterns.use='maybe'; use 'auto', 'always' or 'never'/.test((e as Error).message));
 });
 
-test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps the taps kernel with the reason; patterns.use never and kernels dense refuse it', async () => {
+test('target c: pattern convs run the C FKW kernel (stride 1 and 2), stride 3 keeps the taps kernel with the reason; patterns.use never and kernels dense refuse it', async () => {
   for (const s of convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', optimize: 'time' })) {
     assert.equal(s.impl, 'pattern');
     assert.equal(s.cKernel, 'pattern');
@@ -99,9 +99,11 @@ test('target c: pattern convs run the C FKW kernel (stride 1), stride 2 keeps th
   const [ram] = convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' }); // at the peak: no room for a padded copy
   assert.equal(ram.cKernel, 'taps');
   assert.match(ram.reason, /; runs in place \(the weight-axpy kernel\): a padded copy would raise the RAM peak \(optimize ram\)$/);
-  const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' });
-  assert.notEqual(s2.impl, 'pattern');
-  assert.match(s2.reason, /8 patterns, but stride 2×2 \(the C pattern kernel takes stride 1\)$/);
+  const [s2] = convs(graph({ strides: [2, 2] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', optimize: 'time' });
+  assert.equal(s2.cKernel, 'pattern'); // on phase planes (test/compile/c/pattern.test.ts)
+  const [s3] = convs(graph({ strides: [3, 3] }), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c' });
+  assert.notEqual(s3.impl, 'pattern');
+  assert.match(s3.reason, /8 patterns, but stride 3×3 \(the pattern kernel takes stride 1, or 2 both ways with pads of at most 1 above and left\)$/);
   for (const o of [{ patterns: { use: 'never' as const } }, { kernels: 'dense' as const }]) {
     assert.ok(convs(graph(), { inputShapes: { x: [1, 16, 10, 10] }, target: 'c', ...o }).every((s) => s.impl !== 'pattern'), JSON.stringify(o));
   }

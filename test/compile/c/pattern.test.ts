@@ -1,7 +1,8 @@
 // Pattern-pruned convs through the C backend's FKW kernel (kernels/conv_pattern.ts)
 // against nnzip's runtime at the edges: odd plane sizes, stride 1 with pad 1, no
 // pads and asymmetric pads, 1, 3 and 8 patterns, removed kernels, a filter with no
-// kernel left (its output is its bias), a max pool fused after one, batch 1 and 2;
+// kernel left (its output is its bias), a max pool fused after one, stride 2 on phase
+// planes (pads 1, TF "SAME", asymmetric), batch 1 and 2;
 // built with gcc -std=c99 -O2 -Wall -Wextra -Werror, and on the Cortex-M4 under QEMU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,6 +113,45 @@ test('C pattern convs by optimize: ram (in place at the peak, bands of padded ro
     assert.match(t[3], pool === 'MaxPool' ? /2 rows per line, shifted copies/ : /planes\) \+ avg/, t.join('\n'));
     assert.match(t[0], /planes, shifted copies\)$/, 'rows of 16 floats: aligned copies');
     assert.ok(time.program.arenaBytes > ram.program.arenaBytes, `time ${time.program.arenaBytes} B vs ram ${ram.program.arenaBytes} B`);
+  }
+});
+
+/**
+ * Stride 2: x [N, 4, 13, 10] → conv 4→6 pads 1 (8 patterns) → relu → max pool 2×2 (not fused: the phase planes
+ * take none) → conv 6→8 stride 1 pads 1 → conv 8→5 pads [0, 0, 1, 1] (TF "SAME", 3 patterns) → relu → conv 5→4 pads [2, 1, 0, 2]
+ * (a pad of 2 above: not on phase planes, another C kernel) → Gemm → 10.
+ */
+function strideNet(): Graph {
+  const b = new GraphBuilder(23);
+  const x = b.input('x', ['N', 4, 13, 10]);
+  const p1 = patternWeight(51, 6, 4, 8, 0.4), p2 = patternWeight(52, 8, 6, 4, 0.4), p3 = patternWeight(53, 5, 8, 3, 0.5), p4 = patternWeight(54, 4, 5, 2, 0.3);
+  for (const [name, pw, shape] of [['w1', p1, [6, 4]], ['w2', p2, [8, 6]], ['w3', p3, [5, 8]], ['w4', p4, [4, 5]]] as const) b.constant(name, f32([...shape, 3, 3], pw.w));
+  const s2 = (x: string, w: string, pads: number[], bias?: string) => b.op1('Conv', [x, w, ...(bias ? [b.weight(bias, [pads.length + 2])] : [])], { kernel_shape: [3, 3], strides: [2, 2], pads });
+  const c1 = b.op1('Relu', [b.op1('Conv', [x, 'w1', b.weight('b1', [6])], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })]); // 7×5
+  const p = b.op1('MaxPool', [c1], { kernel_shape: [2, 2], strides: [1, 1] }); // 6×4
+  const c2 = b.op1('Conv', [p, 'w2'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }); // 6×4
+  const c3 = b.op1('Relu', [s2(c2, 'w3', [0, 0, 1, 1])]); // 3×2
+  const c4 = s2(c3, 'w4', [2, 1, 0, 2]); // 2×2
+  const y = b.op1('Gemm', [b.op1('Flatten', [c4]), b.weight('w5', [10, 16]), b.weight('b5', [10])], { transB: 1 });
+  const g = b.build([y], 17, 'N');
+  for (const [name, pw] of [['w1', p1], ['w2', p2], ['w3', p3], ['w4', p4]] as const) g.formats.set(name, pw.format);
+  return g;
+}
+
+test('C pattern convs of stride 2 on phase planes: pads 1 and TF SAME, a pool after one (not fused), pads of 2 on another kernel, optimize time and ram, batch 1 and 2', async () => {
+  const g = strideNet(), per = 4 * 13 * 10;
+  for (const batch of [1, 2]) {
+    const xs = samples(per * 4, 8), want = await runNnzip(g, xs, [batch, 4, 13, 10]);
+    for (const optimize of ['time', 'ram'] as const) {
+      const c = runC(g, xs, { batch, optimize });
+      assertAgrees(c.outputs, want, RTOL, 10, `stride net batch ${batch}, ${optimize}`);
+      const k = c.program.layers.map((l) => l.kernel);
+      const s2 = k.filter((l) => l.startsWith('conv 3x3/2 pattern FKW'));
+      if (optimize === 'time') assert.equal(s2.length, 2, k.join('\n'));
+      assert.ok(k.some((l) => /^conv 3x3\/2 (?!pattern)/.test(l)), `the pads-2 conv on another kernel:\n${k.join('\n')}`);
+      for (const l of s2) assert.match(l, /padded phase (planes|bands of \d+ rows)\)$/, k.join('\n'));
+      assert.ok(k.some((l) => l.startsWith('max pool')), `the pool runs on its own:\n${k.join('\n')}`);
+    }
   }
 });
 

@@ -1,4 +1,4 @@
-// Pattern-pruned 3×3 stride-1 convs in C (PatDNN's FKW execution, ir/pattern.ts,
+// Pattern-pruned 3×3 convs of stride 1 or 2 in C (PatDNN's FKW execution, ir/pattern.ts,
 // format/fkw.ts): the weights as the FKW arrays (filters in FKR order, per filter
 // the kept kernels pattern by pattern, one input-channel index and the pattern's
 // taps per kernel), and per pattern of the layer a straight-line block whose taps
@@ -8,6 +8,8 @@
 // up to four kernels of a pattern per pass so each accumulator load and store
 // carries them all; the rows a pattern touches are addressed once per block and shared by its
 // taps. Bias, clamp and a pool after the conv are applied as the plane is copied out.
+// Stride 2: the padded input as four phase planes per channel (cPhasePlanes), so every
+// tap is again a constant offset.
 import { KERNEL_TAPS, maskPicture, maskTaps, patternCounts } from '../../../../ir/pattern.js';
 import { buildFkw } from '../../../../format/fkw.js';
 import { cPatternPlanes, isMaxPool2, type PatternPlanes } from '../../../conv_layout.js';
@@ -50,7 +52,9 @@ function patternBlock(id: string, p: number, mask: number, kernels: number, g: P
   const taps = tapPlaces(mask), T = taps.length;
   const ks = Array.from({ length: kernels }, (_, k) => String.fromCharCode(97 + k));
   const weights = ks.flatMap((_, k) => taps.map((_t, j) => `w${k}_${j} = w[${k * T + j}]`));
-  const at = (ky: number, kx: number) => ky * g.PW + (g.shift ? kx * g.shift : kx);
+  const at = (ky: number, kx: number) => (g.phase
+    ? ((ky % 2) * 2 + (kx % 2)) * g.phase + Math.floor(ky / 2) * g.PW + Math.floor(kx / 2)
+    : ky * g.PW + (g.shift ? kx * g.shift : kx));
   const terms = ks.flatMap((k, kk) => taps.map((t, j) => [`w${kk}_${j}`, `x${k}[i${at(t.ky, t.kx) ? ` + ${at(t.ky, t.kx)}` : ''}]`]));
   const sum = `acc[i] + ${tapSum(terms)}`;
   const name = `${id}_p${p}${kernels > 1 ? `x${kernels}` : ''}`;
@@ -86,6 +90,7 @@ function patternRun(id: string, p: number, T: number, plane: number): string[] {
  * h + lines side by side.
  */
 function bandFunction(id: string, s: ConvStep, g: PatternPlanes): string[] {
+  if (g.phase) return phaseBandFunction(id, s, g);
   const w = s.win, seg = g.PW / g.fold;
   const row = g.fold === 1 ? 'r0 + h' : `r0 + h + f * ${g.lines}`;
   const copies = g.shift ? 3 : 1, at = g.shift ? `q * ${g.shift - 1}` : '';
@@ -102,6 +107,31 @@ function bandFunction(id: string, s: ConvStep, g: PatternPlanes): string[] {
     `          else for (v = 0; v < ${s.W}; v++) d[v] = 0.0f;`,
     '        }',
     '      }',
+    '}',
+  ];
+}
+
+/**
+ * Stride 2: phase plane (p, q) line h of channel c holds padded row 2·(r0 + h) + p, its columns
+ * 2j + q (zeros outside the input), for output rows [r0, r0 + rows) and the row below them.
+ */
+function phaseBandFunction(id: string, s: ConvStep, g: PatternPlanes): string[] {
+  const w = s.win;
+  return [
+    `static void ${id}_band(const float *restrict x, float *restrict xp, int r0) {`,
+    '  int c, p, q, h, j;',
+    `  for (c = 0; c < ${s.C}; c++)`,
+    '    for (p = 0; p < 2; p++)',
+    '      for (q = 0; q < 2; q++)',
+    `        for (h = 0; h < ${g.rows + 1}; h++) {`,
+    `          const int ih = 2 * (r0 + h) + p - ${w.padT};`,
+    `          float *restrict d = xp + c * ${g.plane} + (p * 2 + q) * ${g.phase} + h * ${g.PW};`,
+    `          if (ih < 0 || ih >= ${s.H}) { for (j = 0; j < ${g.PW}; j++) d[j] = 0.0f; continue; }`,
+    `          for (j = 0; j < ${g.PW}; j++) {`,
+    `            const int iw = 2 * j + q - ${w.padL};`,
+    `            d[j] = iw >= 0 && iw < ${s.W} ? x[(c * ${s.H} + ih) * ${s.W} + iw] : 0.0f;`,
+    '          }',
+    '        }',
     '}',
   ];
 }
@@ -196,7 +226,7 @@ export function patternConv(s: ConvStep, ctx: CStepCtx): CLayer {
   return layer({
     code, args: [s.inputs[0], s.outputs[0], SCRATCH], arrays: [...arrays, ...b.arrays],
     helpers: ['madd', ...(p && !isMaxPool2(p) ? ['pool_row:float'] : [])], includes: ['math.h'],
-    kernel: `conv 3x3/1 pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${bands > 1 ? `bands of ${rows} rows` : 'planes'}${g.fold > 1 ? `, ${g.fold} rows per line` : ''}${g.shift ? ', shifted copies' : ''}` : ''})${fused}`,
+    kernel: `conv 3x3/${s.win.sh} pattern FKW (${K} pattern blocks at constant offsets, up to ${PASSES[0]} kernels per pass${padded ? `, padded ${g.phase ? 'phase ' : ''}${bands > 1 ? `bands of ${rows} rows` : 'planes'}${g.fold > 1 ? `, ${g.fold} rows per line` : ''}${g.shift ? ', shifted copies' : ''}` : ''})${fused}`,
     weights: `pattern FKW: ${K} patterns, ${counts.kept} of ${counts.kernels} kernels kept, ${counts.weights} of ${counts.kernels * KERNEL_TAPS} weights f32, ` +
       `channel index ${arrays[2].type}, FKR row order`,
   });
