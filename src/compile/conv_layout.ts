@@ -40,6 +40,11 @@ export function imageChunks(N: number, l: Omit<ConvLayout, 'sets'>): number {
   return Math.min(N, l.split * CHUNKS_PER_THREAD, Math.max(l.split, Math.floor(CHUNK_SCRATCH_BYTES / setBytes(l))));
 }
 
+/** Words of one chunk of rows' calls in a dynamic dense run: an im2col (2 + 15 words, none when 1×1), a packB (2 + 6) and a GEMM (2 + 14). */
+function gemmChunkWords(s: ConvStep): number {
+  return (isPointwise(s.win) ? 0 : 17) + 8 + 16;
+}
+
 /** Words of one group's calls in a dynamic sparse run: an im2col (2 + 15 words, none when 1×1) and an spmm (2 + 13). */
 export function sparseWordsPerGroup(s: ConvStep): number {
   return (isPointwise(s.win) ? 0 : 17) + 15;
@@ -149,11 +154,18 @@ export function convLayout(s: ConvStep, split: number, threads: number, tile: { 
   const byImages = splitsImages(s.N, split);
   if (split > 1 && !byImages && s.OH < split) split = 1; // too few output rows to share
   const band = split > 1 && !byImages ? Math.ceil(s.OH / split) : s.OH;
-  const rows = gemmRows(s.impl === 'im2col' ? 2 * K : K, s.OW, band), P = rows * s.OW; // pixels one set holds
-  const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
-  const panels = roundUp(P, nr) * K * 4 + SLACK;
-  const l = { split, byImages: split > 1 && byImages, patches, panels, plane: 0, ...(rows < band ? { rows } : {}) };
-  return { ...l, sets: imageChunks(s.N, l) };
+  const sized = (rows: number) => {
+    const P = rows * s.OW; // pixels one set holds
+    const patches = s.impl === 'im2col' ? K * P * 4 + SLACK : 0;
+    const panels = roundUp(P, nr) * K * 4 + SLACK;
+    const l = { split, byImages: split > 1 && byImages, patches, panels, plane: 0, ...(rows < band ? { rows } : {}) };
+    return { ...l, sets: imageChunks(s.N, l) };
+  };
+  const l = sized(gemmRows(s.impl === 'im2col' ? 2 * K : K, s.OW, band));
+  if (!l.byImages || !l.rows) return l;
+  // threads taking whole images: an image's calls go in one item of a dynamic run (its share of CALL_WORDS)
+  const chunks = Math.max(1, Math.floor((Math.floor(CALL_WORDS / l.sets) - 1) / (gemmChunkWords(s) * s.group)));
+  return chunks * l.rows >= s.OH ? l : sized(Math.ceil(s.OH / chunks));
 }
 
 /** A dense conv's GEMM takes a chunk of output rows whose patches and packed panels stay under this (in L2, with the packed weights). */

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { Graph } from '../../src/ir/graph.js';
 import { f32, i64, Tensor } from '../../src/ir/tensor.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
-import { checkAgainstReference } from './helpers.js';
+import { checkAgainstReference, compareOutputs, randomFeeds } from './helpers.js';
+import { createNodeSession } from '../../src/runtime/session_node.js';
+import { runReference } from '../../src/runtime/reference.js';
+import type { ConvStep } from '../../src/compile/plan_types.js';
 
 const kernelsOf = (g: { plan: { steps: { name: string; kernel: string }[] } }) => Object.fromEntries(g.plan.steps.map((s) => [s.name, s.kernel]));
 
@@ -86,6 +89,21 @@ test('a dense conv whose patches pass the chunk budget runs in chunks of output 
     assert.ok(st?.kind === 'conv' && st.layout.rows === rows, `${name}: rows ${st?.kind === 'conv' ? st.layout.rows : '-'}`);
   }
   await s.dispose();
+});
+
+test('threads sharing a batch of a conv cut in many chunks take fewer, larger ones: the calls of an image fit one item of a dynamic run', async () => {
+  const b = new GraphBuilder(24);
+  const x = b.input('x', ['N', 3, 226, 226]);
+  const g = b.build([b.op1('Conv', [x, b.weight('w', [4, 3, 7, 7])], { strides: [2, 2], pads: [3, 3, 3, 3] })], 17, 'N');
+  const two = await createNodeSession(g, { threads: 2, splitFlops: 0 });
+  try {
+    const feeds = randomFeeds(g, 8, 5);
+    compareOutputs(two.run(feeds), runReference(g, feeds), 'batch 8 (2 threads)');
+    const l = (two.plan.steps[0] as ConvStep).layout;
+    assert.ok(l.byImages && l.rows !== undefined && l.rows > 5 && Math.ceil(113 / l.rows) * 41 <= 4096 / l.sets - 1, JSON.stringify(l)); // alone: 5 rows
+  } finally {
+    await two.dispose();
+  }
 });
 
 test('pools: ceil mode, pads, count_include_pad, dilations, global and ReduceMean', async () => {
