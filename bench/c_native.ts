@@ -11,7 +11,8 @@
 // nnzip WASM's pattern kernel on the same model; and that model with its FC layers
 // pruned one-shot to the pruned variant's FC density ('pattern+fc pruned').
 // The C builds are compiled with `optimize: 'time'` (whole padded planes: speed before RAM).
-// Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`.
+// Run: `npm run repro -- c-native [--models lenet300,lenet5,vggs] [--rounds 7]`; `--strided`: instead, the
+// stride-2 pattern convs of ResNet's downsampling shapes (benchStrided).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ import { contender, measure, median, type Contender } from './harness.js';
 import { foreignLoadLine, watchForeignLoad } from './harness_node.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 import { createOrtNodePeer } from './peers/ort_node.js';
-import { patternVggs } from './pattern_model.js';
+import { patternVggs, stridedModel } from './pattern_model.js';
 import { fixture, recipe } from './repro/common.js';
 
 const NATIVE = ['-std=c99', '-O3', '-march=native', '-Wall', '-Wextra', '-Werror'];
@@ -179,13 +180,42 @@ async function benchCase(c: Case, rounds: number, sizes: string[][]): Promise<{ 
   }
 }
 
+/**
+ * Stride-2 pattern convs (ResNet's four downsampling shapes, bench/pattern_model.ts stridedModel): C's
+ * FKW kernel on phase planes against C on the dense weights, nnzip WASM's pattern kernel and
+ * onnxruntime-node on the dense weights; CPU ms per inference, medians of interleaved rounds.
+ */
+async function benchStrided(rounds: number): Promise<void> {
+  const m = stridedModel(), pattern = m.graph, dense = m.dense!;
+  const dir = mkdtempSync(join(tmpdir(), 'nnzip-cbench-'));
+  const shape = pattern.inputs[0].shape as number[], x = f32(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i)));
+  const natives = [NativeModel.start(pattern, x.data as Float32Array, dir, 's2_pattern'), NativeModel.start(dense, x.data as Float32Array, dir, 's2_dense')];
+  const ort = await createOrtNodePeer(dense, { threads: 1 }), wasm = await Session.create(pattern);
+  const feeds = { [pattern.inputs[0].name]: x };
+  try {
+    const contenders = [contender('ort-node dense', () => ort.run(feeds)), contender('nnzip wasm pattern', () => wasm.run(feeds)),
+      ...natives.map((c, i) => contender(i === 0 ? 'C pattern (phase planes)' : 'C dense', () => c.run(K)))];
+    const timings = await measure(contenders, { rounds, pauseMs: 20 });
+    const cpu = timings.map((t, i) => (i >= 2 ? median(natives[i - 2].cpu) : median(t.cpu)));
+    console.log(`\nStride-2 3×3 convs of ResNet's downsampling shapes (random weights, 8 patterns at 3.6×), batch 1, 1 thread: CPU ms per inference (medians of ${rounds} rounds)\n`);
+    console.log(formatTable(['contender', 'CPU ms', 'C pattern is'], timings.map((t, i) => [t.name, formatSig(cpu[i]), i === 2 ? '' : formatRatio(cpu[i], cpu[2])])));
+  } finally {
+    natives.forEach((m) => m.stop());
+    await ort.dispose();
+    await wasm.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function cNative(args: string[]): Promise<void> {
-  let keys = CASES.map((c) => c.key), rounds = 7;
+  let keys = CASES.map((c) => c.key), rounds = 7, strided = false;
   for (let i = 0; i < args.length; i += 2) {
     if (args[i] === '--models') keys = (args[i + 1] ?? '').split(',');
     else if (args[i] === '--rounds') rounds = Number(args[i + 1]);
-    else throw new NnzipError(`c-native: unknown option ${args[i]}; use --models lenet300,lenet5,vggs and --rounds N`);
+    else if (args[i] === '--strided') { strided = true; i--; }
+    else throw new NnzipError(`c-native: unknown option ${args[i]}; use --models lenet300,lenet5,vggs, --rounds N and --strided`);
   }
+  if (strided) return benchStrided(rounds);
   const cases = keys.map((k) => CASES.find((c) => c.key === k) ?? (() => { throw new NnzipError(`c-native: unknown model ${k}; known: ${CASES.map((c) => c.key).join(', ')}`); })());
   const foreign = watchForeignLoad();
   const rows: { wall: string[]; cpu: string[] }[] = [], sizes: string[][] = [];

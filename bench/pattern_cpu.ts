@@ -24,7 +24,7 @@ if (!(Number.isInteger(batch) && batch >= 1) || !(threads === 1 || threads === 2
   process.exit(2);
 }
 const r18 = resnet ? resnet18Model() : undefined;
-const model = r18?.pattern ?? patternVggs(process.argv[3]);
+const model = r18 ?? patternVggs(process.argv[3]);
 const dense = r18?.dense ?? loadOnnxFile(DENSE_VGGS);
 console.log(`model: ${model.source}; ${threads} thread(s)`);
 // the untuned session first: it plans at creation, before the tuner fills the (per-process) cache

@@ -22,6 +22,8 @@ export interface PatternModel {
   graph: Graph;
   /** Where it came from, for the tables' notes. */
   source: string;
+  /** The graph before the projection, when it is made here. */
+  dense?: Graph;
 }
 
 export function patternVggs(file?: string): PatternModel {
@@ -46,7 +48,7 @@ export function stridedModel(): PatternModel {
     nodes.push({ name: `relu${i}`, op: 'Relu', inputs: [`c${i}`], outputs: [i === shapes.length - 1 ? 'y' : `r${i}`], attrs: {} });
   });
   const dense = new Graph({ name: 'stride-2 convs', initializers: inits, nodes, inputs: [{ name: 'x', dtype: 'float32', shape: [1, 32, 56, 56] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 512, 4, 4] }] });
-  return { graph: compressGraph(dense, { recipe: PATTERN }).compressed, source: 'stride-2 3×3 convs of ResNet\'s downsampling shapes, random weights projected one-shot (8 patterns, connectivity 3.6)' };
+  return { graph: compressGraph(dense, { recipe: PATTERN }).compressed, dense, source: 'stride-2 3×3 convs of ResNet\'s downsampling shapes, random weights projected one-shot (8 patterns, connectivity 3.6)' };
 }
 
 /**
@@ -55,7 +57,7 @@ export function stridedModel(): PatternModel {
  * onto 8 patterns and connectivity 3.6 (the 7×7 stem, the 1×1 downsampling convs and the fc
  * stay dense). A speed model: the weights are random.
  */
-export function resnet18Model(): { dense: Graph; pattern: PatternModel } {
+export function resnet18Model(): PatternModel & { dense: Graph } {
   const r = new Rng(18), inits = new Map(), nodes: Node[] = [];
   const conv = (name: string, x: string, C: number, M: number, k: number, stride: number, relu: boolean): string => {
     inits.set(`${name}.weight`, f32([M, C, k, k], Float32Array.from({ length: M * C * k * k }, () => r.normal() * Math.sqrt(2 / (k * k * C)))));
@@ -90,7 +92,7 @@ export function resnet18Model(): { dense: Graph; pattern: PatternModel } {
     name: 'resnet18', initializers: inits, nodes,
     inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 224, 224] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 1000] }],
   });
-  return { dense, pattern: { graph: compressGraph(dense, { recipe: PATTERN }).compressed, source: 'ResNet-18 (224×224, random weights), its 3×3 convs projected one-shot (8 patterns, connectivity 3.6)' } };
+  return { graph: compressGraph(dense, { recipe: PATTERN }).compressed, dense, source: 'ResNet-18 (224×224, random weights), its 3×3 convs projected one-shot (8 patterns, connectivity 3.6)' };
 }
 
 export interface PatternLayer {

@@ -20,7 +20,7 @@ const REPROS: Record<string, { what: string; run: (args: string[]) => Promise<vo
   binary: { what: 'binary / ternary LeNet-5 (BWN, TWN, TTQ, XNOR) accuracy and size; xnor conv speed vs f32 on VGG-S layers (args: speed | accuracy, epochs=N, methods=..., model=lenet5|vggs)', run: binary },
   'c-memory': { what: 'flash / RAM on the Cortex-M4 of models compiled to C (args: MODEL files; default the LeNet fixtures)', run: cMemory },
   'c-fixtures': { what: 'every fixture model as stored, compiled to C, built natively and run next to nnzip (args: FILE ...)', run: cFixtures },
-  'c-native': { what: 'C backend (gcc -O3 -march=native) dense / pruned / compressed vs onnxruntime-node and nnzip WASM (args: --models lenet300,lenet5,vggs)', run: cNative },
+  'c-native': { what: 'C backend (gcc -O3 -march=native) dense / pruned / compressed vs onnxruntime-node and nnzip WASM (args: --models lenet300,lenet5,vggs; --strided: stride-2 pattern convs)', run: cNative },
   'kmeans-init': { what: 'k-means initialisation linear vs density vs random, 2-4 bits (LeNet-300-100)', run: kmeansInit },
   filters: { what: 'VGG-S Fashion-MNIST, half the filters of the wide layers removed and retrained: accuracy, size, speed vs dense (args: epochs, max steps)', run: filters },
   intake: { what: 'models pruned / shared / quantized elsewhere, compressed losslessly: size, bit-identical, accuracy (args: a case name part)', run: intake },

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cFloat, cIdent, cInt } from '../../../src/compile/backends/c/writer.js';
+import { compileC } from '../../../src/compile/backends/c/index.js';
+import { GraphBuilder } from '../../onnx/graph_builder.js';
 import { Rng } from '../../../src/ir/random.js';
 
 /** What a C compiler makes of a float literal: the nearest float32 of its decimal value. */
@@ -34,4 +36,14 @@ test('cInt and cIdent', () => {
   assert.equal(cInt(4294967295), '4294967295u');
   assert.equal(cIdent('conv2d_1/Conv:0'), 'conv2d_1_Conv_0');
   assert.equal(cIdent('123abc'), 'v123abc');
+});
+
+test('a layer whose weight array has more lines than a call takes arguments is emitted (VGG / ResNet-sized layers)', () => {
+  const b = new GraphBuilder(3);
+  const x = b.input('x', [1, 2048]);
+  const g = b.build([b.op1('Gemm', [x, b.weight('w', [1024, 2048]), b.weight('bias', [1024])], { transB: 1 })], 17);
+  const p = compileC(g, { name: 'big' });
+  const lines = p.source.split('\n').length;
+  assert.ok(lines > 200_000, `${lines} lines`);
+  assert.match(p.source, /static const float \w+\[2097152\] = \{/);
 });

@@ -179,7 +179,8 @@ export function emitC(plan: Plan, o: EmitOptions): CSource {
   ];
   for (const e of emitted) {
     lines.push(`/* ${cComment(e.info.step)} (${cComment(e.info.nodes.join(' + '))}): ${cComment(e.info.kernel)}${e.info.weights ? `; ${cComment(e.info.weights)}` : ''} */`);
-    for (const a of [...e.layer.arrays, ...e.consts]) lines.push(...declareArray(a));
+    // line by line: a large layer's array has more lines than a call may take arguments
+    for (const a of [...e.layer.arrays, ...e.consts]) for (const l of declareArray(a)) lines.push(l);
     lines.push(...e.layer.code, '');
   }
   lines.push(
