@@ -1,10 +1,9 @@
 // Add / Sub / Mul / Div with numpy broadcasting on float32, and a fused Relu / Clip:
 // the WASM kernel (activation_codegen.ts) when both operands are in the arena with
-// the output's shape; else one loop per output row with the operand offsets advanced
-// by an odometer over the outer dims (no allocation), then the clamp kernel. A
-// constant operand is read from its own array.
+// the output's shape; else one loop per output row (the operands' offsets from
+// forEachRow), then the clamp kernel. A constant operand is read from its own array.
 import type { BinaryOperand, BinaryStep } from '../../compile/plan_types.js';
-import { broadcastStrides } from '../../ir/util.js';
+import { broadcastStrides, forEachRow, lastStrides } from '../../ir/util.js';
 import { at, constant, type BindEnv, type StepExecutor } from './env.js';
 
 type Row = (y: Float32Array, o: number, a: Float32Array, ai: number, as: number, b: Float32Array, bi: number, bs: number, n: number) => void;
@@ -37,32 +36,12 @@ export function bindBinary(s: BinaryStep, env: BindEnv): StepExecutor {
 
 const KERNELS = { Add: 'add', Sub: 'sub', Mul: 'mul', Div: 'div' } as const;
 
-/** The step (without its clamp) as row loops over the arena's float view; a constant operand from its own array. */
+/** The step (without its clamp) as row loops over the arena's float view (ir/util.ts forEachRow); a constant operand from its own array. */
 function rowLoop(s: BinaryStep, views: BindEnv['views'], a: Operand, b: Operand, y: number): () => void {
-  const row = ROWS[s.fn], shape = s.shape, rank = shape.length;
-  const total = shape.reduce((p, d) => p * d, 1);
-  if (a.strides.join() === broadcastStrides(shape, shape).join() && b.strides.join() === a.strides.join()) {
-    return () => { const f = views.f32; row(f, y, a.data ?? f, a.off, 1, b.data ?? f, b.off, 1, total); };
-  }
-  const n = rank === 0 ? 1 : shape[rank - 1];
-  const sa = rank === 0 ? 0 : a.strides[rank - 1], sb = rank === 0 ? 0 : b.strides[rank - 1];
-  const rows = n === 0 ? 0 : total / n;
-  const idx = new Int32Array(Math.max(rank - 1, 1));
+  const row = ROWS[s.fn], shape = s.shape, n = shape.length === 0 ? 1 : shape[shape.length - 1];
+  const strides = [a.strides, b.strides], [sa, sb] = lastStrides(strides);
   return () => {
     const f = views.f32, fa = a.data ?? f, fb = b.data ?? f;
-    idx.fill(0);
-    let oa = a.off, ob = b.off;
-    for (let r = 0; r < rows; r++) {
-      row(f, y + r * n, fa, oa, sa, fb, ob, sb, n);
-      for (let d = rank - 2; d >= 0; d--) {
-        idx[d]++;
-        oa += a.strides[d];
-        ob += b.strides[d];
-        if (idx[d] < shape[d]) break;
-        oa -= a.strides[d] * shape[d];
-        ob -= b.strides[d] * shape[d];
-        idx[d] = 0;
-      }
-    }
+    forEachRow(shape, strides, (o, offs) => row(f, y + o, fa, a.off + offs[0], sa, fb, b.off + offs[1], sb, n));
   };
 }
