@@ -72,6 +72,12 @@ export interface PatternSettings {
 
 export interface Recipe {
   name: string;
+  /**
+   * Dense fine-tuning of the input model before the other stages (train's settings, without
+   * distillation): they start from the model it leaves, and train.distill distils from it, a
+   * teacher trained with the same augmentation as the student.
+   */
+  finetune?: { epochs: number };
   pattern?: PatternSettings;
   /** Filter / neuron pruning (Li et al. 2017): the lowest-norm filters are removed physically, then fine-tuning. */
   filters?: {
@@ -209,6 +215,8 @@ export function parseRecipe(raw: unknown, source: string, base?: Recipe): Recipe
   const r = raw as Partial<Recipe>;
   const out: Recipe = structuredClone(base);
   out.name = typeof r.name === 'string' ? r.name : source;
+  if (r.finetune === null) delete out.finetune;
+  else if (r.finetune) out.finetune = { ...out.finetune, ...r.finetune };
   if (r.filters === null) delete out.filters;
   else if (r.filters) out.filters = { ...(out.filters ?? FILTERS_DEFAULTS), ...r.filters, keep: { ...(out.filters ?? FILTERS_DEFAULTS).keep, ...r.filters.keep } };
   if (r.prune === null) delete out.prune;
@@ -248,6 +256,7 @@ function kind(k: string, source: string): string {
 }
 
 export function checkRecipe(r: Recipe, source: string): void {
+  if (r.finetune) checkRange(`${source}: finetune.epochs`, r.finetune.epochs, 1, 1000, false, true);
   if (r.filters) {
     for (const [k, v] of Object.entries(r.filters.keep)) checkFraction(`${source}: filters.keep.${kind(k, source)}`, v);
     if (!['l1', 'l2'].includes(r.filters.norm)) fail(`${source}: filters.norm "${r.filters.norm}" must be l1 or l2`);
@@ -379,7 +388,7 @@ export function recipeDocument(r: Recipe): Record<string, unknown> {
   const copy = structuredClone(r);
   for (const m of kindMaps(copy)) for (const k of ['conv', 'fc']) if (!(k in m)) m[k] = null;
   const doc: Record<string, unknown> = { ...copy };
-  for (const k of ['filters', 'pattern', 'prune', 'share', 'quantize', 'binarize', 'winograd'] as const) if (r[k] === undefined) doc[k] = null;
+  for (const k of ['finetune', 'filters', 'pattern', 'prune', 'share', 'quantize', 'binarize', 'winograd'] as const) if (r[k] === undefined) doc[k] = null;
   if (copy.pattern) doc.pattern = { ...copy.pattern, admm: copy.pattern.admm ?? null, codesign: copy.pattern.codesign ?? null };
   return doc;
 }

@@ -74,6 +74,22 @@ function maskZeros(model: Model, on: boolean): void {
   }
 }
 
+const finetuneStage: Stage = {
+  name: 'finetune',
+  letter: 'T',
+  label: 'fine-tuned (dense)',
+  enabled: (r) => r.finetune !== undefined,
+  run(ctx): Record<string, number> {
+    if (!ctx.data) return {};
+    finetune(ctx.model, ctx.data, ctx.recipe.finetune!.epochs, { ...ctx.train, distill: undefined }, 'finetune');
+    if (ctx.train.teacher) { // the later stages distil from the fine-tuned model
+      ctx.train.teacher.dispose();
+      ctx.train = { ...ctx.train, teacher: modelFromGraph(modelToGraph(ctx.model), { seed: ctx.seed }) };
+    }
+    return { accuracy: accuracyOf(ctx.model, ctx.data) };
+  },
+};
+
 const filters: Stage = {
   name: 'filters',
   letter: 'F',
@@ -230,4 +246,4 @@ const winograd: Stage = {
 };
 
 /** Every stage, in the order a recipe runs them. */
-export const STAGES: readonly Stage[] = [filters, pattern, prune, share, binarize, quantize, winograd];
+export const STAGES: readonly Stage[] = [finetuneStage, filters, pattern, prune, share, binarize, quantize, winograd];
