@@ -40,14 +40,17 @@ export function imageChunks(N: number, l: Omit<ConvLayout, 'sets'>): number {
   return Math.min(N, l.split * CHUNKS_PER_THREAD, Math.max(l.split, Math.floor(CHUNK_SCRATCH_BYTES / setBytes(l))));
 }
 
-/** Words of one chunk of rows' calls in a dynamic dense run: an im2col (2 + 15 words, none when 1×1), a packB (2 + 6) and a GEMM (2 + 14). */
+/** Words of an im2col call in a dynamic run (2 + 15; none for a 1×1 conv, which reads its input as it is). */
+const im2colWords = (s: ConvStep): number => (isPointwise(s.win) ? 0 : 17);
+
+/** Words of one chunk of rows' calls in a dynamic dense run: an im2col, a packB (2 + 6) and a GEMM (2 + 14). */
 function gemmChunkWords(s: ConvStep): number {
-  return (isPointwise(s.win) ? 0 : 17) + 8 + 16;
+  return im2colWords(s) + 8 + 16;
 }
 
-/** Words of one group's calls in a dynamic sparse run: an im2col (2 + 15 words, none when 1×1) and an spmm (2 + 13). */
+/** Words of one group's calls in a dynamic sparse run: an im2col and an spmm (2 + 13). */
 export function sparseWordsPerGroup(s: ConvStep): number {
-  return (isPointwise(s.win) ? 0 : 17) + 15;
+  return im2colWords(s) + 15;
 }
 
 /**

@@ -12,7 +12,7 @@ import { type FuseInput, sameParams, useCounts } from './fuse_base.js';
 import { fuseInt, quantBoundary } from './fuse_int.js';
 import { qconvPoolBuffers } from './lower_int.js';
 import { qwinogradPools } from '../kernels/wasm/qwinograd.js';
-import type { AffineStep, BinaryStep, ClampStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
+import type { AffineStep, BinaryStep, ConvStep, FcStep, PlanStep, PlanTarget, PoolStep, QPoolStep, QuantStep } from './plan_types.js';
 
 export type { FuseInput } from './fuse_base.js';
 
@@ -113,14 +113,14 @@ function fuseClamp(f: FuseInput, producer: (uses: Map<string, number>, value: st
     const p = producer(uses, s.inputs[0]);
     if (!p || p.clamp) return true;
     p.clamp = [s.lo, s.hi];
-    absorb(p, s, clampLabel(s));
+    absorb(p, s, clampLabel(s.lo, s.hi));
     return false;
   });
 }
 
 /** A clamp as describe() and the C kernels name it. */
-export function clampLabel(s: Pick<ClampStep, 'lo' | 'hi'>): string {
-  return s.lo === 0 && s.hi === Infinity ? 'relu' : `clip [${s.lo}, ${s.hi}]`;
+export function clampLabel(lo: number, hi: number): string {
+  return lo === 0 && hi === Infinity ? 'relu' : `clip [${lo}, ${hi}]`;
 }
 
 function fuseQdq(f: FuseInput): void {

@@ -58,7 +58,7 @@ export function patternParams(s: { C: number; M: number; H: number; W: number; w
  * Why the pattern kernel cannot run this window, or undefined when it can: stride 1, or on WASM 2
  * (the same both ways, pads of at most 1 above and left: the plane layouts' phase planes).
  */
-export function patternWindowIssue(s: { C: number; M: number; H: number; W: number; group: number; win: Window2d; target?: PlanTarget }): string | undefined {
+export function patternWindowIssue(s: { C: number; M: number; H: number; W: number; group: number; win: Window2d }): string | undefined {
   const { win } = s;
   if (s.group !== 1) return `group ${s.group}`;
   if (win.kh !== 3 || win.kw !== 3) return `a ${win.kh}×${win.kw} window`;

@@ -18,7 +18,7 @@ export const emitClamp: CEmitter<ClampStep> = (s, ctx) => {
     '  }',
     '}',
   ];
-  return layer({ code, args: [s.inputs[0], s.outputs[0]], kernel: clampLabel(s) });
+  return layer({ code, args: [s.inputs[0], s.outputs[0]], kernel: clampLabel(s.lo, s.hi) });
 };
 
 const UNARY: Record<UnaryStep['fn'], (alpha: number) => string[]> = {
@@ -51,12 +51,14 @@ export const emitBinary: CEmitter<BinaryStep> = (s, ctx) => {
     ...(dims.length ? [`  int ${dims.map((d) => d.v).join(', ')};`] : []),
     '  int o = 0;',
     ...loops,
-    ...(s.clamp
-      ? [`${pad}{`, `${pad}  float v = a[${index(s.a.strides)}] ${OPS[s.fn]} b[${index(s.b.strides)}];`, ...indent(clampLines('v', s.clamp), `${pad}  `), `${pad}  y[o++] = v;`, `${pad}}`]
-      : [`${pad}y[o++] = a[${index(s.a.strides)}] ${OPS[s.fn]} b[${index(s.b.strides)}];`]),
+    `${pad}{`,
+    `${pad}  float v = a[${index(s.a.strides)}] ${OPS[s.fn]} b[${index(s.b.strides)}];`,
+    ...indent(clampLines('v', s.clamp), `${pad}  `),
+    `${pad}  y[o++] = v;`,
+    `${pad}}`,
     '}',
   ];
-  const kernel = `${s.fn.toLowerCase()}${s.a.strides.join() === s.b.strides.join() ? '' : ' (broadcast)'}${s.clamp ? ` + ${clampLabel({ lo: s.clamp[0], hi: s.clamp[1] })}` : ''}`;
+  const kernel = `${s.fn.toLowerCase()}${s.a.strides.join() === s.b.strides.join() ? '' : ' (broadcast)'}${s.clamp ? ` + ${clampLabel(...s.clamp)}` : ''}`;
   return layer({ code, args: [s.a.value, s.b.value, s.outputs[0]], kernel });
 };
 
