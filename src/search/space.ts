@@ -90,8 +90,8 @@ export const QUANT_BITS = [FLOAT_BITS, 8, 6, 4];
 export const PATTERN_CHOICES: PatternChoice[] = CODESIGN_CANDIDATES.connectivity
   .flatMap((rate) => [...CODESIGN_CANDIDATES.patterns].sort((a, b) => b - a).map((k): PatternChoice => `${k}/${rate}`));
 
-/** The methods a search may mix: the stage table's entries (`--methods` restricts the space to some of them). */
-export const METHODS: readonly string[] = STAGES.map((s) => s.name);
+/** The methods a search may mix: the stage table's compression entries, not its dense fine-tuning (`--methods` restricts the space to some of them). */
+export const METHODS: readonly string[] = STAGES.map((s) => s.name).filter((n) => n !== 'finetune');
 export type Method = string;
 
 /** The space of a graph: every compressible layer, filters where the layer can be thinned, patterns and Winograd on 3×3 convs. */
