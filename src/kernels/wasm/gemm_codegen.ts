@@ -52,6 +52,20 @@ export const GEMM_EXPORTS = {
 
 const KERNEL_PARAMS: ValType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32];
 
+/** A micro-kernel over several B panels (emitMicroKernel's `panels`) and its function index. */
+interface Wide { panels: number; fn: number }
+
+/**
+ * B panels per tile for `rows` rows: the most that keep at most 8 accumulator chains (the two
+ * multiply-add pipes × a latency of 4) and the tile, its B vectors and the A splat in 15 registers.
+ */
+export function widePanels(v: Pick<GemmVariant, 'nr'>, rows: number): number {
+  const pv = v.nr / 4;
+  let p = 1;
+  while ((p + 1) * pv * rows <= 8 && (p + 1) * pv * (rows + 1) + 1 <= 15) p++;
+  return p;
+}
+
 export function gemmModule(v: GemmVariant): Uint8Array {
   if (v.nr % 4 !== 0 || v.mr < 1 || v.unroll < 1 || v.kc < 1 || v.mc < v.mr || v.mc % v.mr !== 0) {
     throw new Error(`gemm variant ${JSON.stringify(v)} is invalid`);
@@ -63,9 +77,15 @@ export function gemmModule(v: GemmVariant): Uint8Array {
   // kernels[r] computes r rows (r = 1..mr): the last rows of C need no padded tile
   const kernels: number[] = [];
   for (let r = 1; r <= v.mr; r++) kernels[r] = m.func(undefined, KERNEL_PARAMS, [], (f) => emitMicroKernel(f, v, r));
+  // wide[r]: r rows × widePanels(v, r) panels, for a GEMM of r < MR rows (absent where one panel is as wide)
+  const wide: Wide[] = [];
+  for (let r = 1; r < v.mr; r++) {
+    const panels = widePanels(v, r);
+    if (panels > 1) wide[r] = { panels, fn: m.func(undefined, [...KERNEL_PARAMS, I32], [], (f) => emitMicroKernel(f, v, r, panels)) };
+  }
   const edge = m.func(undefined, [...KERNEL_PARAMS, I32, I32, I32], [], (f) => emitEdgeTile(f, v, kernels));
   const driverParams: ValType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, I32];
-  const driver = m.func(GEMM_EXPORTS.gemm, driverParams, [], (f) => emitDriver(f, v, kernels, edge));
+  const driver = m.func(GEMM_EXPORTS.gemm, driverParams, [], (f) => emitDriver(f, v, kernels, edge, wide));
   m.func(GEMM_EXPORTS.gemmStrided, [...driverParams, I32, I32, I32, I32], [], (f) => emitStrided(f, driver));
   return m.build();
 }
@@ -130,23 +150,31 @@ function emitPack(f: FuncBuilder, r: number): void {
 
 /**
  * The rows×NR micro-kernel over one K block (rows ≤ MR; packed A keeps its MR stride).
- * Params: (pa, pb, kc, c, ldcBytes, bias, biasMode, accumulate, clampAt).
+ * Params: (pa, pb, kc, c, ldcBytes, bias, biasMode, accumulate, clampAt), and with
+ * panels > 1 the bytes from one B panel to the next (K·NR·4).
  * C tile = [C tile if accumulate] + packedA·packedB + [bias], then clamped to
  * [lo, hi] read as two f32 at clampAt (0 = no clamp). The bounds come through
  * memory, not f32 params, so that they do not hold two of the 15 allocatable xmm
  * registers across the K loop. V8 schedules all loads of the loop body first,
  * so the tile must satisfy rows*NR/4 + NR/4 + rows ≤ 15 to stay spill-free.
+ * `panels` B panels side by side (a rows×(panels·NR) tile, C's columns contiguous):
+ * a tile of few rows has few independent accumulator chains (a 1×8 tile 2, each a
+ * multiply-add's latency per k), so a GEMM of 1 or 2 rows (a batch-1 Gemm) takes
+ * several panels a tile (WIDE_PANELS) and each output still sums its k in order.
  */
-function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number): void {
-  const [pa, pb, kc, c, ldc, bias, biasMode, accumulate, clampAt] = f.params;
-  const nv = v.nr / 4;
+function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number, panels = 1): void {
+  const [pa, pb, kc, c, ldc, bias, biasMode, accumulate, clampAt, panelBytes] = f.params;
+  const nv = (v.nr / 4) * panels, pv = v.nr / 4;
   const acc: Local[][] = [];
   for (let i = 0; i < rows; i++) acc.push(Array.from({ length: nv }, () => f.local(V128))); // zero-initialised
   const bv = Array.from({ length: nv }, () => f.local(V128));
   const a = f.local(V128), t = f.local(V128), end = f.local(), row = f.local();
+  // panel q's pointer (q ≥ 1), stepping with pb
+  const pbs = [pb, ...Array.from({ length: panels - 1 }, () => f.local())];
+  for (let q = 1; q < panels; q++) f.get(pbs[q - 1]).get(panelBytes).op('i32.add').set(pbs[q]);
 
   const step = (u: number): void => {
-    for (let j = 0; j < nv; j++) f.get(pb).mem('v128.load', (u * v.nr + 4 * j) * 4).set(bv[j]);
+    for (let j = 0; j < nv; j++) f.get(pbs[Math.floor(j / pv)]).mem('v128.load', (u * v.nr + 4 * (j % pv)) * 4).set(bv[j]);
     for (let i = 0; i < rows; i++) {
       f.get(pa).mem('v128.load32_splat', (u * v.mr + i) * 4).set(a);
       for (let j = 0; j < nv; j++) {
@@ -155,7 +183,7 @@ function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number): void {
       }
     }
   };
-  panelLoop(f, { pa, pb, end, count: kc, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 4 }, step);
+  panelLoop(f, { pa, pb, end, count: kc, unroll: v.unroll, aStep: v.mr * 4, bStep: v.nr * 4, more: pbs.slice(1) }, step);
 
   const eachRow = (body: (i: number) => void): void => {
     f.get(c).set(row);
@@ -190,10 +218,10 @@ function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number): void {
 
 /**
  * The K loop of a micro-kernel over packed panels: `count` steps of `step(u)`
- * (u = the step's index within an unrolled iteration), pa and pb advancing by
- * aStep / bStep bytes per step; with unroll > 1, whole groups then the remainder.
+ * (u = the step's index within an unrolled iteration), pa and pb (and the `more`
+ * B pointers) advancing by aStep / bStep bytes per step; with unroll > 1, whole groups then the remainder.
  */
-export function panelLoop(f: FuncBuilder, l: { pa: Local; pb: Local; end: Local; count: Local; unroll: number; aStep: number; bStep: number },
+export function panelLoop(f: FuncBuilder, l: { pa: Local; pb: Local; end: Local; count: Local; unroll: number; aStep: number; bStep: number; more?: Local[] },
   step: (u: number) => void): void {
   const loop = (count: () => void, u: number): void => {
     // end = pb + count·bStep; while (pb < end) { u steps }
@@ -202,6 +230,7 @@ export function panelLoop(f: FuncBuilder, l: { pa: Local; pb: Local; end: Local;
       f.loop((top) => {
         for (let s = 0; s < u; s++) step(s);
         f.addTo(l.pa, u * l.aStep).addTo(l.pb, u * l.bStep);
+        for (const p of l.more ?? []) f.addTo(p, u * l.bStep);
         f.get(l.pb).get(l.end).op('i32.lt_u').brIf(top);
       });
     });
@@ -263,11 +292,11 @@ function emitEdgeTile(f: FuncBuilder, v: GemmVariant, kernels: number[]): void {
  * added in the first K block, the clamp applied in the last.
  * Params: (pa, pb, c, ldc, M, N, K, bias, biasMode, accumulate, clamp, lo, hi, scratch); ldc in elements.
  */
-function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: number): void {
+function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: number, wide: Wide[]): void {
   const [pa, pb, c, ldc, M, N, K, bias, biasMode, accumulate, clamp, lo, hi, scratch] = f.params;
   const k0 = f.local(), kc = f.local(), ic = f.local(), icEnd = f.local(), ip = f.local(), jp = f.local(), ldcB = f.local();
   const accF = f.local(), biasF = f.local(), clampF = f.local(), pbp = f.local(), pap = f.local();
-  const mrv = f.local(), nrv = f.local(), ct = f.local(), bt = f.local();
+  const mrv = f.local(), nrv = f.local(), ct = f.local(), bt = f.local(), j0 = f.local();
   f.get(ldc).i32(4).op('i32.mul').set(ldcB);
   // the clamp bounds go to scratch (after the edge tile and its bias) for the kernels to read
   f.get(scratch).get(lo).mem('f32.store', clampOffset(v)).get(scratch).get(hi).mem('f32.store', clampOffset(v) + 4);
@@ -283,13 +312,22 @@ function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: num
     f.forUp(ic, 0, M, v.mc, () => {
       f.get(ic).i32(v.mc).op('i32.add').set(icEnd);
       f.get(icEnd).get(M).op('i32.gt_s').if(() => { f.get(M).set(icEnd); });
-      f.forUp(jp, 0, N, v.nr, () => {
-        // pbp = pb + jp*K*4 + k0*NR*4
-        f.get(pb).get(jp).get(K).op('i32.mul').i32(4).op('i32.mul').op('i32.add').get(k0).i32(v.nr * 4).op('i32.mul').op('i32.add').set(pbp);
-        f.get(N).get(jp).op('i32.sub').set(nrv);
-        f.forUp(ip, ic, icEnd, v.mr, () => emitTile(f, v, kernels, edge, {
-          pa, c, K, M, ldc, bias, scratch, k0, kc, ip, jp, ldcB, accF, biasF, clampF, pbp, pap, mrv, nrv, ct, bt,
+      const l = { pa, pb, c, K, M, N, ldc, bias, scratch, k0, kc, ip, jp, ldcB, accF, biasF, clampF, pbp, pap, mrv, nrv, ct, bt };
+      f.i32(0).set(j0);
+      // fewer rows than MR: whole groups of panels on the wide kernels first
+      wide.forEach((w, r) => f.get(M).i32(r).op('i32.eq').if(() => {
+        f.get(ic).set(ip);
+        f.block((done) => f.loop((top) => {
+          f.get(j0).i32(w.panels * v.nr).op('i32.add').get(N).op('i32.gt_s').brIf(done);
+          f.get(j0).set(jp);
+          tileAddresses(f, v, l);
+          tileArgs(f, l);
+          f.get(K).i32(v.nr * 4).op('i32.mul').call(w.fn);
+          f.addTo(j0, w.panels * v.nr).br(top);
         }));
+      }));
+      f.forUp(jp, j0, N, v.nr, () => {
+        f.forUp(ip, ic, icEnd, v.mr, () => emitTile(f, v, kernels, edge, l));
       });
     });
     f.addTo(k0, kc);
@@ -297,17 +335,28 @@ function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: num
   });
 }
 
-/** One MR×NR tile of the driver: full tiles and bottom tiles call a kernel on C directly, right-edge tiles go through scratch. */
-function emitTile(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: number, l: Record<string, Local>): void {
+/** A tile's packed B and A (pbp, pap), its rows (mrv, at most MR) and columns left (nrv), its C and bias (ct, bt), for the tile at (ip, jp). */
+function tileAddresses(f: FuncBuilder, v: GemmVariant, l: Record<string, Local>): void {
+  // pbp = pb + jp*K*4 + k0*NR*4
+  f.get(l.pb).get(l.jp).get(l.K).op('i32.mul').i32(4).op('i32.mul').op('i32.add').get(l.k0).i32(v.nr * 4).op('i32.mul').op('i32.add').set(l.pbp);
+  f.get(l.N).get(l.jp).op('i32.sub').set(l.nrv);
   f.get(l.pa).get(l.ip).get(l.K).op('i32.mul').i32(4).op('i32.mul').op('i32.add').get(l.k0).i32(v.mr * 4).op('i32.mul').op('i32.add').set(l.pap);
   f.get(l.M).get(l.ip).op('i32.sub').set(l.mrv);
   f.get(l.mrv).i32(v.mr).op('i32.gt_s').if(() => { f.i32(v.mr).set(l.mrv); });
   f.get(l.c).get(l.ip).get(l.ldc).op('i32.mul').get(l.jp).op('i32.add').i32(4).op('i32.mul').op('i32.add').set(l.ct);
   f.get(l.bias).get(l.biasF).i32(BIAS.col).op('i32.eq').if(() => { f.get(l.jp); }, () => { f.get(l.ip); }, I32);
   f.i32(4).op('i32.mul').op('i32.add').set(l.bt);
-  const args = (): void => {
-    f.get(l.pap).get(l.pbp).get(l.kc).get(l.ct).get(l.ldcB).get(l.bt).get(l.biasF).get(l.accF).get(l.clampF);
-  };
+}
+
+/** A micro-kernel's parameters for the tile tileAddresses set up. */
+function tileArgs(f: FuncBuilder, l: Record<string, Local>): void {
+  f.get(l.pap).get(l.pbp).get(l.kc).get(l.ct).get(l.ldcB).get(l.bt).get(l.biasF).get(l.accF).get(l.clampF);
+}
+
+/** One MR×NR tile of the driver: full tiles and bottom tiles call a kernel on C directly, right-edge tiles go through scratch. */
+function emitTile(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: number, l: Record<string, Local>): void {
+  tileAddresses(f, v, l);
+  const args = (): void => tileArgs(f, l);
   f.get(l.nrv).i32(v.nr).op('i32.ge_s').if(() => {
     f.get(l.mrv).i32(v.mr).op('i32.eq').if(() => { args(); f.call(kernels[v.mr]); },
       () => callKernelRows(f, kernels, l.mrv, args));

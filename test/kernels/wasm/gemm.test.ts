@@ -4,7 +4,7 @@ import { NnzipError } from '../../../src/ir/errors.js';
 import { Rng } from '../../../src/ir/random.js';
 import { wasmFeatures } from '../../../src/kernels/wasm/features.js';
 import { gemmTiles, WasmGemm, type GemmOptions } from '../../../src/kernels/wasm/gemm.js';
-import type { GemmVariant } from '../../../src/kernels/wasm/gemm_codegen.js';
+import { widePanels, type GemmVariant } from '../../../src/kernels/wasm/gemm_codegen.js';
 import { assertClose, edgeSizes, rc, refGemm } from './helpers.js';
 
 // The default tile, odd tiles with tiny K/M blocks (so K and M blocking and every
@@ -52,6 +52,32 @@ test('every tile of the tuning space (gemmTiles) is correct, unrolled or not', (
     for (const unroll of [1, 2]) {
       const g = new WasmGemm({ variant: { mr, nr, unroll, kc: 16, mc: mr * 2 } });
       for (const [M, N, K] of [[2 * mr + 3, 2 * nr + 3, 33], [mr, nr, 2], [1, 1, 1]]) check(g, rng, M, N, K, { bias: 'row', relu: true });
+    }
+  }
+});
+
+test('a GEMM of fewer rows than MR takes several B panels a tile: the bits of the same rows inside an MR-row GEMM', () => {
+  const rng = new Rng(9);
+  for (const over of VARIANTS) {
+    const g = new WasmGemm({ variant: over });
+    const { mr, nr, kc } = g.variant;
+    for (let rows = 1; rows < mr; rows++) {
+      const panels = widePanels(g.variant, rows);
+      // whole groups of panels, a partial group and a partial panel; K across the K blocks
+      for (const [N, K] of [[3 * panels * nr + nr + 3, 2 * kc + 5], [panels * nr, 3], [panels * nr - 1, kc + 1]]) {
+        const a = rng.floats(rows * K), b = rng.floats(K * N), bias = rng.floats(N), c0 = rng.floats(rows * N);
+        const tall = new Float32Array(mr * K);
+        for (let i = 0; i < mr; i++) tall.set(a.subarray((i % rows) * K, (i % rows + 1) * K), i * K);
+        for (const o of [{}, { bias, biasPer: 'col' as const, relu: true }, { accumulate: true }]) {
+          const few = c0.slice(), many = new Float32Array(mr * N);
+          for (let i = 0; i < mr; i++) many.set(c0.subarray((i % rows) * N, (i % rows + 1) * N), i * N);
+          g.sgemm(rows, N, K, a, b, few, o);
+          g.sgemm(mr, N, K, tall, b, many, o);
+          const what = `${rows}×${N}×${K} ${JSON.stringify(Object.keys(o))} tile ${mr}×${nr} (${panels} panels)${g.variant.fma ? ' fma' : ''}`;
+          assert.deepEqual(few, many.subarray(0, rows * N), what);
+          check(g, rng, rows, N, K);
+        }
+      }
     }
   }
 });
