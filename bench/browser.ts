@@ -2,6 +2,10 @@
 // in the same page (bench/browser_page.ts), one page per thread count (served
 // cross-origin isolated, so both run on Web Workers); then the download each
 // needs: nnzip's bundle against onnxruntime-web's and TF.js-wasm's files.
+// 'nnzip .nnz' runs a compressed file of the model: LeNet-5's Deep Compression demo,
+// VGG-S pattern-pruned (bench/pattern_model.ts patternVggs: the repro's trained file, or
+// the dense model projected one-shot), so the browser row answers the pattern issue's
+// question: the pattern model in a browser against onnxruntime-web on the dense one.
 // Options:
 //   --threads 1,2    thread settings (default 1,2)
 //   --rounds N       timed rounds per row, >= 5 (default 7)
@@ -11,17 +15,19 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '../src/cli/serve.js';
+import { graphToNnz } from '../src/format/nnz.js';
 import { NnzipError } from '../src/ir/errors.js';
 import { bundle, buildWeb, DEMO_MODELS, fileSize, ROOT, type BuiltFile } from '../web/build.js';
 import { launchChromium, watchedPage } from '../web/chromium.js';
 import type { benchPage, PageCase, PageRow } from './browser_page.js';
+import { patternVggs } from './pattern_model.js';
 import { formatRatio, formatSig, formatTable } from './table.js';
 
 const MODELS = join(ROOT, 'fixtures/models');
 const CASES: PageCase[] = [
   { model: 'LeNet-5', onnx: '/models/lenet5_dense.onnx', nnz: `/models/${DEMO_MODELS.nnz.split('/').pop()}`, image: [1, 28, 28], batches: [1, 64] },
   { model: 'LeNet-300-100', onnx: '/models/lenet300_dense.onnx', image: [1, 28, 28], batches: [1, 64] },
-  { model: 'VGG-S', onnx: '/models/vggs_fmnist_dense.onnx', image: [1, 28, 28], batches: [1, 64] },
+  { model: 'VGG-S', onnx: '/models/vggs_fmnist_dense.onnx', nnz: '/vggs_pattern.nnz', image: [1, 28, 28], batches: [1, 64] },
 ];
 const PEERS = ['nnzip', 'nnzip .nnz', 'ort-web'];
 
@@ -65,6 +71,8 @@ async function main(): Promise<void> {
   const site = mkdtempSync(join(tmpdir(), 'nnzip-bench-'));
   const { library } = await buildWeb(site);
   await bundle(join(ROOT, 'bench/browser_page.ts'), join(site, 'bench.js'), { library: '/nnzip.js' });
+  const pattern = patternVggs();
+  writeFileSync(join(site, 'vggs_pattern.nnz'), graphToNnz(pattern.graph).bytes);
   writeFileSync(join(site, 'bench.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>nnzip bench</title><script type="module" src="bench.js"></script>');
   const ortDir = join(pkg('onnxruntime-web'), 'dist');
   const server = await serveStatic({ mounts: { '/': site, '/models/': MODELS, '/ort/': ortDir } });
@@ -91,7 +99,8 @@ async function main(): Promise<void> {
     rmSync(site, { recursive: true, force: true });
   }
   const ms = (r: PageRow, p: string) => r.peers[p]?.ms;
-  console.log(`\nInference in ${version} (headless), median ms per run, same page; load ${load.toFixed(1)} on ${cpus().length} cores\n`);
+  console.log(`\nInference in ${version} (headless), median ms per run, same page; load ${load.toFixed(1)} on ${cpus().length} cores`);
+  console.log(`nnzip .nnz: LeNet-5 Deep Compression (the demo's file); VGG-S pattern-pruned, ${pattern.source}\n`);
   console.log(formatTable(['model', 'batch', 'threads', ...PEERS, 'ort-web / nnzip', 'ort-web / nnzip .nnz'], rows.map((r) => [
     r.model, String(r.batch), String(r.threads), ...PEERS.map((p) => formatSig(ms(r, p))), formatRatio(ms(r, 'ort-web'), ms(r, 'nnzip')), formatRatio(ms(r, 'ort-web'), ms(r, 'nnzip .nnz')),
   ])));
