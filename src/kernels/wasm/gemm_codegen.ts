@@ -160,7 +160,7 @@ function emitPack(f: FuncBuilder, r: number): void {
  * `panels` B panels side by side (a rows×(panels·NR) tile, C's columns contiguous):
  * a tile of few rows has few independent accumulator chains (a 1×8 tile 2, each a
  * multiply-add's latency per k), so a GEMM of 1 or 2 rows (a batch-1 Gemm) takes
- * several panels a tile (WIDE_PANELS) and each output still sums its k in order.
+ * several panels a tile (widePanels) and each output still sums its k in order.
  */
 function emitMicroKernel(f: FuncBuilder, v: GemmVariant, rows: number, panels = 1): void {
   const [pa, pb, kc, c, ldc, bias, biasMode, accumulate, clampAt, panelBytes] = f.params;
