@@ -6,6 +6,7 @@
 import type * as Ort from 'onnxruntime-web';
 import type * as Nnzip from '../src/browser.js';
 import { contender, measure, type Contender } from './harness.js';
+import { ortSpinning } from './peers/ort_options.js';
 
 export interface PageCase {
   model: string;
@@ -55,10 +56,8 @@ export async function benchPage(cases: PageCase[], threads: number, rounds: numb
     const onnx = await bytesOf(c.onnx);
     const nnzip: Record<string, Nnzip.Session> = { nnzip: await nn.createWebSession(onnx, { threads, batch: Math.max(...c.batches) }) };
     if (c.nnz) nnzip['nnzip .nnz'] = await nn.createWebSession(await bytesOf(c.nnz), { threads, batch: Math.max(...c.batches) });
-    // its pool threads do not spin between runs (as bench/peers/ort_node.ts ortSpinning): spinning
-    // workers would hold the second core while nnzip's rows run in the same page
-    const noSpin = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
-    const peer = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', extra: noSpin });
+    // its pool threads do not spin between runs: spinning workers would hold the second core while nnzip's rows run in the same page
+    const peer = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...ortSpinning({ spinning: false }) });
     for (const batch of c.batches) {
       const shape = [batch, ...c.image];
       const x = pixels(shape.reduce((a, b) => a * b, 1), batch);

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { NnzipError } from '../../src/ir/errors.js';
 import { Tensor, type DType, type TensorData } from '../../src/ir/tensor.js';
 import { checkThreads, onnxInput, type Feeds, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
+import { ortSpinning } from './ort_options.js';
 
 export function toOrtFeeds<T>(feeds: Feeds, make: (type: string, data: TensorData[DType], dims: number[]) => T): Record<string, T> {
   const out: Record<string, T> = {};
@@ -20,11 +21,6 @@ export function fromOrtOutputs(out: Record<string, { type: string; dims: readonl
   return result;
 }
 
-/** Session options that turn onnxruntime's spinning pool threads off when `spinning` is false. */
-export function ortSpinning(opts: PeerOptions): { extra?: Record<string, unknown> } {
-  if (opts.spinning !== false) return {};
-  return { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
-}
 
 export async function createOrtNodePeer(onnx: OnnxSource, opts: PeerOptions): Promise<Peer> {
   checkThreads('ort-node', opts.threads);

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { NnzipError } from '../../src/ir/errors.js';
 import { checkThreads, onnxInput, type OnnxSource, type Peer, type PeerOptions } from './peer.js';
-import { fromOrtOutputs, ortSpinning, toOrtFeeds } from './ort_node.js';
+import { fromOrtOutputs, toOrtFeeds } from './ort_node.js';
+import { ortSpinning } from './ort_options.js';
 
 /** The thread count the wasm module was started with (undefined until the first session). */
 let startedWith: number | undefined;

@@ -320,6 +320,7 @@ function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: num
         f.block((done) => f.loop((top) => {
           f.get(j0).i32(w.panels * v.nr).op('i32.add').get(N).op('i32.gt_s').brIf(done);
           f.get(j0).set(jp);
+          panelAddresses(f, v, l);
           tileAddresses(f, v, l);
           tileArgs(f, l);
           f.get(K).i32(v.nr * 4).op('i32.mul').call(w.fn);
@@ -327,6 +328,7 @@ function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: num
         }));
       }));
       f.forUp(jp, j0, N, v.nr, () => {
+        panelAddresses(f, v, l);
         f.forUp(ip, ic, icEnd, v.mr, () => emitTile(f, v, kernels, edge, l));
       });
     });
@@ -335,11 +337,15 @@ function emitDriver(f: FuncBuilder, v: GemmVariant, kernels: number[], edge: num
   });
 }
 
-/** A tile's packed B and A (pbp, pap), its rows (mrv, at most MR) and columns left (nrv), its C and bias (ct, bt), for the tile at (ip, jp). */
-function tileAddresses(f: FuncBuilder, v: GemmVariant, l: Record<string, Local>): void {
+/** The B panel at column jp in this K block (pbp) and the columns left from it (nrv). */
+function panelAddresses(f: FuncBuilder, v: GemmVariant, l: Record<string, Local>): void {
   // pbp = pb + jp*K*4 + k0*NR*4
   f.get(l.pb).get(l.jp).get(l.K).op('i32.mul').i32(4).op('i32.mul').op('i32.add').get(l.k0).i32(v.nr * 4).op('i32.mul').op('i32.add').set(l.pbp);
   f.get(l.N).get(l.jp).op('i32.sub').set(l.nrv);
+}
+
+/** A tile's packed A (pap), its rows (mrv, at most MR), its C and bias (ct, bt), for the tile at (ip, jp). */
+function tileAddresses(f: FuncBuilder, v: GemmVariant, l: Record<string, Local>): void {
   f.get(l.pa).get(l.ip).get(l.K).op('i32.mul').i32(4).op('i32.mul').op('i32.add').get(l.k0).i32(v.mr * 4).op('i32.mul').op('i32.add').set(l.pap);
   f.get(l.M).get(l.ip).op('i32.sub').set(l.mrv);
   f.get(l.mrv).i32(v.mr).op('i32.gt_s').if(() => { f.i32(v.mr).set(l.mrv); });
