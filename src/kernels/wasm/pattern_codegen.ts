@@ -19,14 +19,15 @@ import { FuncBuilder, type Local, ModuleBuilder } from './emitter.js';
 import { memoryImport } from './loader.js';
 import { I32, V128 } from './opcodes.js';
 import { emitPad } from './pattern_pad_codegen.js';
-import { type ConvParams, emitBand, emitPairs, emitPlaneRow, tree } from './pattern_plane_codegen.js';
+import { type ConvParams, emitBand, emitPairs, emitPlaneRow, pairsPassFunctions, type PassFn, tapsOf, tree } from './pattern_plane_codegen.js';
 import { PATTERN_EXPORTS, type PatternGeometry, type PatternModuleSpec, type PatternVariant } from './pattern_spec.js';
 
 export function patternModule(s: PatternModuleSpec): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory(memoryImport(s.shared));
   m.func(PATTERN_EXPORTS.pad, Array(6).fill(I32), [], (f) => emitPad(f, s));
-  m.func(PATTERN_EXPORTS.conv, Array(16).fill(I32), [], (f) => new ConvEmitter(f, s).emit());
+  const passFns = s.variant.layout === 'pairs' ? pairsPassFunctions(m, s) : [];
+  m.func(PATTERN_EXPORTS.conv, Array(16).fill(I32), [], (f) => new ConvEmitter(f, s, passFns).emit());
   m.func(PATTERN_EXPORTS.touch, [I32, I32], [I32], (f) => emitTouch(f));
   return m.build();
 }
@@ -42,13 +43,6 @@ function emitTouch(f: FuncBuilder): void {
   f.get(acc);
 }
 
-/** Taps of a mask as (row, column) pairs. */
-export function tapsOf(mask: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0; t < 9; t++) if (mask & (1 << t)) out.push([Math.floor(t / 3), t % 3]);
-  return out;
-}
-
 class ConvEmitter {
   private readonly g: PatternGeometry;
   private readonly v: PatternVariant;
@@ -62,7 +56,7 @@ class ConvEmitter {
   /** Input vectors of one tile column (LRE): at most (rows + 2) × 3. */
   private readonly xs: Local[];
 
-  constructor(private readonly f: FuncBuilder, private readonly s: PatternModuleSpec) {
+  constructor(private readonly f: FuncBuilder, private readonly s: PatternModuleSpec, private readonly passFns: PassFn[]) {
     this.g = s.geo;
     this.v = s.variant;
     const [xpad, y, r0, r1, rowOut, rowBias, rowIdx, rowW, stride, index, weights, clampAt, acc, y0, y1, groups] = f.params;
@@ -78,7 +72,7 @@ class ConvEmitter {
   emit(): void {
     const { f, p } = this;
     if (this.v.layout === 'pairs') {
-      emitPairs({ f, s: this.s, p, taps: this.s.masks.map(tapsOf) });
+      emitPairs({ f, s: this.s, p, passFns: this.passFns });
       return;
     }
     if (this.v.layout === 'plane') {

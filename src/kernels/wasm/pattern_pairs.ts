@@ -8,7 +8,11 @@
 // kernel's at ~70%). Kernels pair greedily by shared taps (at least
 // PAIR_MIN_SHARED); each group's passes run pair kind by pair kind (then the lone
 // kernels pattern by pattern), so one group's accumulation order is fixed whatever
-// threads share the groups out (results are bit-exact across splits).
+// threads share the groups out (results are bit-exact across splits). A group first
+// runs its init passes, which write their rows' accumulators instead of adding to
+// them: one per row (its lone kernels first, then pairs of two rows not yet written,
+// then a pair split in two for a row left), so no pass fills the accumulators with the
+// bias beforehand (the store adds it); a row with no kernel gets a pass of zero weights.
 import { maskTaps, popcount } from '../../ir/pattern.js';
 import type { Fkw } from '../../format/fkw.js';
 
@@ -29,7 +33,10 @@ export interface PairsLayout {
   starts: Int32Array;
   /** Pattern pairs [p, q] (p ≤ q) with generated code, in the order every group runs them; then the K lone kinds. */
   kinds: [number, number][];
-  /** Per group: passes per kind (kinds.length + K entries). */
+  /**
+   * Per group: passes per kind, 2 · (kinds.length + K) entries: first the init passes of each kind (they
+   * write their rows' accumulators; every row of the group exactly once), then the accumulating ones.
+   */
   counts: Int32Array;
   /** Per group: its first entry (3 i32 each: channel, first and second row of the group, 0 for a lone kernel). */
   firstEntry: Int32Array;
@@ -106,7 +113,7 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
   const kinds = [...kept].sort((a, b) => a - b).map((k) => [Math.floor(k / K), k % K] as [number, number]);
   const kindOf = new Map(kinds.map(([p, q], i) => [p * K + q, i]));
   const NK = kinds.length + K;
-  const counts = new Int32Array(groups * NK), firstEntry = new Int32Array(groups), firstWeight = new Int32Array(groups);
+  const counts = new Int32Array(groups * 2 * NK), firstEntry = new Int32Array(groups), firstWeight = new Int32Array(groups);
   const entries: number[] = [], weights: number[] = [];
   let paired = 0;
   perGroup.forEach(({ pairs, lone }, g) => {
@@ -116,17 +123,58 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
       const kind = kindOf.get(a.pattern * K + b.pattern);
       if (kind === undefined) { lone.push(a, b); continue; }
       passes[kind].push({ channel: a.channel, rows: [a.row - starts[g], b.row - starts[g]], weights: [...w(a), ...w(b)] });
-      paired += 2;
     }
     for (const k of lone) passes[kinds.length + k.pattern].push({ channel: k.channel, rows: [k.row - starts[g], 0], weights: w(k) });
+    const init = initPasses(passes, kinds, fkw.masks, starts[g + 1] - starts[g]);
     firstEntry[g] = entries.length / 3;
     firstWeight[g] = weights.length;
-    passes.forEach((list, kind) => {
+    [...init, ...passes].forEach((list, kind) => {
       // channel order within a kind: neighbouring passes read neighbouring planes
       list.sort((x, y) => x.channel - y.channel || x.rows[0] - y.rows[0]);
-      counts[g * NK + kind] = list.length;
-      for (const p of list) { entries.push(p.channel, ...p.rows); weights.push(...p.weights); }
+      counts[g * 2 * NK + kind] = list.length;
+      for (const p of list) {
+        entries.push(p.channel, ...p.rows);
+        weights.push(...p.weights);
+        if (kind % NK < kinds.length) paired += 2;
+      }
     });
   });
   return { starts, kinds, counts, firstEntry, firstWeight, entries: Int32Array.from(entries), weights: Float32Array.from(weights), paired };
+}
+
+/**
+ * Takes one init pass per row of a group (`rows` rows) out of its passes per kind (pair kinds, then
+ * one lone kind per pattern): a lone kernel of the row where it has one, else a pair of two rows
+ * neither written yet, else one of the row's pairs split into two lone kernels (its own the init,
+ * the other row's left to accumulate), else (no kernel) a pass of zero weights on channel 0.
+ */
+function initPasses(passes: Pass[][], kinds: readonly [number, number][], masks: readonly number[], rows: number): Pass[][] {
+  const init: Pass[][] = passes.map(() => []), written = new Uint8Array(rows), P = kinds.length;
+  const take = (kind: number, i: number) => { const [p] = passes[kind].splice(i, 1); init[kind].push(p); return p; };
+  for (let kind = P; kind < passes.length; kind++) {
+    for (let i = 0; i < passes[kind].length; i++) {
+      const r = passes[kind][i].rows[0];
+      if (!written[r]) { written[r] = 1; take(kind, i--); }
+    }
+  }
+  for (let kind = 0; kind < P; kind++) {
+    for (let i = 0; i < passes[kind].length; i++) {
+      const [a, b] = passes[kind][i].rows;
+      if (!written[a] && !written[b]) { written[a] = written[b] = 1; take(kind, i--); }
+    }
+  }
+  for (let r = 0; r < rows; r++) {
+    if (written[r]) continue;
+    written[r] = 1;
+    const kind = passes.slice(0, P).findIndex((list) => list.some((p) => p.rows.includes(r)));
+    if (kind < 0) {
+      init[P].push({ channel: 0, rows: [r, 0], weights: new Array(popcount(masks[0])).fill(0) });
+      continue;
+    }
+    const i = passes[kind].findIndex((p) => p.rows.includes(r));
+    const [{ channel, rows: [a, b], weights }] = passes[kind].splice(i, 1), [pa, pb] = kinds[kind], na = popcount(masks[pa]);
+    const halves: [number, number, number[]][] = [[a, pa, weights.slice(0, na)], [b, pb, weights.slice(na)]];
+    for (const [row, pattern, w] of halves) (row === r ? init : passes)[P + pattern].push({ channel, rows: [row, 0], weights: w });
+  }
+  return init;
 }

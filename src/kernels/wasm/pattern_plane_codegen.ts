@@ -12,9 +12,16 @@
 // columns. Kernel-major order: a kernel's weights stay in registers for the whole
 // plane and the accumulator's store between vectors keeps V8 from hoisting every
 // load of a tile to the top (the spills that cap the 'rows' layout).
-import type { FuncBuilder, Local } from './emitter.js';
+import type { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { I32, V128 } from './opcodes.js';
 import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
+
+/** Taps of a mask as (row, column) pairs. */
+export function tapsOf(mask: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = 0; t < 9; t++) if (mask & (1 << t)) out.push([Math.floor(t / 3), t % 3]);
+  return out;
+}
 
 /** Row pitch of the plane layout (stride 1: W + 1). */
 export const planePitch = (g: PatternGeometry): number => g.OW + 1;
@@ -65,10 +72,11 @@ export interface PassOut { acc: Local; terms: PassTerm[] }
 /**
  * One pass over `n` vectors (emitBand's), variant.vecs at a time (constant offsets from the pointers,
  * which all step by 16 · vecs), then the plane's rest: each output's accumulator loaded, its
- * products summed as a tree and added, stored. An input vector that several products read
- * (outputs sharing a channel) is loaded once per vector position.
+ * products summed as a tree and added, stored (`write`: the products' sum stored, the accumulator
+ * not read). An input vector that several products read (outputs sharing a channel) is loaded once
+ * per vector position.
  */
-export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: PassOut[], xs: Local[], n: Local): void {
+export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: PassOut[], xs: Local[], n: Local, write = false): void {
   const k = f.local(I32);
   const V = passStep(s);
   const key = (x: PassTerm) => `${x.base.index}:${x.off}`;
@@ -94,18 +102,19 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: P
       };
       if (s.fma) {
         // a chain of fused multiply-adds into the accumulator (out-of-order execution overlaps the vectors)
-        f.get(o.acc).mem('v128.load', 16 * v).set(t);
-        for (let i = 0; i < o.terms.length; i++) { load(i); f.get(t).op('f32x4.relaxed_madd').set(t); }
+        if (write) { load(0); f.op('f32x4.mul').set(t); } else f.get(o.acc).mem('v128.load', 16 * v).set(t);
+        for (let i = write ? 1 : 0; i < o.terms.length; i++) { load(i); f.get(t).op('f32x4.relaxed_madd').set(t); }
       } else if (outs.length > 1) {
         // shared loads: the products added one by one need one register less than a tree, and V8
         // then keeps all 8 weights of a pair in registers (measured 3–12% faster; alone, no change)
-        f.get(o.acc).mem('v128.load', 16 * v);
-        for (let i = 0; i < o.terms.length; i++) { load(i); f.op('f32x4.mul').op('f32x4.add'); }
+        if (write) { load(0); f.op('f32x4.mul'); } else f.get(o.acc).mem('v128.load', 16 * v);
+        for (let i = write ? 1 : 0; i < o.terms.length; i++) { load(i); f.op('f32x4.mul').op('f32x4.add'); }
         f.set(t);
       } else {
-        f.get(o.acc).mem('v128.load', 16 * v);
+        if (!write) f.get(o.acc).mem('v128.load', 16 * v);
         tree(f, 0, o.terms.length, (i) => { load(i); f.op('f32x4.mul'); });
-        f.op('f32x4.add').set(t);
+        if (!write) f.op('f32x4.add');
+        f.set(t);
       }
       f.get(o.acc).get(t).mem('v128.store', 16 * v);
     }
@@ -217,16 +226,18 @@ export function emitPlaneRow(c: PlaneCtx): void {
 
 /**
  * Clamp (when asked) and store each output row of a band (OW columns) from its accumulators
- * (the band's first row at src) to the output (at dst); the clamp is FuncBuilder.clampTo.
+ * (the band's first row at src; `bias`: plus it) to the output (at dst); the clamp is FuncBuilder.clampTo.
  */
-export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band): void {
+export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band, bias?: Local): void {
   const { f, s } = c;
   const g = s.geo, Q = planePitch(g), r = f.local(I32), lo = f.local(V128), hi = f.local(V128);
   const full = Math.floor(g.OW / 4), lanes = g.OW % 4;
   const rows = (clamp: boolean) => f.forUp(r, band.b0, band.b1, 1, () => {
     for (let v = 0; v <= full; v++) {
       if (v === full && lanes === 0) break;
-      f.get(src).mem('v128.load', 16 * v).set(t);
+      f.get(src).mem('v128.load', 16 * v);
+      if (bias) f.get(bias).op('f32x4.add');
+      f.set(t);
       if (clamp) f.get(t).clampTo(lo, hi).set(t);
       if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
       if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
@@ -251,48 +262,67 @@ export function tree(f: FuncBuilder, a: number, b: number, term: (t: number) => 
   f.op('f32x4.add');
 }
 
-/** The conv's parameters and the clamp bounds, for the 'pairs' layout (pattern_pairs.ts). */
+/** The conv's parameters, for the 'pairs' layout (pattern_pairs.ts); `passFns` from pairsPassFunctions. */
 export interface PairsCtx {
   f: FuncBuilder;
   s: PatternModuleSpec;
   p: ConvParams;
-  taps: [number, number][][];
+  passFns: PassFn[];
+}
+
+/** A function running a group's passes of one kind (pairsPassFunctions), and the weights each pass reads. */
+export interface PassFn { index: number; weights: number }
+
+/**
+ * The 'pairs' layout's pass kinds as functions of their own (ip, end, wp, xpad, acc, n): the passes
+ * whose entries (3 i32: channel plane and two accumulators, byte offsets from xpad and acc) run
+ * from ip to end, their weights from wp, over n vectors; for each pattern pair, then each pattern
+ * alone, first writing the accumulators (a group's init passes), then adding to them. One function
+ * each, not inlined into the conv: a conv function of ~70 pass loops passes V8's size limit for its
+ * optimizing register allocator, whose fallback made the layers 20–25% slower (VGG-S).
+ */
+export function pairsPassFunctions(m: ModuleBuilder, s: PatternModuleSpec): PassFn[] {
+  const taps = s.masks.map(tapsOf), g = s.geo;
+  const kinds = [...(s.pairKinds ?? []).map(([a, b]) => [a, b]), ...taps.map((_, p) => [p])];
+  return [true, false].flatMap((write) => kinds.map((patterns) => ({
+    weights: patterns.reduce((n, pat) => n + taps[pat].length, 0),
+    index: m.func(undefined, Array(6).fill(I32), [], (f) => {
+      const [ip, end, wp, xpad, acc, n] = f.params, base = f.local(I32), t = f.local(V128);
+      const accs = patterns.map(() => f.local(I32)), xs = Array.from({ length: 9 }, () => f.local(V128));
+      f.loop((top) => {
+        f.get(xpad).get(ip).mem('i32.load').op('i32.add').set(base);
+        accs.forEach((a, i) => f.get(acc).get(ip).mem('i32.load', 4 + 4 * i).op('i32.add').set(a));
+        let w = 0;
+        const outs = patterns.map((pat, i) => ({
+          acc: accs[i],
+          terms: taps[pat].map((tap) => {
+            const wl = f.local(V128);
+            f.get(wp).mem('v128.load32_splat', 4 * w++).set(wl);
+            return { base, off: tapBytes(g, tap), w: wl };
+          }),
+        }));
+        emitPass(f, s, t, outs, xs, n, write);
+        f.addTo(ip, 12).addTo(wp, 4 * w);
+        f.get(ip).get(end).op('i32.lt_u').brIf(top);
+      });
+    }),
+  })));
 }
 
 /**
  * 'pairs': the groups r0..r1 (of up to G rows, variant.rows; group g's first row at groups[g], its
  * end at groups[g + 1]), output rows y0..y1: the group's accumulators (one planeAccBytes per row at acc)
- * from the bias, then its passes kind by kind (pattern pairs, then lone kernels; counts per group and
- * kind at stride, 3 i32 per pass at index from rowIdx[group]: channel plane and two accumulators, byte
- * offsets; the weights at weights + rowW[group]), then each row's clamp and store.
+ * written by its init passes, then added to by the others, kind by kind (pattern pairs, then lone
+ * kernels; counts per group and kind at stride, init kinds first; 3 i32 per pass at index from
+ * rowIdx[group]; the weights at weights + rowW[group]), each kind's passes by its function
+ * (pairsPassFunctions), then each row's bias, clamp and store.
  */
 export function emitPairs(c: PairsCtx): void {
   const { f, s, p } = c;
-  const g = s.geo, PA = planeAccBytes(g), kinds = s.pairKinds ?? [], NK = kinds.length + c.taps.length;
-  const [gi, gr, ge, r, ip, wp, cp, end, base, a1, a2, yrow, src, dst] = Array.from({ length: 14 }, () => f.local(I32));
+  const g = s.geo, PA = planeAccBytes(g);
+  const [gi, gr, ge, r, ip, wp, cp, end, a1, yrow, src, dst] = Array.from({ length: 12 }, () => f.local(I32));
   const bias = f.local(V128), t = f.local(V128);
-  const ws = [0, 1].map(() => Array.from({ length: 9 }, () => f.local(V128))), xs = Array.from({ length: 9 }, () => f.local(V128));
   const band = emitBand(f, s, p.y0, p.y1, p.xpad);
-  /** The passes of one kind over a band: `count` from the group's counts, each its channel, accumulators and weights. */
-  const passes = (kind: number, patterns: number[]) => {
-    f.get(cp).mem('i32.load', 4 * kind).i32(12).op('i32.mul').get(ip).op('i32.add').set(end);
-    f.get(ip).get(end).op('i32.lt_u').if(() => f.loop((top) => {
-      f.get(p.xpad).get(ip).mem('i32.load').op('i32.add').set(base);
-      const accs = [a1, a2].slice(0, patterns.length);
-      accs.forEach((a, i) => f.get(p.acc).get(ip).mem('i32.load', 4 + 4 * i).op('i32.add').set(a));
-      let w = 0;
-      const outs = patterns.map((pat, i) => ({
-        acc: accs[i],
-        terms: c.taps[pat].map((tap, k) => {
-          f.get(wp).mem('v128.load32_splat', 4 * w++).set(ws[i][k]);
-          return { base, off: tapBytes(g, tap), w: ws[i][k] };
-        }),
-      }));
-      emitPass(f, s, t, outs, xs, band.n);
-      f.addTo(ip, 12).addTo(wp, 4 * w);
-      f.get(ip).get(end).op('i32.lt_u').brIf(top);
-    }));
-  };
   /** Each row of the group with its accumulators in a1. */
   const eachRow = (body: () => void) => f.forUp(r, gr, ge, 1, () => {
     f.get(p.acc).get(r).get(gr).op('i32.sub').i32(PA).op('i32.mul').op('i32.add').set(a1);
@@ -301,21 +331,25 @@ export function emitPairs(c: PairsCtx): void {
   f.forUp(gi, p.r0, p.r1, 1, () => {
     f.get(p.groups).get(gi).i32(4).op('i32.mul').op('i32.add').set(end);
     f.get(end).mem('i32.load').set(gr).get(end).mem('i32.load', 4).set(ge);
-    eachRow(() => {
-      f.get(p.rowBias).get(r).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bias);
-      emitBiasFill(f, a1, bias, band.bytes);
-    });
     // this group's counts, first pass and first weight
     f.get(gi).i32(4).op('i32.mul').set(end);
-    f.get(p.stride).get(end).i32(NK).op('i32.mul').op('i32.add').set(cp);
+    f.get(p.stride).get(end).i32(c.passFns.length).op('i32.mul').op('i32.add').set(cp);
     f.get(p.index).get(p.rowIdx).get(end).op('i32.add').mem('i32.load').op('i32.add').set(ip);
     f.get(p.weights).get(p.rowW).get(end).op('i32.add').mem('i32.load').op('i32.add').set(wp);
-    kinds.forEach(([a, b], kind) => passes(kind, [a, b]));
-    c.taps.forEach((_, pat) => passes(kinds.length + pat, [pat]));
+    c.passFns.forEach((fn, kind) => {
+      // the group's passes of this kind: from ip to end, then the next kind's
+      f.get(cp).mem('i32.load', 4 * kind).tee(end).if(() => {
+        f.get(end).i32(4 * fn.weights).op('i32.mul').get(wp).op('i32.add');
+        f.get(end).i32(12).op('i32.mul').get(ip).op('i32.add').set(end);
+        f.get(ip).get(end).get(wp).get(p.xpad).get(p.acc).get(band.n).call(fn.index);
+        f.set(wp).get(end).set(ip);
+      });
+    });
     eachRow(() => {
+      f.get(p.rowBias).get(r).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bias);
       f.get(p.y).get(p.rowOut).get(r).i32(4).op('i32.mul').op('i32.add').mem('i32.load').op('i32.add').set(yrow);
       emitBandRows(f, g, band, a1, yrow, src, dst);
-      storePlane({ f, s, clampAt: p.clampAt }, t, src, dst, band);
+      storePlane({ f, s, clampAt: p.clampAt }, t, src, dst, band, bias);
     });
   });
 }

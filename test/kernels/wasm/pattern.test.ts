@@ -12,7 +12,7 @@ import { defaultPatternVariant, patternGeometry, WasmPatternConv } from '../../.
 import { patternModule } from '../../../src/kernels/wasm/pattern_codegen.js';
 import { MAX_PAIR_KINDS, PAIR_MIN_SHARED, pairKernels } from '../../../src/kernels/wasm/pattern_pairs.js';
 import { buildFkw, filterKernels } from '../../../src/format/fkw.js';
-import { popcount } from '../../../src/ir/pattern.js';
+import { popcount, REMOVED_KERNEL } from '../../../src/ir/pattern.js';
 import { planeFits } from '../../../src/kernels/wasm/pattern_plane_codegen.js';
 import type { PatternVariant } from '../../../src/kernels/wasm/pattern_spec.js';
 import { NodeThreadPool } from '../../../src/kernels/wasm/thread_pool_node.js';
@@ -44,9 +44,16 @@ function variants(OH: number, OW: number, plane: boolean): PatternVariant[] {
   return out;
 }
 
+/** Filter m with every kernel removed. */
+function emptyFilter(w: Float32Array, assign: Uint8Array, C: number, m: number): void {
+  w.fill(0, m * C * 9, (m + 1) * C * 9);
+  assign.fill(REMOVED_KERNEL, m * C, (m + 1) * C);
+}
+
 function check(arena: WasmArena, C: number, M: number, H: number, W: number, pads: [number, number, number, number], K: number, N: number,
-  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number; stride?: number } = {}): void {
+  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number; stride?: number; emptyFilter?: number } = {}): void {
   const { w, format } = patternWeight(o.seed ?? C * 131 + M, M, C, K, 0.35);
+  if (o.emptyFilter !== undefined) emptyFilter(w, format.assign, C, o.emptyFilter);
   const r = new Rng(H * 7 + W);
   const x = r.floats(N * C * H * W, -1, 1), bias = r.floats(M, -0.5, 0.5);
   const clamp: [number, number] = [0, 6], S = o.stride ?? 1;
@@ -201,44 +208,58 @@ test('touch reads one word of every 64-byte line of its range (their or)', () =>
   assert.equal(conv.exports.touch(at, 0), 0);
 });
 
-test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds are capped', () => {
-  for (const [M, C, K, G, cut] of [[24, 16, 6, 8, 0], [9, 5, 3, 4, 0], [40, 12, 20, 40, 0], [3, 2, 1, 1, 0], [24, 16, 6, 8, 11], [40, 12, 20, 40, 17]]) {
+test('pairs: every kernel runs once, in a pair sharing taps or alone; pair kinds are capped; init passes write each row once, first', () => {
+  for (const [M, C, K, G, cut, empty] of [[24, 16, 6, 8, 0, -1], [9, 5, 3, 4, 0, -1], [40, 12, 20, 40, 0, -1], [3, 2, 1, 1, 0, -1], [24, 16, 6, 8, 11, 5], [40, 12, 20, 40, 17, 30]]) {
     const { w, format } = patternWeight(M + C, M, C, K, 0.5);
+    if (empty >= 0) emptyFilter(w, format.assign, C, empty);
     const fkw = buildFkw(w, [M, C, 3, 3], format, cut ? { parts: [[0, cut], [cut, M]] } : {});
     const p = pairKernels(fkw, G), NK = p.kinds.length + K, groups = p.starts.length - 1;
     assert.deepEqual([...p.starts], cut ? [...range(0, cut, G), ...range(cut, M, G), M] : [...range(0, M, G), M], 'groups of G from each part\'s start');
     assert.ok(p.kinds.length <= MAX_PAIR_KINDS);
-    let passes = 0, paired = 0;
+    let paired = 0, zeroTaps = 0;
     const seen = new Set<string>();
     for (let g = 0; g < groups; g++) {
       let e = p.firstEntry[g];
-      for (let kind = 0; kind < NK; kind++) {
-        for (let n = 0; n < p.counts[g * NK + kind]; n++, e++, passes++) {
+      const written = new Set<number>();
+      for (let kind = 0; kind < 2 * NK; kind++) {
+        const init = kind < NK, pair = kind % NK < p.kinds.length;
+        for (let n = 0; n < p.counts[g * 2 * NK + kind]; n++, e++) {
           const [channel, a, b] = p.entries.subarray(3 * e, 3 * e + 3);
-          const rows = kind < p.kinds.length ? [a, b] : [a];
-          if (kind < p.kinds.length) {
+          const rows = pair ? [a, b] : [a];
+          if (pair) {
             paired += 2;
             assert.notEqual(a, b, 'two filters');
-            const [pa, pb] = p.kinds[kind];
+            const [pa, pb] = p.kinds[kind % NK];
             assert.ok(popcount(fkw.masks[pa] & fkw.masks[pb]) >= PAIR_MIN_SHARED);
           }
           for (const r of rows) {
             assert.ok(p.starts[g] + r < p.starts[g + 1]);
+            if (init) { assert.ok(!written.has(r), `row ${r} written by one init pass`); written.add(r); } else assert.ok(written.has(r), 'init passes run before a row is added to');
+            if (fkw.offset[p.starts[g] + r + 1] === fkw.offset[p.starts[g] + r]) {
+              assert.ok(init && !pair && channel === 0, 'a row with no kernel: one lone init pass');
+              zeroTaps += popcount(fkw.masks[kind % NK - p.kinds.length]);
+              continue;
+            }
             const key = `${p.starts[g] + r}:${channel}`;
             assert.ok(!seen.has(key), `kernel ${key} runs once`);
             seen.add(key);
           }
         }
       }
+      assert.equal(written.size, p.starts[g + 1] - p.starts[g], 'every row of the group written by an init pass');
     }
     assert.equal(seen.size, fkw.offset[M], 'every kept kernel');
     assert.equal(paired, p.paired);
-    assert.equal(p.weights.length, fkw.weights.length, 'every weight once');
+    assert.equal(zeroTaps > 0, empty >= 0, 'zero weights only for a row with no kernel');
+    assert.equal(p.weights.length, fkw.weights.length + zeroTaps, 'every weight once');
     if (G > 1 && M > 8) assert.ok(p.paired > fkw.offset[M] / 2, `most kernels pair (${p.paired} of ${fkw.offset[M]})`);
     if (G === 1) assert.equal(p.paired, 0, 'one filter per group: nothing pairs');
   }
   // many patterns: more pair kinds than code is generated for, the rest run alone (still the reference's output)
-  check(new WasmArena({ maximumBytes: 1 << 26 }), 12, 40, 6, 6, [1, 1, 1, 1], 20, 1, { ...PAIRS, rows: 40 }, { seed: 2 });
+  const arena = new WasmArena({ maximumBytes: 1 << 26 });
+  check(arena, 12, 40, 6, 6, [1, 1, 1, 1], 20, 1, { ...PAIRS, rows: 40 }, { seed: 2 });
+  // a filter with no kernel: its output is the clamped bias
+  for (const fma of wasmFeatures().relaxedSimd ? [false, true] : [false]) check(arena, 12, 40, 6, 6, [1, 1, 1, 1], 20, 2, { ...PAIRS, rows: 8 }, { seed: 3, emptyFilter: 9, fma });
 });
 
 test('a fused 2×2 max pool in the pad step equals the reference pool then conv (odd sizes, both layouts)', () => {
