@@ -10,9 +10,9 @@
 // kernels pattern by pattern), so one group's accumulation order is fixed whatever
 // threads share the groups out (results are bit-exact across splits). A group first
 // runs its init passes, which write their rows' accumulators instead of adding to
-// them: one per row (its lone kernels first, then pairs of two rows not yet written,
-// then a pair split in two for a row left), so no pass fills the accumulators with the
-// bias beforehand (the store adds it); a row with no kernel gets a pass of zero weights.
+// them: one per row (a lone kernel of it, else a pair of two rows not yet written, else
+// a pass storing zeros), so no pass fills every accumulator with the bias beforehand
+// (the store adds it).
 import { maskTaps, popcount } from '../../ir/pattern.js';
 import type { Fkw } from '../../format/fkw.js';
 
@@ -33,10 +33,7 @@ export interface PairsLayout {
   starts: Int32Array;
   /** Pattern pairs [p, q] (p ≤ q) with generated code, in the order every group runs them; then the K lone kinds. */
   kinds: [number, number][];
-  /**
-   * Per group: passes per kind, 2 · (kinds.length + K) entries: first the init passes of each kind (they
-   * write their rows' accumulators; every row of the group exactly once), then the accumulating ones.
-   */
+  /** Per group: passes per kind of passKinds (init passes write their rows' accumulators: every row of the group exactly once). */
   counts: Int32Array;
   /** Per group: its first entry (3 i32 each: channel, first and second row of the group, 0 for a lone kernel). */
   firstEntry: Int32Array;
@@ -47,6 +44,15 @@ export interface PairsLayout {
   weights: Float32Array;
   /** Kernels that run in pairs (for tests and notes). */
   paired: number;
+}
+
+/** A kind of pass: its kernels' patterns (two: a pair, one: a lone kernel, none: zeros stored) and whether it writes the accumulators (init) or adds to them. */
+export interface PassKind { patterns: number[]; write: boolean }
+
+/** The pass kinds every group runs, in order (its counts' order): init passes (pairs, lone kernels, zeros), then the adding ones (pairs, lone kernels). */
+export function passKinds(pairKinds: readonly (readonly [number, number])[], K: number): PassKind[] {
+  const patterns = [...pairKinds.map(([a, b]) => [a, b]), ...Array.from({ length: K }, (_, p) => [p])];
+  return [...patterns.map((pats) => ({ patterns: pats, write: true })), { patterns: [], write: true }, ...patterns.map((pats) => ({ patterns: pats, write: false }))];
 }
 
 /** The kernels of FKW row r. */
@@ -112,8 +118,8 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
   const kept = new Set([...freq].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, MAX_PAIR_KINDS).map(([k]) => k));
   const kinds = [...kept].sort((a, b) => a - b).map((k) => [Math.floor(k / K), k % K] as [number, number]);
   const kindOf = new Map(kinds.map(([p, q], i) => [p * K + q, i]));
-  const NK = kinds.length + K;
-  const counts = new Int32Array(groups * 2 * NK), firstEntry = new Int32Array(groups), firstWeight = new Int32Array(groups);
+  const NK = kinds.length + K, order = passKinds(kinds, K);
+  const counts = new Int32Array(groups * order.length), firstEntry = new Int32Array(groups), firstWeight = new Int32Array(groups);
   const entries: number[] = [], weights: number[] = [];
   let paired = 0;
   perGroup.forEach(({ pairs, lone }, g) => {
@@ -125,17 +131,17 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
       passes[kind].push({ channel: a.channel, rows: [a.row - starts[g], b.row - starts[g]], weights: [...w(a), ...w(b)] });
     }
     for (const k of lone) passes[kinds.length + k.pattern].push({ channel: k.channel, rows: [k.row - starts[g], 0], weights: w(k) });
-    const init = initPasses(passes, kinds, fkw.masks, starts[g + 1] - starts[g]);
+    const init = initPasses(passes, kinds.length, starts[g + 1] - starts[g]);
     firstEntry[g] = entries.length / 3;
     firstWeight[g] = weights.length;
     [...init, ...passes].forEach((list, kind) => {
       // channel order within a kind: neighbouring passes read neighbouring planes
       list.sort((x, y) => x.channel - y.channel || x.rows[0] - y.rows[0]);
-      counts[g * 2 * NK + kind] = list.length;
+      counts[g * order.length + kind] = list.length;
       for (const p of list) {
         entries.push(p.channel, ...p.rows);
         weights.push(...p.weights);
-        if (kind % NK < kinds.length) paired += 2;
+        if (order[kind].patterns.length === 2) paired += 2;
       }
     });
   });
@@ -143,38 +149,36 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
 }
 
 /**
- * Takes one init pass per row of a group (`rows` rows) out of its passes per kind (pair kinds, then
- * one lone kind per pattern): a lone kernel of the row where it has one, else a pair of two rows
- * neither written yet, else one of the row's pairs split into two lone kernels (its own the init,
- * the other row's left to accumulate), else (no kernel) a pass of zero weights on channel 0.
+ * Takes one init pass per row of a group (`rows` rows) out of its passes per kind (P pair kinds, then
+ * one lone kind per pattern), as passKinds' init lists (with the zeros last): a lone kernel of the row
+ * where it has one, else a pair of two rows neither written yet (greedily, then rematched along paths
+ * r–s, s–t, t–u where s and t were one init pair: r–s and t–u become two), else zeros stored.
  */
-function initPasses(passes: Pass[][], kinds: readonly [number, number][], masks: readonly number[], rows: number): Pass[][] {
-  const init: Pass[][] = passes.map(() => []), written = new Uint8Array(rows), P = kinds.length;
-  const take = (kind: number, i: number) => { const [p] = passes[kind].splice(i, 1); init[kind].push(p); return p; };
-  for (let kind = P; kind < passes.length; kind++) {
-    for (let i = 0; i < passes[kind].length; i++) {
-      const r = passes[kind][i].rows[0];
-      if (!written[r]) { written[r] = 1; take(kind, i--); }
+function initPasses(passes: Pass[][], P: number, rows: number): Pass[][] {
+  const init = new Set<Pass>(), writer = new Map<number, Pass>();
+  const pairs = passes.slice(0, P).flat(), isPair = new Set(pairs), byRow = new Map<number, Pass[]>();
+  for (const p of pairs) for (const r of p.rows) byRow.set(r, [...(byRow.get(r) ?? []), p]);
+  const other = (p: Pass, r: number) => (p.rows[0] === r ? p.rows[1] : p.rows[0]);
+  const take = (p: Pass, rs: readonly number[]) => { init.add(p); for (const r of rs) writer.set(r, p); };
+  for (const p of passes.slice(P).flat()) if (!writer.has(p.rows[0])) take(p, [p.rows[0]]);
+  for (const p of pairs) if (!writer.has(p.rows[0]) && !writer.has(p.rows[1])) take(p, p.rows);
+  /** r–s–t–u: s and t written by one pair, u by none; r–s and t–u take its place. */
+  const rematch = (r: number) => {
+    for (const p1 of byRow.get(r) ?? []) {
+      const s = other(p1, r), m = writer.get(s);
+      if (!m || !isPair.has(m) || init.has(p1)) continue;
+      const t = other(m, s);
+      const p2 = (byRow.get(t) ?? []).find((q) => !init.has(q) && !writer.has(other(q, t)) && other(q, t) !== r);
+      if (!p2) continue;
+      init.delete(m);
+      take(p1, p1.rows);
+      take(p2, p2.rows);
+      return;
     }
-  }
-  for (let kind = 0; kind < P; kind++) {
-    for (let i = 0; i < passes[kind].length; i++) {
-      const [a, b] = passes[kind][i].rows;
-      if (!written[a] && !written[b]) { written[a] = written[b] = 1; take(kind, i--); }
-    }
-  }
-  for (let r = 0; r < rows; r++) {
-    if (written[r]) continue;
-    written[r] = 1;
-    const kind = passes.slice(0, P).findIndex((list) => list.some((p) => p.rows.includes(r)));
-    if (kind < 0) {
-      init[P].push({ channel: 0, rows: [r, 0], weights: new Array(popcount(masks[0])).fill(0) });
-      continue;
-    }
-    const i = passes[kind].findIndex((p) => p.rows.includes(r));
-    const [{ channel, rows: [a, b], weights }] = passes[kind].splice(i, 1), [pa, pb] = kinds[kind], na = popcount(masks[pa]);
-    const halves: [number, number, number[]][] = [[a, pa, weights.slice(0, na)], [b, pb, weights.slice(na)]];
-    for (const [row, pattern, w] of halves) (row === r ? init : passes)[P + pattern].push({ channel, rows: [row, 0], weights: w });
-  }
-  return init;
+  };
+  for (let r = 0; r < rows; r++) if (!writer.has(r)) rematch(r);
+  const out = passes.map((list) => list.filter((p) => init.has(p)));
+  passes.forEach((list, k) => { passes[k] = list.filter((p) => !init.has(p)); });
+  out.push(Array.from({ length: rows }, (_, r) => r).filter((r) => !writer.has(r)).map((r) => ({ channel: 0, rows: [r, 0], weights: [] })));
+  return out;
 }

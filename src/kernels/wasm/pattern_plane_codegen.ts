@@ -15,6 +15,7 @@
 import type { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { I32, V128 } from './opcodes.js';
 import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
+import { passKinds } from './pattern_pairs.js';
 
 /** Taps of a mask as (row, column) pairs. */
 export function tapsOf(mask: number): [number, number][] {
@@ -73,7 +74,7 @@ export interface PassOut { acc: Local; terms: PassTerm[] }
  * One pass over `n` vectors (emitBand's), variant.vecs at a time (constant offsets from the pointers,
  * which all step by 16 · vecs), then the plane's rest: each output's accumulator loaded, its
  * products summed as a tree and added, stored (`write`: the products' sum stored, the accumulator
- * not read). An input vector that several products read (outputs sharing a channel) is loaded once
+ * not read; zeros without products). An input vector that several products read (outputs sharing a channel) is loaded once
  * per vector position.
  */
 export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: PassOut[], xs: Local[], n: Local, write = false): void {
@@ -100,7 +101,10 @@ export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: P
         if (l) f.get(l); else f.get(x.base).mem('v128.load', x.off + 16 * v);
         f.get(x.w);
       };
-      if (s.fma) {
+      if (!o.terms.length) {
+        if (!write) throw new Error('pattern pass: an output without products only stores zeros');
+        f.f32x4(0).set(t);
+      } else if (s.fma) {
         // a chain of fused multiply-adds into the accumulator (out-of-order execution overlaps the vectors)
         if (write) { load(0); f.op('f32x4.mul').set(t); } else f.get(o.acc).mem('v128.load', 16 * v).set(t);
         for (let i = write ? 1 : 0; i < o.terms.length; i++) { load(i); f.get(t).op('f32x4.relaxed_madd').set(t); }
@@ -274,28 +278,28 @@ export interface PairsCtx {
 export interface PassFn { index: number; weights: number }
 
 /**
- * The 'pairs' layout's pass kinds as functions of their own (ip, end, wp, xpad, acc, n): the passes
- * whose entries (3 i32: channel plane and two accumulators, byte offsets from xpad and acc) run
- * from ip to end, their weights from wp, over n vectors; for each pattern pair, then each pattern
- * alone, first writing the accumulators (a group's init passes), then adding to them. One function
- * each, not inlined into the conv: a conv function of ~70 pass loops passes V8's size limit for its
- * optimizing register allocator, whose fallback made the layers 20–25% slower (VGG-S).
+ * The 'pairs' layout's pass kinds (pattern_pairs.ts passKinds) as functions of their own,
+ * (ip, end, wp, xpad, acc, n): the passes whose entries (3 i32: channel plane and two accumulators,
+ * byte offsets from xpad and acc) run from ip to end, their weights from wp, over n vectors. Not
+ * inlined into the conv: a conv function of all the pass loops (52 for 12 patterns' 40 pair kinds and
+ * 12 lone kinds; 70 for 8 patterns with every kind in its init form too) passed V8's size limit for its
+ * optimizing register allocator, whose fallback (`--turbo-use-mid-tier-regalloc-for-huge-functions`)
+ * ran VGG-S's layers 20–34% slower.
  */
 export function pairsPassFunctions(m: ModuleBuilder, s: PatternModuleSpec): PassFn[] {
   const taps = s.masks.map(tapsOf), g = s.geo;
-  const kinds = [...(s.pairKinds ?? []).map(([a, b]) => [a, b]), ...taps.map((_, p) => [p])];
-  return [true, false].flatMap((write) => kinds.map((patterns) => ({
+  return passKinds(s.pairKinds ?? [], s.masks.length).map(({ patterns, write }) => ({
     weights: patterns.reduce((n, pat) => n + taps[pat].length, 0),
     index: m.func(undefined, Array(6).fill(I32), [], (f) => {
       const [ip, end, wp, xpad, acc, n] = f.params, base = f.local(I32), t = f.local(V128);
-      const accs = patterns.map(() => f.local(I32)), xs = Array.from({ length: 9 }, () => f.local(V128));
+      const accs = [0, 1].slice(0, Math.max(1, patterns.length)).map(() => f.local(I32)), xs = Array.from({ length: 9 }, () => f.local(V128));
       f.loop((top) => {
         f.get(xpad).get(ip).mem('i32.load').op('i32.add').set(base);
         accs.forEach((a, i) => f.get(acc).get(ip).mem('i32.load', 4 + 4 * i).op('i32.add').set(a));
         let w = 0;
-        const outs = patterns.map((pat, i) => ({
-          acc: accs[i],
-          terms: taps[pat].map((tap) => {
+        const outs = accs.map((a, i) => ({
+          acc: a,
+          terms: (patterns.length ? taps[patterns[i]] : []).map((tap) => {
             const wl = f.local(V128);
             f.get(wp).mem('v128.load32_splat', 4 * w++).set(wl);
             return { base, off: tapBytes(g, tap), w: wl };
@@ -306,7 +310,7 @@ export function pairsPassFunctions(m: ModuleBuilder, s: PatternModuleSpec): Pass
         f.get(ip).get(end).op('i32.lt_u').brIf(top);
       });
     }),
-  })));
+  }));
 }
 
 /**
