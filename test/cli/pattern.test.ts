@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MODELS, assertOneLineError, nnzip, tempDir } from './helpers.js';
 
-const vggs = join(MODELS, 'vggs_fmnist_dense.onnx');
+const vggs = join(MODELS, 'vggs_fmnist_dense.onnx'), lenet300 = join(MODELS, 'lenet300_dense.onnx');
 
 test('compress --recipe pattern --no-finetune: 5 pattern layers stored as FKW; inspect shows their patterns, kernels kept and kernel', () => {
   const dir = tempDir(), out = join(dir, 'v.nnz');
@@ -45,9 +45,9 @@ test('bad pattern options: one clear error line and no file', () => {
     [['--recipe', 'pattern', '--swa-lr', '0.01'], /--swa-lr goes with --swa N/],
     [['--recipe', 'pattern', '--swa', '3'], /--swa sets fine-tuning, which this run does not do/],
   ];
-  for (const [flags, re] of cases) {
+  for (const [flags, re, model] of [...cases, [['--recipe', 'pattern'], /the pattern stage has no layer to prune: .*this model has no 3×3 conv; use another recipe/, lenet300] as const]) {
     const out = join(dir, 'x.nnz');
-    const r = nnzip(['compress', vggs, '-o', out, '--no-finetune', ...flags]);
+    const r = nnzip(['compress', model ?? vggs, '-o', out, '--no-finetune', ...flags]);
     const why = assertOneLineError(r, re);
     assert.equal(why, undefined, `${flags.join(' ')}: ${why}`);
     assert.equal(existsSync(out), false, `${flags.join(' ')}: nothing written`);

@@ -52,6 +52,11 @@ export function patternTargets(model: Model, layers: readonly Layer[], r: Recipe
     checkConnectivity(rate, `${where}: layer ${layer.name}`);
     out.push({ layer, M: shape[0], C: shape[1], K, rate });
   }
+  if (!out.length) {
+    const ok = layers.filter((l) => qualifies(l, shapeOf(l))).map((l) => `${l.name} (${shapeOf(l)[1]} input channels)`);
+    fail(`${where}: the pattern stage has no layer to prune: patterns apply to 3×3 convs with group 1 and, unless the recipe names the layer, at least pattern.minChannels = ${p.minChannels} input channels; ` +
+      (ok.length ? `skipped or below it: ${ok.join(', ')}` : 'this model has no 3×3 conv; use another recipe'));
+  }
   return out;
 }
 

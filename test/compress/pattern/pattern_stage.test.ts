@@ -65,6 +65,9 @@ test('the recipe can name layers: K and connectivity per layer; a non-3×3 layer
   assert.ok(f3?.kind === 'pattern' && f3.masks.length === 6);
   assert.throws(() => compressGraph(net(), { recipe: recipe({ layers: { fc: { patterns: 4 } } }) }),
     isError(/layer fc \(Gemm \[4,72\]\) cannot take patterns: they apply to 3×3 convs with group 1; layers that qualify: conv1, conv2, conv3/));
+  // no layer to prune: every qualifying one skipped, or a model without 3×3 convs
+  assert.throws(() => compressGraph(net(), { recipe: recipe({ layers: { conv1: { skip: true }, conv2: { skip: true }, conv3: { skip: true } } }) }),
+    isError(/the pattern stage has no layer to prune: patterns apply to 3×3 convs with group 1 and, unless the recipe names the layer, at least pattern.minChannels = \d+ input channels; skipped or below it: conv1 \(1 input channels\), conv2 \(\d+ input channels\), conv3/));
 });
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
