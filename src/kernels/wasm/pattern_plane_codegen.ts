@@ -74,8 +74,8 @@ export interface PassOut { acc: Local; terms: PassTerm[] }
  * One pass over `n` vectors (emitBand's), variant.vecs at a time (constant offsets from the pointers,
  * which all step by 16 · vecs), then the plane's rest: each output's accumulator loaded, its
  * products summed as a tree and added, stored (`write`: the products' sum stored, the accumulator
- * not read; zeros without products). An input vector that several products read (outputs sharing a channel) is loaded once
- * per vector position.
+ * not read; zeros without products). An input vector that several products read (outputs sharing
+ * a channel) is loaded once per vector position.
  */
 export function emitPass(f: FuncBuilder, s: PatternModuleSpec, t: Local, outs: PassOut[], xs: Local[], n: Local, write = false): void {
   const k = f.local(I32);
