@@ -12,6 +12,7 @@ import { Graph, type Node } from '../src/ir/graph.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
 import { inferShapes } from '../src/ir/infer.js';
+import { patternCounts } from '../src/ir/pattern.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
@@ -24,6 +25,18 @@ export interface PatternModel {
   source: string;
   /** The graph before the projection, when it is made here. */
   dense?: Graph;
+}
+
+/** Conv weights before and after: dense count over the stored pattern weights (the first conv counts as dense). */
+export function convWeights(before: Graph, after: Graph): { dense: number; kept: number } {
+  let dense = 0, kept = 0;
+  for (const n of before.nodes.filter((n) => n.op === 'Conv')) {
+    const t = before.initializers.get(n.inputs[1])!;
+    dense += t.size;
+    const f = after.formats.get(n.inputs[1]);
+    kept += f?.kind === 'pattern' ? patternCounts(f).weights : t.size;
+  }
+  return { dense, kept };
 }
 
 export function patternVggs(file?: string): PatternModel {

@@ -21,7 +21,6 @@ export function fromOrtOutputs(out: Record<string, { type: string; dims: readonl
   return result;
 }
 
-
 export async function createOrtNodePeer(onnx: OnnxSource, opts: PeerOptions): Promise<Peer> {
   checkThreads('ort-node', opts.threads);
   const options: ort.InferenceSession.SessionOptions = {

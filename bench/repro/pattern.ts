@@ -22,10 +22,9 @@ import { checkRecipe, DISTILL_DEFAULTS, parseRecipe, type Recipe } from '../../s
 import { nnzToGraph } from '../../src/format/nnz.js';
 import { NnzipError } from '../../src/ir/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
-import { patternCounts } from '../../src/ir/pattern.js';
 import { formatTable } from '../../src/report/table.js';
 import { withTrainingThreads } from '../../src/train/threads_node.js';
-import { PATTERN_VGGS } from '../pattern_model.js';
+import { convWeights, PATTERN_VGGS } from '../pattern_model.js';
 import { accuracy, data, fixture, log, pct, recipe } from './common.js';
 
 interface Options {
@@ -69,18 +68,6 @@ function parse(args: string[]): Options {
     } else throw new NnzipError(`repro pattern: unknown argument ${a}; use admm, oneshot, retrain or table, --max-steps N, --threads N, --rounds N, --epochs N, --eval-images N, --bn, --distill A, --temperature T, --rho X, --rho-growth X, --lr X, --recipe FILE, --out FILE, --start FILE.nnz`);
   }
   return o;
-}
-
-/** Conv weights before and after: dense count over the stored pattern weights (the first conv counts as dense). */
-function convWeights(before: Graph, after: Graph): { dense: number; kept: number } {
-  let dense = 0, kept = 0;
-  for (const n of before.nodes.filter((n) => n.op === 'Conv')) {
-    const t = before.initializers.get(n.inputs[1])!;
-    dense += t.size;
-    const f = after.formats.get(n.inputs[1]);
-    kept += f?.kind === 'pattern' ? patternCounts(f).weights : t.size;
-  }
-  return { dense, kept };
 }
 
 async function run(graph: Graph, r: Recipe, o: Options, label: string, out?: string): Promise<{ result: CompressResult; fileAccuracy: number }> {

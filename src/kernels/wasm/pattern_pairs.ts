@@ -157,7 +157,7 @@ export function pairKernels(fkw: Fkw, G: number): PairsLayout {
 function initPasses(passes: Pass[][], P: number, rows: number): Pass[][] {
   const init = new Set<Pass>(), writer = new Map<number, Pass>();
   const pairs = passes.slice(0, P).flat(), isPair = new Set(pairs), byRow = new Map<number, Pass[]>();
-  for (const p of pairs) for (const r of p.rows) byRow.set(r, [...(byRow.get(r) ?? []), p]);
+  for (const p of pairs) for (const r of p.rows) byRow.set(r, byRow.get(r) ?? []).get(r)!.push(p);
   const other = (p: Pass, r: number) => (p.rows[0] === r ? p.rows[1] : p.rows[0]);
   const take = (p: Pass, rs: readonly number[]) => { init.add(p); for (const r of rs) writer.set(r, p); };
   for (const p of passes.slice(P).flat()) if (!writer.has(p.rows[0])) take(p, [p.rows[0]]);

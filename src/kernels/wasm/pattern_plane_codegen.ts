@@ -324,14 +324,9 @@ export function pairsPassFunctions(m: ModuleBuilder, s: PatternModuleSpec): Pass
 export function emitPairs(c: PairsCtx): void {
   const { f, s, p } = c;
   const g = s.geo, PA = planeAccBytes(g);
-  const [gi, gr, ge, r, ip, wp, cp, end, a1, yrow, src, dst] = Array.from({ length: 12 }, () => f.local(I32));
+  const [gi, gr, ge, r, ip, wp, cp, end, count, a1, yrow, src, dst] = Array.from({ length: 13 }, () => f.local(I32));
   const bias = f.local(V128), t = f.local(V128);
   const band = emitBand(f, s, p.y0, p.y1, p.xpad);
-  /** Each row of the group with its accumulators in a1. */
-  const eachRow = (body: () => void) => f.forUp(r, gr, ge, 1, () => {
-    f.get(p.acc).get(r).get(gr).op('i32.sub').i32(PA).op('i32.mul').op('i32.add').set(a1);
-    body();
-  });
   f.forUp(gi, p.r0, p.r1, 1, () => {
     f.get(p.groups).get(gi).i32(4).op('i32.mul').op('i32.add').set(end);
     f.get(end).mem('i32.load').set(gr).get(end).mem('i32.load', 4).set(ge);
@@ -341,15 +336,17 @@ export function emitPairs(c: PairsCtx): void {
     f.get(p.index).get(p.rowIdx).get(end).op('i32.add').mem('i32.load').op('i32.add').set(ip);
     f.get(p.weights).get(p.rowW).get(end).op('i32.add').mem('i32.load').op('i32.add').set(wp);
     c.passFns.forEach((fn, kind) => {
-      // the group's passes of this kind: from ip to end, then the next kind's
-      f.get(cp).mem('i32.load', 4 * kind).tee(end).if(() => {
-        f.get(end).i32(4 * fn.weights).op('i32.mul').get(wp).op('i32.add');
-        f.get(end).i32(12).op('i32.mul').get(ip).op('i32.add').set(end);
+      // the group's `count` passes of this kind: entries ip..end, then the next kind's
+      f.get(cp).mem('i32.load', 4 * kind).tee(count).if(() => {
+        f.get(count).i32(12).op('i32.mul').get(ip).op('i32.add').set(end);
         f.get(ip).get(end).get(wp).get(p.xpad).get(p.acc).get(band.n).call(fn.index);
-        f.set(wp).get(end).set(ip);
+        f.get(end).set(ip);
+        f.get(count).i32(4 * fn.weights).op('i32.mul').get(wp).op('i32.add').set(wp);
       });
     });
-    eachRow(() => {
+    // each row: its accumulators (a1), bias, clamp and store
+    f.forUp(r, gr, ge, 1, () => {
+      f.get(p.acc).get(r).get(gr).op('i32.sub').i32(PA).op('i32.mul').op('i32.add').set(a1);
       f.get(p.rowBias).get(r).i32(4).op('i32.mul').op('i32.add').mem('v128.load32_splat').set(bias);
       f.get(p.y).get(p.rowOut).get(r).i32(4).op('i32.mul').op('i32.add').mem('i32.load').op('i32.add').set(yrow);
       emitBandRows(f, g, band, a1, yrow, src, dst);
