@@ -228,33 +228,98 @@ export function emitPlaneRow(c: PlaneCtx): void {
   storePlane({ f, s, clampAt: c.clampAt }, t, src, dst, band);
 }
 
+/** How stored outputs are clamped: not at all, below only (the upper bound +∞: ReLU), or both. */
+type Clamp = 'none' | 'lo' | 'both';
+
 /**
- * Clamp (when asked) and store each output row of a band (OW columns) from its accumulators
- * (the band's first row at src; `bias`: plus it) to the output (at dst); the clamp is FuncBuilder.clampTo.
+ * Output vectors of one period of the flat store (storeFlat): the outputs repeat their row
+ * crossings every lcm(OW, 4) of them; 0 where the flat store does not run (rows under 4 wide,
+ * or a period of more than FLAT_PERIOD_MAX vectors, where the row store is as good).
+ */
+export function flatPeriod(g: PatternGeometry): number {
+  if (g.OW < 4) return 0;
+  let a = g.OW, b = 4;
+  while (b) [a, b] = [b, a % b];
+  const vectors = g.OW / a;
+  return vectors <= FLAT_PERIOD_MAX ? vectors : 0;
+}
+
+/** Vectors of the flat store's longest period (its code holds one period and the rest of one). */
+const FLAT_PERIOD_MAX = 16;
+
+/**
+ * Bias (`bias`: added), clamp (`lo`, `hi`) and store of a band's outputs (the band's first row's
+ * accumulators at src, pitch OW + 1; the output at dst, pitch OW): the whole plane (b0 = 0, b1 = OH)
+ * as one run of output vectors when flatPeriod has one (aligned whole-vector stores; a vector
+ * crossing a row takes its lanes from two loads one float apart), else row by row.
  */
 export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band, bias?: Local): void {
   const { f, s } = c;
-  const g = s.geo, Q = planePitch(g), r = f.local(I32), lo = f.local(V128), hi = f.local(V128);
-  const full = Math.floor(g.OW / 4), lanes = g.OW % 4;
-  const rows = (clamp: boolean) => f.forUp(r, band.b0, band.b1, 1, () => {
-    for (let v = 0; v <= full; v++) {
-      if (v === full && lanes === 0) break;
-      f.get(src).mem('v128.load', 16 * v);
-      if (bias) f.get(bias).op('f32x4.add');
-      f.set(t);
-      if (clamp) f.get(t).clampTo(lo, hi).set(t);
-      if (v < full) { f.get(dst).get(t).mem('v128.store', 16 * v); continue; }
-      if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', 16 * v, 0);
-      if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v, 0);
-      if (lanes === 3) f.get(dst).get(t).memLane('v128.store32_lane', 16 * v + 8, 2);
-    }
-    f.addTo(src, Q * 4).addTo(dst, g.OW * 4);
-  });
+  const g = s.geo, lo = f.local(V128), hi = f.local(V128);
+  /** The output vector on the stack: plus the bias, clamped, into t. */
+  const finish = (clamp: Clamp) => {
+    if (bias) f.get(bias).op('f32x4.add');
+    if (clamp !== 'none') f.get(lo).op('f32x4.pmax');
+    if (clamp === 'both') f.get(hi).op('f32x4.pmin');
+    f.set(t);
+  };
+  const store = (clamp: Clamp) => {
+    if (!flatPeriod(g)) { storeRows(f, g, t, src, dst, band, (() => finish(clamp))); return; }
+    f.get(band.b0).op('i32.eqz').get(band.b1).i32(g.OH).op('i32.eq').op('i32.and')
+      .if(() => storeFlat(f, g, t, src, dst, () => finish(clamp)), () => storeRows(f, g, t, src, dst, band, () => finish(clamp)));
+  };
   // the bounds loaded here, not kept from the function's start: a long-lived vector would take a register from the passes
   f.get(c.clampAt).if(() => {
     f.get(c.clampAt).mem('v128.load32_splat', 0).set(lo).get(c.clampAt).mem('v128.load32_splat', 4).set(hi);
-    rows(true);
-  }, () => rows(false));
+    f.get(c.clampAt).mem('f32.load', 4).f32(Infinity).op('f32.eq').if(() => store('lo'), () => store('both'));
+  }, () => store('none'));
+}
+
+/** Stores the vector in t at dst + `at` bytes: its first `lanes` lanes (1–4). */
+function storeLanes(f: FuncBuilder, t: Local, dst: Local, at: number, lanes: number): void {
+  if (lanes === 4) { f.get(dst).get(t).mem('v128.store', at); return; }
+  if (lanes >= 2) f.get(dst).get(t).memLane('v128.store64_lane', at, 0);
+  if (lanes === 1) f.get(dst).get(t).memLane('v128.store32_lane', at, 0);
+  if (lanes === 3) f.get(dst).get(t).memLane('v128.store32_lane', at + 8, 2);
+}
+
+/** Row by row: each row's OW outputs from its accumulators (src steps by the pitch OW + 1, dst by OW). */
+function storeRows(f: FuncBuilder, g: PatternGeometry, t: Local, src: Local, dst: Local, band: Band, finish: () => void): void {
+  const r = f.local(I32), vectors = Math.ceil(g.OW / 4);
+  f.forUp(r, band.b0, band.b1, 1, () => {
+    for (let v = 0; v < vectors; v++) {
+      f.get(src).mem('v128.load', 16 * v);
+      finish();
+      storeLanes(f, t, dst, 16 * v, Math.min(4, g.OW - 4 * v));
+    }
+    f.addTo(src, planePitch(g) * 4).addTo(dst, g.OW * 4);
+  });
+}
+
+/**
+ * The whole plane as one run of OH·OW outputs, flatPeriod(g) vectors a step (then the rest, the
+ * last vector's lanes stored one by one): output o's accumulator is o + ⌊o / OW⌋ floats from
+ * src, so a vector within a row is one load, and one crossing into the next row at lane k takes
+ * lanes k.. from the load one float further.
+ */
+function storeFlat(f: FuncBuilder, g: PatternGeometry, t: Local, src: Local, dst: Local, finish: () => void): void {
+  const PV = flatPeriod(g), total = g.OH * g.OW, periods = Math.floor(total / (4 * PV)), left = total - periods * 4 * PV;
+  const p = f.local(I32);
+  /** Output vector v of a period (its outputs from 4v, 4v + lanes), relative to src and dst. */
+  const vector = (v: number, lanes: number) => {
+    const o = 4 * v, y = Math.floor(o / g.OW), k = (y + 1) * g.OW - o;
+    f.get(src).mem('v128.load', 4 * (o + y));
+    if (k < lanes) f.get(src).mem('v128.load', 4 * (o + y + 1)).shuffle32(...([0, 1, 2, 3].map((l) => (l < k ? l : 4 + l)) as [number, number, number, number]));
+    finish();
+    storeLanes(f, t, dst, 16 * v, lanes);
+  };
+  if (periods) {
+    f.forUp(p, 0, periods, 1, () => {
+      for (let v = 0; v < PV; v++) vector(v, 4);
+      f.addTo(src, 4 * (4 * PV + (4 * PV) / g.OW)).addTo(dst, 16 * PV);
+    });
+  }
+  for (let v = 0; 4 * v < left; v++) vector(v, Math.min(4, left - 4 * v));
 }
 
 /** Pushes the sum of terms [a, b) as a balanced tree of f32x4.add. */

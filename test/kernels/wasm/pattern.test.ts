@@ -51,17 +51,17 @@ function emptyFilter(w: Float32Array, assign: Uint8Array, C: number, m: number):
 }
 
 function check(arena: WasmArena, C: number, M: number, H: number, W: number, pads: [number, number, number, number], K: number, N: number,
-  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number; stride?: number; emptyFilter?: number } = {}): void {
+  variant: PatternVariant | undefined, o: { fma?: boolean; withPool?: boolean; seed?: number; stride?: number; emptyFilter?: number; clamp?: [number, number] | null } = {}): void {
   const { w, format } = patternWeight(o.seed ?? C * 131 + M, M, C, K, 0.35);
   if (o.emptyFilter !== undefined) emptyFilter(w, format.assign, C, o.emptyFilter);
   const r = new Rng(H * 7 + W);
   const x = r.floats(N * C * H * W, -1, 1), bias = r.floats(M, -0.5, 0.5);
-  const clamp: [number, number] = [0, 6], S = o.stride ?? 1;
+  const clamp = o.clamp === undefined ? [0, 6] as [number, number] : o.clamp ?? undefined, S = o.stride ?? 1;
   const conv = new WasmPatternConv(arena, { C, M, H, W, pads, stride: S }, w, format, { bias, clamp, variant, fma: o.fma, pool: o.withPool ? pool : undefined });
   const got = conv.conv(N, x);
   const want = refConv({ C, M, kh: 3, kw: 3, pads, strides: [S, S] }, N, H, W, x, w, bias, clamp);
   const g = conv.geo;
-  const what = `C ${C} M ${M} ${H}×${W} pads [${pads}] stride ${S} K ${K} N ${N} ${JSON.stringify(conv.variant)}${o.fma ? ' fma' : ''}${o.withPool ? ' 2 threads' : ''}`;
+  const what = `C ${C} M ${M} ${H}×${W} pads [${pads}] stride ${S} K ${K} N ${N} clamp ${clamp ?? 'none'} ${JSON.stringify(conv.variant)}${o.fma ? ' fma' : ''}${o.withPool ? ' 2 threads' : ''}`;
   assertClose(got, want, (e) => 1e-5 * (1 + Math.abs(e)) * C, what, nchw(M, g.OH, g.OW));
 }
 
@@ -75,6 +75,16 @@ test('every variant matches the reference conv at the tile edges (odd sizes, pad
     const g = patternGeometry({ C, M, H, W, pads });
     for (const v of variants(g.OH, g.OW, planeFits(g))) check(arena, C, M, H, W, pads, K, 2, v);
     check(arena, C, M, H, W, pads, K, 1, undefined);
+  }
+});
+
+test('the plane and pairs stores: whole planes as one run of vectors (rows crossed inside a vector) or row by row (under 4 wide, long periods), clamped below only (ReLU), both or not', () => {
+  const arena = new WasmArena({ maximumBytes: 1 << 26 });
+  const PLANE: PatternVariant = { ...ROWS, layout: 'plane', rows: 1, vecs: 3, lre: false };
+  for (const [H, W] of [[3, 4], [5, 5], [7, 7], [4, 9], [6, 14], [2, 40], [2, 68], [4, 3]]) {
+    for (const clamp of [[0, Infinity], null, [-0.2, 0.3]] as ([number, number] | null)[]) {
+      for (const v of [PAIRS, { ...PAIRS, rows: 64, vecs: 1 }, PLANE]) check(arena, 3, 5, H, W, [1, 1, 1, 1], 4, 2, v, { clamp });
+    }
   }
 });
 
