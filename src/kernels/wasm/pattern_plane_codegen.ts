@@ -236,7 +236,7 @@ type Clamp = 'none' | 'lo' | 'both';
  * crossings every lcm(OW, 4) of them; 0 where the flat store does not run (rows under 4 wide,
  * or a period of more than FLAT_PERIOD_MAX vectors, where the row store is as good).
  */
-export function flatPeriod(g: PatternGeometry): number {
+function flatPeriod(g: PatternGeometry): number {
   if (g.OW < 4) return 0;
   let a = g.OW, b = 4;
   while (b) [a, b] = [b, a % b];
@@ -250,7 +250,7 @@ const FLAT_PERIOD_MAX = 16;
 /**
  * Bias (`bias`: added), clamp (`lo`, `hi`) and store of a band's outputs (the band's first row's
  * accumulators at src, pitch OW + 1; the output at dst, pitch OW): the whole plane (b0 = 0, b1 = OH)
- * as one run of output vectors when flatPeriod has one (aligned whole-vector stores; a vector
+ * as one run of output vectors when flatPeriod has one (whole-vector stores; a vector
  * crossing a row takes its lanes from two loads one float apart), else row by row.
  */
 export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, src: Local, dst: Local, band: Band, bias?: Local): void {
@@ -264,7 +264,7 @@ export function storePlane(c: Pick<PlaneCtx, 'f' | 's' | 'clampAt'>, t: Local, s
     f.set(t);
   };
   const store = (clamp: Clamp) => {
-    if (!flatPeriod(g)) { storeRows(f, g, t, src, dst, band, (() => finish(clamp))); return; }
+    if (!flatPeriod(g)) { storeRows(f, g, t, src, dst, band, () => finish(clamp)); return; }
     f.get(band.b0).op('i32.eqz').get(band.b1).i32(g.OH).op('i32.eq').op('i32.and')
       .if(() => storeFlat(f, g, t, src, dst, () => finish(clamp)), () => storeRows(f, g, t, src, dst, band, () => finish(clamp)));
   };
