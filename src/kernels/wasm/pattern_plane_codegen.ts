@@ -16,6 +16,7 @@ import type { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { I32, V128 } from './opcodes.js';
 import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
 import { passKinds } from './pattern_pairs.js';
+import { gcd } from '../../ir/util.js';
 
 /** Taps of a mask as (row, column) pairs. */
 export function tapsOf(mask: number): [number, number][] {
@@ -238,9 +239,7 @@ type Clamp = 'none' | 'lo' | 'both';
  */
 function flatPeriod(g: PatternGeometry): number {
   if (g.OW < 4) return 0;
-  let a = g.OW, b = 4;
-  while (b) [a, b] = [b, a % b];
-  const vectors = g.OW / a;
+  const vectors = g.OW / gcd(g.OW, 4);
   return vectors <= FLAT_PERIOD_MAX ? vectors : 0;
 }
 

@@ -33,7 +33,11 @@ export function threadWorker(init: WorkerInit, K: Protocol, receive: () => Modul
     msg.names.forEach((n, k) => { fns[msg.ids[k]] = inst.exports[n] as (...args: number[]) => void; });
   }
 
-  /** One argument array per arity, reused: a spread of a fresh array per call cost ~0.5 µs (VGG-S's 14×14 pattern conv ran 8% slower on a worker than on the caller). */
+  /**
+   * One argument array per arity, reused (filled with a double so it holds the f64 words without a
+   * change of kind): a spread of a fresh array per call cost ~0.5 µs (VGG-S's 14×14 pattern conv ran
+   * 8% slower on a worker than on the caller).
+   */
   const argv: number[][] = [];
 
   /** Runs the call encoded at word `at` of `words`; returns the word after it. */
