@@ -11,11 +11,6 @@ export function nodeFail(node: Node, message: string): never {
   throw new NnzipError(`node "${node.name}" (${node.op}): ${message}`);
 }
 
-/** Greatest common divisor of two non-negative integers. */
-export function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }

@@ -10,7 +10,6 @@
 // The WASM kernels (kernels/wasm/winograd*.ts) emit these matrices as constants; the
 // .nnz 'winograd' encoding stores U and gets g back with recoverFilters.
 import { fail } from './errors.js';
-import { gcd } from './util.js';
 
 export type WinogradTile = 2 | 4 | 6;
 
@@ -207,6 +206,8 @@ function rowScale(row: number[]): number {
   throw new Error(`winograd: no integer scale for the row ${row.join(', ')}`);
 }
 
+/** Greatest common divisor of two non-negative integers. */
+export const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 const absRowSum = (a: number[][]): number => Math.max(...a.map((r) => r.reduce((s, v) => s + Math.abs(v), 0)));
 
 /** Inverse of an odd number mod 2^32 (Newton: each step doubles the correct low bits). */

@@ -16,7 +16,7 @@ import type { FuncBuilder, Local, ModuleBuilder } from './emitter.js';
 import { I32, V128 } from './opcodes.js';
 import type { PatternGeometry, PatternModuleSpec } from './pattern_spec.js';
 import { passKinds } from './pattern_pairs.js';
-import { gcd } from '../../ir/util.js';
+import { gcd } from '../../ir/winograd.js';
 
 /** Taps of a mask as (row, column) pairs. */
 export function tapsOf(mask: number): [number, number][] {
