@@ -9,6 +9,12 @@
 // Options:
 //   --threads 1,2    thread settings (default 1,2)
 //   --rounds N       timed rounds per row, >= 5 (default 7)
+//   --warmup MS      warm-up per contender and row before its rounds (default 2000): V8 runs
+//                    each wasm function on baseline code (Liftoff) until it has run enough
+//                    there; a fresh pattern-model session in this Chromium takes ~500 runs at
+//                    batch 1 to come within 1.3x of its steady speed, and ~800 on 2 Web Workers
+//                    (each worker's instance counts its own calls). The harness's 200 ms timed
+//                    the 2-worker pattern model mostly on baseline code (1.0-1.6 ms, not 0.36)
 //   --json FILE      also write the rows (nnzip report reads them) and the sizes
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,19 +37,21 @@ const CASES: PageCase[] = [
 ];
 const PEERS = ['nnzip', 'nnzip .nnz', 'ort-web'];
 
-interface Options { threads: number[]; rounds: number; json?: string }
+interface Options { threads: number[]; rounds: number; warmupMs: number; json?: string }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { threads: [1, 2], rounds: 7 };
+  const o: Options = { threads: [1, 2], rounds: 7, warmupMs: 2000 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i], v = argv[++i];
     if (v === undefined) throw new NnzipError(`bench:browser: ${flag} needs a value`);
     if (flag === '--threads') o.threads = v.split(',').map(Number);
     else if (flag === '--rounds') o.rounds = Number(v);
+    else if (flag === '--warmup') o.warmupMs = Number(v);
     else if (flag === '--json') o.json = v;
     else throw new NnzipError(`bench:browser: unknown option ${flag}; see the header of bench/browser.ts`);
   }
   if (!o.threads.every((t) => Number.isInteger(t) && t >= 1)) throw new NnzipError('bench:browser: --threads takes integers >= 1');
+  if (!(o.warmupMs >= 0)) throw new NnzipError('bench:browser: --warmup takes milliseconds >= 0');
   return o;
 }
 
@@ -88,8 +96,8 @@ async function main(): Promise<void> {
       await page.goto(`${server.url}/bench.html`);
       await page.waitForFunction(() => 'benchPage' in globalThis);
       page.setDefaultTimeout(0);
-      rows.push(...await page.evaluate(({ cases, threads, rounds }) =>
-        (globalThis as unknown as { benchPage: typeof benchPage }).benchPage(cases, threads, rounds), { cases: CASES, threads, rounds: o.rounds }));
+      rows.push(...await page.evaluate(({ cases, threads, rounds, warmupMs }) =>
+        (globalThis as unknown as { benchPage: typeof benchPage }).benchPage(cases, threads, rounds, warmupMs), { cases: CASES, threads, rounds: o.rounds, warmupMs: o.warmupMs }));
       if (errors.length) process.stderr.write(`bench:browser: page errors: ${errors.join('; ')}\n`);
       await page.close();
     }

@@ -44,8 +44,8 @@ async function bytesOf(url: string): Promise<Uint8Array> {
 
 const maxAbs = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-/** Times every case at `threads` threads; returns one row per (model, batch). */
-export async function benchPage(cases: PageCase[], threads: number, rounds: number): Promise<PageRow[]> {
+/** Times every case at `threads` threads, each contender warmed up `warmupMs` first; returns one row per (model, batch). */
+export async function benchPage(cases: PageCase[], threads: number, rounds: number, warmupMs: number): Promise<PageRow[]> {
   const nnzipUrl: string = '/nnzip.js', ortUrl: string = '/ort/ort.wasm.min.mjs';
   const nn = (await import(nnzipUrl)) as typeof Nnzip;
   const ort = (await import(ortUrl)) as typeof Ort;
@@ -73,7 +73,7 @@ export async function benchPage(cases: PageCase[], threads: number, rounds: numb
         row.peers[name] = { threads: s.threads, maxAbs: name === 'nnzip' ? maxAbs(run(), want) : undefined };
         contenders.push(contender(name, run));
       }
-      for (const t of await measure(contenders, { rounds, pauseMs: 30 })) Object.assign(row.peers[t.name], { ms: t.ms, samples: t.samples });
+      for (const t of await measure(contenders, { rounds, warmupMs, pauseMs: 30 })) Object.assign(row.peers[t.name], { ms: t.ms, samples: t.samples });
       rows.push(row);
     }
     for (const s of Object.values(nnzip)) await s.dispose();

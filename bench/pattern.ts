@@ -35,8 +35,10 @@ import { NnzipError } from '../src/ir/errors.js';
 import { nodeWindow2d } from '../src/ir/window.js';
 import { Rng } from '../src/ir/random.js';
 import { f32 } from '../src/ir/tensor.js';
+import { WasmArena } from '../src/kernels/wasm/arena.js';
 import { patternGeometry, type PatternConvParams } from '../src/kernels/wasm/pattern.js';
 import { patternVariantKey, type PatternVariant } from '../src/kernels/wasm/pattern_spec.js';
+import { NodeThreadPool } from '../src/kernels/wasm/thread_pool_node.js';
 import type { Session } from '../src/runtime/session.js';
 import { createNodeSession } from '../src/runtime/session_node.js';
 import { contender, measure, type Contender, type Timing } from './harness.js';
@@ -71,15 +73,23 @@ function ways(layer: PatternLayer, tuned: PatternVariant): Way[] {
   ];
 }
 
-/** The tuner's variant for the layer at this batch and thread count (its class), and the tuning's wall time. */
-function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph'], batch: number, threads: number): { variant: PatternVariant; ms: number } {
+/**
+ * The tuner's variant for the layer at this batch and thread count (its class), and the tuning's wall time.
+ * One image on more threads is tuned on a pool of that many threads, as a session with `patterns.tune` does.
+ */
+async function tuned(layer: PatternLayer, g: ReturnType<typeof patternVggs>['graph'], batch: number, threads: number): Promise<{ variant: PatternVariant; ms: number }> {
   const [, wName, bName] = layer.node.inputs;
   const w = g.initializers.get(wName)!, f = g.formats.get(wName);
   if (f?.kind !== 'pattern') throw new NnzipError(`bench/pattern: ${wName} is not stored as patterns`);
-  const t0 = performance.now();
-  const r = tunePatternConv(layerParams(layer, w.shape[0]), w.data as Float32Array, f,
-    { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined, batch, threads });
-  return { variant: r.variant, ms: performance.now() - t0 };
+  const pool = batch === 1 && threads > 1 ? new NodeThreadPool(new WasmArena({ shared: true, maximumBytes: 1 << 30 }), threads) : undefined;
+  try {
+    const t0 = performance.now();
+    const r = tunePatternConv(layerParams(layer, w.shape[0]), w.data as Float32Array, f,
+      { bias: bName ? (g.initializers.get(bName)!.data as Float32Array) : undefined, batch, threads, pool });
+    return { variant: r.variant, ms: performance.now() - t0 };
+  } finally {
+    await pool?.close();
+  }
 }
 
 /**
@@ -139,7 +149,7 @@ export async function benchPatternLayers(o: Options): Promise<string> {
       process.stderr.write(`bench/pattern: ${layer.name}, batch ${batch}\n`);
       const byThreads = new Map<number, Map<string, Timing>>();
       for (const t of o.threads) {
-        const tune = tuned(layer, model.graph, batch, t);
+        const tune = await tuned(layer, model.graph, batch, t);
         tunings.push(`${layer.name} batch ${batch} ${t} thread${t > 1 ? 's' : ''}: ${patternVariantKey(tune.variant)} (${tune.ms < 1 ? 'cached' : `tuned in ${Math.round(tune.ms)} ms`})`);
         const list = ways(layer, tune.variant);
         const chosen = o.ablation ? list : list.filter((w) => ['dense', 'im2col', 'CSR', '+tuning'].includes(w.name));

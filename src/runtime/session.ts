@@ -145,7 +145,7 @@ export class Session {
     });
     let plan = planFor();
     // tuning its pattern layers needs the plan (which run on the pattern kernel, fused pools, folded weights); planned again only when the tuner just picked another variant
-    if (this.options.patterns?.tune && tunePlan(plan)) plan = planFor();
+    if (this.options.patterns?.tune && tunePlan(plan, { pool: this.pool })) plan = planFor();
     prepareWeights(plan, this.env(plan, 0)); // weights first, so the region stays at the top of the arena and can grow in place
     this.ensureRegion(plan.memory.regionBytes);
     const b = new Binding(plan, this.env(plan, this.region.start), this.region.epoch);

@@ -12,7 +12,9 @@ import { patternVariantKey, type PatternVariant } from '../../src/kernels/wasm/p
 import { NnzipError } from '../../src/ir/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { f32 } from '../../src/ir/tensor.js';
+import { WasmArena } from '../../src/kernels/wasm/arena.js';
 import { patternGeometry } from '../../src/kernels/wasm/pattern.js';
+import { NodeThreadPool } from '../../src/kernels/wasm/thread_pool_node.js';
 import { patternWeight } from '../ir/pattern_weights.js';
 import { GraphBuilder } from '../onnx/graph_builder.js';
 import { runReference } from '../../src/runtime/reference.js';
@@ -242,6 +244,31 @@ test('the tuner times each class apart (many images, one thread\'s rows) and cac
   assert.ok(rows.ns < one.ns, `one thread's share of the rows (${rows.ns} ns) takes less than the whole image (${one.ns} ns)`);
   assert.equal(tunePatternConv(params, w, format, { batch: 8 }), many, 'any batch > 1 is the many-images class');
   clearTuning();
+});
+
+test('one image on 2 threads is tuned on a pool\'s threads when one is given, in its arena, which it leaves as it was', async () => {
+  clearTuning();
+  const { w, format } = patternWeight(5, 16, 8, 4, 0.4);
+  const params = { C: 8, M: 16, H: 7, W: 7, pads: [1, 1, 1, 1] as const };
+  const arena = new WasmArena({ shared: true, maximumBytes: 1 << 28 });
+  const pool = new NodeThreadPool(arena, 2);
+  try {
+    arena.alloc(1000); // something of the session's before the tuner's buffers
+    const used = arena.used, runs = pool.stats.runs;
+    const r = tunePatternConv(params, w, format, { samples: 2, batch: 1, threads: 2, pool });
+    assert.equal(r.cls, 'b1t2');
+    assert.ok(r.tried > 10, `${r.tried} variants timed`);
+    assert.ok(pool.stats.runs - runs > 10 * r.tried, `the candidates ran on the pool (${pool.stats.runs - runs} runs)`);
+    assert.equal(arena.used, used, 'the tuner\'s buffers are freed');
+    // a pool too small for the class: timed as one thread's share, as without one
+    clearTuning();
+    const before = pool.stats.runs;
+    assert.equal(tunePatternConv(params, w, format, { samples: 2, batch: 1, threads: 4, pool }).cls, 'b1t4');
+    assert.equal(pool.stats.runs, before);
+  } finally {
+    await pool.close();
+    clearTuning();
+  }
 });
 
 test('the tuner\'s candidates include every ablation configuration (+FKR, +FKW, +LRE)', () => {

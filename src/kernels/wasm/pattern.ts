@@ -290,7 +290,7 @@ export class WasmPatternConv {
     for (let n = 0; n < N; n++) {
       const xn = x + n * inImage, yn = y + n * outImage;
       if (!own) e.pad(xn, scratch, 0, g.C, 0, g.OH);
-      pool.run(this.imageItems(xn, yn, scratch, parts, this.padBytes, this.accBytes));
+      pool.runDynamic(this.imageItems(xn, yn, scratch, parts, this.padBytes, this.accBytes));
     }
   }
 
