@@ -116,7 +116,7 @@ function sideBySide(timed: Timed[], rounds: number, onPool: boolean, steady = fa
  * layer took ~400 calls to reach its speed in Node 22 (pairs layout, ~50 pass functions
  * tiering up one by one: 231 → 24 µs a call), the plane layout 65 µs for ~300 calls, then
  * 29 (its one large function's compile). Timed before that, the tuner ranks compile
- * latency, not code: it picked the plane layout, 1.3× slower than the default at speed.
+ * latency, not code: it picked the plane layout, 1.2–1.3× slower than the default at speed.
  */
 function warmUntilSteady(block: () => number): void {
   const t0 = performance.now();
@@ -171,9 +171,8 @@ export function ablationVariants(geo: { OH: number; OW: number }): PatternVarian
  * Tunes one layer for one class (cached by its key and class) on its own weights and a
  * random input: `batch` > 1 times MANY_IMAGES distinct images per call, batch 1 on
  * `threads` > 1 the image on `pool`'s threads when one is given (in its arena, freed after),
- * else one thread's share of the image (timedCall). A share timed alone misses what the
- * threads do to each other: on VGG-S's 14×14 layer (Node 22) it picked the plane layout
- * over the pairs, which ran 22.3 against 16.8 µs on two threads. See firstStageCandidates,
+ * else one thread's share of the image (timedCall; a share timed alone misses what the
+ * threads do to each other: hand-offs, the second core's speed and caches). See firstStageCandidates,
  * then LRE, loop order and unrolling around the three fastest row tiles, then the
  * fastest four of both stages and the default again with twice the rounds: the fastest,
  * unless the default is within KEEP_DEFAULT of it.
