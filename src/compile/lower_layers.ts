@@ -48,7 +48,8 @@ export function lowerConv(node: Node, ctx: LowerCtx): LowerResult {
   };
   const parts = partsFor(flops, ctx.threads, ctx.splitFlops);
   if (xnorRefusal(node, ctx) === undefined) return { step: asXnorConv(step, win, parts) };
-  if (d.impl === 'addsub') return { step: { ...step, scratch: addsubScratchBytes(K, P) } }; // one thread
+  // each image's columns split over the threads, each part with tables of its own
+  if (d.impl === 'addsub') return { step: { ...step, split: parts, layout: { ...step.layout, split: parts }, scratch: addsubScratchBytes(K, P, parts) } };
   step.layout = convLayout(step, parts, ctx.threads, ctx.tile);
   step.split = step.layout.split;
   step.scratch = convScratchBytes(step.layout);

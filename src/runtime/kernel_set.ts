@@ -75,7 +75,7 @@ export class KernelSet {
 
   /** The add/subtract kernels (binary / ternary weights on float inputs), made on first use; single-threaded. */
   get addsub(): WasmAddSub {
-    this.addsubKernels ??= new WasmAddSub({ arena: this.arena });
+    this.addsubKernels ??= new WasmAddSub({ arena: this.arena, threads: this.pool }); // modules registered with the pool: add/subtract convs split over it
     return this.addsubKernels;
   }
 

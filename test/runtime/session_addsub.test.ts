@@ -17,6 +17,7 @@ import { exportOnnx } from '../../src/onnx/export.js';
 import { loadOnnxFile } from '../../src/onnx/load.js';
 import { runReference } from '../../src/runtime/reference.js';
 import { Session } from '../../src/runtime/session.js';
+import { createNodeSession } from '../../src/runtime/session_node.js';
 import { compareOutputs } from './helpers.js';
 
 const LENET5 = fileURLToPath(new URL('../../../fixtures/models/lenet5_dense.onnx', import.meta.url));
@@ -52,6 +53,27 @@ test('BWN / TWN LeNet-5 from .nnz: conv2 and fc1 on the add/subtract kernel, as 
       await s.dispose();
     }
     await ort.release();
+  }
+});
+
+test('on 2 threads an add/subtract conv splits each image\'s columns, each part with its own tables: the outputs of one thread, bit for bit', async () => {
+  const g = binarized('bwn', { fc1: { binary: 'twn' } });
+  const rng = new Rng(7);
+  for (const batch of [1, 3]) {
+    const one = await Session.create(g, { batch, threads: 1 });
+    const two = await createNodeSession(g, { batch, threads: 2, splitFlops: 0 });
+    try {
+      const conv2 = two.plan.steps.filter((st): st is ConvStep => st.kind === 'conv')[1];
+      assert.equal(conv2.impl, 'addsub', two.describe());
+      assert.equal(conv2.split, 2, two.describe());
+      const feeds = { [g.inputs[0].name]: f32([batch, 1, 28, 28], Array.from({ length: batch * 784 }, () => rng.next())) };
+      const [a, b] = [one.run(feeds), two.run(feeds)];
+      for (const name of one.outputNames) assert.deepEqual(b[name].data, a[name].data, `batch ${batch}: ${name}`);
+      compareOutputs(b, runReference(g, feeds), `batch ${batch}, 2 threads vs reference`, 1e-4);
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
   }
 });
 

@@ -6,16 +6,19 @@
 // im2col (K rows padded with zeros to whole bytes of weight bits), then the sums; an
 // FC transposes its inputs so that samples are the columns. The oracle is
 // src/ir/ref/signed_sum.ts, bit for bit. Offsets API (convAt / fcAt, the runtime)
-// and arrays API (conv / fc). One thread.
+// and arrays API (conv / fc). A conv splits over a thread pool by columns (pixels):
+// the caller unfolds each image, then each part sums its columns with tables of its
+// own (the same sums, bit for bit); an FC runs on one thread.
 import { fail } from '../../ir/errors.js';
 import type { SignRows } from '../../ir/binary.js';
 import { ADDSUB_GROUP, addsubRows } from '../../ir/ref/signed_sum.js';
 import { WasmArena } from './arena.js';
-import { ADDSUB_COLUMNS, addsubModule, addsubTableBytes, addsubVariantKey, ADDSUB_TILE, type AddSubVariant } from './addsub_codegen.js';
+import { ADDSUB_COLUMNS, ADDSUB_EXPORTS, addsubModule, addsubTableBytes, addsubVariantKey, ADDSUB_TILE, type AddSubVariant } from './addsub_codegen.js';
 import { convSizes, type Conv2dParams } from './conv_params.js';
 import { wasmFeatures } from './features.js';
 import { im2colModule, type Im2colExports } from './im2col_codegen.js';
 import { compileCached, instantiate } from './loader.js';
+import type { PoolCall, ThreadPool } from './thread_pool.js';
 
 export interface AddSubExports {
   sums(x: number, ldx: number, G2: number, P: number, wts: number, M: number, pos: number, neg: number, bias: number,
@@ -46,10 +49,15 @@ export interface AddSubLayer {
   readonly hi: number;
 }
 
-/** Scratch bytes of a call on `cols` columns: the operand (8·G2 rows, a column tile of slack) and the tables. */
-export function addsubScratchBytes(K: number, cols: number): number {
+/** Scratch bytes of a call on `cols` columns: the operand (8·G2 rows, a column tile of slack) and the tables, one set per part. */
+export function addsubScratchBytes(K: number, cols: number, parts = 1): number {
   const Kp = addsubRows(K), px = ADDSUB_COLUMNS, ld = Math.ceil(cols / px) * px;
-  return Kp * ld * 4 + 4 * px + (Kp / ADDSUB_GROUP) * addsubTableBytes(px);
+  return Kp * ld * 4 + 4 * px + parts * tablesBytes(K);
+}
+
+/** Bytes of one call's tables: 16 entries of px floats per group of 4 inputs. */
+function tablesBytes(K: number): number {
+  return (addsubRows(K) / ADDSUB_GROUP) * addsubTableBytes(ADDSUB_COLUMNS);
 }
 
 /**
@@ -87,20 +95,26 @@ export function packAddSubWeights(trits: Uint8Array, M: number, K: number, terna
 
 export class WasmAddSub {
   readonly arena: WasmArena;
+  /** Convs split over it by columns (convRunner's parts); its threads get every module. */
+  readonly threads?: ThreadPool;
   private readonly instances = new Map<string, AddSubExports>();
   private im2colExports?: Im2colExports;
 
-  constructor(opts: { arena?: WasmArena } = {}) {
+  constructor(opts: { arena?: WasmArena; threads?: ThreadPool } = {}) {
     if (!wasmFeatures().simd) fail('wasm add/subtract: this engine has no WebAssembly SIMD; use a newer Node (>= 16.4) or browser');
-    this.arena = opts.arena ?? new WasmArena({ maximumBytes: 1 << 30 });
+    this.arena = opts.arena ?? opts.threads?.arena ?? new WasmArena({ maximumBytes: 1 << 30 });
+    if (opts.threads && opts.threads.arena !== this.arena) fail('wasm add/subtract: the thread pool works on another arena; pass the same one');
+    this.threads = opts.threads;
   }
 
   kernelFor(ternary: boolean, contiguous: boolean): AddSubExports {
     const v: AddSubVariant = { ternary, px: ADDSUB_COLUMNS, contiguous, shared: this.arena.shared }, key = addsubVariantKey(v);
     let e = this.instances.get(key);
     if (!e) {
-      e = instantiate<AddSubExports>(compileCached(key, () => addsubModule(v)), this.arena);
+      const mod = compileCached(key, () => addsubModule(v));
+      e = instantiate<AddSubExports>(mod, this.arena);
       this.instances.set(key, e);
+      this.threads?.register(key, mod);
     }
     return e;
   }
@@ -139,13 +153,33 @@ export class WasmAddSub {
 
   /** y [N, M, OH, OW] at y (images outImageStride floats apart) from x [N, C, H, W] at x. */
   convAt(l: AddSubLayer, N: number, H: number, W: number, x: number, y: number, scratch: number, outImageStride?: number): void {
+    this.convRunner(l, N, H, W, x, y, scratch, outImageStride)();
+  }
+
+  /**
+   * convAt as a function to call again (the runtime binds it once): each image unfolded on
+   * this thread, then its columns in `parts` contiguous ranges of whole column tiles, on the
+   * pool when parts > 1 (each part with its own tables: scratch of addsubScratchBytes(K, P, parts)).
+   */
+  convRunner(l: AddSubLayer, N: number, H: number, W: number, x: number, y: number, scratch: number, outImageStride?: number, parts = 1): () => void {
     const p = l.params!, s = convSizes(p, H, W, 'add/subtract conv'), w = s.win, Kp = 8 * l.G2, os = outImageStride ?? l.M * s.P;
-    const px = ADDSUB_COLUMNS, ic = this.im2col, table = scratch + Kp * s.P * 4 + 4 * px, e = this.kernelFor(l.ternary, true);
-    e.clear(scratch + l.K * s.P * 4, (Kp - l.K) * s.P * 4 + 4 * px);
-    for (let n = 0; n < N; n++) {
-      ic.im2col(x + n * p.C * H * W * 4, p.C, H, W, w.kh, w.kw, w.padT, w.padL, w.sh, w.sw, w.dh, w.dw, s.OH, s.OW, scratch);
-      this.sums(l, scratch, s.P, s.P, y + n * os * 4, s.P, 1, table);
-    }
+    const px = ADDSUB_COLUMNS, ic = this.im2col, tables = scratch + Kp * s.P * 4 + 4 * px, e = this.kernelFor(l.ternary, true);
+    const key = addsubVariantKey({ ternary: l.ternary, px, contiguous: true, shared: this.arena.shared });
+    const tiles = Math.ceil(s.P / px), n = this.threads ? Math.max(1, Math.min(parts, tiles)) : 1;
+    const ranges = Array.from({ length: n }, (_, t) => [Math.floor((t * tiles) / n) * px, Math.min(s.P, Math.floor(((t + 1) * tiles) / n) * px)]);
+    // the sums of columns c0..c1 of image i: the operand and its outputs offset by c0, the part's own tables
+    const args = (i: number, [c0, c1]: number[], t: number): Parameters<AddSubExports['sums']> =>
+      [scratch + c0 * 4, s.P, l.G2, c1 - c0, l.wts, l.M, l.pos, l.neg, l.bias, y + (i * os + c0) * 4, s.P, 1, tables + t * tablesBytes(l.K), l.lo, l.hi];
+    const images = Array.from({ length: N }, (_, i) => ranges.map((r, t): PoolCall => ({ key, fn: ADDSUB_EXPORTS.sums, args: args(i, r, t) })));
+    const unfold = (i: number) => ic.im2col(x + i * p.C * H * W * 4, p.C, H, W, w.kh, w.kw, w.padT, w.padL, w.sh, w.sw, w.dh, w.dw, s.OH, s.OW, scratch);
+    return () => {
+      e.clear(scratch + l.K * s.P * 4, (Kp - l.K) * s.P * 4 + 4 * px);
+      for (let i = 0; i < N; i++) {
+        unfold(i);
+        if (n > 1) this.threads!.runDynamic(images[i]);
+        else e.sums(...(images[i][0].args as Parameters<AddSubExports['sums']>));
+      }
+    };
   }
 
   /** Scratch bytes of fcAt. */
