@@ -73,7 +73,7 @@ export class KernelSet {
 
   private addsubKernels?: WasmAddSub;
 
-  /** The add/subtract kernels (binary / ternary weights on float inputs), made on first use; single-threaded. */
+  /** The add/subtract kernels (binary / ternary weights on float inputs), made on first use. */
   get addsub(): WasmAddSub {
     this.addsubKernels ??= new WasmAddSub({ arena: this.arena, threads: this.pool }); // modules registered with the pool: add/subtract convs split over it
     return this.addsubKernels;

@@ -107,8 +107,13 @@ export class WasmAddSub {
     this.threads = opts.threads;
   }
 
+  /** The module variant for this arena (its key names the module in the cache and in the thread pool). */
+  private variant(ternary: boolean, contiguous: boolean): AddSubVariant {
+    return { ternary, px: ADDSUB_COLUMNS, contiguous, shared: this.arena.shared };
+  }
+
   kernelFor(ternary: boolean, contiguous: boolean): AddSubExports {
-    const v: AddSubVariant = { ternary, px: ADDSUB_COLUMNS, contiguous, shared: this.arena.shared }, key = addsubVariantKey(v);
+    const v = this.variant(ternary, contiguous), key = addsubVariantKey(v);
     let e = this.instances.get(key);
     if (!e) {
       const mod = compileCached(key, () => addsubModule(v));
@@ -164,7 +169,7 @@ export class WasmAddSub {
   convRunner(l: AddSubLayer, N: number, H: number, W: number, x: number, y: number, scratch: number, outImageStride?: number, parts = 1): () => void {
     const p = l.params!, s = convSizes(p, H, W, 'add/subtract conv'), w = s.win, Kp = 8 * l.G2, os = outImageStride ?? l.M * s.P;
     const px = ADDSUB_COLUMNS, ic = this.im2col, tables = scratch + Kp * s.P * 4 + 4 * px, e = this.kernelFor(l.ternary, true);
-    const key = addsubVariantKey({ ternary: l.ternary, px, contiguous: true, shared: this.arena.shared });
+    const key = addsubVariantKey(this.variant(l.ternary, true));
     const tiles = Math.ceil(s.P / px), n = this.threads ? Math.max(1, Math.min(parts, tiles)) : 1;
     const ranges = Array.from({ length: n }, (_, t) => [Math.floor((t * tiles) / n) * px, Math.min(s.P, Math.floor(((t + 1) * tiles) / n) * px)]);
     // the sums of columns c0..c1 of image i: the operand and its outputs offset by c0, the part's own tables

@@ -7,7 +7,7 @@ import type { ConvStep, FcStep } from '../../compile/plan_types.js';
 import { signRows } from '../../ir/binary.js';
 import type { AddSubLayer } from '../../kernels/wasm/addsub.js';
 import { at, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
-import { sessionThreads } from './fc.js';
+import { plannedParts } from './fc.js';
 
 function layerOf(s: ConvStep | FcStep, env: BindEnv, M: number, K: number, conv?: ConvStep): AddSubLayer {
   return prepared(env, s, 'addsub', () => {
@@ -22,7 +22,7 @@ function layerOf(s: ConvStep | FcStep, env: BindEnv, M: number, K: number, conv?
 export function bindAddSubConv(s: ConvStep, env: BindEnv): StepExecutor {
   const l = layerOf(s, env, s.M, s.C * s.win.kh * s.win.kw, s), k = env.kernels.addsub;
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
-  const parts = s.split > 1 && sessionThreads(env) >= s.split ? s.split : 1; // the scratch holds the planned split's tables
+  const parts = plannedParts(s, env);
   return { run: k.convRunner(l, s.N, s.H, s.W, x, y, scratch, s.outImageStride, parts) };
 }
 

@@ -52,6 +52,11 @@ export function sessionThreads(env: BindEnv): number {
   return env.pool && env.pool.size > 1 ? Math.min(env.plan.threads, env.pool.size) : 1;
 }
 
+/** The parts a step splits in: its planned split when the session has the threads (its scratch holds that many parts' buffers), else 1. */
+export function plannedParts(s: { split: number }, env: BindEnv): number {
+  return s.split > 1 && sessionThreads(env) >= s.split ? s.split : 1;
+}
+
 /** Rows of an uploaded CSR cut into parts of even work, read back from the arena (bind time only). */
 export function csrRowRanges(env: BindEnv, w: UploadedCsr, from: number, to: number, parts: number, rowCost: number): [number, number][] {
   const rowPtr = new Int32Array(env.kernels.arena.memory.buffer, w.rowPtr, w.rows + 1);

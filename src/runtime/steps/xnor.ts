@@ -10,7 +10,7 @@ import { signRows, type SignRows } from '../../ir/binary.js';
 import type { Conv2dParams } from '../../kernels/wasm/conv_params.js';
 import type { XnorLayer } from '../../kernels/wasm/xnor.js';
 import { at, prepared, scratchAt, type BindEnv, type StepExecutor } from './env.js';
-import { sessionThreads } from './fc.js';
+import { plannedParts } from './fc.js';
 
 /** The step's weight as sign rows (a lowering chose xnor only for a weight stored so). */
 function rowsOf(s: ConvStep | FcStep, rows: number, cols: number): SignRows {
@@ -29,7 +29,7 @@ export function bindXnorConv(s: ConvStep, env: BindEnv): StepExecutor {
   xnor.borderTables(layer, s.H, s.W);
   const Wp = xnor.grid(layer, s.H, s.W).Wp;
   xnor.kernelFor(layer, Wp);
-  const parts = s.split > 1 && sessionThreads(env) >= s.split ? s.split : 1; // the scratch holds the planned split's grids
+  const parts = plannedParts(s, env);
   const x = at(env, s.inputs[0]), y = at(env, s.outputs[0]), scratch = scratchAt(env, s);
   return { run: xnor.runner(layer, Wp, xnor.convCalls(layer, s.N, s.H, s.W, x, y, scratch, parts, s.outImageStride)) };
 }
